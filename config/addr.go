@@ -1,0 +1,131 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// KeyKind says how an Addr is keyed: not at all, by a for_each key, or by a
+// count index.
+type KeyKind uint8
+
+// Key kinds of an Addr.
+const (
+	NoKey KeyKind = iota
+	StringKey
+	IntKey
+)
+
+// Addr is the immutable address of one image instance: image.hero,
+// image.icon["home"] or image.variant[0]. It is the key of the lockfile, of
+// sorting, and of -target and -replace.
+type Addr struct {
+	Name  string
+	Kind  KeyKind
+	Key   string // for_each key, when Kind == StringKey
+	Index int    // count index, when Kind == IntKey
+}
+
+// String renders the address as users write it.
+func (a Addr) String() string {
+	switch a.Kind {
+	case StringKey:
+		return "image." + a.Name + "[" + strconv.Quote(a.Key) + "]"
+	case IntKey:
+		return "image." + a.Name + "[" + strconv.Itoa(a.Index) + "]"
+	default:
+		return "image." + a.Name
+	}
+}
+
+// Equal reports whether two addresses name the same instance.
+func (a Addr) Equal(b Addr) bool { return a == b }
+
+// Less orders addresses by block name, then unkeyed before keyed, then by
+// key or numeric index.
+func (a Addr) Less(b Addr) bool {
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	if a.Kind != b.Kind {
+		return a.Kind < b.Kind
+	}
+	switch a.Kind {
+	case StringKey:
+		return a.Key < b.Key
+	case IntKey:
+		return a.Index < b.Index
+	}
+	return false
+}
+
+// Compare returns -1, 0 or +1 as a sorts before, with, or after b.
+func (a Addr) Compare(b Addr) int {
+	switch {
+	case a.Less(b):
+		return -1
+	case b.Less(a):
+		return 1
+	}
+	return 0
+}
+
+// Block returns the address of the whole block (image.icon for
+// image.icon["home"]); -target=image.icon selects every instance.
+func (a Addr) Block() Addr { return Addr{Name: a.Name} }
+
+// ParseAddr parses an address as String renders it. It accepts the
+// "image." prefix as optional so that -target=hero works too.
+func ParseAddr(s string) (Addr, error) {
+	orig := s
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "image.")
+	name := s
+	rest := ""
+	if i := strings.IndexByte(s, '['); i >= 0 {
+		name, rest = s[:i], s[i:]
+	}
+	if !validName(name) {
+		return Addr{}, fmt.Errorf("invalid image address %q: expected image.NAME, image.NAME[\"key\"] or image.NAME[0]", orig)
+	}
+	a := Addr{Name: name}
+	if rest == "" {
+		return a, nil
+	}
+	if !strings.HasSuffix(rest, "]") {
+		return Addr{}, fmt.Errorf("invalid image address %q: missing closing ]", orig)
+	}
+	inner := rest[1 : len(rest)-1]
+	switch {
+	case strings.HasPrefix(inner, `"`):
+		k, err := strconv.Unquote(inner)
+		if err != nil {
+			return Addr{}, fmt.Errorf("invalid image address %q: bad key string: %v", orig, err)
+		}
+		a.Kind, a.Key = StringKey, k
+	default:
+		n, err := strconv.Atoi(inner)
+		if err != nil || n < 0 {
+			return Addr{}, fmt.Errorf("invalid image address %q: index must be a whole number or a quoted key", orig)
+		}
+		a.Kind, a.Index = IntKey, n
+	}
+	return a, nil
+}
+
+// validName reports whether s is an HCL identifier.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
+		case i > 0 && (r == '-' || r >= '0' && r <= '9'):
+		default:
+			return false
+		}
+	}
+	return true
+}

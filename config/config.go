@@ -1,0 +1,65 @@
+package config
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Defaults of the provider block and of images.
+const (
+	DefaultStyle       = "flux-dev"
+	DefaultAspectRatio = "1:1"
+	DefaultParallelism = 4
+	DefaultTimeout     = 120 * time.Second
+	DefaultMaxRetries  = 8
+	MaxSeed            = 4294967295
+)
+
+// AspectRatios lists the accepted aspect ratios, in the vendor's order.
+var AspectRatios = []string{"1:1", "3:2", "4:3", "3:4", "16:9", "9:16"}
+
+// Styles lists the accepted styles.
+var Styles = []string{"flux-dev", "flux-dev-fast", "flux-schnell", "imagine-turbo", "realistic", "anime", "sdxl-1.0"}
+
+// Image is one declared image instance, fully evaluated.
+type Image struct {
+	Addr        Addr
+	Prompt      string
+	AspectRatio string // one of AspectRatios
+	Style       string // one of Styles; the provider default filled in
+	Seed        int64  // 1..MaxSeed, or 0 when the configuration leaves it out
+	Path        string // slash-separated, clean, relative to the working directory
+	DeclRange   hcl.Range
+}
+
+// Provider is the evaluated provider "imagine" block, defaults filled in.
+type Provider struct {
+	Style       string
+	Parallelism int
+	Timeout     time.Duration
+	MaxRetries  int
+}
+
+// Config is a loaded, evaluated and validated working directory.
+type Config struct {
+	Dir      string
+	Images   []Image // sorted by Addr
+	Provider Provider
+	// Files holds every parsed file by name, for the diagnostic writer.
+	Files map[string]*hcl.File
+	// Digest is the hex SHA-256 of the evaluated configuration (images and
+	// provider settings), stable across formatting-only edits. A saved plan
+	// records it.
+	Digest string
+}
+
+// LoadOptions are the inputs of Load beside the directory's own files.
+type LoadOptions struct {
+	// Vars are -var flag values, "name=value", in command-line order.
+	Vars []string
+	// VarFiles are -var-file paths, relative to the working directory or absolute.
+	VarFiles []string
+	// Environ is the process environment ("K=V"); PIXFORM_VAR_<name> entries set variables.
+	Environ []string
+}

@@ -1,0 +1,91 @@
+package planner
+
+import (
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/state"
+)
+
+// Action is what apply does to one image.
+type Action int
+
+// Actions, in the order a plan lists their counts.
+const (
+	NoOp Action = iota
+	Create
+	Replace
+	Move
+	Delete
+)
+
+func (a Action) String() string {
+	switch a {
+	case Create:
+		return "create"
+	case Replace:
+		return "replace"
+	case Move:
+		return "move"
+	case Delete:
+		return "delete"
+	}
+	return "noop"
+}
+
+// Change is the plan for one image. Reasons are for the UI only; nothing
+// branches on them.
+type Change struct {
+	Addr   config.Addr
+	Action Action
+	// Reasons say, for people, why the action was chosen.
+	Reasons []string
+
+	// Inputs are the desired inputs, with the seed resolved (from the
+	// configuration, the lockfile, or chosen now). Zero for Delete.
+	Inputs state.Inputs
+	// SeedChosen is true when the plan picked the seed because neither the
+	// configuration nor the lockfile had one.
+	SeedChosen bool
+	// Path is where the image will be (for Delete: where it was).
+	Path string
+
+	// Prior is the lockfile entry this change starts from: the entry at
+	// Addr, or for an address move the entry at PriorAddr. Nil for Create.
+	Prior *state.Entry
+	// PriorAddr is the lockfile key of Prior (differs from Addr.String()
+	// for an address move).
+	PriorAddr string
+
+	// FromCache is true when a Create or Replace is restored from the local
+	// content cache instead of being requested.
+	FromCache bool
+	// Requests is the number of API requests the change costs (0 or 1).
+	Requests int
+	// Credits is the vendor's price of those requests; CreditsKnown is false
+	// for an unpriced style.
+	Credits      int
+	CreditsKnown bool
+}
+
+// Summary counts a plan's changes and its cost.
+type Summary struct {
+	Create, Replace, Move, Delete, NoOp int
+	Requests                            int
+	Credits                             int
+	// UnpricedRequests counts requests of styles the vendor does not price.
+	UnpricedRequests int
+}
+
+// Plan is the full set of changes, sorted by address. NoOp changes are
+// included so callers can count and show them.
+type Plan struct {
+	// Provider is the provider that will render: "imagine" or "draft".
+	Provider string
+	Changes  []Change
+	Summary  Summary
+}
+
+// HasChanges reports whether applying the plan would do anything.
+func (p *Plan) HasChanges() bool {
+	s := p.Summary
+	return s.Create+s.Replace+s.Move+s.Delete > 0
+}

@@ -1,0 +1,84 @@
+package state
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// tempPrefix marks pixform's temporary files, so that a crash leftover is
+// recognisable (and never mistaken for an output).
+const tempPrefix = ".pixform-tmp-"
+
+// CreateTemp creates a temporary file in the directory of target (creating
+// the directory if needed), so that CommitTemp can rename it into place
+// atomically.
+func CreateTemp(target string) (*os.File, error) {
+	dir := filepath.Dir(target)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create directory %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, tempPrefix+filepath.Base(target)+"-*")
+	if err != nil {
+		return nil, fmt.Errorf("create temporary file for %s: %w", target, err)
+	}
+	return f, nil
+}
+
+// CommitTemp makes f, made by CreateTemp, the file at target: it syncs and
+// closes f, renames it over target and syncs the directory. On error the
+// temporary file is removed and target is untouched.
+func CommitTemp(f *os.File, target string) error {
+	name := f.Name()
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(name)
+		return fmt.Errorf("sync %s: %w", target, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(name)
+		return fmt.Errorf("close %s: %w", target, err)
+	}
+	if err := os.Chmod(name, 0o644); err != nil {
+		os.Remove(name)
+		return fmt.Errorf("chmod %s: %w", target, err)
+	}
+	if err := os.Rename(name, target); err != nil {
+		os.Remove(name)
+		return fmt.Errorf("rename into %s: %w", target, err)
+	}
+	return SyncDir(filepath.Dir(target))
+}
+
+// AbortTemp closes and removes a temporary file made by CreateTemp.
+func AbortTemp(f *os.File) {
+	f.Close()
+	os.Remove(f.Name())
+}
+
+// WriteFileAtomic writes data to path through a temporary file, fsync and
+// rename, so that path holds either its old or its new contents, never a mix.
+func WriteFileAtomic(path string, data []byte) error {
+	f, err := CreateTemp(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		AbortTemp(f)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return CommitTemp(f, path)
+}
+
+// SyncDir fsyncs a directory so that a rename inside it is durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}
