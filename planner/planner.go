@@ -1,0 +1,445 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/state"
+)
+
+// Provider names.
+const (
+	Imagine = "imagine"
+	Draft   = "draft"
+)
+
+// FileFact is what the disk says about one path: whether a regular file is
+// there and the hex SHA-256 of its bytes.
+type FileFact struct {
+	Exists bool
+	SHA256 string
+}
+
+// Input is everything a plan is a function of.
+type Input struct {
+	// Images are the desired images, sorted by address.
+	Images []config.Image
+	// Lock is the prior state.
+	Lock *state.Lock
+	// Facts maps a slash-separated relative path to what is on disk there.
+	// It must cover every lockfile entry's path and every desired path; a
+	// path it lacks counts as missing.
+	Facts map[string]FileFact
+	// Cached reports whether the content cache holds a render of the
+	// inputs with this digest by this provider. Nil means an empty cache.
+	Cached func(digest, provider string) bool
+	// Provider renders this run: Imagine or Draft.
+	Provider string
+	// Targets, when not empty, limit the plan to these addresses (a block
+	// address such as image.icon selects all its instances).
+	Targets []config.Addr
+	// Replace forces these addresses to be rendered again, with a new seed
+	// where the configuration leaves the seed out.
+	Replace []config.Addr
+	// NewSeed returns a random seed in 1..config.MaxSeed. Injected so that
+	// Plan stays a pure function.
+	NewSeed func() int64
+}
+
+// Credits is the vendor's price, in credits, of one image of each priced
+// style. sdxl-1.0 is unpriced.
+var credits = map[string]int{
+	"imagine-turbo": 1,
+	"realistic":     5,
+	"anime":         5,
+	"flux-schnell":  5,
+	"flux-dev-fast": 5,
+	"flux-dev":      15,
+}
+
+// Price returns the credits one image of style costs and whether the vendor
+// prices that style.
+func Price(style string) (int, bool) {
+	c, ok := credits[style]
+	return c, ok
+}
+
+// Diff plans: it diffs the desired images against the lockfile and the
+// disk facts. It does no I/O. The diagnostics report -target or -replace
+// addresses that match nothing.
+func Diff(in Input) (*Plan, hcl.Diagnostics) {
+	p := &planning{in: in, consumed: map[string]bool{}}
+	return p.run()
+}
+
+type planning struct {
+	in       Input
+	declared map[string]bool // addresses in the configuration
+	consumed map[string]bool // lock entries taken over by an address move
+	// orphans indexes the undeclared lockfile entries, the candidates for an
+	// address move, by prompt, style and ratio; each list in address order.
+	orphans map[moveKey][]string
+	replace map[string]bool
+}
+
+func (p *planning) run() (*Plan, hcl.Diagnostics) {
+	in := p.in
+	var diags hcl.Diagnostics
+	lock := in.Lock
+	if lock == nil {
+		lock = &state.Lock{Images: map[string]state.Entry{}}
+	}
+	p.in.Lock = lock
+	p.declared = make(map[string]bool, len(in.Images))
+	for _, img := range in.Images {
+		p.declared[img.Addr.String()] = true
+	}
+	diags = append(diags, p.checkAddrs("-target", in.Targets)...)
+	diags = append(diags, p.checkAddrs("-replace", in.Replace)...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	p.replace = map[string]bool{}
+	for _, img := range in.Images {
+		if matchesAny(img.Addr, in.Replace) {
+			p.replace[img.Addr.String()] = true
+		}
+	}
+
+	plan := &Plan{Provider: in.Provider}
+	keys := sortedKeys(lock.Images)
+	var orphans []string
+	p.orphans = map[moveKey][]string{}
+	for _, key := range keys {
+		if !p.declared[key] {
+			orphans = append(orphans, key)
+			k := moveKeyOf(lock.Images[key].Inputs)
+			p.orphans[k] = append(p.orphans[k], key)
+		}
+	}
+	for i := range in.Images {
+		img := &in.Images[i]
+		if len(in.Targets) > 0 && !matchesAny(img.Addr, in.Targets) {
+			continue
+		}
+		plan.Changes = append(plan.Changes, p.change(img))
+	}
+	for _, key := range orphans {
+		if p.consumed[key] {
+			continue
+		}
+		addr, err := config.ParseAddr(key)
+		if err != nil {
+			continue // the lockfile reader rejects these; never reached
+		}
+		if len(in.Targets) > 0 && !matchesAny(addr, in.Targets) {
+			continue
+		}
+		e := lock.Images[key]
+		plan.Changes = append(plan.Changes, Change{
+			Addr:      addr,
+			Action:    Delete,
+			Reasons:   []string{"no longer declared in the configuration"},
+			Path:      e.Path,
+			Prior:     &e,
+			PriorAddr: key,
+		})
+	}
+	slices.SortStableFunc(plan.Changes, func(a, b Change) int { return a.Addr.Compare(b.Addr) })
+	plan.Summary = summarize(plan.Changes)
+	return plan, nil
+}
+
+// checkAddrs reports addresses given on the command line that name nothing
+// declared or recorded.
+func (p *planning) checkAddrs(flag string, addrs []config.Addr) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, a := range addrs {
+		found := false
+		for _, img := range p.in.Images {
+			if matches(img.Addr, a) {
+				found = true
+				break
+			}
+		}
+		if !found && flag == "-target" {
+			for key := range p.in.Lock.Images {
+				if ka, err := config.ParseAddr(key); err == nil && matches(ka, a) {
+					found = true
+					break
+				}
+			}
+		}
+		if !found {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("%s=%s matches no image", flag, a),
+				Detail:   fmt.Sprintf("No image in the configuration has the address %s. Run `pixform state list` or check the image blocks for the right name.", a),
+			})
+		}
+	}
+	return diags
+}
+
+func (p *planning) change(img *config.Image) Change {
+	in := p.in
+	key := img.Addr.String()
+	c := Change{Addr: img.Addr, Path: img.Path}
+	c.Inputs = state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: img.Seed}
+	replaceRequested := p.replace[key]
+
+	prior, hasPrior := in.Lock.Images[key]
+	if !hasPrior && !replaceRequested {
+		if okey, ok := p.findMoveSource(img); ok {
+			prior, hasPrior = in.Lock.Images[okey], true
+			p.consumed[okey] = true
+			c.PriorAddr = okey
+			c.Reasons = append(c.Reasons, fmt.Sprintf("moved from %s", okey))
+		}
+	}
+	if !hasPrior {
+		c.Action = Create
+		p.pickSeed(&c, false)
+		if f := in.Facts[img.Path]; f.Exists {
+			c.Reasons = append(c.Reasons, fmt.Sprintf("overwrites a file at %s that the lockfile does not record", img.Path))
+		}
+		p.price(&c)
+		return c
+	}
+	if c.PriorAddr == "" {
+		c.PriorAddr = key
+	}
+	c.Prior = &prior
+	if c.Inputs.Seed == 0 {
+		if replaceRequested {
+			p.pickSeed(&c, true)
+		} else {
+			c.Inputs.Seed = prior.Inputs.Seed
+		}
+	}
+
+	var reasons []string
+	reasons = append(reasons, inputChanges(prior.Inputs, c.Inputs)...)
+	inputsChanged := len(reasons) > 0
+	if replaceRequested {
+		reasons = append(reasons, "-replace requested")
+	}
+	fact := in.Facts[prior.Path]
+	drift := ""
+	switch {
+	case !fact.Exists:
+		drift = "file missing on disk"
+	case fact.SHA256 != prior.SHA256:
+		drift = "file modified on disk"
+	}
+
+	switch {
+	case in.Provider == Draft && prior.Provider == Imagine && !inputsChanged && !replaceRequested:
+		// A draft run never overwrites a real render whose inputs are
+		// unchanged, drifted or not.
+		if prior.Path != img.Path && drift == "" {
+			c.Action = Move
+			c.Reasons = append(c.Reasons, pathChange(prior.Path, img.Path))
+		} else {
+			c.Action = NoOp
+			c.Path = prior.Path
+			if drift != "" {
+				c.Reasons = append(c.Reasons, drift+"; left for an imagine run (a draft run never overwrites an imagine render)")
+			}
+		}
+	case inputsChanged || replaceRequested || drift != "" ||
+		(prior.Provider == Draft && in.Provider == Imagine):
+		c.Action = Replace
+		if prior.Provider == Draft && in.Provider == Imagine {
+			reasons = append(reasons, "rendered by draft")
+		}
+		if drift != "" {
+			reasons = append(reasons, drift)
+		}
+		if prior.Path != img.Path {
+			reasons = append(reasons, pathChange(prior.Path, img.Path))
+		}
+		c.Reasons = append(c.Reasons, reasons...)
+	case prior.Path != img.Path:
+		c.Action = Move
+		c.Reasons = append(c.Reasons, pathChange(prior.Path, img.Path))
+	case c.PriorAddr != key:
+		c.Action = Move
+	default:
+		c.Action = NoOp
+	}
+	p.price(&c)
+	return c
+}
+
+// findMoveSource looks for an undeclared lockfile entry that this image can
+// take over without a request: same prompt, style and ratio, the same seed
+// when the configuration sets one, a provider this run accepts, and its file
+// intact on disk.
+func (p *planning) findMoveSource(img *config.Image) (string, bool) {
+	best := ""
+	for _, key := range p.orphans[moveKey{img.Prompt, img.Style, img.AspectRatio}] {
+		if p.consumed[key] {
+			continue
+		}
+		e := p.in.Lock.Images[key]
+		if img.Seed != 0 && e.Inputs.Seed != img.Seed {
+			continue
+		}
+		if e.Provider == Draft && p.in.Provider == Imagine {
+			continue
+		}
+		if f := p.in.Facts[e.Path]; !f.Exists || f.SHA256 != e.SHA256 {
+			continue
+		}
+		if e.Path == img.Path {
+			return key, true
+		}
+		if best == "" {
+			best = key
+		}
+	}
+	return best, best != ""
+}
+
+// moveKey is what an address move must keep: the inputs but the seed.
+type moveKey struct{ prompt, style, ratio string }
+
+func moveKeyOf(in state.Inputs) moveKey { return moveKey{in.Prompt, in.Style, in.AspectRatio} }
+
+func (p *planning) pickSeed(c *Change, force bool) {
+	if c.Inputs.Seed != 0 && !force {
+		return
+	}
+	if p.in.NewSeed == nil {
+		panic("planner: Input.NewSeed is nil and an image needs a seed")
+	}
+	c.Inputs.Seed = p.in.NewSeed()
+	c.SeedChosen = true
+}
+
+// price fills in whether a render needs a request, and what it costs.
+func (p *planning) price(c *Change) {
+	if c.Action != Create && c.Action != Replace {
+		return
+	}
+	if p.in.Cached != nil && p.in.Cached(c.Inputs.Digest(), p.in.Provider) {
+		c.FromCache = true
+		c.Reasons = append(c.Reasons, "restored from the local cache, no request")
+		return
+	}
+	if p.in.Provider != Imagine {
+		return
+	}
+	c.Requests = 1
+	c.Credits, c.CreditsKnown = Price(c.Inputs.Style)
+}
+
+func inputChanges(old, new state.Inputs) []string {
+	var r []string
+	if old.Prompt != new.Prompt {
+		r = append(r, fmt.Sprintf("prompt changed: %s → %s", quote(old.Prompt), quote(new.Prompt)))
+	}
+	if old.Style != new.Style {
+		r = append(r, fmt.Sprintf("style changed: %s → %s", quote(old.Style), quote(new.Style)))
+	}
+	if old.AspectRatio != new.AspectRatio {
+		r = append(r, fmt.Sprintf("aspect_ratio changed: %s → %s", quote(old.AspectRatio), quote(new.AspectRatio)))
+	}
+	if old.Seed != new.Seed {
+		r = append(r, fmt.Sprintf("seed changed: %d → %d", old.Seed, new.Seed))
+	}
+	return r
+}
+
+func pathChange(old, new string) string {
+	return fmt.Sprintf("path changed: %s → %s", old, new)
+}
+
+// quote renders a prompt for a reason line: quoted, and shortened in the
+// middle when long so the line stays readable.
+func quote(s string) string {
+	const max = 80
+	r := []rune(s)
+	if len(r) > max {
+		s = string(r[:max/2-1]) + "…" + string(r[len(r)-max/2+1:])
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// matches reports whether a selects addr: equal, or a is addr's block.
+func matches(addr, a config.Addr) bool {
+	return addr == a || (a.Kind == config.NoKey && addr.Name == a.Name)
+}
+
+func matchesAny(addr config.Addr, list []config.Addr) bool {
+	for _, a := range list {
+		if matches(addr, a) {
+			return true
+		}
+	}
+	return false
+}
+
+func summarize(changes []Change) Summary {
+	var s Summary
+	for _, c := range changes {
+		switch c.Action {
+		case Create:
+			s.Create++
+		case Replace:
+			s.Replace++
+		case Move:
+			s.Move++
+		case Delete:
+			s.Delete++
+		default:
+			s.NoOp++
+		}
+		s.Requests += c.Requests
+		if c.Requests > 0 {
+			if c.CreditsKnown {
+				s.Credits += c.Credits
+			} else {
+				s.UnpricedRequests += c.Requests
+			}
+		}
+	}
+	return s
+}
+
+// sortedKeys returns the lockfile's addresses in Addr order (keys that do
+// not parse, which the lockfile reader rejects, sort last by text).
+func sortedKeys(m map[string]state.Entry) []string {
+	type keyed struct {
+		key  string
+		addr config.Addr
+		ok   bool
+	}
+	ks := make([]keyed, 0, len(m))
+	for k := range m {
+		a, err := config.ParseAddr(k)
+		ks = append(ks, keyed{k, a, err == nil})
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if a.ok != b.ok {
+			if a.ok {
+				return -1
+			}
+			return 1
+		}
+		if c := a.addr.Compare(b.addr); c != 0 && a.ok {
+			return c
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	keys := make([]string, len(ks))
+	for i, k := range ks {
+		keys[i] = k.key
+	}
+	return keys
+}
