@@ -150,7 +150,7 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 		})
 	}
 	slices.SortStableFunc(plan.Changes, func(a, b Change) int { return a.Addr.Compare(b.Addr) })
-	plan.Summary = summarize(plan.Changes)
+	plan.Summary = Summarize(plan.Changes)
 	return plan, nil
 }
 
@@ -385,7 +385,8 @@ func matchesAny(addr config.Addr, list []config.Addr) bool {
 	return false
 }
 
-func summarize(changes []Change) Summary {
+// Summarize counts changes and adds up their cost.
+func Summarize(changes []Change) Summary {
 	var s Summary
 	for _, c := range changes {
 		switch c.Action {

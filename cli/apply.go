@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/draft"
+	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/imagine"
+	"github.com/pixform/pixform/planfile"
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/state"
+	"github.com/pixform/pixform/views"
+)
+
+// applyFlags are apply's own flags beside the selection.
+type applyFlags struct {
+	autoApprove bool
+	parallelism int
+	json        bool
+	lockTimeout time.Duration
+}
+
+func (e *env) apply(args []string) int {
+	var sel selection
+	var af applyFlags
+	fs := newFlagSet("apply", "apply [options] [PLANFILE]", e.stdio.Err)
+	sel.register(fs)
+	fs.BoolVar(&af.autoApprove, "auto-approve", false, "apply without asking for confirmation")
+	fs.IntVar(&af.parallelism, "parallelism", 0, "upper bound on requests in flight (default: the provider block's parallelism, or 4)")
+	fs.BoolVar(&af.json, "json", false, "print one JSON event a line")
+	fs.DurationVar(&af.lockTimeout, "lock-timeout", 0, "how long to wait for another pixform apply in this directory")
+	if err := fs.Parse(args); err != nil {
+		return ExitError
+	}
+	e.noColor = e.noColor || sel.noColor
+	if fs.NArg() > 1 {
+		return e.fail(errors.New("apply takes at most one argument, a saved plan file"))
+	}
+	if af.parallelism < 0 {
+		return e.fail(fmt.Errorf("-parallelism=%d: must be at least 1", af.parallelism))
+	}
+	release, err := e.acquire("pixform apply", af.lockTimeout)
+	if err != nil {
+		return e.fail(err)
+	}
+	defer release()
+
+	var p *planner.Plan
+	var ld *loaded
+	if fs.NArg() == 1 {
+		if len(sel.vars)+len(sel.varFiles)+len(sel.targets)+len(sel.replace) > 0 || sel.provider != "" {
+			return e.fail(views.WithHint(errors.New("a saved plan is applied as it was made: -var, -var-file, -target, -replace and -provider cannot be changed"),
+				"make a new plan with those options: pixform plan -out=FILE …"))
+		}
+		p, ld, err = e.loadSavedPlan(fs.Arg(0))
+		if err == errConfig {
+			return ExitError
+		}
+		if err != nil {
+			return e.fail(err)
+		}
+	} else {
+		p, ld, err = e.makePlan(&sel)
+		if err == errConfig {
+			return ExitError
+		}
+		if err != nil {
+			return e.fail(err)
+		}
+	}
+	return e.carryOut(p, ld, &sel, &af, fs.NArg() == 1)
+}
+
+// loadSavedPlan reads a plan file and refuses it when the configuration or
+// the lockfile changed since it was made.
+func (e *env) loadSavedPlan(name string) (*planner.Plan, *loaded, error) {
+	pf, err := planfile.Read(e.abs(name))
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, ok := e.loadConfig(pf.Vars, pf.VarFiles)
+	if !ok {
+		return nil, nil, errConfig
+	}
+	lock, lockDigest, err := e.readLock()
+	if err != nil {
+		return nil, nil, err
+	}
+	replan := "make a new plan: pixform plan -out=" + name
+	if cfg.Digest != pf.ConfigDigest {
+		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s is stale: the configuration changed since it was made", name), replan)
+	}
+	if lockDigest != pf.LockDigest {
+		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s is stale: %s changed since it was made (another apply ran, or it was edited)", name, state.LockFileName), replan)
+	}
+	if err := checkPlanAgainst(pf.Plan, cfg, lock); err != nil {
+		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s does not match the configuration: %w", name, err), replan)
+	}
+	return pf.Plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest}, nil
+}
+
+// checkPlanAgainst verifies that every change of a saved plan agrees with
+// the configuration and lockfile it claims to come from, so that a damaged
+// or edited plan file cannot write anywhere the configuration does not say.
+func checkPlanAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock) error {
+	for _, c := range p.Changes {
+		if c.Prior != nil {
+			got, ok := lock.Images[c.PriorAddr]
+			if !ok || got != *c.Prior {
+				return fmt.Errorf("%s: the recorded prior entry %s is not in the lockfile", c.Addr, c.PriorAddr)
+			}
+		}
+		if c.Action == planner.Delete {
+			continue
+		}
+		img, ok := cfg.Lookup(c.Addr)
+		if !ok {
+			return fmt.Errorf("%s is not declared", c.Addr)
+		}
+		in := c.Inputs
+		if img.Path != c.Path || img.Prompt != in.Prompt || img.Style != in.Style || img.AspectRatio != in.AspectRatio || (img.Seed != 0 && img.Seed != in.Seed) {
+			return fmt.Errorf("%s differs from its declaration", c.Addr)
+		}
+	}
+	return nil
+}
+
+// carryOut shows the plan, asks for approval, and applies it.
+func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFlags, saved bool) int {
+	outColor := e.color(false, e.stdio.OutTerminal)
+	var jsonEvents views.Progress
+	if af.json {
+		jsonEvents = views.NewJSONProgress(e.stdio.Out, time.Now)
+		views.WritePlanEvent(e.stdio.Out, p)
+	} else if !saved || !p.HasChanges() {
+		views.WritePlan(e.stdio.Out, p, outColor)
+	}
+	if err := checkCredits(p, sel.maxCredit); err != nil {
+		return e.fail(err)
+	}
+	if !p.HasChanges() {
+		return ExitOK
+	}
+	provider, err := e.newProvider(p, ld.cfg)
+	if err != nil {
+		return e.fail(err)
+	}
+	if !saved && !af.autoApprove {
+		if !e.stdio.InTerminal {
+			return e.fail(views.WithHint(errors.New("apply needs confirmation and stdin is not a terminal; nothing was changed"),
+				"pass -auto-approve to apply without asking (as in CI), or apply a saved plan: pixform apply FILE"))
+		}
+		fmt.Fprint(e.stdio.Out, "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+		line, _ := bufio.NewReader(e.stdio.In).ReadString('\n')
+		if strings.TrimSpace(line) != "yes" {
+			fmt.Fprintln(e.stdio.Out, "\nApply cancelled; nothing was changed.")
+			return ExitError
+		}
+		fmt.Fprintln(e.stdio.Out)
+	}
+	return e.execute(p, ld, provider, af, jsonEvents)
+}
+
+// newProvider builds the renderer the plan was made for.
+func (e *env) newProvider(p *planner.Plan, cfg *config.Config) (executor.Provider, error) {
+	if p.Provider == planner.Draft {
+		return draft.New(), nil
+	}
+	token := e.getenv("IMAGINE_API_TOKEN")
+	if token == "" && p.Summary.Requests > 0 {
+		return nil, views.WithHint(errors.New("IMAGINE_API_TOKEN is not set, and this plan sends requests to the Imagine API; nothing was changed"),
+			"export IMAGINE_API_TOKEN=<your token from the Imagine dashboard>",
+			"or render offline placeholders: pixform apply -provider=draft")
+	}
+	return imagine.New(imagine.Options{
+		URL:     e.getenv("IMAGINE_API_URL"),
+		Token:   token,
+		Timeout: cfg.Provider.Timeout,
+		Version: Version,
+	}), nil
+}
+
+// execute runs the executor with the lockfile recorder and a progress view,
+// then prints the summary.
+func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, af *applyFlags, jsonEvents views.Progress) int {
+	rec := state.NewRecorder(filepath.Join(e.dir, state.LockFileName), ld.lock)
+	total := 0
+	for _, c := range p.Changes {
+		if c.Action != planner.NoOp {
+			total++
+		}
+	}
+	progress := jsonEvents
+	switch {
+	case progress != nil:
+	case e.stdio.ErrTerminal:
+		progress = views.NewLiveProgress(e.stdio.Err, total, e.color(false, true), time.Now)
+	default:
+		progress = views.NewLineProgress(e.stdio.Err, total, time.Now)
+	}
+	parallelism := af.parallelism
+	if parallelism == 0 {
+		parallelism = ld.cfg.Provider.Parallelism
+	}
+	res, err := executor.Apply(e.ctx, p, executor.Options{
+		Dir:         e.dir,
+		Provider:    provider,
+		Recorder:    rec,
+		Cache:       state.OpenCache(e.dir),
+		Hooks:       progress,
+		Parallelism: parallelism,
+		MaxRetries:  ld.cfg.Provider.MaxRetries,
+		Stop:        e.stdio.Stop,
+	})
+	progress.Close()
+	if cerr := rec.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("write lockfile: %w", cerr)
+	}
+	if sw, ok := progress.(views.SummaryWriter); ok {
+		sw.Summary(res)
+	} else {
+		views.WriteApplySummary(e.stdio.Out, res, e.color(false, e.stdio.OutTerminal))
+	}
+	if err != nil {
+		if res.Stopped != nil {
+			return e.fail(views.WithHint(res.Stopped, "every image that finished is on disk and recorded in "+state.LockFileName+"; run apply again to continue"))
+		}
+		return e.fail(err)
+	}
+	return ExitOK
+}

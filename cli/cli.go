@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/pixform/pixform/views"
+)
+
+// Version is pixform's version, set at build time with
+// -ldflags "-X github.com/pixform/pixform/cli.Version=…".
+var Version = "0.1.0-dev"
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitError   = 1
+	ExitChanges = 2 // plan -detailed-exitcode with changes
+	ExitFmt     = 3 // fmt -check found files to format (as terraform fmt -check)
+)
+
+// Stdio is the process's world as the CLI sees it, injected so that tests
+// can run Main in-process.
+type Stdio struct {
+	In       io.Reader
+	Out, Err io.Writer
+	Environ  []string
+	// InTerminal and ErrTerminal say whether stdin and stderr are
+	// terminals; OutTerminal whether stdout is.
+	InTerminal, OutTerminal, ErrTerminal bool
+	// Stop is closed on the first interrupt: start nothing new, let in-flight
+	// work finish and be recorded. The context passed to Main is cancelled on
+	// the second.
+	Stop <-chan struct{}
+}
+
+// env is what every command gets: the resolved working directory, stdio,
+// and the global options.
+type env struct {
+	ctx     context.Context
+	stdio   Stdio
+	dir     string
+	noColor bool
+}
+
+func (e *env) getenv(key string) string {
+	prefix := key + "="
+	for i := len(e.stdio.Environ) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(e.stdio.Environ[i], prefix); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// color reports whether output to a stream should be coloured.
+func (e *env) color(local bool, terminal bool) bool {
+	return terminal && !e.noColor && !local && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
+}
+
+// fail prints err to stderr and returns ExitError.
+func (e *env) fail(err error) int {
+	views.WriteError(e.stdio.Err, err, e.color(false, e.stdio.ErrTerminal))
+	return ExitError
+}
+
+const usage = `Usage: pixform [global options] <command> [options]
+
+pixform declares generated images in *.pix.hcl files, plans what changed
+against pixform.lock.json, and renders only that.
+
+Main commands:
+  validate   Check the configuration
+  plan       Show what apply would render, move and delete, and what it costs
+  apply      Render what the plan says and record it in the lockfile
+  watch      Plan and apply on every save of the configuration
+
+Other commands:
+  fmt        Rewrite *.pix.hcl files in canonical format
+  show       Show what the lockfile (or a saved plan) records
+  state      Inspect and edit the lockfile (list, rm)
+  lock       Lockfile tools for git (merge)
+  gallery    Write an HTML contact sheet of every image
+  version    Print the version
+
+Global options:
+  -chdir=DIR  Switch to DIR before anything else
+  -no-color   Disable colour
+`
+
+// Main runs pixform with args (without the program name) and returns the
+// exit code.
+func Main(ctx context.Context, args []string, stdio Stdio) int {
+	e := &env{ctx: ctx, stdio: stdio}
+	if stdio.Stop == nil {
+		e.stdio.Stop = make(chan struct{})
+	}
+	dir := "."
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		a := args[0]
+		switch {
+		case strings.HasPrefix(a, "-chdir="):
+			dir = strings.TrimPrefix(a, "-chdir=")
+		case a == "-no-color":
+			e.noColor = true
+		case a == "-h" || a == "-help" || a == "--help":
+			fmt.Fprint(stdio.Out, usage)
+			return ExitOK
+		case a == "-v" || a == "-version" || a == "--version":
+			args = []string{"version"}
+			continue
+		default:
+			fmt.Fprint(stdio.Err, usage)
+			return e.fail(fmt.Errorf("unknown global option %s: global options come before the command (pixform -chdir=DIR plan)", a))
+		}
+		args = args[1:]
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return e.fail(fmt.Errorf("-chdir=%s: %w", dir, err))
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return e.fail(fmt.Errorf("-chdir=%s: not a directory", dir))
+	}
+	e.dir = abs
+	if len(args) == 0 {
+		fmt.Fprint(stdio.Err, usage)
+		return ExitError
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "validate":
+		return e.validate(rest)
+	case "plan":
+		return e.plan(rest)
+	case "apply":
+		return e.apply(rest)
+	case "watch":
+		return e.watch(rest)
+	case "fmt":
+		return e.fmt(rest)
+	case "show":
+		return e.show(rest)
+	case "state":
+		return e.state(rest)
+	case "lock":
+		return e.lock(rest)
+	case "gallery":
+		return e.gallery(rest)
+	case "version":
+		fmt.Fprintf(stdio.Out, "pixform v%s (%s %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return ExitOK
+	case "help":
+		fmt.Fprint(stdio.Out, usage)
+		return ExitOK
+	}
+	fmt.Fprint(stdio.Err, usage)
+	return e.fail(fmt.Errorf("unknown command %q", cmd))
+}

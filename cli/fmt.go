@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/state"
+	"github.com/pixform/pixform/views"
+)
+
+func (e *env) fmt(args []string) int {
+	fs := newFlagSet("fmt", "fmt [-check] [-diff] [FILE…]", e.stdio.Err)
+	check := fs.Bool("check", false, "only check: exit 3 and list the files that need formatting")
+	diff := fs.Bool("diff", false, "print the changes as a unified diff")
+	list := fs.Bool("list", true, "list the files whose formatting changes")
+	noColor := fs.Bool("no-color", false, "disable colour")
+	if err := fs.Parse(args); err != nil {
+		return ExitError
+	}
+	e.noColor = e.noColor || *noColor
+	files := fs.Args()
+	if len(files) == 0 {
+		for _, pat := range []string{"*.pix.hcl", "*.pixvars.hcl"} {
+			m, err := filepath.Glob(filepath.Join(e.dir, pat))
+			if err != nil {
+				return e.fail(err)
+			}
+			for _, f := range m {
+				files = append(files, filepath.Base(f))
+			}
+		}
+		sort.Strings(files)
+	}
+	var diags hcl.Diagnostics
+	parsed := map[string]*hcl.File{}
+	changed := 0
+	for _, name := range files {
+		path := name
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(e.dir, name)
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return e.fail(fmt.Errorf("fmt: %w", err))
+		}
+		out, d := config.Format(src, name)
+		if d.HasErrors() {
+			diags = append(diags, d...)
+			parsed[name] = &hcl.File{Bytes: src}
+			continue
+		}
+		if bytes.Equal(src, out) {
+			continue
+		}
+		changed++
+		if *list {
+			fmt.Fprintln(e.stdio.Out, name)
+		}
+		if *diff {
+			fmt.Fprint(e.stdio.Out, unifiedDiff(name, src, out))
+		}
+		if !*check {
+			if err := state.WriteFileAtomic(path, out); err != nil {
+				return e.fail(fmt.Errorf("fmt: %w", err))
+			}
+		}
+	}
+	if len(diags) > 0 {
+		views.WriteDiagnostics(e.stdio.Err, diags, parsed, e.color(false, e.stdio.ErrTerminal))
+		fmt.Fprintln(e.stdio.Err, "pixform: files with syntax errors were left unchanged.")
+		return ExitError
+	}
+	if *check && changed > 0 {
+		return ExitFmt
+	}
+	return ExitOK
+}

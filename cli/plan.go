@@ -1,0 +1,317 @@
+package cli
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/planfile"
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/state"
+	"github.com/pixform/pixform/views"
+)
+
+// loaded is the result of reading a working directory: its configuration,
+// its lockfile and the lockfile's digest.
+type loaded struct {
+	cfg        *config.Config
+	lock       *state.Lock
+	lockDigest string
+}
+
+// loadConfig loads the configuration and prints its diagnostics. ok is false
+// when there were errors.
+func (e *env) loadConfig(vars, varFiles []string) (*config.Config, bool) {
+	cfg, diags := config.Load(e.dir, config.LoadOptions{Vars: vars, VarFiles: varFiles, Environ: e.stdio.Environ})
+	var files map[string]*hcl.File
+	if cfg != nil {
+		files = cfg.Files
+	}
+	views.WriteDiagnostics(e.stdio.Err, diags, files, e.color(false, e.stdio.ErrTerminal))
+	if diags.HasErrors() || cfg == nil {
+		n := 0
+		for _, d := range diags {
+			if d.Severity == hcl.DiagError {
+				n++
+			}
+		}
+		fmt.Fprintf(e.stdio.Err, "pixform: the configuration has %s; nothing was planned or changed.\n", pluralize(n, "error"))
+		return nil, false
+	}
+	return cfg, true
+}
+
+// readLock reads the lockfile and returns it with the digest of its bytes
+// (the digest of no bytes when it does not exist).
+func (e *env) readLock() (*state.Lock, string, error) {
+	path := filepath.Join(e.dir, state.LockFileName)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return state.NewLock(), digest(nil), nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read lockfile: %w", err)
+	}
+	lock, err := state.ParseLock(b, state.LockFileName)
+	if err != nil {
+		return nil, "", err
+	}
+	return lock, digest(b), nil
+}
+
+func digest(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// facts checks the disk for every path the plan may touch: every lockfile
+// entry's file (hashed through the stat cache) and every desired path (only
+// whether something is there).
+func (e *env) facts(cfg *config.Config, lock *state.Lock, full bool) (map[string]planner.FileFact, error) {
+	sf, err := state.Refresh(e.dir, lock, full)
+	if err != nil {
+		return nil, err
+	}
+	facts := make(map[string]planner.FileFact, len(sf)+len(cfg.Images))
+	for p, f := range sf {
+		facts[p] = planner.FileFact{Exists: f.Exists, SHA256: f.SHA256}
+	}
+	for _, img := range cfg.Images {
+		if _, ok := facts[img.Path]; ok {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(e.dir, filepath.FromSlash(img.Path))); err == nil {
+			facts[img.Path] = planner.FileFact{Exists: true}
+		}
+	}
+	return facts, nil
+}
+
+// providerName resolves -provider and PIXFORM_PROVIDER.
+func (e *env) providerName(flagValue string) (string, error) {
+	p := flagValue
+	if p == "" {
+		p = e.getenv("PIXFORM_PROVIDER")
+	}
+	if p == "" {
+		p = planner.Imagine
+	}
+	if p != planner.Imagine && p != planner.Draft {
+		return "", views.WithHint(fmt.Errorf("unknown provider %q", p), "use -provider=imagine (the Imagine API) or -provider=draft (offline placeholders)")
+	}
+	return p, nil
+}
+
+func parseAddrs(flag string, list []string) ([]config.Addr, error) {
+	var out []config.Addr
+	for _, s := range list {
+		a, err := config.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flag, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// makePlan loads everything and diffs it. It prints configuration
+// diagnostics itself; ok is false when it printed or returned a failure.
+func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
+	provider, err := e.providerName(sel.provider)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sel.refresh != "fast" && sel.refresh != "full" {
+		return nil, nil, fmt.Errorf("-refresh=%s: use -refresh=fast (stat cache) or -refresh=full (hash every file)", sel.refresh)
+	}
+	targets, err := parseAddrs("-target", sel.targets)
+	if err != nil {
+		return nil, nil, err
+	}
+	replace, err := parseAddrs("-replace", sel.replace)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, ok := e.loadConfig(sel.vars, sel.varFiles)
+	if !ok {
+		return nil, nil, errConfig
+	}
+	lock, lockDigest, err := e.readLock()
+	if err != nil {
+		return nil, nil, err
+	}
+	facts, err := e.facts(cfg, lock, sel.refresh == "full")
+	if err != nil {
+		return nil, nil, err
+	}
+	cache := state.OpenCache(e.dir)
+	plan, diags := planner.Diff(planner.Input{
+		Images:   cfg.Images,
+		Lock:     lock,
+		Facts:    facts,
+		Cached:   cache.Has,
+		Provider: provider,
+		Targets:  targets,
+		Replace:  replace,
+		NewSeed:  func() int64 { return 1 + rand.Int64N(config.MaxSeed) },
+	})
+	if diags.HasErrors() {
+		views.WriteDiagnostics(e.stdio.Err, diags, cfg.Files, e.color(sel.noColor, e.stdio.ErrTerminal))
+		return nil, nil, errConfig
+	}
+	return plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest}, nil
+}
+
+// errConfig means diagnostics were already printed.
+var errConfig = errors.New("configuration errors")
+
+// checkCredits enforces -max-credits.
+func checkCredits(p *planner.Plan, max int) error {
+	if max >= 0 && p.Summary.Credits > max {
+		return views.WithHint(
+			fmt.Errorf("the plan would spend %d credits, more than -max-credits=%d", p.Summary.Credits, max),
+			"narrow it with -target=ADDR, or raise -max-credits")
+	}
+	return nil
+}
+
+func (e *env) plan(args []string) int {
+	var sel selection
+	fs := newFlagSet("plan", "plan [options]", e.stdio.Err)
+	sel.register(fs)
+	out := fs.String("out", "", "save the plan to FILE for `pixform apply FILE`")
+	jsonOut := fs.Bool("json", false, "print the plan as one JSON object")
+	format := fs.String("format", "", "output format: text (default), json or markdown")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when there are changes, 0 when none, 1 on error")
+	check := fs.Bool("check", false, "offline gate: exit 0 only when every declared image is on disk and matches the lockfile; no request, no token")
+	if err := fs.Parse(args); err != nil {
+		return ExitError
+	}
+	if fs.NArg() > 0 {
+		return e.fail(fmt.Errorf("plan takes no arguments, got %q", fs.Args()))
+	}
+	if *jsonOut {
+		*format = "json"
+	}
+	switch *format {
+	case "", "text", "json", "markdown":
+	default:
+		return e.fail(fmt.Errorf("-format=%s: use text, json or markdown", *format))
+	}
+	if *check {
+		return e.check(&sel)
+	}
+	p, ld, err := e.makePlan(&sel)
+	if err == errConfig {
+		return ExitError
+	}
+	if err != nil {
+		return e.fail(err)
+	}
+	switch *format {
+	case "json":
+		err = views.WritePlanJSON(e.stdio.Out, p)
+	case "markdown":
+		err = views.WritePlanMarkdown(e.stdio.Out, p)
+	default:
+		err = views.WritePlan(e.stdio.Out, p, e.color(sel.noColor, e.stdio.OutTerminal))
+	}
+	if err != nil {
+		return e.fail(err)
+	}
+	if err := checkCredits(p, sel.maxCredit); err != nil {
+		return e.fail(err)
+	}
+	if *out != "" {
+		outPath := *out
+		if !filepath.IsAbs(outPath) {
+			outPath = filepath.Join(e.dir, outPath)
+		}
+		pf := &planfile.File{
+			PixformVersion: Version, ConfigDigest: ld.cfg.Digest, LockDigest: ld.lockDigest,
+			Vars: sel.vars, VarFiles: sel.varFiles, Plan: p,
+		}
+		if err := planfile.Write(outPath, pf); err != nil {
+			return e.fail(err)
+		}
+		if *format == "" || *format == "text" {
+			fmt.Fprintf(e.stdio.Out, "\nSaved the plan to %s. Apply exactly it with: pixform apply %s\n", *out, *out)
+		}
+	}
+	if *detailed && p.HasChanges() {
+		return ExitChanges
+	}
+	return ExitOK
+}
+
+// check is plan -check: the offline gate for CI.
+func (e *env) check(sel *selection) int {
+	sel.provider = planner.Imagine
+	p, _, err := e.makePlan(sel)
+	if err == errConfig {
+		return ExitError
+	}
+	if err != nil {
+		return e.fail(err)
+	}
+	var bad []string
+	for _, c := range p.Changes {
+		if c.Action != planner.NoOp {
+			bad = append(bad, fmt.Sprintf("  %s %s: %s", c.Action, c.Addr, strings.Join(c.Reasons, "; ")))
+		}
+	}
+	if len(bad) == 0 {
+		fmt.Fprintf(e.stdio.Out, "All %s declared are on disk and match the lockfile.\n", pluralize(p.Summary.NoOp, "image"))
+		return ExitOK
+	}
+	fmt.Fprintf(e.stdio.Out, "%s not up to date:\n%s\n", pluralize(len(bad), "image is"), strings.Join(bad, "\n"))
+	return e.fail(views.WithHint(errors.New("images are out of date with the configuration or the lockfile"),
+		"run `pixform apply` (or -provider=draft locally) and commit the lockfile and images"))
+}
+
+func pluralize(n int, word string) string {
+	if word == "image is" {
+		if n == 1 {
+			return "1 image is"
+		}
+		return fmt.Sprintf("%d images are", n)
+	}
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func (e *env) validate(args []string) int {
+	fs := newFlagSet("validate", "validate [options]", e.stdio.Err)
+	var vars, varFiles listFlag
+	fs.Var(&vars, "var", "set a variable (repeatable)")
+	fs.Var(&varFiles, "var-file", "load variable values from a file (repeatable)")
+	noColor := fs.Bool("no-color", false, "disable colour")
+	if err := fs.Parse(args); err != nil {
+		return ExitError
+	}
+	e.noColor = e.noColor || *noColor
+	cfg, ok := e.loadConfig(vars, varFiles)
+	if !ok {
+		return ExitError
+	}
+	fmt.Fprintf(e.stdio.Out, "%s The configuration is valid: %s.\n",
+		palette(e.color(false, e.stdio.OutTerminal), "Success!"), pluralize(len(cfg.Images), "image"))
+	return ExitOK
+}
+
+func palette(on bool, s string) string {
+	if !on {
+		return s
+	}
+	return "\x1b[32;1m" + s + "\x1b[0m"
+}

@@ -1,0 +1,211 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/planfile"
+	"github.com/pixform/pixform/state"
+	"github.com/pixform/pixform/views"
+)
+
+func (e *env) show(args []string) int {
+	fs := newFlagSet("show", "show [-json] [-format=text|json|markdown] [ADDR | PLANFILE]", e.stdio.Err)
+	jsonOut := fs.Bool("json", false, "print JSON")
+	format := fs.String("format", "text", "output format: text, json or markdown (markdown for saved plans)")
+	noColor := fs.Bool("no-color", false, "disable colour")
+	if err := fs.Parse(args); err != nil {
+		return ExitError
+	}
+	e.noColor = e.noColor || *noColor
+	if *jsonOut {
+		*format = "json"
+	}
+	if fs.NArg() > 1 {
+		return e.fail(errors.New("show takes at most one address or plan file"))
+	}
+	arg := fs.Arg(0)
+	if arg != "" && !strings.HasPrefix(arg, "image.") {
+		if p := e.abs(arg); fileExists(p) {
+			return e.showPlan(p, *format)
+		}
+	}
+	lock, _, err := e.readLock()
+	if err != nil {
+		return e.fail(err)
+	}
+	keys := sortedAddrs(lock)
+	if arg != "" {
+		a, err := config.ParseAddr(arg)
+		if err != nil {
+			return e.fail(views.WithHint(err, "pass an image address such as image.hero, or the path of a saved plan"))
+		}
+		var sel []string
+		for _, k := range keys {
+			ka, _ := config.ParseAddr(k)
+			if ka == a || (a.Kind == config.NoKey && ka.Name == a.Name) {
+				sel = append(sel, k)
+			}
+		}
+		if len(sel) == 0 {
+			return e.fail(views.WithHint(fmt.Errorf("%s is not in %s", a, state.LockFileName), "`pixform state list` lists what it records"))
+		}
+		keys = sel
+	}
+	switch *format {
+	case "json":
+		images := make(map[string]state.Entry, len(keys))
+		for _, k := range keys {
+			images[k] = lock.Images[k]
+		}
+		b, err := json.Marshal(struct {
+			FormatVersion string                 `json:"format_version"`
+			Images        map[string]state.Entry `json:"images"`
+		}{"1", images})
+		if err != nil {
+			return e.fail(err)
+		}
+		fmt.Fprintf(e.stdio.Out, "%s\n", b)
+	case "text":
+		if len(keys) == 0 {
+			fmt.Fprintf(e.stdio.Out, "The lockfile records no images yet. Run `pixform apply` to render some.\n")
+		}
+		for i, k := range keys {
+			if i > 0 {
+				fmt.Fprintln(e.stdio.Out)
+			}
+			views.WriteEntry(e.stdio.Out, k, lock.Images[k], e.color(false, e.stdio.OutTerminal))
+		}
+	default:
+		return e.fail(fmt.Errorf("-format=%s: the lockfile is shown as text or json; markdown is for saved plans", *format))
+	}
+	return ExitOK
+}
+
+func (e *env) showPlan(path, format string) int {
+	pf, err := planfile.Read(path)
+	if err != nil {
+		return e.fail(err)
+	}
+	switch format {
+	case "json":
+		err = views.WritePlanJSON(e.stdio.Out, pf.Plan)
+	case "markdown":
+		err = views.WritePlanMarkdown(e.stdio.Out, pf.Plan)
+	default:
+		err = views.WritePlan(e.stdio.Out, pf.Plan, e.color(false, e.stdio.OutTerminal))
+	}
+	if err != nil {
+		return e.fail(err)
+	}
+	return ExitOK
+}
+
+func (e *env) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.dir, p)
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// sortedAddrs returns the lockfile's keys in address order.
+func sortedAddrs(lock *state.Lock) []string {
+	type ka struct {
+		k string
+		a config.Addr
+	}
+	list := make([]ka, 0, len(lock.Images))
+	for k := range lock.Images {
+		a, _ := config.ParseAddr(k)
+		list = append(list, ka{k, a})
+	}
+	slices.SortFunc(list, func(x, y ka) int { return x.a.Compare(y.a) })
+	out := make([]string, len(list))
+	for i, x := range list {
+		out[i] = x.k
+	}
+	return out
+}
+
+func (e *env) state(args []string) int {
+	if len(args) == 0 {
+		return e.fail(errors.New("usage: pixform state list | pixform state rm ADDR…"))
+	}
+	switch args[0] {
+	case "list":
+		lock, _, err := e.readLock()
+		if err != nil {
+			return e.fail(err)
+		}
+		for _, k := range sortedAddrs(lock) {
+			fmt.Fprintln(e.stdio.Out, k)
+		}
+		return ExitOK
+	case "rm":
+		return e.stateRm(args[1:])
+	}
+	return e.fail(fmt.Errorf("unknown state subcommand %q: use list or rm", args[0]))
+}
+
+func (e *env) stateRm(args []string) int {
+	fs := newFlagSet("state rm", "state rm [-lock-timeout=D] ADDR…", e.stdio.Err)
+	lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for another pixform to finish")
+	if err := fs.Parse(args); err != nil {
+		return ExitError
+	}
+	if fs.NArg() == 0 {
+		return e.fail(errors.New("state rm needs at least one address, e.g. pixform state rm image.hero"))
+	}
+	release, err := e.acquire("pixform state rm", *lockTimeout)
+	if err != nil {
+		return e.fail(err)
+	}
+	defer release()
+	lock, _, err := e.readLock()
+	if err != nil {
+		return e.fail(err)
+	}
+	var removed []string
+	for _, s := range fs.Args() {
+		a, err := config.ParseAddr(s)
+		if err != nil {
+			return e.fail(err)
+		}
+		found := false
+		for _, k := range sortedAddrs(lock) {
+			ka, _ := config.ParseAddr(k)
+			if ka == a || (a.Kind == config.NoKey && ka.Name == a.Name) {
+				removed = append(removed, fmt.Sprintf("Removed %s (its file %s is left on disk)", k, lock.Images[k].Path))
+				delete(lock.Images, k)
+				found = true
+			}
+		}
+		if !found {
+			return e.fail(views.WithHint(fmt.Errorf("%s is not in %s; nothing was changed", a, state.LockFileName), "`pixform state list` lists what it records"))
+		}
+	}
+	if err := state.WriteFileAtomic(filepath.Join(e.dir, state.LockFileName), lock.Marshal()); err != nil {
+		return e.fail(fmt.Errorf("write lockfile: %w", err))
+	}
+	for _, r := range removed {
+		fmt.Fprintln(e.stdio.Out, r)
+	}
+	return ExitOK
+}
+
+// acquire takes the directory's process lock.
+func (e *env) acquire(holder string, timeout time.Duration) (func() error, error) {
+	return state.AcquireDirLock(e.ctx, e.dir, timeout, holder)
+}

@@ -1,0 +1,58 @@
+// Command pixform is a declarative batch renderer for generated images:
+// declare images in *.pix.hcl, plan against pixform.lock.json, apply only
+// what changed.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/pixform/pixform/cli"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+// run wires the process to cli.Main: the first interrupt closes stop (start
+// nothing new, let in-flight work finish and be recorded), the second
+// cancels the context (cancel in-flight work).
+func run() int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+			return
+		}
+		fmt.Fprintln(os.Stderr, "\npixform: interrupt received: starting nothing new; images in flight will finish and be recorded. Press Ctrl-C again to cancel them.")
+		close(stop)
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+			return
+		}
+		fmt.Fprintln(os.Stderr, "\npixform: second interrupt: cancelling images in flight; what finished is recorded.")
+		cancel()
+	}()
+	return cli.Main(ctx, os.Args[1:], cli.Stdio{
+		In:          os.Stdin,
+		Out:         os.Stdout,
+		Err:         os.Stderr,
+		Environ:     os.Environ(),
+		InTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
+		OutTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		Stop:        stop,
+	})
+}
