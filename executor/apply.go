@@ -1,0 +1,391 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/state"
+)
+
+// DefaultThrottleGiveUp is how long a run may be rate-limited on every
+// request, with no success, before it stops.
+const DefaultThrottleGiveUp = 10 * time.Minute
+
+// ErrInterrupted is the Result.Stopped of a run whose Stop channel closed
+// (the first Ctrl-C): nothing new was started, and every image that was in
+// flight finished and was recorded.
+var ErrInterrupted = errors.New("apply interrupted: no new image was started, and the images in flight finished and were recorded; run apply again to do the rest")
+
+// Recorder records lockfile changes durably. Set and Delete return only
+// once the change is on disk. state.Recorder satisfies it. An error is
+// fatal to the run.
+type Recorder interface {
+	Set(addr string, e state.Entry) error
+	Delete(addr string) error
+}
+
+// Cache is the local content cache, keyed by state.Inputs.Digest and the
+// provider name. state.Cache satisfies it. Put copies the finished file
+// src into the cache.
+type Cache interface {
+	Has(digest, provider string) bool
+	Put(digest, provider, src string) error
+	Open(digest, provider string) (io.ReadCloser, error)
+}
+
+// Options configure Apply.
+type Options struct {
+	// Dir is the working directory; change paths are relative to it.
+	Dir string
+	// Provider renders images; Provider.Name() is recorded in each entry.
+	Provider Provider
+	// Recorder records every finished change in the lockfile.
+	Recorder Recorder
+	// Cache is the content cache to restore from and fill; nil for none.
+	Cache Cache
+	// Hooks receives progress events; nil means NilHooks.
+	Hooks Hooks
+	// Limiter gates request starts; nil means
+	// NewAdaptiveLimiter(Parallelism, Clock).
+	Limiter Limiter
+	// Parallelism is the ceiling of images in progress (and so of requests
+	// in flight); below 1 means config.DefaultParallelism.
+	Parallelism int
+	// MaxRetries bounds the retries of one image after transient
+	// failures. Throttled requests are retried without counting.
+	MaxRetries int
+	// Stop, when closed (the first Ctrl-C), stops new requests: requests in
+	// flight finish and are recorded. Nil never closes. Cancelling the ctx
+	// of Apply (the second Ctrl-C) cancels the requests in flight.
+	Stop <-chan struct{}
+	// ThrottleGiveUp stops the run when every request has been throttled
+	// for this long since the last success (or the start); zero means
+	// DefaultThrottleGiveUp.
+	ThrottleGiveUp time.Duration
+	// Clock is the time source of waits and measurements; nil means
+	// SystemClock.
+	Clock Clock
+	// Rand returns uniformly random float64s in [0, 1) for backoff jitter;
+	// nil means math/rand/v2. Apply serializes calls to it.
+	Rand func() float64
+}
+
+// Failure is one image that failed for good.
+type Failure struct {
+	Addr string
+	Err  error
+}
+
+// Result summarizes an apply, including a partial one.
+type Result struct {
+	// Generated, Restored, Moved and Deleted count the changes carried
+	// out, by how; Failed those that failed for good; Skipped those not
+	// started because the run stopped.
+	Generated, Restored, Moved, Deleted, Failed, Skipped int
+	// Requests counts provider requests sent, Retries the retries after
+	// transient failures, Throttled the requests answered with 429.
+	Requests, Retries, Throttled int
+	// Credits is the credits spent: the price of each successful request
+	// (a failed request costs nothing).
+	Credits int
+	// Duration is the run's wall time.
+	Duration time.Duration
+	// Failures lists the failed images, in plan (address) order.
+	Failures []Failure
+	// Stopped is why the run stopped early: a fatal provider error, a
+	// lockfile write error, the throttling give-up, ErrInterrupted, or the
+	// ctx cancellation; nil when it ran to the end.
+	Stopped error
+}
+
+// Apply carries out plan: deletes first, then moves (no requests), then
+// creates and replaces, rendered concurrently under opts.Limiter within
+// opts.Parallelism, restored from opts.Cache where the plan says so. Every
+// finished change is on disk and recorded through opts.Recorder before it
+// counts as done; at every instant every recorded entry's file exists with
+// its recorded hash, and no partial file is ever at an output path.
+//
+// Apply returns a Result even on error. The error is non-nil when an image
+// failed or the run stopped early; it is returned only after everything
+// that finished has been recorded. Apply waits for every goroutine it
+// starts.
+func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, error) {
+	if plan == nil {
+		return &Result{}, errors.New("apply: no plan")
+	}
+	if opts.Recorder == nil {
+		return &Result{}, errors.New("apply: no lockfile recorder (internal error)")
+	}
+	r := newRun(plan, &opts)
+	if r.needsProvider() && opts.Provider == nil {
+		return &Result{}, errors.New("apply: the plan renders images but no provider is configured (internal error)")
+	}
+	start := r.clock.Now()
+
+	startCtx, stopStarting := context.WithCancelCause(ctx)
+	r.startCtx, r.stopStarting = startCtx, stopStarting
+	var watcher sync.WaitGroup
+	watcher.Go(func() {
+		select {
+		case <-opts.Stop:
+			stopStarting(ErrInterrupted)
+		case <-startCtx.Done():
+		}
+	})
+
+	r.run(ctx)
+
+	stopStarting(nil)
+	watcher.Wait()
+
+	res := &r.res
+	res.Duration = r.clock.Now().Sub(start)
+	sort.Slice(r.failures, func(i, j int) bool { return r.failures[i].index < r.failures[j].index })
+	for _, f := range r.failures {
+		res.Failures = append(res.Failures, f.Failure)
+	}
+	switch {
+	case r.fatal != nil:
+		res.Stopped = r.fatal
+	case ctx.Err() != nil:
+		res.Stopped = fmt.Errorf("apply canceled: requests in flight were abandoned; finished images are recorded; run apply again to do the rest: %w", context.Cause(ctx))
+	case res.Skipped > 0 && errors.Is(context.Cause(startCtx), ErrInterrupted):
+		res.Stopped = ErrInterrupted
+	}
+	switch {
+	case res.Stopped != nil && res.Failed > 0:
+		return res, fmt.Errorf("%w (and %d image(s) failed)", res.Stopped, res.Failed)
+	case res.Stopped != nil:
+		return res, res.Stopped
+	case res.Failed > 0:
+		return res, fmt.Errorf("%d of %d image change(s) failed, the first: %w; everything that finished is recorded; run apply again to retry the rest", res.Failed, r.total, res.Failures[0].Err)
+	}
+	return res, nil
+}
+
+// indexedFailure keeps a failure's plan position for sorting.
+type indexedFailure struct {
+	Failure
+	index int
+}
+
+// run is the state of one Apply.
+type run struct {
+	plan         *planner.Plan
+	opts         *Options
+	hooks        Hooks
+	limiter      Limiter
+	clock        Clock
+	provider     string
+	parallel     int
+	giveUp       time.Duration
+	ledger       *ledger
+	targets      map[string]bool // every path a change of the plan writes
+	index        map[*planner.Change]int
+	total        int
+	randMu       sync.Mutex
+	randFloat    func() float64
+	startCtx     context.Context         // done when nothing new may start
+	stopStarting context.CancelCauseFunc // cancels startCtx
+	mu           sync.Mutex              // guards the fields below
+	res          Result
+	failures     []indexedFailure
+	fatal        error
+	lastGood     time.Time // last successful request, or the start
+}
+
+func newRun(plan *planner.Plan, opts *Options) *run {
+	r := &run{plan: plan, opts: opts, hooks: opts.Hooks, clock: opts.Clock, parallel: opts.Parallelism, giveUp: opts.ThrottleGiveUp}
+	if r.hooks == nil {
+		r.hooks = NilHooks{}
+	}
+	if r.clock == nil {
+		r.clock = SystemClock{}
+	}
+	if r.parallel < 1 {
+		r.parallel = config.DefaultParallelism
+	}
+	if r.giveUp <= 0 {
+		r.giveUp = DefaultThrottleGiveUp
+	}
+	r.limiter = opts.Limiter
+	if r.limiter == nil {
+		r.limiter = NewAdaptiveLimiter(r.parallel, r.clock)
+	}
+	r.randFloat = opts.Rand
+	if r.randFloat == nil {
+		r.randFloat = rand.Float64
+	}
+	if opts.Provider != nil {
+		r.provider = opts.Provider.Name()
+	}
+	r.ledger = newLedger(opts.Recorder, plan)
+	r.targets = map[string]bool{}
+	r.index = map[*planner.Change]int{}
+	for i := range plan.Changes {
+		c := &plan.Changes[i]
+		r.index[c] = i
+		switch c.Action {
+		case planner.Create, planner.Replace, planner.Move:
+			r.targets[c.Path] = true
+			r.total++
+		case planner.Delete:
+			r.total++
+		}
+	}
+	r.lastGood = r.clock.Now()
+	return r
+}
+
+func (r *run) needsProvider() bool {
+	for i := range r.plan.Changes {
+		if a := r.plan.Changes[i].Action; a == planner.Create || a == planner.Replace {
+			return true
+		}
+	}
+	return false
+}
+
+// run carries out the plan in its three phases.
+func (r *run) run(ctx context.Context) {
+	var deletes, moves, renders []*planner.Change
+	for i := range r.plan.Changes {
+		c := &r.plan.Changes[i]
+		switch c.Action {
+		case planner.Delete:
+			deletes = append(deletes, c)
+		case planner.Move:
+			moves = append(moves, c)
+		case planner.Create, planner.Replace:
+			renders = append(renders, c)
+		}
+	}
+	if r.stopping() {
+		r.skip(len(deletes) + len(moves) + len(renders))
+		return
+	}
+	for _, c := range deletes {
+		r.delete(c)
+	}
+	if r.stopping() {
+		r.skip(len(moves) + len(renders))
+		return
+	}
+	r.moves(moves)
+	r.renders(ctx, renders)
+}
+
+// renders runs the creates and replaces concurrently. One image's failure
+// does not cancel the others; a fatal error stops new starts through
+// r.startCtx.
+func (r *run) renders(ctx context.Context, renders []*planner.Change) {
+	var g errgroup.Group
+	g.SetLimit(r.parallel)
+	for _, c := range renders {
+		if r.stopping() {
+			r.skip(1)
+			continue
+		}
+		g.Go(func() error {
+			r.render(ctx, c)
+			return nil
+		})
+	}
+	g.Wait()
+}
+
+// abs returns the file path of a slash-separated path relative to Dir.
+func (r *run) abs(rel string) string {
+	return filepath.Join(r.opts.Dir, filepath.FromSlash(rel))
+}
+
+func (r *run) rand() float64 {
+	r.randMu.Lock()
+	defer r.randMu.Unlock()
+	return r.randFloat()
+}
+
+// stopping reports whether new work must not start. It looks at Stop
+// itself too, so that no start slips in before the watcher goroutine has
+// seen Stop close.
+func (r *run) stopping() bool {
+	select {
+	case <-r.opts.Stop:
+		r.stopStarting(ErrInterrupted)
+	default:
+	}
+	return r.startCtx.Err() != nil
+}
+
+// stop stops the run for err: nothing new starts; the first cause wins.
+func (r *run) stop(err error) {
+	r.mu.Lock()
+	if r.fatal == nil {
+		r.fatal = err
+	}
+	r.mu.Unlock()
+	r.stopStarting(err)
+}
+
+func (r *run) skip(n int) {
+	r.mu.Lock()
+	r.res.Skipped += n
+	r.mu.Unlock()
+}
+
+// fail records that c failed for good.
+func (r *run) fail(c *planner.Change, err error) {
+	r.mu.Lock()
+	r.res.Failed++
+	r.failures = append(r.failures, indexedFailure{Failure{Addr: c.Addr.String(), Err: err}, r.index[c]})
+	r.mu.Unlock()
+	r.hooks.Failed(c, err)
+}
+
+// done counts a completed change and reports it.
+func (r *run) done(c *planner.Change, e state.Entry, how How, credits int) {
+	r.mu.Lock()
+	switch how {
+	case Generated:
+		r.res.Generated++
+		r.res.Credits += credits
+	case Restored:
+		r.res.Restored++
+	case Moved:
+		r.res.Moved++
+	case Deleted:
+		r.res.Deleted++
+	}
+	r.mu.Unlock()
+	r.hooks.Completed(c, e, how)
+}
+
+// sleep waits d on the run's clock. It returns false, early, when the run
+// stops starting new work (Stop, a fatal error, or ctx).
+func (r *run) sleep(d time.Duration) bool {
+	if d <= 0 {
+		return !r.stopping()
+	}
+	select {
+	case <-r.clock.After(d):
+		return !r.stopping()
+	case <-r.startCtx.Done():
+		return false
+	}
+}
+
+// recordErr is a lockfile write failure, fatal to the run.
+func recordErr(what, addr string, err error) error {
+	return fmt.Errorf("record %s of %s in %s: %w; the run stopped, and the lockfile holds every change recorded before this one", what, addr, state.LockFileName, err)
+}

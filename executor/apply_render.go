@@ -1,0 +1,257 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/state"
+)
+
+// render carries out one create or replace: restored from the cache when
+// the plan says so and the cached copy is sound, else requested, with
+// retries per the failure class.
+func (r *run) render(ctx context.Context, c *planner.Change) {
+	if r.stopping() {
+		r.skip(1)
+		return
+	}
+	mt, err := MediaTypeOf(c.Path)
+	if err != nil {
+		r.fail(c, err)
+		return
+	}
+	credits := c.Credits
+	if c.FromCache {
+		if r.restore(c, mt) {
+			return
+		}
+		// The cached copy is gone or bad: the plan priced no request.
+		if c.Requests == 0 && r.provider == planner.Imagine {
+			credits, _ = planner.Price(c.Inputs.Style)
+		}
+	}
+	req := Request{
+		Addr:        c.Addr.String(),
+		Prompt:      c.Inputs.Prompt,
+		Style:       c.Inputs.Style,
+		AspectRatio: c.Inputs.AspectRatio,
+		Seed:        c.Inputs.Seed,
+		MediaType:   mt,
+	}
+	transient, throttles := 0, 0
+	for attempt := 1; ; attempt++ {
+		if r.stopping() {
+			r.skip(1)
+			return
+		}
+		if err := r.limiter.Acquire(r.startCtx); err != nil {
+			r.skip(1)
+			return
+		}
+		if r.stopping() {
+			// Acquire may win a race with the stop; start nothing.
+			r.limiter.Release(Outcome{})
+			r.skip(1)
+			return
+		}
+		r.hooks.Started(c, attempt)
+		out, o, err := r.attempt(ctx, c, req, mt)
+		r.limiter.Release(o)
+		if err == nil {
+			r.generated(c, out, credits)
+			return
+		}
+		if ctx.Err() != nil {
+			// The second Ctrl-C canceled the request in flight.
+			r.skip(1)
+			return
+		}
+		switch ClassOf(err) {
+		case Throttled:
+			throttles++
+			if r.throttledTooLong() {
+				r.skip(1)
+				return
+			}
+			wait := o.RetryAfter
+			if wait <= 0 {
+				wait = Backoff(throttles, ThrottleBackoffBase, BackoffCap, r.rand)
+			}
+			r.hooks.Throttled(c, wait, r.limiter.Limit())
+			if !r.sleep(wait) {
+				r.skip(1)
+				return
+			}
+		case Transient:
+			if transient >= r.opts.MaxRetries {
+				if transient > 0 {
+					err = fmt.Errorf("%s failed after %d retries: %w", c.Addr, transient, err)
+				} else {
+					err = fmt.Errorf("%s failed: %w", c.Addr, err)
+				}
+				r.fail(c, err)
+				return
+			}
+			transient++
+			r.mu.Lock()
+			r.res.Retries++
+			r.mu.Unlock()
+			wait := Backoff(transient, TransientBackoffBase, BackoffCap, r.rand)
+			r.hooks.Retrying(c, attempt, err, wait)
+			if !r.sleep(wait) {
+				r.skip(1)
+				return
+			}
+		case Invalid:
+			r.fail(c, fmt.Errorf("%s: %w", c.Addr, err))
+			return
+		default: // Fatal
+			err = fmt.Errorf("%s: %w", c.Addr, err)
+			r.stop(err)
+			r.fail(c, err)
+			return
+		}
+	}
+}
+
+// attempt sends one request for c and validates the response into a
+// temporary file beside the target. It returns the limiter's Outcome of
+// the attempt whatever happened.
+func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt string) (output, Outcome, error) {
+	dst := r.abs(c.Path)
+	tmp, err := state.CreateTemp(dst)
+	if err != nil {
+		return output{}, Outcome{}, &Error{Class: Invalid, Msg: err.Error(), Err: err}
+	}
+	d := newDigestWriter()
+	start := r.clock.Now()
+	err = r.opts.Provider.Render(ctx, req, io.MultiWriter(tmp, d))
+	o := Outcome{Latency: r.clock.Now().Sub(start)}
+	r.mu.Lock()
+	r.res.Requests++
+	r.mu.Unlock()
+	if err != nil {
+		state.AbortTemp(tmp)
+		var pe *Error
+		if errors.As(err, &pe) && pe.Class == Throttled {
+			o.Throttled, o.RetryAfter = true, pe.RetryAfter
+			r.mu.Lock()
+			r.res.Throttled++
+			r.mu.Unlock()
+		}
+		return output{}, o, err
+	}
+	out, err := finish(tmp, dst, mt, d, fmt.Sprintf("the %s provider's response for %s", r.provider, c.Addr))
+	if err != nil {
+		return output{}, o, err
+	}
+	o.Success = true
+	return out, o, nil
+}
+
+// throttledTooLong stops the run when no request has succeeded for the
+// give-up time, and reports whether it did.
+func (r *run) throttledTooLong() bool {
+	r.mu.Lock()
+	since := r.clock.Now().Sub(r.lastGood)
+	r.mu.Unlock()
+	if since < r.giveUp {
+		return false
+	}
+	r.stop(fmt.Errorf("the Imagine API has rate-limited every request for %v with no success; stopping. Finished images are recorded; run apply again later", r.giveUp))
+	return true
+}
+
+// generated commits a rendered image, records it and fills the cache.
+func (r *run) generated(c *planner.Change, out output, credits int) {
+	r.mu.Lock()
+	r.lastGood = r.clock.Now()
+	r.mu.Unlock()
+	e := r.entry(c, out)
+	if !r.commit(c, out, e) {
+		return
+	}
+	r.done(c, e, Generated, credits)
+	if r.opts.Cache != nil {
+		if err := r.opts.Cache.Put(c.Inputs.Digest(), r.provider, r.abs(c.Path)); err != nil {
+			r.hooks.Warn(c, fmt.Sprintf("could not save %s in the content cache: %v", c.Path, err))
+		}
+	}
+}
+
+func (r *run) entry(c *planner.Change, out output) state.Entry {
+	return state.Entry{
+		Inputs:    c.Inputs,
+		Provider:  r.provider,
+		Path:      c.Path,
+		SHA256:    out.sha256,
+		Bytes:     out.bytes,
+		MediaType: out.mediaType,
+		Width:     out.width,
+		Height:    out.height,
+	}
+}
+
+// commit puts out at c.Path and records e, then removes c's old file if
+// the image moved. It reports whether it succeeded; on failure it has
+// failed c (and, for a lockfile error, stopped the run).
+func (r *run) commit(c *planner.Change, out output, e state.Entry) bool {
+	recErr, fileErr := r.ledger.commit(out, r.abs(c.Path), c, e)
+	if recErr != nil {
+		r.stop(recErr)
+		r.fail(c, recErr)
+		return false
+	}
+	if fileErr != nil {
+		r.fail(c, fmt.Errorf("write %s: %w", c.Path, fileErr))
+		return false
+	}
+	if c.Prior != nil && c.Prior.Path != c.Path {
+		r.removeOld(c, c.Prior.Path, c.Prior.SHA256)
+	}
+	return true
+}
+
+// restore copies c's image from the content cache without a request. It
+// reports whether c is done with (restored, or failed for a reason a
+// request would not fix); false means: request it instead.
+func (r *run) restore(c *planner.Change, mt string) bool {
+	why := "no content cache is configured"
+	if r.opts.Cache != nil {
+		out, err := r.fromCache(c, mt)
+		if err == nil {
+			e := r.entry(c, out)
+			if r.commit(c, out, e) {
+				r.done(c, e, Restored, 0)
+			}
+			return true
+		}
+		why = err.Error()
+	}
+	r.hooks.Warn(c, fmt.Sprintf("could not restore %s from the content cache (%s); requesting it instead", c.Path, why))
+	return false
+}
+
+// fromCache copies and validates the cached image into a temporary file
+// beside c's target.
+func (r *run) fromCache(c *planner.Change, mt string) (output, error) {
+	rc, err := r.opts.Cache.Open(c.Inputs.Digest(), r.provider)
+	if err != nil {
+		return output{}, err
+	}
+	defer rc.Close()
+	dst := r.abs(c.Path)
+	tmp, err := state.CreateTemp(dst)
+	if err != nil {
+		return output{}, err
+	}
+	d := newDigestWriter()
+	if _, err := io.Copy(io.MultiWriter(tmp, d), rc); err != nil {
+		state.AbortTemp(tmp)
+		return output{}, fmt.Errorf("read the cached copy: %w", err)
+	}
+	return finish(tmp, dst, mt, d, "the cached copy")
+}

@@ -1,0 +1,79 @@
+package executor
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/state"
+)
+
+// The real state.Recorder and state.Cache satisfy the executor's
+// interfaces, and an apply through them leaves a lockfile that parses and
+// matches the disk.
+var (
+	_ Recorder = (*state.Recorder)(nil)
+	_ Updater  = (*state.Recorder)(nil)
+	_ Cache    = (*state.Cache)(nil)
+)
+
+func TestApplyWithRealState(t *testing.T) {
+	tests := map[string]struct {
+		build func(t *testing.T, e *env) []planner.Change
+		want  map[string]string // address → path
+	}{
+		"swap, address move in place, create, delete": {
+			build: func(t *testing.T, e *env) []planner.Change {
+				x := e.had(t, "x", "a.png", 1)
+				y := e.had(t, "y", "b.png", 2)
+				o := e.had(t, "old", "o.png", 3)
+				g := e.had(t, "gone", "g.png", 4)
+				return []planner.Change{
+					withPrior(create("x", "b.png", 1), planner.Move, x, "image.x"),
+					withPrior(create("y", "a.png", 2), planner.Move, y, "image.y"),
+					withPrior(create("new", "o.png", 3), planner.Move, o, "image.old"),
+					create("fresh", "g.png", 9),
+					{Addr: addr("gone"), Action: planner.Delete, Path: "g.png", Prior: g, PriorAddr: "image.gone"},
+				}
+			},
+			want: map[string]string{"image.x": "b.png", "image.y": "a.png", "image.new": "o.png", "image.fresh": "g.png"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			changes := tc.build(t, e)
+			lockPath := filepath.Join(e.dir, state.LockFileName)
+			lock := state.NewLock()
+			for a, en := range e.prior {
+				lock.Images[a] = en
+			}
+			rec := state.NewRecorder(lockPath, lock)
+			res, err := Apply(context.Background(), &planner.Plan{Provider: planner.Imagine, Changes: changes}, Options{
+				Dir: e.dir, Provider: &fakeProvider{render: renderPNG(t)}, Recorder: rec, Cache: state.OpenCache(e.dir),
+				Limiter: newTestLimiter(2), Parallelism: 2, Clock: newFakeClock(),
+			})
+			if cerr := rec.Close(); cerr != nil {
+				t.Fatal(cerr)
+			}
+			if err != nil {
+				t.Fatalf("Apply: %v (%+v)", err, countsOf(res))
+			}
+			got, err := state.ReadLock(lockPath)
+			if err != nil {
+				t.Fatalf("lockfile after apply: %v", err)
+			}
+			if len(got.Images) != len(tc.want) {
+				t.Errorf("lockfile has %d entries, want %d: %v", len(got.Images), len(tc.want), got.Images)
+			}
+			for a, p := range tc.want {
+				en, ok := got.Images[a]
+				if !ok || en.Path != p || fileSum(t, e.dir, p) != en.SHA256 {
+					t.Errorf("%s: entry %+v (present %v), want path %s with the file's hash", a, en, ok, p)
+				}
+			}
+			noTempFiles(t, e.dir)
+		})
+	}
+}

@@ -1,0 +1,276 @@
+package executor
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// The simulation drives the limiter the way the executor does, against
+// in-process models of the product's benchmark servers, in virtual time
+// (testing/synctest): 16 workers each loop Acquire → request → Release,
+// and a throttled request waits its Retry-After (else backoff with full
+// jitter) before it asks Acquire again. Run the full sweep with
+//
+//	go test -run TestSimulate -simulate -v ./executor/
+//
+// It only logs figures; timings are never asserted.
+var simTrace = flag.Bool("simtrace", false, "print the limiter's state changes in the first simulated run")
+
+var simulate = flag.Bool("simulate", false, "run the limiter simulation sweep and log its figures")
+
+// simServer is a model of the API: handle runs on the caller's goroutine,
+// sleeping in virtual time, and reports whether the request was throttled
+// and the Retry-After it carried.
+type simServer interface {
+	handle(rnd func() float64) (throttled bool, retryAfter time.Duration)
+}
+
+// simBucketServer is a token bucket: rate tokens a second, burst at most,
+// full at the start; a success costs a token and takes lat; a 429 is
+// instant and says how long until the next token, rounded up to seconds.
+type simBucketServer struct {
+	rate  float64
+	burst float64
+	lat   time.Duration
+
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time
+}
+
+func (s *simBucketServer) handle(rnd func() float64) (bool, time.Duration) {
+	s.mu.Lock()
+	now := time.Now()
+	if s.last.IsZero() {
+		s.tokens = s.burst
+	} else {
+		s.tokens = math.Min(s.burst, s.tokens+now.Sub(s.last).Seconds()*s.rate)
+	}
+	s.last = now
+	if s.tokens < 1 {
+		wait := (1 - s.tokens) / s.rate
+		s.mu.Unlock()
+		return true, time.Duration(math.Ceil(wait)) * time.Second
+	}
+	s.tokens--
+	s.mu.Unlock()
+	time.Sleep(s.lat + simJitter(rnd, 3*time.Millisecond))
+	return false, 0
+}
+
+// simConcServer allows limit requests in flight; beyond that it answers 429
+// at once with retryAfter.
+type simConcServer struct {
+	limit      int
+	lat        time.Duration
+	retryAfter time.Duration
+
+	mu sync.Mutex
+	n  int
+}
+
+func (s *simConcServer) handle(rnd func() float64) (bool, time.Duration) {
+	s.mu.Lock()
+	if s.n >= s.limit {
+		s.mu.Unlock()
+		return true, s.retryAfter
+	}
+	s.n++
+	s.mu.Unlock()
+	time.Sleep(s.lat + simJitter(rnd, 3*time.Millisecond))
+	s.mu.Lock()
+	s.n--
+	s.mu.Unlock()
+	return false, 0
+}
+
+// simOpenServer has no limits.
+type simOpenServer struct{ lat time.Duration }
+
+func (s *simOpenServer) handle(rnd func() float64) (bool, time.Duration) {
+	time.Sleep(s.lat + simJitter(rnd, s.lat/2))
+	return false, 0
+}
+
+func simJitter(rnd func() float64, max time.Duration) time.Duration {
+	return time.Duration(rnd() * float64(max))
+}
+
+// simResult is what one simulated run measured.
+type simResult struct {
+	wall      time.Duration
+	requests  int
+	throttled int
+	maxLimit  int
+}
+
+// runSim renders images through srv with workers goroutines and a
+// limiter of that ceiling, in virtual time; call it inside a synctest
+// bubble.
+func runSim(srv simServer, images, workers int, seed uint64) simResult {
+	var rmu sync.Mutex
+	rng := rand.New(rand.NewPCG(seed, seed*7919+1))
+	rnd := func() float64 {
+		rmu.Lock()
+		defer rmu.Unlock()
+		return rng.Float64()
+	}
+	transit := func() { time.Sleep(200*time.Microsecond + simJitter(rnd, 300*time.Microsecond)) }
+
+	lim := NewAdaptiveLimiter(workers, SystemClock{})
+	begin := time.Now()
+	if *simTrace && seed == 1 {
+		lim.(*adaptive).trace = func(format string, args ...any) {
+			fmt.Printf("%8.3f "+format+"\n", append([]any{time.Since(begin).Seconds()}, args...)...)
+		}
+	}
+	jobs := make(chan int, images)
+	for i := range images {
+		jobs <- i
+	}
+	close(jobs)
+	var (
+		mu  sync.Mutex
+		res simResult
+		wg  sync.WaitGroup
+	)
+	ctx := context.Background()
+	for range workers {
+		wg.Go(func() {
+			for range jobs {
+				for attempt := 1; ; attempt++ {
+					if err := lim.Acquire(ctx); err != nil {
+						panic(err)
+					}
+					t0 := time.Now()
+					transit()
+					thr, ra := srv.handle(rnd)
+					transit()
+					lim.Release(Outcome{Throttled: thr, Success: !thr, RetryAfter: ra, Latency: time.Since(t0)})
+					mu.Lock()
+					res.requests++
+					if n := lim.Limit(); n > res.maxLimit {
+						res.maxLimit = n
+					}
+					if thr {
+						res.throttled++
+					}
+					mu.Unlock()
+					if !thr {
+						break
+					}
+					wait := ra
+					if wait == 0 {
+						ceil := 250 * time.Millisecond << min(attempt-1, 7)
+						wait = simJitter(rnd, ceil)
+					}
+					time.Sleep(wait)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	res.wall = time.Since(begin)
+	return res
+}
+
+// simScenario is one of the product's benchmarks.
+type simScenario struct {
+	newServer func() simServer
+	images    int
+	ideal     time.Duration
+}
+
+func simScenarios() map[string]simScenario {
+	return map[string]simScenario{
+		"a-rate-10rps-burst2": {
+			newServer: func() simServer { return &simBucketServer{rate: 10, burst: 2, lat: 300 * time.Millisecond} },
+			images:    100,
+			ideal:     9800 * time.Millisecond,
+		},
+		"b-conc-4": {
+			newServer: func() simServer {
+				return &simConcServer{limit: 4, lat: 500 * time.Millisecond, retryAfter: time.Second}
+			},
+			images: 100,
+			ideal:  12500 * time.Millisecond,
+		},
+		"b-conc-4-no-retry-after": {
+			newServer: func() simServer { return &simConcServer{limit: 4, lat: 500 * time.Millisecond} },
+			images:    100,
+			ideal:     12500 * time.Millisecond,
+		},
+		"c-open": {
+			newServer: func() simServer { return &simOpenServer{lat: time.Millisecond} },
+			images:    2000,
+			// 2,000 requests of ~1.95 ms (1.25 ms mean server time plus
+			// 0.7 ms transit) over 16 in flight.
+			ideal: 2000 * 1950 * time.Microsecond / 16,
+		},
+	}
+}
+
+// TestSimulate logs wall/ideal and the 429 fraction of each benchmark
+// scenario over several seeds. It asserts nothing about timing.
+func TestSimulate(t *testing.T) {
+	seeds := []uint64{1}
+	if *simulate {
+		seeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	} else if testing.Short() {
+		t.Skip("simulation skipped in -short mode")
+	}
+	scen := simScenarios()
+	names := make([]string, 0, len(scen))
+	for n := range scen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		sc := scen[name]
+		t.Run(name, func(t *testing.T) {
+			var worstRatio, worstFrac, sumRatio, sumFrac float64
+			for _, seed := range seeds {
+				var res simResult
+				synctest.Test(t, func(t *testing.T) {
+					res = runSim(sc.newServer(), sc.images, 16, seed)
+				})
+				if res.requests < sc.images {
+					t.Fatalf("seed %d: %d requests for %d images", seed, res.requests, sc.images)
+				}
+				ratio := res.wall.Seconds() / sc.ideal.Seconds()
+				frac := float64(res.throttled) / float64(res.requests)
+				worstRatio = math.Max(worstRatio, ratio)
+				worstFrac = math.Max(worstFrac, frac)
+				sumRatio += ratio
+				sumFrac += frac
+				if *simulate {
+					t.Logf("seed %2d: wall %v ratio %.3f  429s %d/%d = %.1f%%  max limit %d",
+						seed, res.wall.Round(time.Millisecond), ratio, res.throttled, res.requests, 100*frac, res.maxLimit)
+				}
+			}
+			n := float64(len(seeds))
+			t.Logf("%s: wall/ideal mean %.3f worst %.3f; 429s mean %.1f%% worst %.1f%% (%d seeds)",
+				name, sumRatio/n, worstRatio, 100*sumFrac/n, 100*worstFrac, len(seeds))
+		})
+	}
+}
+
+func ExampleNewAdaptiveLimiter() {
+	lim := NewAdaptiveLimiter(16, SystemClock{})
+	ctx := context.Background()
+	if err := lim.Acquire(ctx); err != nil {
+		return
+	}
+	// ... make the request ...
+	lim.Release(Outcome{Success: true, Latency: 300 * time.Millisecond})
+	fmt.Println(lim.Limit() <= 16)
+	// Output: true
+}

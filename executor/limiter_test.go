@@ -1,0 +1,384 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// All tests run in a synctest bubble: SystemClock is virtual there, so
+// pacing and Retry-After pauses cost no real time and nothing depends on
+// the machine's speed.
+
+// limStuck is how long an Acquire must block to count as blocked: far longer
+// than any pacing interval in these tests (in virtual time).
+const limStuck = time.Second
+
+// limAcquireN acquires n times and fails the test if any Acquire blocks.
+func limAcquireN(t *testing.T, lim Limiter, n int) {
+	t.Helper()
+	for i := range n {
+		ctx, cancel := context.WithTimeout(context.Background(), limStuck)
+		err := lim.Acquire(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("Acquire %d of %d: %v", i+1, n, err)
+		}
+	}
+}
+
+// limBlocked reports whether Acquire would block now (and undoes it if not).
+func limBlocked(lim Limiter) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), limStuck)
+	defer cancel()
+	if err := lim.Acquire(ctx); err != nil {
+		return true
+	}
+	lim.Release(Outcome{})
+	return false
+}
+
+// limSucceed runs n sequential requests that succeed after lat.
+func limSucceed(t *testing.T, lim Limiter, n int, lat time.Duration) {
+	t.Helper()
+	for range n {
+		if err := lim.Acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(lat)
+		lim.Release(Outcome{Success: true, Latency: lat})
+	}
+}
+
+func TestLimiterStartsBelowMax(t *testing.T) {
+	tests := map[string]struct {
+		max, want int
+	}{
+		"max 16":  {max: 16, want: initialWindow},
+		"max 2":   {max: 2, want: 2},
+		"max 1":   {max: 1, want: 1},
+		"max 0":   {max: 0, want: 1},
+		"max -3":  {max: -3, want: 1},
+		"max 100": {max: 100, want: initialWindow},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				lim := NewAdaptiveLimiter(tc.max, SystemClock{})
+				if got := lim.Limit(); got != tc.want {
+					t.Errorf("Limit() = %d, want %d", got, tc.want)
+				}
+				limAcquireN(t, lim, tc.want)
+				if !limBlocked(lim) {
+					t.Errorf("Acquire %d did not block with limit %d", tc.want+1, tc.want)
+				}
+			})
+		})
+	}
+}
+
+func TestLimiterGrowsOnSuccess(t *testing.T) {
+	tests := map[string]struct {
+		max, successes, want int
+	}{
+		"one success":      {max: 16, successes: 1, want: initialWindow + 1},
+		"five successes":   {max: 16, successes: 5, want: initialWindow + 5},
+		"stops at max":     {max: 4, successes: 20, want: 4},
+		"reaches max fast": {max: 16, successes: 14, want: 16},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				lim := NewAdaptiveLimiter(tc.max, SystemClock{})
+				limSucceed(t, lim, tc.successes, 100*time.Millisecond)
+				if got := lim.Limit(); got != tc.want {
+					t.Errorf("Limit() after %d successes = %d, want %d", tc.successes, got, tc.want)
+				}
+			})
+		})
+	}
+}
+
+func TestLimiterShrinksOn429(t *testing.T) {
+	tests := map[string]struct {
+		// inflight requests are started and left running long enough to
+		// count as accepted, then one more is throttled at once.
+		inflight  int
+		wantLimit int
+	}{
+		// Nothing above level 3 was ever accepted: a concurrency limit.
+		"concurrency": {inflight: 3, wantLimit: 3},
+		"down to one": {inflight: 1, wantLimit: 1},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				lim := NewAdaptiveLimiter(16, SystemClock{})
+				limSucceed(t, lim, 10, 100*time.Millisecond)
+				before := lim.Limit()
+				limAcquireN(t, lim, tc.inflight)
+				time.Sleep(50 * time.Millisecond)
+				limAcquireN(t, lim, 1)
+				lim.Release(Outcome{Throttled: true, RetryAfter: time.Second, Latency: time.Millisecond})
+				got := lim.Limit()
+				if got >= before || got != tc.wantLimit {
+					t.Errorf("Limit() = %d after a 429 (was %d), want %d", got, before, tc.wantLimit)
+				}
+				if !limBlocked(lim) {
+					t.Errorf("Acquire did not block with %d in flight and limit %d", tc.inflight, got)
+				}
+			})
+		})
+	}
+}
+
+// TestLimiterRate429Paces checks that a 429 at a level the server has
+// accepted before (a rate limit) paces later starts instead of letting
+// them all go at once.
+func TestLimiterRate429Paces(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := NewAdaptiveLimiter(16, SystemClock{})
+		limSucceed(t, lim, 20, 100*time.Millisecond)
+		// Level 1 was accepted 20 times; a 429 there is about rate.
+		limAcquireN(t, lim, 1)
+		lim.Release(Outcome{Throttled: true, Latency: time.Millisecond})
+		started := 0
+		for !limBlocked(lim) {
+			if err := lim.Acquire(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			started++
+			if started > 16 {
+				break
+			}
+		}
+		if started >= 16 {
+			t.Errorf("%d requests started at once after a rate 429, want pacing", started)
+		}
+	})
+}
+
+func TestLimiterRetryAfterPausesEveryone(t *testing.T) {
+	tests := map[string]struct {
+		retryAfter time.Duration
+		wantPause  bool
+	}{
+		// HTTP rounds Retry-After up to whole seconds: "1" may mean 1 ms,
+		// so it holds back only the throttled request.
+		"one second":   {retryAfter: time.Second, wantPause: false},
+		"absent":       {retryAfter: 0, wantPause: false},
+		"five seconds": {retryAfter: 5 * time.Second, wantPause: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				lim := NewAdaptiveLimiter(16, SystemClock{})
+				limSucceed(t, lim, 14, 100*time.Millisecond)
+				limAcquireN(t, lim, 4) // then a 429 at level 5: a concurrency cut to 4
+				time.Sleep(50 * time.Millisecond)
+				limAcquireN(t, lim, 1)
+				lim.Release(Outcome{Throttled: true, RetryAfter: tc.retryAfter, Latency: time.Millisecond})
+				for range 4 {
+					lim.Release(Outcome{Success: true, Latency: 50 * time.Millisecond})
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				err := lim.Acquire(ctx)
+				if paused := err != nil; paused != tc.wantPause {
+					t.Errorf("Acquire within a second of a 429 with Retry-After %v: err = %v, want paused %v",
+						tc.retryAfter, err, tc.wantPause)
+				}
+				if tc.wantPause {
+					if err := lim.Acquire(context.Background()); err != nil {
+						t.Errorf("Acquire after the pause: %v", err)
+					}
+				}
+			})
+		})
+	}
+}
+
+func TestLimiterAcquireHonoursContext(t *testing.T) {
+	tests := map[string]struct {
+		ctx  func() (context.Context, context.CancelFunc)
+		want error
+	}{
+		"canceled before": {
+			ctx: func() (context.Context, context.CancelFunc) {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				return ctx, cancel
+			},
+			want: context.Canceled,
+		},
+		"deadline while blocked": {
+			ctx: func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), time.Minute)
+			},
+			want: context.DeadlineExceeded,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				lim := NewAdaptiveLimiter(1, SystemClock{})
+				limAcquireN(t, lim, 1) // the only slot, never released
+				ctx, cancel := tc.ctx()
+				defer cancel()
+				if err := lim.Acquire(ctx); !errors.Is(err, tc.want) {
+					t.Errorf("Acquire = %v, want %v", err, tc.want)
+				}
+			})
+		})
+	}
+	t.Run("canceled while waiting", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			lim := NewAdaptiveLimiter(1, SystemClock{})
+			limAcquireN(t, lim, 1)
+			ctx, cancel := context.WithCancel(context.Background())
+			errc := make(chan error, 1)
+			go func() { errc <- lim.Acquire(ctx) }()
+			synctest.Wait()
+			cancel()
+			if err := <-errc; !errors.Is(err, context.Canceled) {
+				t.Errorf("Acquire = %v, want context.Canceled", err)
+			}
+		})
+	})
+}
+
+// TestLimiterNeverExceedsMax hammers the limiter from more goroutines
+// than max with mixed outcomes and checks the in-flight count (run with
+// -race).
+func TestLimiterNeverExceedsMax(t *testing.T) {
+	tests := map[string]struct {
+		max, workers int
+	}{
+		"max 1":  {max: 1, workers: 4},
+		"max 3":  {max: 3, workers: 8},
+		"max 16": {max: 16, workers: 32},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				lim := NewAdaptiveLimiter(tc.max, SystemClock{})
+				var inflight, peak atomic.Int64
+				var wg sync.WaitGroup
+				for w := range tc.workers {
+					wg.Go(func() {
+						for i := range 50 {
+							if err := lim.Acquire(context.Background()); err != nil {
+								t.Error(err)
+								return
+							}
+							n := inflight.Add(1)
+							for {
+								p := peak.Load()
+								if n <= p || peak.CompareAndSwap(p, n) {
+									break
+								}
+							}
+							if lim.Limit() > tc.max {
+								t.Errorf("Limit() = %d > max %d", lim.Limit(), tc.max)
+							}
+							lat := time.Duration(1+(w*7+i*3)%20) * time.Millisecond
+							time.Sleep(lat)
+							inflight.Add(-1)
+							switch (w + i) % 7 {
+							case 0:
+								lim.Release(Outcome{Throttled: true, Latency: lat})
+							case 1:
+								lim.Release(Outcome{Latency: lat}) // transient failure
+							default:
+								lim.Release(Outcome{Success: true, Latency: lat})
+							}
+						}
+					})
+				}
+				wg.Wait()
+				if p := peak.Load(); p > int64(tc.max) || p < 1 {
+					t.Errorf("peak in flight = %d, want 1..%d", p, tc.max)
+				}
+			})
+		})
+	}
+}
+
+// TestLimiterWithFakeClock checks that the limiter only uses the clock it
+// is given.
+func TestLimiterWithFakeClock(t *testing.T) {
+	clk := &manualClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	lim := NewAdaptiveLimiter(4, clk)
+	for range 6 {
+		if err := lim.Acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		clk.advance(200 * time.Millisecond)
+		lim.Release(Outcome{Success: true, Latency: 200 * time.Millisecond})
+	}
+	if got := lim.Limit(); got != 4 {
+		t.Errorf("Limit() = %d, want 4", got)
+	}
+}
+
+// manualClock is a manual Clock; After fires on advance.
+type manualClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []manualTimer
+}
+
+type manualTimer struct {
+	at time.Time
+	c  chan time.Time
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *manualClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.waiters = append(c.waiters, manualTimer{at: c.now.Add(d), c: ch})
+	return ch
+}
+
+func (c *manualClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if w.at.After(c.now) {
+			kept = append(kept, w)
+			continue
+		}
+		w.c <- c.now
+	}
+	c.waiters = kept
+}
+
+func BenchmarkLimiterAcquireRelease(b *testing.B) {
+	lim := NewAdaptiveLimiter(16, SystemClock{})
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := lim.Acquire(ctx); err != nil {
+				b.Fatal(err)
+			}
+			lim.Release(Outcome{Success: true})
+		}
+	})
+}

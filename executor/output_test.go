@@ -1,0 +1,118 @@
+package executor
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/image/webp"
+
+	"github.com/pixform/pixform/state"
+)
+
+func TestMediaTypeOf(t *testing.T) {
+	tests := map[string]struct {
+		path, want string
+		wantErr    bool
+	}{
+		"png":          {path: "a/b.png", want: MediaPNG},
+		"upper png":    {path: "B.PNG", want: MediaPNG},
+		"jpg":          {path: "x.jpg", want: MediaJPEG},
+		"jpeg":         {path: "x.jpeg", want: MediaJPEG},
+		"webp refused": {path: "x.webp", wantErr: true},
+		"no extension": {path: "x", wantErr: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := MediaTypeOf(tc.path)
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Errorf("MediaTypeOf(%q) = %q, %v; want %q, error %v", tc.path, got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestFinish(t *testing.T) {
+	pngB := pngOf(t, 7, 5, 3)
+	jpgB := jpegOf(t, 33, 17)
+	tests := map[string]struct {
+		body      []byte
+		target    string
+		wantType  string
+		wantW     int
+		wantH     int
+		transient bool // want a Transient *Error
+		same      bool // want the bytes unchanged
+	}{
+		"png for png":         {body: pngB, target: "a.png", wantType: MediaPNG, wantW: 7, wantH: 5, same: true},
+		"jpeg for jpg":        {body: jpgB, target: "a.jpg", wantType: MediaJPEG, wantW: 33, wantH: 17, same: true},
+		"png for jpg":         {body: pngB, target: "a.jpg", wantType: MediaJPEG, wantW: 7, wantH: 5},
+		"jpeg for png":        {body: jpgB, target: "a.png", wantType: MediaPNG, wantW: 33, wantH: 17},
+		"truncated png":       {body: pngB[:len(pngB)-12], target: "a.png", transient: true},
+		"png header only":     {body: pngB[:33], target: "a.png", transient: true},
+		"truncated jpeg":      {body: jpgB[:len(jpgB)*2/3], target: "a.jpg", transient: true},
+		"empty":               {body: nil, target: "a.png", transient: true},
+		"json error body":     {body: []byte(`{"status":"error","code":"1300"}`), target: "a.png", transient: true},
+		"corrupt png payload": {body: append(append([]byte{}, pngB[:40]...), bytes.Repeat([]byte{0xAA}, len(pngB)-40)...), target: "a.png", transient: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			target := filepath.Join(dir, tc.target)
+			tmp, err := state.CreateTemp(target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := newDigestWriter()
+			tmp.Write(tc.body)
+			d.Write(tc.body)
+			want, _ := MediaTypeOf(tc.target)
+			out, err := finish(tmp, target, want, d, "the test body")
+			if tc.transient {
+				var pe *Error
+				if !errors.As(err, &pe) || pe.Class != Transient {
+					t.Fatalf("finish error = %v, want a transient *Error", err)
+				}
+				noTempFiles(t, dir)
+				return
+			}
+			if err != nil {
+				t.Fatalf("finish: %v", err)
+			}
+			if err := state.CommitTemp(out.tmp, target); err != nil {
+				t.Fatal(err)
+			}
+			noTempFiles(t, dir)
+			b, err := os.ReadFile(target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.sha256 != sumOf(b) || out.bytes != int64(len(b)) {
+				t.Errorf("recorded hash/size do not match the file")
+			}
+			if out.mediaType != tc.wantType || out.width != tc.wantW || out.height != tc.wantH {
+				t.Errorf("got %s %dx%d, want %s %dx%d", out.mediaType, out.width, out.height, tc.wantType, tc.wantW, tc.wantH)
+			}
+			if tc.same != bytes.Equal(b, tc.body) {
+				t.Errorf("bytes unchanged = %v, want %v", !tc.same, tc.same)
+			}
+			if _, format, err := image.DecodeConfig(bytes.NewReader(b)); err != nil || mediaOf(format) != tc.wantType {
+				t.Errorf("file decodes as %q (%v), want %s", format, err, tc.wantType)
+			}
+		})
+	}
+}
+
+// TestSniffWebP checks that WebP is recognised (decoding it is x/image's).
+func TestSniffWebP(t *testing.T) {
+	head := []byte("RIFF\x00\x00\x00\x00WEBPVP8 ")
+	if got := sniff(head); got != "webp" {
+		t.Errorf("sniff = %q", got)
+	}
+	if _, err := webp.Decode(bytes.NewReader(head)); err == nil {
+		t.Errorf("a header alone decoded")
+	}
+}

@@ -1,0 +1,229 @@
+package state
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// cacheDirName is the content cache inside .pixform/.
+const cacheDirName = "cache"
+
+// CacheInfo describes one cached render.
+type CacheInfo struct {
+	// SHA256 is the lower-case hex hash of the cached bytes.
+	SHA256 string
+	// Ext is the file's extension, with its dot (".png", ".jpg").
+	Ext string
+}
+
+// Cache is the local content cache: finished renders kept under
+// .pixform/cache/<inputs digest>-<provider>-<sha256><ext>, so that an image
+// whose inputs come back (an undo, a branch switch) is restored without a
+// request. The file name records the hash; Open checks it. The directory is
+// listed once, on first use. A Cache is safe for concurrent use.
+type Cache struct {
+	dir string // .pixform/cache
+
+	once    sync.Once
+	mu      sync.Mutex
+	entries map[string]cacheFile // key: digest + "/" + provider
+}
+
+type cacheFile struct {
+	name string
+	CacheInfo
+}
+
+// OpenCache returns the content cache of the working directory dir. It does
+// no I/O until first used.
+func OpenCache(dir string) *Cache {
+	return &Cache{dir: filepath.Join(dir, WorkDirName, cacheDirName)}
+}
+
+// CacheKey is the key Keys uses for a render: digest + "/" + provider.
+func CacheKey(digest, provider string) string { return digest + "/" + provider }
+
+// load lists the cache directory once. A missing or unreadable directory
+// is an empty cache: the cache is an optimisation only.
+func (c *Cache) load() {
+	c.once.Do(func() {
+		c.entries = map[string]cacheFile{}
+		des, _ := os.ReadDir(c.dir)
+		for _, de := range des {
+			if !de.Type().IsRegular() {
+				continue
+			}
+			if digest, provider, info, ok := parseCacheName(de.Name()); ok {
+				c.entries[CacheKey(digest, provider)] = cacheFile{de.Name(), info}
+			}
+		}
+	})
+}
+
+// parseCacheName splits "<digest>-<provider>-<sha256><ext>".
+func parseCacheName(name string) (digest, provider string, info CacheInfo, ok bool) {
+	ext := filepath.Ext(name)
+	base := strings.TrimSuffix(name, ext)
+	if len(base) < 64+1+1+1+64 || !isCacheExt(ext) {
+		return "", "", CacheInfo{}, false
+	}
+	digest, sum := base[:64], base[len(base)-64:]
+	mid := base[64 : len(base)-64]
+	if !validSHA256(digest) || !validSHA256(sum) || len(mid) < 3 || mid[0] != '-' || mid[len(mid)-1] != '-' {
+		return "", "", CacheInfo{}, false
+	}
+	provider = mid[1 : len(mid)-1]
+	if !validProviderName(provider) {
+		return "", "", CacheInfo{}, false
+	}
+	return digest, provider, CacheInfo{SHA256: sum, Ext: ext}, true
+}
+
+func isCacheExt(ext string) bool {
+	switch ext {
+	case ".png", ".jpg", ".jpeg":
+		return true
+	}
+	return false
+}
+
+func validProviderName(p string) bool {
+	if p == "" {
+		return false
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Has reports whether a render of these inputs by provider is cached.
+func (c *Cache) Has(digest, provider string) bool {
+	_, ok := c.Info(digest, provider)
+	return ok
+}
+
+// Info returns what is cached for digest and provider.
+func (c *Cache) Info(digest, provider string) (CacheInfo, bool) {
+	c.load()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.entries[CacheKey(digest, provider)]
+	return f.CacheInfo, ok
+}
+
+// Keys returns the set of cached renders, keyed by CacheKey, for the
+// planner.
+func (c *Cache) Keys() map[string]bool {
+	c.load()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]bool, len(c.entries))
+	for k := range c.entries {
+		out[k] = true
+	}
+	return out
+}
+
+// Put copies the finished output file src into the cache as the render of
+// digest by provider, atomically (a copy, never a hard link: users may edit
+// outputs in place). It replaces an older render of the same key.
+func (c *Cache) Put(digest, provider, src string) error {
+	if !validSHA256(digest) || !validProviderName(provider) {
+		return fmt.Errorf("cache %s: invalid key %q/%q", src, digest, provider)
+	}
+	ext := strings.ToLower(filepath.Ext(src))
+	if !isCacheExt(ext) {
+		return fmt.Errorf("cache %s: extension %q is not .png, .jpg or .jpeg", src, ext)
+	}
+	c.load()
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("cache %s: %w", src, err)
+	}
+	defer in.Close()
+	if _, err := EnsureWorkDir(filepath.Dir(filepath.Dir(c.dir))); err != nil {
+		return fmt.Errorf("cache %s: %w", src, err)
+	}
+	// The temporary name is made for a placeholder target in the cache
+	// directory; the final name needs the hash, known only after the copy.
+	tmp, err := CreateTemp(filepath.Join(c.dir, "put"))
+	if err != nil {
+		return fmt.Errorf("cache %s: %w", src, err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), in); err != nil {
+		AbortTemp(tmp)
+		return fmt.Errorf("cache %s: copy: %w", src, err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	name := digest + "-" + provider + "-" + sum + ext
+	if err := CommitTemp(tmp, filepath.Join(c.dir, name)); err != nil {
+		return fmt.Errorf("cache %s: %w", src, err)
+	}
+	key := CacheKey(digest, provider)
+	c.mu.Lock()
+	old, had := c.entries[key]
+	c.entries[key] = cacheFile{name, CacheInfo{SHA256: sum, Ext: ext}}
+	c.mu.Unlock()
+	if had && old.name != name {
+		os.Remove(filepath.Join(c.dir, old.name))
+	}
+	return nil
+}
+
+// ErrCacheCorrupt is returned (wrapped) by a reader from Open whose bytes do
+// not match the hash the cache recorded. Callers should render instead.
+var ErrCacheCorrupt = errors.New("cached file does not match its recorded hash")
+
+// Open returns the cached bytes of digest by provider. The reader checks
+// the bytes against the recorded hash: at the end of the data it returns an
+// error wrapping ErrCacheCorrupt instead of io.EOF if they differ, so a
+// caller that copies to a temporary file and commits only on success never
+// restores a damaged image. A key that is not cached gives fs.ErrNotExist.
+func (c *Cache) Open(digest, provider string) (io.ReadCloser, error) {
+	c.load()
+	c.mu.Lock()
+	f, ok := c.entries[CacheKey(digest, provider)]
+	c.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("open cached render %s: %w", CacheKey(digest, provider), fs.ErrNotExist)
+	}
+	p := filepath.Join(c.dir, f.name)
+	file, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("open cached render %s: %w", p, err)
+	}
+	return &verifyingReader{f: file, h: sha256.New(), want: f.SHA256, name: p}, nil
+}
+
+type verifyingReader struct {
+	f    *os.File
+	h    hash.Hash
+	want string
+	name string
+}
+
+func (v *verifyingReader) Read(p []byte) (int, error) {
+	n, err := v.f.Read(p)
+	v.h.Write(p[:n])
+	if err == io.EOF {
+		if got := hex.EncodeToString(v.h.Sum(nil)); got != v.want {
+			return n, fmt.Errorf("read %s: %w (delete it; it will be rendered again)", v.name, ErrCacheCorrupt)
+		}
+	}
+	return n, err
+}
+
+func (v *verifyingReader) Close() error { return v.f.Close() }

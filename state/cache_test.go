@@ -1,0 +1,177 @@
+package state
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestCachePutOpen(t *testing.T) {
+	d1 := Inputs{Prompt: "a", Style: "flux-dev", AspectRatio: "1:1", Seed: 1}.Digest()
+	d2 := Inputs{Prompt: "b", Style: "flux-dev", AspectRatio: "1:1", Seed: 1}.Digest()
+	tests := map[string]struct {
+		puts     [][3]string // digest, provider, content (file ext .png)
+		get      [2]string
+		want     string // content, or "" for not cached
+		wantKeys int
+	}{
+		"empty":            {nil, [2]string{d1, "imagine"}, "", 0},
+		"put and get":      {[][3]string{{d1, "imagine", "png1"}}, [2]string{d1, "imagine"}, "png1", 1},
+		"other provider":   {[][3]string{{d1, "draft", "png1"}}, [2]string{d1, "imagine"}, "", 1},
+		"other digest":     {[][3]string{{d2, "imagine", "png1"}}, [2]string{d1, "imagine"}, "", 1},
+		"replaced":         {[][3]string{{d1, "imagine", "old"}, {d1, "imagine", "new"}}, [2]string{d1, "imagine"}, "new", 1},
+		"two keys":         {[][3]string{{d1, "imagine", "x"}, {d2, "imagine", "y"}}, [2]string{d2, "imagine"}, "y", 2},
+		"same bytes twice": {[][3]string{{d1, "imagine", "x"}, {d1, "imagine", "x"}}, [2]string{d1, "imagine"}, "x", 1},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			c := OpenCache(dir)
+			for i, p := range tc.puts {
+				src := filepath.Join(dir, "out", "img.png")
+				writeFileT(t, dir, "out/img.png", p[2])
+				if err := c.Put(p[0], p[1], src); err != nil {
+					t.Fatalf("put %d: %v", i, err)
+				}
+			}
+			// A fresh Cache lists the directory and sees the same.
+			for _, cc := range []*Cache{c, OpenCache(dir)} {
+				if got := len(cc.Keys()); got != tc.wantKeys {
+					t.Fatalf("%d keys, want %d", got, tc.wantKeys)
+				}
+				if cc.Has(tc.get[0], tc.get[1]) != (tc.want != "") {
+					t.Fatalf("Has = %v", !(tc.want != ""))
+				}
+				r, err := cc.Open(tc.get[0], tc.get[1])
+				if tc.want == "" {
+					if !errors.Is(err, fs.ErrNotExist) {
+						t.Fatalf("Open of a missing key: %v", err)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := io.ReadAll(r)
+				r.Close()
+				if err != nil || string(b) != tc.want {
+					t.Fatalf("read %q, %v; want %q", b, err, tc.want)
+				}
+				info, _ := cc.Info(tc.get[0], tc.get[1])
+				if info.SHA256 != sha(tc.want) || info.Ext != ".png" {
+					t.Fatalf("info %+v", info)
+				}
+			}
+			des, _ := os.ReadDir(filepath.Join(dir, WorkDirName, cacheDirName))
+			if len(des) != tc.wantKeys {
+				t.Fatalf("cache directory holds %d files, want %d (old renders and temporaries removed)", len(des), tc.wantKeys)
+			}
+		})
+	}
+}
+
+func TestCacheIsACopy(t *testing.T) {
+	dir := t.TempDir()
+	d := Inputs{Prompt: "a", Style: "s", AspectRatio: "1:1", Seed: 1}.Digest()
+	writeFileT(t, dir, "a.jpg", "original")
+	c := OpenCache(dir)
+	if err := c.Put(d, "imagine", filepath.Join(dir, "a.jpg")); err != nil {
+		t.Fatal(err)
+	}
+	// Editing the output in place must not change the cached render.
+	writeFileT(t, dir, "a.jpg", "edited!!")
+	r, err := c.Open(d, "imagine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if b, err := io.ReadAll(r); err != nil || string(b) != "original" {
+		t.Fatalf("got %q, %v", b, err)
+	}
+}
+
+func TestCacheDetectsCorruption(t *testing.T) {
+	dir := t.TempDir()
+	d := Inputs{Prompt: "a", Style: "s", AspectRatio: "1:1", Seed: 1}.Digest()
+	writeFileT(t, dir, "a.png", "original")
+	c := OpenCache(dir)
+	if err := c.Put(d, "draft", filepath.Join(dir, "a.png")); err != nil {
+		t.Fatal(err)
+	}
+	des, _ := os.ReadDir(filepath.Join(dir, WorkDirName, cacheDirName))
+	if err := os.WriteFile(filepath.Join(dir, WorkDirName, cacheDirName, des[0].Name()), []byte("damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenCache(dir).Open(d, "draft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := io.ReadAll(r); !errors.Is(err, ErrCacheCorrupt) {
+		t.Fatalf("read of a damaged render: %v", err)
+	}
+}
+
+func TestCacheIgnoresStrangers(t *testing.T) {
+	dir := t.TempDir()
+	d := Inputs{Seed: 1}.Digest()
+	for _, n := range []string{
+		"README", d + "-imagine.png", d + "-imagine-" + d + ".gif", d + "-Bad!-" + d + ".png",
+		".pixform-tmp-put-123", d + "--" + d + ".png",
+	} {
+		writeFileT(t, dir, filepath.Join(WorkDirName, cacheDirName, n), "x")
+	}
+	writeFileT(t, dir, filepath.Join(WorkDirName, cacheDirName, d+"-draft-"+d+".jpeg"), "x")
+	keys := OpenCache(dir).Keys()
+	if len(keys) != 1 || !keys[CacheKey(d, "draft")] {
+		t.Fatalf("keys %v", keys)
+	}
+}
+
+func TestCachePutErrors(t *testing.T) {
+	dir := t.TempDir()
+	d := Inputs{Seed: 1}.Digest()
+	writeFileT(t, dir, "a.gif", "x")
+	tests := map[string]struct {
+		digest, provider, src, want string
+	}{
+		"bad digest":   {"abc", "imagine", "a.png", "invalid key"},
+		"bad provider": {d, "../x", "a.png", "invalid key"},
+		"bad ext":      {d, "imagine", "a.gif", "extension"},
+		"missing src":  {d, "imagine", "nope.png", "no such file"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := OpenCache(dir).Put(tc.digest, tc.provider, filepath.Join(dir, tc.src))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCacheConcurrentPuts(t *testing.T) {
+	dir := t.TempDir()
+	c := OpenCache(dir)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			d := Inputs{Prompt: "p", Seed: int64(i + 1)}.Digest()
+			rel := filepath.Join("out", d+".png")
+			writeFileT(t, dir, rel, d)
+			if err := c.Put(d, "imagine", filepath.Join(dir, rel)); err != nil {
+				t.Error(err)
+			}
+			_ = c.Has(d, "imagine")
+		})
+	}
+	wg.Wait()
+	if n := len(OpenCache(dir).Keys()); n != 8 {
+		t.Fatalf("%d keys, want 8", n)
+	}
+}

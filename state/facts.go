@@ -1,0 +1,289 @@
+package state
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// statCacheName is the stat cache inside .pixform/.
+const statCacheName = "statcache"
+
+// statCacheHeader starts the stat cache; another header means another
+// format, and the cache is rebuilt.
+const statCacheHeader = "pixform statcache 1\n"
+
+// racyWindow: a file modified this close to (or after) the start of the
+// scan that hashed it is hashed again next time, because a write within the
+// same timestamp tick would not change its stat (git's "racy clean").
+const racyWindow = 2 * time.Second
+
+// FileFact is what is on disk at an entry's path.
+type FileFact struct {
+	// Exists is true when something is at the path. A non-regular file
+	// (symlink, directory, device) exists but has SHA256 "", so it never
+	// matches an entry and counts as modified.
+	Exists bool
+	// SHA256 is the lower-case hex hash of a regular file's contents.
+	SHA256 string
+	Size   int64
+}
+
+// statKey is what a stat must still match for a cached hash to be trusted.
+type statKey struct {
+	Size, MTime, CTime int64 // times in ns
+	Ino                uint64
+}
+
+type statRecord struct {
+	statKey
+	SHA256 string
+}
+
+// Refresh returns a fact for the path of every entry of lock (keyed by
+// entry.Path), relative to the working directory dir. Files whose size,
+// mtime, ctime and inode match .pixform/statcache are not read again unless
+// full is true; the rest are hashed in parallel (GOMAXPROCS at a time). The
+// updated cache is saved atomically when it changed; a missing or corrupt
+// cache is rebuilt silently, and a cache that cannot be saved (read-only
+// checkout) is not an error. A path whose directory is a symlink, or that
+// is not a regular file, is treated as modified. An error means a file
+// that exists could not be read.
+func Refresh(dir string, lock *Lock, full bool) (map[string]FileFact, error) {
+	return refresh(dir, lock, full, time.Now())
+}
+
+func refresh(dir string, lock *Lock, full bool, start time.Time) (map[string]FileFact, error) {
+	cachePath := filepath.Join(dir, WorkDirName, statCacheName)
+	oldData, _ := os.ReadFile(cachePath)
+	old := parseStatCache(oldData)
+
+	facts := make(map[string]FileFact, len(lock.Images))
+	records := make(map[string]statRecord, len(lock.Images))
+	var toHash []string
+	keys := map[string]statKey{}
+	safeDirs := map[string]bool{}
+	for _, e := range lock.Images {
+		p := e.Path
+		if _, done := facts[p]; done {
+			continue
+		}
+		if !dirInside(dir, p, safeDirs) {
+			facts[p] = FileFact{Exists: true}
+			continue
+		}
+		fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p)))
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			facts[p] = FileFact{}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("check %s: %w", p, err)
+		}
+		if !fi.Mode().IsRegular() {
+			facts[p] = FileFact{Exists: true, Size: fi.Size()}
+			continue
+		}
+		k := statKeyOf(fi)
+		if rec, ok := old[p]; ok && !full && rec.statKey == k {
+			facts[p] = FileFact{Exists: true, SHA256: rec.SHA256, Size: k.Size}
+			records[p] = rec
+			continue
+		}
+		keys[p] = k
+		toHash = append(toHash, p)
+	}
+
+	hashes, err := hashFiles(dir, toHash)
+	if err != nil {
+		return nil, err
+	}
+	racyBefore := start.Add(-racyWindow).UnixNano()
+	for _, p := range toHash {
+		h := hashes[p]
+		if !h.exists {
+			facts[p] = FileFact{}
+			continue
+		}
+		facts[p] = FileFact{Exists: true, SHA256: h.sum, Size: h.size}
+		k := keys[p]
+		if k.Size == h.size && k.MTime < racyBefore && k.CTime < racyBefore {
+			records[p] = statRecord{statKey: k, SHA256: h.sum}
+		}
+	}
+
+	if newData := encodeStatCache(records); !bytes.Equal(newData, oldData) {
+		if _, err := EnsureWorkDir(dir); err == nil {
+			_ = WriteFileAtomic(cachePath, newData) // the cache is an optimisation only
+		}
+	}
+	return facts, nil
+}
+
+// dirInside reports whether every directory on the way to rel is a real
+// directory inside root: no symlink on the way redirects it elsewhere.
+// Results are memoised in safe; a missing directory counts as inside.
+func dirInside(root, rel string, safe map[string]bool) bool {
+	d := pathDir(rel)
+	if d == "" {
+		return true
+	}
+	if ok, seen := safe[d]; seen {
+		return ok
+	}
+	ok := dirInside(root, d, safe)
+	if ok {
+		fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(d)))
+		ok = err != nil || fi.Mode()&os.ModeSymlink == 0
+	}
+	safe[d] = ok
+	return ok
+}
+
+func pathDir(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+func statKeyOf(fi os.FileInfo) statKey {
+	k := statKey{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		k.Ino = st.Ino
+		k.CTime = st.Ctim.Nano()
+	}
+	return k
+}
+
+type hashResult struct {
+	exists bool
+	sum    string
+	size   int64
+}
+
+// hashFiles hashes paths (relative to dir) with GOMAXPROCS workers.
+func hashFiles(dir string, paths []string) (map[string]hashResult, error) {
+	out := make(map[string]hashResult, len(paths))
+	if len(paths) == 0 {
+		return out, nil
+	}
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	work := make(chan string)
+	for range min(runtime.GOMAXPROCS(0), len(paths)) {
+		wg.Go(func() {
+			buf := make([]byte, 64<<10)
+			for p := range work {
+				r, err := hashFile(filepath.Join(dir, filepath.FromSlash(p)), buf)
+				mu.Lock()
+				if err != nil && first == nil {
+					first = fmt.Errorf("hash %s: %w (check its permissions, or delete it to have it rendered again)", p, err)
+				}
+				out[p] = r
+				mu.Unlock()
+			}
+		})
+	}
+	for _, p := range paths {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
+	return out, first
+}
+
+func hashFile(path string, buf []byte) (hashResult, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return hashResult{}, nil
+	}
+	if errors.Is(err, syscall.ELOOP) { // became a symlink since the stat
+		return hashResult{exists: true}, nil
+	}
+	if err != nil {
+		return hashResult{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.CopyBuffer(h, f, buf)
+	if err != nil {
+		return hashResult{}, err
+	}
+	return hashResult{exists: true, sum: hex.EncodeToString(h.Sum(nil)), size: n}, nil
+}
+
+// parseStatCache reads the cache: after the header, one line per file,
+// "sha256 size mtime ctime inode quoted-path". Anything malformed yields an
+// empty cache (it is rebuilt).
+func parseStatCache(data []byte) map[string]statRecord {
+	out := map[string]statRecord{}
+	rest, ok := bytes.CutPrefix(data, []byte(statCacheHeader))
+	if !ok {
+		return out
+	}
+	sc := bufio.NewScanner(bytes.NewReader(rest))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		f := strings.SplitN(sc.Text(), " ", 6)
+		if len(f) != 6 || !validSHA256(f[0]) {
+			return map[string]statRecord{}
+		}
+		var rec statRecord
+		var errs [4]error
+		rec.SHA256 = f[0]
+		rec.Size, errs[0] = strconv.ParseInt(f[1], 10, 64)
+		rec.MTime, errs[1] = strconv.ParseInt(f[2], 10, 64)
+		rec.CTime, errs[2] = strconv.ParseInt(f[3], 10, 64)
+		rec.Ino, errs[3] = strconv.ParseUint(f[4], 10, 64)
+		p, err := strconv.Unquote(f[5])
+		if err != nil || errors.Join(errs[:]...) != nil {
+			return map[string]statRecord{}
+		}
+		out[p] = rec
+	}
+	return out
+}
+
+func encodeStatCache(records map[string]statRecord) []byte {
+	paths := make([]string, 0, len(records))
+	for p := range records {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	buf := make([]byte, 0, len(statCacheHeader)+len(paths)*160)
+	buf = append(buf, statCacheHeader...)
+	for _, p := range paths {
+		r := records[p]
+		buf = append(buf, r.SHA256...)
+		buf = append(buf, ' ')
+		buf = strconv.AppendInt(buf, r.Size, 10)
+		buf = append(buf, ' ')
+		buf = strconv.AppendInt(buf, r.MTime, 10)
+		buf = append(buf, ' ')
+		buf = strconv.AppendInt(buf, r.CTime, 10)
+		buf = append(buf, ' ')
+		buf = strconv.AppendUint(buf, r.Ino, 10)
+		buf = append(buf, ' ')
+		buf = strconv.AppendQuote(buf, p)
+		buf = append(buf, '\n')
+	}
+	return buf
+}

@@ -1,0 +1,228 @@
+package state
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sha(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
+
+func writeFileT(t testing.TB, dir, rel, content string) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lockWithPaths makes a lock with one entry per path.
+func lockWithPaths(paths ...string) *Lock {
+	l := NewLock()
+	for i, p := range paths {
+		e := entryN(i)
+		e.Path = p
+		l.Images[fmt.Sprintf("image.f[%d]", i)] = e
+	}
+	return l
+}
+
+// later is a scan start far enough after any file in a test that every
+// hash is cacheable.
+func later() time.Time { return time.Now().Add(time.Hour) }
+
+func TestRefreshFacts(t *testing.T) {
+	outside := t.TempDir()
+	writeFileT(t, outside, "x.png", "outside")
+	tests := map[string]struct {
+		setup func(t *testing.T, dir string)
+		path  string
+		want  FileFact
+	}{
+		"missing":             {func(*testing.T, string) {}, "a.png", FileFact{}},
+		"missing directory":   {func(*testing.T, string) {}, "no/such/a.png", FileFact{}},
+		"parent is a file":    {func(t *testing.T, d string) { writeFileT(t, d, "f", "x") }, "f/a.png", FileFact{}},
+		"regular":             {func(t *testing.T, d string) { writeFileT(t, d, "a/b.png", "hello") }, "a/b.png", FileFact{true, sha("hello"), 5}},
+		"empty file":          {func(t *testing.T, d string) { writeFileT(t, d, "e.png", "") }, "e.png", FileFact{true, sha(""), 0}},
+		"directory at path":   {func(t *testing.T, d string) { os.MkdirAll(filepath.Join(d, "d.png"), 0o755) }, "d.png", FileFact{Exists: true, Size: 4096}},
+		"symlink at path":     {func(t *testing.T, d string) { os.Symlink(filepath.Join(outside, "x.png"), filepath.Join(d, "s.png")) }, "s.png", FileFact{Exists: true, Size: int64(len(filepath.Join(outside, "x.png")))}},
+		"symlinked directory": {func(t *testing.T, d string) { os.Symlink(outside, filepath.Join(d, "sub")) }, "sub/x.png", FileFact{Exists: true}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			tc.setup(t, dir)
+			for _, full := range []bool{false, true, false} {
+				facts, err := refresh(dir, lockWithPaths(tc.path), full, later())
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, ok := facts[tc.path]
+				if !ok {
+					t.Fatalf("no fact for %s: %v", tc.path, facts)
+				}
+				if tc.want.Exists && tc.want.SHA256 == "" {
+					got.Size, tc.want.Size = 0, 0 // sizes of non-regular files vary by filesystem
+				}
+				if got != tc.want {
+					t.Fatalf("full=%v: got %+v, want %+v", full, got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestRefreshUsesCache(t *testing.T) {
+	dir := t.TempDir()
+	writeFileT(t, dir, "a.png", "aaa")
+	writeFileT(t, dir, "b.png", "bbb")
+	l := lockWithPaths("a.png", "b.png")
+	if _, err := refresh(dir, l, false, later()); err != nil {
+		t.Fatal(err)
+	}
+	cachePath := filepath.Join(dir, WorkDirName, statCacheName)
+	data, err := os.ReadFile(cachePath)
+	if err != nil {
+		t.Fatalf("no stat cache written: %v", err)
+	}
+	// Plant a wrong hash for a.png: a warm refresh must believe the cache
+	// (proving it did not re-read the file), a full one must not.
+	planted := strings.Replace(string(data), sha("aaa"), sha("planted"), 1)
+	if err := os.WriteFile(cachePath, []byte(planted), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		full bool
+		want string
+	}{
+		{"warm trusts the cache", false, sha("planted")},
+		{"full re-hashes", true, sha("aaa")},
+		{"cache was corrected", false, sha("aaa")},
+	}
+	for _, tc := range tests {
+		facts, err := refresh(dir, l, tc.full, later())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := facts["a.png"].SHA256; got != tc.want {
+			t.Fatalf("%s: got %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	// A changed file (new size, mtime, ctime) is re-hashed.
+	writeFileT(t, dir, "b.png", "changed")
+	facts, err := refresh(dir, l, false, later())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if facts["b.png"] != (FileFact{true, sha("changed"), 7}) {
+		t.Fatalf("modified file: %+v", facts["b.png"])
+	}
+	// A removed file is gone, and dropped from the cache.
+	os.Remove(filepath.Join(dir, "b.png"))
+	facts, err = refresh(dir, l, false, later())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if facts["b.png"].Exists {
+		t.Fatal("removed file still exists")
+	}
+	if data, _ := os.ReadFile(cachePath); strings.Contains(string(data), `"b.png"`) {
+		t.Fatal("cache still lists a missing file")
+	}
+}
+
+func TestRefreshRacyFilesAreNotCached(t *testing.T) {
+	dir := t.TempDir()
+	writeFileT(t, dir, "a.png", "aaa")
+	if _, err := refresh(dir, lockWithPaths("a.png"), false, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, WorkDirName, statCacheName))
+	if strings.Contains(string(data), "a.png") {
+		t.Fatalf("a file modified just now was cached: %q", data)
+	}
+}
+
+func TestRefreshCorruptCache(t *testing.T) {
+	tests := map[string]string{
+		"garbage":      "not a cache at all",
+		"wrong header": "pixform statcache 99\n",
+		"bad line":     statCacheHeader + "zz 1 2 3 4 \"a.png\"\n",
+		"bad number":   statCacheHeader + sha("x") + " one 2 3 4 \"a.png\"\n",
+		"bad quote":    statCacheHeader + sha("x") + " 1 2 3 4 a.png\n",
+	}
+	for name, content := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFileT(t, dir, "a.png", "aaa")
+			writeFileT(t, dir, filepath.Join(WorkDirName, statCacheName), content)
+			facts, err := refresh(dir, lockWithPaths("a.png"), false, later())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if facts["a.png"].SHA256 != sha("aaa") {
+				t.Fatalf("got %+v", facts["a.png"])
+			}
+			data, _ := os.ReadFile(filepath.Join(dir, WorkDirName, statCacheName))
+			if got := parseStatCache(data); got["a.png"].SHA256 != sha("aaa") {
+				t.Fatalf("cache not rebuilt: %q", data)
+			}
+		})
+	}
+}
+
+func TestStatCacheRoundTrip(t *testing.T) {
+	recs := map[string]statRecord{
+		"a.png":              {statKey{1, 2, 3, 4}, sha("a")},
+		"dir/with space.png": {statKey{5, -6, 7, 1 << 63}, sha("b")},
+		"odd\"\n\\.png":      {statKey{}, sha("c")},
+	}
+	got := parseStatCache(encodeStatCache(recs))
+	if fmt.Sprint(got) != fmt.Sprint(recs) {
+		t.Fatalf("got %v\nwant %v", got, recs)
+	}
+}
+
+func setupFiles(b *testing.B, n int) (string, *Lock) {
+	dir := b.TempDir()
+	l := NewLock()
+	for i := range n {
+		e := entryN(i)
+		e.Path = fmt.Sprintf("images/%02d/img-%05d.png", i%100, i)
+		writeFileT(b, dir, e.Path, fmt.Sprintf("small image %d", i))
+		l.Images[fmt.Sprintf("image.img[%d]", i)] = e
+	}
+	return dir, l
+}
+
+// BenchmarkRefresh10kWarm: 10,000 small files, every stat matching the cache.
+func BenchmarkRefresh10kWarm(b *testing.B) {
+	dir, l := setupFiles(b, 10000)
+	if _, err := refresh(dir, l, true, later()); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := refresh(dir, l, false, later()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRefresh10kFull: 10,000 small files, every one hashed.
+func BenchmarkRefresh10kFull(b *testing.B) {
+	dir, l := setupFiles(b, 10000)
+	for b.Loop() {
+		if _, err := refresh(dir, l, true, later()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,5 @@
+package state
+
+import "runtime"
+
+func runtimeGosched() { runtime.Gosched() }

@@ -1,0 +1,529 @@
+package state
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pixform/pixform/config"
+)
+
+// digestDomain separates Inputs digests from any other SHA-256 pixform
+// computes, and versions the encoding.
+const digestDomain = "pixform.inputs.v1\x00"
+
+// Digest returns the lower-case hex SHA-256 of a canonical encoding of the
+// inputs: every string is length-prefixed and the seed is fixed-width, so
+// inputs that differ in any field never share an encoding. It keys the
+// content cache.
+func (in Inputs) Digest() string {
+	h := sha256.New()
+	var n [8]byte
+	h.Write([]byte(digestDomain))
+	for _, s := range [...]string{in.Prompt, in.Style, in.AspectRatio} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	binary.BigEndian.PutUint64(n[:], uint64(in.Seed))
+	h.Write(n[:])
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// NewLock returns an empty lockfile.
+func NewLock() *Lock { return &Lock{Images: map[string]Entry{}} }
+
+// Clone returns a deep copy of l (Entry holds only values, so copying the
+// map is enough). A nil Lock clones to an empty one.
+func (l *Lock) Clone() *Lock {
+	if l == nil || l.Images == nil {
+		return NewLock()
+	}
+	return &Lock{Images: maps.Clone(l.Images)}
+}
+
+// LockError is a lockfile that cannot be used. Line and Col are 1-based and
+// zero when unknown; Addr is set when the problem is in one entry.
+type LockError struct {
+	File string
+	Line int
+	Col  int
+	Addr string
+	// Msg says what is wrong and what to do about it.
+	Msg string
+	Err error // underlying decoder error, may be nil
+}
+
+// Error renders FILE:LINE:COL: "ADDR": MSG, leaving out what is unknown.
+func (e *LockError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
+	}
+	b.WriteString(": ")
+	if e.Addr != "" {
+		b.WriteString(strconv.Quote(e.Addr))
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Unwrap returns the decoder error, if any.
+func (e *LockError) Unwrap() error { return e.Err }
+
+// fixHint ends every schema error: what the user can do.
+const fixHint = "restore the lockfile from version control, or fix or delete that entry by hand"
+
+// ParseLock parses and validates a lockfile. filename is used only in error
+// messages. It rejects anything that is not exactly a version-1 lockfile
+// whose every entry is well-formed (see validateEntry); the returned error is
+// a *LockError naming the file and, where known, the line, column and
+// address. The returned Lock's Images is never nil.
+func ParseLock(data []byte, filename string) (*Lock, error) {
+	if line := conflictMarkerLine(data); line > 0 {
+		return nil, &LockError{File: filename, Line: line, Col: 1,
+			Msg: fmt.Sprintf("unresolved merge conflict in %s at line %d: resolve it (or run pixform lock merge) before planning", path.Base(filename), line)}
+	}
+	// First pass: syntax of the whole document and its version, before
+	// strictness, so a newer lockfile gets the upgrade message rather than
+	// "unknown field".
+	var head struct {
+		Version json.RawMessage `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, decodeError(data, filename, "", err)
+	}
+	if len(head.Version) == 0 || string(head.Version) == "null" {
+		return nil, &LockError{File: filename, Msg: "not a pixform lockfile: no \"version\" field; " + fixHint}
+	}
+	version, err := strconv.ParseInt(string(head.Version), 10, 64)
+	switch {
+	case err != nil:
+		return nil, &LockError{File: filename, Msg: fmt.Sprintf("lockfile version %s is not a whole number; %s", head.Version, fixHint)}
+	case version > LockVersion:
+		return nil, &LockError{File: filename, Msg: fmt.Sprintf("lockfile version %d is newer than this pixform understands (%d): upgrade pixform", version, LockVersion)}
+	case version < LockVersion:
+		return nil, &LockError{File: filename, Msg: fmt.Sprintf("lockfile version %d is not one this pixform understands (%d); %s", version, LockVersion, fixHint)}
+	}
+
+	// Second pass: strict, token by token at the top, so duplicate keys are
+	// caught and every entry error names its address and position.
+	lock := NewLock()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	fail := func(addr string, err error) error { return decodeError(data, filename, addr, err) }
+	if _, err := dec.Token(); err != nil { // '{', checked by the first pass
+		return nil, fail("", err)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		off := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fail("", err)
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return nil, atOffset(data, filename, "", off, fmt.Sprintf("field %q appears twice; %s", key, fixHint))
+		}
+		seen[key] = true
+		switch key {
+		case "version":
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				return nil, fail("", err)
+			}
+		case "images":
+			if err := parseImages(dec, data, filename, lock); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, atOffset(data, filename, "", off, fmt.Sprintf("unknown field %q at the top level; %s", key, fixHint))
+		}
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return nil, fail("", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, atOffset(data, filename, "", dec.InputOffset(), "unexpected data after the lockfile's closing brace; "+fixHint)
+	}
+	return lock, nil
+}
+
+// parseImages reads the value of "images" into lock, validating each entry.
+func parseImages(dec *json.Decoder, data []byte, filename string, lock *Lock) error {
+	start := dec.InputOffset()
+	tok, err := dec.Token()
+	if err != nil {
+		return decodeError(data, filename, "", err)
+	}
+	if tok == nil { // "images": null
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return atOffset(data, filename, "", start, "\"images\" must be an object of address: entry; "+fixHint)
+	}
+	byPath := map[string]string{}
+	for dec.More() {
+		off := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return decodeError(data, filename, "", err)
+		}
+		addr, _ := tok.(string)
+		at := func(msg string) error { return atOffset(data, filename, addr, off, msg) }
+		if _, dup := lock.Images[addr]; dup {
+			return at("address appears twice; " + fixHint)
+		}
+		if err := checkAddrKey(addr); err != nil {
+			return at(err.Error() + "; " + fixHint)
+		}
+		var e Entry
+		if err := dec.Decode(&e); err != nil {
+			err = decodeError(data, filename, addr, err)
+			var le *LockError
+			if errors.As(err, &le) && le.Line == 0 {
+				le.Line, le.Col = lineCol(data, off) // unknown field: point at the entry
+			}
+			return err
+		}
+		if err := validateEntry(e); err != nil {
+			return at(err.Error() + "; " + fixHint)
+		}
+		if other, ok := byPath[e.Path]; ok {
+			return at(fmt.Sprintf("path %q is also recorded for %s; two images cannot share a file; %s", e.Path, other, fixHint))
+		}
+		byPath[e.Path] = addr
+		lock.Images[addr] = e
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return decodeError(data, filename, "", err)
+	}
+	return nil
+}
+
+// checkAddrKey accepts only addresses in the canonical form String renders.
+func checkAddrKey(key string) error {
+	a, err := config.ParseAddr(key)
+	if err != nil {
+		return err
+	}
+	if canon := a.String(); canon != key {
+		return fmt.Errorf("address is not in canonical form (want %s)", canon)
+	}
+	return nil
+}
+
+// Providers recorded in a lockfile entry.
+const (
+	ProviderImagine = "imagine"
+	ProviderDraft   = "draft"
+)
+
+// Media types recorded in a lockfile entry.
+const (
+	MediaPNG  = "image/png"
+	MediaJPEG = "image/jpeg"
+)
+
+// ValidateEntry reports the first way e breaks the lockfile's schema, or nil.
+func ValidateEntry(e Entry) error { return validateEntry(e) }
+
+func validateEntry(e Entry) error {
+	in := e.Inputs
+	switch {
+	case in.Prompt == "":
+		return errors.New("inputs.prompt is empty")
+	case in.Style == "":
+		return errors.New("inputs.style is empty")
+	case in.AspectRatio == "":
+		return errors.New("inputs.aspect_ratio is empty")
+	case in.Seed < 1 || in.Seed > config.MaxSeed:
+		return fmt.Errorf("inputs.seed %d is outside 1..%d", in.Seed, int64(config.MaxSeed))
+	case e.Provider != ProviderImagine && e.Provider != ProviderDraft:
+		return fmt.Errorf("provider %q is neither %q nor %q", e.Provider, ProviderImagine, ProviderDraft)
+	case !validSHA256(e.SHA256):
+		return fmt.Errorf("sha256 %q is not 64 lower-case hex digits", e.SHA256)
+	case e.Bytes <= 0:
+		return fmt.Errorf("bytes %d is not positive", e.Bytes)
+	case e.MediaType != MediaPNG && e.MediaType != MediaJPEG:
+		return fmt.Errorf("media_type %q is neither %s nor %s", e.MediaType, MediaPNG, MediaJPEG)
+	case e.Width <= 0 || e.Height <= 0:
+		return fmt.Errorf("width %d and height %d must both be positive", e.Width, e.Height)
+	}
+	return checkPath(e.Path)
+}
+
+// checkPath accepts a clean, relative, slash-separated path that stays
+// inside the working directory and is not pixform's own.
+func checkPath(p string) error {
+	switch {
+	case p == "":
+		return errors.New("path is empty")
+	case strings.ContainsRune(p, 0):
+		return fmt.Errorf("path %q contains a NUL byte", p)
+	case path.IsAbs(p) || strings.HasPrefix(p, `\`) || (len(p) >= 2 && p[1] == ':'):
+		return fmt.Errorf("path %q is absolute; paths are relative to the working directory", p)
+	case path.Clean(p) != p || p == ".":
+		return fmt.Errorf("path %q is not clean (want %q)", p, path.Clean(p))
+	case p == ".." || strings.HasPrefix(p, "../"):
+		return fmt.Errorf("path %q leaves the working directory", p)
+	case p == LockFileName || p == WorkDirName || strings.HasPrefix(p, WorkDirName+"/"):
+		return fmt.Errorf("path %q is one of pixform's own files", p)
+	}
+	return nil
+}
+
+func validSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// conflictMarkerLine returns the 1-based line of the first git conflict
+// marker in data, or 0.
+func conflictMarkerLine(data []byte) int {
+	line := 1
+	for len(data) > 0 {
+		end := bytes.IndexByte(data, '\n')
+		l := data
+		if end >= 0 {
+			l = data[:end]
+		}
+		if bytes.HasPrefix(l, []byte("<<<<<<<")) || bytes.HasPrefix(l, []byte(">>>>>>>")) ||
+			bytes.HasPrefix(l, []byte("|||||||")) || bytes.Equal(bytes.TrimRight(l, "\r"), []byte("=======")) ||
+			bytes.HasPrefix(l, []byte("======= ")) {
+			return line
+		}
+		if end < 0 {
+			break
+		}
+		data = data[end+1:]
+		line++
+	}
+	return 0
+}
+
+// decodeError turns an encoding/json error into a *LockError with a
+// position where the error carries an offset.
+func decodeError(data []byte, filename, addr string, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se) && se.Offset >= int64(len(data)):
+		le := atOffset(data, filename, addr, se.Offset, "the lockfile ends too early (truncated?); "+fixHint)
+		le.Err = err
+		return le
+	case errors.As(err, &se):
+		// Offset is just past the offending byte.
+		le := atOffset(data, filename, addr, se.Offset-1, "not valid JSON: "+se.Error()+"; "+fixHint)
+		le.Err = err
+		return le
+	case errors.As(err, &te):
+		what := "a value"
+		if te.Field != "" {
+			what = strconv.Quote(te.Field)
+		}
+		le := atOffset(data, filename, addr, te.Offset-1, fmt.Sprintf("%s must be %s, not %s; %s", what, jsonKind(te.Type.Kind().String()), te.Value, fixHint))
+		le.Err = err
+		return le
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		le := atOffset(data, filename, addr, int64(len(data)), "the lockfile ends too early (truncated?); "+fixHint)
+		le.Err = err
+		return le
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	return &LockError{File: filename, Addr: addr, Msg: msg + "; " + fixHint, Err: err}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "int", "int64", "int32", "uint", "uint64":
+		return "a whole number"
+	case "struct", "map":
+		return "an object"
+	}
+	return goKind
+}
+
+func atOffset(data []byte, filename, addr string, off int64, msg string) *LockError {
+	line, col := lineCol(data, off)
+	return &LockError{File: filename, Line: line, Col: col, Addr: addr, Msg: msg}
+}
+
+// lineCol converts a byte offset into a 1-based line and column (in
+// characters), skipping the whitespace a decoder offset may point before.
+func lineCol(data []byte, off int64) (int, int) {
+	if off < 0 {
+		off = 0
+	}
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	for off < int64(len(data)) && strings.IndexByte(" \t\r\n,:", data[off]) >= 0 {
+		off++
+	}
+	if off == int64(len(data)) && off > 0 {
+		off-- // report the last character rather than past the end
+	}
+	before := data[:off]
+	line := 1 + bytes.Count(before, []byte("\n"))
+	start := bytes.LastIndexByte(before, '\n') + 1
+	return line, 1 + utf8.RuneCount(before[start:])
+}
+
+// ReadLock reads and parses the lockfile at path. A missing file is an
+// empty lockfile, not an error.
+func ReadLock(path string) (*Lock, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return NewLock(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read lockfile %s: %w", path, err)
+	}
+	return ParseLock(data, path)
+}
+
+// Marshal encodes the lockfile canonically: keys sorted, two-space indent,
+// one field a line, fields in Entry's order, trailing newline. The bytes are
+// exactly what encoding/json.MarshalIndent(v, "", "  ") produces for
+// {"version": 1, "images": l.Images} plus a newline, so that a change to one
+// image changes only that image's lines.
+func (l *Lock) Marshal() []byte {
+	var keys []string
+	if l != nil {
+		keys = slices.Sorted(maps.Keys(l.Images))
+	}
+	buf := make([]byte, 0, 64+len(keys)*512)
+	buf = append(buf, lockHead...)
+	if len(keys) == 0 {
+		return append(buf, lockEmptyTail...)
+	}
+	buf = append(buf, lockOpen...)
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendEntry(buf, k, l.Images[k])
+	}
+	return append(buf, lockTail...)
+}
+
+// Fixed parts of a marshaled lockfile around its entries.
+const (
+	lockHead      = "{\n  \"version\": 1"
+	lockEmptyTail = ",\n  \"images\": {}\n}\n"
+	lockOpen      = ",\n  \"images\": {"
+	lockTail      = "\n  }\n}\n"
+)
+
+// appendEntry appends one "key": {...} member of "images", starting with
+// its newline and indent, without a separating comma.
+func appendEntry(buf []byte, k string, e Entry) []byte {
+	buf = append(buf, "\n    "...)
+	buf = appendJSONString(buf, k)
+	buf = append(buf, ": {\n      \"inputs\": {\n        \"prompt\": "...)
+	buf = appendJSONString(buf, e.Inputs.Prompt)
+	buf = append(buf, ",\n        \"style\": "...)
+	buf = appendJSONString(buf, e.Inputs.Style)
+	buf = append(buf, ",\n        \"aspect_ratio\": "...)
+	buf = appendJSONString(buf, e.Inputs.AspectRatio)
+	buf = append(buf, ",\n        \"seed\": "...)
+	buf = strconv.AppendInt(buf, e.Inputs.Seed, 10)
+	buf = append(buf, "\n      },\n      \"provider\": "...)
+	buf = appendJSONString(buf, e.Provider)
+	buf = append(buf, ",\n      \"path\": "...)
+	buf = appendJSONString(buf, e.Path)
+	buf = append(buf, ",\n      \"sha256\": "...)
+	buf = appendJSONString(buf, e.SHA256)
+	buf = append(buf, ",\n      \"bytes\": "...)
+	buf = strconv.AppendInt(buf, e.Bytes, 10)
+	buf = append(buf, ",\n      \"media_type\": "...)
+	buf = appendJSONString(buf, e.MediaType)
+	buf = append(buf, ",\n      \"width\": "...)
+	buf = strconv.AppendInt(buf, int64(e.Width), 10)
+	buf = append(buf, ",\n      \"height\": "...)
+	buf = strconv.AppendInt(buf, int64(e.Height), 10)
+	return append(buf, "\n    }"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as encoding/json encodes a string with its
+// default HTML escaping: <, > and & as \u00XX, U+2028 and U+2029 escaped,
+// invalid UTF-8 replaced by \ufffd.
+func appendJSONString(buf []byte, s string) []byte {
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\b':
+				buf = append(buf, '\\', 'b')
+			case '\f':
+				buf = append(buf, '\\', 'f')
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}

@@ -1,0 +1,415 @@
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// entryN returns a valid, distinct entry for index i.
+func entryN(i int) Entry {
+	return Entry{
+		Inputs: Inputs{
+			Prompt:      fmt.Sprintf("prompt number %d with <html> & \"quotes\" and ünïcode", i),
+			Style:       "flux-dev",
+			AspectRatio: "16:9",
+			Seed:        int64(i + 1),
+		},
+		Provider:  ProviderImagine,
+		Path:      fmt.Sprintf("images/img-%05d.png", i),
+		SHA256:    fmt.Sprintf("%064x", i),
+		Bytes:     int64(1000 + i),
+		MediaType: MediaPNG,
+		Width:     1024,
+		Height:    576,
+	}
+}
+
+func lockN(n int) *Lock {
+	l := NewLock()
+	for i := range n {
+		l.Images[fmt.Sprintf("image.img[%d]", i)] = entryN(i)
+	}
+	return l
+}
+
+func TestDigest(t *testing.T) {
+	base := Inputs{Prompt: "ab", Style: "c", AspectRatio: "1:1", Seed: 1}
+	tests := map[string]struct {
+		a, b Inputs
+		same bool
+	}{
+		"equal":                {base, base, true},
+		"prompt differs":       {base, Inputs{"ab ", "c", "1:1", 1}, false},
+		"shifted boundary":     {Inputs{"ab", "c", "1:1", 1}, Inputs{"a", "bc", "1:1", 1}, false},
+		"shifted into ratio":   {Inputs{"x", "", "y", 1}, Inputs{"", "x", "y", 1}, false},
+		"NUL inside a field":   {Inputs{"a\x00b", "c", "", 1}, Inputs{"a", "b\x00c", "", 1}, false},
+		"seed differs":         {base, Inputs{"ab", "c", "1:1", 2}, false},
+		"seed high bits":       {Inputs{Seed: 1}, Inputs{Seed: 1 << 32}, false},
+		"style differs":        {base, Inputs{"ab", "d", "1:1", 1}, false},
+		"aspect ratio differs": {base, Inputs{"ab", "c", "16:9", 1}, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			da, db := tc.a.Digest(), tc.b.Digest()
+			if len(da) != 64 || strings.ToLower(da) != da {
+				t.Fatalf("digest %q is not 64 lower-case hex", da)
+			}
+			if (da == db) != tc.same {
+				t.Fatalf("Digest(%+v)=%s, Digest(%+v)=%s, want same=%v", tc.a, da, tc.b, db, tc.same)
+			}
+		})
+	}
+}
+
+func TestParseLockValid(t *testing.T) {
+	tests := map[string]struct {
+		file  string
+		addrs []string
+	}{
+		"three entries": {"valid.json", []string{"image.hero", `image.icon["home"]`, "image.variant[0]"}},
+		"empty images":  {"empty.json", nil},
+		"no images":     {"noimages.json", nil},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", "lock", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := ParseLock(data, tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Images == nil {
+				t.Fatal("Images is nil")
+			}
+			if len(l.Images) != len(tc.addrs) {
+				t.Fatalf("got %d entries, want %d", len(l.Images), len(tc.addrs))
+			}
+			for _, a := range tc.addrs {
+				if _, ok := l.Images[a]; !ok {
+					t.Errorf("missing %s", a)
+				}
+			}
+		})
+	}
+}
+
+func TestParseLockHero(t *testing.T) {
+	data, err := os.ReadFile("testdata/lock/valid.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ParseLock(data, "pixform.lock.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Entry{
+		Inputs:   Inputs{Prompt: `a futuristic city at night, neon <lights> & "rain"`, Style: "flux-dev", AspectRatio: "16:9", Seed: 42},
+		Provider: "imagine", Path: "assets/hero.png",
+		SHA256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		Bytes:  183204, MediaType: "image/png", Width: 1024, Height: 576,
+	}
+	if got := l.Images["image.hero"]; got != want {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+}
+
+// validEntryJSON is one entry in the lockfile's layout, with %s-replaceable
+// parts via strings.Replace in the tests below.
+const validEntryJSON = `{"inputs": {"prompt": "p", "style": "flux-dev", "aspect_ratio": "1:1", "seed": 7},
+ "provider": "imagine", "path": "a/b.png",
+ "sha256": "0000000000000000000000000000000000000000000000000000000000000000",
+ "bytes": 5, "media_type": "image/png", "width": 1, "height": 2}`
+
+func withEntry(addr, entry string) string {
+	return `{"version": 1, "images": {` + fmt.Sprintf("%q", addr) + `: ` + entry + `}}`
+}
+
+func TestParseLockErrors(t *testing.T) {
+	sub := func(old, new string) string {
+		return withEntry("image.a", strings.Replace(validEntryJSON, old, new, 1))
+	}
+	tests := map[string]struct {
+		data string
+		want []string // substrings of the error
+	}{
+		"not json":         {"hello", []string{"f.json:1:1", "not valid JSON"}},
+		"empty file":       {"", []string{"f.json", "ends too early"}},
+		"truncated":        {`{"version": 1, "images": {"image.a": {"inputs"`, []string{"f.json:1:", "too early"}},
+		"top level array":  {`[1]`, []string{"f.json:1:1", "must be an object"}},
+		"trailing garbage": {`{"version": 1} {}`, []string{"f.json:1:", "not valid JSON"}},
+		"conflict markers": {mustRead(t, "conflict.json"), []string{"f.json:4:1", "unresolved merge conflict in f.json at line 4", "pixform lock merge"}},
+		"no version":       {`{"images": {}}`, []string{"no \"version\""}},
+		"null version":     {`{"version": null}`, []string{"no \"version\""}},
+		"newer version":    {`{"version": 2, "images": {"x": {"new_field": 1}}}`, []string{"lockfile version 2 is newer than this pixform understands (1): upgrade pixform"}},
+		"older version":    {`{"version": 0}`, []string{"lockfile version 0 is not one"}},
+		"string version":   {`{"version": "1"}`, []string{`version "1" is not a whole number`}},
+		"unknown top":      {"{\"version\": 1,\n \"extra\": 3}", []string{"f.json:2:2", `unknown field "extra"`}},
+		"duplicate top":    {`{"version": 1, "version": 1}`, []string{`"version" appears twice`}},
+		"images array":     {`{"version": 1, "images": []}`, []string{`"images" must be an object`}},
+		"unknown entry field": {withEntry("image.a", strings.Replace(validEntryJSON, `"width"`, `"colour": 1, "width"`, 1)),
+			[]string{`"image.a"`, `unknown field "colour"`, "f.json:1:"}},
+		"unknown inputs field": {sub(`"seed"`, `"cfg": 3, "seed"`), []string{`unknown field "cfg"`}},
+		"bad address":          {withEntry("hero", validEntryJSON), []string{`"hero"`, "canonical form", "image.hero"}},
+		"unparsable address":   {withEntry("image.a[", validEntryJSON), []string{"invalid image address"}},
+		"non-canonical key":    {withEntry(`image.a["x" ]`, validEntryJSON), []string{"invalid image address"}},
+		"padded index":         {withEntry("image.a[01]", validEntryJSON), []string{"canonical form", "image.a[1]"}},
+		"duplicate address":    {`{"version": 1, "images": {"image.a": ` + validEntryJSON + `, "image.a": ` + validEntryJSON + `}}`, []string{"appears twice"}},
+		"empty prompt":         {sub(`"prompt": "p"`, `"prompt": ""`), []string{`"image.a"`, "inputs.prompt is empty"}},
+		"missing prompt":       {sub(`"prompt": "p",`, ``), []string{"inputs.prompt is empty"}},
+		"empty style":          {sub(`"style": "flux-dev"`, `"style": ""`), []string{"inputs.style is empty"}},
+		"empty ratio":          {sub(`"aspect_ratio": "1:1"`, `"aspect_ratio": ""`), []string{"inputs.aspect_ratio is empty"}},
+		"seed zero":            {sub(`"seed": 7`, `"seed": 0`), []string{"seed 0 is outside 1..4294967295"}},
+		"seed too big":         {sub(`"seed": 7`, `"seed": 4294967296`), []string{"outside"}},
+		"seed negative":        {sub(`"seed": 7`, `"seed": -1`), []string{"outside"}},
+		"seed fraction":        {sub(`"seed": 7`, `"seed": 1.5`), []string{`"inputs.seed" must be a whole number`}},
+		"seed string":          {sub(`"seed": 7`, `"seed": "7"`), []string{"must be a whole number, not string"}},
+		"bad provider":         {sub(`"provider": "imagine"`, `"provider": "dalle"`), []string{`provider "dalle"`}},
+		"empty path":           {sub(`"path": "a/b.png"`, `"path": ""`), []string{"path is empty"}},
+		"absolute path":        {sub(`"path": "a/b.png"`, `"path": "/etc/passwd"`), []string{"is absolute"}},
+		"dotdot path":          {sub(`"path": "a/b.png"`, `"path": "../b.png"`), []string{"leaves the working directory"}},
+		"unclean path":         {sub(`"path": "a/b.png"`, `"path": "a/../b.png"`), []string{"not clean"}},
+		"dot slash path":       {sub(`"path": "a/b.png"`, `"path": "./b.png"`), []string{"not clean"}},
+		"lockfile path":        {sub(`"path": "a/b.png"`, `"path": "pixform.lock.json"`), []string{"pixform's own"}},
+		"workdir path":         {sub(`"path": "a/b.png"`, `"path": ".pixform/x.png"`), []string{"pixform's own"}},
+		"short sha":            {sub(`"sha256": "0000000000000000000000000000000000000000000000000000000000000000"`, `"sha256": "00"`), []string{"not 64 lower-case hex"}},
+		"upper sha":            {sub(`"sha256": "0000000000000000000000000000000000000000000000000000000000000000"`, `"sha256": "000000000000000000000000000000000000000000000000000000000000000A"`), []string{"not 64 lower-case hex"}},
+		"zero bytes":           {sub(`"bytes": 5`, `"bytes": 0`), []string{"bytes 0 is not positive"}},
+		"bad media":            {sub(`"media_type": "image/png"`, `"media_type": "image/gif"`), []string{`media_type "image/gif"`}},
+		"zero width":           {sub(`"width": 1`, `"width": 0`), []string{"width 0"}},
+		"negative height":      {sub(`"height": 2`, `"height": -2`), []string{"height -2"}},
+		"null entry":           {withEntry("image.a", "null"), []string{"inputs.prompt is empty"}},
+		"duplicate path": {`{"version": 1, "images": {"image.a": ` + validEntryJSON + `,
+"image.b": ` + validEntryJSON + `}}`, []string{"f.json:5:1", `"image.b"`, `path "a/b.png" is also recorded for image.a`}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			l, err := ParseLock([]byte(tc.data), "f.json")
+			if err == nil {
+				t.Fatalf("accepted: %+v", l)
+			}
+			var le *LockError
+			if !errors.As(err, &le) {
+				t.Fatalf("error %T is not a *LockError: %v", err, err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func mustRead(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "lock", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestParseLockValidSingle(t *testing.T) {
+	// The fixture the error cases mutate must itself be valid, or those
+	// cases would pass for the wrong reason.
+	l, err := ParseLock([]byte(withEntry("image.a", validEntryJSON)), "f.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Images["image.a"].Inputs.Seed != 7 {
+		t.Fatalf("got %+v", l.Images["image.a"])
+	}
+}
+
+func TestReadLock(t *testing.T) {
+	dir := t.TempDir()
+	tests := map[string]struct {
+		content *string
+		entries int
+		wantErr string
+	}{
+		"missing": {nil, 0, ""},
+		"valid":   {ptr(mustRead(t, "valid.json")), 3, ""},
+		"bad":     {ptr("{"), 0, "pixform.lock.json:1:1"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, name, LockFileName)
+			if tc.content != nil {
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(*tc.content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			l, err := ReadLock(p)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Images == nil || len(l.Images) != tc.entries {
+				t.Fatalf("got %v entries (nil=%v), want %d", len(l.Images), l.Images == nil, tc.entries)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// stdMarshal is the reference encoding Marshal must match byte for byte.
+func stdMarshal(t testing.TB, l *Lock) []byte {
+	t.Helper()
+	imgs := l.Images
+	if imgs == nil {
+		imgs = map[string]Entry{}
+	}
+	b, err := json.MarshalIndent(struct {
+		Version int              `json:"version"`
+		Images  map[string]Entry `json:"images"`
+	}{LockVersion, imgs}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+func TestMarshalMatchesEncodingJSON(t *testing.T) {
+	odd := entryN(3)
+	odd.Inputs.Prompt = "ctl \x00\x01\x1f\b\f\n\r\t \\ \" <>& \u2028\u2029 \x80 invalid \xff\xfe é 😀 \u007f"
+	odd.Path = "dir with space/ü.png"
+	tests := map[string]*Lock{
+		"nil lock":    nil,
+		"empty":       NewLock(),
+		"nil images":  {},
+		"one":         {Images: map[string]Entry{"image.hero": entryN(0)}},
+		"odd strings": {Images: map[string]Entry{`image.x["a\"b<c>"]`: odd, "image.a": entryN(1)}},
+		"many":        lockN(200),
+	}
+	for name, l := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := l.Marshal()
+			want := stdMarshal(t, l.Clone())
+			if string(got) != string(want) {
+				t.Fatalf("Marshal differs from encoding/json:\ngot:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestMarshalRoundTripFixture(t *testing.T) {
+	data := mustRead(t, "valid.json")
+	l, err := ParseLock([]byte(data), "valid.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// valid.json writes \u2028 escaped and <, >, & raw; Marshal escapes the
+	// latter, so compare parsed values rather than bytes.
+	l2, err := ParseLock(l.Marshal(), "again")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(l, l2) {
+		t.Fatalf("round trip changed the lock:\n%+v\n%+v", l, l2)
+	}
+}
+
+func TestMarshalSpeed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("speed check")
+	}
+	l := lockN(10000)
+	// Best of a few runs: the guarantee is about the code, not a busy machine.
+	best := time.Hour
+	for range 5 {
+		start := time.Now()
+		_ = l.Marshal()
+		best = min(best, time.Since(start))
+	}
+	t.Logf("Marshal of 10,000 entries: best %v", best)
+}
+
+func TestClone(t *testing.T) {
+	l := lockN(3)
+	c := l.Clone()
+	c.Images["image.new"] = entryN(9)
+	delete(c.Images, "image.img[0]")
+	if len(l.Images) != 3 {
+		t.Fatalf("Clone shares the map: original now has %d entries", len(l.Images))
+	}
+	if (*Lock)(nil).Clone().Images == nil {
+		t.Fatal("nil clone has nil Images")
+	}
+}
+
+func BenchmarkMarshal10k(b *testing.B) {
+	l := lockN(10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = l.Marshal()
+	}
+}
+
+func BenchmarkMarshal10kEncodingJSON(b *testing.B) {
+	l := lockN(10000)
+	for b.Loop() {
+		_ = stdMarshal(b, l)
+	}
+}
+
+func BenchmarkParseLock10k(b *testing.B) {
+	data := lockN(10000).Marshal()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := ParseLock(data, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func FuzzParseLock(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "lock", "*.json"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add(lockN(2).Marshal())
+	f.Add([]byte(withEntry("image.a", validEntryJSON)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l, err := ParseLock(data, "fuzz.json")
+		if err != nil {
+			if l != nil {
+				t.Fatal("non-nil lock with an error")
+			}
+			return
+		}
+		out := l.Marshal()
+		l2, err := ParseLock(out, "remarshal.json")
+		if err != nil {
+			t.Fatalf("re-parse of Marshal output failed: %v\n%s", err, out)
+		}
+		if !reflect.DeepEqual(l, l2) {
+			t.Fatalf("round trip changed the lock:\n%+v\n%+v", l, l2)
+		}
+		if string(l2.Marshal()) != string(out) {
+			t.Fatal("Marshal is not a fixed point")
+		}
+	})
+}

@@ -1,0 +1,255 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+)
+
+// ErrRecorderClosed is returned by a Recorder's Set, Delete and Update after
+// Close.
+var ErrRecorderClosed = errors.New("lockfile recorder is closed")
+
+// Recorder records finished images in the lockfile as they land. One
+// goroutine, owned by the Recorder and stopped by Close, does every write
+// (group commit): changes that arrive while a write is in progress are all
+// committed together by the next one, so many images finishing at once cost
+// a few full rewrites, not one each. Every write goes through
+// WriteFileAtomic, so the file on disk is always a whole, valid lockfile.
+//
+// A Recorder is safe for concurrent use.
+type Recorder struct {
+	path string
+
+	mu   sync.Mutex
+	cond *sync.Cond
+	// lock holds every accepted change, committed or not; paths maps each
+	// entry's path to its address, to keep paths unique.
+	lock  *Lock
+	paths map[string]string
+	// keys are lock's addresses, sorted; frags holds each entry's encoding
+	// (appendEntry), so a write re-encodes only what changed.
+	keys  []string
+	frags map[string][]byte
+	// disk is the lockfile as last written successfully (or as given to
+	// NewRecorder), encoded; Snapshot parses it while changes are pending.
+	disk    []byte
+	gen     uint64 // number of the latest accepted change
+	written uint64 // gen of the latest change on disk
+	err     error  // sticky write error
+	closing bool
+	writes  int // number of file writes, for tests and benchmarks
+	// write is WriteFileAtomic; tests replace it to hold or fail a write.
+	write  func(path string, data []byte) error
+	done   chan struct{}
+	closed sync.Once
+}
+
+// NewRecorder starts a Recorder that writes the lockfile at path, starting
+// from a copy of lock. It writes nothing until the first change.
+func NewRecorder(path string, lock *Lock) *Recorder {
+	return newRecorder(path, lock, WriteFileAtomic)
+}
+
+func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Recorder {
+	l := lock.Clone()
+	r := &Recorder{
+		path:  path,
+		lock:  l,
+		paths: make(map[string]string, len(l.Images)),
+		done:  make(chan struct{}),
+		write: write,
+	}
+	r.frags = make(map[string][]byte, len(l.Images))
+	for a, e := range l.Images {
+		r.paths[e.Path] = a
+		r.frags[a] = appendEntry(nil, a, e)
+	}
+	r.keys = slices.Sorted(maps.Keys(l.Images))
+	r.disk = r.encode()
+	r.cond = sync.NewCond(&r.mu)
+	go r.loop()
+	return r
+}
+
+// Set records e at addr and returns once the lockfile on disk holds it. It
+// rejects an invalid address or entry, or a path that another address
+// holds (delete or move that one in the same Update), without writing.
+func (r *Recorder) Set(addr string, e Entry) error {
+	return r.Update(nil, map[string]Entry{addr: e})
+}
+
+// Delete removes addr's entry (absent is fine) and returns once the
+// lockfile on disk no longer holds it.
+func (r *Recorder) Delete(addr string) error {
+	return r.Update([]string{addr}, nil)
+}
+
+// Update applies deletes, then sets, as one change that reaches disk in a
+// single write: an address move (delete the old address, set the new one at
+// the same path) is never half done. It returns once the change is on disk.
+//
+// A failed write is returned to every caller whose change it carried, and
+// to every later call: the lockfile can no longer be trusted to keep up, so
+// the run must stop. An invalid change is returned to its caller only.
+func (r *Recorder) Update(deletes []string, sets map[string]Entry) error {
+	for a, e := range sets {
+		if err := checkAddrKey(a); err != nil {
+			return fmt.Errorf("record %s in lockfile %s: %w", a, r.path, err)
+		}
+		if err := validateEntry(e); err != nil {
+			return fmt.Errorf("record %s in lockfile %s: %w", a, r.path, err)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return r.err
+	}
+	if r.closing {
+		return ErrRecorderClosed
+	}
+	if err := r.checkPaths(deletes, sets); err != nil {
+		return fmt.Errorf("record in lockfile %s: %w", r.path, err)
+	}
+	for _, a := range deletes {
+		if old, ok := r.lock.Images[a]; ok {
+			delete(r.lock.Images, a)
+			delete(r.paths, old.Path)
+			delete(r.frags, a)
+			if i, ok := slices.BinarySearch(r.keys, a); ok {
+				r.keys = slices.Delete(r.keys, i, i+1)
+			}
+		}
+	}
+	for a, e := range sets {
+		if old, ok := r.lock.Images[a]; ok && r.paths[old.Path] == a {
+			delete(r.paths, old.Path)
+		}
+		r.lock.Images[a] = e
+		r.paths[e.Path] = a
+		r.frags[a] = appendEntry(nil, a, e)
+		if i, ok := slices.BinarySearch(r.keys, a); !ok {
+			r.keys = slices.Insert(r.keys, i, a)
+		}
+	}
+	r.gen++
+	g := r.gen
+	r.cond.Broadcast()
+	for r.written < g && r.err == nil {
+		r.cond.Wait()
+	}
+	if r.written >= g {
+		return nil
+	}
+	return r.err
+}
+
+// checkPaths reports a set whose path another address would still hold
+// after the update. Called with r.mu held.
+func (r *Recorder) checkPaths(deletes []string, sets map[string]Entry) error {
+	if len(sets) == 0 {
+		return nil
+	}
+	gone := make(map[string]bool, len(deletes)+len(sets))
+	for _, a := range deletes {
+		gone[a] = true
+	}
+	for a := range sets {
+		gone[a] = true // its old entry is replaced
+	}
+	claimed := make(map[string]string, len(sets))
+	for a, e := range sets {
+		if other, ok := claimed[e.Path]; ok {
+			return fmt.Errorf("%s and %s both claim path %q", min(a, other), max(a, other), e.Path)
+		}
+		claimed[e.Path] = a
+		if holder, ok := r.paths[e.Path]; ok && holder != a && !gone[holder] {
+			return fmt.Errorf("path %q of %s is recorded for %s: delete or move that entry in the same update", e.Path, a, holder)
+		}
+	}
+	return nil
+}
+
+// loop is the writer goroutine.
+func (r *Recorder) loop() {
+	defer close(r.done)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for {
+		for r.written == r.gen && !r.closing {
+			r.cond.Wait()
+		}
+		if r.written == r.gen { // closing, nothing pending
+			return
+		}
+		g := r.gen
+		data := r.encode()
+		r.mu.Unlock()
+		err := r.write(r.path, data)
+		r.mu.Lock()
+		r.writes++
+		if err != nil {
+			r.err = fmt.Errorf("write lockfile %s: %w (images finished since the last successful write are on disk but not recorded; fix the problem and run apply again)", r.path, err)
+			r.cond.Broadcast()
+			return
+		}
+		r.written = g
+		r.disk = data
+		r.cond.Broadcast()
+	}
+}
+
+// encode returns the lockfile as Lock.Marshal would, from the cached
+// fragments. Called with r.mu held.
+func (r *Recorder) encode() []byte {
+	if len(r.keys) == 0 {
+		return []byte(lockHead + lockEmptyTail)
+	}
+	n := len(lockHead) + len(lockOpen) + len(lockTail) + len(r.keys)
+	for _, k := range r.keys {
+		n += len(r.frags[k])
+	}
+	buf := make([]byte, 0, n)
+	buf = append(buf, lockHead...)
+	buf = append(buf, lockOpen...)
+	for i, k := range r.keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, r.frags[k]...)
+	}
+	return append(buf, lockTail...)
+}
+
+// Snapshot returns a copy of the lockfile as last written to disk (or as
+// given to NewRecorder, before the first write).
+func (r *Recorder) Snapshot() *Lock {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.written == r.gen {
+		return r.lock.Clone()
+	}
+	l, err := ParseLock(r.disk, r.path)
+	if err != nil { // cannot happen: disk holds what encode produced
+		return r.lock.Clone()
+	}
+	return l
+}
+
+// Close waits for pending changes to reach disk, stops the writer goroutine
+// and returns the sticky write error, if any. It is idempotent.
+func (r *Recorder) Close() error {
+	r.closed.Do(func() {
+		r.mu.Lock()
+		r.closing = true
+		r.cond.Broadcast()
+		r.mu.Unlock()
+	})
+	<-r.done
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}

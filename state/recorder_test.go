@@ -1,0 +1,331 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func readLockT(t testing.TB, p string) *Lock {
+	t.Helper()
+	l, err := ReadLock(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestRecorderSequence(t *testing.T) {
+	moved := entryN(1)
+	moved.Path = entryN(0).Path
+	type step struct {
+		dels    []string
+		sets    map[string]Entry
+		wantErr string
+	}
+	tests := map[string]struct {
+		start *Lock
+		steps []step
+		want  map[string]string // addr -> path after all steps
+	}{
+		"set into empty": {
+			start: NewLock(),
+			steps: []step{{sets: map[string]Entry{"image.a": entryN(0)}}},
+			want:  map[string]string{"image.a": entryN(0).Path},
+		},
+		"replace then delete": {
+			start: lockN(2),
+			steps: []step{
+				{sets: map[string]Entry{"image.img[0]": entryN(5)}},
+				{dels: []string{"image.img[1]"}},
+				{dels: []string{"image.absent"}},
+			},
+			want: map[string]string{"image.img[0]": entryN(5).Path},
+		},
+		"invalid entry is refused, not sticky": {
+			start: NewLock(),
+			steps: []step{
+				{sets: map[string]Entry{"image.a": {}}, wantErr: "inputs.prompt is empty"},
+				{sets: map[string]Entry{"image.b": entryN(0)}},
+			},
+			want: map[string]string{"image.b": entryN(0).Path},
+		},
+		"bad address is refused": {
+			start: NewLock(),
+			steps: []step{{sets: map[string]Entry{"hero": entryN(0)}, wantErr: "canonical"}},
+			want:  map[string]string{},
+		},
+		"path held by another address": {
+			start: lockN(1),
+			steps: []step{{sets: map[string]Entry{"image.b": moved}, wantErr: "is recorded for image.img[0]"}},
+			want:  map[string]string{"image.img[0]": entryN(0).Path},
+		},
+		"two sets claim one path": {
+			start: NewLock(),
+			steps: []step{{sets: map[string]Entry{"image.a": entryN(0), "image.b": moved}, wantErr: "both claim"}},
+			want:  map[string]string{},
+		},
+		"address move in one update": {
+			start: lockN(1),
+			steps: []step{{dels: []string{"image.img[0]"}, sets: map[string]Entry{"image.b": moved}}},
+			want:  map[string]string{"image.b": entryN(0).Path},
+		},
+		"path swap in one update": {
+			start: lockN(2),
+			steps: []step{{sets: map[string]Entry{
+				"image.img[0]": withPath(entryN(0), entryN(1).Path),
+				"image.img[1]": withPath(entryN(1), entryN(0).Path),
+			}}},
+			want: map[string]string{"image.img[0]": entryN(1).Path, "image.img[1]": entryN(0).Path},
+		},
+		"own path reused after replace": {
+			start: lockN(1),
+			steps: []step{
+				{sets: map[string]Entry{"image.img[0]": withPath(entryN(0), "other.png")}},
+				{sets: map[string]Entry{"image.b": entryN(0)}},
+			},
+			want: map[string]string{"image.img[0]": "other.png", "image.b": entryN(0).Path},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), LockFileName)
+			r := NewRecorder(p, tc.start)
+			defer r.Close()
+			for i, s := range tc.steps {
+				err := r.Update(s.dels, s.sets)
+				if s.wantErr == "" && err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+				if s.wantErr != "" && (err == nil || !strings.Contains(err.Error(), s.wantErr)) {
+					t.Fatalf("step %d: err = %v, want %q", i, err, s.wantErr)
+				}
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			onDisk := readLockT(t, p)
+			if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+				onDisk = tc.start // nothing accepted, nothing written
+			}
+			for a, e := range onDisk.Images {
+				got[a] = e.Path
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("lockfile has %v, want %v", got, tc.want)
+			}
+			if snap := r.Snapshot(); len(snap.Images) != len(tc.want) {
+				t.Fatalf("snapshot has %d entries, want %d", len(snap.Images), len(tc.want))
+			}
+		})
+	}
+}
+
+func withPath(e Entry, p string) Entry { e.Path = p; return e }
+
+func TestRecorderOwnsACopy(t *testing.T) {
+	l := lockN(1)
+	r := NewRecorder(filepath.Join(t.TempDir(), LockFileName), l)
+	defer r.Close()
+	if err := r.Set("image.b", entryN(7)); err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Images) != 1 {
+		t.Fatal("recorder changed the caller's lock")
+	}
+	s := r.Snapshot()
+	delete(s.Images, "image.b")
+	if len(r.Snapshot().Images) != 2 {
+		t.Fatal("snapshot shares the recorder's map")
+	}
+}
+
+func TestRecorderConcurrent(t *testing.T) {
+	p := filepath.Join(t.TempDir(), LockFileName)
+	r := NewRecorder(p, NewLock())
+	const workers, each = 16, 50
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				n := w*each + i
+				if err := r.Set(fmt.Sprintf("image.img[%d]", n), entryN(n)); err != nil {
+					t.Error(err)
+					return
+				}
+				// Once Set returns, the entry must be on disk.
+				if i == each-1 {
+					if _, ok := readLockT(t, p).Images[fmt.Sprintf("image.img[%d]", n)]; !ok {
+						t.Errorf("entry %d not on disk after Set returned", n)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(readLockT(t, p).Images); got != workers*each {
+		t.Fatalf("lockfile has %d entries, want %d", got, workers*each)
+	}
+	if r.writes > workers*each {
+		t.Fatalf("%d writes for %d sets", r.writes, workers*each)
+	}
+}
+
+// TestRecorderGroupCommit holds the first write and checks that every change
+// arriving meanwhile is committed by exactly one more write.
+func TestRecorderGroupCommit(t *testing.T) {
+	for name, waiting := range map[string]int{"one waiter": 1, "many waiters": 20} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), LockFileName)
+			entered := make(chan struct{}, 1)
+			release := make(chan struct{})
+			first := true
+			r := newRecorder(p, NewLock(), func(path string, data []byte) error {
+				if first {
+					first = false
+					entered <- struct{}{}
+					<-release
+				}
+				return WriteFileAtomic(path, data)
+			})
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				if err := r.Set("image.first", entryN(0)); err != nil {
+					t.Error(err)
+				}
+			})
+			<-entered
+			for i := range waiting {
+				wg.Go(func() {
+					if err := r.Set(fmt.Sprintf("image.w[%d]", i), entryN(i+1)); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			// Wait until all of them are accepted and waiting.
+			for {
+				r.mu.Lock()
+				g := r.gen
+				r.mu.Unlock()
+				if g == uint64(waiting+1) {
+					break
+				}
+				runtimeGosched()
+			}
+			close(release)
+			wg.Wait()
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if r.writes != 2 {
+				t.Fatalf("%d writes, want 2 (one held, one for the whole group)", r.writes)
+			}
+			if got := len(readLockT(t, p).Images); got != waiting+1 {
+				t.Fatalf("%d entries on disk, want %d", got, waiting+1)
+			}
+		})
+	}
+}
+
+func TestRecorderWriteErrorIsSticky(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The lockfile's directory is a regular file: every write fails.
+	r := NewRecorder(filepath.Join(blocker, LockFileName), lockN(1))
+	err1 := r.Set("image.a", entryN(3))
+	if err1 == nil || !strings.Contains(err1.Error(), "write lockfile") {
+		t.Fatalf("first Set: %v", err1)
+	}
+	if err2 := r.Delete("image.img[0]"); !errors.Is(err2, err1) && err2 != err1 {
+		t.Fatalf("later Delete: %v, want the sticky %v", err2, err1)
+	}
+	if err := r.Close(); err != err1 {
+		t.Fatalf("Close: %v", err)
+	}
+	if n := len(r.Snapshot().Images); n != 1 {
+		t.Fatalf("snapshot has %d entries, want the 1 last written (initial)", n)
+	}
+}
+
+func TestRecorderClose(t *testing.T) {
+	p := filepath.Join(t.TempDir(), LockFileName)
+	r := NewRecorder(p, NewLock())
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := r.Set("image.a", entryN(0)); !errors.Is(err, ErrRecorderClosed) {
+		t.Fatalf("Set after Close: %v", err)
+	}
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a Recorder with no changes wrote the lockfile")
+	}
+}
+
+// BenchmarkRecorder10k records 10,000 images from 16 goroutines and reports
+// how many full lockfile writes that took.
+func BenchmarkRecorder10k(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		p := filepath.Join(b.TempDir(), LockFileName)
+		r := NewRecorder(p, NewLock())
+		b.StartTimer()
+		var wg sync.WaitGroup
+		const workers, total = 16, 10000
+		for w := range workers {
+			wg.Go(func() {
+				for n := w; n < total; n += workers {
+					if err := r.Set(fmt.Sprintf("image.img[%d]", n), entryN(n)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err := r.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(r.writes), "writes/op")
+	}
+}
+
+func TestRecorderEncodeMatchesMarshal(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, LockFileName)
+	r := NewRecorder(p, lockN(30))
+	steps := []func() error{
+		func() error { return r.Set("image.a", entryN(100)) },
+		func() error { return r.Delete("image.img[7]") },
+		func() error { return r.Set("image.img[3]", entryN(103)) },
+		func() error {
+			return r.Update([]string{"image.a", "image.img[0]"}, map[string]Entry{"image.z": entryN(100)})
+		},
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := r.Snapshot().Marshal(); string(data) != string(want) {
+			t.Fatalf("step %d: file differs from Marshal of the snapshot", i)
+		}
+	}
+	r.Close()
+}
