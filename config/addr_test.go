@@ -1,0 +1,83 @@
+package config
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestParseAddr(t *testing.T) {
+	tests := map[string]struct {
+		in      string
+		want    Addr
+		wantErr bool
+	}{
+		"plain":            {in: "image.hero", want: Addr{Name: "hero"}},
+		"without prefix":   {in: "hero", want: Addr{Name: "hero"}},
+		"keyed":            {in: `image.icon["home"]`, want: Addr{Name: "icon", Kind: StringKey, Key: "home"}},
+		"key with quote":   {in: `image.icon["a\"b"]`, want: Addr{Name: "icon", Kind: StringKey, Key: `a"b`}},
+		"indexed":          {in: "image.v[12]", want: Addr{Name: "v", Kind: IntKey, Index: 12}},
+		"spaces trimmed":   {in: "  image.hero ", want: Addr{Name: "hero"}},
+		"empty":            {in: "", wantErr: true},
+		"bad name":         {in: "image.9lives", wantErr: true},
+		"unclosed":         {in: "image.v[1", wantErr: true},
+		"negative index":   {in: "image.v[-1]", wantErr: true},
+		"unquoted key":     {in: "image.v[home]", wantErr: true},
+		"bad quoted key":   {in: `image.v["x]`, wantErr: true},
+		"trailing garbage": {in: "image.v[1]x", wantErr: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := ParseAddr(tc.in)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("ParseAddr(%q) error = %v, want error %v", tc.in, err, tc.wantErr)
+			}
+			if err == nil && got != tc.want {
+				t.Errorf("ParseAddr(%q) = %#v, want %#v", tc.in, got, tc.want)
+			}
+			if err == nil {
+				back, err := ParseAddr(got.String())
+				if err != nil || back != got {
+					t.Errorf("round trip of %s = %#v, %v", got, back, err)
+				}
+			}
+		})
+	}
+}
+
+func TestAddrOrder(t *testing.T) {
+	sorted := []Addr{
+		{Name: "a"},
+		{Name: "a", Kind: StringKey, Key: "x"},
+		{Name: "a", Kind: StringKey, Key: "y"},
+		{Name: "a", Kind: IntKey, Index: 2},
+		{Name: "a", Kind: IntKey, Index: 10},
+		{Name: "b"},
+	}
+	shuffled := []Addr{sorted[5], sorted[3], sorted[0], sorted[4], sorted[2], sorted[1]}
+	slices.SortFunc(shuffled, Addr.Compare)
+	if !slices.Equal(shuffled, sorted) {
+		t.Errorf("sorted = %v, want %v", shuffled, sorted)
+	}
+	tests := map[string]struct {
+		a, b Addr
+		want int
+	}{
+		"equal":         {Addr{Name: "a"}, Addr{Name: "a"}, 0},
+		"name first":    {Addr{Name: "a", Kind: IntKey, Index: 9}, Addr{Name: "b"}, -1},
+		"numeric index": {Addr{Name: "a", Kind: IntKey, Index: 10}, Addr{Name: "a", Kind: IntKey, Index: 9}, 1},
+		"block first":   {Addr{Name: "a"}, Addr{Name: "a", Kind: StringKey, Key: ""}, -1},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := tc.a.Compare(tc.b); got != tc.want {
+				t.Errorf("Compare(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
+			}
+			if tc.a.Equal(tc.b) != (tc.want == 0) {
+				t.Errorf("Equal(%s, %s) disagrees with Compare", tc.a, tc.b)
+			}
+		})
+	}
+	if got := (Addr{Name: "icon", Kind: StringKey, Key: "k"}).Block(); got != (Addr{Name: "icon"}) {
+		t.Errorf("Block() = %v", got)
+	}
+}

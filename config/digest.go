@@ -1,0 +1,50 @@
+package config
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strconv"
+)
+
+// digest returns the hex SHA-256 of a canonical encoding of the provider
+// settings and the images, which must be sorted by address. Every string
+// is length-prefixed, so no two configurations encode alike.
+func digest(p Provider, images []Image) string {
+	h := sha256.New()
+	w := bufio.NewWriter(h)
+	var buf []byte
+	str := func(s string) {
+		buf = strconv.AppendInt(buf[:0], int64(len(s)), 10)
+		buf = append(buf, ':')
+		_, _ = w.Write(buf)
+		_, _ = w.WriteString(s)
+	}
+	num := func(n int64) { str(strconv.FormatInt(n, 10)) }
+	str("pixform-config-v1")
+	str(p.Style)
+	num(int64(p.Parallelism))
+	num(int64(p.Timeout))
+	num(int64(p.MaxRetries))
+	num(int64(len(images)))
+	for _, img := range images {
+		str(img.Addr.String())
+		str(img.Prompt)
+		str(img.Style)
+		str(img.AspectRatio)
+		num(img.Seed)
+		str(img.Path)
+	}
+	_ = w.Flush() // writes to a hash never fail
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Lookup returns the image at address a, by binary search of Images.
+func (c *Config) Lookup(a Addr) (Image, bool) {
+	i := sort.Search(len(c.Images), func(i int) bool { return !c.Images[i].Addr.Less(a) })
+	if i < len(c.Images) && c.Images[i].Addr == a {
+		return c.Images[i], true
+	}
+	return Image{}, false
+}

@@ -1,0 +1,88 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// addExampleSeeds adds every example configuration file to f's corpus.
+func addExampleSeeds(f *testing.F) {
+	f.Helper()
+	files, _ := filepath.Glob(filepath.Join("..", "examples", "*", "*.hcl"))
+	for _, p := range files {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src)
+	}
+	for _, s := range []string{
+		"",
+		"image \"a\" {\n  prompt = \"x\"\n}\n",
+		"image \"a\" {\n  count = 2\n  prompt = \"${count.index}\"\n}\n",
+		"image \"a\" {\n  for_each = toset([\"../x\"])\n  prompt = each.key\n}\n",
+		"locals {\n  a = local.b\n  b = local.a\n}\n",
+		"variable \"v\" {\n  type = list(string)\n  default = [1]\n}\n",
+		"provider \"imagine\" {\n  timeout = \"-1s\"\n}\n",
+		"image \"a\" {\n  prompt = <<EOT\nhello\nEOT\n}\n",
+	} {
+		f.Add([]byte(s))
+	}
+}
+
+// FuzzLoad checks that Load never panics and that every error it reports
+// about the fuzzed file points into the source.
+func FuzzLoad(f *testing.F) {
+	addExampleSeeds(f)
+	f.Fuzz(func(t *testing.T, src []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "main.pix.hcl"), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, diags := Load(dir, LoadOptions{})
+		if cfg == nil {
+			t.Fatal("nil Config")
+		}
+		for _, d := range diags {
+			if d.Severity == hcl.DiagError && d.Subject == nil {
+				t.Errorf("error without a Subject: %s: %s", d.Summary, d.Detail)
+			}
+		}
+		if !diags.HasErrors() {
+			if cfg.Digest == "" {
+				t.Error("no Digest for a clean configuration")
+			}
+			for i := 1; i < len(cfg.Images); i++ {
+				if !cfg.Images[i-1].Addr.Less(cfg.Images[i].Addr) {
+					t.Errorf("images out of order: %s before %s", cfg.Images[i-1].Addr, cfg.Images[i].Addr)
+				}
+			}
+		}
+	})
+}
+
+// FuzzFormat checks that Format never panics, refuses what does not parse,
+// and produces source that still parses.
+func FuzzFormat(f *testing.F) {
+	addExampleSeeds(f)
+	f.Fuzz(func(t *testing.T, src []byte) {
+		out, diags := Format(src, "main.pix.hcl")
+		_, parseDiags := hclsyntax.ParseConfig(src, "main.pix.hcl", hcl.InitialPos)
+		if parseDiags.HasErrors() != diags.HasErrors() {
+			t.Fatalf("Format errors = %v, parse errors = %v", diags.HasErrors(), parseDiags.HasErrors())
+		}
+		if diags.HasErrors() {
+			if out != nil {
+				t.Error("Format returned output for a file that does not parse")
+			}
+			return
+		}
+		if _, d := hclsyntax.ParseConfig(out, "main.pix.hcl", hcl.InitialPos); d.HasErrors() {
+			t.Errorf("formatted output does not parse: %s\n%q", d.Error(), out)
+		}
+	})
+}

@@ -1,0 +1,445 @@
+package config
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// MaxCount is the largest count an image block may have: count makes
+// variants of one prompt, and more than this is a typo, not a plan.
+const MaxCount = 10000
+
+// imageBlock is one declared image "name" block.
+type imageBlock struct {
+	name  string
+	block *hcl.Block
+}
+
+// imageSchema is the body of an image block.
+func imageSchema() *hcl.BodySchema {
+	return &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+		{Name: "prompt"}, {Name: "aspect_ratio"}, {Name: "seed"}, {Name: "style"},
+		{Name: "path"}, {Name: "for_each"}, {Name: "count"},
+	}}
+}
+
+// declareImage records an image block, refusing a bad or repeated name.
+func (l *loader) declareImage(b *hcl.Block) {
+	name := b.Labels[0]
+	if !validName(name) {
+		l.errorf(&b.LabelRanges[0], "Invalid image name",
+			fmt.Sprintf("%q is not a valid image name: a name starts with a letter or underscore and holds only letters, digits, underscores and dashes, because it becomes an address such as image.hero.", name))
+		return
+	}
+	if l.imageNames == nil {
+		l.imageNames = map[string]*imageBlock{}
+	}
+	if prev, ok := l.imageNames[name]; ok {
+		l.errorf(&b.LabelRanges[0], "Duplicate image block",
+			fmt.Sprintf("An image named %q was already declared at %s. Image names must be unique across all files of the directory: rename or remove one of them.", name, prev.block.DefRange.String()))
+		return
+	}
+	// The body is decoded by expandBlock, in parallel with other blocks.
+	ib := &imageBlock{name: name, block: b}
+	l.imageNames[name] = ib
+	l.images = append(l.images, ib)
+}
+
+// instance is one expansion of an image block.
+type instance struct {
+	addr Addr
+	ctx  *hcl.EvalContext
+	key  string // for the default path: for_each key or count index
+}
+
+// pathOwner is the first image found to write a path.
+type pathOwner struct {
+	addr Addr
+	rng  hcl.Range
+}
+
+// expandImages evaluates every image block into its instances, blocks in
+// parallel, then checks paths against the file system and each other in
+// declaration order. Diagnostics come in declaration order.
+func (l *loader) expandImages() []Image {
+	type result struct {
+		images []Image
+		ranges []hcl.Range // of each image's path, for diagnostics
+		files  []dirState  // of each image's path itself
+		diags  hcl.Diagnostics
+	}
+	l.realRoot() // computed once, before the workers read it
+	results := make([]result, len(l.images))
+	parallel(len(l.images), func(i int) {
+		// The worker's loader shares the read-only declarations and
+		// collects its own diagnostics; it must not touch dirCache.
+		sub := *l
+		sub.diags = nil
+		r := &results[i]
+		r.images, r.ranges = sub.expandBlock(l.images[i])
+		r.diags = sub.diags
+		// Most of the file system checks are one lstat of each image's
+		// own path: do those here, in parallel. The directories are
+		// checked below, once each.
+		r.files = make([]dirState, len(r.images))
+		for j, img := range r.images {
+			r.files[j] = l.stat(img.Path)
+		}
+	})
+	owners := map[string]pathOwner{}
+	var out []Image
+	for _, r := range results {
+		l.diags = append(l.diags, r.diags...)
+		for i, img := range r.images {
+			rng := r.ranges[i]
+			if link, target, escapes := l.symlinkEscape(img.Path, r.files[i]); escapes {
+				inst := ""
+				if img.Addr.Kind != NoKey {
+					inst = img.Addr.String()
+				}
+				l.errorf(rng.Ptr(), "Image path escapes the working directory",
+					fmt.Sprintf("%q goes through the symbolic link %q, which leads to %s, outside the working directory. pixform writes only inside it: point the link inside the directory, or choose another path.%s",
+						img.Path, link, target, inInstance(inst)))
+				continue
+			}
+			if prev, dup := owners[img.Path]; dup {
+				l.errorf(rng.Ptr(), "Duplicate image path",
+					fmt.Sprintf("%s and %s (declared at %s) both write %q, and each image needs its own file. Change the path of one of them.",
+						img.Addr, prev.addr, prev.rng.String(), img.Path))
+				continue
+			}
+			owners[img.Path] = pathOwner{addr: img.Addr, rng: rng}
+			out = append(out, img)
+		}
+	}
+	return out
+}
+
+// field is one attribute of an image block. An attribute that does not use
+// each or count is evaluated and checked once for the whole block (and its
+// errors reported once); the others once per instance.
+type field[T any] struct {
+	attr    *hcl.Attribute
+	ty      cty.Type
+	check   func(v cty.Value, rng hcl.Range, inst string) (T, bool)
+	perInst bool
+	ok      bool
+	null    bool
+	val     T
+}
+
+// newField prepares attr (which may be nil) of an image block.
+func newField[T any](l *loader, attr *hcl.Attribute, sc scope, ty cty.Type, check func(cty.Value, hcl.Range, string) (T, bool)) *field[T] {
+	f := &field[T]{attr: attr, ty: ty, check: check, ok: true, null: attr == nil}
+	if attr == nil {
+		return f
+	}
+	r, ok := l.checkRefs(attr.Expr, sc)
+	switch {
+	case !ok:
+		f.ok = false
+	case r.each || r.count:
+		f.perInst = true
+	default:
+		f.val, f.null, f.ok = f.eval(l, l.base, "")
+	}
+	return f
+}
+
+// eval evaluates and checks the field in ctx.
+func (f *field[T]) eval(l *loader, ctx *hcl.EvalContext, inst string) (val T, null, ok bool) {
+	v, ok := l.evalExpr(f.attr, ctx, f.ty, inst)
+	if !ok {
+		return val, false, false
+	}
+	if v.IsNull() {
+		return val, true, true
+	}
+	val, ok = f.check(v, f.attr.Expr.Range(), inst)
+	return val, false, ok
+}
+
+// get returns the field's value for one instance.
+func (f *field[T]) get(l *loader, ctx *hcl.EvalContext, inst string) (val T, null, ok bool) {
+	if !f.perInst || !f.ok {
+		return f.val, f.null, f.ok
+	}
+	return f.eval(l, ctx, inst)
+}
+
+// expandBlock returns the instances of ib that evaluate cleanly, each with
+// the range of its path. It runs on a worker: it must not check the file
+// system.
+func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
+	b := ib.block
+	content, diags := b.Body.Content(imageSchema())
+	l.diags = append(l.diags, diags...)
+	attrs := content.Attributes
+	fe, ct := attrs["for_each"], attrs["count"]
+	blockOK := true
+	if fe != nil && ct != nil {
+		l.errorf(ct.NameRange.Ptr(), "Invalid combination of count and for_each",
+			fmt.Sprintf("image %q sets both count and for_each; an image repeats by one or the other. Remove one of them.", ib.name))
+		blockOK = false
+	}
+	promptAttr := attrs["prompt"]
+	if promptAttr == nil {
+		l.errorf(&b.LabelRanges[0], "Missing prompt",
+			fmt.Sprintf("image %q has no prompt, and every image needs one: add prompt = \"...\" describing the picture to generate.", ib.name))
+		blockOK = false
+	}
+
+	var insts []instance
+	switch {
+	case fe != nil && ct == nil:
+		insts = l.forEachInstances(ib, fe)
+	case ct != nil && fe == nil:
+		insts = l.countInstances(ib, ct)
+	case fe == nil && ct == nil:
+		insts = []instance{{addr: Addr{Name: ib.name}, ctx: l.base}}
+	}
+
+	sc := scope{each: fe != nil, count: ct != nil, place: fmt.Sprintf("image %q", ib.name)}
+	prompt := newField(l, promptAttr, sc, cty.String, l.checkPrompt)
+	ratio := newField(l, attrs["aspect_ratio"], sc, cty.String, l.checkRatio)
+	seed := newField(l, attrs["seed"], sc, cty.Number, l.checkSeed)
+	style := newField(l, attrs["style"], sc, cty.String, l.checkStyle)
+	pathF := newField(l, attrs["path"], sc, cty.String, l.checkPath)
+	if !blockOK {
+		return nil, nil
+	}
+
+	defaultRange := b.LabelRanges[0]
+	switch {
+	case fe != nil:
+		defaultRange = fe.Expr.Range()
+	case ct != nil:
+		defaultRange = ct.Expr.Range()
+	}
+	for _, in := range insts {
+		inst := ""
+		if in.addr.Kind != NoKey {
+			inst = in.addr.String()
+		}
+		img := Image{Addr: in.addr, DeclRange: b.DefRange, AspectRatio: DefaultAspectRatio, Style: l.provider.Style}
+		ok := true
+		p, null, pOK := prompt.get(l, in.ctx, inst)
+		if pOK && null {
+			l.errorf(promptAttr.Expr.Range().Ptr(), "Missing prompt",
+				fmt.Sprintf("The prompt of image %q is null, and every image needs one: give it the text describing the picture to generate.%s", ib.name, inInstance(inst)))
+			pOK = false
+		}
+		ok = ok && pOK
+		img.Prompt = p
+		if r, null, rOK := ratio.get(l, in.ctx, inst); rOK && !null {
+			img.AspectRatio = r
+		} else {
+			ok = ok && rOK
+		}
+		if s, null, sOK := seed.get(l, in.ctx, inst); sOK && !null {
+			img.Seed = s
+		} else {
+			ok = ok && sOK
+		}
+		if s, null, sOK := style.get(l, in.ctx, inst); sOK && !null {
+			img.Style = s
+		} else {
+			ok = ok && sOK
+		}
+		pathRange := defaultRange
+		if pv, null, pathOK := pathF.get(l, in.ctx, inst); pathOK && !null {
+			img.Path = pv
+			pathRange = pathF.attr.Expr.Range()
+		} else if !pathOK {
+			ok = false
+		} else {
+			def := "images/" + ib.name + ".png"
+			if in.addr.Kind != NoKey {
+				def = "images/" + ib.name + "-" + in.key + ".png"
+			}
+			img.Path, pathOK = l.checkPath(cty.StringVal(def), defaultRange, inst)
+			ok = ok && pathOK
+		}
+		if ok {
+			out = append(out, img)
+			ranges = append(ranges, pathRange)
+		}
+	}
+	return out, ranges
+}
+
+// forEachInstances evaluates for_each into one instance per key.
+func (l *loader) forEachInstances(ib *imageBlock, fe *hcl.Attribute) []instance {
+	sc := scope{place: fmt.Sprintf("the for_each of image %q", ib.name)}
+	v, ok := l.evalAttr(fe, l.base, sc, cty.DynamicPseudoType, "")
+	if !ok {
+		return nil
+	}
+	rng := fe.Expr.Range()
+	bad := func(why string) []instance {
+		l.errorf(rng.Ptr(), "Invalid for_each argument",
+			fmt.Sprintf("for_each must be a map, or a set of strings, whose keys name the instances; %s. To repeat over a list of strings, convert it: for_each = toset([...]).", why))
+		return nil
+	}
+	if v.IsNull() {
+		return bad("this is null")
+	}
+	ty := v.Type()
+	var insts []instance
+	add := func(key string, val cty.Value) {
+		ctx := l.base.NewChild()
+		ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{
+			"key": cty.StringVal(key), "value": val,
+		})}
+		insts = append(insts, instance{addr: Addr{Name: ib.name, Kind: StringKey, Key: key}, ctx: ctx, key: key})
+	}
+	switch {
+	case ty.IsMapType() || ty.IsObjectType():
+		insts = make([]instance, 0, v.LengthInt())
+		for it := v.ElementIterator(); it.Next(); {
+			k, val := it.Element()
+			add(k.AsString(), val)
+		}
+	case ty.IsSetType():
+		if !ty.ElementType().Equals(cty.String) {
+			return bad("this is a " + ty.FriendlyName())
+		}
+		insts = make([]instance, 0, v.LengthInt())
+		for it := v.ElementIterator(); it.Next(); {
+			_, k := it.Element()
+			if k.IsNull() {
+				return bad("this set holds a null element")
+			}
+			add(k.AsString(), k)
+		}
+	default:
+		return bad("this is a " + ty.FriendlyName())
+	}
+	return insts
+}
+
+// countInstances evaluates count into instances 0..count-1.
+func (l *loader) countInstances(ib *imageBlock, ct *hcl.Attribute) []instance {
+	sc := scope{place: fmt.Sprintf("the count of image %q", ib.name)}
+	v, ok := l.evalAttr(ct, l.base, sc, cty.Number, "")
+	if !ok {
+		return nil
+	}
+	n, whole := int64(-1), false
+	if !v.IsNull() {
+		n, whole = wholeNumber(v)
+	}
+	if !whole || n < 0 || n > MaxCount {
+		shown := "null"
+		if !v.IsNull() {
+			shown = numText(v)
+		}
+		l.errorf(ct.Expr.Range().Ptr(), "Invalid count argument",
+			fmt.Sprintf("count must be a whole number from 0 to %d, not %s.", MaxCount, shown))
+		return nil
+	}
+	insts := make([]instance, n)
+	for i := range insts {
+		ctx := l.base.NewChild()
+		ctx.Variables = map[string]cty.Value{"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(i))})}
+		insts[i] = instance{addr: Addr{Name: ib.name, Kind: IntKey, Index: i}, ctx: ctx, key: strconv.Itoa(i)}
+	}
+	return insts
+}
+
+// checkPrompt refuses an empty prompt.
+func (l *loader) checkPrompt(v cty.Value, rng hcl.Range, inst string) (string, bool) {
+	s := v.AsString()
+	if strings.TrimSpace(s) == "" {
+		l.errorf(rng.Ptr(), "Empty prompt",
+			"The prompt is empty, and the API needs a description of the picture to generate: write one."+inInstance(inst))
+		return "", false
+	}
+	return s, true
+}
+
+// checkRatio accepts only the vendor's aspect ratios.
+func (l *loader) checkRatio(v cty.Value, rng hcl.Range, inst string) (string, bool) {
+	s := v.AsString()
+	for _, r := range AspectRatios {
+		if s == r {
+			return s, true
+		}
+	}
+	hint := ""
+	norm := strings.NewReplacer("x", ":", "X", ":", "/", ":", " ", "", "×", ":").Replace(s)
+	for _, r := range AspectRatios {
+		if norm == r {
+			hint = fmt.Sprintf(" Did you mean %q?", r)
+		}
+	}
+	l.errorf(rng.Ptr(), "Unsupported aspect ratio",
+		fmt.Sprintf("%q is not an aspect ratio the API accepts.%s Use one of %s.%s", s, hint, quotedList(AspectRatios), inInstance(inst)))
+	return "", false
+}
+
+// checkStyle accepts only the vendor's styles.
+func (l *loader) checkStyle(v cty.Value, rng hcl.Range, inst string) (string, bool) {
+	s := v.AsString()
+	for _, st := range Styles {
+		if s == st {
+			return s, true
+		}
+	}
+	l.errorf(rng.Ptr(), "Unsupported style",
+		fmt.Sprintf("%q is not a style the API offers.%s Use one of %s.%s", s, didYouMean(s, Styles), quotedList(Styles), inInstance(inst)))
+	return "", false
+}
+
+// checkSeed accepts whole numbers from 1 to MaxSeed.
+func (l *loader) checkSeed(v cty.Value, rng hcl.Range, inst string) (int64, bool) {
+	n, ok := wholeNumber(v)
+	if !ok || n < 1 || n > MaxSeed {
+		l.errorf(rng.Ptr(), "Invalid seed",
+			fmt.Sprintf("seed must be a whole number from 1 to %d, not %s. Leave seed out to have pixform pick one and record it in the lockfile.%s",
+				int64(MaxSeed), numText(v), inInstance(inst)))
+		return 0, false
+	}
+	return n, true
+}
+
+// checkPath cleans an image path and refuses one that is absolute, leaves
+// the working directory lexically, or has an extension other than .png,
+// .jpg or .jpeg. Symbolic links are checked later, by expandImages.
+func (l *loader) checkPath(v cty.Value, rng hcl.Range, inst string) (string, bool) {
+	raw := v.AsString()
+	bad := func(summary, detail string) (string, bool) {
+		l.errorf(rng.Ptr(), summary, detail+inInstance(inst))
+		return "", false
+	}
+	switch {
+	case strings.TrimSpace(raw) == "":
+		return bad("Empty image path", "path is empty; give the file to write, relative to the working directory, such as \"assets/hero.png\", or leave path out for the default images/NAME.png.")
+	case strings.ContainsRune(raw, '\\'):
+		return bad("Backslash in image path", fmt.Sprintf("%q contains a backslash; separate directories with forward slashes, as in \"assets/hero.png\", on every system.", raw))
+	case strings.ContainsRune(raw, 0):
+		return bad("Invalid image path", fmt.Sprintf("%q contains a NUL character, which no file name may hold.", raw))
+	case path.IsAbs(raw) || isWindowsAbs(raw):
+		return bad("Absolute image path", fmt.Sprintf("%q is absolute, and image paths are relative to the working directory so that the configuration works in every checkout. Write it like \"assets/hero.png\".", raw))
+	}
+	p := path.Clean(raw)
+	if p == ".." || strings.HasPrefix(p, "../") {
+		return bad("Image path escapes the working directory", fmt.Sprintf("%q leads outside the working directory (it cleans to %q). Keep images inside the directory that holds the configuration.", raw, p))
+	}
+	switch strings.ToLower(path.Ext(p)) {
+	case ".png", ".jpg", ".jpeg":
+	default:
+		return bad("Unsupported image file extension", fmt.Sprintf("The extension of %q names the file's format and must be .png, .jpg or .jpeg.", raw))
+	}
+	return p, true
+}
+
+// isWindowsAbs reports a path that starts with a drive letter, like C:/x.
+func isWindowsAbs(p string) bool {
+	return len(p) >= 2 && p[1] == ':' && (p[0] >= 'a' && p[0] <= 'z' || p[0] >= 'A' && p[0] <= 'Z')
+}

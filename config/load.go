@@ -1,0 +1,230 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+)
+
+// File name suffixes and the environment prefix Load recognises.
+const (
+	// ConfigSuffix ends the name of every configuration file.
+	ConfigSuffix = ".pix.hcl"
+	// VarsSuffix ends the name of variable files loaded automatically.
+	VarsSuffix = ".pixvars.hcl"
+	// EnvVarPrefix starts the name of environment variables that set
+	// variables: PIXFORM_VAR_theme=neon sets var.theme.
+	EnvVarPrefix = "PIXFORM_VAR_"
+)
+
+// Load reads every *.pix.hcl file of dir in name order, assigns variables
+// (environment < *.pixvars.hcl < -var-file < -var, later wins), evaluates
+// locals, the provider block and every image instance, and validates the
+// result. It reports all problems at once as diagnostics ranged on the
+// offending source, with file names relative to dir.
+//
+// Load always returns a non-nil Config whose Files holds every file it
+// parsed, so that callers can render the diagnostics with their source. When
+// the diagnostics contain errors, Images holds only the instances that
+// evaluated cleanly and Digest is empty: such a Config must not be planned.
+func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
+	l := &loader{
+		dir:      dir,
+		files:    map[string]*hcl.File{},
+		funcs:    Functions(),
+		vars:     map[string]*variable{},
+		locals:   map[string]*local{},
+		dirCache: map[string]dirState{},
+	}
+	cfg := &Config{Dir: dir, Files: l.files, Provider: defaultProvider()}
+
+	confNames, varNames := l.listDir()
+	var srcs []source
+	for _, name := range confNames {
+		if src, ok := l.readFile(filepath.Join(dir, name)); ok {
+			srcs = append(srcs, source{name: name, src: src})
+		}
+	}
+	bodies, diags := parseSources(srcs)
+	l.diags = append(l.diags, diags...)
+	for i, f := range bodies {
+		l.files[srcs[i].name] = f
+	}
+	if len(confNames) == 0 && !l.diags.HasErrors() {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No configuration files",
+			Detail:   "There is no *" + ConfigSuffix + " file in " + dir + ". Run pixform in the directory that holds your configuration, or pass -chdir=DIR.",
+		})
+	}
+	parseFailed := l.diags.HasErrors()
+	for _, f := range bodies {
+		l.decodeFile(f)
+	}
+	if parseFailed {
+		// A file that does not parse yields a partial body; evaluating the
+		// rest against it would only add confusing follow-on errors.
+		return cfg, l.diags
+	}
+
+	l.assignVariables(varNames, opts)
+	l.evalLocals()
+	l.evalProvider()
+	cfg.Provider = l.provider
+	images := l.expandImages()
+	slices.SortFunc(images, func(a, b Image) int { return a.Addr.Compare(b.Addr) })
+	cfg.Images = images
+	if !l.diags.HasErrors() {
+		cfg.Digest = digest(cfg.Provider, images)
+	}
+	return cfg, l.diags
+}
+
+// loader holds the state of one Load call.
+type loader struct {
+	dir   string
+	files map[string]*hcl.File
+	diags hcl.Diagnostics
+	funcs map[string]function.Function
+
+	vars     map[string]*variable
+	varOrder []string
+	varObj   cty.Value
+
+	locals     map[string]*local
+	localOrder []string
+	localObj   cty.Value
+
+	providerBlock *hcl.Block
+	provider      Provider
+
+	images     []*imageBlock
+	imageNames map[string]*imageBlock
+
+	// base is the evaluation context of everything outside an instance:
+	// var, local and the function table. Instances use children of it.
+	base *hcl.EvalContext
+
+	root     string // dir with symlinks resolved, "" when that failed
+	rootDone bool
+	dirCache map[string]dirState
+}
+
+// listDir returns the configuration and auto-loaded variable file names of
+// l.dir, each sorted.
+func (l *loader) listDir() (conf, vars []string) {
+	entries, err := os.ReadDir(l.dir)
+	if err != nil {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read configuration directory",
+			Detail:   "Reading " + l.dir + " failed: " + err.Error() + ". Check that the directory exists and is readable.",
+		})
+		return nil, nil
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || ignoredFile(name) {
+			continue
+		}
+		switch {
+		case strings.HasSuffix(name, ConfigSuffix):
+			conf = append(conf, name)
+		case strings.HasSuffix(name, VarsSuffix):
+			vars = append(vars, name)
+		}
+	}
+	// os.ReadDir sorts by name already; keep the contract explicit.
+	slices.Sort(conf)
+	slices.Sort(vars)
+	return conf, vars
+}
+
+// ignoredFile reports editor droppings: hidden files, backups and lock files.
+func ignoredFile(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") ||
+		(strings.HasPrefix(name, "#") && strings.HasSuffix(name, "#"))
+}
+
+// readFile reads one file, reporting a failure.
+func (l *loader) readFile(path string) ([]byte, bool) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read file",
+			Detail:   "Reading " + path + " failed: " + err.Error() + ". Check that it exists and is readable.",
+		})
+		return nil, false
+	}
+	return src, true
+}
+
+// parseFile reads and parses one small HCL file (a variable file), records
+// it in l.files under name, and returns it (nil when it could not be read).
+func (l *loader) parseFile(path, name string) *hcl.File {
+	src, ok := l.readFile(path)
+	if !ok {
+		return nil
+	}
+	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	l.diags = append(l.diags, diags...)
+	if f != nil {
+		l.files[name] = f
+	}
+	return f
+}
+
+// rootSchema is the top level of a configuration file.
+func rootSchema() *hcl.BodySchema {
+	return &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "locals"},
+		{Type: "provider", LabelNames: []string{"name"}},
+		{Type: "image", LabelNames: []string{"name"}},
+	}}
+}
+
+// decodeFile sorts the top-level blocks of f into l's declarations.
+func (l *loader) decodeFile(f *hcl.File) {
+	if f.Body == nil {
+		return
+	}
+	content, diags := f.Body.Content(rootSchema())
+	l.diags = append(l.diags, diags...)
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "variable":
+			l.declareVariable(b)
+		case "locals":
+			l.declareLocals(b)
+		case "provider":
+			l.declareProvider(b)
+		case "image":
+			l.declareImage(b)
+		}
+	}
+}
+
+// errorf appends an error diagnostic.
+func (l *loader) errorf(subject *hcl.Range, summary, detail string) {
+	l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: subject})
+}
+
+// addDiags appends diags, giving any diagnostic without a Subject the range
+// rng, so that every diagnostic about the source points into it.
+func (l *loader) addDiags(diags hcl.Diagnostics, rng hcl.Range) {
+	for _, d := range diags {
+		if d.Subject == nil {
+			r := rng
+			d.Subject = &r
+		}
+		l.diags = append(l.diags, d)
+	}
+}

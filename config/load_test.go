@@ -1,0 +1,434 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// wantDiag is one expected diagnostic: its summary, where it points, and
+// words its detail must hold.
+type wantDiag struct {
+	summary string
+	at      string
+	detail  []string
+}
+
+func TestLoadDiagnostics(t *testing.T) {
+	tests := map[string]struct {
+		files map[string]string
+		opts  LoadOptions
+		setup func(t *testing.T, dir string)
+		want  []wantDiag
+	}{
+		"missing prompt": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  seed = 1\n}\n"},
+			want:  []wantDiag{{"Missing prompt", "main.pix.hcl:1,7", []string{`image "hero"`, "prompt ="}}},
+		},
+		"null prompt": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = null\n}\n"},
+			want:  []wantDiag{{"Missing prompt", "main.pix.hcl:2,12", nil}},
+		},
+		"empty prompt": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"   \"\n}\n"},
+			want:  []wantDiag{{"Empty prompt", "main.pix.hcl:2,12", nil}},
+		},
+		"prompt of wrong type": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = [\"a\"]\n}\n"},
+			want:  []wantDiag{{"Invalid value for prompt", "main.pix.hcl:2,12", []string{"string"}}},
+		},
+		"unsupported aspect ratio": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  aspect_ratio = \"5:4\"\n}\n"},
+			want:  []wantDiag{{"Unsupported aspect ratio", "main.pix.hcl:3,18", []string{`"5:4"`, `"1:1"`, `"9:16"`}}},
+		},
+		"aspect ratio typo suggests": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  aspect_ratio = \"16x9\"\n}\n"},
+			want:  []wantDiag{{"Unsupported aspect ratio", "main.pix.hcl:3,18", []string{`Did you mean "16:9"?`}}},
+		},
+		"unsupported style": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  style = \"flux-devv\"\n}\n"},
+			want:  []wantDiag{{"Unsupported style", "main.pix.hcl:3,11", []string{`Did you mean "flux-dev"?`, `"sdxl-1.0"`}}},
+		},
+		"seed zero": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  seed = 0\n}\n"},
+			want:  []wantDiag{{"Invalid seed", "main.pix.hcl:3,10", []string{"4294967295", "Leave seed out"}}},
+		},
+		"seed too large": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  seed = 4294967296\n}\n"},
+			want:  []wantDiag{{"Invalid seed", "main.pix.hcl:3,10", []string{"4294967296"}}},
+		},
+		"seed fractional": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  seed = 1.5\n}\n"},
+			want:  []wantDiag{{"Invalid seed", "main.pix.hcl:3,10", []string{"1.5"}}},
+		},
+		"seed negative": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  seed = -3\n}\n"},
+			want:  []wantDiag{{"Invalid seed", "main.pix.hcl:3,10", nil}},
+		},
+		"absolute path": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"/tmp/x.png\"\n}\n"},
+			want:  []wantDiag{{"Absolute image path", "main.pix.hcl:3,10", []string{`"/tmp/x.png"`}}},
+		},
+		"windows absolute path": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"C:/x.png\"\n}\n"},
+			want:  []wantDiag{{"Absolute image path", "main.pix.hcl:3,10", nil}},
+		},
+		"path escapes with dot-dot": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"assets/../../x.png\"\n}\n"},
+			want:  []wantDiag{{"Image path escapes the working directory", "main.pix.hcl:3,10", []string{`"../x.png"`}}},
+		},
+		"path with backslash": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"assets\\\\x.png\"\n}\n"},
+			want:  []wantDiag{{"Backslash in image path", "main.pix.hcl:3,10", nil}},
+		},
+		"empty path": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"\"\n}\n"},
+			want:  []wantDiag{{"Empty image path", "main.pix.hcl:3,10", nil}},
+		},
+		"bad extension": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"assets/x.gif\"\n}\n"},
+			want:  []wantDiag{{"Unsupported image file extension", "main.pix.hcl:3,10", []string{".png, .jpg or .jpeg"}}},
+		},
+		"no extension": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"assets/\"\n}\n"},
+			want:  []wantDiag{{"Unsupported image file extension", "main.pix.hcl:3,10", nil}},
+		},
+		"symlinked directory escapes": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"out/sub/x.png\"\n}\n"},
+			setup: func(t *testing.T, dir string) {
+				if err := os.Symlink(t.TempDir(), filepath.Join(dir, "out")); err != nil {
+					t.Skip("no symlinks here:", err)
+				}
+			},
+			want: []wantDiag{{"Image path escapes the working directory", "main.pix.hcl:3,10", []string{`symbolic link "out"`}}},
+		},
+		"symlinked file escapes": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"assets/x.png\"\n}\n"},
+			setup: func(t *testing.T, dir string) {
+				outside := filepath.Join(t.TempDir(), "x.png")
+				if err := os.WriteFile(outside, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.MkdirAll(filepath.Join(dir, "assets"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(outside, filepath.Join(dir, "assets", "x.png")); err != nil {
+					t.Skip("no symlinks here:", err)
+				}
+			},
+			want: []wantDiag{{"Image path escapes the working directory", "main.pix.hcl:3,10", []string{`"assets/x.png"`}}},
+		},
+		"dangling symlink": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"gone/x.png\"\n}\n"},
+			setup: func(t *testing.T, dir string) {
+				if err := os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "gone")); err != nil {
+					t.Skip("no symlinks here:", err)
+				}
+			},
+			want: []wantDiag{{"Image path escapes the working directory", "main.pix.hcl:3,10", []string{"unresolvable"}}},
+		},
+		"default path from bad for_each key escapes": {
+			files: map[string]string{"main.pix.hcl": "image \"icon\" {\n  for_each = toset([\"/../../../x\"])\n  prompt = \"x\"\n}\n"},
+			want:  []wantDiag{{"Image path escapes the working directory", "main.pix.hcl:2,14", []string{`image.icon["/../../../x"]`}}},
+		},
+		"duplicate path": {
+			files: map[string]string{"main.pix.hcl": `image "a" {
+  prompt = "x"
+  path   = "assets/x.png"
+}
+
+image "b" {
+  prompt = "y"
+  path   = "assets/./x.png"
+}
+`},
+			want: []wantDiag{{"Duplicate image path", "main.pix.hcl:8,12", []string{"image.b", "image.a", "main.pix.hcl:3,12-26", `"assets/x.png"`}}},
+		},
+		"duplicate default path": {
+			files: map[string]string{"main.pix.hcl": `image "a" {
+  prompt = "x"
+}
+
+image "b" {
+  prompt = "y"
+  path   = "images/a.png"
+}
+`},
+			want: []wantDiag{{"Duplicate image path", "main.pix.hcl:7,12", []string{"image.a (declared at main.pix.hcl:1,7-10)"}}},
+		},
+		"undeclared variable": {
+			files: map[string]string{"main.pix.hcl": `variable "theme" {
+  default = "neon"
+}
+
+image "hero" {
+  prompt = "city, ${var.thme} lights"
+}
+`},
+			want: []wantDiag{{"Reference to undeclared variable", "main.pix.hcl:6,21", []string{`No variable named "thme"`, `Did you mean "theme"?`}}},
+		},
+		"undeclared local": {
+			files: map[string]string{"main.pix.hcl": `locals {
+  city = "x"
+}
+
+image "hero" {
+  prompt = local.cty
+}
+`},
+			want: []wantDiag{{"Reference to undeclared local value", "main.pix.hcl:6,12", []string{`No local value named "cty"`, `Did you mean "city"?`}}},
+		},
+		"unknown reference root": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = hero\n}\n"},
+			want:  []wantDiag{{"Unknown reference", "main.pix.hcl:2,12", []string{`quote it: "hero"`}}},
+		},
+		"var used on its own": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = var\n}\n"},
+			want:  []wantDiag{{"Invalid reference", "main.pix.hcl:2,12", []string{"var.theme"}}},
+		},
+		"each outside for_each": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = each.key\n}\n"},
+			want:  []wantDiag{{`Reference to "each" outside for_each`, "main.pix.hcl:2,12", []string{`image "hero"`}}},
+		},
+		"count outside count": {
+			files: map[string]string{"main.pix.hcl": "locals {\n  n = count.index\n}\n"},
+			want:  []wantDiag{{`Reference to "count" outside count`, "main.pix.hcl:2,7", []string{"a locals block"}}},
+		},
+		"bad each attribute": {
+			files: map[string]string{"main.pix.hcl": "image \"i\" {\n  for_each = toset([\"a\"])\n  prompt = each.kee\n}\n"},
+			want:  []wantDiag{{"Invalid each attribute", "main.pix.hcl:3,16", []string{`Did you mean "key"?`}}},
+		},
+		"required variable not set": {
+			files: map[string]string{"main.pix.hcl": "variable \"theme\" {\n  type = string\n}\n\nimage \"hero\" {\n  prompt = var.theme\n}\n"},
+			want:  []wantDiag{{"No value for required variable", "main.pix.hcl:1,10", []string{"-var 'theme=...'", "-var-file", "PIXFORM_VAR_theme"}}},
+		},
+		"variable default of wrong type": {
+			files: map[string]string{"main.pix.hcl": "variable \"n\" {\n  type    = number\n  default = \"many\"\n}\n"},
+			want:  []wantDiag{{"Invalid value for variable", "main.pix.hcl:3,13", []string{"var.n", "number"}}},
+		},
+		"-var of wrong type": {
+			files: map[string]string{"main.pix.hcl": "variable \"n\" {\n  type = number\n}\n"},
+			opts:  LoadOptions{Vars: []string{"n=[1]"}},
+			want:  []wantDiag{{"Invalid value for variable", "<value for var.n>:1,1", []string{"var.n", "-var"}}},
+		},
+		"-var for undeclared variable": {
+			files: map[string]string{"main.pix.hcl": "variable \"theme\" {\n  default = \"x\"\n}\n"},
+			opts:  LoadOptions{Vars: []string{"them=neon"}},
+			want:  []wantDiag{{"Value for undeclared variable", "-", []string{`"them"`, `Did you mean "theme"?`}}},
+		},
+		"-var without equals": {
+			files: map[string]string{"main.pix.hcl": "variable \"theme\" {\n  default = \"x\"\n}\n"},
+			opts:  LoadOptions{Vars: []string{"theme"}},
+			want:  []wantDiag{{"Invalid -var option", "-", []string{"NAME=VALUE"}}},
+		},
+		"var file sets undeclared variable": {
+			files: map[string]string{
+				"main.pix.hcl":      "variable \"theme\" {\n  default = \"x\"\n}\n",
+				"local.pixvars.hcl": "theme = \"a\"\nthem = \"b\"\n",
+			},
+			want: []wantDiag{{"Value for undeclared variable", "local.pixvars.hcl:2,1", []string{`Did you mean "theme"?`}}},
+		},
+		"var file with a reference": {
+			files: map[string]string{
+				"main.pix.hcl":      "variable \"theme\" {\n  default = \"x\"\n}\n",
+				"local.pixvars.hcl": "theme = var.other\n",
+			},
+			want: []wantDiag{{"Variables not allowed", "local.pixvars.hcl:1,9", nil}},
+		},
+		"missing -var-file": {
+			files: map[string]string{"main.pix.hcl": "variable \"theme\" {\n  default = \"x\"\n}\n"},
+			opts:  LoadOptions{VarFiles: []string{"nope.hcl"}},
+			want:  []wantDiag{{"Cannot read file", "-", []string{"nope.hcl"}}},
+		},
+		"for_each over a list": {
+			files: map[string]string{"main.pix.hcl": "image \"i\" {\n  for_each = [\"a\", \"b\"]\n  prompt = each.key\n}\n"},
+			want:  []wantDiag{{"Invalid for_each argument", "main.pix.hcl:2,14", []string{"toset("}}},
+		},
+		"for_each over a set of numbers": {
+			files: map[string]string{"main.pix.hcl": "image \"i\" {\n  for_each = toset([1, 2])\n  prompt = each.key\n}\n"},
+			want:  []wantDiag{{"Invalid for_each argument", "main.pix.hcl:2,14", nil}},
+		},
+		"for_each null": {
+			files: map[string]string{"main.pix.hcl": "image \"i\" {\n  for_each = null\n  prompt = \"x\"\n}\n"},
+			want:  []wantDiag{{"Invalid for_each argument", "main.pix.hcl:2,14", []string{"null"}}},
+		},
+		"for_each referring to each": {
+			files: map[string]string{"main.pix.hcl": "image \"i\" {\n  for_each = each.value\n  prompt = \"x\"\n}\n"},
+			want:  []wantDiag{{`Reference to "each" outside for_each`, "main.pix.hcl:2,14", []string{`for_each of image "i"`}}},
+		},
+		"count negative": {
+			files: map[string]string{"main.pix.hcl": "image \"v\" {\n  count = -1\n  prompt = \"x\"\n}\n"},
+			want:  []wantDiag{{"Invalid count argument", "main.pix.hcl:2,11", []string{"whole number from 0"}}},
+		},
+		"count fractional": {
+			files: map[string]string{"main.pix.hcl": "image \"v\" {\n  count = 2.5\n  prompt = \"x\"\n}\n"},
+			want:  []wantDiag{{"Invalid count argument", "main.pix.hcl:2,11", []string{"2.5"}}},
+		},
+		"count too large": {
+			files: map[string]string{"main.pix.hcl": "image \"v\" {\n  count = 1e9\n  prompt = \"x\"\n}\n"},
+			want:  []wantDiag{{"Invalid count argument", "main.pix.hcl:2,11", nil}},
+		},
+		"count not a number": {
+			files: map[string]string{"main.pix.hcl": "image \"v\" {\n  count = \"two\"\n  prompt = \"x\"\n}\n"},
+			want:  []wantDiag{{"Invalid value for count", "main.pix.hcl:2,11", []string{"number"}}},
+		},
+		"for_each and count": {
+			files: map[string]string{"main.pix.hcl": "image \"v\" {\n  for_each = toset([\"a\"])\n  count = 2\n  prompt = \"x\"\n}\n"},
+			want:  []wantDiag{{"Invalid combination of count and for_each", "main.pix.hcl:3,3", nil}},
+		},
+		"duplicate image names across files": {
+			files: map[string]string{
+				"a.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n}\n",
+				"b.pix.hcl": "\nimage \"hero\" {\n  prompt = \"y\"\n  path = \"b.png\"\n}\n",
+			},
+			want: []wantDiag{{"Duplicate image block", "b.pix.hcl:2,7", []string{"a.pix.hcl:1,1-13"}}},
+		},
+		"invalid image name": {
+			files: map[string]string{"main.pix.hcl": "image \"my hero\" {\n  prompt = \"x\"\n}\n"},
+			want:  []wantDiag{{"Invalid image name", "main.pix.hcl:1,7", nil}},
+		},
+		"duplicate variable": {
+			files: map[string]string{"main.pix.hcl": "variable \"a\" {\n  default = 1\n}\nvariable \"a\" {\n  default = 2\n}\n"},
+			want:  []wantDiag{{"Duplicate variable declaration", "main.pix.hcl:4,10", []string{"main.pix.hcl:1,1-13"}}},
+		},
+		"duplicate local": {
+			files: map[string]string{"main.pix.hcl": "locals {\n  a = 1\n}\nlocals {\n  a = 2\n}\n"},
+			want:  []wantDiag{{"Duplicate local value", "main.pix.hcl:5,3", []string{"main.pix.hcl:2,3-4"}}},
+		},
+		"local cycle": {
+			files: map[string]string{"main.pix.hcl": "locals {\n  a = local.b\n  b = \"${local.a}!\"\n}\n"},
+			want:  []wantDiag{{"Cycle in local values", "main.pix.hcl:2,7", []string{"local.a → local.b → local.a"}}},
+		},
+		"local self reference": {
+			files: map[string]string{"main.pix.hcl": "locals {\n  a = local.a\n}\n"},
+			want:  []wantDiag{{"Cycle in local values", "main.pix.hcl:2,7", []string{"local.a → local.a"}}},
+		},
+		"unknown block type": {
+			files: map[string]string{"main.pix.hcl": "imag \"hero\" {\n}\n"},
+			want:  []wantDiag{{"Unsupported block type", "main.pix.hcl:1,1", []string{`Did you mean "image"?`}}},
+		},
+		"unknown image argument": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  aspectratio = \"1:1\"\n}\n"},
+			want:  []wantDiag{{"Unsupported argument", "main.pix.hcl:3,3", []string{`Did you mean "aspect_ratio"?`}}},
+		},
+		"unknown function": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = uuid()\n}\n"},
+			want:  []wantDiag{{"Call to unknown function", "main.pix.hcl:2,12", nil}},
+		},
+		"no timestamp": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = timestamp()\n}\n"},
+			want:  []wantDiag{{"Call to unknown function", "main.pix.hcl:2,12", nil}},
+		},
+		"syntax error": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\" +\n}\n"},
+			want:  []wantDiag{{"Invalid expression", "main.pix.hcl:2,17", nil}},
+		},
+		"unknown provider": {
+			files: map[string]string{"main.pix.hcl": "provider \"imagin\" {\n}\n"},
+			want:  []wantDiag{{"Unknown provider", "main.pix.hcl:1,10", []string{`Did you mean "imagine"?`, "-provider=draft"}}},
+		},
+		"duplicate provider": {
+			files: map[string]string{"main.pix.hcl": "provider \"imagine\" {\n}\n\nprovider \"imagine\" {\n}\n"},
+			want:  []wantDiag{{"Duplicate provider block", "main.pix.hcl:4,1", []string{"main.pix.hcl:1,1-19"}}},
+		},
+		"provider settings out of range": {
+			files: map[string]string{"main.pix.hcl": `provider "imagine" {
+  parallelism = 0
+  max_retries = -1
+  timeout     = "0s"
+  style       = "anim"
+}
+`},
+			want: []wantDiag{
+				{"Unsupported style", "main.pix.hcl:5,17", []string{`Did you mean "anime"?`}},
+				{"Invalid parallelism", "main.pix.hcl:2,17", []string{"at least 1"}},
+				{"Invalid max_retries", "main.pix.hcl:3,17", []string{"at least 0"}},
+				{"Invalid timeout", "main.pix.hcl:4,17", []string{"positive"}},
+			},
+		},
+		"provider timeout not a duration": {
+			files: map[string]string{"main.pix.hcl": "provider \"imagine\" {\n  timeout = \"2 minutes\"\n}\n"},
+			want:  []wantDiag{{"Invalid timeout", "main.pix.hcl:2,13", []string{`"120s"`}}},
+		},
+		"provider with each": {
+			files: map[string]string{"main.pix.hcl": "provider \"imagine\" {\n  style = each.key\n}\n"},
+			want:  []wantDiag{{`Reference to "each" outside for_each`, "main.pix.hcl:2,11", []string{"the provider block"}}},
+		},
+		"every problem at once": {
+			files: map[string]string{"main.pix.hcl": `image "a" {
+  prompt       = ""
+  aspect_ratio = "2:1"
+  seed         = 0
+  style        = "pixel"
+  path         = "/abs.png"
+}
+
+image "b" {
+  count  = 2
+  prompt = "v${count.index}"
+  path   = "same.webp"
+}
+`},
+			want: []wantDiag{
+				{"Empty prompt", "main.pix.hcl:2,18", nil},
+				{"Unsupported aspect ratio", "main.pix.hcl:3,18", nil},
+				{"Invalid seed", "main.pix.hcl:4,18", nil},
+				{"Unsupported style", "main.pix.hcl:5,18", nil},
+				{"Absolute image path", "main.pix.hcl:6,18", nil},
+				{"Unsupported image file extension", "main.pix.hcl:12,12", nil},
+			},
+		},
+		"per-instance error names the instance": {
+			files: map[string]string{"main.pix.hcl": `image "i" {
+  for_each     = { a = "1:1", b = "5:5" }
+  prompt       = "x"
+  aspect_ratio = each.value
+}
+`},
+			want: []wantDiag{{"Unsupported aspect ratio", "main.pix.hcl:4,18", []string{`image.i["b"]`}}},
+		},
+		"no configuration files": {
+			files: map[string]string{"readme.txt": "hi"},
+			want:  []wantDiag{{"No configuration files", "-", []string{"-chdir"}}},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := writeDir(t, tc.files)
+			if tc.setup != nil {
+				tc.setup(t, dir)
+			}
+			cfg, diags := Load(dir, tc.opts)
+			if cfg == nil {
+				t.Fatal("Load returned a nil Config")
+			}
+			if len(diags) != len(tc.want) {
+				t.Errorf("got %d diagnostics, want %d:%s", len(diags), len(tc.want), render(diags))
+			}
+			for _, w := range tc.want {
+				var found *hcl.Diagnostic
+				for _, d := range diags {
+					if d.Summary == w.summary && at(d) == w.at {
+						found = d
+						break
+					}
+				}
+				if found == nil {
+					t.Errorf("no diagnostic %q at %s; got:%s", w.summary, w.at, render(diags))
+					continue
+				}
+				for _, s := range w.detail {
+					if !strings.Contains(found.Detail, s) {
+						t.Errorf("%q: detail %q lacks %q", w.summary, found.Detail, s)
+					}
+				}
+			}
+			if diags.HasErrors() && cfg.Digest != "" {
+				t.Errorf("Digest = %q with errors, want empty", cfg.Digest)
+			}
+		})
+	}
+}

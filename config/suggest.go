@@ -1,0 +1,61 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// suggest returns the option closest to given when it is close enough to be
+// a likely typo, else "". Ties go to the first option.
+func suggest(given string, options []string) string {
+	best, bestDist := "", 3 // a distance of 3 or more is not a typo
+	for _, o := range options {
+		if d := levenshtein(given, o); d < bestDist {
+			best, bestDist = o, d
+		}
+	}
+	return best
+}
+
+// didYouMean returns " Did you mean "x"?" for the suggestion of given among
+// options, or "".
+func didYouMean(given string, options []string) string {
+	if s := suggest(given, options); s != "" {
+		return fmt.Sprintf(" Did you mean %q?", s)
+	}
+	return ""
+}
+
+// levenshtein returns the edit distance between a and b, by runes.
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// quotedList renders options as "a", "b" and "c".
+func quotedList(options []string) string {
+	q := make([]string, len(options))
+	for i, o := range options {
+		q[i] = fmt.Sprintf("%q", o)
+	}
+	if len(q) <= 1 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
+}

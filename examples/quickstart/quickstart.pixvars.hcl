@@ -1,0 +1,2 @@
+# Loaded automatically: every *.pixvars.hcl file in the directory sets variables.
+city = "Lisbon"
