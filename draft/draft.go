@@ -1,0 +1,442 @@
+package draft
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"fmt"
+	"hash/fnv"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
+
+	"github.com/pixform/pixform/executor"
+)
+
+// LongSide is the size in pixels of a placeholder's longer side.
+const LongSide = 1024
+
+// jpegQuality is the quality of JPEG placeholders.
+const jpegQuality = 85
+
+// Renderer renders placeholders. It parses its fonts once and keeps a pool
+// of font faces per size; it is safe for concurrent use.
+type Renderer struct {
+	regular *opentype.Font
+	bold    *opentype.Font
+	fontErr error
+
+	mu    sync.Mutex
+	faces map[faceKey]*sync.Pool // of font.Face, which is not safe for concurrent use
+
+	bufs    sync.Pool // of *bytes.Buffer, for encoding
+	scratch sync.Pool // of *pngScratch
+	pixels  sync.Pool // of *[]byte, the canvas
+}
+
+// pngScratch is reusable state of encodePNG.
+type pngScratch struct {
+	idat           bytes.Buffer
+	zw             *zlib.Writer
+	cur, prev, out []byte
+}
+
+var _ executor.Provider = (*Renderer)(nil)
+
+type faceKey struct {
+	bold bool
+	size int
+}
+
+// New returns a Renderer, its fonts parsed.
+func New() *Renderer {
+	r := &Renderer{faces: map[faceKey]*sync.Pool{}}
+	r.regular, r.fontErr = opentype.Parse(goregular.TTF)
+	if r.fontErr == nil {
+		r.bold, r.fontErr = opentype.Parse(gobold.TTF)
+	}
+	r.bufs.New = func() any { return new(bytes.Buffer) }
+	return r
+}
+
+// Name returns "draft", the provider name the lockfile records.
+func (r *Renderer) Name() string { return "draft" }
+
+// Size returns the placeholder size for an aspect ratio "W:H": LongSide on
+// the longer side, the other rounded to the ratio. Empty means "1:1".
+func Size(aspectRatio string) (w, h int, err error) {
+	if aspectRatio == "" {
+		aspectRatio = "1:1"
+	}
+	a, b, ok := strings.Cut(aspectRatio, ":")
+	x, errX := strconv.Atoi(strings.TrimSpace(a))
+	y, errY := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || errX != nil || errY != nil || x <= 0 || y <= 0 || x > 100*y || y > 100*x {
+		return 0, 0, fmt.Errorf("aspect ratio %q is not of the form W:H with positive whole numbers", aspectRatio)
+	}
+	if x >= y {
+		return LongSide, max(1, int(math.Round(float64(LongSide)*float64(y)/float64(x)))), nil
+	}
+	return max(1, int(math.Round(float64(LongSide)*float64(x)/float64(y)))), LongSide, nil
+}
+
+// Render writes the placeholder for req to w, as a JPEG when req.MediaType
+// is "image/jpeg" and a PNG otherwise, in a single Write. A bad aspect ratio
+// is an Invalid *executor.Error.
+func (r *Renderer) Render(ctx context.Context, req executor.Request, w io.Writer) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("draft render of %s: %w", req.Addr, err)
+	}
+	if r.fontErr != nil {
+		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("draft renderer: parse the built-in font: %v", r.fontErr), Err: r.fontErr}
+	}
+	width, height, err := Size(req.AspectRatio)
+	if err != nil {
+		return &executor.Error{Class: executor.Invalid, Msg: fmt.Sprintf("draft render of %s: %v: use one of 1:1, 3:2, 4:3, 3:4, 16:9, 9:16", req.Addr, err), Err: err}
+	}
+	pix, _ := r.pixels.Get().(*[]byte)
+	if pix == nil {
+		pix = new([]byte)
+	}
+	defer r.pixels.Put(pix)
+	img := r.paint(req, width, height, pix)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("draft render of %s: %w", req.Addr, err)
+	}
+	buf := r.bufs.Get().(*bytes.Buffer)
+	defer r.bufs.Put(buf)
+	buf.Reset()
+	if req.MediaType == "image/jpeg" {
+		err = jpeg.Encode(buf, img, &jpeg.Options{Quality: jpegQuality})
+	} else {
+		sc, _ := r.scratch.Get().(*pngScratch)
+		if sc == nil {
+			sc = new(pngScratch)
+		}
+		err = encodePNG(buf, img, sc)
+		r.scratch.Put(sc)
+	}
+	if err != nil {
+		return fmt.Errorf("draft render of %s: encode: %w", req.Addr, err)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("draft render of %s: write: %w", req.Addr, err)
+	}
+	return nil
+}
+
+// paint draws the placeholder, in *pix when it is large enough (growing it
+// otherwise); background overwrites every pixel, so reuse leaks nothing.
+func (r *Renderer) paint(req executor.Request, width, height int, pix *[]byte) *image.RGBA {
+	h := fnv.New64a()
+	for _, s := range []string{req.Prompt, req.Style, req.AspectRatio, strconv.FormatInt(req.Seed, 10)} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	sum := h.Sum64()
+	hue1 := float64(sum % 360)
+	hue2 := math.Mod(hue1+40+float64((sum>>16)%80), 360)
+	c1 := hsl(hue1, 0.50, 0.40)
+	c2 := hsl(hue2, 0.45, 0.24)
+
+	if n := 4 * width * height; cap(*pix) < n {
+		*pix = make([]byte, n)
+	}
+	img := &image.RGBA{Pix: (*pix)[:4*width*height], Stride: 4 * width, Rect: image.Rect(0, 0, width, height)}
+	background(img, c1, c2)
+
+	short := min(width, height)
+	margin := short / 32
+	frame(img, margin, color.RGBA{255, 255, 255, 70})
+
+	pad := margin * 3
+	// Text scales with the image's area, so portrait and landscape
+	// placeholders read alike.
+	mainSize := max(14, int(math.Sqrt(float64(width*height))/20))
+	smallSize := max(10, mainSize/2)
+	white := color.RGBA{255, 255, 255, 255}
+
+	// The DRAFT mark, top left inside the frame.
+	bold := r.face(true, mainSize)
+	m := bold.Metrics()
+	drawText(img, bold, "DRAFT", pad, pad+m.Ascent.Ceil(), color.NRGBA{255, 255, 255, 210})
+	r.release(true, mainSize, bold)
+
+	// The footer: address, seed, style, ratio.
+	small := r.face(false, smallSize)
+	sm := small.Metrics()
+	seed := "seed none"
+	if req.Seed != 0 {
+		seed = "seed " + strconv.FormatInt(req.Seed, 10)
+	}
+	ar := req.AspectRatio
+	if ar == "" {
+		ar = "1:1"
+	}
+	meta := []string{seed}
+	if req.Style != "" {
+		meta = append(meta, req.Style)
+	}
+	meta = append(meta, ar, fmt.Sprintf("%d×%d", width, height))
+	const sep = "  ·  "
+	footer := []string{strings.Join(meta, sep)}
+	if req.Addr != "" {
+		one := req.Addr + sep + footer[0]
+		if measure(small, one) <= width-2*pad {
+			footer[0] = one
+		} else {
+			footer = []string{req.Addr, footer[0]}
+		}
+	}
+	smallLine := sm.Height.Ceil() * 5 / 4
+	footY := height - pad - (len(footer)-1)*smallLine
+	for i, line := range footer {
+		drawText(img, small, ellipsize(small, line, width-2*pad), pad, footY+i*smallLine, color.NRGBA{255, 255, 255, 225})
+	}
+	r.release(false, smallSize, small)
+
+	// The prompt, wrapped and centred in the space between.
+	face := r.face(false, mainSize)
+	fm := face.Metrics()
+	lineH := (fm.Height.Ceil() * 6) / 5
+	top := pad + m.Height.Ceil() + pad/2
+	bottom := footY - sm.Height.Ceil() - pad/2
+	maxLines := max(1, (bottom-top)/lineH)
+	prompt := strings.Join(strings.Fields(req.Prompt), " ")
+	if prompt == "" {
+		prompt = "(no prompt)"
+	}
+	lines := wrap(face, prompt, width-2*pad, maxLines)
+	blockH := len(lines) * lineH
+	y0 := top + (bottom-top-blockH)/2
+	panel := image.Rect(pad/2, y0-lineH/3, width-pad/2, y0+blockH+lineH/3)
+	shade(img, panel, 90)
+	for i, line := range lines {
+		adv := font.MeasureString(face, line).Ceil()
+		x := (width - adv) / 2
+		y := y0 + i*lineH + (lineH+fm.Ascent.Ceil()-fm.Descent.Ceil())/2
+		drawText(img, face, line, x, y, white)
+	}
+	r.release(false, mainSize, face)
+	return img
+}
+
+// face takes a face of the given size from its pool; give it back with
+// release.
+func (r *Renderer) face(bold bool, size int) font.Face {
+	k := faceKey{bold, size}
+	r.mu.Lock()
+	p, ok := r.faces[k]
+	if !ok {
+		f := r.regular
+		if bold {
+			f = r.bold
+		}
+		p = &sync.Pool{New: func() any {
+			face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: float64(size), DPI: 72, Hinting: font.HintingFull})
+			if err != nil {
+				// Only a bad size fails, and sizes here are positive.
+				panic(fmt.Sprintf("draft: new face of size %d: %v", size, err))
+			}
+			return face
+		}}
+		r.faces[k] = p
+	}
+	r.mu.Unlock()
+	return p.Get().(font.Face)
+}
+
+func (r *Renderer) release(bold bool, size int, f font.Face) {
+	r.mu.Lock()
+	p := r.faces[faceKey{bold, size}]
+	r.mu.Unlock()
+	p.Put(f)
+}
+
+// drawText draws s with its baseline at y, starting at x.
+func drawText(dst *image.RGBA, face font.Face, s string, x, y int, c color.Color) {
+	d := font.Drawer{Dst: dst, Src: image.NewUniform(c), Face: face, Dot: fixed.P(x, y)}
+	d.DrawString(s)
+}
+
+// wrap breaks s into at most maxLines lines no wider than width, breaking
+// inside words that are too long alone, and ending the last line with an
+// ellipsis when text is left over.
+func wrap(face font.Face, s string, width, maxLines int) []string {
+	var lines []string
+	var cur string
+	words := strings.Fields(s)
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		try := w
+		if cur != "" {
+			try = cur + " " + w
+		}
+		if font.MeasureString(face, try).Ceil() <= width {
+			cur = try
+			continue
+		}
+		if cur == "" {
+			// A single word wider than the line: cut it.
+			head, tail := cutToWidth(face, w, width)
+			lines = append(lines, head)
+			words[i] = tail
+			i--
+		} else {
+			lines = append(lines, cur)
+			cur = ""
+			i--
+		}
+		if len(lines) == maxLines {
+			last := lines[maxLines-1]
+			lines[maxLines-1] = ellipsize(face, last+" …", width)
+			return lines
+		}
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}
+
+// cutToWidth splits s after as many runes as fit in width (at least one).
+func cutToWidth(face font.Face, s string, width int) (head, tail string) {
+	runes := []rune(s)
+	n := 1
+	for n < len(runes) && font.MeasureString(face, string(runes[:n+1])).Ceil() <= width {
+		n++
+	}
+	return string(runes[:n]), string(runes[n:])
+}
+
+// ellipsize shortens s to fit width, ending it with "…" when cut.
+func ellipsize(face font.Face, s string, width int) string {
+	if font.MeasureString(face, s).Ceil() <= width {
+		return s
+	}
+	runes := []rune(strings.TrimSuffix(s, " …"))
+	for len(runes) > 0 {
+		t := strings.TrimRight(string(runes), " ") + "…"
+		if font.MeasureString(face, t).Ceil() <= width {
+			return t
+		}
+		runes = runes[:len(runes)-1]
+	}
+	return "…"
+}
+
+// background fills img with a diagonal gradient from c1 (top left) to c2
+// (bottom right) and a faint grid.
+func background(img *image.RGBA, c1, c2 color.RGBA) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	span := w + h - 1
+	lut := make([]byte, 4*span)
+	for t := range span {
+		lut[4*t+0] = lerp(c1.R, c2.R, t, span)
+		lut[4*t+1] = lerp(c1.G, c2.G, t, span)
+		lut[4*t+2] = lerp(c1.B, c2.B, t, span)
+		lut[4*t+3] = 255
+	}
+	cell := max(8, max(w, h)/16)
+	for y := range h {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		copy(row, lut[4*y:4*(y+w)])
+		if y%cell == 0 {
+			for i := 0; i < len(row); i += 4 {
+				lighten(row[i:i+3], 18)
+			}
+			continue
+		}
+		for x := 0; x < w; x += cell {
+			lighten(row[4*x:4*x+3], 18)
+		}
+	}
+}
+
+// lighten blends p towards white by a/255.
+func lighten(p []byte, a int) {
+	for i := range p {
+		p[i] = byte(int(p[i]) + (255-int(p[i]))*a/255)
+	}
+}
+
+// frame draws a 2 px rectangle inset by m, blended over img.
+func frame(img *image.RGBA, m int, c color.RGBA) {
+	b := img.Bounds()
+	for _, r := range []image.Rectangle{
+		image.Rect(m, m, b.Dx()-m, m+2),
+		image.Rect(m, b.Dy()-m-2, b.Dx()-m, b.Dy()-m),
+		image.Rect(m, m, m+2, b.Dy()-m),
+		image.Rect(b.Dx()-m-2, m, b.Dx()-m, b.Dy()-m),
+	} {
+		blend(img, r, c)
+	}
+}
+
+// shade darkens r by a/255.
+func shade(img *image.RGBA, r image.Rectangle, a int) {
+	blend(img, r, color.RGBA{0, 0, 0, uint8(a)})
+}
+
+// blend composites the straight-alpha colour c over r of img.
+func blend(img *image.RGBA, r image.Rectangle, c color.RGBA) {
+	r = r.Intersect(img.Bounds())
+	a := int(c.A)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		i := img.PixOffset(r.Min.X, y)
+		for x := r.Min.X; x < r.Max.X; x++ {
+			p := img.Pix[i : i+3 : i+3]
+			p[0] = byte((int(p[0])*(255-a) + int(c.R)*a) / 255)
+			p[1] = byte((int(p[1])*(255-a) + int(c.G)*a) / 255)
+			p[2] = byte((int(p[2])*(255-a) + int(c.B)*a) / 255)
+			i += 4
+		}
+	}
+}
+
+func lerp(a, b uint8, t, span int) byte {
+	if span <= 1 {
+		return a
+	}
+	return byte((int(a)*(span-1-t) + int(b)*t) / (span - 1))
+}
+
+// hsl converts hue (degrees), saturation and lightness to an opaque colour.
+func hsl(h, s, l float64) color.RGBA {
+	c := (1 - math.Abs(2*l-1)) * s
+	hp := h / 60
+	x := c * (1 - math.Abs(math.Mod(hp, 2)-1))
+	var r, g, b float64
+	switch {
+	case hp < 1:
+		r, g = c, x
+	case hp < 2:
+		r, g = x, c
+	case hp < 3:
+		g, b = c, x
+	case hp < 4:
+		g, b = x, c
+	case hp < 5:
+		r, b = x, c
+	default:
+		r, b = c, x
+	}
+	m := l - c/2
+	to := func(v float64) uint8 { return uint8(math.Round((v + m) * 255)) }
+	return color.RGBA{to(r), to(g), to(b), 255}
+}
+
+// measure is the advance of s in whole pixels.
+func measure(face font.Face, s string) int { return font.MeasureString(face, s).Ceil() }

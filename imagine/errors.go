@@ -1,0 +1,289 @@
+package imagine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/pixform/pixform/executor"
+)
+
+// maxErrorBody is how much of a non-2xx body is read for the error.
+const maxErrorBody = 64 << 10
+
+// maxServerText bounds how much server-supplied text goes into one error.
+const maxServerText = 300
+
+// apiError is the vendor's error body:
+// {"status":"error","code":"<code>","error":"<name>","message":"<text>"}.
+type apiError struct {
+	Status  string
+	Code    string // decimal, whether the server sent a string or a number
+	Name    string
+	Message string
+}
+
+// decodeError parses an error body. ok is false when body is not the
+// vendor's JSON error schema. It never panics, whatever body holds.
+func decodeError(body []byte) (e apiError, ok bool) {
+	var raw struct {
+		Status  any `json:"status"`
+		Code    any `json:"code"`
+		Error   any `json:"error"`
+		Message any `json:"message"`
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	if err := d.Decode(&raw); err != nil {
+		return apiError{}, false
+	}
+	e = apiError{
+		Status:  jsonText(raw.Status),
+		Code:    jsonText(raw.Code),
+		Name:    jsonText(raw.Error),
+		Message: jsonText(raw.Message),
+	}
+	if e.Status == "" && e.Code == "" && e.Name == "" && e.Message == "" {
+		return apiError{}, false
+	}
+	return e, true
+}
+
+// jsonText renders a decoded JSON scalar as text: strings as they are,
+// numbers in decimal (1202.0 becomes "1202"), anything else as empty.
+func jsonText(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strings.TrimSpace(v)
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return strconv.FormatInt(i, 10)
+		}
+		if f, err := v.Float64(); err == nil && f == float64(int64(f)) {
+			return strconv.FormatInt(int64(f), 10)
+		}
+		return v.String()
+	}
+	return ""
+}
+
+// classify maps an HTTP status and vendor code to a failure class, per
+// SPEC.md's table. The code decides where the vendor documents it; the
+// status decides otherwise.
+func classify(status int, code string) executor.Class {
+	switch {
+	case status == http.StatusTooManyRequests || code == "1202":
+		return executor.Throttled
+	}
+	switch code {
+	case "1000", "1001", "1002", "1005", "1006", "1007", "1101", "1206":
+		return executor.Fatal
+	case "1100":
+		return executor.Invalid
+	case "1200", "1201", "1203", "1204", "1205", "1300":
+		return executor.Transient
+	}
+	switch {
+	case status == http.StatusUnauthorized, status == http.StatusPaymentRequired:
+		return executor.Fatal
+	case code == "" && (status == http.StatusNotFound || status == http.StatusMethodNotAllowed):
+		// Not the API's answer: every request would get it.
+		return executor.Fatal
+	case status == http.StatusRequestTimeout:
+		return executor.Transient
+	case status >= 500:
+		return executor.Transient
+	case status >= 400:
+		return executor.Invalid
+	}
+	// 1xx and 3xx were not expected here; a retry may fare better.
+	return executor.Transient
+}
+
+// statusText is "HTTP 503 Service Unavailable".
+func statusText(status int) string {
+	if t := http.StatusText(status); t != "" {
+		return fmt.Sprintf("HTTP %d %s", status, t)
+	}
+	return fmt.Sprintf("HTTP %d", status)
+}
+
+// describe is "HTTP 401 Unauthorized, code 1001 invalid_token" with what the
+// server said, as far as it said it.
+func describe(status int, e apiError) string {
+	var b strings.Builder
+	b.WriteString(statusText(status))
+	if e.Code != "" {
+		b.WriteString(", code ")
+		b.WriteString(e.Code)
+	}
+	if e.Name != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Name)
+	}
+	return b.String()
+}
+
+// errorFor builds the classified error of a non-2xx response. body is at
+// most maxErrorBody bytes of it; token is scrubbed from every piece of
+// server text that goes into the message.
+func errorFor(addr string, status int, header http.Header, body []byte, token string, now time.Time) *executor.Error {
+	e, ok := decodeError(body)
+	if !ok {
+		e = apiError{}
+	}
+	e.Code = clean(e.Code, token, 20)
+	e.Name = clean(e.Name, token, 60)
+	e.Message = clean(e.Message, token, maxServerText)
+	class := classify(status, e.Code)
+	what := describe(status, e)
+	said := ""
+	if e.Message != "" {
+		said = ": " + strings.TrimRight(e.Message, ". ")
+	} else if !ok {
+		if snippet := firstLine(body, token); snippet != "" {
+			said = fmt.Sprintf(" (not the API's JSON error: %q)", snippet)
+		}
+	}
+	target := "image"
+	if addr != "" {
+		target = addr
+	}
+
+	var msg string
+	switch class {
+	case executor.Throttled:
+		ra := retryAfter(header.Get("Retry-After"), now)
+		msg = fmt.Sprintf("the Imagine API is rate limiting requests (%s)%s", what, said)
+		if ra > 0 {
+			msg += fmt.Sprintf("; it asks to retry after %s", ra)
+		}
+		return &executor.Error{Class: class, RetryAfter: ra, Msg: msg}
+	case executor.Invalid:
+		m := strings.TrimRight(e.Message, ". ")
+		if m == "" {
+			m = "the request is invalid"
+			if !ok {
+				m = what + " from the Imagine API" + said
+				what = ""
+			}
+		}
+		if what != "" {
+			m += " (" + what + ")"
+		}
+		msg = fmt.Sprintf("the Imagine API rejected the request for %s: %s: check its prompt/style/aspect_ratio", target, m)
+	case executor.Fatal:
+		msg = fatalMessage(status, e, what, said)
+	default:
+		if ok {
+			msg = fmt.Sprintf("the Imagine API failed to render %s (%s)%s", target, what, said)
+		} else {
+			msg = fmt.Sprintf("%s from the Imagine API for %s%s", what, target, said)
+		}
+	}
+	return &executor.Error{Class: class, Msg: msg}
+}
+
+// fatalMessage says what stops the run and what to do about it, naming
+// IMAGINE_API_TOKEN but never its value.
+func fatalMessage(status int, e apiError, what, said string) string {
+	switch {
+	case e.Code == "1000":
+		return fmt.Sprintf("the Imagine API received no bearer token (%s)%s: check that IMAGINE_API_TOKEN is set and that whatever IMAGINE_API_URL points at passes the Authorization header on", what, said)
+	case e.Code == "1002":
+		return fmt.Sprintf("IMAGINE_API_TOKEN has expired (%s)%s: set it to a fresh token from your Imagine dashboard", what, said)
+	case e.Code == "1005" || e.Code == "1006" || e.Code == "1007":
+		return fmt.Sprintf("IMAGINE_API_TOKEN could not be validated (%s)%s: check your Imagine account and set IMAGINE_API_TOKEN to a valid token from your Imagine dashboard", what, said)
+	case e.Code == "1101" || (e.Code == "" && status == http.StatusPaymentRequired):
+		return fmt.Sprintf("out of credits (%s)%s: top up your Imagine account", what, said)
+	case e.Code == "" && (status == http.StatusNotFound || status == http.StatusMethodNotAllowed):
+		return fmt.Sprintf("%s from the Imagine API URL%s: check IMAGINE_API_URL (the vendor's endpoint is %s)", what, said, DefaultURL)
+	case e.Code == "1206":
+		return fmt.Sprintf("the Imagine API does not offer this service (%s)%s: check IMAGINE_API_URL and the image's style", what, said)
+	default: // 1001, or 401 without a code
+		return fmt.Sprintf("IMAGINE_API_TOKEN is invalid (%s)%s: set it to a valid token from your Imagine dashboard", what, said)
+	}
+}
+
+// retryAfter parses a Retry-After value, delta-seconds or an HTTP date
+// relative to now. Absent, malformed or past values give 0.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		const maxSeconds = int64(24 * time.Hour / time.Second)
+		return time.Duration(min(n, maxSeconds)) * time.Second
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0
+	}
+	if d := t.Sub(now); d > 0 {
+		return min(d, 24*time.Hour)
+	}
+	return 0
+}
+
+// clean makes server text safe for an error: the token removed, control
+// characters dropped, whitespace collapsed, and at most max runes kept.
+func clean(s, token string, max int) string {
+	s = scrub(s, token)
+	var b strings.Builder
+	n := 0
+	space := false
+	for _, r := range s {
+		if r == utf8.RuneError {
+			continue
+		}
+		if unicode.IsSpace(r) {
+			space = b.Len() > 0
+			continue
+		}
+		if !unicode.IsPrint(r) {
+			continue
+		}
+		if n >= max {
+			b.WriteString("…")
+			break
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+		n++
+	}
+	// Dropping characters may have joined the token back together.
+	return scrub(b.String(), token)
+}
+
+// scrub replaces every occurrence of token in s.
+func scrub(s, token string) string {
+	if token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, token, "[REDACTED]")
+}
+
+// firstLine is a cleaned first line of a non-JSON body, for the error.
+func firstLine(body []byte, token string) string {
+	if !utf8.Valid(body) {
+		return ""
+	}
+	s := strings.TrimSpace(string(body))
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return clean(s, token, 120)
+}
