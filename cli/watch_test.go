@@ -1,0 +1,319 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/executor"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitOutput waits until re matches the buffer and returns the match.
+func waitOutput(t *testing.T, buf *syncBuffer, re *regexp.Regexp) []string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(buf.String()); m != nil {
+			return m
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("output never matched %s:\n%s", re, buf.String())
+	return nil
+}
+
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no chromium binary found; the gallery's browser test needs the Debian package chromium")
+	return ""
+}
+
+const galleryConfig = `image "hero" {
+  prompt       = "a red fox in the snow <script>alert(1)</script>"
+  aspect_ratio = "16:9"
+  seed         = 1
+}
+
+image "icon" {
+  for_each = { home = "a house", user = "a person" }
+  prompt   = "flat icon of ${each.value}"
+  seed     = 2
+}
+`
+
+// TestWatchGalleryBrowser runs `pixform watch -serve` in-process and drives
+// the live gallery in headless Chromium: the thumbnails show, a save adds a
+// card without a reload, and a click opens the full image.
+func TestWatchGalleryBrowser(t *testing.T) {
+	bin := chromium(t)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "main.pix.hcl")
+	if err := os.WriteFile(cfgPath, []byte(galleryConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	stop := make(chan struct{})
+	exited := make(chan int, 1)
+	go func() {
+		exited <- Main(context.Background(), []string{"-chdir=" + dir, "watch", "-provider=draft", "-serve=127.0.0.1:0"},
+			Stdio{Out: out, Err: errOut, Stop: stop})
+	}()
+	stopped := false
+	defer func() {
+		if !stopped {
+			close(stop)
+			<-exited
+		}
+	}()
+	url := waitOutput(t, out, regexp.MustCompile(`Gallery: (http://\S+)`))[1]
+	waitOutput(t, out, regexp.MustCompile(`done in`))
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
+		chromedp.ExecPath(bin),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 860),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	defer cancelCtx()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelTimeout()
+
+	// loaded counts cards whose thumbnail has loaded.
+	const loaded = `Array.from(document.querySelectorAll(".card img")).filter(i => i.complete && i.naturalWidth > 0).length`
+	waitJS := func(expr string) {
+		t.Helper()
+		for {
+			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+			if err != nil {
+				t.Fatalf("evaluate %s: %v", expr, err)
+			}
+			if ok {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("browser: %s never became true", expr)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("load %s: %v", url, err)
+	}
+	waitJS(loaded + ` === 3`)
+	waitJS(`document.getElementById("live").textContent === "live"`)
+	text, err := chromedp.Run(ctx, chromedp.Text(`[data-addr="image.hero"] .prompt`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text != "a red fox in the snow <script>alert(1)</script>" {
+		t.Errorf("hero's prompt shows as %q", text)
+	}
+
+	// A save adds an image: it appears without a reload.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__noReload = true`)); err != nil {
+		t.Fatal(err)
+	}
+	more := galleryConfig + `
+image "banner" {
+  prompt       = "a wide banner of mountains"
+  aspect_ratio = "3:2"
+  seed         = 3
+}
+`
+	if err := os.WriteFile(cfgPath, []byte(more), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(loaded + ` === 4 && document.querySelector('[data-addr="image.banner"]').dataset.state === "up-to-date"`)
+	waitJS(`window.__noReload === true`)
+	order, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".card")).map(c => c.dataset.addr)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(order) != `[image.banner image.hero image.icon["home"] image.icon["user"]]` {
+		t.Errorf("cards in order %v, want address order", order)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeShot(t, "gallery.png", shot)
+
+	// A click shows the full image.
+	if err := chromedp.Do(ctx, chromedp.Click(`[data-addr="image.hero"] button.thumb`)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(`!document.getElementById("lightbox").hidden && document.querySelector("#lightbox img").naturalWidth === 1024`)
+	if shot, err = chromedp.Run(ctx, chromedp.CaptureScreenshot()); err != nil {
+		t.Fatal(err)
+	}
+	writeShot(t, "gallery-lightbox.png", shot)
+
+	close(stop)
+	stopped = true
+	select {
+	case code := <-exited:
+		if code != ExitOK {
+			t.Errorf("watch exited %d, want 0; stderr:\n%s", code, errOut.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("watch did not stop after Ctrl-C")
+	}
+}
+
+// writeShot saves a screenshot where people can look at it: in
+// $PIXFORM_SCREENSHOTS when set, else in the test's temporary directory.
+func writeShot(t *testing.T, name string, png []byte) {
+	dir := os.Getenv("PIXFORM_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Errorf("save screenshot: %v", err)
+	}
+}
+
+func TestServeFlag(t *testing.T) {
+	tests := map[string]struct {
+		in      string
+		want    string
+		wantErr bool
+	}{
+		"bare flag":     {"true", defaultServe, false},
+		"port only":     {":9000", "127.0.0.1:9000", false},
+		"bare port":     {"9000", "127.0.0.1:9000", false},
+		"host and port": {"0.0.0.0:8080", "0.0.0.0:8080", false},
+		"ipv6":          {"[::1]:8080", "[::1]:8080", false},
+		"not an addr":   {"localhost", "", true},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			var f serveFlag
+			err := f.Set(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Set(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			}
+			if err == nil && (f.addr != tt.want || !f.set) {
+				t.Errorf("Set(%q) = %q (set %v), want %q", tt.in, f.addr, f.set, tt.want)
+			}
+		})
+	}
+}
+
+func TestObsoleteIn(t *testing.T) {
+	cfg := &config.Config{Images: []config.Image{
+		{Addr: config.Addr{Name: "hero"}, Prompt: "fox", Style: "flux-dev", AspectRatio: "16:9", Seed: 1, Path: "images/hero.png"},
+		{Addr: config.Addr{Name: "icon"}, Prompt: "icon", Style: "flux-dev", AspectRatio: "1:1", Path: "images/icon.png"},
+	}}
+	obsolete := obsoleteIn(cfg)
+	req := func(addr, prompt, ratio string, seed int64) executor.Request {
+		return executor.Request{Addr: addr, Prompt: prompt, Style: "flux-dev", AspectRatio: ratio, Seed: seed}
+	}
+	tests := map[string]struct {
+		req  executor.Request
+		want bool
+	}{
+		"unchanged":                {req("image.hero", "fox", "16:9", 1), false},
+		"prompt changed":           {req("image.hero", "old fox", "16:9", 1), true},
+		"ratio changed":            {req("image.hero", "fox", "1:1", 1), true},
+		"declared seed changed":    {req("image.hero", "fox", "16:9", 7), true},
+		"random seed kept":         {req("image.icon", "icon", "1:1", 12345), false},
+		"image no longer declared": {req("image.gone", "x", "1:1", 1), true},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := obsolete(tt.req); got != tt.want {
+				t.Errorf("obsolete(%+v) = %v, want %v", tt.req, got, tt.want)
+			}
+		})
+	}
+}
+
+// slowProvider blocks every Render until its context ends.
+type slowProvider struct{ started chan executor.Request }
+
+func (slowProvider) Name() string { return "slow" }
+
+func (p slowProvider) Render(ctx context.Context, req executor.Request, w io.Writer) error {
+	p.started <- req
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestSupersedingProvider(t *testing.T) {
+	inner := slowProvider{started: make(chan executor.Request, 2)}
+	p := &supersedingProvider{inner: inner, inflight: map[*flight]struct{}{}}
+	errs := make(chan error, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, addr := range []string{"image.a", "image.b"} {
+		go func() { errs <- p.Render(ctx, executor.Request{Addr: addr}, io.Discard) }()
+	}
+	<-inner.started
+	<-inner.started
+	p.supersede(func(r executor.Request) bool { return r.Addr == "image.a" })
+	err := <-errs
+	if !errors.Is(err, errSuperseded) || executor.ClassOf(err) != executor.Invalid {
+		t.Fatalf("superseded render returned %v (class %v), want an Invalid superseded error", err, executor.ClassOf(err))
+	}
+	select {
+	case err := <-errs:
+		t.Fatalf("the render that is still wanted ended: %v", err)
+	default:
+	}
+	// A retry of the obsolete request is refused at once.
+	if err := p.Render(ctx, executor.Request{Addr: "image.a"}, io.Discard); !errors.Is(err, errSuperseded) {
+		t.Errorf("retry of an obsolete request: %v, want superseded", err)
+	}
+	if n := p.count(); n != 2 {
+		t.Errorf("count = %d, want 2", n)
+	}
+	cancel()
+	if err := <-errs; errors.Is(err, errSuperseded) {
+		t.Errorf("the wanted render was reported superseded")
+	}
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/pixform/pixform/internal/fakeapi"
+)
+
+// fakeKey is where setupScript keeps each script's fake Imagine API.
+type fakeKey struct{}
+
+// setupScript starts a fake Imagine API for every script and points
+// pixform at it: IMAGINE_API_URL and IMAGINE_API_TOKEN are set, so scripts
+// that must run without a token unset it themselves.
+func setupScript(env *testscript.Env) error {
+	srv := fakeapi.New(fakeapi.Config{Token: testToken, Credits: fakeapi.Unlimited})
+	env.Defer(srv.Close)
+	env.Values[fakeKey{}] = srv
+	env.Setenv("IMAGINE_API_URL", srv.URL())
+	env.Setenv("IMAGINE_API_TOKEN", testToken)
+	env.Setenv("NO_COLOR", "1")
+	return nil
+}
+
+func fakeOf(ts *testscript.TestScript) *fakeapi.Server {
+	return ts.Value(fakeKey{}).(*fakeapi.Server)
+}
+
+// fakeCmds is the `fake` command of the test scripts:
+//
+//	fake set KEY=VALUE…   configure the fake: rate=10 burst=2 inflight=4
+//	                      latency=300ms retryafter=seconds|none|date
+//	                      credits=N (-1 unlimited) codes=number jpeg=true
+//	fake inject FAULT…    queue faults for the next requests: 503 504 500
+//	                      1300 1206 429 1100 402 401 truncate hang reset
+//	                      json200 502
+//	fake reset            forget the statistics
+//	fake requests N       the fake has received exactly N requests
+//	                      (also: successes, throttled; "<=N" for at most)
+func fakeCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	return map[string]func(ts *testscript.TestScript, neg bool, args []string){"fake": cmdFake}
+}
+
+var faultNames = map[string]fakeapi.Fault{
+	"503": fakeapi.Fault503ServiceDown, "504": fakeapi.Fault504Timeout, "500": fakeapi.Fault500Internal,
+	"1205": fakeapi.Fault500Unexpected, "1300": fakeapi.Fault500Internal, "1206": fakeapi.Fault503Unsupported,
+	"429": fakeapi.Fault429, "1100": fakeapi.Fault400Invalid, "402": fakeapi.Fault402Credits,
+	"401": fakeapi.Fault401Token, "truncate": fakeapi.FaultTruncate, "hang": fakeapi.FaultHang,
+	"reset": fakeapi.FaultReset, "json200": fakeapi.FaultJSON200, "502": fakeapi.FaultBadGateway,
+}
+
+func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) == 0 {
+		ts.Fatalf("usage: fake set|inject|reset|requests|successes|throttled …")
+	}
+	srv := fakeOf(ts)
+	switch args[0] {
+	case "set":
+		cfg := fakeapi.Config{Token: testToken, Credits: fakeapi.Unlimited}
+		for _, kv := range args[1:] {
+			k, v, _ := strings.Cut(kv, "=")
+			var err error
+			switch k {
+			case "rate":
+				cfg.RatePerSec, err = strconv.ParseFloat(v, 64)
+			case "burst":
+				cfg.Burst, err = strconv.Atoi(v)
+			case "inflight":
+				cfg.MaxInFlight, err = strconv.Atoi(v)
+			case "latency":
+				cfg.Latency, err = time.ParseDuration(v)
+			case "retryafter":
+				cfg.RetryAfter, err = fakeapi.ParseRetryAfterMode(v)
+			case "credits":
+				cfg.Credits, err = strconv.Atoi(v)
+			case "codes":
+				cfg.CodeAsNumber = v == "number"
+			case "jpeg":
+				cfg.JPEG = v == "true"
+			case "token":
+				cfg.Token = v
+			default:
+				err = fmt.Errorf("unknown key")
+			}
+			if err != nil {
+				ts.Fatalf("fake set %s: %v", kv, err)
+			}
+		}
+		srv.SetConfig(cfg)
+	case "inject":
+		var faults []fakeapi.Fault
+		for _, name := range args[1:] {
+			f, ok := faultNames[name]
+			if !ok {
+				ts.Fatalf("fake inject: unknown fault %q", name)
+			}
+			faults = append(faults, f)
+		}
+		srv.Inject(faults...)
+	case "reset":
+		srv.ResetStats()
+	case "requests", "successes", "throttled":
+		if len(args) != 2 {
+			ts.Fatalf("usage: fake %s N|<=N", args[0])
+		}
+		st := srv.Stats()
+		got := map[string]int{"requests": st.Requests, "successes": st.Successes, "throttled": st.Throttled}[args[0]]
+		want := strings.TrimPrefix(args[1], "<=")
+		n, err := strconv.Atoi(want)
+		if err != nil {
+			ts.Fatalf("fake %s: bad number %q", args[0], args[1])
+		}
+		ok := got == n
+		if strings.HasPrefix(args[1], "<=") {
+			ok = got <= n
+		}
+		if ok == neg {
+			ts.Fatalf("fake %s: got %d, want %s%s", args[0], got, map[bool]string{true: "not ", false: ""}[neg], args[1])
+		}
+	default:
+		ts.Fatalf("fake: unknown subcommand %q", args[0])
+	}
+}

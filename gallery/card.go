@@ -1,0 +1,192 @@
+package gallery
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/state"
+)
+
+// State is where one image stands, as the gallery shows it.
+type State string
+
+// States of a card.
+const (
+	// UpToDate: the file on disk is the render of the declared inputs.
+	UpToDate State = "up-to-date"
+	// Queued: the image will be rendered (or moved) by the current run.
+	Queued State = "queued"
+	// Rendering: a request for it is in flight.
+	Rendering State = "rendering"
+	// Throttled: the API rate-limited its request; it will be retried.
+	Throttled State = "throttled"
+	// Failed: its render failed for good; Card.Reason says why.
+	Failed State = "failed"
+	// OutOfDate: declared, but what is on disk was made from other inputs
+	// (or is missing); the next apply renders it.
+	OutOfDate State = "out-of-date"
+	// NotRendered: declared, never rendered.
+	NotRendered State = "not-rendered"
+	// Recorded: in the lockfile; the configuration could not be read to
+	// compare.
+	Recorded State = "recorded"
+)
+
+// Label is the state as people read it.
+func (s State) Label() string {
+	switch s {
+	case UpToDate:
+		return "up to date"
+	case OutOfDate:
+		return "out of date"
+	case NotRendered:
+		return "not rendered"
+	}
+	return string(s)
+}
+
+// Card is one image in the gallery. The desired fields (prompt, ratio,
+// style, seed, path) come from the configuration when it is known, else
+// from the lockfile; the file fields describe what is on disk now.
+type Card struct {
+	Addr        string `json:"addr"`
+	Sort        string `json:"sort"` // orders cards as addresses sort
+	Prompt      string `json:"prompt"`
+	AspectRatio string `json:"aspect_ratio"`
+	Style       string `json:"style"`
+	Seed        int64  `json:"seed"` // 0: chosen when first rendered
+	Path        string `json:"path"`
+
+	// File is the lockfile entry of the file on disk, nil when there is
+	// none yet.
+	File *state.Entry `json:"file,omitempty"`
+
+	State  State  `json:"state"`
+	Label  string `json:"label"`
+	Reason string `json:"reason,omitempty"`
+
+	// Thumb and Full are the thumbnail's and the full image's URLs (a
+	// data: URI and a relative path in the static page), empty when there
+	// is no file.
+	Thumb string `json:"thumb,omitempty"`
+	Full  string `json:"full,omitempty"`
+}
+
+// setState sets State, Label and Reason together.
+func (c *Card) setState(s State, reason string) {
+	c.State, c.Label, c.Reason = s, s.Label(), reason
+}
+
+// sortKey orders addresses as config.Addr.Less does, by plain string
+// comparison (the browser inserts live cards with it).
+func sortKey(a config.Addr) string {
+	return fmt.Sprintf("%s\x00%d\x00%s\x00%010d", a.Name, a.Kind, a.Key, a.Index)
+}
+
+func sortKeyOf(addr string) string {
+	a, err := config.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	return sortKey(a)
+}
+
+// FromConfig builds the cards of a static gallery: every declared image,
+// compared with its lockfile entry and the file on disk under dir. With a
+// nil cfg (the configuration did not load) it shows every lockfile entry.
+func FromConfig(dir string, cfg *config.Config, lock *state.Lock) []Card {
+	exists := func(p string) bool {
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p)))
+		return err == nil
+	}
+	var cards []Card
+	if cfg == nil {
+		for addr, e := range lock.Images {
+			c := Card{Addr: addr, Sort: sortKeyOf(addr), Prompt: e.Inputs.Prompt, AspectRatio: e.Inputs.AspectRatio,
+				Style: e.Inputs.Style, Seed: e.Inputs.Seed, Path: e.Path}
+			c.setState(Recorded, "")
+			if exists(e.Path) {
+				c.File = &e
+			} else {
+				c.setState(OutOfDate, "the file is missing")
+			}
+			cards = append(cards, c)
+		}
+		sortCards(cards)
+		return cards
+	}
+	for _, img := range cfg.Images {
+		addr := img.Addr.String()
+		c := Card{Addr: addr, Sort: sortKey(img.Addr), Prompt: img.Prompt, AspectRatio: img.AspectRatio,
+			Style: img.Style, Seed: img.Seed, Path: img.Path}
+		e, ok := lock.Images[addr]
+		switch {
+		case !ok:
+			c.setState(NotRendered, "")
+		case !exists(e.Path):
+			c.setState(OutOfDate, "the file is missing")
+		default:
+			c.File = &e
+			if c.Seed == 0 {
+				c.Seed = e.Inputs.Seed
+			}
+			want := state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: c.Seed}
+			switch {
+			case e.Inputs != want:
+				c.setState(OutOfDate, "the declaration changed since it was rendered")
+			case e.Path != img.Path:
+				c.setState(OutOfDate, "to be moved to "+img.Path)
+			default:
+				c.setState(UpToDate, "")
+			}
+		}
+		cards = append(cards, c)
+	}
+	return cards
+}
+
+// FromPlan builds the cards of a live gallery from a plan: NoOp changes
+// are up to date, creates, replaces and moves are queued, deletes are not
+// shown.
+func FromPlan(p *planner.Plan) []Card {
+	var cards []Card
+	for _, ch := range p.Changes {
+		if ch.Action == planner.Delete {
+			continue
+		}
+		c := Card{Addr: ch.Addr.String(), Sort: sortKey(ch.Addr), Prompt: ch.Inputs.Prompt, AspectRatio: ch.Inputs.AspectRatio,
+			Style: ch.Inputs.Style, Seed: ch.Inputs.Seed, Path: ch.Path}
+		if ch.Prior != nil {
+			e := *ch.Prior
+			c.File = &e
+		}
+		if ch.Action == planner.NoOp {
+			c.setState(UpToDate, "")
+		} else {
+			reason := ch.Action.String()
+			if len(ch.Reasons) > 0 {
+				reason += ": " + strings.Join(ch.Reasons, "; ")
+			}
+			c.setState(Queued, reason)
+		}
+		cards = append(cards, c)
+	}
+	return cards
+}
+
+func sortCards(cards []Card) {
+	slices.SortFunc(cards, func(a, b Card) int {
+		switch {
+		case a.Sort < b.Sort:
+			return -1
+		case a.Sort > b.Sort:
+			return 1
+		}
+		return 0
+	})
+}
