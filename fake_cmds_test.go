@@ -42,6 +42,7 @@ func fakeOf(ts *testscript.TestScript) *fakeapi.Server {
 //	fake reset            forget the statistics
 //	fake requests N       the fake has received exactly N requests
 //	                      (also: successes, throttled; "<=N" for at most)
+//	fake await N          wait until the fake has received N requests
 func fakeCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){"fake": cmdFake}
 }
@@ -104,6 +105,19 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		srv.Inject(faults...)
 	case "reset":
 		srv.ResetStats()
+	case "await":
+		if len(args) != 2 {
+			ts.Fatalf("usage: fake await N")
+		}
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		deadline := time.Now().Add(waitLimit)
+		for srv.Stats().Requests < n {
+			if time.Now().After(deadline) {
+				ts.Fatalf("fake await: %d requests after %s, want %d", srv.Stats().Requests, waitLimit, n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	case "requests", "successes", "throttled":
 		if len(args) != 2 {
 			ts.Fatalf("usage: fake %s N|<=N", args[0])

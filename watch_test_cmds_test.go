@@ -5,13 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
-
-	"github.com/pixform/pixform/internal/fakeapi"
 )
 
 // waitLimit bounds every wait of the watch commands. It is not a timing
@@ -29,23 +26,18 @@ const waitLimit = 30 * time.Second
 //	                      non-zero exit)
 //	waitfor FILE [REGEXP] wait until FILE exists (and its contents match);
 //	                      ! waitfor: until it is gone (or stops matching)
-//	watchapi              start a fake Imagine API for this script, and
-//	                      set IMAGINE_API_URL and IMAGINE_API_TOKEN
-//	watchapi requests N   wait until the fake API has received N requests
 func watchCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	w := &watchCmdState{procs: map[*testscript.TestScript]*exec.Cmd{}, apis: map[*testscript.TestScript]*fakeapi.Server{}}
+	w := &watchCmdState{procs: map[*testscript.TestScript]*exec.Cmd{}}
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"watchbg":  w.watchbg,
-		"waitfor":  cmdWaitfor,
-		"watchapi": w.watchapi,
+		"watchbg": w.watchbg,
+		"waitfor": cmdWaitfor,
 	}
 }
 
-// watchCmdState holds each running script's background watch and fake API.
+// watchCmdState holds each running script's background watch.
 type watchCmdState struct {
 	mu    sync.Mutex
 	procs map[*testscript.TestScript]*exec.Cmd
-	apis  map[*testscript.TestScript]*fakeapi.Server
 }
 
 // childEnv is the environment of a background pixform: only what the
@@ -157,47 +149,5 @@ func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("waitfor: %s did not appear (or match %v) within %s", args[0], args[1:], waitLimit)
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func (w *watchCmdState) watchapi(ts *testscript.TestScript, neg bool, args []string) {
-	if neg {
-		ts.Fatalf("unsupported: ! watchapi")
-	}
-	w.mu.Lock()
-	srv := w.apis[ts]
-	w.mu.Unlock()
-	switch {
-	case len(args) == 0:
-		if srv != nil {
-			ts.Fatalf("watchapi: already started")
-		}
-		srv = fakeapi.New(fakeapi.Config{Token: testToken, Credits: fakeapi.Unlimited})
-		w.mu.Lock()
-		w.apis[ts] = srv
-		w.mu.Unlock()
-		ts.Defer(func() {
-			w.mu.Lock()
-			delete(w.apis, ts)
-			w.mu.Unlock()
-			srv.Close()
-		})
-		ts.Setenv("IMAGINE_API_URL", srv.URL())
-		ts.Setenv("IMAGINE_API_TOKEN", testToken)
-	case len(args) == 2 && args[0] == "requests":
-		if srv == nil {
-			ts.Fatalf("watchapi requests: no fake API; run watchapi first")
-		}
-		n, err := strconv.Atoi(args[1])
-		ts.Check(err)
-		deadline := time.Now().Add(waitLimit)
-		for srv.Stats().Requests < n {
-			if time.Now().After(deadline) {
-				ts.Fatalf("watchapi: %d requests after %s, want %d", srv.Stats().Requests, waitLimit, n)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	default:
-		ts.Fatalf("usage: watchapi | watchapi requests N")
 	}
 }
