@@ -28,19 +28,21 @@ const DefaultThrottleGiveUp = 10 * time.Minute
 var ErrInterrupted = errors.New("apply interrupted: no new image was started, and the images in flight finished and were recorded; run apply again to do the rest")
 
 // Recorder records lockfile changes durably. Set and Delete return only
-// once the change is on disk. state.Recorder satisfies it. An error is
-// fatal to the run.
+// once the change is on disk, and Set first makes the entry's file name
+// durable (syncs its directory): Apply places outputs with state.PlaceTemp,
+// which leaves that to the Recorder so that a batch shares one directory
+// sync. state.Recorder satisfies it. An error is fatal to the run.
 type Recorder interface {
 	Set(addr string, e state.Entry) error
 	Delete(addr string) error
 }
 
 // Cache is the local content cache, keyed by state.Inputs.Digest and the
-// provider name. state.Cache satisfies it. Put copies the finished file
-// src into the cache.
+// provider name. state.Cache satisfies it. Put records the finished file
+// src, whose bytes hash to sum, in the cache.
 type Cache interface {
 	Has(digest, provider string) bool
-	Put(digest, provider, src string) error
+	Put(digest, provider, src, sum string) error
 	Open(digest, provider string) (io.ReadCloser, error)
 }
 
@@ -182,13 +184,16 @@ type indexedFailure struct {
 
 // run is the state of one Apply.
 type run struct {
-	plan         *planner.Plan
-	opts         *Options
-	hooks        Hooks
-	limiter      Limiter
-	clock        Clock
-	provider     string
-	parallel     int
+	plan     *planner.Plan
+	opts     *Options
+	hooks    Hooks
+	limiter  Limiter
+	clock    Clock
+	provider string
+	parallel int
+	// slots bounds requests in flight at parallel whatever the Limiter
+	// does: images beyond it only wait for the lockfile (commitSlack).
+	slots        chan struct{}
 	giveUp       time.Duration
 	ledger       *ledger
 	targets      map[string]bool // every path a change of the plan writes
@@ -216,6 +221,7 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 	if r.parallel < 1 {
 		r.parallel = config.DefaultParallelism
 	}
+	r.slots = make(chan struct{}, r.parallel)
 	if r.giveUp <= 0 {
 		r.giveUp = DefaultThrottleGiveUp
 	}
@@ -286,19 +292,38 @@ func (r *run) run(ctx context.Context) {
 	r.renders(ctx, renders)
 }
 
+// commitSlack is how many images per request slot may be in progress
+// beyond those with a request in flight: an image whose response arrived
+// gives its limiter slot back and then waits for the lockfile's group
+// commit, and meanwhile another request may go out. Requests in flight stay
+// bounded by the limiter, whose ceiling is Parallelism.
+const commitSlack = 2
+
 // renders runs the creates and replaces concurrently. One image's failure
 // does not cancel the others; a fatal error stops new starts through
 // r.startCtx.
 func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 	var g errgroup.Group
-	g.SetLimit(r.parallel)
+	g.SetLimit(r.parallel * (1 + commitSlack))
 	for _, c := range renders {
 		if r.stopping() {
 			r.skip(1)
 			continue
 		}
+		// Take the first attempt's request slot here, so that first
+		// attempts start in plan order; restores need none.
+		held := false
+		if !c.FromCache {
+			select {
+			case r.slots <- struct{}{}:
+				held = true
+			case <-r.startCtx.Done():
+				r.skip(1)
+				continue
+			}
+		}
 		g.Go(func() error {
-			r.render(ctx, c)
+			r.render(ctx, c, held)
 			return nil
 		})
 	}

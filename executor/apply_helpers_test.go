@@ -249,7 +249,7 @@ func (c *fakeCache) Has(digest, provider string) bool {
 	return ok
 }
 
-func (c *fakeCache) Put(digest, provider, src string) error {
+func (c *fakeCache) Put(digest, provider, src, sum string) error {
 	b, err := os.ReadFile(src)
 	if err != nil {
 		return err

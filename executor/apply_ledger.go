@@ -150,10 +150,54 @@ func (l *ledger) priorDrop(c *planner.Change) []string {
 // error is returned as recErr (fatal); a file error as fileErr (only this
 // image failed). On any error out.tmp is removed.
 //
-// The rename itself runs outside l.mu, so that renders commit in
-// parallel: no other change of a plan writes e.Path, and moves and
-// deletes, which may free it, are done before renders start.
+// Renders commit in parallel: no other change of a plan writes e.Path,
+// and moves and deletes, which may free it, are done before renders start.
 func (l *ledger) commit(out output, abs string, c *planner.Change, e state.Entry) (recErr, fileErr error) {
+	addr := c.Addr.String()
+	l.mu.Lock()
+	if o, ok := l.owner[e.Path]; (ok && o != addr) || len(l.priorDrop(c)) > 0 {
+		l.mu.Unlock()
+		return l.commitSerial(out, abs, c, e)
+	}
+	_, inPlace := l.owner[e.Path]
+	l.mu.Unlock()
+	// The common case, a create or a replace of c's own entry, touches no
+	// other change's entry or path, so its Recorder calls run outside l.mu
+	// and commits of many images share the Recorder's group writes. The
+	// mirror follows the lockfile conservatively: a path counts as owned
+	// until its removal is durable, and from before its recording.
+	if inPlace {
+		if err := l.rec.Delete(addr); err != nil {
+			state.AbortTemp(out.tmp)
+			return recordErr("the removal", addr, err), nil
+		}
+		l.mu.Lock()
+		l.forget(addr)
+		l.mu.Unlock()
+	}
+	// The Recorder syncs the directory before the lockfile names the file.
+	if err := state.PlaceTemp(out.tmp, abs); err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.owner[e.Path] = addr
+	old, hadOld := l.path[addr]
+	l.mu.Unlock()
+	if err := l.rec.Set(addr, e); err != nil {
+		return recordErr("the entry", addr, err), nil
+	}
+	l.mu.Lock()
+	if hadOld && old != e.Path && l.owner[old] == addr {
+		delete(l.owner, old)
+	}
+	l.path[addr] = e.Path
+	l.mu.Unlock()
+	return nil, nil
+}
+
+// commitSerial is commit for a change that frees or takes over another
+// entry's path or address: it holds l.mu across its Recorder calls.
+func (l *ledger) commitSerial(out output, abs string, c *planner.Change, e state.Entry) (recErr, fileErr error) {
 	l.mu.Lock()
 	err := l.freePath(e.Path)
 	l.mu.Unlock()
@@ -161,7 +205,8 @@ func (l *ledger) commit(out output, abs string, c *planner.Change, e state.Entry
 		state.AbortTemp(out.tmp)
 		return err, nil
 	}
-	if err := state.CommitTemp(out.tmp, abs); err != nil {
+	// The Recorder syncs the directory before the lockfile names the file.
+	if err := state.PlaceTemp(out.tmp, abs); err != nil {
 		return nil, err
 	}
 	l.mu.Lock()

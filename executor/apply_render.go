@@ -12,8 +12,17 @@ import (
 
 // render carries out one create or replace: restored from the cache when
 // the plan says so and the cached copy is sound, else requested, with
-// retries per the failure class.
-func (r *run) render(ctx context.Context, c *planner.Change) {
+// retries per the failure class. held says that the caller took a request
+// slot for c's first attempt (so that first attempts start in plan order);
+// render gives it back.
+func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
+	release := func() {
+		if held {
+			<-r.slots
+			held = false
+		}
+	}
+	defer release()
 	if r.stopping() {
 		r.skip(1)
 		return
@@ -25,6 +34,7 @@ func (r *run) render(ctx context.Context, c *planner.Change) {
 	}
 	credits := c.Credits
 	if c.FromCache {
+		release()
 		if r.restore(c, mt) {
 			return
 		}
@@ -47,13 +57,29 @@ func (r *run) render(ctx context.Context, c *planner.Change) {
 			r.skip(1)
 			return
 		}
+		if !held {
+			select {
+			case r.slots <- struct{}{}:
+				held = true
+			case <-r.startCtx.Done():
+				r.skip(1)
+				return
+			}
+		}
+		if r.stopping() {
+			// select chose the slot over a stop that had already come.
+			r.skip(1)
+			return
+		}
 		if err := r.limiter.Acquire(r.startCtx); err != nil {
+			release()
 			r.skip(1)
 			return
 		}
 		if r.stopping() {
 			// Acquire may win a race with the stop; start nothing.
 			r.limiter.Release(Outcome{})
+			release()
 			r.skip(1)
 			return
 		}
@@ -61,10 +87,16 @@ func (r *run) render(ctx context.Context, c *planner.Change) {
 		out, o, err := r.attempt(ctx, c, req, mt)
 		r.limiter.Release(o)
 		if err == nil {
+			// The lockfile commit does not hold a request slot.
+			release()
 			r.generated(c, out, credits)
 			return
 		}
+		// On failure the slot is given back only once the failure is dealt
+		// with, so that no image starts in the moment before a fatal error
+		// stops the run; and before any wait, which holds no request.
 		if ctx.Err() != nil {
+			release()
 			// The second Ctrl-C canceled the request in flight.
 			r.skip(1)
 			return
@@ -72,7 +104,9 @@ func (r *run) render(ctx context.Context, c *planner.Change) {
 		switch ClassOf(err) {
 		case Throttled:
 			throttles++
-			if r.throttledTooLong() {
+			tooLong := r.throttledTooLong()
+			release()
+			if tooLong {
 				r.skip(1)
 				return
 			}
@@ -86,6 +120,7 @@ func (r *run) render(ctx context.Context, c *planner.Change) {
 				return
 			}
 		case Transient:
+			release()
 			if transient >= r.opts.MaxRetries {
 				if transient > 0 {
 					err = fmt.Errorf("%s failed after %d retries: %w", c.Addr, transient, err)
@@ -106,11 +141,13 @@ func (r *run) render(ctx context.Context, c *planner.Change) {
 				return
 			}
 		case Invalid:
+			release()
 			r.fail(c, fmt.Errorf("%s: %w", c.Addr, err))
 			return
 		default: // Fatal
 			err = fmt.Errorf("%s: %w", c.Addr, err)
 			r.stop(err)
+			release()
 			r.fail(c, err)
 			return
 		}
@@ -175,8 +212,9 @@ func (r *run) generated(c *planner.Change, out output, credits int) {
 		return
 	}
 	r.done(c, e, Generated, credits)
-	if r.opts.Cache != nil {
-		if err := r.opts.Cache.Put(c.Inputs.Digest(), r.provider, r.abs(c.Path)); err != nil {
+	// Drafts are cheaper to render again than to keep.
+	if r.opts.Cache != nil && r.provider != planner.Draft {
+		if err := r.opts.Cache.Put(c.Inputs.Digest(), r.provider, r.abs(c.Path), e.SHA256); err != nil {
 			r.hooks.Warn(c, fmt.Sprintf("could not save %s in the content cache: %v", c.Path, err))
 		}
 	}

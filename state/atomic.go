@@ -29,11 +29,33 @@ func CreateTemp(target string) (*os.File, error) {
 // closes f, renames it over target and syncs the directory. On error the
 // temporary file is removed and target is untouched.
 func CommitTemp(f *os.File, target string) error {
+	return commitTemp(f, target, true, true)
+}
+
+// PlaceTemp renames f into place for a Recorder to record next, and
+// leaves durability to that Recorder: before the lockfile write that
+// records a path, the Recorder makes the file's bytes and name durable, in
+// one flush for the whole batch (syncfs on Linux; elsewhere PlaceTemp
+// fsyncs the file and the Recorder each directory). A crash before that
+// write leaves the file unrecorded, never recorded and lost.
+func PlaceTemp(f *os.File, target string) error {
+	return commitTemp(f, target, !batchSync, false)
+}
+
+// RenameTemp renames f into place with no sync at all: for rebuildable
+// files (the content cache), whose readers verify what they read.
+func RenameTemp(f *os.File, target string) error {
+	return commitTemp(f, target, false, false)
+}
+
+func commitTemp(f *os.File, target string, syncFile, syncDir bool) error {
 	name := f.Name()
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(name)
-		return fmt.Errorf("sync %s: %w", target, err)
+	if syncFile {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			os.Remove(name)
+			return fmt.Errorf("sync %s: %w", target, err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(name)
@@ -46,6 +68,9 @@ func CommitTemp(f *os.File, target string) error {
 	if err := os.Rename(name, target); err != nil {
 		os.Remove(name)
 		return fmt.Errorf("rename into %s: %w", target, err)
+	}
+	if !syncDir {
+		return nil
 	}
 	return SyncDir(filepath.Dir(target))
 }

@@ -136,10 +136,37 @@ func (c *Cache) Keys() map[string]bool {
 	return out
 }
 
-// Put copies the finished output file src into the cache as the render of
-// digest by provider, atomically (a copy, never a hard link: users may edit
-// outputs in place). It replaces an older render of the same key.
-func (c *Cache) Put(digest, provider, src string) error {
+// Put records the finished output file src, whose bytes hash to sum, as
+// the render of digest by provider, replacing an older render of the same
+// key. It hard-links src into the cache when it can: no copy and no sync on
+// the apply's hot path. A user who later edits the output in place edits
+// the cached copy too, but Open verifies every byte against sum, so such a
+// copy is never restored (the image is requested again). Where linking
+// fails (another file system) or sum is empty, Put copies.
+func (c *Cache) Put(digest, provider, src, sum string) error {
+	if validSHA256(sum) && validSHA256(digest) && validProviderName(provider) {
+		ext := strings.ToLower(filepath.Ext(src))
+		if isCacheExt(ext) {
+			c.load()
+			if _, err := EnsureWorkDir(filepath.Dir(filepath.Dir(c.dir))); err != nil {
+				return fmt.Errorf("cache %s: %w", src, err)
+			}
+			if err := os.MkdirAll(c.dir, 0o755); err != nil {
+				return fmt.Errorf("cache %s: %w", src, err)
+			}
+			name := digest + "-" + provider + "-" + sum + ext
+			err := os.Link(src, filepath.Join(c.dir, name))
+			if err == nil || errors.Is(err, fs.ErrExist) {
+				c.record(digest, provider, name, CacheInfo{SHA256: sum, Ext: ext})
+				return nil
+			}
+		}
+	}
+	return c.copyIn(digest, provider, src)
+}
+
+// copyIn copies src into the cache, hashing it on the way.
+func (c *Cache) copyIn(digest, provider, src string) error {
 	if !validSHA256(digest) || !validProviderName(provider) {
 		return fmt.Errorf("cache %s: invalid key %q/%q", src, digest, provider)
 	}
@@ -169,18 +196,25 @@ func (c *Cache) Put(digest, provider, src string) error {
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	name := digest + "-" + provider + "-" + sum + ext
-	if err := CommitTemp(tmp, filepath.Join(c.dir, name)); err != nil {
+	// The cache is rebuildable and Open verifies every byte against the
+	// hash in the name, so it is not worth an fsync on the apply's hot path.
+	if err := RenameTemp(tmp, filepath.Join(c.dir, name)); err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)
 	}
+	c.record(digest, provider, name, CacheInfo{SHA256: sum, Ext: ext})
+	return nil
+}
+
+// record notes a cached file, removing an older one of the same key.
+func (c *Cache) record(digest, provider, name string, info CacheInfo) {
 	key := CacheKey(digest, provider)
 	c.mu.Lock()
 	old, had := c.entries[key]
-	c.entries[key] = cacheFile{name, CacheInfo{SHA256: sum, Ext: ext}}
+	c.entries[key] = cacheFile{name, info}
 	c.mu.Unlock()
 	if had && old.name != name {
 		os.Remove(filepath.Join(c.dir, old.name))
 	}
-	return nil
 }
 
 // ErrCacheCorrupt is returned (wrapped) by a reader from Open whose bytes do

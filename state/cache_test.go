@@ -1,6 +1,8 @@
 package state
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -35,7 +37,7 @@ func TestCachePutOpen(t *testing.T) {
 			for i, p := range tc.puts {
 				src := filepath.Join(dir, "out", "img.png")
 				writeFileT(t, dir, "out/img.png", p[2])
-				if err := c.Put(p[0], p[1], src); err != nil {
+				if err := c.Put(p[0], p[1], src, ""); err != nil {
 					t.Fatalf("put %d: %v", i, err)
 				}
 			}
@@ -80,7 +82,7 @@ func TestCacheIsACopy(t *testing.T) {
 	d := Inputs{Prompt: "a", Style: "s", AspectRatio: "1:1", Seed: 1}.Digest()
 	writeFileT(t, dir, "a.jpg", "original")
 	c := OpenCache(dir)
-	if err := c.Put(d, "imagine", filepath.Join(dir, "a.jpg")); err != nil {
+	if err := c.Put(d, "imagine", filepath.Join(dir, "a.jpg"), ""); err != nil {
 		t.Fatal(err)
 	}
 	// Editing the output in place must not change the cached render.
@@ -95,12 +97,42 @@ func TestCacheIsACopy(t *testing.T) {
 	}
 }
 
+func TestCacheLinkedEditIsNeverRestored(t *testing.T) {
+	dir := t.TempDir()
+	d := Inputs{Prompt: "a", Style: "s", AspectRatio: "1:1", Seed: 1}.Digest()
+	writeFileT(t, dir, "a.png", "original")
+	sum := sha256.Sum256([]byte("original"))
+	c := OpenCache(dir)
+	if err := c.Put(d, "imagine", filepath.Join(dir, "a.png"), hex.EncodeToString(sum[:])); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Open(d, "imagine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(r); err != nil || string(b) != "original" {
+		t.Fatalf("got %q, %v", b, err)
+	}
+	r.Close()
+	// The cache shares the linked file's bytes: an in-place edit of the
+	// output reaches it, and Open must refuse it rather than restore it.
+	writeFileT(t, dir, "a.png", "edited!!")
+	r, err = c.Open(d, "imagine")
+	if err != nil {
+		return // refused up front: fine too
+	}
+	defer r.Close()
+	if _, err := io.ReadAll(r); !errors.Is(err, ErrCacheCorrupt) {
+		t.Fatalf("reading an edited linked copy: err %v, want ErrCacheCorrupt", err)
+	}
+}
+
 func TestCacheDetectsCorruption(t *testing.T) {
 	dir := t.TempDir()
 	d := Inputs{Prompt: "a", Style: "s", AspectRatio: "1:1", Seed: 1}.Digest()
 	writeFileT(t, dir, "a.png", "original")
 	c := OpenCache(dir)
-	if err := c.Put(d, "draft", filepath.Join(dir, "a.png")); err != nil {
+	if err := c.Put(d, "draft", filepath.Join(dir, "a.png"), ""); err != nil {
 		t.Fatal(err)
 	}
 	des, _ := os.ReadDir(filepath.Join(dir, WorkDirName, cacheDirName))
@@ -147,7 +179,7 @@ func TestCachePutErrors(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			err := OpenCache(dir).Put(tc.digest, tc.provider, filepath.Join(dir, tc.src))
+			err := OpenCache(dir).Put(tc.digest, tc.provider, filepath.Join(dir, tc.src), "")
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
@@ -164,7 +196,7 @@ func TestCacheConcurrentPuts(t *testing.T) {
 			d := Inputs{Prompt: "p", Seed: int64(i + 1)}.Digest()
 			rel := filepath.Join("out", d+".png")
 			writeFileT(t, dir, rel, d)
-			if err := c.Put(d, "imagine", filepath.Join(dir, rel)); err != nil {
+			if err := c.Put(d, "imagine", filepath.Join(dir, rel), ""); err != nil {
 				t.Error(err)
 			}
 			_ = c.Has(d, "imagine")

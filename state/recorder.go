@@ -3,9 +3,13 @@ package state
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"path"
+	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 )
 
 // ErrRecorderClosed is returned by a Recorder's Set, Delete and Update after
@@ -33,6 +37,13 @@ type Recorder struct {
 	// (appendEntry), so a write re-encodes only what changed.
 	keys  []string
 	frags map[string][]byte
+	// dirs are the directories of paths set since the last write; the
+	// loop syncs them before writing, so a PlaceTemp'd output's name is
+	// durable before the lockfile names it.
+	dirs map[string]bool
+	// lastStart and lastCost time the latest write, for spacing.
+	lastStart time.Time
+	lastCost  time.Duration
 	// disk is the lockfile as last written successfully (or as given to
 	// NewRecorder), encoded; Snapshot parses it while changes are pending.
 	disk    []byte
@@ -58,6 +69,7 @@ func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Rec
 	r := &Recorder{
 		path:  path,
 		lock:  l,
+		dirs:  map[string]bool{},
 		paths: make(map[string]string, len(l.Images)),
 		done:  make(chan struct{}),
 		write: write,
@@ -130,6 +142,7 @@ func (r *Recorder) Update(deletes []string, sets map[string]Entry) error {
 		}
 		r.lock.Images[a] = e
 		r.paths[e.Path] = a
+		r.dirs[path.Dir(e.Path)] = true
 		r.frags[a] = appendEntry(nil, a, e)
 		if i, ok := slices.BinarySearch(r.keys, a); !ok {
 			r.keys = slices.Insert(r.keys, i, a)
@@ -185,11 +198,29 @@ func (r *Recorder) loop() {
 		if r.written == r.gen { // closing, nothing pending
 			return
 		}
+		if wait := r.spacing(); wait > 0 {
+			// Let more changes gather so that a large lockfile is not
+			// rewritten once per image: the wait is a multiple of what the
+			// last write cost, so writing takes a bounded share of the time
+			// and a run's total lockfile I/O grows linearly, not
+			// quadratically, with its images.
+			r.mu.Unlock()
+			time.Sleep(wait)
+			r.mu.Lock()
+		}
 		g := r.gen
 		data := r.encode()
+		dirs := r.dirs
+		r.dirs = map[string]bool{}
 		r.mu.Unlock()
-		err := r.write(r.path, data)
+		start := time.Now()
+		err := r.syncDirs(dirs)
+		if err == nil {
+			err = r.write(r.path, data)
+		}
+		end := time.Now()
 		r.mu.Lock()
+		r.lastStart, r.lastCost = start, end.Sub(start)
 		r.writes++
 		if err != nil {
 			r.err = fmt.Errorf("write lockfile %s: %w (images finished since the last successful write are on disk but not recorded; fix the problem and run apply again)", r.path, err)
@@ -204,6 +235,43 @@ func (r *Recorder) loop() {
 
 // encode returns the lockfile as Lock.Marshal would, from the cached
 // fragments. Called with r.mu held.
+// writeShare is the inverse of the largest share of the time that lockfile
+// writes may take, and maxSpacing the longest a change waits to gather.
+const (
+	writeShare = 4
+	maxSpacing = 50 * time.Millisecond
+)
+
+// spacing is how long to wait before the next write: until writeShare
+// times the last write's cost has passed since it started.
+func (r *Recorder) spacing() time.Duration {
+	if r.lastStart.IsZero() {
+		return 0
+	}
+	want := min(writeShare*r.lastCost, maxSpacing)
+	return want - time.Since(r.lastStart)
+}
+
+// syncDirs makes the files recorded in this write durable with their
+// names: one syncfs where there is one, else an fsync of each directory,
+// relative to the lockfile's, of the paths recorded (PlaceTemp has then
+// fsynced the files).
+func (r *Recorder) syncDirs(dirs map[string]bool) error {
+	root := filepath.Dir(r.path)
+	if len(dirs) == 0 {
+		return nil
+	}
+	if batchSync {
+		return syncTree(root)
+	}
+	for d := range dirs {
+		if err := SyncDir(filepath.Join(root, filepath.FromSlash(d))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
 func (r *Recorder) encode() []byte {
 	if len(r.keys) == 0 {
 		return []byte(lockHead + lockEmptyTail)
