@@ -1,6 +1,7 @@
 package views
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,14 +10,113 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// WriteDiagnostics prints diagnostics with file:line:col and the source
-// snippet, as HCL's diagnostic writer lays them out.
+// WriteDiagnostics prints diagnostics, each with its file:line:col, the
+// source line with the range underlined, and the detail: what happened,
+// where, and what to do.
 func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.File, color bool) error {
-	if len(diags) == 0 {
-		return nil
+	pal := palette{color}
+	var b strings.Builder
+	for _, d := range diags {
+		label, paint := "Error", pal.red
+		if d.Severity == hcl.DiagWarning {
+			label, paint = "Warning", pal.yellow
+		}
+		fmt.Fprintf(&b, "%s %s\n", paint(label+":"), pal.bold(d.Summary))
+		if r := d.Subject; r != nil {
+			ctx := ""
+			if c := contextOf(files[r.Filename], *r); c != "" {
+				ctx = ", in " + c
+			}
+			fmt.Fprintf(&b, "\n  on %s:%d:%d%s:\n", r.Filename, r.Start.Line, r.Start.Column, ctx)
+			writeSnippet(&b, pal, files[r.Filename], *r)
+		}
+		if d.Detail != "" {
+			b.WriteString("\n")
+			for _, line := range wrap(d.Detail, 100) {
+				b.WriteString(line + "\n")
+			}
+		}
+		b.WriteString("\n")
 	}
-	dw := hcl.NewDiagnosticTextWriter(w, files, 100, color)
-	return dw.WriteDiagnostics(diags)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// contextOf names the block around a range (image "hero"), as HCL's own
+// diagnostic writer does.
+func contextOf(f *hcl.File, r hcl.Range) string {
+	if f == nil {
+		return ""
+	}
+	if cs, ok := f.Nav.(interface{ ContextString(offset int) string }); ok {
+		return cs.ContextString(r.Start.Byte)
+	}
+	return ""
+}
+
+// writeSnippet prints the subject's first line with the range underlined.
+func writeSnippet(b *strings.Builder, pal palette, f *hcl.File, r hcl.Range) {
+	line := sourceLine(f, r.Start.Line)
+	if line == "" {
+		return
+	}
+	prefix := fmt.Sprintf("  %4d: ", r.Start.Line)
+	b.WriteString(prefix + strings.ReplaceAll(line, "\t", " ") + "\n")
+	start := r.Start.Column - 1
+	end := len(line)
+	if r.End.Line == r.Start.Line {
+		end = r.End.Column - 1
+	}
+	// Columns count characters; the underline is drawn in characters too.
+	runes := []rune(line)
+	if start > len(runes) {
+		start = len(runes)
+	}
+	if end > len(runes) || end <= start {
+		end = max(start+1, min(end, len(runes)))
+	}
+	b.WriteString(strings.Repeat(" ", len(prefix)+start) + pal.red(strings.Repeat("^", end-start)) + "\n")
+}
+
+// sourceLine returns line n (1-based) of f, or "".
+func sourceLine(f *hcl.File, n int) string {
+	if f == nil || n < 1 {
+		return ""
+	}
+	src := f.Bytes
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(src, '\n')
+		if j < 0 {
+			return ""
+		}
+		src = src[j+1:]
+	}
+	if j := bytes.IndexByte(src, '\n'); j >= 0 {
+		src = src[:j]
+	}
+	return strings.TrimRight(string(src), "\r")
+}
+
+// wrap breaks text into lines of at most width characters at spaces,
+// keeping the text's own line breaks.
+func wrap(text string, width int) []string {
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		line := ""
+		for _, word := range strings.Fields(para) {
+			switch {
+			case line == "":
+				line = word
+			case len(line)+1+len(word) > width:
+				out = append(out, line)
+				line = word
+			default:
+				line += " " + word
+			}
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 // Hinted is an error that carries advice for the user, printed as hint:
