@@ -225,7 +225,7 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 	if sw, ok := progress.(views.SummaryWriter); ok {
 		sw.Summary(res)
 	} else {
-		views.WriteApplySummary(e.stdio.Out, res, e.color(false, e.stdio.OutTerminal))
+		views.WriteApplySummary(e.stdio.Out, res, p.Provider, e.color(false, e.stdio.OutTerminal))
 	}
 	if err != nil {
 		if res.Stopped != nil {

@@ -62,6 +62,9 @@ func WritePlan(w io.Writer, p *planner.Plan, color bool) error {
 			}
 		}
 		for _, r := range c.Reasons {
+			if c.Action == planner.Move && strings.HasPrefix(r, "moved from ") {
+				continue // the heading says it
+			}
 			b.WriteString("      " + pal.dim("because ") + r + "\n")
 		}
 		b.WriteString("\n")

@@ -350,8 +350,9 @@ type SummaryWriter interface {
 	Summary(r *executor.Result)
 }
 
-// WriteApplySummary prints the end-of-apply summary for people.
-func WriteApplySummary(w io.Writer, r *executor.Result, color bool) {
+// WriteApplySummary prints the end-of-apply summary for people; provider
+// is the plan's renderer.
+func WriteApplySummary(w io.Writer, r *executor.Result, provider string, color bool) {
 	pal := palette{color}
 	head := pal.green("Apply complete!")
 	if r.Failed > 0 || r.Stopped != nil {
@@ -361,6 +362,10 @@ func WriteApplySummary(w io.Writer, r *executor.Result, color bool) {
 		head, r.Generated, r.Restored, r.Moved, r.Deleted, r.Failed)
 	if r.Skipped > 0 {
 		fmt.Fprintf(w, ", %d not started", r.Skipped)
+	}
+	if provider == planner.Draft {
+		fmt.Fprintf(w, ".\nRendered offline by draft: no request, no credit, in %s.\n", r.Duration.Round(10*time.Millisecond))
+		return
 	}
 	fmt.Fprintf(w, ".\n%s sent (%s, %s answered 429), %s spent, in %s.\n",
 		plural(r.Requests, "request"), retries(r.Retries), plural(r.Throttled, "request"),
