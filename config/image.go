@@ -41,7 +41,7 @@ func (l *loader) declareImage(b *hcl.Block) {
 	}
 	if prev, ok := l.imageNames[name]; ok {
 		l.errorf(&b.LabelRanges[0], "Duplicate image block",
-			fmt.Sprintf("An image named %q was already declared at %s. Image names must be unique across all files of the directory: rename or remove one of them.", name, prev.block.DefRange.String()))
+			fmt.Sprintf("An image named %q was already declared at %s. Image names must be unique across all files of the directory: rename or remove one of them.", name, where(prev.block.DefRange)))
 		return
 	}
 	// The body is decoded by expandBlock, in parallel with other blocks.
@@ -110,7 +110,7 @@ func (l *loader) expandImages() []Image {
 			if prev, dup := owners[img.Path]; dup {
 				l.errorf(rng.Ptr(), "Duplicate image path",
 					fmt.Sprintf("%s and %s (declared at %s) both write %q, and each image needs its own file. Change the path of one of them.",
-						img.Addr, prev.addr, prev.rng.String(), img.Path))
+						img.Addr, prev.addr, where(prev.rng), img.Path))
 				continue
 			}
 			owners[img.Path] = pathOwner{addr: img.Addr, rng: rng}
@@ -442,4 +442,10 @@ func (l *loader) checkPath(v cty.Value, rng hcl.Range, inst string) (string, boo
 // isWindowsAbs reports a path that starts with a drive letter, like C:/x.
 func isWindowsAbs(p string) bool {
 	return len(p) >= 2 && p[1] == ':' && (p[0] >= 'a' && p[0] <= 'z' || p[0] >= 'A' && p[0] <= 'Z')
+}
+
+// where renders the start of a range as file:line:col, the form every
+// message of pixform uses for a place in the configuration.
+func where(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
 }

@@ -42,7 +42,7 @@ func (l *loader) declareProvider(b *hcl.Block) {
 	}
 	if l.providerBlock != nil {
 		l.errorf(&b.DefRange, "Duplicate provider block",
-			fmt.Sprintf("A provider %q block was already declared at %s. Keep one block and merge the settings into it.", ProviderName, l.providerBlock.DefRange.String()))
+			fmt.Sprintf("A provider %q block was already declared at %s. Keep one block and merge the settings into it.", ProviderName, where(l.providerBlock.DefRange)))
 		return
 	}
 	l.providerBlock = b

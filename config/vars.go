@@ -46,7 +46,7 @@ func (l *loader) declareVariable(b *hcl.Block) {
 	}
 	if prev, ok := l.vars[name]; ok {
 		l.errorf(&b.LabelRanges[0], "Duplicate variable declaration",
-			fmt.Sprintf("A variable named %q was already declared at %s. Variable names must be unique across all files of the directory: remove or rename one of them.", name, prev.block.DefRange.String()))
+			fmt.Sprintf("A variable named %q was already declared at %s. Variable names must be unique across all files of the directory: remove or rename one of them.", name, where(prev.block.DefRange)))
 		return
 	}
 	v := &variable{name: name, block: b, typ: cty.DynamicPseudoType, typeOK: true}
