@@ -197,7 +197,7 @@ func parseImages(dec *json.Decoder, data []byte, filename string, lock *Lock) er
 			err = decodeError(data, filename, addr, err)
 			var le *LockError
 			if errors.As(err, &le) && le.Line == 0 {
-				le.Line, le.Col = lineCol(data, off) // unknown field: point at the entry
+				le.Line, le.Col = lineCol(data, off, true) // unknown field: point at the entry
 			}
 			return err
 		}
@@ -336,8 +336,9 @@ func decodeError(data []byte, filename, addr string, err error) error {
 		le.Err = err
 		return le
 	case errors.As(err, &se):
-		// Offset is just past the offending byte.
-		le := atOffset(data, filename, addr, se.Offset-1, "not valid JSON: "+se.Error()+"; "+fixHint)
+		// Offset is just past the offending byte: point at that byte.
+		line, col := lineCol(data, se.Offset-1, false)
+		le := &LockError{File: filename, Line: line, Col: col, Addr: addr, Msg: "not valid JSON: " + se.Error() + "; " + fixHint}
 		le.Err = err
 		return le
 	case errors.As(err, &te):
@@ -370,20 +371,20 @@ func jsonKind(goKind string) string {
 }
 
 func atOffset(data []byte, filename, addr string, off int64, msg string) *LockError {
-	line, col := lineCol(data, off)
+	line, col := lineCol(data, off, true)
 	return &LockError{File: filename, Line: line, Col: col, Addr: addr, Msg: msg}
 }
 
 // lineCol converts a byte offset into a 1-based line and column (in
 // characters), skipping the whitespace a decoder offset may point before.
-func lineCol(data []byte, off int64) (int, int) {
+func lineCol(data []byte, off int64, skip bool) (int, int) {
 	if off < 0 {
 		off = 0
 	}
 	if off > int64(len(data)) {
 		off = int64(len(data))
 	}
-	for off < int64(len(data)) && strings.IndexByte(" \t\r\n,:", data[off]) >= 0 {
+	for skip && off < int64(len(data)) && strings.IndexByte(" \t\r\n,:", data[off]) >= 0 {
 		off++
 	}
 	if off == int64(len(data)) && off > 0 {
