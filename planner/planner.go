@@ -150,8 +150,43 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 		})
 	}
 	slices.SortStableFunc(plan.Changes, func(a, b Change) int { return a.Addr.Compare(b.Addr) })
+	if diags := p.checkPathOwners(plan.Changes); diags.HasErrors() {
+		return nil, diags
+	}
 	plan.Summary = Summarize(plan.Changes)
 	return plan, nil
+}
+
+// checkPathOwners refuses a plan that would write a path the lockfile
+// records for an image the plan leaves alone, as happens when -target
+// leaves out the image that holds the path now.
+func (p *planning) checkPathOwners(changes []Change) hcl.Diagnostics {
+	touched := make(map[string]bool, len(changes))
+	for _, c := range changes {
+		if c.PriorAddr != "" {
+			touched[c.PriorAddr] = true
+		}
+		touched[c.Addr.String()] = true
+	}
+	owner := make(map[string]string, len(p.in.Lock.Images))
+	for addr, e := range p.in.Lock.Images {
+		owner[e.Path] = addr
+	}
+	var diags hcl.Diagnostics
+	for _, c := range changes {
+		if c.Action == NoOp || c.Action == Delete {
+			continue
+		}
+		if o, ok := owner[c.Path]; ok && !touched[o] {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("%s would overwrite the file of %s", c.Addr, o),
+				Detail: fmt.Sprintf("The lockfile records %s for %s, which this plan leaves alone (is it outside -target?). "+
+					"Include it with -target=%s, or give %s another path.", c.Path, o, o, c.Addr),
+			})
+		}
+	}
+	return diags
 }
 
 // checkAddrs reports addresses given on the command line that name nothing

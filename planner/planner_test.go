@@ -319,6 +319,27 @@ func TestDiff(t *testing.T) {
 	}
 }
 
+func TestDiffRefusesAPathOwnedOutsideTheTarget(t *testing.T) {
+	in := Input{
+		Images: []config.Image{img(t, "image.a", "cat", 5, "x.png"), img(t, "image.b", "dog", 6, "y.png")},
+		Lock: &state.Lock{Images: map[string]state.Entry{
+			"image.old": entry("cow", 1, "x.png", Imagine, "aa"),
+		}},
+		Facts:    map[string]FileFact{"x.png": {Exists: true, SHA256: "aa"}},
+		Provider: Imagine,
+		Targets:  []config.Addr{addr(t, "image.a")},
+	}
+	_, diags := Diff(in)
+	if !diags.HasErrors() || !strings.Contains(diags[0].Summary, "image.a would overwrite the file of image.old") {
+		t.Fatalf("diags %v", diags)
+	}
+	// Targeting the old image too makes it a delete, freeing the path.
+	in.Targets = append(in.Targets, addr(t, "image.old"))
+	if _, diags := Diff(in); diags.HasErrors() {
+		t.Fatalf("with both targeted: %v", diags)
+	}
+}
+
 func TestDiffUnknownTarget(t *testing.T) {
 	in := Input{
 		Images:   []config.Image{img(t, "image.a", "cat", 5, "a.png")},
