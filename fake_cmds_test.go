@@ -24,6 +24,9 @@ func setupScript(env *testscript.Env) error {
 	env.Setenv("IMAGINE_API_URL", srv.URL())
 	env.Setenv("IMAGINE_API_TOKEN", testToken)
 	env.Setenv("NO_COLOR", "1")
+	// Under -race every process sleeps a second as it exits; scripts run
+	// pixform hundreds of times.
+	env.Setenv("GORACE", "atexit_sleep_ms=0")
 	return nil
 }
 

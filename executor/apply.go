@@ -116,7 +116,10 @@ type Result struct {
 // opts.Parallelism, restored from opts.Cache where the plan says so. Every
 // finished change is on disk and recorded through opts.Recorder before it
 // counts as done; at every instant every recorded entry's file exists with
-// its recorded hash, and no partial file is ever at an output path.
+// its recorded hash, and no partial file is ever at an output path. Apply
+// must be the only writer in opts.Dir (the CLI holds the directory's process
+// lock): it first removes the temporary files a killed run left beside the
+// plan's paths.
 //
 // Apply returns a Result even on error. The error is non-nil when an image
 // failed or the run stopped early; it is returned only after everything
@@ -134,6 +137,7 @@ func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, erro
 		return &Result{}, errors.New("apply: the plan renders images but no provider is configured (internal error)")
 	}
 	start := r.clock.Now()
+	r.removeStaleTemps()
 
 	startCtx, stopStarting := context.WithCancelCause(ctx)
 	r.startCtx, r.stopStarting = startCtx, stopStarting

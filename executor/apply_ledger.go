@@ -148,16 +148,19 @@ func (l *ledger) priorDrop(c *planner.Change) []string {
 // e.Path, if any, is deleted before the rename, e set after it, and then
 // c's prior entry under another address, if any, deleted. A Recorder
 // error is returned as recErr (fatal); a file error as fileErr (only this
-// image failed). On any error out.tmp is removed.
+// image failed). On any error out.tmp is removed. placed, if not nil, is
+// called once the file is at abs and before the lockfile records it: the
+// content cache takes the render there, so that a crash before the record
+// costs no request to redo (the next plan restores it from the cache).
 //
 // Renders commit in parallel: no other change of a plan writes e.Path,
 // and moves and deletes, which may free it, are done before renders start.
-func (l *ledger) commit(out output, abs string, c *planner.Change, e state.Entry) (recErr, fileErr error) {
+func (l *ledger) commit(out output, abs string, c *planner.Change, e state.Entry, placed func()) (recErr, fileErr error) {
 	addr := c.Addr.String()
 	l.mu.Lock()
 	if o, ok := l.owner[e.Path]; (ok && o != addr) || len(l.priorDrop(c)) > 0 {
 		l.mu.Unlock()
-		return l.commitSerial(out, abs, c, e)
+		return l.commitSerial(out, abs, c, e, placed)
 	}
 	_, inPlace := l.owner[e.Path]
 	l.mu.Unlock()
@@ -179,6 +182,9 @@ func (l *ledger) commit(out output, abs string, c *planner.Change, e state.Entry
 	if err := state.PlaceTemp(out.tmp, abs); err != nil {
 		return nil, err
 	}
+	if placed != nil {
+		placed()
+	}
 	l.mu.Lock()
 	l.owner[e.Path] = addr
 	old, hadOld := l.path[addr]
@@ -197,7 +203,7 @@ func (l *ledger) commit(out output, abs string, c *planner.Change, e state.Entry
 
 // commitSerial is commit for a change that frees or takes over another
 // entry's path or address: it holds l.mu across its Recorder calls.
-func (l *ledger) commitSerial(out output, abs string, c *planner.Change, e state.Entry) (recErr, fileErr error) {
+func (l *ledger) commitSerial(out output, abs string, c *planner.Change, e state.Entry, placed func()) (recErr, fileErr error) {
 	l.mu.Lock()
 	err := l.freePath(e.Path)
 	l.mu.Unlock()
@@ -208,6 +214,9 @@ func (l *ledger) commitSerial(out output, abs string, c *planner.Change, e state
 	// The Recorder syncs the directory before the lockfile names the file.
 	if err := state.PlaceTemp(out.tmp, abs); err != nil {
 		return nil, err
+	}
+	if placed != nil {
+		placed()
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

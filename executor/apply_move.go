@@ -216,7 +216,7 @@ func (r *run) move(m *pendingMove) {
 		r.fail(c, fmt.Errorf("move %s to %s: %w", c.Addr, c.Path, err))
 		return
 	}
-	recErr, fileErr := r.ledger.commit(output{tmp: tmp}, dst, c, e)
+	recErr, fileErr := r.ledger.commit(output{tmp: tmp}, dst, c, e, nil)
 	if recErr != nil {
 		r.stop(recErr)
 		r.fail(c, recErr)
