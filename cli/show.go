@@ -36,6 +36,10 @@ func (e *env) show(args []string) int {
 		if p := e.abs(arg); fileExists(p) {
 			return e.showPlan(p, *format)
 		}
+		if _, err := config.ParseAddr(arg); err != nil || *format == "markdown" {
+			return e.fail(views.WithHint(fmt.Errorf("%s is neither a saved plan file nor an image address", arg),
+				"make a plan file with `pixform plan -out="+arg+"`, or pass an address such as image.hero"))
+		}
 	}
 	lock, _, err := e.readLock()
 	if err != nil {

@@ -175,7 +175,7 @@ func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, erro
 	case res.Stopped != nil:
 		return res, res.Stopped
 	case res.Failed > 0:
-		return res, fmt.Errorf("%d of %d image change(s) failed, the first: %w; everything that finished is recorded; run apply again to retry the rest", res.Failed, r.total, res.Failures[0].Err)
+		return res, fmt.Errorf("%d of %d image change(s) failed, the first, %s: %w; everything that finished is recorded; run apply again to retry the rest", res.Failed, r.total, res.Failures[0].Addr, res.Failures[0].Err)
 	}
 	return res, nil
 }

@@ -123,9 +123,7 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 			release()
 			if transient >= r.opts.MaxRetries {
 				if transient > 0 {
-					err = fmt.Errorf("%s failed after %d retries: %w", c.Addr, transient, err)
-				} else {
-					err = fmt.Errorf("%s failed: %w", c.Addr, err)
+					err = fmt.Errorf("failed after %s: %w", pluralRetries(transient), err)
 				}
 				r.fail(c, err)
 				return
@@ -142,10 +140,9 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 			}
 		case Invalid:
 			release()
-			r.fail(c, fmt.Errorf("%s: %w", c.Addr, err))
+			r.fail(c, err)
 			return
 		default: // Fatal
-			err = fmt.Errorf("%s: %w", c.Addr, err)
 			r.stop(err)
 			release()
 			r.fail(c, err)
@@ -298,4 +295,11 @@ func (r *run) fromCache(c *planner.Change, mt string) (output, error) {
 		return output{}, fmt.Errorf("read the cached copy: %w", err)
 	}
 	return finish(tmp, dst, mt, d, "the cached copy")
+}
+
+func pluralRetries(n int) string {
+	if n == 1 {
+		return "1 retry"
+	}
+	return fmt.Sprintf("%d retries", n)
 }

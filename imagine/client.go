@@ -90,16 +90,12 @@ func (c *Client) Name() string { return "imagine" }
 // follows SPEC.md, except a failure to write to w, which is returned
 // wrapped as it is. The token never appears in a returned error.
 func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) error {
-	target := req.Addr
-	if target == "" {
-		target = "image"
-	}
 	if c.token == "" {
 		return &executor.Error{Class: executor.Fatal, Msg: "IMAGINE_API_TOKEN is not set: export it, or use -provider=draft to render offline placeholders"}
 	}
 	body, contentType, err := formBody(req)
 	if err != nil {
-		return &executor.Error{Class: executor.Invalid, Msg: fmt.Sprintf("build the request for %s: %v", target, err), Err: err}
+		return &executor.Error{Class: executor.Invalid, Msg: fmt.Sprintf("build the request: %v", err), Err: err}
 	}
 
 	rctx := ctx
@@ -119,16 +115,16 @@ func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) 
 
 	resp, err := c.hc.Do(hr)
 	if err != nil {
-		return c.transportError(ctx, rctx, target, "send the request", err)
+		return c.transportError(ctx, rctx, "send the request", err)
 	}
 	defer resp.Body.Close()
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		data, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		if rerr != nil && len(data) == 0 && resp.StatusCode != http.StatusTooManyRequests {
-			return c.transportError(ctx, rctx, target, fmt.Sprintf("read the %s error body", statusText(resp.StatusCode)), rerr)
+			return c.transportError(ctx, rctx, fmt.Sprintf("read the %s error body", statusText(resp.StatusCode)), rerr)
 		}
-		return errorFor(req.Addr, resp.StatusCode, resp.Header, data, c.token, c.now())
+		return errorFor(resp.StatusCode, resp.Header, data, c.token, c.now())
 	}
 
 	if kind := notAnImage(resp.Header.Get("Content-Type")); kind != "" {
@@ -139,20 +135,20 @@ func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) 
 		} else if l := firstLine(data, c.token); l != "" {
 			said = fmt.Sprintf(": %q", l)
 		}
-		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API answered %s for %s with %s instead of an image%s", statusText(resp.StatusCode), target, kind, said)}
+		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API answered %s with %s instead of an image%s", statusText(resp.StatusCode), kind, said)}
 	}
 
 	cw := &countingWriter{w: w}
 	_, err = io.Copy(cw, resp.Body)
 	switch {
 	case cw.werr != nil:
-		return fmt.Errorf("write the image for %s: %w", target, cw.werr)
+		return fmt.Errorf("write the image: %w", cw.werr)
 	case err != nil:
-		return c.transportError(ctx, rctx, target, fmt.Sprintf("read the image (%d bytes in)", cw.n), err)
+		return c.transportError(ctx, rctx, fmt.Sprintf("read the image (%d bytes in)", cw.n), err)
 	case cw.n == 0:
-		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API answered %s for %s with an empty body", statusText(resp.StatusCode), target)}
+		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API answered %s with an empty body", statusText(resp.StatusCode))}
 	case resp.ContentLength >= 0 && cw.n < resp.ContentLength:
-		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the image for %s was cut short: %d of %d bytes", target, cw.n, resp.ContentLength), Err: io.ErrUnexpectedEOF}
+		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the image was cut short: %d of %d bytes", cw.n, resp.ContentLength), Err: io.ErrUnexpectedEOF}
 	}
 	return nil
 }
@@ -160,17 +156,17 @@ func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) 
 // transportError classifies a failure to send or to read: the caller's
 // cancellation stays recognisable (errors.Is context.Canceled); timeouts,
 // resets and cut bodies are transient.
-func (c *Client) transportError(ctx, rctx context.Context, target, doing string, err error) error {
+func (c *Client) transportError(ctx, rctx context.Context, doing string, err error) error {
 	text := scrub(err.Error(), c.token)
 	switch {
 	case ctx.Err() != nil:
-		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("request to the Imagine API for %s stopped: %v", target, ctx.Err()), Err: ctx.Err()}
+		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("request to the Imagine API stopped: %v", ctx.Err()), Err: ctx.Err()}
 	case rctx.Err() != nil:
-		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("request to the Imagine API for %s timed out after %s (%s); raise the provider's timeout if the API is just slow", target, c.timeout, doing), Err: context.DeadlineExceeded}
+		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("request to the Imagine API timed out after %s (%s); raise the provider's timeout if the API is just slow", c.timeout, doing), Err: context.DeadlineExceeded}
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API connection broke for %s: %s: the response was cut short", target, doing), Err: io.ErrUnexpectedEOF}
+		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API connection broke (%s): the response was cut short", doing), Err: io.ErrUnexpectedEOF}
 	}
-	return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API request for %s failed: %s: %s", target, doing, text), Err: errors.New(text)}
+	return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API request failed: %s: %s", doing, text), Err: errors.New(text)}
 }
 
 // notAnImage names the kind of a 2xx Content-Type that cannot be an image

@@ -80,7 +80,7 @@ func TestRenderErrorResponses(t *testing.T) {
 		"502 non-JSON body": {status: 502, body: "<html><body>bad gateway</body></html>", contentType: "text/html",
 			wantClass: executor.Transient, wantIn: []string{"HTTP 502 Bad Gateway from the Imagine API"}},
 		"400 1100": {status: 400, body: jsonErr("1100", "invalid_request", "style not found"),
-			wantClass: executor.Invalid, wantIn: []string{"the Imagine API rejected the request for image.hero: style not found", "code 1100", "check its prompt/style/aspect_ratio"}},
+			wantClass: executor.Invalid, wantIn: []string{"the Imagine API rejected the request: style not found", "code 1100", "check the image's prompt, style and aspect_ratio"}},
 		"400 1100 as number":    {status: 400, body: `{"status":"error","code":1100,"error":"invalid_request","message":"bad"}`, wantClass: executor.Invalid, wantIn: []string{"code 1100"}},
 		"400 1000 missing":      {status: 400, body: jsonErr("1000", "missing_token", "The bearer token is missing"), wantClass: executor.Fatal, wantIn: []string{"IMAGINE_API_TOKEN", "code 1000"}},
 		"401 1001 invalid":      {status: 401, body: jsonErr("1001", "invalid_token", "The bearer token passed is invalid."), wantClass: executor.Fatal, wantIn: []string{"IMAGINE_API_TOKEN is invalid", "code 1001", "Imagine dashboard"}},
@@ -239,7 +239,7 @@ func TestRenderTransportFailures(t *testing.T) {
 	}{
 		"truncated body":       {handler: hijackAfter(t, 10000, 4000, false), wantIn: "cut short", wantIs: io.ErrUnexpectedEOF},
 		"reset before headers": {handler: hijackAfter(t, 0, -1, true), wantIn: "failed"},
-		"reset mid body":       {handler: hijackAfter(t, 10000, 4000, true), wantIn: "image.hero"},
+		"reset mid body":       {handler: hijackAfter(t, 10000, 4000, true), wantIn: "connection reset"},
 		"hung server vs timeout": {
 			handler: func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
 			timeout: 200 * time.Millisecond, wantIn: "timed out after 200ms", wantIs: context.DeadlineExceeded},
@@ -401,7 +401,7 @@ func FuzzDecodeError(f *testing.F) {
 		if !ok && e != (apiError{}) {
 			t.Errorf("not ok but %+v", e)
 		}
-		pe := errorFor("image.x", status, http.Header{}, append(body, []byte(secret)...), secret, fixedNow)
+		pe := errorFor(status, http.Header{}, append(body, []byte(secret)...), secret, fixedNow)
 		if pe == nil || pe.Msg == "" {
 			t.Fatalf("errorFor gave %+v", pe)
 		}

@@ -133,7 +133,7 @@ func describe(status int, e apiError) string {
 // errorFor builds the classified error of a non-2xx response. body is at
 // most maxErrorBody bytes of it; token is scrubbed from every piece of
 // server text that goes into the message.
-func errorFor(addr string, status int, header http.Header, body []byte, token string, now time.Time) *executor.Error {
+func errorFor(status int, header http.Header, body []byte, token string, now time.Time) *executor.Error {
 	e, ok := decodeError(body)
 	if !ok {
 		e = apiError{}
@@ -151,11 +151,6 @@ func errorFor(addr string, status int, header http.Header, body []byte, token st
 			said = fmt.Sprintf(" (not the API's JSON error: %q)", snippet)
 		}
 	}
-	target := "image"
-	if addr != "" {
-		target = addr
-	}
-
 	var msg string
 	switch class {
 	case executor.Throttled:
@@ -177,14 +172,14 @@ func errorFor(addr string, status int, header http.Header, body []byte, token st
 		if what != "" {
 			m += " (" + what + ")"
 		}
-		msg = fmt.Sprintf("the Imagine API rejected the request for %s: %s: check its prompt/style/aspect_ratio", target, m)
+		msg = fmt.Sprintf("the Imagine API rejected the request: %s: check the image's prompt, style and aspect_ratio", m)
 	case executor.Fatal:
 		msg = fatalMessage(status, e, what, said)
 	default:
 		if ok {
-			msg = fmt.Sprintf("the Imagine API failed to render %s (%s)%s", target, what, said)
+			msg = fmt.Sprintf("the Imagine API failed to render the image (%s)%s", what, said)
 		} else {
-			msg = fmt.Sprintf("%s from the Imagine API for %s%s", what, target, said)
+			msg = fmt.Sprintf("%s from the Imagine API%s", what, said)
 		}
 	}
 	return &executor.Error{Class: class, Msg: msg}

@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pixform/pixform/config"
@@ -115,16 +117,21 @@ func Read(name string) (*File, error) {
 }
 
 // Parse decodes a plan file and checks every field, so that a damaged or
-// tampered plan is refused before anything is done with it.
+// tampered plan is refused before anything is done with it. name is used
+// only in error messages. Every error says what is wrong and to make a new
+// plan.
 func Parse(b []byte, name string) (*File, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%s is not a valid pixform plan file: %s; make a new one with `pixform plan -out=%s`", name, fmt.Sprintf(format, args...), name)
+	}
+	if err := sniff(b); err != "" {
+		return nil, bad("%s", err)
 	}
 	var fj fileJSON
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&fj); err != nil {
-		return nil, bad("%v", err)
+		return nil, bad("%s", describeJSONError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, bad("data after the plan object")
@@ -141,7 +148,7 @@ func Parse(b []byte, name string) (*File, error) {
 	p := &planner.Plan{Provider: fj.Provider}
 	seen := map[string]bool{}
 	for i, cj := range fj.Changes {
-		c, err := parseChange(cj)
+		c, err := parseChange(cj, fj.Provider)
 		if err != nil {
 			return nil, bad("change %d: %v", i+1, err)
 		}
@@ -158,7 +165,49 @@ func Parse(b []byte, name string) (*File, error) {
 	}, nil
 }
 
-func parseChange(cj changeJSON) (planner.Change, error) {
+// sniff recognises, before decoding, files that are not plans at all, so
+// that the message names what the file is rather than a decoder detail.
+// It returns "" when b looks like a JSON object.
+func sniff(b []byte) string {
+	t := bytes.TrimSpace(b)
+	switch {
+	case len(t) == 0:
+		return "it is empty"
+	case t[0] != '{':
+		return "it is not JSON (a plan file is the JSON that `pixform plan -out=FILE` writes)"
+	}
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(b, &probe) == nil {
+		_, hasVersion := probe["version"]
+		_, hasImages := probe["images"]
+		_, hasFormat := probe["pixform_plan_format"]
+		if hasVersion && hasImages && !hasFormat {
+			return "it is a lockfile, not a plan"
+		}
+	}
+	return ""
+}
+
+// describeJSONError turns a decoder error into words for people.
+func describeJSONError(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return "it ends too early (truncated?)"
+	case errors.As(err, &se):
+		return fmt.Sprintf("not valid JSON at byte %d: %v", se.Offset, se)
+	case errors.As(err, &te):
+		what := "a value"
+		if te.Field != "" {
+			what = strconv.Quote(te.Field)
+		}
+		return fmt.Sprintf("%s has the wrong type (%s)", what, te.Value)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func parseChange(cj changeJSON, provider string) (planner.Change, error) {
 	addr, err := config.ParseAddr(cj.Address)
 	if err != nil {
 		return planner.Change{}, err
@@ -174,27 +223,35 @@ func parseChange(cj changeJSON) (planner.Change, error) {
 		return planner.Change{}, fmt.Errorf("%s: %v", cj.Address, err)
 	}
 	if action != planner.Delete {
-		in := cj.Inputs
-		if in.Prompt == "" || in.Style == "" || in.AspectRatio == "" || in.Seed < 1 || in.Seed > config.MaxSeed {
-			return planner.Change{}, fmt.Errorf("%s: incomplete inputs", cj.Address)
+		if err := checkInputs(cj.Inputs); err != nil {
+			return planner.Change{}, fmt.Errorf("%s: %v", cj.Address, err)
 		}
 	}
 	if (action == planner.Move || action == planner.Delete) && cj.Prior == nil {
 		return planner.Change{}, fmt.Errorf("%s: a %s without a prior entry", cj.Address, cj.Action)
 	}
-	if cj.Prior != nil {
-		if err := checkPath(cj.Prior.Path); err != nil {
-			return planner.Change{}, fmt.Errorf("%s: prior %v", cj.Address, err)
-		}
-		if cj.PriorAddress == "" {
-			return planner.Change{}, fmt.Errorf("%s: prior entry without its address", cj.Address)
-		}
-		if _, err := config.ParseAddr(cj.PriorAddress); err != nil {
-			return planner.Change{}, err
-		}
+	if action == planner.Create && cj.Prior != nil {
+		return planner.Change{}, fmt.Errorf("%s: a create with a prior entry", cj.Address)
 	}
-	if cj.Requests < 0 || cj.Requests > 1 || cj.Credits < 0 {
-		return planner.Change{}, fmt.Errorf("%s: bad request count or credits", cj.Address)
+	if cj.Prior != nil {
+		if err := state.ValidateEntry(*cj.Prior); err != nil {
+			return planner.Change{}, fmt.Errorf("%s: prior entry: %v", cj.Address, err)
+		}
+		pa, err := config.ParseAddr(cj.PriorAddress)
+		if err != nil {
+			return planner.Change{}, fmt.Errorf("%s: prior entry: %v", cj.Address, err)
+		}
+		if pa.String() != cj.PriorAddress {
+			return planner.Change{}, fmt.Errorf("%s: prior address %q is not in canonical form", cj.Address, cj.PriorAddress)
+		}
+		if action == planner.Delete && (cj.PriorAddress != cj.Address || cj.Prior.Path != cj.Path) {
+			return planner.Change{}, fmt.Errorf("%s: a delete of another address or path than its prior entry's", cj.Address)
+		}
+	} else if cj.PriorAddress != "" {
+		return planner.Change{}, fmt.Errorf("%s: prior address without a prior entry", cj.Address)
+	}
+	if err := checkCost(cj, action, provider); err != nil {
+		return planner.Change{}, fmt.Errorf("%s: %v", cj.Address, err)
 	}
 	return planner.Change{
 		Addr: addr, Action: action, Reasons: cj.Reasons, Inputs: cj.Inputs, SeedChosen: cj.SeedChosen,
@@ -203,10 +260,47 @@ func parseChange(cj changeJSON) (planner.Change, error) {
 	}, nil
 }
 
-// checkPath refuses any path that could reach outside the working directory.
+// checkInputs accepts only inputs the configuration could have produced.
+func checkInputs(in state.Inputs) error {
+	switch {
+	case in.Prompt == "" || in.Style == "" || in.AspectRatio == "":
+		return errors.New("incomplete inputs")
+	case in.Seed < 1 || in.Seed > config.MaxSeed:
+		return fmt.Errorf("seed %d is outside 1..%d", in.Seed, int64(config.MaxSeed))
+	case !slices.Contains(config.Styles, in.Style):
+		return fmt.Errorf("unknown style %q", in.Style)
+	case !slices.Contains(config.AspectRatios, in.AspectRatio):
+		return fmt.Errorf("unknown aspect ratio %q", in.AspectRatio)
+	}
+	return nil
+}
+
+// checkCost refuses a request count or price other than the planner's, so
+// that an edited plan cannot understate what it spends (-max-credits).
+func checkCost(cj changeJSON, action planner.Action, provider string) error {
+	wantReq, wantCredits, wantKnown := 0, 0, false
+	if (action == planner.Create || action == planner.Replace) && !cj.FromCache && provider == planner.Imagine {
+		wantReq = 1
+		wantCredits, wantKnown = planner.Price(cj.Inputs.Style)
+	}
+	if cj.FromCache && action != planner.Create && action != planner.Replace {
+		return fmt.Errorf("a %s cannot be restored from the cache", cj.Action)
+	}
+	if cj.Requests != wantReq || cj.Credits != wantCredits || cj.CreditsKnown != wantKnown {
+		return fmt.Errorf("requests %d and credits %d do not match the plan (want %d and %d)", cj.Requests, cj.Credits, wantReq, wantCredits)
+	}
+	return nil
+}
+
+// checkPath refuses any path that could reach outside the working
+// directory or overwrite pixform's own files.
 func checkPath(p string) error {
-	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") || p == "." {
+	switch {
+	case p == "" || p == "." || strings.ContainsRune(p, 0) || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") ||
+		path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") || (len(p) >= 2 && p[1] == ':'):
 		return fmt.Errorf("unsafe path %q", p)
+	case p == state.LockFileName || p == state.WorkDirName || strings.HasPrefix(p, state.WorkDirName+"/"):
+		return fmt.Errorf("path %q is one of pixform's own files", p)
 	}
 	return nil
 }

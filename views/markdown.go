@@ -23,7 +23,7 @@ func WritePlanMarkdown(w io.Writer, p *planner.Plan) error {
 	fmt.Fprintf(&b, "**%d to create, %d to replace, %d to move, %d to delete**, %d unchanged\n\n", s.Create, s.Replace, s.Move, s.Delete, s.NoOp)
 	fmt.Fprintf(&b, "Cost: **%s, %s**", plural(s.Requests, "request"), plural(s.Credits, "credit"))
 	if s.UnpricedRequests > 0 {
-		fmt.Fprintf(&b, " (+ %s of sdxl-1.0, which the vendor does not price)", plural(s.UnpricedRequests, "request"))
+		fmt.Fprintf(&b, " (the credits leave out %s of sdxl-1.0, which the vendor does not price)", plural(s.UnpricedRequests, "request"))
 	}
 	if p.Provider == planner.Draft {
 		b.WriteString(" (draft renderer, offline)")
@@ -32,11 +32,17 @@ func WritePlanMarkdown(w io.Writer, p *planner.Plan) error {
 	n := s.Create + s.Replace + s.Move + s.Delete
 	fmt.Fprintf(&b, "<details><summary>%s</summary>\n\n", plural(n, "change"))
 	b.WriteString("| | Image | Action | Path | Prompt | Why |\n|---|---|---|---|---|---|\n")
+	shown := 0
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		if c.Action == planner.NoOp {
 			continue
 		}
+		if b.Len() > MarkdownBudget {
+			fmt.Fprintf(&b, "\n_… and %d more %s, left out to keep this summary within a pull-request comment; `pixform show PLANFILE` lists them all._\n", n-shown, pluralWord(n-shown, "change"))
+			break
+		}
+		shown++
 		prompt := cell(c.Inputs.Prompt)
 		switch {
 		case c.Action == planner.Delete:
@@ -47,12 +53,32 @@ func WritePlanMarkdown(w io.Writer, p *planner.Plan) error {
 		case c.Prior != nil && c.Prior.Inputs.Prompt != c.Inputs.Prompt:
 			prompt = "**before:** " + cell(c.Prior.Inputs.Prompt) + "<br>**after:** " + cell(c.Inputs.Prompt)
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | %s | `%s` | %s | %s |\n",
-			mdSymbol(c.Action), c.Addr, c.Action, cell(pathPhrase(c)), prompt, cell(strings.Join(c.Reasons, "; ")))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n",
+			mdSymbol(c.Action), code(c.Addr.String()), c.Action, code(pathPhrase(c)), prompt, cell(strings.Join(mdReasons(c.Reasons), "; ")))
 	}
 	b.WriteString("\n</details>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// mdReasons shortens the reasons for the table: the prompt column already
+// shows a changed prompt's before and after.
+func mdReasons(reasons []string) []string {
+	out := make([]string, 0, len(reasons))
+	for _, r := range reasons {
+		if strings.HasPrefix(r, "prompt changed: ") {
+			r = "prompt changed"
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func pluralWord(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 func mdSymbol(a planner.Action) string {
@@ -69,8 +95,28 @@ func mdSymbol(a planner.Action) string {
 	return ""
 }
 
-// cell escapes text for a markdown table cell.
+// MarkdownBudget is about how many bytes WritePlanMarkdown writes before
+// it leaves the remaining rows out: a GitHub comment holds 65536
+// characters.
+const MarkdownBudget = 60000
+
+// cell escapes text for a markdown table cell, keeping it on one line and
+// showing it exactly as written: the pipe that would end the cell, HTML,
+// entities, and the characters markdown would read as emphasis, links or
+// code are escaped; line breaks become spaces.
 func cell(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", "", "<", "&lt;", ">", "&gt;", "`", "'")
-	return r.Replace(s)
+	return strings.NewReplacer(
+		"|", `\|`, "\r\n", " ", "\n", " ", "\r", " ",
+		"&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "&#96;",
+		`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "[", `\[`, "]", `\]`,
+	).Replace(s)
+}
+
+// code shows text as code in a table cell: a code span when that can hold
+// it, else <code> around escaped text.
+func code(s string) string {
+	if !strings.ContainsAny(s, "`\r\n") {
+		return "`" + strings.ReplaceAll(s, "|", `\|`) + "`"
+	}
+	return "<code>" + cell(s) + "</code>"
 }
