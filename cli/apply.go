@@ -40,7 +40,8 @@ func (e *env) apply(args []string) int {
 	}
 	e.noColor = e.noColor || sel.noColor
 	if fs.NArg() > 1 {
-		return e.fail(errors.New("apply takes at most one argument, a saved plan file"))
+		return e.fail(views.WithHint(fmt.Errorf("apply takes at most one argument, a saved plan file, but got %q", fs.Args()),
+			"options go before the plan file: pixform apply -auto-approve plan.bin"))
 	}
 	if af.parallelism < 0 {
 		return e.fail(fmt.Errorf("-parallelism=%d: must be at least 1", af.parallelism))
@@ -80,7 +81,7 @@ func (e *env) apply(args []string) int {
 // loadSavedPlan reads a plan file and refuses it when the configuration or
 // the lockfile changed since it was made.
 func (e *env) loadSavedPlan(name string) (*planner.Plan, *loaded, error) {
-	pf, err := planfile.Read(e.abs(name))
+	pf, err := planfile.Read(e.abs(name), name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -110,6 +111,9 @@ func (e *env) loadSavedPlan(name string) (*planner.Plan, *loaded, error) {
 // or edited plan file cannot write anywhere the configuration does not say.
 func checkPlanAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock) error {
 	for _, c := range p.Changes {
+		if c.Action == planner.NoOp {
+			continue // does nothing
+		}
 		if c.Prior != nil {
 			got, ok := lock.Images[c.PriorAddr]
 			if !ok || got != *c.Prior {
@@ -117,6 +121,9 @@ func checkPlanAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock) err
 			}
 		}
 		if c.Action == planner.Delete {
+			if _, declared := cfg.Lookup(c.Addr); declared {
+				return fmt.Errorf("it deletes %s, which is declared", c.Addr)
+			}
 			continue
 		}
 		img, ok := cfg.Lookup(c.Addr)

@@ -252,9 +252,11 @@ func (e *env) plan(args []string) int {
 	return ExitOK
 }
 
-// check is plan -check: the offline gate for CI.
+// check is plan -check: the offline gate for CI. It plans as -provider
+// (or PIXFORM_PROVIDER) says, imagine by default, so by default an image
+// the draft renderer made counts as not done; and any drift counts, even
+// the drift that a draft plan leaves for an imagine run.
 func (e *env) check(sel *selection) int {
-	sel.provider = planner.Imagine
 	p, _, err := e.makePlan(sel)
 	if err == errConfig {
 		return ExitError
@@ -264,8 +266,11 @@ func (e *env) check(sel *selection) int {
 	}
 	var bad []string
 	for _, c := range p.Changes {
-		if c.Action != planner.NoOp {
+		switch {
+		case c.Action != planner.NoOp:
 			bad = append(bad, fmt.Sprintf("  %s %s: %s", c.Action, c.Addr, strings.Join(c.Reasons, "; ")))
+		case len(c.Reasons) > 0:
+			bad = append(bad, fmt.Sprintf("  %s: %s", c.Addr, strings.Join(c.Reasons, "; ")))
 		}
 	}
 	if len(bad) == 0 {

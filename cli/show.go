@@ -34,7 +34,7 @@ func (e *env) show(args []string) int {
 	arg := fs.Arg(0)
 	if arg != "" && !strings.HasPrefix(arg, "image.") {
 		if p := e.abs(arg); fileExists(p) {
-			return e.showPlan(p, *format)
+			return e.showPlan(p, arg, *format)
 		}
 		if _, err := config.ParseAddr(arg); err != nil || *format == "markdown" {
 			return e.fail(views.WithHint(fmt.Errorf("%s is neither a saved plan file nor an image address", arg),
@@ -93,8 +93,8 @@ func (e *env) show(args []string) int {
 	return ExitOK
 }
 
-func (e *env) showPlan(path, format string) int {
-	pf, err := planfile.Read(path)
+func (e *env) showPlan(path, name, format string) int {
+	pf, err := planfile.Read(path, name)
 	if err != nil {
 		return e.fail(err)
 	}

@@ -104,9 +104,10 @@ func Write(name string, f *File) error {
 	return nil
 }
 
-// Read loads and checks a plan file.
-func Read(name string) (*File, error) {
-	b, err := os.ReadFile(name)
+// Read loads and checks the plan file at path; messages call it name (as
+// the user typed it).
+func Read(path, name string) (*File, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("plan file %s does not exist: make one with `pixform plan -out=%s`", name, name)

@@ -197,7 +197,7 @@ func TestRead(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			f, err := Read(tt.name)
+			f, err := Read(tt.name, tt.name)
 			if tt.want == "" {
 				if err != nil || !reflect.DeepEqual(f, samplePlan()) {
 					t.Fatalf("Read: %v", err)

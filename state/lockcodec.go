@@ -96,7 +96,7 @@ const fixHint = "restore the lockfile from version control, or fix or delete tha
 func ParseLock(data []byte, filename string) (*Lock, error) {
 	if line := conflictMarkerLine(data); line > 0 {
 		return nil, &LockError{File: filename, Line: line, Col: 1,
-			Msg: fmt.Sprintf("unresolved merge conflict in %s at line %d: resolve it (or run pixform lock merge) before planning", path.Base(filename), line)}
+			Msg: fmt.Sprintf("unresolved merge conflict in %s at line %d: keep one side of each marked entry (or delete the entry to render it again), then plan", path.Base(filename), line)}
 	}
 	// First pass: syntax of the whole document and its version, before
 	// strictness, so a newer lockfile gets the upgrade message rather than

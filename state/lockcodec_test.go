@@ -146,7 +146,7 @@ func TestParseLockErrors(t *testing.T) {
 		"truncated":        {`{"version": 1, "images": {"image.a": {"inputs"`, []string{"f.json:1:", "too early"}},
 		"top level array":  {`[1]`, []string{"f.json:1:1", "must be an object"}},
 		"trailing garbage": {`{"version": 1} {}`, []string{"f.json:1:", "not valid JSON"}},
-		"conflict markers": {mustRead(t, "conflict.json"), []string{"f.json:4:1", "unresolved merge conflict in f.json at line 4", "pixform lock merge"}},
+		"conflict markers": {mustRead(t, "conflict.json"), []string{"f.json:4:1", "unresolved merge conflict in f.json at line 4", "keep one side of each marked entry"}},
 		"no version":       {`{"images": {}}`, []string{"no \"version\""}},
 		"null version":     {`{"version": null}`, []string{"no \"version\""}},
 		"newer version":    {`{"version": 2, "images": {"x": {"new_field": 1}}}`, []string{"lockfile version 2 is newer than this pixform understands (1): upgrade pixform"}},
