@@ -164,14 +164,30 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 				"pass -auto-approve to apply without asking (as in CI), or apply a saved plan: pixform apply FILE"))
 		}
 		fmt.Fprint(e.stdio.Out, "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
-		line, _ := bufio.NewReader(e.stdio.In).ReadString('\n')
-		if strings.TrimSpace(line) != "yes" {
+		if strings.TrimSpace(e.readLine()) != "yes" {
 			fmt.Fprintln(e.stdio.Out, "\nApply cancelled; nothing was changed.")
 			return ExitError
 		}
 		fmt.Fprintln(e.stdio.Out)
 	}
 	return e.execute(p, ld, provider, af, jsonEvents)
+}
+
+// readLine reads one line of the answer, or returns "" when the user
+// interrupts instead (the reading goroutine then ends with the process).
+func (e *env) readLine() string {
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(e.stdio.In).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case line := <-answer:
+		return line
+	case <-e.stdio.Stop:
+	case <-e.ctx.Done():
+	}
+	return ""
 }
 
 // newProvider builds the renderer the plan was made for.

@@ -180,7 +180,7 @@ func (p *liveProgress) status() string {
 	}
 	eta := "–"
 	if rate > 0 && s.total > n {
-		eta = (time.Duration(float64(s.total-n)/rate) * time.Second / time.Second).Round(time.Second).String()
+		eta = time.Duration(float64(s.total-n) / rate * float64(time.Second)).Round(time.Second).String()
 	}
 	parts := []string{fmt.Sprintf("%d/%d done", n, s.total), fmt.Sprintf("%.1f img/s", rate), "ETA " + eta}
 	if s.failed > 0 {
