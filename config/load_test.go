@@ -296,7 +296,7 @@ image "hero" {
 		},
 		"duplicate local": {
 			files: map[string]string{"main.pix.hcl": "locals {\n  a = 1\n}\nlocals {\n  a = 2\n}\n"},
-			want:  []wantDiag{{"Duplicate local value", "main.pix.hcl:5,3", []string{"main.pix.hcl:2,3-4"}}},
+			want:  []wantDiag{{"Duplicate local value", "main.pix.hcl:5,3", []string{"main.pix.hcl:2:3"}}},
 		},
 		"local cycle": {
 			files: map[string]string{"main.pix.hcl": "locals {\n  a = local.b\n  b = \"${local.a}!\"\n}\n"},

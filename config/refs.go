@@ -137,19 +137,26 @@ type local struct {
 	val   cty.Value
 }
 
-// declareLocals records the attributes of a locals block.
-func (l *loader) declareLocals(b *hcl.Block) {
-	attrs, diags := b.Body.JustAttributes()
-	l.diags = append(l.diags, diags...)
+// attributesInOrder returns a body's attributes in source order, so that
+// diagnostics come out in the order of the file.
+func attributesInOrder(body hcl.Body) ([]*hcl.Attribute, hcl.Diagnostics) {
+	attrs, diags := body.JustAttributes()
 	list := make([]*hcl.Attribute, 0, len(attrs))
 	for _, a := range attrs {
 		list = append(list, a)
 	}
 	slices.SortFunc(list, func(a, b *hcl.Attribute) int { return a.Range.Start.Byte - b.Range.Start.Byte })
+	return list, diags
+}
+
+// declareLocals records the attributes of a locals block.
+func (l *loader) declareLocals(b *hcl.Block) {
+	list, diags := attributesInOrder(b.Body)
+	l.diags = append(l.diags, diags...)
 	for _, a := range list {
 		if prev, ok := l.locals[a.Name]; ok {
 			l.errorf(a.NameRange.Ptr(), "Duplicate local value",
-				fmt.Sprintf("A local value named %q was already defined at %s. Local names must be unique across all files of the directory: remove or rename one of them.", a.Name, prev.attr.NameRange.String()))
+				fmt.Sprintf("A local value named %q was already defined at %s. Local names must be unique across all files of the directory: remove or rename one of them.", a.Name, where(prev.attr.NameRange)))
 			continue
 		}
 		l.locals[a.Name] = &local{name: a.Name, attr: a}

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -213,13 +212,8 @@ func (l *loader) loadVarFile(path, name string) {
 	if f == nil || f.Body == nil {
 		return
 	}
-	attrs, diags := f.Body.JustAttributes()
+	list, diags := attributesInOrder(f.Body)
 	l.diags = append(l.diags, diags...)
-	list := make([]*hcl.Attribute, 0, len(attrs))
-	for _, a := range attrs {
-		list = append(list, a)
-	}
-	slices.SortFunc(list, func(a, b *hcl.Attribute) int { return a.Range.Start.Byte - b.Range.Start.Byte })
 	for _, a := range list {
 		v := l.vars[a.Name]
 		if v == nil {
