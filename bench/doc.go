@@ -1,0 +1,17 @@
+// Command bench is pixform's performance harness: it builds the pixform
+// and fakeapi binaries, generates workloads, and measures the figures that
+// BENCHMARKS.md reports, each against its target:
+//
+//	go run ./bench plan    # issue 3: fresh and no-op plans, linear cost
+//	go run ./bench apply   # issue 4: pixform vs an xargs -P 16 curl loop
+//	go run ./bench draft   # the draft renderer's images per second
+//	go run ./bench watch   # issue 5: save → lockfile latency under watch
+//	go run ./bench all     # everything, in that order
+//
+// Run it from the module root. It writes only under -work (default: a new
+// directory in /work/scratch when that exists, since /tmp is slow on the
+// development VMs), talks only to fake APIs it starts on 127.0.0.1, bounds
+// every run with a timeout, and removes its processes and directories when
+// it ends. It is not part of CI: timings on a shared 2-core machine are
+// noisy, so it repeats each run (-runs) and prints the median, min and max.
+package main

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// harness is one invocation: where it works, the binaries it built, and
+// where it reports. Stdout gets the Markdown tables; stderr gets progress.
+type harness struct {
+	work    string // the run's own directory, removed at the end
+	pixform string // built binary
+	fakeapi string // built binary
+	runs    int
+	out     io.Writer
+	log     io.Writer
+}
+
+const usage = `usage: go run ./bench [flags] plan|apply|draft|watch|all
+
+Run from the module root. Flags:`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, usage)
+		fs.PrintDefaults()
+	}
+	parent := fs.String("work", defaultWorkParent(), "directory to create the run's working directory in (use a fast disk, not /tmp on the dev VMs)")
+	runs := fs.Int("runs", 3, "repetitions of every measurement")
+	keep := fs.Bool("keep", false, "keep the working directory (for profiling or inspection)")
+	timeout := fs.Duration("timeout", 30*time.Minute, "stop everything after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("name exactly one benchmark: plan, apply, draft, watch or all")
+	}
+	if *runs < 1 {
+		return fmt.Errorf("-runs=%d: must be at least 1", *runs)
+	}
+	steps := map[string][]func(*harness, context.Context) error{
+		"plan":  {(*harness).plan},
+		"apply": {(*harness).apply},
+		"draft": {(*harness).draft},
+		"watch": {(*harness).watch},
+		"all":   {(*harness).plan, (*harness).apply, (*harness).draft, (*harness).watch},
+	}[fs.Arg(0)]
+	if steps == nil {
+		fs.Usage()
+		return fmt.Errorf("unknown benchmark %q: use plan, apply, draft, watch or all", fs.Arg(0))
+	}
+	if _, err := os.Stat("go.mod"); err != nil {
+		return errors.New("run the harness from the module root (the directory holding go.mod): go run ./bench " + fs.Arg(0))
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	work, err := os.MkdirTemp(*parent, "pixform-bench-")
+	if err != nil {
+		return fmt.Errorf("create the working directory in %q: %w (pass -work=DIR)", *parent, err)
+	}
+	if *keep {
+		fmt.Fprintf(stderr, "bench: working directory %s (kept)\n", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
+	h := &harness{work: work, runs: *runs, out: stdout, log: stderr}
+	if err := h.build(ctx); err != nil {
+		return err
+	}
+	h.machineNote()
+	for _, step := range steps {
+		if err := step(h, ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// defaultWorkParent is /work/scratch when it exists (file creation in /tmp
+// is several times slower on the development VMs), else the system's
+// temporary directory.
+func defaultWorkParent() string {
+	if fi, err := os.Stat("/work/scratch"); err == nil && fi.IsDir() {
+		return "/work/scratch"
+	}
+	return os.TempDir()
+}
+
+// dir makes a new directory for one measurement inside the run's own.
+// Directories are removed only when the whole run ends: on this VM's ext4
+// (no journal) a file created soon after many were deleted costs far more,
+// because the inode allocator skips recently deleted inodes one by one, so
+// deleting one run's files would slow the next run's.
+func (h *harness) dir(name string) (string, error) {
+	d, err := os.MkdirTemp(h.work, name+"-")
+	if err != nil {
+		return "", fmt.Errorf("create a directory for %s: %w", name, err)
+	}
+	return d, nil
+}
+
+// machineNote prints what the figures were measured on.
+func (h *harness) machineNote() {
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Fprintf(h.out, "Machine: %d CPUs (GOMAXPROCS), load average %s; work dir %s; %d runs each.\n\n",
+		numCPU(), trimLoad(load), filepath.Dir(h.work), h.runs)
+}
