@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"github.com/pixform/pixform/views"
@@ -133,6 +134,13 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 		return ExitError
 	}
 	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "validate", "plan":
+		// Loading a large configuration is allocation-bound and the heap
+		// it leaves is small and short-lived: collect less often. Not for
+		// apply and watch, which keep their memory bounded.
+		debug.SetGCPercent(400)
+	}
 	switch cmd {
 	case "validate":
 		return e.validate(rest)

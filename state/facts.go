@@ -223,7 +223,9 @@ func hashFile(path string, buf []byte) (hashResult, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.CopyBuffer(h, f, buf)
+	// Hide File's WriterTo, or CopyBuffer ignores buf and allocates 32 KiB
+	// per file.
+	n, err := io.CopyBuffer(h, struct{ io.Reader }{f}, buf)
 	if err != nil {
 		return hashResult{}, err
 	}
