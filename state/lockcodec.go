@@ -98,26 +98,10 @@ func ParseLock(data []byte, filename string) (*Lock, error) {
 		return nil, &LockError{File: filename, Line: line, Col: 1,
 			Msg: fmt.Sprintf("unresolved merge conflict in %s at line %d: keep one side of each marked entry (or delete the entry to render it again), then plan", path.Base(filename), line)}
 	}
-	// First pass: syntax of the whole document and its version, before
-	// strictness, so a newer lockfile gets the upgrade message rather than
-	// "unknown field".
-	var head struct {
-		Version json.RawMessage `json:"version"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, decodeError(data, filename, "", err)
-	}
-	if len(head.Version) == 0 || string(head.Version) == "null" {
-		return nil, &LockError{File: filename, Msg: "not a pixform lockfile: no \"version\" field; " + fixHint}
-	}
-	version, err := strconv.ParseInt(string(head.Version), 10, 64)
-	switch {
-	case err != nil:
-		return nil, &LockError{File: filename, Msg: fmt.Sprintf("lockfile version %s is not a whole number; %s", head.Version, fixHint)}
-	case version > LockVersion:
-		return nil, &LockError{File: filename, Msg: fmt.Sprintf("lockfile version %d is newer than this pixform understands (%d): upgrade pixform", version, LockVersion)}
-	case version < LockVersion:
-		return nil, &LockError{File: filename, Msg: fmt.Sprintf("lockfile version %d is not one this pixform understands (%d); %s", version, LockVersion, fixHint)}
+	if !bytes.HasPrefix(data, []byte(canonicalHead)) {
+		if err := checkVersion(data, filename); err != nil {
+			return nil, err
+		}
 	}
 
 	// Second pass: strict, token by token at the top, so duplicate keys are
@@ -162,6 +146,36 @@ func ParseLock(data []byte, filename string) (*Lock, error) {
 		return nil, atOffset(data, filename, "", dec.InputOffset(), "unexpected data after the lockfile's closing brace; "+fixHint)
 	}
 	return lock, nil
+}
+
+// canonicalHead is how Marshal starts every lockfile: a file that starts so
+// is of this version, and its first pass can be skipped (a large lockfile
+// is then scanned once, not twice).
+const canonicalHead = "{\n  \"version\": 1,"
+
+// checkVersion is the first pass over a lockfile not in canonical form: the
+// syntax of the whole document and its version, before strictness, so that
+// a newer lockfile gets the upgrade message rather than "unknown field".
+func checkVersion(data []byte, filename string) error {
+	var head struct {
+		Version json.RawMessage `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return decodeError(data, filename, "", err)
+	}
+	if len(head.Version) == 0 || string(head.Version) == "null" {
+		return &LockError{File: filename, Msg: "not a pixform lockfile: no \"version\" field; " + fixHint}
+	}
+	version, err := strconv.ParseInt(string(head.Version), 10, 64)
+	switch {
+	case err != nil:
+		return &LockError{File: filename, Msg: fmt.Sprintf("lockfile version %s is not a whole number; %s", head.Version, fixHint)}
+	case version > LockVersion:
+		return &LockError{File: filename, Msg: fmt.Sprintf("lockfile version %d is newer than this pixform understands (%d): upgrade pixform", version, LockVersion)}
+	case version < LockVersion:
+		return &LockError{File: filename, Msg: fmt.Sprintf("lockfile version %d is not one this pixform understands (%d); %s", version, LockVersion, fixHint)}
+	}
+	return nil
 }
 
 // parseImages reads the value of "images" into lock, validating each entry.
