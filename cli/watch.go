@@ -296,7 +296,7 @@ type applyResult struct {
 // watchGrace before cancelling them.
 func (s *watchSession) apply(p *planner.Plan, ld *loaded, provider executor.Provider, start time.Time) (next *watch.Event, stopped bool) {
 	e := s.e
-	wp := &supersedingProvider{inner: provider, inflight: map[*flight]struct{}{}}
+	wp := watch.NewSuperseding(provider)
 	runCtx, cancelRun := context.WithCancel(e.ctx)
 	defer cancelRun()
 	runStop := make(chan struct{})
@@ -360,7 +360,7 @@ wait:
 			}
 			// A save: cancel what it made obsolete, start nothing more.
 			if cfg, diags := config.Load(e.dir, config.LoadOptions{Vars: s.sel.vars, VarFiles: s.sel.varFiles, Environ: e.stdio.Environ}); cfg != nil && !diags.HasErrors() {
-				wp.supersede(obsoleteIn(cfg))
+				wp.Supersede(watch.ObsoleteIn(cfg))
 				stopRun()
 			}
 			// A broken save leaves the run alone; the plan after it shows
@@ -381,18 +381,18 @@ wait:
 	if cerr != nil && err == nil {
 		err = fmt.Errorf("write lockfile: %w", cerr)
 	}
-	line := fmt.Sprintf("[%s] done in %.2fs: %s", s.stamp(), s.now().Sub(start).Seconds(), resultLine(res, wp.count()))
+	line := fmt.Sprintf("[%s] done in %.2fs: %s", s.stamp(), s.now().Sub(start).Seconds(), resultLine(res, wp.Count()))
 	switch {
 	case stopped:
-		line = fmt.Sprintf("[%s] interrupted after %.2fs: %s", s.stamp(), s.now().Sub(start).Seconds(), resultLine(res, wp.count()))
-	case next != nil && res.Skipped+wp.count() > 0:
-		line = fmt.Sprintf("[%s] stopped for a newer save after %.2fs: %s", s.stamp(), s.now().Sub(start).Seconds(), resultLine(res, wp.count()))
+		line = fmt.Sprintf("[%s] interrupted after %.2fs: %s", s.stamp(), s.now().Sub(start).Seconds(), resultLine(res, wp.Count()))
+	case next != nil && res.Skipped+wp.Count() > 0:
+		line = fmt.Sprintf("[%s] stopped for a newer save after %.2fs: %s", s.stamp(), s.now().Sub(start).Seconds(), resultLine(res, wp.Count()))
 	}
 	fmt.Fprintln(s.out, line)
 	// Say what went wrong, unless the run only stopped because watch asked
 	// it to (Ctrl-C, a newer save) or its only failures were superseded
 	// renders.
-	realFailures := res.Failed - wp.count()
+	realFailures := res.Failed - wp.Count()
 	switch {
 	case err == nil || stopped:
 	case res.Stopped == nil && realFailures == 0:
@@ -454,103 +454,6 @@ func resultLine(r *executor.Result, superseded int) string {
 	return strings.Join(parts, ", ")
 }
 
-// obsoleteIn reports whether a request no longer matches cfg: its image is
-// gone, or its prompt, style, ratio or declared seed changed. A new path
-// alone does not make a render obsolete (the next plan moves it).
-func obsoleteIn(cfg *config.Config) func(executor.Request) bool {
-	return func(req executor.Request) bool {
-		a, err := config.ParseAddr(req.Addr)
-		if err != nil {
-			return false
-		}
-		img, ok := cfg.Lookup(a)
-		if !ok {
-			return true
-		}
-		return img.Prompt != req.Prompt || img.Style != req.Style || img.AspectRatio != req.AspectRatio ||
-			(img.Seed != 0 && img.Seed != req.Seed)
-	}
-}
-
-// errSuperseded marks a render cancelled because a newer save made it
-// obsolete.
-var errSuperseded = errors.New("superseded by a newer save")
-
-// supersedingProvider wraps the run's provider so that watch can cancel
-// one request without cancelling the run: each Render gets its own
-// context, which supersede cancels when the request becomes obsolete. The
-// render then fails as Invalid (no retry), so the executor records
-// nothing for it.
-type supersedingProvider struct {
-	inner executor.Provider
-
-	mu       sync.Mutex
-	inflight map[*flight]struct{}
-	obsolete func(executor.Request) bool // latest save's test; nil before any
-	n        int                         // renders superseded
-}
-
-// flight is one Render in progress.
-type flight struct {
-	req        executor.Request
-	cancel     context.CancelFunc
-	superseded bool
-}
-
-var _ executor.Provider = (*supersedingProvider)(nil)
-
-func (p *supersedingProvider) Name() string { return p.inner.Name() }
-
-func (p *supersedingProvider) Render(ctx context.Context, req executor.Request, w io.Writer) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	f := &flight{req: req, cancel: cancel}
-	p.mu.Lock()
-	if p.obsolete != nil && p.obsolete(req) {
-		p.n++
-		p.mu.Unlock()
-		return supersededError()
-	}
-	p.inflight[f] = struct{}{}
-	p.mu.Unlock()
-	err := p.inner.Render(ctx, req, w)
-	p.mu.Lock()
-	delete(p.inflight, f)
-	sup := f.superseded
-	p.mu.Unlock()
-	if sup {
-		// Even a render that finished is discarded: the save said it is
-		// not wanted, and the next plan will render what is.
-		return supersededError()
-	}
-	return err
-}
-
-func supersededError() error {
-	return &executor.Error{Class: executor.Invalid, Msg: "superseded by a newer save", Err: errSuperseded}
-}
-
-// supersede cancels every request in flight that obsolete matches, and
-// refuses later attempts that it matches.
-func (p *supersedingProvider) supersede(obsolete func(executor.Request) bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.obsolete = obsolete
-	for f := range p.inflight {
-		if !f.superseded && obsolete(f.req) {
-			f.superseded = true
-			p.n++
-			f.cancel()
-		}
-	}
-}
-
-func (p *supersedingProvider) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.n
-}
-
 // watchHooks sends executor events to the progress view and the gallery,
 // and reports a superseded render as such rather than as a failure.
 type watchHooks struct {
@@ -584,7 +487,7 @@ func (h *watchHooks) Completed(c *planner.Change, e state.Entry, how executor.Ho
 }
 
 func (h *watchHooks) Failed(c *planner.Change, err error) {
-	if errors.Is(err, errSuperseded) {
+	if errors.Is(err, watch.ErrSuperseded) {
 		h.progress.Warn(c, "superseded by a newer save; its result is discarded")
 		return // the next plan sets the gallery's card
 	}

@@ -3,9 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,8 +14,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/pixform/pixform/config"
-	"github.com/pixform/pixform/executor"
 )
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
@@ -241,79 +237,5 @@ func TestServeFlag(t *testing.T) {
 				t.Errorf("Set(%q) = %q (set %v), want %q", tt.in, f.addr, f.set, tt.want)
 			}
 		})
-	}
-}
-
-func TestObsoleteIn(t *testing.T) {
-	cfg := &config.Config{Images: []config.Image{
-		{Addr: config.Addr{Name: "hero"}, Prompt: "fox", Style: "flux-dev", AspectRatio: "16:9", Seed: 1, Path: "images/hero.png"},
-		{Addr: config.Addr{Name: "icon"}, Prompt: "icon", Style: "flux-dev", AspectRatio: "1:1", Path: "images/icon.png"},
-	}}
-	obsolete := obsoleteIn(cfg)
-	req := func(addr, prompt, ratio string, seed int64) executor.Request {
-		return executor.Request{Addr: addr, Prompt: prompt, Style: "flux-dev", AspectRatio: ratio, Seed: seed}
-	}
-	tests := map[string]struct {
-		req  executor.Request
-		want bool
-	}{
-		"unchanged":                {req("image.hero", "fox", "16:9", 1), false},
-		"prompt changed":           {req("image.hero", "old fox", "16:9", 1), true},
-		"ratio changed":            {req("image.hero", "fox", "1:1", 1), true},
-		"declared seed changed":    {req("image.hero", "fox", "16:9", 7), true},
-		"random seed kept":         {req("image.icon", "icon", "1:1", 12345), false},
-		"image no longer declared": {req("image.gone", "x", "1:1", 1), true},
-	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			if got := obsolete(tt.req); got != tt.want {
-				t.Errorf("obsolete(%+v) = %v, want %v", tt.req, got, tt.want)
-			}
-		})
-	}
-}
-
-// slowProvider blocks every Render until its context ends.
-type slowProvider struct{ started chan executor.Request }
-
-func (slowProvider) Name() string { return "slow" }
-
-func (p slowProvider) Render(ctx context.Context, req executor.Request, w io.Writer) error {
-	p.started <- req
-	<-ctx.Done()
-	return ctx.Err()
-}
-
-func TestSupersedingProvider(t *testing.T) {
-	inner := slowProvider{started: make(chan executor.Request, 2)}
-	p := &supersedingProvider{inner: inner, inflight: map[*flight]struct{}{}}
-	errs := make(chan error, 2)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	for _, addr := range []string{"image.a", "image.b"} {
-		go func() { errs <- p.Render(ctx, executor.Request{Addr: addr}, io.Discard) }()
-	}
-	<-inner.started
-	<-inner.started
-	p.supersede(func(r executor.Request) bool { return r.Addr == "image.a" })
-	err := <-errs
-	if !errors.Is(err, errSuperseded) || executor.ClassOf(err) != executor.Invalid {
-		t.Fatalf("superseded render returned %v (class %v), want an Invalid superseded error", err, executor.ClassOf(err))
-	}
-	select {
-	case err := <-errs:
-		t.Fatalf("the render that is still wanted ended: %v", err)
-	default:
-	}
-	// A retry of the obsolete request is refused at once.
-	if err := p.Render(ctx, executor.Request{Addr: "image.a"}, io.Discard); !errors.Is(err, errSuperseded) {
-		t.Errorf("retry of an obsolete request: %v, want superseded", err)
-	}
-	if n := p.count(); n != 2 {
-		t.Errorf("count = %d, want 2", n)
-	}
-	cancel()
-	if err := <-errs; errors.Is(err, errSuperseded) {
-		t.Errorf("the wanted render was reported superseded")
 	}
 }

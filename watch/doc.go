@@ -3,5 +3,7 @@
 // configuration and variable files (however an editor saves them: in
 // place, by rename, or through a temporary file), and outputs removed or
 // renamed away by hand. It ignores pixform's own temporary files, and
-// outputs being written, so that an apply does not trigger itself.
+// outputs being written, so that an apply does not trigger itself. Superseding
+// wraps a provider so that a save can cancel the requests it made obsolete
+// without stopping the rest of the run.
 package watch

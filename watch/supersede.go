@@ -1,0 +1,116 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/executor"
+)
+
+// ObsoleteIn reports whether a request no longer matches cfg: its image is
+// gone, or its prompt, style, ratio or declared seed changed. A new path
+// alone does not make a render obsolete (the next plan moves it).
+func ObsoleteIn(cfg *config.Config) func(executor.Request) bool {
+	return func(req executor.Request) bool {
+		a, err := config.ParseAddr(req.Addr)
+		if err != nil {
+			return false
+		}
+		img, ok := cfg.Lookup(a)
+		if !ok {
+			return true
+		}
+		return img.Prompt != req.Prompt || img.Style != req.Style || img.AspectRatio != req.AspectRatio ||
+			(img.Seed != 0 && img.Seed != req.Seed)
+	}
+}
+
+// ErrSuperseded marks a render cancelled because a newer save made it
+// obsolete.
+var ErrSuperseded = errors.New("superseded by a newer save")
+
+// Superseding wraps a run's provider so that watch can cancel one request
+// without cancelling the run: each Render gets its own context, which
+// Supersede cancels when the request becomes obsolete. The render then
+// fails as Invalid (no retry), so the executor records nothing for it.
+type Superseding struct {
+	inner executor.Provider
+
+	mu       sync.Mutex
+	inflight map[*flight]struct{}
+	obsolete func(executor.Request) bool // latest save's test; nil before any
+	n        int                         // renders superseded
+}
+
+// flight is one Render in progress.
+type flight struct {
+	req        executor.Request
+	cancel     context.CancelFunc
+	superseded bool
+}
+
+var _ executor.Provider = (*Superseding)(nil)
+
+// NewSuperseding wraps inner.
+func NewSuperseding(inner executor.Provider) *Superseding {
+	return &Superseding{inner: inner, inflight: map[*flight]struct{}{}}
+}
+
+// Name is the wrapped provider's name.
+func (p *Superseding) Name() string { return p.inner.Name() }
+
+// Render renders through the wrapped provider unless the request is, or
+// becomes while in flight, obsolete.
+func (p *Superseding) Render(ctx context.Context, req executor.Request, w io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	f := &flight{req: req, cancel: cancel}
+	p.mu.Lock()
+	if p.obsolete != nil && p.obsolete(req) {
+		p.n++
+		p.mu.Unlock()
+		return supersededError()
+	}
+	p.inflight[f] = struct{}{}
+	p.mu.Unlock()
+	err := p.inner.Render(ctx, req, w)
+	p.mu.Lock()
+	delete(p.inflight, f)
+	sup := f.superseded
+	p.mu.Unlock()
+	if sup {
+		// Even a render that finished is discarded: the save said it is
+		// not wanted, and the next plan will render what is.
+		return supersededError()
+	}
+	return err
+}
+
+func supersededError() error {
+	return &executor.Error{Class: executor.Invalid, Msg: "superseded by a newer save", Err: ErrSuperseded}
+}
+
+// Supersede cancels every request in flight that obsolete matches, and
+// refuses later attempts that it matches.
+func (p *Superseding) Supersede(obsolete func(executor.Request) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.obsolete = obsolete
+	for f := range p.inflight {
+		if !f.superseded && obsolete(f.req) {
+			f.superseded = true
+			p.n++
+			f.cancel()
+		}
+	}
+}
+
+// Count is how many renders were superseded.
+func (p *Superseding) Count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n
+}

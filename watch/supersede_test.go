@@ -1,0 +1,85 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/executor"
+)
+
+func TestObsoleteIn(t *testing.T) {
+	cfg := &config.Config{Images: []config.Image{
+		{Addr: config.Addr{Name: "hero"}, Prompt: "fox", Style: "flux-dev", AspectRatio: "16:9", Seed: 1, Path: "images/hero.png"},
+		{Addr: config.Addr{Name: "icon"}, Prompt: "icon", Style: "flux-dev", AspectRatio: "1:1", Path: "images/icon.png"},
+	}}
+	obsolete := ObsoleteIn(cfg)
+	req := func(addr, prompt, ratio string, seed int64) executor.Request {
+		return executor.Request{Addr: addr, Prompt: prompt, Style: "flux-dev", AspectRatio: ratio, Seed: seed}
+	}
+	tests := map[string]struct {
+		req  executor.Request
+		want bool
+	}{
+		"unchanged":                {req("image.hero", "fox", "16:9", 1), false},
+		"prompt changed":           {req("image.hero", "old fox", "16:9", 1), true},
+		"ratio changed":            {req("image.hero", "fox", "1:1", 1), true},
+		"declared seed changed":    {req("image.hero", "fox", "16:9", 7), true},
+		"random seed kept":         {req("image.icon", "icon", "1:1", 12345), false},
+		"image no longer declared": {req("image.gone", "x", "1:1", 1), true},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := obsolete(tt.req); got != tt.want {
+				t.Errorf("obsolete(%+v) = %v, want %v", tt.req, got, tt.want)
+			}
+		})
+	}
+}
+
+// slowProvider blocks every Render until its context ends.
+type slowProvider struct{ started chan executor.Request }
+
+func (slowProvider) Name() string { return "slow" }
+
+func (p slowProvider) Render(ctx context.Context, req executor.Request, w io.Writer) error {
+	p.started <- req
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestSuperseding(t *testing.T) {
+	inner := slowProvider{started: make(chan executor.Request, 2)}
+	p := NewSuperseding(inner)
+	errs := make(chan error, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, addr := range []string{"image.a", "image.b"} {
+		go func() { errs <- p.Render(ctx, executor.Request{Addr: addr}, io.Discard) }()
+	}
+	<-inner.started
+	<-inner.started
+	p.Supersede(func(r executor.Request) bool { return r.Addr == "image.a" })
+	err := <-errs
+	if !errors.Is(err, ErrSuperseded) || executor.ClassOf(err) != executor.Invalid {
+		t.Fatalf("superseded render returned %v (class %v), want an Invalid superseded error", err, executor.ClassOf(err))
+	}
+	select {
+	case err := <-errs:
+		t.Fatalf("the render that is still wanted ended: %v", err)
+	default:
+	}
+	// A retry of the obsolete request is refused at once.
+	if err := p.Render(ctx, executor.Request{Addr: "image.a"}, io.Discard); !errors.Is(err, ErrSuperseded) {
+		t.Errorf("retry of an obsolete request: %v, want superseded", err)
+	}
+	if n := p.Count(); n != 2 {
+		t.Errorf("count = %d, want 2", n)
+	}
+	cancel()
+	if err := <-errs; errors.Is(err, ErrSuperseded) {
+		t.Errorf("the wanted render was reported superseded")
+	}
+}
