@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
 )
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
