@@ -59,9 +59,11 @@ func (e *env) getenv(key string) string {
 	return ""
 }
 
-// color reports whether output to a stream should be coloured.
-func (e *env) color(local bool, terminal bool) bool {
-	return terminal && !e.noColor && !local && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
+// color reports whether output to a stream should be coloured: it is a
+// terminal, and neither the command's -no-color (disabled), the global
+// -no-color, NO_COLOR nor TERM=dumb says otherwise.
+func (e *env) color(disabled bool, terminal bool) bool {
+	return terminal && !disabled && !e.noColor && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
 }
 
 // fail prints err to stderr and returns ExitError.

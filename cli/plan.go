@@ -277,18 +277,16 @@ func (e *env) check(sel *selection) int {
 		fmt.Fprintf(e.stdio.Out, "All %s declared are on disk and match the lockfile.\n", pluralize(p.Summary.NoOp, "image"))
 		return ExitOK
 	}
-	fmt.Fprintf(e.stdio.Out, "%s not up to date:\n%s\n", pluralize(len(bad), "image is"), strings.Join(bad, "\n"))
+	verb := "are"
+	if len(bad) == 1 {
+		verb = "is"
+	}
+	fmt.Fprintf(e.stdio.Out, "%s %s not up to date:\n%s\n", pluralize(len(bad), "image"), verb, strings.Join(bad, "\n"))
 	return e.fail(views.WithHint(errors.New("images are out of date with the configuration or the lockfile"),
 		"run `pixform apply` (or -provider=draft locally) and commit the lockfile and images"))
 }
 
 func pluralize(n int, word string) string {
-	if word == "image is" {
-		if n == 1 {
-			return "1 image is"
-		}
-		return fmt.Sprintf("%d images are", n)
-	}
 	if n == 1 {
 		return "1 " + word
 	}
@@ -309,14 +307,6 @@ func (e *env) validate(args []string) int {
 	if !ok {
 		return ExitError
 	}
-	fmt.Fprintf(e.stdio.Out, "%s The configuration is valid: %s.\n",
-		palette(e.color(false, e.stdio.OutTerminal), "Success!"), pluralize(len(cfg.Images), "image"))
+	views.WriteValid(e.stdio.Out, len(cfg.Images), e.color(false, e.stdio.OutTerminal))
 	return ExitOK
-}
-
-func palette(on bool, s string) string {
-	if !on {
-		return s
-	}
-	return "\x1b[32;1m" + s + "\x1b[0m"
 }
