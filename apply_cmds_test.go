@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -20,11 +19,8 @@ import (
 
 // applyCmds are the test script commands of the apply_*.txtar scripts:
 //
-//	applybg start ARGS…     run `pixform ARGS…` in the background, stdout to
-//	                        apply.out and stderr to apply.err
-//	applybg signal INT|KILL send it a signal (INT is Ctrl-C)
-//	applybg wait [CODE]     wait for it to exit; fail unless it exits 0 (or
-//	                        CODE); ! applybg wait: any non-zero exit
+//	applybg …               a background pixform (see background), with
+//	                        output in apply.out and apply.err
 //	killloop KILLS IMAGES PARALLELISM
 //	                        crash test of apply -auto-approve (see below)
 //	fakeexpired TOKEN…      configure the fake to answer 406/1002 for TOKEN
@@ -33,27 +29,13 @@ import (
 //	notmp                   fail if a .pixform-tmp-* file is anywhere outside
 //	                        .pixform/ (! notmp: if there is none)
 func applyCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	b := &applyBg{procs: map[*testscript.TestScript]*bgProc{}}
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"applybg":     b.cmd,
+		"applybg":     newBackground("apply").cmd,
 		"killloop":    cmdKillloop,
 		"fakeexpired": cmdFakeExpired,
 		"fakestat":    cmdFakestat,
 		"notmp":       cmdNotmp,
 	}
-}
-
-// bgProc is one background pixform and its exit, once known.
-type bgProc struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-}
-
-// applyBg holds each running script's background apply.
-type applyBg struct {
-	mu    sync.Mutex
-	procs map[*testscript.TestScript]*bgProc
 }
 
 // pixformPath finds the pixform test binary on the script's PATH.
@@ -66,92 +48,6 @@ func pixformPath(ts *testscript.TestScript) string {
 	}
 	ts.Fatalf("pixform is not on the script's PATH")
 	return ""
-}
-
-func (b *applyBg) cmd(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) == 0 {
-		ts.Fatalf("usage: applybg start ARGS… | signal INT|KILL | wait [CODE]")
-	}
-	b.mu.Lock()
-	p := b.procs[ts]
-	b.mu.Unlock()
-	switch args[0] {
-	case "start":
-		if p != nil {
-			ts.Fatalf("applybg: already running")
-		}
-		out, err := os.Create(ts.MkAbs("apply.out"))
-		ts.Check(err)
-		errf, err := os.Create(ts.MkAbs("apply.err"))
-		ts.Check(err)
-		cmd := exec.Command(pixformPath(ts), args[1:]...)
-		cmd.Dir = ts.MkAbs(".")
-		cmd.Env = childEnv(ts)
-		cmd.Stdout, cmd.Stderr = out, errf
-		ts.Check(cmd.Start())
-		out.Close()
-		errf.Close()
-		p = &bgProc{cmd: cmd, done: make(chan struct{})}
-		go func() {
-			p.err = cmd.Wait()
-			close(p.done)
-		}()
-		b.mu.Lock()
-		b.procs[ts] = p
-		b.mu.Unlock()
-		ts.Defer(func() {
-			b.mu.Lock()
-			q := b.procs[ts]
-			delete(b.procs, ts)
-			b.mu.Unlock()
-			if q != nil {
-				q.cmd.Process.Kill()
-				<-q.done
-			}
-		})
-	case "signal":
-		if p == nil || len(args) != 2 {
-			ts.Fatalf("usage: applybg signal INT|KILL, after applybg start")
-		}
-		sig := map[string]os.Signal{"INT": os.Interrupt, "KILL": os.Kill}[args[1]]
-		if sig == nil {
-			ts.Fatalf("applybg signal: unknown signal %q", args[1])
-		}
-		ts.Check(p.cmd.Process.Signal(sig))
-	case "wait":
-		if p == nil {
-			ts.Fatalf("applybg wait: nothing running")
-		}
-		select {
-		case <-p.done:
-		case <-time.After(waitLimit):
-			ts.Fatalf("applybg wait: pixform %v did not exit within %s", p.cmd.Args[1:], waitLimit)
-		}
-		b.mu.Lock()
-		delete(b.procs, ts)
-		b.mu.Unlock()
-		code := 0
-		var exit *exec.ExitError
-		if errors.As(p.err, &exit) {
-			code = exit.ExitCode()
-		} else if p.err != nil {
-			ts.Fatalf("applybg wait: %v", p.err)
-		}
-		want := 0
-		if len(args) == 2 {
-			var err error
-			want, err = strconv.Atoi(args[1])
-			ts.Check(err)
-		}
-		switch {
-		case neg && code == 0:
-			ts.Fatalf("pixform exited 0, want a failure")
-		case !neg && code != want:
-			ts.Fatalf("pixform exited %d, want %d", code, want)
-		}
-	default:
-		ts.Fatalf("usage: applybg start ARGS… | signal INT|KILL | wait [CODE]")
-	}
 }
 
 // cmdKillloop is the crash test of SPEC's guarantees: KILLS times it starts
