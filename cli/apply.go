@@ -199,7 +199,7 @@ func (e *env) newProvider(p *planner.Plan, cfg *config.Config) (executor.Provide
 	if token == "" && p.Summary.Requests > 0 {
 		return nil, views.WithHint(errors.New("IMAGINE_API_TOKEN is not set, and this plan sends requests to the Imagine API; nothing was changed"),
 			"export IMAGINE_API_TOKEN=<your token from the Imagine dashboard>",
-			"or render offline placeholders: pixform apply -provider=draft")
+			"or render offline placeholders instead: add -provider=draft")
 	}
 	return imagine.New(imagine.Options{
 		URL:     e.getenv("IMAGINE_API_URL"),
