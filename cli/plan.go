@@ -74,7 +74,7 @@ func digest(b []byte) string {
 
 // facts checks the disk for every path the plan may touch: every lockfile
 // entry's file (hashed through the stat cache) and every desired path (only
-// whether something is there).
+// whether something is there, which config.Load already saw).
 func (e *env) facts(cfg *config.Config, lock *state.Lock, full bool) (map[string]planner.FileFact, error) {
 	sf, err := state.Refresh(e.dir, lock, full)
 	if err != nil {
@@ -88,7 +88,7 @@ func (e *env) facts(cfg *config.Config, lock *state.Lock, full bool) (map[string
 		if _, ok := facts[img.Path]; ok {
 			continue
 		}
-		if _, err := os.Lstat(filepath.Join(e.dir, filepath.FromSlash(img.Path))); err == nil {
+		if img.OnDisk {
 			facts[img.Path] = planner.FileFact{Exists: true}
 		}
 	}

@@ -30,7 +30,11 @@ type Image struct {
 	Style       string // one of Styles; the provider default filled in
 	Seed        int64  // 1..MaxSeed, or 0 when the configuration leaves it out
 	Path        string // slash-separated, clean, relative to the working directory
-	DeclRange   hcl.Range
+	// OnDisk says that something was at Path when Load ran: Load stats
+	// every path for its symlink check anyway, so the planner's "overwrites
+	// an untracked file" needs no second stat. Not part of Digest.
+	OnDisk    bool
+	DeclRange hcl.Range
 }
 
 // Provider is the evaluated provider "imagine" block, defaults filled in.

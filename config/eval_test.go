@@ -491,3 +491,29 @@ func TestLoadIgnoresEditorFiles(t *testing.T) {
 		t.Errorf("got %d images, want 1", len(cfg.Images))
 	}
 }
+
+func TestLoadOnDisk(t *testing.T) {
+	cfg := mustLoad(t, map[string]string{
+		"main.pix.hcl": `
+image "there" {
+  prompt = "a"
+  path   = "assets/there.png"
+}
+image "missing" {
+  prompt = "b"
+  path   = "assets/missing.png"
+}
+image "nodir" {
+  prompt = "c"
+  path   = "nowhere/x.png"
+}
+`,
+		"assets/there.png": "an untracked file",
+	}, LoadOptions{})
+	want := map[string]bool{"image.there": true, "image.missing": false, "image.nodir": false}
+	for _, img := range cfg.Images {
+		if img.OnDisk != want[img.Addr.String()] {
+			t.Errorf("%s: OnDisk = %v, want %v", img.Addr, img.OnDisk, want[img.Addr.String()])
+		}
+	}
+}

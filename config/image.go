@@ -114,6 +114,7 @@ func (l *loader) expandImages() []Image {
 				continue
 			}
 			owners[img.Path] = pathOwner{addr: img.Addr, rng: rng}
+			img.OnDisk = r.files[i].exists
 			out = append(out, img)
 		}
 	}
