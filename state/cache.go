@@ -36,6 +36,9 @@ type Cache struct {
 	once    sync.Once
 	mu      sync.Mutex
 	entries map[string]cacheFile // key: digest + "/" + provider
+
+	made    sync.Once
+	madeErr error // of creating .pixform/ and the cache directory
 }
 
 type cacheFile struct {
@@ -67,6 +70,19 @@ func (c *Cache) load() {
 			}
 		}
 	})
+}
+
+// mkdir creates .pixform/ (with its .gitignore) and the cache directory,
+// once per Cache: Put runs once per image of an apply.
+func (c *Cache) mkdir() error {
+	c.made.Do(func() {
+		if _, err := EnsureWorkDir(filepath.Dir(filepath.Dir(c.dir))); err != nil {
+			c.madeErr = err
+			return
+		}
+		c.madeErr = os.MkdirAll(c.dir, 0o755)
+	})
+	return c.madeErr
 }
 
 // parseCacheName splits "<digest>-<provider>-<sha256><ext>".
@@ -148,10 +164,7 @@ func (c *Cache) Put(digest, provider, src, sum string) error {
 		ext := strings.ToLower(filepath.Ext(src))
 		if isCacheExt(ext) {
 			c.load()
-			if _, err := EnsureWorkDir(filepath.Dir(filepath.Dir(c.dir))); err != nil {
-				return fmt.Errorf("cache %s: %w", src, err)
-			}
-			if err := os.MkdirAll(c.dir, 0o755); err != nil {
+			if err := c.mkdir(); err != nil {
 				return fmt.Errorf("cache %s: %w", src, err)
 			}
 			name := digest + "-" + provider + "-" + sum + ext
@@ -180,7 +193,7 @@ func (c *Cache) copyIn(digest, provider, src string) error {
 		return fmt.Errorf("cache %s: %w", src, err)
 	}
 	defer in.Close()
-	if _, err := EnsureWorkDir(filepath.Dir(filepath.Dir(c.dir))); err != nil {
+	if err := c.mkdir(); err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)
 	}
 	// The temporary name is made for a placeholder target in the cache
