@@ -3,9 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
+	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 )
@@ -82,20 +85,20 @@ func withConflictMarkers(merged *state.Lock, conflicts []string, ours, theirs *s
 	for _, a := range conflicts {
 		conflicted[a] = true
 	}
-	keys := make(map[string]bool, len(merged.Images)+len(conflicts))
-	for a := range merged.Images {
-		keys[a] = true
-	}
+	keys := slices.Collect(maps.Keys(merged.Images))
 	for _, a := range conflicts {
-		keys[a] = true
+		if _, ok := merged.Images[a]; !ok {
+			keys = append(keys, a)
+		}
 	}
+	config.SortAddrStrings(keys)
 	type item struct {
 		addr         string
 		stable       bool   // present whichever side is kept
 		ours, theirs string // entry text of each side of a conflict, "" when absent
 	}
 	var items []item
-	for _, a := range sortedAddrs(&state.Lock{Images: keysLock(keys)}) {
+	for _, a := range keys {
 		if !conflicted[a] {
 			items = append(items, item{addr: a, stable: true})
 			continue
@@ -163,15 +166,6 @@ func withConflictMarkers(merged *state.Lock, conflicts []string, ours, theirs *s
 	}
 	b.WriteString("  }\n}\n")
 	return []byte(b.String())
-}
-
-// keysLock makes a lock whose keys are keys, for sortedAddrs.
-func keysLock(keys map[string]bool) map[string]state.Entry {
-	m := make(map[string]state.Entry, len(keys))
-	for k := range keys {
-		m[k] = state.Entry{}
-	}
-	return m
 }
 
 // entryText is the lockfile text of one entry (indent, key, to its closing

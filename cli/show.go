@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -126,21 +127,9 @@ func fileExists(p string) bool {
 
 // sortedAddrs returns the lockfile's keys in address order.
 func sortedAddrs(lock *state.Lock) []string {
-	type ka struct {
-		k string
-		a config.Addr
-	}
-	list := make([]ka, 0, len(lock.Images))
-	for k := range lock.Images {
-		a, _ := config.ParseAddr(k)
-		list = append(list, ka{k, a})
-	}
-	slices.SortFunc(list, func(x, y ka) int { return x.a.Compare(y.a) })
-	out := make([]string, len(list))
-	for i, x := range list {
-		out[i] = x.k
-	}
-	return out
+	keys := slices.Collect(maps.Keys(lock.Images))
+	config.SortAddrStrings(keys)
+	return keys
 }
 
 func (e *env) state(args []string) int {

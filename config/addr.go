@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -128,4 +129,36 @@ func validName(s string) bool {
 		}
 	}
 	return true
+}
+
+// SortAddrStrings sorts address strings (lockfile keys) in Addr order, in
+// place. Strings that do not parse, which the lockfile reader rejects, sort
+// last, by text.
+func SortAddrStrings(keys []string) {
+	type keyed struct {
+		key  string
+		addr Addr
+		ok   bool
+	}
+	ks := make([]keyed, len(keys))
+	for i, k := range keys {
+		a, err := ParseAddr(k)
+		ks[i] = keyed{k, a, err == nil}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		switch {
+		case a.ok != b.ok && a.ok:
+			return -1
+		case a.ok != b.ok:
+			return 1
+		case a.ok:
+			if c := a.addr.Compare(b.addr); c != 0 {
+				return c
+			}
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	for i, k := range ks {
+		keys[i] = k.key
+	}
 }

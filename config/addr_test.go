@@ -81,3 +81,14 @@ func TestAddrOrder(t *testing.T) {
 		t.Errorf("Block() = %v", got)
 	}
 }
+
+func TestSortAddrStrings(t *testing.T) {
+	keys := []string{`image.b`, `not an address`, `image.a[10]`, `image.a["x"]`, `image.a[9]`, `image.a`, `!bad`}
+	SortAddrStrings(keys)
+	want := []string{`image.a`, `image.a["x"]`, `image.a[9]`, `image.a[10]`, `image.b`, `!bad`, `not an address`}
+	for i := range want {
+		if keys[i] != want[i] {
+			t.Fatalf("got %q, want %q", keys, want)
+		}
+	}
+}

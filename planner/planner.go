@@ -2,8 +2,8 @@ package planner
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -111,7 +111,8 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 	}
 
 	plan := &Plan{Provider: in.Provider}
-	keys := sortedKeys(lock.Images)
+	keys := slices.Collect(maps.Keys(lock.Images))
+	config.SortAddrStrings(keys)
 	var orphans []string
 	p.orphans = map[moveKey][]string{}
 	for _, key := range keys {
@@ -446,36 +447,4 @@ func Summarize(changes []Change) Summary {
 		}
 	}
 	return s
-}
-
-// sortedKeys returns the lockfile's addresses in Addr order (keys that do
-// not parse, which the lockfile reader rejects, sort last by text).
-func sortedKeys(m map[string]state.Entry) []string {
-	type keyed struct {
-		key  string
-		addr config.Addr
-		ok   bool
-	}
-	ks := make([]keyed, 0, len(m))
-	for k := range m {
-		a, err := config.ParseAddr(k)
-		ks = append(ks, keyed{k, a, err == nil})
-	}
-	slices.SortFunc(ks, func(a, b keyed) int {
-		if a.ok != b.ok {
-			if a.ok {
-				return -1
-			}
-			return 1
-		}
-		if c := a.addr.Compare(b.addr); c != 0 && a.ok {
-			return c
-		}
-		return strings.Compare(a.key, b.key)
-	})
-	keys := make([]string, len(ks))
-	for i, k := range ks {
-		keys[i] = k.key
-	}
-	return keys
 }
