@@ -60,17 +60,11 @@ func (e *env) apply(args []string) int {
 				"make a new plan with those options: pixform plan -out=FILE …"))
 		}
 		p, ld, err = e.loadSavedPlan(fs.Arg(0))
-		if err == errConfig {
-			return ExitError
-		}
 		if err != nil {
 			return e.fail(err)
 		}
 	} else {
 		p, ld, err = e.makePlan(&sel)
-		if err == errConfig {
-			return ExitError
-		}
 		if err != nil {
 			return e.fail(err)
 		}

@@ -66,9 +66,12 @@ func (e *env) color(disabled bool, terminal bool) bool {
 	return terminal && !disabled && !e.noColor && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
 }
 
-// fail prints err to stderr and returns ExitError.
+// fail prints err to stderr and returns ExitError. errConfig, whose
+// diagnostics were printed already, is not printed again.
 func (e *env) fail(err error) int {
-	views.WriteError(e.stdio.Err, err, e.color(false, e.stdio.ErrTerminal))
+	if err != errConfig {
+		views.WriteError(e.stdio.Err, err, e.color(false, e.stdio.ErrTerminal))
+	}
 	return ExitError
 }
 

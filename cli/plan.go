@@ -123,7 +123,7 @@ func parseAddrs(flag string, list []string) ([]config.Addr, error) {
 }
 
 // makePlan loads everything and diffs it. It prints configuration
-// diagnostics itself; ok is false when it printed or returned a failure.
+// diagnostics itself and then returns errConfig.
 func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	provider, err := e.providerName(sel.provider)
 	if err != nil {
@@ -210,9 +210,6 @@ func (e *env) plan(args []string) int {
 		return e.check(&sel)
 	}
 	p, ld, err := e.makePlan(&sel)
-	if err == errConfig {
-		return ExitError
-	}
 	if err != nil {
 		return e.fail(err)
 	}
@@ -258,9 +255,6 @@ func (e *env) plan(args []string) int {
 // the drift that a draft plan leaves for an imagine run.
 func (e *env) check(sel *selection) int {
 	p, _, err := e.makePlan(sel)
-	if err == errConfig {
-		return ExitError
-	}
 	if err != nil {
 		return e.fail(err)
 	}
