@@ -47,6 +47,7 @@ type Recorder struct {
 	// disk is the lockfile as last written successfully (or as given to
 	// NewRecorder), encoded; Snapshot parses it while changes are pending.
 	disk    []byte
+	spare   []byte // the buffer of the write before last, for encode
 	gen     uint64 // number of the latest accepted change
 	written uint64 // gen of the latest change on disk
 	err     error  // sticky write error
@@ -80,7 +81,7 @@ func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Rec
 		r.frags[a] = appendEntry(nil, a, e)
 	}
 	r.keys = slices.Sorted(maps.Keys(l.Images))
-	r.disk = r.encode()
+	r.disk = r.encode(nil)
 	r.cond = sync.NewCond(&r.mu)
 	go r.loop()
 	return r
@@ -209,7 +210,8 @@ func (r *Recorder) loop() {
 			r.mu.Lock()
 		}
 		g := r.gen
-		data := r.encode()
+		data := r.encode(r.spare)
+		r.spare = nil
 		dirs := r.dirs
 		r.dirs = map[string]bool{}
 		r.mu.Unlock()
@@ -228,13 +230,11 @@ func (r *Recorder) loop() {
 			return
 		}
 		r.written = g
-		r.disk = data
+		r.spare, r.disk = r.disk, data
 		r.cond.Broadcast()
 	}
 }
 
-// encode returns the lockfile as Lock.Marshal would, from the cached
-// fragments. Called with r.mu held.
 // writeShare is the inverse of the largest share of the time that lockfile
 // writes may take, and maxSpacing the longest a change waits to gather.
 const (
@@ -272,16 +272,22 @@ func (r *Recorder) syncDirs(dirs map[string]bool) error {
 	return nil
 }
 
-func (r *Recorder) encode() []byte {
+// encode returns the lockfile as Lock.Marshal would, from the cached
+// fragments, built in buf's storage when it is large enough (the loop
+// passes the buffer of the write before last, so a long apply does not
+// allocate a whole lockfile per write). Called with r.mu held.
+func (r *Recorder) encode(buf []byte) []byte {
 	if len(r.keys) == 0 {
-		return []byte(lockHead + lockEmptyTail)
+		return append(buf[:0], lockHead+lockEmptyTail...)
 	}
 	n := len(lockHead) + len(lockOpen) + len(lockTail) + len(r.keys)
 	for _, k := range r.keys {
 		n += len(r.frags[k])
 	}
-	buf := make([]byte, 0, n)
-	buf = append(buf, lockHead...)
+	if cap(buf) < n {
+		buf = make([]byte, 0, n+n/4)
+	}
+	buf = append(buf[:0], lockHead...)
 	buf = append(buf, lockOpen...)
 	for i, k := range r.keys {
 		if i > 0 {
