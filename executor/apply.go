@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -81,6 +85,11 @@ type Options struct {
 	// Rand returns uniformly random float64s in [0, 1) for backoff jitter;
 	// nil means math/rand/v2. Apply serializes calls to it.
 	Rand func() float64
+
+	// tempWriter, set by tests only, is what a provider's bytes go
+	// through on their way into an image's temporary file: a failing
+	// writer stands for a full or read-only disk.
+	tempWriter func(f *os.File) io.Writer
 }
 
 // Failure is one image that failed for good.
@@ -98,16 +107,19 @@ type Result struct {
 	// Requests counts provider requests sent, Retries the retries after
 	// transient failures, Throttled the requests answered with 429.
 	Requests, Retries, Throttled int
-	// Credits is the credits spent: the price of each successful request
-	// (a failed request costs nothing).
+	// Credits is the credits the server charged, as far as the client can
+	// tell: the price of every request whose image arrived, whether it was
+	// then recorded or not (a local disk that could not take it, a
+	// lockfile write that failed); an error answer costs nothing.
 	Credits int
 	// Duration is the run's wall time.
 	Duration time.Duration
 	// Failures lists the failed images, in plan (address) order.
 	Failures []Failure
 	// Stopped is why the run stopped early: a fatal provider error, a
-	// lockfile write error, the throttling give-up, ErrInterrupted, or the
-	// ctx cancellation; nil when it ran to the end.
+	// local disk error (wrapping a *LocalError), a lockfile write error,
+	// the throttling give-up, ErrInterrupted, or the ctx cancellation; nil
+	// when it ran to the end.
 	Stopped error
 }
 
@@ -382,13 +394,15 @@ func (r *run) fail(c *planner.Change, err error) {
 	r.hooks.Failed(c, err)
 }
 
-// done counts a completed change and reports it.
+// done counts a completed change and reports it. credits is what
+// completing c spent beyond its requests, which attempt counts as they
+// are answered.
 func (r *run) done(c *planner.Change, e state.Entry, how How, credits int) {
 	r.mu.Lock()
+	r.res.Credits += credits
 	switch how {
 	case Generated:
 		r.res.Generated++
-		r.res.Credits += credits
 	case Restored:
 		r.res.Restored++
 	case Moved:
@@ -412,6 +426,79 @@ func (r *run) sleep(d time.Duration) bool {
 	case <-r.startCtx.Done():
 		return false
 	}
+}
+
+// LocalError is a failure of the local disk to take an image: creating,
+// writing, syncing or renaming its temporary file. It is not the server's
+// fault and a retry would not fix it, while every retry would be another
+// paid request whose image is lost, so it stops the run.
+type LocalError struct {
+	// Op says what failed, for people: "write", "create the temporary
+	// file of", "move into place" (sync, close and rename).
+	Op string
+	// Path is the image's path, relative to the working directory.
+	Path string
+	// Err is the OS error, naming the file it concerns.
+	Err error
+}
+
+func (e *LocalError) Error() string {
+	// The temporary file's name tells a person nothing: the OS error
+	// about it is said of the image's path.
+	cause := e.Err
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(cause, &pe) && strings.HasPrefix(filepath.Base(pe.Path), tempPrefix):
+		cause = pe.Err
+	case errors.As(cause, &le) && strings.HasPrefix(filepath.Base(le.Old), tempPrefix):
+		cause = le.Err
+	}
+	return fmt.Sprintf("%s %s: %v", e.Op, e.Path, cause)
+}
+
+func (e *LocalError) Unwrap() error { return e.Err }
+
+// localWriter tags the errors of the temporary file it writes to as
+// *LocalError, and keeps the first, so that a failure of the local disk
+// is told apart from the provider's whatever the provider returns.
+type localWriter struct {
+	w        io.Writer
+	op, path string
+	err      error
+}
+
+func (lw *localWriter) Write(p []byte) (int, error) {
+	n, err := lw.w.Write(p)
+	if err != nil {
+		if lw.err == nil {
+			lw.err = &LocalError{Op: lw.op, Path: lw.path, Err: err}
+		}
+		return n, lw.err
+	}
+	return n, nil
+}
+
+// stopLocal stops the run for a local disk error while carrying out c, and
+// fails c: no request is sent for an image the disk cannot take.
+func (r *run) stopLocal(c *planner.Change, le *LocalError) {
+	dir := filepath.Dir(r.abs(le.Path))
+	var todo string
+	switch {
+	case errors.Is(le, syscall.ENOSPC), errors.Is(le, syscall.EDQUOT):
+		todo = "free some space on the disk that holds " + dir
+	case errors.Is(le, syscall.EROFS):
+		todo = dir + " is on a read-only file system: make it writable"
+	case errors.Is(le, fs.ErrPermission):
+		todo = "make " + dir + " writable"
+	case errors.Is(le, syscall.EFBIG):
+		todo = "raise the file size limit (ulimit -f) or use a file system that takes files this large"
+	default:
+		todo = "fix the problem with " + dir
+	}
+	err := fmt.Errorf("the local disk refused an image: %w; the run stopped so that no more requests are paid for and lost. Finished images are recorded; %s, then run apply again", le, todo)
+	r.stop(err)
+	r.fail(c, err)
 }
 
 // recordErr is a lockfile write failure, fatal to the run.

@@ -84,17 +84,24 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 			return
 		}
 		r.hooks.Started(c, attempt)
-		out, o, err := r.attempt(ctx, c, req, mt)
+		out, o, err := r.attempt(ctx, c, req, mt, credits)
 		r.limiter.Release(o)
 		if err == nil {
 			// The lockfile commit does not hold a request slot.
 			release()
-			r.generated(c, out, credits)
+			r.generated(c, out)
 			return
 		}
 		// On failure the slot is given back only once the failure is dealt
 		// with, so that no image starts in the moment before a fatal error
 		// stops the run; and before any wait, which holds no request.
+		if le := (*LocalError)(nil); errors.As(err, &le) {
+			// Before the ctx check: a canceled run still says why the
+			// disk refused.
+			r.stopLocal(c, le)
+			release()
+			return
+		}
 		if ctx.Err() != nil {
 			release()
 			// The second Ctrl-C canceled the request in flight.
@@ -153,20 +160,36 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 
 // attempt sends one request for c and validates the response into a
 // temporary file beside the target. It returns the limiter's Outcome of
-// the attempt whatever happened.
-func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt string) (output, Outcome, error) {
+// the attempt whatever happened. A failure of the local disk (creating or
+// writing the temporary file) is a *LocalError, whatever the provider
+// wrapped it in. credits is the price of the request: it is counted as
+// spent when the image arrived whole, recorded or not, or when the server
+// sent it and the local disk could not take it.
+func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt string, credits int) (output, Outcome, error) {
 	dst := r.abs(c.Path)
 	tmp, err := state.CreateTemp(dst)
 	if err != nil {
-		return output{}, Outcome{}, &Error{Class: Invalid, Msg: err.Error(), Err: err}
+		return output{}, Outcome{}, &LocalError{Op: "create the temporary file of", Path: c.Path, Err: err}
+	}
+	lw := &localWriter{w: tmp, op: "write", path: c.Path}
+	if r.opts.tempWriter != nil {
+		lw.w = r.opts.tempWriter(tmp)
 	}
 	d := newDigestWriter()
 	start := r.clock.Now()
-	err = r.opts.Provider.Render(ctx, req, io.MultiWriter(tmp, d))
+	err = r.opts.Provider.Render(ctx, req, io.MultiWriter(lw, d))
 	o := Outcome{Latency: r.clock.Now().Sub(start)}
 	r.mu.Lock()
 	r.res.Requests++
+	if lw.err != nil {
+		// The server sent the image: it is paid for.
+		r.res.Credits += credits
+	}
 	r.mu.Unlock()
+	if lw.err != nil {
+		state.AbortTemp(tmp)
+		return output{}, o, lw.err
+	}
 	if err != nil {
 		state.AbortTemp(tmp)
 		var pe *Error
@@ -180,10 +203,24 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 	}
 	out, err := finish(tmp, dst, mt, d, fmt.Sprintf("the %s provider's response for %s", r.provider, c.Addr))
 	if err != nil {
-		return output{}, o, err
+		return output{}, o, localUnlessClassified(c.Path, err)
 	}
+	r.mu.Lock()
+	r.res.Credits += credits
+	r.mu.Unlock()
 	o.Success = true
 	return out, o, nil
+}
+
+// localUnlessClassified tags an error of finish as local unless it is a
+// classified *Error (a body that is not a whole image): finish's other
+// errors come from writing the transcoded image to the local disk.
+func localUnlessClassified(path string, err error) error {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	return &LocalError{Op: "write", Path: path, Err: err}
 }
 
 // throttledTooLong stops the run when no request has succeeded for the
@@ -200,7 +237,7 @@ func (r *run) throttledTooLong() bool {
 }
 
 // generated commits a rendered image, records it and fills the cache.
-func (r *run) generated(c *planner.Change, out output, credits int) {
+func (r *run) generated(c *planner.Change, out output) {
 	r.mu.Lock()
 	r.lastGood = r.clock.Now()
 	r.mu.Unlock()
@@ -219,7 +256,7 @@ func (r *run) generated(c *planner.Change, out output, credits int) {
 	if !r.commit(c, out, e, toCache) {
 		return
 	}
-	r.done(c, e, Generated, credits)
+	r.done(c, e, Generated, 0)
 }
 
 func (r *run) entry(c *planner.Change, out output) state.Entry {
@@ -247,7 +284,7 @@ func (r *run) commit(c *planner.Change, out output, e state.Entry, placed func()
 		return false
 	}
 	if fileErr != nil {
-		r.fail(c, fmt.Errorf("write %s: %w", c.Path, fileErr))
+		r.stopLocal(c, &LocalError{Op: "move into place", Path: c.Path, Err: fileErr})
 		return false
 	}
 	if c.Prior != nil && c.Prior.Path != c.Path {
@@ -270,6 +307,11 @@ func (r *run) restore(c *planner.Change, mt string) bool {
 			}
 			return true
 		}
+		if le := (*LocalError)(nil); errors.As(err, &le) {
+			// A request would fail to be written just the same.
+			r.stopLocal(c, le)
+			return true
+		}
 		why = err.Error()
 	}
 	r.hooks.Warn(c, fmt.Sprintf("could not restore %s from the content cache (%s); requesting it instead", c.Path, why))
@@ -287,14 +329,22 @@ func (r *run) fromCache(c *planner.Change, mt string) (output, error) {
 	dst := r.abs(c.Path)
 	tmp, err := state.CreateTemp(dst)
 	if err != nil {
-		return output{}, err
+		return output{}, &LocalError{Op: "create the temporary file of", Path: c.Path, Err: err}
 	}
+	lw := &localWriter{w: tmp, op: "write", path: c.Path}
 	d := newDigestWriter()
-	if _, err := io.Copy(io.MultiWriter(tmp, d), rc); err != nil {
+	if _, err := io.Copy(io.MultiWriter(lw, d), rc); err != nil {
 		state.AbortTemp(tmp)
+		if lw.err != nil {
+			return output{}, lw.err
+		}
 		return output{}, fmt.Errorf("read the cached copy: %w", err)
 	}
-	return finish(tmp, dst, mt, d, "the cached copy")
+	out, err := finish(tmp, dst, mt, d, "the cached copy")
+	if err != nil {
+		return output{}, localUnlessClassified(c.Path, err)
+	}
+	return out, nil
 }
 
 func pluralRetries(n int) string {

@@ -528,7 +528,8 @@ func TestApplyFailures(t *testing.T) {
 		"recorder error stops the run": {
 			answers: []func(io.Writer) error{ok(t)}, maxRetries: 3,
 			failAt: func(op, addr string) error { return errors.New("disk full") },
-			want:   counts{Failed: 1, Requests: 1}, wantErr: "disk full",
+			// The image arrived: it was paid for, recorded or not.
+			want: counts{Failed: 1, Requests: 1, Credits: 15}, wantErr: "disk full",
 		},
 	}
 	for name, tc := range tests {

@@ -1,0 +1,192 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/pixform/pixform/planner"
+)
+
+// failingWriter fails every write with err, as a temporary file on a full
+// or read-only disk does.
+type failingWriter struct{ err error }
+
+func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
+
+// TestApplyLocalWriteErrors: a local disk that cannot take an image stops
+// the run at once, with the OS error and the path; the image is not
+// requested again and nothing new starts. What the server sent is counted
+// as spent.
+func TestApplyLocalWriteErrors(t *testing.T) {
+	tests := map[string]struct {
+		// setup breaks the disk for image a (at a.png or sub/a.png).
+		setup    func(t *testing.T, dir string, o *Options)
+		path     string
+		provider func(t *testing.T) func(context.Context, Request, io.Writer) error
+		want     counts
+		wantErr  []string
+		errno    error
+		// alone plans image a only: a commit gives its request slot back
+		// before it places the file, so b may be in flight by then.
+		alone bool
+	}{
+		"full disk while the body streams": {
+			setup: func(t *testing.T, dir string, o *Options) {
+				o.tempWriter = func(*os.File) io.Writer {
+					return failingWriter{&os.PathError{Op: "write", Path: filepath.Join(dir, ".pixform-tmp-a.png-1"), Err: syscall.ENOSPC}}
+				}
+			},
+			want:    counts{Failed: 1, Skipped: 2, Requests: 1, Credits: 15},
+			wantErr: []string{"write a.png: no space left on device", "free some space", "no more requests are paid for"},
+			errno:   syscall.ENOSPC,
+		},
+		"read-only disk, provider swallows the write error": {
+			setup: func(t *testing.T, dir string, o *Options) {
+				o.tempWriter = func(*os.File) io.Writer { return failingWriter{syscall.EROFS} }
+			},
+			provider: func(t *testing.T) func(context.Context, Request, io.Writer) error {
+				return func(_ context.Context, _ Request, w io.Writer) error {
+					w.Write(pngOf(t, 8, 6, 1))
+					return &Error{Class: Transient, Msg: "the connection broke"}
+				}
+			},
+			want:    counts{Failed: 1, Skipped: 2, Requests: 1, Credits: 15},
+			wantErr: []string{"write a.png: read-only file system", "read-only file system: make it writable"},
+			errno:   syscall.EROFS,
+		},
+		"not writable": {
+			setup: func(t *testing.T, dir string, o *Options) {
+				o.tempWriter = func(*os.File) io.Writer { return failingWriter{syscall.EACCES} }
+			},
+			want:    counts{Failed: 1, Skipped: 2, Requests: 1, Credits: 15},
+			wantErr: []string{"write a.png: permission denied", "writable"},
+			errno:   syscall.EACCES,
+		},
+		"temporary file cannot be created: no request": {
+			path: "sub/a.png",
+			setup: func(t *testing.T, dir string, o *Options) {
+				// The directory the image goes in is a regular file.
+				if err := os.WriteFile(filepath.Join(dir, "sub"), []byte("x"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want:    counts{Failed: 1, Skipped: 2},
+			wantErr: []string{"create the temporary file of sub/a.png", "not a directory"},
+			errno:   syscall.ENOTDIR,
+		},
+		"file cannot be renamed into place": {
+			setup: func(t *testing.T, dir string, o *Options) {
+				// A non-empty directory is where the image goes.
+				if err := os.MkdirAll(filepath.Join(dir, "a.png", "x"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			},
+			alone:   true,
+			want:    counts{Failed: 1, Requests: 1, Credits: 15},
+			wantErr: []string{"move into place a.png: file exists"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			e.lim = newTestLimiter(1)
+			render := renderPNG(t)
+			if tc.provider != nil {
+				render = tc.provider(t)
+			}
+			e.prov = &fakeProvider{render: render}
+			path := tc.path
+			if path == "" {
+				path = "a.png"
+			}
+			changes := []planner.Change{create("a", path, 1), create("b", "b.png", 2), create("c", "c.png", 3)}
+			if tc.alone {
+				changes = changes[:1]
+			}
+			res, err := e.apply(t, context.Background(), false, changes, func(o *Options) {
+				o.Parallelism = 1
+				o.MaxRetries = 5
+				tc.setup(t, e.dir, o)
+			})
+			if got := countsOf(res); got != tc.want {
+				t.Errorf("counts = %+v, want %+v", got, tc.want)
+			}
+			if err == nil {
+				t.Fatal("Apply succeeded")
+			}
+			var le *LocalError
+			if !errors.As(res.Stopped, &le) {
+				t.Errorf("Stopped = %v, want a *LocalError", res.Stopped)
+			}
+			if tc.errno != nil && !errors.Is(res.Stopped, tc.errno) {
+				t.Errorf("Stopped = %v, want errno %v", res.Stopped, tc.errno)
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), ".pixform-tmp-") {
+				t.Errorf("error %q names the temporary file", err)
+			}
+			if n := e.prov.callsOf("image.a"); n != tc.want.Requests {
+				t.Errorf("image.a requested %d times, want %d", n, tc.want.Requests)
+			}
+			for _, a := range []string{"image.b", "image.c"} {
+				if n := e.prov.callsOf(a); n != 0 {
+					t.Errorf("%s requested %d times after the stop", a, n)
+				}
+			}
+			if lock := e.rec.snapshot(); len(lock) != 0 {
+				t.Errorf("lockfile = %v, want empty", lock)
+			}
+			if e.hooks.count("retrying") != 0 {
+				t.Errorf("a local error was retried: %v", e.hooks.events)
+			}
+		})
+	}
+}
+
+// TestApplyLocalErrorInFlight: an image in flight when another image's
+// write fails is kept and recorded; nothing new starts.
+func TestApplyLocalErrorInFlight(t *testing.T) {
+	e := newEnv(t)
+	e.lim = newTestLimiter(2)
+	bFailed := make(chan struct{})
+	e.hooks.onFailed = func(c *planner.Change) {
+		if c.Addr.Name == "b" {
+			close(bFailed)
+		}
+	}
+	e.prov = &fakeProvider{render: func(_ context.Context, req Request, w io.Writer) error {
+		if req.Addr == "image.a" {
+			<-bFailed
+		}
+		_, err := w.Write(pngOf(t, 8, 6, req.Seed))
+		return err
+	}}
+	changes := []planner.Change{create("a", "a.png", 1), create("b", "b.png", 2), create("c", "c.png", 3)}
+	res, err := e.apply(t, context.Background(), false, changes, func(o *Options) {
+		o.Parallelism = 2
+		o.tempWriter = func(f *os.File) io.Writer {
+			if strings.Contains(f.Name(), "b.png") {
+				return failingWriter{syscall.ENOSPC}
+			}
+			return f
+		}
+	})
+	if err == nil || !errors.Is(res.Stopped, syscall.ENOSPC) {
+		t.Fatalf("err %v, Stopped %v", err, res.Stopped)
+	}
+	want := counts{Generated: 1, Failed: 1, Skipped: 1, Requests: 2, Credits: 30}
+	if got := countsOf(res); got != want {
+		t.Errorf("counts = %+v, want %+v", got, want)
+	}
+	wantEntry(t, e, e.rec.snapshot(), "a", "a.png")
+}
