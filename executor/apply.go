@@ -104,8 +104,9 @@ type Result struct {
 	// out, by how; Failed those that failed for good; Skipped those not
 	// started because the run stopped.
 	Generated, Restored, Moved, Deleted, Failed, Skipped int
-	// Requests counts provider requests sent, Retries the retries after
-	// transient failures, Throttled the requests answered with 429.
+	// Requests counts requests sent to the API (a draft render is none),
+	// Retries the retries after transient failures, Throttled the requests
+	// answered with 429.
 	Requests, Retries, Throttled int
 	// Credits is the credits the server charged, as far as the client can
 	// tell: the price of every request whose image arrived, whether it was

@@ -190,3 +190,19 @@ func TestApplyLocalErrorInFlight(t *testing.T) {
 	}
 	wantEntry(t, e, e.rec.snapshot(), "a", "a.png")
 }
+
+// TestApplyDraftSendsNoRequest: a draft render is made locally, so the
+// result counts no request.
+func TestApplyDraftSendsNoRequest(t *testing.T) {
+	e := newEnv(t)
+	e.prov = &fakeProvider{name: planner.Draft, render: renderPNG(t)}
+	c := create("a", "a.png", 1)
+	c.Requests, c.Credits = 0, 0
+	res, err := e.apply(t, context.Background(), false, []planner.Change{c}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (counts{Generated: 1}); countsOf(res) != want {
+		t.Errorf("counts = %+v, want %+v", countsOf(res), want)
+	}
+}

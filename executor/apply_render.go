@@ -180,7 +180,10 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 	err = r.opts.Provider.Render(ctx, req, io.MultiWriter(lw, d))
 	o := Outcome{Latency: r.clock.Now().Sub(start)}
 	r.mu.Lock()
-	r.res.Requests++
+	if r.provider != planner.Draft {
+		// A draft render is made here, not asked of a server.
+		r.res.Requests++
+	}
 	if lw.err != nil {
 		// The server sent the image: it is paid for.
 		r.res.Credits += credits
