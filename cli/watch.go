@@ -478,8 +478,8 @@ func (h *watchHooks) Retrying(c *planner.Change, attempt int, err error, wait ti
 	h.each(func(x executor.Hooks) { x.Retrying(c, attempt, err, wait) })
 }
 
-func (h *watchHooks) Throttled(c *planner.Change, wait time.Duration, limit int) {
-	h.each(func(x executor.Hooks) { x.Throttled(c, wait, limit) })
+func (h *watchHooks) Throttled(c *planner.Change, t executor.Throttle) {
+	h.each(func(x executor.Hooks) { x.Throttled(c, t) })
 }
 
 func (h *watchHooks) Completed(c *planner.Change, e state.Entry, how executor.How) {

@@ -279,6 +279,7 @@ type recHooks struct {
 	NilHooks
 	mu        sync.Mutex
 	events    []string
+	throttles []Throttle
 	onFailed  func(c *planner.Change)
 	onThrottl func(c *planner.Change)
 	onStarted func(c *planner.Change)
@@ -301,8 +302,11 @@ func (h *recHooks) Retrying(c *planner.Change, attempt int, err error, wait time
 	h.add(fmt.Sprintf("retrying %s %d", c.Addr, attempt))
 }
 
-func (h *recHooks) Throttled(c *planner.Change, wait time.Duration, limit int) {
-	h.add(fmt.Sprintf("throttled %s %v", c.Addr, wait))
+func (h *recHooks) Throttled(c *planner.Change, t Throttle) {
+	h.mu.Lock()
+	h.throttles = append(h.throttles, t)
+	h.mu.Unlock()
+	h.add(fmt.Sprintf("throttled %s %v", c.Addr, t.Wait))
 	if h.onThrottl != nil {
 		h.onThrottl(c)
 	}

@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pixform/pixform/planner"
 )
@@ -204,5 +206,69 @@ func TestApplyDraftSendsNoRequest(t *testing.T) {
 	}
 	if want := (counts{Generated: 1}); countsOf(res) != want {
 		t.Errorf("counts = %+v, want %+v", countsOf(res), want)
+	}
+}
+
+// TestApplyHugeRetryAfter: a Retry-After longer than the throttling
+// give-up is cut at the give-up, shown to the hooks as such, counts toward
+// the give-up, and the run then stops without asking again.
+func TestApplyHugeRetryAfter(t *testing.T) {
+	const asked = 99999 * time.Second
+	tests := map[string]struct {
+		answers   []func(io.Writer) error
+		want      counts
+		wantWaits []time.Duration
+		wantErr   string
+		capped    []bool
+	}{
+		"a day-long Retry-After waits until the give-up, then stops": {
+			answers:   []func(io.Writer) error{fails(Throttled, asked)},
+			want:      counts{Skipped: 1, Requests: 1, Throttled: 1},
+			wantWaits: []time.Duration{10 * time.Minute},
+			wantErr:   "it last asked to wait 27h46m39s",
+			capped:    []bool{true},
+		},
+		"waits already spent shorten the next": {
+			answers:   []func(io.Writer) error{fails(Throttled, 4*time.Minute), fails(Throttled, 4*time.Minute), fails(Throttled, 4*time.Minute)},
+			want:      counts{Skipped: 1, Requests: 3, Throttled: 3},
+			wantWaits: []time.Duration{4 * time.Minute, 4 * time.Minute, 2 * time.Minute},
+			wantErr:   "rate-limited every request for 10m0s",
+			capped:    []bool{false, false, true},
+		},
+		"a success in time lets the request through": {
+			answers:   []func(io.Writer) error{fails(Throttled, 9*time.Minute), ok(t)},
+			want:      counts{Generated: 1, Requests: 2, Throttled: 1, Credits: 15},
+			wantWaits: []time.Duration{9 * time.Minute},
+			capped:    []bool{false},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			e.prov = &fakeProvider{render: script(t, tc.answers...)}
+			res, err := e.apply(t, context.Background(), false, []planner.Change{create("a", "a.png", 1)}, nil)
+			if got := countsOf(res); got != tc.want {
+				t.Errorf("counts = %+v, want %+v", got, tc.want)
+			}
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("Apply: %v", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("Apply error = %v, want it to contain %q", err, tc.wantErr)
+			}
+			if got := e.clock.waited(); !slices.Equal(got, tc.wantWaits) {
+				t.Errorf("waits = %v, want %v", got, tc.wantWaits)
+			}
+			var capped []bool
+			for _, th := range e.hooks.throttles {
+				capped = append(capped, th.Capped())
+				if th.GiveUp != DefaultThrottleGiveUp {
+					t.Errorf("hook GiveUp = %v", th.GiveUp)
+				}
+			}
+			if !slices.Equal(capped, tc.capped) {
+				t.Errorf("hooks saw capped waits %v, want %v (%+v)", capped, tc.capped, e.hooks.throttles)
+			}
+		})
 	}
 }

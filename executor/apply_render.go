@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
@@ -111,18 +112,28 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 		switch ClassOf(err) {
 		case Throttled:
 			throttles++
-			tooLong := r.throttledTooLong()
 			release()
-			if tooLong {
+			asked := o.RetryAfter
+			left, ok := r.throttleLeft(asked)
+			if !ok {
 				r.skip(1)
 				return
 			}
-			wait := o.RetryAfter
+			wait := asked
 			if wait <= 0 {
 				wait = Backoff(throttles, ThrottleBackoffBase, BackoffCap, r.rand)
 			}
-			r.hooks.Throttled(c, wait, r.limiter.Limit())
+			// Never wait past the moment the run gives up: a Retry-After
+			// of a day would otherwise be a silent day-long sleep.
+			wait = min(wait, left)
+			r.hooks.Throttled(c, Throttle{Wait: wait, Asked: asked, GiveUp: r.giveUp, Limit: r.limiter.Limit()})
 			if !r.sleep(wait) {
+				r.skip(1)
+				return
+			}
+			// The wait counts toward the give-up: a run that has been
+			// throttled for that long stops instead of asking again.
+			if _, ok := r.throttleLeft(asked); !ok {
 				r.skip(1)
 				return
 			}
@@ -226,17 +237,23 @@ func localUnlessClassified(path string, err error) error {
 	return &LocalError{Op: "write", Path: path, Err: err}
 }
 
-// throttledTooLong stops the run when no request has succeeded for the
-// give-up time, and reports whether it did.
-func (r *run) throttledTooLong() bool {
+// throttleLeft reports how long the run may still be throttled before it
+// gives up (the time since the last success, or the start, counts, waits
+// included). When that time is up it stops the run and reports false;
+// asked, the server's last Retry-After, goes into the message.
+func (r *run) throttleLeft(asked time.Duration) (time.Duration, bool) {
 	r.mu.Lock()
-	since := r.clock.Now().Sub(r.lastGood)
+	left := r.giveUp - r.clock.Now().Sub(r.lastGood)
 	r.mu.Unlock()
-	if since < r.giveUp {
-		return false
+	if left > 0 {
+		return left, true
 	}
-	r.stop(fmt.Errorf("the Imagine API has rate-limited every request for %v with no success; stopping. Finished images are recorded; run apply again later", r.giveUp))
-	return true
+	said := ""
+	if asked > r.giveUp {
+		said = fmt.Sprintf(" (it last asked to wait %v, longer than pixform waits)", asked.Round(time.Second))
+	}
+	r.stop(fmt.Errorf("the Imagine API has rate-limited every request for %v with no success%s; stopping. Finished images are recorded; run apply again later", r.giveUp, said))
+	return 0, false
 }
 
 // generated commits a rendered image, records it and fills the cache.

@@ -518,8 +518,9 @@ func TestApplyFailures(t *testing.T) {
 			want: counts{Generated: 1, Requests: 3, Throttled: 2, Credits: 15}, waitBelow: []time.Duration{250 * time.Millisecond, 500 * time.Millisecond},
 		},
 		"throttled for ten minutes gives up": {
+			// The tenth wait ends at the give-up: no eleventh request.
 			answers: []func(io.Writer) error{fails(Throttled, time.Minute)}, maxRetries: 3,
-			want: counts{Skipped: 1, Requests: 11, Throttled: 11}, wantErr: "rate-limited every request for 10m0s",
+			want: counts{Skipped: 1, Requests: 10, Throttled: 10}, wantErr: "rate-limited every request for 10m0s",
 		},
 		"fatal stops the run": {
 			answers: []func(io.Writer) error{fails(Fatal, 0)}, maxRetries: 3,

@@ -48,9 +48,9 @@ type Hooks interface {
 	// Retrying is called when a transient failure of attempt will be
 	// retried after wait.
 	Retrying(c *planner.Change, attempt int, err error, wait time.Duration)
-	// Throttled is called when the API rate-limited a request for c; it
-	// will be retried after wait; limit is the run's concurrency limit now.
-	Throttled(c *planner.Change, wait time.Duration, limit int)
+	// Throttled is called when the API rate-limited a request for c, which
+	// is retried after t.Wait.
+	Throttled(c *planner.Change, t Throttle)
 	// Completed is called once c is on disk and recorded in the lockfile
 	// as e (for a delete, e is the removed entry).
 	Completed(c *planner.Change, e state.Entry, how How)
@@ -60,6 +60,24 @@ type Hooks interface {
 	// write error or a file kept because the user changed it.
 	Warn(c *planner.Change, msg string)
 }
+
+// Throttle is how a rate-limited request waits, for Hooks.Throttled.
+type Throttle struct {
+	// Wait is how long the request waits before it is sent again.
+	Wait time.Duration
+	// Asked is the server's Retry-After, zero when it sent none. When it
+	// is longer than Wait, the wait was cut at the moment the run gives up.
+	Asked time.Duration
+	// GiveUp is how long the run may be throttled with no success before
+	// it stops.
+	GiveUp time.Duration
+	// Limit is the run's concurrency limit now.
+	Limit int
+}
+
+// Capped reports whether the server asked for a longer wait than the run
+// waits.
+func (t Throttle) Capped() bool { return t.Asked > t.Wait }
 
 // NilHooks ignores every event. Embed it in a Hooks implementation to
 // override only some methods.
@@ -74,7 +92,7 @@ func (NilHooks) Started(*planner.Change, int) {}
 func (NilHooks) Retrying(*planner.Change, int, error, time.Duration) {}
 
 // Throttled does nothing.
-func (NilHooks) Throttled(*planner.Change, time.Duration, int) {}
+func (NilHooks) Throttled(*planner.Change, Throttle) {}
 
 // Completed does nothing.
 func (NilHooks) Completed(*planner.Change, state.Entry, How) {}

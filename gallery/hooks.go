@@ -32,9 +32,9 @@ func (h serverHooks) Retrying(c *planner.Change, attempt int, err error, wait ti
 	})
 }
 
-func (h serverHooks) Throttled(c *planner.Change, wait time.Duration, limit int) {
+func (h serverHooks) Throttled(c *planner.Change, t executor.Throttle) {
 	h.s.Update(c.Addr.String(), func(cd *Card) {
-		cd.setState(Throttled, fmt.Sprintf("rate limited by the API; retrying in %s (%d in flight)", wait.Round(100*time.Millisecond), limit))
+		cd.setState(Throttled, fmt.Sprintf("rate limited by the API; retrying in %s (%d in flight)", t.Wait.Round(100*time.Millisecond), t.Limit))
 	})
 }
 

@@ -30,6 +30,7 @@ type counters struct {
 	throttled int
 	limit     int
 	lastThrot time.Time
+	throttle  executor.Throttle // the last throttle, at lastThrot
 	start     time.Time
 	now       func() time.Time
 }
@@ -38,8 +39,32 @@ func (c *counters) snapshot() counters {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return counters{total: c.total, done: c.done, failed: c.failed, retries: c.retries,
-		throttled: c.throttled, limit: c.limit, lastThrot: c.lastThrot, start: c.start}
+		throttled: c.throttled, limit: c.limit, lastThrot: c.lastThrot, throttle: c.throttle, start: c.start}
 }
+
+// throttleNote says how a throttled request waits, for people: the
+// server's Retry-After and, when it is longer, the wait pixform keeps to.
+func throttleNote(t executor.Throttle) string {
+	switch {
+	case t.Capped():
+		return fmt.Sprintf("server asked to wait %s; waiting %s at most", roundWait(t.Asked), roundWait(t.Wait))
+	case t.Asked > 0:
+		return fmt.Sprintf("server asked to wait %s", roundWait(t.Asked))
+	}
+	return fmt.Sprintf("no Retry-After; backing off %s", roundWait(t.Wait))
+}
+
+// roundWait rounds a wait for display: to the second from a minute up.
+func roundWait(d time.Duration) time.Duration {
+	if d >= time.Minute {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Millisecond)
+}
+
+// longWait is the wait from which the log view prints a line for a
+// throttled request: shorter waits pass unnoticed in a log.
+const longWait = 30 * time.Second
 
 // lineProgress prints one plain line per finished image: for CI logs and
 // any stderr that is not a terminal.
@@ -86,13 +111,16 @@ func (l *lineProgress) Retrying(c *planner.Change, attempt int, err error, wait 
 	l.printf("retrying %s in %s (attempt %d failed: %v)\n", c.Addr, wait.Round(time.Millisecond), attempt, err)
 }
 
-func (l *lineProgress) Throttled(c *planner.Change, wait time.Duration, limit int) {
+func (l *lineProgress) Throttled(c *planner.Change, t executor.Throttle) {
 	l.c.mu.Lock()
 	l.c.throttled++
 	first := l.c.throttled == 1
 	l.c.mu.Unlock()
 	if first {
-		l.printf("rate limited by the API (429): slowing down to %d in flight; throttled requests are retried and never fail an image\n", limit)
+		l.printf("rate limited by the API (429): slowing down to %d in flight; throttled requests are retried and never fail an image\n", t.Limit)
+	}
+	if t.Capped() || t.Wait >= longWait {
+		l.printf("throttled: %s: %s (a run throttled for %s with no success stops)\n", c.Addr, throttleNote(t), t.GiveUp)
 	}
 }
 
@@ -189,9 +217,13 @@ func (p *liveProgress) status() string {
 	if s.retries > 0 {
 		parts = append(parts, fmt.Sprintf("%d retries", s.retries))
 	}
-	if !s.lastThrot.IsZero() && p.c.now().Sub(s.lastThrot) < 5*time.Second {
+	now := p.c.now()
+	switch {
+	case !s.lastThrot.IsZero() && s.throttle.Capped() && now.Sub(s.lastThrot) < s.throttle.Wait:
+		parts = append(parts, p.pal.yellow(fmt.Sprintf("throttled (429 ×%d): %s", s.throttled, throttleNote(s.throttle))))
+	case !s.lastThrot.IsZero() && now.Sub(s.lastThrot) < 5*time.Second:
 		parts = append(parts, p.pal.yellow(fmt.Sprintf("throttled (429 ×%d), limit %d in flight", s.throttled, s.limit)))
-	} else if s.throttled > 0 {
+	case s.throttled > 0:
 		parts = append(parts, fmt.Sprintf("429 ×%d", s.throttled))
 	}
 	return strings.Join(parts, " · ")
@@ -225,12 +257,18 @@ func (p *liveProgress) Retrying(c *planner.Change, attempt int, err error, wait 
 	p.c.mu.Unlock()
 }
 
-func (p *liveProgress) Throttled(c *planner.Change, wait time.Duration, limit int) {
+func (p *liveProgress) Throttled(c *planner.Change, t executor.Throttle) {
 	p.c.mu.Lock()
 	p.c.throttled++
-	p.c.limit = limit
+	p.c.limit = t.Limit
 	p.c.lastThrot = p.c.now()
+	p.c.throttle = t
 	p.c.mu.Unlock()
+	if t.Capped() {
+		// A wait this long deserves a line of its own, kept above the
+		// status line.
+		p.printf("%s %s: %s (a run throttled for %s with no success stops)\n", p.pal.yellow("throttled:"), c.Addr, throttleNote(t), t.GiveUp)
+	}
 }
 
 func (p *liveProgress) Warn(c *planner.Change, msg string) {
@@ -266,18 +304,23 @@ func NewJSONProgress(w io.Writer, now func() time.Time) Progress {
 
 // Event is one apply -json line.
 type Event struct {
-	Type    string       `json:"type"`
-	Time    string       `json:"time"`
-	Address string       `json:"address,omitempty"`
-	Action  string       `json:"action,omitempty"`
-	How     string       `json:"how,omitempty"`
-	Attempt int          `json:"attempt,omitempty"`
-	WaitMS  int64        `json:"wait_ms,omitempty"`
-	Limit   int          `json:"limit,omitempty"`
-	Error   string       `json:"error,omitempty"`
-	Message string       `json:"message,omitempty"`
-	Entry   *state.Entry `json:"entry,omitempty"`
-	Summary *JSONResult  `json:"summary,omitempty"`
+	Type    string `json:"type"`
+	Time    string `json:"time"`
+	Address string `json:"address,omitempty"`
+	Action  string `json:"action,omitempty"`
+	How     string `json:"how,omitempty"`
+	Attempt int    `json:"attempt,omitempty"`
+	WaitMS  int64  `json:"wait_ms,omitempty"`
+	// RetryAfterMS is the server's Retry-After on a throttled event; when
+	// it is more than WaitMS, the wait was cut at the give-up (GiveUpMS:
+	// how long a run may be throttled with no success before it stops).
+	RetryAfterMS int64        `json:"retry_after_ms,omitempty"`
+	GiveUpMS     int64        `json:"give_up_ms,omitempty"`
+	Limit        int          `json:"limit,omitempty"`
+	Error        string       `json:"error,omitempty"`
+	Message      string       `json:"message,omitempty"`
+	Entry        *state.Entry `json:"entry,omitempty"`
+	Summary      *JSONResult  `json:"summary,omitempty"`
 }
 
 func (j *jsonProgress) emit(ev Event) {
@@ -295,8 +338,9 @@ func (j *jsonProgress) Retrying(c *planner.Change, attempt int, err error, wait 
 	j.emit(Event{Type: "retried", Address: c.Addr.String(), Attempt: attempt, Error: err.Error(), WaitMS: wait.Milliseconds()})
 }
 
-func (j *jsonProgress) Throttled(c *planner.Change, wait time.Duration, limit int) {
-	j.emit(Event{Type: "throttled", Address: c.Addr.String(), WaitMS: wait.Milliseconds(), Limit: limit})
+func (j *jsonProgress) Throttled(c *planner.Change, t executor.Throttle) {
+	j.emit(Event{Type: "throttled", Address: c.Addr.String(), WaitMS: t.Wait.Milliseconds(), RetryAfterMS: t.Asked.Milliseconds(),
+		GiveUpMS: t.GiveUp.Milliseconds(), Limit: t.Limit, Message: "throttled: " + throttleNote(t)})
 }
 
 func (j *jsonProgress) Completed(c *planner.Change, e state.Entry, how executor.How) {

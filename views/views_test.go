@@ -91,18 +91,23 @@ func TestLineProgress(t *testing.T) {
 	e := state.Entry{Path: "images/x.png", Width: 1024, Height: 576, Bytes: 2048}
 	p.Completed(change(t, "image.a", planner.Create), e, executor.Generated)
 	p.Failed(change(t, "image.b", planner.Replace), errors.New("boom"))
-	p.Throttled(change(t, "image.c", planner.Create), time.Second, 2)
-	p.Throttled(change(t, "image.c", planner.Create), time.Second, 2)
+	p.Throttled(change(t, "image.c", planner.Create), executor.Throttle{Wait: time.Second, Asked: time.Second, GiveUp: 10 * time.Minute, Limit: 2})
+	p.Throttled(change(t, "image.c", planner.Create), executor.Throttle{Wait: time.Second, Asked: time.Second, GiveUp: 10 * time.Minute, Limit: 2})
+	p.Throttled(change(t, "image.d", planner.Create), executor.Throttle{Wait: 10 * time.Minute, Asked: 99999 * time.Second, GiveUp: 10 * time.Minute, Limit: 2})
 	p.Close()
 	got := b.String()
 	for _, w := range []string{
 		"[1/3] created image.a → images/x.png (1024×576, 2 KB)\n",
 		"[2/3] failed image.b: boom\n",
 		"rate limited by the API (429): slowing down to 2 in flight",
+		"throttled: image.d: server asked to wait 27h46m39s; waiting 10m0s at most (a run throttled for 10m0s with no success stops)\n",
 	} {
 		if !strings.Contains(got, w) {
 			t.Errorf("output lacks %q:\n%s", w, got)
 		}
+	}
+	if strings.Count(got, "throttled: image.c") != 0 {
+		t.Errorf("a short wait should pass without a line:\n%s", got)
 	}
 	if strings.Count(got, "rate limited") != 1 {
 		t.Errorf("the throttling note should be printed once:\n%s", got)
