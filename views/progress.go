@@ -4,9 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+
+	"golang.org/x/term"
 
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/planner"
@@ -33,14 +38,46 @@ type counters struct {
 	throttle  executor.Throttle // the last throttle, at lastThrot
 	start     time.Time
 	now       func() time.Time
+	// flights are the images started and not yet finished, by address.
+	flights map[string]flight
+	seq     int
+}
+
+// flight is an image in progress: its request is in flight, or it waits
+// to be retried (after a transient failure or a 429).
+type flight struct {
+	seq     int // start order, for a stable display
+	waiting bool
 }
 
 func (c *counters) snapshot() counters {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	fl := make(map[string]flight, len(c.flights))
+	for a, f := range c.flights {
+		fl[a] = f
+	}
 	return counters{total: c.total, done: c.done, failed: c.failed, retries: c.retries,
-		throttled: c.throttled, limit: c.limit, lastThrot: c.lastThrot, throttle: c.throttle, start: c.start}
+		throttled: c.throttled, limit: c.limit, lastThrot: c.lastThrot, throttle: c.throttle,
+		start: c.start, flights: fl}
 }
+
+// fly marks addr in flight (waiting false) or waiting; land forgets it.
+// The caller holds c.mu.
+func (c *counters) fly(addr string, waiting bool) {
+	if c.flights == nil {
+		c.flights = map[string]flight{}
+	}
+	f, ok := c.flights[addr]
+	if !ok {
+		c.seq++
+		f.seq = c.seq
+	}
+	f.waiting = waiting
+	c.flights[addr] = f
+}
+
+func (c *counters) land(addr string) { delete(c.flights, addr) }
 
 // throttleNote says how a throttled request waits, for people: the
 // server's Retry-After and, when it is longer, the wait pixform keeps to.
@@ -166,22 +203,49 @@ func size(n int64) string {
 }
 
 // liveProgress redraws a status line on a terminal, with finished images
-// printed above it.
+// printed above it. The status line is fitted to the terminal's width, so
+// that it never wraps: a redraw clears one line only.
 type liveProgress struct {
 	lineProgress
-	stop chan struct{}
-	wg   sync.WaitGroup
+	width func() int
+	stop  chan struct{}
+	wg    sync.WaitGroup
 }
 
+// defaultWidth is the width of a terminal whose size is unknown.
+const defaultWidth = 80
+
 // NewLiveProgress returns the terminal progress view: a status line with
-// done/total, rate, ETA, retries and throttling, redrawn a few times a
-// second by a goroutine that Close stops and waits for.
+// done/total, what is in flight, throttling, retries, rate and ETA, fitted
+// to the terminal's width, redrawn a few times a second and at once when
+// the terminal is resized, by a goroutine that Close stops and waits for.
+// When w is a terminal, its width is asked at each redraw; else it is 80.
 func NewLiveProgress(w io.Writer, total int, color bool, now func() time.Time) Progress {
-	p := &liveProgress{stop: make(chan struct{})}
+	width := func() int { return defaultWidth }
+	if f, ok := w.(interface{ Fd() uintptr }); ok {
+		width = func() int {
+			if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+				return cols
+			}
+			return defaultWidth
+		}
+	}
+	resized, stopResized := notifyResize()
+	p := newLiveProgress(w, total, color, now, width, resized)
+	p.wg.Go(func() {
+		<-p.stop
+		stopResized()
+	})
+	return p
+}
+
+// newLiveProgress is NewLiveProgress with the terminal's width and resize
+// events injected: width is asked at each redraw, and a receive on
+// resized redraws at once.
+func newLiveProgress(w io.Writer, total int, color bool, now func() time.Time, width func() int, resized <-chan os.Signal) *liveProgress {
+	p := &liveProgress{stop: make(chan struct{}), width: width}
 	p.w, p.pal, p.c = w, palette{color}, &counters{total: total, start: now(), now: now}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
+	p.wg.Go(func() {
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
 		for {
@@ -189,18 +253,28 @@ func NewLiveProgress(w io.Writer, total int, color bool, now func() time.Time) P
 			case <-p.stop:
 				return
 			case <-t.C:
-				p.mu.Lock()
-				fmt.Fprint(p.w, "\r\x1b[K"+p.status())
-				p.mu.Unlock()
+			case <-resized:
 			}
+			p.mu.Lock()
+			fmt.Fprint(p.w, "\r\x1b[K"+p.status())
+			p.mu.Unlock()
 		}
-	}()
+	})
 	return p
 }
 
+// segment is one part of the status line: its texts from the fullest to
+// the shortest ("" drops it), and its colour.
+type segment struct {
+	alts  []string
+	color func(string) string
+}
+
+// status is the status line, fitted to the terminal's width.
 func (p *liveProgress) status() string {
 	s := p.c.snapshot()
-	elapsed := p.c.now().Sub(s.start)
+	now := p.c.now()
+	elapsed := now.Sub(s.start)
 	n := s.done + s.failed
 	rate := 0.0
 	if elapsed > 0 {
@@ -210,23 +284,187 @@ func (p *liveProgress) status() string {
 	if rate > 0 && s.total > n {
 		eta = time.Duration(float64(s.total-n) / rate * float64(time.Second)).Round(time.Second).String()
 	}
-	parts := []string{fmt.Sprintf("%d/%d done", n, s.total), fmt.Sprintf("%.1f img/s", rate), "ETA " + eta}
+	plain := func(x string) string { return x }
+	// Segments in display order; fitOrder below says which give way first.
+	const (
+		segDone = iota
+		segFailed
+		segFlight
+		segThrottle
+		segRetries
+		segRate
+		segETA
+		nSeg
+	)
+	segs := make([]segment, nSeg)
+	segs[segDone] = segment{[]string{fmt.Sprintf("%d/%d done", n, s.total)}, plain}
 	if s.failed > 0 {
-		parts = append(parts, p.pal.red(fmt.Sprintf("%d failed", s.failed)))
+		segs[segFailed] = segment{[]string{fmt.Sprintf("%d failed", s.failed)}, p.pal.red}
+	}
+	segs[segFlight] = segment{flightAlts(s.flights), plain}
+	if s.throttled > 0 {
+		t := s.throttle
+		active := now.Sub(s.lastThrot) < max(5*time.Second, t.Wait)
+		short := fmt.Sprintf("429 ×%d", s.throttled)
+		switch {
+		case active && t.Capped():
+			left := s.lastThrot.Add(t.Wait).Sub(now).Round(time.Second)
+			segs[segThrottle] = segment{[]string{
+				fmt.Sprintf("throttled (429 ×%d): %s (%s left)", s.throttled, throttleNote(t), left),
+				fmt.Sprintf("throttled (429 ×%d): %s", s.throttled, throttleNote(t)),
+				"throttled: " + throttleNote(t),
+				fmt.Sprintf("throttled: waiting %s at most", roundWait(t.Wait)),
+				short,
+			}, p.pal.yellow}
+		case active:
+			segs[segThrottle] = segment{[]string{
+				fmt.Sprintf("throttled (429 ×%d), limit %d in flight", s.throttled, s.limit),
+				fmt.Sprintf("throttled (429 ×%d)", s.throttled),
+				short,
+			}, p.pal.yellow}
+		default:
+			segs[segThrottle] = segment{[]string{short}, plain}
+		}
 	}
 	if s.retries > 0 {
-		parts = append(parts, fmt.Sprintf("%d retries", s.retries))
+		segs[segRetries] = segment{[]string{fmt.Sprintf("%d retries", s.retries)}, plain}
 	}
-	now := p.c.now()
+	segs[segRate] = segment{[]string{fmt.Sprintf("%.1f img/s", rate)}, plain}
+	segs[segETA] = segment{[]string{"ETA " + eta}, plain}
+	for i := range segs {
+		if segs[i].alts == nil {
+			segs[i].alts = []string{""}
+		}
+		if i != segDone && segs[i].alts[len(segs[i].alts)-1] != "" {
+			segs[i].alts = append(segs[i].alts, "")
+		}
+	}
+	// Keep the counts; let the ETA and the details go first, and shorten
+	// what is in flight and the throttling before dropping either.
+	steps := []fitStep{
+		{segETA, 0}, {segRate, 0}, {segRetries, 0},
+		{segFlight, 1}, {segThrottle, 2}, {segFlight, 0}, {segThrottle, 0}, {segFailed, 0},
+	}
+	return fitStatus(segs, steps, p.width()-1)
+}
+
+// flightAlts describes the images in progress, from the fullest text to
+// the shortest: "rendering image.a, image.b +3, 2 waiting", fewer names,
+// then only counts.
+func flightAlts(flights map[string]flight) []string {
+	var rendering []string
+	waiting := 0
+	for a, f := range flights {
+		if f.waiting {
+			waiting++
+			continue
+		}
+		rendering = append(rendering, a)
+	}
+	if len(rendering) == 0 && waiting == 0 {
+		return []string{""}
+	}
+	sort.Slice(rendering, func(i, j int) bool { return flights[rendering[i]].seq < flights[rendering[j]].seq })
+	tail := ""
+	if waiting > 0 {
+		tail = fmt.Sprintf(", %d waiting", waiting)
+	}
+	var alts []string
+	for k := min(len(rendering), 3); k >= 1; k-- {
+		text := "rendering " + strings.Join(rendering[:k], ", ")
+		if more := len(rendering) - k; more > 0 {
+			text += fmt.Sprintf(" +%d", more)
+		}
+		alts = append(alts, text+tail)
+	}
 	switch {
-	case !s.lastThrot.IsZero() && s.throttle.Capped() && now.Sub(s.lastThrot) < s.throttle.Wait:
-		parts = append(parts, p.pal.yellow(fmt.Sprintf("throttled (429 ×%d): %s", s.throttled, throttleNote(s.throttle))))
-	case !s.lastThrot.IsZero() && now.Sub(s.lastThrot) < 5*time.Second:
-		parts = append(parts, p.pal.yellow(fmt.Sprintf("throttled (429 ×%d), limit %d in flight", s.throttled, s.limit)))
-	case s.throttled > 0:
-		parts = append(parts, fmt.Sprintf("429 ×%d", s.throttled))
+	case len(rendering) > 0 && waiting > 0:
+		alts = append(alts, fmt.Sprintf("%d rendering, %d waiting", len(rendering), waiting), fmt.Sprintf("%d in flight", len(rendering)+waiting))
+	case len(rendering) > 0:
+		alts = append(alts, fmt.Sprintf("%d rendering", len(rendering)))
+	default:
+		alts = append(alts, fmt.Sprintf("%d waiting", waiting))
 	}
-	return strings.Join(parts, " · ")
+	return alts
+}
+
+// statusSep separates the segments of the status line.
+const statusSep = " · "
+
+// fitStep shortens segment seg, through its alternatives but the last
+// keep ones.
+type fitStep struct{ seg, keep int }
+
+// fitStatus joins the segments' current texts, shortening them step by
+// step until the line is at most width columns; a line still too long is
+// cut. Colours are added after fitting, so escapes take no width.
+func fitStatus(segs []segment, steps []fitStep, width int) string {
+	width = max(width, 1)
+	pick := make([]int, len(segs))
+	line := func(colored bool) string {
+		var parts []string
+		for i, sg := range segs {
+			if t := sg.alts[pick[i]]; t != "" {
+				if colored {
+					t = sg.color(t)
+				}
+				parts = append(parts, t)
+			}
+		}
+		return strings.Join(parts, statusSep)
+	}
+	for _, st := range steps {
+		i := st.seg
+		for displayWidth(line(false)) > width && pick[i] < len(segs[i].alts)-1-st.keep {
+			pick[i]++
+		}
+	}
+	if displayWidth(line(false)) > width {
+		return truncateWidth(line(false), width)
+	}
+	return line(true)
+}
+
+// displayWidth is the number of terminal columns s takes: wide East Asian
+// characters and emoji take two, combining marks and controls none.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeWidth(r)
+	}
+	return n
+}
+
+func runeWidth(r rune) int {
+	switch {
+	case r < 0x20 || r == 0x7f || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) || r == 0x200b || r == 0x200d:
+		return 0
+	case r >= 0x1100 && r <= 0x115f, r >= 0x2e80 && r <= 0xa4cf && r != 0x303f,
+		r >= 0xac00 && r <= 0xd7a3, r >= 0xf900 && r <= 0xfaff, r >= 0xfe30 && r <= 0xfe4f,
+		r >= 0xff00 && r <= 0xff60, r >= 0xffe0 && r <= 0xffe6,
+		r >= 0x1f300 && r <= 0x1f64f, r >= 0x1f900 && r <= 0x1f9ff, r >= 0x20000 && r <= 0x3fffd:
+		return 2
+	}
+	return 1
+}
+
+// truncateWidth cuts s to at most width columns, ending it with "…".
+func truncateWidth(s string, width int) string {
+	if displayWidth(s) <= width {
+		return s
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		w := runeWidth(r)
+		if n+w > width-1 {
+			break
+		}
+		b.WriteRune(r)
+		n += w
+	}
+	b.WriteString("…")
+	return b.String()
 }
 
 func (p *liveProgress) printf(format string, args ...any) {
@@ -237,9 +475,16 @@ func (p *liveProgress) printf(format string, args ...any) {
 	fmt.Fprint(p.w, p.status())
 }
 
+func (p *liveProgress) Started(c *planner.Change, attempt int) {
+	p.c.mu.Lock()
+	p.c.fly(c.Addr.String(), false)
+	p.c.mu.Unlock()
+}
+
 func (p *liveProgress) Completed(c *planner.Change, e state.Entry, how executor.How) {
 	p.c.mu.Lock()
 	p.c.done++
+	p.c.land(c.Addr.String())
 	p.c.mu.Unlock()
 	p.printf("%s %s\n", p.pal.green("✓"), completedLine(c, e, how))
 }
@@ -247,6 +492,7 @@ func (p *liveProgress) Completed(c *planner.Change, e state.Entry, how executor.
 func (p *liveProgress) Failed(c *planner.Change, err error) {
 	p.c.mu.Lock()
 	p.c.failed++
+	p.c.land(c.Addr.String())
 	p.c.mu.Unlock()
 	p.printf("%s %s: %v\n", p.pal.red("✗"), c.Addr, err)
 }
@@ -254,6 +500,7 @@ func (p *liveProgress) Failed(c *planner.Change, err error) {
 func (p *liveProgress) Retrying(c *planner.Change, attempt int, err error, wait time.Duration) {
 	p.c.mu.Lock()
 	p.c.retries++
+	p.c.fly(c.Addr.String(), true)
 	p.c.mu.Unlock()
 }
 
@@ -263,6 +510,7 @@ func (p *liveProgress) Throttled(c *planner.Change, t executor.Throttle) {
 	p.c.limit = t.Limit
 	p.c.lastThrot = p.c.now()
 	p.c.throttle = t
+	p.c.fly(c.Addr.String(), true)
 	p.c.mu.Unlock()
 	if t.Capped() {
 		// A wait this long deserves a line of its own, kept above the

@@ -3,7 +3,10 @@ package views
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,7 +60,7 @@ func TestLiveStatus(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			p := &liveProgress{}
+			p := &liveProgress{width: func() int { return 200 }}
 			p.c = &counters{total: tc.c.total, done: tc.c.done, failed: tc.c.failed, retries: tc.c.retries,
 				throttled: tc.c.throttled, limit: tc.c.limit, lastThrot: tc.c.lastThrot,
 				start: start, now: func() time.Time { return start.Add(tc.elapsed) }}
@@ -74,6 +77,174 @@ func TestLiveStatus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLiveStatusFits: at every width the status line fits in one row
+// (never wraps, so a redraw that clears one line leaves nothing behind),
+// keeps the counts, and drops the ETA and details before them.
+func TestLiveStatusFits(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := start.Add(20 * time.Second)
+	icons := []string{`image.icon["home"]`, `image.icon["user"]`, `image.icon["settings"]`, `image.icon["notifications"]`, `image.icon["ほげ"]`}
+	busy := func(c *counters) {
+		c.total, c.done, c.failed, c.retries = 123, 97, 2, 4
+		c.flights = map[string]flight{"image.hero": {seq: 1}}
+		for i, a := range icons {
+			c.flights[a] = flight{seq: i + 2}
+		}
+		c.flights["image.banner"] = flight{seq: 9, waiting: true}
+	}
+	capped := func(c *counters) {
+		busy(c)
+		c.throttled, c.limit, c.lastThrot = 12, 3, now.Add(-time.Second)
+		c.throttle = executor.Throttle{Wait: 10 * time.Minute, Asked: 99999 * time.Second, GiveUp: 10 * time.Minute, Limit: 3}
+	}
+	tests := map[string]struct {
+		set  func(c *counters)
+		want map[int][]string // by width: texts the line must have
+		not  map[int][]string // by width: texts it must not have
+	}{
+		"busy run": {
+			set: busy,
+			want: map[int][]string{
+				40:  {"99/123 done", "2 failed"},
+				80:  {"99/123 done", "2 failed", "rendering image.hero", "+"},
+				120: {"99/123 done", "2 failed", `rendering image.hero, image.icon["home"], image.icon["user"] +3, 1 waiting`, "4 retries"},
+			},
+			not: map[int][]string{40: {"ETA", "img/s"}, 80: {"ETA"}},
+		},
+		"throttled past the give-up": {
+			set: capped,
+			want: map[int][]string{
+				40:  {"99/123 done", "2 failed"},
+				80:  {"99/123 done", "throttled", "10m0s"},
+				120: {"99/123 done", "2 failed", "server asked to wait 27h46m39s; waiting 10m0s at most"},
+			},
+			not: map[int][]string{40: {"ETA"}, 80: {"ETA"}},
+		},
+		"quiet run": {
+			set: func(c *counters) { c.total, c.done = 3, 1 },
+			want: map[int][]string{
+				40:  {"1/3 done", "ETA 40s"},
+				80:  {"1/3 done", "0.1 img/s", "ETA 40s"},
+				120: {"1/3 done", "0.1 img/s", "ETA 40s"},
+			},
+		},
+		"one address longer than the terminal": {
+			set: func(c *counters) {
+				c.total = 1
+				c.flights = map[string]flight{`image.x["` + strings.Repeat("long key ", 20) + `"]`: {seq: 1}}
+			},
+			want: map[int][]string{40: {"0/1 done", "1 rendering"}, 80: {"0/1 done", "1 rendering"}, 120: {"0/1 done", "1 rendering"}},
+		},
+	}
+	for name, tc := range tests {
+		for _, width := range []int{40, 80, 120} {
+			t.Run(fmt.Sprintf("%s/%d", name, width), func(t *testing.T) {
+				p := &liveProgress{width: func() int { return width }}
+				p.c = &counters{start: start, now: func() time.Time { return now }}
+				tc.set(p.c)
+				got := p.status()
+				if w := displayWidth(got); w >= width {
+					t.Errorf("status takes %d columns of %d (it would wrap or sit in the last column): %q", w, width, got)
+				}
+				if strings.ContainsAny(got, "\r\n") {
+					t.Errorf("status has a line break: %q", got)
+				}
+				for _, w := range tc.want[width] {
+					if !strings.Contains(got, w) {
+						t.Errorf("status %q lacks %q", got, w)
+					}
+				}
+				for _, w := range tc.not[width] {
+					if strings.Contains(got, w) {
+						t.Errorf("status %q has %q", got, w)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestLiveProgressRedraws: the view writes each redraw as one line, fitted
+// to the width asked at that moment, and redraws on a resize; colours take
+// no width.
+func TestLiveProgressRedraws(t *testing.T) {
+	var mu sync.Mutex
+	cols := 120
+	width := func() int { mu.Lock(); defer mu.Unlock(); return cols }
+	resized := make(chan os.Signal, 1)
+	w := &syncBuffer{}
+	p := newLiveProgress(w, 50, true, time.Now, width, resized)
+	for i := range 20 {
+		p.Started(change(t, fmt.Sprintf(`image.icon["number-%d"]`, i), planner.Create), 1)
+	}
+	p.Completed(change(t, "image.a", planner.Create), state.Entry{Path: "images/a.png", Width: 4, Height: 4}, executor.Generated)
+	mu.Lock()
+	cols = 40
+	mu.Unlock()
+	resized <- os.Interrupt
+	// The resize redraws before the next tick; wait for a redraw at 40.
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(lastRedraw(w.String()), "1/50 done") || displayWidth(stripANSI(lastRedraw(w.String()))) >= 40 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no redraw fitted to 40 columns; output %q", w.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.Close()
+	for _, draw := range strings.Split(w.String(), "\r\x1b[K") {
+		line := stripANSI(draw)
+		if i := strings.LastIndexByte(line, '\n'); i >= 0 {
+			line = line[i+1:] // the status line after a finished image's line
+		}
+		if displayWidth(line) >= 120 {
+			t.Errorf("a redraw takes %d columns: %q", displayWidth(line), line)
+		}
+	}
+	if !strings.Contains(w.String(), "✓") || !strings.Contains(w.String(), "rendering image.icon") {
+		t.Errorf("output lacks the finished image or what is in flight: %q", w.String())
+	}
+}
+
+// lastRedraw is the last status line drawn in out.
+func lastRedraw(out string) string {
+	parts := strings.Split(out, "\r\x1b[K")
+	return parts[len(parts)-1]
+}
+
+func stripANSI(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
+			j := i + 2
+			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
+				j++
+			}
+			i = j
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func change(t *testing.T, addr string, a planner.Action) *planner.Change {
