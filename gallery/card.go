@@ -95,6 +95,12 @@ func AddrSegments(addr string) []string {
 	return segs
 }
 
+// PathSegments splits a path after each "/", where a card wraps it first
+// (a segment too long for the card still wraps inside).
+func PathSegments(path string) []string {
+	return strings.SplitAfter(path, "/")
+}
+
 // setState sets State, Label and Reason together.
 func (c *Card) setState(s State, reason string) {
 	c.State, c.Label, c.Reason = s, s.Label(), reason

@@ -29,7 +29,7 @@ func TestAddrSegments(t *testing.T) {
 func TestRenderAddrWraps(t *testing.T) {
 	var b bytes.Buffer
 	addr := `image.feature_icon["offline-mode"]`
-	if err := Render(&b, &Page{Title: "t", Cards: []Card{{Addr: addr, AspectRatio: "1:1", State: NotRendered}}}); err != nil {
+	if err := Render(&b, &Page{Title: "t", Cards: []Card{{Addr: addr, AspectRatio: "1:1", State: NotRendered, Path: "images/icons/offline-mode.png"}}}); err != nil {
 		t.Fatal(err)
 	}
 	page := b.String()
@@ -45,6 +45,9 @@ func TestRenderAddrWraps(t *testing.T) {
 		if strings.Contains(css, bad) {
 			t.Errorf(".addr CSS %q lets the address break mid-word (%s)", css, bad)
 		}
+	}
+	if p := `<div class="path">images/<wbr>icons/<wbr>offline-mode.png</div>`; !strings.Contains(page, p) {
+		t.Errorf("the path does not wrap first after each /: want %s", p)
 	}
 	if !strings.Contains(page, `.addr span{white-space:nowrap}`) {
 		t.Error("the segments of an address may wrap inside themselves")

@@ -14,6 +14,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 		return c.File.Provider
 	},
 	"addrSegments": AddrSegments,
+	"pathSegments": PathSegments,
 }).Parse(pageHTML))
 
 const pageHTML = `<!DOCTYPE html>
@@ -59,7 +60,7 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
 .meta{display:flex;flex-wrap:wrap;gap:.3rem}
 .meta span{padding:.05rem .45rem;border:1px solid var(--line);border-radius:4px;color:var(--dim);font-size:.78rem}
 .meta .draft{color:var(--warn);border-color:#5a4520}
-.path{color:var(--dim);font:.78rem ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
+.path{color:var(--dim);font:.78rem ui-monospace,SFMono-Regular,Menlo,monospace;word-break:normal;overflow-wrap:anywhere}
 .reason{margin:0;color:var(--dim);font-size:.8rem;overflow-wrap:anywhere}
 .s-failed .reason{color:#f6a7a1}
 .none{grid-column:1/-1;color:var(--dim);text-align:center;padding:3rem}
@@ -85,7 +86,7 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
 <div class="head"><code class="addr" title="{{.Addr}}">{{range $i, $s := addrSegments .Addr}}{{if $i}}<wbr>{{end}}<span>{{$s}}</span>{{end}}</code><span class="badge">{{.Label}}</span></div>
 <p class="prompt" title="{{.Prompt}}">{{.Prompt}}</p>
 <div class="meta"><span>{{.AspectRatio}}</span><span>seed {{if .Seed}}{{.Seed}}{{else}}random{{end}}</span><span>{{.Style}}</span><span{{if eq (provider .Card) "draft"}} class="draft"{{end}}>{{provider .Card}}</span></div>
-<div class="path">{{.Path}}</div>
+<div class="path">{{range $i, $s := pathSegments .Path}}{{if $i}}<wbr>{{end}}{{$s}}{{end}}</div>
 {{if .Reason}}<p class="reason">{{.Reason}}</p>{{end}}
 </div>
 </article>
@@ -200,7 +201,13 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
     meta.appendChild(el("span", "", c.style));
     meta.appendChild(el("span", prov === "draft" ? "draft" : "", prov));
     body.appendChild(meta);
-    body.appendChild(el("div", "path", c.path));
+    var path = el("div", "path");
+    var parts = (c.path || "").split("/");
+    parts.forEach(function (s, j) {
+      if (j > 0) { path.appendChild(document.createElement("wbr")); }
+      path.appendChild(document.createTextNode(j < parts.length - 1 ? s + "/" : s));
+    });
+    body.appendChild(path);
     if (c.reason) { body.appendChild(el("p", "reason", c.reason)); }
     card.appendChild(body);
     return card;
