@@ -247,6 +247,18 @@ image "banner" {
 	if fmt.Sprint(order) != `[image.banner image.hero image.icon["home"] image.icon["user"]]` {
 		t.Errorf("cards in order %v, want address order", order)
 	}
+	// A live card's address wraps only after "image." and before a key, as
+	// the static page's does.
+	addr, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function () {
+		var a = document.querySelector('[data-addr="image.banner"] .addr');
+		return a.title + "|" + Array.from(a.childNodes).map(n => n.nodeName + ":" + n.textContent).join(",");
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addr != "image.banner|SPAN:image.,WBR:,SPAN:banner" {
+		t.Errorf("the live card's address is %q", addr)
+	}
 	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatal(err)
