@@ -402,17 +402,27 @@ func shade(img *image.RGBA, r image.Rectangle, a int) {
 // blend composites the straight-alpha colour c over r of img.
 func blend(img *image.RGBA, r image.Rectangle, c color.RGBA) {
 	r = r.Intersect(img.Bounds())
+	if r.Empty() {
+		return
+	}
+	// Each channel's result depends only on its old value: look it up.
 	a := uint32(c.A)
 	na := 255 - a
-	cr, cg, cb := uint32(c.R)*a, uint32(c.G)*a, uint32(c.B)*a
+	var lut [3][256]byte
+	for ch, cv := range [3]uint8{c.R, c.G, c.B} {
+		ca := uint32(cv) * a
+		for v := range uint32(256) {
+			lut[ch][v] = div255(v*na + ca)
+		}
+	}
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		i := img.PixOffset(r.Min.X, y)
 		row := img.Pix[i : i+4*r.Dx()]
 		for j := 0; j+2 < len(row); j += 4 {
 			p := row[j : j+3 : j+3]
-			p[0] = div255(uint32(p[0])*na + cr)
-			p[1] = div255(uint32(p[1])*na + cg)
-			p[2] = div255(uint32(p[2])*na + cb)
+			p[0] = lut[0][p[0]]
+			p[1] = lut[1][p[1]]
+			p[2] = lut[2][p[2]]
 		}
 	}
 }
