@@ -148,7 +148,7 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 		// pixform help plan is pixform plan -h.
 		cmd, rest = rest[0], []string{"-h"}
 	}
-	if text, ok := plainHelp[cmd]; ok && len(rest) > 0 && isHelpFlag(rest[0]) {
+	if text, ok := plainHelp(cmd); ok && len(rest) > 0 && isHelpFlag(rest[0]) {
 		fmt.Fprint(stdio.Out, text)
 		return ExitOK
 	}
@@ -186,19 +186,23 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 		return ExitOK
 	}
 	hint := "pixform -h lists the commands"
-	if s := config.Suggest(cmd, commands); s != "" {
+	if s := config.Suggest(cmd, commands()); s != "" {
 		hint = "did you mean pixform " + s + "? " + hint
 	}
 	return e.fail(views.WithHint(fmt.Errorf("unknown command %q", cmd), hint))
 }
 
-// commands are the command names, for did-you-mean.
-var commands = []string{"validate", "plan", "apply", "watch", "fmt", "show", "state", "lock", "gallery", "version", "help"}
+// commands returns the command names, for did-you-mean.
+func commands() []string {
+	return []string{"validate", "plan", "apply", "watch", "fmt", "show", "state", "lock", "gallery", "version", "help"}
+}
 
-// plainHelp is the help of the commands that have subcommands or no flags,
+// plainHelp returns the help of a command that has subcommands or no flags,
 // and so no flag set to print it.
-var plainHelp = map[string]string{
-	"state": `Usage: pixform [global options] state <subcommand> [options] [ADDR…]
+func plainHelp(cmd string) (string, bool) {
+	switch cmd {
+	case "state":
+		return `Usage: pixform [global options] state <subcommand> [options] [ADDR…]
 
 Inspect and edit the lockfile, pixform.lock.json.
 
@@ -206,8 +210,9 @@ Subcommands:
   list [ADDR…]   List the recorded addresses; an ADDR such as image.icon
                  also lists its instances (image.icon["home"], …)
   rm ADDR…       Forget images: remove their entries, leave their files
-`,
-	"lock": `Usage: pixform [global options] lock merge BASE OURS THEIRS
+`, true
+	case "lock":
+		return `Usage: pixform [global options] lock merge BASE OURS THEIRS
 
 A git merge driver for pixform.lock.json: merges entry by entry and marks a
 conflict only where both sides changed the same image. git passes the three
@@ -216,12 +221,16 @@ line "pixform.lock.json merge=pixform" in .gitattributes, and in each clone:
 
   git config merge.pixform.name "pixform lockfile merge"
   git config merge.pixform.driver "pixform lock merge %O %A %B"
-`,
-	"version": `Usage: pixform version
+`, true
+	case "version":
+		return `Usage: pixform version
 
 Print pixform's version, and the Go version and platform it was built for.
-`,
-	"help": usage,
+`, true
+	case "help":
+		return usage, true
+	}
+	return "", false
 }
 
 // isHelpFlag reports whether arg asks for help.
