@@ -29,14 +29,14 @@ type applyFlags struct {
 func (e *env) apply(args []string) int {
 	var sel selection
 	var af applyFlags
-	fs := newFlagSet("apply", "apply [options] [PLANFILE]", e.stdio.Err)
+	fs := newFlagSet("apply", "apply [options] [PLANFILE]")
 	sel.register(fs)
 	fs.BoolVar(&af.autoApprove, "auto-approve", false, "apply without asking for confirmation")
-	fs.IntVar(&af.parallelism, "parallelism", 0, "upper bound on requests in flight (default: the provider block's parallelism, or 4)")
+	fs.IntVar(&af.parallelism, "parallelism", 0, "upper bound of `N` requests in flight (default: the provider block's parallelism, or 4)")
 	fs.BoolVar(&af.json, "json", false, "print one JSON event a line")
-	fs.DurationVar(&af.lockTimeout, "lock-timeout", 0, "how long to wait for another pixform apply in this directory")
+	fs.DurationVar(&af.lockTimeout, "lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform apply in this directory")
 	if err := fs.Parse(args); err != nil {
-		return ExitError
+		return e.flagExit(fs, err)
 	}
 	e.noColor = e.noColor || sel.noColor
 	if fs.NArg() > 1 {

@@ -2,14 +2,17 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
 
+	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/views"
 )
 
@@ -97,6 +100,8 @@ Other commands:
 Global options:
   -chdir=DIR  Switch to DIR before anything else
   -no-color   Disable colour
+
+pixform COMMAND -h (or pixform help COMMAND) shows a command's options.
 `
 
 // Main runs pixform with args (without the program name) and returns the
@@ -114,7 +119,7 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 			dir = strings.TrimPrefix(a, "-chdir=")
 		case a == "-no-color":
 			e.noColor = true
-		case a == "-h" || a == "-help" || a == "--help":
+		case isHelpFlag(a):
 			fmt.Fprint(stdio.Out, usage)
 			return ExitOK
 		case a == "-v" || a == "-version" || a == "--version":
@@ -130,8 +135,8 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 	if err != nil {
 		return e.fail(fmt.Errorf("-chdir=%s: %w", dir, err))
 	}
-	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
-		return e.fail(fmt.Errorf("-chdir=%s: not a directory", dir))
+	if err := checkDir(dir, abs); err != nil {
+		return e.fail(err)
 	}
 	e.dir = abs
 	if len(args) == 0 {
@@ -139,6 +144,14 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 		return ExitError
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "help" && len(rest) > 0 {
+		// pixform help plan is pixform plan -h.
+		cmd, rest = rest[0], []string{"-h"}
+	}
+	if text, ok := plainHelp(cmd); ok && len(rest) > 0 && isHelpFlag(rest[0]) {
+		fmt.Fprint(stdio.Out, text)
+		return ExitOK
+	}
 	switch cmd {
 	case "validate", "plan":
 		// Loading a large configuration is allocation-bound and the heap
@@ -172,6 +185,72 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 		fmt.Fprint(stdio.Out, usage)
 		return ExitOK
 	}
-	fmt.Fprint(stdio.Err, usage)
-	return e.fail(fmt.Errorf("unknown command %q", cmd))
+	hint := "pixform -h lists the commands"
+	if s := config.Suggest(cmd, commands()); s != "" {
+		hint = "did you mean pixform " + s + "? " + hint
+	}
+	return e.fail(views.WithHint(fmt.Errorf("unknown command %q", cmd), hint))
+}
+
+// commands returns the command names, for did-you-mean.
+func commands() []string {
+	return []string{"validate", "plan", "apply", "watch", "fmt", "show", "state", "lock", "gallery", "version", "help"}
+}
+
+// plainHelp returns the help of a command that has subcommands or no flags,
+// and so no flag set to print it.
+func plainHelp(cmd string) (string, bool) {
+	switch cmd {
+	case "state":
+		return `Usage: pixform [global options] state <subcommand> [options] [ADDR…]
+
+Inspect and edit the lockfile, pixform.lock.json.
+
+Subcommands:
+  list [ADDR…]   List the recorded addresses; an ADDR such as image.icon
+                 also lists its instances (image.icon["home"], …)
+  rm ADDR…       Forget images: remove their entries, leave their files
+`, true
+	case "lock":
+		return `Usage: pixform [global options] lock merge BASE OURS THEIRS
+
+A git merge driver for pixform.lock.json: merges entry by entry and marks a
+conflict only where both sides changed the same image. git passes the three
+versions (%O %A %B); the result is written over OURS. Set it up with the
+line "pixform.lock.json merge=pixform" in .gitattributes, and in each clone:
+
+  git config merge.pixform.name "pixform lockfile merge"
+  git config merge.pixform.driver "pixform lock merge %O %A %B"
+`, true
+	case "version":
+		return `Usage: pixform version
+
+Print pixform's version, and the Go version and platform it was built for.
+`, true
+	case "help":
+		return usage, true
+	}
+	return "", false
+}
+
+// isHelpFlag reports whether arg asks for help.
+func isHelpFlag(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// checkDir says why -chdir=dir (abs once resolved) cannot be the working
+// directory: it does not exist, it is not a directory, or it cannot be read.
+func checkDir(dir, abs string) error {
+	fi, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return views.WithHint(fmt.Errorf("-chdir=%s: the directory %s does not exist", dir, abs),
+			"pass the directory that holds your *.pix.hcl files")
+	case err != nil:
+		return fmt.Errorf("-chdir=%s: %w", dir, err)
+	case !fi.IsDir():
+		return views.WithHint(fmt.Errorf("-chdir=%s: %s is not a directory", dir, abs),
+			"pass the directory that holds your *.pix.hcl files, not a file")
+	}
+	return nil
 }

@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/pixform/pixform/views"
 )
 
 // listFlag is a repeatable string flag (-var, -target, …).
@@ -14,15 +17,35 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 // newFlagSet returns a flag set that reports errors instead of exiting and
-// prints usage to w.
-func newFlagSet(name, usage string, w io.Writer) *flag.FlagSet {
+// prints nothing itself: flagExit words what Parse returns. A backquoted
+// word in a flag's usage string is the name of its argument in the help
+// (-out FILE), so usage strings quote nothing else with backquotes.
+func newFlagSet(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(w)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fmt.Fprintf(w, "Usage: pixform [global options] %s\n\nOptions:\n", usage)
-		fs.PrintDefaults()
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: pixform [global options] %s\n", usage)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintf(w, "\nOptions:\n")
+			fs.PrintDefaults()
+		}
 	}
 	return fs
+}
+
+// flagExit handles an error from fs.Parse: -h and -help print the command's
+// help to stdout and exit 0; anything else is an error on stderr with a hint
+// to the help.
+func (e *env) flagExit(fs *flag.FlagSet, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(e.stdio.Out)
+		fs.Usage()
+		return ExitOK
+	}
+	return e.fail(views.WithHint(fmt.Errorf("%s: %w", fs.Name(), err), "pixform "+fs.Name()+" -h lists its options"))
 }
 
 // selection holds the flags that decide what a plan covers, shared by plan,
@@ -39,12 +62,12 @@ type selection struct {
 }
 
 func (s *selection) register(fs *flag.FlagSet) {
-	fs.Var(&s.vars, "var", "set a variable: -var 'name=value' (repeatable)")
-	fs.Var(&s.varFiles, "var-file", "load variable values from a file (repeatable)")
-	fs.Var(&s.targets, "target", "limit the plan to an image address, e.g. image.hero or image.icon (repeatable)")
-	fs.Var(&s.replace, "replace", "render this image again even if unchanged (repeatable)")
-	fs.StringVar(&s.provider, "provider", "", "renderer: imagine (default, or $PIXFORM_PROVIDER) or draft (offline placeholders)")
-	fs.StringVar(&s.refresh, "refresh", "fast", "how to check files on disk: fast (stat cache) or full (hash every file)")
+	fs.Var(&s.vars, "var", "set a variable: `NAME=VALUE` (repeatable)")
+	fs.Var(&s.varFiles, "var-file", "load variable values from `FILE` (repeatable)")
+	fs.Var(&s.targets, "target", "limit the plan to the image at `ADDR`, e.g. image.hero or image.icon (repeatable)")
+	fs.Var(&s.replace, "replace", "render the image at `ADDR` again even if unchanged (repeatable)")
+	fs.StringVar(&s.provider, "provider", "", "renderer `NAME`: imagine (default, or $PIXFORM_PROVIDER) or draft (offline placeholders)")
+	fs.StringVar(&s.refresh, "refresh", "fast", "how to check files on disk (`MODE`): fast (stat cache) or full (hash every file)")
 	fs.BoolVar(&s.noColor, "no-color", false, "disable colour")
-	fs.IntVar(&s.maxCredit, "max-credits", -1, "refuse a plan that would spend more than N credits")
+	fs.IntVar(&s.maxCredit, "max-credits", -1, "refuse a plan that would spend more than `N` credits")
 }

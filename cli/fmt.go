@@ -15,13 +15,13 @@ import (
 )
 
 func (e *env) fmt(args []string) int {
-	fs := newFlagSet("fmt", "fmt [-check] [-diff] [FILE…]", e.stdio.Err)
+	fs := newFlagSet("fmt", "fmt [-check] [-diff] [FILE…]")
 	check := fs.Bool("check", false, "only check: exit 3 and list the files that need formatting")
 	diff := fs.Bool("diff", false, "print the changes as a unified diff")
 	list := fs.Bool("list", true, "list the files whose formatting changes")
 	noColor := fs.Bool("no-color", false, "disable colour")
 	if err := fs.Parse(args); err != nil {
-		return ExitError
+		return e.flagExit(fs, err)
 	}
 	e.noColor = e.noColor || *noColor
 	files := fs.Args()

@@ -16,13 +16,13 @@ import (
 // that works opened from disk (thumbnails embedded, full images by
 // relative path).
 func (e *env) gallery(args []string) int {
-	fs := newFlagSet("gallery", "gallery [options]", e.stdio.Err)
-	out := fs.String("o", "gallery.html", "write the page to FILE")
+	fs := newFlagSet("gallery", "gallery [options]")
+	out := fs.String("o", "gallery.html", "write the page to `FILE`")
 	var vars, varFiles listFlag
-	fs.Var(&vars, "var", "set a variable (repeatable)")
-	fs.Var(&varFiles, "var-file", "load variable values from a file (repeatable)")
+	fs.Var(&vars, "var", "set a variable: `NAME=VALUE` (repeatable)")
+	fs.Var(&varFiles, "var-file", "load variable values from `FILE` (repeatable)")
 	if err := fs.Parse(args); err != nil {
-		return ExitError
+		return e.flagExit(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return e.fail(fmt.Errorf("gallery takes no arguments, got %q", fs.Args()))

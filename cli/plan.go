@@ -185,15 +185,15 @@ func checkCredits(p *planner.Plan, max int) error {
 
 func (e *env) plan(args []string) int {
 	var sel selection
-	fs := newFlagSet("plan", "plan [options]", e.stdio.Err)
+	fs := newFlagSet("plan", "plan [options]")
 	sel.register(fs)
-	out := fs.String("out", "", "save the plan to FILE for `pixform apply FILE`")
+	out := fs.String("out", "", "save the plan to `FILE`, to apply exactly it with: pixform apply FILE")
 	jsonOut := fs.Bool("json", false, "print the plan as one JSON object")
-	format := fs.String("format", "", "output format: text (default), json or markdown")
+	format := fs.String("format", "", "output `FORMAT`: text (default), json or markdown")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when there are changes, 0 when none, 1 on error")
 	check := fs.Bool("check", false, "offline gate: exit 0 only when every declared image is on disk and matches the lockfile; no request, no token")
 	if err := fs.Parse(args); err != nil {
-		return ExitError
+		return e.flagExit(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return e.fail(fmt.Errorf("plan takes no arguments, got %q", fs.Args()))
@@ -288,13 +288,13 @@ func pluralize(n int, word string) string {
 }
 
 func (e *env) validate(args []string) int {
-	fs := newFlagSet("validate", "validate [options]", e.stdio.Err)
+	fs := newFlagSet("validate", "validate [options]")
 	var vars, varFiles listFlag
-	fs.Var(&vars, "var", "set a variable (repeatable)")
-	fs.Var(&varFiles, "var-file", "load variable values from a file (repeatable)")
+	fs.Var(&vars, "var", "set a variable: `NAME=VALUE` (repeatable)")
+	fs.Var(&varFiles, "var-file", "load variable values from `FILE` (repeatable)")
 	noColor := fs.Bool("no-color", false, "disable colour")
 	if err := fs.Parse(args); err != nil {
-		return ExitError
+		return e.flagExit(fs, err)
 	}
 	e.noColor = e.noColor || *noColor
 	cfg, ok := e.loadConfig(vars, varFiles)

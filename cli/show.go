@@ -18,12 +18,12 @@ import (
 )
 
 func (e *env) show(args []string) int {
-	fs := newFlagSet("show", "show [-json] [-format=text|json|markdown] [ADDR | PLANFILE]", e.stdio.Err)
+	fs := newFlagSet("show", "show [-json] [-format=text|json|markdown] [ADDR | PLANFILE]")
 	jsonOut := fs.Bool("json", false, "print JSON")
-	format := fs.String("format", "text", "output format: text, json or markdown (markdown for saved plans)")
+	format := fs.String("format", "text", "output `FORMAT`: text, json or markdown (markdown for saved plans)")
 	noColor := fs.Bool("no-color", false, "disable colour")
 	if err := fs.Parse(args); err != nil {
-		return ExitError
+		return e.flagExit(fs, err)
 	}
 	e.noColor = e.noColor || *noColor
 	if *jsonOut {
@@ -52,17 +52,9 @@ func (e *env) show(args []string) int {
 		if err != nil {
 			return e.fail(views.WithHint(err, "pass an image address such as image.hero, or the path of a saved plan"))
 		}
-		var sel []string
-		for _, k := range keys {
-			ka, _ := config.ParseAddr(k)
-			if ka == a || (a.Kind == config.NoKey && ka.Name == a.Name) {
-				sel = append(sel, k)
-			}
+		if keys, err = selectAddrs(keys, a); err != nil {
+			return e.fail(err)
 		}
-		if len(sel) == 0 {
-			return e.fail(views.WithHint(fmt.Errorf("%s is not in %s", a, state.LockFileName), "`pixform state list` lists what it records"))
-		}
-		keys = sel
 	}
 	switch *format {
 	case "json":
@@ -125,6 +117,33 @@ func fileExists(p string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
+// selectAddrs returns the keys that a selects, in their order: a itself,
+// and every instance of a block address (image.icon selects
+// image.icon["home"] and image.icon[0], not image.icons). None is an error
+// that suggests the closest recorded address.
+func selectAddrs(keys []string, a config.Addr) ([]string, error) {
+	var sel []string
+	known := make([]config.Addr, 0, len(keys))
+	for _, k := range keys {
+		ka, err := config.ParseAddr(k)
+		if err != nil {
+			continue
+		}
+		known = append(known, ka)
+		if ka == a || (a.Kind == config.NoKey && ka.Name == a.Name) {
+			sel = append(sel, k)
+		}
+	}
+	if len(sel) > 0 {
+		return sel, nil
+	}
+	hints := []string{"`pixform state list` lists what it records"}
+	if s := config.SuggestAddr(a, known); s != "" {
+		hints = append([]string{"did you mean " + s + "?"}, hints...)
+	}
+	return nil, views.WithHint(fmt.Errorf("%s is not in %s", a, state.LockFileName), hints...)
+}
+
 // sortedAddrs returns the lockfile's keys in address order.
 func sortedAddrs(lock *state.Lock) []string {
 	keys := slices.Collect(maps.Keys(lock.Images))
@@ -134,29 +153,61 @@ func sortedAddrs(lock *state.Lock) []string {
 
 func (e *env) state(args []string) int {
 	if len(args) == 0 {
-		return e.fail(errors.New("usage: pixform state list | pixform state rm ADDR…"))
+		return e.fail(views.WithHint(errors.New("state needs a subcommand: pixform state list [ADDR…] | pixform state rm ADDR…"), "pixform state -h says more"))
 	}
 	switch args[0] {
 	case "list":
-		lock, _, err := e.readLock()
-		if err != nil {
-			return e.fail(err)
-		}
-		for _, k := range sortedAddrs(lock) {
-			fmt.Fprintln(e.stdio.Out, k)
-		}
-		return ExitOK
+		return e.stateList(args[1:])
 	case "rm":
 		return e.stateRm(args[1:])
 	}
-	return e.fail(fmt.Errorf("unknown state subcommand %q: use list or rm", args[0]))
+	err := fmt.Errorf("unknown state subcommand %q: use list or rm", args[0])
+	if s := config.Suggest(args[0], []string{"list", "rm"}); s != "" {
+		err = views.WithHint(err, "did you mean pixform state "+s+"?")
+	}
+	return e.fail(err)
+}
+
+// stateList lists the recorded addresses, or those that the arguments
+// select, each once, in address order.
+func (e *env) stateList(args []string) int {
+	fs := newFlagSet("state list", "state list [ADDR…]")
+	if err := fs.Parse(args); err != nil {
+		return e.flagExit(fs, err)
+	}
+	lock, _, err := e.readLock()
+	if err != nil {
+		return e.fail(err)
+	}
+	keys := sortedAddrs(lock)
+	if fs.NArg() > 0 {
+		selected := map[string]bool{}
+		for _, arg := range fs.Args() {
+			a, err := config.ParseAddr(arg)
+			if err != nil {
+				return e.fail(views.WithHint(err, "pass image addresses such as image.hero or image.icon"))
+			}
+			sel, err := selectAddrs(keys, a)
+			if err != nil {
+				return e.fail(err)
+			}
+			for _, k := range sel {
+				selected[k] = true
+			}
+		}
+		keys = slices.DeleteFunc(keys, func(k string) bool { return !selected[k] })
+	}
+	for _, k := range keys {
+		fmt.Fprintln(e.stdio.Out, k)
+	}
+	return ExitOK
 }
 
 func (e *env) stateRm(args []string) int {
-	fs := newFlagSet("state rm", "state rm [-lock-timeout=D] ADDR…", e.stdio.Err)
-	lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for another pixform to finish")
+	fs := newFlagSet("state rm", "state rm [options] ADDR…")
+	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform to finish")
 	if err := fs.Parse(args); err != nil {
-		return ExitError
+		return e.flagExit(fs, err)
 	}
 	if fs.NArg() == 0 {
 		return e.fail(errors.New("state rm needs at least one address, e.g. pixform state rm image.hero"))
@@ -176,17 +227,13 @@ func (e *env) stateRm(args []string) int {
 		if err != nil {
 			return e.fail(err)
 		}
-		found := false
-		for _, k := range sortedAddrs(lock) {
-			ka, _ := config.ParseAddr(k)
-			if ka == a || (a.Kind == config.NoKey && ka.Name == a.Name) {
-				removed = append(removed, fmt.Sprintf("Removed %s (its file %s is left on disk)", k, lock.Images[k].Path))
-				delete(lock.Images, k)
-				found = true
-			}
+		sel, err := selectAddrs(sortedAddrs(lock), a)
+		if err != nil {
+			return e.fail(fmt.Errorf("%w; nothing was changed", err))
 		}
-		if !found {
-			return e.fail(views.WithHint(fmt.Errorf("%s is not in %s; nothing was changed", a, state.LockFileName), "`pixform state list` lists what it records"))
+		for _, k := range sel {
+			removed = append(removed, fmt.Sprintf("Removed %s (its file %s is left on disk)", k, lock.Images[k].Path))
+			delete(lock.Images, k)
 		}
 	}
 	if err := state.WriteFileAtomic(filepath.Join(e.dir, state.LockFileName), lock.Marshal()); err != nil {

@@ -72,19 +72,19 @@ type watchSession struct {
 
 func (e *env) watch(args []string) int {
 	s := &watchSession{e: e, out: e.stdio.Out, now: time.Now}
-	fs := newFlagSet("watch", "watch [options]", e.stdio.Err)
-	fs.Var(&s.sel.vars, "var", "set a variable: -var 'name=value' (repeatable)")
-	fs.Var(&s.sel.varFiles, "var-file", "load variable values from a file (repeatable; watched too)")
-	fs.Var(&s.sel.targets, "target", "limit the plans to an image address (repeatable)")
-	fs.StringVar(&s.sel.provider, "provider", "", "renderer: imagine (default, or $PIXFORM_PROVIDER) or draft (offline placeholders)")
+	fs := newFlagSet("watch", "watch [options]")
+	fs.Var(&s.sel.vars, "var", "set a variable: `NAME=VALUE` (repeatable)")
+	fs.Var(&s.sel.varFiles, "var-file", "load variable values from `FILE` (repeatable; watched too)")
+	fs.Var(&s.sel.targets, "target", "limit the plans to the image at `ADDR` (repeatable)")
+	fs.StringVar(&s.sel.provider, "provider", "", "renderer `NAME`: imagine (default, or $PIXFORM_PROVIDER) or draft (offline placeholders)")
 	fs.BoolVar(&s.sel.noColor, "no-color", false, "disable colour")
-	fs.IntVar(&s.sel.maxCredit, "max-credits", -1, "skip a plan that would spend more than N credits")
-	fs.IntVar(&s.parallelism, "parallelism", 0, "upper bound on requests in flight (default: the provider block's parallelism, or 4)")
+	fs.IntVar(&s.sel.maxCredit, "max-credits", -1, "skip a plan that would spend more than `N` credits")
+	fs.IntVar(&s.parallelism, "parallelism", 0, "upper bound of `N` requests in flight (default: the provider block's parallelism, or 4)")
 	var serve serveFlag
 	fs.Var(&serve, "serve", "serve a live gallery: -serve (on "+defaultServe+"), -serve=:PORT or -serve=HOST:PORT")
-	debounce := fs.Duration("debounce", watch.DefaultDebounce, "quiet time after a save before planning")
+	debounce := fs.Duration("debounce", watch.DefaultDebounce, "quiet time (a `DURATION`) after a save before planning")
 	if err := fs.Parse(args); err != nil {
-		return ExitError
+		return e.flagExit(fs, err)
 	}
 	s.sel.refresh = "fast"
 	e.noColor = e.noColor || s.sel.noColor

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,14 +48,88 @@ func waitOutput(t *testing.T, buf *syncBuffer, re *regexp.Regexp) []string {
 	return nil
 }
 
+// chromium returns the browser for the gallery's browser test. Without one
+// the test is skipped with a message that says how to install it, except
+// in CI (CI=true), where a missing browser fails the test.
 func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
+	t.Helper()
+	bin, missing := findChromium(exec.LookPath, os.Getenv("CI") == "true")
+	if missing == nil {
+		return bin
+	}
+	if missing.fail {
+		t.Fatal(missing.msg)
+	}
+	t.Skip(missing.msg)
+	return ""
+}
+
+// chromiumMissing says why the browser test cannot run, and whether that
+// fails it.
+type chromiumMissing struct {
+	msg  string
+	fail bool
+}
+
+// findChromium looks for a Chromium binary on PATH with lookPath.
+func findChromium(lookPath func(string) (string, error), ci bool) (string, *chromiumMissing) {
+	names := []string{"chromium", "chromium-browser", "google-chrome"}
+	for _, name := range names {
+		if p, err := lookPath(name); err == nil {
+			return p, nil
 		}
 	}
-	t.Skip("no chromium binary found; the gallery's browser test needs the Debian package chromium")
-	return ""
+	msg := fmt.Sprintf("Chromium was not found on PATH (looked for %s), so the gallery's browser test did not run; "+
+		"install it to run it: apt-get install -y chromium (Debian, Ubuntu), brew install --cask chromium (macOS)", strings.Join(names, ", "))
+	if ci {
+		return "", &chromiumMissing{msg: msg + "; CI=true, where the browser test must run", fail: true}
+	}
+	return "", &chromiumMissing{msg: msg}
+}
+
+func TestFindChromium(t *testing.T) {
+	none := func(string) (string, error) { return "", exec.ErrNotFound }
+	for name, tc := range map[string]struct {
+		lookPath func(string) (string, error)
+		ci       bool
+		wantBin  string
+		wantFail bool
+	}{
+		"found":         {lookPath: func(n string) (string, error) { return "/usr/bin/" + n, nil }, wantBin: "/usr/bin/chromium"},
+		"found in CI":   {lookPath: func(n string) (string, error) { return "/usr/bin/" + n, nil }, ci: true, wantBin: "/usr/bin/chromium"},
+		"missing":       {lookPath: none},
+		"missing in CI": {lookPath: none, ci: true, wantFail: true},
+		"only the other": {lookPath: func(n string) (string, error) {
+			if n == "google-chrome" {
+				return "/opt/gc", nil
+			}
+			return "", exec.ErrNotFound
+		}, wantBin: "/opt/gc"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			bin, missing := findChromium(tc.lookPath, tc.ci)
+			if bin != tc.wantBin {
+				t.Errorf("bin = %q, want %q", bin, tc.wantBin)
+			}
+			if tc.wantBin != "" {
+				if missing != nil {
+					t.Errorf("missing = %+v with a browser found", missing)
+				}
+				return
+			}
+			if missing == nil {
+				t.Fatal("no reason given for a missing browser")
+			}
+			if missing.fail != tc.wantFail {
+				t.Errorf("fail = %v, want %v", missing.fail, tc.wantFail)
+			}
+			for _, want := range []string{"Chromium was not found", "apt-get install -y chromium"} {
+				if !strings.Contains(missing.msg, want) {
+					t.Errorf("message %q does not say %q", missing.msg, want)
+				}
+			}
+		})
+	}
 }
 
 const galleryConfig = `image "hero" {
@@ -171,6 +246,18 @@ image "banner" {
 	}
 	if fmt.Sprint(order) != `[image.banner image.hero image.icon["home"] image.icon["user"]]` {
 		t.Errorf("cards in order %v, want address order", order)
+	}
+	// A live card's address wraps only after "image." and before a key, as
+	// the static page's does.
+	addr, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function () {
+		var a = document.querySelector('[data-addr="image.banner"] .addr');
+		return a.title + "|" + Array.from(a.childNodes).map(n => n.nodeName + ":" + n.textContent).join(",");
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addr != "image.banner|SPAN:image.,WBR:,SPAN:banner" {
+		t.Errorf("the live card's address is %q", addr)
 	}
 	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {

@@ -5,9 +5,10 @@ import (
 	"strings"
 )
 
-// suggest returns the option closest to given when it is close enough to be
-// a likely typo, else "". Ties go to the first option.
-func suggest(given string, options []string) string {
+// Suggest returns the option closest to given when it is close enough to be
+// a likely typo, else "". Ties go to the first option. It is the one
+// did-you-mean of pixform: configuration names, commands and addresses.
+func Suggest(given string, options []string) string {
 	best, bestDist := "", 3 // a distance of 3 or more is not a typo
 	for _, o := range options {
 		if d := levenshtein(given, o); d < bestDist {
@@ -20,10 +21,26 @@ func suggest(given string, options []string) string {
 // didYouMean returns " Did you mean "x"?" for the suggestion of given among
 // options, or "".
 func didYouMean(given string, options []string) string {
-	if s := suggest(given, options); s != "" {
+	if s := Suggest(given, options); s != "" {
 		return fmt.Sprintf(" Did you mean %q?", s)
 	}
 	return ""
+}
+
+// SuggestAddr returns the address among known, or among their blocks
+// (image.icon for image.icon["home"]), that given is a likely typo of, or "".
+func SuggestAddr(given Addr, known []Addr) string {
+	options := make([]string, 0, 2*len(known))
+	seen := make(map[string]bool, 2*len(known))
+	for _, a := range known {
+		for _, o := range []Addr{a, a.Block()} {
+			if s := o.String(); !seen[s] {
+				seen[s] = true
+				options = append(options, s)
+			}
+		}
+	}
+	return Suggest(given.String(), options)
 }
 
 // levenshtein returns the edit distance between a and b, by runes.

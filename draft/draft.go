@@ -19,7 +19,6 @@ import (
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/opentype"
-	"golang.org/x/image/math/fixed"
 
 	"github.com/pixform/pixform/executor"
 )
@@ -165,17 +164,16 @@ func (r *Renderer) paint(req executor.Request, width, height int, pix *[]byte) *
 	// placeholders read alike.
 	mainSize := max(14, int(math.Sqrt(float64(width*height))/20))
 	smallSize := max(10, mainSize/2)
-	white := color.RGBA{255, 255, 255, 255}
 
 	// The DRAFT mark, top left inside the frame.
-	bold := r.face(true, mainSize)
-	m := bold.Metrics()
-	drawText(img, bold, "DRAFT", pad, pad+m.Ascent.Ceil(), color.NRGBA{255, 255, 255, 210})
-	r.release(true, mainSize, bold)
+	bold := r.typeset(true, mainSize)
+	m := bold.face.Metrics()
+	bold.draw(img, "DRAFT", pad, pad+m.Ascent.Ceil(), color.NRGBA{255, 255, 255, 210})
+	r.releaseTypeset(true, bold)
 
 	// The footer: address, seed, style, ratio.
-	small := r.face(false, smallSize)
-	sm := small.Metrics()
+	small := r.typeset(false, smallSize)
+	sm := small.face.Metrics()
 	seed := "seed none"
 	if req.Seed != 0 {
 		seed = "seed " + strconv.FormatInt(req.Seed, 10)
@@ -193,7 +191,7 @@ func (r *Renderer) paint(req executor.Request, width, height int, pix *[]byte) *
 	footer := []string{strings.Join(meta, sep)}
 	if req.Addr != "" {
 		one := req.Addr + sep + footer[0]
-		if measure(small, one) <= width-2*pad {
+		if small.measure(one) <= width-2*pad {
 			footer[0] = one
 		} else {
 			footer = []string{req.Addr, footer[0]}
@@ -202,34 +200,52 @@ func (r *Renderer) paint(req executor.Request, width, height int, pix *[]byte) *
 	smallLine := sm.Height.Ceil() * 5 / 4
 	footY := height - pad - (len(footer)-1)*smallLine
 	for i, line := range footer {
-		drawText(img, small, ellipsize(small, line, width-2*pad), pad, footY+i*smallLine, color.NRGBA{255, 255, 255, 225})
+		small.draw(img, ellipsize(small, line, width-2*pad), pad, footY+i*smallLine, color.NRGBA{255, 255, 255, 225})
 	}
-	r.release(false, smallSize, small)
+	r.releaseTypeset(false, small)
 
-	// The prompt, wrapped and centred in the space between.
-	face := r.face(false, mainSize)
-	fm := face.Metrics()
-	lineH := (fm.Height.Ceil() * 6) / 5
+	// The prompt, wrapped and centred in the space between, as large as
+	// fits (up to a sixth of the short side) so that a short prompt still
+	// reads where the image is shown small, as icons are; a long one is
+	// set at mainSize and cut with an ellipsis.
 	top := pad + m.Height.Ceil() + pad/2
 	bottom := footY - sm.Height.Ceil() - pad/2
-	maxLines := max(1, (bottom-top)/lineH)
 	prompt := strings.Join(strings.Fields(req.Prompt), " ")
 	if prompt == "" {
 		prompt = "(no prompt)"
 	}
-	lines := wrap(face, prompt, width-2*pad, maxLines)
+	t, lines, lineH := r.layoutPrompt(prompt, width-2*pad, bottom-top, mainSize, short/6)
+	fm := t.face.Metrics()
 	blockH := len(lines) * lineH
 	y0 := top + (bottom-top-blockH)/2
 	panel := image.Rect(pad/2, y0-lineH/3, width-pad/2, y0+blockH+lineH/3)
 	shade(img, panel, 90)
 	for i, line := range lines {
-		adv := font.MeasureString(face, line).Ceil()
-		x := (width - adv) / 2
+		x := (width - t.measure(line)) / 2
 		y := y0 + i*lineH + (lineH+fm.Ascent.Ceil()-fm.Descent.Ceil())/2
-		drawText(img, face, line, x, y, white)
+		t.draw(img, line, x, y, color.NRGBA{255, 255, 255, 255})
 	}
-	r.release(false, mainSize, face)
+	r.releaseTypeset(false, t)
 	return img
+}
+
+// layoutPrompt sets prompt in lines no wider than width that fit height,
+// in the largest size from maxSize down to minSize at which all of it
+// fits; at minSize what does not fit is cut with an ellipsis. It returns
+// the typeset used (release it with releaseTypeset(false, t)), the lines
+// and their height.
+func (r *Renderer) layoutPrompt(prompt string, width, height, minSize, maxSize int) (t *typeset, lines []string, lineH int) {
+	for size := max(minSize, maxSize); ; size = max(minSize, size*7/8) {
+		t = r.typeset(false, size)
+		lineH = (t.face.Metrics().Height.Ceil() * 6) / 5
+		maxLines := max(1, (height-lineH/2)/lineH)
+		var whole bool
+		lines, whole = wrap(t, prompt, width, maxLines)
+		if whole || size == minSize {
+			return t, lines, lineH
+		}
+		r.releaseTypeset(false, t)
+	}
 }
 
 // face takes a face of the given size from its pool; give it back with
@@ -264,17 +280,10 @@ func (r *Renderer) release(bold bool, size int, f font.Face) {
 	p.Put(f)
 }
 
-// drawText draws s with its baseline at y, starting at x.
-func drawText(dst *image.RGBA, face font.Face, s string, x, y int, c color.Color) {
-	d := font.Drawer{Dst: dst, Src: image.NewUniform(c), Face: face, Dot: fixed.P(x, y)}
-	d.DrawString(s)
-}
-
 // wrap breaks s into at most maxLines lines no wider than width, breaking
 // inside words that are too long alone, and ending the last line with an
-// ellipsis when text is left over.
-func wrap(face font.Face, s string, width, maxLines int) []string {
-	var lines []string
+// ellipsis when text is left over; whole is false then.
+func wrap(t *typeset, s string, width, maxLines int) (lines []string, whole bool) {
 	var cur string
 	words := strings.Fields(s)
 	for i := 0; i < len(words); i++ {
@@ -283,13 +292,13 @@ func wrap(face font.Face, s string, width, maxLines int) []string {
 		if cur != "" {
 			try = cur + " " + w
 		}
-		if font.MeasureString(face, try).Ceil() <= width {
+		if t.measure(try) <= width {
 			cur = try
 			continue
 		}
 		if cur == "" {
 			// A single word wider than the line: cut it.
-			head, tail := cutToWidth(face, w, width)
+			head, tail := cutToWidth(t, w, width)
 			lines = append(lines, head)
 			words[i] = tail
 			i--
@@ -300,36 +309,36 @@ func wrap(face font.Face, s string, width, maxLines int) []string {
 		}
 		if len(lines) == maxLines {
 			last := lines[maxLines-1]
-			lines[maxLines-1] = ellipsize(face, last+" …", width)
-			return lines
+			lines[maxLines-1] = ellipsize(t, last+" …", width)
+			return lines, false
 		}
 	}
 	if cur != "" {
 		lines = append(lines, cur)
 	}
-	return lines
+	return lines, true
 }
 
 // cutToWidth splits s after as many runes as fit in width (at least one).
-func cutToWidth(face font.Face, s string, width int) (head, tail string) {
+func cutToWidth(t *typeset, s string, width int) (head, tail string) {
 	runes := []rune(s)
 	n := 1
-	for n < len(runes) && font.MeasureString(face, string(runes[:n+1])).Ceil() <= width {
+	for n < len(runes) && t.measure(string(runes[:n+1])) <= width {
 		n++
 	}
 	return string(runes[:n]), string(runes[n:])
 }
 
 // ellipsize shortens s to fit width, ending it with "…" when cut.
-func ellipsize(face font.Face, s string, width int) string {
-	if font.MeasureString(face, s).Ceil() <= width {
+func ellipsize(t *typeset, s string, width int) string {
+	if t.measure(s) <= width {
 		return s
 	}
 	runes := []rune(strings.TrimSuffix(s, " …"))
 	for len(runes) > 0 {
-		t := strings.TrimRight(string(runes), " ") + "…"
-		if font.MeasureString(face, t).Ceil() <= width {
-			return t
+		s := strings.TrimRight(string(runes), " ") + "…"
+		if t.measure(s) <= width {
+			return s
 		}
 		runes = runes[:len(runes)-1]
 	}
@@ -393,18 +402,33 @@ func shade(img *image.RGBA, r image.Rectangle, a int) {
 // blend composites the straight-alpha colour c over r of img.
 func blend(img *image.RGBA, r image.Rectangle, c color.RGBA) {
 	r = r.Intersect(img.Bounds())
-	a := int(c.A)
+	if r.Empty() {
+		return
+	}
+	// Each channel's result depends only on its old value: look it up.
+	a := uint32(c.A)
+	na := 255 - a
+	var lut [3][256]byte
+	for ch, cv := range [3]uint8{c.R, c.G, c.B} {
+		ca := uint32(cv) * a
+		for v := range uint32(256) {
+			lut[ch][v] = div255(v*na + ca)
+		}
+	}
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		i := img.PixOffset(r.Min.X, y)
-		for x := r.Min.X; x < r.Max.X; x++ {
-			p := img.Pix[i : i+3 : i+3]
-			p[0] = byte((int(p[0])*(255-a) + int(c.R)*a) / 255)
-			p[1] = byte((int(p[1])*(255-a) + int(c.G)*a) / 255)
-			p[2] = byte((int(p[2])*(255-a) + int(c.B)*a) / 255)
-			i += 4
+		row := img.Pix[i : i+4*r.Dx()]
+		for j := 0; j+2 < len(row); j += 4 {
+			p := row[j : j+3 : j+3]
+			p[0] = lut[0][p[0]]
+			p[1] = lut[1][p[1]]
+			p[2] = lut[2][p[2]]
 		}
 	}
 }
+
+// div255 is v/255 rounded down, for v up to 255*255, without a division.
+func div255(v uint32) byte { return byte((v + 1 + (v >> 8)) >> 8) }
 
 func lerp(a, b uint8, t, span int) byte {
 	if span <= 1 {
@@ -437,6 +461,3 @@ func hsl(h, s, l float64) color.RGBA {
 	to := func(v float64) uint8 { return uint8(math.Round((v + m) * 255)) }
 	return color.RGBA{to(r), to(g), to(b), 255}
 }
-
-// measure is the advance of s in whole pixels.
-func measure(face font.Face, s string) int { return font.MeasureString(face, s).Ceil() }

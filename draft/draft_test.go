@@ -173,8 +173,8 @@ func TestRenderConcurrent(t *testing.T) {
 
 func TestWrap(t *testing.T) {
 	r := New()
-	face := r.face(false, 40)
-	defer r.release(false, 40, face)
+	face := r.typeset(false, 40)
+	defer r.releaseTypeset(false, face)
 	tests := map[string]struct {
 		text         string
 		width, lines int
@@ -189,7 +189,10 @@ func TestWrap(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got := wrap(face, tc.text, tc.width, tc.lines)
+			got, whole := wrap(face, tc.text, tc.width, tc.lines)
+			if whole == tc.wantEllipsis {
+				t.Errorf("whole = %v with ellipsis %v", whole, tc.wantEllipsis)
+			}
 			if tc.wantLines > 0 && len(got) != tc.wantLines {
 				t.Errorf("%d lines, want %d: %q", len(got), tc.wantLines, got)
 			}
@@ -197,7 +200,7 @@ func TestWrap(t *testing.T) {
 				t.Errorf("%d lines, more than %d", len(got), tc.lines)
 			}
 			for _, l := range got {
-				if w := measure(face, l); w > tc.width {
+				if w := face.measure(l); w > tc.width {
 					t.Errorf("line %q is %d px, wider than %d", l, w, tc.width)
 				}
 			}
@@ -269,6 +272,8 @@ func TestWriteSamples(t *testing.T) {
 		"draft-long.png":     {Addr: `image.icon["cathedral"]`, Prompt: long, Style: "realistic", AspectRatio: "9:16", Seed: 4294967295, MediaType: "image/png"},
 		"draft-square.jpg":   {Addr: "image.logo", Prompt: "flat icon of a house", Style: "imagine-turbo", AspectRatio: "1:1", MediaType: "image/jpeg"},
 		"draft-portrait.png": {Addr: "image.variant[3]", Prompt: long[:120], Style: "anime", AspectRatio: "3:4", Seed: 7, MediaType: "image/png"},
+		"draft-cjk.png":      {Addr: `image.poster["東京"]`, Prompt: "東京の夜景 at dusk, a cat 🐈‍⬛ on a café terrace 👍🏽 — flux-dev · 1:1", Style: "flux-dev-fast", AspectRatio: "16:9", Seed: 12, MediaType: "image/png"},
+		"draft-icon.png":     {Addr: `image.icon["home"]`, Prompt: "flat minimal icon of a small house, neon outline", Style: "imagine-turbo", AspectRatio: "1:1", Seed: 2905487256, MediaType: "image/png"},
 	}
 	for name, q := range samples {
 		var b bytes.Buffer

@@ -77,6 +77,30 @@ type Card struct {
 	Full  string `json:"full,omitempty"`
 }
 
+// AddrSegments splits an address where a card may wrap it: after "image."
+// and before its key, so image.feature_icon["offline"] wraps as
+// image. | feature_icon | ["offline"] and never inside a name or a key.
+func AddrSegments(addr string) []string {
+	var segs []string
+	rest := addr
+	if name, ok := strings.CutPrefix(rest, "image."); ok {
+		segs, rest = append(segs, "image."), name
+	}
+	if i := strings.IndexByte(rest, '['); i > 0 {
+		segs, rest = append(segs, rest[:i]), rest[i:]
+	}
+	if rest != "" {
+		segs = append(segs, rest)
+	}
+	return segs
+}
+
+// PathSegments splits a path after each "/", where a card wraps it first
+// (a segment too long for the card still wraps inside).
+func PathSegments(path string) []string {
+	return strings.SplitAfter(path, "/")
+}
+
 // setState sets State, Label and Reason together.
 func (c *Card) setState(s State, reason string) {
 	c.State, c.Label, c.Reason = s, s.Label(), reason

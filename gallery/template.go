@@ -13,6 +13,8 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 		}
 		return c.File.Provider
 	},
+	"addrSegments": AddrSegments,
+	"pathSegments": PathSegments,
 }).Parse(pageHTML))
 
 const pageHTML = `<!DOCTYPE html>
@@ -46,7 +48,9 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
 @keyframes sweep{from{background-position:100% 0}to{background-position:-100% 0}}
 .body{display:flex;flex-direction:column;gap:.45rem;padding:.7rem .8rem .8rem}
 .head{display:flex;align-items:center;justify-content:space-between;gap:.5rem}
-.addr{font:600 .85rem/1.3 ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
+.head .addr{min-width:0}
+.addr{font:600 .85rem/1.3 ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:normal;word-break:keep-all;overflow:hidden;text-overflow:ellipsis}
+.addr span{white-space:nowrap}
 .badge{flex:none;padding:.08rem .5rem;border-radius:999px;font-size:.72rem;font-weight:600;text-transform:uppercase;letter-spacing:.04em;color:#fff;background:var(--idle)}
 .s-up-to-date .badge,.s-recorded .badge{background:var(--ok)}
 .s-rendering .badge{background:var(--run)}
@@ -56,7 +60,7 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
 .meta{display:flex;flex-wrap:wrap;gap:.3rem}
 .meta span{padding:.05rem .45rem;border:1px solid var(--line);border-radius:4px;color:var(--dim);font-size:.78rem}
 .meta .draft{color:var(--warn);border-color:#5a4520}
-.path{color:var(--dim);font:.78rem ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
+.path{color:var(--dim);font:.78rem ui-monospace,SFMono-Regular,Menlo,monospace;word-break:normal;overflow-wrap:anywhere}
 .reason{margin:0;color:var(--dim);font-size:.8rem;overflow-wrap:anywhere}
 .s-failed .reason{color:#f6a7a1}
 .none{grid-column:1/-1;color:var(--dim);text-align:center;padding:3rem}
@@ -79,10 +83,10 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
 {{range .Views}}<article class="card s-{{.State}}" data-addr="{{.Addr}}" data-sort="{{.Sort}}" data-state="{{.State}}">
 <button class="thumb" type="button" data-full="{{.Full}}" data-thumb="{{.Thumb}}" title="Show {{.Addr}} at full size">{{if .Thumb}}<img src="{{.Thumb}}" alt="{{.Prompt}}">{{else}}<span class="empty" style="{{.Ratio}}">{{.Label}}</span>{{end}}</button>
 <div class="body">
-<div class="head"><code class="addr">{{.Addr}}</code><span class="badge">{{.Label}}</span></div>
+<div class="head"><code class="addr" title="{{.Addr}}">{{range $i, $s := addrSegments .Addr}}{{if $i}}<wbr>{{end}}<span>{{$s}}</span>{{end}}</code><span class="badge">{{.Label}}</span></div>
 <p class="prompt" title="{{.Prompt}}">{{.Prompt}}</p>
 <div class="meta"><span>{{.AspectRatio}}</span><span>seed {{if .Seed}}{{.Seed}}{{else}}random{{end}}</span><span>{{.Style}}</span><span{{if eq (provider .Card) "draft"}} class="draft"{{end}}>{{provider .Card}}</span></div>
-<div class="path">{{.Path}}</div>
+<div class="path">{{range $i, $s := pathSegments .Path}}{{if $i}}<wbr>{{end}}{{$s}}{{end}}</div>
 {{if .Reason}}<p class="reason">{{.Reason}}</p>{{end}}
 </div>
 </article>
@@ -140,6 +144,23 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
     if (text !== undefined) { e.textContent = text; }
     return e;
   }
+  // addrNode shows an address as the static page does: it wraps only
+  // after "image." and before the key (see AddrSegments), and its full
+  // text is the tooltip when it is cut.
+  function addrNode(addr) {
+    var code = el("code", "addr");
+    code.title = addr;
+    var rest = addr, segs = [];
+    if (rest.indexOf("image.") === 0) { segs.push("image."); rest = rest.slice(6); }
+    var i = rest.indexOf("[");
+    if (i > 0) { segs.push(rest.slice(0, i)); rest = rest.slice(i); }
+    if (rest) { segs.push(rest); }
+    segs.forEach(function (s, j) {
+      if (j > 0) { code.appendChild(document.createElement("wbr")); }
+      code.appendChild(el("span", "", s));
+    });
+    return code;
+  }
   function build(c, old) {
     var card = el("article", "card s-" + c.state);
     card.setAttribute("data-addr", c.addr);
@@ -167,7 +188,7 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
     card.appendChild(btn);
     var body = el("div", "body");
     var head = el("div", "head");
-    head.appendChild(el("code", "addr", c.addr));
+    head.appendChild(addrNode(c.addr));
     head.appendChild(el("span", "badge", c.label));
     body.appendChild(head);
     var p = el("p", "prompt", c.prompt);
@@ -180,7 +201,13 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
     meta.appendChild(el("span", "", c.style));
     meta.appendChild(el("span", prov === "draft" ? "draft" : "", prov));
     body.appendChild(meta);
-    body.appendChild(el("div", "path", c.path));
+    var path = el("div", "path");
+    var parts = (c.path || "").split("/");
+    parts.forEach(function (s, j) {
+      if (j > 0) { path.appendChild(document.createElement("wbr")); }
+      path.appendChild(document.createTextNode(j < parts.length - 1 ? s + "/" : s));
+    });
+    body.appendChild(path);
     if (c.reason) { body.appendChild(el("p", "reason", c.reason)); }
     card.appendChild(body);
     return card;

@@ -211,14 +211,36 @@ func (p *planning) checkAddrs(flag string, addrs []config.Addr) hcl.Diagnostics 
 			}
 		}
 		if !found {
+			hint := ""
+			if s := config.SuggestAddr(a, p.knownAddrs(flag == "-target")); s != "" {
+				hint = fmt.Sprintf(" Did you mean %s?", s)
+			}
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("%s=%s matches no image", flag, a),
-				Detail:   fmt.Sprintf("No image in the configuration has the address %s. Run `pixform state list` or check the image blocks for the right name.", a),
+				Detail:   fmt.Sprintf("No image in the configuration has the address %s.%s Run `pixform state list` or check the image blocks for the right name.", a, hint),
 			})
 		}
 	}
 	return diags
+}
+
+// knownAddrs returns the declared addresses, and with recorded the
+// lockfile's too, in address order: what a mistyped address may have meant.
+func (p *planning) knownAddrs(recorded bool) []config.Addr {
+	known := make([]config.Addr, 0, len(p.in.Images))
+	for _, img := range p.in.Images {
+		known = append(known, img.Addr)
+	}
+	if recorded {
+		for key := range p.in.Lock.Images {
+			if ka, err := config.ParseAddr(key); err == nil && !p.declared[key] {
+				known = append(known, ka)
+			}
+		}
+	}
+	slices.SortFunc(known, config.Addr.Compare)
+	return known
 }
 
 func (p *planning) change(img *config.Image) Change {
