@@ -25,15 +25,15 @@ type Reason int
 
 // The reasons, in the order Check tests them.
 const (
-	Empty     Reason = iota + 1 // "" or "."
-	NUL                         // holds a NUL byte
-	Backslash                   // holds a backslash, a separator on Windows
-	Absolute                    // starts with / or a drive letter
-	NotClean                    // differs from path.Clean of itself
-	Escapes                     // .. or under ../
-	Reserved                    // .pixform, under .pixform/, or the lockfile (any case)
-	Symlink                     // a component on disk is a symbolic link
-	Unexamined                  // a component could not be examined (Err says why)
+	Empty      Reason = iota + 1 // "" or "."
+	NUL                          // holds a NUL byte
+	Backslash                    // holds a backslash, a separator on Windows
+	Absolute                     // starts with / or a drive letter
+	NotClean                     // differs from path.Clean of itself
+	Escapes                      // .. or under ../
+	Reserved                     // .pixform, under .pixform/, or the lockfile (any case)
+	Symlink                      // a component on disk is a symbolic link
+	Unexamined                   // a component could not be examined (Err says why)
 )
 
 // Error is an unsafe path. Its message says what is wrong, not what to do:
