@@ -83,7 +83,7 @@ func (e *env) loadSavedPlan(name string) (*planner.Plan, *loaded, error) {
 	if !ok {
 		return nil, nil, errConfig
 	}
-	lock, lockDigest, err := e.readLock()
+	lock, lockDigest, err := e.readTrustedLock()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -51,7 +51,16 @@ func (e *env) loadConfig(vars, varFiles []string) (*config.Config, bool) {
 
 // readLock reads the lockfile and returns it with the digest of its bytes
 // (the digest of no bytes when it does not exist).
-func (e *env) readLock() (*state.Lock, string, error) {
+func (e *env) readLock() (*state.Lock, string, error) { return e.loadLock(false) }
+
+// readTrustedLock is readLock for the commands that read, write or delete
+// the files the lockfile names (plan, apply, watch, gallery): it also
+// refuses a lockfile whose paths go through a symbolic link, before any of
+// them is touched. show and state rm only read the lockfile, so that a
+// refused entry can still be seen and removed.
+func (e *env) readTrustedLock() (*state.Lock, string, error) { return e.loadLock(true) }
+
+func (e *env) loadLock(onDisk bool) (*state.Lock, string, error) {
 	path := filepath.Join(e.dir, state.LockFileName)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -63,6 +72,11 @@ func (e *env) readLock() (*state.Lock, string, error) {
 	lock, err := state.ParseLock(b, state.LockFileName)
 	if err != nil {
 		return nil, "", err
+	}
+	if onDisk {
+		if err := state.CheckLockPaths(e.dir, lock, b, state.LockFileName); err != nil {
+			return nil, "", err
+		}
 	}
 	return lock, digest(b), nil
 }
@@ -144,7 +158,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	if !ok {
 		return nil, nil, errConfig
 	}
-	lock, lockDigest, err := e.readLock()
+	lock, lockDigest, err := e.readTrustedLock()
 	if err != nil {
 		return nil, nil, err
 	}
