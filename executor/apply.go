@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
@@ -200,7 +201,7 @@ type run struct {
 	slots        chan struct{}
 	giveUp       time.Duration
 	ledger       *ledger
-	targets      map[string]bool // every path a change of the plan writes
+	targets      map[string]string // safepath.Key → path, of every path a change of the plan writes
 	index        map[*planner.Change]int
 	total        int
 	randMu       sync.Mutex
@@ -241,14 +242,14 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 		r.provider = opts.Provider.Name()
 	}
 	r.ledger = newLedger(opts.Recorder, plan)
-	r.targets = map[string]bool{}
+	r.targets = map[string]string{}
 	r.index = map[*planner.Change]int{}
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
 		r.index[c] = i
 		switch c.Action {
 		case planner.Create, planner.Replace, planner.Move:
-			r.targets[c.Path] = true
+			r.targets[safepath.Key(c.Path)] = c.Path
 			r.total++
 		case planner.Delete:
 			r.total++

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
@@ -42,7 +43,7 @@ func (r *run) delete(c *planner.Change) {
 // there, or the user changed the file; failures are warnings, since the
 // lockfile no longer refers to the file.
 func (r *run) removeOld(c *planner.Change, rel, sum string) {
-	if r.targets[rel] || r.ledger.owned(rel) {
+	if r.keeps(rel) {
 		return
 	}
 	kept, err := removeIfUnchanged(r.abs(rel), sum)
@@ -52,6 +53,32 @@ func (r *run) removeOld(c *planner.Change, rel, sum string) {
 	case kept:
 		r.hooks.Warn(c, fmt.Sprintf("kept %s: it is no longer the recorded image (edited by hand?); delete it yourself if you no longer need it", rel))
 	}
+}
+
+// keeps reports whether the file at rel must stay: a change of the plan
+// writes rel or an entry records it, or a path that differs from rel in
+// case only and is the same file here (a case-insensitive file system, as
+// on macOS and Windows).
+func (r *run) keeps(rel string) bool {
+	if t, ok := r.targets[safepath.Key(rel)]; ok && r.sameFile(rel, t) {
+		return true
+	}
+	t, ok := r.ledger.recorded(rel)
+	return ok && r.sameFile(rel, t)
+}
+
+// sameFile reports whether the paths a and b, equal case-folded, name one
+// file.
+func (r *run) sameFile(a, b string) bool {
+	if a == b {
+		return true
+	}
+	fa, err := os.Lstat(r.abs(a))
+	if err != nil {
+		return false
+	}
+	fb, err := os.Lstat(r.abs(b))
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // pendingMove is a move not yet carried out. A move whose source is the
@@ -228,7 +255,7 @@ func (r *run) move(m *pendingMove) {
 	}
 	if m.staged != "" {
 		os.Remove(m.staged)
-	} else if !r.targets[src] && !r.ledger.owned(src) {
+	} else if !r.keeps(src) {
 		if err := os.Remove(srcFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			r.hooks.Warn(c, fmt.Sprintf("could not remove the old file %s: %v; delete it yourself", src, err))
 		}
