@@ -37,12 +37,12 @@ const (
 // evaluated cleanly and Digest is empty: such a Config must not be planned.
 func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	l := &loader{
-		dir:      dir,
-		files:    map[string]*hcl.File{},
-		funcs:    Functions(),
-		vars:     map[string]*variable{},
-		locals:   map[string]*local{},
-		disk:     safepath.NewDisk(dir),
+		dir:    dir,
+		files:  map[string]*hcl.File{},
+		funcs:  Functions(),
+		vars:   map[string]*variable{},
+		locals: map[string]*local{},
+		disk:   safepath.NewDisk(dir),
 	}
 	cfg := &Config{Dir: dir, Files: l.files, Provider: defaultProvider()}
 
