@@ -142,6 +142,7 @@ func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, erro
 
 	startCtx, stopStarting := context.WithCancelCause(ctx)
 	r.startCtx, r.stopStarting = startCtx, stopStarting
+	r.startRemovals()
 	var watcher sync.WaitGroup
 	watcher.Go(func() {
 		select {
@@ -152,6 +153,7 @@ func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, erro
 	})
 
 	r.run(ctx)
+	r.endRemovals()
 
 	stopStarting(nil)
 	watcher.Wait()

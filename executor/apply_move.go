@@ -262,3 +262,69 @@ func (r *run) move(m *pendingMove) {
 	}
 	r.done(c, e, Moved, 0)
 }
+
+// Snapshotter is implemented by a Recorder that can return the lockfile as
+// on disk (state.Recorder does). Apply then follows state's removal
+// protocol: it finishes the removals an interrupted apply left, notes the
+// files this plan will remove before removing their entries, and finishes
+// the notes at the end, so that no kill between an entry's removal and
+// its file's leaves an orphan that no later apply removes.
+type Snapshotter interface {
+	Snapshot() *state.Lock
+}
+
+// startRemovals finishes the removals left by an interrupted apply, then
+// notes this plan's. A failure stops the run before anything is touched.
+func (r *run) startRemovals() {
+	s, ok := r.opts.Recorder.(Snapshotter)
+	if !ok {
+		return
+	}
+	if _, _, err := state.FinishRemovals(r.opts.Dir, s.Snapshot()); err != nil {
+		r.stop(err)
+		return
+	}
+	if err := state.IntendRemovals(r.opts.Dir, r.removals()); err != nil {
+		r.stop(fmt.Errorf("%w; nothing was changed", err))
+	}
+}
+
+// endRemovals finishes this plan's notes against the lockfile as written:
+// files whose removal a failure skipped are removed if their entries are
+// gone, and the notes are dropped.
+func (r *run) endRemovals() {
+	s, ok := r.opts.Recorder.(Snapshotter)
+	if !ok {
+		return
+	}
+	if _, _, err := state.FinishRemovals(r.opts.Dir, s.Snapshot()); err != nil {
+		r.stop(err)
+	}
+}
+
+// removals lists the files this plan stops recording and then removes:
+// each delete's, and the old path of each move or replace that changes
+// path, unless a change of the plan writes there.
+func (r *run) removals() []state.Removal {
+	var out []state.Removal
+	for i := range r.plan.Changes {
+		c := &r.plan.Changes[i]
+		if c.Prior == nil {
+			continue
+		}
+		switch c.Action {
+		case planner.Delete:
+		case planner.Move, planner.Replace:
+			if c.Prior.Path == c.Path {
+				continue
+			}
+		default:
+			continue
+		}
+		if _, written := r.targets[safepath.Key(c.Prior.Path)]; written {
+			continue
+		}
+		out = append(out, state.Removal{Path: c.Prior.Path, SHA256: c.Prior.SHA256})
+	}
+	return out
+}
