@@ -25,6 +25,22 @@ type loaded struct {
 	cfg        *config.Config
 	lock       *state.Lock
 	lockDigest string
+	// leftovers are the paths an interrupted apply left to delete, which
+	// the next apply deletes first.
+	leftovers []string
+}
+
+// leftovers returns the files an interrupted apply left to delete.
+func (e *env) leftovers(lock *state.Lock) ([]string, error) {
+	rs, err := state.PendingRemovals(e.dir, lock)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(rs))
+	for i, r := range rs {
+		paths[i] = r.Path
+	}
+	return paths, nil
 }
 
 // loadConfig loads the configuration and prints its diagnostics. ok is false
@@ -181,7 +197,11 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		views.WriteDiagnostics(e.stdio.Err, diags, cfg.Files, e.color(sel.noColor, e.stdio.ErrTerminal))
 		return nil, nil, errConfig
 	}
-	return plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest}, nil
+	left, err := e.leftovers(lock)
+	if err != nil {
+		return nil, nil, err
+	}
+	return plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left}, nil
 }
 
 // errConfig means diagnostics were already printed.
@@ -234,6 +254,7 @@ func (e *env) plan(args []string) int {
 		err = views.WritePlanMarkdown(e.stdio.Out, p)
 	default:
 		err = views.WritePlan(e.stdio.Out, p, e.color(sel.noColor, e.stdio.OutTerminal))
+		views.WriteLeftovers(e.stdio.Out, ld.leftovers, e.color(sel.noColor, e.stdio.OutTerminal))
 	}
 	if err != nil {
 		return e.fail(err)

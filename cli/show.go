@@ -170,7 +170,7 @@ func (e *env) stateRm(args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	var removed []string
+	var removed, paths []string
 	for _, s := range fs.Args() {
 		a, err := config.ParseAddr(s)
 		if err != nil {
@@ -181,6 +181,7 @@ func (e *env) stateRm(args []string) int {
 			ka, _ := config.ParseAddr(k)
 			if ka == a || (a.Kind == config.NoKey && ka.Name == a.Name) {
 				removed = append(removed, fmt.Sprintf("Removed %s (its file %s is left on disk)", k, lock.Images[k].Path))
+				paths = append(paths, lock.Images[k].Path)
 				delete(lock.Images, k)
 				found = true
 			}
@@ -188,6 +189,11 @@ func (e *env) stateRm(args []string) int {
 		if !found {
 			return e.fail(views.WithHint(fmt.Errorf("%s is not in %s; nothing was changed", a, state.LockFileName), "`pixform state list` lists what it records"))
 		}
+	}
+	// The files stay: an interrupted apply's note must not have the next
+	// apply delete them.
+	if err := state.ForgetRemovals(e.dir, paths); err != nil {
+		return e.fail(err)
 	}
 	if err := state.WriteFileAtomic(filepath.Join(e.dir, state.LockFileName), lock.Marshal()); err != nil {
 		return e.fail(fmt.Errorf("write lockfile: %w", err))

@@ -60,11 +60,37 @@ func IntendRemovals(dir string, rs []Removal) error {
 	if err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(removalsFile{Version: 1, Removals: all}, "", "  ")
+	return writeRemovals(filepath.Join(wd, removalsName), all)
+}
+
+// ForgetRemovals drops the notes of paths (compared case-folded), whose
+// entries are removed from the lockfile without their files (state rm):
+// those files stay on disk, and no later apply may take them for leftovers.
+func ForgetRemovals(dir string, paths []string) error {
+	notes, err := readRemovals(dir)
+	if err != nil || len(notes) == 0 {
+		return err
+	}
+	drop := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		drop[safepath.Key(p)] = true
+	}
+	keep := slices.DeleteFunc(notes, func(r Removal) bool { return drop[safepath.Key(r.Path)] })
+	p := filepath.Join(dir, WorkDirName, removalsName)
+	if len(keep) == 0 {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("clear %s: %w", p, err)
+		}
+		return nil
+	}
+	return writeRemovals(p, keep)
+}
+
+func writeRemovals(p string, rs []Removal) error {
+	data, err := json.MarshalIndent(removalsFile{Version: 1, Removals: rs}, "", "  ")
 	if err != nil {
 		return err
 	}
-	p := filepath.Join(wd, removalsName)
 	if err := WriteFileAtomic(p, append(data, '\n')); err != nil {
 		return fmt.Errorf("note the files to remove in %s: %w", p, err)
 	}

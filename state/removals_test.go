@@ -153,3 +153,27 @@ func TestRemovalsBadLog(t *testing.T) {
 		})
 	}
 }
+
+func TestForgetRemovals(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"a.png", "b.png"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := IntendRemovals(dir, []Removal{{"a.png", sumOf("a.png")}, {"b.png", sumOf("b.png")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ForgetRemovals(dir, []string{"A.png"}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := PendingRemovals(dir, NewLock()); err != nil || len(p) != 1 || p[0].Path != "b.png" {
+		t.Fatalf("pending %v, %v", p, err)
+	}
+	if err := ForgetRemovals(dir, []string{"b.png"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, WorkDirName, removalsName)); !os.IsNotExist(err) {
+		t.Errorf("an empty note is left: %v", err)
+	}
+}
