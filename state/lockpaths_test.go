@@ -1,7 +1,9 @@
 package state
 
 import (
+	"errors"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,4 +64,75 @@ func TestCheckLockPaths(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzLockPaths feeds arbitrary path strings (JSON string bodies, so that
+// escapes are exercised) for two entries through the lockfile parser and
+// the disk check: no panic, and every accepted path is relative, clean,
+// inside the directory, not pixform's own, not equal case-folded to the
+// other, and refused on disk when it goes through a symbolic link.
+func FuzzLockPaths(f *testing.F) {
+	for _, s := range [][2]string{
+		{"a/b.png", "c.png"},
+		{"a/b.png", "A/B.png"},
+		{"lnk/victim.png", "x.png"},
+		{"../x.png", "x.png"},
+		{".PIXFORM/x.png", "x.png"},
+		{`\u002e\u002e/x.png`, "x.png"},
+		{`a\\..\\..\\x.png`, "x.png"},
+		{"C:/x.png", "x.png"},
+		{`\u212a.png`, "k.png"},
+		{"./a.png", "a//b.png"},
+		{"pixform.lock.json", "a/pixform.lock.json"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	dir := f.TempDir()
+	if err := os.Symlink(f.TempDir(), filepath.Join(dir, "lnk")); err != nil {
+		f.Skip("no symbolic links:", err)
+	}
+	f.Fuzz(func(t *testing.T, p1, p2 string) {
+		e1 := strings.Replace(validEntryJSON, `"a/b.png"`, `"`+p1+`"`, 1)
+		e2 := strings.Replace(validEntryJSON, `"a/b.png"`, `"`+p2+`"`, 1)
+		data := []byte(`{"version": 1, "images": {"image.a": ` + e1 + ",\n" + `"image.b": ` + e2 + `}}`)
+		l, err := ParseLock(data, "fuzz.json")
+		if err != nil {
+			var le *LockError
+			if !errors.As(err, &le) {
+				t.Fatalf("error %T is not a *LockError: %v", err, err)
+			}
+			return
+		}
+		var paths []string
+		for _, e := range l.Images {
+			p := e.Path
+			paths = append(paths, p)
+			first, _, _ := strings.Cut(p, "/")
+			switch {
+			case p == "" || p == "." || path.IsAbs(p) || len(p) >= 2 && p[1] == ':':
+				t.Fatalf("accepted %q: not relative", p)
+			case path.Clean(p) != p:
+				t.Fatalf("accepted %q: not clean", p)
+			case p == ".." || strings.HasPrefix(p, "../"):
+				t.Fatalf("accepted %q: leaves the directory", p)
+			case strings.ContainsAny(p, "\\\x00"):
+				t.Fatalf("accepted %q: backslash or NUL", p)
+			case strings.EqualFold(first, WorkDirName) || strings.EqualFold(p, LockFileName):
+				t.Fatalf("accepted %q: pixform's own", p)
+			}
+		}
+		if len(paths) == 2 && strings.EqualFold(paths[0], paths[1]) {
+			t.Fatalf("accepted %q and %q: one file case-folded", paths[0], paths[1])
+		}
+		err = CheckLockPaths(dir, l, data, "fuzz.json")
+		for _, p := range paths {
+			if first, _, _ := strings.Cut(p, "/"); first == "lnk" && err == nil {
+				t.Fatalf("accepted %q on disk: through the symbolic link lnk", p)
+			}
+		}
+		var le *LockError
+		if err != nil && (!errors.As(err, &le) || le.Line == 0) {
+			t.Fatalf("disk error without a line: %v", err)
+		}
+	})
 }
