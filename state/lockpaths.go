@@ -3,8 +3,12 @@ package state
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"maps"
+	"path"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/pixform/pixform/internal/safepath"
 )
@@ -17,17 +21,59 @@ import (
 // a *LockError, gives the line of the first offending entry's path and
 // what to do.
 func CheckLockPaths(dir string, lock *Lock, data []byte, filename string) error {
+	addrs := slices.Sorted(maps.Keys(lock.Images))
+	// Directories are few and memoized: check them here, in order. Each
+	// path's own last component is one lstat: those run in parallel.
 	d := safepath.NewDisk(dir)
-	for _, addr := range slices.Sorted(maps.Keys(lock.Images)) {
-		if _, err := d.Check(lock.Images[addr].Path); err != nil {
-			off := entryOffset(data, addr)
-			if off >= 0 {
-				off += pathOffset(data[off:])
-			} else {
-				off = 0
-			}
-			return atOffset(data, filename, addr, off, pathMsg(err))
+	errs := make([]error, len(addrs))
+	var leaves []int
+	for i, a := range addrs {
+		p := lock.Images[a].Path
+		if err := safepath.Check(p); err != nil {
+			errs[i] = err
+			break
 		}
+		ok, err := d.Dir(path.Dir(p))
+		if err != nil {
+			errs[i] = err
+			break
+		}
+		if ok {
+			leaves = append(leaves, i)
+		}
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(leaves)) {
+		wg.Go(func() {
+			for i := range next {
+				_, errs[i] = safepath.Leaf(dir, lock.Images[addrs[i]].Path)
+			}
+		})
+	}
+	for _, i := range leaves {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		addr := addrs[i]
+		var pe *safepath.Error
+		if errors.As(err, &pe) {
+			c := *pe
+			c.Path = lock.Images[addr].Path
+			err = &c
+		}
+		off := entryOffset(data, addr)
+		if off >= 0 {
+			off += pathOffset(data[off:])
+		} else {
+			off = 0
+		}
+		return atOffset(data, filename, addr, off, pathMsg(err))
 	}
 	return nil
 }
