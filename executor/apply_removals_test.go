@@ -89,3 +89,42 @@ func TestApplyFinishesLeftRemovals(t *testing.T) {
 		t.Error("k.png, still recorded, was touched")
 	}
 }
+
+// A move to a path that differs in case only: on a case-sensitive file
+// system (this test's) the old file is another file and goes; where case
+// folds, keeps sees one file and leaves it (sameFile).
+func TestApplyMoveInCaseOnly(t *testing.T) {
+	e := newEnv(t)
+	x := e.had(t, "x", "hero.png", 1)
+	lockPath := filepath.Join(e.dir, state.LockFileName)
+	lock := state.NewLock()
+	lock.Images["image.x"] = *x
+	rec := state.NewRecorder(lockPath, lock)
+	plan := &planner.Plan{Provider: planner.Imagine, Changes: []planner.Change{
+		withPrior(create("x", "Hero.png", 1), planner.Move, x, "image.x"),
+	}}
+	_, err := Apply(context.Background(), plan, Options{
+		Dir: e.dir, Recorder: rec, Limiter: newTestLimiter(1), Parallelism: 1, Clock: newFakeClock(),
+	})
+	if cerr := rec.Close(); cerr != nil {
+		t.Fatal(cerr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := state.ReadLock(lockPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if en := got.Images["image.x"]; en.Path != "Hero.png" || fileSum(t, e.dir, "Hero.png") != en.SHA256 {
+		t.Fatalf("entry %+v", en)
+	}
+	same := func() bool {
+		a, err1 := os.Stat(filepath.Join(e.dir, "hero.png"))
+		b, err2 := os.Stat(filepath.Join(e.dir, "Hero.png"))
+		return err1 == nil && err2 == nil && os.SameFile(a, b)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "hero.png")); err == nil && !same() {
+		t.Error("hero.png, another file here, was left behind")
+	}
+}
