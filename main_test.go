@@ -46,7 +46,7 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"imgfmt":    cmdImgfmt,
 		"notoken":   cmdNotoken,
 	}
-	for _, more := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){fakeCmds(), watchCmds(), applyCmds(), teamCmds()} {
+	for _, more := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){fakeCmds(), watchCmds(), applyCmds(), teamCmds(), trustCmds()} {
 		for k, v := range more {
 			cmds[k] = v
 		}

@@ -83,7 +83,7 @@ func (e *env) loadSavedPlan(name string) (*planner.Plan, *loaded, error) {
 	if !ok {
 		return nil, nil, errConfig
 	}
-	lock, lockDigest, err := e.readLock()
+	lock, lockDigest, err := e.readTrustedLock()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -97,7 +97,11 @@ func (e *env) loadSavedPlan(name string) (*planner.Plan, *loaded, error) {
 	if err := checkPlanAgainst(pf.Plan, cfg, lock); err != nil {
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s does not match the configuration: %w", name, err), replan)
 	}
-	return pf.Plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest}, nil
+	left, err := e.leftovers(lock)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pf.Plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left}, nil
 }
 
 // checkPlanAgainst verifies that every change of a saved plan agrees with
@@ -141,11 +145,12 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 		views.WritePlanEvent(e.stdio.Out, p)
 	} else if !saved || !p.HasChanges() {
 		views.WritePlan(e.stdio.Out, p, outColor)
+		views.WriteLeftovers(e.stdio.Out, ld.leftovers, outColor)
 	}
 	if err := checkCredits(p, sel.maxCredit); err != nil {
 		return e.fail(err)
 	}
-	if !p.HasChanges() {
+	if !p.HasChanges() && len(ld.leftovers) == 0 {
 		return ExitOK
 	}
 	provider, err := e.newProvider(p, ld.cfg)

@@ -27,7 +27,7 @@ func (e *env) gallery(args []string) int {
 	if fs.NArg() > 0 {
 		return e.fail(fmt.Errorf("gallery takes no arguments, got %q", fs.Args()))
 	}
-	lock, _, err := e.readLock()
+	lock, _, err := e.readTrustedLock()
 	if err != nil {
 		return e.fail(err)
 	}

@@ -25,6 +25,22 @@ type loaded struct {
 	cfg        *config.Config
 	lock       *state.Lock
 	lockDigest string
+	// leftovers are the paths an interrupted apply left to delete, which
+	// the next apply deletes first.
+	leftovers []string
+}
+
+// leftovers returns the files an interrupted apply left to delete.
+func (e *env) leftovers(lock *state.Lock) ([]string, error) {
+	rs, err := state.PendingRemovals(e.dir, lock)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(rs))
+	for i, r := range rs {
+		paths[i] = r.Path
+	}
+	return paths, nil
 }
 
 // loadConfig loads the configuration and prints its diagnostics. ok is false
@@ -51,7 +67,16 @@ func (e *env) loadConfig(vars, varFiles []string) (*config.Config, bool) {
 
 // readLock reads the lockfile and returns it with the digest of its bytes
 // (the digest of no bytes when it does not exist).
-func (e *env) readLock() (*state.Lock, string, error) {
+func (e *env) readLock() (*state.Lock, string, error) { return e.loadLock(false) }
+
+// readTrustedLock is readLock for the commands that read, write or delete
+// the files the lockfile names (plan, apply, watch, gallery): it also
+// refuses a lockfile whose paths go through a symbolic link, before any of
+// them is touched. show and state rm only read the lockfile, so that a
+// refused entry can still be seen and removed.
+func (e *env) readTrustedLock() (*state.Lock, string, error) { return e.loadLock(true) }
+
+func (e *env) loadLock(onDisk bool) (*state.Lock, string, error) {
 	path := filepath.Join(e.dir, state.LockFileName)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -63,6 +88,11 @@ func (e *env) readLock() (*state.Lock, string, error) {
 	lock, err := state.ParseLock(b, state.LockFileName)
 	if err != nil {
 		return nil, "", err
+	}
+	if onDisk {
+		if err := state.CheckLockPaths(e.dir, lock, b, state.LockFileName); err != nil {
+			return nil, "", err
+		}
 	}
 	return lock, digest(b), nil
 }
@@ -144,7 +174,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	if !ok {
 		return nil, nil, errConfig
 	}
-	lock, lockDigest, err := e.readLock()
+	lock, lockDigest, err := e.readTrustedLock()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -167,7 +197,11 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		views.WriteDiagnostics(e.stdio.Err, diags, cfg.Files, e.color(sel.noColor, e.stdio.ErrTerminal))
 		return nil, nil, errConfig
 	}
-	return plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest}, nil
+	left, err := e.leftovers(lock)
+	if err != nil {
+		return nil, nil, err
+	}
+	return plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left}, nil
 }
 
 // errConfig means diagnostics were already printed.
@@ -220,6 +254,7 @@ func (e *env) plan(args []string) int {
 		err = views.WritePlanMarkdown(e.stdio.Out, p)
 	default:
 		err = views.WritePlan(e.stdio.Out, p, e.color(sel.noColor, e.stdio.OutTerminal))
+		views.WriteLeftovers(e.stdio.Out, ld.leftovers, e.color(sel.noColor, e.stdio.OutTerminal))
 	}
 	if err != nil {
 		return e.fail(err)

@@ -221,7 +221,7 @@ func (e *env) stateRm(args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	var removed []string
+	var removed, paths []string
 	for _, s := range fs.Args() {
 		a, err := config.ParseAddr(s)
 		if err != nil {
@@ -233,8 +233,14 @@ func (e *env) stateRm(args []string) int {
 		}
 		for _, k := range sel {
 			removed = append(removed, fmt.Sprintf("Removed %s (its file %s is left on disk)", k, lock.Images[k].Path))
+			paths = append(paths, lock.Images[k].Path)
 			delete(lock.Images, k)
 		}
+	}
+	// The files stay: an interrupted apply's note must not have the next
+	// apply delete them.
+	if err := state.ForgetRemovals(e.dir, paths); err != nil {
+		return e.fail(err)
 	}
 	if err := state.WriteFileAtomic(filepath.Join(e.dir, state.LockFileName), lock.Marshal()); err != nil {
 		return e.fail(fmt.Errorf("write lockfile: %w", err))

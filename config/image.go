@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/pixform/pixform/internal/safepath"
 )
 
 // MaxCount is the largest count an image block may have: count makes
@@ -61,6 +64,7 @@ type instance struct {
 type pathOwner struct {
 	addr Addr
 	rng  hcl.Range
+	path string
 }
 
 // expandImages evaluates every image block into its instances, blocks in
@@ -70,14 +74,13 @@ func (l *loader) expandImages() []Image {
 	type result struct {
 		images []Image
 		ranges []hcl.Range // of each image's path, for diagnostics
-		files  []dirState  // of each image's path itself
+		leaves []leafState // of each image's path itself
 		diags  hcl.Diagnostics
 	}
-	l.realRoot() // computed once, before the workers read it
 	results := make([]result, len(l.images))
 	parallel(len(l.images), func(i int) {
 		// The worker's loader shares the read-only declarations and
-		// collects its own diagnostics; it must not touch dirCache.
+		// collects its own diagnostics; it must not touch l.disk.
 		sub := *l
 		sub.diags = nil
 		r := &results[i]
@@ -86,35 +89,38 @@ func (l *loader) expandImages() []Image {
 		// Most of the file system checks are one lstat of each image's
 		// own path: do those here, in parallel. The directories are
 		// checked below, once each.
-		r.files = make([]dirState, len(r.images))
+		r.leaves = make([]leafState, len(r.images))
 		for j, img := range r.images {
-			r.files[j] = l.stat(img.Path)
+			r.leaves[j].exists, r.leaves[j].err = safepath.Leaf(l.dir, img.Path)
 		}
 	})
+	// owners is keyed by safepath.Key: two paths that differ in case only
+	// are one file on macOS and Windows checkouts.
 	owners := map[string]pathOwner{}
 	var out []Image
 	for _, r := range results {
 		l.diags = append(l.diags, r.diags...)
 		for i, img := range r.images {
 			rng := r.ranges[i]
-			if link, target, escapes := l.symlinkEscape(img.Path, r.files[i]); escapes {
-				inst := ""
-				if img.Addr.Kind != NoKey {
-					inst = img.Addr.String()
+			exists, ok := l.checkOnDisk(&img, r.leaves[i], rng)
+			if !ok {
+				continue
+			}
+			key := safepath.Key(img.Path)
+			if prev, dup := owners[key]; dup {
+				if prev.path == img.Path {
+					l.errorf(rng.Ptr(), "Duplicate image path",
+						fmt.Sprintf("%s and %s (declared at %s) both write %q, and each image needs its own file. Change the path of one of them.",
+							img.Addr, prev.addr, where(prev.rng), img.Path))
+				} else {
+					l.errorf(rng.Ptr(), "Duplicate image path",
+						fmt.Sprintf("%s writes %q and %s (declared at %s) writes %q: they differ in case only, so they are one file on a case-insensitive file system (macOS, Windows), and each image needs its own file. Change the path of one of them.",
+							img.Addr, img.Path, prev.addr, where(prev.rng), prev.path))
 				}
-				l.errorf(rng.Ptr(), "Image path escapes the working directory",
-					fmt.Sprintf("%q goes through the symbolic link %q, which leads to %s, outside the working directory. pixform writes only inside it: point the link inside the directory, or choose another path.%s",
-						img.Path, link, target, inInstance(inst)))
 				continue
 			}
-			if prev, dup := owners[img.Path]; dup {
-				l.errorf(rng.Ptr(), "Duplicate image path",
-					fmt.Sprintf("%s and %s (declared at %s) both write %q, and each image needs its own file. Change the path of one of them.",
-						img.Addr, prev.addr, where(prev.rng), img.Path))
-				continue
-			}
-			owners[img.Path] = pathOwner{addr: img.Addr, rng: rng}
-			img.OnDisk = r.files[i].exists
+			owners[key] = pathOwner{addr: img.Addr, rng: rng, path: img.Path}
+			img.OnDisk = exists
 			out = append(out, img)
 		}
 	}
@@ -436,6 +442,13 @@ func (l *loader) checkPath(v cty.Value, rng hcl.Range, inst string) (string, boo
 	case ".png", ".jpg", ".jpeg":
 	default:
 		return bad("Unsupported image file extension", fmt.Sprintf("The extension of %q names the file's format and must be .png, .jpg or .jpeg.", raw))
+	}
+	var pe *safepath.Error
+	switch err := safepath.Check(p); {
+	case errors.As(err, &pe) && pe.Reason == safepath.Reserved:
+		return bad("Image path inside pixform's own directory", fmt.Sprintf("%q is under .pixform/ (in any case, since a case-insensitive file system folds it), which holds pixform's local caches and is never committed. Choose a path outside it, such as \"images/%s\".", raw, path.Base(p)))
+	case err != nil:
+		return bad("Invalid image path", err.Error()+".")
 	}
 	return p, true
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/pixform/pixform/internal/safepath"
 )
 
 // File name suffixes and the environment prefix Load recognises.
@@ -35,12 +37,12 @@ const (
 // evaluated cleanly and Digest is empty: such a Config must not be planned.
 func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	l := &loader{
-		dir:      dir,
-		files:    map[string]*hcl.File{},
-		funcs:    Functions(),
-		vars:     map[string]*variable{},
-		locals:   map[string]*local{},
-		dirCache: map[string]dirState{},
+		dir:    dir,
+		files:  map[string]*hcl.File{},
+		funcs:  Functions(),
+		vars:   map[string]*variable{},
+		locals: map[string]*local{},
+		disk:   safepath.NewDisk(dir),
 	}
 	cfg := &Config{Dir: dir, Files: l.files, Provider: defaultProvider()}
 
@@ -111,9 +113,9 @@ type loader struct {
 	// var, local and the function table. Instances use children of it.
 	base *hcl.EvalContext
 
-	root     string // dir with symlinks resolved, "" when that failed
-	rootDone bool
-	dirCache map[string]dirState
+	// disk checks image paths against the file system; only expandImages,
+	// on its own goroutine, uses it.
+	disk *safepath.Disk
 }
 
 // listDir returns the configuration and auto-loaded variable file names of

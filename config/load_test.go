@@ -103,7 +103,7 @@ func TestLoadDiagnostics(t *testing.T) {
 					t.Skip("no symlinks here:", err)
 				}
 			},
-			want: []wantDiag{{"Image path escapes the working directory", "main.pix.hcl:3,10", []string{`symbolic link "out"`}}},
+			want: []wantDiag{{"Image path goes through a symbolic link", "main.pix.hcl:3,10", []string{`symbolic link "out"`}}},
 		},
 		"symlinked file escapes": {
 			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"assets/x.png\"\n}\n"},
@@ -119,7 +119,7 @@ func TestLoadDiagnostics(t *testing.T) {
 					t.Skip("no symlinks here:", err)
 				}
 			},
-			want: []wantDiag{{"Image path escapes the working directory", "main.pix.hcl:3,10", []string{`"assets/x.png"`}}},
+			want: []wantDiag{{"Image path goes through a symbolic link", "main.pix.hcl:3,10", []string{`"assets/x.png" is a symbolic link`}}},
 		},
 		"dangling symlink": {
 			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"gone/x.png\"\n}\n"},
@@ -128,7 +128,51 @@ func TestLoadDiagnostics(t *testing.T) {
 					t.Skip("no symlinks here:", err)
 				}
 			},
-			want: []wantDiag{{"Image path escapes the working directory", "main.pix.hcl:3,10", []string{"unresolvable"}}},
+			want: []wantDiag{{"Image path goes through a symbolic link", "main.pix.hcl:3,10", []string{`symbolic link "gone"`, "nowhere"}}},
+		},
+		"symlinked directory inside": {
+			// Two paths would name one file (real/a.png and in/a.png),
+			// which no duplicate check could see.
+			files: map[string]string{"main.pix.hcl": `image "a" {
+  prompt = "x"
+  path   = "real/a.png"
+}
+
+image "b" {
+  prompt = "y"
+  path   = "in/a.png"
+}
+`, "real/keep.txt": ""},
+			setup: func(t *testing.T, dir string) {
+				if err := symlink("real", dir, "in"); err != nil {
+					t.Skip("no symlinks here:", err)
+				}
+			},
+			want: []wantDiag{{"Image path goes through a symbolic link", "main.pix.hcl:8,12", []string{`symbolic link "in" (to "real")`, "replace the link with the real directory"}}},
+		},
+		"path under .pixform": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \".pixform/x.png\"\n}\n"},
+			want:  []wantDiag{{"Image path inside pixform's own directory", "main.pix.hcl:3,10", []string{`".pixform/x.png"`, "images/x.png"}}},
+		},
+		"path under .PIXFORM": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"a/../.PIXFORM/cache/x.png\"\n}\n"},
+			want:  []wantDiag{{"Image path inside pixform's own directory", "main.pix.hcl:3,10", []string{`"a/../.PIXFORM/cache/x.png"`, "any case"}}},
+		},
+		"path like .pixform is fine": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \".pixform-assets/x.png\"\n}\n"},
+		},
+		"duplicate path in another case": {
+			files: map[string]string{"main.pix.hcl": `image "a" {
+  prompt = "x"
+  path   = "assets/Hero.png"
+}
+
+image "b" {
+  prompt = "y"
+  path   = "ASSETS/hero.png"
+}
+`},
+			want: []wantDiag{{"Duplicate image path", "main.pix.hcl:8,12", []string{"image.b", `"ASSETS/hero.png"`, "image.a (declared at main.pix.hcl:3:12)", `"assets/Hero.png"`, "case-insensitive"}}},
 		},
 		"default path from bad for_each key escapes": {
 			files: map[string]string{"main.pix.hcl": "image \"icon\" {\n  for_each = toset([\"/../../../x\"])\n  prompt = \"x\"\n}\n"},

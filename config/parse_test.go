@@ -110,16 +110,3 @@ func TestSplitSource(t *testing.T) {
 		t.Error("chunks do not join to the source")
 	}
 }
-
-func TestSymlinkInsideIsFine(t *testing.T) {
-	dir := writeDir(t, map[string]string{
-		"main.pix.hcl":    "image \"a\" {\n  prompt = \"x\"\n  path = \"shared/a.png\"\n}\n",
-		"assets/keep.txt": "",
-	})
-	if err := symlink("assets", dir, "shared"); err != nil {
-		t.Skip("no symlinks here:", err)
-	}
-	if _, diags := Load(dir, LoadOptions{}); len(diags) > 0 {
-		t.Errorf("diagnostics:%s", render(diags))
-	}
-}

@@ -1,104 +1,49 @@
 package config
 
 import (
-	"os"
+	"errors"
+	"fmt"
 	"path"
-	"path/filepath"
-	"strconv"
-	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/pixform/pixform/internal/safepath"
 )
 
-// dirState is what the file system says about one slash-separated path
-// relative to the working directory.
-type dirState struct {
+// leafState is what an lstat of an image's own path found: whether
+// something is there and, if it is a symbolic link, the error.
+type leafState struct {
 	exists bool
-	// link and target, when escapes: the symbolic link that leads out, and
-	// where it leads.
-	escapes      bool
-	link, target string
+	err    error
 }
 
-// symlinkEscape reports whether the clean relative path p resolves, through
-// a symbolic link in its existing prefix or at p itself, outside the
-// working directory. self is l.stat(p). Directory results are cached: most
-// images share a few directories.
-func (l *loader) symlinkEscape(p string, self dirState) (link, target string, escapes bool) {
-	parent := l.dirState(path.Dir(p))
-	if parent.escapes {
-		return parent.link, parent.target, true
+// checkOnDisk refuses a path with a symbolic link component (checked by
+// l.disk, directories once each; leaf is the lstat of the path itself,
+// made on a worker) and reports whether something is at the path.
+func (l *loader) checkOnDisk(img *Image, leaf leafState, rng hcl.Range) (exists, ok bool) {
+	dirExists, err := l.disk.Dir(path.Dir(img.Path))
+	if err == nil && dirExists {
+		exists, err = leaf.exists, leaf.err
 	}
-	if !parent.exists {
-		return "", "", false
+	if err == nil {
+		return exists, true
 	}
-	return self.link, self.target, self.escapes
-}
-
-// dirState returns, cached, the state of directory rel.
-func (l *loader) dirState(rel string) dirState {
-	if rel == "." || rel == "" {
-		return dirState{exists: true}
+	inst := ""
+	if img.Addr.Kind != NoKey {
+		inst = img.Addr.String()
 	}
-	if s, ok := l.dirCache[rel]; ok {
-		return s
-	}
-	s := l.dirState(path.Dir(rel))
-	if s.exists && !s.escapes {
-		s = l.stat(rel)
-	} else {
-		s.exists = false
-	}
-	l.dirCache[rel] = s
-	return s
-}
-
-// stat examines rel, which is meaningful when its parent exists inside the
-// working directory. It is safe for concurrent use once realRoot has been
-// called.
-func (l *loader) stat(rel string) dirState {
-	full := filepath.Join(l.dir, filepath.FromSlash(rel))
-	fi, err := os.Lstat(full)
-	if err != nil {
-		return dirState{} // missing: nothing to escape through
-	}
-	if fi.Mode()&os.ModeSymlink == 0 {
-		return dirState{exists: true}
-	}
-	root := l.realRoot()
-	real, err := filepath.EvalSymlinks(full)
-	if err != nil {
-		// A dangling or looping link: a write through it would land
-		// wherever it points, which cannot be checked.
-		target, _ := os.Readlink(full)
-		return dirState{exists: true, escapes: true, link: rel, target: "an unresolvable target " + strconv.Quote(target)}
-	}
-	if abs, err := filepath.Abs(real); err == nil {
-		real = abs
-	}
-	if root == "" || !within(root, real) {
-		return dirState{exists: true, escapes: true, link: rel, target: real}
-	}
-	return dirState{exists: true}
-}
-
-// realRoot returns the working directory, absolute, with symbolic links
-// resolved; "" when that fails.
-func (l *loader) realRoot() string {
-	if !l.rootDone {
-		l.rootDone = true
-		if r, err := filepath.EvalSymlinks(l.dir); err == nil {
-			if abs, err := filepath.Abs(r); err == nil {
-				l.root = abs
-			}
+	var pe *safepath.Error
+	if errors.As(err, &pe) && pe.Reason == safepath.Symlink {
+		what := fmt.Sprintf("%q goes through the symbolic link %q (to %q)", img.Path, pe.Link, pe.Target)
+		if pe.Link == img.Path {
+			what = fmt.Sprintf("%q is a symbolic link (to %q)", img.Path, pe.Target)
 		}
+		l.errorf(rng.Ptr(), "Image path goes through a symbolic link",
+			fmt.Sprintf("%s. pixform never writes through a symbolic link, so that no path can lead outside the working directory or name the file of another path: replace the link with the real directory, or choose another path.%s",
+				what, inInstance(inst)))
+		return false, false
 	}
-	return l.root
-}
-
-// within reports whether p is root or inside it; both are absolute.
-func within(root, p string) bool {
-	rel, err := filepath.Rel(root, p)
-	if err != nil || filepath.IsAbs(rel) {
-		return false
-	}
-	return rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	l.errorf(rng.Ptr(), "Image path cannot be checked",
+		fmt.Sprintf("%v. Check the permissions of the directories on the way.%s", err, inInstance(inst)))
+	return false, false
 }

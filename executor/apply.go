@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
@@ -154,6 +155,7 @@ func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, erro
 
 	startCtx, stopStarting := context.WithCancelCause(ctx)
 	r.startCtx, r.stopStarting = startCtx, stopStarting
+	r.startRemovals()
 	var watcher sync.WaitGroup
 	watcher.Go(func() {
 		select {
@@ -164,6 +166,7 @@ func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, erro
 	})
 
 	r.run(ctx)
+	r.endRemovals()
 
 	stopStarting(nil)
 	watcher.Wait()
@@ -213,7 +216,7 @@ type run struct {
 	slots        chan struct{}
 	giveUp       time.Duration
 	ledger       *ledger
-	targets      map[string]bool // every path a change of the plan writes
+	targets      map[string]string // safepath.Key → path, of every path a change of the plan writes
 	index        map[*planner.Change]int
 	total        int
 	randMu       sync.Mutex
@@ -254,14 +257,14 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 		r.provider = opts.Provider.Name()
 	}
 	r.ledger = newLedger(opts.Recorder, plan)
-	r.targets = map[string]bool{}
+	r.targets = map[string]string{}
 	r.index = map[*planner.Change]int{}
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
 		r.index[c] = i
 		switch c.Action {
 		case planner.Create, planner.Replace, planner.Move:
-			r.targets[c.Path] = true
+			r.targets[safepath.Key(c.Path)] = c.Path
 			r.total++
 		case planner.Delete:
 			r.total++

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
@@ -21,7 +22,7 @@ import (
 type ledger struct {
 	mu    sync.Mutex
 	rec   Recorder
-	owner map[string]string // path → address of the entry recording it
+	owner map[string]string // safepath.Key(path) → address of the entry recording it
 	path  map[string]string // address → its entry's path
 }
 
@@ -33,7 +34,7 @@ func newLedger(rec Recorder, plan *planner.Plan) *ledger {
 			continue
 		}
 		addr := priorAddr(c)
-		l.owner[c.Prior.Path] = addr
+		l.owner[safepath.Key(c.Prior.Path)] = addr
 		l.path[addr] = c.Prior.Path
 	}
 	return l
@@ -59,7 +60,7 @@ type Updater interface {
 // another address that records the same path is deleted first, so that no
 // two entries ever share a path. The caller holds l.mu.
 func (l *ledger) set(addr string, e state.Entry, drop ...string) error {
-	if o, ok := l.owner[e.Path]; ok && o != addr && !slices.Contains(drop, o) {
+	if o, ok := l.owner[safepath.Key(e.Path)]; ok && o != addr && !slices.Contains(drop, o) {
 		if err := l.del(o); err != nil {
 			return err
 		}
@@ -70,9 +71,9 @@ func (l *ledger) set(addr string, e state.Entry, drop ...string) error {
 		}
 		l.forget(drop...)
 	} else {
-		if len(drop) > 0 && l.owner[e.Path] != addr && l.owner[e.Path] != "" {
+		if len(drop) > 0 && l.owner[safepath.Key(e.Path)] != addr && l.owner[safepath.Key(e.Path)] != "" {
 			// Without Update, free the path before taking it.
-			if err := l.del(l.owner[e.Path]); err != nil {
+			if err := l.del(l.owner[safepath.Key(e.Path)]); err != nil {
 				return err
 			}
 		}
@@ -80,10 +81,10 @@ func (l *ledger) set(addr string, e state.Entry, drop ...string) error {
 			return recordErr("the entry", addr, err)
 		}
 	}
-	if old, ok := l.path[addr]; ok && l.owner[old] == addr {
-		delete(l.owner, old)
+	if old, ok := l.path[addr]; ok && l.owner[safepath.Key(old)] == addr {
+		delete(l.owner, safepath.Key(old))
 	}
-	l.owner[e.Path] = addr
+	l.owner[safepath.Key(e.Path)] = addr
 	l.path[addr] = e.Path
 	for _, d := range drop {
 		if _, ok := l.path[d]; !ok {
@@ -100,8 +101,8 @@ func (l *ledger) set(addr string, e state.Entry, drop ...string) error {
 func (l *ledger) forget(addrs ...string) {
 	for _, a := range addrs {
 		if p, ok := l.path[a]; ok {
-			if l.owner[p] == a {
-				delete(l.owner, p)
+			if l.owner[safepath.Key(p)] == a {
+				delete(l.owner, safepath.Key(p))
 			}
 			delete(l.path, a)
 		}
@@ -120,7 +121,7 @@ func (l *ledger) del(addr string) error {
 // freePath deletes the entry that records path p, if any, so that a new
 // file may be renamed over it. The caller holds l.mu.
 func (l *ledger) freePath(p string) error {
-	if o, ok := l.owner[p]; ok {
+	if o, ok := l.owner[safepath.Key(p)]; ok {
 		return l.del(o)
 	}
 	return nil
@@ -158,11 +159,11 @@ func (l *ledger) priorDrop(c *planner.Change) []string {
 func (l *ledger) commit(out output, abs string, c *planner.Change, e state.Entry, placed func()) (recErr, fileErr error) {
 	addr := c.Addr.String()
 	l.mu.Lock()
-	if o, ok := l.owner[e.Path]; (ok && o != addr) || len(l.priorDrop(c)) > 0 {
+	if o, ok := l.owner[safepath.Key(e.Path)]; (ok && o != addr) || len(l.priorDrop(c)) > 0 {
 		l.mu.Unlock()
 		return l.commitSerial(out, abs, c, e, placed)
 	}
-	_, inPlace := l.owner[e.Path]
+	_, inPlace := l.owner[safepath.Key(e.Path)]
 	l.mu.Unlock()
 	// The common case, a create or a replace of c's own entry, touches no
 	// other change's entry or path, so its Recorder calls run outside l.mu
@@ -186,15 +187,15 @@ func (l *ledger) commit(out output, abs string, c *planner.Change, e state.Entry
 		placed()
 	}
 	l.mu.Lock()
-	l.owner[e.Path] = addr
+	l.owner[safepath.Key(e.Path)] = addr
 	old, hadOld := l.path[addr]
 	l.mu.Unlock()
 	if err := l.rec.Set(addr, e); err != nil {
 		return recordErr("the entry", addr, err), nil
 	}
 	l.mu.Lock()
-	if hadOld && old != e.Path && l.owner[old] == addr {
-		delete(l.owner, old)
+	if hadOld && safepath.Key(old) != safepath.Key(e.Path) && l.owner[safepath.Key(old)] == addr {
+		delete(l.owner, safepath.Key(old))
 	}
 	l.path[addr] = e.Path
 	l.mu.Unlock()
@@ -223,12 +224,20 @@ func (l *ledger) commitSerial(out output, abs string, c *planner.Change, e state
 	return l.set(c.Addr.String(), e, l.priorDrop(c)...), nil
 }
 
-// owned reports whether an entry records path p.
-func (l *ledger) owned(p string) bool {
+// recorded reports whether an entry records p or a path equal to it
+// case-folded, and returns that entry's path (p itself while the entry is
+// being recorded, to be safe).
+func (l *ledger) recorded(p string) (string, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, ok := l.owner[p]
-	return ok
+	o, ok := l.owner[safepath.Key(p)]
+	if !ok {
+		return "", false
+	}
+	if q, ok := l.path[o]; ok && safepath.Key(q) == safepath.Key(p) {
+		return q, true
+	}
+	return p, true
 }
 
 // hashFile returns the hex SHA-256 of the file at abs.

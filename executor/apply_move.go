@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
@@ -42,7 +43,7 @@ func (r *run) delete(c *planner.Change) {
 // there, or the user changed the file; failures are warnings, since the
 // lockfile no longer refers to the file.
 func (r *run) removeOld(c *planner.Change, rel, sum string) {
-	if r.targets[rel] || r.ledger.owned(rel) {
+	if r.keeps(rel) {
 		return
 	}
 	kept, err := removeIfUnchanged(r.abs(rel), sum)
@@ -52,6 +53,32 @@ func (r *run) removeOld(c *planner.Change, rel, sum string) {
 	case kept:
 		r.hooks.Warn(c, fmt.Sprintf("kept %s: it is no longer the recorded image (edited by hand?); delete it yourself if you no longer need it", rel))
 	}
+}
+
+// keeps reports whether the file at rel must stay: a change of the plan
+// writes rel or an entry records it, or a path that differs from rel in
+// case only and is the same file here (a case-insensitive file system, as
+// on macOS and Windows).
+func (r *run) keeps(rel string) bool {
+	if t, ok := r.targets[safepath.Key(rel)]; ok && r.sameFile(rel, t) {
+		return true
+	}
+	t, ok := r.ledger.recorded(rel)
+	return ok && r.sameFile(rel, t)
+}
+
+// sameFile reports whether the paths a and b, equal case-folded, name one
+// file.
+func (r *run) sameFile(a, b string) bool {
+	if a == b {
+		return true
+	}
+	fa, err := os.Lstat(r.abs(a))
+	if err != nil {
+		return false
+	}
+	fb, err := os.Lstat(r.abs(b))
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // pendingMove is a move not yet carried out. A move whose source is the
@@ -228,10 +255,76 @@ func (r *run) move(m *pendingMove) {
 	}
 	if m.staged != "" {
 		os.Remove(m.staged)
-	} else if !r.targets[src] && !r.ledger.owned(src) {
+	} else if !r.keeps(src) {
 		if err := os.Remove(srcFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			r.hooks.Warn(c, fmt.Sprintf("could not remove the old file %s: %v; delete it yourself", src, err))
 		}
 	}
 	r.done(c, e, Moved, 0)
+}
+
+// Snapshotter is implemented by a Recorder that can return the lockfile as
+// on disk (state.Recorder does). Apply then follows state's removal
+// protocol: it finishes the removals an interrupted apply left, notes the
+// files this plan will remove before removing their entries, and finishes
+// the notes at the end, so that no kill between an entry's removal and
+// its file's leaves an orphan that no later apply removes.
+type Snapshotter interface {
+	Snapshot() *state.Lock
+}
+
+// startRemovals finishes the removals left by an interrupted apply, then
+// notes this plan's. A failure stops the run before anything is touched.
+func (r *run) startRemovals() {
+	s, ok := r.opts.Recorder.(Snapshotter)
+	if !ok {
+		return
+	}
+	if _, _, err := state.FinishRemovals(r.opts.Dir, s.Snapshot()); err != nil {
+		r.stop(err)
+		return
+	}
+	if err := state.IntendRemovals(r.opts.Dir, r.removals()); err != nil {
+		r.stop(fmt.Errorf("%w; nothing was changed", err))
+	}
+}
+
+// endRemovals finishes this plan's notes against the lockfile as written:
+// files whose removal a failure skipped are removed if their entries are
+// gone, and the notes are dropped.
+func (r *run) endRemovals() {
+	s, ok := r.opts.Recorder.(Snapshotter)
+	if !ok {
+		return
+	}
+	if _, _, err := state.FinishRemovals(r.opts.Dir, s.Snapshot()); err != nil {
+		r.stop(err)
+	}
+}
+
+// removals lists the files this plan stops recording and then removes:
+// each delete's, and the old path of each move or replace that changes
+// path, unless a change of the plan writes there.
+func (r *run) removals() []state.Removal {
+	var out []state.Removal
+	for i := range r.plan.Changes {
+		c := &r.plan.Changes[i]
+		if c.Prior == nil {
+			continue
+		}
+		switch c.Action {
+		case planner.Delete:
+		case planner.Move, planner.Replace:
+			if c.Prior.Path == c.Path {
+				continue
+			}
+		default:
+			continue
+		}
+		if _, written := r.targets[safepath.Key(c.Prior.Path)]; written {
+			continue
+		}
+		out = append(out, state.Removal{Path: c.Prior.Path, SHA256: c.Prior.SHA256})
+	}
+	return out
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pixform/pixform/internal/safepath"
 )
 
 // subscriberBuffer is how many events a slow browser may fall behind
@@ -335,11 +337,23 @@ func (s *Server) lookupFile(match func(Card) bool) (Card, bool) {
 	return Card{}, false
 }
 
+// safe reports whether p, a card's path, may be read: the lockfile and the
+// configuration were checked when loaded, and this checks again, at each
+// request, that no symbolic link has appeared on the way since.
+func (s *Server) safe(p string) bool {
+	_, err := safepath.NewDisk(s.dir).Check(p)
+	return err == nil
+}
+
 // file serves an output image: only a path that a card shows.
 func (s *Server) file(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("path")
 	c, ok := s.lookupFile(func(c Card) bool { return c.File.Path == p })
 	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if !s.safe(c.File.Path) {
 		http.NotFound(w, r)
 		return
 	}
@@ -371,6 +385,10 @@ func (s *Server) thumb(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		c, found := s.lookupFile(func(c Card) bool { return c.File.SHA256 == sha })
 		if !found {
+			http.NotFound(w, r)
+			return
+		}
+		if !s.safe(c.File.Path) {
 			http.NotFound(w, r)
 			return
 		}

@@ -10,12 +10,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
@@ -296,12 +296,8 @@ func checkCost(cj changeJSON, action planner.Action, provider string) error {
 // checkPath refuses any path that could reach outside the working
 // directory or overwrite pixform's own files.
 func checkPath(p string) error {
-	switch {
-	case p == "" || p == "." || strings.ContainsRune(p, 0) || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") ||
-		path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") || (len(p) >= 2 && p[1] == ':'):
-		return fmt.Errorf("unsafe path %q", p)
-	case p == state.LockFileName || p == state.WorkDirName || strings.HasPrefix(p, state.WorkDirName+"/"):
-		return fmt.Errorf("path %q is one of pixform's own files", p)
+	if err := safepath.Check(p); err != nil {
+		return fmt.Errorf("unsafe path: %w", err)
 	}
 	return nil
 }

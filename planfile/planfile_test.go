@@ -106,8 +106,8 @@ func TestParseRefuses(t *testing.T) {
 		"address not canonical": {func() string { return strings.Replace(valid, `"address": "image.hero"`, `"address": "hero"`, 1) }, "not in canonical form"},
 		"duplicate address":     {func() string { return strings.Replace(valid, `"address": "image.logo"`, `"address": "image.hero"`, 1) }, "image.hero appears twice"},
 		"action":                {func() string { return strings.Replace(valid, `"action": "move"`, `"action": "teleport"`, 1) }, `unknown action "teleport"`},
-		"path escapes":          {func() string { return strings.Replace(valid, `"path": "images/hero.png"`, `"path": "../hero.png"`, 1) }, `unsafe path "../hero.png"`},
-		"absolute path":         {func() string { return strings.Replace(valid, `"path": "brand/logo.png"`, `"path": "/etc/passwd"`, 1) }, `unsafe path "/etc/passwd"`},
+		"path escapes":          {func() string { return strings.Replace(valid, `"path": "images/hero.png"`, `"path": "../hero.png"`, 1) }, `unsafe path: path "../hero.png" leads outside`},
+		"absolute path":         {func() string { return strings.Replace(valid, `"path": "brand/logo.png"`, `"path": "/etc/passwd"`, 1) }, `unsafe path: path "/etc/passwd" is absolute`},
 		"unclean path": {func() string {
 			return strings.Replace(valid, `"path": "brand/logo.png"`, `"path": "brand//logo.png"`, 1)
 		}, "unsafe path"},

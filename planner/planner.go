@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/state"
 )
 
@@ -169,21 +170,23 @@ func (p *planning) checkPathOwners(changes []Change) hcl.Diagnostics {
 		}
 		touched[c.Addr.String()] = true
 	}
+	// Paths are compared case-folded: on macOS and Windows a path that
+	// differs in case only is the same file.
 	owner := make(map[string]string, len(p.in.Lock.Images))
 	for addr, e := range p.in.Lock.Images {
-		owner[e.Path] = addr
+		owner[safepath.Key(e.Path)] = addr
 	}
 	var diags hcl.Diagnostics
 	for _, c := range changes {
 		if c.Action == NoOp || c.Action == Delete {
 			continue
 		}
-		if o, ok := owner[c.Path]; ok && !touched[o] {
+		if o, ok := owner[safepath.Key(c.Path)]; ok && !touched[o] {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("%s would overwrite the file of %s", c.Addr, o),
 				Detail: fmt.Sprintf("The lockfile records %s for %s, which this plan leaves alone (is it outside -target?). "+
-					"Include it with -target=%s, or give %s another path.", c.Path, o, o, c.Addr),
+					"Include it with -target=%s, or give %s another path.", p.in.Lock.Images[o].Path, o, o, c.Addr),
 			})
 		}
 	}

@@ -340,6 +340,30 @@ func TestDiffRefusesAPathOwnedOutsideTheTarget(t *testing.T) {
 	}
 }
 
+func TestDiffRefusesAPathOwnedInAnotherCase(t *testing.T) {
+	// image.b, still declared, moves from Hero.png; image.a takes hero.png,
+	// the same file on macOS and Windows. With only image.a targeted, the
+	// write would change image.b's recorded file under it.
+	in := Input{
+		Images: []config.Image{img(t, "image.a", "cat", 5, "hero.png"), img(t, "image.b", "dog", 6, "b.png")},
+		Lock: &state.Lock{Images: map[string]state.Entry{
+			"image.b": entry("dog", 6, "Hero.png", Imagine, "aa"),
+		}},
+		Facts:    map[string]FileFact{"Hero.png": {Exists: true, SHA256: "aa"}},
+		Provider: Imagine,
+		Targets:  []config.Addr{addr(t, "image.a")},
+	}
+	_, diags := Diff(in)
+	if !diags.HasErrors() || !strings.Contains(diags[0].Summary, "image.a would overwrite the file of image.b") ||
+		!strings.Contains(diags[0].Detail, "Hero.png") {
+		t.Fatalf("diags %v", diags)
+	}
+	in.Targets = append(in.Targets, addr(t, "image.b"))
+	if _, diags := Diff(in); diags.HasErrors() {
+		t.Fatalf("with both targeted: %v", diags)
+	}
+}
+
 func TestDiffUnknownTarget(t *testing.T) {
 	in := Input{
 		Images:   []config.Image{img(t, "image.a", "cat", 5, "a.png")},

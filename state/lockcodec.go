@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/internal/safepath"
 )
 
 // digestDomain separates Inputs digests from any other SHA-256 pixform
@@ -215,13 +216,23 @@ func parseImages(dec *json.Decoder, data []byte, filename string, lock *Lock) er
 			}
 			return err
 		}
+		atPath := func(msg string) error {
+			return atOffset(data, filename, addr, off+pathOffset(data[off:]), msg)
+		}
 		if err := validateEntry(e); err != nil {
+			if errors.As(err, new(*safepath.Error)) {
+				return atPath(pathMsg(err))
+			}
 			return at(err.Error() + "; " + fixHint)
 		}
-		if other, ok := byPath[e.Path]; ok {
-			return at(fmt.Sprintf("path %q is also recorded for %s; two images cannot share a file; %s", e.Path, other, fixHint))
+		key := safepath.Key(e.Path)
+		if other, ok := byPath[key]; ok {
+			if o := lock.Images[other].Path; o != e.Path {
+				return atPath(fmt.Sprintf("path %q is the same file as %q, recorded for %s, on a case-insensitive file system (macOS, Windows); two images cannot share a file; %s", e.Path, o, other, fixHint))
+			}
+			return atPath(fmt.Sprintf("path %q is also recorded for %s; two images cannot share a file; %s", e.Path, other, fixHint))
 		}
-		byPath[e.Path] = addr
+		byPath[key] = addr
 		lock.Images[addr] = e
 	}
 	if _, err := dec.Token(); err != nil { // '}'
@@ -282,24 +293,57 @@ func validateEntry(e Entry) error {
 	return checkPath(e.Path)
 }
 
-// checkPath accepts a clean, relative, slash-separated path that stays
-// inside the working directory and is not pixform's own.
-func checkPath(p string) error {
-	switch {
-	case p == "":
-		return errors.New("path is empty")
-	case strings.ContainsRune(p, 0):
-		return fmt.Errorf("path %q contains a NUL byte", p)
-	case path.IsAbs(p) || strings.HasPrefix(p, `\`) || (len(p) >= 2 && p[1] == ':'):
-		return fmt.Errorf("path %q is absolute; paths are relative to the working directory", p)
-	case path.Clean(p) != p || p == ".":
-		return fmt.Errorf("path %q is not clean (want %q)", p, path.Clean(p))
-	case p == ".." || strings.HasPrefix(p, "../"):
-		return fmt.Errorf("path %q leaves the working directory", p)
-	case p == LockFileName || p == WorkDirName || strings.HasPrefix(p, WorkDirName+"/"):
-		return fmt.Errorf("path %q is one of pixform's own files", p)
+// checkPath accepts what safepath.Check accepts: a clean, relative,
+// slash-separated path that stays inside the working directory and is not
+// pixform's own. The error is a *safepath.Error.
+func checkPath(p string) error { return safepath.Check(p) }
+
+// pathMsg words a *safepath.Error about a lockfile entry's path: what is
+// wrong and what to do.
+func pathMsg(err error) string {
+	var pe *safepath.Error
+	if errors.As(err, &pe) && pe.Reason == safepath.Symlink {
+		return err.Error() + "; pixform never reads, writes or deletes through a symbolic link, so that no lockfile can lead it outside the directory or make two paths one file: " +
+			"if the link is yours, replace it with the real directory or file; otherwise " + fixHint
 	}
-	return nil
+	return err.Error() + "; a lockfile path must be relative, clean, inside the working directory and not under " + WorkDirName + "/: " + fixHint
+}
+
+// pathOffset returns the offset, in entry (which starts with an entry's
+// "address": {...} member), of the value of its path field, or 0 when it
+// cannot be found. encoding/json matches field names case-insensitively
+// and keeps the last of repeated ones; so does this.
+func pathOffset(entry []byte) int64 {
+	// A decoder of its own sees a fresh document: step over the comma
+	// before the member, its key and the colon by hand.
+	start := int64(len(entry) - len(bytes.TrimLeft(entry, " \t\r\n,")))
+	dec := json.NewDecoder(bytes.NewReader(entry[start:]))
+	if _, err := dec.Token(); err != nil { // the address
+		return 0
+	}
+	start += dec.InputOffset()
+	rest := entry[start:]
+	start += int64(len(rest) - len(bytes.TrimLeft(rest, " \t\r\n:")))
+	dec = json.NewDecoder(bytes.NewReader(entry[start:]))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0
+	}
+	var found int64
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return found
+		}
+		at := dec.InputOffset()
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return found
+		}
+		if k, _ := t.(string); strings.EqualFold(k, "path") {
+			found = start + at
+		}
+	}
+	return found
 }
 
 func validSHA256(s string) bool {

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/pixform/pixform/internal/safepath"
 )
 
 // ErrRecorderClosed is returned by a Recorder's Set, Delete and Update after
@@ -30,7 +32,8 @@ type Recorder struct {
 	mu   sync.Mutex
 	cond *sync.Cond
 	// lock holds every accepted change, committed or not; paths maps each
-	// entry's path to its address, to keep paths unique.
+	// entry's path, by safepath.Key, to its address, to keep paths unique
+	// on a case-insensitive file system too (ParseLock refuses others).
 	lock  *Lock
 	paths map[string]string
 	// keys are lock's addresses, sorted; frags holds each entry's encoding
@@ -77,7 +80,7 @@ func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Rec
 	}
 	r.frags = make(map[string][]byte, len(l.Images))
 	for a, e := range l.Images {
-		r.paths[e.Path] = a
+		r.paths[safepath.Key(e.Path)] = a
 		r.frags[a] = appendEntry(nil, a, e)
 	}
 	r.keys = slices.Sorted(maps.Keys(l.Images))
@@ -130,7 +133,7 @@ func (r *Recorder) Update(deletes []string, sets map[string]Entry) error {
 	for _, a := range deletes {
 		if old, ok := r.lock.Images[a]; ok {
 			delete(r.lock.Images, a)
-			delete(r.paths, old.Path)
+			delete(r.paths, safepath.Key(old.Path))
 			delete(r.frags, a)
 			if i, ok := slices.BinarySearch(r.keys, a); ok {
 				r.keys = slices.Delete(r.keys, i, i+1)
@@ -138,11 +141,11 @@ func (r *Recorder) Update(deletes []string, sets map[string]Entry) error {
 		}
 	}
 	for a, e := range sets {
-		if old, ok := r.lock.Images[a]; ok && r.paths[old.Path] == a {
-			delete(r.paths, old.Path)
+		if old, ok := r.lock.Images[a]; ok && r.paths[safepath.Key(old.Path)] == a {
+			delete(r.paths, safepath.Key(old.Path))
 		}
 		r.lock.Images[a] = e
-		r.paths[e.Path] = a
+		r.paths[safepath.Key(e.Path)] = a
 		r.dirs[path.Dir(e.Path)] = true
 		r.frags[a] = appendEntry(nil, a, e)
 		if i, ok := slices.BinarySearch(r.keys, a); !ok {
@@ -176,11 +179,12 @@ func (r *Recorder) checkPaths(deletes []string, sets map[string]Entry) error {
 	}
 	claimed := make(map[string]string, len(sets))
 	for a, e := range sets {
-		if other, ok := claimed[e.Path]; ok {
+		k := safepath.Key(e.Path)
+		if other, ok := claimed[k]; ok {
 			return fmt.Errorf("%s and %s both claim path %q", min(a, other), max(a, other), e.Path)
 		}
-		claimed[e.Path] = a
-		if holder, ok := r.paths[e.Path]; ok && holder != a && !gone[holder] {
+		claimed[k] = a
+		if holder, ok := r.paths[k]; ok && holder != a && !gone[holder] {
 			return fmt.Errorf("path %q of %s is recorded for %s: delete or move that entry in the same update", e.Path, a, holder)
 		}
 	}
