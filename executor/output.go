@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/image/webp"
 
+	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/state"
 )
 
@@ -110,7 +111,7 @@ const DefaultMaxImagePixels = 4096 * 4096
 // MaxImagePixelsLimit is the most that ImageBounds.MaxPixels can raise the
 // cap to (16384×16384, 1 GiB decoded); cached copies, which were accepted
 // once already, are held to it alone.
-const MaxImagePixelsLimit = 16384 * 16384
+const MaxImagePixelsLimit = config.MaxImagePixelsLimit
 
 // ImageBounds are the images a provider serves. finish refuses an answer
 // outside them, from its header and before its pixels are decoded, as a
