@@ -92,7 +92,10 @@ type Client struct {
 	reached atomic.Bool
 }
 
-var _ executor.Provider = (*Client)(nil)
+var (
+	_ executor.Provider = (*Client)(nil)
+	_ executor.Bounded  = (*Client)(nil)
+)
 
 // New returns a Client for opts, defaults filled in. It makes no request.
 func New(opts Options) *Client {
