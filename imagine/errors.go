@@ -272,6 +272,7 @@ const redacted = "[REDACTED]"
 
 // scrub replaces every occurrence of token in s, in any ASCII letter case:
 // some parsers (media types, header names) fold what the server sent.
+// It can be applied again to its own result.
 func scrub(s, token string) string {
 	if token == "" || len(s) < len(token) {
 		return s
@@ -279,6 +280,12 @@ func scrub(s, token string) string {
 	var b strings.Builder
 	last := 0
 	for i := 0; i+len(token) <= len(s); {
+		if strings.HasPrefix(s[i:], redacted) {
+			// A replacement made by an earlier pass stays as it is, even
+			// when the token is a piece of it.
+			i += len(redacted)
+			continue
+		}
 		if hasPrefixFold(s[i:], token) {
 			if b.Len() == 0 {
 				b.Grow(len(s))

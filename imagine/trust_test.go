@@ -394,3 +394,30 @@ func TestShownURL(t *testing.T) {
 		})
 	}
 }
+
+// TestScrubShortToken: a token that is a piece of the replacement does not
+// eat the replacement when text is scrubbed twice.
+func TestScrubShortToken(t *testing.T) {
+	tests := map[string]struct{ in, token, want string }{
+		"one letter":      {"at", "t", "a[REDACTED]"},
+		"inside marker":   {"x red y", "red", "x [REDACTED] y"},
+		"case folded":     {"Bearer TOK-secret", "tok-SECRET", "Bearer [REDACTED]"},
+		"twice":           {"tok-secrettok-secret", "tok-secret", "[REDACTED][REDACTED]"},
+		"empty token":     {"abc", "", "abc"},
+		"shorter than it": {"ab", "abc", "ab"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			once := scrub(tc.in, tc.token)
+			if once != tc.want {
+				t.Errorf("scrub(%q, %q) = %q, want %q", tc.in, tc.token, once, tc.want)
+			}
+			if twice := scrub(once, tc.token); twice != once {
+				t.Errorf("scrubbing again gave %q", twice)
+			}
+			if got := clean(tc.in, tc.token, 100); got != tc.want {
+				t.Errorf("clean = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
