@@ -421,3 +421,16 @@ func TestScrubShortToken(t *testing.T) {
 		})
 	}
 }
+
+// TestNoSuchHostFirst: a host that does not resolve, before any answer,
+// stops the run like a refused connection.
+func TestNoSuchHostFirst(t *testing.T) {
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: "api.example.invalid", IsNotFound: true}}
+	}}
+	c := New(Options{URL: "https://api.example.invalid/v2/image/generations", Token: secret, HTTPClient: &http.Client{Transport: tr}})
+	err := c.Render(context.Background(), hero(), io.Discard)
+	if executor.ClassOf(err) != executor.Fatal || !strings.Contains(err.Error(), "cannot connect to https://api.example.invalid/v2/image/generations: no such host") {
+		t.Errorf("Render = %v (%v), want Fatal naming the URL", err, executor.ClassOf(err))
+	}
+}
