@@ -37,11 +37,14 @@ func fakeOf(ts *testscript.TestScript) *fakeapi.Server {
 // fakeCmds is the `fake` command of the test scripts:
 //
 //	fake set KEY=VALUE…   configure the fake: rate=10 burst=2 inflight=4
-//	                      latency=300ms retryafter=seconds|none|date
+//	                      latency=300ms retryafter=seconds|none|date|huge
 //	                      credits=N (-1 unlimited) codes=number jpeg=true
 //	fake inject FAULT…    queue faults for the next requests: 503 504 500
 //	                      1300 1206 429 1100 402 401 truncate hang reset
-//	                      json200 502
+//	                      json200 502, and the hostile answers echo
+//	                      echo429 bomb tiny wrongratio huge redirect stall
+//	fake elsewhere N      exactly N requests reached the server that a
+//	                      redirect points at
 //	fake reset            forget the statistics
 //	fake requests N       the fake has received exactly N requests
 //	                      (also: successes, throttled; "<=N" for at most)
@@ -56,6 +59,8 @@ var faultNames = map[string]fakeapi.Fault{
 	"429": fakeapi.Fault429, "1100": fakeapi.Fault400Invalid, "402": fakeapi.Fault402Credits,
 	"401": fakeapi.Fault401Token, "truncate": fakeapi.FaultTruncate, "hang": fakeapi.FaultHang,
 	"reset": fakeapi.FaultReset, "json200": fakeapi.FaultJSON200, "502": fakeapi.FaultBadGateway,
+	"echo": fakeapi.FaultEcho, "echo429": fakeapi.FaultEcho429, "bomb": fakeapi.FaultBomb, "tiny": fakeapi.FaultTiny,
+	"wrongratio": fakeapi.FaultWrongRatio, "huge": fakeapi.FaultHuge, "redirect": fakeapi.FaultRedirect, "stall": fakeapi.FaultStall,
 }
 
 func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
@@ -120,6 +125,16 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Fatalf("fake await: %d requests after %s, want %d", srv.Stats().Requests, waitLimit, n)
 			}
 			time.Sleep(10 * time.Millisecond)
+		}
+	case "elsewhere":
+		if len(args) != 2 {
+			ts.Fatalf("usage: fake elsewhere N")
+		}
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		got, withToken := srv.Elsewhere()
+		if (got == n) == neg {
+			ts.Fatalf("fake elsewhere: %d requests (%d with the token), want %s%d", got, withToken, map[bool]string{true: "not ", false: ""}[neg], n)
 		}
 	case "requests", "successes", "throttled":
 		if len(args) != 2 {

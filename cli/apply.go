@@ -201,10 +201,13 @@ func (e *env) newProvider(p *planner.Plan, cfg *config.Config) (executor.Provide
 			"or render offline placeholders instead: add -provider=draft")
 	}
 	return imagine.New(imagine.Options{
-		URL:     e.getenv("IMAGINE_API_URL"),
-		Token:   token,
-		Timeout: cfg.Provider.Timeout,
-		Version: Version,
+		URL:         e.getenv("IMAGINE_API_URL"),
+		Token:       token,
+		Timeout:     cfg.Provider.Timeout,
+		IdleTimeout: cfg.Provider.ReadIdleTimeout,
+		MaxBytes:    cfg.Provider.MaxImageBytes,
+		MaxPixels:   cfg.Provider.MaxImagePixels,
+		Version:     Version,
 	}), nil
 }
 

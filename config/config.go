@@ -14,6 +14,9 @@ const (
 	DefaultTimeout     = 120 * time.Second
 	DefaultMaxRetries  = 8
 	MaxSeed            = 4294967295
+	// MaxImagePixelsLimit is the most that max_image_pixels can be:
+	// 16384×16384, 1 GiB and more once decoded.
+	MaxImagePixelsLimit = 16384 * 16384
 )
 
 // AspectRatios lists the accepted aspect ratios, in the vendor's order.
@@ -43,6 +46,12 @@ type Provider struct {
 	Parallelism int
 	Timeout     time.Duration
 	MaxRetries  int
+	// ReadIdleTimeout, MaxImageBytes and MaxImagePixels bound what a
+	// response may do (stall, stream, declare); zero means the client's
+	// default, so that a block without them is as before.
+	ReadIdleTimeout time.Duration
+	MaxImageBytes   int64
+	MaxImagePixels  int64
 }
 
 // Config is a loaded, evaluated and validated working directory.

@@ -27,6 +27,18 @@ func digest(p Provider, images []Image) string {
 	num(int64(p.Parallelism))
 	num(int64(p.Timeout))
 	num(int64(p.MaxRetries))
+	// Settings added later are tagged, and left out while unset, so that
+	// the digests of configurations without them do not change. A tag is
+	// never a number, so it cannot be taken for the count below.
+	for _, opt := range []struct {
+		tag string
+		v   int64
+	}{{"read_idle_timeout", int64(p.ReadIdleTimeout)}, {"max_image_bytes", p.MaxImageBytes}, {"max_image_pixels", p.MaxImagePixels}} {
+		if opt.v != 0 {
+			str(opt.tag)
+			num(opt.v)
+		}
+	}
 	num(int64(len(images)))
 	for _, img := range images {
 		str(img.Addr.String())

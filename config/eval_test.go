@@ -231,6 +231,11 @@ func TestLoadProvider(t *testing.T) {
 			src:  "variable \"p\" {\n  default = 2\n}\n\nprovider \"imagine\" {\n  style = \"imagine-turbo\"\n  parallelism = var.p\n  timeout = \"1m30s\"\n  max_retries = 0\n}\n",
 			want: Provider{Style: "imagine-turbo", Parallelism: 2, Timeout: 90 * time.Second, MaxRetries: 0},
 		},
+		"response bounds": {
+			src: "provider \"imagine\" {\n  read_idle_timeout = \"10s\"\n  max_image_bytes = 1048576\n  max_image_pixels = 2048 * 2048\n}\n",
+			want: Provider{Style: DefaultStyle, Parallelism: DefaultParallelism, Timeout: DefaultTimeout, MaxRetries: DefaultMaxRetries,
+				ReadIdleTimeout: 10 * time.Second, MaxImageBytes: 1 << 20, MaxImagePixels: 2048 * 2048},
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -418,6 +423,9 @@ func TestDigest(t *testing.T) {
 		"path changed":      {src: "image \"a\" {\n  prompt = \"x\"\n  seed = 1\n  path = \"b.png\"\n}\n"},
 		"renamed":           {src: "image \"b\" {\n  prompt = \"x\"\n  seed = 1\n}\n"},
 		"provider changed":  {src: base + "provider \"imagine\" {\n  parallelism = 9\n}\n"},
+		"idle timeout set":  {src: base + "provider \"imagine\" {\n  read_idle_timeout = \"5s\"\n}\n"},
+		"pixel cap set":     {src: base + "provider \"imagine\" {\n  max_image_pixels = 100000\n}\n"},
+		"byte cap set":      {src: base + "provider \"imagine\" {\n  max_image_bytes = 100000\n}\n"},
 		"ratio changed":     {src: "image \"a\" {\n  prompt = \"x\"\n  seed = 1\n  aspect_ratio = \"4:3\"\n}\n"},
 		"style changed":     {src: "image \"a\" {\n  prompt = \"x\"\n  seed = 1\n  style = \"anime\"\n}\n"},
 		"explicit defaults": {src: "image \"a\" {\n  prompt = \"x\"\n  seed = 1\n  style = \"flux-dev\"\n  path = \"images/a.png\"\n}\n", same: true},

@@ -393,6 +393,19 @@ image "hero" {
 				{"Invalid timeout", "main.pix.hcl:4,17", []string{"positive"}},
 			},
 		},
+		"provider response bounds out of range": {
+			files: map[string]string{"main.pix.hcl": `provider "imagine" {
+  read_idle_timeout = "-1s"
+  max_image_bytes   = 10
+  max_image_pixels  = 1e12
+}
+`},
+			want: []wantDiag{
+				{"Invalid read_idle_timeout", "main.pix.hcl:2,23", []string{"positive", `"30s"`}},
+				{"Invalid max_image_bytes", "main.pix.hcl:3,23", []string{"at least 1024", "50 MiB"}},
+				{"Invalid max_image_pixels", "main.pix.hcl:4,23", []string{"268435456", "4096×4096"}},
+			},
+		},
 		"provider timeout not a duration": {
 			files: map[string]string{"main.pix.hcl": "provider \"imagine\" {\n  timeout = \"2 minutes\"\n}\n"},
 			want:  []wantDiag{{"Invalid timeout", "main.pix.hcl:2,13", []string{`"120s"`}}},

@@ -28,6 +28,7 @@ func defaultProvider() Provider {
 func providerSchema() *hcl.BodySchema {
 	return &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 		{Name: "style"}, {Name: "parallelism"}, {Name: "timeout"}, {Name: "max_retries"},
+		{Name: "read_idle_timeout"}, {Name: "max_image_bytes"}, {Name: "max_image_pixels"},
 	}}
 }
 
@@ -91,17 +92,46 @@ func (l *loader) evalProvider() {
 			l.provider.MaxRetries = int(min(n, 1<<20))
 		}
 	}
-	if v, attr := eval("timeout", cty.String); attr != nil {
+	duration := func(name, example string) (time.Duration, bool) {
+		v, attr := eval(name, cty.String)
+		if attr == nil {
+			return 0, false
+		}
 		d, err := time.ParseDuration(v.AsString())
 		switch {
 		case err != nil:
-			l.errorf(attr.Expr.Range().Ptr(), "Invalid timeout",
-				fmt.Sprintf("timeout must be a duration such as \"120s\" or \"2m\": %q does not parse (units are ms, s, m and h).", v.AsString()))
+			l.errorf(attr.Expr.Range().Ptr(), "Invalid "+name,
+				fmt.Sprintf("%s must be a duration such as %q: %q does not parse (units are ms, s, m and h).", name, example, v.AsString()))
 		case d <= 0:
-			l.errorf(attr.Expr.Range().Ptr(), "Invalid timeout",
-				fmt.Sprintf("timeout must be a positive duration such as \"120s\", not %q.", v.AsString()))
+			l.errorf(attr.Expr.Range().Ptr(), "Invalid "+name,
+				fmt.Sprintf("%s must be a positive duration such as %q, not %q.", name, example, v.AsString()))
 		default:
-			l.provider.Timeout = d
+			return d, true
+		}
+		return 0, false
+	}
+	if d, ok := duration("timeout", "120s"); ok {
+		l.provider.Timeout = d
+	}
+	if d, ok := duration("read_idle_timeout", "30s"); ok {
+		l.provider.ReadIdleTimeout = d
+	}
+	if v, attr := eval("max_image_bytes", cty.Number); attr != nil {
+		n, ok := wholeNumber(v)
+		if !ok || n < 1<<10 {
+			l.errorf(attr.Expr.Range().Ptr(), "Invalid max_image_bytes",
+				fmt.Sprintf("max_image_bytes is the largest image body accepted from the API, in bytes, and must be a whole number of at least 1024, not %s (the default is 52428800, 50 MiB).", numText(v)))
+		} else {
+			l.provider.MaxImageBytes = n
+		}
+	}
+	if v, attr := eval("max_image_pixels", cty.Number); attr != nil {
+		n, ok := wholeNumber(v)
+		if !ok || n < 1 || n > MaxImagePixelsLimit {
+			l.errorf(attr.Expr.Range().Ptr(), "Invalid max_image_pixels",
+				fmt.Sprintf("max_image_pixels is the largest image accepted from the API, width × height, and must be a whole number from 1 to %d (16384×16384), not %s (the default is 16777216, 4096×4096).", MaxImagePixelsLimit, numText(v)))
+		} else {
+			l.provider.MaxImagePixels = n
 		}
 	}
 }

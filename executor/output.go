@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"image"
@@ -13,10 +14,12 @@ import (
 	"io"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"golang.org/x/image/webp"
 
+	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/state"
 )
 
@@ -82,23 +85,121 @@ func sniff(head []byte) string {
 }
 
 // notImageError is the transient failure of a body that is not one whole
-// image: truncated, garbled, or of an unknown format.
+// image we accept: truncated, garbled, of an unknown format, or outside
+// the provider's bounds.
 func notImageError(what string, err error) error {
-	return &Error{
-		Class: Transient,
-		Msg:   fmt.Sprintf("%s is not a whole PNG, JPEG or WebP image: %v", what, err),
-		Err:   err,
+	msg := fmt.Sprintf("%s is not a whole PNG, JPEG or WebP image: %v", what, err)
+	var oob *outOfBounds
+	if errors.As(err, &oob) {
+		msg = fmt.Sprintf("%s is refused: %v", what, oob.err)
 	}
+	return &Error{Class: Transient, Msg: msg, Err: err}
+}
+
+// outOfBounds is an image whose header is outside what was accepted.
+type outOfBounds struct{ err error }
+
+func (e *outOfBounds) Error() string { return e.err.Error() }
+func (e *outOfBounds) Unwrap() error { return e.err }
+
+// DefaultMaxImagePixels is the largest image, in pixels, decoded from a
+// provider that states no bounds: 4096×4096, four times the vendor's
+// largest with margin. Decoding takes 4 to 8 bytes a pixel, so the cap is
+// what keeps a small compressed "bomb" from exhausting memory.
+const DefaultMaxImagePixels = 4096 * 4096
+
+// MaxImagePixelsLimit is the most that ImageBounds.MaxPixels can raise the
+// cap to (16384×16384, 1 GiB decoded); cached copies, which were accepted
+// once already, are held to it alone.
+const MaxImagePixelsLimit = config.MaxImagePixelsLimit
+
+// ImageBounds are the images a provider serves. finish refuses an answer
+// outside them, from its header and before its pixels are decoded, as a
+// transient bad body.
+type ImageBounds struct {
+	// MaxPixels is the most pixels (width×height); 0 means
+	// DefaultMaxImagePixels. It is capped at MaxImagePixelsLimit.
+	MaxPixels int64
+	// MinSide is the least length of the shorter side; 0 means any.
+	MinSide int
+	// AspectTolerance is how far, relatively, the image's aspect ratio may
+	// be from the request's; 0 means the ratio is not checked.
+	AspectTolerance float64
+}
+
+// Bounded is a Provider that states the bounds of the images it serves.
+type Bounded interface {
+	ImageBounds() ImageBounds
+}
+
+// boundsOf returns what p states, or the default pixel cap alone.
+func boundsOf(p Provider) ImageBounds {
+	var b ImageBounds
+	if bp, ok := p.(Bounded); ok {
+		b = bp.ImageBounds()
+	}
+	if b.MaxPixels <= 0 {
+		b.MaxPixels = DefaultMaxImagePixels
+	}
+	b.MaxPixels = min(b.MaxPixels, MaxImagePixelsLimit)
+	return b
+}
+
+// finishResponse is finish for a provider's answer to req: the image must
+// also be within p's bounds, at req's aspect ratio.
+func finishResponse(tmp *os.File, target string, req Request, p Provider, d *digestWriter, what string) (output, error) {
+	b := boundsOf(p)
+	return finishWithin(tmp, target, req.MediaType, d, what, func(cfg image.Config) error { return b.check(cfg, req.AspectRatio) })
+}
+
+// check says why an image of size cfg is outside b for aspect ratio ar
+// ("W:H"; empty or unreadable skips the ratio check), or returns nil.
+func (b ImageBounds) check(cfg image.Config, ar string) error {
+	w, h := int64(cfg.Width), int64(cfg.Height)
+	if b.MaxPixels > 0 && w*h > b.MaxPixels {
+		return fmt.Errorf("it is %d×%d pixels, more than the %d accepted (max_image_pixels); its pixels were not decoded", w, h, b.MaxPixels)
+	}
+	if b.MinSide > 0 && min(w, h) < int64(b.MinSide) {
+		return fmt.Errorf("it is %d×%d pixels, smaller than the %d px on the shorter side that the provider serves", w, h, b.MinSide)
+	}
+	if rw, rh, ok := parseRatio(ar); ok && b.AspectTolerance > 0 {
+		want := float64(rw) / float64(rh)
+		got := float64(w) / float64(h)
+		if off := got/want - 1; off > b.AspectTolerance || off < -b.AspectTolerance {
+			return fmt.Errorf("it is %d×%d pixels, not at the aspect ratio %s requested (%.0f%% off)", w, h, ar, 100*max(off, -off))
+		}
+	}
+	return nil
+}
+
+// parseRatio reads "W:H" with positive whole terms.
+func parseRatio(ar string) (w, h int, ok bool) {
+	a, b, found := strings.Cut(ar, ":")
+	w, errW := strconv.Atoi(strings.TrimSpace(a))
+	h, errH := strconv.Atoi(strings.TrimSpace(b))
+	if !found || errW != nil || errH != nil || w <= 0 || h <= 0 {
+		return 0, 0, false
+	}
+	return w, h, true
 }
 
 // finish validates the image that tmp holds (written from offset 0, with
-// digest d of its bytes): it must decode whole. When its format is not
-// want, it is transcoded into a new temporary file beside target. what
-// names the source for errors ("the API's response"). On error tmp (and
-// any new temporary file) is removed; on success the returned output owns
-// the temporary file.
+// digest d of its bytes): it must decode whole, and be at most
+// MaxImagePixelsLimit pixels. When its format is not want, it is
+// transcoded into a new temporary file beside target. what names the
+// source for errors ("the cached copy"). On error tmp (and any new
+// temporary file) is removed; on success the returned output owns the
+// temporary file.
 func finish(tmp *os.File, target, want string, d *digestWriter, what string) (output, error) {
-	img, format, err := decodeWhole(tmp)
+	return finishWithin(tmp, target, want, d, what, func(cfg image.Config) error {
+		return ImageBounds{MaxPixels: MaxImagePixelsLimit}.check(cfg, "")
+	})
+}
+
+// finishWithin is finish with accept judging the image's header before
+// its pixels are decoded.
+func finishWithin(tmp *os.File, target, want string, d *digestWriter, what string, accept func(image.Config) error) (output, error) {
+	img, format, err := decodeWhole(tmp, accept)
 	if err != nil {
 		state.AbortTemp(tmp)
 		return output{}, notImageError(what, err)
@@ -136,32 +237,52 @@ func mediaOf(format string) string {
 	return "image/" + format
 }
 
-// decodeWhole decodes the whole image in f from its start. A truncated or
-// corrupt image fails: every pixel is decoded, not only the header.
-func decodeWhole(f *os.File) (image.Image, string, error) {
+// decodeWhole decodes the whole image in f from its start. Its header is
+// read first and given to accept, so that an image too large to decode is
+// refused before any pixel is; a refusal is an *outOfBounds. A truncated
+// or corrupt image fails: every pixel is decoded, not only the header.
+func decodeWhole(f *os.File, accept func(image.Config) error) (image.Image, string, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, "", err
 	}
 	br := bufio.NewReaderSize(f, 32<<10)
 	head, _ := br.Peek(12)
 	format := sniff(head)
-	var img image.Image
-	var err error
+	var decodeConfig func(io.Reader) (image.Config, error)
+	var decode func(io.Reader) (image.Image, error)
 	switch format {
 	case "png":
-		img, err = png.Decode(br)
+		decodeConfig, decode = png.DecodeConfig, png.Decode
 	case "jpeg":
-		img, err = jpeg.Decode(br)
+		decodeConfig, decode = jpeg.DecodeConfig, jpeg.Decode
 	case "webp":
-		img, err = webp.Decode(br)
+		decodeConfig, decode = webp.DecodeConfig, webp.Decode
 	default:
 		if len(head) == 0 {
 			return nil, "", fmt.Errorf("empty body")
 		}
 		return nil, "", fmt.Errorf("unknown format (starts %q)", head)
 	}
+	cfg, err := decodeConfig(br)
+	if err != nil {
+		return nil, "", fmt.Errorf("decode %s header: %w", format, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, "", fmt.Errorf("empty %dx%d image", cfg.Width, cfg.Height)
+	}
+	if err := accept(cfg); err != nil {
+		return nil, "", &outOfBounds{err}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, "", err
+	}
+	br.Reset(f)
+	img, err := decode(br)
 	if err != nil {
 		return nil, "", fmt.Errorf("decode %s: %w", format, err)
+	}
+	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		return nil, "", fmt.Errorf("decode %s: the header says %dx%d, the pixels %dx%d", format, cfg.Width, cfg.Height, b.Dx(), b.Dy())
 	}
 	return img, format, nil
 }

@@ -8,9 +8,13 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pixform/pixform/executor"
@@ -18,6 +22,21 @@ import (
 
 // DefaultURL is the vendor's text-to-image endpoint.
 const DefaultURL = "https://api.vyro.ai/v2/image/generations"
+
+// Defaults of Options.
+const (
+	// DefaultIdleTimeout is how long a body may send nothing.
+	DefaultIdleTimeout = 30 * time.Second
+	// DefaultMaxBytes is the largest image body accepted: the vendor's
+	// images are a few MB.
+	DefaultMaxBytes = 50 << 20
+	// MinSide is the shortest side of an image the vendor serves, with
+	// margin: anything smaller is a broken answer.
+	MinSide = 32
+	// AspectTolerance is how far an image's aspect ratio may be from the
+	// one requested, relatively.
+	AspectTolerance = 0.03
+)
 
 // Options configure a Client. Only Token is needed for real use; the rest
 // have defaults and exist so that tests and the CLI can inject them.
@@ -35,6 +54,19 @@ type Options struct {
 	// Timeout bounds one request, from sending it to reading the last byte
 	// of the image; zero means no bound beyond ctx.
 	Timeout time.Duration
+	// IdleTimeout bounds the silence within an answer: once its headers
+	// have come, a body that sends no byte for this long is given up as a
+	// transient failure. Zero means DefaultIdleTimeout; the wait for the
+	// headers, while the image is generated, is bounded by Timeout alone.
+	IdleTimeout time.Duration
+	// MaxBytes is the largest image body accepted; a larger one is given
+	// up while it streams, as a transient bad body. Zero means
+	// DefaultMaxBytes.
+	MaxBytes int64
+	// MaxPixels is the largest image, in pixels, that the executor decodes
+	// from this provider (see executor.ImageBounds). Zero means
+	// executor.DefaultMaxImagePixels.
+	MaxPixels int64
 	// Now is the clock against which Retry-After HTTP dates are read; nil
 	// means time.Now.
 	Now func() time.Time
@@ -46,33 +78,62 @@ type Options struct {
 // concurrent use.
 type Client struct {
 	url       string
+	shownURL  string // url without credentials, query or token, for messages
 	token     string
 	hc        *http.Client
 	timeout   time.Duration
+	idle      time.Duration
+	maxBytes  int64
+	maxPixels int64
 	now       func() time.Time
 	userAgent string
+	// reached is set once any answer has come from the server: from then
+	// on a refused connection is a passing fault, not a wrong URL.
+	reached atomic.Bool
 }
 
-var _ executor.Provider = (*Client)(nil)
+var (
+	_ executor.Provider = (*Client)(nil)
+	_ executor.Bounded  = (*Client)(nil)
+)
 
 // New returns a Client for opts, defaults filled in. It makes no request.
 func New(opts Options) *Client {
 	c := &Client{
 		url:       opts.URL,
 		token:     opts.Token,
-		hc:        opts.HTTPClient,
 		timeout:   opts.Timeout,
+		idle:      opts.IdleTimeout,
+		maxBytes:  opts.MaxBytes,
+		maxPixels: opts.MaxPixels,
 		now:       opts.Now,
 		userAgent: "pixform/" + opts.Version,
 	}
 	if c.url == "" {
 		c.url = DefaultURL
 	}
-	if c.hc == nil {
+	c.shownURL = shownURL(c.url, c.token)
+	if c.idle <= 0 {
+		c.idle = DefaultIdleTimeout
+	}
+	if c.maxBytes <= 0 {
+		c.maxBytes = DefaultMaxBytes
+	}
+	if c.maxPixels <= 0 {
+		c.maxPixels = executor.DefaultMaxImagePixels
+	}
+	// A copy, so that the caller's client is left as it was: redirects are
+	// never followed, whatever client sends the requests.
+	hc := http.Client{}
+	if opts.HTTPClient != nil {
+		hc = *opts.HTTPClient
+	} else {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 64
-		c.hc = &http.Client{Transport: t}
+		hc.Transport = t
 	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.hc = &hc
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -85,6 +146,13 @@ func New(opts Options) *Client {
 // Name returns "imagine", the provider name the lockfile records.
 func (c *Client) Name() string { return "imagine" }
 
+// ImageBounds states the images the vendor serves: at most the configured
+// pixels, at least MinSide on the shorter side, at the requested aspect
+// ratio within AspectTolerance.
+func (c *Client) ImageBounds() executor.ImageBounds {
+	return executor.ImageBounds{MaxPixels: c.maxPixels, MinSide: MinSide, AspectTolerance: AspectTolerance}
+}
+
 // Render requests one image and streams it to w. It returns nil only when
 // the whole image arrived; every failure is an *executor.Error whose class
 // follows SPEC.md, except a failure to write to w, which is returned
@@ -92,6 +160,9 @@ func (c *Client) Name() string { return "imagine" }
 func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) error {
 	if c.token == "" {
 		return &executor.Error{Class: executor.Fatal, Msg: "IMAGINE_API_TOKEN is not set: export it, or use -provider=draft to render offline placeholders"}
+	}
+	if what := badHeaderValue(c.token); what != "" {
+		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("IMAGINE_API_TOKEN cannot be sent in the Authorization header: it contains %s; set it to the token alone, without line breaks or other control characters", what)}
 	}
 	body, contentType, err := formBody(req)
 	if err != nil {
@@ -104,9 +175,19 @@ func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) 
 		rctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
+	// The idle watch cancels this context with errIdle.
+	rctx, cancelIdle := context.WithCancelCause(rctx)
+	defer cancelIdle(nil)
 	hr, err := http.NewRequestWithContext(rctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err == nil && hr.URL.Scheme != "http" && hr.URL.Scheme != "https" {
+		err = fmt.Errorf("the scheme must be https (or http), not %q", hr.URL.Scheme)
+	}
 	if err != nil {
-		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("bad Imagine API URL %q: %v: check IMAGINE_API_URL", scrub(c.url, c.token), scrub(err.Error(), c.token))}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // ue.URL would show the query
+		}
+		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("bad Imagine API URL %s: %s: check IMAGINE_API_URL", c.shownURL, clean(err.Error(), c.token, maxServerText))}
 	}
 	hr.Header.Set("Authorization", "Bearer "+c.token)
 	hr.Header.Set("Content-Type", contentType)
@@ -117,10 +198,16 @@ func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) 
 	if err != nil {
 		return c.transportError(ctx, rctx, "send the request", err)
 	}
+	c.reached.Store(true)
 	defer resp.Body.Close()
+	watch := newIdleWatch(resp.Body, c.idle, func() { cancelIdle(errIdle) })
+	defer watch.stop()
 
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		return c.redirectError(resp)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		data, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		data, rerr := io.ReadAll(io.LimitReader(watch, maxErrorBody))
 		if rerr != nil && len(data) == 0 && resp.StatusCode != http.StatusTooManyRequests {
 			return c.transportError(ctx, rctx, fmt.Sprintf("read the %s error body", statusText(resp.StatusCode)), rerr)
 		}
@@ -128,18 +215,28 @@ func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) 
 	}
 
 	if kind := notAnImage(resp.Header.Get("Content-Type")); kind != "" {
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		data, _ := io.ReadAll(io.LimitReader(watch, maxErrorBody))
 		said := ""
 		if e, ok := decodeError(data); ok && e.Message != "" {
 			said = ": " + clean(e.Message, c.token, maxServerText)
 		} else if l := firstLine(data, c.token); l != "" {
 			said = fmt.Sprintf(": %q", l)
 		}
-		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API answered %s with %s instead of an image%s", statusText(resp.StatusCode), kind, said)}
+		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API answered %s with %s instead of an image%s", statusText(resp.StatusCode), clean(kind, c.token, 80), said)}
+	}
+	if resp.ContentLength > c.maxBytes {
+		return c.tooLarge(fmt.Sprintf("it announced %d bytes", resp.ContentLength))
 	}
 
 	cw := &countingWriter{w: w}
-	_, err = io.Copy(cw, resp.Body)
+	_, err = io.Copy(cw, io.LimitReader(watch, c.maxBytes))
+	if err == nil && cw.werr == nil && cw.n == c.maxBytes {
+		// The limit was reached: one more byte means the body is too large.
+		var one [1]byte
+		if n, _ := io.ReadFull(watch, one[:]); n > 0 {
+			return c.tooLarge("it sent more")
+		}
+	}
 	switch {
 	case cw.werr != nil:
 		return fmt.Errorf("write the image: %w", cw.werr)
@@ -153,20 +250,65 @@ func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) 
 	return nil
 }
 
+// tooLarge is the transient failure of a body beyond maxBytes.
+func (c *Client) tooLarge(why string) error {
+	return &executor.Error{Class: executor.Transient, Err: errTooLarge,
+		Msg: fmt.Sprintf("the Imagine API's answer is larger than %s (%s), more than any image it serves: refused; raise max_image_bytes in the provider block if it really serves such images", byteSize(c.maxBytes), why)}
+}
+
+// redirectError refuses a 3xx answer: the API does not redirect, and
+// following one would send the token, and take an image, elsewhere.
+func (c *Client) redirectError(resp *http.Response) error {
+	to := "another location"
+	if loc := resp.Header.Get("Location"); loc != "" {
+		if u, err := resp.Request.URL.Parse(loc); err == nil && u.Host != "" {
+			to = clean(u.Host, c.token, 100)
+			if to == "" {
+				to = "another location"
+			}
+		}
+	}
+	return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("the Imagine API answered %s, a redirect to %s; pixform does not follow redirects: check IMAGINE_API_URL (now %s)", statusText(resp.StatusCode), to, c.shownURL)}
+}
+
 // transportError classifies a failure to send or to read: the caller's
 // cancellation stays recognisable (errors.Is context.Canceled); timeouts,
 // resets and cut bodies are transient.
 func (c *Client) transportError(ctx, rctx context.Context, doing string, err error) error {
-	text := scrub(err.Error(), c.token)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // ue.URL would show the query
+	}
+	text := clean(err.Error(), c.token, maxServerText)
 	switch {
 	case ctx.Err() != nil:
 		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("request to the Imagine API stopped: %v", ctx.Err()), Err: ctx.Err()}
+	case errors.Is(context.Cause(rctx), errIdle):
+		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API sent no data for %s (%s); giving the request up", c.idle, doing), Err: errIdle}
 	case rctx.Err() != nil:
 		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("request to the Imagine API timed out after %s (%s); raise the provider's timeout if the API is just slow", c.timeout, doing), Err: context.DeadlineExceeded}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API connection broke (%s): the response was cut short", doing), Err: io.ErrUnexpectedEOF}
 	}
+	if why := unreachable(err); why != "" && !c.reached.Load() {
+		// Nothing has reached this server in this run: the URL or the
+		// network is wrong, and retrying would only wait.
+		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("cannot connect to %s: %s; check IMAGINE_API_URL and your network", c.shownURL, why), Err: errors.New(text)}
+	}
 	return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API request failed: %s: %s", doing, text), Err: errors.New(text)}
+}
+
+// unreachable names a failure to reach the server at all: a refused
+// connection or a host that does not exist. Other failures give "".
+func unreachable(err error) string {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return "connection refused"
+	}
+	var de *net.DNSError
+	if errors.As(err, &de) && de.IsNotFound {
+		return "no such host"
+	}
+	return ""
 }
 
 // notAnImage names the kind of a 2xx Content-Type that cannot be an image

@@ -1,6 +1,10 @@
 // Package imagine is the executor.Provider that renders images through the
 // Imagine (Vyro) text-to-image API: one multipart POST per image, the image
 // streamed to the caller's writer, and every failure classified per SPEC.md
-// (throttled, transient, invalid or fatal). The API token never appears in
-// an error, even when the server echoes it back.
+// (throttled, transient, invalid or fatal). Nothing the server sends is
+// trusted: the token never appears in an error, in any letter case, even
+// when the server echoes it back in a header or body; redirects are never
+// followed; bodies are capped in size and given up when they stall; and
+// the client states the image bounds (pixels, shorter side, aspect ratio)
+// that the executor holds each answer to before decoding it.
 package imagine

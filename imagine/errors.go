@@ -230,12 +230,13 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// clean makes server text safe for an error: the token removed, control
-// characters dropped, whitespace collapsed, and at most max runes kept.
+// clean makes server text safe for an error: the token removed (in any
+// letter case), control and format characters dropped (no terminal escape
+// reaches the screen), whitespace collapsed, and at most max runes kept.
+// Truncation comes last, so that it cannot leave a piece of the token.
 func clean(s, token string, max int) string {
 	s = scrub(s, token)
 	var b strings.Builder
-	n := 0
 	space := false
 	for _, r := range s {
 		if r == utf8.RuneError {
@@ -248,27 +249,81 @@ func clean(s, token string, max int) string {
 		if !unicode.IsPrint(r) {
 			continue
 		}
-		if n >= max {
-			b.WriteString("…")
-			break
-		}
 		if space {
 			b.WriteByte(' ')
 			space = false
 		}
 		b.WriteRune(r)
-		n++
 	}
 	// Dropping characters may have joined the token back together.
-	return scrub(b.String(), token)
+	s = scrub(b.String(), token)
+	n := 0
+	for i := range s {
+		if n == max {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
 }
 
-// scrub replaces every occurrence of token in s.
+// redacted replaces the token in text.
+const redacted = "[REDACTED]"
+
+// scrub replaces every occurrence of token in s, in any ASCII letter case:
+// some parsers (media types, header names) fold what the server sent.
+// It can be applied again to its own result.
 func scrub(s, token string) string {
-	if token == "" {
+	if token == "" || len(s) < len(token) {
 		return s
 	}
-	return strings.ReplaceAll(s, token, "[REDACTED]")
+	var b strings.Builder
+	last := 0
+	for i := 0; i+len(token) <= len(s); {
+		if strings.HasPrefix(s[i:], redacted) {
+			// A replacement made by an earlier pass stays as it is, even
+			// when the token is a piece of it.
+			i += len(redacted)
+			continue
+		}
+		if hasPrefixFold(s[i:], token) {
+			if b.Len() == 0 {
+				b.Grow(len(s))
+			}
+			b.WriteString(s[last:i])
+			b.WriteString(redacted)
+			i += len(token)
+			last = i
+			continue
+		}
+		i++
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// hasPrefixFold reports whether s starts with p, ASCII letters compared
+// without case.
+func hasPrefixFold(s, p string) bool {
+	if len(s) < len(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		a, b := s[i], p[i]
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
 }
 
 // firstLine is a cleaned first line of a non-JSON body, for the error.

@@ -40,6 +40,11 @@ func TestAgainstFake(t *testing.T) {
 		"prompt hang":      {prompt: "x [fault:hang]", wantClass: executor.Transient},
 		"prompt json200":   {prompt: "x [fault:json200]", wantClass: executor.Transient},
 		"bad gateway":      {cfg: fakeapi.Config{Faults: []fakeapi.Fault{fakeapi.FaultBadGateway}}, wantClass: executor.Transient},
+		"hostile echo":     {prompt: "x [fault:echo]", wantClass: executor.Transient},
+		"hostile echo429":  {prompt: "x [fault:echo429]", wantClass: executor.Throttled},
+		"hostile redirect": {prompt: "x [fault:redirect]", wantClass: executor.Fatal},
+		"hostile huge":     {prompt: "x [fault:huge]", wantClass: executor.Transient},
+		"hostile stall":    {prompt: "x [fault:stall]", wantClass: executor.Transient},
 		"throttled number": {cfg: fakeapi.Config{CodeAsNumber: true, Faults: []fakeapi.Fault{fakeapi.Fault429}}, wantClass: executor.Throttled, wantRetry: time.Second},
 		"rate limited": {
 			cfg:       fakeapi.Config{RatePerSec: 0.001, Burst: 1},
@@ -101,8 +106,11 @@ func TestAgainstFake(t *testing.T) {
 					t.Errorf("RetryAfter = %v, want %v", pe, tc.wantRetry)
 				}
 			}
-			if strings.Contains(chainText(err), secret) {
+			if leaks(chainText(err)) {
 				t.Errorf("error leaks the token: %v", err)
+			}
+			if n, _ := srv.Elsewhere(); n != 0 {
+				t.Errorf("%d requests followed a redirect", n)
 			}
 		})
 	}

@@ -22,7 +22,12 @@ const (
 	RetryAfterNone
 	// RetryAfterDate sends the same moment as an HTTP date.
 	RetryAfterDate
+	// RetryAfterHuge sends "99999" (more than a day) whatever the wait.
+	RetryAfterHuge
 )
+
+// HugeRetryAfter is the Retry-After, in seconds, of RetryAfterHuge.
+const HugeRetryAfter = 99999
 
 func (m RetryAfterMode) String() string {
 	switch m {
@@ -30,11 +35,13 @@ func (m RetryAfterMode) String() string {
 		return "none"
 	case RetryAfterDate:
 		return "date"
+	case RetryAfterHuge:
+		return "huge"
 	}
 	return "seconds"
 }
 
-// ParseRetryAfterMode parses "seconds", "none" or "date".
+// ParseRetryAfterMode parses "seconds", "none", "date" or "huge".
 func ParseRetryAfterMode(s string) (RetryAfterMode, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "seconds", "":
@@ -43,8 +50,10 @@ func ParseRetryAfterMode(s string) (RetryAfterMode, error) {
 		return RetryAfterNone, nil
 	case "date":
 		return RetryAfterDate, nil
+	case "huge":
+		return RetryAfterHuge, nil
 	}
-	return 0, fmt.Errorf("unknown Retry-After mode %q: want seconds, none or date", s)
+	return 0, fmt.Errorf("unknown Retry-After mode %q: want seconds, none, date or huge", s)
 }
 
 // Config is how the fake behaves. The zero value accepts any bearer token
@@ -105,7 +114,24 @@ const (
 	FaultReset                // TCP reset instead of an answer
 	FaultJSON200              // 200 with a JSON body instead of an image
 	FaultBadGateway           // 502 with an HTML body, as a proxy sends
+
+	// Hostile answers: a server that misbehaves on purpose.
+
+	FaultEcho       // 200 with the bearer token in Content-Type (text/<token>), other headers and the body
+	FaultEcho429    // 429 with the bearer token in Retry-After and in every field of the JSON error
+	FaultBomb       // 200 with a small PNG whose header declares BombSide×BombSide pixels
+	FaultTiny       // 200 with a 1×1 PNG
+	FaultWrongRatio // 200 with a 100×300 PNG, whatever aspect ratio was asked for
+	FaultHuge       // 200 with a PNG-headed body that goes on until the client hangs up (at most HugeBytes)
+	FaultRedirect   // 307 to the same path on another port (Server.ElsewhereURL), with a query
+	FaultStall      // 200 with headers and half the image, then silence until the client gives up
 )
+
+// BombSide is each side, in pixels, of FaultBomb's image.
+const BombSide = 30000
+
+// HugeBytes bounds FaultHuge's body: more than any client cap.
+const HugeBytes = 256 << 20
 
 // vendorError is one row of the vendor's error table.
 type vendorError struct {

@@ -21,7 +21,8 @@
 //     short side, deterministic from prompt, style and seed
 //
 // 429s carry a Retry-After header per Config.RetryAfter: whole seconds until
-// the bucket has a token again (the default), an HTTP date, or none.
+// the bucket has a token again (the default), an HTTP date, none, or a huge
+// 99999 seconds.
 //
 // # Prompt faults
 //
@@ -40,11 +41,27 @@
 //	[fault:reset]   the first attempt's connection is reset (TCP RST)
 //	[fault:json200] the first attempt answers 200 with a JSON body
 //	[fault:slow=2s] every attempt takes 2s longer (a Go duration)
+//
+// Hostile answers, each on the first attempt unless "xN" says otherwise:
+//
+//	[fault:echo]       200 with Content-Type text/<token>, the token in
+//	                   Retry-After, Location and X-Echo, and as the body
+//	[fault:echo429]    429 with the token as Retry-After and in every field
+//	                   of the JSON error, and in the Content-Type's charset
+//	[fault:bomb]       200 with a small PNG declaring 30000×30000 pixels
+//	[fault:tiny]       200 with a 1×1 PNG
+//	[fault:wrongratio] 200 with a 100×300 PNG, whatever the aspect ratio
+//	[fault:huge]       200 with a PNG-headed body of up to 256 MiB
+//	[fault:redirect]   307 to the same path, with a query, on another port:
+//	                   a second server that Server.Elsewhere counts
+//	[fault:stall]      200 with half the image, then silence until the
+//	                   client gives up
 //	[format:jpeg]   the image is a JPEG
 //
 // A fault KIND is a vendor code (1000-1007, 1100, 1101, 1200-1206, 1300),
 // an HTTP status standing for its usual code (429→1202, 500→1300,
-// 503→1200, 504→1204), or one of truncate, hang, reset, json200. "xN"
+// 503→1200, 504→1204), one of truncate, hang, reset, json200, or a
+// hostile answer. "xN"
 // applies it to the first N attempts, "x*" to all. Of several tags the first
 // that covers the attempt applies.
 //

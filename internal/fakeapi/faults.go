@@ -76,6 +76,10 @@ func parseFault(s string) (promptFault, bool) {
 	case "json200":
 		pf = promptFault{kind: FaultJSON200, times: 1}
 	default:
+		if f, ok := hostileFault(kind); ok {
+			pf = promptFault{kind: f, times: 1}
+			break
+		}
 		n, err := strconv.Atoi(kind)
 		if err != nil {
 			return promptFault{}, false
@@ -101,6 +105,29 @@ func parseFault(s string) (promptFault, bool) {
 		}
 	}
 	return pf, true
+}
+
+// hostileFault returns the hostile answer a fault tag names.
+func hostileFault(name string) (Fault, bool) {
+	switch name {
+	case "echo":
+		return FaultEcho, true
+	case "echo429":
+		return FaultEcho429, true
+	case "bomb":
+		return FaultBomb, true
+	case "tiny":
+		return FaultTiny, true
+	case "wrongratio":
+		return FaultWrongRatio, true
+	case "huge":
+		return FaultHuge, true
+	case "redirect":
+		return FaultRedirect, true
+	case "stall":
+		return FaultStall, true
+	}
+	return FaultNone, false
 }
 
 // statusCode maps an HTTP status written as a fault to its usual vendor

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -62,6 +63,10 @@ type api struct {
 
 	done      chan struct{} // closed by close: ends hangs and latency
 	closeOnce sync.Once
+
+	// elsewhere is where FaultRedirect points: another server, on another
+	// port. Empty points at a port that nothing should listen on.
+	elsewhere string
 }
 
 func newAPI(cfg Config) *api {
@@ -171,6 +176,7 @@ type exchange struct {
 	cfg    Config
 	start  time.Time
 	prompt string
+	token  string // the bearer token the request carried
 }
 
 // now reads the clock of the request's configuration.
@@ -220,6 +226,8 @@ func (ex *exchange) fail(code int, detail string, retryAfter time.Duration) {
 			h.Set("Retry-After", strconv.FormatInt(secs, 10))
 		case RetryAfterDate:
 			h.Set("Retry-After", ex.now().Add(time.Duration(secs)*time.Second).UTC().Format(http.TimeFormat))
+		case RetryAfterHuge:
+			h.Set("Retry-After", strconv.Itoa(HugeRetryAfter))
 		}
 	}
 	data, _ := json.Marshal(body)
@@ -241,6 +249,7 @@ func (ex *exchange) serve() {
 	// 1. The bearer token.
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	tok = strings.TrimSpace(tok)
+	ex.token = tok
 	switch {
 	case !ok || tok == "":
 		ex.fail(1000, "", 0)
@@ -364,6 +373,9 @@ func (ex *exchange) serve() {
 		ex.record(http.StatusBadGateway, 0, "")
 		return
 	}
+	if ex.hostile(kind, ar) {
+		return
+	}
 	if kind == FaultJSON200 {
 		ex.w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(ex.w, `{"status":"success","data":null}`)
@@ -470,12 +482,36 @@ func validRatio(ar string) bool {
 type Server struct {
 	ts  *httptest.Server
 	api *api
+	// other is the server that FaultRedirect sends clients to: it answers
+	// every request with an image, and counts them.
+	other      *httptest.Server
+	otherHits  atomic.Int64
+	otherAuths atomic.Int64
 }
 
 // New starts a fake API with cfg. Close it when done.
 func New(cfg Config) *Server {
 	a := newAPI(cfg)
-	return &Server{ts: httptest.NewServer(a), api: a}
+	s := &Server{api: a}
+	s.other = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.otherHits.Add(1)
+		if r.Header.Get("Authorization") != "" {
+			s.otherAuths.Add(1)
+		}
+		data, ct, _ := renderImage("elsewhere", "flux-dev", "1:1", 1, false)
+		w.Header().Set("Content-Type", ct)
+		w.Write(data)
+	}))
+	a.elsewhere = s.other.URL
+	s.ts = httptest.NewServer(a)
+	return s
+}
+
+// Elsewhere returns how many requests reached the server that
+// FaultRedirect points at, and how many of them carried an Authorization
+// header.
+func (s *Server) Elsewhere() (requests, withToken int) {
+	return int(s.otherHits.Load()), int(s.otherAuths.Load())
 }
 
 // URL returns the endpoint, as IMAGINE_API_URL takes it.
@@ -486,6 +522,7 @@ func (s *Server) Close() {
 	s.api.close()
 	s.ts.CloseClientConnections()
 	s.ts.Close()
+	s.other.Close()
 }
 
 // Stats returns a copy of what the fake has seen.
@@ -542,4 +579,82 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	close(quit)
 	<-stopped
 	return fmt.Errorf("fake API: serve on %s: %w", ln.Addr(), err)
+}
+
+// hostile answers with a hostile fault, and reports whether kind was one.
+func (ex *exchange) hostile(kind Fault, ar string) bool {
+	h := ex.w.Header()
+	switch kind {
+	case FaultEcho:
+		h.Set("Content-Type", "text/"+ex.token)
+		h.Set("Retry-After", "in "+ex.token+" seconds")
+		h.Set("Location", "https://"+ex.token+".example/")
+		h.Set("X-Echo", ex.token)
+		ex.w.WriteHeader(http.StatusOK)
+		fmt.Fprintf(ex.w, "Bearer %s\n", ex.token)
+		ex.record(http.StatusOK, 0, "echo")
+	case FaultEcho429:
+		h.Set("Content-Type", "application/json; charset="+ex.token)
+		h.Set("Retry-After", ex.token)
+		ex.w.WriteHeader(http.StatusTooManyRequests)
+		data, _ := json.Marshal(map[string]string{"status": ex.token, "code": ex.token, "error": ex.token, "message": "token " + ex.token + " is rate limited"})
+		ex.w.Write(data)
+		ex.record(http.StatusTooManyRequests, 1202, "echo")
+	case FaultBomb:
+		ex.image(bombPNG(BombSide, BombSide), "bomb")
+	case FaultTiny:
+		ex.image(plainPNG(1, 1), "tiny")
+	case FaultWrongRatio:
+		ex.image(plainPNG(100, 300), "wrongratio")
+	case FaultHuge:
+		h.Set("Content-Type", "image/png")
+		ex.w.WriteHeader(http.StatusOK)
+		chunk := make([]byte, 1<<20)
+		copy(chunk, "\x89PNG\r\n\x1a\n")
+		for sent := 0; sent < HugeBytes; sent += len(chunk) {
+			if _, err := ex.w.Write(chunk); err != nil {
+				break
+			}
+			chunk = make([]byte, 1<<20)
+		}
+		ex.record(http.StatusOK, 0, "huge")
+	case FaultRedirect:
+		to := ex.a.elsewhere
+		if to == "" {
+			to = "http://127.0.0.1:9"
+		}
+		h.Set("Location", to+ex.r.URL.Path+"?key=fake-redirect-query")
+		ex.w.WriteHeader(http.StatusTemporaryRedirect)
+		ex.record(http.StatusTemporaryRedirect, 0, "redirect")
+	case FaultStall:
+		data, ct, err := renderImage(ex.prompt, "flux-dev", ar, 1, false)
+		if err != nil {
+			ex.fail(1300, "", 0)
+			return true
+		}
+		h.Set("Content-Type", ct)
+		h.Set("Content-Length", strconv.Itoa(len(data)))
+		ex.w.WriteHeader(http.StatusOK)
+		ex.w.Write(data[:len(data)/2])
+		if f, ok := ex.w.(http.Flusher); ok {
+			f.Flush()
+		}
+		select {
+		case <-ex.r.Context().Done():
+		case <-ex.a.done:
+		}
+		ex.record(http.StatusOK, 0, "stall")
+	default:
+		return false
+	}
+	return true
+}
+
+// image answers 200 with a PNG; note marks it as no success.
+func (ex *exchange) image(data []byte, note string) {
+	ex.w.Header().Set("Content-Type", "image/png")
+	ex.w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	ex.w.WriteHeader(http.StatusOK)
+	ex.w.Write(data)
+	ex.record(http.StatusOK, 0, note)
 }
