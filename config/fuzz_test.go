@@ -71,6 +71,13 @@ func FuzzFormat(f *testing.F) {
 	addExampleSeeds(f)
 	f.Fuzz(func(t *testing.T, src []byte) {
 		out, diags := Format(src, "main.pix.hcl")
+		if checkNesting(src, "main.pix.hcl", hcl.InitialPos, false).HasErrors() {
+			// Too deep to parse safely: Format must refuse it unparsed.
+			if out != nil || !diags.HasErrors() {
+				t.Fatal("Format accepted a file nested too deeply")
+			}
+			return
+		}
 		_, parseDiags := hclsyntax.ParseConfig(src, "main.pix.hcl", hcl.InitialPos)
 		if parseDiags.HasErrors() != diags.HasErrors() {
 			t.Fatalf("Format errors = %v, parse errors = %v", diags.HasErrors(), parseDiags.HasErrors())

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 )
@@ -173,7 +172,7 @@ func (l *loader) parseFile(path, name string) *hcl.File {
 	if !ok {
 		return nil
 	}
-	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	f, diags := parseConfig(src, name, hcl.InitialPos)
 	l.diags = append(l.diags, diags...)
 	if f != nil {
 		l.files[name] = f

@@ -45,7 +45,7 @@ func parseSources(srcs []source) ([]*hcl.File, hcl.Diagnostics) {
 	}
 	parallel(len(chunks), func(i int) {
 		c := chunks[i]
-		c.f, c.diags = hclsyntax.ParseConfig(c.src, srcs[c.file].name, c.start)
+		c.f, c.diags = parseConfig(c.src, srcs[c.file].name, c.start)
 	})
 
 	files := make([]*hcl.File, len(srcs))
@@ -73,7 +73,7 @@ func assemble(s source, chunks []*chunk) (*hcl.File, hcl.Diagnostics) {
 		// inside a construct (a heredoc, a comment, a bracket): only the
 		// whole source then gives the true diagnostics.
 		if c.diags.HasErrors() || !ok || len(cb.Attributes) > 0 {
-			return hclsyntax.ParseConfig(s.src, s.name, hcl.InitialPos)
+			return parseConfig(s.src, s.name, hcl.InitialPos)
 		}
 		diags = append(diags, c.diags...)
 		body.Blocks = append(body.Blocks, cb.Blocks...)
