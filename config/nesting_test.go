@@ -64,7 +64,7 @@ func TestLoadNesting(t *testing.T) {
 			files: map[string]string{"main.pix.hcl": image(`"` + rep(`%{ if true }`, 254) + "x" + rep(`%{ endif }`, 254) + `"`)},
 		},
 		"heredoc interpolations": {
-			files: map[string]string{"main.pix.hcl": image("<<EOT\n"+rep("${(", deep)+"1"+rep(")}", deep)+"\nEOT")},
+			files: map[string]string{"main.pix.hcl": image("<<EOT\n" + rep("${(", deep) + "1" + rep(")}", deep) + "\nEOT")},
 			want:  []wantDiag{{tooDeep, "main.pix.hcl:3," + fmt.Sprint(3*127+3), nil}},
 		},
 		"deep in a large file": {
