@@ -50,7 +50,10 @@ type Config struct {
 	Dir      string
 	Images   []Image // sorted by Addr
 	Provider Provider
-	// Files holds every parsed file by name, for the diagnostic writer.
+	// Files holds every parsed file by name, for the diagnostic writer:
+	// its Bytes and a Nav that names the top-level block holding an
+	// offset. Load drops the syntax trees (the Body is empty), which held
+	// most of a large configuration's memory.
 	Files map[string]*hcl.File
 	// Digest is the hex SHA-256 of the evaluated configuration (images and
 	// provider settings), stable across formatting-only edits. A saved plan

@@ -42,6 +42,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		dirCache: map[string]dirState{},
 	}
 	cfg := &Config{Dir: dir, Files: l.files, Provider: defaultProvider()}
+	defer l.compactFiles()
 
 	confNames, varNames := l.listDir()
 	var srcs []source
