@@ -22,13 +22,22 @@ const MaxOperators = 4096
 
 // checkNesting reports the first bracket, template sequence or directive
 // of src nested deeper than MaxNesting, or the first operator beyond
-// MaxOperators in one expression. It runs HCL's own lexer (a state
+// MaxOperators in one expression. A one-pass byte scan (quickNestingOK)
+// clears ordinary sources; the rest go through HCL's own lexer (a state
 // machine with no recursion, so safe on any input) over exactly the bytes
-// the parser is about to read: a hand-written scan that disagreed with it
+// the parser is about to read, since a scan that disagreed with the lexer
 // about where a string, heredoc or comment ends could be led to skip
 // brackets the parser then recurses into. expr says src is a lone
 // expression (a -var value) rather than a file.
 func checkNesting(src []byte, filename string, start hcl.Pos, expr bool) hcl.Diagnostics {
+	if quickNestingOK(src) {
+		return nil
+	}
+	return lexNesting(src, filename, start, expr)
+}
+
+// lexNesting is checkNesting's exact check, on HCL's tokens.
+func lexNesting(src []byte, filename string, start hcl.Pos, expr bool) hcl.Diagnostics {
 	var toks hclsyntax.Tokens
 	if expr {
 		toks, _ = hclsyntax.LexExpression(src, filename, start)

@@ -188,3 +188,38 @@ func TestFormatNesting(t *testing.T) {
 		t.Errorf("at %s", got)
 	}
 }
+
+// TestQuickNesting: the byte scan clears ordinary sources and leaves to the
+// exact check what it does not follow or what is near the limits.
+func TestQuickNesting(t *testing.T) {
+	rep := strings.Repeat
+	tests := map[string]struct {
+		src  string
+		want bool
+	}{
+		"example":                {"image \"a\" {\n  prompt = \"${local.city}, ${var.theme} lights\" # note\n  seed = 1 + 2\n}\n", true},
+		"at the limit":           {rep("(", MaxNesting) + rep(")", MaxNesting), true},
+		"over the limit":         {rep("(", MaxNesting+1), false},
+		"interpolations":         {"a = \"" + rep("${\"", MaxNesting+1) + "\"", false},
+		"brackets in text":       {"a = \"" + rep("(", 1000) + "\" // " + rep("[", 1000) + "\n# " + rep("{", 1000) + "\n", true},
+		"escaped sequences":      {"a = \"$${" + rep("(", 1000) + "\\${\"", true},
+		"heredoc":                {"a = <<EOT\nx\nEOT\n", false},
+		"block comment":          {"/* x */\n", false},
+		"directive":              {"a = \"%{ if true }x%{ endif }\"", false},
+		"strip marker":           {"a = \"${ x ~}\"", false},
+		"} past a bracket":       {"a = \"${ ( }\"", false},
+		"operators at the limit": {"a = " + rep("!", MaxOperators) + "x", true},
+		"operators over":         {"a = " + rep("!", MaxOperators+1) + "x", false},
+		"operators reset":        {rep("a = -1\n", 2*MaxOperators) + "b = [" + rep("-1, ", 2*MaxOperators) + "]", true},
+		"no reset in brackets":   {"a = (" + rep("1 +\n", MaxOperators+1) + "1)", false},
+		"no reset after comment": {"a = " + rep("!x # c\n", MaxOperators+1), false},
+		"comparison is no reset": {"a = " + rep("1 <= ", MaxOperators+1), false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := quickNestingOK([]byte(tc.src)); got != tc.want {
+				t.Errorf("quickNestingOK = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
