@@ -25,16 +25,27 @@ func compactFile(f *hcl.File) *hcl.File {
 	if f == nil {
 		return nil
 	}
-	nav := &blockNav{}
-	if body, ok := f.Body.(*hclsyntax.Body); ok {
-		nav.blocks = make([]navBlock, 0, len(body.Blocks))
+	nav := &blockNav{blocks: navBlocks(f.Body, nil)}
+	sort.SliceStable(nav.blocks, func(i, j int) bool { return nav.blocks[i].start < nav.blocks[j].start })
+	return &hcl.File{Body: hcl.EmptyBody(), Bytes: f.Bytes, Nav: nav}
+}
+
+// navBlocks appends the top-level blocks of body to out.
+func navBlocks(body hcl.Body, out []navBlock) []navBlock {
+	switch body := body.(type) {
+	case *hclsyntax.Body:
 		for _, b := range body.Blocks {
 			r := b.Range()
-			nav.blocks = append(nav.blocks, navBlock{start: r.Start.Byte, end: r.End.Byte, typ: b.Type, labels: b.Labels})
+			out = append(out, navBlock{start: r.Start.Byte, end: r.End.Byte, typ: b.Type, labels: b.Labels})
 		}
-		sort.SliceStable(nav.blocks, func(i, j int) bool { return nav.blocks[i].start < nav.blocks[j].start })
+	case *lazyFile:
+		out = append(out, body.nav...)
+	case *chunksBody:
+		for _, p := range body.parts {
+			out = navBlocks(p, out)
+		}
 	}
-	return &hcl.File{Body: hcl.EmptyBody(), Bytes: f.Bytes, Nav: nav}
+	return out
 }
 
 // blockNav answers hcl's navigation question, which top-level block holds

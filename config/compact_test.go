@@ -6,11 +6,13 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // TestCompactFileContext: the compact file a Config keeps answers the
-// diagnostic writer's "which block" question as the parsed file did, at
-// every offset, for a file parsed whole and one parsed in chunks.
+// diagnostic writer's "which block" question as a parse of the whole file
+// does, at every offset, for a file parsed whole and one parsed in chunks
+// (lazily, as image blocks).
 func TestCompactFileContext(t *testing.T) {
 	var big strings.Builder
 	big.WriteString("variable \"v\" {\n  default = 1\n}\n\nlocals {\n  a = 1\n}\n")
@@ -24,14 +26,15 @@ func TestCompactFileContext(t *testing.T) {
 	}
 	for name, src := range tests {
 		t.Run(name, func(t *testing.T) {
-			files, _ := parseSources([]source{{name: "main.pix.hcl", src: []byte(src)}})
+			files, _ := parseSources([]source{{name: "main.pix.hcl", src: []byte(src)}}, 1)
 			f := files[0]
 			if name == "chunked" {
 				if _, ok := f.Nav.(*chunkNav); !ok {
 					t.Fatalf("the file was not parsed in chunks (Nav %T)", f.Nav)
 				}
 			}
-			orig := f.Nav.(interface{ ContextString(int) string })
+			whole, _ := hclsyntax.ParseConfig([]byte(src), "main.pix.hcl", hcl.InitialPos)
+			orig := whole.Nav.(interface{ ContextString(int) string })
 			c := compactFile(f)
 			if string(c.Bytes) != src {
 				t.Fatal("the compact file lost its source")

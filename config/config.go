@@ -69,4 +69,7 @@ type LoadOptions struct {
 	VarFiles []string
 	// Environ is the process environment ("K=V"); PIXFORM_VAR_<name> entries set variables.
 	Environ []string
+
+	// lazyFrom overrides lazyFrom, for tests.
+	lazyFrom int
 }
