@@ -27,36 +27,36 @@ func TestLazyLoadSame(t *testing.T) {
 	header := "variable \"theme\" {\n  default = \"neon\"\n}\n\nlocals {\n  city = \"a city\"\n}\n"
 	tests := map[string]map[string]string{
 		"clean": {
-			"a.pix.hcl": header + blocks(0, 3000, nil),
-			"b.pix.hcl": blocks(3000, 3000, nil),
-			"c.pix.hcl": blocks(6000, 10, nil),
+			"a.pix.hcl": header + blocks(0, 600, nil),
+			"b.pix.hcl": blocks(600, 600, nil),
+			"c.pix.hcl": blocks(1200, 10, nil),
 		},
 		"for_each and count": {
-			"a.pix.hcl": header + blocks(0, 2000, map[int]string{
-				1500: "\nimage \"fe\" {\n  for_each = toset([\"x\", \"y\"])\n  prompt = each.key\n}\n",
-				1600: "\nimage \"ct\" {\n  count = 3\n  prompt = \"n ${count.index}\"\n}\n",
+			"a.pix.hcl": header + blocks(0, 600, map[int]string{
+				450: "\nimage \"fe\" {\n  for_each = toset([\"x\", \"y\"])\n  prompt = each.key\n}\n",
+				550: "\nimage \"ct\" {\n  count = 3\n  prompt = \"n ${count.index}\"\n}\n",
 			}),
 		},
 		"errors in later chunks": {
-			"a.pix.hcl": header + blocks(0, 3000, map[int]string{
-				2000: "\nimage \"img5\" {\n  prompt = \"dup name\"\n}\n",
-				2100: "\nimage \"bad\" {\n  prompt = \"x\"\n  style = \"flux-devv\"\n}\n",
-				2200: "\nimage \"unk\" {\n  prompt = \"x\"\n  promt = \"y\"\n}\n",
-				2300: "\nimage \"samepath\" {\n  prompt = \"x\"\n  path = \"assets/set7/img7.png\"\n}\n",
-				2400: "\nimage \"ref\" {\n  prompt = local.nope\n}\n",
+			"a.pix.hcl": header + blocks(0, 600, map[int]string{
+				450: "\nimage \"img5\" {\n  prompt = \"dup name\"\n}\n",
+				480: "\nimage \"bad\" {\n  prompt = \"x\"\n  style = \"flux-devv\"\n}\n",
+				510: "\nimage \"unk\" {\n  prompt = \"x\"\n  promt = \"y\"\n}\n",
+				540: "\nimage \"samepath\" {\n  prompt = \"x\"\n  path = \"assets/set7/img7.png\"\n}\n",
+				570: "\nimage \"ref\" {\n  prompt = local.nope\n}\n",
 			}),
 		},
 		"declarations among images": {
-			"a.pix.hcl": blocks(0, 3000, map[int]string{
-				2500: "\nlocals {\n  city = \"a city\"\n}\n\nvariable \"theme\" {\n  default = \"neon\"\n}\n",
+			"a.pix.hcl": blocks(0, 600, map[int]string{
+				500: "\nlocals {\n  city = \"a city\"\n}\n\nvariable \"theme\" {\n  default = \"neon\"\n}\n",
 			}),
 		},
 		"parse error in a later chunk": {
-			"a.pix.hcl": header + blocks(0, 3000, map[int]string{2500: "\nimage \"broken\" {\n  prompt = (\n}\n"}),
+			"a.pix.hcl": header + blocks(0, 600, map[int]string{500: "\nimage \"broken\" {\n  prompt = (\n}\n"}),
 		},
 		"heredoc across a cut": {
-			"a.pix.hcl": header + blocks(0, 3000, map[int]string{
-				2500: "\nimage \"h\" {\n  prompt = <<EOT\n" + strings.Repeat("text\nimage \"x\" {\n", 2000) + "EOT\n}\n",
+			"a.pix.hcl": header + blocks(0, 600, map[int]string{
+				500: "\nimage \"h\" {\n  prompt = <<EOT\n" + strings.Repeat("text\nimage \"x\" {\n", 2000) + "EOT\n}\n",
 			}),
 		},
 	}
