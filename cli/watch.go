@@ -116,6 +116,12 @@ func (e *env) watch(args []string) int {
 				"choose another port: -serve=:8081"))
 		}
 		s.srv = gallery.NewServer(e.dir, filepath.Base(e.dir))
+		// The gallery answers the name it was asked to listen on and the
+		// address it printed, besides the connection's own address.
+		host, _, _ := net.SplitHostPort(serve.addr)
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		s.srv.AllowHost(net.JoinHostPort(host, port))
+		s.srv.AllowHost(ln.Addr().String())
 		var served sync.WaitGroup
 		served.Go(func() {
 			if err := s.srv.Serve(ln); err != nil {

@@ -48,6 +48,7 @@ type Server struct {
 	status statusMsg
 	subs   map[chan []byte]struct{}
 	thumbs map[string][]byte // sha256 → JPEG
+	hosts  []string          // host:port names AllowHost added
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -74,14 +75,15 @@ func NewServer(dir, title string) *Server {
 	return s
 }
 
-// Handler returns the Server's HTTP handler.
+// Handler returns the Server's HTTP handler. It answers only requests
+// whose Host header names the address they came in on (see checkHost).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.page)
 	mux.HandleFunc("GET /events", s.events)
 	mux.HandleFunc("GET /files/{path...}", s.file)
 	mux.HandleFunc("GET /thumbs/{sha}", s.thumb)
-	return mux
+	return s.checkHost(mux)
 }
 
 // Serve accepts connections on ln until Shutdown. It returns nil after
