@@ -94,7 +94,7 @@ func TestFinishResponseBounds(t *testing.T) {
 			d := newDigestWriter()
 			tmp.Write(tc.body)
 			d.Write(tc.body)
-			req := Request{AspectRatio: tc.ratio, MediaType: MediaPNG}
+			req := Request{Inputs: state.Inputs{AspectRatio: tc.ratio}, MediaType: MediaPNG}
 			out, err := finishResponse(tmp, target, req, tc.provider, d, "the test answer")
 			if tc.wantIn == "" {
 				if err != nil {
