@@ -14,6 +14,7 @@ import (
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/fakeapi"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -136,7 +137,7 @@ func BenchmarkPlanStages(b *testing.B) {
 				}
 				rng := rand.New(rand.NewPCG(1, 2))
 				in := planner.Input{
-					Images: cfg.Images, Lock: lock, Facts: facts, Provider: planner.Imagine,
+					Images: cfg.Images, Lock: lock, Facts: facts, Provider: providers.Imagine,
 					NewSeed: func() int64 { return 1 + rng.Int64N(config.MaxSeed) },
 				}
 				b.Run("load", func(b *testing.B) {

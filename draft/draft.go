@@ -21,6 +21,7 @@ import (
 	"golang.org/x/image/font/opentype"
 
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/providers"
 )
 
 // LongSide is the size in pixels of a placeholder's longer side.
@@ -69,8 +70,8 @@ func New() *Renderer {
 	return r
 }
 
-// Name returns "draft", the provider name the lockfile records.
-func (r *Renderer) Name() string { return "draft" }
+// Name returns providers.Draft, the provider name the lockfile records.
+func (r *Renderer) Name() string { return providers.Draft }
 
 // Size returns the placeholder size for an aspect ratio "W:H": LongSide on
 // the longer side, the other rounded to the ratio. Empty means "1:1".

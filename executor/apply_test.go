@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -71,7 +72,7 @@ func (e *env) apply(t *testing.T, ctx context.Context, update bool, changes []pl
 	if mod != nil {
 		mod(&opts)
 	}
-	res, err := Apply(ctx, &planner.Plan{Provider: planner.Imagine, Changes: changes}, opts)
+	res, err := Apply(ctx, &planner.Plan{Provider: providers.Imagine, Changes: changes}, opts)
 	noTempFiles(t, e.dir)
 	if e.lim.held() != 0 {
 		t.Errorf("limiter slots still held: %d", e.lim.held())
@@ -603,7 +604,7 @@ func (e *env) applyWith(t *testing.T, changes []planner.Change, failAt func(op, 
 	if mod != nil {
 		mod(&opts)
 	}
-	res, err := Apply(context.Background(), &planner.Plan{Provider: planner.Imagine, Changes: changes}, opts)
+	res, err := Apply(context.Background(), &planner.Plan{Provider: providers.Imagine, Changes: changes}, opts)
 	noTempFiles(t, e.dir)
 	if len(e.lim.outcomes) != res.Requests {
 		t.Errorf("limiter saw %d releases, want %d", len(e.lim.outcomes), res.Requests)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/providers"
 )
 
 // DefaultURL is the vendor's text-to-image endpoint.
@@ -143,8 +144,8 @@ func New(opts Options) *Client {
 	return c
 }
 
-// Name returns "imagine", the provider name the lockfile records.
-func (c *Client) Name() string { return "imagine" }
+// Name returns providers.Imagine, the provider name the lockfile records.
+func (c *Client) Name() string { return providers.Imagine }
 
 // ImageBounds states the images the vendor serves: at most the configured
 // pixels, at least MinSide on the shorter side, at the requested aspect

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -48,7 +49,7 @@ func samplePlan() *File {
 	return &File{
 		PixformVersion: "test", ConfigDigest: hexA, LockDigest: strings.Repeat("c", 64),
 		Vars: []string{"theme=dusk"}, VarFiles: []string{"prod.vars"},
-		Plan: &planner.Plan{Provider: planner.Imagine, Changes: changes, Summary: planner.Summarize(changes)},
+		Plan: &planner.Plan{Provider: providers.Imagine, Changes: changes, Summary: planner.Summarize(changes)},
 	}
 }
 
@@ -225,7 +226,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(bytes.Replace(valid, []byte(`"seed": 42`), []byte(`"seed": 1e3`), 1))
 	f.Add(bytes.Replace(valid, []byte(`"reasons": [`), []byte(`"reasons": null, "x": [`), 1))
 	draft := samplePlan()
-	draft.Plan.Provider = planner.Draft
+	draft.Plan.Provider = providers.Draft
 	for i := range draft.Plan.Changes {
 		c := &draft.Plan.Changes[i]
 		c.Requests, c.Credits, c.CreditsKnown = 0, 0, false

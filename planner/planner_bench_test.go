@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -31,14 +32,14 @@ func benchInput(n int, fresh bool) Input {
 		sum := fmt.Sprintf("%064x", i)
 		lock.Images[img.Addr.String()] = state.Entry{
 			Inputs:   state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: int64(i + 1)},
-			Provider: state.ProviderImagine, Path: img.Path, SHA256: sum, Bytes: 100,
+			Provider: providers.Imagine, Path: img.Path, SHA256: sum, Bytes: 100,
 			MediaType: state.MediaPNG, Width: 16, Height: 9,
 		}
 		facts[img.Path] = FileFact{Exists: true, SHA256: sum}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	return Input{
-		Images: images, Lock: lock, Facts: facts, Provider: Imagine,
+		Images: images, Lock: lock, Facts: facts, Provider: providers.Imagine,
 		NewSeed: func() int64 { return 1 + rng.Int64N(config.MaxSeed) },
 	}
 }

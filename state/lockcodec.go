@@ -19,6 +19,7 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/providers"
 )
 
 // digestDomain separates Inputs digests from any other SHA-256 pixform
@@ -253,12 +254,6 @@ func checkAddrKey(key string) error {
 	return nil
 }
 
-// Providers recorded in a lockfile entry.
-const (
-	ProviderImagine = "imagine"
-	ProviderDraft   = "draft"
-)
-
 // Media types recorded in a lockfile entry.
 const (
 	MediaPNG  = "image/png"
@@ -279,8 +274,8 @@ func validateEntry(e Entry) error {
 		return errors.New("inputs.aspect_ratio is empty")
 	case in.Seed < 1 || in.Seed > config.MaxSeed:
 		return fmt.Errorf("inputs.seed %d is outside 1..%d", in.Seed, int64(config.MaxSeed))
-	case e.Provider != ProviderImagine && e.Provider != ProviderDraft:
-		return fmt.Errorf("provider %q is neither %q nor %q", e.Provider, ProviderImagine, ProviderDraft)
+	case !providers.Known(e.Provider):
+		return fmt.Errorf("provider %q is neither %q nor %q", e.Provider, providers.Imagine, providers.Draft)
 	case !validSHA256(e.SHA256):
 		return fmt.Errorf("sha256 %q is not 64 lower-case hex digits", e.SHA256)
 	case e.Bytes <= 0:

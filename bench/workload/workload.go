@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -175,7 +176,7 @@ func WriteApplied(dir string) (int, error) {
 		sum := sha256.Sum256(data)
 		lock.Images[img.Addr.String()] = state.Entry{
 			Inputs:   state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: seed},
-			Provider: state.ProviderImagine, Path: img.Path,
+			Provider: providers.Imagine, Path: img.Path,
 			SHA256: hex.EncodeToString(sum[:]), Bytes: int64(len(data)),
 			MediaType: state.MediaPNG, Width: 16, Height: 9,
 		}
