@@ -21,6 +21,7 @@ import (
 	"golang.org/x/image/font/opentype"
 
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/providers"
 )
 
@@ -117,7 +118,7 @@ func (r *Renderer) Render(ctx context.Context, req executor.Request, w io.Writer
 	buf := r.bufs.Get().(*bytes.Buffer)
 	defer r.bufs.Put(buf)
 	buf.Reset()
-	if req.MediaType == "image/jpeg" {
+	if req.MediaType == media.JPEG {
 		err = jpeg.Encode(buf, img, &jpeg.Options{Quality: jpegQuality})
 	} else {
 		sc, _ := r.scratch.Get().(*pngScratch)

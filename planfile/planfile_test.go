@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
@@ -20,7 +21,7 @@ func priorEntry(prompt, p string) *state.Entry {
 	return &state.Entry{
 		Inputs:   state.Inputs{Prompt: prompt, Style: "flux-dev", AspectRatio: "1:1", Seed: 9},
 		Provider: "imagine", Path: p, SHA256: strings.Repeat("b", 64), Bytes: 100,
-		MediaType: state.MediaPNG, Width: 64, Height: 64,
+		MediaType: media.PNG, Width: 64, Height: 64,
 	}
 }
 

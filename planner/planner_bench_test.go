@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
@@ -33,7 +34,7 @@ func benchInput(n int, fresh bool) Input {
 		lock.Images[img.Addr.String()] = state.Entry{
 			Inputs:   state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: int64(i + 1)},
 			Provider: providers.Imagine, Path: img.Path, SHA256: sum, Bytes: 100,
-			MediaType: state.MediaPNG, Width: 16, Height: 9,
+			MediaType: media.PNG, Width: 16, Height: 9,
 		}
 		facts[img.Path] = FileFact{Exists: true, SHA256: sum}
 	}

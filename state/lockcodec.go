@@ -19,6 +19,7 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/providers"
 )
 
@@ -254,12 +255,6 @@ func checkAddrKey(key string) error {
 	return nil
 }
 
-// Media types recorded in a lockfile entry.
-const (
-	MediaPNG  = "image/png"
-	MediaJPEG = "image/jpeg"
-)
-
 // ValidateEntry reports the first way e breaks the lockfile's schema, or nil.
 func ValidateEntry(e Entry) error { return validateEntry(e) }
 
@@ -280,8 +275,8 @@ func validateEntry(e Entry) error {
 		return fmt.Errorf("sha256 %q is not 64 lower-case hex digits", e.SHA256)
 	case e.Bytes <= 0:
 		return fmt.Errorf("bytes %d is not positive", e.Bytes)
-	case e.MediaType != MediaPNG && e.MediaType != MediaJPEG:
-		return fmt.Errorf("media_type %q is neither %s nor %s", e.MediaType, MediaPNG, MediaJPEG)
+	case !media.Known(e.MediaType):
+		return fmt.Errorf("media_type %q is neither %s nor %s", e.MediaType, media.PNG, media.JPEG)
 	case e.Width <= 0 || e.Height <= 0:
 		return fmt.Errorf("width %d and height %d must both be positive", e.Width, e.Height)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/providers"
 )
 
@@ -27,7 +28,7 @@ func entryN(i int) Entry {
 		Path:      fmt.Sprintf("images/img-%05d.png", i),
 		SHA256:    fmt.Sprintf("%064x", i),
 		Bytes:     int64(1000 + i),
-		MediaType: MediaPNG,
+		MediaType: media.PNG,
 		Width:     1024,
 		Height:    576,
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
@@ -178,7 +179,7 @@ func WriteApplied(dir string) (int, error) {
 			Inputs:   state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: seed},
 			Provider: providers.Imagine, Path: img.Path,
 			SHA256: hex.EncodeToString(sum[:]), Bytes: int64(len(data)),
-			MediaType: state.MediaPNG, Width: 16, Height: 9,
+			MediaType: media.PNG, Width: 16, Height: 9,
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, state.LockFileName), lock.Marshal(), 0o644); err != nil {
