@@ -1,4 +1,4 @@
-package main
+package scripttest
 
 import (
 	"errors"
@@ -180,7 +180,7 @@ func checkWholeImages(ts *testscript.TestScript) {
 	ts.Check(err)
 }
 
-// cmdFakeExpired configures the fake as setupScript does, with the given
+// cmdFakeExpired configures the fake as Setup does, with the given
 // tokens expired (406/1002).
 func cmdFakeExpired(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
