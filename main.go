@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"golang.org/x/term"
@@ -19,7 +20,8 @@ func main() {
 	os.Exit(run())
 }
 
-// run wires the process to cli.Main: the first interrupt closes stop (start
+// run wires the process to cli.Main: it sets the garbage collection
+// target the command wants, and the first interrupt closes stop (start
 // nothing new, let in-flight work finish and be recorded), the second
 // cancels the context (cancel in-flight work).
 func run() int {
@@ -45,7 +47,11 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "\npixform: second interrupt: cancelling images in flight; what finished is recorded.")
 		cancel()
 	}()
-	return cli.Main(ctx, os.Args[1:], cli.Stdio{
+	args := os.Args[1:]
+	if percent, ok := cli.GCPercentFor(args); ok {
+		debug.SetGCPercent(percent)
+	}
+	return cli.Main(ctx, args, cli.Stdio{
 		In:          os.Stdin,
 		Out:         os.Stdout,
 		Err:         os.Stderr,

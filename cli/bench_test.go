@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,9 @@ func runPlan(b *testing.B, dir string, want int, extra ...string) {
 	b.Helper()
 	var stderr strings.Builder
 	args := append([]string{"-chdir=" + dir, "plan", "-no-color"}, extra...)
+	if percent, ok := GCPercentFor(args); ok {
+		debug.SetGCPercent(percent) // as main does for the binary
+	}
 	code := Main(context.Background(), args, Stdio{In: strings.NewReader(""), Out: io.Discard, Err: &stderr})
 	if code != want {
 		b.Fatalf("pixform %s: exit %d, want %d\n%s", strings.Join(args, " "), code, want, stderr.String())

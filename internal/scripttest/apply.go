@@ -15,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/pixform/pixform/internal/fakeapi"
+	"github.com/pixform/pixform/media"
 )
 
 // applyCmds are the test script commands of the apply_*.txtar scripts:
@@ -163,8 +164,8 @@ func checkWholeImages(ts *testscript.TestScript) {
 		if fi.IsDir() && fi.Name() == ".pixform" {
 			return filepath.SkipDir
 		}
-		ext := strings.ToLower(filepath.Ext(p))
-		if fi.IsDir() || strings.HasPrefix(fi.Name(), ".pixform-tmp-") || (ext != ".png" && ext != ".jpg" && ext != ".jpeg") {
+		_, isImage := media.OfExt(strings.ToLower(filepath.Ext(p)))
+		if fi.IsDir() || strings.HasPrefix(fi.Name(), ".pixform-tmp-") || !isImage {
 			return nil
 		}
 		f, err := os.Open(p)
