@@ -1,6 +1,3 @@
-// Package planfile reads and writes saved plans (plan -out=FILE): the
-// changes to carry out, and digests of the configuration and lockfile they
-// were made from, so that apply can refuse a stale plan.
 package planfile
 
 import (
