@@ -19,10 +19,10 @@ import (
 	"github.com/pixform/pixform/state"
 )
 
-// The plan benchmarks measure issue 3's targets through the same pipeline
-// as `pixform plan` (config.Load, state.ReadLock, state.Refresh,
-// planner.Diff, the text view), driven through Main with io.Discard
-// stdio. They write thousands of files: run them on a fast disk, e.g.
+// The plan benchmarks measure plans of thousands of images through the
+// same pipeline as `pixform plan` (config.Load, state.ReadLock,
+// state.Refresh, planner.Diff, the text view), driven through Main with
+// io.Discard stdio. They write thousands of files: run them on a fast disk, e.g.
 //
 //	TMPDIR=/work/scratch/tmp go test -run '^$' -bench BenchmarkPlan -count 5 ./cli
 //
@@ -179,7 +179,7 @@ func BenchmarkPlanStages(b *testing.B) {
 
 // BenchmarkApply measures `pixform apply -auto-approve -parallelism=16`
 // of n fresh images against the in-process fake API answering at once
-// (issue 4, scenario c), through Main. ns/image should stay flat as n
+// (the bench harness's apply scenario c), through Main. ns/image should stay flat as n
 // grows; the per-image cost of the lockfile writes shows here.
 func BenchmarkApply(b *testing.B) {
 	for _, n := range []int{2000, 10000} {

@@ -32,7 +32,7 @@ type Provider interface {
 // Class says how the executor treats a failed render.
 type Class int
 
-// Failure classes, as SPEC.md's table of API failures defines them.
+// Failure classes: how a run treats each kind of provider failure.
 const (
 	// Transient failures are retried with backoff up to max_retries.
 	Transient Class = iota

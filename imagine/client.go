@@ -155,8 +155,8 @@ func (c *Client) ImageBounds() executor.ImageBounds {
 }
 
 // Render requests one image and streams it to w. It returns nil only when
-// the whole image arrived; every failure is an *executor.Error whose class
-// follows SPEC.md, except a failure to write to w, which is returned
+// the whole image arrived; every failure is an *executor.Error classified
+// by classify, except a failure to write to w, which is returned
 // wrapped as it is. The token never appears in a returned error.
 func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) error {
 	if c.token == "" {

@@ -127,7 +127,9 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// JSONPlan is the plan -json document (SPEC "plan -json").
+// JSONPlan is the plan -json document: a stable interface for scripts,
+// versioned by FormatVersion, that says like the text plan what every
+// change does and how many requests and credits the plan spends.
 type JSONPlan struct {
 	FormatVersion string       `json:"format_version"`
 	Provider      string       `json:"provider"`

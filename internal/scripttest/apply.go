@@ -51,9 +51,10 @@ func pixformPath(ts *testscript.TestScript) string {
 	return ""
 }
 
-// cmdKillloop is the crash test of SPEC's guarantees: KILLS times it starts
-// `pixform apply -auto-approve` in the work directory and sends it SIGKILL
-// after a random delay; after each kill the lockfile must parse, every
+// cmdKillloop is the crash test of apply's guarantee that a kill -9 at any
+// moment leaves a true lockfile and repeats at most the requests that were
+// in flight. KILLS times it starts `pixform apply -auto-approve` in the
+// work directory and sends it SIGKILL after a random delay; after each kill the lockfile must parse, every
 // entry's file must exist with its hash (lockcheck), and every file at an
 // image path must be a whole image. Then it runs apply to completion and
 // checks that the whole test sent at most IMAGES + kills × PARALLELISM
