@@ -2,10 +2,10 @@
 // and fakeapi binaries, generates workloads, and measures the figures that
 // BENCHMARKS.md reports, each against its target:
 //
-//	go run ./bench plan    # issue 3: fresh and no-op plans, linear cost
-//	go run ./bench apply   # issue 4: pixform vs an xargs -P 16 curl loop
+//	go run ./bench plan    # fresh and no-op plans, linear cost
+//	go run ./bench apply   # pixform vs an xargs -P 16 curl loop
 //	go run ./bench draft   # the draft renderer's images per second
-//	go run ./bench watch   # issue 5: save → lockfile latency under watch
+//	go run ./bench watch   # save → lockfile latency under watch
 //	go run ./bench all     # everything, in that order
 //
 // Run it from the module root. It writes only in a new directory under
