@@ -157,14 +157,7 @@ func afterRequests(srv *fakeapi.Server, n int, delay time.Duration) <-chan time.
 // .pixform/ and outside temporary files decodes as a whole image: no half
 // image is ever at an output path.
 func checkWholeImages(ts *testscript.TestScript) {
-	root := ts.MkAbs(".")
-	err := filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if fi.IsDir() && fi.Name() == ".pixform" {
-			return filepath.SkipDir
-		}
+	err := walkOutsideWorkDir(ts.MkAbs("."), func(p string, fi os.FileInfo) error {
 		_, isImage := media.OfExt(strings.ToLower(filepath.Ext(p)))
 		if fi.IsDir() || strings.HasPrefix(fi.Name(), ".pixform-tmp-") || !isImage {
 			return nil
@@ -225,14 +218,7 @@ func cmdFakestat(ts *testscript.TestScript, neg bool, args []string) {
 // work directory outside .pixform/.
 func cmdNotmp(ts *testscript.TestScript, neg bool, args []string) {
 	var found []string
-	root := ts.MkAbs(".")
-	err := filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if fi.IsDir() && fi.Name() == ".pixform" {
-			return filepath.SkipDir
-		}
+	err := walkOutsideWorkDir(ts.MkAbs("."), func(p string, fi os.FileInfo) error {
 		if strings.HasPrefix(fi.Name(), ".pixform-tmp-") {
 			found = append(found, p)
 		}
@@ -245,4 +231,18 @@ func cmdNotmp(ts *testscript.TestScript, neg bool, args []string) {
 	if len(found) == 0 && neg {
 		ts.Fatalf("no temporary file found")
 	}
+}
+
+// walkOutsideWorkDir calls fn for every file and directory under root
+// except those in a .pixform/ directory, which pixform keeps for itself.
+func walkOutsideWorkDir(root string, fn func(p string, fi os.FileInfo) error) error {
+	return filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if fi.IsDir() && fi.Name() == ".pixform" {
+			return filepath.SkipDir
+		}
+		return fn(p, fi)
+	})
 }
