@@ -20,13 +20,17 @@ func main() {
 	os.Exit(run())
 }
 
-// run wires the process to cli.Main: it sets the garbage collection
-// target the command wants, and the first interrupt closes stop (start
+// run wires the process to cli.Main: the first interrupt closes stop (start
 // nothing new, let in-flight work finish and be recorded), the second
 // cancels the context (cancel in-flight work).
 func run() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// The process, not cli.Main, sets the garbage collection target the
+	// command wants.
+	if percent, ok := cli.GCPercentFor(os.Args[1:]); ok {
+		debug.SetGCPercent(percent)
+	}
 	stop := make(chan struct{})
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -47,11 +51,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "\npixform: second interrupt: cancelling images in flight; what finished is recorded.")
 		cancel()
 	}()
-	args := os.Args[1:]
-	if percent, ok := cli.GCPercentFor(args); ok {
-		debug.SetGCPercent(percent)
-	}
-	return cli.Main(ctx, args, cli.Stdio{
+	return cli.Main(ctx, os.Args[1:], cli.Stdio{
 		In:          os.Stdin,
 		Out:         os.Stdout,
 		Err:         os.Stderr,
