@@ -15,6 +15,7 @@ import (
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/gallery"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 	"github.com/pixform/pixform/watch"
@@ -221,7 +222,7 @@ func summary(p *planner.Plan) string {
 	s := strings.Join(parts, ", ")
 	if sm.Requests > 0 {
 		s += fmt.Sprintf(" (%s", pluralize(sm.Requests, "request"))
-		if p.Provider == planner.Imagine {
+		if p.Provider == providers.Imagine {
 			s += fmt.Sprintf(", %s", pluralize(sm.Credits, "credit"))
 		}
 		s += ")"

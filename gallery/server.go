@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/media"
 )
 
 // subscriberBuffer is how many events a slow browser may fall behind
@@ -415,7 +416,7 @@ func (s *Server) thumb(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}
 	securityHeaders(w)
-	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Content-Type", media.JPEG)
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	w.Write(data)
 }

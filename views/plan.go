@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 )
 
 // PlanFormatVersion is the format_version of plan -json output.
@@ -40,7 +41,7 @@ func WritePlan(w io.Writer, p *planner.Plan, color bool) error {
 		return err
 	}
 	b.WriteString("pixform will perform the following actions")
-	if p.Provider == planner.Draft {
+	if p.Provider == providers.Draft {
 		b.WriteString(" with the offline draft renderer")
 	}
 	b.WriteString(":\n\n")
@@ -83,7 +84,7 @@ func writeCost(b *strings.Builder, pal palette, p *planner.Plan) {
 	if s.UnpricedRequests > 0 {
 		fmt.Fprintf(b, " (+ %s of sdxl-1.0, which the vendor does not price)", plural(s.UnpricedRequests, "request"))
 	}
-	if p.Provider == planner.Draft {
+	if p.Provider == providers.Draft {
 		b.WriteString(" (draft renders offline)")
 	}
 	b.WriteString(".\n")
@@ -126,7 +127,9 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// JSONPlan is the plan -json document (SPEC "plan -json").
+// JSONPlan is the plan -json document: a stable interface for scripts,
+// versioned by FormatVersion, that says like the text plan what every
+// change does and how many requests and credits the plan spends.
 type JSONPlan struct {
 	FormatVersion string       `json:"format_version"`
 	Provider      string       `json:"provider"`
