@@ -94,7 +94,7 @@ func (e *env) loadSavedPlan(name string) (*planner.Plan, *loaded, error) {
 	if lockDigest != pf.LockDigest {
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s is stale: %s changed since it was made (another apply ran, or it was edited)", name, state.LockFileName), replan)
 	}
-	if err := checkPlanAgainst(pf.Plan, cfg, lock); err != nil {
+	if err := planfile.CheckAgainst(pf.Plan, cfg, lock); err != nil {
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s does not match the configuration: %w", name, err), replan)
 	}
 	left, err := e.leftovers(lock)
@@ -102,38 +102,6 @@ func (e *env) loadSavedPlan(name string) (*planner.Plan, *loaded, error) {
 		return nil, nil, err
 	}
 	return pf.Plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left}, nil
-}
-
-// checkPlanAgainst verifies that every change of a saved plan agrees with
-// the configuration and lockfile it claims to come from, so that a damaged
-// or edited plan file cannot write anywhere the configuration does not say.
-func checkPlanAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock) error {
-	for _, c := range p.Changes {
-		if c.Action == planner.NoOp {
-			continue // does nothing
-		}
-		if c.Prior != nil {
-			got, ok := lock.Images[c.PriorAddr]
-			if !ok || got != *c.Prior {
-				return fmt.Errorf("%s: the recorded prior entry %s is not in the lockfile", c.Addr, c.PriorAddr)
-			}
-		}
-		if c.Action == planner.Delete {
-			if _, declared := cfg.Lookup(c.Addr); declared {
-				return fmt.Errorf("it deletes %s, which is declared", c.Addr)
-			}
-			continue
-		}
-		img, ok := cfg.Lookup(c.Addr)
-		if !ok {
-			return fmt.Errorf("%s is not declared", c.Addr)
-		}
-		in := c.Inputs
-		if img.Path != c.Path || img.Prompt != in.Prompt || img.Style != in.Style || img.AspectRatio != in.AspectRatio || (img.Seed != 0 && img.Seed != in.Seed) {
-			return fmt.Errorf("%s differs from its declaration", c.Addr)
-		}
-	}
-	return nil
 }
 
 // carryOut shows the plan, asks for approval, and applies it.
