@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/pixform/pixform/imagine"
 	"github.com/pixform/pixform/planfile"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/run"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 )
@@ -115,7 +115,7 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 		views.WritePlan(e.stdio.Out, p, outColor)
 		views.WriteLeftovers(e.stdio.Out, ld.leftovers, outColor)
 	}
-	if err := checkCredits(p, sel.maxCredit); err != nil {
+	if err := run.CheckCredits(p, sel.maxCredit); err != nil {
 		return e.fail(err)
 	}
 	if !p.HasChanges() && len(ld.leftovers) == 0 {
@@ -179,16 +179,10 @@ func (e *env) newProvider(p *planner.Plan, cfg *config.Config) (executor.Provide
 	}), nil
 }
 
-// execute runs the executor with the lockfile recorder and a progress view,
+// execute runs the plan with the lockfile recorder and a progress view,
 // then prints the summary.
 func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, af *applyFlags, jsonEvents views.Progress) int {
-	rec := state.NewRecorder(filepath.Join(e.dir, state.LockFileName), ld.lock)
-	total := 0
-	for _, c := range p.Changes {
-		if c.Action != planner.NoOp {
-			total++
-		}
-	}
+	total := run.Pending(p)
 	progress := jsonEvents
 	switch {
 	case progress != nil:
@@ -197,24 +191,16 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 	default:
 		progress = views.NewLineProgress(e.stdio.Err, total, time.Now)
 	}
-	parallelism := af.parallelism
-	if parallelism == 0 {
-		parallelism = ld.cfg.Provider.Parallelism
-	}
-	res, err := executor.Apply(e.ctx, p, executor.Options{
+	res, err := run.Apply(e.ctx, p, run.Options{
 		Dir:         e.dir,
+		Config:      ld.cfg,
+		Lock:        ld.lock,
 		Provider:    provider,
-		Recorder:    rec,
-		Cache:       state.OpenCache(e.dir),
 		Hooks:       progress,
-		Parallelism: parallelism,
-		MaxRetries:  ld.cfg.Provider.MaxRetries,
+		Parallelism: af.parallelism,
 		Stop:        e.stdio.Stop,
 	})
 	progress.Close()
-	if cerr := rec.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("write lockfile: %w", cerr)
-	}
 	if sw, ok := progress.(views.SummaryWriter); ok {
 		sw.Summary(res)
 	} else {
