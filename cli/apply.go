@@ -141,15 +141,27 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 }
 
 // readLine reads one line of the answer, or returns "" when the user
-// interrupts instead (the reading goroutine then ends with the process).
+// interrupts instead, or stdin ends. One goroutine reads stdin line by line
+// for every question (watch asks more than once), and ends with the process.
 func (e *env) readLine() string {
-	answer := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(e.stdio.In).ReadString('\n')
-		answer <- line
-	}()
+	e.linesOnce.Do(func() {
+		e.lines = make(chan string)
+		go func() {
+			r := bufio.NewReader(e.stdio.In)
+			for {
+				line, err := r.ReadString('\n')
+				if line != "" {
+					e.lines <- line
+				}
+				if err != nil {
+					close(e.lines)
+					return
+				}
+			}
+		}()
+	})
 	select {
-	case line := <-answer:
+	case line := <-e.lines:
 		return line
 	case <-e.stdio.Stop:
 	case <-e.ctx.Done():

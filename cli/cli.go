@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/views"
@@ -50,6 +51,9 @@ type env struct {
 	stdio   Stdio
 	dir     string
 	noColor bool
+	// lines delivers stdin's lines to readLine, from its first call.
+	linesOnce sync.Once
+	lines     chan string
 }
 
 func (e *env) getenv(key string) string {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/gallery"
+	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 	"github.com/pixform/pixform/watch"
@@ -60,7 +62,8 @@ func (e *env) watch(args []string) int {
 	fs.Var(&sel.targets, "target", "limit the plans to the image at `ADDR` (repeatable)")
 	fs.StringVar(&sel.provider, "provider", "", "renderer `NAME`: imagine (default, or $PIXFORM_PROVIDER) or draft (offline placeholders)")
 	fs.BoolVar(&sel.noColor, "no-color", false, "disable colour")
-	fs.IntVar(&sel.maxCredit, "max-credits", -1, "skip a plan that would spend more than `N` credits")
+	fs.IntVar(&sel.maxCredit, "max-credits", -1, "skip a change that would spend more than `N` credits, or bring the session's spending over N")
+	autoApprove := fs.Bool("auto-approve", false, "apply every change without asking, deletions too (the Imagine provider otherwise asks before the first change and before any that deletes files)")
 	fs.IntVar(&parallelism, "parallelism", 0, "upper bound of `N` requests in flight (default: the provider block's parallelism, or 4)")
 	var serve serveFlag
 	fs.Var(&serve, "serve", "serve a live gallery: -serve (on "+defaultServe+"), -serve=:PORT or -serve=HOST:PORT")
@@ -76,8 +79,13 @@ func (e *env) watch(args []string) int {
 	if parallelism < 0 {
 		return e.fail(fmt.Errorf("-parallelism=%d: must be at least 1", parallelism))
 	}
-	if _, err := e.providerName(sel.provider); err != nil {
+	provider, err := e.providerName(sel.provider)
+	if err != nil {
 		return e.fail(err)
+	}
+	if provider == planner.Imagine && !*autoApprove && !e.stdio.InTerminal {
+		return e.fail(views.WithHint(errors.New("watch renders with the Imagine API, which spends credits, and needs approval; stdin is not a terminal, so nothing was changed"),
+			"pass -auto-approve to apply every change without asking (and -max-credits=N to bound the spending), or render offline placeholders with -provider=draft"))
 	}
 	release, err := e.acquire("pixform watch", 0)
 	if err != nil {
@@ -116,6 +124,13 @@ func (e *env) watch(args []string) int {
 			return cfg
 		},
 		NewProvider: e.newProvider,
+		AutoApprove: *autoApprove,
+	}
+	if e.stdio.InTerminal {
+		s.Ask = func(question string) string {
+			fmt.Fprint(e.stdio.Out, question)
+			return e.readLine()
+		}
 	}
 
 	if serve.set {

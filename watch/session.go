@@ -44,9 +44,21 @@ type Session struct {
 	Stop <-chan struct{}
 	Now  func() time.Time
 	// Parallelism is -parallelism (zero: the provider block's), MaxCredits
-	// -max-credits (negative: no limit).
+	// -max-credits (negative: no limit), which bounds each change and the
+	// whole session.
 	Parallelism int
 	MaxCredits  int
+	// AutoApprove is -auto-approve: apply every change without asking.
+	// Without it, a change rendered by a provider that spends credits is
+	// applied only after Ask returns "yes": the first change, and every
+	// change that deletes files. Ask prints the question and returns the
+	// answer line; nil when there is no terminal to ask on, and then such
+	// a change is not applied.
+	AutoApprove bool
+	Ask         func(question string) string
+
+	approved bool // the first paying change was approved
+	spent    int  // credits the session's runs spent
 	// Plan plans the working directory as it is now. It prints
 	// configuration diagnostics itself and then returns run.ErrReported.
 	Plan func() (*Planned, error)
@@ -188,14 +200,72 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool) (next *
 		fmt.Fprintf(s.Out, "[%s] %s: %s: not applied.\n", s.stamp(), trigger, summary(p))
 		return nil, false
 	}
+	if s.MaxCredits >= 0 && s.spent+p.Summary.Credits > s.MaxCredits {
+		s.writeError(views.WithHint(
+			fmt.Errorf("this change would spend %s, and this session has spent %d: more than -max-credits=%d", pluralize(p.Summary.Credits, "credit"), s.spent, s.MaxCredits),
+			"-max-credits bounds the whole session: restart watch to start counting again, or raise it"))
+		fmt.Fprintf(s.Out, "[%s] %s: %s: not applied.\n", s.stamp(), trigger, summary(p))
+		return nil, false
+	}
 	provider, err := s.NewProvider(p, pl.Config)
 	if err != nil {
 		s.writeError(err)
 		fmt.Fprintf(s.Out, "[%s] %s: %s: not applied.\n", s.stamp(), trigger, summary(p))
 		return nil, false
 	}
+	if !s.approve(p, trigger) {
+		fmt.Fprintf(s.Out, "[%s] %s: not applied (not approved); save again to plan again.\n", s.stamp(), trigger)
+		return nil, s.stopping(ctx)
+	}
 	fmt.Fprintf(s.Out, "[%s] %s: %s …\n", s.stamp(), trigger, summary(p))
 	return s.apply(ctx, pl, provider, start)
+}
+
+// approve reports whether p may be applied: always with -auto-approve or
+// a provider that spends nothing; otherwise once the user approved the
+// first change, except that a change that deletes files is asked about
+// again.
+func (s *Session) approve(p *planner.Plan, trigger string) bool {
+	if s.AutoApprove || p.Provider != planner.Imagine {
+		return true
+	}
+	var deleted []string
+	for _, c := range p.Changes {
+		if c.Action == planner.Delete {
+			deleted = append(deleted, c.Path)
+		}
+	}
+	if s.approved && len(deleted) == 0 {
+		return true
+	}
+	if s.Ask == nil {
+		s.writeError(views.WithHint(errors.New("this change needs approval, and there is no terminal to ask on"),
+			"restart watch with -auto-approve to apply changes without asking"))
+		return false
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s] %s: %s\n", s.stamp(), trigger, summary(p))
+	if p.Summary.Requests > 0 {
+		fmt.Fprintf(&b, "This change renders %s with the Imagine API for %s, and deletes ", pluralize(p.Summary.Requests, "image"), pluralize(p.Summary.Credits, "credit"))
+	} else {
+		b.WriteString("This change sends no request, and deletes ")
+	}
+	if len(deleted) == 0 {
+		b.WriteString("no file.\n")
+	} else {
+		fmt.Fprintf(&b, "%s: %s.\n", pluralize(len(deleted), "file"), list(deleted))
+	}
+	if !s.approved {
+		b.WriteString("Once approved, later changes are applied without asking, except those that delete files.\n")
+	}
+	b.WriteString("Do you want to apply it? Only 'yes' will be accepted: ")
+	if strings.TrimSpace(s.Ask(b.String())) != "yes" {
+		fmt.Fprintln(s.Out)
+		return false
+	}
+	fmt.Fprintln(s.Out)
+	s.approved = true
+	return true
 }
 
 func firstLine(err error) string {
@@ -290,6 +360,7 @@ wait:
 	}
 	progress.Close()
 	res, err := r.res, r.err
+	s.spent += res.Credits
 	line := fmt.Sprintf("[%s] done in %.2fs: %s", s.stamp(), s.Now().Sub(start).Seconds(), resultLine(res, wp.Count()))
 	switch {
 	case stopped:
