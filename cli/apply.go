@@ -220,7 +220,10 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 	}
 	if err != nil {
 		if res.Stopped != nil {
-			return e.fail(views.WithHint(res.Stopped, "every image that finished is on disk and recorded in "+state.LockFileName+"; run apply again to continue"))
+			err = res.Stopped
+		}
+		if res.Stopped != nil || res.Failed > 0 {
+			err = views.ApplyHint(err, res, e.dir)
 		}
 		return e.fail(err)
 	}
