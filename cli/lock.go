@@ -56,11 +56,7 @@ func (e *env) lock(args []string) int {
 		return e.fail(fmt.Errorf("lock merge: %w", err))
 	}
 	if len(conflicts) > 0 {
-		fmt.Fprintf(e.stdio.Err, "pixform: lockfile conflict: %s changed on both sides:\n", pluralize(len(conflicts), "image"))
-		for _, c := range conflicts {
-			fmt.Fprintf(e.stdio.Err, "  %s\n", c)
-		}
-		fmt.Fprintln(e.stdio.Err, "hint: keep one side of each marked entry in pixform.lock.json (or delete the entry and re-render it with pixform apply), then git add it.")
+		views.WriteMergeConflicts(e.stdio.Err, conflicts, e.color(false, e.stdio.ErrTerminal))
 		return ExitError
 	}
 	return ExitOK

@@ -2,6 +2,8 @@ package views
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"path/filepath"
@@ -44,4 +46,15 @@ func localRemedy(dir string, le *executor.LocalError) string {
 		return "raise the file size limit (ulimit -f) or use a file system that takes files this large"
 	}
 	return "fix the problem with " + dir
+}
+
+// WriteMergeConflicts says which images `pixform lock merge` left marked
+// in the lockfile, and how to resolve them.
+func WriteMergeConflicts(w io.Writer, conflicts []string, color bool) {
+	pal := palette{color}
+	fmt.Fprintf(w, "pixform: lockfile conflict: %s changed on both sides:\n", plural(len(conflicts), "image"))
+	for _, c := range conflicts {
+		fmt.Fprintf(w, "  %s\n", c)
+	}
+	fmt.Fprintf(w, "%s keep one side of each marked entry in %s (or delete the entry and re-render it with pixform apply), then git add it.\n", pal.yellow("hint:"), state.LockFileName)
 }
