@@ -17,13 +17,14 @@ import (
 )
 
 func main() {
-	os.Exit(run())
+	os.Exit(run(term.IsTerminal))
 }
 
 // run wires the process to cli.Main: the first interrupt closes stop (start
 // nothing new, let in-flight work finish and be recorded), the second
-// cancels the context (cancel in-flight work).
-func run() int {
+// cancels the context (cancel in-flight work). isTerminal says whether a
+// file descriptor is a terminal (term.IsTerminal; tests inject another).
+func run(isTerminal func(fd int) bool) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// The process, not cli.Main, sets the garbage collection target the
@@ -56,9 +57,9 @@ func run() int {
 		Out:         os.Stdout,
 		Err:         os.Stderr,
 		Environ:     os.Environ(),
-		InTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
-		OutTerminal: term.IsTerminal(int(os.Stdout.Fd())),
-		ErrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		InTerminal:  isTerminal(int(os.Stdin.Fd())),
+		OutTerminal: isTerminal(int(os.Stdout.Fd())),
+		ErrTerminal: isTerminal(int(os.Stderr.Fd())),
 		Stop:        stop,
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/pixform/pixform/planfile"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
+	"github.com/pixform/pixform/run"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 )
@@ -95,7 +95,7 @@ func (e *env) loadSavedPlan(name string) (*planner.Plan, *loaded, error) {
 	if lockDigest != pf.LockDigest {
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s is stale: %s changed since it was made (another apply ran, or it was edited)", name, state.LockFileName), replan)
 	}
-	if err := checkPlanAgainst(pf.Plan, cfg, lock); err != nil {
+	if err := planfile.CheckAgainst(pf.Plan, cfg, lock); err != nil {
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s does not match the configuration: %w", name, err), replan)
 	}
 	left, err := e.leftovers(lock)
@@ -103,38 +103,6 @@ func (e *env) loadSavedPlan(name string) (*planner.Plan, *loaded, error) {
 		return nil, nil, err
 	}
 	return pf.Plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left}, nil
-}
-
-// checkPlanAgainst verifies that every change of a saved plan agrees with
-// the configuration and lockfile it claims to come from, so that a damaged
-// or edited plan file cannot write anywhere the configuration does not say.
-func checkPlanAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock) error {
-	for _, c := range p.Changes {
-		if c.Action == planner.NoOp {
-			continue // does nothing
-		}
-		if c.Prior != nil {
-			got, ok := lock.Images[c.PriorAddr]
-			if !ok || got != *c.Prior {
-				return fmt.Errorf("%s: the recorded prior entry %s is not in the lockfile", c.Addr, c.PriorAddr)
-			}
-		}
-		if c.Action == planner.Delete {
-			if _, declared := cfg.Lookup(c.Addr); declared {
-				return fmt.Errorf("it deletes %s, which is declared", c.Addr)
-			}
-			continue
-		}
-		img, ok := cfg.Lookup(c.Addr)
-		if !ok {
-			return fmt.Errorf("%s is not declared", c.Addr)
-		}
-		in := c.Inputs
-		if img.Path != c.Path || img.Prompt != in.Prompt || img.Style != in.Style || img.AspectRatio != in.AspectRatio || (img.Seed != 0 && img.Seed != in.Seed) {
-			return fmt.Errorf("%s differs from its declaration", c.Addr)
-		}
-	}
-	return nil
 }
 
 // carryOut shows the plan, asks for approval, and applies it.
@@ -148,7 +116,7 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 		views.WritePlan(e.stdio.Out, p, outColor)
 		views.WriteLeftovers(e.stdio.Out, ld.leftovers, outColor)
 	}
-	if err := checkCredits(p, sel.maxCredit); err != nil {
+	if err := run.CheckCredits(p, sel.maxCredit); err != nil {
 		return e.fail(err)
 	}
 	if !p.HasChanges() && len(ld.leftovers) == 0 {
@@ -174,15 +142,27 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 }
 
 // readLine reads one line of the answer, or returns "" when the user
-// interrupts instead (the reading goroutine then ends with the process).
+// interrupts instead, or stdin ends. One goroutine reads stdin line by line
+// for every question (watch asks more than once), and ends with the process.
 func (e *env) readLine() string {
-	answer := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(e.stdio.In).ReadString('\n')
-		answer <- line
-	}()
+	e.linesOnce.Do(func() {
+		e.lines = make(chan string)
+		go func() {
+			r := bufio.NewReader(e.stdio.In)
+			for {
+				line, err := r.ReadString('\n')
+				if line != "" {
+					e.lines <- line
+				}
+				if err != nil {
+					close(e.lines)
+					return
+				}
+			}
+		}()
+	})
 	select {
-	case line := <-answer:
+	case line := <-e.lines:
 		return line
 	case <-e.stdio.Stop:
 	case <-e.ctx.Done():
@@ -212,16 +192,10 @@ func (e *env) newProvider(p *planner.Plan, cfg *config.Config) (executor.Provide
 	}), nil
 }
 
-// execute runs the executor with the lockfile recorder and a progress view,
+// execute runs the plan with the lockfile recorder and a progress view,
 // then prints the summary.
 func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, af *applyFlags, jsonEvents views.Progress) int {
-	rec := state.NewRecorder(filepath.Join(e.dir, state.LockFileName), ld.lock)
-	total := 0
-	for _, c := range p.Changes {
-		if c.Action != planner.NoOp {
-			total++
-		}
-	}
+	total := run.Pending(p)
 	progress := jsonEvents
 	switch {
 	case progress != nil:
@@ -230,24 +204,16 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 	default:
 		progress = views.NewLineProgress(e.stdio.Err, total, time.Now)
 	}
-	parallelism := af.parallelism
-	if parallelism == 0 {
-		parallelism = ld.cfg.Provider.Parallelism
-	}
-	res, err := executor.Apply(e.ctx, p, executor.Options{
+	res, err := run.Apply(e.ctx, p, run.Options{
 		Dir:         e.dir,
+		Config:      ld.cfg,
+		Lock:        ld.lock,
 		Provider:    provider,
-		Recorder:    rec,
-		Cache:       state.OpenCache(e.dir),
 		Hooks:       progress,
-		Parallelism: parallelism,
-		MaxRetries:  ld.cfg.Provider.MaxRetries,
+		Parallelism: af.parallelism,
 		Stop:        e.stdio.Stop,
 	})
 	progress.Close()
-	if cerr := rec.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("write lockfile: %w", cerr)
-	}
 	if sw, ok := progress.(views.SummaryWriter); ok {
 		sw.Summary(res)
 	} else {
@@ -255,7 +221,10 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 	}
 	if err != nil {
 		if res.Stopped != nil {
-			return e.fail(views.WithHint(res.Stopped, "every image that finished is on disk and recorded in "+state.LockFileName+"; run apply again to continue"))
+			err = res.Stopped
+		}
+		if res.Stopped != nil || res.Failed > 0 {
+			err = views.ApplyHint(err, res, e.dir)
 		}
 		return e.fail(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/views"
@@ -49,6 +50,9 @@ type env struct {
 	stdio   Stdio
 	dir     string
 	noColor bool
+	// lines delivers stdin's lines to readLine, from its first call.
+	linesOnce sync.Once
+	lines     chan string
 }
 
 func (e *env) getenv(key string) string {

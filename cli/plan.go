@@ -16,6 +16,7 @@ import (
 	"github.com/pixform/pixform/planfile"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
+	"github.com/pixform/pixform/run"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 )
@@ -206,17 +207,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 }
 
 // errConfig means diagnostics were already printed.
-var errConfig = errors.New("configuration errors")
-
-// checkCredits enforces -max-credits.
-func checkCredits(p *planner.Plan, max int) error {
-	if max >= 0 && p.Summary.Credits > max {
-		return views.WithHint(
-			fmt.Errorf("the plan would spend %d credits, more than -max-credits=%d", p.Summary.Credits, max),
-			"narrow it with -target=ADDR, or raise -max-credits")
-	}
-	return nil
-}
+var errConfig = run.ErrReported
 
 func (e *env) plan(args []string) int {
 	var sel selection
@@ -260,7 +251,7 @@ func (e *env) plan(args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	if err := checkCredits(p, sel.maxCredit); err != nil {
+	if err := run.CheckCredits(p, sel.maxCredit); err != nil {
 		return e.fail(err)
 	}
 	if *out != "" {

@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -30,7 +29,11 @@ const DefaultThrottleGiveUp = 10 * time.Minute
 // ErrInterrupted is the Result.Stopped of a run whose Stop channel closed
 // (the first Ctrl-C): nothing new was started, and every image that was in
 // flight finished and was recorded.
-var ErrInterrupted = errors.New("apply interrupted: no new image was started, and the images in flight finished and were recorded; run apply again to do the rest")
+var ErrInterrupted = errors.New("apply interrupted: no new image was started, and the images in flight finished and were recorded")
+
+// ErrThrottledOut is in the Result.Stopped of a run that stopped because
+// the API rate-limited every request for longer than the give-up.
+var ErrThrottledOut = errors.New("rate-limited every request")
 
 // Recorder records lockfile changes durably. Set and Delete return only
 // once the change is on disk, and Set first makes the entry's file name
@@ -181,7 +184,7 @@ func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, erro
 	case r.fatal != nil:
 		res.Stopped = r.fatal
 	case ctx.Err() != nil:
-		res.Stopped = fmt.Errorf("apply canceled: requests in flight were abandoned; finished images are recorded; run apply again to do the rest: %w", context.Cause(ctx))
+		res.Stopped = fmt.Errorf("apply canceled: requests in flight were abandoned; finished images are recorded: %w", context.Cause(ctx))
 	case res.Skipped > 0 && errors.Is(context.Cause(startCtx), ErrInterrupted):
 		res.Stopped = ErrInterrupted
 	}
@@ -191,7 +194,7 @@ func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, erro
 	case res.Stopped != nil:
 		return res, res.Stopped
 	case res.Failed > 0:
-		return res, fmt.Errorf("%d of %d image change(s) failed, the first, %s: %w; everything that finished is recorded; run apply again to retry the rest", res.Failed, r.total, res.Failures[0].Addr, res.Failures[0].Err)
+		return res, fmt.Errorf("%d of %d image change(s) failed, the first, %s: %w; everything that finished is recorded", res.Failed, r.total, res.Failures[0].Addr, res.Failures[0].Err)
 	}
 	return res, nil
 }
@@ -486,21 +489,7 @@ func (lw *localWriter) Write(p []byte) (int, error) {
 // stopLocal stops the run for a local disk error while carrying out c, and
 // fails c: no request is sent for an image the disk cannot take.
 func (r *run) stopLocal(c *planner.Change, le *LocalError) {
-	dir := filepath.Dir(r.abs(le.Path))
-	var todo string
-	switch {
-	case errors.Is(le, syscall.ENOSPC), errors.Is(le, syscall.EDQUOT):
-		todo = "free some space on the disk that holds " + dir
-	case errors.Is(le, syscall.EROFS):
-		todo = dir + " is on a read-only file system: make it writable"
-	case errors.Is(le, fs.ErrPermission):
-		todo = "make " + dir + " writable"
-	case errors.Is(le, syscall.EFBIG):
-		todo = "raise the file size limit (ulimit -f) or use a file system that takes files this large"
-	default:
-		todo = "fix the problem with " + dir
-	}
-	err := fmt.Errorf("the local disk refused an image: %w; the run stopped so that no more requests are paid for and lost. Finished images are recorded; %s, then run apply again", le, todo)
+	err := fmt.Errorf("the local disk refused an image: %w; the run stopped so that no more requests are paid for and lost. Finished images are recorded", le)
 	r.stop(err)
 	r.fail(c, err)
 }

@@ -343,7 +343,7 @@ func (p *planning) findMoveSource(img *config.Image) (string, bool) {
 			continue
 		}
 		e := p.in.Lock.Images[key]
-		if img.Seed != 0 && e.Inputs.Seed != img.Seed {
+		if !InputsMatch(img, e.Inputs) {
 			continue
 		}
 		if e.Provider == providers.Draft && p.in.Provider == providers.Imagine {

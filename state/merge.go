@@ -3,6 +3,9 @@ package state
 import (
 	"maps"
 	"slices"
+	"strings"
+
+	"github.com/pixform/pixform/config"
 )
 
 // Merge merges two lockfiles that both descend from base, entry by entry,
@@ -85,4 +88,113 @@ func orEmpty(l *Lock) *Lock {
 		return NewLock()
 	}
 	return l
+}
+
+// MarshalConflicts renders the merged lockfile (as Merge returns it) with git-style markers
+// around our and their version of each conflicting entry, so that git
+// shows a conflict and the lockfile reader refuses the file (naming the
+// line) until someone resolves it.
+//
+// The markers are placed so that keeping either side of every block, and
+// deleting the marker lines, leaves valid JSON even where one side deleted
+// the entry: an entry that may vanish carries its own comma inside its
+// block, after it when an entry that stays follows, else before it. When
+// no entry is sure to stay, one block holds every conflicting entry of
+// each side.
+func MarshalConflicts(merged *Lock, conflicts []string, ours, theirs *Lock) []byte {
+	conflicted := make(map[string]bool, len(conflicts))
+	for _, a := range conflicts {
+		conflicted[a] = true
+	}
+	keys := slices.Collect(maps.Keys(merged.Images))
+	for _, a := range conflicts {
+		if _, ok := merged.Images[a]; !ok {
+			keys = append(keys, a)
+		}
+	}
+	config.SortAddrStrings(keys)
+	type item struct {
+		addr         string
+		stable       bool   // present whichever side is kept
+		ours, theirs string // entry text of each side of a conflict, "" when absent
+	}
+	var items []item
+	for _, a := range keys {
+		if !conflicted[a] {
+			items = append(items, item{addr: a, stable: true})
+			continue
+		}
+		it := item{addr: a, ours: entryText(ours, a), theirs: entryText(theirs, a)}
+		it.stable = it.ours != "" && it.theirs != ""
+		items = append(items, it)
+	}
+	// Where the stable items are: each item's separator depends on them.
+	lastStable := -1
+	for i, it := range items {
+		if it.stable {
+			lastStable = i
+		}
+	}
+	var b strings.Builder
+	b.WriteString(lockHead + lockOpen + "\n")
+	if lastStable < 0 {
+		// Every entry is conflicted and may vanish: one block holding each
+		// side's entries keeps either choice valid.
+		var o, t []string
+		for _, it := range items {
+			if it.ours != "" {
+				o = append(o, it.ours)
+			}
+			if it.theirs != "" {
+				t = append(t, it.theirs)
+			}
+		}
+		side := func(texts []string) string {
+			if len(texts) == 0 {
+				return ""
+			}
+			return strings.Join(texts, ",\n") + "\n"
+		}
+		b.WriteString("<<<<<<< ours\n" + side(o) + "=======\n" + side(t) + ">>>>>>> theirs" + lockTail)
+		return []byte(b.String())
+	}
+	for i, it := range items {
+		// A stable item, or a vanishing one before the last stable item,
+		// ends with a comma when a stable item follows; a vanishing item
+		// after the last stable one starts with a comma.
+		lead, trail := "", ""
+		switch {
+		case i < lastStable:
+			trail = ","
+		case i > lastStable:
+			lead = ","
+		}
+		if !conflicted[it.addr] {
+			b.WriteString(entryText(merged, it.addr) + trail + "\n")
+			continue
+		}
+		side := func(text string) string {
+			if text == "" {
+				return ""
+			}
+			l := lead
+			if l != "" {
+				l += "\n"
+			}
+			return l + text + trail + "\n"
+		}
+		b.WriteString("<<<<<<< ours\n" + side(it.ours) + "=======\n" + side(it.theirs) + ">>>>>>> theirs\n")
+	}
+	b.WriteString(lockTail[1:])
+	return []byte(b.String())
+}
+
+// entryText is the lockfile text of one entry, as Marshal writes it (from
+// its indent and key to its closing brace), or "" when l has no such entry.
+func entryText(l *Lock, addr string) string {
+	e, ok := l.Images[addr]
+	if !ok {
+		return ""
+	}
+	return string(appendEntry(nil, addr, e)[1:]) // without the leading newline
 }

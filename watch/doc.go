@@ -1,9 +1,11 @@
-// Package watch turns file-system notifications in a pixform working
-// directory into debounced change events for `pixform watch`: saves of the
-// configuration and variable files (however an editor saves them: in
+// Package watch is `pixform watch`. The Watcher turns file-system
+// notifications in a working directory into debounced change events: saves
+// of the configuration and variable files (however an editor saves them: in
 // place, by rename, or through a temporary file), and outputs removed or
 // renamed away by hand. It ignores pixform's own temporary files, and
-// outputs being written, so that an apply does not trigger itself. Superseding
-// wraps a provider so that a save can cancel the requests it made obsolete
-// without stopping the rest of the run.
+// outputs being written, so that an apply does not trigger itself. A
+// Session plans and applies on each event through the same apply path as
+// `pixform apply` (package run). Superseding wraps a provider so that a
+// save can cancel the requests it made obsolete without stopping the rest
+// of the run.
 package watch

@@ -8,6 +8,8 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/state"
 )
 
 // ObsoleteIn reports whether a request no longer matches cfg: its image is
@@ -23,8 +25,7 @@ func ObsoleteIn(cfg *config.Config) func(executor.Request) bool {
 		if !ok {
 			return true
 		}
-		return img.Prompt != req.Prompt || img.Style != req.Style || img.AspectRatio != req.AspectRatio ||
-			(img.Seed != 0 && img.Seed != req.Seed)
+		return !planner.InputsMatch(&img, state.Inputs{Prompt: req.Prompt, Style: req.Style, AspectRatio: req.AspectRatio, Seed: req.Seed})
 	}
 }
 

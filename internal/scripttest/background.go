@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,7 +22,8 @@ import (
 // only tells success from failure, and an interrupted apply must exit 1),
 // and `stop` bounds how long Ctrl-C may take to end it:
 //
-//	CMD start ARGS…     run `pixform ARGS…`
+//	CMD start ARGS…     run `pixform ARGS…`; with -tty=FILE first, with
+//	                    FILE as stdin, which pixform takes for a terminal
 //	CMD signal INT|KILL send it a signal (INT is Ctrl-C)
 //	CMD wait [CODE]     wait for it to exit; fail unless it exits 0 (or
 //	                    CODE); ! CMD wait: any non-zero exit
@@ -106,7 +109,19 @@ func (b *background) start(ts *testscript.TestScript, args []string) {
 	ts.Check(err)
 	errf, err := os.Create(ts.MkAbs(b.name + ".err"))
 	ts.Check(err)
-	cmd := exec.Command(pixformPath(ts), args...)
+	bin := pixformPath(ts)
+	var stdin *os.File
+	if len(args) > 0 && strings.HasPrefix(args[0], "-tty=") {
+		bin = filepath.Join(filepath.Dir(bin), "pixform-tty")
+		stdin, err = os.Open(ts.MkAbs(strings.TrimPrefix(args[0], "-tty=")))
+		ts.Check(err)
+		defer stdin.Close()
+		args = args[1:]
+	}
+	cmd := exec.Command(bin, args...)
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
 	cmd.Dir = ts.MkAbs(".")
 	cmd.Env = childEnv(ts)
 	cmd.Stdout, cmd.Stderr = out, errf

@@ -1,28 +1,29 @@
-package cli
+package state
 
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/media"
-	"github.com/pixform/pixform/state"
 )
 
-// entry makes a valid lockfile entry whose prompt and path derive from p.
-func entry(p string) state.Entry {
-	return state.Entry{
-		Inputs:   state.Inputs{Prompt: p, Style: "flux-dev", AspectRatio: "1:1", Seed: 1},
+// conflictEntry makes a valid lockfile entry whose prompt and path derive from p.
+func conflictEntry(p string) Entry {
+	return Entry{
+		Inputs:   Inputs{Prompt: p, Style: "flux-dev", AspectRatio: "1:1", Seed: 1},
 		Provider: "draft", Path: "images/" + strings.Fields(p)[0] + ".png",
 		SHA256: strings.Repeat("ab", 32), Bytes: 10, MediaType: media.PNG, Width: 1, Height: 1,
 	}
 }
 
-func lockOf(kv ...string) *state.Lock {
-	l := state.NewLock()
+func conflictLock(kv ...string) *Lock {
+	l := NewLock()
 	for i := 0; i < len(kv); i += 2 {
-		l.Images[kv[i]] = entry(kv[i+1])
+		l.Images[kv[i]] = conflictEntry(kv[i+1])
 	}
 	return l
 }
@@ -61,78 +62,78 @@ func resolve(text string, choice ...string) string {
 // the hint says) leaves a valid lockfile with exactly that side's entries.
 func TestConflictMarkers(t *testing.T) {
 	tests := map[string]struct {
-		base, ours, theirs *state.Lock
+		base, ours, theirs *Lock
 		choices            [][]string // resolutions to try
 	}{
 		"both modified, in the middle": {
-			base:    lockOf("image.a", "a", "image.b", "b", "image.c", "c"),
-			ours:    lockOf("image.a", "a", "image.b", "b ours", "image.c", "c"),
-			theirs:  lockOf("image.a", "a", "image.b", "b theirs", "image.c", "c"),
+			base:    conflictLock("image.a", "a", "image.b", "b", "image.c", "c"),
+			ours:    conflictLock("image.a", "a", "image.b", "b ours", "image.c", "c"),
+			theirs:  conflictLock("image.a", "a", "image.b", "b theirs", "image.c", "c"),
 			choices: [][]string{{"ours"}, {"theirs"}},
 		},
 		"both modified, the last entry": {
-			base:    lockOf("image.a", "a", "image.z", "z"),
-			ours:    lockOf("image.a", "a", "image.z", "z ours"),
-			theirs:  lockOf("image.a", "a", "image.z", "z theirs"),
+			base:    conflictLock("image.a", "a", "image.z", "z"),
+			ours:    conflictLock("image.a", "a", "image.z", "z ours"),
+			theirs:  conflictLock("image.a", "a", "image.z", "z theirs"),
 			choices: [][]string{{"ours"}, {"theirs"}},
 		},
 		"both modified, the only entry": {
-			base:    lockOf("image.a", "a"),
-			ours:    lockOf("image.a", "a ours"),
-			theirs:  lockOf("image.a", "a theirs"),
+			base:    conflictLock("image.a", "a"),
+			ours:    conflictLock("image.a", "a ours"),
+			theirs:  conflictLock("image.a", "a theirs"),
 			choices: [][]string{{"ours"}, {"theirs"}},
 		},
 		"theirs deleted the last entry, ours modified it": {
-			base:    lockOf("image.a", "a", "image.z", "z"),
-			ours:    lockOf("image.a", "a", "image.z", "z ours"),
-			theirs:  lockOf("image.a", "a"),
+			base:    conflictLock("image.a", "a", "image.z", "z"),
+			ours:    conflictLock("image.a", "a", "image.z", "z ours"),
+			theirs:  conflictLock("image.a", "a"),
 			choices: [][]string{{"ours"}, {"theirs"}},
 		},
 		"ours deleted the first entry, theirs modified it": {
-			base:    lockOf("image.a", "a", "image.z", "z"),
-			ours:    lockOf("image.z", "z"),
-			theirs:  lockOf("image.a", "a theirs", "image.z", "z"),
+			base:    conflictLock("image.a", "a", "image.z", "z"),
+			ours:    conflictLock("image.z", "z"),
+			theirs:  conflictLock("image.a", "a theirs", "image.z", "z"),
 			choices: [][]string{{"ours"}, {"theirs"}},
 		},
 		"ours deleted the only entry, theirs modified it": {
-			base:    lockOf("image.a", "a"),
-			ours:    lockOf(),
-			theirs:  lockOf("image.a", "a theirs"),
+			base:    conflictLock("image.a", "a"),
+			ours:    conflictLock(),
+			theirs:  conflictLock("image.a", "a theirs"),
 			choices: [][]string{{"ours"}, {"theirs"}},
 		},
 		"adjacent conflicts, one-sided, around a stable entry": {
-			base:    lockOf("image.a", "a", "image.b", "b", "image.c", "c", "image.d", "d"),
-			ours:    lockOf("image.a", "a ours", "image.c", "c", "image.d", "d ours"),
-			theirs:  lockOf("image.b", "b theirs", "image.c", "c"),
+			base:    conflictLock("image.a", "a", "image.b", "b", "image.c", "c", "image.d", "d"),
+			ours:    conflictLock("image.a", "a ours", "image.c", "c", "image.d", "d ours"),
+			theirs:  conflictLock("image.b", "b theirs", "image.c", "c"),
 			choices: [][]string{{"ours"}, {"theirs"}, {"ours", "theirs", "ours"}, {"theirs", "ours", "theirs"}, {"ours", "ours", "theirs"}},
 		},
 		"clean changes next to a conflict": {
-			base:    lockOf("image.a", "a", "image.b", "b"),
-			ours:    lockOf("image.a", "a", "image.aa", "aa", "image.b", "b ours"),
-			theirs:  lockOf("image.a", "a", "image.b", "b theirs", "image.bb", "bb"),
+			base:    conflictLock("image.a", "a", "image.b", "b"),
+			ours:    conflictLock("image.a", "a", "image.aa", "aa", "image.b", "b ours"),
+			theirs:  conflictLock("image.a", "a", "image.b", "b theirs", "image.bb", "bb"),
 			choices: [][]string{{"ours"}, {"theirs"}},
 		},
 		"both added the same path": {
-			base:    lockOf(),
-			ours:    lockOf("image.x", "same ours"),
-			theirs:  lockOf("image.y", "same theirs"),
+			base:    conflictLock(),
+			ours:    conflictLock("image.x", "same ours"),
+			theirs:  conflictLock("image.y", "same theirs"),
 			choices: [][]string{{"ours"}, {"theirs"}},
 		},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			merged, conflicts := state.Merge(tt.base, tt.ours, tt.theirs)
+			merged, conflicts := Merge(tt.base, tt.ours, tt.theirs)
 			if len(conflicts) == 0 {
 				t.Fatalf("no conflict")
 			}
-			out := string(withConflictMarkers(merged, conflicts, tt.ours, tt.theirs))
-			if _, err := state.ParseLock([]byte(out), state.LockFileName); err == nil || !strings.Contains(err.Error(), "unresolved merge conflict") {
+			out := string(MarshalConflicts(merged, conflicts, tt.ours, tt.theirs))
+			if _, err := ParseLock([]byte(out), LockFileName); err == nil || !strings.Contains(err.Error(), "unresolved merge conflict") {
 				t.Fatalf("the conflicted lockfile parses (err %v):\n%s", err, out)
 			}
 			for _, choice := range tt.choices {
 				t.Run(strings.Join(choice, ","), func(t *testing.T) {
 					text := resolve(out, choice...)
-					got, err := state.ParseLock([]byte(text), state.LockFileName)
+					got, err := ParseLock([]byte(text), LockFileName)
 					if err != nil {
 						t.Fatalf("resolved lockfile does not parse: %v\n%s", err, text)
 					}
@@ -156,9 +157,11 @@ func TestConflictMarkers(t *testing.T) {
 	}
 }
 
-func keysOf(m map[string]state.Entry) string {
+func keysOf(m map[string]Entry) string {
 	var b strings.Builder
-	for _, k := range sortedAddrs(&state.Lock{Images: m}) {
+	keys := slices.Collect(maps.Keys(m))
+	config.SortAddrStrings(keys)
+	for _, k := range keys {
 		fmt.Fprintf(&b, "%s=%q ", k, m[k].Inputs.Prompt)
 	}
 	return b.String()

@@ -1,0 +1,15 @@
+package planner
+
+import (
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/state"
+)
+
+// InputsMatch reports whether inputs are what the declaration img asks
+// for: the same prompt, style and aspect ratio, and the same seed when the
+// declaration sets one (an undeclared seed matches any). The path is not an
+// input: a new path alone is a move, not a new render.
+func InputsMatch(img *config.Image, in state.Inputs) bool {
+	return img.Prompt == in.Prompt && img.Style == in.Style && img.AspectRatio == in.AspectRatio &&
+		(img.Seed == 0 || img.Seed == in.Seed)
+}

@@ -1,0 +1,487 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/gallery"
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
+	"github.com/pixform/pixform/run"
+	"github.com/pixform/pixform/state"
+	"github.com/pixform/pixform/views"
+)
+
+// Grace is how long the first Ctrl-C lets the requests in flight finish
+// (and be recorded) before the session cancels them.
+const Grace = 2 * time.Second
+
+// Planned is one plan of the working directory and what it was made from.
+type Planned struct {
+	Plan   *planner.Plan
+	Config *config.Config
+	Lock   *state.Lock
+}
+
+// Session is one `pixform watch`: it plans and applies, then waits for the
+// next change, until Stop is closed or the context is cancelled. The
+// command line fills it in; every field but Gallery is required.
+type Session struct {
+	Dir      string
+	Watcher  *Watcher
+	Gallery  *gallery.Server // nil without -serve
+	Out, Err io.Writer
+	// ErrColor and ErrTerminal say whether Err is coloured, and a
+	// terminal (for the live progress line).
+	ErrColor, ErrTerminal bool
+	// Stop is closed on the first interrupt.
+	Stop <-chan struct{}
+	Now  func() time.Time
+	// Parallelism is -parallelism (zero: the provider block's), MaxCredits
+	// -max-credits (negative: no limit), which bounds each change and the
+	// whole session.
+	Parallelism int
+	MaxCredits  int
+	// AutoApprove is -auto-approve: apply every change without asking.
+	// Without it, a change rendered by a provider that spends credits is
+	// applied only after Ask returns "yes": the first change, and every
+	// change that deletes files. Ask prints the question and returns the
+	// answer line; nil when there is no terminal to ask on, and then such
+	// a change is not applied.
+	AutoApprove bool
+	Ask         func(question string) string
+
+	approved bool // the first paying change was approved
+	spent    int  // credits the session's runs spent
+	// Plan plans the working directory as it is now. It prints
+	// configuration diagnostics itself and then returns run.ErrReported.
+	Plan func() (*Planned, error)
+	// Reload loads the configuration as it is now, or returns nil when it
+	// has errors; it prints nothing.
+	Reload func() *config.Config
+	// NewProvider returns the renderer for a plan.
+	NewProvider func(*planner.Plan, *config.Config) (executor.Provider, error)
+}
+
+func (s *Session) stamp() string { return s.Now().Format("15:04:05") }
+
+func (s *Session) writeError(err error) { views.WriteError(s.Err, err, s.ErrColor) }
+
+// stopping reports whether the session must end.
+func (s *Session) stopping(ctx context.Context) bool {
+	select {
+	case <-s.Stop:
+		return true
+	case <-ctx.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// Run plans and applies, then waits for the next change, until Stop is
+// closed or ctx is cancelled.
+func (s *Session) Run(ctx context.Context) {
+	trigger, quiet := "start", false
+	for {
+		next, stopped := s.cycle(ctx, trigger, quiet)
+		if stopped || s.stopping(ctx) {
+			return
+		}
+		if next == nil {
+			select {
+			case ev, ok := <-s.Watcher.Events():
+				if !ok {
+					return
+				}
+				next = &ev
+			case <-s.Stop:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+		if next.Err != nil {
+			fmt.Fprintf(s.Err, "pixform: warning: %v\n", next.Err)
+		}
+		trigger = describe(*next)
+		// Output removals that pixform's own moves and deletes cause end
+		// in an empty plan: say nothing about those.
+		quiet = len(next.Config) == 0 && next.Err == nil
+	}
+}
+
+// describe names what triggered a run: "change detected (main.pix.hcl)".
+func describe(ev Event) string {
+	files := ev.Files()
+	switch {
+	case len(ev.Config) > 0:
+		return "change detected (" + list(files) + ")"
+	case len(ev.Outputs) > 0:
+		return "removed by hand (" + list(files) + ")"
+	}
+	return "change detected"
+}
+
+func list(files []string) string {
+	if len(files) > 3 {
+		return strings.Join(files[:3], ", ") + fmt.Sprintf(" and %d more", len(files)-3)
+	}
+	return strings.Join(files, ", ")
+}
+
+// summary is "1 to create, 2 to replace" for a plan.
+func summary(p *planner.Plan) string {
+	sm := p.Summary
+	var parts []string
+	for _, c := range []struct {
+		n    int
+		verb string
+	}{{sm.Create, "create"}, {sm.Replace, "replace"}, {sm.Move, "move"}, {sm.Delete, "delete"}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d to %s", c.n, c.verb))
+		}
+	}
+	s := strings.Join(parts, ", ")
+	if sm.Requests > 0 {
+		s += fmt.Sprintf(" (%s", pluralize(sm.Requests, "request"))
+		if p.Provider == providers.Imagine {
+			s += fmt.Sprintf(", %s", pluralize(sm.Credits, "credit"))
+		}
+		s += ")"
+	}
+	return s
+}
+
+// cycle plans and, when there are changes, applies. It returns the change
+// that arrived during the apply (to run again at once), and stopped when
+// watch must end.
+func (s *Session) cycle(ctx context.Context, trigger string, quiet bool) (next *Event, stopped bool) {
+	start := s.Now()
+	pl, err := s.Plan()
+	if err != nil {
+		if err != run.ErrReported {
+			s.writeError(err)
+		}
+		fmt.Fprintf(s.Out, "[%s] %s: not applied; fix it and save to carry on.\n", s.stamp(), trigger)
+		if s.Gallery != nil {
+			s.Gallery.SetStatus("The last save could not be planned: "+firstLine(err)+". Fix it and save to carry on; the terminal shows the details.", true)
+		}
+		return nil, false
+	}
+	p := pl.Plan
+	paths := make([]string, 0, len(p.Changes))
+	for _, c := range p.Changes {
+		if c.Action != planner.Delete {
+			paths = append(paths, c.Path)
+		}
+	}
+	if err := s.Watcher.SetOutputs(paths); err != nil {
+		fmt.Fprintf(s.Err, "pixform: warning: %v; a hand-deleted image may go unnoticed until the next save\n", err)
+	}
+	if s.Gallery != nil {
+		s.Gallery.SetStatus("", false)
+		s.Gallery.Set(gallery.FromPlan(p))
+	}
+	if !p.HasChanges() {
+		if !quiet {
+			fmt.Fprintf(s.Out, "[%s] %s: no changes; %s up to date.\n", s.stamp(), trigger, pluralize(p.Summary.NoOp, "image"))
+		}
+		return nil, false
+	}
+	if err := run.CheckCredits(p, s.MaxCredits); err != nil {
+		s.writeError(err)
+		fmt.Fprintf(s.Out, "[%s] %s: %s: not applied.\n", s.stamp(), trigger, summary(p))
+		return nil, false
+	}
+	if s.MaxCredits >= 0 && s.spent+p.Summary.Credits > s.MaxCredits {
+		s.writeError(views.WithHint(
+			fmt.Errorf("this change would spend %s, and this session has spent %d: more than -max-credits=%d", pluralize(p.Summary.Credits, "credit"), s.spent, s.MaxCredits),
+			"-max-credits bounds the whole session: restart watch to start counting again, or raise it"))
+		fmt.Fprintf(s.Out, "[%s] %s: %s: not applied.\n", s.stamp(), trigger, summary(p))
+		return nil, false
+	}
+	provider, err := s.NewProvider(p, pl.Config)
+	if err != nil {
+		s.writeError(err)
+		fmt.Fprintf(s.Out, "[%s] %s: %s: not applied.\n", s.stamp(), trigger, summary(p))
+		return nil, false
+	}
+	if !s.approve(p, trigger) {
+		fmt.Fprintf(s.Out, "[%s] %s: not applied (not approved); save again to plan again.\n", s.stamp(), trigger)
+		return nil, s.stopping(ctx)
+	}
+	fmt.Fprintf(s.Out, "[%s] %s: %s …\n", s.stamp(), trigger, summary(p))
+	return s.apply(ctx, pl, provider, start)
+}
+
+// approve reports whether p may be applied: always with -auto-approve or
+// a provider that spends nothing; otherwise once the user approved the
+// first change, except that a change that deletes files is asked about
+// again.
+func (s *Session) approve(p *planner.Plan, trigger string) bool {
+	if s.AutoApprove || p.Provider != providers.Imagine {
+		return true
+	}
+	var deleted []string
+	for _, c := range p.Changes {
+		if c.Action == planner.Delete {
+			deleted = append(deleted, c.Path)
+		}
+	}
+	if s.approved && len(deleted) == 0 {
+		return true
+	}
+	if s.Ask == nil {
+		s.writeError(views.WithHint(errors.New("this change needs approval, and there is no terminal to ask on"),
+			"restart watch with -auto-approve to apply changes without asking"))
+		return false
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s] %s: %s\n", s.stamp(), trigger, summary(p))
+	if p.Summary.Requests > 0 {
+		fmt.Fprintf(&b, "This change renders %s with the Imagine API for %s, and deletes ", pluralize(p.Summary.Requests, "image"), pluralize(p.Summary.Credits, "credit"))
+	} else {
+		b.WriteString("This change sends no request, and deletes ")
+	}
+	if len(deleted) == 0 {
+		b.WriteString("no file.\n")
+	} else {
+		fmt.Fprintf(&b, "%s: %s.\n", pluralize(len(deleted), "file"), list(deleted))
+	}
+	if !s.approved {
+		b.WriteString("Once approved, later changes are applied without asking, except those that delete files.\n")
+	}
+	b.WriteString("Do you want to apply it? Only 'yes' will be accepted: ")
+	if strings.TrimSpace(s.Ask(b.String())) != "yes" {
+		fmt.Fprintln(s.Out)
+		return false
+	}
+	fmt.Fprintln(s.Out)
+	s.approved = true
+	return true
+}
+
+func firstLine(err error) string {
+	if err == run.ErrReported {
+		return "the configuration has errors"
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
+}
+
+// applyResult is what the apply goroutine hands back.
+type applyResult struct {
+	res *executor.Result
+	err error
+}
+
+// apply carries out p while it keeps watching: a save that makes an
+// in-flight request obsolete cancels that request (its result is
+// discarded, so nothing is recorded under inputs it was not made from), and
+// any save stops the run from starting more, so that the next plan takes
+// over. Ctrl-C stops the run too, letting requests in flight finish for
+// watchGrace before cancelling them.
+func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Provider, start time.Time) (next *Event, stopped bool) {
+	p := pl.Plan
+	wp := NewSuperseding(provider)
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	runStop := make(chan struct{})
+	var stopOnce sync.Once
+	stopRun := func() { stopOnce.Do(func() { close(runStop) }) }
+
+	total := run.Pending(p)
+	var progress views.Progress
+	if s.ErrTerminal {
+		progress = views.NewLiveProgress(s.Err, total, s.ErrColor, s.Now)
+	} else {
+		progress = views.NewLineProgress(s.Err, total, s.Now)
+	}
+	hooks := &watchHooks{progress: progress}
+	if s.Gallery != nil {
+		hooks.gallery = s.Gallery.Hooks()
+	}
+	done := make(chan applyResult, 1)
+	go func() {
+		res, err := run.Apply(runCtx, p, run.Options{
+			Dir:         s.Dir,
+			Config:      pl.Config,
+			Lock:        pl.Lock,
+			Provider:    wp,
+			Hooks:       hooks,
+			Parallelism: s.Parallelism,
+			Stop:        runStop,
+		})
+		done <- applyResult{res, err}
+	}()
+
+	events := s.Watcher.Events()
+	interrupt := s.Stop
+	var grace <-chan time.Time
+	var r applyResult
+wait:
+	for {
+		select {
+		case r = <-done:
+			break wait
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				stopRun()
+				continue
+			}
+			next = merge(next, ev)
+			if len(ev.Config) == 0 && ev.Err == nil {
+				continue // outputs removed (often by this very run): re-plan after it
+			}
+			// A save: cancel what it made obsolete, start nothing more.
+			if cfg := s.Reload(); cfg != nil {
+				wp.Supersede(ObsoleteIn(cfg))
+				stopRun()
+			}
+			// A broken save leaves the run alone; the plan after it shows
+			// the diagnostics.
+		case <-interrupt:
+			interrupt = nil
+			stopped = true
+			stopRun()
+			grace = time.After(Grace)
+		case <-grace:
+			grace = nil
+			cancelRun()
+		}
+	}
+	progress.Close()
+	res, err := r.res, r.err
+	s.spent += res.Credits
+	line := fmt.Sprintf("[%s] done in %.2fs: %s", s.stamp(), s.Now().Sub(start).Seconds(), resultLine(res, wp.Count()))
+	switch {
+	case stopped:
+		line = fmt.Sprintf("[%s] interrupted after %.2fs: %s", s.stamp(), s.Now().Sub(start).Seconds(), resultLine(res, wp.Count()))
+	case next != nil && res.Skipped+wp.Count() > 0:
+		line = fmt.Sprintf("[%s] stopped for a newer save after %.2fs: %s", s.stamp(), s.Now().Sub(start).Seconds(), resultLine(res, wp.Count()))
+	}
+	fmt.Fprintln(s.Out, line)
+	// Say what went wrong, unless the run only stopped because watch asked
+	// it to (Ctrl-C, a newer save) or its only failures were superseded
+	// renders.
+	realFailures := res.Failed - wp.Count()
+	switch {
+	case err == nil || stopped:
+	case res.Stopped == nil && realFailures == 0:
+	case errors.Is(res.Stopped, executor.ErrInterrupted) && realFailures == 0:
+	default:
+		s.writeError(err)
+	}
+	return next, stopped || s.stopping(ctx)
+}
+
+// merge adds ev to the pending event.
+func merge(pending *Event, ev Event) *Event {
+	if pending == nil {
+		return &ev
+	}
+	pending.Config = appendNew(pending.Config, ev.Config)
+	pending.Outputs = appendNew(pending.Outputs, ev.Outputs)
+	if pending.Err == nil {
+		pending.Err = ev.Err
+	}
+	return pending
+}
+
+func appendNew(list, add []string) []string {
+	for _, a := range add {
+		found := false
+		for _, l := range list {
+			if l == a {
+				found = true
+				break
+			}
+		}
+		if !found {
+			list = append(list, a)
+		}
+	}
+	return list
+}
+
+// resultLine summarizes a run in one line: only the counts that are not zero.
+func resultLine(r *executor.Result, superseded int) string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(r.Generated, "generated")
+	add(r.Restored, "restored from cache")
+	add(r.Moved, "moved")
+	add(r.Deleted, "deleted")
+	add(superseded, "superseded")
+	add(r.Failed-superseded, "failed")
+	add(r.Skipped, "not started")
+	add(r.Throttled, "throttled")
+	if len(parts) == 0 {
+		return "nothing done"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// watchHooks sends executor events to the progress view and the gallery,
+// and reports a superseded render as such rather than as a failure.
+type watchHooks struct {
+	progress views.Progress
+	gallery  executor.Hooks // nil without -serve
+}
+
+var _ executor.Hooks = (*watchHooks)(nil)
+
+func (h *watchHooks) each(f func(executor.Hooks)) {
+	f(h.progress)
+	if h.gallery != nil {
+		f(h.gallery)
+	}
+}
+
+func (h *watchHooks) Started(c *planner.Change, attempt int) {
+	h.each(func(x executor.Hooks) { x.Started(c, attempt) })
+}
+
+func (h *watchHooks) Retrying(c *planner.Change, attempt int, err error, wait time.Duration) {
+	h.each(func(x executor.Hooks) { x.Retrying(c, attempt, err, wait) })
+}
+
+func (h *watchHooks) Throttled(c *planner.Change, t executor.Throttle) {
+	h.each(func(x executor.Hooks) { x.Throttled(c, t) })
+}
+
+func (h *watchHooks) Completed(c *planner.Change, e state.Entry, how executor.How) {
+	h.each(func(x executor.Hooks) { x.Completed(c, e, how) })
+}
+
+func (h *watchHooks) Failed(c *planner.Change, err error) {
+	if errors.Is(err, ErrSuperseded) {
+		h.progress.Warn(c, "superseded by a newer save; its result is discarded")
+		return // the next plan sets the gallery's card
+	}
+	h.each(func(x executor.Hooks) { x.Failed(c, err) })
+}
+
+func (h *watchHooks) Warn(c *planner.Change, msg string) {
+	h.each(func(x executor.Hooks) { x.Warn(c, msg) })
+}
+
+func pluralize(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
