@@ -72,21 +72,22 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 			r.skip(1)
 			return
 		}
-		if err := r.limiter.Acquire(r.startCtx); err != nil {
+		ticket, err := r.limiter.Acquire(r.startCtx)
+		if err != nil {
 			release()
 			r.skip(1)
 			return
 		}
 		if r.stopping() {
 			// Acquire may win a race with the stop; start nothing.
-			r.limiter.Release(Outcome{})
+			r.limiter.Release(ticket, Outcome{})
 			release()
 			r.skip(1)
 			return
 		}
 		r.hooks.Started(c, attempt)
 		out, o, err := r.attempt(ctx, c, req, mt, credits)
-		r.limiter.Release(o)
+		r.limiter.Release(ticket, o)
 		if err == nil {
 			// The lockfile commit does not hold a request slot.
 			release()
