@@ -91,6 +91,8 @@ func (l *testLimiter) Release(_ limiter.Ticket, o Outcome) {
 
 func (l *testLimiter) Limit() int { return cap(l.sem) }
 
+func (l *testLimiter) Rate() float64 { return 0 }
+
 func (l *testLimiter) held() int { return len(l.sem) }
 
 // fakeClock advances by every wait at once, so backoff costs no real time;

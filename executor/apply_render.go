@@ -127,7 +127,7 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 			// Never wait past the moment the run gives up: a Retry-After
 			// of a day would otherwise be a silent day-long sleep.
 			wait = min(wait, left)
-			r.hooks.Throttled(c, Throttle{Wait: wait, Asked: asked, GiveUp: r.giveUp, Limit: r.limiter.Limit()})
+			r.hooks.Throttled(c, Throttle{Wait: wait, Asked: asked, GiveUp: r.giveUp, Limit: r.limiter.Limit(), Rate: r.limiter.Rate()})
 			if !r.sleep(wait) {
 				r.skip(1)
 				return

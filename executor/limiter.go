@@ -15,6 +15,9 @@ type Limiter interface {
 	Release(t limiter.Ticket, o Outcome)
 	// Limit reports the current concurrency limit, for progress displays.
 	Limit() int
+	// Rate reports the pacing rate in requests a second when the server
+	// was found to limit the rate; zero otherwise.
+	Rate() float64
 }
 
 var _ Limiter = (*limiter.Adaptive)(nil)

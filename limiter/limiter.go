@@ -11,10 +11,14 @@ import (
 // each outcome is matched to its own start. The zero Ticket is valid for
 // Release (a start the limiter does not remember).
 type Ticket struct {
-	seq   uint64    // 1 for the first start; 0 for an unknown one
-	at    time.Time // when Acquire admitted it
-	level int       // requests in flight right after it started
+	seq   uint64        // 1 for the first start; 0 for an unknown one
+	at    time.Time     // when Acquire admitted it
+	level int           // requests in flight right after it started
+	gap   time.Duration // since the previous start; noGap for the first
 }
+
+// noGap is the gap of the first start, which has no previous one.
+const noGap = time.Duration(math.MaxInt64)
 
 // Outcome is how one request ended, for the limiter to adapt.
 type Outcome struct {
@@ -44,7 +48,7 @@ const (
 	// rateMargin is how far below the estimated server rate starts are
 	// paced after a rate 429: the server's burst allowance absorbs the
 	// remaining error instead of a further 429.
-	rateMargin = 0.03
+	rateMargin = 0.02
 	// rateWindow is how far back the delivery rate is measured when no
 	// earlier 429 bounds the interval.
 	rateWindow = time.Second
@@ -52,9 +56,16 @@ const (
 	// before it starts probing upward; it doubles each time a probe ends
 	// in another 429 at about the same rate.
 	probePlateau = 2 * time.Second
+	// plateauGrowth is what the plateau is multiplied by each time a
+	// probe finds the same rate again: a confirmed limit is probed
+	// rarely, so that few requests pay a 429's Retry-After.
+	plateauGrowth = 4
 	// probeSlope is the pacing rate's growth, as a fraction of the
 	// estimated server rate per second, once the plateau is over.
 	probeSlope = 0.02
+	// probeAccel is how fast that growth grows, as a fraction of the
+	// estimated rate per second squared.
+	probeAccel = 0.03
 	// concProbeSuccesses is how many successes per unit of window pass
 	// before a level refused twice is tried again (doubling per further
 	// refusal); a level refused once is retried after one round trip.
@@ -74,6 +85,22 @@ const (
 	// minAcceptAge is the least time in flight that counts as accepted,
 	// whatever the 429's round trip.
 	minAcceptAge = 5 * time.Millisecond
+	// gapTolerance tells a concurrency limit from a rate limit that
+	// allows no burst: a 429 at a level the server never accepted is a
+	// concurrency limit's only if its start followed the previous one at
+	// least this fraction of the shortest gap the server accepted; a
+	// tighter start was refused for coming too soon.
+	gapTolerance = 1.1
+	// burstlessMargin replaces rateMargin when the estimate is the
+	// closest two accepted starts of a server with no burst allowance:
+	// a bound from below, so pacing needs less room.
+	burstlessMargin = 0.015
+	// burstless is how much faster than the counted rate the closest two
+	// accepted starts may follow each other for the server to count as
+	// allowing no burst (whose rate the closest accepted starts bound
+	// from below); a server with a burst allowance lets starts through
+	// at once.
+	burstless = 2.5
 	// sameRate is how close, as a fraction, two successive rate estimates
 	// must be for the second to count as the same limit found again (and
 	// so double the probe plateau).
@@ -85,14 +112,23 @@ const (
 //
 // It starts with a small window that grows by one per success (TCP slow
 // start, paced at window/latency so growth is spread over a round trip).
-// The first 429 ends slow start. Each fresh 429 is classified by its level,
-// the number of requests in flight when the throttled request started:
-// above every level the server has accepted (requests that succeeded, or
-// are still in flight well past the time a 429 takes), the server limits
-// concurrency, and the window becomes the highest accepted level;
-// otherwise it limits the rate, and starts are paced just below the rate
-// of accepted requests since the previous rate 429 (or over the last
-// second). Both limits are probed upward slowly afterwards. A Retry-After
+// A 429 before anything got through holds one request in flight until
+// one comes back. After that, each fresh 429 is classified by its level,
+// the number of requests in flight when the throttled request started,
+// and its gap, the time since the start before it. Above every level the
+// server has accepted (requests that succeeded, or are still in flight
+// well past the time a 429 takes), and no closer to the previous start
+// than the closest two accepted starts, the server limits concurrency,
+// and the window becomes the highest accepted level. Otherwise it limits
+// the rate, and starts are paced just below its estimated rate: what it
+// accepted since the previous rate 429 (or in the last second), but at
+// least 1/gap of the closest two accepted starts when the server allows
+// no burst. A 429 soon after a rate cut holds starts back, for twice as
+// long each time; when the start before it was refused too, the server is
+// taken to count refused requests over a window, and later cuts skip a
+// start for each refused one. Both limits are probed upward afterwards:
+// the rate after a plateau, slowly at first and faster and faster, the
+// plateau growing each time the same rate is found again. A Retry-After
 // pauses all new starts only for the part that certainly applies to
 // everyone: one second less than it says, as HTTP rounds up to whole
 // seconds; the throttled request itself waits the whole Retry-After in
@@ -130,6 +166,7 @@ type event struct {
 	seq   uint64
 	at    time.Time
 	level int
+	gap   time.Duration
 	fate  fate
 }
 
@@ -159,11 +196,17 @@ type Adaptive struct {
 	rateSince   time.Time // when rate was last set from a 429
 	plateau     time.Duration
 	lastRateHit time.Time // start of the last request throttled for rate
-	nextStart   time.Time // pacing: no start before this
-	pauseUntil  time.Time // Retry-After: no start before this
-	lastCut     time.Time // 429s of requests started before this are stale
-	minLat      time.Duration
-	firstStart  time.Time
+	streak      int       // rate 429s soon after the last rate cut
+	paceFrom    time.Time // when starts resumed after the last rate hold
+	// countsRefused is set once 429s came soon after a rate cut: the
+	// server seems to count refused requests too.
+	countsRefused bool
+	nextStart     time.Time // pacing: no start before this
+	pauseUntil    time.Time // Retry-After: no start before this
+	lastCut       time.Time // 429s of requests started before this are stale
+	minLat        time.Duration
+	firstStart    time.Time
+	lastStart     time.Time
 
 	// trace, when set by tests, receives state changes.
 	trace func(format string, args ...any)
@@ -220,8 +263,12 @@ func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 		l.firstStart = now
 	}
 	l.seq++
-	t := Ticket{seq: l.seq, at: now, level: l.inflight}
-	l.history.push(event{seq: t.seq, at: now, level: t.level})
+	t := Ticket{seq: l.seq, at: now, level: l.inflight, gap: noGap}
+	if !l.lastStart.IsZero() {
+		t.gap = now.Sub(l.lastStart)
+	}
+	l.lastStart = now
+	l.history.push(event{seq: t.seq, at: now, level: t.level, gap: t.gap})
 	if iv := l.intervalLocked(now); iv > 0 {
 		base := l.nextStart
 		if base.Before(now) {
@@ -259,7 +306,10 @@ func (l *Adaptive) currentRateLocked(now time.Time) float64 {
 	if t <= 0 {
 		return l.rate
 	}
-	return l.rate + probeSlope*l.rateEst*t.Seconds()
+	// Slow near the estimate, faster and faster beyond it: an estimate
+	// too low by half is made up in a few seconds.
+	x := t.Seconds()
+	return l.rate + l.rateEst*(probeSlope*x+probeAccel*x*x)
 }
 
 // intervalLocked is the pacing interval between starts, zero if unpaced.
@@ -282,11 +332,10 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.clock.Now()
-	start, level := t.at, t.level
 	if t.seq == 0 {
 		// Not a start of this limiter's: assume the worst, that it
 		// started just now at the current level.
-		start, level = now, l.inflight
+		t = Ticket{at: now, level: l.inflight, gap: noGap}
 	}
 	f := failed
 	switch {
@@ -303,7 +352,7 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 	}
 	switch f {
 	case throttled:
-		l.onThrottle(now, start, level, o)
+		l.onThrottle(now, t, o)
 	case succeeded:
 		l.onSuccess(o.Latency)
 	}
@@ -343,7 +392,8 @@ func (l *Adaptive) probeAfter(c int) int {
 	return concProbeSuccesses * c << min(f-2, 16)
 }
 
-func (l *Adaptive) onThrottle(now, start time.Time, level int, o Outcome) {
+func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
+	start, level := t.at, t.level
 	if o.RetryAfter > time.Second && !start.Before(l.pauseUntil) {
 		pause := min(o.RetryAfter-time.Second, maxPause)
 		if until := now.Add(pause); until.After(l.pauseUntil) {
@@ -353,14 +403,23 @@ func (l *Adaptive) onThrottle(now, start time.Time, level int, o Outcome) {
 	if start.Before(l.lastCut) {
 		return // started before the last cut: already accounted for
 	}
-	l.throttled = true
 	l.lastCut = now
 	// A request still in flight this long after its start got past the
 	// server's admission: 429s come back at once.
 	acceptAge := max(acceptLatencies*o.Latency, minAcceptAge)
 	accepted := l.history.acceptedLevel(now.Add(-acceptAge))
-	l.tracef("429 level=%d accepted=%d window=%.0f rate=%.2f", level, accepted, l.window, l.rate)
-	if level > accepted {
+	minGap := l.history.minAcceptedGap(now.Add(-acceptAge))
+	l.tracef("429 level=%d gap=%v accepted=%d mingap=%v window=%.0f rate=%.2f", level, t.gap, accepted, minGap, l.window, l.rate)
+	if accepted == 0 {
+		// Nothing got through yet, so nothing tells a concurrency limit
+		// from a rate limit: hold one request in flight until one comes
+		// back, and let slow start go on from there.
+		l.window = 1
+		return
+	}
+	l.throttled = true
+	tooSoon := float64(t.gap) < gapTolerance*float64(minGap)
+	if level > accepted && !tooSoon {
 		// Concurrency limit: the server never accepted this many.
 		c := max(1, accepted)
 		if c+1 < len(l.refused) {
@@ -373,15 +432,63 @@ func (l *Adaptive) onThrottle(now, start time.Time, level int, o Outcome) {
 	// Rate limit: pace just below what the server accepted.
 	var est float64
 	margin := rateMargin
-	if !l.lastRateHit.IsZero() && start.Sub(l.lastRateHit) >= rateWindow/2 {
+	cur := l.currentRateLocked(now)
+	if !l.lastRateHit.IsZero() && start.Sub(l.lastRateHit) < rateWindow/2 {
+		// Soon after the last rate 429: the server still counts what
+		// came before the cut (a window that counts refused requests
+		// too refuses everything until it has drained), or the cut was
+		// not deep enough. Counting accepted requests over so short a
+		// time says little: hold back starts for twice as many pacing
+		// intervals as the last time, which drains any window, and
+		// leave the estimate to the next 429 that comes later. The
+		// first such 429 also bounds the estimate by what the last
+		// whole window accepted (a run younger than a window counts as
+		// one), which a window that let its allowance through at once
+		// overstates no longer. When the start before this one was
+		// refused too, the server refuses everything for a while: it
+		// counts refused requests, so later cuts skip them.
+		if l.streak == 0 {
+			if w := l.acceptedRateLocked(start, now.Add(-acceptAge)); w < l.rateEst {
+				l.rateEst = w
+				l.rate = w * (1 - rateMargin)
+			}
+		}
+		if prev := l.history.find(t.seq - 1); prev != nil && prev.fate == throttled {
+			l.countsRefused = true
+		}
+		l.streak++
+		l.rateSince = now
+		l.lastRateHit = start
+		l.nextStart = now.Add(time.Duration(float64(time.Second) / l.rate * float64(int(1)<<min(l.streak, 6))))
+		l.paceFrom = l.nextStart
+		l.tracef("rate hold streak=%d until %v", l.streak, l.nextStart.Sub(now))
+		return
+	}
+	from := l.lastRateHit
+	if l.paceFrom.After(from) {
+		from = l.paceFrom
+	}
+	if !l.lastRateHit.IsZero() && start.Sub(from) >= rateWindow/2 {
 		// Between two rate 429s the server's allowance was used up at
 		// both ends, so what it accepted in between is its rate, give or
-		// take one request.
-		d := start.Sub(l.lastRateHit)
-		n := float64(l.history.acceptedSince(l.lastRateHit, start, now.Add(-acceptAge)))
+		// take one request. (Between starts held back after the first
+		// and the second it was not used up: that part does not count.)
+		// Paced below the rate for part of that time (the plateau),
+		// the client did not use the allowance up, and that count is
+		// low; a server that counts refused requests over a window
+		// accepted its rate in the last window before the 429.
+		d := start.Sub(from)
+		n := float64(l.history.acceptedSince(from, start, now.Add(-acceptAge)))
 		est = n / d.Seconds()
 		margin = math.Min(rateMargin, math.Max(rateMargin/3, 1/math.Max(n, 1)))
+		if last := l.acceptedRateLocked(start, now.Add(-acceptAge)); l.countsRefused && last > est {
+			est = last
+		}
 	} else {
+		// The first rate 429: what was accepted in the last window, or
+		// since the first start in a run younger than that. (A server
+		// that counts over a window let all it allows through at once:
+		// the 429s that follow soon correct that.)
 		from := start.Add(-rateWindow)
 		if from.Before(l.firstStart) {
 			from = l.firstStart.Add(-time.Nanosecond)
@@ -389,29 +496,75 @@ func (l *Adaptive) onThrottle(now, start time.Time, level int, o Outcome) {
 		d := max(start.Sub(from), time.Millisecond)
 		est = float64(l.history.acceptedSince(from, start, now.Add(-acceptAge))) / d.Seconds()
 	}
+	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (level > accepted || gapRate <= burstless*est) {
+		// Refused for coming too soon at a level never accepted, or
+		// the server never let two requests through much closer than
+		// its average: a rate limit with no burst allowance. It lets
+		// requests through no closer than 1/rate, so the closest it let
+		// through bound its rate from below. (The count above is low
+		// when the starts were speeding up or paced below the rate.)
+		if gapRate >= est {
+			est = gapRate
+			margin = burstlessMargin
+		}
+	}
+	if l.countsRefused {
+		// What a window accepts is a whole count, which the last
+		// window's count found: little room is needed.
+		margin = min(margin, burstlessMargin)
+	}
 	if est <= 0 {
 		est = 1 / rateWindow.Seconds()
 	}
-	if cur := l.currentRateLocked(now); cur > 0 && est > cur {
+	if cur > 0 && est > cur {
 		est = cur
 	}
-	if l.rateEst > 0 && math.Abs(est-l.rateEst) < sameRate*l.rateEst {
-		l.plateau *= 2
-	} else {
+	switch {
+	case l.rateEst > 0 && math.Abs(est-l.rateEst) < sameRate*l.rateEst:
+		l.plateau *= plateauGrowth
+	default:
 		l.plateau = probePlateau
 	}
+	l.streak = 0
 	l.rateEst = est
 	l.rate = est * (1 - margin)
 	l.rateSince = now
 	l.lastRateHit = start
-	l.nextStart = now.Add(time.Duration(float64(time.Second) / l.rate))
-	l.tracef("rate est=%.2f rate=%.2f plateau=%v", l.rateEst, l.rate, l.plateau)
+	// A server that counts refused requests over a window refuses
+	// everything until they have left it: skip a start for each.
+	slots := 1.0
+	if l.countsRefused {
+		slots += float64(l.history.refusedSince(start.Add(-rateWindow), start))
+	}
+	l.nextStart = now.Add(time.Duration(slots * float64(time.Second) / l.rate))
+	l.paceFrom = l.nextStart
+	l.tracef("rate est=%.2f rate=%.2f plateau=%v skip=%.1f", l.rateEst, l.rate, l.plateau, slots)
 }
 
 func (l *Adaptive) tracef(format string, args ...any) {
 	if l.trace != nil {
 		l.trace(format, args...)
 	}
+}
+
+// acceptedRateLocked is the rate of accepted starts in the rateWindow
+// before start (a start in flight since acceptedBefore counts as accepted),
+// over a whole window however young the run is.
+func (l *Adaptive) acceptedRateLocked(start, acceptedBefore time.Time) float64 {
+	from := start.Add(-rateWindow)
+	if from.Before(l.firstStart) {
+		from = l.firstStart.Add(-time.Nanosecond)
+	}
+	return float64(l.history.acceptedSince(from, start, acceptedBefore)) / rateWindow.Seconds()
+}
+
+// Rate reports the pacing rate, in starts a second, when the limiter has
+// learned that the server limits the rate of requests; zero when it
+// limits only how many are in flight.
+func (l *Adaptive) Rate() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.currentRateLocked(l.clock.Now())
 }
 
 // Limit reports the current concurrency limit.
@@ -468,6 +621,27 @@ func (e *event) accepted(acceptedBefore time.Time) bool {
 	return e.fate == succeeded || e.fate == inFlight && e.at.Before(acceptedBefore)
 }
 
+// minAcceptedGap is the shortest time between two accepted starts with
+// no accepted start between them, noGap when fewer than two are
+// remembered. Refused starts do not count: a server that limits the rate
+// lets the next request through by the time since the last one it let
+// through.
+func (h *history) minAcceptedGap(acceptedBefore time.Time) time.Duration {
+	g := noGap
+	var next time.Time // the accepted start after the one looked at
+	h.each(func(e *event) bool {
+		if !e.accepted(acceptedBefore) {
+			return true
+		}
+		if !next.IsZero() {
+			g = min(g, next.Sub(e.at))
+		}
+		next = e.at
+		return true
+	})
+	return g
+}
+
 // acceptedLevel is the highest level among accepted starts.
 func (h *history) acceptedLevel(acceptedBefore time.Time) int {
 	lvl := 0
@@ -478,6 +652,21 @@ func (h *history) acceptedLevel(acceptedBefore time.Time) int {
 		return true
 	})
 	return lvl
+}
+
+// refusedSince counts throttled starts with from < at <= to.
+func (h *history) refusedSince(from, to time.Time) int {
+	n := 0
+	h.each(func(e *event) bool {
+		if !e.at.After(from) {
+			return false
+		}
+		if !e.at.After(to) && e.fate == throttled {
+			n++
+		}
+		return true
+	})
+	return n
 }
 
 // acceptedSince counts accepted starts with from < at <= to.

@@ -112,7 +112,9 @@ func TestLimiterGrowsOnSuccess(t *testing.T) {
 func TestLimiterShrinksOn429(t *testing.T) {
 	tests := map[string]struct {
 		// inflight requests are started and left running long enough to
-		// count as accepted, then one more is throttled at once.
+		// count as accepted, then one more is throttled at once: 150 ms
+		// after them, no sooner than the server accepted starts before
+		// (100 ms apart), so coming too soon does not explain the 429.
 		inflight  int
 		wantLimit int
 	}{
@@ -127,7 +129,7 @@ func TestLimiterShrinksOn429(t *testing.T) {
 				limSucceed(t, lim, 10, 100*time.Millisecond)
 				before := lim.Limit()
 				limAcquireN(t, lim, tc.inflight)
-				time.Sleep(50 * time.Millisecond)
+				time.Sleep(150 * time.Millisecond)
 				tk := limAcquireN(t, lim, 1)[0]
 				lim.Release(tk, Outcome{Throttled: true, RetryAfter: time.Second, Latency: time.Millisecond})
 				got := lim.Limit()
@@ -413,6 +415,28 @@ func BenchmarkLimiterAcquireRelease(b *testing.B) {
 				b.Fatal(err)
 			}
 			lim.Release(tk, Outcome{Success: true})
+		}
+	})
+}
+
+// TestLimiterNoBurstRateIsNotConcurrency checks that a 429 at a level the
+// server never accepted, of a start that came sooner after the previous
+// one than any two it accepted, is read as a rate limit with no burst
+// allowance (paced near the closest accepted spacing), not as a
+// concurrency limit of the levels it accepted.
+func TestLimiterNoBurstRateIsNotConcurrency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := New(16, SystemClock{})
+		limSucceed(t, lim, 5, 100*time.Millisecond) // level 1, 100 ms apart
+		limAcquireN(t, lim, 1)                      // level 1, 100 ms after the last
+		time.Sleep(50 * time.Millisecond)
+		b := limAcquireN(t, lim, 1)[0] // level 2, 50 ms after
+		lim.Release(b, Outcome{Throttled: true, Latency: time.Millisecond})
+		if got := lim.Limit(); got < 2 {
+			t.Errorf("Limit() = %d after a 429 for coming too soon: want no concurrency cut", got)
+		}
+		if r := lim.Rate(); r < 9 || r > 12 {
+			t.Errorf("Rate() = %.2f, want about 10/s (1/100 ms, the closest accepted spacing)", r)
 		}
 	})
 }

@@ -91,6 +91,23 @@ func throttleNote(t executor.Throttle) string {
 	return fmt.Sprintf("no Retry-After; backing off %s", roundWait(t.Wait))
 }
 
+// keptTo says what the run keeps to after a 429: the pace it learned
+// when the API limits the rate, else the requests in flight.
+func keptTo(t executor.Throttle) string {
+	if t.Rate > 0 {
+		return fmt.Sprintf("pacing at %.1f requests/s", t.Rate)
+	}
+	return fmt.Sprintf("at most %d requests in flight", t.Limit)
+}
+
+// limitNote is keptTo for the status line, where room is short.
+func limitNote(limit int, rate float64) string {
+	if rate > 0 {
+		return fmt.Sprintf("pacing at %.1f requests/s", rate)
+	}
+	return fmt.Sprintf("limit %d in flight", limit)
+}
+
 // roundWait rounds a wait for display: to the second from a minute up.
 func roundWait(d time.Duration) time.Duration {
 	if d >= time.Minute {
@@ -154,7 +171,7 @@ func (l *lineProgress) Throttled(c *planner.Change, t executor.Throttle) {
 	first := l.c.throttled == 1
 	l.c.mu.Unlock()
 	if first {
-		l.printf("rate limited by the API (429): slowing down to %d in flight; throttled requests are retried and never fail an image\n", t.Limit)
+		l.printf("rate limited by the API (429): %s; throttled requests are retried and never fail an image\n", keptTo(t))
 	}
 	if t.Capped() || t.Wait >= longWait {
 		l.printf("throttled: %s: %s (a run throttled for %s with no success stops)\n", c.Addr, throttleNote(t), t.GiveUp)
@@ -318,7 +335,7 @@ func (p *liveProgress) status() string {
 			}, p.pal.yellow}
 		case active:
 			segs[segThrottle] = segment{[]string{
-				fmt.Sprintf("throttled (429 ×%d), limit %d in flight", s.throttled, s.limit),
+				fmt.Sprintf("throttled (429 ×%d), %s", s.throttled, limitNote(s.limit, t.Rate)),
 				fmt.Sprintf("throttled (429 ×%d)", s.throttled),
 				short,
 			}, p.pal.yellow}
