@@ -91,6 +91,10 @@ const (
 	// least this fraction of the shortest gap the server accepted; a
 	// tighter start was refused for coming too soon.
 	gapTolerance = 1.1
+	// maxMargin bounds the margin learned from 429s that came while
+	// pacing below the estimate (a machine or network whose delays vary
+	// a lot).
+	maxMargin = 0.15
 	// burstlessMargin replaces rateMargin when the estimate is the
 	// closest two accepted starts of a server with no burst allowance:
 	// a bound from below, so pacing needs less room.
@@ -201,6 +205,8 @@ type Adaptive struct {
 	// countsRefused is set once 429s came soon after a rate cut: the
 	// server seems to count refused requests too.
 	countsRefused bool
+	rateCuts      int       // rate cuts so far (not counting holds)
+	jitterMargin  float64   // least margin, learned from 429s below the estimate
 	nextStart     time.Time // pacing: no start before this
 	pauseUntil    time.Time // Retry-After: no start before this
 	lastCut       time.Time // 429s of requests started before this are stale
@@ -446,15 +452,21 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		// one), which a window that let its allowance through at once
 		// overstates no longer. When the start before this one was
 		// refused too, the server refuses everything for a while: it
-		// counts refused requests, so later cuts skip them.
-		if l.streak == 0 {
+		// counts refused requests, so later cuts skip them. Otherwise,
+		// later, the margin below the estimate was too thin for how
+		// much the requests' way to the server varies: widen it.
+		if prev := l.history.find(t.seq - 1); prev != nil && prev.fate == throttled {
+			l.countsRefused = true
+		}
+		switch {
+		case l.streak == 0 && l.rateCuts == 1:
 			if w := l.acceptedRateLocked(start, now.Add(-acceptAge)); w < l.rateEst {
 				l.rateEst = w
 				l.rate = w * (1 - rateMargin)
 			}
-		}
-		if prev := l.history.find(t.seq - 1); prev != nil && prev.fate == throttled {
-			l.countsRefused = true
+		case l.streak == 0 && !l.countsRefused:
+			l.widenMargin()
+			l.rate = math.Min(l.rate, l.rateEst*(1-l.jitterMargin))
 		}
 		l.streak++
 		l.rateSince = now
@@ -513,11 +525,20 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		// window's count found: little room is needed.
 		margin = min(margin, burstlessMargin)
 	}
+	if l.rateCuts > 0 && now.Sub(l.rateSince) < l.plateau && est >= l.rate*(1-sameRate) {
+		// Refused while pacing below the estimate, before any probe,
+		// though the server accepted about all that was sent: the
+		// margin is too thin for how much the requests' way to the
+		// server varies, and the estimate stands.
+		l.widenMargin()
+		est = l.rateEst
+	} else if cur > 0 && est > cur {
+		est = cur
+	}
+	margin = max(margin, l.jitterMargin)
+	l.rateCuts++
 	if est <= 0 {
 		est = 1 / rateWindow.Seconds()
-	}
-	if cur > 0 && est > cur {
-		est = cur
 	}
 	switch {
 	case l.rateEst > 0 && math.Abs(est-l.rateEst) < sameRate*l.rateEst:
@@ -539,6 +560,13 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	l.nextStart = now.Add(time.Duration(slots * float64(time.Second) / l.rate))
 	l.paceFrom = l.nextStart
 	l.tracef("rate est=%.2f rate=%.2f plateau=%v skip=%.1f", l.rateEst, l.rate, l.plateau, slots)
+}
+
+// widenMargin doubles the margin learned from 429s that came while
+// pacing below the estimate, up to maxMargin.
+func (l *Adaptive) widenMargin() {
+	l.jitterMargin = math.Min(maxMargin, math.Max(2*l.jitterMargin, rateMargin))
+	l.tracef("margin %.3f", l.jitterMargin)
 }
 
 func (l *Adaptive) tracef(format string, args ...any) {

@@ -188,7 +188,7 @@ type simResult struct {
 // runSim renders images through srv with workers goroutines and a
 // limiter of that ceiling, in virtual time; call it inside a synctest
 // bubble.
-func runSim(srv simServer, images, workers int, seed uint64) simResult {
+func runSim(srv simServer, images, workers int, seed uint64, jitter time.Duration) simResult {
 	var rmu sync.Mutex
 	rng := rand.New(rand.NewPCG(seed, seed*7919+1))
 	rnd := func() float64 {
@@ -196,7 +196,10 @@ func runSim(srv simServer, images, workers int, seed uint64) simResult {
 		defer rmu.Unlock()
 		return rng.Float64()
 	}
-	transit := func() { time.Sleep(200*time.Microsecond + simJitter(rnd, 300*time.Microsecond)) }
+	if jitter <= 0 {
+		jitter = 300 * time.Microsecond
+	}
+	transit := func() { time.Sleep(200*time.Microsecond + simJitter(rnd, jitter)) }
 
 	lim := New(workers, SystemClock{})
 	begin := time.Now()
@@ -268,6 +271,9 @@ type simScenario struct {
 	ideal     time.Duration
 	maxRatio  float64
 	max429    float64
+	// jitter is the most a request's way to the server or back varies
+	// (a loaded machine's scheduling, a network); 0 means 300 µs.
+	jitter time.Duration
 }
 
 func simScenarios() map[string]simScenario {
@@ -310,6 +316,35 @@ func simScenarios() map[string]simScenario {
 			ideal:     9900 * time.Millisecond,
 			maxRatio:  1.11,
 			max429:    0.05,
+		},
+		// Requests take up to 15 ms longer on their way, as on a loaded
+		// machine: two starts paced 100 ms apart can arrive 85 ms apart,
+		// so no client that never gets a 429 from a leaky bucket with no
+		// burst sends faster than 1/115 ms, 1.15× the ideal. The bounds
+		// only guard against a limiter that does much worse.
+		"d-leaky-10rps-no-burst-jitter-15ms": {
+			newServer: func() simServer { return &simGCRAServer{rate: 10, lat: 300 * time.Millisecond} },
+			images:    100,
+			ideal:     9900 * time.Millisecond,
+			maxRatio:  1.55,
+			max429:    0.10,
+			jitter:    15 * time.Millisecond,
+		},
+		"e-window-10-per-1s-jitter-15ms": {
+			newServer: func() simServer { return &simWindowServer{limit: 10, lat: 300 * time.Millisecond} },
+			images:    100,
+			ideal:     9000 * time.Millisecond,
+			maxRatio:  1.45,
+			max429:    0.08,
+			jitter:    15 * time.Millisecond,
+		},
+		"a-rate-10rps-burst2-jitter-15ms": {
+			newServer: func() simServer { return &simBucketServer{rate: 10, burst: 2, lat: 300 * time.Millisecond} },
+			images:    100,
+			ideal:     9800 * time.Millisecond,
+			maxRatio:  1.10,
+			max429:    0.05,
+			jitter:    15 * time.Millisecond,
 		},
 		// The ideal sends 10 at once each second: the last 10 at 9 s. A
 		// client that paces instead needs 9.9 s at the exact rate; the
@@ -370,7 +405,7 @@ func TestSimulate(t *testing.T) {
 			for _, seed := range seeds {
 				var res simResult
 				synctest.Test(t, func(t *testing.T) {
-					res = runSim(sc.newServer(), sc.images, 16, seed)
+					res = runSim(sc.newServer(), sc.images, 16, seed, sc.jitter)
 				})
 				if res.requests < sc.images {
 					t.Fatalf("seed %d: %d requests for %d images", seed, res.requests, sc.images)

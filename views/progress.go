@@ -97,6 +97,9 @@ func keptTo(t executor.Throttle) string {
 	if t.Rate > 0 {
 		return fmt.Sprintf("pacing at %.1f requests/s", t.Rate)
 	}
+	if t.Limit == 1 {
+		return "at most 1 request in flight"
+	}
 	return fmt.Sprintf("at most %d requests in flight", t.Limit)
 }
 
@@ -124,10 +127,11 @@ const longWait = 30 * time.Second
 // any stderr that is not a terminal.
 type lineProgress struct {
 	executor.NilHooks
-	w   io.Writer
-	mu  sync.Mutex
-	pal palette
-	c   *counters
+	w     io.Writer
+	mu    sync.Mutex
+	pal   palette
+	c     *counters
+	paced bool // the last throttling note was of a rate; guarded by c.mu
 }
 
 // NewLineProgress returns the progress view for logs: one line per
@@ -168,9 +172,13 @@ func (l *lineProgress) Retrying(c *planner.Change, attempt int, err error, wait 
 func (l *lineProgress) Throttled(c *planner.Change, t executor.Throttle) {
 	l.c.mu.Lock()
 	l.c.throttled++
-	first := l.c.throttled == 1
+	// Noted at the first 429, and again when the run learns that the
+	// limit is of the other kind (a rate, not requests in flight).
+	paced := t.Rate > 0
+	note := l.c.throttled == 1 || paced != l.paced
+	l.paced = paced
 	l.c.mu.Unlock()
-	if first {
+	if note {
 		l.printf("rate limited by the API (429): %s; throttled requests are retried and never fail an image\n", keptTo(t))
 	}
 	if t.Capped() || t.Wait >= longWait {

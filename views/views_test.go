@@ -292,6 +292,21 @@ func TestLineProgress(t *testing.T) {
 	}
 }
 
+// TestLineProgressNotesWhenTheKindChanges checks that a run held to one
+// request in flight at its first 429, which then learns a rate, says so.
+func TestLineProgressNotesWhenTheKindChanges(t *testing.T) {
+	var b bytes.Buffer
+	p := NewLineProgress(&b, 3, time.Now)
+	for _, th := range []executor.Throttle{{Wait: time.Second, Limit: 1}, {Wait: time.Second, Limit: 2}, {Wait: time.Second, Limit: 4, Rate: 9.8}, {Wait: time.Second, Limit: 4, Rate: 9.5}} {
+		p.Throttled(change(t, "image.a", planner.Create), th)
+	}
+	p.Close()
+	got := b.String()
+	if strings.Count(got, "rate limited") != 2 || !strings.Contains(got, "at most 1 request in flight") || !strings.Contains(got, "pacing at 9.8 requests/s") {
+		t.Errorf("want one note at the first 429 and one when a rate was learned:\n%s", got)
+	}
+}
+
 // TestLineProgressSaysWhatWasLearned checks that the throttling note
 // names the limit the run keeps to: a rate when the server limits the
 // rate, requests in flight when it limits concurrency.
@@ -305,6 +320,11 @@ func TestLineProgressSaysWhatWasLearned(t *testing.T) {
 			throttle: executor.Throttle{Wait: time.Second, Limit: 1, Rate: 9.63},
 			want:     "rate limited by the API (429): pacing at 9.6 requests/s; throttled requests are retried and never fail an image\n",
 			not:      "in flight",
+		},
+		"one in flight": {
+			throttle: executor.Throttle{Wait: time.Second, Limit: 1},
+			want:     "rate limited by the API (429): at most 1 request in flight;",
+			not:      "requests/s",
 		},
 		"concurrency": {
 			throttle: executor.Throttle{Wait: time.Second, Limit: 3},
