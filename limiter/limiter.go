@@ -50,11 +50,11 @@ const (
 	// remaining error instead of a further 429.
 	rateMargin = 0.02
 	// rateWindow is how far back the delivery rate is measured when no
-	// earlier 429 bounds the interval.
+	// earlier 429 bounds the interval, and the window over which a server
+	// that counts refused requests is taken to count.
 	rateWindow = time.Second
 	// probePlateau is how long the pacing rate stays at its post-429 value
-	// before it starts probing upward; it doubles each time a probe ends
-	// in another 429 at about the same rate.
+	// before it starts probing upward.
 	probePlateau = 2 * time.Second
 	// plateauGrowth is what the plateau is multiplied by each time a
 	// probe finds the same rate again: a confirmed limit is probed
@@ -87,9 +87,10 @@ const (
 	minAcceptAge = 5 * time.Millisecond
 	// gapTolerance tells a concurrency limit from a rate limit that
 	// allows no burst: a 429 at a level the server never accepted is a
-	// concurrency limit's only if its start followed the previous one at
-	// least this fraction of the shortest gap the server accepted; a
-	// tighter start was refused for coming too soon.
+	// concurrency limit's only if its start followed the previous one by
+	// more than this multiple of the shortest gap between two starts the
+	// server accepted; a closer start may have been refused for coming
+	// too soon (the multiple leaves room for varying delays).
 	gapTolerance = 1.1
 	// maxMargin bounds the margin learned from 429s that came while
 	// pacing below the estimate (a machine or network whose delays vary
@@ -107,7 +108,7 @@ const (
 	burstless = 2.5
 	// sameRate is how close, as a fraction, two successive rate estimates
 	// must be for the second to count as the same limit found again (and
-	// so double the probe plateau).
+	// so grow the probe plateau).
 	sameRate = 0.05
 )
 
@@ -206,6 +207,7 @@ type Adaptive struct {
 	// server seems to count refused requests too.
 	countsRefused bool
 	rateCuts      int       // rate cuts so far (not counting holds)
+	noBurst       bool      // a rate estimate came from the closest accepted starts
 	jitterMargin  float64   // least margin, learned from 429s below the estimate
 	nextStart     time.Time // pacing: no start before this
 	pauseUntil    time.Time // Retry-After: no start before this
@@ -464,7 +466,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 				l.rateEst = w
 				l.rate = w * (1 - rateMargin)
 			}
-		case l.streak == 0 && !l.countsRefused:
+		case l.streak == 0 && l.noBurst:
 			l.widenMargin()
 			l.rate = math.Min(l.rate, l.rateEst*(1-l.jitterMargin))
 		}
@@ -518,6 +520,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		if gapRate >= est {
 			est = gapRate
 			margin = burstlessMargin
+			l.noBurst = true
 		}
 	}
 	if l.countsRefused {
@@ -525,9 +528,10 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		// window's count found: little room is needed.
 		margin = min(margin, burstlessMargin)
 	}
-	if l.rateCuts > 0 && now.Sub(l.rateSince) < l.plateau && est >= l.rate*(1-sameRate) {
+	if (l.noBurst || l.countsRefused) && l.rateCuts > 0 && now.Sub(l.rateSince) < l.plateau && est >= l.rate*(1-sameRate) {
 		// Refused while pacing below the estimate, before any probe,
-		// though the server accepted about all that was sent: the
+		// though the server accepted about all that was sent, by a
+		// server with no burst allowance to absorb early arrivals: the
 		// margin is too thin for how much the requests' way to the
 		// server varies, and the estimate stands.
 		l.widenMargin()
