@@ -49,9 +49,19 @@ func (h *harness) apply(ctx context.Context) error {
 		{name: "a", about: "token bucket 10/s, burst 2, 300 ms per image", flags: []string{"-rate", "10", "-burst", "2", "-latency", "300ms"}, n: 100, ideal: (100 - 2) / 10.0},
 		{name: "b", about: "4 in flight (429 beyond), 500 ms per image", flags: []string{"-max-inflight", "4", "-latency", "500ms"}, n: 100, ideal: 100 / 4 * 0.5},
 		{name: "c", about: "answers at once, 2,000 images", n: 2000},
+		// Rate limiters of the shapes reverse proxies use.
+		{name: "d", about: "leaky bucket (GCRA) 10/s with no burst, 300 ms per image", flags: []string{"-shape", "gcra", "-rate", "10", "-latency", "300ms"}, n: 100, ideal: (100 - 1) / 10.0},
+		{name: "e", about: "sliding window of 10 a second that counts refused requests, 300 ms per image (the ideal sends 10 at once each second; a client pacing at exactly 10/s needs 9.9 s)", flags: []string{"-shape", "window", "-rate", "10", "-latency", "300ms"}, n: 100, ideal: (100 - 10) / 10.0},
+		{name: "f", about: "GCRA 10/s with a burst of 3, 300 ms per image", flags: []string{"-shape", "gcra", "-rate", "10", "-burst", "3", "-latency", "300ms"}, n: 100, ideal: (100 - 4) / 10.0},
 	}
 	tools := []tool{{"pixform", runPixform}, {"curl", runCurl}}
+	if h.pixformOnly {
+		tools = tools[:1]
+	}
 	for _, sc := range scenarios {
+		if h.scenarios != nil && !h.scenarios[sc.name] {
+			continue
+		}
 		type row struct{ wall, reqs, throttled, share []float64 }
 		rows := make([]row, len(tools))
 		for r := range h.runs {
@@ -89,7 +99,7 @@ func (h *harness) apply(ctx context.Context) error {
 			fmt.Fprintf(h.out, "| %s | %s | %s | %s | %s | %s |\n", tl.name, spreadOf(rw.wall).format(secs), ratioCol,
 				spreadOf(rw.reqs).format(count), spreadOf(rw.throttled).format(count), spreadOf(rw.share).format(percent))
 		}
-		if sc.ideal == 0 {
+		if sc.ideal == 0 && len(tools) > 1 {
 			sp := make([]float64, len(rows[0].wall))
 			for i := range sp {
 				sp[i] = rows[1].wall[i] / rows[0].wall[i]
@@ -101,6 +111,9 @@ func (h *harness) apply(ctx context.Context) error {
 			fmt.Fprintf(h.out, "\npixform speed-up over curl, run by run: %s (target ≥ 5×: %s)\n", spreadOf(sp).format(ratio), verdict)
 		}
 		fmt.Fprintln(h.out)
+	}
+	if h.scenarios != nil && !h.scenarios["memory"] {
+		return nil
 	}
 	return h.applyMemory(ctx)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -29,8 +30,14 @@ type harness struct {
 	pixform string // built binary
 	fakeapi string // built binary
 	runs    int
-	out     io.Writer
-	log     io.Writer
+	// scenarios, when not nil, names the apply scenarios to run
+	// ("memory" for the memory figure); pixformOnly skips the curl
+	// baseline.
+	scenarios   map[string]bool
+	pixformOnly bool
+	pixformBin  string // a pixform binary to measure instead of building one
+	out         io.Writer
+	log         io.Writer
 }
 
 const usage = `usage: go run ./bench [flags] plan|apply|draft|watch|all
@@ -48,6 +55,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	runs := fs.Int("runs", 3, "repetitions of every measurement")
 	keep := fs.Bool("keep", false, "keep the working directory (for profiling or inspection)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "stop everything after this long")
+	only := fs.String("scenarios", "", "apply: comma-separated scenarios to run (a,b,c,d,e,f,memory); empty runs all")
+	pixformOnly := fs.Bool("pixform-only", false, "apply: skip the curl baseline")
+	pixformBin := fs.String("pixform", "", "measure this pixform binary (e.g. an older build) instead of building the tree's")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,7 +94,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		defer os.RemoveAll(work)
 	}
-	h := &harness{work: work, runs: *runs, out: stdout, log: stderr}
+	h := &harness{work: work, runs: *runs, out: stdout, log: stderr, pixformOnly: *pixformOnly, pixformBin: *pixformBin}
+	if *only != "" {
+		h.scenarios = map[string]bool{}
+		for _, s := range strings.Split(*only, ",") {
+			h.scenarios[strings.TrimSpace(s)] = true
+		}
+	}
 	if err := h.build(ctx); err != nil {
 		return err
 	}

@@ -36,7 +36,14 @@ func (h *harness) build(ctx context.Context) error {
 	bin := filepath.Join(h.work, "bin")
 	h.pixform = filepath.Join(bin, "pixform")
 	h.fakeapi = filepath.Join(bin, "fakeapi")
-	for out, pkg := range map[string]string{h.pixform: ".", h.fakeapi: "./internal/fakeapi/cmd/fakeapi"} {
+	pkgs := map[string]string{h.pixform: ".", h.fakeapi: "./internal/fakeapi/cmd/fakeapi"}
+	if h.pixformBin != "" {
+		// Another build of pixform (an older one, to compare with),
+		// against this tree's fake API.
+		delete(pkgs, h.pixform)
+		h.pixform = h.pixformBin
+	}
+	for out, pkg := range pkgs {
 		fmt.Fprintf(h.log, "bench: building %s\n", pkg)
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
 		cmd.Stdout, cmd.Stderr = h.log, h.log

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/limiter"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
@@ -67,7 +68,7 @@ type Options struct {
 	// Hooks receives progress events; nil means NilHooks.
 	Hooks Hooks
 	// Limiter gates request starts; nil means
-	// NewAdaptiveLimiter(Parallelism, Clock).
+	// limiter.New(Parallelism, Clock).
 	Limiter Limiter
 	// Parallelism is the ceiling of images in progress (and so of requests
 	// in flight); below 1 means config.DefaultParallelism.
@@ -250,7 +251,7 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 	}
 	r.limiter = opts.Limiter
 	if r.limiter == nil {
-		r.limiter = NewAdaptiveLimiter(r.parallel, r.clock)
+		r.limiter = limiter.New(r.parallel, r.clock)
 	}
 	r.randFloat = opts.Rand
 	if r.randFloat == nil {

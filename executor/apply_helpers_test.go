@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/limiter"
 	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
@@ -74,16 +75,16 @@ var _ Limiter = (*testLimiter)(nil)
 
 func newTestLimiter(n int) *testLimiter { return &testLimiter{sem: make(chan struct{}, n)} }
 
-func (l *testLimiter) Acquire(ctx context.Context) error {
+func (l *testLimiter) Acquire(ctx context.Context) (limiter.Ticket, error) {
 	select {
 	case l.sem <- struct{}{}:
-		return nil
+		return limiter.Ticket{}, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return limiter.Ticket{}, ctx.Err()
 	}
 }
 
-func (l *testLimiter) Release(o Outcome) {
+func (l *testLimiter) Release(_ limiter.Ticket, o Outcome) {
 	l.mu.Lock()
 	l.outcomes = append(l.outcomes, o)
 	l.mu.Unlock()
@@ -91,6 +92,8 @@ func (l *testLimiter) Release(o Outcome) {
 }
 
 func (l *testLimiter) Limit() int { return cap(l.sem) }
+
+func (l *testLimiter) Rate() float64 { return 0 }
 
 func (l *testLimiter) held() int { return len(l.sem) }
 

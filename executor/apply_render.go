@@ -66,21 +66,22 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 			r.skip(1)
 			return
 		}
-		if err := r.limiter.Acquire(r.startCtx); err != nil {
+		ticket, err := r.limiter.Acquire(r.startCtx)
+		if err != nil {
 			release()
 			r.skip(1)
 			return
 		}
 		if r.stopping() {
 			// Acquire may win a race with the stop; start nothing.
-			r.limiter.Release(Outcome{})
+			r.limiter.Release(ticket, Outcome{})
 			release()
 			r.skip(1)
 			return
 		}
 		r.hooks.Started(c, attempt)
 		out, o, err := r.attempt(ctx, c, req, mt, credits)
-		r.limiter.Release(o)
+		r.limiter.Release(ticket, o)
 		if err == nil {
 			// The lockfile commit does not hold a request slot.
 			release()
@@ -120,7 +121,7 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 			// Never wait past the moment the run gives up: a Retry-After
 			// of a day would otherwise be a silent day-long sleep.
 			wait = min(wait, left)
-			r.hooks.Throttled(c, Throttle{Wait: wait, Asked: asked, GiveUp: r.giveUp, Limit: r.limiter.Limit()})
+			r.hooks.Throttled(c, Throttle{Wait: wait, Asked: asked, GiveUp: r.giveUp, Limit: r.limiter.Limit(), Rate: r.limiter.Rate()})
 			if !r.sleep(wait) {
 				r.skip(1)
 				return

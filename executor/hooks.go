@@ -73,6 +73,10 @@ type Throttle struct {
 	GiveUp time.Duration
 	// Limit is the run's concurrency limit now.
 	Limit int
+	// Rate is the pace of new requests, in requests a second, when the
+	// server was found to limit the rate; zero when it limits only how
+	// many are in flight (Limit).
+	Rate float64
 }
 
 // Capped reports whether the server asked for a longer wait than the run

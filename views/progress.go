@@ -92,6 +92,26 @@ func throttleNote(t executor.Throttle) string {
 	return fmt.Sprintf("no Retry-After; backing off %s", roundWait(t.Wait))
 }
 
+// keptTo says what the run keeps to after a 429: the pace it learned
+// when the API limits the rate, else the requests in flight.
+func keptTo(t executor.Throttle) string {
+	if t.Rate > 0 {
+		return fmt.Sprintf("pacing at %.1f requests/s", t.Rate)
+	}
+	if t.Limit == 1 {
+		return "at most 1 request in flight"
+	}
+	return fmt.Sprintf("at most %d requests in flight", t.Limit)
+}
+
+// limitNote is keptTo for the status line, where room is short.
+func limitNote(limit int, rate float64) string {
+	if rate > 0 {
+		return fmt.Sprintf("pacing at %.1f requests/s", rate)
+	}
+	return fmt.Sprintf("limit %d in flight", limit)
+}
+
 // roundWait rounds a wait for display: to the second from a minute up.
 func roundWait(d time.Duration) time.Duration {
 	if d >= time.Minute {
@@ -108,10 +128,11 @@ const longWait = 30 * time.Second
 // any stderr that is not a terminal.
 type lineProgress struct {
 	executor.NilHooks
-	w   io.Writer
-	mu  sync.Mutex
-	pal palette
-	c   *counters
+	w     io.Writer
+	mu    sync.Mutex
+	pal   palette
+	c     *counters
+	paced bool // the last throttling note was of a rate; guarded by c.mu
 }
 
 // NewLineProgress returns the progress view for logs: one line per
@@ -152,10 +173,14 @@ func (l *lineProgress) Retrying(c *planner.Change, attempt int, err error, wait 
 func (l *lineProgress) Throttled(c *planner.Change, t executor.Throttle) {
 	l.c.mu.Lock()
 	l.c.throttled++
-	first := l.c.throttled == 1
+	// Noted at the first 429, and again when the run learns that the
+	// limit is of the other kind (a rate, not requests in flight).
+	paced := t.Rate > 0
+	note := l.c.throttled == 1 || paced != l.paced
+	l.paced = paced
 	l.c.mu.Unlock()
-	if first {
-		l.printf("rate limited by the API (429): slowing down to %d in flight; throttled requests are retried and never fail an image\n", t.Limit)
+	if note {
+		l.printf("rate limited by the API (429): %s; throttled requests are retried and never fail an image\n", keptTo(t))
 	}
 	if t.Capped() || t.Wait >= longWait {
 		l.printf("throttled: %s: %s (a run throttled for %s with no success stops)\n", c.Addr, throttleNote(t), t.GiveUp)
@@ -319,7 +344,7 @@ func (p *liveProgress) status() string {
 			}, p.pal.yellow}
 		case active:
 			segs[segThrottle] = segment{[]string{
-				fmt.Sprintf("throttled (429 ×%d), limit %d in flight", s.throttled, s.limit),
+				fmt.Sprintf("throttled (429 ×%d), %s", s.throttled, limitNote(s.limit, t.Rate)),
 				fmt.Sprintf("throttled (429 ×%d)", s.throttled),
 				short,
 			}, p.pal.yellow}

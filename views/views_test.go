@@ -24,6 +24,7 @@ func TestLiveStatus(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	type count struct {
 		total, done, failed, retries, throttled, limit int
+		rate                                           float64
 		lastThrot                                      time.Time
 	}
 	tests := map[string]struct {
@@ -47,6 +48,12 @@ func TestLiveStatus(t *testing.T) {
 			elapsed: 10 * time.Second,
 			want:    []string{"throttled (429 ×3), limit 4 in flight"},
 		},
+		"throttled just now, paced for a rate limit": {
+			c:       count{total: 10, done: 2, throttled: 3, limit: 4, rate: 9.63, lastThrot: start.Add(9 * time.Second)},
+			elapsed: 10 * time.Second,
+			want:    []string{"throttled (429 ×3), pacing at 9.6 requests/s"},
+			not:     []string{"in flight"},
+		},
 		"throttled long ago": {
 			c:       count{total: 10, done: 2, throttled: 3, limit: 4, lastThrot: start.Add(time.Second)},
 			elapsed: 10 * time.Second,
@@ -63,7 +70,7 @@ func TestLiveStatus(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := &liveProgress{width: func() int { return 200 }}
 			p.c = &counters{total: tc.c.total, done: tc.c.done, failed: tc.c.failed, retries: tc.c.retries,
-				throttled: tc.c.throttled, limit: tc.c.limit, lastThrot: tc.c.lastThrot,
+				throttled: tc.c.throttled, limit: tc.c.limit, lastThrot: tc.c.lastThrot, throttle: executor.Throttle{Limit: tc.c.limit, Rate: tc.c.rate},
 				start: start, now: func() time.Time { return start.Add(tc.elapsed) }}
 			got := p.status()
 			for _, w := range tc.want {
@@ -271,7 +278,7 @@ func TestLineProgress(t *testing.T) {
 	for _, w := range []string{
 		"[1/3] created image.a → images/x.png (1024×576, 2 KB)\n",
 		"[2/3] failed image.b: boom\n",
-		"rate limited by the API (429): slowing down to 2 in flight",
+		"rate limited by the API (429): at most 2 requests in flight;",
 		"throttled: image.d: server asked to wait 27h46m39s; waiting 10m0s at most (a run throttled for 10m0s with no success stops)\n",
 	} {
 		if !strings.Contains(got, w) {
@@ -283,6 +290,59 @@ func TestLineProgress(t *testing.T) {
 	}
 	if strings.Count(got, "rate limited") != 1 {
 		t.Errorf("the throttling note should be printed once:\n%s", got)
+	}
+}
+
+// TestLineProgressNotesWhenTheKindChanges checks that a run held to one
+// request in flight at its first 429, which then learns a rate, says so.
+func TestLineProgressNotesWhenTheKindChanges(t *testing.T) {
+	var b bytes.Buffer
+	p := NewLineProgress(&b, 3, time.Now)
+	for _, th := range []executor.Throttle{{Wait: time.Second, Limit: 1}, {Wait: time.Second, Limit: 2}, {Wait: time.Second, Limit: 4, Rate: 9.8}, {Wait: time.Second, Limit: 4, Rate: 9.5}} {
+		p.Throttled(change(t, "image.a", planner.Create), th)
+	}
+	p.Close()
+	got := b.String()
+	if strings.Count(got, "rate limited") != 2 || !strings.Contains(got, "at most 1 request in flight") || !strings.Contains(got, "pacing at 9.8 requests/s") {
+		t.Errorf("want one note at the first 429 and one when a rate was learned:\n%s", got)
+	}
+}
+
+// TestLineProgressSaysWhatWasLearned checks that the throttling note
+// names the limit the run keeps to: a rate when the server limits the
+// rate, requests in flight when it limits concurrency.
+func TestLineProgressSaysWhatWasLearned(t *testing.T) {
+	tests := map[string]struct {
+		throttle executor.Throttle
+		want     string
+		not      string
+	}{
+		"rate": {
+			throttle: executor.Throttle{Wait: time.Second, Limit: 1, Rate: 9.63},
+			want:     "rate limited by the API (429): pacing at 9.6 requests/s; throttled requests are retried and never fail an image\n",
+			not:      "in flight",
+		},
+		"one in flight": {
+			throttle: executor.Throttle{Wait: time.Second, Limit: 1},
+			want:     "rate limited by the API (429): at most 1 request in flight;",
+			not:      "requests/s",
+		},
+		"concurrency": {
+			throttle: executor.Throttle{Wait: time.Second, Limit: 3},
+			want:     "rate limited by the API (429): at most 3 requests in flight; throttled requests are retried and never fail an image\n",
+			not:      "requests/s",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			p := NewLineProgress(&b, 3, time.Now)
+			p.Throttled(change(t, "image.a", planner.Create), tc.throttle)
+			p.Close()
+			if got := b.String(); !strings.Contains(got, tc.want) || strings.Contains(got, tc.not) {
+				t.Errorf("output = %q, want %q and no %q", got, tc.want, tc.not)
+			}
+		})
 	}
 }
 

@@ -72,6 +72,10 @@ type Config struct {
 	// Burst 0 means max(1, RatePerSec).
 	RatePerSec float64
 	Burst      int
+	// Shape is the rate limit's algorithm: the token bucket above
+	// (ShapeBucket, the zero value), a leaky bucket (ShapeGCRA) or a
+	// sliding window that counts refused requests (ShapeWindow).
+	Shape Shape
 	// MaxInFlight caps concurrent requests; one beyond it gets 429/1202.
 	// 0 means no cap.
 	MaxInFlight int

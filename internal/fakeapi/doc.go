@@ -12,7 +12,7 @@
 //  2. form: missing prompt, unknown or missing style, bad aspect_ratio, seed
 //     not an integer in 1..4294967295 → 400/1100
 //  3. concurrency: more than Config.MaxInFlight requests in flight → 429/1202
-//  4. rate: the token bucket (Config.RatePerSec, Config.Burst) is empty → 429/1202
+//  4. rate: the rate limit (Config.RatePerSec, Config.Burst, Config.Shape) refuses → 429/1202
 //  5. the next scripted fault of Config.Faults, if any
 //  6. faults written into the prompt (below)
 //  7. credits: fewer left than the style costs → 402/1101

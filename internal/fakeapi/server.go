@@ -56,6 +56,7 @@ type api struct {
 	credits  int
 	faults   []Fault
 	tokens   float64 // token bucket level
+	shape    shapeState
 	last     time.Time
 	inflight int
 	attempts map[string]int // per prompt, over requests past the rate checks
@@ -94,6 +95,7 @@ func (a *api) setConfig(cfg Config) {
 		a.credits = Unlimited
 	}
 	a.tokens = float64(a.burst())
+	a.shape = shapeState{}
 	a.last = a.now()
 	a.stats.CreditsLeft = a.credits
 }
@@ -311,7 +313,7 @@ func (ex *exchange) serve() {
 	over := cfg.MaxInFlight > 0 && a.inflight > cfg.MaxInFlight
 	admitted, wait := true, time.Duration(0)
 	if !over {
-		admitted, wait = a.take(a.now())
+		admitted, wait = a.takeShaped(a.now())
 	}
 	a.mu.Unlock()
 	if over {

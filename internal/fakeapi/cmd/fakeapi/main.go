@@ -39,6 +39,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.RatePerSec, "rate", 0, "requests admitted per second (0: no limit)")
 	fs.IntVar(&cfg.Burst, "burst", 0, "token bucket size (0: max(1, rate))")
 	fs.IntVar(&cfg.MaxInFlight, "max-inflight", 0, "concurrent requests allowed (0: no cap)")
+	shape := fs.String("shape", "bucket", "rate limiter: bucket (token bucket), gcra (leaky bucket, -burst more at once) or window (-rate per sliding second, refused requests counted)")
 	retry := fs.String("retry-after", "seconds", "Retry-After on 429s: seconds, date, none or huge (99999)")
 	fs.DurationVar(&cfg.Latency, "latency", 0, "latency of each request")
 	fs.BoolVar(&cfg.CodeAsNumber, "code-as-number", false, "send error codes as JSON numbers")
@@ -54,6 +55,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.RetryAfter = mode
+	if cfg.Shape, err = fakeapi.ParseShape(*shape); err != nil {
+		return err
+	}
 	if *expired != "" {
 		cfg.ExpiredTokens = strings.Split(*expired, ",")
 	}

@@ -1,4 +1,4 @@
-package executor
+package limiter
 
 import (
 	"context"
@@ -19,38 +19,44 @@ import (
 const limStuck = time.Second
 
 // limAcquireN acquires n times and fails the test if any Acquire blocks.
-func limAcquireN(t *testing.T, lim Limiter, n int) {
+// It returns the Tickets, oldest first.
+func limAcquireN(t *testing.T, lim *Adaptive, n int) []Ticket {
 	t.Helper()
+	var ts []Ticket
 	for i := range n {
 		ctx, cancel := context.WithTimeout(context.Background(), limStuck)
-		err := lim.Acquire(ctx)
+		tk, err := lim.Acquire(ctx)
 		cancel()
 		if err != nil {
 			t.Fatalf("Acquire %d of %d: %v", i+1, n, err)
 		}
+		ts = append(ts, tk)
 	}
+	return ts
 }
 
 // limBlocked reports whether Acquire would block now (and undoes it if not).
-func limBlocked(lim Limiter) bool {
+func limBlocked(lim *Adaptive) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), limStuck)
 	defer cancel()
-	if err := lim.Acquire(ctx); err != nil {
+	tk, err := lim.Acquire(ctx)
+	if err != nil {
 		return true
 	}
-	lim.Release(Outcome{})
+	lim.Release(tk, Outcome{})
 	return false
 }
 
 // limSucceed runs n sequential requests that succeed after lat.
-func limSucceed(t *testing.T, lim Limiter, n int, lat time.Duration) {
+func limSucceed(t *testing.T, lim *Adaptive, n int, lat time.Duration) {
 	t.Helper()
 	for range n {
-		if err := lim.Acquire(context.Background()); err != nil {
+		tk, err := lim.Acquire(context.Background())
+		if err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(lat)
-		lim.Release(Outcome{Success: true, Latency: lat})
+		lim.Release(tk, Outcome{Success: true, Latency: lat})
 	}
 }
 
@@ -68,7 +74,7 @@ func TestLimiterStartsBelowMax(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				lim := NewAdaptiveLimiter(tc.max, SystemClock{})
+				lim := New(tc.max, SystemClock{})
 				if got := lim.Limit(); got != tc.want {
 					t.Errorf("Limit() = %d, want %d", got, tc.want)
 				}
@@ -93,7 +99,7 @@ func TestLimiterGrowsOnSuccess(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				lim := NewAdaptiveLimiter(tc.max, SystemClock{})
+				lim := New(tc.max, SystemClock{})
 				limSucceed(t, lim, tc.successes, 100*time.Millisecond)
 				if got := lim.Limit(); got != tc.want {
 					t.Errorf("Limit() after %d successes = %d, want %d", tc.successes, got, tc.want)
@@ -106,7 +112,9 @@ func TestLimiterGrowsOnSuccess(t *testing.T) {
 func TestLimiterShrinksOn429(t *testing.T) {
 	tests := map[string]struct {
 		// inflight requests are started and left running long enough to
-		// count as accepted, then one more is throttled at once.
+		// count as accepted, then one more is throttled at once: 150 ms
+		// after them, no sooner than the server accepted starts before
+		// (100 ms apart), so coming too soon does not explain the 429.
 		inflight  int
 		wantLimit int
 	}{
@@ -117,13 +125,13 @@ func TestLimiterShrinksOn429(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				lim := NewAdaptiveLimiter(16, SystemClock{})
+				lim := New(16, SystemClock{})
 				limSucceed(t, lim, 10, 100*time.Millisecond)
 				before := lim.Limit()
 				limAcquireN(t, lim, tc.inflight)
-				time.Sleep(50 * time.Millisecond)
-				limAcquireN(t, lim, 1)
-				lim.Release(Outcome{Throttled: true, RetryAfter: time.Second, Latency: time.Millisecond})
+				time.Sleep(150 * time.Millisecond)
+				tk := limAcquireN(t, lim, 1)[0]
+				lim.Release(tk, Outcome{Throttled: true, RetryAfter: time.Second, Latency: time.Millisecond})
 				got := lim.Limit()
 				if got >= before || got != tc.wantLimit {
 					t.Errorf("Limit() = %d after a 429 (was %d), want %d", got, before, tc.wantLimit)
@@ -141,14 +149,14 @@ func TestLimiterShrinksOn429(t *testing.T) {
 // them all go at once.
 func TestLimiterRate429Paces(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		lim := NewAdaptiveLimiter(16, SystemClock{})
+		lim := New(16, SystemClock{})
 		limSucceed(t, lim, 20, 100*time.Millisecond)
 		// Level 1 was accepted 20 times; a 429 there is about rate.
-		limAcquireN(t, lim, 1)
-		lim.Release(Outcome{Throttled: true, Latency: time.Millisecond})
+		tk := limAcquireN(t, lim, 1)[0]
+		lim.Release(tk, Outcome{Throttled: true, Latency: time.Millisecond})
 		started := 0
 		for !limBlocked(lim) {
-			if err := lim.Acquire(context.Background()); err != nil {
+			if _, err := lim.Acquire(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			started++
@@ -158,6 +166,28 @@ func TestLimiterRate429Paces(t *testing.T) {
 		}
 		if started >= 16 {
 			t.Errorf("%d requests started at once after a rate 429, want pacing", started)
+		}
+	})
+}
+
+// TestLimiterReleaseMatchesItsStart checks that an outcome is matched to
+// the start of its own Ticket, not to the start nearest to the time its
+// round trip says it began: here a 429 of the request started at level 1
+// (a level accepted before, so a rate limit) must not be taken for the
+// request started a millisecond later at level 2 (a concurrency limit).
+func TestLimiterReleaseMatchesItsStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := New(16, SystemClock{})
+		limSucceed(t, lim, 1, 100*time.Millisecond)
+		a := limAcquireN(t, lim, 1)[0] // level 1
+		time.Sleep(time.Millisecond)
+		limAcquireN(t, lim, 1) // level 2, still in flight
+		time.Sleep(time.Millisecond)
+		// A's round trip took the last millisecond only: the caller's
+		// own work came first.
+		lim.Release(a, Outcome{Throttled: true, Latency: time.Millisecond})
+		if got := lim.Limit(); got < 2 {
+			t.Errorf("Limit() = %d after a 429 at level 1, which was accepted before: want pacing, not a concurrency cut", got)
 		}
 	})
 }
@@ -176,24 +206,24 @@ func TestLimiterRetryAfterPausesEveryone(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				lim := NewAdaptiveLimiter(16, SystemClock{})
+				lim := New(16, SystemClock{})
 				limSucceed(t, lim, 14, 100*time.Millisecond)
-				limAcquireN(t, lim, 4) // then a 429 at level 5: a concurrency cut to 4
+				held := limAcquireN(t, lim, 4) // then a 429 at level 5: a concurrency cut to 4
 				time.Sleep(50 * time.Millisecond)
-				limAcquireN(t, lim, 1)
-				lim.Release(Outcome{Throttled: true, RetryAfter: tc.retryAfter, Latency: time.Millisecond})
-				for range 4 {
-					lim.Release(Outcome{Success: true, Latency: 50 * time.Millisecond})
+				tk := limAcquireN(t, lim, 1)[0]
+				lim.Release(tk, Outcome{Throttled: true, RetryAfter: tc.retryAfter, Latency: time.Millisecond})
+				for _, tk := range held {
+					lim.Release(tk, Outcome{Success: true, Latency: 50 * time.Millisecond})
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 				defer cancel()
-				err := lim.Acquire(ctx)
+				_, err := lim.Acquire(ctx)
 				if paused := err != nil; paused != tc.wantPause {
 					t.Errorf("Acquire within a second of a 429 with Retry-After %v: err = %v, want paused %v",
 						tc.retryAfter, err, tc.wantPause)
 				}
 				if tc.wantPause {
-					if err := lim.Acquire(context.Background()); err != nil {
+					if _, err := lim.Acquire(context.Background()); err != nil {
 						t.Errorf("Acquire after the pause: %v", err)
 					}
 				}
@@ -225,11 +255,11 @@ func TestLimiterAcquireHonoursContext(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				lim := NewAdaptiveLimiter(1, SystemClock{})
+				lim := New(1, SystemClock{})
 				limAcquireN(t, lim, 1) // the only slot, never released
 				ctx, cancel := tc.ctx()
 				defer cancel()
-				if err := lim.Acquire(ctx); !errors.Is(err, tc.want) {
+				if _, err := lim.Acquire(ctx); !errors.Is(err, tc.want) {
 					t.Errorf("Acquire = %v, want %v", err, tc.want)
 				}
 			})
@@ -237,11 +267,14 @@ func TestLimiterAcquireHonoursContext(t *testing.T) {
 	}
 	t.Run("canceled while waiting", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			lim := NewAdaptiveLimiter(1, SystemClock{})
+			lim := New(1, SystemClock{})
 			limAcquireN(t, lim, 1)
 			ctx, cancel := context.WithCancel(context.Background())
 			errc := make(chan error, 1)
-			go func() { errc <- lim.Acquire(ctx) }()
+			go func() {
+				_, err := lim.Acquire(ctx)
+				errc <- err
+			}()
 			synctest.Wait()
 			cancel()
 			if err := <-errc; !errors.Is(err, context.Canceled) {
@@ -265,13 +298,14 @@ func TestLimiterNeverExceedsMax(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				lim := NewAdaptiveLimiter(tc.max, SystemClock{})
+				lim := New(tc.max, SystemClock{})
 				var inflight, peak atomic.Int64
 				var wg sync.WaitGroup
 				for w := range tc.workers {
 					wg.Go(func() {
 						for i := range 50 {
-							if err := lim.Acquire(context.Background()); err != nil {
+							tk, err := lim.Acquire(context.Background())
+							if err != nil {
 								t.Error(err)
 								return
 							}
@@ -290,11 +324,11 @@ func TestLimiterNeverExceedsMax(t *testing.T) {
 							inflight.Add(-1)
 							switch (w + i) % 7 {
 							case 0:
-								lim.Release(Outcome{Throttled: true, Latency: lat})
+								lim.Release(tk, Outcome{Throttled: true, Latency: lat})
 							case 1:
-								lim.Release(Outcome{Latency: lat}) // transient failure
+								lim.Release(tk, Outcome{Latency: lat}) // transient failure
 							default:
-								lim.Release(Outcome{Success: true, Latency: lat})
+								lim.Release(tk, Outcome{Success: true, Latency: lat})
 							}
 						}
 					})
@@ -312,13 +346,14 @@ func TestLimiterNeverExceedsMax(t *testing.T) {
 // is given.
 func TestLimiterWithFakeClock(t *testing.T) {
 	clk := &manualClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	lim := NewAdaptiveLimiter(4, clk)
+	lim := New(4, clk)
 	for range 6 {
-		if err := lim.Acquire(context.Background()); err != nil {
+		tk, err := lim.Acquire(context.Background())
+		if err != nil {
 			t.Fatal(err)
 		}
 		clk.advance(200 * time.Millisecond)
-		lim.Release(Outcome{Success: true, Latency: 200 * time.Millisecond})
+		lim.Release(tk, Outcome{Success: true, Latency: 200 * time.Millisecond})
 	}
 	if got := lim.Limit(); got != 4 {
 		t.Errorf("Limit() = %d, want 4", got)
@@ -371,14 +406,37 @@ func (c *manualClock) advance(d time.Duration) {
 }
 
 func BenchmarkLimiterAcquireRelease(b *testing.B) {
-	lim := NewAdaptiveLimiter(16, SystemClock{})
+	lim := New(16, SystemClock{})
 	ctx := context.Background()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := lim.Acquire(ctx); err != nil {
+			tk, err := lim.Acquire(ctx)
+			if err != nil {
 				b.Fatal(err)
 			}
-			lim.Release(Outcome{Success: true})
+			lim.Release(tk, Outcome{Success: true})
+		}
+	})
+}
+
+// TestLimiterNoBurstRateIsNotConcurrency checks that a 429 at a level the
+// server never accepted, of a start that came sooner after the previous
+// one than any two it accepted, is read as a rate limit with no burst
+// allowance (paced near the closest accepted spacing), not as a
+// concurrency limit of the levels it accepted.
+func TestLimiterNoBurstRateIsNotConcurrency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := New(16, SystemClock{})
+		limSucceed(t, lim, 5, 100*time.Millisecond) // level 1, 100 ms apart
+		limAcquireN(t, lim, 1)                      // level 1, 100 ms after the last
+		time.Sleep(50 * time.Millisecond)
+		b := limAcquireN(t, lim, 1)[0] // level 2, 50 ms after
+		lim.Release(b, Outcome{Throttled: true, Latency: time.Millisecond})
+		if got := lim.Limit(); got < 2 {
+			t.Errorf("Limit() = %d after a 429 for coming too soon: want no concurrency cut", got)
+		}
+		if r := lim.Rate(); r < 9 || r > 12 {
+			t.Errorf("Rate() = %.2f, want about 10/s (1/100 ms, the closest accepted spacing)", r)
 		}
 	})
 }

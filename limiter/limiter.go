@@ -1,0 +1,714 @@
+package limiter
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+)
+
+// Ticket is one start admitted by Acquire; Release takes it back, so that
+// each outcome is matched to its own start. The zero Ticket is valid for
+// Release (a start the limiter does not remember).
+type Ticket struct {
+	seq   uint64        // 1 for the first start; 0 for an unknown one
+	at    time.Time     // when Acquire admitted it
+	level int           // requests in flight right after it started
+	gap   time.Duration // since the previous start; noGap for the first
+}
+
+// noGap is the gap of the first start, which has no previous one.
+const noGap = time.Duration(math.MaxInt64)
+
+// Outcome is how one request ended, for the limiter to adapt.
+type Outcome struct {
+	Throttled  bool          // 429
+	Success    bool          // a whole image arrived
+	RetryAfter time.Duration // the server's Retry-After on a 429, zero if absent
+	// Latency is the request's round trip as the caller measures it: from
+	// sending the request to the end of its answer (or its failure). It
+	// leaves out the caller's own work between Acquire and sending. The
+	// limiter uses it for the server's fastest round trip (slow start's
+	// pacing) and to tell a request the server accepted from an instant
+	// 429; it never uses it to find the start, which the Ticket carries.
+	Latency time.Duration
+}
+
+// Tuning of the adaptive limiter. The figures come from the simulation in
+// sim_test.go; see its doc comment before changing them.
+const (
+	// initialWindow requests may start before anything has come back.
+	initialWindow = 2
+	// startupGain paces slow start at this multiple of window/latency, so
+	// the window's growth is spread over a round trip instead of bursting.
+	startupGain = 1.0
+	// windowGain paces starts at this multiple of window/latency once a
+	// 429 has been seen, so a raised window is not spent in one burst.
+	windowGain = 1.25
+	// rateMargin is how far below the estimated server rate starts are
+	// paced after a rate 429: the server's burst allowance absorbs the
+	// remaining error instead of a further 429.
+	rateMargin = 0.02
+	// rateWindow is how far back the delivery rate is measured when no
+	// earlier 429 bounds the interval, and the window over which a server
+	// that counts refused requests is taken to count.
+	rateWindow = time.Second
+	// probePlateau is how long the pacing rate stays at its post-429 value
+	// before it starts probing upward.
+	probePlateau = 2 * time.Second
+	// plateauGrowth is what the plateau is multiplied by each time a
+	// probe finds the same rate again: a confirmed limit is probed
+	// rarely, so that few requests pay a 429's Retry-After.
+	plateauGrowth = 4
+	// probeSlope is the pacing rate's growth, as a fraction of the
+	// estimated server rate per second, once the plateau is over.
+	probeSlope = 0.02
+	// probeAccel is how fast that growth grows, as a fraction of the
+	// estimated rate per second squared.
+	probeAccel = 0.03
+	// concProbeSuccesses is how many successes per unit of window pass
+	// before a level refused twice is tried again (doubling per further
+	// refusal); a level refused once is retried after one round trip.
+	concProbeSuccesses = 16
+	// maxPause caps how long a Retry-After can hold back every new start.
+	maxPause = time.Minute
+	// historySize is how many recent starts and successes are remembered.
+	historySize = 256
+	// pacedWindowSlack is how much window pacing at rate r keeps beyond
+	// r × the fastest round trip, so that a slowing server does not pile
+	// up requests while variation in latency still finds a free slot.
+	pacedWindowSlack = 1.5
+	// acceptLatencies is how many of a 429's round trips a request must
+	// have been in flight to count as accepted by the server: 429s come
+	// back at once, accepted requests take far longer.
+	acceptLatencies = 4
+	// minAcceptAge is the least time in flight that counts as accepted,
+	// whatever the 429's round trip.
+	minAcceptAge = 5 * time.Millisecond
+	// gapTolerance tells a concurrency limit from a rate limit that
+	// allows no burst: a 429 at a level the server never accepted is a
+	// concurrency limit's only if its start followed the previous one by
+	// more than this multiple of the shortest gap between two starts the
+	// server accepted; a closer start may have been refused for coming
+	// too soon (the multiple leaves room for varying delays).
+	gapTolerance = 1.1
+	// maxMargin bounds the margin learned from 429s that came while
+	// pacing below the estimate (a machine or network whose delays vary
+	// a lot).
+	maxMargin = 0.15
+	// burstlessMargin replaces rateMargin when the estimate is the
+	// closest two accepted starts of a server with no burst allowance:
+	// a bound from below, so pacing needs less room.
+	burstlessMargin = 0.015
+	// burstless is how much faster than the counted rate the closest two
+	// accepted starts may follow each other for the server to count as
+	// allowing no burst (whose rate the closest accepted starts bound
+	// from below); a server with a burst allowance lets starts through
+	// at once.
+	burstless = 2.5
+	// sameRate is how close, as a fraction, two successive rate estimates
+	// must be for the second to count as the same limit found again (and
+	// so grow the probe plateau).
+	sameRate = 0.05
+)
+
+// New returns an Adaptive limiter that never lets more than max
+// requests be in flight, starts below that, and adapts to 429s.
+//
+// It starts with a small window that grows by one per success (TCP slow
+// start, paced at window/latency so growth is spread over a round trip).
+// A 429 before anything got through holds one request in flight until
+// one comes back. After that, each fresh 429 is classified by its level,
+// the number of requests in flight when the throttled request started,
+// and its gap, the time since the start before it. Above every level the
+// server has accepted (requests that succeeded, or are still in flight
+// well past the time a 429 takes), and no closer to the previous start
+// than the closest two accepted starts, the server limits concurrency,
+// and the window becomes the highest accepted level. Otherwise it limits
+// the rate, and starts are paced just below its estimated rate: what it
+// accepted since the previous rate 429 (or in the last second), but at
+// least 1/gap of the closest two accepted starts when the server allows
+// no burst. A 429 soon after a rate cut holds starts back, for twice as
+// long each time; when the start before it was refused too, the server is
+// taken to count refused requests over a window, and later cuts skip a
+// start for each refused one. Both limits are probed upward afterwards:
+// the rate after a plateau, slowly at first and faster and faster, the
+// plateau growing each time the same rate is found again. A Retry-After
+// pauses all new starts only for the part that certainly applies to
+// everyone: one second less than it says, as HTTP rounds up to whole
+// seconds; the throttled request itself waits the whole Retry-After in
+// the executor.
+func New(max int, clock Clock) *Adaptive {
+	if max < 1 {
+		max = 1
+	}
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	return &Adaptive{
+		clock:   clock,
+		max:     max,
+		window:  math.Min(initialWindow, float64(max)),
+		wake:    make(chan struct{}),
+		refused: make([]int, max+2),
+	}
+}
+
+// fate is what became of a remembered request start.
+type fate uint8
+
+const (
+	inFlight fate = iota
+	succeeded
+	throttled
+	failed
+)
+
+// event is a remembered request start: its Ticket's sequence number,
+// when, how many requests were in flight right after it (its "level"),
+// and how it ended.
+type event struct {
+	seq   uint64
+	at    time.Time
+	level int
+	gap   time.Duration
+	fate  fate
+}
+
+// Adaptive is the limiter New returns; it is safe for concurrent use.
+// Every Acquire that returns no error is matched by one Release of its
+// Ticket. All fields are guarded by mu.
+type Adaptive struct {
+	clock Clock
+	max   int
+
+	mu       sync.Mutex
+	inflight int
+	// wake is closed and replaced whenever a waiter may be able to start.
+	wake chan struct{}
+
+	// window is the concurrency window: slow start's, then the learned
+	// concurrency ceiling or max.
+	window    float64
+	throttled bool // a 429 ended slow start
+	// concProbeAt is the success count at which the window is probed one
+	// higher; refused[k] counts 429s that cut the window below k.
+	concProbeAt int
+	refused     []int
+
+	rate        float64   // pacing after a rate 429, starts a second; 0 unpaced
+	rateEst     float64   // estimated sustainable server rate
+	rateSince   time.Time // when rate was last set from a 429
+	plateau     time.Duration
+	lastRateHit time.Time // start of the last request throttled for rate
+	streak      int       // rate 429s soon after the last rate cut
+	paceFrom    time.Time // when starts resumed after the last rate hold
+	// countsRefused is set once 429s came soon after a rate cut: the
+	// server seems to count refused requests too.
+	countsRefused bool
+	rateCuts      int       // rate cuts so far (not counting holds)
+	noBurst       bool      // a rate estimate came from the closest accepted starts
+	jitterMargin  float64   // least margin, learned from 429s below the estimate
+	nextStart     time.Time // pacing: no start before this
+	pauseUntil    time.Time // Retry-After: no start before this
+	lastCut       time.Time // 429s of requests started before this are stale
+	minLat        time.Duration
+	firstStart    time.Time
+	lastStart     time.Time
+
+	// trace, when set by tests, receives state changes.
+	trace func(format string, args ...any)
+
+	successes int
+	seq       uint64  // the last Ticket's sequence number
+	history   history // recent starts
+}
+
+// Acquire blocks until one more request may start or ctx is done. The
+// Ticket it returns goes back to Release when the request has ended.
+func (l *Adaptive) Acquire(ctx context.Context) (Ticket, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return Ticket{}, err
+		}
+		l.mu.Lock()
+		now := l.clock.Now()
+		t, wait, ok := l.admitLocked(now)
+		wake := l.wake
+		l.mu.Unlock()
+		if ok {
+			return t, nil
+		}
+		var timer <-chan time.Time
+		if wait > 0 {
+			timer = l.clock.After(wait)
+		}
+		select {
+		case <-ctx.Done():
+			return Ticket{}, ctx.Err()
+		case <-wake:
+		case <-timer:
+		}
+	}
+}
+
+// admitLocked starts a request if the window and pacing allow it now;
+// otherwise it returns how long until pacing might allow it (zero when
+// only a Release can help).
+func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
+	if l.inflight >= l.limitLocked(now) {
+		return Ticket{}, 0, false
+	}
+	gate := l.nextStart
+	if l.pauseUntil.After(gate) {
+		gate = l.pauseUntil
+	}
+	if d := gate.Sub(now); d > 0 {
+		return Ticket{}, d, false
+	}
+	l.inflight++
+	if l.firstStart.IsZero() {
+		l.firstStart = now
+	}
+	l.seq++
+	t := Ticket{seq: l.seq, at: now, level: l.inflight, gap: noGap}
+	if !l.lastStart.IsZero() {
+		t.gap = now.Sub(l.lastStart)
+	}
+	l.lastStart = now
+	l.history.push(event{seq: t.seq, at: now, level: t.level, gap: t.gap})
+	if iv := l.intervalLocked(now); iv > 0 {
+		base := l.nextStart
+		if base.Before(now) {
+			base = now
+		}
+		l.nextStart = base.Add(iv)
+	}
+	return t, 0, true
+}
+
+// limitLocked is the current concurrency limit.
+func (l *Adaptive) limitLocked(now time.Time) int {
+	w := l.window
+	if r := l.currentRateLocked(now); r > 0 && l.minLat > 0 {
+		// Paced: enough window for the rate with some latency
+		// variation, so a slowing server does not pile up requests.
+		w = math.Min(w, math.Ceil(r*l.minLat.Seconds()*pacedWindowSlack)+1)
+	}
+	n := int(w)
+	if n < 1 {
+		n = 1
+	}
+	if n > l.max {
+		n = l.max
+	}
+	return n
+}
+
+// currentRateLocked is the pacing rate now, including upward probing.
+func (l *Adaptive) currentRateLocked(now time.Time) float64 {
+	if l.rate <= 0 {
+		return 0
+	}
+	t := now.Sub(l.rateSince) - l.plateau
+	if t <= 0 {
+		return l.rate
+	}
+	// Slow near the estimate, faster and faster beyond it: an estimate
+	// too low by half is made up in a few seconds.
+	x := t.Seconds()
+	return l.rate + l.rateEst*(probeSlope*x+probeAccel*x*x)
+}
+
+// intervalLocked is the pacing interval between starts, zero if unpaced.
+func (l *Adaptive) intervalLocked(now time.Time) time.Duration {
+	if r := l.currentRateLocked(now); r > 0 {
+		return time.Duration(float64(time.Second) / r)
+	}
+	if l.minLat > 0 && l.window < float64(l.max) {
+		gain := startupGain
+		if l.throttled {
+			gain = windowGain
+		}
+		return time.Duration(float64(l.minLat) / (gain * l.window))
+	}
+	return 0
+}
+
+// Release records how the request started with t ended.
+func (l *Adaptive) Release(t Ticket, o Outcome) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	if t.seq == 0 {
+		// Not a start of this limiter's: assume the worst, that it
+		// started just now at the current level.
+		t = Ticket{at: now, level: l.inflight, gap: noGap}
+	}
+	f := failed
+	switch {
+	case o.Throttled:
+		f = throttled
+	case o.Success:
+		f = succeeded
+	}
+	if e := l.history.find(t.seq); e != nil {
+		e.fate = f
+	}
+	if l.inflight > 0 {
+		l.inflight--
+	}
+	switch f {
+	case throttled:
+		l.onThrottle(now, t, o)
+	case succeeded:
+		l.onSuccess(o.Latency)
+	}
+	close(l.wake)
+	l.wake = make(chan struct{})
+}
+
+func (l *Adaptive) onSuccess(lat time.Duration) {
+	l.successes++
+	if lat > 0 && (l.minLat == 0 || lat < l.minLat) {
+		l.minLat = lat
+	}
+	if !l.throttled {
+		if l.window < float64(l.max) {
+			l.window++
+		}
+		return
+	}
+	if l.window < float64(l.max) && l.successes >= l.concProbeAt {
+		l.window++
+		l.concProbeAt = l.successes + l.probeAfter(int(l.window))
+		l.tracef("probe window=%.0f", l.window)
+	}
+}
+
+// probeAfter is how many successes pass at window c before c+1 is tried:
+// a round trip's worth while c+1 has been refused at most once (a single
+// 429 can be a rate limit's, not a concurrency limit's), then more and more.
+func (l *Adaptive) probeAfter(c int) int {
+	f := 0
+	if c+1 < len(l.refused) {
+		f = l.refused[c+1]
+	}
+	if f <= 1 {
+		return c
+	}
+	return concProbeSuccesses * c << min(f-2, 16)
+}
+
+func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
+	start, level := t.at, t.level
+	if o.RetryAfter > time.Second && !start.Before(l.pauseUntil) {
+		pause := min(o.RetryAfter-time.Second, maxPause)
+		if until := now.Add(pause); until.After(l.pauseUntil) {
+			l.pauseUntil = until
+		}
+	}
+	if start.Before(l.lastCut) {
+		return // started before the last cut: already accounted for
+	}
+	l.lastCut = now
+	// A request still in flight this long after its start got past the
+	// server's admission: 429s come back at once.
+	acceptAge := max(acceptLatencies*o.Latency, minAcceptAge)
+	accepted := l.history.acceptedLevel(now.Add(-acceptAge))
+	minGap := l.history.minAcceptedGap(now.Add(-acceptAge))
+	l.tracef("429 level=%d gap=%v accepted=%d mingap=%v window=%.0f rate=%.2f", level, t.gap, accepted, minGap, l.window, l.rate)
+	if accepted == 0 {
+		// Nothing got through yet, so nothing tells a concurrency limit
+		// from a rate limit: hold one request in flight until one comes
+		// back, and let slow start go on from there.
+		l.window = 1
+		return
+	}
+	l.throttled = true
+	tooSoon := float64(t.gap) < gapTolerance*float64(minGap)
+	if level > accepted && !tooSoon {
+		// Concurrency limit: the server never accepted this many.
+		c := max(1, accepted)
+		if c+1 < len(l.refused) {
+			l.refused[c+1]++
+		}
+		l.window = float64(c)
+		l.concProbeAt = l.successes + l.probeAfter(c)
+		return
+	}
+	// Rate limit: pace just below what the server accepted.
+	var est float64
+	margin := rateMargin
+	cur := l.currentRateLocked(now)
+	if !l.lastRateHit.IsZero() && start.Sub(l.lastRateHit) < rateWindow/2 {
+		// Soon after the last rate 429: the server still counts what
+		// came before the cut (a window that counts refused requests
+		// too refuses everything until it has drained), or the cut was
+		// not deep enough. Counting accepted requests over so short a
+		// time says little: hold back starts for twice as many pacing
+		// intervals as the last time, which drains any window, and
+		// leave the estimate to the next 429 that comes later. The
+		// first such 429 also bounds the estimate by what the last
+		// whole window accepted (a run younger than a window counts as
+		// one), which a window that let its allowance through at once
+		// overstates no longer. When the start before this one was
+		// refused too, the server refuses everything for a while: it
+		// counts refused requests, so later cuts skip them. Otherwise,
+		// later, the margin below the estimate was too thin for how
+		// much the requests' way to the server varies: widen it.
+		if prev := l.history.find(t.seq - 1); prev != nil && prev.fate == throttled {
+			l.countsRefused = true
+		}
+		switch {
+		case l.streak == 0 && l.rateCuts == 1:
+			if w := l.acceptedRateLocked(start, now.Add(-acceptAge)); w < l.rateEst {
+				l.rateEst = w
+				l.rate = w * (1 - rateMargin)
+			}
+		case l.streak == 0 && l.noBurst:
+			l.widenMargin()
+			l.rate = math.Min(l.rate, l.rateEst*(1-l.jitterMargin))
+		}
+		l.streak++
+		l.rateSince = now
+		l.lastRateHit = start
+		l.nextStart = now.Add(time.Duration(float64(time.Second) / l.rate * float64(int(1)<<min(l.streak, 6))))
+		l.paceFrom = l.nextStart
+		l.tracef("rate hold streak=%d until %v", l.streak, l.nextStart.Sub(now))
+		return
+	}
+	from := l.lastRateHit
+	if l.paceFrom.After(from) {
+		from = l.paceFrom
+	}
+	if !l.lastRateHit.IsZero() && start.Sub(from) >= rateWindow/2 {
+		// Between two rate 429s the server's allowance was used up at
+		// both ends, so what it accepted in between is its rate, give or
+		// take one request. (Between starts held back after the first
+		// and the second it was not used up: that part does not count.)
+		// Paced below the rate for part of that time (the plateau),
+		// the client did not use the allowance up, and that count is
+		// low; a server that counts refused requests over a window
+		// accepted its rate in the last window before the 429.
+		d := start.Sub(from)
+		n := float64(l.history.acceptedSince(from, start, now.Add(-acceptAge)))
+		est = n / d.Seconds()
+		margin = math.Min(rateMargin, math.Max(rateMargin/3, 1/math.Max(n, 1)))
+		if last := l.acceptedRateLocked(start, now.Add(-acceptAge)); l.countsRefused && last > est {
+			est = last
+		}
+	} else {
+		// The first rate 429: what was accepted in the last window, or
+		// since the first start in a run younger than that. (A server
+		// that counts over a window let all it allows through at once:
+		// the 429s that follow soon correct that.)
+		from := start.Add(-rateWindow)
+		if from.Before(l.firstStart) {
+			from = l.firstStart.Add(-time.Nanosecond)
+		}
+		d := max(start.Sub(from), time.Millisecond)
+		est = float64(l.history.acceptedSince(from, start, now.Add(-acceptAge))) / d.Seconds()
+	}
+	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (level > accepted || gapRate <= burstless*est) {
+		// Refused for coming too soon at a level never accepted, or
+		// the server never let two requests through much closer than
+		// its average: a rate limit with no burst allowance. It lets
+		// requests through no closer than 1/rate, so the closest it let
+		// through bound its rate from below. (The count above is low
+		// when the starts were speeding up or paced below the rate.)
+		if gapRate >= est {
+			est = gapRate
+			margin = burstlessMargin
+			l.noBurst = true
+		}
+	}
+	if l.countsRefused {
+		// What a window accepts is a whole count, which the last
+		// window's count found: little room is needed.
+		margin = min(margin, burstlessMargin)
+	}
+	if (l.noBurst || l.countsRefused) && l.rateCuts > 0 && now.Sub(l.rateSince) < l.plateau && est >= l.rate*(1-sameRate) {
+		// Refused while pacing below the estimate, before any probe,
+		// though the server accepted about all that was sent, by a
+		// server with no burst allowance to absorb early arrivals: the
+		// margin is too thin for how much the requests' way to the
+		// server varies, and the estimate stands.
+		l.widenMargin()
+		est = l.rateEst
+	} else if cur > 0 && est > cur {
+		est = cur
+	}
+	margin = max(margin, l.jitterMargin)
+	l.rateCuts++
+	if est <= 0 {
+		est = 1 / rateWindow.Seconds()
+	}
+	switch {
+	case l.rateEst > 0 && math.Abs(est-l.rateEst) < sameRate*l.rateEst:
+		l.plateau *= plateauGrowth
+	default:
+		l.plateau = probePlateau
+	}
+	l.streak = 0
+	l.rateEst = est
+	l.rate = est * (1 - margin)
+	l.rateSince = now
+	l.lastRateHit = start
+	// A server that counts refused requests over a window refuses
+	// everything until they have left it: skip a start for each.
+	slots := 1.0
+	if l.countsRefused {
+		slots += float64(l.history.refusedSince(start.Add(-rateWindow), start))
+	}
+	l.nextStart = now.Add(time.Duration(slots * float64(time.Second) / l.rate))
+	l.paceFrom = l.nextStart
+	l.tracef("rate est=%.2f rate=%.2f plateau=%v skip=%.1f", l.rateEst, l.rate, l.plateau, slots)
+}
+
+// widenMargin doubles the margin learned from 429s that came while
+// pacing below the estimate, up to maxMargin.
+func (l *Adaptive) widenMargin() {
+	l.jitterMargin = math.Min(maxMargin, math.Max(2*l.jitterMargin, rateMargin))
+	l.tracef("margin %.3f", l.jitterMargin)
+}
+
+func (l *Adaptive) tracef(format string, args ...any) {
+	if l.trace != nil {
+		l.trace(format, args...)
+	}
+}
+
+// acceptedRateLocked is the rate of accepted starts in the rateWindow
+// before start (a start in flight since acceptedBefore counts as accepted),
+// over a whole window however young the run is.
+func (l *Adaptive) acceptedRateLocked(start, acceptedBefore time.Time) float64 {
+	from := start.Add(-rateWindow)
+	if from.Before(l.firstStart) {
+		from = l.firstStart.Add(-time.Nanosecond)
+	}
+	return float64(l.history.acceptedSince(from, start, acceptedBefore)) / rateWindow.Seconds()
+}
+
+// Rate reports the pacing rate, in starts a second, when the limiter has
+// learned that the server limits the rate of requests; zero when it
+// limits only how many are in flight.
+func (l *Adaptive) Rate() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.currentRateLocked(l.clock.Now())
+}
+
+// Limit reports the current concurrency limit.
+func (l *Adaptive) Limit() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.limitLocked(l.clock.Now())
+}
+
+// history is a fixed-size ring of recent starts, oldest overwritten.
+type history struct {
+	buf  [historySize]event
+	n    int // events stored, at most historySize
+	next int // index of the next write
+}
+
+func (h *history) push(e event) {
+	h.buf[h.next] = e
+	h.next = (h.next + 1) % historySize
+	if h.n < historySize {
+		h.n++
+	}
+}
+
+// each calls f on events from newest to oldest while f returns true.
+func (h *history) each(f func(*event) bool) {
+	for i := 1; i <= h.n; i++ {
+		if !f(&h.buf[(h.next-i+historySize)%historySize]) {
+			return
+		}
+	}
+}
+
+// find returns the remembered start of Ticket seq, nil if it is not
+// remembered (seq 0, or overwritten by newer starts).
+func (h *history) find(seq uint64) *event {
+	if seq == 0 {
+		return nil
+	}
+	var found *event
+	h.each(func(e *event) bool {
+		if e.seq == seq {
+			found = e
+			return false
+		}
+		return e.seq > seq
+	})
+	return found
+}
+
+// accepted reports whether the server let e's request through: it
+// succeeded, or it is still in flight and started before acceptedBefore.
+func (e *event) accepted(acceptedBefore time.Time) bool {
+	return e.fate == succeeded || e.fate == inFlight && e.at.Before(acceptedBefore)
+}
+
+// minAcceptedGap is the shortest time between two accepted starts with
+// no accepted start between them, noGap when fewer than two are
+// remembered. Refused starts do not count: a server that limits the rate
+// lets the next request through by the time since the last one it let
+// through.
+func (h *history) minAcceptedGap(acceptedBefore time.Time) time.Duration {
+	g := noGap
+	var next time.Time // the accepted start after the one looked at
+	h.each(func(e *event) bool {
+		if !e.accepted(acceptedBefore) {
+			return true
+		}
+		if !next.IsZero() {
+			g = min(g, next.Sub(e.at))
+		}
+		next = e.at
+		return true
+	})
+	return g
+}
+
+// acceptedLevel is the highest level among accepted starts.
+func (h *history) acceptedLevel(acceptedBefore time.Time) int {
+	lvl := 0
+	h.each(func(e *event) bool {
+		if e.accepted(acceptedBefore) && e.level > lvl {
+			lvl = e.level
+		}
+		return true
+	})
+	return lvl
+}
+
+// refusedSince counts throttled starts with from < at <= to.
+func (h *history) refusedSince(from, to time.Time) int {
+	n := 0
+	h.each(func(e *event) bool {
+		if !e.at.After(from) {
+			return false
+		}
+		if !e.at.After(to) && e.fate == throttled {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
+// acceptedSince counts accepted starts with from < at <= to.
+func (h *history) acceptedSince(from, to, acceptedBefore time.Time) int {
+	n := 0
+	h.each(func(e *event) bool {
+		if e.at.After(from) && !e.at.After(to) && e.accepted(acceptedBefore) {
+			n++
+		}
+		return true
+	})
+	return n
+}
