@@ -161,15 +161,20 @@ func TestApplyLocalWriteErrors(t *testing.T) {
 func TestApplyLocalErrorInFlight(t *testing.T) {
 	e := newEnv(t)
 	e.lim = newTestLimiter(2)
-	bFailed := make(chan struct{})
+	aStarted, bFailed := make(chan struct{}), make(chan struct{})
 	e.hooks.onFailed = func(c *planner.Change) {
 		if c.Addr.Name == "b" {
 			close(bFailed)
 		}
 	}
 	e.prov = &fakeProvider{render: func(_ context.Context, req Request, w io.Writer) error {
-		if req.Addr == "image.a" {
+		switch req.Addr {
+		case "image.a":
+			// a is in flight before b's write fails, and finishes after.
+			close(aStarted)
 			<-bFailed
+		case "image.b":
+			<-aStarted
 		}
 		_, err := w.Write(pngOf(t, 8, 6, req.Seed))
 		return err
