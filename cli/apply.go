@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -211,10 +210,18 @@ func (e *env) newProvider(p *planner.Plan, cfg *config.Config) (executor.Provide
 	}), nil
 }
 
-// execute runs the executor with the lockfile recorder and a progress view,
-// then prints the summary.
+// openStore returns the Store that writes dir's outputs and lockfile,
+// which holds lock, and the content cache that it fills and apply
+// restores from.
+func openStore(dir string, lock *state.Lock) (state.Store, *state.Cache) {
+	cache := state.OpenCache(dir)
+	return state.OpenStore(dir, lock, cache), cache
+}
+
+// execute runs the executor with the Store and a progress view, then
+// prints the summary.
 func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, af *applyFlags, jsonEvents views.Progress) int {
-	rec := state.NewRecorder(filepath.Join(e.dir, state.LockFileName), ld.lock)
+	store, cache := openStore(e.dir, ld.lock)
 	total := 0
 	for _, c := range p.Changes {
 		if c.Action != planner.NoOp {
@@ -236,15 +243,15 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 	res, err := executor.Apply(e.ctx, p, executor.Options{
 		Dir:         e.dir,
 		Provider:    provider,
-		Recorder:    rec,
-		Cache:       state.OpenCache(e.dir),
+		Store:       store,
+		Cache:       cache,
 		Hooks:       progress,
 		Parallelism: parallelism,
 		MaxRetries:  ld.cfg.Provider.MaxRetries,
 		Stop:        e.stdio.Stop,
 	})
 	progress.Close()
-	if cerr := rec.Close(); cerr != nil && err == nil {
+	if cerr := store.Close(e.ctx); cerr != nil && err == nil {
 		err = fmt.Errorf("write lockfile: %w", cerr)
 	}
 	if sw, ok := progress.(views.SummaryWriter); ok {

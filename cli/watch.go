@@ -323,14 +323,14 @@ func (s *watchSession) apply(p *planner.Plan, ld *loaded, provider executor.Prov
 	if parallelism == 0 {
 		parallelism = ld.cfg.Provider.Parallelism
 	}
-	rec := state.NewRecorder(filepath.Join(e.dir, state.LockFileName), ld.lock)
+	store, cache := openStore(e.dir, ld.lock)
 	done := make(chan applyResult, 1)
 	go func() {
 		res, err := executor.Apply(runCtx, p, executor.Options{
 			Dir:         e.dir,
 			Provider:    wp,
-			Recorder:    rec,
-			Cache:       state.OpenCache(e.dir),
+			Store:       store,
+			Cache:       cache,
 			Hooks:       hooks,
 			Parallelism: parallelism,
 			MaxRetries:  ld.cfg.Provider.MaxRetries,
@@ -376,7 +376,7 @@ wait:
 		}
 	}
 	progress.Close()
-	cerr := rec.Close()
+	cerr := store.Close(e.ctx)
 	res, err := r.res, r.err
 	if cerr != nil && err == nil {
 		err = fmt.Errorf("write lockfile: %w", cerr)

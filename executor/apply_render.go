@@ -262,18 +262,10 @@ func (r *run) generated(c *planner.Change, out output) {
 	r.lastGood = r.clock.Now()
 	r.mu.Unlock()
 	e := r.entry(c, out)
-	var toCache func()
-	// Drafts are cheaper to render again than to keep. The cache takes the
-	// file as soon as it is in place, before the lockfile records it, so
-	// that a run killed in between loses no request.
-	if r.opts.Cache != nil && r.provider != planner.Draft {
-		toCache = func() {
-			if err := r.opts.Cache.Put(c.Inputs.Digest(), r.provider, r.abs(c.Path), e.SHA256); err != nil {
-				r.hooks.Warn(c, fmt.Sprintf("could not save %s in the content cache: %v", c.Path, err))
-			}
-		}
-	}
-	if !r.commit(c, out, e, toCache) {
+	// Drafts are cheaper to render again than to keep. The Store puts the
+	// file in the cache as soon as it is in place, before the lockfile
+	// records it, so that a run killed in between loses no request.
+	if !r.commit(c, out, e, r.opts.Cache != nil && r.provider != planner.Draft) {
 		return
 	}
 	r.done(c, e, Generated, 0)
@@ -292,27 +284,6 @@ func (r *run) entry(c *planner.Change, out output) state.Entry {
 	}
 }
 
-// commit puts out at c.Path and records e, then removes c's old file if
-// the image moved. It reports whether it succeeded; on failure it has
-// failed c (and, for a lockfile error, stopped the run). placed is as for
-// ledger.commit.
-func (r *run) commit(c *planner.Change, out output, e state.Entry, placed func()) bool {
-	recErr, fileErr := r.ledger.commit(out, r.abs(c.Path), c, e, placed)
-	if recErr != nil {
-		r.stop(recErr)
-		r.fail(c, recErr)
-		return false
-	}
-	if fileErr != nil {
-		r.stopLocal(c, &LocalError{Op: "move into place", Path: c.Path, Err: fileErr})
-		return false
-	}
-	if c.Prior != nil && c.Prior.Path != c.Path {
-		r.removeOld(c, c.Prior.Path, c.Prior.SHA256)
-	}
-	return true
-}
-
 // restore copies c's image from the content cache without a request. It
 // reports whether c is done with (restored, or failed for a reason a
 // request would not fix); false means: request it instead.
@@ -322,7 +293,7 @@ func (r *run) restore(c *planner.Change, mt string) bool {
 		out, err := r.fromCache(c, mt)
 		if err == nil {
 			e := r.entry(c, out)
-			if r.commit(c, out, e, nil) {
+			if r.commit(c, out, e, false) {
 				r.done(c, e, Restored, 0)
 			}
 			return true
