@@ -178,7 +178,7 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 // sent it and the local disk could not take it.
 func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt string, credits int) (output, Outcome, error) {
 	dst := r.abs(c.Path)
-	tmp, err := state.CreateTemp(dst)
+	tmp, err := r.store.CreateTemp(c.Path)
 	if err != nil {
 		return output{}, Outcome{}, &LocalError{Op: "create the temporary file of", Path: c.Path, Err: err}
 	}
@@ -318,7 +318,7 @@ func (r *run) fromCache(c *planner.Change, mt string) (output, error) {
 	}
 	defer rc.Close()
 	dst := r.abs(c.Path)
-	tmp, err := state.CreateTemp(dst)
+	tmp, err := r.store.CreateTemp(c.Path)
 	if err != nil {
 		return output{}, &LocalError{Op: "create the temporary file of", Path: c.Path, Err: err}
 	}

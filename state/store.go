@@ -37,6 +37,11 @@ type Store interface {
 	// and beside the lockfile. Errors are ignored: a leftover is untidy
 	// but harmless.
 	RemoveStaleTemps(paths []string)
+	// CreateTemp makes a temporary file beside the output at path
+	// (relative, slash-separated), creating its directory: the file to
+	// write an image into and then hand to Commit. The directories it
+	// creates are the Store's, which End removes once they are empty.
+	CreateTemp(path string) (*os.File, error)
 	// Begin readies a run that writes the paths writes and stops
 	// recording, then removes, the files rs: it finishes the removals an
 	// interrupted run noted, then notes rs durably. An error changes
@@ -53,7 +58,9 @@ type Store interface {
 	Move(ctx context.Context, moves []Move, done func(i int, err error, skipped bool))
 	// End finishes the removals this run noted, against the lockfile as
 	// written: a file whose entry is gone and whose removal a failure
-	// skipped is removed now.
+	// skipped is removed now. Then the directories that the Store created
+	// and that are now empty are removed; never the working directory, a
+	// directory the Store did not create, or one that holds any file.
 	End(ctx context.Context) error
 	// Close waits for pending lockfile writes, or for ctx, and releases
 	// the Store. It returns the lockfile's sticky write error, if any.
@@ -174,6 +181,8 @@ type LocalStore struct {
 	targets map[string]string
 	// noted says that Begin noted removals, which End finishes.
 	noted bool
+	// dirs guards the note of the directories the Store created.
+	dirs dirNotes
 
 	mu    sync.Mutex // guards fatal
 	fatal error      // the first RecordError
@@ -240,6 +249,9 @@ func (s *LocalStore) End(ctx context.Context) error {
 		// notes stay for the next run to finish.
 		return nil
 	}
-	_, _, err := FinishRemovals(s.dir, s.j.Snapshot())
-	return err
+	if _, _, err := FinishRemovals(s.dir, s.j.Snapshot()); err != nil {
+		return err
+	}
+	s.removeEmptyDirs()
+	return nil
 }

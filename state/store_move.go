@@ -144,12 +144,11 @@ func (s *LocalStore) move(ctx context.Context, pm *pendingMove) error {
 		defer s.idx.mu.Unlock()
 		return s.set(ctx, m.To, e, s.priorDrop(m.To, &m.From))
 	}
-	dst := s.abs(m.Path)
 	srcFile := s.abs(src)
 	if pm.staged != "" {
 		srcFile = pm.staged
 	}
-	tmp, err := CreateTemp(dst)
+	tmp, err := s.CreateTemp(m.Path)
 	if err != nil {
 		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
 	}
