@@ -20,7 +20,8 @@ import (
 // ctx was done: the lockfile can no longer be trusted to keep up, and the
 // run must stop (later calls fail the same way). Any other error concerns
 // that one change only (a file that could not be placed, copied or
-// verified) and leaves the lockfile as it was before the call. Warnings
+// verified): the lockfile still keeps the guarantee, though it may no
+// longer record the entry that held the change's path. Warnings
 // (an old file kept because the user changed it, a content cache that
 // could not take a file) never fail a change: they go to the Warn function
 // of the call.
@@ -48,7 +49,8 @@ type Store interface {
 	// nothing of this run's.
 	Begin(ctx context.Context, writes []string, rs []Removal) error
 	// Commit places c.Temp at c.Entry.Path and records c.Entry under
-	// c.Addr (see Commit). On any error c.Temp is removed.
+	// c.Addr (see Commit). c.Temp is never left behind: on an error
+	// before it is placed, it is removed.
 	Commit(ctx context.Context, c Commit) error
 	// Delete removes d.Addr's entry, then its file (see Deletion).
 	Delete(ctx context.Context, d Deletion) error
