@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -87,6 +88,13 @@ func isRecordErr(err error) bool {
 	return errors.As(err, &re)
 }
 
+// abandoned reports whether err is the Store giving up its wait for the
+// lockfile because Apply's ctx is done (the second Ctrl-C): the change is
+// then neither done nor failed, and the run reports the cancellation.
+func (r *run) abandoned(err error) bool {
+	return r.ctx.Err() != nil && errors.Is(err, context.Cause(r.ctx))
+}
+
 // delete removes c's entry from the lockfile, then its file.
 func (r *run) delete(c *planner.Change) {
 	if r.stopping() {
@@ -94,7 +102,11 @@ func (r *run) delete(c *planner.Change) {
 		return
 	}
 	err := r.store.Delete(r.ctx, state.Deletion{Addr: priorAddr(c), Entry: c.Prior, Warn: r.warnFor(c)})
-	if err != nil {
+	switch {
+	case err != nil && r.abandoned(err):
+		r.skip(1)
+		return
+	case err != nil:
 		r.stop(err)
 		r.fail(c, err)
 		return
@@ -127,7 +139,7 @@ func (r *run) moves(moves []*planner.Change) {
 	r.store.Move(r.ctx, ms, func(i int, err error, skipped bool) {
 		c := cs[i]
 		switch {
-		case skipped:
+		case skipped, err != nil && r.abandoned(err):
 			r.skip(1)
 		case err != nil && isRecordErr(err):
 			r.stop(err)
@@ -151,6 +163,8 @@ func (r *run) commit(c *planner.Change, out output, e state.Entry, cache bool) b
 	switch {
 	case err == nil:
 		return true
+	case r.abandoned(err):
+		r.skip(1)
 	case isRecordErr(err):
 		r.stop(err)
 		r.fail(c, err)

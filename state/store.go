@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 )
 
 // Store is the one writer of a working directory's outputs and its
@@ -64,8 +65,8 @@ type Store interface {
 	// and that are now empty are removed; never the working directory, a
 	// directory the Store did not create, or one that holds any file.
 	End(ctx context.Context) error
-	// Close waits for pending lockfile writes, or for ctx, and releases
-	// the Store. It returns the lockfile's sticky write error, if any.
+	// Close waits for pending lockfile writes (once ctx is done, only for
+	// a short grace) and releases the Store. It returns the lockfile's sticky write error, if any.
 	Close(ctx context.Context) error
 }
 
@@ -192,7 +193,14 @@ type LocalStore struct {
 
 var _ Store = (*LocalStore)(nil)
 
-// Close closes the Journal, waiting for its pending writes or for ctx.
+// closeGrace is how long Close still waits for the Journal once ctx is
+// done: long enough for a healthy disk to finish the writes in progress
+// (so that what the run finished is recorded), short enough that a hung
+// one does not hold the process.
+const closeGrace = time.Second
+
+// Close closes the Journal, waiting for its pending writes, or for ctx and
+// then at most closeGrace.
 func (s *LocalStore) Close(ctx context.Context) error {
 	done := make(chan error, 1)
 	go func() { done <- s.j.Close() }()
@@ -200,11 +208,13 @@ func (s *LocalStore) Close(ctx context.Context) error {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		select {
-		case err := <-done: // both ready: the disk answered
-			return err
-		default:
-		}
+	}
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
 		return fmt.Errorf("close lockfile %s: abandoned waiting for the disk: %w", LockFileName, context.Cause(ctx))
 	}
 }
