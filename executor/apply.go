@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -36,22 +35,11 @@ var ErrInterrupted = errors.New("apply interrupted: no new image was started, an
 // the API rate-limited every request for longer than the give-up.
 var ErrThrottledOut = errors.New("rate-limited every request")
 
-// Recorder records lockfile changes durably. Set and Delete return only
-// once the change is on disk, and Set first makes the entry's file name
-// durable (syncs its directory): Apply places outputs with state.PlaceTemp,
-// which leaves that to the Recorder so that a batch shares one directory
-// sync. state.Recorder satisfies it. An error is fatal to the run.
-type Recorder interface {
-	Set(addr string, e state.Entry) error
-	Delete(addr string) error
-}
-
 // Cache is the local content cache, keyed by state.Inputs.Digest and the
-// provider name. state.Cache satisfies it. Put records the finished file
-// src, whose bytes hash to sum, in the cache.
+// provider name, that Apply restores images from. state.Cache satisfies
+// it. (The Store fills it.)
 type Cache interface {
 	Has(digest, provider string) bool
-	Put(digest, provider, src, sum string) error
 	Open(digest, provider string) (io.ReadCloser, error)
 }
 
@@ -61,9 +49,10 @@ type Options struct {
 	Dir string
 	// Provider renders images; Provider.Name() is recorded in each entry.
 	Provider Provider
-	// Recorder records every finished change in the lockfile.
-	Recorder Recorder
-	// Cache is the content cache to restore from and fill; nil for none.
+	// Store places, moves and removes the outputs and records every
+	// finished change in the lockfile: the only writer of either.
+	Store state.Store
+	// Cache is the content cache to restore from; nil for none.
 	Cache Cache
 	// Hooks receives progress events; nil means NilHooks.
 	Hooks Hooks
@@ -132,12 +121,12 @@ type Result struct {
 // Apply carries out plan: deletes first, then moves (no requests), then
 // creates and replaces, rendered concurrently under opts.Limiter within
 // opts.Parallelism, restored from opts.Cache where the plan says so. Every
-// finished change is on disk and recorded through opts.Recorder before it
-// counts as done; at every instant every recorded entry's file exists with
-// its recorded hash, and no partial file is ever at an output path. Apply
-// must be the only writer in opts.Dir (the CLI holds the directory's process
-// lock): it first removes the temporary files a killed run left beside the
-// plan's paths.
+// finished change is on disk and recorded through opts.Store before it
+// counts as done; the Store keeps the guarantees (every recorded entry's
+// file exists with its recorded hash, no partial file is ever at an output
+// path). Apply must be the only writer in opts.Dir (the CLI holds the
+// directory's process lock): it first has the Store remove the temporary
+// files a killed run left beside the plan's paths.
 //
 // Apply returns a Result even on error. The error is non-nil when an image
 // failed or the run stopped early; it is returned only after everything
@@ -147,19 +136,22 @@ func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, erro
 	if plan == nil {
 		return &Result{}, errors.New("apply: no plan")
 	}
-	if opts.Recorder == nil {
-		return &Result{}, errors.New("apply: no lockfile recorder (internal error)")
+	if opts.Store == nil {
+		return &Result{}, errors.New("apply: no output store (internal error)")
 	}
 	r := newRun(plan, &opts)
 	if r.needsProvider() && opts.Provider == nil {
 		return &Result{}, errors.New("apply: the plan renders images but no provider is configured (internal error)")
 	}
 	start := r.clock.Now()
-	r.removeStaleTemps()
+	r.store.RemoveStaleTemps(r.paths())
 
+	r.ctx = ctx
 	startCtx, stopStarting := context.WithCancelCause(ctx)
 	r.startCtx, r.stopStarting = startCtx, stopStarting
-	r.startRemovals()
+	if err := r.store.Begin(ctx, r.writes(), r.removals()); err != nil {
+		r.stop(err)
+	}
 	var watcher sync.WaitGroup
 	watcher.Go(func() {
 		select {
@@ -170,7 +162,9 @@ func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, erro
 	})
 
 	r.run(ctx)
-	r.endRemovals()
+	if err := r.store.End(ctx); err != nil {
+		r.stop(err)
+	}
 
 	stopStarting(nil)
 	watcher.Wait()
@@ -219,12 +213,13 @@ type run struct {
 	// does: images beyond it only wait for the lockfile (commitSlack).
 	slots        chan struct{}
 	giveUp       time.Duration
-	ledger       *ledger
+	store        state.Store
 	targets      map[string]string // safepath.Key → path, of every path a change of the plan writes
 	index        map[*planner.Change]int
 	total        int
 	randMu       sync.Mutex
 	randFloat    func() float64
+	ctx          context.Context         // Apply's: done on the second Ctrl-C
 	startCtx     context.Context         // done when nothing new may start
 	stopStarting context.CancelCauseFunc // cancels startCtx
 	mu           sync.Mutex              // guards the fields below
@@ -260,7 +255,7 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 	if opts.Provider != nil {
 		r.provider = opts.Provider.Name()
 	}
-	r.ledger = newLedger(opts.Recorder, plan)
+	r.store = opts.Store
 	r.targets = map[string]string{}
 	r.index = map[*planner.Change]int{}
 	for i := range plan.Changes {
@@ -457,9 +452,9 @@ func (e *LocalError) Error() string {
 	var pe *fs.PathError
 	var le *os.LinkError
 	switch {
-	case errors.As(cause, &pe) && strings.HasPrefix(filepath.Base(pe.Path), tempPrefix):
+	case errors.As(cause, &pe) && state.IsTemp(filepath.Base(pe.Path)):
 		cause = pe.Err
-	case errors.As(cause, &le) && strings.HasPrefix(filepath.Base(le.Old), tempPrefix):
+	case errors.As(cause, &le) && state.IsTemp(filepath.Base(le.Old)):
 		cause = le.Err
 	}
 	return fmt.Sprintf("%s %s: %v", e.Op, e.Path, cause)
@@ -493,9 +488,4 @@ func (r *run) stopLocal(c *planner.Change, le *LocalError) {
 	err := fmt.Errorf("the local disk refused an image: %w; the run stopped so that no more requests are paid for and lost. Finished images are recorded", le)
 	r.stop(err)
 	r.fail(c, err)
-}
-
-// recordErr is a lockfile write failure, fatal to the run.
-func recordErr(what, addr string, err error) error {
-	return fmt.Errorf("record %s of %s in %s: %w; the run stopped, and the lockfile holds every change recorded before this one", what, addr, state.LockFileName, err)
 }

@@ -39,7 +39,7 @@ func BenchmarkApply2000(b *testing.B) {
 		prov.calls = nil
 		b.StartTimer()
 		res, err := Apply(context.Background(), &planner.Plan{Provider: providers.Imagine, Changes: changes}, Options{
-			Dir: dir, Provider: prov, Recorder: rec, Limiter: newTestLimiter(16), Parallelism: 16, MaxRetries: 3,
+			Dir: dir, Provider: prov, Store: rec.store(nil), Limiter: newTestLimiter(16), Parallelism: 16, MaxRetries: 3,
 		})
 		if err != nil || res.Generated != n {
 			b.Fatalf("Apply: %v, %+v", err, countsOf(res))

@@ -148,7 +148,7 @@ type fakeRecorder struct {
 	failAt  func(op, addr string) error
 }
 
-var _ Recorder = (*fakeRecorder)(nil)
+var _ state.Journal = (*fakeRecorder)(nil)
 
 func newFakeRecorder(t testing.TB, dir string, prior map[string]state.Entry) *fakeRecorder {
 	r := &fakeRecorder{t: t, dir: dir, check: true, entries: map[string]state.Entry{}}
@@ -158,32 +158,54 @@ func newFakeRecorder(t testing.TB, dir string, prior map[string]state.Entry) *fa
 	return r
 }
 
-func (r *fakeRecorder) Set(addr string, e state.Entry) error {
+// Record applies deletes, then sets, as one write, unless failAt fails
+// one of them.
+func (r *fakeRecorder) Record(ctx context.Context, deletes []string, sets map[string]state.Entry) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.failAt != nil {
-		if err := r.failAt("set", addr); err != nil {
-			return err
+		for _, a := range deletes {
+			if err := r.failAt("delete", a); err != nil {
+				return err
+			}
+		}
+		for a := range sets {
+			if err := r.failAt("set", a); err != nil {
+				return err
+			}
 		}
 	}
-	r.ops = append(r.ops, "set "+addr)
-	r.entries[addr] = e
-	r.verify("set " + addr)
+	var op string
+	for _, a := range deletes {
+		op = "delete " + a
+		r.ops = append(r.ops, op)
+		delete(r.entries, a)
+	}
+	for a, e := range sets {
+		op = "set " + a
+		r.ops = append(r.ops, op)
+		r.entries[a] = e
+	}
+	if len(deletes)+len(sets) > 1 {
+		op = "update"
+	}
+	r.verify(op)
 	return nil
 }
 
-func (r *fakeRecorder) Delete(addr string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.failAt != nil {
-		if err := r.failAt("delete", addr); err != nil {
-			return err
-		}
+func (r *fakeRecorder) Close() error { return nil }
+
+func (r *fakeRecorder) Snapshot() *state.Lock {
+	lock := state.NewLock()
+	for a, e := range r.snapshot() {
+		lock.Images[a] = e
 	}
-	r.ops = append(r.ops, "delete "+addr)
-	delete(r.entries, addr)
-	r.verify("delete " + addr)
-	return nil
+	return lock
+}
+
+// store is a state.Store over r, starting from r's entries.
+func (r *fakeRecorder) store(cache state.Putter) state.Store {
+	return state.NewStore(r.dir, r.Snapshot(), r, cache)
 }
 
 // verify checks the lockfile invariant. Called with r.mu held.
@@ -197,7 +219,7 @@ func (r *fakeRecorder) verify(op string) {
 			r.t.Errorf("after %s: %s and %s share path %s", op, o, a, e.Path)
 		}
 		paths[e.Path] = a
-		got, err := hashFile(filepath.Join(r.dir, filepath.FromSlash(e.Path)))
+		got, err := fileHash(filepath.Join(r.dir, filepath.FromSlash(e.Path)))
 		if err != nil {
 			r.t.Errorf("after %s: entry %s: %v", op, a, err)
 			continue
@@ -216,26 +238,6 @@ func (r *fakeRecorder) snapshot() map[string]state.Entry {
 		m[a] = e
 	}
 	return m
-}
-
-// updatingRecorder adds Update to fakeRecorder.
-type updatingRecorder struct{ *fakeRecorder }
-
-var _ Updater = updatingRecorder{}
-
-func (r updatingRecorder) Update(deletes []string, sets map[string]state.Entry) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, a := range deletes {
-		r.ops = append(r.ops, "delete "+a)
-		delete(r.entries, a)
-	}
-	for a, e := range sets {
-		r.ops = append(r.ops, "set "+a)
-		r.entries[a] = e
-	}
-	r.verify("update")
-	return nil
 }
 
 // fakeCache is an in-memory content cache.
@@ -453,4 +455,13 @@ func listFiles(t testing.TB, dir string) []string {
 	})
 	sort.Strings(out)
 	return out
+}
+
+// fileHash returns the hex SHA-256 of the file at abs.
+func fileHash(abs string) (string, error) {
+	b, err := os.ReadFile(abs)
+	if err != nil {
+		return "", err
+	}
+	return sumOf(b), nil
 }

@@ -12,15 +12,13 @@ import (
 	"github.com/pixform/pixform/state"
 )
 
-var _ Snapshotter = (*state.Recorder)(nil)
-
 // stopAfterDelete is a state.Recorder whose Delete removes the entry and
 // then reports failure, as a run stopped (or killed) right after an
 // entry's removal would: the file has not been removed yet.
 type stopAfterDelete struct{ *state.Recorder }
 
-func (s stopAfterDelete) Delete(addr string) error {
-	if err := s.Recorder.Delete(addr); err != nil {
+func (s stopAfterDelete) Record(ctx context.Context, deletes []string, sets map[string]state.Entry) error {
+	if err := s.Recorder.Record(ctx, deletes, sets); err != nil || len(sets) > 0 {
 		return err
 	}
 	return errors.New("stopped after the entry's removal")
@@ -39,7 +37,7 @@ func TestApplyLeavesNoOrphanAfterAnEntryIsRemoved(t *testing.T) {
 		{Addr: addr("gone"), Action: planner.Delete, Path: "g.png", Prior: g, PriorAddr: "image.gone"},
 	}}
 	_, err := Apply(context.Background(), plan, Options{
-		Dir: e.dir, Recorder: stopAfterDelete{rec}, Limiter: newTestLimiter(1), Parallelism: 1, Clock: newFakeClock(),
+		Dir: e.dir, Store: state.NewStore(e.dir, lock, stopAfterDelete{rec}, nil), Limiter: newTestLimiter(1), Parallelism: 1, Clock: newFakeClock(),
 	})
 	if cerr := rec.Close(); cerr != nil {
 		t.Fatal(cerr)
@@ -75,7 +73,7 @@ func TestApplyFinishesLeftRemovals(t *testing.T) {
 	lock.Images["image.kept"] = *k
 	rec := state.NewRecorder(filepath.Join(e.dir, state.LockFileName), lock)
 	_, err := Apply(context.Background(), &planner.Plan{Provider: providers.Imagine}, Options{
-		Dir: e.dir, Recorder: rec, Limiter: newTestLimiter(1), Parallelism: 1, Clock: newFakeClock(),
+		Dir: e.dir, Store: state.NewStore(e.dir, lock, rec, nil), Limiter: newTestLimiter(1), Parallelism: 1, Clock: newFakeClock(),
 	})
 	if cerr := rec.Close(); cerr != nil {
 		t.Fatal(cerr)
@@ -105,7 +103,7 @@ func TestApplyMoveInCaseOnly(t *testing.T) {
 		withPrior(create("x", "Hero.png", 1), planner.Move, x, "image.x"),
 	}}
 	_, err := Apply(context.Background(), plan, Options{
-		Dir: e.dir, Recorder: rec, Limiter: newTestLimiter(1), Parallelism: 1, Clock: newFakeClock(),
+		Dir: e.dir, Store: state.NewStore(e.dir, lock, rec, nil), Limiter: newTestLimiter(1), Parallelism: 1, Clock: newFakeClock(),
 	})
 	if cerr := rec.Close(); cerr != nil {
 		t.Fatal(cerr)

@@ -173,7 +173,7 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 // sent it and the local disk could not take it.
 func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt string, credits int) (output, Outcome, error) {
 	dst := r.abs(c.Path)
-	tmp, err := state.CreateTemp(dst)
+	tmp, err := r.store.CreateTemp(c.Path)
 	if err != nil {
 		return output{}, Outcome{}, &LocalError{Op: "create the temporary file of", Path: c.Path, Err: err}
 	}
@@ -257,18 +257,10 @@ func (r *run) generated(c *planner.Change, out output) {
 	r.lastGood = r.clock.Now()
 	r.mu.Unlock()
 	e := r.entry(c, out)
-	var toCache func()
-	// Drafts are cheaper to render again than to keep. The cache takes the
-	// file as soon as it is in place, before the lockfile records it, so
-	// that a run killed in between loses no request.
-	if r.opts.Cache != nil && r.provider != providers.Draft {
-		toCache = func() {
-			if err := r.opts.Cache.Put(c.Inputs.Digest(), r.provider, r.abs(c.Path), e.SHA256); err != nil {
-				r.hooks.Warn(c, fmt.Sprintf("could not save %s in the content cache: %v", c.Path, err))
-			}
-		}
-	}
-	if !r.commit(c, out, e, toCache) {
+	// Drafts are cheaper to render again than to keep. The Store puts the
+	// file in the cache as soon as it is in place, before the lockfile
+	// records it, so that a run killed in between loses no request.
+	if !r.commit(c, out, e, r.opts.Cache != nil && r.provider != providers.Draft) {
 		return
 	}
 	r.done(c, e, Generated, 0)
@@ -287,27 +279,6 @@ func (r *run) entry(c *planner.Change, out output) state.Entry {
 	}
 }
 
-// commit puts out at c.Path and records e, then removes c's old file if
-// the image moved. It reports whether it succeeded; on failure it has
-// failed c (and, for a lockfile error, stopped the run). placed is as for
-// ledger.commit.
-func (r *run) commit(c *planner.Change, out output, e state.Entry, placed func()) bool {
-	recErr, fileErr := r.ledger.commit(out, r.abs(c.Path), c, e, placed)
-	if recErr != nil {
-		r.stop(recErr)
-		r.fail(c, recErr)
-		return false
-	}
-	if fileErr != nil {
-		r.stopLocal(c, &LocalError{Op: "move into place", Path: c.Path, Err: fileErr})
-		return false
-	}
-	if c.Prior != nil && c.Prior.Path != c.Path {
-		r.removeOld(c, c.Prior.Path, c.Prior.SHA256)
-	}
-	return true
-}
-
 // restore copies c's image from the content cache without a request. It
 // reports whether c is done with (restored, or failed for a reason a
 // request would not fix); false means: request it instead.
@@ -317,7 +288,7 @@ func (r *run) restore(c *planner.Change, mt string) bool {
 		out, err := r.fromCache(c, mt)
 		if err == nil {
 			e := r.entry(c, out)
-			if r.commit(c, out, e, nil) {
+			if r.commit(c, out, e, false) {
 				r.done(c, e, Restored, 0)
 			}
 			return true
@@ -342,7 +313,7 @@ func (r *run) fromCache(c *planner.Change, mt string) (output, error) {
 	}
 	defer rc.Close()
 	dst := r.abs(c.Path)
-	tmp, err := state.CreateTemp(dst)
+	tmp, err := r.store.CreateTemp(c.Path)
 	if err != nil {
 		return output{}, &LocalError{Op: "create the temporary file of", Path: c.Path, Err: err}
 	}

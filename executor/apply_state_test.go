@@ -14,9 +14,8 @@ import (
 // interfaces, and an apply through them leaves a lockfile that parses and
 // matches the disk.
 var (
-	_ Recorder = (*state.Recorder)(nil)
-	_ Updater  = (*state.Recorder)(nil)
-	_ Cache    = (*state.Cache)(nil)
+	_ state.Journal = (*state.Recorder)(nil)
+	_ Cache         = (*state.Cache)(nil)
 )
 
 func TestApplyWithRealState(t *testing.T) {
@@ -52,7 +51,7 @@ func TestApplyWithRealState(t *testing.T) {
 			}
 			rec := state.NewRecorder(lockPath, lock)
 			res, err := Apply(context.Background(), &planner.Plan{Provider: providers.Imagine, Changes: changes}, Options{
-				Dir: e.dir, Provider: &fakeProvider{render: renderPNG(t)}, Recorder: rec, Cache: state.OpenCache(e.dir),
+				Dir: e.dir, Provider: &fakeProvider{render: renderPNG(t)}, Store: state.NewStore(e.dir, lock, rec, state.OpenCache(e.dir)), Cache: state.OpenCache(e.dir),
 				Limiter: newTestLimiter(2), Parallelism: 2, Clock: newFakeClock(),
 			})
 			if cerr := rec.Close(); cerr != nil {

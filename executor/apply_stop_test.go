@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
+	"github.com/pixform/pixform/state"
 )
 
 // TestApplyStopping runs four images two at a time: a is in flight when b
@@ -192,5 +195,41 @@ func TestApplyParallelismCeiling(t *testing.T) {
 	}
 	if peak > 3 {
 		t.Errorf("%d requests in flight, ceiling 3", peak)
+	}
+}
+
+// hangingJournal is a lockfile whose disk hangs: Record returns only when
+// its ctx is done, as state.Recorder does.
+type hangingJournal struct {
+	*fakeRecorder
+	entered chan struct{}
+}
+
+func (h hangingJournal) Record(ctx context.Context, deletes []string, sets map[string]state.Entry) error {
+	h.entered <- struct{}{}
+	<-ctx.Done()
+	return fmt.Errorf("abandoned waiting for the lockfile write: %w", context.Cause(ctx))
+}
+
+// The second Ctrl-C (ctx) frees a worker waiting on a hung lockfile: the
+// run ends as canceled, and the image counts as skipped, not failed.
+func TestApplyCancelFreesAHungLockfileWait(t *testing.T) {
+	e := newEnv(t)
+	h := hangingJournal{newFakeRecorder(t, e.dir, e.prior), make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-h.entered
+		cancel()
+	}()
+	res, err := Apply(ctx, &planner.Plan{Provider: providers.Imagine, Changes: []planner.Change{create("a", "a.png", 1)}}, Options{
+		Dir: e.dir, Provider: &fakeProvider{render: renderPNG(t)}, Store: state.NewStore(e.dir, state.NewLock(), h, nil),
+		Limiter: newTestLimiter(1), Parallelism: 1, Clock: newFakeClock(),
+	})
+	if err == nil || !strings.Contains(err.Error(), "apply canceled") {
+		t.Fatalf("Apply: %v, want the cancellation", err)
+	}
+	if res.Skipped != 1 || res.Failed != 0 {
+		t.Errorf("counts %+v, want the image skipped", countsOf(res))
 	}
 }

@@ -53,15 +53,14 @@ func (e *env) apply(t *testing.T, ctx context.Context, update bool, changes []pl
 	if e.prov == nil {
 		e.prov = &fakeProvider{render: renderPNG(t)}
 	}
+	// Every Store records an address move in one lockfile write: update
+	// no longer selects a Recorder without that ability.
+	_ = update
 	e.rec = newFakeRecorder(t, e.dir, e.prior)
-	var rec Recorder = e.rec
-	if update {
-		rec = updatingRecorder{e.rec}
-	}
 	opts := Options{
 		Dir:         e.dir,
 		Provider:    e.prov,
-		Recorder:    rec,
+		Store:       e.rec.store(e.cache),
 		Cache:       e.cache,
 		Hooks:       e.hooks,
 		Limiter:     e.lim,
@@ -599,7 +598,7 @@ func (e *env) applyWith(t *testing.T, changes []planner.Change, failAt func(op, 
 	rec.failAt = failAt
 	e.rec = rec
 	opts := Options{
-		Dir: e.dir, Provider: e.prov, Recorder: rec, Cache: e.cache, Hooks: e.hooks, Limiter: e.lim,
+		Dir: e.dir, Provider: e.prov, Store: rec.store(e.cache), Cache: e.cache, Hooks: e.hooks, Limiter: e.lim,
 		Parallelism: 4, MaxRetries: 3, Clock: e.clock, Rand: func() float64 { return 0.5 },
 	}
 	if mod != nil {

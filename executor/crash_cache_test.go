@@ -44,7 +44,7 @@ func TestApplyCachesBeforeRecording(t *testing.T) {
 			e.prov = &fakeProvider{name: tc.provider, render: renderPNG(t)}
 			crash := errors.New("killed")
 			res, err := e.apply(t, context.Background(), false, changes, func(o *Options) {
-				o.Recorder.(*fakeRecorder).failAt = func(op, addr string) error {
+				e.rec.failAt = func(op, addr string) error {
 					if op == "set" {
 						return crash
 					}

@@ -11,33 +11,6 @@ import (
 	"github.com/pixform/pixform/providers"
 )
 
-func TestIsTempOf(t *testing.T) {
-	bases := map[string]bool{"a.png": true, "tile-3.png": true, "pixform.lock.json": true}
-	tests := map[string]struct {
-		name string
-		want bool
-	}{
-		"temp of a target":           {".pixform-tmp-a.png-123456", true},
-		"temp of a dashed target":    {".pixform-tmp-tile-3.png-42", true},
-		"temp of the lockfile":       {".pixform-tmp-pixform.lock.json-7", true},
-		"the target itself":          {"a.png", false},
-		"temp of another file":       {".pixform-tmp-b.png-123", false},
-		"no random suffix":           {".pixform-tmp-a.png-", false},
-		"suffix not digits":          {".pixform-tmp-a.png-12x", false},
-		"prefix of a longer base":    {".pixform-tmp-tile-3.png.bak-1", false},
-		"someone else's temp":        {".tmp-a.png-123", false},
-		"no dash at all":             {".pixform-tmp-a.png", false},
-		"target named like the temp": {".pixform-tmp-tile-3.png", false},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			if got := isTempOf(tc.name, bases); got != tc.want {
-				t.Errorf("isTempOf(%q) = %v, want %v", tc.name, got, tc.want)
-			}
-		})
-	}
-}
-
 // A run killed in the middle of writing leaves temporary files; the next
 // Apply removes those beside the plan's paths, whatever their action, and
 // nothing else.
@@ -83,7 +56,7 @@ func TestApplyRemovesStaleTemps(t *testing.T) {
 			// Not e.apply: its check for temporary files would object to
 			// the unrelated ones this test keeps on purpose.
 			_, err := Apply(context.Background(), &planner.Plan{Provider: providers.Imagine, Changes: changes}, Options{
-				Dir: e.dir, Provider: &fakeProvider{render: renderPNG(t)}, Recorder: newFakeRecorder(t, e.dir, e.prior),
+				Dir: e.dir, Provider: &fakeProvider{render: renderPNG(t)}, Store: newFakeRecorder(t, e.dir, e.prior).store(nil),
 				Limiter: e.lim, Parallelism: 2, Clock: e.clock,
 			})
 			if err != nil {

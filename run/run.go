@@ -1,6 +1,6 @@
-// Package run carries out a plan with the lockfile recorder and the
-// content cache: the one apply path that `pixform apply` and `pixform
-// watch` share. Callers choose the provider and the hooks; run owns how a
+// Package run carries out a plan with the state Store (outputs and
+// lockfile) and the content cache: the one apply path that `pixform
+// apply` and `pixform watch` share. Callers choose the provider and the hooks; run owns how a
 // plan's results reach the lockfile.
 package run
 
@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
@@ -45,18 +44,19 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 	if parallelism == 0 {
 		parallelism = o.Config.Provider.Parallelism
 	}
-	rec := state.NewRecorder(filepath.Join(o.Dir, state.LockFileName), o.Lock)
+	cache := state.OpenCache(o.Dir)
+	store := state.OpenStore(o.Dir, o.Lock, cache)
 	res, err := executor.Apply(ctx, p, executor.Options{
 		Dir:         o.Dir,
 		Provider:    o.Provider,
-		Recorder:    rec,
-		Cache:       state.OpenCache(o.Dir),
+		Store:       store,
+		Cache:       cache,
 		Hooks:       o.Hooks,
 		Parallelism: parallelism,
 		MaxRetries:  o.Config.Provider.MaxRetries,
 		Stop:        o.Stop,
 	})
-	if cerr := rec.Close(); cerr != nil && err == nil {
+	if cerr := store.Close(ctx); cerr != nil && err == nil {
 		err = fmt.Errorf("write lockfile: %w", cerr)
 	}
 	return res, err

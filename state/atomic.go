@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // tempPrefix marks pixform's temporary files, so that a crash leftover is
@@ -107,3 +108,7 @@ func SyncDir(dir string) error {
 	}
 	return nil
 }
+
+// IsTemp reports whether a base name is one of CreateTemp's temporary
+// files.
+func IsTemp(name string) bool { return strings.HasPrefix(name, tempPrefix) }

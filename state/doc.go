@@ -1,12 +1,13 @@
 // Package state owns everything pixform keeps on disk besides the
 // configuration: the lockfile (codec, group-committing Recorder, three-way
-// Merge for git), the process lock, the stat and content caches under
-// .pixform/, and the atomic writer through which every image and the
-// lockfile reach disk.
+// Merge for git), the process lock, the stat and content caches and the
+// removal and directory notes under .pixform/, the atomic writer, and the
+// Store, the one writer of outputs and of the lockfile.
 //
-// Crash safety rests on one discipline, which the executor follows: an
-// image reaches its path atomically (WriteFileAtomic or CreateTemp and
-// CommitTemp) before the Recorder records it, and replacing an image whose
-// entry exists first deletes that entry (Recorder.Delete), so that at no
-// moment does the lockfile name a hash its file no longer has.
+// Crash safety rests on one discipline, which the Store keeps: an image
+// reaches its path atomically (CreateTemp, then PlaceTemp) before the
+// Recorder records it; replacing an image whose entry exists first deletes
+// that entry, so that at no moment does the lockfile name a hash its file
+// no longer has; and a file is removed only after its entry, under a
+// durable removal note, so that no kill leaves an orphan.
 package state

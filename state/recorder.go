@@ -1,6 +1,7 @@
 package state
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -111,6 +112,13 @@ func (r *Recorder) Delete(addr string) error {
 // to every later call: the lockfile can no longer be trusted to keep up, so
 // the run must stop. An invalid change is returned to its caller only.
 func (r *Recorder) Update(deletes []string, sets map[string]Entry) error {
+	return r.Record(context.Background(), deletes, sets)
+}
+
+// Record is Update that stops waiting when ctx is done, so that a hung
+// disk keeps no caller after the run is cancelled: it then returns ctx's
+// cause, and the change may still reach disk later (or never).
+func (r *Recorder) Record(ctx context.Context, deletes []string, sets map[string]Entry) error {
 	for a, e := range sets {
 		if err := checkAddrKey(a); err != nil {
 			return fmt.Errorf("record %s in lockfile %s: %w", a, r.path, err)
@@ -155,13 +163,24 @@ func (r *Recorder) Update(deletes []string, sets map[string]Entry) error {
 	r.gen++
 	g := r.gen
 	r.cond.Broadcast()
-	for r.written < g && r.err == nil {
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() {
+			r.mu.Lock()
+			r.cond.Broadcast()
+			r.mu.Unlock()
+		})
+		defer stop()
+	}
+	for r.written < g && r.err == nil && ctx.Err() == nil {
 		r.cond.Wait()
 	}
-	if r.written >= g {
+	switch {
+	case r.written >= g:
 		return nil
+	case r.err != nil:
+		return r.err
 	}
-	return r.err
+	return fmt.Errorf("abandoned waiting for the lockfile write: %w", context.Cause(ctx))
 }
 
 // checkPaths reports a set whose path another address would still hold

@@ -1,0 +1,269 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// Store is the one writer of a working directory's outputs and its
+// lockfile: it places each finished image at its path and records it, and
+// removes and moves recorded images, so that at every instant every entry
+// of the lockfile names a file that exists with the entry's hash, no two
+// entries share a path (compared case-folded), no partial file is ever at
+// an output path, and no kill leaves an orphan that a later run does not
+// remove. It is safe for concurrent use by the executor's workers.
+//
+// Error contract. An error that is a *RecordError (errors.As) means the
+// lockfile could not be written, or the wait for it was abandoned because
+// ctx was done: the lockfile can no longer be trusted to keep up, and the
+// run must stop (later calls fail the same way). Any other error concerns
+// that one change only (a file that could not be placed, copied or
+// verified): the lockfile still keeps the guarantee, though it may no
+// longer record the entry that held the change's path. Warnings
+// (an old file kept because the user changed it, a content cache that
+// could not take a file) never fail a change: they go to the Warn function
+// of the call.
+//
+// Every blocking wait selects on its ctx: a hung disk keeps no caller
+// after ctx is done.
+//
+// A second implementation (for example one that also uploads each output
+// to object storage) wraps a Store and calls it first: the local commit is
+// the one that keeps the guarantee.
+type Store interface {
+	// RemoveStaleTemps removes the temporary files that a run killed in
+	// the middle of writing left beside paths (relative, slash-separated)
+	// and beside the lockfile. Errors are ignored: a leftover is untidy
+	// but harmless.
+	RemoveStaleTemps(paths []string)
+	// CreateTemp makes a temporary file beside the output at path
+	// (relative, slash-separated), creating its directory: the file to
+	// write an image into and then hand to Commit. The directories it
+	// creates are the Store's, which End removes once they are empty.
+	CreateTemp(path string) (*os.File, error)
+	// Begin readies a run that writes the paths writes and stops
+	// recording, then removes, the files rs: it finishes the removals an
+	// interrupted run noted, then notes rs durably. An error changes
+	// nothing of this run's.
+	Begin(ctx context.Context, writes []string, rs []Removal) error
+	// Commit places c.Temp at c.Entry.Path and records c.Entry under
+	// c.Addr (see Commit). c.Temp is never left behind: on an error
+	// before it is placed, it is removed.
+	Commit(ctx context.Context, c Commit) error
+	// Delete removes d.Addr's entry, then its file (see Deletion).
+	Delete(ctx context.Context, d Deletion) error
+	// Move carries out moves in an order where none overwrites a file that
+	// another still has to read, staging one of each cycle under .pixform/,
+	// and calls done once per move, in the order they finish.
+	Move(ctx context.Context, moves []Move, done func(i int, err error, skipped bool))
+	// End finishes the removals this run noted, against the lockfile as
+	// written: a file whose entry is gone and whose removal a failure
+	// skipped is removed now. Then the directories that the Store created
+	// and that are now empty are removed; never the working directory, a
+	// directory the Store did not create, or one that holds any file.
+	End(ctx context.Context) error
+	// Close waits for pending lockfile writes (once ctx is done, only for
+	// a short grace) and releases the Store. It returns the lockfile's sticky write error, if any.
+	Close(ctx context.Context) error
+}
+
+// Commit is one finished image to put in place and record.
+type Commit struct {
+	// Addr is the address to record Entry under.
+	Addr string
+	// Entry is the image's entry; Entry.Path is where Temp goes.
+	Entry Entry
+	// Temp holds the image: a file made by CreateTemp beside Entry.Path.
+	Temp *os.File
+	// Prior is the entry this image replaces, as the plan saw it, or nil.
+	// When it is recorded under another address it is deleted in the
+	// same lockfile write; when its path differs, its file is removed
+	// after the record (unless the user changed it, or the run writes or
+	// records that path).
+	Prior *Prior
+	// Cache puts the placed file in the content cache before the lockfile
+	// records it, so that a crash in between costs no request to redo.
+	Cache bool
+	// Warn receives warnings; nil drops them.
+	Warn func(msg string)
+}
+
+// Prior is a recorded entry and its address.
+type Prior struct {
+	Addr  string
+	Entry Entry
+}
+
+// Deletion is an entry to remove with its file.
+type Deletion struct {
+	// Addr is the entry's address.
+	Addr string
+	// Entry is the entry as the plan saw it, or nil: its file is removed
+	// once the entry is gone, unless the user changed it, or the run
+	// writes or records that path.
+	Entry *Entry
+	// Warn receives warnings; nil drops them.
+	Warn func(msg string)
+}
+
+// Move is a recorded image to move without a request: From's entry (the
+// file at From.Entry.Path) becomes To's entry at Path.
+type Move struct {
+	From Prior
+	To   string
+	Path string
+	// Warn receives warnings; nil drops them.
+	Warn func(msg string)
+}
+
+// RecordError is a failure to record a change in the lockfile: fatal to
+// the run.
+type RecordError struct {
+	// What is recorded ("the entry", "the removal", "the move") of Addr.
+	What, Addr string
+	Err        error
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("record %s of %s in %s: %v; the run stopped, and the lockfile holds every change recorded before this one", e.What, e.Addr, LockFileName, e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// Journal is the lockfile writer under a LocalStore: Recorder.
+type Journal interface {
+	// Record applies deletes, then sets, as one change, and returns once
+	// it is on disk (or ctx is done).
+	Record(ctx context.Context, deletes []string, sets map[string]Entry) error
+	// Snapshot returns the lockfile as last written to disk.
+	Snapshot() *Lock
+	Close() error
+}
+
+// Putter is the content cache under a LocalStore: Cache.
+type Putter interface {
+	// Put records the finished file src, whose bytes hash to sum.
+	Put(digest, provider, src, sum string) error
+}
+
+// OpenStore returns the Store of the working directory dir, whose lockfile
+// holds lock: a Recorder writes the lockfile, and cache, if not nil, takes
+// each committed image whose Commit asks for it.
+func OpenStore(dir string, lock *Lock, cache Putter) *LocalStore {
+	return NewStore(dir, lock, NewRecorder(dir+string(os.PathSeparator)+LockFileName, lock), cache)
+}
+
+// NewStore is OpenStore with the lockfile written through j (tests).
+func NewStore(dir string, lock *Lock, j Journal, cache Putter) *LocalStore {
+	s := &LocalStore{dir: dir, j: j, cache: cache, idx: newPathIndex(lock), targets: map[string]string{}}
+	if isNilPutter(cache) {
+		s.cache = nil
+	}
+	return s
+}
+
+func isNilPutter(p Putter) bool {
+	if p == nil {
+		return true
+	}
+	c, ok := p.(*Cache)
+	return ok && c == nil
+}
+
+// LocalStore is the Store of a local working directory.
+type LocalStore struct {
+	dir   string
+	j     Journal
+	cache Putter
+	idx   *pathIndex
+	// targets maps safepath.Key of each path the run writes to that path
+	// (Begin): such a file is never removed as an old one.
+	targets map[string]string
+	// noted says that Begin noted removals, which End finishes.
+	noted bool
+	// dirs guards the note of the directories the Store created.
+	dirs dirNotes
+
+	mu    sync.Mutex // guards fatal
+	fatal error      // the first RecordError
+}
+
+var _ Store = (*LocalStore)(nil)
+
+// closeGrace is how long Close still waits for the Journal once ctx is
+// done: long enough for a healthy disk to finish the writes in progress
+// (so that what the run finished is recorded), short enough that a hung
+// one does not hold the process.
+const closeGrace = time.Second
+
+// Close closes the Journal, waiting for its pending writes, or for ctx and
+// then at most closeGrace.
+func (s *LocalStore) Close(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- s.j.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return fmt.Errorf("close lockfile %s: abandoned waiting for the disk: %w", LockFileName, context.Cause(ctx))
+	}
+}
+
+// record applies deletes and sets through the Journal, as one write.
+func (s *LocalStore) record(ctx context.Context, what, addr string, deletes []string, sets map[string]Entry) error {
+	if err := s.j.Record(ctx, deletes, sets); err != nil {
+		re := &RecordError{What: what, Addr: addr, Err: err}
+		s.mu.Lock()
+		if s.fatal == nil {
+			s.fatal = re
+		}
+		s.mu.Unlock()
+		return re
+	}
+	return nil
+}
+
+func (s *LocalStore) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fatal
+}
+
+// Begin implements Store.
+func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) error {
+	for _, p := range writes {
+		s.targets[keyOf(p)] = p
+	}
+	if _, _, err := FinishRemovals(s.dir, s.j.Snapshot()); err != nil {
+		return err
+	}
+	if err := IntendRemovals(s.dir, rs); err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
+	}
+	s.noted = true
+	return nil
+}
+
+// End implements Store.
+func (s *LocalStore) End(ctx context.Context) error {
+	if !s.noted || ctx.Err() != nil {
+		// A cancelled run may have lockfile writes still pending: its
+		// notes stay for the next run to finish.
+		return nil
+	}
+	if _, _, err := FinishRemovals(s.dir, s.j.Snapshot()); err != nil {
+		return err
+	}
+	s.removeEmptyDirs()
+	return nil
+}

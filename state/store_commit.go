@@ -1,0 +1,331 @@
+package state
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/pixform/pixform/internal/safepath"
+)
+
+func keyOf(p string) string { return safepath.Key(p) }
+
+// pathIndex mirrors which lockfile entry records which path, so that a
+// file is never renamed over, or removed from, a path an entry still
+// records. It follows the lockfile conservatively: a path counts as owned
+// until its removal is durable, and from before its recording. Its mutex
+// serializes the lockfile changes that touch another entry's path or
+// address, and guards the maps.
+type pathIndex struct {
+	mu    sync.Mutex
+	owner map[string]string // safepath.Key(path) → address of the entry recording it
+	path  map[string]string // address → its entry's path
+}
+
+func newPathIndex(lock *Lock) *pathIndex {
+	x := &pathIndex{owner: map[string]string{}, path: map[string]string{}}
+	if lock != nil {
+		for a, e := range lock.Images {
+			x.owner[keyOf(e.Path)] = a
+			x.path[a] = e.Path
+		}
+	}
+	return x
+}
+
+// forget drops addresses from the mirror only (the lockfile already has).
+// The caller holds x.mu.
+func (x *pathIndex) forget(addrs ...string) {
+	for _, a := range addrs {
+		if p, ok := x.path[a]; ok {
+			if x.owner[keyOf(p)] == a {
+				delete(x.owner, keyOf(p))
+			}
+			delete(x.path, a)
+		}
+	}
+}
+
+// recorded reports whether an entry records p or a path equal to it
+// case-folded, and returns that entry's path (p itself while the entry is
+// being recorded, to be safe).
+func (x *pathIndex) recorded(p string) (string, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	o, ok := x.owner[keyOf(p)]
+	if !ok {
+		return "", false
+	}
+	if q, ok := x.path[o]; ok && keyOf(q) == keyOf(p) {
+		return q, true
+	}
+	return p, true
+}
+
+// del deletes the entry at addr. The caller holds s.idx.mu.
+func (s *LocalStore) del(ctx context.Context, addr string) error {
+	if err := s.record(ctx, "the removal", addr, []string{addr}, nil); err != nil {
+		return err
+	}
+	s.idx.forget(addr)
+	return nil
+}
+
+// set records e under addr and deletes the entries at drop in the same
+// write. An entry of another address that records the same path is
+// deleted first, so that no two entries ever share a path. The caller
+// holds s.idx.mu.
+func (s *LocalStore) set(ctx context.Context, addr string, e Entry, drop []string) error {
+	x := s.idx
+	if o, ok := x.owner[keyOf(e.Path)]; ok && o != addr && !contains(drop, o) {
+		if err := s.del(ctx, o); err != nil {
+			return err
+		}
+	}
+	what := "the entry"
+	if len(drop) > 0 {
+		what = "the move"
+	}
+	if err := s.record(ctx, what, addr, drop, map[string]Entry{addr: e}); err != nil {
+		return err
+	}
+	x.forget(drop...)
+	if old, ok := x.path[addr]; ok && x.owner[keyOf(old)] == addr {
+		delete(x.owner, keyOf(old))
+	}
+	x.owner[keyOf(e.Path)] = addr
+	x.path[addr] = e.Path
+	return nil
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// priorDrop returns p's address when its entry is still recorded as it
+// was and under another address than addr: the entry to delete once addr
+// is recorded. The caller holds s.idx.mu.
+func (s *LocalStore) priorDrop(addr string, p *Prior) []string {
+	if p == nil || p.Addr == addr {
+		return nil
+	}
+	if q, ok := s.idx.path[p.Addr]; ok && q == p.Entry.Path {
+		return []string{p.Addr}
+	}
+	return nil
+}
+
+// abs returns the file path of a slash-separated path relative to dir.
+func (s *LocalStore) abs(rel string) string {
+	return filepath.Join(s.dir, filepath.FromSlash(rel))
+}
+
+// Commit implements Store. The entry recording c.Entry.Path, if any, is
+// deleted before the rename, the entry set after it, and then c's prior
+// entry under another address, if any, deleted (in the same write). Once
+// placed, the file goes into the content cache (c.Cache) before the
+// lockfile records it, and after the record the prior's old file, at
+// another path, is removed.
+//
+// Commits run in parallel: no other change of a run writes c.Entry.Path,
+// and moves and deletes, which may free it, are done before renders start.
+func (s *LocalStore) Commit(ctx context.Context, c Commit) error {
+	if err := s.commit(ctx, c); err != nil {
+		return err
+	}
+	if p := c.Prior; p != nil && p.Entry.Path != c.Entry.Path {
+		s.removeOld(c.Warn, p.Entry.Path, p.Entry.SHA256)
+	}
+	return nil
+}
+
+// placed runs after c's file is at its path, before its record.
+func (s *LocalStore) placed(c *Commit) {
+	if !c.Cache || s.cache == nil {
+		return
+	}
+	e := &c.Entry
+	if err := s.cache.Put(e.Inputs.Digest(), e.Provider, s.abs(e.Path), e.SHA256); err != nil {
+		warn(c.Warn, fmt.Sprintf("could not save %s in the content cache: %v", e.Path, err))
+	}
+}
+
+func warn(w func(string), msg string) {
+	if w != nil {
+		w(msg)
+	}
+}
+
+// commit places and records c without removing its prior's file.
+func (s *LocalStore) commit(ctx context.Context, c Commit) error {
+	addr, e := c.Addr, c.Entry
+	x := s.idx
+	x.mu.Lock()
+	if o, ok := x.owner[keyOf(e.Path)]; (ok && o != addr) || len(s.priorDrop(addr, c.Prior)) > 0 {
+		x.mu.Unlock()
+		return s.commitSerial(ctx, c)
+	}
+	_, inPlace := x.owner[keyOf(e.Path)]
+	x.mu.Unlock()
+	// The common case, a create or a replace of c's own entry, touches no
+	// other change's entry or path, so its Journal calls run outside x.mu
+	// and commits of many images share the Recorder's group writes.
+	if inPlace {
+		if err := s.record(ctx, "the removal", addr, []string{addr}, nil); err != nil {
+			AbortTemp(c.Temp)
+			return err
+		}
+		x.mu.Lock()
+		x.forget(addr)
+		x.mu.Unlock()
+	}
+	// The Recorder syncs the directory before the lockfile names the file.
+	if err := PlaceTemp(c.Temp, s.abs(e.Path)); err != nil {
+		return err
+	}
+	s.placed(&c)
+	x.mu.Lock()
+	x.owner[keyOf(e.Path)] = addr
+	old, hadOld := x.path[addr]
+	x.mu.Unlock()
+	if err := s.record(ctx, "the entry", addr, nil, map[string]Entry{addr: e}); err != nil {
+		return err
+	}
+	x.mu.Lock()
+	if hadOld && keyOf(old) != keyOf(e.Path) && x.owner[keyOf(old)] == addr {
+		delete(x.owner, keyOf(old))
+	}
+	x.path[addr] = e.Path
+	x.mu.Unlock()
+	return nil
+}
+
+// commitSerial is commit for a change that frees or takes over another
+// entry's path or address: it holds the index's lock across its records.
+func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
+	x := s.idx
+	x.mu.Lock()
+	var err error
+	if o, ok := x.owner[keyOf(c.Entry.Path)]; ok {
+		err = s.del(ctx, o)
+	}
+	x.mu.Unlock()
+	if err != nil {
+		AbortTemp(c.Temp)
+		return err
+	}
+	// The Recorder syncs the directory before the lockfile names the file.
+	if err := PlaceTemp(c.Temp, s.abs(c.Entry.Path)); err != nil {
+		return err
+	}
+	s.placed(&c)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return s.set(ctx, c.Addr, c.Entry, s.priorDrop(c.Addr, c.Prior))
+}
+
+// Delete implements Store: the entry goes from the lockfile first, then
+// its file, so that a crash in between leaves a file that the removal
+// note makes the next run remove, never an entry without its file. A file
+// the user changed since it was recorded is kept.
+func (s *LocalStore) Delete(ctx context.Context, d Deletion) error {
+	s.idx.mu.Lock()
+	err := s.del(ctx, d.Addr)
+	s.idx.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if d.Entry != nil {
+		s.removeOld(d.Warn, d.Entry.Path, d.Entry.SHA256)
+	}
+	return nil
+}
+
+// removeOld removes the file at rel, which held the image with hash sum,
+// unless an entry still records rel, the run writes there, or the user
+// changed the file; failures are warnings, since the lockfile no longer
+// refers to the file.
+func (s *LocalStore) removeOld(w func(string), rel, sum string) {
+	if s.keeps(rel) {
+		return
+	}
+	kept, err := removeIfUnchanged(s.abs(rel), sum)
+	switch {
+	case err != nil:
+		warn(w, fmt.Sprintf("could not remove the old file %s: %v; delete it yourself", rel, err))
+	case kept:
+		warn(w, fmt.Sprintf("kept %s: it is no longer the recorded image (edited by hand?); delete it yourself if you no longer need it", rel))
+	}
+}
+
+// keeps reports whether the file at rel must stay: the run writes rel or
+// an entry records it, or a path that differs from rel in case only and
+// is the same file here (a case-insensitive file system, as on macOS and
+// Windows).
+func (s *LocalStore) keeps(rel string) bool {
+	if t, ok := s.targets[keyOf(rel)]; ok && s.sameFile(rel, t) {
+		return true
+	}
+	t, ok := s.idx.recorded(rel)
+	return ok && s.sameFile(rel, t)
+}
+
+// sameFile reports whether the paths a and b, equal case-folded, name one
+// file.
+func (s *LocalStore) sameFile(a, b string) bool {
+	if a == b {
+		return true
+	}
+	fa, err := os.Lstat(s.abs(a))
+	if err != nil {
+		return false
+	}
+	fb, err := os.Lstat(s.abs(b))
+	return err == nil && os.SameFile(fa, fb)
+}
+
+// sha256File returns the hex SHA-256 of the file at abs.
+func sha256File(abs string) (string, error) {
+	f, err := os.Open(abs)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// removeIfUnchanged removes the file at abs if it still holds the image
+// with hash sum. A missing file is fine; a file the user changed is kept,
+// and kept reports that.
+func removeIfUnchanged(abs, sum string) (kept bool, err error) {
+	got, err := sha256File(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s before removing it: %w", abs, err)
+	}
+	if got != sum {
+		return true, nil
+	}
+	if err := os.Remove(abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("remove %s: %w", abs, err)
+	}
+	return false, nil
+}

@@ -1,0 +1,227 @@
+package state
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// pendingMove is a move not yet carried out. A move whose source is the
+// destination of another, in a cycle, is staged: its source copied under
+// .pixform/ first, so the other can overwrite the source path.
+type pendingMove struct {
+	i      int
+	m      *Move
+	staged string // file path of the staged copy, or ""
+}
+
+// Move implements Store. Moves are local and quick: once begun they all
+// run, unless the lockfile cannot be written; then the rest are skipped
+// (done with skipped true), and a staged copy's place is said in a warning.
+func (s *LocalStore) Move(ctx context.Context, moves []Move, done func(i int, err error, skipped bool)) {
+	// readers maps a source path to the pending move that reads it.
+	readers := map[string]*pendingMove{}
+	var pending []*pendingMove
+	for i := range moves {
+		pm := &pendingMove{i: i, m: &moves[i]}
+		pending = append(pending, pm)
+		readers[pm.m.From.Entry.Path] = pm
+	}
+	for len(pending) > 0 {
+		if s.failed() != nil {
+			for _, pm := range pending {
+				if pm.staged != "" {
+					warn(pm.m.Warn, fmt.Sprintf("the image moving to %s is kept at %s: move it there yourself, or run apply again", pm.m.Path, pm.staged))
+				}
+				done(pm.i, nil, true)
+			}
+			return
+		}
+		progressed := false
+		next := pending[:0]
+		for _, pm := range pending {
+			if o, ok := readers[pm.m.Path]; ok && o != pm {
+				next = append(next, pm)
+				continue
+			}
+			if pm.staged == "" && readers[pm.m.From.Entry.Path] == pm {
+				delete(readers, pm.m.From.Entry.Path)
+			}
+			done(pm.i, s.move(ctx, pm), false)
+			progressed = true
+		}
+		pending = next
+		if progressed || len(pending) == 0 {
+			continue
+		}
+		// Every pending move waits for another: cycles. Stage one.
+		pm := pending[0]
+		staged, err := s.stage(pm.m)
+		if err != nil {
+			for _, pm := range pending {
+				done(pm.i, err, false)
+			}
+			return
+		}
+		pm.staged = staged
+		delete(readers, pm.m.From.Entry.Path)
+	}
+}
+
+// stage copies the source of move m, after checking its hash, to a new
+// file under .pixform/staging/ and returns that file's path.
+func (s *LocalStore) stage(m *Move) (string, error) {
+	wd, err := EnsureWorkDir(s.dir)
+	if err != nil {
+		return "", fmt.Errorf("move %s: %w", m.To, err)
+	}
+	dir := filepath.Join(wd, "staging")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("move %s: create %s: %w", m.To, dir, err)
+	}
+	f, err := os.CreateTemp(dir, "move-*")
+	if err != nil {
+		return "", fmt.Errorf("move %s: create a staging file in %s: %w", m.To, dir, err)
+	}
+	if err := copyVerified(f, s.abs(m.From.Entry.Path), m.From.Entry.Path, m.From.Entry.SHA256); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", fmt.Errorf("move %s: %w", m.To, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", fmt.Errorf("move %s: sync %s: %w", m.To, f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("move %s: close %s: %w", m.To, f.Name(), err)
+	}
+	return f.Name(), nil
+}
+
+// copyVerified copies the file at src (shown to users as rel) to w and
+// checks that it had hash want.
+func copyVerified(w io.Writer, src, rel, want string) error {
+	f, err := os.Open(src)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s is gone since the plan was made: run plan again", rel)
+	}
+	if err != nil {
+		return fmt.Errorf("open %s: %w", src, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(w, h), f); err != nil {
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	if hex.EncodeToString(h.Sum(nil)) != want {
+		return fmt.Errorf("%s changed since it was recorded (its SHA-256 is not the lockfile's): run plan again", rel)
+	}
+	return nil
+}
+
+// move carries out one move: the file is copied to the new path
+// atomically, recorded under the new address and path (the old address
+// deleted in the same write), then the old file removed.
+func (s *LocalStore) move(ctx context.Context, pm *pendingMove) error {
+	m := pm.m
+	e := m.From.Entry
+	e.Path = m.Path
+	src := m.From.Entry.Path
+	if pm.staged == "" && src == m.Path {
+		// An address move in place: only the lockfile changes, in one
+		// write.
+		s.idx.mu.Lock()
+		defer s.idx.mu.Unlock()
+		return s.set(ctx, m.To, e, s.priorDrop(m.To, &m.From))
+	}
+	srcFile := s.abs(src)
+	if pm.staged != "" {
+		srcFile = pm.staged
+	}
+	tmp, err := s.CreateTemp(m.Path)
+	if err != nil {
+		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
+	}
+	if err := copyVerified(tmp, srcFile, src, m.From.Entry.SHA256); err != nil {
+		AbortTemp(tmp)
+		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
+	}
+	if err := s.commit(ctx, Commit{Addr: m.To, Entry: e, Temp: tmp, Prior: &m.From}); err != nil {
+		var re *RecordError
+		if errors.As(err, &re) {
+			return err
+		}
+		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
+	}
+	if pm.staged != "" {
+		os.Remove(pm.staged)
+	} else if !s.keeps(src) {
+		if err := os.Remove(srcFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			warn(m.Warn, fmt.Sprintf("could not remove the old file %s: %v; delete it yourself", src, err))
+		}
+	}
+	return nil
+}
+
+// RemoveStaleTemps implements Store. The Store's owner holds the working
+// directory's process lock, so no other pixform is writing them. Only
+// names that CreateTemp makes for those exact targets are touched.
+func (s *LocalStore) RemoveStaleTemps(paths []string) {
+	bases := map[string]map[string]bool{} // slash dir → base names
+	add := func(p string) {
+		if p == "" {
+			return
+		}
+		dir, base := path.Split(p)
+		if bases[dir] == nil {
+			bases[dir] = map[string]bool{}
+		}
+		bases[dir][base] = true
+	}
+	add(LockFileName)
+	for _, p := range paths {
+		add(p)
+	}
+	for dir, names := range bases {
+		abs := s.abs(dir)
+		entries, err := os.ReadDir(abs)
+		if err != nil {
+			continue
+		}
+		for _, de := range entries {
+			if de.IsDir() || !isTempOf(de.Name(), names) {
+				continue
+			}
+			os.Remove(filepath.Join(abs, de.Name()))
+		}
+	}
+}
+
+// isTempOf reports whether name is a CreateTemp file of one of the base
+// names.
+func isTempOf(name string, bases map[string]bool) bool {
+	rest, ok := strings.CutPrefix(name, tempPrefix)
+	if !ok {
+		return false
+	}
+	i := strings.LastIndexByte(rest, '-')
+	if i < 0 || i == len(rest)-1 || !bases[rest[:i]] {
+		return false
+	}
+	for _, ch := range rest[i+1:] {
+		if ch < '0' || ch > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,73 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+)
+
+func TestIsTempOf(t *testing.T) {
+	bases := map[string]bool{"a.png": true, "tile-3.png": true, "pixform.lock.json": true}
+	tests := map[string]struct {
+		name string
+		want bool
+	}{
+		"temp of a target":           {".pixform-tmp-a.png-123456", true},
+		"temp of a dashed target":    {".pixform-tmp-tile-3.png-42", true},
+		"temp of the lockfile":       {".pixform-tmp-pixform.lock.json-7", true},
+		"the target itself":          {"a.png", false},
+		"temp of another file":       {".pixform-tmp-b.png-123", false},
+		"no random suffix":           {".pixform-tmp-a.png-", false},
+		"suffix not digits":          {".pixform-tmp-a.png-12x", false},
+		"prefix of a longer base":    {".pixform-tmp-tile-3.png.bak-1", false},
+		"someone else's temp":        {".tmp-a.png-123", false},
+		"no dash at all":             {".pixform-tmp-a.png", false},
+		"target named like the temp": {".pixform-tmp-tile-3.png", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := isTempOf(tc.name, bases); got != tc.want {
+				t.Errorf("isTempOf(%q) = %v, want %v", tc.name, got, tc.want)
+			}
+		})
+	}
+}
+
+// A hung disk keeps no caller once ctx is done: the Store's commit returns
+// a *RecordError wrapping the cancellation, and Close returns too.
+func TestStoreWaitsSelectOnContext(t *testing.T) {
+	dir := t.TempDir()
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	r := newRecorder(filepath.Join(dir, LockFileName), NewLock(), func(path string, data []byte) error {
+		entered <- struct{}{}
+		<-release // the disk hangs
+		return WriteFileAtomic(path, data)
+	})
+	defer func() {
+		close(release)
+		r.Close()
+	}()
+	s := NewStore(dir, NewLock(), r, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	f, err := s.CreateTemp("a.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("image")
+	e := entryN(1)
+	e.Path = "a.png"
+	done := make(chan error, 1)
+	go func() { done <- s.Commit(ctx, Commit{Addr: "image.a", Entry: e, Temp: f}) }()
+	<-entered
+	cancel()
+	err = <-done
+	var re *RecordError
+	if !errors.As(err, &re) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Commit after cancel: %v, want a *RecordError wrapping context.Canceled", err)
+	}
+	if err := s.Close(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Close after cancel: %v, want context.Canceled", err)
+	}
+}
