@@ -254,7 +254,7 @@ func (e *env) plan(args []string) int {
 	case "markdown":
 		err = views.WritePlanMarkdown(e.stdio.Out, p)
 	default:
-		err = views.WritePlan(e.stdio.Out, p, e.color(sel.noColor, e.stdio.OutTerminal))
+		err = views.WritePlanWith(e.stdio.Out, p, views.PlanOptions{Color: e.color(sel.noColor, e.stdio.OutTerminal), Verbose: sel.verbose})
 		views.WriteLeftovers(e.stdio.Out, ld.leftovers, e.color(sel.noColor, e.stdio.OutTerminal))
 	}
 	if err != nil {

@@ -478,7 +478,11 @@ func (p *planning) price(c *Change, forced bool) {
 func inputChanges(old, new state.Inputs) []string {
 	var r []string
 	if old.Prompt != new.Prompt {
-		r = append(r, fmt.Sprintf("prompt changed: %s → %s", quote(old.Prompt), quote(new.Prompt)))
+		if d, ok := wordDiff(old.Prompt, new.Prompt); ok {
+			r = append(r, "prompt changed: "+d)
+		} else {
+			r = append(r, fmt.Sprintf("prompt changed: %s → %s", quote(old.Prompt), quote(new.Prompt)))
+		}
 	}
 	if old.Style != new.Style {
 		r = append(r, fmt.Sprintf("style changed: %s → %s", quote(old.Style), quote(new.Style)))

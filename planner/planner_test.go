@@ -87,7 +87,7 @@ func TestDiff(t *testing.T) {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "dog", 0, "a.png")} },
 			lock:    map[string]state.Entry{"image.a": entry("cat", 99, "a.png", Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
-			want:    []want{{addr: "image.a", action: Replace, seed: 99, req: 1, reasons: []string{`prompt changed: "cat" → "dog"`}}},
+			want:    []want{{addr: "image.a", action: Replace, seed: 99, req: 1, reasons: []string{`prompt changed: [-cat-]{+dog+}`}}},
 			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
 		},
 		"seed changed": {

@@ -231,7 +231,12 @@ func hashFiles(dir string, paths []string) (map[string]hashResult, error) {
 	return out, first
 }
 
+// hashFile hashes the file at path, reading through buf (a nil or short
+// buf is replaced).
 func hashFile(path string, buf []byte) (hashResult, error) {
+	if len(buf) < 512 {
+		buf = make([]byte, 32<<10)
+	}
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return hashResult{}, nil
