@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"golang.org/x/term"
@@ -25,6 +26,11 @@ func main() {
 func run() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// The process, not cli.Main, sets the garbage collection target the
+	// command wants.
+	if percent, ok := cli.GCPercentFor(os.Args[1:]); ok {
+		debug.SetGCPercent(percent)
+	}
 	stop := make(chan struct{})
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

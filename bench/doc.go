@@ -2,16 +2,16 @@
 // and fakeapi binaries, generates workloads, and measures the figures that
 // BENCHMARKS.md reports, each against its target:
 //
-//	go run ./bench plan    # issue 3: fresh and no-op plans, linear cost
-//	go run ./bench apply   # issue 4: pixform vs an xargs -P 16 curl loop
+//	go run ./bench plan    # fresh and no-op plans, linear cost
+//	go run ./bench apply   # pixform vs an xargs -P 16 curl loop
 //	go run ./bench draft   # the draft renderer's images per second
-//	go run ./bench watch   # issue 5: save → lockfile latency under watch
+//	go run ./bench watch   # save → lockfile latency under watch
 //	go run ./bench all     # everything, in that order
 //
-// Run it from the module root. It writes only under -work (default: a new
-// directory in /work/scratch when that exists, since /tmp is slow on the
-// development VMs), talks only to fake APIs it starts on 127.0.0.1, bounds
-// every run with a timeout, and removes its processes and directories when
-// it ends. It is not part of CI: timings on a shared 2-core machine are
+// Run it from the module root. It writes only in a new directory under
+// -work (default: $TMPDIR, else /tmp; point either at a fast disk, since
+// file creation dominates), talks only to fake APIs it starts on
+// 127.0.0.1, bounds every run with a timeout, and removes its processes and
+// directories when it ends. It is not part of CI: timings on a shared 2-core machine are
 // noisy, so it repeats each run (-runs) and prints the median, min and max.
 package main

@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, usage)
 		fs.PrintDefaults()
 	}
-	parent := fs.String("work", defaultWorkParent(), "directory to create the run's working directory in (use a fast disk, not /tmp on the dev VMs)")
+	parent := fs.String("work", os.TempDir(), "directory to create the run's working directory in (default $TMPDIR; use a fast disk)")
 	runs := fs.Int("runs", 3, "repetitions of every measurement")
 	keep := fs.Bool("keep", false, "keep the working directory (for profiling or inspection)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "stop everything after this long")
@@ -95,16 +95,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// defaultWorkParent is /work/scratch when it exists (file creation in /tmp
-// is several times slower on the development VMs), else the system's
-// temporary directory.
-func defaultWorkParent() string {
-	if fi, err := os.Stat("/work/scratch"); err == nil && fi.IsDir() {
-		return "/work/scratch"
-	}
-	return os.TempDir()
 }
 
 // dir makes a new directory for one measurement inside the run's own.

@@ -27,7 +27,7 @@ const planLimit = 2 * time.Minute
 // plan can cache their stats (state.Refresh's 2 s racy window).
 const racySettle = 2100 * time.Millisecond
 
-// plan measures issue 3: fresh plans of 2,000 and 20,000 images, no-op
+// plan measures fresh plans of 2,000 and 20,000 images, no-op
 // plans of 1,000 and 10,000, in both configuration shapes, through the
 // real binary.
 func (h *harness) plan(ctx context.Context) error {

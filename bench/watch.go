@@ -38,7 +38,7 @@ image "icon" {
 `, i)
 }
 
-// watch measures issue 5: the time from a save of the configuration to
+// watch measures the time from a save of the configuration to
 // the image being on disk and recorded in the lockfile, under
 // `pixform watch -provider=draft`.
 func (h *harness) watch(ctx context.Context) error {

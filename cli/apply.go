@@ -14,6 +14,7 @@ import (
 	"github.com/pixform/pixform/imagine"
 	"github.com/pixform/pixform/planfile"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 )
@@ -191,7 +192,7 @@ func (e *env) readLine() string {
 
 // newProvider builds the renderer the plan was made for.
 func (e *env) newProvider(p *planner.Plan, cfg *config.Config) (executor.Provider, error) {
-	if p.Provider == planner.Draft {
+	if p.Provider == providers.Draft {
 		return draft.New(), nil
 	}
 	token := e.getenv("IMAGINE_API_TOKEN")

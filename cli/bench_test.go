@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -14,13 +15,14 @@ import (
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/fakeapi"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
-// The plan benchmarks measure issue 3's targets through the same pipeline
-// as `pixform plan` (config.Load, state.ReadLock, state.Refresh,
-// planner.Diff, the text view), driven through Main with io.Discard
-// stdio. They write thousands of files: run them on a fast disk, e.g.
+// The plan benchmarks measure plans of thousands of images through the
+// same pipeline as `pixform plan` (config.Load, state.ReadLock,
+// state.Refresh, planner.Diff, the text view), driven through Main with
+// io.Discard stdio. They write thousands of files: run them on a fast disk, e.g.
 //
 //	TMPDIR=/work/scratch/tmp go test -run '^$' -bench BenchmarkPlan -count 5 ./cli
 //
@@ -54,6 +56,9 @@ func runPlan(b *testing.B, dir string, want int, extra ...string) {
 	b.Helper()
 	var stderr strings.Builder
 	args := append([]string{"-chdir=" + dir, "plan", "-no-color"}, extra...)
+	if percent, ok := GCPercentFor(args); ok {
+		debug.SetGCPercent(percent) // as main does for the binary
+	}
 	code := Main(context.Background(), args, Stdio{In: strings.NewReader(""), Out: io.Discard, Err: &stderr})
 	if code != want {
 		b.Fatalf("pixform %s: exit %d, want %d\n%s", strings.Join(args, " "), code, want, stderr.String())
@@ -136,7 +141,7 @@ func BenchmarkPlanStages(b *testing.B) {
 				}
 				rng := rand.New(rand.NewPCG(1, 2))
 				in := planner.Input{
-					Images: cfg.Images, Lock: lock, Facts: facts, Provider: planner.Imagine,
+					Images: cfg.Images, Lock: lock, Facts: facts, Provider: providers.Imagine,
 					NewSeed: func() int64 { return 1 + rng.Int64N(config.MaxSeed) },
 				}
 				b.Run("load", func(b *testing.B) {
@@ -174,7 +179,7 @@ func BenchmarkPlanStages(b *testing.B) {
 
 // BenchmarkApply measures `pixform apply -auto-approve -parallelism=16`
 // of n fresh images against the in-process fake API answering at once
-// (issue 4, scenario c), through Main. ns/image should stay flat as n
+// (the bench harness's apply scenario c), through Main. ns/image should stay flat as n
 // grows; the per-image cost of the lockfile writes shows here.
 func BenchmarkApply(b *testing.B) {
 	for _, n := range []int{2000, 10000} {

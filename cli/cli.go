@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strings"
 
 	"github.com/pixform/pixform/config"
@@ -151,13 +150,6 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 	if text, ok := plainHelp(cmd); ok && len(rest) > 0 && isHelpFlag(rest[0]) {
 		fmt.Fprint(stdio.Out, text)
 		return ExitOK
-	}
-	switch cmd {
-	case "validate", "plan":
-		// Loading a large configuration is allocation-bound and the heap
-		// it leaves is small and short-lived: collect less often. Not for
-		// apply and watch, which keep their memory bounded.
-		debug.SetGCPercent(400)
 	}
 	switch cmd {
 	case "validate":

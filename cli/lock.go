@@ -24,13 +24,18 @@ func (e *env) lock(args []string) int {
 	if len(args) != 4 {
 		return e.fail(errors.New("lock merge takes three files: BASE OURS THEIRS (git passes %O %A %B)"))
 	}
+	// Git always passes three existing files, and an empty one for a side
+	// where the lockfile did not exist. A missing or unreadable file is a
+	// mistake in the driver's command line: treating it as empty would
+	// delete every entry of OURS, so it fails before OURS is written.
 	read := func(side, name string) (*state.Lock, error) {
 		b, err := os.ReadFile(e.abs(name))
-		if errors.Is(err, os.ErrNotExist) || (err == nil && len(strings.TrimSpace(string(b))) == 0) {
-			return state.NewLock(), nil // the file did not exist on that side
-		}
 		if err != nil {
-			return nil, fmt.Errorf("lock merge: read %s (%s): %w", side, name, err)
+			return nil, views.WithHint(fmt.Errorf("lock merge: read %s (%s): %w", side, name, err),
+				"lock merge takes three existing files, BASE OURS THEIRS, as git passes them with 'pixform lock merge %O %A %B'; OURS was not changed")
+		}
+		if len(strings.TrimSpace(string(b))) == 0 {
+			return state.NewLock(), nil // the file did not exist on that side
 		}
 		l, err := state.ParseLock(b, name)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/state"
 )
 
@@ -14,7 +15,7 @@ func entry(p string) state.Entry {
 	return state.Entry{
 		Inputs:   state.Inputs{Prompt: p, Style: "flux-dev", AspectRatio: "1:1", Seed: 1},
 		Provider: "draft", Path: "images/" + strings.Fields(p)[0] + ".png",
-		SHA256: strings.Repeat("ab", 32), Bytes: 10, MediaType: state.MediaPNG, Width: 1, Height: 1,
+		SHA256: strings.Repeat("ab", 32), Bytes: 10, MediaType: media.PNG, Width: 1, Height: 1,
 	}
 }
 

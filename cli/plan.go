@@ -15,6 +15,7 @@ import (
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/planfile"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 )
@@ -132,9 +133,9 @@ func (e *env) providerName(flagValue string) (string, error) {
 		p = e.getenv("PIXFORM_PROVIDER")
 	}
 	if p == "" {
-		p = planner.Imagine
+		p = providers.Imagine
 	}
-	if p != planner.Imagine && p != planner.Draft {
+	if !providers.Known(p) {
 		return "", views.WithHint(fmt.Errorf("unknown provider %q", p), "use -provider=imagine (the Imagine API) or -provider=draft (offline placeholders)")
 	}
 	return p, nil

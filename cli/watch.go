@@ -15,6 +15,7 @@ import (
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/gallery"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 	"github.com/pixform/pixform/watch"
@@ -116,6 +117,12 @@ func (e *env) watch(args []string) int {
 				"choose another port: -serve=:8081"))
 		}
 		s.srv = gallery.NewServer(e.dir, filepath.Base(e.dir))
+		// The gallery answers the name it was asked to listen on and the
+		// address it printed, besides the connection's own address.
+		host, _, _ := net.SplitHostPort(serve.addr)
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		s.srv.AllowHost(net.JoinHostPort(host, port))
+		s.srv.AllowHost(ln.Addr().String())
 		var served sync.WaitGroup
 		served.Go(func() {
 			if err := s.srv.Serve(ln); err != nil {
@@ -215,7 +222,7 @@ func summary(p *planner.Plan) string {
 	s := strings.Join(parts, ", ")
 	if sm.Requests > 0 {
 		s += fmt.Sprintf(" (%s", pluralize(sm.Requests, "request"))
-		if p.Provider == planner.Imagine {
+		if p.Provider == providers.Imagine {
 			s += fmt.Sprintf(", %s", pluralize(sm.Credits, "credit"))
 		}
 		s += ")"

@@ -59,7 +59,10 @@ type Config struct {
 	Dir      string
 	Images   []Image // sorted by Addr
 	Provider Provider
-	// Files holds every parsed file by name, for the diagnostic writer.
+	// Files holds every parsed file by name, for the diagnostic writer:
+	// its Bytes and a Nav that names the top-level block holding an
+	// offset. Load drops the syntax trees (the Body is empty), which held
+	// most of a large configuration's memory.
 	Files map[string]*hcl.File
 	// Digest is the hex SHA-256 of the evaluated configuration (images and
 	// provider settings), stable across formatting-only edits. A saved plan
@@ -75,4 +78,7 @@ type LoadOptions struct {
 	VarFiles []string
 	// Environ is the process environment ("K=V"); PIXFORM_VAR_<name> entries set variables.
 	Environ []string
+
+	// lazyFrom overrides lazyFrom, for tests.
+	lazyFrom int
 }

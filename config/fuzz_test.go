@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -71,6 +72,13 @@ func FuzzFormat(f *testing.F) {
 	addExampleSeeds(f)
 	f.Fuzz(func(t *testing.T, src []byte) {
 		out, diags := Format(src, "main.pix.hcl")
+		if checkNesting(src, "main.pix.hcl", hcl.InitialPos, false).HasErrors() {
+			// Too deep to parse safely: Format must refuse it unparsed.
+			if out != nil || !diags.HasErrors() {
+				t.Fatal("Format accepted a file nested too deeply")
+			}
+			return
+		}
 		_, parseDiags := hclsyntax.ParseConfig(src, "main.pix.hcl", hcl.InitialPos)
 		if parseDiags.HasErrors() != diags.HasErrors() {
 			t.Fatalf("Format errors = %v, parse errors = %v", diags.HasErrors(), parseDiags.HasErrors())
@@ -83,6 +91,39 @@ func FuzzFormat(f *testing.F) {
 		}
 		if _, d := hclsyntax.ParseConfig(out, "main.pix.hcl", hcl.InitialPos); d.HasErrors() {
 			t.Errorf("formatted output does not parse: %s\n%q", d.Error(), out)
+		}
+	})
+}
+
+// FuzzQuickNesting checks that the byte scan never passes what HCL's
+// tokens show is nested too deeply or chains too many operators, on files
+// and expressions. Seeds near the limits make the fuzzer's job possible.
+func FuzzQuickNesting(f *testing.F) {
+	addExampleSeeds(f)
+	rep := strings.Repeat
+	for _, s := range []string{
+		rep("(", 255) + "\"${" + "x" + "}\"",
+		"a = \"" + rep("${(", 130) + "\"",
+		"a = \"\\\"" + rep("(", 300) + "\"",
+		"a = \"$${" + rep("[", 300) + "}\"",
+		"# x\n" + rep("!", 4095) + "\n" + rep("!", 10),
+		"a = [" + rep("1 +\n", 4090) + "1]",
+		"a = {" + rep("b = 1 + 1 ", 3000) + "}",
+		"a = x" + rep("[*].b", 2100),
+		"a = " + rep("1 => ", 5000),
+		"a = " + rep("1 <= ", 5000),
+		"a = \"${" + rep("a.b.", 2100) + "}\"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if !quickNestingOK(src) {
+			return
+		}
+		for _, expr := range []bool{false, true} {
+			if d := lexNesting(src, "f", hcl.InitialPos, expr); d.HasErrors() {
+				t.Fatalf("the byte scan passed what the tokens refuse (expr %v): %s", expr, d.Error())
+			}
 		}
 	})
 }

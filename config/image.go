@@ -11,6 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/media"
 )
 
 // MaxCount is the largest count an image block may have: count makes
@@ -438,10 +439,8 @@ func (l *loader) checkPath(v cty.Value, rng hcl.Range, inst string) (string, boo
 	if p == ".." || strings.HasPrefix(p, "../") {
 		return bad("Image path escapes the working directory", fmt.Sprintf("%q leads outside the working directory (it cleans to %q). Keep images inside the directory that holds the configuration.", raw, p))
 	}
-	switch strings.ToLower(path.Ext(p)) {
-	case ".png", ".jpg", ".jpeg":
-	default:
-		return bad("Unsupported image file extension", fmt.Sprintf("The extension of %q names the file's format and must be .png, .jpg or .jpeg.", raw))
+	if _, ok := media.OfPath(p); !ok {
+		return bad("Unsupported image file extension", fmt.Sprintf("The extension of %q names the file's format and must be %s.", raw, media.Extensions))
 	}
 	var pe *safepath.Error
 	switch err := safepath.Check(p); {

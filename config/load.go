@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 
@@ -45,6 +44,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		disk:   safepath.NewDisk(dir),
 	}
 	cfg := &Config{Dir: dir, Files: l.files, Provider: defaultProvider()}
+	defer l.compactFiles()
 
 	confNames, varNames := l.listDir()
 	var srcs []source
@@ -53,7 +53,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 			srcs = append(srcs, source{name: name, src: src})
 		}
 	}
-	bodies, diags := parseSources(srcs)
+	bodies, diags := parseSources(srcs, opts.lazyFrom)
 	l.diags = append(l.diags, diags...)
 	for i, f := range bodies {
 		l.files[srcs[i].name] = f
@@ -175,7 +175,7 @@ func (l *loader) parseFile(path, name string) *hcl.File {
 	if !ok {
 		return nil
 	}
-	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	f, diags := parseConfig(src, name, hcl.InitialPos)
 	l.diags = append(l.diags, diags...)
 	if f != nil {
 		l.files[name] = f

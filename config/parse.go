@@ -31,9 +31,25 @@ type chunk struct {
 	diags hcl.Diagnostics
 }
 
+// lazyFrom is how many bytes of configuration make parseSources keep
+// image blocks lazily (see lazyImages): about 45,000 small blocks. Below
+// it the syntax trees fit in memory and parsing each block a second time
+// would only cost time.
+const lazyFrom = 8 << 20
+
 // parseSources parses every source as hclsyntax.ParseConfig would, using
-// all CPUs. Results and diagnostics are in source order.
-func parseSources(srcs []source) ([]*hcl.File, hcl.Diagnostics) {
+// all CPUs. Results and diagnostics are in source order. When the sources
+// hold lazyAt bytes or more (0: lazyFrom), chunks of image blocks are kept
+// lazily.
+func parseSources(srcs []source, lazyAt int) ([]*hcl.File, hcl.Diagnostics) {
+	if lazyAt <= 0 {
+		lazyAt = lazyFrom
+	}
+	total := 0
+	for _, s := range srcs {
+		total += len(s.src)
+	}
+	lazy := total >= lazyAt
 	var chunks []*chunk
 	perFile := make([][]*chunk, len(srcs))
 	for i, s := range srcs {
@@ -45,7 +61,10 @@ func parseSources(srcs []source) ([]*hcl.File, hcl.Diagnostics) {
 	}
 	parallel(len(chunks), func(i int) {
 		c := chunks[i]
-		c.f, c.diags = hclsyntax.ParseConfig(c.src, srcs[c.file].name, c.start)
+		c.f, c.diags = parseConfig(c.src, srcs[c.file].name, c.start)
+		if lazy {
+			lazyImages(c, srcs[c.file].name)
+		}
 	})
 
 	files := make([]*hcl.File, len(srcs))
@@ -67,19 +86,36 @@ func assemble(s source, chunks []*chunk) (*hcl.File, hcl.Diagnostics) {
 	body := &hclsyntax.Body{Attributes: hclsyntax.Attributes{}}
 	nav := &chunkNav{}
 	var diags hcl.Diagnostics
+	var parts []hcl.Body // of every chunk, when some are lazy
+	lazy := false
 	for _, c := range chunks {
-		cb, ok := c.f.Body.(*hclsyntax.Body)
-		// A chunk with errors or top-level attributes may have been cut
-		// inside a construct (a heredoc, a comment, a bracket): only the
-		// whole source then gives the true diagnostics.
-		if c.diags.HasErrors() || !ok || len(cb.Attributes) > 0 {
-			return hclsyntax.ParseConfig(s.src, s.name, hcl.InitialPos)
+		if c.diags.HasErrors() {
+			// A chunk with errors may have been cut inside a construct (a
+			// heredoc, a comment, a bracket): only the whole source then
+			// gives the true diagnostics.
+			return parseConfig(s.src, s.name, hcl.InitialPos)
 		}
+		switch cb := c.f.Body.(type) {
+		case *hclsyntax.Body:
+			// Top-level attributes, too, may come from a bad cut.
+			if len(cb.Attributes) > 0 {
+				return parseConfig(s.src, s.name, hcl.InitialPos)
+			}
+			body.Blocks = append(body.Blocks, cb.Blocks...)
+			body.EndRange = cb.EndRange
+		case *lazyFile:
+			lazy = true
+			body.EndRange = cb.end
+		default:
+			return parseConfig(s.src, s.name, hcl.InitialPos)
+		}
+		parts = append(parts, c.f.Body)
 		diags = append(diags, c.diags...)
-		body.Blocks = append(body.Blocks, cb.Blocks...)
 		nav.starts = append(nav.starts, c.start.Byte)
 		nav.navs = append(nav.navs, c.f.Nav)
-		body.EndRange = cb.EndRange
+	}
+	if lazy {
+		return &hcl.File{Body: &chunksBody{parts: parts, end: body.EndRange}, Bytes: s.src, Nav: nav}, diags
 	}
 	body.SrcRange = hcl.Range{Filename: s.name, Start: hcl.InitialPos, End: body.EndRange.End}
 	return &hcl.File{Body: body, Bytes: s.src, Nav: nav}, diags

@@ -8,10 +8,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
-)
 
-// ProviderName is the only provider block label: the Imagine API.
-const ProviderName = "imagine"
+	"github.com/pixform/pixform/providers"
+)
 
 // defaultProvider returns the provider settings of a configuration without
 // a provider block.
@@ -35,15 +34,15 @@ func providerSchema() *hcl.BodySchema {
 // declareProvider records the provider block, refusing a second one and
 // any label but "imagine".
 func (l *loader) declareProvider(b *hcl.Block) {
-	if name := b.Labels[0]; name != ProviderName {
+	if name := b.Labels[0]; name != providers.Imagine {
 		l.errorf(&b.LabelRanges[0], "Unknown provider",
 			fmt.Sprintf("There is no provider %q: the only provider block is provider %q.%s The offline draft renderer needs no block: select it with -provider=draft.",
-				name, ProviderName, didYouMean(name, []string{ProviderName})))
+				name, providers.Imagine, didYouMean(name, []string{providers.Imagine})))
 		return
 	}
 	if l.providerBlock != nil {
 		l.errorf(&b.DefRange, "Duplicate provider block",
-			fmt.Sprintf("A provider %q block was already declared at %s. Keep one block and merge the settings into it.", ProviderName, where(l.providerBlock.DefRange)))
+			fmt.Sprintf("A provider %q block was already declared at %s. Keep one block and merge the settings into it.", providers.Imagine, where(l.providerBlock.DefRange)))
 		return
 	}
 	l.providerBlock = b

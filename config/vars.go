@@ -184,7 +184,11 @@ func (l *loader) setRaw(v *variable, raw, source string) {
 		return
 	}
 	filename := fmt.Sprintf("<value for var.%s>", v.name)
-	expr, diags := hclsyntax.ParseExpression([]byte(raw), filename, hcl.InitialPos)
+	diags := checkNesting([]byte(raw), filename, hcl.InitialPos, true)
+	var expr hclsyntax.Expression
+	if !diags.HasErrors() {
+		expr, diags = hclsyntax.ParseExpression([]byte(raw), filename, hcl.InitialPos)
+	}
 	if diags.HasErrors() {
 		for _, d := range diags {
 			d.Detail = fmt.Sprintf("%s (in the value of var.%s from %s)", d.Detail, v.name, source)

@@ -21,6 +21,8 @@ import (
 	"golang.org/x/image/font/opentype"
 
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/media"
+	"github.com/pixform/pixform/providers"
 )
 
 // LongSide is the size in pixels of a placeholder's longer side.
@@ -69,8 +71,8 @@ func New() *Renderer {
 	return r
 }
 
-// Name returns "draft", the provider name the lockfile records.
-func (r *Renderer) Name() string { return "draft" }
+// Name returns providers.Draft, the provider name the lockfile records.
+func (r *Renderer) Name() string { return providers.Draft }
 
 // Size returns the placeholder size for an aspect ratio "W:H": LongSide on
 // the longer side, the other rounded to the ratio. Empty means "1:1".
@@ -116,7 +118,7 @@ func (r *Renderer) Render(ctx context.Context, req executor.Request, w io.Writer
 	buf := r.bufs.Get().(*bytes.Buffer)
 	defer r.bufs.Put(buf)
 	buf.Reset()
-	if req.MediaType == "image/jpeg" {
+	if req.MediaType == media.JPEG {
 		err = jpeg.Encode(buf, img, &jpeg.Options{Quality: jpegQuality})
 	} else {
 		sc, _ := r.scratch.Get().(*pngScratch)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -37,7 +38,7 @@ func BenchmarkApply2000(b *testing.B) {
 		rec.check = false
 		prov.calls = nil
 		b.StartTimer()
-		res, err := Apply(context.Background(), &planner.Plan{Provider: planner.Imagine, Changes: changes}, Options{
+		res, err := Apply(context.Background(), &planner.Plan{Provider: providers.Imagine, Changes: changes}, Options{
 			Dir: dir, Provider: prov, Recorder: rec, Limiter: newTestLimiter(16), Parallelism: 16, MaxRetries: 3,
 		})
 		if err != nil || res.Generated != n {

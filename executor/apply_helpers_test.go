@@ -22,7 +22,9 @@ import (
 	"time"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -39,7 +41,7 @@ var _ Provider = (*fakeProvider)(nil)
 
 func (p *fakeProvider) Name() string {
 	if p.name == "" {
-		return planner.Imagine
+		return providers.Imagine
 	}
 	return p.name
 }
@@ -383,7 +385,7 @@ func writeImage(t testing.TB, dir, rel string, in state.Inputs) state.Entry {
 	if err := os.WriteFile(abs, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return state.Entry{Inputs: in, Provider: planner.Imagine, Path: rel, SHA256: sumOf(b), Bytes: int64(len(b)), MediaType: MediaPNG, Width: 4, Height: 3}
+	return state.Entry{Inputs: in, Provider: providers.Imagine, Path: rel, SHA256: sumOf(b), Bytes: int64(len(b)), MediaType: media.PNG, Width: 4, Height: 3}
 }
 
 func inputs(prompt string, seed int64) state.Inputs {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 )
 
 // failingWriter fails every write with err, as a temporary file on a full
@@ -197,7 +198,7 @@ func TestApplyLocalErrorInFlight(t *testing.T) {
 // result counts no request.
 func TestApplyDraftSendsNoRequest(t *testing.T) {
 	e := newEnv(t)
-	e.prov = &fakeProvider{name: planner.Draft, render: renderPNG(t)}
+	e.prov = &fakeProvider{name: providers.Draft, render: renderPNG(t)}
 	c := create("a", "a.png", 1)
 	c.Requests, c.Credits = 0, 0
 	res, err := e.apply(t, context.Background(), false, []planner.Change{c}, nil)

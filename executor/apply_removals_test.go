@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -34,7 +35,7 @@ func TestApplyLeavesNoOrphanAfterAnEntryIsRemoved(t *testing.T) {
 		lock.Images[a] = en
 	}
 	rec := state.NewRecorder(lockPath, lock)
-	plan := &planner.Plan{Provider: planner.Imagine, Changes: []planner.Change{
+	plan := &planner.Plan{Provider: providers.Imagine, Changes: []planner.Change{
 		{Addr: addr("gone"), Action: planner.Delete, Path: "g.png", Prior: g, PriorAddr: "image.gone"},
 	}}
 	_, err := Apply(context.Background(), plan, Options{
@@ -73,7 +74,7 @@ func TestApplyFinishesLeftRemovals(t *testing.T) {
 	lock := state.NewLock()
 	lock.Images["image.kept"] = *k
 	rec := state.NewRecorder(filepath.Join(e.dir, state.LockFileName), lock)
-	_, err := Apply(context.Background(), &planner.Plan{Provider: planner.Imagine}, Options{
+	_, err := Apply(context.Background(), &planner.Plan{Provider: providers.Imagine}, Options{
 		Dir: e.dir, Recorder: rec, Limiter: newTestLimiter(1), Parallelism: 1, Clock: newFakeClock(),
 	})
 	if cerr := rec.Close(); cerr != nil {
@@ -100,7 +101,7 @@ func TestApplyMoveInCaseOnly(t *testing.T) {
 	lock := state.NewLock()
 	lock.Images["image.x"] = *x
 	rec := state.NewRecorder(lockPath, lock)
-	plan := &planner.Plan{Provider: planner.Imagine, Changes: []planner.Change{
+	plan := &planner.Plan{Provider: providers.Imagine, Changes: []planner.Change{
 		withPrior(create("x", "Hero.png", 1), planner.Move, x, "image.x"),
 	}}
 	_, err := Apply(context.Background(), plan, Options{

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -40,18 +41,11 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 			return
 		}
 		// The cached copy is gone or bad: the plan priced no request.
-		if c.Requests == 0 && r.provider == planner.Imagine {
+		if c.Requests == 0 && r.provider == providers.Imagine {
 			credits, _ = planner.Price(c.Inputs.Style)
 		}
 	}
-	req := Request{
-		Addr:        c.Addr.String(),
-		Prompt:      c.Inputs.Prompt,
-		Style:       c.Inputs.Style,
-		AspectRatio: c.Inputs.AspectRatio,
-		Seed:        c.Inputs.Seed,
-		MediaType:   mt,
-	}
+	req := Request{Addr: c.Addr.String(), Inputs: c.Inputs, MediaType: mt}
 	transient, throttles := 0, 0
 	for attempt := 1; ; attempt++ {
 		if r.stopping() {
@@ -191,7 +185,7 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 	err = r.opts.Provider.Render(ctx, req, io.MultiWriter(lw, d))
 	o := Outcome{Latency: r.clock.Now().Sub(start)}
 	r.mu.Lock()
-	if r.provider != planner.Draft {
+	if r.provider != providers.Draft {
 		// A draft render is made here, not asked of a server.
 		r.res.Requests++
 	}
@@ -266,7 +260,7 @@ func (r *run) generated(c *planner.Change, out output) {
 	// Drafts are cheaper to render again than to keep. The cache takes the
 	// file as soon as it is in place, before the lockfile records it, so
 	// that a run killed in between loses no request.
-	if r.opts.Cache != nil && r.provider != planner.Draft {
+	if r.opts.Cache != nil && r.provider != providers.Draft {
 		toCache = func() {
 			if err := r.opts.Cache.Put(c.Inputs.Digest(), r.provider, r.abs(c.Path), e.SHA256); err != nil {
 				r.hooks.Warn(c, fmt.Sprintf("could not save %s in the content cache: %v", c.Path, err))

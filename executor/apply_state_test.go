@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -50,7 +51,7 @@ func TestApplyWithRealState(t *testing.T) {
 				lock.Images[a] = en
 			}
 			rec := state.NewRecorder(lockPath, lock)
-			res, err := Apply(context.Background(), &planner.Plan{Provider: planner.Imagine, Changes: changes}, Options{
+			res, err := Apply(context.Background(), &planner.Plan{Provider: providers.Imagine, Changes: changes}, Options{
 				Dir: e.dir, Provider: &fakeProvider{render: renderPNG(t)}, Recorder: rec, Cache: state.OpenCache(e.dir),
 				Limiter: newTestLimiter(2), Parallelism: 2, Clock: newFakeClock(),
 			})

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -71,7 +73,7 @@ func (e *env) apply(t *testing.T, ctx context.Context, update bool, changes []pl
 	if mod != nil {
 		mod(&opts)
 	}
-	res, err := Apply(ctx, &planner.Plan{Provider: planner.Imagine, Changes: changes}, opts)
+	res, err := Apply(ctx, &planner.Plan{Provider: providers.Imagine, Changes: changes}, opts)
 	noTempFiles(t, e.dir)
 	if e.lim.held() != 0 {
 		t.Errorf("limiter slots still held: %d", e.lim.held())
@@ -137,7 +139,7 @@ func TestApplyChanges(t *testing.T) {
 			want: counts{Generated: 1, Requests: 1, Credits: 15},
 			check: func(t *testing.T, e *env, lock map[string]state.Entry) {
 				en := wantEntry(t, e, lock, "hero", "assets/hero.png")
-				want := state.Entry{Inputs: inputs("hero", 7), Provider: "imagine", Path: "assets/hero.png", SHA256: sumOf(pngOf(t, 8, 6, 7)), Bytes: int64(len(pngOf(t, 8, 6, 7))), MediaType: MediaPNG, Width: 8, Height: 6}
+				want := state.Entry{Inputs: inputs("hero", 7), Provider: "imagine", Path: "assets/hero.png", SHA256: sumOf(pngOf(t, 8, 6, 7)), Bytes: int64(len(pngOf(t, 8, 6, 7))), MediaType: media.PNG, Width: 8, Height: 6}
 				if en != want {
 					t.Errorf("entry = %+v, want %+v", en, want)
 				}
@@ -364,7 +366,7 @@ func TestApplyChanges(t *testing.T) {
 			check: func(t *testing.T, e *env, lock map[string]state.Entry) {
 				en := wantEntry(t, e, lock, "hero", "hero.jpg")
 				b, _ := os.ReadFile(filepath.Join(e.dir, "hero.jpg"))
-				if en.MediaType != MediaJPEG || !bytes.HasPrefix(b, []byte("\xff\xd8\xff")) || en.Bytes != int64(len(b)) {
+				if en.MediaType != media.JPEG || !bytes.HasPrefix(b, []byte("\xff\xd8\xff")) || en.Bytes != int64(len(b)) {
 					t.Errorf("not a recorded JPEG: %+v, starts %q", en, b[:4])
 				}
 				if en.Width != 8 || en.Height != 6 {
@@ -378,7 +380,7 @@ func TestApplyChanges(t *testing.T) {
 			},
 			render: func(t testing.TB) func(context.Context, Request, io.Writer) error {
 				return func(_ context.Context, req Request, w io.Writer) error {
-					if req.MediaType != MediaPNG {
+					if req.MediaType != media.PNG {
 						t.Errorf("request media type %s", req.MediaType)
 					}
 					_, err := w.Write(jpegOf(t, 16, 9))
@@ -388,7 +390,7 @@ func TestApplyChanges(t *testing.T) {
 			want: counts{Generated: 1, Requests: 1, Credits: 15},
 			check: func(t *testing.T, e *env, lock map[string]state.Entry) {
 				en := wantEntry(t, e, lock, "hero", "hero.png")
-				if en.MediaType != MediaPNG || en.Width != 16 || en.Height != 9 {
+				if en.MediaType != media.PNG || en.Width != 16 || en.Height != 9 {
 					t.Errorf("entry %+v", en)
 				}
 			},
@@ -603,7 +605,7 @@ func (e *env) applyWith(t *testing.T, changes []planner.Change, failAt func(op, 
 	if mod != nil {
 		mod(&opts)
 	}
-	res, err := Apply(context.Background(), &planner.Plan{Provider: planner.Imagine, Changes: changes}, opts)
+	res, err := Apply(context.Background(), &planner.Plan{Provider: providers.Imagine, Changes: changes}, opts)
 	noTempFiles(t, e.dir)
 	if len(e.lim.outcomes) != res.Requests {
 		t.Errorf("limiter saw %d releases, want %d", len(e.lim.outcomes), res.Requests)

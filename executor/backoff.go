@@ -2,9 +2,9 @@ package executor
 
 import "time"
 
-// Backoff bases and cap, per SPEC.md: transient failures back off from
-// 500ms, throttled requests without a Retry-After from 250ms; no wait
-// exceeds 30s.
+// Backoff bases and cap: transient failures back off from 500ms,
+// throttled requests without a Retry-After from 250ms; no wait exceeds
+// 30s.
 const (
 	TransientBackoffBase = 500 * time.Millisecond
 	ThrottleBackoffBase  = 250 * time.Millisecond

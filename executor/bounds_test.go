@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/state"
 )
 
@@ -94,7 +95,7 @@ func TestFinishResponseBounds(t *testing.T) {
 			d := newDigestWriter()
 			tmp.Write(tc.body)
 			d.Write(tc.body)
-			req := Request{AspectRatio: tc.ratio, MediaType: MediaPNG}
+			req := Request{Inputs: state.Inputs{AspectRatio: tc.ratio}, MediaType: media.PNG}
 			out, err := finishResponse(tmp, target, req, tc.provider, d, "the test answer")
 			if tc.wantIn == "" {
 				if err != nil {
@@ -128,7 +129,7 @@ func TestFinishCachedCopyCap(t *testing.T) {
 	d := newDigestWriter()
 	tmp.Write(body)
 	d.Write(body)
-	_, err = finish(tmp, target, MediaPNG, d, "the cached copy")
+	_, err = finish(tmp, target, media.PNG, d, "the cached copy")
 	if err == nil || !strings.Contains(err.Error(), "more than the 268435456 accepted") {
 		t.Errorf("finish = %v, want the hard limit", err)
 	}

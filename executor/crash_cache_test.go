@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 )
 
 // A run that dies after an image's response arrived but before the
@@ -20,7 +21,7 @@ func TestApplyCachesBeforeRecording(t *testing.T) {
 	}{
 		"create": {
 			changes:   func(e *env, t *testing.T) []planner.Change { return []planner.Change{create("a", "a.png", 1)} },
-			provider:  planner.Imagine,
+			provider:  providers.Imagine,
 			wantCache: true,
 		},
 		"replace over a recorded image": {
@@ -28,12 +29,12 @@ func TestApplyCachesBeforeRecording(t *testing.T) {
 				old := e.had(t, "a", "a.png", 7)
 				return []planner.Change{withPrior(create("a", "a.png", 1), planner.Replace, old, "image.a")}
 			},
-			provider:  planner.Imagine,
+			provider:  providers.Imagine,
 			wantCache: true,
 		},
 		"a draft is not cached": {
 			changes:  func(e *env, t *testing.T) []planner.Change { return []planner.Change{create("a", "a.png", 1)} },
-			provider: planner.Draft,
+			provider: providers.Draft,
 		},
 	}
 	for name, tc := range tests {
@@ -54,7 +55,7 @@ func TestApplyCachesBeforeRecording(t *testing.T) {
 				t.Fatalf("Apply: %v, want the lockfile failure", err)
 			}
 			// A draft render is no request.
-			if want := map[bool]int{true: 0, false: 1}[tc.provider == planner.Draft]; res.Requests != want {
+			if want := map[bool]int{true: 0, false: 1}[tc.provider == providers.Draft]; res.Requests != want {
 				t.Errorf("%d requests, want %d", res.Requests, want)
 			}
 			in := changes[0].Inputs

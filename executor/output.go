@@ -20,28 +20,20 @@ import (
 	"golang.org/x/image/webp"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/state"
-)
-
-// Media types of output files.
-const (
-	MediaPNG  = "image/png"
-	MediaJPEG = "image/jpeg"
 )
 
 // jpegQuality is the quality of a transcoded JPEG.
 const jpegQuality = 92
 
-// MediaTypeOf returns the media type that a path's extension names:
-// .png → image/png, .jpg and .jpeg → image/jpeg (case-insensitive).
+// MediaTypeOf returns the media type that a path's extension names (see
+// media.OfPath), or an error naming the path.
 func MediaTypeOf(p string) (string, error) {
-	switch strings.ToLower(path.Ext(p)) {
-	case ".png":
-		return MediaPNG, nil
-	case ".jpg", ".jpeg":
-		return MediaJPEG, nil
+	if mt, ok := media.OfPath(p); ok {
+		return mt, nil
 	}
-	return "", fmt.Errorf("output path %s: unsupported extension %q: use .png, .jpg or .jpeg", p, path.Ext(p))
+	return "", fmt.Errorf("output path %s: unsupported extension %q: use %s", p, path.Ext(p), media.Extensions)
 }
 
 // digestWriter hashes and counts what is written through it.
@@ -210,7 +202,7 @@ func finishWithin(tmp *os.File, target, want string, d *digestWriter, what strin
 		state.AbortTemp(tmp)
 		return output{}, notImageError(what, fmt.Errorf("empty %dx%d image", out.width, out.height))
 	}
-	if mediaOf(format) == want {
+	if media.OfFormat(format) == want {
 		return out, nil
 	}
 	state.AbortTemp(tmp)
@@ -225,16 +217,6 @@ func finishWithin(tmp *os.File, target, want string, d *digestWriter, what strin
 	}
 	out.tmp, out.sha256, out.bytes = nt, nd.sum(), nd.n
 	return out, nil
-}
-
-func mediaOf(format string) string {
-	switch format {
-	case "png":
-		return MediaPNG
-	case "jpeg":
-		return MediaJPEG
-	}
-	return "image/" + format
 }
 
 // decodeWhole decodes the whole image in f from its start. Its header is
@@ -293,10 +275,10 @@ func encode(w io.Writer, img image.Image, mt string) error {
 	bw := bufio.NewWriterSize(w, 32<<10)
 	var err error
 	switch mt {
-	case MediaPNG:
+	case media.PNG:
 		enc := png.Encoder{CompressionLevel: png.BestSpeed}
 		err = enc.Encode(bw, img)
-	case MediaJPEG:
+	case media.JPEG:
 		err = jpeg.Encode(bw, img, &jpeg.Options{Quality: jpegQuality})
 	default:
 		err = fmt.Errorf("unsupported media type %s", mt)

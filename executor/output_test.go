@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/image/webp"
 
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/state"
 )
 
@@ -18,10 +19,10 @@ func TestMediaTypeOf(t *testing.T) {
 		path, want string
 		wantErr    bool
 	}{
-		"png":          {path: "a/b.png", want: MediaPNG},
-		"upper png":    {path: "B.PNG", want: MediaPNG},
-		"jpg":          {path: "x.jpg", want: MediaJPEG},
-		"jpeg":         {path: "x.jpeg", want: MediaJPEG},
+		"png":          {path: "a/b.png", want: media.PNG},
+		"upper png":    {path: "B.PNG", want: media.PNG},
+		"jpg":          {path: "x.jpg", want: media.JPEG},
+		"jpeg":         {path: "x.jpeg", want: media.JPEG},
 		"webp refused": {path: "x.webp", wantErr: true},
 		"no extension": {path: "x", wantErr: true},
 	}
@@ -47,10 +48,10 @@ func TestFinish(t *testing.T) {
 		transient bool // want a Transient *Error
 		same      bool // want the bytes unchanged
 	}{
-		"png for png":         {body: pngB, target: "a.png", wantType: MediaPNG, wantW: 7, wantH: 5, same: true},
-		"jpeg for jpg":        {body: jpgB, target: "a.jpg", wantType: MediaJPEG, wantW: 33, wantH: 17, same: true},
-		"png for jpg":         {body: pngB, target: "a.jpg", wantType: MediaJPEG, wantW: 7, wantH: 5},
-		"jpeg for png":        {body: jpgB, target: "a.png", wantType: MediaPNG, wantW: 33, wantH: 17},
+		"png for png":         {body: pngB, target: "a.png", wantType: media.PNG, wantW: 7, wantH: 5, same: true},
+		"jpeg for jpg":        {body: jpgB, target: "a.jpg", wantType: media.JPEG, wantW: 33, wantH: 17, same: true},
+		"png for jpg":         {body: pngB, target: "a.jpg", wantType: media.JPEG, wantW: 7, wantH: 5},
+		"jpeg for png":        {body: jpgB, target: "a.png", wantType: media.PNG, wantW: 33, wantH: 17},
 		"truncated png":       {body: pngB[:len(pngB)-12], target: "a.png", transient: true},
 		"png header only":     {body: pngB[:33], target: "a.png", transient: true},
 		"truncated jpeg":      {body: jpgB[:len(jpgB)*2/3], target: "a.jpg", transient: true},
@@ -99,7 +100,7 @@ func TestFinish(t *testing.T) {
 			if tc.same != bytes.Equal(b, tc.body) {
 				t.Errorf("bytes unchanged = %v, want %v", !tc.same, tc.same)
 			}
-			if _, format, err := image.DecodeConfig(bytes.NewReader(b)); err != nil || mediaOf(format) != tc.wantType {
+			if _, format, err := image.DecodeConfig(bytes.NewReader(b)); err != nil || media.OfFormat(format) != tc.wantType {
 				t.Errorf("file decodes as %q (%v), want %s", format, err, tc.wantType)
 			}
 		})

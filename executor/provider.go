@@ -5,15 +5,15 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/pixform/pixform/state"
 )
 
-// Request is one image to render.
+// Request is one image to render: the inputs the lockfile records for it
+// (prompt, style, aspect ratio, seed), and how to write it.
 type Request struct {
-	Addr        string // for logs and the draft placeholder
-	Prompt      string
-	Style       string
-	AspectRatio string
-	Seed        int64
+	Addr string // for logs and the draft placeholder
+	state.Inputs
 	// MediaType is what the output path's extension asks for: "image/png"
 	// or "image/jpeg". A provider may write another format; the executor
 	// transcodes.
@@ -32,7 +32,7 @@ type Provider interface {
 // Class says how the executor treats a failed render.
 type Class int
 
-// Failure classes, as SPEC.md's table of API failures defines them.
+// Failure classes: how a run treats each kind of provider failure.
 const (
 	// Transient failures are retried with backoff up to max_retries.
 	Transient Class = iota

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 )
 
 func TestIsTempOf(t *testing.T) {
@@ -81,7 +82,7 @@ func TestApplyRemovesStaleTemps(t *testing.T) {
 			}
 			// Not e.apply: its check for temporary files would object to
 			// the unrelated ones this test keeps on purpose.
-			_, err := Apply(context.Background(), &planner.Plan{Provider: planner.Imagine, Changes: changes}, Options{
+			_, err := Apply(context.Background(), &planner.Plan{Provider: providers.Imagine, Changes: changes}, Options{
 				Dir: e.dir, Provider: &fakeProvider{render: renderPNG(t)}, Recorder: newFakeRecorder(t, e.dir, e.prior),
 				Limiter: e.lim, Parallelism: 2, Clock: e.clock,
 			})

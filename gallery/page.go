@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/state"
 )
 
@@ -64,7 +65,7 @@ func safeURL(u string) template.URL {
 	switch {
 	case u == "":
 		return ""
-	case strings.HasPrefix(u, "data:image/jpeg;base64,"), strings.HasPrefix(u, "/"):
+	case strings.HasPrefix(u, "data:"+media.JPEG+";base64,"), strings.HasPrefix(u, "/"):
 		return template.URL(u)
 	}
 	if p, err := url.Parse(u); err == nil && p.Scheme == "" && p.Host == "" {
@@ -133,7 +134,7 @@ func Embed(dir, pageDir string, cards []Card) int {
 			c.Reason = joinReason(c.Reason, err.Error())
 			continue
 		}
-		c.Thumb = "data:image/jpeg;base64," + encodeBase64(th)
+		c.Thumb = "data:" + media.JPEG + ";base64," + encodeBase64(th)
 		c.Full = relURL(pageDir, c.File.Path)
 		n++
 	}

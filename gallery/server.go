@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/media"
 )
 
 // subscriberBuffer is how many events a slow browser may fall behind
@@ -48,6 +49,7 @@ type Server struct {
 	status statusMsg
 	subs   map[chan []byte]struct{}
 	thumbs map[string][]byte // sha256 → JPEG
+	hosts  []string          // host:port names AllowHost added
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -74,14 +76,15 @@ func NewServer(dir, title string) *Server {
 	return s
 }
 
-// Handler returns the Server's HTTP handler.
+// Handler returns the Server's HTTP handler. It answers only requests
+// whose Host header names the address they came in on (see checkHost).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.page)
 	mux.HandleFunc("GET /events", s.events)
 	mux.HandleFunc("GET /files/{path...}", s.file)
 	mux.HandleFunc("GET /thumbs/{sha}", s.thumb)
-	return mux
+	return s.checkHost(mux)
 }
 
 // Serve accepts connections on ln until Shutdown. It returns nil after
@@ -413,7 +416,7 @@ func (s *Server) thumb(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}
 	securityHeaders(w)
-	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Content-Type", media.JPEG)
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	w.Write(data)
 }

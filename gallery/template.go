@@ -1,6 +1,10 @@
 package gallery
 
-import "html/template"
+import (
+	"html/template"
+
+	"github.com/pixform/pixform/providers"
+)
 
 // pageTemplate is the whole gallery page. It loads nothing from the
 // network: CSS and script are inline, thumbnails are data: URIs (static) or
@@ -13,8 +17,9 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 		}
 		return c.File.Provider
 	},
-	"addrSegments": AddrSegments,
-	"pathSegments": PathSegments,
+	"draftProvider": func() string { return providers.Draft },
+	"addrSegments":  AddrSegments,
+	"pathSegments":  PathSegments,
 }).Parse(pageHTML))
 
 const pageHTML = `<!DOCTYPE html>
@@ -85,7 +90,7 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
 <div class="body">
 <div class="head"><code class="addr" title="{{.Addr}}">{{range $i, $s := addrSegments .Addr}}{{if $i}}<wbr>{{end}}<span>{{$s}}</span>{{end}}</code><span class="badge">{{.Label}}</span></div>
 <p class="prompt" title="{{.Prompt}}">{{.Prompt}}</p>
-<div class="meta"><span>{{.AspectRatio}}</span><span>seed {{if .Seed}}{{.Seed}}{{else}}random{{end}}</span><span>{{.Style}}</span><span{{if eq (provider .Card) "draft"}} class="draft"{{end}}>{{provider .Card}}</span></div>
+<div class="meta"><span>{{.AspectRatio}}</span><span>seed {{if .Seed}}{{.Seed}}{{else}}random{{end}}</span><span>{{.Style}}</span><span{{if eq (provider .Card) draftProvider}} class="draft"{{end}}>{{provider .Card}}</span></div>
 <div class="path">{{range $i, $s := pathSegments .Path}}{{if $i}}<wbr>{{end}}{{$s}}{{end}}</div>
 {{if .Reason}}<p class="reason">{{.Reason}}</p>{{end}}
 </div>
@@ -199,7 +204,7 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
     meta.appendChild(el("span", "", c.aspect_ratio));
     meta.appendChild(el("span", "", "seed " + (c.seed ? c.seed : "random")));
     meta.appendChild(el("span", "", c.style));
-    meta.appendChild(el("span", prov === "draft" ? "draft" : "", prov));
+    meta.appendChild(el("span", prov === {{draftProvider}} ? "draft" : "", prov));
     body.appendChild(meta);
     var path = el("div", "path");
     var parts = (c.path || "").split("/");

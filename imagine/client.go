@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/providers"
 )
 
 // DefaultURL is the vendor's text-to-image endpoint.
@@ -143,8 +144,8 @@ func New(opts Options) *Client {
 	return c
 }
 
-// Name returns "imagine", the provider name the lockfile records.
-func (c *Client) Name() string { return "imagine" }
+// Name returns providers.Imagine, the provider name the lockfile records.
+func (c *Client) Name() string { return providers.Imagine }
 
 // ImageBounds states the images the vendor serves: at most the configured
 // pixels, at least MinSide on the shorter side, at the requested aspect
@@ -154,8 +155,8 @@ func (c *Client) ImageBounds() executor.ImageBounds {
 }
 
 // Render requests one image and streams it to w. It returns nil only when
-// the whole image arrived; every failure is an *executor.Error whose class
-// follows SPEC.md, except a failure to write to w, which is returned
+// the whole image arrived; every failure is an *executor.Error classified
+// by classify, except a failure to write to w, which is returned
 // wrapped as it is. The token never appears in a returned error.
 func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) error {
 	if c.token == "" {

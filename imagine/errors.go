@@ -73,8 +73,12 @@ func jsonText(v any) string {
 	return ""
 }
 
-// classify maps an HTTP status and vendor code to a failure class, per
-// SPEC.md's table. The code decides where the vendor documents it; the
+// classify maps an HTTP status and vendor code to a failure class: rate
+// limits (429, 1202) are throttled; bad credentials, no credits, an
+// unsupported service, and a 404 or 405 without a vendor code (every
+// request would get it) are fatal; a request the vendor refuses (1100,
+// another 4xx) is invalid; server errors, timeouts and anything unexpected
+// are transient. The code decides where the vendor documents it; the
 // status decides otherwise.
 func classify(status int, code string) executor.Class {
 	switch {

@@ -15,7 +15,8 @@ import (
 )
 
 // TestAgainstFake checks the client and the fake agree on the wire format:
-// each of the fake's answers is classified as SPEC.md says.
+// each of the fake's answers gets the failure class classify gives its
+// status and code.
 func TestAgainstFake(t *testing.T) {
 	tests := map[string]struct {
 		cfg       fakeapi.Config

@@ -1,6 +1,3 @@
-// Package planfile reads and writes saved plans (plan -out=FILE): the
-// changes to carry out, and digests of the configuration and lockfile they
-// were made from, so that apply can refuse a stale plan.
 package planfile
 
 import (
@@ -17,6 +14,7 @@ import (
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -140,7 +138,7 @@ func Parse(b []byte, name string) (*File, error) {
 	if fj.Format != FormatVersion {
 		return nil, bad("format %d, this pixform reads format %d", fj.Format, FormatVersion)
 	}
-	if fj.Provider != planner.Imagine && fj.Provider != planner.Draft {
+	if !providers.Known(fj.Provider) {
 		return nil, bad("unknown provider %q", fj.Provider)
 	}
 	if !isHex(fj.ConfigDigest) || !isHex(fj.LockDigest) {
@@ -280,7 +278,7 @@ func checkInputs(in state.Inputs) error {
 // that an edited plan cannot understate what it spends (-max-credits).
 func checkCost(cj changeJSON, action planner.Action, provider string) error {
 	wantReq, wantCredits, wantKnown := 0, 0, false
-	if (action == planner.Create || action == planner.Replace) && !cj.FromCache && provider == planner.Imagine {
+	if (action == planner.Create || action == planner.Replace) && !cj.FromCache && provider == providers.Imagine {
 		wantReq = 1
 		wantCredits, wantKnown = planner.Price(cj.Inputs.Style)
 	}

@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -19,7 +21,7 @@ func priorEntry(prompt, p string) *state.Entry {
 	return &state.Entry{
 		Inputs:   state.Inputs{Prompt: prompt, Style: "flux-dev", AspectRatio: "1:1", Seed: 9},
 		Provider: "imagine", Path: p, SHA256: strings.Repeat("b", 64), Bytes: 100,
-		MediaType: state.MediaPNG, Width: 64, Height: 64,
+		MediaType: media.PNG, Width: 64, Height: 64,
 	}
 }
 
@@ -48,7 +50,7 @@ func samplePlan() *File {
 	return &File{
 		PixformVersion: "test", ConfigDigest: hexA, LockDigest: strings.Repeat("c", 64),
 		Vars: []string{"theme=dusk"}, VarFiles: []string{"prod.vars"},
-		Plan: &planner.Plan{Provider: planner.Imagine, Changes: changes, Summary: planner.Summarize(changes)},
+		Plan: &planner.Plan{Provider: providers.Imagine, Changes: changes, Summary: planner.Summarize(changes)},
 	}
 }
 
@@ -225,7 +227,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(bytes.Replace(valid, []byte(`"seed": 42`), []byte(`"seed": 1e3`), 1))
 	f.Add(bytes.Replace(valid, []byte(`"reasons": [`), []byte(`"reasons": null, "x": [`), 1))
 	draft := samplePlan()
-	draft.Plan.Provider = planner.Draft
+	draft.Plan.Provider = providers.Draft
 	for i := range draft.Plan.Changes {
 		c := &draft.Plan.Changes[i]
 		c.Requests, c.Credits, c.CreditsKnown = 0, 0, false

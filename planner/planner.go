@@ -3,7 +3,6 @@ package planner
 import (
 	"fmt"
 	"maps"
-	"path"
 	"slices"
 	"strings"
 
@@ -11,13 +10,9 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/media"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
-)
-
-// Provider names.
-const (
-	Imagine = "imagine"
-	Draft   = "draft"
 )
 
 // FileFact is what the disk says about one path: whether a regular file is
@@ -44,7 +39,7 @@ type Input struct {
 	// Cached reports whether the content cache holds a render of the
 	// inputs with this digest by this provider. Nil means an empty cache.
 	Cached func(digest, provider string) bool
-	// Provider renders this run: Imagine or Draft.
+	// Provider renders this run: providers.Imagine or providers.Draft.
 	Provider string
 	// Targets, when not empty, limit the plan to these addresses (a block
 	// address such as image.icon selects all its instances).
@@ -333,7 +328,7 @@ func (p *planning) change(img *config.Image) Change {
 	}
 
 	switch {
-	case in.Provider == Draft && prior.Provider == Imagine && !inputsChanged && !replaceRequested:
+	case in.Provider == providers.Draft && prior.Provider == providers.Imagine && !inputsChanged && !replaceRequested:
 		// A draft run never overwrites a real render whose inputs are
 		// unchanged, drifted or not.
 		if prior.Path != img.Path && drift == "" && formatChange == "" {
@@ -350,9 +345,9 @@ func (p *planning) change(img *config.Image) Change {
 			}
 		}
 	case inputsChanged || replaceRequested || drift != "" || formatChange != "" ||
-		(prior.Provider == Draft && in.Provider == Imagine):
+		(prior.Provider == providers.Draft && in.Provider == providers.Imagine):
 		c.Action = Replace
-		if prior.Provider == Draft && in.Provider == Imagine {
+		if prior.Provider == providers.Draft && in.Provider == providers.Imagine {
 			reasons = append(reasons, "rendered by draft")
 		}
 		if drift != "" {
@@ -390,21 +385,16 @@ func formatMismatch(p, held string) string {
 
 // mediaTypeOf returns the media type that p's extension names, "" for none.
 func mediaTypeOf(p string) string {
-	switch strings.ToLower(path.Ext(p)) {
-	case ".png":
-		return state.MediaPNG
-	case ".jpg", ".jpeg":
-		return state.MediaJPEG
-	}
-	return ""
+	mt, _ := media.OfPath(p)
+	return mt
 }
 
 // formatName names a media type for people: "PNG", "JPEG".
 func formatName(mediaType string) string {
 	switch mediaType {
-	case state.MediaPNG:
+	case media.PNG:
 		return "PNG"
-	case state.MediaJPEG:
+	case media.JPEG:
 		return "JPEG"
 	}
 	return "unrecognised"
@@ -424,7 +414,7 @@ func (p *planning) findMoveSource(img *config.Image) (string, bool) {
 		if img.Seed != 0 && e.Inputs.Seed != img.Seed {
 			continue
 		}
-		if e.Provider == Draft && p.in.Provider == Imagine {
+		if e.Provider == providers.Draft && p.in.Provider == providers.Imagine {
 			continue
 		}
 		if f := p.in.Facts[e.Path]; !f.Exists || f.SHA256 != e.SHA256 {
@@ -468,7 +458,7 @@ func (p *planning) price(c *Change, forced bool) {
 		c.Reasons = append(c.Reasons, "restored from the local cache, no request")
 		return
 	}
-	if p.in.Provider != Imagine {
+	if p.in.Provider != providers.Imagine {
 		return
 	}
 	c.Requests = 1

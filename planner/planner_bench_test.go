@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/media"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -31,21 +33,21 @@ func benchInput(n int, fresh bool) Input {
 		sum := fmt.Sprintf("%064x", i)
 		lock.Images[img.Addr.String()] = state.Entry{
 			Inputs:   state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: int64(i + 1)},
-			Provider: state.ProviderImagine, Path: img.Path, SHA256: sum, Bytes: 100,
-			MediaType: state.MediaPNG, Width: 16, Height: 9,
+			Provider: providers.Imagine, Path: img.Path, SHA256: sum, Bytes: 100,
+			MediaType: media.PNG, Width: 16, Height: 9,
 		}
 		facts[img.Path] = FileFact{Exists: true, SHA256: sum}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	return Input{
-		Images: images, Lock: lock, Facts: facts, Provider: Imagine,
+		Images: images, Lock: lock, Facts: facts, Provider: providers.Imagine,
 		NewSeed: func() int64 { return 1 + rng.Int64N(config.MaxSeed) },
 	}
 }
 
 // BenchmarkDiff measures the pure planner alone, without any I/O, for
 // fresh and no-op plans at two sizes; ns/image should stay flat from
-// 2,000 to 20,000 (linear cost, issue 3).
+// 2,000 to 20,000 (a plan's cost is linear in the number of images).
 func BenchmarkDiff(b *testing.B) {
 	for _, fresh := range []bool{true, false} {
 		for _, n := range []int{2000, 20000} {

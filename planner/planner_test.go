@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -78,21 +79,21 @@ func TestDiff(t *testing.T) {
 		},
 		"noop keeps the recorded seed": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "a.png")} },
-			lock:    map[string]state.Entry{"image.a": entry("cat", 99, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 99, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
 			want:    []want{{addr: "image.a", action: NoOp, seed: 99}},
 			summary: Summary{NoOp: 1},
 		},
 		"prompt changed keeps the recorded seed": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "dog", 0, "a.png")} },
-			lock:    map[string]state.Entry{"image.a": entry("cat", 99, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 99, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
 			want:    []want{{addr: "image.a", action: Replace, seed: 99, req: 1, reasons: []string{`prompt changed: [-cat-]{+dog+}`}}},
 			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
 		},
 		"seed changed": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 5, "a.png")} },
-			lock:    map[string]state.Entry{"image.a": entry("cat", 99, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 99, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
 			want:    []want{{addr: "image.a", action: Replace, seed: 5, req: 1, reasons: []string{"seed changed: 99 → 5"}}},
 			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
@@ -103,66 +104,66 @@ func TestDiff(t *testing.T) {
 				i.Style, i.AspectRatio = "anime", "16:9"
 				return []config.Image{i}
 			},
-			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
 			want:    []want{{addr: "image.a", action: Replace, seed: 5, req: 1, reasons: []string{`style changed: "flux-dev" → "anime"`, `aspect_ratio changed: "1:1" → "16:9"`}}},
 			summary: Summary{Replace: 1, Requests: 1, Credits: 5},
 		},
 		"file missing on disk": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 5, "a.png")} },
-			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			want:    []want{{addr: "image.a", action: Replace, seed: 5, req: 1, reasons: []string{"file missing on disk"}}},
 			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
 		},
 		"file modified on disk": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 5, "a.png")} },
-			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("bb")},
 			want:    []want{{addr: "image.a", action: Replace, seed: 5, req: 1, reasons: []string{"file modified on disk"}}},
 			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
 		},
 		"draft render awaits a real one": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "a.png")} },
-			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Draft, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Draft, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
 			want:    []want{{addr: "image.a", action: Replace, seed: 5, req: 1, reasons: []string{"rendered by draft"}}},
 			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
 		},
 		"draft run leaves an unchanged imagine render": {
-			provider: Draft,
+			provider: providers.Draft,
 			images:   func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "a.png")} },
-			lock:     map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:     map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:    map[string]FileFact{"a.png": ok("aa")},
 			want:     []want{{addr: "image.a", action: NoOp, seed: 5}},
 			summary:  Summary{NoOp: 1},
 		},
 		"draft run leaves even a drifted imagine render": {
-			provider: Draft,
+			provider: providers.Draft,
 			images:   func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "a.png")} },
-			lock:     map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:     map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:    map[string]FileFact{"a.png": ok("bb")},
 			want:     []want{{addr: "image.a", action: NoOp, seed: 5, reasons: []string{"file modified on disk; left for an imagine run"}}},
 			summary:  Summary{NoOp: 1},
 		},
 		"draft run replaces an imagine render whose prompt changed, free": {
-			provider: Draft,
+			provider: providers.Draft,
 			images:   func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "dog", 0, "a.png")} },
-			lock:     map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:     map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:    map[string]FileFact{"a.png": ok("aa")},
 			want:     []want{{addr: "image.a", action: Replace, seed: 5, req: 0, reasons: []string{"prompt changed"}}},
 			summary:  Summary{Replace: 1},
 		},
 		"draft run keeps its own drafts": {
-			provider: Draft,
+			provider: providers.Draft,
 			images:   func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "a.png")} },
-			lock:     map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Draft, "aa")},
+			lock:     map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Draft, "aa")},
 			facts:    map[string]FileFact{"a.png": ok("aa")},
 			want:     []want{{addr: "image.a", action: NoOp, seed: 5}},
 			summary:  Summary{NoOp: 1},
 		},
 		"-replace picks a new seed when the configuration has none": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "a.png")} },
-			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
 			replace: []string{"image.a"},
 			want:    []want{{addr: "image.a", action: Replace, seed: 1234, req: 1, reasons: []string{"-replace requested", "new seed because of -replace: 5 → 1234"}}},
@@ -170,7 +171,7 @@ func TestDiff(t *testing.T) {
 		},
 		"-replace keeps a declared seed": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 5, "a.png")} },
-			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
 			replace: []string{"a"},
 			want:    []want{{addr: "image.a", action: Replace, seed: 5, req: 1, reasons: []string{"-replace requested"}}},
@@ -178,7 +179,7 @@ func TestDiff(t *testing.T) {
 		},
 		"-replace bypasses the cache": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 5, "a.png")} },
-			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
 			cached:  map[string]bool{state.Inputs{Prompt: "cat", Style: "flux-dev", AspectRatio: "1:1", Seed: 5}.Digest() + "/imagine": true},
 			replace: []string{"image.a"},
@@ -195,7 +196,7 @@ func TestDiff(t *testing.T) {
 		},
 		"a new extension of another format is a replace, restored from the cache": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "b.png")} },
-			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.jpg", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.jpg", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.jpg": ok("aa")},
 			cached:  map[string]bool{state.Inputs{Prompt: "cat", Style: "flux-dev", AspectRatio: "1:1", Seed: 5}.Digest() + "/imagine": true},
 			want:    []want{{addr: "image.a", action: Replace, seed: 5, path: "b.png", req: 0, reasons: []string{"format changes from JPEG to PNG", "path changed: a.jpg → b.png", "restored from the local cache"}}},
@@ -203,71 +204,71 @@ func TestDiff(t *testing.T) {
 		},
 		"a new extension of another format is a paid replace without the cache": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "b.png")} },
-			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.jpg", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.jpg", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.jpg": ok("aa")},
 			want:    []want{{addr: "image.a", action: Replace, seed: 5, path: "b.png", req: 1, reasons: []string{"format changes from JPEG to PNG"}}},
 			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
 		},
 		"a new extension of the same format is a move": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "b.jpeg")} },
-			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.JPG", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.JPG", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.JPG": ok("aa")},
 			want:    []want{{addr: "image.a", action: Move, seed: 5, path: "b.jpeg", reasons: []string{"path changed"}}},
 			summary: Summary{Move: 1},
 		},
 		"a renamed block with another format is a replace": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.b", "cat", 0, "b.png")} },
-			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.jpg", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.jpg", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.jpg": ok("aa")},
 			cached:  map[string]bool{state.Inputs{Prompt: "cat", Style: "flux-dev", AspectRatio: "1:1", Seed: 5}.Digest() + "/imagine": true},
 			want:    []want{{addr: "image.b", action: Replace, seed: 5, path: "b.png", prior: "image.a", req: 0, reasons: []string{"moved from image.a", "format changes from JPEG to PNG"}}},
 			summary: Summary{Replace: 1},
 		},
 		"a draft run leaves a real render whose format changes": {
-			provider: Draft,
+			provider: providers.Draft,
 			images:   func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "b.png")} },
-			lock:     map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.jpg", Imagine, "aa")},
+			lock:     map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.jpg", providers.Imagine, "aa")},
 			facts:    map[string]FileFact{"a.jpg": ok("aa")},
 			want:     []want{{addr: "image.a", action: NoOp, seed: 5, reasons: []string{"format changes from JPEG to PNG; left for an imagine run"}}},
 			summary:  Summary{NoOp: 1},
 		},
 		"bytes of another format than the path says are drift": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "a.png")} },
-			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": {Exists: true, SHA256: "aa", MediaType: "image/jpeg"}},
 			want:    []want{{addr: "image.a", action: Replace, seed: 5, req: 1, reasons: []string{"file holds JPEG bytes but its path says PNG"}}},
 			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
 		},
 		"a lockfile entry of another format than its path is drift": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "a.png")} },
-			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
 			want:    []want{{addr: "image.a", action: Replace, seed: 5, req: 1, reasons: []string{"file holds JPEG bytes but its path says PNG"}}},
 			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
 		},
 		"path changed is a move": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "b.png")} },
-			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
 			want:    []want{{addr: "image.a", action: Move, seed: 5, path: "b.png", prior: "image.a", reasons: []string{"path changed: a.png → b.png"}}},
 			summary: Summary{Move: 1},
 		},
 		"path changed with a missing file is a replace": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "b.png")} },
-			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			want:    []want{{addr: "image.a", action: Replace, seed: 5, path: "b.png", req: 1, reasons: []string{"file missing on disk", "path changed"}}},
 			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
 		},
 		"renamed block is a move": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.b", "cat", 0, "a.png")} },
-			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
 			want:    []want{{addr: "image.b", action: Move, seed: 5, path: "a.png", prior: "image.a", reasons: []string{"moved from image.a"}}},
 			summary: Summary{Move: 1},
 		},
 		"renamed block with a new declared seed is delete and create": {
 			images: func(t *testing.T) []config.Image { return []config.Image{img(t, "image.b", "cat", 6, "a.png")} },
-			lock:   map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:   map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:  map[string]FileFact{"a.png": ok("aa")},
 			want: []want{
 				{addr: "image.a", action: Delete, path: "a.png", reasons: []string{"no longer declared"}},
@@ -277,7 +278,7 @@ func TestDiff(t *testing.T) {
 		},
 		"a draft orphan is not moved into an imagine run": {
 			images: func(t *testing.T) []config.Image { return []config.Image{img(t, "image.b", "cat", 0, "b.png")} },
-			lock:   map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Draft, "aa")},
+			lock:   map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Draft, "aa")},
 			facts:  map[string]FileFact{"a.png": ok("aa")},
 			want: []want{
 				{addr: "image.a", action: Delete},
@@ -287,13 +288,13 @@ func TestDiff(t *testing.T) {
 		},
 		"undeclared image is deleted": {
 			images:  func(t *testing.T) []config.Image { return nil },
-			lock:    map[string]state.Entry{`image.x["k"]`: entry("cat", 5, "x.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{`image.x["k"]`: entry("cat", 5, "x.png", providers.Imagine, "aa")},
 			want:    []want{{addr: `image.x["k"]`, action: Delete, path: "x.png"}},
 			summary: Summary{Delete: 1},
 		},
 		"cached render is restored without a request": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "dog", 0, "a.png")} },
-			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
 			cached:  map[string]bool{state.Inputs{Prompt: "dog", Style: "flux-dev", AspectRatio: "1:1", Seed: 5}.Digest() + "/imagine": true},
 			want:    []want{{addr: "image.a", action: Replace, seed: 5, req: 0, reasons: []string{"prompt changed", "restored from the local cache"}}},
@@ -312,7 +313,7 @@ func TestDiff(t *testing.T) {
 			images: func(t *testing.T) []config.Image {
 				return []config.Image{img(t, `image.i["a"]`, "a", 1, "ia.png"), img(t, `image.i["b"]`, "b", 1, "ib.png"), img(t, "image.j", "j", 1, "j.png")}
 			},
-			lock:    map[string]state.Entry{"image.gone": entry("g", 5, "g.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.gone": entry("g", 5, "g.png", providers.Imagine, "aa")},
 			targets: []string{"image.i"},
 			want: []want{
 				{addr: `image.i["a"]`, action: Create, seed: 1, req: 1},
@@ -322,7 +323,7 @@ func TestDiff(t *testing.T) {
 		},
 		"-target can select a delete": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.j", "j", 1, "j.png")} },
-			lock:    map[string]state.Entry{"image.gone": entry("g", 5, "g.png", Imagine, "aa")},
+			lock:    map[string]state.Entry{"image.gone": entry("g", 5, "g.png", providers.Imagine, "aa")},
 			targets: []string{"image.gone"},
 			want:    []want{{addr: "image.gone", action: Delete}},
 			summary: Summary{Delete: 1},
@@ -344,7 +345,7 @@ func TestDiff(t *testing.T) {
 				NoCache:  tc.noCache,
 			}
 			if in.Provider == "" {
-				in.Provider = Imagine
+				in.Provider = providers.Imagine
 			}
 			for _, s := range tc.targets {
 				in.Targets = append(in.Targets, addr(t, s))
@@ -400,10 +401,10 @@ func TestDiffRefusesAPathOwnedOutsideTheTarget(t *testing.T) {
 	in := Input{
 		Images: []config.Image{img(t, "image.a", "cat", 5, "x.png"), img(t, "image.b", "dog", 6, "y.png")},
 		Lock: &state.Lock{Images: map[string]state.Entry{
-			"image.old": entry("cow", 1, "x.png", Imagine, "aa"),
+			"image.old": entry("cow", 1, "x.png", providers.Imagine, "aa"),
 		}},
 		Facts:    map[string]FileFact{"x.png": {Exists: true, SHA256: "aa"}},
-		Provider: Imagine,
+		Provider: providers.Imagine,
 		Targets:  []config.Addr{addr(t, "image.a")},
 	}
 	_, diags := Diff(in)
@@ -424,10 +425,10 @@ func TestDiffRefusesAPathOwnedInAnotherCase(t *testing.T) {
 	in := Input{
 		Images: []config.Image{img(t, "image.a", "cat", 5, "hero.png"), img(t, "image.b", "dog", 6, "b.png")},
 		Lock: &state.Lock{Images: map[string]state.Entry{
-			"image.b": entry("dog", 6, "Hero.png", Imagine, "aa"),
+			"image.b": entry("dog", 6, "Hero.png", providers.Imagine, "aa"),
 		}},
 		Facts:    map[string]FileFact{"Hero.png": {Exists: true, SHA256: "aa"}},
-		Provider: Imagine,
+		Provider: providers.Imagine,
 		Targets:  []config.Addr{addr(t, "image.a")},
 	}
 	_, diags := Diff(in)
@@ -445,7 +446,7 @@ func TestDiffUnknownTarget(t *testing.T) {
 	in := Input{
 		Images:   []config.Image{img(t, "image.a", "cat", 5, "a.png")},
 		Lock:     &state.Lock{Images: map[string]state.Entry{}},
-		Provider: Imagine,
+		Provider: providers.Imagine,
 		Targets:  []config.Addr{addr(t, "image.nope")},
 		Replace:  []config.Addr{addr(t, "image.nada")},
 	}
@@ -464,12 +465,12 @@ func TestDiffUnknownTarget(t *testing.T) {
 // empty: the property "a second apply sends no request" rests on.
 func TestDiffIsStable(t *testing.T) {
 	images := []config.Image{img(t, "image.a", "cat", 0, "a.png"), img(t, "image.b", "dog", 3, "b.png")}
-	in := Input{Images: images, Lock: &state.Lock{Images: map[string]state.Entry{}}, Provider: Imagine, NewSeed: func() int64 { return 77 }}
+	in := Input{Images: images, Lock: &state.Lock{Images: map[string]state.Entry{}}, Provider: providers.Imagine, NewSeed: func() int64 { return 77 }}
 	plan, _ := Diff(in)
 	lock := &state.Lock{Images: map[string]state.Entry{}}
 	facts := map[string]FileFact{}
 	for _, c := range plan.Changes {
-		lock.Images[c.Addr.String()] = state.Entry{Inputs: c.Inputs, Provider: Imagine, Path: c.Path, SHA256: "h" + c.Path}
+		lock.Images[c.Addr.String()] = state.Entry{Inputs: c.Inputs, Provider: providers.Imagine, Path: c.Path, SHA256: "h" + c.Path}
 		facts[c.Path] = FileFact{Exists: true, SHA256: "h" + c.Path}
 	}
 	in.Lock, in.Facts = lock, facts

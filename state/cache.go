@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/pixform/pixform/media"
 )
 
 // cacheDirName is the content cache inside .pixform/.
@@ -105,11 +107,8 @@ func parseCacheName(name string) (digest, provider string, info CacheInfo, ok bo
 }
 
 func isCacheExt(ext string) bool {
-	switch ext {
-	case ".png", ".jpg", ".jpeg":
-		return true
-	}
-	return false
+	_, ok := media.OfExt(ext)
+	return ok
 }
 
 func validProviderName(p string) bool {
@@ -185,7 +184,7 @@ func (c *Cache) copyIn(digest, provider, src string) error {
 	}
 	ext := strings.ToLower(filepath.Ext(src))
 	if !isCacheExt(ext) {
-		return fmt.Errorf("cache %s: extension %q is not .png, .jpg or .jpeg", src, ext)
+		return fmt.Errorf("cache %s: extension %q is not %s", src, ext, media.Extensions)
 	}
 	c.load()
 	in, err := os.Open(src)

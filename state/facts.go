@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pixform/pixform/media"
 )
 
 // statCacheName is the stat cache inside .pixform/.
@@ -41,8 +43,8 @@ type FileFact struct {
 	// SHA256 is the lower-case hex hash of a regular file's contents.
 	SHA256 string
 	Size   int64
-	// MediaType is the format a regular file's first bytes show: MediaPNG,
-	// MediaJPEG, or MediaUnknown for anything else. "" when no regular
+	// MediaType is the format a regular file's first bytes show: media.PNG,
+	// media.JPEG, or MediaUnknown for anything else. "" when no regular
 	// file is there.
 	MediaType string
 }
@@ -55,9 +57,9 @@ const MediaUnknown = "application/octet-stream"
 func sniffMediaType(head []byte) string {
 	switch {
 	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
-		return MediaPNG
+		return media.PNG
 	case bytes.HasPrefix(head, []byte{0xff, 0xd8, 0xff}):
-		return MediaJPEG
+		return media.JPEG
 	}
 	return MediaUnknown
 }
@@ -300,7 +302,7 @@ func parseStatCache(data []byte) map[string]statRecord {
 
 // knownSniff reports whether mt is a media type sniffMediaType returns.
 func knownSniff(mt string) bool {
-	return mt == MediaPNG || mt == MediaJPEG || mt == MediaUnknown
+	return mt == media.PNG || mt == media.JPEG || mt == MediaUnknown
 }
 
 func encodeStatCache(records map[string]statRecord) []byte {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pixform/pixform/media"
 )
 
 func sha(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
@@ -184,8 +186,8 @@ func TestRefreshCorruptCache(t *testing.T) {
 
 func TestStatCacheRoundTrip(t *testing.T) {
 	recs := map[string]statRecord{
-		"a.png":              {statKey{1, 2, 3, 4}, sha("a"), MediaPNG},
-		"dir/with space.png": {statKey{5, -6, 7, 1 << 63}, sha("b"), MediaJPEG},
+		"a.png":              {statKey{1, 2, 3, 4}, sha("a"), media.PNG},
+		"dir/with space.png": {statKey{5, -6, 7, 1 << 63}, sha("b"), media.JPEG},
 		"odd\"\n\\.png":      {statKey{}, sha("c"), MediaUnknown},
 	}
 	got := parseStatCache(encodeStatCache(recs))
@@ -237,7 +239,7 @@ func TestRefreshSniffsTheFormat(t *testing.T) {
 	writeFileT(t, dir, "j.png", "\xff\xd8\xff\xe0rest")
 	writeFileT(t, dir, "short.png", "\xff")
 	l := lockWithPaths("p.png", "j.png", "short.png")
-	want := map[string]string{"p.png": MediaPNG, "j.png": MediaJPEG, "short.png": MediaUnknown}
+	want := map[string]string{"p.png": media.PNG, "j.png": media.JPEG, "short.png": MediaUnknown}
 	for _, full := range []bool{false, false, true} {
 		facts, err := refresh(dir, l, full, later())
 		if err != nil {

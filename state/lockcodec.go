@@ -19,6 +19,8 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/media"
+	"github.com/pixform/pixform/providers"
 )
 
 // digestDomain separates Inputs digests from any other SHA-256 pixform
@@ -253,18 +255,6 @@ func checkAddrKey(key string) error {
 	return nil
 }
 
-// Providers recorded in a lockfile entry.
-const (
-	ProviderImagine = "imagine"
-	ProviderDraft   = "draft"
-)
-
-// Media types recorded in a lockfile entry.
-const (
-	MediaPNG  = "image/png"
-	MediaJPEG = "image/jpeg"
-)
-
 // ValidateEntry reports the first way e breaks the lockfile's schema, or nil.
 func ValidateEntry(e Entry) error { return validateEntry(e) }
 
@@ -279,14 +269,14 @@ func validateEntry(e Entry) error {
 		return errors.New("inputs.aspect_ratio is empty")
 	case in.Seed < 1 || in.Seed > config.MaxSeed:
 		return fmt.Errorf("inputs.seed %d is outside 1..%d", in.Seed, int64(config.MaxSeed))
-	case e.Provider != ProviderImagine && e.Provider != ProviderDraft:
-		return fmt.Errorf("provider %q is neither %q nor %q", e.Provider, ProviderImagine, ProviderDraft)
+	case !providers.Known(e.Provider):
+		return fmt.Errorf("provider %q is neither %q nor %q", e.Provider, providers.Imagine, providers.Draft)
 	case !validSHA256(e.SHA256):
 		return fmt.Errorf("sha256 %q is not 64 lower-case hex digits", e.SHA256)
 	case e.Bytes <= 0:
 		return fmt.Errorf("bytes %d is not positive", e.Bytes)
-	case e.MediaType != MediaPNG && e.MediaType != MediaJPEG:
-		return fmt.Errorf("media_type %q is neither %s nor %s", e.MediaType, MediaPNG, MediaJPEG)
+	case !media.Known(e.MediaType):
+		return fmt.Errorf("media_type %q is neither %s nor %s", e.MediaType, media.PNG, media.JPEG)
 	case e.Width <= 0 || e.Height <= 0:
 		return fmt.Errorf("width %d and height %d must both be positive", e.Width, e.Height)
 	}

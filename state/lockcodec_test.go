@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pixform/pixform/media"
+	"github.com/pixform/pixform/providers"
 )
 
 // entryN returns a valid, distinct entry for index i.
@@ -21,11 +24,11 @@ func entryN(i int) Entry {
 			AspectRatio: "16:9",
 			Seed:        int64(i + 1),
 		},
-		Provider:  ProviderImagine,
+		Provider:  providers.Imagine,
 		Path:      fmt.Sprintf("images/img-%05d.png", i),
 		SHA256:    fmt.Sprintf("%064x", i),
 		Bytes:     int64(1000 + i),
-		MediaType: MediaPNG,
+		MediaType: media.PNG,
 		Width:     1024,
 		Height:    576,
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 )
 
 // WritePlanMarkdown renders a plan as GitHub-flavoured markdown for a pull
@@ -25,7 +26,7 @@ func WritePlanMarkdown(w io.Writer, p *planner.Plan) error {
 	if s.UnpricedRequests > 0 {
 		fmt.Fprintf(&b, " (the credits leave out %s of sdxl-1.0, which the vendor does not price)", plural(s.UnpricedRequests, "request"))
 	}
-	if p.Provider == planner.Draft {
+	if p.Provider == providers.Draft {
 		b.WriteString(" (draft renderer, offline)")
 	}
 	b.WriteString("\n\n")

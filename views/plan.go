@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 )
 
 // PlanFormatVersion is the format_version of plan -json output.
@@ -60,7 +61,7 @@ func WritePlanWith(w io.Writer, p *planner.Plan, opts PlanOptions) error {
 		return err
 	}
 	b.WriteString("pixform will perform the following actions")
-	if p.Provider == planner.Draft {
+	if p.Provider == providers.Draft {
 		b.WriteString(" with the offline draft renderer")
 	}
 	n := p.Summary.Create + p.Summary.Replace + p.Summary.Move + p.Summary.Delete
@@ -219,7 +220,7 @@ func writeCost(b *strings.Builder, pal palette, p *planner.Plan) {
 	if s.UnpricedRequests > 0 {
 		fmt.Fprintf(b, " (+ %s of sdxl-1.0, which the vendor does not price)", plural(s.UnpricedRequests, "request"))
 	}
-	if p.Provider == planner.Draft {
+	if p.Provider == providers.Draft {
 		b.WriteString(" (draft renders offline)")
 	}
 	b.WriteString(".\n")
@@ -262,7 +263,9 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// JSONPlan is the plan -json document (SPEC "plan -json").
+// JSONPlan is the plan -json document: a stable interface for scripts,
+// versioned by FormatVersion, that says like the text plan what every
+// change does and how many requests and credits the plan spends.
 type JSONPlan struct {
 	FormatVersion string       `json:"format_version"`
 	Provider      string       `json:"provider"`

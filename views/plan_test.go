@@ -8,12 +8,13 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
 // replacePlan returns a plan of n replaces whose prompts changed.
 func replacePlan(n int) *planner.Plan {
-	p := &planner.Plan{Provider: planner.Imagine}
+	p := &planner.Plan{Provider: providers.Imagine}
 	for i := range n {
 		key := fmt.Sprintf("k%02d", i)
 		p.Changes = append(p.Changes, planner.Change{

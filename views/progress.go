@@ -15,6 +15,7 @@ import (
 
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -655,7 +656,7 @@ func WriteApplySummary(w io.Writer, r *executor.Result, provider string, color b
 	if r.Skipped > 0 {
 		fmt.Fprintf(w, ", %d not started", r.Skipped)
 	}
-	if provider == planner.Draft {
+	if provider == providers.Draft {
 		fmt.Fprintf(w, ".\nRendered offline by draft: no request, no credit, in %s.\n", r.Duration.Round(10*time.Millisecond))
 		return
 	}

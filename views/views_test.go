@@ -16,6 +16,7 @@ import (
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -288,14 +289,14 @@ func TestLineProgress(t *testing.T) {
 func TestApplySummary(t *testing.T) {
 	r := &executor.Result{Generated: 2, Restored: 1, Failed: 1, Requests: 4, Retries: 1, Throttled: 2, Credits: 30, Duration: 1500 * time.Millisecond}
 	var b bytes.Buffer
-	WriteApplySummary(&b, r, planner.Imagine, false)
+	WriteApplySummary(&b, r, providers.Imagine, false)
 	want := "Apply finished with problems. 2 generated, 1 restored from cache, 0 moved, 0 deleted, 1 failed.\n" +
 		"4 requests sent (1 retry, 2 requests answered 429), 30 credits spent, in 1.5s.\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 	b.Reset()
-	WriteApplySummary(&b, &executor.Result{Generated: 1}, planner.Draft, false)
+	WriteApplySummary(&b, &executor.Result{Generated: 1}, providers.Draft, false)
 	if !strings.Contains(b.String(), "Rendered offline by draft: no request, no credit") {
 		t.Errorf("draft summary: %s", b.String())
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/state"
 )
 
 func TestObsoleteIn(t *testing.T) {
@@ -17,7 +18,7 @@ func TestObsoleteIn(t *testing.T) {
 	}}
 	obsolete := ObsoleteIn(cfg)
 	req := func(addr, prompt, ratio string, seed int64) executor.Request {
-		return executor.Request{Addr: addr, Prompt: prompt, Style: "flux-dev", AspectRatio: ratio, Seed: seed}
+		return executor.Request{Addr: addr, Inputs: state.Inputs{Prompt: prompt, Style: "flux-dev", AspectRatio: ratio, Seed: seed}}
 	}
 	tests := map[string]struct {
 		req  executor.Request

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/media"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -175,9 +177,9 @@ func WriteApplied(dir string) (int, error) {
 		sum := sha256.Sum256(data)
 		lock.Images[img.Addr.String()] = state.Entry{
 			Inputs:   state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: seed},
-			Provider: state.ProviderImagine, Path: img.Path,
+			Provider: providers.Imagine, Path: img.Path,
 			SHA256: hex.EncodeToString(sum[:]), Bytes: int64(len(data)),
-			MediaType: state.MediaPNG, Width: 16, Height: 9,
+			MediaType: media.PNG, Width: 16, Height: 9,
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, state.LockFileName), lock.Marshal(), 0o644); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -54,7 +55,7 @@ func TestWriteConfigAndApplied(t *testing.T) {
 				facts[p] = planner.FileFact{Exists: f.Exists, SHA256: f.SHA256}
 			}
 			plan, diags := planner.Diff(planner.Input{
-				Images: cfg.Images, Lock: lock, Facts: facts, Provider: planner.Imagine,
+				Images: cfg.Images, Lock: lock, Facts: facts, Provider: providers.Imagine,
 				NewSeed: func() int64 { t.Error("a no-op plan picked a seed"); return 1 },
 			})
 			if diags.HasErrors() {

@@ -1,4 +1,4 @@
-package main
+package scripttest
 
 import (
 	"errors"
@@ -15,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/pixform/pixform/internal/fakeapi"
+	"github.com/pixform/pixform/media"
 )
 
 // applyCmds are the test script commands of the apply_*.txtar scripts:
@@ -50,9 +51,10 @@ func pixformPath(ts *testscript.TestScript) string {
 	return ""
 }
 
-// cmdKillloop is the crash test of SPEC's guarantees: KILLS times it starts
-// `pixform apply -auto-approve` in the work directory and sends it SIGKILL
-// after a random delay; after each kill the lockfile must parse, every
+// cmdKillloop is the crash test of apply's guarantee that a kill -9 at any
+// moment leaves a true lockfile and repeats at most the requests that were
+// in flight. KILLS times it starts `pixform apply -auto-approve` in the
+// work directory and sends it SIGKILL after a random delay; after each kill the lockfile must parse, every
 // entry's file must exist with its hash (lockcheck), and every file at an
 // image path must be a whole image. Then it runs apply to completion and
 // checks that the whole test sent at most IMAGES + kills × PARALLELISM
@@ -155,16 +157,9 @@ func afterRequests(srv *fakeapi.Server, n int, delay time.Duration) <-chan time.
 // .pixform/ and outside temporary files decodes as a whole image: no half
 // image is ever at an output path.
 func checkWholeImages(ts *testscript.TestScript) {
-	root := ts.MkAbs(".")
-	err := filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if fi.IsDir() && fi.Name() == ".pixform" {
-			return filepath.SkipDir
-		}
-		ext := strings.ToLower(filepath.Ext(p))
-		if fi.IsDir() || strings.HasPrefix(fi.Name(), ".pixform-tmp-") || (ext != ".png" && ext != ".jpg" && ext != ".jpeg") {
+	err := walkOutsideWorkDir(ts.MkAbs("."), func(p string, fi os.FileInfo) error {
+		_, isImage := media.OfExt(strings.ToLower(filepath.Ext(p)))
+		if fi.IsDir() || strings.HasPrefix(fi.Name(), ".pixform-tmp-") || !isImage {
 			return nil
 		}
 		f, err := os.Open(p)
@@ -180,7 +175,7 @@ func checkWholeImages(ts *testscript.TestScript) {
 	ts.Check(err)
 }
 
-// cmdFakeExpired configures the fake as setupScript does, with the given
+// cmdFakeExpired configures the fake as Setup does, with the given
 // tokens expired (406/1002).
 func cmdFakeExpired(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
@@ -223,14 +218,7 @@ func cmdFakestat(ts *testscript.TestScript, neg bool, args []string) {
 // work directory outside .pixform/.
 func cmdNotmp(ts *testscript.TestScript, neg bool, args []string) {
 	var found []string
-	root := ts.MkAbs(".")
-	err := filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if fi.IsDir() && fi.Name() == ".pixform" {
-			return filepath.SkipDir
-		}
+	err := walkOutsideWorkDir(ts.MkAbs("."), func(p string, fi os.FileInfo) error {
 		if strings.HasPrefix(fi.Name(), ".pixform-tmp-") {
 			found = append(found, p)
 		}
@@ -243,4 +231,18 @@ func cmdNotmp(ts *testscript.TestScript, neg bool, args []string) {
 	if len(found) == 0 && neg {
 		ts.Fatalf("no temporary file found")
 	}
+}
+
+// walkOutsideWorkDir calls fn for every file and directory under root
+// except those in a .pixform/ directory, which pixform keeps for itself.
+func walkOutsideWorkDir(root string, fn func(p string, fi os.FileInfo) error) error {
+	return filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if fi.IsDir() && fi.Name() == ".pixform" {
+			return filepath.SkipDir
+		}
+		return fn(p, fi)
+	})
 }

@@ -1,4 +1,4 @@
-package main
+package scripttest
 
 import (
 	"errors"
@@ -12,8 +12,13 @@ import (
 )
 
 // background is a script command that runs one pixform per script in the
-// background, its stdout and stderr in NAME.out and NAME.err (readable while
-// it runs, unlike testscript's own `&`):
+// background, its stdout and stderr in NAME.out and NAME.err. Scripts use
+// testscript's own `exec pixform … &name&`, `kill -INT name` and `wait name`
+// where those do the job; this command is for the three things they cannot
+// do: its output is readable while it runs (waitfor apply.err … between two
+// Ctrl-Cs), `wait CODE` checks the exact exit status (testscript's wait
+// only tells success from failure, and an interrupted apply must exit 1),
+// and `stop` bounds how long Ctrl-C may take to end it:
 //
 //	CMD start ARGS…     run `pixform ARGS…`
 //	CMD signal INT|KILL send it a signal (INT is Ctrl-C)

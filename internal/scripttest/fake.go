@@ -1,4 +1,4 @@
-package main
+package scripttest
 
 import (
 	"fmt"
@@ -11,13 +11,13 @@ import (
 	"github.com/pixform/pixform/internal/fakeapi"
 )
 
-// fakeKey is where setupScript keeps each script's fake Imagine API.
+// fakeKey is where Setup keeps each script's fake Imagine API.
 type fakeKey struct{}
 
-// setupScript starts a fake Imagine API for every script and points
+// Setup starts a fake Imagine API for every script and points
 // pixform at it: IMAGINE_API_URL and IMAGINE_API_TOKEN are set, so scripts
 // that must run without a token unset it themselves.
-func setupScript(env *testscript.Env) error {
+func Setup(env *testscript.Env) error {
 	srv := fakeapi.New(fakeapi.Config{Token: testToken, Credits: fakeapi.Unlimited})
 	env.Defer(srv.Close)
 	env.Values[fakeKey{}] = srv

@@ -1,0 +1,174 @@
+package config
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// MaxNesting is the deepest nesting of brackets ((, [, {) and template
+// sequences and directives (${, %{) a configuration may use. HCL's parser
+// recurses through a dozen stack frames per level, so a file of nothing
+// but opening parentheses would exhaust the Go stack and kill the process;
+// no real configuration comes near this depth.
+const MaxNesting = 256
+
+// MaxOperators is the most operators (unary, binary, ?, splats) one
+// expression may chain. HCL builds a chain as nested nodes (a+b+c is
+// (a+b)+c, !!x is !(!x)) and walks them recursively, so a long enough
+// chain exhausts the Go stack as deep brackets do.
+const MaxOperators = 4096
+
+// checkNesting reports the first bracket, template sequence or directive
+// of src nested deeper than MaxNesting, or the first operator beyond
+// MaxOperators in one expression. A one-pass byte scan (quickNestingOK)
+// clears ordinary sources; the rest go through HCL's own lexer (a state
+// machine with no recursion, so safe on any input) over exactly the bytes
+// the parser is about to read, since a scan that disagreed with the lexer
+// about where a string, heredoc or comment ends could be led to skip
+// brackets the parser then recurses into. expr says src is a lone
+// expression (a -var value) rather than a file.
+func checkNesting(src []byte, filename string, start hcl.Pos, expr bool) hcl.Diagnostics {
+	if quickNestingOK(src) {
+		return nil
+	}
+	return lexNesting(src, filename, start, expr)
+}
+
+// lexNesting is checkNesting's exact check, on HCL's tokens.
+func lexNesting(src []byte, filename string, start hcl.Pos, expr bool) hcl.Diagnostics {
+	var toks hclsyntax.Tokens
+	if expr {
+		toks, _ = hclsyntax.LexExpression(src, filename, start)
+	} else {
+		toks, _ = hclsyntax.LexConfig(src, filename, start)
+	}
+	// open holds one entry per level (the root first): what closes it (a
+	// closing token type, or endIf or endFor for the body of an %{ if }
+	// or %{ for } directive, which the template parser recurses into as
+	// into brackets) and the operators of its current expression.
+	type level struct {
+		closer hclsyntax.TokenType
+		ops    int
+	}
+	open := []level{{closer: endOfFile}}
+	ops := 0 // the sum of open[*].ops
+	pop := func(closer hclsyntax.TokenType) {
+		// Only the awaited closer ends a level: a stray one (a syntax
+		// error the parser reports) never lowers the count.
+		if n := len(open); n > 1 && open[n-1].closer == closer {
+			ops -= open[n-1].ops
+			open = open[:n-1]
+		}
+	}
+	tooDeep := func(t hclsyntax.Token, summary, detail string) hcl.Diagnostics {
+		rng := t.Range
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: &rng}}
+	}
+	for i, t := range toks {
+		var closers []hclsyntax.TokenType
+		top := &open[len(open)-1]
+		switch t.Type {
+		case hclsyntax.TokenOParen:
+			closers = []hclsyntax.TokenType{hclsyntax.TokenCParen}
+		case hclsyntax.TokenOBrack:
+			if i+1 < len(toks) && toks[i+1].Type == hclsyntax.TokenStar {
+				top.ops++ // a [*] splat nests what follows it
+				ops++
+			}
+			closers = []hclsyntax.TokenType{hclsyntax.TokenCBrack}
+		case hclsyntax.TokenOBrace:
+			closers = []hclsyntax.TokenType{hclsyntax.TokenCBrace}
+		case hclsyntax.TokenTemplateInterp:
+			closers = []hclsyntax.TokenType{hclsyntax.TokenTemplateSeqEnd}
+		case hclsyntax.TokenTemplateControl:
+			switch directive(toks, i) {
+			case "if":
+				closers = append(closers, endIf)
+			case "for":
+				closers = append(closers, endFor)
+			case "endif":
+				pop(endIf)
+			case "endfor":
+				pop(endFor)
+			}
+			closers = append(closers, hclsyntax.TokenTemplateSeqEnd)
+		case hclsyntax.TokenCParen, hclsyntax.TokenCBrack, hclsyntax.TokenCBrace, hclsyntax.TokenTemplateSeqEnd:
+			pop(t.Type)
+			continue
+		case hclsyntax.TokenComma, hclsyntax.TokenEqual, hclsyntax.TokenFatArrow, hclsyntax.TokenNewline:
+			// The end of one element, attribute or argument: the next
+			// starts a new chain. Inside parentheses and brackets a
+			// newline continues the expression.
+			if t.Type != hclsyntax.TokenNewline || (top.closer != hclsyntax.TokenCParen && top.closer != hclsyntax.TokenCBrack) {
+				ops -= top.ops
+				top.ops = 0
+			}
+			continue
+		case hclsyntax.TokenPlus, hclsyntax.TokenMinus, hclsyntax.TokenStar, hclsyntax.TokenSlash, hclsyntax.TokenPercent,
+			hclsyntax.TokenAnd, hclsyntax.TokenOr, hclsyntax.TokenBang, hclsyntax.TokenEqualOp, hclsyntax.TokenNotEqual,
+			hclsyntax.TokenLessThan, hclsyntax.TokenLessThanEq, hclsyntax.TokenGreaterThan, hclsyntax.TokenGreaterThanEq,
+			hclsyntax.TokenQuestion, hclsyntax.TokenDot:
+			top.ops++
+			ops++
+			if ops > MaxOperators {
+				return tooDeep(t, "Expression too long",
+					fmt.Sprintf("This %q is operator %d of one expression, and pixform reads at most %d in a chain, far more than any configuration needs. Split the expression: compute its parts in local values and combine those.",
+						string(t.Bytes), ops, MaxOperators))
+			}
+			continue
+		default:
+			continue
+		}
+		for _, c := range closers {
+			open = append(open, level{closer: c})
+		}
+		if len(open)-1 > MaxNesting {
+			return tooDeep(t, "Expression nested too deeply",
+				fmt.Sprintf("This %s opens level %d of nested brackets, template sequences and directives, and pixform reads at most %d, far more than any configuration needs. Simplify the expression: compute its inner parts in local values and refer to them.",
+					tokenWord(t), len(open)-1, MaxNesting))
+		}
+	}
+	return nil
+}
+
+// Pseudo token types that close the body of a template directive.
+const (
+	endIf     hclsyntax.TokenType = -1
+	endFor    hclsyntax.TokenType = -2
+	endOfFile hclsyntax.TokenType = -3
+)
+
+// directive returns the keyword after the %{ at toks[i], or "".
+func directive(toks hclsyntax.Tokens, i int) string {
+	if i+1 < len(toks) && toks[i+1].Type == hclsyntax.TokenIdent {
+		return string(toks[i+1].Bytes)
+	}
+	return ""
+}
+
+// tokenWord names an opening token for a message.
+func tokenWord(t hclsyntax.Token) string {
+	switch t.Type {
+	case hclsyntax.TokenTemplateInterp, hclsyntax.TokenTemplateControl:
+		return fmt.Sprintf("template sequence %q", string(t.Bytes))
+	}
+	return fmt.Sprintf("bracket %q", string(t.Bytes))
+}
+
+// parseConfig is hclsyntax.ParseConfig behind checkNesting: every parse of
+// a configuration or variable file goes through it. Source nested too
+// deeply is not parsed; its file has an empty body and the source bytes,
+// for the diagnostic writer.
+func parseConfig(src []byte, filename string, start hcl.Pos) (*hcl.File, hcl.Diagnostics) {
+	if diags := checkNesting(src, filename, start, false); diags.HasErrors() {
+		body := &hclsyntax.Body{
+			Attributes: hclsyntax.Attributes{},
+			SrcRange:   hcl.Range{Filename: filename, Start: start, End: start},
+			EndRange:   hcl.Range{Filename: filename, Start: start, End: start},
+		}
+		return &hcl.File{Body: body, Bytes: src}, diags
+	}
+	return hclsyntax.ParseConfig(src, filename, start)
+}

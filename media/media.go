@@ -1,0 +1,44 @@
+// Package media is the one definition of the image formats pixform writes:
+// their media types, and the file extensions that name them. An output
+// path's extension chooses the format; the lockfile records the media type.
+package media
+
+import (
+	"path"
+	"strings"
+)
+
+// The media types of output files.
+const (
+	PNG  = "image/png"
+	JPEG = "image/jpeg"
+)
+
+// Extensions names the accepted extensions in messages.
+const Extensions = ".png, .jpg or .jpeg"
+
+// OfExt returns the media type that ext, a lower-case extension with its
+// dot, names: .png is PNG, .jpg and .jpeg are JPEG. ok is false for any
+// other (including an upper-case one).
+func OfExt(ext string) (mediaType string, ok bool) {
+	switch ext {
+	case ".png":
+		return PNG, true
+	case ".jpg", ".jpeg":
+		return JPEG, true
+	}
+	return "", false
+}
+
+// OfPath returns the media type that the extension of the slash-separated
+// path p names, in any case (B.PNG is PNG).
+func OfPath(p string) (mediaType string, ok bool) {
+	return OfExt(strings.ToLower(path.Ext(p)))
+}
+
+// Known reports whether mediaType is one pixform writes.
+func Known(mediaType string) bool { return mediaType == PNG || mediaType == JPEG }
+
+// OfFormat returns the media type of an image format as the image package
+// names it ("png", "jpeg", "webp").
+func OfFormat(format string) string { return "image/" + format }
