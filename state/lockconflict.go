@@ -115,7 +115,7 @@ func shortHash(h string) string {
 // the lines outside conflict blocks go to both, a block's first part to
 // ours and its last part to theirs (a diff3 base part is dropped).
 type conflictSides struct {
-	ours, theirs            []byte
+	ours, theirs           []byte
 	oursLabel, theirsLabel string
 }
 
