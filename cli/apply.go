@@ -113,7 +113,7 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 		jsonEvents = views.NewJSONProgress(e.stdio.Out, time.Now)
 		views.WritePlanEvent(e.stdio.Out, p)
 	} else if !saved || !p.HasChanges() {
-		views.WritePlan(e.stdio.Out, p, outColor)
+		views.WritePlanWith(e.stdio.Out, p, views.PlanOptions{Color: outColor, Verbose: sel.verbose})
 		views.WriteLeftovers(e.stdio.Out, ld.leftovers, outColor)
 	}
 	if err := run.CheckCredits(p, sel.maxCredit); err != nil {

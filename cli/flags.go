@@ -59,6 +59,8 @@ type selection struct {
 	refresh   string
 	noColor   bool
 	maxCredit int
+	noCache   bool
+	verbose   bool
 }
 
 func (s *selection) register(fs *flag.FlagSet) {
@@ -70,4 +72,6 @@ func (s *selection) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.refresh, "refresh", "fast", "how to check files on disk (`MODE`): fast (stat cache) or full (hash every file)")
 	fs.BoolVar(&s.noColor, "no-color", false, "disable colour")
 	fs.IntVar(&s.maxCredit, "max-credits", -1, "refuse a plan that would spend more than `N` credits")
+	fs.BoolVar(&s.noCache, "no-cache", false, "render every create and replace anew instead of restoring it from the local content cache")
+	fs.BoolVar(&s.verbose, "verbose", false, "show every change of a large plan in full instead of one line each")
 }

@@ -114,7 +114,7 @@ func (e *env) facts(cfg *config.Config, lock *state.Lock, full bool) (map[string
 	}
 	facts := make(map[string]planner.FileFact, len(sf)+len(cfg.Images))
 	for p, f := range sf {
-		facts[p] = planner.FileFact{Exists: f.Exists, SHA256: f.SHA256}
+		facts[p] = planner.FileFact{Exists: f.Exists, SHA256: f.SHA256, MediaType: f.MediaType}
 	}
 	for _, img := range cfg.Images {
 		if _, ok := facts[img.Path]; ok {
@@ -193,6 +193,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		Provider: provider,
 		Targets:  targets,
 		Replace:  replace,
+		NoCache:  sel.noCache,
 		NewSeed:  func() int64 { return 1 + rand.Int64N(config.MaxSeed) },
 	})
 	if diags.HasErrors() {
@@ -245,7 +246,7 @@ func (e *env) plan(args []string) int {
 	case "markdown":
 		err = views.WritePlanMarkdown(e.stdio.Out, p)
 	default:
-		err = views.WritePlan(e.stdio.Out, p, e.color(sel.noColor, e.stdio.OutTerminal))
+		err = views.WritePlanWith(e.stdio.Out, p, views.PlanOptions{Color: e.color(sel.noColor, e.stdio.OutTerminal), Verbose: sel.verbose})
 		views.WriteLeftovers(e.stdio.Out, ld.leftovers, e.color(sel.noColor, e.stdio.OutTerminal))
 	}
 	if err != nil {

@@ -39,6 +39,8 @@ func addExampleSeeds(f *testing.F) {
 // about the fuzzed file points into the source.
 func FuzzLoad(f *testing.F) {
 	addExampleSeeds(f)
+	// A missing quote, whose cascade of diagnostics Load collapses.
+	f.Add([]byte("image \"a\" {\n  prompt = \"x\" +\n}\nimage \"b\" {\n  prompt = \"y\n  seed = 1\n\n}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "main.pix.hcl"), src, 0o644); err != nil {

@@ -72,7 +72,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	if parseFailed {
 		// A file that does not parse yields a partial body; evaluating the
 		// rest against it would only add confusing follow-on errors.
-		return cfg, l.diags
+		return cfg, sortDiags(l.diags)
 	}
 
 	l.assignVariables(varNames, opts)
@@ -85,7 +85,31 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	if !l.diags.HasErrors() {
 		cfg.Digest = digest(cfg.Provider, images)
 	}
-	return cfg, l.diags
+	return cfg, sortDiags(l.diags)
+}
+
+// sortDiags orders diagnostics by file, line and column, so that a cause
+// comes before what follows from it; those without a range come first, in
+// the order they were found.
+func sortDiags(diags hcl.Diagnostics) hcl.Diagnostics {
+	slices.SortStableFunc(diags, func(a, b *hcl.Diagnostic) int {
+		switch {
+		case a.Subject == nil && b.Subject == nil:
+			return 0
+		case a.Subject == nil:
+			return -1
+		case b.Subject == nil:
+			return 1
+		}
+		if c := strings.Compare(a.Subject.Filename, b.Subject.Filename); c != 0 {
+			return c
+		}
+		if c := a.Subject.Start.Line - b.Subject.Start.Line; c != 0 {
+			return c
+		}
+		return a.Subject.Start.Column - b.Subject.Start.Column
+	})
+	return diags
 }
 
 // loader holds the state of one Load call.

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +17,15 @@ type wantDiag struct {
 	summary string
 	at      string
 	detail  []string
+}
+
+// sortKey orders diagnostics as Load must: by file, line and column, those
+// without a range first.
+func sortKey(d *hcl.Diagnostic) string {
+	if d.Subject == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s\x00%09d\x00%09d", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
 }
 
 func TestLoadDiagnostics(t *testing.T) {
@@ -370,6 +381,24 @@ image "hero" {
 			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\" +\n}\n"},
 			want:  []wantDiag{{"Invalid expression", "main.pix.hcl:2,17", nil}},
 		},
+		"missing quote is one error, not one per line": {
+			files: map[string]string{
+				"main.pix.hcl": "image \"hero\" {\n  prompt = \"a city at night\n  seed   = 42\n  path   = \"assets/hero.png\"\n}\n\n" +
+					"image \"logo\" {\n  prompt = \"a logo\"\n  seed   = 2\n}\n",
+				"other.pix.hcl": "image \"x\" {\n  prompt = \"x\" +\n}\n",
+			},
+			want: []wantDiag{
+				{"Missing closing quote", "main.pix.hcl:2,28", []string{"on line 2 has no closing quote", "(to line 10)", "the 8 other errors", "heredoc"}},
+				{"Invalid expression", "other.pix.hcl:2,17", nil},
+			},
+		},
+		"missing quote keeps the errors before it": {
+			files: map[string]string{"main.pix.hcl": "image \"a\" {\n  prompt = \"x\" +\n}\nimage \"b\" {\n  prompt = \"y\n}\n"},
+			want: []wantDiag{
+				{"Invalid expression", "main.pix.hcl:2,17", nil},
+				{"Missing closing quote", "main.pix.hcl:5,14", []string{"line 5"}},
+			},
+		},
 		"unknown provider": {
 			files: map[string]string{"main.pix.hcl": "provider \"imagin\" {\n}\n"},
 			want:  []wantDiag{{"Unknown provider", "main.pix.hcl:1,10", []string{`Did you mean "imagine"?`, "-provider=draft"}}},
@@ -483,9 +512,30 @@ image "b" {
 					}
 				}
 			}
+			if !slices.IsSortedFunc(diags, func(a, b *hcl.Diagnostic) int { return strings.Compare(sortKey(a), sortKey(b)) }) {
+				t.Errorf("diagnostics not sorted by file and line:%s", render(diags))
+			}
 			if diags.HasErrors() && cfg.Digest != "" {
 				t.Errorf("Digest = %q with errors, want empty", cfg.Digest)
 			}
 		})
+	}
+}
+
+// TestLoadDiagnosticsInSourceOrder checks that diagnostics found in
+// different passes (decoding, then evaluation) come out by file and line.
+func TestLoadDiagnosticsInSourceOrder(t *testing.T) {
+	dir := writeDir(t, map[string]string{
+		"b.pix.hcl": "image \"b\" {\n  prompt = \"p\"\n  seed = 0\n  sed = 2\n}\n",
+		"a.pix.hcl": "image \"a\" {\n  prompt = \"p\"\n  seed = 0\n  sed = 2\n}\n",
+	})
+	_, diags := Load(dir, LoadOptions{})
+	var got []string
+	for _, d := range diags {
+		got = append(got, at(d))
+	}
+	want := []string{"a.pix.hcl:3,10", "a.pix.hcl:4,3", "b.pix.hcl:3,10", "b.pix.hcl:4,3"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v:%s", got, want, render(diags))
 	}
 }

@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -170,5 +172,83 @@ func parseConfig(src []byte, filename string, start hcl.Pos) (*hcl.File, hcl.Dia
 		}
 		return &hcl.File{Body: body, Bytes: src}, diags
 	}
-	return hclsyntax.ParseConfig(src, filename, start)
+	f, diags := hclsyntax.ParseConfig(src, filename, start)
+	return f, collapseUnclosedQuote(diags, src, start)
+}
+
+func otherErrors(n int) string {
+	if n == 1 {
+		return "other error"
+	}
+	return fmt.Sprintf("%d other errors", n)
+}
+
+// collapseUnclosedQuote replaces the cascade of one missing closing quote
+// with one diagnostic that leads with the cause. HCL reads everything after
+// an unclosed quote as part of the string and reports "Invalid multi-line
+// string" at the end of every line that follows, to the end of the file
+// (and sometimes "Unterminated template string" last); each diagnostic
+// from the first of those lines on follows from the one missing quote. A
+// string split over lines but closed is no cascade: its run of
+// diagnostics stops before the end of the file.
+func collapseUnclosedQuote(diags hcl.Diagnostics, src []byte, start hcl.Pos) hcl.Diagnostics {
+	var lines []int // of the "Invalid multi-line string" diagnostics
+	for _, d := range diags {
+		if d.Summary == "Invalid multi-line string" && d.Subject != nil {
+			lines = append(lines, d.Subject.Start.Line)
+		}
+	}
+	if len(lines) == 0 {
+		return diags
+	}
+	slices.Sort(lines)
+	text := strings.Split(string(src), "\n")
+	blankBetween := func(a, b int) bool { // lines a+1 .. b-1 hold nothing
+		for l := a + 1; l < b; l++ {
+			if i := l - start.Line; i >= 0 && i < len(text) && strings.TrimSpace(text[i]) != "" {
+				return false
+			}
+		}
+		return true
+	}
+	lastLine := start.Line + len(text) - 1
+	for lastLine > start.Line && strings.TrimSpace(text[lastLine-start.Line]) == "" {
+		lastLine--
+	}
+	if !blankBetween(lines[len(lines)-1], lastLine+1) {
+		return diags // the run stops before the end: a string closed later
+	}
+	// The cascade starts after the last gap of non-blank lines.
+	first := lines[len(lines)-1]
+	for i := len(lines) - 2; i >= 0 && blankBetween(lines[i], first); i-- {
+		first = lines[i]
+	}
+	var cause *hcl.Diagnostic
+	var kept hcl.Diagnostics
+	dropped := 0
+	for _, d := range diags {
+		if d.Subject != nil && d.Subject.Start.Line >= first {
+			if cause == nil && d.Summary == "Invalid multi-line string" && d.Subject.Start.Line == first {
+				cause = d
+			} else {
+				dropped++
+			}
+			continue
+		}
+		kept = append(kept, d)
+	}
+	subject := *cause.Subject
+	detail := fmt.Sprintf("The quoted string on line %d has no closing quote, so everything after it", first)
+	if dropped > 0 {
+		detail += fmt.Sprintf(" (to line %d) was read as part of the string; the %s HCL reported there all follow from this one.", lastLine, otherErrors(dropped))
+	} else {
+		detail += " was read as part of the string."
+	}
+	detail += ` Add the closing " where the string should end; to write a multi-line string, use \n or a heredoc (<<EOT).`
+	return append(kept, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Missing closing quote",
+		Detail:   detail,
+		Subject:  &subject,
+	})
 }

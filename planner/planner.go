@@ -4,20 +4,26 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
 // FileFact is what the disk says about one path: whether a regular file is
-// there and the hex SHA-256 of its bytes.
+// there, the hex SHA-256 of its bytes and, when its first bytes were read,
+// the media type they hold.
 type FileFact struct {
 	Exists bool
 	SHA256 string
+	// MediaType is the format the file's first bytes show ("image/png",
+	// "image/jpeg", "" when not read or neither).
+	MediaType string
 }
 
 // Input is everything a plan is a function of.
@@ -41,6 +47,9 @@ type Input struct {
 	// Replace forces these addresses to be rendered again, with a new seed
 	// where the configuration leaves the seed out.
 	Replace []config.Addr
+	// NoCache plans every create and replace as a request, even when the
+	// content cache holds its render.
+	NoCache bool
 	// NewSeed returns a random seed in 1..config.MaxSeed. Injected so that
 	// Plan stays a pure function.
 	NewSeed func() int64
@@ -263,7 +272,7 @@ func (p *planning) change(img *config.Image) Change {
 		if f := in.Facts[img.Path]; f.Exists {
 			c.Reasons = append(c.Reasons, fmt.Sprintf("overwrites a file at %s that the lockfile does not record", img.Path))
 		}
-		p.price(&c)
+		p.price(&c, false)
 		return c
 	}
 	if c.PriorAddr == "" {
@@ -278,10 +287,16 @@ func (p *planning) change(img *config.Image) Change {
 		}
 	}
 
-	var reasons []string
-	reasons = append(reasons, inputChanges(prior.Inputs, c.Inputs)...)
+	reasons := inputChanges(prior.Inputs, c.Inputs)
 	inputsChanged := len(reasons) > 0
-	if replaceRequested {
+	switch {
+	case replaceRequested && c.SeedChosen:
+		// The seed is new because -replace asked for a new render, not
+		// because the configuration changed it.
+		reasons = slices.DeleteFunc(reasons, func(r string) bool { return strings.HasPrefix(r, "seed changed:") })
+		reasons = append([]string{"-replace requested"}, reasons...)
+		reasons = append(reasons, fmt.Sprintf("new seed because of -replace: %d → %d", prior.Inputs.Seed, c.Inputs.Seed))
+	case replaceRequested:
 		reasons = append(reasons, "-replace requested")
 	}
 	fact := in.Facts[prior.Path]
@@ -291,23 +306,45 @@ func (p *planning) change(img *config.Image) Change {
 		drift = "file missing on disk"
 	case fact.SHA256 != prior.SHA256:
 		drift = "file modified on disk"
+		if m := formatMismatch(prior.Path, fact.MediaType); m != "" {
+			drift += ": it " + m
+		}
+	default:
+		// The bytes are the recorded ones; their format is what was sniffed
+		// or else what the lockfile records for them.
+		held := fact.MediaType
+		if held == "" {
+			held = prior.MediaType
+		}
+		if m := formatMismatch(prior.Path, held); m != "" {
+			drift = "file " + m
+		}
+	}
+	// A path of another format is a new file: the bytes must be converted,
+	// which a move does not do.
+	formatChange := ""
+	if from, to := mediaTypeOf(prior.Path), mediaTypeOf(img.Path); from != to && from != "" && to != "" {
+		formatChange = fmt.Sprintf("format changes from %s to %s", formatName(from), formatName(to))
 	}
 
 	switch {
 	case in.Provider == providers.Draft && prior.Provider == providers.Imagine && !inputsChanged && !replaceRequested:
 		// A draft run never overwrites a real render whose inputs are
 		// unchanged, drifted or not.
-		if prior.Path != img.Path && drift == "" {
+		if prior.Path != img.Path && drift == "" && formatChange == "" {
 			c.Action = Move
 			c.Reasons = append(c.Reasons, pathChange(prior.Path, img.Path))
 		} else {
 			c.Action = NoOp
 			c.Path = prior.Path
+			if drift == "" {
+				drift = formatChange
+			}
 			if drift != "" {
 				c.Reasons = append(c.Reasons, drift+"; left for an imagine run (a draft run never overwrites an imagine render)")
 			}
 		}
-	case inputsChanged || replaceRequested || drift != "" ||
+	case inputsChanged || replaceRequested || drift != "" || formatChange != "" ||
 		(prior.Provider == providers.Draft && in.Provider == providers.Imagine):
 		c.Action = Replace
 		if prior.Provider == providers.Draft && in.Provider == providers.Imagine {
@@ -315,6 +352,9 @@ func (p *planning) change(img *config.Image) Change {
 		}
 		if drift != "" {
 			reasons = append(reasons, drift)
+		}
+		if formatChange != "" {
+			reasons = append(reasons, formatChange)
 		}
 		if prior.Path != img.Path {
 			reasons = append(reasons, pathChange(prior.Path, img.Path))
@@ -328,8 +368,36 @@ func (p *planning) change(img *config.Image) Change {
 	default:
 		c.Action = NoOp
 	}
-	p.price(&c)
+	p.price(&c, replaceRequested)
 	return c
+}
+
+// formatMismatch says how a file at p that holds the media type held
+// contradicts p's extension ("holds JPEG bytes but its path says PNG"),
+// or "" when they agree or either is unknown.
+func formatMismatch(p, held string) string {
+	want := mediaTypeOf(p)
+	if want == "" || held == "" || held == want {
+		return ""
+	}
+	return fmt.Sprintf("holds %s bytes but its path says %s", formatName(held), formatName(want))
+}
+
+// mediaTypeOf returns the media type that p's extension names, "" for none.
+func mediaTypeOf(p string) string {
+	mt, _ := media.OfPath(p)
+	return mt
+}
+
+// formatName names a media type for people: "PNG", "JPEG".
+func formatName(mediaType string) string {
+	switch mediaType {
+	case media.PNG:
+		return "PNG"
+	case media.JPEG:
+		return "JPEG"
+	}
+	return "unrecognised"
 }
 
 // findMoveSource looks for an undeclared lockfile entry that this image can
@@ -378,12 +446,14 @@ func (p *planning) pickSeed(c *Change, force bool) {
 	c.SeedChosen = true
 }
 
-// price fills in whether a render needs a request, and what it costs.
-func (p *planning) price(c *Change) {
+// price fills in whether a render needs a request, and what it costs. A
+// forced render (-replace) and a run with NoCache never restore from the
+// content cache: the user asked for a new render.
+func (p *planning) price(c *Change, forced bool) {
 	if c.Action != Create && c.Action != Replace {
 		return
 	}
-	if p.in.Cached != nil && p.in.Cached(c.Inputs.Digest(), p.in.Provider) {
+	if !forced && !p.in.NoCache && p.in.Cached != nil && p.in.Cached(c.Inputs.Digest(), p.in.Provider) {
 		c.FromCache = true
 		c.Reasons = append(c.Reasons, "restored from the local cache, no request")
 		return
@@ -398,7 +468,11 @@ func (p *planning) price(c *Change) {
 func inputChanges(old, new state.Inputs) []string {
 	var r []string
 	if old.Prompt != new.Prompt {
-		r = append(r, fmt.Sprintf("prompt changed: %s → %s", quote(old.Prompt), quote(new.Prompt)))
+		if d, ok := wordDiff(old.Prompt, new.Prompt); ok {
+			r = append(r, "prompt changed: "+d)
+		} else {
+			r = append(r, fmt.Sprintf("prompt changed: %s → %s", quote(old.Prompt), quote(new.Prompt)))
+		}
 	}
 	if old.Style != new.Style {
 		r = append(r, fmt.Sprintf("style changed: %s → %s", quote(old.Style), quote(new.Style)))

@@ -31,6 +31,12 @@ func entry(prompt string, seed int64, path, provider, sha string) state.Entry {
 	}
 }
 
+func jpegEntry(prompt string, seed int64, path, provider, sha string) state.Entry {
+	e := entry(prompt, seed, path, provider, sha)
+	e.MediaType = "image/jpeg"
+	return e
+}
+
 type want struct {
 	addr    string
 	action  Action
@@ -51,6 +57,7 @@ func TestDiff(t *testing.T) {
 		provider string
 		targets  []string
 		replace  []string
+		noCache  bool
 		want     []want
 		summary  Summary
 	}{
@@ -81,7 +88,7 @@ func TestDiff(t *testing.T) {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "dog", 0, "a.png")} },
 			lock:    map[string]state.Entry{"image.a": entry("cat", 99, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
-			want:    []want{{addr: "image.a", action: Replace, seed: 99, req: 1, reasons: []string{`prompt changed: "cat" → "dog"`}}},
+			want:    []want{{addr: "image.a", action: Replace, seed: 99, req: 1, reasons: []string{`prompt changed: [-cat-]{+dog+}`}}},
 			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
 		},
 		"seed changed": {
@@ -159,7 +166,7 @@ func TestDiff(t *testing.T) {
 			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
 			facts:   map[string]FileFact{"a.png": ok("aa")},
 			replace: []string{"image.a"},
-			want:    []want{{addr: "image.a", action: Replace, seed: 1234, req: 1, reasons: []string{"seed changed: 5 → 1234", "-replace requested"}}},
+			want:    []want{{addr: "image.a", action: Replace, seed: 1234, req: 1, reasons: []string{"-replace requested", "new seed because of -replace: 5 → 1234"}}},
 			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
 		},
 		"-replace keeps a declared seed": {
@@ -168,6 +175,75 @@ func TestDiff(t *testing.T) {
 			facts:   map[string]FileFact{"a.png": ok("aa")},
 			replace: []string{"a"},
 			want:    []want{{addr: "image.a", action: Replace, seed: 5, req: 1, reasons: []string{"-replace requested"}}},
+			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
+		},
+		"-replace bypasses the cache": {
+			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 5, "a.png")} },
+			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
+			facts:   map[string]FileFact{"a.png": ok("aa")},
+			cached:  map[string]bool{state.Inputs{Prompt: "cat", Style: "flux-dev", AspectRatio: "1:1", Seed: 5}.Digest() + "/imagine": true},
+			replace: []string{"image.a"},
+			want:    []want{{addr: "image.a", action: Replace, seed: 5, req: 1, reasons: []string{"-replace requested"}}},
+			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
+		},
+		"-no-cache renders what the cache holds": {
+			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 5, "a.png")} },
+			facts:   map[string]FileFact{},
+			cached:  map[string]bool{state.Inputs{Prompt: "cat", Style: "flux-dev", AspectRatio: "1:1", Seed: 5}.Digest() + "/imagine": true},
+			noCache: true,
+			want:    []want{{addr: "image.a", action: Create, seed: 5, req: 1}},
+			summary: Summary{Create: 1, Requests: 1, Credits: 15},
+		},
+		"a new extension of another format is a replace, restored from the cache": {
+			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "b.png")} },
+			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.jpg", providers.Imagine, "aa")},
+			facts:   map[string]FileFact{"a.jpg": ok("aa")},
+			cached:  map[string]bool{state.Inputs{Prompt: "cat", Style: "flux-dev", AspectRatio: "1:1", Seed: 5}.Digest() + "/imagine": true},
+			want:    []want{{addr: "image.a", action: Replace, seed: 5, path: "b.png", req: 0, reasons: []string{"format changes from JPEG to PNG", "path changed: a.jpg → b.png", "restored from the local cache"}}},
+			summary: Summary{Replace: 1},
+		},
+		"a new extension of another format is a paid replace without the cache": {
+			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "b.png")} },
+			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.jpg", providers.Imagine, "aa")},
+			facts:   map[string]FileFact{"a.jpg": ok("aa")},
+			want:    []want{{addr: "image.a", action: Replace, seed: 5, path: "b.png", req: 1, reasons: []string{"format changes from JPEG to PNG"}}},
+			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
+		},
+		"a new extension of the same format is a move": {
+			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "b.jpeg")} },
+			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.JPG", providers.Imagine, "aa")},
+			facts:   map[string]FileFact{"a.JPG": ok("aa")},
+			want:    []want{{addr: "image.a", action: Move, seed: 5, path: "b.jpeg", reasons: []string{"path changed"}}},
+			summary: Summary{Move: 1},
+		},
+		"a renamed block with another format is a replace": {
+			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.b", "cat", 0, "b.png")} },
+			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.jpg", providers.Imagine, "aa")},
+			facts:   map[string]FileFact{"a.jpg": ok("aa")},
+			cached:  map[string]bool{state.Inputs{Prompt: "cat", Style: "flux-dev", AspectRatio: "1:1", Seed: 5}.Digest() + "/imagine": true},
+			want:    []want{{addr: "image.b", action: Replace, seed: 5, path: "b.png", prior: "image.a", req: 0, reasons: []string{"moved from image.a", "format changes from JPEG to PNG"}}},
+			summary: Summary{Replace: 1},
+		},
+		"a draft run leaves a real render whose format changes": {
+			provider: providers.Draft,
+			images:   func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "b.png")} },
+			lock:     map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.jpg", providers.Imagine, "aa")},
+			facts:    map[string]FileFact{"a.jpg": ok("aa")},
+			want:     []want{{addr: "image.a", action: NoOp, seed: 5, reasons: []string{"format changes from JPEG to PNG; left for an imagine run"}}},
+			summary:  Summary{NoOp: 1},
+		},
+		"bytes of another format than the path says are drift": {
+			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "a.png")} },
+			lock:    map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
+			facts:   map[string]FileFact{"a.png": {Exists: true, SHA256: "aa", MediaType: "image/jpeg"}},
+			want:    []want{{addr: "image.a", action: Replace, seed: 5, req: 1, reasons: []string{"file holds JPEG bytes but its path says PNG"}}},
+			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
+		},
+		"a lockfile entry of another format than its path is drift": {
+			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "a.png")} },
+			lock:    map[string]state.Entry{"image.a": jpegEntry("cat", 5, "a.png", providers.Imagine, "aa")},
+			facts:   map[string]FileFact{"a.png": ok("aa")},
+			want:    []want{{addr: "image.a", action: Replace, seed: 5, req: 1, reasons: []string{"file holds JPEG bytes but its path says PNG"}}},
 			summary: Summary{Replace: 1, Requests: 1, Credits: 15},
 		},
 		"path changed is a move": {
@@ -266,6 +342,7 @@ func TestDiff(t *testing.T) {
 				Provider: tc.provider,
 				NewSeed:  func() int64 { return 1234 },
 				Cached:   func(d, p string) bool { return tc.cached[d+"/"+p] },
+				NoCache:  tc.noCache,
 			}
 			if in.Provider == "" {
 				in.Provider = providers.Imagine

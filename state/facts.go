@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pixform/pixform/media"
 )
 
 // statCacheName is the stat cache inside .pixform/.
@@ -25,7 +27,7 @@ const statCacheName = "statcache"
 
 // statCacheHeader starts the stat cache; another header means another
 // format, and the cache is rebuilt.
-const statCacheHeader = "pixform statcache 1\n"
+const statCacheHeader = "pixform statcache 2\n"
 
 // racyWindow: a file modified this close to (or after) the start of the
 // scan that hashed it is hashed again next time, because a write within the
@@ -41,6 +43,25 @@ type FileFact struct {
 	// SHA256 is the lower-case hex hash of a regular file's contents.
 	SHA256 string
 	Size   int64
+	// MediaType is the format a regular file's first bytes show: media.PNG,
+	// media.JPEG, or MediaUnknown for anything else. "" when no regular
+	// file is there.
+	MediaType string
+}
+
+// MediaUnknown is the media type of a file whose bytes start as neither a
+// PNG nor a JPEG.
+const MediaUnknown = "application/octet-stream"
+
+// sniffMediaType returns the format that a file starting with head holds.
+func sniffMediaType(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
+		return media.PNG
+	case bytes.HasPrefix(head, []byte{0xff, 0xd8, 0xff}):
+		return media.JPEG
+	}
+	return MediaUnknown
 }
 
 // statKey is what a stat must still match for a cached hash to be trusted.
@@ -51,7 +72,8 @@ type statKey struct {
 
 type statRecord struct {
 	statKey
-	SHA256 string
+	SHA256    string
+	MediaType string
 }
 
 // Refresh returns a fact for the path of every entry of lock (keyed by
@@ -100,7 +122,7 @@ func refresh(dir string, lock *Lock, full bool, start time.Time) (map[string]Fil
 		}
 		k := statKeyOf(fi)
 		if rec, ok := old[p]; ok && !full && rec.statKey == k {
-			facts[p] = FileFact{Exists: true, SHA256: rec.SHA256, Size: k.Size}
+			facts[p] = FileFact{Exists: true, SHA256: rec.SHA256, Size: k.Size, MediaType: rec.MediaType}
 			records[p] = rec
 			continue
 		}
@@ -119,10 +141,10 @@ func refresh(dir string, lock *Lock, full bool, start time.Time) (map[string]Fil
 			facts[p] = FileFact{}
 			continue
 		}
-		facts[p] = FileFact{Exists: true, SHA256: h.sum, Size: h.size}
+		facts[p] = FileFact{Exists: true, SHA256: h.sum, Size: h.size, MediaType: h.mediaType}
 		k := keys[p]
 		if k.Size == h.size && k.MTime < racyBefore && k.CTime < racyBefore {
-			records[p] = statRecord{statKey: k, SHA256: h.sum}
+			records[p] = statRecord{statKey: k, SHA256: h.sum, MediaType: h.mediaType}
 		}
 	}
 
@@ -171,9 +193,10 @@ func statKeyOf(fi os.FileInfo) statKey {
 }
 
 type hashResult struct {
-	exists bool
-	sum    string
-	size   int64
+	exists    bool
+	sum       string
+	size      int64
+	mediaType string
 }
 
 // hashFiles hashes paths (relative to dir) with GOMAXPROCS workers.
@@ -210,7 +233,12 @@ func hashFiles(dir string, paths []string) (map[string]hashResult, error) {
 	return out, first
 }
 
+// hashFile hashes the file at path, reading through buf (a nil or short
+// buf is replaced).
 func hashFile(path string, buf []byte) (hashResult, error) {
+	if len(buf) < 512 {
+		buf = make([]byte, 32<<10)
+	}
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return hashResult{}, nil
@@ -223,18 +251,25 @@ func hashFile(path string, buf []byte) (hashResult, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
+	// The first bytes show the format; they are hashed like the rest.
+	head, err := io.ReadFull(f, buf[:16])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return hashResult{}, err
+	}
+	h.Write(buf[:head])
+	mt := sniffMediaType(buf[:head])
 	// Hide File's WriterTo, or CopyBuffer ignores buf and allocates 32 KiB
 	// per file.
 	n, err := io.CopyBuffer(h, struct{ io.Reader }{f}, buf)
 	if err != nil {
 		return hashResult{}, err
 	}
-	return hashResult{exists: true, sum: hex.EncodeToString(h.Sum(nil)), size: n}, nil
+	return hashResult{exists: true, sum: hex.EncodeToString(h.Sum(nil)), size: int64(head) + n, mediaType: mt}, nil
 }
 
 // parseStatCache reads the cache: after the header, one line per file,
-// "sha256 size mtime ctime inode quoted-path". Anything malformed yields an
-// empty cache (it is rebuilt).
+// "sha256 size mtime ctime inode media-type quoted-path". Anything
+// malformed yields an empty cache (it is rebuilt).
 func parseStatCache(data []byte) map[string]statRecord {
 	out := map[string]statRecord{}
 	rest, ok := bytes.CutPrefix(data, []byte(statCacheHeader))
@@ -244,8 +279,8 @@ func parseStatCache(data []byte) map[string]statRecord {
 	sc := bufio.NewScanner(bytes.NewReader(rest))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		f := strings.SplitN(sc.Text(), " ", 6)
-		if len(f) != 6 || !validSHA256(f[0]) {
+		f := strings.SplitN(sc.Text(), " ", 7)
+		if len(f) != 7 || !validSHA256(f[0]) || !knownSniff(f[5]) {
 			return map[string]statRecord{}
 		}
 		var rec statRecord
@@ -255,13 +290,19 @@ func parseStatCache(data []byte) map[string]statRecord {
 		rec.MTime, errs[1] = strconv.ParseInt(f[2], 10, 64)
 		rec.CTime, errs[2] = strconv.ParseInt(f[3], 10, 64)
 		rec.Ino, errs[3] = strconv.ParseUint(f[4], 10, 64)
-		p, err := strconv.Unquote(f[5])
+		rec.MediaType = f[5]
+		p, err := strconv.Unquote(f[6])
 		if err != nil || errors.Join(errs[:]...) != nil {
 			return map[string]statRecord{}
 		}
 		out[p] = rec
 	}
 	return out
+}
+
+// knownSniff reports whether mt is a media type sniffMediaType returns.
+func knownSniff(mt string) bool {
+	return mt == media.PNG || mt == media.JPEG || mt == MediaUnknown
 }
 
 func encodeStatCache(records map[string]statRecord) []byte {
@@ -283,6 +324,8 @@ func encodeStatCache(records map[string]statRecord) []byte {
 		buf = strconv.AppendInt(buf, r.CTime, 10)
 		buf = append(buf, ' ')
 		buf = strconv.AppendUint(buf, r.Ino, 10)
+		buf = append(buf, ' ')
+		buf = append(buf, r.MediaType...)
 		buf = append(buf, ' ')
 		buf = strconv.AppendQuote(buf, p)
 		buf = append(buf, '\n')

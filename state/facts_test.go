@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pixform/pixform/media"
 )
 
 func sha(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
@@ -50,8 +52,8 @@ func TestRefreshFacts(t *testing.T) {
 		"missing":             {func(*testing.T, string) {}, "a.png", FileFact{}},
 		"missing directory":   {func(*testing.T, string) {}, "no/such/a.png", FileFact{}},
 		"parent is a file":    {func(t *testing.T, d string) { writeFileT(t, d, "f", "x") }, "f/a.png", FileFact{}},
-		"regular":             {func(t *testing.T, d string) { writeFileT(t, d, "a/b.png", "hello") }, "a/b.png", FileFact{true, sha("hello"), 5}},
-		"empty file":          {func(t *testing.T, d string) { writeFileT(t, d, "e.png", "") }, "e.png", FileFact{true, sha(""), 0}},
+		"regular":             {func(t *testing.T, d string) { writeFileT(t, d, "a/b.png", "hello") }, "a/b.png", FileFact{true, sha("hello"), 5, MediaUnknown}},
+		"empty file":          {func(t *testing.T, d string) { writeFileT(t, d, "e.png", "") }, "e.png", FileFact{true, sha(""), 0, MediaUnknown}},
 		"directory at path":   {func(t *testing.T, d string) { os.MkdirAll(filepath.Join(d, "d.png"), 0o755) }, "d.png", FileFact{Exists: true, Size: 4096}},
 		"symlink at path":     {func(t *testing.T, d string) { os.Symlink(filepath.Join(outside, "x.png"), filepath.Join(d, "s.png")) }, "s.png", FileFact{Exists: true, Size: int64(len(filepath.Join(outside, "x.png")))}},
 		"symlinked directory": {func(t *testing.T, d string) { os.Symlink(outside, filepath.Join(d, "sub")) }, "sub/x.png", FileFact{Exists: true}},
@@ -123,7 +125,7 @@ func TestRefreshUsesCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if facts["b.png"] != (FileFact{true, sha("changed"), 7}) {
+	if facts["b.png"] != (FileFact{true, sha("changed"), 7, MediaUnknown}) {
 		t.Fatalf("modified file: %+v", facts["b.png"])
 	}
 	// A removed file is gone, and dropped from the cache.
@@ -156,9 +158,11 @@ func TestRefreshCorruptCache(t *testing.T) {
 	tests := map[string]string{
 		"garbage":      "not a cache at all",
 		"wrong header": "pixform statcache 99\n",
-		"bad line":     statCacheHeader + "zz 1 2 3 4 \"a.png\"\n",
-		"bad number":   statCacheHeader + sha("x") + " one 2 3 4 \"a.png\"\n",
-		"bad quote":    statCacheHeader + sha("x") + " 1 2 3 4 a.png\n",
+		"bad line":     statCacheHeader + "zz 1 2 3 4 image/png \"a.png\"\n",
+		"bad number":   statCacheHeader + sha("x") + " one 2 3 4 image/png \"a.png\"\n",
+		"bad quote":    statCacheHeader + sha("x") + " 1 2 3 4 image/png a.png\n",
+		"bad type":     statCacheHeader + sha("x") + " 1 2 3 4 text/html \"a.png\"\n",
+		"old format":   "pixform statcache 1\n" + sha("x") + " 1 2 3 4 \"a.png\"\n",
 	}
 	for name, content := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -182,9 +186,9 @@ func TestRefreshCorruptCache(t *testing.T) {
 
 func TestStatCacheRoundTrip(t *testing.T) {
 	recs := map[string]statRecord{
-		"a.png":              {statKey{1, 2, 3, 4}, sha("a")},
-		"dir/with space.png": {statKey{5, -6, 7, 1 << 63}, sha("b")},
-		"odd\"\n\\.png":      {statKey{}, sha("c")},
+		"a.png":              {statKey{1, 2, 3, 4}, sha("a"), media.PNG},
+		"dir/with space.png": {statKey{5, -6, 7, 1 << 63}, sha("b"), media.JPEG},
+		"odd\"\n\\.png":      {statKey{}, sha("c"), MediaUnknown},
 	}
 	got := parseStatCache(encodeStatCache(recs))
 	if fmt.Sprint(got) != fmt.Sprint(recs) {
@@ -223,6 +227,31 @@ func BenchmarkRefresh10kFull(b *testing.B) {
 	for b.Loop() {
 		if _, err := refresh(dir, l, true, later()); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestRefreshSniffsTheFormat checks that a fact says what format the
+// file's first bytes hold, whether hashed now or taken from the stat cache.
+func TestRefreshSniffsTheFormat(t *testing.T) {
+	dir := t.TempDir()
+	writeFileT(t, dir, "p.png", "\x89PNG\r\n\x1a\nrest")
+	writeFileT(t, dir, "j.png", "\xff\xd8\xff\xe0rest")
+	writeFileT(t, dir, "short.png", "\xff")
+	l := lockWithPaths("p.png", "j.png", "short.png")
+	want := map[string]string{"p.png": media.PNG, "j.png": media.JPEG, "short.png": MediaUnknown}
+	for _, full := range []bool{false, false, true} {
+		facts, err := refresh(dir, l, full, later())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p, mt := range want {
+			if got := facts[p]; got.MediaType != mt {
+				t.Errorf("full=%v %s: media type %q, want %q", full, p, got.MediaType, mt)
+			}
+		}
+		if got := facts["j.png"]; got.Size != 8 {
+			t.Errorf("j.png size %d, want 8", got.Size)
 		}
 	}
 }

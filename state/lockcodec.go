@@ -11,7 +11,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,8 +97,7 @@ const fixHint = "restore the lockfile from version control, or fix or delete tha
 // address. The returned Lock's Images is never nil.
 func ParseLock(data []byte, filename string) (*Lock, error) {
 	if line := conflictMarkerLine(data); line > 0 {
-		return nil, &LockError{File: filename, Line: line, Col: 1,
-			Msg: fmt.Sprintf("unresolved merge conflict in %s at line %d: keep one side of each marked entry (or delete the entry to render it again), then plan", path.Base(filename), line)}
+		return nil, &LockError{File: filename, Line: line, Col: 1, Msg: conflictMessage(data, filename, line)}
 	}
 	if !bytes.HasPrefix(data, []byte(canonicalHead)) {
 		if err := checkVersion(data, filename); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
@@ -28,11 +29,30 @@ func symbol(p palette, a planner.Action) string {
 	return " "
 }
 
-// WritePlan renders a plan for people, Terraform-style: one block per
-// change with its reasons, then the counts and the cost. NoOp changes are
-// counted, not listed.
+// CompactThreshold is the number of changes beyond which a plan is shown
+// one line per change unless PlanOptions.Verbose asks for every detail.
+const CompactThreshold = 20
+
+// PlanOptions says how WritePlanWith renders a plan.
+type PlanOptions struct {
+	Color bool
+	// Verbose shows every change in full even when the plan has more than
+	// CompactThreshold changes.
+	Verbose bool
+}
+
+// WritePlan renders a plan for people with WritePlanWith, in colour when
+// color is true.
 func WritePlan(w io.Writer, p *planner.Plan, color bool) error {
-	pal := palette{color}
+	return WritePlanWith(w, p, PlanOptions{Color: color})
+}
+
+// WritePlanWith renders a plan for people, Terraform-style: one block per
+// change with its reasons (or, beyond CompactThreshold changes and without
+// Verbose, one line per change), then the counts and the cost. NoOp
+// changes are counted, not listed.
+func WritePlanWith(w io.Writer, p *planner.Plan, opts PlanOptions) error {
+	pal := palette{opts.Color}
 	var b strings.Builder
 	if !p.HasChanges() {
 		fmt.Fprintf(&b, "%s Your images match the configuration; apply would do nothing.\n", pal.green("No changes."))
@@ -44,31 +64,13 @@ func WritePlan(w io.Writer, p *planner.Plan, color bool) error {
 	if p.Provider == providers.Draft {
 		b.WriteString(" with the offline draft renderer")
 	}
-	b.WriteString(":\n\n")
-	for i := range p.Changes {
-		c := &p.Changes[i]
-		if c.Action == planner.NoOp {
-			continue
-		}
-		fmt.Fprintf(&b, "  %s %s %s\n", symbol(pal, c.Action), pal.bold(c.Addr.String()), actionPhrase(c))
-		b.WriteString("      " + pal.dim("path:   ") + pathPhrase(c) + "\n")
-		if c.Action == planner.Create || c.Action == planner.Replace {
-			seed := fmt.Sprint(c.Inputs.Seed)
-			if c.SeedChosen {
-				seed += " (chosen now; pinned in the lockfile on apply)"
-			}
-			fmt.Fprintf(&b, "      %s%s, %s, seed %s\n", pal.dim("render: "), c.Inputs.Style, c.Inputs.AspectRatio, seed)
-			if c.Action == planner.Create {
-				fmt.Fprintf(&b, "      %s%q\n", pal.dim("prompt: "), c.Inputs.Prompt)
-			}
-		}
-		for _, r := range c.Reasons {
-			if c.Action == planner.Move && strings.HasPrefix(r, "moved from ") {
-				continue // the heading says it
-			}
-			b.WriteString("      " + pal.dim("because ") + r + "\n")
-		}
-		b.WriteString("\n")
+	n := p.Summary.Create + p.Summary.Replace + p.Summary.Move + p.Summary.Delete
+	if n > CompactThreshold && !opts.Verbose {
+		fmt.Fprintf(&b, " (%d changes, one line each; -verbose shows each in full):\n\n", n)
+		writeCompact(&b, pal, p)
+	} else {
+		b.WriteString(":\n\n")
+		writeDetailed(&b, pal, p)
 	}
 	s := p.Summary
 	fmt.Fprintf(&b, "%s %d to create, %d to replace, %d to move, %d to delete, %d unchanged.\n",
@@ -76,6 +78,140 @@ func WritePlan(w io.Writer, p *planner.Plan, color bool) error {
 	writeCost(&b, pal, p)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeDetailed writes one block per change: heading, path, render
+// settings and every reason.
+func writeDetailed(b *strings.Builder, pal palette, p *planner.Plan) {
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if c.Action == planner.NoOp {
+			continue
+		}
+		fmt.Fprintf(b, "  %s %s %s\n", symbol(pal, c.Action), pal.bold(c.Addr.String()), actionPhrase(c))
+		b.WriteString("      " + pal.dim("path:   ") + pathPhrase(c) + "\n")
+		if c.Action == planner.Create || c.Action == planner.Replace {
+			seed := fmt.Sprint(c.Inputs.Seed)
+			if c.SeedChosen {
+				seed += " (chosen now; pinned in the lockfile on apply)"
+			}
+			fmt.Fprintf(b, "      %s%s, %s, seed %s\n", pal.dim("render: "), c.Inputs.Style, c.Inputs.AspectRatio, seed)
+			if c.Action == planner.Create {
+				fmt.Fprintf(b, "      %s%q\n", pal.dim("prompt: "), c.Inputs.Prompt)
+			}
+		}
+		for _, r := range c.Reasons {
+			if c.Action == planner.Move && strings.HasPrefix(r, "moved from ") {
+				continue // the heading says it
+			}
+			if d, ok := strings.CutPrefix(r, "prompt changed: "); ok {
+				r = "prompt changed: " + colorWordDiff(pal, d)
+			}
+			b.WriteString("      " + pal.dim("because ") + r + "\n")
+		}
+		b.WriteString("\n")
+	}
+}
+
+// maxCompactColumn caps the width of the address and reason columns of a
+// compact plan; longer cells overflow their column rather than widen it.
+const maxCompactColumn = 40
+
+// writeCompact writes one line per change: symbol, address, short reason,
+// path, in aligned columns.
+func writeCompact(b *strings.Builder, pal palette, p *planner.Plan) {
+	type row struct {
+		c             *planner.Change
+		addr, because string
+	}
+	var rows []row
+	addrW, becauseW := 0, 0
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if c.Action == planner.NoOp {
+			continue
+		}
+		r := row{c: c, addr: c.Addr.String(), because: shortReason(c)}
+		if n := utf8.RuneCountInString(r.addr); n <= maxCompactColumn {
+			addrW = max(addrW, n)
+		}
+		if n := utf8.RuneCountInString(r.because); n <= maxCompactColumn {
+			becauseW = max(becauseW, n)
+		}
+		rows = append(rows, r)
+	}
+	for _, r := range rows {
+		fmt.Fprintf(b, "  %s %s  %s  %s\n", symbol(pal, r.c.Action), pal.bold(pad(r.addr, addrW)), pad(r.because, becauseW), pathPhrase(r.c))
+	}
+	b.WriteString("\n")
+}
+
+// pad right-pads s with spaces to width runes.
+func pad(s string, width int) string {
+	if n := utf8.RuneCountInString(s); n < width {
+		return s + strings.Repeat(" ", width-n)
+	}
+	return s
+}
+
+// shortReason is a change's reasons cut to their heads ("prompt changed",
+// not the diff), for a compact plan.
+func shortReason(c *planner.Change) string {
+	var heads []string
+	for _, r := range c.Reasons {
+		if strings.HasPrefix(r, "restored from the local cache") {
+			continue // said below
+		}
+		head, _, _ := strings.Cut(r, ": ")
+		if i := strings.Index(head, "; "); i >= 0 {
+			head = head[:i]
+		}
+		heads = append(heads, head)
+	}
+	s := strings.Join(heads, ", ")
+	if s == "" {
+		s = c.Action.String()
+	}
+	if c.FromCache {
+		s += " (from cache)"
+	}
+	if r := []rune(s); len(r) > maxCompactColumn+20 {
+		s = string(r[:maxCompactColumn+19]) + "…"
+	}
+	return s
+}
+
+// colorWordDiff shows a word diff's [-removed-] words in red and its
+// {+added+} words in green, without the markers, when colour is on; with
+// colour off it returns d as it is.
+func colorWordDiff(pal palette, d string) string {
+	if !pal.on {
+		return d
+	}
+	var b strings.Builder
+	for d != "" {
+		i := strings.IndexAny(d, "[{")
+		if i < 0 {
+			b.WriteString(d)
+			break
+		}
+		b.WriteString(d[:i])
+		d = d[i:]
+		open, closing, paint := "[-", "-]", pal.red
+		if d[0] == '{' {
+			open, closing, paint = "{+", "+}", pal.green
+		}
+		if rest, ok := strings.CutPrefix(d, open); ok {
+			if j := strings.Index(rest, closing); j >= 0 {
+				b.WriteString(paint(rest[:j]))
+				d = rest[j+len(closing):]
+				continue
+			}
+		}
+		b.WriteByte(d[0])
+		d = d[1:]
+	}
+	return b.String()
 }
 
 func writeCost(b *strings.Builder, pal palette, p *planner.Plan) {
