@@ -157,7 +157,7 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 		// Loading a large configuration is allocation-bound and the heap
 		// it leaves is small and short-lived: collect less often. Not for
 		// apply and watch, which keep their memory bounded.
-		debug.SetGCPercent(400)
+		debug.SetGCPercent(loadGCPercent(e.dir))
 	}
 	switch cmd {
 	case "validate":

@@ -99,8 +99,10 @@ func (l *loader) expandImages() []Image {
 	}
 	// owners is keyed by safepath.Key: two paths that differ in case only
 	// are one file on macOS and Windows checkouts.
-	owners := map[string]pathOwner{}
-	var out []Image
+	// Most blocks declare one image: allocate for that at least, so that
+	// a large configuration's images and owners grow no copies.
+	owners := make(map[string]pathOwner, len(l.images))
+	out := make([]Image, 0, len(l.images))
 	results := make([]result, min(expandBatch, len(l.images)))
 	for start := 0; start < len(l.images); start += expandBatch {
 		batch := l.images[start:min(start+expandBatch, len(l.images))]
@@ -152,6 +154,9 @@ func (l *loader) expandImages() []Image {
 		}
 	}
 	l.images = nil
+	if len(out) == 0 {
+		return nil
+	}
 	return out
 }
 
@@ -403,7 +408,7 @@ func (l *loader) checkRatio(v cty.Value, rng hcl.Range, inst string) (string, bo
 	s := v.AsString()
 	for _, r := range AspectRatios {
 		if s == r {
-			return s, true
+			return r, true // one string for every image
 		}
 	}
 	hint := ""
@@ -423,7 +428,7 @@ func (l *loader) checkStyle(v cty.Value, rng hcl.Range, inst string) (string, bo
 	s := v.AsString()
 	for _, st := range Styles {
 		if s == st {
-			return s, true
+			return st, true // one string for every image
 		}
 	}
 	l.errorf(rng.Ptr(), "Unsupported style",
