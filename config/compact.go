@@ -25,6 +25,12 @@ func compactFile(f *hcl.File) *hcl.File {
 	if f == nil {
 		return nil
 	}
+	switch f.Body.(type) {
+	case *hclsyntax.Body, *lazyFile, *chunksBody:
+	default:
+		// Compacted already.
+		return f
+	}
 	nav := &blockNav{blocks: navBlocks(f.Body, nil)}
 	sort.SliceStable(nav.blocks, func(i, j int) bool { return nav.blocks[i].start < nav.blocks[j].start })
 	return &hcl.File{Body: hcl.EmptyBody(), Bytes: f.Bytes, Nav: nav}

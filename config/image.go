@@ -61,16 +61,36 @@ type instance struct {
 	key  string // for the default path: for_each key or count index
 }
 
-// pathOwner is the first image found to write a path.
+// pathOwner is the first image found to write a path: its index in the
+// images kept so far, and where its path was declared. It is small
+// because a large configuration has one per image.
 type pathOwner struct {
-	addr Addr
-	rng  hcl.Range
-	path string
+	image int
+	at    pos
 }
+
+// pos is where a range starts, as where renders it.
+type pos struct {
+	filename     string
+	line, column int32
+}
+
+func posOf(r hcl.Range) pos {
+	return pos{filename: r.Filename, line: int32(r.Start.Line), column: int32(r.Start.Column)}
+}
+
+func (p pos) String() string { return fmt.Sprintf("%s:%d:%d", p.filename, p.line, p.column) }
+
+// expandBatch is how many image blocks expandImages evaluates at once:
+// the blocks of a batch are expanded in parallel, then checked and kept,
+// and their syntax and intermediate results dropped before the next
+// batch, so that a large configuration never holds both in full.
+const expandBatch = 1024
 
 // expandImages evaluates every image block into its instances, blocks in
 // parallel, then checks paths against the file system and each other in
-// declaration order. Diagnostics come in declaration order.
+// declaration order. Diagnostics come in declaration order. It releases
+// each block (l.images) once expanded.
 func (l *loader) expandImages() []Image {
 	type result struct {
 		images []Image
@@ -78,52 +98,65 @@ func (l *loader) expandImages() []Image {
 		leaves []leafState // of each image's path itself
 		diags  hcl.Diagnostics
 	}
-	results := make([]result, len(l.images))
-	parallel(len(l.images), func(i int) {
-		// The worker's loader shares the read-only declarations and
-		// collects its own diagnostics; it must not touch l.disk.
-		sub := *l
-		sub.diags = nil
-		r := &results[i]
-		r.images, r.ranges = sub.expandBlock(l.images[i])
-		r.diags = sub.diags
-		// Most of the file system checks are one lstat of each image's
-		// own path: do those here, in parallel. The directories are
-		// checked below, once each.
-		r.leaves = make([]leafState, len(r.images))
-		for j, img := range r.images {
-			r.leaves[j].exists, r.leaves[j].err = safepath.Leaf(l.dir, img.Path)
-		}
-	})
 	// owners is keyed by safepath.Key: two paths that differ in case only
 	// are one file on macOS and Windows checkouts.
-	owners := map[string]pathOwner{}
-	var out []Image
-	for _, r := range results {
-		l.diags = append(l.diags, r.diags...)
-		for i, img := range r.images {
-			rng := r.ranges[i]
-			exists, ok := l.checkOnDisk(&img, r.leaves[i], rng)
-			if !ok {
-				continue
+	// Most blocks declare one image: allocate for that at least, so that
+	// a large configuration's images and owners grow no copies.
+	owners := make(map[string]pathOwner, len(l.images))
+	out := make([]Image, 0, len(l.images))
+	results := make([]result, min(expandBatch, len(l.images)))
+	for start := 0; start < len(l.images); start += expandBatch {
+		batch := l.images[start:min(start+expandBatch, len(l.images))]
+		parallel(len(batch), func(i int) {
+			// The worker's loader shares the read-only declarations and
+			// collects its own diagnostics; it must not touch l.disk.
+			sub := *l
+			sub.diags = nil
+			r := &results[i]
+			r.images, r.ranges = sub.expandBlock(batch[i])
+			r.diags = sub.diags
+			// Most of the file system checks are one lstat of each image's
+			// own path: do those here, in parallel. The directories are
+			// checked below, once each.
+			r.leaves = make([]leafState, len(r.images))
+			for j, img := range r.images {
+				r.leaves[j].exists, r.leaves[j].err = safepath.Leaf(l.dir, img.Path)
 			}
-			key := safepath.Key(img.Path)
-			if prev, dup := owners[key]; dup {
-				if prev.path == img.Path {
-					l.errorf(rng.Ptr(), "Duplicate image path",
-						fmt.Sprintf("%s and %s (declared at %s) both write %q, and each image needs its own file. Change the path of one of them.",
-							img.Addr, prev.addr, where(prev.rng), img.Path))
-				} else {
-					l.errorf(rng.Ptr(), "Duplicate image path",
-						fmt.Sprintf("%s writes %q and %s (declared at %s) writes %q: they differ in case only, so they are one file on a case-insensitive file system (macOS, Windows), and each image needs its own file. Change the path of one of them.",
-							img.Addr, img.Path, prev.addr, where(prev.rng), prev.path))
+		})
+		for bi := range batch {
+			r := &results[bi]
+			l.diags = append(l.diags, r.diags...)
+			for i, img := range r.images {
+				rng := r.ranges[i]
+				exists, ok := l.checkOnDisk(&img, r.leaves[i], rng)
+				if !ok {
+					continue
 				}
-				continue
+				key := safepath.Key(img.Path)
+				if prev, dup := owners[key]; dup {
+					pi := &out[prev.image]
+					if pi.Path == img.Path {
+						l.errorf(rng.Ptr(), "Duplicate image path",
+							fmt.Sprintf("%s and %s (declared at %s) both write %q, and each image needs its own file. Change the path of one of them.",
+								img.Addr, pi.Addr, prev.at, img.Path))
+					} else {
+						l.errorf(rng.Ptr(), "Duplicate image path",
+							fmt.Sprintf("%s writes %q and %s (declared at %s) writes %q: they differ in case only, so they are one file on a case-insensitive file system (macOS, Windows), and each image needs its own file. Change the path of one of them.",
+								img.Addr, img.Path, pi.Addr, prev.at, pi.Path))
+					}
+					continue
+				}
+				owners[key] = pathOwner{image: len(out), at: posOf(rng)}
+				img.OnDisk = exists
+				out = append(out, img)
 			}
-			owners[key] = pathOwner{addr: img.Addr, rng: rng, path: img.Path}
-			img.OnDisk = exists
-			out = append(out, img)
+			*r = result{}
+			batch[bi] = nil
 		}
+	}
+	l.images = nil
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
@@ -376,7 +409,7 @@ func (l *loader) checkRatio(v cty.Value, rng hcl.Range, inst string) (string, bo
 	s := v.AsString()
 	for _, r := range AspectRatios {
 		if s == r {
-			return s, true
+			return r, true // one string for every image
 		}
 	}
 	hint := ""
@@ -396,7 +429,7 @@ func (l *loader) checkStyle(v cty.Value, rng hcl.Range, inst string) (string, bo
 	s := v.AsString()
 	for _, st := range Styles {
 		if s == st {
-			return s, true
+			return st, true // one string for every image
 		}
 	}
 	l.errorf(rng.Ptr(), "Unsupported style",
@@ -459,6 +492,4 @@ func isWindowsAbs(p string) bool {
 
 // where renders the start of a range as file:line:col, the form every
 // message of pixform uses for a place in the configuration.
-func where(r hcl.Range) string {
-	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
-}
+func where(r hcl.Range) string { return posOf(r).String() }

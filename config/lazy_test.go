@@ -85,3 +85,47 @@ func TestLazyLoadSame(t *testing.T) {
 		})
 	}
 }
+
+// TestExpandAcrossBatches: expandImages evaluates blocks in batches and
+// drops each batch, and its path checks still see every earlier image: a
+// duplicate path (exact or in case only) or a path through a symbolic
+// link is found however far apart the blocks are.
+func TestExpandAcrossBatches(t *testing.T) {
+	var b strings.Builder
+	n := 2*expandBatch + 10
+	for i := range n {
+		path := fmt.Sprintf("assets/img%d.png", i)
+		switch i {
+		case expandBatch + 3:
+			path = "assets/img1.png"
+		case 2*expandBatch + 1:
+			path = "ASSETS/IMG2.png"
+		case 2*expandBatch + 5:
+			path = "link/x.png"
+		}
+		fmt.Fprintf(&b, "image \"img%d\" {\n  prompt = \"view %d\"\n  path   = %q\n}\n", i, i, path)
+	}
+	dir := writeDir(t, map[string]string{"main.pix.hcl": b.String(), "real/.keep": ""})
+	if err := symlink("real", dir, "link"); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	cfg, diags := Load(dir, LoadOptions{})
+	line := func(i int) int { return 4*i + 3 }
+	want := []string{
+		fmt.Sprintf("Duplicate image path main.pix.hcl:%d,12 image.img%d and image.img1 (declared at main.pix.hcl:%d:12)", line(expandBatch+3), expandBatch+3, line(1)),
+		fmt.Sprintf("Duplicate image path main.pix.hcl:%d,12 image.img%d writes \"ASSETS/IMG2.png\" and image.img2 (declared at main.pix.hcl:%d:12)", line(2*expandBatch+1), 2*expandBatch+1, line(2)),
+		fmt.Sprintf("Image path goes through a symbolic link main.pix.hcl:%d,12 \"link/x.png\" goes through the symbolic link \"link\"", line(2*expandBatch+5)),
+	}
+	if len(diags) != len(want) {
+		t.Fatalf("got %d diagnostics, want %d:%s", len(diags), len(want), render(diags))
+	}
+	for i, d := range diags {
+		got := d.Summary + " " + at(d) + " " + d.Detail
+		if !strings.HasPrefix(got, want[i]) {
+			t.Errorf("diagnostic %d:\n got %s\nwant %s…", i, got, want[i])
+		}
+	}
+	if len(cfg.Images) != n-3 {
+		t.Errorf("got %d images, want %d", len(cfg.Images), n-3)
+	}
+}

@@ -75,6 +75,12 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		return cfg, sortDiags(l.diags)
 	}
 
+	// The declarations are sorted out: the files' syntax is needed only
+	// for diagnostics from here on, and the image blocks are released
+	// one batch at a time as expandImages evaluates them.
+	l.compactFiles()
+	l.imageNames = nil
+
 	l.assignVariables(varNames, opts)
 	l.evalLocals()
 	l.evalProvider()

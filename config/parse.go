@@ -2,7 +2,9 @@ package config
 
 import (
 	"bytes"
+	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -216,4 +218,27 @@ func (n *chunkNav) ContextDefRange(offset int) hcl.Range {
 		return cd.ContextDefRange(offset)
 	}
 	return hcl.Range{}
+}
+
+// Large reports whether the configuration files of dir hold lazyFrom
+// bytes or more: a configuration that Load keeps lazily, whose loaded
+// size (about a kilobyte an image) a caller may want to bound more
+// tightly than a small one's. A directory that cannot be read is not
+// large; Load reports why.
+func Large(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	var total int64
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || ignoredFile(name) || !strings.HasSuffix(name, ConfigSuffix) {
+			continue
+		}
+		if info, err := e.Info(); err == nil {
+			total += info.Size()
+		}
+	}
+	return total >= lazyFrom
 }

@@ -127,6 +127,11 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 			p.orphans[k] = append(p.orphans[k], key)
 		}
 	}
+	if len(in.Targets) == 0 {
+		// One change for every image, and some deletions: a large
+		// configuration's plan grows once, not by doubling.
+		plan.Changes = make([]Change, 0, len(in.Images)+len(orphans))
+	}
 	for i := range in.Images {
 		img := &in.Images[i]
 		if len(in.Targets) > 0 && !matchesAny(img.Addr, in.Targets) {
@@ -167,6 +172,9 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 // records for an image the plan leaves alone, as happens when -target
 // leaves out the image that holds the path now.
 func (p *planning) checkPathOwners(changes []Change) hcl.Diagnostics {
+	if len(p.in.Lock.Images) == 0 {
+		return nil // no path has an owner
+	}
 	touched := make(map[string]bool, len(changes))
 	for _, c := range changes {
 		if c.PriorAddr != "" {
