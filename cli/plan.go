@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/planfile"
 	"github.com/pixform/pixform/planner"
@@ -142,10 +143,10 @@ func (e *env) providerName(flagValue string) (string, error) {
 	return p, nil
 }
 
-func parseAddrs(flag string, list []string) ([]config.Addr, error) {
-	var out []config.Addr
+func parseAddrs(flag string, list []string) ([]addrs.Addr, error) {
+	var out []addrs.Addr
 	for _, s := range list {
-		a, err := config.ParseAddr(s)
+		a, err := addrs.Parse(s)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", flag, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/planfile"
 	"github.com/pixform/pixform/state"
@@ -37,7 +38,7 @@ func (e *env) show(args []string) int {
 		if p := e.abs(arg); fileExists(p) {
 			return e.showPlan(p, arg, *format)
 		}
-		if _, err := config.ParseAddr(arg); err != nil || *format == "markdown" {
+		if _, err := addrs.Parse(arg); err != nil || *format == "markdown" {
 			return e.fail(views.WithHint(fmt.Errorf("%s is neither a saved plan file nor an image address", arg),
 				"make a plan file with `pixform plan -out="+arg+"`, or pass an address such as image.hero"))
 		}
@@ -48,7 +49,7 @@ func (e *env) show(args []string) int {
 	}
 	keys := sortedAddrs(lock)
 	if arg != "" {
-		a, err := config.ParseAddr(arg)
+		a, err := addrs.Parse(arg)
 		if err != nil {
 			return e.fail(views.WithHint(err, "pass an image address such as image.hero, or the path of a saved plan"))
 		}
@@ -121,16 +122,16 @@ func fileExists(p string) bool {
 // and every instance of a block address (image.icon selects
 // image.icon["home"] and image.icon[0], not image.icons). None is an error
 // that suggests the closest recorded address.
-func selectAddrs(keys []string, a config.Addr) ([]string, error) {
+func selectAddrs(keys []string, a addrs.Addr) ([]string, error) {
 	var sel []string
-	known := make([]config.Addr, 0, len(keys))
+	known := make([]addrs.Addr, 0, len(keys))
 	for _, k := range keys {
-		ka, err := config.ParseAddr(k)
+		ka, err := addrs.Parse(k)
 		if err != nil {
 			continue
 		}
 		known = append(known, ka)
-		if ka == a || (a.Kind == config.NoKey && ka.Name == a.Name) {
+		if ka == a || (a.Kind == addrs.NoKey && ka.Name == a.Name) {
 			sel = append(sel, k)
 		}
 	}
@@ -147,7 +148,7 @@ func selectAddrs(keys []string, a config.Addr) ([]string, error) {
 // sortedAddrs returns the lockfile's keys in address order.
 func sortedAddrs(lock *state.Lock) []string {
 	keys := slices.Collect(maps.Keys(lock.Images))
-	config.SortAddrStrings(keys)
+	addrs.SortStrings(keys)
 	return keys
 }
 
@@ -183,7 +184,7 @@ func (e *env) stateList(args []string) int {
 	if fs.NArg() > 0 {
 		selected := map[string]bool{}
 		for _, arg := range fs.Args() {
-			a, err := config.ParseAddr(arg)
+			a, err := addrs.Parse(arg)
 			if err != nil {
 				return e.fail(views.WithHint(err, "pass image addresses such as image.hero or image.icon"))
 			}
@@ -223,7 +224,7 @@ func (e *env) stateRm(args []string) int {
 	}
 	var removed, paths []string
 	for _, s := range fs.Args() {
-		a, err := config.ParseAddr(s)
+		a, err := addrs.Parse(s)
 		if err != nil {
 			return e.fail(err)
 		}

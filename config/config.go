@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/pixform/pixform/addrs"
 )
 
 // Defaults of the provider block and of images.
@@ -27,7 +28,7 @@ var Styles = []string{"flux-dev", "flux-dev-fast", "flux-schnell", "imagine-turb
 
 // Image is one declared image instance, fully evaluated.
 type Image struct {
-	Addr        Addr
+	Addr        addrs.Addr
 	Prompt      string
 	AspectRatio string // one of AspectRatios
 	Style       string // one of Styles; the provider default filled in
@@ -57,7 +58,7 @@ type Provider struct {
 // Config is a loaded, evaluated and validated working directory.
 type Config struct {
 	Dir      string
-	Images   []Image // sorted by Addr
+	Images   []Image // sorted by addrs.Addr
 	Provider Provider
 	// Files holds every parsed file by name, for the diagnostic writer:
 	// its Bytes and a Nav that names the top-level block holding an

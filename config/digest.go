@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"sort"
 	"strconv"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 // digest returns the hex SHA-256 of a canonical encoding of the provider
@@ -53,7 +55,7 @@ func digest(p Provider, images []Image) string {
 }
 
 // Lookup returns the image at address a, by binary search of Images.
-func (c *Config) Lookup(a Addr) (Image, bool) {
+func (c *Config) Lookup(a addrs.Addr) (Image, bool) {
 	i := sort.Search(len(c.Images), func(i int) bool { return !c.Images[i].Addr.Less(a) })
 	if i < len(c.Images) && c.Images[i].Addr == a {
 		return c.Images[i], true

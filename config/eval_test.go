@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 func TestLoadExpansion(t *testing.T) {
@@ -460,17 +462,17 @@ image "hero" {
 }
 `}, LoadOptions{})
 	tests := map[string]struct {
-		addr   Addr
+		addr   addrs.Addr
 		found  bool
 		prompt string
 	}{
-		"plain":         {Addr{Name: "hero"}, true, "hero"},
-		"keyed":         {Addr{Name: "icon", Kind: StringKey, Key: "b"}, true, "b"},
-		"indexed":       {Addr{Name: "v", Kind: IntKey, Index: 10}, true, "v10"},
-		"missing key":   {Addr{Name: "icon", Kind: StringKey, Key: "z"}, false, ""},
-		"missing name":  {Addr{Name: "nope"}, false, ""},
-		"block of keys": {Addr{Name: "icon"}, false, ""},
-		"past the end":  {Addr{Name: "v", Kind: IntKey, Index: 12}, false, ""},
+		"plain":         {addrs.Addr{Name: "hero"}, true, "hero"},
+		"keyed":         {addrs.Addr{Name: "icon", Kind: addrs.StringKey, Key: "b"}, true, "b"},
+		"indexed":       {addrs.Addr{Name: "v", Kind: addrs.IntKey, Index: 10}, true, "v10"},
+		"missing key":   {addrs.Addr{Name: "icon", Kind: addrs.StringKey, Key: "z"}, false, ""},
+		"missing name":  {addrs.Addr{Name: "nope"}, false, ""},
+		"block of keys": {addrs.Addr{Name: "icon"}, false, ""},
+		"past the end":  {addrs.Addr{Name: "v", Kind: addrs.IntKey, Index: 12}, false, ""},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
 )
@@ -56,7 +57,7 @@ func (l *loader) declareImage(b *hcl.Block) {
 
 // instance is one expansion of an image block.
 type instance struct {
-	addr Addr
+	addr addrs.Addr
 	ctx  *hcl.EvalContext
 	key  string // for the default path: for_each key or count index
 }
@@ -242,7 +243,7 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 	case ct != nil && fe == nil:
 		insts = l.countInstances(ib, ct)
 	case fe == nil && ct == nil:
-		insts = []instance{{addr: Addr{Name: ib.name}, ctx: l.base}}
+		insts = []instance{{addr: addrs.Addr{Name: ib.name}, ctx: l.base}}
 	}
 
 	sc := scope{each: fe != nil, count: ct != nil, place: fmt.Sprintf("image %q", ib.name)}
@@ -264,7 +265,7 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 	}
 	for _, in := range insts {
 		inst := ""
-		if in.addr.Kind != NoKey {
+		if in.addr.Kind != addrs.NoKey {
 			inst = in.addr.String()
 		}
 		img := Image{Addr: in.addr, DeclRange: b.DefRange, AspectRatio: DefaultAspectRatio, Style: l.provider.Style}
@@ -300,7 +301,7 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 			ok = false
 		} else {
 			def := "images/" + ib.name + ".png"
-			if in.addr.Kind != NoKey {
+			if in.addr.Kind != addrs.NoKey {
 				def = "images/" + ib.name + "-" + in.key + ".png"
 			}
 			img.Path, pathOK = l.checkPath(cty.StringVal(def), defaultRange, inst)
@@ -337,7 +338,7 @@ func (l *loader) forEachInstances(ib *imageBlock, fe *hcl.Attribute) []instance 
 		ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{
 			"key": cty.StringVal(key), "value": val,
 		})}
-		insts = append(insts, instance{addr: Addr{Name: ib.name, Kind: StringKey, Key: key}, ctx: ctx, key: key})
+		insts = append(insts, instance{addr: addrs.Addr{Name: ib.name, Kind: addrs.StringKey, Key: key}, ctx: ctx, key: key})
 	}
 	switch {
 	case ty.IsMapType() || ty.IsObjectType():
@@ -388,7 +389,7 @@ func (l *loader) countInstances(ib *imageBlock, ct *hcl.Attribute) []instance {
 	for i := range insts {
 		ctx := l.base.NewChild()
 		ctx.Variables = map[string]cty.Value{"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(i))})}
-		insts[i] = instance{addr: Addr{Name: ib.name, Kind: IntKey, Index: i}, ctx: ctx, key: strconv.Itoa(i)}
+		insts[i] = instance{addr: addrs.Addr{Name: ib.name, Kind: addrs.IntKey, Index: i}, ctx: ctx, key: strconv.Itoa(i)}
 	}
 	return insts
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/pixform/pixform/addrs"
 )
 
 // bigSource returns n image blocks, about 200 bytes each, so that a few
@@ -78,10 +79,10 @@ func TestSplitSourceFallsBackInsideHeredoc(t *testing.T) {
 		t.Fatal("no cut inside the heredoc")
 	}
 	cfg := mustLoad(t, map[string]string{"main.pix.hcl": src}, LoadOptions{})
-	if _, ok := cfg.Lookup(Addr{Name: "fake"}); ok {
+	if _, ok := cfg.Lookup(addrs.Addr{Name: "fake"}); ok {
 		t.Error("heredoc text was parsed as a block")
 	}
-	last, ok := cfg.Lookup(Addr{Name: "last"})
+	last, ok := cfg.Lookup(addrs.Addr{Name: "last"})
 	if !ok || last.Prompt != fmt.Sprint(1500*len("image \"fake\" {\n}\n")) {
 		t.Errorf("image.last = %q, %v", last.Prompt, ok)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
 )
 
@@ -29,7 +30,7 @@ func (l *loader) checkOnDisk(img *Image, leaf leafState, rng hcl.Range) (exists,
 		return exists, true
 	}
 	inst := ""
-	if img.Addr.Kind != NoKey {
+	if img.Addr.Kind != addrs.NoKey {
 		inst = img.Addr.String()
 	}
 	var pe *safepath.Error

@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 // Suggest returns the option closest to given when it is close enough to be
@@ -29,11 +31,11 @@ func didYouMean(given string, options []string) string {
 
 // SuggestAddr returns the address among known, or among their blocks
 // (image.icon for image.icon["home"]), that given is a likely typo of, or "".
-func SuggestAddr(given Addr, known []Addr) string {
+func SuggestAddr(given addrs.Addr, known []addrs.Addr) string {
 	options := make([]string, 0, 2*len(known))
 	seen := make(map[string]bool, 2*len(known))
 	for _, a := range known {
-		for _, o := range []Addr{a, a.Block()} {
+		for _, o := range []addrs.Addr{a, a.Block()} {
 			if s := o.String(); !seen[s] {
 				seen[s] = true
 				options = append(options, s)

@@ -1,9 +1,13 @@
 package config
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/pixform/pixform/addrs"
+)
 
 func TestSuggestAddr(t *testing.T) {
-	known := []Addr{{Name: "hero"}, {Name: "icon", Kind: StringKey, Key: "home"}, {Name: "variant", Kind: IntKey, Index: 0}}
+	known := []addrs.Addr{{Name: "hero"}, {Name: "icon", Kind: addrs.StringKey, Key: "home"}, {Name: "variant", Kind: addrs.IntKey, Index: 0}}
 	for name, tc := range map[string]struct {
 		given string
 		want  string
@@ -16,7 +20,7 @@ func TestSuggestAddr(t *testing.T) {
 		"without the prefix": {"hreo", "image.hero"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			a, err := ParseAddr(tc.given)
+			a, err := addrs.Parse(tc.given)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,7 +6,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
@@ -25,7 +25,7 @@ func BenchmarkApply2000(b *testing.B) {
 	changes := make([]planner.Change, n)
 	for i := range changes {
 		changes[i] = planner.Change{
-			Addr: config.Addr{Name: "img", Kind: config.IntKey, Index: i}, Action: planner.Create,
+			Addr: addrs.Addr{Name: "img", Kind: addrs.IntKey, Index: i}, Action: planner.Create,
 			Inputs: state.Inputs{Prompt: "p", Style: "flux-dev", AspectRatio: "1:1", Seed: int64(i + 1)},
 			Path:   fmt.Sprintf("out/%04d.png", i), Requests: 1, Credits: 15,
 		}

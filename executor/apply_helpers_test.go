@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/limiter"
 	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/planner"
@@ -397,7 +397,7 @@ func inputs(prompt string, seed int64) state.Inputs {
 	return state.Inputs{Prompt: prompt, Style: "flux-dev", AspectRatio: "1:1", Seed: seed}
 }
 
-func addr(name string) config.Addr { return config.Addr{Name: name} }
+func addr(name string) addrs.Addr { return addrs.Addr{Name: name} }
 
 // renderPNG is a provider body: a 8×6 PNG whose colour depends on the seed.
 func renderPNG(t testing.TB) func(context.Context, Request, io.Writer) error {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
@@ -106,14 +107,14 @@ func (c *Card) setState(s State, reason string) {
 	c.State, c.Label, c.Reason = s, s.Label(), reason
 }
 
-// sortKey orders addresses as config.Addr.Less does, by plain string
+// sortKey orders addresses as addrs.Addr.Less does, by plain string
 // comparison (the browser inserts live cards with it).
-func sortKey(a config.Addr) string {
+func sortKey(a addrs.Addr) string {
 	return fmt.Sprintf("%s\x00%d\x00%s\x00%010d", a.Name, a.Kind, a.Key, a.Index)
 }
 
 func sortKeyOf(addr string) string {
-	a, err := config.ParseAddr(addr)
+	a, err := addrs.Parse(addr)
 	if err != nil {
 		return addr
 	}

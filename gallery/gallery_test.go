@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
@@ -170,7 +171,7 @@ func TestFromConfig(t *testing.T) {
 	lock.Images["image.moved"] = writeImage(t, dir, "images/moved.png", in("moved"), 8, 8)
 	lock.Images["image.random"] = writeImage(t, dir, "images/random.png", in("random"), 8, 8)
 	img := func(name, prompt, path string, seed int64) config.Image {
-		return config.Image{Addr: config.Addr{Name: name}, Prompt: prompt, Style: "flux-dev", AspectRatio: "1:1", Seed: seed, Path: path}
+		return config.Image{Addr: addrs.Addr{Name: name}, Prompt: prompt, Style: "flux-dev", AspectRatio: "1:1", Seed: seed, Path: path}
 	}
 	cfg := &config.Config{Images: []config.Image{
 		img("changed", "new prompt", "images/changed.png", 7),
@@ -215,10 +216,10 @@ func TestFromConfig(t *testing.T) {
 }
 
 func TestSortKey(t *testing.T) {
-	addrs := []config.Addr{{Name: "a"}, {Name: "a", Kind: config.StringKey, Key: "x"}, {Name: "b", Kind: config.IntKey, Index: 2}, {Name: "b", Kind: config.IntKey, Index: 10}, {Name: "c"}}
-	for i := 1; i < len(addrs); i++ {
-		if !(sortKey(addrs[i-1]) < sortKey(addrs[i])) {
-			t.Errorf("sortKey(%s) !< sortKey(%s)", addrs[i-1], addrs[i])
+	addrList := []addrs.Addr{{Name: "a"}, {Name: "a", Kind: addrs.StringKey, Key: "x"}, {Name: "b", Kind: addrs.IntKey, Index: 2}, {Name: "b", Kind: addrs.IntKey, Index: 10}, {Name: "c"}}
+	for i := 1; i < len(addrList); i++ {
+		if !(sortKey(addrList[i-1]) < sortKey(addrList[i])) {
+			t.Errorf("sortKey(%s) !< sortKey(%s)", addrList[i-1], addrList[i])
 		}
 	}
 }
@@ -269,10 +270,10 @@ func TestServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := NewServer(dir, "site")
-	hero := config.Addr{Name: "hero"}
+	hero := addrs.Addr{Name: "hero"}
 	s.Set(FromPlan(&planner.Plan{Changes: []planner.Change{
 		{Addr: hero, Action: planner.NoOp, Inputs: in, Path: e.Path, Prior: &e, PriorAddr: "image.hero"},
-		{Addr: config.Addr{Name: "icon"}, Action: planner.Create, Reasons: []string{"not yet rendered"}, Inputs: in, Path: "images/icon.png"},
+		{Addr: addrs.Addr{Name: "icon"}, Action: planner.Create, Reasons: []string{"not yet rendered"}, Inputs: in, Path: "images/icon.png"},
 	}}))
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
@@ -351,7 +352,7 @@ func TestServer(t *testing.T) {
 		}
 		// An image lands: the hooks update the card.
 		icon := writeImage(t, dir, "images/icon.png", in, 64, 36)
-		ch := planner.Change{Addr: config.Addr{Name: "icon"}, Action: planner.Create}
+		ch := planner.Change{Addr: addrs.Addr{Name: "icon"}, Action: planner.Create}
 		s.Hooks().Started(&ch, 1)
 		ev, data := st.next(t)
 		if ev != "card" || !strings.Contains(data, `"state":"rendering"`) {

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
@@ -24,7 +24,7 @@ func TestServerRefusesSymlinkedFiles(t *testing.T) {
 	}
 	s := NewServer(dir, "site")
 	s.Set(FromPlan(&planner.Plan{Changes: []planner.Change{
-		{Addr: config.Addr{Name: "hero"}, Action: planner.NoOp, Inputs: in, Path: e.Path, Prior: &e, PriorAddr: "image.hero"},
+		{Addr: addrs.Addr{Name: "hero"}, Action: planner.NoOp, Inputs: in, Path: e.Path, Prior: &e, PriorAddr: "image.hero"},
 	}}))
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()

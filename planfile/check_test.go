@@ -4,14 +4,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
 
 func TestCheckAgainst(t *testing.T) {
-	hero := config.Addr{Name: "hero"}
-	old := config.Addr{Name: "old"}
+	hero := addrs.Addr{Name: "hero"}
+	old := addrs.Addr{Name: "old"}
 	decl := config.Image{Addr: hero, Prompt: "a fox", Style: "flux-dev", AspectRatio: "1:1", Path: "hero.png"}
 	prior := priorEntry("a fox", "old.png")
 	lock := &state.Lock{Images: map[string]state.Entry{"image.old": *prior}}

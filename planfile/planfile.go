@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/planner"
@@ -207,7 +208,7 @@ func describeJSONError(err error) string {
 }
 
 func parseChange(cj changeJSON, provider string) (planner.Change, error) {
-	addr, err := config.ParseAddr(cj.Address)
+	addr, err := addrs.Parse(cj.Address)
 	if err != nil {
 		return planner.Change{}, err
 	}
@@ -236,7 +237,7 @@ func parseChange(cj changeJSON, provider string) (planner.Change, error) {
 		if err := state.ValidateEntry(*cj.Prior); err != nil {
 			return planner.Change{}, fmt.Errorf("%s: prior entry: %v", cj.Address, err)
 		}
-		pa, err := config.ParseAddr(cj.PriorAddress)
+		pa, err := addrs.Parse(cj.PriorAddress)
 		if err != nil {
 			return planner.Change{}, fmt.Errorf("%s: prior entry: %v", cj.Address, err)
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
@@ -31,20 +31,20 @@ func samplePlan() *File {
 		return state.Inputs{Prompt: prompt, Style: style, AspectRatio: "16:9", Seed: 42}
 	}
 	changes := []planner.Change{
-		{Addr: config.Addr{Name: "hero"}, Action: planner.Replace, Reasons: []string{"prompt changed"},
+		{Addr: addrs.Addr{Name: "hero"}, Action: planner.Replace, Reasons: []string{"prompt changed"},
 			Inputs: in("a silver fox", "flux-dev"), Path: "images/hero.png",
 			Prior: priorEntry("a red fox", "images/hero.png"), PriorAddr: "image.hero", Requests: 1, Credits: 15, CreditsKnown: true},
-		{Addr: config.Addr{Name: "icon", Kind: config.StringKey, Key: "home"}, Action: planner.Create,
+		{Addr: addrs.Addr{Name: "icon", Kind: addrs.StringKey, Key: "home"}, Action: planner.Create,
 			Inputs: in("a house", "sdxl-1.0"), SeedChosen: true, Path: "assets/icons/home.png", Requests: 1},
-		{Addr: config.Addr{Name: "logo"}, Action: planner.Move, Reasons: []string{"path changed"},
+		{Addr: addrs.Addr{Name: "logo"}, Action: planner.Move, Reasons: []string{"path changed"},
 			Inputs: in("a logo", "flux-dev"), Path: "brand/logo.png",
 			Prior: priorEntry("a logo", "images/logo.png"), PriorAddr: "image.logo"},
-		{Addr: config.Addr{Name: "old"}, Action: planner.Delete, Path: "images/old.png",
+		{Addr: addrs.Addr{Name: "old"}, Action: planner.Delete, Path: "images/old.png",
 			Prior: priorEntry("old", "images/old.png"), PriorAddr: "image.old"},
-		{Addr: config.Addr{Name: "same", Kind: config.IntKey, Index: 3}, Action: planner.NoOp,
+		{Addr: addrs.Addr{Name: "same", Kind: addrs.IntKey, Index: 3}, Action: planner.NoOp,
 			Inputs: in("same", "imagine-turbo"), Path: "images/same-3.png",
 			Prior: priorEntry("same", "images/same-3.png"), PriorAddr: "image.same[3]"},
-		{Addr: config.Addr{Name: "cached"}, Action: planner.Create, Inputs: in("cached", "anime"),
+		{Addr: addrs.Addr{Name: "cached"}, Action: planner.Create, Inputs: in("cached", "anime"),
 			Path: "images/cached.png", FromCache: true, Reasons: []string{"restored from the local cache, no request"}},
 	}
 	return &File{

@@ -1,7 +1,7 @@
 package planner
 
 import (
-	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/state"
 )
 
@@ -34,7 +34,7 @@ func (a Action) String() string {
 // Change is the plan for one image. Reasons are for the UI only; nothing
 // branches on them.
 type Change struct {
-	Addr   config.Addr
+	Addr   addrs.Addr
 	Action Action
 	// Reasons say, for people, why the action was chosen.
 	Reasons []string

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
@@ -43,10 +44,10 @@ type Input struct {
 	Provider string
 	// Targets, when not empty, limit the plan to these addresses (a block
 	// address such as image.icon selects all its instances).
-	Targets []config.Addr
+	Targets []addrs.Addr
 	// Replace forces these addresses to be rendered again, with a new seed
 	// where the configuration leaves the seed out.
-	Replace []config.Addr
+	Replace []addrs.Addr
 	// NoCache plans every create and replace as a request, even when the
 	// content cache holds its render.
 	NoCache bool
@@ -117,7 +118,7 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 
 	plan := &Plan{Provider: in.Provider}
 	keys := slices.Collect(maps.Keys(lock.Images))
-	config.SortAddrStrings(keys)
+	addrs.SortStrings(keys)
 	var orphans []string
 	p.orphans = map[moveKey][]string{}
 	for _, key := range keys {
@@ -143,7 +144,7 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 		if p.consumed[key] {
 			continue
 		}
-		addr, err := config.ParseAddr(key)
+		addr, err := addrs.Parse(key)
 		if err != nil {
 			continue // the lockfile reader rejects these; never reached
 		}
@@ -207,9 +208,9 @@ func (p *planning) checkPathOwners(changes []Change) hcl.Diagnostics {
 
 // checkAddrs reports addresses given on the command line that name nothing
 // declared or recorded.
-func (p *planning) checkAddrs(flag string, addrs []config.Addr) hcl.Diagnostics {
+func (p *planning) checkAddrs(flag string, addrList []addrs.Addr) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	for _, a := range addrs {
+	for _, a := range addrList {
 		found := false
 		for _, img := range p.in.Images {
 			if matches(img.Addr, a) {
@@ -219,7 +220,7 @@ func (p *planning) checkAddrs(flag string, addrs []config.Addr) hcl.Diagnostics 
 		}
 		if !found && flag == "-target" {
 			for key := range p.in.Lock.Images {
-				if ka, err := config.ParseAddr(key); err == nil && matches(ka, a) {
+				if ka, err := addrs.Parse(key); err == nil && matches(ka, a) {
 					found = true
 					break
 				}
@@ -242,19 +243,19 @@ func (p *planning) checkAddrs(flag string, addrs []config.Addr) hcl.Diagnostics 
 
 // knownAddrs returns the declared addresses, and with recorded the
 // lockfile's too, in address order: what a mistyped address may have meant.
-func (p *planning) knownAddrs(recorded bool) []config.Addr {
-	known := make([]config.Addr, 0, len(p.in.Images))
+func (p *planning) knownAddrs(recorded bool) []addrs.Addr {
+	known := make([]addrs.Addr, 0, len(p.in.Images))
 	for _, img := range p.in.Images {
 		known = append(known, img.Addr)
 	}
 	if recorded {
 		for key := range p.in.Lock.Images {
-			if ka, err := config.ParseAddr(key); err == nil && !p.declared[key] {
+			if ka, err := addrs.Parse(key); err == nil && !p.declared[key] {
 				known = append(known, ka)
 			}
 		}
 	}
-	slices.SortFunc(known, config.Addr.Compare)
+	slices.SortFunc(known, addrs.Addr.Compare)
 	return known
 }
 
@@ -510,11 +511,11 @@ func quote(s string) string {
 }
 
 // matches reports whether a selects addr: equal, or a is addr's block.
-func matches(addr, a config.Addr) bool {
-	return addr == a || (a.Kind == config.NoKey && addr.Name == a.Name)
+func matches(addr, a addrs.Addr) bool {
+	return addr == a || (a.Kind == addrs.NoKey && addr.Name == a.Name)
 }
 
-func matchesAny(addr config.Addr, list []config.Addr) bool {
+func matchesAny(addr addrs.Addr, list []addrs.Addr) bool {
 	for _, a := range list {
 		if matches(addr, a) {
 			return true

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/providers"
@@ -21,7 +22,7 @@ func benchInput(n int, fresh bool) Input {
 	facts := make(map[string]FileFact, n)
 	for i := range images {
 		img := config.Image{
-			Addr:   config.Addr{Name: "view", Kind: config.StringKey, Key: fmt.Sprintf("v%06d", i)},
+			Addr:   addrs.Addr{Name: "view", Kind: addrs.StringKey, Key: fmt.Sprintf("v%06d", i)},
 			Prompt: fmt.Sprintf("a futuristic city at night, neon lights, view number %d", i),
 			Style:  "flux-schnell", AspectRatio: "16:9",
 			Path: fmt.Sprintf("assets/views/v%06d.png", i),

@@ -5,14 +5,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
-func addr(t *testing.T, s string) config.Addr {
+func addr(t *testing.T, s string) addrs.Addr {
 	t.Helper()
-	a, err := config.ParseAddr(s)
+	a, err := addrs.Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +406,7 @@ func TestDiffRefusesAPathOwnedOutsideTheTarget(t *testing.T) {
 		}},
 		Facts:    map[string]FileFact{"x.png": {Exists: true, SHA256: "aa"}},
 		Provider: providers.Imagine,
-		Targets:  []config.Addr{addr(t, "image.a")},
+		Targets:  []addrs.Addr{addr(t, "image.a")},
 	}
 	_, diags := Diff(in)
 	if !diags.HasErrors() || !strings.Contains(diags[0].Summary, "image.a would overwrite the file of image.old") {
@@ -429,7 +430,7 @@ func TestDiffRefusesAPathOwnedInAnotherCase(t *testing.T) {
 		}},
 		Facts:    map[string]FileFact{"Hero.png": {Exists: true, SHA256: "aa"}},
 		Provider: providers.Imagine,
-		Targets:  []config.Addr{addr(t, "image.a")},
+		Targets:  []addrs.Addr{addr(t, "image.a")},
 	}
 	_, diags := Diff(in)
 	if !diags.HasErrors() || !strings.Contains(diags[0].Summary, "image.a would overwrite the file of image.b") ||
@@ -447,8 +448,8 @@ func TestDiffUnknownTarget(t *testing.T) {
 		Images:   []config.Image{img(t, "image.a", "cat", 5, "a.png")},
 		Lock:     &state.Lock{Images: map[string]state.Entry{}},
 		Provider: providers.Imagine,
-		Targets:  []config.Addr{addr(t, "image.nope")},
-		Replace:  []config.Addr{addr(t, "image.nada")},
+		Targets:  []addrs.Addr{addr(t, "image.nope")},
+		Replace:  []addrs.Addr{addr(t, "image.nada")},
 	}
 	_, diags := Diff(in)
 	if len(diags) != 2 {

@@ -29,7 +29,7 @@ type Entry struct {
 }
 
 // Lock is the parsed lockfile: entries keyed by address string
-// (config.Addr.String()).
+// (addrs.Addr.String()).
 type Lock struct {
 	Images map[string]Entry
 }

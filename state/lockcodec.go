@@ -16,6 +16,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
@@ -243,7 +244,7 @@ func parseImages(dec *json.Decoder, data []byte, filename string, lock *Lock) er
 
 // checkAddrKey accepts only addresses in the canonical form String renders.
 func checkAddrKey(key string) error {
-	a, err := config.ParseAddr(key)
+	a, err := addrs.Parse(key)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/addrs"
 )
 
 // conflictMessage describes a lockfile with git conflict markers whose
@@ -35,7 +35,7 @@ func conflictMessage(data []byte, filename string, line int) string {
 			keys = append(keys, k)
 		}
 	}
-	config.SortAddrStrings(keys)
+	addrs.SortStrings(keys)
 	var b strings.Builder
 	n := 0
 	for _, k := range keys {

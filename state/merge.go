@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/addrs"
 )
 
 // Merge merges two lockfiles that both descend from base, entry by entry,
@@ -20,13 +20,13 @@ func Merge(base, ours, theirs *Lock) (merged *Lock, conflicts []string) {
 	base, ours, theirs = orEmpty(base), orEmpty(ours), orEmpty(theirs)
 	merged = NewLock()
 	conflicted := map[string]bool{}
-	addrs := map[string]bool{}
+	addrList := map[string]bool{}
 	for _, l := range []*Lock{base, ours, theirs} {
 		for a := range l.Images {
-			addrs[a] = true
+			addrList[a] = true
 		}
 	}
-	for a := range addrs {
+	for a := range addrList {
 		b, inB := base.Images[a]
 		o, inO := ours.Images[a]
 		t, inT := theirs.Images[a]
@@ -112,7 +112,7 @@ func MarshalConflicts(merged *Lock, conflicts []string, ours, theirs *Lock) []by
 			keys = append(keys, a)
 		}
 	}
-	config.SortAddrStrings(keys)
+	addrs.SortStrings(keys)
 	type item struct {
 		addr         string
 		stable       bool   // present whichever side is kept

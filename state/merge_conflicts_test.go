@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/media"
 )
 
@@ -160,7 +160,7 @@ func TestConflictMarkers(t *testing.T) {
 func keysOf(m map[string]Entry) string {
 	var b strings.Builder
 	keys := slices.Collect(maps.Keys(m))
-	config.SortAddrStrings(keys)
+	addrs.SortStrings(keys)
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%s=%q ", k, m[k].Inputs.Prompt)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
@@ -18,7 +18,7 @@ func replacePlan(n int) *planner.Plan {
 	for i := range n {
 		key := fmt.Sprintf("k%02d", i)
 		p.Changes = append(p.Changes, planner.Change{
-			Addr:    config.Addr{Name: "tile", Kind: config.StringKey, Key: key},
+			Addr:    addrs.Addr{Name: "tile", Kind: addrs.StringKey, Key: key},
 			Action:  planner.Replace,
 			Reasons: []string{"prompt changed: a [-red-]{+blue+} tile"},
 			Inputs:  state.Inputs{Prompt: "a blue tile", Style: "imagine-turbo", AspectRatio: "1:1", Seed: 1},

@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
-	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
@@ -257,7 +257,7 @@ func (s *syncBuffer) String() string {
 
 func change(t *testing.T, addr string, a planner.Action) *planner.Change {
 	t.Helper()
-	ad, err := config.ParseAddr(addr)
+	ad, err := addrs.Parse(addr)
 	if err != nil {
 		t.Fatal(err)
 	}

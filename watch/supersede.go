@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/planner"
@@ -17,7 +18,7 @@ import (
 // alone does not make a render obsolete (the next plan moves it).
 func ObsoleteIn(cfg *config.Config) func(executor.Request) bool {
 	return func(req executor.Request) bool {
-		a, err := config.ParseAddr(req.Addr)
+		a, err := addrs.Parse(req.Addr)
 		if err != nil {
 			return false
 		}

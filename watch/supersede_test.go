@@ -6,6 +6,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/state"
@@ -13,8 +14,8 @@ import (
 
 func TestObsoleteIn(t *testing.T) {
 	cfg := &config.Config{Images: []config.Image{
-		{Addr: config.Addr{Name: "hero"}, Prompt: "fox", Style: "flux-dev", AspectRatio: "16:9", Seed: 1, Path: "images/hero.png"},
-		{Addr: config.Addr{Name: "icon"}, Prompt: "icon", Style: "flux-dev", AspectRatio: "1:1", Path: "images/icon.png"},
+		{Addr: addrs.Addr{Name: "hero"}, Prompt: "fox", Style: "flux-dev", AspectRatio: "16:9", Seed: 1, Path: "images/hero.png"},
+		{Addr: addrs.Addr{Name: "icon"}, Prompt: "icon", Style: "flux-dev", AspectRatio: "1:1", Path: "images/icon.png"},
 	}}
 	obsolete := ObsoleteIn(cfg)
 	req := func(addr, prompt, ratio string, seed int64) executor.Request {

@@ -1,4 +1,4 @@
-package config
+package addrs
 
 import (
 	"fmt"
@@ -76,9 +76,9 @@ func (a Addr) Compare(b Addr) int {
 // image.icon["home"]); -target=image.icon selects every instance.
 func (a Addr) Block() Addr { return Addr{Name: a.Name} }
 
-// ParseAddr parses an address as String renders it. It accepts the
+// Parse parses an address as String renders it. It accepts the
 // "image." prefix as optional so that -target=hero works too.
-func ParseAddr(s string) (Addr, error) {
+func Parse(s string) (Addr, error) {
 	orig := s
 	s = strings.TrimSpace(s)
 	s = strings.TrimPrefix(s, "image.")
@@ -87,7 +87,7 @@ func ParseAddr(s string) (Addr, error) {
 	if i := strings.IndexByte(s, '['); i >= 0 {
 		name, rest = s[:i], s[i:]
 	}
-	if !validName(name) {
+	if !ValidName(name) {
 		return Addr{}, fmt.Errorf("invalid image address %q: expected image.NAME, image.NAME[\"key\"] or image.NAME[0]", orig)
 	}
 	a := Addr{Name: name}
@@ -115,8 +115,8 @@ func ParseAddr(s string) (Addr, error) {
 	return a, nil
 }
 
-// validName reports whether s is an HCL identifier.
-func validName(s string) bool {
+// ValidName reports whether s is an HCL identifier: a block or variable name.
+func ValidName(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -131,10 +131,10 @@ func validName(s string) bool {
 	return true
 }
 
-// SortAddrStrings sorts address strings (lockfile keys) in Addr order, in
+// SortStrings sorts address strings (lockfile keys) in Addr order, in
 // place. Strings that do not parse, which the lockfile reader rejects, sort
 // last, by text.
-func SortAddrStrings(keys []string) {
+func SortStrings(keys []string) {
 	type keyed struct {
 		key  string
 		addr Addr
@@ -142,7 +142,7 @@ func SortAddrStrings(keys []string) {
 	}
 	ks := make([]keyed, len(keys))
 	for i, k := range keys {
-		a, err := ParseAddr(k)
+		a, err := Parse(k)
 		ks[i] = keyed{k, a, err == nil}
 	}
 	slices.SortFunc(ks, func(a, b keyed) int {

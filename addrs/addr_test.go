@@ -1,11 +1,11 @@
-package config
+package addrs
 
 import (
 	"slices"
 	"testing"
 )
 
-func TestParseAddr(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := map[string]struct {
 		in      string
 		want    Addr
@@ -27,15 +27,15 @@ func TestParseAddr(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got, err := ParseAddr(tc.in)
+			got, err := Parse(tc.in)
 			if (err != nil) != tc.wantErr {
-				t.Fatalf("ParseAddr(%q) error = %v, want error %v", tc.in, err, tc.wantErr)
+				t.Fatalf("Parse(%q) error = %v, want error %v", tc.in, err, tc.wantErr)
 			}
 			if err == nil && got != tc.want {
-				t.Errorf("ParseAddr(%q) = %#v, want %#v", tc.in, got, tc.want)
+				t.Errorf("Parse(%q) = %#v, want %#v", tc.in, got, tc.want)
 			}
 			if err == nil {
-				back, err := ParseAddr(got.String())
+				back, err := Parse(got.String())
 				if err != nil || back != got {
 					t.Errorf("round trip of %s = %#v, %v", got, back, err)
 				}
@@ -82,9 +82,9 @@ func TestAddrOrder(t *testing.T) {
 	}
 }
 
-func TestSortAddrStrings(t *testing.T) {
+func TestSortStrings(t *testing.T) {
 	keys := []string{`image.b`, `not an address`, `image.a[10]`, `image.a["x"]`, `image.a[9]`, `image.a`, `!bad`}
-	SortAddrStrings(keys)
+	SortStrings(keys)
 	want := []string{`image.a`, `image.a["x"]`, `image.a[9]`, `image.a[10]`, `image.b`, `!bad`, `not an address`}
 	for i := range want {
 		if keys[i] != want[i] {
