@@ -18,7 +18,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/pixform/pixform/addrs"
-	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/providers"
@@ -268,8 +267,8 @@ func validateEntry(e Entry) error {
 		return errors.New("inputs.style is empty")
 	case in.AspectRatio == "":
 		return errors.New("inputs.aspect_ratio is empty")
-	case in.Seed < 1 || in.Seed > config.MaxSeed:
-		return fmt.Errorf("inputs.seed %d is outside 1..%d", in.Seed, int64(config.MaxSeed))
+	case in.Seed < 1 || in.Seed > providers.MaxSeed:
+		return fmt.Errorf("inputs.seed %d is outside 1..%d", in.Seed, int64(providers.MaxSeed))
 	case !providers.Known(e.Provider):
 		return fmt.Errorf("provider %q is neither %q nor %q", e.Provider, providers.Imagine, providers.Draft)
 	case !validSHA256(e.SHA256):
