@@ -1,6 +1,7 @@
 package addrs
 
 import (
+	"cmp"
 	"slices"
 	"testing"
 )
@@ -89,6 +90,13 @@ func TestSortStrings(t *testing.T) {
 	for i := range want {
 		if keys[i] != want[i] {
 			t.Fatalf("got %q, want %q", keys, want)
+		}
+	}
+	for i := range want {
+		for j := range want {
+			if got, exp := CompareStrings(want[i], want[j]), cmp.Compare(i, j); got != exp {
+				t.Errorf("CompareStrings(%q, %q) = %d, want %d", want[i], want[j], got, exp)
+			}
 		}
 	}
 }

@@ -457,15 +457,17 @@ func ReadLock(path string) (*Lock, error) {
 	return ParseLock(data, path)
 }
 
-// Marshal encodes the lockfile canonically: keys sorted, two-space indent,
+// Marshal encodes the lockfile canonically: keys in address order
+// (addrs.CompareStrings: image.a[9] before image.a[10]), two-space indent,
 // one field a line, fields in Entry's order, trailing newline. The bytes are
-// exactly what encoding/json.MarshalIndent(v, "", "  ") produces for
-// {"version": 1, "images": l.Images} plus a newline, so that a change to one
-// image changes only that image's lines.
+// what encoding/json.MarshalIndent(v, "", "  ") produces for
+// {"version": 1, "images": l.Images} plus a newline, but for the key order,
+// so that a change to one image changes only that image's lines.
 func (l *Lock) Marshal() []byte {
 	var keys []string
 	if l != nil {
-		keys = slices.Sorted(maps.Keys(l.Images))
+		keys = slices.Collect(maps.Keys(l.Images))
+		addrs.SortStrings(keys)
 	}
 	buf := make([]byte, 0, 64+len(keys)*512)
 	buf = append(buf, lockHead...)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
 )
 
@@ -36,7 +37,7 @@ type Recorder struct {
 	// on a case-insensitive file system too (ParseLock refuses others).
 	lock  *Lock
 	paths map[string]string
-	// keys are lock's addresses, sorted; frags holds each entry's encoding
+	// keys are lock's addresses in addrs.CompareStrings order; frags holds each entry's encoding
 	// (appendEntry), so a write re-encodes only what changed.
 	keys  []string
 	frags map[string][]byte
@@ -83,7 +84,8 @@ func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Rec
 		r.paths[safepath.Key(e.Path)] = a
 		r.frags[a] = appendEntry(nil, a, e)
 	}
-	r.keys = slices.Sorted(maps.Keys(l.Images))
+	r.keys = slices.Collect(maps.Keys(l.Images))
+	addrs.SortStrings(r.keys)
 	r.disk = r.encode(nil)
 	r.cond = sync.NewCond(&r.mu)
 	go r.loop()
@@ -135,7 +137,7 @@ func (r *Recorder) Update(deletes []string, sets map[string]Entry) error {
 			delete(r.lock.Images, a)
 			delete(r.paths, safepath.Key(old.Path))
 			delete(r.frags, a)
-			if i, ok := slices.BinarySearch(r.keys, a); ok {
+			if i, ok := slices.BinarySearchFunc(r.keys, a, addrs.CompareStrings); ok {
 				r.keys = slices.Delete(r.keys, i, i+1)
 			}
 		}
@@ -148,7 +150,7 @@ func (r *Recorder) Update(deletes []string, sets map[string]Entry) error {
 		r.paths[safepath.Key(e.Path)] = a
 		r.dirs[path.Dir(e.Path)] = true
 		r.frags[a] = appendEntry(nil, a, e)
-		if i, ok := slices.BinarySearch(r.keys, a); !ok {
+		if i, ok := slices.BinarySearchFunc(r.keys, a, addrs.CompareStrings); !ok {
 			r.keys = slices.Insert(r.keys, i, a)
 		}
 	}
