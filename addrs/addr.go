@@ -173,3 +173,13 @@ func SortStrings(keys []string) {
 		keys[i] = k.key
 	}
 }
+
+// MustParse is Parse for addresses known to be valid, such as constants in
+// tests; it panics on an invalid one.
+func MustParse(s string) Addr {
+	a, err := Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}

@@ -100,3 +100,15 @@ func TestSortStrings(t *testing.T) {
 		}
 	}
 }
+
+func TestMustParse(t *testing.T) {
+	if got, want := MustParse(`image.a[10]`), (Addr{Name: "a", Kind: IntKey, Index: 10}); got != want {
+		t.Errorf("MustParse = %#v, want %#v", got, want)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("MustParse of an invalid address did not panic")
+		}
+	}()
+	MustParse("image.a[")
+}

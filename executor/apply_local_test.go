@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
 )
@@ -168,7 +169,7 @@ func TestApplyLocalErrorInFlight(t *testing.T) {
 		}
 	}
 	e.prov = &fakeProvider{render: func(_ context.Context, req Request, w io.Writer) error {
-		if req.Addr == "image.a" {
+		if req.Addr == addrs.MustParse("image.a") {
 			<-bFailed
 		}
 		_, err := w.Write(pngOf(t, 8, 6, req.Seed))
