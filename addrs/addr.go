@@ -131,9 +131,32 @@ func ValidName(s string) bool {
 	return true
 }
 
-// SortStrings sorts address strings (lockfile keys) in Addr order, in
-// place. Strings that do not parse, which the lockfile reader rejects, sort
-// last, by text.
+// CompareStrings orders address strings (lockfile keys) as their
+// addresses: image.a[9] before image.a[10]. It is the one canonical order
+// of lockfile keys. Strings that do not parse, which the lockfile reader
+// rejects, sort last, by text.
+func CompareStrings(a, b string) int {
+	x, errX := Parse(a)
+	y, errY := Parse(b)
+	return compareParsed(a, x, errX == nil, b, y, errY == nil)
+}
+
+func compareParsed(a string, x Addr, okX bool, b string, y Addr, okY bool) int {
+	switch {
+	case okX != okY && okX:
+		return -1
+	case okX != okY:
+		return 1
+	case okX:
+		if c := x.Compare(y); c != 0 {
+			return c
+		}
+	}
+	return strings.Compare(a, b)
+}
+
+// SortStrings sorts address strings in place in CompareStrings order,
+// parsing each once.
 func SortStrings(keys []string) {
 	type keyed struct {
 		key  string
@@ -145,20 +168,18 @@ func SortStrings(keys []string) {
 		a, err := Parse(k)
 		ks[i] = keyed{k, a, err == nil}
 	}
-	slices.SortFunc(ks, func(a, b keyed) int {
-		switch {
-		case a.ok != b.ok && a.ok:
-			return -1
-		case a.ok != b.ok:
-			return 1
-		case a.ok:
-			if c := a.addr.Compare(b.addr); c != 0 {
-				return c
-			}
-		}
-		return strings.Compare(a.key, b.key)
-	})
+	slices.SortFunc(ks, func(a, b keyed) int { return compareParsed(a.key, a.addr, a.ok, b.key, b.addr, b.ok) })
 	for i, k := range ks {
 		keys[i] = k.key
 	}
+}
+
+// MustParse is Parse for addresses known to be valid, such as constants in
+// tests; it panics on an invalid one.
+func MustParse(s string) Addr {
+	a, err := Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return a
 }

@@ -1,6 +1,7 @@
 package addrs
 
 import (
+	"cmp"
 	"slices"
 	"testing"
 )
@@ -91,4 +92,23 @@ func TestSortStrings(t *testing.T) {
 			t.Fatalf("got %q, want %q", keys, want)
 		}
 	}
+	for i := range want {
+		for j := range want {
+			if got, exp := CompareStrings(want[i], want[j]), cmp.Compare(i, j); got != exp {
+				t.Errorf("CompareStrings(%q, %q) = %d, want %d", want[i], want[j], got, exp)
+			}
+		}
+	}
+}
+
+func TestMustParse(t *testing.T) {
+	if got, want := MustParse(`image.a[10]`), (Addr{Name: "a", Kind: IntKey, Index: 10}); got != want {
+		t.Errorf("MustParse = %#v, want %#v", got, want)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("MustParse of an invalid address did not panic")
+		}
+	}()
+	MustParse("image.a[")
 }

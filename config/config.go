@@ -5,6 +5,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/providers"
 )
 
 // Defaults of the provider block and of images.
@@ -14,7 +15,7 @@ const (
 	DefaultParallelism = 4
 	DefaultTimeout     = 120 * time.Second
 	DefaultMaxRetries  = 8
-	MaxSeed            = 4294967295
+	MaxSeed            = providers.MaxSeed
 	// MaxImagePixelsLimit is the most that max_image_pixels can be:
 	// 16384×16384, 1 GiB and more once decoded.
 	MaxImagePixelsLimit = 16384 * 16384

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/opentype"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/providers"
@@ -191,12 +192,13 @@ func (r *Renderer) paint(req executor.Request, width, height int, pix *[]byte) *
 	meta = append(meta, ar, fmt.Sprintf("%d×%d", width, height))
 	const sep = "  ·  "
 	footer := []string{strings.Join(meta, sep)}
-	if req.Addr != "" {
-		one := req.Addr + sep + footer[0]
+	if req.Addr != (addrs.Addr{}) {
+		addr := req.Addr.String()
+		one := addr + sep + footer[0]
 		if small.measure(one) <= width-2*pad {
 			footer[0] = one
 		} else {
-			footer = []string{req.Addr, footer[0]}
+			footer = []string{addr, footer[0]}
 		}
 	}
 	smallLine := sm.Height.Ceil() * 5 / 4

@@ -13,12 +13,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/state"
 )
 
 func req(ar, mt string) executor.Request {
-	return executor.Request{Addr: "image.hero", Inputs: state.Inputs{Prompt: "a futuristic city at night, neon lights reflecting on wet streets", Style: "flux-dev", AspectRatio: ar, Seed: 42}, MediaType: mt}
+	return executor.Request{Addr: addrs.Addr{Name: "hero"}, Inputs: state.Inputs{Prompt: "a futuristic city at night, neon lights reflecting on wet streets", Style: "flux-dev", AspectRatio: ar, Seed: 42}, MediaType: mt}
 }
 
 func TestSize(t *testing.T) {
@@ -64,7 +65,7 @@ func TestRenderFormatsAndDeterminism(t *testing.T) {
 		"png 16:9":       {req: req("16:9", "image/png"), wantFormat: "png", w: 1024, h: 576},
 		"jpeg 1:1":       {req: req("1:1", "image/jpeg"), wantFormat: "jpeg", w: 1024, h: 1024},
 		"default png":    {req: req("9:16", ""), wantFormat: "png", w: 576, h: 1024},
-		"long prompt":    {req: executor.Request{Addr: `image.icon["home"]`, Inputs: state.Inputs{Prompt: long, Style: "anime", AspectRatio: "3:2"}, MediaType: "image/png"}, wantFormat: "png", w: 1024, h: 683},
+		"long prompt":    {req: executor.Request{Addr: addrs.Addr{Name: "icon", Kind: addrs.StringKey, Key: "home"}, Inputs: state.Inputs{Prompt: long, Style: "anime", AspectRatio: "3:2"}, MediaType: "image/png"}, wantFormat: "png", w: 1024, h: 683},
 		"empty prompt":   {req: executor.Request{Inputs: state.Inputs{AspectRatio: "4:3"}}, wantFormat: "png", w: 1024, h: 768},
 		"unicode prompt": {req: executor.Request{Inputs: state.Inputs{Prompt: "café ☕ — 東京 at dusk", AspectRatio: "3:4"}, MediaType: "image/jpeg"}, wantFormat: "jpeg", w: 768, h: 1024},
 	}
@@ -106,7 +107,7 @@ func TestRenderInputsChangeOutput(t *testing.T) {
 		"prompt": func(q *executor.Request) { q.Prompt += "!" },
 		"seed":   func(q *executor.Request) { q.Seed++ },
 		"style":  func(q *executor.Request) { q.Style = "anime" },
-		"addr":   func(q *executor.Request) { q.Addr = "image.other" },
+		"addr":   func(q *executor.Request) { q.Addr = addrs.Addr{Name: "other"} },
 	}
 	for name, change := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -270,11 +271,11 @@ func TestWriteSamples(t *testing.T) {
 	long := "an extraordinarily detailed baroque cathedral interior, golden light streaming through stained glass windows onto marble floors, volumetric fog, ultra wide angle, 8k, cinematic composition with a lone figure in a red cloak standing at the altar, painted in the style of a renaissance master with dramatic chiaroscuro and intricate ornamentation everywhere"
 	samples := map[string]executor.Request{
 		"draft-sample.png":   req("16:9", "image/png"),
-		"draft-long.png":     {Addr: `image.icon["cathedral"]`, Inputs: state.Inputs{Prompt: long, Style: "realistic", AspectRatio: "9:16", Seed: 4294967295}, MediaType: "image/png"},
-		"draft-square.jpg":   {Addr: "image.logo", Inputs: state.Inputs{Prompt: "flat icon of a house", Style: "imagine-turbo", AspectRatio: "1:1"}, MediaType: "image/jpeg"},
-		"draft-portrait.png": {Addr: "image.variant[3]", Inputs: state.Inputs{Prompt: long[:120], Style: "anime", AspectRatio: "3:4", Seed: 7}, MediaType: "image/png"},
-		"draft-cjk.png":      {Addr: `image.poster["東京"]`, Inputs: state.Inputs{Prompt: "東京の夜景 at dusk, a cat 🐈‍⬛ on a café terrace 👍🏽 — flux-dev · 1:1", Style: "flux-dev-fast", AspectRatio: "16:9", Seed: 12}, MediaType: "image/png"},
-		"draft-icon.png":     {Addr: `image.icon["home"]`, Inputs: state.Inputs{Prompt: "flat minimal icon of a small house, neon outline", Style: "imagine-turbo", AspectRatio: "1:1", Seed: 2905487256}, MediaType: "image/png"},
+		"draft-long.png":     {Addr: addrs.MustParse(`image.icon["cathedral"]`), Inputs: state.Inputs{Prompt: long, Style: "realistic", AspectRatio: "9:16", Seed: 4294967295}, MediaType: "image/png"},
+		"draft-square.jpg":   {Addr: addrs.Addr{Name: "logo"}, Inputs: state.Inputs{Prompt: "flat icon of a house", Style: "imagine-turbo", AspectRatio: "1:1"}, MediaType: "image/jpeg"},
+		"draft-portrait.png": {Addr: addrs.MustParse("image.variant[3]"), Inputs: state.Inputs{Prompt: long[:120], Style: "anime", AspectRatio: "3:4", Seed: 7}, MediaType: "image/png"},
+		"draft-cjk.png":      {Addr: addrs.MustParse(`image.poster["東京"]`), Inputs: state.Inputs{Prompt: "東京の夜景 at dusk, a cat 🐈‍⬛ on a café terrace 👍🏽 — flux-dev · 1:1", Style: "flux-dev-fast", AspectRatio: "16:9", Seed: 12}, MediaType: "image/png"},
+		"draft-icon.png":     {Addr: addrs.Addr{Name: "icon", Kind: addrs.StringKey, Key: "home"}, Inputs: state.Inputs{Prompt: "flat minimal icon of a small house, neon outline", Style: "imagine-turbo", AspectRatio: "1:1", Seed: 2905487256}, MediaType: "image/png"},
 	}
 	for name, q := range samples {
 		var b bytes.Buffer

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/limiter"
@@ -88,7 +89,7 @@ type Options struct {
 
 // Failure is one image that failed for good.
 type Failure struct {
-	Addr string
+	Addr addrs.Addr
 	Err  error
 }
 
@@ -392,7 +393,7 @@ func (r *run) skip(n int) {
 func (r *run) fail(c *planner.Change, err error) {
 	r.mu.Lock()
 	r.res.Failed++
-	r.failures = append(r.failures, indexedFailure{Failure{Addr: c.Addr.String(), Err: err}, r.index[c]})
+	r.failures = append(r.failures, indexedFailure{Failure{Addr: c.Addr, Err: err}, r.index[c]})
 	r.mu.Unlock()
 	r.hooks.Failed(c, err)
 }

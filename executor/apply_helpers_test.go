@@ -52,7 +52,7 @@ func (p *fakeProvider) Render(ctx context.Context, req Request, w io.Writer) err
 	if p.calls == nil {
 		p.calls = map[string]int{}
 	}
-	p.calls[req.Addr]++
+	p.calls[req.Addr.String()]++
 	p.mu.Unlock()
 	return p.render(ctx, req, w)
 }

@@ -168,7 +168,7 @@ func TestApplyLocalErrorInFlight(t *testing.T) {
 		}
 	}
 	e.prov = &fakeProvider{render: func(_ context.Context, req Request, w io.Writer) error {
-		switch req.Addr {
+		switch req.Addr.String() {
 		case "image.a":
 			// a is in flight before b's write fails, and finishes after.
 			close(aStarted)

@@ -45,7 +45,7 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 			credits, _ = planner.Price(c.Inputs.Style)
 		}
 	}
-	req := Request{Addr: c.Addr.String(), Inputs: c.Inputs, MediaType: mt}
+	req := Request{Addr: c.Addr, Inputs: c.Inputs, MediaType: mt}
 	transient, throttles := 0, 0
 	for attempt := 1; ; attempt++ {
 		if r.stopping() {

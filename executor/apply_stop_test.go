@@ -49,7 +49,7 @@ func TestApplyStopping(t *testing.T) {
 			trigger := make(chan struct{}) // closed once the run has been told to stop
 			var once sync.Once
 			e.prov = &fakeProvider{render: func(ctx context.Context, req Request, w io.Writer) error {
-				switch req.Addr {
+				switch req.Addr.String() {
 				case "image.a":
 					close(aStarted)
 					select {

@@ -6,13 +6,14 @@ import (
 	"io"
 	"time"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/state"
 )
 
 // Request is one image to render: the inputs the lockfile records for it
 // (prompt, style, aspect ratio, seed), and how to write it.
 type Request struct {
-	Addr string // for logs and the draft placeholder
+	Addr addrs.Addr // for logs and the draft placeholder
 	state.Inputs
 	// MediaType is what the output path's extension asks for: "image/png"
 	// or "image/jpeg". A provider may write another format; the executor

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/state"
 )
@@ -24,7 +25,7 @@ const secret = "tok-SECRET-8f3a9c41d7"
 var fixedNow = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func hero() executor.Request {
-	return executor.Request{Addr: "image.hero", Inputs: state.Inputs{Prompt: "a city at night", Style: "flux-dev", AspectRatio: "16:9", Seed: 42}, MediaType: "image/png"}
+	return executor.Request{Addr: addrs.Addr{Name: "hero"}, Inputs: state.Inputs{Prompt: "a city at night", Style: "flux-dev", AspectRatio: "16:9", Seed: 42}, MediaType: "image/png"}
 }
 
 func newClient(url string, timeout time.Duration) *Client {
@@ -151,10 +152,10 @@ func TestRenderRequestAndSuccess(t *testing.T) {
 	}{
 		"all fields": {req: hero(), wantFields: map[string]string{"prompt": "a city at night", "style": "flux-dev", "aspect_ratio": "16:9", "seed": "42"}},
 		"seed zero omitted": {
-			req:        executor.Request{Addr: "image.x", Inputs: state.Inputs{Prompt: "p", Style: "anime", AspectRatio: "1:1"}},
+			req:        executor.Request{Addr: addrs.Addr{Name: "x"}, Inputs: state.Inputs{Prompt: "p", Style: "anime", AspectRatio: "1:1"}},
 			wantFields: map[string]string{"prompt": "p", "style": "anime", "aspect_ratio": "1:1"}, wantNoSeed: true},
 		"large seed": {
-			req:        executor.Request{Addr: "image.x", Inputs: state.Inputs{Prompt: "p", Style: "anime", AspectRatio: "1:1", Seed: 4294967295}},
+			req:        executor.Request{Addr: addrs.Addr{Name: "x"}, Inputs: state.Inputs{Prompt: "p", Style: "anime", AspectRatio: "1:1", Seed: 4294967295}},
 			wantFields: map[string]string{"seed": "4294967295"}},
 	}
 	for name, tc := range tests {

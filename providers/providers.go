@@ -12,5 +12,9 @@ const (
 	Draft = "draft"
 )
 
+// MaxSeed is the largest seed a renderer accepts; seeds run from 1 to
+// MaxSeed (the vendor's unsigned 32-bit range).
+const MaxSeed = 4294967295
+
 // Known reports whether name is one of the provider names.
 func Known(name string) bool { return name == Imagine || name == Draft }

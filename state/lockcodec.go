@@ -17,7 +17,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/pixform/pixform/addrs"
-	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/providers"
@@ -266,8 +265,8 @@ func validateEntry(e Entry) error {
 		return errors.New("inputs.style is empty")
 	case in.AspectRatio == "":
 		return errors.New("inputs.aspect_ratio is empty")
-	case in.Seed < 1 || in.Seed > config.MaxSeed:
-		return fmt.Errorf("inputs.seed %d is outside 1..%d", in.Seed, int64(config.MaxSeed))
+	case in.Seed < 1 || in.Seed > providers.MaxSeed:
+		return fmt.Errorf("inputs.seed %d is outside 1..%d", in.Seed, int64(providers.MaxSeed))
 	case !providers.Known(e.Provider):
 		return fmt.Errorf("provider %q is neither %q nor %q", e.Provider, providers.Imagine, providers.Draft)
 	case !validSHA256(e.SHA256):
@@ -456,15 +455,17 @@ func ReadLock(path string) (*Lock, error) {
 	return ParseLock(data, path)
 }
 
-// Marshal encodes the lockfile canonically: keys sorted, two-space indent,
+// Marshal encodes the lockfile canonically: keys in address order
+// (addrs.CompareStrings: image.a[9] before image.a[10]), two-space indent,
 // one field a line, fields in Entry's order, trailing newline. The bytes are
-// exactly what encoding/json.MarshalIndent(v, "", "  ") produces for
-// {"version": 1, "images": l.Images} plus a newline, so that a change to one
-// image changes only that image's lines.
+// what encoding/json.MarshalIndent(v, "", "  ") produces for
+// {"version": 1, "images": l.Images} plus a newline, but for the key order,
+// so that a change to one image changes only that image's lines.
 func (l *Lock) Marshal() []byte {
 	var keys []string
 	if l != nil {
-		keys = slices.Sorted(maps.Keys(l.Images))
+		keys = slices.Collect(maps.Keys(l.Images))
+		addrs.SortStrings(keys)
 	}
 	buf := make([]byte, 0, 64+len(keys)*512)
 	buf = append(buf, lockHead...)

@@ -4,13 +4,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/providers"
 )
@@ -281,21 +284,50 @@ func TestReadLock(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-// stdMarshal is the reference encoding Marshal must match byte for byte.
+// stdMarshal is the reference encoding Marshal must match byte for byte:
+// encoding/json's, with the images in address order (addrs.SortStrings)
+// where encoding/json would sort a map's keys bytewise.
 func stdMarshal(t testing.TB, l *Lock) []byte {
 	t.Helper()
-	imgs := l.Images
-	if imgs == nil {
-		imgs = map[string]Entry{}
+	var imgs orderedImages
+	if l != nil {
+		imgs.keys = slices.Collect(maps.Keys(l.Images))
+		addrs.SortStrings(imgs.keys)
+		imgs.images = l.Images
 	}
 	b, err := json.MarshalIndent(struct {
-		Version int              `json:"version"`
-		Images  map[string]Entry `json:"images"`
+		Version int           `json:"version"`
+		Images  orderedImages `json:"images"`
 	}{LockVersion, imgs}, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return append(b, '\n')
+}
+
+// orderedImages encodes as a JSON object with its keys in the given order.
+type orderedImages struct {
+	keys   []string
+	images map[string]Entry
+}
+
+func (o orderedImages) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, k := range o.keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		kj, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		ej, err := json.Marshal(o.images[k])
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, kj...), ':'), ej...)
+	}
+	return append(b, '}'), nil
 }
 
 func TestMarshalMatchesEncodingJSON(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
 )
 
@@ -21,13 +22,14 @@ import (
 // a *LockError, gives the line of the first offending entry's path and
 // what to do.
 func CheckLockPaths(dir string, lock *Lock, data []byte, filename string) error {
-	addrs := slices.Sorted(maps.Keys(lock.Images))
+	keys := slices.Collect(maps.Keys(lock.Images))
+	addrs.SortStrings(keys)
 	// Directories are few and memoized: check them here, in order. Each
 	// path's own last component is one lstat: those run in parallel.
 	d := safepath.NewDisk(dir)
-	errs := make([]error, len(addrs))
+	errs := make([]error, len(keys))
 	var leaves []int
-	for i, a := range addrs {
+	for i, a := range keys {
 		p := lock.Images[a].Path
 		if err := safepath.Check(p); err != nil {
 			errs[i] = err
@@ -47,7 +49,7 @@ func CheckLockPaths(dir string, lock *Lock, data []byte, filename string) error 
 	for range min(runtime.GOMAXPROCS(0), len(leaves)) {
 		wg.Go(func() {
 			for i := range next {
-				_, errs[i] = safepath.Leaf(dir, lock.Images[addrs[i]].Path)
+				_, errs[i] = safepath.Leaf(dir, lock.Images[keys[i]].Path)
 			}
 		})
 	}
@@ -60,7 +62,7 @@ func CheckLockPaths(dir string, lock *Lock, data []byte, filename string) error 
 		if err == nil {
 			continue
 		}
-		addr := addrs[i]
+		addr := keys[i]
 		var pe *safepath.Error
 		if errors.As(err, &pe) {
 			c := *pe

@@ -14,7 +14,7 @@ import (
 // identically on both takes it; one changed differently on both is a
 // conflict. Two addresses left holding the same path is also a conflict.
 // Every conflicting address keeps OURS in merged, so merged is always a
-// valid lockfile; conflicts lists them sorted (nil when there are none).
+// valid lockfile; conflicts lists them in address order (nil when there are none).
 // Nil locks are empty.
 func Merge(base, ours, theirs *Lock) (merged *Lock, conflicts []string) {
 	base, ours, theirs = orEmpty(base), orEmpty(ours), orEmpty(theirs)
@@ -78,7 +78,8 @@ func Merge(base, ours, theirs *Lock) (merged *Lock, conflicts []string) {
 		}
 	}
 	if len(conflicted) > 0 {
-		conflicts = slices.Sorted(maps.Keys(conflicted))
+		conflicts = slices.Collect(maps.Keys(conflicted))
+		addrs.SortStrings(conflicts)
 	}
 	return merged, conflicts
 }

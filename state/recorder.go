@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
 )
 
@@ -37,7 +38,7 @@ type Recorder struct {
 	// on a case-insensitive file system too (ParseLock refuses others).
 	lock  *Lock
 	paths map[string]string
-	// keys are lock's addresses, sorted; frags holds each entry's encoding
+	// keys are lock's addresses in addrs.CompareStrings order; frags holds each entry's encoding
 	// (appendEntry), so a write re-encodes only what changed.
 	keys  []string
 	frags map[string][]byte
@@ -84,7 +85,8 @@ func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Rec
 		r.paths[safepath.Key(e.Path)] = a
 		r.frags[a] = appendEntry(nil, a, e)
 	}
-	r.keys = slices.Sorted(maps.Keys(l.Images))
+	r.keys = slices.Collect(maps.Keys(l.Images))
+	addrs.SortStrings(r.keys)
 	r.disk = r.encode(nil)
 	r.cond = sync.NewCond(&r.mu)
 	go r.loop()
@@ -143,7 +145,7 @@ func (r *Recorder) Record(ctx context.Context, deletes []string, sets map[string
 			delete(r.lock.Images, a)
 			delete(r.paths, safepath.Key(old.Path))
 			delete(r.frags, a)
-			if i, ok := slices.BinarySearch(r.keys, a); ok {
+			if i, ok := slices.BinarySearchFunc(r.keys, a, addrs.CompareStrings); ok {
 				r.keys = slices.Delete(r.keys, i, i+1)
 			}
 		}
@@ -156,7 +158,7 @@ func (r *Recorder) Record(ctx context.Context, deletes []string, sets map[string
 		r.paths[safepath.Key(e.Path)] = a
 		r.dirs[path.Dir(e.Path)] = true
 		r.frags[a] = appendEntry(nil, a, e)
-		if i, ok := slices.BinarySearch(r.keys, a); !ok {
+		if i, ok := slices.BinarySearchFunc(r.keys, a, addrs.CompareStrings); !ok {
 			r.keys = slices.Insert(r.keys, i, a)
 		}
 	}

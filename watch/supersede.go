@@ -18,11 +18,10 @@ import (
 // alone does not make a render obsolete (the next plan moves it).
 func ObsoleteIn(cfg *config.Config) func(executor.Request) bool {
 	return func(req executor.Request) bool {
-		a, err := addrs.Parse(req.Addr)
-		if err != nil {
+		if req.Addr == (addrs.Addr{}) { // no address: nothing to compare
 			return false
 		}
-		img, ok := cfg.Lookup(a)
+		img, ok := cfg.Lookup(req.Addr)
 		if !ok {
 			return true
 		}

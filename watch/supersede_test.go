@@ -19,7 +19,7 @@ func TestObsoleteIn(t *testing.T) {
 	}}
 	obsolete := ObsoleteIn(cfg)
 	req := func(addr, prompt, ratio string, seed int64) executor.Request {
-		return executor.Request{Addr: addr, Inputs: state.Inputs{Prompt: prompt, Style: "flux-dev", AspectRatio: ratio, Seed: seed}}
+		return executor.Request{Addr: addrs.MustParse(addr), Inputs: state.Inputs{Prompt: prompt, Style: "flux-dev", AspectRatio: ratio, Seed: seed}}
 	}
 	tests := map[string]struct {
 		req  executor.Request
@@ -59,11 +59,11 @@ func TestSuperseding(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for _, addr := range []string{"image.a", "image.b"} {
-		go func() { errs <- p.Render(ctx, executor.Request{Addr: addr}, io.Discard) }()
+		go func() { errs <- p.Render(ctx, executor.Request{Addr: addrs.MustParse(addr)}, io.Discard) }()
 	}
 	<-inner.started
 	<-inner.started
-	p.Supersede(func(r executor.Request) bool { return r.Addr == "image.a" })
+	p.Supersede(func(r executor.Request) bool { return r.Addr == addrs.MustParse("image.a") })
 	err := <-errs
 	if !errors.Is(err, ErrSuperseded) || executor.ClassOf(err) != executor.Invalid {
 		t.Fatalf("superseded render returned %v (class %v), want an Invalid superseded error", err, executor.ClassOf(err))
@@ -74,7 +74,7 @@ func TestSuperseding(t *testing.T) {
 	default:
 	}
 	// A retry of the obsolete request is refused at once.
-	if err := p.Render(ctx, executor.Request{Addr: "image.a"}, io.Discard); !errors.Is(err, ErrSuperseded) {
+	if err := p.Render(ctx, executor.Request{Addr: addrs.Addr{Name: "a"}}, io.Discard); !errors.Is(err, ErrSuperseded) {
 		t.Errorf("retry of an obsolete request: %v, want superseded", err)
 	}
 	if n := p.Count(); n != 2 {
