@@ -3,28 +3,16 @@ package cli
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pixform/pixform/internal/lcs"
 )
 
 // unifiedDiff renders the line changes from a to b as a unified diff with
-// three lines of context. Inputs are small (configuration files), so a
-// quadratic LCS table is fine.
+// three lines of context. Inputs are small (configuration files), so
+// lcs.Diff's quadratic table is fine.
 func unifiedDiff(name string, a, b []byte) string {
 	x := splitLines(string(a))
 	y := splitLines(string(b))
-	n, m := len(x), len(y)
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if x[i] == y[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
 	type op struct {
 		kind byte // ' ', '-', '+'
 		text string
@@ -32,19 +20,14 @@ func unifiedDiff(name string, a, b []byte) string {
 		bi   int // line index in b (for ' ' and '+')
 	}
 	var ops []op
-	i, j := 0, 0
-	for i < n || j < m {
-		switch {
-		case i < n && j < m && x[i] == y[j]:
-			ops = append(ops, op{' ', x[i], i, j})
-			i++
-			j++
-		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
-			ops = append(ops, op{'-', x[i], i, j})
-			i++
+	for _, o := range lcs.Diff(x, y) {
+		switch o.Kind {
+		case lcs.Equal:
+			ops = append(ops, op{' ', x[o.A], o.A, o.B})
+		case lcs.Delete:
+			ops = append(ops, op{'-', x[o.A], o.A, o.B})
 		default:
-			ops = append(ops, op{'+', y[j], i, j})
-			j++
+			ops = append(ops, op{'+', y[o.B], o.A, o.B})
 		}
 	}
 	const ctx = 3

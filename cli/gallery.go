@@ -46,7 +46,11 @@ func (e *env) gallery(args []string) int {
 		return e.fail(fmt.Errorf("gallery -o=%s: %w", *out, err))
 	}
 	cards := gallery.FromConfig(e.dir, cfg, lock)
-	gallery.Embed(e.dir, pageDir, cards)
+	var lim gallery.Limits
+	if cfg != nil {
+		lim = gallery.LimitsOf(cfg.Provider)
+	}
+	gallery.Embed(e.dir, pageDir, cards, lim)
 	if fi, err := os.Stat(target); err == nil && fi.IsDir() {
 		return e.fail(views.WithHint(errors.New("gallery -o="+*out+" is a directory"), "name a file: -o=gallery.html"))
 	}

@@ -99,6 +99,7 @@ func (e *env) watch(args []string) int {
 		return e.fail(err)
 	}
 	defer w.Close()
+	var srv *gallery.Server // set below with -serve
 	s := &watch.Session{
 		Dir:         e.dir,
 		Watcher:     w,
@@ -114,6 +115,9 @@ func (e *env) watch(args []string) int {
 			p, ld, err := e.makePlan(&sel)
 			if err != nil {
 				return nil, err
+			}
+			if srv != nil && ld.cfg != nil {
+				srv.SetLimits(gallery.LimitsOf(ld.cfg.Provider))
 			}
 			return &watch.Planned{Plan: p, Config: ld.cfg, Lock: ld.lock}, nil
 		},
@@ -140,7 +144,7 @@ func (e *env) watch(args []string) int {
 			return e.fail(views.WithHint(fmt.Errorf("serve the gallery on %s: %w", serve.addr, err),
 				"choose another port: -serve=:8081"))
 		}
-		srv := gallery.NewServer(e.dir, filepath.Base(e.dir))
+		srv = gallery.NewServer(e.dir, filepath.Base(e.dir))
 		// The gallery answers the name it was asked to listen on and the
 		// address it printed, besides the connection's own address.
 		host, _, _ := net.SplitHostPort(serve.addr)

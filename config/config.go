@@ -19,6 +19,10 @@ const (
 	// MaxImagePixelsLimit is the most that max_image_pixels can be:
 	// 16384×16384, 1 GiB and more once decoded.
 	MaxImagePixelsLimit = 16384 * 16384
+	// MaxImageBytesLimit is the most that max_image_bytes can be: 1 GiB,
+	// twenty times the default, so that a configuration from a pull
+	// request cannot lift the body cap arbitrarily.
+	MaxImageBytesLimit = 1 << 30
 )
 
 // AspectRatios lists the accepted aspect ratios, in the vendor's order.

@@ -238,6 +238,11 @@ func TestLoadProvider(t *testing.T) {
 			want: Provider{Style: DefaultStyle, Parallelism: DefaultParallelism, Timeout: DefaultTimeout, MaxRetries: DefaultMaxRetries,
 				ReadIdleTimeout: 10 * time.Second, MaxImageBytes: 1 << 20, MaxImagePixels: 2048 * 2048},
 		},
+		"response bounds at their ceilings": {
+			src: "provider \"imagine\" {\n  max_image_bytes = 1073741824\n  max_image_pixels = 16384 * 16384\n}\n",
+			want: Provider{Style: DefaultStyle, Parallelism: DefaultParallelism, Timeout: DefaultTimeout, MaxRetries: DefaultMaxRetries,
+				MaxImageBytes: 1 << 30, MaxImagePixels: 16384 * 16384},
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

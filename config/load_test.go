@@ -431,9 +431,17 @@ image "hero" {
 `},
 			want: []wantDiag{
 				{"Invalid read_idle_timeout", "main.pix.hcl:2,23", []string{"positive", `"30s"`}},
-				{"Invalid max_image_bytes", "main.pix.hcl:3,23", []string{"at least 1024", "50 MiB"}},
+				{"Invalid max_image_bytes", "main.pix.hcl:3,23", []string{"from 1024 to 1073741824", "50 MiB"}},
 				{"Invalid max_image_pixels", "main.pix.hcl:4,23", []string{"268435456", "4096×4096"}},
 			},
+		},
+		"max_image_bytes over the ceiling": {
+			files: map[string]string{"main.pix.hcl": "provider \"imagine\" {\n  max_image_bytes = 1073741825\n}\n"},
+			want:  []wantDiag{{"Invalid max_image_bytes", "main.pix.hcl:2,21", []string{"from 1024 to 1073741824 (1 GiB)", "not 1073741825", "50 MiB"}}},
+		},
+		"max_image_bytes far over the ceiling": {
+			files: map[string]string{"main.pix.hcl": "provider \"imagine\" {\n  max_image_bytes = 1e30\n}\n"},
+			want:  []wantDiag{{"Invalid max_image_bytes", "main.pix.hcl:2,21", []string{"1073741824"}}},
 		},
 		"provider timeout not a duration": {
 			files: map[string]string{"main.pix.hcl": "provider \"imagine\" {\n  timeout = \"2 minutes\"\n}\n"},

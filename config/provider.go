@@ -117,9 +117,9 @@ func (l *loader) evalProvider() {
 	}
 	if v, attr := eval("max_image_bytes", cty.Number); attr != nil {
 		n, ok := wholeNumber(v)
-		if !ok || n < 1<<10 {
+		if !ok || n < 1<<10 || n > MaxImageBytesLimit {
 			l.errorf(attr.Expr.Range().Ptr(), "Invalid max_image_bytes",
-				fmt.Sprintf("max_image_bytes is the largest image body accepted from the API, in bytes, and must be a whole number of at least 1024, not %s (the default is 52428800, 50 MiB).", numText(v)))
+				fmt.Sprintf("max_image_bytes is the largest image body accepted from the API, in bytes, and must be a whole number from 1024 to %d (1 GiB), not %s (the default is 52428800, 50 MiB).", MaxImageBytesLimit, numText(v)))
 		} else {
 			l.provider.MaxImageBytes = n
 		}

@@ -69,7 +69,7 @@ func TestThumbnail(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			out, err := Thumbnail(pngBytes(t, tt.w, tt.h), ThumbSize)
+			out, err := Thumbnail(pngBytes(t, tt.w, tt.h), ThumbSize, Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,10 +82,10 @@ func TestThumbnail(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Thumbnail([]byte("GIF89a"), ThumbSize); err == nil {
+	if _, err := Thumbnail([]byte("GIF89a"), ThumbSize, Limits{}); err == nil {
 		t.Error("Thumbnail of a GIF header succeeded, want an error")
 	}
-	if _, err := Thumbnail([]byte("\x89PNG\r\n\x1a\ntruncated"), ThumbSize); err == nil {
+	if _, err := Thumbnail([]byte("\x89PNG\r\n\x1a\ntruncated"), ThumbSize, Limits{}); err == nil {
 		t.Error("Thumbnail of a truncated PNG succeeded, want an error")
 	}
 }
@@ -194,7 +194,7 @@ func TestFromConfig(t *testing.T) {
 			t.Errorf("%s: state %s (%s), want %s", c.Addr, c.State, c.Reason, want[c.Addr])
 		}
 	}
-	if n := Embed(dir, "", cards); n != 4 {
+	if n := Embed(dir, "", cards, Limits{}); n != 4 {
 		t.Errorf("Embed made %d thumbnails, want 4 (same, changed, moved, random)", n)
 	}
 

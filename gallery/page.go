@@ -3,11 +3,11 @@ package gallery
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -114,24 +114,29 @@ func relURL(pageDir, path string) string {
 
 // Embed fills each card's Thumb with a data: URI thumbnail of its file
 // under dir and its Full with the file's path relative to a page written in
-// pageDir (relative to dir). A file that cannot be read or decoded keeps no
-// thumbnail, and its card says why. Embed returns the number of
-// thumbnails made.
-func Embed(dir, pageDir string, cards []Card) int {
+// pageDir (relative to dir). A file that cannot be read or decoded, or is
+// over lim, keeps no thumbnail, and its card says why. Embed returns the
+// number of thumbnails made.
+func Embed(dir, pageDir string, cards []Card, lim Limits) int {
 	n := 0
 	for i := range cards {
 		c := &cards[i]
 		if c.File == nil {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(c.File.Path)))
-		if err != nil {
+		data, err := readImageFile(filepath.Join(dir, filepath.FromSlash(c.File.Path)), lim)
+		var tl *TooLargeError
+		switch {
+		case errors.As(err, &tl):
+			c.Reason = joinReason(c.Reason, c.File.Path+" "+err.Error())
+			continue
+		case err != nil:
 			c.Reason = joinReason(c.Reason, "cannot read "+c.File.Path)
 			continue
 		}
-		th, err := Thumbnail(data, ThumbSize)
+		th, err := Thumbnail(data, ThumbSize, lim)
 		if err != nil {
-			c.Reason = joinReason(c.Reason, err.Error())
+			c.Reason = joinReason(c.Reason, c.File.Path+" "+err.Error())
 			continue
 		}
 		c.Thumb = "data:" + media.JPEG + ";base64," + encodeBase64(th)

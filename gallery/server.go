@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -49,7 +48,11 @@ type Server struct {
 	status statusMsg
 	subs   map[chan []byte]struct{}
 	thumbs map[string][]byte // sha256 → JPEG
-	hosts  []string          // host:port names AllowHost added
+	// refused holds why no thumbnail is made of a file (sha256 → reason):
+	// its card shows a placeholder with the reason instead.
+	refused map[string]string
+	limits  Limits
+	hosts   []string // host:port names AllowHost added
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -70,6 +73,7 @@ func NewServer(dir, title string) *Server {
 		cards:   map[string]Card{},
 		subs:    map[chan []byte]struct{}{},
 		thumbs:  map[string][]byte{},
+		refused: map[string]string{},
 		closing: make(chan struct{}),
 	}
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -104,14 +108,57 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.srv.Shutdown(ctx)
 }
 
-// withURLs fills the live URLs of a card's file.
-func withURLs(c Card) Card {
-	c.Thumb, c.Full = "", ""
-	if c.File != nil && validSHA(c.File.SHA256) {
-		c.Thumb = "/thumbs/" + c.File.SHA256
-		c.Full = "/files/" + escapePath(c.File.Path) + "?v=" + c.File.SHA256[:12]
+// SetLimits bounds the image files that thumbnails are made of (the
+// provider block's, which may change while watching). Files refused under
+// other limits are tried again.
+func (s *Server) SetLimits(l Limits) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l.withDefaults() == s.limits.withDefaults() {
+		return
 	}
+	s.limits = l
+	clear(s.refused)
+	clear(s.thumbs)
+}
+
+// withURLsLocked fills the live URLs of a card's file, or, when no
+// thumbnail can be made of it, leaves them empty (the page shows a
+// placeholder) and adds why to its reason. s.mu must be held.
+func (s *Server) withURLsLocked(c Card) Card {
+	c.Thumb, c.Full = "", ""
+	if c.File == nil || !validSHA(c.File.SHA256) {
+		return c
+	}
+	if why, ok := s.refused[c.File.SHA256]; ok {
+		if !strings.Contains(c.Reason, why) {
+			c.Reason = joinReason(c.Reason, why)
+		}
+		return c
+	}
+	c.Thumb = "/thumbs/" + c.File.SHA256
+	c.Full = "/files/" + escapePath(c.File.Path) + "?v=" + c.File.SHA256[:12]
 	return c
+}
+
+// refuse records why no thumbnail is made of the file with hash sha and
+// sends its cards, now placeholders saying why, to browsers.
+func (s *Server) refuse(sha, why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.refused[sha]; ok {
+		return
+	}
+	s.refused[sha] = why
+	for _, addr := range s.order {
+		c, ok := s.cards[addr]
+		if !ok || c.File == nil || c.File.SHA256 != sha {
+			continue
+		}
+		c = s.withURLsLocked(c)
+		s.cards[addr] = c
+		s.broadcastLocked("card", c)
+	}
 }
 
 func escapePath(p string) string {
@@ -138,7 +185,7 @@ func (s *Server) Set(cards []Card) {
 	seen := make(map[string]bool, len(cards))
 	s.order = s.order[:0]
 	for _, c := range cards {
-		c = withURLs(c)
+		c = s.withURLsLocked(c)
 		seen[c.Addr] = true
 		s.order = append(s.order, c.Addr)
 		if old, ok := s.cards[c.Addr]; ok && sameCard(old, c) {
@@ -167,6 +214,11 @@ func (s *Server) Set(cards []Card) {
 			delete(s.thumbs, sha)
 		}
 	}
+	for sha := range s.refused {
+		if !shown[sha] {
+			delete(s.refused, sha)
+		}
+	}
 }
 
 func sameCard(a, b Card) bool {
@@ -185,7 +237,7 @@ func (s *Server) Update(addr string, f func(*Card)) {
 		return
 	}
 	f(&c)
-	c = withURLs(c)
+	c = s.withURLsLocked(c)
 	s.cards[addr] = c
 	s.broadcastLocked("card", c)
 }
@@ -379,12 +431,19 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request) {
 
 // thumb serves the thumbnail of the file with the given hash, made on
 // first request and then kept: the URL names the content, so browsers may
-// cache it for good.
+// cache it for good. A file over the limits is refused from its size or
+// its header, and its cards become placeholders saying why.
 func (s *Server) thumb(w http.ResponseWriter, r *http.Request) {
 	sha := r.PathValue("sha")
 	s.mu.Lock()
 	data, ok := s.thumbs[sha]
+	why, refused := s.refused[sha]
+	lim := s.limits
 	s.mu.Unlock()
+	if refused {
+		http.Error(w, why, http.StatusUnprocessableEntity)
+		return
+	}
 	if !ok {
 		c, found := s.lookupFile(func(c Card) bool { return c.File.SHA256 == sha })
 		if !found {
@@ -395,7 +454,14 @@ func (s *Server) thumb(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 			return
 		}
-		raw, err := os.ReadFile(filepath.Join(s.dir, filepath.FromSlash(c.File.Path)))
+		raw, err := readImageFile(filepath.Join(s.dir, filepath.FromSlash(c.File.Path)), lim)
+		var tl *TooLargeError
+		if errors.As(err, &tl) {
+			why := c.File.Path + " " + err.Error()
+			s.refuse(sha, why)
+			http.Error(w, why, http.StatusUnprocessableEntity)
+			return
+		}
 		if err != nil {
 			http.NotFound(w, r)
 			return
@@ -406,9 +472,11 @@ func (s *Server) thumb(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 			return
 		}
-		data, err = Thumbnail(raw, ThumbSize)
+		data, err = Thumbnail(raw, ThumbSize, lim)
 		if err != nil {
-			http.Error(w, fmt.Sprintf("thumbnail of %s: %v", c.File.Path, err), http.StatusUnprocessableEntity)
+			why := c.File.Path + " " + err.Error()
+			s.refuse(sha, why)
+			http.Error(w, why, http.StatusUnprocessableEntity)
 			return
 		}
 		s.mu.Lock()

@@ -2,6 +2,8 @@ package planner
 
 import (
 	"strings"
+
+	"github.com/pixform/pixform/internal/lcs"
 )
 
 // maxDiffWords bounds the word diff's quadratic table; longer prompts are
@@ -23,55 +25,32 @@ func wordDiff(old, new string) (string, bool) {
 	if len(a) > maxDiffWords || len(b) > maxDiffWords {
 		return "", false
 	}
-	// lcs[i][j] is the length of the longest common subsequence of a[i:]
-	// and b[j:].
-	lcs := make([][]int, len(a)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(b)+1)
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		for j := len(b) - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
 	type op struct {
-		kind byte // '=', '-', '+'
+		kind lcs.Kind
 		word string
 	}
 	var ops []op
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case i < len(a) && j < len(b) && a[i] == b[j]:
-			ops = append(ops, op{'=', a[i]})
-			i++
-			j++
-		case i < len(a) && (j == len(b) || lcs[i+1][j] >= lcs[i][j+1]):
-			ops = append(ops, op{'-', a[i]})
-			i++
-		default:
-			ops = append(ops, op{'+', b[j]})
-			j++
+	for _, o := range lcs.Diff(a, b) {
+		if o.Kind == lcs.Insert {
+			ops = append(ops, op{o.Kind, b[o.B]})
+		} else {
+			ops = append(ops, op{o.Kind, a[o.A]})
 		}
 	}
 	changed := false
 	for _, o := range ops {
-		changed = changed || o.kind != '='
+		changed = changed || o.kind != lcs.Equal
 	}
 	if !changed {
 		return "", false
 	}
 	var parts []string
 	for k := 0; k < len(ops); {
-		if ops[k].kind != '=' {
+		if ops[k].kind != lcs.Equal {
 			// A change: all its removed words, then all its added ones.
 			var removed, added []string
-			for ; k < len(ops) && ops[k].kind != '='; k++ {
-				if ops[k].kind == '-' {
+			for ; k < len(ops) && ops[k].kind != lcs.Equal; k++ {
+				if ops[k].kind == lcs.Delete {
 					removed = append(removed, ops[k].word)
 				} else {
 					added = append(added, ops[k].word)
@@ -88,7 +67,7 @@ func wordDiff(old, new string) (string, bool) {
 			continue
 		}
 		var words []string
-		for ; k < len(ops) && ops[k].kind == '='; k++ {
+		for ; k < len(ops) && ops[k].kind == lcs.Equal; k++ {
 			words = append(words, ops[k].word)
 		}
 		keepHead, keepTail := diffContext, diffContext

@@ -53,7 +53,10 @@ type flight struct {
 	superseded bool
 }
 
-var _ executor.Provider = (*Superseding)(nil)
+var (
+	_ executor.Provider = (*Superseding)(nil)
+	_ executor.Bounded  = (*Superseding)(nil)
+)
 
 // NewSuperseding wraps inner.
 func NewSuperseding(inner executor.Provider) *Superseding {
@@ -62,6 +65,16 @@ func NewSuperseding(inner executor.Provider) *Superseding {
 
 // Name is the wrapped provider's name.
 func (p *Superseding) Name() string { return p.inner.Name() }
+
+// ImageBounds states the wrapped provider's bounds, so that the executor
+// checks a watch render's answer (its size and aspect ratio) as it checks
+// apply's; a provider that states none gets the executor's defaults.
+func (p *Superseding) ImageBounds() executor.ImageBounds {
+	if b, ok := p.inner.(executor.Bounded); ok {
+		return b.ImageBounds()
+	}
+	return executor.ImageBounds{}
+}
 
 // Render renders through the wrapped provider unless the request is, or
 // becomes while in flight, obsolete.

@@ -85,3 +85,35 @@ func TestSuperseding(t *testing.T) {
 		t.Errorf("the wanted render was reported superseded")
 	}
 }
+
+// boundedProvider states bounds and renders nothing.
+type boundedProvider struct{ b executor.ImageBounds }
+
+func (boundedProvider) Name() string                                              { return "bounded" }
+func (boundedProvider) Render(context.Context, executor.Request, io.Writer) error { return nil }
+func (p boundedProvider) ImageBounds() executor.ImageBounds                       { return p.b }
+
+// Superseding states its inner provider's bounds, so that the executor
+// checks a watch render's answer as it checks apply's.
+func TestSupersedingBounds(t *testing.T) {
+	vendor := executor.ImageBounds{MaxPixels: 2048 * 2048, MinSide: 32, AspectTolerance: 0.03}
+	tests := map[string]struct {
+		inner executor.Provider
+		want  executor.ImageBounds
+	}{
+		"bounded inner":   {boundedProvider{vendor}, vendor},
+		"unbounded inner": {slowProvider{}, executor.ImageBounds{}},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			var p executor.Provider = NewSuperseding(tt.inner)
+			bp, ok := p.(executor.Bounded)
+			if !ok {
+				t.Fatal("Superseding does not state its inner provider's bounds (not executor.Bounded)")
+			}
+			if got := bp.ImageBounds(); got != tt.want {
+				t.Errorf("ImageBounds() = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}

@@ -88,10 +88,10 @@ func plainPNG(w, h int) []byte {
 	return buf.Bytes()
 }
 
-// bombPNG is a small PNG whose header declares w×h 8-bit grey pixels: its
+// BombPNG returns a small PNG whose header declares w×h 8-bit grey pixels: its
 // data holds a few zero rows only, but a decoder allocates w×h bytes
 // before it finds out.
-func bombPNG(w, h int) []byte {
+func BombPNG(w, h int) []byte {
 	var out bytes.Buffer
 	out.WriteString("\x89PNG\r\n\x1a\n")
 	chunk := func(typ string, data []byte) {

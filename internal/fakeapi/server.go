@@ -603,7 +603,7 @@ func (ex *exchange) hostile(kind Fault, ar string) bool {
 		ex.w.Write(data)
 		ex.record(http.StatusTooManyRequests, 1202, "echo")
 	case FaultBomb:
-		ex.image(bombPNG(BombSide, BombSide), "bomb")
+		ex.image(BombPNG(BombSide, BombSide), "bomb")
 	case FaultTiny:
 		ex.image(plainPNG(1, 1), "tiny")
 	case FaultWrongRatio:
