@@ -14,7 +14,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 
-	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/fakeapi"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
@@ -112,7 +112,7 @@ func TestServerRefusesBomb(t *testing.T) {
 	e.Inputs = in
 	s := NewServer(dir, "site")
 	s.Set(FromPlan(&planner.Plan{Changes: []planner.Change{
-		{Addr: config.Addr{Name: "bomb"}, Action: planner.NoOp, Inputs: in, Path: e.Path, Prior: &e, PriorAddr: "image.bomb"},
+		{Addr: addrs.Addr{Name: "bomb"}, Action: planner.NoOp, Inputs: in, Path: e.Path, Prior: &e, PriorAddr: "image.bomb"},
 	}}))
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
