@@ -120,8 +120,8 @@ type Move struct {
 }
 
 // RecordError is a failure to record a change in the lockfile: fatal to
-// the run. Its message states what failed (Err names the lockfile); what
-// to do is the caller's to say.
+// the run. Its message states what failed (the Err of a failed write names
+// the lockfile); what to do is the caller's to say.
 type RecordError struct {
 	// What is recorded ("the entry", "the removal", "the move") of Addr.
 	What, Addr string

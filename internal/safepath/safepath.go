@@ -32,7 +32,7 @@ const (
 	NotClean                     // differs from path.Clean of itself
 	Escapes                      // .. or under ../
 	Reserved                     // .pixform, under .pixform/, or the lockfile (any case)
-	VCS                          // a component is .git, .hg or .svn (any case)
+	VCS                          // a component, at any depth, is .git, .hg or .svn (any case)
 	Symlink                      // a component on disk is a symbolic link
 	Unexamined                   // a component could not be examined (Err says why)
 )
