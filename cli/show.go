@@ -222,32 +222,29 @@ func (e *env) stateRm(args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	var removed, paths []string
+	var removed []string
+	left := sortedAddrs(lock)
 	for _, s := range fs.Args() {
 		a, err := addrs.Parse(s)
 		if err != nil {
 			return e.fail(err)
 		}
-		sel, err := selectAddrs(sortedAddrs(lock), a)
+		sel, err := selectAddrs(left, a)
 		if err != nil {
 			return e.fail(fmt.Errorf("%w; nothing was changed", err))
 		}
+		removed = append(removed, sel...)
+		gone := make(map[string]bool, len(sel))
 		for _, k := range sel {
-			removed = append(removed, fmt.Sprintf("Removed %s (its file %s is left on disk)", k, lock.Images[k].Path))
-			paths = append(paths, lock.Images[k].Path)
-			delete(lock.Images, k)
+			gone[k] = true
 		}
+		left = slices.DeleteFunc(left, func(k string) bool { return gone[k] })
 	}
-	// The files stay: an interrupted apply's note must not have the next
-	// apply delete them.
-	if err := state.ForgetRemovals(e.dir, paths); err != nil {
+	if err := state.Remove(e.ctx, e.dir, lock, removed); err != nil {
 		return e.fail(err)
 	}
-	if err := state.WriteFileAtomic(filepath.Join(e.dir, state.LockFileName), lock.Marshal()); err != nil {
-		return e.fail(fmt.Errorf("write lockfile: %w", err))
-	}
-	for _, r := range removed {
-		fmt.Fprintln(e.stdio.Out, r)
+	for _, k := range removed {
+		fmt.Fprintf(e.stdio.Out, "Removed %s (its file %s is left on disk)\n", k, lock.Images[k].Path)
 	}
 	return ExitOK
 }

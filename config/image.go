@@ -480,6 +480,8 @@ func (l *loader) checkPath(v cty.Value, rng hcl.Range, inst string) (string, boo
 	switch err := safepath.Check(p); {
 	case errors.As(err, &pe) && pe.Reason == safepath.Reserved:
 		return bad("Image path inside pixform's own directory", fmt.Sprintf("%q is under .pixform/ (in any case, since a case-insensitive file system folds it), which holds pixform's local caches and is never committed. Choose a path outside it, such as \"images/%s\".", raw, path.Base(p)))
+	case errors.As(err, &pe) && pe.Reason == safepath.VCS:
+		return bad("Image path inside a version-control directory", fmt.Sprintf("%s. pixform never writes there, so that no configuration can change or delete a repository's own files. Choose a path outside it, such as \"images/%s\".", err, path.Base(p)))
 	case err != nil:
 		return bad("Invalid image path", err.Error()+".")
 	}

@@ -169,6 +169,17 @@ image "b" {
 			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"a/../.PIXFORM/cache/x.png\"\n}\n"},
 			want:  []wantDiag{{"Image path inside pixform's own directory", "main.pix.hcl:3,10", []string{`"a/../.PIXFORM/cache/x.png"`, "any case"}}},
 		},
+		"path under .git": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \".GIT/x.png\"\n}\n"},
+			want:  []wantDiag{{"Image path inside a version-control directory", "main.pix.hcl:3,10", []string{`".GIT/x.png"`, "version control's own data", "images/x.png"}}},
+		},
+		"path under a nested .git": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"vendor/lib/.git/x.png\"\n}\n"},
+			want:  []wantDiag{{"Image path inside a version-control directory", "main.pix.hcl:3,10", []string{`"vendor/lib/.git/x.png"`}}},
+		},
+		"path like .git is fine": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \".github/x.png\"\n}\n"},
+		},
 		"path like .pixform is fine": {
 			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \".pixform-assets/x.png\"\n}\n"},
 		},

@@ -180,7 +180,7 @@ func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, erro
 	case r.fatal != nil:
 		res.Stopped = r.fatal
 	case ctx.Err() != nil:
-		res.Stopped = fmt.Errorf("apply canceled: requests in flight were abandoned; finished images are recorded: %w", context.Cause(ctx))
+		res.Stopped = fmt.Errorf("apply canceled: requests in flight were abandoned: %w", context.Cause(ctx))
 	case res.Skipped > 0 && errors.Is(context.Cause(startCtx), ErrInterrupted):
 		res.Stopped = ErrInterrupted
 	}
@@ -190,7 +190,7 @@ func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, erro
 	case res.Stopped != nil:
 		return res, res.Stopped
 	case res.Failed > 0:
-		return res, fmt.Errorf("%d of %d image change(s) failed, the first, %s: %w; everything that finished is recorded", res.Failed, r.total, res.Failures[0].Addr, res.Failures[0].Err)
+		return res, fmt.Errorf("%d of %d image change(s) failed, the first, %s: %w", res.Failed, r.total, res.Failures[0].Addr, res.Failures[0].Err)
 	}
 	return res, nil
 }
@@ -486,7 +486,7 @@ func (lw *localWriter) Write(p []byte) (int, error) {
 // stopLocal stops the run for a local disk error while carrying out c, and
 // fails c: no request is sent for an image the disk cannot take.
 func (r *run) stopLocal(c *planner.Change, le *LocalError) {
-	err := fmt.Errorf("the local disk refused an image: %w; the run stopped so that no more requests are paid for and lost. Finished images are recorded", le)
+	err := fmt.Errorf("the local disk refused an image: %w; the run stopped so that no more requests are paid for and lost", le)
 	r.stop(err)
 	r.fail(c, err)
 }

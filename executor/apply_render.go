@@ -247,7 +247,7 @@ func (r *run) throttleLeft(asked time.Duration) (time.Duration, bool) {
 	if asked > r.giveUp {
 		said = fmt.Sprintf(" (it last asked to wait %v, longer than pixform waits)", asked.Round(time.Second))
 	}
-	r.stop(fmt.Errorf("the Imagine API has %w for %v with no success%s; stopping. Finished images are recorded", ErrThrottledOut, r.giveUp, said))
+	r.stop(fmt.Errorf("the Imagine API has %w for %v with no success%s; stopping", ErrThrottledOut, r.giveUp, said))
 	return 0, false
 }
 

@@ -2,7 +2,11 @@ package executor
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/pixform/pixform/planner"
@@ -75,5 +79,47 @@ func TestApplyWithRealState(t *testing.T) {
 			}
 			noTempFiles(t, e.dir)
 		})
+	}
+}
+
+// A lockfile that can no longer be written stops the run with a
+// *state.RecordError that states the facts once: which change was not
+// recorded, where and why. What to do is the views' to say.
+func TestApplyLockfileWriteFails(t *testing.T) {
+	e := newEnv(t)
+	lockPath := filepath.Join(e.dir, state.LockFileName)
+	// A non-empty directory where the lockfile goes: no rename replaces it.
+	if err := os.MkdirAll(filepath.Join(lockPath, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rec := state.NewRecorder(lockPath, state.NewLock())
+	changes := []planner.Change{create("a", "a.png", 1), create("b", "b.png", 2)}
+	res, err := Apply(context.Background(), &planner.Plan{Provider: providers.Imagine, Changes: changes}, Options{
+		Dir: e.dir, Provider: &fakeProvider{render: renderPNG(t)}, Store: state.NewStore(e.dir, state.NewLock(), rec, nil),
+		Limiter: newTestLimiter(1), Parallelism: 1, Clock: newFakeClock(),
+	})
+	if cerr := rec.Close(); cerr == nil {
+		t.Error("Recorder.Close: nil, want the sticky write error")
+	}
+	var re *state.RecordError
+	if !errors.As(err, &re) {
+		t.Fatalf("Apply: %v, want a *state.RecordError", err)
+	}
+	if res.Generated != 0 || res.Failed+res.Skipped != 2 {
+		t.Errorf("counts %+v, want nothing done and 2 failed or not started", countsOf(res))
+	}
+	// Which image's write fails first is the scheduler's choice.
+	msg := err.Error()
+	want := `^record the entry of image\.[ab]: write lockfile ` + regexp.QuoteMeta(lockPath) + `: rename: `
+	if !regexp.MustCompile(want).MatchString(msg) {
+		t.Errorf("error %q does not match %s", msg, want)
+	}
+	if n := strings.Count(msg, state.LockFileName); n != 1 {
+		t.Errorf("error names the lockfile %d times, want once: %q", n, msg)
+	}
+	for _, advice := range []string{"run apply", "fix the problem", "recorded;", "is recorded"} {
+		if strings.Contains(msg, advice) {
+			t.Errorf("error %q gives advice or a verdict (%q): that is the views' hint", msg, advice)
+		}
 	}
 }

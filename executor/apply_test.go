@@ -553,6 +553,11 @@ func TestApplyFailures(t *testing.T) {
 			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
 				t.Errorf("Apply error = %v, want it to contain %q", err, tc.wantErr)
 			}
+			// What was recorded, and what to do next, is the views' hint
+			// to say, once.
+			if err != nil && strings.Contains(err.Error(), "recorded") {
+				t.Errorf("Apply error = %v: it repeats the hint", err)
+			}
 			lock := e.rec.snapshot()
 			if res.Generated == 1 {
 				wantEntry(t, e, lock, "hero", path)

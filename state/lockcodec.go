@@ -220,7 +220,7 @@ func parseImages(dec *json.Decoder, data []byte, filename string, lock *Lock) er
 			return atOffset(data, filename, addr, off+pathOffset(data[off:]), msg)
 		}
 		if err := validateEntry(e); err != nil {
-			if errors.As(err, new(*safepath.Error)) {
+			if isPathErr(err) {
 				return atPath(pathMsg(err))
 			}
 			return at(err.Error() + "; " + fixHint)
@@ -281,20 +281,43 @@ func validateEntry(e Entry) error {
 	return checkPath(e.Path)
 }
 
-// checkPath accepts what safepath.Check accepts: a clean, relative,
-// slash-separated path that stays inside the working directory and is not
-// pixform's own. The error is a *safepath.Error.
-func checkPath(p string) error { return safepath.Check(p) }
+// checkPath accepts what safepath.Check accepts (a clean, relative,
+// slash-separated path that stays inside the working directory and is
+// neither pixform's own nor version control's) that names an image by its
+// extension, as a declared path must: a lockfile then cannot have apply
+// delete or overwrite a file that is not an image, such as the
+// configuration. The error is a *safepath.Error or an *extError.
+func checkPath(p string) error {
+	if err := safepath.Check(p); err != nil {
+		return err
+	}
+	if _, ok := media.OfPath(p); !ok {
+		return &extError{Path: p}
+	}
+	return nil
+}
 
-// pathMsg words a *safepath.Error about a lockfile entry's path: what is
-// wrong and what to do.
+// extError is a lockfile path whose extension names no image format.
+type extError struct{ Path string }
+
+func (e *extError) Error() string {
+	return fmt.Sprintf("path %q does not end in %s", e.Path, media.Extensions)
+}
+
+// isPathErr reports whether err, from validateEntry, is about the path.
+func isPathErr(err error) bool {
+	return errors.As(err, new(*safepath.Error)) || errors.As(err, new(*extError))
+}
+
+// pathMsg words an error about a lockfile entry's path (isPathErr): what
+// is wrong and what to do.
 func pathMsg(err error) string {
 	var pe *safepath.Error
 	if errors.As(err, &pe) && pe.Reason == safepath.Symlink {
 		return err.Error() + "; pixform never reads, writes or deletes through a symbolic link, so that no lockfile can lead it outside the directory or make two paths one file: " +
 			"if the link is yours, replace it with the real directory or file; otherwise " + fixHint
 	}
-	return err.Error() + "; a lockfile path must be relative, clean, inside the working directory and not under " + WorkDirName + "/: " + fixHint
+	return err.Error() + "; a lockfile path must be relative, clean, inside the working directory, not under " + WorkDirName + "/, not inside .git (or .hg, .svn), and end in " + media.Extensions + ": " + fixHint
 }
 
 // pathOffset returns the offset, in entry (which starts with an entry's

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pixform/pixform/media"
 )
 
 func TestCheckLockPaths(t *testing.T) {
@@ -70,8 +72,8 @@ func TestCheckLockPaths(t *testing.T) {
 // FuzzLockPaths feeds arbitrary path strings (JSON string bodies, so that
 // escapes are exercised) for two entries through the lockfile parser and
 // the disk check: no panic, and every accepted path is relative, clean,
-// inside the directory, not pixform's own, not equal case-folded to the
-// other, and refused on disk when it goes through a symbolic link.
+// inside the directory, not pixform's own or version control's, an image
+// by its extension, not equal case-folded to the other, and refused on disk when it goes through a symbolic link.
 func FuzzLockPaths(f *testing.F) {
 	for _, s := range [][2]string{
 		{"a/b.png", "c.png"},
@@ -85,6 +87,9 @@ func FuzzLockPaths(f *testing.F) {
 		{`\u212a.png`, "k.png"},
 		{"./a.png", "a//b.png"},
 		{"pixform.lock.json", "a/pixform.lock.json"},
+		{".git/HEAD", "x.png"},
+		{"a/.GIT/x.png", "main.pix.hcl"},
+		{`.g\u200cit/x.png`, `.git./x.png`},
 	} {
 		f.Add(s[0], s[1])
 	}
@@ -120,6 +125,15 @@ func FuzzLockPaths(f *testing.F) {
 				t.Fatalf("accepted %q: backslash or NUL", p)
 			case strings.EqualFold(first, WorkDirName) || strings.EqualFold(p, LockFileName):
 				t.Fatalf("accepted %q: pixform's own", p)
+			case !media.Known(mediaOf(p)):
+				t.Fatalf("accepted %q: names no image", p)
+			}
+			for c := range strings.SplitSeq(p, "/") {
+				for _, v := range []string{".git", ".hg", ".svn"} {
+					if strings.EqualFold(strings.TrimRight(c, ". "), v) {
+						t.Fatalf("accepted %q: version control's own", p)
+					}
+				}
 			}
 		}
 		if len(paths) == 2 && strings.EqualFold(paths[0], paths[1]) {
@@ -136,6 +150,12 @@ func FuzzLockPaths(f *testing.F) {
 			t.Fatalf("disk error without a line: %v", err)
 		}
 	})
+}
+
+// mediaOf is the media type p's extension names, or "".
+func mediaOf(p string) string {
+	mt, _ := media.OfPath(p)
+	return mt
 }
 
 // BenchmarkCheckLockPaths is the cost that plan and apply add to check a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -243,14 +244,14 @@ func (r *Recorder) loop() {
 		start := time.Now()
 		err := r.syncDirs(dirs)
 		if err == nil {
-			err = r.write(r.path, data)
+			err = bare(r.write(r.path, data))
 		}
 		end := time.Now()
 		r.mu.Lock()
 		r.lastStart, r.lastCost = start, end.Sub(start)
 		r.writes++
 		if err != nil {
-			r.err = fmt.Errorf("write lockfile %s: %w (images finished since the last successful write are on disk but not recorded; fix the problem and run apply again)", r.path, err)
+			r.err = fmt.Errorf("write lockfile %s: %w", r.path, err)
 			r.cond.Broadcast()
 			return
 		}
@@ -258,6 +259,22 @@ func (r *Recorder) loop() {
 		r.spare, r.disk = r.disk, data
 		r.cond.Broadcast()
 	}
+}
+
+// bare returns err, the failure of a write of the lockfile, without the
+// file names that WriteFileAtomic and the os package put in it: each is
+// the lockfile or its temporary file beside it, which the Recorder's error
+// names once. The operation and its cause (an errno, for errors.Is) stay.
+func bare(err error) error {
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s: %w", le.Op, le.Err)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
 
 // writeShare is the inverse of the largest share of the time that lockfile

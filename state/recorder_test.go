@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -270,6 +271,38 @@ func TestRecorderWriteErrorIsSticky(t *testing.T) {
 	}
 	if n := len(r.Snapshot().Images); n != 1 {
 		t.Fatalf("snapshot has %d entries, want the 1 last written (initial)", n)
+	}
+}
+
+// A failed write is stated as a fact: the lockfile, named once, and the
+// operation that failed with its cause, which errors.Is still finds; what
+// to do is for the views to say.
+func TestRecorderWriteErrorMessage(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, LockFileName)
+	// A non-empty directory where the lockfile goes: no rename replaces it.
+	if err := os.MkdirAll(filepath.Join(p, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := NewRecorder(p, NewLock())
+	err := r.Set("image.a", entryN(1))
+	r.Close()
+	if err == nil {
+		t.Fatal("Set succeeded with a directory at the lockfile's path")
+	}
+	msg := err.Error()
+	if want := "write lockfile " + p + ": rename: "; !strings.HasPrefix(msg, want) {
+		t.Errorf("error %q does not start with %q", msg, want)
+	}
+	if n := strings.Count(msg, LockFileName); n != 1 {
+		t.Errorf("error names the lockfile %d times, want once: %q", n, msg)
+	}
+	if strings.Contains(msg, "apply") || strings.Contains(msg, "recorded") {
+		t.Errorf("error %q gives advice", msg)
+	}
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		t.Errorf("error %q lost its errno", msg)
 	}
 }
 

@@ -120,7 +120,8 @@ type Move struct {
 }
 
 // RecordError is a failure to record a change in the lockfile: fatal to
-// the run.
+// the run. Its message states what failed (the Err of a failed write names
+// the lockfile); what to do is the caller's to say.
 type RecordError struct {
 	// What is recorded ("the entry", "the removal", "the move") of Addr.
 	What, Addr string
@@ -128,7 +129,7 @@ type RecordError struct {
 }
 
 func (e *RecordError) Error() string {
-	return fmt.Sprintf("record %s of %s in %s: %v; the run stopped, and the lockfile holds every change recorded before this one", e.What, e.Addr, LockFileName, e.Err)
+	return fmt.Sprintf("record %s of %s: %v", e.What, e.Addr, e.Err)
 }
 
 func (e *RecordError) Unwrap() error { return e.Err }

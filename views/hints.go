@@ -21,6 +21,15 @@ func ApplyHint(err error, res *executor.Result, dir string) error {
 		return nil
 	}
 	var le *executor.LocalError
+	if errors.As(err, new(*state.RecordError)) {
+		// The images of the failed write, and of any commit after it,
+		// are on disk but not recorded.
+		fix := diskRemedy(dir, err)
+		if fix == "" {
+			fix = "fix what stopped the write"
+		}
+		return WithHint(err, "images that finished since the lockfile was last written are on disk but not recorded in it; "+fix+", then run apply again to record them")
+	}
 	before, after := "", " to continue"
 	switch {
 	case errors.As(err, &le):
@@ -35,17 +44,26 @@ func ApplyHint(err error, res *executor.Result, dir string) error {
 
 // localRemedy says how to let the local disk take an image again.
 func localRemedy(dir string, le *executor.LocalError) string {
-	switch {
-	case errors.Is(le, syscall.ENOSPC), errors.Is(le, syscall.EDQUOT):
-		return "free some space on the disk that holds " + dir
-	case errors.Is(le, syscall.EROFS):
-		return dir + " is on a read-only file system: make it writable"
-	case errors.Is(le, fs.ErrPermission):
-		return "make " + dir + " writable"
-	case errors.Is(le, syscall.EFBIG):
-		return "raise the file size limit (ulimit -f) or use a file system that takes files this large"
+	if r := diskRemedy(dir, le); r != "" {
+		return r
 	}
 	return "fix the problem with " + dir
+}
+
+// diskRemedy says how to let the disk that holds dir take a file again
+// after err, or "" when err is none of the failures it knows.
+func diskRemedy(dir string, err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return "free some space on the disk that holds " + dir
+	case errors.Is(err, syscall.EROFS):
+		return dir + " is on a read-only file system: make it writable"
+	case errors.Is(err, fs.ErrPermission):
+		return "make " + dir + " writable"
+	case errors.Is(err, syscall.EFBIG):
+		return "raise the file size limit (ulimit -f) or use a file system that takes files this large"
+	}
+	return ""
 }
 
 // WriteMergeConflicts says which images `pixform lock merge` left marked

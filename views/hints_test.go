@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/state"
 )
 
 // TestApplyHint: the next step after an apply that did not finish, worded
@@ -19,6 +20,9 @@ func TestApplyHint(t *testing.T) {
 	local := func(errno syscall.Errno) error {
 		le := &executor.LocalError{Op: "write", Path: "images/a.png", Err: &os.PathError{Op: "write", Path: "/w/images/.pixform-tmp-a.png-1", Err: errno}}
 		return fmt.Errorf("the local disk refused an image: %w", le)
+	}
+	record := func(errno syscall.Errno) error {
+		return &state.RecordError{What: "the entry", Addr: "image.a", Err: fmt.Errorf("write lockfile /w/pixform.lock.json: rename: %w", errno)}
 	}
 	tests := map[string]struct {
 		err  error
@@ -36,6 +40,12 @@ func TestApplyHint(t *testing.T) {
 		"permission": {local(syscall.EACCES), &executor.Result{}, "make /w/images writable, then run apply again"},
 		"too large":  {local(syscall.EFBIG), &executor.Result{}, "raise the file size limit (ulimit -f)"},
 		"other":      {local(syscall.EIO), &executor.Result{}, "fix the problem with /w/images, then run apply again"},
+		"lockfile": {record(syscall.EEXIST), &executor.Result{Stopped: record(syscall.EEXIST), Failed: 2},
+			"hint: images that finished since the lockfile was last written are on disk but not recorded in it; fix what stopped the write, then run apply again to record them"},
+		"lockfile disk full": {record(syscall.ENOSPC), &executor.Result{Stopped: record(syscall.ENOSPC)},
+			"not recorded in it; free some space on the disk that holds /w, then run apply again to record them"},
+		"lockfile read-only": {record(syscall.EROFS), &executor.Result{Stopped: record(syscall.EROFS)},
+			"/w is on a read-only file system: make it writable, then run apply again"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -44,6 +54,14 @@ func TestApplyHint(t *testing.T) {
 			out := b.String()
 			if !strings.Contains(out, tt.want) {
 				t.Errorf("got\n%s\nwant it to contain %q", out, tt.want)
+			}
+			if errors.As(tt.err, new(*state.RecordError)) {
+				if strings.Contains(out, "is on disk and recorded") {
+					t.Errorf("the hint says every image is recorded after the lockfile failed:\n%s", out)
+				}
+				if n := strings.Count(out, "pixform.lock.json"); n != 1 {
+					t.Errorf("the lockfile is named %d times, want once (in the error):\n%s", n, out)
+				}
 			}
 			if n := strings.Count(out, "run apply again"); n != 1 {
 				t.Errorf("%q appears %d times, want once:\n%s", "run apply again", n, out)

@@ -32,6 +32,7 @@ const (
 	NotClean                     // differs from path.Clean of itself
 	Escapes                      // .. or under ../
 	Reserved                     // .pixform, under .pixform/, or the lockfile (any case)
+	VCS                          // a component, at any depth, is .git, .hg or .svn (any case)
 	Symlink                      // a component on disk is a symbolic link
 	Unexamined                   // a component could not be examined (Err says why)
 )
@@ -68,6 +69,8 @@ func (e *Error) Error() string {
 		return "path " + q + " leads outside the working directory"
 	case Reserved:
 		return "path " + q + " is one of pixform's own files (" + workDir + "/ or " + lockFile + ")"
+	case VCS:
+		return "path " + q + " is inside version control's own data (.git, .hg or .svn)"
 	case Symlink:
 		if e.Link == e.Path {
 			return fmt.Sprintf("path %s is a symbolic link (to %q)", q, e.Target)
@@ -81,9 +84,13 @@ func (e *Error) Error() string {
 
 // Check reports, lexically, whether p is a path pixform may touch: not
 // empty, no NUL or backslash, relative (no leading / and no drive letter),
-// clean, not .. or under it, and not pixform's own (.pixform, anything
-// under it, or the lockfile, compared case-folded since a case-insensitive
-// file system maps .PIXFORM onto .pixform). It returns nil or an *Error.
+// clean, not .. or under it, not pixform's own (.pixform, anything under
+// it, or the lockfile), and with no component that is a version-control
+// directory (.git, which may also be a file in a worktree or submodule,
+// .hg or .svn, at any depth: a nested checkout's is as fragile). Names are
+// compared as the file systems of macOS and Windows compare them, case
+// folded and more (see alias), since those map .PIXFORM onto .pixform. It
+// returns nil or an *Error.
 func Check(p string) error {
 	r := reason(p)
 	if r == 0 {
@@ -108,10 +115,42 @@ func reason(p string) Reason {
 		return Escapes
 	}
 	first, _, _ := strings.Cut(p, "/")
-	if k := Key(first); k == workDir || k == lockFile && first == p {
+	if k := alias(first); k == workDir || k == lockFile && first == p {
 		return Reserved
 	}
+	for c := range strings.SplitSeq(p, "/") {
+		switch alias(c) {
+		case ".git", ".hg", ".svn":
+			return VCS
+		}
+	}
 	return 0
+}
+
+// alias returns the name that the path component c stands for on the file
+// systems of macOS and Windows, for comparison with a reserved name: folded
+// as Key folds, without the code points HFS+ ignores, and without the
+// trailing dots and spaces Windows drops (.GIT, .g\u200cit and ".git."
+// all open .git there). Git refuses the same aliases of .git.
+func alias(c string) string {
+	for i := 0; i < len(c); i++ {
+		if c[i] >= utf8.RuneSelf {
+			c = strings.Map(func(r rune) rune {
+				if hfsIgnorable(r) {
+					return -1
+				}
+				return r
+			}, c)
+			break
+		}
+	}
+	return Key(strings.TrimRight(c, ". "))
+}
+
+// hfsIgnorable reports the code points that HFS+ leaves out of file names
+// when it compares them.
+func hfsIgnorable(r rune) bool {
+	return r >= 0x200c && r <= 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x206a && r <= 0x206f || r == 0xfeff
 }
 
 // Key is the form in which two paths are compared: two paths with the same

@@ -42,6 +42,26 @@ func TestCheck(t *testing.T) {
 		"upper lockfile":   {"PIXFORM.LOCK.JSON", Reserved},
 		"dotdot in name":   {"a..b.png", 0},
 		"dotdot dir named": {"..a/b.png", 0},
+		"workdir dot":      {".pixform./x.png", Reserved}, // Windows drops trailing dots and spaces
+		"lockfile space":   {"pixform.lock.json ", Reserved},
+		"git":              {".git", VCS},
+		"git head":         {".git/HEAD", VCS},
+		"git image":        {".git/x.png", VCS},
+		"upper git":        {".GIT/config", VCS},
+		"mixed git":        {".Git/refs/heads/main", VCS},
+		"nested git":       {"vendor/lib/.git/HEAD", VCS},
+		"submodule git":    {"vendor/lib/.git", VCS},
+		"git dots":         {".git../HEAD", VCS},
+		"git space":        {".git /HEAD", VCS},
+		"git ignorable":    {".g\u200cit/HEAD", VCS}, // HFS+ ignores U+200C
+		"git bom":          {"\ufeff.git/HEAD", VCS},
+		"hg":               {".hg/store/x.png", VCS},
+		"svn":              {".SVN/entries", VCS},
+		"github":           {".github/x.png", 0},
+		"gitignore":        {".gitignore", 0},
+		"git no dot":       {"git/x.png", 0},
+		"git suffix":       {"a.git/x.png", 0},
+		"gitx":             {".gitx/x.png", 0},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
