@@ -73,9 +73,10 @@ func (n *dirNotes) save(dir string) error {
 
 // CreateTemp makes a temporary file for the output at rel (relative,
 // slash-separated) in its directory, as the package-level CreateTemp does,
-// and notes durably the directories it had to create, so that End can
-// remove them once they are empty. A directory is noted after it is made:
-// a crash in between leaves it un-noted, and so kept.
+// and notes the directories it had to create, with their device and
+// inode, so that End can remove them once they are empty. A directory is
+// noted after it is made, by an atomic rename without fsync: a crash in
+// between, or one that loses the note, leaves it un-noted, and so kept.
 func (s *LocalStore) CreateTemp(rel string) (*os.File, error) {
 	target := s.abs(rel)
 	var missing []string

@@ -191,3 +191,19 @@ func TestDirNotesFromElsewhere(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkCreateTempNewDirs writes 500 outputs, each in a directory of its
+// own that the Store creates and notes.
+func BenchmarkCreateTempNewDirs(b *testing.B) {
+	for b.Loop() {
+		dir := b.TempDir()
+		s := NewStore(dir, NewLock(), nopJournal{}, nil)
+		for i := range 500 {
+			f, err := s.CreateTemp(fmt.Sprintf("d%d/x.png", i))
+			if err != nil {
+				b.Fatal(err)
+			}
+			AbortTemp(f)
+		}
+	}
+}
