@@ -31,7 +31,7 @@ func idOf(fi fs.FileInfo) (fileID, bool) {
 	if !ok || st.Ino == 0 {
 		return fileID{}, false
 	}
-	return fileID{Dev: uint64(st.Dev), Ino: st.Ino}, true //nolint:unconvert // Dev is not uint64 everywhere
+	return fileID{Dev: uint64(st.Dev), Ino: st.Ino}, true // Dev is not a uint64 everywhere
 }
 
 // readNote decodes the note .pixform/name of dir into v, refusing unknown
