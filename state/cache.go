@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/pixform/pixform/media"
 )
@@ -33,7 +34,8 @@ type CacheInfo struct {
 // request. The file name records the hash; Open checks it. The directory is
 // listed once, on first use. A Cache is safe for concurrent use.
 type Cache struct {
-	dir string // .pixform/cache
+	root string // the working directory
+	dir  string // .pixform/cache
 
 	once    sync.Once
 	mu      sync.Mutex
@@ -51,17 +53,21 @@ type cacheFile struct {
 // OpenCache returns the content cache of the working directory dir. It does
 // no I/O until first used.
 func OpenCache(dir string) *Cache {
-	return &Cache{dir: filepath.Join(dir, WorkDirName, cacheDirName)}
+	return &Cache{root: dir, dir: filepath.Join(dir, WorkDirName, cacheDirName)}
 }
 
 // CacheKey is the key Keys uses for a render: digest + "/" + provider.
 func CacheKey(digest, provider string) string { return digest + "/" + provider }
 
 // load lists the cache directory once. A missing or unreadable directory
-// is an empty cache: the cache is an optimisation only.
+// is an empty cache: the cache is an optimisation only. So is one reached
+// through a symbolic link, which is never listed (mkdir then refuses it).
 func (c *Cache) load() {
 	c.once.Do(func() {
 		c.entries = map[string]cacheFile{}
+		if _, ok, err := workSubDir(c.root, cacheDirName); err != nil || !ok {
+			return
+		}
 		des, _ := os.ReadDir(c.dir)
 		for _, de := range des {
 			if !de.Type().IsRegular() {
@@ -78,11 +84,7 @@ func (c *Cache) load() {
 // once per Cache: Put runs once per image of an apply.
 func (c *Cache) mkdir() error {
 	c.made.Do(func() {
-		if _, err := EnsureWorkDir(filepath.Dir(filepath.Dir(c.dir))); err != nil {
-			c.madeErr = err
-			return
-		}
-		c.madeErr = os.MkdirAll(c.dir, 0o755)
+		_, c.madeErr = ensureWorkSubDir(c.root, cacheDirName)
 	})
 	return c.madeErr
 }
@@ -247,7 +249,7 @@ func (c *Cache) Open(digest, provider string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("open cached render %s: %w", CacheKey(digest, provider), fs.ErrNotExist)
 	}
 	p := filepath.Join(c.dir, f.name)
-	file, err := os.Open(p)
+	file, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open cached render %s: %w", p, err)
 	}

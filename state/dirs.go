@@ -1,14 +1,11 @@
 package state
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
+	"context"
 	"fmt"
-	"io/fs"
+	"maps"
 	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -20,21 +17,66 @@ import (
 // pixform created: the only directories it ever removes, once empty.
 const dirsName = "dirs.json"
 
+// dirsVersion is the note's format; a version 1 note carries no inodes
+// and is ignored (its directories stay).
+const dirsVersion = 2
+
 type dirsFile struct {
-	Version int      `json:"version"`
-	Dirs    []string `json:"dirs"`
+	Version int       `json:"version"`
+	Dirs    []dirNote `json:"dirs"`
 }
 
-// dirNotes serializes the Store's reads and writes of the note.
+// dirNote is a directory pixform created, with its device and inode then.
+type dirNote struct {
+	Path string `json:"path"`
+	Dev  uint64 `json:"dev"`
+	Ino  uint64 `json:"ino"`
+}
+
+// dirNotes is the Store's copy of the note, read once.
 type dirNotes struct {
-	mu sync.Mutex
+	mu     sync.Mutex
+	loaded bool
+	notes  map[string]fileID // path → identity when created
+}
+
+// load reads the note once; the caller holds mu. An unreadable note is
+// replaced on the next write: its directories stay.
+func (n *dirNotes) load(dir string) {
+	if n.loaded {
+		return
+	}
+	n.loaded = true
+	n.notes = map[string]fileID{}
+	notes, _ := readDirNotes(dir)
+	for _, d := range notes {
+		n.notes[d.Path] = fileID{Dev: d.Dev, Ino: d.Ino}
+	}
+}
+
+// save writes the note, or removes it when empty; the caller holds mu. A
+// lost note only keeps directories, so the write is atomic, not durable.
+func (n *dirNotes) save(dir string) error {
+	if len(n.notes) == 0 {
+		return removeNote(dir, dirsName)
+	}
+	f := dirsFile{Version: dirsVersion}
+	for _, p := range slices.Sorted(maps.Keys(n.notes)) {
+		id := n.notes[p]
+		f.Dirs = append(f.Dirs, dirNote{Path: p, Dev: id.Dev, Ino: id.Ino})
+	}
+	if err := writeNote(dir, dirsName, f, false); err != nil {
+		return fmt.Errorf("note the directories pixform created: %w", err)
+	}
+	return nil
 }
 
 // CreateTemp makes a temporary file for the output at rel (relative,
 // slash-separated) in its directory, as the package-level CreateTemp does,
-// and notes durably the directories it had to create, so that End can
-// remove them once they are empty. A directory is noted after it is made:
-// a crash in between leaves it un-noted, and so kept.
+// and notes the directories it had to create, with their device and
+// inode, so that End can remove them once they are empty. A directory is
+// noted after it is made, by an atomic rename without fsync: a crash in
+// between, or one that loses the note, leaves it un-noted, and so kept.
 func (s *LocalStore) CreateTemp(rel string) (*os.File, error) {
 	target := s.abs(rel)
 	var missing []string
@@ -57,95 +99,124 @@ func (s *LocalStore) CreateTemp(rel string) (*os.File, error) {
 	return f, nil
 }
 
-// noteDirs adds dirs to the note, atomically and durably.
+// noteDirs adds dirs to the note, with their device and inode.
 func (s *LocalStore) noteDirs(dirs []string) error {
 	s.dirs.mu.Lock()
 	defer s.dirs.mu.Unlock()
-	old, _ := readDirNotes(s.dir) // an unreadable note is replaced: its directories stay
-	all := slices.Compact(slices.Sorted(slices.Values(append(old, dirs...))))
-	if slices.Equal(all, old) {
+	s.dirs.load(s.dir)
+	changed := false
+	for _, d := range dirs {
+		fi, err := os.Lstat(s.abs(d))
+		if err != nil || !fi.IsDir() {
+			continue
+		}
+		if id, ok := idOf(fi); ok && s.dirs.notes[d] != id {
+			s.dirs.notes[d] = id
+			changed = true
+		}
+	}
+	if !changed {
 		return nil
 	}
-	wd, err := EnsureWorkDir(s.dir)
-	if err != nil {
-		return err
-	}
-	return writeDirNotes(filepath.Join(wd, dirsName), all)
+	return s.dirs.save(s.dir)
 }
 
 // removeEmptyDirs removes the noted directories that are empty, deepest
-// first, and drops from the note those removed or gone. A directory that
-// holds anything stays noted; one reached through a symbolic link is
-// dropped untouched. Errors are ignored: an empty directory left behind
-// is untidy but harmless.
-func (s *LocalStore) removeEmptyDirs() {
+// first, and drops from the note those removed or gone. A noted directory
+// reached through a symbolic link, or that is no longer the directory
+// noted (device and inode), is dropped untouched. One that holds a file
+// the user added (anything but a recorded output, a temporary file of
+// pixform's or a noted directory) is dropped too and stays for good: it is
+// the user's now, even once they empty it. Errors are ignored: an empty
+// directory left behind is untidy but harmless. Once ctx is done the rest
+// stays noted.
+func (s *LocalStore) removeEmptyDirs(ctx context.Context) {
 	s.dirs.mu.Lock()
 	defer s.dirs.mu.Unlock()
-	notes, err := readDirNotes(s.dir)
-	if err != nil || len(notes) == 0 {
+	s.dirs.load(s.dir)
+	if len(s.dirs.notes) == 0 {
 		return
 	}
 	// Deepest first, so that a parent emptied by its child's removal goes
 	// too.
-	slices.SortFunc(notes, func(a, b string) int {
+	order := slices.SortedFunc(maps.Keys(s.dirs.notes), func(a, b string) int {
 		if c := strings.Count(b, "/") - strings.Count(a, "/"); c != 0 {
 			return c
 		}
 		return strings.Compare(a, b)
 	})
 	d := safepath.NewDisk(s.dir)
-	var keep []string
-	for _, p := range notes {
+	changed := false
+	for _, p := range order {
+		if ctx.Err() != nil {
+			break
+		}
 		ok, err := d.Dir(p)
+		var fi os.FileInfo
+		if err == nil && ok {
+			fi, err = os.Lstat(s.abs(p))
+		}
 		if err != nil || !ok {
+			delete(s.dirs.notes, p)
+			changed = true
 			continue
 		}
-		if err := os.Remove(s.abs(p)); err != nil {
-			keep = append(keep, p) // not empty (or not ours to judge): stays
+		if id, ok := idOf(fi); !ok || id != s.dirs.notes[p] {
+			delete(s.dirs.notes, p)
+			changed = true
+			continue
+		}
+		if err := os.Remove(s.abs(p)); err == nil {
+			delete(s.dirs.notes, p)
+			changed = true
+			continue
+		}
+		if s.holdsUserFile(p) {
+			delete(s.dirs.notes, p)
+			changed = true
 		}
 	}
-	file := filepath.Join(s.dir, WorkDirName, dirsName)
-	if len(keep) == 0 {
-		os.Remove(file)
-		return
-	}
-	slices.Sort(keep)
-	if !slices.Equal(keep, slices.Sorted(slices.Values(notes))) {
-		writeDirNotes(file, keep)
+	if changed {
+		s.dirs.save(s.dir)
 	}
 }
 
-func writeDirNotes(p string, dirs []string) error {
-	data, err := json.MarshalIndent(dirsFile{Version: 1, Dirs: dirs}, "", "  ")
+// holdsUserFile reports whether the directory rel holds anything but
+// recorded outputs, pixform's temporary files and noted directories. The
+// caller holds s.dirs.mu.
+func (s *LocalStore) holdsUserFile(rel string) bool {
+	des, err := os.ReadDir(s.abs(rel))
 	if err != nil {
-		return err
+		return false
 	}
-	if err := WriteFileAtomic(p, append(data, '\n')); err != nil {
-		return fmt.Errorf("note the directories pixform created in %s: %w", p, err)
+	for _, de := range des {
+		p := rel + "/" + de.Name()
+		switch {
+		case IsTemp(de.Name()):
+		case de.IsDir():
+			if _, ok := s.dirs.notes[p]; !ok {
+				return true
+			}
+		default:
+			if _, ok := s.idx.recorded(p); !ok {
+				return true
+			}
+		}
 	}
-	return nil
+	return false
 }
 
-// readDirNotes reads the note; none is no error. Every directory in it
-// passes safepath.Check.
-func readDirNotes(dir string) ([]string, error) {
-	p := filepath.Join(dir, WorkDirName, dirsName)
-	data, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
-	}
+// readDirNotes reads the note; none, or one of an older version, is no
+// error. Every directory in it passes safepath.Check.
+func readDirNotes(dir string) ([]dirNote, error) {
 	var f dirsFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil || f.Version != 1 {
-		return nil, fmt.Errorf("%s is not a pixform directory note (%v)", p, err)
+	p, found, err := readNote(dir, dirsName, &f)
+	if err != nil || !found || f.Version != dirsVersion {
+		return nil, err
 	}
 	for _, d := range f.Dirs {
-		if safepath.Check(d) != nil {
-			return nil, fmt.Errorf("%s notes an invalid directory %q", p, d)
+		if safepath.Check(d.Path) != nil {
+			return nil, fmt.Errorf("%s notes an invalid directory %q", p, d.Path)
 		}
 	}
 	return f.Dirs, nil

@@ -2,8 +2,10 @@ package state
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -16,7 +18,8 @@ func TestStoreRemovesEmptyDirsItCreated(t *testing.T) {
 		after   func(t *testing.T, dir string) // after the output is removed
 		gone    []string
 		stay    []string
-		noteLen int // directories still noted afterwards
+		noteLen int               // directories still noted afterwards
+		lock    map[string]string // address → recorded path
 	}{
 		"created chain, now empty": {
 			out:  "assets/icons/x.png",
@@ -28,12 +31,37 @@ func TestStoreRemovesEmptyDirsItCreated(t *testing.T) {
 			gone:   []string{"assets/icons"},
 			stay:   []string{"assets"},
 		},
-		"a created directory holding another file stays noted": {
+		"a created directory holding a user's file becomes theirs": {
+			out:   "assets/icons/x.png",
+			after: func(t *testing.T, dir string) { write(t, dir, "assets/notes.txt") },
+			gone:  []string{"assets/icons"},
+			stay:  []string{"assets", "assets/notes.txt"},
+		},
+		"a created directory holding a user's directory becomes theirs": {
+			out:   "assets/icons/x.png",
+			after: func(t *testing.T, dir string) { mkdir(t, dir, "assets/mine") },
+			gone:  []string{"assets/icons"},
+			stay:  []string{"assets", "assets/mine"},
+		},
+		"a created directory holding a recorded output stays noted": {
 			out:     "assets/icons/x.png",
-			after:   func(t *testing.T, dir string) { write(t, dir, "assets/notes.txt") },
+			lock:    map[string]string{"image.y": "assets/y.png"},
+			after:   func(t *testing.T, dir string) { write(t, dir, "assets/y.png") },
 			gone:    []string{"assets/icons"},
-			stay:    []string{"assets", "assets/notes.txt"},
+			stay:    []string{"assets", "assets/y.png"},
 			noteLen: 1,
+		},
+		"a directory replaced by another of the same name is not removed": {
+			out: "assets/icons/x.png",
+			after: func(t *testing.T, dir string) {
+				// The old directories stay in use elsewhere, so that
+				// their inode numbers are not reused.
+				if err := os.Rename(filepath.Join(dir, "assets"), filepath.Join(dir, "old")); err != nil {
+					t.Fatal(err)
+				}
+				mkdir(t, dir, "assets/icons")
+			},
+			stay: []string{"assets/icons", "old/icons"},
 		},
 		"a directory replaced by a symbolic link is not followed": {
 			out: "assets/icons/x.png",
@@ -55,7 +83,13 @@ func TestStoreRemovesEmptyDirsItCreated(t *testing.T) {
 			if tc.before != nil {
 				tc.before(t, dir)
 			}
-			s := NewStore(dir, NewLock(), NewRecorder(filepath.Join(dir, LockFileName), NewLock()), nil)
+			lock := NewLock()
+			for a, p := range tc.lock {
+				e := entryN(0)
+				e.Path = p
+				lock.Images[a] = e
+			}
+			s := NewStore(dir, lock, NewRecorder(filepath.Join(dir, LockFileName), lock), nil)
 			defer s.Close(context.Background())
 			f, err := s.CreateTemp(tc.out)
 			if err != nil {
@@ -94,7 +128,8 @@ func TestDirNotesRefuseUnsafePaths(t *testing.T) {
 	for _, bad := range []string{"..", "../x", "/etc", ".pixform", "a/../../b", "."} {
 		t.Run(bad, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := writeDirNotes(filepath.Join(dir, WorkDirName, dirsName), []string{"ok", bad}); err != nil {
+			f := dirsFile{Version: dirsVersion, Dirs: []dirNote{{Path: "ok"}, {Path: bad}}}
+			if err := writeNote(dir, dirsName, f, false); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := readDirNotes(dir); err == nil {
@@ -115,5 +150,60 @@ func write(t *testing.T, dir, rel string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(rel)), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A directory note that did not come from this checkout's apply removes
+// nothing: its directories are not the ones noted (device and inode).
+func TestDirNotesFromElsewhere(t *testing.T) {
+	for name, note := range map[string]string{
+		"version 1":           `{"version": 1, "dirs": ["emptydir", ".git/refs/tags"]}`,
+		"no inode":            `{"version": 2, "dirs": [{"path": "emptydir"}, {"path": ".git/refs/tags"}]}`,
+		"another dir's inode": `{"version": 2, "dirs": [{"path": "emptydir", "dev": DEV, "ino": INO}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			mkdir(t, dir, "emptydir")
+			mkdir(t, dir, ".git/refs/tags")
+			mkdir(t, dir, "other")
+			mkdir(t, dir, WorkDirName)
+			fi, err := os.Lstat(filepath.Join(dir, "other"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, _ := idOf(fi)
+			note = strings.NewReplacer("DEV", fmt.Sprint(id.Dev), "INO", fmt.Sprint(id.Ino)).Replace(note)
+			if err := os.WriteFile(filepath.Join(dir, WorkDirName, dirsName), []byte(note), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s := NewStore(dir, NewLock(), nopJournal{}, nil)
+			if err := s.Begin(context.Background(), nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.End(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{"emptydir", ".git/refs/tags", "other"} {
+				if _, err := os.Lstat(filepath.Join(dir, p)); err != nil {
+					t.Errorf("%s: %v", p, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCreateTempNewDirs writes 500 outputs, each in a directory of its
+// own that the Store creates and notes.
+func BenchmarkCreateTempNewDirs(b *testing.B) {
+	for b.Loop() {
+		dir := b.TempDir()
+		s := NewStore(dir, NewLock(), nopJournal{}, nil)
+		for i := range 500 {
+			f, err := s.CreateTemp(fmt.Sprintf("d%d/x.png", i))
+			if err != nil {
+				b.Fatal(err)
+			}
+			AbortTemp(f)
+		}
 	}
 }

@@ -90,8 +90,12 @@ func Refresh(dir string, lock *Lock, full bool) (map[string]FileFact, error) {
 }
 
 func refresh(dir string, lock *Lock, full bool, start time.Time) (map[string]FileFact, error) {
-	cachePath := filepath.Join(dir, WorkDirName, statCacheName)
-	oldData, _ := os.ReadFile(cachePath)
+	wd, _, err := workDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	cachePath := filepath.Join(wd, statCacheName)
+	oldData, _ := readWorkFile(cachePath)
 	old := parseStatCache(oldData)
 
 	facts := make(map[string]FileFact, len(lock.Images))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -62,7 +63,7 @@ func acquireDirLock(ctx context.Context, dir string, timeout time.Duration, hold
 		return nil, err
 	}
 	p := filepath.Join(wd, lockFileName)
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open process lock %s: %w", p, err)
 	}
@@ -131,7 +132,7 @@ func writeHolder(f *os.File, info []byte) error {
 
 // readHolder describes the lock's holder from what it wrote.
 func readHolder(p string) string {
-	data, err := os.ReadFile(p)
+	data, err := readWorkFile(p)
 	if err != nil || len(data) == 0 {
 		return "holder unknown: it has not written its details yet"
 	}

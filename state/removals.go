@@ -1,8 +1,8 @@
 package state
 
 import (
-	"bytes"
-	"encoding/json"
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,9 +23,22 @@ type Removal struct {
 	SHA256 string `json:"sha256"`
 }
 
+// removalNote is a Removal as noted, with the device and inode the file
+// had then: a note acts only on that very file.
+type removalNote struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Dev    uint64 `json:"dev"`
+	Ino    uint64 `json:"ino"`
+}
+
+// removalsVersion is the note's format; version 1 notes carry no inode,
+// so they match no file and are dropped.
+const removalsVersion = 2
+
 type removalsFile struct {
-	Version  int       `json:"version"`
-	Removals []Removal `json:"removals"`
+	Version  int           `json:"version"`
+	Removals []removalNote `json:"removals"`
 }
 
 // The removal protocol keeps the lockfile's guarantee (every entry's file
@@ -44,23 +57,45 @@ func IntendRemovals(dir string, rs []Removal) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	old, err := readRemovals(dir)
+	all, err := readRemovals(dir)
 	if err != nil {
 		return err
 	}
-	all := append(old, rs...)
-	slices.SortFunc(all, func(a, b Removal) int {
+	d := safepath.NewDisk(dir)
+	for _, r := range rs {
+		if safepath.Check(r.Path) != nil || !validSHA256(r.SHA256) {
+			return fmt.Errorf("note the removal of %q: not a valid output path and hash", r.Path)
+		}
+		if exists, err := d.Check(r.Path); err != nil || !exists {
+			continue // nothing there to remove later
+		}
+		fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(r.Path)))
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		id, ok := idOf(fi)
+		if !ok {
+			continue
+		}
+		all = append(all, removalNote{Path: r.Path, SHA256: r.SHA256, Dev: id.Dev, Ino: id.Ino})
+	}
+	slices.SortFunc(all, func(a, b removalNote) int {
 		if c := cmpString(a.Path, b.Path); c != 0 {
 			return c
 		}
-		return cmpString(a.SHA256, b.SHA256)
+		if c := cmpString(a.SHA256, b.SHA256); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Dev, b.Dev); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Ino, b.Ino)
 	})
 	all = slices.Compact(all)
-	wd, err := EnsureWorkDir(dir)
-	if err != nil {
-		return err
+	if len(all) == 0 {
+		return nil
 	}
-	return writeRemovals(filepath.Join(wd, removalsName), all)
+	return writeRemovals(dir, all)
 }
 
 // ForgetRemovals drops the notes of paths (compared case-folded), whose
@@ -75,24 +110,16 @@ func ForgetRemovals(dir string, paths []string) error {
 	for _, p := range paths {
 		drop[safepath.Key(p)] = true
 	}
-	keep := slices.DeleteFunc(notes, func(r Removal) bool { return drop[safepath.Key(r.Path)] })
-	p := filepath.Join(dir, WorkDirName, removalsName)
+	keep := slices.DeleteFunc(notes, func(r removalNote) bool { return drop[safepath.Key(r.Path)] })
 	if len(keep) == 0 {
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("clear %s: %w", p, err)
-		}
-		return nil
+		return removeNote(dir, removalsName)
 	}
-	return writeRemovals(p, keep)
+	return writeRemovals(dir, keep)
 }
 
-func writeRemovals(p string, rs []Removal) error {
-	data, err := json.MarshalIndent(removalsFile{Version: 1, Removals: rs}, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := WriteFileAtomic(p, append(data, '\n')); err != nil {
-		return fmt.Errorf("note the files to remove in %s: %w", p, err)
+func writeRemovals(dir string, rs []removalNote) error {
+	if err := writeNote(dir, removalsName, removalsFile{Version: removalsVersion, Removals: rs}, true); err != nil {
+		return fmt.Errorf("note the files to remove: %w", err)
 	}
 	return nil
 }
@@ -117,32 +144,33 @@ func PendingRemovals(dir string, lock *Lock) ([]Removal, error) {
 
 // FinishRemovals carries out the noted removals against lock, the
 // lockfile as on disk: it deletes each noted file that no entry records
-// (paths compared case-folded), whose path passes safepath on disk, and
-// whose bytes still hash to the noted SHA-256, and then drops every note.
+// (paths compared case-folded), whose path passes safepath on disk, that
+// is still the very file noted (device and inode) and whose bytes still
+// hash to the noted SHA-256, and then drops every note. A note of anything
+// else (a directory, a file from another checkout) is dropped untouched.
 // It returns the files removed and those kept because they changed. An
-// error leaves the notes for the next run.
-func FinishRemovals(dir string, lock *Lock) (removed, kept []Removal, err error) {
+// error, or ctx done between files, leaves the notes for the next run.
+func FinishRemovals(ctx context.Context, dir string, lock *Lock) (removed, kept []Removal, err error) {
 	todo, kept, err := sortRemovals(dir, lock)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, r := range todo {
+		if err := ctx.Err(); err != nil {
+			return removed, kept, fmt.Errorf("stopped finishing the removals of an interrupted apply: %w", err)
+		}
 		full := filepath.Join(dir, filepath.FromSlash(r.Path))
 		if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return removed, kept, fmt.Errorf("remove %s, left by an interrupted apply: %w", r.Path, err)
 		}
 		removed = append(removed, r)
 	}
-	p := filepath.Join(dir, WorkDirName, removalsName)
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return removed, kept, fmt.Errorf("clear %s: %w", p, err)
-	}
-	return removed, kept, nil
+	return removed, kept, removeNote(dir, removalsName)
 }
 
 // sortRemovals splits the notes into files to remove now and files kept
-// because their bytes changed; notes of recorded, unsafe or missing paths
-// are in neither.
+// because their bytes changed; notes of recorded, unsafe, missing,
+// non-regular or other files (device and inode) are in neither.
 func sortRemovals(dir string, lock *Lock) (todo, kept []Removal, err error) {
 	notes, err := readRemovals(dir)
 	if err != nil || len(notes) == 0 {
@@ -153,17 +181,27 @@ func sortRemovals(dir string, lock *Lock) (todo, kept []Removal, err error) {
 		recorded[safepath.Key(e.Path)] = true
 	}
 	d := safepath.NewDisk(dir)
-	for _, r := range notes {
+	for _, n := range notes {
+		r := Removal{Path: n.Path, SHA256: n.SHA256}
 		if recorded[safepath.Key(r.Path)] {
 			continue
 		}
 		if exists, err := d.Check(r.Path); err != nil || !exists {
 			continue
 		}
-		f, err := hashFile(filepath.Join(dir, filepath.FromSlash(r.Path)), nil)
+		full := filepath.Join(dir, filepath.FromSlash(r.Path))
+		fi, err := os.Lstat(full)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if id, ok := idOf(fi); !ok || id != (fileID{Dev: n.Dev, Ino: n.Ino}) {
+			continue
+		}
+		f, err := hashFile(full, nil)
 		switch {
 		case err != nil:
-			return nil, nil, fmt.Errorf("read %s before removing it: %w", r.Path, err)
+			p := filepath.Join(dir, WorkDirName, removalsName)
+			return nil, nil, fmt.Errorf("read %s, which %s notes for removal: %w; fix its permissions, or delete %s (safe: at worst some files of deleted images stay on disk)", r.Path, p, err, p)
 		case !f.exists:
 		case f.sum == r.SHA256:
 			todo = append(todo, r)
@@ -175,24 +213,22 @@ func sortRemovals(dir string, lock *Lock) (todo, kept []Removal, err error) {
 }
 
 // readRemovals reads the notes; none is no error.
-func readRemovals(dir string) ([]Removal, error) {
-	p := filepath.Join(dir, WorkDirName, removalsName)
-	data, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+func readRemovals(dir string) ([]removalNote, error) {
+	var f removalsFile
+	p, found, err := readNote(dir, removalsName, &f)
+	if err == nil && found && f.Version != 1 && f.Version != removalsVersion {
+		err = fmt.Errorf("%s has unknown version %d", p, f.Version)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
-	}
-	var f removalsFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil || f.Version != 1 {
-		return nil, fmt.Errorf("%s is not a pixform removal log (%v): delete it; at worst some files of deleted images stay on disk", p, err)
+		var wde *WorkDirError
+		if errors.As(err, &wde) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%v: delete %s (safe: at worst some files of deleted images stay on disk)", err, p)
 	}
 	for _, r := range f.Removals {
 		if safepath.Check(r.Path) != nil || !validSHA256(r.SHA256) {
-			return nil, fmt.Errorf("%s notes an invalid removal %q: delete it; at worst some files of deleted images stay on disk", p, r.Path)
+			return nil, fmt.Errorf("%s notes an invalid removal %q: delete it (safe: at worst some files of deleted images stay on disk)", p, r.Path)
 		}
 	}
 	return f.Removals, nil

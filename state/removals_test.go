@@ -1,8 +1,11 @@
 package state
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,7 +71,7 @@ func TestRemovalsAfterCrash(t *testing.T) {
 			if (len(pending) == 1) != tt.wantGone {
 				t.Errorf("pending = %v, want gone %v", pending, tt.wantGone)
 			}
-			removed, kept, err := FinishRemovals(dir, lock)
+			removed, kept, err := FinishRemovals(context.Background(), dir, lock)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +105,7 @@ func TestRemovalsNeverFollowLinks(t *testing.T) {
 	if err := IntendRemovals(dir, []Removal{{Path: "lnk/v.png", SHA256: sumOf("old")}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := FinishRemovals(dir, NewLock()); err != nil {
+	if _, _, err := FinishRemovals(context.Background(), dir, NewLock()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(victim); err != nil {
@@ -134,7 +137,7 @@ func TestRemovalsBadLog(t *testing.T) {
 		"not json":     "{",
 		"bad path":     `{"version": 1, "removals": [{"path": "../x.png", "sha256": "` + sumOf("") + `"}]}`,
 		"bad sha":      `{"version": 1, "removals": [{"path": "x.png", "sha256": "zz"}]}`,
-		"new version":  `{"version": 2, "removals": []}`,
+		"new version":  `{"version": 3, "removals": []}`,
 		"extra fields": `{"version": 1, "removals": [], "x": 1}`,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -146,8 +149,8 @@ func TestRemovalsBadLog(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(wd, removalsName), []byte(body), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, _, err = FinishRemovals(dir, NewLock())
-			if err == nil || !strings.Contains(err.Error(), "delete it") {
+			_, _, err = FinishRemovals(context.Background(), dir, NewLock())
+			if err == nil || !strings.Contains(err.Error(), "delete ") || !strings.Contains(err.Error(), removalsName) {
 				t.Fatalf("err = %v", err)
 			}
 		})
@@ -175,5 +178,122 @@ func TestForgetRemovals(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, WorkDirName, removalsName)); !os.IsNotExist(err) {
 		t.Errorf("an empty note is left: %v", err)
+	}
+}
+
+// A note that did not come from this checkout's apply (committed in a pull
+// request, copied from elsewhere) names no file pixform created: it never
+// deletes anything, whatever device and inode it claims, and a note of a
+// directory or of anything but a regular file is dropped without an error.
+func TestRemovalsNotesFromElsewhere(t *testing.T) {
+	tests := map[string]struct {
+		body func(t *testing.T, dir string) string // the note's removals
+	}{
+		"no inode (an older note, or a committed one)": {
+			body: func(t *testing.T, dir string) string {
+				return `{"path": "README.md", "sha256": "` + sumOf("readme") + `"}`
+			},
+		},
+		"another file's inode": {
+			body: func(t *testing.T, dir string) string {
+				fi, err := os.Lstat(filepath.Join(dir, "other.txt"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				id, _ := idOf(fi)
+				return fmt.Sprintf(`{"path": "README.md", "sha256": %q, "dev": %d, "ino": %d}`, sumOf("readme"), id.Dev, id.Ino)
+			},
+		},
+		"a directory": {
+			body: func(t *testing.T, dir string) string {
+				fi, err := os.Lstat(filepath.Join(dir, "emptydir"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				id, _ := idOf(fi)
+				return fmt.Sprintf(`{"path": "emptydir", "sha256": %q, "dev": %d, "ino": %d}`, sumOf(""), id.Dev, id.Ino)
+			},
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, "other.txt")
+			if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte("readme"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			mkdir(t, dir, "emptydir")
+			mkdir(t, dir, WorkDirName)
+			note := `{"version": 2, "removals": [` + tt.body(t, dir) + `]}`
+			if err := os.WriteFile(filepath.Join(dir, WorkDirName, removalsName), []byte(note), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if p, err := PendingRemovals(dir, NewLock()); err != nil || len(p) != 0 {
+				t.Errorf("pending %v, %v", p, err)
+			}
+			if _, _, err := FinishRemovals(context.Background(), dir, NewLock()); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{"README.md", "emptydir", "other.txt"} {
+				if _, err := os.Lstat(filepath.Join(dir, p)); err != nil {
+					t.Errorf("%s: %v", p, err)
+				}
+			}
+			if _, err := os.Lstat(filepath.Join(dir, WorkDirName, removalsName)); !os.IsNotExist(err) {
+				t.Errorf("the note stays: %v", err)
+			}
+		})
+	}
+}
+
+// A file replaced since it was noted (same bytes, another inode) is not
+// the noted file: it stays.
+func TestRemovalsOnlyTheNotedFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a.png")
+	if err := os.WriteFile(file, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := IntendRemovals(dir, []Removal{{Path: "a.png", SHA256: sumOf("old")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(file, filepath.Join(dir, "kept.png")); err != nil { // keeps the inode in use
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := FinishRemovals(context.Background(), dir, NewLock()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Errorf("a file of the same bytes but not the noted one was removed: %v", err)
+	}
+}
+
+// Begin stops, changing nothing, once its ctx is done.
+func TestBeginChecksCtx(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.png"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := IntendRemovals(dir, []Removal{{Path: "a.png", SHA256: sumOf("old")}}); err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(dir, NewLock(), NewRecorder(filepath.Join(dir, LockFileName), NewLock()), nil)
+	defer s.Close(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Begin(ctx, nil, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("Begin = %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a.png")); err != nil {
+		t.Errorf("a cancelled Begin removed a file: %v", err)
+	}
+	if _, _, err := FinishRemovals(ctx, dir, NewLock()); !errors.Is(err, context.Canceled) {
+		t.Errorf("FinishRemovals = %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a.png")); err != nil {
+		t.Errorf("a cancelled FinishRemovals removed a file: %v", err)
 	}
 }

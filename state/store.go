@@ -28,7 +28,8 @@ import (
 // of the call.
 //
 // Every blocking wait selects on its ctx: a hung disk keeps no caller
-// after ctx is done.
+// after ctx is done. Begin and End, which hash and delete files one by
+// one, check ctx between files and stop once it is done.
 //
 // A second implementation (for example one that also uploads each output
 // to object storage) wraps a Store and calls it first: the local commit is
@@ -245,7 +246,10 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	for _, p := range writes {
 		s.targets[keyOf(p)] = p
 	}
-	if _, _, err := FinishRemovals(s.dir, s.j.Snapshot()); err != nil {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stopped before the run began: %w; nothing was changed", err)
+	}
+	if _, _, err := FinishRemovals(ctx, s.dir, s.j.Snapshot()); err != nil {
 		return err
 	}
 	if err := IntendRemovals(s.dir, rs); err != nil {
@@ -262,9 +266,9 @@ func (s *LocalStore) End(ctx context.Context) error {
 		// notes stay for the next run to finish.
 		return nil
 	}
-	if _, _, err := FinishRemovals(s.dir, s.j.Snapshot()); err != nil {
+	if _, _, err := FinishRemovals(ctx, s.dir, s.j.Snapshot()); err != nil {
 		return err
 	}
-	s.removeEmptyDirs()
+	s.removeEmptyDirs(ctx)
 	return nil
 }

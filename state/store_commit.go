@@ -2,11 +2,8 @@ package state
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -296,32 +293,18 @@ func (s *LocalStore) sameFile(a, b string) bool {
 	return err == nil && os.SameFile(fa, fb)
 }
 
-// sha256File returns the hex SHA-256 of the file at abs.
-func sha256File(abs string) (string, error) {
-	f, err := os.Open(abs)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // removeIfUnchanged removes the file at abs if it still holds the image
 // with hash sum. A missing file is fine; a file the user changed is kept,
 // and kept reports that.
 func removeIfUnchanged(abs, sum string) (kept bool, err error) {
-	got, err := sha256File(abs)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
+	got, err := hashFile(abs, nil) // a link there is kept, never followed
 	if err != nil {
 		return false, fmt.Errorf("read %s before removing it: %w", abs, err)
 	}
-	if got != sum {
+	if !got.exists {
+		return false, nil
+	}
+	if got.sum != sum {
 		return true, nil
 	}
 	if err := os.Remove(abs); err != nil && !errors.Is(err, fs.ErrNotExist) {

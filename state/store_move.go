@@ -14,6 +14,10 @@ import (
 	"strings"
 )
 
+// stagingDirName is where Move stages the copies that break cycles, inside
+// .pixform/: RemoveStaleTemps empties it.
+const stagingDirName = "staging"
+
 // pendingMove is a move not yet carried out. A move whose source is the
 // destination of another, in a cycle, is staged: its source copied under
 // .pixform/ first, so the other can overwrite the source path.
@@ -39,7 +43,7 @@ func (s *LocalStore) Move(ctx context.Context, moves []Move, done func(i int, er
 		if s.failed() != nil {
 			for _, pm := range pending {
 				if pm.staged != "" {
-					warn(pm.m.Warn, fmt.Sprintf("the image moving to %s is kept at %s: move it there yourself, or run apply again", pm.m.Path, pm.staged))
+					warn(pm.m.Warn, fmt.Sprintf("the image moving to %s is kept at %s until the next apply, which removes it: copy it there yourself if you need it now", pm.m.Path, pm.staged))
 				}
 				done(pm.i, nil, true)
 			}
@@ -55,7 +59,11 @@ func (s *LocalStore) Move(ctx context.Context, moves []Move, done func(i int, er
 			if pm.staged == "" && readers[pm.m.From.Entry.Path] == pm {
 				delete(readers, pm.m.From.Entry.Path)
 			}
-			done(pm.i, s.move(ctx, pm), false)
+			err := s.move(ctx, pm)
+			if err != nil && pm.staged != "" {
+				warn(pm.m.Warn, fmt.Sprintf("the image moving to %s is kept at %s until the next apply, which removes it: copy it there yourself if you need it now", pm.m.Path, pm.staged))
+			}
+			done(pm.i, err, false)
 			progressed = true
 		}
 		pending = next
@@ -79,13 +87,9 @@ func (s *LocalStore) Move(ctx context.Context, moves []Move, done func(i int, er
 // stage copies the source of move m, after checking its hash, to a new
 // file under .pixform/staging/ and returns that file's path.
 func (s *LocalStore) stage(m *Move) (string, error) {
-	wd, err := EnsureWorkDir(s.dir)
+	dir, err := ensureWorkSubDir(s.dir, stagingDirName)
 	if err != nil {
 		return "", fmt.Errorf("move %s: %w", m.To, err)
-	}
-	dir := filepath.Join(wd, "staging")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("move %s: create %s: %w", m.To, dir, err)
 	}
 	f, err := os.CreateTemp(dir, "move-*")
 	if err != nil {
@@ -175,8 +179,17 @@ func (s *LocalStore) move(ctx context.Context, pm *pendingMove) error {
 
 // RemoveStaleTemps implements Store. The Store's owner holds the working
 // directory's process lock, so no other pixform is writing them. Only
-// names that CreateTemp makes for those exact targets are touched.
+// names that CreateTemp makes for those exact targets are touched, and the
+// staged copies of moves that a kill or a failure left in .pixform/staging.
 func (s *LocalStore) RemoveStaleTemps(paths []string) {
+	if staging, ok, err := workSubDir(s.dir, stagingDirName); err == nil && ok {
+		des, _ := os.ReadDir(staging)
+		for _, de := range des {
+			if strings.HasPrefix(de.Name(), "move-") && !de.IsDir() {
+				os.Remove(filepath.Join(staging, de.Name()))
+			}
+		}
+	}
 	bases := map[string]map[string]bool{} // slash dir → base names
 	add := func(p string) {
 		if p == "" {

@@ -3,7 +3,9 @@ package state
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -69,5 +71,39 @@ func TestStoreWaitsSelectOnContext(t *testing.T) {
 	}
 	if err := s.Close(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Close after cancel: %v, want context.Canceled", err)
+	}
+}
+
+// A staged move copy that a kill or a failure left in .pixform/staging is
+// named in a warning, and the next run's RemoveStaleTemps removes it.
+func TestStagedCopiesCleared(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.png"), []byte("a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// b.png is a directory holding a file: reading it fails, and so does
+	// renaming a's copy over it.
+	mkdir(t, dir, "b.png")
+	write(t, dir, "b.png/x")
+	ea, eb := entryN(0), entryN(1)
+	ea.Path, ea.SHA256 = "a.png", sumOf("a")
+	eb.Path, eb.SHA256 = "b.png", sumOf("b")
+	s := NewStore(dir, NewLock(), nopJournal{}, nil)
+	var warnings []string
+	w := func(m string) { warnings = append(warnings, m) }
+	s.Move(context.Background(), []Move{
+		{From: Prior{Addr: "image.a", Entry: ea}, To: "image.b", Path: "b.png", Warn: w},
+		{From: Prior{Addr: "image.b", Entry: eb}, To: "image.a", Path: "a.png", Warn: w},
+	}, func(int, error, bool) {})
+	left, _ := filepath.Glob(filepath.Join(dir, WorkDirName, stagingDirName, "*"))
+	if len(left) != 1 {
+		t.Fatalf("staged copies left: %v", left)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], left[0]) {
+		t.Errorf("warnings %q do not name %s", warnings, left[0])
+	}
+	s.RemoveStaleTemps(nil)
+	if left, _ := filepath.Glob(filepath.Join(dir, WorkDirName, stagingDirName, "*")); len(left) != 0 {
+		t.Errorf("RemoveStaleTemps left %v", left)
 	}
 }

@@ -1,0 +1,99 @@
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// The notes in .pixform/ (removals.json, dirs.json) are JSON files that
+// only this checkout's pixform writes. Each noted path carries the device
+// and inode it had when noted, and pixform acts on a note only while they
+// still match: a note that came from elsewhere (committed in a pull
+// request, copied from another checkout) names files by number that are
+// not this checkout's, and is dropped untouched.
+
+// fileID is the device and inode of a file or directory.
+type fileID struct {
+	Dev uint64 `json:"dev"`
+	Ino uint64 `json:"ino"`
+}
+
+// idOf returns fi's device and inode; ok is false where the platform has
+// none, and then no note can ever match.
+func idOf(fi fs.FileInfo) (fileID, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || st.Ino == 0 {
+		return fileID{}, false
+	}
+	return fileID{Dev: uint64(st.Dev), Ino: st.Ino}, true // Dev is not a uint64 everywhere
+}
+
+// readNote decodes the note .pixform/name of dir into v, refusing unknown
+// fields. found is false, with no error, when there is no note (or no
+// .pixform). p is the note's path, for messages. A link at the note's name
+// is an error, never followed.
+func readNote(dir, name string, v any) (p string, found bool, err error) {
+	wd, exists, err := workDir(dir)
+	p = filepath.Join(wd, name)
+	if err != nil || !exists {
+		return p, false, err
+	}
+	data, err := readWorkFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return p, false, nil
+	}
+	if err != nil {
+		return p, false, fmt.Errorf("read %s: %w", p, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return p, true, fmt.Errorf("%s is not a pixform note: %w", p, err)
+	}
+	return p, true, nil
+}
+
+// writeNote replaces the note .pixform/name of dir with v, atomically;
+// durably (fsync) only when durable is set.
+func writeNote(dir, name string, v any, durable bool) error {
+	wd, err := EnsureWorkDir(dir)
+	if err != nil {
+		return err
+	}
+	p := filepath.Join(wd, name)
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := CreateTemp(p)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(data, '\n')); err != nil {
+		AbortTemp(f)
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	if durable {
+		return CommitTemp(f, p)
+	}
+	return RenameTemp(f, p)
+}
+
+// removeNote deletes the note .pixform/name of dir; none is no error.
+func removeNote(dir, name string) error {
+	wd, exists, err := workDir(dir)
+	if err != nil || !exists {
+		return err
+	}
+	p := filepath.Join(wd, name)
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("clear %s: %w", p, err)
+	}
+	return nil
+}
