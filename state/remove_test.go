@@ -23,6 +23,16 @@ func TestRemove(t *testing.T) {
 			{Path: strings.ToUpper(lock.Images["image.img[1]"].Path), SHA256: lock.Images["image.img[1]"].SHA256},
 			{Path: "images/other.png", SHA256: lock.Images["image.img[2]"].SHA256},
 		}
+		// A note is kept only for a file that is there to remove.
+		for _, n := range notes {
+			p := filepath.Join(dir, filepath.FromSlash(n.Path))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := IntendRemovals(dir, notes); err != nil {
 			t.Fatal(err)
 		}
