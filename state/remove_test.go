@@ -25,8 +25,21 @@ func TestRemove(t *testing.T) {
 			{Path: strings.ToUpper(lock.Images[addrs.MustParse("image.img[1]")].Path), SHA256: lock.Images[addrs.MustParse("image.img[1]")].SHA256},
 			{Path: "images/other.png", SHA256: lock.Images[addrs.MustParse("image.img[2]")].SHA256},
 		}
+		// Only files that exist are noted.
+		for _, n := range notes {
+			full := filepath.Join(dir, filepath.FromSlash(n.Path))
+			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(full, []byte(n.Path), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := IntendRemovals(dir, notes); err != nil {
 			t.Fatal(err)
+		}
+		if got, err := readRemovals(dir); err != nil || len(got) != len(notes) {
+			t.Fatalf("notes after setup: %v, %v; want %d", got, err, len(notes))
 		}
 		return dir, lock
 	}
