@@ -183,3 +183,7 @@ func MustParse(s string) Addr {
 	}
 	return a
 }
+
+// IsZero reports whether a is the zero Addr, which names no image: an
+// absent address.
+func (a Addr) IsZero() bool { return a == Addr{} }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/state"
 )
 
@@ -163,7 +164,7 @@ func recorded(dir, want string) bool {
 	if err != nil {
 		return false
 	}
-	e, ok := lock.Images[watchAddr]
+	e, ok := lock.Images[addrs.MustParse(watchAddr)]
 	if !ok || !strings.HasSuffix(e.Inputs.Prompt, want) {
 		return false
 	}

@@ -61,7 +61,7 @@ func (e *env) show(args []string) int {
 	case "json":
 		images := make(map[string]state.Entry, len(keys))
 		for _, k := range keys {
-			images[k] = lock.Images[k]
+			images[k.String()] = lock.Images[k]
 		}
 		b, err := json.Marshal(struct {
 			FormatVersion string                 `json:"format_version"`
@@ -79,7 +79,7 @@ func (e *env) show(args []string) int {
 			if i > 0 {
 				fmt.Fprintln(e.stdio.Out)
 			}
-			views.WriteEntry(e.stdio.Out, k, lock.Images[k], e.color(false, e.stdio.OutTerminal))
+			views.WriteEntry(e.stdio.Out, k.String(), lock.Images[k], e.color(false, e.stdio.OutTerminal))
 		}
 	default:
 		return e.fail(fmt.Errorf("-format=%s: the lockfile is shown as text or json; markdown is for saved plans", *format))
@@ -122,34 +122,26 @@ func fileExists(p string) bool {
 // and every instance of a block address (image.icon selects
 // image.icon["home"] and image.icon[0], not image.icons). None is an error
 // that suggests the closest recorded address.
-func selectAddrs(keys []string, a addrs.Addr) ([]string, error) {
-	var sel []string
-	known := make([]addrs.Addr, 0, len(keys))
-	for _, k := range keys {
-		ka, err := addrs.Parse(k)
-		if err != nil {
-			continue
-		}
-		known = append(known, ka)
+func selectAddrs(keys []addrs.Addr, a addrs.Addr) ([]addrs.Addr, error) {
+	var sel []addrs.Addr
+	for _, ka := range keys {
 		if ka == a || (a.Kind == addrs.NoKey && ka.Name == a.Name) {
-			sel = append(sel, k)
+			sel = append(sel, ka)
 		}
 	}
 	if len(sel) > 0 {
 		return sel, nil
 	}
 	hints := []string{"`pixform state list` lists what it records"}
-	if s := config.SuggestAddr(a, known); s != "" {
+	if s := config.SuggestAddr(a, keys); s != "" {
 		hints = append([]string{"did you mean " + s + "?"}, hints...)
 	}
 	return nil, views.WithHint(fmt.Errorf("%s is not in %s", a, state.LockFileName), hints...)
 }
 
-// sortedAddrs returns the lockfile's keys in address order.
-func sortedAddrs(lock *state.Lock) []string {
-	keys := slices.Collect(maps.Keys(lock.Images))
-	addrs.SortStrings(keys)
-	return keys
+// sortedAddrs returns the lockfile's addresses in address order.
+func sortedAddrs(lock *state.Lock) []addrs.Addr {
+	return slices.SortedFunc(maps.Keys(lock.Images), addrs.Addr.Compare)
 }
 
 func (e *env) state(args []string) int {
@@ -182,7 +174,7 @@ func (e *env) stateList(args []string) int {
 	}
 	keys := sortedAddrs(lock)
 	if fs.NArg() > 0 {
-		selected := map[string]bool{}
+		selected := map[addrs.Addr]bool{}
 		for _, arg := range fs.Args() {
 			a, err := addrs.Parse(arg)
 			if err != nil {
@@ -196,7 +188,7 @@ func (e *env) stateList(args []string) int {
 				selected[k] = true
 			}
 		}
-		keys = slices.DeleteFunc(keys, func(k string) bool { return !selected[k] })
+		keys = slices.DeleteFunc(keys, func(k addrs.Addr) bool { return !selected[k] })
 	}
 	for _, k := range keys {
 		fmt.Fprintln(e.stdio.Out, k)
@@ -222,7 +214,7 @@ func (e *env) stateRm(args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	var removed []string
+	var removed []addrs.Addr
 	left := sortedAddrs(lock)
 	for _, s := range fs.Args() {
 		a, err := addrs.Parse(s)
@@ -234,11 +226,11 @@ func (e *env) stateRm(args []string) int {
 			return e.fail(fmt.Errorf("%w; nothing was changed", err))
 		}
 		removed = append(removed, sel...)
-		gone := make(map[string]bool, len(sel))
+		gone := make(map[addrs.Addr]bool, len(sel))
 		for _, k := range sel {
 			gone[k] = true
 		}
-		left = slices.DeleteFunc(left, func(k string) bool { return gone[k] })
+		left = slices.DeleteFunc(left, func(k addrs.Addr) bool { return gone[k] })
 	}
 	if err := state.Remove(e.ctx, e.dir, lock, removed); err != nil {
 		return e.fail(err)

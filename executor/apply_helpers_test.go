@@ -160,7 +160,15 @@ func newFakeRecorder(t testing.TB, dir string, prior map[string]state.Entry) *fa
 
 // Record applies deletes, then sets, as one write, unless failAt fails
 // one of them.
-func (r *fakeRecorder) Record(ctx context.Context, deletes []string, sets map[string]state.Entry) error {
+func (r *fakeRecorder) Record(ctx context.Context, deleteAddrs []addrs.Addr, setAddrs map[addrs.Addr]state.Entry) error {
+	deletes := make([]string, len(deleteAddrs))
+	for i, a := range deleteAddrs {
+		deletes[i] = a.String()
+	}
+	sets := make(map[string]state.Entry, len(setAddrs))
+	for a, e := range setAddrs {
+		sets[a.String()] = e
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.failAt != nil {
@@ -198,7 +206,7 @@ func (r *fakeRecorder) Close() error { return nil }
 func (r *fakeRecorder) Snapshot() *state.Lock {
 	lock := state.NewLock()
 	for a, e := range r.snapshot() {
-		lock.Images[a] = e
+		lock.Images[addrs.MustParse(a)] = e
 	}
 	return lock
 }

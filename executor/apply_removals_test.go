@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
@@ -17,7 +18,7 @@ import (
 // entry's removal would: the file has not been removed yet.
 type stopAfterDelete struct{ *state.Recorder }
 
-func (s stopAfterDelete) Record(ctx context.Context, deletes []string, sets map[string]state.Entry) error {
+func (s stopAfterDelete) Record(ctx context.Context, deletes []addrs.Addr, sets map[addrs.Addr]state.Entry) error {
 	if err := s.Recorder.Record(ctx, deletes, sets); err != nil || len(sets) > 0 {
 		return err
 	}
@@ -30,11 +31,11 @@ func TestApplyLeavesNoOrphanAfterAnEntryIsRemoved(t *testing.T) {
 	lockPath := filepath.Join(e.dir, state.LockFileName)
 	lock := state.NewLock()
 	for a, en := range e.prior {
-		lock.Images[a] = en
+		lock.Images[addrs.MustParse(a)] = en
 	}
 	rec := state.NewRecorder(lockPath, lock)
 	plan := &planner.Plan{Provider: providers.Imagine, Changes: []planner.Change{
-		{Addr: addr("gone"), Action: planner.Delete, Path: "g.png", Prior: g, PriorAddr: "image.gone"},
+		{Addr: addr("gone"), Action: planner.Delete, Path: "g.png", Prior: g, PriorAddr: addrs.MustParse("image.gone")},
 	}}
 	_, err := Apply(context.Background(), plan, Options{
 		Dir: e.dir, Store: state.NewStore(e.dir, lock, stopAfterDelete{rec}, nil), Limiter: newTestLimiter(1), Parallelism: 1, Clock: newFakeClock(),
@@ -49,7 +50,7 @@ func TestApplyLeavesNoOrphanAfterAnEntryIsRemoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := got.Images["image.gone"]; ok {
+	if _, ok := got.Images[addrs.MustParse("image.gone")]; ok {
 		t.Fatal("the entry is still recorded")
 	}
 	if _, err := os.Stat(filepath.Join(e.dir, "g.png")); !os.IsNotExist(err) {
@@ -70,7 +71,7 @@ func TestApplyFinishesLeftRemovals(t *testing.T) {
 		t.Fatal(err)
 	}
 	lock := state.NewLock()
-	lock.Images["image.kept"] = *k
+	lock.Images[addrs.MustParse("image.kept")] = *k
 	rec := state.NewRecorder(filepath.Join(e.dir, state.LockFileName), lock)
 	_, err := Apply(context.Background(), &planner.Plan{Provider: providers.Imagine}, Options{
 		Dir: e.dir, Store: state.NewStore(e.dir, lock, rec, nil), Limiter: newTestLimiter(1), Parallelism: 1, Clock: newFakeClock(),
@@ -97,7 +98,7 @@ func TestApplyMoveInCaseOnly(t *testing.T) {
 	x := e.had(t, "x", "hero.png", 1)
 	lockPath := filepath.Join(e.dir, state.LockFileName)
 	lock := state.NewLock()
-	lock.Images["image.x"] = *x
+	lock.Images[addrs.MustParse("image.x")] = *x
 	rec := state.NewRecorder(lockPath, lock)
 	plan := &planner.Plan{Provider: providers.Imagine, Changes: []planner.Change{
 		withPrior(create("x", "Hero.png", 1), planner.Move, x, "image.x"),
@@ -115,7 +116,7 @@ func TestApplyMoveInCaseOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if en := got.Images["image.x"]; en.Path != "Hero.png" || fileSum(t, e.dir, "Hero.png") != en.SHA256 {
+	if en := got.Images[addrs.MustParse("image.x")]; en.Path != "Hero.png" || fileSum(t, e.dir, "Hero.png") != en.SHA256 {
 		t.Fatalf("entry %+v", en)
 	}
 	same := func() bool {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
@@ -38,7 +39,7 @@ func TestApplyWithRealState(t *testing.T) {
 					withPrior(create("y", "a.png", 2), planner.Move, y, "image.y"),
 					withPrior(create("new", "o.png", 3), planner.Move, o, "image.old"),
 					create("fresh", "g.png", 9),
-					{Addr: addr("gone"), Action: planner.Delete, Path: "g.png", Prior: g, PriorAddr: "image.gone"},
+					{Addr: addr("gone"), Action: planner.Delete, Path: "g.png", Prior: g, PriorAddr: addrs.MustParse("image.gone")},
 				}
 			},
 			want: map[string]string{"image.x": "b.png", "image.y": "a.png", "image.new": "o.png", "image.fresh": "g.png"},
@@ -51,7 +52,7 @@ func TestApplyWithRealState(t *testing.T) {
 			lockPath := filepath.Join(e.dir, state.LockFileName)
 			lock := state.NewLock()
 			for a, en := range e.prior {
-				lock.Images[a] = en
+				lock.Images[addrs.MustParse(a)] = en
 			}
 			rec := state.NewRecorder(lockPath, lock)
 			res, err := Apply(context.Background(), &planner.Plan{Provider: providers.Imagine, Changes: changes}, Options{
@@ -72,7 +73,7 @@ func TestApplyWithRealState(t *testing.T) {
 				t.Errorf("lockfile has %d entries, want %d: %v", len(got.Images), len(tc.want), got.Images)
 			}
 			for a, p := range tc.want {
-				en, ok := got.Images[a]
+				en, ok := got.Images[addrs.MustParse(a)]
 				if !ok || en.Path != p || fileSum(t, e.dir, p) != en.SHA256 {
 					t.Errorf("%s: entry %+v (present %v), want path %s with the file's hash", a, en, ok, p)
 				}

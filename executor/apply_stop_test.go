@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
@@ -205,7 +206,7 @@ type hangingJournal struct {
 	entered chan struct{}
 }
 
-func (h hangingJournal) Record(ctx context.Context, deletes []string, sets map[string]state.Entry) error {
+func (h hangingJournal) Record(ctx context.Context, deletes []addrs.Addr, sets map[addrs.Addr]state.Entry) error {
 	h.entered <- struct{}{}
 	<-ctx.Done()
 	return fmt.Errorf("abandoned waiting for the lockfile write: %w", context.Cause(ctx))

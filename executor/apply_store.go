@@ -5,17 +5,18 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
 
-// priorAddr is the lockfile key of c.Prior.
-func priorAddr(c *planner.Change) string {
-	if c.PriorAddr != "" {
+// priorAddr is the lockfile address of c.Prior.
+func priorAddr(c *planner.Change) addrs.Addr {
+	if !c.PriorAddr.IsZero() {
 		return c.PriorAddr
 	}
-	return c.Addr.String()
+	return c.Addr
 }
 
 // prior is c's prior entry for the Store, or nil.
@@ -127,7 +128,7 @@ func (r *run) moves(moves []*planner.Change) {
 			r.fail(c, fmt.Errorf("move %s: the plan names no prior entry (internal error); run plan again", c.Addr))
 			continue
 		}
-		ms = append(ms, state.Move{From: *prior(c), To: c.Addr.String(), Path: c.Path, Warn: r.warnFor(c)})
+		ms = append(ms, state.Move{From: *prior(c), To: c.Addr, Path: c.Path, Warn: r.warnFor(c)})
 		cs = append(cs, c)
 	}
 	if len(ms) == 0 {
@@ -159,7 +160,7 @@ func (r *run) moves(moves []*planner.Change) {
 // failed c (and, for a lockfile error, stopped the run). cache puts the
 // file in the content cache before it is recorded.
 func (r *run) commit(c *planner.Change, out output, e state.Entry, cache bool) bool {
-	err := r.store.Commit(r.ctx, state.Commit{Addr: c.Addr.String(), Entry: e, Temp: out.tmp, Prior: prior(c), Cache: cache, Warn: r.warnFor(c)})
+	err := r.store.Commit(r.ctx, state.Commit{Addr: c.Addr, Entry: e, Temp: out.tmp, Prior: prior(c), Cache: cache, Warn: r.warnFor(c)})
 	switch {
 	case err == nil:
 		return true

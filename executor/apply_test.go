@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
@@ -88,7 +89,7 @@ func create(name, rel string, seed int64) planner.Change {
 }
 
 func withPrior(c planner.Change, action planner.Action, prior *state.Entry, priorAddr string) planner.Change {
-	c.Action, c.Prior, c.PriorAddr = action, prior, priorAddr
+	c.Action, c.Prior, c.PriorAddr = action, prior, addrs.MustParse(priorAddr)
 	if action == planner.Move || action == planner.Delete {
 		c.Requests, c.Credits = 0, 0
 	}
@@ -286,7 +287,7 @@ func TestApplyChanges(t *testing.T) {
 			build: func(t *testing.T, e *env) []planner.Change {
 				p := e.had(t, "gone", "g.png", 1)
 				e.had(t, "kept", "k.png", 2)
-				return []planner.Change{{Addr: addr("gone"), Action: planner.Delete, Path: "g.png", Prior: p, PriorAddr: "image.gone"}}
+				return []planner.Change{{Addr: addr("gone"), Action: planner.Delete, Path: "g.png", Prior: p, PriorAddr: addrs.MustParse("image.gone")}}
 			},
 			want: counts{Deleted: 1},
 			check: func(t *testing.T, e *env, lock map[string]state.Entry) {
@@ -304,7 +305,7 @@ func TestApplyChanges(t *testing.T) {
 				p := e.had(t, "gone", "g.png", 1)
 				delete(e.prior, "image.gone") // the edit breaks the invariant only for this test's setup
 				os.WriteFile(filepath.Join(e.dir, "g.png"), []byte("my edits"), 0o644)
-				return []planner.Change{{Addr: addr("gone"), Action: planner.Delete, Path: "g.png", Prior: p, PriorAddr: "image.gone"}}
+				return []planner.Change{{Addr: addr("gone"), Action: planner.Delete, Path: "g.png", Prior: p, PriorAddr: addrs.MustParse("image.gone")}}
 			},
 			want: counts{Deleted: 1},
 			check: func(t *testing.T, e *env, lock map[string]state.Entry) {
@@ -401,7 +402,7 @@ func TestApplyChanges(t *testing.T) {
 				m := e.had(t, "mover", "m.png", 2)
 				return []planner.Change{
 					create("fresh", "x.png", 5), // takes the deleted image's path
-					{Addr: addr("gone"), Action: planner.Delete, Path: "x.png", Prior: g, PriorAddr: "image.gone"},
+					{Addr: addr("gone"), Action: planner.Delete, Path: "x.png", Prior: g, PriorAddr: addrs.MustParse("image.gone")},
 					withPrior(create("mover", "m2.png", 2), planner.Move, m, "image.mover"),
 				}
 			},

@@ -113,14 +113,6 @@ func sortKey(a addrs.Addr) string {
 	return fmt.Sprintf("%s\x00%d\x00%s\x00%010d", a.Name, a.Kind, a.Key, a.Index)
 }
 
-func sortKeyOf(addr string) string {
-	a, err := addrs.Parse(addr)
-	if err != nil {
-		return addr
-	}
-	return sortKey(a)
-}
-
 // FromConfig builds the cards of a static gallery: every declared image,
 // compared with its lockfile entry and the file on disk under dir. With a
 // nil cfg (the configuration did not load) it shows every lockfile entry.
@@ -132,7 +124,7 @@ func FromConfig(dir string, cfg *config.Config, lock *state.Lock) []Card {
 	var cards []Card
 	if cfg == nil {
 		for addr, e := range lock.Images {
-			c := Card{Addr: addr, Sort: sortKeyOf(addr), Prompt: e.Inputs.Prompt, AspectRatio: e.Inputs.AspectRatio,
+			c := Card{Addr: addr.String(), Sort: sortKey(addr), Prompt: e.Inputs.Prompt, AspectRatio: e.Inputs.AspectRatio,
 				Style: e.Inputs.Style, Seed: e.Inputs.Seed, Path: e.Path}
 			c.setState(Recorded, "")
 			if exists(e.Path) {
@@ -149,7 +141,7 @@ func FromConfig(dir string, cfg *config.Config, lock *state.Lock) []Card {
 		addr := img.Addr.String()
 		c := Card{Addr: addr, Sort: sortKey(img.Addr), Prompt: img.Prompt, AspectRatio: img.AspectRatio,
 			Style: img.Style, Seed: img.Seed, Path: img.Path}
-		e, ok := lock.Images[addr]
+		e, ok := lock.Images[img.Addr]
 		switch {
 		case !ok:
 			c.setState(NotRendered, "")

@@ -163,13 +163,13 @@ func TestFromConfig(t *testing.T) {
 		return state.Inputs{Prompt: p, Style: "flux-dev", AspectRatio: "1:1", Seed: 7}
 	}
 	lock := state.NewLock()
-	lock.Images["image.same"] = writeImage(t, dir, "images/same.png", in("same"), 8, 8)
-	lock.Images["image.changed"] = writeImage(t, dir, "images/changed.png", in("old prompt"), 8, 8)
+	lock.Images[addrs.MustParse("image.same")] = writeImage(t, dir, "images/same.png", in("same"), 8, 8)
+	lock.Images[addrs.MustParse("image.changed")] = writeImage(t, dir, "images/changed.png", in("old prompt"), 8, 8)
 	gone := writeImage(t, dir, "images/gone.png", in("gone"), 8, 8)
 	os.Remove(filepath.Join(dir, "images/gone.png"))
-	lock.Images["image.gone"] = gone
-	lock.Images["image.moved"] = writeImage(t, dir, "images/moved.png", in("moved"), 8, 8)
-	lock.Images["image.random"] = writeImage(t, dir, "images/random.png", in("random"), 8, 8)
+	lock.Images[addrs.MustParse("image.gone")] = gone
+	lock.Images[addrs.MustParse("image.moved")] = writeImage(t, dir, "images/moved.png", in("moved"), 8, 8)
+	lock.Images[addrs.MustParse("image.random")] = writeImage(t, dir, "images/random.png", in("random"), 8, 8)
 	img := func(name, prompt, path string, seed int64) config.Image {
 		return config.Image{Addr: addrs.Addr{Name: name}, Prompt: prompt, Style: "flux-dev", AspectRatio: "1:1", Seed: seed, Path: path}
 	}
@@ -272,7 +272,7 @@ func TestServer(t *testing.T) {
 	s := NewServer(dir, "site")
 	hero := addrs.Addr{Name: "hero"}
 	s.Set(FromPlan(&planner.Plan{Changes: []planner.Change{
-		{Addr: hero, Action: planner.NoOp, Inputs: in, Path: e.Path, Prior: &e, PriorAddr: "image.hero"},
+		{Addr: hero, Action: planner.NoOp, Inputs: in, Path: e.Path, Prior: &e, PriorAddr: addrs.MustParse("image.hero")},
 		{Addr: addrs.Addr{Name: "icon"}, Action: planner.Create, Reasons: []string{"not yet rendered"}, Inputs: in, Path: "images/icon.png"},
 	}}))
 	ts := httptest.NewServer(s.Handler())

@@ -24,7 +24,7 @@ func TestServerRefusesOtherHosts(t *testing.T) {
 	e := writeImage(t, dir, "images/hero.png", in, 64, 36)
 	s := NewServer(dir, "site")
 	s.Set(FromPlan(&planner.Plan{Changes: []planner.Change{
-		{Addr: addrs.Addr{Name: "hero"}, Action: planner.NoOp, Inputs: in, Path: e.Path, Prior: &e, PriorAddr: "image.hero"},
+		{Addr: addrs.Addr{Name: "hero"}, Action: planner.NoOp, Inputs: in, Path: e.Path, Prior: &e, PriorAddr: addrs.MustParse("image.hero")},
 	}}))
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()

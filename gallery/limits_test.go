@@ -112,7 +112,7 @@ func TestServerRefusesBomb(t *testing.T) {
 	e.Inputs = in
 	s := NewServer(dir, "site")
 	s.Set(FromPlan(&planner.Plan{Changes: []planner.Change{
-		{Addr: addrs.Addr{Name: "bomb"}, Action: planner.NoOp, Inputs: in, Path: e.Path, Prior: &e, PriorAddr: "image.bomb"},
+		{Addr: addrs.Addr{Name: "bomb"}, Action: planner.NoOp, Inputs: in, Path: e.Path, Prior: &e, PriorAddr: addrs.MustParse("image.bomb")},
 	}}))
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()

@@ -15,7 +15,7 @@ func TestCheckAgainst(t *testing.T) {
 	old := addrs.Addr{Name: "old"}
 	decl := config.Image{Addr: hero, Prompt: "a fox", Style: "flux-dev", AspectRatio: "1:1", Path: "hero.png"}
 	prior := priorEntry("a fox", "old.png")
-	lock := &state.Lock{Images: map[string]state.Entry{"image.old": *prior}}
+	lock := &state.Lock{Images: map[addrs.Addr]state.Entry{addrs.MustParse("image.old"): *prior}}
 	create := func(mod func(*planner.Change)) *planner.Plan {
 		c := planner.Change{Addr: hero, Action: planner.Create, Path: "hero.png",
 			Inputs: state.Inputs{Prompt: "a fox", Style: "flux-dev", AspectRatio: "1:1", Seed: 7}}
@@ -38,12 +38,12 @@ func TestCheckAgainst(t *testing.T) {
 		{"path differs", []config.Image{decl}, create(func(c *planner.Change) { c.Path = "../etc/x.png" }), "differs from its declaration"},
 		{"not declared", nil, create(nil), "image.hero is not declared"},
 		{"prior not recorded", []config.Image{decl}, create(func(c *planner.Change) {
-			c.Action, c.Prior, c.PriorAddr = planner.Replace, priorEntry("x", "hero.png"), "image.hero"
+			c.Action, c.Prior, c.PriorAddr = planner.Replace, priorEntry("x", "hero.png"), addrs.MustParse("image.hero")
 		}), "is not in the lockfile"},
 		{"deletes a declared image", []config.Image{decl}, &planner.Plan{Changes: []planner.Change{
 			{Addr: hero, Action: planner.Delete, Path: "hero.png"}}}, "it deletes image.hero, which is declared"},
 		{"deletes a recorded image", []config.Image{decl}, &planner.Plan{Changes: []planner.Change{
-			{Addr: old, Action: planner.Delete, Path: "old.png", Prior: prior, PriorAddr: "image.old"}}}, ""},
+			{Addr: old, Action: planner.Delete, Path: "old.png", Prior: prior, PriorAddr: addrs.MustParse("image.old")}}}, ""},
 		{"no-op is not checked", nil, &planner.Plan{Changes: []planner.Change{{Addr: hero, Action: planner.NoOp}}}, ""},
 	}
 	for _, tt := range tests {

@@ -80,7 +80,7 @@ func Marshal(f *File) ([]byte, error) {
 		fj.Changes = append(fj.Changes, changeJSON{
 			Address: c.Addr.String(), Action: c.Action.String(), Reasons: c.Reasons,
 			Inputs: c.Inputs, SeedChosen: c.SeedChosen, Path: c.Path, Prior: c.Prior,
-			PriorAddress: c.PriorAddr, FromCache: c.FromCache, Requests: c.Requests,
+			PriorAddress: priorAddress(c.PriorAddr), FromCache: c.FromCache, Requests: c.Requests,
 			Credits: c.Credits, CreditsKnown: c.CreditsKnown,
 		})
 	}
@@ -233,11 +233,13 @@ func parseChange(cj changeJSON, provider string) (planner.Change, error) {
 	if action == planner.Create && cj.Prior != nil {
 		return planner.Change{}, fmt.Errorf("%s: a create with a prior entry", cj.Address)
 	}
+	var pa addrs.Addr
 	if cj.Prior != nil {
 		if err := state.ValidateEntry(*cj.Prior); err != nil {
 			return planner.Change{}, fmt.Errorf("%s: prior entry: %v", cj.Address, err)
 		}
-		pa, err := addrs.Parse(cj.PriorAddress)
+		var err error
+		pa, err = addrs.Parse(cj.PriorAddress)
 		if err != nil {
 			return planner.Change{}, fmt.Errorf("%s: prior entry: %v", cj.Address, err)
 		}
@@ -255,7 +257,7 @@ func parseChange(cj changeJSON, provider string) (planner.Change, error) {
 	}
 	return planner.Change{
 		Addr: addr, Action: action, Reasons: cj.Reasons, Inputs: cj.Inputs, SeedChosen: cj.SeedChosen,
-		Path: cj.Path, Prior: cj.Prior, PriorAddr: cj.PriorAddress, FromCache: cj.FromCache,
+		Path: cj.Path, Prior: cj.Prior, PriorAddr: pa, FromCache: cj.FromCache,
 		Requests: cj.Requests, Credits: cj.Credits, CreditsKnown: cj.CreditsKnown,
 	}, nil
 }
@@ -311,4 +313,12 @@ func isHex(s string) bool {
 		}
 	}
 	return true
+}
+
+// priorAddress is the plan file's text of a prior address: "" for none.
+func priorAddress(a addrs.Addr) string {
+	if a.IsZero() {
+		return ""
+	}
+	return a.String()
 }

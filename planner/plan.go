@@ -51,9 +51,9 @@ type Change struct {
 	// Prior is the lockfile entry this change starts from: the entry at
 	// Addr, or for an address move the entry at PriorAddr. Nil for Create.
 	Prior *state.Entry
-	// PriorAddr is the lockfile key of Prior (differs from Addr.String()
+	// PriorAddr is the lockfile address of Prior (differs from Addr
 	// for an address move).
-	PriorAddr string
+	PriorAddr addrs.Addr
 
 	// FromCache is true when a Create or Replace is restored from the local
 	// content cache instead of being requested.

@@ -78,18 +78,18 @@ func Price(style string) (int, bool) {
 // disk facts. It does no I/O. The diagnostics report -target or -replace
 // addresses that match nothing.
 func Diff(in Input) (*Plan, hcl.Diagnostics) {
-	p := &planning{in: in, consumed: map[string]bool{}}
+	p := &planning{in: in, consumed: map[addrs.Addr]bool{}}
 	return p.run()
 }
 
 type planning struct {
 	in       Input
-	declared map[string]bool // addresses in the configuration
-	consumed map[string]bool // lock entries taken over by an address move
+	declared map[addrs.Addr]bool // addresses in the configuration
+	consumed map[addrs.Addr]bool // lock entries taken over by an address move
 	// orphans indexes the undeclared lockfile entries, the candidates for an
 	// address move, by prompt, style and ratio; each list in address order.
-	orphans map[moveKey][]string
-	replace map[string]bool
+	orphans map[moveKey][]addrs.Addr
+	replace map[addrs.Addr]bool
 }
 
 func (p *planning) run() (*Plan, hcl.Diagnostics) {
@@ -97,30 +97,29 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	lock := in.Lock
 	if lock == nil {
-		lock = &state.Lock{Images: map[string]state.Entry{}}
+		lock = &state.Lock{Images: map[addrs.Addr]state.Entry{}}
 	}
 	p.in.Lock = lock
-	p.declared = make(map[string]bool, len(in.Images))
+	p.declared = make(map[addrs.Addr]bool, len(in.Images))
 	for _, img := range in.Images {
-		p.declared[img.Addr.String()] = true
+		p.declared[img.Addr] = true
 	}
 	diags = append(diags, p.checkAddrs("-target", in.Targets)...)
 	diags = append(diags, p.checkAddrs("-replace", in.Replace)...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	p.replace = map[string]bool{}
+	p.replace = map[addrs.Addr]bool{}
 	for _, img := range in.Images {
 		if matchesAny(img.Addr, in.Replace) {
-			p.replace[img.Addr.String()] = true
+			p.replace[img.Addr] = true
 		}
 	}
 
 	plan := &Plan{Provider: in.Provider}
-	keys := slices.Collect(maps.Keys(lock.Images))
-	addrs.SortStrings(keys)
-	var orphans []string
-	p.orphans = map[moveKey][]string{}
+	keys := slices.SortedFunc(maps.Keys(lock.Images), addrs.Addr.Compare)
+	var orphans []addrs.Addr
+	p.orphans = map[moveKey][]addrs.Addr{}
 	for _, key := range keys {
 		if !p.declared[key] {
 			orphans = append(orphans, key)
@@ -140,25 +139,21 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 		}
 		plan.Changes = append(plan.Changes, p.change(img))
 	}
-	for _, key := range orphans {
-		if p.consumed[key] {
+	for _, addr := range orphans {
+		if p.consumed[addr] {
 			continue
-		}
-		addr, err := addrs.Parse(key)
-		if err != nil {
-			continue // the lockfile reader rejects these; never reached
 		}
 		if len(in.Targets) > 0 && !matchesAny(addr, in.Targets) {
 			continue
 		}
-		e := lock.Images[key]
+		e := lock.Images[addr]
 		plan.Changes = append(plan.Changes, Change{
 			Addr:      addr,
 			Action:    Delete,
 			Reasons:   []string{"no longer declared in the configuration"},
 			Path:      e.Path,
 			Prior:     &e,
-			PriorAddr: key,
+			PriorAddr: addr,
 		})
 	}
 	slices.SortStableFunc(plan.Changes, func(a, b Change) int { return a.Addr.Compare(b.Addr) })
@@ -176,16 +171,16 @@ func (p *planning) checkPathOwners(changes []Change) hcl.Diagnostics {
 	if len(p.in.Lock.Images) == 0 {
 		return nil // no path has an owner
 	}
-	touched := make(map[string]bool, len(changes))
+	touched := make(map[addrs.Addr]bool, len(changes))
 	for _, c := range changes {
-		if c.PriorAddr != "" {
+		if !c.PriorAddr.IsZero() {
 			touched[c.PriorAddr] = true
 		}
-		touched[c.Addr.String()] = true
+		touched[c.Addr] = true
 	}
 	// Paths are compared case-folded: on macOS and Windows a path that
 	// differs in case only is the same file.
-	owner := make(map[string]string, len(p.in.Lock.Images))
+	owner := make(map[string]addrs.Addr, len(p.in.Lock.Images))
 	for addr, e := range p.in.Lock.Images {
 		owner[safepath.Key(e.Path)] = addr
 	}
@@ -219,8 +214,8 @@ func (p *planning) checkAddrs(flag string, addrList []addrs.Addr) hcl.Diagnostic
 			}
 		}
 		if !found && flag == "-target" {
-			for key := range p.in.Lock.Images {
-				if ka, err := addrs.Parse(key); err == nil && matches(ka, a) {
+			for ka := range p.in.Lock.Images {
+				if matches(ka, a) {
 					found = true
 					break
 				}
@@ -249,8 +244,8 @@ func (p *planning) knownAddrs(recorded bool) []addrs.Addr {
 		known = append(known, img.Addr)
 	}
 	if recorded {
-		for key := range p.in.Lock.Images {
-			if ka, err := addrs.Parse(key); err == nil && !p.declared[key] {
+		for ka := range p.in.Lock.Images {
+			if !p.declared[ka] {
 				known = append(known, ka)
 			}
 		}
@@ -261,7 +256,7 @@ func (p *planning) knownAddrs(recorded bool) []addrs.Addr {
 
 func (p *planning) change(img *config.Image) Change {
 	in := p.in
-	key := img.Addr.String()
+	key := img.Addr
 	c := Change{Addr: img.Addr, Path: img.Path}
 	c.Inputs = state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: img.Seed}
 	replaceRequested := p.replace[key]
@@ -284,7 +279,7 @@ func (p *planning) change(img *config.Image) Change {
 		p.price(&c, false)
 		return c
 	}
-	if c.PriorAddr == "" {
+	if c.PriorAddr.IsZero() {
 		c.PriorAddr = key
 	}
 	c.Prior = &prior
@@ -413,8 +408,8 @@ func formatName(mediaType string) string {
 // take over without a request: same prompt, style and ratio, the same seed
 // when the configuration sets one, a provider this run accepts, and its file
 // intact on disk.
-func (p *planning) findMoveSource(img *config.Image) (string, bool) {
-	best := ""
+func (p *planning) findMoveSource(img *config.Image) (addrs.Addr, bool) {
+	var best addrs.Addr
 	for _, key := range p.orphans[moveKey{img.Prompt, img.Style, img.AspectRatio}] {
 		if p.consumed[key] {
 			continue
@@ -432,11 +427,11 @@ func (p *planning) findMoveSource(img *config.Image) (string, bool) {
 		if e.Path == img.Path {
 			return key, true
 		}
-		if best == "" {
+		if best.IsZero() {
 			best = key
 		}
 	}
-	return best, best != ""
+	return best, !best.IsZero()
 }
 
 // moveKey is what an address move must keep: the inputs but the seed.

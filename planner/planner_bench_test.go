@@ -32,7 +32,7 @@ func benchInput(n int, fresh bool) Input {
 			continue
 		}
 		sum := fmt.Sprintf("%064x", i)
-		lock.Images[img.Addr.String()] = state.Entry{
+		lock.Images[addrs.MustParse(img.Addr.String())] = state.Entry{
 			Inputs:   state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: int64(i + 1)},
 			Provider: providers.Imagine, Path: img.Path, SHA256: sum, Bytes: 100,
 			MediaType: media.PNG, Width: 16, Height: 9,

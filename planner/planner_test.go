@@ -332,9 +332,9 @@ func TestDiff(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			lock := &state.Lock{Images: tc.lock}
+			lock := &state.Lock{Images: parseKeyed(tc.lock)}
 			if lock.Images == nil {
-				lock.Images = map[string]state.Entry{}
+				lock.Images = map[addrs.Addr]state.Entry{}
 			}
 			in := Input{
 				Images:   tc.images(t),
@@ -372,7 +372,7 @@ func TestDiff(t *testing.T) {
 				if w.path != "" && c.Path != w.path {
 					t.Errorf("%s: path %q, want %q", w.addr, c.Path, w.path)
 				}
-				if w.prior != "" && c.PriorAddr != w.prior {
+				if w.prior != "" && c.PriorAddr.String() != w.prior {
 					t.Errorf("%s: prior %q, want %q", w.addr, c.PriorAddr, w.prior)
 				}
 				if c.Requests != w.req {
@@ -401,8 +401,8 @@ func TestDiff(t *testing.T) {
 func TestDiffRefusesAPathOwnedOutsideTheTarget(t *testing.T) {
 	in := Input{
 		Images: []config.Image{img(t, "image.a", "cat", 5, "x.png"), img(t, "image.b", "dog", 6, "y.png")},
-		Lock: &state.Lock{Images: map[string]state.Entry{
-			"image.old": entry("cow", 1, "x.png", providers.Imagine, "aa"),
+		Lock: &state.Lock{Images: map[addrs.Addr]state.Entry{
+			addrs.MustParse("image.old"): entry("cow", 1, "x.png", providers.Imagine, "aa"),
 		}},
 		Facts:    map[string]FileFact{"x.png": {Exists: true, SHA256: "aa"}},
 		Provider: providers.Imagine,
@@ -425,8 +425,8 @@ func TestDiffRefusesAPathOwnedInAnotherCase(t *testing.T) {
 	// write would change image.b's recorded file under it.
 	in := Input{
 		Images: []config.Image{img(t, "image.a", "cat", 5, "hero.png"), img(t, "image.b", "dog", 6, "b.png")},
-		Lock: &state.Lock{Images: map[string]state.Entry{
-			"image.b": entry("dog", 6, "Hero.png", providers.Imagine, "aa"),
+		Lock: &state.Lock{Images: map[addrs.Addr]state.Entry{
+			addrs.MustParse("image.b"): entry("dog", 6, "Hero.png", providers.Imagine, "aa"),
 		}},
 		Facts:    map[string]FileFact{"Hero.png": {Exists: true, SHA256: "aa"}},
 		Provider: providers.Imagine,
@@ -446,7 +446,7 @@ func TestDiffRefusesAPathOwnedInAnotherCase(t *testing.T) {
 func TestDiffUnknownTarget(t *testing.T) {
 	in := Input{
 		Images:   []config.Image{img(t, "image.a", "cat", 5, "a.png")},
-		Lock:     &state.Lock{Images: map[string]state.Entry{}},
+		Lock:     &state.Lock{Images: map[addrs.Addr]state.Entry{}},
 		Provider: providers.Imagine,
 		Targets:  []addrs.Addr{addr(t, "image.nope")},
 		Replace:  []addrs.Addr{addr(t, "image.nada")},
@@ -466,12 +466,12 @@ func TestDiffUnknownTarget(t *testing.T) {
 // empty: the property "a second apply sends no request" rests on.
 func TestDiffIsStable(t *testing.T) {
 	images := []config.Image{img(t, "image.a", "cat", 0, "a.png"), img(t, "image.b", "dog", 3, "b.png")}
-	in := Input{Images: images, Lock: &state.Lock{Images: map[string]state.Entry{}}, Provider: providers.Imagine, NewSeed: func() int64 { return 77 }}
+	in := Input{Images: images, Lock: &state.Lock{Images: map[addrs.Addr]state.Entry{}}, Provider: providers.Imagine, NewSeed: func() int64 { return 77 }}
 	plan, _ := Diff(in)
-	lock := &state.Lock{Images: map[string]state.Entry{}}
+	lock := &state.Lock{Images: map[addrs.Addr]state.Entry{}}
 	facts := map[string]FileFact{}
 	for _, c := range plan.Changes {
-		lock.Images[c.Addr.String()] = state.Entry{Inputs: c.Inputs, Provider: providers.Imagine, Path: c.Path, SHA256: "h" + c.Path}
+		lock.Images[addrs.MustParse(c.Addr.String())] = state.Entry{Inputs: c.Inputs, Provider: providers.Imagine, Path: c.Path, SHA256: "h" + c.Path}
 		facts[c.Path] = FileFact{Exists: true, SHA256: "h" + c.Path}
 	}
 	in.Lock, in.Facts = lock, facts
@@ -480,4 +480,16 @@ func TestDiffIsStable(t *testing.T) {
 	if plan.HasChanges() || plan.Summary.NoOp != 2 {
 		t.Fatalf("second plan not empty: %+v", plan.Summary)
 	}
+}
+
+// parseKeyed rekeys entries keyed by valid address strings.
+func parseKeyed(m map[string]state.Entry) map[addrs.Addr]state.Entry {
+	if m == nil {
+		return nil
+	}
+	out := make(map[addrs.Addr]state.Entry, len(m))
+	for k, e := range m {
+		out[addrs.MustParse(k)] = e
+	}
+	return out
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 // crashHelperEnv makes the test binary act as a series of applies, through
@@ -66,9 +68,9 @@ func (w *crashWorkload) image(t *testing.T, p string) (*os.File, Entry) {
 
 func (w *crashWorkload) commit(t *testing.T, addr, p string, prior bool) {
 	tmp, e := w.image(t, p)
-	c := Commit{Addr: addr, Entry: e, Temp: tmp}
+	c := Commit{Addr: addrs.MustParse(addr), Entry: e, Temp: tmp}
 	if old, ok := w.entries[addr]; ok && prior {
-		c.Prior = &Prior{Addr: addr, Entry: old}
+		c.Prior = &Prior{Addr: addrs.MustParse(addr), Entry: old}
 	}
 	if err := w.s.Commit(w.ctx, c); err != nil {
 		t.Fatal(err)
@@ -89,7 +91,7 @@ func (w *crashWorkload) iteration(t *testing.T, k int) {
 		t.Fatal(err)
 	}
 	if e, ok := w.entries[b(k-2)]; ok {
-		if err := w.s.Delete(w.ctx, Deletion{Addr: b(k - 2), Entry: &e}); err != nil {
+		if err := w.s.Delete(w.ctx, Deletion{Addr: addrs.MustParse(b(k - 2)), Entry: &e}); err != nil {
 			t.Fatal(err)
 		}
 		delete(w.entries, b(k-2))
@@ -107,15 +109,15 @@ func (w *crashWorkload) iteration(t *testing.T, k int) {
 	// Apply B.
 	var moves []Move
 	if e, ok := w.entries[a(k-1)]; ok {
-		moves = append(moves, Move{From: Prior{Addr: a(k - 1), Entry: e}, To: b(k - 1), Path: fmt.Sprintf("moved/%d.png", k-1)})
+		moves = append(moves, Move{From: Prior{Addr: addrs.MustParse(a(k - 1)), Entry: e}, To: addrs.MustParse(b(k - 1)), Path: fmt.Sprintf("moved/%d.png", k-1)})
 		rs = []Removal{{Path: e.Path, SHA256: e.SHA256}}
 	} else {
 		rs = nil
 	}
 	s0, s1 := w.entries["image.s[0]"], w.entries["image.s[1]"]
 	moves = append(moves,
-		Move{From: Prior{Addr: "image.s[0]", Entry: s0}, To: "image.s[0]", Path: s1.Path},
-		Move{From: Prior{Addr: "image.s[1]", Entry: s1}, To: "image.s[1]", Path: s0.Path})
+		Move{From: Prior{Addr: addrs.MustParse("image.s[0]"), Entry: s0}, To: addrs.MustParse("image.s[0]"), Path: s1.Path},
+		Move{From: Prior{Addr: addrs.MustParse("image.s[1]"), Entry: s1}, To: addrs.MustParse("image.s[1]"), Path: s0.Path})
 	if err := w.s.Begin(w.ctx, crashWrites(k), rs); err != nil {
 		t.Fatal(err)
 	}
@@ -127,9 +129,9 @@ func (w *crashWorkload) iteration(t *testing.T, k int) {
 		e := m.From.Entry
 		e.Path = m.Path
 		if m.From.Addr != m.To {
-			delete(w.entries, m.From.Addr)
+			delete(w.entries, m.From.Addr.String())
 		}
-		w.entries[m.To] = e
+		w.entries[m.To.String()] = e
 	})
 	if err := w.s.End(w.ctx); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 // End removes the empty directories that the Store's CreateTemp made, and
@@ -87,7 +89,7 @@ func TestStoreRemovesEmptyDirsItCreated(t *testing.T) {
 			for a, p := range tc.lock {
 				e := entryN(0)
 				e.Path = p
-				lock.Images[a] = e
+				lock.Images[addrs.MustParse(a)] = e
 			}
 			s := NewStore(dir, lock, NewRecorder(filepath.Join(dir, LockFileName), lock), nil)
 			defer s.Close(context.Background())

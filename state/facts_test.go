@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/media"
 )
 
@@ -32,7 +33,7 @@ func lockWithPaths(paths ...string) *Lock {
 	for i, p := range paths {
 		e := entryN(i)
 		e.Path = p
-		l.Images[fmt.Sprintf("image.f[%d]", i)] = e
+		l.Images[addrs.MustParse(fmt.Sprintf("image.f[%d]", i))] = e
 	}
 	return l
 }
@@ -203,7 +204,7 @@ func setupFiles(b *testing.B, n int) (string, *Lock) {
 		e := entryN(i)
 		e.Path = fmt.Sprintf("images/%02d/img-%05d.png", i%100, i)
 		writeFileT(b, dir, e.Path, fmt.Sprintf("small image %d", i))
-		l.Images[fmt.Sprintf("image.img[%d]", i)] = e
+		l.Images[addrs.MustParse(fmt.Sprintf("image.img[%d]", i))] = e
 	}
 	return dir, l
 }

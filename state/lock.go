@@ -1,5 +1,7 @@
 package state
 
+import "github.com/pixform/pixform/addrs"
+
 // LockFileName is the lockfile's name inside the working directory.
 const LockFileName = "pixform.lock.json"
 
@@ -28,8 +30,8 @@ type Entry struct {
 	Height    int    `json:"height"`
 }
 
-// Lock is the parsed lockfile: entries keyed by address string
-// (addrs.Addr.String()).
+// Lock is the parsed lockfile: entries keyed by address. The lockfile's
+// JSON keys are the addresses' strings (addrs.Addr.String()).
 type Lock struct {
-	Images map[string]Entry
+	Images map[addrs.Addr]Entry
 }

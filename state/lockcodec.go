@@ -45,7 +45,7 @@ func (in Inputs) Digest() string {
 }
 
 // NewLock returns an empty lockfile.
-func NewLock() *Lock { return &Lock{Images: map[string]Entry{}} }
+func NewLock() *Lock { return &Lock{Images: map[addrs.Addr]Entry{}} }
 
 // Clone returns a deep copy of l (Entry holds only values, so copying the
 // map is enough). A nil Lock clones to an empty one.
@@ -62,7 +62,10 @@ type LockError struct {
 	File string
 	Line int
 	Col  int
-	Addr string
+	Addr addrs.Addr
+	// Key is the entry's key as written when it is not a valid address
+	// (Addr is then the zero Addr).
+	Key string
 	// Msg says what is wrong and what to do about it.
 	Msg string
 	Err error // underlying decoder error, may be nil
@@ -76,12 +79,20 @@ func (e *LockError) Error() string {
 		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
 	}
 	b.WriteString(": ")
-	if e.Addr != "" {
-		b.WriteString(strconv.Quote(e.Addr))
+	if k := e.key(); k != "" {
+		b.WriteString(strconv.Quote(k))
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Msg)
 	return b.String()
+}
+
+// key is the entry's key, if any: its address, or the key as written.
+func (e *LockError) key() string {
+	if e.Addr != (addrs.Addr{}) {
+		return e.Addr.String()
+	}
+	return e.Key
 }
 
 // Unwrap returns the decoder error, if any.
@@ -192,7 +203,7 @@ func parseImages(dec *json.Decoder, data []byte, filename string, lock *Lock) er
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return atOffset(data, filename, "", start, "\"images\" must be an object of address: entry; "+fixHint)
 	}
-	byPath := map[string]string{}
+	byPath := map[string]addrs.Addr{}
 	for dec.More() {
 		off := dec.InputOffset()
 		tok, err := dec.Token()
@@ -201,11 +212,12 @@ func parseImages(dec *json.Decoder, data []byte, filename string, lock *Lock) er
 		}
 		addr, _ := tok.(string)
 		at := func(msg string) error { return atOffset(data, filename, addr, off, msg) }
-		if _, dup := lock.Images[addr]; dup {
-			return at("address appears twice; " + fixHint)
-		}
-		if err := checkAddrKey(addr); err != nil {
+		a, err := parseAddrKey(addr)
+		if err != nil {
 			return at(err.Error() + "; " + fixHint)
+		}
+		if _, dup := lock.Images[a]; dup {
+			return at("address appears twice; " + fixHint)
 		}
 		var e Entry
 		if err := dec.Decode(&e); err != nil {
@@ -232,8 +244,8 @@ func parseImages(dec *json.Decoder, data []byte, filename string, lock *Lock) er
 			}
 			return atPath(fmt.Sprintf("path %q is also recorded for %s; two images cannot share a file; %s", e.Path, other, fixHint))
 		}
-		byPath[key] = addr
-		lock.Images[addr] = e
+		byPath[key] = a
+		lock.Images[a] = e
 	}
 	if _, err := dec.Token(); err != nil { // '}'
 		return decodeError(data, filename, "", err)
@@ -241,16 +253,41 @@ func parseImages(dec *json.Decoder, data []byte, filename string, lock *Lock) er
 	return nil
 }
 
-// checkAddrKey accepts only addresses in the canonical form String renders.
-func checkAddrKey(key string) error {
+// parseAddrKey parses a lockfile key, accepting only addresses in the
+// canonical form String renders.
+func parseAddrKey(key string) (addrs.Addr, error) {
 	a, err := addrs.Parse(key)
+	if err != nil {
+		return addrs.Addr{}, err
+	}
+	if canon := a.String(); canon != key {
+		return addrs.Addr{}, fmt.Errorf("address is not in canonical form (want %s)", canon)
+	}
+	return a, nil
+}
+
+// checkAddr accepts only addresses that a lockfile key can hold: those
+// that parse back from their String.
+func checkAddr(a addrs.Addr) error {
+	b, err := parseAddrKey(a.String())
 	if err != nil {
 		return err
 	}
-	if canon := a.String(); canon != key {
-		return fmt.Errorf("address is not in canonical form (want %s)", canon)
+	if b != a {
+		return fmt.Errorf("address is not in canonical form (want %s)", b)
 	}
 	return nil
+}
+
+// lockError is a LockError at an entry whose key, as written, is key.
+func lockError(filename string, line, col int, key, msg string) *LockError {
+	le := &LockError{File: filename, Line: line, Col: col, Msg: msg}
+	if a, err := parseAddrKey(key); err == nil {
+		le.Addr = a
+	} else {
+		le.Key = key
+	}
+	return le
 }
 
 // ValidateEntry reports the first way e breaks the lockfile's schema, or nil.
@@ -407,7 +444,7 @@ func decodeError(data []byte, filename, addr string, err error) error {
 	case errors.As(err, &se):
 		// Offset is just past the offending byte: point at that byte.
 		line, col := lineCol(data, se.Offset-1, false)
-		le := &LockError{File: filename, Line: line, Col: col, Addr: addr, Msg: "not valid JSON: " + se.Error() + "; " + fixHint}
+		le := lockError(filename, line, col, addr, "not valid JSON: "+se.Error()+"; "+fixHint)
 		le.Err = err
 		return le
 	case errors.As(err, &te):
@@ -424,7 +461,9 @@ func decodeError(data []byte, filename, addr string, err error) error {
 		return le
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
-	return &LockError{File: filename, Addr: addr, Msg: msg + "; " + fixHint, Err: err}
+	le := lockError(filename, 0, 0, addr, msg+"; "+fixHint)
+	le.Err = err
+	return le
 }
 
 func jsonKind(goKind string) string {
@@ -441,7 +480,7 @@ func jsonKind(goKind string) string {
 
 func atOffset(data []byte, filename, addr string, off int64, msg string) *LockError {
 	line, col := lineCol(data, off, true)
-	return &LockError{File: filename, Line: line, Col: col, Addr: addr, Msg: msg}
+	return lockError(filename, line, col, addr, msg)
 }
 
 // lineCol converts a byte offset into a 1-based line and column (in
@@ -479,16 +518,15 @@ func ReadLock(path string) (*Lock, error) {
 }
 
 // Marshal encodes the lockfile canonically: keys in address order
-// (addrs.CompareStrings: image.a[9] before image.a[10]), two-space indent,
+// (addrs.Addr.Compare: image.a[9] before image.a[10]), two-space indent,
 // one field a line, fields in Entry's order, trailing newline. The bytes are
 // what encoding/json.MarshalIndent(v, "", "  ") produces for
 // {"version": 1, "images": l.Images} plus a newline, but for the key order,
 // so that a change to one image changes only that image's lines.
 func (l *Lock) Marshal() []byte {
-	var keys []string
+	var keys []addrs.Addr
 	if l != nil {
-		keys = slices.Collect(maps.Keys(l.Images))
-		addrs.SortStrings(keys)
+		keys = slices.SortedFunc(maps.Keys(l.Images), addrs.Addr.Compare)
 	}
 	buf := make([]byte, 0, 64+len(keys)*512)
 	buf = append(buf, lockHead...)
@@ -515,9 +553,9 @@ const (
 
 // appendEntry appends one "key": {...} member of "images", starting with
 // its newline and indent, without a separating comma.
-func appendEntry(buf []byte, k string, e Entry) []byte {
+func appendEntry(buf []byte, k addrs.Addr, e Entry) []byte {
 	buf = append(buf, "\n    "...)
-	buf = appendJSONString(buf, k)
+	buf = appendJSONString(buf, k.String())
 	buf = append(buf, ": {\n      \"inputs\": {\n        \"prompt\": "...)
 	buf = appendJSONString(buf, e.Inputs.Prompt)
 	buf = append(buf, ",\n        \"style\": "...)

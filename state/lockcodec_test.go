@@ -40,7 +40,7 @@ func entryN(i int) Entry {
 func lockN(n int) *Lock {
 	l := NewLock()
 	for i := range n {
-		l.Images[fmt.Sprintf("image.img[%d]", i)] = entryN(i)
+		l.Images[addrs.MustParse(fmt.Sprintf("image.img[%d]", i))] = entryN(i)
 	}
 	return l
 }
@@ -100,7 +100,7 @@ func TestParseLockValid(t *testing.T) {
 				t.Fatalf("got %d entries, want %d", len(l.Images), len(tc.addrs))
 			}
 			for _, a := range tc.addrs {
-				if _, ok := l.Images[a]; !ok {
+				if _, ok := l.Images[addrs.MustParse(a)]; !ok {
 					t.Errorf("missing %s", a)
 				}
 			}
@@ -123,7 +123,7 @@ func TestParseLockHero(t *testing.T) {
 		SHA256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		Bytes:  183204, MediaType: "image/png", Width: 1024, Height: 576,
 	}
-	if got := l.Images["image.hero"]; got != want {
+	if got := l.Images[addrs.MustParse("image.hero")]; got != want {
 		t.Fatalf("got %+v\nwant %+v", got, want)
 	}
 }
@@ -246,8 +246,8 @@ func TestParseLockValidSingle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Images["image.a"].Inputs.Seed != 7 {
-		t.Fatalf("got %+v", l.Images["image.a"])
+	if l.Images[addrs.MustParse("image.a")].Inputs.Seed != 7 {
+		t.Fatalf("got %+v", l.Images[addrs.MustParse("image.a")])
 	}
 }
 
@@ -299,9 +299,9 @@ func stdMarshal(t testing.TB, l *Lock) []byte {
 	t.Helper()
 	var imgs orderedImages
 	if l != nil {
-		imgs.keys = slices.Collect(maps.Keys(l.Images))
+		imgs.images = stringKeyed(l.Images)
+		imgs.keys = slices.Collect(maps.Keys(imgs.images))
 		addrs.SortStrings(imgs.keys)
-		imgs.images = l.Images
 	}
 	b, err := json.MarshalIndent(struct {
 		Version int           `json:"version"`
@@ -346,8 +346,8 @@ func TestMarshalMatchesEncodingJSON(t *testing.T) {
 		"nil lock":    nil,
 		"empty":       NewLock(),
 		"nil images":  {},
-		"one":         {Images: map[string]Entry{"image.hero": entryN(0)}},
-		"odd strings": {Images: map[string]Entry{`image.x["a\"b<c>"]`: odd, "image.a": entryN(1)}},
+		"one":         {Images: map[addrs.Addr]Entry{addrs.MustParse("image.hero"): entryN(0)}},
+		"odd strings": {Images: map[addrs.Addr]Entry{addrs.MustParse(`image.x["a\"b<c>"]`): odd, addrs.MustParse("image.a"): entryN(1)}},
 		"many":        lockN(200),
 	}
 	for name, l := range tests {
@@ -396,8 +396,8 @@ func TestMarshalSpeed(t *testing.T) {
 func TestClone(t *testing.T) {
 	l := lockN(3)
 	c := l.Clone()
-	c.Images["image.new"] = entryN(9)
-	delete(c.Images, "image.img[0]")
+	c.Images[addrs.MustParse("image.new")] = entryN(9)
+	delete(c.Images, addrs.MustParse("image.img[0]"))
 	if len(l.Images) != 3 {
 		t.Fatalf("Clone shares the map: original now has %d entries", len(l.Images))
 	}

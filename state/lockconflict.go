@@ -35,7 +35,7 @@ func conflictMessage(data []byte, filename string, line int) string {
 			keys = append(keys, k)
 		}
 	}
-	addrs.SortStrings(keys)
+	slices.SortFunc(keys, addrs.Addr.Compare)
 	var b strings.Builder
 	n := 0
 	for _, k := range keys {

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 func TestParseLockNamesConflictedAddresses(t *testing.T) {
 	base := NewLock()
-	base.Images["image.a"] = entryN(0)
-	base.Images["image.same"] = entryN(1)
+	base.Images[addrs.MustParse("image.a")] = entryN(0)
+	base.Images[addrs.MustParse("image.same")] = entryN(1)
 	ours, theirs := NewLock(), NewLock()
 	for k, e := range base.Images {
 		ours.Images[k], theirs.Images[k] = e, e
@@ -17,12 +19,12 @@ func TestParseLockNamesConflictedAddresses(t *testing.T) {
 	a := entryN(0)
 	a.Inputs.Seed = 43
 	a.SHA256 = strings.Repeat("b", 64)
-	ours.Images["image.a"] = a
+	ours.Images[addrs.MustParse("image.a")] = a
 	a = entryN(0)
 	a.Inputs.Prompt = "a silver fox"
 	a.SHA256 = strings.Repeat("c", 64)
-	theirs.Images["image.a"] = a
-	theirs.Images[`image.icon["new"]`] = entryN(2)
+	theirs.Images[addrs.MustParse("image.a")] = a
+	theirs.Images[addrs.MustParse(`image.icon["new"]`)] = entryN(2)
 	o, th := string(ours.Marshal()), string(theirs.Marshal())
 
 	tests := map[string]struct {

@@ -22,8 +22,7 @@ import (
 // a *LockError, gives the line of the first offending entry's path and
 // what to do.
 func CheckLockPaths(dir string, lock *Lock, data []byte, filename string) error {
-	keys := slices.Collect(maps.Keys(lock.Images))
-	addrs.SortStrings(keys)
+	keys := slices.SortedFunc(maps.Keys(lock.Images), addrs.Addr.Compare)
 	// Directories are few and memoized: check them here, in order. Each
 	// path's own last component is one lstat: those run in parallel.
 	d := safepath.NewDisk(dir)
@@ -75,14 +74,14 @@ func CheckLockPaths(dir string, lock *Lock, data []byte, filename string) error 
 		} else {
 			off = 0
 		}
-		return atOffset(data, filename, addr, off, pathMsg(err))
+		return atOffset(data, filename, addr.String(), off, pathMsg(err))
 	}
 	return nil
 }
 
 // entryOffset returns the offset in data of the member of "images" whose
 // key is addr, or -1.
-func entryOffset(data []byte, addr string) int64 {
+func entryOffset(data []byte, addr addrs.Addr) int64 {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return -1
@@ -108,7 +107,7 @@ func entryOffset(data []byte, addr string) int64 {
 			if err != nil {
 				return -1
 			}
-			if k == addr {
+			if k == addr.String() {
 				return off
 			}
 			var skip json.RawMessage

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/media"
 )
 
@@ -166,7 +167,7 @@ func BenchmarkCheckLockPaths(b *testing.B) {
 	for i := range 10000 {
 		e := entryN(i)
 		e.Path = fmt.Sprintf("d%02d/img-%05d.png", i%100, i)
-		lock.Images[fmt.Sprintf("image.img[%d]", i)] = e
+		lock.Images[addrs.MustParse(fmt.Sprintf("image.img[%d]", i))] = e
 		full := filepath.Join(dir, filepath.FromSlash(e.Path))
 		if i < 100 {
 			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {

@@ -16,11 +16,11 @@ import (
 // Every conflicting address keeps OURS in merged, so merged is always a
 // valid lockfile; conflicts lists them in address order (nil when there are none).
 // Nil locks are empty.
-func Merge(base, ours, theirs *Lock) (merged *Lock, conflicts []string) {
+func Merge(base, ours, theirs *Lock) (merged *Lock, conflicts []addrs.Addr) {
 	base, ours, theirs = orEmpty(base), orEmpty(ours), orEmpty(theirs)
 	merged = NewLock()
-	conflicted := map[string]bool{}
-	addrList := map[string]bool{}
+	conflicted := map[addrs.Addr]bool{}
+	addrList := map[addrs.Addr]bool{}
 	for _, l := range []*Lock{base, ours, theirs} {
 		for a := range l.Images {
 			addrList[a] = true
@@ -51,7 +51,7 @@ func Merge(base, ours, theirs *Lock) (merged *Lock, conflicts []string) {
 	// Path collisions: reset every address involved to ours until none
 	// remain. Ours is itself valid, so this ends with every path unique.
 	for {
-		byPath := map[string][]string{}
+		byPath := map[string][]addrs.Addr{}
 		for a, e := range merged.Images {
 			byPath[e.Path] = append(byPath[e.Path], a)
 		}
@@ -79,7 +79,7 @@ func Merge(base, ours, theirs *Lock) (merged *Lock, conflicts []string) {
 	}
 	if len(conflicted) > 0 {
 		conflicts = slices.Collect(maps.Keys(conflicted))
-		addrs.SortStrings(conflicts)
+		slices.SortFunc(conflicts, addrs.Addr.Compare)
 	}
 	return merged, conflicts
 }
@@ -102,8 +102,8 @@ func orEmpty(l *Lock) *Lock {
 // block, after it when an entry that stays follows, else before it. When
 // no entry is sure to stay, one block holds every conflicting entry of
 // each side.
-func MarshalConflicts(merged *Lock, conflicts []string, ours, theirs *Lock) []byte {
-	conflicted := make(map[string]bool, len(conflicts))
+func MarshalConflicts(merged *Lock, conflicts []addrs.Addr, ours, theirs *Lock) []byte {
+	conflicted := make(map[addrs.Addr]bool, len(conflicts))
 	for _, a := range conflicts {
 		conflicted[a] = true
 	}
@@ -113,9 +113,9 @@ func MarshalConflicts(merged *Lock, conflicts []string, ours, theirs *Lock) []by
 			keys = append(keys, a)
 		}
 	}
-	addrs.SortStrings(keys)
+	slices.SortFunc(keys, addrs.Addr.Compare)
 	type item struct {
-		addr         string
+		addr         addrs.Addr
 		stable       bool   // present whichever side is kept
 		ours, theirs string // entry text of each side of a conflict, "" when absent
 	}
@@ -192,7 +192,7 @@ func MarshalConflicts(merged *Lock, conflicts []string, ours, theirs *Lock) []by
 
 // entryText is the lockfile text of one entry, as Marshal writes it (from
 // its indent and key to its closing brace), or "" when l has no such entry.
-func entryText(l *Lock, addr string) string {
+func entryText(l *Lock, addr addrs.Addr) string {
 	e, ok := l.Images[addr]
 	if !ok {
 		return ""

@@ -23,7 +23,7 @@ func conflictEntry(p string) Entry {
 func conflictLock(kv ...string) *Lock {
 	l := NewLock()
 	for i := 0; i < len(kv); i += 2 {
-		l.Images[kv[i]] = conflictEntry(kv[i+1])
+		l.Images[addrs.MustParse(kv[i])] = conflictEntry(kv[i+1])
 	}
 	return l
 }
@@ -157,10 +157,9 @@ func TestConflictMarkers(t *testing.T) {
 	}
 }
 
-func keysOf(m map[string]Entry) string {
+func keysOf(m map[addrs.Addr]Entry) string {
 	var b strings.Builder
-	keys := slices.Collect(maps.Keys(m))
-	addrs.SortStrings(keys)
+	keys := slices.SortedFunc(maps.Keys(m), addrs.Addr.Compare)
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%s=%q ", k, m[k].Inputs.Prompt)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 func TestMerge(t *testing.T) {
@@ -12,7 +14,7 @@ func TestMerge(t *testing.T) {
 	L := func(kv ...any) *Lock {
 		l := NewLock()
 		for i := 0; i < len(kv); i += 2 {
-			l.Images[kv[i].(string)] = kv[i+1].(Entry)
+			l.Images[addrs.MustParse(kv[i].(string))] = kv[i+1].(Entry)
 		}
 		return l
 	}
@@ -110,7 +112,7 @@ func TestMerge(t *testing.T) {
 			if string(got.Marshal()) != string(tc.want.Marshal()) {
 				t.Errorf("merged:\n%s\nwant:\n%s", got.Marshal(), tc.want.Marshal())
 			}
-			if !slices.Equal(conflicts, tc.conflicts) {
+			if !slices.Equal(addrStrings(conflicts), tc.conflicts) {
 				t.Errorf("conflicts %v, want %v", conflicts, tc.conflicts)
 			}
 			// The result is always a valid lockfile, and inputs are untouched.

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 // keyOrder returns the lockfile keys of data in the order they appear.
@@ -33,7 +35,7 @@ func TestLockKeyOrder(t *testing.T) {
 	want := []string{`image.a`, `image.a["x"]`, `image.a[2]`, `image.a[9]`, `image.a[10]`, `image.a[11]`, `image.b`}
 	l := NewLock()
 	for i, k := range want {
-		l.Images[k] = entryN(i)
+		l.Images[addrs.MustParse(k)] = entryN(i)
 	}
 
 	t.Run("Marshal", func(t *testing.T) {
@@ -45,10 +47,10 @@ func TestLockKeyOrder(t *testing.T) {
 	t.Run("Recorder", func(t *testing.T) {
 		p := filepath.Join(t.TempDir(), LockFileName)
 		start := l.Clone()
-		delete(start.Images, `image.a[10]`)
+		delete(start.Images, addrs.MustParse(`image.a[10]`))
 		r := NewRecorder(p, start)
 		defer r.Close()
-		if err := r.Set(`image.a[10]`, entryN(4)); err != nil {
+		if err := r.Set(addrs.MustParse(`image.a[10]`), entryN(4)); err != nil {
 			t.Fatal(err)
 		}
 		data, err := os.ReadFile(p)
@@ -63,14 +65,14 @@ func TestLockKeyOrder(t *testing.T) {
 	t.Run("Merge", func(t *testing.T) {
 		ours, theirs := l.Clone(), l.Clone()
 		for _, k := range []string{`image.a[10]`, `image.a[9]`, `image.a[2]`} {
-			e := theirs.Images[k]
+			e := theirs.Images[addrs.MustParse(k)]
 			e.Inputs.Seed += 1000
-			theirs.Images[k] = e
+			theirs.Images[addrs.MustParse(k)] = e
 			e.Inputs.Seed += 1000
-			ours.Images[k] = e
+			ours.Images[addrs.MustParse(k)] = e
 		}
 		merged, conflicts := Merge(l, ours, theirs)
-		if want := []string{`image.a[2]`, `image.a[9]`, `image.a[10]`}; !slices.Equal(conflicts, want) {
+		if want := []string{`image.a[2]`, `image.a[9]`, `image.a[10]`}; !slices.Equal(addrStrings(conflicts), want) {
 			t.Errorf("Merge conflicts = %q, want %q", conflicts, want)
 		}
 		text := MarshalConflicts(merged, conflicts, ours, theirs)
@@ -95,7 +97,7 @@ func TestParseLockBytewiseOrder(t *testing.T) {
 	old, err := json.MarshalIndent(struct {
 		Version int              `json:"version"`
 		Images  map[string]Entry `json:"images"`
-	}{LockVersion, l.Images}, "", "  ")
+	}{LockVersion, stringKeyed(l.Images)}, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}

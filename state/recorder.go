@@ -38,11 +38,11 @@ type Recorder struct {
 	// entry's path, by safepath.Key, to its address, to keep paths unique
 	// on a case-insensitive file system too (ParseLock refuses others).
 	lock  *Lock
-	paths map[string]string
-	// keys are lock's addresses in addrs.CompareStrings order; frags holds each entry's encoding
+	paths map[string]addrs.Addr
+	// keys are lock's addresses in addrs.Addr.Compare order; frags holds each entry's encoding
 	// (appendEntry), so a write re-encodes only what changed.
-	keys  []string
-	frags map[string][]byte
+	keys  []addrs.Addr
+	frags map[addrs.Addr][]byte
 	// dirs are the directories of paths set since the last write; the
 	// loop syncs them before writing, so a PlaceTemp'd output's name is
 	// durable before the lockfile names it.
@@ -77,17 +77,16 @@ func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Rec
 		path:  path,
 		lock:  l,
 		dirs:  map[string]bool{},
-		paths: make(map[string]string, len(l.Images)),
+		paths: make(map[string]addrs.Addr, len(l.Images)),
 		done:  make(chan struct{}),
 		write: write,
 	}
-	r.frags = make(map[string][]byte, len(l.Images))
+	r.frags = make(map[addrs.Addr][]byte, len(l.Images))
 	for a, e := range l.Images {
 		r.paths[safepath.Key(e.Path)] = a
 		r.frags[a] = appendEntry(nil, a, e)
 	}
-	r.keys = slices.Collect(maps.Keys(l.Images))
-	addrs.SortStrings(r.keys)
+	r.keys = slices.SortedFunc(maps.Keys(l.Images), addrs.Addr.Compare)
 	r.disk = r.encode(nil)
 	r.cond = sync.NewCond(&r.mu)
 	go r.loop()
@@ -97,14 +96,14 @@ func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Rec
 // Set records e at addr and returns once the lockfile on disk holds it. It
 // rejects an invalid address or entry, or a path that another address
 // holds (delete or move that one in the same Update), without writing.
-func (r *Recorder) Set(addr string, e Entry) error {
-	return r.Update(nil, map[string]Entry{addr: e})
+func (r *Recorder) Set(addr addrs.Addr, e Entry) error {
+	return r.Update(nil, map[addrs.Addr]Entry{addr: e})
 }
 
 // Delete removes addr's entry (absent is fine) and returns once the
 // lockfile on disk no longer holds it.
-func (r *Recorder) Delete(addr string) error {
-	return r.Update([]string{addr}, nil)
+func (r *Recorder) Delete(addr addrs.Addr) error {
+	return r.Update([]addrs.Addr{addr}, nil)
 }
 
 // Update applies deletes, then sets, as one change that reaches disk in a
@@ -114,16 +113,16 @@ func (r *Recorder) Delete(addr string) error {
 // A failed write is returned to every caller whose change it carried, and
 // to every later call: the lockfile can no longer be trusted to keep up, so
 // the run must stop. An invalid change is returned to its caller only.
-func (r *Recorder) Update(deletes []string, sets map[string]Entry) error {
+func (r *Recorder) Update(deletes []addrs.Addr, sets map[addrs.Addr]Entry) error {
 	return r.Record(context.Background(), deletes, sets)
 }
 
 // Record is Update that stops waiting when ctx is done, so that a hung
 // disk keeps no caller after the run is cancelled: it then returns ctx's
 // cause, and the change may still reach disk later (or never).
-func (r *Recorder) Record(ctx context.Context, deletes []string, sets map[string]Entry) error {
+func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[addrs.Addr]Entry) error {
 	for a, e := range sets {
-		if err := checkAddrKey(a); err != nil {
+		if err := checkAddr(a); err != nil {
 			return fmt.Errorf("record %s in lockfile %s: %w", a, r.path, err)
 		}
 		if err := validateEntry(e); err != nil {
@@ -146,7 +145,7 @@ func (r *Recorder) Record(ctx context.Context, deletes []string, sets map[string
 			delete(r.lock.Images, a)
 			delete(r.paths, safepath.Key(old.Path))
 			delete(r.frags, a)
-			if i, ok := slices.BinarySearchFunc(r.keys, a, addrs.CompareStrings); ok {
+			if i, ok := slices.BinarySearchFunc(r.keys, a, addrs.Addr.Compare); ok {
 				r.keys = slices.Delete(r.keys, i, i+1)
 			}
 		}
@@ -159,7 +158,7 @@ func (r *Recorder) Record(ctx context.Context, deletes []string, sets map[string
 		r.paths[safepath.Key(e.Path)] = a
 		r.dirs[path.Dir(e.Path)] = true
 		r.frags[a] = appendEntry(nil, a, e)
-		if i, ok := slices.BinarySearchFunc(r.keys, a, addrs.CompareStrings); !ok {
+		if i, ok := slices.BinarySearchFunc(r.keys, a, addrs.Addr.Compare); !ok {
 			r.keys = slices.Insert(r.keys, i, a)
 		}
 	}
@@ -188,22 +187,25 @@ func (r *Recorder) Record(ctx context.Context, deletes []string, sets map[string
 
 // checkPaths reports a set whose path another address would still hold
 // after the update. Called with r.mu held.
-func (r *Recorder) checkPaths(deletes []string, sets map[string]Entry) error {
+func (r *Recorder) checkPaths(deletes []addrs.Addr, sets map[addrs.Addr]Entry) error {
 	if len(sets) == 0 {
 		return nil
 	}
-	gone := make(map[string]bool, len(deletes)+len(sets))
+	gone := make(map[addrs.Addr]bool, len(deletes)+len(sets))
 	for _, a := range deletes {
 		gone[a] = true
 	}
 	for a := range sets {
 		gone[a] = true // its old entry is replaced
 	}
-	claimed := make(map[string]string, len(sets))
+	claimed := make(map[string]addrs.Addr, len(sets))
 	for a, e := range sets {
 		k := safepath.Key(e.Path)
 		if other, ok := claimed[k]; ok {
-			return fmt.Errorf("%s and %s both claim path %q", min(a, other), max(a, other), e.Path)
+			if other.Less(a) {
+				a, other = other, a
+			}
+			return fmt.Errorf("%s and %s both claim path %q", a, other, e.Path)
 		}
 		claimed[k] = a
 		if holder, ok := r.paths[k]; ok && holder != a && !gone[holder] {

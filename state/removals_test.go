@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 func sumOf(s string) string {
@@ -47,12 +49,12 @@ func TestRemovalsAfterCrash(t *testing.T) {
 			e := entryN(0)
 			e.Path, e.SHA256 = "a.png", sumOf("old")
 			lock := NewLock()
-			lock.Images["image.a"] = e
+			lock.Images[addrs.MustParse("image.a")] = e
 			if err := IntendRemovals(dir, []Removal{{Path: e.Path, SHA256: e.SHA256}}); err != nil {
 				t.Fatal(err)
 			}
 			if tt.crash == "entry" {
-				delete(lock.Images, "image.a")
+				delete(lock.Images, addrs.MustParse("image.a"))
 			}
 			if tt.edit != "" {
 				if err := os.WriteFile(file, []byte(tt.edit), 0o644); err != nil {
@@ -62,7 +64,7 @@ func TestRemovalsAfterCrash(t *testing.T) {
 			if tt.recordOther != "" {
 				o := entryN(1)
 				o.Path = tt.recordOther
-				lock.Images["image.b"] = o
+				lock.Images[addrs.MustParse("image.b")] = o
 			}
 			pending, err := PendingRemovals(dir, lock)
 			if err != nil {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+
+	"github.com/pixform/pixform/addrs"
 )
 
-// Remove stops recording the entries addrs of lock, the lockfile of the
+// Remove stops recording the entries as of lock, the lockfile of the
 // working directory dir, and leaves their files on disk (state rm). The
 // caller holds the directory's lock (AcquireDirLock) and read lock from
 // disk under it; lock itself is not changed.
@@ -21,10 +23,10 @@ import (
 //
 // An address that lock does not hold is an error, and then, as when ctx
 // is done, nothing is changed.
-func Remove(ctx context.Context, dir string, lock *Lock, addrs []string) error {
+func Remove(ctx context.Context, dir string, lock *Lock, as []addrs.Addr) error {
 	next := lock.Clone()
-	paths := make([]string, 0, len(addrs))
-	for _, a := range addrs {
+	paths := make([]string, 0, len(as))
+	for _, a := range as {
 		e, ok := next.Images[a]
 		if !ok {
 			return fmt.Errorf("%s is not in %s", a, LockFileName)

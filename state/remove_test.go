@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 // TestRemove: state rm forgets entries, leaves their files, drops the
@@ -20,8 +22,18 @@ func TestRemove(t *testing.T) {
 			t.Fatal(err)
 		}
 		notes := []Removal{
-			{Path: strings.ToUpper(lock.Images["image.img[1]"].Path), SHA256: lock.Images["image.img[1]"].SHA256},
-			{Path: "images/other.png", SHA256: lock.Images["image.img[2]"].SHA256},
+			{Path: strings.ToUpper(lock.Images[addrs.MustParse("image.img[1]")].Path), SHA256: lock.Images[addrs.MustParse("image.img[1]")].SHA256},
+			{Path: "images/other.png", SHA256: lock.Images[addrs.MustParse("image.img[2]")].SHA256},
+		}
+		// Only files that exist are noted.
+		for _, n := range notes {
+			full := filepath.Join(dir, filepath.FromSlash(n.Path))
+			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(full, []byte(n.Path), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		// A note is kept only for a file that is there to remove.
 		for _, n := range notes {
@@ -35,6 +47,9 @@ func TestRemove(t *testing.T) {
 		}
 		if err := IntendRemovals(dir, notes); err != nil {
 			t.Fatal(err)
+		}
+		if got, err := readRemovals(dir); err != nil || len(got) != len(notes) {
+			t.Fatalf("notes after setup: %v, %v; want %d", got, err, len(notes))
 		}
 		return dir, lock
 	}
@@ -54,15 +69,15 @@ func TestRemove(t *testing.T) {
 	t.Run("removes", func(t *testing.T) {
 		dir, lock := setup(t)
 		before := lock.Clone()
-		if err := Remove(context.Background(), dir, lock, []string{"image.img[1]", "image.img[0]"}); err != nil {
+		if err := Remove(context.Background(), dir, lock, []addrs.Addr{addrs.MustParse("image.img[1]"), addrs.MustParse("image.img[0]")}); err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(lock, before) {
 			t.Error("Remove changed the lock it was given")
 		}
 		want := before.Clone()
-		delete(want.Images, "image.img[0]")
-		delete(want.Images, "image.img[1]")
+		delete(want.Images, addrs.MustParse("image.img[0]"))
+		delete(want.Images, addrs.MustParse("image.img[1]"))
 		if got := readLock(t, dir); !reflect.DeepEqual(got, want) {
 			t.Errorf("lockfile holds %v, want %v", got.Images, want.Images)
 		}
@@ -77,7 +92,7 @@ func TestRemove(t *testing.T) {
 
 	t.Run("unknown address", func(t *testing.T) {
 		dir, lock := setup(t)
-		err := Remove(context.Background(), dir, lock, []string{"image.img[1]", "image.nope"})
+		err := Remove(context.Background(), dir, lock, []addrs.Addr{addrs.MustParse("image.img[1]"), addrs.MustParse("image.nope")})
 		if err == nil || !strings.Contains(err.Error(), "image.nope") {
 			t.Fatalf("Remove of an unknown address: %v", err)
 		}
@@ -98,7 +113,7 @@ func TestRemove(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, WorkDirName, removalsName), []byte("{"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := Remove(context.Background(), dir, lock, []string{"image.img[1]"}); err == nil {
+		if err := Remove(context.Background(), dir, lock, []addrs.Addr{addrs.MustParse("image.img[1]")}); err == nil {
 			t.Fatal("Remove succeeded with an unreadable removal log")
 		}
 		if got := readLock(t, dir); !reflect.DeepEqual(got, lock) {
@@ -115,7 +130,7 @@ func TestRemove(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(p, "x"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		err := Remove(context.Background(), dir, lock, []string{"image.img[1]"})
+		err := Remove(context.Background(), dir, lock, []addrs.Addr{addrs.MustParse("image.img[1]")})
 		if err == nil || !strings.Contains(err.Error(), "write lockfile") {
 			t.Fatalf("Remove with the lockfile a directory: %v", err)
 		}
@@ -125,7 +140,7 @@ func TestRemove(t *testing.T) {
 		dir, lock := setup(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if err := Remove(ctx, dir, lock, []string{"image.img[1]"}); err == nil {
+		if err := Remove(ctx, dir, lock, []addrs.Addr{addrs.MustParse("image.img[1]")}); err == nil {
 			t.Fatal("Remove with a canceled ctx succeeded")
 		}
 		if got := readLock(t, dir); !reflect.DeepEqual(got, lock) {

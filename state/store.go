@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 // Store is the one writer of a working directory's outputs and its
@@ -74,7 +76,7 @@ type Store interface {
 // Commit is one finished image to put in place and record.
 type Commit struct {
 	// Addr is the address to record Entry under.
-	Addr string
+	Addr addrs.Addr
 	// Entry is the image's entry; Entry.Path is where Temp goes.
 	Entry Entry
 	// Temp holds the image: a file made by CreateTemp beside Entry.Path.
@@ -94,14 +96,14 @@ type Commit struct {
 
 // Prior is a recorded entry and its address.
 type Prior struct {
-	Addr  string
+	Addr  addrs.Addr
 	Entry Entry
 }
 
 // Deletion is an entry to remove with its file.
 type Deletion struct {
 	// Addr is the entry's address.
-	Addr string
+	Addr addrs.Addr
 	// Entry is the entry as the plan saw it, or nil: its file is removed
 	// once the entry is gone, unless the user changed it, or the run
 	// writes or records that path.
@@ -114,7 +116,7 @@ type Deletion struct {
 // file at From.Entry.Path) becomes To's entry at Path.
 type Move struct {
 	From Prior
-	To   string
+	To   addrs.Addr
 	Path string
 	// Warn receives warnings; nil drops them.
 	Warn func(msg string)
@@ -125,8 +127,9 @@ type Move struct {
 // the lockfile); what to do is the caller's to say.
 type RecordError struct {
 	// What is recorded ("the entry", "the removal", "the move") of Addr.
-	What, Addr string
-	Err        error
+	What string
+	Addr addrs.Addr
+	Err  error
 }
 
 func (e *RecordError) Error() string {
@@ -139,7 +142,7 @@ func (e *RecordError) Unwrap() error { return e.Err }
 type Journal interface {
 	// Record applies deletes, then sets, as one change, and returns once
 	// it is on disk (or ctx is done).
-	Record(ctx context.Context, deletes []string, sets map[string]Entry) error
+	Record(ctx context.Context, deletes []addrs.Addr, sets map[addrs.Addr]Entry) error
 	// Snapshot returns the lockfile as last written to disk.
 	Snapshot() *Lock
 	Close() error
@@ -222,7 +225,7 @@ func (s *LocalStore) Close(ctx context.Context) error {
 }
 
 // record applies deletes and sets through the Journal, as one write.
-func (s *LocalStore) record(ctx context.Context, what, addr string, deletes []string, sets map[string]Entry) error {
+func (s *LocalStore) record(ctx context.Context, what string, addr addrs.Addr, deletes []addrs.Addr, sets map[addrs.Addr]Entry) error {
 	if err := s.j.Record(ctx, deletes, sets); err != nil {
 		re := &RecordError{What: what, Addr: addr, Err: err}
 		s.mu.Lock()

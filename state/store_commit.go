@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
 )
 
@@ -22,12 +24,12 @@ func keyOf(p string) string { return safepath.Key(p) }
 // address, and guards the maps.
 type pathIndex struct {
 	mu    sync.Mutex
-	owner map[string]string // safepath.Key(path) → address of the entry recording it
-	path  map[string]string // address → its entry's path
+	owner map[string]addrs.Addr // safepath.Key(path) → address of the entry recording it
+	path  map[addrs.Addr]string // address → its entry's path
 }
 
 func newPathIndex(lock *Lock) *pathIndex {
-	x := &pathIndex{owner: map[string]string{}, path: map[string]string{}}
+	x := &pathIndex{owner: map[string]addrs.Addr{}, path: map[addrs.Addr]string{}}
 	if lock != nil {
 		for a, e := range lock.Images {
 			x.owner[keyOf(e.Path)] = a
@@ -39,8 +41,8 @@ func newPathIndex(lock *Lock) *pathIndex {
 
 // forget drops addresses from the mirror only (the lockfile already has).
 // The caller holds x.mu.
-func (x *pathIndex) forget(addrs ...string) {
-	for _, a := range addrs {
+func (x *pathIndex) forget(as ...addrs.Addr) {
+	for _, a := range as {
 		if p, ok := x.path[a]; ok {
 			if x.owner[keyOf(p)] == a {
 				delete(x.owner, keyOf(p))
@@ -67,8 +69,8 @@ func (x *pathIndex) recorded(p string) (string, bool) {
 }
 
 // del deletes the entry at addr. The caller holds s.idx.mu.
-func (s *LocalStore) del(ctx context.Context, addr string) error {
-	if err := s.record(ctx, "the removal", addr, []string{addr}, nil); err != nil {
+func (s *LocalStore) del(ctx context.Context, addr addrs.Addr) error {
+	if err := s.record(ctx, "the removal", addr, []addrs.Addr{addr}, nil); err != nil {
 		return err
 	}
 	s.idx.forget(addr)
@@ -79,9 +81,9 @@ func (s *LocalStore) del(ctx context.Context, addr string) error {
 // write. An entry of another address that records the same path is
 // deleted first, so that no two entries ever share a path. The caller
 // holds s.idx.mu.
-func (s *LocalStore) set(ctx context.Context, addr string, e Entry, drop []string) error {
+func (s *LocalStore) set(ctx context.Context, addr addrs.Addr, e Entry, drop []addrs.Addr) error {
 	x := s.idx
-	if o, ok := x.owner[keyOf(e.Path)]; ok && o != addr && !contains(drop, o) {
+	if o, ok := x.owner[keyOf(e.Path)]; ok && o != addr && !slices.Contains(drop, o) {
 		if err := s.del(ctx, o); err != nil {
 			return err
 		}
@@ -90,7 +92,7 @@ func (s *LocalStore) set(ctx context.Context, addr string, e Entry, drop []strin
 	if len(drop) > 0 {
 		what = "the move"
 	}
-	if err := s.record(ctx, what, addr, drop, map[string]Entry{addr: e}); err != nil {
+	if err := s.record(ctx, what, addr, drop, map[addrs.Addr]Entry{addr: e}); err != nil {
 		return err
 	}
 	x.forget(drop...)
@@ -102,24 +104,15 @@ func (s *LocalStore) set(ctx context.Context, addr string, e Entry, drop []strin
 	return nil
 }
 
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 // priorDrop returns p's address when its entry is still recorded as it
 // was and under another address than addr: the entry to delete once addr
 // is recorded. The caller holds s.idx.mu.
-func (s *LocalStore) priorDrop(addr string, p *Prior) []string {
+func (s *LocalStore) priorDrop(addr addrs.Addr, p *Prior) []addrs.Addr {
 	if p == nil || p.Addr == addr {
 		return nil
 	}
 	if q, ok := s.idx.path[p.Addr]; ok && q == p.Entry.Path {
-		return []string{p.Addr}
+		return []addrs.Addr{p.Addr}
 	}
 	return nil
 }
@@ -180,7 +173,7 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	// other change's entry or path, so its Journal calls run outside x.mu
 	// and commits of many images share the Recorder's group writes.
 	if inPlace {
-		if err := s.record(ctx, "the removal", addr, []string{addr}, nil); err != nil {
+		if err := s.record(ctx, "the removal", addr, []addrs.Addr{addr}, nil); err != nil {
 			AbortTemp(c.Temp)
 			return err
 		}
@@ -197,7 +190,7 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	x.owner[keyOf(e.Path)] = addr
 	old, hadOld := x.path[addr]
 	x.mu.Unlock()
-	if err := s.record(ctx, "the entry", addr, nil, map[string]Entry{addr: e}); err != nil {
+	if err := s.record(ctx, "the entry", addr, nil, map[addrs.Addr]Entry{addr: e}); err != nil {
 		return err
 	}
 	x.mu.Lock()

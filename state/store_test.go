@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 func TestIsTempOf(t *testing.T) {
@@ -61,7 +63,7 @@ func TestStoreWaitsSelectOnContext(t *testing.T) {
 	e := entryN(1)
 	e.Path = "a.png"
 	done := make(chan error, 1)
-	go func() { done <- s.Commit(ctx, Commit{Addr: "image.a", Entry: e, Temp: f}) }()
+	go func() { done <- s.Commit(ctx, Commit{Addr: addrs.MustParse("image.a"), Entry: e, Temp: f}) }()
 	<-entered
 	cancel()
 	err = <-done
@@ -92,8 +94,8 @@ func TestStagedCopiesCleared(t *testing.T) {
 	var warnings []string
 	w := func(m string) { warnings = append(warnings, m) }
 	s.Move(context.Background(), []Move{
-		{From: Prior{Addr: "image.a", Entry: ea}, To: "image.b", Path: "b.png", Warn: w},
-		{From: Prior{Addr: "image.b", Entry: eb}, To: "image.a", Path: "a.png", Warn: w},
+		{From: Prior{Addr: addrs.MustParse("image.a"), Entry: ea}, To: addrs.MustParse("image.b"), Path: "b.png", Warn: w},
+		{From: Prior{Addr: addrs.MustParse("image.b"), Entry: eb}, To: addrs.MustParse("image.a"), Path: "a.png", Warn: w},
 	}, func(int, error, bool) {})
 	left, _ := filepath.Glob(filepath.Join(dir, WorkDirName, stagingDirName, "*"))
 	if len(left) != 1 {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 // No user of .pixform reads or writes through a symbolic link (or a file)
@@ -26,7 +28,7 @@ func TestWorkDirRefusesLinks(t *testing.T) {
 			lock := NewLock()
 			e := entryN(0)
 			e.Path = "a.png"
-			lock.Images["image.a"] = e
+			lock.Images[addrs.MustParse("image.a")] = e
 			_, err := Refresh(dir, lock, false)
 			return err
 		},
@@ -55,8 +57,8 @@ func TestWorkDirRefusesLinks(t *testing.T) {
 			ea.Path, ea.SHA256 = "a.png", sumOf("a")
 			eb.Path, eb.SHA256 = "b.png", sumOf("b")
 			s.Move(context.Background(), []Move{
-				{From: Prior{Addr: "image.a", Entry: ea}, To: "image.b", Path: "b.png"},
-				{From: Prior{Addr: "image.b", Entry: eb}, To: "image.a", Path: "a.png"},
+				{From: Prior{Addr: addrs.MustParse("image.a"), Entry: ea}, To: addrs.MustParse("image.b"), Path: "b.png"},
+				{From: Prior{Addr: addrs.MustParse("image.b"), Entry: eb}, To: addrs.MustParse("image.a"), Path: "a.png"},
 			}, func(i int, err error, skipped bool) { errs = append(errs, err) })
 			return errors.Join(errs...)
 		},
@@ -159,6 +161,6 @@ func symlink(t *testing.T, to, at string) {
 // nopJournal records nothing and never fails.
 type nopJournal struct{}
 
-func (nopJournal) Record(context.Context, []string, map[string]Entry) error { return nil }
-func (nopJournal) Snapshot() *Lock                                          { return NewLock() }
-func (nopJournal) Close() error                                             { return nil }
+func (nopJournal) Record(context.Context, []addrs.Addr, map[addrs.Addr]Entry) error { return nil }
+func (nopJournal) Snapshot() *Lock                                                  { return NewLock() }
+func (nopJournal) Close() error                                                     { return nil }

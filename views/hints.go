@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/state"
 )
@@ -68,7 +69,7 @@ func diskRemedy(dir string, err error) string {
 
 // WriteMergeConflicts says which images `pixform lock merge` left marked
 // in the lockfile, and how to resolve them.
-func WriteMergeConflicts(w io.Writer, conflicts []string, color bool) {
+func WriteMergeConflicts(w io.Writer, conflicts []addrs.Addr, color bool) {
 	pal := palette{color}
 	fmt.Fprintf(w, "pixform: lockfile conflict: %s changed on both sides:\n", plural(len(conflicts), "image"))
 	for _, c := range conflicts {

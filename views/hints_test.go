@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/state"
 )
@@ -22,7 +23,7 @@ func TestApplyHint(t *testing.T) {
 		return fmt.Errorf("the local disk refused an image: %w", le)
 	}
 	record := func(errno syscall.Errno) error {
-		return &state.RecordError{What: "the entry", Addr: "image.a", Err: fmt.Errorf("write lockfile /w/pixform.lock.json: rename: %w", errno)}
+		return &state.RecordError{What: "the entry", Addr: addrs.MustParse("image.a"), Err: fmt.Errorf("write lockfile /w/pixform.lock.json: rename: %w", errno)}
 	}
 	tests := map[string]struct {
 		err  error

@@ -239,8 +239,8 @@ func actionPhrase(c *planner.Change) string {
 		}
 		return "will be replaced"
 	case planner.Move:
-		if c.PriorAddr != "" && c.PriorAddr != c.Addr.String() {
-			return "will be moved from " + c.PriorAddr
+		if !c.PriorAddr.IsZero() && c.PriorAddr != c.Addr {
+			return "will be moved from " + c.PriorAddr.String()
 		}
 		return "will be moved"
 	case planner.Delete:
@@ -327,8 +327,8 @@ func NewJSONPlan(p *planner.Plan) JSONPlan {
 			if c.Prior.Path != c.Path {
 				jc.PriorPath = c.Prior.Path
 			}
-			if c.PriorAddr != jc.Address {
-				jc.PriorAddr = c.PriorAddr
+			if !c.PriorAddr.IsZero() && c.PriorAddr.String() != jc.Address {
+				jc.PriorAddr = c.PriorAddr.String()
 			}
 			if c.Action == planner.Replace && c.Prior.Inputs.Prompt != c.Inputs.Prompt {
 				jc.PriorPrompt = c.Prior.Inputs.Prompt

@@ -175,7 +175,7 @@ func WriteApplied(dir string) (int, error) {
 			seed = int64(i + 1)
 		}
 		sum := sha256.Sum256(data)
-		lock.Images[img.Addr.String()] = state.Entry{
+		lock.Images[img.Addr] = state.Entry{
 			Inputs:   state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: seed},
 			Provider: providers.Imagine, Path: img.Path,
 			SHA256: hex.EncodeToString(sum[:]), Bytes: int64(len(data)),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/fakeapi"
 	"github.com/pixform/pixform/state"
 )
@@ -72,7 +73,9 @@ func cmdNotelock(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	lock, err := state.ReadLock(lockPath)
 	ts.Check(err)
-	e, ok := lock.Images[args[0]]
+	a, err := addrs.Parse(args[0])
+	ts.Check(err)
+	e, ok := lock.Images[a]
 	if !ok {
 		ts.Fatalf("%s is not in the lockfile", args[0])
 	}
