@@ -35,16 +35,6 @@ func TestRemove(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// A note is kept only for a file that is there to remove.
-		for _, n := range notes {
-			p := filepath.Join(dir, filepath.FromSlash(n.Path))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
 		if err := IntendRemovals(dir, notes); err != nil {
 			t.Fatal(err)
 		}
