@@ -1,7 +1,9 @@
 package state
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,15 +17,26 @@ const tempPrefix = ".pixform-tmp-"
 // the directory if needed), so that CommitTemp can rename it into place
 // atomically.
 func CreateTemp(target string) (*os.File, error) {
-	dir := filepath.Dir(target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create directory %s: %w", dir, err)
+	f, err := createTempBeside(target)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The directory is missing: the uncommon case, so the common one
+		// costs no stat of the directory.
+		dir := filepath.Dir(target)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create directory %s: %w", dir, err)
+		}
+		f, err = createTempBeside(target)
 	}
-	f, err := os.CreateTemp(dir, tempPrefix+filepath.Base(target)+"-*")
 	if err != nil {
 		return nil, fmt.Errorf("create temporary file for %s: %w", target, err)
 	}
 	return f, nil
+}
+
+// createTempBeside creates CreateTemp's temporary file for target in an
+// existing directory.
+func createTempBeside(target string) (*os.File, error) {
+	return os.CreateTemp(filepath.Dir(target), tempPrefix+filepath.Base(target)+"-*")
 }
 
 // CommitTemp makes f, made by CreateTemp, the file at target: it syncs and

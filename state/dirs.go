@@ -2,7 +2,9 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path"
@@ -79,6 +81,14 @@ func (n *dirNotes) save(dir string) error {
 // between, or one that loses the note, leaves it un-noted, and so kept.
 func (s *LocalStore) CreateTemp(rel string) (*os.File, error) {
 	target := s.abs(rel)
+	if f, err := createTempBeside(target); !errors.Is(err, fs.ErrNotExist) {
+		// The directory exists (nothing to note), or the failure is not
+		// a missing directory: one system call for the common case.
+		if err != nil {
+			return nil, fmt.Errorf("create temporary file for %s: %w", target, err)
+		}
+		return f, nil
+	}
 	var missing []string
 	for d := path.Dir(rel); d != "." && d != "/" && d != ""; d = path.Dir(d) {
 		if _, err := os.Lstat(s.abs(d)); err == nil {
