@@ -75,8 +75,8 @@ type Options struct {
 	// DefaultThrottleGiveUp.
 	ThrottleGiveUp time.Duration
 	// Clock is the time source of waits and measurements; nil means
-	// SystemClock.
-	Clock Clock
+	// limiter.SystemClock.
+	Clock limiter.Clock
 	// Rand returns uniformly random float64s in [0, 1) for backoff jitter;
 	// nil means math/rand/v2. Apply serializes calls to it.
 	Rand func() float64
@@ -207,7 +207,7 @@ type run struct {
 	opts     *Options
 	hooks    Hooks
 	limiter  Limiter
-	clock    Clock
+	clock    limiter.Clock
 	provider string
 	parallel int
 	// slots bounds requests in flight at parallel whatever the Limiter
@@ -236,7 +236,7 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 		r.hooks = NilHooks{}
 	}
 	if r.clock == nil {
-		r.clock = SystemClock{}
+		r.clock = limiter.SystemClock{}
 	}
 	if r.parallel < 1 {
 		r.parallel = config.DefaultParallelism

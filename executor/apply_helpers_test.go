@@ -68,7 +68,7 @@ type testLimiter struct {
 	sem chan struct{}
 
 	mu       sync.Mutex
-	outcomes []Outcome
+	outcomes []limiter.Outcome
 }
 
 var _ Limiter = (*testLimiter)(nil)
@@ -84,7 +84,7 @@ func (l *testLimiter) Acquire(ctx context.Context) (limiter.Ticket, error) {
 	}
 }
 
-func (l *testLimiter) Release(_ limiter.Ticket, o Outcome) {
+func (l *testLimiter) Release(_ limiter.Ticket, o limiter.Outcome) {
 	l.mu.Lock()
 	l.outcomes = append(l.outcomes, o)
 	l.mu.Unlock()
@@ -106,7 +106,7 @@ type fakeClock struct {
 	waits []time.Duration
 }
 
-var _ Clock = (*fakeClock)(nil)
+var _ limiter.Clock = (*fakeClock)(nil)
 
 func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)} }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/pixform/pixform/limiter"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
@@ -74,7 +75,7 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 		}
 		if r.stopping() {
 			// Acquire may win a race with the stop; start nothing.
-			r.limiter.Release(ticket, Outcome{})
+			r.limiter.Release(ticket, limiter.Outcome{})
 			release()
 			r.skip(1)
 			return
@@ -171,11 +172,11 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 // wrapped it in. credits is the price of the request: it is counted as
 // spent when the image arrived whole, recorded or not, or when the server
 // sent it and the local disk could not take it.
-func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt string, credits int) (output, Outcome, error) {
+func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt string, credits int) (output, limiter.Outcome, error) {
 	dst := r.abs(c.Path)
 	tmp, err := r.store.CreateTemp(c.Path)
 	if err != nil {
-		return output{}, Outcome{}, &LocalError{Op: "create the temporary file of", Path: c.Path, Err: err}
+		return output{}, limiter.Outcome{}, &LocalError{Op: "create the temporary file of", Path: c.Path, Err: err}
 	}
 	lw := &localWriter{w: tmp, op: "write", path: c.Path}
 	if r.opts.tempWriter != nil {
@@ -184,7 +185,7 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 	d := newDigestWriter()
 	start := r.clock.Now()
 	err = r.opts.Provider.Render(ctx, req, io.MultiWriter(lw, d))
-	o := Outcome{Latency: r.clock.Now().Sub(start)}
+	o := limiter.Outcome{Latency: r.clock.Now().Sub(start)}
 	r.mu.Lock()
 	if r.provider != providers.Draft {
 		// A draft render is made here, not asked of a server.

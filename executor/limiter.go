@@ -12,7 +12,7 @@ import (
 // how that request ended.
 type Limiter interface {
 	Acquire(ctx context.Context) (limiter.Ticket, error)
-	Release(t limiter.Ticket, o Outcome)
+	Release(t limiter.Ticket, o limiter.Outcome)
 	// Limit reports the current concurrency limit, for progress displays.
 	Limit() int
 	// Rate reports the pacing rate in requests a second when the server
@@ -21,12 +21,3 @@ type Limiter interface {
 }
 
 var _ Limiter = (*limiter.Adaptive)(nil)
-
-// Outcome is how one request ended, for the Limiter to adapt.
-type Outcome = limiter.Outcome
-
-// Clock is the time source of waits, measurements and the limiter.
-type Clock = limiter.Clock
-
-// SystemClock is the real clock.
-type SystemClock = limiter.SystemClock
