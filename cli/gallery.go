@@ -63,6 +63,6 @@ func (e *env) gallery(args []string) int {
 	if err := gallery.WriteStatic(target, page); err != nil {
 		return e.fail(err)
 	}
-	fmt.Fprintf(e.stdio.Out, "Wrote %s: %s. Open it in a browser.\n", *out, pluralize(len(cards), "image"))
+	fmt.Fprintf(e.stdio.Out, "Wrote %s: %s. Open it in a browser.\n", *out, views.Plural(len(cards), "image"))
 	return ExitOK
 }

@@ -62,7 +62,7 @@ func (e *env) loadConfig(vars, varFiles []string) (*config.Config, bool) {
 				n++
 			}
 		}
-		fmt.Fprintf(e.stdio.Err, "pixform: the configuration has %s; nothing was planned or changed.\n", pluralize(n, "error"))
+		fmt.Fprintf(e.stdio.Err, "pixform: the configuration has %s; nothing was planned or changed.\n", views.Plural(n, "error"))
 		return nil, false
 	}
 	return cfg, true
@@ -297,23 +297,16 @@ func (e *env) check(sel *selection) int {
 		}
 	}
 	if len(bad) == 0 {
-		fmt.Fprintf(e.stdio.Out, "All %s declared are on disk and match the lockfile.\n", pluralize(p.Summary.NoOp, "image"))
+		fmt.Fprintf(e.stdio.Out, "All %s declared are on disk and match the lockfile.\n", views.Plural(p.Summary.NoOp, "image"))
 		return ExitOK
 	}
 	verb := "are"
 	if len(bad) == 1 {
 		verb = "is"
 	}
-	fmt.Fprintf(e.stdio.Out, "%s %s not up to date:\n%s\n", pluralize(len(bad), "image"), verb, strings.Join(bad, "\n"))
+	fmt.Fprintf(e.stdio.Out, "%s %s not up to date:\n%s\n", views.Plural(len(bad), "image"), verb, strings.Join(bad, "\n"))
 	return e.fail(views.WithHint(errors.New("images are out of date with the configuration or the lockfile"),
 		"run `pixform apply` (or -provider=draft locally) and commit the lockfile and images"))
-}
-
-func pluralize(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func (e *env) validate(args []string) int {

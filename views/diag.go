@@ -155,5 +155,5 @@ func WriteError(w io.Writer, err error, color bool) {
 // WriteValid prints validate's success line.
 func WriteValid(w io.Writer, images int, color bool) {
 	pal := palette{color}
-	fmt.Fprintf(w, "%s The configuration is valid: %s.\n", pal.green(pal.bold("Success!")), plural(images, "image"))
+	fmt.Fprintf(w, "%s The configuration is valid: %s.\n", pal.green(pal.bold("Success!")), Plural(images, "image"))
 }

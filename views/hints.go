@@ -71,7 +71,7 @@ func diskRemedy(dir string, err error) string {
 // in the lockfile, and how to resolve them.
 func WriteMergeConflicts(w io.Writer, conflicts []addrs.Addr, color bool) {
 	pal := palette{color}
-	fmt.Fprintf(w, "pixform: lockfile conflict: %s changed on both sides:\n", plural(len(conflicts), "image"))
+	fmt.Fprintf(w, "pixform: lockfile conflict: %s changed on both sides:\n", Plural(len(conflicts), "image"))
 	for _, c := range conflicts {
 		fmt.Fprintf(w, "  %s\n", c)
 	}

@@ -16,5 +16,5 @@ func WriteLeftovers(w io.Writer, paths []string, color bool) {
 	}
 	pal := palette{color}
 	fmt.Fprintf(w, "\n%s apply will also finish deleting %s that an interrupted apply left behind (their images are no longer recorded): %s\n",
-		pal.yellow("Note:"), plural(len(paths), "file"), strings.Join(paths, ", "))
+		pal.yellow("Note:"), Plural(len(paths), "file"), strings.Join(paths, ", "))
 }

@@ -17,21 +17,21 @@ func WritePlanMarkdown(w io.Writer, p *planner.Plan) error {
 	s := p.Summary
 	b.WriteString("### pixform plan\n\n")
 	if !p.HasChanges() {
-		fmt.Fprintf(&b, "**No changes.** %s up to date.\n", plural(s.NoOp, "image"))
+		fmt.Fprintf(&b, "**No changes.** %s up to date.\n", Plural(s.NoOp, "image"))
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
 	fmt.Fprintf(&b, "**%d to create, %d to replace, %d to move, %d to delete**, %d unchanged\n\n", s.Create, s.Replace, s.Move, s.Delete, s.NoOp)
-	fmt.Fprintf(&b, "Cost: **%s, %s**", plural(s.Requests, "request"), plural(s.Credits, "credit"))
+	fmt.Fprintf(&b, "Cost: **%s, %s**", Plural(s.Requests, "request"), Plural(s.Credits, "credit"))
 	if s.UnpricedRequests > 0 {
-		fmt.Fprintf(&b, " (the credits leave out %s of sdxl-1.0, which the vendor does not price)", plural(s.UnpricedRequests, "request"))
+		fmt.Fprintf(&b, " (the credits leave out %s of sdxl-1.0, which the vendor does not price)", Plural(s.UnpricedRequests, "request"))
 	}
 	if p.Provider == providers.Draft {
 		b.WriteString(" (draft renderer, offline)")
 	}
 	b.WriteString("\n\n")
 	n := s.Create + s.Replace + s.Move + s.Delete
-	fmt.Fprintf(&b, "<details><summary>%s</summary>\n\n", plural(n, "change"))
+	fmt.Fprintf(&b, "<details><summary>%s</summary>\n\n", Plural(n, "change"))
 	b.WriteString("| | Image | Action | Path | Prompt | Why |\n|---|---|---|---|---|---|\n")
 	shown := 0
 	for i := range p.Changes {

@@ -216,9 +216,9 @@ func colorWordDiff(pal palette, d string) string {
 
 func writeCost(b *strings.Builder, pal palette, p *planner.Plan) {
 	s := p.Summary
-	fmt.Fprintf(b, "%s %s, %s", pal.bold("Cost:"), plural(s.Requests, "request"), plural(s.Credits, "credit"))
+	fmt.Fprintf(b, "%s %s, %s", pal.bold("Cost:"), Plural(s.Requests, "request"), Plural(s.Credits, "credit"))
 	if s.UnpricedRequests > 0 {
-		fmt.Fprintf(b, " (+ %s of sdxl-1.0, which the vendor does not price)", plural(s.UnpricedRequests, "request"))
+		fmt.Fprintf(b, " (+ %s of sdxl-1.0, which the vendor does not price)", Plural(s.UnpricedRequests, "request"))
 	}
 	if p.Provider == providers.Draft {
 		b.WriteString(" (draft renders offline)")
@@ -256,7 +256,8 @@ func pathPhrase(c *planner.Change) string {
 	return c.Path
 }
 
-func plural(n int, word string) string {
+// Plural is "1 image" or "3 images": n and word, plural when n is not 1.
+func Plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}

@@ -686,8 +686,8 @@ func WriteApplySummary(w io.Writer, r *executor.Result, provider string, color b
 		return
 	}
 	fmt.Fprintf(w, ".\n%s sent (%s, %s answered 429), %s spent, in %s.\n",
-		plural(r.Requests, "request"), retries(r.Retries), plural(r.Throttled, "request"),
-		plural(r.Credits, "credit"), r.Duration.Round(10*time.Millisecond))
+		Plural(r.Requests, "request"), retries(r.Retries), Plural(r.Throttled, "request"),
+		Plural(r.Credits, "credit"), r.Duration.Round(10*time.Millisecond))
 }
 
 func retries(n int) string {

@@ -151,9 +151,9 @@ func summary(p *planner.Plan) string {
 	}
 	s := strings.Join(parts, ", ")
 	if sm.Requests > 0 {
-		s += fmt.Sprintf(" (%s", pluralize(sm.Requests, "request"))
+		s += fmt.Sprintf(" (%s", views.Plural(sm.Requests, "request"))
 		if p.Provider == providers.Imagine {
-			s += fmt.Sprintf(", %s", pluralize(sm.Credits, "credit"))
+			s += fmt.Sprintf(", %s", views.Plural(sm.Credits, "credit"))
 		}
 		s += ")"
 	}
@@ -192,7 +192,7 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool) (next *
 	}
 	if !p.HasChanges() {
 		if !quiet {
-			fmt.Fprintf(s.Out, "[%s] %s: no changes; %s up to date.\n", s.stamp(), trigger, pluralize(p.Summary.NoOp, "image"))
+			fmt.Fprintf(s.Out, "[%s] %s: no changes; %s up to date.\n", s.stamp(), trigger, views.Plural(p.Summary.NoOp, "image"))
 		}
 		return nil, false
 	}
@@ -203,7 +203,7 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool) (next *
 	}
 	if s.MaxCredits >= 0 && s.spent+p.Summary.Credits > s.MaxCredits {
 		s.writeError(views.WithHint(
-			fmt.Errorf("this change would spend %s, and this session has spent %d: more than -max-credits=%d", pluralize(p.Summary.Credits, "credit"), s.spent, s.MaxCredits),
+			fmt.Errorf("this change would spend %s, and this session has spent %d: more than -max-credits=%d", views.Plural(p.Summary.Credits, "credit"), s.spent, s.MaxCredits),
 			"-max-credits bounds the whole session: restart watch to start counting again, or raise it"))
 		fmt.Fprintf(s.Out, "[%s] %s: %s: not applied.\n", s.stamp(), trigger, summary(p))
 		return nil, false
@@ -247,14 +247,14 @@ func (s *Session) approve(p *planner.Plan, trigger string) bool {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%s] %s: %s\n", s.stamp(), trigger, summary(p))
 	if p.Summary.Requests > 0 {
-		fmt.Fprintf(&b, "This change renders %s with the Imagine API for %s, and deletes ", pluralize(p.Summary.Requests, "image"), pluralize(p.Summary.Credits, "credit"))
+		fmt.Fprintf(&b, "This change renders %s with the Imagine API for %s, and deletes ", views.Plural(p.Summary.Requests, "image"), views.Plural(p.Summary.Credits, "credit"))
 	} else {
 		b.WriteString("This change sends no request, and deletes ")
 	}
 	if len(deleted) == 0 {
 		b.WriteString("no file.\n")
 	} else {
-		fmt.Fprintf(&b, "%s: %s.\n", pluralize(len(deleted), "file"), list(deleted))
+		fmt.Fprintf(&b, "%s: %s.\n", views.Plural(len(deleted), "file"), list(deleted))
 	}
 	if !s.approved {
 		b.WriteString("Once approved, later changes are applied without asking, except those that delete files.\n")
@@ -477,11 +477,4 @@ func (h *watchHooks) Failed(c *planner.Change, err error) {
 
 func (h *watchHooks) Warn(c *planner.Change, msg string) {
 	h.each(func(x executor.Hooks) { x.Warn(c, msg) })
-}
-
-func pluralize(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }
