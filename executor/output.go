@@ -2,7 +2,6 @@ package executor
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -65,12 +64,10 @@ type output struct {
 // sniff names the format of an encoded image from its first bytes: "png",
 // "jpeg", "webp", or "" when unknown.
 func sniff(head []byte) string {
-	switch {
-	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
-		return "png"
-	case bytes.HasPrefix(head, []byte("\xff\xd8\xff")):
-		return "jpeg"
-	case len(head) >= 12 && string(head[:4]) == "RIFF" && string(head[8:12]) == "WEBP":
+	if mt := media.Sniff(head); mt != "" {
+		return strings.TrimPrefix(mt, "image/")
+	}
+	if len(head) >= 12 && string(head[:4]) == "RIFF" && string(head[8:12]) == "WEBP" {
 		return "webp"
 	}
 	return ""

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/media"
 	"golang.org/x/image/draw"
 )
 
@@ -98,10 +99,10 @@ func Thumbnail(data []byte, size int, lim Limits) ([]byte, error) {
 	}
 	var decodeConfig func(io.Reader) (image.Config, error)
 	var decode func(io.Reader) (image.Image, error)
-	switch {
-	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
+	switch media.Sniff(data) {
+	case media.PNG:
 		decodeConfig, decode = png.DecodeConfig, png.Decode
-	case bytes.HasPrefix(data, []byte{0xff, 0xd8, 0xff}):
+	case media.JPEG:
 		decodeConfig, decode = jpeg.DecodeConfig, jpeg.Decode
 	default:
 		return nil, errors.New("is not a PNG or JPEG image")

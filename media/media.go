@@ -4,6 +4,7 @@
 package media
 
 import (
+	"bytes"
 	"path"
 	"strings"
 )
@@ -42,3 +43,15 @@ func Known(mediaType string) bool { return mediaType == PNG || mediaType == JPEG
 // OfFormat returns the media type of an image format as the image package
 // names it ("png", "jpeg", "webp").
 func OfFormat(format string) string { return "image/" + format }
+
+// Sniff returns the media type that an encoded image starting with head
+// holds, PNG or JPEG, or "" for anything else.
+func Sniff(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
+		return PNG
+	case bytes.HasPrefix(head, []byte{0xff, 0xd8, 0xff}):
+		return JPEG
+	}
+	return ""
+}

@@ -55,11 +55,8 @@ const MediaUnknown = "application/octet-stream"
 
 // sniffMediaType returns the format that a file starting with head holds.
 func sniffMediaType(head []byte) string {
-	switch {
-	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
-		return media.PNG
-	case bytes.HasPrefix(head, []byte{0xff, 0xd8, 0xff}):
-		return media.JPEG
+	if mt := media.Sniff(head); mt != "" {
+		return mt
 	}
 	return MediaUnknown
 }
@@ -306,7 +303,7 @@ func parseStatCache(data []byte) map[string]statRecord {
 
 // knownSniff reports whether mt is a media type sniffMediaType returns.
 func knownSniff(mt string) bool {
-	return mt == media.PNG || mt == media.JPEG || mt == MediaUnknown
+	return media.Known(mt) || mt == MediaUnknown
 }
 
 func encodeStatCache(records map[string]statRecord) []byte {
