@@ -142,7 +142,7 @@ func BenchmarkPlanStages(b *testing.B) {
 				rng := rand.New(rand.NewPCG(1, 2))
 				in := planner.Input{
 					Images: cfg.Images, Lock: lock, Facts: facts, Provider: providers.Imagine,
-					NewSeed: func() int64 { return 1 + rng.Int64N(config.MaxSeed) },
+					NewSeed: func() int64 { return 1 + rng.Int64N(providers.MaxSeed) },
 				}
 				b.Run("load", func(b *testing.B) {
 					for b.Loop() {

@@ -195,7 +195,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		Targets:  targets,
 		Replace:  replace,
 		NoCache:  sel.noCache,
-		NewSeed:  func() int64 { return 1 + rand.Int64N(config.MaxSeed) },
+		NewSeed:  func() int64 { return 1 + rand.Int64N(providers.MaxSeed) },
 	})
 	if diags.HasErrors() {
 		views.WriteDiagnostics(e.stdio.Err, diags, cfg.Files, e.color(sel.noColor, e.stdio.ErrTerminal))

@@ -5,7 +5,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/pixform/pixform/addrs"
-	"github.com/pixform/pixform/providers"
 )
 
 // Defaults of the provider block and of images.
@@ -15,7 +14,6 @@ const (
 	DefaultParallelism = 4
 	DefaultTimeout     = 120 * time.Second
 	DefaultMaxRetries  = 8
-	MaxSeed            = providers.MaxSeed
 	// MaxImagePixelsLimit is the most that max_image_pixels can be:
 	// 16384×16384, 1 GiB and more once decoded.
 	MaxImagePixelsLimit = 16384 * 16384

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/providers"
 )
 
 func TestLoadExpansion(t *testing.T) {
@@ -202,8 +203,8 @@ image "b" {
 	if len(cfg.Images) != 2 {
 		t.Fatalf("got %d images", len(cfg.Images))
 	}
-	if got := cfg.Images[0].Seed; got != MaxSeed {
-		t.Errorf("seed = %d, want %d", got, int64(MaxSeed))
+	if got := cfg.Images[0].Seed; got != providers.MaxSeed {
+		t.Errorf("seed = %d, want %d", got, int64(providers.MaxSeed))
 	}
 	if got := cfg.Images[1].Seed; got != 0 {
 		t.Errorf("omitted seed = %d, want 0", got)

@@ -13,6 +13,7 @@ import (
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
+	"github.com/pixform/pixform/providers"
 )
 
 // MaxCount is the largest count an image block may have: count makes
@@ -438,13 +439,13 @@ func (l *loader) checkStyle(v cty.Value, rng hcl.Range, inst string) (string, bo
 	return "", false
 }
 
-// checkSeed accepts whole numbers from 1 to MaxSeed.
+// checkSeed accepts whole numbers from 1 to providers.MaxSeed.
 func (l *loader) checkSeed(v cty.Value, rng hcl.Range, inst string) (int64, bool) {
 	n, ok := wholeNumber(v)
-	if !ok || n < 1 || n > MaxSeed {
+	if !ok || n < 1 || n > providers.MaxSeed {
 		l.errorf(rng.Ptr(), "Invalid seed",
 			fmt.Sprintf("seed must be a whole number from 1 to %d, not %s. Leave seed out to have pixform pick one and record it in the lockfile.%s",
-				int64(MaxSeed), numText(v), inInstance(inst)))
+				int64(providers.MaxSeed), numText(v), inInstance(inst)))
 		return 0, false
 	}
 	return n, true

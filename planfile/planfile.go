@@ -267,8 +267,8 @@ func checkInputs(in state.Inputs) error {
 	switch {
 	case in.Prompt == "" || in.Style == "" || in.AspectRatio == "":
 		return errors.New("incomplete inputs")
-	case in.Seed < 1 || in.Seed > config.MaxSeed:
-		return fmt.Errorf("seed %d is outside 1..%d", in.Seed, int64(config.MaxSeed))
+	case in.Seed < 1 || in.Seed > providers.MaxSeed:
+		return fmt.Errorf("seed %d is outside 1..%d", in.Seed, int64(providers.MaxSeed))
 	case !slices.Contains(config.Styles, in.Style):
 		return fmt.Errorf("unknown style %q", in.Style)
 	case !slices.Contains(config.AspectRatios, in.AspectRatio):

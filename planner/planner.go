@@ -51,7 +51,7 @@ type Input struct {
 	// NoCache plans every create and replace as a request, even when the
 	// content cache holds its render.
 	NoCache bool
-	// NewSeed returns a random seed in 1..config.MaxSeed. Injected so that
+	// NewSeed returns a random seed in 1..providers.MaxSeed. Injected so that
 	// Plan stays a pure function.
 	NewSeed func() int64
 }

@@ -42,7 +42,7 @@ func benchInput(n int, fresh bool) Input {
 	rng := rand.New(rand.NewPCG(1, 2))
 	return Input{
 		Images: images, Lock: lock, Facts: facts, Provider: providers.Imagine,
-		NewSeed: func() int64 { return 1 + rng.Int64N(config.MaxSeed) },
+		NewSeed: func() int64 { return 1 + rng.Int64N(providers.MaxSeed) },
 	}
 }
 

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/internal/safepath"
 )
 
 // Store is the one writer of a working directory's outputs and its
@@ -158,7 +160,7 @@ type Putter interface {
 // holds lock: a Recorder writes the lockfile, and cache, if not nil, takes
 // each committed image whose Commit asks for it.
 func OpenStore(dir string, lock *Lock, cache Putter) *LocalStore {
-	return NewStore(dir, lock, NewRecorder(dir+string(os.PathSeparator)+LockFileName, lock), cache)
+	return NewStore(dir, lock, NewRecorder(filepath.Join(dir, LockFileName), lock), cache)
 }
 
 // NewStore is OpenStore with the lockfile written through j (tests).
@@ -247,7 +249,7 @@ func (s *LocalStore) failed() error {
 // Begin implements Store.
 func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) error {
 	for _, p := range writes {
-		s.targets[keyOf(p)] = p
+		s.targets[safepath.Key(p)] = p
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("stopped before the run began: %w; nothing was changed", err)

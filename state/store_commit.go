@@ -14,8 +14,6 @@ import (
 	"github.com/pixform/pixform/internal/safepath"
 )
 
-func keyOf(p string) string { return safepath.Key(p) }
-
 // pathIndex mirrors which lockfile entry records which path, so that a
 // file is never renamed over, or removed from, a path an entry still
 // records. It follows the lockfile conservatively: a path counts as owned
@@ -32,7 +30,7 @@ func newPathIndex(lock *Lock) *pathIndex {
 	x := &pathIndex{owner: map[string]addrs.Addr{}, path: map[addrs.Addr]string{}}
 	if lock != nil {
 		for a, e := range lock.Images {
-			x.owner[keyOf(e.Path)] = a
+			x.owner[safepath.Key(e.Path)] = a
 			x.path[a] = e.Path
 		}
 	}
@@ -44,8 +42,8 @@ func newPathIndex(lock *Lock) *pathIndex {
 func (x *pathIndex) forget(as ...addrs.Addr) {
 	for _, a := range as {
 		if p, ok := x.path[a]; ok {
-			if x.owner[keyOf(p)] == a {
-				delete(x.owner, keyOf(p))
+			if x.owner[safepath.Key(p)] == a {
+				delete(x.owner, safepath.Key(p))
 			}
 			delete(x.path, a)
 		}
@@ -58,11 +56,11 @@ func (x *pathIndex) forget(as ...addrs.Addr) {
 func (x *pathIndex) recorded(p string) (string, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	o, ok := x.owner[keyOf(p)]
+	o, ok := x.owner[safepath.Key(p)]
 	if !ok {
 		return "", false
 	}
-	if q, ok := x.path[o]; ok && keyOf(q) == keyOf(p) {
+	if q, ok := x.path[o]; ok && safepath.Key(q) == safepath.Key(p) {
 		return q, true
 	}
 	return p, true
@@ -83,7 +81,7 @@ func (s *LocalStore) del(ctx context.Context, addr addrs.Addr) error {
 // holds s.idx.mu.
 func (s *LocalStore) set(ctx context.Context, addr addrs.Addr, e Entry, drop []addrs.Addr) error {
 	x := s.idx
-	if o, ok := x.owner[keyOf(e.Path)]; ok && o != addr && !slices.Contains(drop, o) {
+	if o, ok := x.owner[safepath.Key(e.Path)]; ok && o != addr && !slices.Contains(drop, o) {
 		if err := s.del(ctx, o); err != nil {
 			return err
 		}
@@ -96,10 +94,10 @@ func (s *LocalStore) set(ctx context.Context, addr addrs.Addr, e Entry, drop []a
 		return err
 	}
 	x.forget(drop...)
-	if old, ok := x.path[addr]; ok && x.owner[keyOf(old)] == addr {
-		delete(x.owner, keyOf(old))
+	if old, ok := x.path[addr]; ok && x.owner[safepath.Key(old)] == addr {
+		delete(x.owner, safepath.Key(old))
 	}
-	x.owner[keyOf(e.Path)] = addr
+	x.owner[safepath.Key(e.Path)] = addr
 	x.path[addr] = e.Path
 	return nil
 }
@@ -163,11 +161,11 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	addr, e := c.Addr, c.Entry
 	x := s.idx
 	x.mu.Lock()
-	if o, ok := x.owner[keyOf(e.Path)]; (ok && o != addr) || len(s.priorDrop(addr, c.Prior)) > 0 {
+	if o, ok := x.owner[safepath.Key(e.Path)]; (ok && o != addr) || len(s.priorDrop(addr, c.Prior)) > 0 {
 		x.mu.Unlock()
 		return s.commitSerial(ctx, c)
 	}
-	_, inPlace := x.owner[keyOf(e.Path)]
+	_, inPlace := x.owner[safepath.Key(e.Path)]
 	x.mu.Unlock()
 	// The common case, a create or a replace of c's own entry, touches no
 	// other change's entry or path, so its Journal calls run outside x.mu
@@ -187,15 +185,15 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	}
 	s.placed(&c)
 	x.mu.Lock()
-	x.owner[keyOf(e.Path)] = addr
+	x.owner[safepath.Key(e.Path)] = addr
 	old, hadOld := x.path[addr]
 	x.mu.Unlock()
 	if err := s.record(ctx, "the entry", addr, nil, map[addrs.Addr]Entry{addr: e}); err != nil {
 		return err
 	}
 	x.mu.Lock()
-	if hadOld && keyOf(old) != keyOf(e.Path) && x.owner[keyOf(old)] == addr {
-		delete(x.owner, keyOf(old))
+	if hadOld && safepath.Key(old) != safepath.Key(e.Path) && x.owner[safepath.Key(old)] == addr {
+		delete(x.owner, safepath.Key(old))
 	}
 	x.path[addr] = e.Path
 	x.mu.Unlock()
@@ -208,7 +206,7 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 	x := s.idx
 	x.mu.Lock()
 	var err error
-	if o, ok := x.owner[keyOf(c.Entry.Path)]; ok {
+	if o, ok := x.owner[safepath.Key(c.Entry.Path)]; ok {
 		err = s.del(ctx, o)
 	}
 	x.mu.Unlock()
@@ -265,7 +263,7 @@ func (s *LocalStore) removeOld(w func(string), rel, sum string) {
 // is the same file here (a case-insensitive file system, as on macOS and
 // Windows).
 func (s *LocalStore) keeps(rel string) bool {
-	if t, ok := s.targets[keyOf(rel)]; ok && s.sameFile(rel, t) {
+	if t, ok := s.targets[safepath.Key(rel)]; ok && s.sameFile(rel, t) {
 		return true
 	}
 	t, ok := s.idx.recorded(rel)
