@@ -168,8 +168,10 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 // records for an image the plan leaves alone, as happens when -target
 // leaves out the image that holds the path now.
 func (p *planning) checkPathOwners(changes []Change) hcl.Diagnostics {
-	if len(p.in.Lock.Images) == 0 {
-		return nil // no path has an owner
+	if len(p.in.Lock.Images) == 0 || len(p.in.Targets) == 0 {
+		// No path has an owner, or, without -target, every entry is in
+		// the plan (kept, replaced, moved or deleted): none is left alone.
+		return nil
 	}
 	touched := make(map[addrs.Addr]bool, len(changes))
 	for _, c := range changes {
