@@ -57,7 +57,7 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 		Stop:        o.Stop,
 	})
 	if cerr := store.Close(ctx); cerr != nil && err == nil {
-		err = fmt.Errorf("write lockfile: %w", cerr)
+		err = cerr // a *state.RecordError, which views words the advice for
 	}
 	return res, err
 }

@@ -71,7 +71,8 @@ type Store interface {
 	// directory the Store did not create, or one that holds any file.
 	End(ctx context.Context) error
 	// Close waits for pending lockfile writes (once ctx is done, only for
-	// a short grace) and releases the Store. It returns the lockfile's sticky write error, if any.
+	// a short grace) and releases the Store. It returns the lockfile's
+	// sticky write error, if any, as a *RecordError.
 	Close(ctx context.Context) error
 }
 
@@ -135,6 +136,9 @@ type RecordError struct {
 }
 
 func (e *RecordError) Error() string {
+	if e.Addr.IsZero() {
+		return fmt.Sprintf("record %s: %v", e.What, e.Err)
+	}
 	return fmt.Sprintf("record %s of %s: %v", e.What, e.Addr, e.Err)
 }
 
@@ -209,6 +213,17 @@ const closeGrace = time.Second
 // Close closes the Journal, waiting for its pending writes, or for ctx and
 // then at most closeGrace.
 func (s *LocalStore) Close(ctx context.Context) error {
+	err := s.closeJournal(ctx)
+	if err != nil {
+		// A RecordError: what finished is on disk but maybe not recorded.
+		return &RecordError{What: "the last changes", Err: err}
+	}
+	return nil
+}
+
+// closeJournal closes the Journal, waiting at most closeGrace once ctx is
+// done.
+func (s *LocalStore) closeJournal(ctx context.Context) error {
 	done := make(chan error, 1)
 	go func() { done <- s.j.Close() }()
 	select {
