@@ -29,22 +29,16 @@ func GCPercentFor(args []string) (percent int, ok bool) {
 	return 0, false
 }
 
-// chdirOf returns the working directory that args' global -chdir option
-// names, "." without one.
+// chdirOf returns the working directory that args' global -chdir=DIR
+// names, as Main reads it, "." without one.
 func chdirOf(args []string) string {
 	dir := "."
-	for i, a := range args {
+	for _, a := range args {
 		if !strings.HasPrefix(a, "-") {
 			break
 		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if name != "chdir" {
-			continue
-		}
-		if hasValue {
-			dir = value
-		} else if i+1 < len(args) {
-			dir = args[i+1]
+		if d, ok := strings.CutPrefix(a, "-chdir="); ok {
+			dir = d
 		}
 	}
 	return dir
