@@ -152,9 +152,8 @@ func FromConfig(dir string, cfg *config.Config, lock *state.Lock) []Card {
 			if c.Seed == 0 {
 				c.Seed = e.Inputs.Seed
 			}
-			want := state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: c.Seed}
 			switch {
-			case e.Inputs != want:
+			case !planner.InputsMatch(&img, e.Inputs):
 				c.setState(OutOfDate, "the declaration changed since it was rendered")
 			case e.Path != img.Path:
 				c.setState(OutOfDate, "to be moved to "+img.Path)
