@@ -22,8 +22,8 @@ import (
 type FileFact struct {
 	Exists bool
 	SHA256 string
-	// MediaType is the format the file's first bytes show ("image/png",
-	// "image/jpeg", "" when not read or neither).
+	// MediaType is the format the file's first bytes show (media.PNG,
+	// media.JPEG, another value when neither; "" when not read).
 	MediaType string
 }
 
