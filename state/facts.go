@@ -252,18 +252,21 @@ func hashFile(path string, buf []byte) (hashResult, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	// The first bytes show the format; they are hashed like the rest.
-	head, err := io.ReadFull(f, buf[:16])
+	// The first read fills buf (a small file in one system call) and
+	// shows the format; it is hashed like the rest.
+	head, err := io.ReadFull(f, buf)
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return hashResult{}, err
 	}
 	h.Write(buf[:head])
 	mt := sniffMediaType(buf[:head])
-	// Hide File's WriterTo, or CopyBuffer ignores buf and allocates 32 KiB
-	// per file.
-	n, err := io.CopyBuffer(h, struct{ io.Reader }{f}, buf)
-	if err != nil {
-		return hashResult{}, err
+	var n int64
+	if head == len(buf) {
+		// Hide File's WriterTo, or CopyBuffer ignores buf and allocates
+		// 32 KiB per file.
+		if n, err = io.CopyBuffer(h, struct{ io.Reader }{f}, buf); err != nil {
+			return hashResult{}, err
+		}
 	}
 	return hashResult{exists: true, sum: hex.EncodeToString(h.Sum(nil)), size: int64(head) + n, mediaType: mt}, nil
 }
