@@ -37,7 +37,7 @@ func imageSchema() *hcl.BodySchema {
 // declareImage records an image block, refusing a bad or repeated name.
 func (l *loader) declareImage(b *hcl.Block) {
 	name := b.Labels[0]
-	if !validName(name) {
+	if !addrs.ValidName(name) {
 		l.errorf(&b.LabelRanges[0], "Invalid image name",
 			fmt.Sprintf("%q is not a valid image name: a name starts with a letter or underscore and holds only letters, digits, underscores and dashes, because it becomes an address such as image.hero.", name))
 		return

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/pixform/pixform/addrs"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -38,7 +39,7 @@ func (l *loader) declareVariable(b *hcl.Block) {
 	name := b.Labels[0]
 	content, diags := b.Body.Content(variableSchema())
 	l.diags = append(l.diags, diags...)
-	if !validName(name) {
+	if !addrs.ValidName(name) {
 		l.errorf(&b.LabelRanges[0], "Invalid variable name",
 			fmt.Sprintf("%q is not a valid variable name: a name starts with a letter or underscore and holds only letters, digits, underscores and dashes.", name))
 		return
