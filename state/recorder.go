@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/pixform/pixform/addrs"
-	"github.com/pixform/pixform/internal/safepath"
 )
 
 // ErrRecorderClosed is returned by a Recorder's Set, Delete and Update after
@@ -34,11 +33,10 @@ type Recorder struct {
 
 	mu   sync.Mutex
 	cond *sync.Cond
-	// lock holds every accepted change, committed or not; paths maps each
-	// entry's path, by safepath.Key, to its address, to keep paths unique
-	// on a case-insensitive file system too (ParseLock refuses others).
-	lock  *Lock
-	paths map[string]addrs.Addr
+	// lock holds every accepted change, committed or not. That no two
+	// entries share a path (case-folded) is the Store's to keep: its path
+	// index is the one owner of that invariant.
+	lock *Lock
 	// keys are lock's addresses in addrs.Addr.Compare order; frags holds each entry's encoding
 	// (appendEntry), so a write re-encodes only what changed.
 	keys  []addrs.Addr
@@ -66,7 +64,9 @@ type Recorder struct {
 }
 
 // NewRecorder starts a Recorder that writes the lockfile at path, starting
-// from a copy of lock. It writes nothing until the first change.
+// from a copy of lock. It writes nothing until the first change. A Recorder
+// checks each entry on its own, not paths across entries: its caller (the
+// Store) keeps them unique.
 func NewRecorder(path string, lock *Lock) *Recorder {
 	return newRecorder(path, lock, WriteFileAtomic)
 }
@@ -77,13 +77,11 @@ func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Rec
 		path:  path,
 		lock:  l,
 		dirs:  map[string]bool{},
-		paths: make(map[string]addrs.Addr, len(l.Images)),
 		done:  make(chan struct{}),
 		write: write,
 	}
 	r.frags = make(map[addrs.Addr][]byte, len(l.Images))
 	for a, e := range l.Images {
-		r.paths[safepath.Key(e.Path)] = a
 		r.frags[a] = appendEntry(nil, a, e)
 	}
 	r.keys = slices.SortedFunc(maps.Keys(l.Images), addrs.Addr.Compare)
@@ -94,8 +92,7 @@ func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Rec
 }
 
 // Set records e at addr and returns once the lockfile on disk holds it. It
-// rejects an invalid address or entry, or a path that another address
-// holds (delete or move that one in the same Update), without writing.
+// rejects an invalid address or entry without writing.
 func (r *Recorder) Set(addr addrs.Addr, e Entry) error {
 	return r.Update(nil, map[addrs.Addr]Entry{addr: e})
 }
@@ -137,13 +134,9 @@ func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[ad
 	if r.closing {
 		return ErrRecorderClosed
 	}
-	if err := r.checkPaths(deletes, sets); err != nil {
-		return fmt.Errorf("record in lockfile %s: %w", r.path, err)
-	}
 	for _, a := range deletes {
-		if old, ok := r.lock.Images[a]; ok {
+		if _, ok := r.lock.Images[a]; ok {
 			delete(r.lock.Images, a)
-			delete(r.paths, safepath.Key(old.Path))
 			delete(r.frags, a)
 			if i, ok := slices.BinarySearchFunc(r.keys, a, addrs.Addr.Compare); ok {
 				r.keys = slices.Delete(r.keys, i, i+1)
@@ -151,11 +144,7 @@ func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[ad
 		}
 	}
 	for a, e := range sets {
-		if old, ok := r.lock.Images[a]; ok && r.paths[safepath.Key(old.Path)] == a {
-			delete(r.paths, safepath.Key(old.Path))
-		}
 		r.lock.Images[a] = e
-		r.paths[safepath.Key(e.Path)] = a
 		r.dirs[path.Dir(e.Path)] = true
 		r.frags[a] = appendEntry(nil, a, e)
 		if i, ok := slices.BinarySearchFunc(r.keys, a, addrs.Addr.Compare); !ok {
@@ -183,36 +172,6 @@ func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[ad
 		return r.err
 	}
 	return fmt.Errorf("abandoned waiting for the lockfile write: %w", context.Cause(ctx))
-}
-
-// checkPaths reports a set whose path another address would still hold
-// after the update. Called with r.mu held.
-func (r *Recorder) checkPaths(deletes []addrs.Addr, sets map[addrs.Addr]Entry) error {
-	if len(sets) == 0 {
-		return nil
-	}
-	gone := make(map[addrs.Addr]bool, len(deletes)+len(sets))
-	for _, a := range deletes {
-		gone[a] = true
-	}
-	for a := range sets {
-		gone[a] = true // its old entry is replaced
-	}
-	claimed := make(map[string]addrs.Addr, len(sets))
-	for a, e := range sets {
-		k := safepath.Key(e.Path)
-		if other, ok := claimed[k]; ok {
-			if other.Less(a) {
-				a, other = other, a
-			}
-			return fmt.Errorf("%s and %s both claim path %q", a, other, e.Path)
-		}
-		claimed[k] = a
-		if holder, ok := r.paths[k]; ok && holder != a && !gone[holder] {
-			return fmt.Errorf("path %q of %s is recorded for %s: delete or move that entry in the same update", e.Path, a, holder)
-		}
-	}
-	return nil
 }
 
 // loop is the writer goroutine.

@@ -109,3 +109,43 @@ func TestStagedCopiesCleared(t *testing.T) {
 		t.Errorf("RemoveStaleTemps left %v", left)
 	}
 }
+
+// The Store is the one owner of path uniqueness: a commit at a path that
+// another address records (exactly or case-folded) deletes that entry
+// first, so that the lockfile on disk never holds two entries at one path
+// (ParseLock would refuse it).
+func TestStoreCommitTakesOverARecordedPath(t *testing.T) {
+	for name, path := range map[string]string{"same path": "img.png", "case-folded": "IMG.PNG"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			lock := NewLock()
+			old := entryN(1)
+			old.Path = "img.png"
+			lock.Images[addrs.MustParse("image.old")] = old
+			if err := os.WriteFile(filepath.Join(dir, LockFileName), lock.Marshal(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s := OpenStore(dir, lock, nil)
+			f, err := s.CreateTemp(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString("image")
+			e := entryN(2)
+			e.Path = path
+			if err := s.Commit(context.Background(), Commit{Addr: addrs.MustParse("image.new"), Entry: e, Temp: f}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got, err := ReadLock(filepath.Join(dir, LockFileName))
+			if err != nil {
+				t.Fatalf("lockfile after the commit: %v", err)
+			}
+			if len(got.Images) != 1 || got.Images[addrs.MustParse("image.new")].Path != path {
+				t.Fatalf("lockfile holds %v, want only image.new at %q", got.Images, path)
+			}
+		})
+	}
+}
