@@ -108,21 +108,17 @@ func digest(b []byte) string {
 // facts checks the disk for every path the plan may touch: every lockfile
 // entry's file (hashed through the stat cache) and every desired path (only
 // whether something is there, which config.Load already saw).
-func (e *env) facts(cfg *config.Config, lock *state.Lock, full bool) (map[string]planner.FileFact, error) {
-	sf, err := state.Refresh(e.dir, lock, full)
+func (e *env) facts(cfg *config.Config, lock *state.Lock, full bool) (map[string]state.FileFact, error) {
+	facts, err := state.Refresh(e.dir, lock, full)
 	if err != nil {
 		return nil, err
-	}
-	facts := make(map[string]planner.FileFact, len(sf)+len(cfg.Images))
-	for p, f := range sf {
-		facts[p] = planner.FileFact{Exists: f.Exists, SHA256: f.SHA256, MediaType: f.MediaType}
 	}
 	for _, img := range cfg.Images {
 		if _, ok := facts[img.Path]; ok {
 			continue
 		}
 		if img.OnDisk {
-			facts[img.Path] = planner.FileFact{Exists: true}
+			facts[img.Path] = state.FileFact{Exists: true}
 		}
 	}
 	return facts, nil

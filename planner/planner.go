@@ -16,16 +16,9 @@ import (
 	"github.com/pixform/pixform/state"
 )
 
-// FileFact is what the disk says about one path: whether a regular file is
-// there, the hex SHA-256 of its bytes and, when its first bytes were read,
-// the media type they hold.
-type FileFact struct {
-	Exists bool
-	SHA256 string
-	// MediaType is the format the file's first bytes show (media.PNG,
-	// media.JPEG, another value when neither; "" when not read).
-	MediaType string
-}
+// FileFact is what the disk says about one path (state.Refresh finds it;
+// the planner reads Exists, SHA256 and MediaType).
+type FileFact = state.FileFact
 
 // Input is everything a plan is a function of.
 type Input struct {
