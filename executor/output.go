@@ -2,6 +2,7 @@ package executor
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -216,7 +217,7 @@ func finishWithin(tmp *os.File, target, want string, d *digestWriter, what strin
 	return out, nil
 }
 
-// decodeWhole decodes the whole image in f from its start. Its header is
+// decodeWhole decodes the whole image in f from its start, reading it once. Its header is
 // read first and given to accept, so that an image too large to decode is
 // refused before any pixel is; a refusal is an *outOfBounds. A truncated
 // or corrupt image fails: every pixel is decoded, not only the header.
@@ -242,7 +243,10 @@ func decodeWhole(f *os.File, accept func(image.Config) error) (image.Image, stri
 		}
 		return nil, "", fmt.Errorf("unknown format (starts %q)", head)
 	}
-	cfg, err := decodeConfig(br)
+	// The header's bytes are kept as they are read, and replayed before
+	// the rest for the full decode: the file is read once.
+	var header bytes.Buffer
+	cfg, err := decodeConfig(io.TeeReader(br, &header))
 	if err != nil {
 		return nil, "", fmt.Errorf("decode %s header: %w", format, err)
 	}
@@ -252,11 +256,7 @@ func decodeWhole(f *os.File, accept func(image.Config) error) (image.Image, stri
 	if err := accept(cfg); err != nil {
 		return nil, "", &outOfBounds{err}
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, "", err
-	}
-	br.Reset(f)
-	img, err := decode(br)
+	img, err := decode(io.MultiReader(&header, br))
 	if err != nil {
 		return nil, "", fmt.Errorf("decode %s: %w", format, err)
 	}
