@@ -17,7 +17,6 @@ import (
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
-	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/limiter"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
@@ -215,7 +214,6 @@ type run struct {
 	slots        chan struct{}
 	giveUp       time.Duration
 	store        state.Store
-	targets      map[string]string // safepath.Key → path, of every path a change of the plan writes
 	index        map[*planner.Change]int
 	total        int
 	randMu       sync.Mutex
@@ -257,16 +255,12 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 		r.provider = opts.Provider.Name()
 	}
 	r.store = opts.Store
-	r.targets = map[string]string{}
 	r.index = map[*planner.Change]int{}
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
 		r.index[c] = i
 		switch c.Action {
-		case planner.Create, planner.Replace, planner.Move:
-			r.targets[safepath.Key(c.Path)] = c.Path
-			r.total++
-		case planner.Delete:
+		case planner.Create, planner.Replace, planner.Move, planner.Delete:
 			r.total++
 		}
 	}

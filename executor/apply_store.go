@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/pixform/pixform/addrs"
-	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
@@ -48,16 +47,19 @@ func (r *run) paths() []string {
 
 // writes lists the paths that a change of the plan writes.
 func (r *run) writes() []string {
-	out := make([]string, 0, len(r.targets))
-	for _, p := range r.targets {
-		out = append(out, p)
+	var out []string
+	for i := range r.plan.Changes {
+		switch c := &r.plan.Changes[i]; c.Action {
+		case planner.Create, planner.Replace, planner.Move:
+			out = append(out, c.Path)
+		}
 	}
 	return out
 }
 
 // removals lists the files this plan stops recording and then removes:
 // each delete's, and the old path of each move or replace that changes
-// path, unless a change of the plan writes there.
+// path (the Store keeps those that a change of the plan writes).
 func (r *run) removals() []state.Removal {
 	var out []state.Removal
 	for i := range r.plan.Changes {
@@ -72,9 +74,6 @@ func (r *run) removals() []state.Removal {
 				continue
 			}
 		default:
-			continue
-		}
-		if _, written := r.targets[safepath.Key(c.Prior.Path)]; written {
 			continue
 		}
 		out = append(out, state.Removal{Path: c.Prior.Path, SHA256: c.Prior.SHA256})

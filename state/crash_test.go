@@ -38,15 +38,28 @@ type crashWorkload struct {
 	gen     int
 }
 
-// crashWrites lists the paths that iteration k writes: after a kill in
+// crashWritten lists the paths that iteration k writes: after a kill in
 // iteration k, only these may hold a file that no entry records (the next
 // apply writes them again).
-func crashWrites(k int) []string {
-	w := []string{fmt.Sprintf("gen/%d.png", k), "swap/x.png", "swap/y.png"}
-	if k > 0 {
-		w = append(w, fmt.Sprintf("gen/%d.png", k-1), fmt.Sprintf("moved/%d.png", k-1))
+func crashWritten(k int) []string {
+	return append(crashWrites(k, "A"), crashWrites(k, "B")...)
+}
+
+// crashWrites lists the paths that apply A (renders) or B (moves) of
+// iteration k writes, as the executor hands them to Begin.
+func crashWrites(k int, apply string) []string {
+	if apply == "B" { // the moves
+		w := []string{"swap/x.png", "swap/y.png"}
+		if k > 0 {
+			w = append(w, fmt.Sprintf("moved/%d.png", k-1))
+		}
+		return w
 	}
-	return w
+	w := []string{fmt.Sprintf("gen/%d.png", k)}
+	if k == 0 {
+		return append(w, "swap/x.png", "swap/y.png")
+	}
+	return append(w, fmt.Sprintf("gen/%d.png", k-1))
 }
 
 // image writes a new temporary file for p and returns it with its entry.
@@ -87,7 +100,7 @@ func (w *crashWorkload) iteration(t *testing.T, k int) {
 	if e, ok := w.entries[b(k-2)]; ok {
 		rs = append(rs, Removal{Path: e.Path, SHA256: e.SHA256})
 	}
-	if err := w.s.Begin(w.ctx, crashWrites(k), rs); err != nil {
+	if err := w.s.Begin(w.ctx, crashWrites(k, "A"), rs); err != nil {
 		t.Fatal(err)
 	}
 	if e, ok := w.entries[b(k-2)]; ok {
@@ -118,7 +131,7 @@ func (w *crashWorkload) iteration(t *testing.T, k int) {
 	moves = append(moves,
 		Move{From: Prior{Addr: addrs.MustParse("image.s[0]"), Entry: s0}, To: addrs.MustParse("image.s[0]"), Path: s1.Path},
 		Move{From: Prior{Addr: addrs.MustParse("image.s[1]"), Entry: s1}, To: addrs.MustParse("image.s[1]"), Path: s0.Path})
-	if err := w.s.Begin(w.ctx, crashWrites(k), rs); err != nil {
+	if err := w.s.Begin(w.ctx, crashWrites(k, "B"), rs); err != nil {
 		t.Fatal(err)
 	}
 	w.s.Move(w.ctx, moves, func(i int, err error, skipped bool) {
@@ -224,7 +237,7 @@ func checkAfterCrash(t *testing.T, dir string, k int) {
 		}
 	}
 	// The next run opens the Store on the plan's paths.
-	paths := crashWrites(k)
+	paths := crashWritten(k)
 	for _, e := range l.Images {
 		paths = append(paths, e.Path)
 	}
@@ -237,7 +250,7 @@ func checkAfterCrash(t *testing.T, dir string, k int) {
 		t.Fatal(err)
 	}
 	allowed := map[string]bool{LockFileName: true}
-	for _, p := range crashWrites(k) {
+	for _, p := range crashWritten(k) {
 		allowed[p] = true
 	}
 	for _, e := range l.Images {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -50,9 +51,9 @@ type Store interface {
 	// creates are the Store's, which End removes once they are empty.
 	CreateTemp(path string) (*os.File, error)
 	// Begin readies a run that writes the paths writes and stops
-	// recording, then removes, the files rs: it finishes the removals an
-	// interrupted run noted, then notes rs durably. An error changes
-	// nothing of this run's.
+	// recording, then removes, the files rs, except those at a path the
+	// run writes: it finishes the removals an interrupted run noted, then
+	// notes rs durably. An error changes nothing of this run's.
 	Begin(ctx context.Context, writes []string, rs []Removal) error
 	// Commit places c.Temp at c.Entry.Path and records c.Entry under
 	// c.Addr (see Commit). c.Temp is never left behind: on an error
@@ -263,6 +264,7 @@ func (s *LocalStore) failed() error {
 
 // Begin implements Store.
 func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) error {
+	clear(s.targets)
 	for _, p := range writes {
 		s.targets[safepath.Key(p)] = p
 	}
@@ -272,6 +274,10 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	if _, _, err := FinishRemovals(ctx, s.dir, s.j.Snapshot()); err != nil {
 		return err
 	}
+	rs = slices.DeleteFunc(slices.Clone(rs), func(r Removal) bool {
+		_, written := s.targets[safepath.Key(r.Path)]
+		return written
+	})
 	if err := IntendRemovals(s.dir, rs); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
