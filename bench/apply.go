@@ -88,6 +88,7 @@ func (h *harness) apply(ctx context.Context) error {
 		fmt.Fprintln(h.out, "| --- | --- | --- | --- | --- | --- |")
 		for ti, tl := range tools {
 			rw := rows[ti]
+			h.record(fmt.Sprintf("apply/%s/%s", sc.name, tl.name), spreadOf(rw.wall).Median, "s")
 			ratioCol := "—"
 			if sc.ideal > 0 {
 				rs := make([]float64, len(rw.wall))
@@ -246,6 +247,8 @@ func (h *harness) applyMemory(ctx context.Context) error {
 		walls = append(walls, seconds(res.Wall))
 	}
 	s := spreadOf(rss)
+	h.record("apply/memory/rss", s.Median, "KiB")
+	h.record("apply/memory/wall", spreadOf(walls).Median, "s")
 	verdict := "met"
 	if s.Max*1024 >= limitBytes {
 		verdict = "MISSED"

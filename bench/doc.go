@@ -14,4 +14,12 @@
 // 127.0.0.1, bounds every run with a timeout, and removes its processes and
 // directories when it ends. It is not part of CI: timings on a shared 2-core machine are
 // noisy, so it repeats each run (-runs) and prints the median, min and max.
+//
+// Every median is also compared with a stored baseline (-baseline, default
+// bench/baseline.json, written by an earlier run with -save=FILE): a table
+// at the end gives each figure's change and flags those more than 20%
+// worse. Timings are compared after dividing each run's by its calibration
+// (a fixed hashing and small-file workload timed in the same run), so that
+// a slower or busier machine does not read as a regression; memory is
+// compared as it is.
 package main

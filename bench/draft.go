@@ -38,6 +38,7 @@ func (h *harness) draft(ctx context.Context) error {
 		rates = append(rates, n/seconds(res.Wall))
 	}
 	s := spreadOf(rates)
+	h.record("draft/wall", spreadOf(walls).Median, "s")
 	verdict := "met"
 	if s.Median < target {
 		verdict = "MISSED"

@@ -36,6 +36,10 @@ type harness struct {
 	scenarios   map[string]bool
 	pixformOnly bool
 	pixformBin  string // a pixform binary to measure instead of building one
+	// figures are the medians the run recorded (record), and calibration
+	// the machine's speed in it (calibrate).
+	figures     map[string]figure
+	calibration float64
 	out         io.Writer
 	log         io.Writer
 }
@@ -58,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	only := fs.String("scenarios", "", "apply: comma-separated scenarios to run (a,b,c,d,e,f,memory); empty runs all")
 	pixformOnly := fs.Bool("pixform-only", false, "apply: skip the curl baseline")
 	pixformBin := fs.String("pixform", "", "measure this pixform binary (e.g. an older build) instead of building the tree's")
+	basePath := fs.String("baseline", filepath.Join("bench", "baseline.json"), "compare the figures with this stored baseline (\"\" to skip)")
+	savePath := fs.String("save", "", "write this run's figures to this file, as a baseline for later runs")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -105,10 +111,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	h.machineNote()
+	var base *baseline
+	if *basePath != "" {
+		if base, err = readBaseline(*basePath); err != nil {
+			return err
+		}
+	}
+	before, err := h.calibrate()
+	if err != nil {
+		return err
+	}
 	for _, step := range steps {
 		if err := step(h, ctx); err != nil {
 			return err
 		}
+	}
+	after, err := h.calibrate()
+	if err != nil {
+		return err
+	}
+	h.calibration = (before + after) / 2
+	if base != nil {
+		compare(h.out, *basePath, base, h.calibration, h.figures)
+	} else if *basePath != "" {
+		fmt.Fprintf(h.log, "bench: no baseline at %s to compare with (write one with -save=%s)\n", *basePath, *basePath)
+	}
+	if *savePath != "" {
+		return h.saveBaseline(*savePath)
 	}
 	return nil
 }

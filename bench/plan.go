@@ -90,6 +90,7 @@ func (h *harness) plan(ctx context.Context) error {
 		}
 		s := spreadOf(walls)
 		medians[fmt.Sprintf("%s/%s/%d", c.mode, c.shape, c.n)] = s.Median
+		h.record(fmt.Sprintf("plan/%s/%s/%d", c.mode, c.shape, c.n), s.Median, "s")
 		target := "—"
 		if c.target > 0 {
 			verdict := "met"

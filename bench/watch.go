@@ -54,6 +54,7 @@ func (h *harness) watch(ctx context.Context) error {
 		lat = append(lat, got...)
 	}
 	s := spreadOf(lat)
+	h.record("watch/latency", s.Median, "s")
 	verdict := "met"
 	if s.Max > target.Seconds() {
 		verdict = "MISSED"
