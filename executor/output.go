@@ -189,6 +189,13 @@ func finish(tmp *os.File, target, want string, d *digestWriter, what string) (ou
 // finishWithin is finish with accept judging the image's header before
 // its pixels are decoded.
 func finishWithin(tmp *os.File, target, want string, d *digestWriter, what string, accept func(image.Config) error) (output, error) {
+	if out, ok, err := checkAsIs(tmp, want, d, accept); ok || err != nil {
+		if err != nil {
+			state.AbortTemp(tmp)
+			return output{}, notImageError(what, err)
+		}
+		return out, nil
+	}
 	img, format, err := decodeWhole(tmp, accept)
 	if err != nil {
 		state.AbortTemp(tmp)
@@ -215,6 +222,30 @@ func finishWithin(tmp *os.File, target, want string, d *digestWriter, what strin
 	}
 	out.tmp, out.sha256, out.bytes = nt, nd.sum(), nd.n
 	return out, nil
+}
+
+// checkAsIs verifies tmp as it is when it already holds want's format
+// (ok true): structurally, without inflating its pixels (media.Check), its
+// header judged by accept. It reports ok false, reading nothing more than
+// the first bytes, when tmp holds another format, which must be decoded
+// whole to be transcoded.
+func checkAsIs(tmp *os.File, want string, d *digestWriter, accept func(image.Config) error) (out output, ok bool, err error) {
+	var head [8]byte
+	n, _ := tmp.ReadAt(head[:], 0)
+	if media.Sniff(head[:n]) != want {
+		return output{}, false, nil
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return output{}, true, err
+	}
+	mt, w, h, err := media.Check(tmp)
+	if err != nil {
+		return output{}, true, err
+	}
+	if err := accept(image.Config{Width: w, Height: h}); err != nil {
+		return output{}, true, &outOfBounds{err}
+	}
+	return output{tmp: tmp, sha256: d.sum(), bytes: d.n, mediaType: mt, width: w, height: h}, true, nil
 }
 
 // decodeWhole decodes the whole image in f from its start, reading it once. Its header is

@@ -1,0 +1,120 @@
+package media
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/color/palette"
+	"image/jpeg"
+	"image/png"
+	"testing"
+)
+
+func testImages(t testing.TB) map[string][]byte {
+	t.Helper()
+	rgba := image.NewRGBA(image.Rect(0, 0, 37, 21))
+	for y := range 21 {
+		for x := range 37 {
+			rgba.Set(x, y, color.RGBA{uint8(x * 7), uint8(y * 11), uint8(x * y), uint8(128 + x)})
+		}
+	}
+	gray16 := image.NewGray16(image.Rect(0, 0, 5, 9))
+	pal := image.NewPaletted(image.Rect(0, 0, 8, 3), palette.Plan9)
+	out := map[string][]byte{}
+	for name, img := range map[string]image.Image{"rgba": rgba, "gray16": gray16, "paletted": pal} {
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		out[name+".png"] = b.Bytes()
+	}
+	for name, img := range map[string]image.Image{"rgba": rgba, "gray": image.NewGray(image.Rect(0, 0, 17, 40))} {
+		var b bytes.Buffer
+		if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 80}); err != nil {
+			t.Fatal(err)
+		}
+		out[name+".jpg"] = b.Bytes()
+	}
+	return out
+}
+
+func TestCheckWholeImages(t *testing.T) {
+	for name, data := range testImages(t) {
+		t.Run(name, func(t *testing.T) {
+			cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mt, w, h, err := Check(bytes.NewReader(data))
+			if err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			if mt != OfFormat(format) || w != cfg.Width || h != cfg.Height {
+				t.Errorf("Check = %s %dx%d, want %s %dx%d", mt, w, h, OfFormat(format), cfg.Width, cfg.Height)
+			}
+			// Trailing bytes are not read, as the decoders do not read them.
+			if _, _, _, err := Check(bytes.NewReader(append(bytes.Clone(data), "trailer"...))); err != nil {
+				t.Errorf("Check with a trailer: %v", err)
+			}
+		})
+	}
+}
+
+// A body cut short at any byte is refused.
+func TestCheckRefusesEveryTruncation(t *testing.T) {
+	for name, data := range testImages(t) {
+		for n := range len(data) {
+			if _, _, _, err := Check(bytes.NewReader(data[:n])); err == nil {
+				t.Errorf("%s cut to %d of %d bytes: Check accepted it", name, n, len(data))
+			}
+		}
+	}
+}
+
+// Any byte of a PNG changed in transit is caught (its chunk's CRC, or the
+// structure around it), except in the signature's sniffed prefix, where
+// the body is then not a PNG at all.
+func TestCheckRefusesDamagedPNG(t *testing.T) {
+	for name, data := range testImages(t) {
+		if Sniff(data) != PNG {
+			continue
+		}
+		for i := range len(data) {
+			d := bytes.Clone(data)
+			d[i] ^= 0x10
+			if _, _, _, err := Check(bytes.NewReader(d)); err == nil {
+				t.Errorf("%s with byte %d flipped: Check accepted it", name, i)
+			}
+		}
+	}
+}
+
+func TestCheckRefusesOthers(t *testing.T) {
+	tests := map[string][]byte{
+		"empty":            nil,
+		"text":             []byte("<html>not an image</html>"),
+		"png signature":    []byte("\x89PNG\r\n\x1a\n"),
+		"jpeg soi only":    {0xff, 0xd8},
+		"jpeg eoi at once": {0xff, 0xd8, 0xff, 0xd9},
+	}
+	for name, data := range tests {
+		if _, _, _, err := Check(bytes.NewReader(data)); err == nil {
+			t.Errorf("%s: Check accepted it", name)
+		}
+	}
+}
+
+func FuzzCheck(f *testing.F) {
+	for _, data := range testImages(f) {
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		mt, w, h, err := Check(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		if !Known(mt) || w <= 0 || h <= 0 {
+			t.Fatalf("Check accepted %s %dx%d", mt, w, h)
+		}
+	})
+}
