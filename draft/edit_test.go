@@ -185,3 +185,28 @@ func TestEditInvalid(t *testing.T) {
 		t.Errorf("Edit with a cancelled context = %v", err)
 	}
 }
+
+// FuzzEdit: any bytes as a source and mask give a PNG or an Invalid error,
+// never a panic or an unbounded allocation.
+func FuzzEdit(f *testing.F) {
+	src := sourcePNG(f, 16, 12, false)
+	f.Add(src, sourcePNG(f, 16, 12, true), uint8(2))
+	f.Add(src[:40], src, uint8(0))
+	f.Add(fakeapi.BombPNG(5000, 5000), src, uint8(1))
+	r := New()
+	ops := append(edits.Ops(), edits.Transparent)
+	f.Fuzz(func(t *testing.T, image, mask []byte, op uint8) {
+		req := edits.Request{Op: ops[int(op)%len(ops)], Image: image, Mask: mask, Prompt: "p"}
+		var out bytes.Buffer
+		err := r.Edit(context.Background(), req, &out)
+		if err != nil {
+			if executor.ClassOf(err) != executor.Invalid {
+				t.Fatalf("Edit = %v, want Invalid", err)
+			}
+			return
+		}
+		if _, err := png.DecodeConfig(&out); err != nil {
+			t.Fatalf("Edit wrote no PNG: %v", err)
+		}
+	})
+}
