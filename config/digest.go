@@ -49,6 +49,20 @@ func digest(p Provider, images []Image) string {
 		str(img.AspectRatio)
 		num(img.Seed)
 		str(img.Path)
+		// Derived images' fields, tagged and left out while unset, so
+		// that the digests of configurations without them do not change.
+		if img.Derived() || img.Transparent {
+			str("derived")
+			str(img.Source())
+			str(img.Operation)
+			str(img.Mask)
+			num(int64(img.Resize.Width))
+			num(int64(img.Resize.Height))
+			str(img.Resize.Fit)
+			str(img.Crop)
+			num(int64(img.Quality))
+			str(strconv.FormatBool(img.Transparent))
+		}
 	}
 	_ = w.Flush() // writes to a hash never fail
 	return hex.EncodeToString(h.Sum(nil))
