@@ -159,17 +159,39 @@ func (c *Client) ImageBounds() executor.ImageBounds {
 // by classify, except a failure to write to w, which is returned
 // wrapped as it is. The token never appears in a returned error.
 func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) error {
+	if err := c.checkToken(); err != nil {
+		return err
+	}
+	body, contentType, err := formBody(req)
+	if err != nil {
+		return &executor.Error{Class: executor.Invalid, Msg: fmt.Sprintf("build the request: %v", err), Err: err}
+	}
+	return c.doRequest(ctx, endpoint{url: c.url, shown: c.shownURL}, body, contentType, w)
+}
+
+// endpoint is where one request goes: its URL, that URL as messages show
+// it, and the edit operation it serves ("" for text-to-image).
+type endpoint struct {
+	url, shown, op string
+}
+
+// checkToken refuses, before any request, a token that is missing or
+// cannot be sent in a header.
+func (c *Client) checkToken() error {
 	if c.token == "" {
 		return &executor.Error{Class: executor.Fatal, Msg: "IMAGINE_API_TOKEN is not set: export it, or use -provider=draft to render offline placeholders"}
 	}
 	if what := badHeaderValue(c.token); what != "" {
 		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("IMAGINE_API_TOKEN cannot be sent in the Authorization header: it contains %s; set it to the token alone, without line breaks or other control characters", what)}
 	}
-	body, contentType, err := formBody(req)
-	if err != nil {
-		return &executor.Error{Class: executor.Invalid, Msg: fmt.Sprintf("build the request: %v", err), Err: err}
-	}
+	return nil
+}
 
+// doRequest posts body to ep and streams the image it answers to w, with
+// the caps, the idle watch, the redirect refusal and the classification of
+// failures that every endpoint shares. It returns nil only when the whole
+// body arrived; a failure to write to w is returned wrapped as it is.
+func (c *Client) doRequest(ctx context.Context, ep endpoint, body []byte, contentType string, w io.Writer) error {
 	rctx := ctx
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -179,7 +201,7 @@ func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) 
 	// The idle watch cancels this context with errIdle.
 	rctx, cancelIdle := context.WithCancelCause(rctx)
 	defer cancelIdle(nil)
-	hr, err := http.NewRequestWithContext(rctx, http.MethodPost, c.url, bytes.NewReader(body))
+	hr, err := http.NewRequestWithContext(rctx, http.MethodPost, ep.url, bytes.NewReader(body))
 	if err == nil && hr.URL.Scheme != "http" && hr.URL.Scheme != "https" {
 		err = fmt.Errorf("the scheme must be https (or http), not %q", hr.URL.Scheme)
 	}
@@ -188,7 +210,7 @@ func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) 
 		if errors.As(err, &ue) {
 			err = ue.Err // ue.URL would show the query
 		}
-		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("bad Imagine API URL %s: %s: check IMAGINE_API_URL", c.shownURL, clean(err.Error(), c.token, maxServerText))}
+		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("bad Imagine API URL %s: %s: check IMAGINE_API_URL", ep.shown, clean(err.Error(), c.token, maxServerText))}
 	}
 	hr.Header.Set("Authorization", "Bearer "+c.token)
 	hr.Header.Set("Content-Type", contentType)
@@ -197,7 +219,7 @@ func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) 
 
 	resp, err := c.hc.Do(hr)
 	if err != nil {
-		return c.transportError(ctx, rctx, "send the request", err)
+		return c.transportError(ctx, rctx, ep, "send the request", err)
 	}
 	c.reached.Store(true)
 	defer resp.Body.Close()
@@ -205,14 +227,14 @@ func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) 
 	defer watch.stop()
 
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
-		return c.redirectError(resp)
+		return c.redirectError(resp, ep)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		data, rerr := io.ReadAll(io.LimitReader(watch, maxErrorBody))
 		if rerr != nil && len(data) == 0 && resp.StatusCode != http.StatusTooManyRequests {
-			return c.transportError(ctx, rctx, fmt.Sprintf("read the %s error body", statusText(resp.StatusCode)), rerr)
+			return c.transportError(ctx, rctx, ep, fmt.Sprintf("read the %s error body", statusText(resp.StatusCode)), rerr)
 		}
-		return errorFor(resp.StatusCode, resp.Header, data, c.token, c.now())
+		return errorFor(resp.StatusCode, resp.Header, data, c.token, c.now(), ep.op)
 	}
 
 	if kind := notAnImage(resp.Header.Get("Content-Type")); kind != "" {
@@ -242,7 +264,7 @@ func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) 
 	case cw.werr != nil:
 		return fmt.Errorf("write the image: %w", cw.werr)
 	case err != nil:
-		return c.transportError(ctx, rctx, fmt.Sprintf("read the image (%d bytes in)", cw.n), err)
+		return c.transportError(ctx, rctx, ep, fmt.Sprintf("read the image (%d bytes in)", cw.n), err)
 	case cw.n == 0:
 		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API answered %s with an empty body", statusText(resp.StatusCode))}
 	case resp.ContentLength >= 0 && cw.n < resp.ContentLength:
@@ -259,7 +281,7 @@ func (c *Client) tooLarge(why string) error {
 
 // redirectError refuses a 3xx answer: the API does not redirect, and
 // following one would send the token, and take an image, elsewhere.
-func (c *Client) redirectError(resp *http.Response) error {
+func (c *Client) redirectError(resp *http.Response, ep endpoint) error {
 	to := "another location"
 	if loc := resp.Header.Get("Location"); loc != "" {
 		if u, err := resp.Request.URL.Parse(loc); err == nil && u.Host != "" {
@@ -269,13 +291,13 @@ func (c *Client) redirectError(resp *http.Response) error {
 			}
 		}
 	}
-	return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("the Imagine API answered %s, a redirect to %s; pixform does not follow redirects: check IMAGINE_API_URL (now %s)", statusText(resp.StatusCode), to, c.shownURL)}
+	return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("the Imagine API answered %s, a redirect to %s; pixform does not follow redirects: check IMAGINE_API_URL (now %s)", statusText(resp.StatusCode), to, ep.shown)}
 }
 
 // transportError classifies a failure to send or to read: the caller's
 // cancellation stays recognisable (errors.Is context.Canceled); timeouts,
 // resets and cut bodies are transient.
-func (c *Client) transportError(ctx, rctx context.Context, doing string, err error) error {
+func (c *Client) transportError(ctx, rctx context.Context, ep endpoint, doing string, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // ue.URL would show the query
@@ -294,7 +316,7 @@ func (c *Client) transportError(ctx, rctx context.Context, doing string, err err
 	if why := unreachable(err); why != "" && !c.reached.Load() {
 		// Nothing has reached this server in this run: the URL or the
 		// network is wrong, and retrying would only wait.
-		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("cannot connect to %s: %s; check IMAGINE_API_URL and your network", c.shownURL, why), Err: errors.New(text)}
+		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("cannot connect to %s: %s; check IMAGINE_API_URL and your network", ep.shown, why), Err: errors.New(text)}
 	}
 	return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API request failed: %s: %s", doing, text), Err: errors.New(text)}
 }

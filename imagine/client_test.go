@@ -403,7 +403,7 @@ func FuzzDecodeError(f *testing.F) {
 		if !ok && e != (apiError{}) {
 			t.Errorf("not ok but %+v", e)
 		}
-		pe := errorFor(status, http.Header{}, append(body, []byte(secret)...), secret, fixedNow)
+		pe := errorFor(status, http.Header{}, append(body, []byte(secret)...), secret, fixedNow, "")
 		if pe == nil || pe.Msg == "" {
 			t.Fatalf("errorFor gave %+v", pe)
 		}

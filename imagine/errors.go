@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/pixform/pixform/edits"
 	"github.com/pixform/pixform/executor"
 )
 
@@ -134,10 +135,11 @@ func describe(status int, e apiError) string {
 	return b.String()
 }
 
-// errorFor builds the classified error of a non-2xx response. body is at
-// most maxErrorBody bytes of it; token is scrubbed from every piece of
-// server text that goes into the message.
-func errorFor(status int, header http.Header, body []byte, token string, now time.Time) *executor.Error {
+// errorFor builds the classified error of a non-2xx response to a request
+// for op (an edits operation, or "" for text-to-image). body is at most
+// maxErrorBody bytes of it; token is scrubbed from every piece of server
+// text that goes into the message.
+func errorFor(status int, header http.Header, body []byte, token string, now time.Time, op string) *executor.Error {
 	e, ok := decodeError(body)
 	if !ok {
 		e = apiError{}
@@ -176,9 +178,9 @@ func errorFor(status int, header http.Header, body []byte, token string, now tim
 		if what != "" {
 			m += " (" + what + ")"
 		}
-		msg = fmt.Sprintf("the Imagine API rejected the request: %s: check the image's prompt, style and aspect_ratio", m)
+		msg = fmt.Sprintf("the Imagine API rejected the request: %s: %s", m, invalidHint(op))
 	case executor.Fatal:
-		msg = fatalMessage(status, e, what, said)
+		msg = fatalMessage(status, e, what, said, op)
 	default:
 		if ok {
 			msg = fmt.Sprintf("the Imagine API failed to render the image (%s)%s", what, said)
@@ -189,9 +191,34 @@ func errorFor(status int, header http.Header, body []byte, token string, now tim
 	return &executor.Error{Class: class, Msg: msg}
 }
 
+// invalidHint says what to check in an image that the API refused.
+func invalidHint(op string) string {
+	s, ok := edits.Lookup(op)
+	if !ok {
+		return "check the image's prompt, style and aspect_ratio"
+	}
+	var fields []string
+	if s.Image {
+		fields = append(fields, "source (from)")
+	}
+	if s.Prompt {
+		fields = append(fields, "prompt")
+	}
+	if s.Mask {
+		fields = append(fields, "mask (the image's dimensions, white where to fill)")
+	}
+	if s.AspectRatio {
+		fields = append(fields, "aspect_ratio")
+	}
+	if s.Seed {
+		fields = append(fields, "seed")
+	}
+	return fmt.Sprintf("check the %s image's %s", op, strings.Join(fields, ", "))
+}
+
 // fatalMessage says what stops the run and what to do about it, naming
 // IMAGINE_API_TOKEN but never its value.
-func fatalMessage(status int, e apiError, what, said string) string {
+func fatalMessage(status int, e apiError, what, said, op string) string {
 	switch {
 	case e.Code == "1000":
 		return fmt.Sprintf("the Imagine API received no bearer token (%s)%s: check that IMAGINE_API_TOKEN is set and that whatever IMAGINE_API_URL points at passes the Authorization header on", what, said)
@@ -201,6 +228,9 @@ func fatalMessage(status int, e apiError, what, said string) string {
 		return fmt.Sprintf("IMAGINE_API_TOKEN could not be validated (%s)%s: check your Imagine account and set IMAGINE_API_TOKEN to a valid token from your Imagine dashboard", what, said)
 	case e.Code == "1101" || (e.Code == "" && status == http.StatusPaymentRequired):
 		return fmt.Sprintf("out of credits (%s)%s: top up your Imagine account", what, said)
+	case e.Code == "" && (status == http.StatusNotFound || status == http.StatusMethodNotAllowed) && op != "":
+		vendor, _ := edits.URL(DefaultURL, op)
+		return fmt.Sprintf("%s from the Imagine API's %s endpoint%s: check IMAGINE_API_URL; the %s endpoint is found beside it, its %s replaced by the endpoint's path (the vendor's is %s)", what, op, said, op, edits.GenerationsPath, vendor)
 	case e.Code == "" && (status == http.StatusNotFound || status == http.StatusMethodNotAllowed):
 		return fmt.Sprintf("%s from the Imagine API URL%s: check IMAGINE_API_URL (the vendor's endpoint is %s)", what, said, DefaultURL)
 	case e.Code == "1206":
