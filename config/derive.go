@@ -13,6 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/edits"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
 )
@@ -40,30 +41,21 @@ type Resize struct {
 // IsZero reports that no resize is asked for.
 func (r Resize) IsZero() bool { return r == Resize{} }
 
-// opSpec is what an operation asks of its image block.
-type opSpec struct {
-	prompt bool // prompt required (else refused)
-	mask   bool // mask required (else refused)
-	seed   bool // seed accepted
-}
+// Operations lists the accepted values of operation: the vendor's edit
+// endpoints that take an image, in the order messages name them.
+var Operations = edits.Ops()
 
-// Operation names: the vendor's edit endpoints that take an image.
-const (
-	OpRemoveBackground = "remove-background"
-	OpUpscale          = "upscale"
-	OpGenerativeFill   = "generative-fill"
-	OpAIBackground     = "ai-background"
-)
-
-// Operations lists the accepted values of operation, in the order
-// messages name them.
-var Operations = []string{OpRemoveBackground, OpUpscale, OpGenerativeFill, OpAIBackground}
-
-var opSpecs = map[string]opSpec{
-	OpRemoveBackground: {},
-	OpUpscale:          {},
-	OpGenerativeFill:   {prompt: true, mask: true},
-	OpAIBackground:     {prompt: true, seed: true},
+// operationSpec returns what operation op asks of its image block; a
+// local edit ("") takes none of prompt, mask and seed.
+func operationSpec(op string) (edits.Spec, bool) {
+	if op == "" {
+		return edits.Spec{Local: true, Image: true}, true
+	}
+	s, ok := edits.Lookup(op)
+	if !ok || s.Local || !s.Image {
+		return edits.Spec{}, false
+	}
+	return s, true
 }
 
 // Derived reports whether img is made from another image or a file.
@@ -266,7 +258,7 @@ func (l *loader) checkSourceFile(attr string) func(v cty.Value, rng hcl.Range, i
 // checkOperation accepts the known operations.
 func (l *loader) checkOperation(v cty.Value, rng hcl.Range, inst string) (string, bool) {
 	s := v.AsString()
-	if _, ok := opSpecs[s]; ok {
+	if _, ok := operationSpec(s); ok && s != "" {
 		return s, true
 	}
 	l.errorf(rng.Ptr(), "Unknown operation",
@@ -386,7 +378,7 @@ func (l *loader) checkDeriveBlock(name string, a deriveAttrs) bool {
 		return ok
 	}
 	refuse(a.transparent, "Transparent on a derived image",
-		fmt.Sprintf("image %q is made from another image, and transparent applies to an image rendered from its prompt. To cut a subject out of its background, use operation = %q.", name, OpRemoveBackground))
+		fmt.Sprintf("image %q is made from another image, and transparent applies to an image rendered from its prompt. To cut a subject out of its background, use operation = %q.", name, edits.RemoveBackground))
 	refuse(a.style, "Style on a derived image",
 		fmt.Sprintf("image %q is made from another image and takes no style: remove style.", name))
 	refuse(a.ratio, "Aspect ratio on a derived image",
@@ -411,7 +403,7 @@ func attrName(a *hcl.Attribute) string {
 // a field it needs and lacks or is given and does not take. img holds
 // the instance's values.
 func (l *loader) checkOperationFields(name string, a deriveAttrs, img *Image, blockRange hcl.Range, inst string) bool {
-	spec := opSpecs[img.Operation]
+	spec, _ := operationSpec(img.Operation)
 	what := fmt.Sprintf("operation %q", img.Operation)
 	if img.Operation == "" {
 		what = "a local edit (resize, crop or a change of format)"
@@ -435,17 +427,17 @@ func (l *loader) checkOperationFields(name string, a deriveAttrs, img *Image, bl
 			ok = false
 		}
 	}
-	if spec.prompt {
+	if spec.Prompt {
 		need(a.prompt, "prompt", "prompt = \"...\"")
 	} else {
 		refuse(a.prompt, "prompt")
 	}
-	if spec.mask {
+	if spec.Mask {
 		need(a.mask, "mask", "mask = \"photos/NAME-mask.png\" (white where to fill)")
 	} else {
 		refuse(a.mask, "mask")
 	}
-	if !spec.seed {
+	if !spec.Seed {
 		refuse(a.seed, "seed")
 	}
 	if img.Quality != 0 {

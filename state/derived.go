@@ -7,12 +7,15 @@ import (
 	"strings"
 
 	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/edits"
 	"github.com/pixform/pixform/providers"
 )
 
-// operations are the edit operations a lockfile may record.
-var operations = map[string]bool{
-	"remove-background": true, "upscale": true, "generative-fill": true, "ai-background": true,
+// knownOperation reports an edit operation a lockfile may record: one
+// that sends an image to an endpoint (local edits record none).
+func knownOperation(op string) bool {
+	s, ok := edits.Lookup(op)
+	return ok && s.Image && !s.Local
 }
 
 // SourceAddr returns the address a derived image is made from, and false
@@ -40,7 +43,7 @@ func validateDerived(in Inputs) error {
 			return errors.New("a transparent image's inputs name an operation, mask, resize, crop or quality")
 		}
 		return nil
-	case in.Operation != "" && !operations[in.Operation]:
+	case in.Operation != "" && !knownOperation(in.Operation):
 		return fmt.Errorf("inputs.operation %q is not an operation pixform knows", in.Operation)
 	case in.SourceSHA256 != "" && !validSHA256(in.SourceSHA256):
 		return fmt.Errorf("inputs.source_sha256 %q is not 64 lower-case hex digits", in.SourceSHA256)
