@@ -74,6 +74,16 @@ type Provider struct {
 	ReadIdleTimeout time.Duration
 	MaxImageBytes   int64
 	MaxImagePixels  int64
+	// Prices are the credits of one request to each edit endpoint, in the
+	// order of PricedOperations, as the vendor does not publish them; the
+	// zero Price is unpriced. See Price.
+	Prices [len(pricedOperations)]Price
+}
+
+// Price is a price the provider block sets.
+type Price struct {
+	Credits int
+	Set     bool
 }
 
 // Config is a loaded, evaluated and validated working directory.

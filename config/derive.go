@@ -666,3 +666,57 @@ func (l *loader) deriveFields(img *Image, ctx *hcl.EvalContext, inst string, f d
 	}
 	return ok
 }
+
+// pricedOperations are the endpoints a provider block may price:
+// the edit operations and the transparent text-to-image.
+var pricedOperations = [...]string{"remove-background", "upscale", "generative-fill", "ai-background", "transparent"}
+
+// Price returns the credits the provider block sets for one request of
+// operation op, and false when it sets none.
+func (p Provider) Price(op string) (int, bool) {
+	if i := slices.Index(pricedOperations[:], op); i >= 0 && p.Prices[i].Set {
+		return p.Prices[i].Credits, true
+	}
+	return 0, false
+}
+
+// PriceMap returns the prices the provider block sets, by operation; nil
+// for none.
+func (p Provider) PriceMap() map[string]int {
+	var m map[string]int
+	for i, op := range pricedOperations {
+		if p.Prices[i].Set {
+			if m == nil {
+				m = map[string]int{}
+			}
+			m[op] = p.Prices[i].Credits
+		}
+	}
+	return m
+}
+
+// checkPrices accepts { OPERATION = CREDITS } for the edit endpoints.
+func (l *loader) checkPrices(v cty.Value, rng hcl.Range) (out [len(pricedOperations)]Price) {
+	ops := pricedOperations[:]
+	for it := v.ElementIterator(); it.Next(); {
+		k, val := it.Element()
+		op := k.AsString()
+		i := slices.Index(ops, op)
+		if i < 0 {
+			l.errorf(rng.Ptr(), "Invalid prices",
+				fmt.Sprintf("prices sets the credits of the edit endpoints, by operation, and %q is none of them.%s Use %s.", op, didYouMean(op, ops), quotedList(ops)))
+			continue
+		}
+		if val.IsNull() {
+			continue
+		}
+		n, ok := wholeNumber(val)
+		if !ok || n < 0 || n > 1_000_000 {
+			l.errorf(rng.Ptr(), "Invalid prices",
+				fmt.Sprintf("The price of %s must be a whole number of credits from 0 to 1000000, not %s.", op, numText(val)))
+			continue
+		}
+		out[i] = Price{Credits: int(n), Set: true}
+	}
+	return out
+}

@@ -247,3 +247,20 @@ func TestDeriveDiagnostics(t *testing.T) {
 		})
 	}
 }
+
+func TestProviderPrices(t *testing.T) {
+	cfg := mustLoad(t, map[string]string{"main.pix.hcl": "provider \"imagine\" {\n  prices = { upscale = 2, transparent = 0 }\n}\n" + hero}, LoadOptions{})
+	if c, ok := cfg.Provider.Price("upscale"); !ok || c != 2 {
+		t.Errorf("upscale price %d %v", c, ok)
+	}
+	if c, ok := cfg.Provider.Price("transparent"); !ok || c != 0 {
+		t.Errorf("transparent price %d %v", c, ok)
+	}
+	if _, ok := cfg.Provider.Price("generative-fill"); ok {
+		t.Error("generative-fill priced")
+	}
+	_, diags := Load(writeDir(t, map[string]string{"main.pix.hcl": "provider \"imagine\" {\n  prices = { upscal = 2 }\n}\n" + hero}), LoadOptions{})
+	if len(diags) != 1 || diags[0].Summary != "Invalid prices" || !strings.Contains(diags[0].Detail, `Did you mean "upscale"?`) || at(diags[0]) != "main.pix.hcl:2,12" {
+		t.Errorf("diags:%s", render(diags))
+	}
+}

@@ -41,6 +41,12 @@ func digest(p Provider, images []Image) string {
 			num(opt.v)
 		}
 	}
+	for i, op := range pricedOperations {
+		if pr := p.Prices[i]; pr.Set {
+			str("price " + op)
+			num(int64(pr.Credits))
+		}
+	}
 	num(int64(len(images)))
 	for _, img := range images {
 		str(img.Addr.String())

@@ -10,7 +10,6 @@ import (
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/planner"
-	"github.com/pixform/pixform/state"
 )
 
 // ObsoleteIn reports whether a request no longer matches cfg: its image is
@@ -25,7 +24,7 @@ func ObsoleteIn(cfg *config.Config) func(executor.Request) bool {
 		if !ok {
 			return true
 		}
-		return !planner.InputsMatch(&img, state.Inputs{Prompt: req.Prompt, Style: req.Style, AspectRatio: req.AspectRatio, Seed: req.Seed})
+		return !planner.InputsMatch(&img, req.Inputs)
 	}
 }
 

@@ -1,0 +1,50 @@
+package views
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/state"
+)
+
+func TestPlanDerived(t *testing.T) {
+	changes := []planner.Change{
+		{Addr: addrs.MustParse("image.hero"), Action: planner.Replace, Reasons: []string{"prompt changed: a → b"}, Path: "hero.png",
+			Inputs: state.Inputs{Prompt: "b", Style: "flux-dev", AspectRatio: "1:1", Seed: 1}, Requests: 1, Credits: 15, CreditsKnown: true},
+		{Addr: addrs.MustParse("image.hero_2x"), Action: planner.Replace, Reasons: []string{"image.hero is replaced"}, Path: "hero_2x.png",
+			Inputs: state.Inputs{Operation: "upscale", Source: "image.hero"}, AfterApply: "image.hero is replaced", Requests: 1},
+		{Addr: addrs.MustParse("image.hero_640"), Action: planner.Create, Path: "hero_640.jpg",
+			Inputs: state.Inputs{Source: "image.hero", Resize: "640x0"}, AfterApply: "image.hero is replaced"},
+	}
+	p := &planner.Plan{Provider: "imagine", Changes: changes, Summary: planner.Summarize(changes)}
+	var b bytes.Buffer
+	if err := WritePlan(&b, p, false); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"~ image.hero_2x will be replaced\n",
+		"because image.hero is replaced\n",
+		"from:   image.hero, (known after apply)",
+		"render: upscale\n",
+		"render: resize 640x0, made locally, no request",
+		"text-to-image 1 request 15 credits; upscale 1 request unpriced",
+		"prices = { upscale = 2 }",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	b.Reset()
+	if err := WritePlanJSON(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"after_unknown":["source_sha256"]`, `"endpoint":"upscale"`, `"endpoint":"local"`, `"unpriced":true`, `"source":"image.hero"`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("JSON plan lacks %s:\n%s", want, b.String())
+		}
+	}
+}
