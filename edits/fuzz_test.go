@@ -54,3 +54,35 @@ func FuzzURL(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheck: any bytes as an image and a mask (a checked-in file may be
+// anything) give no panic, and a request Check passes has an image and a
+// mask whose headers read, of the same dimensions.
+func FuzzCheck(f *testing.F) {
+	png := encPNG(f, 8, 6)
+	f.Add(png, png, "p", int64(1))
+	f.Add(encJPEG(f, 8, 6), encPNG(f, 6, 8), "", int64(0))
+	f.Add(png[:30], []byte("\xff\xd8\xff"), " ", int64(-1))
+	f.Fuzz(func(t *testing.T, image, mask []byte, prompt string, seed int64) {
+		for _, op := range append(Ops(), Transparent) {
+			r := Request{Op: op, Image: image, Mask: mask, Prompt: prompt, Seed: seed}
+			if err := r.Check(); err != nil {
+				continue
+			}
+			s, _ := Lookup(op)
+			if !s.Image {
+				continue
+			}
+			iw, ih, err := Dimensions(image)
+			if err != nil {
+				t.Fatalf("%s: Check passed an image whose header does not read: %v", op, err)
+			}
+			if s.Mask {
+				mw, mh, err := Dimensions(mask)
+				if err != nil || mw != iw || mh != ih {
+					t.Fatalf("%s: Check passed a mask %dx%d (%v) for an image %dx%d", op, mw, mh, err, iw, ih)
+				}
+			}
+		}
+	})
+}

@@ -1,5 +1,5 @@
 // Package fakeapi is an in-process fake of the Imagine (Vyro) text-to-image
-// API, for tests and benchmarks. It speaks the vendor's format exactly: a
+// API and its edit endpoints, for tests and benchmarks. It speaks the vendor's format exactly: a
 // multipart POST with prompt, style, aspect_ratio and seed, a bearer token,
 // image bytes on success and the vendor's JSON error schema
 // {"status":"error","code":"<code>","error":"<name>","message":"<text>"}
@@ -64,6 +64,27 @@
 // hostile answer. "xN"
 // applies it to the first N attempts, "x*" to all. Of several tags the first
 // that covers the attempt applies.
+//
+// # The other endpoints
+//
+// Beside text to image (Server.URL, ".../v2/image/generations"), the fake
+// serves the vendor's edit endpoints, routed by how the path ends (see
+// package edits): /image/background/remover, /image/enhance,
+// /image/edits/generative-fill, /image/generations/ai-background and
+// /image/generations/transparent. Any other path is text to image, except
+// /image/edits/ai-resize and the retouch paths, which answer 503/1206.
+// Their step 2 checks the endpoint's form: every field it requires, files
+// as files, no field the vendor does not name for it (stricter than the
+// vendor may be, so that a field pixform should not send fails a test),
+// images that decode within MaxEditPixels, a mask of the image's
+// dimensions; any failure answers 400/1100. Steps 3 to 8 are the same,
+// prompt faults included (in the prompt of those that take one); an edit
+// costs EditCost. The answers: remove-background, the source cut out to an
+// ellipse with real alpha (PNG); enhance, the source at twice its size;
+// generative-fill, the source with the mask's white region tinted by the
+// prompt; ai-background, the source over an opaque gradient from the
+// prompt and seed; transparent, a disc on a transparent background at the
+// aspect ratio (PNG). Stats.ByEndpoint counts requests per endpoint.
 //
 // Server wraps an httptest.Server for tests; ListenAndServe and Serve run the
 // same API on a real listener for benchmarks, and cmd/fakeapi is a

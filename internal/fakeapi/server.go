@@ -31,6 +31,11 @@ type Stats struct {
 	MaxInFlightSeen int
 	// Attempts counts requests by prompt (those whose form parsed).
 	Attempts map[string]int
+	// ByEndpoint counts requests by the endpoint they were sent to, named
+	// by its path below the API's version: "/image/generations" (text to
+	// image, also any path that names no other endpoint),
+	// "/image/enhance", "/image/background/remover", …
+	ByEndpoint map[string]int
 	// CreditsSpent is the credits successes cost; CreditsLeft the balance,
 	// Unlimited when there is no limit.
 	CreditsSpent int
@@ -103,7 +108,7 @@ func (a *api) setConfig(cfg Config) {
 func (a *api) resetStats() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.stats = Stats{ByStatus: map[int]int{}, ByCode: map[int]int{}, Attempts: map[string]int{}, CreditsLeft: a.credits}
+	a.stats = Stats{ByStatus: map[int]int{}, ByCode: map[int]int{}, Attempts: map[string]int{}, ByEndpoint: map[string]int{}, CreditsLeft: a.credits}
 	a.attempts = map[string]int{}
 }
 
@@ -114,6 +119,7 @@ func (a *api) snapshot() Stats {
 	s.ByStatus = maps.Clone(s.ByStatus)
 	s.ByCode = maps.Clone(s.ByCode)
 	s.Attempts = maps.Clone(s.Attempts)
+	s.ByEndpoint = maps.Clone(s.ByEndpoint)
 	s.Log = append([]LogEntry(nil), s.Log...)
 	return s
 }
@@ -158,6 +164,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := a.now()
 	a.inflight++
 	a.stats.Requests++
+	a.stats.ByEndpoint[endpointOf(r.URL.Path).path]++
 	a.stats.MaxInFlightSeen = max(a.stats.MaxInFlightSeen, a.inflight)
 	a.mu.Unlock()
 	defer func() {
@@ -265,48 +272,17 @@ func (ex *exchange) serve() {
 	}
 
 	// 2. The form.
-	if err := r.ParseMultipartForm(1 << 20); err != nil {
-		ex.fail(1100, "The request is invalid: the body must be multipart/form-data.", 0)
+	ep := endpointOf(r.URL.Path)
+	var j job
+	if ep.op == "" && !ep.unimplemented {
+		j, ok = ex.textForm()
+	} else {
+		j, ok = ex.editForm(ep)
+	}
+	if !ok {
 		return
 	}
-	field := func(k string) (string, bool) {
-		v, ok := r.MultipartForm.Value[k]
-		if !ok || len(v) == 0 {
-			return "", false
-		}
-		return v[0], true
-	}
-	prompt, _ := field("prompt")
-	ex.prompt = prompt
-	a.mu.Lock()
-	a.stats.Attempts[prompt]++
-	a.mu.Unlock()
-	style, _ := field("style")
-	cost, styleOK := Cost(style)
-	ar, hasAR := field("aspect_ratio")
-	seedText, hasSeed := field("seed")
-	var seed int64
-	switch {
-	case strings.TrimSpace(prompt) == "":
-		ex.fail(1100, "The request is invalid: prompt is required.", 0)
-		return
-	case !styleOK:
-		ex.fail(1100, fmt.Sprintf("The request is invalid: style %q does not exist.", style), 0)
-		return
-	case hasAR && !validRatio(ar):
-		ex.fail(1100, fmt.Sprintf("The request is invalid: aspect_ratio %q is not supported.", ar), 0)
-		return
-	case hasSeed:
-		n, err := strconv.ParseInt(seedText, 10, 64)
-		if err != nil || n < 1 || n > 4294967295 {
-			ex.fail(1100, fmt.Sprintf("The request is invalid: seed %q must be an integer from 1 to 4294967295.", seedText), 0)
-			return
-		}
-		seed = n
-	}
-	if !hasAR {
-		ar = "1:1"
-	}
+	prompt, cost, ar := j.prompt, j.cost, j.aspectRatio
 
 	// 3 and 4. Concurrency and rate.
 	a.mu.Lock()
@@ -402,7 +378,7 @@ func (ex *exchange) serve() {
 	}
 
 	// 9. The image.
-	data, ct, err := renderImage(prompt, style, ar, seed, cfg.JPEG || tags.jpeg)
+	data, ct, err := j.render(cfg.JPEG || tags.jpeg)
 	if err != nil {
 		ex.fail(1300, "", 0)
 		return
@@ -420,6 +396,85 @@ func (ex *exchange) serve() {
 	ex.w.WriteHeader(http.StatusOK)
 	ex.w.Write(data)
 	ex.record(http.StatusOK, 0, "")
+}
+
+// job is a request whose form passed its endpoint's checks: what the
+// common steps after the form need, and how to make its image.
+type job struct {
+	prompt      string // for attempts, prompt faults and the log
+	cost        int    // credits a success takes
+	aspectRatio string // of hostile answers that need one
+	render      func(asJPEG bool) ([]byte, string, error)
+}
+
+// maxFormBytes bounds a request body: an edit carries one or two images.
+const maxFormBytes = 64 << 20
+
+// parseForm reads the multipart body, or answers 400/1100 and reports false.
+func (ex *exchange) parseForm() bool {
+	ex.r.Body = http.MaxBytesReader(ex.w, ex.r.Body, maxFormBytes)
+	if err := ex.r.ParseMultipartForm(1 << 20); err != nil {
+		ex.fail(1100, "The request is invalid: the body must be multipart/form-data.", 0)
+		return false
+	}
+	return true
+}
+
+// field returns the first value of the form's text field k.
+func (ex *exchange) field(k string) (string, bool) {
+	v, ok := ex.r.MultipartForm.Value[k]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return v[0], true
+}
+
+// counted records an attempt of prompt.
+func (ex *exchange) counted(prompt string) {
+	ex.prompt = prompt
+	ex.a.mu.Lock()
+	ex.a.stats.Attempts[prompt]++
+	ex.a.mu.Unlock()
+}
+
+// textForm checks a text-to-image form, or answers 400/1100.
+func (ex *exchange) textForm() (job, bool) {
+	if !ex.parseForm() {
+		return job{}, false
+	}
+	field := ex.field
+	prompt, _ := field("prompt")
+	ex.counted(prompt)
+	style, _ := field("style")
+	cost, styleOK := Cost(style)
+	ar, hasAR := field("aspect_ratio")
+	seedText, hasSeed := field("seed")
+	var seed int64
+	switch {
+	case strings.TrimSpace(prompt) == "":
+		ex.fail(1100, "The request is invalid: prompt is required.", 0)
+		return job{}, false
+	case !styleOK:
+		ex.fail(1100, fmt.Sprintf("The request is invalid: style %q does not exist.", style), 0)
+		return job{}, false
+	case hasAR && !validRatio(ar):
+		ex.fail(1100, fmt.Sprintf("The request is invalid: aspect_ratio %q is not supported.", ar), 0)
+		return job{}, false
+	case hasSeed:
+		n, err := strconv.ParseInt(seedText, 10, 64)
+		if err != nil || n < 1 || n > 4294967295 {
+			ex.fail(1100, fmt.Sprintf("The request is invalid: seed %q must be an integer from 1 to 4294967295.", seedText), 0)
+			return job{}, false
+		}
+		seed = n
+	}
+	if !hasAR {
+		ar = "1:1"
+	}
+	return job{prompt: prompt, cost: cost, aspectRatio: ar, render: func(asJPEG bool) ([]byte, string, error) {
+		return renderImage(prompt, style, ar, seed, asJPEG)
+	}}, true
+
 }
 
 // sleep waits d, and reports false if the client gave up or the fake closed

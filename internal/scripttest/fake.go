@@ -48,6 +48,8 @@ func fakeOf(ts *testscript.TestScript) *fakeapi.Server {
 //	fake reset            forget the statistics
 //	fake requests N       the fake has received exactly N requests
 //	                      (also: successes, throttled; "<=N" for at most)
+//	fake requests N PATH  exactly N of them went to the endpoint PATH
+//	                      (/image/enhance, /image/generations, …)
 //	fake await N          wait until the fake has received N requests
 func fakeCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){"fake": cmdFake}
@@ -137,11 +139,14 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("fake elsewhere: %d requests (%d with the token), want %s%d", got, withToken, map[bool]string{true: "not ", false: ""}[neg], n)
 		}
 	case "requests", "successes", "throttled":
-		if len(args) != 2 {
+		if len(args) != 2 && (len(args) != 3 || args[0] != "requests") {
 			ts.Fatalf("usage: fake %s N|<=N", args[0])
 		}
 		st := srv.Stats()
 		got := map[string]int{"requests": st.Requests, "successes": st.Successes, "throttled": st.Throttled}[args[0]]
+		if len(args) == 3 {
+			got = st.ByEndpoint[args[2]]
+		}
 		want := strings.TrimPrefix(args[1], "<=")
 		n, err := strconv.Atoi(want)
 		if err != nil {
@@ -152,7 +157,7 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 			ok = got <= n
 		}
 		if ok == neg {
-			ts.Fatalf("fake %s: got %d, want %s%s", args[0], got, map[bool]string{true: "not ", false: ""}[neg], args[1])
+			ts.Fatalf("fake %s: got %d, want %s%s", strings.Join(append(args[:1:1], args[2:]...), " "), got, map[bool]string{true: "not ", false: ""}[neg], args[1])
 		}
 	default:
 		ts.Fatalf("fake: unknown subcommand %q", args[0])
