@@ -1,13 +1,20 @@
 package state
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/edits"
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/providers"
 )
 
@@ -95,4 +102,62 @@ func appendDerived(buf []byte, in *Inputs) []byte {
 		buf = strconv.AppendInt(buf, int64(in.Quality), 10)
 	}
 	return buf
+}
+
+// SourceError is a file a derived image is made from that cannot be
+// used: missing, unsafe, too large, or not the bytes the plan expects.
+type SourceError struct {
+	Path string
+	Msg  string
+	Err  error
+}
+
+func (e *SourceError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Path, e.Msg, e.Err)
+	}
+	return e.Path + ": " + e.Msg
+}
+
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// ReadVerified reads the file at p (slash-separated, relative to dir)
+// that a derived image is made from: through the path rules (inside dir,
+// no symbolic link on the way, not under .pixform/), at most maxBytes,
+// and only if its bytes hash to sha256hex. The error is a *SourceError.
+func ReadVerified(dir, p, sha256hex string, maxBytes int64) ([]byte, error) {
+	if _, err := safepath.NewDisk(dir).Check(p); err != nil {
+		return nil, &SourceError{Path: p, Msg: "not a path pixform may read", Err: err}
+	}
+	f, err := os.OpenFile(filepath.Join(dir, filepath.FromSlash(p)), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, &SourceError{Path: p, Msg: "cannot be opened", Err: err}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, &SourceError{Path: p, Msg: "cannot be examined", Err: err}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &SourceError{Path: p, Msg: "is not a regular file"}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
+	if err != nil {
+		return nil, &SourceError{Path: p, Msg: "cannot be read", Err: err}
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, &SourceError{Path: p, Msg: fmt.Sprintf("is larger than the %d bytes an image may be", maxBytes)}
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != sha256hex {
+		return nil, &SourceError{Path: p, Msg: fmt.Sprintf("changed since the plan was made (sha256 %s, the plan expects %s)", got[:12], shortHex(sha256hex))}
+	}
+	return data, nil
+}
+
+func shortHex(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
 }

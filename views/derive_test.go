@@ -28,7 +28,7 @@ func TestPlanDerived(t *testing.T) {
 	for _, want := range []string{
 		"~ image.hero_2x will be replaced\n",
 		"because image.hero is replaced\n",
-		"from:   image.hero, (known after apply)",
+		"from:   image.hero (sha256 known after apply)",
 		"render: upscale\n",
 		"render: resize 640x0, made locally, no request",
 		"text-to-image 1 request 15 credits; upscale 1 request unpriced",

@@ -416,13 +416,13 @@ func writeDerived(b *strings.Builder, pal palette, c *planner.Change) {
 		how = append(how, seed)
 	}
 	fmt.Fprintf(b, "      %s%s\n", pal.dim("render: "), strings.Join(how, ", "))
-	sum := "(known after apply)"
+	sum := "known after apply"
 	if in.SourceSHA256 != "" {
-		sum = "sha256 " + in.SourceSHA256[:12]
+		sum = shortSum(in.SourceSHA256)
 	}
-	fmt.Fprintf(b, "      %s%s, %s\n", pal.dim("from:   "), in.Source, sum)
+	fmt.Fprintf(b, "      %s%s (sha256 %s)\n", pal.dim("from:   "), in.Source, sum)
 	if in.Mask != "" {
-		fmt.Fprintf(b, "      %s%s, sha256 %s\n", pal.dim("mask:   "), in.Mask, shortSum(in.MaskSHA256))
+		fmt.Fprintf(b, "      %s%s (sha256 %s)\n", pal.dim("mask:   "), in.Mask, shortSum(in.MaskSHA256))
 	}
 	if c.Action == planner.Create && in.Prompt != "" {
 		fmt.Fprintf(b, "      %s%q\n", pal.dim("prompt: "), in.Prompt)
