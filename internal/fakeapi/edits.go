@@ -27,9 +27,11 @@ const EditCost = 1
 // in an edit; a larger one answers 400/1100 before it is decoded.
 const MaxEditPixels = 4096 * 4096
 
-// Unimplemented are the endpoint paths the vendor lists without their
+// unimplemented returns the endpoint paths the vendor lists without their
 // fields: the fake answers them 503/1206, "Unsupported service".
-var unimplemented = []string{"/image/edits/ai-resize", "/image/edits/retouch", "/image/retouch"}
+func unimplemented() []string {
+	return []string{"/image/edits/ai-resize", "/image/edits/retouch", "/image/retouch"}
+}
 
 // endpoint is what a request path names: an edits operation, or "" for
 // text to image; path is its name in Stats.ByEndpoint.
@@ -47,7 +49,7 @@ func endpointOf(p string) endpoint {
 			return endpoint{op: op, path: ep}
 		}
 	}
-	for _, u := range unimplemented {
+	for _, u := range unimplemented() {
 		if strings.HasSuffix(p, u) {
 			return endpoint{path: u, unimplemented: true}
 		}
