@@ -1,12 +1,19 @@
 package config
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -517,8 +524,8 @@ func (l *loader) resolveDerived(images []Image) {
 		case img.FromFile != "":
 			l.checkSourceOnDisk(img, img.FromFile, "from", rng, byPath)
 		}
-		if img.Mask != "" {
-			l.checkSourceOnDisk(img, img.Mask, "mask", img.derive.mask, byPath)
+		if img.Mask != "" && l.checkSourceOnDisk(img, img.Mask, "mask", img.derive.mask, byPath) && img.FromFile != "" {
+			l.checkMaskSize(img)
 		}
 	}
 	// Cycles: a walk from every derived image along its from edges.
@@ -586,12 +593,12 @@ type deriveRanges struct {
 // checkSourceOnDisk refuses a from file or mask that is missing, is not a
 // regular file, goes through a symbolic link, or is the output of an
 // image (whose bytes are then a reference away).
-func (l *loader) checkSourceOnDisk(img *Image, p, attr string, rng hcl.Range, byPath map[string]addrs.Addr) {
+func (l *loader) checkSourceOnDisk(img *Image, p, attr string, rng hcl.Range, byPath map[string]addrs.Addr) bool {
 	inst := inInstance(instOf(img.Addr))
 	if owner, ok := byPath[safepath.Key(p)]; ok {
 		l.errorf(&rng, "Source file is an image's output",
 			fmt.Sprintf("%s reads %q, which %s writes: refer to the image instead (from = %s), so that the plan knows the order and what changes with it.%s", img.Addr, p, owner, owner, inst))
-		return
+		return false
 	}
 	exists, err := l.disk.Check(p)
 	var pe *safepath.Error
@@ -599,12 +606,52 @@ func (l *loader) checkSourceOnDisk(img *Image, p, attr string, rng hcl.Range, by
 	case errors.As(err, &pe) && pe.Reason == safepath.Symlink:
 		l.errorf(&rng, "Source file goes through a symbolic link",
 			fmt.Sprintf("%s %q goes through the symbolic link %q. pixform never reads through a symbolic link, so that no configuration can lead it outside the working directory: check the real file in.%s", attr, p, pe.Link, inst))
+		return false
 	case err != nil:
 		l.errorf(&rng, "Source file cannot be checked", fmt.Sprintf("%v. Check the permissions of the directories on the way.%s", err, inst))
+		return false
 	case !exists:
 		l.errorf(&rng, "Source file not found",
 			fmt.Sprintf("%s %q does not exist. Check the file in at that path (relative to the working directory), or correct the path.%s", attr, p, inst))
+		return false
 	}
+	return true
+}
+
+// checkMaskSize refuses a mask whose dimensions differ from those of the
+// file it masks, as the endpoint would, when both are checked-in files
+// whose headers can be read (an image source is checked by the endpoint).
+func (l *loader) checkMaskSize(img *Image) {
+	sw, sh, okS := imageSize(l.dir, img.FromFile)
+	mw, mh, okM := imageSize(l.dir, img.Mask)
+	if !okS || !okM || (sw == mw && sh == mh) {
+		return
+	}
+	l.errorf(img.derive.mask.Ptr(), "Mask of other dimensions",
+		fmt.Sprintf("mask %q is %d×%d pixels and %q is %d×%d: generative-fill needs a mask of the same dimensions as its image. Resize the mask.%s",
+			img.Mask, mw, mh, img.FromFile, sw, sh, inInstance(instOf(img.Addr))))
+}
+
+// imageSize reads the dimensions in the header of the PNG or JPEG file at
+// p (checked by safepath already); ok is false when it cannot.
+func imageSize(dir, p string) (w, h int, ok bool) {
+	f, err := os.OpenFile(filepath.Join(dir, filepath.FromSlash(p)), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return 0, 0, false
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	head, _ := br.Peek(8)
+	var cfg image.Config
+	switch mt := media.Sniff(head); mt {
+	case media.PNG:
+		cfg, err = png.DecodeConfig(br)
+	case media.JPEG:
+		cfg, err = jpeg.DecodeConfig(br)
+	default:
+		return 0, 0, false
+	}
+	return cfg.Width, cfg.Height, err == nil
 }
 
 // instOf is the address of an instance for messages, "" for a single image.

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"bytes"
+	"image"
+	"image/png"
 	"slices"
 	"strings"
 	"testing"
@@ -263,4 +266,20 @@ func TestProviderPrices(t *testing.T) {
 	if len(diags) != 1 || diags[0].Summary != "Invalid prices" || !strings.Contains(diags[0].Detail, `Did you mean "upscale"?`) || at(diags[0]) != "main.pix.hcl:2,12" {
 		t.Errorf("diags:%s", render(diags))
 	}
+}
+
+func TestMaskSize(t *testing.T) {
+	pngOf := func(w, h int) string {
+		var b bytes.Buffer
+		if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, w, h))); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	src := "image \"b\" {\n  from = \"p/s.png\"\n  operation = \"generative-fill\"\n  mask = \"p/m.png\"\n  prompt = \"x\"\n}\n"
+	_, diags := Load(writeDir(t, map[string]string{"p/s.png": pngOf(4, 3), "p/m.png": pngOf(3, 3), "main.pix.hcl": src}), LoadOptions{})
+	if len(diags) != 1 || diags[0].Summary != "Mask of other dimensions" || at(diags[0]) != "main.pix.hcl:4,10" || !strings.Contains(diags[0].Detail, "3×3") {
+		t.Errorf("diags:%s", render(diags))
+	}
+	mustLoad(t, map[string]string{"p/s.png": pngOf(4, 3), "p/m.png": pngOf(4, 3), "main.pix.hcl": src}, LoadOptions{})
 }
