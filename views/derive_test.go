@@ -48,3 +48,17 @@ func TestPlanDerived(t *testing.T) {
 		}
 	}
 }
+
+func TestEntryDerived(t *testing.T) {
+	var b bytes.Buffer
+	WriteEntry(&b, "image.up", state.Entry{Path: "up.png", Inputs: state.Inputs{Operation: "upscale", Source: "image.hero", SourceSHA256: "ab"}}, false)
+	out := b.String()
+	for _, want := range []string{"from:         image.hero\n", "from sha256:  ab\n", "operation:    upscale\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("entry lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "style") || strings.Contains(out, "prompt") {
+		t.Errorf("entry shows fields the operation does not take:\n%s", out)
+	}
+}
