@@ -42,7 +42,8 @@ func TestPlanDerived(t *testing.T) {
 	if err := WritePlanJSON(&b, p); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"after_unknown":["source_sha256"]`, `"endpoint":"upscale"`, `"endpoint":"local"`, `"unpriced":true`, `"source":"image.hero"`} {
+	for _, want := range []string{`"after_unknown":["source_sha256"]`, `"endpoint":"upscale"`, `"endpoint":"local"`, `"unpriced":true`, `"source":"image.hero"`,
+		`"endpoints":[{"endpoint":"text-to-image","requests":1,"credits":15},{"endpoint":"upscale","requests":1,"credits":0,"unpriced_requests":1}]`} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("JSON plan lacks %s:\n%s", want, b.String())
 		}

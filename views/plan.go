@@ -320,6 +320,17 @@ type JSONSummary struct {
 	Requests         int `json:"requests"`
 	Credits          int `json:"credits"`
 	UnpricedRequests int `json:"unpriced_requests,omitempty"`
+	// Endpoints breaks the requests down by endpoint when the plan uses
+	// another than text-to-image.
+	Endpoints []JSONEndpoint `json:"endpoints,omitempty"`
+}
+
+// JSONEndpoint is what a JSON plan spends on one endpoint.
+type JSONEndpoint struct {
+	Endpoint         string `json:"endpoint"`
+	Requests         int    `json:"requests"`
+	Credits          int    `json:"credits"`
+	UnpricedRequests int    `json:"unpriced_requests,omitempty"`
 }
 
 // NewJSONPlan converts a plan to its JSON document. NoOp changes are
@@ -363,7 +374,13 @@ func NewJSONPlan(p *planner.Plan) JSONPlan {
 		jp.Changes = append(jp.Changes, jc)
 	}
 	s := p.Summary
-	jp.Summary = JSONSummary{s.Create, s.Replace, s.Move, s.Delete, s.NoOp, s.Requests, s.Credits, s.UnpricedRequests}
+	jp.Summary = JSONSummary{Create: s.Create, Replace: s.Replace, Move: s.Move, Delete: s.Delete, NoOp: s.NoOp,
+		Requests: s.Requests, Credits: s.Credits, UnpricedRequests: s.UnpricedRequests}
+	if eps := planner.CostByEndpoint(p.Changes); len(eps) > 1 || len(eps) == 1 && eps[0].Endpoint != planner.EndpointTextToImage {
+		for _, e := range eps {
+			jp.Summary.Endpoints = append(jp.Summary.Endpoints, JSONEndpoint{e.Endpoint, e.Requests, e.Credits, e.Unpriced})
+		}
+	}
 	return jp
 }
 
