@@ -109,7 +109,18 @@ func digest(b []byte) string {
 // entry's file (hashed through the stat cache) and every desired path (only
 // whether something is there, which config.Load already saw).
 func (e *env) facts(cfg *config.Config, lock *state.Lock, full bool) (map[string]state.FileFact, error) {
-	facts, err := state.Refresh(e.dir, lock, full)
+	// The checked-in files derived images are made from are inputs too.
+	var sources []string
+	for i := range cfg.Images {
+		img := &cfg.Images[i]
+		if img.FromFile != "" {
+			sources = append(sources, img.FromFile)
+		}
+		if img.Mask != "" {
+			sources = append(sources, img.Mask)
+		}
+	}
+	facts, err := state.RefreshWith(e.dir, lock, sources, full)
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +203,11 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		Replace:  replace,
 		NoCache:  sel.noCache,
 		NewSeed:  func() int64 { return 1 + rand.Int64N(providers.MaxSeed) },
+		CachedSHA256: func(digest, provider string) (string, bool) {
+			info, ok := cache.Info(digest, provider)
+			return info.SHA256, ok
+		},
+		Prices: cfg.Provider.PriceMap(),
 	})
 	if diags.HasErrors() {
 		views.WriteDiagnostics(e.stdio.Err, diags, cfg.Files, e.color(sel.noColor, e.stdio.ErrTerminal))

@@ -42,6 +42,24 @@ type Image struct {
 	// an untracked file" needs no second stat. Not part of Digest.
 	OnDisk    bool
 	DeclRange hcl.Range
+
+	// A derived image (Derived) is made from another image, From, or from
+	// a checked-in file, FromFile: by an edit endpoint, Operation (one of
+	// Operations; Prompt, Mask and Seed as it takes them), or here, by
+	// Resize, Crop and Quality when Operation is "". Style and AspectRatio
+	// are then "".
+	From      addrs.Addr
+	FromFile  string // slash-separated, clean, relative
+	Operation string
+	Mask      string // generative-fill's mask file, white where to fill
+	Resize    Resize
+	Crop      string // an aspect ratio such as "16:9"
+	Quality   int    // JPEG quality 1..100 of a local edit; 0 for the default
+	// Transparent renders a text-to-image with a transparent background
+	// (Style is then "").
+	Transparent bool
+
+	derive *deriveRanges // for Load's diagnostics only
 }
 
 // Provider is the evaluated provider "imagine" block, defaults filled in.
@@ -56,6 +74,16 @@ type Provider struct {
 	ReadIdleTimeout time.Duration
 	MaxImageBytes   int64
 	MaxImagePixels  int64
+	// Prices are the credits of one request to each edit endpoint, in the
+	// order of PricedOperations, as the vendor does not publish them; the
+	// zero Price is unpriced. See Price.
+	Prices [len(pricedOperations)]Price
+}
+
+// Price is a price the provider block sets.
+type Price struct {
+	Credits int
+	Set     bool
 }
 
 // Config is a loaded, evaluated and validated working directory.

@@ -41,6 +41,12 @@ func digest(p Provider, images []Image) string {
 			num(opt.v)
 		}
 	}
+	for i, op := range pricedOperations {
+		if pr := p.Prices[i]; pr.Set {
+			str("price " + op)
+			num(int64(pr.Credits))
+		}
+	}
 	num(int64(len(images)))
 	for _, img := range images {
 		str(img.Addr.String())
@@ -49,6 +55,20 @@ func digest(p Provider, images []Image) string {
 		str(img.AspectRatio)
 		num(img.Seed)
 		str(img.Path)
+		// Derived images' fields, tagged and left out while unset, so
+		// that the digests of configurations without them do not change.
+		if img.Derived() || img.Transparent {
+			str("derived")
+			str(img.Source())
+			str(img.Operation)
+			str(img.Mask)
+			num(int64(img.Resize.Width))
+			num(int64(img.Resize.Height))
+			str(img.Resize.Fit)
+			str(img.Crop)
+			num(int64(img.Quality))
+			str(strconv.FormatBool(img.Transparent))
+		}
 	}
 	_ = w.Flush() // writes to a hash never fail
 	return hex.EncodeToString(h.Sum(nil))

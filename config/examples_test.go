@@ -33,7 +33,7 @@ func TestExamples(t *testing.T) {
 				t.Error("no images declared")
 			}
 			for _, img := range cfg.Images {
-				if img.Prompt == "" || img.Path == "" {
+				if img.Prompt == "" && !img.Derived() || img.Path == "" {
 					t.Errorf("%s: empty prompt or path", img.Addr)
 				}
 			}

@@ -31,6 +31,8 @@ func imageSchema() *hcl.BodySchema {
 	return &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 		{Name: "prompt"}, {Name: "aspect_ratio"}, {Name: "seed"}, {Name: "style"},
 		{Name: "path"}, {Name: "for_each"}, {Name: "count"},
+		{Name: "from"}, {Name: "operation"}, {Name: "mask"}, {Name: "transparent"},
+		{Name: "resize"}, {Name: "crop"}, {Name: "quality"},
 	}}
 }
 
@@ -231,7 +233,15 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		blockOK = false
 	}
 	promptAttr := attrs["prompt"]
-	if promptAttr == nil {
+	da := deriveAttrs{
+		from: attrs["from"], operation: attrs["operation"], mask: attrs["mask"], transparent: attrs["transparent"],
+		resize: attrs["resize"], crop: attrs["crop"], quality: attrs["quality"],
+		prompt: promptAttr, seed: attrs["seed"], style: attrs["style"], ratio: attrs["aspect_ratio"],
+	}
+	if !l.checkDeriveBlock(ib.name, da) {
+		blockOK = false
+	}
+	if promptAttr == nil && da.from == nil {
 		l.errorf(&b.LabelRanges[0], "Missing prompt",
 			fmt.Sprintf("image %q has no prompt, and every image needs one: add prompt = \"...\" describing the picture to generate.", ib.name))
 		blockOK = false
@@ -253,6 +263,16 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 	seed := newField(l, attrs["seed"], sc, cty.Number, l.checkSeed)
 	style := newField(l, attrs["style"], sc, cty.String, l.checkStyle)
 	pathF := newField(l, attrs["path"], sc, cty.String, l.checkPath)
+	var from *fromSpec
+	if da.from != nil {
+		from = l.newFrom(da.from, sc)
+	}
+	operation := newField(l, da.operation, sc, cty.String, l.checkOperation)
+	mask := newField(l, da.mask, sc, cty.String, l.checkSourceFile("mask"))
+	transparent := newField(l, da.transparent, sc, cty.Bool, checkBool)
+	resize := newField(l, da.resize, sc, cty.DynamicPseudoType, l.checkResize)
+	crop := newField(l, da.crop, sc, cty.String, l.checkCrop)
+	quality := newField(l, da.quality, sc, cty.Number, l.checkQuality)
 	if !blockOK {
 		return nil, nil
 	}
@@ -264,6 +284,7 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 	case ct != nil:
 		defaultRange = ct.Expr.Range()
 	}
+	opChecked, opOK := false, true
 	for _, in := range insts {
 		inst := ""
 		if in.addr.Kind != addrs.NoKey {
@@ -271,8 +292,14 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		}
 		img := Image{Addr: in.addr, DeclRange: b.DefRange, AspectRatio: DefaultAspectRatio, Style: l.provider.Style}
 		ok := true
+		if from != nil {
+			img.AspectRatio, img.Style = "", ""
+			ok = from.get(l, &img, in.ctx, inst)
+		}
 		p, null, pOK := prompt.get(l, in.ctx, inst)
-		if pOK && null {
+		if promptAttr == nil {
+			pOK = true
+		} else if pOK && null {
 			l.errorf(promptAttr.Expr.Range().Ptr(), "Missing prompt",
 				fmt.Sprintf("The prompt of image %q is null, and every image needs one: give it the text describing the picture to generate.%s", ib.name, inInstance(inst)))
 			pOK = false
@@ -294,6 +321,7 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		} else {
 			ok = ok && sOK
 		}
+		ok = l.deriveFields(&img, in.ctx, inst, deriveFields{operation, mask, transparent, resize, crop, quality}) && ok
 		pathRange := defaultRange
 		if pv, null, pathOK := pathF.get(l, in.ctx, inst); pathOK && !null {
 			img.Path = pv
@@ -307,6 +335,22 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 			}
 			img.Path, pathOK = l.checkPath(cty.StringVal(def), defaultRange, inst)
 			ok = ok && pathOK
+		}
+		if ok && from != nil {
+			// Checked once for a block whose operation and path are the
+			// same in every instance, so that one mistake is one error.
+			if !opChecked || operation.perInst || pathF.perInst {
+				opOK = l.checkOperationFields(ib.name, da, &img, b.LabelRanges[0], inst)
+				opChecked = true
+			}
+			ok = opOK
+		}
+		if ok && img.Transparent {
+			if mt, _ := media.OfPath(img.Path); mt != media.PNG {
+				l.errorf(da.transparent.NameRange.Ptr(), "Transparent image with a JPEG path",
+					fmt.Sprintf("image %q sets transparent = true, and JPEG has no transparency, but it writes %q: give it a .png path.%s", ib.name, img.Path, inInstance(inst)))
+				ok = false
+			}
 		}
 		if ok {
 			out = append(out, img)

@@ -87,6 +87,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	cfg.Provider = l.provider
 	images := l.expandImages()
 	slices.SortFunc(images, func(a, b Image) int { return a.Addr.Compare(b.Addr) })
+	l.resolveDerived(images)
 	cfg.Images = images
 	if !l.diags.HasErrors() {
 		cfg.Digest = digest(cfg.Provider, images)

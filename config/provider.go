@@ -28,6 +28,7 @@ func providerSchema() *hcl.BodySchema {
 	return &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 		{Name: "style"}, {Name: "parallelism"}, {Name: "timeout"}, {Name: "max_retries"},
 		{Name: "read_idle_timeout"}, {Name: "max_image_bytes"}, {Name: "max_image_pixels"},
+		{Name: "prices"},
 	}}
 }
 
@@ -123,6 +124,9 @@ func (l *loader) evalProvider() {
 		} else {
 			l.provider.MaxImageBytes = n
 		}
+	}
+	if v, attr := eval("prices", cty.Map(cty.Number)); attr != nil {
+		l.provider.Prices = l.checkPrices(v, attr.Expr.Range())
 	}
 	if v, attr := eval("max_image_pixels", cty.Number); attr != nil {
 		n, ok := wholeNumber(v)

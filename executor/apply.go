@@ -221,6 +221,7 @@ type run struct {
 	ctx          context.Context         // Apply's: done on the second Ctrl-C
 	startCtx     context.Context         // done when nothing new may start
 	stopStarting context.CancelCauseFunc // cancels startCtx
+	graph        *graph                  // the order of renders made from others
 	mu           sync.Mutex              // guards the fields below
 	res          Result
 	failures     []indexedFailure
@@ -264,6 +265,7 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 			r.total++
 		}
 	}
+	r.graph = newGraph(plan)
 	r.lastGood = r.clock.Now()
 	return r
 }
@@ -319,29 +321,35 @@ const commitSlack = 2
 func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 	var g errgroup.Group
 	g.SetLimit(r.parallel * (1 + commitSlack))
-	for _, c := range renders {
+	// An image made from another of this plan starts when that one is
+	// recorded (settle), not here.
+	for _, c := range r.graph.split(renders) {
 		if r.stopping() {
 			r.skip(1)
+			r.settle(ctx, c)
 			continue
 		}
 		// Take the first attempt's request slot here, so that first
-		// attempts start in plan order; restores need none.
+		// attempts start in plan order; restores and local edits need none.
 		held := false
-		if !c.FromCache {
+		if !c.FromCache && planner.Endpoint(c.Inputs) != planner.EndpointLocal {
 			select {
 			case r.slots <- struct{}{}:
 				held = true
 			case <-r.startCtx.Done():
 				r.skip(1)
+				r.settle(ctx, c)
 				continue
 			}
 		}
 		g.Go(func() error {
 			r.render(ctx, c, held)
+			r.settle(ctx, c)
 			return nil
 		})
 	}
 	g.Wait()
+	r.graph.wg.Wait()
 }
 
 // abs returns the file path of a slash-separated path relative to Dir.
@@ -409,6 +417,9 @@ func (r *run) done(c *planner.Change, e state.Entry, how How, credits int) {
 		r.res.Deleted++
 	}
 	r.mu.Unlock()
+	if how == Generated || how == Restored {
+		r.graph.recordDone(c, e)
+	}
 	r.hooks.Completed(c, e, how)
 }
 

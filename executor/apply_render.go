@@ -35,6 +35,13 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 		r.fail(c, err)
 		return
 	}
+	var srcPath, srcSum string
+	if c.Inputs.Derived() {
+		if srcPath, srcSum, err = r.resolve(c); err != nil {
+			r.fail(c, err)
+			return
+		}
+	}
 	credits := c.Credits
 	if c.FromCache {
 		release()
@@ -47,6 +54,19 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 		}
 	}
 	req := Request{Addr: c.Addr, Inputs: c.Inputs, MediaType: mt}
+	if c.Inputs.Derived() {
+		if err := r.readSource(c, srcPath, srcSum, &req); err != nil {
+			release()
+			r.fail(c, err)
+			return
+		}
+		if planner.Endpoint(c.Inputs) == planner.EndpointLocal {
+			// Made here: no request, no limiter ticket.
+			release()
+			r.local(c, req, mt)
+			return
+		}
+	}
 	transient, throttles := 0, 0
 	for attempt := 1; ; attempt++ {
 		if r.stopping() {
@@ -184,7 +204,7 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 	}
 	d := newDigestWriter()
 	start := r.clock.Now()
-	err = r.opts.Provider.Render(ctx, req, io.MultiWriter(lw, d))
+	err = r.send(ctx, req, io.MultiWriter(lw, d))
 	o := limiter.Outcome{Latency: r.clock.Now().Sub(start)}
 	r.mu.Lock()
 	if r.provider != providers.Draft {

@@ -19,6 +19,10 @@ type Request struct {
 	// or "image/jpeg". A provider may write another format; the executor
 	// transcodes.
 	MediaType string
+	// SourceBytes and MaskBytes are the encoded source image and mask of a
+	// derived image (Inputs.Source, Inputs.Mask), read and verified
+	// against their recorded hashes; nil otherwise.
+	SourceBytes, MaskBytes []byte
 }
 
 // Provider renders images. Render writes the encoded image to w and returns

@@ -1,6 +1,7 @@
 package gallery
 
 import (
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -71,6 +72,14 @@ type Card struct {
 	Label  string `json:"label"`
 	Reason string `json:"reason,omitempty"`
 
+	// Source is what a derived image is made from (an image's address or
+	// a file's path) and Made how ("upscale", "resize 640x0"); Dependents
+	// are the images made from this one, in address order. A card links
+	// to each of them that is an image.
+	Source     string   `json:"source,omitempty"`
+	Made       string   `json:"made,omitempty"`
+	Dependents []string `json:"dependents,omitempty"`
+
 	// Thumb and Full are the thumbnail's and the full image's URLs (a
 	// data: URI and a relative path in the static page), empty when there
 	// is no file.
@@ -140,7 +149,8 @@ func FromConfig(dir string, cfg *config.Config, lock *state.Lock) []Card {
 	for _, img := range cfg.Images {
 		addr := img.Addr.String()
 		c := Card{Addr: addr, Sort: sortKey(img.Addr), Prompt: img.Prompt, AspectRatio: img.AspectRatio,
-			Style: img.Style, Seed: img.Seed, Path: img.Path}
+			Style: img.Style, Seed: img.Seed, Path: img.Path, Source: img.Source(),
+			Made: made(state.Inputs{Operation: img.Operation, Source: img.Source(), Resize: planner.ResizeString(img.Resize), Crop: img.Crop, Transparent: img.Transparent})}
 		e, ok := lock.Images[img.Addr]
 		switch {
 		case !ok:
@@ -163,8 +173,53 @@ func FromConfig(dir string, cfg *config.Config, lock *state.Lock) []Card {
 		}
 		cards = append(cards, c)
 	}
+	linkDependents(cards)
 	return cards
 }
+
+// made says how an image of these inputs is made, for a card: the
+// operation, or the local edits; "" for a text-to-image render.
+func made(in state.Inputs) string {
+	var parts []string
+	switch {
+	case in.Transparent:
+		return "transparent"
+	case !in.Derived():
+		return ""
+	case in.Operation != "":
+		parts = append(parts, in.Operation)
+	}
+	if in.Crop != "" {
+		parts = append(parts, "crop "+in.Crop)
+	}
+	if in.Resize != "" {
+		parts = append(parts, "resize "+in.Resize)
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "copy")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// linkDependents fills in each card's Dependents from the others' Source.
+func linkDependents(cards []Card) {
+	at := make(map[string]int, len(cards))
+	for i := range cards {
+		at[cards[i].Addr] = i
+	}
+	for i := range cards {
+		if j, ok := at[cards[i].Source]; ok && cards[i].Source != "" {
+			cards[j].Dependents = append(cards[j].Dependents, cards[i].Addr)
+		}
+	}
+	for i := range cards {
+		slices.SortFunc(cards[i].Dependents, addrs.CompareStrings)
+	}
+}
+
+// Anchor is the id of an address's card in the page: its bytes in hex,
+// which any address fits into and no id rule refuses.
+func Anchor(addr string) string { return "c-" + hex.EncodeToString([]byte(addr)) }
 
 // FromPlan builds the cards of a live gallery from a plan: NoOp changes
 // are up to date, creates, replaces and moves are queued, deletes are not
@@ -176,7 +231,7 @@ func FromPlan(p *planner.Plan) []Card {
 			continue
 		}
 		c := Card{Addr: ch.Addr.String(), Sort: sortKey(ch.Addr), Prompt: ch.Inputs.Prompt, AspectRatio: ch.Inputs.AspectRatio,
-			Style: ch.Inputs.Style, Seed: ch.Inputs.Seed, Path: ch.Path}
+			Style: ch.Inputs.Style, Seed: ch.Inputs.Seed, Path: ch.Path, Source: ch.Inputs.Source, Made: made(ch.Inputs)}
 		if ch.Prior != nil {
 			e := *ch.Prior
 			c.File = &e
@@ -192,6 +247,7 @@ func FromPlan(p *planner.Plan) []Card {
 		}
 		cards = append(cards, c)
 	}
+	linkDependents(cards)
 	return cards
 }
 

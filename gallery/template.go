@@ -2,6 +2,7 @@ package gallery
 
 import (
 	"html/template"
+	"strings"
 
 	"github.com/pixform/pixform/providers"
 )
@@ -20,6 +21,8 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"draftProvider": func() string { return providers.Draft },
 	"addrSegments":  AddrSegments,
 	"pathSegments":  PathSegments,
+	"anchor":        Anchor,
+	"isAddr":        func(s string) bool { return strings.HasPrefix(s, "image.") },
 }).Parse(pageHTML))
 
 const pageHTML = `<!DOCTYPE html>
@@ -62,6 +65,8 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
 .s-throttled .badge,.s-out-of-date .badge{background:var(--warn);color:#231a06}
 .s-failed .badge{background:var(--bad)}
 .prompt{margin:0;display:-webkit-box;-webkit-line-clamp:4;-webkit-box-orient:vertical;overflow:hidden;overflow-wrap:anywhere}
+.chain{margin:0;color:var(--dim);font-size:.85rem;overflow-wrap:anywhere}
+.chain a{color:var(--run)}
 .meta{display:flex;flex-wrap:wrap;gap:.3rem}
 .meta span{padding:.05rem .45rem;border:1px solid var(--line);border-radius:4px;color:var(--dim);font-size:.78rem}
 .meta .draft{color:var(--warn);border-color:#5a4520}
@@ -85,11 +90,13 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
 {{range .Warnings}}<div class="notes">{{.}}</div>{{end}}
 <div id="status" class="notes"></div>
 <main id="grid">
-{{range .Views}}<article class="card s-{{.State}}" data-addr="{{.Addr}}" data-sort="{{.Sort}}" data-state="{{.State}}">
+{{range .Views}}<article id="{{anchor .Addr}}" class="card s-{{.State}}" data-addr="{{.Addr}}" data-sort="{{.Sort}}" data-state="{{.State}}">
 <button class="thumb" type="button" data-full="{{.Full}}" data-thumb="{{.Thumb}}" title="Show {{.Addr}} at full size">{{if .Thumb}}<img src="{{.Thumb}}" alt="{{.Prompt}}">{{else}}<span class="empty" style="{{.Ratio}}">{{.Label}}</span>{{end}}</button>
 <div class="body">
 <div class="head"><code class="addr" title="{{.Addr}}">{{range $i, $s := addrSegments .Addr}}{{if $i}}<wbr>{{end}}<span>{{$s}}</span>{{end}}</code><span class="badge">{{.Label}}</span></div>
 <p class="prompt" title="{{.Prompt}}">{{.Prompt}}</p>
+{{if .Source}}<p class="chain">{{.Made}} of {{if isAddr .Source}}<a href="#{{anchor .Source}}">{{.Source}}</a>{{else}}<code>{{.Source}}</code>{{end}}</p>{{end}}
+{{if .Dependents}}<p class="chain">made into {{range $i, $d := .Dependents}}{{if $i}}, {{end}}<a href="#{{anchor $d}}">{{$d}}</a>{{end}}</p>{{end}}
 <div class="meta"><span>{{.AspectRatio}}</span><span>seed {{if .Seed}}{{.Seed}}{{else}}random{{end}}</span><span>{{.Style}}</span><span{{if eq (provider .Card) draftProvider}} class="draft"{{end}}>{{provider .Card}}</span></div>
 <div class="path">{{range $i, $s := pathSegments .Path}}{{if $i}}<wbr>{{end}}{{$s}}{{end}}</div>
 {{if .Reason}}<p class="reason">{{.Reason}}</p>{{end}}
@@ -166,8 +173,19 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
     });
     return code;
   }
+  function anchor(addr) {
+    var b = new TextEncoder().encode(addr), h = "c-";
+    for (var i = 0; i < b.length; i++) { h += (b[i] < 16 ? "0" : "") + b[i].toString(16); }
+    return h;
+  }
+  function link(addr) {
+    var a = el("a", "", addr);
+    a.href = "#" + anchor(addr);
+    return a;
+  }
   function build(c, old) {
     var card = el("article", "card s-" + c.state);
+    card.id = anchor(c.addr);
     card.setAttribute("data-addr", c.addr);
     card.setAttribute("data-sort", c.sort);
     card.setAttribute("data-state", c.state);
@@ -199,6 +217,19 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
     var p = el("p", "prompt", c.prompt);
     p.title = c.prompt;
     body.appendChild(p);
+    if (c.source) {
+      var from = el("p", "chain", (c.made || "made") + " of ");
+      from.appendChild(/^image\./.test(c.source) ? link(c.source) : el("code", "", c.source));
+      body.appendChild(from);
+    }
+    if (c.dependents && c.dependents.length) {
+      var deps = el("p", "chain", "made into ");
+      c.dependents.forEach(function (d, j) {
+        if (j > 0) { deps.appendChild(document.createTextNode(", ")); }
+        deps.appendChild(link(d));
+      });
+      body.appendChild(deps);
+    }
     var meta = el("div", "meta");
     var prov = c.file && c.file.provider ? c.file.provider : "not rendered";
     meta.appendChild(el("span", "", c.aspect_ratio));

@@ -35,6 +35,12 @@ func CheckAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock) error {
 		if img.Path != c.Path || !planner.InputsMatch(&img, c.Inputs) {
 			return fmt.Errorf("%s differs from its declaration", c.Addr)
 		}
+		if ep := planner.Endpoint(c.Inputs); c.Requests > 0 && ep != planner.EndpointTextToImage {
+			price, known := cfg.Provider.Price(ep)
+			if c.CreditsKnown != known || c.Credits != price {
+				return fmt.Errorf("%s: its credits do not match the price the configuration sets", c.Addr)
+			}
+		}
 	}
 	return nil
 }

@@ -61,6 +61,7 @@ type changeJSON struct {
 	Requests     int          `json:"requests"`
 	Credits      int          `json:"credits"`
 	CreditsKnown bool         `json:"credits_known"`
+	AfterApply   string       `json:"after_apply,omitempty"`
 }
 
 var actions = map[string]planner.Action{
@@ -81,7 +82,7 @@ func Marshal(f *File) ([]byte, error) {
 			Address: c.Addr.String(), Action: c.Action.String(), Reasons: c.Reasons,
 			Inputs: c.Inputs, SeedChosen: c.SeedChosen, Path: c.Path, Prior: c.Prior,
 			PriorAddress: priorAddress(c.PriorAddr), FromCache: c.FromCache, Requests: c.Requests,
-			Credits: c.Credits, CreditsKnown: c.CreditsKnown,
+			Credits: c.Credits, CreditsKnown: c.CreditsKnown, AfterApply: c.AfterApply,
 		})
 	}
 	b, err := json.MarshalIndent(fj, "", " ")
@@ -258,12 +259,15 @@ func parseChange(cj changeJSON, provider string) (planner.Change, error) {
 	return planner.Change{
 		Addr: addr, Action: action, Reasons: cj.Reasons, Inputs: cj.Inputs, SeedChosen: cj.SeedChosen,
 		Path: cj.Path, Prior: cj.Prior, PriorAddr: pa, FromCache: cj.FromCache,
-		Requests: cj.Requests, Credits: cj.Credits, CreditsKnown: cj.CreditsKnown,
+		Requests: cj.Requests, Credits: cj.Credits, CreditsKnown: cj.CreditsKnown, AfterApply: cj.AfterApply,
 	}, nil
 }
 
 // checkInputs accepts only inputs the configuration could have produced.
 func checkInputs(in state.Inputs) error {
+	if in.Derived() || in.Transparent {
+		return checkDerivedInputs(in)
+	}
 	switch {
 	case in.Prompt == "" || in.Style == "" || in.AspectRatio == "":
 		return errors.New("incomplete inputs")
@@ -282,8 +286,20 @@ func checkInputs(in state.Inputs) error {
 func checkCost(cj changeJSON, action planner.Action, provider string) error {
 	wantReq, wantCredits, wantKnown := 0, 0, false
 	if (action == planner.Create || action == planner.Replace) && !cj.FromCache && provider == providers.Imagine {
-		wantReq = 1
-		wantCredits, wantKnown = planner.Price(cj.Inputs.Style)
+		switch ep := planner.Endpoint(cj.Inputs); ep {
+		case planner.EndpointLocal:
+		case planner.EndpointTextToImage:
+			wantReq = 1
+			wantCredits, wantKnown = planner.Price(cj.Inputs.Style)
+		default:
+			// An edit endpoint's price is the configuration's, which
+			// CheckAgainst compares.
+			wantReq = 1
+			wantCredits, wantKnown = max(cj.Credits, 0), cj.CreditsKnown
+			if !wantKnown {
+				wantCredits = 0
+			}
+		}
 	}
 	if cj.FromCache && action != planner.Create && action != planner.Replace {
 		return fmt.Errorf("a %s cannot be restored from the cache", cj.Action)
@@ -321,4 +337,17 @@ func priorAddress(a addrs.Addr) string {
 		return ""
 	}
 	return a.String()
+}
+
+// checkDerivedInputs accepts the inputs of a derived or transparent image
+// as the lockfile does, but for the source hash, which is unknown until
+// apply when the source changes in the same plan.
+func checkDerivedInputs(in state.Inputs) error {
+	probe := in
+	if probe.Derived() && probe.SourceSHA256 == "" {
+		probe.SourceSHA256 = strings.Repeat("0", 64)
+	}
+	e := state.Entry{Inputs: probe, Provider: providers.Imagine, Path: "x.png", SHA256: strings.Repeat("0", 64),
+		Bytes: 1, MediaType: "image/png", Width: 1, Height: 1}
+	return state.ValidateEntry(e)
 }

@@ -55,6 +55,12 @@ type Change struct {
 	// for an address move).
 	PriorAddr addrs.Addr
 
+	// AfterApply, when not empty, says that the inputs are known only
+	// after apply, and why ("image.hero is replaced"): the image is made
+	// from another that this plan renders, so the hash of its source
+	// (Inputs.SourceSHA256, "" until then) is that render's.
+	AfterApply string
+
 	// FromCache is true when a Create or Replace is restored from the local
 	// content cache instead of being requested.
 	FromCache bool

@@ -47,6 +47,15 @@ type Input struct {
 	// NewSeed returns a random seed in 1..providers.MaxSeed. Injected so that
 	// Plan stays a pure function.
 	NewSeed func() int64
+	// CachedSHA256 returns the hash of the content cache's render of the
+	// inputs with this digest by this provider, if it holds one: a derived
+	// image of a source restored from the cache is then known at plan
+	// time (and may be restored too). Nil leaves such images to apply.
+	CachedSHA256 func(digest, provider string) (string, bool)
+	// Prices are the credits of one request to each edit endpoint, by
+	// operation (edits.Upscale, edits.Transparent, ...), as the provider
+	// block sets them; an endpoint without one is unpriced.
+	Prices map[string]int
 }
 
 // Credits is the vendor's price, in credits, of one image of each priced
@@ -83,6 +92,12 @@ type planning struct {
 	// address move, by prompt, style and ratio; each list in address order.
 	orphans map[moveKey][]addrs.Addr
 	replace map[addrs.Addr]bool
+	// index finds a desired image by address; changes[i] is the change of
+	// in.Images[i] once state[i] is stateDone (see changeAt).
+	index   map[addrs.Addr]int
+	changes []Change
+	state   []uint8
+	diags   hcl.Diagnostics
 }
 
 func (p *planning) run() (*Plan, hcl.Diagnostics) {
@@ -125,12 +140,20 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 		// configuration's plan grows once, not by doubling.
 		plan.Changes = make([]Change, 0, len(in.Images)+len(orphans))
 	}
+	p.index = make(map[addrs.Addr]int, len(in.Images))
 	for i := range in.Images {
-		img := &in.Images[i]
-		if len(in.Targets) > 0 && !matchesAny(img.Addr, in.Targets) {
-			continue
+		p.index[in.Images[i].Addr] = i
+	}
+	p.changes = make([]Change, len(in.Images))
+	p.state = make([]uint8, len(in.Images))
+	for i, selected := range p.selection() {
+		if selected {
+			plan.Changes = append(plan.Changes, *p.changeAt(i))
 		}
-		plan.Changes = append(plan.Changes, p.change(img))
+	}
+	p.changes = nil
+	if p.diags.HasErrors() {
+		return nil, p.diags
 	}
 	for _, addr := range orphans {
 		if p.consumed[addr] {
@@ -249,15 +272,20 @@ func (p *planning) knownAddrs(recorded bool) []addrs.Addr {
 	return known
 }
 
-func (p *planning) change(img *config.Image) Change {
+// change plans one image. src is the change of the image it is made
+// from, nil when it is not made from one.
+func (p *planning) change(img *config.Image, src *Change) Change {
 	in := p.in
 	key := img.Addr
 	c := Change{Addr: img.Addr, Path: img.Path}
 	c.Inputs = state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: img.Seed}
+	p.deriveInputs(img, src, &c)
 	replaceRequested := p.replace[key]
 
 	prior, hasPrior := in.Lock.Images[key]
-	if !hasPrior && !replaceRequested {
+	// A derived image is not taken over from another address: its inputs
+	// hold the hash of a source that may be changing in this very plan.
+	if !hasPrior && !replaceRequested && !img.Derived() {
 		if okey, ok := p.findMoveSource(img); ok {
 			prior, hasPrior = in.Lock.Images[okey], true
 			p.consumed[okey] = true
@@ -267,7 +295,9 @@ func (p *planning) change(img *config.Image) Change {
 	}
 	if !hasPrior {
 		c.Action = Create
-		p.pickSeed(&c, false)
+		if needsSeed(img) {
+			p.pickSeed(&c, false)
+		}
 		if f := in.Facts[img.Path]; f.Exists {
 			c.Reasons = append(c.Reasons, fmt.Sprintf("overwrites a file at %s that the lockfile does not record", img.Path))
 		}
@@ -278,7 +308,7 @@ func (p *planning) change(img *config.Image) Change {
 		c.PriorAddr = key
 	}
 	c.Prior = &prior
-	if c.Inputs.Seed == 0 {
+	if c.Inputs.Seed == 0 && needsSeed(img) {
 		if replaceRequested {
 			p.pickSeed(&c, true)
 		} else {
@@ -286,7 +316,10 @@ func (p *planning) change(img *config.Image) Change {
 		}
 	}
 
-	reasons := inputChanges(prior.Inputs, c.Inputs)
+	reasons := append(inputChanges(prior.Inputs, c.Inputs), derivedChanges(prior.Inputs, c.Inputs)...)
+	if c.AfterApply != "" {
+		reasons = append(reasons, c.AfterApply)
+	}
 	inputsChanged := len(reasons) > 0
 	switch {
 	case replaceRequested && c.SeedChosen:
@@ -452,16 +485,12 @@ func (p *planning) price(c *Change, forced bool) {
 	if c.Action != Create && c.Action != Replace {
 		return
 	}
-	if !forced && !p.in.NoCache && p.in.Cached != nil && p.in.Cached(c.Inputs.Digest(), p.in.Provider) {
+	if !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Cached != nil && p.in.Cached(c.Inputs.Digest(), p.in.Provider) {
 		c.FromCache = true
 		c.Reasons = append(c.Reasons, "restored from the local cache, no request")
 		return
 	}
-	if p.in.Provider != providers.Imagine {
-		return
-	}
-	c.Requests = 1
-	c.Credits, c.CreditsKnown = Price(c.Inputs.Style)
+	p.priceOf(c)
 }
 
 func inputChanges(old, new state.Inputs) []string {

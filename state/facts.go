@@ -86,7 +86,19 @@ func Refresh(dir string, lock *Lock, full bool) (map[string]FileFact, error) {
 	return refresh(dir, lock, full, time.Now())
 }
 
+// RefreshWith is Refresh for the entries of lock and the files extra
+// (slash-separated, relative, accepted by safepath.Check), such as the
+// checked-in files that derived images are made from; their hashes go
+// through the stat cache too.
+func RefreshWith(dir string, lock *Lock, extra []string, full bool) (map[string]FileFact, error) {
+	return refreshExtra(dir, lock, extra, full, time.Now())
+}
+
 func refresh(dir string, lock *Lock, full bool, start time.Time) (map[string]FileFact, error) {
+	return refreshExtra(dir, lock, nil, full, start)
+}
+
+func refreshExtra(dir string, lock *Lock, extra []string, full bool, start time.Time) (map[string]FileFact, error) {
 	wd, _, err := workDir(dir)
 	if err != nil {
 		return nil, err
@@ -100,8 +112,12 @@ func refresh(dir string, lock *Lock, full bool, start time.Time) (map[string]Fil
 	var toHash []string
 	keys := map[string]statKey{}
 	safeDirs := map[string]bool{}
+	paths := make([]string, 0, len(lock.Images)+len(extra))
 	for _, e := range lock.Images {
-		p := e.Path
+		paths = append(paths, e.Path)
+	}
+	paths = append(paths, extra...)
+	for _, p := range paths {
 		if _, done := facts[p]; done {
 			continue
 		}

@@ -41,6 +41,20 @@ func (in Inputs) Digest() string {
 	}
 	binary.BigEndian.PutUint64(n[:], uint64(in.Seed))
 	h.Write(n[:])
+	// The derived fields follow only when set, so that the digest of
+	// other inputs, and the content cache's keys, stay as they were.
+	if in.Derived() || in.Transparent {
+		transparent := ""
+		if in.Transparent {
+			transparent = "true"
+		}
+		for _, s := range [...]string{"derived", in.Operation, in.Source, in.SourceSHA256, in.Mask, in.MaskSHA256,
+			transparent, in.Resize, in.Crop, strconv.Itoa(in.Quality)} {
+			binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+			h.Write(n[:])
+			h.Write([]byte(s))
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -295,7 +309,16 @@ func ValidateEntry(e Entry) error { return validateEntry(e) }
 
 func validateEntry(e Entry) error {
 	in := e.Inputs
+	if in.Derived() || in.Transparent {
+		if err := validateDerived(in); err != nil {
+			return err
+		}
+		return validateRecord(e)
+	}
 	switch {
+	case in.Operation != "" || in.Mask != "" || in.MaskSHA256 != "" || in.SourceSHA256 != "" ||
+		in.Resize != "" || in.Crop != "" || in.Quality != 0:
+		return errors.New("inputs name an operation, mask, resize, crop or quality but no source")
 	case in.Prompt == "":
 		return errors.New("inputs.prompt is empty")
 	case in.Style == "":
@@ -304,6 +327,13 @@ func validateEntry(e Entry) error {
 		return errors.New("inputs.aspect_ratio is empty")
 	case in.Seed < 1 || in.Seed > providers.MaxSeed:
 		return fmt.Errorf("inputs.seed %d is outside 1..%d", in.Seed, int64(providers.MaxSeed))
+	}
+	return validateRecord(e)
+}
+
+// validateRecord checks what an entry records of its file.
+func validateRecord(e Entry) error {
+	switch {
 	case !providers.Known(e.Provider):
 		return fmt.Errorf("provider %q is neither %q nor %q", e.Provider, providers.Imagine, providers.Draft)
 	case !validSHA256(e.SHA256):
@@ -564,6 +594,7 @@ func appendEntry(buf []byte, k addrs.Addr, e Entry) []byte {
 	buf = appendJSONString(buf, e.Inputs.AspectRatio)
 	buf = append(buf, ",\n        \"seed\": "...)
 	buf = strconv.AppendInt(buf, e.Inputs.Seed, 10)
+	buf = appendDerived(buf, &e.Inputs)
 	buf = append(buf, "\n      },\n      \"provider\": "...)
 	buf = appendJSONString(buf, e.Provider)
 	buf = append(buf, ",\n      \"path\": "...)

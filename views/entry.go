@@ -13,10 +13,39 @@ func WriteEntry(w io.Writer, addr string, e state.Entry, color bool) {
 	fmt.Fprintf(w, "%s\n", pal.bold(addr))
 	row := func(k, v string) { fmt.Fprintf(w, "  %s %s\n", pal.dim(fmt.Sprintf("%-13s", k+":")), v) }
 	row("path", e.Path)
-	row("prompt", fmt.Sprintf("%q", e.Inputs.Prompt))
-	row("style", e.Inputs.Style)
-	row("aspect_ratio", e.Inputs.AspectRatio)
-	row("seed", fmt.Sprint(e.Inputs.Seed))
+	in := e.Inputs
+	if in.Derived() {
+		// A derived image shows what it is made from and how, and of its
+		// text-to-image fields only those its operation takes.
+		row("from", in.Source)
+		row("from sha256", in.SourceSHA256)
+		if in.Operation != "" {
+			row("operation", in.Operation)
+		}
+		for _, f := range [][2]string{{"mask", in.Mask}, {"mask sha256", in.MaskSHA256}, {"crop", in.Crop}, {"resize", in.Resize}} {
+			if f[1] != "" {
+				row(f[0], f[1])
+			}
+		}
+		if in.Quality != 0 {
+			row("quality", fmt.Sprint(in.Quality))
+		}
+		if in.Prompt != "" {
+			row("prompt", fmt.Sprintf("%q", in.Prompt))
+		}
+		if in.Seed != 0 {
+			row("seed", fmt.Sprint(in.Seed))
+		}
+	} else {
+		row("prompt", fmt.Sprintf("%q", in.Prompt))
+		if in.Transparent {
+			row("transparent", "true (Text to PNG)")
+		} else {
+			row("style", in.Style)
+		}
+		row("aspect_ratio", in.AspectRatio)
+		row("seed", fmt.Sprint(in.Seed))
+	}
 	row("provider", e.Provider)
 	row("file", fmt.Sprintf("%s, %d×%d, %d bytes", e.MediaType, e.Width, e.Height, e.Bytes))
 	row("sha256", e.SHA256)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -90,7 +91,9 @@ func writeDetailed(b *strings.Builder, pal palette, p *planner.Plan) {
 		}
 		fmt.Fprintf(b, "  %s %s %s\n", symbol(pal, c.Action), pal.bold(c.Addr.String()), actionPhrase(c))
 		b.WriteString("      " + pal.dim("path:   ") + pathPhrase(c) + "\n")
-		if c.Action == planner.Create || c.Action == planner.Replace {
+		if (c.Action == planner.Create || c.Action == planner.Replace) && (c.Inputs.Derived() || c.Inputs.Transparent) {
+			writeDerived(b, pal, c)
+		} else if c.Action == planner.Create || c.Action == planner.Replace {
 			seed := fmt.Sprint(c.Inputs.Seed)
 			if c.SeedChosen {
 				seed += " (chosen now; pinned in the lockfile on apply)"
@@ -217,8 +220,13 @@ func colorWordDiff(pal palette, d string) string {
 func writeCost(b *strings.Builder, pal palette, p *planner.Plan) {
 	s := p.Summary
 	fmt.Fprintf(b, "%s %s, %s", pal.bold("Cost:"), Plural(s.Requests, "request"), Plural(s.Credits, "credit"))
-	if s.UnpricedRequests > 0 {
+	byEndpoint := planner.CostByEndpoint(p.Changes)
+	derived := len(byEndpoint) > 1 || len(byEndpoint) == 1 && byEndpoint[0].Endpoint != planner.EndpointTextToImage
+	if s.UnpricedRequests > 0 && !derived {
 		fmt.Fprintf(b, " (+ %s of sdxl-1.0, which the vendor does not price)", Plural(s.UnpricedRequests, "request"))
+	}
+	if derived {
+		writeEndpointCosts(b, byEndpoint)
 	}
 	if p.Provider == providers.Draft {
 		b.WriteString(" (draft renders offline)")
@@ -291,6 +299,15 @@ type JSONChange struct {
 	FromCache   bool     `json:"from_cache,omitempty"`
 	Requests    int      `json:"requests"`
 	Credits     int      `json:"credits"`
+	// Derived images: what the image is made from and how; Unknown lists
+	// the inputs known only after apply (Terraform's after_unknown).
+	Operation    string   `json:"operation,omitempty"`
+	Endpoint     string   `json:"endpoint,omitempty"`
+	Source       string   `json:"source,omitempty"`
+	SourceSHA256 string   `json:"source_sha256,omitempty"`
+	Transparent  bool     `json:"transparent,omitempty"`
+	Unknown      []string `json:"after_unknown,omitempty"`
+	Unpriced     bool     `json:"unpriced,omitempty"`
 }
 
 // JSONSummary is the summary of a JSON plan.
@@ -303,6 +320,17 @@ type JSONSummary struct {
 	Requests         int `json:"requests"`
 	Credits          int `json:"credits"`
 	UnpricedRequests int `json:"unpriced_requests,omitempty"`
+	// Endpoints breaks the requests down by endpoint when the plan uses
+	// another than text-to-image.
+	Endpoints []JSONEndpoint `json:"endpoints,omitempty"`
+}
+
+// JSONEndpoint is what a JSON plan spends on one endpoint.
+type JSONEndpoint struct {
+	Endpoint         string `json:"endpoint"`
+	Requests         int    `json:"requests"`
+	Credits          int    `json:"credits"`
+	UnpricedRequests int    `json:"unpriced_requests,omitempty"`
 }
 
 // NewJSONPlan converts a plan to its JSON document. NoOp changes are
@@ -323,6 +351,14 @@ func NewJSONPlan(p *planner.Plan) JSONPlan {
 		}
 		if c.Action != planner.Delete {
 			jc.Prompt, jc.Style, jc.Ratio, jc.Seed, jc.SeedChosen = c.Inputs.Prompt, c.Inputs.Style, c.Inputs.AspectRatio, c.Inputs.Seed, c.SeedChosen
+			if c.Inputs.Derived() || c.Inputs.Transparent {
+				jc.Operation, jc.Source, jc.SourceSHA256, jc.Transparent = c.Inputs.Operation, c.Inputs.Source, c.Inputs.SourceSHA256, c.Inputs.Transparent
+				jc.Endpoint = planner.Endpoint(c.Inputs)
+				if c.AfterApply != "" {
+					jc.Unknown = []string{"source_sha256"}
+				}
+			}
+			jc.Unpriced = c.Requests > 0 && !c.CreditsKnown
 		}
 		if c.Prior != nil {
 			if c.Prior.Path != c.Path {
@@ -338,7 +374,13 @@ func NewJSONPlan(p *planner.Plan) JSONPlan {
 		jp.Changes = append(jp.Changes, jc)
 	}
 	s := p.Summary
-	jp.Summary = JSONSummary{s.Create, s.Replace, s.Move, s.Delete, s.NoOp, s.Requests, s.Credits, s.UnpricedRequests}
+	jp.Summary = JSONSummary{Create: s.Create, Replace: s.Replace, Move: s.Move, Delete: s.Delete, NoOp: s.NoOp,
+		Requests: s.Requests, Credits: s.Credits, UnpricedRequests: s.UnpricedRequests}
+	if eps := planner.CostByEndpoint(p.Changes); len(eps) > 1 || len(eps) == 1 && eps[0].Endpoint != planner.EndpointTextToImage {
+		for _, e := range eps {
+			jp.Summary.Endpoints = append(jp.Summary.Endpoints, JSONEndpoint{e.Endpoint, e.Requests, e.Credits, e.Unpriced})
+		}
+	}
 	return jp
 }
 
@@ -350,4 +392,86 @@ func WritePlanJSON(w io.Writer, p *planner.Plan) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// writeDerived writes how a derived or transparent image is made: its
+// source (and its hash, or "known after apply"), operation and fields.
+func writeDerived(b *strings.Builder, pal palette, c *planner.Change) {
+	in := c.Inputs
+	if in.Transparent {
+		seed := fmt.Sprint(in.Seed)
+		if c.SeedChosen {
+			seed += " (chosen now; pinned in the lockfile on apply)"
+		}
+		fmt.Fprintf(b, "      %stransparent (Text to PNG), %s, seed %s\n", pal.dim("render: "), in.AspectRatio, seed)
+		if c.Action == planner.Create {
+			fmt.Fprintf(b, "      %s%q\n", pal.dim("prompt: "), in.Prompt)
+		}
+		return
+	}
+	var how []string
+	if in.Operation != "" {
+		how = append(how, in.Operation)
+	}
+	if in.Crop != "" {
+		how = append(how, "crop "+in.Crop)
+	}
+	if in.Resize != "" {
+		how = append(how, "resize "+in.Resize)
+	}
+	if in.Quality != 0 {
+		how = append(how, fmt.Sprintf("quality %d", in.Quality))
+	}
+	if in.Operation == "" {
+		how = append(how, "made locally, no request")
+	}
+	if in.Seed != 0 {
+		seed := fmt.Sprintf("seed %d", in.Seed)
+		if c.SeedChosen {
+			seed += " (chosen now; pinned in the lockfile on apply)"
+		}
+		how = append(how, seed)
+	}
+	fmt.Fprintf(b, "      %s%s\n", pal.dim("render: "), strings.Join(how, ", "))
+	sum := "known after apply"
+	if in.SourceSHA256 != "" {
+		sum = shortSum(in.SourceSHA256)
+	}
+	fmt.Fprintf(b, "      %s%s (sha256 %s)\n", pal.dim("from:   "), in.Source, sum)
+	if in.Mask != "" {
+		fmt.Fprintf(b, "      %s%s (sha256 %s)\n", pal.dim("mask:   "), in.Mask, shortSum(in.MaskSHA256))
+	}
+	if c.Action == planner.Create && in.Prompt != "" {
+		fmt.Fprintf(b, "      %s%q\n", pal.dim("prompt: "), in.Prompt)
+	}
+}
+
+func shortSum(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+// writeEndpointCosts lists the cost of each endpoint of a plan that makes
+// derived or transparent images, after the total.
+func writeEndpointCosts(b *strings.Builder, costs []planner.EndpointCost) {
+	b.WriteString(":")
+	for i, e := range costs {
+		if i > 0 {
+			b.WriteString(";")
+		}
+		fmt.Fprintf(b, " %s %s", e.Endpoint, Plural(e.Requests, "request"))
+		switch {
+		case e.Unpriced == e.Requests:
+			b.WriteString(" unpriced")
+		case e.Unpriced > 0:
+			fmt.Fprintf(b, " %s + %d unpriced", Plural(e.Credits, "credit"), e.Unpriced)
+		default:
+			fmt.Fprintf(b, " %s", Plural(e.Credits, "credit"))
+		}
+	}
+	if slices.ContainsFunc(costs, func(e planner.EndpointCost) bool { return e.Unpriced > 0 && e.Endpoint != planner.EndpointTextToImage }) {
+		b.WriteString(" (the vendor publishes no price for its edit endpoints: set one per operation in the provider block, such as prices = { upscale = 2 })")
+	}
 }

@@ -3,14 +3,15 @@ package watch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/edits"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/planner"
-	"github.com/pixform/pixform/state"
 )
 
 // ObsoleteIn reports whether a request no longer matches cfg: its image is
@@ -25,7 +26,7 @@ func ObsoleteIn(cfg *config.Config) func(executor.Request) bool {
 		if !ok {
 			return true
 		}
-		return !planner.InputsMatch(&img, state.Inputs{Prompt: req.Prompt, Style: req.Style, AspectRatio: req.AspectRatio, Seed: req.Seed})
+		return !planner.InputsMatch(&img, req.Inputs)
 	}
 }
 
@@ -56,6 +57,7 @@ type flight struct {
 var (
 	_ executor.Provider = (*Superseding)(nil)
 	_ executor.Bounded  = (*Superseding)(nil)
+	_ executor.Editor   = (*Superseding)(nil)
 )
 
 // NewSuperseding wraps inner.
@@ -101,6 +103,18 @@ func (p *Superseding) Render(ctx context.Context, req executor.Request, w io.Wri
 		return supersededError()
 	}
 	return err
+}
+
+// Edit makes an edit through the wrapped provider, which must be an
+// executor.Editor. An edit is not superseded: its request names no
+// address to compare with a save, and the next plan replaces what a save
+// made obsolete.
+func (p *Superseding) Edit(ctx context.Context, req edits.Request, w io.Writer) error {
+	ed, ok := p.inner.(executor.Editor)
+	if !ok {
+		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("the %s provider cannot make %s images", p.inner.Name(), req.Op)}
+	}
+	return ed.Edit(ctx, req, w)
 }
 
 func supersededError() error {

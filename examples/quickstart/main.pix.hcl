@@ -54,3 +54,19 @@ image "icon" {
   style        = "imagine-turbo"
   path         = "assets/icons/${each.key}.png"
 }
+
+# Images made from others: a chain that plan shows and apply walks in
+# order. A change to the hero replaces both, and reverting it restores
+# them from the local cache.
+image "hero_cutout" {
+  from      = image.hero
+  operation = "remove-background"
+  path      = "assets/hero-cutout.png"
+}
+
+image "hero_640" {
+  from    = image.hero
+  resize  = { width = 640 }
+  quality = 85
+  path    = "assets/hero-640.jpg"
+}

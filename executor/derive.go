@@ -1,0 +1,285 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/edits"
+	"github.com/pixform/pixform/imaging"
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
+	"github.com/pixform/pixform/state"
+)
+
+// Editor is a Provider that also serves the vendor's edit endpoints
+// (edits.Request): the derived images' operations and the transparent
+// text-to-image. Edit has Render's contract.
+type Editor interface {
+	Edit(ctx context.Context, req edits.Request, w io.Writer) error
+}
+
+// MaxSourceBytes is the most bytes of a source image or mask that a
+// derived image reads.
+const MaxSourceBytes = 256 << 20
+
+// graph is the order of the renders of a plan: an image made from another
+// that the plan renders (a dependent) starts once that one is recorded.
+type graph struct {
+	// dependents lists, for each render's address, the renders made from it.
+	dependents map[addrs.Addr][]*planner.Change
+	// byAddr finds any change of the plan, to locate a source the plan
+	// keeps or moves.
+	byAddr map[addrs.Addr]*planner.Change
+	// rendering is the set of addresses the plan creates or replaces.
+	rendering map[addrs.Addr]bool
+
+	mu sync.Mutex
+	// recorded holds each render's entry once it is on disk and recorded.
+	recorded map[addrs.Addr]state.Entry
+	wg       sync.WaitGroup // the dependents started
+}
+
+func newGraph(plan *planner.Plan) *graph {
+	g := &graph{
+		dependents: map[addrs.Addr][]*planner.Change{},
+		byAddr:     make(map[addrs.Addr]*planner.Change, len(plan.Changes)),
+		rendering:  map[addrs.Addr]bool{},
+		recorded:   map[addrs.Addr]state.Entry{},
+	}
+	for i := range plan.Changes {
+		c := &plan.Changes[i]
+		g.byAddr[c.Addr] = c
+		if c.Action == planner.Create || c.Action == planner.Replace {
+			g.rendering[c.Addr] = true
+		}
+	}
+	return g
+}
+
+// split returns the renders that can start at once (roots), recording
+// the others as dependents of their sources.
+func (g *graph) split(renders []*planner.Change) (roots []*planner.Change) {
+	for _, c := range renders {
+		if src, ok := c.Inputs.SourceAddr(); ok && g.rendering[src] {
+			g.dependents[src] = append(g.dependents[src], c)
+			continue
+		}
+		roots = append(roots, c)
+	}
+	return roots
+}
+
+// recordDone notes that c is on disk and recorded as e.
+func (g *graph) recordDone(c *planner.Change, e state.Entry) {
+	if !g.rendering[c.Addr] {
+		return
+	}
+	g.mu.Lock()
+	g.recorded[c.Addr] = e
+	g.mu.Unlock()
+}
+
+func (g *graph) entry(a addrs.Addr) (state.Entry, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	e, ok := g.recorded[a]
+	return e, ok
+}
+
+// settle starts the dependents of c, which has finished: each in its own
+// goroutine once c is recorded; when c is not, they are skipped with the
+// reason, and theirs after them.
+func (r *run) settle(ctx context.Context, c *planner.Change) {
+	deps := r.graph.dependents[c.Addr]
+	if len(deps) == 0 {
+		return
+	}
+	if _, ok := r.graph.entry(c.Addr); !ok {
+		for _, d := range deps {
+			if !r.stopping() {
+				r.hooks.Warn(d, fmt.Sprintf("not made: it is made from %s, which was not made", c.Addr))
+			}
+			r.skip(1)
+			r.settle(ctx, d)
+		}
+		return
+	}
+	for _, d := range deps {
+		r.graph.wg.Go(func() {
+			r.render(ctx, d, false)
+			r.settle(ctx, d)
+		})
+	}
+}
+
+// source locates what a derived image is made from: its path and the
+// hash its bytes must have. A source that this run rendered is read as
+// recorded; one that the plan keeps or moves, at its path; a file, as
+// the plan hashed it. It completes c's inputs with the recorded hash,
+// and reports whether it changed them.
+func (r *run) source(c *planner.Change) (path, sum string, changed bool, err error) {
+	in := &c.Inputs
+	src, isAddr := in.SourceAddr()
+	switch {
+	case !isAddr:
+		return in.Source, in.SourceSHA256, false, nil
+	case r.graph.rendering[src]:
+		e, ok := r.graph.entry(src)
+		if !ok {
+			return "", "", false, fmt.Errorf("%s is not recorded (internal error)", src)
+		}
+		if in.SourceSHA256 != e.SHA256 {
+			in.SourceSHA256 = e.SHA256
+			changed = true
+		}
+		return e.Path, e.SHA256, changed, nil
+	}
+	sc, ok := r.graph.byAddr[src]
+	if !ok || sc.Action == planner.Delete {
+		return "", "", false, &Error{Class: Invalid, Msg: fmt.Sprintf("%s is made from %s, which this plan does not hold: plan again", c.Addr, src)}
+	}
+	return sc.Path, in.SourceSHA256, false, nil
+}
+
+// resolve completes the inputs of a derived image c with its source's
+// hash, once the source is recorded, and returns where its source is.
+// When the hash became known only now, the content cache is asked again:
+// c is restored from it when it holds the image.
+func (r *run) resolve(c *planner.Change) (path, sum string, err error) {
+	path, sum, changed, err := r.source(c)
+	if err != nil {
+		return "", "", err
+	}
+	if changed {
+		c.FromCache = r.opts.Cache != nil && r.provider != providers.Draft && r.opts.Cache.Has(c.Inputs.Digest(), r.provider)
+	}
+	return path, sum, nil
+}
+
+// readSource reads the source at path (and c's mask) into req, verified
+// against their hashes.
+func (r *run) readSource(c *planner.Change, path, sum string, req *Request) error {
+	var err error
+	if req.SourceBytes, err = state.ReadVerified(r.opts.Dir, path, sum, MaxSourceBytes); err != nil {
+		return &Error{Class: Invalid, Msg: fmt.Sprintf("cannot read the source of %s: %v; plan again", c.Addr, err), Err: err}
+	}
+	if c.Inputs.Mask != "" {
+		if req.MaskBytes, err = state.ReadVerified(r.opts.Dir, c.Inputs.Mask, c.Inputs.MaskSHA256, MaxSourceBytes); err != nil {
+			return &Error{Class: Invalid, Msg: fmt.Sprintf("cannot read the mask of %s: %v; plan again", c.Addr, err), Err: err}
+		}
+	}
+	return nil
+}
+
+// send asks the provider for req's image: text-to-image through Render,
+// an edit or a transparent image through Edit.
+func (r *run) send(ctx context.Context, req Request, w io.Writer) error {
+	ep := planner.Endpoint(req.Inputs)
+	if ep == planner.EndpointTextToImage {
+		return r.opts.Provider.Render(ctx, req, w)
+	}
+	ed, ok := r.opts.Provider.(Editor)
+	if !ok {
+		return &Error{Class: Fatal, Msg: fmt.Sprintf("the %s provider cannot make %s images", r.provider, ep)}
+	}
+	er := edits.Request{Op: req.Operation, Prompt: req.Prompt, Seed: req.Seed, Image: req.SourceBytes, Mask: req.MaskBytes, Addr: req.Addr.String()}
+	if req.Transparent {
+		er.Op, er.AspectRatio, er.Image = edits.Transparent, req.AspectRatio, nil
+	}
+	return ed.Edit(ctx, er, w)
+}
+
+// local makes a derived image here, without a request: crop, resize and
+// encode req.SourceBytes into c's format. It reports failures itself.
+func (r *run) local(c *planner.Change, req Request, mt string) {
+	img, err := decodeSource(req.SourceBytes)
+	if err == nil && c.Inputs.Crop != "" {
+		img, err = imaging.Crop(img, c.Inputs.Crop)
+	}
+	if err == nil && c.Inputs.Resize != "" {
+		w, h, fit, perr := parseResize(c.Inputs.Resize)
+		if err = perr; err == nil {
+			img, err = imaging.Resize(img, w, h, fit)
+		}
+	}
+	if err != nil {
+		r.fail(c, &Error{Class: Invalid, Msg: fmt.Sprintf("cannot make %s from %s: %v", c.Addr, c.Inputs.Source, err), Err: err})
+		return
+	}
+	tmp, err := r.store.CreateTemp(c.Path)
+	if err != nil {
+		r.stopLocal(c, &LocalError{Op: "create the temporary file of", Path: c.Path, Err: err})
+		return
+	}
+	lw := &localWriter{w: tmp, op: "write", path: c.Path}
+	d := newDigestWriter()
+	if err := imaging.Encode(io.MultiWriter(lw, d), img, mt, c.Inputs.Quality); err != nil {
+		state.AbortTemp(tmp)
+		if lw.err != nil {
+			r.stopLocal(c, lw.err.(*LocalError))
+			return
+		}
+		r.fail(c, &Error{Class: Invalid, Msg: fmt.Sprintf("cannot encode %s: %v", c.Addr, err), Err: err})
+		return
+	}
+	out, err := finish(tmp, r.abs(c.Path), mt, d, "the local edit of "+c.Addr.String())
+	if err != nil {
+		if le := (*LocalError)(nil); errors.As(localUnlessClassified(c.Path, err), &le) {
+			r.stopLocal(c, le)
+			return
+		}
+		r.fail(c, err)
+		return
+	}
+	e := r.entry(c, out)
+	if r.commit(c, out, e, false) {
+		r.done(c, e, Generated, 0)
+	}
+}
+
+// decodeSource decodes a source image, refusing one larger than
+// MaxImagePixelsLimit before its pixels are decoded.
+func decodeSource(b []byte) (image.Image, error) {
+	head := b[:min(len(b), 12)]
+	var decodeConfig func(io.Reader) (image.Config, error)
+	var decode func(io.Reader) (image.Image, error)
+	switch sniff(head) {
+	case "png":
+		decodeConfig, decode = png.DecodeConfig, png.Decode
+	case "jpeg":
+		decodeConfig, decode = jpeg.DecodeConfig, jpeg.Decode
+	default:
+		return nil, errors.New("the source is neither a PNG nor a JPEG image")
+	}
+	cfg, err := decodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("decode the source: %w", err)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxImagePixelsLimit || cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("the source is %d×%d pixels, outside what pixform decodes", cfg.Width, cfg.Height)
+	}
+	return decode(bytes.NewReader(b))
+}
+
+// parseResize reads a resize as the lockfile records it ("640x0",
+// "640x480 cover").
+func parseResize(s string) (w, h int, fit string, err error) {
+	size, fit, _ := strings.Cut(s, " ")
+	ws, hs, ok := strings.Cut(size, "x")
+	w, errW := strconv.Atoi(ws)
+	h, errH := strconv.Atoi(hs)
+	if !ok || errW != nil || errH != nil || w < 0 || h < 0 {
+		return 0, 0, "", fmt.Errorf("resize %q is not WIDTHxHEIGHT", s)
+	}
+	return w, h, fit, nil
+}

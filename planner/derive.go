@@ -1,0 +1,287 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/edits"
+	"github.com/pixform/pixform/providers"
+	"github.com/pixform/pixform/state"
+)
+
+// Endpoints a change may cost a request of, beside the edit operations
+// (edits.Ops) and edits.Transparent.
+const (
+	// EndpointTextToImage is the text-to-image endpoint.
+	EndpointTextToImage = "text-to-image"
+	// EndpointLocal is no endpoint: a local resize, crop or change of
+	// format, made without a request.
+	EndpointLocal = "local"
+)
+
+// ResizeString is how the lockfile records a resize: "WxH", 0 for the
+// side that keeps the ratio, then " FIT" when both are set; "" for none.
+func ResizeString(r config.Resize) string {
+	if r.IsZero() {
+		return ""
+	}
+	s := strconv.Itoa(r.Width) + "x" + strconv.Itoa(r.Height)
+	if r.Fit != "" {
+		s += " " + r.Fit
+	}
+	return s
+}
+
+// Endpoint names what renders an image of these inputs: an edit
+// operation (edits.RemoveBackground, ...), edits.Transparent,
+// EndpointLocal or EndpointTextToImage.
+func Endpoint(in state.Inputs) string {
+	switch {
+	case in.Transparent:
+		return edits.Transparent
+	case in.Derived() && in.Operation == "":
+		return EndpointLocal
+	case in.Derived():
+		return in.Operation
+	}
+	return EndpointTextToImage
+}
+
+// selection returns which images of the configuration the plan covers:
+// all without -target; else the targeted ones and, transitively, the
+// images they are made from, since a derived image is made from its
+// source's render of this run.
+func (p *planning) selection() []bool {
+	in := p.in
+	sel := make([]bool, len(in.Images))
+	if len(in.Targets) == 0 {
+		for i := range sel {
+			sel[i] = true
+		}
+		return sel
+	}
+	for i := range in.Images {
+		if sel[i] || !matchesAny(in.Images[i].Addr, in.Targets) {
+			continue
+		}
+		for j, ok := i, true; ok && !sel[j]; {
+			sel[j] = true
+			j, ok = p.index[in.Images[j].From]
+		}
+	}
+	return sel
+}
+
+// changeAt returns the change of in.Images[i], planning it (and first the
+// image it is made from) on first use.
+func (p *planning) changeAt(i int) *Change {
+	switch p.state[i] {
+	case stateDone:
+		return &p.changes[i]
+	case stateBusy:
+		// A cycle, which config.Load refuses with its place in the
+		// configuration; a caller that builds images itself hears it here.
+		a := p.in.Images[i].Addr
+		p.diags = append(p.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("%s is made from itself", a),
+			Detail:   fmt.Sprintf("The images made from each other lead back to %s. An image cannot be made from itself; make one of them from a prompt or a file.", a),
+		})
+		return &Change{Addr: a}
+	}
+	p.state[i] = stateBusy
+	img := &p.in.Images[i]
+	var src *Change
+	if j, ok := p.index[img.From]; ok && !img.From.IsZero() {
+		src = p.changeAt(j)
+	}
+	p.changes[i] = p.change(img, src)
+	p.state[i] = stateDone
+	return &p.changes[i]
+}
+
+// Planning states of an image.
+const (
+	stateNew = iota
+	stateBusy
+	stateDone
+)
+
+// deriveInputs fills in the inputs of a derived or transparent image:
+// its fields, and the hashes of its source and mask. src is the change of
+// the image it is made from (nil for a file). When the source will change
+// and its bytes cannot be known before apply, the source hash stays empty
+// and c.AfterApply says why.
+func (p *planning) deriveInputs(img *config.Image, src *Change, c *Change) {
+	in := &c.Inputs
+	in.Transparent = img.Transparent
+	if !img.Derived() {
+		return
+	}
+	in.Operation, in.Source, in.Mask = img.Operation, img.Source(), img.Mask
+	in.Resize, in.Crop, in.Quality = ResizeString(img.Resize), img.Crop, img.Quality
+	switch {
+	case src != nil:
+		switch src.Action {
+		case Create, Replace:
+			if sum, ok := p.cachedSHA256(src); ok {
+				in.SourceSHA256 = sum
+				break
+			}
+			verb := "created"
+			if src.Action == Replace {
+				verb = "replaced"
+			}
+			c.AfterApply = fmt.Sprintf("%s is %s", src.Addr, verb)
+		default:
+			if src.Prior != nil {
+				in.SourceSHA256 = src.Prior.SHA256
+			}
+		}
+	case img.FromFile != "":
+		in.SourceSHA256 = p.fileSHA256(img.FromFile, img.Addr, "from")
+	}
+	if img.Mask != "" {
+		in.MaskSHA256 = p.fileSHA256(img.Mask, img.Addr, "mask")
+	}
+}
+
+// cachedSHA256 returns the hash of the bytes that a change restored from
+// the content cache will write, when the cache says.
+func (p *planning) cachedSHA256(c *Change) (string, bool) {
+	if !c.FromCache || p.in.CachedSHA256 == nil {
+		return "", false
+	}
+	return p.in.CachedSHA256(c.Inputs.Digest(), p.in.Provider)
+}
+
+// fileSHA256 returns the hash of a checked-in file an image is made from,
+// reporting a file that is not there.
+func (p *planning) fileSHA256(path string, addr addrs.Addr, attr string) string {
+	f := p.in.Facts[path]
+	if !f.Exists || f.SHA256 == "" {
+		p.diags = append(p.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("%s: %s file %s cannot be read", addr, attr, path),
+			Detail:   fmt.Sprintf("%s is made from %s, which is not a regular file in the working directory. Check it in at that path, or correct %s.", addr, path, attr),
+		})
+		return ""
+	}
+	return f.SHA256
+}
+
+// needsSeed reports whether the image's endpoint takes a seed, which
+// pixform then picks and pins when the configuration leaves it out.
+func needsSeed(img *config.Image) bool {
+	if !img.Derived() {
+		return true
+	}
+	seed, _ := edits.Accepts(img.Operation)
+	return img.Operation != "" && seed
+}
+
+// derivedChanges says, for people, how a derived image's inputs changed;
+// the hashes say that the source or mask changed on disk or in this plan.
+func derivedChanges(old, new state.Inputs) []string {
+	var r []string
+	str := func(name, o, n string) {
+		if o != n {
+			r = append(r, fmt.Sprintf("%s changed: %s → %s", name, quoteOrNone(o), quoteOrNone(n)))
+		}
+	}
+	str("operation", old.Operation, new.Operation)
+	str("from", old.Source, new.Source)
+	if old.Source == new.Source && old.SourceSHA256 != new.SourceSHA256 && new.SourceSHA256 != "" {
+		if _, isAddr := new.SourceAddr(); isAddr {
+			r = append(r, fmt.Sprintf("%s changed since this image was made from it", new.Source))
+		} else {
+			r = append(r, fmt.Sprintf("%s changed on disk", new.Source))
+		}
+	}
+	str("mask", old.Mask, new.Mask)
+	if old.Mask == new.Mask && old.MaskSHA256 != new.MaskSHA256 && new.Mask != "" {
+		r = append(r, fmt.Sprintf("mask %s changed on disk", new.Mask))
+	}
+	str("resize", old.Resize, new.Resize)
+	str("crop", old.Crop, new.Crop)
+	if old.Quality != new.Quality {
+		r = append(r, fmt.Sprintf("quality changed: %d → %d", old.Quality, new.Quality))
+	}
+	if old.Transparent != new.Transparent {
+		r = append(r, fmt.Sprintf("transparent changed: %t → %t", old.Transparent, new.Transparent))
+	}
+	return r
+}
+
+func quoteOrNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return strconv.Quote(s)
+}
+
+// priceOf fills in the requests and credits of a change that is requested.
+func (p *planning) priceOf(c *Change) {
+	ep := Endpoint(c.Inputs)
+	switch {
+	case ep == EndpointLocal || p.in.Provider != providers.Imagine:
+		return
+	case ep == EndpointTextToImage:
+		c.Requests = 1
+		c.Credits, c.CreditsKnown = Price(c.Inputs.Style)
+	default:
+		c.Requests = 1
+		c.Credits, c.CreditsKnown = p.in.Prices[ep]
+	}
+}
+
+// EndpointCost is what a plan spends on one endpoint.
+type EndpointCost struct {
+	Endpoint string // EndpointTextToImage, an operation or edits.Transparent
+	Requests int
+	// Credits adds up the priced requests; Unpriced counts the others.
+	Credits, Unpriced int
+}
+
+// CostByEndpoint adds up the requests and credits of changes per
+// endpoint, text-to-image first, then the others by name.
+func CostByEndpoint(changes []Change) []EndpointCost {
+	var out []EndpointCost
+	for i := range changes {
+		c := &changes[i]
+		if c.Requests == 0 {
+			continue
+		}
+		ep := Endpoint(c.Inputs)
+		k := slices.IndexFunc(out, func(e EndpointCost) bool { return e.Endpoint == ep })
+		if k < 0 {
+			out = append(out, EndpointCost{Endpoint: ep})
+			k = len(out) - 1
+		}
+		out[k].Requests += c.Requests
+		if c.CreditsKnown {
+			out[k].Credits += c.Credits
+		} else {
+			out[k].Unpriced += c.Requests
+		}
+	}
+	slices.SortFunc(out, func(a, b EndpointCost) int {
+		switch {
+		case a.Endpoint == b.Endpoint:
+			return 0
+		case a.Endpoint == EndpointTextToImage:
+			return -1
+		case b.Endpoint == EndpointTextToImage:
+			return 1
+		case a.Endpoint < b.Endpoint:
+			return -1
+		}
+		return 1
+	})
+	return out
+}
