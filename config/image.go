@@ -31,6 +31,7 @@ func imageSchema() *hcl.BodySchema {
 	return &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 		{Name: "prompt"}, {Name: "aspect_ratio"}, {Name: "seed"}, {Name: "style"},
 		{Name: "path"}, {Name: "for_each"}, {Name: "count"},
+		{Name: "candidates"},
 	}}
 }
 
@@ -253,6 +254,7 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 	seed := newField(l, attrs["seed"], sc, cty.Number, l.checkSeed)
 	style := newField(l, attrs["style"], sc, cty.String, l.checkStyle)
 	pathF := newField(l, attrs["path"], sc, cty.String, l.checkPath)
+	candidates := newField(l, attrs["candidates"], sc, cty.Number, l.checkCandidates)
 	if !blockOK {
 		return nil, nil
 	}
@@ -293,6 +295,11 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 			img.Style = s
 		} else {
 			ok = ok && sOK
+		}
+		if n, null, nOK := candidates.get(l, in.ctx, inst); nOK && !null {
+			img.Candidates = n
+		} else {
+			ok = ok && nOK
 		}
 		pathRange := defaultRange
 		if pv, null, pathOK := pathF.get(l, in.ctx, inst); pathOK && !null {
@@ -449,6 +456,18 @@ func (l *loader) checkSeed(v cty.Value, rng hcl.Range, inst string) (int64, bool
 		return 0, false
 	}
 	return n, true
+}
+
+// checkCandidates accepts whole numbers from 1 to state's MaxCandidates.
+func (l *loader) checkCandidates(v cty.Value, rng hcl.Range, inst string) (int, bool) {
+	n, ok := wholeNumber(v)
+	if !ok || n < 1 || n > MaxCandidates {
+		l.errorf(rng.Ptr(), "Invalid candidates",
+			fmt.Sprintf("candidates must be a whole number from 1 to %d, not %s: it is how many takes of the image to render, to pick one of with pixform pick.%s",
+				MaxCandidates, numText(v), inInstance(inst)))
+		return 0, false
+	}
+	return int(n), true
 }
 
 // checkPath cleans an image path and refuses one that is absolute, leaves

@@ -52,14 +52,14 @@ func TestDigest(t *testing.T) {
 		same bool
 	}{
 		"equal":                {base, base, true},
-		"prompt differs":       {base, Inputs{"ab ", "c", "1:1", 1}, false},
-		"shifted boundary":     {Inputs{"ab", "c", "1:1", 1}, Inputs{"a", "bc", "1:1", 1}, false},
-		"shifted into ratio":   {Inputs{"x", "", "y", 1}, Inputs{"", "x", "y", 1}, false},
-		"NUL inside a field":   {Inputs{"a\x00b", "c", "", 1}, Inputs{"a", "b\x00c", "", 1}, false},
-		"seed differs":         {base, Inputs{"ab", "c", "1:1", 2}, false},
+		"prompt differs":       {base, Inputs{Prompt: "ab ", Style: "c", AspectRatio: "1:1", Seed: 1}, false},
+		"shifted boundary":     {Inputs{Prompt: "ab", Style: "c", AspectRatio: "1:1", Seed: 1}, Inputs{Prompt: "a", Style: "bc", AspectRatio: "1:1", Seed: 1}, false},
+		"shifted into ratio":   {Inputs{Prompt: "x", Style: "", AspectRatio: "y", Seed: 1}, Inputs{Prompt: "", Style: "x", AspectRatio: "y", Seed: 1}, false},
+		"NUL inside a field":   {Inputs{Prompt: "a\x00b", Style: "c", AspectRatio: "", Seed: 1}, Inputs{Prompt: "a", Style: "b\x00c", AspectRatio: "", Seed: 1}, false},
+		"seed differs":         {base, Inputs{Prompt: "ab", Style: "c", AspectRatio: "1:1", Seed: 2}, false},
 		"seed high bits":       {Inputs{Seed: 1}, Inputs{Seed: 1 << 32}, false},
-		"style differs":        {base, Inputs{"ab", "d", "1:1", 1}, false},
-		"aspect ratio differs": {base, Inputs{"ab", "c", "16:9", 1}, false},
+		"style differs":        {base, Inputs{Prompt: "ab", Style: "d", AspectRatio: "1:1", Seed: 1}, false},
+		"aspect ratio differs": {base, Inputs{Prompt: "ab", Style: "c", AspectRatio: "16:9", Seed: 1}, false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -123,7 +123,7 @@ func TestParseLockHero(t *testing.T) {
 		SHA256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		Bytes:  183204, MediaType: "image/png", Width: 1024, Height: 576,
 	}
-	if got := l.Images[addrs.MustParse("image.hero")]; got != want {
+	if got := l.Images[addrs.MustParse("image.hero")]; !got.Equal(want) {
 		t.Fatalf("got %+v\nwant %+v", got, want)
 	}
 }
