@@ -11,5 +11,5 @@ import (
 // input: a new path alone is a move, not a new render.
 func InputsMatch(img *config.Image, in state.Inputs) bool {
 	return img.Prompt == in.Prompt && img.Style == in.Style && img.AspectRatio == in.AspectRatio &&
-		(img.Seed == 0 || img.Seed == in.Seed)
+		(img.Seed == 0 || img.Seed == in.Seed) && candidatesOf(img) == in.Candidates
 }
