@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/state"
+	"github.com/pixform/pixform/views"
+)
+
+// pick implements `pixform pick ADDR N|SEED`: the take numbered N, or
+// rendered with seed SEED, goes to the image's path from the content
+// cache, and the lockfile records the pick.
+func (e *env) pick(args []string) int {
+	fs := newFlagSet("pick", "pick [options] ADDR N|SEED")
+	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform to finish")
+	if err := fs.Parse(args); err != nil {
+		return e.flagExit(fs, err)
+	}
+	if fs.NArg() != 2 {
+		return e.fail(views.WithHint(errors.New("pick takes an image address and a take: pixform pick ADDR N|SEED"),
+			"pixform show ADDR lists the takes of an image with their numbers and seeds"))
+	}
+	a, err := addrs.Parse(fs.Arg(0))
+	if err != nil {
+		return e.fail(err)
+	}
+	n, err := strconv.ParseInt(fs.Arg(1), 10, 64)
+	if err != nil || n < 1 {
+		return e.fail(fmt.Errorf("pick %s %s: name the take by its number (1, 2, …) or its seed", a, fs.Arg(1)))
+	}
+	release, err := e.acquire("pixform pick", *lockTimeout)
+	if err != nil {
+		return e.fail(err)
+	}
+	defer release()
+	lock, _, err := e.readTrustedLock()
+	if err != nil {
+		return e.fail(err)
+	}
+	entry, ok := lock.Images[a]
+	switch {
+	case !ok:
+		return e.fail(views.WithHint(fmt.Errorf("pick: %s is not in %s", a, state.LockFileName), "pixform state list names the recorded images; apply renders new ones"))
+	case len(entry.Takes) == 0:
+		return e.fail(views.WithHint(fmt.Errorf("pick: %s has one render, no takes to pick from", a),
+			"set candidates = N in its image block and apply, to render N takes"))
+	}
+	take, ok := entry.FindTake(n)
+	if !ok {
+		return e.fail(views.WithHint(fmt.Errorf("pick: %s has no take %d: it has takes 1 to %d, with seeds %s", a, n, len(entry.Takes), seedList(entry)),
+			"name a take by its number or its seed"))
+	}
+	cache := state.OpenCache(e.dir)
+	store := state.OpenStore(e.dir, lock, cache)
+	ne, err := executor.Pick(e.ctx, executor.PickOptions{Dir: e.dir, Store: store, Cache: cache, Addr: a, Entry: entry, Take: take})
+	if cerr := store.Close(e.ctx); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, executor.ErrTakeNotCached) {
+		err = views.WithHint(fmt.Errorf("pick: %w; nothing was changed", err),
+			"the takes are kept in this checkout's .pixform/cache: pick on the machine that rendered them, or render them here with pixform apply -replace="+a.String())
+	}
+	if err != nil {
+		return e.fail(err)
+	}
+	t := ne.Takes[take-1]
+	fmt.Fprintf(e.stdio.Out, "Picked take %d of %s (seed %d): %s now holds it; no request.\n", take, a, t.Seed, ne.Path)
+	if entry.Approved != nil && ne.Approved == nil {
+		fmt.Fprintf(e.stdio.Out, "The approval by %s was of the take before; approve the image again: pixform approve %s\n", entry.Approved.By, a)
+	}
+	fmt.Fprintf(e.stdio.Out, "The lockfile keeps this pick while the image's inputs stay the same. To make it the image for good, set seed = %d and remove candidates in its image block (restored from the cache, no request).\n", t.Seed)
+	return ExitOK
+}
+
+// seedList lists the seeds of e's takes, in order.
+func seedList(e state.Entry) string {
+	s := make([]string, len(e.Takes))
+	for i, t := range e.Takes {
+		s[i] = strconv.FormatInt(t.Seed, 10)
+	}
+	return strings.Join(s, ", ")
+}
+
+// approve implements `pixform approve [-by NAME] ADDR…`: the lockfile
+// records who approved the bytes now at each image's path, and when.
+func (e *env) approve(args []string) int {
+	fs := newFlagSet("approve", "approve [options] ADDR…")
+	by := fs.String("by", "", "who approves: `NAME` (default: git config user.name)")
+	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform to finish")
+	if err := fs.Parse(args); err != nil {
+		return e.flagExit(fs, err)
+	}
+	if fs.NArg() == 0 {
+		return e.fail(errors.New("approve needs at least one address, e.g. pixform approve image.hero"))
+	}
+	name := strings.TrimSpace(*by)
+	if name == "" {
+		name = e.gitUserName()
+	}
+	if name == "" {
+		return e.fail(views.WithHint(errors.New("approve: who approves? git config user.name is not set; nothing was changed"),
+			"pass -by NAME, or set your name: git config user.name \"Your Name\""))
+	}
+	release, err := e.acquire("pixform approve", *lockTimeout)
+	if err != nil {
+		return e.fail(err)
+	}
+	defer release()
+	lock, _, err := e.readTrustedLock()
+	if err != nil {
+		return e.fail(err)
+	}
+	keys := sortedAddrs(lock)
+	var chosen []addrs.Addr
+	seen := map[addrs.Addr]bool{}
+	for _, s := range fs.Args() {
+		a, err := addrs.Parse(s)
+		if err != nil {
+			return e.fail(err)
+		}
+		sel, err := selectAddrs(keys, a)
+		if err != nil {
+			return e.fail(fmt.Errorf("approve: %w; nothing was changed", err))
+		}
+		for _, k := range sel {
+			if !seen[k] {
+				seen[k] = true
+				chosen = append(chosen, k)
+			}
+		}
+	}
+	for _, k := range chosen {
+		if en := lock.Images[k]; en.AwaitsPick() {
+			return e.fail(views.WithHint(fmt.Errorf("approve: %s has %d takes and none is picked yet; nothing was approved", k, len(en.Takes)),
+				fmt.Sprintf("pick one first: pixform pick %s N (the first take is at %s now)", k, en.Path)))
+		}
+	}
+	now := time.Now()
+	store := state.OpenStore(e.dir, lock, nil)
+	var done []addrs.Addr
+	for _, k := range chosen {
+		if err = store.Annotate(e.ctx, k, lock.Images[k].Approve(name, now)); err != nil {
+			break
+		}
+		done = append(done, k)
+	}
+	if cerr := store.Close(e.ctx); err == nil {
+		err = cerr
+	}
+	for _, k := range done {
+		en := lock.Images[k]
+		fmt.Fprintf(e.stdio.Out, "Approved %s (%s, sha256 %s…) as %s.\n", k, en.Path, en.SHA256[:12], name)
+	}
+	if fc := (*state.FileChangedError)(nil); errors.As(err, &fc) {
+		err = views.WithHint(fmt.Errorf("approve: %w; it was not approved", err), "run pixform plan to see the change, and apply to render the image again")
+	}
+	if err != nil {
+		return e.fail(err)
+	}
+	return ExitOK
+}
+
+// gitUserName is git config user.name in the working directory, or "".
+func (e *env) gitUserName() string {
+	cmd := exec.CommandContext(e.ctx, "git", "config", "user.name")
+	cmd.Dir = e.dir
+	cmd.Env = e.stdio.Environ
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
