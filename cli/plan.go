@@ -220,6 +220,7 @@ func (e *env) plan(args []string) int {
 	format := fs.String("format", "", "output `FORMAT`: text (default), json or markdown")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when there are changes, 0 when none, 1 on error")
 	check := fs.Bool("check", false, "offline gate: exit 0 only when every declared image is on disk and matches the lockfile; no request, no token")
+	requireApproval := fs.Bool("require-approval", false, "with -check: also fail while an image awaits a pick among its candidates or an approval (pixform approve)")
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}
@@ -234,8 +235,11 @@ func (e *env) plan(args []string) int {
 	default:
 		return e.fail(fmt.Errorf("-format=%s: use text, json or markdown", *format))
 	}
+	if *requireApproval && !*check {
+		return e.fail(views.WithHint(errors.New("-require-approval works with -check"), "pixform plan -check -require-approval"))
+	}
 	if *check {
-		return e.check(&sel)
+		return e.checkWith(&sel, *requireApproval)
 	}
 	p, ld, err := e.makePlan(&sel)
 	if err != nil {
@@ -282,10 +286,22 @@ func (e *env) plan(args []string) int {
 // (or PIXFORM_PROVIDER) says, imagine by default, so by default an image
 // the draft renderer made counts as not done; and any drift counts, even
 // the drift that a draft plan leaves for an imagine run.
-func (e *env) check(sel *selection) int {
+func (e *env) check(sel *selection) int { return e.checkWith(sel, false) }
+
+// checkWith is check that, with review, also fails while a declared image
+// awaits a pick or an approval, and names each.
+func (e *env) checkWith(sel *selection, review bool) int {
 	p, _, err := e.makePlan(sel)
 	if err != nil {
 		return e.fail(err)
+	}
+	var awaiting []planner.Awaiting
+	if review {
+		for _, a := range planner.AwaitingReview(p) {
+			if !a.Pending { // a pending change is out of date, below
+				awaiting = append(awaiting, a)
+			}
+		}
 	}
 	var bad []string
 	for _, c := range p.Changes {
@@ -296,9 +312,20 @@ func (e *env) check(sel *selection) int {
 			bad = append(bad, fmt.Sprintf("  %s: %s", c.Addr, strings.Join(c.Reasons, "; ")))
 		}
 	}
-	if len(bad) == 0 {
+	if len(bad) == 0 && len(awaiting) == 0 {
 		fmt.Fprintf(e.stdio.Out, "All %s declared are on disk and match the lockfile.\n", views.Plural(p.Summary.NoOp, "image"))
+		if review {
+			fmt.Fprintln(e.stdio.Out, "Every image is picked and approved.")
+		}
 		return ExitOK
+	}
+	if len(bad) == 0 {
+		views.WriteAwaiting(e.stdio.Out, awaiting)
+		return e.fail(views.WithHint(errors.New("images await a pick or an approval"),
+			"look at them (pixform gallery, or watch -serve), then pixform pick ADDR N and pixform approve ADDR…, and commit the lockfile"))
+	}
+	if len(awaiting) > 0 {
+		views.WriteAwaiting(e.stdio.Out, awaiting)
 	}
 	verb := "are"
 	if len(bad) == 1 {
