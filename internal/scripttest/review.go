@@ -22,6 +22,7 @@ import (
 //	                        the content cache with its recorded hash, and
 //	                        take PICKED (0: none picked) at its path
 //	takeseed ADDR N         sets $SEED to the seed of take N of ADDR
+//	distinct ADDR           the takes of ADDR are all different images
 //	killcmd KILLS ARGS…     runs pixform ARGS KILLS times, each killed with
 //	                        SIGKILL after a random delay; after each the
 //	                        lockfile must be true (lockcheck) and every
@@ -31,6 +32,7 @@ func reviewCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"takes":    cmdTakes,
 		"takeseed": cmdTakeseed,
 		"killcmd":  cmdKillcmd,
+		"distinct": cmdDistinct,
 	}
 }
 
@@ -86,6 +88,23 @@ func cmdTakeseed(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s has no take %d", a, n)
 	}
 	ts.Setenv("SEED", strconv.FormatInt(e.Takes[n-1].Seed, 10))
+}
+
+func cmdDistinct(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: distinct ADDR")
+	}
+	lock, err := state.ReadLock(filepath.Join(ts.MkAbs("."), state.LockFileName))
+	ts.Check(err)
+	a, err := addrs.Parse(args[0])
+	ts.Check(err)
+	seen := map[string]bool{}
+	for _, t := range lock.Images[a].Takes {
+		if seen[t.SHA256] {
+			ts.Fatalf("two takes of %s are the same image", a)
+		}
+		seen[t.SHA256] = true
+	}
 }
 
 func cmdKillcmd(ts *testscript.TestScript, neg bool, args []string) {
