@@ -47,7 +47,8 @@ func (e *env) pick(args []string) int {
 	entry, ok := lock.Images[a]
 	switch {
 	case !ok:
-		return e.fail(views.WithHint(fmt.Errorf("pick: %s is not in %s", a, state.LockFileName), "pixform state list names the recorded images; apply renders new ones"))
+		return e.fail(views.WithHint(fmt.Errorf("pick: %s is not in %s", a, state.LockFileName), "pixform state list names the recorded images; apply renders new ones",
+			"a pick that was interrupted leaves the image to apply, which restores it, picked, from the cache with no request"))
 	case len(entry.Takes) == 0:
 		return e.fail(views.WithHint(fmt.Errorf("pick: %s has one render, no takes to pick from", a),
 			"set candidates = N in its image block and apply, to render N takes"))

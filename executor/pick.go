@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"path/filepath"
 
 	"github.com/pixform/pixform/addrs"
@@ -22,9 +23,8 @@ type PickOptions struct {
 	Dir string
 	// Store places the take and records the entry: the only writer.
 	Store state.Store
-	// Cache holds the takes; when it is also a state.Putter, Pick has it
-	// remember the pick for these inputs, so that an undo of a later
-	// edit restores it.
+	// Cache holds the takes; when it is also a TakeKeeper, Pick has it
+	// remember the pick for these inputs.
 	Cache Cache
 	// Addr and Entry are the image as the lockfile records it.
 	Addr  addrs.Addr
@@ -77,13 +77,17 @@ func Pick(ctx context.Context, o PickOptions) (state.Entry, error) {
 		return state.Entry{}, fmt.Errorf("take %d of %s: the cached copy is not the take the lockfile records: %w", o.Take, o.Addr, ErrTakeNotCached)
 	}
 	ne := e.Pick(o.Take)
+	// The cache remembers the pick for these inputs first: the Store
+	// drops the entry while the file at its path changes, and a run
+	// killed in that moment leaves no entry, which the next apply then
+	// restores from the cache with this pick and no request. (It also
+	// lets an undo of a later edit restore the pick.) Best effort.
+	if k, ok := o.Cache.(TakeKeeper); ok {
+		_ = k.Keep(e.Inputs.PickKey(), e.Provider, out.tmp, path.Ext(e.Path), ne.SHA256)
+	}
 	err = o.Store.Commit(ctx, state.Commit{Addr: o.Addr, Entry: ne, Temp: out.tmp, Prior: &state.Prior{Addr: o.Addr, Entry: e}})
 	if err != nil {
 		return state.Entry{}, err
-	}
-	if p, ok := o.Cache.(state.Putter); ok {
-		// Best effort: without it an undo restores the takes, not the pick.
-		_ = p.Put(e.Inputs.PickKey(), e.Provider, filepath.Join(o.Dir, filepath.FromSlash(ne.Path)), ne.SHA256)
 	}
 	return ne, nil
 }
