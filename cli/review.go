@@ -40,23 +40,40 @@ func (e *env) pick(args []string) int {
 		return e.fail(err)
 	}
 	defer release()
-	lock, _, err := e.readTrustedLock()
+	entry, ne, take, err := e.pickTake(a, n)
 	if err != nil {
 		return e.fail(err)
+	}
+	t := ne.Takes[take-1]
+	fmt.Fprintf(e.stdio.Out, "Picked take %d of %s (seed %d): %s now holds it; no request.\n", take, a, t.Seed, ne.Path)
+	if entry.Approved != nil && ne.Approved == nil {
+		fmt.Fprintf(e.stdio.Out, "The approval by %s was of the take before; approve the image again: pixform approve %s\n", entry.Approved.By, a)
+	}
+	fmt.Fprintf(e.stdio.Out, "The lockfile keeps this pick while the image's inputs stay the same. To make it the image for good, set seed = %d and remove candidates in its image block (restored from the cache, no request).\n", t.Seed)
+	return ExitOK
+}
+
+// pickTake carries out a pick (the caller holds the directory lock, or is
+// the one writer): it returns the entry before and after, and the take's
+// number.
+func (e *env) pickTake(a addrs.Addr, n int64) (before, after state.Entry, take int, err error) {
+	lock, _, err := e.readTrustedLock()
+	if err != nil {
+		return before, after, 0, err
 	}
 	entry, ok := lock.Images[a]
 	switch {
 	case !ok:
-		return e.fail(views.WithHint(fmt.Errorf("pick: %s is not in %s", a, state.LockFileName), "pixform state list names the recorded images; apply renders new ones",
-			"a pick that was interrupted leaves the image to apply, which restores it, picked, from the cache with no request"))
+		return before, after, 0, views.WithHint(fmt.Errorf("pick: %s is not in %s", a, state.LockFileName), "pixform state list names the recorded images; apply renders new ones",
+			"a pick that was interrupted leaves the image to apply, which restores it, picked, from the cache with no request")
 	case len(entry.Takes) == 0:
-		return e.fail(views.WithHint(fmt.Errorf("pick: %s has one render, no takes to pick from", a),
-			"set candidates = N in its image block and apply, to render N takes"))
+		return before, after, 0, views.WithHint(fmt.Errorf("pick: %s has one render, no takes to pick from", a),
+			"set candidates = N in its image block and apply, to render N takes")
 	}
-	take, ok := entry.FindTake(n)
+	take, ok = entry.FindTake(n)
 	if !ok {
-		return e.fail(views.WithHint(fmt.Errorf("pick: %s has no take %d: it has takes 1 to %d, with seeds %s", a, n, len(entry.Takes), seedList(entry)),
-			"name a take by its number or its seed"))
+		return before, after, 0, views.WithHint(fmt.Errorf("pick: %s has no take %d: it has takes 1 to %d, with seeds %s", a, n, len(entry.Takes), seedList(entry)),
+			"name a take by its number or its seed")
 	}
 	cache := state.OpenCache(e.dir)
 	store := state.OpenStore(e.dir, lock, cache)
@@ -68,16 +85,7 @@ func (e *env) pick(args []string) int {
 		err = views.WithHint(fmt.Errorf("pick: %w; nothing was changed", err),
 			"the takes are kept in this checkout's .pixform/cache: pick on the machine that rendered them, or render them here with pixform apply -replace="+a.String())
 	}
-	if err != nil {
-		return e.fail(err)
-	}
-	t := ne.Takes[take-1]
-	fmt.Fprintf(e.stdio.Out, "Picked take %d of %s (seed %d): %s now holds it; no request.\n", take, a, t.Seed, ne.Path)
-	if entry.Approved != nil && ne.Approved == nil {
-		fmt.Fprintf(e.stdio.Out, "The approval by %s was of the take before; approve the image again: pixform approve %s\n", entry.Approved.By, a)
-	}
-	fmt.Fprintf(e.stdio.Out, "The lockfile keeps this pick while the image's inputs stay the same. To make it the image for good, set seed = %d and remove candidates in its image block (restored from the cache, no request).\n", t.Seed)
-	return ExitOK
+	return entry, ne, take, err
 }
 
 // seedList lists the seeds of e's takes, in order.
@@ -114,23 +122,41 @@ func (e *env) approve(args []string) int {
 		return e.fail(err)
 	}
 	defer release()
-	lock, _, err := e.readTrustedLock()
+	var sel []addrs.Addr
+	for _, arg := range fs.Args() {
+		a, err := addrs.Parse(arg)
+		if err != nil {
+			return e.fail(err)
+		}
+		sel = append(sel, a)
+	}
+	done, err := e.approveAddrs(sel, name)
+	for _, d := range done {
+		fmt.Fprintf(e.stdio.Out, "Approved %s (%s, sha256 %s…) as %s.\n", d.Addr, d.Entry.Path, d.Entry.SHA256[:12], name)
+	}
 	if err != nil {
 		return e.fail(err)
+	}
+	return ExitOK
+}
+
+// approveAddrs approves the recorded images that sel selects (the caller
+// holds the directory lock, or is the one writer) and returns each as
+// recorded. An image awaiting a pick stops it before anything is recorded.
+func (e *env) approveAddrs(sel []addrs.Addr, name string) ([]state.Prior, error) {
+	lock, _, err := e.readTrustedLock()
+	if err != nil {
+		return nil, err
 	}
 	keys := sortedAddrs(lock)
 	var chosen []addrs.Addr
 	seen := map[addrs.Addr]bool{}
-	for _, s := range fs.Args() {
-		a, err := addrs.Parse(s)
+	for _, a := range sel {
+		picked, err := selectAddrs(keys, a)
 		if err != nil {
-			return e.fail(err)
+			return nil, fmt.Errorf("approve: %w; nothing was changed", err)
 		}
-		sel, err := selectAddrs(keys, a)
-		if err != nil {
-			return e.fail(fmt.Errorf("approve: %w; nothing was changed", err))
-		}
-		for _, k := range sel {
+		for _, k := range picked {
 			if !seen[k] {
 				seen[k] = true
 				chosen = append(chosen, k)
@@ -139,33 +165,27 @@ func (e *env) approve(args []string) int {
 	}
 	for _, k := range chosen {
 		if en := lock.Images[k]; en.AwaitsPick() {
-			return e.fail(views.WithHint(fmt.Errorf("approve: %s has %d takes and none is picked yet; nothing was approved", k, len(en.Takes)),
-				fmt.Sprintf("pick one first: pixform pick %s N (the first take is at %s now)", k, en.Path)))
+			return nil, views.WithHint(fmt.Errorf("approve: %s has %d takes and none is picked yet; nothing was approved", k, len(en.Takes)),
+				fmt.Sprintf("pick one first: pixform pick %s N (the first take is at %s now)", k, en.Path))
 		}
 	}
 	now := time.Now()
 	store := state.OpenStore(e.dir, lock, nil)
-	var done []addrs.Addr
+	var done []state.Prior
 	for _, k := range chosen {
-		if err = store.Annotate(e.ctx, k, lock.Images[k].Approve(name, now)); err != nil {
+		ne := lock.Images[k].Approve(name, now)
+		if err = store.Annotate(e.ctx, k, ne); err != nil {
 			break
 		}
-		done = append(done, k)
+		done = append(done, state.Prior{Addr: k, Entry: ne})
 	}
 	if cerr := store.Close(e.ctx); err == nil {
 		err = cerr
 	}
-	for _, k := range done {
-		en := lock.Images[k]
-		fmt.Fprintf(e.stdio.Out, "Approved %s (%s, sha256 %s…) as %s.\n", k, en.Path, en.SHA256[:12], name)
-	}
 	if fc := (*state.FileChangedError)(nil); errors.As(err, &fc) {
 		err = views.WithHint(fmt.Errorf("approve: %w; it was not approved", err), "run pixform plan to see the change, and apply to render the image again")
 	}
-	if err != nil {
-		return e.fail(err)
-	}
-	return ExitOK
+	return done, err
 }
 
 // gitUserName is git config user.name in the working directory, or "".
