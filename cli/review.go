@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
+	"github.com/pixform/pixform/watch"
 )
 
 // pick implements `pixform pick ADDR N|SEED`: the take numbered N, or
@@ -186,6 +188,51 @@ func (e *env) approveAddrs(sel []addrs.Addr, name string) ([]state.Prior, error)
 		err = views.WithHint(fmt.Errorf("approve: %w; it was not approved", err), "run pixform plan to see the change, and apply to render the image again")
 	}
 	return done, err
+}
+
+// galleryActions are the live gallery's pick and approve, carried out as
+// the CLI's are, by the watch session as the one writer.
+type galleryActions struct {
+	e *env
+	s *watch.Session
+}
+
+func (g galleryActions) Pick(ctx context.Context, addr string, take int) (state.Entry, error) {
+	a, err := addrs.Parse(addr)
+	if err != nil {
+		return state.Entry{}, err
+	}
+	var ne state.Entry
+	err = g.s.Exclusive(func() error {
+		var err error
+		_, ne, _, err = g.e.pickTake(a, int64(take))
+		return err
+	})
+	return ne, err
+}
+
+func (g galleryActions) Approve(ctx context.Context, addr string) (state.Entry, error) {
+	a, err := addrs.Parse(addr)
+	if err != nil {
+		return state.Entry{}, err
+	}
+	name := g.e.gitUserName()
+	if name == "" {
+		return state.Entry{}, errors.New("approve: who approves? the gallery approves as git config user.name of the user running pixform watch, which is not set")
+	}
+	var done []state.Prior
+	err = g.s.Exclusive(func() error {
+		var err error
+		done, err = g.e.approveAddrs([]addrs.Addr{a}, name)
+		return err
+	})
+	if err != nil {
+		return state.Entry{}, err
+	}
+	if len(done) != 1 {
+		return state.Entry{}, fmt.Errorf("approve: %s was not approved", a)
+	}
+	return done[0].Entry, nil
 }
 
 // gitUserName is git config user.name in the working directory, or "".
