@@ -230,9 +230,13 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
   }
   var secretMeta = document.querySelector('meta[name="pixform-secret"]');
   var secret = secretMeta ? secretMeta.getAttribute("content") : "";
-  function act(kind, body, where) {
+  function act(kind, body, where, tries) {
+    tries = tries || 0;
     fetch("actions/" + kind, {method: "POST", headers: {"Content-Type": "application/json", "X-Pixform-Secret": secret}, body: JSON.stringify(body)})
-      .then(function (r) { return r.json().then(function (j) { if (!r.ok) { throw new Error(j.error || r.statusText); } }); })
+      .then(function (r) {
+        if (r.status === 503 && tries < 20) { setTimeout(function () { act(kind, body, where, tries + 1); }, 500); return; }
+        return r.json().then(function (j) { if (!r.ok) { throw new Error(j.error || r.statusText); } });
+      })
       .catch(function (err) { where.appendChild(el("p", "actionerr", String(err.message || err))); });
   }
   function review(c, body) {
