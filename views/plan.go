@@ -291,6 +291,9 @@ type JSONChange struct {
 	FromCache   bool     `json:"from_cache,omitempty"`
 	Requests    int      `json:"requests"`
 	Credits     int      `json:"credits"`
+
+	// Candidates is how many takes the change renders, when more than one.
+	Candidates int `json:"candidates,omitempty"`
 }
 
 // JSONSummary is the summary of a JSON plan.
@@ -323,6 +326,7 @@ func NewJSONPlan(p *planner.Plan) JSONPlan {
 		}
 		if c.Action != planner.Delete {
 			jc.Prompt, jc.Style, jc.Ratio, jc.Seed, jc.SeedChosen = c.Inputs.Prompt, c.Inputs.Style, c.Inputs.AspectRatio, c.Inputs.Seed, c.SeedChosen
+			jc.Candidates = c.Inputs.Candidates
 		}
 		if c.Prior != nil {
 			if c.Prior.Path != c.Path {
