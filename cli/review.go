@@ -79,6 +79,8 @@ func (e *env) pickTake(a addrs.Addr, n int64) (before, after state.Entry, take i
 	}
 	cache := state.OpenCache(e.dir)
 	store := state.OpenStore(e.dir, lock, cache)
+	// What a pick killed midway left beside the file and the lockfile.
+	store.RemoveStaleTemps([]string{entry.Path})
 	ne, err := executor.Pick(e.ctx, executor.PickOptions{Dir: e.dir, Store: store, Cache: cache, Addr: a, Entry: entry, Take: take})
 	if cerr := store.Close(e.ctx); err == nil {
 		err = cerr
@@ -173,6 +175,11 @@ func (e *env) approveAddrs(sel []addrs.Addr, name string) ([]state.Prior, error)
 	}
 	now := time.Now()
 	store := state.OpenStore(e.dir, lock, nil)
+	paths := make([]string, len(chosen))
+	for i, k := range chosen {
+		paths[i] = lock.Images[k].Path
+	}
+	store.RemoveStaleTemps(paths)
 	var done []state.Prior
 	for _, k := range chosen {
 		ne := lock.Images[k].Approve(name, now)
