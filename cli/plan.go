@@ -238,8 +238,11 @@ func (e *env) plan(args []string) int {
 	if *requireApproval && !*check {
 		return e.fail(views.WithHint(errors.New("-require-approval works with -check"), "pixform plan -check -require-approval"))
 	}
+	if *check && *requireApproval {
+		return e.checkReview(&sel)
+	}
 	if *check {
-		return e.checkWith(&sel, *requireApproval)
+		return e.check(&sel)
 	}
 	p, ld, err := e.makePlan(&sel)
 	if err != nil {
@@ -286,22 +289,10 @@ func (e *env) plan(args []string) int {
 // (or PIXFORM_PROVIDER) says, imagine by default, so by default an image
 // the draft renderer made counts as not done; and any drift counts, even
 // the drift that a draft plan leaves for an imagine run.
-func (e *env) check(sel *selection) int { return e.checkWith(sel, false) }
-
-// checkWith is check that, with review, also fails while a declared image
-// awaits a pick or an approval, and names each.
-func (e *env) checkWith(sel *selection, review bool) int {
+func (e *env) check(sel *selection) int {
 	p, _, err := e.makePlan(sel)
 	if err != nil {
 		return e.fail(err)
-	}
-	var awaiting []planner.Awaiting
-	if review {
-		for _, a := range planner.AwaitingReview(p) {
-			if !a.Pending { // a pending change is out of date, below
-				awaiting = append(awaiting, a)
-			}
-		}
 	}
 	var bad []string
 	for _, c := range p.Changes {
@@ -312,20 +303,9 @@ func (e *env) checkWith(sel *selection, review bool) int {
 			bad = append(bad, fmt.Sprintf("  %s: %s", c.Addr, strings.Join(c.Reasons, "; ")))
 		}
 	}
-	if len(bad) == 0 && len(awaiting) == 0 {
-		fmt.Fprintf(e.stdio.Out, "All %s declared are on disk and match the lockfile.\n", views.Plural(p.Summary.NoOp, "image"))
-		if review {
-			fmt.Fprintln(e.stdio.Out, "Every image is picked and approved.")
-		}
-		return ExitOK
-	}
 	if len(bad) == 0 {
-		views.WriteAwaiting(e.stdio.Out, awaiting)
-		return e.fail(views.WithHint(errors.New("images await a pick or an approval"),
-			"look at them (pixform gallery, or watch -serve), then pixform pick ADDR N and pixform approve ADDR…, and commit the lockfile"))
-	}
-	if len(awaiting) > 0 {
-		views.WriteAwaiting(e.stdio.Out, awaiting)
+		fmt.Fprintf(e.stdio.Out, "All %s declared are on disk and match the lockfile.\n", views.Plural(p.Summary.NoOp, "image"))
+		return ExitOK
 	}
 	verb := "are"
 	if len(bad) == 1 {
@@ -334,6 +314,32 @@ func (e *env) checkWith(sel *selection, review bool) int {
 	fmt.Fprintf(e.stdio.Out, "%s %s not up to date:\n%s\n", views.Plural(len(bad), "image"), verb, strings.Join(bad, "\n"))
 	return e.fail(views.WithHint(errors.New("images are out of date with the configuration or the lockfile"),
 		"run `pixform apply` (or -provider=draft locally) and commit the lockfile and images"))
+}
+
+// checkReview is plan -check -require-approval: check, and then it fails
+// too while a declared image awaits a pick among its takes or an
+// approval, naming each.
+func (e *env) checkReview(sel *selection) int {
+	if code := e.check(sel); code != ExitOK {
+		return code
+	}
+	p, _, err := e.makePlan(sel)
+	if err != nil {
+		return e.fail(err)
+	}
+	var awaiting []planner.Awaiting
+	for _, a := range planner.AwaitingReview(p) {
+		if !a.Pending { // check has failed on a pending change already
+			awaiting = append(awaiting, a)
+		}
+	}
+	if len(awaiting) == 0 {
+		fmt.Fprintln(e.stdio.Out, "Every image is picked and approved.")
+		return ExitOK
+	}
+	views.WriteAwaiting(e.stdio.Out, awaiting)
+	return e.fail(views.WithHint(errors.New("images await a pick or an approval"),
+		"look at them (pixform gallery, or watch -serve), then pixform pick ADDR N and pixform approve ADDR…, and commit the lockfile"))
 }
 
 func (e *env) validate(args []string) int {

@@ -58,6 +58,7 @@ func TestDiffCandidates(t *testing.T) {
 		"draft":                {image: hero(t, 4, 42), provider: providers.Draft, action: Create, reason: "4 candidates of image.hero (rendered offline)"},
 		"unchanged":            {image: hero(t, 4, 0), lock: ptr(recorded()), action: NoOp},
 		"more candidates":      {image: hero(t, 5, 0), lock: ptr(recorded()), action: Replace, req: 5, credits: 75, reason: "candidates changed: 4 → 5"},
+		"picked single":        {image: hero(t, 0, 0), lock: ptr(picked(recorded(), 3)), cached: cachedTakes(3), action: Replace, cache: true, reason: "seed changed: 42 → "},
 		"single from takes":    {image: hero(t, 0, 0), lock: ptr(recorded()), cached: cachedTakes(1), action: Replace, cache: true, reason: "candidates changed: 4 → 1"},
 	}
 	for name, tc := range tests {
