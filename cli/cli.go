@@ -91,6 +91,8 @@ Main commands:
   plan       Show what apply would render, move and delete, and what it costs
   apply      Render what the plan says and record it in the lockfile
   watch      Plan and apply on every save of the configuration
+  pick       Put one of an image's candidate takes at its path
+  approve    Record that you reviewed images, for -require-approval
 
 Other commands:
   fmt        Rewrite *.pix.hcl files in canonical format
@@ -174,6 +176,10 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 		return e.lock(rest)
 	case "gallery":
 		return e.gallery(rest)
+	case "pick":
+		return e.pick(rest)
+	case "approve":
+		return e.approve(rest)
 	case "version":
 		fmt.Fprintf(stdio.Out, "pixform v%s (%s %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return ExitOK
@@ -190,7 +196,7 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 
 // commands returns the command names, for did-you-mean.
 func commands() []string {
-	return []string{"validate", "plan", "apply", "watch", "fmt", "show", "state", "lock", "gallery", "version", "help"}
+	return []string{"validate", "plan", "apply", "watch", "fmt", "show", "state", "lock", "gallery", "version", "help", "pick", "approve"}
 }
 
 // plainHelp returns the help of a command that has subcommands or no flags,

@@ -232,6 +232,7 @@ func (e *env) plan(args []string) int {
 	format := fs.String("format", "", "output `FORMAT`: text (default), json or markdown")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when there are changes, 0 when none, 1 on error")
 	check := fs.Bool("check", false, "offline gate: exit 0 only when every declared image is on disk and matches the lockfile; no request, no token")
+	requireApproval := fs.Bool("require-approval", false, "with -check: also fail while an image awaits a pick among its candidates or an approval (pixform approve)")
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}
@@ -245,6 +246,12 @@ func (e *env) plan(args []string) int {
 	case "", "text", "json", "markdown":
 	default:
 		return e.fail(fmt.Errorf("-format=%s: use text, json or markdown", *format))
+	}
+	if *requireApproval && !*check {
+		return e.fail(views.WithHint(errors.New("-require-approval works with -check"), "pixform plan -check -require-approval"))
+	}
+	if *check && *requireApproval {
+		return e.checkReview(&sel)
 	}
 	if *check {
 		return e.check(&sel)
@@ -319,6 +326,32 @@ func (e *env) check(sel *selection) int {
 	fmt.Fprintf(e.stdio.Out, "%s %s not up to date:\n%s\n", views.Plural(len(bad), "image"), verb, strings.Join(bad, "\n"))
 	return e.fail(views.WithHint(errors.New("images are out of date with the configuration or the lockfile"),
 		"run `pixform apply` (or -provider=draft locally) and commit the lockfile and images"))
+}
+
+// checkReview is plan -check -require-approval: check, and then it fails
+// too while a declared image awaits a pick among its takes or an
+// approval, naming each.
+func (e *env) checkReview(sel *selection) int {
+	if code := e.check(sel); code != ExitOK {
+		return code
+	}
+	p, _, err := e.makePlan(sel)
+	if err != nil {
+		return e.fail(err)
+	}
+	var awaiting []planner.Awaiting
+	for _, a := range planner.AwaitingReview(p) {
+		if !a.Pending { // check has failed on a pending change already
+			awaiting = append(awaiting, a)
+		}
+	}
+	if len(awaiting) == 0 {
+		fmt.Fprintln(e.stdio.Out, "Every image is picked and approved.")
+		return ExitOK
+	}
+	views.WriteAwaiting(e.stdio.Out, awaiting)
+	return e.fail(views.WithHint(errors.New("images await a pick or an approval"),
+		"look at them (pixform gallery, or watch -serve), then pixform pick ADDR N and pixform approve ADDR…, and commit the lockfile"))
 }
 
 func (e *env) validate(args []string) int {

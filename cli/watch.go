@@ -152,6 +152,7 @@ func (e *env) watch(args []string) int {
 		srv.AllowHost(net.JoinHostPort(host, port))
 		srv.AllowHost(ln.Addr().String())
 		s.Gallery = srv
+		srv.SetActions(galleryActions{e: e, s: s})
 		var served sync.WaitGroup
 		served.Go(func() {
 			if err := srv.Serve(ln); err != nil {

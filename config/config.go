@@ -23,6 +23,9 @@ const (
 	MaxImageBytesLimit = 1 << 30
 )
 
+// MaxCandidates is the most takes an image may ask for (candidates).
+const MaxCandidates = 16
+
 // AspectRatios lists the accepted aspect ratios, in the vendor's order.
 var AspectRatios = []string{"1:1", "3:2", "4:3", "3:4", "16:9", "9:16"}
 
@@ -37,6 +40,9 @@ type Image struct {
 	Style       string // one of Styles; the provider default filled in
 	Seed        int64  // 1..MaxSeed, or 0 when the configuration leaves it out
 	Path        string // slash-separated, clean, relative to the working directory
+	// Candidates is how many takes to render, 1..MaxCandidates, or 0
+	// when the configuration leaves it out (one).
+	Candidates int
 	// OnDisk says that something was at Path when Load ran: Load stats
 	// every path for its symlink check anyway, so the planner's "overwrites
 	// an untracked file" needs no second stat. Not part of Digest.

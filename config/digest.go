@@ -69,6 +69,12 @@ func digest(p Provider, images []Image) string {
 			num(int64(img.Quality))
 			str(strconv.FormatBool(img.Transparent))
 		}
+		if img.Candidates > 1 {
+			// Tagged, and left out while unset (an address never
+			// reads "candidates"), so that other digests do not change.
+			str("candidates")
+			num(int64(img.Candidates))
+		}
 	}
 	_ = w.Flush() // writes to a hash never fail
 	return hex.EncodeToString(h.Sum(nil))

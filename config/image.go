@@ -33,6 +33,7 @@ func imageSchema() *hcl.BodySchema {
 		{Name: "path"}, {Name: "for_each"}, {Name: "count"},
 		{Name: "from"}, {Name: "operation"}, {Name: "mask"}, {Name: "transparent"},
 		{Name: "resize"}, {Name: "crop"}, {Name: "quality"},
+		{Name: "candidates"},
 	}}
 }
 
@@ -273,6 +274,7 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 	resize := newField(l, da.resize, sc, cty.DynamicPseudoType, l.checkResize)
 	crop := newField(l, da.crop, sc, cty.String, l.checkCrop)
 	quality := newField(l, da.quality, sc, cty.Number, l.checkQuality)
+	candidates := newField(l, attrs["candidates"], sc, cty.Number, l.checkCandidates)
 	if !blockOK {
 		return nil, nil
 	}
@@ -322,6 +324,11 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 			ok = ok && sOK
 		}
 		ok = l.deriveFields(&img, in.ctx, inst, deriveFields{operation, mask, transparent, resize, crop, quality}) && ok
+		if n, null, nOK := candidates.get(l, in.ctx, inst); nOK && !null {
+			img.Candidates = n
+		} else {
+			ok = ok && nOK
+		}
 		pathRange := defaultRange
 		if pv, null, pathOK := pathF.get(l, in.ctx, inst); pathOK && !null {
 			img.Path = pv
@@ -493,6 +500,18 @@ func (l *loader) checkSeed(v cty.Value, rng hcl.Range, inst string) (int64, bool
 		return 0, false
 	}
 	return n, true
+}
+
+// checkCandidates accepts whole numbers from 1 to state's MaxCandidates.
+func (l *loader) checkCandidates(v cty.Value, rng hcl.Range, inst string) (int, bool) {
+	n, ok := wholeNumber(v)
+	if !ok || n < 1 || n > MaxCandidates {
+		l.errorf(rng.Ptr(), "Invalid candidates",
+			fmt.Sprintf("candidates must be a whole number from 1 to %d, not %s: it is how many takes of the image to render, to pick one of with pixform pick.%s",
+				MaxCandidates, numText(v), inInstance(inst)))
+		return 0, false
+	}
+	return int(n), true
 }
 
 // checkPath cleans an image path and refuses one that is absolute, leaves

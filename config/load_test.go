@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,6 +79,22 @@ func TestLoadDiagnostics(t *testing.T) {
 		"seed negative": {
 			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  seed = -3\n}\n"},
 			want:  []wantDiag{{"Invalid seed", "main.pix.hcl:3,10", nil}},
+		},
+		"candidates zero": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  candidates = 0\n}\n"},
+			want:  []wantDiag{{"Invalid candidates", "main.pix.hcl:3,16", []string{"from 1 to 16, not 0", "pixform pick"}}},
+		},
+		"candidates too many": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  candidates = 17\n}\n"},
+			want:  []wantDiag{{"Invalid candidates", "main.pix.hcl:3,16", []string{"not 17"}}},
+		},
+		"candidates of an instance": {
+			files: map[string]string{"main.pix.hcl": "image \"v\" {\n  count = 2\n  prompt = \"x\"\n  candidates = count.index * 20 + 1\n}\n"},
+			want:  []wantDiag{{"Invalid candidates", "main.pix.hcl:4,16", []string{"not 21", "image.v[1]"}}},
+		},
+		"candidates string": {
+			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  candidates = \"many\"\n}\n"},
+			want:  []wantDiag{{"Invalid value for candidates", "main.pix.hcl:3,16", nil}},
 		},
 		"absolute path": {
 			files: map[string]string{"main.pix.hcl": "image \"hero\" {\n  prompt = \"x\"\n  path = \"/tmp/x.png\"\n}\n"},
@@ -556,5 +573,34 @@ func TestLoadDiagnosticsInSourceOrder(t *testing.T) {
 	want := []string{"a.pix.hcl:3,10", "a.pix.hcl:4,3", "b.pix.hcl:3,10", "b.pix.hcl:4,3"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %v, want %v:%s", got, want, render(diags))
+	}
+}
+
+func TestLoadCandidates(t *testing.T) {
+	dir := t.TempDir()
+	src := "image \"hero\" {\n  prompt = \"x\"\n  candidates = 4\n}\nimage \"v\" {\n  for_each = { a = 1, b = 3 }\n  prompt = \"y\"\n  candidates = each.value\n}\nimage \"one\" {\n  prompt = \"z\"\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.pix.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := Load(dir, LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	got := map[string]int{}
+	for _, img := range cfg.Images {
+		got[img.Addr.String()] = img.Candidates
+	}
+	want := map[string]int{"image.hero": 4, `image.v["a"]`: 1, `image.v["b"]`: 3, "image.one": 0}
+	if !maps.Equal(got, want) {
+		t.Fatalf("candidates %v, want %v", got, want)
+	}
+	before := cfg.Digest
+	src2 := strings.Replace(src, "candidates = 4", "candidates = 5", 1)
+	if err := os.WriteFile(filepath.Join(dir, "main.pix.hcl"), []byte(src2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg2, _ := Load(dir, LoadOptions{})
+	if cfg2.Digest == before {
+		t.Fatal("the digest ignores candidates")
 	}
 }

@@ -329,6 +329,14 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 			r.settle(ctx, c)
 			continue
 		}
+		if c.Inputs.Candidates > 1 {
+			// Each take takes its own request slot.
+			g.Go(func() error {
+				r.renderTakes(ctx, c)
+				return nil
+			})
+			continue
+		}
 		// Take the first attempt's request slot here, so that first
 		// attempts start in plan order; restores and local edits need none.
 		held := false
@@ -491,7 +499,13 @@ func (lw *localWriter) Write(p []byte) (int, error) {
 // stopLocal stops the run for a local disk error while carrying out c, and
 // fails c: no request is sent for an image the disk cannot take.
 func (r *run) stopLocal(c *planner.Change, le *LocalError) {
+	r.fail(c, r.stopForLocal(le))
+}
+
+// stopForLocal stops the run for a local disk error and returns the
+// error to fail the image with.
+func (r *run) stopForLocal(le *LocalError) error {
 	err := fmt.Errorf("the local disk refused an image: %w; the run stopped so that no more requests are paid for and lost", le)
 	r.stop(err)
-	r.fail(c, err)
+	return err
 }

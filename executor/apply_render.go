@@ -67,47 +67,75 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 			return
 		}
 	}
+	h := held
+	held = false // request owns the slot now
+	out, err := r.request(ctx, c, req, mt, credits, h)
+	if err != nil {
+		r.failOrSkip(c, err)
+		return
+	}
+	r.generated(c, out)
+}
+
+// errSkipped is request's answer when the run stopped before the image
+// was done: it counts as skipped, not failed.
+var errSkipped = errors.New("skipped: the run stopped")
+
+// failOrSkip counts c as skipped or failed for err, from request.
+func (r *run) failOrSkip(c *planner.Change, err error) {
+	if errors.Is(err, errSkipped) {
+		r.skip(1)
+		return
+	}
+	r.fail(c, err)
+}
+
+// request sends req for c until it succeeds, with retries per the failure
+// class, and returns the validated image in a temporary file beside
+// c.Path. An error is errSkipped when the run stopped first, else the
+// failure of c (a fatal one, or the local disk's, has stopped the run).
+// held says that the caller took a request slot for the first attempt;
+// request gives it back.
+func (r *run) request(ctx context.Context, c *planner.Change, req Request, mt string, credits int, held bool) (output, error) {
+	release := func() {
+		if held {
+			<-r.slots
+			held = false
+		}
+	}
+	defer release()
 	transient, throttles := 0, 0
 	for attempt := 1; ; attempt++ {
 		if r.stopping() {
-			r.skip(1)
-			return
+			return output{}, errSkipped
 		}
 		if !held {
 			select {
 			case r.slots <- struct{}{}:
 				held = true
 			case <-r.startCtx.Done():
-				r.skip(1)
-				return
+				return output{}, errSkipped
 			}
 		}
 		if r.stopping() {
 			// select chose the slot over a stop that had already come.
-			r.skip(1)
-			return
+			return output{}, errSkipped
 		}
 		ticket, err := r.limiter.Acquire(r.startCtx)
 		if err != nil {
-			release()
-			r.skip(1)
-			return
+			return output{}, errSkipped
 		}
 		if r.stopping() {
 			// Acquire may win a race with the stop; start nothing.
 			r.limiter.Release(ticket, limiter.Outcome{})
-			release()
-			r.skip(1)
-			return
+			return output{}, errSkipped
 		}
 		r.hooks.Started(c, attempt)
 		out, o, err := r.attempt(ctx, c, req, mt, credits)
 		r.limiter.Release(ticket, o)
 		if err == nil {
 			// The lockfile commit does not hold a request slot.
-			release()
-			r.generated(c, out)
-			return
+			return out, nil
 		}
 		// On failure the slot is given back only once the failure is dealt
 		// with, so that no image starts in the moment before a fatal error
@@ -115,15 +143,11 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 		if le := (*LocalError)(nil); errors.As(err, &le) {
 			// Before the ctx check: a canceled run still says why the
 			// disk refused.
-			r.stopLocal(c, le)
-			release()
-			return
+			return output{}, r.stopForLocal(le)
 		}
 		if ctx.Err() != nil {
-			release()
 			// The second Ctrl-C canceled the request in flight.
-			r.skip(1)
-			return
+			return output{}, errSkipped
 		}
 		switch ClassOf(err) {
 		case Throttled:
@@ -132,8 +156,7 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 			asked := o.RetryAfter
 			left, ok := r.throttleLeft(asked)
 			if !ok {
-				r.skip(1)
-				return
+				return output{}, errSkipped
 			}
 			wait := asked
 			if wait <= 0 {
@@ -144,14 +167,12 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 			wait = min(wait, left)
 			r.hooks.Throttled(c, Throttle{Wait: wait, Asked: asked, GiveUp: r.giveUp, Limit: r.limiter.Limit(), Rate: r.limiter.Rate()})
 			if !r.sleep(wait) {
-				r.skip(1)
-				return
+				return output{}, errSkipped
 			}
 			// The wait counts toward the give-up: a run that has been
 			// throttled for that long stops instead of asking again.
 			if _, ok := r.throttleLeft(asked); !ok {
-				r.skip(1)
-				return
+				return output{}, errSkipped
 			}
 		case Transient:
 			release()
@@ -159,8 +180,7 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 				if transient > 0 {
 					err = fmt.Errorf("failed after %s: %w", pluralRetries(transient), err)
 				}
-				r.fail(c, err)
-				return
+				return output{}, err
 			}
 			transient++
 			r.mu.Lock()
@@ -169,18 +189,13 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 			wait := Backoff(transient, TransientBackoffBase, BackoffCap, r.rand)
 			r.hooks.Retrying(c, attempt, err, wait)
 			if !r.sleep(wait) {
-				r.skip(1)
-				return
+				return output{}, errSkipped
 			}
 		case Invalid:
-			release()
-			r.fail(c, err)
-			return
+			return output{}, err
 		default: // Fatal
 			r.stop(err)
-			release()
-			r.fail(c, err)
-			return
+			return output{}, err
 		}
 	}
 }

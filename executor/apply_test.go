@@ -140,7 +140,7 @@ func TestApplyChanges(t *testing.T) {
 			check: func(t *testing.T, e *env, lock map[string]state.Entry) {
 				en := wantEntry(t, e, lock, "hero", "assets/hero.png")
 				want := state.Entry{Inputs: inputs("hero", 7), Provider: "imagine", Path: "assets/hero.png", SHA256: sumOf(pngOf(t, 8, 6, 7)), Bytes: int64(len(pngOf(t, 8, 6, 7))), MediaType: media.PNG, Width: 8, Height: 6}
-				if en != want {
+				if !en.Equal(want) {
 					t.Errorf("entry = %+v, want %+v", en, want)
 				}
 				if e.cache.puts != 1 || !e.cache.Has(inputs("hero", 7).Digest(), "imagine") {

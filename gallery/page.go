@@ -25,6 +25,10 @@ type Page struct {
 	Cards []Card
 	// Live makes the page subscribe to /events for updates.
 	Live bool
+	// Secret, on a live page whose server takes actions, is the session's
+	// secret that every pick and approval carries (see SecretHeader); the
+	// page shows pick and approve buttons only then.
+	Secret string
 	// Warnings are shown above the cards (for example: the configuration
 	// did not load, so only lockfile entries are shown).
 	Warnings []string

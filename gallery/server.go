@@ -53,6 +53,10 @@ type Server struct {
 	refused map[string]string
 	limits  Limits
 	hosts   []string // host:port names AllowHost added
+	// secret is this session's: the page embeds it and every action must
+	// carry it. actions, when set, carries out picks and approvals.
+	secret  string
+	actions Actions
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -75,6 +79,7 @@ func NewServer(dir, title string) *Server {
 		thumbs:  map[string][]byte{},
 		refused: map[string]string{},
 		closing: make(chan struct{}),
+		secret:  newSecret(),
 	}
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	return s
@@ -88,6 +93,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /events", s.events)
 	mux.HandleFunc("GET /files/{path...}", s.file)
 	mux.HandleFunc("GET /thumbs/{sha}", s.thumb)
+	mux.HandleFunc("GET /takes/{sha}", s.takeThumb)
+	mux.HandleFunc("POST /actions/pick", s.pick)
+	mux.HandleFunc("POST /actions/approve", s.approve)
 	return s.checkHost(mux)
 }
 
@@ -207,6 +215,9 @@ func (s *Server) Set(cards []Card) {
 	for _, c := range s.cards {
 		if c.File != nil {
 			shown[c.File.SHA256] = true
+			for _, t := range c.File.Takes {
+				shown[t.SHA256] = true
+			}
 		}
 	}
 	for sha := range s.thumbs {
@@ -311,6 +322,9 @@ func securityHeaders(w http.ResponseWriter) {
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	p := &Page{Title: s.title, Subtitle: "watching for changes", Cards: s.Cards(), Live: true}
+	if s.actionsOf() != nil {
+		p.Secret = s.secret
+	}
 	var buf bytes.Buffer
 	if err := Render(&buf, p); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)

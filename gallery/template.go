@@ -31,6 +31,7 @@ const pageHTML = `<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} · pixform gallery</title>
+{{if .Secret}}<meta name="pixform-secret" content="{{.Secret}}">{{end}}
 <style>
 :root{--bg:#15171c;--panel:#1e2128;--line:#2c313b;--text:#e6e8ec;--dim:#9aa1ad;--ok:#3fb27f;--run:#4c8dff;--warn:#e0a43a;--bad:#e5534b;--idle:#7b8494}
 *{box-sizing:border-box}
@@ -73,6 +74,15 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
 .path{color:var(--dim);font:.78rem ui-monospace,SFMono-Regular,Menlo,monospace;word-break:normal;overflow-wrap:anywhere}
 .reason{margin:0;color:var(--dim);font-size:.8rem;overflow-wrap:anywhere}
 .s-failed .reason{color:#f6a7a1}
+.takes{display:grid;grid-template-columns:repeat(auto-fill,minmax(70px,1fr));gap:.35rem}
+.take{display:flex;flex-direction:column;gap:.2rem;align-items:stretch;font-size:.72rem;color:var(--dim)}
+.take img{width:100%;aspect-ratio:1/1;object-fit:cover;border:2px solid transparent;border-radius:4px;background:#0d0f12}
+.take.at img{border-color:var(--ok)}
+.take button,.approve{padding:.15rem .3rem;border:1px solid var(--line);border-radius:4px;background:#262a33;color:var(--text);font-size:.72rem;cursor:pointer}
+.take button:disabled{opacity:.5;cursor:default}
+.review{display:flex;align-items:center;gap:.5rem;font-size:.78rem;color:var(--dim)}
+.review .ok{color:var(--ok)}
+.actionerr{color:#f6a7a1;font-size:.78rem}
 .none{grid-column:1/-1;color:var(--dim);text-align:center;padding:3rem}
 #lightbox{position:fixed;inset:0;z-index:5;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:.6rem;margin:0;padding:2rem;background:rgba(5,6,8,.92);cursor:zoom-out}
 #lightbox[hidden]{display:none}
@@ -245,8 +255,57 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
     });
     body.appendChild(path);
     if (c.reason) { body.appendChild(el("p", "reason", c.reason)); }
+    if (secret && c.file) { review(c, body); }
     card.appendChild(body);
     return card;
+  }
+  var secretMeta = document.querySelector('meta[name="pixform-secret"]');
+  var secret = secretMeta ? secretMeta.getAttribute("content") : "";
+  function act(kind, body, where, tries) {
+    tries = tries || 0;
+    fetch("actions/" + kind, {method: "POST", headers: {"Content-Type": "application/json", "X-Pixform-Secret": secret}, body: JSON.stringify(body)})
+      .then(function (r) {
+        if (r.status === 503 && tries < 20) { setTimeout(function () { act(kind, body, where, tries + 1); }, 500); return; }
+        return r.json().then(function (j) { if (!r.ok) { throw new Error(j.error || r.statusText); } });
+      })
+      .catch(function (err) { where.appendChild(el("p", "actionerr", String(err.message || err))); });
+  }
+  function review(c, body) {
+    var f = c.file;
+    var takes = f.takes || [];
+    var at = takes.length ? (f.picked || 1) : 0;
+    if (takes.length) {
+      var strip = el("div", "takes");
+      takes.forEach(function (t, i) {
+        var n = i + 1;
+        var box = el("div", "take" + (n === at ? " at" : ""));
+        box.setAttribute("data-take", String(n));
+        var img = el("img");
+        img.src = "takes/" + t.sha256;
+        img.alt = "take " + n + ", seed " + t.seed;
+        img.title = img.alt;
+        box.appendChild(img);
+        var b = el("button", "pick", n === at && f.picked ? "picked" : "pick " + n);
+        b.type = "button";
+        b.disabled = n === at && !!f.picked;
+        b.addEventListener("click", function () { b.disabled = true; act("pick", {addr: c.addr, take: n}, body); });
+        box.appendChild(b);
+        strip.appendChild(box);
+      });
+      body.appendChild(strip);
+    }
+    var row = el("div", "review");
+    if (f.approved) {
+      row.appendChild(el("span", "ok", "approved by " + f.approved.by));
+    } else if (takes.length && !f.picked) {
+      row.appendChild(el("span", "", "pick a take, then approve"));
+    } else {
+      var ab = el("button", "approve", "approve");
+      ab.type = "button";
+      ab.addEventListener("click", function () { ab.disabled = true; act("approve", {addr: c.addr}, body); });
+      row.appendChild(ab);
+    }
+    body.appendChild(row);
   }
   function find(addr) {
     var cards = grid.querySelectorAll(".card");

@@ -18,7 +18,7 @@ func CheckAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock) error {
 		}
 		if c.Prior != nil {
 			got, ok := lock.Images[c.PriorAddr]
-			if !ok || got != *c.Prior {
+			if !ok || !got.Equal(*c.Prior) {
 				return fmt.Errorf("%s: the recorded prior entry %s is not in the lockfile", c.Addr, c.PriorAddr)
 			}
 		}

@@ -273,6 +273,8 @@ func checkInputs(in state.Inputs) error {
 		return errors.New("incomplete inputs")
 	case in.Seed < 1 || in.Seed > providers.MaxSeed:
 		return fmt.Errorf("seed %d is outside 1..%d", in.Seed, int64(providers.MaxSeed))
+	case in.Candidates == 1 || in.Candidates < 0 || in.Candidates > state.MaxCandidates:
+		return fmt.Errorf("candidates %d is outside 2..%d", in.Candidates, state.MaxCandidates)
 	case !slices.Contains(config.Styles, in.Style):
 		return fmt.Errorf("unknown style %q", in.Style)
 	case !slices.Contains(config.AspectRatios, in.AspectRatio):
@@ -290,7 +292,12 @@ func checkCost(cj changeJSON, action planner.Action, provider string) error {
 		case planner.EndpointLocal:
 		case planner.EndpointTextToImage:
 			wantReq = 1
+			if n := cj.Inputs.Takes(); n > 1 && cj.Requests >= 1 && cj.Requests <= n {
+				// Some takes may be in the cache; each other one is a request.
+				wantReq = cj.Requests
+			}
 			wantCredits, wantKnown = planner.Price(cj.Inputs.Style)
+			wantCredits *= wantReq
 		default:
 			// An edit endpoint's price is the configuration's, which
 			// CheckAgainst compares.

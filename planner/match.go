@@ -16,7 +16,7 @@ import (
 // and are not compared.
 func InputsMatch(img *config.Image, in state.Inputs) bool {
 	return img.Prompt == in.Prompt && img.Style == in.Style && img.AspectRatio == in.AspectRatio &&
-		(img.Seed == 0 || img.Seed == in.Seed) &&
+		(img.Seed == 0 || img.Seed == in.Seed) && candidatesOf(img) == in.Candidates &&
 		img.Transparent == in.Transparent && img.Operation == in.Operation && img.Source() == in.Source &&
 		img.Mask == in.Mask && ResizeString(img.Resize) == in.Resize && img.Crop == in.Crop && img.Quality == in.Quality
 }

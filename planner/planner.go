@@ -280,6 +280,7 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 	c := Change{Addr: img.Addr, Path: img.Path}
 	c.Inputs = state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: img.Seed}
 	p.deriveInputs(img, src, &c)
+	c.Inputs.Candidates = candidatesOf(img)
 	replaceRequested := p.replace[key]
 
 	prior, hasPrior := in.Lock.Images[key]
@@ -312,7 +313,7 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 		if replaceRequested {
 			p.pickSeed(&c, true)
 		} else {
-			c.Inputs.Seed = prior.Inputs.Seed
+			c.Inputs.Seed = priorSeed(prior, c.Inputs)
 		}
 	}
 
@@ -485,6 +486,10 @@ func (p *planning) price(c *Change, forced bool) {
 	if c.Action != Create && c.Action != Replace {
 		return
 	}
+	if c.Inputs.Candidates > 1 {
+		p.priceTakes(c, forced)
+		return
+	}
 	if !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Cached != nil && p.in.Cached(c.Inputs.Digest(), p.in.Provider) {
 		c.FromCache = true
 		c.Reasons = append(c.Reasons, "restored from the local cache, no request")
@@ -510,6 +515,9 @@ func inputChanges(old, new state.Inputs) []string {
 	}
 	if old.Seed != new.Seed {
 		r = append(r, fmt.Sprintf("seed changed: %d → %d", old.Seed, new.Seed))
+	}
+	if old.Takes() != new.Takes() {
+		r = append(r, fmt.Sprintf("candidates changed: %d → %d", old.Takes(), new.Takes()))
 	}
 	return r
 }

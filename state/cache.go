@@ -179,12 +179,39 @@ func (c *Cache) Put(digest, provider, src, sum string) error {
 	return c.copyIn(digest, provider, src)
 }
 
+// Keep records the finished image in the temporary file f (from
+// CreateTemp, not yet placed), whose bytes hash to sum and whose format
+// ext names (".png", ".jpg"), as the render of digest by provider: a take
+// that is kept only here until someone picks it. Like Put, it links when
+// it can and copies otherwise; f stays where it is.
+func (c *Cache) Keep(digest, provider string, f *os.File, ext, sum string) error {
+	ext = strings.ToLower(ext)
+	if !validSHA256(sum) || !validSHA256(digest) || !validProviderName(provider) || !isCacheExt(ext) {
+		return fmt.Errorf("cache %s: invalid key %q/%q/%q", f.Name(), digest, provider, ext)
+	}
+	c.load()
+	if err := c.mkdir(); err != nil {
+		return fmt.Errorf("cache %s: %w", f.Name(), err)
+	}
+	name := digest + "-" + provider + "-" + sum + ext
+	err := os.Link(f.Name(), filepath.Join(c.dir, name))
+	if err == nil || errors.Is(err, fs.ErrExist) {
+		c.record(digest, provider, name, CacheInfo{SHA256: sum, Ext: ext})
+		return nil
+	}
+	return c.copyInAs(digest, provider, f.Name(), ext)
+}
+
 // copyIn copies src into the cache, hashing it on the way.
 func (c *Cache) copyIn(digest, provider, src string) error {
+	return c.copyInAs(digest, provider, src, strings.ToLower(filepath.Ext(src)))
+}
+
+// copyInAs is copyIn of a file whose format ext names.
+func (c *Cache) copyInAs(digest, provider, src, ext string) error {
 	if !validSHA256(digest) || !validProviderName(provider) {
 		return fmt.Errorf("cache %s: invalid key %q/%q", src, digest, provider)
 	}
-	ext := strings.ToLower(filepath.Ext(src))
 	if !isCacheExt(ext) {
 		return fmt.Errorf("cache %s: extension %q is not %s", src, ext, media.Extensions)
 	}

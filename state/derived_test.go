@@ -3,6 +3,7 @@ package state
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -41,7 +42,7 @@ func TestDerivedLockRoundTrip(t *testing.T) {
 	if string(l2.Marshal()) != string(data) {
 		t.Error("not a fixed point")
 	}
-	if l2.Images[addrs.MustParse("image.small")] != l.Images[addrs.MustParse("image.small")] {
+	if !reflect.DeepEqual(l2.Images[addrs.MustParse("image.small")], l.Images[addrs.MustParse("image.small")]) {
 		t.Error("entry changed in the round trip")
 	}
 }

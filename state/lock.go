@@ -44,6 +44,9 @@ type Inputs struct {
 	Crop string `json:"crop,omitempty"`
 	// Quality is the JPEG quality of a local edit, 0 for the default.
 	Quality int `json:"quality,omitempty"`
+	// Candidates is how many takes the image renders (seeds TakeSeeds),
+	// 2..MaxCandidates, or 0 for one: a single render records none.
+	Candidates int `json:"candidates,omitempty"`
 }
 
 // Derived reports whether the inputs are those of an image made from
@@ -60,6 +63,35 @@ type Entry struct {
 	MediaType string `json:"media_type"` // "image/png" or "image/jpeg"
 	Width     int    `json:"width"`
 	Height    int    `json:"height"`
+	// Takes are the renders of a candidates image (Inputs.Candidates of
+	// them, in TakeSeeds order), each kept in the content cache under
+	// its own inputs (Inputs.Take); nil for a single render.
+	Takes []Take `json:"takes,omitempty"`
+	// Picked is the 1-based number of the take at Path once someone has
+	// picked one; 0 means no pick yet, and the first take is at Path.
+	Picked int `json:"picked,omitempty"`
+	// Approved records a person's review of the bytes at Path; nil when
+	// nobody approved them.
+	Approved *Approval `json:"approved,omitempty"`
+}
+
+// Take is one render of a candidates image. MediaType, Width and Height
+// are zero when they are the entry's (the common case: every take of an
+// image has the same format and size), so that the lockfile stays short.
+type Take struct {
+	Seed      int64  `json:"seed"`
+	SHA256    string `json:"sha256"`
+	Bytes     int64  `json:"bytes"`
+	MediaType string `json:"media_type,omitempty"`
+	Width     int    `json:"width,omitempty"`
+	Height    int    `json:"height,omitempty"`
+}
+
+// Approval is a review: who approved which bytes, when (RFC 3339, UTC).
+type Approval struct {
+	By     string `json:"by"`
+	At     string `json:"at"`
+	SHA256 string `json:"sha256"`
 }
 
 // Lock is the parsed lockfile: entries keyed by address. The lockfile's

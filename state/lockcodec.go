@@ -55,19 +55,36 @@ func (in Inputs) Digest() string {
 			h.Write([]byte(s))
 		}
 	}
+	if in.Candidates > 1 {
+		// Appended only when set, tagged, so that every digest of a
+		// single render stays as it was.
+		h.Write([]byte("\x00candidates"))
+		binary.BigEndian.PutUint64(n[:], uint64(in.Candidates))
+		h.Write(n[:])
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
 // NewLock returns an empty lockfile.
 func NewLock() *Lock { return &Lock{Images: map[addrs.Addr]Entry{}} }
 
-// Clone returns a deep copy of l (Entry holds only values, so copying the
-// map is enough). A nil Lock clones to an empty one.
+// Clone returns a deep copy of l. A nil Lock clones to an empty one.
 func (l *Lock) Clone() *Lock {
 	if l == nil || l.Images == nil {
 		return NewLock()
 	}
-	return &Lock{Images: maps.Clone(l.Images)}
+	c := &Lock{Images: maps.Clone(l.Images)}
+	for a, e := range c.Images {
+		if e.Takes != nil || e.Approved != nil {
+			e.Takes = slices.Clone(e.Takes)
+			if e.Approved != nil {
+				ap := *e.Approved
+				e.Approved = &ap
+			}
+			c.Images[a] = e
+		}
+	}
+	return c
 }
 
 // LockError is a lockfile that cannot be used. Line and Col are 1-based and
@@ -345,6 +362,9 @@ func validateRecord(e Entry) error {
 	case e.Width <= 0 || e.Height <= 0:
 		return fmt.Errorf("width %d and height %d must both be positive", e.Width, e.Height)
 	}
+	if err := validateReview(e); err != nil {
+		return err
+	}
 	return checkPath(e.Path)
 }
 
@@ -595,6 +615,10 @@ func appendEntry(buf []byte, k addrs.Addr, e Entry) []byte {
 	buf = append(buf, ",\n        \"seed\": "...)
 	buf = strconv.AppendInt(buf, e.Inputs.Seed, 10)
 	buf = appendDerived(buf, &e.Inputs)
+	if e.Inputs.Candidates != 0 {
+		buf = append(buf, ",\n        \"candidates\": "...)
+		buf = strconv.AppendInt(buf, int64(e.Inputs.Candidates), 10)
+	}
 	buf = append(buf, "\n      },\n      \"provider\": "...)
 	buf = appendJSONString(buf, e.Provider)
 	buf = append(buf, ",\n      \"path\": "...)
@@ -609,6 +633,7 @@ func appendEntry(buf []byte, k addrs.Addr, e Entry) []byte {
 	buf = strconv.AppendInt(buf, int64(e.Width), 10)
 	buf = append(buf, ",\n      \"height\": "...)
 	buf = strconv.AppendInt(buf, int64(e.Height), 10)
+	buf = appendReview(buf, e)
 	return append(buf, "\n    }"...)
 }
 

@@ -123,7 +123,7 @@ func TestParseLockHero(t *testing.T) {
 		SHA256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		Bytes:  183204, MediaType: "image/png", Width: 1024, Height: 576,
 	}
-	if got := l.Images[addrs.MustParse("image.hero")]; got != want {
+	if got := l.Images[addrs.MustParse("image.hero")]; !got.Equal(want) {
 		t.Fatalf("got %+v\nwant %+v", got, want)
 	}
 }

@@ -42,7 +42,7 @@ func conflictMessage(data []byte, filename string, line int) string {
 		o, inO := ours.Images[k]
 		t, inT := theirs.Images[k]
 		switch {
-		case inO && inT && o == t:
+		case inO && inT && o.Equal(t):
 			continue
 		case !inT:
 			fmt.Fprintf(&b, "\n  %s: only in %s", k, sideName("ours", sides.oursLabel))
@@ -89,6 +89,9 @@ func entryDiff(o, t Entry) [][3]string {
 		{"bytes", fmt.Sprint(o.Bytes), fmt.Sprint(t.Bytes)},
 		{"media_type", o.MediaType, t.MediaType},
 		{"size", fmt.Sprintf("%d×%d", o.Width, o.Height), fmt.Sprintf("%d×%d", t.Width, t.Height)},
+		{"candidates", fmt.Sprint(o.Inputs.Candidates), fmt.Sprint(t.Inputs.Candidates)},
+		{"picked", fmt.Sprint(o.Picked), fmt.Sprint(t.Picked)},
+		{"approved", approvalText(o.Approved), approvalText(t.Approved)},
 	}
 	var out [][3]string
 	for _, f := range fields {
@@ -102,6 +105,14 @@ func entryDiff(o, t Entry) [][3]string {
 		out = append(out, [3]string{"sha256", o.SHA256, t.SHA256})
 	}
 	return out
+}
+
+// approvalText shows a review for a conflict summary.
+func approvalText(a *Approval) string {
+	if a == nil {
+		return "none"
+	}
+	return fmt.Sprintf("by %s at %s", strconv.Quote(a.By), a.At)
 }
 
 func shortHash(h string) string {

@@ -30,7 +30,7 @@ func Merge(base, ours, theirs *Lock) (merged *Lock, conflicts []addrs.Addr) {
 		b, inB := base.Images[a]
 		o, inO := ours.Images[a]
 		t, inT := theirs.Images[a]
-		same := func(x Entry, inX bool, y Entry, inY bool) bool { return inX == inY && x == y }
+		same := func(x Entry, inX bool, y Entry, inY bool) bool { return inX == inY && (!inX || x.Equal(y)) }
 		var e Entry
 		var in bool
 		switch {
@@ -67,7 +67,7 @@ func Merge(base, ours, theirs *Lock) (merged *Lock, conflicts []addrs.Addr) {
 				if !inO {
 					delete(merged.Images, a)
 					changed = true
-				} else if m != o {
+				} else if !m.Equal(o) {
 					merged.Images[a] = o
 					changed = true
 				}

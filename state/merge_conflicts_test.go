@@ -148,7 +148,7 @@ func TestConflictMarkers(t *testing.T) {
 							want[a] = e
 						}
 					}
-					if !maps.Equal(got.Images, want) {
+					if !maps.EqualFunc(got.Images, want, Entry.Equal) {
 						t.Errorf("resolved to %v, want %v", keysOf(got.Images), keysOf(want))
 					}
 				})

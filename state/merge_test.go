@@ -3,7 +3,9 @@ package state
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/pixform/pixform/addrs"
 )
@@ -128,5 +130,47 @@ func TestMerge(t *testing.T) {
 				t.Errorf("swapped sides give conflicts %v, want %v", rev, conflicts)
 			}
 		})
+	}
+}
+
+// Picks and approvals are fields of the image's own entry: two branches
+// that review different images merge without conflict, byte for byte as
+// if one had made both reviews, and the same image reviewed on both sides
+// differently is a conflict that names the approvals.
+func TestMergeReviews(t *testing.T) {
+	base, err := ParseLock([]byte(mustRead(t, "candidates.json")), "base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hero, icon := addrs.MustParse("image.hero"), addrs.MustParse("image.icon")
+	for _, a := range []addrs.Addr{hero, icon} {
+		e := base.Images[a]
+		e.Approved = nil
+		base.Images[a] = e
+	}
+	at := func(s string) time.Time { tm, _ := time.Parse(time.RFC3339, s); return tm }
+	ours, theirs, both := base.Clone(), base.Clone(), base.Clone()
+	ours.Images[hero] = base.Images[hero].Pick(3).Approve("Ann", at("2026-11-29T13:00:00Z"))
+	theirs.Images[icon] = base.Images[icon].Approve("Bo", at("2026-11-29T13:05:00Z"))
+	both.Images[hero], both.Images[icon] = ours.Images[hero], theirs.Images[icon]
+	merged, conflicts := Merge(base, ours, theirs)
+	if len(conflicts) != 0 {
+		t.Fatalf("conflicts %v", conflicts)
+	}
+	if got, want := string(merged.Marshal()), string(both.Marshal()); got != want {
+		t.Fatalf("merged:\n%s\nwant:\n%s", got, want)
+	}
+
+	theirs.Images[hero] = base.Images[hero].Approve("Bo", at("2026-11-29T13:05:00Z"))
+	merged, conflicts = Merge(base, ours, theirs)
+	if !slices.Equal(conflicts, []addrs.Addr{hero}) {
+		t.Fatalf("conflicts %v, want image.hero", conflicts)
+	}
+	_, err = ParseLock(MarshalConflicts(merged, conflicts, ours, theirs), "pixform.lock.json")
+	out := fmt.Sprint(err)
+	for _, w := range []string{`approved: ours by "Ann" at 2026-11-29T13:00:00Z, theirs by "Bo"`, "picked: ours 3, theirs 2"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("conflict file lacks %q:\n%s", w, out)
+		}
 	}
 }

@@ -18,6 +18,7 @@ func WritePlanMarkdown(w io.Writer, p *planner.Plan) error {
 	b.WriteString("### pixform plan\n\n")
 	if !p.HasChanges() {
 		fmt.Fprintf(&b, "**No changes.** %s up to date.\n", Plural(s.NoOp, "image"))
+		writeMarkdownReview(&b, p)
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
@@ -58,6 +59,7 @@ func WritePlanMarkdown(w io.Writer, p *planner.Plan) error {
 			mdSymbol(c.Action), code(c.Addr.String()), c.Action, code(pathPhrase(c)), prompt, cell(strings.Join(mdReasons(c.Reasons), "; ")))
 	}
 	b.WriteString("\n</details>\n")
+	writeMarkdownReview(&b, p)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -308,6 +308,9 @@ type JSONChange struct {
 	Transparent  bool     `json:"transparent,omitempty"`
 	Unknown      []string `json:"after_unknown,omitempty"`
 	Unpriced     bool     `json:"unpriced,omitempty"`
+
+	// Candidates is how many takes the change renders, when more than one.
+	Candidates int `json:"candidates,omitempty"`
 }
 
 // JSONSummary is the summary of a JSON plan.
@@ -359,6 +362,7 @@ func NewJSONPlan(p *planner.Plan) JSONPlan {
 				}
 			}
 			jc.Unpriced = c.Requests > 0 && !c.CreditsKnown
+			jc.Candidates = c.Inputs.Candidates
 		}
 		if c.Prior != nil {
 			if c.Prior.Path != c.Path {

@@ -58,6 +58,11 @@ type Session struct {
 	AutoApprove bool
 	Ask         func(question string) string
 
+	// writer is held from each plan to the end of its apply, and by
+	// Exclusive: the session is the one writer of the lockfile, and a
+	// gallery action never lands between a plan and its apply.
+	writer sync.Mutex
+
 	approved bool // the first paying change was approved
 	spent    int  // credits the session's runs spent
 	// Plan plans the working directory as it is now. It prints
@@ -163,7 +168,20 @@ func summary(p *planner.Plan) string {
 // cycle plans and, when there are changes, applies. It returns the change
 // that arrived during the apply (to run again at once), and stopped when
 // watch must end.
+// Exclusive runs f, a write of the lockfile such as a pick or an approval
+// from the gallery, unless the session is planning or applying, when it
+// returns gallery.ErrBusy instead.
+func (s *Session) Exclusive(f func() error) error {
+	if !s.writer.TryLock() {
+		return gallery.ErrBusy
+	}
+	defer s.writer.Unlock()
+	return f()
+}
+
 func (s *Session) cycle(ctx context.Context, trigger string, quiet bool) (next *Event, stopped bool) {
+	s.writer.Lock()
+	defer s.writer.Unlock()
 	start := s.Now()
 	pl, err := s.Plan()
 	if err != nil {

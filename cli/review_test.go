@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/state"
+)
+
+// TestWatchGalleryReviewBrowser drives the live gallery's review in
+// headless Chromium: the takes of a candidates image show side by side, a
+// click picks one and another approves it, each recorded in the lockfile
+// as the CLI records it; a request without the page's secret is refused.
+func TestWatchGalleryReviewBrowser(t *testing.T) {
+	bin := chromium(t)
+	dir := t.TempDir()
+	cfg := "image \"hero\" {\n  prompt     = \"a lighthouse\"\n  seed       = 5\n  candidates = 3\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.pix.hcl"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	stop := make(chan struct{})
+	exited := make(chan int, 1)
+	environ := []string{"HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=user.name", "GIT_CONFIG_VALUE_0=Tess Reviewer", "PATH=" + os.Getenv("PATH")}
+	go func() {
+		exited <- Main(context.Background(), []string{"-chdir=" + dir, "watch", "-provider=draft", "-serve=127.0.0.1:0"},
+			Stdio{Out: out, Err: errOut, Stop: stop, Environ: environ})
+	}()
+	defer func() {
+		close(stop)
+		<-exited
+	}()
+	url := waitOutput(t, out, regexp.MustCompile(`Gallery: (http://\S+)`))[1]
+	waitOutput(t, out, regexp.MustCompile(`done in`))
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
+		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 860))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	defer cancelCtx()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelTimeout()
+	waitJS := func(expr string) {
+		t.Helper()
+		for {
+			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+			if err != nil {
+				t.Fatalf("evaluate %s: %v", expr, err)
+			}
+			if ok {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("browser: %s never became true", expr)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	hero := addrs.MustParse("image.hero")
+	entry := func() state.Entry {
+		l, err := state.ReadLock(filepath.Join(dir, state.LockFileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Images[hero]
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	const takes = `Array.from(document.querySelectorAll('[data-addr="image.hero"] .take img')).filter(i => i.complete && i.naturalWidth > 0).length`
+	waitJS(takes + ` === 3`)
+
+	// A request without the secret, from the page itself, is refused.
+	code, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch("actions/pick", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({addr: "image.hero", take: 2})}).then(r => r.status)`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 403 || entry().Picked != 0 {
+		t.Fatalf("a pick without the secret: status %d, picked %d", code, entry().Picked)
+	}
+
+	// Click "pick 2": take 2 is at the path and recorded as picked.
+	if err := chromedp.Do(ctx, chromedp.Click(`[data-addr="image.hero"] .take[data-take="2"] button.pick`)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(`(function () { var b = document.querySelector('[data-addr="image.hero"] .take[data-take="2"] button.pick'); return b && b.textContent === "picked"; })()`)
+	e := entry()
+	if e.Picked != 2 || e.SHA256 != e.Takes[1].SHA256 {
+		t.Fatalf("after the click: picked %d", e.Picked)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeShot(t, "gallery-takes.png", shot)
+
+	// Click "approve": recorded as git config user.name.
+	if err := chromedp.Do(ctx, chromedp.Click(`[data-addr="image.hero"] button.approve`)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(`(function () { var s = document.querySelector('[data-addr="image.hero"] .review .ok'); return !!s && s.textContent === "approved by Tess Reviewer"; })()`)
+	if a := entry().Approved; a == nil || a.By != "Tess Reviewer" || a.SHA256 != e.SHA256 {
+		t.Fatalf("after the click: approved %+v", a)
+	}
+}

@@ -1,0 +1,204 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sync"
+
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
+	"github.com/pixform/pixform/state"
+)
+
+// TakeKeeper is a content cache that can keep a take that is not placed
+// at any path: state.Cache. Apply keeps every take of a candidates image
+// in it as soon as it arrives, so that a run killed before the image is
+// recorded asks for none of them again, and a pick needs no request.
+type TakeKeeper interface {
+	Keep(digest, provider string, f *os.File, ext, sum string) error
+}
+
+// CacheInfo is a content cache that says what it holds: state.Cache.
+type CacheInfo interface {
+	Info(digest, provider string) (state.CacheInfo, bool)
+}
+
+// renderTakes carries out a create or replace of a candidates image: each
+// take is restored from the cache under its own inputs or requested, in
+// parallel under the same limits as any request, and kept in the cache as
+// it arrives; then one take is placed at c.Path and the entry recorded
+// with every take. The take placed is the one picked before, when the
+// same takes were picked from (the entry's own pick, or the last pick of
+// these inputs in the cache), else the first.
+func (r *run) renderTakes(ctx context.Context, c *planner.Change) {
+	if r.stopping() {
+		r.skip(1)
+		return
+	}
+	mt, err := MediaTypeOf(c.Path)
+	if err != nil {
+		r.fail(c, err)
+		return
+	}
+	seeds := c.Inputs.TakeSeeds()
+	// The plan asked for every take when it was forced (-replace): then
+	// none comes from the cache. Draft renders are the same either way.
+	useCache := c.Requests < len(seeds) || r.provider == providers.Draft
+	price := 0
+	if r.provider == providers.Imagine {
+		price, _ = planner.Price(c.Inputs.Style)
+	}
+	at, picked := r.priorPick(c, seeds)
+	outs := make([]output, len(seeds))
+	errs := make([]error, len(seeds))
+	restored := make([]bool, len(seeds))
+	var wg sync.WaitGroup
+	for i, seed := range seeds {
+		wg.Go(func() {
+			outs[i], restored[i], errs[i] = r.take(ctx, c, seed, mt, price, useCache, i+1 == at)
+		})
+	}
+	wg.Wait()
+	if err := firstTakeError(errs); err != nil {
+		if errs[at-1] == nil {
+			state.AbortTemp(outs[at-1].tmp)
+		}
+		r.failOrSkip(c, err)
+		return
+	}
+	takes := make([]state.Take, len(seeds))
+	all := true
+	for i, o := range outs {
+		takes[i] = state.Take{Seed: seeds[i], SHA256: o.sha256, Bytes: o.bytes, MediaType: o.mediaType, Width: o.width, Height: o.height}
+		all = all && restored[i]
+	}
+	e := r.entry(c, outs[at-1]).WithTakes(takes, at, picked)
+	if !r.commit(c, outs[at-1], e, false) {
+		return
+	}
+	how := Generated
+	if all {
+		how = Restored
+	}
+	r.done(c, e, how, 0)
+}
+
+// firstTakeError is the error to settle a candidates image with: a real
+// failure before a skip.
+func firstTakeError(errs []error) error {
+	var skipped error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, errSkipped):
+			skipped = err
+		default:
+			return err
+		}
+	}
+	return skipped
+}
+
+// priorPick returns the take to place at c.Path (1-based) and whether
+// someone picked it: the entry's pick when its takes are these, else the
+// pick the content cache remembers for these inputs, else the first take,
+// not picked.
+func (r *run) priorPick(c *planner.Change, seeds []int64) (int, bool) {
+	if p := c.Prior; p != nil && p.Picked > 0 && p.Inputs == c.Inputs && len(p.Takes) == len(seeds) {
+		same := true
+		for i, t := range p.Takes {
+			same = same && t.Seed == seeds[i]
+		}
+		if same {
+			return p.Picked, true
+		}
+	}
+	ci, ok := r.opts.Cache.(CacheInfo)
+	if !ok || r.opts.Cache == nil {
+		return 1, false
+	}
+	pick, ok := ci.Info(c.Inputs.PickKey(), r.provider)
+	if !ok {
+		return 1, false
+	}
+	for i, seed := range seeds {
+		if t, ok := ci.Info(c.Inputs.Take(seed).Digest(), r.provider); ok && t.SHA256 == pick.SHA256 {
+			return i + 1, true
+		}
+	}
+	return 1, false
+}
+
+// take restores or renders the take of c with seed, keeps it in the
+// cache, and returns it validated; its temporary file beside c.Path stays
+// only when keep (the take to place), and restored says it came from the
+// cache.
+func (r *run) take(ctx context.Context, c *planner.Change, seed int64, mt string, price int, useCache, keep bool) (out output, restored bool, err error) {
+	in := c.Inputs.Take(seed)
+	digest := in.Digest()
+	defer func() {
+		if err == nil && !keep {
+			state.AbortTemp(out.tmp)
+		}
+	}()
+	if useCache && r.opts.Cache != nil && r.opts.Cache.Has(digest, r.provider) {
+		out, err := r.fromCacheDigest(c, digest, mt)
+		if err == nil {
+			return out, true, nil
+		}
+		if le := (*LocalError)(nil); errors.As(err, &le) {
+			return output{}, false, r.stopForLocal(le)
+		}
+		r.hooks.Warn(c, fmt.Sprintf("could not restore the take with seed %d from the content cache (%v); requesting it instead", seed, err))
+	}
+	if r.stopping() {
+		return output{}, false, errSkipped
+	}
+	out, err = r.request(ctx, c, Request{Addr: c.Addr, Inputs: in, MediaType: mt}, mt, price, false)
+	if err != nil {
+		return output{}, false, err
+	}
+	r.mu.Lock()
+	r.lastGood = r.clock.Now()
+	r.mu.Unlock()
+	// Into the cache before anything else: a run killed from here on
+	// asks for this take no more.
+	if k, ok := r.opts.Cache.(TakeKeeper); ok && r.opts.Cache != nil {
+		if err := k.Keep(digest, r.provider, out.tmp, path.Ext(c.Path), out.sha256); err != nil {
+			r.hooks.Warn(c, fmt.Sprintf("could not keep the take with seed %d in the content cache: %v; picking it later will request it again", seed, err))
+		}
+	}
+	return out, false, nil
+}
+
+// fromCacheDigest copies and validates the cached render of digest into a
+// temporary file beside c's target.
+func (r *run) fromCacheDigest(c *planner.Change, digest, mt string) (output, error) {
+	rc, err := r.opts.Cache.Open(digest, r.provider)
+	if err != nil {
+		return output{}, err
+	}
+	defer rc.Close()
+	tmp, err := r.store.CreateTemp(c.Path)
+	if err != nil {
+		return output{}, &LocalError{Op: "create the temporary file of", Path: c.Path, Err: err}
+	}
+	lw := &localWriter{w: tmp, op: "write", path: c.Path}
+	d := newDigestWriter()
+	if _, err := io.Copy(io.MultiWriter(lw, d), rc); err != nil {
+		state.AbortTemp(tmp)
+		if lw.err != nil {
+			return output{}, lw.err
+		}
+		return output{}, fmt.Errorf("read the cached copy: %w", err)
+	}
+	out, err := finish(tmp, r.abs(c.Path), mt, d, "the cached copy")
+	if err != nil {
+		return output{}, localUnlessClassified(c.Path, err)
+	}
+	return out, nil
+}

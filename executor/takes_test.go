@@ -1,0 +1,111 @@
+package executor
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/state"
+)
+
+// A candidates image renders each take, keeps it in the content cache as
+// it arrives, and records every take with the first at its path; a take
+// that fails fails the image and records nothing, but the takes that
+// arrived cost no request the next time; a forced render asks for every
+// take again; a pick places a take from the cache.
+func TestApplyCandidates(t *testing.T) {
+	dir := t.TempDir()
+	cache := state.OpenCache(dir)
+	in := inputs("hero", 7)
+	in.Candidates = 3
+	seeds := in.TakeSeeds()
+	change := func(requests int) planner.Change {
+		return planner.Change{Addr: addr("hero"), Action: planner.Create, Inputs: in, Path: "hero.png", Requests: requests, Credits: 15 * requests, CreditsKnown: true}
+	}
+	failSeed := seeds[1]
+	prov := &fakeProvider{render: func(ctx context.Context, req Request, w io.Writer) error {
+		if req.Seed == failSeed {
+			return &Error{Class: Invalid, Msg: "refused"}
+		}
+		_, err := w.Write(pngOf(t, 8, 6, req.Seed))
+		return err
+	}}
+	apply := func(c planner.Change, prior map[string]state.Entry) (*Result, map[string]state.Entry) {
+		rec := newFakeRecorder(t, dir, prior)
+		res, _ := Apply(context.Background(), &planner.Plan{Provider: "imagine", Changes: []planner.Change{c}}, Options{
+			Dir: dir, Provider: prov, Store: rec.store(cache), Cache: cache, Limiter: newTestLimiter(2), Clock: newFakeClock(), Parallelism: 2,
+		})
+		return res, rec.snapshot()
+	}
+
+	// Take 2 is refused: the image fails and nothing is recorded, but
+	// takes 1 and 3 are in the cache.
+	res, lock := apply(change(3), nil)
+	if res.Failed != 1 || res.Requests != 3 || len(lock) != 0 {
+		t.Fatalf("first run: %+v, lock %v", countsOf(res), lock)
+	}
+	for i, want := range []bool{true, false, true} {
+		if got := cache.Has(in.Take(seeds[i]).Digest(), "imagine"); got != want {
+			t.Errorf("take %d in the cache: %v, want %v", i+1, got, want)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".pixform-tmp-*")); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+
+	// The next run asks for the missing take only.
+	failSeed = 0
+	res, lock = apply(change(1), nil)
+	if res.Generated != 1 || res.Requests != 1 || res.Credits != 15 {
+		t.Fatalf("second run: %+v", countsOf(res))
+	}
+	e := lock["image.hero"]
+	if len(e.Takes) != 3 || e.Picked != 0 || e.SHA256 != e.Takes[0].SHA256 || e.Inputs != in {
+		t.Fatalf("entry %+v", e)
+	}
+	for i, tk := range e.Takes {
+		info, ok := cache.Info(in.Take(tk.Seed).Digest(), "imagine")
+		if tk.Seed != seeds[i] || !ok || info.SHA256 != tk.SHA256 {
+			t.Errorf("take %d: seed %d, cached %v", i+1, tk.Seed, ok)
+		}
+	}
+
+	// A forced render (every take priced) asks for every take again.
+	pc := change(3)
+	pc.Action, pc.Prior, pc.PriorAddr = planner.Replace, &e, addr("hero")
+	res, _ = apply(pc, lock)
+	if res.Requests != 3 {
+		t.Fatalf("forced run: %d requests, want 3", res.Requests)
+	}
+
+	// Pick take 3 from the cache: no request, the file is the take.
+	rec := newFakeRecorder(t, dir, lock)
+	ne, err := Pick(context.Background(), PickOptions{Dir: dir, Store: rec.store(cache), Cache: cache, Addr: addr("hero"), Entry: e, Take: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.snapshot()["image.hero"]; got.Picked != 3 || got.SHA256 != e.Takes[2].SHA256 || ne.Picked != 3 {
+		t.Fatalf("after the pick: %+v", got)
+	}
+	if fileSum(t, dir, "hero.png") != e.Takes[2].SHA256 {
+		t.Fatal("the file is not take 3")
+	}
+	// A take the cache lost cannot be picked; nothing changes.
+	for _, n := range []string{"*" + e.Takes[1].SHA256 + ".png"} {
+		m, _ := filepath.Glob(filepath.Join(dir, ".pixform", "cache", n))
+		for _, f := range m {
+			os.Remove(f)
+		}
+	}
+	_, err = Pick(context.Background(), PickOptions{Dir: dir, Store: newFakeRecorder(t, dir, rec.snapshot()).store(state.OpenCache(dir)), Cache: state.OpenCache(dir), Addr: addr("hero"), Entry: rec.snapshot()["image.hero"], Take: 2})
+	if err == nil || !strings.Contains(err.Error(), "not in the local content cache") {
+		t.Fatalf("pick of a lost take: %v", err)
+	}
+	if fileSum(t, dir, "hero.png") != e.Takes[2].SHA256 {
+		t.Fatal("a failed pick changed the file")
+	}
+}

@@ -1,0 +1,61 @@
+package planner
+
+import "github.com/pixform/pixform/addrs"
+
+// Awaiting is a declared image that awaits a person: a pick among its
+// takes, or an approval of its bytes.
+type Awaiting struct {
+	Addr addrs.Addr
+	Path string
+	// Pick says the image has Takes takes and nobody picked one; else it
+	// awaits an approval.
+	Pick  bool
+	Takes int
+	// Pending says the plan renders the image first (new bytes, which
+	// nobody can have approved yet).
+	Pending bool
+}
+
+// AwaitingReview lists, in address order, the declared images of p that
+// will await a pick or an approval once p is applied: each unchanged or
+// moved image whose entry has takes but no pick, or no approval, and each
+// image the plan renders.
+func AwaitingReview(p *Plan) []Awaiting {
+	var out []Awaiting
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		a := Awaiting{Addr: c.Addr, Path: c.Path, Takes: c.Inputs.Takes()}
+		switch c.Action {
+		case Delete:
+			continue
+		case Create, Replace:
+			a.Pending, a.Pick = true, a.Takes > 1
+		default:
+			if c.Prior == nil {
+				continue
+			}
+			e := c.Prior
+			switch {
+			case e.AwaitsPick():
+				a.Pick, a.Takes = true, len(e.Takes)
+			case e.Approved == nil:
+			default:
+				continue
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// UsesReview reports whether the images of p use candidates or approvals
+// at all: a plan of a project that does neither has nothing to review.
+func UsesReview(p *Plan) bool {
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if c.Inputs.Candidates > 1 || (c.Prior != nil && (len(c.Prior.Takes) > 0 || c.Prior.Approved != nil)) {
+			return true
+		}
+	}
+	return false
+}
