@@ -111,21 +111,21 @@ func TestS3DeleteIfMatch(t *testing.T) {
 	if err := s.bucket.WriteAll(ctx, key, []byte(`{"id":"one"}`), nil); err != nil {
 		t.Fatal(err)
 	}
-	_, etag, err := s.readLock(ctx, key)
-	if err != nil || etag == "" {
-		t.Fatalf("readLock: etag %q, %v", etag, err)
+	_, ver, err := s.readLock(ctx, key)
+	if err != nil || ver.etag == "" {
+		t.Fatalf("readLock: etag %q, %v", ver.etag, err)
 	}
 	if err := s.bucket.WriteAll(ctx, key, []byte(`{"id":"two, written after the read"}`), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.deleteIfMatch(ctx, key, etag); kind(err) != LockLost {
+	if err := s.deleteIfMatch(ctx, key, ver); kind(err) != LockLost {
 		t.Errorf("delete with a stale ETag: %v, want kind LockLost", err)
 	}
 	if ok, err := s.bucket.Exists(ctx, key); err != nil || !ok {
 		t.Fatalf("the replaced lock object was removed (%v)", err)
 	}
-	_, etag, _ = s.readLock(ctx, key)
-	if err := s.deleteIfMatch(ctx, key, etag); err != nil {
+	_, ver, _ = s.readLock(ctx, key)
+	if err := s.deleteIfMatch(ctx, key, ver); err != nil {
 		t.Errorf("delete with the current ETag: %v", err)
 	}
 }
