@@ -22,7 +22,7 @@ func openCloudBucket(ctx context.Context, u string, loc location) (*blob.Bucket,
 	case "gs":
 		var client *gcp.HTTPClient
 		if loc.query.Get("anonymous") == "true" {
-			client = gcp.NewAnonymousHTTPClient(gcp.DefaultTransport())
+			client = gcp.NewAnonymousHTTPClient(httpClient().Transport)
 		} else {
 			creds, err := gcp.DefaultCredentials(ctx)
 			if err != nil {
@@ -32,11 +32,12 @@ func openCloudBucket(ctx context.Context, u string, loc location) (*blob.Bucket,
 				}
 				return nil, &Error{Kind: k, URL: u, Err: err}
 			}
-			client, err = gcp.NewHTTPClient(gcp.DefaultTransport(), gcp.CredentialsTokenSource(creds))
+			client, err = gcp.NewHTTPClient(httpClient().Transport, gcp.CredentialsTokenSource(creds))
 			if err != nil {
 				return nil, &Error{Kind: NoCredentials, URL: u, Err: err}
 			}
 		}
+		client.CheckRedirect = httpClient().CheckRedirect
 		b, err := gcsblob.OpenBucket(ctx, client, loc.bucket, nil)
 		if err != nil {
 			return nil, &Error{Kind: kindOf(ctx, err), URL: u, Err: err}

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -143,5 +147,31 @@ func TestS3Prefix(t *testing.T) {
 	root := mustOpen(t, srv.URL(""))
 	if ok, err := root.bucket.Exists(ctx, "team/site/"+ObjectKey(sum(body))); err != nil || !ok {
 		t.Errorf("the object is not under the prefix: %v, %v", ok, err)
+	}
+}
+
+// TestS3RefusesRedirects: a server that redirects never gets pixform's
+// signed requests sent elsewhere.
+func TestS3RefusesRedirects(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+	}))
+	defer other.Close()
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}))
+	defer redirector.Close()
+	setenv(t, []string{"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=redirect-secret-value",
+		"AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true"})
+	_, err := Open(context.Background(), "s3://b?endpoint="+redirector.URL+"&use_path_style=true&region=us-east-1")
+	if err == nil {
+		t.Fatal("Open through a redirecting server succeeded")
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("%d requests followed the redirect", n)
+	}
+	if strings.Contains(err.Error(), "redirect-secret-value") {
+		t.Errorf("the error holds the secret: %v", err)
 	}
 }
