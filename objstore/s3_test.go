@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pixform/pixform/internal/s3test"
 )
 
 // TestS3Errors opens and uses a real S3 server in each failure a person
@@ -173,5 +175,16 @@ func TestS3RefusesRedirects(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "redirect-secret-value") {
 		t.Errorf("the error holds the secret: %v", err)
+	}
+}
+
+// TestS3Anonymous: anonymous=true opens without credentials (a public
+// bucket); the server then decides what the anonymous user may do.
+func TestS3Anonymous(t *testing.T) {
+	srv := startS3(t)
+	setenv(t, s3test.NoCredentialsEnv())
+	_, err := Open(context.Background(), srv.URL("p")+"&anonymous=true")
+	if kind(err) == NoCredentials {
+		t.Errorf("Open with anonymous=true: %v; no credentials are needed", err)
 	}
 }

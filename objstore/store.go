@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	gcaws "gocloud.dev/aws"
@@ -188,7 +189,7 @@ func httpClient() *http.Client {
 func (s *Store) check(ctx context.Context) error {
 	var client *s3.Client
 	if s.bucket.As(&client) {
-		if creds := client.Options().Credentials; creds != nil {
+		if creds := client.Options().Credentials; creds != nil && !aws.IsCredentialsProvider(creds, aws.AnonymousCredentials{}) {
 			if _, err := creds.Retrieve(ctx); err != nil {
 				k := kindOf(ctx, err)
 				if k == Other {
