@@ -59,9 +59,9 @@ func TestDiffStore(t *testing.T) {
 			summary: Summary{Replace: 1, FromStore: 1},
 		},
 		"a create the store rendered is restored": {
-			images:  []config.Image{img(t, "image.a", "dog", 9, "a.png")},
-			stored:  map[string]string{fresh.Digest(): "bb"},
-			action:  Create, from: "store", sum: "bb",
+			images: []config.Image{img(t, "image.a", "dog", 9, "a.png")},
+			stored: map[string]string{fresh.Digest(): "bb"},
+			action: Create, from: "store", sum: "bb",
 			summary: Summary{Create: 1, FromStore: 1},
 		},
 		"-replace is never restored": {
