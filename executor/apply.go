@@ -333,7 +333,7 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 		// Take the first attempt's request slot here, so that first
 		// attempts start in plan order; restores need none.
 		held := false
-		if !c.FromCache {
+		if !c.FromCache && !c.FromStore {
 			select {
 			case r.slots <- struct{}{}:
 				held = true
