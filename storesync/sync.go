@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -29,6 +30,7 @@ type Sync struct {
 	// stops a pull or push, and the uploads of an apply, at once. Nil
 	// means every failure concerns the whole store.
 	PerObject func(error) bool
+	uploads atomic.Int64 // images this Sync uploaded
 	// waits are the pauses before the retries of an upload.
 	waits []time.Duration
 
@@ -143,3 +145,6 @@ func (s *Sync) Stored(digest, provider string) (string, bool) {
 	}
 	return rec.SHA256, true
 }
+
+// Uploads is how many images this Sync uploaded.
+func (s *Sync) Uploads() int { return int(s.uploads.Load()) }

@@ -92,6 +92,7 @@ func (s *Sync) upload(ctx context.Context, path string, e state.Entry) error {
 		}
 	}
 	s.known(e.SHA256)
+	s.uploads.Add(1)
 	return nil
 }
 
