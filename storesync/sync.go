@@ -148,3 +148,6 @@ func (s *Sync) Stored(digest, provider string) (string, bool) {
 
 // Uploads is how many images this Sync uploaded.
 func (s *Sync) Uploads() int { return int(s.uploads.Load()) }
+
+// SetParallelism bounds the store requests in flight at n (at least 1).
+func (s *Sync) SetParallelism(n int) { s.parallel = max(n, 1) }
