@@ -30,7 +30,7 @@ type Sync struct {
 	// stops a pull or push, and the uploads of an apply, at once. Nil
 	// means every failure concerns the whole store.
 	PerObject func(error) bool
-	uploads atomic.Int64 // images this Sync uploaded
+	uploads   atomic.Int64 // images this Sync uploaded
 	// waits are the pauses before the retries of an upload.
 	waits []time.Duration
 

@@ -15,8 +15,8 @@ import (
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/run"
-	"github.com/pixform/pixform/storesync"
 	"github.com/pixform/pixform/state"
+	"github.com/pixform/pixform/storesync"
 	"github.com/pixform/pixform/views"
 )
 
