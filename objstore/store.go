@@ -1,0 +1,465 @@
+package objstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/blob/memblob"
+	"gocloud.dev/blob/s3blob"
+	"gocloud.dev/gcerrors"
+)
+
+// openCheckTimeout bounds Open's round trip to the server (credentials
+// and bucket check) when the caller's context has no earlier deadline, so
+// that a network that drops packets does not hang a command.
+const openCheckTimeout = 30 * time.Second
+
+// maxRecordBytes caps what GetInputs and the lock code read of a record:
+// both are small JSON objects.
+const maxRecordBytes = 64 << 10
+
+// Store is an opened image store. Its methods are safe for concurrent use.
+type Store struct {
+	url    string       // canonical URL for messages, no credential
+	bucket *blob.Bucket // under the prefix
+	// dir is the store's directory for file:// URLs, "" otherwise. Writes
+	// that must not replace an existing object go through the file system
+	// directly there (see createFile): fileblob's IfNotExist is a stat
+	// followed by a rename, which two processes can both pass.
+	dir string
+}
+
+// Open opens the store at rawURL and checks that it can be reached: the
+// credentials resolve and the bucket exists. It is bounded by ctx, and by
+// openCheckTimeout when ctx has no earlier deadline.
+//
+// URLs: s3://BUCKET/PREFIX?region=..&endpoint=..&use_path_style=true&disable_https=true,
+// gs://BUCKET/PREFIX, azblob://CONTAINER/PREFIX, file:///DIR, mem:// (a
+// fresh empty store in memory, for tests). The path after the bucket is
+// the prefix under which every object lives. A URL carrying a credential
+// (user information, a secret-looking query parameter) is refused with an
+// *Error of kind BadURL.
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	loc, err := parseLocation(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{url: loc.String()}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, openCheckTimeout)
+		defer cancel()
+	}
+	b, err := s.openBucket(ctx, loc)
+	if err != nil {
+		return nil, err
+	}
+	if loc.prefix != "" {
+		b = blob.PrefixedBucket(b, loc.prefix)
+	}
+	s.bucket = b
+	if err := s.check(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openBucket opens loc's bucket with its scheme's gocloud driver, called
+// directly rather than through a URL mux that blank imports fill.
+func (s *Store) openBucket(ctx context.Context, loc location) (*blob.Bucket, error) {
+	switch loc.scheme {
+	case "mem":
+		return memblob.OpenBucket(nil), nil
+	case "file":
+		fi, err := os.Stat(loc.bucket)
+		if err != nil || !fi.IsDir() {
+			if err == nil {
+				err = errors.New("not a directory")
+			}
+			return nil, &Error{Kind: NoBucket, URL: s.url, Err: err}
+		}
+		s.dir = loc.bucket
+		b, err := fileblob.OpenBucket(loc.bucket, &fileblob.Options{
+			// No .attrs sidecar files: objects are named by their hash and
+			// need no metadata. Temp files beside the object, not in
+			// os.TempDir, so that the rename stays within one file system.
+			Metadata:  fileblob.MetadataDontWrite,
+			NoTempDir: true,
+		})
+		if err != nil {
+			return nil, &Error{Kind: kindOf(ctx, err), URL: s.url, Err: err}
+		}
+		return b, nil
+	case "s3":
+		b, err := (&s3blob.URLOpener{}).OpenBucketURL(ctx, loc.openerURL())
+		if err != nil {
+			return nil, &Error{Kind: BadURL, URL: s.url, Err: err}
+		}
+		return b, nil
+	}
+	return openCloudBucket(ctx, s.url, loc)
+}
+
+// check makes one round trip: the credentials resolve and the bucket
+// exists and answers. It tells "no credentials" and "bucket missing" apart
+// from later object failures, which S3 cannot (a HEAD of a key in a missing
+// bucket is a bare 404).
+func (s *Store) check(ctx context.Context) error {
+	var client *s3.Client
+	if s.bucket.As(&client) {
+		if creds := client.Options().Credentials; creds != nil {
+			if _, err := creds.Retrieve(ctx); err != nil {
+				k := kindOf(ctx, err)
+				if k == Other {
+					k = NoCredentials
+				}
+				return &Error{Kind: k, URL: s.url, Err: err}
+			}
+		}
+	}
+	ok, err := s.bucket.IsAccessible(ctx)
+	if err != nil {
+		return s.classify(ctx, "", err)
+	}
+	if !ok {
+		return &Error{Kind: NoBucket, URL: s.url, Err: errors.New("the bucket does not exist")}
+	}
+	return nil
+}
+
+// String is the store's URL for messages: canonical, never a credential.
+func (s *Store) String() string { return s.url }
+
+// Close releases the store's connections.
+func (s *Store) Close() error { return s.bucket.Close() }
+
+// ObjectKey is the key of the image bytes with that SHA-256, under the
+// store's prefix: sha256/<first 2 hex>/<64 hex>.
+func ObjectKey(sha256hex string) string {
+	return "sha256/" + sha256hex[:2] + "/" + sha256hex
+}
+
+// validHex reports whether s is 64 lower-case hex digits.
+func validHex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Store) badKey(what, v string) error {
+	if len(v) > 80 {
+		v = v[:80] + "..."
+	}
+	return &Error{Kind: BadKey, URL: s.url, Err: fmt.Errorf("%s %q is not 64 lower-case hex digits", what, v)}
+}
+
+// Has reports whether the store holds the object with that SHA-256. It does
+// not read or verify the bytes.
+func (s *Store) Has(ctx context.Context, sha256hex string) (bool, error) {
+	if !validHex(sha256hex) {
+		return false, s.badKey("sha256", sha256hex)
+	}
+	key := ObjectKey(sha256hex)
+	ok, err := s.bucket.Exists(ctx, key)
+	if err != nil {
+		return false, s.classify(ctx, key, err)
+	}
+	return ok, nil
+}
+
+// Put stores the bytes of r under sha256/<ab>/<sha256hex>, only if no
+// object is there. It streams r (no full buffering), hashes it on the way,
+// and aborts the write when the bytes do not hash to sha256hex (an *Error
+// of kind Corrupt), so a wrong object is never published. When the object
+// already exists, written by someone else at the same time or before,
+// Put succeeds if its size matches: the name is the content's hash.
+func (s *Store) Put(ctx context.Context, sha256hex string, r io.Reader) error {
+	if !validHex(sha256hex) {
+		return s.badKey("sha256", sha256hex)
+	}
+	key := ObjectKey(sha256hex)
+	h := sha256.New()
+	var n int64
+	verify := func() error {
+		if got := hex.EncodeToString(h.Sum(nil)); got != sha256hex {
+			return &Error{Kind: Corrupt, URL: s.url, Object: key,
+				Err: fmt.Errorf("the %d bytes given hash to %s, not to the object's name; nothing was written", n, got)}
+		}
+		return nil
+	}
+	cr := &countingHash{r: r, h: h, n: &n}
+	err := s.create(ctx, key, "application/octet-stream", cr, verify)
+	if !errors.Is(err, errExists) {
+		return err
+	}
+	attrs, err := s.bucket.Attributes(ctx, key)
+	if err != nil {
+		return s.classify(ctx, key, err)
+	}
+	if attrs.Size != n {
+		return &Error{Kind: Corrupt, URL: s.url, Object: key,
+			Err: fmt.Errorf("the object already exists with %d bytes, but its content has %d", attrs.Size, n)}
+	}
+	return nil
+}
+
+// countingHash passes reads through to a hash and counts them.
+type countingHash struct {
+	r io.Reader
+	h hash.Hash
+	n *int64
+}
+
+func (c *countingHash) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.h.Write(p[:n])
+	*c.n += int64(n)
+	return n, err
+}
+
+// errExists is create's answer when the object already exists.
+var errExists = errors.New("object exists")
+
+// create writes r to key only if key does not exist, returning errExists
+// if it does. verify runs after r is drained and before the object is
+// published; its error aborts the write and is returned as is.
+func (s *Store) create(ctx context.Context, key, contentType string, r io.Reader, verify func() error) error {
+	if s.dir != "" {
+		return s.createFile(ctx, key, r, verify)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, err := s.bucket.NewWriter(wctx, key, &blob.WriterOptions{IfNotExist: true, ContentType: contentType})
+	if err != nil {
+		return s.classify(ctx, key, err)
+	}
+	if _, err := io.Copy(w, r); err != nil {
+		cancel()
+		w.Close()
+		if gcerrors.Code(err) == gcerrors.FailedPrecondition {
+			return errExists
+		}
+		return s.classify(ctx, key, err)
+	}
+	if verify != nil {
+		if err := verify(); err != nil {
+			// Canceling the writer's context before Close aborts the write.
+			cancel()
+			w.Close()
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		if gcerrors.Code(err) == gcerrors.FailedPrecondition {
+			return errExists
+		}
+		return s.classify(ctx, key, err)
+	}
+	return nil
+}
+
+// createFile is create for a file:// store: the bytes go to a temp file in
+// the object's directory, which is synced and then hard-linked to the
+// object's name. link(2) fails if the name exists, atomically across
+// processes and machines sharing the directory (also over NFS, where
+// O_EXCL was historically not), and the object appears only whole.
+func (s *Store) createFile(ctx context.Context, key string, r io.Reader, verify func() error) error {
+	p := filepath.Join(s.dir, filepath.FromSlash(key))
+	fail := func(err error) error { return s.classify(ctx, key, err) }
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fail(err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = io.Copy(tmp, ctxReader{ctx, r})
+	if err == nil && verify != nil {
+		if err := verify(); err != nil {
+			tmp.Close()
+			return err
+		}
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if err := os.Link(tmp.Name(), p); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return errExists
+		}
+		return fail(err)
+	}
+	if d, err := os.Open(filepath.Dir(p)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// ctxReader stops a copy when ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// Get copies the object with that SHA-256 to w, at most maxBytes of it,
+// hashing while it streams. An object larger than maxBytes (kind TooLarge)
+// or whose bytes do not hash to its name (kind Corrupt) is an error, as is
+// any read failure. On any error, w has received bytes that must be
+// discarded: callers write to a temp file and rename it into place only
+// when Get returns nil. A missing object is an *Error of kind NotFound.
+func (s *Store) Get(ctx context.Context, sha256hex string, w io.Writer, maxBytes int64) error {
+	if !validHex(sha256hex) {
+		return s.badKey("sha256", sha256hex)
+	}
+	key := ObjectKey(sha256hex)
+	r, err := s.bucket.NewReader(ctx, key, nil)
+	if err != nil {
+		return s.classify(ctx, key, err)
+	}
+	defer r.Close()
+	if r.Size() > maxBytes {
+		return &Error{Kind: TooLarge, URL: s.url, Object: key, Err: fmt.Errorf("the object has %d bytes, more than the %d allowed", r.Size(), maxBytes)}
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(ctxReader{ctx, r}, maxBytes+1))
+	if err != nil {
+		return s.classify(ctx, key, err)
+	}
+	if n > maxBytes {
+		return &Error{Kind: TooLarge, URL: s.url, Object: key, Err: fmt.Errorf("the object has more than the %d bytes allowed", maxBytes)}
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != sha256hex {
+		return &Error{Kind: Corrupt, URL: s.url, Object: key, Err: fmt.Errorf("its %d bytes hash to %s, not to its name", n, got)}
+	}
+	return nil
+}
+
+// Record says which object a render of some inputs produced: the bytes'
+// SHA-256 (the object's name), the provider that rendered them, and what
+// the lockfile records about them.
+type Record struct {
+	SHA256    string `json:"sha256"`
+	Provider  string `json:"provider"`
+	MediaType string `json:"media_type"`
+	Bytes     int64  `json:"bytes"`
+	Width     int    `json:"width"`
+	Height    int    `json:"height"`
+}
+
+// check says what is wrong with a record, or nil.
+func (r Record) check() error {
+	switch {
+	case !validHex(r.SHA256):
+		return errors.New("sha256 is not 64 lower-case hex digits")
+	case r.Bytes < 0 || r.Width < 0 || r.Height < 0:
+		return errors.New("a size is negative")
+	case len(r.Provider) > 256 || len(r.MediaType) > 256:
+		return errors.New("a field is too long")
+	}
+	return nil
+}
+
+// InputsKey is the key of the record for an input digest: inputs/<digest>.
+func InputsKey(inputDigest string) string { return "inputs/" + inputDigest }
+
+// PutInputs records under inputs/<inputDigest> which object a render of
+// those inputs produced, only if no record is there: a record someone else
+// wrote first names an equally valid render, so that is success. Put the
+// object first; the record is a promise that it is in the store.
+func (s *Store) PutInputs(ctx context.Context, inputDigest string, rec Record) error {
+	if !validHex(inputDigest) {
+		return s.badKey("input digest", inputDigest)
+	}
+	key := InputsKey(inputDigest)
+	if err := rec.check(); err != nil {
+		return &Error{Kind: BadKey, URL: s.url, Object: key, Err: fmt.Errorf("record: %w", err)}
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return &Error{Kind: Other, URL: s.url, Object: key, Err: err}
+	}
+	err = s.create(ctx, key, "application/json", bytes.NewReader(b), nil)
+	if errors.Is(err, errExists) {
+		return nil
+	}
+	return err
+}
+
+// GetInputs reads the record under inputs/<inputDigest>; false when there
+// is none. A record that does not parse or names no valid object is an
+// *Error of kind Corrupt.
+func (s *Store) GetInputs(ctx context.Context, inputDigest string) (Record, bool, error) {
+	if !validHex(inputDigest) {
+		return Record{}, false, s.badKey("input digest", inputDigest)
+	}
+	key := InputsKey(inputDigest)
+	b, err := s.readSmall(ctx, key)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Kind == NotFound {
+			return Record{}, false, nil
+		}
+		return Record{}, false, err
+	}
+	var rec Record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return Record{}, false, &Error{Kind: Corrupt, URL: s.url, Object: key, Err: fmt.Errorf("the record does not parse: %w", err)}
+	}
+	if err := rec.check(); err != nil {
+		return Record{}, false, &Error{Kind: Corrupt, URL: s.url, Object: key, Err: fmt.Errorf("the record is invalid: %w", err)}
+	}
+	return rec, true, nil
+}
+
+// readSmall reads a whole small object, at most maxRecordBytes.
+func (s *Store) readSmall(ctx context.Context, key string) ([]byte, error) {
+	r, err := s.bucket.NewReader(ctx, key, nil)
+	if err != nil {
+		return nil, s.classify(ctx, key, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(io.LimitReader(r, maxRecordBytes+1))
+	if err != nil {
+		return nil, s.classify(ctx, key, err)
+	}
+	if len(b) > maxRecordBytes {
+		return nil, &Error{Kind: TooLarge, URL: s.url, Object: key, Err: fmt.Errorf("more than %d bytes", maxRecordBytes)}
+	}
+	return b, nil
+}
