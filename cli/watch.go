@@ -93,6 +93,8 @@ func (e *env) watch(args []string) int {
 		return e.fail(err)
 	}
 	defer release()
+	defer e.closeStore()
+	sel.storeOp = "watch"
 
 	w, err := watch.New(watch.Options{Dir: e.dir, VarFiles: sel.varFiles, Debounce: *debounce})
 	if err != nil {
@@ -100,7 +102,8 @@ func (e *env) watch(args []string) int {
 	}
 	defer w.Close()
 	var srv *gallery.Server // set below with -serve
-	s := &watch.Session{
+	var s *watch.Session    // the Plan function sets its Sync once the store is open
+	s = &watch.Session{
 		Dir:         e.dir,
 		Watcher:     w,
 		Out:         e.stdio.Out,
@@ -119,6 +122,7 @@ func (e *env) watch(args []string) int {
 			if srv != nil && ld.cfg != nil {
 				srv.SetLimits(gallery.LimitsOf(ld.cfg.Provider))
 			}
+			s.Sync = e.link.syncOf()
 			return &watch.Planned{Plan: p, Config: ld.cfg, Lock: ld.lock}, nil
 		},
 		Reload: func() *config.Config {
