@@ -28,7 +28,7 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		"imgfmt":    cmdImgfmt,
 		"notoken":   cmdNotoken,
 	}
-	for _, more := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){fakeCmds(), watchCmds(), applyCmds(), teamCmds(), trustCmds()} {
+	for _, more := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){fakeCmds(), watchCmds(), applyCmds(), teamCmds(), trustCmds(), storeCmds()} {
 		for k, v := range more {
 			cmds[k] = v
 		}
