@@ -69,6 +69,8 @@ func (e *env) watch(args []string) int {
 	var serve serveFlag
 	fs.Var(&serve, "serve", "serve a live gallery: -serve (on "+defaultServe+"), -serve=:PORT or -serve=HOST:PORT")
 	debounce := fs.Duration("debounce", watch.DefaultDebounce, "quiet time (a `DURATION`) after a save before planning")
+	storeFlag(fs, &sel.store)
+	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform in this directory, here or, with an image store, on another machine")
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}
@@ -88,13 +90,13 @@ func (e *env) watch(args []string) int {
 		return e.fail(views.WithHint(errors.New("watch renders with the Imagine API, which spends credits, and needs approval; stdin is not a terminal, so nothing was changed"),
 			"pass -auto-approve to apply every change without asking (and -max-credits=N to bound the spending), or render offline placeholders with -provider=draft"))
 	}
-	release, err := e.acquire("pixform watch", 0)
+	release, err := e.acquire("pixform watch", *lockTimeout)
 	if err != nil {
 		return e.fail(err)
 	}
 	defer release()
 	defer e.closeStore()
-	sel.storeOp = "watch"
+	sel.storeOp, sel.storeWait = "watch", *lockTimeout
 
 	w, err := watch.New(watch.Options{Dir: e.dir, VarFiles: sel.varFiles, Debounce: *debounce})
 	if err != nil {
