@@ -73,10 +73,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"apply": {(*harness).apply},
 		"draft": {(*harness).draft},
 		"watch": {(*harness).watch},
+		"all":   {(*harness).plan, (*harness).apply, (*harness).draft, (*harness).watch},
+
 		// The image store on the apply path (not in all: it writes 6,000
 		// images a run).
 		"store-apply": {(*harness).storeApply},
-		"all":         {(*harness).plan, (*harness).apply, (*harness).draft, (*harness).watch},
 	}[fs.Arg(0)]
 	if steps == nil {
 		fs.Usage()
