@@ -8,6 +8,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/term"
 
+	"github.com/pixform/pixform/internal/s3test"
 	"github.com/pixform/pixform/internal/scripttest"
 )
 
@@ -30,5 +31,6 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Setup:               scripttest.Setup,
 		Cmds:                scripttest.Cmds(),
+		Condition:           s3test.Condition,
 	})
 }

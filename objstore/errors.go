@@ -143,7 +143,8 @@ func kindOf(ctx context.Context, err error) Kind {
 		switch ae.ErrorCode() {
 		case "NoSuchBucket":
 			return NoBucket
-		case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "AuthorizationHeaderMalformed":
+		case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "AuthorizationHeaderMalformed",
+			"XAdminUserNotFound": // VersityGW: no user has that access key ID
 			return BadCredentials
 		case "AccessDenied", "Forbidden", "AllAccessDisabled":
 			return AccessDenied

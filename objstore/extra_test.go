@@ -1,4 +1,40 @@
 package objstore
 
-// extraBackends are the backends that need a server: S3 through VersityGW.
-func extraBackends() map[string]backend { return nil }
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/pixform/pixform/internal/s3test"
+)
+
+// extraBackends are the backends that need a server: S3 through a real
+// VersityGW, one per test, skipped outside CI when versitygw is missing.
+func extraBackends() map[string]backend {
+	return map[string]backend{
+		"s3": {shared: true, open: func(t *testing.T) (*Store, func(*testing.T) *Store) {
+			srv := startS3(t)
+			u := srv.URL("team/site")
+			return mustOpen(t, u), func(t *testing.T) *Store { return mustOpen(t, u) }
+		}},
+	}
+}
+
+// startS3 starts a VersityGW for t and puts its credentials in the
+// environment (t.Setenv: the test must not be parallel).
+func startS3(t *testing.T) *s3test.Server {
+	t.Helper()
+	srv := s3test.Start(t, t.TempDir())
+	t.Cleanup(srv.Stop)
+	setenv(t, srv.Env())
+	return srv
+}
+
+func setenv(t *testing.T, env []string) {
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+}
+
+var _ = os.Getenv

@@ -204,9 +204,9 @@ func (l location) String() string {
 			} else {
 				b.WriteString("&")
 			}
-			b.WriteString(url.QueryEscape(k))
+			b.WriteString(queryEscape(k))
 			b.WriteString("=")
-			b.WriteString(url.QueryEscape(l.query.Get(k)))
+			b.WriteString(queryEscape(l.query.Get(k)))
 		}
 	}
 	return b.String()
@@ -274,4 +274,10 @@ func redactOpaque(s string) string {
 		return s[:i] + "REDACTED"
 	}
 	return s
+}
+
+// queryEscape is url.QueryEscape leaving ':' and '/' as they are (both
+// are allowed in a query), so that an endpoint reads as a URL in messages.
+func queryEscape(s string) string {
+	return strings.NewReplacer("%3A", ":", "%2F", "/").Replace(url.QueryEscape(s))
 }

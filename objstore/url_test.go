@@ -28,7 +28,7 @@ func TestParseLocation(t *testing.T) {
 		"s3 compatible server": {
 			raw:        "s3://b/x?endpoint=http://127.0.0.1:7070&use_path_style=true&disable_https=true&region=us-east-1",
 			wantScheme: "s3", wantBucket: "b", wantPrefix: "x/",
-			wantString: "s3://b/x?disable_https=true&endpoint=http%3A%2F%2F127.0.0.1%3A7070&region=us-east-1&use_path_style=true",
+			wantString: "s3://b/x?disable_https=true&endpoint=http://127.0.0.1:7070&region=us-east-1&use_path_style=true",
 		},
 		"gs":     {raw: "gs://bkt/a/b", wantScheme: "gs", wantBucket: "bkt", wantPrefix: "a/b/", wantString: "gs://bkt/a/b"},
 		"azblob": {raw: "azblob://ctr/p?domain=blob.example", wantScheme: "azblob", wantBucket: "ctr", wantPrefix: "p/", wantString: "azblob://ctr/p?domain=blob.example"},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/pixform/pixform/internal/s3test"
 	"github.com/pixform/pixform/state"
 )
 
@@ -27,6 +28,7 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		"lockcheck": cmdLockcheck,
 		"imgfmt":    cmdImgfmt,
 		"notoken":   cmdNotoken,
+		"s3server":  s3test.Cmd(),
 	}
 	for _, more := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){fakeCmds(), watchCmds(), applyCmds(), teamCmds(), trustCmds(), storeCmds()} {
 		for k, v := range more {
