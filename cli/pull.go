@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -161,7 +162,9 @@ func (e *env) forceUnlock(args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	info, err := l.store.ForceUnlock(e.ctx, lockKey(e.dir), fs.Arg(0))
+	ctx, cancel := context.WithTimeout(e.ctx, storesync.DefaultTimeout)
+	defer cancel()
+	info, err := l.store.ForceUnlock(ctx, lockKey(e.dir), fs.Arg(0))
 	if err != nil {
 		return e.fail(err)
 	}

@@ -136,7 +136,10 @@ func (e *env) lockStore(l *linked, operation string, timeout time.Duration) erro
 		holder = u.Username
 	}
 	host, _ := os.Hostname()
-	lk, err := l.store.Lock(e.ctx, lockKey(e.dir), objstore.LockInfo{
+	// A store that stops answering fails the wait rather than hangs it.
+	ctx, cancel := context.WithTimeout(e.ctx, timeout+storesync.DefaultTimeout)
+	defer cancel()
+	lk, err := l.store.Lock(ctx, lockKey(e.dir), objstore.LockInfo{
 		Holder: holder, Host: host, PID: os.Getpid(), Operation: operation,
 	}, timeout)
 	if err != nil {

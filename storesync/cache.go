@@ -71,7 +71,7 @@ func (c *Cache) Open(digest, provider string) (io.ReadCloser, error) {
 		}
 		return c.local.Open(digest, provider)
 	}
-	ctx, cancel := context.WithCancel(c.ctx)
+	ctx, cancel := c.s.bound(c.ctx)
 	pr, pw := io.Pipe()
 	go func() {
 		err := c.s.r.Get(ctx, o.sum, pw, o.bytes)

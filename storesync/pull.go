@@ -93,6 +93,8 @@ func (s *Sync) download(ctx context.Context, e state.Entry) error {
 	if max <= 0 {
 		max = maxObjectBytes
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if err := s.r.Get(ctx, e.SHA256, f, max); err != nil {
 		state.AbortTemp(f)
 		return err

@@ -12,6 +12,10 @@ import (
 	"github.com/pixform/pixform/state"
 )
 
+// DefaultTimeout bounds one request to the store (a whole image's upload
+// or download included).
+const DefaultTimeout = 2 * time.Minute
+
 // DefaultParallelism bounds the store requests in flight at once: checks,
 // uploads and downloads.
 const DefaultParallelism = 16
@@ -31,6 +35,9 @@ type Sync struct {
 	// means every failure concerns the whole store.
 	PerObject func(error) bool
 	uploads   atomic.Int64 // images this Sync uploaded
+	// Timeout bounds each request to the store, so that a store that
+	// stops answering (a dead network) fails rather than hangs.
+	Timeout time.Duration
 	// waits are the pauses before the retries of an upload.
 	waits []time.Duration
 
@@ -56,7 +63,7 @@ func New(dir string, r Remote, parallel int) (*Sync, error) {
 	if parallel < 1 {
 		parallel = DefaultParallelism
 	}
-	return &Sync{dir: dir, r: r, up: up, parallel: parallel, records: map[string]Record{}, waits: retryWait()}, nil
+	return &Sync{dir: dir, r: r, up: up, parallel: parallel, records: map[string]Record{}, waits: retryWait(), Timeout: DefaultTimeout}, nil
 }
 
 // Remote is the store.
@@ -85,7 +92,9 @@ func (s *Sync) Check(ctx context.Context, sums []string) error {
 		}
 		seen[sum] = true
 		g.Go(func() error {
-			ok, err := s.r.Has(gctx, sum)
+			ctx, cancel := s.bound(gctx)
+			defer cancel()
+			ok, err := s.r.Has(ctx, sum)
 			if err != nil {
 				return err
 			}
@@ -111,7 +120,9 @@ func (s *Sync) FetchRecords(ctx context.Context, digests []string) error {
 		}
 		seen[d] = true
 		g.Go(func() error {
-			rec, ok, err := s.r.GetInputs(gctx, d)
+			ctx, cancel := s.bound(gctx)
+			defer cancel()
+			rec, ok, err := s.r.GetInputs(ctx, d)
 			if err != nil || !ok {
 				return err
 			}
@@ -151,3 +162,11 @@ func (s *Sync) Uploads() int { return int(s.uploads.Load()) }
 
 // SetParallelism bounds the store requests in flight at n (at least 1).
 func (s *Sync) SetParallelism(n int) { s.parallel = max(n, 1) }
+
+// bound is ctx with the deadline of one request.
+func (s *Sync) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.Timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, s.Timeout)
+}

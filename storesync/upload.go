@@ -75,6 +75,8 @@ func (s *Sync) upload(ctx context.Context, path string, e state.Entry) error {
 		return &FileError{Path: path, Err: err}
 	}
 	defer f.Close()
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	h := &hashReader{r: f, h: sha256.New()}
 	if err := s.r.Put(ctx, e.SHA256, h); err != nil {
 		if h.eof && hex.EncodeToString(h.h.Sum(nil)) != e.SHA256 {
@@ -101,7 +103,8 @@ func (s *Sync) upload(ctx context.Context, path string, e state.Entry) error {
 func (s *Sync) uploadRetrying(ctx context.Context, path string, e state.Entry) error {
 	var err error
 	for i := range uploadTries {
-		if err = s.upload(ctx, path, e); err == nil || s.perObject(err) || ctx.Err() != nil {
+		// A store that let a whole request time out is not asked again.
+		if err = s.upload(ctx, path, e); err == nil || s.perObject(err) || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
 		if i < len(s.waits) {
