@@ -56,7 +56,11 @@ func (e *env) progressLine(verb string) func(storesync.Step) {
 
 func (e *env) pull(args []string) int {
 	var sc storeCommand
-	fs := newFlagSet("pull", "pull [options]")
+	fs := newFlagSet("pull", `pull [options]
+
+Download from the image store every image the lockfile records that is
+missing here or differs, verified by its sha256, each into a temporary
+file and then renamed into place.`)
 	storeFlag(fs, &sc.store)
 	fs.Var(&sc.vars, "var", "set a variable the store block uses: `NAME=VALUE` (repeatable)")
 	fs.Var(&sc.varFiles, "var-file", "load variable values from `FILE` (repeatable)")
@@ -101,7 +105,11 @@ func (e *env) pull(args []string) int {
 
 func (e *env) push(args []string) int {
 	var sc storeCommand
-	fs := newFlagSet("push", "push [options]")
+	fs := newFlagSet("push", `push [options]
+
+Upload to the image store every image the lockfile records that the store
+lacks (after a store was down during an apply, or to seed a new store).
+It takes the store's lock for this directory.`)
 	storeFlag(fs, &sc.store)
 	fs.Var(&sc.vars, "var", "set a variable the store block uses: `NAME=VALUE` (repeatable)")
 	fs.Var(&sc.varFiles, "var-file", "load variable values from `FILE` (repeatable)")
@@ -146,7 +154,12 @@ func (e *env) push(args []string) int {
 
 func (e *env) forceUnlock(args []string) int {
 	var sc storeCommand
-	fs := newFlagSet("force-unlock", "force-unlock [options] ID")
+	fs := newFlagSet("force-unlock", `force-unlock [options] ID
+
+Remove this directory's lock in the image store, held under ID by a pixform
+that is no longer running (killed, crashed), after saying whose it was.
+The error of the command that found the lock held names the ID. A lock
+held under another ID is left alone.`)
 	storeFlag(fs, &sc.store)
 	fs.Var(&sc.vars, "var", "set a variable the store block uses: `NAME=VALUE` (repeatable)")
 	fs.Var(&sc.varFiles, "var-file", "load variable values from `FILE` (repeatable)")
