@@ -1,7 +1,6 @@
 package objstore
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -36,5 +35,3 @@ func setenv(t *testing.T, env []string) {
 		t.Setenv(k, v)
 	}
 }
-
-var _ = os.Getenv

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"cloud.google.com/go/storage"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -146,26 +147,39 @@ func newLockID() string {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// readLock reads a lock object and the version tag a conditional delete
-// needs (an ETag; "" where the driver gives none).
-func (s *Store) readLock(ctx context.Context, object string) (LockInfo, string, error) {
-	var etag string
+// version identifies one write of an object, for a conditional delete:
+// its ETag (S3, Azure) and, on GCS, its generation. Zero where the driver
+// gives neither.
+type version struct {
+	etag       string
+	generation int64
+}
+
+// readLock reads a lock object and its version. The version is read
+// first: if the object is replaced between the two reads, the content is
+// the newer one and a delete conditional on the older version fails.
+func (s *Store) readLock(ctx context.Context, object string) (LockInfo, version, error) {
+	var ver version
 	if s.dir == "" {
 		attrs, err := s.bucket.Attributes(ctx, object)
 		if err != nil {
-			return LockInfo{}, "", s.classify(ctx, object, err)
+			return LockInfo{}, ver, s.classify(ctx, object, err)
 		}
-		etag = attrs.ETag
+		ver.etag = attrs.ETag
+		var oa storage.ObjectAttrs
+		if attrs.As(&oa) {
+			ver.generation = oa.Generation
+		}
 	}
 	b, err := s.readSmall(ctx, object)
 	if err != nil {
-		return LockInfo{}, "", err
+		return LockInfo{}, ver, err
 	}
 	var info LockInfo
 	if err := json.Unmarshal(b, &info); err != nil {
-		return LockInfo{}, "", &Error{Kind: Corrupt, URL: s.url, Object: object, Err: fmt.Errorf("the lock object does not parse: %w", err)}
+		return LockInfo{}, ver, &Error{Kind: Corrupt, URL: s.url, Object: object, Err: fmt.Errorf("the lock object does not parse: %w", err)}
 	}
-	return info, etag, nil
+	return info, ver, nil
 }
 
 // Unlock deletes the lock object if it is still the one this Lock created
@@ -177,7 +191,7 @@ func (s *Store) readLock(ctx context.Context, object string) (LockInfo, string, 
 // an *Error of kind LockLost.
 func (l *Lock) Unlock(ctx context.Context) error {
 	s := l.s
-	holder, etag, err := s.readLock(ctx, l.key)
+	holder, ver, err := s.readLock(ctx, l.key)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) && e.Kind == NotFound {
@@ -188,7 +202,7 @@ func (l *Lock) Unlock(ctx context.Context) error {
 	if holder.ID != l.info.ID {
 		return &Error{Kind: LockLost, URL: s.url, Object: l.key, Err: fmt.Errorf("our lock %s was replaced by %s", l.info.ID, holder.describe())}
 	}
-	if err := s.deleteIfMatch(ctx, l.key, etag); err != nil {
+	if err := s.deleteIfMatch(ctx, l.key, ver); err != nil {
 		var e *Error
 		if errors.As(err, &e) && e.Kind == NotFound {
 			return &Error{Kind: LockLost, URL: s.url, Object: l.key, Err: fmt.Errorf("our lock %s was removed by someone else", l.info.ID)}
@@ -207,22 +221,22 @@ func (s *Store) ForceUnlock(ctx context.Context, key, id string) (LockInfo, erro
 		return LockInfo{}, &Error{Kind: BadKey, URL: s.url, Err: fmt.Errorf("lock name %q is not 1 to 200 of [A-Za-z0-9._-]", key)}
 	}
 	object := LockKey(key)
-	holder, etag, err := s.readLock(ctx, object)
+	holder, ver, err := s.readLock(ctx, object)
 	if err != nil {
 		return LockInfo{}, err
 	}
 	if holder.ID != id {
 		return holder, &Error{Kind: LockMismatch, URL: s.url, Object: object, Err: fmt.Errorf("the lock is held by %s, not by ID %q; nothing was removed", holder.describe(), id)}
 	}
-	if err := s.deleteIfMatch(ctx, object, etag); err != nil {
+	if err := s.deleteIfMatch(ctx, object, ver); err != nil {
 		return holder, err
 	}
 	return holder, nil
 }
 
-// deleteIfMatch deletes key if its version is still etag, where the
+// deleteIfMatch deletes key if it is still at version ver, where the
 // driver can say so; a changed object is an *Error of kind LockLost.
-func (s *Store) deleteIfMatch(ctx context.Context, key, etag string) error {
+func (s *Store) deleteIfMatch(ctx context.Context, key string, ver version) error {
 	if s.dir != "" {
 		if err := os.Remove(filepath.Join(s.dir, filepath.FromSlash(key))); err != nil {
 			if errors.Is(err, os.ErrNotExist) {
@@ -233,15 +247,15 @@ func (s *Store) deleteIfMatch(ctx context.Context, key, etag string) error {
 		return nil
 	}
 	opts := &blob.DeleteOptions{BeforeDelete: func(as func(any) bool) error {
-		if etag == "" {
+		if ver.etag == "" && ver.generation == 0 {
 			return nil
 		}
 		var in *s3.DeleteObjectInput
 		if as(&in) {
-			in.IfMatch = &etag
+			in.IfMatch = &ver.etag
 			return nil
 		}
-		return conditionOther(as, etag)
+		return conditionOther(as, ver.etag, ver.generation)
 	}}
 	err := s.bucket.DeleteWithOptions(ctx, key, opts)
 	if err == nil {

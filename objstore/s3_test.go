@@ -4,9 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pixform/pixform/internal/s3test"
 )
 
 // TestS3Errors opens and uses a real S3 server in each failure a person
@@ -111,21 +117,21 @@ func TestS3DeleteIfMatch(t *testing.T) {
 	if err := s.bucket.WriteAll(ctx, key, []byte(`{"id":"one"}`), nil); err != nil {
 		t.Fatal(err)
 	}
-	_, etag, err := s.readLock(ctx, key)
-	if err != nil || etag == "" {
-		t.Fatalf("readLock: etag %q, %v", etag, err)
+	_, ver, err := s.readLock(ctx, key)
+	if err != nil || ver.etag == "" {
+		t.Fatalf("readLock: etag %q, %v", ver.etag, err)
 	}
 	if err := s.bucket.WriteAll(ctx, key, []byte(`{"id":"two, written after the read"}`), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.deleteIfMatch(ctx, key, etag); kind(err) != LockLost {
+	if err := s.deleteIfMatch(ctx, key, ver); kind(err) != LockLost {
 		t.Errorf("delete with a stale ETag: %v, want kind LockLost", err)
 	}
 	if ok, err := s.bucket.Exists(ctx, key); err != nil || !ok {
 		t.Fatalf("the replaced lock object was removed (%v)", err)
 	}
-	_, etag, _ = s.readLock(ctx, key)
-	if err := s.deleteIfMatch(ctx, key, etag); err != nil {
+	_, ver, _ = s.readLock(ctx, key)
+	if err := s.deleteIfMatch(ctx, key, ver); err != nil {
 		t.Errorf("delete with the current ETag: %v", err)
 	}
 }
@@ -143,5 +149,42 @@ func TestS3Prefix(t *testing.T) {
 	root := mustOpen(t, srv.URL(""))
 	if ok, err := root.bucket.Exists(ctx, "team/site/"+ObjectKey(sum(body))); err != nil || !ok {
 		t.Errorf("the object is not under the prefix: %v, %v", ok, err)
+	}
+}
+
+// TestS3RefusesRedirects: a server that redirects never gets pixform's
+// signed requests sent elsewhere.
+func TestS3RefusesRedirects(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+	}))
+	defer other.Close()
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}))
+	defer redirector.Close()
+	setenv(t, []string{"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=redirect-secret-value",
+		"AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true"})
+	_, err := Open(context.Background(), "s3://b?endpoint="+redirector.URL+"&use_path_style=true&region=us-east-1")
+	if err == nil {
+		t.Fatal("Open through a redirecting server succeeded")
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("%d requests followed the redirect", n)
+	}
+	if strings.Contains(err.Error(), "redirect-secret-value") {
+		t.Errorf("the error holds the secret: %v", err)
+	}
+}
+
+// TestS3Anonymous: anonymous=true opens without credentials (a public
+// bucket); the server then decides what the anonymous user may do.
+func TestS3Anonymous(t *testing.T) {
+	srv := startS3(t)
+	setenv(t, s3test.NoCredentialsEnv())
+	_, err := Open(context.Background(), srv.URL("p")+"&anonymous=true")
+	if kind(err) == NoCredentials {
+		t.Errorf("Open with anonymous=true: %v; no credentials are needed", err)
 	}
 }

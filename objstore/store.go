@@ -10,11 +10,17 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	gcaws "gocloud.dev/aws"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/blob/memblob"
@@ -105,13 +111,75 @@ func (s *Store) openBucket(ctx context.Context, loc location) (*blob.Bucket, err
 		}
 		return b, nil
 	case "s3":
-		b, err := (&s3blob.URLOpener{}).OpenBucketURL(ctx, loc.openerURL())
+		b, err := openS3(ctx, loc)
 		if err != nil {
 			return nil, &Error{Kind: BadURL, URL: s.url, Err: err}
 		}
 		return b, nil
 	}
 	return openCloudBucket(ctx, s.url, loc)
+}
+
+// openS3 opens an S3 bucket as s3blob's URL opener does (the same
+// parameters, the SDK's standard credential chain), but with pixform's
+// HTTP client, which follows no redirect.
+func openS3(ctx context.Context, loc location) (*blob.Bucket, error) {
+	q := url.Values{}
+	var s3opts []func(*s3.Options)
+	bopts := &s3blob.Options{}
+	for k, vs := range loc.query {
+		v := vs[0]
+		switch k {
+		case "use_path_style", "s3ForcePathStyle", "disable_https", "accelerate":
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s=%q is not true or false", k, v)
+			}
+			s3opts = append(s3opts, func(o *s3.Options) {
+				switch k {
+				case "disable_https":
+					o.EndpointOptions.DisableHTTPS = on
+				case "accelerate":
+					o.UseAccelerate = on
+				default:
+					o.UsePathStyle = on
+				}
+			})
+		case "ssetype":
+			switch t := s3types.ServerSideEncryption(v); t {
+			case s3types.ServerSideEncryptionAes256, s3types.ServerSideEncryptionAwsKms, s3types.ServerSideEncryptionAwsKmsDsse:
+				bopts.EncryptionType = t
+			default:
+				return nil, fmt.Errorf("ssetype=%q is not AES256, aws:kms or aws:kms:dsse", v)
+			}
+		case "kmskeyid":
+			bopts.KMSEncryptionID = v
+		default:
+			q.Set(k, v)
+		}
+	}
+	cfg, err := gcaws.V2ConfigFromURLParams(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	cfg.HTTPClient = httpClient()
+	client := s3.NewFromConfig(cfg, s3opts...)
+	bopts.RequestChecksumCalculation = cfg.RequestChecksumCalculation
+	return s3blob.OpenBucket(ctx, client, loc.bucket, bopts)
+}
+
+// httpClient is the HTTP client of S3 and GCS stores: it follows no
+// redirect (a server's answer never sends a signed request elsewhere),
+// keeps enough idle connections for parallel transfers, and gives up on
+// a server that accepts a request but never answers it.
+func httpClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	tr.ResponseHeaderTimeout = time.Minute
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // check makes one round trip: the credentials resolve and the bucket
@@ -121,7 +189,7 @@ func (s *Store) openBucket(ctx context.Context, loc location) (*blob.Bucket, err
 func (s *Store) check(ctx context.Context) error {
 	var client *s3.Client
 	if s.bucket.As(&client) {
-		if creds := client.Options().Credentials; creds != nil {
+		if creds := client.Options().Credentials; creds != nil && !aws.IsCredentialsProvider(creds, aws.AnonymousCredentials{}) {
 			if _, err := creds.Retrieve(ctx); err != nil {
 				k := kindOf(ctx, err)
 				if k == Other {
