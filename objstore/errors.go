@@ -83,6 +83,16 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// KindOf is the Kind of the *Error in err's chain; Other when there is
+// none (a *LockedError included: it is not an *Error).
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Other
+}
+
 // Unwrap returns the cause, so errors.Is(err, context.Canceled) works.
 func (e *Error) Unwrap() error { return e.Err }
 

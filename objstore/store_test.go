@@ -59,6 +59,9 @@ func sum(b []byte) string {
 func kind(err error) Kind {
 	var e *Error
 	if errors.As(err, &e) {
+		if KindOf(err) != e.Kind {
+			panic("KindOf disagrees with errors.As")
+		}
 		return e.Kind
 	}
 	return -1
