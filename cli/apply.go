@@ -52,6 +52,8 @@ func (e *env) apply(args []string) int {
 		return e.fail(err)
 	}
 	defer release()
+	defer e.closeStore()
+	sel.storeOp, sel.storeWait = "apply", af.lockTimeout
 
 	var p *planner.Plan
 	var ld *loaded
@@ -60,7 +62,7 @@ func (e *env) apply(args []string) int {
 			return e.fail(views.WithHint(errors.New("a saved plan is applied as it was made: -var, -var-file, -target, -replace and -provider cannot be changed"),
 				"make a new plan with those options: pixform plan -out=FILE …"))
 		}
-		p, ld, err = e.loadSavedPlan(fs.Arg(0))
+		p, ld, err = e.loadSavedPlan(fs.Arg(0), &sel)
 		if err != nil {
 			return e.fail(err)
 		}
@@ -75,7 +77,7 @@ func (e *env) apply(args []string) int {
 
 // loadSavedPlan reads a plan file and refuses it when the configuration or
 // the lockfile changed since it was made.
-func (e *env) loadSavedPlan(name string) (*planner.Plan, *loaded, error) {
+func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded, error) {
 	pf, err := planfile.Read(e.abs(name), name)
 	if err != nil {
 		return nil, nil, err
@@ -83,6 +85,9 @@ func (e *env) loadSavedPlan(name string) (*planner.Plan, *loaded, error) {
 	cfg, ok := e.loadConfig(pf.Vars, pf.VarFiles)
 	if !ok {
 		return nil, nil, errConfig
+	}
+	if _, err := e.linkStore(sel.store, cfg, sel.storeOp, sel.storeWait); err != nil {
+		return nil, nil, err
 	}
 	lock, lockDigest, err := e.readTrustedLock()
 	if err != nil {
@@ -120,6 +125,10 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 		return e.fail(err)
 	}
 	if !p.HasChanges() && len(ld.leftovers) == 0 {
+		if p.HasUploads() && e.link != nil {
+			// Only uploads: free, and nothing here changes; no question.
+			return e.execute(p, ld, nil, af, jsonEvents)
+		}
 		return ExitOK
 	}
 	provider, err := e.newProvider(p, ld.cfg)
@@ -212,12 +221,16 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 		Hooks:       progress,
 		Parallelism: af.parallelism,
 		Stop:        e.stdio.Stop,
+		Sync:        e.link.syncOf(),
 	})
 	progress.Close()
 	if sw, ok := progress.(views.SummaryWriter); ok {
 		sw.Summary(res)
 	} else {
 		views.WriteApplySummary(e.stdio.Out, res, p.Provider, e.color(false, e.stdio.OutTerminal))
+	}
+	if sy := e.link.syncOf(); sy != nil && !af.json {
+		views.WriteUploaded(e.stdio.Out, sy.Uploads(), sy.Remote().String())
 	}
 	if err != nil {
 		if res.Stopped != nil {

@@ -53,6 +53,8 @@ type env struct {
 	// lines delivers stdin's lines to readLine, from its first call.
 	linesOnce sync.Once
 	lines     chan string
+	// link is the image store, once a command opened it (closeStore).
+	link *linked
 }
 
 func (e *env) getenv(key string) string {
@@ -101,6 +103,12 @@ Other commands:
   lock       Lockfile tools for git (merge)
   gallery    Write an HTML contact sheet of every image
   version    Print the version
+
+Image store commands (a store shared by a team: the store block, -store=URL
+or PIXFORM_STORE):
+  pull          Download the recorded images missing or different here
+  push          Upload the recorded images the store lacks
+  force-unlock  Remove the store lock of a pixform that is no longer running
 
 Global options:
   -chdir=DIR  Switch to DIR before anything else
@@ -180,6 +188,12 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 		return e.pick(rest)
 	case "approve":
 		return e.approve(rest)
+	case "pull":
+		return e.pull(rest)
+	case "push":
+		return e.push(rest)
+	case "force-unlock":
+		return e.forceUnlock(rest)
 	case "version":
 		fmt.Fprintf(stdio.Out, "pixform v%s (%s %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return ExitOK
@@ -196,7 +210,7 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 
 // commands returns the command names, for did-you-mean.
 func commands() []string {
-	return []string{"validate", "plan", "apply", "watch", "fmt", "show", "state", "lock", "gallery", "version", "help", "pick", "approve"}
+	return []string{"validate", "plan", "apply", "watch", "fmt", "show", "state", "lock", "gallery", "pull", "push", "force-unlock", "pick", "approve", "version", "help"}
 }
 
 // plainHelp returns the help of a command that has subcommands or no flags,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/pixform/pixform/views"
 )
@@ -61,6 +62,17 @@ type selection struct {
 	maxCredit int
 	noCache   bool
 	verbose   bool
+	store     string
+	// storeOp, when not "", has makePlan take the image store's lock for
+	// this operation ("apply", "watch"), waiting up to storeWait, before
+	// it reads the lockfile: the plan is then made with what every other
+	// clone recorded in the store until then.
+	storeOp   string
+	storeWait time.Duration
+	// storeLenient lets a plan go on without the store's facts when the
+	// store fails (with a warning): plan's own, which spends nothing.
+	// apply, watch and plan -check need the facts.
+	storeLenient bool
 }
 
 func (s *selection) register(fs *flag.FlagSet) {
@@ -74,4 +86,10 @@ func (s *selection) register(fs *flag.FlagSet) {
 	fs.IntVar(&s.maxCredit, "max-credits", -1, "refuse a plan that would spend more than `N` credits")
 	fs.BoolVar(&s.noCache, "no-cache", false, "render every create and replace anew instead of restoring it from the local content cache")
 	fs.BoolVar(&s.verbose, "verbose", false, "show every change of a large plan in full instead of one line each")
+	storeFlag(fs, &s.store)
+}
+
+// storeFlag registers -store.
+func storeFlag(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "store", "", "the image store's `URL` (s3://BUCKET/PREFIX?region=…, gs://…, azblob://…, file:///DIR); overrides $PIXFORM_STORE and the store block")
 }

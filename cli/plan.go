@@ -31,6 +31,9 @@ type loaded struct {
 	// leftovers are the paths an interrupted apply left to delete, which
 	// the next apply deletes first.
 	leftovers []string
+	// facts are the disk's facts the plan was made from (nil for a
+	// saved plan).
+	facts map[string]planner.FileFact
 }
 
 // leftovers returns the files an interrupted apply left to delete.
@@ -184,6 +187,10 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	if !ok {
 		return nil, nil, errConfig
 	}
+	link, err := e.linkStore(sel.store, cfg, sel.storeOp, sel.storeWait)
+	if err != nil {
+		return nil, nil, err
+	}
 	lock, lockDigest, err := e.readTrustedLock()
 	if err != nil {
 		return nil, nil, err
@@ -193,7 +200,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		return nil, nil, err
 	}
 	cache := state.OpenCache(e.dir)
-	plan, diags := planner.Diff(planner.Input{
+	plan, diags, err := e.planWithStore(planner.Input{
 		Images:   cfg.Images,
 		Lock:     lock,
 		Facts:    facts,
@@ -208,7 +215,10 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 			return info.SHA256, ok
 		},
 		Prices: cfg.Provider.PriceMap(),
-	})
+	}, link, sel.storeLenient)
+	if err != nil {
+		return nil, nil, err
+	}
 	if diags.HasErrors() {
 		views.WriteDiagnostics(e.stdio.Err, diags, cfg.Files, e.color(sel.noColor, e.stdio.ErrTerminal))
 		return nil, nil, errConfig
@@ -217,7 +227,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left}, nil
+	return plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left, facts: facts}, nil
 }
 
 // errConfig means diagnostics were already printed.
@@ -247,6 +257,7 @@ func (e *env) plan(args []string) int {
 	default:
 		return e.fail(fmt.Errorf("-format=%s: use text, json or markdown", *format))
 	}
+	defer e.closeStore()
 	if *requireApproval && !*check {
 		return e.fail(views.WithHint(errors.New("-require-approval works with -check"), "pixform plan -check -require-approval"))
 	}
@@ -256,6 +267,7 @@ func (e *env) plan(args []string) int {
 	if *check {
 		return e.check(&sel)
 	}
+	sel.storeLenient = true
 	p, ld, err := e.makePlan(&sel)
 	if err != nil {
 		return e.fail(err)
@@ -291,7 +303,7 @@ func (e *env) plan(args []string) int {
 			fmt.Fprintf(e.stdio.Out, "\nSaved the plan to %s. Apply exactly it with: pixform apply %s\n", *out, *out)
 		}
 	}
-	if *detailed && p.HasChanges() {
+	if *detailed && (p.HasChanges() || p.HasUploads()) {
 		return ExitChanges
 	}
 	return ExitOK
@@ -307,13 +319,25 @@ func (e *env) check(sel *selection) int {
 		return e.fail(err)
 	}
 	var bad []string
+	inStore := 0
 	for _, c := range p.Changes {
 		switch {
+		case storeHolds(&c):
+			// A clone without outputs: the store holds the recorded
+			// image, which pull or apply brings without a request.
+			inStore++
+		case c.Upload:
+			bad = append(bad, fmt.Sprintf("  %s: not in the image store (%s): run `pixform push`", c.Addr, c.Path))
 		case c.Action != planner.NoOp:
 			bad = append(bad, fmt.Sprintf("  %s %s: %s", c.Action, c.Addr, strings.Join(c.Reasons, "; ")))
 		case len(c.Reasons) > 0:
 			bad = append(bad, fmt.Sprintf("  %s: %s", c.Addr, strings.Join(c.Reasons, "; ")))
 		}
+	}
+	if len(bad) == 0 && inStore > 0 {
+		fmt.Fprintf(e.stdio.Out, "All %s declared match the lockfile: %d on disk, %d in the image store only (pixform pull brings them).\n",
+			views.Plural(p.Summary.NoOp+inStore, "image"), p.Summary.NoOp, inStore)
+		return ExitOK
 	}
 	if len(bad) == 0 {
 		fmt.Fprintf(e.stdio.Out, "All %s declared are on disk and match the lockfile.\n", views.Plural(p.Summary.NoOp, "image"))
@@ -370,4 +394,12 @@ func (e *env) validate(args []string) int {
 	}
 	views.WriteValid(e.stdio.Out, len(cfg.Images), e.color(false, e.stdio.OutTerminal))
 	return ExitOK
+}
+
+// storeHolds reports whether c only puts back a recorded image that is
+// missing on disk and that the image store holds: what plan -check
+// accepts on a clone without outputs.
+func storeHolds(c *planner.Change) bool {
+	return c.Action == planner.Replace && c.FromStore && c.Missing && c.Prior != nil &&
+		c.StoreSHA256 == c.Prior.SHA256 && c.Path == c.Prior.Path
 }

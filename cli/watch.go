@@ -69,6 +69,8 @@ func (e *env) watch(args []string) int {
 	var serve serveFlag
 	fs.Var(&serve, "serve", "serve a live gallery: -serve (on "+defaultServe+"), -serve=:PORT or -serve=HOST:PORT")
 	debounce := fs.Duration("debounce", watch.DefaultDebounce, "quiet time (a `DURATION`) after a save before planning")
+	storeFlag(fs, &sel.store)
+	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform in this directory, here or, with an image store, on another machine")
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}
@@ -88,11 +90,13 @@ func (e *env) watch(args []string) int {
 		return e.fail(views.WithHint(errors.New("watch renders with the Imagine API, which spends credits, and needs approval; stdin is not a terminal, so nothing was changed"),
 			"pass -auto-approve to apply every change without asking (and -max-credits=N to bound the spending), or render offline placeholders with -provider=draft"))
 	}
-	release, err := e.acquire("pixform watch", 0)
+	release, err := e.acquire("pixform watch", *lockTimeout)
 	if err != nil {
 		return e.fail(err)
 	}
 	defer release()
+	defer e.closeStore()
+	sel.storeOp, sel.storeWait = "watch", *lockTimeout
 
 	w, err := watch.New(watch.Options{Dir: e.dir, VarFiles: sel.varFiles, Debounce: *debounce})
 	if err != nil {
@@ -100,7 +104,8 @@ func (e *env) watch(args []string) int {
 	}
 	defer w.Close()
 	var srv *gallery.Server // set below with -serve
-	s := &watch.Session{
+	var s *watch.Session    // the Plan function sets its Sync once the store is open
+	s = &watch.Session{
 		Dir:         e.dir,
 		Watcher:     w,
 		Out:         e.stdio.Out,
@@ -119,6 +124,7 @@ func (e *env) watch(args []string) int {
 			if srv != nil && ld.cfg != nil {
 				srv.SetLimits(gallery.LimitsOf(ld.cfg.Provider))
 			}
+			s.Sync = e.link.syncOf()
 			return &watch.Planned{Plan: p, Config: ld.cfg, Lock: ld.lock}, nil
 		},
 		Reload: func() *config.Config {

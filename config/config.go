@@ -97,6 +97,9 @@ type Config struct {
 	Dir      string
 	Images   []Image // sorted by addrs.Addr
 	Provider Provider
+	// Store is the store block's, or nil when there is none. It is not
+	// part of Digest: which store serves a plan does not change it.
+	Store *Store
 	// Files holds every parsed file by name, for the diagnostic writer:
 	// its Bytes and a Nav that names the top-level block holding an
 	// offset. Load drops the syntax trees (the Body is empty), which held

@@ -85,6 +85,8 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	l.evalLocals()
 	l.evalProvider()
 	cfg.Provider = l.provider
+	l.evalStore()
+	cfg.Store = l.store
 	images := l.expandImages()
 	slices.SortFunc(images, func(a, b Image) int { return a.Addr.Compare(b.Addr) })
 	l.resolveDerived(images)
@@ -136,6 +138,9 @@ type loader struct {
 
 	providerBlock *hcl.Block
 	provider      Provider
+
+	storeBlock *hcl.Block
+	store      *Store
 
 	images     []*imageBlock
 	imageNames map[string]*imageBlock
@@ -221,6 +226,7 @@ func rootSchema() *hcl.BodySchema {
 		{Type: "locals"},
 		{Type: "provider", LabelNames: []string{"name"}},
 		{Type: "image", LabelNames: []string{"name"}},
+		{Type: "store"},
 	}}
 }
 
@@ -241,6 +247,8 @@ func (l *loader) decodeFile(f *hcl.File) {
 			l.declareProvider(b)
 		case "image":
 			l.declareImage(b)
+		case "store":
+			l.declareStore(b)
 		}
 	}
 }

@@ -340,7 +340,7 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 		// Take the first attempt's request slot here, so that first
 		// attempts start in plan order; restores and local edits need none.
 		held := false
-		if !c.FromCache && planner.Endpoint(c.Inputs) != planner.EndpointLocal {
+		if !c.FromCache && !c.FromStore && planner.Endpoint(c.Inputs) != planner.EndpointLocal {
 			select {
 			case r.slots <- struct{}{}:
 				held = true

@@ -43,6 +43,11 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 		}
 	}
 	credits := c.Credits
+	if c.FromStore {
+		release()
+		r.restoreFromStore(c, mt)
+		return
+	}
 	if c.FromCache {
 		release()
 		if r.restore(c, mt) {
@@ -338,6 +343,30 @@ func (r *run) restore(c *planner.Change, mt string) bool {
 	}
 	r.hooks.Warn(c, fmt.Sprintf("could not restore %s from the content cache (%s); requesting it instead", c.Path, why))
 	return false
+}
+
+// restoreFromStore copies c's image from the image store, which
+// opts.Cache serves for changes planned FromStore, without a request. A
+// failure fails c: the plan priced no request, so none is sent; the next
+// apply tries again.
+func (r *run) restoreFromStore(c *planner.Change, mt string) {
+	if r.opts.Cache == nil {
+		r.fail(c, fmt.Errorf("restore %s from the image store: no store is configured for this apply; nothing was requested", c.Path))
+		return
+	}
+	out, err := r.fromCache(c, mt)
+	if le := (*LocalError)(nil); errors.As(err, &le) {
+		r.stopLocal(c, le)
+		return
+	}
+	if err != nil {
+		r.fail(c, fmt.Errorf("restore %s from the image store: %w; nothing was requested", c.Path, err))
+		return
+	}
+	e := r.entry(c, out)
+	if r.commit(c, out, e, false) {
+		r.done(c, e, Restored, 0)
+	}
 }
 
 // fromCache copies and validates the cached image into a temporary file

@@ -62,6 +62,11 @@ type changeJSON struct {
 	Credits      int          `json:"credits"`
 	CreditsKnown bool         `json:"credits_known"`
 	AfterApply   string       `json:"after_apply,omitempty"`
+	// The image store's, written only when set.
+	FromStore   bool   `json:"from_store,omitempty"`
+	StoreSHA256 string `json:"store_sha256,omitempty"`
+	Missing     bool   `json:"missing,omitempty"`
+	Upload      bool   `json:"upload,omitempty"`
 }
 
 var actions = map[string]planner.Action{
@@ -83,6 +88,7 @@ func Marshal(f *File) ([]byte, error) {
 			Inputs: c.Inputs, SeedChosen: c.SeedChosen, Path: c.Path, Prior: c.Prior,
 			PriorAddress: priorAddress(c.PriorAddr), FromCache: c.FromCache, Requests: c.Requests,
 			Credits: c.Credits, CreditsKnown: c.CreditsKnown, AfterApply: c.AfterApply,
+			FromStore: c.FromStore, StoreSHA256: c.StoreSHA256, Missing: c.Missing, Upload: c.Upload,
 		})
 	}
 	b, err := json.MarshalIndent(fj, "", " ")
@@ -260,6 +266,7 @@ func parseChange(cj changeJSON, provider string) (planner.Change, error) {
 		Addr: addr, Action: action, Reasons: cj.Reasons, Inputs: cj.Inputs, SeedChosen: cj.SeedChosen,
 		Path: cj.Path, Prior: cj.Prior, PriorAddr: pa, FromCache: cj.FromCache,
 		Requests: cj.Requests, Credits: cj.Credits, CreditsKnown: cj.CreditsKnown, AfterApply: cj.AfterApply,
+		FromStore: cj.FromStore, StoreSHA256: cj.StoreSHA256, Missing: cj.Missing, Upload: cj.Upload,
 	}, nil
 }
 
@@ -287,7 +294,7 @@ func checkInputs(in state.Inputs) error {
 // that an edited plan cannot understate what it spends (-max-credits).
 func checkCost(cj changeJSON, action planner.Action, provider string) error {
 	wantReq, wantCredits, wantKnown := 0, 0, false
-	if (action == planner.Create || action == planner.Replace) && !cj.FromCache && provider == providers.Imagine {
+	if (action == planner.Create || action == planner.Replace) && !cj.FromCache && !cj.FromStore && provider == providers.Imagine {
 		switch ep := planner.Endpoint(cj.Inputs); ep {
 		case planner.EndpointLocal:
 		case planner.EndpointTextToImage:
@@ -310,6 +317,14 @@ func checkCost(cj changeJSON, action planner.Action, provider string) error {
 	}
 	if cj.FromCache && action != planner.Create && action != planner.Replace {
 		return fmt.Errorf("a %s cannot be restored from the cache", cj.Action)
+	}
+	switch {
+	case cj.FromStore && (action != planner.Create && action != planner.Replace || cj.FromCache || !isHex(cj.StoreSHA256)):
+		return fmt.Errorf("a %s cannot be restored from the image store as the plan says (object %q)", cj.Action, cj.StoreSHA256)
+	case !cj.FromStore && cj.StoreSHA256 != "":
+		return errors.New("an image store object without a restore from the store")
+	case cj.Upload && action != planner.NoOp && action != planner.Move:
+		return fmt.Errorf("a %s cannot be an upload", cj.Action)
 	}
 	if cj.Requests != wantReq || cj.Credits != wantCredits || cj.CreditsKnown != wantKnown {
 		return fmt.Errorf("requests %d and credits %d do not match the plan (want %d and %d)", cj.Requests, cj.Credits, wantReq, wantCredits)

@@ -64,6 +64,17 @@ type Change struct {
 	// FromCache is true when a Create or Replace is restored from the local
 	// content cache instead of being requested.
 	FromCache bool
+	// FromStore is true when a Create or Replace is restored from the
+	// image store instead of being requested: StoreSHA256 names the
+	// object (sha256/<hex>) that apply downloads. The local content
+	// cache comes first: FromCache and FromStore are never both true.
+	FromStore   bool
+	StoreSHA256 string
+	// Missing is true when Prior's file is not on disk.
+	Missing bool
+	// Upload is true when a NoOp or Move keeps a recorded image that the
+	// image store lacks: apply uploads it, with no request.
+	Upload bool
 	// Requests is the number of API requests the change costs (0 or 1).
 	Requests int
 	// Credits is the vendor's price of those requests; CreditsKnown is false
@@ -79,6 +90,10 @@ type Summary struct {
 	Credits                             int
 	// UnpricedRequests counts requests of styles the vendor does not price.
 	UnpricedRequests int
+	// FromStore counts the creates and replaces restored from the image
+	// store, Upload the recorded images it lacks: work without requests,
+	// counted apart from the paid work.
+	FromStore, Upload int
 }
 
 // Plan is the full set of changes, sorted by address. NoOp changes are
@@ -89,6 +104,10 @@ type Plan struct {
 	Changes  []Change
 	Summary  Summary
 }
+
+// HasUploads reports whether the image store lacks recorded images that
+// the plan keeps, which apply would upload.
+func (p *Plan) HasUploads() bool { return p.Summary.Upload > 0 }
 
 // HasChanges reports whether applying the plan would do anything.
 func (p *Plan) HasChanges() bool {

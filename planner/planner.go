@@ -41,8 +41,15 @@ type Input struct {
 	// Replace forces these addresses to be rendered again, with a new seed
 	// where the configuration leaves the seed out.
 	Replace []addrs.Addr
+	// Stored returns the sha256 of the object that the image store
+	// records for a render of the inputs with this digest by this
+	// provider. Nil means no store.
+	Stored func(digest, provider string) (sha256 string, ok bool)
+	// InStore reports whether the image store holds the object with this
+	// sha256. Nil means no store.
+	InStore func(sha256 string) bool
 	// NoCache plans every create and replace as a request, even when the
-	// content cache holds its render.
+	// content cache (or the image store) holds its render.
 	NoCache bool
 	// NewSeed returns a random seed in 1..providers.MaxSeed. Injected so that
 	// Plan stays a pure function.
@@ -302,7 +309,7 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 		if f := in.Facts[img.Path]; f.Exists {
 			c.Reasons = append(c.Reasons, fmt.Sprintf("overwrites a file at %s that the lockfile does not record", img.Path))
 		}
-		p.price(&c, false)
+		p.price(&c, false, "")
 		return c
 	}
 	if c.PriorAddr.IsZero() {
@@ -322,6 +329,7 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 		reasons = append(reasons, c.AfterApply)
 	}
 	inputsChanged := len(reasons) > 0
+	restorable := ""
 	switch {
 	case replaceRequested && c.SeedChosen:
 		// The seed is new because -replace asked for a new render, not
@@ -333,6 +341,7 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 		reasons = append(reasons, "-replace requested")
 	}
 	fact := in.Facts[prior.Path]
+	c.Missing = !fact.Exists
 	drift := ""
 	switch {
 	case !fact.Exists:
@@ -393,6 +402,11 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 			reasons = append(reasons, pathChange(prior.Path, img.Path))
 		}
 		c.Reasons = append(c.Reasons, reasons...)
+		if !inputsChanged && !replaceRequested && formatChange == "" && prior.Provider == in.Provider {
+			// Only the file drifted: the recorded bytes themselves are
+			// the image to put back.
+			restorable = prior.SHA256
+		}
 	case prior.Path != img.Path:
 		c.Action = Move
 		c.Reasons = append(c.Reasons, pathChange(prior.Path, img.Path))
@@ -401,8 +415,18 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 	default:
 		c.Action = NoOp
 	}
-	p.price(&c, replaceRequested)
+	if (c.Action == NoOp || c.Action == Move) && in.InStore != nil && fact.Exists && fact.SHA256 == prior.SHA256 && !in.InStore(prior.SHA256) {
+		c.Upload = true
+	}
+	p.price(&c, replaceRequested, restorable)
 	return c
+}
+
+// fromStore makes c a restore of the store's object sum: no request.
+func (p *planning) fromStore(c *Change, sum string) {
+	c.FromStore, c.StoreSHA256 = true, sum
+	c.Requests, c.Credits, c.CreditsKnown = 0, 0, false
+	c.Reasons = append(c.Reasons, "restored from the image store, no request")
 }
 
 // formatMismatch says how a file at p that holds the media type held
@@ -481,8 +505,11 @@ func (p *planning) pickSeed(c *Change, force bool) {
 
 // price fills in whether a render needs a request, and what it costs. A
 // forced render (-replace) and a run with NoCache never restore from the
-// content cache: the user asked for a new render.
-func (p *planning) price(c *Change, forced bool) {
+// content cache: the user asked for a new render. Nor from the image
+// store, which comes after the local cache: first the object restorable,
+// the recorded bytes of an image whose file alone drifted, then the
+// store's record of a render of c's inputs.
+func (p *planning) price(c *Change, forced bool, restorable string) {
 	if c.Action != Create && c.Action != Replace {
 		return
 	}
@@ -494,6 +521,16 @@ func (p *planning) price(c *Change, forced bool) {
 		c.FromCache = true
 		c.Reasons = append(c.Reasons, "restored from the local cache, no request")
 		return
+	}
+	if !forced && !p.in.NoCache && c.AfterApply == "" && restorable != "" && p.in.InStore != nil && p.in.InStore(restorable) {
+		p.fromStore(c, restorable)
+		return
+	}
+	if !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Stored != nil {
+		if sum, ok := p.in.Stored(c.Inputs.Digest(), p.in.Provider); ok {
+			p.fromStore(c, sum)
+			return
+		}
 	}
 	p.priceOf(c)
 }
@@ -566,6 +603,12 @@ func Summarize(changes []Change) Summary {
 			s.Delete++
 		default:
 			s.NoOp++
+		}
+		if c.FromStore {
+			s.FromStore++
+		}
+		if c.Upload {
+			s.Upload++
 		}
 		s.Requests += c.Requests
 		if c.Requests > 0 {

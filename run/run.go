@@ -13,6 +13,7 @@ import (
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
+	"github.com/pixform/pixform/storesync"
 	"github.com/pixform/pixform/views"
 )
 
@@ -35,6 +36,11 @@ type Options struct {
 	Parallelism int
 	// Stop, when closed, starts nothing new (see executor.Options.Stop).
 	Stop <-chan struct{}
+	// Sync, when not nil, is the image store: every image recorded is
+	// uploaded to it, and Apply does not succeed until all are (a
+	// *storesync.PendingError says how many are not); the changes
+	// planned FromStore are restored from it.
+	Sync *storesync.Sync
 }
 
 // Apply carries out p and records every change that finished in the
@@ -45,19 +51,25 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 		parallelism = o.Config.Provider.Parallelism
 	}
 	cache := state.OpenCache(o.Dir)
-	store := state.OpenStore(o.Dir, o.Lock, cache)
+	local := state.OpenStore(o.Dir, o.Lock, cache)
+	var store state.Store = local
+	var restore executor.Cache = cache
+	if o.Sync != nil {
+		store = o.Sync.Wrap(ctx, local, p)
+		restore = o.Sync.Cache(ctx, cache, p)
+	}
 	res, err := executor.Apply(ctx, p, executor.Options{
 		Dir:         o.Dir,
 		Provider:    o.Provider,
 		Store:       store,
-		Cache:       cache,
+		Cache:       restore,
 		Hooks:       o.Hooks,
 		Parallelism: parallelism,
 		MaxRetries:  o.Config.Provider.MaxRetries,
 		Stop:        o.Stop,
 	})
 	if cerr := store.Close(ctx); cerr != nil && err == nil {
-		err = cerr // a *state.RecordError, which views words the advice for
+		err = cerr // a *state.RecordError or *storesync.PendingError, which views words the advice for
 	}
 	return res, err
 }

@@ -150,6 +150,9 @@ func WriteError(w io.Writer, err error, color bool) {
 			fmt.Fprintf(w, "%s %s\n", pal.yellow("hint:"), hint)
 		}
 	}
+	for _, hint := range storeHints(err) {
+		fmt.Fprintf(w, "%s %s\n", pal.yellow("hint:"), hint)
+	}
 }
 
 // WriteValid prints validate's success line.

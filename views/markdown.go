@@ -18,6 +18,9 @@ func WritePlanMarkdown(w io.Writer, p *planner.Plan) error {
 	b.WriteString("### pixform plan\n\n")
 	if !p.HasChanges() {
 		fmt.Fprintf(&b, "**No changes.** %s up to date.\n", Plural(s.NoOp, "image"))
+		if s.Upload > 0 {
+			fmt.Fprintf(&b, "\nImage store: **%d to upload** (no request, no credit).\n", s.Upload)
+		}
 		writeMarkdownReview(&b, p)
 		_, err := io.WriteString(w, b.String())
 		return err
@@ -31,6 +34,9 @@ func WritePlanMarkdown(w io.Writer, p *planner.Plan) error {
 		b.WriteString(" (draft renderer, offline)")
 	}
 	b.WriteString("\n\n")
+	if s.FromStore > 0 || s.Upload > 0 {
+		fmt.Fprintf(&b, "Image store: **%d to restore from store, %d to upload** (no request, no credit)\n\n", s.FromStore, s.Upload)
+	}
 	n := s.Create + s.Replace + s.Move + s.Delete
 	fmt.Fprintf(&b, "<details><summary>%s</summary>\n\n", Plural(n, "change"))
 	b.WriteString("| | Image | Action | Path | Prompt | Why |\n|---|---|---|---|---|---|\n")
@@ -55,8 +61,12 @@ func WritePlanMarkdown(w io.Writer, p *planner.Plan) error {
 		case c.Prior != nil && c.Prior.Inputs.Prompt != c.Inputs.Prompt:
 			prompt = "**before:** " + cell(c.Prior.Inputs.Prompt) + "<br>**after:** " + cell(c.Inputs.Prompt)
 		}
+		action := c.Action.String()
+		if c.FromStore {
+			action += " (restore from store)"
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n",
-			mdSymbol(c.Action), code(c.Addr.String()), c.Action, code(pathPhrase(c)), prompt, cell(strings.Join(mdReasons(c.Reasons), "; ")))
+			mdSymbol(c.Action), code(c.Addr.String()), action, code(pathPhrase(c)), prompt, cell(strings.Join(mdReasons(c.Reasons), "; ")))
 	}
 	b.WriteString("\n</details>\n")
 	writeMarkdownReview(&b, p)

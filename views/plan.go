@@ -55,6 +55,14 @@ func WritePlan(w io.Writer, p *planner.Plan, color bool) error {
 func WritePlanWith(w io.Writer, p *planner.Plan, opts PlanOptions) error {
 	pal := palette{opts.Color}
 	var b strings.Builder
+	if !p.HasChanges() && p.HasUploads() {
+		fmt.Fprintf(&b, "%s Your images match the configuration; the image store lacks %s that apply (or push) would upload.\n",
+			pal.green("No changes."), Plural(p.Summary.Upload, "recorded image"))
+		writeStoreSummary(&b, pal, p)
+		writeCost(&b, pal, p)
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	if !p.HasChanges() {
 		fmt.Fprintf(&b, "%s Your images match the configuration; apply would do nothing.\n", pal.green("No changes."))
 		writeCost(&b, pal, p)
@@ -76,6 +84,7 @@ func WritePlanWith(w io.Writer, p *planner.Plan, opts PlanOptions) error {
 	s := p.Summary
 	fmt.Fprintf(&b, "%s %d to create, %d to replace, %d to move, %d to delete, %d unchanged.\n",
 		pal.bold("Plan:"), s.Create, s.Replace, s.Move, s.Delete, s.NoOp)
+	writeStoreSummary(&b, pal, p)
 	writeCost(&b, pal, p)
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -162,7 +171,7 @@ func pad(s string, width int) string {
 func shortReason(c *planner.Change) string {
 	var heads []string
 	for _, r := range c.Reasons {
-		if strings.HasPrefix(r, "restored from the local cache") {
+		if strings.HasPrefix(r, "restored from the local cache") || strings.HasPrefix(r, "restored from the image store") {
 			continue // said below
 		}
 		head, _, _ := strings.Cut(r, ": ")
@@ -177,6 +186,9 @@ func shortReason(c *planner.Change) string {
 	}
 	if c.FromCache {
 		s += " (from cache)"
+	}
+	if c.FromStore {
+		s += " (restore from store)"
 	}
 	if r := []rune(s); len(r) > maxCompactColumn+20 {
 		s = string(r[:maxCompactColumn+19]) + "…"
@@ -237,11 +249,17 @@ func writeCost(b *strings.Builder, pal palette, p *planner.Plan) {
 func actionPhrase(c *planner.Change) string {
 	switch c.Action {
 	case planner.Create:
+		if c.FromStore {
+			return "will be created: restore from store"
+		}
 		if c.FromCache {
 			return "will be created from the local cache"
 		}
 		return "will be created"
 	case planner.Replace:
+		if c.FromStore {
+			return "will be replaced: restore from store"
+		}
 		if c.FromCache {
 			return "will be replaced from the local cache"
 		}
@@ -297,6 +315,7 @@ type JSONChange struct {
 	Seed        int64    `json:"seed,omitempty"`
 	SeedChosen  bool     `json:"seed_chosen,omitempty"`
 	FromCache   bool     `json:"from_cache,omitempty"`
+	FromStore   bool     `json:"from_store,omitempty"`
 	Requests    int      `json:"requests"`
 	Credits     int      `json:"credits"`
 	// Derived images: what the image is made from and how; Unknown lists
@@ -323,6 +342,8 @@ type JSONSummary struct {
 	Requests         int `json:"requests"`
 	Credits          int `json:"credits"`
 	UnpricedRequests int `json:"unpriced_requests,omitempty"`
+	FromStore        int `json:"from_store,omitempty"`
+	Upload           int `json:"upload,omitempty"`
 	// Endpoints breaks the requests down by endpoint when the plan uses
 	// another than text-to-image.
 	Endpoints []JSONEndpoint `json:"endpoints,omitempty"`
@@ -347,7 +368,7 @@ func NewJSONPlan(p *planner.Plan) JSONPlan {
 		}
 		jc := JSONChange{
 			Address: c.Addr.String(), Action: c.Action.String(), Reasons: c.Reasons, Path: c.Path,
-			Requests: c.Requests, Credits: c.Credits, FromCache: c.FromCache,
+			Requests: c.Requests, Credits: c.Credits, FromCache: c.FromCache, FromStore: c.FromStore,
 		}
 		if jc.Reasons == nil {
 			jc.Reasons = []string{}
@@ -379,7 +400,8 @@ func NewJSONPlan(p *planner.Plan) JSONPlan {
 	}
 	s := p.Summary
 	jp.Summary = JSONSummary{Create: s.Create, Replace: s.Replace, Move: s.Move, Delete: s.Delete, NoOp: s.NoOp,
-		Requests: s.Requests, Credits: s.Credits, UnpricedRequests: s.UnpricedRequests}
+		Requests: s.Requests, Credits: s.Credits, UnpricedRequests: s.UnpricedRequests,
+		FromStore: s.FromStore, Upload: s.Upload}
 	if eps := planner.CostByEndpoint(p.Changes); len(eps) > 1 || len(eps) == 1 && eps[0].Endpoint != planner.EndpointTextToImage {
 		for _, e := range eps {
 			jp.Summary.Endpoints = append(jp.Summary.Endpoints, JSONEndpoint{e.Endpoint, e.Requests, e.Credits, e.Unpriced})

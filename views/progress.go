@@ -206,6 +206,9 @@ func completedLine(c *planner.Change, e state.Entry, how executor.How) string {
 		}
 		return fmt.Sprintf("moved %s → %s", from, c.Addr)
 	case executor.Restored:
+		if c.FromStore {
+			return fmt.Sprintf("restored %s → %s from the store (%d×%d)", c.Addr, e.Path, e.Width, e.Height)
+		}
 		return fmt.Sprintf("restored %s → %s from the cache (%d×%d)", c.Addr, e.Path, e.Width, e.Height)
 	}
 	return fmt.Sprintf("%s %s → %s (%d×%d, %s)", verb(c), c.Addr, e.Path, e.Width, e.Height, size(e.Bytes))

@@ -16,6 +16,7 @@ import (
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/run"
 	"github.com/pixform/pixform/state"
+	"github.com/pixform/pixform/storesync"
 	"github.com/pixform/pixform/views"
 )
 
@@ -73,6 +74,9 @@ type Session struct {
 	Reload func() *config.Config
 	// NewProvider returns the renderer for a plan.
 	NewProvider func(*planner.Plan, *config.Config) (executor.Provider, error)
+	// Sync, when not nil, is the image store each apply uploads to and
+	// restores from (see run.Options.Sync).
+	Sync *storesync.Sync
 }
 
 func (s *Session) stamp() string { return s.Now().Format("15:04:05") }
@@ -337,6 +341,7 @@ func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Prov
 			Hooks:       hooks,
 			Parallelism: s.Parallelism,
 			Stop:        runStop,
+			Sync:        s.Sync,
 		})
 		done <- applyResult{res, err}
 	}()

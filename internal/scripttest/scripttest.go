@@ -30,7 +30,7 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		"notoken":   cmdNotoken,
 		"s3server":  s3test.Cmd(),
 	}
-	for _, more := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){fakeCmds(), watchCmds(), applyCmds(), teamCmds(), trustCmds(), deriveCmds(), reviewCmds()} {
+	for _, more := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){fakeCmds(), watchCmds(), applyCmds(), teamCmds(), trustCmds(), deriveCmds(), reviewCmds(), storeCmds()} {
 		for k, v := range more {
 			cmds[k] = v
 		}

@@ -1,0 +1,196 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/state"
+	"github.com/pixform/pixform/storesync"
+	"github.com/pixform/pixform/views"
+)
+
+// storeCommand is what pull, push and force-unlock share: the store's
+// URL, and the variables its store block may need.
+type storeCommand struct {
+	store    string
+	vars     listFlag
+	varFiles listFlag
+}
+
+// linkFor reads the configuration (for its store block) and opens the store;
+// with op, it takes the store lock for op, waiting up to wait.
+func (e *env) linkFor(sc *storeCommand, op string, wait time.Duration) (*linked, *config.Config, error) {
+	var cfg *config.Config
+	if sc.store == "" && e.getenv(storeEnv) == "" {
+		c, ok := e.loadConfig(sc.vars, sc.varFiles)
+		if !ok {
+			return nil, nil, errConfig
+		}
+		cfg = c
+	}
+	l, err := e.linkStore(sc.store, cfg, op, wait)
+	if err != nil {
+		return nil, nil, err
+	}
+	if l == nil {
+		return nil, nil, views.WithHint(errors.New("no image store is configured"),
+			`declare one in a *.pix.hcl file: store { url = "s3://BUCKET/PREFIX?region=REGION" }, or pass -store=URL, or set PIXFORM_STORE`)
+	}
+	return l, cfg, nil
+}
+
+// progressLine returns a pull's or push's progress printer: one line a
+// file, to stderr.
+func (e *env) progressLine(verb string) func(storesync.Step) {
+	var mu sync.Mutex
+	return func(st storesync.Step) {
+		mu.Lock()
+		defer mu.Unlock()
+		views.StoreStep(e.stdio.Err, verb, st)
+	}
+}
+
+func (e *env) pull(args []string) int {
+	var sc storeCommand
+	fs := newFlagSet("pull", `pull [options]
+
+Download from the image store every image the lockfile records that is
+missing here or differs, verified by its sha256, each into a temporary
+file and then renamed into place.`)
+	storeFlag(fs, &sc.store)
+	fs.Var(&sc.vars, "var", "set a variable the store block uses: `NAME=VALUE` (repeatable)")
+	fs.Var(&sc.varFiles, "var-file", "load variable values from `FILE` (repeatable)")
+	parallelism := fs.Int("parallelism", 0, fmt.Sprintf("at most `N` downloads at once (default %d)", storesync.DefaultParallelism))
+	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform in this directory")
+	if err := fs.Parse(args); err != nil {
+		return e.flagExit(fs, err)
+	}
+	if fs.NArg() > 0 {
+		return e.fail(fmt.Errorf("pull takes no arguments, got %q", fs.Args()))
+	}
+	release, err := e.acquire("pixform pull", *lockTimeout)
+	if err != nil {
+		return e.fail(err)
+	}
+	defer release()
+	defer e.closeStore()
+	l, _, err := e.linkFor(&sc, "", 0)
+	if err != nil {
+		return e.fail(err)
+	}
+	lock, _, err := e.readTrustedLock()
+	if err != nil {
+		return e.fail(err)
+	}
+	facts, err := state.Refresh(e.dir, lock, false)
+	if err != nil {
+		return e.fail(err)
+	}
+	sy := l.sync
+	if *parallelism > 0 {
+		sy.SetParallelism(*parallelism)
+	}
+	ff := fileFacts(facts)
+	rep, err := sy.Pull(e.ctx, lock, ff, e.progressLine("pulled"))
+	views.WriteStoreReport(e.stdio.Out, "pull", sy.Remote().String(), rep, err, e.color(false, e.stdio.OutTerminal))
+	if err != nil {
+		return e.fail(err)
+	}
+	return ExitOK
+}
+
+func (e *env) push(args []string) int {
+	var sc storeCommand
+	fs := newFlagSet("push", `push [options]
+
+Upload to the image store every image the lockfile records that the store
+lacks (after a store was down during an apply, or to seed a new store).
+It takes the store's lock for this directory.`)
+	storeFlag(fs, &sc.store)
+	fs.Var(&sc.vars, "var", "set a variable the store block uses: `NAME=VALUE` (repeatable)")
+	fs.Var(&sc.varFiles, "var-file", "load variable values from `FILE` (repeatable)")
+	parallelism := fs.Int("parallelism", 0, fmt.Sprintf("at most `N` uploads at once (default %d)", storesync.DefaultParallelism))
+	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform in this directory, here or on another machine")
+	if err := fs.Parse(args); err != nil {
+		return e.flagExit(fs, err)
+	}
+	if fs.NArg() > 0 {
+		return e.fail(fmt.Errorf("push takes no arguments, got %q", fs.Args()))
+	}
+	release, err := e.acquire("pixform push", *lockTimeout)
+	if err != nil {
+		return e.fail(err)
+	}
+	defer release()
+	defer e.closeStore()
+	l, _, err := e.linkFor(&sc, "push", *lockTimeout)
+	if err != nil {
+		return e.fail(err)
+	}
+	lock, _, err := e.readTrustedLock()
+	if err != nil {
+		return e.fail(err)
+	}
+	facts, err := state.Refresh(e.dir, lock, false)
+	if err != nil {
+		return e.fail(err)
+	}
+	sy := l.sync
+	if *parallelism > 0 {
+		sy.SetParallelism(*parallelism)
+	}
+	ff := fileFacts(facts)
+	rep, err := sy.Push(e.ctx, lock, ff, e.progressLine("pushed"))
+	views.WriteStoreReport(e.stdio.Out, "push", sy.Remote().String(), rep, err, e.color(false, e.stdio.OutTerminal))
+	if err != nil {
+		return e.fail(err)
+	}
+	return ExitOK
+}
+
+func (e *env) forceUnlock(args []string) int {
+	var sc storeCommand
+	fs := newFlagSet("force-unlock", `force-unlock [options] ID
+
+Remove this directory's lock in the image store, held under ID by a pixform
+that is no longer running (killed, crashed), after saying whose it was.
+The error of the command that found the lock held names the ID. A lock
+held under another ID is left alone.`)
+	storeFlag(fs, &sc.store)
+	fs.Var(&sc.vars, "var", "set a variable the store block uses: `NAME=VALUE` (repeatable)")
+	fs.Var(&sc.varFiles, "var-file", "load variable values from `FILE` (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return e.flagExit(fs, err)
+	}
+	if fs.NArg() != 1 {
+		return e.fail(views.WithHint(errors.New("force-unlock takes one argument, the lock's ID"),
+			"the error of the command that found the lock held names it: pixform force-unlock ID"))
+	}
+	defer e.closeStore()
+	l, _, err := e.linkFor(&sc, "", 0)
+	if err != nil {
+		return e.fail(err)
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, storesync.DefaultTimeout)
+	defer cancel()
+	info, err := l.store.ForceUnlock(ctx, lockKey(e.dir), fs.Arg(0))
+	if err != nil {
+		return e.fail(err)
+	}
+	views.WriteForceUnlocked(e.stdio.Out, info, l.store.String(), e.color(false, e.stdio.OutTerminal))
+	return ExitOK
+}
+
+// fileFacts is the disk's facts of the lockfile's paths, as pull and
+// push take them.
+func fileFacts(facts map[string]state.FileFact) map[string]storesync.FileFact {
+	out := make(map[string]storesync.FileFact, len(facts))
+	for p, f := range facts {
+		out[p] = storesync.FileFact{Exists: f.Exists, SHA256: f.SHA256}
+	}
+	return out
+}

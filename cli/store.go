@@ -1,0 +1,275 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/objstore"
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/storesync"
+	"github.com/pixform/pixform/views"
+)
+
+// storeEnv overrides the store block's URL; -store overrides both.
+const storeEnv = "PIXFORM_STORE"
+
+// storeURL resolves the image store's URL: -store, then PIXFORM_STORE,
+// then the store block (cfg may be nil). from says where it came from,
+// for messages; "" and "" when no store is configured.
+func (e *env) storeURL(flagURL string, cfg *config.Config) (url, from string) {
+	switch {
+	case flagURL != "":
+		return flagURL, "-store"
+	case e.getenv(storeEnv) != "":
+		return e.getenv(storeEnv), storeEnv
+	case cfg != nil && cfg.Store != nil:
+		r := cfg.Store.URLRange
+		return cfg.Store.URL, fmt.Sprintf("the store block at %s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
+	}
+	return "", ""
+}
+
+// linked is an open image store and this directory's link to it.
+type linked struct {
+	store *objstore.Store
+	sync  *storesync.Sync
+	lock  *objstore.Lock
+}
+
+// openStore opens the image store that flagURL, PIXFORM_STORE or cfg's
+// store block names, or returns nil when none does. parallel bounds its
+// requests in flight (0: the default).
+func (e *env) openStore(flagURL string, cfg *config.Config, parallel int) (*linked, error) {
+	url, from := e.storeURL(flagURL, cfg)
+	if url == "" {
+		return nil, nil
+	}
+	st, err := objstore.Open(e.ctx, url)
+	if err != nil {
+		return nil, &views.StoreSourceError{From: from, Err: err}
+	}
+	sy, err := storesync.New(e.dir, adapt{st}, parallel)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	sy.PerObject = perObject
+	return &linked{store: st, sync: sy}, nil
+}
+
+// perObject reports whether a store failure concerns one object only.
+func perObject(err error) bool {
+	var se *objstore.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Kind {
+	case objstore.NotFound, objstore.Corrupt, objstore.TooLarge, objstore.BadKey:
+		return true
+	}
+	return false
+}
+
+// close releases the store lock, if this process holds it, and closes
+// the store. The lock is released under a context of its own: an
+// interrupted run still releases it. A lock that is no longer ours is
+// left alone, and said.
+func (l *linked) close(e *env) {
+	if l == nil {
+		return
+	}
+	if l.lock != nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(e.ctx), 30*time.Second)
+		if err := l.lock.Unlock(ctx); err != nil {
+			views.WriteWarning(e.stdio.Err, fmt.Sprintf("could not release the store lock: %v", err), e.color(false, e.stdio.ErrTerminal))
+		}
+		cancel()
+		l.lock = nil
+	}
+	l.sync.Close()
+	l.store.Close()
+}
+
+// lockKey names this working directory's lock object in the store:
+// "dir-" and the first 16 hex digits of the SHA-256 of the directory's
+// path relative to the top of its git repository ("." at the top), so
+// that every clone of a repository, wherever it is checked out, takes the
+// same lock for the same directory. Outside git the path is ".": one
+// lock for the whole store.
+func lockKey(dir string) string {
+	rel := "."
+	for d := dir; ; {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			if r, err := filepath.Rel(d, dir); err == nil {
+				rel = filepath.ToSlash(r)
+			}
+			break
+		}
+		up := filepath.Dir(d)
+		if up == d {
+			break
+		}
+		d = up
+	}
+	h := sha256.Sum256([]byte(rel))
+	return "dir-" + hex.EncodeToString(h[:8])
+}
+
+// lockStore takes the store lock of this directory for operation
+// ("apply", "watch", "push"), waiting up to timeout.
+func (e *env) lockStore(l *linked, operation string, timeout time.Duration) error {
+	if l == nil {
+		return nil
+	}
+	holder := "unknown"
+	if u, err := user.Current(); err == nil {
+		holder = u.Username
+	}
+	host, _ := os.Hostname()
+	// A store that stops answering fails the wait rather than hangs it.
+	ctx, cancel := context.WithTimeout(e.ctx, timeout+storesync.DefaultTimeout)
+	defer cancel()
+	lk, err := l.store.Lock(ctx, lockKey(e.dir), objstore.LockInfo{
+		Holder: holder, Host: host, PID: os.Getpid(), Operation: operation,
+	}, timeout)
+	if err != nil {
+		return err
+	}
+	l.lock = lk
+	return nil
+}
+
+// adapt makes an *objstore.Store the Remote of storesync.
+type adapt struct{ *objstore.Store }
+
+func (a adapt) PutInputs(ctx context.Context, digest string, rec storesync.Record) error {
+	return a.Store.PutInputs(ctx, digest, objstore.Record(rec))
+}
+
+func (a adapt) GetInputs(ctx context.Context, digest string) (storesync.Record, bool, error) {
+	rec, ok, err := a.Store.GetInputs(ctx, digest)
+	return storesync.Record(rec), ok, err
+}
+
+// planWithStore is planner.Diff with the image store's facts: which
+// objects the lockfile names are in the store (asked before planning),
+// and which renders the plan would request the store has (asked after a
+// first plan, which then is made again with the answers and the same
+// seeds). Without a store it is Diff.
+//
+// When the store fails, a lenient plan goes on with what the note of
+// uploads knows, and without restores from the store, after a warning;
+// otherwise the failure is returned.
+func (e *env) planWithStore(in planner.Input, l *linked, lenient bool) (*planner.Plan, hcl.Diagnostics, error) {
+	if l == nil {
+		p, diags := planner.Diff(in)
+		return p, diags, nil
+	}
+	in.InStore = l.sync.InStore
+	warn := func(err error) bool {
+		if !lenient || e.ctx.Err() != nil {
+			return false
+		}
+		views.WriteWarning(e.stdio.Err, fmt.Sprintf("%v; the plan below is made without all of the store's facts: images it may hold count as missing from it", err), e.color(false, e.stdio.ErrTerminal))
+		return true
+	}
+	sums := make([]string, 0, len(in.Lock.Images))
+	for _, en := range in.Lock.Images {
+		sums = append(sums, en.SHA256)
+	}
+	if err := l.sync.Check(e.ctx, sums); err != nil {
+		if !warn(err) {
+			return nil, nil, err
+		}
+		p, diags := planner.Diff(in)
+		return p, diags, nil
+	}
+	var asked []string
+	in.Stored = func(digest, _ string) (string, bool) {
+		asked = append(asked, digest)
+		return "", false
+	}
+	var seeds []int64
+	newSeed := in.NewSeed
+	in.NewSeed = func() int64 {
+		s := newSeed()
+		seeds = append(seeds, s)
+		return s
+	}
+	p, diags := planner.Diff(in)
+	if diags.HasErrors() || len(asked) == 0 {
+		return p, diags, nil
+	}
+	if err := l.sync.FetchRecords(e.ctx, asked); err != nil {
+		if !warn(err) {
+			return nil, nil, err
+		}
+		return p, diags, nil
+	}
+	found := false
+	for _, d := range asked {
+		if _, ok := l.sync.Stored(d, in.Provider); ok {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return p, diags, nil
+	}
+	// The same plan again, now with the store's records: the planner
+	// asks for seeds in the same order, so each gets the seed it had.
+	in.Stored = l.sync.Stored
+	i := 0
+	in.NewSeed = func() int64 {
+		if i < len(seeds) {
+			i++
+			return seeds[i-1]
+		}
+		return newSeed()
+	}
+	p, diags = planner.Diff(in)
+	return p, diags, nil
+}
+
+// linkStore opens the image store (once per process) and, when op is not
+// "", takes its lock for op, waiting up to wait. nil means no store.
+func (e *env) linkStore(flagURL string, cfg *config.Config, op string, wait time.Duration) (*linked, error) {
+	if e.link == nil {
+		l, err := e.openStore(flagURL, cfg, 0)
+		if err != nil || l == nil {
+			return nil, err
+		}
+		e.link = l
+	}
+	if op != "" && e.link.lock == nil {
+		if err := e.lockStore(e.link, op, wait); err != nil {
+			return nil, err
+		}
+	}
+	return e.link, nil
+}
+
+// closeStore releases the store lock if this process holds it, and
+// closes the store.
+func (e *env) closeStore() {
+	e.link.close(e)
+	e.link = nil
+}
+
+// syncOf is the link's Sync, or nil.
+func (l *linked) syncOf() *storesync.Sync {
+	if l == nil {
+		return nil
+	}
+	return l.sync
+}

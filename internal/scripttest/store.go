@@ -1,0 +1,221 @@
+package scripttest
+
+import (
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/pixform/pixform/state"
+)
+
+// storeCmds are the test script commands of the store_*.txtar scripts,
+// about a file:// image store in directory STORE:
+//
+//	storelock STORE VAR    set VAR to the ID of the lock held in STORE
+//	                       (! storelock STORE: no lock is held)
+//	storehas STORE [DIR]   every image the lockfile of DIR (default the
+//	                       current directory) records is in STORE, whole
+//	storekillloop KILLS IMAGES PARALLELISM STORE
+//	                       killloop with the store: after each kill the
+//	                       dead holder's lock is removed with force-unlock
+//	                       (as a person would), and at the end every
+//	                       recorded image must be in STORE
+func storeCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"storelock":     cmdStorelock,
+		"storehas":      cmdStorehas,
+		"storekillloop": cmdStoreKillloop,
+	}
+}
+
+// storeLockID returns the ID of the lock held in the store directory
+// dir, or "" when none is.
+func storeLockID(ts *testscript.TestScript, dir string) string {
+	des, err := os.ReadDir(filepath.Join(dir, "locks"))
+	if errors.Is(err, os.ErrNotExist) {
+		return ""
+	}
+	ts.Check(err)
+	var ids []string
+	for _, de := range des {
+		if strings.HasPrefix(de.Name(), ".") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "locks", de.Name()))
+		ts.Check(err)
+		var info struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(b, &info); err != nil || info.ID == "" {
+			ts.Fatalf("lock object %s does not parse: %v: %s", de.Name(), err, b)
+		}
+		ids = append(ids, info.ID)
+	}
+	if len(ids) > 1 {
+		ts.Fatalf("%d lock objects in %s, want at most 1", len(ids), dir)
+	}
+	if len(ids) == 0 {
+		return ""
+	}
+	return ids[0]
+}
+
+func cmdStorelock(ts *testscript.TestScript, neg bool, args []string) {
+	if (neg && len(args) != 1) || (!neg && len(args) != 2) {
+		ts.Fatalf("usage: storelock STORE VAR | ! storelock STORE")
+	}
+	id := storeLockID(ts, ts.MkAbs(args[0]))
+	if neg {
+		if id != "" {
+			ts.Fatalf("a lock is held in %s: %s", args[0], id)
+		}
+		return
+	}
+	if id == "" {
+		ts.Fatalf("no lock is held in %s", args[0])
+	}
+	ts.Setenv(args[1], id)
+}
+
+// storeMissing lists the images the lockfile of dir records that the
+// store directory store lacks.
+func storeMissing(ts *testscript.TestScript, store, dir string) []string {
+	lock, err := state.ReadLock(filepath.Join(dir, state.LockFileName))
+	ts.Check(err)
+	var missing []string
+	for a, e := range lock.Images {
+		p := filepath.Join(store, "sha256", e.SHA256[:2], e.SHA256)
+		b, err := os.ReadFile(p)
+		if err != nil || int64(len(b)) != e.Bytes {
+			missing = append(missing, a.String())
+		}
+	}
+	return missing
+}
+
+func cmdStorehas(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: storehas STORE [DIR]")
+	}
+	dir := ts.MkAbs(".")
+	if len(args) == 2 {
+		dir = ts.MkAbs(args[1])
+	}
+	missing := storeMissing(ts, ts.MkAbs(args[0]), dir)
+	if neg {
+		if len(missing) == 0 {
+			ts.Fatalf("the store holds every recorded image")
+		}
+		return
+	}
+	if len(missing) > 0 {
+		ts.Fatalf("the store lacks %d recorded image(s): %v", len(missing), missing)
+	}
+}
+
+// cmdStoreKillloop is killloop (see cmdKillloop) for an apply that
+// uploads to a store: a kill -9 at any moment leaves a true lockfile,
+// nothing is paid for twice beyond the requests in flight, and in the end
+// every recorded image is in the store.
+func cmdStoreKillloop(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: storekillloop KILLS IMAGES PARALLELISM STORE")
+	}
+	kills, err1 := strconv.Atoi(args[0])
+	images, err2 := strconv.Atoi(args[1])
+	parallel, err3 := strconv.Atoi(args[2])
+	if err := errors.Join(err1, err2, err3); err != nil {
+		ts.Fatalf("storekillloop: %v", err)
+	}
+	store := ts.MkAbs(args[3])
+	srv := fakeOf(ts)
+	exe := pixformPath(ts)
+	before := srv.Stats().Requests
+	seed := rand.Uint64()
+	rng := rand.New(rand.NewPCG(seed, seed))
+	ts.Logf("storekillloop: seed %d", seed)
+	command := func(args ...string) (*exec.Cmd, *strings.Builder) {
+		var out strings.Builder
+		cmd := exec.Command(exe, args...)
+		cmd.Dir = ts.MkAbs(".")
+		cmd.Env = storeEnv(ts)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		return cmd, &out
+	}
+	apply := func() (*exec.Cmd, *strings.Builder) {
+		return command("apply", "-auto-approve", "-parallelism="+args[2])
+	}
+	killed, unlocked := 0, 0
+	for i := 0; i < kills; i++ {
+		cmd, out := apply()
+		r0 := srv.Stats().Requests
+		ts.Check(cmd.Start())
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		var fire <-chan time.Time
+		if rng.IntN(3) == 0 {
+			fire = time.After(time.Duration(rng.Int64N(int64(300 * time.Millisecond))))
+		} else {
+			fire = afterRequests(srv, r0+1+rng.IntN(2*parallel), time.Duration(rng.Int64N(int64(200*time.Millisecond))))
+		}
+		select {
+		case err := <-exited:
+			ts.Logf("storekillloop: run %d finished before its kill (%v):\n%s", i+1, err, out)
+		case <-fire:
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-exited
+			killed++
+		case <-time.After(waitLimit):
+			cmd.Process.Kill()
+			<-exited
+			ts.Fatalf("storekillloop: run %d neither finished nor reached its kill within %s:\n%s", i+1, waitLimit, out)
+		}
+		cmdLockcheck(ts, false, nil)
+		checkWholeImages(ts)
+		if id := storeLockID(ts, store); id != "" {
+			// The dead holder's lock stays until a person removes it.
+			cmd, out := command("force-unlock", id)
+			if err := cmd.Run(); err != nil {
+				ts.Fatalf("storekillloop: force-unlock %s: %v\n%s", id, err, out)
+			}
+			unlocked++
+		}
+	}
+	cmd, out := apply()
+	if err := cmd.Run(); err != nil {
+		ts.Fatalf("storekillloop: the final apply failed: %v\n%s", err, out)
+	}
+	cmdLockcheck(ts, false, []string{args[1]})
+	checkWholeImages(ts)
+	if missing := storeMissing(ts, store, ts.MkAbs(".")); len(missing) > 0 {
+		ts.Fatalf("storekillloop: after the final apply the store lacks %v\n%s", missing, out)
+	}
+	total := srv.Stats().Requests - before
+	ts.Logf("storekillloop: %d kills, %d locks removed, %d requests for %d images", killed, unlocked, total, images)
+	if limit := images + killed*parallel; total > limit {
+		ts.Fatalf("storekillloop: %d requests for %d images after %d kills at parallelism %d, want at most %d", total, images, killed, parallel, limit)
+	}
+	if id := storeLockID(ts, store); id != "" {
+		ts.Fatalf("storekillloop: the final apply left its lock %s", id)
+	}
+}
+
+// storeEnv is childEnv with the script's store settings.
+func storeEnv(ts *testscript.TestScript) []string {
+	env := childEnv(ts)
+	for _, k := range []string{"PIXFORM_STORE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_EC2_METADATA_DISABLED"} {
+		if v := ts.Getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}

@@ -1,0 +1,140 @@
+package state
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+)
+
+// storeDirName holds, inside .pixform/, one note per image store.
+const storeDirName = "store"
+
+// Uploaded is the note of the objects known to be in one image store:
+// .pixform/store/<hash of the store's URL>.uploaded, one sha256 a line,
+// appended as uploads land. It is a cache of facts about the store, never
+// the only copy of anything: a line a kill cut short is skipped, a lost
+// line costs one existence check, and the note of another store is
+// another file. It is safe for concurrent use.
+type Uploaded struct {
+	path string
+
+	mu  sync.Mutex
+	set map[string]bool
+	f   *os.File // opened for append on the first Add
+	// cut says the note ends inside a line, which the first Add ends.
+	cut bool
+}
+
+// OpenUploaded reads the note of the store whose URL is store in the
+// working directory dir. A missing note is an empty one.
+func OpenUploaded(dir, store string) (*Uploaded, error) {
+	h := sha256.Sum256([]byte(store))
+	u := &Uploaded{set: map[string]bool{}}
+	wd, exists, err := workSubDir(dir, storeDirName)
+	u.path = filepath.Join(wd, hex.EncodeToString(h[:8])+".uploaded")
+	if err != nil || !exists {
+		return u, err
+	}
+	data, err := readWorkFile(u.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return u, nil
+	}
+	if err != nil {
+		return u, fmt.Errorf("read %s: %w", u.path, err)
+	}
+	u.cut = len(data) > 0 && data[len(data)-1] != '\n'
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if line := sc.Text(); isHex64(line) {
+			u.set[line] = true
+		}
+	}
+	return u, nil
+}
+
+// isHex64 reports whether s is a lower-case hex sha256.
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Has reports whether the object sum is known to be in the store.
+func (u *Uploaded) Has(sum string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.set[sum]
+}
+
+// Len is the number of objects known to be in the store.
+func (u *Uploaded) Len() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.set)
+}
+
+// Add notes that the objects sums are in the store. The note is not
+// synced: losing its tail to a crash only costs a check later.
+func (u *Uploaded) Add(dir string, sums ...string) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var b []byte
+	for _, s := range sums {
+		if !isHex64(s) || u.set[s] {
+			continue
+		}
+		u.set[s] = true
+		b = append(append(b, s...), '\n')
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	if u.f == nil {
+		if _, err := ensureWorkSubDir(dir, storeDirName); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(u.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
+		if err != nil {
+			return fmt.Errorf("note uploads in %s: %w", u.path, err)
+		}
+		u.f = f
+		if u.cut {
+			b = append([]byte{'\n'}, b...)
+			u.cut = false
+		}
+	}
+	if _, err := u.f.Write(b); err != nil {
+		return fmt.Errorf("note uploads in %s: %w", u.path, err)
+	}
+	return nil
+}
+
+// Close closes the note.
+func (u *Uploaded) Close() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.f == nil {
+		return nil
+	}
+	err := u.f.Close()
+	u.f = nil
+	return err
+}
+
+// Snapshot returns the lockfile as last written: after Commit, Delete and
+// Move have returned, every change they made.
+func (s *LocalStore) Snapshot() *Lock { return s.j.Snapshot() }

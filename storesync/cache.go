@@ -1,0 +1,94 @@
+package storesync
+
+import (
+	"context"
+	"io"
+
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/state"
+)
+
+// LocalCache is the local content cache (state.Cache), as the executor
+// reads it.
+type LocalCache interface {
+	Has(digest, provider string) bool
+	Open(digest, provider string) (io.ReadCloser, error)
+}
+
+// Cache serves an apply's restores: those the plan takes from the store
+// by downloading the object it names, the others from the local cache.
+type Cache struct {
+	ctx     context.Context
+	s       *Sync
+	local   LocalCache
+	objects map[string]object // by state.CacheKey(digest, provider)
+}
+
+type object struct {
+	sum   string
+	bytes int64
+}
+
+// maxObjectBytes caps a download whose size the plan does not know.
+const maxObjectBytes = 1 << 30
+
+// Cache returns the cache of an apply of p by provider: the changes
+// planned FromStore are downloaded (under ctx), the rest read from local,
+// which may be nil.
+func (s *Sync) Cache(ctx context.Context, local LocalCache, p *planner.Plan) *Cache {
+	c := &Cache{ctx: ctx, s: s, local: local, objects: map[string]object{}}
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		if !ch.FromStore {
+			continue
+		}
+		o := object{sum: ch.StoreSHA256, bytes: maxObjectBytes}
+		if ch.Prior != nil && ch.Prior.SHA256 == ch.StoreSHA256 && ch.Prior.Bytes > 0 {
+			o.bytes = ch.Prior.Bytes
+		}
+		c.objects[state.CacheKey(ch.Inputs.Digest(), p.Provider)] = o
+	}
+	return c
+}
+
+// Has reports whether a render of digest by provider can be restored.
+func (c *Cache) Has(digest, provider string) bool {
+	if _, ok := c.objects[state.CacheKey(digest, provider)]; ok {
+		return true
+	}
+	return c.local != nil && c.local.Has(digest, provider)
+}
+
+// Open streams the store's object for a change planned FromStore, else
+// the local cache's copy. The store's bytes are verified against the
+// object's name as they end: a reader that returns io.EOF has given all
+// of them, whole.
+func (c *Cache) Open(digest, provider string) (io.ReadCloser, error) {
+	o, ok := c.objects[state.CacheKey(digest, provider)]
+	if !ok {
+		if c.local == nil {
+			return nil, errNoCache
+		}
+		return c.local.Open(digest, provider)
+	}
+	ctx, cancel := c.s.bound(c.ctx)
+	pr, pw := io.Pipe()
+	go func() {
+		err := c.s.r.Get(ctx, o.sum, pw, o.bytes)
+		if err == nil {
+			c.s.known(o.sum)
+		}
+		pw.CloseWithError(err)
+	}()
+	return &pipeReader{pr, cancel}, nil
+}
+
+type pipeReader struct {
+	*io.PipeReader
+	cancel context.CancelFunc
+}
+
+func (p *pipeReader) Close() error {
+	p.cancel()
+	return p.PipeReader.Close()
+}

@@ -1,0 +1,189 @@
+package storesync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/state"
+)
+
+// Step is one file that Pull or Push finished (or failed), for progress.
+type Step struct {
+	Addr addrs.Addr
+	Path string
+	// Done of Total steps are finished, this one included.
+	Done, Total int
+	Bytes       int64
+	Err         error
+}
+
+// Report is what Pull or Push did.
+type Report struct {
+	// Done counts the files transferred, Skipped those already in place
+	// (pull: the local file is the recorded one; push: the store has it),
+	// Failed those that failed.
+	Done, Skipped, Failed int
+	Bytes                 int64
+}
+
+// FileFact is what the disk says of a recorded path: whether a regular
+// file is there, and its hash.
+type FileFact struct {
+	Exists bool
+	SHA256 string
+}
+
+// Pull downloads every entry of lock whose file is missing or differs
+// (facts, by path), verified by its sha256, into a temporary file beside
+// it, then renames it into place. At most s.parallel at a time; progress,
+// if not nil, is called once per file, from one goroutine at a time. A
+// failed file does not stop the others: the error returned is the first,
+// after all are done.
+func (s *Sync) Pull(ctx context.Context, lock *state.Lock, facts map[string]FileFact, progress func(Step)) (Report, error) {
+	type todo struct {
+		addr addrs.Addr
+		e    state.Entry
+	}
+	var jobs []todo
+	var rep Report
+	for a, e := range lock.Images {
+		if f := facts[e.Path]; f.Exists && f.SHA256 == e.SHA256 {
+			rep.Skipped++
+			continue
+		}
+		jobs = append(jobs, todo{a, e})
+	}
+	slices.SortFunc(jobs, func(a, b todo) int { return a.addr.Compare(b.addr) })
+	var mu sync.Mutex
+	var first error
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.parallel)
+	for _, j := range jobs {
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return nil
+			}
+			err := s.download(gctx, j.e)
+			return s.step(&mu, &rep, &first, progress, Step{Addr: j.addr, Path: j.e.Path, Total: len(jobs), Bytes: j.e.Bytes, Err: err})
+		})
+	}
+	_ = g.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return rep, first
+}
+
+// download fetches e's object into a temporary file beside e.Path and
+// renames it into place: no partial file is ever at the path.
+func (s *Sync) download(ctx context.Context, e state.Entry) error {
+	target := filepath.Join(s.dir, filepath.FromSlash(e.Path))
+	f, err := state.CreateTemp(target)
+	if err != nil {
+		return &FileError{Path: e.Path, Err: err}
+	}
+	max := e.Bytes
+	if max <= 0 {
+		max = maxObjectBytes
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if err := s.r.Get(ctx, e.SHA256, f, max); err != nil {
+		state.AbortTemp(f)
+		return err
+	}
+	if err := state.CommitTemp(f, target); err != nil {
+		return &FileError{Path: e.Path, Err: err}
+	}
+	s.known(e.SHA256)
+	return nil
+}
+
+// Push uploads every entry of lock whose object the store lacks, from its
+// file, which must still be the recorded one (facts, by path). Entries
+// whose file is missing or changed are failures that name the file; the
+// others are all tried.
+func (s *Sync) Push(ctx context.Context, lock *state.Lock, facts map[string]FileFact, progress func(Step)) (Report, error) {
+	var sums []string
+	for _, e := range lock.Images {
+		sums = append(sums, e.SHA256)
+	}
+	if err := s.Check(ctx, sums); err != nil {
+		return Report{}, err
+	}
+	type todo struct {
+		addr addrs.Addr
+		e    state.Entry
+	}
+	var jobs []todo
+	var rep Report
+	queued := map[string]bool{}
+	for a, e := range lock.Images {
+		if s.up.Has(e.SHA256) || queued[e.SHA256] {
+			rep.Skipped++
+			continue
+		}
+		queued[e.SHA256] = true
+		jobs = append(jobs, todo{a, e})
+	}
+	slices.SortFunc(jobs, func(a, b todo) int { return a.addr.Compare(b.addr) })
+	var mu sync.Mutex
+	var first error
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.parallel)
+	for _, j := range jobs {
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return nil
+			}
+			var err error
+			if f := facts[j.e.Path]; !f.Exists {
+				err = &FileError{Path: j.e.Path, Err: errors.New("the file is missing; run pixform apply to render it again")}
+			} else if f.SHA256 != j.e.SHA256 {
+				err = &FileError{Path: j.e.Path, Err: errChanged}
+			} else {
+				err = s.uploadRetrying(gctx, j.e.Path, j.e)
+			}
+			return s.step(&mu, &rep, &first, progress, Step{Addr: j.addr, Path: j.e.Path, Total: len(jobs), Bytes: j.e.Bytes, Err: err})
+		})
+	}
+	_ = g.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	if first != nil && rep.Failed > 0 {
+		return rep, fmt.Errorf("%d of %d upload(s) failed, the first: %w", rep.Failed, len(jobs), first)
+	}
+	return rep, first
+}
+
+// step counts one finished file of a pull or push and reports it. A
+// failure of the whole store is returned, to stop the rest.
+func (s *Sync) step(mu *sync.Mutex, rep *Report, first *error, progress func(Step), st Step) error {
+	mu.Lock()
+	defer mu.Unlock()
+	if st.Err != nil {
+		rep.Failed++
+		if *first == nil {
+			*first = st.Err
+		}
+	} else {
+		rep.Done++
+		rep.Bytes += st.Bytes
+	}
+	st.Done = rep.Done + rep.Failed
+	if progress != nil {
+		progress(st)
+	}
+	if st.Err != nil && !s.perObject(st.Err) {
+		return st.Err
+	}
+	return nil
+}

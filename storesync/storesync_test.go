@@ -1,0 +1,225 @@
+package storesync
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
+	"github.com/pixform/pixform/state"
+)
+
+// fakeRemote is an in-memory store that can be made to fail.
+type fakeRemote struct {
+	mu      sync.Mutex
+	objects map[string][]byte
+	records map[string]Record
+	down    error // every call fails with it
+	puts    int
+}
+
+func newFake() *fakeRemote {
+	return &fakeRemote{objects: map[string][]byte{}, records: map[string]Record{}}
+}
+
+func (f *fakeRemote) String() string { return "fake://store" }
+
+func (f *fakeRemote) Has(_ context.Context, sum string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down != nil {
+		return false, f.down
+	}
+	_, ok := f.objects[sum]
+	return ok, nil
+}
+
+func (f *fakeRemote) Put(_ context.Context, sum string, r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down != nil {
+		return f.down
+	}
+	if h := sha256.Sum256(b); hex.EncodeToString(h[:]) != sum {
+		return errors.New("corrupt")
+	}
+	f.puts++
+	f.objects[sum] = b
+	return nil
+}
+
+func (f *fakeRemote) Get(_ context.Context, sum string, w io.Writer, max int64) error {
+	f.mu.Lock()
+	b, ok := f.objects[sum]
+	down := f.down
+	f.mu.Unlock()
+	if down != nil {
+		return down
+	}
+	if !ok {
+		return errors.New("not found")
+	}
+	_, err := w.Write(b)
+	return err
+}
+
+func (f *fakeRemote) PutInputs(_ context.Context, d string, rec Record) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down != nil {
+		return f.down
+	}
+	f.records[d] = rec
+	return nil
+}
+
+func (f *fakeRemote) GetInputs(_ context.Context, d string) (Record, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down != nil {
+		return Record{}, false, f.down
+	}
+	r, ok := f.records[d]
+	return r, ok, nil
+}
+
+func sum(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// commitFile commits data at path through st, as the executor does.
+func commitFile(t *testing.T, st state.Store, a, path string, data []byte) state.Entry {
+	t.Helper()
+	f, err := st.CreateTemp(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(data)
+	e := state.Entry{Inputs: state.Inputs{Prompt: a, Style: "flux-dev", AspectRatio: "1:1", Seed: 1}, Provider: providers.Imagine,
+		Path: path, SHA256: sum(data), Bytes: int64(len(data)), MediaType: "image/png", Width: 1, Height: 1}
+	if err := st.Commit(context.Background(), state.Commit{Addr: addrs.MustParse(a), Entry: e, Temp: f}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestStoreUploadsEveryCommit(t *testing.T) {
+	dir := t.TempDir()
+	r := newFake()
+	s, err := New(dir, r, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st := s.Wrap(ctx, state.OpenStore(dir, state.NewLock(), nil), &planner.Plan{})
+	if err := st.Begin(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	var es []state.Entry
+	for i := range 20 {
+		es = append(es, commitFile(t, st, fmt.Sprintf("image.i%d", i), fmt.Sprintf("i%d.png", i), []byte(fmt.Sprint("bytes ", i))))
+	}
+	if err := st.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for _, e := range es {
+		if _, ok := r.objects[e.SHA256]; !ok {
+			t.Errorf("%s not uploaded", e.Path)
+		}
+		if rec := r.records[e.Inputs.Digest()]; rec.SHA256 != e.SHA256 {
+			t.Errorf("%s: record %+v", e.Path, rec)
+		}
+	}
+	// The note knows them: a second link uploads nothing again.
+	s2, _ := New(dir, r, 4)
+	for _, e := range es {
+		if !s2.InStore(e.SHA256) {
+			t.Errorf("%s not noted as uploaded", e.Path)
+		}
+	}
+}
+
+func TestStoreDownKeepsTheRender(t *testing.T) {
+	dir := t.TempDir()
+	r := newFake()
+	r.down = errors.New("connection refused")
+	s, _ := New(dir, r, 2)
+	s.waits = nil
+	ctx := context.Background()
+	local := state.OpenStore(dir, state.NewLock(), nil)
+	st := s.Wrap(ctx, local, &planner.Plan{})
+	st.Begin(ctx, nil, nil)
+	for i := range 5 {
+		commitFile(t, st, fmt.Sprintf("image.i%d", i), fmt.Sprintf("i%d.png", i), []byte(fmt.Sprint("bytes ", i)))
+	}
+	st.End(ctx)
+	err := st.Close(ctx)
+	var pe *PendingError
+	if !errors.As(err, &pe) || pe.N != 5 {
+		t.Fatalf("Close = %v, want a PendingError of 5", err)
+	}
+	// Recorded and on disk all the same.
+	b, _ := os.ReadFile(filepath.Join(dir, state.LockFileName))
+	lock, err := state.ParseLock(b, "lock")
+	if err != nil || len(lock.Images) != 5 {
+		t.Fatalf("lockfile: %v, %d entries", err, len(lock.Images))
+	}
+	// A push once the store is back uploads them.
+	r.down = nil
+	facts := map[string]FileFact{}
+	for _, e := range lock.Images {
+		facts[e.Path] = FileFact{Exists: true, SHA256: e.SHA256}
+	}
+	s2, _ := New(dir, r, 2)
+	rep, err := s2.Push(ctx, lock, facts, nil)
+	if err != nil || rep.Done != 5 {
+		t.Fatalf("Push: %+v, %v", rep, err)
+	}
+	rep, err = s2.Push(ctx, lock, facts, nil)
+	if err != nil || rep.Done != 0 || rep.Skipped != 5 {
+		t.Fatalf("second Push: %+v, %v", rep, err)
+	}
+}
+
+func TestPullRestoresMissingAndChanged(t *testing.T) {
+	dir := t.TempDir()
+	r := newFake()
+	lock := state.NewLock()
+	for i := range 3 {
+		data := []byte(fmt.Sprint("img ", i))
+		r.objects[sum(data)] = data
+		lock.Images[addrs.MustParse(fmt.Sprintf("image.i%d", i))] = state.Entry{Path: fmt.Sprintf("d/i%d.png", i), SHA256: sum(data), Bytes: int64(len(data))}
+	}
+	os.MkdirAll(filepath.Join(dir, "d"), 0o755)
+	os.WriteFile(filepath.Join(dir, "d/i1.png"), []byte("edited"), 0o644)
+	s, _ := New(dir, r, 2)
+	var steps int
+	rep, err := s.Pull(context.Background(), lock, map[string]FileFact{"d/i1.png": {Exists: true, SHA256: sum([]byte("edited"))}}, func(Step) { steps++ })
+	if err != nil || rep.Done != 3 || steps != 3 {
+		t.Fatalf("Pull: %+v, %v, %d steps", rep, err, steps)
+	}
+	for i := range 3 {
+		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("d/i%d.png", i)))
+		if err != nil || !bytes.Equal(b, []byte(fmt.Sprint("img ", i))) {
+			t.Errorf("i%d: %q, %v", i, b, err)
+		}
+	}
+}

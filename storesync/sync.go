@@ -1,0 +1,172 @@
+package storesync
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pixform/pixform/state"
+)
+
+// DefaultTimeout bounds one request to the store (a whole image's upload
+// or download included).
+const DefaultTimeout = 2 * time.Minute
+
+// DefaultParallelism bounds the store requests in flight at once: checks,
+// uploads and downloads.
+const DefaultParallelism = 16
+
+// Sync is one working directory's link to one image store: what this
+// process and the note under .pixform/ know to be in it.
+type Sync struct {
+	dir      string
+	r        Remote
+	up       *state.Uploaded
+	parallel int
+
+	// PerObject reports whether a failure of the store concerns one
+	// object only (it is missing, or corrupt), rather than the store as a
+	// whole (unreachable, credentials): a failure of the whole store
+	// stops a pull or push, and the uploads of an apply, at once. Nil
+	// means every failure concerns the whole store.
+	PerObject func(error) bool
+	uploads   atomic.Int64 // images this Sync uploaded
+	// Timeout bounds each request to the store, so that a store that
+	// stops answering (a dead network) fails rather than hangs.
+	Timeout time.Duration
+	// waits are the pauses before the retries of an upload.
+	waits []time.Duration
+
+	mu      sync.Mutex
+	records map[string]Record // by input digest, as GetInputs answered
+}
+
+// perObject reports whether err concerns one object or one local file.
+func (s *Sync) perObject(err error) bool {
+	if errors.As(err, new(*FileError)) {
+		return true
+	}
+	return s.PerObject != nil && s.PerObject(err)
+}
+
+// New links the working directory dir to the store r; parallel bounds its
+// requests in flight (below 1: DefaultParallelism).
+func New(dir string, r Remote, parallel int) (*Sync, error) {
+	up, err := state.OpenUploaded(dir, r.String())
+	if err != nil {
+		return nil, err
+	}
+	if parallel < 1 {
+		parallel = DefaultParallelism
+	}
+	return &Sync{dir: dir, r: r, up: up, parallel: parallel, records: map[string]Record{}, waits: retryWait(), Timeout: DefaultTimeout}, nil
+}
+
+// Remote is the store.
+func (s *Sync) Remote() Remote { return s.r }
+
+// Close closes the note of uploads.
+func (s *Sync) Close() error { return s.up.Close() }
+
+// InStore reports whether the object sum is known to be in the store.
+func (s *Sync) InStore(sum string) bool { return s.up.Has(sum) }
+
+// known notes that the store holds sum. A note that cannot be written
+// only costs a check later.
+func (s *Sync) known(sum string) { _ = s.up.Add(s.dir, sum) }
+
+// Check asks the store about every object of sums that the note does not
+// know, at most s.parallel at a time, and notes those it holds. The first
+// failure stops it and is returned.
+func (s *Sync) Check(ctx context.Context, sums []string) error {
+	seen := map[string]bool{}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.parallel)
+	for _, sum := range sums {
+		if seen[sum] || s.up.Has(sum) {
+			continue
+		}
+		seen[sum] = true
+		g.Go(func() error {
+			ctx, cancel := s.bound(gctx)
+			defer cancel()
+			ok, err := s.r.Has(ctx, sum)
+			if err != nil {
+				return err
+			}
+			if ok {
+				s.known(sum)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// FetchRecords reads the store's records of renders of the inputs with
+// these digests, at most s.parallel at a time, then checks that the
+// objects they name are there.
+func (s *Sync) FetchRecords(ctx context.Context, digests []string) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.parallel)
+	seen := map[string]bool{}
+	for _, d := range digests {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		g.Go(func() error {
+			ctx, cancel := s.bound(gctx)
+			defer cancel()
+			rec, ok, err := s.r.GetInputs(ctx, d)
+			if err != nil || !ok {
+				return err
+			}
+			s.mu.Lock()
+			s.records[d] = rec
+			s.mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	var sums []string
+	for _, rec := range s.records {
+		sums = append(sums, rec.SHA256)
+	}
+	s.mu.Unlock()
+	return s.Check(ctx, sums)
+}
+
+// Stored answers planner.Input.Stored from the records FetchRecords read:
+// the object a render of digest by provider produced, if the store holds
+// it.
+func (s *Sync) Stored(digest, provider string) (string, bool) {
+	s.mu.Lock()
+	rec, ok := s.records[digest]
+	s.mu.Unlock()
+	if !ok || rec.Provider != provider || !s.up.Has(rec.SHA256) {
+		return "", false
+	}
+	return rec.SHA256, true
+}
+
+// Uploads is how many images this Sync uploaded.
+func (s *Sync) Uploads() int { return int(s.uploads.Load()) }
+
+// SetParallelism bounds the store requests in flight at n (at least 1).
+func (s *Sync) SetParallelism(n int) { s.parallel = max(n, 1) }
+
+// bound is ctx with the deadline of one request.
+func (s *Sync) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.Timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, s.Timeout)
+}

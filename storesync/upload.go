@@ -1,0 +1,310 @@
+package storesync
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
+	"github.com/pixform/pixform/state"
+)
+
+var errNoCache = errors.New("no local content cache")
+
+// PendingError says that recorded images are not in the store yet: the
+// apply kept them on disk and in the lockfile, and a later push or apply
+// uploads them.
+type PendingError struct {
+	// Store is the store's URL, for messages.
+	Store string
+	// N is how many recorded images the store lacks.
+	N int
+	// Path is the first image that failed to upload, Err why ("" and
+	// nil when the uploads were stopped before trying).
+	Path string
+	Err  error
+}
+
+func (e *PendingError) Error() string {
+	s := fmt.Sprintf("%d recorded image(s) are not in the store %s yet", e.N, e.Store)
+	if e.Path != "" {
+		s += fmt.Sprintf("; the first, %s: %v", e.Path, e.Err)
+	}
+	return s
+}
+
+func (e *PendingError) Unwrap() error { return e.Err }
+
+// FileError is a recorded file that could not be read for an upload, or
+// whose bytes are no longer the recorded ones.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return fmt.Sprintf("read %s to upload it: %v", e.Path, e.Err) }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// errChanged is the Err of a FileError whose bytes changed since they were
+// recorded.
+var errChanged = errors.New("the file is no longer the image the lockfile records (edited since?)")
+
+// uploadTries is how often one upload is tried before the store counts as
+// down for the rest of the run.
+const uploadTries = 3
+
+// retryWait is the wait before each retry of an upload.
+func retryWait() []time.Duration { return []time.Duration{200 * time.Millisecond, time.Second} }
+
+// upload sends the recorded file at path (relative) as e's object, then
+// records it under e's inputs (a draft's are not: drafts are not restored
+// from the store, as from the cache), then notes it.
+func (s *Sync) upload(ctx context.Context, path string, e state.Entry) error {
+	f, err := os.OpenFile(filepath.Join(s.dir, filepath.FromSlash(path)), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return &FileError{Path: path, Err: err}
+	}
+	defer f.Close()
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	h := &hashReader{r: f, h: sha256.New()}
+	if err := s.r.Put(ctx, e.SHA256, h); err != nil {
+		if h.eof && hex.EncodeToString(h.h.Sum(nil)) != e.SHA256 {
+			return &FileError{Path: path, Err: errChanged}
+		}
+		if h.err != nil {
+			return &FileError{Path: path, Err: h.err}
+		}
+		return err
+	}
+	if e.Provider != providers.Draft {
+		rec := Record{SHA256: e.SHA256, Provider: e.Provider, MediaType: e.MediaType, Bytes: e.Bytes, Width: e.Width, Height: e.Height}
+		if err := s.r.PutInputs(ctx, e.Inputs.Digest(), rec); err != nil {
+			return err
+		}
+	}
+	s.known(e.SHA256)
+	s.uploads.Add(1)
+	return nil
+}
+
+// uploadRetrying is upload tried up to uploadTries times while the store
+// fails; a file error is not retried.
+func (s *Sync) uploadRetrying(ctx context.Context, path string, e state.Entry) error {
+	var err error
+	for i := range uploadTries {
+		// A store that let a whole request time out is not asked again.
+		if err = s.upload(ctx, path, e); err == nil || s.perObject(err) || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		if i < len(s.waits) {
+			select {
+			case <-time.After(s.waits[i]):
+			case <-ctx.Done():
+				return err
+			}
+		}
+	}
+	return err
+}
+
+type hashReader struct {
+	r   io.Reader
+	h   hash.Hash
+	eof bool
+	err error // a read error of the file
+}
+
+func (h *hashReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	switch {
+	case err == io.EOF:
+		h.eof = true
+	case err != nil:
+		h.err = err
+	}
+	return n, err
+}
+
+// Store is the commit protocol with the image store as its second place:
+// every image the local Store commits is then uploaded, by a bounded pool
+// of uploaders that overlaps the rendering, and Close waits for them. The
+// local commit comes first and alone keeps the lockfile's guarantees; an
+// upload that fails leaves the image recorded and on disk, to upload
+// later (push), and never makes a request to render it again.
+type Store struct {
+	*state.LocalStore
+	s    *Sync
+	plan *planner.Plan
+
+	ctx    context.Context // the uploads'
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []job
+	queued  map[string]bool // sums queued this run
+	closing bool
+	down    error // the store failed: the rest of the queue is not tried
+	done    int
+	pending []failure
+}
+
+type job struct {
+	path string
+	e    state.Entry
+}
+
+type failure struct {
+	path string
+	err  error
+}
+
+// Wrap returns local with the store as its second place, for an apply of
+// p. Uploads run under ctx: cancelling it leaves the rest for later.
+func (s *Sync) Wrap(ctx context.Context, local *state.LocalStore, p *planner.Plan) *Store {
+	st := &Store{LocalStore: local, s: s, plan: p, queued: map[string]bool{}}
+	st.ctx, st.cancel = context.WithCancel(ctx)
+	st.cond = sync.NewCond(&st.mu)
+	for range s.parallel {
+		st.wg.Go(st.work)
+	}
+	return st
+}
+
+var _ state.Store = (*Store)(nil)
+
+// Begin implements state.Store: after the local Begin, the recorded images
+// the plan leaves in place and the store lacks start uploading.
+func (st *Store) Begin(ctx context.Context, writes []string, rs []state.Removal) error {
+	if err := st.LocalStore.Begin(ctx, writes, rs); err != nil {
+		return err
+	}
+	for i := range st.plan.Changes {
+		c := &st.plan.Changes[i]
+		if c.Upload && c.Action == planner.NoOp && c.Prior != nil {
+			st.enqueue(c.Prior.Path, *c.Prior)
+		}
+	}
+	return nil
+}
+
+// Commit implements state.Store: the local commit, then the upload.
+func (st *Store) Commit(ctx context.Context, c state.Commit) error {
+	if err := st.LocalStore.Commit(ctx, c); err != nil {
+		return err
+	}
+	st.enqueue(c.Entry.Path, c.Entry)
+	return nil
+}
+
+// End implements state.Store: after the local End, the images the plan
+// moved and the store lacks start uploading from where they are now.
+func (st *Store) End(ctx context.Context) error {
+	err := st.LocalStore.End(ctx)
+	snap := st.LocalStore.Snapshot()
+	for i := range st.plan.Changes {
+		c := &st.plan.Changes[i]
+		if !c.Upload || c.Action != planner.Move || c.Prior == nil {
+			continue
+		}
+		if e, ok := snap.Images[c.Addr]; ok && e.SHA256 == c.Prior.SHA256 {
+			st.enqueue(e.Path, e)
+		}
+	}
+	return err
+}
+
+// Close implements state.Store: the local Close, then the wait for every
+// upload (until ctx is done). An upload that did not happen makes a
+// *PendingError, unless the local Close failed, whose error comes first.
+func (st *Store) Close(ctx context.Context) error {
+	err := st.LocalStore.Close(ctx)
+	st.mu.Lock()
+	st.closing = true
+	st.cond.Broadcast()
+	st.mu.Unlock()
+	stop := context.AfterFunc(ctx, st.cancel)
+	st.wg.Wait()
+	stop()
+	st.cancel()
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	n := len(st.pending) + len(st.queue)
+	if n == 0 {
+		return nil
+	}
+	pe := &PendingError{Store: st.s.r.String(), N: n}
+	if len(st.pending) > 0 {
+		pe.Path, pe.Err = st.pending[0].path, st.pending[0].err
+	}
+	return pe
+}
+
+// Uploaded is how many images this run uploaded.
+func (st *Store) Uploaded() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.done
+}
+
+func (st *Store) enqueue(path string, e state.Entry) {
+	if st.s.up.Has(e.SHA256) {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.queued[e.SHA256] {
+		return
+	}
+	st.queued[e.SHA256] = true
+	st.queue = append(st.queue, job{path, e})
+	st.cond.Signal()
+}
+
+// work uploads queued images until Close, and then the rest of the
+// queue, unless the store is down or the uploads' ctx is done.
+func (st *Store) work() {
+	for {
+		st.mu.Lock()
+		for len(st.queue) == 0 && !st.closing {
+			st.cond.Wait()
+		}
+		if len(st.queue) == 0 || st.down != nil || st.ctx.Err() != nil {
+			st.mu.Unlock()
+			return
+		}
+		j := st.queue[0]
+		st.queue = st.queue[1:]
+		st.mu.Unlock()
+
+		err := st.s.uploadRetrying(st.ctx, j.path, j.e)
+		st.mu.Lock()
+		switch {
+		case err == nil:
+			st.done++
+		default:
+			st.pending = append(st.pending, failure{j.path, err})
+			if !st.s.perObject(err) && st.down == nil {
+				st.down = err
+				st.cond.Broadcast()
+			}
+		}
+		st.mu.Unlock()
+	}
+}
