@@ -195,6 +195,16 @@ func TestDiffDerived(t *testing.T) {
 			},
 			wantDiags: "photos/shelf.jpg cannot be read",
 		},
+		"mask of other dimensions than the kept source": {
+			images: func(t *testing.T) []config.Image {
+				fill := derived(t, "image.fill", "image.hero", "generative-fill", "fill.png")
+				fill.Prompt, fill.Mask, fill.MaskWidth, fill.MaskHeight = "books", "m.png", 2, 2
+				return []config.Image{img(t, "image.hero", "cat", 7, "hero.png"), fill}
+			},
+			lock:      map[string]state.Entry{"image.hero": entry("cat", 7, "hero.png", providers.Imagine, shaA)},
+			facts:     map[string]FileFact{"hero.png": ok(shaA), "m.png": ok(shaB)},
+			wantDiags: "mask m.png is 2×2 pixels and image.hero, which image.fill is made from, is 1×1",
+		},
 		"cycle": {
 			images: func(t *testing.T) []config.Image {
 				return []config.Image{
