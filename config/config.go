@@ -64,6 +64,10 @@ type Image struct {
 	// Transparent renders a text-to-image with a transparent background
 	// (Style is then "").
 	Transparent bool
+	// MaskWidth and MaskHeight are the mask's dimensions as its header
+	// says when Load read it; 0 when unknown. Not part of Digest: the
+	// planner compares them with the source's.
+	MaskWidth, MaskHeight int
 
 	derive *deriveRanges // for Load's diagnostics only
 }

@@ -524,8 +524,13 @@ func (l *loader) resolveDerived(images []Image) {
 		case img.FromFile != "":
 			l.checkSourceOnDisk(img, img.FromFile, "from", rng, byPath)
 		}
-		if img.Mask != "" && l.checkSourceOnDisk(img, img.Mask, "mask", img.derive.mask, byPath) && img.FromFile != "" {
-			l.checkMaskSize(img)
+		if img.Mask != "" && l.checkSourceOnDisk(img, img.Mask, "mask", img.derive.mask, byPath) {
+			if w, h, ok := imageSize(l.dir, img.Mask); ok {
+				img.MaskWidth, img.MaskHeight = w, h
+			}
+			if img.FromFile != "" {
+				l.checkMaskSize(img)
+			}
 		}
 	}
 	// Cycles: a walk from every derived image along its from edges.
@@ -623,8 +628,8 @@ func (l *loader) checkSourceOnDisk(img *Image, p, attr string, rng hcl.Range, by
 // whose headers can be read (an image source is checked by the endpoint).
 func (l *loader) checkMaskSize(img *Image) {
 	sw, sh, okS := imageSize(l.dir, img.FromFile)
-	mw, mh, okM := imageSize(l.dir, img.Mask)
-	if !okS || !okM || (sw == mw && sh == mh) {
+	mw, mh := img.MaskWidth, img.MaskHeight
+	if !okS || mw == 0 || (sw == mw && sh == mh) {
 		return
 	}
 	l.errorf(img.derive.mask.Ptr(), "Mask of other dimensions",

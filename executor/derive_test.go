@@ -3,6 +3,7 @@ package executor
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image/png"
 	"io"
 	"strings"
@@ -147,5 +148,34 @@ func TestApplyDerivedSourceChangedOnDisk(t *testing.T) {
 	res, err := e.apply(t, context.Background(), false, []planner.Change{noop, up}, func(o *Options) { o.Provider = ep })
 	if err == nil || res.Failed != 1 || !strings.Contains(err.Error(), "changed since the plan") {
 		t.Errorf("err %v, result %+v; want the image failed because its source changed", err, res)
+	}
+}
+
+// TestApplyDerivedStop: the first Ctrl-C while a source is in flight lets
+// it finish and be recorded, and starts nothing made from it.
+func TestApplyDerivedStop(t *testing.T) {
+	e := newEnv(t)
+	stop := make(chan struct{})
+	ep := &editProvider{fakeProvider: &fakeProvider{render: func(ctx context.Context, req Request, w io.Writer) error {
+		close(stop) // the user presses Ctrl-C while the source renders
+		_, err := w.Write(pngOf(t, 8, 6, req.Seed))
+		return err
+	}}, t: t}
+	res, err := e.apply(t, context.Background(), false, []planner.Change{
+		create("hero", "hero.png", 7),
+		derivedChange("up", "up.png", "image.hero", "upscale"),
+		derivedChange("cut", "cut.png", "image.up", "remove-background"),
+	}, func(o *Options) { o.Provider = ep; o.Stop = stop })
+	if !errors.Is(err, ErrInterrupted) {
+		t.Errorf("err %v, want ErrInterrupted", err)
+	}
+	if res.Generated != 1 || res.Skipped != 2 || len(ep.edits) != 0 {
+		t.Errorf("result %+v with %d edits; want the source recorded and both dependents skipped", res, len(ep.edits))
+	}
+	if e.hooks.count("warn") != 0 {
+		t.Error("a dependent skipped by Ctrl-C was reported as if its source had failed")
+	}
+	if _, ok := e.rec.snapshot()["image.hero"]; !ok {
+		t.Error("the source in flight was not recorded")
 	}
 }

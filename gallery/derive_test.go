@@ -41,6 +41,9 @@ func TestChainCards(t *testing.T) {
 			t.Errorf("page lacks %s", want)
 		}
 	}
+	if strings.Count(page, "seed random") != 1 {
+		t.Errorf("%d cards say \"seed random\", want only the text-to-image one", strings.Count(page, "seed random"))
+	}
 	// A live page's cards come from the plan, with the same links.
 	plan := &planner.Plan{Changes: []planner.Change{
 		{Addr: addrs.MustParse("image.hero"), Action: planner.Create},

@@ -107,7 +107,7 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
 <p class="prompt" title="{{.Prompt}}">{{.Prompt}}</p>
 {{if .Source}}<p class="chain">{{.Made}} of {{if isAddr .Source}}<a href="#{{anchor .Source}}">{{.Source}}</a>{{else}}<code>{{.Source}}</code>{{end}}</p>{{end}}
 {{if .Dependents}}<p class="chain">made into {{range $i, $d := .Dependents}}{{if $i}}, {{end}}<a href="#{{anchor $d}}">{{$d}}</a>{{end}}</p>{{end}}
-<div class="meta"><span>{{.AspectRatio}}</span><span>seed {{if .Seed}}{{.Seed}}{{else}}random{{end}}</span><span>{{.Style}}</span><span{{if eq (provider .Card) draftProvider}} class="draft"{{end}}>{{provider .Card}}</span></div>
+<div class="meta">{{if .Source}}{{if .Seed}}<span>seed {{.Seed}}</span>{{end}}{{else}}<span>{{.AspectRatio}}</span><span>seed {{if .Seed}}{{.Seed}}{{else}}random{{end}}</span><span>{{.Style}}</span>{{end}}<span{{if eq (provider .Card) draftProvider}} class="draft"{{end}}>{{provider .Card}}</span></div>
 <div class="path">{{range $i, $s := pathSegments .Path}}{{if $i}}<wbr>{{end}}{{$s}}{{end}}</div>
 {{if .Reason}}<p class="reason">{{.Reason}}</p>{{end}}
 </div>
@@ -242,9 +242,13 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
     }
     var meta = el("div", "meta");
     var prov = c.file && c.file.provider ? c.file.provider : "not rendered";
-    meta.appendChild(el("span", "", c.aspect_ratio));
-    meta.appendChild(el("span", "", "seed " + (c.seed ? c.seed : "random")));
-    meta.appendChild(el("span", "", c.style));
+    if (!c.source) {
+      meta.appendChild(el("span", "", c.aspect_ratio));
+      meta.appendChild(el("span", "", "seed " + (c.seed ? c.seed : "random")));
+      meta.appendChild(el("span", "", c.style));
+    } else if (c.seed) {
+      meta.appendChild(el("span", "", "seed " + c.seed));
+    }
     meta.appendChild(el("span", prov === {{draftProvider}} ? "draft" : "", prov));
     body.appendChild(meta);
     var path = el("div", "path");

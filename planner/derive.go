@@ -148,7 +148,29 @@ func (p *planning) deriveInputs(img *config.Image, src *Change, c *Change) {
 	}
 	if img.Mask != "" {
 		in.MaskSHA256 = p.fileSHA256(img.Mask, img.Addr, "mask")
+		p.checkMaskSize(img, src)
 	}
+}
+
+// checkMaskSize refuses a mask of other dimensions than the image it
+// masks when both are known before apply: the source is kept (its
+// recorded size) and the mask's header was read. The endpoint would
+// refuse it, after the request.
+func (p *planning) checkMaskSize(img *config.Image, src *Change) {
+	if src == nil || src.Prior == nil || (src.Action != NoOp && src.Action != Move) || img.MaskWidth == 0 {
+		return
+	}
+	w, h := src.Prior.Width, src.Prior.Height
+	if w == img.MaskWidth && h == img.MaskHeight {
+		return
+	}
+	p.diags = append(p.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  fmt.Sprintf("%s: mask of other dimensions", img.Addr),
+		Detail: fmt.Sprintf("mask %s is %d×%d pixels and %s, which %s is made from, is %d×%d: generative-fill needs a mask of the same dimensions as its image. Resize the mask.",
+			img.Mask, img.MaskWidth, img.MaskHeight, src.Addr, img.Addr, w, h),
+		Subject: img.DeclRange.Ptr(),
+	})
 }
 
 // cachedSHA256 returns the hash of the bytes that a change restored from

@@ -76,6 +76,7 @@ func TestDiffDerived(t *testing.T) {
 		facts     map[string]FileFact
 		cached    map[string]string // digest → sha of cached renders
 		targets   []string
+		replace   []string
 		prices    map[string]int
 		want      []dwant
 		requests  int
@@ -194,6 +195,16 @@ func TestDiffDerived(t *testing.T) {
 			},
 			wantDiags: "photos/shelf.jpg cannot be read",
 		},
+		"mask of other dimensions than the kept source": {
+			images: func(t *testing.T) []config.Image {
+				fill := derived(t, "image.fill", "image.hero", "generative-fill", "fill.png")
+				fill.Prompt, fill.Mask, fill.MaskWidth, fill.MaskHeight = "books", "m.png", 2, 2
+				return []config.Image{img(t, "image.hero", "cat", 7, "hero.png"), fill}
+			},
+			lock:      map[string]state.Entry{"image.hero": entry("cat", 7, "hero.png", providers.Imagine, shaA)},
+			facts:     map[string]FileFact{"hero.png": ok(shaA), "m.png": ok(shaB)},
+			wantDiags: "mask m.png is 2×2 pixels and image.hero, which image.fill is made from, is 1×1",
+		},
 		"cycle": {
 			images: func(t *testing.T) []config.Image {
 				return []config.Image{
@@ -202,6 +213,16 @@ func TestDiffDerived(t *testing.T) {
 				}
 			},
 			wantDiags: "is made from itself",
+		},
+		"-replace of a derived image": {
+			images: chain("cat"), lock: chainLock(), facts: chainFacts, replace: []string{"image.hero_2x"},
+			cached: map[string]string{state.Inputs{Operation: "upscale", Source: "image.hero", SourceSHA256: shaA}.Digest(): shaB},
+			want: []dwant{
+				{addr: "image.hero", action: NoOp},
+				{addr: "image.hero_2x", action: Replace, reasons: []string{"-replace requested"}, req: 1, source: shaA},
+				{addr: "image.small", action: Replace, reasons: []string{"image.hero_2x is replaced"}, afterApply: true},
+			},
+			requests: 1, unpriced: 1,
 		},
 		"target includes the sources": {
 			images: chain("dog"), lock: chainLock(), facts: chainFacts, targets: []string{"image.small"},
@@ -219,13 +240,16 @@ func TestDiffDerived(t *testing.T) {
 			for k, e := range tc.lock {
 				lock.Images[addr(t, k)] = e
 			}
-			var targets []addrs.Addr
+			var targets, replace []addrs.Addr
 			for _, s := range tc.targets {
 				targets = append(targets, addr(t, s))
 			}
+			for _, s := range tc.replace {
+				replace = append(replace, addr(t, s))
+			}
 			in := Input{
 				Images: tc.images(t), Lock: lock, Facts: tc.facts, Provider: providers.Imagine,
-				Targets: targets, Prices: tc.prices, NewSeed: func() int64 { return 1234 },
+				Targets: targets, Replace: replace, Prices: tc.prices, NewSeed: func() int64 { return 1234 },
 				Cached: func(d, p string) bool { _, ok := tc.cached[d]; return ok },
 				CachedSHA256: func(d, p string) (string, bool) {
 					s, ok := tc.cached[d]

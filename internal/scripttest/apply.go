@@ -22,7 +22,7 @@ import (
 //
 //	applybg …               a background pixform (see background), with
 //	                        output in apply.out and apply.err
-//	killloop KILLS IMAGES PARALLELISM
+//	killloop KILLS IMAGES PARALLELISM [REQUESTS]
 //	                        crash test of apply -auto-approve (see below)
 //	fakeexpired TOKEN…      configure the fake to answer 406/1002 for TOKEN
 //	fakestat KEY N|<=N      a statistic of the fake: maxinflight, code=NNNN,
@@ -57,24 +57,29 @@ func pixformPath(ts *testscript.TestScript) string {
 // work directory and sends it SIGKILL after a random delay; after each kill the lockfile must parse, every
 // entry's file must exist with its hash (lockcheck), and every file at an
 // image path must be a whole image. Then it runs apply to completion and
-// checks that the whole test sent at most RENDERS (default IMAGES) + kills × PARALLELISM
+// checks that the whole test sent at most REQUESTS (default IMAGES) + kills × PARALLELISM
 // requests (only requests in flight at a kill are repeated), that the
 // lockfile records IMAGES images, and that one more apply sends no request.
 // The fake should have some latency so that kills land mid-request.
 func cmdKillloop(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 3 || len(args) > 4 {
-		ts.Fatalf("usage: killloop KILLS IMAGES PARALLELISM [RENDERS]")
-	}
-	renders := args[1]
-	if len(args) == 4 {
-		renders = args[3] // images with candidates render more than one take
+	if neg || len(args) != 3 && len(args) != 4 {
+		ts.Fatalf("usage: killloop KILLS IMAGES PARALLELISM [REQUESTS]")
 	}
 	kills, err1 := strconv.Atoi(args[0])
 	images, err2 := strconv.Atoi(args[1])
-	want, err4 := strconv.Atoi(renders)
 	parallel, err3 := strconv.Atoi(args[2])
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	if err := errors.Join(err1, err2, err3); err != nil {
 		ts.Fatalf("killloop: %v", err)
+	}
+	// REQUESTS is what a run without kills sends, when images cost none
+	// (made locally from others) or several (candidates render a request
+	// a take); it defaults to IMAGES.
+	requests := images
+	if len(args) == 4 {
+		var err error
+		if requests, err = strconv.Atoi(args[3]); err != nil {
+			ts.Fatalf("killloop: %v", err)
+		}
 	}
 	srv := fakeOf(ts)
 	exe := pixformPath(ts)
@@ -131,8 +136,8 @@ func cmdKillloop(ts *testscript.TestScript, neg bool, args []string) {
 	checkWholeImages(ts)
 	total := srv.Stats().Requests - before
 	ts.Logf("killloop: %d kills, %d requests for %d images", killed, total, images)
-	if limit := want + killed*parallel; total > limit {
-		ts.Fatalf("killloop: %d requests for %d renders after %d kills at parallelism %d, want at most %d", total, want, killed, parallel, limit)
+	if limit := requests + killed*parallel; total > limit {
+		ts.Fatalf("killloop: %d requests for %d images (%d requests without kills) after %d kills at parallelism %d, want at most %d", total, images, requests, killed, parallel, limit)
 	}
 	cmd, out = run()
 	if err := cmd.Run(); err != nil {
