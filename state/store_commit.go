@@ -24,14 +24,19 @@ type pathIndex struct {
 	mu    sync.Mutex
 	owner map[string]addrs.Addr // safepath.Key(path) → address of the entry recording it
 	path  map[addrs.Addr]string // address → its entry's path
+	// entry holds each address's entry as recorded, so that a commit of
+	// the very same entry (a missing file put back with its recorded
+	// bytes) needs no lockfile write.
+	entry map[addrs.Addr]Entry
 }
 
 func newPathIndex(lock *Lock) *pathIndex {
-	x := &pathIndex{owner: map[string]addrs.Addr{}, path: map[addrs.Addr]string{}}
+	x := &pathIndex{owner: map[string]addrs.Addr{}, path: map[addrs.Addr]string{}, entry: map[addrs.Addr]Entry{}}
 	if lock != nil {
 		for a, e := range lock.Images {
 			x.owner[safepath.Key(e.Path)] = a
 			x.path[a] = e.Path
+			x.entry[a] = e
 		}
 	}
 	return x
@@ -47,6 +52,7 @@ func (x *pathIndex) forget(as ...addrs.Addr) {
 			}
 			delete(x.path, a)
 		}
+		delete(x.entry, a)
 	}
 }
 
@@ -99,6 +105,7 @@ func (s *LocalStore) set(ctx context.Context, addr addrs.Addr, e Entry, drop []a
 	}
 	x.owner[safepath.Key(e.Path)] = addr
 	x.path[addr] = e.Path
+	x.entry[addr] = e
 	return nil
 }
 
@@ -166,7 +173,18 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 		return s.commitSerial(ctx, c)
 	}
 	_, inPlace := x.owner[safepath.Key(e.Path)]
+	recorded, had := x.entry[addr]
 	x.mu.Unlock()
+	if inPlace && had && recorded.Equal(e) {
+		// The lockfile already says exactly this: the file (missing or
+		// changed by hand) is put back with its recorded bytes, and no
+		// moment of the rename leaves the entry naming other bytes.
+		if err := PlaceTemp(c.Temp, s.abs(e.Path)); err != nil {
+			return err
+		}
+		s.placed(&c)
+		return nil
+	}
 	// The common case, a create or a replace of c's own entry, touches no
 	// other change's entry or path, so its Journal calls run outside x.mu
 	// and commits of many images share the Recorder's group writes.
@@ -196,6 +214,7 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 		delete(x.owner, safepath.Key(old))
 	}
 	x.path[addr] = e.Path
+	x.entry[addr] = e
 	x.mu.Unlock()
 	return nil
 }

@@ -149,3 +149,54 @@ func TestStoreCommitTakesOverARecordedPath(t *testing.T) {
 		})
 	}
 }
+
+// Putting a missing file back with the bytes its entry records (a restore
+// into a fresh clone) places the file and writes no lockfile: the entry
+// on disk already says exactly that.
+func TestStoreCommitOfTheRecordedEntryWritesNoLockfile(t *testing.T) {
+	dir := t.TempDir()
+	lock := NewLock()
+	e := entryN(1)
+	e.Path = "img.png"
+	lock.Images[addrs.MustParse("image.a")] = e
+	writes := 0
+	r := newRecorder(filepath.Join(dir, LockFileName), lock, func(path string, data []byte) error {
+		writes++
+		return WriteFileAtomic(path, data)
+	})
+	s := NewStore(dir, lock, r, nil)
+	commit := func(e Entry) {
+		t.Helper()
+		f, err := s.CreateTemp(e.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString("image")
+		if err := s.Commit(context.Background(), Commit{Addr: addrs.MustParse("image.a"), Entry: e, Temp: f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(e)
+	if _, err := os.Stat(filepath.Join(dir, "img.png")); err != nil {
+		t.Fatalf("the file was not placed: %v", err)
+	}
+	if writes != 0 {
+		t.Errorf("%d lockfile writes for an entry that did not change, want 0", writes)
+	}
+	changed := e
+	changed.Inputs.Prompt = "another prompt"
+	commit(changed)
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if writes == 0 {
+		t.Error("no lockfile write for a changed entry")
+	}
+	got, err := ReadLock(filepath.Join(dir, LockFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Images[addrs.MustParse("image.a")].Inputs.Prompt != "another prompt" {
+		t.Errorf("lockfile holds %+v", got.Images)
+	}
+}
