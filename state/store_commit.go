@@ -178,8 +178,11 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	if inPlace && had && recorded.Equal(e) {
 		// The lockfile already says exactly this: the file (missing or
 		// changed by hand) is put back with its recorded bytes, and no
-		// moment of the rename leaves the entry naming other bytes.
-		if err := PlaceTemp(c.Temp, s.abs(e.Path)); err != nil {
+		// moment of the rename leaves the entry naming other bytes. No
+		// lockfile write follows to batch its sync with, so the file is
+		// synced before its rename: after a power loss the path holds the
+		// whole image or what it held before, never part of one.
+		if err := commitTemp(c.Temp, s.abs(e.Path), true, false); err != nil {
 			return err
 		}
 		s.placed(&c)
