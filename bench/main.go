@@ -44,7 +44,7 @@ type harness struct {
 	log         io.Writer
 }
 
-const usage = `usage: go run ./bench [flags] plan|apply|draft|watch|store-apply|all
+const usage = `usage: go run ./bench [flags] plan|apply|draft|watch|store-apply|store-pull|all
 
 Run from the module root. Flags:`
 
@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
-		return errors.New("name exactly one benchmark: plan, apply, draft, watch or all")
+		return errors.New("name exactly one benchmark: plan, apply, draft, watch, store-apply, store-pull or all")
 	}
 	if *runs < 1 {
 		return fmt.Errorf("-runs=%d: must be at least 1", *runs)
@@ -84,10 +84,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// The image store on the apply path (not in all: it writes 6,000
 		// images a run).
 		"store-apply": {(*harness).storeApply},
+		"store-pull":  {(*harness).storePull},
 	}[fs.Arg(0)]
 	if steps == nil {
 		fs.Usage()
-		return fmt.Errorf("unknown benchmark %q: use plan, apply, draft, watch or all", fs.Arg(0))
+		return fmt.Errorf("unknown benchmark %q: use plan, apply, draft, watch, store-apply, store-pull or all", fs.Arg(0))
 	}
 	if _, err := os.Stat("go.mod"); err != nil {
 		return errors.New("run the harness from the module root (the directory holding go.mod): go run ./bench " + fs.Arg(0))

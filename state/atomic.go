@@ -46,6 +46,29 @@ func CommitTemp(f *os.File, target string) error {
 	return commitTemp(f, target, true, true)
 }
 
+// SyncPlaceTemp syncs f and renames it over target, leaving the
+// directory's sync to the caller (SyncDirs, once for many files): after a
+// power loss target holds the whole new file or what it held before,
+// though possibly the latter even after SyncPlaceTemp returned.
+func SyncPlaceTemp(f *os.File, target string) error {
+	return commitTemp(f, target, true, false)
+}
+
+// SyncDirs makes the names of files placed in the directories dirs (under
+// root) durable: one syncfs of root's file system where there is one,
+// else an fsync of each directory.
+func SyncDirs(root string, dirs []string) error {
+	if batchSync {
+		return syncTree(root)
+	}
+	for _, d := range dirs {
+		if err := SyncDir(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
 // PlaceTemp renames f into place for a Recorder to record next, and
 // leaves durability to that Recorder: before the lockfile write that
 // records a path, the Recorder makes the file's bytes and name durable, in

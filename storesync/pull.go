@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -75,11 +76,33 @@ func (s *Sync) Pull(ctx context.Context, lock *state.Lock, facts map[string]File
 		})
 	}
 	_ = g.Wait()
+	// Each file was synced before its rename; one flush makes the names
+	// durable, where a sync of each directory per file would cost one
+	// more flush an image.
+	if len(jobs) > 0 {
+		dirs := map[string]bool{}
+		for _, j := range jobs {
+			dirs[filepath.Dir(filepath.Join(s.dir, filepath.FromSlash(j.e.Path)))] = true
+		}
+		if err := state.SyncDirs(s.dir, slices.Collect(maps.Keys(dirs))); err != nil && first == nil {
+			first = &PlaceError{Path: ".", Err: err}
+		}
+	}
 	if first == nil {
 		first = ctx.Err()
 	}
 	return rep, first
 }
+
+// PlaceError is a pulled file that could not be written in place (a
+// local disk error): what was pulled before it is in place.
+type PlaceError struct {
+	Path string
+	Err  error
+}
+
+func (e *PlaceError) Error() string { return fmt.Sprintf("write %s: %v", e.Path, e.Err) }
+func (e *PlaceError) Unwrap() error { return e.Err }
 
 // download fetches e's object into a temporary file beside e.Path and
 // renames it into place: no partial file is ever at the path.
@@ -87,7 +110,7 @@ func (s *Sync) download(ctx context.Context, e state.Entry) error {
 	target := filepath.Join(s.dir, filepath.FromSlash(e.Path))
 	f, err := state.CreateTemp(target)
 	if err != nil {
-		return &FileError{Path: e.Path, Err: err}
+		return &PlaceError{Path: e.Path, Err: err}
 	}
 	max := e.Bytes
 	if max <= 0 {
@@ -99,8 +122,8 @@ func (s *Sync) download(ctx context.Context, e state.Entry) error {
 		state.AbortTemp(f)
 		return err
 	}
-	if err := state.CommitTemp(f, target); err != nil {
-		return &FileError{Path: e.Path, Err: err}
+	if err := state.SyncPlaceTemp(f, target); err != nil {
+		return &PlaceError{Path: e.Path, Err: err}
 	}
 	s.known(e.SHA256)
 	return nil

@@ -2,7 +2,7 @@
 // (github.com/versity/versitygw, Apache-2.0) over a temp directory, on a
 // free port of 127.0.0.1, with a bucket made for the caller. Go tests use
 // Start; testscript scripts use the `s3server` command (Cmd). It is
-// imported only by tests.
+// imported by tests and by the bench harness.
 //
 // Without a versitygw binary (on PATH, in $GOBIN or in $GOPATH/bin) tests
 // skip, saying how to install it, except in CI (CI=true), where .ci/run
@@ -261,3 +261,7 @@ func randHex(n int) string {
 	rand.Read(b)
 	return strings.ToUpper(hex.EncodeToString(b))
 }
+
+// StartServer starts the versitygw binary bin over a new directory in tmp,
+// as Start does, for callers that are not tests (the bench harness).
+func StartServer(bin, tmp string) (*Server, error) { return start(bin, tmp) }
