@@ -360,6 +360,7 @@ func (l *loader) checkQuality(v cty.Value, rng hcl.Range, inst string) (int, boo
 type deriveAttrs struct {
 	from, operation, mask, transparent, resize, crop, quality *hcl.Attribute
 	prompt, seed, style, ratio                                *hcl.Attribute
+	candidates                                                *hcl.Attribute
 }
 
 // checkDeriveBlock reports, once per block, attributes that do not go
@@ -378,12 +379,12 @@ func (l *loader) checkDeriveBlock(name string, a deriveAttrs) bool {
 			refuse(attr, "Argument needs from",
 				fmt.Sprintf("image %q sets %s, which applies to an image made from another: add from = image.NAME (or the path of a checked-in file), or remove %s.", name, attrName(attr), attrName(attr)))
 		}
-		if a.transparent != nil && a.style != nil {
-			refuse(a.style, "Style with transparent",
-				fmt.Sprintf("image %q sets transparent = true, and the transparent (Text to PNG) endpoint takes no style: remove style.", name))
-		}
+		// transparent with style or candidates is checked per instance,
+		// on the value of transparent (checkTransparent).
 		return ok
 	}
+	refuse(a.candidates, "Candidates on a derived image",
+		fmt.Sprintf("image %q is made from another image, and candidates applies to a text-to-image block (an image rendered from its prompt): remove candidates, or set candidates on the image it is made from and pick a take there.", name))
 	refuse(a.transparent, "Transparent on a derived image",
 		fmt.Sprintf("image %q is made from another image, and transparent applies to an image rendered from its prompt. To cut a subject out of its background, use operation = %q.", name, edits.RemoveBackground))
 	refuse(a.style, "Style on a derived image",
@@ -771,4 +772,25 @@ func (l *loader) checkPrices(v cty.Value, rng hcl.Range) (out [len(pricedOperati
 		out[i] = Price{Credits: int(n), Set: true}
 	}
 	return out
+}
+
+// checkTransparent reports, for one instance whose transparent is true,
+// the attributes the transparent text-to-image does not take: style, and
+// candidates above 1. styleSet says style has a value in this instance.
+func (l *loader) checkTransparent(name string, a deriveAttrs, img *Image, styleSet bool, inst string) bool {
+	if !img.Transparent || img.Derived() {
+		return true
+	}
+	ok := true
+	if styleSet && a.style != nil {
+		l.errorf(a.style.NameRange.Ptr(), "Style with transparent",
+			fmt.Sprintf("image %q sets transparent = true, and the transparent (Text to PNG) endpoint takes no style: remove style.%s", name, inInstance(inst)))
+		ok = false
+	}
+	if img.Candidates > 1 && a.candidates != nil {
+		l.errorf(a.candidates.NameRange.Ptr(), "Candidates on a transparent image",
+			fmt.Sprintf("image %q sets transparent = true, and candidates applies to a text-to-image block rendered by the text-to-image endpoint, not to the transparent (Text to PNG) endpoint: remove candidates, or set transparent = false.%s", name, inInstance(inst)))
+		ok = false
+	}
+	return ok
 }

@@ -185,6 +185,28 @@ func TestDeriveDiagnostics(t *testing.T) {
 			files: map[string]string{"main.pix.hcl": hero + "image \"b\" {\n  from = image.hero\n  transparent = true\n}\n"},
 			want:  []wantDiag{{"Transparent on a derived image", "main.pix.hcl:6,3", []string{"remove-background"}}},
 		},
+		"candidates on derived": {
+			files: map[string]string{"main.pix.hcl": hero + "image \"b\" {\n  from = image.hero\n  resize = { width = 3 }\n  candidates = 3\n}\n"},
+			want:  []wantDiag{{"Candidates on a derived image", "main.pix.hcl:7,3", []string{"text-to-image", "remove candidates"}}},
+		},
+		"candidates on derived operation": {
+			files: map[string]string{"main.pix.hcl": hero + "image \"b\" {\n  from = image.hero\n  operation = \"upscale\"\n  candidates = 2\n}\n"},
+			want:  []wantDiag{{"Candidates on a derived image", "main.pix.hcl:7,3", nil}},
+		},
+		"candidates on transparent": {
+			files: map[string]string{"main.pix.hcl": "image \"b\" {\n  prompt = \"x\"\n  transparent = true\n  candidates = 2\n}\n"},
+			want:  []wantDiag{{"Candidates on a transparent image", "main.pix.hcl:4,3", []string{"transparent = true", "text-to-image"}}},
+		},
+		"candidates on transparent false": {
+			files: map[string]string{"main.pix.hcl": "image \"b\" {\n  prompt = \"x\"\n  transparent = false\n  candidates = 2\n}\n"},
+		},
+		"transparent false with style": {
+			files: map[string]string{"main.pix.hcl": "image \"b\" {\n  prompt = \"x\"\n  transparent = false\n  style = \"anime\"\n}\n"},
+		},
+		"transparent per instance with style": {
+			files: map[string]string{"main.pix.hcl": "image \"b\" {\n  for_each = { a = true, b = false }\n  prompt = \"x\"\n  transparent = each.value\n  style = \"anime\"\n}\n"},
+			want:  []wantDiag{{"Style with transparent", "main.pix.hcl:5,3", []string{`image.b["a"]`}}},
+		},
 		"from file escapes": {
 			files: map[string]string{"main.pix.hcl": "image \"b\" {\n  from = \"../x.png\"\n  operation = \"upscale\"\n}\n"},
 			want:  []wantDiag{{"From path escapes the working directory", "main.pix.hcl:2,10", nil}},

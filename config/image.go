@@ -238,6 +238,7 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		from: attrs["from"], operation: attrs["operation"], mask: attrs["mask"], transparent: attrs["transparent"],
 		resize: attrs["resize"], crop: attrs["crop"], quality: attrs["quality"],
 		prompt: promptAttr, seed: attrs["seed"], style: attrs["style"], ratio: attrs["aspect_ratio"],
+		candidates: attrs["candidates"],
 	}
 	if !l.checkDeriveBlock(ib.name, da) {
 		blockOK = false
@@ -318,8 +319,10 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		} else {
 			ok = ok && sOK
 		}
+		styleSet := false
 		if s, null, sOK := style.get(l, in.ctx, inst); sOK && !null {
 			img.Style = s
+			styleSet = true
 		} else {
 			ok = ok && sOK
 		}
@@ -329,6 +332,7 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		} else {
 			ok = ok && nOK
 		}
+		ok = ok && l.checkTransparent(ib.name, da, &img, styleSet, inst)
 		pathRange := defaultRange
 		if pv, null, pathOK := pathF.get(l, in.ctx, inst); pathOK && !null {
 			img.Path = pv

@@ -333,6 +333,7 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 			// Each take takes its own request slot.
 			g.Go(func() error {
 				r.renderTakes(ctx, c)
+				r.settle(ctx, c)
 				return nil
 			})
 			continue

@@ -226,9 +226,11 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 	start := r.clock.Now()
 	err = r.send(ctx, req, io.MultiWriter(lw, d))
 	o := limiter.Outcome{Latency: r.clock.Now().Sub(start)}
+	var notSent *Error
 	r.mu.Lock()
-	if r.provider != providers.Draft {
-		// A draft render is made here, not asked of a server.
+	if r.provider != providers.Draft && (!errors.As(err, &notSent) || !notSent.NotSent) {
+		// A draft render is made here, not asked of a server; a
+		// request the provider refused to send is none either.
 		r.res.Requests++
 	}
 	if lw.err != nil {

@@ -73,6 +73,10 @@ type Error struct {
 	// never contain the API token.
 	Msg string
 	Err error // underlying cause, may be nil
+	// NotSent says the provider refused the request before sending it
+	// (a request it could not build or that failed its checks): no
+	// request is counted as sent.
+	NotSent bool
 }
 
 func (e *Error) Error() string {

@@ -48,6 +48,10 @@ func (r *run) renderTakes(ctx context.Context, c *planner.Change) {
 	// The plan asked for every take when it was forced (-replace): then
 	// none comes from the cache. Draft renders are the same either way.
 	useCache := c.Requests < len(seeds) || r.provider == providers.Draft
+	if err := r.checkTakeRequests(c, seeds, useCache); err != nil {
+		r.fail(c, err)
+		return
+	}
 	price := 0
 	if r.provider == providers.Imagine {
 		price, _ = planner.Price(c.Inputs.Style)
@@ -85,6 +89,27 @@ func (r *run) renderTakes(ctx context.Context, c *planner.Change) {
 		how = Restored
 	}
 	r.done(c, e, how, 0)
+}
+
+// checkTakeRequests refuses, before any request, a candidates image whose
+// takes the content cache lacks more of than the plan counts requests
+// for: apply never spends more than the plan said (-max-credits), even
+// when a plan file was edited or the cache lost takes since the plan.
+func (r *run) checkTakeRequests(c *planner.Change, seeds []int64, useCache bool) error {
+	if r.provider != providers.Imagine {
+		return nil
+	}
+	need := 0
+	for _, seed := range seeds {
+		if !useCache || r.opts.Cache == nil || !r.opts.Cache.Has(c.Inputs.Take(seed).Digest(), r.provider) {
+			need++
+		}
+	}
+	if need <= c.Requests {
+		return nil
+	}
+	return fmt.Errorf("the plan is inconsistent: it counts %d request(s) for the %d takes of %s, and %d are not in the local content cache; no request was sent. Run plan again (a saved plan file may have been edited, or the cache cleaned since)",
+		c.Requests, len(seeds), c.Addr, need)
 }
 
 // firstTakeError is the error to settle a candidates image with: a real

@@ -109,3 +109,32 @@ func TestApplyCandidates(t *testing.T) {
 		t.Fatal("a failed pick changed the file")
 	}
 }
+
+// A plan that counts fewer take requests than the takes the cache lacks
+// (an edited plan file) is refused before any request: apply never sends
+// more than the plan says it spends.
+func TestApplyCandidatesRequestsCapped(t *testing.T) {
+	dir := t.TempDir()
+	cache := state.OpenCache(dir)
+	in := inputs("hero", 7)
+	in.Candidates = 4
+	calls := 0
+	prov := &fakeProvider{render: func(ctx context.Context, req Request, w io.Writer) error {
+		calls++
+		_, err := w.Write(pngOf(t, 8, 6, req.Seed))
+		return err
+	}}
+	for _, requests := range []int{0, 1, 3} {
+		c := planner.Change{Addr: addr("hero"), Action: planner.Create, Inputs: in, Path: "hero.png", Requests: requests, Credits: 15 * requests, CreditsKnown: true}
+		rec := newFakeRecorder(t, dir, nil)
+		res, _ := Apply(context.Background(), &planner.Plan{Provider: "imagine", Changes: []planner.Change{c}}, Options{
+			Dir: dir, Provider: prov, Store: rec.store(cache), Cache: cache, Limiter: newTestLimiter(2), Clock: newFakeClock(), Parallelism: 1,
+		})
+		if calls != 0 || res.Requests != 0 || res.Failed != 1 || len(rec.snapshot()) != 0 {
+			t.Fatalf("requests %d: %d calls, %+v", requests, calls, countsOf(res))
+		}
+		if msg := res.Failures[0].Err.Error(); !strings.Contains(msg, "inconsistent") || !strings.Contains(msg, "4 takes") {
+			t.Errorf("requests %d: error %q", requests, msg)
+		}
+	}
+}

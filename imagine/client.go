@@ -164,7 +164,7 @@ func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) 
 	}
 	body, contentType, err := formBody(req)
 	if err != nil {
-		return &executor.Error{Class: executor.Invalid, Msg: fmt.Sprintf("build the request: %v", err), Err: err}
+		return &executor.Error{Class: executor.Invalid, Msg: fmt.Sprintf("build the request: %v", err), Err: err, NotSent: true}
 	}
 	return c.doRequest(ctx, endpoint{url: c.url, shown: c.shownURL}, body, contentType, w)
 }

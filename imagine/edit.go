@@ -29,14 +29,14 @@ func (c *Client) Edit(ctx context.Context, req edits.Request, w io.Writer) error
 	u, err := edits.URL(c.url, req.Op)
 	if err != nil {
 		// err is not kept: its text may hold the token, which clean scrubs.
-		return &executor.Error{Class: executor.Fatal, Msg: clean(err.Error(), c.token, 2*maxServerText)}
+		return &executor.Error{Class: executor.Fatal, Msg: clean(err.Error(), c.token, 2*maxServerText), NotSent: true}
 	}
 	if err := req.Check(); err != nil {
-		return &executor.Error{Class: executor.Invalid, Msg: fmt.Sprintf("the edit was not sent: %s", err), Err: err}
+		return &executor.Error{Class: executor.Invalid, Msg: fmt.Sprintf("the edit was not sent: %s", err), Err: err, NotSent: true}
 	}
 	body, contentType, err := editBody(req)
 	if err != nil {
-		return &executor.Error{Class: executor.Invalid, Msg: fmt.Sprintf("build the request: %v", err), Err: err}
+		return &executor.Error{Class: executor.Invalid, Msg: fmt.Sprintf("build the request: %v", err), Err: err, NotSent: true}
 	}
 	return c.doRequest(ctx, endpoint{url: u, shown: shownURL(u, c.token), op: req.Op}, body, contentType, w)
 }

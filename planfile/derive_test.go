@@ -67,3 +67,23 @@ func TestDerivedRoundTrip(t *testing.T) {
 		t.Errorf("CheckAgainst of an understated price: %v", err)
 	}
 }
+
+// Only a text-to-image block renders candidates: a plan file with
+// candidates on a derived or transparent image is refused by name.
+func TestDerivedCandidatesRefused(t *testing.T) {
+	for name, in := range map[string]state.Inputs{
+		"transparent": {Prompt: "a fox", AspectRatio: "1:1", Seed: 4, Transparent: true, Candidates: 3},
+		"derived":     {Source: "images/a.png", SourceSHA256: hexA, Resize: "64x0", Candidates: 3},
+	} {
+		f := derivedPlan(2, true)
+		f.Plan.Changes = []planner.Change{{Addr: addrs.Addr{Name: "x"}, Action: planner.Create, Inputs: in, Path: "images/x.png"}}
+		f.Plan.Summary = planner.Summarize(f.Plan.Changes)
+		b, err := Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Parse(b, "p.plan"); err == nil || !strings.Contains(err.Error(), "candidates apply to a text-to-image") {
+			t.Errorf("%s: Parse: %v", name, err)
+		}
+	}
+}

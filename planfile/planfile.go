@@ -365,6 +365,9 @@ func priorAddress(a addrs.Addr) string {
 // as the lockfile does, but for the source hash, which is unknown until
 // apply when the source changes in the same plan.
 func checkDerivedInputs(in state.Inputs) error {
+	if in.Candidates != 0 {
+		return fmt.Errorf("candidates %d on a derived or transparent image: candidates apply to a text-to-image block only", in.Candidates)
+	}
 	probe := in
 	if probe.Derived() && probe.SourceSHA256 == "" {
 		probe.SourceSHA256 = strings.Repeat("0", 64)

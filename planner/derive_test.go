@@ -205,6 +205,41 @@ func TestDiffDerived(t *testing.T) {
 			facts:     map[string]FileFact{"hero.png": ok(shaA), "m.png": ok(shaB)},
 			wantDiags: "mask m.png is 2×2 pixels and image.hero, which image.fill is made from, is 1×1",
 		},
+		"mask of other dimensions than the moved source": {
+			images: func(t *testing.T) []config.Image {
+				fill := derived(t, "image.fill", "image.main", "generative-fill", "fill.png")
+				fill.Prompt, fill.Mask, fill.MaskWidth, fill.MaskHeight = "books", "m.png", 2, 2
+				return []config.Image{img(t, "image.main", "cat", 7, "hero.png"), fill}
+			},
+			lock:      map[string]state.Entry{"image.hero": entry("cat", 7, "hero.png", providers.Imagine, shaA)},
+			facts:     map[string]FileFact{"hero.png": ok(shaA), "m.png": ok(shaB)},
+			wantDiags: "mask m.png is 2×2 pixels and image.main, which image.fill is made from, is 1×1",
+		},
+		"mask of other dimensions than the moved source file": {
+			images: func(t *testing.T) []config.Image {
+				fill := derived(t, "image.fill", "image.main", "generative-fill", "fill.png")
+				fill.Prompt, fill.Mask, fill.MaskWidth, fill.MaskHeight = "books", "m.png", 2, 2
+				return []config.Image{img(t, "image.main", "cat", 7, "main.png"), fill}
+			},
+			lock:      map[string]state.Entry{"image.main": entry("cat", 7, "hero.png", providers.Imagine, shaA)},
+			facts:     map[string]FileFact{"hero.png": ok(shaA), "m.png": ok(shaB)},
+			wantDiags: "mask m.png is 2×2 pixels and image.main, which image.fill is made from, is 1×1",
+		},
+		"mask of other dimensions than the kept fill": {
+			images: func(t *testing.T) []config.Image {
+				fill := derived(t, "image.fill", "image.hero", "generative-fill", "fill.png")
+				fill.Prompt, fill.Mask, fill.MaskWidth, fill.MaskHeight = "books", "m.png", 2, 2
+				return []config.Image{img(t, "image.hero", "cat", 7, "hero.png"), fill}
+			},
+			lock: map[string]state.Entry{"image.hero": entry("cat", 7, "hero.png", providers.Imagine, shaA),
+				"image.fill": func() state.Entry {
+					e := derivedEntry("image.hero", "generative-fill", shaA, "fill.png", shaC)
+					e.Inputs.Prompt, e.Inputs.Mask, e.Inputs.MaskSHA256 = "books", "m.png", shaD
+					return e
+				}()},
+			facts:     map[string]FileFact{"hero.png": ok(shaA), "fill.png": ok(shaC), "m.png": ok(shaB)},
+			wantDiags: "mask m.png is 2×2 pixels and image.hero, which image.fill is made from, is 1×1",
+		},
 		"cycle": {
 			images: func(t *testing.T) []config.Image {
 				return []config.Image{

@@ -57,7 +57,6 @@ func TestDerivedDigest(t *testing.T) {
 	}
 	for name, f := range map[string]func(*Inputs){
 		"operation":     func(in *Inputs) { in.Operation = "remove-background" },
-		"source":        func(in *Inputs) { in.Source = "image.other" },
 		"source sha256": func(in *Inputs) { in.SourceSHA256 = strings.Repeat("f", 64) },
 		"mask":          func(in *Inputs) { in.Mask = "m.png"; in.MaskSHA256 = sum },
 		"resize":        func(in *Inputs) { in.Resize = "1x0" },
@@ -69,6 +68,15 @@ func TestDerivedDigest(t *testing.T) {
 		f(&in)
 		if in.Digest() == base.Digest() {
 			t.Errorf("%s: digest unchanged", name)
+		}
+	}
+	// The source is keyed by its bytes: a renamed source image or a
+	// moved source file keeps the digest.
+	for _, src := range []string{"image.other", "photos/hero.png"} {
+		in := base
+		in.Source = src
+		if in.Digest() != base.Digest() {
+			t.Errorf("source %s: digest changed", src)
 		}
 	}
 }

@@ -48,7 +48,9 @@ func (in Inputs) Digest() string {
 		if in.Transparent {
 			transparent = "true"
 		}
-		for _, s := range [...]string{"derived", in.Operation, in.Source, in.SourceSHA256, in.Mask, in.MaskSHA256,
+		// The source is keyed by its hash, not its name: renaming the
+		// image or moving the file it is made from changes no bytes.
+		for _, s := range [...]string{"derived", in.Operation, in.SourceSHA256, in.Mask, in.MaskSHA256,
 			transparent, in.Resize, in.Crop, strconv.Itoa(in.Quality)} {
 			binary.BigEndian.PutUint64(n[:], uint64(len(s)))
 			h.Write(n[:])
