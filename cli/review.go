@@ -11,6 +11,7 @@ import (
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/gallery"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 	"github.com/pixform/pixform/watch"
@@ -204,21 +205,41 @@ type galleryActions struct {
 	s *watch.Session
 }
 
-func (g galleryActions) Pick(ctx context.Context, addr string, take int) (state.Entry, error) {
+func (g galleryActions) Pick(ctx context.Context, addr string, take int, sha256 string) (state.Entry, error) {
 	a, err := addrs.Parse(addr)
 	if err != nil {
 		return state.Entry{}, err
 	}
 	var ne state.Entry
 	err = g.s.Exclusive(func() error {
-		var err error
+		en, err := g.recorded(a)
+		if err != nil {
+			return err
+		}
+		if take < 1 || take > len(en.Takes) || en.Takes[take-1].SHA256 != sha256 {
+			return fmt.Errorf("pick %s take %d: %w", a, take, gallery.ErrChanged)
+		}
 		_, ne, _, err = g.e.pickTake(a, int64(take))
 		return err
 	})
 	return ne, err
 }
 
-func (g galleryActions) Approve(ctx context.Context, addr string) (state.Entry, error) {
+// recorded is a's entry in the lockfile; the caller holds it (Exclusive).
+// An image the lockfile no longer records is one that changed.
+func (g galleryActions) recorded(a addrs.Addr) (state.Entry, error) {
+	lock, _, err := g.e.readTrustedLock()
+	if err != nil {
+		return state.Entry{}, err
+	}
+	en, ok := lock.Images[a]
+	if !ok {
+		return state.Entry{}, fmt.Errorf("%s is not in %s: %w", a, state.LockFileName, gallery.ErrChanged)
+	}
+	return en, nil
+}
+
+func (g galleryActions) Approve(ctx context.Context, addr string, sha256 string) (state.Entry, error) {
 	a, err := addrs.Parse(addr)
 	if err != nil {
 		return state.Entry{}, err
@@ -229,7 +250,13 @@ func (g galleryActions) Approve(ctx context.Context, addr string) (state.Entry, 
 	}
 	var done []state.Prior
 	err = g.s.Exclusive(func() error {
-		var err error
+		en, err := g.recorded(a)
+		if err != nil {
+			return err
+		}
+		if en.SHA256 != sha256 {
+			return fmt.Errorf("approve %s: %w", a, gallery.ErrChanged)
+		}
 		done, err = g.e.approveAddrs([]addrs.Addr{a}, name)
 		return err
 	})
