@@ -50,7 +50,7 @@ func (e *env) pick(args []string) int {
 	t := ne.Takes[take-1]
 	fmt.Fprintf(e.stdio.Out, "Picked take %d of %s (seed %d): %s now holds it; no request.\n", take, a, t.Seed, ne.Path)
 	if entry.Approved != nil && ne.Approved == nil {
-		fmt.Fprintf(e.stdio.Out, "The approval by %s was of the take before; approve the image again: pixform approve %s\n", entry.Approved.By, a)
+		fmt.Fprintf(e.stdio.Out, "The approval by %s was of the take before; approve the image again: pixform approve %s\n", views.Name(entry.Approved.By), a)
 	}
 	fmt.Fprintf(e.stdio.Out, "The lockfile keeps this pick while the image's inputs stay the same. To make it the image for good, set seed = %d and remove candidates in its image block (restored from the cache, no request).\n", t.Seed)
 	return ExitOK
@@ -114,13 +114,17 @@ func (e *env) approve(args []string) int {
 	if fs.NArg() == 0 {
 		return e.fail(errors.New("approve needs at least one address, e.g. pixform approve image.hero"))
 	}
-	name := strings.TrimSpace(*by)
+	name, from := strings.TrimSpace(*by), "-by"
 	if name == "" {
-		name = e.gitUserName()
+		name, from = e.gitUserName(), "git config user.name"
 	}
 	if name == "" {
 		return e.fail(views.WithHint(errors.New("approve: who approves? git config user.name is not set; nothing was changed"),
 			"pass -by NAME, or set your name: git config user.name \"Your Name\""))
+	}
+	if err := state.CheckApprover(name); err != nil {
+		return e.fail(views.WithHint(fmt.Errorf("approve: the name from %s %w; nothing was changed", from, err),
+			"name who approves in text of one line: pass -by NAME, or set your name: git config user.name \"Your Name\""))
 	}
 	release, err := e.acquire("pixform approve", *lockTimeout)
 	if err != nil {
@@ -137,7 +141,7 @@ func (e *env) approve(args []string) int {
 	}
 	done, err := e.approveAddrs(sel, name)
 	for _, d := range done {
-		fmt.Fprintf(e.stdio.Out, "Approved %s (%s, sha256 %s…) as %s.\n", d.Addr, d.Entry.Path, d.Entry.SHA256[:12], name)
+		fmt.Fprintf(e.stdio.Out, "Approved %s (%s, sha256 %s…) as %s.\n", d.Addr, d.Entry.Path, d.Entry.SHA256[:12], views.Name(name))
 	}
 	if err != nil {
 		return e.fail(err)
@@ -247,6 +251,9 @@ func (g galleryActions) Approve(ctx context.Context, addr string, sha256 string)
 	name := g.e.gitUserName()
 	if name == "" {
 		return state.Entry{}, errors.New("approve: who approves? the gallery approves as git config user.name of the user running pixform watch, which is not set")
+	}
+	if err := state.CheckApprover(name); err != nil {
+		return state.Entry{}, fmt.Errorf("approve: the gallery approves as git config user.name of the user running pixform watch, and the name from git config user.name %w; set a name of one line of text: git config user.name \"Your Name\"", err)
 	}
 	var done []state.Prior
 	err = g.s.Exclusive(func() error {
