@@ -11,6 +11,7 @@ import (
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/gallery"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 	"github.com/pixform/pixform/watch"
@@ -49,7 +50,7 @@ func (e *env) pick(args []string) int {
 	t := ne.Takes[take-1]
 	fmt.Fprintf(e.stdio.Out, "Picked take %d of %s (seed %d): %s now holds it; no request.\n", take, a, t.Seed, ne.Path)
 	if entry.Approved != nil && ne.Approved == nil {
-		fmt.Fprintf(e.stdio.Out, "The approval by %s was of the take before; approve the image again: pixform approve %s\n", entry.Approved.By, a)
+		fmt.Fprintf(e.stdio.Out, "The approval by %s was of the take before; approve the image again: pixform approve %s\n", views.Name(entry.Approved.By), a)
 	}
 	fmt.Fprintf(e.stdio.Out, "The lockfile keeps this pick while the image's inputs stay the same. To make it the image for good, set seed = %d and remove candidates in its image block (restored from the cache, no request).\n", t.Seed)
 	return ExitOK
@@ -113,13 +114,17 @@ func (e *env) approve(args []string) int {
 	if fs.NArg() == 0 {
 		return e.fail(errors.New("approve needs at least one address, e.g. pixform approve image.hero"))
 	}
-	name := strings.TrimSpace(*by)
+	name, from := strings.TrimSpace(*by), "-by"
 	if name == "" {
-		name = e.gitUserName()
+		name, from = e.gitUserName(), "git config user.name"
 	}
 	if name == "" {
 		return e.fail(views.WithHint(errors.New("approve: who approves? git config user.name is not set; nothing was changed"),
 			"pass -by NAME, or set your name: git config user.name \"Your Name\""))
+	}
+	if err := state.CheckApprover(name); err != nil {
+		return e.fail(views.WithHint(fmt.Errorf("approve: the name from %s %w; nothing was changed", from, err),
+			"name who approves in text of one line: pass -by NAME, or set your name: git config user.name \"Your Name\""))
 	}
 	release, err := e.acquire("pixform approve", *lockTimeout)
 	if err != nil {
@@ -136,7 +141,7 @@ func (e *env) approve(args []string) int {
 	}
 	done, err := e.approveAddrs(sel, name)
 	for _, d := range done {
-		fmt.Fprintf(e.stdio.Out, "Approved %s (%s, sha256 %s…) as %s.\n", d.Addr, d.Entry.Path, d.Entry.SHA256[:12], name)
+		fmt.Fprintf(e.stdio.Out, "Approved %s (%s, sha256 %s…) as %s.\n", d.Addr, d.Entry.Path, d.Entry.SHA256[:12], views.Name(name))
 	}
 	if err != nil {
 		return e.fail(err)
@@ -204,21 +209,41 @@ type galleryActions struct {
 	s *watch.Session
 }
 
-func (g galleryActions) Pick(ctx context.Context, addr string, take int) (state.Entry, error) {
+func (g galleryActions) Pick(ctx context.Context, addr string, take int, sha256 string) (state.Entry, error) {
 	a, err := addrs.Parse(addr)
 	if err != nil {
 		return state.Entry{}, err
 	}
 	var ne state.Entry
 	err = g.s.Exclusive(func() error {
-		var err error
+		en, err := g.recorded(a)
+		if err != nil {
+			return err
+		}
+		if take < 1 || take > len(en.Takes) || en.Takes[take-1].SHA256 != sha256 {
+			return fmt.Errorf("pick %s take %d: %w", a, take, gallery.ErrChanged)
+		}
 		_, ne, _, err = g.e.pickTake(a, int64(take))
 		return err
 	})
 	return ne, err
 }
 
-func (g galleryActions) Approve(ctx context.Context, addr string) (state.Entry, error) {
+// recorded is a's entry in the lockfile; the caller holds it (Exclusive).
+// An image the lockfile no longer records is one that changed.
+func (g galleryActions) recorded(a addrs.Addr) (state.Entry, error) {
+	lock, _, err := g.e.readTrustedLock()
+	if err != nil {
+		return state.Entry{}, err
+	}
+	en, ok := lock.Images[a]
+	if !ok {
+		return state.Entry{}, fmt.Errorf("%s is not in %s: %w", a, state.LockFileName, gallery.ErrChanged)
+	}
+	return en, nil
+}
+
+func (g galleryActions) Approve(ctx context.Context, addr string, sha256 string) (state.Entry, error) {
 	a, err := addrs.Parse(addr)
 	if err != nil {
 		return state.Entry{}, err
@@ -227,9 +252,18 @@ func (g galleryActions) Approve(ctx context.Context, addr string) (state.Entry, 
 	if name == "" {
 		return state.Entry{}, errors.New("approve: who approves? the gallery approves as git config user.name of the user running pixform watch, which is not set")
 	}
+	if err := state.CheckApprover(name); err != nil {
+		return state.Entry{}, fmt.Errorf("approve: the gallery approves as git config user.name of the user running pixform watch, and the name from git config user.name %w; set a name of one line of text: git config user.name \"Your Name\"", err)
+	}
 	var done []state.Prior
 	err = g.s.Exclusive(func() error {
-		var err error
+		en, err := g.recorded(a)
+		if err != nil {
+			return err
+		}
+		if en.SHA256 != sha256 {
+			return fmt.Errorf("approve %s: %w", a, gallery.ErrChanged)
+		}
 		done, err = g.e.approveAddrs([]addrs.Addr{a}, name)
 		return err
 	})

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,6 +90,29 @@ func TestWatchGalleryReviewBrowser(t *testing.T) {
 		t.Fatalf("a pick without the secret: status %d, picked %d", code, entry().Picked)
 	}
 
+	// An action on bytes other than the lockfile's is refused, and says
+	// why: the page's take 2, say, became another take in a new render.
+	secret, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('meta[name="pixform-secret"]').content`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	act := func(kind, body string) (int, string) {
+		t.Helper()
+		type answer struct {
+			Status int    `json:"status"`
+			Error  string `json:"error"`
+		}
+		a, err := chromedp.Run(ctx, chromedp.Evaluate[answer](`fetch("actions/`+kind+`", {method: "POST", headers: {"Content-Type": "application/json", "X-Pixform-Secret": "`+secret+`"}, body: JSON.stringify(`+body+`)}).then(r => r.json().then(j => ({status: r.status, error: j.error || ""})))`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Status, a.Error
+	}
+	before := entry()
+	if code, msg := act("pick", `{addr: "image.hero", take: 2, sha256: "`+before.Takes[2].SHA256+`"}`); code != 409 || !strings.Contains(msg, "changed since the page showed it") || entry().Picked != 0 {
+		t.Fatalf("a pick of take 2 showing take 3's bytes: status %d %q, picked %d", code, msg, entry().Picked)
+	}
+
 	// Click "pick 2": take 2 is at the path and recorded as picked.
 	if err := chromedp.Do(ctx, chromedp.Click(`[data-addr="image.hero"] .take[data-take="2"] button.pick`)); err != nil {
 		t.Fatal(err)
@@ -103,6 +127,11 @@ func TestWatchGalleryReviewBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeShot(t, "gallery-takes.png", shot)
+
+	// An approval of the bytes the path held before the pick is refused.
+	if code, msg := act("approve", `{addr: "image.hero", sha256: "`+before.SHA256+`"}`); code != 409 || !strings.Contains(msg, "changed since the page showed it") || entry().Approved != nil {
+		t.Fatalf("an approval of the bytes before the pick: status %d %q, approved %+v", code, msg, entry().Approved)
+	}
 
 	// Click "approve": recorded as git config user.name.
 	if err := chromedp.Do(ctx, chromedp.Click(`[data-addr="image.hero"] button.approve`)); err != nil {

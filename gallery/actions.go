@@ -20,10 +20,20 @@ import (
 // approval. They are carried out by whoever owns the working directory's
 // lockfile (pixform watch), the same way the CLI's pick and approve are;
 // each returns the image's entry as now recorded.
+//
+// Each carries the sha256 of the bytes the page showed: for a pick, the
+// take's; for an approval, the image's. The image may have been rendered
+// again since the page last showed it, so the writer compares them with
+// the lockfile, while it holds it, and refuses with ErrChanged when they
+// differ: an action acts only on bytes the user saw.
 type Actions interface {
-	Pick(ctx context.Context, addr string, take int) (state.Entry, error)
-	Approve(ctx context.Context, addr string) (state.Entry, error)
+	Pick(ctx context.Context, addr string, take int, sha256 string) (state.Entry, error)
+	Approve(ctx context.Context, addr string, sha256 string) (state.Entry, error)
 }
+
+// ErrChanged is an action refused because the bytes it names are no
+// longer the take or the image the lockfile records.
+var ErrChanged = errors.New("the image changed since the page showed it; look again")
 
 // SecretHeader carries the per-session secret on every action. The page
 // holds the secret; a page of another origin cannot read it, and cannot
@@ -103,6 +113,9 @@ func secretSum(s string) []byte {
 type actionBody struct {
 	Addr string `json:"addr"`
 	Take int    `json:"take"`
+	// SHA256 is the hash of the bytes the page showed: the take's for a
+	// pick, the image's for an approval.
+	SHA256 string `json:"sha256"`
 }
 
 // readAction decodes an action's body.
@@ -114,7 +127,24 @@ func readAction(w http.ResponseWriter, r *http.Request) (actionBody, bool) {
 		actionError(w, http.StatusBadRequest, "pixform gallery: an action names an image: {\"addr\": …}")
 		return b, false
 	}
+	if !isSHA256(b.SHA256) {
+		actionError(w, http.StatusBadRequest, "pixform gallery: an action names the bytes the page shows: {\"sha256\": 64 lower-case hex digits}; reload the gallery page and try again")
+		return b, false
+	}
 	return b, true
+}
+
+// isSHA256 reports whether s is 64 lower-case hex digits.
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // act carries out one action: checks, then f, then the card shows the
@@ -141,11 +171,14 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, f func(a Actions, b
 	}
 	e, err := f(a, b)
 	if err != nil {
-		code := http.StatusConflict
-		if errors.Is(err, ErrBusy) {
+		code, msg := http.StatusConflict, err.Error()
+		switch {
+		case errors.Is(err, ErrBusy):
 			code = http.StatusServiceUnavailable
+		case errors.Is(err, ErrChanged):
+			msg = "pixform gallery: " + b.Addr + ": " + ErrChanged.Error()
 		}
-		actionError(w, code, err.Error())
+		actionError(w, code, msg)
 		return
 	}
 	s.Update(b.Addr, func(c *Card) { c.File = &e })
@@ -166,13 +199,13 @@ func (s *Server) pick(w http.ResponseWriter, r *http.Request) {
 		if b.Take < 1 {
 			return state.Entry{}, errors.New("pick: name a take by its number")
 		}
-		return a.Pick(r.Context(), b.Addr, b.Take)
+		return a.Pick(r.Context(), b.Addr, b.Take, b.SHA256)
 	})
 }
 
 func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 	s.act(w, r, func(a Actions, b actionBody) (state.Entry, error) {
-		return a.Approve(r.Context(), b.Addr)
+		return a.Approve(r.Context(), b.Addr, b.SHA256)
 	})
 }
 

@@ -2,6 +2,7 @@ package gallery
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,22 +14,35 @@ import (
 	"github.com/pixform/pixform/state"
 )
 
-// fakeActions records the actions it is asked to carry out.
+// fakeActions records the actions it is asked to carry out. Its image's
+// bytes are shaA, its take 2's shaB; an action on other bytes is refused
+// as the lockfile's writer refuses it.
 type fakeActions struct {
 	mu    sync.Mutex
 	calls []string
 }
 
-func (f *fakeActions) Pick(ctx context.Context, addr string, take int) (state.Entry, error) {
+var (
+	shaA = strings.Repeat("a", 64)
+	shaB = strings.Repeat("b", 64)
+)
+
+func (f *fakeActions) Pick(ctx context.Context, addr string, take int, sha string) (state.Entry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if take != 2 || sha != shaB {
+		return state.Entry{}, fmt.Errorf("pick %s: %w", addr, ErrChanged)
+	}
 	f.calls = append(f.calls, "pick "+addr)
 	return state.Entry{Path: "hero.png", Picked: take}, nil
 }
 
-func (f *fakeActions) Approve(ctx context.Context, addr string) (state.Entry, error) {
+func (f *fakeActions) Approve(ctx context.Context, addr string, sha string) (state.Entry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if sha != shaA {
+		return state.Entry{}, fmt.Errorf("approve %s: %w", addr, ErrChanged)
+	}
 	f.calls = append(f.calls, "approve "+addr)
 	return state.Entry{Path: "hero.png"}, nil
 }
@@ -56,6 +70,7 @@ func TestActionsRefused(t *testing.T) {
 	}
 	secret := m[1]
 	origin := ts.URL
+	var lastBody string
 	post := func(path, secret, origin, ctype, site, body string) int {
 		req, _ := http.NewRequest("POST", ts.URL+path, strings.NewReader(body))
 		if secret != "" {
@@ -74,11 +89,14 @@ func TestActionsRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		lastBody = string(b)
 		return resp.StatusCode
 	}
 	const js = "application/json"
-	body := `{"addr": "image.hero", "take": 2}`
+	body := `{"addr": "image.hero", "take": 2, "sha256": "` + shaB + `"}`
+	approve := `{"addr": "image.hero", "sha256": "` + shaA + `"}`
 	refused := map[string]struct {
 		path, secret, origin, ctype, site, body string
 		code                                    int
@@ -90,9 +108,13 @@ func TestActionsRefused(t *testing.T) {
 		"other origin":   {"/actions/pick", secret, "http://evil.example", js, "", body, 403},
 		"cross-site":     {"/actions/pick", secret, origin, js, "cross-site", body, 403},
 		"form post":      {"/actions/approve", secret, origin, "application/x-www-form-urlencoded", "", "addr=image.hero", 415},
-		"unknown image":  {"/actions/approve", secret, origin, js, "", `{"addr": "image.other"}`, 404},
-		"unknown field":  {"/actions/approve", secret, origin, js, "", `{"addr": "image.hero", "by": "x"}`, 400},
-		"no take":        {"/actions/pick", secret, origin, js, "", `{"addr": "image.hero"}`, 409},
+		"unknown image":  {"/actions/approve", secret, origin, js, "", `{"addr": "image.other", "sha256": "` + shaA + `"}`, 404},
+		"unknown field":  {"/actions/approve", secret, origin, js, "", `{"addr": "image.hero", "sha256": "` + shaA + `", "by": "x"}`, 400},
+		"no take":        {"/actions/pick", secret, origin, js, "", `{"addr": "image.hero", "sha256": "` + shaB + `"}`, 409},
+		"no sha256":      {"/actions/approve", secret, origin, js, "", `{"addr": "image.hero"}`, 400},
+		"bad sha256":     {"/actions/approve", secret, origin, js, "", `{"addr": "image.hero", "sha256": "` + strings.ToUpper(shaA) + `"}`, 400},
+		"pick unseen":    {"/actions/pick", secret, origin, js, "", `{"addr": "image.hero", "take": 2, "sha256": "` + shaA + `"}`, 409},
+		"approve unseen": {"/actions/approve", secret, origin, js, "", `{"addr": "image.hero", "sha256": "` + shaB + `"}`, 409},
 		"unknown action": {"/actions/delete", secret, origin, js, "", body, 404},
 	}
 	for name, tc := range refused {
@@ -114,11 +136,16 @@ func TestActionsRefused(t *testing.T) {
 	if n := fa.count(); n != 0 {
 		t.Fatalf("%d actions carried out by refused requests: %v", n, fa.calls)
 	}
+	// The page shows why an action on bytes it no longer shows is refused.
+	if code := post("/actions/approve", secret, origin, js, "", `{"addr": "image.hero", "sha256": "`+shaB+`"}`); code != 409 ||
+		!strings.Contains(lastBody, "changed since the page showed it") {
+		t.Errorf("approve of bytes not shown: %d %s", code, lastBody)
+	}
 	// The page's own request is carried out, and the card shows the entry.
 	if code := post("/actions/pick", secret, origin, js, "same-origin", body); code != 200 {
 		t.Fatalf("the page's pick: status %d", code)
 	}
-	if code := post("/actions/approve", secret, origin, js, "", `{"addr": "image.hero"}`); code != 200 {
+	if code := post("/actions/approve", secret, origin, js, "", approve); code != 200 {
 		t.Fatalf("the page's approve: status %d", code)
 	}
 	if n := fa.count(); n != 2 {

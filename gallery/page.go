@@ -158,6 +158,12 @@ func joinReason(a, b string) string {
 }
 
 // WriteStatic renders p to the file out (absolute), atomically.
+//
+// A file opened from disk has no response headers, and a <meta>
+// Content-Security-Policy cannot set frame-ancestors (browsers ignore it
+// there), so the static page cannot forbid framing. It needs it less than
+// the live one: it has no actions (no secret, no pick or approve) to
+// trick a click on.
 func WriteStatic(out string, p *Page) error {
 	var buf bytes.Buffer
 	if err := Render(&buf, p); err != nil {

@@ -96,7 +96,17 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /takes/{sha}", s.takeThumb)
 	mux.HandleFunc("POST /actions/pick", s.pick)
 	mux.HandleFunc("POST /actions/approve", s.approve)
-	return s.checkHost(mux)
+	return noFraming(s.checkHost(mux))
+}
+
+// noFraming sets the security headers on every response, refusals and
+// errors included, before any handler runs: no page of another site may
+// show the gallery in a frame (and trick a click on pick or approve).
+func noFraming(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Serve accepts connections on ln until Shutdown. It returns nil after
@@ -318,6 +328,10 @@ func securityHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	if h.Get("Content-Security-Policy") == "" {
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+	}
 }
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
@@ -333,7 +347,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'")
 	w.Write(buf.Bytes())
 }
 

@@ -265,6 +265,9 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
   }
   var secretMeta = document.querySelector('meta[name="pixform-secret"]');
   var secret = secretMeta ? secretMeta.getAttribute("content") : "";
+  // act asks the server to carry out an action. The body names the bytes
+  // the page shows (sha256): if the image was rendered again since, the
+  // server refuses, and the message says to look again.
   function act(kind, body, where, tries) {
     tries = tries || 0;
     fetch("actions/" + kind, {method: "POST", headers: {"Content-Type": "application/json", "X-Pixform-Secret": secret}, body: JSON.stringify(body)})
@@ -292,7 +295,7 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
         var b = el("button", "pick", n === at && f.picked ? "picked" : "pick " + n);
         b.type = "button";
         b.disabled = n === at && !!f.picked;
-        b.addEventListener("click", function () { b.disabled = true; act("pick", {addr: c.addr, take: n}, body); });
+        b.addEventListener("click", function () { b.disabled = true; act("pick", {addr: c.addr, take: n, sha256: t.sha256}, body); });
         box.appendChild(b);
         strip.appendChild(box);
       });
@@ -306,7 +309,7 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
     } else {
       var ab = el("button", "approve", "approve");
       ab.type = "button";
-      ab.addEventListener("click", function () { ab.disabled = true; act("approve", {addr: c.addr}, body); });
+      ab.addEventListener("click", function () { ab.disabled = true; act("approve", {addr: c.addr, sha256: f.sha256}, body); });
       row.appendChild(ab);
     }
     body.appendChild(row);

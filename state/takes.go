@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/providers"
@@ -220,8 +222,8 @@ func validateReview(e Entry) error {
 		switch {
 		case a.By == "":
 			return errors.New("approved.by is empty")
-		case len(a.By) > maxApprover:
-			return fmt.Errorf("approved.by is longer than %d bytes", maxApprover)
+		case CheckApprover(a.By) != nil:
+			return fmt.Errorf("approved.by %w", CheckApprover(a.By))
 		case !validSHA256(a.SHA256):
 			return fmt.Errorf("approved.sha256 %q is not 64 lower-case hex digits", a.SHA256)
 		case a.SHA256 != e.SHA256:
@@ -236,6 +238,31 @@ func validateReview(e Entry) error {
 
 // maxApprover caps approved.by: a name, not a document.
 const maxApprover = 256
+
+// CheckApprover checks a name that approves images, from whatever source
+// (a flag, git config, a lockfile): at most maxApprover bytes of UTF-8
+// text without control characters, which would let a lockfile from a pull
+// request forge lines of pixform's output or drive the terminal, and
+// without bidirectional formatting characters, which reorder what is
+// shown. The error completes a sentence whose subject is the name: "is
+// longer than …".
+func CheckApprover(by string) error {
+	if len(by) > maxApprover {
+		return fmt.Errorf("is longer than %d bytes", maxApprover)
+	}
+	if !utf8.ValidString(by) {
+		return errors.New("is not UTF-8 text")
+	}
+	for _, r := range by {
+		switch {
+		case unicode.IsControl(r):
+			return fmt.Errorf("contains the control character %U", r)
+		case unicode.Is(unicode.Bidi_Control, r):
+			return fmt.Errorf("contains the bidirectional formatting character %U", r)
+		}
+	}
+	return nil
+}
 
 // appendReview appends the candidates and review fields of e after its
 // height, as encoding/json.MarshalIndent would.

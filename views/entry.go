@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/pixform/pixform/state"
 )
@@ -64,6 +65,14 @@ func WriteEntry(w io.Writer, addr string, e state.Entry, color bool) {
 	case e.AwaitsPick():
 		row("review", fmt.Sprintf("awaits a pick: pixform pick %s N", addr))
 	case e.Approved != nil:
-		row("approved", fmt.Sprintf("by %s at %s", e.Approved.By, e.Approved.At))
+		row("approved", fmt.Sprintf("by %s at %s", Name(e.Approved.By), e.Approved.At))
 	}
+}
+
+// Name shows a person's name (who approved an image) from the lockfile or
+// the command line: quoted, with any control or formatting character
+// escaped, so that no name can forge a line of output or drive the
+// terminal, whatever let it through.
+func Name(s string) string {
+	return strconv.Quote(s)
 }
