@@ -22,6 +22,11 @@ type applyScenario struct {
 	flags []string // fakeapi flags
 	n     int
 	ideal float64 // seconds a perfect client needs; 0 when unbounded
+	// shape is the configuration's (default workload.ForEach);
+	// pixformOnly skips the curl baseline, which cannot make derived
+	// images.
+	shape       workload.Shape
+	pixformOnly bool
 }
 
 // applyLimit bounds one apply or curl run.
@@ -53,14 +58,16 @@ func (h *harness) apply(ctx context.Context) error {
 		{name: "d", about: "leaky bucket (GCRA) 10/s with no burst, 300 ms per image", flags: []string{"-shape", "gcra", "-rate", "10", "-latency", "300ms"}, n: 100, ideal: (100 - 1) / 10.0},
 		{name: "e", about: "sliding window of 10 a second that counts refused requests, 300 ms per image (the ideal sends 10 at once each second; a client pacing at exactly 10/s needs 9.9 s)", flags: []string{"-shape", "window", "-rate", "10", "-latency", "300ms"}, n: 100, ideal: (100 - 10) / 10.0},
 		{name: "f", about: "GCRA 10/s with a burst of 3, 300 ms per image", flags: []string{"-shape", "gcra", "-rate", "10", "-burst", "3", "-latency", "300ms"}, n: 100, ideal: (100 - 4) / 10.0},
-	}
-	tools := []tool{{"pixform", runPixform}, {"curl", runCurl}}
-	if h.pixformOnly {
-		tools = tools[:1]
+		// Derived images: a chain of 500 sources and 500 upscales of them.
+		{name: "g", about: "a chain: 500 images and an upscale of each (1,000 requests, each upscale started once its source is recorded), token bucket 50/s, burst 2, 100 ms per request", flags: []string{"-rate", "50", "-burst", "2", "-latency", "100ms"}, n: 1000, ideal: (1000 - 2) / 50.0, shape: workload.Chain, pixformOnly: true},
 	}
 	for _, sc := range scenarios {
 		if h.scenarios != nil && !h.scenarios[sc.name] {
 			continue
+		}
+		tools := []tool{{"pixform", runPixform}, {"curl", runCurl}}
+		if h.pixformOnly || sc.pixformOnly {
+			tools = tools[:1]
 		}
 		type row struct{ wall, reqs, throttled, share []float64 }
 		rows := make([]row, len(tools))
@@ -126,7 +133,11 @@ func (h *harness) applyOnce(ctx context.Context, sc applyScenario, tl tool) (run
 	if err != nil {
 		return runResult{}, fakeStats{}, err
 	}
-	if err := workload.WriteConfig(dir, workload.ForEach, sc.n); err != nil {
+	shape := sc.shape
+	if shape == "" {
+		shape = workload.ForEach
+	}
+	if err := workload.WriteConfig(dir, shape, sc.n); err != nil {
 		return runResult{}, fakeStats{}, err
 	}
 	f, err := h.startFake(ctx, sc.flags...)

@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	runs := fs.Int("runs", 3, "repetitions of every measurement")
 	keep := fs.Bool("keep", false, "keep the working directory (for profiling or inspection)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "stop everything after this long")
-	only := fs.String("scenarios", "", "apply: comma-separated scenarios to run (a,b,c,d,e,f,memory); empty runs all")
+	only := fs.String("scenarios", "", "apply: comma-separated scenarios to run (a,b,c,d,e,f,g,memory); empty runs all")
 	pixformOnly := fs.Bool("pixform-only", false, "apply: skip the curl baseline")
 	pixformBin := fs.String("pixform", "", "measure this pixform binary (e.g. an older build) instead of building the tree's")
 	basePath := fs.String("baseline", filepath.Join("bench", "baseline.json"), "compare the figures with this stored baseline (\"\" to skip)")

@@ -41,6 +41,11 @@ func (h *harness) plan(ctx context.Context) error {
 			planCase{mode: "noop-full", shape: shape, n: 10000, applied: true, extra: []string{"-refresh=full"}, target: 0.5},
 		)
 	}
+	// Derived images: half of the images are upscales of the others.
+	cases = append(cases,
+		planCase{mode: "fresh", shape: workload.Chain, n: 2000},
+		planCase{mode: "fresh", shape: workload.Chain, n: 20000, target: 1},
+	)
 	dirs := make([]string, len(cases))
 	for i, c := range cases {
 		fmt.Fprintf(h.log, "bench: plan: writing %s %s %d\n", c.mode, c.shape, c.n)

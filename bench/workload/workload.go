@@ -29,6 +29,12 @@ const (
 	ForEach Shape = "for_each"
 )
 
+// Chain declares n/2 images with for_each, and n/2 more, each an upscale
+// of one of those (derived images: a request each, started once its
+// source is recorded). It is not in Shapes: no-op plans of it are not
+// generated.
+const Chain Shape = "chain"
+
 // Shapes lists every Shape, in the order reports show them.
 var Shapes = []Shape{Blocks, ForEach}
 
@@ -66,6 +72,8 @@ func writeConfig(dir string, shape Shape, n, perFile int) error {
 		return writeBlocks(dir, n, perFile)
 	case ForEach:
 		return writeForEach(dir, n)
+	case Chain:
+		return writeChain(dir, n)
 	}
 	return fmt.Errorf("write workload config: unknown shape %q: use %q or %q", shape, Blocks, ForEach)
 }
@@ -119,6 +127,36 @@ image "view" {
   prompt       = "${local.city}, ${var.theme} lights, ${each.value}"
   aspect_ratio = "16:9"
   path         = "assets/views/${each.key}.png"
+}
+`)
+	if err := os.WriteFile(filepath.Join(dir, "main.pix.hcl"), []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("write workload config: %w", err)
+	}
+	return nil
+}
+
+func writeChain(dir string, n int) error {
+	var b strings.Builder
+	b.WriteString(header)
+	b.WriteString("\nlocals {\n  views = {\n")
+	for i := range n / 2 {
+		fmt.Fprintf(&b, "    v%d = \"view number %d\"\n", i, i)
+	}
+	b.WriteString(`  }
+}
+
+image "view" {
+  for_each     = local.views
+  prompt       = "${local.city}, ${var.theme} lights, ${each.value}"
+  aspect_ratio = "16:9"
+  path         = "assets/views/${each.key}.png"
+}
+
+image "view_2x" {
+  for_each  = local.views
+  from      = image.view[each.key]
+  operation = "upscale"
+  path      = "assets/views-2x/${each.key}.png"
 }
 `)
 	if err := os.WriteFile(filepath.Join(dir, "main.pix.hcl"), []byte(b.String()), 0o644); err != nil {
