@@ -3,6 +3,7 @@ package scripttest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -23,7 +24,8 @@ import (
 //	storelock STORE VAR    set VAR to the ID of the lock held in STORE
 //	                       (! storelock STORE: no lock is held)
 //	storehas STORE [DIR]   every image the lockfile of DIR (default the
-//	                       current directory) records is in STORE, whole
+//	                       current directory) records, and every take of
+//	                       a candidates image, is in STORE, whole
 //	storekillloop KILLS IMAGES PARALLELISM STORE
 //	                       killloop with the store: after each kill the
 //	                       dead holder's lock is removed with force-unlock
@@ -92,11 +94,19 @@ func storeMissing(ts *testscript.TestScript, store, dir string) []string {
 	lock, err := state.ReadLock(filepath.Join(dir, state.LockFileName))
 	ts.Check(err)
 	var missing []string
+	has := func(sum string, bytes int64) bool {
+		b, err := os.ReadFile(filepath.Join(store, "sha256", sum[:2], sum))
+		return err == nil && int64(len(b)) == bytes
+	}
 	for a, e := range lock.Images {
-		p := filepath.Join(store, "sha256", e.SHA256[:2], e.SHA256)
-		b, err := os.ReadFile(p)
-		if err != nil || int64(len(b)) != e.Bytes {
+		if !has(e.SHA256, e.Bytes) {
 			missing = append(missing, a.String())
+		}
+		// Every take of a candidates image is in the store too.
+		for i, t := range e.Takes {
+			if !has(t.SHA256, t.Bytes) {
+				missing = append(missing, fmt.Sprintf("%s take %d", a, i+1))
+			}
 		}
 	}
 	return missing
