@@ -37,9 +37,10 @@ func (p *planning) priceTakes(c *Change, forced bool) {
 	cost := ""
 	switch {
 	case missing == 0 && stored > 0:
-		// StoreSHA256 names the first take the store holds; the
-		// executor restores each take under its own inputs.
-		c.FromStore, c.StoreSHA256 = true, sum
+		// StoreSHA256 names the take the store holds that the entry
+		// records at its path, else the first; the executor restores
+		// each take under its own inputs.
+		c.FromStore, c.StoreSHA256 = true, p.priorTakeStored(c, sum)
 		c.Reasons = append(c.Reasons, fmt.Sprintf("%d candidates of %s, every take restored from the image store, no request", len(seeds), c.Addr))
 		return
 	case missing == 0:
@@ -92,6 +93,24 @@ func storedTake(stored func(digest, provider string) (string, bool), d, provider
 		*first = sum
 	}
 	return ok
+}
+
+// priorTakeStored is the sum of the take c's entry records at its path
+// when the store holds it under the same inputs, else first.
+func (p *planning) priorTakeStored(c *Change, first string) string {
+	pr := c.Prior
+	if pr == nil || pr.Inputs != c.Inputs || p.in.Stored == nil {
+		return first
+	}
+	for _, t := range pr.Takes {
+		if t.SHA256 != pr.SHA256 {
+			continue
+		}
+		if sum, ok := p.in.Stored(c.Inputs.Take(t.Seed).Digest(), p.in.Provider); ok && sum == pr.SHA256 {
+			return sum
+		}
+	}
+	return first
 }
 
 // takesToUpload reports whether the store lacks a take of prior.
