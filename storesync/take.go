@@ -2,6 +2,10 @@ package storesync
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -34,8 +38,13 @@ func (s *Sync) FetchTake(ctx context.Context, cache TakeKeeper, e state.Entry, n
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	if err := s.r.Get(ctx, t.SHA256, f, max); err != nil {
+	h := sha256.New()
+	if err := s.r.Get(ctx, t.SHA256, io.MultiWriter(f, h), max); err != nil {
 		return err
+	}
+	// The store verifies too; the cache takes nothing on trust.
+	if got := hex.EncodeToString(h.Sum(nil)); got != t.SHA256 {
+		return fmt.Errorf("the store's object for take %d (seed %d) hashes to %s, not to its name %s", n, t.Seed, got, t.SHA256)
 	}
 	if err := f.Sync(); err != nil {
 		return &FileError{Path: e.Path, Err: err}
