@@ -7,6 +7,7 @@ import (
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/state"
+	"github.com/pixform/pixform/views"
 )
 
 // pickFromStore is executor.Pick for a take that the local content cache
@@ -41,7 +42,8 @@ func (e *env) pickFromStore(o executor.PickOptions, cache *state.Cache) (state.E
 		}
 	}
 	if ferr := l.sync.FetchTake(e.ctx, cache, o.Entry, o.Take); ferr != nil {
-		return state.Entry{}, fmt.Errorf("pick: fetch take %d of %s from the image store %s: %w; nothing was changed", o.Take, o.Addr, l.sync.Remote(), ferr)
+		return state.Entry{}, views.WithHint(fmt.Errorf("pick: take %d of %s is not in the local content cache, and fetching it from the image store %s failed: %w; nothing was changed", o.Take, o.Addr, l.sync.Remote(), ferr),
+			"if the store lacks it, run pixform push on the machine that rendered the takes, or render them here with pixform apply -replace="+o.Addr.String())
 	}
 	return executor.Pick(e.ctx, o)
 }

@@ -117,22 +117,25 @@ func takeAtPath(e state.Entry) int {
 }
 
 // uploadTake sends take n of e (not the one at its path) from the local
-// content cache, where apply keeps every take, then records it under the
-// take's own inputs, then notes it. A take the store holds already is
-// only noted: it may have been rendered, or restored, elsewhere.
+// content cache, where apply keeps every take (only if absent: a take
+// the store holds already is success), then records it under the take's
+// own inputs, then notes it. A take the local cache lacks is only
+// recorded and noted when the store holds it (rendered, or restored,
+// elsewhere); else it cannot go up from here.
 func (s *Sync) uploadTake(ctx context.Context, cache LocalCache, path string, e state.Entry, n int) error {
 	t := e.TakeFull(n)
 	digest := e.Inputs.Take(t.Seed).Digest()
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	ok, err := s.r.Has(ctx, t.SHA256)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		if cache == nil || !cache.Has(digest, e.Provider) {
+	if cache == nil || !cache.Has(digest, e.Provider) {
+		ok, err := s.r.Has(ctx, t.SHA256)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			return &FileError{Path: path, Err: fmt.Errorf("take %d (seed %d) is not in the local content cache: %w", n, t.Seed, errTakeGone)}
 		}
+	} else {
 		rc, err := cache.Open(digest, e.Provider)
 		if err != nil {
 			return &FileError{Path: path, Err: fmt.Errorf("take %d (seed %d) in the local content cache: %w", n, t.Seed, err)}
