@@ -43,6 +43,7 @@ func (e *env) pick(args []string) int {
 		return e.fail(err)
 	}
 	defer release()
+	defer e.closeStore()
 	entry, ne, take, err := e.pickTake(a, n)
 	if err != nil {
 		return e.fail(err)
@@ -82,7 +83,7 @@ func (e *env) pickTake(a addrs.Addr, n int64) (before, after state.Entry, take i
 	store := state.OpenStore(e.dir, lock, cache)
 	// What a pick killed midway left beside the file and the lockfile.
 	store.RemoveStaleTemps([]string{entry.Path})
-	ne, err := executor.Pick(e.ctx, executor.PickOptions{Dir: e.dir, Store: store, Cache: cache, Addr: a, Entry: entry, Take: take})
+	ne, err := e.pickFromStore(executor.PickOptions{Dir: e.dir, Store: store, Cache: cache, Addr: a, Entry: entry, Take: take}, cache)
 	if cerr := store.Close(e.ctx); err == nil {
 		err = cerr
 	}

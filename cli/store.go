@@ -186,6 +186,9 @@ func (e *env) planWithStore(in planner.Input, l *linked, lenient bool) (*planner
 	sums := make([]string, 0, len(in.Lock.Images))
 	for _, en := range in.Lock.Images {
 		sums = append(sums, en.SHA256)
+		for _, t := range en.Takes {
+			sums = append(sums, t.SHA256)
+		}
 	}
 	if err := l.sync.Check(e.ctx, sums); err != nil {
 		if !warn(err) {

@@ -173,6 +173,10 @@ func (r *run) take(ctx context.Context, c *planner.Change, seed int64, mt string
 	if useCache && r.opts.Cache != nil && r.opts.Cache.Has(digest, r.provider) {
 		out, err := r.fromCacheDigest(c, digest, mt)
 		if err == nil {
+			// A take restored from the image store stays in the local
+			// cache too, for a pick with no request (a take the local
+			// cache held already is linked to itself: no change).
+			r.keepTake(c, digest, seed, out)
 			return out, true, nil
 		}
 		if le := (*LocalError)(nil); errors.As(err, &le) {
@@ -198,6 +202,22 @@ func (r *run) take(ctx context.Context, c *planner.Change, seed int64, mt string
 		}
 	}
 	return out, false, nil
+}
+
+// keepTake keeps a restored take in the content cache, if it keeps takes
+// and does not hold it yet (best effort: the take is still where it came
+// from).
+func (r *run) keepTake(c *planner.Change, digest string, seed int64, out output) {
+	k, ok := r.opts.Cache.(TakeKeeper)
+	if !ok {
+		return
+	}
+	if ci, ok := r.opts.Cache.(CacheInfo); ok {
+		if info, ok := ci.Info(digest, r.provider); ok && info.SHA256 == out.sha256 {
+			return
+		}
+	}
+	_ = k.Keep(digest, r.provider, out.tmp, path.Ext(c.Path), out.sha256)
 }
 
 // fromCacheDigest copies and validates the cached render of digest into a

@@ -23,14 +23,26 @@ func candidatesOf(img *config.Image) int {
 // every take is.
 func (p *planning) priceTakes(c *Change, forced bool) {
 	seeds := c.Inputs.TakeSeeds()
-	missing := 0
+	missing, stored, sum := 0, 0, ""
 	for _, seed := range seeds {
-		if forced || p.in.NoCache || p.in.Cached == nil || !p.in.Cached(c.Inputs.Take(seed).Digest(), p.in.Provider) {
+		d := c.Inputs.Take(seed).Digest()
+		switch {
+		case !forced && !p.in.NoCache && p.in.Cached != nil && p.in.Cached(d, p.in.Provider):
+		case !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Stored != nil && storedTake(p.in.Stored, d, p.in.Provider, &sum):
+			stored++
+		default:
 			missing++
 		}
 	}
 	cost := ""
 	switch {
+	case missing == 0 && stored > 0:
+		// StoreSHA256 names the take the store holds that the entry
+		// records at its path, else the first; the executor restores
+		// each take under its own inputs.
+		c.FromStore, c.StoreSHA256 = true, p.priorTakeStored(c, sum)
+		c.Reasons = append(c.Reasons, fmt.Sprintf("%d candidates of %s, every take restored from the image store, no request", len(seeds), c.Addr))
+		return
 	case missing == 0:
 		c.FromCache = true
 		c.Reasons = append(c.Reasons, fmt.Sprintf("%d candidates of %s, every take restored from the local cache, no request", len(seeds), c.Addr))
@@ -46,8 +58,11 @@ func (p *planning) priceTakes(c *Change, forced bool) {
 		if !known {
 			cost = plural(missing, "request") + ", unpriced"
 		}
-		if missing < len(seeds) {
-			cost += fmt.Sprintf("; %d from the local cache", len(seeds)-missing)
+		if cached := len(seeds) - missing - stored; cached > 0 {
+			cost += fmt.Sprintf("; %d from the local cache", cached)
+		}
+		if stored > 0 {
+			cost += fmt.Sprintf("; %d from the image store", stored)
 		}
 	}
 	c.Reasons = append(c.Reasons, fmt.Sprintf("%d candidates of %s (%s)", len(seeds), c.Addr, cost))
@@ -68,4 +83,42 @@ func priorSeed(prior state.Entry, want state.Inputs) int64 {
 		return prior.Takes[prior.Picked-1].Seed
 	}
 	return prior.Inputs.Seed
+}
+
+// storedTake reports whether the image store holds a render of the take
+// with inputs digest d, and sets *first to its object if *first is "".
+func storedTake(stored func(digest, provider string) (string, bool), d, provider string, first *string) bool {
+	sum, ok := stored(d, provider)
+	if ok && *first == "" {
+		*first = sum
+	}
+	return ok
+}
+
+// priorTakeStored is the sum of the take c's entry records at its path
+// when the store holds it under the same inputs, else first.
+func (p *planning) priorTakeStored(c *Change, first string) string {
+	pr := c.Prior
+	if pr == nil || pr.Inputs != c.Inputs || p.in.Stored == nil {
+		return first
+	}
+	for _, t := range pr.Takes {
+		if t.SHA256 != pr.SHA256 {
+			continue
+		}
+		if sum, ok := p.in.Stored(c.Inputs.Take(t.Seed).Digest(), p.in.Provider); ok && sum == pr.SHA256 {
+			return sum
+		}
+	}
+	return first
+}
+
+// takesToUpload reports whether the store lacks a take of prior.
+func takesToUpload(prior state.Entry, inStore func(string) bool) bool {
+	for _, t := range prior.Takes {
+		if !inStore(t.SHA256) {
+			return true
+		}
+	}
+	return false
 }

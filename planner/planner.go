@@ -415,7 +415,7 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 	default:
 		c.Action = NoOp
 	}
-	if (c.Action == NoOp || c.Action == Move) && in.InStore != nil && fact.Exists && fact.SHA256 == prior.SHA256 && !in.InStore(prior.SHA256) {
+	if (c.Action == NoOp || c.Action == Move) && in.InStore != nil && fact.Exists && fact.SHA256 == prior.SHA256 && (!in.InStore(prior.SHA256) || takesToUpload(prior, in.InStore)) {
 		c.Upload = true
 	}
 	p.price(&c, replaceRequested, restorable)

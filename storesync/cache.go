@@ -3,6 +3,7 @@ package storesync
 import (
 	"context"
 	"io"
+	"os"
 
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
@@ -48,7 +49,80 @@ func (s *Sync) Cache(ctx context.Context, local LocalCache, p *planner.Plan) *Ca
 		}
 		c.objects[state.CacheKey(ch.Inputs.Digest(), p.Provider)] = o
 	}
+	// The takes of a candidates image that the local cache lacks come
+	// from the store when it records a render of the take's own inputs.
+	// A saved plan's apply has not read those records yet: it reads them
+	// now (a store that fails leaves the takes to render, as planned).
+	var unread []string
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		if !ch.FromStore || ch.Inputs.Candidates < 2 {
+			continue
+		}
+		for _, seed := range ch.Inputs.TakeSeeds() {
+			d := ch.Inputs.Take(seed).Digest()
+			s.mu.Lock()
+			_, read := s.records[d]
+			s.mu.Unlock()
+			if !read && (local == nil || !local.Has(d, p.Provider)) {
+				unread = append(unread, d)
+			}
+		}
+	}
+	if len(unread) > 0 {
+		_ = s.FetchRecords(ctx, unread)
+	}
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		if ch.Inputs.Candidates < 2 || (ch.Action != planner.Create && ch.Action != planner.Replace) {
+			continue
+		}
+		for _, seed := range ch.Inputs.TakeSeeds() {
+			d := ch.Inputs.Take(seed).Digest()
+			if local != nil && local.Has(d, p.Provider) {
+				continue
+			}
+			if sum, ok := s.Stored(d, p.Provider); ok {
+				c.objects[state.CacheKey(d, p.Provider)] = object{sum: sum, bytes: s.recordBytes(d)}
+			}
+		}
+	}
 	return c
+}
+
+// recordBytes is the size the store's record of digest gives, or
+// maxObjectBytes when it gives none.
+func (s *Sync) recordBytes(digest string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b := s.records[digest].Bytes; b > 0 {
+		return b
+	}
+	return maxObjectBytes
+}
+
+// Keep keeps a take in the local content cache, when the local cache
+// keeps takes (state.Cache does): a take restored from the store or
+// rendered is then picked later with no request.
+func (c *Cache) Keep(digest, provider string, f *os.File, ext, sum string) error {
+	k, ok := c.local.(interface {
+		Keep(digest, provider string, f *os.File, ext, sum string) error
+	})
+	if !ok {
+		return errNoCache
+	}
+	return k.Keep(digest, provider, f, ext, sum)
+}
+
+// Info is the local content cache's Info, when it has one.
+func (c *Cache) Info(digest, provider string) (state.CacheInfo, bool) {
+	ci, ok := c.local.(interface {
+		Info(digest, provider string) (state.CacheInfo, bool)
+	})
+	if !ok {
+		return state.CacheInfo{}, false
+	}
+	return ci.Info(digest, provider)
 }
 
 // Has reports whether a render of digest by provider can be restored.

@@ -137,6 +137,9 @@ func (s *Sync) Push(ctx context.Context, lock *state.Lock, facts map[string]File
 	var sums []string
 	for _, e := range lock.Images {
 		sums = append(sums, e.SHA256)
+		for _, t := range e.Takes {
+			sums = append(sums, t.SHA256)
+		}
 	}
 	if err := s.Check(ctx, sums); err != nil {
 		return Report{}, err
@@ -144,6 +147,7 @@ func (s *Sync) Push(ctx context.Context, lock *state.Lock, facts map[string]File
 	type todo struct {
 		addr addrs.Addr
 		e    state.Entry
+		take int // 1-based: a take not at the path, from the content cache
 	}
 	var jobs []todo
 	var rep Report
@@ -151,12 +155,29 @@ func (s *Sync) Push(ctx context.Context, lock *state.Lock, facts map[string]File
 	for a, e := range lock.Images {
 		if s.up.Has(e.SHA256) || queued[e.SHA256] {
 			rep.Skipped++
-			continue
+		} else {
+			queued[e.SHA256] = true
+			jobs = append(jobs, todo{addr: a, e: e})
 		}
-		queued[e.SHA256] = true
-		jobs = append(jobs, todo{a, e})
+		for i, t := range e.Takes {
+			if t.SHA256 == e.SHA256 {
+				continue
+			}
+			if s.up.Has(t.SHA256) || queued[t.SHA256] {
+				rep.Skipped++
+				continue
+			}
+			queued[t.SHA256] = true
+			jobs = append(jobs, todo{addr: a, e: e, take: i + 1})
+		}
 	}
-	slices.SortFunc(jobs, func(a, b todo) int { return a.addr.Compare(b.addr) })
+	slices.SortFunc(jobs, func(a, b todo) int {
+		if c := a.addr.Compare(b.addr); c != 0 {
+			return c
+		}
+		return a.take - b.take
+	})
+	cache := state.OpenCache(s.dir)
 	var mu sync.Mutex
 	var first error
 	g, gctx := errgroup.WithContext(ctx)
@@ -167,6 +188,11 @@ func (s *Sync) Push(ctx context.Context, lock *state.Lock, facts map[string]File
 				return nil
 			}
 			var err error
+			if j.take > 0 {
+				t := j.e.TakeFull(j.take)
+				err = s.uploadTakeRetrying(gctx, cache, j.e.Path, j.e, j.take)
+				return s.step(&mu, &rep, &first, progress, Step{Addr: j.addr, Path: fmt.Sprintf("%s (take %d)", j.e.Path, j.take), Total: len(jobs), Bytes: t.Bytes, Err: err})
+			}
 			if f := facts[j.e.Path]; !f.Exists {
 				err = &FileError{Path: j.e.Path, Err: errors.New("the file is missing; run pixform apply to render it again")}
 			} else if f.SHA256 != j.e.SHA256 {

@@ -92,19 +92,98 @@ func (s *Sync) upload(ctx context.Context, path string, e state.Entry) error {
 		if err := s.r.PutInputs(ctx, e.Inputs.Digest(), rec); err != nil {
 			return err
 		}
+		// The take at the path is recorded under its own inputs too,
+		// before the note says the object is in the store.
+		if n := takeAtPath(e); n > 0 {
+			if err := s.r.PutInputs(ctx, e.Inputs.Take(e.Takes[n-1].Seed).Digest(), rec); err != nil {
+				return err
+			}
+		}
 	}
 	s.known(e.SHA256)
 	s.uploads.Add(1)
 	return nil
 }
 
+// takeAtPath is the number of the take of e at its path (its bytes are
+// the entry's), or 0 when e has no takes.
+func takeAtPath(e state.Entry) int {
+	for i, t := range e.Takes {
+		if t.SHA256 == e.SHA256 {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// uploadTake sends take n of e (not the one at its path) from the local
+// content cache, where apply keeps every take (only if absent: a take
+// the store holds already is success), then records it under the take's
+// own inputs, then notes it. A take the local cache lacks is only
+// recorded and noted when the store holds it (rendered, or restored,
+// elsewhere); else it cannot go up from here.
+func (s *Sync) uploadTake(ctx context.Context, cache LocalCache, path string, e state.Entry, n int) error {
+	t := e.TakeFull(n)
+	digest := e.Inputs.Take(t.Seed).Digest()
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if cache == nil || !cache.Has(digest, e.Provider) {
+		ok, err := s.r.Has(ctx, t.SHA256)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &FileError{Path: path, Err: fmt.Errorf("take %d (seed %d) is not in the local content cache: %w", n, t.Seed, errTakeGone)}
+		}
+	} else {
+		rc, err := cache.Open(digest, e.Provider)
+		if err != nil {
+			return &FileError{Path: path, Err: fmt.Errorf("take %d (seed %d) in the local content cache: %w", n, t.Seed, err)}
+		}
+		h := &hashReader{r: rc, h: sha256.New()}
+		err = s.r.Put(ctx, t.SHA256, h)
+		rc.Close()
+		if err != nil {
+			if h.eof && hex.EncodeToString(h.h.Sum(nil)) != t.SHA256 {
+				return &FileError{Path: path, Err: fmt.Errorf("take %d (seed %d): the cached copy is not the recorded take", n, t.Seed)}
+			}
+			if h.err != nil {
+				return &FileError{Path: path, Err: h.err}
+			}
+			return err
+		}
+		s.uploads.Add(1)
+	}
+	if e.Provider != providers.Draft {
+		rec := Record{SHA256: t.SHA256, Provider: e.Provider, MediaType: t.MediaType, Bytes: t.Bytes, Width: t.Width, Height: t.Height}
+		if err := s.r.PutInputs(ctx, digest, rec); err != nil {
+			return err
+		}
+	}
+	s.known(t.SHA256)
+	return nil
+}
+
+// errTakeGone is why a take cannot be uploaded from this machine.
+var errTakeGone = errors.New("render it again here with pixform apply -replace=ADDR, or push from the machine that rendered it")
+
 // uploadRetrying is upload tried up to uploadTries times while the store
 // fails; a file error is not retried.
 func (s *Sync) uploadRetrying(ctx context.Context, path string, e state.Entry) error {
+	return s.retrying(ctx, func() error { return s.upload(ctx, path, e) })
+}
+
+// uploadTakeRetrying is uploadTake tried as uploadRetrying tries upload.
+func (s *Sync) uploadTakeRetrying(ctx context.Context, cache LocalCache, path string, e state.Entry, n int) error {
+	return s.retrying(ctx, func() error { return s.uploadTake(ctx, cache, path, e, n) })
+}
+
+// retrying calls up up to uploadTries times while the store fails.
+func (s *Sync) retrying(ctx context.Context, up func() error) error {
 	var err error
 	for i := range uploadTries {
 		// A store that let a whole request time out is not asked again.
-		if err = s.upload(ctx, path, e); err == nil || s.perObject(err) || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		if err = up(); err == nil || s.perObject(err) || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
 		if i < len(s.waits) {
@@ -156,6 +235,7 @@ type Store struct {
 	cond    *sync.Cond
 	queue   []job
 	queued  map[string]bool // sums queued this run
+	cache   LocalCache      // where the takes not at a path are
 	closing bool
 	down    error // the store failed: the rest of the queue is not tried
 	done    int
@@ -165,6 +245,7 @@ type Store struct {
 type job struct {
 	path string
 	e    state.Entry
+	take int // 1-based: take of e to upload from the content cache; 0: e from path
 }
 
 type failure struct {
@@ -175,7 +256,7 @@ type failure struct {
 // Wrap returns local with the store as its second place, for an apply of
 // p. Uploads run under ctx: cancelling it leaves the rest for later.
 func (s *Sync) Wrap(ctx context.Context, local *state.LocalStore, p *planner.Plan) *Store {
-	st := &Store{LocalStore: local, s: s, plan: p, queued: map[string]bool{}}
+	st := &Store{LocalStore: local, s: s, plan: p, queued: map[string]bool{}, cache: state.OpenCache(s.dir)}
 	st.ctx, st.cancel = context.WithCancel(ctx)
 	st.cond = sync.NewCond(&st.mu)
 	for range s.parallel {
@@ -263,7 +344,9 @@ func (st *Store) Uploaded() int {
 	return st.done
 }
 
+// enqueue queues e's upload from path, and that of each of its takes.
 func (st *Store) enqueue(path string, e state.Entry) {
+	st.enqueueTakes(path, e)
 	if st.s.up.Has(e.SHA256) {
 		return
 	}
@@ -273,8 +356,23 @@ func (st *Store) enqueue(path string, e state.Entry) {
 		return
 	}
 	st.queued[e.SHA256] = true
-	st.queue = append(st.queue, job{path, e})
+	st.queue = append(st.queue, job{path: path, e: e})
 	st.cond.Signal()
+}
+
+// enqueueTakes queues the upload of every take of e that is not at its
+// path and that the store is not known to hold.
+func (st *Store) enqueueTakes(path string, e state.Entry) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for i, t := range e.Takes {
+		if t.SHA256 == e.SHA256 || st.s.up.Has(t.SHA256) || st.queued[t.SHA256] {
+			continue
+		}
+		st.queued[t.SHA256] = true
+		st.queue = append(st.queue, job{path: path, e: e, take: i + 1})
+		st.cond.Signal()
+	}
 }
 
 // work uploads queued images until Close, and then the rest of the
@@ -293,7 +391,12 @@ func (st *Store) work() {
 		st.queue = st.queue[1:]
 		st.mu.Unlock()
 
-		err := st.s.uploadRetrying(st.ctx, j.path, j.e)
+		var err error
+		if j.take > 0 {
+			err = st.s.uploadTakeRetrying(st.ctx, st.cache, j.path, j.e, j.take)
+		} else {
+			err = st.s.uploadRetrying(st.ctx, j.path, j.e)
+		}
 		st.mu.Lock()
 		switch {
 		case err == nil:

@@ -3,6 +3,7 @@ package scripttest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -23,9 +24,11 @@ import (
 //	storelock STORE VAR    set VAR to the ID of the lock held in STORE
 //	                       (! storelock STORE: no lock is held)
 //	storehas STORE [DIR]   every image the lockfile of DIR (default the
-//	                       current directory) records is in STORE, whole
-//	storekillloop KILLS IMAGES PARALLELISM STORE
-//	                       killloop with the store: after each kill the
+//	                       current directory) records, and every take of
+//	                       a candidates image, is in STORE, whole
+//	storekillloop KILLS IMAGES PARALLELISM STORE [RENDERS]
+//	                       killloop with the store (RENDERS: the
+//	                       requests the images cost, default IMAGES): after each kill the
 //	                       dead holder's lock is removed with force-unlock
 //	                       (as a person would), and at the end every
 //	                       recorded image must be in STORE
@@ -92,11 +95,19 @@ func storeMissing(ts *testscript.TestScript, store, dir string) []string {
 	lock, err := state.ReadLock(filepath.Join(dir, state.LockFileName))
 	ts.Check(err)
 	var missing []string
+	has := func(sum string, bytes int64) bool {
+		b, err := os.ReadFile(filepath.Join(store, "sha256", sum[:2], sum))
+		return err == nil && int64(len(b)) == bytes
+	}
 	for a, e := range lock.Images {
-		p := filepath.Join(store, "sha256", e.SHA256[:2], e.SHA256)
-		b, err := os.ReadFile(p)
-		if err != nil || int64(len(b)) != e.Bytes {
+		if !has(e.SHA256, e.Bytes) {
 			missing = append(missing, a.String())
+		}
+		// Every take of a candidates image is in the store too.
+		for i, t := range e.Takes {
+			if !has(t.SHA256, t.Bytes) {
+				missing = append(missing, fmt.Sprintf("%s take %d", a, i+1))
+			}
 		}
 	}
 	return missing
@@ -127,13 +138,20 @@ func cmdStorehas(ts *testscript.TestScript, neg bool, args []string) {
 // nothing is paid for twice beyond the requests in flight, and in the end
 // every recorded image is in the store.
 func cmdStoreKillloop(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 4 {
-		ts.Fatalf("usage: storekillloop KILLS IMAGES PARALLELISM STORE")
+	if neg || len(args) < 4 || len(args) > 5 {
+		ts.Fatalf("usage: storekillloop KILLS IMAGES PARALLELISM STORE [RENDERS]")
+	}
+	// RENDERS is the requests the images cost (more than IMAGES when
+	// they have candidates).
+	renders := args[1]
+	if len(args) == 5 {
+		renders = args[4]
 	}
 	kills, err1 := strconv.Atoi(args[0])
 	images, err2 := strconv.Atoi(args[1])
 	parallel, err3 := strconv.Atoi(args[2])
-	if err := errors.Join(err1, err2, err3); err != nil {
+	cost, err4 := strconv.Atoi(renders)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		ts.Fatalf("storekillloop: %v", err)
 	}
 	store := ts.MkAbs(args[3])
@@ -201,8 +219,8 @@ func cmdStoreKillloop(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	total := srv.Stats().Requests - before
 	ts.Logf("storekillloop: %d kills, %d locks removed, %d requests for %d images", killed, unlocked, total, images)
-	if limit := images + killed*parallel; total > limit {
-		ts.Fatalf("storekillloop: %d requests for %d images after %d kills at parallelism %d, want at most %d", total, images, killed, parallel, limit)
+	if limit := cost + killed*parallel; total > limit {
+		ts.Fatalf("storekillloop: %d requests for %d images (%d renders) after %d kills at parallelism %d, want at most %d", total, images, cost, killed, parallel, limit)
 	}
 	if id := storeLockID(ts, store); id != "" {
 		ts.Fatalf("storekillloop: the final apply left its lock %s", id)

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/state"
+	"github.com/pixform/pixform/views"
+)
+
+// pickFromStore is executor.Pick for a take that the local content cache
+// lacks: with an image store configured (PIXFORM_STORE, or the store
+// block), the take is fetched from the store into the cache, verified by
+// its sha256, and then picked; no request is made. Without a store, or
+// when the take is cached, it is Pick.
+func (e *env) pickFromStore(o executor.PickOptions, cache *state.Cache) (state.Entry, error) {
+	ne, err := executor.Pick(e.ctx, o)
+	if !errors.Is(err, executor.ErrTakeNotCached) {
+		return ne, err
+	}
+	l := e.link
+	if l == nil {
+		var cfg *config.Config
+		if e.getenv(storeEnv) == "" {
+			// Only the store block matters here: a configuration that
+			// does not load leaves the pick to fail as not cached.
+			c, diags := config.Load(e.dir, config.LoadOptions{Environ: e.stdio.Environ})
+			if c == nil || diags.HasErrors() {
+				return ne, err
+			}
+			cfg = c
+		}
+		var lerr error
+		l, lerr = e.linkStore("", cfg, "", 0)
+		if lerr != nil {
+			return state.Entry{}, fmt.Errorf("pick: take %d of %s is not in the local content cache, and the image store: %w; nothing was changed", o.Take, o.Addr, lerr)
+		}
+		if l == nil {
+			return ne, err
+		}
+	}
+	if ferr := l.sync.FetchTake(e.ctx, cache, o.Entry, o.Take); ferr != nil {
+		return state.Entry{}, views.WithHint(fmt.Errorf("pick: take %d of %s is not in the local content cache, and fetching it from the image store %s failed: %w; nothing was changed", o.Take, o.Addr, l.sync.Remote(), ferr),
+			"if the store lacks it, run pixform push on the machine that rendered the takes, or render them here with pixform apply -replace="+o.Addr.String())
+	}
+	return executor.Pick(e.ctx, o)
+}
