@@ -81,7 +81,10 @@ func (g *graph) split(renders []*planner.Change) (roots []*planner.Change) {
 
 // recordDone notes that c is on disk and recorded as e.
 func (g *graph) recordDone(c *planner.Change, e state.Entry) {
-	if !g.rendering[c.Addr] {
+	// Only a source's entry is read again (by what is made from it): an
+	// apply of many images keeps no copy of every entry. dependents is
+	// complete before the first render starts, and only read after.
+	if !g.rendering[c.Addr] || len(g.dependents[c.Addr]) == 0 {
 		return
 	}
 	g.mu.Lock()
