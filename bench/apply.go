@@ -55,7 +55,7 @@ func (h *harness) apply(ctx context.Context) error {
 		{name: "b", about: "4 in flight (429 beyond), 500 ms per image", flags: []string{"-max-inflight", "4", "-latency", "500ms"}, n: 100, ideal: 100 / 4 * 0.5},
 		{name: "c", about: "answers at once, 2,000 images", n: 2000},
 		// Rate limiters of the shapes reverse proxies use. The curl baseline
-	// is left out: its fixed retries run out against them.
+		// is left out: its fixed retries run out against them.
 		{name: "d", about: "leaky bucket (GCRA) 10/s with no burst, 300 ms per image", flags: []string{"-shape", "gcra", "-rate", "10", "-latency", "300ms"}, n: 100, ideal: (100 - 1) / 10.0, pixformOnly: true},
 		{name: "e", about: "sliding window of 10 a second that counts refused requests, 300 ms per image (the ideal sends 10 at once each second; a client pacing at exactly 10/s needs 9.9 s)", flags: []string{"-shape", "window", "-rate", "10", "-latency", "300ms"}, n: 100, ideal: (100 - 10) / 10.0, pixformOnly: true},
 		{name: "f", about: "GCRA 10/s with a burst of 3, 300 ms per image", flags: []string{"-shape", "gcra", "-rate", "10", "-burst", "3", "-latency", "300ms"}, n: 100, ideal: (100 - 4) / 10.0, pixformOnly: true},
