@@ -55,79 +55,74 @@ func (e *env) progressLine(verb string) func(storesync.Step) {
 }
 
 func (e *env) pull(args []string) int {
-	var sc storeCommand
-	fs := newFlagSet("pull", `pull [options]
+	return e.transfer(args, transferSpec{
+		name: "pull",
+		help: `pull [options]
 
 Download from the image store every image the lockfile records that is
 missing here or differs, verified by its sha256, each into a temporary
-file and then renamed into place.`)
-	storeFlag(fs, &sc.store)
-	fs.Var(&sc.vars, "var", "set a variable the store block uses: `NAME=VALUE` (repeatable)")
-	fs.Var(&sc.varFiles, "var-file", "load variable values from `FILE` (repeatable)")
-	parallelism := fs.Int("parallelism", 0, fmt.Sprintf("at most `N` downloads at once (default %d)", storesync.DefaultParallelism))
-	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform in this directory")
-	if err := fs.Parse(args); err != nil {
-		return e.flagExit(fs, err)
-	}
-	if fs.NArg() > 0 {
-		return e.fail(fmt.Errorf("pull takes no arguments, got %q", fs.Args()))
-	}
-	release, err := e.acquire("pixform pull", *lockTimeout)
-	if err != nil {
-		return e.fail(err)
-	}
-	defer release()
-	defer e.closeStore()
-	l, _, err := e.linkFor(&sc, "", 0)
-	if err != nil {
-		return e.fail(err)
-	}
-	lock, _, err := e.readTrustedLock()
-	if err != nil {
-		return e.fail(err)
-	}
-	facts, err := state.Refresh(e.dir, lock, false)
-	if err != nil {
-		return e.fail(err)
-	}
-	sy := l.sync
-	if *parallelism > 0 {
-		sy.SetParallelism(*parallelism)
-	}
-	ff := fileFacts(facts)
-	rep, err := sy.Pull(e.ctx, lock, ff, e.progressLine("pulled"))
-	views.WriteStoreReport(e.stdio.Out, "pull", sy.Remote().String(), rep, err, e.color(false, e.stdio.OutTerminal))
-	if err != nil {
-		return e.fail(err)
-	}
-	return ExitOK
+file and then renamed into place.`,
+		each:     "downloads",
+		lockHelp: "how long (a `DURATION` such as 30s) to wait for another pixform in this directory",
+		done:     "pulled",
+		run:      (*storesync.Sync).Pull,
+	})
 }
 
 func (e *env) push(args []string) int {
-	var sc storeCommand
-	fs := newFlagSet("push", `push [options]
+	return e.transfer(args, transferSpec{
+		name: "push",
+		help: `push [options]
 
 Upload to the image store every image the lockfile records that the store
 lacks (after a store was down during an apply, or to seed a new store).
-It takes the store's lock for this directory.`)
+It takes the store's lock for this directory.`,
+		each:      "uploads",
+		lockHelp:  "how long (a `DURATION` such as 30s) to wait for another pixform in this directory, here or on another machine",
+		done:      "pushed",
+		storeLock: true,
+		run:       (*storesync.Sync).Push,
+	})
+}
+
+// transferSpec is what tells pull and push apart.
+type transferSpec struct {
+	name, help string
+	each       string // what one of -parallelism's N is: "downloads"
+	lockHelp   string
+	done       string // the progress verb: "pulled"
+	// storeLock takes the store's lock for the directory, besides the
+	// local one.
+	storeLock bool
+	run       func(*storesync.Sync, context.Context, *state.Lock, map[string]storesync.FileFact, func(storesync.Step)) (storesync.Report, error)
+}
+
+// transfer runs pull or push: the lockfile's files against the store.
+func (e *env) transfer(args []string, t transferSpec) int {
+	var sc storeCommand
+	fs := newFlagSet(t.name, t.help)
 	storeFlag(fs, &sc.store)
 	fs.Var(&sc.vars, "var", "set a variable the store block uses: `NAME=VALUE` (repeatable)")
 	fs.Var(&sc.varFiles, "var-file", "load variable values from `FILE` (repeatable)")
-	parallelism := fs.Int("parallelism", 0, fmt.Sprintf("at most `N` uploads at once (default %d)", storesync.DefaultParallelism))
-	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform in this directory, here or on another machine")
+	parallelism := fs.Int("parallelism", 0, fmt.Sprintf("at most `N` %s at once (default %d)", t.each, storesync.DefaultParallelism))
+	lockTimeout := fs.Duration("lock-timeout", 0, t.lockHelp)
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}
 	if fs.NArg() > 0 {
-		return e.fail(fmt.Errorf("push takes no arguments, got %q", fs.Args()))
+		return e.fail(fmt.Errorf("%s takes no arguments, got %q", t.name, fs.Args()))
 	}
-	release, err := e.acquire("pixform push", *lockTimeout)
+	release, err := e.acquire("pixform "+t.name, *lockTimeout)
 	if err != nil {
 		return e.fail(err)
 	}
 	defer release()
 	defer e.closeStore()
-	l, _, err := e.linkFor(&sc, "push", *lockTimeout)
+	op, wait := "", time.Duration(0)
+	if t.storeLock {
+		op, wait = t.name, *lockTimeout
+	}
+	l, _, err := e.linkFor(&sc, op, wait)
 	if err != nil {
 		return e.fail(err)
 	}
@@ -143,9 +138,8 @@ It takes the store's lock for this directory.`)
 	if *parallelism > 0 {
 		sy.SetParallelism(*parallelism)
 	}
-	ff := fileFacts(facts)
-	rep, err := sy.Push(e.ctx, lock, ff, e.progressLine("pushed"))
-	views.WriteStoreReport(e.stdio.Out, "push", sy.Remote().String(), rep, err, e.color(false, e.stdio.OutTerminal))
+	rep, err := t.run(sy, e.ctx, lock, fileFacts(facts), e.progressLine(t.done))
+	views.WriteStoreReport(e.stdio.Out, t.name, sy.Remote().String(), rep, err, e.color(false, e.stdio.OutTerminal))
 	if err != nil {
 		return e.fail(err)
 	}

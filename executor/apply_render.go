@@ -374,30 +374,7 @@ func (r *run) restoreFromStore(c *planner.Change, mt string) {
 // fromCache copies and validates the cached image into a temporary file
 // beside c's target.
 func (r *run) fromCache(c *planner.Change, mt string) (output, error) {
-	rc, err := r.opts.Cache.Open(c.Inputs.Digest(), r.provider)
-	if err != nil {
-		return output{}, err
-	}
-	defer rc.Close()
-	dst := r.abs(c.Path)
-	tmp, err := r.store.CreateTemp(c.Path)
-	if err != nil {
-		return output{}, &LocalError{Op: "create the temporary file of", Path: c.Path, Err: err}
-	}
-	lw := &localWriter{w: tmp, op: "write", path: c.Path}
-	d := newDigestWriter()
-	if _, err := io.Copy(io.MultiWriter(lw, d), rc); err != nil {
-		state.AbortTemp(tmp)
-		if lw.err != nil {
-			return output{}, lw.err
-		}
-		return output{}, fmt.Errorf("read the cached copy: %w", err)
-	}
-	out, err := finish(tmp, dst, mt, d, "the cached copy")
-	if err != nil {
-		return output{}, localUnlessClassified(c.Path, err)
-	}
-	return out, nil
+	return r.fromCacheDigest(c, c.Inputs.Digest(), mt)
 }
 
 func pluralRetries(n int) string {

@@ -98,32 +98,8 @@ func cmdKillloop(ts *testscript.TestScript, neg bool, args []string) {
 	killed := 0
 	for i := 0; i < kills; i++ {
 		cmd, out := run()
-		r0 := srv.Stats().Requests
-		ts.Check(cmd.Start())
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		// A third of the kills land at a random moment of the start (the
-		// process start itself takes a while under -race); the others once
-		// the fake has seen a random number of this run's requests, and a
-		// random moment after, so that they land with requests in flight
-		// or with images being committed.
-		var fire <-chan time.Time
-		if rng.IntN(3) == 0 {
-			fire = time.After(time.Duration(rng.Int64N(int64(300 * time.Millisecond))))
-		} else {
-			fire = afterRequests(srv, r0+1+rng.IntN(2*parallel), time.Duration(rng.Int64N(int64(200*time.Millisecond))))
-		}
-		select {
-		case err := <-exited:
-			ts.Logf("killloop: run %d finished before its kill (%v):\n%s", i+1, err, out)
-		case <-fire:
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-exited
+		if killRun(ts, "killloop", i+1, cmd, out, srv, rng, parallel) {
 			killed++
-		case <-time.After(waitLimit):
-			cmd.Process.Kill()
-			<-exited
-			ts.Fatalf("killloop: run %d neither finished nor reached its kill within %s:\n%s", i+1, waitLimit, out)
 		}
 		cmdLockcheck(ts, false, nil)
 		checkWholeImages(ts)
@@ -255,4 +231,37 @@ func walkOutsideWorkDir(root string, fn func(p string, fi os.FileInfo) error) er
 		}
 		return fn(p, fi)
 	})
+}
+
+// killRun starts cmd and kills it with SIGKILL at a random moment: a third
+// of the kills land at a random moment of the start (the process start
+// itself takes a while under -race); the others once the fake has seen a
+// random number of this run's requests, and a random moment after, so
+// that they land with requests in flight or with images being committed.
+// It reports whether the kill landed (else the run finished first).
+func killRun(ts *testscript.TestScript, name string, run int, cmd *exec.Cmd, out *strings.Builder, srv *fakeapi.Server, rng *rand.Rand, parallel int) bool {
+	r0 := srv.Stats().Requests
+	ts.Check(cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var fire <-chan time.Time
+	if rng.IntN(3) == 0 {
+		fire = time.After(time.Duration(rng.Int64N(int64(300 * time.Millisecond))))
+	} else {
+		fire = afterRequests(srv, r0+1+rng.IntN(2*parallel), time.Duration(rng.Int64N(int64(200*time.Millisecond))))
+	}
+	select {
+	case err := <-exited:
+		ts.Logf("%s: run %d finished before its kill (%v):\n%s", name, run, err, out)
+		return false
+	case <-fire:
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-exited
+		return true
+	case <-time.After(waitLimit):
+		cmd.Process.Kill()
+		<-exited
+		ts.Fatalf("%s: run %d neither finished nor reached its kill within %s:\n%s", name, run, waitLimit, out)
+	}
+	return false
 }

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -175,27 +173,8 @@ func cmdStoreKillloop(ts *testscript.TestScript, neg bool, args []string) {
 	killed, unlocked := 0, 0
 	for i := 0; i < kills; i++ {
 		cmd, out := apply()
-		r0 := srv.Stats().Requests
-		ts.Check(cmd.Start())
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		var fire <-chan time.Time
-		if rng.IntN(3) == 0 {
-			fire = time.After(time.Duration(rng.Int64N(int64(300 * time.Millisecond))))
-		} else {
-			fire = afterRequests(srv, r0+1+rng.IntN(2*parallel), time.Duration(rng.Int64N(int64(200*time.Millisecond))))
-		}
-		select {
-		case err := <-exited:
-			ts.Logf("storekillloop: run %d finished before its kill (%v):\n%s", i+1, err, out)
-		case <-fire:
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-exited
+		if killRun(ts, "storekillloop", i+1, cmd, out, srv, rng, parallel) {
 			killed++
-		case <-time.After(waitLimit):
-			cmd.Process.Kill()
-			<-exited
-			ts.Fatalf("storekillloop: run %d neither finished nor reached its kill within %s:\n%s", i+1, waitLimit, out)
 		}
 		cmdLockcheck(ts, false, nil)
 		checkWholeImages(ts)
