@@ -27,6 +27,7 @@ func main() {
 func run(isTerminal func(fd int) bool) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	defer startProfiles()()
 	// The process, not cli.Main, sets the garbage collection target the
 	// command wants.
 	if percent, ok := cli.GCPercentFor(os.Args[1:]); ok {
