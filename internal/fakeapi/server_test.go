@@ -519,3 +519,29 @@ func TestSetConfigAndInject(t *testing.T) {
 		t.Errorf("after ResetStats: %+v", st)
 	}
 }
+
+func TestImageIsTheGradient(t *testing.T) {
+	for _, ar := range []string{"1:1", "16:9", "9:16", "4:1"} {
+		data, ct, err := renderImage("p", "anime", ar, 7, false)
+		if err != nil || ct != "image/png" {
+			t.Fatalf("%s: %q, %v", ar, ct, err)
+		}
+		m, err := png.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %v", ar, err)
+		}
+		w, h := Size(ar)
+		if b := m.Bounds(); b.Dx() != w || b.Dy() != h {
+			t.Errorf("%s: %v, want %d×%d", ar, b, w, h)
+		}
+		again, _, _ := renderImage("p", "anime", ar, 7, false)
+		if !bytes.Equal(data, again) {
+			t.Errorf("%s: the same request gave other bytes", ar)
+		}
+		r0, g0, b0, _ := m.At(0, 0).RGBA()
+		r1, g1, b1, _ := m.At(w-1, h-1).RGBA()
+		if r0 == r1 && g0 == g1 && b0 == b1 {
+			t.Errorf("%s: no gradient between the corners", ar)
+		}
+	}
+}
