@@ -7,11 +7,12 @@ import (
 	"runtime/pprof"
 )
 
-// startProfiles starts the profiles that PIXFORM_CPUPROFILE and
-// PIXFORM_MEMPROFILE name (files to write), for measuring pixform as a
-// user runs it. The returned function writes them; it is called once the
+// startProfiles starts the profiles that PIXFORM_CPUPROFILE,
+// PIXFORM_MEMPROFILE, PIXFORM_BLOCKPROFILE and PIXFORM_MUTEXPROFILE name
+// (files to write), for measuring pixform as a user runs it. The returned function writes them; it is called once the
 // command has finished. Neither variable is meant for users; both are
-// documented in BENCHMARKS.md.
+// documented in BENCHMARKS.md (the block and mutex ones
+// give the off-CPU view: where goroutines wait).
 func startProfiles() func() {
 	var stops []func()
 	if path := os.Getenv("PIXFORM_CPUPROFILE"); path != "" {
@@ -36,6 +37,32 @@ func startProfiles() func() {
 			defer f.Close()
 			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 				fmt.Fprintf(os.Stderr, "pixform: PIXFORM_MEMPROFILE: %v\n", err)
+			}
+		})
+	}
+	for _, p := range []struct{ env, name string }{
+		{"PIXFORM_BLOCKPROFILE", "block"},
+		{"PIXFORM_MUTEXPROFILE", "mutex"},
+	} {
+		path := os.Getenv(p.env)
+		if path == "" {
+			continue
+		}
+		if p.name == "block" {
+			runtime.SetBlockProfileRate(int(10_000)) // one sample per 10 µs blocked
+		} else {
+			runtime.SetMutexProfileFraction(1)
+		}
+		name, env := p.name, p.env
+		stops = append(stops, func() {
+			f, err := os.Create(path)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "pixform: %s: %v\n", env, err)
+				return
+			}
+			defer f.Close()
+			if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+				fmt.Fprintf(os.Stderr, "pixform: %s: %v\n", env, err)
 			}
 		})
 	}
