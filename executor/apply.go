@@ -313,7 +313,14 @@ func (r *run) run(ctx context.Context) {
 // gives its limiter slot back and then waits for the lockfile's group
 // commit, and meanwhile another request may go out. Requests in flight stay
 // bounded by the limiter, whose ceiling is Parallelism.
-const commitSlack = 2
+//
+// A waiting image holds no file descriptor (its file is in place) and no
+// request, only its goroutine, so the slack is wide: each lockfile write,
+// which rewrites the whole file, then records many images, and the spacing
+// of writes (state.Recorder) need not throttle the requests. With a narrow
+// slack a large apply is bound by the lockfile's write latency, and
+// rewrites the growing file once per few images (quadratic I/O).
+const commitSlack = 16
 
 // renders runs the creates and replaces concurrently. One image's failure
 // does not cancel the others; a fatal error stops new starts through

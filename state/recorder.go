@@ -240,9 +240,13 @@ func bare(err error) error {
 
 // writeShare is the inverse of the largest share of the time that lockfile
 // writes may take, and maxSpacing the longest a change waits to gather.
+// Each write rewrites the whole lockfile, so a write's cost grows with the
+// file; spacing writes by a multiple of that cost keeps a long apply's
+// lockfile I/O linear in its images. The ceiling only bounds how long an
+// image waits to be recorded on a slow disk.
 const (
 	writeShare = 4
-	maxSpacing = 50 * time.Millisecond
+	maxSpacing = 250 * time.Millisecond
 )
 
 // spacing is how long to wait before the next write: until writeShare
