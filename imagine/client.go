@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -252,7 +253,9 @@ func (c *Client) doRequest(ctx context.Context, ep endpoint, body []byte, conten
 	}
 
 	cw := &countingWriter{w: w}
-	_, err = io.Copy(cw, io.LimitReader(watch, c.maxBytes))
+	buf := copyBufs.Get().(*[]byte)
+	_, err = io.CopyBuffer(cw, io.LimitReader(watch, c.maxBytes), *buf)
+	copyBufs.Put(buf)
 	if err == nil && cw.werr == nil && cw.n == c.maxBytes {
 		// The limit was reached: one more byte means the body is too large.
 		var one [1]byte
@@ -378,6 +381,10 @@ func formBody(req executor.Request) ([]byte, string, error) {
 	}
 	return buf.Bytes(), mw.FormDataContentType(), nil
 }
+
+// copyBufs holds the buffers that stream response bodies to their
+// writers: a fresh 32 KiB buffer per image is garbage to zero and collect.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // countingWriter counts what reaches w and keeps w's own error apart from
 // the body's read errors.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"sync"
 )
 
 // Check reads a whole encoded PNG or JPEG from r and verifies that it is
@@ -24,7 +25,12 @@ import (
 // wrong inside an intact container (a PNG's zlib stream with correct
 // CRCs), which only inflating every pixel would.
 func Check(r io.Reader) (mediaType string, width, height int, err error) {
-	br := bufio.NewReaderSize(r, 32<<10)
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil) // keep no reference to r
+		readers.Put(br)
+	}()
 	head, _ := br.Peek(8)
 	switch Sniff(head) {
 	case PNG:
@@ -40,6 +46,10 @@ func Check(r io.Reader) (mediaType string, width, height int, err error) {
 	return "", 0, 0, fmt.Errorf("neither PNG nor JPEG (starts %q)", head)
 }
 
+// readers holds Check's read buffers: an apply checks every image it
+// receives, and a fresh 32 KiB buffer each is garbage to zero and collect.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
+
 // errTruncated wraps io.ErrUnexpectedEOF with what was being read.
 func truncated(what string) error {
 	return fmt.Errorf("truncated in %s: %w", what, io.ErrUnexpectedEOF)
@@ -51,7 +61,6 @@ func checkPNG(br *bufio.Reader) (width, height int, err error) {
 	}
 	var hdr [8]byte
 	var sum [4]byte
-	buf := make([]byte, 32<<10)
 	crc := crc32.NewIEEE()
 	var idat, idatDone, plte bool
 	var colorType byte
@@ -95,7 +104,7 @@ func checkPNG(br *bufio.Reader) (width, height int, err error) {
 			}
 			width, height, colorType = int(w), int(h), ihdr[9]
 		} else {
-			if _, err := io.CopyBuffer(crc, io.LimitReader(br, int64(length)), buf); err != nil {
+			if err := hashNext(crc, br, int(length)); err != nil {
 				return 0, 0, err
 			}
 		}
@@ -135,6 +144,25 @@ func checkPNG(br *bufio.Reader) (width, height int, err error) {
 			}
 		}
 	}
+}
+
+// hashNext writes the next n bytes of br to h, straight from br's
+// buffer. The end of the stream before n bytes is no error here: the
+// caller's read of the chunk's CRC then reports the truncation.
+func hashNext(h io.Writer, br *bufio.Reader, n int) error {
+	for n > 0 {
+		b, err := br.Peek(min(n, br.Size()))
+		h.Write(b)
+		br.Discard(len(b))
+		n -= len(b)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // validPNGDepth reports whether a PNG's color type allows its bit depth.

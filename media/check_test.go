@@ -7,6 +7,7 @@ import (
 	"image/color/palette"
 	"image/jpeg"
 	"image/png"
+	"runtime"
 	"testing"
 )
 
@@ -152,5 +153,29 @@ func BenchmarkVerify(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestCheckAllocatesLittle: checking an image allocates no read or copy
+// buffer of its own (an apply checks every image it receives, and a
+// 32 KiB buffer each is garbage to zero and collect), whatever its size.
+func TestCheckAllocatesLittle(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop what it is given")
+	}
+	for name, data := range testImages(t) {
+		Check(bytes.NewReader(data)) // fill the pool
+		var before, after runtime.MemStats
+		const runs = 50
+		runtime.ReadMemStats(&before)
+		for range runs {
+			if _, _, _, err := Check(bytes.NewReader(data)); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+		runtime.ReadMemStats(&after)
+		if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 4<<10 {
+			t.Errorf("%s: %d bytes allocated per Check, want at most 4 KiB", name, per)
+		}
 	}
 }
