@@ -92,7 +92,8 @@ func TestApplyLocalWriteErrors(t *testing.T) {
 			},
 			alone:   true,
 			want:    counts{Failed: 1, Requests: 1, Credits: 15},
-			wantErr: []string{"move into place a.png: file exists"},
+			// rename(2) itself says what is in the way.
+			wantErr: []string{"move into place a.png: is a directory"},
 		},
 	}
 	for name, tc := range tests {

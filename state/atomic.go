@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -35,8 +37,17 @@ func CreateTemp(target string) (*os.File, error) {
 
 // createTempBeside creates CreateTemp's temporary file for target in an
 // existing directory.
+// It names the file as os.CreateTemp would (a random number after the
+// pattern) but opens it with openExcl.
 func createTempBeside(target string) (*os.File, error) {
-	return os.CreateTemp(filepath.Dir(target), tempPrefix+filepath.Base(target)+"-*")
+	prefix := filepath.Join(filepath.Dir(target), tempPrefix+filepath.Base(target)+"-")
+	for try := 0; ; try++ {
+		f, err := openExcl(prefix + strconv.FormatUint(uint64(rand.Uint32()), 10))
+		if errors.Is(err, fs.ErrExist) && try < 10000 {
+			continue
+		}
+		return f, err
+	}
 }
 
 // CommitTemp makes f, made by CreateTemp, the file at target: it syncs and
@@ -94,15 +105,16 @@ func commitTemp(f *os.File, target string, syncFile, syncDir bool) error {
 			return fmt.Errorf("sync %s: %w", target, err)
 		}
 	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(name)
+		return fmt.Errorf("chmod %s: %w", target, err)
+	}
 	if err := f.Close(); err != nil {
 		os.Remove(name)
 		return fmt.Errorf("close %s: %w", target, err)
 	}
-	if err := os.Chmod(name, 0o644); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("chmod %s: %w", target, err)
-	}
-	if err := os.Rename(name, target); err != nil {
+	if err := rename(name, target); err != nil {
 		os.Remove(name)
 		return fmt.Errorf("rename into %s: %w", target, err)
 	}
