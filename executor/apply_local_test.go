@@ -90,8 +90,8 @@ func TestApplyLocalWriteErrors(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			alone:   true,
-			want:    counts{Failed: 1, Requests: 1, Credits: 15},
+			alone: true,
+			want:  counts{Failed: 1, Requests: 1, Credits: 15},
 			// rename(2) itself says what is in the way.
 			wantErr: []string{"move into place a.png: is a directory"},
 		},
