@@ -220,6 +220,10 @@ func (r *run) keepTake(c *planner.Change, digest string, seed int64, out output)
 	_ = k.Keep(digest, r.provider, out.tmp, path.Ext(c.Path), out.sha256)
 }
 
+// copyBufs holds the buffers that copy cached images: a restore of many
+// images would otherwise allocate (and zero, and collect) 32 KiB each.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
 // fromCacheDigest copies and validates the cached render of digest into a
 // temporary file beside c's target.
 func (r *run) fromCacheDigest(c *planner.Change, digest, mt string) (output, error) {
@@ -234,7 +238,10 @@ func (r *run) fromCacheDigest(c *planner.Change, digest, mt string) (output, err
 	}
 	lw := &localWriter{w: tmp, op: "write", path: c.Path}
 	d := newDigestWriter()
-	if _, err := io.Copy(io.MultiWriter(lw, d), rc); err != nil {
+	buf := copyBufs.Get().(*[]byte)
+	_, err = io.CopyBuffer(io.MultiWriter(lw, d), struct{ io.Reader }{rc}, *buf)
+	copyBufs.Put(buf)
+	if err != nil {
 		state.AbortTemp(tmp)
 		if lw.err != nil {
 			return output{}, lw.err
