@@ -68,8 +68,14 @@ const (
 	probeAccel = 0.03
 	// concProbeSuccesses is how many successes per unit of window pass
 	// before a level refused twice is tried again (doubling per further
-	// refusal); a level refused once is retried after one round trip.
+	// refusal).
 	concProbeSuccesses = 16
+	// concRetrySuccesses is how many successes per unit of window pass
+	// before a level refused once is tried again: soon enough that a
+	// rate limit's 429 misread as a concurrency limit's does not hold the
+	// window down for long, late enough that a real concurrency limit is
+	// not refused twice within a few round trips.
+	concRetrySuccesses = 8
 	// maxPause caps how long a Retry-After can hold back every new start.
 	maxPause = time.Minute
 	// historySize is how many recent starts and successes are remembered.
@@ -387,15 +393,16 @@ func (l *Adaptive) onSuccess(lat time.Duration) {
 }
 
 // probeAfter is how many successes pass at window c before c+1 is tried:
-// a round trip's worth while c+1 has been refused at most once (a single
-// 429 can be a rate limit's, not a concurrency limit's), then more and more.
+// a few round trips' worth while c+1 has been refused at most once (a
+// single 429 can be a rate limit's, not a concurrency limit's), then more
+// and more.
 func (l *Adaptive) probeAfter(c int) int {
 	f := 0
 	if c+1 < len(l.refused) {
 		f = l.refused[c+1]
 	}
 	if f <= 1 {
-		return c
+		return concRetrySuccesses * c
 	}
 	return concProbeSuccesses * c << min(f-2, 16)
 }
@@ -497,6 +504,15 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		margin = math.Min(rateMargin, math.Max(rateMargin/3, 1/math.Max(n, 1)))
 		if last := l.acceptedRateLocked(start, now.Add(-acceptAge)); l.countsRefused && last > est {
 			est = last
+		}
+		if pf := l.rateSince.Add(l.plateau); pf.After(from) && start.Sub(pf) >= rateWindow/2 {
+			// Refused while probing: paced below the rate during the
+			// plateau, the server's allowance overflowed, and the count
+			// since the last cut is low. Count from the probe's start,
+			// less one for what the allowance may have held then.
+			if p := float64(l.history.acceptedSince(pf, start, now.Add(-acceptAge))-1) / start.Sub(pf).Seconds(); p > est {
+				est = p
+			}
 		}
 	} else {
 		// The first rate 429: what was accepted in the last window, or
