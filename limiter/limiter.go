@@ -112,6 +112,13 @@ const (
 	// from below); a server with a burst allowance lets starts through
 	// at once.
 	burstless = 2.5
+	// windowGuard is how much longer than rateWindow the limiter's own
+	// log of starts is kept for a server that counts refused requests
+	// over a window, to start with; each 429 in that mode doubles it,
+	// up to maxWindowGuard. A 429 beyond that, or two within a window,
+	// end the mode, and starts are paced at the window's count instead.
+	windowGuard    = 8 * time.Millisecond
+	maxWindowGuard = 64 * time.Millisecond
 	// sameRate is how close, as a fraction, two successive rate estimates
 	// must be for the second to count as the same limit found again (and
 	// so grow the probe plateau).
@@ -212,15 +219,27 @@ type Adaptive struct {
 	// countsRefused is set once 429s came soon after a rate cut: the
 	// server seems to count refused requests too.
 	countsRefused bool
-	rateCuts      int       // rate cuts so far (not counting holds)
-	noBurst       bool      // a rate estimate came from the closest accepted starts
-	jitterMargin  float64   // least margin, learned from 429s below the estimate
-	nextStart     time.Time // pacing: no start before this
-	pauseUntil    time.Time // Retry-After: no start before this
-	lastCut       time.Time // 429s of requests started before this are stale
-	minLat        time.Duration
-	firstStart    time.Time
-	lastStart     time.Time
+	// winLimit, once countsRefused, is how many starts the server lets
+	// through in a window of rateWindow, refused ones counted: starts then
+	// follow the limiter's own log of starts instead of a pace, so that
+	// a whole window's allowance goes out as soon as the window has room.
+	// winGuard lengthens the window for the requests' varying delays;
+	// winSince is when the mode began, winRefused the start of the last
+	// request refused in it.
+	winLimit     int
+	winGuard     time.Duration
+	winSince     time.Time
+	winRefused   time.Time
+	noWindow     bool      // window mode ended: the server is no such window
+	rateCuts     int       // rate cuts so far (not counting holds)
+	noBurst      bool      // a rate estimate came from the closest accepted starts
+	jitterMargin float64   // least margin, learned from 429s below the estimate
+	nextStart    time.Time // pacing: no start before this
+	pauseUntil   time.Time // Retry-After: no start before this
+	lastCut      time.Time // 429s of requests started before this are stale
+	minLat       time.Duration
+	firstStart   time.Time
+	lastStart    time.Time
 
 	// trace, when set by tests, receives state changes.
 	trace func(format string, args ...any)
@@ -266,6 +285,9 @@ func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 		return Ticket{}, 0, false
 	}
 	gate := l.nextStart
+	if l.winLimit > 0 {
+		gate = l.windowGateLocked(now)
+	}
 	if l.pauseUntil.After(gate) {
 		gate = l.pauseUntil
 	}
@@ -283,7 +305,7 @@ func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 	}
 	l.lastStart = now
 	l.history.push(event{seq: t.seq, at: now, level: t.level, gap: t.gap})
-	if iv := l.intervalLocked(now); iv > 0 {
+	if iv := l.intervalLocked(now); iv > 0 && l.winLimit == 0 {
 		base := l.nextStart
 		if base.Before(now) {
 			base = now
@@ -296,7 +318,10 @@ func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 // limitLocked is the current concurrency limit.
 func (l *Adaptive) limitLocked(now time.Time) int {
 	w := l.window
-	if r := l.currentRateLocked(now); r > 0 && l.minLat > 0 {
+	if l.winLimit > 0 {
+		// A window's allowance goes out at once.
+		w = math.Max(w, float64(l.winLimit))
+	} else if r := l.currentRateLocked(now); r > 0 && l.minLat > 0 {
 		// Paced: enough window for the rate with some latency
 		// variation, so a slowing server does not pile up requests.
 		w = math.Min(w, math.Ceil(r*l.minLat.Seconds()*pacedWindowSlack)+1)
@@ -415,6 +440,12 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			l.pauseUntil = until
 		}
 	}
+	if l.winLimit > 0 {
+		if !start.Before(l.winSince) {
+			l.windowRefusedLocked(now, start)
+		}
+		return
+	}
 	if start.Before(l.lastCut) {
 		return // started before the last cut: already accounted for
 	}
@@ -466,6 +497,18 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		// much the requests' way to the server varies: widen it.
 		if prev := l.history.find(t.seq - 1); prev != nil && prev.fate == throttled {
 			l.countsRefused = true
+			// The window's allowance: the most it let through in one
+			// window, but no more than came in the window before this
+			// 429, refused requests counted too.
+			n := min(l.history.maxAcceptedInWindow(rateWindow, now.Add(-acceptAge)), l.history.startedSince(start.Add(-rateWindow), start))
+			if n > 0 && !l.noWindow {
+				l.winLimit = n
+				l.winGuard = windowGuard
+				l.winSince = now
+				l.winRefused = time.Time{}
+				l.tracef("window mode limit=%d", n)
+				return
+			}
 		}
 		switch {
 		case l.streak == 0 && l.rateCuts == 1:
@@ -580,6 +623,55 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	l.nextStart = now.Add(time.Duration(slots * float64(time.Second) / l.rate))
 	l.paceFrom = l.nextStart
 	l.tracef("rate est=%.2f rate=%.2f plateau=%v skip=%.1f", l.rateEst, l.rate, l.plateau, slots)
+}
+
+// windowGateLocked is when the next start may go out in window mode: at
+// once while fewer than winLimit starts (refused ones too) went out in the
+// last window, else when the oldest of the last winLimit has left it.
+func (l *Adaptive) windowGateLocked(now time.Time) time.Time {
+	span := rateWindow + l.winGuard
+	n := 0
+	var gate time.Time
+	l.history.each(func(e *event) bool {
+		if !e.at.After(now.Add(-span)) {
+			return false
+		}
+		n++
+		if n == l.winLimit {
+			gate = e.at.Add(span)
+			return false
+		}
+		return true
+	})
+	if n < l.winLimit {
+		return time.Time{}
+	}
+	return gate
+}
+
+// windowRefusedLocked adapts window mode to a 429 of a start it let
+// through: the window's edge was too close for how much the requests'
+// delays vary, and the guard doubles; once it is long, the server is no
+// such window after all, and starts are paced at the window's count a
+// window, as for any rate limit.
+func (l *Adaptive) windowRefusedLocked(now, start time.Time) {
+	again := !l.winRefused.IsZero() && start.Sub(l.winRefused) < rateWindow
+	l.winRefused = start
+	if l.winGuard < maxWindowGuard && !again {
+		l.winGuard *= 2
+		l.tracef("window 429: guard=%v", l.winGuard)
+		return
+	}
+	l.tracef("window mode ends")
+	l.lastCut = now
+	l.lastRateHit = start
+	l.rateEst = float64(l.winLimit) / rateWindow.Seconds()
+	l.rate = l.rateEst * (1 - rateMargin)
+	l.rateSince = now
+	l.plateau = probePlateau
+	l.nextStart = now.Add(time.Duration(float64(time.Second) / l.rate))
+	l.winLimit = 0
+	l.noWindow = true
 }
 
 // widenMargin doubles the margin learned from 429s that came while
@@ -715,6 +807,46 @@ func (h *history) refusedSince(from, to time.Time) int {
 		return true
 	})
 	return n
+}
+
+// startedSince counts starts, whatever their fate, with from < at < to.
+func (h *history) startedSince(from, to time.Time) int {
+	n := 0
+	h.each(func(e *event) bool {
+		if !e.at.After(from) {
+			return false
+		}
+		if e.at.Before(to) {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
+// maxAcceptedInWindow is the most accepted starts remembered within any
+// span of length w.
+func (h *history) maxAcceptedInWindow(w time.Duration, acceptedBefore time.Time) int {
+	best := 0
+	h.each(func(e *event) bool {
+		if !e.accepted(acceptedBefore) {
+			return true
+		}
+		// Accepted starts from e.at up to, not including, e.at+w.
+		n := 0
+		h.each(func(f *event) bool {
+			if f.at.Before(e.at) {
+				return false
+			}
+			if f.at.Before(e.at.Add(w)) && f.accepted(acceptedBefore) {
+				n++
+			}
+			return true
+		})
+		best = max(best, n)
+		return true
+	})
+	return best
 }
 
 // acceptedSince counts accepted starts with from < at <= to.
