@@ -204,6 +204,10 @@ type Adaptive struct {
 	// concurrency ceiling or max.
 	window    float64
 	throttled bool // a 429 ended slow start
+	// learning is set while one request is held in flight after a 429
+	// that came before anything got through: the limit's kind is not
+	// known yet.
+	learning bool
 	// concProbeAt is the success count at which the window is probed one
 	// higher; refused[k] counts 429s that cut the window below k.
 	concProbeAt int
@@ -461,9 +465,11 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		// from a rate limit: hold one request in flight until one comes
 		// back, and let slow start go on from there.
 		l.window = 1
+		l.learning = true
 		return
 	}
 	l.throttled = true
+	l.learning = false
 	tooSoon := float64(t.gap) < gapTolerance*float64(minGap)
 	if level > accepted && !tooSoon {
 		// Concurrency limit: the server never accepted this many.
@@ -705,6 +711,16 @@ func (l *Adaptive) Rate() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.currentRateLocked(l.clock.Now())
+}
+
+// Learning reports whether the limiter holds requests back after a 429
+// without knowing yet whether the server limits the rate or the requests
+// in flight: nothing had got through when it came. Limit is then 1, and
+// Rate 0, for now only.
+func (l *Adaptive) Learning() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.learning
 }
 
 // Limit reports the current concurrency limit.
