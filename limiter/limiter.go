@@ -139,14 +139,19 @@ const (
 // than the closest two accepted starts, the server limits concurrency,
 // and the window becomes the highest accepted level. Otherwise it limits
 // the rate, and starts are paced just below its estimated rate: what it
-// accepted since the previous rate 429 (or in the last second), but at
-// least 1/gap of the closest two accepted starts when the server allows
-// no burst. A 429 soon after a rate cut holds starts back, for twice as
-// long each time; when the start before it was refused too, the server is
-// taken to count refused requests over a window, and later cuts skip a
-// start for each refused one. Both limits are probed upward afterwards:
-// the rate after a plateau, slowly at first and faster and faster, the
-// plateau growing each time the same rate is found again. A Retry-After
+// accepted since the previous rate 429 (since the probe began, when a
+// probe found it; or in the last second), but at least 1/gap of the
+// closest two accepted starts when the server allows no burst. A 429 soon
+// after a rate cut holds starts back, for twice as long each time; when
+// the start before it was refused too, the server is taken to count
+// refused requests over a window of a second, and starts follow the
+// limiter's own log of starts instead of a pace: as many as the window
+// let through, each as soon as the window has room (until 429s in that
+// mode say the server is no such window). Both limits are probed upward
+// afterwards: the rate after a plateau, slowly at first and faster and
+// faster, the plateau growing each time the same rate is found again; a
+// concurrency limit refused once after a few round trips, then more and
+// more rarely. A Retry-After
 // pauses all new starts only for the part that certainly applies to
 // everyone: one second less than it says, as HTTP rounds up to whole
 // seconds; the throttled request itself waits the whole Retry-After in
