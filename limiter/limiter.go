@@ -347,6 +347,9 @@ func (l *Adaptive) limitLocked(now time.Time) int {
 
 // currentRateLocked is the pacing rate now, including upward probing.
 func (l *Adaptive) currentRateLocked(now time.Time) float64 {
+	if l.winLimit > 0 {
+		return float64(l.winLimit) / rateWindow.Seconds()
+	}
 	if l.rate <= 0 {
 		return 0
 	}

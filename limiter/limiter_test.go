@@ -470,3 +470,22 @@ func TestLimiterLearning(t *testing.T) {
 		}
 	})
 }
+
+// TestLimiterWindowModeRate checks that in the mode for a window that
+// counts refused requests, Rate reports the window's count a second, not
+// the pace it left behind (or its probe, which no longer applies).
+func TestLimiterWindowModeRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := New(16, SystemClock{})
+		lim.rate, lim.rateEst, lim.rateSince = 9.6, 9.8, time.Now().Add(-time.Minute)
+		lim.countsRefused, lim.winLimit, lim.winGuard = true, 10, windowGuard
+		if got := lim.Rate(); got != 10 {
+			t.Errorf("Rate() = %v in window mode with 10 a window, want 10", got)
+		}
+		// All 10 start at once; the 11th waits for the window.
+		limAcquireN(t, lim, 10)
+		if !limBlocked(lim) {
+			t.Error("an 11th start in the same window was let through")
+		}
+	})
+}
