@@ -570,6 +570,14 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			if p := float64(l.history.acceptedSince(pf, start, now.Add(-acceptAge))-1) / start.Sub(pf).Seconds(); p > est {
 				est = p
 			}
+			// The probe sped up through the rate and ran the allowance
+			// out within the last window: what that window accepted,
+			// less one, is closer when the probe started far below.
+			if start.Sub(pf) >= rateWindow {
+				if w := float64(l.history.acceptedSince(start.Add(-rateWindow), start, now.Add(-acceptAge))-1) / rateWindow.Seconds(); w > est {
+					est = min(w, cur)
+				}
+			}
 		}
 	} else {
 		// The first rate 429: what was accepted in the last window, or
