@@ -164,11 +164,12 @@ func New(max int, clock Clock) *Adaptive {
 		clock = SystemClock{}
 	}
 	return &Adaptive{
-		clock:   clock,
-		max:     max,
-		window:  math.Min(initialWindow, float64(max)),
-		wake:    make(chan struct{}),
-		refused: make([]int, max+2),
+		clock:      clock,
+		max:        max,
+		window:     math.Min(initialWindow, float64(max)),
+		wake:       make(chan struct{}),
+		refused:    make([]int, max+2),
+		minGapEver: noGap,
 	}
 }
 
@@ -253,9 +254,11 @@ type Adaptive struct {
 	// trace, when set by tests, receives state changes.
 	trace func(format string, args ...any)
 
-	successes int
-	seq       uint64  // the last Ticket's sequence number
-	history   history // recent starts
+	successes  int
+	min429Lat  time.Duration // the fastest 429's round trip
+	minGapEver time.Duration // the closest two accepted starts seen at any 429
+	seq        uint64        // the last Ticket's sequence number
+	history    history       // recent starts
 }
 
 // Acquire blocks until one more request may start or ctx is done. The
@@ -464,9 +467,16 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	l.lastCut = now
 	// A request still in flight this long after its start got past the
 	// server's admission: 429s come back at once.
-	acceptAge := max(acceptLatencies*o.Latency, minAcceptAge)
+	// The fastest 429 is the one whose way varied least.
+	if o.Latency > 0 && (l.min429Lat == 0 || o.Latency < l.min429Lat) {
+		l.min429Lat = o.Latency
+	}
+	acceptAge := max(acceptLatencies*l.min429Lat, minAcceptAge)
 	accepted := l.history.acceptedLevel(now.Add(-acceptAge))
 	minGap := l.history.minAcceptedGap(now.Add(-acceptAge))
+	// The closest accepted starts ever: the history forgets the first
+	// ones, which went out together before anything was known.
+	l.minGapEver = min(l.minGapEver, minGap)
 	l.tracef("429 level=%d gap=%v accepted=%d mingap=%v window=%.0f rate=%.2f", level, t.gap, accepted, minGap, l.window, l.rate)
 	if accepted == 0 {
 		// Nothing got through yet, so nothing tells a concurrency limit
@@ -591,7 +601,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		d := max(start.Sub(from), time.Millisecond)
 		est = float64(l.history.acceptedSince(from, start, now.Add(-acceptAge))) / d.Seconds()
 	}
-	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (level > accepted || gapRate <= burstless*est) {
+	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (level > accepted || float64(time.Second)/float64(l.minGapEver) <= burstless*est) {
 		// Refused for coming too soon at a level never accepted, or
 		// the server never let two requests through much closer than
 		// its average: a rate limit with no burst allowance. It lets
