@@ -211,8 +211,8 @@ type Adaptive struct {
 	window    float64
 	throttled bool // a 429 ended slow start
 	// learning is set while one request is held in flight after a 429
-	// that came before anything got through: the limit's kind is not
-	// known yet.
+	// that came before anything got through, until one succeeds: the
+	// limit's kind is not known yet.
 	learning bool
 	// concProbeAt is the success count at which the window is probed one
 	// higher; refused[k] counts 429s that cut the window below k.
@@ -416,6 +416,7 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 
 func (l *Adaptive) onSuccess(lat time.Duration) {
 	l.successes++
+	l.learning = false
 	if lat > 0 && (l.minLat == 0 || lat < l.minLat) {
 		l.minLat = lat
 	}
@@ -741,8 +742,8 @@ func (l *Adaptive) Rate() float64 {
 
 // Learning reports whether the limiter holds requests back after a 429
 // without knowing yet whether the server limits the rate or the requests
-// in flight: nothing had got through when it came. Limit is then 1, and
-// Rate 0, for now only.
+// in flight: nothing had got through when it came, nor since. Limit is
+// then 1, and Rate 0, for now only.
 func (l *Adaptive) Learning() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -458,6 +458,9 @@ func TestLimiterLearning(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 		lim.Release(tks[0], Outcome{Success: true, Latency: 300 * time.Millisecond})
+		if lim.Learning() {
+			t.Error("Learning() after a success: the hold is over")
+		}
 		// Two more, the second refused at once: a level the server
 		// accepted, coming no later than it accepted one: a rate.
 		tks = limAcquireN(t, lim, 1)
