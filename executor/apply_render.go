@@ -170,7 +170,7 @@ func (r *run) request(ctx context.Context, c *planner.Change, req Request, mt st
 			// Never wait past the moment the run gives up: a Retry-After
 			// of a day would otherwise be a silent day-long sleep.
 			wait = min(wait, left)
-			r.hooks.Throttled(c, Throttle{Wait: wait, Asked: asked, GiveUp: r.giveUp, Limit: r.limiter.Limit(), Rate: r.limiter.Rate()})
+			r.hooks.Throttled(c, Throttle{Wait: wait, Asked: asked, GiveUp: r.giveUp, Limit: r.limiter.Limit(), Rate: r.limiter.Rate(), Learning: learning(r.limiter)})
 			if !r.sleep(wait) {
 				return output{}, errSkipped
 			}

@@ -21,3 +21,11 @@ type Limiter interface {
 }
 
 var _ Limiter = (*limiter.Adaptive)(nil)
+
+// learning reports whether lim holds requests back after a 429 without
+// knowing yet what kind of limit the server has (limiter.Adaptive's
+// Learning); false for a Limiter that does not say.
+func learning(lim Limiter) bool {
+	l, ok := lim.(interface{ Learning() bool })
+	return ok && l.Learning()
+}

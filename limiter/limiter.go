@@ -68,8 +68,14 @@ const (
 	probeAccel = 0.03
 	// concProbeSuccesses is how many successes per unit of window pass
 	// before a level refused twice is tried again (doubling per further
-	// refusal); a level refused once is retried after one round trip.
+	// refusal).
 	concProbeSuccesses = 16
+	// concRetrySuccesses is how many successes per unit of window pass
+	// before a level refused once is tried again: soon enough that a
+	// rate limit's 429 misread as a concurrency limit's does not hold the
+	// window down for long, late enough that a real concurrency limit is
+	// not refused twice within a few round trips.
+	concRetrySuccesses = 8
 	// maxPause caps how long a Retry-After can hold back every new start.
 	maxPause = time.Minute
 	// historySize is how many recent starts and successes are remembered.
@@ -106,6 +112,13 @@ const (
 	// from below); a server with a burst allowance lets starts through
 	// at once.
 	burstless = 2.5
+	// windowGuard is how much longer than rateWindow the limiter's own
+	// log of starts is kept for a server that counts refused requests
+	// over a window, to start with; each 429 in that mode doubles it,
+	// up to maxWindowGuard. A 429 beyond that, or two within a window,
+	// end the mode, and starts are paced at the window's count instead.
+	windowGuard    = 8 * time.Millisecond
+	maxWindowGuard = 64 * time.Millisecond
 	// sameRate is how close, as a fraction, two successive rate estimates
 	// must be for the second to count as the same limit found again (and
 	// so grow the probe plateau).
@@ -126,14 +139,19 @@ const (
 // than the closest two accepted starts, the server limits concurrency,
 // and the window becomes the highest accepted level. Otherwise it limits
 // the rate, and starts are paced just below its estimated rate: what it
-// accepted since the previous rate 429 (or in the last second), but at
-// least 1/gap of the closest two accepted starts when the server allows
-// no burst. A 429 soon after a rate cut holds starts back, for twice as
-// long each time; when the start before it was refused too, the server is
-// taken to count refused requests over a window, and later cuts skip a
-// start for each refused one. Both limits are probed upward afterwards:
-// the rate after a plateau, slowly at first and faster and faster, the
-// plateau growing each time the same rate is found again. A Retry-After
+// accepted since the previous rate 429 (since the probe began, when a
+// probe found it; or in the last second), but at least 1/gap of the
+// closest two accepted starts when the server allows no burst. A 429 soon
+// after a rate cut holds starts back, for twice as long each time; when
+// the start before it was refused too, the server is taken to count
+// refused requests over a window of a second, and starts follow the
+// limiter's own log of starts instead of a pace: as many as the window
+// let through, each as soon as the window has room (until 429s in that
+// mode say the server is no such window). Both limits are probed upward
+// afterwards: the rate after a plateau, slowly at first and faster and
+// faster, the plateau growing each time the same rate is found again; a
+// concurrency limit refused once after a few round trips, then more and
+// more rarely. A Retry-After
 // pauses all new starts only for the part that certainly applies to
 // everyone: one second less than it says, as HTTP rounds up to whole
 // seconds; the throttled request itself waits the whole Retry-After in
@@ -146,11 +164,12 @@ func New(max int, clock Clock) *Adaptive {
 		clock = SystemClock{}
 	}
 	return &Adaptive{
-		clock:   clock,
-		max:     max,
-		window:  math.Min(initialWindow, float64(max)),
-		wake:    make(chan struct{}),
-		refused: make([]int, max+2),
+		clock:      clock,
+		max:        max,
+		window:     math.Min(initialWindow, float64(max)),
+		wake:       make(chan struct{}),
+		refused:    make([]int, max+2),
+		minGapEver: noGap,
 	}
 }
 
@@ -191,6 +210,10 @@ type Adaptive struct {
 	// concurrency ceiling or max.
 	window    float64
 	throttled bool // a 429 ended slow start
+	// learning is set while one request is held in flight after a 429
+	// that came before anything got through, until one succeeds: the
+	// limit's kind is not known yet.
+	learning bool
 	// concProbeAt is the success count at which the window is probed one
 	// higher; refused[k] counts 429s that cut the window below k.
 	concProbeAt int
@@ -206,22 +229,36 @@ type Adaptive struct {
 	// countsRefused is set once 429s came soon after a rate cut: the
 	// server seems to count refused requests too.
 	countsRefused bool
-	rateCuts      int       // rate cuts so far (not counting holds)
-	noBurst       bool      // a rate estimate came from the closest accepted starts
-	jitterMargin  float64   // least margin, learned from 429s below the estimate
-	nextStart     time.Time // pacing: no start before this
-	pauseUntil    time.Time // Retry-After: no start before this
-	lastCut       time.Time // 429s of requests started before this are stale
-	minLat        time.Duration
-	firstStart    time.Time
-	lastStart     time.Time
+	// winLimit, once countsRefused, is how many starts the server lets
+	// through in a window of rateWindow, refused ones counted: starts then
+	// follow the limiter's own log of starts instead of a pace, so that
+	// a whole window's allowance goes out as soon as the window has room.
+	// winGuard lengthens the window for the requests' varying delays;
+	// winSince is when the mode began, winRefused the start of the last
+	// request refused in it.
+	winLimit     int
+	winGuard     time.Duration
+	winSince     time.Time
+	winRefused   time.Time
+	noWindow     bool      // window mode ended: the server is no such window
+	rateCuts     int       // rate cuts so far (not counting holds)
+	noBurst      bool      // a rate estimate came from the closest accepted starts
+	jitterMargin float64   // least margin, learned from 429s below the estimate
+	nextStart    time.Time // pacing: no start before this
+	pauseUntil   time.Time // Retry-After: no start before this
+	lastCut      time.Time // 429s of requests started before this are stale
+	minLat       time.Duration
+	firstStart   time.Time
+	lastStart    time.Time
 
 	// trace, when set by tests, receives state changes.
 	trace func(format string, args ...any)
 
-	successes int
-	seq       uint64  // the last Ticket's sequence number
-	history   history // recent starts
+	successes  int
+	min429Lat  time.Duration // the fastest 429's round trip
+	minGapEver time.Duration // the closest two accepted starts seen at any 429
+	seq        uint64        // the last Ticket's sequence number
+	history    history       // recent starts
 }
 
 // Acquire blocks until one more request may start or ctx is done. The
@@ -260,6 +297,9 @@ func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 		return Ticket{}, 0, false
 	}
 	gate := l.nextStart
+	if l.winLimit > 0 {
+		gate = l.windowGateLocked(now)
+	}
 	if l.pauseUntil.After(gate) {
 		gate = l.pauseUntil
 	}
@@ -277,7 +317,7 @@ func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 	}
 	l.lastStart = now
 	l.history.push(event{seq: t.seq, at: now, level: t.level, gap: t.gap})
-	if iv := l.intervalLocked(now); iv > 0 {
+	if iv := l.intervalLocked(now); iv > 0 && l.winLimit == 0 {
 		base := l.nextStart
 		if base.Before(now) {
 			base = now
@@ -290,7 +330,10 @@ func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 // limitLocked is the current concurrency limit.
 func (l *Adaptive) limitLocked(now time.Time) int {
 	w := l.window
-	if r := l.currentRateLocked(now); r > 0 && l.minLat > 0 {
+	if l.winLimit > 0 {
+		// A window's allowance goes out at once.
+		w = math.Max(w, float64(l.winLimit))
+	} else if r := l.currentRateLocked(now); r > 0 && l.minLat > 0 {
 		// Paced: enough window for the rate with some latency
 		// variation, so a slowing server does not pile up requests.
 		w = math.Min(w, math.Ceil(r*l.minLat.Seconds()*pacedWindowSlack)+1)
@@ -307,6 +350,9 @@ func (l *Adaptive) limitLocked(now time.Time) int {
 
 // currentRateLocked is the pacing rate now, including upward probing.
 func (l *Adaptive) currentRateLocked(now time.Time) float64 {
+	if l.winLimit > 0 {
+		return float64(l.winLimit) / rateWindow.Seconds()
+	}
 	if l.rate <= 0 {
 		return 0
 	}
@@ -370,6 +416,7 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 
 func (l *Adaptive) onSuccess(lat time.Duration) {
 	l.successes++
+	l.learning = false
 	if lat > 0 && (l.minLat == 0 || lat < l.minLat) {
 		l.minLat = lat
 	}
@@ -387,15 +434,16 @@ func (l *Adaptive) onSuccess(lat time.Duration) {
 }
 
 // probeAfter is how many successes pass at window c before c+1 is tried:
-// a round trip's worth while c+1 has been refused at most once (a single
-// 429 can be a rate limit's, not a concurrency limit's), then more and more.
+// a few round trips' worth while c+1 has been refused at most once (a
+// single 429 can be a rate limit's, not a concurrency limit's), then more
+// and more.
 func (l *Adaptive) probeAfter(c int) int {
 	f := 0
 	if c+1 < len(l.refused) {
 		f = l.refused[c+1]
 	}
 	if f <= 1 {
-		return c
+		return concRetrySuccesses * c
 	}
 	return concProbeSuccesses * c << min(f-2, 16)
 }
@@ -408,24 +456,39 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			l.pauseUntil = until
 		}
 	}
+	if l.winLimit > 0 {
+		if !start.Before(l.winSince) {
+			l.windowRefusedLocked(now, start)
+		}
+		return
+	}
 	if start.Before(l.lastCut) {
 		return // started before the last cut: already accounted for
 	}
 	l.lastCut = now
 	// A request still in flight this long after its start got past the
 	// server's admission: 429s come back at once.
-	acceptAge := max(acceptLatencies*o.Latency, minAcceptAge)
+	// The fastest 429 is the one whose way varied least.
+	if o.Latency > 0 && (l.min429Lat == 0 || o.Latency < l.min429Lat) {
+		l.min429Lat = o.Latency
+	}
+	acceptAge := max(acceptLatencies*l.min429Lat, minAcceptAge)
 	accepted := l.history.acceptedLevel(now.Add(-acceptAge))
 	minGap := l.history.minAcceptedGap(now.Add(-acceptAge))
+	// The closest accepted starts ever: the history forgets the first
+	// ones, which went out together before anything was known.
+	l.minGapEver = min(l.minGapEver, minGap)
 	l.tracef("429 level=%d gap=%v accepted=%d mingap=%v window=%.0f rate=%.2f", level, t.gap, accepted, minGap, l.window, l.rate)
 	if accepted == 0 {
 		// Nothing got through yet, so nothing tells a concurrency limit
 		// from a rate limit: hold one request in flight until one comes
 		// back, and let slow start go on from there.
 		l.window = 1
+		l.learning = true
 		return
 	}
 	l.throttled = true
+	l.learning = false
 	tooSoon := float64(t.gap) < gapTolerance*float64(minGap)
 	if level > accepted && !tooSoon {
 		// Concurrency limit: the server never accepted this many.
@@ -459,6 +522,18 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		// much the requests' way to the server varies: widen it.
 		if prev := l.history.find(t.seq - 1); prev != nil && prev.fate == throttled {
 			l.countsRefused = true
+			// The window's allowance: the most it let through in one
+			// window, but no more than came in the window before this
+			// 429, refused requests counted too.
+			n := min(l.history.maxAcceptedInWindow(rateWindow, now.Add(-acceptAge)), l.history.startedSince(start.Add(-rateWindow), start))
+			if n > 0 && !l.noWindow {
+				l.winLimit = n
+				l.winGuard = windowGuard
+				l.winSince = now
+				l.winRefused = time.Time{}
+				l.tracef("window mode limit=%d", n)
+				return
+			}
 		}
 		switch {
 		case l.streak == 0 && l.rateCuts == 1:
@@ -498,6 +573,23 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		if last := l.acceptedRateLocked(start, now.Add(-acceptAge)); l.countsRefused && last > est {
 			est = last
 		}
+		if pf := l.rateSince.Add(l.plateau); pf.After(from) && start.Sub(pf) >= rateWindow/2 {
+			// Refused while probing: paced below the rate during the
+			// plateau, the server's allowance overflowed, and the count
+			// since the last cut is low. Count from the probe's start,
+			// less one for what the allowance may have held then.
+			if p := float64(l.history.acceptedSince(pf, start, now.Add(-acceptAge))-1) / start.Sub(pf).Seconds(); p > est {
+				est = p
+			}
+			// The probe sped up through the rate and ran the allowance
+			// out within the last window: what that window accepted,
+			// less one, is closer when the probe started far below.
+			if start.Sub(pf) >= rateWindow {
+				if w := float64(l.history.acceptedSince(start.Add(-rateWindow), start, now.Add(-acceptAge))-1) / rateWindow.Seconds(); w > est {
+					est = min(w, cur)
+				}
+			}
+		}
 	} else {
 		// The first rate 429: what was accepted in the last window, or
 		// since the first start in a run younger than that. (A server
@@ -510,7 +602,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		d := max(start.Sub(from), time.Millisecond)
 		est = float64(l.history.acceptedSince(from, start, now.Add(-acceptAge))) / d.Seconds()
 	}
-	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (level > accepted || gapRate <= burstless*est) {
+	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (level > accepted || float64(time.Second)/float64(l.minGapEver) <= burstless*est) {
 		// Refused for coming too soon at a level never accepted, or
 		// the server never let two requests through much closer than
 		// its average: a rate limit with no burst allowance. It lets
@@ -566,6 +658,55 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	l.tracef("rate est=%.2f rate=%.2f plateau=%v skip=%.1f", l.rateEst, l.rate, l.plateau, slots)
 }
 
+// windowGateLocked is when the next start may go out in window mode: at
+// once while fewer than winLimit starts (refused ones too) went out in the
+// last window, else when the oldest of the last winLimit has left it.
+func (l *Adaptive) windowGateLocked(now time.Time) time.Time {
+	span := rateWindow + l.winGuard
+	n := 0
+	var gate time.Time
+	l.history.each(func(e *event) bool {
+		if !e.at.After(now.Add(-span)) {
+			return false
+		}
+		n++
+		if n == l.winLimit {
+			gate = e.at.Add(span)
+			return false
+		}
+		return true
+	})
+	if n < l.winLimit {
+		return time.Time{}
+	}
+	return gate
+}
+
+// windowRefusedLocked adapts window mode to a 429 of a start it let
+// through: the window's edge was too close for how much the requests'
+// delays vary, and the guard doubles; once it is long, the server is no
+// such window after all, and starts are paced at the window's count a
+// window, as for any rate limit.
+func (l *Adaptive) windowRefusedLocked(now, start time.Time) {
+	again := !l.winRefused.IsZero() && start.Sub(l.winRefused) < rateWindow
+	l.winRefused = start
+	if l.winGuard < maxWindowGuard && !again {
+		l.winGuard *= 2
+		l.tracef("window 429: guard=%v", l.winGuard)
+		return
+	}
+	l.tracef("window mode ends")
+	l.lastCut = now
+	l.lastRateHit = start
+	l.rateEst = float64(l.winLimit) / rateWindow.Seconds()
+	l.rate = l.rateEst * (1 - rateMargin)
+	l.rateSince = now
+	l.plateau = probePlateau
+	l.nextStart = now.Add(time.Duration(float64(time.Second) / l.rate))
+	l.winLimit = 0
+	l.noWindow = true
+}
+
 // widenMargin doubles the margin learned from 429s that came while
 // pacing below the estimate, up to maxMargin.
 func (l *Adaptive) widenMargin() {
@@ -597,6 +738,16 @@ func (l *Adaptive) Rate() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.currentRateLocked(l.clock.Now())
+}
+
+// Learning reports whether the limiter holds requests back after a 429
+// without knowing yet whether the server limits the rate or the requests
+// in flight: nothing had got through when it came, nor since. Limit is
+// then 1, and Rate 0, for now only.
+func (l *Adaptive) Learning() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.learning
 }
 
 // Limit reports the current concurrency limit.
@@ -699,6 +850,46 @@ func (h *history) refusedSince(from, to time.Time) int {
 		return true
 	})
 	return n
+}
+
+// startedSince counts starts, whatever their fate, with from < at < to.
+func (h *history) startedSince(from, to time.Time) int {
+	n := 0
+	h.each(func(e *event) bool {
+		if !e.at.After(from) {
+			return false
+		}
+		if e.at.Before(to) {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
+// maxAcceptedInWindow is the most accepted starts remembered within any
+// span of length w.
+func (h *history) maxAcceptedInWindow(w time.Duration, acceptedBefore time.Time) int {
+	best := 0
+	h.each(func(e *event) bool {
+		if !e.accepted(acceptedBefore) {
+			return true
+		}
+		// Accepted starts from e.at up to, not including, e.at+w.
+		n := 0
+		h.each(func(f *event) bool {
+			if f.at.Before(e.at) {
+				return false
+			}
+			if f.at.Before(e.at.Add(w)) && f.accepted(acceptedBefore) {
+				n++
+			}
+			return true
+		})
+		best = max(best, n)
+		return true
+	})
+	return best
 }
 
 // acceptedSince counts accepted starts with from < at <= to.

@@ -440,3 +440,55 @@ func TestLimiterNoBurstRateIsNotConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// TestLimiterLearning checks that a 429 before anything got through holds
+// one request in flight without claiming to know the kind of limit, and
+// that the next 429, once something got through, tells the kind.
+func TestLimiterLearning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := New(16, SystemClock{})
+		if lim.Learning() {
+			t.Fatal("Learning() before any 429")
+		}
+		tks := limAcquireN(t, lim, 2)
+		lim.Release(tks[1], Outcome{Throttled: true, RetryAfter: time.Second, Latency: time.Millisecond})
+		if !lim.Learning() || lim.Limit() != 1 || lim.Rate() != 0 {
+			t.Fatalf("after a 429 before anything got through: Learning() = %v, Limit() = %d, Rate() = %v; want true, 1, 0",
+				lim.Learning(), lim.Limit(), lim.Rate())
+		}
+		time.Sleep(300 * time.Millisecond)
+		lim.Release(tks[0], Outcome{Success: true, Latency: 300 * time.Millisecond})
+		if lim.Learning() {
+			t.Error("Learning() after a success: the hold is over")
+		}
+		// Two more, the second refused at once: a level the server
+		// accepted, coming no later than it accepted one: a rate.
+		tks = limAcquireN(t, lim, 1)
+		time.Sleep(300 * time.Millisecond)
+		lim.Release(tks[0], Outcome{Success: true, Latency: 300 * time.Millisecond})
+		tks = limAcquireN(t, lim, 1)
+		lim.Release(tks[0], Outcome{Throttled: true, RetryAfter: time.Second, Latency: time.Millisecond})
+		if lim.Learning() {
+			t.Errorf("Learning() after a 429 that came once a request got through (Limit %d, Rate %.2f)", lim.Limit(), lim.Rate())
+		}
+	})
+}
+
+// TestLimiterWindowModeRate checks that in the mode for a window that
+// counts refused requests, Rate reports the window's count a second, not
+// the pace it left behind (or its probe, which no longer applies).
+func TestLimiterWindowModeRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := New(16, SystemClock{})
+		lim.rate, lim.rateEst, lim.rateSince = 9.6, 9.8, time.Now().Add(-time.Minute)
+		lim.countsRefused, lim.winLimit, lim.winGuard = true, 10, windowGuard
+		if got := lim.Rate(); got != 10 {
+			t.Errorf("Rate() = %v in window mode with 10 a window, want 10", got)
+		}
+		// All 10 start at once; the 11th waits for the window.
+		limAcquireN(t, lim, 10)
+		if !limBlocked(lim) {
+			t.Error("an 11th start in the same window was let through")
+		}
+	})
+}

@@ -93,8 +93,13 @@ func throttleNote(t executor.Throttle) string {
 }
 
 // keptTo says what the run keeps to after a 429: the pace it learned
-// when the API limits the rate, else the requests in flight.
+// when the API limits the rate, else the requests in flight; or, when
+// nothing got through before the 429, that the kind of limit is not
+// known yet.
 func keptTo(t executor.Throttle) string {
+	if t.Learning {
+		return "nothing got through yet: one request at a time until one does (whether the API limits the rate or the requests in flight is not known yet)"
+	}
 	if t.Rate > 0 {
 		return fmt.Sprintf("pacing at %.1f requests/s", t.Rate)
 	}
@@ -104,8 +109,30 @@ func keptTo(t executor.Throttle) string {
 	return fmt.Sprintf("at most %d requests in flight", t.Limit)
 }
 
+// limitKind is what a throttling note says the run keeps to.
+type limitKind int
+
+const (
+	limitInFlight limitKind = iota // requests in flight
+	limitRate                      // a pace
+	limitUnknown                   // one at a time until one gets through
+)
+
+func kindOf(t executor.Throttle) limitKind {
+	switch {
+	case t.Learning:
+		return limitUnknown
+	case t.Rate > 0:
+		return limitRate
+	}
+	return limitInFlight
+}
+
 // limitNote is keptTo for the status line, where room is short.
-func limitNote(limit int, rate float64) string {
+func limitNote(limit int, rate float64, learning bool) string {
+	if learning {
+		return "one at a time until one gets through"
+	}
 	if rate > 0 {
 		return fmt.Sprintf("pacing at %.1f requests/s", rate)
 	}
@@ -128,11 +155,11 @@ const longWait = 30 * time.Second
 // any stderr that is not a terminal.
 type lineProgress struct {
 	executor.NilHooks
-	w     io.Writer
-	mu    sync.Mutex
-	pal   palette
-	c     *counters
-	paced bool // the last throttling note was of a rate; guarded by c.mu
+	w    io.Writer
+	mu   sync.Mutex
+	pal  palette
+	c    *counters
+	kind limitKind // of the last throttling note; guarded by c.mu
 }
 
 // NewLineProgress returns the progress view for logs: one line per
@@ -173,11 +200,12 @@ func (l *lineProgress) Retrying(c *planner.Change, attempt int, err error, wait 
 func (l *lineProgress) Throttled(c *planner.Change, t executor.Throttle) {
 	l.c.mu.Lock()
 	l.c.throttled++
-	// Noted at the first 429, and again when the run learns that the
-	// limit is of the other kind (a rate, not requests in flight).
-	paced := t.Rate > 0
-	note := l.c.throttled == 1 || paced != l.paced
-	l.paced = paced
+	// Noted at the first 429, and again when the run learns what kind
+	// of limit it is, or that it is of the other kind (a rate, not
+	// requests in flight).
+	kind := kindOf(t)
+	note := l.c.throttled == 1 || kind != l.kind
+	l.kind = kind
 	l.c.mu.Unlock()
 	if note {
 		l.printf("rate limited by the API (429): %s; throttled requests are retried and never fail an image\n", keptTo(t))
@@ -347,7 +375,7 @@ func (p *liveProgress) status() string {
 			}, p.pal.yellow}
 		case active:
 			segs[segThrottle] = segment{[]string{
-				fmt.Sprintf("throttled (429 ×%d), %s", s.throttled, limitNote(s.limit, t.Rate)),
+				fmt.Sprintf("throttled (429 ×%d), %s", s.throttled, limitNote(s.limit, t.Rate, t.Learning)),
 				fmt.Sprintf("throttled (429 ×%d)", s.throttled),
 				short,
 			}, p.pal.yellow}

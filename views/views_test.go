@@ -293,6 +293,23 @@ func TestLineProgress(t *testing.T) {
 	}
 }
 
+// TestLineProgressNotesWhatWasLearned checks that a run whose first 429
+// came before anything got through says it does not know the limit yet,
+// and then what it learned: a rate, without ever claiming one request in
+// flight as a limit.
+func TestLineProgressNotesWhatWasLearned(t *testing.T) {
+	var b bytes.Buffer
+	p := NewLineProgress(&b, 3, time.Now)
+	for _, th := range []executor.Throttle{{Wait: time.Second, Limit: 1, Learning: true}, {Wait: time.Second, Limit: 4, Rate: 9.8}, {Wait: time.Second, Limit: 4, Rate: 9.5}} {
+		p.Throttled(change(t, "image.a", planner.Create), th)
+	}
+	p.Close()
+	got := b.String()
+	if strings.Count(got, "rate limited") != 2 || !strings.Contains(got, "nothing got through yet") || !strings.Contains(got, "pacing at 9.8 requests/s") || strings.Contains(got, "at most") {
+		t.Errorf("want a note that the limit is not known yet, then one of the rate learned, and no limit of requests in flight:\n%s", got)
+	}
+}
+
 // TestLineProgressNotesWhenTheKindChanges checks that a run held to one
 // request in flight at its first 429, which then learns a rate, says so.
 func TestLineProgressNotesWhenTheKindChanges(t *testing.T) {
@@ -326,6 +343,13 @@ func TestLineProgressSaysWhatWasLearned(t *testing.T) {
 			throttle: executor.Throttle{Wait: time.Second, Limit: 1},
 			want:     "rate limited by the API (429): at most 1 request in flight;",
 			not:      "requests/s",
+		},
+		// A 429 before anything got through: the run holds one request
+		// in flight, which is no concurrency limit it learned.
+		"not known yet": {
+			throttle: executor.Throttle{Wait: time.Second, Limit: 1, Learning: true},
+			want:     "rate limited by the API (429): nothing got through yet: one request at a time until one does (whether the API limits the rate or the requests in flight is not known yet);",
+			not:      "at most 1 request in flight",
 		},
 		"concurrency": {
 			throttle: executor.Throttle{Wait: time.Second, Limit: 3},
