@@ -147,7 +147,7 @@ func (l *loader) expandImages() []Image {
 			// checked below, once each.
 			r.leaves = make([]leafState, len(r.images))
 			parallel(len(r.images), func(j int) {
-				r.leaves[j].exists, r.leaves[j].err = safepath.Leaf(l.dir, r.images[j].Path)
+				r.leaves[j].exists, r.leaves[j].err = l.stats.Leaf(l.dir, r.images[j].Path)
 			})
 		})
 		for bi := range batch {
