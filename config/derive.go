@@ -376,6 +376,9 @@ func (l *loader) checkDeriveBlock(name string, a deriveAttrs) bool {
 	}
 	if a.from == nil {
 		for _, attr := range []*hcl.Attribute{a.operation, a.mask, a.resize, a.crop, a.quality} {
+			if attr == nil {
+				continue // most blocks: no message to format
+			}
 			refuse(attr, "Argument needs from",
 				fmt.Sprintf("image %q sets %s, which applies to an image made from another: add from = image.NAME (or the path of a checked-in file), or remove %s.", name, attrName(attr), attrName(attr)))
 		}

@@ -247,7 +247,7 @@ func (f *field[T]) get(l *loader, ctx *hcl.EvalContext, inst string) (val T, nul
 // system.
 func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 	b := ib.block
-	content, diags := b.Body.Content(imageSchema())
+	content, diags := b.Body.Content(l.imageSchema)
 	l.diags = append(l.diags, diags...)
 	attrs := content.Attributes
 	fe, ct := attrs["for_each"], attrs["count"]

@@ -43,6 +43,8 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		locals: map[string]*local{},
 		disk:   safepath.NewDisk(dir),
 		stats:  opts.Stats,
+
+		imageSchema: imageSchema(),
 	}
 	cfg := &Config{Dir: dir, Files: l.files, Provider: defaultProvider()}
 	defer l.compactFiles()
@@ -156,6 +158,8 @@ type loader struct {
 	// stats, when not nil, makes each image path's own lstat; workers
 	// may use it.
 	stats *safepath.Stats
+	// imageSchema is imageSchema(), made once for every block; read only.
+	imageSchema *hcl.BodySchema
 }
 
 // listDir returns the configuration and auto-loaded variable file names of
