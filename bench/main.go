@@ -36,6 +36,9 @@ type harness struct {
 	scenarios   map[string]bool
 	pixformOnly bool
 	pixformBin  string // a pixform binary to measure instead of building one
+	// tofu, when not empty, is an OpenTofu binary that plan measures
+	// beside pixform on terraform_data resources of the same count.
+	tofu string
 	// figures are the medians the run recorded (record), and calibration
 	// the machine's speed in it (calibrate).
 	figures     map[string]figure
@@ -64,6 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pixformBin := fs.String("pixform", "", "measure this pixform binary (e.g. an older build) instead of building the tree's")
 	basePath := fs.String("baseline", filepath.Join("bench", "baseline.json"), "compare the figures with this stored baseline (\"\" to skip)")
 	savePath := fs.String("save", "", "write this run's figures to this file, as a baseline for later runs")
+	tofu := fs.String("tofu", "", "plan: also time this OpenTofu `binary` on the same count of terraform_data resources")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -105,7 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		defer os.RemoveAll(work)
 	}
-	h := &harness{work: work, runs: *runs, out: stdout, log: stderr, pixformOnly: *pixformOnly, pixformBin: *pixformBin}
+	h := &harness{work: work, runs: *runs, out: stdout, log: stderr, pixformOnly: *pixformOnly, pixformBin: *pixformBin, tofu: *tofu}
 	if *only != "" {
 		h.scenarios = map[string]bool{}
 		for _, s := range strings.Split(*only, ",") {

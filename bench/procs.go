@@ -58,6 +58,9 @@ func (h *harness) build(ctx context.Context) error {
 type runResult struct {
 	Wall time.Duration
 	Exit int
+	// CPU is the process's user and system time: on a shared machine it
+	// moves less than Wall with the other load.
+	CPU time.Duration
 }
 
 // timed runs a command to completion with a time limit, stdout and stderr
@@ -91,6 +94,9 @@ func timed(ctx context.Context, limit time.Duration, env []string, stdout, stder
 	start := time.Now()
 	err := cmd.Run()
 	res := runResult{Wall: time.Since(start), Exit: cmd.ProcessState.ExitCode()}
+	if ps := cmd.ProcessState; ps != nil {
+		res.CPU = ps.UserTime() + ps.SystemTime()
+	}
 	if ctx.Err() != nil {
 		return res, fmt.Errorf("%s %s: stopped after %v: %w", filepath.Base(name), strings.Join(args, " "), limit, ctx.Err())
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/planfile"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
@@ -52,7 +53,13 @@ func (e *env) leftovers(lock *state.Lock) ([]string, error) {
 // loadConfig loads the configuration and prints its diagnostics. ok is false
 // when there were errors.
 func (e *env) loadConfig(vars, varFiles []string) (*config.Config, bool) {
-	cfg, diags := config.Load(e.dir, config.LoadOptions{Vars: vars, VarFiles: varFiles, Environ: e.stdio.Environ})
+	return e.loadConfigStats(vars, varFiles, nil)
+}
+
+// loadConfigStats is loadConfig with the lstat of each image path made
+// through stats (nil: its own), to be shared with the plan's other checks.
+func (e *env) loadConfigStats(vars, varFiles []string, stats *safepath.Stats) (*config.Config, bool) {
+	cfg, diags := config.Load(e.dir, config.LoadOptions{Vars: vars, VarFiles: varFiles, Environ: e.stdio.Environ, Stats: stats})
 	var files map[string]*hcl.File
 	if cfg != nil {
 		files = cfg.Files
@@ -83,6 +90,12 @@ func (e *env) readLock() (*state.Lock, string, error) { return e.loadLock(false)
 func (e *env) readTrustedLock() (*state.Lock, string, error) { return e.loadLock(true) }
 
 func (e *env) loadLock(onDisk bool) (*state.Lock, string, error) {
+	return e.loadLockStats(onDisk, nil)
+}
+
+// loadLockStats is loadLock with the lstat of each path checked on disk
+// made through stats (nil: its own).
+func (e *env) loadLockStats(onDisk bool, stats *safepath.Stats) (*state.Lock, string, error) {
 	path := filepath.Join(e.dir, state.LockFileName)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -96,7 +109,7 @@ func (e *env) loadLock(onDisk bool) (*state.Lock, string, error) {
 		return nil, "", err
 	}
 	if onDisk {
-		if err := state.CheckLockPaths(e.dir, lock, b, state.LockFileName); err != nil {
+		if err := state.CheckLockPathsStats(e.dir, lock, b, state.LockFileName, stats); err != nil {
 			return nil, "", err
 		}
 	}
@@ -112,6 +125,12 @@ func digest(b []byte) string {
 // entry's file (hashed through the stat cache) and every desired path (only
 // whether something is there, which config.Load already saw).
 func (e *env) facts(cfg *config.Config, lock *state.Lock, full bool) (map[string]state.FileFact, error) {
+	return e.factsStats(cfg, lock, full, nil)
+}
+
+// factsStats is facts with each file's lstat made through stats (nil:
+// its own), which the plan's path checks filled.
+func (e *env) factsStats(cfg *config.Config, lock *state.Lock, full bool, stats *safepath.Stats) (map[string]state.FileFact, error) {
 	// The checked-in files derived images are made from are inputs too.
 	var sources []string
 	for i := range cfg.Images {
@@ -123,7 +142,7 @@ func (e *env) facts(cfg *config.Config, lock *state.Lock, full bool) (map[string
 			sources = append(sources, img.Mask)
 		}
 	}
-	facts, err := state.RefreshWith(e.dir, lock, sources, full)
+	facts, err := state.RefreshStats(e.dir, lock, sources, full, stats)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +202,10 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, ok := e.loadConfig(sel.vars, sel.varFiles)
+	// One lstat per file for the whole plan: the configuration's path
+	// checks, the lockfile's and the stat cache's share it.
+	stats := safepath.NewStats(e.dir)
+	cfg, ok := e.loadConfigStats(sel.vars, sel.varFiles, stats)
 	if !ok {
 		return nil, nil, errConfig
 	}
@@ -191,11 +213,11 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	lock, lockDigest, err := e.readTrustedLock()
+	lock, lockDigest, err := e.loadLockStats(true, stats)
 	if err != nil {
 		return nil, nil, err
 	}
-	facts, err := e.facts(cfg, lock, sel.refresh == "full")
+	facts, err := e.factsStats(cfg, lock, sel.refresh == "full", stats)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/internal/safepath"
 )
 
 // Defaults of the provider block and of images.
@@ -123,6 +124,10 @@ type LoadOptions struct {
 	VarFiles []string
 	// Environ is the process environment ("K=V"); PIXFORM_VAR_<name> entries set variables.
 	Environ []string
+	// Stats, when not nil, makes the lstat of each image's path, which
+	// Load checks for symbolic links, one that later checks of the same
+	// run (the lockfile's paths, the stat cache) share.
+	Stats *safepath.Stats
 
 	// lazyFrom overrides lazyFrom, for tests.
 	lazyFrom int

@@ -105,7 +105,7 @@ func (l *loader) newFrom(attr *hcl.Attribute, sc scope) *fromSpec {
 		}
 	}
 	if !isRef {
-		f.file = newField(l, attr, sc, cty.String, l.checkSourceFile("from"))
+		f.file = newField(l, attr, sc, cty.String, checkSourceFile("from"))
 		f.ok = f.file.ok
 		return f
 	}
@@ -231,8 +231,8 @@ func (f *fromSpec) get(l *loader, img *Image, ctx *hcl.EvalContext, inst string)
 // checkSourceFile returns the check of a file that an image is made from
 // (attr is "from" or "mask"): the path rules of an image path. That the
 // file is there, and reached through no link, is checked by resolveDerived.
-func (l *loader) checkSourceFile(attr string) func(v cty.Value, rng hcl.Range, inst string) (string, bool) {
-	return func(v cty.Value, rng hcl.Range, inst string) (string, bool) {
+func checkSourceFile(attr string) func(l *loader, v cty.Value, rng hcl.Range, inst string) (string, bool) {
+	return func(l *loader, v cty.Value, rng hcl.Range, inst string) (string, bool) {
 		raw := v.AsString()
 		bad := func(summary, detail string) (string, bool) {
 			l.errorf(rng.Ptr(), summary, detail+inInstance(inst))
@@ -274,7 +274,7 @@ func (l *loader) checkOperation(v cty.Value, rng hcl.Range, inst string) (string
 	return "", false
 }
 
-func checkBool(v cty.Value, _ hcl.Range, _ string) (bool, bool) { return v.True(), true }
+func checkBool(_ *loader, v cty.Value, _ hcl.Range, _ string) (bool, bool) { return v.True(), true }
 
 // checkResize accepts { width, height, fit }.
 func (l *loader) checkResize(v cty.Value, rng hcl.Range, inst string) (Resize, bool) {
@@ -376,6 +376,9 @@ func (l *loader) checkDeriveBlock(name string, a deriveAttrs) bool {
 	}
 	if a.from == nil {
 		for _, attr := range []*hcl.Attribute{a.operation, a.mask, a.resize, a.crop, a.quality} {
+			if attr == nil {
+				continue // most blocks: no message to format
+			}
 			refuse(attr, "Argument needs from",
 				fmt.Sprintf("image %q sets %s, which applies to an image made from another: add from = image.NAME (or the path of a checked-in file), or remove %s.", name, attrName(attr), attrName(attr)))
 		}

@@ -62,8 +62,30 @@ func (l *loader) declareImage(b *hcl.Block) {
 // instance is one expansion of an image block.
 type instance struct {
 	addr addrs.Addr
+	// ctx is the evaluation context; nil for an instance of for_each or
+	// count, whose context instanceContext makes from each (or the index)
+	// when the instance is evaluated, on the worker that evaluates it.
 	ctx  *hcl.EvalContext
-	key  string // for the default path: for_each key or count index
+	key  string    // for the default path: for_each key or count index
+	each cty.Value // for_each: each.value
+}
+
+// instanceContext returns the evaluation context of in: each.key and
+// each.value for an instance of for_each, count.index for one of count.
+func (l *loader) instanceContext(in instance) *hcl.EvalContext {
+	if in.ctx != nil {
+		return in.ctx
+	}
+	ctx := l.base.NewChild()
+	switch in.addr.Kind {
+	case addrs.StringKey:
+		ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{
+			"key": cty.StringVal(in.key), "value": in.each,
+		})}
+	case addrs.IntKey:
+		ctx.Variables = map[string]cty.Value{"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(in.addr.Index))})}
+	}
+	return ctx
 }
 
 // pathOwner is the first image found to write a path: its index in the
@@ -124,9 +146,9 @@ func (l *loader) expandImages() []Image {
 			// own path: do those here, in parallel. The directories are
 			// checked below, once each.
 			r.leaves = make([]leafState, len(r.images))
-			for j, img := range r.images {
-				r.leaves[j].exists, r.leaves[j].err = safepath.Leaf(l.dir, img.Path)
-			}
+			parallel(len(r.images), func(j int) {
+				r.leaves[j].exists, r.leaves[j].err = l.stats.Leaf(l.dir, r.images[j].Path)
+			})
 		})
 		for bi := range batch {
 			r := &results[bi]
@@ -170,9 +192,11 @@ func (l *loader) expandImages() []Image {
 // each or count is evaluated and checked once for the whole block (and its
 // errors reported once); the others once per instance.
 type field[T any] struct {
-	attr    *hcl.Attribute
-	ty      cty.Type
-	check   func(v cty.Value, rng hcl.Range, inst string) (T, bool)
+	attr *hcl.Attribute
+	ty   cty.Type
+	// check is given the loader that evaluates: a worker's own when the
+	// instances are evaluated in parallel, so that it reports there.
+	check   func(l *loader, v cty.Value, rng hcl.Range, inst string) (T, bool)
 	perInst bool
 	ok      bool
 	null    bool
@@ -180,7 +204,7 @@ type field[T any] struct {
 }
 
 // newField prepares attr (which may be nil) of an image block.
-func newField[T any](l *loader, attr *hcl.Attribute, sc scope, ty cty.Type, check func(cty.Value, hcl.Range, string) (T, bool)) *field[T] {
+func newField[T any](l *loader, attr *hcl.Attribute, sc scope, ty cty.Type, check func(*loader, cty.Value, hcl.Range, string) (T, bool)) *field[T] {
 	f := &field[T]{attr: attr, ty: ty, check: check, ok: true, null: attr == nil}
 	if attr == nil {
 		return f
@@ -206,7 +230,7 @@ func (f *field[T]) eval(l *loader, ctx *hcl.EvalContext, inst string) (val T, nu
 	if v.IsNull() {
 		return val, true, true
 	}
-	val, ok = f.check(v, f.attr.Expr.Range(), inst)
+	val, ok = f.check(l, v, f.attr.Expr.Range(), inst)
 	return val, false, ok
 }
 
@@ -223,7 +247,7 @@ func (f *field[T]) get(l *loader, ctx *hcl.EvalContext, inst string) (val T, nul
 // system.
 func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 	b := ib.block
-	content, diags := b.Body.Content(imageSchema())
+	content, diags := b.Body.Content(l.imageSchema)
 	l.diags = append(l.diags, diags...)
 	attrs := content.Attributes
 	fe, ct := attrs["for_each"], attrs["count"]
@@ -260,22 +284,22 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 	}
 
 	sc := scope{each: fe != nil, count: ct != nil, place: fmt.Sprintf("image %q", ib.name)}
-	prompt := newField(l, promptAttr, sc, cty.String, l.checkPrompt)
-	ratio := newField(l, attrs["aspect_ratio"], sc, cty.String, l.checkRatio)
-	seed := newField(l, attrs["seed"], sc, cty.Number, l.checkSeed)
-	style := newField(l, attrs["style"], sc, cty.String, l.checkStyle)
-	pathF := newField(l, attrs["path"], sc, cty.String, l.checkPath)
+	prompt := newField(l, promptAttr, sc, cty.String, (*loader).checkPrompt)
+	ratio := newField(l, attrs["aspect_ratio"], sc, cty.String, (*loader).checkRatio)
+	seed := newField(l, attrs["seed"], sc, cty.Number, (*loader).checkSeed)
+	style := newField(l, attrs["style"], sc, cty.String, (*loader).checkStyle)
+	pathF := newField(l, attrs["path"], sc, cty.String, (*loader).checkPath)
 	var from *fromSpec
 	if da.from != nil {
 		from = l.newFrom(da.from, sc)
 	}
-	operation := newField(l, da.operation, sc, cty.String, l.checkOperation)
-	mask := newField(l, da.mask, sc, cty.String, l.checkSourceFile("mask"))
+	operation := newField(l, da.operation, sc, cty.String, (*loader).checkOperation)
+	mask := newField(l, da.mask, sc, cty.String, checkSourceFile("mask"))
 	transparent := newField(l, da.transparent, sc, cty.Bool, checkBool)
-	resize := newField(l, da.resize, sc, cty.DynamicPseudoType, l.checkResize)
-	crop := newField(l, da.crop, sc, cty.String, l.checkCrop)
-	quality := newField(l, da.quality, sc, cty.Number, l.checkQuality)
-	candidates := newField(l, attrs["candidates"], sc, cty.Number, l.checkCandidates)
+	resize := newField(l, da.resize, sc, cty.DynamicPseudoType, (*loader).checkResize)
+	crop := newField(l, da.crop, sc, cty.String, (*loader).checkCrop)
+	quality := newField(l, da.quality, sc, cty.Number, (*loader).checkQuality)
+	candidates := newField(l, attrs["candidates"], sc, cty.Number, (*loader).checkCandidates)
 	if !blockOK {
 		return nil, nil
 	}
@@ -288,13 +312,16 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		defaultRange = ct.Expr.Range()
 	}
 	opChecked, opOK := false, true
-	for _, in := range insts {
+	// one evaluates one instance, reporting through l (a worker's own
+	// loader when instances are evaluated in parallel).
+	one := func(l *loader, in instance) (img Image, pathRange hcl.Range, ok bool) {
 		inst := ""
 		if in.addr.Kind != addrs.NoKey {
 			inst = in.addr.String()
 		}
-		img := Image{Addr: in.addr, DeclRange: b.DefRange, AspectRatio: DefaultAspectRatio, Style: l.provider.Style}
-		ok := true
+		in.ctx = l.instanceContext(in)
+		img = Image{Addr: in.addr, DeclRange: b.DefRange, AspectRatio: DefaultAspectRatio, Style: l.provider.Style}
+		ok = true
 		if from != nil {
 			img.AspectRatio, img.Style = "", ""
 			ok = from.get(l, &img, in.ctx, inst)
@@ -333,7 +360,7 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 			ok = ok && nOK
 		}
 		ok = ok && l.checkTransparent(ib.name, da, &img, styleSet, inst)
-		pathRange := defaultRange
+		pathRange = defaultRange
 		if pv, null, pathOK := pathF.get(l, in.ctx, inst); pathOK && !null {
 			img.Path = pv
 			pathRange = pathF.attr.Expr.Range()
@@ -363,12 +390,61 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 				ok = false
 			}
 		}
-		if ok {
-			out = append(out, img)
-			ranges = append(ranges, pathRange)
+		return img, pathRange, ok
+	}
+	if from != nil || len(insts) < parallelInstances {
+		// A derived block checks its operation once for all instances
+		// (opChecked): it keeps to one goroutine.
+		for _, in := range insts {
+			if img, rng, ok := one(l, in); ok {
+				out = append(out, img)
+				ranges = append(ranges, rng)
+			}
+		}
+		return out, ranges
+	}
+	return l.expandInstances(insts, one)
+}
+
+// parallelInstances is the fewest instances of one block (for_each or
+// count) that expandBlock evaluates on several goroutines.
+const parallelInstances = 64
+
+// instanceChunk is how many instances one goroutine evaluates at a time.
+const instanceChunk = 16
+
+// expandInstances calls one for every instance of insts, on up to
+// GOMAXPROCS goroutines, and returns the images that evaluated cleanly
+// with the ranges of their paths, and l gets the diagnostics, all in the
+// order of insts, as one goroutine would have found them.
+func (l *loader) expandInstances(insts []instance, one func(*loader, instance) (Image, hcl.Range, bool)) ([]Image, []hcl.Range) {
+	images := make([]Image, len(insts))
+	ranges := make([]hcl.Range, len(insts))
+	kept := make([]bool, len(insts))
+	diags := make([]hcl.Diagnostics, (len(insts)+instanceChunk-1)/instanceChunk)
+	parallel(len(diags), func(c int) {
+		sub := *l
+		sub.diags = nil
+		for i := c * instanceChunk; i < min((c+1)*instanceChunk, len(insts)); i++ {
+			images[i], ranges[i], kept[i] = one(&sub, insts[i])
+		}
+		diags[c] = sub.diags
+	})
+	for _, d := range diags {
+		l.diags = append(l.diags, d...)
+	}
+	n := 0
+	for i := range insts {
+		if kept[i] {
+			images[n], ranges[n] = images[i], ranges[i]
+			n++
 		}
 	}
-	return out, ranges
+	clear(images[n:])
+	if n == 0 {
+		return nil, nil
+	}
+	return images[:n:n], ranges[:n:n]
 }
 
 // forEachInstances evaluates for_each into one instance per key.
@@ -390,11 +466,7 @@ func (l *loader) forEachInstances(ib *imageBlock, fe *hcl.Attribute) []instance 
 	ty := v.Type()
 	var insts []instance
 	add := func(key string, val cty.Value) {
-		ctx := l.base.NewChild()
-		ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{
-			"key": cty.StringVal(key), "value": val,
-		})}
-		insts = append(insts, instance{addr: addrs.Addr{Name: ib.name, Kind: addrs.StringKey, Key: key}, ctx: ctx, key: key})
+		insts = append(insts, instance{addr: addrs.Addr{Name: ib.name, Kind: addrs.StringKey, Key: key}, key: key, each: val})
 	}
 	switch {
 	case ty.IsMapType() || ty.IsObjectType():
@@ -443,9 +515,7 @@ func (l *loader) countInstances(ib *imageBlock, ct *hcl.Attribute) []instance {
 	}
 	insts := make([]instance, n)
 	for i := range insts {
-		ctx := l.base.NewChild()
-		ctx.Variables = map[string]cty.Value{"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(i))})}
-		insts[i] = instance{addr: addrs.Addr{Name: ib.name, Kind: addrs.IntKey, Index: i}, ctx: ctx, key: strconv.Itoa(i)}
+		insts[i] = instance{addr: addrs.Addr{Name: ib.name, Kind: addrs.IntKey, Index: i}, key: strconv.Itoa(i)}
 	}
 	return insts
 }

@@ -42,6 +42,9 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		vars:   map[string]*variable{},
 		locals: map[string]*local{},
 		disk:   safepath.NewDisk(dir),
+		stats:  opts.Stats,
+
+		imageSchema: imageSchema(),
 	}
 	cfg := &Config{Dir: dir, Files: l.files, Provider: defaultProvider()}
 	defer l.compactFiles()
@@ -152,6 +155,11 @@ type loader struct {
 	// disk checks image paths against the file system; only expandImages,
 	// on its own goroutine, uses it.
 	disk *safepath.Disk
+	// stats, when not nil, makes each image path's own lstat; workers
+	// may use it.
+	stats *safepath.Stats
+	// imageSchema is imageSchema(), made once for every block; read only.
+	imageSchema *hcl.BodySchema
 }
 
 // listDir returns the configuration and auto-loaded variable file names of

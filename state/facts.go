@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
 )
 
@@ -91,14 +92,26 @@ func Refresh(dir string, lock *Lock, full bool) (map[string]FileFact, error) {
 // checked-in files that derived images are made from; their hashes go
 // through the stat cache too.
 func RefreshWith(dir string, lock *Lock, extra []string, full bool) (map[string]FileFact, error) {
-	return refreshExtra(dir, lock, extra, full, time.Now())
+	return refreshExtra(dir, lock, extra, full, time.Now(), nil)
+}
+
+// RefreshStats is RefreshWith with each file's lstat made through stats,
+// which the plan's symbolic link checks have filled: one lstat per file
+// for the whole plan. Its racy window counts from stats.Start(), when the
+// oldest of those lstats may have been made.
+func RefreshStats(dir string, lock *Lock, extra []string, full bool, stats *safepath.Stats) (map[string]FileFact, error) {
+	start := time.Now()
+	if stats != nil && stats.Start().Before(start) {
+		start = stats.Start()
+	}
+	return refreshExtra(dir, lock, extra, full, start, stats)
 }
 
 func refresh(dir string, lock *Lock, full bool, start time.Time) (map[string]FileFact, error) {
-	return refreshExtra(dir, lock, nil, full, start)
+	return refreshExtra(dir, lock, nil, full, start, nil)
 }
 
-func refreshExtra(dir string, lock *Lock, extra []string, full bool, start time.Time) (map[string]FileFact, error) {
+func refreshExtra(dir string, lock *Lock, extra []string, full bool, start time.Time, stats *safepath.Stats) (map[string]FileFact, error) {
 	wd, _, err := workDir(dir)
 	if err != nil {
 		return nil, err
@@ -125,7 +138,7 @@ func refreshExtra(dir string, lock *Lock, extra []string, full bool, start time.
 			facts[p] = FileFact{Exists: true}
 			continue
 		}
-		fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p)))
+		fi, err := stats.Lstat(dir, p)
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 			facts[p] = FileFact{}
 			continue

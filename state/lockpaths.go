@@ -22,6 +22,13 @@ import (
 // a *LockError, gives the line of the first offending entry's path and
 // what to do.
 func CheckLockPaths(dir string, lock *Lock, data []byte, filename string) error {
+	return CheckLockPathsStats(dir, lock, data, filename, nil)
+}
+
+// CheckLockPathsStats is CheckLockPaths with each path's own lstat made
+// through stats (nil: one lstat each here), shared with the other checks
+// of one plan.
+func CheckLockPathsStats(dir string, lock *Lock, data []byte, filename string, stats *safepath.Stats) error {
 	keys := slices.SortedFunc(maps.Keys(lock.Images), addrs.Addr.Compare)
 	// Directories are few and memoized: check them here, in order. Each
 	// path's own last component is one lstat: those run in parallel.
@@ -44,7 +51,7 @@ func CheckLockPaths(dir string, lock *Lock, data []byte, filename string) error 
 	for range min(runtime.GOMAXPROCS(0), len(leaves)) {
 		wg.Go(func() {
 			for i := range next {
-				_, errs[i] = safepath.Leaf(dir, lock.Images[keys[i]].Path)
+				_, errs[i] = stats.Leaf(dir, lock.Images[keys[i]].Path)
 			}
 		})
 	}

@@ -3,13 +3,9 @@ package safepath
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"unicode"
 	"unicode/utf8"
 )
@@ -270,18 +266,7 @@ func (d *Disk) Dir(dir string) (exists bool, err error) {
 // another lstat failure is an *Error too, since what cannot be examined
 // cannot be trusted.
 func Leaf(root, p string) (exists bool, err error) {
-	full := filepath.Join(root, filepath.FromSlash(p))
-	fi, lerr := os.Lstat(full)
-	switch {
-	case errors.Is(lerr, fs.ErrNotExist) || errors.Is(lerr, syscall.ENOTDIR):
-		return false, nil
-	case lerr != nil:
-		return false, &Error{Path: p, Reason: Unexamined, Link: p, Err: lerr}
-	case fi.Mode()&fs.ModeSymlink != 0:
-		target, _ := os.Readlink(full)
-		return true, &Error{Path: p, Reason: Symlink, Link: p, Target: target}
-	}
-	return true, nil
+	return (*Stats)(nil).Leaf(root, p)
 }
 
 // relabel returns err, an *Error about a directory of p, as an error about p.
