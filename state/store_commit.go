@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,19 +25,30 @@ type pathIndex struct {
 	mu    sync.Mutex
 	owner map[string]addrs.Addr // safepath.Key(path) → address of the entry recording it
 	path  map[addrs.Addr]string // address → its entry's path
-	// entry holds each address's entry as recorded, so that a commit of
-	// the very same entry (a missing file put back with its recorded
-	// bytes) needs no lockfile write.
-	entry map[addrs.Addr]Entry
+	// entry holds each address's entry as recorded, as the digest of its
+	// lockfile encoding (entryDigest), so that a commit of the very same
+	// entry (a missing file put back with its recorded bytes) needs no
+	// lockfile write. A digest, not the Entry: a run of many images keeps
+	// one per image, and the Recorder already holds the entries.
+	entry map[addrs.Addr]entrySum
+}
+
+// entrySum is the SHA-256 of an entry's lockfile encoding.
+type entrySum [sha256.Size]byte
+
+// entryDigest returns the digest of e's lockfile encoding: two entries
+// with the same digest are written to the lockfile as the same bytes.
+func entryDigest(e Entry) entrySum {
+	return sha256.Sum256(appendEntry(make([]byte, 0, 512), addrs.Addr{}, e))
 }
 
 func newPathIndex(lock *Lock) *pathIndex {
-	x := &pathIndex{owner: map[string]addrs.Addr{}, path: map[addrs.Addr]string{}, entry: map[addrs.Addr]Entry{}}
+	x := &pathIndex{owner: map[string]addrs.Addr{}, path: map[addrs.Addr]string{}, entry: map[addrs.Addr]entrySum{}}
 	if lock != nil {
 		for a, e := range lock.Images {
 			x.owner[safepath.Key(e.Path)] = a
 			x.path[a] = e.Path
-			x.entry[a] = e
+			x.entry[a] = entryDigest(e)
 		}
 	}
 	return x
@@ -105,7 +117,7 @@ func (s *LocalStore) set(ctx context.Context, addr addrs.Addr, e Entry, drop []a
 	}
 	x.owner[safepath.Key(e.Path)] = addr
 	x.path[addr] = e.Path
-	x.entry[addr] = e
+	x.entry[addr] = entryDigest(e)
 	return nil
 }
 
@@ -175,7 +187,7 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	_, inPlace := x.owner[safepath.Key(e.Path)]
 	recorded, had := x.entry[addr]
 	x.mu.Unlock()
-	if inPlace && had && recorded.Equal(e) {
+	if inPlace && had && recorded == entryDigest(e) {
 		// The lockfile already says exactly this: the file (missing or
 		// changed by hand) is put back with its recorded bytes, and no
 		// moment of the rename leaves the entry naming other bytes. No
@@ -212,12 +224,13 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	if err := s.record(ctx, "the entry", addr, nil, map[addrs.Addr]Entry{addr: e}); err != nil {
 		return err
 	}
+	sum := entryDigest(e)
 	x.mu.Lock()
 	if hadOld && safepath.Key(old) != safepath.Key(e.Path) && x.owner[safepath.Key(old)] == addr {
 		delete(x.owner, safepath.Key(old))
 	}
 	x.path[addr] = e.Path
-	x.entry[addr] = e
+	x.entry[addr] = sum
 	x.mu.Unlock()
 	return nil
 }
