@@ -301,7 +301,7 @@ func (r *Recorder) encode(buf []byte) []byte {
 		n += len(r.frags[k])
 	}
 	if cap(buf) < n {
-		buf = make([]byte, 0, n+n/4)
+		buf = make([]byte, 0, n+encodeHeadroom(n))
 	}
 	buf = append(buf[:0], lockHead...)
 	buf = append(buf, lockOpen...)
@@ -328,6 +328,19 @@ func (r *Recorder) encode(buf []byte) []byte {
 	}
 	return buf
 }
+
+// encodeHeadroom is the room that encode leaves in a new buffer for a
+// lockfile of n bytes to grow into before the next new buffer: a quarter,
+// so that an apply that adds entries allocates a few buffers, not one a
+// write, but at most maxEncodeHeadroom, since the loop keeps two buffers
+// for the whole run (the lockfile on disk and the spare).
+func encodeHeadroom(n int) int {
+	return min(n/4, maxEncodeHeadroom)
+}
+
+// maxEncodeHeadroom is a few writes' growth of a large apply (a write
+// gathers some hundred entries of about 500 bytes).
+const maxEncodeHeadroom = 256 << 10
 
 // Snapshot returns a copy of the lockfile as last written to disk (or as
 // given to NewRecorder, before the first write).

@@ -107,3 +107,25 @@ func TestEntryDigest(t *testing.T) {
 		})
 	}
 }
+
+// A large lockfile's buffers leave bounded room to grow: the loop keeps
+// two of them for the whole run.
+func TestRecorderEncodeHeadroom(t *testing.T) {
+	r := NewRecorder(filepath.Join(t.TempDir(), LockFileName), lockN(4000))
+	defer r.Close()
+	r.mu.Lock()
+	n, c := len(r.disk), cap(r.disk)
+	r.mu.Unlock()
+	if n < 1<<20 {
+		t.Fatalf("lockfile of %d bytes: the test wants one over 1 MiB", n)
+	}
+	// encode counts a comma per entry, one more than it writes.
+	if c > n+1+maxEncodeHeadroom {
+		t.Errorf("buffer of %d bytes holds a lockfile of %d: more than %d to spare", c, n, maxEncodeHeadroom)
+	}
+	for _, tc := range []struct{ n, want int }{{0, 0}, {1000, 250}, {1 << 20, 256 << 10}, {8 << 20, 256 << 10}} {
+		if got := encodeHeadroom(tc.n); got != tc.want {
+			t.Errorf("encodeHeadroom(%d) = %d, want %d", tc.n, got, tc.want)
+		}
+	}
+}
