@@ -57,3 +57,53 @@ func TestGCPercentForLargeDir(t *testing.T) {
 		t.Errorf("GCPercentFor(small dir) = %d; want 400", got)
 	}
 }
+
+// TestGCPercentForManyImages: a directory that holds many images (a large
+// lockfile, or a configuration that declares many) keeps plan at the
+// runtime's default and makes apply collect more often, to bound its peak
+// memory; a small one keeps plan's 400 and apply's default.
+func TestGCPercentForManyImages(t *testing.T) {
+	write := func(t *testing.T, dir, name string, n int) {
+		t.Helper()
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = '#'
+			if i%80 == 79 {
+				b[i] = '\n'
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := map[string]struct {
+		files map[string]int // name → size
+		plan  int
+		apply int // 0: the default
+	}{
+		"empty":             {plan: 400},
+		"small":             {files: map[string]int{"a.pix.hcl": 10 << 10, "pixform.lock.json": 100 << 10}, plan: 400},
+		"large lockfile":    {files: map[string]int{"a.pix.hcl": 10 << 10, "pixform.lock.json": 2 << 20}, plan: 100, apply: 50},
+		"many for_each":     {files: map[string]int{"a.pix.hcl": 300 << 10}, plan: 400, apply: 50},
+		"other files":       {files: map[string]int{"notes.txt": 2 << 20, "a.pix.hcl.bak": 2 << 20}, plan: 400},
+		"large config wins": {files: map[string]int{"a.pix.hcl": 9 << 20, "pixform.lock.json": 2 << 20}, plan: 50, apply: 50},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for f, n := range tc.files {
+				write(t, dir, f, n)
+			}
+			if got, ok := GCPercentFor([]string{"-chdir=" + dir, "plan"}); !ok || got != tc.plan {
+				t.Errorf("plan: GCPercentFor = %d, %v; want %d", got, ok, tc.plan)
+			}
+			got, ok := GCPercentFor([]string{"-chdir=" + dir, "-no-color", "apply", "-auto-approve"})
+			switch {
+			case tc.apply == 0 && ok:
+				t.Errorf("apply: GCPercentFor = %d; want the default", got)
+			case tc.apply != 0 && (!ok || got != tc.apply):
+				t.Errorf("apply: GCPercentFor = %d, %v; want %d", got, ok, tc.apply)
+			}
+		})
+	}
+}

@@ -226,9 +226,15 @@ func (n *chunkNav) ContextDefRange(offset int) hcl.Range {
 // tightly than a small one's. A directory that cannot be read is not
 // large; Load reports why.
 func Large(dir string) bool {
+	return Size(dir) >= lazyFrom
+}
+
+// Size is the number of bytes in the configuration files of dir, as Load
+// reads them; 0 for a directory that cannot be read.
+func Size(dir string) int64 {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return false
+		return 0
 	}
 	var total int64
 	for _, e := range entries {
@@ -240,5 +246,5 @@ func Large(dir string) bool {
 			total += info.Size()
 		}
 	}
-	return total >= lazyFrom
+	return total
 }

@@ -40,8 +40,6 @@ type graph struct {
 	// byAddr finds any change of the plan, to locate a source the plan
 	// keeps or moves.
 	byAddr map[addrs.Addr]*planner.Change
-	// rendering is the set of addresses the plan creates or replaces.
-	rendering map[addrs.Addr]bool
 
 	mu sync.Mutex
 	// recorded holds each render's entry once it is on disk and recorded.
@@ -53,24 +51,27 @@ func newGraph(plan *planner.Plan) *graph {
 	g := &graph{
 		dependents: map[addrs.Addr][]*planner.Change{},
 		byAddr:     make(map[addrs.Addr]*planner.Change, len(plan.Changes)),
-		rendering:  map[addrs.Addr]bool{},
 		recorded:   map[addrs.Addr]state.Entry{},
 	}
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
 		g.byAddr[c.Addr] = c
-		if c.Action == planner.Create || c.Action == planner.Replace {
-			g.rendering[c.Addr] = true
-		}
 	}
 	return g
+}
+
+// rendering reports whether the plan creates or replaces a. It reads
+// byAddr, which holds every change: no second set keyed by address.
+func (g *graph) rendering(a addrs.Addr) bool {
+	c := g.byAddr[a]
+	return c != nil && (c.Action == planner.Create || c.Action == planner.Replace)
 }
 
 // split returns the renders that can start at once (roots), recording
 // the others as dependents of their sources.
 func (g *graph) split(renders []*planner.Change) (roots []*planner.Change) {
 	for _, c := range renders {
-		if src, ok := c.Inputs.SourceAddr(); ok && g.rendering[src] {
+		if src, ok := c.Inputs.SourceAddr(); ok && g.rendering(src) {
 			g.dependents[src] = append(g.dependents[src], c)
 			continue
 		}
@@ -84,7 +85,7 @@ func (g *graph) recordDone(c *planner.Change, e state.Entry) {
 	// Only a source's entry is read again (by what is made from it): an
 	// apply of many images keeps no copy of every entry. dependents is
 	// complete before the first render starts, and only read after.
-	if !g.rendering[c.Addr] || len(g.dependents[c.Addr]) == 0 {
+	if !g.rendering(c.Addr) || len(g.dependents[c.Addr]) == 0 {
 		return
 	}
 	g.mu.Lock()
@@ -136,7 +137,7 @@ func (r *run) source(c *planner.Change) (path, sum string, changed bool, err err
 	switch {
 	case !isAddr:
 		return in.Source, in.SourceSHA256, false, nil
-	case r.graph.rendering[src]:
+	case r.graph.rendering(src):
 		e, ok := r.graph.entry(src)
 		if !ok {
 			return "", "", false, fmt.Errorf("%s is not recorded (internal error)", src)

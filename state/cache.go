@@ -45,9 +45,18 @@ type Cache struct {
 	madeErr error // of creating .pixform/ and the cache directory
 }
 
+// cacheFile is what the cache holds of one cached render: its hash and
+// format, from which, with its key, its file's name follows (name), so
+// that a run of many images keeps no name per image.
 type cacheFile struct {
-	name string
 	CacheInfo
+}
+
+// name is the file name of the render cached under key (CacheKey):
+// DIGEST-PROVIDER-SHA256.EXT, as Put names it and parseCacheName reads it.
+func (f cacheFile) name(key string) string {
+	digest, provider, _ := strings.Cut(key, "/")
+	return digest + "-" + provider + "-" + f.SHA256 + f.Ext
 }
 
 // OpenCache returns the content cache of the working directory dir. It does
@@ -74,7 +83,7 @@ func (c *Cache) load() {
 				continue
 			}
 			if digest, provider, info, ok := parseCacheName(de.Name()); ok {
-				c.entries[CacheKey(digest, provider)] = cacheFile{de.Name(), info}
+				c.entries[CacheKey(digest, provider)] = cacheFile{info}
 			}
 		}
 	})
@@ -251,10 +260,10 @@ func (c *Cache) record(digest, provider, name string, info CacheInfo) {
 	key := CacheKey(digest, provider)
 	c.mu.Lock()
 	old, had := c.entries[key]
-	c.entries[key] = cacheFile{name, info}
+	c.entries[key] = cacheFile{info}
 	c.mu.Unlock()
-	if had && old.name != name {
-		os.Remove(filepath.Join(c.dir, old.name))
+	if oldName := old.name(key); had && oldName != name {
+		os.Remove(filepath.Join(c.dir, oldName))
 	}
 }
 
@@ -275,7 +284,7 @@ func (c *Cache) Open(digest, provider string) (io.ReadCloser, error) {
 	if !ok {
 		return nil, fmt.Errorf("open cached render %s: %w", CacheKey(digest, provider), fs.ErrNotExist)
 	}
-	p := filepath.Join(c.dir, f.name)
+	p := filepath.Join(c.dir, f.name(CacheKey(digest, provider)))
 	file, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open cached render %s: %w", p, err)

@@ -207,3 +207,24 @@ func TestCacheConcurrentPuts(t *testing.T) {
 		t.Fatalf("%d keys, want 8", n)
 	}
 }
+
+// The cache keeps no file name per render: the name follows from the key
+// and the render's hash and format, exactly as the file is named.
+func TestCacheFileName(t *testing.T) {
+	d := strings.Repeat("ab", 32)
+	sum := strings.Repeat("0f", 32)
+	for _, name := range []string{
+		d + "-imagine-" + sum + ".png",
+		d + "-draft-" + sum + ".jpg",
+		d + "-imagine_2-" + sum + ".jpeg",
+	} {
+		digest, provider, info, ok := parseCacheName(name)
+		if !ok {
+			t.Errorf("parseCacheName(%q): not a cache name", name)
+			continue
+		}
+		if got := (cacheFile{info}).name(CacheKey(digest, provider)); got != name {
+			t.Errorf("name of %q = %q", name, got)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,8 @@ type Recorder struct {
 	// (appendEntry), so a write re-encodes only what changed.
 	keys  []addrs.Addr
 	frags map[addrs.Addr][]byte
+	// scratch is where frag encodes an entry before copying it out.
+	scratch []byte
 	// dirs are the directories of paths set since the last write; the
 	// loop syncs them before writing, so a PlaceTemp'd output's name is
 	// durable before the lockfile names it.
@@ -82,7 +85,7 @@ func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Rec
 	}
 	r.frags = make(map[addrs.Addr][]byte, len(l.Images))
 	for a, e := range l.Images {
-		r.frags[a] = appendEntry(nil, a, e)
+		r.frags[a] = r.frag(a, e)
 	}
 	r.keys = slices.SortedFunc(maps.Keys(l.Images), addrs.Addr.Compare)
 	r.disk = r.encode(nil)
@@ -146,7 +149,7 @@ func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[ad
 	for a, e := range sets {
 		r.lock.Images[a] = e
 		r.dirs[path.Dir(e.Path)] = true
-		r.frags[a] = appendEntry(nil, a, e)
+		r.frags[a] = r.frag(a, e)
 		if i, ok := slices.BinarySearchFunc(r.keys, a, addrs.Addr.Compare); !ok {
 			r.keys = slices.Insert(r.keys, i, a)
 		}
@@ -172,6 +175,15 @@ func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[ad
 		return r.err
 	}
 	return fmt.Errorf("abandoned waiting for the lockfile write: %w", context.Cause(ctx))
+}
+
+// frag returns the encoding of e at a (appendEntry) in a slice of its
+// exact size: a run keeps one per image, and append's growth would leave
+// a third of each unused. It encodes into r.scratch, which the caller
+// holds r.mu for (or owns r, before the loop starts).
+func (r *Recorder) frag(a addrs.Addr, e Entry) []byte {
+	r.scratch = appendEntry(r.scratch[:0], a, e)
+	return bytes.Clone(r.scratch)
 }
 
 // loop is the writer goroutine.
@@ -282,7 +294,8 @@ func (r *Recorder) syncDirs(dirs map[string]bool) error {
 // encode returns the lockfile as Lock.Marshal would, from the cached
 // fragments, built in buf's storage when it is large enough (the loop
 // passes the buffer of the write before last, so a long apply does not
-// allocate a whole lockfile per write). Called with r.mu held.
+// allocate a whole lockfile per write), and points the fragments into it.
+// Called with r.mu held.
 func (r *Recorder) encode(buf []byte) []byte {
 	if len(r.keys) == 0 {
 		return append(buf[:0], lockHead+lockEmptyTail...)
@@ -292,7 +305,7 @@ func (r *Recorder) encode(buf []byte) []byte {
 		n += len(r.frags[k])
 	}
 	if cap(buf) < n {
-		buf = make([]byte, 0, n+n/4)
+		buf = make([]byte, 0, n+encodeHeadroom(n))
 	}
 	buf = append(buf[:0], lockHead...)
 	buf = append(buf, lockOpen...)
@@ -302,8 +315,36 @@ func (r *Recorder) encode(buf []byte) []byte {
 		}
 		buf = append(buf, r.frags[k]...)
 	}
-	return append(buf, lockTail...)
+	buf = append(buf, lockTail...)
+	// Each fragment now points into buf, which nobody changes once
+	// written: the run holds every entry's encoding once (in the lockfile
+	// as last encoded), not once more in a slice of its own. The buffer
+	// that the fragments pointed into before becomes the loop's spare
+	// only after this write, when nothing points into it any more.
+	at := len(lockHead) + len(lockOpen)
+	for i, k := range r.keys {
+		if i > 0 {
+			at++
+		}
+		end := at + len(r.frags[k])
+		r.frags[k] = buf[at:end:end]
+		at = end
+	}
+	return buf
 }
+
+// encodeHeadroom is the room that encode leaves in a new buffer for a
+// lockfile of n bytes to grow into before the next new buffer: a quarter,
+// so that an apply that adds entries allocates a few buffers, not one a
+// write, but at most maxEncodeHeadroom, since the loop keeps two buffers
+// for the whole run (the lockfile on disk and the spare).
+func encodeHeadroom(n int) int {
+	return min(n/4, maxEncodeHeadroom)
+}
+
+// maxEncodeHeadroom is a few writes' growth of a large apply (a write
+// gathers some hundred entries of about 500 bytes).
+const maxEncodeHeadroom = 256 << 10
 
 // Snapshot returns a copy of the lockfile as last written to disk (or as
 // given to NewRecorder, before the first write).

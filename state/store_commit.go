@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,20 +24,37 @@ import (
 type pathIndex struct {
 	mu    sync.Mutex
 	owner map[string]addrs.Addr // safepath.Key(path) → address of the entry recording it
-	path  map[addrs.Addr]string // address → its entry's path
-	// entry holds each address's entry as recorded, so that a commit of
-	// the very same entry (a missing file put back with its recorded
-	// bytes) needs no lockfile write.
-	entry map[addrs.Addr]Entry
+	// rec holds, by address, its entry's path and the digest of the
+	// entry as recorded (one map for both: a run of many images keeps
+	// one element per image).
+	rec map[addrs.Addr]indexed
+}
+
+// indexed is what a pathIndex holds of one recorded entry: its path, and
+// the digest of its lockfile encoding (entryDigest), so that a commit of
+// the very same entry (a missing file put back with its recorded bytes)
+// needs no lockfile write. A digest, not the Entry: the Recorder already
+// holds the entries.
+type indexed struct {
+	path string
+	sum  entrySum
+}
+
+// entrySum is the SHA-256 of an entry's lockfile encoding.
+type entrySum [sha256.Size]byte
+
+// entryDigest returns the digest of e's lockfile encoding: two entries
+// with the same digest are written to the lockfile as the same bytes.
+func entryDigest(e Entry) entrySum {
+	return sha256.Sum256(appendEntry(make([]byte, 0, 512), addrs.Addr{}, e))
 }
 
 func newPathIndex(lock *Lock) *pathIndex {
-	x := &pathIndex{owner: map[string]addrs.Addr{}, path: map[addrs.Addr]string{}, entry: map[addrs.Addr]Entry{}}
+	x := &pathIndex{owner: map[string]addrs.Addr{}, rec: map[addrs.Addr]indexed{}}
 	if lock != nil {
 		for a, e := range lock.Images {
 			x.owner[safepath.Key(e.Path)] = a
-			x.path[a] = e.Path
-			x.entry[a] = e
+			x.rec[a] = indexed{e.Path, entryDigest(e)}
 		}
 	}
 	return x
@@ -46,13 +64,12 @@ func newPathIndex(lock *Lock) *pathIndex {
 // The caller holds x.mu.
 func (x *pathIndex) forget(as ...addrs.Addr) {
 	for _, a := range as {
-		if p, ok := x.path[a]; ok {
-			if x.owner[safepath.Key(p)] == a {
-				delete(x.owner, safepath.Key(p))
+		if r, ok := x.rec[a]; ok {
+			if x.owner[safepath.Key(r.path)] == a {
+				delete(x.owner, safepath.Key(r.path))
 			}
-			delete(x.path, a)
+			delete(x.rec, a)
 		}
-		delete(x.entry, a)
 	}
 }
 
@@ -66,8 +83,8 @@ func (x *pathIndex) recorded(p string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	if q, ok := x.path[o]; ok && safepath.Key(q) == safepath.Key(p) {
-		return q, true
+	if r, ok := x.rec[o]; ok && safepath.Key(r.path) == safepath.Key(p) {
+		return r.path, true
 	}
 	return p, true
 }
@@ -100,12 +117,11 @@ func (s *LocalStore) set(ctx context.Context, addr addrs.Addr, e Entry, drop []a
 		return err
 	}
 	x.forget(drop...)
-	if old, ok := x.path[addr]; ok && x.owner[safepath.Key(old)] == addr {
-		delete(x.owner, safepath.Key(old))
+	if old, ok := x.rec[addr]; ok && x.owner[safepath.Key(old.path)] == addr {
+		delete(x.owner, safepath.Key(old.path))
 	}
 	x.owner[safepath.Key(e.Path)] = addr
-	x.path[addr] = e.Path
-	x.entry[addr] = e
+	x.rec[addr] = indexed{e.Path, entryDigest(e)}
 	return nil
 }
 
@@ -116,7 +132,7 @@ func (s *LocalStore) priorDrop(addr addrs.Addr, p *Prior) []addrs.Addr {
 	if p == nil || p.Addr == addr {
 		return nil
 	}
-	if q, ok := s.idx.path[p.Addr]; ok && q == p.Entry.Path {
+	if r, ok := s.idx.rec[p.Addr]; ok && r.path == p.Entry.Path {
 		return []addrs.Addr{p.Addr}
 	}
 	return nil
@@ -173,9 +189,9 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 		return s.commitSerial(ctx, c)
 	}
 	_, inPlace := x.owner[safepath.Key(e.Path)]
-	recorded, had := x.entry[addr]
+	recorded, had := x.rec[addr]
 	x.mu.Unlock()
-	if inPlace && had && recorded.Equal(e) {
+	if inPlace && had && recorded.sum == entryDigest(e) {
 		// The lockfile already says exactly this: the file (missing or
 		// changed by hand) is put back with its recorded bytes, and no
 		// moment of the rename leaves the entry naming other bytes. No
@@ -207,17 +223,18 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	s.placed(&c)
 	x.mu.Lock()
 	x.owner[safepath.Key(e.Path)] = addr
-	old, hadOld := x.path[addr]
+	prev, hadOld := x.rec[addr]
+	old := prev.path
 	x.mu.Unlock()
 	if err := s.record(ctx, "the entry", addr, nil, map[addrs.Addr]Entry{addr: e}); err != nil {
 		return err
 	}
+	sum := entryDigest(e)
 	x.mu.Lock()
 	if hadOld && safepath.Key(old) != safepath.Key(e.Path) && x.owner[safepath.Key(old)] == addr {
 		delete(x.owner, safepath.Key(old))
 	}
-	x.path[addr] = e.Path
-	x.entry[addr] = e
+	x.rec[addr] = indexed{e.Path, sum}
 	x.mu.Unlock()
 	return nil
 }
