@@ -32,6 +32,18 @@ type Editor interface {
 // derived image reads.
 const MaxSourceBytes = 256 << 20
 
+// movedFrom returns the record a move carries to its new address or path.
+// A derived image whose source has a new name but the same bytes (the
+// plan checked: same digest) is recorded with the name its configuration
+// now gives, so the lockfile says what it is made from.
+func movedFrom(c *planner.Change) state.Prior {
+	p := *prior(c)
+	if in := &p.Entry.Inputs; in.Derived() && c.Inputs.Derived() && in.Source != c.Inputs.Source && in.Digest() == c.Inputs.Digest() {
+		in.Source = c.Inputs.Source
+	}
+	return p
+}
+
 // graph is the order of the renders of a plan: an image made from another
 // that the plan renders (a dependent) starts once that one is recorded.
 type graph struct {
