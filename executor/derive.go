@@ -28,6 +28,14 @@ type Editor interface {
 	Edit(ctx context.Context, req edits.Request, w io.Writer) error
 }
 
+// RequestEditor is an Editor that is also told which image an edit is for
+// and with which inputs (req, as Render gets it): watch cancels an edit
+// that a newer save made obsolete. The executor calls EditFor rather than
+// Edit when its provider has it; EditFor has Edit's contract.
+type RequestEditor interface {
+	EditFor(ctx context.Context, req Request, er edits.Request, w io.Writer) error
+}
+
 // MaxSourceBytes is the most bytes of a source image or mask that a
 // derived image reads.
 const MaxSourceBytes = 256 << 20
@@ -210,6 +218,9 @@ func (r *run) send(ctx context.Context, req Request, w io.Writer) error {
 	er := edits.Request{Op: req.Operation, Prompt: req.Prompt, Seed: req.Seed, Image: req.SourceBytes, Mask: req.MaskBytes, Addr: req.Addr.String()}
 	if req.Transparent {
 		er.Op, er.AspectRatio, er.Image = edits.Transparent, req.AspectRatio, nil
+	}
+	if re, ok := ed.(RequestEditor); ok {
+		return re.EditFor(ctx, req, er, w)
 	}
 	return ed.Edit(ctx, er, w)
 }
