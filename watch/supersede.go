@@ -108,8 +108,8 @@ type flight struct {
 }
 
 var (
-	_ executor.Provider = (*Superseding)(nil)
-	_ executor.Bounded  = (*Superseding)(nil)
+	_ executor.Provider      = (*Superseding)(nil)
+	_ executor.Bounded       = (*Superseding)(nil)
 	_ executor.Editor        = (*Superseding)(nil)
 	_ executor.RequestEditor = (*Superseding)(nil)
 )
