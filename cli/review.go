@@ -25,6 +25,7 @@ func (e *env) pick(args []string) int {
 	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform to finish")
 	var storeURL string
 	storeFlag(fs, &storeURL)
+	e.noColorFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}
@@ -112,6 +113,7 @@ func (e *env) approve(args []string) int {
 	fs := newFlagSet("approve", "approve [options] ADDR…")
 	by := fs.String("by", "", "who approves: `NAME` (default: git config user.name)")
 	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform to finish")
+	e.noColorFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}
