@@ -291,7 +291,7 @@ func TestDiffDerived(t *testing.T) {
 				imgs[1].From = addr(t, "image.twin")
 				return append(imgs, img(t, "image.twin", "cat", 7, "twin.png"))
 			},
-			lock: withTwin(chainLock(), shaA),
+			lock:  withTwin(chainLock(), shaA),
 			facts: withTwinFact(map[string]FileFact{"hero.png": ok(shaA), "hero_2x.png": ok(shaF), "small.png": ok(shaC)}, ok(shaA)),
 			want: []dwant{
 				{addr: "image.hero", action: NoOp},
