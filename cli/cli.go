@@ -228,7 +228,7 @@ Subcommands:
   rm ADDR…       Forget images: remove their entries, leave their files
 `, true
 	case "lock":
-		return `Usage: pixform [global options] lock merge BASE OURS THEIRS
+		return `Usage: pixform [global options] lock merge [-no-color] BASE OURS THEIRS
 
 A git merge driver for pixform.lock.json: merges entry by entry and marks a
 conflict only where both sides changed the same image. git passes the three

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,6 +91,19 @@ func (s *selection) register(fs *flag.FlagSet) {
 }
 
 // storeFlag registers -store.
+// noColorFlag adds the command-level -no-color, which does what the global
+// one (before the command) does: every command takes it.
+func (e *env) noColorFlag(fs *flag.FlagSet) {
+	fs.BoolFunc("no-color", "disable colour", func(s string) error {
+		v, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		e.noColor = e.noColor || v
+		return nil
+	})
+}
+
 func storeFlag(fs *flag.FlagSet, p *string) {
 	fs.StringVar(p, "store", "", "the image store's `URL` (s3://BUCKET/PREFIX?region=…, gs://…, azblob://…, file:///DIR); overrides $PIXFORM_STORE and the store block")
 }

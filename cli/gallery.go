@@ -21,6 +21,7 @@ func (e *env) gallery(args []string) int {
 	var vars, varFiles listFlag
 	fs.Var(&vars, "var", "set a variable: `NAME=VALUE` (repeatable)")
 	fs.Var(&varFiles, "var-file", "load variable values from `FILE` (repeatable)")
+	e.noColorFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}

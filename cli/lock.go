@@ -18,6 +18,12 @@ func (e *env) lock(args []string) int {
 		return e.fail(views.WithHint(errors.New("usage: pixform lock merge BASE OURS THEIRS"),
 			"as a git merge driver: git config merge.pixform.driver 'pixform lock merge %O %A %B'"))
 	}
+	fs := newFlagSet("lock merge", "lock merge [options] BASE OURS THEIRS")
+	e.noColorFlag(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		return e.flagExit(fs, err)
+	}
+	args = append(args[:1], fs.Args()...)
 	if len(args) != 4 {
 		return e.fail(errors.New("lock merge takes three files: BASE OURS THEIRS (git passes %O %A %B)"))
 	}

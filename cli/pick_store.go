@@ -11,11 +11,11 @@ import (
 )
 
 // pickFromStore is executor.Pick for a take that the local content cache
-// lacks: with an image store configured (PIXFORM_STORE, or the store
-// block), the take is fetched from the store into the cache, verified by
+// lacks: with an image store configured (flagURL from -store, else
+// PIXFORM_STORE, else the store block), the take is fetched from the store into the cache, verified by
 // its sha256, and then picked; no request is made. Without a store, or
 // when the take is cached, it is Pick.
-func (e *env) pickFromStore(o executor.PickOptions, cache *state.Cache) (state.Entry, error) {
+func (e *env) pickFromStore(o executor.PickOptions, cache *state.Cache, flagURL string) (state.Entry, error) {
 	ne, err := executor.Pick(e.ctx, o)
 	if !errors.Is(err, executor.ErrTakeNotCached) {
 		return ne, err
@@ -23,7 +23,7 @@ func (e *env) pickFromStore(o executor.PickOptions, cache *state.Cache) (state.E
 	l := e.link
 	if l == nil {
 		var cfg *config.Config
-		if e.getenv(storeEnv) == "" {
+		if flagURL == "" && e.getenv(storeEnv) == "" {
 			// Only the store block matters here: a configuration that
 			// does not load leaves the pick to fail as not cached.
 			c, diags := config.Load(e.dir, config.LoadOptions{Environ: e.stdio.Environ})
@@ -33,7 +33,7 @@ func (e *env) pickFromStore(o executor.PickOptions, cache *state.Cache) (state.E
 			cfg = c
 		}
 		var lerr error
-		l, lerr = e.linkStore("", cfg, "", 0)
+		l, lerr = e.linkStore(flagURL, cfg, "", 0)
 		if lerr != nil {
 			return state.Entry{}, fmt.Errorf("pick: take %d of %s is not in the local content cache, and the image store: %w; nothing was changed", o.Take, o.Addr, lerr)
 		}

@@ -268,6 +268,7 @@ func (e *env) plan(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}
+	e.noColor = e.noColor || sel.noColor
 	if fs.NArg() > 0 {
 		return e.fail(fmt.Errorf("plan takes no arguments, got %q", fs.Args()))
 	}

@@ -106,6 +106,7 @@ func (e *env) transfer(args []string, t transferSpec) int {
 	fs.Var(&sc.varFiles, "var-file", "load variable values from `FILE` (repeatable)")
 	parallelism := fs.Int("parallelism", 0, fmt.Sprintf("at most `N` %s at once (default %d)", t.each, storesync.DefaultParallelism))
 	lockTimeout := fs.Duration("lock-timeout", 0, t.lockHelp)
+	e.noColorFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}
@@ -157,6 +158,7 @@ held under another ID is left alone.`)
 	storeFlag(fs, &sc.store)
 	fs.Var(&sc.vars, "var", "set a variable the store block uses: `NAME=VALUE` (repeatable)")
 	fs.Var(&sc.varFiles, "var-file", "load variable values from `FILE` (repeatable)")
+	e.noColorFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}

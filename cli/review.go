@@ -23,6 +23,9 @@ import (
 func (e *env) pick(args []string) int {
 	fs := newFlagSet("pick", "pick [options] ADDR N|SEED")
 	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform to finish")
+	var storeURL string
+	storeFlag(fs, &storeURL)
+	e.noColorFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}
@@ -44,7 +47,7 @@ func (e *env) pick(args []string) int {
 	}
 	defer release()
 	defer e.closeStore()
-	entry, ne, take, err := e.pickTake(a, n)
+	entry, ne, take, err := e.pickTake(a, n, storeURL)
 	if err != nil {
 		return e.fail(err)
 	}
@@ -59,8 +62,9 @@ func (e *env) pick(args []string) int {
 
 // pickTake carries out a pick (the caller holds the directory lock, or is
 // the one writer): it returns the entry before and after, and the take's
-// number.
-func (e *env) pickTake(a addrs.Addr, n int64) (before, after state.Entry, take int, err error) {
+// number. storeURL is -store's URL, or "" for PIXFORM_STORE or the store
+// block.
+func (e *env) pickTake(a addrs.Addr, n int64, storeURL string) (before, after state.Entry, take int, err error) {
 	lock, _, err := e.readTrustedLock()
 	if err != nil {
 		return before, after, 0, err
@@ -83,7 +87,7 @@ func (e *env) pickTake(a addrs.Addr, n int64) (before, after state.Entry, take i
 	store := state.OpenStore(e.dir, lock, cache)
 	// What a pick killed midway left beside the file and the lockfile.
 	store.RemoveStaleTemps([]string{entry.Path})
-	ne, err := e.pickFromStore(executor.PickOptions{Dir: e.dir, Store: store, Cache: cache, Addr: a, Entry: entry, Take: take}, cache)
+	ne, err := e.pickFromStore(executor.PickOptions{Dir: e.dir, Store: store, Cache: cache, Addr: a, Entry: entry, Take: take}, cache, storeURL)
 	if cerr := store.Close(e.ctx); err == nil {
 		err = cerr
 	}
@@ -109,6 +113,7 @@ func (e *env) approve(args []string) int {
 	fs := newFlagSet("approve", "approve [options] ADDR…")
 	by := fs.String("by", "", "who approves: `NAME` (default: git config user.name)")
 	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform to finish")
+	e.noColorFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}
@@ -224,7 +229,7 @@ func (g galleryActions) Pick(ctx context.Context, addr string, take int, sha256 
 		if take < 1 || take > len(en.Takes) || en.Takes[take-1].SHA256 != sha256 {
 			return fmt.Errorf("pick %s take %d: %w", a, take, gallery.ErrChanged)
 		}
-		_, ne, _, err = g.e.pickTake(a, int64(take))
+		_, ne, _, err = g.e.pickTake(a, int64(take), "")
 		return err
 	})
 	return ne, err

@@ -164,7 +164,8 @@ func (e *env) state(args []string) int {
 // stateList lists the recorded addresses, or those that the arguments
 // select, each once, in address order.
 func (e *env) stateList(args []string) int {
-	fs := newFlagSet("state list", "state list [ADDR…]")
+	fs := newFlagSet("state list", "state list [options] [ADDR…]")
+	e.noColorFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}
@@ -199,6 +200,7 @@ func (e *env) stateList(args []string) int {
 func (e *env) stateRm(args []string) int {
 	fs := newFlagSet("state rm", "state rm [options] ADDR…")
 	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform to finish")
+	e.noColorFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}

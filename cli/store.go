@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -22,6 +23,42 @@ import (
 
 // storeEnv overrides the store block's URL; -store overrides both.
 const storeEnv = "PIXFORM_STORE"
+
+// storeEndpointsEnv, set to 1, lets a store block's URL choose the server
+// its requests go to (serverParams).
+const storeEndpointsEnv = "PIXFORM_STORE_ENDPOINTS_FROM_CONFIG"
+
+// serverParams are the store URL query parameters, per scheme, that send
+// the store's requests, signed with (or bearing) this machine's cloud
+// credentials, to a server or over a protocol of the URL's choosing rather
+// than the cloud's own. A configuration may come from a pull request, so
+// a store block may set them only where the machine opts in.
+var serverParams = map[string][]string{
+	"s3":     {"endpoint", "disable_https"},
+	"azblob": {"domain", "protocol", "cdn", "localemu"},
+}
+
+// checkBlockServer refuses a store block's URL that chooses the server its
+// requests go to, unless the environment opts in; raw is the block's URL.
+func (e *env) checkBlockServer(raw string) error {
+	if e.getenv(storeEndpointsEnv) == "1" {
+		return nil
+	}
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return nil // objstore.Open says what is wrong with it
+	}
+	q := u.Query()
+	for _, k := range serverParams[u.Scheme] {
+		if !q.Has(k) {
+			continue
+		}
+		return views.WithHint(fmt.Errorf("its query parameter %s=%s sends the store's requests, signed with this machine's credentials, to a server the configuration chooses, and a configuration may come from a pull request", k, q.Get(k)),
+			"put the URL in PIXFORM_STORE or pass -store=URL, which override the store block and which a pull request cannot change",
+			fmt.Sprintf("on a machine that trusts every configuration it runs (not CI that checks pull requests), set %s=1 to let the store block choose the server", storeEndpointsEnv))
+	}
+	return nil
+}
 
 // storeURL resolves the image store's URL: -store, then PIXFORM_STORE,
 // then the store block (cfg may be nil). from says where it came from,
@@ -53,6 +90,11 @@ func (e *env) openStore(flagURL string, cfg *config.Config, parallel int) (*link
 	url, from := e.storeURL(flagURL, cfg)
 	if url == "" {
 		return nil, nil
+	}
+	if flagURL == "" && e.getenv(storeEnv) == "" {
+		if err := e.checkBlockServer(url); err != nil {
+			return nil, &views.StoreSourceError{From: from, Err: err}
+		}
 	}
 	st, err := objstore.Open(e.ctx, url)
 	if err != nil {

@@ -127,7 +127,7 @@ func (r *run) moves(moves []*planner.Change) {
 			r.fail(c, fmt.Errorf("move %s: the plan names no prior entry (internal error); run plan again", c.Addr))
 			continue
 		}
-		ms = append(ms, state.Move{From: *prior(c), To: c.Addr, Path: c.Path, Warn: r.warnFor(c)})
+		ms = append(ms, state.Move{From: movedFrom(c), To: c.Addr, Path: c.Path, Warn: r.warnFor(c)})
 		cs = append(cs, c)
 	}
 	if len(ms) == 0 {
@@ -147,7 +147,7 @@ func (r *run) moves(moves []*planner.Change) {
 		case err != nil:
 			r.fail(c, err)
 		default:
-			e := *c.Prior
+			e := movedFrom(c).Entry
 			e.Path = c.Path
 			r.done(c, e, Moved, 0)
 		}

@@ -28,9 +28,29 @@ type Editor interface {
 	Edit(ctx context.Context, req edits.Request, w io.Writer) error
 }
 
+// RequestEditor is an Editor that is also told which image an edit is for
+// and with which inputs (req, as Render gets it): watch cancels an edit
+// that a newer save made obsolete. The executor calls EditFor rather than
+// Edit when its provider has it; EditFor has Edit's contract.
+type RequestEditor interface {
+	EditFor(ctx context.Context, req Request, er edits.Request, w io.Writer) error
+}
+
 // MaxSourceBytes is the most bytes of a source image or mask that a
 // derived image reads.
 const MaxSourceBytes = 256 << 20
+
+// movedFrom returns the record a move carries to its new address or path.
+// A derived image whose source has a new name but the same bytes (the
+// plan checked: same digest) is recorded with the name its configuration
+// now gives, so the lockfile says what it is made from.
+func movedFrom(c *planner.Change) state.Prior {
+	p := *prior(c)
+	if in := &p.Entry.Inputs; in.Derived() && c.Inputs.Derived() && in.Source != c.Inputs.Source && in.Digest() == c.Inputs.Digest() {
+		in.Source = c.Inputs.Source
+	}
+	return p
+}
 
 // graph is the order of the renders of a plan: an image made from another
 // that the plan renders (a dependent) starts once that one is recorded.
@@ -199,6 +219,9 @@ func (r *run) send(ctx context.Context, req Request, w io.Writer) error {
 	er := edits.Request{Op: req.Operation, Prompt: req.Prompt, Seed: req.Seed, Image: req.SourceBytes, Mask: req.MaskBytes, Addr: req.Addr.String()}
 	if req.Transparent {
 		er.Op, er.AspectRatio, er.Image = edits.Transparent, req.AspectRatio, nil
+	}
+	if re, ok := ed.(RequestEditor); ok {
+		return re.EditFor(ctx, req, er, w)
 	}
 	return ed.Edit(ctx, er, w)
 }

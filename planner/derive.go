@@ -101,6 +101,7 @@ func (p *planning) changeAt(i int) *Change {
 		src = p.changeAt(j)
 	}
 	p.changes[i] = p.change(img, src)
+	p.sourceRenamed(&p.changes[i])
 	p.state[i] = stateDone
 	return &p.changes[i]
 }
@@ -197,6 +198,54 @@ func (p *planning) fileSHA256(path string, addr addrs.Addr, attr string) string 
 	return f.SHA256
 }
 
+// sameSourceBytes reports whether new is made from a source of another
+// name (an address or a file path) that holds the bytes old was made
+// from: the digest keys the source by its hash, so the recorded render is
+// still the render of new.
+func sameSourceBytes(old, new state.Inputs) bool {
+	return old.Source != new.Source && old.Derived() && new.Derived() &&
+		new.SourceSHA256 != "" && old.SourceSHA256 == new.SourceSHA256
+}
+
+// sourceRenamed words a change of a derived image whose `from` now names
+// another image or file with the bytes it was made from (a rename or a
+// `moved` source, a git mv of the file, or an image of identical bytes):
+// no request, and the lockfile's record of the source follows the
+// configuration. A change kept otherwise becomes a Move in place, which
+// apply records without touching the file; one that apply replaces or
+// moves anyway records the new source with it.
+func (p *planning) sourceRenamed(c *Change) {
+	if c.Prior == nil || c.AfterApply != "" || !sameSourceBytes(c.Prior.Inputs, c.Inputs) {
+		return
+	}
+	switch c.Action {
+	case NoOp:
+		f := p.in.Facts[c.Prior.Path]
+		if c.Path != c.Prior.Path || !f.Exists || f.SHA256 != c.Prior.SHA256 {
+			// A file that drifted is left as the plan found it.
+			return
+		}
+		c.Action = Move
+	case Move, Replace:
+	default:
+		return
+	}
+	r := fmt.Sprintf("from changed: %s → %s, which holds the same bytes (sha256 %s)",
+		quoteOrNone(c.Prior.Inputs.Source), quoteOrNone(c.Inputs.Source), shortSum(c.Inputs.SourceSHA256))
+	if c.Action == Move {
+		r += ": the recorded render is kept, no request"
+	}
+	c.Reasons = append(c.Reasons, r)
+}
+
+// shortSum is the first 12 hex digits of a SHA-256, as plans show them.
+func shortSum(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12]
+	}
+	return sum
+}
+
 // needsSeed reports whether the image's endpoint takes a seed, which
 // pixform then picks and pins when the configuration leaves it out.
 func needsSeed(img *config.Image) bool {
@@ -217,7 +266,9 @@ func derivedChanges(old, new state.Inputs) []string {
 		}
 	}
 	str("operation", old.Operation, new.Operation)
-	str("from", old.Source, new.Source)
+	if !sameSourceBytes(old, new) {
+		str("from", old.Source, new.Source)
+	}
 	if old.Source == new.Source && old.SourceSHA256 != new.SourceSHA256 && new.SourceSHA256 != "" {
 		if _, isAddr := new.SourceAddr(); isAddr {
 			r = append(r, fmt.Sprintf("%s changed since this image was made from it", new.Source))

@@ -61,6 +61,18 @@ func TestDiffDerived(t *testing.T) {
 		}
 	}
 	chainFacts := map[string]FileFact{"hero.png": ok(shaA), "hero_2x.png": ok(shaB), "small.png": ok(shaC)}
+	// withTwin adds image.twin, of hero's inputs, recorded with bytes sha.
+	withTwin := func(l map[string]state.Entry, sha string) map[string]state.Entry {
+		l["image.twin"] = entry("cat", 7, "twin.png", providers.Imagine, sha)
+		return l
+	}
+	withTwinFact := func(f map[string]FileFact, twin FileFact) map[string]FileFact {
+		out := map[string]FileFact{"twin.png": twin}
+		for k, v := range f {
+			out[k] = v
+		}
+		return out
+	}
 	type dwant struct {
 		addr       string
 		action     Action
@@ -256,6 +268,51 @@ func TestDiffDerived(t *testing.T) {
 				{addr: "image.hero", action: NoOp},
 				{addr: "image.hero_2x", action: Replace, reasons: []string{"-replace requested"}, req: 1, source: shaA},
 				{addr: "image.small", action: Replace, reasons: []string{"image.hero_2x is replaced"}, afterApply: true},
+			},
+			requests: 1, unpriced: 1,
+		},
+		"from an image of the same bytes: updated in place": {
+			images: func(t *testing.T) []config.Image {
+				imgs := chain("cat")(t)
+				imgs[1].From = addr(t, "image.twin")
+				return append(imgs, img(t, "image.twin", "cat", 7, "twin.png"))
+			},
+			lock: withTwin(chainLock(), shaA), facts: withTwinFact(chainFacts, ok(shaA)),
+			want: []dwant{
+				{addr: "image.hero", action: NoOp},
+				{addr: "image.hero_2x", action: Move, reasons: []string{`from changed: "image.hero" → "image.twin", which holds the same bytes`}, source: shaA},
+				{addr: "image.small", action: NoOp, source: shaB},
+				{addr: "image.twin", action: NoOp},
+			},
+		},
+		"from an image of the same bytes, file modified": {
+			images: func(t *testing.T) []config.Image {
+				imgs := chain("cat")(t)
+				imgs[1].From = addr(t, "image.twin")
+				return append(imgs, img(t, "image.twin", "cat", 7, "twin.png"))
+			},
+			lock:  withTwin(chainLock(), shaA),
+			facts: withTwinFact(map[string]FileFact{"hero.png": ok(shaA), "hero_2x.png": ok(shaF), "small.png": ok(shaC)}, ok(shaA)),
+			want: []dwant{
+				{addr: "image.hero", action: NoOp},
+				{addr: "image.hero_2x", action: Replace, reasons: []string{"file modified on disk", "which holds the same bytes"}, req: 1, source: shaA},
+				{addr: "image.small", action: Replace, afterApply: true},
+				{addr: "image.twin", action: NoOp},
+			},
+			requests: 1, unpriced: 1,
+		},
+		"from an image of other bytes": {
+			images: func(t *testing.T) []config.Image {
+				imgs := chain("cat")(t)
+				imgs[1].From = addr(t, "image.twin")
+				return append(imgs, img(t, "image.twin", "cat", 7, "twin.png"))
+			},
+			lock: withTwin(chainLock(), shaD), facts: withTwinFact(chainFacts, ok(shaD)),
+			want: []dwant{
+				{addr: "image.hero", action: NoOp},
+				{addr: "image.hero_2x", action: Replace, reasons: []string{`from changed: "image.hero" → "image.twin"`}, req: 1, source: shaD},
+				{addr: "image.small", action: Replace, afterApply: true},
+				{addr: "image.twin", action: NoOp},
 			},
 			requests: 1, unpriced: 1,
 		},

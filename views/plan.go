@@ -268,6 +268,10 @@ func actionPhrase(c *planner.Change) string {
 		if !c.PriorAddr.IsZero() && c.PriorAddr != c.Addr {
 			return "will be moved from " + c.PriorAddr.String()
 		}
+		if c.Prior != nil && c.Prior.Path == c.Path {
+			// Neither address nor path changes: only the record does.
+			return "will be updated in place"
+		}
 		return "will be moved"
 	case planner.Delete:
 		return "will be deleted"

@@ -367,7 +367,7 @@ wait:
 			}
 			// A save: cancel what it made obsolete, start nothing more.
 			if cfg := s.Reload(); cfg != nil {
-				wp.Supersede(ObsoleteIn(cfg))
+				wp.Supersede(ObsoleteAfter(cfg, p))
 				stopRun()
 			}
 			// A broken save leaves the run alone; the plan after it shows

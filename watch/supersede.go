@@ -12,6 +12,7 @@ import (
 	"github.com/pixform/pixform/edits"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/state"
 )
 
 // ObsoleteIn reports whether a request no longer matches cfg: its image is
@@ -27,6 +28,58 @@ func ObsoleteIn(cfg *config.Config) func(executor.Request) bool {
 			return true
 		}
 		return !planner.InputsMatch(&img, req.Inputs)
+	}
+}
+
+// ObsoleteAfter is ObsoleteIn for the requests of plan's run, and also
+// reports obsolete the request of an image made from another that is
+// obsolete: gone, or declared with other inputs than plan rendered or kept
+// it with, at any depth of the chain. A new `from` that names an image of
+// the bytes the request was made from (a rename) does not make it
+// obsolete: the render is still the one wanted.
+func ObsoleteAfter(cfg *config.Config, plan *planner.Plan) func(executor.Request) bool {
+	changes := make(map[addrs.Addr]*planner.Change, len(plan.Changes))
+	for i := range plan.Changes {
+		if c := &plan.Changes[i]; c.Action != planner.Delete {
+			changes[c.Addr] = c
+		}
+	}
+	// kept returns the bytes' hash of an image the plan keeps as recorded.
+	kept := func(a addrs.Addr) string {
+		if c := changes[a]; c != nil && c.Prior != nil && (c.Action == planner.NoOp || c.Action == planner.Move) {
+			return c.Prior.SHA256
+		}
+		return ""
+	}
+	matches := func(img *config.Image, in state.Inputs) bool {
+		if src := img.Source(); src != in.Source && in.SourceSHA256 != "" {
+			if !img.From.IsZero() && kept(img.From) == in.SourceSHA256 {
+				in.Source = src
+			}
+		}
+		return planner.InputsMatch(img, in)
+	}
+	return func(req executor.Request) bool {
+		if req.Addr == (addrs.Addr{}) { // no address: nothing to compare
+			return false
+		}
+		in := req.Inputs
+		img, ok := cfg.Lookup(req.Addr)
+		if !ok || !matches(&img, in) {
+			return true
+		}
+		// Up the chain, as far as the plan knows it (a chain is shorter
+		// than the plan: the bound only guards against a malformed one).
+		for range len(changes) + 1 {
+			c := changes[img.From]
+			if img.From.IsZero() || c == nil {
+				return false
+			}
+			if img, ok = cfg.Lookup(c.Addr); !ok || !matches(&img, c.Inputs) {
+				return true
+			}
+		}
+		return false
 	}
 }
 
@@ -55,9 +108,10 @@ type flight struct {
 }
 
 var (
-	_ executor.Provider = (*Superseding)(nil)
-	_ executor.Bounded  = (*Superseding)(nil)
-	_ executor.Editor   = (*Superseding)(nil)
+	_ executor.Provider      = (*Superseding)(nil)
+	_ executor.Bounded       = (*Superseding)(nil)
+	_ executor.Editor        = (*Superseding)(nil)
+	_ executor.RequestEditor = (*Superseding)(nil)
 )
 
 // NewSuperseding wraps inner.
@@ -81,6 +135,24 @@ func (p *Superseding) ImageBounds() executor.ImageBounds {
 // Render renders through the wrapped provider unless the request is, or
 // becomes while in flight, obsolete.
 func (p *Superseding) Render(ctx context.Context, req executor.Request, w io.Writer) error {
+	return p.send(ctx, req, func(ctx context.Context) error { return p.inner.Render(ctx, req, w) })
+}
+
+// EditFor makes the edit er of the image req through the wrapped
+// provider, which must be an executor.Editor, unless the request is, or
+// becomes while in flight, obsolete: a save changed the image's own
+// fields or the image it is made from.
+func (p *Superseding) EditFor(ctx context.Context, req executor.Request, er edits.Request, w io.Writer) error {
+	ed, ok := p.inner.(executor.Editor)
+	if !ok {
+		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("the %s provider cannot make %s images", p.inner.Name(), er.Op)}
+	}
+	return p.send(ctx, req, func(ctx context.Context) error { return ed.Edit(ctx, er, w) })
+}
+
+// send runs do, one request of req, under a context of its own that
+// Supersede cancels when req becomes obsolete.
+func (p *Superseding) send(ctx context.Context, req executor.Request, do func(context.Context) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	f := &flight{req: req, cancel: cancel}
@@ -92,13 +164,13 @@ func (p *Superseding) Render(ctx context.Context, req executor.Request, w io.Wri
 	}
 	p.inflight[f] = struct{}{}
 	p.mu.Unlock()
-	err := p.inner.Render(ctx, req, w)
+	err := do(ctx)
 	p.mu.Lock()
 	delete(p.inflight, f)
 	sup := f.superseded
 	p.mu.Unlock()
 	if sup {
-		// Even a render that finished is discarded: the save said it is
+		// Even a request that finished is discarded: the save said it is
 		// not wanted, and the next plan will render what is.
 		return supersededError()
 	}
@@ -106,9 +178,8 @@ func (p *Superseding) Render(ctx context.Context, req executor.Request, w io.Wri
 }
 
 // Edit makes an edit through the wrapped provider, which must be an
-// executor.Editor. An edit is not superseded: its request names no
-// address to compare with a save, and the next plan replaces what a save
-// made obsolete.
+// executor.Editor. It names no image to compare with a save, so it is
+// never superseded; the executor calls EditFor, which is.
 func (p *Superseding) Edit(ctx context.Context, req edits.Request, w io.Writer) error {
 	ed, ok := p.inner.(executor.Editor)
 	if !ok {

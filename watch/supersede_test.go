@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"testing"
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
 
@@ -113,6 +115,49 @@ func TestSupersedingBounds(t *testing.T) {
 			}
 			if got := bp.ImageBounds(); got != tt.want {
 				t.Errorf("ImageBounds() = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestObsoleteAfter(t *testing.T) {
+	hero, twin, bg := addrs.MustParse("image.hero"), addrs.MustParse("image.twin"), addrs.MustParse("image.bg")
+	const sum = "aa11"
+	text := func(prompt string) state.Inputs {
+		return state.Inputs{Prompt: prompt, Style: "flux-dev", AspectRatio: "1:1", Seed: 1}
+	}
+	edit := func(source, prompt string) state.Inputs {
+		return state.Inputs{Operation: "ai-background", Source: source, SourceSHA256: sum, Prompt: prompt, Seed: 2}
+	}
+	plan := &planner.Plan{Changes: []planner.Change{
+		{Addr: bg, Action: planner.Replace, Inputs: edit("image.hero", "on oak")},
+		{Addr: hero, Action: planner.NoOp, Inputs: text("fox"), Prior: &state.Entry{SHA256: sum}},
+		{Addr: twin, Action: planner.NoOp, Inputs: text("fox"), Prior: &state.Entry{SHA256: sum}},
+	}}
+	cfg := func(heroPrompt string, from addrs.Addr, bgPrompt string) *config.Config {
+		return &config.Config{Images: []config.Image{ // sorted by address, as Load sorts them
+			{Addr: bg, From: from, Operation: "ai-background", Prompt: bgPrompt, Seed: 2},
+			{Addr: hero, Prompt: heroPrompt, Style: "flux-dev", AspectRatio: "1:1", Seed: 1},
+			{Addr: twin, Prompt: "fox", Style: "flux-dev", AspectRatio: "1:1", Seed: 1},
+		}}
+	}
+	req := executor.Request{Addr: bg, Inputs: edit("image.hero", "on oak")}
+	tests := map[string]struct {
+		cfg  *config.Config
+		want bool
+	}{
+		"unchanged":                        {cfg("fox", hero, "on oak"), false},
+		"its own prompt changed":           {cfg("fox", hero, "on slate"), true},
+		"its source's prompt changed":      {cfg("red fox", hero, "on oak"), true},
+		"from an image of other bytes":     {cfg("red fox", addrs.MustParse("image.hero"), "on oak"), true},
+		"from an image of the same bytes":  {cfg("fox", twin, "on oak"), false},
+		"its source is no longer declared": {&config.Config{Images: slices.Delete(cfg("fox", hero, "on oak").Images, 1, 2)}, true},
+		"the edit is no longer declared":   {&config.Config{Images: cfg("fox", hero, "on oak").Images[1:]}, true},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := ObsoleteAfter(tt.cfg, plan)(req); got != tt.want {
+				t.Errorf("obsolete = %v, want %v", got, tt.want)
 			}
 		})
 	}
