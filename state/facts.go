@@ -217,7 +217,7 @@ func statKeyOf(fi os.FileInfo) statKey {
 	k := statKey{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		k.Ino = st.Ino
-		k.CTime = st.Ctim.Nano()
+		k.CTime = ctimeOf(st)
 	}
 	return k
 }
