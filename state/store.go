@@ -185,6 +185,11 @@ func isNilPutter(p Putter) bool {
 	return ok && c == nil
 }
 
+// ContentCache is the content cache the Store was opened with, or nil: the
+// one instance an apply keeps its renders and takes in, for a reader that
+// must see what the apply keeps (a Cache lists its directory only once).
+func (s *LocalStore) ContentCache() Putter { return s.cache }
+
 // LocalStore is the Store of a local working directory.
 type LocalStore struct {
 	dir   string

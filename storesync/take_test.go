@@ -7,7 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"testing"
+	"time"
 
+	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
@@ -127,5 +130,84 @@ func TestUploadRecordsTakeAtPathAndFetchTake(t *testing.T) {
 	}
 	if info, ok := cache2.Info(e.Inputs.Take(e.Takes[0].Seed).Digest(), e.Provider); ok {
 		t.Fatalf("a tampered object went into the cache: %+v", info)
+	}
+}
+
+// commitTakes keeps take 2 of a two-take image a in cache, as apply keeps
+// every take as it arrives, then commits the image with take 1 at path.
+func commitTakes(t *testing.T, st state.Store, cache *state.Cache, a, path string, one, two []byte) state.Entry {
+	t.Helper()
+	e := takesEntry(one, two)
+	e.Inputs.Prompt = a
+	seeds := e.Inputs.TakeSeeds()
+	e = e.WithTakes([]state.Take{
+		{Seed: seeds[0], SHA256: sum(one), Bytes: int64(len(one)), MediaType: "image/png", Width: 1, Height: 1},
+		{Seed: seeds[1], SHA256: sum(two), Bytes: int64(len(two)), MediaType: "image/png", Width: 1, Height: 1},
+	}, 1, false)
+	e.Path = path
+	kept, err := st.CreateTemp(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer state.AbortTemp(kept)
+	if _, err := kept.Write(two); err != nil {
+		t.Fatal(err)
+	}
+	if err := cache.Keep(e.Inputs.Take(seeds[1]).Digest(), e.Provider, kept, ".png", sum(two)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := st.CreateTemp(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(one); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Commit(context.Background(), state.Commit{Addr: addrs.MustParse(a), Entry: e, Temp: f}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// A take kept in the apply's content cache after the uploads of earlier
+// takes began is uploaded from it too: the uploads read the cache the
+// apply keeps takes in, not a listing of the cache directory made before
+// the take was kept.
+func TestStoreUploadsTakesKeptAfterEarlierTakeUploads(t *testing.T) {
+	dir := t.TempDir()
+	r := newFake()
+	s, err := New(dir, r, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cache := state.OpenCache(dir) // the apply's one cache, as run.Apply opens it
+	st := s.Wrap(ctx, state.OpenStore(dir, state.NewLock(), cache), &planner.Plan{})
+	if err := st.Begin(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	first := commitTakes(t, st, cache, "image.first", "first.png", []byte("first one"), []byte("first two"))
+	// Wait until the first image and its other take are up: the uploads
+	// have read the content cache by then.
+	deadline := time.Now().Add(30 * time.Second)
+	for st.Uploaded() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first image's uploads did not finish: %d of 2", st.Uploaded())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	second := commitTakes(t, st, cache, "image.second", "second.png", []byte("second one"), []byte("second two"))
+	if err := st.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(ctx); err != nil {
+		t.Fatalf("Close = %v, want every image and take uploaded", err)
+	}
+	for _, e := range []state.Entry{first, second} {
+		for _, tk := range e.Takes {
+			if _, ok := r.objects[tk.SHA256]; !ok {
+				t.Errorf("%s: take with seed %d is not in the store", e.Path, tk.Seed)
+			}
+		}
 	}
 }

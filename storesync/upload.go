@@ -256,7 +256,7 @@ type failure struct {
 // Wrap returns local with the store as its second place, for an apply of
 // p. Uploads run under ctx: cancelling it leaves the rest for later.
 func (s *Sync) Wrap(ctx context.Context, local *state.LocalStore, p *planner.Plan) *Store {
-	st := &Store{LocalStore: local, s: s, plan: p, queued: map[string]bool{}, cache: state.OpenCache(s.dir)}
+	st := &Store{LocalStore: local, s: s, plan: p, queued: map[string]bool{}, cache: uploadCache(s.dir, local)}
 	st.ctx, st.cancel = context.WithCancel(ctx)
 	st.cond = sync.NewCond(&st.mu)
 	for range s.parallel {
@@ -266,6 +266,19 @@ func (s *Sync) Wrap(ctx context.Context, local *state.LocalStore, p *planner.Pla
 }
 
 var _ state.Store = (*Store)(nil)
+
+// uploadCache is where the uploads read the takes not at a path: the very
+// content cache the apply keeps them in (local's), so that a take kept
+// after the first upload read the cache is seen too. A state.Cache lists
+// its directory once: a second instance opened here would miss every take
+// kept after that listing, and fail its upload as a take the cache lacks.
+// Only a local store with no cache of its own gets one opened here.
+func uploadCache(dir string, local *state.LocalStore) LocalCache {
+	if c, ok := local.ContentCache().(LocalCache); ok {
+		return c
+	}
+	return state.OpenCache(dir)
+}
 
 // Begin implements state.Store: after the local Begin, the recorded images
 // the plan leaves in place and the store lacks start uploading.
