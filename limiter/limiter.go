@@ -119,6 +119,15 @@ const (
 	// end the mode, and starts are paced at the window's count instead.
 	windowGuard    = 8 * time.Millisecond
 	maxWindowGuard = 64 * time.Millisecond
+	// windowPlateau is how long window mode keeps its count before it
+	// probes one higher, once a full window at that count passed with
+	// no 429; each probe that passes doubles the next step, each one
+	// refused multiplies the plateau by plateauGrowth. A probe that a
+	// real window refuses costs a slot of the next window (it counts the
+	// refused request): long, so that a short run at a window's count
+	// pays nothing, while a count taken from a server that is no such
+	// window is not kept for the whole run.
+	windowPlateau = 10 * time.Second
 	// sameRate is how close, as a fraction, two successive rate estimates
 	// must be for the second to count as the same limit found again (and
 	// so grow the probe plateau).
@@ -143,13 +152,17 @@ const (
 // probe found it; or in the last second), but at least 1/gap of the
 // closest two accepted starts when the server allows no burst. A 429 soon
 // after a rate cut holds starts back, for twice as long each time; when
-// the start before it was refused too, the server is taken to count
-// refused requests over a window of a second, and starts follow the
-// limiter's own log of starts instead of a pace: as many as the window
-// let through, each as soon as the window has room (until 429s in that
-// mode say the server is no such window). Both limits are probed upward
-// afterwards: the rate after a plateau, slowly at first and faster and
-// faster, the plateau growing each time the same rate is found again; a
+// the start before it was refused too, and the run spans half a window
+// at least, the server is taken to count refused requests over a window
+// of a second, and starts follow the limiter's own log of starts instead
+// of a pace: as many as the window let through, each as soon as the
+// window has room (until 429s in that mode say the server is no such
+// window). All three limits are probed upward afterwards: the rate after
+// a plateau, slowly at first and faster and faster, the plateau growing
+// each time the same rate is found again; a window's count after a long
+// plateau, by a step that doubles each time a window at the higher count
+// passes with its starts spread out, the plateau growing each time one
+// is refused; a
 // concurrency limit refused once after a few round trips, then more and
 // more rarely. A Retry-After
 // pauses all new starts only for the part that certainly applies to
@@ -236,10 +249,18 @@ type Adaptive struct {
 	// winGuard lengthens the window for the requests' varying delays;
 	// winSince is when the mode began, winRefused the start of the last
 	// request refused in it.
-	winLimit     int
-	winGuard     time.Duration
-	winSince     time.Time
-	winRefused   time.Time
+	winLimit   int
+	winGuard   time.Duration
+	winSince   time.Time
+	winRefused time.Time
+	// winProbeAt is when window mode next tries a count winStep higher,
+	// if the window is full then; winBase is the highest count the
+	// server let through, and winPlateau how long the mode stays at a
+	// count a probe found refused before it probes again.
+	winProbeAt   time.Time
+	winBase      int
+	winStep      int
+	winPlateau   time.Duration
 	noWindow     bool      // window mode ended: the server is no such window
 	rateCuts     int       // rate cuts so far (not counting holds)
 	noBurst      bool      // a rate estimate came from the closest accepted starts
@@ -526,17 +547,16 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			// window, but no more than came in the window before this
 			// 429, refused requests counted too.
 			n := min(l.history.maxAcceptedInWindow(rateWindow, now.Add(-acceptAge)), l.history.startedSince(start.Add(-rateWindow), start))
-			if n > 0 && !l.noWindow {
-				l.winLimit = n
-				l.winGuard = windowGuard
-				l.winSince = now
-				l.winRefused = time.Time{}
-				l.tracef("window mode limit=%d", n)
+			// A count over less than a whole window says nothing of
+			// what a window allows: the mode waits for a run (and a
+			// log of starts) that spans one.
+			if n > 0 && !l.noWindow && !start.Before(l.firstStart.Add(rateWindow/2)) {
+				l.enterWindowLocked(now, n)
 				return
 			}
 		}
 		switch {
-		case l.streak == 0 && l.rateCuts == 1:
+		case l.streak == 0 && l.rateCuts == 1 && !start.Before(l.firstStart.Add(rateWindow/2)):
 			if w := l.acceptedRateLocked(start, now.Add(-acceptAge)); w < l.rateEst {
 				l.rateEst = w
 				l.rate = w * (1 - rateMargin)
@@ -658,11 +678,36 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	l.tracef("rate est=%.2f rate=%.2f plateau=%v skip=%.1f", l.rateEst, l.rate, l.plateau, slots)
 }
 
+// enterWindowLocked starts window mode at a count of n starts a window.
+func (l *Adaptive) enterWindowLocked(now time.Time, n int) {
+	l.winLimit = n
+	l.winGuard = windowGuard
+	l.winSince = now
+	l.winRefused = time.Time{}
+	l.winBase = n
+	l.winStep = 1
+	l.winPlateau = windowPlateau
+	l.winProbeAt = now.Add(windowPlateau)
+	l.tracef("window mode limit=%d", n)
+}
+
 // windowGateLocked is when the next start may go out in window mode: at
 // once while fewer than winLimit starts (refused ones too) went out in the
 // last window, else when the oldest of the last winLimit has left it.
 func (l *Adaptive) windowGateLocked(now time.Time) time.Time {
 	span := rateWindow + l.winGuard
+	if !now.Before(l.winProbeAt) && l.history.startedSince(now.Add(-span), now.Add(time.Nanosecond)) >= l.winLimit {
+		// A full window at the count and no 429 since the plateau
+		// began: the server may allow more.
+		if l.winLimit > l.winBase {
+			// The last probe's window passed clean.
+			l.winBase = l.winLimit
+			l.winStep *= 2
+		}
+		l.winLimit = l.winBase + l.winStep
+		l.winProbeAt = now.Add(span)
+		l.tracef("window probe limit=%d", l.winLimit)
+	}
 	n := 0
 	var gate time.Time
 	l.history.each(func(e *event) bool {
@@ -677,7 +722,15 @@ func (l *Adaptive) windowGateLocked(now time.Time) time.Time {
 		return true
 	})
 	if n < l.winLimit {
-		return time.Time{}
+		gate = time.Time{}
+	}
+	if l.winLimit > l.winBase {
+		// A probe spreads its starts over the window: a server that
+		// counts over a window refuses the count all the same, one
+		// that limits the rate with a small burst lets it through.
+		if spread := l.lastStart.Add(span / time.Duration(l.winLimit)); spread.After(gate) {
+			gate = spread
+		}
 	}
 	return gate
 }
@@ -688,6 +741,17 @@ func (l *Adaptive) windowGateLocked(now time.Time) time.Time {
 // such window after all, and starts are paced at the window's count a
 // window, as for any rate limit.
 func (l *Adaptive) windowRefusedLocked(now, start time.Time) {
+	if l.winLimit > l.winBase {
+		// A probe's count was refused: back to the last one that
+		// passed, and probe more rarely.
+		l.winLimit = l.winBase
+		l.winStep = 1
+		l.winPlateau *= plateauGrowth
+		l.winProbeAt = now.Add(l.winPlateau)
+		l.tracef("window probe refused: limit=%d plateau=%v", l.winLimit, l.winPlateau)
+		return
+	}
+	l.winProbeAt = now.Add(l.winPlateau)
 	again := !l.winRefused.IsZero() && start.Sub(l.winRefused) < rateWindow
 	l.winRefused = start
 	if l.winGuard < maxWindowGuard && !again {

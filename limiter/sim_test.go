@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -522,4 +523,106 @@ func ExampleNew() {
 	lim.Release(tk, Outcome{Success: true, Latency: 300 * time.Millisecond})
 	fmt.Println(lim.Limit() <= 16)
 	// Output: true
+}
+
+// TestSimulateNoWindowModeEarly runs servers that do not count refused
+// requests (a GCRA with a burst of one, a token bucket), fast enough that
+// two 429s in a row come within the first window: the limiter must not
+// take them for a window's count of the few starts made so far, nor stay
+// at a low window count for the rest of the run.
+func TestSimulateNoWindowModeEarly(t *testing.T) {
+	type point struct {
+		name    string
+		srv     func() simServer
+		images  int
+		workers int
+		ideal   time.Duration
+		max     float64
+	}
+	var points []point
+	for _, noRA := range []bool{false, true} {
+		for _, workers := range []int{4, 16} {
+			points = append(points, point{
+				name: fmt.Sprintf("gcra-25rps-burst1-20ms-noRA=%v-w%d", noRA, workers),
+				srv: func() simServer {
+					return &simGCRAServer{rate: 25, burst: 1, lat: 20 * time.Millisecond, noRetryAfter: noRA}
+				},
+				images:  200,
+				workers: workers,
+				ideal:   199 * time.Second / 25,
+				// Window mode at the count of the first 35 ms paced
+				// this at 2 a second (12.5×). What is left is the rate
+				// estimate's: the workers wait out their 429s' one
+				// second, so few starts are counted between the first
+				// rate 429s, and the probe climbs from there.
+				max: 2.5,
+			})
+		}
+	}
+	points = append(points,
+		// Two points of a wider grid: 2 a second with no burst, where
+		// window mode at a count of 1 halves the rate.
+		point{
+			name:    "gcra-2rps-burst0-20ms-w4",
+			srv:     func() simServer { return &simGCRAServer{rate: 2, lat: 20 * time.Millisecond} },
+			images:  200,
+			workers: 4,
+			ideal:   199 * time.Second / 2,
+			max:     1.5,
+		},
+		point{
+			name:    "bucket-2rps-burst1-20ms-w16",
+			srv:     func() simServer { return &simBucketServer{rate: 2, burst: 1, lat: 20 * time.Millisecond} },
+			images:  200,
+			workers: 16,
+			ideal:   199 * time.Second / 2,
+			max:     1.5,
+		})
+	for _, p := range points {
+		t.Run(p.name, func(t *testing.T) {
+			for _, seed := range []uint64{1, 2, 3} {
+				var res simResult
+				var entered string
+				synctest.Test(t, func(t *testing.T) {
+					res = runSim(p.srv(), p.images, p.workers, seed, 0, false, func(l *Adaptive) {
+						l.trace = func(format string, args ...any) {
+							if strings.HasPrefix(format, "window mode limit") && entered == "" {
+								entered = fmt.Sprintf(format, args...)
+							}
+						}
+					})
+				})
+				ratio := res.wall.Seconds() / p.ideal.Seconds()
+				if entered != "" || ratio > p.max {
+					t.Errorf("seed %d: wall %v = %.2f× the ideal %v (want ≤ %.2f×), 429s %d/%d, %q (want no window mode)",
+						seed, res.wall.Round(time.Millisecond), ratio, p.ideal, p.max, res.throttled, res.requests, entered)
+				}
+			}
+		})
+	}
+}
+
+// TestSimulateWindowModeProbes puts the limiter in the mode for a window
+// that counts refused requests at a count of 2, in front of a GCRA of 25
+// a second that does not count them: no 429 ever says the count is too
+// low, and the mode must probe its way up.
+func TestSimulateWindowModeProbes(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		synctest.Test(t, func(t *testing.T) {
+			prep := func(l *Adaptive) {
+				l.countsRefused = true
+				l.enterWindowLocked(time.Now(), 2)
+				if *simTrace == seed {
+					l.trace = func(format string, args ...any) { fmt.Printf(format+"\n", args...) }
+				}
+			}
+			res := runSim(&simGCRAServer{rate: 25, burst: 1, lat: 20 * time.Millisecond}, 200, 4, seed, 0, false, prep)
+			// Ideal 7.96 s; a limiter stuck at 2 a window takes 100 s,
+			// one that probes after the plateau about 24 s.
+			if ratio := res.wall.Seconds() / 7.96; ratio > 3.5 {
+				t.Errorf("seed %d: wall %v = %.2f× the ideal, 429s %d/%d; want ≤ 3.5×",
+					seed, res.wall.Round(time.Millisecond), ratio, res.throttled, res.requests)
+			}
+		})
+	}
 }
