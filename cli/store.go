@@ -34,7 +34,7 @@ const storeEndpointsEnv = "PIXFORM_STORE_ENDPOINTS_FROM_CONFIG"
 // than the cloud's own. A configuration may come from a pull request, so
 // a store block may set them only where the machine opts in.
 var serverParams = map[string][]string{
-	"s3":     {"endpoint", "disable_https"},
+	"s3":     {"endpoint", "disable_https", "profile"},
 	"azblob": {"domain", "protocol", "cdn", "localemu"},
 }
 
@@ -53,7 +53,13 @@ func (e *env) checkBlockServer(raw string) error {
 		if !q.Has(k) {
 			continue
 		}
-		return views.WithHint(fmt.Errorf("its query parameter %s=%s sends the store's requests, signed with this machine's credentials, to a server the configuration chooses, and a configuration may come from a pull request", k, q.Get(k)),
+		what := "sends the store's requests, signed with this machine's credentials, to a server the configuration chooses"
+		if k == "profile" {
+			// A shared-config profile picks which of this machine's
+			// credentials sign, and may name its own endpoint_url.
+			what = "chooses which of this machine's credential profiles signs the store's requests, and a profile may name its own server"
+		}
+		return views.WithHint(fmt.Errorf("its query parameter %s=%s %s, and a configuration may come from a pull request", k, q.Get(k), what),
 			"put the URL in PIXFORM_STORE or pass -store=URL, which override the store block and which a pull request cannot change",
 			fmt.Sprintf("on a machine that trusts every configuration it runs (not CI that checks pull requests), set %s=1 to let the store block choose the server", storeEndpointsEnv))
 	}
