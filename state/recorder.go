@@ -51,9 +51,9 @@ type Recorder struct {
 	// lastStart and lastCost time the latest write, for spacing.
 	lastStart time.Time
 	lastCost  time.Duration
-	// busy says that changes arrived while the latest write was in
-	// progress: callers are recording concurrently, so waiting lets
-	// more gather.
+	// busy says that the latest write carried more than one change, or
+	// that changes arrived while it was in progress: callers are
+	// recording concurrently, so waiting lets more gather.
 	busy bool
 	// disk is the lockfile as last written successfully (or as given to
 	// NewRecorder), encoded; Snapshot parses it while changes are pending.
@@ -222,6 +222,7 @@ func (r *Recorder) loop() {
 			r.mu.Lock()
 		}
 		g := r.gen
+		carried := g - r.written
 		data := r.encode(r.spare)
 		r.spare = nil
 		dirs := r.dirs
@@ -235,7 +236,7 @@ func (r *Recorder) loop() {
 		end := r.now()
 		r.mu.Lock()
 		r.lastStart, r.lastCost = start, end.Sub(start)
-		r.busy = r.gen != g
+		r.busy = r.gen != g || carried > 1
 		r.writes++
 		if err != nil {
 			r.err = fmt.Errorf("write lockfile %s: %w", r.path, err)
