@@ -211,7 +211,12 @@ type run struct {
 	parallel int
 	// slots bounds requests in flight at parallel whatever the Limiter
 	// does: images beyond it only wait for the lockfile (commitSlack).
-	slots        chan struct{}
+	slots chan struct{}
+	// locals bounds the restores and local edits in progress at
+	// parallel: each holds an image, or a source and its pixels, in
+	// memory or open, and takes no request slot. It is held only for that
+	// work, never while waiting for a request slot or the lockfile.
+	locals       chan struct{}
 	giveUp       time.Duration
 	store        state.Store
 	index        map[*planner.Change]int
@@ -241,6 +246,7 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 		r.parallel = config.DefaultParallelism
 	}
 	r.slots = make(chan struct{}, r.parallel)
+	r.locals = make(chan struct{}, r.parallel)
 	if r.giveUp <= 0 {
 		r.giveUp = DefaultThrottleGiveUp
 	}
@@ -367,6 +373,13 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 	g.Wait()
 	r.graph.wg.Wait()
 }
+
+// acquireLocal waits for a local slot (locals). Its holders wait for
+// nothing else, so the wait is short and needs no ctx.
+func (r *run) acquireLocal() { r.locals <- struct{}{} }
+
+// releaseLocal gives back the local slot that acquireLocal took.
+func (r *run) releaseLocal() { <-r.locals }
 
 // abs returns the file path of a slash-separated path relative to Dir.
 func (r *run) abs(rel string) string {

@@ -59,16 +59,37 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 		}
 	}
 	req := Request{Addr: c.Addr, Inputs: c.Inputs, MediaType: mt}
+	if c.Inputs.Derived() && planner.Endpoint(c.Inputs) == planner.EndpointLocal {
+		// Made here: no request, no limiter ticket, but a local slot
+		// while its source and pixels are in memory.
+		release()
+		r.acquireLocal()
+		out, ok := r.local(c, srcPath, srcSum, req, mt)
+		r.releaseLocal()
+		if !ok {
+			return
+		}
+		e := r.entry(c, out)
+		if r.commit(c, out, e, false) {
+			r.done(c, e, Generated, 0)
+		}
+		return
+	}
 	if c.Inputs.Derived() {
+		// The source is read into memory under a request slot: an image
+		// started when its source was recorded (settle) holds none yet.
+		if !held {
+			select {
+			case r.slots <- struct{}{}:
+				held = true
+			case <-r.startCtx.Done():
+				r.skip(1)
+				return
+			}
+		}
 		if err := r.readSource(c, srcPath, srcSum, &req); err != nil {
 			release()
 			r.fail(c, err)
-			return
-		}
-		if planner.Endpoint(c.Inputs) == planner.EndpointLocal {
-			// Made here: no request, no limiter ticket.
-			release()
-			r.local(c, req, mt)
 			return
 		}
 	}

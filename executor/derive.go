@@ -226,10 +226,22 @@ func (r *run) send(ctx context.Context, req Request, w io.Writer) error {
 	return ed.Edit(ctx, er, w)
 }
 
-// local makes a derived image here, without a request: crop, resize and
-// encode req.SourceBytes into c's format. It reports failures itself.
-func (r *run) local(c *planner.Change, req Request, mt string) {
+// local makes a derived image here, without a request: it reads the
+// source at srcPath (which must hash to srcSum), then crops, resizes and
+// encodes it into c's format, in a temporary file beside c.Path. It
+// reports failures itself, and whether it made the image; the caller holds
+// a local slot (acquireLocal) and commits the image once it gave it back.
+func (r *run) local(c *planner.Change, srcPath, srcSum string, req Request, mt string) (output, bool) {
+	if r.stopping() {
+		r.skip(1)
+		return output{}, false
+	}
+	if err := r.readSource(c, srcPath, srcSum, &req); err != nil {
+		r.fail(c, err)
+		return output{}, false
+	}
 	img, err := decodeSource(req.SourceBytes)
+	req.SourceBytes, req.MaskBytes = nil, nil
 	if err == nil && c.Inputs.Crop != "" {
 		img, err = imaging.Crop(img, c.Inputs.Crop)
 	}
@@ -241,12 +253,12 @@ func (r *run) local(c *planner.Change, req Request, mt string) {
 	}
 	if err != nil {
 		r.fail(c, &Error{Class: Invalid, Msg: fmt.Sprintf("cannot make %s from %s: %v", c.Addr, c.Inputs.Source, err), Err: err})
-		return
+		return output{}, false
 	}
 	tmp, err := r.store.CreateTemp(c.Path)
 	if err != nil {
 		r.stopLocal(c, &LocalError{Op: "create the temporary file of", Path: c.Path, Err: err})
-		return
+		return output{}, false
 	}
 	lw := &localWriter{w: tmp, op: "write", path: c.Path}
 	d := newDigestWriter()
@@ -254,24 +266,21 @@ func (r *run) local(c *planner.Change, req Request, mt string) {
 		state.AbortTemp(tmp)
 		if lw.err != nil {
 			r.stopLocal(c, lw.err.(*LocalError))
-			return
+			return output{}, false
 		}
 		r.fail(c, &Error{Class: Invalid, Msg: fmt.Sprintf("cannot encode %s: %v", c.Addr, err), Err: err})
-		return
+		return output{}, false
 	}
 	out, err := finish(tmp, r.abs(c.Path), mt, d, "the local edit of "+c.Addr.String())
 	if err != nil {
 		if le := (*LocalError)(nil); errors.As(localUnlessClassified(c.Path, err), &le) {
 			r.stopLocal(c, le)
-			return
+			return output{}, false
 		}
 		r.fail(c, err)
-		return
+		return output{}, false
 	}
-	e := r.entry(c, out)
-	if r.commit(c, out, e, false) {
-		r.done(c, e, Generated, 0)
-	}
+	return out, true
 }
 
 // decodeSource decodes a source image, refusing one larger than

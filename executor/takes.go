@@ -227,6 +227,8 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b 
 // fromCacheDigest copies and validates the cached render of digest into a
 // temporary file beside c's target.
 func (r *run) fromCacheDigest(c *planner.Change, digest, mt string) (output, error) {
+	r.acquireLocal()
+	defer r.releaseLocal()
 	rc, err := r.opts.Cache.Open(digest, r.provider)
 	if err != nil {
 		return output{}, err

@@ -51,6 +51,10 @@ type Recorder struct {
 	// lastStart and lastCost time the latest write, for spacing.
 	lastStart time.Time
 	lastCost  time.Duration
+	// busy says that the latest write carried more than one change, or
+	// that changes arrived while it was in progress: callers are
+	// recording concurrently, so waiting lets more gather.
+	busy bool
 	// disk is the lockfile as last written successfully (or as given to
 	// NewRecorder), encoded; Snapshot parses it while changes are pending.
 	disk    []byte
@@ -61,7 +65,11 @@ type Recorder struct {
 	closing bool
 	writes  int // number of file writes, for tests and benchmarks
 	// write is WriteFileAtomic; tests replace it to hold or fail a write.
-	write  func(path string, data []byte) error
+	write func(path string, data []byte) error
+	// now and sleep are the clock of the spacing; tests replace them
+	// (under mu, before the first change).
+	now    func() time.Time
+	sleep  func(time.Duration)
 	done   chan struct{}
 	closed sync.Once
 }
@@ -82,6 +90,8 @@ func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Rec
 		dirs:  map[string]bool{},
 		done:  make(chan struct{}),
 		write: write,
+		now:   time.Now,
+		sleep: time.Sleep,
 	}
 	r.frags = make(map[addrs.Addr][]byte, len(l.Images))
 	for a, e := range l.Images {
@@ -198,30 +208,35 @@ func (r *Recorder) loop() {
 		if r.written == r.gen { // closing, nothing pending
 			return
 		}
-		if wait := r.spacing(); wait > 0 {
+		// A lone change, from a caller that records one change at a time
+		// (each waiting for its write), is written at once: waiting
+		// would gather nothing and only slow that caller down.
+		if wait := r.spacing(); wait > 0 && (r.busy || r.gen-r.written > 1) {
 			// Let more changes gather so that a large lockfile is not
 			// rewritten once per image: the wait is a multiple of what the
 			// last write cost, so writing takes a bounded share of the time
 			// and a run's total lockfile I/O grows linearly, not
 			// quadratically, with its images.
 			r.mu.Unlock()
-			time.Sleep(wait)
+			r.sleep(wait)
 			r.mu.Lock()
 		}
 		g := r.gen
+		carried := g - r.written
 		data := r.encode(r.spare)
 		r.spare = nil
 		dirs := r.dirs
 		r.dirs = map[string]bool{}
 		r.mu.Unlock()
-		start := time.Now()
+		start := r.now()
 		err := r.syncDirs(dirs)
 		if err == nil {
 			err = bare(r.write(r.path, data))
 		}
-		end := time.Now()
+		end := r.now()
 		r.mu.Lock()
 		r.lastStart, r.lastCost = start, end.Sub(start)
+		r.busy = r.gen != g || carried > 1
 		r.writes++
 		if err != nil {
 			r.err = fmt.Errorf("write lockfile %s: %w", r.path, err)
@@ -262,13 +277,15 @@ const (
 )
 
 // spacing is how long to wait before the next write: until writeShare
-// times the last write's cost has passed since it started.
+// times the last write's cost has passed since it started. The loop waits
+// it only while changes arrive concurrently (more than one pending, or
+// some arrived during the last write).
 func (r *Recorder) spacing() time.Duration {
 	if r.lastStart.IsZero() {
 		return 0
 	}
 	want := min(writeShare*r.lastCost, maxSpacing)
-	return want - time.Since(r.lastStart)
+	return want - r.now().Sub(r.lastStart)
 }
 
 // syncDirs makes the files recorded in this write durable with their
