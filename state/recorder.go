@@ -65,6 +65,8 @@ type Recorder struct {
 	closing bool
 	writes  int // number of file writes, for tests and benchmarks
 	// write is WriteFileAtomic; tests replace it to hold or fail a write.
+	// It must not keep data after it returns: the buffer becomes spare,
+	// and the entries' fragments point into it until the write after next.
 	write func(path string, data []byte) error
 	// now and sleep are the clock of the spacing; tests replace them
 	// (under mu, before the first change).
