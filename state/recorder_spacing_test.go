@@ -92,29 +92,7 @@ func TestRecorderConcurrentCallersWait(t *testing.T) {
 	})
 	c.install(r)
 	const waiting = 20
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := r.Set(addrs.MustParse("image.first"), entryN(0)); err != nil {
-			t.Error(err)
-		}
-	})
-	<-entered
-	for i := range waiting {
-		wg.Go(func() {
-			if err := r.Set(addrs.MustParse(fmt.Sprintf("image.w[%d]", i)), entryN(i+1)); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	for {
-		r.mu.Lock()
-		g := r.gen
-		r.mu.Unlock()
-		if g == waiting+1 {
-			break
-		}
-		runtimeGosched()
-	}
+	wg := queueBehindWrite(t, r, entered, waiting)
 	close(release)
 	wg.Wait()
 	// The group's callers may be back at once: the change after a write

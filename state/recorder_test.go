@@ -209,30 +209,7 @@ func TestRecorderGroupCommit(t *testing.T) {
 				}
 				return WriteFileAtomic(path, data)
 			})
-			var wg sync.WaitGroup
-			wg.Go(func() {
-				if err := r.Set(addrs.MustParse("image.first"), entryN(0)); err != nil {
-					t.Error(err)
-				}
-			})
-			<-entered
-			for i := range waiting {
-				wg.Go(func() {
-					if err := r.Set(addrs.MustParse(fmt.Sprintf("image.w[%d]", i)), entryN(i+1)); err != nil {
-						t.Error(err)
-					}
-				})
-			}
-			// Wait until all of them are accepted and waiting.
-			for {
-				r.mu.Lock()
-				g := r.gen
-				r.mu.Unlock()
-				if g == uint64(waiting+1) {
-					break
-				}
-				runtimeGosched()
-			}
+			wg := queueBehindWrite(t, r, entered, waiting)
 			close(release)
 			wg.Wait()
 			if err := r.Close(); err != nil {
@@ -373,4 +350,35 @@ func TestRecorderEncodeMatchesMarshal(t *testing.T) {
 		}
 	}
 	r.Close()
+}
+
+// queueBehindWrite sets image.first, waits until its write has entered
+// (the test's write hook sends on entered and holds), then sets n more
+// changes from their own goroutines and returns once the Recorder has
+// accepted all of them, so that they wait behind the held write.
+func queueBehindWrite(t *testing.T, r *Recorder, entered <-chan struct{}, n int) *sync.WaitGroup {
+	t.Helper()
+	wg := new(sync.WaitGroup)
+	wg.Go(func() {
+		if err := r.Set(addrs.MustParse("image.first"), entryN(0)); err != nil {
+			t.Error(err)
+		}
+	})
+	<-entered
+	for i := range n {
+		wg.Go(func() {
+			if err := r.Set(addrs.MustParse(fmt.Sprintf("image.w[%d]", i)), entryN(i+1)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for {
+		r.mu.Lock()
+		g := r.gen
+		r.mu.Unlock()
+		if g == uint64(n+1) {
+			return wg
+		}
+		runtimeGosched()
+	}
 }
