@@ -246,11 +246,12 @@ func (s *Server) takeThumb(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 			return
 		}
-		if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != sha {
+		var named bool
+		data, named, err = thumbnailOf(raw, sha, lim)
+		if !named {
 			http.NotFound(w, r)
 			return
 		}
-		data, err = Thumbnail(raw, ThumbSize, lim)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusUnprocessableEntity)
 			return

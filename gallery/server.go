@@ -3,7 +3,6 @@ package gallery
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -494,13 +493,14 @@ func (s *Server) thumb(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 			return
 		}
-		if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != sha {
+		var named bool
+		data, named, err = thumbnailOf(raw, sha, lim)
+		if !named {
 			// The file changed since it was recorded: this is not the
 			// image the URL names.
 			http.NotFound(w, r)
 			return
 		}
-		data, err = Thumbnail(raw, ThumbSize, lim)
 		if err != nil {
 			why := c.File.Path + " " + err.Error()
 			s.refuse(sha, why)

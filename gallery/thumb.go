@@ -2,6 +2,8 @@ package gallery
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -146,4 +148,15 @@ func maxInt(a, b int) int {
 		return a
 	}
 	return b
+}
+
+// thumbnailOf makes the thumbnail of raw, the bytes a thumbnail URL names
+// by their sha256. named is false, and nothing is decoded, when raw is not
+// those bytes (the file or take changed since the page was made).
+func thumbnailOf(raw []byte, sha string, lim Limits) (data []byte, named bool, err error) {
+	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != sha {
+		return nil, false, nil
+	}
+	data, err = Thumbnail(raw, ThumbSize, lim)
+	return data, true, err
 }
