@@ -8,7 +8,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -232,33 +231,18 @@ func (f *fromSpec) get(l *loader, img *Image, ctx *hcl.EvalContext, inst string)
 // (attr is "from" or "mask"): the path rules of an image path. That the
 // file is there, and reached through no link, is checked by resolveDerived.
 func checkSourceFile(attr string) func(l *loader, v cty.Value, rng hcl.Range, inst string) (string, bool) {
+	t := pathText{
+		noun:    attr,
+		example: "photos/shelf.jpg",
+		empty:   fmt.Sprintf("%s is empty; give a checked-in image file relative to the working directory, such as \"photos/shelf.jpg\".", attr),
+		outside: "pixform reads only files inside the directory that holds the configuration.",
+		ext:     "%q must be an image file: its extension must be %s.",
+		unsafe: func(_, _ string, err error) (string, string) {
+			return "Invalid " + attr + " path", fmt.Sprintf("%v. pixform reads no file there; keep source images elsewhere in the working directory.", err)
+		},
+	}
 	return func(l *loader, v cty.Value, rng hcl.Range, inst string) (string, bool) {
-		raw := v.AsString()
-		bad := func(summary, detail string) (string, bool) {
-			l.errorf(rng.Ptr(), summary, detail+inInstance(inst))
-			return "", false
-		}
-		switch {
-		case strings.TrimSpace(raw) == "":
-			return bad("Empty "+attr+" path", fmt.Sprintf("%s is empty; give a checked-in image file relative to the working directory, such as \"photos/shelf.jpg\".", attr))
-		case strings.ContainsRune(raw, '\\'):
-			return bad("Backslash in "+attr+" path", fmt.Sprintf("%q contains a backslash; separate directories with forward slashes, as in \"photos/shelf.jpg\", on every system.", raw))
-		case strings.ContainsRune(raw, 0):
-			return bad("Invalid "+attr+" path", fmt.Sprintf("%q contains a NUL character, which no file name may hold.", raw))
-		case path.IsAbs(raw) || isWindowsAbs(raw):
-			return bad("Absolute "+attr+" path", fmt.Sprintf("%q is absolute, and %s paths are relative to the working directory so that the configuration works in every checkout. Write it like \"photos/shelf.jpg\".", raw, attr))
-		}
-		p := path.Clean(raw)
-		if p == ".." || strings.HasPrefix(p, "../") {
-			return bad(strings.ToUpper(attr[:1])+attr[1:]+" path escapes the working directory", fmt.Sprintf("%q leads outside the working directory (it cleans to %q). pixform reads only files inside the directory that holds the configuration.", raw, p))
-		}
-		if _, ok := media.OfPath(p); !ok {
-			return bad("Unsupported "+attr+" file extension", fmt.Sprintf("%q must be an image file: its extension must be %s.", raw, media.Extensions))
-		}
-		if err := safepath.Check(p); err != nil {
-			return bad("Invalid "+attr+" path", fmt.Sprintf("%v. pixform reads no file there; keep source images elsewhere in the working directory.", err))
-		}
-		return p, true
+		return l.checkRelPath(v, rng, inst, t)
 	}
 }
 

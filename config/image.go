@@ -592,6 +592,44 @@ func (l *loader) checkCandidates(v cty.Value, rng hcl.Range, inst string) (int, 
 // the working directory lexically, or has an extension other than .png,
 // .jpg or .jpeg. Symbolic links are checked later, by expandImages.
 func (l *loader) checkPath(v cty.Value, rng hcl.Range, inst string) (string, bool) {
+	return l.checkRelPath(v, rng, inst, imagePathText)
+}
+
+// pathText is what the checks of a path attribute say, where the
+// attributes differ: an image's path is written, a source file is read.
+type pathText struct {
+	noun    string // "image", or the attribute: "from", "mask"
+	example string // a path to show, such as "assets/hero.png"
+	empty   string // the detail of an empty path
+	outside string // what follows "leads outside … (it cleans to …)."
+	ext     string // the detail of a bad extension: %q the path, %s the extensions
+	// unsafe says what is wrong with a path safepath.Check refuses.
+	unsafe func(raw, p string, err error) (summary, detail string)
+}
+
+var imagePathText = pathText{
+	noun:    "image",
+	example: "assets/hero.png",
+	empty:   "path is empty; give the file to write, relative to the working directory, such as \"assets/hero.png\", or leave path out for the default images/NAME.png.",
+	outside: "Keep images inside the directory that holds the configuration.",
+	ext:     "The extension of %q names the file's format and must be %s.",
+	unsafe: func(raw, p string, err error) (string, string) {
+		var pe *safepath.Error
+		switch {
+		case errors.As(err, &pe) && pe.Reason == safepath.Reserved:
+			return "Image path inside pixform's own directory", fmt.Sprintf("%q is under .pixform/ (in any case, since a case-insensitive file system folds it), which holds pixform's local caches and is never committed. Choose a path outside it, such as \"images/%s\".", raw, path.Base(p))
+		case errors.As(err, &pe) && pe.Reason == safepath.VCS:
+			return "Image path inside a version-control directory", fmt.Sprintf("%s. pixform never writes there, so that no configuration can change or delete a repository's own files. Choose a path outside it, such as \"images/%s\".", err, path.Base(p))
+		}
+		return "Invalid image path", err.Error() + "."
+	},
+}
+
+// checkRelPath applies the rules every path a configuration names obeys,
+// in one order, worded by t: not empty, forward slashes, no NUL, relative,
+// inside the working directory once cleaned, an image extension, and
+// safepath's rules. It returns the cleaned path.
+func (l *loader) checkRelPath(v cty.Value, rng hcl.Range, inst string, t pathText) (string, bool) {
 	raw := v.AsString()
 	bad := func(summary, detail string) (string, bool) {
 		l.errorf(rng.Ptr(), summary, detail+inInstance(inst))
@@ -599,29 +637,23 @@ func (l *loader) checkPath(v cty.Value, rng hcl.Range, inst string) (string, boo
 	}
 	switch {
 	case strings.TrimSpace(raw) == "":
-		return bad("Empty image path", "path is empty; give the file to write, relative to the working directory, such as \"assets/hero.png\", or leave path out for the default images/NAME.png.")
+		return bad("Empty "+t.noun+" path", t.empty)
 	case strings.ContainsRune(raw, '\\'):
-		return bad("Backslash in image path", fmt.Sprintf("%q contains a backslash; separate directories with forward slashes, as in \"assets/hero.png\", on every system.", raw))
+		return bad("Backslash in "+t.noun+" path", fmt.Sprintf("%q contains a backslash; separate directories with forward slashes, as in %q, on every system.", raw, t.example))
 	case strings.ContainsRune(raw, 0):
-		return bad("Invalid image path", fmt.Sprintf("%q contains a NUL character, which no file name may hold.", raw))
+		return bad("Invalid "+t.noun+" path", fmt.Sprintf("%q contains a NUL character, which no file name may hold.", raw))
 	case path.IsAbs(raw) || isWindowsAbs(raw):
-		return bad("Absolute image path", fmt.Sprintf("%q is absolute, and image paths are relative to the working directory so that the configuration works in every checkout. Write it like \"assets/hero.png\".", raw))
+		return bad("Absolute "+t.noun+" path", fmt.Sprintf("%q is absolute, and %s paths are relative to the working directory so that the configuration works in every checkout. Write it like %q.", raw, t.noun, t.example))
 	}
 	p := path.Clean(raw)
 	if p == ".." || strings.HasPrefix(p, "../") {
-		return bad("Image path escapes the working directory", fmt.Sprintf("%q leads outside the working directory (it cleans to %q). Keep images inside the directory that holds the configuration.", raw, p))
+		return bad(strings.ToUpper(t.noun[:1])+t.noun[1:]+" path escapes the working directory", fmt.Sprintf("%q leads outside the working directory (it cleans to %q). %s", raw, p, t.outside))
 	}
 	if _, ok := media.OfPath(p); !ok {
-		return bad("Unsupported image file extension", fmt.Sprintf("The extension of %q names the file's format and must be %s.", raw, media.Extensions))
+		return bad("Unsupported "+t.noun+" file extension", fmt.Sprintf(t.ext, raw, media.Extensions))
 	}
-	var pe *safepath.Error
-	switch err := safepath.Check(p); {
-	case errors.As(err, &pe) && pe.Reason == safepath.Reserved:
-		return bad("Image path inside pixform's own directory", fmt.Sprintf("%q is under .pixform/ (in any case, since a case-insensitive file system folds it), which holds pixform's local caches and is never committed. Choose a path outside it, such as \"images/%s\".", raw, path.Base(p)))
-	case errors.As(err, &pe) && pe.Reason == safepath.VCS:
-		return bad("Image path inside a version-control directory", fmt.Sprintf("%s. pixform never writes there, so that no configuration can change or delete a repository's own files. Choose a path outside it, such as \"images/%s\".", err, path.Base(p)))
-	case err != nil:
-		return bad("Invalid image path", err.Error()+".")
+	if err := safepath.Check(p); err != nil {
+		return bad(t.unsafe(raw, p, err))
 	}
 	return p, true
 }
