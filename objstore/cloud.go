@@ -4,45 +4,20 @@ import (
 	"context"
 	"errors"
 
-	"cloud.google.com/go/storage"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/azureblob"
-	"gocloud.dev/blob/gcsblob"
-	"gocloud.dev/gcp"
 )
 
 // openCloudBucket opens a gs:// or azblob:// bucket with credentials from
 // the cloud's standard chain: Application Default Credentials for GCS, and
 // for Azure AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY, a SAS token or a
 // connection string from the environment, else DefaultAzureCredential.
-func openCloudBucket(ctx context.Context, u string, loc location) (*blob.Bucket, error) {
+func openCloudBucket(ctx context.Context, u string, loc location, cfg openConfig) (*blob.Bucket, error) {
 	switch loc.scheme {
 	case "gs":
-		var client *gcp.HTTPClient
-		if loc.query.Get("anonymous") == "true" {
-			client = gcp.NewAnonymousHTTPClient(httpClient().Transport)
-		} else {
-			creds, err := gcp.DefaultCredentials(ctx)
-			if err != nil {
-				k := kindOf(ctx, err)
-				if k == Other {
-					k = NoCredentials
-				}
-				return nil, &Error{Kind: k, URL: u, Err: err}
-			}
-			client, err = gcp.NewHTTPClient(httpClient().Transport, gcp.CredentialsTokenSource(creds))
-			if err != nil {
-				return nil, &Error{Kind: NoCredentials, URL: u, Err: err}
-			}
-		}
-		client.CheckRedirect = httpClient().CheckRedirect
-		b, err := gcsblob.OpenBucket(ctx, client, loc.bucket, nil)
-		if err != nil {
-			return nil, &Error{Kind: kindOf(ctx, err), URL: u, Err: err}
-		}
-		return b, nil
+		return openGCS(ctx, u, loc, cfg)
 	case "azblob":
 		opts := azureblob.NewDefaultServiceURLOptions()
 		// A SAS token from the environment is part of the service URL: the
@@ -76,9 +51,9 @@ func openCloudBucket(ctx context.Context, u string, loc location) (*blob.Bucket,
 // driver is none of these, the delete stays unconditional: the caller has
 // compared the lock's ID just before.
 func conditionOther(as func(any) bool, etag string, generation int64) error {
-	var gcsObj **storage.ObjectHandle
-	if generation != 0 && as(&gcsObj) {
-		*gcsObj = (*gcsObj).If(storage.Conditions{GenerationMatch: generation})
+	var gcsOpts *gcsDeleteOptions
+	if generation != 0 && as(&gcsOpts) {
+		gcsOpts.IfGenerationMatch = generation
 		return nil
 	}
 	var azOpts *azblobblob.DeleteOptions

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"gocloud.dev/gcerrors"
+	"golang.org/x/oauth2"
 )
 
 // Kind classifies a store failure by what a person must do about it.
@@ -139,14 +140,35 @@ func (s *Store) classify(ctx context.Context, object string, err error) error {
 	return &Error{Kind: kindOf(ctx, err), URL: s.url, Object: object, Err: err}
 }
 
-// kindOf classifies err: a canceled context first, then the gocloud code,
-// then what the AWS SDK and the network say.
+// kindOf classifies err: a canceled context first, then what the GCS
+// driver, the AWS SDK and the network say, then the gocloud code.
 func kindOf(ctx context.Context, err error) Kind {
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return Unreachable
 		}
 		return Canceled
+	}
+	var ge *gcsError
+	if errors.As(err, &ge) {
+		switch c := ge.Status; {
+		case c == http.StatusUnauthorized:
+			return BadCredentials
+		case c == http.StatusForbidden:
+			return AccessDenied
+		case ge.bucketMissing():
+			return NoBucket
+		case c == http.StatusNotFound:
+			return NotFound
+		case c == http.StatusTooManyRequests || c >= 500:
+			return Unreachable
+		}
+	}
+	// The token endpoint refused the credentials (revoked, expired, a
+	// deleted service account key).
+	var tokenErr *oauth2.RetrieveError
+	if errors.As(err, &tokenErr) {
+		return BadCredentials
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {

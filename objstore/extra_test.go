@@ -8,9 +8,22 @@ import (
 )
 
 // extraBackends are the backends that need a server: S3 through a real
-// VersityGW, one per test, skipped outside CI when versitygw is missing.
+// VersityGW and GCS through fake-gcs-server, one per test, skipped outside
+// CI when the emulator is missing; and GCS through gcsFake, an httptest
+// server that honours every precondition the driver sends.
 func extraBackends() map[string]backend {
 	return map[string]backend{
+		"gcs": {shared: true, open: func(t *testing.T) (*Store, func(*testing.T) *Store) {
+			cfg := openConfig{gcsEndpoint: startFakeGCS(t)}
+			u := "gs://" + gcsEmulatorBucket + "/team/site?anonymous=true"
+			return mustOpenWith(t, u, cfg), func(t *testing.T) *Store { return mustOpenWith(t, u, cfg) }
+		}},
+		"gcs-fake": {shared: true, open: func(t *testing.T) (*Store, func(*testing.T) *Store) {
+			f := newGCSFake(t, "pixform-test")
+			cfg := openConfig{gcsEndpoint: f.srv.URL}
+			u := f.URL("team/site")
+			return mustOpenWith(t, u, cfg), func(t *testing.T) *Store { return mustOpenWith(t, u, cfg) }
+		}},
 		"s3": {shared: true, open: func(t *testing.T) (*Store, func(*testing.T) *Store) {
 			srv := startS3(t)
 			u := srv.URL("team/site")

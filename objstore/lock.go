@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"cloud.google.com/go/storage"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -166,9 +165,9 @@ func (s *Store) readLock(ctx context.Context, object string) (LockInfo, version,
 			return LockInfo{}, ver, s.classify(ctx, object, err)
 		}
 		ver.etag = attrs.ETag
-		var oa storage.ObjectAttrs
-		if attrs.As(&oa) {
-			ver.generation = oa.Generation
+		var g gcsGeneration
+		if attrs.As(&g) {
+			ver.generation = int64(g)
 		}
 	}
 	b, err := s.readSmall(ctx, object)

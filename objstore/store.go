@@ -59,6 +59,20 @@ type Store struct {
 // (user information, a secret-looking query parameter) is refused with an
 // *Error of kind BadURL.
 func Open(ctx context.Context, rawURL string) (*Store, error) {
+	return open(ctx, rawURL, openConfig{})
+}
+
+// openConfig is what tests change about Open: nothing a URL, a
+// configuration or the environment can reach.
+type openConfig struct {
+	// gcsEndpoint replaces https://storage.googleapis.com (an emulator).
+	gcsEndpoint string
+	// gcsChunk replaces gcsChunk, so that tests reach resumable uploads
+	// with small objects.
+	gcsChunk int
+}
+
+func open(ctx context.Context, rawURL string, cfg openConfig) (*Store, error) {
 	loc, err := parseLocation(rawURL)
 	if err != nil {
 		return nil, err
@@ -69,7 +83,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		ctx, cancel = context.WithTimeout(ctx, openCheckTimeout)
 		defer cancel()
 	}
-	b, err := s.openBucket(ctx, loc)
+	b, err := s.openBucket(ctx, loc, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +100,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 
 // openBucket opens loc's bucket with its scheme's gocloud driver, called
 // directly rather than through a URL mux that blank imports fill.
-func (s *Store) openBucket(ctx context.Context, loc location) (*blob.Bucket, error) {
+func (s *Store) openBucket(ctx context.Context, loc location, cfg openConfig) (*blob.Bucket, error) {
 	switch loc.scheme {
 	case "mem":
 		return memblob.OpenBucket(nil), nil
@@ -117,7 +131,7 @@ func (s *Store) openBucket(ctx context.Context, loc location) (*blob.Bucket, err
 		}
 		return b, nil
 	}
-	return openCloudBucket(ctx, s.url, loc)
+	return openCloudBucket(ctx, s.url, loc, cfg)
 }
 
 // openS3 opens an S3 bucket as s3blob's URL opener does (the same

@@ -1,0 +1,196 @@
+package objstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The emulators the cloud drivers are tested against, and how .ci/emulators
+// installs each. Outside CI a missing emulator skips its tests, saying so;
+// in CI (CI=true) it fails them.
+const (
+	fakeGCSInstall = "go install github.com/fsouza/fake-gcs-server@v1.56.1"
+)
+
+// findTool returns the path of the executable name on PATH, in $GOBIN,
+// in each $GOPATH/bin (or ~/go/bin) or in the extra directories, or skips
+// t (fails it in CI) saying how to install it.
+func findTool(t *testing.T, name, install string, extra ...string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	dirs := append([]string{}, extra...)
+	if gobin := os.Getenv("GOBIN"); gobin != "" {
+		dirs = append(dirs, gobin)
+	}
+	if gopath := os.Getenv("GOPATH"); gopath != "" {
+		for _, p := range filepath.SplitList(gopath) {
+			dirs = append(dirs, filepath.Join(p, "bin"))
+		}
+	} else if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, "go", "bin"))
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	msg := fmt.Sprintf("%s (an emulator) was not found on PATH, in $GOBIN or in $GOPATH/bin, so the tests against it did not run; install it to run them: %s", name, install)
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s; CI=true, where these tests must run (.ci/emulators installs it)", msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// emulator is a running emulator process.
+type emulator struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+	once sync.Once
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startEmulator runs bin with args (port fills the "PORT" argument) and
+// waits until ready(endpoint) succeeds. It retries on another port when the
+// first is taken between choosing and binding it.
+func startEmulator(t *testing.T, ready func(ctx context.Context, endpoint string) error, bin string, args ...string) (*emulator, string) {
+	t.Helper()
+	var lastErr error
+	for range 3 {
+		port, err := freeTCPPort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := make([]string, len(args))
+		for i, s := range args {
+			a[i] = strings.ReplaceAll(s, "PORT", port)
+		}
+		e := &emulator{cmd: exec.Command(bin, a...), out: &syncBuffer{}, done: make(chan struct{})}
+		e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
+		setDeathSignal(e.cmd)
+		if err := e.cmd.Start(); err != nil {
+			t.Fatalf("start %s: %v", bin, err)
+		}
+		go func() { e.cmd.Wait(); close(e.done) }()
+		endpoint := "http://127.0.0.1:" + port
+		if err := e.wait(ready, endpoint, 60*time.Second); err != nil {
+			e.stop()
+			lastErr = fmt.Errorf("%w; its output:\n%s", err, e.out.String())
+			continue
+		}
+		t.Cleanup(e.stop)
+		return e, endpoint
+	}
+	t.Fatalf("start %s: %v", filepath.Base(bin), lastErr)
+	return nil, ""
+}
+
+func (e *emulator) wait(ready func(ctx context.Context, endpoint string) error, endpoint string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
+		err := ready(rctx, endpoint)
+		rcancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-e.done:
+			return errors.New("the emulator exited before it answered")
+		case <-ctx.Done():
+			return fmt.Errorf("the emulator did not answer on %s within %v: %v", endpoint, timeout, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (e *emulator) stop() {
+	e.once.Do(func() {
+		e.cmd.Process.Kill()
+		<-e.done
+	})
+}
+
+func freeTCPPort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	_, port, err := net.SplitHostPort(l.Addr().String())
+	return port, err
+}
+
+// gcsEmulatorBucket is the bucket startFakeGCS creates.
+const gcsEmulatorBucket = "pixform-test"
+
+// startFakeGCS runs fake-gcs-server (memory backend) with the bucket
+// gcsEmulatorBucket and returns its endpoint.
+func startFakeGCS(t *testing.T) string {
+	t.Helper()
+	bin := findTool(t, "fake-gcs-server", fakeGCSInstall)
+	_, endpoint := startEmulator(t, func(ctx context.Context, endpoint string) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/_internal/healthcheck", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("healthcheck: %s", resp.Status)
+		}
+		return nil
+	}, bin, "-scheme", "http", "-host", "127.0.0.1", "-port", "PORT", "-backend", "memory", "-log-level", "error")
+	resp, err := http.Post(endpoint+"/storage/v1/b?project=test", "application/json", strings.NewReader(`{"name":"`+gcsEmulatorBucket+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("create bucket: %s", resp.Status)
+	}
+	return endpoint
+}
+
+// mustOpenWith is mustOpen through open with cfg.
+func mustOpenWith(t *testing.T, u string, cfg openConfig) *Store {
+	t.Helper()
+	s, err := open(context.Background(), u, cfg)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", u, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
