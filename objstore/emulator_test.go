@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 )
 
 // The emulators the cloud drivers are tested against, and how .ci/emulators
@@ -21,6 +23,7 @@ import (
 // in CI (CI=true) it fails them.
 const (
 	fakeGCSInstall = "go install github.com/fsouza/fake-gcs-server@v1.56.1"
+	azuriteInstall = "npm install -g azurite@3.37.0"
 )
 
 // findTool returns the path of the executable name on PATH, in $GOBIN,
@@ -193,4 +196,47 @@ func mustOpenWith(t *testing.T, u string, cfg openConfig) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// azuriteAccount and azuriteKey are Azurite's well-known development
+// account, published in its documentation (and in its code).
+const (
+	azuriteAccount = "devstoreaccount1"
+	azuriteKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+// azuriteContainer is the container startAzurite creates.
+const azuriteContainer = "pixform-test"
+
+// startAzurite runs Azurite's blob service (over a temp directory, no telemetry) with
+// the container azuriteContainer, puts its connection string in the
+// environment (t.Setenv: the test must not be parallel), and returns it.
+func startAzurite(t *testing.T) (e *emulator, connStr string) {
+	t.Helper()
+	bin := findTool(t, "azurite-blob", azuriteInstall)
+	e, endpoint := startEmulator(t, func(ctx context.Context, endpoint string) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/"+azuriteAccount+"?comp=list", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	}, bin, "--blobHost", "127.0.0.1", "--blobPort", "PORT", "--location", t.TempDir(),
+		"--silent", "--disableTelemetry", "--skipApiVersionCheck")
+	connStr = "DefaultEndpointsProtocol=http;AccountName=" + azuriteAccount + ";AccountKey=" + azuriteKey +
+		";BlobEndpoint=" + endpoint + "/" + azuriteAccount + ";"
+	for _, k := range []string{"AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGEBLOB_CONNECTIONSTRING",
+		"AZURE_STORAGE_DOMAIN", "AZURE_STORAGE_PROTOCOL", "AZURE_STORAGE_IS_CDN", "AZURE_STORAGE_IS_LOCAL_EMULATOR"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AZURE_STORAGE_CONNECTION_STRING", connStr)
+	c, err := container.NewClientFromConnectionString(connStr, azuriteContainer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Create(context.Background(), nil); err != nil {
+		t.Fatalf("create container: %v", err)
+	}
+	return e, connStr
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // extraBackends are the backends that need a server: S3 through a real
-// VersityGW and GCS through fake-gcs-server, one per test, skipped outside
+// VersityGW, GCS through fake-gcs-server and Azure Blob through Azurite,
+// one per test, skipped outside
 // CI when the emulator is missing; and GCS through gcsFake, an httptest
 // server that honours every precondition the driver sends.
 func extraBackends() map[string]backend {
@@ -17,6 +18,11 @@ func extraBackends() map[string]backend {
 			cfg := openConfig{gcsEndpoint: startFakeGCS(t)}
 			u := "gs://" + gcsEmulatorBucket + "/team/site?anonymous=true"
 			return mustOpenWith(t, u, cfg), func(t *testing.T) *Store { return mustOpenWith(t, u, cfg) }
+		}},
+		"azblob": {shared: true, open: func(t *testing.T) (*Store, func(*testing.T) *Store) {
+			startAzurite(t)
+			u := "azblob://" + azuriteContainer + "/team/site"
+			return mustOpen(t, u), func(t *testing.T) *Store { return mustOpen(t, u) }
 		}},
 		"gcs-fake": {shared: true, open: func(t *testing.T) (*Store, func(*testing.T) *Store) {
 			f := newGCSFake(t, "pixform-test")

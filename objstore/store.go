@@ -46,6 +46,11 @@ type Store struct {
 	// directly there (see createFile): fileblob's IfNotExist is a stat
 	// followed by a rename, which two processes can both pass.
 	dir string
+	// wholeUpload makes create hand the reader to the driver in one
+	// Upload call instead of writing into it: gocloud v0.47.0's azureblob
+	// writer panics (a nil io.PipeReader) in Close after a Write whose
+	// upload failed, which every create of an existing object is.
+	wholeUpload bool
 }
 
 // Open opens the store at rawURL and checks that it can be reached: the
@@ -131,6 +136,7 @@ func (s *Store) openBucket(ctx context.Context, loc location, cfg openConfig) (*
 		}
 		return b, nil
 	}
+	s.wholeUpload = loc.scheme == "azblob"
 	return openCloudBucket(ctx, s.url, loc, cfg)
 }
 
@@ -330,6 +336,9 @@ func (s *Store) create(ctx context.Context, key, contentType string, r io.Reader
 	if s.dir != "" {
 		return s.createFile(ctx, key, r, verify)
 	}
+	if s.wholeUpload {
+		return s.createUpload(ctx, key, contentType, r, verify)
+	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w, err := s.bucket.NewWriter(wctx, key, &blob.WriterOptions{IfNotExist: true, ContentType: contentType})
@@ -359,6 +368,45 @@ func (s *Store) create(ctx context.Context, key, contentType string, r io.Reader
 		return s.classify(ctx, key, err)
 	}
 	return nil
+}
+
+// createUpload is create through the driver's Upload: the driver reads r
+// itself, and verify runs when r ends, its error taking the place of
+// io.EOF, so that the driver aborts the upload instead of publishing it.
+func (s *Store) createUpload(ctx context.Context, key, contentType string, r io.Reader, verify func() error) error {
+	vr := &verifyAtEOF{r: r, verify: verify}
+	err := s.bucket.Upload(ctx, key, vr, &blob.WriterOptions{IfNotExist: true, ContentType: contentType})
+	switch {
+	case vr.err != nil:
+		return vr.err
+	case err == nil:
+		return nil
+	case gcerrors.Code(err) == gcerrors.FailedPrecondition:
+		return errExists
+	}
+	return s.classify(ctx, key, err)
+}
+
+// verifyAtEOF reads r; at r's end it calls verify, whose error it returns
+// instead of io.EOF (and keeps in err).
+type verifyAtEOF struct {
+	r      io.Reader
+	verify func() error
+	err    error
+}
+
+func (v *verifyAtEOF) Read(p []byte) (int, error) {
+	if v.err != nil {
+		return 0, v.err
+	}
+	n, err := v.r.Read(p)
+	if err == io.EOF && v.verify != nil {
+		if verr := v.verify(); verr != nil {
+			v.err = verr
+			return n, verr
+		}
+	}
+	return n, err
 }
 
 // createFile is create for a file:// store: the bytes go to a temp file in
