@@ -3,6 +3,8 @@ package objstore
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -86,7 +88,7 @@ func (s *syncBuffer) String() string {
 
 // startEmulator runs bin with args (port fills the "PORT" argument) and
 // waits until ready(endpoint) succeeds. It retries on another port when the
-// first is taken between choosing and binding it.
+// first is taken between choosing and binding it. The caller stops it.
 func startEmulator(t *testing.T, ready func(ctx context.Context, endpoint string) error, bin string, args ...string) (*emulator, string) {
 	t.Helper()
 	var lastErr error
@@ -112,7 +114,6 @@ func startEmulator(t *testing.T, ready func(ctx context.Context, endpoint string
 			lastErr = fmt.Errorf("%w; its output:\n%s", err, e.out.String())
 			continue
 		}
-		t.Cleanup(e.stop)
 		return e, endpoint
 	}
 	t.Fatalf("start %s: %v", filepath.Base(bin), lastErr)
@@ -164,7 +165,7 @@ const gcsEmulatorBucket = "pixform-test"
 func startFakeGCS(t *testing.T) string {
 	t.Helper()
 	bin := findTool(t, "fake-gcs-server", fakeGCSInstall)
-	_, endpoint := startEmulator(t, func(ctx context.Context, endpoint string) error {
+	e, endpoint := startEmulator(t, func(ctx context.Context, endpoint string) error {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/_internal/healthcheck", nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -176,6 +177,7 @@ func startFakeGCS(t *testing.T) string {
 		}
 		return nil
 	}, bin, "-scheme", "http", "-host", "127.0.0.1", "-port", "PORT", "-backend", "memory", "-log-level", "error")
+	t.Cleanup(e.stop)
 	resp, err := http.Post(endpoint+"/storage/v1/b?project=test", "application/json", strings.NewReader(`{"name":"`+gcsEmulatorBucket+`"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -205,13 +207,21 @@ const (
 	azuriteKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 
-// azuriteContainer is the container startAzurite creates.
-const azuriteContainer = "pixform-test"
+// azurite is a running Azurite blob service.
+type azurite struct {
+	emu      *emulator
+	endpoint string
+}
 
-// startAzurite runs Azurite's blob service (over a temp directory, no telemetry) with
-// the container azuriteContainer, puts its connection string in the
-// environment (t.Setenv: the test must not be parallel), and returns it.
-func startAzurite(t *testing.T) (e *emulator, connStr string) {
+// connStr is the connection string of the development account on a.
+func (a *azurite) connStr() string {
+	return "DefaultEndpointsProtocol=http;AccountName=" + azuriteAccount + ";AccountKey=" + azuriteKey +
+		";BlobEndpoint=" + a.endpoint + "/" + azuriteAccount + ";"
+}
+
+// runAzurite runs Azurite's blob service over a temp directory, with
+// telemetry off; the caller stops it.
+func runAzurite(t *testing.T, dir string) *azurite {
 	t.Helper()
 	bin := findTool(t, "azurite-blob", azuriteInstall)
 	e, endpoint := startEmulator(t, func(ctx context.Context, endpoint string) error {
@@ -222,21 +232,75 @@ func startAzurite(t *testing.T) (e *emulator, connStr string) {
 		}
 		resp.Body.Close()
 		return nil
-	}, bin, "--blobHost", "127.0.0.1", "--blobPort", "PORT", "--location", t.TempDir(),
+	}, bin, "--blobHost", "127.0.0.1", "--blobPort", "PORT", "--location", dir,
 		"--silent", "--disableTelemetry", "--skipApiVersionCheck")
-	connStr = "DefaultEndpointsProtocol=http;AccountName=" + azuriteAccount + ";AccountKey=" + azuriteKey +
-		";BlobEndpoint=" + endpoint + "/" + azuriteAccount + ";"
+	return &azurite{emu: e, endpoint: endpoint}
+}
+
+// startAzurite runs an Azurite for t alone (stopped when t ends) and
+// prepares it as use does.
+func startAzurite(t *testing.T) (a *azurite, container string) {
+	t.Helper()
+	a = runAzurite(t, t.TempDir())
+	t.Cleanup(a.emu.stop)
+	return a, a.use(t)
+}
+
+// shared is the Azurite the behaviour tests share: Node takes seconds to
+// start one. TestMain stops it.
+var shared struct {
+	mu  sync.Mutex
+	az  *azurite
+	dir string
+}
+
+// sharedAzurite starts the shared Azurite on first use and prepares it as
+// use does.
+func sharedAzurite(t *testing.T) (a *azurite, container string) {
+	t.Helper()
+	shared.mu.Lock()
+	if shared.az == nil {
+		dir, err := os.MkdirTemp("", "pixform-azurite-")
+		if err != nil {
+			shared.mu.Unlock()
+			t.Fatal(err)
+		}
+		shared.dir = dir
+		shared.az = runAzurite(t, dir)
+	}
+	a = shared.az
+	shared.mu.Unlock()
+	return a, a.use(t)
+}
+
+func stopShared() {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.az != nil {
+		shared.az.emu.stop()
+		os.RemoveAll(shared.dir)
+	}
+}
+
+// use puts a's connection string in the environment (t.Setenv: the test
+// must not be parallel), with every other Azure storage variable empty,
+// and creates a new container for t, whose name it returns.
+func (a *azurite) use(t *testing.T) string {
+	t.Helper()
 	for _, k := range []string{"AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGEBLOB_CONNECTIONSTRING",
 		"AZURE_STORAGE_DOMAIN", "AZURE_STORAGE_PROTOCOL", "AZURE_STORAGE_IS_CDN", "AZURE_STORAGE_IS_LOCAL_EMULATOR"} {
 		t.Setenv(k, "")
 	}
-	t.Setenv("AZURE_STORAGE_CONNECTION_STRING", connStr)
-	c, err := container.NewClientFromConnectionString(connStr, azuriteContainer, nil)
+	t.Setenv("AZURE_STORAGE_CONNECTION_STRING", a.connStr())
+	var b [6]byte
+	crand.Read(b[:])
+	name := "pixform-" + hex.EncodeToString(b[:])
+	c, err := container.NewClientFromConnectionString(a.connStr(), name, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Create(context.Background(), nil); err != nil {
 		t.Fatalf("create container: %v", err)
 	}
-	return e, connStr
+	return name
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -141,7 +142,8 @@ func (s *Store) classify(ctx context.Context, object string, err error) error {
 }
 
 // kindOf classifies err: a canceled context first, then what the GCS
-// driver, the AWS SDK and the network say, then the gocloud code.
+// driver, the Azure and AWS SDKs and the network say, then the gocloud
+// code.
 func kindOf(ctx context.Context, err error) Kind {
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -169,6 +171,12 @@ func kindOf(ctx context.Context, err error) Kind {
 	var tokenErr *oauth2.RetrieveError
 	if errors.As(err, &tokenErr) {
 		return BadCredentials
+	}
+	var azErr *azcore.ResponseError
+	if errors.As(err, &azErr) {
+		if k := azureKind(azErr); k != Other {
+			return k
+		}
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
@@ -225,6 +233,41 @@ func kindOf(ctx context.Context, err error) Kind {
 		return Unreachable
 	case gcerrors.Canceled:
 		return Canceled
+	}
+	return Other
+}
+
+// azureKind classifies an Azure Storage error answer by its error code,
+// then by its status.
+func azureKind(e *azcore.ResponseError) Kind {
+	switch e.ErrorCode {
+	case "AuthenticationFailed", "InvalidAuthenticationInfo":
+		return BadCredentials
+	case "AuthorizationFailure":
+		// Azure says this of a request its credentials may not make;
+		// Azurite says it of a bad signature too, with Azure's wording
+		// for AuthenticationFailed.
+		if strings.Contains(e.Error(), "failed to authenticate") {
+			return BadCredentials
+		}
+		return AccessDenied
+	case "AuthorizationPermissionMismatch", "AuthorizationSourceIPMismatch", "AuthorizationProtocolMismatch",
+		"InsufficientAccountPermissions", "AccountIsDisabled":
+		return AccessDenied
+	case "ContainerNotFound", "ContainerBeingDeleted", "ContainerDisabled":
+		return NoBucket
+	case "BlobNotFound":
+		return NotFound
+	}
+	switch c := e.StatusCode; {
+	case c == http.StatusUnauthorized:
+		return BadCredentials
+	case c == http.StatusForbidden:
+		return AccessDenied
+	case c == http.StatusNotFound:
+		return NotFound
+	case c == http.StatusTooManyRequests || c >= 500:
+		return Unreachable
 	}
 	return Other
 }

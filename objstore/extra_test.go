@@ -1,6 +1,7 @@
 package objstore
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -20,8 +21,8 @@ func extraBackends() map[string]backend {
 			return mustOpenWith(t, u, cfg), func(t *testing.T) *Store { return mustOpenWith(t, u, cfg) }
 		}},
 		"azblob": {shared: true, open: func(t *testing.T) (*Store, func(*testing.T) *Store) {
-			startAzurite(t)
-			u := "azblob://" + azuriteContainer + "/team/site"
+			_, c := sharedAzurite(t)
+			u := "azblob://" + c + "/team/site"
 			return mustOpen(t, u), func(t *testing.T) *Store { return mustOpen(t, u) }
 		}},
 		"gcs-fake": {shared: true, open: func(t *testing.T) (*Store, func(*testing.T) *Store) {
@@ -46,6 +47,13 @@ func startS3(t *testing.T) *s3test.Server {
 	t.Cleanup(srv.Stop)
 	setenv(t, srv.Env())
 	return srv
+}
+
+// TestMain stops the emulators the tests share.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopShared()
+	os.Exit(code)
 }
 
 func setenv(t *testing.T, env []string) {
