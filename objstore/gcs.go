@@ -158,8 +158,10 @@ func retryable(idempotent bool, resp *http.Response, err error) bool {
 const gcsAttempts = 3
 
 // do sends the request made by mk, retrying as retryable allows with
-// jittered backoff, and returns a response whose status is 2xx or 3xx, or
-// an error (a *gcsError for an error answer). mk is called per attempt.
+// jittered backoff, and returns a response whose status is 2xx, or an
+// error (a *gcsError for any other answer, a redirect included: a 3xx
+// taken for success would report an upload that never happened). mk is
+// called per attempt.
 func (b *gcsBucket) do(ctx context.Context, op, key string, idempotent bool, mk func() (*http.Request, error)) (*http.Response, error) {
 	backoff := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
@@ -168,7 +170,7 @@ func (b *gcsBucket) do(ctx context.Context, op, key string, idempotent bool, mk 
 			return nil, err
 		}
 		resp, err := b.client.Do(req.WithContext(ctx))
-		if err == nil && resp.StatusCode < 400 {
+		if err == nil && resp.StatusCode/100 == 2 {
 			return resp, nil
 		}
 		if attempt < gcsAttempts && ctx.Err() == nil && retryable(idempotent, resp, err) {
@@ -190,6 +192,10 @@ func (b *gcsBucket) do(ctx context.Context, op, key string, idempotent bool, mk 
 			return nil, err
 		}
 		defer resp.Body.Close()
+		if resp.StatusCode/100 == 3 {
+			// httpClient follows no redirect: the answer is the redirect.
+			return nil, &gcsError{Op: op, Object: key, Status: resp.StatusCode, Message: "the server redirects elsewhere; redirects are not followed"}
+		}
 		return nil, readGCSError(op, key, resp)
 	}
 }

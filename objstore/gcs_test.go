@@ -333,6 +333,13 @@ func TestGCSRefusesRedirects(t *testing.T) {
 	if err := s.Get(ctx, sum(nil), io.Discard, 10); err == nil {
 		t.Error("Get through a redirecting server succeeded")
 	}
+	small := []byte("small")
+	if err := s.Put(ctx, sum(small), bytes.NewReader(small)); err == nil {
+		t.Error("Put through a redirecting server succeeded: the object was never written")
+	}
+	if _, err := s.ForceUnlock(ctx, "k", "id"); err == nil {
+		t.Error("ForceUnlock through a redirecting server succeeded")
+	}
 	big := make([]byte, 300<<10)
 	if err := s.Put(ctx, sum(big), bytes.NewReader(big)); err == nil || !strings.Contains(err.Error(), "another server") {
 		t.Errorf("Put whose session URI is elsewhere: %v", err)
