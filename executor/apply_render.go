@@ -243,7 +243,7 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 	if r.opts.tempWriter != nil {
 		lw.w = r.opts.tempWriter(tmp)
 	}
-	d := newDigestWriter()
+	d := newCheckingDigestWriter()
 	start := r.clock.Now()
 	err = r.send(ctx, req, io.MultiWriter(lw, d))
 	o := limiter.Outcome{Latency: r.clock.Now().Sub(start)}

@@ -40,13 +40,27 @@ func MediaTypeOf(p string) (string, error) {
 type digestWriter struct {
 	h hash.Hash
 	n int64
+	// checking says that stream verifies the bytes as they are written
+	// (media.Stream), so that finish need not read them back from the
+	// temporary file.
+	checking bool
+	stream   media.Stream
 }
 
 func newDigestWriter() *digestWriter { return &digestWriter{h: sha256.New()} }
 
+// newCheckingDigestWriter is a digestWriter that also verifies the image
+// written through it, in the same pass.
+func newCheckingDigestWriter() *digestWriter {
+	return &digestWriter{h: sha256.New(), checking: true}
+}
+
 func (d *digestWriter) Write(p []byte) (int, error) {
 	d.h.Write(p)
 	d.n += int64(len(p))
+	if d.checking {
+		d.stream.Write(p)
+	}
 	return len(p), nil
 }
 
@@ -225,11 +239,26 @@ func finishWithin(tmp *os.File, target, want string, d *digestWriter, what strin
 }
 
 // checkAsIs verifies tmp as it is when it already holds want's format
-// (ok true): structurally, without inflating its pixels (media.Check), its
-// header judged by accept. It reports ok false, reading nothing more than
+// (ok true): structurally, without inflating its pixels (media.Check, or
+// the verdict of d's media.Stream when d checked the bytes on their way
+// into tmp), its header judged by accept. It reports ok false, reading nothing more than
 // the first bytes, when tmp holds another format, which must be decoded
 // whole to be transcoded.
 func checkAsIs(tmp *os.File, want string, d *digestWriter, accept func(image.Config) error) (out output, ok bool, err error) {
+	if d.checking {
+		// Verified as it was written: the same bytes as tmp holds.
+		mt, w, h, err := d.stream.Result()
+		if mt != want {
+			return output{}, false, nil
+		}
+		if err != nil {
+			return output{}, true, err
+		}
+		if err := accept(image.Config{Width: w, Height: h}); err != nil {
+			return output{}, true, &outOfBounds{err}
+		}
+		return output{tmp: tmp, sha256: d.sum(), bytes: d.n, mediaType: mt, width: w, height: h}, true, nil
+	}
 	var head [8]byte
 	n, _ := tmp.ReadAt(head[:], 0)
 	if media.Sniff(head[:n]) != want {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"image"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -60,50 +61,82 @@ func TestFinish(t *testing.T) {
 		"corrupt png payload": {body: append(append([]byte{}, pngB[:40]...), bytes.Repeat([]byte{0xAA}, len(pngB)-40)...), target: "a.png", transient: true},
 	}
 	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			target := filepath.Join(dir, tc.target)
-			tmp, err := state.CreateTemp(target)
-			if err != nil {
-				t.Fatal(err)
+		for _, checking := range []bool{false, true} {
+			if checking {
+				name += ", checked as it streams"
 			}
-			d := newDigestWriter()
-			tmp.Write(tc.body)
-			d.Write(tc.body)
-			want, _ := MediaTypeOf(tc.target)
-			out, err := finish(tmp, target, want, d, "the test body")
-			if tc.transient {
-				var pe *Error
-				if !errors.As(err, &pe) || pe.Class != Transient {
-					t.Fatalf("finish error = %v, want a transient *Error", err)
+			t.Run(name, func(t *testing.T) {
+				dir := t.TempDir()
+				target := filepath.Join(dir, tc.target)
+				tmp, err := state.CreateTemp(target)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := newDigestWriter()
+				if checking {
+					d = newCheckingDigestWriter()
+				}
+				tmp.Write(tc.body)
+				d.Write(tc.body)
+				want, _ := MediaTypeOf(tc.target)
+				out, err := finish(tmp, target, want, d, "the test body")
+				if tc.transient {
+					var pe *Error
+					if !errors.As(err, &pe) || pe.Class != Transient {
+						t.Fatalf("finish error = %v, want a transient *Error", err)
+					}
+					noTempFiles(t, dir)
+					return
+				}
+				if err != nil {
+					t.Fatalf("finish: %v", err)
+				}
+				if err := state.CommitTemp(out.tmp, target); err != nil {
+					t.Fatal(err)
 				}
 				noTempFiles(t, dir)
-				return
-			}
-			if err != nil {
-				t.Fatalf("finish: %v", err)
-			}
-			if err := state.CommitTemp(out.tmp, target); err != nil {
-				t.Fatal(err)
-			}
-			noTempFiles(t, dir)
-			b, err := os.ReadFile(target)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out.sha256 != sumOf(b) || out.bytes != int64(len(b)) {
-				t.Errorf("recorded hash/size do not match the file")
-			}
-			if out.mediaType != tc.wantType || out.width != tc.wantW || out.height != tc.wantH {
-				t.Errorf("got %s %dx%d, want %s %dx%d", out.mediaType, out.width, out.height, tc.wantType, tc.wantW, tc.wantH)
-			}
-			if tc.same != bytes.Equal(b, tc.body) {
-				t.Errorf("bytes unchanged = %v, want %v", !tc.same, tc.same)
-			}
-			if _, format, err := image.DecodeConfig(bytes.NewReader(b)); err != nil || media.OfFormat(format) != tc.wantType {
-				t.Errorf("file decodes as %q (%v), want %s", format, err, tc.wantType)
-			}
-		})
+				b, err := os.ReadFile(target)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if out.sha256 != sumOf(b) || out.bytes != int64(len(b)) {
+					t.Errorf("recorded hash/size do not match the file")
+				}
+				if out.mediaType != tc.wantType || out.width != tc.wantW || out.height != tc.wantH {
+					t.Errorf("got %s %dx%d, want %s %dx%d", out.mediaType, out.width, out.height, tc.wantType, tc.wantW, tc.wantH)
+				}
+				if tc.same != bytes.Equal(b, tc.body) {
+					t.Errorf("bytes unchanged = %v, want %v", !tc.same, tc.same)
+				}
+				if _, format, err := image.DecodeConfig(bytes.NewReader(b)); err != nil || media.OfFormat(format) != tc.wantType {
+					t.Errorf("file decodes as %q (%v), want %s", format, err, tc.wantType)
+				}
+			})
+		}
+	}
+}
+
+// A response checked as it streamed into its temporary file is not read
+// back from it: here the file cannot be read at all.
+func TestFinishCheckedAsItStreams(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "a.png")
+	tmp, err := os.OpenFile(filepath.Join(dir, ".pixform-tmp-a.png-1"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := pngOf(t, 7, 5, 3)
+	d := newCheckingDigestWriter()
+	if _, err := io.MultiWriter(tmp, d).Write(body); err != nil {
+		t.Fatal(err)
+	}
+	out, err := finish(tmp, target, media.PNG, d, "the test body")
+	if err != nil {
+		t.Fatalf("finish: %v", err)
+	}
+	defer state.AbortTemp(out.tmp)
+	if out.mediaType != media.PNG || out.width != 7 || out.height != 5 || out.sha256 != sumOf(body) || out.bytes != int64(len(body)) {
+		t.Errorf("got %s %dx%d %s %d", out.mediaType, out.width, out.height, out.sha256, out.bytes)
 	}
 }
 
