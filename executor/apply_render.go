@@ -274,7 +274,9 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 		}
 		return output{}, o, err
 	}
-	out, err := finishResponse(tmp, dst, req, r.opts.Provider, d, fmt.Sprintf("the %s provider's response for %s", r.provider, c.Addr))
+	out, err := finishResponse(tmp, dst, req, r.opts.Provider, d, func() string {
+		return fmt.Sprintf("the %s provider's response for %s", r.provider, c.Addr)
+	})
 	if err != nil {
 		return output{}, o, localUnlessClassified(c.Path, err)
 	}

@@ -151,7 +151,8 @@ func boundsOf(p Provider) ImageBounds {
 
 // finishResponse is finish for a provider's answer to req: the image must
 // also be within p's bounds, at req's aspect ratio.
-func finishResponse(tmp *os.File, target string, req Request, p Provider, d *digestWriter, what string) (output, error) {
+// what names the response for errors; it is called only on one.
+func finishResponse(tmp *os.File, target string, req Request, p Provider, d *digestWriter, what func() string) (output, error) {
 	b := boundsOf(p)
 	return finishWithin(tmp, target, req.MediaType, d, what, func(cfg image.Config) error { return b.check(cfg, req.AspectRatio) })
 }
@@ -195,31 +196,31 @@ func parseRatio(ar string) (w, h int, ok bool) {
 // temporary file) is removed; on success the returned output owns the
 // temporary file.
 func finish(tmp *os.File, target, want string, d *digestWriter, what string) (output, error) {
-	return finishWithin(tmp, target, want, d, what, func(cfg image.Config) error {
+	return finishWithin(tmp, target, want, d, func() string { return what }, func(cfg image.Config) error {
 		return ImageBounds{MaxPixels: MaxImagePixelsLimit}.check(cfg, "")
 	})
 }
 
 // finishWithin is finish with accept judging the image's header before
 // its pixels are decoded.
-func finishWithin(tmp *os.File, target, want string, d *digestWriter, what string, accept func(image.Config) error) (output, error) {
+func finishWithin(tmp *os.File, target, want string, d *digestWriter, what func() string, accept func(image.Config) error) (output, error) {
 	if out, ok, err := checkAsIs(tmp, want, d, accept); ok || err != nil {
 		if err != nil {
 			state.AbortTemp(tmp)
-			return output{}, notImageError(what, err)
+			return output{}, notImageError(what(), err)
 		}
 		return out, nil
 	}
 	img, format, err := decodeWhole(tmp, accept)
 	if err != nil {
 		state.AbortTemp(tmp)
-		return output{}, notImageError(what, err)
+		return output{}, notImageError(what(), err)
 	}
 	b := img.Bounds()
 	out := output{tmp: tmp, sha256: d.sum(), bytes: d.n, mediaType: want, width: b.Dx(), height: b.Dy()}
 	if out.width <= 0 || out.height <= 0 {
 		state.AbortTemp(tmp)
-		return output{}, notImageError(what, fmt.Errorf("empty %dx%d image", out.width, out.height))
+		return output{}, notImageError(what(), fmt.Errorf("empty %dx%d image", out.width, out.height))
 	}
 	if media.OfFormat(format) == want {
 		return out, nil

@@ -99,6 +99,11 @@ type Client struct {
 	rt http.RoundTripper
 	// boundary separates the parts of text-to-image forms (formBodyWith).
 	boundary string
+	// header, when rt is set, is the headers of every text-to-image
+	// request, shared by all and never changed (a RoundTripper does not
+	// modify the request): formType is its Content-Type.
+	header   http.Header
+	formType string
 }
 
 var (
@@ -155,6 +160,15 @@ func New(opts Options) *Client {
 	}
 	if opts.Version == "" {
 		c.userAgent = "pixform/dev"
+	}
+	c.formType = "multipart/form-data; boundary=" + c.boundary
+	if c.rt != nil {
+		c.header = http.Header{
+			"Authorization": {"Bearer " + c.token},
+			"Content-Type":  {c.formType},
+			"Accept":        {"image/*"},
+			"User-Agent":    {c.userAgent},
+		}
 	}
 	return c
 }
@@ -227,10 +241,14 @@ func (c *Client) doRequest(ctx context.Context, ep endpoint, body []byte, conten
 		}
 		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("bad Imagine API URL %s: %s: check IMAGINE_API_URL", ep.shown, clean(err.Error(), c.token, maxServerText))}
 	}
-	hr.Header.Set("Authorization", "Bearer "+c.token)
-	hr.Header.Set("Content-Type", contentType)
-	hr.Header.Set("Accept", "image/*")
-	hr.Header.Set("User-Agent", c.userAgent)
+	if c.header != nil && contentType == c.formType {
+		hr.Header = c.header
+	} else {
+		hr.Header.Set("Authorization", "Bearer "+c.token)
+		hr.Header.Set("Content-Type", contentType)
+		hr.Header.Set("Accept", "image/*")
+		hr.Header.Set("User-Agent", c.userAgent)
+	}
 
 	var resp *http.Response
 	if c.rt != nil {
