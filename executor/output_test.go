@@ -3,6 +3,7 @@ package executor
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"io"
 	"os"
@@ -61,58 +62,61 @@ func TestFinish(t *testing.T) {
 		"corrupt png payload": {body: append(append([]byte{}, pngB[:40]...), bytes.Repeat([]byte{0xAA}, len(pngB)-40)...), target: "a.png", transient: true},
 	}
 	for name, tc := range tests {
-		for _, checking := range []bool{false, true} {
-			if checking {
-				name += ", checked as it streams"
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			target := filepath.Join(dir, tc.target)
+			tmp, err := state.CreateTemp(target)
+			if err != nil {
+				t.Fatal(err)
 			}
-			t.Run(name, func(t *testing.T) {
-				dir := t.TempDir()
-				target := filepath.Join(dir, tc.target)
-				tmp, err := state.CreateTemp(target)
-				if err != nil {
-					t.Fatal(err)
-				}
-				d := newDigestWriter()
-				if checking {
-					d = newCheckingDigestWriter()
-				}
-				tmp.Write(tc.body)
-				d.Write(tc.body)
-				want, _ := MediaTypeOf(tc.target)
-				out, err := finish(tmp, target, want, d, "the test body")
-				if tc.transient {
-					var pe *Error
-					if !errors.As(err, &pe) || pe.Class != Transient {
-						t.Fatalf("finish error = %v, want a transient *Error", err)
-					}
-					noTempFiles(t, dir)
-					return
-				}
-				if err != nil {
-					t.Fatalf("finish: %v", err)
-				}
-				if err := state.CommitTemp(out.tmp, target); err != nil {
-					t.Fatal(err)
+			d := newDigestWriter()
+			tmp.Write(tc.body)
+			d.Write(tc.body)
+			want, _ := MediaTypeOf(tc.target)
+			out, err := finish(tmp, target, want, d, "the test body")
+			if tc.transient {
+				var pe *Error
+				if !errors.As(err, &pe) || pe.Class != Transient {
+					t.Fatalf("finish error = %v, want a transient *Error", err)
 				}
 				noTempFiles(t, dir)
-				b, err := os.ReadFile(target)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if out.sha256 != sumOf(b) || out.bytes != int64(len(b)) {
-					t.Errorf("recorded hash/size do not match the file")
-				}
-				if out.mediaType != tc.wantType || out.width != tc.wantW || out.height != tc.wantH {
-					t.Errorf("got %s %dx%d, want %s %dx%d", out.mediaType, out.width, out.height, tc.wantType, tc.wantW, tc.wantH)
-				}
-				if tc.same != bytes.Equal(b, tc.body) {
-					t.Errorf("bytes unchanged = %v, want %v", !tc.same, tc.same)
-				}
-				if _, format, err := image.DecodeConfig(bytes.NewReader(b)); err != nil || media.OfFormat(format) != tc.wantType {
-					t.Errorf("file decodes as %q (%v), want %s", format, err, tc.wantType)
-				}
-			})
-		}
+				return
+			}
+			if err != nil {
+				t.Fatalf("finish: %v", err)
+			}
+			if err := state.CommitTemp(out.tmp, target); err != nil {
+				t.Fatal(err)
+			}
+			noTempFiles(t, dir)
+			b, err := os.ReadFile(target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.sha256 != sumOf(b) || out.bytes != int64(len(b)) {
+				t.Errorf("recorded hash/size do not match the file")
+			}
+			if out.mediaType != tc.wantType || out.width != tc.wantW || out.height != tc.wantH {
+				t.Errorf("got %s %dx%d, want %s %dx%d", out.mediaType, out.width, out.height, tc.wantType, tc.wantW, tc.wantH)
+			}
+			if tc.same != bytes.Equal(b, tc.body) {
+				t.Errorf("bytes unchanged = %v, want %v", !tc.same, tc.same)
+			}
+			if _, format, err := image.DecodeConfig(bytes.NewReader(b)); err != nil || media.OfFormat(format) != tc.wantType {
+				t.Errorf("file decodes as %q (%v), want %s", format, err, tc.wantType)
+			}
+		})
+	}
+}
+
+// TestSniffWebP checks that WebP is recognised (decoding it is x/image's).
+func TestSniffWebP(t *testing.T) {
+	head := []byte("RIFF\x00\x00\x00\x00WEBPVP8 ")
+	if got := sniff(head); got != "webp" {
+		t.Errorf("sniff = %q", got)
+	}
+	if _, err := webp.Decode(bytes.NewReader(head)); err == nil {
+		t.Errorf("a header alone decoded")
 	}
 }
 
@@ -140,13 +144,48 @@ func TestFinishCheckedAsItStreams(t *testing.T) {
 	}
 }
 
-// TestSniffWebP checks that WebP is recognised (decoding it is x/image's).
-func TestSniffWebP(t *testing.T) {
-	head := []byte("RIFF\x00\x00\x00\x00WEBPVP8 ")
-	if got := sniff(head); got != "webp" {
-		t.Errorf("sniff = %q", got)
+// Checked as it streams, a response gets finish's verdict of the same
+// bytes read back from the file: accepted with the same type and size, or
+// refused as a transient bad body.
+func TestFinishStreamedMatches(t *testing.T) {
+	pngB := pngOf(t, 7, 5, 3)
+	jpgB := jpegOf(t, 33, 17)
+	flipped := bytes.Clone(pngB)
+	flipped[len(flipped)/2] ^= 0x10
+	bodies := map[string][]byte{
+		"png": pngB, "jpeg": jpgB, "truncated png": pngB[:len(pngB)-12], "truncated jpeg": jpgB[:len(jpgB)*2/3],
+		"flipped png": flipped, "empty": nil, "json": []byte(`{"status":"error"}`),
 	}
-	if _, err := webp.Decode(bytes.NewReader(head)); err == nil {
-		t.Errorf("a header alone decoded")
+	for name, body := range bodies {
+		for _, target := range []string{"a.png", "a.jpg"} {
+			t.Run(name+" for "+target, func(t *testing.T) {
+				var got [2]string
+				for i, d := range []*digestWriter{newDigestWriter(), newCheckingDigestWriter()} {
+					dir := t.TempDir()
+					p := filepath.Join(dir, target)
+					tmp, err := state.CreateTemp(p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					tmp.Write(body)
+					d.Write(body)
+					want, _ := MediaTypeOf(target)
+					out, err := finish(tmp, p, want, d, "the test body")
+					if err != nil {
+						var pe *Error
+						if !errors.As(err, &pe) || pe.Class != Transient {
+							t.Fatalf("finish error = %v, want a transient *Error", err)
+						}
+						got[i] = "refused"
+						continue
+					}
+					got[i] = fmt.Sprintf("%s %dx%d %s %d", out.mediaType, out.width, out.height, out.sha256, out.bytes)
+					state.AbortTemp(out.tmp)
+				}
+				if got[0] != got[1] {
+					t.Errorf("read back: %s; checked as it streamed: %s", got[0], got[1])
+				}
+			})
+		}
 	}
 }
