@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/limiter"
@@ -332,8 +330,7 @@ const commitSlack = 16
 // does not cancel the others; a fatal error stops new starts through
 // r.startCtx.
 func (r *run) renders(ctx context.Context, renders []*planner.Change) {
-	var g errgroup.Group
-	g.SetLimit(r.parallel * (1 + commitSlack))
+	g := newWorkers(r.parallel * (1 + commitSlack))
 	// An image made from another of this plan starts when that one is
 	// recorded (settle), not here.
 	for _, c := range r.graph.split(renders) {
@@ -344,10 +341,9 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 		}
 		if c.Inputs.Candidates > 1 {
 			// Each take takes its own request slot.
-			g.Go(func() error {
+			g.Go(func() {
 				r.renderTakes(ctx, c)
 				r.settle(ctx, c)
-				return nil
 			})
 			continue
 		}
@@ -364,14 +360,55 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 				continue
 			}
 		}
-		g.Go(func() error {
+		g.Go(func() {
 			r.render(ctx, c, held)
 			r.settle(ctx, c)
-			return nil
 		})
 	}
 	g.Wait()
 	r.graph.wg.Wait()
+}
+
+// workers runs functions on at most limit goroutines, started as needed
+// and kept for the next function: an image's goroutine grows a deep stack
+// (the HTTP client's), which a goroutine of its own per image would grow
+// again, copy by copy, for every image.
+type workers struct {
+	work           chan func()
+	limit, started int
+	wg             sync.WaitGroup
+}
+
+func newWorkers(limit int) *workers {
+	return &workers{work: make(chan func()), limit: max(limit, 1)}
+}
+
+// Go runs f on an idle worker, or a new one while there are fewer than
+// limit, or else waits for a worker to be free. One goroutine calls it.
+func (w *workers) Go(f func()) {
+	select {
+	case w.work <- f:
+		return
+	default:
+	}
+	if w.started < w.limit {
+		w.started++
+		w.wg.Go(func() {
+			f()
+			for f := range w.work {
+				f()
+			}
+		})
+		return
+	}
+	w.work <- f
+}
+
+// Wait waits for every function given to Go to return. Go must not be
+// called after it.
+func (w *workers) Wait() {
+	close(w.work)
+	w.wg.Wait()
 }
 
 // acquireLocal waits for a local slot (locals). Its holders wait for

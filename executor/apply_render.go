@@ -243,7 +243,7 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 	if r.opts.tempWriter != nil {
 		lw.w = r.opts.tempWriter(tmp)
 	}
-	d := newDigestWriter()
+	d := newCheckingDigestWriter()
 	start := r.clock.Now()
 	err = r.send(ctx, req, io.MultiWriter(lw, d))
 	o := limiter.Outcome{Latency: r.clock.Now().Sub(start)}
@@ -274,7 +274,9 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 		}
 		return output{}, o, err
 	}
-	out, err := finishResponse(tmp, dst, req, r.opts.Provider, d, fmt.Sprintf("the %s provider's response for %s", r.provider, c.Addr))
+	out, err := finishResponse(tmp, dst, req, r.opts.Provider, d, func() string {
+		return fmt.Sprintf("the %s provider's response for %s", r.provider, c.Addr)
+	})
 	if err != nil {
 		return output{}, o, localUnlessClassified(c.Path, err)
 	}

@@ -96,7 +96,7 @@ func TestFinishResponseBounds(t *testing.T) {
 			tmp.Write(tc.body)
 			d.Write(tc.body)
 			req := Request{Inputs: state.Inputs{AspectRatio: tc.ratio}, MediaType: media.PNG}
-			out, err := finishResponse(tmp, target, req, tc.provider, d, "the test answer")
+			out, err := finishResponse(tmp, target, req, tc.provider, d, func() string { return "the test answer" })
 			if tc.wantIn == "" {
 				if err != nil {
 					t.Fatalf("finishResponse: %v", err)

@@ -40,13 +40,27 @@ func MediaTypeOf(p string) (string, error) {
 type digestWriter struct {
 	h hash.Hash
 	n int64
+	// checking says that stream verifies the bytes as they are written
+	// (media.Stream), so that finish need not read them back from the
+	// temporary file.
+	checking bool
+	stream   media.Stream
 }
 
 func newDigestWriter() *digestWriter { return &digestWriter{h: sha256.New()} }
 
+// newCheckingDigestWriter is a digestWriter that also verifies the image
+// written through it, in the same pass.
+func newCheckingDigestWriter() *digestWriter {
+	return &digestWriter{h: sha256.New(), checking: true}
+}
+
 func (d *digestWriter) Write(p []byte) (int, error) {
 	d.h.Write(p)
 	d.n += int64(len(p))
+	if d.checking {
+		d.stream.Write(p)
+	}
 	return len(p), nil
 }
 
@@ -137,7 +151,8 @@ func boundsOf(p Provider) ImageBounds {
 
 // finishResponse is finish for a provider's answer to req: the image must
 // also be within p's bounds, at req's aspect ratio.
-func finishResponse(tmp *os.File, target string, req Request, p Provider, d *digestWriter, what string) (output, error) {
+// what names the response for errors; it is called only on one.
+func finishResponse(tmp *os.File, target string, req Request, p Provider, d *digestWriter, what func() string) (output, error) {
 	b := boundsOf(p)
 	return finishWithin(tmp, target, req.MediaType, d, what, func(cfg image.Config) error { return b.check(cfg, req.AspectRatio) })
 }
@@ -181,31 +196,31 @@ func parseRatio(ar string) (w, h int, ok bool) {
 // temporary file) is removed; on success the returned output owns the
 // temporary file.
 func finish(tmp *os.File, target, want string, d *digestWriter, what string) (output, error) {
-	return finishWithin(tmp, target, want, d, what, func(cfg image.Config) error {
+	return finishWithin(tmp, target, want, d, func() string { return what }, func(cfg image.Config) error {
 		return ImageBounds{MaxPixels: MaxImagePixelsLimit}.check(cfg, "")
 	})
 }
 
 // finishWithin is finish with accept judging the image's header before
 // its pixels are decoded.
-func finishWithin(tmp *os.File, target, want string, d *digestWriter, what string, accept func(image.Config) error) (output, error) {
+func finishWithin(tmp *os.File, target, want string, d *digestWriter, what func() string, accept func(image.Config) error) (output, error) {
 	if out, ok, err := checkAsIs(tmp, want, d, accept); ok || err != nil {
 		if err != nil {
 			state.AbortTemp(tmp)
-			return output{}, notImageError(what, err)
+			return output{}, notImageError(what(), err)
 		}
 		return out, nil
 	}
 	img, format, err := decodeWhole(tmp, accept)
 	if err != nil {
 		state.AbortTemp(tmp)
-		return output{}, notImageError(what, err)
+		return output{}, notImageError(what(), err)
 	}
 	b := img.Bounds()
 	out := output{tmp: tmp, sha256: d.sum(), bytes: d.n, mediaType: want, width: b.Dx(), height: b.Dy()}
 	if out.width <= 0 || out.height <= 0 {
 		state.AbortTemp(tmp)
-		return output{}, notImageError(what, fmt.Errorf("empty %dx%d image", out.width, out.height))
+		return output{}, notImageError(what(), fmt.Errorf("empty %dx%d image", out.width, out.height))
 	}
 	if media.OfFormat(format) == want {
 		return out, nil
@@ -225,11 +240,26 @@ func finishWithin(tmp *os.File, target, want string, d *digestWriter, what strin
 }
 
 // checkAsIs verifies tmp as it is when it already holds want's format
-// (ok true): structurally, without inflating its pixels (media.Check), its
-// header judged by accept. It reports ok false, reading nothing more than
+// (ok true): structurally, without inflating its pixels (media.Check, or
+// the verdict of d's media.Stream when d checked the bytes on their way
+// into tmp), its header judged by accept. It reports ok false, reading nothing more than
 // the first bytes, when tmp holds another format, which must be decoded
 // whole to be transcoded.
 func checkAsIs(tmp *os.File, want string, d *digestWriter, accept func(image.Config) error) (out output, ok bool, err error) {
+	if d.checking {
+		// Verified as it was written: the same bytes as tmp holds.
+		mt, w, h, err := d.stream.Result()
+		if mt != want {
+			return output{}, false, nil
+		}
+		if err != nil {
+			return output{}, true, err
+		}
+		if err := accept(image.Config{Width: w, Height: h}); err != nil {
+			return output{}, true, &outOfBounds{err}
+		}
+		return output{tmp: tmp, sha256: d.sum(), bytes: d.n, mediaType: mt, width: w, height: h}, true, nil
+	}
 	var head [8]byte
 	n, _ := tmp.ReadAt(head[:], 0)
 	if media.Sniff(head[:n]) != want {

@@ -3,7 +3,9 @@ package executor
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -115,5 +117,75 @@ func TestSniffWebP(t *testing.T) {
 	}
 	if _, err := webp.Decode(bytes.NewReader(head)); err == nil {
 		t.Errorf("a header alone decoded")
+	}
+}
+
+// A response checked as it streamed into its temporary file is not read
+// back from it: here the file cannot be read at all.
+func TestFinishCheckedAsItStreams(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "a.png")
+	tmp, err := os.OpenFile(filepath.Join(dir, ".pixform-tmp-a.png-1"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := pngOf(t, 7, 5, 3)
+	d := newCheckingDigestWriter()
+	if _, err := io.MultiWriter(tmp, d).Write(body); err != nil {
+		t.Fatal(err)
+	}
+	out, err := finish(tmp, target, media.PNG, d, "the test body")
+	if err != nil {
+		t.Fatalf("finish: %v", err)
+	}
+	defer state.AbortTemp(out.tmp)
+	if out.mediaType != media.PNG || out.width != 7 || out.height != 5 || out.sha256 != sumOf(body) || out.bytes != int64(len(body)) {
+		t.Errorf("got %s %dx%d %s %d", out.mediaType, out.width, out.height, out.sha256, out.bytes)
+	}
+}
+
+// Checked as it streams, a response gets finish's verdict of the same
+// bytes read back from the file: accepted with the same type and size, or
+// refused as a transient bad body.
+func TestFinishStreamedMatches(t *testing.T) {
+	pngB := pngOf(t, 7, 5, 3)
+	jpgB := jpegOf(t, 33, 17)
+	flipped := bytes.Clone(pngB)
+	flipped[len(flipped)/2] ^= 0x10
+	bodies := map[string][]byte{
+		"png": pngB, "jpeg": jpgB, "truncated png": pngB[:len(pngB)-12], "truncated jpeg": jpgB[:len(jpgB)*2/3],
+		"flipped png": flipped, "empty": nil, "json": []byte(`{"status":"error"}`),
+	}
+	for name, body := range bodies {
+		for _, target := range []string{"a.png", "a.jpg"} {
+			t.Run(name+" for "+target, func(t *testing.T) {
+				var got [2]string
+				for i, d := range []*digestWriter{newDigestWriter(), newCheckingDigestWriter()} {
+					dir := t.TempDir()
+					p := filepath.Join(dir, target)
+					tmp, err := state.CreateTemp(p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					tmp.Write(body)
+					d.Write(body)
+					want, _ := MediaTypeOf(target)
+					out, err := finish(tmp, p, want, d, "the test body")
+					if err != nil {
+						var pe *Error
+						if !errors.As(err, &pe) || pe.Class != Transient {
+							t.Fatalf("finish error = %v, want a transient *Error", err)
+						}
+						got[i] = "refused"
+						continue
+					}
+					got[i] = fmt.Sprintf("%s %dx%d %s %d", out.mediaType, out.width, out.height, out.sha256, out.bytes)
+					state.AbortTemp(out.tmp)
+				}
+				if got[0] != got[1] {
+					t.Errorf("read back: %s; checked as it streamed: %s", got[0], got[1])
+				}
+			})
+		}
 	}
 }

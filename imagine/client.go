@@ -92,6 +92,18 @@ type Client struct {
 	// reached is set once any answer has come from the server: from then
 	// on a refused connection is a passing fault, not a wrong URL.
 	reached atomic.Bool
+	// rt, when set, sends the requests itself instead of hc: hc then has
+	// no cookie jar nor timeout of its own, and redirects are never
+	// followed, so the http.Client would only copy each request's headers
+	// for a redirect that never comes.
+	rt http.RoundTripper
+	// boundary separates the parts of text-to-image forms (formBodyWith).
+	boundary string
+	// header, when rt is set, is the headers of every text-to-image
+	// request, shared by all and never changed (a RoundTripper does not
+	// modify the request): formType is its Content-Type.
+	header   http.Header
+	formType string
 }
 
 var (
@@ -136,11 +148,27 @@ func New(opts Options) *Client {
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.hc = &hc
+	if hc.Jar == nil && hc.Timeout == 0 {
+		c.rt = hc.Transport
+		if c.rt == nil {
+			c.rt = http.DefaultTransport
+		}
+	}
+	c.boundary = multipart.NewWriter(nil).Boundary()
 	if c.now == nil {
 		c.now = time.Now
 	}
 	if opts.Version == "" {
 		c.userAgent = "pixform/dev"
+	}
+	c.formType = "multipart/form-data; boundary=" + c.boundary
+	if c.rt != nil {
+		c.header = http.Header{
+			"Authorization": {"Bearer " + c.token},
+			"Content-Type":  {c.formType},
+			"Accept":        {"image/*"},
+			"User-Agent":    {c.userAgent},
+		}
 	}
 	return c
 }
@@ -163,7 +191,7 @@ func (c *Client) Render(ctx context.Context, req executor.Request, w io.Writer) 
 	if err := c.checkToken(); err != nil {
 		return err
 	}
-	body, contentType, err := formBody(req)
+	body, contentType, err := formBodyWith(req, c.boundary)
 	if err != nil {
 		return &executor.Error{Class: executor.Invalid, Msg: fmt.Sprintf("build the request: %v", err), Err: err, NotSent: true}
 	}
@@ -213,12 +241,21 @@ func (c *Client) doRequest(ctx context.Context, ep endpoint, body []byte, conten
 		}
 		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("bad Imagine API URL %s: %s: check IMAGINE_API_URL", ep.shown, clean(err.Error(), c.token, maxServerText))}
 	}
-	hr.Header.Set("Authorization", "Bearer "+c.token)
-	hr.Header.Set("Content-Type", contentType)
-	hr.Header.Set("Accept", "image/*")
-	hr.Header.Set("User-Agent", c.userAgent)
+	if c.header != nil && contentType == c.formType {
+		hr.Header = c.header
+	} else {
+		hr.Header.Set("Authorization", "Bearer "+c.token)
+		hr.Header.Set("Content-Type", contentType)
+		hr.Header.Set("Accept", "image/*")
+		hr.Header.Set("User-Agent", c.userAgent)
+	}
 
-	resp, err := c.hc.Do(hr)
+	var resp *http.Response
+	if c.rt != nil {
+		resp, err = c.rt.RoundTrip(hr)
+	} else {
+		resp, err = c.hc.Do(hr)
+	}
 	if err != nil {
 		return c.transportError(ctx, rctx, ep, "send the request", err)
 	}
@@ -380,6 +417,50 @@ func formBody(req executor.Request) ([]byte, string, error) {
 		return nil, "", fmt.Errorf("close the form: %w", err)
 	}
 	return buf.Bytes(), mw.FormDataContentType(), nil
+}
+
+// formBodyWith is formBody with the parts separated by boundary, which
+// the Client draws once: the form is written by hand, in one allocation.
+// A field that holds the boundary (it is random, so only by design) gets
+// formBody's fresh one instead.
+func formBodyWith(req executor.Request, boundary string) ([]byte, string, error) {
+	var seed [20]byte
+	fields := [4][2]string{
+		{"prompt", req.Prompt},
+		{"style", req.Style},
+		{"aspect_ratio", req.AspectRatio},
+	}
+	if req.Seed != 0 {
+		fields[3] = [2]string{"seed", string(strconv.AppendInt(seed[:0], req.Seed, 10))}
+	}
+	const disposition = "Content-Disposition: form-data; name=\"\"\r\n\r\n"
+	n := len(boundary) + 6 // the closing delimiter
+	for _, f := range fields {
+		if f[1] == "" && f[0] != "prompt" {
+			continue
+		}
+		if strings.Contains(f[1], boundary) {
+			return formBody(req)
+		}
+		n += len(boundary) + 4 + len(disposition) + len(f[0]) + len(f[1]) + 2
+	}
+	b := make([]byte, 0, n)
+	for _, f := range fields {
+		if f[1] == "" && f[0] != "prompt" {
+			continue
+		}
+		b = append(b, "--"...)
+		b = append(b, boundary...)
+		b = append(b, "\r\nContent-Disposition: form-data; name=\""...)
+		b = append(b, f[0]...)
+		b = append(b, "\"\r\n\r\n"...)
+		b = append(b, f[1]...)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "--"...)
+	b = append(b, boundary...)
+	b = append(b, "--\r\n"...)
+	return b, "multipart/form-data; boundary=" + boundary, nil
 }
 
 // copyBufs holds the buffers that stream response bodies to their

@@ -32,16 +32,21 @@ var ErrRecorderClosed = errors.New("lockfile recorder is closed")
 type Recorder struct {
 	path string
 
-	mu   sync.Mutex
+	mu sync.Mutex
+	// cond wakes the callers waiting for their change to reach disk: the
+	// loop broadcasts it after each write (or its failure). work wakes
+	// the loop alone when a change arrives or Close is called, so that a
+	// change does not wake every caller still waiting for an earlier one.
 	cond *sync.Cond
+	work *sync.Cond
 	// lock holds every accepted change, committed or not. That no two
 	// entries share a path (case-folded) is the Store's to keep: its path
 	// index is the one owner of that invariant.
 	lock *Lock
-	// keys are lock's addresses in addrs.Addr.Compare order; frags holds each entry's encoding
-	// (appendEntry), so a write re-encodes only what changed.
-	keys  []addrs.Addr
-	frags map[addrs.Addr][]byte
+	// recs are lock's addresses in addrs.Addr.Compare order, each with
+	// its entry's encoding (appendEntry), so a write re-encodes only what
+	// changed and walks a slice, not a map, to lay out the file.
+	recs []recFrag
 	// scratch is where frag encodes an entry before copying it out.
 	scratch []byte
 	// dirs are the directories of paths set since the last write; the
@@ -64,6 +69,10 @@ type Recorder struct {
 	err     error  // sticky write error
 	closing bool
 	writes  int // number of file writes, for tests and benchmarks
+	// waiting counts the callers waiting in Record, and idle their
+	// wake-ups that found their change not yet on disk (and no error nor
+	// ctx done): for tests.
+	waiting, idle int
 	// write is WriteFileAtomic; tests replace it to hold or fail a write.
 	// It must not keep data after it returns: the buffer becomes spare,
 	// and the entries' fragments point into it until the write after next.
@@ -95,13 +104,13 @@ func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Rec
 		now:   time.Now,
 		sleep: time.Sleep,
 	}
-	r.frags = make(map[addrs.Addr][]byte, len(l.Images))
-	for a, e := range l.Images {
-		r.frags[a] = r.frag(a, e)
+	r.recs = make([]recFrag, 0, len(l.Images))
+	for _, a := range slices.SortedFunc(maps.Keys(l.Images), addrs.Addr.Compare) {
+		r.recs = append(r.recs, recFrag{a, r.frag(a, l.Images[a])})
 	}
-	r.keys = slices.SortedFunc(maps.Keys(l.Images), addrs.Addr.Compare)
 	r.disk = r.encode(nil)
 	r.cond = sync.NewCond(&r.mu)
+	r.work = sync.NewCond(&r.mu)
 	go r.loop()
 	return r
 }
@@ -152,23 +161,24 @@ func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[ad
 	for _, a := range deletes {
 		if _, ok := r.lock.Images[a]; ok {
 			delete(r.lock.Images, a)
-			delete(r.frags, a)
-			if i, ok := slices.BinarySearchFunc(r.keys, a, addrs.Addr.Compare); ok {
-				r.keys = slices.Delete(r.keys, i, i+1)
+			if i, ok := r.find(a); ok {
+				r.recs = slices.Delete(r.recs, i, i+1)
 			}
 		}
 	}
 	for a, e := range sets {
 		r.lock.Images[a] = e
 		r.dirs[path.Dir(e.Path)] = true
-		r.frags[a] = r.frag(a, e)
-		if i, ok := slices.BinarySearchFunc(r.keys, a, addrs.Addr.Compare); !ok {
-			r.keys = slices.Insert(r.keys, i, a)
+		f := r.frag(a, e)
+		if i, ok := r.find(a); ok {
+			r.recs[i].frag = f
+		} else {
+			r.recs = slices.Insert(r.recs, i, recFrag{a, f})
 		}
 	}
 	r.gen++
 	g := r.gen
-	r.cond.Broadcast()
+	r.work.Signal()
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() {
 			r.mu.Lock()
@@ -178,7 +188,12 @@ func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[ad
 		defer stop()
 	}
 	for r.written < g && r.err == nil && ctx.Err() == nil {
+		r.waiting++
 		r.cond.Wait()
+		r.waiting--
+		if r.written < g && r.err == nil && ctx.Err() == nil {
+			r.idle++
+		}
 	}
 	switch {
 	case r.written >= g:
@@ -187,6 +202,23 @@ func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[ad
 		return r.err
 	}
 	return fmt.Errorf("abandoned waiting for the lockfile write: %w", context.Cause(ctx))
+}
+
+// recFrag is one entry of the lockfile as a Recorder keeps it: its
+// address and its encoding.
+type recFrag struct {
+	addr addrs.Addr
+	frag []byte
+}
+
+// find returns the position of a in r.recs, or where it goes, and whether
+// it is there. Changes arrive mostly in address order, so the last
+// position is tried first.
+func (r *Recorder) find(a addrs.Addr) (int, bool) {
+	if n := len(r.recs); n == 0 || r.recs[n-1].addr.Compare(a) < 0 {
+		return n, false
+	}
+	return slices.BinarySearchFunc(r.recs, a, func(f recFrag, a addrs.Addr) int { return f.addr.Compare(a) })
 }
 
 // frag returns the encoding of e at a (appendEntry) in a slice of its
@@ -205,7 +237,7 @@ func (r *Recorder) loop() {
 	defer r.mu.Unlock()
 	for {
 		for r.written == r.gen && !r.closing {
-			r.cond.Wait()
+			r.work.Wait()
 		}
 		if r.written == r.gen { // closing, nothing pending
 			return
@@ -316,23 +348,23 @@ func (r *Recorder) syncDirs(dirs map[string]bool) error {
 // allocate a whole lockfile per write), and points the fragments into it.
 // Called with r.mu held.
 func (r *Recorder) encode(buf []byte) []byte {
-	if len(r.keys) == 0 {
+	if len(r.recs) == 0 {
 		return append(buf[:0], lockHead+lockEmptyTail...)
 	}
-	n := len(lockHead) + len(lockOpen) + len(lockTail) + len(r.keys)
-	for _, k := range r.keys {
-		n += len(r.frags[k])
+	n := len(lockHead) + len(lockOpen) + len(lockTail) + len(r.recs)
+	for i := range r.recs {
+		n += len(r.recs[i].frag)
 	}
 	if cap(buf) < n {
 		buf = make([]byte, 0, n+encodeHeadroom(n))
 	}
 	buf = append(buf[:0], lockHead...)
 	buf = append(buf, lockOpen...)
-	for i, k := range r.keys {
+	for i := range r.recs {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = append(buf, r.frags[k]...)
+		buf = append(buf, r.recs[i].frag...)
 	}
 	buf = append(buf, lockTail...)
 	// Each fragment now points into buf, which nobody changes once
@@ -341,12 +373,12 @@ func (r *Recorder) encode(buf []byte) []byte {
 	// that the fragments pointed into before becomes the loop's spare
 	// only after this write, when nothing points into it any more.
 	at := len(lockHead) + len(lockOpen)
-	for i, k := range r.keys {
+	for i := range r.recs {
 		if i > 0 {
 			at++
 		}
-		end := at + len(r.frags[k])
-		r.frags[k] = buf[at:end:end]
+		end := at + len(r.recs[i].frag)
+		r.recs[i].frag = buf[at:end:end]
 		at = end
 	}
 	return buf
@@ -386,7 +418,7 @@ func (r *Recorder) Close() error {
 	r.closed.Do(func() {
 		r.mu.Lock()
 		r.closing = true
-		r.cond.Broadcast()
+		r.work.Signal()
 		r.mu.Unlock()
 	})
 	<-r.done

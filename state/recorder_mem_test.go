@@ -31,10 +31,11 @@ func TestRecorderHoldsEachEncodingOnce(t *testing.T) {
 		t.Helper()
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		if len(r.frags) != len(r.keys) {
-			t.Fatalf("%s: %d fragments for %d keys", when, len(r.frags), len(r.keys))
+		if len(r.recs) != len(r.lock.Images) {
+			t.Fatalf("%s: %d fragments for %d entries", when, len(r.recs), len(r.lock.Images))
 		}
-		for k, f := range r.frags {
+		for _, rf := range r.recs {
+			k, f := rf.addr, rf.frag
 			if !within(f, r.disk) {
 				t.Errorf("%s: the fragment of %s is a copy of its own, not the lockfile's bytes", when, k)
 			}

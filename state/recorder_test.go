@@ -382,3 +382,61 @@ func queueBehindWrite(t *testing.T, r *Recorder, entered <-chan struct{}, n int)
 		runtimeGosched()
 	}
 }
+
+// A change arriving while others wait for their write wakes the writer
+// alone, not every caller still waiting: with hundreds of images waiting
+// for one group write, waking them all on each arrival cost more CPU than
+// the images themselves.
+func TestRecorderChangeWakesNoWaiter(t *testing.T) {
+	p := filepath.Join(t.TempDir(), LockFileName)
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	first := true
+	r := newRecorder(p, NewLock(), func(path string, data []byte) error {
+		if first {
+			first = false
+			entered <- struct{}{}
+			<-release
+		}
+		return WriteFileAtomic(path, data)
+	})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := r.Set(addrs.MustParse("image.first"), entryN(0)); err != nil {
+			t.Error(err)
+		}
+	})
+	<-entered // the first write is held; image.first waits for it
+	const n = 10
+	for i := range n {
+		wg.Go(func() {
+			if err := r.Set(addrs.MustParse(fmt.Sprintf("image.w[%d]", i)), entryN(i+1)); err != nil {
+				t.Error(err)
+			}
+		})
+		// One at a time: each arrives while all before it wait.
+		for {
+			r.mu.Lock()
+			w := r.waiting
+			r.mu.Unlock()
+			if w == i+2 {
+				break
+			}
+			runtimeGosched()
+		}
+	}
+	r.mu.Lock()
+	idle := r.idle
+	r.mu.Unlock()
+	close(release)
+	wg.Wait()
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if idle != 0 {
+		t.Fatalf("%d wake-ups of waiting callers by later changes, want 0", idle)
+	}
+	if got := len(readLockT(t, p).Images); got != n+1 {
+		t.Fatalf("%d entries on disk, want %d", got, n+1)
+	}
+}
