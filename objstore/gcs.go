@@ -619,6 +619,9 @@ func (w *gcsWriter) startSession() error {
 	return nil
 }
 
+// gcsTokenTimeout bounds one token request, answer included.
+const gcsTokenTimeout = 30 * time.Second
+
 // gcsScope is the OAuth scope of the store's requests.
 const gcsScope = "https://www.googleapis.com/auth/devstorage.read_write"
 
@@ -631,8 +634,16 @@ func openGCS(ctx context.Context, u string, loc location, cfg openConfig) (*blob
 	if loc.query.Get("anonymous") != "true" {
 		// The token source keeps this context for every later refresh: it
 		// must outlive Open's deadline, and carry the client that follows
-		// no redirect.
-		tctx := context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, httpClient())
+		// no redirect. oauth2 asks for a token without the request's
+		// context, so the token client has a deadline of its own: a token
+		// endpoint that stalls mid-answer must not hold every store call
+		// queued behind the token source's lock.
+		tokenClient := httpClient()
+		tokenClient.Timeout = gcsTokenTimeout
+		if cfg.tokenTimeout > 0 {
+			tokenClient.Timeout = cfg.tokenTimeout
+		}
+		tctx := context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, tokenClient)
 		creds, err := google.FindDefaultCredentials(tctx, gcsScope)
 		if err != nil {
 			k := kindOf(ctx, err)

@@ -452,3 +452,49 @@ func testGCSCredentials(t *testing.T, typ string) {
 		t.Errorf("error names %q, want %q", e.URL, u)
 	}
 }
+
+// TestGCSTokenRefreshIsBounded: a token endpoint that answers a refresh
+// with headers and then stalls mid-body does not hold a store call (and
+// every other call queued behind the token source's lock) for ever: the
+// token request has its own deadline.
+func TestGCSTokenRefreshIsBounded(t *testing.T) {
+	const token = "ya29.MARKER-access-token-stall"
+	var served atomic.Int32
+	release := make(chan struct{})
+	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if served.Add(1) == 1 {
+			io.WriteString(w, `{"access_token":"`+token+`","token_type":"Bearer","expires_in":1}`)
+			return
+		}
+		io.WriteString(w, `{"access_token":"`)
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer tokenSrv.Close()
+	defer close(release)
+	gcsCredentials(t, "authorized_user", tokenSrv.URL)
+	f := newGCSFake(t, "b")
+	f.auth = "Bearer " + token
+	s, err := open(context.Background(), "gs://b/p", openConfig{gcsEndpoint: f.srv.URL, tokenTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	done := make(chan error, 1)
+	go func() { done <- s.Put(context.Background(), sum([]byte("img")), strings.NewReader("img")) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Put succeeded though the token refresh stalled")
+		}
+		if strings.Contains(err.Error(), token) {
+			t.Errorf("the error holds the token: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Put still blocked 30 s after a token refresh stalled (the token request has no deadline)")
+	}
+}

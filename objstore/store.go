@@ -75,6 +75,8 @@ type openConfig struct {
 	// gcsChunk replaces gcsChunk, so that tests reach resumable uploads
 	// with small objects.
 	gcsChunk int
+	// tokenTimeout replaces gcsTokenTimeout.
+	tokenTimeout time.Duration
 }
 
 func open(ctx context.Context, rawURL string, cfg openConfig) (*Store, error) {
