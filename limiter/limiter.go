@@ -339,13 +339,32 @@ func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 	l.lastStart = now
 	l.history.push(event{seq: t.seq, at: now, level: t.level, gap: t.gap})
 	if iv := l.intervalLocked(now); iv > 0 && l.winLimit == 0 {
+		// A start a little late (a timer that fired late, a worker
+		// that was busy) keeps its place in the pace, so that the pace
+		// is the rate and not 1/(interval + lateness).
 		base := l.nextStart
-		if base.Before(now) {
-			base = now
+		if floor := now.Add(-l.lateAllowanceLocked(iv)); base.Before(floor) {
+			base = floor
 		}
 		l.nextStart = base.Add(iv)
 	}
 	return t, 0, true
+}
+
+// lateAllowanceLocked is how late after its due time a paced start may
+// come and still keep its place in the pace of interval iv, so that the
+// next one follows it sooner: half an interval when the server let two
+// starts through much closer than its rate (a burst allowance takes the
+// closer start), none otherwise (a server with no burst allowance refuses
+// a start closer than its interval).
+func (l *Adaptive) lateAllowanceLocked(iv time.Duration) time.Duration {
+	if l.rate <= 0 || l.noBurst || l.countsRefused || l.minGapEver == noGap {
+		return 0
+	}
+	if float64(time.Second)/float64(max(l.minGapEver, time.Nanosecond)) <= burstless*l.rateEst {
+		return 0
+	}
+	return iv / 2
 }
 
 // limitLocked is the current concurrency limit.

@@ -492,3 +492,58 @@ func TestLimiterWindowModeRate(t *testing.T) {
 		}
 	})
 }
+
+// lateTimerClock is the system clock whose timers all fire late by the
+// same amount, as on a loaded machine.
+type lateTimerClock struct{ late time.Duration }
+
+func (lateTimerClock) Now() time.Time { return time.Now() }
+
+func (c lateTimerClock) After(d time.Duration) <-chan time.Time { return time.After(d + c.late) }
+
+// TestLimiterPacingKeepsItsRateWhenTimersFireLate checks that the pace
+// holds its rate when each start wakes a little after it was due: the
+// lateness of one start is taken from the interval to the next, not added
+// to it, so the pace is the rate, not 1/(interval + lateness), unless the
+// server allows no burst, where starts never follow closer than the
+// interval.
+func TestLimiterPacingKeepsItsRateWhenTimersFireLate(t *testing.T) {
+	tests := map[string]struct {
+		noBurst bool
+		minGap  time.Duration // the closest two accepted starts seen
+		min     time.Duration // least time for the starts
+		max     time.Duration // most time for the starts
+	}{
+		// 200 starts at 50/s: 199 intervals of 20 ms; 2 ms late each
+		// would be 4.38 s.
+		"a burst allowance":      {minGap: time.Millisecond, min: 3960 * time.Millisecond, max: 4 * time.Second},
+		"burst never seen":       {minGap: noGap, min: 4370 * time.Millisecond, max: 4400 * time.Millisecond},
+		"no burst: never closer": {noBurst: true, minGap: 20 * time.Millisecond, min: 4370 * time.Millisecond, max: 4400 * time.Millisecond},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				lim := New(16, lateTimerClock{late: 2 * time.Millisecond})
+				lim.throttled, lim.window, lim.minLat = true, 16, 100*time.Millisecond
+				lim.rate, lim.rateEst, lim.rateSince, lim.plateau = 50, 51, time.Now(), time.Hour
+				lim.noBurst, lim.minGapEver = tc.noBurst, tc.minGap
+				begin := time.Now()
+				var prev time.Time
+				for i := range 200 {
+					tk, err := lim.Acquire(context.Background())
+					if err != nil {
+						t.Fatal(err)
+					}
+					if i > 0 && tc.minGap >= 20*time.Millisecond && tk.at.Sub(prev) < 20*time.Millisecond {
+						t.Fatalf("start %d came %v after the one before, closer than the pace's 20 ms", i, tk.at.Sub(prev))
+					}
+					prev = tk.at
+					lim.Release(tk, Outcome{Success: true, Latency: 100 * time.Millisecond})
+				}
+				if d := time.Since(begin); d < tc.min || d > tc.max {
+					t.Errorf("200 starts at 50/s with timers 2 ms late took %v, want %v to %v", d, tc.min, tc.max)
+				}
+			})
+		})
+	}
+}
