@@ -56,6 +56,10 @@ const (
 	// probePlateau is how long the pacing rate stays at its post-429 value
 	// before it starts probing upward.
 	probePlateau = 2 * time.Second
+	// firstPlateau replaces probePlateau after the first rate estimate,
+	// which counts slow start's speeding-up starts and so is low as a
+	// rule: an estimate low by a fifth is made up in about three seconds.
+	firstPlateau = 500 * time.Millisecond
 	// plateauGrowth is what the plateau is multiplied by each time a
 	// probe finds the same rate again: a confirmed limit is probed
 	// rarely, so that few requests pay a 429's Retry-After.
@@ -541,6 +545,16 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		return
 	}
 	// Rate limit: pace just below what the server accepted.
+	if l.rateEst == 0 && l.window < float64(l.max) {
+		// The first rate 429. A window cut by one earlier 429 came from
+		// slow start's starts too, which a rate limit explains as well:
+		// the pace bounds what is in flight now, and a concurrency
+		// limit, if there is one, is found again.
+		if c := int(l.window) + 1; c >= len(l.refused) || l.refused[c] <= 1 {
+			l.window = float64(l.max)
+			l.tracef("window=%d: the rate explains the earlier 429", l.max)
+		}
+	}
 	var est float64
 	margin := rateMargin
 	cur := l.currentRateLocked(now)
@@ -675,9 +689,21 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	if est <= 0 {
 		est = 1 / rateWindow.Seconds()
 	}
+	same := sameRate
+	if l.rateCuts == 2 {
+		// The first estimate counted few starts: it is rougher.
+		same *= 2
+	}
 	switch {
-	case l.rateEst > 0 && math.Abs(est-l.rateEst) < sameRate*l.rateEst:
-		l.plateau *= plateauGrowth
+	case l.rateEst > 0 && math.Abs(est-l.rateEst) < same*l.rateEst:
+		l.plateau = max(l.plateau, probePlateau) * plateauGrowth
+		// The same rate found again: each count is off by up to one
+		// request over its span, so the two together say more.
+		est = (est + l.rateEst) / 2
+	case l.rateEst == 0 && !l.noBurst && !l.countsRefused:
+		// The first estimate counts slow start's starts, which were
+		// speeding up: low, as a rule, so probed soon.
+		l.plateau = firstPlateau
 	default:
 		l.plateau = probePlateau
 	}

@@ -547,3 +547,57 @@ func TestLimiterPacingKeepsItsRateWhenTimersFireLate(t *testing.T) {
 		})
 	}
 }
+
+// TestLimiterRateLiftsAMisreadConcurrencyLimit checks that once a 429
+// says the server limits the rate, a window cut by a single earlier 429
+// (read then as a concurrency limit, as slow start's 429s are) no longer
+// bounds the requests in flight: the pace does, with room for requests
+// that take longer than the fastest (a loaded machine's own work on
+// each response), and a window cut twice at the same level stays.
+func TestLimiterRateLiftsAMisreadConcurrencyLimit(t *testing.T) {
+	tests := map[string]struct {
+		cuts       int // 429s at level 4 read as a concurrency limit of 3
+		wantWindow int
+	}{
+		"one cut: lifted": {cuts: 1, wantWindow: 16},
+		"two cuts: stays": {cuts: 2, wantWindow: 3},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				lim := New(16, SystemClock{})
+				limSucceed(t, lim, 10, 300*time.Millisecond)
+				// Three in flight, accepted; a 4th start 150 ms later
+				// refused at once.
+				tks := limAcquireN(t, lim, 3)
+				time.Sleep(150 * time.Millisecond)
+				tk := limAcquireN(t, lim, 1)[0]
+				lim.Release(tk, Outcome{Throttled: true, Latency: time.Millisecond})
+				time.Sleep(150 * time.Millisecond)
+				for _, tk := range tks {
+					lim.Release(tk, Outcome{Success: true, Latency: 300 * time.Millisecond})
+				}
+				if got := lim.Limit(); got != 3 {
+					t.Fatalf("Limit() = %d after a 429 at level 4, want 3", got)
+				}
+				// A probe of level 4 refused again, as a real
+				// concurrency limit refuses it.
+				lim.refused[4] += tc.cuts - 1
+				// Then a 429 at level 1, which the server accepted:
+				// a rate limit.
+				limSucceed(t, lim, 10, 300*time.Millisecond)
+				tk = limAcquireN(t, lim, 1)[0]
+				lim.Release(tk, Outcome{Throttled: true, Latency: time.Millisecond})
+				if lim.Rate() == 0 {
+					t.Fatal("Rate() = 0 after a 429 at an accepted level")
+				}
+				// The pace bounds what is in flight (Limit); the
+				// concurrency window is what remains of the 429s at
+				// level 4.
+				if got := int(lim.window); got != tc.wantWindow {
+					t.Errorf("concurrency window = %d after the rate 429 (Limit %d, rate %.2f), want %d", got, lim.Limit(), lim.Rate(), tc.wantWindow)
+				}
+			})
+		})
+	}
+}
