@@ -88,6 +88,9 @@ const (
 	// r × the fastest round trip, so that a slowing server does not pile
 	// up requests while variation in latency still finds a free slot.
 	pacedWindowSlack = 1.5
+	// heldAvgWeight is the weight, as 1/heldAvgWeight, of the newest
+	// success in the average of how long requests hold their place.
+	heldAvgWeight = 16
 	// acceptLatencies is how many of a 429's round trips a request must
 	// have been in flight to count as accepted by the server: 429s come
 	// back at once, accepted requests take far longer.
@@ -132,6 +135,10 @@ const (
 	// pays nothing, while a count taken from a server that is no such
 	// window is not kept for the whole run.
 	windowPlateau = 10 * time.Second
+	// idleGaps is how many pacing intervals apart two starts must be for
+	// the time between them beyond that to count as the client's own
+	// idleness, left out of the time the server's rate is counted over.
+	idleGaps = 3
 	// sameRate is how close, as a fraction, two successive rate estimates
 	// must be for the second to count as the same limit found again (and
 	// so grow the probe plateau).
@@ -273,6 +280,7 @@ type Adaptive struct {
 	pauseUntil   time.Time // Retry-After: no start before this
 	lastCut      time.Time // 429s of requests started before this are stale
 	minLat       time.Duration
+	heldAvg      time.Duration // how long successful requests held their place, averaged
 	firstStart   time.Time
 	lastStart    time.Time
 
@@ -379,8 +387,13 @@ func (l *Adaptive) limitLocked(now time.Time) int {
 		w = math.Max(w, float64(l.winLimit))
 	} else if r := l.currentRateLocked(now); r > 0 && l.minLat > 0 {
 		// Paced: enough window for the rate with some latency
-		// variation, so a slowing server does not pile up requests.
-		w = math.Min(w, math.Ceil(r*l.minLat.Seconds()*pacedWindowSlack)+1)
+		// variation, so a slowing server does not pile up requests;
+		// requests hold their place longer than the fastest round
+		// trip (the caller's own work on each response, a loaded
+		// machine), which the average of how long they held it
+		// counts.
+		lat := max(l.minLat, l.heldAvg)
+		w = math.Min(w, math.Ceil(r*lat.Seconds()*pacedWindowSlack)+1)
 	}
 	n := int(w)
 	if n < 1 {
@@ -447,6 +460,16 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 	}
 	if l.inflight > 0 {
 		l.inflight--
+	}
+	if f == succeeded && !t.at.IsZero() {
+		// How long a request holds its place, the caller's own work
+		// on the response included, averaged over the last few.
+		held := now.Sub(t.at)
+		if l.heldAvg == 0 {
+			l.heldAvg = held
+		} else {
+			l.heldAvg += (held - l.heldAvg) / heldAvgWeight
+		}
 	}
 	switch f {
 	case throttled:
@@ -545,11 +568,13 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		return
 	}
 	// Rate limit: pace just below what the server accepted.
-	if l.rateEst == 0 && l.window < float64(l.max) {
-		// The first rate 429. A window cut by one earlier 429 came from
-		// slow start's starts too, which a rate limit explains as well:
-		// the pace bounds what is in flight now, and a concurrency
-		// limit, if there is one, is found again.
+	if l.window < float64(l.max) && !start.Before(l.firstStart.Add(rateWindow/2)) {
+		// A rate 429 in a run old enough for its count to say
+		// something. A window cut by one earlier 429 came from slow
+		// start's starts, or from a few that reached the server
+		// together, which a rate limit explains as well: the pace
+		// bounds what is in flight now, and a concurrency limit, if
+		// there is one, is found again.
 		if c := int(l.window) + 1; c >= len(l.refused) || l.refused[c] <= 1 {
 			l.window = float64(l.max)
 			l.tracef("window=%d: the rate explains the earlier 429", l.max)
@@ -620,6 +645,14 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		// low; a server that counts refused requests over a window
 		// accepted its rate in the last window before the 429.
 		d := start.Sub(from)
+		if cur > 0 && !l.countsRefused {
+			// Time in which the client sent nothing though the pace
+			// allowed it (a machine that did not run it, a caller
+			// with nothing to send) did not use the allowance up
+			// either: it does not count.
+			d -= l.history.idleSince(from, start, time.Duration(idleGaps*float64(time.Second)/cur))
+			d = max(d, rateWindow/2)
+		}
 		n := float64(l.history.acceptedSince(from, start, now.Add(-acceptAge)))
 		est = n / d.Seconds()
 		margin = math.Min(rateMargin, math.Max(rateMargin/3, 1/math.Max(n, 1)))
@@ -999,6 +1032,28 @@ func (h *history) maxAcceptedInWindow(w time.Duration, acceptedBefore time.Time)
 		return true
 	})
 	return best
+}
+
+// idleSince is the time between starts with from < at <= to, the first of
+// them and to included, beyond gap: how long in all the starts were
+// further apart than gap.
+func (h *history) idleSince(from, to time.Time, gap time.Duration) time.Duration {
+	var idle time.Duration
+	next := to
+	h.each(func(e *event) bool {
+		if !e.at.After(from) {
+			return false
+		}
+		if e.at.After(to) {
+			return true
+		}
+		if d := next.Sub(e.at); d > gap {
+			idle += d - gap
+		}
+		next = e.at
+		return true
+	})
+	return idle
 }
 
 // acceptedSince counts accepted starts with from < at <= to.

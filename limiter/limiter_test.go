@@ -601,3 +601,30 @@ func TestLimiterRateLiftsAMisreadConcurrencyLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestLimiterPacedWindowCountsHowLongRequestsHold checks that when paced,
+// the limit on requests in flight leaves room for how long requests
+// actually hold their place (the round trip plus the caller's own work on
+// the response), not only for the fastest round trip: a limit from the
+// fastest round trip alone would hold the pace below the rate.
+func TestLimiterPacedWindowCountsHowLongRequestsHold(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := New(32, SystemClock{})
+		lim.throttled, lim.window, lim.minLat = true, 32, 100*time.Millisecond
+		lim.rate, lim.rateEst, lim.rateSince, lim.plateau = 50, 51, time.Now(), time.Hour
+		// Requests whose answer takes 100 ms and that hold their
+		// place 200 ms.
+		for range 40 {
+			tk, err := lim.Acquire(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond)
+			lim.Release(tk, Outcome{Success: true, Latency: 100 * time.Millisecond})
+		}
+		// 50/s × 200 ms = 10 in flight on average.
+		if got := lim.Limit(); got < 12 {
+			t.Errorf("Limit() = %d paced at 50/s with requests held 200 ms, want room for at least 12", got)
+		}
+	})
+}
