@@ -180,6 +180,14 @@ const (
 // everyone: one second less than it says, as HTTP rounds up to whole
 // seconds; the throttled request itself waits the whole Retry-After in
 // the executor.
+//
+// On a loaded machine the pace holds its rate: a start that comes a
+// little late keeps its place in the pace (when the server allows a
+// burst), the count between two 429s leaves out time in which the client
+// sent nothing though the pace allowed it, the limit on requests in
+// flight counts how long they hold their place, and a 429 that came back
+// late (it reached the server with later starts) leaves the estimate of a
+// server with a burst allowance as it was, once a window.
 func New(max int, clock Clock) *Adaptive {
 	if max < 1 {
 		max = 1
