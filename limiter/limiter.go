@@ -56,6 +56,10 @@ const (
 	// probePlateau is how long the pacing rate stays at its post-429 value
 	// before it starts probing upward.
 	probePlateau = 2 * time.Second
+	// firstPlateau replaces probePlateau after the first rate estimate,
+	// which counts slow start's speeding-up starts and so is low as a
+	// rule: an estimate low by a fifth is made up in about three seconds.
+	firstPlateau = 500 * time.Millisecond
 	// plateauGrowth is what the plateau is multiplied by each time a
 	// probe finds the same rate again: a confirmed limit is probed
 	// rarely, so that few requests pay a 429's Retry-After.
@@ -84,6 +88,9 @@ const (
 	// r × the fastest round trip, so that a slowing server does not pile
 	// up requests while variation in latency still finds a free slot.
 	pacedWindowSlack = 1.5
+	// heldAvgWeight is the weight, as 1/heldAvgWeight, of the newest
+	// success in the average of how long requests hold their place.
+	heldAvgWeight = 16
 	// acceptLatencies is how many of a 429's round trips a request must
 	// have been in flight to count as accepted by the server: 429s come
 	// back at once, accepted requests take far longer.
@@ -128,6 +135,10 @@ const (
 	// pays nothing, while a count taken from a server that is no such
 	// window is not kept for the whole run.
 	windowPlateau = 10 * time.Second
+	// idleGaps is how many pacing intervals apart two starts must be for
+	// the time between them beyond that to count as the client's own
+	// idleness, left out of the time the server's rate is counted over.
+	idleGaps = 3
 	// sameRate is how close, as a fraction, two successive rate estimates
 	// must be for the second to count as the same limit found again (and
 	// so grow the probe plateau).
@@ -169,6 +180,14 @@ const (
 // everyone: one second less than it says, as HTTP rounds up to whole
 // seconds; the throttled request itself waits the whole Retry-After in
 // the executor.
+//
+// On a loaded machine the pace holds its rate: a start that comes a
+// little late keeps its place in the pace (when the server allows a
+// burst), the count between two 429s leaves out time in which the client
+// sent nothing though the pace allowed it, the limit on requests in
+// flight counts how long they hold their place, and a 429 that came back
+// late (it reached the server with later starts) leaves the estimate of a
+// server with a burst allowance as it was, once a window.
 func New(max int, clock Clock) *Adaptive {
 	if max < 1 {
 		max = 1
@@ -269,6 +288,8 @@ type Adaptive struct {
 	pauseUntil   time.Time // Retry-After: no start before this
 	lastCut      time.Time // 429s of requests started before this are stale
 	minLat       time.Duration
+	heldAvg      time.Duration // how long successful requests held their place, averaged
+	excusedAt    time.Time     // the last 429 taken for one that reached the server late
 	firstStart   time.Time
 	lastStart    time.Time
 
@@ -339,13 +360,32 @@ func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 	l.lastStart = now
 	l.history.push(event{seq: t.seq, at: now, level: t.level, gap: t.gap})
 	if iv := l.intervalLocked(now); iv > 0 && l.winLimit == 0 {
+		// A start a little late (a timer that fired late, a worker
+		// that was busy) keeps its place in the pace, so that the pace
+		// is the rate and not 1/(interval + lateness).
 		base := l.nextStart
-		if base.Before(now) {
-			base = now
+		if floor := now.Add(-l.lateAllowanceLocked(iv)); base.Before(floor) {
+			base = floor
 		}
 		l.nextStart = base.Add(iv)
 	}
 	return t, 0, true
+}
+
+// lateAllowanceLocked is how late after its due time a paced start may
+// come and still keep its place in the pace of interval iv, so that the
+// next one follows it sooner: half an interval when the server let two
+// starts through much closer than its rate (a burst allowance takes the
+// closer start), none otherwise (a server with no burst allowance refuses
+// a start closer than its interval).
+func (l *Adaptive) lateAllowanceLocked(iv time.Duration) time.Duration {
+	if l.rate <= 0 || l.noBurst || l.countsRefused || l.minGapEver == noGap {
+		return 0
+	}
+	if float64(time.Second)/float64(max(l.minGapEver, time.Nanosecond)) <= burstless*l.rateEst {
+		return 0
+	}
+	return iv / 2
 }
 
 // limitLocked is the current concurrency limit.
@@ -356,8 +396,13 @@ func (l *Adaptive) limitLocked(now time.Time) int {
 		w = math.Max(w, float64(l.winLimit))
 	} else if r := l.currentRateLocked(now); r > 0 && l.minLat > 0 {
 		// Paced: enough window for the rate with some latency
-		// variation, so a slowing server does not pile up requests.
-		w = math.Min(w, math.Ceil(r*l.minLat.Seconds()*pacedWindowSlack)+1)
+		// variation, so a slowing server does not pile up requests;
+		// requests hold their place longer than the fastest round
+		// trip (the caller's own work on each response, a loaded
+		// machine), which the average of how long they held it
+		// counts.
+		lat := max(l.minLat, l.heldAvg)
+		w = math.Min(w, math.Ceil(r*lat.Seconds()*pacedWindowSlack)+1)
 	}
 	n := int(w)
 	if n < 1 {
@@ -424,6 +469,16 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 	}
 	if l.inflight > 0 {
 		l.inflight--
+	}
+	if f == succeeded && !t.at.IsZero() {
+		// How long a request holds its place, the caller's own work
+		// on the response included, averaged over the last few.
+		held := now.Sub(t.at)
+		if l.heldAvg == 0 {
+			l.heldAvg = held
+		} else {
+			l.heldAvg += (held - l.heldAvg) / heldAvgWeight
+		}
 	}
 	switch f {
 	case throttled:
@@ -522,6 +577,37 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		return
 	}
 	// Rate limit: pace just below what the server accepted.
+	if iv := l.intervalLocked(now); l.rateEst > 0 && !l.noBurst && !l.countsRefused && iv > 0 &&
+		o.Latency > l.min429Lat+iv && now.Sub(l.excusedAt) >= rateWindow {
+		// A 429 comes back at once, and this one took longer than the
+		// fastest by more than a pacing interval: it reached the
+		// server late, together with later starts, as the requests of
+		// a loaded machine do, and a server with a burst allowance
+		// refused it for that, not for a pace above its rate. The
+		// estimate stands (its count would only repeat the pace);
+		// the next start waits an interval more, for the allowance to
+		// refill. Once a window at most: 429s that keep coming are
+		// the rate's.
+		l.excusedAt = now
+		if l.nextStart.Before(now) {
+			l.nextStart = now
+		}
+		l.nextStart = l.nextStart.Add(iv)
+		l.tracef("429 late by %v: arrived with others; estimate stands", o.Latency-l.min429Lat)
+		return
+	}
+	if l.window < float64(l.max) && !start.Before(l.firstStart.Add(rateWindow/2)) {
+		// A rate 429 in a run old enough for its count to say
+		// something. A window cut by one earlier 429 came from slow
+		// start's starts, or from a few that reached the server
+		// together, which a rate limit explains as well: the pace
+		// bounds what is in flight now, and a concurrency limit, if
+		// there is one, is found again.
+		if c := int(l.window) + 1; c >= len(l.refused) || l.refused[c] <= 1 {
+			l.window = float64(l.max)
+			l.tracef("window=%d: the rate explains the earlier 429", l.max)
+		}
+	}
 	var est float64
 	margin := rateMargin
 	cur := l.currentRateLocked(now)
@@ -587,6 +673,14 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		// low; a server that counts refused requests over a window
 		// accepted its rate in the last window before the 429.
 		d := start.Sub(from)
+		if cur > 0 && !l.countsRefused {
+			// Time in which the client sent nothing though the pace
+			// allowed it (a machine that did not run it, a caller
+			// with nothing to send) did not use the allowance up
+			// either: it does not count.
+			d -= l.history.idleSince(from, start, time.Duration(idleGaps*float64(time.Second)/cur))
+			d = max(d, rateWindow/2)
+		}
 		n := float64(l.history.acceptedSince(from, start, now.Add(-acceptAge)))
 		est = n / d.Seconds()
 		margin = math.Min(rateMargin, math.Max(rateMargin/3, 1/math.Max(n, 1)))
@@ -656,9 +750,21 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	if est <= 0 {
 		est = 1 / rateWindow.Seconds()
 	}
+	same := sameRate
+	if l.rateCuts == 2 {
+		// The first estimate counted few starts: it is rougher.
+		same *= 2
+	}
 	switch {
-	case l.rateEst > 0 && math.Abs(est-l.rateEst) < sameRate*l.rateEst:
-		l.plateau *= plateauGrowth
+	case l.rateEst > 0 && math.Abs(est-l.rateEst) < same*l.rateEst:
+		l.plateau = max(l.plateau, probePlateau) * plateauGrowth
+		// The same rate found again: each count is off by up to one
+		// request over its span, so the two together say more.
+		est = (est + l.rateEst) / 2
+	case l.rateEst == 0 && !l.noBurst && !l.countsRefused:
+		// The first estimate counts slow start's starts, which were
+		// speeding up: low, as a rule, so probed soon.
+		l.plateau = firstPlateau
 	default:
 		l.plateau = probePlateau
 	}
@@ -954,6 +1060,28 @@ func (h *history) maxAcceptedInWindow(w time.Duration, acceptedBefore time.Time)
 		return true
 	})
 	return best
+}
+
+// idleSince is the time between starts with from < at <= to, the first of
+// them and to included, beyond gap: how long in all the starts were
+// further apart than gap.
+func (h *history) idleSince(from, to time.Time, gap time.Duration) time.Duration {
+	var idle time.Duration
+	next := to
+	h.each(func(e *event) bool {
+		if !e.at.After(from) {
+			return false
+		}
+		if e.at.After(to) {
+			return true
+		}
+		if d := next.Sub(e.at); d > gap {
+			idle += d - gap
+		}
+		next = e.at
+		return true
+	})
+	return idle
 }
 
 // acceptedSince counts accepted starts with from < at <= to.

@@ -492,3 +492,175 @@ func TestLimiterWindowModeRate(t *testing.T) {
 		}
 	})
 }
+
+// lateTimerClock is the system clock whose timers all fire late by the
+// same amount, as on a loaded machine.
+type lateTimerClock struct{ late time.Duration }
+
+func (lateTimerClock) Now() time.Time { return time.Now() }
+
+func (c lateTimerClock) After(d time.Duration) <-chan time.Time { return time.After(d + c.late) }
+
+// TestLimiterPacingKeepsItsRateWhenTimersFireLate checks that the pace
+// holds its rate when each start wakes a little after it was due: the
+// lateness of one start is taken from the interval to the next, not added
+// to it, so the pace is the rate, not 1/(interval + lateness), unless the
+// server allows no burst, where starts never follow closer than the
+// interval.
+func TestLimiterPacingKeepsItsRateWhenTimersFireLate(t *testing.T) {
+	tests := map[string]struct {
+		noBurst bool
+		minGap  time.Duration // the closest two accepted starts seen
+		min     time.Duration // least time for the starts
+		max     time.Duration // most time for the starts
+	}{
+		// 200 starts at 50/s: 199 intervals of 20 ms; 2 ms late each
+		// would be 4.38 s.
+		"a burst allowance":      {minGap: time.Millisecond, min: 3960 * time.Millisecond, max: 4 * time.Second},
+		"burst never seen":       {minGap: noGap, min: 4370 * time.Millisecond, max: 4400 * time.Millisecond},
+		"no burst: never closer": {noBurst: true, minGap: 20 * time.Millisecond, min: 4370 * time.Millisecond, max: 4400 * time.Millisecond},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				lim := New(16, lateTimerClock{late: 2 * time.Millisecond})
+				lim.throttled, lim.window, lim.minLat = true, 16, 100*time.Millisecond
+				lim.rate, lim.rateEst, lim.rateSince, lim.plateau = 50, 51, time.Now(), time.Hour
+				lim.noBurst, lim.minGapEver = tc.noBurst, tc.minGap
+				begin := time.Now()
+				var prev time.Time
+				for i := range 200 {
+					tk, err := lim.Acquire(context.Background())
+					if err != nil {
+						t.Fatal(err)
+					}
+					if i > 0 && tc.minGap >= 20*time.Millisecond && tk.at.Sub(prev) < 20*time.Millisecond {
+						t.Fatalf("start %d came %v after the one before, closer than the pace's 20 ms", i, tk.at.Sub(prev))
+					}
+					prev = tk.at
+					lim.Release(tk, Outcome{Success: true, Latency: 100 * time.Millisecond})
+				}
+				if d := time.Since(begin); d < tc.min || d > tc.max {
+					t.Errorf("200 starts at 50/s with timers 2 ms late took %v, want %v to %v", d, tc.min, tc.max)
+				}
+			})
+		})
+	}
+}
+
+// TestLimiterRateLiftsAMisreadConcurrencyLimit checks that once a 429
+// says the server limits the rate, a window cut by a single earlier 429
+// (read then as a concurrency limit, as slow start's 429s are) no longer
+// bounds the requests in flight: the pace does, with room for requests
+// that take longer than the fastest (a loaded machine's own work on
+// each response), and a window cut twice at the same level stays.
+func TestLimiterRateLiftsAMisreadConcurrencyLimit(t *testing.T) {
+	tests := map[string]struct {
+		cuts       int // 429s at level 4 read as a concurrency limit of 3
+		wantWindow int
+	}{
+		"one cut: lifted": {cuts: 1, wantWindow: 16},
+		"two cuts: stays": {cuts: 2, wantWindow: 3},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				lim := New(16, SystemClock{})
+				limSucceed(t, lim, 10, 300*time.Millisecond)
+				// Three in flight, accepted; a 4th start 150 ms later
+				// refused at once.
+				tks := limAcquireN(t, lim, 3)
+				time.Sleep(150 * time.Millisecond)
+				tk := limAcquireN(t, lim, 1)[0]
+				lim.Release(tk, Outcome{Throttled: true, Latency: time.Millisecond})
+				time.Sleep(150 * time.Millisecond)
+				for _, tk := range tks {
+					lim.Release(tk, Outcome{Success: true, Latency: 300 * time.Millisecond})
+				}
+				if got := lim.Limit(); got != 3 {
+					t.Fatalf("Limit() = %d after a 429 at level 4, want 3", got)
+				}
+				// A probe of level 4 refused again, as a real
+				// concurrency limit refuses it.
+				lim.refused[4] += tc.cuts - 1
+				// Then a 429 at level 1, which the server accepted:
+				// a rate limit.
+				limSucceed(t, lim, 10, 300*time.Millisecond)
+				tk = limAcquireN(t, lim, 1)[0]
+				lim.Release(tk, Outcome{Throttled: true, Latency: time.Millisecond})
+				if lim.Rate() == 0 {
+					t.Fatal("Rate() = 0 after a 429 at an accepted level")
+				}
+				// The pace bounds what is in flight (Limit); the
+				// concurrency window is what remains of the 429s at
+				// level 4.
+				if got := int(lim.window); got != tc.wantWindow {
+					t.Errorf("concurrency window = %d after the rate 429 (Limit %d, rate %.2f), want %d", got, lim.Limit(), lim.Rate(), tc.wantWindow)
+				}
+			})
+		})
+	}
+}
+
+// TestLimiterPacedWindowCountsHowLongRequestsHold checks that when paced,
+// the limit on requests in flight leaves room for how long requests
+// actually hold their place (the round trip plus the caller's own work on
+// the response), not only for the fastest round trip: a limit from the
+// fastest round trip alone would hold the pace below the rate.
+func TestLimiterPacedWindowCountsHowLongRequestsHold(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := New(32, SystemClock{})
+		lim.throttled, lim.window, lim.minLat = true, 32, 100*time.Millisecond
+		lim.rate, lim.rateEst, lim.rateSince, lim.plateau = 50, 51, time.Now(), time.Hour
+		// Requests whose answer takes 100 ms and that hold their
+		// place 200 ms.
+		for range 40 {
+			tk, err := lim.Acquire(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond)
+			lim.Release(tk, Outcome{Success: true, Latency: 100 * time.Millisecond})
+		}
+		// 50/s × 200 ms = 10 in flight on average.
+		if got := lim.Limit(); got < 12 {
+			t.Errorf("Limit() = %d paced at 50/s with requests held 200 ms, want room for at least 12", got)
+		}
+	})
+}
+
+// TestLimiterLate429KeepsTheEstimate checks that a 429 that came back
+// later than the fastest by more than a pacing interval (it reached the
+// server late, with later starts, on a loaded machine) leaves the rate
+// estimate as it was, once a window: a second one soon after cuts it.
+func TestLimiterLate429KeepsTheEstimate(t *testing.T) {
+	tests := map[string]struct {
+		latency time.Duration // of the 429s
+		wantCut [2]bool       // whether the first and the second 429 set a new estimate
+	}{
+		"late: the first stands": {latency: 40 * time.Millisecond, wantCut: [2]bool{false, true}},
+		"at once: both cut":      {latency: 2 * time.Millisecond, wantCut: [2]bool{true, true}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				lim := New(16, SystemClock{})
+				limSucceed(t, lim, 20, 20*time.Millisecond)
+				lim.throttled, lim.window = true, 16
+				lim.rate, lim.rateEst, lim.rateSince, lim.plateau = 48, 49, time.Now(), time.Hour
+				lim.lastRateHit, lim.min429Lat, lim.rateCuts = time.Now(), 2*time.Millisecond, 1
+				for i, want := range tc.wantCut {
+					// 0.6 s of accepted requests, then a 429.
+					limSucceed(t, lim, 30, 20*time.Millisecond)
+					before := lim.rateCuts
+					tk := limAcquireN(t, lim, 1)[0]
+					time.Sleep(tc.latency)
+					lim.Release(tk, Outcome{Throttled: true, Latency: tc.latency})
+					if cut := lim.rateCuts > before; cut != want {
+						t.Errorf("429 %d: a new rate estimate %v (rate now %.2f), want %v", i+1, cut, lim.Rate(), want)
+					}
+				}
+			})
+		})
+	}
+}
