@@ -146,8 +146,12 @@ func (l *loader) expandImages() []Image {
 			// own path: do those here, in parallel. The directories are
 			// checked below, once each.
 			r.leaves = make([]leafState, len(r.images))
+			// A path in a missing directory (every path of a first plan)
+			// needs none: checkOnDisk reads no leaf there.
 			parallel(len(r.images), func(j int) {
-				r.leaves[j].exists, r.leaves[j].err = l.stats.Leaf(l.dir, r.images[j].Path)
+				if p := r.images[j].Path; !l.stats.Missing(path.Dir(p)) {
+					r.leaves[j].exists, r.leaves[j].err = l.stats.Leaf(l.dir, p)
+				}
 			})
 		})
 		for bi := range batch {
