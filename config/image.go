@@ -205,6 +205,9 @@ type field[T any] struct {
 	ok      bool
 	null    bool
 	val     T
+	// tmpl, when not nil, renders a per-instance string template without
+	// an evaluation context (see instTemplate).
+	tmpl *instTemplate
 }
 
 // newField prepares attr (which may be nil) of an image block.
@@ -219,6 +222,9 @@ func newField[T any](l *loader, attr *hcl.Attribute, sc scope, ty cty.Type, chec
 		f.ok = false
 	case r.each || r.count:
 		f.perInst = true
+		if ty == cty.String {
+			f.tmpl = prepareTemplate(attr.Expr, l.base)
+		}
 	default:
 		f.val, f.null, f.ok = f.eval(l, l.base, "")
 	}
@@ -244,6 +250,29 @@ func (f *field[T]) get(l *loader, ctx *hcl.EvalContext, inst string) (val T, nul
 		return f.val, f.null, f.ok
 	}
 	return f.eval(l, ctx, inst)
+}
+
+// at returns the field's value for the instance in, making in's
+// evaluation context only when the field needs one.
+func (f *field[T]) at(l *loader, in *instance, inst string) (val T, null, ok bool) {
+	if !f.perInst || !f.ok {
+		return f.val, f.null, f.ok
+	}
+	if f.tmpl != nil {
+		if v, ok := f.tmpl.render(in); ok {
+			val, ok = f.check(l, v, f.attr.Expr.Range(), inst)
+			return val, false, ok
+		}
+	}
+	return f.eval(l, l.contextOf(in), inst)
+}
+
+// contextOf returns in's evaluation context, made once.
+func (l *loader) contextOf(in *instance) *hcl.EvalContext {
+	if in.ctx == nil {
+		in.ctx = l.instanceContext(*in)
+	}
+	return in.ctx
 }
 
 // expandBlock returns the instances of ib that evaluate cleanly, each with
@@ -323,14 +352,13 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		if in.addr.Kind != addrs.NoKey {
 			inst = in.addr.String()
 		}
-		in.ctx = l.instanceContext(in)
 		img = Image{Addr: in.addr, DeclRange: b.DefRange, AspectRatio: DefaultAspectRatio, Style: l.provider.Style}
 		ok = true
 		if from != nil {
 			img.AspectRatio, img.Style = "", ""
-			ok = from.get(l, &img, in.ctx, inst)
+			ok = from.get(l, &img, l.contextOf(&in), inst)
 		}
-		p, null, pOK := prompt.get(l, in.ctx, inst)
+		p, null, pOK := prompt.at(l, &in, inst)
 		if promptAttr == nil {
 			pOK = true
 		} else if pOK && null {
@@ -340,32 +368,36 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		}
 		ok = ok && pOK
 		img.Prompt = p
-		if r, null, rOK := ratio.get(l, in.ctx, inst); rOK && !null {
+		if r, null, rOK := ratio.at(l, &in, inst); rOK && !null {
 			img.AspectRatio = r
 		} else {
 			ok = ok && rOK
 		}
-		if s, null, sOK := seed.get(l, in.ctx, inst); sOK && !null {
+		if s, null, sOK := seed.at(l, &in, inst); sOK && !null {
 			img.Seed = s
 		} else {
 			ok = ok && sOK
 		}
 		styleSet := false
-		if s, null, sOK := style.get(l, in.ctx, inst); sOK && !null {
+		if s, null, sOK := style.at(l, &in, inst); sOK && !null {
 			img.Style = s
 			styleSet = true
 		} else {
 			ok = ok && sOK
 		}
-		ok = l.deriveFields(&img, in.ctx, inst, deriveFields{operation, mask, transparent, resize, crop, quality}) && ok
-		if n, null, nOK := candidates.get(l, in.ctx, inst); nOK && !null {
+		var deriveCtx *hcl.EvalContext // needed only by fields evaluated per instance
+		if operation.perInst || mask.perInst || transparent.perInst || resize.perInst || crop.perInst || quality.perInst {
+			deriveCtx = l.contextOf(&in)
+		}
+		ok = l.deriveFields(&img, deriveCtx, inst, deriveFields{operation, mask, transparent, resize, crop, quality}) && ok
+		if n, null, nOK := candidates.at(l, &in, inst); nOK && !null {
 			img.Candidates = n
 		} else {
 			ok = ok && nOK
 		}
 		ok = ok && l.checkTransparent(ib.name, da, &img, styleSet, inst)
 		pathRange = defaultRange
-		if pv, null, pathOK := pathF.get(l, in.ctx, inst); pathOK && !null {
+		if pv, null, pathOK := pathF.at(l, &in, inst); pathOK && !null {
 			img.Path = pv
 			pathRange = pathF.attr.Expr.Range()
 		} else if !pathOK {
