@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -129,7 +130,7 @@ func (l *loader) expandImages() []Image {
 	// are one file on macOS and Windows checkouts.
 	// Most blocks declare one image: allocate for that at least, so that
 	// a large configuration's images and owners grow no copies.
-	owners := make(map[string]pathOwner, len(l.images))
+	var owners map[string]pathOwner
 	out := make([]Image, 0, len(l.images))
 	results := make([]result, min(expandBatch, len(l.images)))
 	for start := 0; start < len(l.images); start += expandBatch {
@@ -154,6 +155,16 @@ func (l *loader) expandImages() []Image {
 				}
 			})
 		})
+		// Room for the batch's images (a for_each block has thousands):
+		// out and owners grow once a batch, not by doubling.
+		n := 0
+		for bi := range batch {
+			n += len(results[bi].images)
+		}
+		out = slices.Grow(out, n)
+		if owners == nil {
+			owners = make(map[string]pathOwner, max(n, len(l.images)))
+		}
 		for bi := range batch {
 			r := &results[bi]
 			l.diags = append(l.diags, r.diags...)
