@@ -32,12 +32,26 @@ type Addr struct {
 func (a Addr) String() string {
 	switch a.Kind {
 	case StringKey:
+		if plainKey(a.Key) {
+			return "image." + a.Name + "[\"" + a.Key + "\"]"
+		}
 		return "image." + a.Name + "[" + strconv.Quote(a.Key) + "]"
 	case IntKey:
 		return "image." + a.Name + "[" + strconv.Itoa(a.Index) + "]"
 	default:
 		return "image." + a.Name
 	}
+}
+
+// plainKey reports whether strconv.Quote would only add quotes around k:
+// printable ASCII without a quote or a backslash.
+func plainKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // Equal reports whether two addresses name the same instance.

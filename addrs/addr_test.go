@@ -3,6 +3,7 @@ package addrs
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -111,4 +112,19 @@ func TestMustParse(t *testing.T) {
 		}
 	}()
 	MustParse("image.a[")
+}
+
+// TestStringQuotesKeys: a key is quoted as strconv.Quote quotes it, whether
+// or not it needs escapes.
+func TestStringQuotesKeys(t *testing.T) {
+	keys := []string{"", "v0", "a b", "~!@#$%^&*()_+{}|:<>?`-=[];',./", "q\"", "b\\", "tab\t", "nl\n", "\x7f", "é", "\xff", "日本"}
+	for c := 0; c < 0x80; c++ {
+		keys = append(keys, "k"+string(rune(c)))
+	}
+	for _, k := range keys {
+		a := Addr{Name: "x", Kind: StringKey, Key: k}
+		if got, want := a.String(), "image.x["+strconv.Quote(k)+"]"; got != want {
+			t.Errorf("key %q: String() = %s, want %s", k, got, want)
+		}
+	}
 }

@@ -96,9 +96,18 @@ func (e *env) loadLock(onDisk bool) (*state.Lock, string, error) {
 // loadLockStats is loadLock with the lstat of each path checked on disk
 // made through stats (nil: its own).
 func (e *env) loadLockStats(onDisk bool, stats *safepath.Stats) (*state.Lock, string, error) {
+	return e.loadLockDigest(onDisk, stats, true)
+}
+
+// loadLockDigest is loadLockStats that returns the digest only when
+// wantDigest is set ("" otherwise).
+func (e *env) loadLockDigest(onDisk bool, stats *safepath.Stats, wantDigest bool) (*state.Lock, string, error) {
 	path := filepath.Join(e.dir, state.LockFileName)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
+		if !wantDigest {
+			return state.NewLock(), "", nil
+		}
 		return state.NewLock(), digest(nil), nil
 	}
 	if err != nil {
@@ -112,6 +121,9 @@ func (e *env) loadLockStats(onDisk bool, stats *safepath.Stats) (*state.Lock, st
 		if err := state.CheckLockPathsStats(e.dir, lock, b, state.LockFileName, stats); err != nil {
 			return nil, "", err
 		}
+	}
+	if !wantDigest {
+		return lock, "", nil
 	}
 	return lock, digest(b), nil
 }
@@ -213,7 +225,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	lock, lockDigest, err := e.loadLockStats(true, stats)
+	lock, lockDigest, err := e.loadLockDigest(true, stats, !sel.noLockDigest)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -291,6 +303,7 @@ func (e *env) plan(args []string) int {
 		return e.check(&sel)
 	}
 	sel.storeLenient = true
+	sel.noLockDigest = *out == ""
 	p, ld, err := e.makePlan(&sel)
 	if err != nil {
 		return e.fail(err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -129,7 +130,7 @@ func (l *loader) expandImages() []Image {
 	// are one file on macOS and Windows checkouts.
 	// Most blocks declare one image: allocate for that at least, so that
 	// a large configuration's images and owners grow no copies.
-	owners := make(map[string]pathOwner, len(l.images))
+	var owners map[string]pathOwner
 	out := make([]Image, 0, len(l.images))
 	results := make([]result, min(expandBatch, len(l.images)))
 	for start := 0; start < len(l.images); start += expandBatch {
@@ -146,10 +147,24 @@ func (l *loader) expandImages() []Image {
 			// own path: do those here, in parallel. The directories are
 			// checked below, once each.
 			r.leaves = make([]leafState, len(r.images))
+			// A path in a missing directory (every path of a first plan)
+			// needs none: checkOnDisk reads no leaf there.
 			parallel(len(r.images), func(j int) {
-				r.leaves[j].exists, r.leaves[j].err = l.stats.Leaf(l.dir, r.images[j].Path)
+				if p := r.images[j].Path; !l.stats.Missing(path.Dir(p)) {
+					r.leaves[j].exists, r.leaves[j].err = l.stats.Leaf(l.dir, p)
+				}
 			})
 		})
+		// Room for the batch's images (a for_each block has thousands):
+		// out and owners grow once a batch, not by doubling.
+		n := 0
+		for bi := range batch {
+			n += len(results[bi].images)
+		}
+		out = slices.Grow(out, n)
+		if owners == nil {
+			owners = make(map[string]pathOwner, max(n, len(l.images)))
+		}
 		for bi := range batch {
 			r := &results[bi]
 			l.diags = append(l.diags, r.diags...)
@@ -201,6 +216,9 @@ type field[T any] struct {
 	ok      bool
 	null    bool
 	val     T
+	// tmpl, when not nil, renders a per-instance string template without
+	// an evaluation context (see instTemplate).
+	tmpl *instTemplate
 }
 
 // newField prepares attr (which may be nil) of an image block.
@@ -215,6 +233,9 @@ func newField[T any](l *loader, attr *hcl.Attribute, sc scope, ty cty.Type, chec
 		f.ok = false
 	case r.each || r.count:
 		f.perInst = true
+		if ty == cty.String {
+			f.tmpl = prepareTemplate(attr.Expr, l.base)
+		}
 	default:
 		f.val, f.null, f.ok = f.eval(l, l.base, "")
 	}
@@ -240,6 +261,29 @@ func (f *field[T]) get(l *loader, ctx *hcl.EvalContext, inst string) (val T, nul
 		return f.val, f.null, f.ok
 	}
 	return f.eval(l, ctx, inst)
+}
+
+// at returns the field's value for the instance in, making in's
+// evaluation context only when the field needs one.
+func (f *field[T]) at(l *loader, in *instance, inst string) (val T, null, ok bool) {
+	if !f.perInst || !f.ok {
+		return f.val, f.null, f.ok
+	}
+	if f.tmpl != nil {
+		if v, ok := f.tmpl.render(in); ok {
+			val, ok = f.check(l, v, f.attr.Expr.Range(), inst)
+			return val, false, ok
+		}
+	}
+	return f.eval(l, l.contextOf(in), inst)
+}
+
+// contextOf returns in's evaluation context, made once.
+func (l *loader) contextOf(in *instance) *hcl.EvalContext {
+	if in.ctx == nil {
+		in.ctx = l.instanceContext(*in)
+	}
+	return in.ctx
 }
 
 // expandBlock returns the instances of ib that evaluate cleanly, each with
@@ -319,14 +363,13 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		if in.addr.Kind != addrs.NoKey {
 			inst = in.addr.String()
 		}
-		in.ctx = l.instanceContext(in)
 		img = Image{Addr: in.addr, DeclRange: b.DefRange, AspectRatio: DefaultAspectRatio, Style: l.provider.Style}
 		ok = true
 		if from != nil {
 			img.AspectRatio, img.Style = "", ""
-			ok = from.get(l, &img, in.ctx, inst)
+			ok = from.get(l, &img, l.contextOf(&in), inst)
 		}
-		p, null, pOK := prompt.get(l, in.ctx, inst)
+		p, null, pOK := prompt.at(l, &in, inst)
 		if promptAttr == nil {
 			pOK = true
 		} else if pOK && null {
@@ -336,32 +379,36 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		}
 		ok = ok && pOK
 		img.Prompt = p
-		if r, null, rOK := ratio.get(l, in.ctx, inst); rOK && !null {
+		if r, null, rOK := ratio.at(l, &in, inst); rOK && !null {
 			img.AspectRatio = r
 		} else {
 			ok = ok && rOK
 		}
-		if s, null, sOK := seed.get(l, in.ctx, inst); sOK && !null {
+		if s, null, sOK := seed.at(l, &in, inst); sOK && !null {
 			img.Seed = s
 		} else {
 			ok = ok && sOK
 		}
 		styleSet := false
-		if s, null, sOK := style.get(l, in.ctx, inst); sOK && !null {
+		if s, null, sOK := style.at(l, &in, inst); sOK && !null {
 			img.Style = s
 			styleSet = true
 		} else {
 			ok = ok && sOK
 		}
-		ok = l.deriveFields(&img, in.ctx, inst, deriveFields{operation, mask, transparent, resize, crop, quality}) && ok
-		if n, null, nOK := candidates.get(l, in.ctx, inst); nOK && !null {
+		var deriveCtx *hcl.EvalContext // needed only by fields evaluated per instance
+		if operation.perInst || mask.perInst || transparent.perInst || resize.perInst || crop.perInst || quality.perInst {
+			deriveCtx = l.contextOf(&in)
+		}
+		ok = l.deriveFields(&img, deriveCtx, inst, deriveFields{operation, mask, transparent, resize, crop, quality}) && ok
+		if n, null, nOK := candidates.at(l, &in, inst); nOK && !null {
 			img.Candidates = n
 		} else {
 			ok = ok && nOK
 		}
 		ok = ok && l.checkTransparent(ib.name, da, &img, styleSet, inst)
 		pathRange = defaultRange
-		if pv, null, pathOK := pathF.get(l, in.ctx, inst); pathOK && !null {
+		if pv, null, pathOK := pathF.at(l, &in, inst); pathOK && !null {
 			img.Path = pv
 			pathRange = pathF.attr.Expr.Range()
 		} else if !pathOK {

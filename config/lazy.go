@@ -117,7 +117,11 @@ var _ hcl.Body = (*lazyBody)(nil)
 // body parses the block again; it parsed cleanly as part of its chunk,
 // and the nesting check has cleared that chunk.
 func (b *lazyBody) body() (hcl.Body, hcl.Diagnostics) {
-	f, diags := hclsyntax.ParseConfig(b.src, b.filename, b.start)
+	f, ok := parseFast(b.src, b.filename, b.start)
+	var diags hcl.Diagnostics
+	if !ok {
+		f, diags = hclsyntax.ParseConfig(b.src, b.filename, b.start)
+	}
 	if sb, ok := f.Body.(*hclsyntax.Body); ok && !diags.HasErrors() && len(sb.Blocks) == 1 {
 		return sb.Blocks[0].Body, diags
 	}

@@ -160,7 +160,8 @@ func tokenWord(t hclsyntax.Token) string {
 }
 
 // parseConfig is hclsyntax.ParseConfig behind checkNesting: every parse of
-// a configuration or variable file goes through it. Source nested too
+// a configuration or variable file goes through it. Sources in parseFast's
+// subset get the same tree from it, without HCL's tokens. Source nested too
 // deeply is not parsed; its file has an empty body and the source bytes,
 // for the diagnostic writer.
 func parseConfig(src []byte, filename string, start hcl.Pos) (*hcl.File, hcl.Diagnostics) {
@@ -171,6 +172,9 @@ func parseConfig(src []byte, filename string, start hcl.Pos) (*hcl.File, hcl.Dia
 			EndRange:   hcl.Range{Filename: filename, Start: start, End: start},
 		}
 		return &hcl.File{Body: body, Bytes: src}, diags
+	}
+	if f, ok := parseFast(src, filename, start); ok {
+		return f, nil
 	}
 	f, diags := hclsyntax.ParseConfig(src, filename, start)
 	return f, collapseUnclosedQuote(diags, src, start)

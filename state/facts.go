@@ -304,16 +304,26 @@ func hashFile(path string, buf []byte) (hashResult, error) {
 // "sha256 size mtime ctime inode media-type quoted-path". Anything
 // malformed yields an empty cache (it is rebuilt).
 func parseStatCache(data []byte) map[string]statRecord {
-	out := map[string]statRecord{}
 	rest, ok := bytes.CutPrefix(data, []byte(statCacheHeader))
 	if !ok {
-		return out
+		return map[string]statRecord{}
 	}
+	out := make(map[string]statRecord, bytes.Count(rest, []byte("\n")))
 	sc := bufio.NewScanner(bytes.NewReader(rest))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		f := strings.SplitN(sc.Text(), " ", 7)
-		if len(f) != 7 || !validSHA256(f[0]) || !knownSniff(f[5]) {
+		// Six fields and the quoted path, which may hold spaces.
+		var f [7]string
+		n, line := 0, sc.Text()
+		for ; n < 6; n++ {
+			field, after, found := strings.Cut(line, " ")
+			if !found {
+				break
+			}
+			f[n], line = field, after
+		}
+		f[n] = line
+		if n != 6 || !validSHA256(f[0]) || !knownSniff(f[5]) {
 			return map[string]statRecord{}
 		}
 		var rec statRecord

@@ -157,13 +157,15 @@ func TestRefreshRacyFilesAreNotCached(t *testing.T) {
 
 func TestRefreshCorruptCache(t *testing.T) {
 	tests := map[string]string{
-		"garbage":      "not a cache at all",
-		"wrong header": "pixform statcache 99\n",
-		"bad line":     statCacheHeader + "zz 1 2 3 4 image/png \"a.png\"\n",
-		"bad number":   statCacheHeader + sha("x") + " one 2 3 4 image/png \"a.png\"\n",
-		"bad quote":    statCacheHeader + sha("x") + " 1 2 3 4 image/png a.png\n",
-		"bad type":     statCacheHeader + sha("x") + " 1 2 3 4 text/html \"a.png\"\n",
-		"old format":   "pixform statcache 1\n" + sha("x") + " 1 2 3 4 \"a.png\"\n",
+		"garbage":       "not a cache at all",
+		"wrong header":  "pixform statcache 99\n",
+		"bad line":      statCacheHeader + "zz 1 2 3 4 image/png \"a.png\"\n",
+		"bad number":    statCacheHeader + sha("x") + " one 2 3 4 image/png \"a.png\"\n",
+		"bad quote":     statCacheHeader + sha("x") + " 1 2 3 4 image/png a.png\n",
+		"bad type":      statCacheHeader + sha("x") + " 1 2 3 4 text/html \"a.png\"\n",
+		"a field short": statCacheHeader + sha("x") + " 1 2 3 image/png \"a.png\"\n",
+		"empty line":    statCacheHeader + "\n",
+		"old format":    "pixform statcache 1\n" + sha("x") + " 1 2 3 4 \"a.png\"\n",
 	}
 	for name, content := range tests {
 		t.Run(name, func(t *testing.T) {

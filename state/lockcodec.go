@@ -143,6 +143,15 @@ func ParseLock(data []byte, filename string) (*Lock, error) {
 	if line := conflictMarkerLine(data); line > 0 {
 		return nil, &LockError{File: filename, Line: line, Col: 1, Msg: conflictMessage(data, filename, line)}
 	}
+	if lock, ok := parseCanonical(data); ok {
+		return lock, nil
+	}
+	return parseStrict(data, filename)
+}
+
+// parseStrict is ParseLock after the conflict markers: the first pass
+// (when data does not start as Marshal starts) and the strict second one.
+func parseStrict(data []byte, filename string) (*Lock, error) {
 	if !bytes.HasPrefix(data, []byte(canonicalHead)) {
 		if err := checkVersion(data, filename); err != nil {
 			return nil, err

@@ -74,3 +74,14 @@ func (s *Stats) Leaf(root, p string) (exists bool, err error) {
 	}
 	return true, nil
 }
+
+// Missing reports whether p (slash, relative to s's root) surely does not
+// exist: its lstat, made once, says so. Nothing under a missing directory
+// needs an lstat of its own. A nil Stats knows nothing.
+func (s *Stats) Missing(p string) bool {
+	if s == nil || p == "." || p == "" {
+		return false
+	}
+	_, err := s.Lstat(s.root, p)
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}

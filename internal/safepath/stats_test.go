@@ -48,3 +48,31 @@ func TestStatsLeaf(t *testing.T) {
 		t.Errorf("nil Stats: %v, %v; want missing", ok, err)
 	}
 }
+
+// TestStatsMissing: only a path whose lstat says it does not exist is
+// missing (a name under a file too); an existing directory, ".", a
+// symbolic link to nowhere and anything a nil Stats is asked are not.
+func TestStatsMissing(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "file"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("nowhere", filepath.Join(root, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	s := NewStats(root)
+	for p, want := range map[string]bool{
+		"missing": true, "missing/sub": true, "file/sub": true,
+		"dir": false, "file": false, ".": false, "": false, "dangling": false,
+	} {
+		if got := s.Missing(p); got != want {
+			t.Errorf("Missing(%q) = %v, want %v", p, got, want)
+		}
+	}
+	if (*Stats)(nil).Missing("missing") {
+		t.Error("a nil Stats says missing")
+	}
+}

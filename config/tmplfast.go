@@ -1,0 +1,133 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/pixform/pixform/addrs"
+)
+
+// instTemplate is a string template of an image block, such as
+// "${local.city}, ${each.value}", prepared once for the block so that
+// each instance joins its parts without an evaluation context: literal
+// text and references to variables and locals are evaluated once; only
+// each.key, each.value and count.index differ between instances.
+type instTemplate struct {
+	parts []tmplPart
+}
+
+// tmplPart is literal text (src = fromText) or an instance's each.key,
+// each.value or count.index.
+type tmplPart struct {
+	src  tmplSource
+	text string
+}
+
+type tmplSource uint8
+
+const (
+	fromText tmplSource = iota
+	fromEachKey
+	fromEachValue
+	fromCountIndex
+)
+
+// prepareTemplate returns expr as an instTemplate, or nil when expr is not
+// a template of literal text and references, or when a reference to a
+// variable or local does not evaluate in base to a plain known string:
+// such templates are evaluated by HCL for every instance, which also
+// reports what is wrong. What render returns is the value HCL's
+// TemplateExpr would.
+func prepareTemplate(expr hcl.Expression, base *hcl.EvalContext) *instTemplate {
+	te, ok := expr.(*hclsyntax.TemplateExpr)
+	if !ok || len(te.Parts) == 0 {
+		return nil
+	}
+	t := &instTemplate{parts: make([]tmplPart, 0, len(te.Parts))}
+	for _, part := range te.Parts {
+		var v cty.Value
+		switch p := part.(type) {
+		case *hclsyntax.LiteralValueExpr:
+			v = p.Val
+		case *hclsyntax.ScopeTraversalExpr:
+			if src := instanceRef(p.Traversal); src != fromText {
+				t.parts = append(t.parts, tmplPart{src: src})
+				continue
+			}
+			root := p.Traversal.RootName()
+			if root != "var" && root != "local" {
+				return nil
+			}
+			var diags hcl.Diagnostics
+			if v, diags = p.Value(base); len(diags) > 0 {
+				return nil
+			}
+		default:
+			return nil
+		}
+		if !plainString(v) {
+			return nil
+		}
+		t.parts = append(t.parts, tmplPart{text: v.AsString()})
+	}
+	return t
+}
+
+// instanceRef tells which instance value trav names: each.key, each.value
+// or count.index, or fromText for anything else.
+func instanceRef(trav hcl.Traversal) tmplSource {
+	if len(trav) != 2 {
+		return fromText
+	}
+	step, ok := trav[1].(hcl.TraverseAttr)
+	if !ok {
+		return fromText
+	}
+	switch trav.RootName() + "." + step.Name {
+	case "each.key":
+		return fromEachKey
+	case "each.value":
+		return fromEachValue
+	case "count.index":
+		return fromCountIndex
+	}
+	return fromText
+}
+
+// plainString reports whether v is a known, non-null, unmarked string.
+func plainString(v cty.Value) bool {
+	return v.IsKnown() && !v.IsNull() && !v.IsMarked() && v.Type() == cty.String
+}
+
+// render joins the template for one instance; false when an instance value
+// it uses is not a plain string (each.value of a map of objects, say), or
+// the instance has none: HCL must then evaluate it.
+func (t *instTemplate) render(in *instance) (cty.Value, bool) {
+	var b strings.Builder
+	for _, p := range t.parts {
+		switch p.src {
+		case fromText:
+			b.WriteString(p.text)
+		case fromEachKey:
+			if in.addr.Kind != addrs.StringKey {
+				return cty.NilVal, false
+			}
+			b.WriteString(in.key)
+		case fromEachValue:
+			if in.addr.Kind != addrs.StringKey || !plainString(in.each) {
+				return cty.NilVal, false
+			}
+			b.WriteString(in.each.AsString())
+		case fromCountIndex:
+			if in.addr.Kind != addrs.IntKey {
+				return cty.NilVal, false
+			}
+			b.WriteString(strconv.Itoa(in.addr.Index))
+		}
+	}
+	return cty.StringVal(b.String()), true
+}

@@ -1,0 +1,88 @@
+package config
+
+import (
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/pixform/pixform/addrs"
+)
+
+// TestInstTemplate: a prepared template renders, for every instance it
+// takes, exactly the value HCL evaluates in the instance's context, and
+// declines the rest (which HCL then evaluates, with its diagnostics).
+func TestInstTemplate(t *testing.T) {
+	l := &loader{base: &hcl.EvalContext{Variables: map[string]cty.Value{
+		"var": cty.ObjectVal(map[string]cty.Value{
+			"theme": cty.StringVal("neon"),
+			"n":     cty.NumberIntVal(3),
+			"null":  cty.NullVal(cty.String),
+		}),
+		"local": cty.ObjectVal(map[string]cty.Value{
+			"city":   cty.StringVal("a city at night, café"),
+			"e":      cty.StringVal("e\u0301"), // NFC joins it with what follows
+			"secret": cty.StringVal("s").Mark("sensitive"),
+		}),
+	}}}
+	str := func(k, v string) instance {
+		return instance{addr: addrs.Addr{Name: "v", Kind: addrs.StringKey, Key: k}, key: k, each: cty.StringVal(v)}
+	}
+	insts := map[string]instance{
+		"string value":  str("k1", "view number 1"),
+		"unicode value": str("ké", "\u0301 accent"),
+		"empty":         str("", ""),
+		"object value":  {addr: addrs.Addr{Name: "v", Kind: addrs.StringKey, Key: "o"}, key: "o", each: cty.ObjectVal(map[string]cty.Value{"a": cty.StringVal("x")})},
+		"number value":  {addr: addrs.Addr{Name: "v", Kind: addrs.StringKey, Key: "n"}, key: "n", each: cty.NumberIntVal(7)},
+		"null value":    {addr: addrs.Addr{Name: "v", Kind: addrs.StringKey, Key: "z"}, key: "z", each: cty.NullVal(cty.String)},
+		"count 0":       {addr: addrs.Addr{Name: "v", Kind: addrs.IntKey, Index: 0}, key: "0"},
+		"count 12":      {addr: addrs.Addr{Name: "v", Kind: addrs.IntKey, Index: 12}, key: "12"},
+	}
+	for _, tc := range []struct {
+		src      string
+		prepared bool // prepareTemplate takes it
+	}{
+		{`"${local.city}, ${var.theme} lights, ${each.value}"`, true},
+		{`"assets/views/${each.key}.png"`, true},
+		{`"${each.key}${each.value}"`, true},
+		{`"img-${count.index}.png"`, true},
+		{`"${local.e}${each.value}"`, true},
+		{`"plain"`, true},
+		{`"${var.n} ${each.key}"`, false},
+		{`"${var.null}${each.key}"`, false},
+		{`"${local.secret}${each.key}"`, false},
+		{`"${local.missing}${each.key}"`, false},
+		{`"${each.value.a}"`, false},
+		{`"${upper(each.key)}"`, false},
+		{`"${each.key}"`, false}, // a lone interpolation is not a template
+	} {
+		f, diags := hclsyntax.ParseConfig([]byte("a = "+tc.src+"\n"), "t.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		expr := f.Body.(*hclsyntax.Body).Attributes["a"].Expr
+		tmpl := prepareTemplate(expr, l.base)
+		if (tmpl != nil) != tc.prepared {
+			t.Errorf("%s: prepared = %v, want %v", tc.src, tmpl != nil, tc.prepared)
+		}
+		if tmpl == nil {
+			continue
+		}
+		rendered := 0
+		for name, in := range insts {
+			got, ok := tmpl.render(&in)
+			if !ok {
+				continue
+			}
+			rendered++
+			want, diags := expr.Value(l.instanceContext(in))
+			if diags.HasErrors() || !got.RawEquals(want) {
+				t.Errorf("%s, %s: render = %#v, HCL = %#v (%v)", tc.src, name, got, want, diags)
+			}
+		}
+		if rendered < 2 {
+			t.Errorf("%s: rendered for only %d instances", tc.src, rendered)
+		}
+	}
+}

@@ -1,0 +1,217 @@
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/internal/safepath"
+)
+
+// parseCanonical reads a lockfile in exactly the form Marshal writes, and
+// reports false for anything else, or for anything ParseLock would refuse:
+// ParseLock then reads data the strict way, which says what is wrong and
+// where. Each entry is read by a scanner that expects Marshal's layout
+// (an entry it does not follow goes through encoding/json alone), then
+// encoded again: only bytes equal to that encoding are accepted, so what
+// the scanner accepts is what encoding/json would decode, at a fraction of
+// its cost. Every entry is validated as ParseLock validates it.
+func parseCanonical(data []byte) (*Lock, bool) {
+	if string(data) == lockHead+lockEmptyTail {
+		return NewLock(), true
+	}
+	if !bytes.HasPrefix(data, []byte(lockHead+lockOpen)) || !bytes.HasSuffix(data, []byte(lockTail)) {
+		return nil, false
+	}
+	body := data[len(lockHead+lockOpen) : len(data)-len(lockTail)]
+	n := bytes.Count(body, []byte("\n    }"))
+	lock := &Lock{Images: make(map[addrs.Addr]Entry, n)}
+	byPath := make(map[string]addrs.Addr, n)
+	var enc []byte
+	for off := 0; off < len(body); {
+		if off > 0 {
+			if body[off] != ',' {
+				return nil, false
+			}
+			off++
+		}
+		// An entry ends at the first line that closes it: strings hold no
+		// raw newline, and nested objects close further in.
+		end := bytes.Index(body[off:], []byte("\n    }"))
+		if end < 0 {
+			return nil, false
+		}
+		end += off + len("\n    }")
+		raw := body[off:end]
+		a, e, ok := scanEntry(raw)
+		if !ok {
+			return nil, false
+		}
+		if enc = appendEntry(enc[:0], a, e); !bytes.Equal(enc, raw) {
+			return nil, false
+		}
+		if _, dup := lock.Images[a]; dup || validateEntry(e) != nil {
+			return nil, false
+		}
+		key := safepath.Key(e.Path)
+		if _, dup := byPath[key]; dup {
+			return nil, false
+		}
+		byPath[key] = a
+		lock.Images[a] = e
+		off = end
+	}
+	return lock, true
+}
+
+// scanEntry reads one `\n    "address": {...}` member of "images" as
+// Marshal lays it out. An entry with fields beyond the common ones
+// (derived inputs, candidates, takes, a review) is decoded by
+// encoding/json, as ParseLock decodes it.
+func scanEntry(raw []byte) (addrs.Addr, Entry, bool) {
+	s := &entryScanner{b: raw}
+	var e Entry
+	if !s.lit("\n    ") {
+		return addrs.Addr{}, e, false
+	}
+	key, ok := s.str()
+	if !ok {
+		return addrs.Addr{}, e, false
+	}
+	a, err := parseAddrKey(key)
+	if err != nil || !s.lit(": ") {
+		return addrs.Addr{}, e, false
+	}
+	obj := s.b[s.off:]
+	if s.lit("{\n      \"inputs\": {\n        \"prompt\": ") && s.strTo(&e.Inputs.Prompt) &&
+		s.lit(",\n        \"style\": ") && s.strTo(&e.Inputs.Style) &&
+		s.lit(",\n        \"aspect_ratio\": ") && s.strTo(&e.Inputs.AspectRatio) &&
+		s.lit(",\n        \"seed\": ") && s.int64To(&e.Inputs.Seed) &&
+		s.lit("\n      },\n      \"provider\": ") && s.strTo(&e.Provider) &&
+		s.lit(",\n      \"path\": ") && s.strTo(&e.Path) &&
+		s.lit(",\n      \"sha256\": ") && s.strTo(&e.SHA256) &&
+		s.lit(",\n      \"bytes\": ") && s.int64To(&e.Bytes) &&
+		s.lit(",\n      \"media_type\": ") && s.strTo(&e.MediaType) &&
+		s.lit(",\n      \"width\": ") && s.intTo(&e.Width) &&
+		s.lit(",\n      \"height\": ") && s.intTo(&e.Height) &&
+		s.lit("\n    }") && s.off == len(s.b) {
+		return a, e, true
+	}
+	e = Entry{}
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return addrs.Addr{}, e, false
+	}
+	return a, e, true
+}
+
+// entryScanner reads the fields of one entry in Marshal's layout.
+type entryScanner struct {
+	b   []byte
+	off int
+}
+
+// lit consumes s if the bytes at the offset are s.
+func (s *entryScanner) lit(lit string) bool {
+	if !bytes.HasPrefix(s.b[s.off:], []byte(lit)) {
+		return false
+	}
+	s.off += len(lit)
+	return true
+}
+
+func (s *entryScanner) strTo(p *string) bool {
+	v, ok := s.str()
+	*p = v
+	return ok
+}
+
+// str reads a JSON string. Escapes are decoded as encoding/json decodes
+// them; what they cannot mean in Marshal's output (a lone surrogate, bytes
+// that are not UTF-8) is caught when the entry is encoded again.
+func (s *entryScanner) str() (string, bool) {
+	if s.off >= len(s.b) || s.b[s.off] != '"' {
+		return "", false
+	}
+	start := s.off + 1
+	i := start
+	for i < len(s.b) && s.b[i] != '"' && s.b[i] != '\\' {
+		i++
+	}
+	if i < len(s.b) && s.b[i] == '"' {
+		s.off = i + 1
+		return string(s.b[start:i]), true
+	}
+	buf := append([]byte(nil), s.b[start:i]...)
+	for i < len(s.b) {
+		c := s.b[i]
+		switch {
+		case c == '"':
+			s.off = i + 1
+			return string(buf), true
+		case c != '\\':
+			buf = append(buf, c)
+			i++
+			continue
+		}
+		if i+1 >= len(s.b) {
+			return "", false
+		}
+		switch s.b[i+1] {
+		case '"', '\\', '/':
+			buf = append(buf, s.b[i+1])
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			if i+6 > len(s.b) {
+				return "", false
+			}
+			r, err := strconv.ParseUint(string(s.b[i+2:i+6]), 16, 16)
+			if err != nil {
+				return "", false
+			}
+			buf = utf8.AppendRune(buf, rune(r))
+			i += 6
+			continue
+		default:
+			return "", false
+		}
+		i += 2
+	}
+	return "", false
+}
+
+// number returns the digits (with a leading minus) at the offset.
+func (s *entryScanner) number() []byte {
+	start := s.off
+	if s.off < len(s.b) && s.b[s.off] == '-' {
+		s.off++
+	}
+	for s.off < len(s.b) && s.b[s.off] >= '0' && s.b[s.off] <= '9' {
+		s.off++
+	}
+	return s.b[start:s.off]
+}
+
+func (s *entryScanner) int64To(p *int64) bool {
+	v, err := strconv.ParseInt(string(s.number()), 10, 64)
+	*p = v
+	return err == nil
+}
+
+func (s *entryScanner) intTo(p *int) bool {
+	v, err := strconv.ParseInt(string(s.number()), 10, strconv.IntSize)
+	*p = int(v)
+	return err == nil
+}

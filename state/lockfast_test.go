@@ -1,0 +1,107 @@
+package state
+
+import (
+	"github.com/pixform/pixform/addrs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// checkCanonical fails t when parseCanonical accepts data that the strict
+// parser refuses or reads otherwise. It returns whether it accepted.
+func checkCanonical(t *testing.T, data []byte) bool {
+	t.Helper()
+	fast, ok := parseCanonical(data)
+	if !ok {
+		return false
+	}
+	strict, err := parseStrict(data, "lock.json")
+	if err != nil {
+		t.Fatalf("parseCanonical accepted what the strict parser refuses (%v):\n%s", err, data)
+	}
+	if !reflect.DeepEqual(fast, strict) {
+		t.Fatalf("parseCanonical read\n%+v\nthe strict parser\n%+v", fast, strict)
+	}
+	return true
+}
+
+// TestParseCanonical: Marshal's output, whatever its entries hold (escaped
+// prompts, derived images, candidates and reviews), takes the fast path
+// and reads as the strict parser reads it; anything else, or anything the
+// strict parser refuses, does not.
+func TestParseCanonical(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "lock", "*.json"))
+	accepted := 0
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lock, err := ParseLock(data, p)
+		if err != nil {
+			checkCanonical(t, data)
+			continue
+		}
+		if !checkCanonical(t, lock.Marshal()) {
+			t.Errorf("%s: Marshal's output does not take the fast path", p)
+		}
+		accepted++
+	}
+	if accepted < 3 {
+		t.Fatalf("only %d lockfiles of testdata/lock parse", accepted)
+	}
+	big := lockN(300)
+	e := big.Images[addrs.MustParse("image.img[7]")]
+	e.Inputs.Prompt = "tab\t, quote \", backslash \\, <html> & \u2028, é, \x01"
+	big.Images[addrs.MustParse("image.img[7]")] = e
+	if !checkCanonical(t, big.Marshal()) {
+		t.Error("a lockfile of 300 entries does not take the fast path")
+	}
+
+	good := string(lockN(3).Marshal())
+	for name, data := range map[string]string{
+		"indented otherwise": strings.Replace(good, "\n      \"path\"", "\n     \"path\"", 1),
+		"unknown field":      strings.Replace(good, "\"height\": 576\n", "\"height\": 576,\n      \"x\": 1\n", 1),
+		"duplicate address":  strings.Replace(good, "image.img[1]", "image.img[0]", 1),
+		"seed of 0":          strings.Replace(good, "\"seed\": 1\n", "\"seed\": 0\n", 1),
+		"leading zero":       strings.Replace(good, "\"width\": 1024", "\"width\": 01024", 1),
+		"escaped slash":      strings.Replace(good, "images/", "images\\/", 1),
+		"invalid UTF-8":      strings.Replace(good, "\"prompt\": \"", "\"prompt\": \"\xff", 1),
+		"lone surrogate":     strings.Replace(good, "\"prompt\": \"", "\"prompt\": \"\\ud800", 1),
+		"trailing data":      good + "{}",
+		"no final newline":   strings.TrimSuffix(good, "\n"),
+		"newer version":      strings.Replace(good, "\"version\": 1", "\"version\": 2", 1),
+		"same path twice":    strings.Replace(good, "images/img-00001.png", "images/img-00000.png", 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if data == good {
+				t.Fatal("the case changes nothing")
+			}
+			if checkCanonical(t, []byte(data)) {
+				t.Errorf("parseCanonical accepted it")
+			}
+		})
+	}
+}
+
+// FuzzParseCanonical: whatever parseCanonical accepts, the strict parser
+// reads the same.
+func FuzzParseCanonical(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "lock", "*.json"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		if l, err := ParseLock(b, p); err == nil {
+			f.Add(l.Marshal())
+		}
+	}
+	f.Add(lockN(3).Marshal())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkCanonical(t, data)
+	})
+}
