@@ -30,11 +30,17 @@ import (
 //	                       dead holder's lock is removed with force-unlock
 //	                       (as a person would), and at the end every
 //	                       recorded image must be in STORE
+//	storedamage STORE ADDR flip|truncate [DIR]
+//	                       damage the object in STORE that ADDR's entry
+//	                       in the lockfile of DIR (default the current
+//	                       directory) names: flip one byte in the middle,
+//	                       or cut it to half its length
 func storeCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"storelock":     cmdStorelock,
 		"storehas":      cmdStorehas,
 		"storekillloop": cmdStoreKillloop,
+		"storedamage":   cmdStoredamage,
 	}
 }
 
@@ -129,6 +135,39 @@ func cmdStorehas(ts *testscript.TestScript, neg bool, args []string) {
 	if len(missing) > 0 {
 		ts.Fatalf("the store lacks %d recorded image(s): %v", len(missing), missing)
 	}
+}
+
+func cmdStoredamage(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 || len(args) > 4 {
+		ts.Fatalf("usage: storedamage STORE ADDR flip|truncate [DIR]")
+	}
+	dir := ts.MkAbs(".")
+	if len(args) == 4 {
+		dir = ts.MkAbs(args[3])
+	}
+	lock, err := state.ReadLock(filepath.Join(dir, state.LockFileName))
+	ts.Check(err)
+	var e *state.Entry
+	for a, en := range lock.Images {
+		if a.String() == args[1] {
+			e = &en
+		}
+	}
+	if e == nil {
+		ts.Fatalf("storedamage: the lockfile records no %s", args[1])
+	}
+	obj := filepath.Join(ts.MkAbs(args[0]), "sha256", e.SHA256[:2], e.SHA256)
+	b, err := os.ReadFile(obj)
+	ts.Check(err)
+	switch args[2] {
+	case "flip":
+		b[len(b)/2] ^= 0xff
+	case "truncate":
+		b = b[:len(b)/2]
+	default:
+		ts.Fatalf("storedamage: say flip or truncate, not %q", args[2])
+	}
+	ts.Check(os.WriteFile(obj, b, 0o644))
 }
 
 // cmdStoreKillloop is killloop (see cmdKillloop) for an apply that
