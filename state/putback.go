@@ -69,14 +69,12 @@ func SameEntry(a, b Entry) bool { return entryDigest(a) == entryDigest(b) }
 // was, and the next plan, which hashes the file anew, puts it back again
 // with no request.
 //
-// PutBack returns ErrNotRecorded, having done nothing, unless the
+// PutBack waits for nothing but its source, which takes ctx itself.
+// It returns ErrNotRecorded, having done nothing, unless the
 // lockfile records exactly p.Entry under p.Addr; a *FillError when the
 // source failed; any other error is the local disk's.
 func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 	e := p.Entry
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	x := s.idx
 	key := safepath.Key(e.Path)
 	x.mu.Lock()
