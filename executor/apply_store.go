@@ -187,10 +187,10 @@ type cacheCopier interface {
 	CopyTo(digest, provider string, w io.Writer) error
 }
 
-// recordedEntry returns c's prior entry when carrying c out only puts the
-// bytes that entry records back at its path (its file is missing or was
-// changed): same address, path, format, inputs and provider, so that the
-// entry a restore records is that very entry.
+// recordedEntry returns the entry a restore of c records, built from c's
+// prior entry, when carrying c out may only put the bytes that entry
+// records back at its path (its file is missing or was changed): same
+// address, path and format.
 func (r *run) recordedEntry(c *planner.Change, mt string) (state.Entry, bool) {
 	p := c.Prior
 	if p == nil || c.Inputs.Candidates > 1 || priorAddr(c) != c.Addr || p.Path != c.Path || p.MediaType != mt {
@@ -199,11 +199,10 @@ func (r *run) recordedEntry(c *planner.Change, mt string) (state.Entry, bool) {
 	if c.FromStore && c.StoreSHA256 != p.SHA256 {
 		return state.Entry{}, false
 	}
-	e := state.Entry{Inputs: c.Inputs, Provider: r.provider, Path: c.Path, SHA256: p.SHA256, Bytes: p.Bytes, MediaType: p.MediaType, Width: p.Width, Height: p.Height}
-	if !state.SameEntry(e, *p) {
-		return state.Entry{}, false
-	}
-	return e, true
+	// The entry a restore would record: when it is not exactly p (other
+	// inputs or provider, takes, a pick, an approval), PutBack finds the
+	// lockfile recording something else and leaves c to the common way.
+	return state.Entry{Inputs: c.Inputs, Provider: r.provider, Path: c.Path, SHA256: p.SHA256, Bytes: p.Bytes, MediaType: p.MediaType, Width: p.Width, Height: p.Height}, true
 }
 
 // putBack restores c from opts.Cache straight into place, when c only

@@ -48,10 +48,6 @@ type FillError struct {
 func (e *FillError) Error() string { return e.Err.Error() }
 func (e *FillError) Unwrap() error { return e.Err }
 
-// SameEntry reports whether a and b are written to the lockfile as the
-// same bytes: recording one where the other is recorded changes nothing.
-func SameEntry(a, b Entry) bool { return entryDigest(a) == entryDigest(b) }
-
 // PutBack writes the bytes p.Fill gives straight into an unnamed file
 // beside p.Entry.Path (a named temporary file where the file system has
 // none), checks them against the entry's size, SHA-256 and media type,
@@ -118,9 +114,11 @@ func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 			return fmt.Errorf("sync %s: %w", target, err)
 		}
 	}
-	if err := f.Chmod(0o644); err != nil {
-		abortUnnamed(f, unnamed)
-		return fmt.Errorf("chmod %s: %w", target, err)
+	if !unnamed || !s.made0644() {
+		if err := f.Chmod(0o644); err != nil {
+			abortUnnamed(f, unnamed)
+			return fmt.Errorf("chmod %s: %w", target, err)
+		}
 	}
 	if unnamed {
 		err = s.linkUnnamed(f, target)
@@ -139,7 +137,11 @@ func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 // makes them (unnamed true), else a named temporary file.
 func (s *LocalStore) createUnnamed(rel string) (f *os.File, unnamed bool, err error) {
 	if !s.noUnnamed.Load() {
-		f, err := s.createBeside(rel, openUnnamed)
+		mode := uint32(0o600)
+		if s.made0644() {
+			mode = 0o644
+		}
+		f, err := s.createBeside(rel, func(target string) (*os.File, error) { return openUnnamed(target, mode) })
 		if err == nil {
 			return f, true, nil
 		}
@@ -150,6 +152,14 @@ func (s *LocalStore) createUnnamed(rel string) (f *os.File, unnamed bool, err er
 	}
 	f, err = s.CreateTemp(rel)
 	return f, false, err
+}
+
+// made0644 reports whether an unnamed file made with mode 0644 has that
+// mode (the umask leaves it), so that it needs no chmod: its bytes are
+// out of everyone's reach until it is named.
+func (s *LocalStore) made0644() bool {
+	s.umask.once.Do(func() { s.umask.keeps = umaskKeeps0644() })
+	return s.umask.keeps
 }
 
 // linkUnnamed gives the unnamed file f the name target, and closes it. A

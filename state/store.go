@@ -211,6 +211,11 @@ type LocalStore struct {
 	// putBacks says that PutBack placed files that End must make
 	// durable; noUnnamed that the file system makes no unnamed files.
 	putBacks, noUnnamed atomic.Bool
+	// umask says, once asked, whether the umask keeps mode 0644.
+	umask struct {
+		once  sync.Once
+		keeps bool
+	}
 }
 
 var _ Store = (*LocalStore)(nil)
