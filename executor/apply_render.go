@@ -351,6 +351,9 @@ func (r *run) entry(c *planner.Change, out output) state.Entry {
 func (r *run) restore(c *planner.Change, mt string) bool {
 	why := "no content cache is configured"
 	if r.opts.Cache != nil {
+		if r.putBackFromCache(c, mt) {
+			return true
+		}
 		out, err := r.fromCache(c, mt)
 		if err == nil {
 			e := r.entry(c, out)
@@ -377,6 +380,9 @@ func (r *run) restore(c *planner.Change, mt string) bool {
 func (r *run) restoreFromStore(c *planner.Change, mt string) {
 	if r.opts.Cache == nil {
 		r.fail(c, fmt.Errorf("restore %s from the image store: no store is configured for this apply; nothing was requested", c.Path))
+		return
+	}
+	if r.putBackFromStore(c, mt) {
 		return
 	}
 	out, err := r.fromCache(c, mt)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/planner"
@@ -170,6 +171,121 @@ func (r *run) commit(c *planner.Change, out output, e state.Entry, cache bool) b
 		r.fail(c, err)
 	default:
 		r.stopLocal(c, &LocalError{Op: "move into place", Path: c.Path, Err: err})
+	}
+	return false
+}
+
+// putBacker is a Store that puts a recorded image back with no lockfile
+// write: state.LocalStore, and the storesync.Store around one.
+type putBacker interface {
+	PutBack(ctx context.Context, p state.PutBack) error
+}
+
+// cacheCopier is a Cache that writes an image to w itself, with no reader
+// in between: storesync.Cache, which streams the store's object.
+type cacheCopier interface {
+	CopyTo(digest, provider string, w io.Writer) error
+}
+
+// recordedEntry returns the entry a restore of c records, built from c's
+// prior entry, when carrying c out may only put the bytes that entry
+// records back at its path (its file is missing or was changed): same
+// address, path and format.
+func (r *run) recordedEntry(c *planner.Change, mt string) (state.Entry, bool) {
+	p := c.Prior
+	if p == nil || c.Inputs.Candidates > 1 || priorAddr(c) != c.Addr || p.Path != c.Path || p.MediaType != mt {
+		return state.Entry{}, false
+	}
+	if c.FromStore && c.StoreSHA256 != p.SHA256 {
+		return state.Entry{}, false
+	}
+	// The entry a restore would record: when it is not exactly p (other
+	// inputs or provider, takes, a pick, an approval), PutBack finds the
+	// lockfile recording something else and leaves c to the common way.
+	return state.Entry{Inputs: c.Inputs, Provider: r.provider, Path: c.Path, SHA256: p.SHA256, Bytes: p.Bytes, MediaType: p.MediaType, Width: p.Width, Height: p.Height}, true
+}
+
+// putBack restores c from opts.Cache straight into place, when c only
+// puts its recorded bytes back (state.PutBack: checked against the
+// entry's hash, not decoded, no lockfile write). handled false means that
+// c is not such a change, or that the Store took nothing: restore it the
+// common way. Otherwise err is nil (put back), a *LocalError, or the
+// source's failure (a *state.FillError).
+func (r *run) putBack(c *planner.Change, mt string) (e state.Entry, handled bool, err error) {
+	pb, ok := r.store.(putBacker)
+	if !ok || r.opts.Cache == nil {
+		return e, false, nil
+	}
+	if e, ok = r.recordedEntry(c, mt); !ok {
+		return e, false, nil
+	}
+	r.acquireLocal()
+	defer r.releaseLocal()
+	digest := c.Inputs.Digest()
+	err = pb.PutBack(r.ctx, state.PutBack{Addr: c.Addr, Entry: e, Fill: func(w io.Writer) error { return r.copyCached(digest, w) }})
+	var fe *state.FillError
+	switch {
+	case err == nil:
+		return e, true, nil
+	case errors.Is(err, state.ErrNotRecorded):
+		return e, false, nil
+	case errors.As(err, &fe):
+		return e, true, err
+	}
+	return e, true, &LocalError{Op: "put back", Path: c.Path, Err: err}
+}
+
+// copyCached writes the cached render of digest to w.
+func (r *run) copyCached(digest string, w io.Writer) error {
+	if cc, ok := r.opts.Cache.(cacheCopier); ok {
+		return cc.CopyTo(digest, r.provider, w)
+	}
+	rc, err := r.opts.Cache.Open(digest, r.provider)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
+	_, err = io.CopyBuffer(w, struct{ io.Reader }{rc}, *buf)
+	return err
+}
+
+// putBackFromStore is restoreFromStore by putBack; it reports whether it
+// handled c (restored or failed).
+func (r *run) putBackFromStore(c *planner.Change, mt string) bool {
+	e, handled, err := r.putBack(c, mt)
+	if !handled {
+		return false
+	}
+	var le *LocalError
+	switch {
+	case err == nil:
+		r.done(c, e, Restored, 0)
+	case errors.As(err, &le):
+		r.stopLocal(c, le)
+	default:
+		r.fail(c, fmt.Errorf("restore %s from the image store: %w; nothing was requested", c.Path, err))
+	}
+	return true
+}
+
+// putBackFromCache is restore by putBack; it reports whether c is done
+// with. A cached copy that is gone or bad leaves c to restore's common
+// way, which says so and requests the image.
+func (r *run) putBackFromCache(c *planner.Change, mt string) bool {
+	e, handled, err := r.putBack(c, mt)
+	if !handled {
+		return false
+	}
+	var le *LocalError
+	switch {
+	case err == nil:
+		r.done(c, e, Restored, 0)
+		return true
+	case errors.As(err, &le):
+		r.stopLocal(c, le)
+		return true
 	}
 	return false
 }

@@ -358,6 +358,52 @@ func TestApplyChanges(t *testing.T) {
 				}
 			},
 		},
+		"a missing recorded file is put back from the cache as recorded, with no lockfile write": {
+			build: func(t *testing.T, e *env) []planner.Change {
+				// The recorded bytes' SHA-256 is checked, not their
+				// pixels: bytes that only start as a PNG are put back.
+				b := append([]byte("\x89PNG\r\n\x1a\n"), "recorded, not decoded"...)
+				in := inputs("hero", 3)
+				p := state.Entry{Inputs: in, Provider: providers.Imagine, Path: "hero.png", SHA256: sumOf(b), Bytes: int64(len(b)), MediaType: media.PNG, Width: 4, Height: 3}
+				e.prior["image.hero"] = p
+				e.cache.files = map[string][]byte{in.Digest() + "/imagine": b}
+				c := withPrior(create("hero", "hero.png", 3), planner.Replace, &p, "image.hero")
+				c.FromCache, c.Requests, c.Credits = true, 0, 0
+				return []planner.Change{c}
+			},
+			want: counts{Restored: 1},
+			check: func(t *testing.T, e *env, lock map[string]state.Entry) {
+				b, err := os.ReadFile(filepath.Join(e.dir, "hero.png"))
+				if err != nil || string(b) != "\x89PNG\r\n\x1a\nrecorded, not decoded" {
+					t.Errorf("hero.png holds %q (%v), want the recorded bytes", b, err)
+				}
+				if en := wantEntry(t, e, lock, "hero", "hero.png"); en.Width != 4 {
+					t.Errorf("entry changed: %+v", en)
+				}
+				if len(e.rec.ops) != 0 {
+					t.Errorf("lockfile writes %v, want none", e.rec.ops)
+				}
+				if got := listFiles(t, e.dir); !slices.Equal(got, []string{"hero.png"}) {
+					t.Errorf("files = %v", got)
+				}
+			},
+		},
+		"a recorded file whose cached copy is another render is restored from that render": {
+			build: func(t *testing.T, e *env) []planner.Change {
+				p := e.had(t, "hero", "hero.png", 3)
+				os.Remove(filepath.Join(e.dir, "hero.png"))
+				e.cache.files = map[string][]byte{inputs("hero", 3).Digest() + "/imagine": pngOf(t, 5, 5, 99)}
+				c := withPrior(create("hero", "hero.png", 3), planner.Replace, p, "image.hero")
+				c.FromCache, c.Requests, c.Credits = true, 0, 0
+				return []planner.Change{c}
+			},
+			want: counts{Restored: 1},
+			check: func(t *testing.T, e *env, lock map[string]state.Entry) {
+				if en := wantEntry(t, e, lock, "hero", "hero.png"); en.SHA256 != sumOf(pngOf(t, 5, 5, 99)) || en.Width != 5 {
+					t.Errorf("not the cached render: %+v", en)
+				}
+			},
+		},
 		"png body for a jpg path is transcoded": {
 			build: func(t *testing.T, e *env) []planner.Change {
 				return []planner.Change{create("hero", "hero.jpg", 3)}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -80,8 +81,15 @@ func (n *dirNotes) save(dir string) error {
 // noted after it is made, by an atomic rename without fsync: a crash in
 // between, or one that loses the note, leaves it un-noted, and so kept.
 func (s *LocalStore) CreateTemp(rel string) (*os.File, error) {
+	return s.createBeside(rel, createTempBeside)
+}
+
+// createBeside makes a file with create(target) in the directory of rel's
+// target, creating and noting the directories that are missing, as
+// CreateTemp does.
+func (s *LocalStore) createBeside(rel string, create func(target string) (*os.File, error)) (*os.File, error) {
 	target := s.abs(rel)
-	if f, err := createTempBeside(target); !errors.Is(err, fs.ErrNotExist) {
+	if f, err := create(target); !errors.Is(err, fs.ErrNotExist) {
 		// The directory exists (nothing to note), or the failure is not
 		// a missing directory: one system call for the common case.
 		if err != nil {
@@ -96,9 +104,16 @@ func (s *LocalStore) CreateTemp(rel string) (*os.File, error) {
 		}
 		missing = append(missing, d)
 	}
-	f, err := CreateTemp(target)
-	if err != nil || len(missing) == 0 {
-		return f, err
+	dir := filepath.Dir(target)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create directory %s: %w", dir, err)
+	}
+	f, err := create(target)
+	if err != nil {
+		return nil, fmt.Errorf("create temporary file for %s: %w", target, err)
+	}
+	if len(missing) == 0 {
+		return f, nil
 	}
 	// The process lock keeps any other pixform out: what is now there
 	// was made by this run's workers.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pixform/pixform/addrs"
@@ -206,6 +207,15 @@ type LocalStore struct {
 
 	mu    sync.Mutex // guards fatal
 	fatal error      // the first RecordError
+
+	// putBacks says that PutBack placed files that End must make
+	// durable; noUnnamed that the file system makes no unnamed files.
+	putBacks, noUnnamed atomic.Bool
+	// umask says, once asked, whether the umask keeps mode 0644.
+	umask struct {
+		once  sync.Once
+		keeps bool
+	}
 }
 
 var _ Store = (*LocalStore)(nil)
@@ -292,6 +302,11 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 
 // End implements Store.
 func (s *LocalStore) End(ctx context.Context) error {
+	if ctx.Err() == nil {
+		if err := s.syncPutBacks(); err != nil {
+			return err
+		}
+	}
 	if !s.noted || ctx.Err() != nil {
 		// A cancelled run may have lockfile writes still pending: its
 		// notes stay for the next run to finish.

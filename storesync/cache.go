@@ -157,6 +157,32 @@ func (c *Cache) Open(digest, provider string) (io.ReadCloser, error) {
 	return &pipeReader{pr, cancel}, nil
 }
 
+// CopyTo writes to w what Open would stream, with no pipe between: the
+// store's object for a change planned FromStore, verified against its
+// name, else the local cache's copy.
+func (c *Cache) CopyTo(digest, provider string, w io.Writer) error {
+	o, ok := c.objects[state.CacheKey(digest, provider)]
+	if !ok {
+		if c.local == nil {
+			return errNoCache
+		}
+		rc, err := c.local.Open(digest, provider)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		_, err = io.Copy(w, rc)
+		return err
+	}
+	ctx, cancel := c.s.bound(c.ctx)
+	defer cancel()
+	if err := c.s.r.Get(ctx, o.sum, w, o.bytes); err != nil {
+		return err
+	}
+	c.s.known(o.sum)
+	return nil
+}
+
 type pipeReader struct {
 	*io.PipeReader
 	cancel context.CancelFunc

@@ -84,6 +84,11 @@ func (s *Sync) known(sum string) { _ = s.up.Add(s.dir, sum) }
 // failure stops it and is returned.
 func (s *Sync) Check(ctx context.Context, sums []string) error {
 	seen := map[string]bool{}
+	// The objects found are noted together at the end, in one write of
+	// the note, not one write each.
+	var mu sync.Mutex
+	var found []string
+	defer func() { _ = s.up.Add(s.dir, found...) }()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.parallel)
 	for _, sum := range sums {
@@ -99,7 +104,9 @@ func (s *Sync) Check(ctx context.Context, sums []string) error {
 				return err
 			}
 			if ok {
-				s.known(sum)
+				mu.Lock()
+				found = append(found, sum)
+				mu.Unlock()
 			}
 			return nil
 		})

@@ -304,6 +304,16 @@ func (st *Store) Commit(ctx context.Context, c state.Commit) error {
 	return nil
 }
 
+// PutBack is the local PutBack, then the upload of the image if the store
+// lacks it (put back from the local content cache).
+func (st *Store) PutBack(ctx context.Context, p state.PutBack) error {
+	if err := st.LocalStore.PutBack(ctx, p); err != nil {
+		return err
+	}
+	st.enqueue(p.Entry.Path, p.Entry)
+	return nil
+}
+
 // End implements state.Store: after the local End, the images the plan
 // moved and the store lacks start uploading from where they are now.
 func (st *Store) End(ctx context.Context) error {

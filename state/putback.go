@@ -1,0 +1,290 @@
+package state
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/media"
+)
+
+// PutBack is a recorded image to put back at its path with the bytes its
+// entry records: its file is missing or was changed on disk, and its entry
+// stays as it is, so no lockfile write follows.
+type PutBack struct {
+	// Addr and Entry are the image's address and its entry as the
+	// lockfile records it; Entry.Path is where the bytes go.
+	Addr  addrs.Addr
+	Entry Entry
+	// Fill writes the image's bytes to w (from the content cache or the
+	// image store). Its failure, or bytes other than the entry's, is a
+	// *FillError.
+	Fill func(w io.Writer) error
+}
+
+// ErrNotRecorded is PutBack's answer when the lockfile does not record
+// exactly the PutBack's entry under its address, and that entry alone at
+// its path (a change of this run took the path or the address): nothing
+// was read or written, and the image is committed the common way.
+var ErrNotRecorded = errors.New("the lockfile no longer records this entry as the plan saw it")
+
+// FillError is a put-back whose source failed, or gave bytes that are
+// not the entry's: nothing was placed.
+type FillError struct {
+	Path string // the image's path
+	Err  error
+}
+
+func (e *FillError) Error() string { return e.Err.Error() }
+func (e *FillError) Unwrap() error { return e.Err }
+
+// PutBack writes the bytes p.Fill gives straight into an unnamed file
+// beside p.Entry.Path (a named temporary file where the file system has
+// none), checks them against the entry's size, SHA-256 and media type,
+// and only then gives the file its name: a failure of the source, or
+// bytes that are not the entry's, leave nothing at the path or beside it.
+// A kill at any moment leaves the path as it was or holding the whole
+// image, never part of one, and the lockfile is never written.
+//
+// The bytes are not decoded: their SHA-256 is the one recorded when the
+// image was checked whole, a stronger check than decoding. The file is
+// not synced on its own: End makes every file put back durable with one
+// flush of the file system (where there is syncfs(2); elsewhere each file
+// is synced before it is named). A power loss before that may leave a
+// file at the path whose bytes are not the entry's; the entry is as it
+// was, and the next plan, which hashes the file anew, puts it back again
+// with no request.
+//
+// PutBack waits for nothing but its source, which takes ctx itself.
+// It returns ErrNotRecorded, having done nothing, unless the
+// lockfile records exactly p.Entry under p.Addr; a *FillError when the
+// source failed; any other error is the local disk's.
+func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
+	e := p.Entry
+	x := s.idx
+	key := safepath.Key(e.Path)
+	x.mu.Lock()
+	o, owned := x.owner[key]
+	rec, had := x.rec[p.Addr]
+	x.mu.Unlock()
+	if !owned || o != p.Addr || !had || rec.path != e.Path || rec.sum != entryDigest(e) {
+		return ErrNotRecorded
+	}
+	target := s.abs(e.Path)
+	f, unnamed, err := s.createUnnamed(e.Path)
+	if err != nil {
+		return err
+	}
+	w := &checkedWriter{f: f, h: sha256.New(), max: e.Bytes}
+	ferr := p.Fill(w)
+	switch {
+	case w.err != nil:
+		abortUnnamed(f, unnamed)
+		return fmt.Errorf("write %s: %w", target, w.err)
+	case w.over:
+		abortUnnamed(f, unnamed)
+		return &FillError{Path: e.Path, Err: fmt.Errorf("it has more than the %d bytes the lockfile records", e.Bytes)}
+	case ferr != nil:
+		abortUnnamed(f, unnamed)
+		return &FillError{Path: e.Path, Err: ferr}
+	}
+	if got := hex.EncodeToString(w.h.Sum(nil)); w.n != e.Bytes || got != e.SHA256 {
+		abortUnnamed(f, unnamed)
+		return &FillError{Path: e.Path, Err: fmt.Errorf("its %d bytes hash to %s, not to the recorded %s (%d bytes)", w.n, got, e.SHA256, e.Bytes)}
+	}
+	if mt := media.Sniff(w.head[:w.nhead]); mt != e.MediaType {
+		// The very bytes recorded: the lockfile's facts about them are
+		// wrong (edited by hand?).
+		abortUnnamed(f, unnamed)
+		return &FillError{Path: e.Path, Err: fmt.Errorf("the lockfile records its bytes as %s, but they are not (%q): fix or delete its entry in %s", e.MediaType, w.head[:w.nhead], LockFileName)}
+	}
+	if !batchSync {
+		if err := f.Sync(); err != nil {
+			abortUnnamed(f, unnamed)
+			return fmt.Errorf("sync %s: %w", target, err)
+		}
+	}
+	if !unnamed || !s.made0644() {
+		if err := f.Chmod(0o644); err != nil {
+			abortUnnamed(f, unnamed)
+			return fmt.Errorf("chmod %s: %w", target, err)
+		}
+	}
+	if unnamed {
+		err = s.linkUnnamed(f, target)
+	} else {
+		err = commitTemp(f, target, false, false)
+	}
+	if err != nil {
+		return err
+	}
+	s.putBacks.Store(true)
+	return nil
+}
+
+// createUnnamed makes the file that PutBack writes the bytes of the image
+// at rel into: an unnamed file in its directory where the file system
+// makes them (unnamed true), else a named temporary file.
+func (s *LocalStore) createUnnamed(rel string) (f *os.File, unnamed bool, err error) {
+	if !s.noUnnamed.Load() {
+		mode := uint32(0o600)
+		if s.made0644() {
+			mode = 0o644
+		}
+		f, err := s.createBeside(rel, func(target string) (*os.File, error) { return openUnnamed(target, mode) })
+		if err == nil {
+			return f, true, nil
+		}
+		if !errors.Is(err, errNoUnnamed) {
+			return nil, false, err
+		}
+		s.noUnnamed.Store(true)
+	}
+	f, err = s.CreateTemp(rel)
+	return f, false, err
+}
+
+// made0644 reports whether an unnamed file made with mode 0644 has that
+// mode (the umask leaves it), so that it needs no chmod: its bytes are
+// out of everyone's reach until it is named.
+func (s *LocalStore) made0644() bool {
+	s.umask.once.Do(func() { s.umask.keeps = umaskKeeps0644() })
+	return s.umask.keeps
+}
+
+// linkUnnamed gives the unnamed file f the name target, and closes it. A
+// file already at target (changed by hand) is replaced by a rename, as
+// CommitTemp would. Where the file cannot be named (no /proc), its bytes
+// are copied into a named temporary file, and later put-backs make one
+// from the start.
+func (s *LocalStore) linkUnnamed(f *os.File, target string) error {
+	err := linkFile(f, target)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, os.ErrExist) {
+		// Not named where it stands: copy it into a named file.
+		s.noUnnamed.Store(true)
+	}
+	defer f.Close()
+	if errors.Is(err, os.ErrExist) {
+		// Link it under a temporary name instead, then rename: the path
+		// holds the old file or the whole new one.
+		name, err := linkTemp(f, target)
+		if err != nil {
+			return fmt.Errorf("rename into %s: %w", target, err)
+		}
+		if err := rename(name, target); err != nil {
+			os.Remove(name)
+			return fmt.Errorf("rename into %s: %w", target, err)
+		}
+		return nil
+	}
+	t, err := createTempBeside(target)
+	if err != nil {
+		return fmt.Errorf("create temporary file for %s: %w", target, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		AbortTemp(t)
+		return fmt.Errorf("write %s: %w", target, err)
+	}
+	if _, err := io.Copy(t, f); err != nil {
+		AbortTemp(t)
+		return fmt.Errorf("write %s: %w", target, err)
+	}
+	if !batchSync {
+		if err := t.Sync(); err != nil {
+			AbortTemp(t)
+			return fmt.Errorf("sync %s: %w", target, err)
+		}
+	}
+	if err := t.Chmod(0o644); err != nil {
+		AbortTemp(t)
+		return fmt.Errorf("chmod %s: %w", target, err)
+	}
+	return commitTemp(t, target, false, false)
+}
+
+// abortUnnamed closes and drops the file createUnnamed made.
+func abortUnnamed(f *os.File, unnamed bool) {
+	if unnamed {
+		f.Close() // an unnamed file vanishes when closed
+		return
+	}
+	AbortTemp(f)
+}
+
+// syncPutBacks makes the files PutBack placed durable, once for all.
+func (s *LocalStore) syncPutBacks() error {
+	if !s.putBacks.Swap(false) {
+		return nil
+	}
+	if err := SyncDirs(s.dir, nil); err != nil {
+		return fmt.Errorf("make the images put back durable: %w; they are in place, and the next plan checks them", err)
+	}
+	return nil
+}
+
+// checkedWriter writes to f at most max bytes, hashing them and keeping
+// the first few; it keeps f's first error apart from the source's.
+type checkedWriter struct {
+	f     *os.File
+	h     hash.Hash
+	max   int64
+	n     int64
+	head  [8]byte
+	nhead int
+	over  bool  // the source gave more than max bytes
+	err   error // f's first error
+}
+
+// errOverLong is what checkedWriter tells a source that gives too much.
+var errOverLong = errors.New("more bytes than the lockfile records")
+
+func (w *checkedWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.n+int64(len(p)) > w.max {
+		w.over = true
+		return 0, errOverLong
+	}
+	w.nhead += copy(w.head[w.nhead:], p)
+	n, err := w.f.Write(p)
+	w.h.Write(p[:n])
+	w.n += int64(n)
+	if err != nil {
+		w.err = err
+	}
+	return n, err
+}
+
+// linkTemp links f under a new temporary name beside target, which it
+// returns.
+func linkTemp(f *os.File, target string) (string, error) {
+	prefix := filepath.Join(filepath.Dir(target), tempPrefix+filepath.Base(target)+"-")
+	for try := 0; ; try++ {
+		name := prefix + strconv.FormatUint(uint64(rand.Uint32()), 10)
+		err := linkFile(f, name)
+		if errors.Is(err, os.ErrExist) && try < 10000 {
+			continue
+		}
+		return name, err
+	}
+}
+
+// unnamedName is the name an unnamed file beside target goes by in
+// messages: a temporary file's, which no file has.
+func unnamedName(target string) string {
+	return filepath.Join(filepath.Dir(target), tempPrefix+filepath.Base(target)+"-unnamed")
+}

@@ -1,0 +1,23 @@
+//go:build !linux
+
+package state
+
+import (
+	"errors"
+	"os"
+)
+
+// errNoUnnamed says that the file system makes no unnamed files.
+var errNoUnnamed = errors.New("no unnamed files on this system")
+
+// openUnnamed makes no unnamed file here: PutBack uses a named temporary
+// file.
+func openUnnamed(string, uint32) (*os.File, error) { return nil, errNoUnnamed }
+
+// umaskKeeps0644 is false: the file is chmodded.
+func umaskKeeps0644() bool { return false }
+
+// linkFile is never called here (openUnnamed makes no file).
+func linkFile(f *os.File, name string) error {
+	return &os.LinkError{Op: "link", Old: f.Name(), New: name, Err: errNoUnnamed}
+}

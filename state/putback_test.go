@@ -1,0 +1,246 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/pixform/pixform/addrs"
+)
+
+// pngBytes are bytes that start as a PNG does (PutBack sniffs, it does
+// not decode).
+var pngBytes = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte("pixels"), 100)...)
+
+// putBackEntry is the entry of image.a recording b at rel.
+func putBackEntry(rel string, b []byte) Entry {
+	e := entryN(1)
+	e.Path = rel
+	sum := sha256.Sum256(b)
+	e.SHA256 = hex.EncodeToString(sum[:])
+	e.Bytes = int64(len(b))
+	e.MediaType = "image/png"
+	return e
+}
+
+// fillWith is a PutBack.Fill giving b.
+func fillWith(b []byte) func(io.Writer) error {
+	return func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	}
+}
+
+// Putting back a recorded image writes its bytes at its path and nothing
+// else: no lockfile write, no temporary file left; bytes that are not the
+// entry's (changed, cut short, too long, of another format than the
+// lockfile says) or a failing source leave nothing at the path or beside
+// it. Both ways of making the file are covered: an unnamed file
+// (O_TMPFILE) and a named temporary one.
+func TestPutBack(t *testing.T) {
+	a := addrs.MustParse("image.a")
+	flipped := bytes.Clone(pngBytes)
+	flipped[len(flipped)/2] ^= 0xff
+	notPNG := bytes.Repeat([]byte("x"), len(pngBytes))
+	tests := map[string]struct {
+		rel     string
+		record  []byte // the entry records these bytes (default pngBytes)
+		before  string // the file at the path before ("" none; "link" a symbolic link)
+		fill    func(io.Writer) error
+		wantErr string // "" success
+	}{
+		"missing file":              {rel: "img.png", fill: fillWith(pngBytes)},
+		"missing directories":       {rel: "a/b/img.png", fill: fillWith(pngBytes)},
+		"file changed by hand":      {rel: "img.png", before: "edited", fill: fillWith(pngBytes)},
+		"symbolic link at the path": {rel: "img.png", before: "link", fill: fillWith(pngBytes)},
+		"a byte changed":            {rel: "img.png", fill: fillWith(flipped), wantErr: "hash to"},
+		"cut short":                 {rel: "img.png", fill: fillWith(pngBytes[:10]), wantErr: "its 10 bytes hash to"},
+		"too long":                  {rel: "img.png", fill: fillWith(append(bytes.Clone(pngBytes), 'x')), wantErr: "more than the"},
+		"source fails midway": {rel: "img.png", fill: func(w io.Writer) error {
+			w.Write(pngBytes[:20])
+			return errors.New("network down")
+		}, wantErr: "network down"},
+		"lockfile says PNG, bytes are not": {rel: "img.png", record: notPNG, fill: fillWith(notPNG), wantErr: "records its bytes as image/png, but they are not"},
+	}
+	for _, unnamed := range []bool{true, false} {
+		for name, tc := range tests {
+			t.Run(map[bool]string{true: "unnamed/", false: "named/"}[unnamed]+name, func(t *testing.T) {
+				dir := t.TempDir()
+				record := tc.record
+				if record == nil {
+					record = pngBytes
+				}
+				e := putBackEntry(tc.rel, record)
+				lock := NewLock()
+				lock.Images[a] = e
+				writes := 0
+				r := newRecorder(filepath.Join(dir, LockFileName), lock, func(path string, data []byte) error {
+					writes++
+					return WriteFileAtomic(path, data)
+				})
+				s := NewStore(dir, lock, r, nil)
+				s.noUnnamed.Store(!unnamed)
+				target := filepath.Join(dir, filepath.FromSlash(tc.rel))
+				outside := filepath.Join(t.TempDir(), "outside.png")
+				switch tc.before {
+				case "":
+				case "link":
+					if err := os.WriteFile(outside, []byte("theirs"), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.Symlink(outside, target); err != nil {
+						t.Fatal(err)
+					}
+				default:
+					if err := os.WriteFile(target, []byte(tc.before), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				err := s.PutBack(context.Background(), PutBack{Addr: a, Entry: e, Fill: tc.fill})
+				if endErr := s.End(context.Background()); endErr != nil {
+					t.Errorf("End: %v", endErr)
+				}
+				if cerr := s.Close(context.Background()); cerr != nil {
+					t.Fatal(cerr)
+				}
+				if writes != 0 {
+					t.Errorf("%d lockfile writes, want none", writes)
+				}
+				got, rerr := os.ReadFile(target)
+				if tc.wantErr == "" {
+					if err != nil {
+						t.Fatalf("PutBack: %v", err)
+					}
+					if rerr != nil || !bytes.Equal(got, pngBytes) {
+						t.Fatalf("the path holds %q (%v), want the recorded bytes", got, rerr)
+					}
+					if fi, err := os.Lstat(target); err != nil || fi.Mode() != 0o644 {
+						t.Errorf("the file is %v (%v), want a regular file, mode 0644", fi.Mode(), err)
+					}
+				} else {
+					var fe *FillError
+					if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.wantErr) {
+						t.Fatalf("PutBack = %v, want a *FillError saying %q", err, tc.wantErr)
+					}
+					switch tc.before {
+					case "":
+						if rerr == nil {
+							t.Errorf("the path holds %q after a failure, want nothing", got)
+						}
+					case "link":
+						if l, err := os.Readlink(target); err != nil || l != outside {
+							t.Errorf("the link at the path is gone after a failure (%q, %v)", l, err)
+						}
+					default:
+						if string(got) != tc.before {
+							t.Errorf("the path holds %q after a failure, want %q as before", got, tc.before)
+						}
+					}
+				}
+				if tc.before == "link" {
+					if b, err := os.ReadFile(outside); err != nil || string(b) != "theirs" {
+						t.Errorf("the link's target holds %q (%v): written through the link", b, err)
+					}
+				}
+				ents, err := os.ReadDir(filepath.Dir(target))
+				if err != nil && tc.wantErr == "" {
+					t.Fatal(err)
+				}
+				for _, de := range ents {
+					if IsTemp(de.Name()) {
+						t.Errorf("temporary file %s left beside the path", de.Name())
+					}
+				}
+			})
+		}
+	}
+}
+
+// A PutBack of an entry the lockfile does not record as it is (another
+// change took the path, or the entry changed) does nothing and says so:
+// the caller commits the image the common way.
+func TestPutBackOfAnEntryNotRecordedAsIs(t *testing.T) {
+	a, b := addrs.MustParse("image.a"), addrs.MustParse("image.b")
+	e := putBackEntry("img.png", pngBytes)
+	other := e
+	other.Inputs.Prompt = "another prompt"
+	tests := map[string]struct {
+		recorded map[addrs.Addr]Entry
+	}{
+		"not recorded":                 {map[addrs.Addr]Entry{}},
+		"recorded with other inputs":   {map[addrs.Addr]Entry{a: other}},
+		"its path recorded by another": {map[addrs.Addr]Entry{b: e}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			lock := NewLock()
+			for k, v := range tc.recorded {
+				lock.Images[k] = v
+			}
+			s := NewStore(dir, lock, newRecorder(filepath.Join(dir, LockFileName), lock, WriteFileAtomic), nil)
+			defer s.Close(context.Background())
+			called := false
+			err := s.PutBack(context.Background(), PutBack{Addr: a, Entry: e, Fill: func(io.Writer) error {
+				called = true
+				return nil
+			}})
+			if !errors.Is(err, ErrNotRecorded) {
+				t.Fatalf("PutBack = %v, want ErrNotRecorded", err)
+			}
+			if called {
+				t.Error("the source was read")
+			}
+			if _, err := os.Lstat(filepath.Join(dir, "img.png")); err == nil {
+				t.Error("a file was placed")
+			}
+		})
+	}
+}
+
+// The unnamed file that a put-back writes into is gone once the put-back
+// failed, and no descriptor stays open.
+func TestPutBackUnnamedFileVanishes(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("unnamed files are made on Linux only")
+	}
+	dir := t.TempDir()
+	a := addrs.MustParse("image.a")
+	e := putBackEntry("img.png", pngBytes)
+	lock := NewLock()
+	lock.Images[a] = e
+	s := NewStore(dir, lock, newRecorder(filepath.Join(dir, LockFileName), lock, WriteFileAtomic), nil)
+	defer s.Close(context.Background())
+	before := openFDs(t)
+	var name string
+	err := s.PutBack(context.Background(), PutBack{Addr: a, Entry: e, Fill: func(w io.Writer) error {
+		name = w.(*checkedWriter).f.Name()
+		return errors.New("store down")
+	}})
+	if err == nil {
+		t.Fatal("PutBack succeeded")
+	}
+	if !strings.HasSuffix(name, "-unnamed") {
+		t.Errorf("wrote into %s, not an unnamed file", name)
+	}
+	if after := openFDs(t); after != before {
+		t.Errorf("%d open descriptors after, %d before", after, before)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(ents)
+}
