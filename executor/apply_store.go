@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 
 	"github.com/pixform/pixform/addrs"
@@ -222,7 +223,15 @@ func (r *run) putBack(c *planner.Change, mt string) (e state.Entry, handled bool
 	r.acquireLocal()
 	defer r.releaseLocal()
 	digest := c.Inputs.Digest()
-	err = pb.PutBack(r.ctx, state.PutBack{Addr: c.Addr, Entry: e, Fill: func(w io.Writer) error { return r.copyCached(digest, w) }})
+	err = pb.PutBack(r.ctx, state.PutBack{
+		Addr: c.Addr, Entry: e,
+		Fill: func(w io.Writer) error { return r.copyCached(digest, w) },
+		// As finish judges a cached copy: the recorded facts are checked
+		// against the bytes by PutBack; this bounds what they may be.
+		Accept: func(width, height int) error {
+			return ImageBounds{MaxPixels: MaxImagePixelsLimit}.check(image.Config{Width: width, Height: height}, "")
+		},
+	})
 	var fe *state.FillError
 	switch {
 	case err == nil:

@@ -360,9 +360,9 @@ func TestApplyChanges(t *testing.T) {
 		},
 		"a missing recorded file is put back from the cache as recorded, with no lockfile write": {
 			build: func(t *testing.T, e *env) []planner.Change {
-				// The recorded bytes' SHA-256 is checked, not their
-				// pixels: bytes that only start as a PNG are put back.
-				b := append([]byte("\x89PNG\r\n\x1a\n"), "recorded, not decoded"...)
+				// The recorded bytes are checked by their SHA-256 and as
+				// a whole image of the recorded size, not decoded.
+				b := pngOf(t, 4, 3, 7)
 				in := inputs("hero", 3)
 				p := state.Entry{Inputs: in, Provider: providers.Imagine, Path: "hero.png", SHA256: sumOf(b), Bytes: int64(len(b)), MediaType: media.PNG, Width: 4, Height: 3}
 				e.prior["image.hero"] = p
@@ -374,7 +374,7 @@ func TestApplyChanges(t *testing.T) {
 			want: counts{Restored: 1},
 			check: func(t *testing.T, e *env, lock map[string]state.Entry) {
 				b, err := os.ReadFile(filepath.Join(e.dir, "hero.png"))
-				if err != nil || string(b) != "\x89PNG\r\n\x1a\nrecorded, not decoded" {
+				if err != nil || !bytes.Equal(b, pngOf(t, 4, 3, 7)) {
 					t.Errorf("hero.png holds %q (%v), want the recorded bytes", b, err)
 				}
 				if en := wantEntry(t, e, lock, "hero", "hero.png"); en.Width != 4 {

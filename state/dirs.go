@@ -108,17 +108,18 @@ func (s *LocalStore) createBeside(rel string, create func(target string) (*os.Fi
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create directory %s: %w", dir, err)
 	}
-	f, err := create(target)
-	if err != nil {
-		return nil, fmt.Errorf("create temporary file for %s: %w", target, err)
-	}
-	if len(missing) == 0 {
-		return f, nil
-	}
+	// Noted before the file is made, so that a create that fails (an
+	// unnamed file where the file system has none, whose caller then
+	// tries a named one) leaves no directory that End would not remove.
 	// The process lock keeps any other pixform out: what is now there
 	// was made by this run's workers.
-	if err := s.noteDirs(missing); err != nil {
-		AbortTemp(f)
+	if len(missing) > 0 {
+		if err := s.noteDirs(missing); err != nil {
+			return nil, fmt.Errorf("create temporary file for %s: %w", target, err)
+		}
+	}
+	f, err := create(target)
+	if err != nil {
 		return nil, fmt.Errorf("create temporary file for %s: %w", target, err)
 	}
 	return f, nil

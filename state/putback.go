@@ -30,6 +30,9 @@ type PutBack struct {
 	// image store). Its failure, or bytes other than the entry's, is a
 	// *FillError.
 	Fill func(w io.Writer) error
+	// Accept, when set, judges the image's dimensions as its header
+	// gives them (a pixel limit); its refusal is a *FillError.
+	Accept func(width, height int) error
 }
 
 // ErrNotRecorded is PutBack's answer when the lockfile does not record
@@ -56,8 +59,12 @@ func (e *FillError) Unwrap() error { return e.Err }
 // A kill at any moment leaves the path as it was or holding the whole
 // image, never part of one, and the lockfile is never written.
 //
-// The bytes are not decoded: their SHA-256 is the one recorded when the
-// image was checked whole, a stronger check than decoding. The file is
+// The bytes are checked as a whole image as they stream in (every PNG
+// chunk's CRC and its end, JPEG's markers, as media.Check does, without
+// inflating pixels), and their media type and dimensions must be the
+// entry's: the lockfile may come from a pull request, so its SHA-256
+// proves only that the bytes are the ones it names, not that they are an
+// image of the facts it records. The file is
 // not synced on its own: End makes every file put back durable with one
 // flush of the file system (where there is syncfs(2); elsewhere each file
 // is synced before it is named). A power loss before that may leave a
@@ -102,11 +109,22 @@ func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 		abortUnnamed(f, unnamed)
 		return &FillError{Path: e.Path, Err: fmt.Errorf("its %d bytes hash to %s, not to the recorded %s (%d bytes)", w.n, got, e.SHA256, e.Bytes)}
 	}
-	if mt := media.Sniff(w.head[:w.nhead]); mt != e.MediaType {
-		// The very bytes recorded: the lockfile's facts about them are
-		// wrong (edited by hand?).
+	mt, width, height, serr := w.stream.Result()
+	switch {
+	case serr != nil:
+		// The very bytes recorded: the lockfile names something that is
+		// not a whole image (edited by hand, or hostile).
 		abortUnnamed(f, unnamed)
-		return &FillError{Path: e.Path, Err: fmt.Errorf("the lockfile records its bytes as %s, but they are not (%q): fix or delete its entry in %s", e.MediaType, w.head[:w.nhead], LockFileName)}
+		return &FillError{Path: e.Path, Err: fmt.Errorf("the bytes the lockfile records are not a whole image (%v): delete its entry in %s and apply again", serr, LockFileName)}
+	case mt != e.MediaType || width != e.Width || height != e.Height:
+		abortUnnamed(f, unnamed)
+		return &FillError{Path: e.Path, Err: fmt.Errorf("the lockfile records its bytes as a %d×%d %s, but they are a %d×%d %s: fix or delete its entry in %s", e.Width, e.Height, e.MediaType, width, height, mt, LockFileName)}
+	}
+	if p.Accept != nil {
+		if err := p.Accept(width, height); err != nil {
+			abortUnnamed(f, unnamed)
+			return &FillError{Path: e.Path, Err: err}
+		}
 	}
 	if !batchSync {
 		if err := f.Sync(); err != nil {
@@ -235,17 +253,16 @@ func (s *LocalStore) syncPutBacks() error {
 	return nil
 }
 
-// checkedWriter writes to f at most max bytes, hashing them and keeping
-// the first few; it keeps f's first error apart from the source's.
+// checkedWriter writes to f at most max bytes, hashing them and checking
+// them as an image; it keeps f's first error apart from the source's.
 type checkedWriter struct {
-	f     *os.File
-	h     hash.Hash
-	max   int64
-	n     int64
-	head  [8]byte
-	nhead int
-	over  bool  // the source gave more than max bytes
-	err   error // f's first error
+	f      *os.File
+	h      hash.Hash
+	stream media.Stream
+	max    int64
+	n      int64
+	over   bool  // the source gave more than max bytes
+	err    error // f's first error
 }
 
 // errOverLong is what checkedWriter tells a source that gives too much.
@@ -259,9 +276,9 @@ func (w *checkedWriter) Write(p []byte) (int, error) {
 		w.over = true
 		return 0, errOverLong
 	}
-	w.nhead += copy(w.head[w.nhead:], p)
 	n, err := w.f.Write(p)
 	w.h.Write(p[:n])
+	w.stream.Write(p[:n])
 	w.n += int64(n)
 	if err != nil {
 		w.err = err

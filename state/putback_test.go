@@ -6,6 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,11 +19,20 @@ import (
 	"github.com/pixform/pixform/addrs"
 )
 
-// pngBytes are bytes that start as a PNG does (PutBack sniffs, it does
-// not decode).
-var pngBytes = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte("pixels"), 100)...)
+// pngBytes is a whole 8×6 PNG.
+var pngBytes = func() []byte {
+	m := image.NewNRGBA(image.Rect(0, 0, 8, 6))
+	for i := range m.Pix {
+		m.Pix[i] = byte(i * 7)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, m); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}()
 
-// putBackEntry is the entry of image.a recording b at rel.
+// putBackEntry is the entry of image.a recording b at rel, an 8×6 PNG.
 func putBackEntry(rel string, b []byte) Entry {
 	e := entryN(1)
 	e.Path = rel
@@ -28,6 +40,7 @@ func putBackEntry(rel string, b []byte) Entry {
 	e.SHA256 = hex.EncodeToString(sum[:])
 	e.Bytes = int64(len(b))
 	e.MediaType = "image/png"
+	e.Width, e.Height = 8, 6
 	return e
 }
 
@@ -50,10 +63,13 @@ func TestPutBack(t *testing.T) {
 	flipped := bytes.Clone(pngBytes)
 	flipped[len(flipped)/2] ^= 0xff
 	notPNG := bytes.Repeat([]byte("x"), len(pngBytes))
+	pngHeadOnly := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte("pixels"), 100)...)
 	tests := map[string]struct {
 		rel     string
-		record  []byte // the entry records these bytes (default pngBytes)
-		before  string // the file at the path before ("" none; "link" a symbolic link)
+		record  []byte                        // the entry records these bytes (default pngBytes)
+		entry   func(*Entry)                  // changes the recorded facts
+		accept  func(width, height int) error // PutBack.Accept
+		before  string                        // the file at the path before ("" none; "link" a symbolic link)
 		fill    func(io.Writer) error
 		wantErr string // "" success
 	}{
@@ -68,7 +84,14 @@ func TestPutBack(t *testing.T) {
 			w.Write(pngBytes[:20])
 			return errors.New("network down")
 		}, wantErr: "network down"},
-		"lockfile says PNG, bytes are not": {rel: "img.png", record: notPNG, fill: fillWith(notPNG), wantErr: "records its bytes as image/png, but they are not"},
+		"lockfile says PNG, bytes are not":  {rel: "img.png", record: notPNG, fill: fillWith(notPNG), wantErr: "are not a whole image"},
+		"bytes only start like a PNG":       {rel: "img.png", record: pngHeadOnly, fill: fillWith(pngHeadOnly), wantErr: "are not a whole image"},
+		"a PNG cut short, recorded so":      {rel: "img.png", record: pngBytes[:len(pngBytes)-4], fill: fillWith(pngBytes[:len(pngBytes)-4]), wantErr: "are not a whole image"},
+		"lockfile records other dimensions": {rel: "img.png", entry: func(e *Entry) { e.Width = 6 }, fill: fillWith(pngBytes), wantErr: "records its bytes as a 6×6 image/png, but they are a 8×6 image/png"},
+		"lockfile records a JPEG":           {rel: "img.png", entry: func(e *Entry) { e.MediaType = "image/jpeg" }, fill: fillWith(pngBytes), wantErr: "but they are a 8×6 image/png"},
+		"refused by Accept": {rel: "img.png", fill: fillWith(pngBytes), accept: func(w, h int) error {
+			return fmt.Errorf("it is %d×%d pixels, too many", w, h)
+		}, wantErr: "it is 8×6 pixels, too many"},
 	}
 	for _, unnamed := range []bool{true, false} {
 		for name, tc := range tests {
@@ -79,6 +102,9 @@ func TestPutBack(t *testing.T) {
 					record = pngBytes
 				}
 				e := putBackEntry(tc.rel, record)
+				if tc.entry != nil {
+					tc.entry(&e)
+				}
 				lock := NewLock()
 				lock.Images[a] = e
 				writes := 0
@@ -104,7 +130,7 @@ func TestPutBack(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				err := s.PutBack(context.Background(), PutBack{Addr: a, Entry: e, Fill: tc.fill})
+				err := s.PutBack(context.Background(), PutBack{Addr: a, Entry: e, Fill: tc.fill, Accept: tc.accept})
 				if endErr := s.End(context.Background()); endErr != nil {
 					t.Errorf("End: %v", endErr)
 				}
@@ -243,4 +269,61 @@ func openFDs(t *testing.T) int {
 		t.Skip("no /proc/self/fd")
 	}
 	return len(ents)
+}
+
+// A cancelled run (a second Ctrl-C) still makes the images it put back
+// durable before it ends: their entries claim them already.
+func TestPutBackSyncedOnCancelledEnd(t *testing.T) {
+	a := addrs.MustParse("image.a")
+	dir := t.TempDir()
+	e := putBackEntry("img.png", pngBytes)
+	lock := NewLock()
+	lock.Images[a] = e
+	r := newRecorder(filepath.Join(dir, LockFileName), lock, func(path string, data []byte) error { return WriteFileAtomic(path, data) })
+	s := NewStore(dir, lock, r, nil)
+	if err := s.PutBack(context.Background(), PutBack{Addr: a, Entry: e, Fill: fillWith(pngBytes)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.End(ctx); err != nil {
+		t.Errorf("End: %v", err)
+	}
+	if batchSync && s.putBacks.Load() {
+		t.Error("End of a cancelled run left the put-back files unsynced")
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A file that cannot be made in directories made for it (an unnamed file
+// where the file system has none, before the named fallback) leaves the
+// directories noted: End removes them once empty.
+func TestCreateBesideNotesDirsOnFailure(t *testing.T) {
+	dir := t.TempDir()
+	lock := NewLock()
+	r := newRecorder(filepath.Join(dir, LockFileName), lock, func(path string, data []byte) error { return WriteFileAtomic(path, data) })
+	s := NewStore(dir, lock, r, nil)
+	if err := s.Begin(context.Background(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.createBeside("a/b/img.png", func(target string) (*os.File, error) {
+		if _, err := os.Lstat(filepath.Dir(target)); err != nil {
+			return nil, err
+		}
+		return nil, errNoUnnamed
+	})
+	if !errors.Is(err, errNoUnnamed) {
+		t.Fatalf("createBeside = %v, want errNoUnnamed", err)
+	}
+	if err := s.End(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "a")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the directories made for the file are left (%v)", err)
+	}
 }

@@ -302,10 +302,10 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 
 // End implements Store.
 func (s *LocalStore) End(ctx context.Context) error {
-	if ctx.Err() == nil {
-		if err := s.syncPutBacks(); err != nil {
-			return err
-		}
+	// Even in a cancelled run: the entries of the images put back claim
+	// them already.
+	if err := s.syncPutBacks(); err != nil {
+		return err
 	}
 	if !s.noted || ctx.Err() != nil {
 		// A cancelled run may have lockfile writes still pending: its
