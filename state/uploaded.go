@@ -123,6 +123,40 @@ func (u *Uploaded) Add(dir string, sums ...string) error {
 	return nil
 }
 
+// Forget notes that the objects sums are no longer in the store: the
+// note is rewritten without them (a new file renamed over it; not synced,
+// as Add).
+func (u *Uploaded) Forget(dir string, sums ...string) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	changed := false
+	for _, s := range sums {
+		if u.set[s] {
+			delete(u.set, s)
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if u.f != nil {
+		u.f.Close()
+		u.f = nil
+	}
+	u.cut = false
+	b := make([]byte, 0, 65*len(u.set))
+	for s := range u.set {
+		b = append(append(b, s...), '\n')
+	}
+	if _, err := ensureWorkSubDir(dir, storeDirName); err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(u.path, b); err != nil {
+		return fmt.Errorf("note uploads in %s: %w", u.path, err)
+	}
+	return nil
+}
+
 // Close closes the note.
 func (u *Uploaded) Close() error {
 	u.mu.Lock()

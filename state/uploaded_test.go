@@ -46,3 +46,31 @@ func TestUploaded(t *testing.T) {
 		t.Errorf(".pixform/.gitignore: %v", err)
 	}
 }
+
+// Forget rewrites the note without the objects the store no longer
+// holds; the note stays appendable after it.
+func TestUploadedForget(t *testing.T) {
+	dir := t.TempDir()
+	a, b, c := strings.Repeat("a", 64), strings.Repeat("b", 64), strings.Repeat("c", 64)
+	u, err := OpenUploaded(dir, "s3://x/y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Add(dir, a, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Forget(dir, a, c); err != nil {
+		t.Fatal(err)
+	}
+	if u.Has(a) || !u.Has(b) {
+		t.Fatalf("after Forget: has a %v, has b %v", u.Has(a), u.Has(b))
+	}
+	if err := u.Add(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	u.Close()
+	u, err = OpenUploaded(dir, "s3://x/y")
+	if err != nil || u.Has(a) || !u.Has(b) || !u.Has(c) || u.Len() != 2 {
+		t.Fatalf("reopened: %v, has a %v b %v c %v, len %d", err, u.Has(a), u.Has(b), u.Has(c), u.Len())
+	}
+}

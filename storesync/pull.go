@@ -141,7 +141,9 @@ func (s *Sync) Push(ctx context.Context, lock *state.Lock, facts map[string]File
 			sums = append(sums, t.SHA256)
 		}
 	}
-	if err := s.Check(ctx, sums); err != nil {
+	// The note of uploads is a cache: an object removed from the store
+	// since (damaged, or by its lifecycle rules) must be uploaded again.
+	if err := s.Recheck(ctx, sums); err != nil {
 		return Report{}, err
 	}
 	type todo struct {

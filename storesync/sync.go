@@ -83,16 +83,30 @@ func (s *Sync) known(sum string) { _ = s.up.Add(s.dir, sum) }
 // know, at most s.parallel at a time, and notes those it holds. The first
 // failure stops it and is returned.
 func (s *Sync) Check(ctx context.Context, sums []string) error {
+	return s.check(ctx, sums, true)
+}
+
+// Recheck is Check asking about every object of sums, noted or not, and
+// forgetting the noted ones the store no longer holds (removed from the
+// store, by hand or by its lifecycle rules): push uploads them again.
+func (s *Sync) Recheck(ctx context.Context, sums []string) error {
+	return s.check(ctx, sums, false)
+}
+
+func (s *Sync) check(ctx context.Context, sums []string, trustNote bool) error {
 	seen := map[string]bool{}
-	// The objects found are noted together at the end, in one write of
-	// the note, not one write each.
+	// The objects found (and those gone) are noted together at the end,
+	// in one write of the note, not one write each.
 	var mu sync.Mutex
-	var found []string
-	defer func() { _ = s.up.Add(s.dir, found...) }()
+	var found, gone []string
+	defer func() {
+		_ = s.up.Add(s.dir, found...)
+		_ = s.up.Forget(s.dir, gone...)
+	}()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.parallel)
 	for _, sum := range sums {
-		if seen[sum] || s.up.Has(sum) {
+		if seen[sum] || (trustNote && s.up.Has(sum)) {
 			continue
 		}
 		seen[sum] = true
@@ -103,11 +117,13 @@ func (s *Sync) Check(ctx context.Context, sums []string) error {
 			if err != nil {
 				return err
 			}
+			mu.Lock()
 			if ok {
-				mu.Lock()
 				found = append(found, sum)
-				mu.Unlock()
+			} else if s.up.Has(sum) {
+				gone = append(gone, sum)
 			}
+			mu.Unlock()
 			return nil
 		})
 	}
