@@ -289,7 +289,6 @@ type Adaptive struct {
 	lastCut      time.Time // 429s of requests started before this are stale
 	minLat       time.Duration
 	heldAvg      time.Duration // how long successful requests held their place, averaged
-	excusedAt    time.Time     // the last 429 taken for one that reached the server late
 	firstStart   time.Time
 	lastStart    time.Time
 
@@ -577,25 +576,6 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		return
 	}
 	// Rate limit: pace just below what the server accepted.
-	if iv := l.intervalLocked(now); l.rateEst > 0 && !l.noBurst && !l.countsRefused && iv > 0 &&
-		o.Latency > l.min429Lat+iv && now.Sub(l.excusedAt) >= rateWindow {
-		// A 429 comes back at once, and this one took longer than the
-		// fastest by more than a pacing interval: it reached the
-		// server late, together with later starts, as the requests of
-		// a loaded machine do, and a server with a burst allowance
-		// refused it for that, not for a pace above its rate. The
-		// estimate stands (its count would only repeat the pace);
-		// the next start waits an interval more, for the allowance to
-		// refill. Once a window at most: 429s that keep coming are
-		// the rate's.
-		l.excusedAt = now
-		if l.nextStart.Before(now) {
-			l.nextStart = now
-		}
-		l.nextStart = l.nextStart.Add(iv)
-		l.tracef("429 late by %v: arrived with others; estimate stands", o.Latency-l.min429Lat)
-		return
-	}
 	if l.window < float64(l.max) && !start.Before(l.firstStart.Add(rateWindow/2)) {
 		// A rate 429 in a run old enough for its count to say
 		// something. A window cut by one earlier 429 came from slow

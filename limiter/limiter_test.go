@@ -628,39 +628,3 @@ func TestLimiterPacedWindowCountsHowLongRequestsHold(t *testing.T) {
 		}
 	})
 }
-
-// TestLimiterLate429KeepsTheEstimate checks that a 429 that came back
-// later than the fastest by more than a pacing interval (it reached the
-// server late, with later starts, on a loaded machine) leaves the rate
-// estimate as it was, once a window: a second one soon after cuts it.
-func TestLimiterLate429KeepsTheEstimate(t *testing.T) {
-	tests := map[string]struct {
-		latency time.Duration // of the 429s
-		wantCut [2]bool       // whether the first and the second 429 set a new estimate
-	}{
-		"late: the first stands": {latency: 40 * time.Millisecond, wantCut: [2]bool{false, true}},
-		"at once: both cut":      {latency: 2 * time.Millisecond, wantCut: [2]bool{true, true}},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				lim := New(16, SystemClock{})
-				limSucceed(t, lim, 20, 20*time.Millisecond)
-				lim.throttled, lim.window = true, 16
-				lim.rate, lim.rateEst, lim.rateSince, lim.plateau = 48, 49, time.Now(), time.Hour
-				lim.lastRateHit, lim.min429Lat, lim.rateCuts = time.Now(), 2*time.Millisecond, 1
-				for i, want := range tc.wantCut {
-					// 0.6 s of accepted requests, then a 429.
-					limSucceed(t, lim, 30, 20*time.Millisecond)
-					before := lim.rateCuts
-					tk := limAcquireN(t, lim, 1)[0]
-					time.Sleep(tc.latency)
-					lim.Release(tk, Outcome{Throttled: true, Latency: tc.latency})
-					if cut := lim.rateCuts > before; cut != want {
-						t.Errorf("429 %d: a new rate estimate %v (rate now %.2f), want %v", i+1, cut, lim.Rate(), want)
-					}
-				}
-			})
-		})
-	}
-}
