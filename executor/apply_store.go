@@ -263,9 +263,29 @@ func (r *run) copyCached(digest string, w io.Writer) error {
 // putBackFromStore is restoreFromStore by putBack; it reports whether it
 // handled c (restored or failed).
 func (r *run) putBackFromStore(c *planner.Change, mt string) bool {
+	handled, err := r.putBackDone(c, mt)
+	if err != nil {
+		r.fail(c, fmt.Errorf("restore %s from the image store: %w; nothing was requested", c.Path, err))
+	}
+	return handled
+}
+
+// putBackFromCache is restore by putBack; it reports whether c is done
+// with. A cached copy that is gone or bad leaves c to restore's common
+// way, which says so and requests the image.
+func (r *run) putBackFromCache(c *planner.Change, mt string) bool {
+	handled, err := r.putBackDone(c, mt)
+	return handled && err == nil
+}
+
+// putBackDone carries c out by putBack and reports it done (restored, or
+// stopped by a local error) unless its source failed: that failure is
+// returned, for the caller to fail c or to fall back. handled false means
+// that putBack took nothing.
+func (r *run) putBackDone(c *planner.Change, mt string) (handled bool, sourceErr error) {
 	e, handled, err := r.putBack(c, mt)
 	if !handled {
-		return false
+		return false, nil
 	}
 	var le *LocalError
 	switch {
@@ -274,27 +294,7 @@ func (r *run) putBackFromStore(c *planner.Change, mt string) bool {
 	case errors.As(err, &le):
 		r.stopLocal(c, le)
 	default:
-		r.fail(c, fmt.Errorf("restore %s from the image store: %w; nothing was requested", c.Path, err))
+		return true, err
 	}
-	return true
-}
-
-// putBackFromCache is restore by putBack; it reports whether c is done
-// with. A cached copy that is gone or bad leaves c to restore's common
-// way, which says so and requests the image.
-func (r *run) putBackFromCache(c *planner.Change, mt string) bool {
-	e, handled, err := r.putBack(c, mt)
-	if !handled {
-		return false
-	}
-	var le *LocalError
-	switch {
-	case err == nil:
-		r.done(c, e, Restored, 0)
-		return true
-	case errors.As(err, &le):
-		r.stopLocal(c, le)
-		return true
-	}
-	return false
+	return true, nil
 }

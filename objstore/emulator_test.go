@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
+	"github.com/pixform/pixform/internal/s3test"
 )
 
 // The emulators the cloud drivers are tested against, and how .ci/emulators
@@ -28,30 +29,12 @@ const (
 	azuriteInstall = "npm install -g azurite@3.37.0"
 )
 
-// findTool returns the path of the executable name on PATH, in $GOBIN,
-// in each $GOPATH/bin (or ~/go/bin) or in the extra directories, or skips
-// t (fails it in CI) saying how to install it.
+// findTool returns the path of the executable name (s3test.FindTool), or
+// skips t (fails it in CI) saying how to install it.
 func findTool(t *testing.T, name, install string, extra ...string) string {
 	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
+	if p, ok := s3test.FindTool(name, extra...); ok {
 		return p
-	}
-	dirs := append([]string{}, extra...)
-	if gobin := os.Getenv("GOBIN"); gobin != "" {
-		dirs = append(dirs, gobin)
-	}
-	if gopath := os.Getenv("GOPATH"); gopath != "" {
-		for _, p := range filepath.SplitList(gopath) {
-			dirs = append(dirs, filepath.Join(p, "bin"))
-		}
-	} else if home, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(home, "go", "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, name)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p
-		}
 	}
 	msg := fmt.Sprintf("%s (an emulator) was not found on PATH, in $GOBIN or in $GOPATH/bin, so the tests against it did not run; install it to run them: %s", name, install)
 	if os.Getenv("CI") == "true" {
@@ -93,7 +76,7 @@ func startEmulator(t *testing.T, ready func(ctx context.Context, endpoint string
 	t.Helper()
 	var lastErr error
 	for range 3 {
-		port, err := freeTCPPort()
+		port, err := s3test.FreePort()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,16 +128,6 @@ func (e *emulator) stop() {
 		e.cmd.Process.Kill()
 		<-e.done
 	})
-}
-
-func freeTCPPort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	_, port, err := net.SplitHostPort(l.Addr().String())
-	return port, err
 }
 
 // gcsEmulatorBucket is the bucket startFakeGCS creates.

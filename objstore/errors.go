@@ -153,17 +153,11 @@ func kindOf(ctx context.Context, err error) Kind {
 	}
 	var ge *gcsError
 	if errors.As(err, &ge) {
-		switch c := ge.Status; {
-		case c == http.StatusUnauthorized:
-			return BadCredentials
-		case c == http.StatusForbidden:
-			return AccessDenied
-		case ge.bucketMissing():
+		if ge.bucketMissing() {
 			return NoBucket
-		case c == http.StatusNotFound:
-			return NotFound
-		case c == http.StatusTooManyRequests || c >= 500:
-			return Unreachable
+		}
+		if k := statusKind(ge.Status); k != Other {
+			return k
 		}
 	}
 	// The token endpoint refused the credentials (revoked, expired, a
@@ -259,7 +253,13 @@ func azureKind(e *azcore.ResponseError) Kind {
 	case "BlobNotFound":
 		return NotFound
 	}
-	switch c := e.StatusCode; {
+	return statusKind(e.StatusCode)
+}
+
+// statusKind classifies an HTTP status a store answered, or returns
+// Other.
+func statusKind(c int) Kind {
+	switch {
 	case c == http.StatusUnauthorized:
 		return BadCredentials
 	case c == http.StatusForbidden:

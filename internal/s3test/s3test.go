@@ -89,7 +89,24 @@ func NoCredentialsEnv() []string {
 // Find returns the versitygw binary, or a message that says why there is
 // none and how to install it; fail is true in CI (ci), where it must run.
 func Find(ci bool) (bin, msg string, fail bool) {
-	var dirs []string
+	if p, ok := FindTool("versitygw"); ok {
+		return p, "", false
+	}
+	msg = "versitygw (a local S3 server) was not found on PATH, in $GOBIN or in $GOPATH/bin, so the tests against a real S3 server did not run; install it to run them: " + Install
+	if ci {
+		return "", msg + "; CI=true, where these tests must run (.ci/run installs it)", true
+	}
+	return "", msg, false
+}
+
+// FindTool returns the path of the executable name on PATH, in $GOBIN,
+// in each $GOPATH/bin (or ~/go/bin, where go install puts it) or in the
+// extra directories.
+func FindTool(name string, extra ...string) (string, bool) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, true
+	}
+	dirs := append([]string{}, extra...)
 	if gobin := os.Getenv("GOBIN"); gobin != "" {
 		dirs = append(dirs, gobin)
 	}
@@ -100,20 +117,13 @@ func Find(ci bool) (bin, msg string, fail bool) {
 	} else if home, err := os.UserHomeDir(); err == nil {
 		dirs = append(dirs, filepath.Join(home, "go", "bin"))
 	}
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, "", false
-	}
 	for _, d := range dirs {
-		p := filepath.Join(d, "versitygw")
+		p := filepath.Join(d, name)
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p, "", false
+			return p, true
 		}
 	}
-	msg = "versitygw (a local S3 server) was not found on PATH, in $GOBIN or in $GOPATH/bin, so the tests against a real S3 server did not run; install it to run them: " + Install
-	if ci {
-		return "", msg + "; CI=true, where these tests must run (.ci/run installs it)", true
-	}
-	return "", msg, false
+	return "", false
 }
 
 // TB is the part of testing.TB and testscript.TestScript that Start uses.
@@ -160,7 +170,7 @@ func start(bin, tmp string) (*Server, error) {
 	if err := os.Mkdir(filepath.Join(dir, Bucket), 0o755); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +256,8 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func freePort() (string, error) {
+// FreePort returns a TCP port of 127.0.0.1 that was free a moment ago.
+func FreePort() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
