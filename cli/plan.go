@@ -90,16 +90,11 @@ func (e *env) readLock() (*state.Lock, string, error) { return e.loadLock(false)
 func (e *env) readTrustedLock() (*state.Lock, string, error) { return e.loadLock(true) }
 
 func (e *env) loadLock(onDisk bool) (*state.Lock, string, error) {
-	return e.loadLockStats(onDisk, nil)
+	return e.loadLockDigest(onDisk, nil, true)
 }
 
-// loadLockStats is loadLock with the lstat of each path checked on disk
-// made through stats (nil: its own).
-func (e *env) loadLockStats(onDisk bool, stats *safepath.Stats) (*state.Lock, string, error) {
-	return e.loadLockDigest(onDisk, stats, true)
-}
-
-// loadLockDigest is loadLockStats that returns the digest only when
+// loadLockDigest is loadLock with the lstat of each path checked on disk
+// made through stats (nil: its own), returning the digest only when
 // wantDigest is set ("" otherwise).
 func (e *env) loadLockDigest(onDisk bool, stats *safepath.Stats, wantDigest bool) (*state.Lock, string, error) {
 	path := filepath.Join(e.dir, state.LockFileName)
