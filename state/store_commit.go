@@ -191,7 +191,9 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	_, inPlace := x.owner[safepath.Key(e.Path)]
 	recorded, had := x.rec[addr]
 	x.mu.Unlock()
-	if inPlace && had && recorded.sum == entryDigest(e) {
+	// Every path below records e's digest or compares it: made once.
+	sum := entryDigest(e)
+	if inPlace && had && recorded.sum == sum {
 		// The lockfile already says exactly this: the file (missing or
 		// changed by hand) is put back with its recorded bytes, and no
 		// moment of the rename leaves the entry naming other bytes. No
@@ -229,7 +231,6 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	if err := s.record(ctx, "the entry", addr, nil, map[addrs.Addr]Entry{addr: e}); err != nil {
 		return err
 	}
-	sum := entryDigest(e)
 	x.mu.Lock()
 	if hadOld && safepath.Key(old) != safepath.Key(e.Path) && x.owner[safepath.Key(old)] == addr {
 		delete(x.owner, safepath.Key(old))
