@@ -100,6 +100,9 @@ func (s *Sync) upload(ctx context.Context, path string, e state.Entry) error {
 			}
 		}
 	}
+	if err := s.durable(ctx); err != nil {
+		return err
+	}
 	s.known(e.SHA256)
 	s.uploads.Add(1)
 	return nil
@@ -160,7 +163,26 @@ func (s *Sync) uploadTake(ctx context.Context, cache LocalCache, path string, e 
 			return err
 		}
 	}
+	if err := s.durable(ctx); err != nil {
+		return err
+	}
 	s.known(t.SHA256)
+	return nil
+}
+
+// syncer is a Remote whose writes become durable only at Sync (a file://
+// store batches them): *objstore.Store.
+type syncer interface {
+	Sync(ctx context.Context) error
+}
+
+// durable makes what this Sync wrote to the store durable, where the
+// store leaves that to Sync: before an object is noted as stored, or
+// counted as uploaded.
+func (s *Sync) durable(ctx context.Context) error {
+	if sy, ok := s.r.(syncer); ok {
+		return sy.Sync(ctx)
+	}
 	return nil
 }
 
