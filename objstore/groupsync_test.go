@@ -128,3 +128,47 @@ func TestFileStoreFlushOrder(t *testing.T) {
 		t.Errorf("left in the object's directory: %v", entries)
 	}
 }
+
+// TestFileStoreReads: a file:// store's objects are read from their
+// files directly: a missing one is NotFound, a cut one Corrupt, a longer
+// one TooLarge for a cap of its size, and a directory under an object's
+// name is no object.
+func TestFileStoreReads(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := mustOpen(t, "file://"+dir)
+	body := []byte("the bytes of an image")
+	if err := s.Put(ctx, sum(body), bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := s.Get(ctx, sum(body), &buf, int64(len(body))); err != nil || buf.String() != string(body) {
+		t.Fatalf("Get = %q, %v", buf.String(), err)
+	}
+	if err := s.Get(ctx, sum([]byte("absent")), &buf, 100); kind(err) != NotFound {
+		t.Errorf("Get of a missing object: %v, want kind NotFound", err)
+	}
+	obj := filepath.Join(dir, filepath.FromSlash(ObjectKey(sum(body))))
+	if err := os.WriteFile(obj, body[:5], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Get(ctx, sum(body), &buf, 100); kind(err) != Corrupt {
+		t.Errorf("Get of a cut object: %v, want kind Corrupt", err)
+	}
+	if err := os.WriteFile(obj, append(body, "and more"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Get(ctx, sum(body), &buf, int64(len(body))); kind(err) != TooLarge {
+		t.Errorf("Get of a longer object: %v, want kind TooLarge", err)
+	}
+	odd := []byte("a directory stands where this object would")
+	if err := os.MkdirAll(filepath.Join(dir, filepath.FromSlash(ObjectKey(sum(odd)))), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Has(ctx, sum(odd)); ok || err != nil {
+		t.Errorf("Has of a directory: %v, %v; want false", ok, err)
+	}
+	if err := s.Get(ctx, sum(odd), &buf, 100); err == nil {
+		t.Error("Get of a directory succeeded")
+	}
+}

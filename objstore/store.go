@@ -289,6 +289,9 @@ func (s *Store) Has(ctx context.Context, sha256hex string) (bool, error) {
 		return false, s.badKey("sha256", sha256hex)
 	}
 	key := ObjectKey(sha256hex)
+	if s.dir != "" {
+		return s.hasFile(ctx, key)
+	}
 	ok, err := s.bucket.Exists(ctx, key)
 	if err != nil {
 		return false, s.classify(ctx, key, err)
@@ -575,9 +578,9 @@ func (s *Store) Get(ctx context.Context, sha256hex string, w io.Writer, maxBytes
 		return s.badKey("sha256", sha256hex)
 	}
 	key := ObjectKey(sha256hex)
-	r, err := s.bucket.NewReader(ctx, key, nil)
+	r, err := s.newReader(ctx, key)
 	if err != nil {
-		return s.classify(ctx, key, err)
+		return err
 	}
 	defer r.Close()
 	if r.Size() > maxBytes {
@@ -676,9 +679,9 @@ func (s *Store) GetInputs(ctx context.Context, inputDigest string) (Record, bool
 
 // readSmall reads a whole small object, at most maxRecordBytes.
 func (s *Store) readSmall(ctx context.Context, key string) ([]byte, error) {
-	r, err := s.bucket.NewReader(ctx, key, nil)
+	r, err := s.newReader(ctx, key)
 	if err != nil {
-		return nil, s.classify(ctx, key, err)
+		return nil, err
 	}
 	defer r.Close()
 	b, err := io.ReadAll(io.LimitReader(r, maxRecordBytes+1))
