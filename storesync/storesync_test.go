@@ -277,3 +277,42 @@ func TestUploadSyncsBeforeNoting(t *testing.T) {
 		t.Errorf("an object whose Sync failed was noted (%v) or counted (%d uploads)", s.InStore(e2.SHA256), s.Uploads())
 	}
 }
+
+// TestUploadRefusesSymlink: an upload reads the recorded file itself,
+// never what a symbolic link put at its path points to.
+func TestUploadRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	r := newFake()
+	s, err := New(dir, r, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st := state.OpenStore(dir, state.NewLock(), nil)
+	if err := st.Begin(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	e := commitFile(t, st, "image.a", "a.png", []byte("bytes of a"))
+	if err := os.Rename(filepath.Join(dir, "a.png"), filepath.Join(dir, "elsewhere.png")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("elsewhere.png", filepath.Join(dir, "a.png")); err != nil {
+		t.Fatal(err)
+	}
+	err = s.upload(ctx, e.Path, e)
+	if fe := (*FileError)(nil); !errors.As(err, &fe) {
+		t.Errorf("upload through a symbolic link: %v, want a *FileError", err)
+	}
+	if len(r.objects) != 0 || s.InStore(e.SHA256) {
+		t.Error("the bytes behind the symbolic link were uploaded")
+	}
+	if err := os.Remove(filepath.Join(dir, "a.png")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "elsewhere.png"), filepath.Join(dir, "a.png")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.upload(ctx, e.Path, e); err != nil || !s.InStore(e.SHA256) {
+		t.Errorf("upload of the file itself: %v", err)
+	}
+}
