@@ -64,6 +64,7 @@ type Store struct {
 	linked    atomic.Uint64
 	synced    atomic.Uint64
 	noUnnamed atomic.Bool
+	procOnce  sync.Once
 }
 
 // Open opens the store at rawURL and checks that it can be reached: the
@@ -511,6 +512,13 @@ func (s *Store) createFile(ctx context.Context, key string, r io.Reader, verify 
 // unnamed one where the file system makes them (unnamed true), else a
 // named temporary file.
 func (s *Store) createTemp(dir string) (f *os.File, unnamed bool, err error) {
+	s.procOnce.Do(func() {
+		// An unnamed file is named through /proc/self/fd: without /proc
+		// (a chroot, a bare container) none is made.
+		if _, err := os.Stat("/proc/self/fd"); err != nil {
+			s.noUnnamed.Store(true)
+		}
+	})
 	if !s.noUnnamed.Load() {
 		f, err := createUnnamed(dir)
 		if err == nil {
