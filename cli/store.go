@@ -106,6 +106,9 @@ func (e *env) openStore(flagURL string, cfg *config.Config, parallel int) (*link
 	if err != nil {
 		return nil, &views.StoreSourceError{From: from, Err: err}
 	}
+	if parallel < 1 && st.Local() {
+		parallel = storesync.LocalParallelism
+	}
 	sy, err := storesync.New(e.dir, adapt{st}, parallel)
 	if err != nil {
 		st.Close()

@@ -96,6 +96,10 @@ type Result struct {
 	// out, by how; Failed those that failed for good; Skipped those not
 	// started because the run stopped.
 	Generated, Restored, Moved, Deleted, Failed, Skipped int
+	// RestoredFromStore counts those of Restored that came from the image
+	// store (planned as restores from the store) rather than the local
+	// content cache.
+	RestoredFromStore int
 	// Requests counts requests sent to the API (a draft render is none),
 	// Retries the retries after transient failures, Throttled the requests
 	// answered with 429.
@@ -477,6 +481,9 @@ func (r *run) done(c *planner.Change, e state.Entry, how How, credits int) {
 		r.res.Generated++
 	case Restored:
 		r.res.Restored++
+		if c.FromStore {
+			r.res.RestoredFromStore++
+		}
 	case Moved:
 		r.res.Moved++
 	case Deleted:

@@ -5,8 +5,14 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestAzureDeleteIfMatch: the lock's delete is conditional on the ETag
@@ -84,9 +90,59 @@ func TestAzureErrors(t *testing.T) {
 	}
 	t.Setenv("AZURE_STORAGE_CONNECTION_STRING", connStr)
 
-	// A stopped server: connection refused, after the SDK's retries
-	// (about 4+8+16 s: Azure's default policy for storage).
+	// A stopped server: connection refused, after the two retries of
+	// azureRetry (about a second; the SDK's default took half a minute).
 	az.emu.stop()
+	start := time.Now()
 	err = s.Put(ctx, sum([]byte("x")), strings.NewReader("x"))
 	check("Put on a stopped server", err, Unreachable)
+	t.Logf("a Put on the stopped server failed after %v", time.Since(start).Round(time.Millisecond))
+}
+
+// TestAzureRetries: through a proxy in front of Azurite, a request that
+// fails once (503) is retried and succeeds, and a store that keeps
+// failing is tried three times in all, then fails as unreachable.
+func TestAzureRetries(t *testing.T) {
+	az, c := sharedAzurite(t)
+	target, err := url.Parse(az.endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	var fail, tries atomic.Int32 // requests to fail with 503; requests seen
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tries.Add(1)
+		if fail.Add(-1) >= 0 {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	t.Setenv("AZURE_STORAGE_CONNECTION_STRING", strings.Replace(az.connStr(), az.endpoint, proxy.URL, 1))
+	ctx := context.Background()
+	s := mustOpen(t, "azblob://"+c+"/p")
+
+	body := []byte("one transient failure")
+	fail.Store(1)
+	tries.Store(0)
+	if err := s.Put(ctx, sum(body), bytes.NewReader(body)); err != nil {
+		t.Fatalf("Put through one 503: %v", err)
+	}
+	if n := tries.Load(); n != 2 {
+		t.Errorf("Put through one 503: %d requests, want 2", n)
+	}
+
+	fail.Store(1000)
+	tries.Store(0)
+	start := time.Now()
+	body = []byte("a store that stays down")
+	err = s.Put(ctx, sum(body), bytes.NewReader(body))
+	if kind(err) != Unreachable {
+		t.Errorf("Put on a store that answers 503: %v (kind %v), want kind Unreachable", err, kind(err))
+	}
+	if n, want := tries.Load(), azureRetry().MaxRetries+1; n != want {
+		t.Errorf("Put on a store that answers 503: %d requests, want %d", n, want)
+	}
+	t.Logf("a Put on a store answering 503 failed after %v", time.Since(start).Round(time.Millisecond))
 }

@@ -320,6 +320,25 @@ func (b *gcsBucket) Attributes(ctx context.Context, key string) (*driver.Attribu
 	}, nil
 }
 
+// maxListPages bounds the pages of one listing, and maxEmptyListPages
+// the pages in a row that bring nothing: a server whose chain of page
+// tokens never ends (broken, or hostile) fails the listing instead of
+// keeping it going forever. At GCS's 1,000 objects a page, the first
+// is a billion objects.
+const (
+	maxListPages      = 1 << 20
+	maxEmptyListPages = 1000
+)
+
+// listCursor is the page token ListPaged hands gocloud: the server's
+// token, with what the listing has seen so far, so that each page can
+// tell a token the server repeats or a chain that does not end.
+type listCursor struct {
+	Server string `json:"s"`
+	Pages  int    `json:"p"` // pages listed before this one
+	Empty  int    `json:"e"` // of those, the last ones in a row that held nothing
+}
+
 // ListPaged lists one page of objects.
 func (b *gcsBucket) ListPaged(ctx context.Context, opts *driver.ListOptions) (*driver.ListPage, error) {
 	q := url.Values{}
@@ -332,15 +351,20 @@ func (b *gcsBucket) ListPaged(ctx context.Context, opts *driver.ListOptions) (*d
 	if opts.PageSize > 0 {
 		q.Set("maxResults", strconv.Itoa(opts.PageSize))
 	}
+	var cur listCursor
 	if len(opts.PageToken) > 0 {
-		q.Set("pageToken", string(opts.PageToken))
+		if err := json.Unmarshal(opts.PageToken, &cur); err != nil || cur.Server == "" {
+			return nil, fmt.Errorf("GCS list: the page token %.40q is not one this driver gave", opts.PageToken)
+		}
+		q.Set("pageToken", cur.Server)
 	}
 	var doc struct {
 		Items         []gcsObject `json:"items"`
 		Prefixes      []string    `json:"prefixes"`
 		NextPageToken string      `json:"nextPageToken"`
 	}
-	if err := b.getJSON(ctx, "list", "", b.objectURL(false, "", q), &doc); err != nil {
+	u := b.objectURL(false, "", q)
+	if err := b.getJSON(ctx, "list", "", u, &doc); err != nil {
 		return nil, err
 	}
 	page := &driver.ListPage{}
@@ -351,10 +375,34 @@ func (b *gcsBucket) ListPaged(ctx context.Context, opts *driver.ListOptions) (*d
 	for _, p := range doc.Prefixes {
 		page.Objects = append(page.Objects, &driver.ListObject{Key: p, IsDir: true})
 	}
-	if doc.NextPageToken != "" {
-		page.NextPageToken = []byte(doc.NextPageToken)
+	if doc.NextPageToken == "" {
+		return page, nil
 	}
+	next := listCursor{Server: doc.NextPageToken, Pages: cur.Pages + 1}
+	if len(page.Objects) == 0 {
+		next.Empty = cur.Empty + 1
+	}
+	switch {
+	case cur.Server != "" && doc.NextPageToken == cur.Server:
+		return nil, fmt.Errorf("GCS list %s: the server answered page %d with the very page token it was asked for, so the listing would never end; "+
+			"GCS itself does not do that: check the server or proxy the store's URL reaches", cleanURL(u), next.Pages)
+	case next.Pages >= maxListPages || next.Empty >= maxEmptyListPages:
+		return nil, fmt.Errorf("GCS list %s: the server gave %d pages (%d empty in a row) and still a next page token; "+
+			"the listing stops here: check the server or proxy the store's URL reaches", cleanURL(u), next.Pages, next.Empty)
+	}
+	tok, err := json.Marshal(next)
+	if err != nil {
+		return nil, err
+	}
+	page.NextPageToken = tok
 	return page, nil
+}
+
+// cleanURL is u without its query: a page token from the server is not
+// repeated into messages.
+func cleanURL(u string) string {
+	u, _, _ = strings.Cut(u, "?")
+	return u
 }
 
 // gcsReader is a media download.

@@ -498,3 +498,47 @@ func TestGCSTokenRefreshIsBounded(t *testing.T) {
 		t.Fatal("Put still blocked 30 s after a token refresh stalled (the token request has no deadline)")
 	}
 }
+
+// TestGCSListEndlessTokens: a server that answers a list with the page
+// token it was given, or with a chain of tokens that never ends, fails the
+// listing, naming the server's URL, instead of keeping it going forever.
+func TestGCSListEndlessTokens(t *testing.T) {
+	ctx := context.Background()
+	for name, next := range map[string]func(given string) string{
+		"same token":    func(string) string { return "again" },
+		"endless chain": func(given string) string { return given + "x" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newGCSFake(t, "b")
+			s := mustOpenWith(t, f.URL("p"), openConfig{gcsEndpoint: f.srv.URL})
+			lists := 0
+			f.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/o") {
+					return false
+				}
+				lists++
+				w.Header().Set("Content-Type", "application/json")
+				json.NewEncoder(w).Encode(map[string]any{"kind": "storage#objects", "items": []any{}, "nextPageToken": next(r.URL.Query().Get("pageToken"))})
+				return true
+			})
+			it := s.bucket.List(&blob.ListOptions{Prefix: "sha256/"})
+			var err error
+			for range 5 * maxEmptyListPages {
+				if _, err = it.Next(ctx); err != nil {
+					break
+				}
+			}
+			switch {
+			case err == nil:
+				t.Fatalf("the listing went on for %d requests", lists)
+			case err == io.EOF:
+				t.Fatalf("the listing ended as if complete after %d requests", lists)
+			case !strings.Contains(err.Error(), f.srv.URL+"/storage/v1/b/b/o") || !strings.Contains(err.Error(), "check the server"):
+				t.Errorf("error = %v, want the server's URL and what to do", err)
+			}
+			if lists > maxEmptyListPages+1 {
+				t.Errorf("%d list requests", lists)
+			}
+		})
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -51,6 +53,18 @@ type Store struct {
 	// writer panics (a nil io.PipeReader) in Close after a Write whose
 	// upload failed, which every create of an existing object is.
 	wholeUpload bool
+
+	// made, durable, linked, synced and noUnnamed serve a file:// store's
+	// writes (createFile): the directories known to exist, the shared
+	// flushes of its file system, how many objects were linked, how many
+	// of those a flush has made durable, and whether its file system makes
+	// no unnamed files.
+	made      madeDirs
+	durable   *groupSync
+	linked    atomic.Uint64
+	synced    atomic.Uint64
+	noUnnamed atomic.Bool
+	procOnce  sync.Once
 }
 
 // Open opens the store at rawURL and checks that it can be reached: the
@@ -120,6 +134,7 @@ func (s *Store) openBucket(ctx context.Context, loc location, cfg openConfig) (*
 			return nil, &Error{Kind: NoBucket, URL: s.url, Err: err}
 		}
 		s.dir = loc.bucket
+		s.durable = newGroupSync(loc.bucket, syncFS)
 		b, err := fileblob.OpenBucket(loc.bucket, &fileblob.Options{
 			// No .attrs sidecar files: objects are named by their hash and
 			// need no metadata. Temp files beside the object, not in
@@ -234,6 +249,10 @@ func (s *Store) check(ctx context.Context) error {
 // String is the store's URL for messages: canonical, never a credential.
 func (s *Store) String() string { return s.url }
 
+// Local reports whether the store is a directory of the file system
+// (file://): its requests cost no network.
+func (s *Store) Local() bool { return s.dir != "" }
+
 // Close releases the store's connections.
 func (s *Store) Close() error { return s.bucket.Close() }
 
@@ -271,6 +290,9 @@ func (s *Store) Has(ctx context.Context, sha256hex string) (bool, error) {
 		return false, s.badKey("sha256", sha256hex)
 	}
 	key := ObjectKey(sha256hex)
+	if s.dir != "" {
+		return s.hasFile(ctx, key)
+	}
 	ok, err := s.bucket.Exists(ctx, key)
 	if err != nil {
 		return false, s.classify(ctx, key, err)
@@ -411,49 +433,133 @@ func (v *verifyAtEOF) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// createFile is create for a file:// store: the bytes go to a temp file in
-// the object's directory, which is synced and then hard-linked to the
-// object's name. link(2) fails if the name exists, atomically across
-// processes and machines sharing the directory (also over NFS, where
-// O_EXCL was historically not), and the object appears only whole.
+// createFile is create for a file:// store: the bytes go to a temporary
+// file in the object's directory (unnamed where the file system makes
+// them), which is made durable and then hard-linked to the object's name.
+// link(2) fails if the name exists, atomically across processes and
+// machines sharing the directory (also over NFS, where O_EXCL was
+// historically not), and the object appears only whole.
+//
+// Where there is syncfs(2), the file is made durable by a flush of the
+// store's file system shared with every upload waiting for one at the
+// time (groupSync), and the new name by the next such flush: Sync, which
+// the caller runs before it counts the object as stored. Elsewhere the
+// file and its directory are synced here, one upload at a time.
 func (s *Store) createFile(ctx context.Context, key string, r io.Reader, verify func() error) error {
-	p := filepath.Join(s.dir, filepath.FromSlash(key))
+	p := s.filePath(key)
+	dir := filepath.Dir(p)
 	fail := func(err error) error { return s.classify(ctx, key, err) }
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := s.made.ensure(dir); err != nil {
 		return fail(err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	tmp, unnamed, err := s.createTemp(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		// The directory was removed since: make it again.
+		s.made.m.Delete(dir)
+		if err := s.made.ensure(dir); err != nil {
+			return fail(err)
+		}
+		tmp, unnamed, err = s.createTemp(dir)
+	}
 	if err != nil {
 		return fail(err)
 	}
-	defer os.Remove(tmp.Name())
-	_, err = io.Copy(tmp, ctxReader{ctx, r})
+	if !unnamed {
+		defer os.Remove(tmp.Name())
+	}
+	defer tmp.Close()
+	buf := copyBufs.Get().(*[]byte)
+	_, err = io.CopyBuffer(struct{ io.Writer }{tmp}, ctxReader{ctx, r}, *buf)
+	copyBufs.Put(buf)
 	if err == nil && verify != nil {
 		if err := verify(); err != nil {
-			tmp.Close()
 			return err
 		}
 	}
 	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+		if batchDurable {
+			err = s.durable.wait()
+		} else {
+			err = tmp.Sync()
+		}
 	}
 	if err != nil {
 		return fail(err)
 	}
-	if err := os.Link(tmp.Name(), p); err != nil {
+	if unnamed {
+		err = linkUnnamed(tmp, p)
+	} else {
+		err = os.Link(tmp.Name(), p)
+	}
+	if err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return errExists
 		}
 		return fail(err)
 	}
-	if d, err := os.Open(filepath.Dir(p)); err == nil {
+	if batchDurable {
+		s.linked.Add(1)
+		return nil
+	}
+	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
 	}
 	return nil
+}
+
+// createTemp makes the file createFile writes an object into, in dir: an
+// unnamed one where the file system makes them (unnamed true), else a
+// named temporary file.
+func (s *Store) createTemp(dir string) (f *os.File, unnamed bool, err error) {
+	s.procOnce.Do(func() {
+		// An unnamed file is named through /proc/self/fd: without /proc
+		// (a chroot, a bare container) none is made.
+		if _, err := os.Stat("/proc/self/fd"); err != nil {
+			s.noUnnamed.Store(true)
+		}
+	})
+	if !s.noUnnamed.Load() {
+		f, err := createUnnamed(dir)
+		if err == nil {
+			return f, true, nil
+		}
+		if !errors.Is(err, errNoUnnamed) {
+			return nil, false, err
+		}
+		s.noUnnamed.Store(true)
+	}
+	f, err = os.CreateTemp(dir, ".tmp-*")
+	return f, false, err
+}
+
+// copyBufs are the buffers of createFile's copies.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// Sync makes every object this Store has written durable, when that was
+// left to it: the names of a file:// store's new objects, where their
+// writes share flushes of the file system (Put and PutInputs return once
+// the object is whole under its name, and other processes see it).
+// Elsewhere it does nothing: a cloud store's write is durable when it
+// returns. A caller that counts an object as stored, or reports that it
+// is, calls Sync first.
+func (s *Store) Sync(ctx context.Context) error {
+	if s.dir == "" || !batchDurable {
+		return nil
+	}
+	n := s.linked.Load()
+	if s.synced.Load() >= n {
+		return nil
+	}
+	if err := s.durable.wait(); err != nil {
+		return s.classify(ctx, "", err)
+	}
+	for {
+		old := s.synced.Load()
+		if old >= n || s.synced.CompareAndSwap(old, n) {
+			return nil
+		}
+	}
 }
 
 // ctxReader stops a copy when ctx is done.
@@ -480,9 +586,9 @@ func (s *Store) Get(ctx context.Context, sha256hex string, w io.Writer, maxBytes
 		return s.badKey("sha256", sha256hex)
 	}
 	key := ObjectKey(sha256hex)
-	r, err := s.bucket.NewReader(ctx, key, nil)
+	r, err := s.newReader(ctx, key)
 	if err != nil {
-		return s.classify(ctx, key, err)
+		return err
 	}
 	defer r.Close()
 	if r.Size() > maxBytes {
@@ -581,9 +687,9 @@ func (s *Store) GetInputs(ctx context.Context, inputDigest string) (Record, bool
 
 // readSmall reads a whole small object, at most maxRecordBytes.
 func (s *Store) readSmall(ctx context.Context, key string) ([]byte, error) {
-	r, err := s.bucket.NewReader(ctx, key, nil)
+	r, err := s.newReader(ctx, key)
 	if err != nil {
-		return nil, s.classify(ctx, key, err)
+		return nil, err
 	}
 	defer r.Close()
 	b, err := io.ReadAll(io.LimitReader(r, maxRecordBytes+1))

@@ -223,3 +223,96 @@ func TestPullRestoresMissingAndChanged(t *testing.T) {
 		}
 	}
 }
+
+// syncRemote is a fakeRemote whose writes become durable only at Sync,
+// as a file:// store's.
+type syncRemote struct {
+	*fakeRemote
+	s     *Sync
+	syncs int
+	noted []bool // at each Sync: did the note already know the object?
+	fail  error
+	sum   string
+}
+
+func (r *syncRemote) Sync(context.Context) error {
+	r.mu.Lock()
+	r.syncs++
+	r.mu.Unlock()
+	r.noted = append(r.noted, r.s.InStore(r.sum))
+	return r.fail
+}
+
+// TestUploadSyncsBeforeNoting: an upload notes its object as stored only
+// once the store made it durable; when that fails, the upload fails and
+// nothing is noted.
+func TestUploadSyncsBeforeNoting(t *testing.T) {
+	dir := t.TempDir()
+	r := &syncRemote{fakeRemote: newFake()}
+	s, err := New(dir, r, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.s = s
+	ctx := context.Background()
+	st := state.OpenStore(dir, state.NewLock(), nil)
+	if err := st.Begin(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	e := commitFile(t, st, "image.a", "a.png", []byte("bytes of a"))
+	r.sum = e.SHA256
+	if err := s.upload(ctx, e.Path, e); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.noted) != 1 || r.noted[0] || !s.InStore(e.SHA256) {
+		t.Fatalf("noted at each Sync: %v, noted after: %v; want one Sync before the note", r.noted, s.InStore(e.SHA256))
+	}
+	r.fail = errors.New("flush failed")
+	e2 := commitFile(t, st, "image.b", "b.png", []byte("bytes of b"))
+	r.sum = e2.SHA256
+	if err := s.upload(ctx, e2.Path, e2); !errors.Is(err, r.fail) {
+		t.Errorf("upload with a failing Sync: %v", err)
+	}
+	if s.InStore(e2.SHA256) || s.Uploads() != 1 {
+		t.Errorf("an object whose Sync failed was noted (%v) or counted (%d uploads)", s.InStore(e2.SHA256), s.Uploads())
+	}
+}
+
+// TestUploadRefusesSymlink: an upload reads the recorded file itself,
+// never what a symbolic link put at its path points to.
+func TestUploadRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	r := newFake()
+	s, err := New(dir, r, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st := state.OpenStore(dir, state.NewLock(), nil)
+	if err := st.Begin(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	e := commitFile(t, st, "image.a", "a.png", []byte("bytes of a"))
+	if err := os.Rename(filepath.Join(dir, "a.png"), filepath.Join(dir, "elsewhere.png")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("elsewhere.png", filepath.Join(dir, "a.png")); err != nil {
+		t.Fatal(err)
+	}
+	err = s.upload(ctx, e.Path, e)
+	if fe := (*FileError)(nil); !errors.As(err, &fe) {
+		t.Errorf("upload through a symbolic link: %v, want a *FileError", err)
+	}
+	if len(r.objects) != 0 || s.InStore(e.SHA256) {
+		t.Error("the bytes behind the symbolic link were uploaded")
+	}
+	if err := os.Remove(filepath.Join(dir, "a.png")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "elsewhere.png"), filepath.Join(dir, "a.png")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.upload(ctx, e.Path, e); err != nil || !s.InStore(e.SHA256) {
+		t.Errorf("upload of the file itself: %v", err)
+	}
+}

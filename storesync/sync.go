@@ -20,6 +20,12 @@ const DefaultTimeout = 2 * time.Minute
 // uploads and downloads.
 const DefaultParallelism = 16
 
+// LocalParallelism is DefaultParallelism for a store in a directory of
+// the local file system (file://): its uploads cost no network but wait
+// for flushes of the file system, each shared by every upload waiting at
+// the time, so more of them in flight make fewer flushes.
+const LocalParallelism = 64
+
 // Sync is one working directory's link to one image store: what this
 // process and the note under .pixform/ know to be in it.
 type Sync struct {

@@ -707,8 +707,8 @@ func WriteApplySummary(w io.Writer, r *executor.Result, provider string, color b
 	if r.Failed > 0 || r.Stopped != nil {
 		head = pal.red("Apply finished with problems.")
 	}
-	fmt.Fprintf(w, "%s %d generated, %d restored from cache, %d moved, %d deleted, %d failed",
-		head, r.Generated, r.Restored, r.Moved, r.Deleted, r.Failed)
+	fmt.Fprintf(w, "%s %d generated, %s, %d moved, %d deleted, %d failed",
+		head, r.Generated, restoredCounts(r), r.Moved, r.Deleted, r.Failed)
 	if r.Skipped > 0 {
 		fmt.Fprintf(w, ", %d not started", r.Skipped)
 	}
@@ -719,6 +719,22 @@ func WriteApplySummary(w io.Writer, r *executor.Result, provider string, color b
 	fmt.Fprintf(w, ".\n%s sent (%s, %s answered 429), %s spent, in %s.\n",
 		Plural(r.Requests, "request"), retries(r.Retries), Plural(r.Throttled, "request"),
 		Plural(r.Credits, "credit"), r.Duration.Round(10*time.Millisecond))
+}
+
+// restoredCounts says how many images were restored with no request,
+// from the local content cache and from the image store apart: the cache
+// count alone when nothing came from the store, the store's alone when
+// nothing came from the cache.
+func restoredCounts(r *executor.Result) string {
+	fromStore := r.RestoredFromStore
+	fromCache := r.Restored - fromStore
+	switch {
+	case fromStore == 0:
+		return fmt.Sprintf("%d restored from cache", fromCache)
+	case fromCache == 0:
+		return fmt.Sprintf("%d restored from store", fromStore)
+	}
+	return fmt.Sprintf("%d restored from cache, %d restored from store", fromCache, fromStore)
 }
 
 func retries(n int) string {

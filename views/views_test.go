@@ -379,6 +379,21 @@ func TestApplySummary(t *testing.T) {
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
+	// Restores from the image store are said apart from the cache's.
+	for _, tc := range []struct {
+		r    executor.Result
+		want string
+	}{
+		{executor.Result{Restored: 3, RestoredFromStore: 3}, " 0 generated, 3 restored from store, 0 moved,"},
+		{executor.Result{Restored: 3, RestoredFromStore: 1}, " 0 generated, 2 restored from cache, 1 restored from store, 0 moved,"},
+		{executor.Result{Restored: 3}, " 0 generated, 3 restored from cache, 0 moved,"},
+	} {
+		b.Reset()
+		WriteApplySummary(&b, &tc.r, providers.Imagine, false)
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("summary of %+v: got %q, want %q in it", tc.r, b.String(), tc.want)
+		}
+	}
 	b.Reset()
 	WriteApplySummary(&b, &executor.Result{Generated: 1}, providers.Draft, false)
 	if !strings.Contains(b.String(), "Rendered offline by draft: no request, no credit") {

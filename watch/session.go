@@ -445,7 +445,8 @@ func resultLine(r *executor.Result, superseded int) string {
 		}
 	}
 	add(r.Generated, "generated")
-	add(r.Restored, "restored from cache")
+	add(r.Restored-r.RestoredFromStore, "restored from cache")
+	add(r.RestoredFromStore, "restored from store")
 	add(r.Moved, "moved")
 	add(r.Deleted, "deleted")
 	add(superseded, "superseded")

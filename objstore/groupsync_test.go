@@ -1,0 +1,174 @@
+package objstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// TestGroupSyncShares: callers waiting while a flush runs share the next
+// one, and a flush's failure reaches every caller it was to serve, and
+// no later one.
+func TestGroupSyncShares(t *testing.T) {
+	var flushes atomic.Int32
+	release := make(chan error)
+	started := make(chan struct{}, 100)
+	g := newGroupSync("dir", func(string) error {
+		flushes.Add(1)
+		started <- struct{}{}
+		return <-release
+	})
+	first := make(chan error)
+	go func() { first <- g.wait() }()
+	<-started // the first flush runs: the next callers need another
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	for range n {
+		wg.Go(func() {
+			arrived.Done()
+			errs <- g.wait()
+		})
+	}
+	arrived.Wait()
+	release <- nil
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	// The waiters may not all be waiting yet; those that come after the
+	// second flush starts need a third one.
+	boom := errors.New("boom")
+	for done := false; !done; {
+		select {
+		case <-started:
+			release <- boom
+		default:
+			if len(errs) == n {
+				done = true
+			}
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, boom) {
+			t.Errorf("wait = %v, want the flush's failure", err)
+		}
+	}
+	if f := flushes.Load(); f > 3 {
+		t.Errorf("%d flushes for %d waiters arriving during one", f, n)
+	}
+	go func() { <-started; release <- nil }()
+	if err := g.wait(); err != nil {
+		t.Errorf("a wait after the failed flush: %v", err)
+	}
+}
+
+// TestFileStoreFlushOrder: a file:// store's object gets its name only
+// after a flush that follows its bytes, and Sync flushes again after the
+// name is made (and not when nothing was written since).
+func TestFileStoreFlushOrder(t *testing.T) {
+	if !batchDurable {
+		t.Skip("no syncfs here: each upload syncs its own file")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := mustOpen(t, "file://"+dir)
+	body := []byte("some image bytes")
+	obj := filepath.Join(dir, "sha256", sum(body)[:2], sum(body))
+	var named []bool // at each flush: was the object named?
+	s.durable.flush = func(string) error {
+		_, err := os.Stat(obj)
+		named = append(named, err == nil)
+		return nil
+	}
+	if err := s.Put(ctx, sum(body), bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	if len(named) != 1 || named[0] {
+		t.Fatalf("flushes during Put (object named at each): %v, want one before the name", named)
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(named) != 2 || !named[1] {
+		t.Fatalf("flushes after Sync: %v, want one after the name", named)
+	}
+	if err := s.Sync(ctx); err != nil || len(named) != 2 {
+		t.Errorf("Sync with nothing new: %v, %d flushes in all, want 2", err, len(named))
+	}
+	// An object already there: no new name, and Sync has nothing to do.
+	if err := s.Put(ctx, sum(body), bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(ctx); err != nil || len(named) != 3 {
+		t.Errorf("after a Put of an existing object: %v, %d flushes in all, want 3", err, len(named))
+	}
+	var buf bytes.Buffer
+	if err := s.Get(ctx, sum(body), &buf, 100); err != nil || buf.String() != string(body) {
+		t.Errorf("Get = %q, %v", buf.String(), err)
+	}
+	// A flush that fails fails the write: nothing is named.
+	s.durable.flush = func(string) error { return errors.New("disk gone") }
+	other := []byte("other bytes")
+	if err := s.Put(ctx, sum(other), bytes.NewReader(other)); err == nil {
+		t.Error("Put succeeded though its flush failed")
+	}
+	if ok, _ := s.Has(ctx, sum(other)); ok {
+		t.Error("the object was named though its flush failed")
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "sha256", sum(other)[:2])); len(entries) != 0 {
+		t.Errorf("left in the object's directory: %v", entries)
+	}
+}
+
+// TestFileStoreReads: a file:// store's objects are read from their
+// files directly: a missing one is NotFound, a cut one Corrupt, a longer
+// one TooLarge for a cap of its size, and a directory under an object's
+// name is no object.
+func TestFileStoreReads(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := mustOpen(t, "file://"+dir)
+	body := []byte("the bytes of an image")
+	if err := s.Put(ctx, sum(body), bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := s.Get(ctx, sum(body), &buf, int64(len(body))); err != nil || buf.String() != string(body) {
+		t.Fatalf("Get = %q, %v", buf.String(), err)
+	}
+	if err := s.Get(ctx, sum([]byte("absent")), &buf, 100); kind(err) != NotFound {
+		t.Errorf("Get of a missing object: %v, want kind NotFound", err)
+	}
+	obj := filepath.Join(dir, filepath.FromSlash(ObjectKey(sum(body))))
+	if err := os.WriteFile(obj, body[:5], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Get(ctx, sum(body), &buf, 100); kind(err) != Corrupt {
+		t.Errorf("Get of a cut object: %v, want kind Corrupt", err)
+	}
+	if err := os.WriteFile(obj, append(body, "and more"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Get(ctx, sum(body), &buf, int64(len(body))); kind(err) != TooLarge {
+		t.Errorf("Get of a longer object: %v, want kind TooLarge", err)
+	}
+	odd := []byte("a directory stands where this object would")
+	if err := os.MkdirAll(filepath.Join(dir, filepath.FromSlash(ObjectKey(sum(odd)))), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Has(ctx, sum(odd)); ok || err != nil {
+		t.Errorf("Has of a directory: %v, %v; want false", ok, err)
+	}
+	if err := s.Get(ctx, sum(odd), &buf, 100); err == nil {
+		t.Error("Get of a directory succeeded")
+	}
+}
