@@ -2,7 +2,6 @@ package planner
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -132,15 +131,19 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 	}
 
 	plan := &Plan{Provider: in.Provider}
-	keys := slices.SortedFunc(maps.Keys(lock.Images), addrs.Addr.Compare)
+	// The entries no longer declared, in address order: the others need
+	// no order, and are most of a large lockfile.
 	var orphans []addrs.Addr
-	p.orphans = map[moveKey][]addrs.Addr{}
-	for _, key := range keys {
+	for key := range lock.Images {
 		if !p.declared[key] {
 			orphans = append(orphans, key)
-			k := moveKeyOf(lock.Images[key].Inputs)
-			p.orphans[k] = append(p.orphans[k], key)
 		}
+	}
+	slices.SortFunc(orphans, addrs.Addr.Compare)
+	p.orphans = map[moveKey][]addrs.Addr{}
+	for _, key := range orphans {
+		k := moveKeyOf(lock.Images[key].Inputs)
+		p.orphans[k] = append(p.orphans[k], key)
 	}
 	if len(in.Targets) == 0 {
 		// One change for every image, and some deletions: a large
@@ -179,7 +182,10 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 			PriorAddr: addr,
 		})
 	}
-	slices.SortStableFunc(plan.Changes, func(a, b Change) int { return a.Addr.Compare(b.Addr) })
+	byAddr := func(a, b Change) int { return a.Addr.Compare(b.Addr) }
+	if !slices.IsSortedFunc(plan.Changes, byAddr) { // images come in order mostly
+		slices.SortStableFunc(plan.Changes, byAddr)
+	}
 	if diags := p.checkPathOwners(plan.Changes); diags.HasErrors() {
 		return nil, diags
 	}
