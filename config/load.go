@@ -94,7 +94,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	slices.SortFunc(images, func(a, b Image) int { return a.Addr.Compare(b.Addr) })
 	l.resolveDerived(images)
 	cfg.Images = images
-	if !l.diags.HasErrors() {
+	if !l.diags.HasErrors() && !opts.NoDigest {
 		cfg.Digest = digest(cfg.Provider, images)
 	}
 	return cfg, sortDiags(l.diags)
