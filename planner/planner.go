@@ -145,20 +145,26 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 		k := moveKeyOf(lock.Images[key].Inputs)
 		p.orphans[k] = append(p.orphans[k], key)
 	}
-	if len(in.Targets) == 0 {
-		// One change for every image, and some deletions: a large
-		// configuration's plan grows once, not by doubling.
-		plan.Changes = make([]Change, 0, len(in.Images)+len(orphans))
-	}
 	p.index = make(map[addrs.Addr]int, len(in.Images))
 	for i := range in.Images {
 		p.index[in.Images[i].Addr] = i
 	}
-	p.changes = make([]Change, len(in.Images))
 	p.state = make([]uint8, len(in.Images))
-	for i, selected := range p.selection() {
-		if selected {
-			plan.Changes = append(plan.Changes, *p.changeAt(i))
+	if len(in.Targets) == 0 {
+		// Every image is in the plan, in order: the changes as planned
+		// are the plan's, with room for the deletions (one array, made
+		// once, not a copy of each change).
+		p.changes = make([]Change, len(in.Images), len(in.Images)+len(orphans))
+		for i := range in.Images {
+			p.changeAt(i)
+		}
+		plan.Changes = p.changes
+	} else {
+		p.changes = make([]Change, len(in.Images))
+		for i, selected := range p.selection() {
+			if selected {
+				plan.Changes = append(plan.Changes, *p.changeAt(i))
+			}
 		}
 	}
 	p.changes = nil

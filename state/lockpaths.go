@@ -32,7 +32,7 @@ func CheckLockPathsStats(dir string, lock *Lock, data []byte, filename string, s
 	// The first offending entry is the first in address order: sort only
 	// when one is found.
 	d := safepath.NewDisk(dir)
-	if _, err := firstBadPath(dir, lock, slices.Collect(maps.Keys(lock.Images)), d, stats); err == nil {
+	if _, err := firstBadPath(dir, lock, slices.AppendSeq(make([]addrs.Addr, 0, len(lock.Images)), maps.Keys(lock.Images)), d, stats); err == nil {
 		return nil
 	}
 	keys := slices.SortedFunc(maps.Keys(lock.Images), addrs.Addr.Compare)
