@@ -235,11 +235,17 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		return nil, nil, err
 	}
 	cache := state.OpenCache(e.dir)
+	cached := cache.Has
+	if cache.Empty() {
+		// Nothing to look up: the planner then works out no image's
+		// cache key (a hash of its inputs).
+		cached = nil
+	}
 	plan, diags, err := e.planWithStore(planner.Input{
 		Images:   cfg.Images,
 		Lock:     lock,
 		Facts:    facts,
-		Cached:   cache.Has,
+		Cached:   cached,
 		Provider: provider,
 		Targets:  targets,
 		Replace:  replace,
