@@ -230,9 +230,13 @@ func pathDir(p string) string {
 
 func statKeyOf(fi os.FileInfo) statKey {
 	k := statKey{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+	switch st := fi.Sys().(type) {
+	case *syscall.Stat_t:
 		k.Ino = st.Ino
 		k.CTime = ctimeOf(st)
+	case *safepath.StatSys: // through a safepath.Stats
+		k.Ino = st.Ino
+		k.CTime = st.CTime
 	}
 	return k
 }
