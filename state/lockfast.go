@@ -72,22 +72,16 @@ func parseCanonical(data []byte) (*Lock, bool) {
 	return lock, true
 }
 
-// scanEntry reads one `\n    "address": {...}` member of "images" as
-// Marshal lays it out. An entry with fields beyond the common ones
-// (derived inputs, candidates, takes, a review) is decoded by
-// encoding/json, as ParseLock decodes it.
-func scanEntry(raw []byte) (addrs.Addr, Entry, bool) {
-	a, e, _, ok := (&entryScanner{}).entry(raw)
-	return a, e, ok
-}
-
-// entry is scanEntry, reading raw with s (whose intern table it shares
-// with the other entries), and reporting too whether raw is the entry as
-// Marshal writes it: read in Marshal's layout, every string with only
-// bytes that appendJSONString writes as they are (printable ASCII but for
-// <, > and &, no escape), every number as strconv writes it. The address
-// is in canonical form already (parseAddrKey). When plain is false, only
-// encoding the entry again tells.
+// entry reads one `\n    "address": {...}` member of "images" as Marshal
+// lays it out, with s (whose intern table it shares with the other
+// entries). An entry with fields beyond the common ones (derived inputs,
+// candidates, takes, a review) is decoded by encoding/json, as ParseLock
+// decodes it. plain reports whether raw is the entry as Marshal writes
+// it: read in Marshal's layout, every string with only bytes that
+// appendJSONString writes as they are (printable ASCII but for <, > and
+// &; of escapes only \" and \\), every number as strconv writes it. The
+// address is in canonical form already (parseAddrKey). When plain is
+// false, only encoding the entry again tells.
 func (s *entryScanner) entry(raw []byte) (a addrs.Addr, e Entry, plain, ok bool) {
 	s.b, s.off, s.plain = raw, 0, true
 	if !s.lit("\n    ") {
