@@ -74,8 +74,9 @@ type selection struct {
 	// store fails (with a warning): plan's own, which spends nothing.
 	// apply, watch and plan -check need the facts.
 	storeLenient bool
-	// noLockDigest spares makePlan the lockfile's digest, which only a
-	// saved plan records (a few milliseconds a megabyte).
+	// noLockDigest spares makePlan the lockfile's digest and the
+	// configuration's, which only a saved plan records (a few
+	// milliseconds a megabyte).
 	noLockDigest bool
 }
 

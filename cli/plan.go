@@ -59,7 +59,12 @@ func (e *env) loadConfig(vars, varFiles []string) (*config.Config, bool) {
 // loadConfigStats is loadConfig with the lstat of each image path made
 // through stats (nil: its own), to be shared with the plan's other checks.
 func (e *env) loadConfigStats(vars, varFiles []string, stats *safepath.Stats) (*config.Config, bool) {
-	cfg, diags := config.Load(e.dir, config.LoadOptions{Vars: vars, VarFiles: varFiles, Environ: e.stdio.Environ, Stats: stats})
+	return e.loadConfigOpts(config.LoadOptions{Vars: vars, VarFiles: varFiles, Environ: e.stdio.Environ, Stats: stats})
+}
+
+// loadConfigOpts is loadConfig with every option of config.Load.
+func (e *env) loadConfigOpts(opts config.LoadOptions) (*config.Config, bool) {
+	cfg, diags := config.Load(e.dir, opts)
 	var files map[string]*hcl.File
 	if cfg != nil {
 		files = cfg.Files
@@ -212,7 +217,8 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	// One lstat per file for the whole plan: the configuration's path
 	// checks, the lockfile's and the stat cache's share it.
 	stats := safepath.NewStats(e.dir)
-	cfg, ok := e.loadConfigStats(sel.vars, sel.varFiles, stats)
+	// Only a saved plan records the configuration's digest.
+	cfg, ok := e.loadConfigOpts(config.LoadOptions{Vars: sel.vars, VarFiles: sel.varFiles, Environ: e.stdio.Environ, Stats: stats, NoDigest: sel.noLockDigest})
 	if !ok {
 		return nil, nil, errConfig
 	}
@@ -229,11 +235,17 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		return nil, nil, err
 	}
 	cache := state.OpenCache(e.dir)
+	cached := cache.Has
+	if cache.Empty() {
+		// Nothing to look up: the planner then works out no image's
+		// cache key (a hash of its inputs).
+		cached = nil
+	}
 	plan, diags, err := e.planWithStore(planner.Input{
 		Images:   cfg.Images,
 		Lock:     lock,
 		Facts:    facts,
-		Cached:   cache.Has,
+		Cached:   cached,
 		Provider: provider,
 		Targets:  targets,
 		Replace:  replace,

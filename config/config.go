@@ -128,6 +128,10 @@ type LoadOptions struct {
 	// Load checks for symbolic links, one that later checks of the same
 	// run (the lockfile's paths, the stat cache) share.
 	Stats *safepath.Stats
+	// NoDigest leaves Config.Digest empty, for a caller that records no
+	// plan: the digest of a large configuration costs as much as a tenth
+	// of loading it.
+	NoDigest bool
 
 	// lazyFrom overrides lazyFrom, for tests.
 	lazyFrom int

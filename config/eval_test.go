@@ -442,6 +442,9 @@ func TestDigest(t *testing.T) {
 	if len(want) != 64 {
 		t.Fatalf("Digest = %q, want 64 hex digits", want)
 	}
+	if got := mustLoad(t, map[string]string{"main.pix.hcl": base}, LoadOptions{NoDigest: true}).Digest; got != "" {
+		t.Fatalf("Digest with NoDigest = %q, want none", got)
+	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			got := mustLoad(t, map[string]string{"main.pix.hcl": tc.src}, LoadOptions{}).Digest

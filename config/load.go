@@ -91,10 +91,10 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	l.evalStore()
 	cfg.Store = l.store
 	images := l.expandImages()
-	slices.SortFunc(images, func(a, b Image) int { return a.Addr.Compare(b.Addr) })
+	sortImages(images)
 	l.resolveDerived(images)
 	cfg.Images = images
-	if !l.diags.HasErrors() {
+	if !l.diags.HasErrors() && !opts.NoDigest {
 		cfg.Digest = digest(cfg.Provider, images)
 	}
 	return cfg, sortDiags(l.diags)

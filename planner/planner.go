@@ -2,7 +2,6 @@ package planner
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -132,30 +131,40 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 	}
 
 	plan := &Plan{Provider: in.Provider}
-	keys := slices.SortedFunc(maps.Keys(lock.Images), addrs.Addr.Compare)
+	// The entries no longer declared, in address order: the others need
+	// no order, and are most of a large lockfile.
 	var orphans []addrs.Addr
-	p.orphans = map[moveKey][]addrs.Addr{}
-	for _, key := range keys {
+	for key := range lock.Images {
 		if !p.declared[key] {
 			orphans = append(orphans, key)
-			k := moveKeyOf(lock.Images[key].Inputs)
-			p.orphans[k] = append(p.orphans[k], key)
 		}
 	}
-	if len(in.Targets) == 0 {
-		// One change for every image, and some deletions: a large
-		// configuration's plan grows once, not by doubling.
-		plan.Changes = make([]Change, 0, len(in.Images)+len(orphans))
+	slices.SortFunc(orphans, addrs.Addr.Compare)
+	p.orphans = map[moveKey][]addrs.Addr{}
+	for _, key := range orphans {
+		k := moveKeyOf(lock.Images[key].Inputs)
+		p.orphans[k] = append(p.orphans[k], key)
 	}
 	p.index = make(map[addrs.Addr]int, len(in.Images))
 	for i := range in.Images {
 		p.index[in.Images[i].Addr] = i
 	}
-	p.changes = make([]Change, len(in.Images))
 	p.state = make([]uint8, len(in.Images))
-	for i, selected := range p.selection() {
-		if selected {
-			plan.Changes = append(plan.Changes, *p.changeAt(i))
+	if len(in.Targets) == 0 {
+		// Every image is in the plan, in order: the changes as planned
+		// are the plan's, with room for the deletions (one array, made
+		// once, not a copy of each change).
+		p.changes = make([]Change, len(in.Images), len(in.Images)+len(orphans))
+		for i := range in.Images {
+			p.changeAt(i)
+		}
+		plan.Changes = p.changes
+	} else {
+		p.changes = make([]Change, len(in.Images))
+		for i, selected := range p.selection() {
+			if selected {
+				plan.Changes = append(plan.Changes, *p.changeAt(i))
+			}
 		}
 	}
 	p.changes = nil
@@ -179,7 +188,10 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 			PriorAddr: addr,
 		})
 	}
-	slices.SortStableFunc(plan.Changes, func(a, b Change) int { return a.Addr.Compare(b.Addr) })
+	byAddr := func(a, b Change) int { return a.Addr.Compare(b.Addr) }
+	if !slices.IsSortedFunc(plan.Changes, byAddr) { // images come in order mostly
+		slices.SortStableFunc(plan.Changes, byAddr)
+	}
 	if diags := p.checkPathOwners(plan.Changes); diags.HasErrors() {
 		return nil, diags
 	}

@@ -118,7 +118,7 @@ func refreshExtra(dir string, lock *Lock, extra []string, full bool, start time.
 	}
 	cachePath := filepath.Join(wd, statCacheName)
 	oldData, _ := readWorkFile(cachePath)
-	old := parseStatCache(oldData)
+	old, canonical := parseStatCacheFast(oldData)
 
 	facts := make(map[string]FileFact, len(lock.Images))
 	records := make(map[string]statRecord, len(lock.Images))
@@ -126,11 +126,15 @@ func refreshExtra(dir string, lock *Lock, extra []string, full bool, start time.
 	keys := map[string]statKey{}
 	safeDirs := map[string]bool{}
 	paths := make([]string, 0, len(lock.Images)+len(extra))
+	// recorded is the hash the lockfile records for each of its paths:
+	// a fact that holds the same hash shares its string.
+	recorded := make([]string, 0, len(lock.Images))
 	for _, e := range lock.Images {
 		paths = append(paths, e.Path)
+		recorded = append(recorded, e.SHA256)
 	}
 	paths = append(paths, extra...)
-	for _, p := range paths {
+	for i, p := range paths {
 		if _, done := facts[p]; done {
 			continue
 		}
@@ -152,7 +156,13 @@ func refreshExtra(dir string, lock *Lock, extra []string, full bool, start time.
 		}
 		k := statKeyOf(fi)
 		if rec, ok := old[p]; ok && !full && rec.statKey == k {
-			facts[p] = FileFact{Exists: true, SHA256: rec.SHA256, Size: k.Size, MediaType: rec.MediaType}
+			sum := rec.SHA256
+			if i < len(recorded) && recorded[i] == sum {
+				sum = recorded[i]
+			} else {
+				sum = strings.Clone(sum) // not a piece of the whole cache
+			}
+			facts[p] = FileFact{Exists: true, SHA256: sum, Size: k.Size, MediaType: rec.MediaType}
 			records[p] = rec
 			continue
 		}
@@ -178,9 +188,14 @@ func refreshExtra(dir string, lock *Lock, extra []string, full bool, start time.
 		}
 	}
 
-	if newData := encodeStatCache(records); !bytes.Equal(newData, oldData) {
-		if _, err := EnsureWorkDir(dir); err == nil {
-			_ = WriteFileAtomic(cachePath, newData) // the cache is an optimisation only
+	// Every record reused as it was read from a file in encodeStatCache's
+	// form: the file holds what would be written.
+	unchanged := canonical && len(toHash) == 0 && len(records) == len(old)
+	if !unchanged {
+		if newData := encodeStatCache(records); !bytes.Equal(newData, oldData) {
+			if _, err := EnsureWorkDir(dir); err == nil {
+				_ = WriteFileAtomic(cachePath, newData) // the cache is an optimisation only
+			}
 		}
 	}
 	return facts, nil
@@ -215,9 +230,13 @@ func pathDir(p string) string {
 
 func statKeyOf(fi os.FileInfo) statKey {
 	k := statKey{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+	switch st := fi.Sys().(type) {
+	case *syscall.Stat_t:
 		k.Ino = st.Ino
 		k.CTime = ctimeOf(st)
+	case *safepath.StatSys: // through a safepath.Stats
+		k.Ino = st.Ino
+		k.CTime = st.CTime
 	}
 	return k
 }

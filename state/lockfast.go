@@ -30,6 +30,7 @@ func parseCanonical(data []byte) (*Lock, bool) {
 	lock := &Lock{Images: make(map[addrs.Addr]Entry, n)}
 	byPath := make(map[string]addrs.Addr, n)
 	var enc []byte
+	sc := &entryScanner{intern: map[string]string{}}
 	for off := 0; off < len(body); {
 		if off > 0 {
 			if body[off] != ',' {
@@ -45,12 +46,17 @@ func parseCanonical(data []byte) (*Lock, bool) {
 		}
 		end += off + len("\n    }")
 		raw := body[off:end]
-		a, e, ok := scanEntry(raw)
+		a, e, plain, ok := sc.entry(raw)
 		if !ok {
 			return nil, false
 		}
-		if enc = appendEntry(enc[:0], a, e); !bytes.Equal(enc, raw) {
-			return nil, false
+		// An entry read in Marshal's layout with nothing but bytes that
+		// Marshal writes as they are (see plain) is its encoding: only
+		// the others are encoded again to be compared.
+		if !plain {
+			if enc = appendEntry(enc[:0], a, e); !bytes.Equal(enc, raw) {
+				return nil, false
+			}
 		}
 		if _, dup := lock.Images[a]; dup || validateEntry(e) != nil {
 			return nil, false
@@ -66,53 +72,73 @@ func parseCanonical(data []byte) (*Lock, bool) {
 	return lock, true
 }
 
-// scanEntry reads one `\n    "address": {...}` member of "images" as
-// Marshal lays it out. An entry with fields beyond the common ones
-// (derived inputs, candidates, takes, a review) is decoded by
-// encoding/json, as ParseLock decodes it.
-func scanEntry(raw []byte) (addrs.Addr, Entry, bool) {
-	s := &entryScanner{b: raw}
-	var e Entry
+// entry reads one `\n    "address": {...}` member of "images" as Marshal
+// lays it out, with s (whose intern table it shares with the other
+// entries). An entry with fields beyond the common ones (derived inputs,
+// candidates, takes, a review) is decoded by encoding/json, as ParseLock
+// decodes it. plain reports whether raw is the entry as Marshal writes
+// it: read in Marshal's layout, every string with only bytes that
+// appendJSONString writes as they are (printable ASCII but for <, > and
+// &; of escapes only \" and \\), every number as strconv writes it. The
+// address is in canonical form already (parseAddrKey). When plain is
+// false, only encoding the entry again tells.
+func (s *entryScanner) entry(raw []byte) (a addrs.Addr, e Entry, plain, ok bool) {
+	s.b, s.off, s.plain = raw, 0, true
 	if !s.lit("\n    ") {
-		return addrs.Addr{}, e, false
+		return addrs.Addr{}, e, false, false
 	}
 	key, ok := s.str()
 	if !ok {
-		return addrs.Addr{}, e, false
+		return addrs.Addr{}, e, false, false
 	}
 	a, err := parseAddrKey(key)
 	if err != nil || !s.lit(": ") {
-		return addrs.Addr{}, e, false
+		return addrs.Addr{}, e, false, false
 	}
 	obj := s.b[s.off:]
 	if s.lit("{\n      \"inputs\": {\n        \"prompt\": ") && s.strTo(&e.Inputs.Prompt) &&
-		s.lit(",\n        \"style\": ") && s.strTo(&e.Inputs.Style) &&
-		s.lit(",\n        \"aspect_ratio\": ") && s.strTo(&e.Inputs.AspectRatio) &&
+		s.lit(",\n        \"style\": ") && s.internTo(&e.Inputs.Style) &&
+		s.lit(",\n        \"aspect_ratio\": ") && s.internTo(&e.Inputs.AspectRatio) &&
 		s.lit(",\n        \"seed\": ") && s.int64To(&e.Inputs.Seed) &&
-		s.lit("\n      },\n      \"provider\": ") && s.strTo(&e.Provider) &&
+		s.lit("\n      },\n      \"provider\": ") && s.internTo(&e.Provider) &&
 		s.lit(",\n      \"path\": ") && s.strTo(&e.Path) &&
 		s.lit(",\n      \"sha256\": ") && s.strTo(&e.SHA256) &&
 		s.lit(",\n      \"bytes\": ") && s.int64To(&e.Bytes) &&
-		s.lit(",\n      \"media_type\": ") && s.strTo(&e.MediaType) &&
+		s.lit(",\n      \"media_type\": ") && s.internTo(&e.MediaType) &&
 		s.lit(",\n      \"width\": ") && s.intTo(&e.Width) &&
 		s.lit(",\n      \"height\": ") && s.intTo(&e.Height) &&
 		s.lit("\n    }") && s.off == len(s.b) {
-		return a, e, true
+		return a, e, s.plain, true
 	}
 	e = Entry{}
 	dec := json.NewDecoder(bytes.NewReader(obj))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
-		return addrs.Addr{}, e, false
+		return addrs.Addr{}, e, false, false
 	}
-	return a, e, true
+	return a, e, false, true
 }
 
 // entryScanner reads the fields of one entry in Marshal's layout.
 type entryScanner struct {
 	b   []byte
 	off int
+	// plain is false once something was read that Marshal might write
+	// otherwise (see entry).
+	plain bool
+	// intern holds the values of the fields that repeat across entries
+	// (style, aspect ratio, provider, media type): one string each.
+	intern map[string]string
 }
+
+// verbatim holds the bytes that appendJSONString writes as they are and
+// that a string's fast path reads as they are.
+var verbatim = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // lit consumes s if the bytes at the offset are s.
 func (s *entryScanner) lit(lit string) bool {
@@ -138,8 +164,16 @@ func (s *entryScanner) str() (string, bool) {
 	}
 	start := s.off + 1
 	i := start
+	for i < len(s.b) && verbatim[s.b[i]] {
+		i++
+	}
+	if i < len(s.b) && s.b[i] == '"' {
+		s.off = i + 1
+		return string(s.b[start:i]), true
+	}
 	for i < len(s.b) && s.b[i] != '"' && s.b[i] != '\\' {
 		i++
+		s.plain = false // a byte not verbatim
 	}
 	if i < len(s.b) && s.b[i] == '"' {
 		s.off = i + 1
@@ -153,12 +187,20 @@ func (s *entryScanner) str() (string, bool) {
 			s.off = i + 1
 			return string(buf), true
 		case c != '\\':
+			if !verbatim[c] {
+				s.plain = false
+			}
 			buf = append(buf, c)
 			i++
 			continue
 		}
 		if i+1 >= len(s.b) {
 			return "", false
+		}
+		if e := s.b[i+1]; e != '"' && e != '\\' {
+			// appendJSONString writes \" and \\ as such; any other
+			// escape may stand for what it writes otherwise.
+			s.plain = false
 		}
 		switch s.b[i+1] {
 		case '"', '\\', '/':
@@ -192,6 +234,32 @@ func (s *entryScanner) str() (string, bool) {
 	return "", false
 }
 
+// internTo reads a JSON string into *p, sharing the string with the
+// entries read before that hold the same value.
+func (s *entryScanner) internTo(p *string) bool {
+	if s.intern != nil && s.off < len(s.b) && s.b[s.off] == '"' {
+		// A value of verbatim bytes is the bytes read: look it up by
+		// them, before making a string of them.
+		i := s.off + 1
+		for i < len(s.b) && verbatim[s.b[i]] {
+			i++
+		}
+		if i < len(s.b) && s.b[i] == '"' {
+			if v, seen := s.intern[string(s.b[s.off+1:i])]; seen {
+				*p = v
+				s.off = i + 1
+				return true
+			}
+		}
+	}
+	v, ok := s.str()
+	if ok && s.intern != nil && len(s.intern) < 64 { // a few values repeat
+		s.intern[v] = v
+	}
+	*p = v
+	return ok
+}
+
 // number returns the digits (with a leading minus) at the offset.
 func (s *entryScanner) number() []byte {
 	start := s.off
@@ -204,14 +272,42 @@ func (s *entryScanner) number() []byte {
 	return s.b[start:s.off]
 }
 
+// parseNumber reads the number at the offset as strconv.ParseInt reads
+// it with bitSize bits, without a string for the common case: at most 18
+// digits as strconv.AppendInt writes them (no leading zero, no -0). Any
+// other form is read by strconv and leaves s not plain.
+func (s *entryScanner) parseNumber(bitSize int) (int64, bool) {
+	b := s.number()
+	digits, neg := b, false
+	if len(digits) > 0 && digits[0] == '-' {
+		digits, neg = digits[1:], true
+	}
+	if len(digits) == 0 || len(digits) > 18 || digits[0] == '0' && (len(digits) > 1 || neg) {
+		s.plain = false
+		v, err := strconv.ParseInt(string(b), 10, bitSize)
+		return v, err == nil
+	}
+	var v int64
+	for _, c := range digits {
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	if bitSize < 64 && (v < -1<<(bitSize-1) || v > 1<<(bitSize-1)-1) {
+		return 0, false
+	}
+	return v, true
+}
+
 func (s *entryScanner) int64To(p *int64) bool {
-	v, err := strconv.ParseInt(string(s.number()), 10, 64)
+	v, ok := s.parseNumber(64)
 	*p = v
-	return err == nil
+	return ok
 }
 
 func (s *entryScanner) intTo(p *int) bool {
-	v, err := strconv.ParseInt(string(s.number()), 10, strconv.IntSize)
+	v, ok := s.parseNumber(strconv.IntSize)
 	*p = int(v)
-	return err == nil
+	return ok
 }

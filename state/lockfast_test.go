@@ -1,12 +1,14 @@
 package state
 
 import (
-	"github.com/pixform/pixform/addrs"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 // checkCanonical fails t when parseCanonical accepts data that the strict
@@ -61,6 +63,47 @@ func TestParseCanonical(t *testing.T) {
 	}
 
 	good := string(lockN(3).Marshal())
+	// Entries whose every byte Marshal writes as it is (lockN's prompts
+	// hold escapes): they are taken as their own encoding.
+	plainLock := NewLock()
+	for i, e := range lockN(3).Images {
+		a := addrs.MustParse(fmt.Sprintf("image.view[\"v%d\"]", i.Index))
+		e.Inputs.Prompt = "a plain prompt for " + a.String()
+		plainLock.Images[a] = e
+	}
+	plain := string(plainLock.Marshal())
+	if !checkCanonical(t, []byte(plain)) {
+		t.Error("a lockfile of plain entries does not take the fast path")
+	}
+	body := plain[len(lockHead+lockOpen) : len(plain)-len(lockTail)]
+	first := body[:strings.Index(body, "\n    }")+len("\n    }")]
+	if _, _, isPlain, ok := (&entryScanner{}).entry([]byte(first)); !ok || !isPlain {
+		t.Errorf("an entry as Marshal writes it, of printable ASCII, is not read as its own encoding:%s", first)
+	}
+	for name, data := range map[string]string{
+		"quote as \\u0022":  strings.Replace(plain, `view[\"v0\"]`, `view[\u0022v0\"]`, 1),
+		"raw less-than":     strings.Replace(plain, "\"prompt\": \"", "\"prompt\": \"<", 1),
+		"raw greater-than":  strings.Replace(plain, "\"prompt\": \"", "\"prompt\": \">", 1),
+		"raw U+2028":        strings.Replace(plain, "\"prompt\": \"", "\"prompt\": \"\u2028", 1),
+		"invalid UTF-8":     strings.Replace(plain, "\"prompt\": \"", "\"prompt\": \"\xff", 1),
+		"raw ampersand":     strings.Replace(plain, "\"prompt\": \"", "\"prompt\": \"&", 1),
+		"raw tab":           strings.Replace(plain, "\"prompt\": \"", "\"prompt\": \"\t", 1),
+		"escaped letter":    strings.Replace(plain, "\"style\": \"", "\"style\": \"\\u0061", 1),
+		"escaped slash":     strings.Replace(plain, "\"prompt\": \"", "\"prompt\": \"\\/", 1),
+		"minus zero":        strings.Replace(plain, "\"seed\": 1\n", "\"seed\": -0\n", 1),
+		"leading zero":      strings.Replace(plain, "\"width\": 1024", "\"width\": 01024", 1),
+		"long zero padding": strings.Replace(plain, "\"width\": 1024", "\"width\": 0000000000000000000001024", 1),
+		"plus sign":         strings.Replace(plain, "\"width\": 1024", "\"width\": +1024", 1),
+	} {
+		t.Run("plain "+name, func(t *testing.T) {
+			if data == plain {
+				t.Fatal("the case changes nothing")
+			}
+			if checkCanonical(t, []byte(data)) {
+				t.Errorf("parseCanonical accepted it")
+			}
+		})
+	}
 	for name, data := range map[string]string{
 		"indented otherwise": strings.Replace(good, "\n      \"path\"", "\n     \"path\"", 1),
 		"unknown field":      strings.Replace(good, "\"height\": 576\n", "\"height\": 576,\n      \"x\": 1\n", 1),

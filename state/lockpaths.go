@@ -29,10 +29,39 @@ func CheckLockPaths(dir string, lock *Lock, data []byte, filename string) error 
 // through stats (nil: one lstat each here), shared with the other checks
 // of one plan.
 func CheckLockPathsStats(dir string, lock *Lock, data []byte, filename string, stats *safepath.Stats) error {
+	// The first offending entry is the first in address order: sort only
+	// when one is found.
+	d := safepath.NewDisk(dir)
+	if _, err := firstBadPath(dir, lock, slices.AppendSeq(make([]addrs.Addr, 0, len(lock.Images)), maps.Keys(lock.Images)), d, stats); err == nil {
+		return nil
+	}
 	keys := slices.SortedFunc(maps.Keys(lock.Images), addrs.Addr.Compare)
+	i, err := firstBadPath(dir, lock, keys, d, stats)
+	if err == nil {
+		return nil
+	}
+	addr := keys[i]
+	var pe *safepath.Error
+	if errors.As(err, &pe) {
+		c := *pe
+		c.Path = lock.Images[addr].Path
+		err = &c
+	}
+	off := entryOffset(data, addr)
+	if off >= 0 {
+		off += pathOffset(data[off:])
+	} else {
+		off = 0
+	}
+	return atOffset(data, filename, addr.String(), off, pathMsg(err))
+}
+
+// firstBadPath checks the paths of the entries keys names, and returns the
+// first one in keys' order that may not be touched, with its error (nil
+// when all may).
+func firstBadPath(dir string, lock *Lock, keys []addrs.Addr, d *safepath.Disk, stats *safepath.Stats) (int, error) {
 	// Directories are few and memoized: check them here, in order. Each
 	// path's own last component is one lstat: those run in parallel.
-	d := safepath.NewDisk(dir)
 	errs := make([]error, len(keys))
 	var leaves []int
 	for i, a := range keys {
@@ -61,25 +90,11 @@ func CheckLockPathsStats(dir string, lock *Lock, data []byte, filename string, s
 	close(next)
 	wg.Wait()
 	for i, err := range errs {
-		if err == nil {
-			continue
+		if err != nil {
+			return i, err
 		}
-		addr := keys[i]
-		var pe *safepath.Error
-		if errors.As(err, &pe) {
-			c := *pe
-			c.Path = lock.Images[addr].Path
-			err = &c
-		}
-		off := entryOffset(data, addr)
-		if off >= 0 {
-			off += pathOffset(data[off:])
-		} else {
-			off = 0
-		}
-		return atOffset(data, filename, addr.String(), off, pathMsg(err))
 	}
-	return nil
+	return 0, nil
 }
 
 // entryOffset returns the offset in data of the member of "images" whose

@@ -70,6 +70,39 @@ func TestCheckLockPaths(t *testing.T) {
 	}
 }
 
+// TestCheckLockPathsFirstInOrder: of several entries whose paths go
+// through a symbolic link, the error names the first in address order,
+// whatever order the lockfile's map gives.
+func TestCheckLockPathsFirstInOrder(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "real"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real", filepath.Join(dir, "in")); err != nil {
+		t.Skip("no symbolic links:", err)
+	}
+	if err := os.Symlink("a.png", filepath.Join(dir, "real", "l.png")); err != nil {
+		t.Fatal(err)
+	}
+	entry := func(p string) string { return strings.Replace(validEntryJSON, `"a/b.png"`, `"`+p+`"`, 1) }
+	data := []byte("{\"version\": 1, \"images\": {" +
+		"\"image.d\": " + entry("real/ok.png") + ",\n" +
+		"\"image.c\": " + entry("real/l.png") + ",\n" +
+		"\"image.b\": " + entry("in/x.png") + ",\n" +
+		"\"image.e\": " + entry("in/y.png") + ",\n" +
+		"\"image.a\": " + entry("real/fine.png") + "}}")
+	lock, err := ParseLock(data, "f.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		err := CheckLockPaths(dir, lock, data, "f.json")
+		if err == nil || !strings.Contains(err.Error(), `"image.b"`) || !strings.Contains(err.Error(), "in/x.png") {
+			t.Fatalf("got %v, want the error of image.b", err)
+		}
+	}
+}
+
 // FuzzLockPaths feeds arbitrary path strings (JSON string bodies, so that
 // escapes are exercised) for two entries through the lockfile parser and
 // the disk check: no panic, and every accepted path is relative, clean,

@@ -22,9 +22,45 @@ type Stats struct {
 	m     map[string]lstatResult
 }
 
+// lstatResult is what Stats keeps of one lstat: the fields its callers
+// read, not the whole os.FileInfo and its syscall.Stat_t (about 200 bytes
+// a file, kept for the whole plan).
 type lstatResult struct {
-	fi  fs.FileInfo
+	fi  *statInfo
 	err error
+}
+
+// statInfo is an fs.FileInfo made of the fields of an lstat that a plan
+// reads. Its Sys is a *StatSys.
+type statInfo struct {
+	name  string
+	size  int64
+	mode  fs.FileMode
+	mtime int64 // ns
+	sys   StatSys
+}
+
+// StatSys is the Sys of a FileInfo that Stats.Lstat returns: what a stat
+// cache compares besides the size, mode and modification time.
+type StatSys struct {
+	Ino   uint64
+	CTime int64 // ns
+}
+
+func (fi *statInfo) Name() string       { return fi.name }
+func (fi *statInfo) Size() int64        { return fi.size }
+func (fi *statInfo) Mode() fs.FileMode  { return fi.mode }
+func (fi *statInfo) ModTime() time.Time { return time.Unix(0, fi.mtime) }
+func (fi *statInfo) IsDir() bool        { return fi.mode.IsDir() }
+func (fi *statInfo) Sys() any           { return &fi.sys }
+
+// compact keeps of fi what a plan reads.
+func compact(fi fs.FileInfo) *statInfo {
+	c := &statInfo{name: fi.Name(), size: fi.Size(), mode: fi.Mode(), mtime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		c.sys = StatSys{Ino: st.Ino, CTime: ctimeOf(st)}
+	}
+	return c
 }
 
 // NewStats returns an empty Stats for the working directory root.
@@ -37,22 +73,37 @@ func (s *Stats) Start() time.Time { return s.start }
 
 // Lstat returns os.Lstat of p (slash, relative to s's root), from the
 // first call for p. A nil Stats calls os.Lstat under root every time;
-// a Stats ignores root.
+// a Stats ignores root, and returns a FileInfo of the fields a plan reads
+// (name, size, mode, modification time), whose Sys is a *StatSys.
 func (s *Stats) Lstat(root, p string) (fs.FileInfo, error) {
 	if s == nil {
 		return os.Lstat(filepath.Join(root, filepath.FromSlash(p)))
 	}
+	r := s.lstat(p)
+	if r.err != nil {
+		return nil, r.err
+	}
+	return r.fi, nil
+}
+
+// lstat is Lstat through s, which is not nil.
+func (s *Stats) lstat(p string) lstatResult {
 	s.mu.Lock()
 	r, ok := s.m[p]
 	s.mu.Unlock()
 	if ok {
-		return r.fi, r.err
+		return r
 	}
-	r.fi, r.err = os.Lstat(filepath.Join(s.root, filepath.FromSlash(p)))
+	fi, err := os.Lstat(filepath.Join(s.root, filepath.FromSlash(p)))
+	if err != nil {
+		r.err = err
+	} else {
+		r.fi = compact(fi)
+	}
 	s.mu.Lock()
 	s.m[p] = r
 	s.mu.Unlock()
-	return r.fi, r.err
+	return r
 }
 
 // Leaf is the package's Leaf through s: the last component of p under

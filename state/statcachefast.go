@@ -1,0 +1,109 @@
+package state
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+
+	"github.com/pixform/pixform/media"
+)
+
+// statCacheMaxLine is the longest line parseStatCache's scanner reads
+// (its buffer's size, newline included); parseStatCacheFast reads no
+// longer line either.
+const statCacheMaxLine = 1 << 20
+
+// parseStatCacheFast is parseStatCache without a string per line: the
+// records' strings are cut from one copy of data. It also reports whether
+// data is exactly what encodeStatCache writes for the records it returns
+// (sorted paths, each once, numbers and quotes as Go writes them), so that
+// a caller that would write back the same records can tell that the file
+// holds them already without encoding them. Any line parseStatCache would
+// refuse yields an empty cache, as there; a line too long for its scanner
+// too (the cache is then rebuilt, where the scanner stopped reading).
+func parseStatCacheFast(data []byte) (map[string]statRecord, bool) {
+	rest, ok := bytes.CutPrefix(data, []byte(statCacheHeader))
+	if !ok {
+		return map[string]statRecord{}, false
+	}
+	out := make(map[string]statRecord, bytes.Count(rest, []byte("\n")))
+	s := string(rest)
+	canonical := true
+	var prev string
+	var quoted []byte
+	for first := true; len(s) > 0; first = false {
+		line := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+			canonical = false // encodeStatCache ends every line
+		}
+		if len(line) >= statCacheMaxLine-1 {
+			return map[string]statRecord{}, false
+		}
+		if l, cr := strings.CutSuffix(line, "\r"); cr { // as bufio.ScanLines
+			line = l
+			canonical = false
+		}
+		// Six fields and the quoted path, which may hold spaces.
+		var f [7]string
+		n := 0
+		for ; n < 6; n++ {
+			field, after, found := strings.Cut(line, " ")
+			if !found {
+				break
+			}
+			f[n], line = field, after
+		}
+		f[n] = line
+		if n != 6 || !validSHA256(f[0]) {
+			return map[string]statRecord{}, false
+		}
+		var rec statRecord
+		rec.SHA256 = f[0]
+		switch f[5] {
+		case media.PNG:
+			rec.MediaType = media.PNG
+		case media.JPEG:
+			rec.MediaType = media.JPEG
+		case MediaUnknown:
+			rec.MediaType = MediaUnknown
+		default: // not what sniffMediaType returns
+			return map[string]statRecord{}, false
+		}
+		var errs [4]error
+		rec.Size, errs[0] = strconv.ParseInt(f[1], 10, 64)
+		rec.MTime, errs[1] = strconv.ParseInt(f[2], 10, 64)
+		rec.CTime, errs[2] = strconv.ParseInt(f[3], 10, 64)
+		rec.Ino, errs[3] = strconv.ParseUint(f[4], 10, 64)
+		if errs[0] != nil || errs[1] != nil || errs[2] != nil || errs[3] != nil {
+			return map[string]statRecord{}, false
+		}
+		p, err := strconv.Unquote(f[6])
+		if err != nil {
+			return map[string]statRecord{}, false
+		}
+		if canonical {
+			quoted = strconv.AppendQuote(quoted[:0], p)
+			canonical = (first || prev < p) && string(quoted) == f[6] &&
+				canonicalInt(f[1], rec.Size) && canonicalInt(f[2], rec.MTime) &&
+				canonicalInt(f[3], rec.CTime) && canonicalUint(f[4], rec.Ino)
+		}
+		prev = p
+		out[p] = rec
+	}
+	return out, canonical
+}
+
+// canonicalInt reports whether s is how strconv.AppendInt writes v.
+func canonicalInt(s string, v int64) bool {
+	var buf [20]byte
+	return string(strconv.AppendInt(buf[:0], v, 10)) == s
+}
+
+// canonicalUint reports whether s is how strconv.AppendUint writes v.
+func canonicalUint(s string, v uint64) bool {
+	var buf [20]byte
+	return string(strconv.AppendUint(buf[:0], v, 10)) == s
+}

@@ -1,0 +1,123 @@
+package state
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pixform/pixform/media"
+)
+
+// statCacheSeeds are stat caches of every kind parseStatCache meets:
+// written by encodeStatCache, edited, damaged.
+func statCacheSeeds() []string {
+	enc := string(encodeStatCache(map[string]statRecord{
+		"a.png":              {statKey{1, 2, 3, 4}, sha("a"), media.PNG},
+		"dir/with space.png": {statKey{5, -6, 7, 1 << 63}, sha("b"), media.JPEG},
+		"odd\"\n\\.png":      {statKey{}, sha("c"), MediaUnknown},
+		"é/ü.jpg":            {statKey{0, 0, 0, 9}, sha("d"), media.JPEG},
+	}))
+	line := sha("x") + " 1 2 3 4 image/png \"a.png\"\n"
+	line2 := sha("y") + " 1 2 3 4 image/png \"b.png\"\n"
+	return []string{
+		"", statCacheHeader, enc,
+		strings.TrimSuffix(enc, "\n"),
+		strings.ReplaceAll(enc, "\n", "\r\n"),
+		statCacheHeader + line2 + line, // unsorted
+		statCacheHeader + line + line,  // a path twice
+		statCacheHeader + line + "\n",  // an empty line
+		statCacheHeader + strings.Replace(line, " 1 ", " 01 ", 1),
+		statCacheHeader + strings.Replace(line, " 1 ", " +1 ", 1),
+		statCacheHeader + strings.Replace(line, " 2 ", " -0 ", 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, "`a.png`", 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, `"\x61.png"`, 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, `'a'`, 1),
+		statCacheHeader + strings.Replace(line, "image/png", "image/gif", 1),
+		statCacheHeader + strings.Replace(line, " 4 ", " 18446744073709551616 ", 1),
+		statCacheHeader + "zz 1 2 3 4 image/png \"a.png\"\n",
+		"pixform statcache 1\n" + line,
+	}
+}
+
+// checkStatCacheFast compares parseStatCacheFast with parseStatCache on
+// data, and its canonical verdict with encoding the records again.
+func checkStatCacheFast(t *testing.T, data []byte) {
+	for _, l := range bytes.Split(data, []byte("\n")) {
+		if len(l) >= statCacheMaxLine-1 {
+			return // the scanner stops where the fast path refuses all
+		}
+	}
+	want := parseStatCache(data)
+	got, canonical := parseStatCacheFast(data)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("parseStatCacheFast(%q) = %v, parseStatCache: %v", data, got, want)
+	}
+	if enc := encodeStatCache(got); canonical != bytes.Equal(enc, data) {
+		t.Fatalf("parseStatCacheFast(%q): canonical %v, but encoding its records gives %q", data, canonical, enc)
+	}
+}
+
+func TestParseStatCacheFast(t *testing.T) {
+	for i, s := range statCacheSeeds() {
+		t.Run(fmt.Sprint(i), func(t *testing.T) { checkStatCacheFast(t, []byte(s)) })
+	}
+}
+
+func FuzzParseStatCacheFast(f *testing.F) {
+	for _, s := range statCacheSeeds() {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkStatCacheFast)
+}
+
+// TestRefreshKeepsAnUnchangedCache: a plan that finds every file as the
+// stat cache says leaves the cache file alone; one that finds it in
+// another form than encodeStatCache's rewrites it in that form.
+func TestRefreshKeepsAnUnchangedCache(t *testing.T) {
+	dir := t.TempDir()
+	writeFileT(t, dir, "a.png", "aaa")
+	writeFileT(t, dir, "b.png", "bbb")
+	l := lockWithPaths("a.png", "b.png")
+	if _, err := refresh(dir, l, false, later()); err != nil {
+		t.Fatal(err)
+	}
+	cachePath := filepath.Join(dir, WorkDirName, statCacheName)
+	data, err := os.ReadFile(cachePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := parseStatCache(data); len(got) != 2 {
+		t.Fatalf("cache after the first refresh: %q", data)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(cachePath, old, old); err != nil {
+		t.Fatal(err)
+	}
+	facts, err := refresh(dir, l, false, later())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if facts["a.png"].SHA256 != sha("aaa") || facts["b.png"].SHA256 != sha("bbb") {
+		t.Fatalf("facts %v", facts)
+	}
+	if fi, err := os.Stat(cachePath); err != nil || !fi.ModTime().Equal(old) {
+		t.Fatalf("an unchanged cache was written again (%v)", err)
+	}
+	// The same records, lines swapped: not encodeStatCache's form.
+	lines := strings.SplitAfter(strings.TrimPrefix(string(data), statCacheHeader), "\n")
+	swapped := statCacheHeader + lines[1] + lines[0]
+	if err := os.WriteFile(cachePath, []byte(swapped), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := refresh(dir, l, false, later()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(cachePath); !bytes.Equal(got, data) {
+		t.Fatalf("cache not rewritten in order:\n%q\nwant\n%q", got, data)
+	}
+}
