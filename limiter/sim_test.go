@@ -447,6 +447,17 @@ func simScenarios() map[string]simScenario {
 			maxRatio:  1.10,
 			max429:    0.05,
 		},
+		// (f) as the binary meets it: timers fire up to a millisecond
+		// late, so a start follows the one skipped after a cut a little
+		// after its due time, not at it.
+		"f-gcra-10rps-burst3-late-timers": {
+			newServer: func() simServer { return &simGCRAServer{rate: 10, burst: 3, lat: 300 * time.Millisecond} },
+			images:    100,
+			ideal:     9600 * time.Millisecond,
+			maxRatio:  1.10,
+			max429:    0.05,
+			late:      time.Millisecond,
+		},
 		// 500 images and an upscale of each, every upscale queued once
 		// its source is done: 1,000 requests.
 		"g-chain-rate-50rps-burst2": {
