@@ -671,7 +671,10 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		}
 		n := float64(l.history.acceptedSince(from, start, now.Add(-acceptAge)))
 		est = n / d.Seconds()
-		margin = math.Min(rateMargin, math.Max(rateMargin/3, 1/math.Max(n, 1)))
+		// From one refused start to the next, the count is off by a
+		// request at most: half the margin of a first estimate is room
+		// enough.
+		margin = math.Min(rateMargin/2, math.Max(rateMargin/3, 1/math.Max(n, 1)))
 		if last := l.acceptedRateLocked(start, now.Add(-acceptAge)); l.countsRefused && last > est {
 			est = last
 		}
