@@ -257,7 +257,7 @@ type Adaptive struct {
 	plateau     time.Duration
 	lastRateHit time.Time // start of the last request throttled for rate
 	streak      int       // rate 429s soon after the last rate cut
-	paceFrom    time.Time // when starts resumed after the last rate hold
+	paceFrom    time.Time // where the next rate 429's count begins, if later than lastRateHit: the end of a long rate hold
 	// countsRefused is set once 429s came soon after a rate cut: the
 	// server seems to count refused requests too.
 	countsRefused bool
@@ -636,6 +636,12 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		l.lastRateHit = start
 		l.nextStart = now.Add(time.Duration(float64(time.Second) / l.rate * float64(int(1)<<min(l.streak, 6))))
 		l.paceFrom = l.nextStart
+		if !l.countsRefused && 1<<min(l.streak, 6) <= idleGaps {
+			// A hold of a few intervals: what the server's allowance
+			// saved meanwhile is spent after it, so the next count
+			// runs from this refused start, not from the hold's end.
+			l.paceFrom = start
+		}
 		l.tracef("rate hold streak=%d until %v", l.streak, l.nextStart.Sub(now))
 		return
 	}
@@ -646,8 +652,10 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	if !l.lastRateHit.IsZero() && start.Sub(from) >= rateWindow/2 {
 		// Between two rate 429s the server's allowance was used up at
 		// both ends, so what it accepted in between is its rate, give or
-		// take one request. (Between starts held back after the first
-		// and the second it was not used up: that part does not count.)
+		// take one request. (Between starts held back long after the
+		// first and the second it was not used up: that part does not
+		// count. A short hold, or the start skipped after a cut, counts:
+		// what the allowance saved then was spent later in the count.)
 		// Paced below the rate for part of that time (the plateau),
 		// the client did not use the allowance up, and that count is
 		// low; a server that counts refused requests over a window
@@ -663,7 +671,10 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		}
 		n := float64(l.history.acceptedSince(from, start, now.Add(-acceptAge)))
 		est = n / d.Seconds()
-		margin = math.Min(rateMargin, math.Max(rateMargin/3, 1/math.Max(n, 1)))
+		// From one refused start to the next, the count is off by a
+		// request at most: half the margin of a first estimate is room
+		// enough.
+		margin = math.Min(rateMargin/2, math.Max(rateMargin/3, 1/math.Max(n, 1)))
 		if last := l.acceptedRateLocked(start, now.Add(-acceptAge)); l.countsRefused && last > est {
 			est = last
 		}
@@ -761,6 +772,13 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	}
 	l.nextStart = now.Add(time.Duration(slots * float64(time.Second) / l.rate))
 	l.paceFrom = l.nextStart
+	if !l.countsRefused {
+		// The allowance was used up at this start: the next count runs
+		// from it. From the skipped start's end instead, it would take
+		// in what the allowance saved while that start was skipped,
+		// and find the pace it was made at again.
+		l.paceFrom = start
+	}
 	l.tracef("rate est=%.2f rate=%.2f plateau=%v skip=%.1f", l.rateEst, l.rate, l.plateau, slots)
 }
 

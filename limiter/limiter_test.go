@@ -628,3 +628,75 @@ func TestLimiterPacedWindowCountsHowLongRequestsHold(t *testing.T) {
 		}
 	})
 }
+
+// limPaceUntilRefused acquires starts as the limiter paces them, each
+// answered after 300 ms, until d has passed: the start at d or later is
+// refused at once. pending holds the starts not answered yet.
+func limPaceUntilRefused(t *testing.T, lim *Adaptive, d time.Duration, pending *[]Ticket) {
+	t.Helper()
+	from := time.Now()
+	for {
+		tk, err := lim.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for len(*pending) > 0 && time.Since((*pending)[0].at) >= 300*time.Millisecond {
+			lim.Release((*pending)[0], Outcome{Success: true, Latency: 300 * time.Millisecond})
+			*pending = (*pending)[1:]
+		}
+		if time.Since(from) >= d {
+			lim.Release(tk, Outcome{Throttled: true, Latency: time.Millisecond})
+			return
+		}
+		*pending = append(*pending, tk)
+	}
+}
+
+// limPacedAbove returns a limiter pacing at 11.67 a second after two rate
+// cuts, its estimate 11.9, its timers a millisecond late as they are
+// outside a test, and a burst seen earlier.
+func limPacedAbove() *Adaptive {
+	lim := New(16, lateTimerClock{late: time.Millisecond})
+	begin := time.Now()
+	lim.throttled, lim.window, lim.minLat = true, 16, 300*time.Millisecond
+	lim.rateEst, lim.rate, lim.rateCuts = 11.9, 11.67, 2
+	lim.rateSince, lim.plateau = begin, time.Hour
+	lim.firstStart, lim.lastRateHit = begin.Add(-5*time.Second), begin
+	lim.minGapEver = time.Millisecond // a burst let two through at once
+	return lim
+}
+
+// TestLimiterRateCountSpansTheSkippedStart checks that the count between
+// two rate 429s runs from the first refused start, when the server's
+// allowance was used up, and not from the end of the start skipped after
+// the cut: the allowance that skipped start left unused is spent in the
+// count, which then found the pace it was made at again (here 11.5 a
+// second for a server that let 6 through in 0.6 s: 10 a second).
+func TestLimiterRateCountSpansTheSkippedStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := limPacedAbove()
+		var pending []Ticket
+		limPaceUntilRefused(t, lim, 2*time.Second, &pending)
+		first := lim.rateEst
+		limPaceUntilRefused(t, lim, 600*time.Millisecond, &pending)
+		if lim.rateEst > 10.5 {
+			t.Errorf("estimate %.2f after 6 accepted in the 0.6 s between two 429s (first estimate %.2f), want about 10", lim.rateEst, first)
+		}
+	})
+}
+
+// TestLimiterPacesJustBelowACountBetweenRefusals checks the margin below
+// a rate counted from one refused start to the next: the count is off by
+// a request at most, so starts are paced 1% below it, not 2%.
+func TestLimiterPacesJustBelowACountBetweenRefusals(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := limPacedAbove()
+		var pending []Ticket
+		limPaceUntilRefused(t, lim, 2*time.Second, &pending)
+		limPaceUntilRefused(t, lim, 600*time.Millisecond, &pending)
+		if got, want := lim.rate, lim.rateEst*(1-rateMargin/2); got < want-1e-9 {
+			t.Errorf("paced at %.3f for an estimate of %.3f (%.1f%% below), want at most %.1f%% below",
+				got, lim.rateEst, 100*(1-got/lim.rateEst), 100*rateMargin/2)
+		}
+	})
+}
