@@ -670,23 +670,26 @@ func (j *jsonProgress) Summary(r *executor.Result) {
 
 // JSONResult is the summary of an apply, in apply -json's summary event.
 type JSONResult struct {
-	Generated  int     `json:"generated"`
-	Restored   int     `json:"restored"`
-	Moved      int     `json:"moved"`
-	Deleted    int     `json:"deleted"`
-	Failed     int     `json:"failed"`
-	Skipped    int     `json:"skipped"`
-	Requests   int     `json:"requests"`
-	Retries    int     `json:"retries"`
-	Throttled  int     `json:"throttled"`
-	Credits    int     `json:"credits"`
-	WallSecond float64 `json:"wall_seconds"`
-	Stopped    string  `json:"stopped,omitempty"`
+	Generated int `json:"generated"`
+	Restored  int `json:"restored"`
+	// RestoredFromStore counts those of Restored that came from the image
+	// store; the rest came from the local content cache.
+	RestoredFromStore int     `json:"restored_from_store"`
+	Moved             int     `json:"moved"`
+	Deleted           int     `json:"deleted"`
+	Failed            int     `json:"failed"`
+	Skipped           int     `json:"skipped"`
+	Requests          int     `json:"requests"`
+	Retries           int     `json:"retries"`
+	Throttled         int     `json:"throttled"`
+	Credits           int     `json:"credits"`
+	WallSecond        float64 `json:"wall_seconds"`
+	Stopped           string  `json:"stopped,omitempty"`
 }
 
 // NewJSONResult converts an executor result.
 func NewJSONResult(r *executor.Result) JSONResult {
-	jr := JSONResult{r.Generated, r.Restored, r.Moved, r.Deleted, r.Failed, r.Skipped, r.Requests, r.Retries, r.Throttled, r.Credits, r.Duration.Seconds(), ""}
+	jr := JSONResult{r.Generated, r.Restored, r.RestoredFromStore, r.Moved, r.Deleted, r.Failed, r.Skipped, r.Requests, r.Retries, r.Throttled, r.Credits, r.Duration.Seconds(), ""}
 	if r.Stopped != nil {
 		jr.Stopped = r.Stopped.Error()
 	}
