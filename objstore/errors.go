@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -125,14 +126,22 @@ var secretEnv = [...]string{
 	"AZURE_CLIENT_SECRET", "GOOGLE_OAUTH_ACCESS_TOKEN",
 }
 
-// scrub replaces the value of every credential environment variable in s.
+// secretParam matches a URL query parameter that carries a credential: an
+// Azure SAS signature, a presigned S3 or GCS URL's signature, credential
+// scope and session token, an OAuth access token. An SDK that puts a
+// request's URL into its error re-encodes the query, so the value in the
+// message need not be the one in the environment.
+var secretParam = regexp.MustCompile(`(?i)([?&;](?:sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|access_token)=)[^&\s"'<>]*`)
+
+// scrub replaces the value of every credential environment variable in s,
+// and the value of every query parameter that carries a credential.
 func scrub(s string) string {
 	for _, name := range secretEnv {
 		if v := os.Getenv(name); len(v) >= 4 && strings.Contains(s, v) {
 			s = strings.ReplaceAll(s, v, "[REDACTED]")
 		}
 	}
-	return s
+	return secretParam.ReplaceAllString(s, "${1}[REDACTED]")
 }
 
 // classify turns a failure of a bucket operation into an *Error on object
