@@ -203,12 +203,18 @@ func (c *Cache) Keep(digest, provider string, f *os.File, ext, sum string) error
 		return fmt.Errorf("cache %s: %w", f.Name(), err)
 	}
 	name := digest + "-" + provider + "-" + sum + ext
-	err := os.Link(f.Name(), filepath.Join(c.dir, name))
+	err := LinkTemp(f, filepath.Join(c.dir, name))
 	if err == nil || errors.Is(err, fs.ErrExist) {
 		c.record(digest, provider, name, CacheInfo{SHA256: sum, Ext: ext})
 		return nil
 	}
-	return c.copyInAs(digest, provider, f.Name(), ext)
+	// f may have no name (an unnamed temporary file): its bytes are
+	// read through f itself, from the start, leaving its offset alone.
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("cache %s: %w", f.Name(), err)
+	}
+	return c.copyFrom(digest, provider, io.NewSectionReader(f, 0, info.Size()), f.Name(), ext)
 }
 
 // copyIn copies src into the cache, hashing it on the way.
@@ -224,12 +230,24 @@ func (c *Cache) copyInAs(digest, provider, src, ext string) error {
 	if !isCacheExt(ext) {
 		return fmt.Errorf("cache %s: extension %q is not %s", src, ext, media.Extensions)
 	}
-	c.load()
 	in, err := os.Open(src)
 	if err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)
 	}
 	defer in.Close()
+	return c.copyFrom(digest, provider, in, src, ext)
+}
+
+// copyFrom is copyInAs of the bytes that in reads, from src (named in
+// errors).
+func (c *Cache) copyFrom(digest, provider string, in io.Reader, src, ext string) error {
+	if !validSHA256(digest) || !validProviderName(provider) {
+		return fmt.Errorf("cache %s: invalid key %q/%q", src, digest, provider)
+	}
+	if !isCacheExt(ext) {
+		return fmt.Errorf("cache %s: extension %q is not %s", src, ext, media.Extensions)
+	}
+	c.load()
 	if err := c.mkdir(); err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)
 	}
