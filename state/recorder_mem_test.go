@@ -11,16 +11,6 @@ import (
 	"github.com/pixform/pixform/media"
 )
 
-// within reports whether b's bytes lie inside buf's backing array.
-func within(b, buf []byte) bool {
-	if len(b) == 0 || cap(buf) == 0 {
-		return false
-	}
-	lo := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return p >= lo && p+uintptr(len(b)) <= lo+uintptr(cap(buf))
-}
-
 // A Recorder holds each entry's encoding once: the lockfile as last
 // written is the entries' own fragments, shared, not a copy.
 func TestRecorderHoldsEachEncodingOnce(t *testing.T) {
