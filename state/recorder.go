@@ -40,13 +40,13 @@ type Recorder struct {
 	// change does not wake every caller still waiting for an earlier one.
 	cond *sync.Cond
 	work *sync.Cond
-	// lock holds every accepted change, committed or not. That no two
-	// entries share a path (case-folded) is the Store's to keep: its path
-	// index is the one owner of that invariant.
-	lock *Lock
-	// recs are lock's addresses in addrs.Addr.Compare order, each with
-	// its entry's encoding (appendEntry), so a write re-encodes only what
-	// changed and walks a slice, not a map, to lay out the file. Each
+	// recs are the lockfile with every accepted change, committed or not:
+	// its addresses in addrs.Addr.Compare order, each with its entry's
+	// encoding (appendEntry) and nothing else, so a write re-encodes only
+	// what changed and walks a slice, not a map, to lay out the file, and
+	// a run keeps each entry once, encoded. That no two entries share a
+	// path (case-folded) is the Store's to keep: its path index is the one
+	// owner of that invariant. Each
 	// fragment is its own allocation, never changed once made: a write
 	// streams them to the file, so the Recorder holds no buffer of the
 	// whole lockfile.
@@ -101,19 +101,17 @@ func NewRecorder(path string, lock *Lock) *Recorder {
 }
 
 func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Recorder {
-	l := lock.Clone()
 	r := &Recorder{
 		path:  path,
-		lock:  l,
 		dirs:  map[string]bool{},
 		done:  make(chan struct{}),
 		write: write,
 		now:   time.Now,
 		sleep: time.Sleep,
 	}
-	r.recs = make([]recFrag, 0, len(l.Images))
-	for _, a := range slices.SortedFunc(maps.Keys(l.Images), addrs.Addr.Compare) {
-		r.recs = append(r.recs, recFrag{a, r.frag(a, l.Images[a])})
+	r.recs = make([]recFrag, 0, len(lock.Images))
+	for _, a := range slices.SortedFunc(maps.Keys(lock.Images), addrs.Addr.Compare) {
+		r.recs = append(r.recs, recFrag{a, r.frag(a, lock.Images[a])})
 	}
 	r.disk = r.frags(nil)
 	r.cond = sync.NewCond(&r.mu)
@@ -166,15 +164,11 @@ func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[ad
 		return ErrRecorderClosed
 	}
 	for _, a := range deletes {
-		if _, ok := r.lock.Images[a]; ok {
-			delete(r.lock.Images, a)
-			if i, ok := r.find(a); ok {
-				r.recs = slices.Delete(r.recs, i, i+1)
-			}
+		if i, ok := r.find(a); ok {
+			r.recs = slices.Delete(r.recs, i, i+1)
 		}
 	}
 	for a, e := range sets {
-		r.lock.Images[a] = e
 		r.dirs[path.Dir(e.Path)] = true
 		f := r.frag(a, e)
 		if i, ok := r.find(a); ok {
@@ -459,13 +453,29 @@ const writeChunk = 256 << 10
 // given to NewRecorder, before the first write).
 func (r *Recorder) Snapshot() *Lock {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.written == r.gen {
-		return r.lock.Clone()
+	frags := slices.Clone(r.disk)
+	r.mu.Unlock()
+	// Each fragment is decoded on its own, outside r.mu (none is changed
+	// once made): no buffer of the whole file, and its entries are
+	// neither checked against each other nor encoded again, being the
+	// Recorder's own encodings of entries it validated.
+	l := &Lock{Images: make(map[addrs.Addr]Entry, len(frags))}
+	for _, f := range frags {
+		a, e, ok := scanEntry(f)
+		if !ok {
+			return r.parseFrags(frags)
+		}
+		l.Images[a] = e
 	}
-	l, err := ParseLock(encodeFrags(nil, r.disk), r.path)
-	if err != nil { // cannot happen: disk holds what appendEntry produced
-		return r.lock.Clone()
+	return l
+}
+
+// parseFrags is Snapshot by ParseLock, should the scanner not read a
+// fragment: it reads whatever appendEntry writes.
+func (r *Recorder) parseFrags(frags [][]byte) *Lock {
+	l, err := ParseLock(encodeFrags(nil, frags), r.path)
+	if err != nil { // cannot happen: frags are what appendEntry produced
+		panic(fmt.Sprintf("lockfile recorder: parse its own encoding: %v", err))
 	}
 	return l
 }
