@@ -51,8 +51,9 @@ type Recorder struct {
 	// streams them to the file, so the Recorder holds no buffer of the
 	// whole lockfile.
 	recs []recFrag
-	// scratch is where frag encodes an entry before copying it out.
-	scratch []byte
+	// scratch is where frag encodes an entry, packed where it packs it
+	// and check where it unpacks it again, before copying it out.
+	scratch, packed, check []byte
 	// chunk is the loop's buffer for streaming a write to the file.
 	chunk []byte
 	// dirs are the directories of paths set since the last write; the
@@ -222,12 +223,18 @@ func (r *Recorder) find(a addrs.Addr) (int, bool) {
 	return slices.BinarySearchFunc(r.recs, a, func(f recFrag, a addrs.Addr) int { return f.addr.Compare(a) })
 }
 
-// frag returns the encoding of e at a (appendEntry) in a slice of its
-// exact size: a run keeps one per image, and append's growth would leave
-// a third of each unused. It encodes into r.scratch, which the caller
-// holds r.mu for (or owns r, before the loop starts).
+// frag returns the encoding of e at a (appendEntry), packed when it has
+// the common fields only (packFrag), in a slice of its exact size: a run
+// keeps one per image, and append's growth would leave a third of each
+// unused. It encodes into r.scratch, which the caller holds r.mu for (or
+// owns r, before the loop starts).
 func (r *Recorder) frag(a addrs.Addr, e Entry) []byte {
 	r.scratch = appendEntry(r.scratch[:0], a, e)
+	var ok bool
+	r.packed, r.check, ok = packFrag(r.packed[:0], r.scratch, r.check)
+	if ok {
+		return bytes.Clone(r.packed)
+	}
 	return bytes.Clone(r.scratch)
 }
 
@@ -369,7 +376,7 @@ func encodeFrags(buf []byte, frags [][]byte) []byte {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = append(buf, f...)
+		buf = unpackFrag(buf, f)
 	}
 	return append(buf, lockTail...)
 }
@@ -417,6 +424,49 @@ func writeFrags(w io.Writer, chunk []byte, frags [][]byte) error {
 		buf = append(buf, p...)
 		return nil
 	}
+	addString := func(s string) error {
+		if len(buf)+len(s) > cap(buf) && len(buf) > 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if len(s) > cap(buf) {
+			_, err := io.WriteString(w, s)
+			return err
+		}
+		buf = append(buf, s...)
+		return nil
+	}
+	// addFrag adds a fragment, unpacking a packed one piece by piece.
+	addFrag := func(f []byte) error {
+		if len(f) == 0 || f[0] != packedMark {
+			return add(f)
+		}
+		if n := unpackedLen(f); n <= cap(buf) {
+			if len(buf)+n > cap(buf) {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			buf = unpackFrag(buf, f)
+			return nil
+		}
+		rest := f[1:]
+		if err := addString(fragLits[0]); err != nil {
+			return err
+		}
+		for i := 1; i < len(fragLits); i++ {
+			var v []byte
+			v, rest = fragValue(rest)
+			if err := add(v); err != nil {
+				return err
+			}
+			if err := addString(fragLits[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if len(frags) == 0 {
 		if err := add([]byte(lockHead + lockEmptyTail)); err != nil {
 			return err
@@ -432,7 +482,7 @@ func writeFrags(w io.Writer, chunk []byte, frags [][]byte) error {
 				return err
 			}
 		}
-		if err := add(f); err != nil {
+		if err := addFrag(f); err != nil {
 			return err
 		}
 	}
@@ -460,8 +510,10 @@ func (r *Recorder) Snapshot() *Lock {
 	// neither checked against each other nor encoded again, being the
 	// Recorder's own encodings of entries it validated.
 	l := &Lock{Images: make(map[addrs.Addr]Entry, len(frags))}
+	var buf []byte
 	for _, f := range frags {
-		a, e, ok := scanEntry(f)
+		buf = unpackFrag(buf[:0], f)
+		a, e, ok := scanEntry(buf)
 		if !ok {
 			return r.parseFrags(frags)
 		}
