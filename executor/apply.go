@@ -173,6 +173,7 @@ func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, erro
 
 	res := &r.res
 	res.Duration = r.clock.Now().Sub(start)
+	r.placeFailures()
 	sort.Slice(r.failures, func(i, j int) bool { return r.failures[i].index < r.failures[j].index })
 	for _, f := range r.failures {
 		res.Failures = append(res.Failures, f.Failure)
@@ -199,7 +200,28 @@ func Apply(ctx context.Context, plan *planner.Plan, opts Options) (*Result, erro
 // indexedFailure keeps a failure's plan position for sorting.
 type indexedFailure struct {
 	Failure
-	index int
+	index  int
+	change *planner.Change // whose position index is, once placed
+}
+
+// placeFailures sets the plan position of each failure, in one walk of
+// the plan: a run keeps no position per change for the few that fail.
+func (r *run) placeFailures() {
+	if len(r.failures) == 0 {
+		return
+	}
+	pos := make(map[*planner.Change]int, len(r.failures))
+	for _, f := range r.failures {
+		pos[f.change] = 0
+	}
+	for i := range r.plan.Changes {
+		if _, ok := pos[&r.plan.Changes[i]]; ok {
+			pos[&r.plan.Changes[i]] = i
+		}
+	}
+	for i := range r.failures {
+		r.failures[i].index = pos[r.failures[i].change]
+	}
 }
 
 // run is the state of one Apply.
@@ -221,7 +243,6 @@ type run struct {
 	locals       chan struct{}
 	giveUp       time.Duration
 	store        state.Store
-	index        map[*planner.Change]int
 	total        int
 	randMu       sync.Mutex
 	randFloat    func() float64
@@ -264,10 +285,8 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 		r.provider = opts.Provider.Name()
 	}
 	r.store = opts.Store
-	r.index = map[*planner.Change]int{}
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
-		r.index[c] = i
 		switch c.Action {
 		case planner.Create, planner.Replace, planner.Move, planner.Delete:
 			r.total++
@@ -465,7 +484,7 @@ func (r *run) skip(n int) {
 func (r *run) fail(c *planner.Change, err error) {
 	r.mu.Lock()
 	r.res.Failed++
-	r.failures = append(r.failures, indexedFailure{Failure{Addr: c.Addr, Err: err}, r.index[c]})
+	r.failures = append(r.failures, indexedFailure{Failure: Failure{Addr: c.Addr, Err: err}, change: c})
 	r.mu.Unlock()
 	r.hooks.Failed(c, err)
 }

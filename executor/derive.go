@@ -9,6 +9,8 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,9 +59,12 @@ func movedFrom(c *planner.Change) state.Prior {
 type graph struct {
 	// dependents lists, for each render's address, the renders made from it.
 	dependents map[addrs.Addr][]*planner.Change
-	// byAddr finds any change of the plan, to locate a source the plan
-	// keeps or moves.
-	byAddr map[addrs.Addr]*planner.Change
+	// changes are the plan's, and order their positions in address
+	// order (nil when the plan is in address order, as the planner makes
+	// it): change finds any change of the plan by binary search, to locate
+	// a source the plan keeps or moves, with no map of every change.
+	changes []planner.Change
+	order   []int32
 
 	mu sync.Mutex
 	// recorded holds each render's entry once it is on disk and recorded.
@@ -70,20 +75,43 @@ type graph struct {
 func newGraph(plan *planner.Plan) *graph {
 	g := &graph{
 		dependents: map[addrs.Addr][]*planner.Change{},
-		byAddr:     make(map[addrs.Addr]*planner.Change, len(plan.Changes)),
+		changes:    plan.Changes,
 		recorded:   map[addrs.Addr]state.Entry{},
 	}
-	for i := range plan.Changes {
-		c := &plan.Changes[i]
-		g.byAddr[c.Addr] = c
+	byAddr := func(a, b planner.Change) int { return a.Addr.Compare(b.Addr) }
+	if !slices.IsSortedFunc(plan.Changes, byAddr) {
+		g.order = make([]int32, len(plan.Changes))
+		for i := range g.order {
+			g.order[i] = int32(i)
+		}
+		slices.SortStableFunc(g.order, func(i, j int32) int { return byAddr(plan.Changes[i], plan.Changes[j]) })
 	}
 	return g
 }
 
+// at is the change at position i in address order.
+func (g *graph) at(i int) *planner.Change {
+	if g.order != nil {
+		return &g.changes[g.order[i]]
+	}
+	return &g.changes[i]
+}
+
+// change returns the plan's change of a, or nil. Should the plan hold
+// more than one, it is the last in plan order, as a map filled in plan
+// order would keep.
+func (g *graph) change(a addrs.Addr) *planner.Change {
+	i := sort.Search(len(g.changes), func(i int) bool { return g.at(i).Addr.Compare(a) > 0 })
+	if i == 0 || g.at(i-1).Addr.Compare(a) != 0 {
+		return nil
+	}
+	return g.at(i - 1)
+}
+
 // rendering reports whether the plan creates or replaces a. It reads
-// byAddr, which holds every change: no second set keyed by address.
+// the plan's changes (change): no second set keyed by address.
 func (g *graph) rendering(a addrs.Addr) bool {
-	c := g.byAddr[a]
+	c := g.change(a)
 	return c != nil && (c.Action == planner.Create || c.Action == planner.Replace)
 }
 
@@ -168,8 +196,8 @@ func (r *run) source(c *planner.Change) (path, sum string, changed bool, err err
 		}
 		return e.Path, e.SHA256, changed, nil
 	}
-	sc, ok := r.graph.byAddr[src]
-	if !ok || sc.Action == planner.Delete {
+	sc := r.graph.change(src)
+	if sc == nil || sc.Action == planner.Delete {
 		return "", "", false, &Error{Class: Invalid, Msg: fmt.Sprintf("%s is made from %s, which this plan does not hold: plan again", c.Addr, src)}
 	}
 	return sc.Path, in.SourceSHA256, false, nil

@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -98,6 +99,15 @@ func RenameTemp(f *os.File, target string) error {
 
 func commitTemp(f *os.File, target string, syncFile, syncDir bool) error {
 	name := f.Name()
+	if unnamed, final := unnamedTemp(name); unnamed {
+		if err := commitUnnamed(f, target, syncFile, !final); err != nil {
+			return err
+		}
+		if !syncDir {
+			return nil
+		}
+		return SyncDir(filepath.Dir(target))
+	}
 	if syncFile {
 		if err := f.Sync(); err != nil {
 			f.Close()
@@ -124,9 +134,92 @@ func commitTemp(f *os.File, target string, syncFile, syncDir bool) error {
 	return SyncDir(filepath.Dir(target))
 }
 
-// AbortTemp closes and removes a temporary file made by CreateTemp.
+// commitUnnamed is commitTemp of an unnamed file (openUnnamedTemp): it
+// links f at target where nothing is there, one system call where a
+// named file takes a rename (and left a name behind on a crash); a file
+// already at target is replaced by a link under a temporary name and a
+// rename. Where the file cannot be named (no /proc), its bytes are
+// copied into a named temporary file, which is renamed. f is closed.
+func commitUnnamed(f *os.File, target string, syncFile, chmod bool) error {
+	if syncFile {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("sync %s: %w", target, err)
+		}
+	}
+	if chmod {
+		if err := f.Chmod(0o644); err != nil {
+			f.Close()
+			return fmt.Errorf("chmod %s: %w", target, err)
+		}
+	}
+	err := linkFile(f, target)
+	if errors.Is(err, fs.ErrExist) {
+		var name string
+		if name, err = linkTemp(f, target); err == nil {
+			if err = rename(name, target); err != nil {
+				os.Remove(name)
+			}
+		}
+	} else if err != nil && !procFDs() {
+		defer f.Close()
+		return copyIntoPlace(f, target, syncFile)
+	}
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("rename into %s: %w", target, err)
+	}
+	// Named already: a failed close loses nothing written (the writes
+	// returned), and the file is in place.
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", target, err)
+	}
+	return nil
+}
+
+// procFDs reports whether /proc/self/fd is there, through which
+// linkFile names an unnamed file.
+func procFDs() bool {
+	_, err := os.Stat("/proc/self/fd")
+	return err == nil
+}
+
+// copyIntoPlace copies the bytes of the unnamed file f into a named
+// temporary file beside target and renames that over target.
+func copyIntoPlace(f *os.File, target string, syncFile bool) error {
+	t, err := CreateTemp(target)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		AbortTemp(t)
+		return fmt.Errorf("write %s: %w", target, err)
+	}
+	if _, err := io.Copy(t, f); err != nil {
+		AbortTemp(t)
+		return fmt.Errorf("write %s: %w", target, err)
+	}
+	return commitTemp(t, target, syncFile, false)
+}
+
+// LinkTemp gives the temporary file f, from CreateTemp or a Store's
+// CreateTemp and not yet placed, the further name name (which must not
+// exist: an error that is fs.ErrExist otherwise). f stays open, where it
+// is.
+func LinkTemp(f *os.File, name string) error {
+	if unnamed, _ := unnamedTemp(f.Name()); unnamed {
+		return linkFile(f, name)
+	}
+	return os.Link(f.Name(), name)
+}
+
+// AbortTemp closes and removes a temporary file made by CreateTemp (or a
+// Store's CreateTemp: an unnamed one vanishes when closed).
 func AbortTemp(f *os.File) {
 	f.Close()
+	if unnamed, _ := unnamedTemp(f.Name()); unnamed {
+		return
+	}
 	os.Remove(f.Name())
 }
 
@@ -160,3 +253,37 @@ func SyncDir(dir string) error {
 // IsTemp reports whether a base name is one of CreateTemp's temporary
 // files.
 func IsTemp(name string) bool { return strings.HasPrefix(name, tempPrefix) }
+
+// Names of unnamed temporary files (openUnnamedTemp), which no file on
+// disk has: they appear in messages only, and tell commitTemp and
+// AbortTemp that the file has no name to rename or remove, and whether it
+// was made with its final mode (0644) or needs a chmod.
+const (
+	unnamedFinal   = "-unnamed"
+	unnamedPrivate = "-unnamed-0600"
+)
+
+// unnamedTempName is the name of an unnamed temporary file beside target.
+func unnamedTempName(target string, final bool) string {
+	suffix := unnamedPrivate
+	if final {
+		suffix = unnamedFinal
+	}
+	return filepath.Join(filepath.Dir(target), tempPrefix+filepath.Base(target)+suffix)
+}
+
+// unnamedTemp reports whether name is that of an unnamed temporary file
+// (unnamedTempName), and whether that was made with its final mode.
+func unnamedTemp(name string) (unnamed, final bool) {
+	base := filepath.Base(name)
+	if !IsTemp(base) {
+		return false, false
+	}
+	switch {
+	case strings.HasSuffix(base, unnamedPrivate):
+		return true, false
+	case strings.HasSuffix(base, unnamedFinal):
+		return true, true
+	}
+	return false, false
+}

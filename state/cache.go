@@ -39,24 +39,72 @@ type Cache struct {
 
 	once    sync.Once
 	mu      sync.Mutex
-	entries map[string]cacheFile // key: digest + "/" + provider
+	entries map[cacheKey]cacheFile
+	// providers interns the provider names of entries: a run has one or
+	// two, and a key must not keep alive the string it was cut from.
+	providers map[string]string
 
 	made    sync.Once
 	madeErr error // of creating .pixform/ and the cache directory
 }
 
-// cacheFile is what the cache holds of one cached render: its hash and
-// format, from which, with its key, its file's name follows (name), so
-// that a run of many images keeps no name per image.
-type cacheFile struct {
-	CacheInfo
+// cacheKey is a cached render's key (CacheKey) as the cache holds it: the
+// inputs digest in binary and the interned provider name, so that a run of
+// many images keeps no key string per image.
+type cacheKey struct {
+	digest   [sha256.Size]byte
+	provider string
 }
 
-// name is the file name of the render cached under key (CacheKey):
+// cacheFile is what the cache holds of one cached render: its hash in
+// binary and its extension (one of media's, shared), from which, with its
+// key, its file's name follows (name), so that a run of many images keeps
+// no name nor hex hash per image.
+type cacheFile struct {
+	sum [sha256.Size]byte
+	ext string
+}
+
+// info is f as Info returns it.
+func (f cacheFile) info() CacheInfo {
+	return CacheInfo{SHA256: hex.EncodeToString(f.sum[:]), Ext: f.ext}
+}
+
+// name is the file name of the render cached under k:
 // DIGEST-PROVIDER-SHA256.EXT, as Put names it and parseCacheName reads it.
-func (f cacheFile) name(key string) string {
-	digest, provider, _ := strings.Cut(key, "/")
-	return digest + "-" + provider + "-" + f.SHA256 + f.Ext
+func (f cacheFile) name(k cacheKey) string {
+	return hex.EncodeToString(k.digest[:]) + "-" + k.provider + "-" + hex.EncodeToString(f.sum[:]) + f.ext
+}
+
+// key returns the cacheKey of digest and provider, and false when digest
+// is not a SHA-256 in lower-case hex (nothing is cached under it). The
+// caller holds c.mu.
+func (c *Cache) key(digest, provider string) (cacheKey, bool) {
+	var k cacheKey
+	if !validSHA256(digest) {
+		return k, false
+	}
+	hex.Decode(k.digest[:], []byte(digest))
+	p, ok := c.providers[provider]
+	if !ok {
+		p = strings.Clone(provider)
+		c.providers[p] = p
+	}
+	k.provider = p
+	return k, true
+}
+
+// file returns the cacheFile of info, false when its hash is not a
+// SHA-256 in lower-case hex or its extension not an image's.
+func file(info CacheInfo) (cacheFile, bool) {
+	var f cacheFile
+	if !validSHA256(info.SHA256) {
+		return f, false
+	}
+	hex.Decode(f.sum[:], []byte(info.SHA256))
+	ext, ok := cacheExt(info.Ext)
+	f.ext = ext
+	return f, ok && isCacheExt(ext)
 }
 
 // OpenCache returns the content cache of the working directory dir. It does
@@ -73,7 +121,8 @@ func CacheKey(digest, provider string) string { return digest + "/" + provider }
 // through a symbolic link, which is never listed (mkdir then refuses it).
 func (c *Cache) load() {
 	c.once.Do(func() {
-		c.entries = map[string]cacheFile{}
+		c.entries = map[cacheKey]cacheFile{}
+		c.providers = map[string]string{}
 		if _, ok, err := workSubDir(c.root, cacheDirName); err != nil || !ok {
 			return
 		}
@@ -83,7 +132,11 @@ func (c *Cache) load() {
 				continue
 			}
 			if digest, provider, info, ok := parseCacheName(de.Name()); ok {
-				c.entries[CacheKey(digest, provider)] = cacheFile{info}
+				k, kok := c.key(digest, provider)
+				f, fok := file(info)
+				if kok && fok {
+					c.entries[k] = f
+				}
 			}
 		}
 	})
@@ -117,6 +170,20 @@ func parseCacheName(name string) (digest, provider string, info CacheInfo, ok bo
 	return digest, provider, CacheInfo{SHA256: sum, Ext: ext}, true
 }
 
+// cacheExt returns ext, when isCacheExt accepts it, as a constant string:
+// a cacheFile holds that, not a copy cut from a file name.
+func cacheExt(ext string) (string, bool) {
+	switch ext {
+	case ".png":
+		return ".png", true
+	case ".jpg":
+		return ".jpg", true
+	case ".jpeg":
+		return ".jpeg", true
+	}
+	return "", false
+}
+
 func isCacheExt(ext string) bool {
 	_, ok := media.OfExt(ext)
 	return ok
@@ -145,8 +212,15 @@ func (c *Cache) Info(digest, provider string) (CacheInfo, bool) {
 	c.load()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f, ok := c.entries[CacheKey(digest, provider)]
-	return f.CacheInfo, ok
+	k, ok := c.key(digest, provider)
+	if !ok {
+		return CacheInfo{}, false
+	}
+	f, ok := c.entries[k]
+	if !ok {
+		return CacheInfo{}, false
+	}
+	return f.info(), true
 }
 
 // Keys returns the set of cached renders, keyed by CacheKey, for the
@@ -157,7 +231,7 @@ func (c *Cache) Keys() map[string]bool {
 	defer c.mu.Unlock()
 	out := make(map[string]bool, len(c.entries))
 	for k := range c.entries {
-		out[k] = true
+		out[CacheKey(hex.EncodeToString(k.digest[:]), k.provider)] = true
 	}
 	return out
 }
@@ -203,12 +277,18 @@ func (c *Cache) Keep(digest, provider string, f *os.File, ext, sum string) error
 		return fmt.Errorf("cache %s: %w", f.Name(), err)
 	}
 	name := digest + "-" + provider + "-" + sum + ext
-	err := os.Link(f.Name(), filepath.Join(c.dir, name))
+	err := LinkTemp(f, filepath.Join(c.dir, name))
 	if err == nil || errors.Is(err, fs.ErrExist) {
 		c.record(digest, provider, name, CacheInfo{SHA256: sum, Ext: ext})
 		return nil
 	}
-	return c.copyInAs(digest, provider, f.Name(), ext)
+	// f may have no name (an unnamed temporary file): its bytes are
+	// read through f itself, from the start, leaving its offset alone.
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("cache %s: %w", f.Name(), err)
+	}
+	return c.copyFrom(digest, provider, io.NewSectionReader(f, 0, info.Size()), f.Name(), ext)
 }
 
 // copyIn copies src into the cache, hashing it on the way.
@@ -224,12 +304,24 @@ func (c *Cache) copyInAs(digest, provider, src, ext string) error {
 	if !isCacheExt(ext) {
 		return fmt.Errorf("cache %s: extension %q is not %s", src, ext, media.Extensions)
 	}
-	c.load()
 	in, err := os.Open(src)
 	if err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)
 	}
 	defer in.Close()
+	return c.copyFrom(digest, provider, in, src, ext)
+}
+
+// copyFrom is copyInAs of the bytes that in reads, from src (named in
+// errors).
+func (c *Cache) copyFrom(digest, provider string, in io.Reader, src, ext string) error {
+	if !validSHA256(digest) || !validProviderName(provider) {
+		return fmt.Errorf("cache %s: invalid key %q/%q", src, digest, provider)
+	}
+	if !isCacheExt(ext) {
+		return fmt.Errorf("cache %s: extension %q is not %s", src, ext, media.Extensions)
+	}
+	c.load()
 	if err := c.mkdir(); err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)
 	}
@@ -257,13 +349,21 @@ func (c *Cache) copyInAs(digest, provider, src, ext string) error {
 
 // record notes a cached file, removing an older one of the same key.
 func (c *Cache) record(digest, provider, name string, info CacheInfo) {
-	key := CacheKey(digest, provider)
+	c.load()
 	c.mu.Lock()
+	key, kok := c.key(digest, provider)
+	f, fok := file(info)
+	if !kok || !fok { // cannot happen: the callers checked both
+		c.mu.Unlock()
+		return
+	}
 	old, had := c.entries[key]
-	c.entries[key] = cacheFile{info}
+	c.entries[key] = f
 	c.mu.Unlock()
-	if oldName := old.name(key); had && oldName != name {
-		os.Remove(filepath.Join(c.dir, oldName))
+	if had {
+		if oldName := old.name(key); oldName != name {
+			os.Remove(filepath.Join(c.dir, oldName))
+		}
 	}
 }
 
@@ -279,17 +379,21 @@ var ErrCacheCorrupt = errors.New("cached file does not match its recorded hash")
 func (c *Cache) Open(digest, provider string) (io.ReadCloser, error) {
 	c.load()
 	c.mu.Lock()
-	f, ok := c.entries[CacheKey(digest, provider)]
+	k, ok := c.key(digest, provider)
+	var f cacheFile
+	if ok {
+		f, ok = c.entries[k]
+	}
 	c.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("open cached render %s: %w", CacheKey(digest, provider), fs.ErrNotExist)
 	}
-	p := filepath.Join(c.dir, f.name(CacheKey(digest, provider)))
+	p := filepath.Join(c.dir, f.name(k))
 	file, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open cached render %s: %w", p, err)
 	}
-	return &verifyingReader{f: file, h: sha256.New(), want: f.SHA256, name: p}, nil
+	return &verifyingReader{f: file, h: sha256.New(), want: hex.EncodeToString(f.sum[:]), name: p}, nil
 }
 
 type verifyingReader struct {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 func TestCachePutOpen(t *testing.T) {
@@ -223,8 +224,68 @@ func TestCacheFileName(t *testing.T) {
 			t.Errorf("parseCacheName(%q): not a cache name", name)
 			continue
 		}
-		if got := (cacheFile{info}).name(CacheKey(digest, provider)); got != name {
+		c := OpenCache(t.TempDir())
+		c.load()
+		k, kok := c.key(digest, provider)
+		f, fok := file(info)
+		if !kok || !fok {
+			t.Errorf("%q: key %v, file %v", name, kok, fok)
+			continue
+		}
+		if got := f.name(k); got != name {
 			t.Errorf("name of %q = %q", name, got)
 		}
+		if got := f.info(); got != info {
+			t.Errorf("info of %q = %+v, want %+v", name, got, info)
+		}
+	}
+}
+
+// The cache holds keys and hashes in binary: what is not a lower-case hex
+// SHA-256, or not an image's extension, is never cached, and Info gives
+// back what Put recorded.
+func TestCacheCompactKeys(t *testing.T) {
+	d := strings.Repeat("ab", 32)
+	sum := strings.Repeat("0f", 32)
+	tests := map[string]struct {
+		digest, provider, sum, ext string
+		key, file                  bool
+	}{
+		"png":             {d, "imagine", sum, ".png", true, true},
+		"jpeg":            {d, "draft", sum, ".jpeg", true, true},
+		"upper digest":    {strings.ToUpper(d), "imagine", sum, ".png", false, true},
+		"short digest":    {d[:62], "imagine", sum, ".png", false, true},
+		"upper sum":       {d, "imagine", strings.ToUpper(sum), ".png", true, false},
+		"not an image":    {d, "imagine", sum, ".gif", true, false},
+		"upper extension": {d, "imagine", sum, ".PNG", true, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			c := OpenCache(t.TempDir())
+			c.load()
+			k, kok := c.key(tc.digest, tc.provider)
+			info := CacheInfo{SHA256: tc.sum, Ext: tc.ext}
+			f, fok := file(info)
+			if kok != tc.key || fok != tc.file {
+				t.Fatalf("key ok %v, file ok %v; want %v, %v", kok, fok, tc.key, tc.file)
+			}
+			if !kok || !fok {
+				return
+			}
+			c.entries[k] = f
+			got, ok := c.Info(tc.digest, tc.provider)
+			if !ok || got != info {
+				t.Errorf("Info = %+v, %v; want %+v", got, ok, info)
+			}
+			if keys := c.Keys(); !keys[CacheKey(tc.digest, tc.provider)] || len(keys) != 1 {
+				t.Errorf("Keys = %v", keys)
+			}
+			// A provider name cut from a longer string is held as a copy.
+			long := "x" + tc.provider
+			k2, _ := c.key(tc.digest, long[1:])
+			if unsafe.StringData(k2.provider) == unsafe.StringData(long[1:]) {
+				t.Errorf("the key holds the caller's provider string")
+			}
+		})
 	}
 }

@@ -80,7 +80,22 @@ func (n *dirNotes) save(dir string) error {
 // inode, so that End can remove them once they are empty. A directory is
 // noted after it is made, by an atomic rename without fsync: a crash in
 // between, or one that loses the note, leaves it un-noted, and so kept.
+//
+// Where the file system makes them, the file is unnamed (O_TMPFILE): it
+// takes no name in a directory that may hold thousands of outputs, and
+// commitTemp then links it at its target in one system call where a named
+// file takes a rename. Its mode is 0644 from the start when the umask
+// leaves that (no chmod when placed): its bytes are out of everyone's
+// reach until it is named.
 func (s *LocalStore) CreateTemp(rel string) (*os.File, error) {
+	if !s.noUnnamed.Load() {
+		final := s.made0644()
+		f, err := s.createBeside(rel, func(target string) (*os.File, error) { return openUnnamedTemp(target, final) })
+		if !errors.Is(err, errNoUnnamed) {
+			return f, err
+		}
+		s.noUnnamed.Store(true)
+	}
 	return s.createBeside(rel, createTempBeside)
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -39,16 +40,22 @@ type Recorder struct {
 	// change does not wake every caller still waiting for an earlier one.
 	cond *sync.Cond
 	work *sync.Cond
-	// lock holds every accepted change, committed or not. That no two
-	// entries share a path (case-folded) is the Store's to keep: its path
-	// index is the one owner of that invariant.
-	lock *Lock
-	// recs are lock's addresses in addrs.Addr.Compare order, each with
-	// its entry's encoding (appendEntry), so a write re-encodes only what
-	// changed and walks a slice, not a map, to lay out the file.
+	// recs are the lockfile with every accepted change, committed or not:
+	// its addresses in addrs.Addr.Compare order, each with its entry's
+	// encoding (appendEntry) and nothing else, so a write re-encodes only
+	// what changed and walks a slice, not a map, to lay out the file, and
+	// a run keeps each entry once, encoded. That no two entries share a
+	// path (case-folded) is the Store's to keep: its path index is the one
+	// owner of that invariant. Each
+	// fragment is its own allocation, never changed once made: a write
+	// streams them to the file, so the Recorder holds no buffer of the
+	// whole lockfile.
 	recs []recFrag
-	// scratch is where frag encodes an entry before copying it out.
-	scratch []byte
+	// scratch is where frag encodes an entry, packed where it packs it
+	// and check where it unpacks it again, before copying it out.
+	scratch, packed, check []byte
+	// chunk is the loop's buffer for streaming a write to the file.
+	chunk []byte
 	// dirs are the directories of paths set since the last write; the
 	// loop syncs them before writing, so a PlaceTemp'd output's name is
 	// durable before the lockfile names it.
@@ -61,21 +68,22 @@ type Recorder struct {
 	// recording concurrently, so waiting lets more gather.
 	busy bool
 	// disk is the lockfile as last written successfully (or as given to
-	// NewRecorder), encoded; Snapshot parses it while changes are pending.
-	disk    []byte
-	spare   []byte // the buffer of the write before last, for encode
-	gen     uint64 // number of the latest accepted change
-	written uint64 // gen of the latest change on disk
-	err     error  // sticky write error
+	// NewRecorder): its entries' fragments, in order, shared with recs.
+	// Snapshot encodes and parses it while changes are pending.
+	disk    [][]byte
+	spare   [][]byte // the slice of the write before last, reused
+	gen     uint64   // number of the latest accepted change
+	written uint64   // gen of the latest change on disk
+	err     error    // sticky write error
 	closing bool
 	writes  int // number of file writes, for tests and benchmarks
 	// waiting counts the callers waiting in Record, and idle their
 	// wake-ups that found their change not yet on disk (and no error nor
 	// ctx done): for tests.
 	waiting, idle int
-	// write is WriteFileAtomic; tests replace it to hold or fail a write.
-	// It must not keep data after it returns: the buffer becomes spare,
-	// and the entries' fragments point into it until the write after next.
+	// write, when not nil, replaces the streaming of each write to the
+	// file (writeFrags): tests set it to see, hold or fail a write, and
+	// it gets the whole lockfile, encoded.
 	write func(path string, data []byte) error
 	// now and sleep are the clock of the spacing; tests replace them
 	// (under mu, before the first change).
@@ -90,25 +98,23 @@ type Recorder struct {
 // checks each entry on its own, not paths across entries: its caller (the
 // Store) keeps them unique.
 func NewRecorder(path string, lock *Lock) *Recorder {
-	return newRecorder(path, lock, WriteFileAtomic)
+	return newRecorder(path, lock, nil)
 }
 
 func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Recorder {
-	l := lock.Clone()
 	r := &Recorder{
 		path:  path,
-		lock:  l,
 		dirs:  map[string]bool{},
 		done:  make(chan struct{}),
 		write: write,
 		now:   time.Now,
 		sleep: time.Sleep,
 	}
-	r.recs = make([]recFrag, 0, len(l.Images))
-	for _, a := range slices.SortedFunc(maps.Keys(l.Images), addrs.Addr.Compare) {
-		r.recs = append(r.recs, recFrag{a, r.frag(a, l.Images[a])})
+	r.recs = make([]recFrag, 0, len(lock.Images))
+	for _, a := range slices.SortedFunc(maps.Keys(lock.Images), addrs.Addr.Compare) {
+		r.recs = append(r.recs, recFrag{a, r.frag(a, lock.Images[a])})
 	}
-	r.disk = r.encode(nil)
+	r.disk = r.frags(nil)
 	r.cond = sync.NewCond(&r.mu)
 	r.work = sync.NewCond(&r.mu)
 	go r.loop()
@@ -159,15 +165,11 @@ func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[ad
 		return ErrRecorderClosed
 	}
 	for _, a := range deletes {
-		if _, ok := r.lock.Images[a]; ok {
-			delete(r.lock.Images, a)
-			if i, ok := r.find(a); ok {
-				r.recs = slices.Delete(r.recs, i, i+1)
-			}
+		if i, ok := r.find(a); ok {
+			r.recs = slices.Delete(r.recs, i, i+1)
 		}
 	}
 	for a, e := range sets {
-		r.lock.Images[a] = e
 		r.dirs[path.Dir(e.Path)] = true
 		f := r.frag(a, e)
 		if i, ok := r.find(a); ok {
@@ -221,12 +223,18 @@ func (r *Recorder) find(a addrs.Addr) (int, bool) {
 	return slices.BinarySearchFunc(r.recs, a, func(f recFrag, a addrs.Addr) int { return f.addr.Compare(a) })
 }
 
-// frag returns the encoding of e at a (appendEntry) in a slice of its
-// exact size: a run keeps one per image, and append's growth would leave
-// a third of each unused. It encodes into r.scratch, which the caller
-// holds r.mu for (or owns r, before the loop starts).
+// frag returns the encoding of e at a (appendEntry), packed when it has
+// the common fields only (packFrag), in a slice of its exact size: a run
+// keeps one per image, and append's growth would leave a third of each
+// unused. It encodes into r.scratch, which the caller holds r.mu for (or
+// owns r, before the loop starts).
 func (r *Recorder) frag(a addrs.Addr, e Entry) []byte {
 	r.scratch = appendEntry(r.scratch[:0], a, e)
+	var ok bool
+	r.packed, r.check, ok = packFrag(r.packed[:0], r.scratch, r.check)
+	if ok {
+		return bytes.Clone(r.packed)
+	}
 	return bytes.Clone(r.scratch)
 }
 
@@ -257,7 +265,7 @@ func (r *Recorder) loop() {
 		}
 		g := r.gen
 		carried := g - r.written
-		data := r.encode(r.spare)
+		data := r.frags(r.spare)
 		r.spare = nil
 		dirs := r.dirs
 		r.dirs = map[string]bool{}
@@ -265,7 +273,7 @@ func (r *Recorder) loop() {
 		start := r.now()
 		err := r.syncDirs(dirs)
 		if err == nil {
-			err = bare(r.write(r.path, data))
+			err = bare(r.put(data))
 		}
 		end := r.now()
 		r.mu.Lock()
@@ -278,7 +286,8 @@ func (r *Recorder) loop() {
 			return
 		}
 		r.written = g
-		r.spare, r.disk = r.disk, data
+		clear(r.disk) // let replaced fragments go
+		r.spare, r.disk = r.disk[:0], data
 		r.cond.Broadcast()
 	}
 }
@@ -342,72 +351,183 @@ func (r *Recorder) syncDirs(dirs map[string]bool) error {
 	return nil
 }
 
-// encode returns the lockfile as Lock.Marshal would, from the cached
-// fragments, built in buf's storage when it is large enough (the loop
-// passes the buffer of the write before last, so a long apply does not
-// allocate a whole lockfile per write), and points the fragments into it.
+// frags returns the fragments of the lockfile as it stands, in order,
+// in buf's storage (the loop passes the slice of the write before last).
+// The fragments are shared, not copied: none is changed once made, so a
+// write can stream them outside r.mu while changes replace them in recs.
 // Called with r.mu held.
-func (r *Recorder) encode(buf []byte) []byte {
-	if len(r.recs) == 0 {
-		return append(buf[:0], lockHead+lockEmptyTail...)
-	}
-	n := len(lockHead) + len(lockOpen) + len(lockTail) + len(r.recs)
+func (r *Recorder) frags(buf [][]byte) [][]byte {
+	buf = buf[:0]
 	for i := range r.recs {
-		n += len(r.recs[i].frag)
-	}
-	if cap(buf) < n {
-		buf = make([]byte, 0, n+encodeHeadroom(n))
-	}
-	buf = append(buf[:0], lockHead...)
-	buf = append(buf, lockOpen...)
-	for i := range r.recs {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, r.recs[i].frag...)
-	}
-	buf = append(buf, lockTail...)
-	// Each fragment now points into buf, which nobody changes once
-	// written: the run holds every entry's encoding once (in the lockfile
-	// as last encoded), not once more in a slice of its own. The buffer
-	// that the fragments pointed into before becomes the loop's spare
-	// only after this write, when nothing points into it any more.
-	at := len(lockHead) + len(lockOpen)
-	for i := range r.recs {
-		if i > 0 {
-			at++
-		}
-		end := at + len(r.recs[i].frag)
-		r.recs[i].frag = buf[at:end:end]
-		at = end
+		buf = append(buf, r.recs[i].frag)
 	}
 	return buf
 }
 
-// encodeHeadroom is the room that encode leaves in a new buffer for a
-// lockfile of n bytes to grow into before the next new buffer: a quarter,
-// so that an apply that adds entries allocates a few buffers, not one a
-// write, but at most maxEncodeHeadroom, since the loop keeps two buffers
-// for the whole run (the lockfile on disk and the spare).
-func encodeHeadroom(n int) int {
-	return min(n/4, maxEncodeHeadroom)
+// encodeFrags appends to buf the lockfile of the fragments frags, as
+// Lock.Marshal encodes it.
+func encodeFrags(buf []byte, frags [][]byte) []byte {
+	if len(frags) == 0 {
+		return append(buf, lockHead+lockEmptyTail...)
+	}
+	buf = append(buf, lockHead...)
+	buf = append(buf, lockOpen...)
+	for i, f := range frags {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = unpackFrag(buf, f)
+	}
+	return append(buf, lockTail...)
 }
 
-// maxEncodeHeadroom is a few writes' growth of a large apply (a write
-// gathers some hundred entries of about 500 bytes).
-const maxEncodeHeadroom = 256 << 10
+// put writes the lockfile of frags: through r.write when a test set it,
+// else streamed to a temporary file beside the lockfile, synced and
+// renamed over it, as WriteFileAtomic does.
+func (r *Recorder) put(frags [][]byte) error {
+	if r.write != nil {
+		return r.write(r.path, encodeFrags(nil, frags))
+	}
+	if r.chunk == nil {
+		r.chunk = make([]byte, 0, writeChunk)
+	}
+	f, err := CreateTemp(r.path)
+	if err != nil {
+		return err
+	}
+	if err := writeFrags(f, r.chunk, frags); err != nil {
+		AbortTemp(f)
+		return fmt.Errorf("write %s: %w", r.path, err)
+	}
+	return CommitTemp(f, r.path)
+}
+
+// writeFrags writes the lockfile of frags to w, gathered in chunk's
+// storage (at most cap(chunk) bytes a write).
+func writeFrags(w io.Writer, chunk []byte, frags [][]byte) error {
+	buf := chunk[:0]
+	flush := func() error {
+		_, err := w.Write(buf)
+		buf = buf[:0]
+		return err
+	}
+	add := func(p []byte) error {
+		if len(buf)+len(p) > cap(buf) && len(buf) > 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if len(p) > cap(buf) {
+			_, err := w.Write(p)
+			return err
+		}
+		buf = append(buf, p...)
+		return nil
+	}
+	addString := func(s string) error {
+		if len(buf)+len(s) > cap(buf) && len(buf) > 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if len(s) > cap(buf) {
+			_, err := io.WriteString(w, s)
+			return err
+		}
+		buf = append(buf, s...)
+		return nil
+	}
+	// addFrag adds a fragment, unpacking a packed one piece by piece.
+	addFrag := func(f []byte) error {
+		if len(f) == 0 || f[0] != packedMark {
+			return add(f)
+		}
+		if n := unpackedLen(f); n <= cap(buf) {
+			if len(buf)+n > cap(buf) {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			buf = unpackFrag(buf, f)
+			return nil
+		}
+		rest := f[1:]
+		if err := addString(fragLits[0]); err != nil {
+			return err
+		}
+		for i := 1; i < len(fragLits); i++ {
+			var v []byte
+			v, rest = fragValue(rest)
+			if err := add(v); err != nil {
+				return err
+			}
+			if err := addString(fragLits[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(frags) == 0 {
+		if err := add([]byte(lockHead + lockEmptyTail)); err != nil {
+			return err
+		}
+		return flush()
+	}
+	if err := add([]byte(lockHead + lockOpen)); err != nil {
+		return err
+	}
+	for i, f := range frags {
+		if i > 0 {
+			if err := add(comma); err != nil {
+				return err
+			}
+		}
+		if err := addFrag(f); err != nil {
+			return err
+		}
+	}
+	if err := add([]byte(lockTail)); err != nil {
+		return err
+	}
+	return flush()
+}
+
+var comma = []byte{','}
+
+// writeChunk is the most that a streamed lockfile write gathers before a
+// write(2): large enough that a lockfile of many megabytes takes a few
+// dozen system calls, small beside the lockfile it spares a copy of.
+const writeChunk = 256 << 10
 
 // Snapshot returns a copy of the lockfile as last written to disk (or as
 // given to NewRecorder, before the first write).
 func (r *Recorder) Snapshot() *Lock {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.written == r.gen {
-		return r.lock.Clone()
+	frags := slices.Clone(r.disk)
+	r.mu.Unlock()
+	// Each fragment is decoded on its own, outside r.mu (none is changed
+	// once made): no buffer of the whole file, and its entries are
+	// neither checked against each other nor encoded again, being the
+	// Recorder's own encodings of entries it validated.
+	l := &Lock{Images: make(map[addrs.Addr]Entry, len(frags))}
+	var buf []byte
+	for _, f := range frags {
+		buf = unpackFrag(buf[:0], f)
+		a, e, ok := scanEntry(buf)
+		if !ok {
+			return r.parseFrags(frags)
+		}
+		l.Images[a] = e
 	}
-	l, err := ParseLock(r.disk, r.path)
-	if err != nil { // cannot happen: disk holds what encode produced
-		return r.lock.Clone()
+	return l
+}
+
+// parseFrags is Snapshot by ParseLock, should the scanner not read a
+// fragment: it reads whatever appendEntry writes.
+func (r *Recorder) parseFrags(frags [][]byte) *Lock {
+	l, err := ParseLock(encodeFrags(nil, frags), r.path)
+	if err != nil { // cannot happen: frags are what appendEntry produced
+		panic(fmt.Sprintf("lockfile recorder: parse its own encoding: %v", err))
 	}
 	return l
 }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -10,41 +11,26 @@ import (
 	"github.com/pixform/pixform/media"
 )
 
-// within reports whether b's bytes lie inside buf's backing array.
-func within(b, buf []byte) bool {
-	if len(b) == 0 || cap(buf) == 0 {
-		return false
-	}
-	lo := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return p >= lo && p+uintptr(len(b)) <= lo+uintptr(cap(buf))
-}
-
-// A Recorder holds each entry's encoding once: every fragment of what is
-// on disk points into the lockfile as last encoded, and a fragment of a
-// change not yet written is a slice of its exact size.
+// A Recorder holds each entry's encoding once: the lockfile as last
+// written is the entries' own fragments, shared, not a copy.
 func TestRecorderHoldsEachEncodingOnce(t *testing.T) {
 	start := lockN(50)
 	r := NewRecorder(filepath.Join(t.TempDir(), LockFileName), start)
 	defer r.Close()
-	check := func(when string) {
+	check := func(when string, n int) {
 		t.Helper()
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		if len(r.recs) != len(r.lock.Images) {
-			t.Fatalf("%s: %d fragments for %d entries", when, len(r.recs), len(r.lock.Images))
+		if len(r.recs) != n || len(r.disk) != len(r.recs) {
+			t.Fatalf("%s: %d fragments, %d on disk, for %d entries", when, len(r.recs), len(r.disk), n)
 		}
-		for _, rf := range r.recs {
-			k, f := rf.addr, rf.frag
-			if !within(f, r.disk) {
-				t.Errorf("%s: the fragment of %s is a copy of its own, not the lockfile's bytes", when, k)
-			}
-			if cap(f) != len(f) {
-				t.Errorf("%s: the fragment of %s has cap %d, len %d: an append could overwrite the next entry", when, k, cap(f), len(f))
+		for i, rf := range r.recs {
+			if unsafe.SliceData(rf.frag) != unsafe.SliceData(r.disk[i]) {
+				t.Errorf("%s: the fragment of %s on disk is a copy of its own", when, rf.addr)
 			}
 		}
 	}
-	check("after NewRecorder")
+	check("after NewRecorder", 50)
 	for i := 50; i < 80; i++ {
 		if err := r.Set(addrs.MustParse(fmt.Sprintf("image.img[%d]", i)), entryN(i)); err != nil {
 			t.Fatal(err)
@@ -53,7 +39,7 @@ func TestRecorderHoldsEachEncodingOnce(t *testing.T) {
 	if err := r.Delete(addrs.MustParse("image.img[3]")); err != nil {
 		t.Fatal(err)
 	}
-	check("after writes")
+	check("after writes", 79)
 	want := lockN(80)
 	delete(want.Images, addrs.MustParse("image.img[3]"))
 	if got, w := string(r.Snapshot().Marshal()), string(want.Marshal()); got != w {
@@ -109,24 +95,81 @@ func TestEntryDigest(t *testing.T) {
 	}
 }
 
-// A large lockfile's buffers leave bounded room to grow: the loop keeps
-// two of them for the whole run.
-func TestRecorderEncodeHeadroom(t *testing.T) {
-	r := NewRecorder(filepath.Join(t.TempDir(), LockFileName), lockN(4000))
+// A streamed write gathers at most its chunk's size per write(2), and
+// writes what Lock.Marshal encodes.
+func TestWriteFragsChunks(t *testing.T) {
+	l := lockN(300)
+	r := newRecorder(filepath.Join(t.TempDir(), LockFileName), l, func(string, []byte) error { return nil })
 	defer r.Close()
 	r.mu.Lock()
-	n, c := len(r.disk), cap(r.disk)
+	frags := r.frags(nil)
 	r.mu.Unlock()
-	if n < 1<<20 {
-		t.Fatalf("lockfile of %d bytes: the test wants one over 1 MiB", n)
-	}
-	// encode counts a comma per entry, one more than it writes.
-	if c > n+1+maxEncodeHeadroom {
-		t.Errorf("buffer of %d bytes holds a lockfile of %d: more than %d to spare", c, n, maxEncodeHeadroom)
-	}
-	for _, tc := range []struct{ n, want int }{{0, 0}, {1000, 250}, {1 << 20, 256 << 10}, {8 << 20, 256 << 10}} {
-		if got := encodeHeadroom(tc.n); got != tc.want {
-			t.Errorf("encodeHeadroom(%d) = %d, want %d", tc.n, got, tc.want)
+	want := string(l.Marshal())
+	for _, size := range []int{1, 7, 600, 4096, 1 << 20} {
+		w := &recordingWriter{}
+		if err := writeFrags(w, make([]byte, 0, size), frags); err != nil {
+			t.Fatal(err)
 		}
+		if got := w.buf.String(); got != want {
+			t.Fatalf("chunk %d: wrote %d bytes, want the %d of Marshal", size, len(got), len(want))
+		}
+		for _, n := range w.sizes {
+			// A fragment larger than the chunk goes out alone.
+			if n > size && n > 600 {
+				t.Errorf("chunk %d: a write of %d bytes", size, n)
+			}
+		}
+	}
+	var empty recordingWriter
+	if err := writeFrags(&empty, make([]byte, 0, 16), nil); err != nil || empty.buf.String() != string(NewLock().Marshal()) {
+		t.Errorf("empty lockfile: %q, %v", empty.buf.String(), err)
+	}
+}
+
+type recordingWriter struct {
+	buf   bytes.Buffer
+	sizes []int
+}
+
+func (w *recordingWriter) Write(p []byte) (int, error) {
+	w.sizes = append(w.sizes, len(p))
+	return w.buf.Write(p)
+}
+
+// Snapshot decodes the Recorder's fragments one by one: for every lockfile
+// in testdata (entries with takes, reviews, derived inputs), it is the
+// lockfile the Recorder was given, before and after a write.
+func TestRecorderSnapshotOfEachLockfile(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "lock", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, name := range files {
+		l, err := ReadLock(name)
+		if err != nil || len(l.Images) == 0 {
+			continue // the invalid and empty ones test the parser
+		}
+		n++
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			r := NewRecorder(filepath.Join(t.TempDir(), LockFileName), l)
+			defer r.Close()
+			want := string(l.Marshal())
+			if got := string(r.Snapshot().Marshal()); got != want {
+				t.Errorf("snapshot before a write:\n%s\nwant\n%s", got, want)
+			}
+			for a, e := range l.Images {
+				if err := r.Set(a, e); err != nil {
+					t.Fatal(err)
+				}
+				break
+			}
+			if got := string(r.Snapshot().Marshal()); got != want {
+				t.Errorf("snapshot after a write:\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+	if n < 2 {
+		t.Fatalf("only %d valid lockfiles in testdata/lock", n)
 	}
 }

@@ -1,0 +1,173 @@
+//go:build linux
+
+package state
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// names lists the names in dir.
+func names(t *testing.T, dir string) []string {
+	t.Helper()
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, de := range des {
+		out = append(out, de.Name())
+	}
+	return out
+}
+
+// A Store's temporary file has no name until it is placed: a process
+// killed while it writes the image leaves nothing beside the output.
+// Placed, it is the whole file at its target, mode 0644, with no other
+// name left, whether the target was free or held an older file; aborted,
+// it leaves nothing, and removes no file that happens to bear the name it
+// goes by in messages.
+func TestStoreTempIsUnnamed(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		prior bool // a file is at the target already
+	}{{"free target", false}, {"replaced target", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := NewStore(dir, NewLock(), nopJournal{}, nil)
+			img := filepath.Join(dir, "img")
+			target := filepath.Join(img, "a.png")
+			if tc.prior {
+				if err := os.MkdirAll(img, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f, err := s.CreateTemp("img/a.png")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if unnamed, _ := unnamedTemp(f.Name()); !unnamed {
+				if s.noUnnamed.Load() {
+					t.Skip("this file system makes no unnamed files")
+				}
+				t.Fatalf("CreateTemp made %s, a named file", f.Name())
+			}
+			want := []string{}
+			if tc.prior {
+				want = []string{"a.png"}
+			}
+			if got := names(t, img); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+				t.Fatalf("while the image is written, %s holds %q, want %q", img, got, want)
+			}
+			if _, err := f.WriteString("new bytes"); err != nil {
+				t.Fatal(err)
+			}
+			if err := PlaceTemp(f, target); err != nil {
+				t.Fatal(err)
+			}
+			if got := names(t, img); !slices.Equal(got, []string{"a.png"}) {
+				t.Errorf("after PlaceTemp, %s holds %q", img, got)
+			}
+			b, err := os.ReadFile(target)
+			if err != nil || string(b) != "new bytes" {
+				t.Errorf("target holds %q, %v", b, err)
+			}
+			if info, err := os.Stat(target); err != nil || (s.made0644() && info.Mode().Perm() != 0o644) {
+				t.Errorf("target: %v, %v; want mode 0644", info.Mode(), err)
+			}
+		})
+	}
+	t.Run("abort", func(t *testing.T) {
+		dir := t.TempDir()
+		s := NewStore(dir, NewLock(), nopJournal{}, nil)
+		f, err := s.CreateTemp("b.png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A file of the same name, made by someone else.
+		if err := os.WriteFile(f.Name(), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		AbortTemp(f)
+		if _, err := os.Stat(f.Name()); err != nil {
+			t.Errorf("AbortTemp of an unnamed file removed %s: %v", f.Name(), err)
+		}
+		if _, err := f.Write([]byte("x")); !errors.Is(err, fs.ErrClosed) {
+			t.Errorf("AbortTemp left the file open: %v", err)
+		}
+	})
+}
+
+// LinkTemp names an unnamed temporary file a second time (the content
+// cache's link of a take not yet placed), and the file keeps its offset.
+func TestLinkTempUnnamed(t *testing.T) {
+	dir := t.TempDir()
+	f, err := openUnnamedTemp(filepath.Join(dir, "a.png"), false)
+	if errors.Is(err, errNoUnnamed) {
+		t.Skip("this file system makes no unnamed files")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("bytes"); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "cached.png")
+	if err := LinkTemp(f, other); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(other); err != nil || string(b) != "bytes" {
+		t.Errorf("%s holds %q, %v", other, b, err)
+	}
+	if err := LinkTemp(f, other); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("second LinkTemp to the same name: %v, want fs.ErrExist", err)
+	}
+	if _, err := f.WriteString("+"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(other); string(b) != "bytes+" {
+		t.Errorf("after a further write, %q", b)
+	}
+}
+
+// Where an unnamed file cannot be linked, its bytes are copied into a
+// named temporary file renamed into place, with mode 0644 and no name
+// left behind.
+func TestCopyIntoPlace(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "a.png")
+	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := openUnnamedTemp(target, false)
+	if errors.Is(err, errNoUnnamed) {
+		t.Skip("this file system makes no unnamed files")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("whole image"); err != nil {
+		t.Fatal(err)
+	}
+	if err := copyIntoPlace(f, target, true); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(target); err != nil || string(b) != "whole image" {
+		t.Errorf("target holds %q, %v", b, err)
+	}
+	if info, _ := os.Stat(target); info.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v", info.Mode())
+	}
+	if got := names(t, dir); !slices.Equal(got, []string{"a.png"}) {
+		t.Errorf("%s holds %q", dir, got)
+	}
+}
