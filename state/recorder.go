@@ -511,9 +511,10 @@ func (r *Recorder) Snapshot() *Lock {
 	// Recorder's own encodings of entries it validated.
 	l := &Lock{Images: make(map[addrs.Addr]Entry, len(frags))}
 	var buf []byte
+	sc := entryScanner{intern: map[string]string{}} // one intern table for every entry, as ParseLock has
 	for _, f := range frags {
 		buf = unpackFrag(buf[:0], f)
-		a, e, ok := scanEntry(buf)
+		a, e, _, ok := sc.entry(buf)
 		if !ok {
 			return r.parseFrags(frags)
 		}
