@@ -161,7 +161,10 @@ func commitUnnamed(f *os.File, target string, syncFile, chmod bool) error {
 				os.Remove(name)
 			}
 		}
-	} else if err != nil && !procFDs() {
+	} else if err != nil && !errors.Is(err, errDirChanged) {
+		// Not named where it stands (no /proc, a sandbox that refuses
+		// the link): the bytes are still in f, so copy them into a
+		// named file rather than lose a paid render.
 		defer f.Close()
 		return copyIntoPlace(f, target, syncFile)
 	}
@@ -170,18 +173,9 @@ func commitUnnamed(f *os.File, target string, syncFile, chmod bool) error {
 		return fmt.Errorf("rename into %s: %w", target, err)
 	}
 	// Named already: a failed close loses nothing written (the writes
-	// returned), and the file is in place.
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", target, err)
-	}
+	// returned), and the file is in place, so it is not an error.
+	f.Close()
 	return nil
-}
-
-// procFDs reports whether /proc/self/fd is there, through which
-// linkFile names an unnamed file.
-func procFDs() bool {
-	_, err := os.Stat("/proc/self/fd")
-	return err == nil
 }
 
 // copyIntoPlace copies the bytes of the unnamed file f into a named

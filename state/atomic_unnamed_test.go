@@ -171,3 +171,68 @@ func TestCopyIntoPlace(t *testing.T) {
 		t.Errorf("%s holds %q", dir, got)
 	}
 }
+
+// An unnamed file is named only in the directory it was made in. Should
+// that directory be moved, or replaced by a symlink to somewhere outside
+// (a checkout during an apply), while the image is written, neither
+// placing it nor putting it back writes through the new path: the
+// output is refused, and nothing appears outside or in the moved
+// directory.
+func TestUnnamedTempRefusesAReplacedDirectory(t *testing.T) {
+	for _, how := range []string{"symlink outside", "new directory"} {
+		for _, via := range []string{"PlaceTemp", "linkUnnamed"} {
+			t.Run(how+"/"+via, func(t *testing.T) {
+				dir, outside := t.TempDir(), t.TempDir()
+				s := NewStore(dir, NewLock(), nopJournal{}, nil)
+				var f *os.File
+				var err error
+				if via == "PlaceTemp" {
+					f, err = s.CreateTemp("out/a.png")
+				} else {
+					var unnamed bool
+					f, unnamed, err = s.createUnnamed("out/a.png")
+					if err == nil && !unnamed {
+						f.Close()
+						t.Skip("this file system makes no unnamed files")
+					}
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if unnamed, _ := unnamedTemp(f.Name()); !unnamed && via == "PlaceTemp" {
+					AbortTemp(f)
+					t.Skip("this file system makes no unnamed files")
+				}
+				if _, err := f.WriteString("image"); err != nil {
+					t.Fatal(err)
+				}
+				out := filepath.Join(dir, "out")
+				if err := os.Rename(out, out+".moved"); err != nil {
+					t.Fatal(err)
+				}
+				if how == "symlink outside" {
+					err = os.Symlink(outside, out)
+				} else {
+					err = os.Mkdir(out, 0o755)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				target := filepath.Join(out, "a.png")
+				if via == "PlaceTemp" {
+					err = PlaceTemp(f, target)
+				} else {
+					err = s.linkUnnamed(f, target)
+				}
+				if !errors.Is(err, errDirChanged) {
+					t.Errorf("placing the file: %v, want errDirChanged", err)
+				}
+				for _, d := range []string{outside, out, out + ".moved"} {
+					if got := names(t, d); len(got) != 0 {
+						t.Errorf("%s holds %q, want nothing", d, got)
+					}
+				}
+			})
+		}
+	}
+}

@@ -188,7 +188,12 @@ func (s *LocalStore) made0644() bool {
 func (s *LocalStore) linkUnnamed(f *os.File, target string) error {
 	err := linkFile(f, target)
 	if err == nil {
-		return f.Close()
+		f.Close() // named: a failed close loses nothing written
+		return nil
+	}
+	if errors.Is(err, errDirChanged) {
+		f.Close()
+		return fmt.Errorf("rename into %s: %w", target, err)
 	}
 	if !errors.Is(err, os.ErrExist) {
 		// Not named where it stands: copy it into a named file.

@@ -10,6 +10,9 @@ import (
 // errNoUnnamed says that the file system makes no unnamed files.
 var errNoUnnamed = errors.New("no unnamed files on this system")
 
+// errDirChanged is never returned here (linkFile makes no link).
+var errDirChanged = errors.New("its directory was moved or replaced while the file was written")
+
 // openUnnamed makes no unnamed file here: PutBack uses a named temporary
 // file.
 func openUnnamed(string, uint32) (*os.File, error) { return nil, errNoUnnamed }
