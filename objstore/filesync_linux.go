@@ -14,15 +14,14 @@ import (
 // store's uploads share it (groupSync) instead of two fsyncs each.
 const batchDurable = true
 
-// syncFS flushes the file system holding dir.
-func syncFS(dir string) error {
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return &os.PathError{Op: "open", Path: dir, Err: err}
-	}
-	defer unix.Close(fd)
-	if err := unix.Syncfs(fd); err != nil {
-		return &os.PathError{Op: "syncfs", Path: dir, Err: err}
+// syncFS flushes the file system holding the store's directory d, open
+// since the store was opened: syncfs(2) reports a write-back error to
+// each open description of the file system once, so a descriptor opened
+// for each flush would miss the errors a flush before it (or another
+// process) was told of.
+func syncFS(d *os.File) error {
+	if err := unix.Syncfs(int(d.Fd())); err != nil {
+		return &os.PathError{Op: "syncfs", Path: d.Name(), Err: err}
 	}
 	return nil
 }

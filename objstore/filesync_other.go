@@ -11,7 +11,7 @@ import (
 // file:// store syncs its file and its directory itself.
 const batchDurable = false
 
-func syncFS(string) error { return nil }
+func syncFS(*os.File) error { return nil }
 
 var errNoUnnamed = errors.New("no unnamed files (O_TMPFILE) here")
 

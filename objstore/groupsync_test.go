@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,7 +14,7 @@ import (
 
 // TestGroupSyncShares: callers waiting while a flush runs share the next
 // one, and a flush's failure reaches every caller it was to serve, and
-// no later one.
+// every later one.
 func TestGroupSyncShares(t *testing.T) {
 	var flushes atomic.Int32
 	release := make(chan error)
@@ -65,9 +66,8 @@ func TestGroupSyncShares(t *testing.T) {
 	if f := flushes.Load(); f > 3 {
 		t.Errorf("%d flushes for %d waiters arriving during one", f, n)
 	}
-	go func() { <-started; release <- nil }()
-	if err := g.wait(); err != nil {
-		t.Errorf("a wait after the failed flush: %v", err)
+	if err := g.wait(); !errors.Is(err, boom) {
+		t.Errorf("a wait after the failed flush: %v, want its failure", err)
 	}
 }
 
@@ -170,5 +170,51 @@ func TestFileStoreReads(t *testing.T) {
 	}
 	if err := s.Get(ctx, sum(odd), &buf, 100); err == nil {
 		t.Error("Get of a directory succeeded")
+	}
+}
+
+// TestGroupSyncStickyFailure: once a flush fails, the waiters who
+// arrived while it ran (whose own flush, the next one, may succeed: the
+// file system reported the write-back error to the failed one only) and
+// every later wait fail too.
+func TestGroupSyncStickyFailure(t *testing.T) {
+	release := make(chan error)
+	started := make(chan struct{}, 10)
+	g := newGroupSync("dir", func(string) error {
+		started <- struct{}{}
+		return <-release
+	})
+	first := make(chan error, 1)
+	go func() { first <- g.wait() }()
+	<-started // flush k runs
+	second := make(chan error, 1)
+	go func() { second <- g.wait() }()
+	// Wait until the second caller waits (for flush k+1).
+	for {
+		g.mu.Lock()
+		n := g.waiters
+		g.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		runtime.Gosched()
+	}
+	release <- errors.New("EIO on write-back")
+	if err := <-first; err == nil {
+		t.Error("the caller of the failed flush got no error")
+	}
+	// Flush k+1, if it runs, succeeds: the error was reported to k only.
+	go func() {
+		for range started {
+			release <- nil
+		}
+	}()
+	if err := <-second; err == nil {
+		t.Error("a waiter who arrived during the failed flush got no error")
+	}
+	for i := range 3 {
+		if err := g.wait(); err == nil {
+			t.Errorf("wait %d after the failed flush: no error", i)
+		}
 	}
 }

@@ -61,6 +61,7 @@ type Store struct {
 	// no unnamed files.
 	made      madeDirs
 	durable   *groupSync
+	dirFile   *os.File // the store's directory, open for durable's flushes
 	linked    atomic.Uint64
 	synced    atomic.Uint64
 	noUnnamed atomic.Bool
@@ -114,6 +115,7 @@ func open(ctx context.Context, rawURL string, cfg openConfig) (*Store, error) {
 	s.bucket = b
 	if err := s.check(ctx); err != nil {
 		b.Close()
+		s.closeDir()
 		return nil, err
 	}
 	return s, nil
@@ -134,7 +136,15 @@ func (s *Store) openBucket(ctx context.Context, loc location, cfg openConfig) (*
 			return nil, &Error{Kind: NoBucket, URL: s.url, Err: err}
 		}
 		s.dir = loc.bucket
-		s.durable = newGroupSync(loc.bucket, syncFS)
+		// The directory stays open for the store's life, before any
+		// write, so that every flush is told of every write-back error
+		// since (syncFS).
+		d, err := os.Open(loc.bucket)
+		if err != nil {
+			return nil, &Error{Kind: kindOf(ctx, err), URL: s.url, Err: err}
+		}
+		s.dirFile = d
+		s.durable = newGroupSync(loc.bucket, func(string) error { return syncFS(d) })
 		b, err := fileblob.OpenBucket(loc.bucket, &fileblob.Options{
 			// No .attrs sidecar files: objects are named by their hash and
 			// need no metadata. Temp files beside the object, not in
@@ -143,6 +153,7 @@ func (s *Store) openBucket(ctx context.Context, loc location, cfg openConfig) (*
 			NoTempDir: true,
 		})
 		if err != nil {
+			s.closeDir()
 			return nil, &Error{Kind: kindOf(ctx, err), URL: s.url, Err: err}
 		}
 		return b, nil
@@ -254,7 +265,17 @@ func (s *Store) String() string { return s.url }
 func (s *Store) Local() bool { return s.dir != "" }
 
 // Close releases the store's connections.
-func (s *Store) Close() error { return s.bucket.Close() }
+func (s *Store) Close() error {
+	s.closeDir()
+	return s.bucket.Close()
+}
+
+// closeDir closes a file:// store's directory, which its flushes use.
+func (s *Store) closeDir() {
+	if s.dirFile != nil {
+		s.dirFile.Close()
+	}
+}
 
 // ObjectKey is the key of the image bytes with that SHA-256, under the
 // store's prefix: sha256/<first 2 hex>/<64 hex>.
