@@ -13,6 +13,8 @@ const batchDurable = false
 
 func syncFS(*os.File) error { return nil }
 
+func batchable(*os.File) bool { return false }
+
 var errNoUnnamed = errors.New("no unnamed files (O_TMPFILE) here")
 
 func createUnnamed(string) (*os.File, error) { return nil, errNoUnnamed }

@@ -81,6 +81,7 @@ func TestFileStoreFlushOrder(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := mustOpen(t, "file://"+dir)
+	s.batch = true // whatever the test's file system
 	body := []byte("some image bytes")
 	obj := filepath.Join(dir, "sha256", sum(body)[:2], sum(body))
 	var named []bool // at each flush: was the object named?
@@ -216,5 +217,36 @@ func TestGroupSyncStickyFailure(t *testing.T) {
 		if err := g.wait(); err == nil {
 			t.Errorf("wait %d after the failed flush: no error", i)
 		}
+	}
+}
+
+// TestFileStoreNotBatchable: on a file system whose flushes are not
+// shared (a network or FUSE one), each upload syncs its file and its
+// directory itself, and shares no flush.
+func TestFileStoreNotBatchable(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := mustOpen(t, "file://"+dir)
+	s.batch = false
+	var flushes int
+	s.durable.flush = func(string) error { flushes++; return nil }
+	var synced []string
+	s.fsync = func(f *os.File) error {
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		synced = append(synced, fi.Mode().Type().String())
+		return f.Sync()
+	}
+	body := []byte("bytes on a network file system")
+	if err := s.Put(ctx, sum(body), bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if flushes != 0 || len(synced) != 2 || synced[0] != "----------" || synced[1] != "d---------" {
+		t.Errorf("%d shared flushes, synced %q; want none, and the file then its directory", flushes, synced)
 	}
 }

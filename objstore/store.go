@@ -61,11 +61,19 @@ type Store struct {
 	// no unnamed files.
 	made      madeDirs
 	durable   *groupSync
-	dirFile   *os.File // the store's directory, open for durable's flushes
 	linked    atomic.Uint64
 	synced    atomic.Uint64
 	noUnnamed atomic.Bool
 	procOnce  sync.Once
+
+	dirFile *os.File // the store's directory, open for durable's flushes
+	// batch says that the store's uploads share flushes (durable): its
+	// file system is a local one whose syncfs(2) writes back every file
+	// (batchableFS). Elsewhere (NFS, CIFS, FUSE) each upload syncs its
+	// file and its directory, which asks the server to flush them.
+	batch bool
+	// fsync replaces (*os.File).Sync in tests.
+	fsync func(*os.File) error
 }
 
 // Open opens the store at rawURL and checks that it can be reached: the
@@ -144,6 +152,7 @@ func (s *Store) openBucket(ctx context.Context, loc location, cfg openConfig) (*
 			return nil, &Error{Kind: kindOf(ctx, err), URL: s.url, Err: err}
 		}
 		s.dirFile = d
+		s.batch = batchDurable && batchable(d)
 		s.durable = newGroupSync(loc.bucket, func(string) error { return syncFS(d) })
 		b, err := fileblob.OpenBucket(loc.bucket, &fileblob.Options{
 			// No .attrs sidecar files: objects are named by their hash and
@@ -461,7 +470,8 @@ func (v *verifyAtEOF) Read(p []byte) (int, error) {
 // machines sharing the directory (also over NFS, where O_EXCL was
 // historically not), and the object appears only whole.
 //
-// Where there is syncfs(2), the file is made durable by a flush of the
+// Where there is syncfs(2) and the store's file system is a local one
+// (batchable), the file is made durable by a flush of the
 // store's file system shared with every upload waiting for one at the
 // time (groupSync), and the new name by the next such flush: Sync, which
 // the caller runs before it counts the object as stored. Elsewhere the
@@ -498,10 +508,10 @@ func (s *Store) createFile(ctx context.Context, key string, r io.Reader, verify 
 		}
 	}
 	if err == nil {
-		if batchDurable {
+		if s.batch {
 			err = s.durable.wait()
 		} else {
-			err = tmp.Sync()
+			err = s.syncFile(tmp)
 		}
 	}
 	if err != nil {
@@ -518,15 +528,23 @@ func (s *Store) createFile(ctx context.Context, key string, r io.Reader, verify 
 		}
 		return fail(err)
 	}
-	if batchDurable {
+	if s.batch {
 		s.linked.Add(1)
 		return nil
 	}
 	if d, err := os.Open(dir); err == nil {
-		d.Sync()
+		s.syncFile(d)
 		d.Close()
 	}
 	return nil
+}
+
+// syncFile is f.Sync(), or the test's.
+func (s *Store) syncFile(f *os.File) error {
+	if s.fsync != nil {
+		return s.fsync(f)
+	}
+	return f.Sync()
 }
 
 // createTemp makes the file createFile writes an object into, in dir: an
@@ -565,7 +583,7 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b 
 // returns. A caller that counts an object as stored, or reports that it
 // is, calls Sync first.
 func (s *Store) Sync(ctx context.Context) error {
-	if s.dir == "" || !batchDurable {
+	if s.dir == "" || !s.batch {
 		return nil
 	}
 	n := s.linked.Load()
