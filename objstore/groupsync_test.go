@@ -105,12 +105,13 @@ func TestFileStoreFlushOrder(t *testing.T) {
 	if err := s.Sync(ctx); err != nil || len(named) != 2 {
 		t.Errorf("Sync with nothing new: %v, %d flushes in all, want 2", err, len(named))
 	}
-	// An object already there: no new name, and Sync has nothing to do.
+	// An object already there (maybe named by another process that has
+	// not flushed yet): Sync flushes.
 	if err := s.Put(ctx, sum(body), bytes.NewReader(body)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Sync(ctx); err != nil || len(named) != 3 {
-		t.Errorf("after a Put of an existing object: %v, %d flushes in all, want 3", err, len(named))
+	if err := s.Sync(ctx); err != nil || len(named) != 4 {
+		t.Errorf("after a Put of an existing object: %v, %d flushes in all, want 4", err, len(named))
 	}
 	var buf bytes.Buffer
 	if err := s.Get(ctx, sum(body), &buf, 100); err != nil || buf.String() != string(body) {
@@ -248,5 +249,45 @@ func TestFileStoreNotBatchable(t *testing.T) {
 	}
 	if flushes != 0 || len(synced) != 2 || synced[0] != "----------" || synced[1] != "d---------" {
 		t.Errorf("%d shared flushes, synced %q; want none, and the file then its directory", flushes, synced)
+	}
+}
+
+// TestFileStoreSyncCoversExisting: two Stores share a directory (two
+// working copies on one host). A links an object and has not flushed
+// yet; B's Put of the same object finds its name, and B's Sync flushes,
+// since B's caller counts the object as stored after it; and Flush
+// flushes for objects this Store only found.
+func TestFileStoreSyncCoversExisting(t *testing.T) {
+	if !batchDurable {
+		t.Skip("no syncfs here: each upload syncs its own file")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := mustOpen(t, "file://"+dir)
+	b := mustOpen(t, "file://"+dir)
+	a.batch, b.batch = true, true
+	var flushes int
+	a.durable.flush = func(string) error { return nil }
+	b.durable.flush = func(string) error { flushes++; return nil }
+	body := []byte("bytes both copies render")
+	if err := a.Put(ctx, sum(body), bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Put(ctx, sum(body), bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	before := flushes
+	if err := b.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if flushes != before+1 {
+		t.Errorf("B's Sync after a Put that found A's name: %d flushes, want 1", flushes-before)
+	}
+	before = flushes
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if flushes != before+1 {
+		t.Errorf("Flush: %d flushes, want 1", flushes-before)
 	}
 }

@@ -524,6 +524,15 @@ func (s *Store) createFile(ctx context.Context, key string, r io.Reader, verify 
 	}
 	if err != nil {
 		if errors.Is(err, os.ErrExist) {
+			// Another process may have linked the object and not yet
+			// flushed it: the caller counts it as stored after Sync,
+			// which must flush then.
+			if s.batch {
+				s.linked.Add(1)
+			} else if d, err := os.Open(dir); err == nil {
+				s.syncFile(d)
+				d.Close()
+			}
 			return errExists
 		}
 		return fail(err)
@@ -576,7 +585,9 @@ func (s *Store) createTemp(dir string) (f *os.File, unnamed bool, err error) {
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // Sync makes every object this Store has written durable, when that was
-// left to it: the names of a file:// store's new objects, where their
+// left to it (an object whose Put found its name already there counts as
+// written: another process may not have flushed it yet): the names of a
+// file:// store's new objects, where their
 // writes share flushes of the file system (Put and PutInputs return once
 // the object is whole under its name, and other processes see it).
 // Elsewhere it does nothing: a cloud store's write is durable when it
@@ -593,10 +604,35 @@ func (s *Store) Sync(ctx context.Context) error {
 	if err := s.durable.wait(); err != nil {
 		return s.classify(ctx, "", err)
 	}
+	s.markSynced(n)
+	return nil
+}
+
+// Flush makes every object in a file:// store durable, whoever wrote it:
+// one flush of its file system, shared with the uploads waiting for one.
+// Has may find the name of an object that another process (a working
+// copy sharing the store) linked and has not flushed yet; a caller that
+// counts such an object as stored calls Flush first. Elsewhere (a cloud
+// store, or a file system where each upload syncs itself) it does
+// nothing.
+func (s *Store) Flush(ctx context.Context) error {
+	if s.dir == "" || !s.batch {
+		return nil
+	}
+	n := s.linked.Load()
+	if err := s.durable.wait(); err != nil {
+		return s.classify(ctx, "", err)
+	}
+	s.markSynced(n)
+	return nil
+}
+
+// markSynced notes that a flush made the first n objects linked durable.
+func (s *Store) markSynced(n uint64) {
 	for {
 		old := s.synced.Load()
 		if old >= n || s.synced.CompareAndSwap(old, n) {
-			return nil
+			return
 		}
 	}
 }

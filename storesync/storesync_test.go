@@ -316,3 +316,58 @@ func TestUploadRefusesSymlink(t *testing.T) {
 		t.Errorf("upload of the file itself: %v", err)
 	}
 }
+
+// flushRemote is a fakeRemote on a file system whose names become
+// durable only at a flush, as a file:// store's.
+type flushRemote struct {
+	*fakeRemote
+	flushes int
+	fail    error
+}
+
+func (r *flushRemote) Flush(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.flushes++
+	return r.fail
+}
+
+// TestCheckFlushesBeforeNoting: objects a check finds in a store whose
+// names another process may not have flushed yet are noted only after
+// one flush; when it fails, none is noted.
+func TestCheckFlushesBeforeNoting(t *testing.T) {
+	ctx := context.Background()
+	r := &flushRemote{fakeRemote: newFake()}
+	var sums []string
+	for _, b := range []string{"one", "two", "three"} {
+		r.objects[sum([]byte(b))] = []byte(b)
+		sums = append(sums, sum([]byte(b)))
+	}
+	s, err := New(t.TempDir(), r, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r.fail = errors.New("flush failed")
+	if err := s.Check(ctx, sums); !errors.Is(err, r.fail) {
+		t.Errorf("Check with a failing flush: %v", err)
+	}
+	for _, x := range sums {
+		if s.InStore(x) {
+			t.Errorf("%s noted though the flush failed", x)
+		}
+	}
+	r.fail = nil
+	r.flushes = 0
+	if err := s.Check(ctx, sums); err != nil {
+		t.Fatal(err)
+	}
+	if r.flushes != 1 {
+		t.Errorf("%d flushes for a check, want 1", r.flushes)
+	}
+	for _, x := range sums {
+		if !s.InStore(x) {
+			t.Errorf("%s not noted", x)
+		}
+	}
+}
