@@ -3,7 +3,6 @@
 package objstore
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"syscall"
@@ -42,7 +41,7 @@ func openRead(name string) (*fileReader, error) {
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		syscall.Close(fd)
-		return nil, fmt.Errorf("%s is not a regular file", name)
+		return nil, &os.PathError{Op: "open", Path: name, Err: errNotRegular}
 	}
 	return &fileReader{fd: fd, size: st.Size, left: st.Size}, nil
 }
