@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/planner"
@@ -369,5 +371,45 @@ func TestCheckFlushesBeforeNoting(t *testing.T) {
 		if !s.InStore(x) {
 			t.Errorf("%s not noted", x)
 		}
+	}
+}
+
+// TestUploadRefusesFIFO: an upload whose recorded path holds a FIFO
+// fails at once, a file error, rather than waiting for a writer forever.
+func TestUploadRefusesFIFO(t *testing.T) {
+	dir := t.TempDir()
+	r := newFake()
+	s, err := New(dir, r, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st := state.OpenStore(dir, state.NewLock(), nil)
+	if err := st.Begin(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	e := commitFile(t, st, "image.a", "a.png", []byte("bytes of a"))
+	if err := os.Remove(filepath.Join(dir, "a.png")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "a.png"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.upload(ctx, e.Path, e) }()
+	select {
+	case err := <-done:
+		if fe := (*FileError)(nil); !errors.As(err, &fe) {
+			t.Errorf("upload of a FIFO: %v, want a *FileError", err)
+		}
+	case <-time.After(time.Minute): // a hang guard, not a timing
+		// Unblock the open so that the test ends.
+		if f, err := os.OpenFile(filepath.Join(dir, "a.png"), os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+		t.Fatal("upload of a FIFO still waits after a minute")
+	}
+	if len(r.objects) != 0 || s.InStore(e.SHA256) {
+		t.Error("something was uploaded from the FIFO")
 	}
 }
