@@ -3,7 +3,6 @@
 package objstore
 
 import (
-	"fmt"
 	"os"
 )
 
@@ -22,7 +21,7 @@ func openRead(name string) (*fileReader, error) {
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s is not a regular file", name)
+		err = &os.PathError{Op: "open", Path: name, Err: errNotRegular}
 	}
 	if err != nil {
 		f.Close()

@@ -3,7 +3,6 @@
 package objstore
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"syscall"
@@ -22,12 +21,14 @@ type fileReader struct {
 }
 
 // openRead opens name for reading and learns its size; it must be a
-// regular file.
+// regular file. The open does not block (O_NONBLOCK), so that a FIFO at
+// name does not wait for a writer forever; a regular file ignores it,
+// and it is cleared anyway.
 func openRead(name string) (*fileReader, error) {
 	var fd int
 	var err error
 	for {
-		fd, err = syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		fd, err = syscall.Open(name, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 		if err != syscall.EINTR {
 			break
 		}
@@ -42,12 +43,20 @@ func openRead(name string) (*fileReader, error) {
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		syscall.Close(fd)
-		return nil, fmt.Errorf("%s is not a regular file", name)
+		return nil, &os.PathError{Op: "open", Path: name, Err: errNotRegular}
+	}
+	if err := syscall.SetNonblock(fd, false); err != nil {
+		syscall.Close(fd)
+		return nil, &os.PathError{Op: "fcntl", Path: name, Err: err}
 	}
 	return &fileReader{fd: fd, size: st.Size, left: st.Size}, nil
 }
 
 func (f *fileReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		// Nothing asked for: no end reached (a read returning 0 would).
+		return 0, nil
+	}
 	if f.left <= 0 {
 		return 0, io.EOF
 	}

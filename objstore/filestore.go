@@ -32,14 +32,22 @@ func (s *Store) hasFile(ctx context.Context, key string) (bool, error) {
 	return false, s.classify(ctx, key, err)
 }
 
+// errNotRegular says that what stands under an object's name is not a
+// regular file (a directory, a FIFO, a device): no object.
+var errNotRegular = errors.New("not a regular file")
+
 // openFile opens the object key of a file:// store for reading; a
-// missing object is an *Error of kind NotFound.
+// missing object, or anything but a regular file under its name (as
+// hasFile has it), is an *Error of kind NotFound.
 func (s *Store) openFile(ctx context.Context, key string) (*fileReader, error) {
 	name := s.filePath(key)
 	f, err := openRead(name)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, &Error{Kind: NotFound, URL: s.url, Object: key, Err: errors.New("no such object")}
+		}
+		if errors.Is(err, errNotRegular) {
+			return nil, &Error{Kind: NotFound, URL: s.url, Object: key, Err: errors.New("no such object: something other than a file stands under its name")}
 		}
 		return nil, s.classify(ctx, key, err)
 	}

@@ -11,7 +11,9 @@ import (
 // file:// store syncs its file and its directory itself.
 const batchDurable = false
 
-func syncFS(string) error { return nil }
+func syncFS(*os.File) error { return nil }
+
+func batchable(*os.File) bool { return false }
 
 var errNoUnnamed = errors.New("no unnamed files (O_TMPFILE) here")
 

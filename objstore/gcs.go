@@ -3,7 +3,9 @@ package objstore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -330,6 +333,10 @@ const (
 	maxEmptyListPages = 1000
 )
 
+// maxSeenTokens bounds the server's page tokens a listing remembers (as
+// short hashes) to tell one that comes round again.
+const maxSeenTokens = 64
+
 // listCursor is the page token ListPaged hands gocloud: the server's
 // token, with what the listing has seen so far, so that each page can
 // tell a token the server repeats or a chain that does not end.
@@ -337,6 +344,19 @@ type listCursor struct {
 	Server string `json:"s"`
 	Pages  int    `json:"p"` // pages listed before this one
 	Empty  int    `json:"e"` // of those, the last ones in a row that held nothing
+	// Seen holds the hashes of the server's last maxSeenTokens tokens
+	// (Server's last), and Mark that of the token given after the last
+	// page whose number is a power of two: a token seen again means the
+	// tokens go round, and Mark catches a round longer than Seen holds
+	// within a few rounds (Brent's cycle detection).
+	Seen []string `json:"h,omitempty"`
+	Mark string   `json:"m,omitempty"`
+}
+
+// tokenHash is the short hash a listCursor remembers a token by.
+func tokenHash(tok string) string {
+	h := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(h[:8])
 }
 
 // ListPaged lists one page of objects.
@@ -378,18 +398,30 @@ func (b *gcsBucket) ListPaged(ctx context.Context, opts *driver.ListOptions) (*d
 	if doc.NextPageToken == "" {
 		return page, nil
 	}
-	next := listCursor{Server: doc.NextPageToken, Pages: cur.Pages + 1}
+	next := listCursor{Server: doc.NextPageToken, Pages: cur.Pages + 1, Mark: cur.Mark}
 	if len(page.Objects) == 0 {
 		next.Empty = cur.Empty + 1
+	}
+	h := tokenHash(doc.NextPageToken)
+	if next.Pages&(next.Pages-1) == 0 {
+		next.Mark = h
 	}
 	switch {
 	case cur.Server != "" && doc.NextPageToken == cur.Server:
 		return nil, fmt.Errorf("GCS list %s: the server answered page %d with the very page token it was asked for, so the listing would never end; "+
 			"GCS itself does not do that: check the server or proxy the store's URL reaches", cleanURL(u), next.Pages)
+	case slices.Contains(cur.Seen, h) || h == cur.Mark:
+		return nil, fmt.Errorf("GCS list %s: the server answered page %d with the page token of an earlier page, so the listing would go round forever; "+
+			"GCS itself does not do that: check the server or proxy the store's URL reaches", cleanURL(u), next.Pages)
 	case next.Pages >= maxListPages || next.Empty >= maxEmptyListPages:
 		return nil, fmt.Errorf("GCS list %s: the server gave %d pages (%d empty in a row) and still a next page token; "+
 			"the listing stops here: check the server or proxy the store's URL reaches", cleanURL(u), next.Pages, next.Empty)
 	}
+	seen := cur.Seen
+	if len(seen) >= maxSeenTokens {
+		seen = seen[len(seen)-maxSeenTokens+1:]
+	}
+	next.Seen = append(slices.Clip(seen), h)
 	tok, err := json.Marshal(next)
 	if err != nil {
 		return nil, err

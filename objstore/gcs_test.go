@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -500,13 +501,27 @@ func TestGCSTokenRefreshIsBounded(t *testing.T) {
 }
 
 // TestGCSListEndlessTokens: a server that answers a list with the page
-// token it was given, or with a chain of tokens that never ends, fails the
-// listing, naming the server's URL, instead of keeping it going forever.
+// token it was given, with a chain of tokens that never ends, or with
+// tokens that come round again (A, B, A: pages that hold objects, so
+// that no run of empty pages stops it), fails the listing, naming the
+// server's URL, instead of keeping it going forever.
 func TestGCSListEndlessTokens(t *testing.T) {
 	ctx := context.Background()
-	for name, next := range map[string]func(given string) string{
-		"same token":    func(string) string { return "again" },
-		"endless chain": func(given string) string { return given + "x" },
+	cycle := func(n int) func(string) string {
+		return func(given string) string {
+			i, _ := strconv.Atoi(strings.TrimPrefix(given, "t"))
+			return "t" + strconv.Itoa((i+1)%n)
+		}
+	}
+	for name, c := range map[string]struct {
+		next  func(given string) string
+		items bool
+	}{
+		"same token":         {func(string) string { return "again" }, false},
+		"endless chain":      {func(given string) string { return given + "x" }, false},
+		"alternating tokens": {cycle(2), true},
+		"cycle of 3":         {cycle(3), true},
+		"cycle of 300":       {cycle(300), true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newGCSFake(t, "b")
@@ -517,8 +532,12 @@ func TestGCSListEndlessTokens(t *testing.T) {
 					return false
 				}
 				lists++
+				items := []any{}
+				if c.items {
+					items = append(items, map[string]any{"name": "sha256/" + strconv.Itoa(lists), "size": "1"})
+				}
 				w.Header().Set("Content-Type", "application/json")
-				json.NewEncoder(w).Encode(map[string]any{"kind": "storage#objects", "items": []any{}, "nextPageToken": next(r.URL.Query().Get("pageToken"))})
+				json.NewEncoder(w).Encode(map[string]any{"kind": "storage#objects", "items": items, "nextPageToken": c.next(r.URL.Query().Get("pageToken"))})
 				return true
 			})
 			it := s.bucket.List(&blob.ListOptions{Prefix: "sha256/"})

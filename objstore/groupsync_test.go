@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,7 +14,7 @@ import (
 
 // TestGroupSyncShares: callers waiting while a flush runs share the next
 // one, and a flush's failure reaches every caller it was to serve, and
-// no later one.
+// every later one.
 func TestGroupSyncShares(t *testing.T) {
 	var flushes atomic.Int32
 	release := make(chan error)
@@ -65,9 +66,8 @@ func TestGroupSyncShares(t *testing.T) {
 	if f := flushes.Load(); f > 3 {
 		t.Errorf("%d flushes for %d waiters arriving during one", f, n)
 	}
-	go func() { <-started; release <- nil }()
-	if err := g.wait(); err != nil {
-		t.Errorf("a wait after the failed flush: %v", err)
+	if err := g.wait(); !errors.Is(err, boom) {
+		t.Errorf("a wait after the failed flush: %v, want its failure", err)
 	}
 }
 
@@ -81,6 +81,7 @@ func TestFileStoreFlushOrder(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := mustOpen(t, "file://"+dir)
+	s.batch = true // whatever the test's file system
 	body := []byte("some image bytes")
 	obj := filepath.Join(dir, "sha256", sum(body)[:2], sum(body))
 	var named []bool // at each flush: was the object named?
@@ -104,12 +105,13 @@ func TestFileStoreFlushOrder(t *testing.T) {
 	if err := s.Sync(ctx); err != nil || len(named) != 2 {
 		t.Errorf("Sync with nothing new: %v, %d flushes in all, want 2", err, len(named))
 	}
-	// An object already there: no new name, and Sync has nothing to do.
+	// An object already there (maybe named by another process that has
+	// not flushed yet): Sync flushes.
 	if err := s.Put(ctx, sum(body), bytes.NewReader(body)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Sync(ctx); err != nil || len(named) != 3 {
-		t.Errorf("after a Put of an existing object: %v, %d flushes in all, want 3", err, len(named))
+	if err := s.Sync(ctx); err != nil || len(named) != 4 {
+		t.Errorf("after a Put of an existing object: %v, %d flushes in all, want 4", err, len(named))
 	}
 	var buf bytes.Buffer
 	if err := s.Get(ctx, sum(body), &buf, 100); err != nil || buf.String() != string(body) {
@@ -170,5 +172,122 @@ func TestFileStoreReads(t *testing.T) {
 	}
 	if err := s.Get(ctx, sum(odd), &buf, 100); err == nil {
 		t.Error("Get of a directory succeeded")
+	}
+}
+
+// TestGroupSyncStickyFailure: once a flush fails, the waiters who
+// arrived while it ran (whose own flush, the next one, may succeed: the
+// file system reported the write-back error to the failed one only) and
+// every later wait fail too.
+func TestGroupSyncStickyFailure(t *testing.T) {
+	release := make(chan error)
+	started := make(chan struct{}, 10)
+	g := newGroupSync("dir", func(string) error {
+		started <- struct{}{}
+		return <-release
+	})
+	first := make(chan error, 1)
+	go func() { first <- g.wait() }()
+	<-started // flush k runs
+	second := make(chan error, 1)
+	go func() { second <- g.wait() }()
+	// Wait until the second caller waits (for flush k+1).
+	for {
+		g.mu.Lock()
+		n := g.waiters
+		g.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		runtime.Gosched()
+	}
+	release <- errors.New("EIO on write-back")
+	if err := <-first; err == nil {
+		t.Error("the caller of the failed flush got no error")
+	}
+	// Flush k+1, if it runs, succeeds: the error was reported to k only.
+	go func() {
+		for range started {
+			release <- nil
+		}
+	}()
+	if err := <-second; err == nil {
+		t.Error("a waiter who arrived during the failed flush got no error")
+	}
+	for i := range 3 {
+		if err := g.wait(); err == nil {
+			t.Errorf("wait %d after the failed flush: no error", i)
+		}
+	}
+}
+
+// TestFileStoreNotBatchable: on a file system whose flushes are not
+// shared (a network or FUSE one), each upload syncs its file and its
+// directory itself, and shares no flush.
+func TestFileStoreNotBatchable(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := mustOpen(t, "file://"+dir)
+	s.batch = false
+	var flushes int
+	s.durable.flush = func(string) error { flushes++; return nil }
+	var synced []string
+	s.fsync = func(f *os.File) error {
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		synced = append(synced, fi.Mode().Type().String())
+		return f.Sync()
+	}
+	body := []byte("bytes on a network file system")
+	if err := s.Put(ctx, sum(body), bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if flushes != 0 || len(synced) != 2 || synced[0] != "----------" || synced[1] != "d---------" {
+		t.Errorf("%d shared flushes, synced %q; want none, and the file then its directory", flushes, synced)
+	}
+}
+
+// TestFileStoreSyncCoversExisting: two Stores share a directory (two
+// working copies on one host). A links an object and has not flushed
+// yet; B's Put of the same object finds its name, and B's Sync flushes,
+// since B's caller counts the object as stored after it; and Flush
+// flushes for objects this Store only found.
+func TestFileStoreSyncCoversExisting(t *testing.T) {
+	if !batchDurable {
+		t.Skip("no syncfs here: each upload syncs its own file")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := mustOpen(t, "file://"+dir)
+	b := mustOpen(t, "file://"+dir)
+	a.batch, b.batch = true, true
+	var flushes int
+	a.durable.flush = func(string) error { return nil }
+	b.durable.flush = func(string) error { flushes++; return nil }
+	body := []byte("bytes both copies render")
+	if err := a.Put(ctx, sum(body), bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Put(ctx, sum(body), bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	before := flushes
+	if err := b.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if flushes != before+1 {
+		t.Errorf("B's Sync after a Put that found A's name: %d flushes, want 1", flushes-before)
+	}
+	before = flushes
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if flushes != before+1 {
+		t.Errorf("Flush: %d flushes, want 1", flushes-before)
 	}
 }

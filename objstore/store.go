@@ -65,6 +65,15 @@ type Store struct {
 	synced    atomic.Uint64
 	noUnnamed atomic.Bool
 	procOnce  sync.Once
+
+	dirFile *os.File // the store's directory, open for durable's flushes
+	// batch says that the store's uploads share flushes (durable): its
+	// file system is a local one whose syncfs(2) writes back every file
+	// (batchableFS). Elsewhere (NFS, CIFS, FUSE) each upload syncs its
+	// file and its directory, which asks the server to flush them.
+	batch bool
+	// fsync replaces (*os.File).Sync in tests.
+	fsync func(*os.File) error
 }
 
 // Open opens the store at rawURL and checks that it can be reached: the
@@ -114,6 +123,7 @@ func open(ctx context.Context, rawURL string, cfg openConfig) (*Store, error) {
 	s.bucket = b
 	if err := s.check(ctx); err != nil {
 		b.Close()
+		s.closeDir()
 		return nil, err
 	}
 	return s, nil
@@ -134,7 +144,16 @@ func (s *Store) openBucket(ctx context.Context, loc location, cfg openConfig) (*
 			return nil, &Error{Kind: NoBucket, URL: s.url, Err: err}
 		}
 		s.dir = loc.bucket
-		s.durable = newGroupSync(loc.bucket, syncFS)
+		// The directory stays open for the store's life, before any
+		// write, so that every flush is told of every write-back error
+		// since (syncFS).
+		d, err := os.Open(loc.bucket)
+		if err != nil {
+			return nil, &Error{Kind: kindOf(ctx, err), URL: s.url, Err: err}
+		}
+		s.dirFile = d
+		s.batch = batchDurable && batchable(d)
+		s.durable = newGroupSync(loc.bucket, func(string) error { return syncFS(d) })
 		b, err := fileblob.OpenBucket(loc.bucket, &fileblob.Options{
 			// No .attrs sidecar files: objects are named by their hash and
 			// need no metadata. Temp files beside the object, not in
@@ -143,6 +162,7 @@ func (s *Store) openBucket(ctx context.Context, loc location, cfg openConfig) (*
 			NoTempDir: true,
 		})
 		if err != nil {
+			s.closeDir()
 			return nil, &Error{Kind: kindOf(ctx, err), URL: s.url, Err: err}
 		}
 		return b, nil
@@ -254,7 +274,17 @@ func (s *Store) String() string { return s.url }
 func (s *Store) Local() bool { return s.dir != "" }
 
 // Close releases the store's connections.
-func (s *Store) Close() error { return s.bucket.Close() }
+func (s *Store) Close() error {
+	s.closeDir()
+	return s.bucket.Close()
+}
+
+// closeDir closes a file:// store's directory, which its flushes use.
+func (s *Store) closeDir() {
+	if s.dirFile != nil {
+		s.dirFile.Close()
+	}
+}
 
 // ObjectKey is the key of the image bytes with that SHA-256, under the
 // store's prefix: sha256/<first 2 hex>/<64 hex>.
@@ -440,7 +470,8 @@ func (v *verifyAtEOF) Read(p []byte) (int, error) {
 // machines sharing the directory (also over NFS, where O_EXCL was
 // historically not), and the object appears only whole.
 //
-// Where there is syncfs(2), the file is made durable by a flush of the
+// Where there is syncfs(2) and the store's file system is a local one
+// (batchable), the file is made durable by a flush of the
 // store's file system shared with every upload waiting for one at the
 // time (groupSync), and the new name by the next such flush: Sync, which
 // the caller runs before it counts the object as stored. Elsewhere the
@@ -477,10 +508,10 @@ func (s *Store) createFile(ctx context.Context, key string, r io.Reader, verify 
 		}
 	}
 	if err == nil {
-		if batchDurable {
+		if s.batch {
 			err = s.durable.wait()
 		} else {
-			err = tmp.Sync()
+			err = s.syncFile(tmp)
 		}
 	}
 	if err != nil {
@@ -493,19 +524,36 @@ func (s *Store) createFile(ctx context.Context, key string, r io.Reader, verify 
 	}
 	if err != nil {
 		if errors.Is(err, os.ErrExist) {
+			// Another process may have linked the object and not yet
+			// flushed it: the caller counts it as stored after Sync,
+			// which must flush then.
+			if s.batch {
+				s.linked.Add(1)
+			} else if d, err := os.Open(dir); err == nil {
+				s.syncFile(d)
+				d.Close()
+			}
 			return errExists
 		}
 		return fail(err)
 	}
-	if batchDurable {
+	if s.batch {
 		s.linked.Add(1)
 		return nil
 	}
 	if d, err := os.Open(dir); err == nil {
-		d.Sync()
+		s.syncFile(d)
 		d.Close()
 	}
 	return nil
+}
+
+// syncFile is f.Sync(), or the test's.
+func (s *Store) syncFile(f *os.File) error {
+	if s.fsync != nil {
+		return s.fsync(f)
+	}
+	return f.Sync()
 }
 
 // createTemp makes the file createFile writes an object into, in dir: an
@@ -537,14 +585,16 @@ func (s *Store) createTemp(dir string) (f *os.File, unnamed bool, err error) {
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // Sync makes every object this Store has written durable, when that was
-// left to it: the names of a file:// store's new objects, where their
+// left to it (an object whose Put found its name already there counts as
+// written: another process may not have flushed it yet): the names of a
+// file:// store's new objects, where their
 // writes share flushes of the file system (Put and PutInputs return once
 // the object is whole under its name, and other processes see it).
 // Elsewhere it does nothing: a cloud store's write is durable when it
 // returns. A caller that counts an object as stored, or reports that it
 // is, calls Sync first.
 func (s *Store) Sync(ctx context.Context) error {
-	if s.dir == "" || !batchDurable {
+	if s.dir == "" || !s.batch {
 		return nil
 	}
 	n := s.linked.Load()
@@ -554,10 +604,35 @@ func (s *Store) Sync(ctx context.Context) error {
 	if err := s.durable.wait(); err != nil {
 		return s.classify(ctx, "", err)
 	}
+	s.markSynced(n)
+	return nil
+}
+
+// Flush makes every object in a file:// store durable, whoever wrote it:
+// one flush of its file system, shared with the uploads waiting for one.
+// Has may find the name of an object that another process (a working
+// copy sharing the store) linked and has not flushed yet; a caller that
+// counts such an object as stored calls Flush first. Elsewhere (a cloud
+// store, or a file system where each upload syncs itself) it does
+// nothing.
+func (s *Store) Flush(ctx context.Context) error {
+	if s.dir == "" || !s.batch {
+		return nil
+	}
+	n := s.linked.Load()
+	if err := s.durable.wait(); err != nil {
+		return s.classify(ctx, "", err)
+	}
+	s.markSynced(n)
+	return nil
+}
+
+// markSynced notes that a flush made the first n objects linked durable.
+func (s *Store) markSynced(n uint64) {
 	for {
 		old := s.synced.Load()
 		if old >= n || s.synced.CompareAndSwap(old, n) {
-			return nil
+			return
 		}
 	}
 }

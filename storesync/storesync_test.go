@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/planner"
@@ -314,5 +316,100 @@ func TestUploadRefusesSymlink(t *testing.T) {
 	}
 	if err := s.upload(ctx, e.Path, e); err != nil || !s.InStore(e.SHA256) {
 		t.Errorf("upload of the file itself: %v", err)
+	}
+}
+
+// flushRemote is a fakeRemote on a file system whose names become
+// durable only at a flush, as a file:// store's.
+type flushRemote struct {
+	*fakeRemote
+	flushes int
+	fail    error
+}
+
+func (r *flushRemote) Flush(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.flushes++
+	return r.fail
+}
+
+// TestCheckFlushesBeforeNoting: objects a check finds in a store whose
+// names another process may not have flushed yet are noted only after
+// one flush; when it fails, none is noted.
+func TestCheckFlushesBeforeNoting(t *testing.T) {
+	ctx := context.Background()
+	r := &flushRemote{fakeRemote: newFake()}
+	var sums []string
+	for _, b := range []string{"one", "two", "three"} {
+		r.objects[sum([]byte(b))] = []byte(b)
+		sums = append(sums, sum([]byte(b)))
+	}
+	s, err := New(t.TempDir(), r, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r.fail = errors.New("flush failed")
+	if err := s.Check(ctx, sums); !errors.Is(err, r.fail) {
+		t.Errorf("Check with a failing flush: %v", err)
+	}
+	for _, x := range sums {
+		if s.InStore(x) {
+			t.Errorf("%s noted though the flush failed", x)
+		}
+	}
+	r.fail = nil
+	r.flushes = 0
+	if err := s.Check(ctx, sums); err != nil {
+		t.Fatal(err)
+	}
+	if r.flushes != 1 {
+		t.Errorf("%d flushes for a check, want 1", r.flushes)
+	}
+	for _, x := range sums {
+		if !s.InStore(x) {
+			t.Errorf("%s not noted", x)
+		}
+	}
+}
+
+// TestUploadRefusesFIFO: an upload whose recorded path holds a FIFO
+// fails at once, a file error, rather than waiting for a writer forever.
+func TestUploadRefusesFIFO(t *testing.T) {
+	dir := t.TempDir()
+	r := newFake()
+	s, err := New(dir, r, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st := state.OpenStore(dir, state.NewLock(), nil)
+	if err := st.Begin(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	e := commitFile(t, st, "image.a", "a.png", []byte("bytes of a"))
+	if err := os.Remove(filepath.Join(dir, "a.png")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "a.png"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.upload(ctx, e.Path, e) }()
+	select {
+	case err := <-done:
+		if fe := (*FileError)(nil); !errors.As(err, &fe) {
+			t.Errorf("upload of a FIFO: %v, want a *FileError", err)
+		}
+	case <-time.After(time.Minute): // a hang guard, not a timing
+		// Unblock the open so that the test ends.
+		if f, err := os.OpenFile(filepath.Join(dir, "a.png"), os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+		t.Fatal("upload of a FIFO still waits after a minute")
+	}
+	if len(r.objects) != 0 || s.InStore(e.SHA256) {
+		t.Error("something was uploaded from the FIFO")
 	}
 }

@@ -133,7 +133,33 @@ func (s *Sync) check(ctx context.Context, sums []string, trustNote bool) error {
 			return nil
 		})
 	}
-	return g.Wait()
+	err := g.Wait()
+	if len(found) > 0 {
+		// Another process may have named an object found and not yet
+		// made it durable: one flush before any is noted.
+		if ferr := s.flush(ctx); ferr != nil {
+			found = nil
+			if err == nil {
+				err = ferr
+			}
+		}
+	}
+	return err
+}
+
+// flusher is a Remote on a file system where an object's name becomes
+// durable only at a flush of it (a file:// store): *objstore.Store.
+type flusher interface {
+	Flush(ctx context.Context) error
+}
+
+// flush makes every object in the store durable, whoever wrote it, where
+// the store leaves that to a flush of its file system.
+func (s *Sync) flush(ctx context.Context) error {
+	if f, ok := s.r.(flusher); ok {
+		return f.Flush(ctx)
+	}
+	return nil
 }
 
 // FetchRecords reads the store's records of renders of the inputs with

@@ -225,16 +225,35 @@ func (s *Sync) retrying(ctx context.Context, up func() error) error {
 // upload does not need.
 type fdFile int
 
+// errNotRegular is why a recorded path that holds no regular file (a
+// FIFO, a device, a directory) is not uploaded.
+var errNotRegular = errors.New("not a regular file, where the lockfile records an image: put the image back, or render it again with pixform apply -replace=ADDR")
+
 // openNoFollow opens name for reading, refusing a symbolic link at its
-// last component.
+// last component and anything but a regular file. The open does not
+// block (O_NONBLOCK), so that a FIFO at name does not wait for a writer
+// forever; a regular file ignores it, and it is cleared anyway.
 func openNoFollow(name string) (fdFile, error) {
 	for {
-		fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+		fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {
 			return -1, &os.PathError{Op: "open", Path: name, Err: err}
+		}
+		var st syscall.Stat_t
+		if err := syscall.Fstat(fd, &st); err != nil {
+			syscall.Close(fd)
+			return -1, &os.PathError{Op: "stat", Path: name, Err: err}
+		}
+		if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+			syscall.Close(fd)
+			return -1, &os.PathError{Op: "open", Path: name, Err: errNotRegular}
+		}
+		if err := syscall.SetNonblock(fd, false); err != nil {
+			syscall.Close(fd)
+			return -1, &os.PathError{Op: "fcntl", Path: name, Err: err}
 		}
 		return fdFile(fd), nil
 	}

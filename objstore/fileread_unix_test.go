@@ -1,0 +1,45 @@
+//go:build unix
+
+package objstore
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestFileStoreFIFO: a FIFO under an object's name is no object, found
+// at once rather than waited on forever for a writer.
+func TestFileStoreFIFO(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := mustOpen(t, "file://"+dir)
+	body := []byte("a FIFO stands where these bytes would")
+	obj := filepath.Join(dir, filepath.FromSlash(ObjectKey(sum(body))))
+	if err := os.MkdirAll(filepath.Dir(obj), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(obj, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		var buf bytes.Buffer
+		done <- s.Get(ctx, sum(body), &buf, 100)
+	}()
+	select {
+	case err := <-done:
+		if kind(err) != NotFound {
+			t.Errorf("Get of a FIFO: %v, want kind NotFound", err)
+		}
+	case <-time.After(time.Minute): // a hang guard, not a timing
+		if f, err := os.OpenFile(obj, os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+		t.Fatal("Get of a FIFO still waits after a minute")
+	}
+}
