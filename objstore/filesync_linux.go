@@ -30,12 +30,13 @@ func syncFS(d *os.File) error {
 // errNoUnnamed says that the file system makes no unnamed files.
 var errNoUnnamed = errors.New("no unnamed files (O_TMPFILE) here")
 
-// createUnnamed makes an unnamed file in dir (O_TMPFILE), mode 0600: it
+// createUnnamed makes an unnamed file in dir (O_TMPFILE), mode 0644 less
+// the umask, so that the team sharing the store can read the object: it
 // vanishes when closed unless linkUnnamed names it first, so a kill
-// leaves nothing behind.
+// leaves nothing behind, and no one can open it before.
 func createUnnamed(dir string) (*os.File, error) {
 	for {
-		fd, err := unix.Open(dir, unix.O_RDWR|unix.O_TMPFILE|unix.O_CLOEXEC, 0o600)
+		fd, err := unix.Open(dir, unix.O_RDWR|unix.O_TMPFILE|unix.O_CLOEXEC, 0o644)
 		switch {
 		case errors.Is(err, unix.EINTR):
 			continue

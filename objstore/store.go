@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -578,7 +579,33 @@ func (s *Store) createTemp(dir string) (f *os.File, unnamed bool, err error) {
 		s.noUnnamed.Store(true)
 	}
 	f, err = os.CreateTemp(dir, ".tmp-*")
+	if err == nil {
+		// Readable by the team, as an unnamed file is made (the umask
+		// still narrows it): a shared store is read under other users.
+		if err = f.Chmod(0o644 &^ processUmask()); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return nil, false, err
+		}
+	}
 	return f, false, err
+}
+
+// processUmask is the process's umask, as /proc/self/status gives it
+// (umask(2) would change it for a moment for every goroutine); 022 where
+// that cannot be read.
+func processUmask() os.FileMode {
+	b, err := os.ReadFile("/proc/self/status")
+	if err == nil {
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+				if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
+					return os.FileMode(m) & 0o777
+				}
+			}
+		}
+	}
+	return 0o022
 }
 
 // copyBufs are the buffers of createFile's copies.
