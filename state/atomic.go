@@ -202,7 +202,7 @@ func copyIntoPlace(f *os.File, target string, syncFile bool) error {
 // is.
 func LinkTemp(f *os.File, name string) error {
 	if unnamed, _ := unnamedTemp(f.Name()); unnamed {
-		return linkFile(f, name)
+		return linkFileElsewhere(f, name)
 	}
 	return os.Link(f.Name(), name)
 }

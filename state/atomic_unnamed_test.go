@@ -106,7 +106,8 @@ func TestStoreTempIsUnnamed(t *testing.T) {
 }
 
 // LinkTemp names an unnamed temporary file a second time (the content
-// cache's link of a take not yet placed), and the file keeps its offset.
+// cache's link of a take not yet placed, in the cache's directory), and
+// the file keeps its offset.
 func TestLinkTempUnnamed(t *testing.T) {
 	dir := t.TempDir()
 	f, err := openUnnamedTemp(filepath.Join(dir, "a.png"), false)
@@ -120,7 +121,11 @@ func TestLinkTempUnnamed(t *testing.T) {
 	if _, err := f.WriteString("bytes"); err != nil {
 		t.Fatal(err)
 	}
-	other := filepath.Join(dir, "cached.png")
+	// In another directory, as the content cache is.
+	if err := os.Mkdir(filepath.Join(dir, "cache"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "cache", "cached.png")
 	if err := LinkTemp(f, other); err != nil {
 		t.Fatal(err)
 	}

@@ -67,6 +67,19 @@ var errDirChanged = errors.New("its directory was moved or replaced while the fi
 // linkat(2) would follow the change where a rename of a named file
 // beside the target would fail (errDirChanged).
 func linkFile(f *os.File, name string) error {
+	return linkFileIn(f, name, true)
+}
+
+// linkFileElsewhere is linkFile into another directory than f's (the
+// content cache's link of a take not yet placed): a link, like
+// os.Link's, by the path as it is now.
+func linkFileElsewhere(f *os.File, name string) error {
+	return linkFileIn(f, name, false)
+}
+
+// linkFileIn is linkFile, checking that name's directory is f's only
+// when sameDir.
+func linkFileIn(f *os.File, name string, sameDir bool) error {
 	old := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
 	fail := func(err error) error { return &os.LinkError{Op: "link", Old: f.Name(), New: name, Err: err} }
 	dir, err := unix.Open(filepath.Dir(name), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -74,8 +87,10 @@ func linkFile(f *os.File, name string) error {
 		return fail(err)
 	}
 	defer unix.Close(dir)
-	if err := sameDirAs(dir, old); err != nil {
-		return fail(err)
+	if sameDir {
+		if err := sameDirAs(dir, old); err != nil {
+			return fail(err)
+		}
 	}
 	base := filepath.Base(name)
 	for {

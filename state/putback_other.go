@@ -20,6 +20,9 @@ func openUnnamed(string, uint32) (*os.File, error) { return nil, errNoUnnamed }
 // umaskKeeps0644 is false: the file is chmodded.
 func umaskKeeps0644() bool { return false }
 
+// linkFileElsewhere is never called here either.
+func linkFileElsewhere(f *os.File, name string) error { return linkFile(f, name) }
+
 // linkFile is never called here (openUnnamed makes no file).
 func linkFile(f *os.File, name string) error {
 	return &os.LinkError{Op: "link", Old: f.Name(), New: name, Err: errNoUnnamed}
