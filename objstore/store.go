@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/pixform/pixform/internal/umask"
 	gcaws "gocloud.dev/aws"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
@@ -591,19 +591,10 @@ func (s *Store) createTemp(dir string) (f *os.File, unnamed bool, err error) {
 	return f, false, err
 }
 
-// processUmask is the process's umask, as /proc/self/status gives it
-// (umask(2) would change it for a moment for every goroutine); 022 where
-// that cannot be read.
+// processUmask is the process's umask, 022 where it cannot be read.
 func processUmask() os.FileMode {
-	b, err := os.ReadFile("/proc/self/status")
-	if err == nil {
-		for line := range strings.Lines(string(b)) {
-			if v, ok := strings.CutPrefix(line, "Umask:"); ok {
-				if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
-					return os.FileMode(m) & 0o777
-				}
-			}
-		}
+	if m, ok := umask.Get(); ok {
+		return m
 	}
 	return 0o022
 }

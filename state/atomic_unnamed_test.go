@@ -3,12 +3,16 @@
 package state
 
 import (
+	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 // names lists the names in dir.
@@ -185,49 +189,59 @@ func TestCopyIntoPlace(t *testing.T) {
 // directory.
 func TestUnnamedTempRefusesAReplacedDirectory(t *testing.T) {
 	for _, how := range []string{"symlink outside", "new directory"} {
-		for _, via := range []string{"PlaceTemp", "linkUnnamed"} {
+		for _, via := range []string{"PlaceTemp", "PutBack"} {
 			t.Run(how+"/"+via, func(t *testing.T) {
 				dir, outside := t.TempDir(), t.TempDir()
-				s := NewStore(dir, NewLock(), nopJournal{}, nil)
-				var f *os.File
-				var err error
-				if via == "PlaceTemp" {
-					f, err = s.CreateTemp("out/a.png")
-				} else {
-					var unnamed bool
-					f, unnamed, err = s.createUnnamed("out/a.png")
-					if err == nil && !unnamed {
-						f.Close()
-						t.Skip("this file system makes no unnamed files")
+				out := filepath.Join(dir, "out")
+				target := filepath.Join(out, "a.png")
+				// swap moves out away while its image is written, and
+				// puts a symlink or a new directory in its place.
+				swap := func() {
+					if err := os.Rename(out, out+".moved"); err != nil {
+						t.Fatal(err)
+					}
+					var err error
+					if how == "symlink outside" {
+						err = os.Symlink(outside, out)
+					} else {
+						err = os.Mkdir(out, 0o755)
+					}
+					if err != nil {
+						t.Fatal(err)
 					}
 				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				if unnamed, _ := unnamedTemp(f.Name()); !unnamed && via == "PlaceTemp" {
-					AbortTemp(f)
-					t.Skip("this file system makes no unnamed files")
-				}
-				if _, err := f.WriteString("image"); err != nil {
-					t.Fatal(err)
-				}
-				out := filepath.Join(dir, "out")
-				if err := os.Rename(out, out+".moved"); err != nil {
-					t.Fatal(err)
-				}
-				if how == "symlink outside" {
-					err = os.Symlink(outside, out)
-				} else {
-					err = os.Mkdir(out, 0o755)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				target := filepath.Join(out, "a.png")
+				var err error
 				if via == "PlaceTemp" {
+					s := NewStore(dir, NewLock(), nopJournal{}, nil)
+					f, cerr := s.CreateTemp("out/a.png")
+					if cerr != nil {
+						t.Fatal(cerr)
+					}
+					if unnamed, _ := unnamedTemp(f.Name()); !unnamed {
+						AbortTemp(f)
+						t.Skip("this file system makes no unnamed files")
+					}
+					if _, err := f.WriteString("image"); err != nil {
+						t.Fatal(err)
+					}
+					swap()
 					err = PlaceTemp(f, target)
 				} else {
-					err = s.linkUnnamed(f, target)
+					a := addrs.MustParse("image.a")
+					e := putBackEntry("out/a.png", pngBytes)
+					lock := NewLock()
+					lock.Images[a] = e
+					s := NewStore(dir, lock, nopJournal{}, nil)
+					err = s.PutBack(context.Background(), PutBack{Addr: a, Entry: e, Fill: func(w io.Writer) error {
+						if unnamed, _ := unnamedTemp(w.(*checkedWriter).f.Name()); !unnamed {
+							t.Skip("this file system makes no unnamed files")
+						}
+						if _, err := w.Write(pngBytes); err != nil {
+							return err
+						}
+						swap()
+						return nil
+					}})
 				}
 				if !errors.Is(err, errDirChanged) {
 					t.Errorf("placing the file: %v, want errDirChanged", err)

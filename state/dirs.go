@@ -88,6 +88,13 @@ func (n *dirNotes) save(dir string) error {
 // leaves that (no chmod when placed): its bytes are out of everyone's
 // reach until it is named.
 func (s *LocalStore) CreateTemp(rel string) (*os.File, error) {
+	s.procOnce.Do(func() {
+		// An unnamed file is named through /proc/self/fd: without it (a
+		// chroot, a bare container) each would be copied into place.
+		if _, err := os.Stat("/proc/self/fd"); err != nil {
+			s.noUnnamed.Store(true)
+		}
+	})
 	if !s.noUnnamed.Load() {
 		final := s.made0644()
 		f, err := s.createBeside(rel, func(target string) (*os.File, error) { return openUnnamedTemp(target, final) })

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/internal/umask"
 	"github.com/pixform/pixform/media"
 )
 
@@ -88,7 +89,7 @@ func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 		return ErrNotRecorded
 	}
 	target := s.abs(e.Path)
-	f, unnamed, err := s.createUnnamed(e.Path)
+	f, err := s.CreateTemp(e.Path)
 	if err != nil {
 		return err
 	}
@@ -96,17 +97,17 @@ func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 	ferr := p.Fill(w)
 	switch {
 	case w.err != nil:
-		abortUnnamed(f, unnamed)
+		AbortTemp(f)
 		return fmt.Errorf("write %s: %w", target, w.err)
 	case w.over:
-		abortUnnamed(f, unnamed)
+		AbortTemp(f)
 		return &FillError{Path: e.Path, Err: fmt.Errorf("it has more than the %d bytes the lockfile records", e.Bytes)}
 	case ferr != nil:
-		abortUnnamed(f, unnamed)
+		AbortTemp(f)
 		return &FillError{Path: e.Path, Err: ferr}
 	}
 	if got := hex.EncodeToString(w.h.Sum(nil)); w.n != e.Bytes || got != e.SHA256 {
-		abortUnnamed(f, unnamed)
+		AbortTemp(f)
 		return &FillError{Path: e.Path, Err: fmt.Errorf("its %d bytes hash to %s, not to the recorded %s (%d bytes)", w.n, got, e.SHA256, e.Bytes)}
 	}
 	mt, width, height, serr := w.stream.Result()
@@ -114,62 +115,25 @@ func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 	case serr != nil:
 		// The very bytes recorded: the lockfile names something that is
 		// not a whole image (edited by hand, or hostile).
-		abortUnnamed(f, unnamed)
+		AbortTemp(f)
 		return &FillError{Path: e.Path, Err: fmt.Errorf("the bytes the lockfile records are not a whole image (%v): delete its entry in %s and apply again", serr, LockFileName)}
 	case mt != e.MediaType || width != e.Width || height != e.Height:
-		abortUnnamed(f, unnamed)
+		AbortTemp(f)
 		return &FillError{Path: e.Path, Err: fmt.Errorf("the lockfile records its bytes as a %d×%d %s, but they are a %d×%d %s: fix or delete its entry in %s", e.Width, e.Height, e.MediaType, width, height, mt, LockFileName)}
 	}
 	if p.Accept != nil {
 		if err := p.Accept(width, height); err != nil {
-			abortUnnamed(f, unnamed)
+			AbortTemp(f)
 			return &FillError{Path: e.Path, Err: err}
 		}
 	}
-	if !batchSync {
-		if err := f.Sync(); err != nil {
-			abortUnnamed(f, unnamed)
-			return fmt.Errorf("sync %s: %w", target, err)
-		}
-	}
-	if !unnamed || !s.made0644() {
-		if err := f.Chmod(0o644); err != nil {
-			abortUnnamed(f, unnamed)
-			return fmt.Errorf("chmod %s: %w", target, err)
-		}
-	}
-	if unnamed {
-		err = s.linkUnnamed(f, target)
-	} else {
-		err = commitTemp(f, target, false, false)
-	}
-	if err != nil {
+	// PlaceTemp syncs the file where there is no syncfs, makes it 0644,
+	// and names it only in the directory it was made in.
+	if err := PlaceTemp(f, target); err != nil {
 		return err
 	}
 	s.putBacks.Store(true)
 	return nil
-}
-
-// createUnnamed makes the file that PutBack writes the bytes of the image
-// at rel into: an unnamed file in its directory where the file system
-// makes them (unnamed true), else a named temporary file.
-func (s *LocalStore) createUnnamed(rel string) (f *os.File, unnamed bool, err error) {
-	if !s.noUnnamed.Load() {
-		mode := uint32(0o600)
-		if s.made0644() {
-			mode = 0o644
-		}
-		f, err := s.createBeside(rel, func(target string) (*os.File, error) { return openUnnamed(target, mode) })
-		if err == nil {
-			return f, true, nil
-		}
-		if !errors.Is(err, errNoUnnamed) {
-			return nil, false, err
-		}
-		s.noUnnamed.Store(true)
-	}
-	f, err = s.CreateTemp(rel)
-	return f, false, err
 }
 
 // made0644 reports whether an unnamed file made with mode 0644 has that
@@ -180,71 +144,12 @@ func (s *LocalStore) made0644() bool {
 	return s.umask.keeps
 }
 
-// linkUnnamed gives the unnamed file f the name target, and closes it. A
-// file already at target (changed by hand) is replaced by a rename, as
-// CommitTemp would. Where the file cannot be named (no /proc), its bytes
-// are copied into a named temporary file, and later put-backs make one
-// from the start.
-func (s *LocalStore) linkUnnamed(f *os.File, target string) error {
-	err := linkFile(f, target)
-	if err == nil {
-		f.Close() // named: a failed close loses nothing written
-		return nil
-	}
-	if errors.Is(err, errDirChanged) {
-		f.Close()
-		return fmt.Errorf("rename into %s: %w", target, err)
-	}
-	if !errors.Is(err, os.ErrExist) {
-		// Not named where it stands: copy it into a named file.
-		s.noUnnamed.Store(true)
-	}
-	defer f.Close()
-	if errors.Is(err, os.ErrExist) {
-		// Link it under a temporary name instead, then rename: the path
-		// holds the old file or the whole new one.
-		name, err := linkTemp(f, target)
-		if err != nil {
-			return fmt.Errorf("rename into %s: %w", target, err)
-		}
-		if err := rename(name, target); err != nil {
-			os.Remove(name)
-			return fmt.Errorf("rename into %s: %w", target, err)
-		}
-		return nil
-	}
-	t, err := createTempBeside(target)
-	if err != nil {
-		return fmt.Errorf("create temporary file for %s: %w", target, err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		AbortTemp(t)
-		return fmt.Errorf("write %s: %w", target, err)
-	}
-	if _, err := io.Copy(t, f); err != nil {
-		AbortTemp(t)
-		return fmt.Errorf("write %s: %w", target, err)
-	}
-	if !batchSync {
-		if err := t.Sync(); err != nil {
-			AbortTemp(t)
-			return fmt.Errorf("sync %s: %w", target, err)
-		}
-	}
-	if err := t.Chmod(0o644); err != nil {
-		AbortTemp(t)
-		return fmt.Errorf("chmod %s: %w", target, err)
-	}
-	return commitTemp(t, target, false, false)
-}
-
-// abortUnnamed closes and drops the file createUnnamed made.
-func abortUnnamed(f *os.File, unnamed bool) {
-	if unnamed {
-		f.Close() // an unnamed file vanishes when closed
-		return
-	}
-	AbortTemp(f)
+// umaskKeeps0644 reports whether the process's umask leaves a file made
+// with mode 0644 at 0644 (false where it cannot be read: the file is
+// then chmodded).
+func umaskKeeps0644() bool {
+	m, ok := umask.Get()
+	return ok && m&0o644 == 0
 }
 
 // syncPutBacks makes the files PutBack placed durable, once for all.
@@ -303,10 +208,4 @@ func linkTemp(f *os.File, target string) (string, error) {
 		}
 		return name, err
 	}
-}
-
-// unnamedName is the name an unnamed file beside target goes by in
-// messages: a temporary file's, which no file has.
-func unnamedName(target string) string {
-	return filepath.Join(filepath.Dir(target), tempPrefix+filepath.Base(target)+"-unnamed")
 }

@@ -13,43 +13,6 @@ import (
 // errNoUnnamed says that the file system makes no unnamed files.
 var errNoUnnamed = errors.New("the file system makes no unnamed files (O_TMPFILE)")
 
-// openUnnamed makes an unnamed file in the directory of target
-// (O_TMPFILE): it vanishes when closed unless linkFile names it first, so
-// a kill leaves nothing behind.
-// mode is the file's mode, which the umask may still narrow.
-func openUnnamed(target string, mode uint32) (*os.File, error) {
-	dir := filepath.Dir(target)
-	for {
-		fd, err := unix.Open(dir, unix.O_RDWR|unix.O_TMPFILE|unix.O_CLOEXEC, mode)
-		switch {
-		case errors.Is(err, unix.EINTR):
-			continue
-		case err == nil:
-			return os.NewFile(uintptr(fd), unnamedName(target)), nil
-		case errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.EISDIR), errors.Is(err, unix.EINVAL):
-			return nil, errNoUnnamed
-		}
-		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
-	}
-}
-
-// umaskKeeps0644 reports whether the process's umask leaves a file made
-// with mode 0644 at 0644, as /proc/self/status says (reading the umask
-// with umask(2) would change it for a moment for every goroutine).
-func umaskKeeps0644() bool {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return false
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
-			m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32)
-			return err == nil && m&0o644 == 0
-		}
-	}
-	return false
-}
-
 // errDirChanged says that the directory an unnamed file was made in is
 // no longer the one at the path it is to be named at: moved, or replaced
 // (by a symlink, say, in a checkout) while the file was written. Nothing

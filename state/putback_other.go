@@ -13,17 +13,10 @@ var errNoUnnamed = errors.New("no unnamed files on this system")
 // errDirChanged is never returned here (linkFile makes no link).
 var errDirChanged = errors.New("its directory was moved or replaced while the file was written")
 
-// openUnnamed makes no unnamed file here: PutBack uses a named temporary
-// file.
-func openUnnamed(string, uint32) (*os.File, error) { return nil, errNoUnnamed }
-
-// umaskKeeps0644 is false: the file is chmodded.
-func umaskKeeps0644() bool { return false }
-
 // linkFileElsewhere is never called here either.
 func linkFileElsewhere(f *os.File, name string) error { return linkFile(f, name) }
 
-// linkFile is never called here (openUnnamed makes no file).
+// linkFile is never called here (openUnnamedTemp makes no file).
 func linkFile(f *os.File, name string) error {
 	return &os.LinkError{Op: "link", Old: f.Name(), New: name, Err: errNoUnnamed}
 }

@@ -254,7 +254,7 @@ func TestPutBackUnnamedFileVanishes(t *testing.T) {
 	if err == nil {
 		t.Fatal("PutBack succeeded")
 	}
-	if !strings.HasSuffix(name, "-unnamed") {
+	if unnamed, _ := unnamedTemp(name); !unnamed {
 		t.Errorf("wrote into %s, not an unnamed file", name)
 	}
 	if after := openFDs(t); after != before {

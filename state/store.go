@@ -209,8 +209,11 @@ type LocalStore struct {
 	fatal error      // the first RecordError
 
 	// putBacks says that PutBack placed files that End must make
-	// durable; noUnnamed that the file system makes no unnamed files.
+	// durable; noUnnamed that the file system makes no unnamed files, or
+	// that there is no /proc/self/fd to name them through (procOnce
+	// looks, once).
 	putBacks, noUnnamed atomic.Bool
+	procOnce            sync.Once
 	// umask says, once asked, whether the umask keeps mode 0644.
 	umask struct {
 		once  sync.Once
