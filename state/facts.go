@@ -321,6 +321,21 @@ func hashFile(path string, buf []byte) (hashResult, error) {
 
 // parseStatCache reads the cache: after the header, one line per file,
 // "sha256 size mtime ctime inode media-type quoted-path". Anything
+// statFields splits a stat cache line into its six fields and the quoted
+// path, which may hold spaces; false if it has fewer fields.
+func statFields(line string) (f [7]string, ok bool) {
+	n := 0
+	for ; n < 6; n++ {
+		field, after, found := strings.Cut(line, " ")
+		if !found {
+			return f, false
+		}
+		f[n], line = field, after
+	}
+	f[n] = line
+	return f, true
+}
+
 // malformed yields an empty cache (it is rebuilt).
 func parseStatCache(data []byte) map[string]statRecord {
 	rest, ok := bytes.CutPrefix(data, []byte(statCacheHeader))
@@ -331,18 +346,8 @@ func parseStatCache(data []byte) map[string]statRecord {
 	sc := bufio.NewScanner(bytes.NewReader(rest))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		// Six fields and the quoted path, which may hold spaces.
-		var f [7]string
-		n, line := 0, sc.Text()
-		for ; n < 6; n++ {
-			field, after, found := strings.Cut(line, " ")
-			if !found {
-				break
-			}
-			f[n], line = field, after
-		}
-		f[n] = line
-		if n != 6 || !validSHA256(f[0]) || !knownSniff(f[5]) {
+		f, ok := statFields(sc.Text())
+		if !ok || !validSHA256(f[0]) || !knownSniff(f[5]) {
 			return map[string]statRecord{}
 		}
 		var rec statRecord

@@ -46,18 +46,8 @@ func parseStatCacheFast(data []byte) (map[string]statRecord, bool) {
 			line = l
 			canonical = false
 		}
-		// Six fields and the quoted path, which may hold spaces.
-		var f [7]string
-		n := 0
-		for ; n < 6; n++ {
-			field, after, found := strings.Cut(line, " ")
-			if !found {
-				break
-			}
-			f[n], line = field, after
-		}
-		f[n] = line
-		if n != 6 || !validSHA256(f[0]) {
+		f, ok := statFields(line)
+		if !ok || !validSHA256(f[0]) {
 			return map[string]statRecord{}, false
 		}
 		var rec statRecord
