@@ -1,10 +1,7 @@
 package objstore
 
 import (
-	"errors"
 	"os"
-	"path/filepath"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,45 +22,6 @@ func syncFS(d *os.File) error {
 		return &os.PathError{Op: "syncfs", Path: d.Name(), Err: err}
 	}
 	return nil
-}
-
-// errNoUnnamed says that the file system makes no unnamed files.
-var errNoUnnamed = errors.New("no unnamed files (O_TMPFILE) here")
-
-// createUnnamed makes an unnamed file in dir (O_TMPFILE), mode 0644 less
-// the umask, so that the team sharing the store can read the object: it
-// vanishes when closed unless linkUnnamed names it first, so a kill
-// leaves nothing behind, and no one can open it before.
-func createUnnamed(dir string) (*os.File, error) {
-	for {
-		fd, err := unix.Open(dir, unix.O_RDWR|unix.O_TMPFILE|unix.O_CLOEXEC, 0o644)
-		switch {
-		case errors.Is(err, unix.EINTR):
-			continue
-		case err == nil:
-			return os.NewFile(uintptr(fd), filepath.Join(dir, ".tmp-unnamed")), nil
-		case errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.EISDIR), errors.Is(err, unix.EINVAL):
-			return nil, errNoUnnamed
-		}
-		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
-	}
-}
-
-// linkUnnamed gives the unnamed file f the name name, which must not
-// exist (an error that is os.ErrExist otherwise): linkat(2) of its
-// /proc/self/fd entry.
-func linkUnnamed(f *os.File, name string) error {
-	old := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
-	for {
-		err := unix.Linkat(unix.AT_FDCWD, old, unix.AT_FDCWD, name, unix.AT_SYMLINK_FOLLOW)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return &os.LinkError{Op: "link", Old: f.Name(), New: name, Err: err}
-		}
-		return nil
-	}
 }
 
 // batchableFS says whether a flush of the file system of that statfs(2)

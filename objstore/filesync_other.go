@@ -3,7 +3,6 @@
 package objstore
 
 import (
-	"errors"
 	"os"
 )
 
@@ -14,9 +13,3 @@ const batchDurable = false
 func syncFS(*os.File) error { return nil }
 
 func batchable(*os.File) bool { return false }
-
-var errNoUnnamed = errors.New("no unnamed files (O_TMPFILE) here")
-
-func createUnnamed(string) (*os.File, error) { return nil, errNoUnnamed }
-
-func linkUnnamed(*os.File, string) error { return errNoUnnamed }

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/pixform/pixform/internal/umask"
+	"github.com/pixform/pixform/internal/unnamed"
 	gcaws "gocloud.dev/aws"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
@@ -484,19 +485,19 @@ func (s *Store) createFile(ctx context.Context, key string, r io.Reader, verify 
 	if err := s.made.ensure(dir); err != nil {
 		return fail(err)
 	}
-	tmp, unnamed, err := s.createTemp(dir)
+	tmp, isUnnamed, err := s.createTemp(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		// The directory was removed since: make it again.
 		s.made.m.Delete(dir)
 		if err := s.made.ensure(dir); err != nil {
 			return fail(err)
 		}
-		tmp, unnamed, err = s.createTemp(dir)
+		tmp, isUnnamed, err = s.createTemp(dir)
 	}
 	if err != nil {
 		return fail(err)
 	}
-	if !unnamed {
+	if !isUnnamed {
 		defer os.Remove(tmp.Name())
 	}
 	defer tmp.Close()
@@ -518,8 +519,8 @@ func (s *Store) createFile(ctx context.Context, key string, r io.Reader, verify 
 	if err != nil {
 		return fail(err)
 	}
-	if unnamed {
-		err = linkUnnamed(tmp, p)
+	if isUnnamed {
+		err = unnamed.Link(tmp, p, false)
 	} else {
 		err = os.Link(tmp.Name(), p)
 	}
@@ -558,9 +559,9 @@ func (s *Store) syncFile(f *os.File) error {
 }
 
 // createTemp makes the file createFile writes an object into, in dir: an
-// unnamed one where the file system makes them (unnamed true), else a
+// unnamed one where the file system makes them (isUnnamed true), else a
 // named temporary file.
-func (s *Store) createTemp(dir string) (f *os.File, unnamed bool, err error) {
+func (s *Store) createTemp(dir string) (f *os.File, isUnnamed bool, err error) {
 	s.procOnce.Do(func() {
 		// An unnamed file is named through /proc/self/fd: without /proc
 		// (a chroot, a bare container) none is made.
@@ -569,11 +570,13 @@ func (s *Store) createTemp(dir string) (f *os.File, unnamed bool, err error) {
 		}
 	})
 	if !s.noUnnamed.Load() {
-		f, err := createUnnamed(dir)
+		// Mode 0644 less the umask, so that the team sharing the store can
+		// read the object; no one can open it before it is named.
+		f, err := unnamed.Create(dir, 0o644, filepath.Join(dir, ".tmp-unnamed"))
 		if err == nil {
 			return f, true, nil
 		}
-		if !errors.Is(err, errNoUnnamed) {
+		if !errors.Is(err, unnamed.ErrUnsupported) {
 			return nil, false, err
 		}
 		s.noUnnamed.Store(true)

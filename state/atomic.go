@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"github.com/pixform/pixform/internal/unnamed"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -99,7 +100,7 @@ func RenameTemp(f *os.File, target string) error {
 
 func commitTemp(f *os.File, target string, syncFile, syncDir bool) error {
 	name := f.Name()
-	if unnamed, final := unnamedTemp(name); unnamed {
+	if isUnnamed, final := unnamedTemp(name); isUnnamed {
 		if err := commitUnnamed(f, target, syncFile, !final); err != nil {
 			return err
 		}
@@ -153,7 +154,7 @@ func commitUnnamed(f *os.File, target string, syncFile, chmod bool) error {
 			return fmt.Errorf("chmod %s: %w", target, err)
 		}
 	}
-	err := linkFile(f, target)
+	err := unnamed.Link(f, target, true)
 	if errors.Is(err, fs.ErrExist) {
 		var name string
 		if name, err = linkTemp(f, target); err == nil {
@@ -201,8 +202,8 @@ func copyIntoPlace(f *os.File, target string, syncFile bool) error {
 // exist: an error that is fs.ErrExist otherwise). f stays open, where it
 // is.
 func LinkTemp(f *os.File, name string) error {
-	if unnamed, _ := unnamedTemp(f.Name()); unnamed {
-		return linkFileElsewhere(f, name)
+	if isUnnamed, _ := unnamedTemp(f.Name()); isUnnamed {
+		return unnamed.Link(f, name, false)
 	}
 	return os.Link(f.Name(), name)
 }
@@ -211,7 +212,7 @@ func LinkTemp(f *os.File, name string) error {
 // Store's CreateTemp: an unnamed one vanishes when closed).
 func AbortTemp(f *os.File) {
 	f.Close()
-	if unnamed, _ := unnamedTemp(f.Name()); unnamed {
+	if isUnnamed, _ := unnamedTemp(f.Name()); isUnnamed {
 		return
 	}
 	os.Remove(f.Name())
@@ -248,6 +249,25 @@ func SyncDir(dir string) error {
 // files.
 func IsTemp(name string) bool { return strings.HasPrefix(name, tempPrefix) }
 
+// Sentinels of the unnamed files CreateTemp makes, for errors.Is.
+var (
+	errNoUnnamed  = unnamed.ErrUnsupported
+	errDirChanged = unnamed.ErrDirChanged
+)
+
+// openUnnamedTemp makes an unnamed file (O_TMPFILE) in the directory of
+// target, with mode 0644 when final (the caller knows that the umask
+// leaves it), else 0600: no name is made, and none is left if the process
+// dies before commitTemp links it into place. It reports errNoUnnamed
+// where the file system makes none.
+func openUnnamedTemp(target string, final bool) (*os.File, error) {
+	mode := uint32(0o600)
+	if final {
+		mode = 0o644
+	}
+	return unnamed.Create(filepath.Dir(target), mode, unnamedTempName(target, final))
+}
+
 // Names of unnamed temporary files (openUnnamedTemp), which no file on
 // disk has: they appear in messages only, and tell commitTemp and
 // AbortTemp that the file has no name to rename or remove, and whether it
@@ -268,7 +288,7 @@ func unnamedTempName(target string, final bool) string {
 
 // unnamedTemp reports whether name is that of an unnamed temporary file
 // (unnamedTempName), and whether that was made with its final mode.
-func unnamedTemp(name string) (unnamed, final bool) {
+func unnamedTemp(name string) (isUnnamed, final bool) {
 	base := filepath.Base(name)
 	if !IsTemp(base) {
 		return false, false

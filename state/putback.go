@@ -16,6 +16,7 @@ import (
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/internal/umask"
+	"github.com/pixform/pixform/internal/unnamed"
 	"github.com/pixform/pixform/media"
 )
 
@@ -202,7 +203,7 @@ func linkTemp(f *os.File, target string) (string, error) {
 	prefix := filepath.Join(filepath.Dir(target), tempPrefix+filepath.Base(target)+"-")
 	for try := 0; ; try++ {
 		name := prefix + strconv.FormatUint(uint64(rand.Uint32()), 10)
-		err := linkFile(f, name)
+		err := unnamed.Link(f, name, true)
 		if errors.Is(err, os.ErrExist) && try < 10000 {
 			continue
 		}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -57,29 +56,5 @@ func rename(oldpath, newpath string) error {
 			return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
 		}
 		return nil
-	}
-}
-
-// openUnnamedTemp makes an unnamed file (O_TMPFILE) in the directory of
-// target, with mode 0644 when final (the caller knows that the umask
-// leaves it), else 0600: no name is made, and none is left if the process
-// dies before commitTemp links it into place. It reports errNoUnnamed
-// where the file system makes none.
-func openUnnamedTemp(target string, final bool) (*os.File, error) {
-	mode := uint32(0o600)
-	if final {
-		mode = 0o644
-	}
-	for {
-		fd, err := unix.Open(filepath.Dir(target), unix.O_RDWR|unix.O_TMPFILE|unix.O_CLOEXEC, mode)
-		switch {
-		case errors.Is(err, unix.EINTR):
-			continue
-		case err == nil:
-			return os.NewFile(uintptr(fd), unnamedTempName(target, final)), nil
-		case errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.EISDIR), errors.Is(err, unix.EINVAL):
-			return nil, errNoUnnamed
-		}
-		return nil, &os.PathError{Op: "open", Path: filepath.Dir(target), Err: err}
 	}
 }

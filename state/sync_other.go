@@ -17,7 +17,3 @@ func openExcl(name string) (*os.File, error) {
 }
 
 func rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
-
-// openUnnamedTemp makes no unnamed file here: CreateTemp makes a named
-// one.
-func openUnnamedTemp(string, bool) (*os.File, error) { return nil, errNoUnnamed }
