@@ -169,6 +169,10 @@ func commitUnnamed(f *os.File, target string, syncFile, chmod bool) error {
 		defer f.Close()
 		return copyIntoPlace(f, target, syncFile)
 	}
+	if errors.Is(err, errDirChanged) {
+		f.Close()
+		return fmt.Errorf("place %s: %w; nothing was written there: see what replaced %s, then run the command again", target, errDirChanged, filepath.Dir(target))
+	}
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("rename into %s: %w", target, err)
