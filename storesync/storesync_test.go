@@ -413,3 +413,90 @@ func TestUploadRefusesFIFO(t *testing.T) {
 		t.Error("something was uploaded from the FIFO")
 	}
 }
+
+// countingSyncRemote is a fakeRemote whose writes become durable only at
+// Sync, which it counts; it fails once fail is set.
+type countingSyncRemote struct {
+	*fakeRemote
+	s           *Sync
+	syncs       int
+	durable     map[string]bool // objects a Sync that succeeded covered
+	notedBefore int             // objects noted before a Sync covered them
+	fail        error
+}
+
+func (r *countingSyncRemote) Sync(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.syncs++
+	for sum := range r.objects {
+		if r.s.InStore(sum) && !r.durable[sum] {
+			r.notedBefore++
+		}
+		if r.fail == nil {
+			r.durable[sum] = true
+		}
+	}
+	return r.fail
+}
+
+// TestStoreSettlesUploadsTogether: an apply's uploads make their objects
+// durable and note them a batch at a time, not one flush each, and
+// never note an object before a flush; a flush that fails leaves the
+// batch pending, not counted as uploaded.
+func TestStoreSettlesUploadsTogether(t *testing.T) {
+	for name, fail := range map[string]error{"ok": nil, "flush fails": errors.New("flush failed")} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			r := &countingSyncRemote{fakeRemote: newFake(), fail: fail, durable: map[string]bool{}}
+			s, err := New(dir, r, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.s = s
+			ctx := context.Background()
+			st := s.Wrap(ctx, state.OpenStore(dir, state.NewLock(), nil), &planner.Plan{})
+			if err := st.Begin(ctx, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			const n = 64
+			var es []state.Entry
+			for i := range n {
+				es = append(es, commitFile(t, st, fmt.Sprintf("image.i%d", i), fmt.Sprintf("i%d.png", i), []byte(fmt.Sprintf("bytes %d", i))))
+			}
+			if err := st.End(ctx); err != nil {
+				t.Fatal(err)
+			}
+			err = st.Close(ctx)
+			r.mu.Lock()
+			syncs, before := r.syncs, r.notedBefore
+			r.mu.Unlock()
+			if syncs > 4 {
+				t.Errorf("%d uploads made %d flushes, want at most one a worker", n, syncs)
+			}
+			if before != 0 {
+				t.Errorf("%d object(s) noted before a flush made them durable", before)
+			}
+			if fail == nil {
+				if err != nil || st.Uploaded() != n || s.Uploads() != n {
+					t.Fatalf("Close = %v, %d uploaded (Sync counts %d), want nil and %d", err, st.Uploaded(), s.Uploads(), n)
+				}
+				for _, e := range es {
+					if !s.InStore(e.SHA256) {
+						t.Errorf("%s: not noted after Close", e.Path)
+					}
+				}
+				return
+			}
+			var pe *PendingError
+			if !errors.As(err, &pe) || pe.N != n || st.Uploaded() != 0 || s.Uploads() != 0 {
+				t.Fatalf("Close = %v, %d uploaded, want a PendingError of %d and none uploaded", err, st.Uploaded(), n)
+			}
+			for _, e := range es {
+				if s.InStore(e.SHA256) {
+					t.Errorf("%s: noted though its flush failed", e.Path)
+				}
+			}
+		})
+	}
+}

@@ -190,9 +190,12 @@ func TestStoreUploadsTakesKeptAfterEarlierTakeUploads(t *testing.T) {
 	// Wait until the first image and its other take are up: the uploads
 	// have read the content cache by then.
 	deadline := time.Now().Add(30 * time.Second)
-	for st.Uploaded() < 2 {
+	for puts := 0; puts < 2; {
+		r.mu.Lock()
+		puts = r.puts
+		r.mu.Unlock()
 		if time.Now().After(deadline) {
-			t.Fatalf("the first image's uploads did not finish: %d of 2", st.Uploaded())
+			t.Fatalf("the first image's uploads did not finish: %d of 2", puts)
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -70,6 +70,16 @@ func retryWait() []time.Duration { return []time.Duration{200 * time.Millisecond
 // records it under e's inputs (a draft's are not: drafts are not restored
 // from the store, as from the cache), then notes it.
 func (s *Sync) upload(ctx context.Context, path string, e state.Entry) error {
+	if err := s.send(ctx, path, e); err != nil {
+		return err
+	}
+	return s.settle(ctx, []string{e.SHA256}, 1)
+}
+
+// send is upload without its last step, settle: the object and its
+// records are in the store, whole under their names, but not yet made
+// durable where the store leaves that to Sync, nor noted or counted.
+func (s *Sync) send(ctx context.Context, path string, e state.Entry) error {
 	f, err := openNoFollow(filepath.Join(s.dir, filepath.FromSlash(path)))
 	if err != nil {
 		return &FileError{Path: path, Err: err}
@@ -100,11 +110,21 @@ func (s *Sync) upload(ctx context.Context, path string, e state.Entry) error {
 			}
 		}
 	}
+	return nil
+}
+
+// settle makes what this Sync wrote to the store durable (durable), then
+// notes the objects sums as stored, in one write of the note, and counts
+// uploaded more uploads: the last step of the uploads that sent them.
+func (s *Sync) settle(ctx context.Context, sums []string, uploaded int) error {
+	if len(sums) == 0 {
+		return nil
+	}
 	if err := s.durable(ctx); err != nil {
 		return err
 	}
-	s.known(e.SHA256)
-	s.uploads.Add(1)
+	_ = s.up.Add(s.dir, sums...)
+	s.uploads.Add(int64(uploaded))
 	return nil
 }
 
@@ -126,6 +146,20 @@ func takeAtPath(e state.Entry) int {
 // recorded and noted when the store holds it (rendered, or restored,
 // elsewhere); else it cannot go up from here.
 func (s *Sync) uploadTake(ctx context.Context, cache LocalCache, path string, e state.Entry, n int) error {
+	if err := s.sendTake(ctx, cache, path, e, n); err != nil {
+		return err
+	}
+	if err := s.durable(ctx); err != nil {
+		return err
+	}
+	s.known(e.TakeFull(n).SHA256)
+	return nil
+}
+
+// sendTake is uploadTake without its last step: the take is in the store
+// (counted as uploaded when this run sent it), not yet made durable where
+// the store leaves that to Sync, nor noted.
+func (s *Sync) sendTake(ctx context.Context, cache LocalCache, path string, e state.Entry, n int) error {
 	t := e.TakeFull(n)
 	digest := e.Inputs.Take(t.Seed).Digest()
 	ctx, cancel := s.bound(ctx)
@@ -163,10 +197,6 @@ func (s *Sync) uploadTake(ctx context.Context, cache LocalCache, path string, e 
 			return err
 		}
 	}
-	if err := s.durable(ctx); err != nil {
-		return err
-	}
-	s.known(t.SHA256)
 	return nil
 }
 
@@ -193,6 +223,16 @@ var errTakeGone = errors.New("render it again here with pixform apply -replace=A
 // fails; a file error is not retried.
 func (s *Sync) uploadRetrying(ctx context.Context, path string, e state.Entry) error {
 	return s.retrying(ctx, func() error { return s.upload(ctx, path, e) })
+}
+
+// sendRetrying is send tried as uploadRetrying tries upload.
+func (s *Sync) sendRetrying(ctx context.Context, path string, e state.Entry) error {
+	return s.retrying(ctx, func() error { return s.send(ctx, path, e) })
+}
+
+// sendTakeRetrying is sendTake tried as uploadRetrying tries upload.
+func (s *Sync) sendTakeRetrying(ctx context.Context, cache LocalCache, path string, e state.Entry, n int) error {
+	return s.retrying(ctx, func() error { return s.sendTake(ctx, cache, path, e, n) })
 }
 
 // uploadTakeRetrying is uploadTake tried as uploadRetrying tries upload.
@@ -319,7 +359,17 @@ type Store struct {
 	down    error // the store failed: the rest of the queue is not tried
 	done    int
 	pending []failure
+	// sent are the jobs whose objects and records are in the store, not
+	// yet settled (made durable and noted): settled settleEvery at a
+	// time, and the rest when the workers stop, before Close counts them.
+	sent []job
 }
+
+// settleEvery is how many sent uploads wait to be settled together: one
+// flush of a file:// store's names and one write of the note for all of
+// them, instead of one each (at worst, a kill loses the note of these
+// few, which costs a check later).
+const settleEvery = 256
 
 type job struct {
 	path string
@@ -478,7 +528,9 @@ func (st *Store) enqueueTakes(path string, e state.Entry) {
 }
 
 // work uploads queued images until Close, and then the rest of the
-// queue, unless the store is down or the uploads' ctx is done.
+// queue, unless the store is down or the uploads' ctx is done. What it
+// sent is settled in batches (settleEvery), and what is left when it
+// stops, before it returns.
 func (st *Store) work() {
 	for {
 		st.mu.Lock()
@@ -486,7 +538,10 @@ func (st *Store) work() {
 			st.cond.Wait()
 		}
 		if len(st.queue) == 0 || st.down != nil || st.ctx.Err() != nil {
+			batch := st.sent
+			st.sent = nil
 			st.mu.Unlock()
+			st.settle(batch)
 			return
 		}
 		j := st.queue[0]
@@ -495,21 +550,63 @@ func (st *Store) work() {
 
 		var err error
 		if j.take > 0 {
-			err = st.s.uploadTakeRetrying(st.ctx, st.cache, j.path, j.e, j.take)
+			err = st.s.sendTakeRetrying(st.ctx, st.cache, j.path, j.e, j.take)
 		} else {
-			err = st.s.uploadRetrying(st.ctx, j.path, j.e)
+			err = st.s.sendRetrying(st.ctx, j.path, j.e)
 		}
+		var batch []job
 		st.mu.Lock()
 		switch {
 		case err == nil:
-			st.done++
-		default:
-			st.pending = append(st.pending, failure{j.path, err})
-			if !st.s.perObject(err) && st.down == nil {
-				st.down = err
-				st.cond.Broadcast()
+			st.sent = append(st.sent, j)
+			if len(st.sent) >= settleEvery {
+				batch = st.sent
+				st.sent = nil
 			}
+		default:
+			st.fail(j, err)
 		}
 		st.mu.Unlock()
+		st.settle(batch)
 	}
+}
+
+// fail notes j's failure; a failure of the whole store stops the rest.
+// The caller holds st.mu.
+func (st *Store) fail(j job, err error) {
+	st.pending = append(st.pending, failure{j.path, err})
+	if !st.s.perObject(err) && st.down == nil {
+		st.down = err
+		st.cond.Broadcast()
+	}
+}
+
+// settle makes the uploads of batch durable, notes and counts them: done
+// when that succeeds, pending when it fails.
+func (st *Store) settle(batch []job) {
+	if len(batch) == 0 {
+		return
+	}
+	sums := make([]string, len(batch))
+	uploaded := 0
+	for i, j := range batch {
+		if j.take > 0 {
+			sums[i] = j.e.TakeFull(j.take).SHA256
+		} else {
+			sums[i] = j.e.SHA256
+			uploaded++
+		}
+	}
+	// Not under st.ctx: what is in the store is made durable and noted
+	// even when the uploads stop.
+	err := st.s.settle(context.WithoutCancel(st.ctx), sums, uploaded)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err != nil {
+		for _, j := range batch {
+			st.fail(j, err)
+		}
+		return
+	}
+	st.done += len(batch)
 }
