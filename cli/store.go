@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	neturl "net/url"
 	"os"
 	"os/user"
@@ -205,6 +206,10 @@ type adapt struct{ *objstore.Store }
 
 func (a adapt) PutInputs(ctx context.Context, digest string, rec storesync.Record) error {
 	return a.Store.PutInputs(ctx, digest, objstore.Record(rec))
+}
+
+func (a adapt) PutWithInputs(ctx context.Context, sum string, r io.Reader, digests []string, rec storesync.Record) error {
+	return a.Store.PutWithInputs(ctx, sum, r, digests, objstore.Record(rec))
 }
 
 func (a adapt) GetInputs(ctx context.Context, digest string) (storesync.Record, bool, error) {

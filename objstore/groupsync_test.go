@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -289,5 +290,80 @@ func TestFileStoreSyncCoversExisting(t *testing.T) {
 	}
 	if flushes != before+1 {
 		t.Errorf("Flush: %d flushes, want 1", flushes-before)
+	}
+}
+
+// TestPutWithInputsOneFlush: in a file:// store whose writes share
+// flushes, an object and its records are made durable by one flush
+// before any is named, the object named before the records; bytes that
+// are not the object's name leave neither the object nor a record; an
+// object or a record already there is success; and on every store the
+// result is the object and its records, as Put and PutInputs make them.
+func TestPutWithInputsOneFlush(t *testing.T) {
+	if !batchDurable {
+		t.Skip("no syncfs here: each upload syncs its own file")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := mustOpen(t, "file://"+dir)
+	s.batch = true // whatever the test's file system
+	body := []byte("some image bytes")
+	d1, d2 := sum([]byte("inputs 1")), sum([]byte("inputs 2"))
+	rec := Record{SHA256: sum(body), Provider: "imagine", MediaType: "image/png", Bytes: int64(len(body)), Width: 1, Height: 1}
+	obj := filepath.Join(dir, "sha256", sum(body)[:2], sum(body))
+	type state struct{ obj, r1, r2 bool }
+	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
+	var flushes []state // what was named at each flush
+	s.durable.flush = func(string) error {
+		flushes = append(flushes, state{exists(obj), exists(filepath.Join(dir, "inputs", d1)), exists(filepath.Join(dir, "inputs", d2))})
+		return nil
+	}
+	// Wrong bytes: nothing named, nothing flushed, nothing left.
+	if err := s.PutWithInputs(ctx, sum(body), bytes.NewReader([]byte("other")), []string{d1, d2}, rec); kind(err) != Corrupt {
+		t.Fatalf("PutWithInputs of wrong bytes = %v, want Corrupt", err)
+	}
+	if len(flushes) != 0 || exists(obj) || exists(filepath.Join(dir, "inputs", d1)) {
+		t.Fatalf("wrong bytes: flushes %v, object named %v, record named %v", flushes, exists(obj), exists(filepath.Join(dir, "inputs", d1)))
+	}
+	if err := s.PutWithInputs(ctx, sum(body), bytes.NewReader(body), []string{d1, d2}, rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(flushes) != 1 || flushes[0] != (state{}) {
+		t.Fatalf("flushes during PutWithInputs (what was named at each): %v, want one before any name", flushes)
+	}
+	for _, d := range []string{d1, d2} {
+		if got, ok, err := s.GetInputs(ctx, d); err != nil || !ok || got != rec {
+			t.Errorf("GetInputs(%s) = %+v, %v, %v", d, got, ok, err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := s.Get(ctx, sum(body), &buf, 100); err != nil || buf.String() != string(body) {
+		t.Errorf("Get = %q, %v", buf.String(), err)
+	}
+	if err := s.Sync(ctx); err != nil || len(flushes) != 2 || flushes[1] != (state{true, true, true}) {
+		t.Errorf("Sync: %v, flushes %v, want a second one after every name", err, flushes)
+	}
+	// All there already: success.
+	if err := s.PutWithInputs(ctx, sum(body), bytes.NewReader(body), []string{d1, d2}, rec); err != nil {
+		t.Errorf("PutWithInputs of what the store holds: %v", err)
+	}
+	for _, dd := range []string{filepath.Join(dir, "inputs"), filepath.Dir(obj)} {
+		entries, _ := os.ReadDir(dd)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".tmp") {
+				t.Errorf("left in %s: %s", dd, e.Name())
+			}
+		}
+	}
+	// The same on a store that is not a directory.
+	m := mustOpen(t, "mem://")
+	if err := m.PutWithInputs(ctx, sum(body), bytes.NewReader(body), []string{d1}, rec); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := m.GetInputs(ctx, d1); err != nil || !ok || got != rec {
+		t.Errorf("mem GetInputs = %+v, %v, %v", got, ok, err)
+	}
+	if ok, err := m.Has(ctx, sum(body)); !ok || err != nil {
+		t.Errorf("mem Has = %v, %v", ok, err)
 	}
 }

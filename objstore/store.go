@@ -357,6 +357,12 @@ func (s *Store) Put(ctx context.Context, sha256hex string, r io.Reader) error {
 	if !errors.Is(err, errExists) {
 		return err
 	}
+	return s.existing(ctx, key, n)
+}
+
+// existing is Put's answer when the object key is already there: success
+// if its size is n, the size of the content Put was given.
+func (s *Store) existing(ctx context.Context, key string, n int64) error {
 	attrs, err := s.bucket.Attributes(ctx, key)
 	if err != nil {
 		return s.classify(ctx, key, err)
@@ -364,6 +370,84 @@ func (s *Store) Put(ctx context.Context, sha256hex string, r io.Reader) error {
 	if attrs.Size != n {
 		return &Error{Kind: Corrupt, URL: s.url, Object: key,
 			Err: fmt.Errorf("the object already exists with %d bytes, but its content has %d", attrs.Size, n)}
+	}
+	return nil
+}
+
+// PutWithInputs is Put of r as the object sha256hex, then PutInputs of
+// rec under each of inputDigests, with the same guarantees: the object is
+// named before any record that names it, each only if absent. In a
+// file:// store whose writes share flushes, the object's bytes and the
+// records' are made durable by one flush, not one each.
+func (s *Store) PutWithInputs(ctx context.Context, sha256hex string, r io.Reader, inputDigests []string, rec Record) error {
+	if s.dir == "" {
+		if err := s.Put(ctx, sha256hex, r); err != nil {
+			return err
+		}
+		for _, d := range inputDigests {
+			if err := s.PutInputs(ctx, d, rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if !validHex(sha256hex) {
+		return s.badKey("sha256", sha256hex)
+	}
+	for _, d := range inputDigests {
+		if !validHex(d) {
+			return s.badKey("input digest", d)
+		}
+	}
+	var b []byte
+	if len(inputDigests) > 0 {
+		key := InputsKey(inputDigests[0])
+		if err := rec.check(); err != nil {
+			return &Error{Kind: BadKey, URL: s.url, Object: key, Err: fmt.Errorf("record: %w", err)}
+		}
+		var err error
+		if b, err = json.Marshal(rec); err != nil {
+			return &Error{Kind: Other, URL: s.url, Object: key, Err: err}
+		}
+	}
+	key := ObjectKey(sha256hex)
+	h := sha256.New()
+	var n int64
+	verify := func() error {
+		if got := hex.EncodeToString(h.Sum(nil)); got != sha256hex {
+			return &Error{Kind: Corrupt, URL: s.url, Object: key,
+				Err: fmt.Errorf("the %d bytes given hash to %s, not to the object's name; nothing was written", n, got)}
+		}
+		return nil
+	}
+	obj, err := s.stageFile(ctx, key, &countingHash{r: r, h: h, n: &n}, verify)
+	if err != nil {
+		return err
+	}
+	defer obj.discard()
+	files := []*staged{obj}
+	for _, d := range inputDigests {
+		f, err := s.stageFile(ctx, InputsKey(d), bytes.NewReader(b), nil)
+		if err != nil {
+			return err
+		}
+		defer f.discard()
+		files = append(files, f)
+	}
+	if err := s.settleStaged(ctx, files...); err != nil {
+		return err
+	}
+	if err := s.publish(ctx, obj); errors.Is(err, errExists) {
+		if err := s.existing(ctx, key, n); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	for _, f := range files[1:] {
+		if err := s.publish(ctx, f); err != nil && !errors.Is(err, errExists) {
+			return err
+		}
 	}
 	return nil
 }
@@ -479,73 +563,116 @@ func (v *verifyAtEOF) Read(p []byte) (int, error) {
 // the caller runs before it counts the object as stored. Elsewhere the
 // file and its directory are synced here, one upload at a time.
 func (s *Store) createFile(ctx context.Context, key string, r io.Reader, verify func() error) error {
+	f, err := s.stageFile(ctx, key, r, verify)
+	if err != nil {
+		return err
+	}
+	defer f.discard()
+	if err := s.settleStaged(ctx, f); err != nil {
+		return err
+	}
+	return s.publish(ctx, f)
+}
+
+// staged is an object of a file:// store written to a temporary file in
+// its directory, not yet made durable nor named: createFile's first step.
+type staged struct {
+	key, path string
+	tmp       *os.File
+	unnamed   bool
+}
+
+// discard closes f's temporary file, and removes it if it has a name:
+// once published, the object's own name keeps its bytes.
+func (f *staged) discard() {
+	if !f.unnamed {
+		os.Remove(f.tmp.Name())
+	}
+	f.tmp.Close()
+}
+
+// stageFile writes r to a temporary file in key's directory (unnamed
+// where the file system makes them) and runs verify once r is drained.
+// On an error nothing is left behind.
+func (s *Store) stageFile(ctx context.Context, key string, r io.Reader, verify func() error) (*staged, error) {
 	p := s.filePath(key)
 	dir := filepath.Dir(p)
 	fail := func(err error) error { return s.classify(ctx, key, err) }
 	if err := s.made.ensure(dir); err != nil {
-		return fail(err)
+		return nil, fail(err)
 	}
 	tmp, isUnnamed, err := s.createTemp(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		// The directory was removed since: make it again.
 		s.made.m.Delete(dir)
 		if err := s.made.ensure(dir); err != nil {
-			return fail(err)
+			return nil, fail(err)
 		}
 		tmp, isUnnamed, err = s.createTemp(dir)
 	}
 	if err != nil {
-		return fail(err)
+		return nil, fail(err)
 	}
-	if !isUnnamed {
-		defer os.Remove(tmp.Name())
-	}
-	defer tmp.Close()
+	f := &staged{key: key, path: p, tmp: tmp, unnamed: isUnnamed}
 	buf := copyBufs.Get().(*[]byte)
 	_, err = io.CopyBuffer(struct{ io.Writer }{tmp}, ctxReader{ctx, r}, *buf)
 	copyBufs.Put(buf)
-	if err == nil && verify != nil {
+	if err != nil {
+		f.discard()
+		return nil, fail(err)
+	}
+	if verify != nil {
 		if err := verify(); err != nil {
-			return err
+			f.discard()
+			return nil, err
 		}
 	}
-	if err == nil {
-		if s.batch {
-			err = s.durable.wait()
-		} else {
-			err = s.syncFile(tmp)
-		}
-	}
-	if err != nil {
-		return fail(err)
-	}
-	if isUnnamed {
-		err = unnamed.Link(tmp, p, false)
-	} else {
-		err = os.Link(tmp.Name(), p)
-	}
-	if err != nil {
-		if errors.Is(err, os.ErrExist) {
-			// Another process may have linked the object and not yet
-			// flushed it: the caller counts it as stored after Sync,
-			// which must flush then.
-			if s.batch {
-				s.linked.Add(1)
-			} else if d, err := os.Open(dir); err == nil {
-				s.syncFile(d)
-				d.Close()
-			}
-			return errExists
-		}
-		return fail(err)
-	}
+	return f, nil
+}
+
+// settleStaged makes the bytes of the staged files durable: one flush of
+// the store's file system shared with every upload waiting for one
+// (batch), else a sync of each file.
+func (s *Store) settleStaged(ctx context.Context, fs ...*staged) error {
 	if s.batch {
-		s.linked.Add(1)
+		if err := s.durable.wait(); err != nil {
+			return s.classify(ctx, fs[0].key, err)
+		}
 		return nil
 	}
-	if d, err := os.Open(dir); err == nil {
+	for _, f := range fs {
+		if err := s.syncFile(f.tmp); err != nil {
+			return s.classify(ctx, f.key, err)
+		}
+	}
+	return nil
+}
+
+// publish gives the staged file, made durable, its object's name, only
+// if that name is free (errExists otherwise). Where writes share flushes
+// (batch), the name becomes durable at the next one (Sync); elsewhere
+// its directory is synced here.
+func (s *Store) publish(ctx context.Context, f *staged) error {
+	var err error
+	if f.unnamed {
+		err = unnamed.Link(f.tmp, f.path, false)
+	} else {
+		err = os.Link(f.tmp.Name(), f.path)
+	}
+	if err != nil && !errors.Is(err, os.ErrExist) {
+		return s.classify(ctx, f.key, err)
+	}
+	// An existing name: another process may have linked the object and
+	// not yet flushed it; the caller counts it as stored after Sync,
+	// which must flush then.
+	if s.batch {
+		s.linked.Add(1)
+	} else if d, derr := os.Open(filepath.Dir(f.path)); derr == nil {
 		s.syncFile(d)
 		d.Close()
+	}
+	if err != nil {
+		return errExists
 	}
 	return nil
 }

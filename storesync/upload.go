@@ -88,29 +88,54 @@ func (s *Sync) send(ctx context.Context, path string, e state.Entry) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	h := &hashReader{r: f, h: sha256.New()}
-	if err := s.r.Put(ctx, e.SHA256, h); err != nil {
-		if h.eof && hex.EncodeToString(h.h.Sum(nil)) != e.SHA256 {
-			return &FileError{Path: path, Err: errChanged}
-		}
-		if h.err != nil {
-			return &FileError{Path: path, Err: h.err}
-		}
-		return err
-	}
+	// The records, a draft's excepted (drafts are not restored from the
+	// store, as from the cache): under e's inputs, and the take at the
+	// path under its own inputs too, before the note says the object is
+	// in the store.
+	var digests []string
+	rec := Record{SHA256: e.SHA256, Provider: e.Provider, MediaType: e.MediaType, Bytes: e.Bytes, Width: e.Width, Height: e.Height}
 	if e.Provider != providers.Draft {
-		rec := Record{SHA256: e.SHA256, Provider: e.Provider, MediaType: e.MediaType, Bytes: e.Bytes, Width: e.Width, Height: e.Height}
-		if err := s.r.PutInputs(ctx, e.Inputs.Digest(), rec); err != nil {
-			return err
-		}
-		// The take at the path is recorded under its own inputs too,
-		// before the note says the object is in the store.
+		digests = append(digests, e.Inputs.Digest())
 		if n := takeAtPath(e); n > 0 {
-			if err := s.r.PutInputs(ctx, e.Inputs.Take(e.Takes[n-1].Seed).Digest(), rec); err != nil {
-				return err
-			}
+			digests = append(digests, e.Inputs.Take(e.Takes[n-1].Seed).Digest())
+		}
+	}
+	if ip, ok := s.r.(inputsPutter); ok {
+		return fileErr(path, e.SHA256, h, ip.PutWithInputs(ctx, e.SHA256, h, digests, rec))
+	}
+	if err := s.r.Put(ctx, e.SHA256, h); err != nil {
+		return fileErr(path, e.SHA256, h, err)
+	}
+	for _, d := range digests {
+		if err := s.r.PutInputs(ctx, d, rec); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// inputsPutter is a Remote that puts an object and its records in one
+// step, their bytes made durable together (a file:// store):
+// *objstore.Store, through Adapt.
+type inputsPutter interface {
+	// PutWithInputs is Put of r as the object sum, then PutInputs of rec
+	// under each of digests.
+	PutWithInputs(ctx context.Context, sum string, r io.Reader, digests []string, rec Record) error
+}
+
+// fileErr is err, the failure of an upload of the file at path read
+// through h, as a *FileError when the file is to blame: it no longer
+// hashes to sum, or could not be read.
+func fileErr(path, sum string, h *hashReader, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case h.eof && hex.EncodeToString(h.h.Sum(nil)) != sum:
+		return &FileError{Path: path, Err: errChanged}
+	case h.err != nil:
+		return &FileError{Path: path, Err: h.err}
+	}
+	return err
 }
 
 // settle makes what this Sync wrote to the store durable (durable), then
