@@ -18,12 +18,15 @@ type fileReader struct {
 	fd   int
 	size int64
 	left int64
+	// blocking says that O_NONBLOCK was cleared after an EAGAIN.
+	blocking bool
 }
 
 // openRead opens name for reading and learns its size; it must be a
 // regular file. The open does not block (O_NONBLOCK), so that a FIFO at
-// name does not wait for a writer forever; a regular file ignores it,
-// and it is cleared anyway.
+// name does not wait for a writer forever; a regular file ignores the
+// flag, which is therefore left set (two fcntl calls an object saved),
+// and cleared only if a read ever answers EAGAIN.
 func openRead(name string) (*fileReader, error) {
 	var fd int
 	var err error
@@ -45,10 +48,6 @@ func openRead(name string) (*fileReader, error) {
 		syscall.Close(fd)
 		return nil, &os.PathError{Op: "open", Path: name, Err: errNotRegular}
 	}
-	if err := syscall.SetNonblock(fd, false); err != nil {
-		syscall.Close(fd)
-		return nil, &os.PathError{Op: "fcntl", Path: name, Err: err}
-	}
 	return &fileReader{fd: fd, size: st.Size, left: st.Size}, nil
 }
 
@@ -67,6 +66,13 @@ func (f *fileReader) Read(p []byte) (int, error) {
 		n, err := syscall.Read(f.fd, p)
 		switch {
 		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN && !f.blocking:
+			// A file system that honours O_NONBLOCK on regular files.
+			if err := syscall.SetNonblock(f.fd, false); err != nil {
+				return 0, err
+			}
+			f.blocking = true
 			continue
 		case err != nil:
 			return 0, err

@@ -297,7 +297,8 @@ var errNotRegular = errors.New("not a regular file, where the lockfile records a
 // openNoFollow opens name for reading, refusing a symbolic link at its
 // last component and anything but a regular file. The open does not
 // block (O_NONBLOCK), so that a FIFO at name does not wait for a writer
-// forever; a regular file ignores it, and it is cleared anyway.
+// forever; a regular file ignores the flag, which is left set, and
+// cleared only if a read answers EAGAIN.
 func openNoFollow(name string) (fdFile, error) {
 	for {
 		fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
@@ -316,10 +317,6 @@ func openNoFollow(name string) (fdFile, error) {
 			syscall.Close(fd)
 			return -1, &os.PathError{Op: "open", Path: name, Err: errNotRegular}
 		}
-		if err := syscall.SetNonblock(fd, false); err != nil {
-			syscall.Close(fd)
-			return -1, &os.PathError{Op: "fcntl", Path: name, Err: err}
-		}
 		return fdFile(fd), nil
 	}
 }
@@ -329,6 +326,12 @@ func (f fdFile) Read(p []byte) (int, error) {
 		n, err := syscall.Read(int(f), p)
 		switch {
 		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			// A file system that honours O_NONBLOCK on regular files.
+			if err := syscall.SetNonblock(int(f), false); err != nil {
+				return 0, err
+			}
 			continue
 		case err != nil:
 			return 0, err
