@@ -527,3 +527,62 @@ func TestFdFileNonblockingRead(t *testing.T) {
 		t.Fatalf("Read = %q, %v, want %q", buf[:n], err, body)
 	}
 }
+
+// gatedRemote is a fakeRemote whose first Put waits for open.
+type gatedRemote struct {
+	*fakeRemote
+	started chan struct{}
+	open    chan struct{}
+	once    sync.Once
+}
+
+func (r *gatedRemote) Put(ctx context.Context, sum string, rd io.Reader) error {
+	r.once.Do(func() {
+		close(r.started)
+		<-r.open
+	})
+	return r.fakeRemote.Put(ctx, sum, rd)
+}
+
+// TestStoreUploadsCommittedBytes: an apply's upload sends the bytes it
+// committed, held from the commit, not what is at the path when the
+// upload's turn comes: an image whose file was removed or edited after
+// its commit still goes up whole, as recorded.
+func TestStoreUploadsCommittedBytes(t *testing.T) {
+	dir := t.TempDir()
+	r := &gatedRemote{fakeRemote: newFake(), started: make(chan struct{}), open: make(chan struct{})}
+	s, err := New(dir, r, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st := s.Wrap(ctx, state.OpenStore(dir, state.NewLock(), nil), &planner.Plan{})
+	if err := st.Begin(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	commitFile(t, st, "image.a", "a.png", []byte("bytes of a"))
+	<-r.started // the one uploader is busy with a
+	b := commitFile(t, st, "image.b", "b.png", []byte("bytes of b"))
+	c := commitFile(t, st, "image.c", "c.png", []byte("bytes of c"))
+	if err := os.Remove(filepath.Join(dir, "b.png")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "c.png"), []byte("edited c"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	close(r.open)
+	if err := st.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(ctx); err != nil {
+		t.Fatalf("Close = %v, want every committed image uploaded", err)
+	}
+	for _, e := range []state.Entry{b, c} {
+		if got := r.objects[e.SHA256]; sum(got) != e.SHA256 {
+			t.Errorf("%s: the store holds %q, want the committed bytes", e.Path, got)
+		}
+	}
+	if st.held.Load() != 0 {
+		t.Errorf("%d bytes still counted as held after Close", st.held.Load())
+	}
+}

@@ -1,6 +1,7 @@
 package storesync
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -70,7 +72,7 @@ func retryWait() []time.Duration { return []time.Duration{200 * time.Millisecond
 // records it under e's inputs (a draft's are not: drafts are not restored
 // from the store, as from the cache), then notes it.
 func (s *Sync) upload(ctx context.Context, path string, e state.Entry) error {
-	if err := s.send(ctx, path, e); err != nil {
+	if err := s.send(ctx, path, e, nil); err != nil {
 		return err
 	}
 	return s.settle(ctx, []string{e.SHA256}, 1)
@@ -79,19 +81,32 @@ func (s *Sync) upload(ctx context.Context, path string, e state.Entry) error {
 // send is upload without its last step, settle: the object and its
 // records are in the store, whole under their names, but not yet made
 // durable where the store leaves that to Sync, nor noted or counted.
-func (s *Sync) send(ctx context.Context, path string, e state.Entry) error {
+// data, when not nil, are the bytes to send instead of the file at path:
+// bytes that do not hash to e.SHA256 are not sent, and the file is.
+func (s *Sync) send(ctx context.Context, path string, e state.Entry, data []byte) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if data != nil {
+		h := &hashReader{r: bytes.NewReader(data), h: sha256.New()}
+		err := s.put(ctx, e, h)
+		if err == nil || !h.eof || hex.EncodeToString(h.h.Sum(nil)) == e.SHA256 {
+			return err
+		}
+	}
 	f, err := openNoFollow(filepath.Join(s.dir, filepath.FromSlash(path)))
 	if err != nil {
 		return &FileError{Path: path, Err: err}
 	}
 	defer f.Close()
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
 	h := &hashReader{r: f, h: sha256.New()}
-	// The records, a draft's excepted (drafts are not restored from the
-	// store, as from the cache): under e's inputs, and the take at the
-	// path under its own inputs too, before the note says the object is
-	// in the store.
+	return fileErr(path, e.SHA256, h, s.put(ctx, e, h))
+}
+
+// put uploads the bytes h reads as e's object, then records it under
+// e's inputs (a draft's are not: drafts are not restored from the store,
+// as from the cache), and under those of the take at e's path, before
+// the note says the object is in the store.
+func (s *Sync) put(ctx context.Context, e state.Entry, h *hashReader) error {
 	var digests []string
 	rec := Record{SHA256: e.SHA256, Provider: e.Provider, MediaType: e.MediaType, Bytes: e.Bytes, Width: e.Width, Height: e.Height}
 	if e.Provider != providers.Draft {
@@ -101,10 +116,10 @@ func (s *Sync) send(ctx context.Context, path string, e state.Entry) error {
 		}
 	}
 	if ip, ok := s.r.(inputsPutter); ok {
-		return fileErr(path, e.SHA256, h, ip.PutWithInputs(ctx, e.SHA256, h, digests, rec))
+		return ip.PutWithInputs(ctx, e.SHA256, h, digests, rec)
 	}
 	if err := s.r.Put(ctx, e.SHA256, h); err != nil {
-		return fileErr(path, e.SHA256, h, err)
+		return err
 	}
 	for _, d := range digests {
 		if err := s.r.PutInputs(ctx, d, rec); err != nil {
@@ -251,8 +266,8 @@ func (s *Sync) uploadRetrying(ctx context.Context, path string, e state.Entry) e
 }
 
 // sendRetrying is send tried as uploadRetrying tries upload.
-func (s *Sync) sendRetrying(ctx context.Context, path string, e state.Entry) error {
-	return s.retrying(ctx, func() error { return s.send(ctx, path, e) })
+func (s *Sync) sendRetrying(ctx context.Context, path string, e state.Entry, data []byte) error {
+	return s.retrying(ctx, func() error { return s.send(ctx, path, e, data) })
 }
 
 // sendTakeRetrying is sendTake tried as uploadRetrying tries upload.
@@ -384,7 +399,8 @@ type Store struct {
 	queued  map[string]bool // sums queued this run
 	cache   LocalCache      // where the takes not at a path are
 	closing bool
-	down    error // the store failed: the rest of the queue is not tried
+	held    atomic.Int64 // bytes the queued jobs hold (data)
+	down    error        // the store failed: the rest of the queue is not tried
 	done    int
 	pending []failure
 	// sent are the jobs whose objects and records are in the store, not
@@ -403,6 +419,9 @@ type job struct {
 	path string
 	e    state.Entry
 	take int // 1-based: take of e to upload from the content cache; 0: e from path
+	// data, when not nil, are e's bytes as committed (Commit's hold): the
+	// upload sends them rather than reading path.
+	data []byte
 }
 
 type failure struct {
@@ -453,12 +472,56 @@ func (st *Store) Begin(ctx context.Context, writes []string, rs []state.Removal)
 }
 
 // Commit implements state.Store: the local commit, then the upload.
+//
+// The upload takes the image's bytes from c.Temp, read before the local
+// commit (one pread), rather than reading the file back from its path,
+// when they are few enough to hold (holdMax, and heldBudget for all the
+// queued uploads together). They are the bytes the entry records: the
+// upload checks them against the entry's SHA-256 as it sends them, and
+// reads the file at the path when they differ.
 func (st *Store) Commit(ctx context.Context, c state.Commit) error {
+	data := st.hold(c)
 	if err := st.LocalStore.Commit(ctx, c); err != nil {
+		st.release(data)
 		return err
 	}
-	st.enqueue(c.Entry.Path, c.Entry)
+	st.enqueueHeld(c.Entry.Path, c.Entry, data)
 	return nil
+}
+
+// holdMax is the largest image whose bytes an upload holds in memory
+// between its commit and its upload; heldBudget is what all the queued
+// uploads hold at most. Beyond, an upload reads the file at its path.
+const (
+	holdMax    = 1 << 20
+	heldBudget = 16 << 20
+)
+
+// hold returns c's image bytes read from c.Temp, or nil when the store is
+// known to hold the image, the image is too big, the budget is spent, or
+// the read fails (the upload then reads the file at its path).
+func (st *Store) hold(c state.Commit) []byte {
+	n := c.Entry.Bytes
+	if n <= 0 || n > holdMax || c.Temp == nil || st.s.up.Has(c.Entry.SHA256) {
+		return nil
+	}
+	if st.held.Add(n) > heldBudget {
+		st.held.Add(-n)
+		return nil
+	}
+	b := make([]byte, n)
+	if _, err := c.Temp.ReadAt(b, 0); err != nil {
+		st.release(b)
+		return nil
+	}
+	return b
+}
+
+// release returns data's bytes to the budget.
+func (st *Store) release(data []byte) {
+	if data != nil {
+		st.held.Add(-int64(len(data)))
+	}
 }
 
 // PutBack is the local PutBack, then the upload of the image if the store
@@ -526,17 +589,24 @@ func (st *Store) Uploaded() int {
 
 // enqueue queues e's upload from path, and that of each of its takes.
 func (st *Store) enqueue(path string, e state.Entry) {
+	st.enqueueHeld(path, e, nil)
+}
+
+// enqueueHeld is enqueue of an image whose bytes data holds (or nil).
+func (st *Store) enqueueHeld(path string, e state.Entry, data []byte) {
 	st.enqueueTakes(path, e)
 	if st.s.up.Has(e.SHA256) {
+		st.release(data)
 		return
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.queued[e.SHA256] {
+		st.release(data)
 		return
 	}
 	st.queued[e.SHA256] = true
-	st.queue = append(st.queue, job{path: path, e: e})
+	st.queue = append(st.queue, job{path: path, e: e, data: data})
 	st.cond.Signal()
 }
 
@@ -580,8 +650,10 @@ func (st *Store) work() {
 		if j.take > 0 {
 			err = st.s.sendTakeRetrying(st.ctx, st.cache, j.path, j.e, j.take)
 		} else {
-			err = st.s.sendRetrying(st.ctx, j.path, j.e)
+			err = st.s.sendRetrying(st.ctx, j.path, j.e, j.data)
 		}
+		st.release(j.data)
+		j.data = nil
 		var batch []job
 		st.mu.Lock()
 		switch {
