@@ -5,11 +5,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
 // TestFileStoreInputsDirectory: a directory standing where a record of
-// inputs would be is no record, as fileblob had it.
+// inputs (or an object) would be is no record, as fileblob had it, and
+// the next upload replaces it when it is empty.
 func TestFileStoreInputsDirectory(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -20,6 +22,46 @@ func TestFileStoreInputsDirectory(t *testing.T) {
 	}
 	if _, ok, err := s.GetInputs(ctx, digest); ok || err != nil {
 		t.Errorf("GetInputs of a directory: %v, %v; want no record and no error", ok, err)
+	}
+	// An upload repairs it: the empty directory gives way to the record.
+	rec := Record{SHA256: sum([]byte("image")), Provider: "imagine", MediaType: "image/png", Bytes: 5, Width: 1, Height: 1}
+	if err := s.PutInputs(ctx, digest, rec); err != nil {
+		t.Fatalf("PutInputs over an empty directory: %v", err)
+	}
+	if got, ok, err := s.GetInputs(ctx, digest); !ok || err != nil || got != rec {
+		t.Errorf("GetInputs after PutInputs over an empty directory: %+v, %v, %v; want the record", got, ok, err)
+	}
+	// The same for an object, and through PutWithInputs.
+	body := []byte("image")
+	obj := filepath.Join(dir, "sha256", sum(body)[:2], sum(body))
+	d2 := sum([]byte("other inputs"))
+	for _, p := range []string{obj, filepath.Join(dir, "inputs", d2)} {
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutWithInputs(ctx, sum(body), bytes.NewReader(body), []string{d2}, rec); err != nil {
+		t.Fatalf("PutWithInputs over empty directories: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := s.Get(ctx, sum(body), &buf, 100); err != nil || buf.String() != string(body) {
+		t.Errorf("Get after Put over an empty directory: %q, %v", buf.String(), err)
+	}
+	if got, ok, err := s.GetInputs(ctx, d2); !ok || err != nil || got != rec {
+		t.Errorf("GetInputs(%s) = %+v, %v, %v; want the record", d2, got, ok, err)
+	}
+	// A directory that holds something is the user's: left, and said.
+	d3 := sum([]byte("third inputs"))
+	keep := filepath.Join(dir, "inputs", d3, "kept")
+	if err := os.MkdirAll(keep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := s.PutInputs(ctx, d3, rec)
+	if kind(err) != Corrupt || !strings.Contains(err.Error(), filepath.Join(dir, "inputs", d3)) {
+		t.Errorf("PutInputs over a directory with a file: %v, want kind Corrupt naming it", err)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("the directory's content: %v", err)
 	}
 }
 

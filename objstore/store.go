@@ -574,6 +574,34 @@ func (s *Store) createFile(ctx context.Context, key string, r io.Reader, verify 
 	return s.publish(ctx, f)
 }
 
+// link gives f's temporary file the object's name.
+func (f *staged) link() error {
+	if f.unnamed {
+		return unnamed.Link(f.tmp, f.path, false)
+	}
+	return os.Link(f.tmp.Name(), f.path)
+}
+
+// clearDir handles a name that f.link found taken. A directory there is
+// no object (reads find none, as hasFile and openFile have it), so an
+// empty one is removed and the link made again, instead of the object
+// or record being counted as stored for good while no read can find it;
+// a directory that holds anything is left to the user, as an error of
+// kind Corrupt. Anything else there is returned as os.ErrExist.
+func (s *Store) clearDir(ctx context.Context, f *staged) error {
+	fi, err := os.Lstat(f.path)
+	if err != nil || !fi.IsDir() {
+		return os.ErrExist
+	}
+	if err := os.Remove(f.path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return f.link()
+		}
+		return &Error{Kind: Corrupt, URL: s.url, Object: f.key, Err: fmt.Errorf("a directory stands under its name, and could not be removed (%v): remove %s, then run the command again", err, f.path)}
+	}
+	return f.link()
+}
+
 // staged is an object of a file:// store written to a temporary file in
 // its directory, not yet made durable nor named: createFile's first step.
 type staged struct {
@@ -653,13 +681,15 @@ func (s *Store) settleStaged(ctx context.Context, fs ...*staged) error {
 // (batch), the name becomes durable at the next one (Sync); elsewhere
 // its directory is synced here.
 func (s *Store) publish(ctx context.Context, f *staged) error {
-	var err error
-	if f.unnamed {
-		err = unnamed.Link(f.tmp, f.path, false)
-	} else {
-		err = os.Link(f.tmp.Name(), f.path)
+	err := f.link()
+	if errors.Is(err, os.ErrExist) {
+		err = s.clearDir(ctx, f)
 	}
 	if err != nil && !errors.Is(err, os.ErrExist) {
+		var e *Error
+		if errors.As(err, &e) {
+			return err
+		}
 		return s.classify(ctx, f.key, err)
 	}
 	// An existing name: another process may have linked the object and
