@@ -12,6 +12,9 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/internal/safepath"
 )
 
 // stagingDirName is where Move stages the copies that break cycles, inside
@@ -51,6 +54,7 @@ func (s *LocalStore) Move(ctx context.Context, moves []Move, done func(i int, er
 		}
 		progressed := false
 		next := pending[:0]
+		var b moveBatch
 		for _, pm := range pending {
 			if o, ok := readers[pm.m.Path]; ok && o != pm {
 				next = append(next, pm)
@@ -59,13 +63,25 @@ func (s *LocalStore) Move(ctx context.Context, moves []Move, done func(i int, er
 			if pm.staged == "" && readers[pm.m.From.Entry.Path] == pm {
 				delete(readers, pm.m.From.Entry.Path)
 			}
+			progressed = true
+			if s.batchable(&b, pm) {
+				if err := s.place(pm); err != nil {
+					done(pm.i, err, false)
+					continue
+				}
+				b.add(s, pm)
+				continue
+			}
+			// Moves in the order they come: the batch so far is recorded
+			// before a move that it may free a path or an address for.
+			s.recordMoves(ctx, &b, done)
 			err := s.move(ctx, pm)
 			if err != nil && pm.staged != "" {
 				warn(pm.m.Warn, fmt.Sprintf("the image moving to %s is kept at %s until the next apply, which removes it: copy it there yourself if you need it now", pm.m.Path, pm.staged))
 			}
 			done(pm.i, err, false)
-			progressed = true
 		}
+		s.recordMoves(ctx, &b, done)
 		pending = next
 		if progressed || len(pending) == 0 {
 			continue
@@ -175,6 +191,106 @@ func (s *LocalStore) move(ctx context.Context, pm *pendingMove) error {
 		}
 	}
 	return nil
+}
+
+// moveBatch is a run of moves whose files are in place at their new
+// paths, none of which any entry records, to record in one lockfile
+// write (recordMoves) instead of one each.
+type moveBatch struct {
+	moves   []*pendingMove
+	deletes []addrs.Addr
+	sets    map[addrs.Addr]Entry
+	paths   map[string]bool // safepath.Key of the new paths
+}
+
+// batchable reports whether pm can join b: not staged, to a new path that
+// no entry records and no move of b takes, under an address no move of b
+// sets. Such a move's file goes to a path the lockfile does not name, so
+// placing it before the batch's record breaks no entry, and a kill before
+// that record leaves only files at paths the next run writes again.
+func (s *LocalStore) batchable(b *moveBatch, pm *pendingMove) bool {
+	m := pm.m
+	if pm.staged != "" || m.From.Entry.Path == m.Path {
+		return false
+	}
+	key := safepath.Key(m.Path)
+	if _, ok := b.sets[m.To]; ok || b.paths[key] {
+		return false
+	}
+	s.idx.mu.Lock()
+	defer s.idx.mu.Unlock()
+	_, taken := s.idx.owner[key]
+	return !taken
+}
+
+// add puts pm, placed, in b, with what recording it deletes and sets: as
+// move records it on its own.
+func (b *moveBatch) add(s *LocalStore, pm *pendingMove) {
+	m := pm.m
+	e := m.From.Entry
+	e.Path = m.Path
+	if b.sets == nil {
+		b.sets, b.paths = map[addrs.Addr]Entry{}, map[string]bool{}
+	}
+	s.idx.mu.Lock()
+	b.deletes = append(b.deletes, s.priorDrop(m.To, &m.From)...)
+	s.idx.mu.Unlock()
+	b.sets[m.To] = e
+	b.paths[safepath.Key(m.Path)] = true
+	b.moves = append(b.moves, pm)
+}
+
+// place copies pm's file, verified, to its new path, atomically.
+func (s *LocalStore) place(pm *pendingMove) error {
+	m := pm.m
+	tmp, err := s.CreateTemp(m.Path)
+	if err != nil {
+		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
+	}
+	if err := copyVerified(tmp, s.abs(m.From.Entry.Path), m.From.Entry.Path, m.From.Entry.SHA256); err != nil {
+		AbortTemp(tmp)
+		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
+	}
+	// The Recorder syncs the directory before the lockfile names the file.
+	if err := PlaceTemp(tmp, s.abs(m.Path)); err != nil {
+		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
+	}
+	return nil
+}
+
+// recordMoves records the moves of b in one lockfile write, then removes
+// their old files, and empties b. The index follows the write as set
+// follows its own: the dropped addresses first, then the new entries.
+func (s *LocalStore) recordMoves(ctx context.Context, b *moveBatch, done func(i int, err error, skipped bool)) {
+	if len(b.moves) == 0 {
+		return
+	}
+	defer func() { *b = moveBatch{} }()
+	x := s.idx
+	x.mu.Lock()
+	err := s.record(ctx, "the move", b.moves[0].m.To, b.deletes, b.sets)
+	if err == nil {
+		x.forget(b.deletes...)
+		for a, e := range b.sets {
+			if old, ok := x.rec[a]; ok && x.owner[safepath.Key(old.path)] == a {
+				delete(x.owner, safepath.Key(old.path))
+			}
+			x.owner[safepath.Key(e.Path)] = a
+			x.rec[a] = indexed{e.Path, entryDigest(e)}
+		}
+	}
+	x.mu.Unlock()
+	for _, pm := range b.moves {
+		if err == nil {
+			src := pm.m.From.Entry.Path
+			if !s.keeps(src) {
+				if rerr := os.Remove(s.abs(src)); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+					warn(pm.m.Warn, fmt.Sprintf("could not remove the old file %s: %v; delete it yourself", src, rerr))
+				}
+			}
+		}
+		done(pm.i, err, false)
+	}
 }
 
 // RemoveStaleTemps implements Store. The Store's owner holds the working

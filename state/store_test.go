@@ -3,9 +3,11 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pixform/pixform/addrs"
@@ -198,5 +200,93 @@ func TestStoreCommitOfTheRecordedEntryWritesNoLockfile(t *testing.T) {
 	}
 	if got.Images[addrs.MustParse("image.a")].Inputs.Prompt != "another prompt" {
 		t.Errorf("lockfile holds %+v", got.Images)
+	}
+}
+
+// countingJournal is a Journal that counts its writes.
+type countingJournal struct {
+	Journal
+	mu     sync.Mutex
+	writes int
+}
+
+func (j *countingJournal) Record(ctx context.Context, deletes []addrs.Addr, sets map[addrs.Addr]Entry) error {
+	j.mu.Lock()
+	j.writes++
+	j.mu.Unlock()
+	return j.Journal.Record(ctx, deletes, sets)
+}
+
+// TestStoreMovesRecordedTogether: moves to paths no entry records are
+// recorded in one lockfile write, not one each (address moves and a path
+// move alike), their old files removed after it. Moves that free a path
+// for another (cycles) are the crash test's.
+func TestStoreMovesRecordedTogether(t *testing.T) {
+	dir := t.TempDir()
+	lock := NewLock()
+	var moves []Move
+	want := map[string]string{} // address → path, after the moves
+	for i := range 5 {
+		e := entryN(i)
+		e.Path = fmt.Sprintf("old/%d.png", i)
+		content := fmt.Sprintf("image %d", i)
+		e.SHA256 = sumOf(content)
+		if err := os.MkdirAll(filepath.Join(dir, "old"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(e.Path)), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		from := addrs.MustParse(fmt.Sprintf("image.a[%d]", i))
+		lock.Images[from] = e
+		to := addrs.MustParse(fmt.Sprintf("image.b[%d]", i))
+		p := fmt.Sprintf("new/%d.png", i)
+		if i == 4 {
+			// A path move, keeping its address.
+			to = from
+		}
+		moves = append(moves, Move{From: Prior{Addr: from, Entry: e}, To: to, Path: p})
+		want[to.String()] = p
+	}
+	if err := os.WriteFile(filepath.Join(dir, LockFileName), lock.Marshal(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j := &countingJournal{Journal: NewRecorder(filepath.Join(dir, LockFileName), lock)}
+	s := NewStore(dir, lock, j, nil)
+	ctx := context.Background()
+	if err := s.Begin(ctx, []string{"new/0.png", "new/1.png", "new/2.png", "new/3.png", "new/4.png"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Move(ctx, moves, func(i int, err error, skipped bool) {
+		if err != nil || skipped {
+			t.Errorf("move %d: %v (skipped %v)", i, err, skipped)
+		}
+	})
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if j.writes != 1 {
+		t.Errorf("%d lockfile writes for 5 moves to new paths, want 1", j.writes)
+	}
+	got, err := ReadLock(filepath.Join(dir, LockFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Images) != len(want) {
+		t.Errorf("lockfile holds %d entries, want %d", len(got.Images), len(want))
+	}
+	for a, e := range got.Images {
+		if want[a.String()] != e.Path {
+			t.Errorf("%s at %s, want %s", a, e.Path, want[a.String()])
+		}
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(e.Path)))
+		if err != nil || sumOf(string(b)) != e.SHA256 {
+			t.Errorf("%s: file %s: %v, hash matches %v", a, e.Path, err, err == nil && sumOf(string(b)) == e.SHA256)
+		}
+	}
+	for i := range 5 {
+		if _, err := os.Stat(filepath.Join(dir, "old", fmt.Sprintf("%d.png", i))); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("old/%d.png still there: %v", i, err)
+		}
 	}
 }
