@@ -191,13 +191,14 @@ func (e *env) approveAddrs(sel []addrs.Addr, name string) ([]state.Prior, error)
 		paths[i] = lock.Images[k].Path
 	}
 	store.RemoveStaleTemps(paths)
-	var done []state.Prior
-	for _, k := range chosen {
-		ne := lock.Images[k].Approve(name, now)
-		if err = store.Annotate(e.ctx, k, ne); err != nil {
-			break
-		}
-		done = append(done, state.Prior{Addr: k, Entry: ne})
+	as := make([]state.Annotation, len(chosen))
+	for i, k := range chosen {
+		as[i] = state.Annotation{Addr: k, Was: lock.Images[k], Entry: lock.Images[k].Approve(name, now)}
+	}
+	n, err := store.AnnotateAll(e.ctx, as)
+	done := make([]state.Prior, n)
+	for i, a := range as[:n] {
+		done[i] = state.Prior{Addr: a.Addr, Entry: a.Entry}
 	}
 	if cerr := store.Close(e.ctx); err == nil {
 		err = cerr

@@ -47,3 +47,63 @@ func (s *LocalStore) Annotate(ctx context.Context, addr addrs.Addr, e Entry) err
 	}
 	return s.record(ctx, "the review", addr, nil, map[addrs.Addr]Entry{addr: e})
 }
+
+// Annotation is a new version Entry of the entry Was that the lockfile
+// records under Addr, for AnnotateAll: same path and sha256, and only
+// what the lockfile says of the file changed.
+type Annotation struct {
+	Addr  addrs.Addr
+	Was   Entry
+	Entry Entry
+}
+
+// AnnotateAll is Annotate of each of as, in order, recorded in one
+// lockfile write: each is checked against the Store's index of what the
+// lockfile records (Was must be the entry recorded under Addr, exactly),
+// not against a decoding of the whole lockfile per image, and its file
+// is hashed. The annotations before the first that fails are recorded,
+// and n says how many; nothing is recorded when the write fails.
+func (s *LocalStore) AnnotateAll(ctx context.Context, as []Annotation) (n int, err error) {
+	x := s.idx
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	sets := make(map[addrs.Addr]Entry, len(as))
+	var stop error
+	for _, a := range as {
+		if stop = s.annotatable(a); stop != nil {
+			break
+		}
+		sets[a.Addr] = a.Entry
+		n++
+	}
+	if n == 0 {
+		return 0, stop
+	}
+	if err := s.record(ctx, "the review", as[0].Addr, nil, sets); err != nil {
+		return 0, err
+	}
+	for a, e := range sets {
+		x.rec[a] = indexed{e.Path, entryDigest(e)}
+	}
+	return n, stop
+}
+
+// annotatable says why a cannot be recorded, or nil. The caller holds
+// s.idx.mu.
+func (s *LocalStore) annotatable(a Annotation) error {
+	e := a.Entry
+	r, ok := s.idx.rec[a.Addr]
+	if !ok || r.path != e.Path || a.Was.Path != e.Path || a.Was.SHA256 != e.SHA256 || r.sum != entryDigest(a.Was) {
+		return fmt.Errorf("%s: the lockfile no longer records this image as it was read (another pixform changed it?); run the command again", a.Addr)
+	}
+	got, err := hashFile(s.abs(e.Path), nil)
+	switch {
+	case err != nil:
+		return fmt.Errorf("read %s: %w", e.Path, err)
+	case !got.exists:
+		return &FileChangedError{Addr: a.Addr, Path: e.Path, Missing: true}
+	case got.sum != e.SHA256:
+		return &FileChangedError{Addr: a.Addr, Path: e.Path}
+	}
+	return nil
+}
