@@ -201,16 +201,11 @@ func kindOf(ctx context.Context, err error) Kind {
 		return NoCredentials
 	}
 	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		switch c := re.HTTPStatusCode(); {
-		case c == http.StatusUnauthorized:
-			return BadCredentials
-		case c == http.StatusForbidden:
-			return AccessDenied
-		case c == http.StatusNotFound:
-			return NotFound
-		case c >= 500:
-			return Unreachable
+	// A 429, which the SDK has retried already, is left to the checks
+	// below, unlike the other stores' (statusKind makes it Unreachable).
+	if errors.As(err, &re) && re.HTTPStatusCode() != http.StatusTooManyRequests {
+		if k := statusKind(re.HTTPStatusCode()); k != Other {
+			return k
 		}
 	}
 	var sendErr *smithyhttp.RequestSendError
