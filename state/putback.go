@@ -82,10 +82,12 @@ func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 	e := p.Entry
 	x := s.idx
 	key := safepath.Key(e.Path)
-	x.mu.Lock()
+	// Read only: put-backs, which run in parallel, do not wait for each
+	// other here.
+	x.mu.RLock()
 	o, owned := x.owner[key]
 	rec, had := x.rec[p.Addr]
-	x.mu.Unlock()
+	x.mu.RUnlock()
 	if !owned || o != p.Addr || !had || rec.path != e.Path || rec.sum != entryDigest(e) {
 		return ErrNotRecorded
 	}

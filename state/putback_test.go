@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pixform/pixform/addrs"
 )
@@ -325,5 +326,33 @@ func TestCreateBesideNotesDirsOnFailure(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(dir, "a")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the directories made for the file are left (%v)", err)
+	}
+}
+
+// TestPutBacksShareTheIndex: a put-back only reads the Store's index, so
+// put-backs running at once do not wait for each other there: one
+// proceeds while another reader holds the index.
+func TestPutBacksShareTheIndex(t *testing.T) {
+	dir := t.TempDir()
+	a := addrs.MustParse("image.a")
+	e := putBackEntry("img.png", pngBytes)
+	lock := NewLock()
+	lock.Images[a] = e
+	s := NewStore(dir, lock, nopJournal{}, nil)
+	s.idx.mu.RLock() // another put-back, reading
+	done := make(chan error, 1)
+	go func() { done <- s.PutBack(context.Background(), PutBack{Addr: a, Entry: e, Fill: fillWith(pngBytes)}) }()
+	select {
+	case err := <-done:
+		s.idx.mu.RUnlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute): // a hang guard, not a timing
+		s.idx.mu.RUnlock()
+		t.Fatal("PutBack waited for another reader of the index")
+	}
+	if err := s.End(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }

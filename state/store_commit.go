@@ -20,9 +20,10 @@ import (
 // records. It follows the lockfile conservatively: a path counts as owned
 // until its removal is durable, and from before its recording. Its mutex
 // serializes the lockfile changes that touch another entry's path or
-// address, and guards the maps.
+// address, and guards the maps; readers that change nothing (PutBack)
+// share it.
 type pathIndex struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	owner map[string]addrs.Addr // safepath.Key(path) → address of the entry recording it
 	// rec holds, by address, its entry's path and the digest of the
 	// entry as recorded (one map for both: a run of many images keeps
@@ -77,8 +78,8 @@ func (x *pathIndex) forget(as ...addrs.Addr) {
 // case-folded, and returns that entry's path (p itself while the entry is
 // being recorded, to be safe).
 func (x *pathIndex) recorded(p string) (string, bool) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
+	x.mu.RLock()
+	defer x.mu.RUnlock()
 	o, ok := x.owner[safepath.Key(p)]
 	if !ok {
 		return "", false
