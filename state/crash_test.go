@@ -26,10 +26,12 @@ const crashHelperEnv = "PIXFORM_STATE_CRASH_HELPER"
 
 // crashWorkload is what the child does in iteration k, as two applies.
 // Apply A deletes b[k-2] (at moved/k-2.png), creates a[k] at gen/k.png and
-// replaces a[k-1] in place (at iteration 0, it creates s[0] and s[1] at
-// swap/x.png and swap/y.png). Apply B moves a[k-1] to address b[k-1] at
-// moved/k-1.png, and swaps s[0] and s[1] (a cycle: one is staged). The
-// paths it writes are those crashWrites lists.
+// c[k] at cgen/k.png, and replaces a[k-1] in place (at iteration 0, it
+// creates s[0] and s[1] at swap/x.png and swap/y.png). Apply B moves
+// a[k-1] to address b[k-1] at moved/k-1.png and c[k-1] to d[k-1] at
+// cmoved/k-1.png (one lockfile write for both), and swaps s[0] and s[1]
+// (a cycle: one is staged). The paths it writes are those crashWrites
+// lists.
 type crashWorkload struct {
 	s       Store
 	ctx     context.Context
@@ -51,11 +53,11 @@ func crashWrites(k int, apply string) []string {
 	if apply == "B" { // the moves
 		w := []string{"swap/x.png", "swap/y.png"}
 		if k > 0 {
-			w = append(w, fmt.Sprintf("moved/%d.png", k-1))
+			w = append(w, fmt.Sprintf("moved/%d.png", k-1), fmt.Sprintf("cmoved/%d.png", k-1))
 		}
 		return w
 	}
-	w := []string{fmt.Sprintf("gen/%d.png", k)}
+	w := []string{fmt.Sprintf("gen/%d.png", k), fmt.Sprintf("cgen/%d.png", k)}
 	if k == 0 {
 		return append(w, "swap/x.png", "swap/y.png")
 	}
@@ -95,6 +97,8 @@ func (w *crashWorkload) iteration(t *testing.T, k int) {
 	fmt.Println("begin", k)
 	a := func(i int) string { return fmt.Sprintf("image.a[%d]", i) }
 	b := func(i int) string { return fmt.Sprintf("image.b[%d]", i) }
+	c := func(i int) string { return fmt.Sprintf("image.c[%d]", i) }
+	d := func(i int) string { return fmt.Sprintf("image.d[%d]", i) }
 	// Apply A.
 	var rs []Removal
 	if e, ok := w.entries[b(k-2)]; ok {
@@ -110,6 +114,7 @@ func (w *crashWorkload) iteration(t *testing.T, k int) {
 		delete(w.entries, b(k-2))
 	}
 	w.commit(t, a(k), fmt.Sprintf("gen/%d.png", k), false)
+	w.commit(t, c(k), fmt.Sprintf("cgen/%d.png", k), false)
 	if k == 0 {
 		w.commit(t, "image.s[0]", "swap/x.png", false)
 		w.commit(t, "image.s[1]", "swap/y.png", false)
@@ -126,6 +131,12 @@ func (w *crashWorkload) iteration(t *testing.T, k int) {
 		rs = []Removal{{Path: e.Path, SHA256: e.SHA256}}
 	} else {
 		rs = nil
+	}
+	// A second move to a path no entry records: recorded in the same
+	// lockfile write as the first.
+	if e, ok := w.entries[c(k-1)]; ok {
+		moves = append(moves, Move{From: Prior{Addr: addrs.MustParse(c(k - 1)), Entry: e}, To: addrs.MustParse(d(k - 1)), Path: fmt.Sprintf("cmoved/%d.png", k-1)})
+		rs = append(rs, Removal{Path: e.Path, SHA256: e.SHA256})
 	}
 	s0, s1 := w.entries["image.s[0]"], w.entries["image.s[1]"]
 	moves = append(moves,
