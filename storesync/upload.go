@@ -337,16 +337,20 @@ func openNoFollow(name string) (fdFile, error) {
 }
 
 func (f fdFile) Read(p []byte) (int, error) {
+	cleared := false
 	for {
 		n, err := syscall.Read(int(f), p)
 		switch {
 		case err == syscall.EINTR:
 			continue
-		case err == syscall.EAGAIN:
+		case err == syscall.EAGAIN && !cleared:
 			// A file system that honours O_NONBLOCK on regular files.
+			// Cleared once: one that answers EAGAIN to a blocking read
+			// too is an error, not a loop.
 			if err := syscall.SetNonblock(int(f), false); err != nil {
 				return 0, err
 			}
+			cleared = true
 			continue
 		case err != nil:
 			return 0, err
@@ -643,6 +647,7 @@ func (st *Store) work() {
 			return
 		}
 		j := st.queue[0]
+		st.queue[0] = job{} // its held bytes go with j, not with the queue's array
 		st.queue = st.queue[1:]
 		st.mu.Unlock()
 
