@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 )
 
@@ -250,6 +251,32 @@ func TestFileStoreNotBatchable(t *testing.T) {
 	}
 	if flushes != 0 || len(synced) != 2 || synced[0] != "----------" || synced[1] != "d---------" {
 		t.Errorf("%d shared flushes, synced %q; want none, and the file then its directory", flushes, synced)
+	}
+}
+
+// TestFileStoreNotBatchableDirFlushFails: where each upload flushes its
+// own directory, a failed flush is the upload's error (its name may not
+// survive a crash), while a file system that flushes no directories
+// (EINVAL) is no error.
+func TestFileStoreNotBatchableDirFlushFails(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		err  error
+		fail bool
+	}{{syscall.EIO, true}, {syscall.EINVAL, false}} {
+		s := mustOpen(t, "file://"+t.TempDir())
+		s.batch = false
+		s.fsync = func(f *os.File) error {
+			if fi, err := f.Stat(); err == nil && fi.IsDir() {
+				return tt.err
+			}
+			return f.Sync()
+		}
+		body := []byte("bytes on a network file system, " + tt.err.Error())
+		err := s.Put(ctx, sum(body), bytes.NewReader(body))
+		if (err != nil) != tt.fail {
+			t.Errorf("directory flush failing with %v: Put = %v, want an error: %v", tt.err, err, tt.fail)
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -593,13 +594,34 @@ func (s *Store) clearDir(ctx context.Context, f *staged) error {
 	if err != nil || !fi.IsDir() {
 		return os.ErrExist
 	}
-	if err := os.Remove(f.path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+	if err := removeEmptyDir(f.path); err != nil {
+		switch err {
+		case os.ErrNotExist:
 			return f.link()
+		case os.ErrExist: // a file, not ENOTEMPTY
+			return os.ErrExist
 		}
 		return &Error{Kind: Corrupt, URL: s.url, Object: f.key, Err: fmt.Errorf("a directory stands under its name, and could not be removed (%v): remove %s, then run the command again", err, f.path)}
 	}
 	return f.link()
+}
+
+// removeEmptyDir removes the empty directory at name with rmdir, never
+// unlink: another process may have removed the directory and linked its
+// own object or lock there since the caller looked, and that file must
+// stay. A file there now is os.ErrExist, nothing there os.ErrNotExist,
+// exactly; a directory with entries is rmdir's own error.
+func removeEmptyDir(name string) error {
+	err := syscall.Rmdir(name)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, syscall.ENOENT):
+		return os.ErrNotExist
+	case errors.Is(err, syscall.ENOTDIR):
+		return os.ErrExist
+	}
+	return err
 }
 
 // staged is an object of a file:// store written to a temporary file in
@@ -697,12 +719,26 @@ func (s *Store) publish(ctx context.Context, f *staged) error {
 	// which must flush then.
 	if s.batch {
 		s.linked.Add(1)
-	} else if d, derr := os.Open(filepath.Dir(f.path)); derr == nil {
-		s.syncFile(d)
-		d.Close()
+	} else if derr := s.syncDir(filepath.Dir(f.path)); derr != nil {
+		return s.classify(ctx, f.key, derr)
 	}
 	if err != nil {
 		return errExists
+	}
+	return nil
+}
+
+// syncDir makes the names in dir durable. A file system that does not
+// flush directories (EINVAL, ENOTSUP) has nothing more to do; any other
+// failure means the name may not survive a crash, and is an error.
+func (s *Store) syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := s.syncFile(d); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
+		return err
 	}
 	return nil
 }
