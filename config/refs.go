@@ -27,7 +27,7 @@ type refs struct {
 // reference is wrong: the expression must then not be evaluated.
 func (l *loader) checkRefs(expr hcl.Expression, sc scope) (r refs, ok bool) {
 	ok = true
-	for _, t := range expr.Variables() {
+	for _, t := range exprVariables(expr) {
 		root := t.RootName()
 		rootRange := t[0].SourceRange()
 		switch root {

@@ -131,3 +131,30 @@ func (t *instTemplate) render(in *instance) (cty.Value, bool) {
 	}
 	return cty.StringVal(b.String()), true
 }
+
+// constTemplate returns the value of expr in base when expr is a string
+// template that prepareTemplate takes and that uses no instance value:
+// the value HCL's TemplateExpr would evaluate, without its evaluation.
+// false: HCL must evaluate it.
+func constTemplate(expr hcl.Expression, base *hcl.EvalContext) (cty.Value, bool) {
+	t := prepareTemplate(expr, base)
+	if t == nil {
+		return cty.NilVal, false
+	}
+	if len(t.parts) == 1 && t.parts[0].src == fromText {
+		return cty.StringVal(t.parts[0].text), true
+	}
+	n := 0
+	for _, p := range t.parts {
+		if p.src != fromText {
+			return cty.NilVal, false
+		}
+		n += len(p.text)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range t.parts {
+		b.WriteString(p.text)
+	}
+	return cty.StringVal(b.String()), true
+}

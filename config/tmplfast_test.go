@@ -86,3 +86,87 @@ func TestInstTemplate(t *testing.T) {
 		}
 	}
 }
+
+// constBase is the context TestConstTemplate and FuzzConstTemplate
+// evaluate in.
+func constBase() *hcl.EvalContext {
+	return &hcl.EvalContext{Variables: map[string]cty.Value{
+		"var": cty.ObjectVal(map[string]cty.Value{
+			"theme": cty.StringVal("neon"),
+			"n":     cty.NumberIntVal(3),
+			"null":  cty.NullVal(cty.String),
+			"u":     cty.UnknownVal(cty.String),
+		}),
+		"local": cty.ObjectVal(map[string]cty.Value{
+			"city":   cty.StringVal("a city at night, café"),
+			"e":      cty.StringVal("e\u0301"),
+			"secret": cty.StringVal("s").Mark("sensitive"),
+			"list":   cty.ListVal([]cty.Value{cty.StringVal("x")}),
+		}),
+	}}
+}
+
+// TestConstTemplate: what constTemplate joins is the value HCL evaluates,
+// with no diagnostic; what it declines, HCL evaluates.
+func TestConstTemplate(t *testing.T) {
+	base := constBase()
+	for _, tc := range []struct {
+		src  string
+		fast bool
+	}{
+		{`"${local.city}, ${var.theme} lights, view 0"`, true},
+		{`"16:9"`, true},
+		{`"assets/set0/img0.png"`, true},
+		{`"${local.e}\u0301x"`, true},
+		{`""`, true},
+		{`"a${var.theme}"`, true},
+		{`"${var.n} x"`, false},
+		{`"${var.null}x"`, false},
+		{`"${var.u}x"`, false},
+		{`"${local.secret}x"`, false},
+		{`"${local.list}x"`, false},
+		{`"${local.missing}x"`, false},
+		{`"${each.key}x"`, false},
+		{`"${var.theme}"`, false},
+		{`"%{if true}a%{endif}"`, false},
+		{`var.theme`, false},
+		{`1`, false},
+	} {
+		expr, diags := hclsyntax.ParseExpression([]byte(tc.src), "t.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", tc.src, diags)
+		}
+		got, ok := constTemplate(expr, base)
+		if ok != tc.fast {
+			t.Errorf("%s: joined = %v, want %v", tc.src, ok, tc.fast)
+		}
+		if !ok {
+			continue
+		}
+		want, diags := expr.Value(base)
+		if diags.HasErrors() || !got.RawEquals(want) {
+			t.Errorf("%s: got %#v, HCL evaluates %#v (%s)", tc.src, got, want, diags)
+		}
+	}
+}
+
+func FuzzConstTemplate(f *testing.F) {
+	for _, s := range []string{`"${local.city}, ${var.theme} lights, view 0"`, `"a${local.e}b"`, `"${var.n}"`, `"x\u00e9${var.theme}"`} {
+		f.Add(s)
+	}
+	base := constBase()
+	f.Fuzz(func(t *testing.T, src string) {
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "t.hcl", hcl.InitialPos)
+		if diags.HasErrors() || expr == nil {
+			return
+		}
+		got, ok := constTemplate(expr, base)
+		if !ok {
+			return
+		}
+		want, diags := expr.Value(base)
+		if diags.HasErrors() || !got.RawEquals(want) {
+			t.Errorf("%q: got %#v, HCL evaluates %#v (%s)", src, got, want, diags)
+		}
+	})
+}
