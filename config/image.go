@@ -373,7 +373,7 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		insts = []instance{{addr: addrs.Addr{Name: ib.name}, ctx: l.base}}
 	}
 
-	sc := scope{each: fe != nil, count: ct != nil, place: fmt.Sprintf("image %q", ib.name)}
+	sc := scope{each: fe != nil, count: ct != nil, place: "image " + strconv.Quote(ib.name)}
 	prompt := newField(l, promptAttr, sc, cty.String, (*loader).checkPrompt)
 	ratio := newField(l, attrs["aspect_ratio"], sc, cty.String, (*loader).checkRatio)
 	seed := newField(l, attrs["seed"], sc, cty.Number, (*loader).checkSeed)
@@ -384,7 +384,11 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		from = l.newFrom(da.from, sc)
 	}
 	operation := newField(l, da.operation, sc, cty.String, (*loader).checkOperation)
-	mask := newField(l, da.mask, sc, cty.String, checkSourceFile("mask"))
+	checkMask := l.checkMask
+	if checkMask == nil { // a loader not made by Load
+		checkMask = checkSourceFile("mask")
+	}
+	mask := newField(l, da.mask, sc, cty.String, checkMask)
 	transparent := newField(l, da.transparent, sc, cty.Bool, checkBool)
 	resize := newField(l, da.resize, sc, cty.DynamicPseudoType, (*loader).checkResize)
 	crop := newField(l, da.crop, sc, cty.String, (*loader).checkCrop)

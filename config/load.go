@@ -45,6 +45,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		stats:  opts.Stats,
 
 		imageSchema: imageSchema(),
+		checkMask:   checkSourceFile("mask"),
 	}
 	cfg := &Config{Dir: dir, Files: l.files, Provider: defaultProvider()}
 	defer l.compactFiles()
@@ -160,6 +161,8 @@ type loader struct {
 	stats *safepath.Stats
 	// imageSchema is imageSchema(), made once for every block; read only.
 	imageSchema *hcl.BodySchema
+	// checkMask is checkSourceFile("mask"), made once for every block.
+	checkMask func(l *loader, v cty.Value, rng hcl.Range, inst string) (string, bool)
 }
 
 // listDir returns the configuration and auto-loaded variable file names of
