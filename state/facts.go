@@ -160,6 +160,8 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 	}
 	cachePath := filepath.Join(cache.wd, statCacheName)
 	oldData, old, canonical := cache.data, cache.old, cache.canonical
+	// The cache is this refresh's: it keeps none of it alive after.
+	cache.data, cache.old = nil, nil
 
 	facts := make(map[string]FileFact, len(lock.Images))
 	records := make(map[string]statRecord, len(lock.Images))
