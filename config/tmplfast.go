@@ -62,9 +62,11 @@ func prepareTemplate(expr hcl.Expression, base *hcl.EvalContext) *instTemplate {
 			if root != "var" && root != "local" {
 				return nil
 			}
-			var diags hcl.Diagnostics
-			if v, diags = p.Value(base); len(diags) > 0 {
-				return nil
+			if v = rootAttr(base, p.Traversal); v == cty.NilVal {
+				var diags hcl.Diagnostics
+				if v, diags = p.Value(base); len(diags) > 0 {
+					return nil
+				}
 			}
 		default:
 			return nil
@@ -157,4 +159,27 @@ func constTemplate(expr hcl.Expression, base *hcl.EvalContext) (cty.Value, bool)
 		b.WriteString(p.text)
 	}
 	return cty.StringVal(b.String()), true
+}
+
+// rootAttr returns the value of trav, a reference such as local.city, in
+// base when it is one attribute of a known, unmarked object in base's
+// own variables: what HCL's traversal of it gives, looked up without
+// the traversal. cty.NilVal for any other: HCL must evaluate it.
+func rootAttr(base *hcl.EvalContext, trav hcl.Traversal) cty.Value {
+	if len(trav) != 2 || base == nil {
+		return cty.NilVal
+	}
+	root, ok := trav[0].(hcl.TraverseRoot)
+	if !ok {
+		return cty.NilVal
+	}
+	step, ok := trav[1].(hcl.TraverseAttr)
+	if !ok {
+		return cty.NilVal
+	}
+	obj, ok := base.Variables[root.Name]
+	if !ok || obj.IsMarked() || !obj.IsKnown() || obj.IsNull() || !obj.Type().IsObjectType() || !obj.Type().HasAttribute(step.Name) {
+		return cty.NilVal
+	}
+	return obj.GetAttr(step.Name)
 }

@@ -170,3 +170,31 @@ func FuzzConstTemplate(f *testing.F) {
 		}
 	})
 }
+
+// TestRootAttr: what rootAttr looks up is what HCL's traversal gives; it
+// declines what it does not look up.
+func TestRootAttr(t *testing.T) {
+	base := constBase()
+	base.Variables["nul"] = cty.NullVal(cty.Object(map[string]cty.Type{"a": cty.String}))
+	base.Variables["unk"] = cty.UnknownVal(cty.Object(map[string]cty.Type{"a": cty.String}))
+	base.Variables["mkd"] = cty.ObjectVal(map[string]cty.Value{"a": cty.StringVal("x")}).Mark("m")
+	base.Variables["str"] = cty.StringVal("s")
+	for _, src := range []string{"var.theme", "var.n", "var.null", "var.u", "local.city", "local.secret", "local.list",
+		"local.missing", "nul.a", "unk.a", "mkd.a", "str.a", "nothing.a", "var", "local.list[0]", `var["theme"]`} {
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "t.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", src, diags)
+		}
+		got := rootAttr(base, expr.(*hclsyntax.ScopeTraversalExpr).Traversal)
+		if got == cty.NilVal {
+			continue
+		}
+		want, diags := expr.Value(base)
+		if diags.HasErrors() || !got.RawEquals(want) {
+			t.Errorf("%s: got %#v, HCL gives %#v (%s)", src, got, want, diags)
+		}
+	}
+	if rootAttr(base, hcl.Traversal{hcl.TraverseRoot{Name: "local"}, hcl.TraverseAttr{Name: "city"}}) == cty.NilVal {
+		t.Error("local.city not looked up")
+	}
+}
