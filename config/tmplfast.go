@@ -183,3 +183,42 @@ func rootAttr(base *hcl.EvalContext, trav hcl.Traversal) cty.Value {
 	}
 	return obj.GetAttr(step.Name)
 }
+
+// constValue returns the value of expr in ctx when expr is made only of
+// literals, constant string templates (constTemplate) and objects of
+// them under literal keys, as a locals block of many values is: the value
+// HCL would evaluate, without its evaluation. false: HCL must evaluate it.
+func constValue(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, bool) {
+	switch e := expr.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		return e.Val, true
+	case *hclsyntax.TemplateExpr:
+		return constTemplate(e, ctx)
+	case *hclsyntax.ObjectConsExpr:
+		vals := make(map[string]cty.Value, len(e.Items))
+		for _, item := range e.Items {
+			k, ok := item.KeyExpr.(*hclsyntax.ObjectConsKeyExpr)
+			if !ok || k.ForceNonLiteral {
+				return cty.NilVal, false
+			}
+			if t, ok := k.Wrapped.(*hclsyntax.ScopeTraversalExpr); ok && len(t.Traversal) > 1 {
+				return cty.NilVal, false // HCL refuses it, and says why
+			}
+			var key string
+			if name := hcl.ExprAsKeyword(k.Wrapped); name != "" {
+				key = name
+			} else if kv, ok := constTemplate(k.Wrapped, ctx); ok {
+				key = kv.AsString()
+			} else {
+				return cty.NilVal, false
+			}
+			v, ok := constValue(item.ValueExpr, ctx)
+			if !ok {
+				return cty.NilVal, false
+			}
+			vals[key] = v // a later item with the same key wins, as in HCL
+		}
+		return cty.ObjectVal(vals), true
+	}
+	return cty.NilVal, false
+}

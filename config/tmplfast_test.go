@@ -198,3 +198,70 @@ func TestRootAttr(t *testing.T) {
 		t.Error("local.city not looked up")
 	}
 }
+
+// constValueExprs are expressions constValue evaluates, and some it
+// leaves to HCL.
+var constValueExprs = []string{
+	`{ v0 = "view number 0", v1 = "view number 1" }`,
+	`{ "a" = "x", b = "in ${local.city}", c = 1, d = true, e = null }`,
+	`{ b = "${local.city}" }`,
+	`{ a = { b = "c" }, d = "e" }`,
+	`{ a = "x", a = "y" }`,
+	`{ null = 1, true = 2, false = 3 }`,
+	`{ "${var.theme}" = 1 }`,
+	`{ (var.theme) = 1 }`,
+	`{ a.b = 1 }`,
+	`{ a = var.theme }`,
+	`{ a = [1] }`,
+	`{ "${var.n}" = 1 }`,
+	`"x${var.theme}"`,
+	`1.5`,
+	`{}`,
+}
+
+// TestConstValue: what constValue evaluates is the value HCL evaluates,
+// with no diagnostic.
+func TestConstValue(t *testing.T) {
+	base := constBase()
+	fast := 0
+	for _, src := range constValueExprs {
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "t.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", src, diags)
+		}
+		got, ok := constValue(expr, base)
+		if !ok {
+			t.Logf("left to HCL: %s", src)
+			continue
+		}
+		fast++
+		want, diags := expr.Value(base)
+		if diags.HasErrors() || !got.RawEquals(want) {
+			t.Errorf("%s: got %#v, HCL evaluates %#v (%s)", src, got, want, diags)
+		}
+	}
+	if fast != 8 {
+		t.Errorf("constValue evaluated %d of the expressions, want 8", fast)
+	}
+}
+
+func FuzzConstValue(f *testing.F) {
+	for _, s := range constValueExprs {
+		f.Add(s)
+	}
+	base := constBase()
+	f.Fuzz(func(t *testing.T, src string) {
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "t.hcl", hcl.InitialPos)
+		if diags.HasErrors() || expr == nil {
+			return
+		}
+		got, ok := constValue(expr, base)
+		if !ok {
+			return
+		}
+		want, diags := expr.Value(base)
+		if diags.HasErrors() || !got.RawEquals(want) {
+			t.Errorf("%q: got %#v, HCL evaluates %#v (%s)", src, got, want, diags)
+		}
+	})
+}
