@@ -12,9 +12,10 @@ import (
 // GCPercentFor returns the garbage collection target (for
 // debug.SetGCPercent) that the process should run args with, and false
 // when the default suits. Loading a configuration is allocation-bound and
-// the heap it leaves is small and short-lived, so validate and plan of a
-// small one collect less often; a large apply collects more often, to keep
-// its peak memory down; watch keeps the default. Main itself changes no process-wide
+// the heap it leaves is short-lived, so validate and plan of a small one
+// do not collect (-1) below the memory limit MemoryLimitFor gives them; a
+// large apply collects more often, to keep its peak memory down; watch
+// keeps the default. Main itself changes no process-wide
 // setting: the process sets this up before calling it.
 func GCPercentFor(args []string) (percent int, ok bool) {
 	// Main reads global options until the first argument that does not
@@ -64,13 +65,14 @@ func chdirOf(args []string) string {
 // A directory with a large lockfile holds many images whatever its
 // configuration's size (a for_each over a long map is a few bytes an
 // image): its plan keeps every entry, several hundred bytes each, so it
-// collects at 100, as the runtime would.
+// collects no garbage either until it nears a limit made for what it
+// keeps (MemoryLimitFor), which bounds its peak.
 func loadGCPercent(dir string) int {
 	switch {
 	case config.Large(dir):
 		return 50
 	case largeLock(dir):
-		return 100
+		return -1 // under lockMemoryLimit
 	}
 	return -1
 }
