@@ -137,20 +137,15 @@ type readAhead struct {
 	lockDigest string
 	lockErr    error
 	statCache  *state.StatCache
-	// cache is the local content cache, its directory listed.
-	cache *state.Cache
 }
 
 // readAhead starts reading the lockfile (as loadLockDigest(true, stats,
-// wantDigest)), the stat cache and the content cache's directory. They
-// only read: the plan takes what
+// wantDigest)) and the stat cache. Both only read: the plan takes what
 // they found, or nothing, once wait returns.
 func (e *env) readAhead(stats *safepath.Stats, wantDigest bool) *readAhead {
 	r := &readAhead{}
 	r.done.Go(func() { r.lock, r.lockDigest, r.lockErr = e.loadLockDigest(true, stats, wantDigest) })
 	r.done.Go(func() { r.statCache = state.ReadStatCache(e.dir) })
-	r.cache = state.OpenCache(e.dir)
-	r.done.Go(func() { r.cache.Empty() }) // lists it
 	return r
 }
 
@@ -291,13 +286,13 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		return nil, nil, err
 	}
 	cache := state.OpenCache(e.dir)
-	if ahead != nil {
-		cache = ahead.cache
-	}
 	cached := cache.Has
-	if cache.Empty() {
+	if cache.Absent() {
 		// Nothing to look up: the planner then works out no image's
-		// cache key (a hash of its inputs).
+		// cache key (a hash of its inputs). A cache with a directory is
+		// listed only when the planner first looks something up: it
+		// looks up only what it would render, and a plan that renders
+		// nothing lists none.
 		cached = nil
 	}
 	plan, diags, err := e.planWithStore(planner.Input{
