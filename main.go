@@ -33,6 +33,9 @@ func run(isTerminal func(fd int) bool) int {
 	if percent, ok := cli.GCPercentFor(os.Args[1:]); ok {
 		debug.SetGCPercent(percent)
 	}
+	if limit, ok := cli.MemoryLimitFor(os.Args[1:]); ok {
+		debug.SetMemoryLimit(limit)
+	}
 	stop := make(chan struct{})
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

@@ -1,6 +1,7 @@
 package addrs
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -77,11 +78,21 @@ func (a Addr) Less(b Addr) bool {
 
 // Compare returns -1, 0 or +1 as a sorts before, with, or after b.
 func (a Addr) Compare(b Addr) int {
-	switch {
-	case a.Less(b):
-		return -1
-	case b.Less(a):
+	// Less's order, in one pass.
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	if a.Kind != b.Kind {
+		if a.Kind < b.Kind {
+			return -1
+		}
 		return 1
+	}
+	switch a.Kind {
+	case StringKey:
+		return strings.Compare(a.Key, b.Key)
+	case IntKey:
+		return cmp.Compare(a.Index, b.Index)
 	}
 	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"runtime/debug"
@@ -59,6 +60,11 @@ func runPlan(b *testing.B, dir string, want int, extra ...string) {
 	if percent, ok := GCPercentFor(args); ok {
 		debug.SetGCPercent(percent) // as main does for the binary
 	}
+	limit, ok := MemoryLimitFor(args)
+	if !ok {
+		limit = math.MaxInt64 // none
+	}
+	debug.SetMemoryLimit(limit)
 	code := Main(context.Background(), args, Stdio{In: strings.NewReader(""), Out: io.Discard, Err: &stderr})
 	if code != want {
 		b.Fatalf("pixform %s: exit %d, want %d\n%s", strings.Join(args, " "), code, want, stderr.String())

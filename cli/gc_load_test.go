@@ -13,7 +13,7 @@ func TestLoadGCPercent(t *testing.T) {
 		images int
 		want   int
 	}{
-		{2000, 400},
+		{2000, -1},
 		{60000, 50}, // about 10 MB of image blocks
 	} {
 		dir := t.TempDir()

@@ -11,9 +11,9 @@ func TestGCPercentFor(t *testing.T) {
 		args []string
 		want int // 0: keep the default
 	}{
-		"plan":           {args: []string{"plan"}, want: 400},
-		"validate":       {args: []string{"validate", "-json"}, want: 400},
-		"global options": {args: []string{"-chdir=x", "-no-color", "plan", "-out=p"}, want: 400},
+		"plan":           {args: []string{"plan"}, want: -1},
+		"validate":       {args: []string{"validate", "-json"}, want: -1},
+		"global options": {args: []string{"-chdir=x", "-no-color", "plan", "-out=p"}, want: -1},
 		"apply":          {args: []string{"apply", "-auto-approve"}},
 		"watch":          {args: []string{"-chdir=plan", "watch"}},
 		"plan as an arg": {args: []string{"show", "plan"}},
@@ -53,15 +53,17 @@ func TestGCPercentForLargeDir(t *testing.T) {
 	if got, ok := GCPercentFor([]string{"-chdir=" + dir, "plan"}); !ok || got != 50 {
 		t.Errorf("GCPercentFor(large dir) = %d, %v; want 50", got, ok)
 	}
-	if got, _ := GCPercentFor([]string{"plan"}); got != 400 {
-		t.Errorf("GCPercentFor(small dir) = %d; want 400", got)
+	if got, _ := GCPercentFor([]string{"plan"}); got != -1 {
+		t.Errorf("GCPercentFor(small dir) = %d; want -1 (off)", got)
 	}
 }
 
 // TestGCPercentForManyImages: a directory that holds many images (a large
-// lockfile, or a configuration that declares many) keeps plan at the
-// runtime's default and makes apply collect more often, to bound its peak
-// memory; a small one keeps plan's 400 and apply's default.
+// lockfile, or a configuration that declares many) makes apply collect
+// more often, to bound its peak memory, and plan collect under a memory
+// limit made for its lockfile (or at 50 for a large configuration); a
+// small one keeps plan's -1 (off, under a fixed memory limit) and apply's
+// default.
 func TestGCPercentForManyImages(t *testing.T) {
 	write := func(t *testing.T, dir, name string, n int) {
 		t.Helper()
@@ -79,13 +81,14 @@ func TestGCPercentForManyImages(t *testing.T) {
 	tests := map[string]struct {
 		files map[string]int // name → size
 		plan  int
-		apply int // 0: the default
+		limit int64 // plan's memory limit; 0: none
+		apply int   // 0: the default
 	}{
-		"empty":             {plan: 400},
-		"small":             {files: map[string]int{"a.pix.hcl": 10 << 10, "pixform.lock.json": 100 << 10}, plan: 400},
-		"large lockfile":    {files: map[string]int{"a.pix.hcl": 10 << 10, "pixform.lock.json": 2 << 20}, plan: 100, apply: 50},
-		"many for_each":     {files: map[string]int{"a.pix.hcl": 300 << 10}, plan: 400, apply: 50},
-		"other files":       {files: map[string]int{"notes.txt": 2 << 20, "a.pix.hcl.bak": 2 << 20}, plan: 400},
+		"empty":             {plan: -1, limit: loadMemoryLimit},
+		"small":             {files: map[string]int{"a.pix.hcl": 10 << 10, "pixform.lock.json": 100 << 10}, plan: -1, limit: loadMemoryLimit},
+		"large lockfile":    {files: map[string]int{"a.pix.hcl": 10 << 10, "pixform.lock.json": 2 << 20}, plan: -1, limit: 7*(2<<20) + 24*(10<<10) + 4<<20, apply: 50},
+		"many for_each":     {files: map[string]int{"a.pix.hcl": 300 << 10}, plan: -1, limit: loadMemoryLimit, apply: 50},
+		"other files":       {files: map[string]int{"notes.txt": 2 << 20, "a.pix.hcl.bak": 2 << 20}, plan: -1, limit: loadMemoryLimit},
 		"large config wins": {files: map[string]int{"a.pix.hcl": 9 << 20, "pixform.lock.json": 2 << 20}, plan: 50, apply: 50},
 	}
 	for name, tc := range tests {
@@ -97,6 +100,12 @@ func TestGCPercentForManyImages(t *testing.T) {
 			if got, ok := GCPercentFor([]string{"-chdir=" + dir, "plan"}); !ok || got != tc.plan {
 				t.Errorf("plan: GCPercentFor = %d, %v; want %d", got, ok, tc.plan)
 			}
+			if got, ok := MemoryLimitFor([]string{"-chdir=" + dir, "plan"}); got != tc.limit || ok != (tc.limit != 0) {
+				t.Errorf("plan: MemoryLimitFor = %d, %v; want %d", got, ok, tc.limit)
+			}
+			if got, ok := MemoryLimitFor([]string{"-chdir=" + dir, "apply"}); ok {
+				t.Errorf("apply: MemoryLimitFor = %d; want none", got)
+			}
 			got, ok := GCPercentFor([]string{"-chdir=" + dir, "-no-color", "apply", "-auto-approve"})
 			switch {
 			case tc.apply == 0 && ok:
@@ -105,5 +114,20 @@ func TestGCPercentForManyImages(t *testing.T) {
 				t.Errorf("apply: GCPercentFor = %d, %v; want %d", got, ok, tc.apply)
 			}
 		})
+	}
+}
+
+// TestMemoryLimitFor: a command that collects no garbage runs under a
+// memory limit; the others keep the runtime's (none).
+func TestMemoryLimitFor(t *testing.T) {
+	for _, args := range [][]string{{"plan"}, {"validate"}, {"-chdir=x", "plan", "-out=p"}} {
+		if limit, ok := MemoryLimitFor(args); !ok || limit != loadMemoryLimit {
+			t.Errorf("MemoryLimitFor(%q) = %d, %v; want %d", args, limit, ok, loadMemoryLimit)
+		}
+	}
+	for _, args := range [][]string{{"apply"}, {"watch"}, {"show", "plan"}, nil} {
+		if limit, ok := MemoryLimitFor(args); ok {
+			t.Errorf("MemoryLimitFor(%q) = %d; want none", args, limit)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -128,6 +129,29 @@ func (e *env) loadLockDigest(onDisk bool, stats *safepath.Stats, wantDigest bool
 	return lock, digest(b), nil
 }
 
+// readAhead is the lockfile and the stat cache of a plan, read on
+// goroutines of their own (env.readAhead), at the same time.
+type readAhead struct {
+	done       sync.WaitGroup
+	lock       *state.Lock
+	lockDigest string
+	lockErr    error
+	statCache  *state.StatCache
+}
+
+// readAhead starts reading the lockfile (as loadLockDigest(true, stats,
+// wantDigest)) and the stat cache. Both only read: the plan takes what
+// they found, or nothing, once wait returns.
+func (e *env) readAhead(stats *safepath.Stats, wantDigest bool) *readAhead {
+	r := &readAhead{}
+	r.done.Go(func() { r.lock, r.lockDigest, r.lockErr = e.loadLockDigest(true, stats, wantDigest) })
+	r.done.Go(func() { r.statCache = state.ReadStatCache(e.dir) })
+	return r
+}
+
+// wait returns once every read has finished.
+func (r *readAhead) wait() { r.done.Wait() }
+
 func digest(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
@@ -143,6 +167,12 @@ func (e *env) facts(cfg *config.Config, lock *state.Lock, full bool) (map[string
 // factsStats is facts with each file's lstat made through stats (nil:
 // its own), which the plan's path checks filled.
 func (e *env) factsStats(cfg *config.Config, lock *state.Lock, full bool, stats *safepath.Stats) (map[string]state.FileFact, error) {
+	return e.factsCache(cfg, lock, full, stats, nil)
+}
+
+// factsCache is factsStats with the stat cache read ahead (nil: read it
+// now).
+func (e *env) factsCache(cfg *config.Config, lock *state.Lock, full bool, stats *safepath.Stats, cache *state.StatCache) (map[string]state.FileFact, error) {
 	// The checked-in files derived images are made from are inputs too.
 	var sources []string
 	for i := range cfg.Images {
@@ -154,7 +184,7 @@ func (e *env) factsStats(cfg *config.Config, lock *state.Lock, full bool, stats 
 			sources = append(sources, img.Mask)
 		}
 	}
-	facts, err := state.RefreshStats(e.dir, lock, sources, full, stats)
+	facts, err := state.RefreshStatsCache(e.dir, lock, sources, full, stats, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -222,23 +252,47 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	if !ok {
 		return nil, nil, errConfig
 	}
+	// A plan that takes no store lock reads the lockfile and the stat
+	// cache at once, on goroutines of their own, while it opens the store
+	// (a command that takes the store's lock reads them only once it
+	// holds it). Not before the configuration has loaded: what the load
+	// holds and what the reads hold would then be alive together, for a
+	// higher peak of memory. Errors are taken in the serial order.
+	var ahead *readAhead
+	if sel.storeOp == "" {
+		ahead = e.readAhead(stats, !sel.noLockDigest)
+		defer ahead.wait()
+	}
 	link, err := e.linkStore(sel.store, cfg, sel.storeOp, sel.storeWait)
 	if err != nil {
 		return nil, nil, err
 	}
-	lock, lockDigest, err := e.loadLockDigest(true, stats, !sel.noLockDigest)
+	var (
+		lock       *state.Lock
+		lockDigest string
+		statCache  *state.StatCache
+	)
+	if ahead != nil {
+		ahead.wait()
+		lock, lockDigest, err, statCache = ahead.lock, ahead.lockDigest, ahead.lockErr, ahead.statCache
+	} else {
+		lock, lockDigest, err = e.loadLockDigest(true, stats, !sel.noLockDigest)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	facts, err := e.factsStats(cfg, lock, sel.refresh == "full", stats)
+	facts, err := e.factsCache(cfg, lock, sel.refresh == "full", stats, statCache)
 	if err != nil {
 		return nil, nil, err
 	}
 	cache := state.OpenCache(e.dir)
 	cached := cache.Has
-	if cache.Empty() {
+	if cache.Absent() {
 		// Nothing to look up: the planner then works out no image's
-		// cache key (a hash of its inputs).
+		// cache key (a hash of its inputs). A cache with a directory is
+		// listed only when the planner first looks something up: it
+		// looks up only what it would render, and a plan that renders
+		// nothing lists none.
 		cached = nil
 	}
 	plan, diags, err := e.planWithStore(planner.Input{

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/pixform/pixform/addrs"
@@ -36,6 +37,43 @@ func imageSchema() *hcl.BodySchema {
 		{Name: "resize"}, {Name: "crop"}, {Name: "quality"},
 		{Name: "candidates"},
 	}}
+}
+
+// imageContent is body.Content(schema) for schema, an image block's: the
+// common body, HCL syntax holding only attributes that schema names, is
+// taken as it is, without HCL's checks of what it does not hold (schema
+// requires no attribute and has no blocks); any other goes through
+// Content, which says what is wrong.
+func imageContent(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagnostics) {
+	sb, ok := body.(*hclsyntax.Body)
+	if !ok || len(sb.Blocks) > 0 || len(schema.Blocks) > 0 {
+		return body.Content(schema)
+	}
+	for name := range sb.Attributes {
+		if !schemaHasAttr(schema, name) {
+			return body.Content(schema)
+		}
+	}
+	for _, a := range schema.Attributes {
+		if a.Required {
+			return body.Content(schema)
+		}
+	}
+	attrs := make(hcl.Attributes, len(sb.Attributes))
+	for name, a := range sb.Attributes {
+		attrs[name] = a.AsHCLAttribute()
+	}
+	return &hcl.BodyContent{Attributes: attrs, MissingItemRange: sb.MissingItemRange()}, nil
+}
+
+// schemaHasAttr reports whether schema names the attribute name.
+func schemaHasAttr(schema *hcl.BodySchema, name string) bool {
+	for _, a := range schema.Attributes {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // declareImage records an image block, refusing a bad or repeated name.
@@ -236,6 +274,14 @@ func newField[T any](l *loader, attr *hcl.Attribute, sc scope, ty cty.Type, chec
 		if ty == cty.String {
 			f.tmpl = prepareTemplate(attr.Expr, l.base)
 		}
+	case ty == cty.String:
+		// A template of text, variables and locals is joined here, as
+		// HCL would evaluate it; any other is HCL's to evaluate.
+		if v, ok := constTemplate(attr.Expr, l.base); ok {
+			f.val, f.ok = f.check(l, v, attr.Expr.Range(), "")
+			break
+		}
+		f.val, f.null, f.ok = f.eval(l, l.base, "")
 	default:
 		f.val, f.null, f.ok = f.eval(l, l.base, "")
 	}
@@ -291,7 +337,7 @@ func (l *loader) contextOf(in *instance) *hcl.EvalContext {
 // system.
 func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 	b := ib.block
-	content, diags := b.Body.Content(l.imageSchema)
+	content, diags := imageContent(b.Body, l.imageSchema)
 	l.diags = append(l.diags, diags...)
 	attrs := content.Attributes
 	fe, ct := attrs["for_each"], attrs["count"]
@@ -327,7 +373,7 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		insts = []instance{{addr: addrs.Addr{Name: ib.name}, ctx: l.base}}
 	}
 
-	sc := scope{each: fe != nil, count: ct != nil, place: fmt.Sprintf("image %q", ib.name)}
+	sc := scope{each: fe != nil, count: ct != nil, place: "image " + strconv.Quote(ib.name)}
 	prompt := newField(l, promptAttr, sc, cty.String, (*loader).checkPrompt)
 	ratio := newField(l, attrs["aspect_ratio"], sc, cty.String, (*loader).checkRatio)
 	seed := newField(l, attrs["seed"], sc, cty.Number, (*loader).checkSeed)
@@ -338,7 +384,11 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		from = l.newFrom(da.from, sc)
 	}
 	operation := newField(l, da.operation, sc, cty.String, (*loader).checkOperation)
-	mask := newField(l, da.mask, sc, cty.String, checkSourceFile("mask"))
+	checkMask := l.checkMask
+	if checkMask == nil { // a loader not made by Load
+		checkMask = checkSourceFile("mask")
+	}
+	mask := newField(l, da.mask, sc, cty.String, checkMask)
 	transparent := newField(l, da.transparent, sc, cty.Bool, checkBool)
 	resize := newField(l, da.resize, sc, cty.DynamicPseudoType, (*loader).checkResize)
 	crop := newField(l, da.crop, sc, cty.String, (*loader).checkCrop)

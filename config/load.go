@@ -45,6 +45,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		stats:  opts.Stats,
 
 		imageSchema: imageSchema(),
+		checkMask:   checkSourceFile("mask"),
 	}
 	cfg := &Config{Dir: dir, Files: l.files, Provider: defaultProvider()}
 	defer l.compactFiles()
@@ -69,8 +70,11 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		})
 	}
 	parseFailed := l.diags.HasErrors()
-	for _, f := range bodies {
-		l.decodeFile(f)
+	// The files' top levels are read at once, then declared in order.
+	contents := make([]fileContent, len(bodies))
+	parallel(len(bodies), func(i int) { contents[i] = rootContent(bodies[i]) })
+	for _, c := range contents {
+		l.declareContent(c)
 	}
 	if parseFailed {
 		// A file that does not parse yields a partial body; evaluating the
@@ -160,6 +164,8 @@ type loader struct {
 	stats *safepath.Stats
 	// imageSchema is imageSchema(), made once for every block; read only.
 	imageSchema *hcl.BodySchema
+	// checkMask is checkSourceFile("mask"), made once for every block.
+	checkMask func(l *loader, v cty.Value, rng hcl.Range, inst string) (string, bool)
 }
 
 // listDir returns the configuration and auto-loaded variable file names of
@@ -238,14 +244,30 @@ func rootSchema() *hcl.BodySchema {
 	}}
 }
 
-// decodeFile sorts the top-level blocks of f into l's declarations.
-func (l *loader) decodeFile(f *hcl.File) {
+// fileContent is the top level of a file, as rootContent reads it.
+type fileContent struct {
+	content *hcl.BodyContent // nil for a file without a body
+	diags   hcl.Diagnostics
+}
+
+// rootContent reads the top-level blocks of f. It only reads f: the files
+// of a configuration may be read at once.
+func rootContent(f *hcl.File) fileContent {
 	if f.Body == nil {
-		return
+		return fileContent{}
 	}
 	content, diags := f.Body.Content(rootSchema())
-	l.diags = append(l.diags, diags...)
-	for _, b := range content.Blocks {
+	return fileContent{content: content, diags: diags}
+}
+
+// declareContent sorts the top-level blocks that rootContent read into l's
+// declarations, and reports what it found wrong.
+func (l *loader) declareContent(c fileContent) {
+	l.diags = append(l.diags, c.diags...)
+	if c.content == nil {
+		return
+	}
+	for _, b := range c.content.Blocks {
 		switch b.Type {
 		case "variable":
 			l.declareVariable(b)

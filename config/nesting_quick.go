@@ -47,8 +47,21 @@ func quickNestingOK(src []byte) bool {
 	}
 	n := len(src)
 	for i := 0; i < n; i++ {
-		c := src[i]
 		top := stack[len(stack)-1].kind
+		// Bytes that neither mode below acts on are passed over at once.
+		if top == kQuoted {
+			for i < n && !quotedBytes[src[i]] {
+				i++
+			}
+		} else {
+			for i < n && !codeBytes[src[i]] {
+				i++
+			}
+		}
+		if i == n {
+			break
+		}
+		c := src[i]
 		if top == kQuoted {
 			switch {
 			case c == '"':
@@ -155,4 +168,15 @@ func quickNestingOK(src []byte) bool {
 		}
 	}
 	return true
+}
+
+// quotedBytes and codeBytes are the bytes that quickNestingOK acts on
+// inside a quoted string and in code: every other byte is passed over.
+var quotedBytes, codeBytes = byteSet(`"\$%`), byteSet("\"#/<~([{)]},\n=+-*%!>&|?.")
+
+func byteSet(s string) (t [256]bool) {
+	for i := range len(s) {
+		t[s[i]] = true
+	}
+	return t
 }

@@ -27,7 +27,7 @@ type refs struct {
 // reference is wrong: the expression must then not be evaluated.
 func (l *loader) checkRefs(expr hcl.Expression, sc scope) (r refs, ok bool) {
 	ok = true
-	for _, t := range expr.Variables() {
+	for _, t := range exprVariables(expr) {
 		root := t.RootName()
 		rootRange := t[0].SourceRange()
 		switch root {
@@ -236,7 +236,13 @@ func (l *loader) evalLocal(lv *local, stack *[]string) {
 		Variables: map[string]cty.Value{"var": l.varObj, "local": cty.ObjectVal(deps)},
 		Functions: l.funcs,
 	}
-	val, diags := lv.attr.Expr.Value(ctx)
+	// Literals, constant templates and objects of them are evaluated
+	// here; any other expression by HCL, which also says what is wrong.
+	val, ok := constValue(lv.attr.Expr, ctx)
+	var diags hcl.Diagnostics
+	if !ok {
+		val, diags = lv.attr.Expr.Value(ctx)
+	}
 	l.addDiags(diags, lv.attr.Expr.Range())
 	if diags.HasErrors() {
 		val = cty.DynamicVal

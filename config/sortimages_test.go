@@ -13,7 +13,7 @@ import (
 // does, whatever the order and repeats of the addresses.
 func TestSortImages(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{0, 1, 2, 3, 10, 100, 1000} {
+	for _, n := range []int{0, 1, 2, 3, 10, 100, 1000, parallelSortFrom - 1, parallelSortFrom, 10001} {
 		for round := range 5 {
 			images := make([]Image, n)
 			for i := range images {

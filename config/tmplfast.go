@@ -62,9 +62,11 @@ func prepareTemplate(expr hcl.Expression, base *hcl.EvalContext) *instTemplate {
 			if root != "var" && root != "local" {
 				return nil
 			}
-			var diags hcl.Diagnostics
-			if v, diags = p.Value(base); len(diags) > 0 {
-				return nil
+			if v = rootAttr(base, p.Traversal); v == cty.NilVal {
+				var diags hcl.Diagnostics
+				if v, diags = p.Value(base); len(diags) > 0 {
+					return nil
+				}
 			}
 		default:
 			return nil
@@ -130,4 +132,93 @@ func (t *instTemplate) render(in *instance) (cty.Value, bool) {
 		}
 	}
 	return cty.StringVal(b.String()), true
+}
+
+// constTemplate returns the value of expr in base when expr is a string
+// template that prepareTemplate takes and that uses no instance value:
+// the value HCL's TemplateExpr would evaluate, without its evaluation.
+// false: HCL must evaluate it.
+func constTemplate(expr hcl.Expression, base *hcl.EvalContext) (cty.Value, bool) {
+	t := prepareTemplate(expr, base)
+	if t == nil {
+		return cty.NilVal, false
+	}
+	if len(t.parts) == 1 && t.parts[0].src == fromText {
+		return cty.StringVal(t.parts[0].text), true
+	}
+	n := 0
+	for _, p := range t.parts {
+		if p.src != fromText {
+			return cty.NilVal, false
+		}
+		n += len(p.text)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range t.parts {
+		b.WriteString(p.text)
+	}
+	return cty.StringVal(b.String()), true
+}
+
+// rootAttr returns the value of trav, a reference such as local.city, in
+// base when it is one attribute of a known, unmarked object in base's
+// own variables: what HCL's traversal of it gives, looked up without
+// the traversal. cty.NilVal for any other: HCL must evaluate it.
+func rootAttr(base *hcl.EvalContext, trav hcl.Traversal) cty.Value {
+	if len(trav) != 2 || base == nil {
+		return cty.NilVal
+	}
+	root, ok := trav[0].(hcl.TraverseRoot)
+	if !ok {
+		return cty.NilVal
+	}
+	step, ok := trav[1].(hcl.TraverseAttr)
+	if !ok {
+		return cty.NilVal
+	}
+	obj, ok := base.Variables[root.Name]
+	if !ok || obj.IsMarked() || !obj.IsKnown() || obj.IsNull() || !obj.Type().IsObjectType() || !obj.Type().HasAttribute(step.Name) {
+		return cty.NilVal
+	}
+	return obj.GetAttr(step.Name)
+}
+
+// constValue returns the value of expr in ctx when expr is made only of
+// literals, constant string templates (constTemplate) and objects of
+// them under literal keys, as a locals block of many values is: the value
+// HCL would evaluate, without its evaluation. false: HCL must evaluate it.
+func constValue(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, bool) {
+	switch e := expr.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		return e.Val, true
+	case *hclsyntax.TemplateExpr:
+		return constTemplate(e, ctx)
+	case *hclsyntax.ObjectConsExpr:
+		vals := make(map[string]cty.Value, len(e.Items))
+		for _, item := range e.Items {
+			k, ok := item.KeyExpr.(*hclsyntax.ObjectConsKeyExpr)
+			if !ok || k.ForceNonLiteral {
+				return cty.NilVal, false
+			}
+			if t, ok := k.Wrapped.(*hclsyntax.ScopeTraversalExpr); ok && len(t.Traversal) > 1 {
+				return cty.NilVal, false // HCL refuses it, and says why
+			}
+			var key string
+			if name := hcl.ExprAsKeyword(k.Wrapped); name != "" {
+				key = name
+			} else if kv, ok := constTemplate(k.Wrapped, ctx); ok {
+				key = kv.AsString()
+			} else {
+				return cty.NilVal, false
+			}
+			v, ok := constValue(item.ValueExpr, ctx)
+			if !ok {
+				return cty.NilVal, false
+			}
+			vals[key] = v // a later item with the same key wins, as in HCL
+		}
+		return cty.ObjectVal(vals), true
+	}
+	return cty.NilVal, false
 }

@@ -86,3 +86,182 @@ func TestInstTemplate(t *testing.T) {
 		}
 	}
 }
+
+// constBase is the context TestConstTemplate and FuzzConstTemplate
+// evaluate in.
+func constBase() *hcl.EvalContext {
+	return &hcl.EvalContext{Variables: map[string]cty.Value{
+		"var": cty.ObjectVal(map[string]cty.Value{
+			"theme": cty.StringVal("neon"),
+			"n":     cty.NumberIntVal(3),
+			"null":  cty.NullVal(cty.String),
+			"u":     cty.UnknownVal(cty.String),
+		}),
+		"local": cty.ObjectVal(map[string]cty.Value{
+			"city":   cty.StringVal("a city at night, café"),
+			"e":      cty.StringVal("e\u0301"),
+			"secret": cty.StringVal("s").Mark("sensitive"),
+			"list":   cty.ListVal([]cty.Value{cty.StringVal("x")}),
+		}),
+	}}
+}
+
+// TestConstTemplate: what constTemplate joins is the value HCL evaluates,
+// with no diagnostic; what it declines, HCL evaluates.
+func TestConstTemplate(t *testing.T) {
+	base := constBase()
+	for _, tc := range []struct {
+		src  string
+		fast bool
+	}{
+		{`"${local.city}, ${var.theme} lights, view 0"`, true},
+		{`"16:9"`, true},
+		{`"assets/set0/img0.png"`, true},
+		{`"${local.e}\u0301x"`, true},
+		{`""`, true},
+		{`"a${var.theme}"`, true},
+		{`"${var.n} x"`, false},
+		{`"${var.null}x"`, false},
+		{`"${var.u}x"`, false},
+		{`"${local.secret}x"`, false},
+		{`"${local.list}x"`, false},
+		{`"${local.missing}x"`, false},
+		{`"${each.key}x"`, false},
+		{`"${var.theme}"`, false},
+		{`"%{if true}a%{endif}"`, false},
+		{`var.theme`, false},
+		{`1`, false},
+	} {
+		expr, diags := hclsyntax.ParseExpression([]byte(tc.src), "t.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", tc.src, diags)
+		}
+		got, ok := constTemplate(expr, base)
+		if ok != tc.fast {
+			t.Errorf("%s: joined = %v, want %v", tc.src, ok, tc.fast)
+		}
+		if !ok {
+			continue
+		}
+		want, diags := expr.Value(base)
+		if diags.HasErrors() || !got.RawEquals(want) {
+			t.Errorf("%s: got %#v, HCL evaluates %#v (%s)", tc.src, got, want, diags)
+		}
+	}
+}
+
+func FuzzConstTemplate(f *testing.F) {
+	for _, s := range []string{`"${local.city}, ${var.theme} lights, view 0"`, `"a${local.e}b"`, `"${var.n}"`, `"x\u00e9${var.theme}"`} {
+		f.Add(s)
+	}
+	base := constBase()
+	f.Fuzz(func(t *testing.T, src string) {
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "t.hcl", hcl.InitialPos)
+		if diags.HasErrors() || expr == nil {
+			return
+		}
+		got, ok := constTemplate(expr, base)
+		if !ok {
+			return
+		}
+		want, diags := expr.Value(base)
+		if diags.HasErrors() || !got.RawEquals(want) {
+			t.Errorf("%q: got %#v, HCL evaluates %#v (%s)", src, got, want, diags)
+		}
+	})
+}
+
+// TestRootAttr: what rootAttr looks up is what HCL's traversal gives; it
+// declines what it does not look up.
+func TestRootAttr(t *testing.T) {
+	base := constBase()
+	base.Variables["nul"] = cty.NullVal(cty.Object(map[string]cty.Type{"a": cty.String}))
+	base.Variables["unk"] = cty.UnknownVal(cty.Object(map[string]cty.Type{"a": cty.String}))
+	base.Variables["mkd"] = cty.ObjectVal(map[string]cty.Value{"a": cty.StringVal("x")}).Mark("m")
+	base.Variables["str"] = cty.StringVal("s")
+	for _, src := range []string{"var.theme", "var.n", "var.null", "var.u", "local.city", "local.secret", "local.list",
+		"local.missing", "nul.a", "unk.a", "mkd.a", "str.a", "nothing.a", "var", "local.list[0]", `var["theme"]`} {
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "t.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", src, diags)
+		}
+		got := rootAttr(base, expr.(*hclsyntax.ScopeTraversalExpr).Traversal)
+		if got == cty.NilVal {
+			continue
+		}
+		want, diags := expr.Value(base)
+		if diags.HasErrors() || !got.RawEquals(want) {
+			t.Errorf("%s: got %#v, HCL gives %#v (%s)", src, got, want, diags)
+		}
+	}
+	if rootAttr(base, hcl.Traversal{hcl.TraverseRoot{Name: "local"}, hcl.TraverseAttr{Name: "city"}}) == cty.NilVal {
+		t.Error("local.city not looked up")
+	}
+}
+
+// constValueExprs are expressions constValue evaluates, and some it
+// leaves to HCL.
+var constValueExprs = []string{
+	`{ v0 = "view number 0", v1 = "view number 1" }`,
+	`{ "a" = "x", b = "in ${local.city}", c = 1, d = true, e = null }`,
+	`{ b = "${local.city}" }`,
+	`{ a = { b = "c" }, d = "e" }`,
+	`{ a = "x", a = "y" }`,
+	`{ null = 1, true = 2, false = 3 }`,
+	`{ "${var.theme}" = 1 }`,
+	`{ (var.theme) = 1 }`,
+	`{ a.b = 1 }`,
+	`{ a = var.theme }`,
+	`{ a = [1] }`,
+	`{ "${var.n}" = 1 }`,
+	`"x${var.theme}"`,
+	`1.5`,
+	`{}`,
+}
+
+// TestConstValue: what constValue evaluates is the value HCL evaluates,
+// with no diagnostic.
+func TestConstValue(t *testing.T) {
+	base := constBase()
+	fast := 0
+	for _, src := range constValueExprs {
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "t.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", src, diags)
+		}
+		got, ok := constValue(expr, base)
+		if !ok {
+			t.Logf("left to HCL: %s", src)
+			continue
+		}
+		fast++
+		want, diags := expr.Value(base)
+		if diags.HasErrors() || !got.RawEquals(want) {
+			t.Errorf("%s: got %#v, HCL evaluates %#v (%s)", src, got, want, diags)
+		}
+	}
+	if fast != 8 {
+		t.Errorf("constValue evaluated %d of the expressions, want 8", fast)
+	}
+}
+
+func FuzzConstValue(f *testing.F) {
+	for _, s := range constValueExprs {
+		f.Add(s)
+	}
+	base := constBase()
+	f.Fuzz(func(t *testing.T, src string) {
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "t.hcl", hcl.InitialPos)
+		if diags.HasErrors() || expr == nil {
+			return
+		}
+		got, ok := constValue(expr, base)
+		if !ok {
+			return
+		}
+		want, diags := expr.Value(base)
+		if diags.HasErrors() || !got.RawEquals(want) {
+			t.Errorf("%q: got %#v, HCL evaluates %#v (%s)", src, got, want, diags)
+		}
+	})
+}

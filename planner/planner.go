@@ -92,7 +92,6 @@ func Diff(in Input) (*Plan, hcl.Diagnostics) {
 
 type planning struct {
 	in       Input
-	declared map[addrs.Addr]bool // addresses in the configuration
 	consumed map[addrs.Addr]bool // lock entries taken over by an address move
 	// orphans indexes the undeclared lockfile entries, the candidates for an
 	// address move, by prompt, style and ratio; each list in address order.
@@ -114,9 +113,10 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 		lock = &state.Lock{Images: map[addrs.Addr]state.Entry{}}
 	}
 	p.in.Lock = lock
-	p.declared = make(map[addrs.Addr]bool, len(in.Images))
-	for _, img := range in.Images {
-		p.declared[img.Addr] = true
+	// index also tells which addresses the configuration declares.
+	p.index = make(map[addrs.Addr]int, len(in.Images))
+	for i := range in.Images {
+		p.index[in.Images[i].Addr] = i
 	}
 	diags = append(diags, p.checkAddrs("-target", in.Targets)...)
 	diags = append(diags, p.checkAddrs("-replace", in.Replace)...)
@@ -135,7 +135,7 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 	// no order, and are most of a large lockfile.
 	var orphans []addrs.Addr
 	for key := range lock.Images {
-		if !p.declared[key] {
+		if _, declared := p.index[key]; !declared {
 			orphans = append(orphans, key)
 		}
 	}
@@ -144,10 +144,6 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 	for _, key := range orphans {
 		k := moveKeyOf(lock.Images[key].Inputs)
 		p.orphans[k] = append(p.orphans[k], key)
-	}
-	p.index = make(map[addrs.Addr]int, len(in.Images))
-	for i := range in.Images {
-		p.index[in.Images[i].Addr] = i
 	}
 	p.state = make([]uint8, len(in.Images))
 	if len(in.Targets) == 0 {
@@ -282,7 +278,7 @@ func (p *planning) knownAddrs(recorded bool) []addrs.Addr {
 	}
 	if recorded {
 		for ka := range p.in.Lock.Images {
-			if !p.declared[ka] {
+			if _, declared := p.index[ka]; !declared {
 				known = append(known, ka)
 			}
 		}

@@ -9,3 +9,11 @@ func (c *Cache) Empty() bool {
 	defer c.mu.Unlock()
 	return len(c.entries) == 0
 }
+
+// Absent reports whether the cache has no directory (or one it would
+// not list: reached through a link, or unreadable), without listing it:
+// such a cache is Empty. One with a directory may still be empty.
+func (c *Cache) Absent() bool {
+	_, ok, err := workSubDir(c.root, cacheDirName)
+	return err != nil || !ok
+}

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -27,5 +28,36 @@ func TestCacheEmpty(t *testing.T) {
 	}
 	if c.Empty() || OpenCache(dir).Empty() {
 		t.Fatal("a cache with a render is empty")
+	}
+}
+
+// TestCacheAbsent: a cache without a directory, or whose directory is
+// reached through a link, is absent (and empty); one with a directory is
+// not absent, even while it holds nothing.
+func TestCacheAbsent(t *testing.T) {
+	dir := t.TempDir()
+	if c := OpenCache(dir); !c.Absent() || !c.Empty() {
+		t.Fatal("no cache directory: not absent and empty")
+	}
+	if _, err := ensureWorkSubDir(dir, cacheDirName); err != nil {
+		t.Fatal(err)
+	}
+	if OpenCache(dir).Absent() {
+		t.Fatal("an empty cache directory: absent")
+	}
+
+	linked := t.TempDir()
+	real := t.TempDir()
+	if err := os.Mkdir(filepath.Join(linked, WorkDirName), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(real, cacheDirName), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(real, cacheDirName), filepath.Join(linked, WorkDirName, cacheDirName)); err != nil {
+		t.Fatal(err)
+	}
+	if c := OpenCache(linked); !c.Absent() || !c.Empty() {
+		t.Fatal("a cache directory through a link: not absent and empty")
 	}
 }

@@ -111,14 +111,57 @@ func refresh(dir string, lock *Lock, full bool, start time.Time) (map[string]Fil
 	return refreshExtra(dir, lock, nil, full, start, nil)
 }
 
-func refreshExtra(dir string, lock *Lock, extra []string, full bool, start time.Time, stats *safepath.Stats) (map[string]FileFact, error) {
-	wd, _, err := workDir(dir)
-	if err != nil {
-		return nil, err
+// StatCache is a working directory's stat cache, read and parsed ahead
+// of RefreshStatsCache (ReadStatCache), so that a plan can read it while
+// it loads its configuration. It is used by one refresh at most.
+type StatCache struct {
+	dir       string
+	wd        string
+	err       error
+	data      []byte
+	old       map[string]statRecord
+	canonical bool
+}
+
+// ReadStatCache reads and parses dir's stat cache, as RefreshStats does
+// first. An error finding the work directory is RefreshStatsCache's to
+// return.
+func ReadStatCache(dir string) *StatCache {
+	c := &StatCache{dir: dir}
+	c.wd, _, c.err = workDir(dir)
+	if c.err != nil {
+		return c
 	}
-	cachePath := filepath.Join(wd, statCacheName)
-	oldData, _ := readWorkFile(cachePath)
-	old, canonical := parseStatCacheFast(oldData)
+	c.data, _ = readWorkFile(filepath.Join(c.wd, statCacheName))
+	c.old, c.canonical = parseStatCacheFast(c.data)
+	return c
+}
+
+// RefreshStatsCache is RefreshStats with the stat cache that
+// ReadStatCache(dir) read (nil: read it now).
+func RefreshStatsCache(dir string, lock *Lock, extra []string, full bool, stats *safepath.Stats, cache *StatCache) (map[string]FileFact, error) {
+	start := time.Now()
+	if stats != nil && stats.Start().Before(start) {
+		start = stats.Start()
+	}
+	return refreshCache(dir, lock, extra, full, start, stats, cache)
+}
+
+func refreshExtra(dir string, lock *Lock, extra []string, full bool, start time.Time, stats *safepath.Stats) (map[string]FileFact, error) {
+	return refreshCache(dir, lock, extra, full, start, stats, nil)
+}
+
+func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.Time, stats *safepath.Stats, cache *StatCache) (map[string]FileFact, error) {
+	if cache == nil || cache.dir != dir {
+		cache = ReadStatCache(dir)
+	}
+	if cache.err != nil {
+		return nil, cache.err
+	}
+	cachePath := filepath.Join(cache.wd, statCacheName)
+	oldData, old, canonical := cache.data, cache.old, cache.canonical
+	// The cache is this refresh's: it keeps none of it alive after.
+	cache.data, cache.old = nil, nil
 
 	facts := make(map[string]FileFact, len(lock.Images))
 	records := make(map[string]statRecord, len(lock.Images))

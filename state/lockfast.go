@@ -3,7 +3,9 @@ package state
 import (
 	"bytes"
 	"encoding/json"
+	"runtime"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/pixform/pixform/addrs"
@@ -19,6 +21,17 @@ import (
 // the scanner accepts is what encoding/json would decode, at a fraction of
 // its cost. Every entry is validated as ParseLock validates it.
 func parseCanonical(data []byte) (*Lock, bool) {
+	splitFrom := parallelScanFrom
+	if runtime.GOMAXPROCS(0) < 2 {
+		splitFrom = -1
+	}
+	return parseCanonicalSplit(data, splitFrom)
+}
+
+// parseCanonicalSplit is parseCanonical, scanning "images" in two halves
+// at once when it holds splitFrom bytes or more (never when splitFrom is
+// negative).
+func parseCanonicalSplit(data []byte, splitFrom int) (*Lock, bool) {
 	if string(data) == lockHead+lockEmptyTail {
 		return NewLock(), true
 	}
@@ -26,50 +39,104 @@ func parseCanonical(data []byte) (*Lock, bool) {
 		return nil, false
 	}
 	body := data[len(lockHead+lockOpen) : len(data)-len(lockTail)]
-	n := bytes.Count(body, []byte("\n    }"))
+	n := bytes.Count(body, []byte(entryEnd))
+	// A large lockfile is scanned in two halves at once, split where an
+	// entry ends; the entries are then taken in order, as one scan would.
+	chunks := [][]byte{body}
+	if splitFrom >= 0 && len(body) >= splitFrom {
+		if i := bytes.Index(body[len(body)/2:], []byte(entryEnd+",")); i >= 0 {
+			p := len(body)/2 + i + len(entryEnd)
+			chunks = [][]byte{body[:p], body[p+1:]}
+		}
+	}
+	scans := make([]scannedEntries, len(chunks))
+	var wg sync.WaitGroup
+	for i := 1; i < len(chunks); i++ {
+		wg.Go(func() { scans[i] = scanEntries(chunks[i], n/len(chunks)+1) })
+	}
+	scans[0] = scanEntries(chunks[0], n/len(chunks)+1)
+	wg.Wait()
 	lock := &Lock{Images: make(map[addrs.Addr]Entry, n)}
 	byPath := make(map[string]addrs.Addr, n)
+	for _, sc := range scans {
+		if !sc.ok {
+			return nil, false
+		}
+		for _, se := range sc.entries {
+			if _, dup := lock.Images[se.addr]; dup {
+				return nil, false
+			}
+			if _, dup := byPath[se.key]; dup {
+				return nil, false
+			}
+			byPath[se.key] = se.addr
+			lock.Images[se.addr] = se.entry
+		}
+	}
+	return lock, true
+}
+
+// entryEnd ends every entry of "images" in Marshal's layout: strings hold
+// no raw newline, and nested objects close further in.
+const entryEnd = "\n    }"
+
+// parallelScanFrom is the size of "images" from which parseCanonical
+// scans it in two halves at once.
+const parallelScanFrom = 256 << 10
+
+// scannedEntries is what scanEntries read of a run of entries: each
+// valid, in order; ok is false when one is not in Marshal's layout or
+// not valid.
+type scannedEntries struct {
+	entries []scannedEntry
+	ok      bool
+}
+
+type scannedEntry struct {
+	addr  addrs.Addr
+	entry Entry
+	key   string // safepath.Key of the entry's path
+}
+
+// scanEntries reads body, a run of `\n    "address": {...}` members of
+// "images" separated by commas, each in Marshal's layout and valid as
+// ParseLock validates it; n is about how many there are.
+func scanEntries(body []byte, n int) scannedEntries {
+	out := make([]scannedEntry, 0, n)
 	var enc []byte
 	sc := &entryScanner{intern: map[string]string{}}
 	for off := 0; off < len(body); {
 		if off > 0 {
 			if body[off] != ',' {
-				return nil, false
+				return scannedEntries{}
 			}
 			off++
 		}
-		// An entry ends at the first line that closes it: strings hold no
-		// raw newline, and nested objects close further in.
-		end := bytes.Index(body[off:], []byte("\n    }"))
+		end := bytes.Index(body[off:], []byte(entryEnd))
 		if end < 0 {
-			return nil, false
+			return scannedEntries{}
 		}
-		end += off + len("\n    }")
+		end += off + len(entryEnd)
 		raw := body[off:end]
 		a, e, plain, ok := sc.entry(raw)
 		if !ok {
-			return nil, false
+			return scannedEntries{}
 		}
 		// An entry read in Marshal's layout with nothing but bytes that
 		// Marshal writes as they are (see plain) is its encoding: only
 		// the others are encoded again to be compared.
 		if !plain {
 			if enc = appendEntry(enc[:0], a, e); !bytes.Equal(enc, raw) {
-				return nil, false
+				return scannedEntries{}
 			}
 		}
-		if _, dup := lock.Images[a]; dup || validateEntry(e) != nil {
-			return nil, false
+		if validateEntry(e) != nil {
+			return scannedEntries{}
 		}
-		key := safepath.Key(e.Path)
-		if _, dup := byPath[key]; dup {
-			return nil, false
-		}
-		byPath[key] = a
-		lock.Images[a] = e
+		out = append(out, scannedEntry{addr: a, entry: e, key: safepath.Key(e.Path)})
 		off = end
 	}
-	return lock, true
+	return scannedEntries{entries: out, ok: true}
 }
 
 // entry reads one `\n    "address": {...}` member of "images" as Marshal

@@ -16,6 +16,11 @@ import (
 func checkCanonical(t *testing.T, data []byte) bool {
 	t.Helper()
 	fast, ok := parseCanonical(data)
+	// Scanned in two halves at once (wherever an entry ends at or past
+	// the middle), it reads the same, or refuses too.
+	if split, splitOK := parseCanonicalSplit(data, 0); splitOK != ok || !reflect.DeepEqual(split, fast) {
+		t.Fatalf("scanned in two halves: %v, %+v; in one: %v, %+v\n%s", splitOK, split, ok, fast, data)
+	}
 	if !ok {
 		return false
 	}
@@ -147,4 +152,24 @@ func FuzzParseCanonical(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkCanonical(t, data)
 	})
+}
+
+// TestParseCanonicalSplitDuplicates: two entries that write one path are
+// refused when they fall in different halves of a split scan, as in one.
+func TestParseCanonicalSplitDuplicates(t *testing.T) {
+	l := lockN(300)
+	first, last := addrs.MustParse("image.img[0]"), addrs.MustParse("image.img[299]")
+	e := l.Images[last]
+	e.Path = l.Images[first].Path
+	l.Images[last] = e
+	data := l.Marshal()
+	if _, ok := parseCanonicalSplit(data, 0); ok {
+		t.Fatal("split scan accepted two entries with one path")
+	}
+	if _, ok := parseCanonicalSplit(data, -1); ok {
+		t.Fatal("one scan accepted two entries with one path")
+	}
+	if _, ok := parseCanonicalSplit(lockN(300).Marshal(), 0); !ok {
+		t.Fatal("split scan refused a canonical lockfile")
+	}
 }

@@ -153,9 +153,31 @@ func writeCompact(b *strings.Builder, pal palette, p *planner.Plan) {
 		rows = append(rows, r)
 	}
 	for _, r := range rows {
-		fmt.Fprintf(b, "  %s %s  %s  %s\n", symbol(pal, r.c.Action), pal.bold(pad(r.addr, addrW)), pad(r.because, becauseW), pathPhrase(r.c))
+		// "  %s %s  %s  %s\n", written piece by piece: a large plan has a
+		// line for every image.
+		b.WriteString("  ")
+		b.WriteString(symbol(pal, r.c.Action))
+		b.WriteString(" ")
+		b.WriteString(pal.bold(pad(r.addr, addrW)))
+		b.WriteString("  ")
+		b.WriteString(r.because)
+		if n := utf8.RuneCountInString(r.because); n < becauseW {
+			writeSpaces(b, becauseW-n)
+		}
+		b.WriteString("  ")
+		b.WriteString(pathPhrase(r.c))
+		b.WriteString("\n")
 	}
 	b.WriteString("\n")
+}
+
+// writeSpaces writes n spaces to b.
+func writeSpaces(b *strings.Builder, n int) {
+	const spaces = "                                "
+	for ; n > len(spaces); n -= len(spaces) {
+		b.WriteString(spaces)
+	}
+	b.WriteString(spaces[:n])
 }
 
 // pad right-pads s with spaces to width runes.
