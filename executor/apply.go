@@ -433,7 +433,7 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 // and no file, so each lockfile write (which rewrites the whole file, and
 // is spaced by its cost) records what arrived meanwhile instead of holding
 // the requests back until it is done.
-const commitsPerSlot = 64
+const commitsPerSlot = 32
 
 // takeCommitSlot takes a place among the images in progress
 // (commitsPerSlot), or reports false once nothing new may start.
