@@ -71,11 +71,13 @@ func Link(f *os.File, name string, sameDir bool) error {
 // path, is the one that holds the file open at proc (a /proc/self/fd
 // entry): its entry's path, which for an unnamed or a removed file ends
 // in " (deleted)", less its base. The kernel gives that path with no
-// symbolic link in it; where it is path itself (the common case, a
-// working directory reached with no link), dir was found at the path
-// where that directory was before dir was opened and still is after, so
-// it is that directory, and no stat is needed. Else the two are compared
-// by device and inode.
+// symbolic link in it. Where it is path itself (the common case, a
+// working directory reached with no link), the file's directory is at
+// path now, read just after dir was opened there: dir is that directory
+// (unless one was swapped out and back in between, which the stat below
+// would not see either), and no stat is needed. Else (a directory moved
+// or replaced, a path through a link) the two are compared by device
+// and inode.
 func sameDirAs(dir int, path, proc string) error {
 	target, err := os.Readlink(proc)
 	if err != nil {
