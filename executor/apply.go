@@ -255,6 +255,13 @@ type run struct {
 	failures     []indexedFailure
 	fatal        error
 	lastGood     time.Time // last successful request, or the start
+
+	// commits runs the commits of requested images, off the workers
+	// (not guarded by mu);
+	// commitSlots holds a place for each requested image in progress
+	// (commitsPerSlot).
+	commits     sync.WaitGroup
+	commitSlots chan struct{}
 }
 
 func newRun(plan *planner.Plan, opts *Options) *run {
@@ -270,6 +277,7 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 	}
 	r.slots = make(chan struct{}, r.parallel)
 	r.locals = make(chan struct{}, r.parallel)
+	r.commitSlots = make(chan struct{}, r.parallel*commitsPerSlot)
 	if r.giveUp <= 0 {
 		r.giveUp = DefaultThrottleGiveUp
 	}
@@ -372,24 +380,70 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 		}
 		// Take the first attempt's request slot here, so that first
 		// attempts start in plan order; restores and local edits need none.
+		// A request also takes its place among the images that may wait
+		// for the lockfile (commitSlots) first: its commit then never
+		// waits for one, and holds no worker while the lockfile is written.
 		held := false
 		if !c.FromCache && !c.FromStore && planner.Endpoint(c.Inputs) != planner.EndpointLocal {
+			if !r.takeCommitSlot() {
+				r.skip(1)
+				r.settle(ctx, c)
+				continue
+			}
 			select {
 			case r.slots <- struct{}{}:
 				held = true
 			case <-r.startCtx.Done():
+				<-r.commitSlots
 				r.skip(1)
 				r.settle(ctx, c)
 				continue
 			}
 		}
 		g.Go(func() {
-			r.render(ctx, c, held)
-			r.settle(ctx, c)
+			commit := r.renderRequest(ctx, c, held)
+			switch {
+			case commit == nil:
+				if held {
+					<-r.commitSlots
+				}
+				r.settle(ctx, c)
+			case held:
+				r.commits.Go(func() {
+					commit()
+					<-r.commitSlots
+					r.settle(ctx, c)
+				})
+			default:
+				// A restore that fell back to a request took no place.
+				commit()
+				r.settle(ctx, c)
+			}
 		})
 	}
 	g.Wait()
+	r.commits.Wait()
 	r.graph.wg.Wait()
+}
+
+// commitsPerSlot is how many requested images per request slot may be
+// in progress at once, counting those whose request is in flight: once
+// its image is in place, an image waits for the lockfile on a goroutine of
+// its own (its request's worker goes on to the next), holding no request
+// and no file, so each lockfile write (which rewrites the whole file, and
+// is spaced by its cost) records what arrived meanwhile instead of holding
+// the requests back until it is done.
+const commitsPerSlot = 32
+
+// takeCommitSlot takes a place among the images in progress
+// (commitsPerSlot), or reports false once nothing new may start.
+func (r *run) takeCommitSlot() bool {
+	select {
+	case r.commitSlots <- struct{}{}:
+		return true
+	case <-r.startCtx.Done():
+		return false
+	}
 }
 
 // workers runs functions on at most limit goroutines, started as needed

@@ -19,6 +19,16 @@ import (
 // slot for c's first attempt (so that first attempts start in plan order);
 // render gives it back.
 func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
+	if commit := r.renderRequest(ctx, c, held); commit != nil {
+		commit()
+	}
+}
+
+// renderRequest is render up to the commit of a requested image, which
+// it returns instead of running (nil when there is none left to run):
+// the caller may run it on another goroutine, so that the image's wait
+// for the lockfile does not hold the goroutine that sent its request.
+func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (commit func()) {
 	release := func() {
 		if held {
 			<-r.slots
@@ -100,7 +110,7 @@ func (r *run) render(ctx context.Context, c *planner.Change, held bool) {
 		r.failOrSkip(c, err)
 		return
 	}
-	r.generated(c, out)
+	return func() { r.generated(c, out) }
 }
 
 // errSkipped is request's answer when the run stopped before the image

@@ -75,3 +75,52 @@ func TestApplyRequestsWhileTheLockfileWrites(t *testing.T) {
 		t.Errorf("generated %d, recorded %d, want %d", res.Generated, len(e.rec.snapshot()), n)
 	}
 }
+
+// TestApplyWaitsForTheLockfileOffTheWorkers: a requested image waits for
+// the lockfile on no worker of its own, so the images that wait for one
+// write are many more per request slot than the workers kept for restores
+// and takes (1 + commitSlack per slot), up to commitsPerSlot.
+func TestApplyWaitsForTheLockfileOffTheWorkers(t *testing.T) {
+	const parallel = 2
+	const want, n = parallel * (commitsPerSlot - 1), parallel*commitsPerSlot + 10
+	if want <= parallel*(1+commitSlack) {
+		t.Fatalf("commitsPerSlot %d is no wider than the workers (%d per slot)", commitsPerSlot, 1+commitSlack)
+	}
+	e := newEnv(t)
+	var served atomic.Int32
+	reached := make(chan struct{})
+	e.prov = &fakeProvider{render: func(ctx context.Context, req Request, w io.Writer) error {
+		if served.Add(1) == want {
+			close(reached)
+		}
+		return renderPNG(t)(ctx, req, w)
+	}}
+	var changes []planner.Change
+	for i := range n {
+		name := fmt.Sprintf("img%03d", i)
+		changes = append(changes, create(name, name+".png", int64(i+1)))
+	}
+	gate := make(chan struct{})
+	var stalled atomic.Int32
+	go func() {
+		select {
+		case <-reached:
+		case <-time.After(10 * time.Second):
+			stalled.Store(served.Load())
+		}
+		close(gate)
+	}()
+	res, err := e.apply(t, context.Background(), false, changes, func(o *Options) {
+		o.Parallelism = parallel
+		o.Store = state.NewStore(e.dir, e.rec.Snapshot(), stalledJournal{e.rec, gate}, e.cache)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stalled.Load(); got != 0 {
+		t.Errorf("only %d images were requested while the lockfile write was held, want %d", got, want)
+	}
+	if res.Generated != n || len(e.rec.snapshot()) != n {
+		t.Errorf("generated %d, recorded %d, want %d", res.Generated, len(e.rec.snapshot()), n)
+	}
+}

@@ -186,6 +186,9 @@ type exchange struct {
 	start  time.Time
 	prompt string
 	token  string // the bearer token the request carried
+	// quick, when not nil, is the text form as quickForm read it: field
+	// looks there instead of in r.MultipartForm.
+	quick [][2]string
 }
 
 // now reads the clock of the request's configuration.
@@ -422,6 +425,9 @@ func (ex *exchange) parseForm() bool {
 
 // field returns the first value of the form's text field k.
 func (ex *exchange) field(k string) (string, bool) {
+	if ex.quick != nil {
+		return quickField(ex.quick, k)
+	}
 	v, ok := ex.r.MultipartForm.Value[k]
 	if !ok || len(v) == 0 {
 		return "", false
@@ -439,7 +445,7 @@ func (ex *exchange) counted(prompt string) {
 
 // textForm checks a text-to-image form, or answers 400/1100.
 func (ex *exchange) textForm() (job, bool) {
-	if !ex.parseForm() {
+	if !ex.parseTextForm() {
 		return job{}, false
 	}
 	field := ex.field

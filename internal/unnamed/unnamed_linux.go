@@ -50,7 +50,7 @@ func Link(f *os.File, name string, sameDir bool) error {
 			return fail(err)
 		}
 		defer unix.Close(fd)
-		if err := sameDirAs(fd, old); err != nil {
+		if err := sameDirAs(fd, filepath.Dir(name), old); err != nil {
 			return fail(err)
 		}
 		dir, base = fd, filepath.Base(name)
@@ -67,10 +67,18 @@ func Link(f *os.File, name string, sameDir bool) error {
 	}
 }
 
-// sameDirAs checks that the directory open at dir is the one that holds
-// the file open at proc (a /proc/self/fd entry): its entry's path, which
-// for an unnamed or a removed file ends in " (deleted)", less its base.
-func sameDirAs(dir int, proc string) error {
+// sameDirAs checks that the directory open at dir, found at the path
+// path, is the one that holds the file open at proc (a /proc/self/fd
+// entry): its entry's path, which for an unnamed or a removed file ends
+// in " (deleted)", less its base. The kernel gives that path with no
+// symbolic link in it. Where it is path itself (the common case, a
+// working directory reached with no link), the file's directory is at
+// path now, read just after dir was opened there: dir is that directory
+// (unless one was swapped out and back in between, which the stat below
+// would not see either), and no stat is needed. Else (a directory moved
+// or replaced, a path through a link) the two are compared by device
+// and inode.
+func sameDirAs(dir int, path, proc string) error {
 	target, err := os.Readlink(proc)
 	if err != nil {
 		return err
@@ -78,6 +86,9 @@ func sameDirAs(dir int, proc string) error {
 	target = strings.TrimSuffix(target, " (deleted)")
 	if !filepath.IsAbs(target) {
 		return ErrDirChanged // not a file in a directory (a pipe, say)
+	}
+	if filepath.Dir(target) == path {
+		return nil
 	}
 	var was, is unix.Stat_t
 	if err := unix.Stat(filepath.Dir(target), &was); err != nil {

@@ -20,6 +20,7 @@ func TestLink(t *testing.T) {
 		want    error
 	}{
 		{"own directory", "", true, false, nil},
+		{"own directory through a link", "link", true, false, nil},
 		{"own directory, no check", "", false, false, nil},
 		{"another directory, no check", "other", false, false, nil},
 		{"another directory", "other", true, false, ErrDirChanged},
@@ -39,7 +40,13 @@ func TestLink(t *testing.T) {
 				t.Fatal(err)
 			}
 			to := filepath.Join(dir, tc.sub)
-			if err := os.MkdirAll(to, 0o755); err != nil {
+			if tc.sub == "link" {
+				// The same directory by another path, which the
+				// kernel's path of the file does not name.
+				if err := os.Symlink(dir, to); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := os.MkdirAll(to, 0o755); err != nil {
 				t.Fatal(err)
 			}
 			name := filepath.Join(to, "a.png")
