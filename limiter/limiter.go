@@ -3,6 +3,7 @@ package limiter
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -167,8 +168,8 @@ const (
 // at least, the server is taken to count refused requests over a window
 // of a second, and starts follow the limiter's own log of starts instead
 // of a pace: as many as the window let through, each as soon as the
-// window has room (until 429s in that mode say the server is no such
-// window). All three limits are probed upward afterwards: the rate after
+// window has room, timed from when each request left, not from its
+// start (until 429s in that mode say the server is no such window). All three limits are probed upward afterwards: the rate after
 // a plateau, slowly at first and faster and faster, the plateau growing
 // each time the same rate is found again; a window's count after a long
 // plateau, by a step that doubles each time a window at the higher count
@@ -224,6 +225,18 @@ type event struct {
 	level int
 	gap   time.Duration
 	fate  fate
+	// sent is when the request left, once it ended and the caller's
+	// Latency says: later than at by the caller's own work in between.
+	sent time.Time
+}
+
+// arrived is the latest time the request is known to have left: a
+// server that counts starts over a window counted it no earlier.
+func (e *event) arrived() time.Time {
+	if e.sent.After(e.at) {
+		return e.sent
+	}
+	return e.at
 }
 
 // Adaptive is the limiter New returns; it is safe for concurrent use.
@@ -300,6 +313,7 @@ type Adaptive struct {
 	minGapEver time.Duration // the closest two accepted starts seen at any 429
 	seq        uint64        // the last Ticket's sequence number
 	history    history       // recent starts
+	arrivals   []time.Time   // windowGateLocked's scratch
 }
 
 // Acquire blocks until one more request may start or ctx is done. The
@@ -465,6 +479,9 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 	}
 	if e := l.history.find(t.seq); e != nil {
 		e.fate = f
+		if o.Latency > 0 {
+			e.sent = now.Add(-o.Latency)
+		}
 	}
 	if l.inflight > 0 {
 		l.inflight--
@@ -812,21 +829,25 @@ func (l *Adaptive) windowGateLocked(now time.Time) time.Time {
 		l.winProbeAt = now.Add(span)
 		l.tracef("window probe limit=%d", l.winLimit)
 	}
-	n := 0
-	var gate time.Time
+	// The server counted each start when it arrived, which is no
+	// earlier than when the request left (known once it ended): the
+	// caller's own work after Acquire delays some starts more than
+	// others, and the window's edge is the winLimit-th latest of those.
+	arr := l.arrivals[:0]
 	l.history.each(func(e *event) bool {
-		if !e.at.After(now.Add(-span)) {
+		if !e.at.After(now.Add(-2 * span)) {
 			return false
 		}
-		n++
-		if n == l.winLimit {
-			gate = e.at.Add(span)
-			return false
+		if a := e.arrived(); a.After(now.Add(-span)) {
+			arr = append(arr, a)
 		}
 		return true
 	})
-	if n < l.winLimit {
-		gate = time.Time{}
+	l.arrivals = arr
+	var gate time.Time
+	if len(arr) >= l.winLimit {
+		slices.SortFunc(arr, func(a, b time.Time) int { return b.Compare(a) })
+		gate = arr[l.winLimit-1].Add(span)
 	}
 	if l.winLimit > l.winBase {
 		// A probe spreads its starts over the window: a server that
