@@ -127,6 +127,12 @@ const (
 	// end the mode, and starts are paced at the window's count instead.
 	windowGuard    = 8 * time.Millisecond
 	maxWindowGuard = 64 * time.Millisecond
+	// arrivalSlack bounds how much of a round trip's excess over the
+	// fastest one window mode takes for a delay on the request's way to
+	// the server (timing the window's edge from when it arrived): a
+	// server whose own time varies would otherwise slow the mode by
+	// that variation, at most this much a window.
+	arrivalSlack = 32 * time.Millisecond
 	// windowPlateau is how long window mode keeps its count before it
 	// probes one higher, once a full window at that count passed with
 	// no 429; each probe that passes doubles the next step, each one
@@ -226,12 +232,15 @@ type event struct {
 	gap   time.Duration
 	fate  fate
 	// sent is when the request left, once it ended and the caller's
-	// Latency says: later than at by the caller's own work in between.
+	// Latency says (later than at by the caller's own work in between),
+	// plus how much longer than the fastest its round trip was, up to
+	// arrivalSlack: when the server may have seen it, at the latest.
 	sent time.Time
 }
 
-// arrived is the latest time the request is known to have left: a
-// server that counts starts over a window counted it no earlier.
+// arrived is when the server may have seen the request, at the latest,
+// as far as the limiter knows: a server that counts starts over a window
+// counted it then.
 func (e *event) arrived() time.Time {
 	if e.sent.After(e.at) {
 		return e.sent
@@ -481,6 +490,17 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 		e.fate = f
 		if o.Latency > 0 {
 			e.sent = now.Add(-o.Latency)
+			fastest := l.minLat
+			if f == throttled {
+				fastest = l.min429Lat
+			}
+			if f != failed && fastest > 0 && o.Latency > fastest {
+				// A round trip longer than the fastest of its kind may
+				// have been held up on its way to the server (a loaded
+				// machine's scheduling): it may have arrived that much
+				// later.
+				e.sent = e.sent.Add(min(o.Latency-fastest, arrivalSlack))
+			}
 		}
 	}
 	if l.inflight > 0 {
