@@ -174,10 +174,11 @@ const (
 // at least, the server is taken to count refused requests over a window
 // of a second, and starts follow the limiter's own log of starts instead
 // of a pace: as many as the window let through, each as soon as the
-// window has room, timed from when each request left, not from its
-// start (until 429s in that mode say the server is no such window). All three limits are probed upward afterwards: the rate after
-// a plateau, slowly at first and faster and faster, the plateau growing
-// each time the same rate is found again; a window's count after a long
+// window has room, timed from when each request reached the server at
+// the latest, not from its start (until 429s in that mode say the
+// server is no such window). All three limits are probed upward
+// afterwards: the rate after a plateau, slowly at first and faster and
+// faster, the plateau growing each time the same rate is found again; a window's count after a long
 // plateau, by a step that doubles each time a window at the higher count
 // passes with its starts spread out, the plateau growing each time one
 // is refused; a
@@ -231,19 +232,20 @@ type event struct {
 	level int
 	gap   time.Duration
 	fate  fate
-	// sent is when the request left, once it ended and the caller's
-	// Latency says (later than at by the caller's own work in between),
-	// plus how much longer than the fastest its round trip was, up to
-	// arrivalSlack: when the server may have seen it, at the latest.
-	sent time.Time
+	// reached is when the server may have seen the request, at the
+	// latest, once it ended: when it left, as the caller's Latency says
+	// (later than at by the caller's own work in between), plus how
+	// much longer than the fastest of its kind its round trip was, up
+	// to arrivalSlack.
+	reached time.Time
 }
 
 // arrived is when the server may have seen the request, at the latest,
 // as far as the limiter knows: a server that counts starts over a window
 // counted it then.
 func (e *event) arrived() time.Time {
-	if e.sent.After(e.at) {
-		return e.sent
+	if e.reached.After(e.at) {
+		return e.reached
 	}
 	return e.at
 }
@@ -489,7 +491,7 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 	if e := l.history.find(t.seq); e != nil {
 		e.fate = f
 		if o.Latency > 0 {
-			e.sent = now.Add(-o.Latency)
+			e.reached = now.Add(-o.Latency)
 			fastest := l.minLat
 			if f == throttled {
 				fastest = l.min429Lat
@@ -499,7 +501,7 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 				// have been held up on its way to the server (a loaded
 				// machine's scheduling): it may have arrived that much
 				// later.
-				e.sent = e.sent.Add(min(o.Latency-fastest, arrivalSlack))
+				e.reached = e.reached.Add(min(o.Latency-fastest, arrivalSlack))
 			}
 		}
 	}
@@ -849,10 +851,11 @@ func (l *Adaptive) windowGateLocked(now time.Time) time.Time {
 		l.winProbeAt = now.Add(span)
 		l.tracef("window probe limit=%d", l.winLimit)
 	}
-	// The server counted each start when it arrived, which is no
-	// earlier than when the request left (known once it ended): the
-	// caller's own work after Acquire delays some starts more than
-	// others, and the window's edge is the winLimit-th latest of those.
+	// The server counted each start when it arrived, which may be later
+	// than the start by the caller's own work before sending and the
+	// way to the server (known once the request ended), more for some
+	// starts than for others: the window's edge is the winLimit-th
+	// latest arrival.
 	arr := l.arrivals[:0]
 	l.history.each(func(e *event) bool {
 		if !e.at.After(now.Add(-2 * span)) {
