@@ -744,6 +744,14 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			from = l.firstStart.Add(-time.Nanosecond)
 		}
 		d := max(start.Sub(from), time.Millisecond)
+		if cur > 0 && !l.countsRefused {
+			// Not the first: one soon after a hold that began less
+			// than half a window after the 429 before. The time the
+			// client sent nothing, though the pace allowed it (the
+			// holds), did not use the allowance up: it does not count.
+			d -= l.history.idleSince(from, start, time.Duration(idleGaps*float64(time.Second)/cur))
+			d = max(d, rateWindow/2)
+		}
 		est = float64(l.history.acceptedSince(from, start, now.Add(-acceptAge))) / d.Seconds()
 	}
 	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (level > accepted || float64(time.Second)/float64(l.minGapEver) <= burstless*est) {

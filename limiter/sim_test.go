@@ -813,3 +813,33 @@ func TestSimulateGrid(t *testing.T) {
 	t.Logf("%d runs, mean %.3f× the ideal; %d entered window mode (worst of those %.2f× the ideal); worst %.2f× at %s; 429s %d of %d requests (%.1f%%)",
 		n, sum/float64(n), inMode, worstMode, worst, worstAt, throttled, requests, 100*float64(throttled)/float64(requests))
 }
+
+// TestSimulateHeldWindowNotCounted runs fast token buckets whose 429s
+// come in runs: a rate 429 after holds of a few intervals, too late to
+// hold again and too soon for a count from the last cut, estimated the
+// rate over the last window, holds included (2-3 a second of 25 or 60);
+// the time the client sent nothing must not count.
+func TestSimulateHeldWindowNotCounted(t *testing.T) {
+	for _, p := range []struct {
+		rate  float64
+		burst float64
+		max   float64
+	}{
+		{rate: 60, burst: 3, max: 3.0}, // was 3.62-3.63×
+		{rate: 25, burst: 1, max: 2.6}, // was 3.00×
+	} {
+		t.Run(fmt.Sprintf("bucket-%vrps-burst%v", p.rate, p.burst), func(t *testing.T) {
+			for _, seed := range []uint64{1, 2} {
+				var res simResult
+				synctest.Test(t, func(t *testing.T) {
+					res = runSim(&simBucketServer{rate: p.rate, burst: p.burst, lat: 20 * time.Millisecond}, 200, 16, seed, 0, false, nil)
+				})
+				ideal := (200 - p.burst) / p.rate
+				if ratio := res.wall.Seconds() / ideal; ratio > p.max {
+					t.Errorf("seed %d: wall %v = %.2f× the ideal %.2fs (want ≤ %.1f×), 429s %d/%d",
+						seed, res.wall.Round(time.Millisecond), ratio, ideal, p.max, res.throttled, res.requests)
+				}
+			}
+		})
+	}
+}
