@@ -157,7 +157,7 @@ const (
 //
 // It starts with a small window that grows by one per success (TCP slow
 // start, paced at window/latency so growth is spread over a round trip).
-// A 429 before anything got through holds one request in flight until
+// A 429 before anything came back holds one request in flight until
 // one comes back. After that, each fresh 429 is classified by its level,
 // the number of requests in flight when the throttled request started,
 // and its gap, the time since the start before it. Above every level the
@@ -593,10 +593,13 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	// ones, which went out together before anything was known.
 	l.minGapEver = min(l.minGapEver, minGap)
 	l.tracef("429 level=%d gap=%v accepted=%d mingap=%v window=%.0f rate=%.2f", level, t.gap, accepted, minGap, l.window, l.rate)
-	if accepted == 0 {
-		// Nothing got through yet, so nothing tells a concurrency limit
-		// from a rate limit: hold one request in flight until one comes
-		// back, and let slow start go on from there.
+	if accepted == 0 || l.successes == 0 {
+		// Nothing got through yet, or nothing came back: nothing tells
+		// a concurrency limit from a rate limit, and a count over so
+		// short a run (the two first starts, the second refused after
+		// the first had been on its way a while) is no rate. Hold one
+		// request in flight until one comes back, and let slow start
+		// go on from there.
 		l.window = 1
 		l.learning = true
 		return
@@ -754,12 +757,14 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		}
 		est = float64(l.history.acceptedSince(from, start, now.Add(-acceptAge))) / d.Seconds()
 	}
-	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (level > accepted || float64(time.Second)/float64(l.minGapEver) <= burstless*est) {
+	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (l.noBurst || level > accepted || float64(time.Second)/float64(l.minGapEver) <= burstless*est) {
 		// Refused for coming too soon at a level never accepted, or
 		// the server never let two requests through much closer than
-		// its average: a rate limit with no burst allowance. It lets
-		// requests through no closer than 1/rate, so the closest it let
-		// through bound its rate from below. (The count above is low
+		// its average (or was found to allow no burst before: a low
+		// count after holds is no sign of one): a rate limit with no
+		// burst allowance. It lets requests through no closer than
+		// 1/rate, so the closest it let through bound its rate from
+		// below. (The count above is low
 		// when the starts were speeding up or paced below the rate.)
 		if gapRate >= est {
 			est = gapRate
@@ -962,7 +967,7 @@ func (l *Adaptive) Rate() float64 {
 
 // Learning reports whether the limiter holds requests back after a 429
 // without knowing yet whether the server limits the rate or the requests
-// in flight: nothing had got through when it came, nor since. Limit is
+// in flight: nothing had come back when it came, nor since. Limit is
 // then 1, and Rate 0, for now only.
 func (l *Adaptive) Learning() bool {
 	l.mu.Lock()
