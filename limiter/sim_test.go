@@ -407,7 +407,7 @@ func simScenarios() map[string]simScenario {
 			newServer: func() simServer { return &simGCRAServer{rate: 10, lat: 300 * time.Millisecond} },
 			images:    100,
 			ideal:     9900 * time.Millisecond,
-			maxRatio:  1.50,
+			maxRatio:  1.60,
 			max429:    0.09,
 			send:      15 * time.Millisecond,
 		},
