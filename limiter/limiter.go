@@ -3,6 +3,7 @@ package limiter
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -126,6 +127,12 @@ const (
 	// end the mode, and starts are paced at the window's count instead.
 	windowGuard    = 8 * time.Millisecond
 	maxWindowGuard = 64 * time.Millisecond
+	// arrivalSlack bounds how much of a round trip's excess over the
+	// fastest one window mode takes for a delay on the request's way to
+	// the server (timing the window's edge from when it arrived): a
+	// server whose own time varies would otherwise slow the mode by
+	// that variation, at most this much a window.
+	arrivalSlack = 32 * time.Millisecond
 	// windowPlateau is how long window mode keeps its count before it
 	// probes one higher, once a full window at that count passed with
 	// no 429; each probe that passes doubles the next step, each one
@@ -150,7 +157,7 @@ const (
 //
 // It starts with a small window that grows by one per success (TCP slow
 // start, paced at window/latency so growth is spread over a round trip).
-// A 429 before anything got through holds one request in flight until
+// A 429 before anything came back holds one request in flight until
 // one comes back. After that, each fresh 429 is classified by its level,
 // the number of requests in flight when the throttled request started,
 // and its gap, the time since the start before it. Above every level the
@@ -167,10 +174,11 @@ const (
 // at least, the server is taken to count refused requests over a window
 // of a second, and starts follow the limiter's own log of starts instead
 // of a pace: as many as the window let through, each as soon as the
-// window has room (until 429s in that mode say the server is no such
-// window). All three limits are probed upward afterwards: the rate after
-// a plateau, slowly at first and faster and faster, the plateau growing
-// each time the same rate is found again; a window's count after a long
+// window has room, timed from when each request reached the server at
+// the latest, not from its start (until 429s in that mode say the
+// server is no such window). All three limits are probed upward
+// afterwards: the rate after a plateau, slowly at first and faster and
+// faster, the plateau growing each time the same rate is found again; a window's count after a long
 // plateau, by a step that doubles each time a window at the higher count
 // passes with its starts spread out, the plateau growing each time one
 // is refused; a
@@ -224,6 +232,22 @@ type event struct {
 	level int
 	gap   time.Duration
 	fate  fate
+	// reached is when the server may have seen the request, at the
+	// latest, once it ended: when it left, as the caller's Latency says
+	// (later than at by the caller's own work in between), plus how
+	// much longer than the fastest of its kind its round trip was, up
+	// to arrivalSlack.
+	reached time.Time
+}
+
+// arrived is when the server may have seen the request, at the latest,
+// as far as the limiter knows: a server that counts starts over a window
+// counted it then.
+func (e *event) arrived() time.Time {
+	if e.reached.After(e.at) {
+		return e.reached
+	}
+	return e.at
 }
 
 // Adaptive is the limiter New returns; it is safe for concurrent use.
@@ -300,6 +324,7 @@ type Adaptive struct {
 	minGapEver time.Duration // the closest two accepted starts seen at any 429
 	seq        uint64        // the last Ticket's sequence number
 	history    history       // recent starts
+	arrivals   []time.Time   // windowGateLocked's scratch
 }
 
 // Acquire blocks until one more request may start or ctx is done. The
@@ -465,6 +490,20 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 	}
 	if e := l.history.find(t.seq); e != nil {
 		e.fate = f
+		if o.Latency > 0 {
+			e.reached = now.Add(-o.Latency)
+			fastest := l.minLat
+			if f == throttled {
+				fastest = l.min429Lat
+			}
+			if f != failed && fastest > 0 && o.Latency > fastest {
+				// A round trip longer than the fastest of its kind may
+				// have been held up on its way to the server (a loaded
+				// machine's scheduling): it may have arrived that much
+				// later.
+				e.reached = e.reached.Add(min(o.Latency-fastest, arrivalSlack))
+			}
+		}
 	}
 	if l.inflight > 0 {
 		l.inflight--
@@ -554,10 +593,13 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	// ones, which went out together before anything was known.
 	l.minGapEver = min(l.minGapEver, minGap)
 	l.tracef("429 level=%d gap=%v accepted=%d mingap=%v window=%.0f rate=%.2f", level, t.gap, accepted, minGap, l.window, l.rate)
-	if accepted == 0 {
-		// Nothing got through yet, so nothing tells a concurrency limit
-		// from a rate limit: hold one request in flight until one comes
-		// back, and let slow start go on from there.
+	if accepted == 0 || l.successes == 0 {
+		// Nothing got through yet, or nothing came back: nothing tells
+		// a concurrency limit from a rate limit, and a count over so
+		// short a run (the two first starts, the second refused after
+		// the first had been on its way a while) is no rate. Hold one
+		// request in flight until one comes back, and let slow start
+		// go on from there.
 		l.window = 1
 		l.learning = true
 		return
@@ -705,14 +747,24 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			from = l.firstStart.Add(-time.Nanosecond)
 		}
 		d := max(start.Sub(from), time.Millisecond)
+		if cur > 0 && !l.countsRefused {
+			// Not the first: one soon after a hold that began less
+			// than half a window after the 429 before. The time the
+			// client sent nothing, though the pace allowed it (the
+			// holds), did not use the allowance up: it does not count.
+			d -= l.history.idleSince(from, start, time.Duration(idleGaps*float64(time.Second)/cur))
+			d = max(d, rateWindow/2)
+		}
 		est = float64(l.history.acceptedSince(from, start, now.Add(-acceptAge))) / d.Seconds()
 	}
-	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (level > accepted || float64(time.Second)/float64(l.minGapEver) <= burstless*est) {
+	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (l.noBurst || level > accepted || float64(time.Second)/float64(l.minGapEver) <= burstless*est) {
 		// Refused for coming too soon at a level never accepted, or
 		// the server never let two requests through much closer than
-		// its average: a rate limit with no burst allowance. It lets
-		// requests through no closer than 1/rate, so the closest it let
-		// through bound its rate from below. (The count above is low
+		// its average (or was found to allow no burst before: a low
+		// count after holds is no sign of one): a rate limit with no
+		// burst allowance. It lets requests through no closer than
+		// 1/rate, so the closest it let through bound its rate from
+		// below. (The count above is low
 		// when the starts were speeding up or paced below the rate.)
 		if gapRate >= est {
 			est = gapRate
@@ -812,21 +864,26 @@ func (l *Adaptive) windowGateLocked(now time.Time) time.Time {
 		l.winProbeAt = now.Add(span)
 		l.tracef("window probe limit=%d", l.winLimit)
 	}
-	n := 0
-	var gate time.Time
+	// The server counted each start when it arrived, which may be later
+	// than the start by the caller's own work before sending and the
+	// way to the server (known once the request ended), more for some
+	// starts than for others: the window's edge is the winLimit-th
+	// latest arrival.
+	arr := l.arrivals[:0]
 	l.history.each(func(e *event) bool {
-		if !e.at.After(now.Add(-span)) {
+		if !e.at.After(now.Add(-2 * span)) {
 			return false
 		}
-		n++
-		if n == l.winLimit {
-			gate = e.at.Add(span)
-			return false
+		if a := e.arrived(); a.After(now.Add(-span)) {
+			arr = append(arr, a)
 		}
 		return true
 	})
-	if n < l.winLimit {
-		gate = time.Time{}
+	l.arrivals = arr
+	var gate time.Time
+	if len(arr) >= l.winLimit {
+		slices.SortFunc(arr, func(a, b time.Time) int { return b.Compare(a) })
+		gate = arr[l.winLimit-1].Add(span)
 	}
 	if l.winLimit > l.winBase {
 		// A probe spreads its starts over the window: a server that
@@ -910,7 +967,7 @@ func (l *Adaptive) Rate() float64 {
 
 // Learning reports whether the limiter holds requests back after a 429
 // without knowing yet whether the server limits the rate or the requests
-// in flight: nothing had got through when it came, nor since. Limit is
+// in flight: nothing had come back when it came, nor since. Limit is
 // then 1, and Rate 0, for now only.
 func (l *Adaptive) Learning() bool {
 	l.mu.Lock()
