@@ -77,7 +77,7 @@ type Throttle struct {
 	// server was found to limit the rate; zero when it limits only how
 	// many are in flight (Limit).
 	Rate float64
-	// Learning is set when nothing got through before the 429: the run
+	// Learning is set when nothing came back before the 429: the run
 	// holds one request in flight (Limit 1) until one does, not knowing
 	// yet whether the server limits the rate or the requests in flight.
 	Learning bool

@@ -94,11 +94,11 @@ func throttleNote(t executor.Throttle) string {
 
 // keptTo says what the run keeps to after a 429: the pace it learned
 // when the API limits the rate, else the requests in flight; or, when
-// nothing got through before the 429, that the kind of limit is not
+// nothing came back before the 429, that the kind of limit is not
 // known yet.
 func keptTo(t executor.Throttle) string {
 	if t.Learning {
-		return "nothing got through yet: one request at a time until one does (whether the API limits the rate or the requests in flight is not known yet)"
+		return "nothing came back yet: one request at a time until one does (whether the API limits the rate or the requests in flight is not known yet)"
 	}
 	if t.Rate > 0 {
 		return fmt.Sprintf("pacing at %.1f requests/s", t.Rate)

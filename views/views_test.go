@@ -305,7 +305,7 @@ func TestLineProgressNotesWhatWasLearned(t *testing.T) {
 	}
 	p.Close()
 	got := b.String()
-	if strings.Count(got, "rate limited") != 2 || !strings.Contains(got, "nothing got through yet") || !strings.Contains(got, "pacing at 9.8 requests/s") || strings.Contains(got, "at most") {
+	if strings.Count(got, "rate limited") != 2 || !strings.Contains(got, "nothing came back yet") || !strings.Contains(got, "pacing at 9.8 requests/s") || strings.Contains(got, "at most") {
 		t.Errorf("want a note that the limit is not known yet, then one of the rate learned, and no limit of requests in flight:\n%s", got)
 	}
 }
@@ -348,7 +348,7 @@ func TestLineProgressSaysWhatWasLearned(t *testing.T) {
 		// in flight, which is no concurrency limit it learned.
 		"not known yet": {
 			throttle: executor.Throttle{Wait: time.Second, Limit: 1, Learning: true},
-			want:     "rate limited by the API (429): nothing got through yet: one request at a time until one does (whether the API limits the rate or the requests in flight is not known yet);",
+			want:     "rate limited by the API (429): nothing came back yet: one request at a time until one does (whether the API limits the rate or the requests in flight is not known yet);",
 			not:      "at most 1 request in flight",
 		},
 		"concurrency": {
