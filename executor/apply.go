@@ -430,7 +430,8 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 // in progress at once, counting those whose request is in flight: once
 // its image is in place, an image waits for the lockfile on a goroutine of
 // its own (its request's worker goes on to the next), holding no request
-// and no file, so each lockfile write (which rewrites the whole file, and
+// (a replace's image, not yet placed, is in the content cache by then, so
+// that a failed write loses no paid render), so each lockfile write (which rewrites the whole file, and
 // is spaced by its cost) records what arrived meanwhile instead of holding
 // the requests back until it is done.
 const commitsPerSlot = 32

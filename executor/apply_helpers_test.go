@@ -279,6 +279,26 @@ func (c *fakeCache) Put(digest, provider, src, sum string) error {
 	return nil
 }
 
+// Keep takes a temporary file not yet placed, as state.Cache.Keep does.
+func (c *fakeCache) Keep(digest, provider string, f *os.File, ext, sum string) error {
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	b, err := io.ReadAll(io.NewSectionReader(f, 0, info.Size()))
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.files == nil {
+		c.files = map[string][]byte{}
+	}
+	c.files[digest+"/"+provider] = b
+	c.puts++
+	return nil
+}
+
 func (c *fakeCache) Open(digest, provider string) (io.ReadCloser, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

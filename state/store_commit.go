@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/pixform/pixform/addrs"
@@ -174,6 +175,34 @@ func (s *LocalStore) placed(c *Commit) {
 	}
 }
 
+// keeper is a content cache that takes a temporary file not yet placed
+// (Cache.Keep).
+type keeper interface {
+	Keep(digest, provider string, f *os.File, ext, sum string) error
+}
+
+// keepBeforeRemoval puts c's image, so far only in its temporary file, in
+// the content cache before the lockfile drops the entry it replaces, and
+// reports whether it did: a lockfile write that then fails (a full disk,
+// the lock lost) or a kill during it leaves the paid render in the cache
+// for the next run, instead of losing it with the temporary file.
+func (s *LocalStore) keepBeforeRemoval(c *Commit) bool {
+	k, ok := s.cache.(keeper)
+	if !c.Cache || s.cache == nil || !ok {
+		return false
+	}
+	e := &c.Entry
+	ext := strings.ToLower(filepath.Ext(e.Path))
+	if !isCacheExt(ext) || !validSHA256(e.SHA256) {
+		return false // placed puts it as before
+	}
+	if err := k.Keep(e.Inputs.Digest(), e.Provider, c.Temp, ext, e.SHA256); err != nil {
+		warn(c.Warn, fmt.Sprintf("could not save %s in the content cache: %v", e.Path, err))
+		return false
+	}
+	return true
+}
+
 func warn(w func(string), msg string) {
 	if w != nil {
 		w(msg)
@@ -210,7 +239,9 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	// The common case, a create or a replace of c's own entry, touches no
 	// other change's entry or path, so its Journal calls run outside x.mu
 	// and commits of many images share the Recorder's group writes.
+	kept := false
 	if inPlace {
+		kept = s.keepBeforeRemoval(&c)
 		if err := s.record(ctx, "the removal", addr, []addrs.Addr{addr}, nil); err != nil {
 			AbortTemp(c.Temp)
 			return err
@@ -223,7 +254,9 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	if err := PlaceTemp(c.Temp, s.abs(e.Path)); err != nil {
 		return err
 	}
-	s.placed(&c)
+	if !kept {
+		s.placed(&c)
+	}
 	x.mu.Lock()
 	x.owner[safepath.Key(e.Path)] = addr
 	prev, hadOld := x.rec[addr]
