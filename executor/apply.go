@@ -384,23 +384,7 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 		// for the lockfile (commitSlots) first: its commit then never
 		// waits for one, and holds no worker while the lockfile is written.
 		held := false
-		if !c.FromCache && !c.FromStore && planner.Endpoint(c.Inputs) != planner.EndpointLocal {
-			if !r.takeCommitSlot() {
-				r.skip(1)
-				r.settle(ctx, c)
-				continue
-			}
-			select {
-			case r.slots <- struct{}{}:
-				held = true
-			case <-r.startCtx.Done():
-				<-r.commitSlots
-				r.skip(1)
-				r.settle(ctx, c)
-				continue
-			}
-		}
-		g.Go(func() {
+		render := func() {
 			commit := r.renderRequest(ctx, c, held)
 			switch {
 			case commit == nil:
@@ -419,7 +403,31 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 				commit()
 				r.settle(ctx, c)
 			}
-		})
+		}
+		if c.FromCache || c.FromStore || planner.Endpoint(c.Inputs) == planner.EndpointLocal {
+			g.Go(render)
+			continue
+		}
+		if !r.takeCommitSlot() {
+			r.skip(1)
+			r.settle(ctx, c)
+			continue
+		}
+		// A worker first, then the request slot: images waiting out a
+		// backoff hold their workers and then wait for a slot, so the
+		// slot is never held while waiting for a worker.
+		g.Reserve()
+		select {
+		case r.slots <- struct{}{}:
+			held = true
+		case <-r.startCtx.Done():
+			g.Unreserve()
+			<-r.commitSlots
+			r.skip(1)
+			r.settle(ctx, c)
+			continue
+		}
+		g.GoReserved(render)
 	}
 	g.Wait()
 	r.commits.Wait()
@@ -453,33 +461,58 @@ func (r *run) takeCommitSlot() bool {
 // again, copy by copy, for every image.
 type workers struct {
 	work           chan func()
+	free           chan struct{} // a token per worker not running a function
 	limit, started int
 	wg             sync.WaitGroup
 }
 
 func newWorkers(limit int) *workers {
-	return &workers{work: make(chan func()), limit: max(limit, 1)}
+	limit = max(limit, 1)
+	free := make(chan struct{}, limit)
+	for range limit {
+		free <- struct{}{}
+	}
+	return &workers{work: make(chan func()), free: free, limit: limit}
 }
 
-// Go runs f on an idle worker, or a new one while there are fewer than
-// limit, or else waits for a worker to be free. One goroutine calls it.
+// Go runs f on a worker, waiting for one to be free. One goroutine calls
+// Go, Reserve and GoReserved.
 func (w *workers) Go(f func()) {
+	w.Reserve()
+	w.GoReserved(f)
+}
+
+// Reserve waits for a worker to be free and keeps it for GoReserved (or
+// gives it back with Unreserve).
+func (w *workers) Reserve() { <-w.free }
+
+// Unreserve gives back a worker Reserve kept.
+func (w *workers) Unreserve() { w.free <- struct{}{} }
+
+// GoReserved runs f on the worker Reserve kept: an idle one, or a new one
+// while there are fewer than limit. It waits, if at all, only for a worker
+// that has finished its function to come back for the next.
+func (w *workers) GoReserved(f func()) {
+	run := func() {
+		f()
+		w.free <- struct{}{}
+	}
 	select {
-	case w.work <- f:
+	case w.work <- run:
 		return
 	default:
 	}
 	if w.started < w.limit {
 		w.started++
 		w.wg.Go(func() {
-			f()
+			run()
 			for f := range w.work {
 				f()
 			}
 		})
 		return
 	}
-	w.work <- f
+	w.work <- run
 }
 
 // Wait waits for every function given to Go to return. Go must not be
