@@ -275,6 +275,8 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 	if r.parallel < 1 {
 		r.parallel = config.DefaultParallelism
 	}
+	// As the configuration bounds it: the channels below are sized from it.
+	r.parallel = min(r.parallel, 1<<20)
 	r.slots = make(chan struct{}, r.parallel)
 	r.locals = make(chan struct{}, r.parallel)
 	r.commitSlots = make(chan struct{}, r.parallel*commitsPerSlot)
@@ -461,18 +463,14 @@ func (r *run) takeCommitSlot() bool {
 // again, copy by copy, for every image.
 type workers struct {
 	work           chan func()
-	free           chan struct{} // a token per worker not running a function
+	busy           chan struct{} // a token per worker running a function
 	limit, started int
 	wg             sync.WaitGroup
 }
 
 func newWorkers(limit int) *workers {
 	limit = max(limit, 1)
-	free := make(chan struct{}, limit)
-	for range limit {
-		free <- struct{}{}
-	}
-	return &workers{work: make(chan func()), free: free, limit: limit}
+	return &workers{work: make(chan func()), busy: make(chan struct{}, limit), limit: limit}
 }
 
 // Go runs f on a worker, waiting for one to be free. One goroutine calls
@@ -484,10 +482,10 @@ func (w *workers) Go(f func()) {
 
 // Reserve waits for a worker to be free and keeps it for GoReserved (or
 // gives it back with Unreserve).
-func (w *workers) Reserve() { <-w.free }
+func (w *workers) Reserve() { w.busy <- struct{}{} }
 
 // Unreserve gives back a worker Reserve kept.
-func (w *workers) Unreserve() { w.free <- struct{}{} }
+func (w *workers) Unreserve() { <-w.busy }
 
 // GoReserved runs f on the worker Reserve kept: an idle one, or a new one
 // while there are fewer than limit. It waits, if at all, only for a worker
@@ -495,7 +493,7 @@ func (w *workers) Unreserve() { w.free <- struct{}{} }
 func (w *workers) GoReserved(f func()) {
 	run := func() {
 		f()
-		w.free <- struct{}{}
+		<-w.busy
 	}
 	select {
 	case w.work <- run:
