@@ -206,7 +206,9 @@ func constValue(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, bool) {
 			}
 			var key string
 			if name := hcl.ExprAsKeyword(k.Wrapped); name != "" {
-				key = name
+				// As HCL's key value: a cty string, normalized (NFC), so
+				// that keys equal after it are one key, the later winning.
+				key = cty.NormalizeString(name)
 			} else if kv, ok := constTemplate(k.Wrapped, ctx); ok {
 				key = kv.AsString()
 			} else {
