@@ -29,12 +29,15 @@ func run(isTerminal func(fd int) bool) int {
 	defer cancel()
 	defer startProfiles()()
 	// The process, not cli.Main, sets the garbage collection target the
-	// command wants.
-	if percent, ok := cli.GCPercentFor(os.Args[1:]); ok {
-		debug.SetGCPercent(percent)
-	}
-	if limit, ok := cli.MemoryLimitFor(os.Args[1:]); ok {
-		debug.SetMemoryLimit(limit)
+	// command wants, unless the user set GOGC or GOMEMLIMIT (a container's
+	// memory cap): theirs stands.
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		if percent, ok := cli.GCPercentFor(os.Args[1:]); ok {
+			debug.SetGCPercent(percent)
+		}
+		if limit, ok := cli.MemoryLimitFor(os.Args[1:]); ok {
+			limitAboveLive(limit)
+		}
 	}
 	stop := make(chan struct{})
 	sigs := make(chan os.Signal, 2)
