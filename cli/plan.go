@@ -104,7 +104,7 @@ func (e *env) loadLock(onDisk bool) (*state.Lock, string, error) {
 // wantDigest is set ("" otherwise).
 func (e *env) loadLockDigest(onDisk bool, stats *safepath.Stats, wantDigest bool) (*state.Lock, string, error) {
 	path := filepath.Join(e.dir, state.LockFileName)
-	b, err := os.ReadFile(path)
+	b, err := state.ReadLockFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if !wantDigest {
 			return state.NewLock(), "", nil
