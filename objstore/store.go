@@ -344,21 +344,28 @@ func (s *Store) Put(ctx context.Context, sha256hex string, r io.Reader) error {
 		return s.badKey("sha256", sha256hex)
 	}
 	key := ObjectKey(sha256hex)
-	h := sha256.New()
 	var n int64
-	verify := func() error {
-		if got := hex.EncodeToString(h.Sum(nil)); got != sha256hex {
-			return &Error{Kind: Corrupt, URL: s.url, Object: key,
-				Err: fmt.Errorf("the %d bytes given hash to %s, not to the object's name; nothing was written", n, got)}
-		}
-		return nil
-	}
-	cr := &countingHash{r: r, h: h, n: &n}
+	cr, verify := s.hashing(key, sha256hex, r, &n)
 	err := s.create(ctx, key, "application/octet-stream", cr, verify)
 	if !errors.Is(err, errExists) {
 		return err
 	}
 	return s.existing(ctx, key, n)
+}
+
+// hashing returns r, counting into *n and hashing what is read, and the
+// check that those bytes hash to sha256hex, the name of the object key:
+// nothing may be written under it otherwise.
+func (s *Store) hashing(key, sha256hex string, r io.Reader, n *int64) (*countingHash, func() error) {
+	h := sha256.New()
+	verify := func() error {
+		if got := hex.EncodeToString(h.Sum(nil)); got != sha256hex {
+			return &Error{Kind: Corrupt, URL: s.url, Object: key,
+				Err: fmt.Errorf("the %d bytes given hash to %s, not to the object's name; nothing was written", *n, got)}
+		}
+		return nil
+	}
+	return &countingHash{r: r, h: h, n: n}, verify
 }
 
 // existing is Put's answer when the object key is already there: success
@@ -412,16 +419,9 @@ func (s *Store) PutWithInputs(ctx context.Context, sha256hex string, r io.Reader
 		}
 	}
 	key := ObjectKey(sha256hex)
-	h := sha256.New()
 	var n int64
-	verify := func() error {
-		if got := hex.EncodeToString(h.Sum(nil)); got != sha256hex {
-			return &Error{Kind: Corrupt, URL: s.url, Object: key,
-				Err: fmt.Errorf("the %d bytes given hash to %s, not to the object's name; nothing was written", n, got)}
-		}
-		return nil
-	}
-	obj, err := s.stageFile(ctx, key, &countingHash{r: r, h: h, n: &n}, verify)
+	cr, verify := s.hashing(key, sha256hex, r, &n)
+	obj, err := s.stageFile(ctx, key, cr, verify)
 	if err != nil {
 		return err
 	}
