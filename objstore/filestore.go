@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/pixform/pixform/internal/regfile"
 )
 
 // The fast paths of a file:// store: an object is a file under the
@@ -32,21 +34,17 @@ func (s *Store) hasFile(ctx context.Context, key string) (bool, error) {
 	return false, s.classify(ctx, key, err)
 }
 
-// errNotRegular says that what stands under an object's name is not a
-// regular file (a directory, a FIFO, a device): no object.
-var errNotRegular = errors.New("not a regular file")
-
 // openFile opens the object key of a file:// store for reading; a
 // missing object, or anything but a regular file under its name (as
 // hasFile has it), is an *Error of kind NotFound.
-func (s *Store) openFile(ctx context.Context, key string) (*fileReader, error) {
+func (s *Store) openFile(ctx context.Context, key string) (*regfile.File, error) {
 	name := s.filePath(key)
-	f, err := openRead(name)
+	f, err := regfile.Open(name, false)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, &Error{Kind: NotFound, URL: s.url, Object: key, Err: errors.New("no such object")}
 		}
-		if errors.Is(err, errNotRegular) {
+		if errors.Is(err, regfile.ErrNotRegular) {
 			return nil, &Error{Kind: NotFound, URL: s.url, Object: key, Err: errors.New("no such object: something other than a file stands under its name")}
 		}
 		return nil, s.classify(ctx, key, err)

@@ -1,13 +1,14 @@
 package state
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/pixform/pixform/internal/regfile"
 )
 
 // WorkDirName is pixform's local, rebuildable directory inside the working
@@ -118,21 +119,6 @@ func ensureWorkSubDir(dir, name string) (string, error) {
 }
 
 // readWorkFile reads a file of .pixform/ without following a symbolic link
-// at its name (the error then wraps syscall.ELOOP).
-func readWorkFile(p string) ([]byte, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	// Read into a buffer of the file's size (and room to see its end), not
-	// one that doubles from 512 bytes: the stat cache is a megabyte or more.
-	var buf bytes.Buffer
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() < 1<<30 {
-		buf.Grow(int(fi.Size()) + bytes.MinRead)
-	}
-	if _, err := buf.ReadFrom(f); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
+// at its name (the error then wraps syscall.ELOOP), nor waiting on a FIFO:
+// a regular file only.
+func readWorkFile(p string) ([]byte, error) { return regfile.ReadFile(p, true) }

@@ -501,33 +501,6 @@ func TestStoreSettlesUploadsTogether(t *testing.T) {
 	}
 }
 
-// TestFdFileNonblockingRead: a read of the upload's descriptor that
-// answers EAGAIN (a pipe with nothing in it yet stands in for a file
-// system that honours O_NONBLOCK on files) waits for the bytes instead
-// of failing the upload.
-func TestFdFileNonblockingRead(t *testing.T) {
-	var p [2]int
-	if err := syscall.Pipe(p[:]); err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Close(p[1])
-	if err := syscall.SetNonblock(p[0], true); err != nil {
-		t.Fatal(err)
-	}
-	f := fdFile(p[0])
-	defer f.Close()
-	body := []byte("late bytes")
-	go func() {
-		time.Sleep(10 * time.Millisecond) // only to make the first read find nothing, not asserted
-		syscall.Write(p[1], body)
-	}()
-	buf := make([]byte, 64)
-	n, err := f.Read(buf)
-	if err != nil || string(buf[:n]) != string(body) {
-		t.Fatalf("Read = %q, %v, want %q", buf[:n], err, body)
-	}
-}
-
 // gatedRemote is a fakeRemote whose first Put waits for open.
 type gatedRemote struct {
 	*fakeRemote

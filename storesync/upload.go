@@ -13,9 +13,9 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/pixform/pixform/internal/regfile"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
@@ -299,69 +299,20 @@ func (s *Sync) retrying(ctx context.Context, up func() error) error {
 	return err
 }
 
-// fdFile reads a file straight from its descriptor: opening an os.File
-// asks for the descriptor's flags and tries the poller (fcntl calls and
-// an epoll_ctl that fails for a regular file), five system calls an
-// upload does not need.
-type fdFile int
-
 // errNotRegular is why a recorded path that holds no regular file (a
 // FIFO, a device, a directory) is not uploaded.
 var errNotRegular = errors.New("not a regular file, where the lockfile records an image: put the image back, or render it again with pixform apply -replace=ADDR")
 
-// openNoFollow opens name for reading, refusing a symbolic link at its
-// last component and anything but a regular file. The open does not
-// block (O_NONBLOCK), so that a FIFO at name does not wait for a writer
-// forever; a regular file ignores the flag, which is left set, and
-// cleared only if a read answers EAGAIN.
-func openNoFollow(name string) (fdFile, error) {
-	for {
-		fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return -1, &os.PathError{Op: "open", Path: name, Err: err}
-		}
-		var st syscall.Stat_t
-		if err := syscall.Fstat(fd, &st); err != nil {
-			syscall.Close(fd)
-			return -1, &os.PathError{Op: "stat", Path: name, Err: err}
-		}
-		if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-			syscall.Close(fd)
-			return -1, &os.PathError{Op: "open", Path: name, Err: errNotRegular}
-		}
-		return fdFile(fd), nil
+// openNoFollow opens the output name for reading, refusing a symbolic
+// link at its last component and anything but a regular file, without
+// blocking on a FIFO (regfile.Open).
+func openNoFollow(name string) (*regfile.File, error) {
+	f, err := regfile.Open(name, true)
+	if errors.Is(err, regfile.ErrNotRegular) {
+		return nil, &os.PathError{Op: "open", Path: name, Err: errNotRegular}
 	}
+	return f, err
 }
-
-func (f fdFile) Read(p []byte) (int, error) {
-	cleared := false
-	for {
-		n, err := syscall.Read(int(f), p)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN && !cleared:
-			// A file system that honours O_NONBLOCK on regular files.
-			// Cleared once: one that answers EAGAIN to a blocking read
-			// too is an error, not a loop.
-			if err := syscall.SetNonblock(int(f), false); err != nil {
-				return 0, err
-			}
-			cleared = true
-			continue
-		case err != nil:
-			return 0, err
-		case n == 0 && len(p) > 0:
-			return 0, io.EOF
-		}
-		return n, nil
-	}
-}
-
-func (f fdFile) Close() error { return syscall.Close(int(f)) }
 
 type hashReader struct {
 	r   io.Reader

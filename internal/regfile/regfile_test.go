@@ -1,4 +1,4 @@
-package objstore
+package regfile
 
 import (
 	"io"
@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// TestFileReaderRead: a read of an object's file ends with io.EOF at its
+// TestFileRead: a read of a file ends with io.EOF at its
 // end only: a read into an empty buffer reads nothing, and no error.
-func TestFileReaderRead(t *testing.T) {
+func TestFileRead(t *testing.T) {
 	dir := t.TempDir()
 	name := filepath.Join(dir, "obj")
 	if err := os.WriteFile(name, []byte("abc"), 0o600); err != nil {
@@ -27,7 +27,7 @@ func TestFileReaderRead(t *testing.T) {
 		{"large buffer", []int{10, 10}, "abc", []error{nil, io.EOF}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			f, err := openRead(name)
+			f, err := Open(name, false)
 			if err != nil {
 				t.Fatal(err)
 			}
