@@ -68,13 +68,10 @@ func chdirOf(args []string) string {
 // collects no garbage either until it nears a limit made for what it
 // keeps (MemoryLimitFor), which bounds its peak.
 func loadGCPercent(dir string) int {
-	switch {
-	case config.Large(dir):
+	if config.Large(dir) {
 		return 50
-	case largeLock(dir):
-		return -1 // under lockMemoryLimit
 	}
-	return -1
+	return -1 // under MemoryLimitFor's limit
 }
 
 // applyGCPercent is the garbage collection target of apply in dir. An

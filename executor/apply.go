@@ -234,7 +234,8 @@ type run struct {
 	provider string
 	parallel int
 	// slots bounds requests in flight at parallel whatever the Limiter
-	// does: images beyond it only wait for the lockfile (commitSlack).
+	// does: images beyond it wait for a slot, out a backoff, or for the
+	// lockfile (commitsPerSlot).
 	slots chan struct{}
 	// locals bounds the restores and local edits in progress at
 	// parallel: each holds an image, or a source and its pixels, in
@@ -345,18 +346,14 @@ func (r *run) run(ctx context.Context) {
 	r.renders(ctx, renders)
 }
 
-// commitSlack is how many images per request slot may be in progress
-// beyond those with a request in flight: an image whose response arrived
-// gives its limiter slot back and then waits for the lockfile's group
-// commit, and meanwhile another request may go out. Requests in flight stay
-// bounded by the limiter, whose ceiling is Parallelism.
-//
-// A waiting image holds no file descriptor (its file is in place) and no
-// request, only its goroutine, so the slack is wide: each lockfile write,
-// which rewrites the whole file, then records many images, and the spacing
-// of writes (state.Recorder) need not throttle the requests. With a narrow
-// slack a large apply is bound by the lockfile's write latency, and
-// rewrites the growing file once per few images (quadratic I/O).
+// commitSlack is how many workers per request slot run beyond those
+// whose request is in flight: images waiting out a backoff (which give
+// their request slot back), restores and local edits, which commit on
+// their worker and so wait there for the lockfile's group commit, and
+// takes. A requested image waits for the lockfile off its worker
+// (commitsPerSlot). With a narrow slack, restores are bound by the
+// lockfile's write latency, and the growing file is rewritten once per
+// few images (quadratic I/O).
 const commitSlack = 16
 
 // renders runs the creates and replaces concurrently. One image's failure
@@ -441,9 +438,9 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 // its image is in place, an image waits for the lockfile on a goroutine of
 // its own (its request's worker goes on to the next), holding no request
 // (a replace's image, not yet placed, is in the content cache by then, so
-// that a failed write loses no paid render), so each lockfile write (which rewrites the whole file, and
-// is spaced by its cost) records what arrived meanwhile instead of holding
-// the requests back until it is done.
+// that a failed write loses no paid render). Each lockfile write (which
+// rewrites the whole file, and is spaced by its cost) then records what
+// arrived meanwhile instead of holding the requests back until it is done.
 const commitsPerSlot = 32
 
 // takeCommitSlot takes a place among the images in progress
