@@ -186,20 +186,25 @@ func takeAtPath(e state.Entry) int {
 // recorded and noted when the store holds it (rendered, or restored,
 // elsewhere); else it cannot go up from here.
 func (s *Sync) uploadTake(ctx context.Context, cache LocalCache, path string, e state.Entry, n int) error {
-	if err := s.sendTake(ctx, cache, path, e, n); err != nil {
+	sent, err := s.sendTake(ctx, cache, path, e, n)
+	if err != nil {
 		return err
 	}
 	if err := s.durable(ctx); err != nil {
 		return err
 	}
 	s.known(e.TakeFull(n).SHA256)
+	if sent {
+		s.uploads.Add(1)
+	}
 	return nil
 }
 
-// sendTake is uploadTake without its last step: the take is in the store
-// (counted as uploaded when this run sent it), not yet made durable where
-// the store leaves that to Sync, nor noted.
-func (s *Sync) sendTake(ctx context.Context, cache LocalCache, path string, e state.Entry, n int) error {
+// sendTake is uploadTake without its last step: the take is in the store,
+// not yet made durable where the store leaves that to Sync, nor noted nor
+// counted; sent says whether this run sent its bytes (else the store had
+// them).
+func (s *Sync) sendTake(ctx context.Context, cache LocalCache, path string, e state.Entry, n int) (sent bool, err error) {
 	t := e.TakeFull(n)
 	digest := e.Inputs.Take(t.Seed).Digest()
 	ctx, cancel := s.bound(ctx)
@@ -207,37 +212,37 @@ func (s *Sync) sendTake(ctx context.Context, cache LocalCache, path string, e st
 	if cache == nil || !cache.Has(digest, e.Provider) {
 		ok, err := s.r.Has(ctx, t.SHA256)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !ok {
-			return &FileError{Path: path, Err: fmt.Errorf("take %d (seed %d) is not in the local content cache: %w", n, t.Seed, errTakeGone)}
+			return false, &FileError{Path: path, Err: fmt.Errorf("take %d (seed %d) is not in the local content cache: %w", n, t.Seed, errTakeGone)}
 		}
 	} else {
 		rc, err := cache.Open(digest, e.Provider)
 		if err != nil {
-			return &FileError{Path: path, Err: fmt.Errorf("take %d (seed %d) in the local content cache: %w", n, t.Seed, err)}
+			return false, &FileError{Path: path, Err: fmt.Errorf("take %d (seed %d) in the local content cache: %w", n, t.Seed, err)}
 		}
 		h := &hashReader{r: rc, h: sha256.New()}
 		err = s.r.Put(ctx, t.SHA256, h)
 		rc.Close()
 		if err != nil {
 			if h.eof && hex.EncodeToString(h.h.Sum(nil)) != t.SHA256 {
-				return &FileError{Path: path, Err: fmt.Errorf("take %d (seed %d): the cached copy is not the recorded take", n, t.Seed)}
+				return false, &FileError{Path: path, Err: fmt.Errorf("take %d (seed %d): the cached copy is not the recorded take", n, t.Seed)}
 			}
 			if h.err != nil {
-				return &FileError{Path: path, Err: h.err}
+				return false, &FileError{Path: path, Err: h.err}
 			}
-			return err
+			return false, err
 		}
-		s.uploads.Add(1)
+		sent = true
 	}
 	if e.Provider != providers.Draft {
 		rec := Record{SHA256: t.SHA256, Provider: e.Provider, MediaType: t.MediaType, Bytes: t.Bytes, Width: t.Width, Height: t.Height}
 		if err := s.r.PutInputs(ctx, digest, rec); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return sent, nil
 }
 
 // syncer is a Remote whose writes become durable only at Sync (a file://
@@ -271,8 +276,13 @@ func (s *Sync) sendRetrying(ctx context.Context, path string, e state.Entry, dat
 }
 
 // sendTakeRetrying is sendTake tried as uploadRetrying tries upload.
-func (s *Sync) sendTakeRetrying(ctx context.Context, cache LocalCache, path string, e state.Entry, n int) error {
-	return s.retrying(ctx, func() error { return s.sendTake(ctx, cache, path, e, n) })
+func (s *Sync) sendTakeRetrying(ctx context.Context, cache LocalCache, path string, e state.Entry, n int) (sent bool, err error) {
+	err = s.retrying(ctx, func() error {
+		var err error
+		sent, err = s.sendTake(ctx, cache, path, e, n)
+		return err
+	})
+	return sent, err
 }
 
 // uploadTakeRetrying is uploadTake tried as uploadRetrying tries upload.
@@ -374,6 +384,9 @@ type job struct {
 	path string
 	e    state.Entry
 	take int // 1-based: take of e to upload from the content cache; 0: e from path
+	// sent says that the take's bytes went up in this run (else the store
+	// had them): it counts as an upload once settled.
+	sent bool
 	// data, when not nil, are e's bytes as committed (Commit's hold): the
 	// upload sends them rather than reading path.
 	data []byte
@@ -604,7 +617,7 @@ func (st *Store) work() {
 
 		var err error
 		if j.take > 0 {
-			err = st.s.sendTakeRetrying(st.ctx, st.cache, j.path, j.e, j.take)
+			j.sent, err = st.s.sendTakeRetrying(st.ctx, st.cache, j.path, j.e, j.take)
 		} else {
 			err = st.s.sendRetrying(st.ctx, j.path, j.e, j.data)
 		}
@@ -648,6 +661,9 @@ func (st *Store) settle(batch []job) {
 	for i, j := range batch {
 		if j.take > 0 {
 			sums[i] = j.e.TakeFull(j.take).SHA256
+			if j.sent {
+				uploaded++
+			}
 		} else {
 			sums[i] = j.e.SHA256
 			uploaded++
