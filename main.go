@@ -32,10 +32,11 @@ func run(isTerminal func(fd int) bool) int {
 	// command wants, unless the user set GOGC or GOMEMLIMIT (a container's
 	// memory cap): theirs stands.
 	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		if percent, ok := cli.GCPercentFor(os.Args[1:]); ok {
+		percent, setPercent, limit, setLimit := cli.GCFor(os.Args[1:])
+		if setPercent {
 			debug.SetGCPercent(percent)
 		}
-		if limit, ok := cli.MemoryLimitFor(os.Args[1:]); ok {
+		if setLimit {
 			limitAboveLive(limit)
 		}
 	}

@@ -9,30 +9,45 @@ import (
 	"github.com/pixform/pixform/state"
 )
 
-// GCPercentFor returns the garbage collection target (for
-// debug.SetGCPercent) that the process should run args with, and false
-// when the default suits. Loading a configuration is allocation-bound and
-// the heap it leaves is short-lived, so validate and plan of a small one
-// do not collect (-1) below the memory limit MemoryLimitFor gives them; a
-// large apply collects more often, to keep its peak memory down; watch
-// keeps the default. Main itself changes no process-wide
-// setting: the process sets this up before calling it.
-func GCPercentFor(args []string) (percent int, ok bool) {
-	// Main reads global options until the first argument that does not
-	// start with "-": that argument is the command.
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			continue
+// GCFor returns the garbage collection target (for debug.SetGCPercent)
+// and soft memory limit (for debug.SetMemoryLimit) that the process should
+// run args with, each with whether to set it, from one look at the working
+// directory. Loading a configuration is allocation-bound and the heap it
+// leaves is short-lived, so validate and plan of a small one do not
+// collect (-1) below a memory limit; a large apply collects more often, to
+// keep its peak memory down; watch keeps the default. Main itself changes
+// no process-wide setting: the process sets this up before calling it.
+func GCFor(args []string) (percent int, setPercent bool, limit int64, setLimit bool) {
+	switch command(args) {
+	case "validate", "plan":
+		sz := sizesOf(chdirOf(args))
+		percent = sz.loadGCPercent()
+		if percent < 0 {
+			return percent, true, sz.memoryLimit(), true
 		}
-		switch a {
-		case "validate", "plan":
-			return loadGCPercent(chdirOf(args)), true
-		case "apply":
-			return applyGCPercent(chdirOf(args))
-		}
-		return 0, false
+		return percent, true, 0, false
+	case "apply":
+		percent, setPercent = sizesOf(chdirOf(args)).applyGCPercent()
+		return percent, setPercent, 0, false
 	}
-	return 0, false
+	return 0, false, 0, false
+}
+
+// GCPercentFor is GCFor's garbage collection target, and whether to set it.
+func GCPercentFor(args []string) (percent int, ok bool) {
+	percent, ok, _, _ = GCFor(args)
+	return percent, ok
+}
+
+// command returns the command args run: Main reads global options until
+// the first argument that does not start with "-".
+func command(args []string) string {
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			return a
+		}
+	}
+	return ""
 }
 
 // chdirOf returns the working directory that args' global -chdir=DIR
@@ -50,8 +65,23 @@ func chdirOf(args []string) string {
 	return dir
 }
 
-// loadGCPercent is the garbage collection target of validate and plan in
-// dir. Loading is allocation-bound: a small configuration's heap is small
+// dirSizes are what the garbage collection settings of a run in a
+// directory follow: the bytes of its configuration files and of its
+// lockfile, each looked up once.
+type dirSizes struct {
+	config, lock int64
+}
+
+func sizesOf(dir string) dirSizes {
+	sz := dirSizes{config: config.Size(dir)}
+	if info, err := os.Stat(filepath.Join(dir, state.LockFileName)); err == nil {
+		sz.lock = info.Size()
+	}
+	return sz
+}
+
+// loadGCPercent is the garbage collection target of validate and plan.
+// Loading is allocation-bound: a small configuration's heap is small
 // and short-lived, so it does not collect at all (-1, off) until its heap
 // reaches MemoryLimitFor's limit: below 8 MB of configuration a plan
 // allocates less than that in all (20,000 image blocks: about 240 MB),
@@ -67,21 +97,21 @@ func chdirOf(args []string) string {
 // image): its plan keeps every entry, several hundred bytes each, so it
 // collects no garbage either until it nears a limit made for what it
 // keeps (MemoryLimitFor), which bounds its peak.
-func loadGCPercent(dir string) int {
-	if config.Large(dir) {
+func (sz dirSizes) loadGCPercent() int {
+	if config.LargeSize(sz.config) {
 		return 50
 	}
-	return -1 // under MemoryLimitFor's limit
+	return -1 // under memoryLimit
 }
 
-// applyGCPercent is the garbage collection target of apply in dir. An
+// applyGCPercent is the garbage collection target of apply. An
 // apply of many images keeps each one's plan change, lockfile entry and
 // encoding until it ends, a few kilobytes an image, and allocates a
 // multiple of that while it runs; at 50 its peak is that times 1.5, not 2,
 // for about a sixth more CPU time than 100, whose cost is small beside
 // the requests'. A small apply keeps the default.
-func applyGCPercent(dir string) (int, bool) {
-	if largeLock(dir) || config.Size(dir) >= largeApplyConfig {
+func (sz dirSizes) applyGCPercent() (int, bool) {
+	if sz.lock >= largeLockfile || sz.config >= largeApplyConfig {
 		return 50, true
 	}
 	return 0, false
@@ -95,10 +125,3 @@ const (
 	largeLockfile    = 1 << 20
 	largeApplyConfig = 256 << 10
 )
-
-// largeLock reports whether dir's lockfile is at least largeLockfile
-// bytes.
-func largeLock(dir string) bool {
-	info, err := os.Stat(filepath.Join(dir, state.LockFileName))
-	return err == nil && info.Size() >= largeLockfile
-}

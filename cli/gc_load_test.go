@@ -20,7 +20,7 @@ func TestLoadGCPercent(t *testing.T) {
 		if err := workload.WriteConfig(dir, workload.Blocks, tc.images); err != nil {
 			t.Fatal(err)
 		}
-		if got := loadGCPercent(dir); got != tc.want {
+		if got, _ := GCPercentFor([]string{"-chdir=" + dir, "plan"}); got != tc.want {
 			t.Errorf("%d images: loadGCPercent = %d, want %d", tc.images, got, tc.want)
 		}
 	}

@@ -226,8 +226,12 @@ func (n *chunkNav) ContextDefRange(offset int) hcl.Range {
 // tightly than a small one's. A directory that cannot be read is not
 // large; Load reports why.
 func Large(dir string) bool {
-	return Size(dir) >= lazyFrom
+	return LargeSize(Size(dir))
 }
+
+// LargeSize reports whether size bytes of configuration files make a
+// large configuration, as Large has it.
+func LargeSize(size int64) bool { return size >= lazyFrom }
 
 // Size is the number of bytes in the configuration files of dir, as Load
 // reads them; 0 for a directory that cannot be read.
