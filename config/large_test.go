@@ -27,12 +27,12 @@ func TestLarge(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if got := Large(dir); got != tc.want {
+			if got := LargeSize(Size(dir)); got != tc.want {
 				t.Errorf("Large = %v, want %v", got, tc.want)
 			}
 		})
 	}
-	if Large(filepath.Join(t.TempDir(), "missing")) {
+	if LargeSize(Size(filepath.Join(t.TempDir(), "missing"))) {
 		t.Error("Large(missing dir) = true, want false")
 	}
 }

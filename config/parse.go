@@ -220,17 +220,11 @@ func (n *chunkNav) ContextDefRange(offset int) hcl.Range {
 	return hcl.Range{}
 }
 
-// Large reports whether the configuration files of dir hold lazyFrom
-// bytes or more: a configuration that Load keeps lazily, whose loaded
+// LargeSize reports whether size bytes of configuration files (Size) are
+// lazyFrom or more: a configuration that Load keeps lazily, whose loaded
 // size (about a kilobyte an image) a caller may want to bound more
-// tightly than a small one's. A directory that cannot be read is not
-// large; Load reports why.
-func Large(dir string) bool {
-	return LargeSize(Size(dir))
-}
-
-// LargeSize reports whether size bytes of configuration files make a
-// large configuration, as Large has it.
+// tightly than a small one's. A directory that cannot be read has Size 0,
+// and is not large; Load reports why.
 func LargeSize(size int64) bool { return size >= lazyFrom }
 
 // Size is the number of bytes in the configuration files of dir, as Load
