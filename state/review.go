@@ -23,31 +23,6 @@ func (e *FileChangedError) Error() string {
 	return fmt.Sprintf("%s: %s is not the image the lockfile records (changed on disk since)", e.Addr, e.Path)
 }
 
-// Annotate records e, a new version of addr's entry that names the same
-// file as the one recorded (same path and sha256) and changes only what
-// the lockfile says of it, such as its approval. The file must still hold
-// those bytes (else a *FileChangedError), so that a review is always of
-// what is on disk.
-func (s *LocalStore) Annotate(ctx context.Context, addr addrs.Addr, e Entry) error {
-	x := s.idx
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	cur, ok := s.j.Snapshot().Images[addr]
-	if !ok || cur.Path != e.Path || cur.SHA256 != e.SHA256 {
-		return fmt.Errorf("%s: the lockfile no longer records this image as it was read (another pixform changed it?); run the command again", addr)
-	}
-	got, err := hashFile(s.abs(e.Path), nil)
-	switch {
-	case err != nil:
-		return fmt.Errorf("read %s: %w", e.Path, err)
-	case !got.exists:
-		return &FileChangedError{Addr: addr, Path: e.Path, Missing: true}
-	case got.sum != e.SHA256:
-		return &FileChangedError{Addr: addr, Path: e.Path}
-	}
-	return s.record(ctx, "the review", addr, nil, map[addrs.Addr]Entry{addr: e})
-}
-
 // Annotation is a new version Entry of the entry Was that the lockfile
 // records under Addr, for AnnotateAll: same path and sha256, and only
 // what the lockfile says of the file changed.
@@ -57,11 +32,13 @@ type Annotation struct {
 	Entry Entry
 }
 
-// AnnotateAll is Annotate of each of as, in order, recorded in one
-// lockfile write: each is checked against the Store's index of what the
+// AnnotateAll records each of as, in order, in one lockfile write: a new
+// version of an entry that names the same file as the one recorded (same
+// path and sha256) and changes only what the lockfile says of it, such as
+// its approval. Each is checked against the Store's index of what the
 // lockfile records (Was must be the entry recorded under Addr, exactly),
-// not against a decoding of the whole lockfile per image, and its file
-// is hashed. The annotations before the first that fails are recorded,
+// and its file must still hold those bytes (else a *FileChangedError), so
+// that a review is always of what is on disk. The annotations before the first that fails are recorded,
 // and n says how many; nothing is recorded when the write fails.
 func (s *LocalStore) AnnotateAll(ctx context.Context, as []Annotation) (n int, err error) {
 	x := s.idx
