@@ -575,6 +575,30 @@ func (s *Store) createFile(ctx context.Context, key string, r io.Reader, verify 
 	return s.publish(ctx, f)
 }
 
+// createOne is create of a small object written on its own, not among
+// uploads (a lock). In a file:// store whose writes share flushes of the
+// file system, its file is synced by itself before it is named, rather
+// than by a flush of the whole file system, which costs as much as
+// everything dirty on it (another process's writes included) and would
+// make a command wait for it before its first step. The name becomes
+// durable at the next shared flush (Sync), as an upload's does: a crash
+// before it loses the lock with its holder, never leaves a lock object
+// that does not parse.
+func (s *Store) createOne(ctx context.Context, key, contentType string, r io.Reader) error {
+	if s.dir == "" || !s.batch {
+		return s.create(ctx, key, contentType, r, nil)
+	}
+	f, err := s.stageFile(ctx, key, r, nil)
+	if err != nil {
+		return err
+	}
+	defer f.discard()
+	if err := s.syncFile(f.tmp); err != nil {
+		return s.classify(ctx, key, err)
+	}
+	return s.publish(ctx, f)
+}
+
 // link gives f's temporary file the object's name.
 func (f *staged) link() error {
 	if f.unnamed {

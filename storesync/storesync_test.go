@@ -559,3 +559,95 @@ func TestStoreUploadsCommittedBytes(t *testing.T) {
 		t.Errorf("%d bytes still counted as held after Close", st.held.Load())
 	}
 }
+
+// gatedFlushRemote is a flushRemote whose flushes wait for gate.
+type gatedFlushRemote struct {
+	*flushRemote
+	gate chan struct{}
+}
+
+func (r *gatedFlushRemote) Flush(ctx context.Context) error {
+	<-r.gate
+	return r.flushRemote.Flush(ctx)
+}
+
+// TestCheckAheadFlushesInTheBackground: with Ahead, the objects a check
+// finds in a store whose names become durable only at a flush count as
+// in the store for this process at once, while the flush runs; they are
+// noted only once it has ended, not at all when it fails, and an apply's
+// store does not succeed before it has ended, nor when it failed.
+func TestCheckAheadFlushesInTheBackground(t *testing.T) {
+	for name, fail := range map[string]error{"ok": nil, "flush fails": errors.New("flush failed")} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			r := &gatedFlushRemote{flushRemote: &flushRemote{fakeRemote: newFake(), fail: fail}, gate: make(chan struct{})}
+			var sums []string
+			for _, b := range []string{"one", "two", "three"} {
+				r.objects[sum([]byte(b))] = []byte(b)
+				sums = append(sums, sum([]byte(b)))
+			}
+			s, err := New(dir, r, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Ahead = true
+			if err := s.Check(ctx, sums); err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range sums {
+				if !s.InStore(x) {
+					t.Errorf("%s found, but not in the store for this process", x)
+				}
+			}
+			noted := func() int {
+				s2, err := New(dir, r, 4)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s2.Close()
+				n := 0
+				for _, x := range sums {
+					if s2.InStore(x) {
+						n++
+					}
+				}
+				return n
+			}
+			if n := noted(); n != 0 {
+				t.Errorf("%d object(s) noted before their flush ended", n)
+			}
+			st := s.Wrap(ctx, state.OpenStore(dir, state.NewLock(), nil), &planner.Plan{})
+			if err := st.Begin(ctx, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.End(ctx); err != nil {
+				t.Fatal(err)
+			}
+			closed := make(chan error, 1)
+			go func() { closed <- st.Close(ctx) }()
+			select {
+			case err := <-closed:
+				t.Fatalf("the apply's store closed (%v) before the flush ended", err)
+			case <-time.After(50 * time.Millisecond):
+			}
+			close(r.gate)
+			if err := <-closed; !errors.Is(err, fail) {
+				t.Errorf("Close = %v, want %v", err, fail)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			want := len(sums)
+			if fail != nil {
+				want = 0
+			}
+			if n := noted(); n != want {
+				t.Errorf("%d object(s) noted after the flush, want %d", n, want)
+			}
+			if r.puts != 0 {
+				t.Errorf("%d object(s) uploaded, though the store had them", r.puts)
+			}
+		})
+	}
+}
