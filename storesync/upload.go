@@ -536,15 +536,14 @@ func (st *Store) Close(ctx context.Context) error {
 		return err
 	}
 	// The objects the plan found in the store count as stored only once
-	// the flush that makes them durable has ended.
-	if err := st.s.Settle(ctx); err != nil {
-		return err
-	}
+	// the flush that makes them durable has ended: a flush of the file
+	// system, which no cancellation stops, so it is waited for even then.
+	serr := st.s.Settle(context.WithoutCancel(ctx))
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	n := len(st.pending) + len(st.queue)
 	if n == 0 {
-		return nil
+		return serr
 	}
 	pe := &PendingError{Store: st.s.r.String(), N: n}
 	if len(st.pending) > 0 {
