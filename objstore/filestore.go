@@ -22,12 +22,13 @@ func (s *Store) filePath(key string) string {
 	return filepath.Join(s.dir, filepath.FromSlash(key))
 }
 
-// hasFile is Has for a file:// store: one stat.
+// hasFile is Has for a file:// store: one stat, from the store's
+// directory (statObject).
 func (s *Store) hasFile(ctx context.Context, key string) (bool, error) {
-	fi, err := os.Stat(s.filePath(key))
+	regular, err := s.statObject(key)
 	switch {
 	case err == nil:
-		return fi.Mode().IsRegular(), nil
+		return regular, nil
 	case errors.Is(err, os.ErrNotExist):
 		return false, nil
 	}

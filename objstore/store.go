@@ -73,6 +73,7 @@ type Store struct {
 	noEmptyPath atomic.Bool
 
 	dirFile *os.File // the store's directory, open for durable's flushes
+	rootFD  int      // dirFile's descriptor, when dirFile is not nil
 	// batch says that the store's uploads share flushes (durable): its
 	// file system is a local one whose syncfs(2) writes back every file
 	// (batchableFS). Elsewhere (NFS, CIFS, FUSE) each upload syncs its
@@ -158,6 +159,7 @@ func (s *Store) openBucket(ctx context.Context, loc location, cfg openConfig) (*
 			return nil, &Error{Kind: kindOf(ctx, err), URL: s.url, Err: err}
 		}
 		s.dirFile = d
+		s.rootFD = int(d.Fd())
 		s.batch = batchDurable && batchable(d)
 		s.durable = newGroupSync(loc.bucket, func(string) error { return syncFS(d) })
 		b, err := fileblob.OpenBucket(loc.bucket, &fileblob.Options{
@@ -278,6 +280,11 @@ func (s *Store) String() string { return s.url }
 // Local reports whether the store is a directory of the file system
 // (file://): its requests cost no network.
 func (s *Store) Local() bool { return s.dir != "" }
+
+// Instant reports whether the store is a directory of a local file
+// system (file://, on a file system that is not a network or FUSE one):
+// its requests are system calls that need no network and answer at once.
+func (s *Store) Instant() bool { return s.dir != "" && s.batch }
 
 // Close releases the store's connections.
 func (s *Store) Close() error {

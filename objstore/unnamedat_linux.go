@@ -122,3 +122,19 @@ func writeFD(fd int, p []byte) (int, error) {
 
 // syncFD is fsync(2) of fd.
 func syncFD(fd int) error { return retryEINTR(func() error { return unix.Fsync(fd) }) }
+
+// statObject stats the object key of a file:// store relative to the
+// store's directory, open since the store was (no walk of the store's
+// own path), and reports whether a regular file stands there. key is
+// made of validated parts (sha256/<2 hex>/<64 hex>, inputs/<64 hex>).
+func (s *Store) statObject(key string) (regular bool, err error) {
+	if s.dirFile == nil {
+		fi, err := os.Stat(s.filePath(key))
+		return err == nil && fi.Mode().IsRegular(), err
+	}
+	var st unix.Stat_t
+	if err := retryEINTR(func() error { return unix.Fstatat(s.rootFD, key, &st, 0) }); err != nil {
+		return false, &os.PathError{Op: "stat", Path: s.filePath(key), Err: err}
+	}
+	return st.Mode&unix.S_IFMT == unix.S_IFREG, nil
+}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -649,5 +650,66 @@ func TestCheckAheadFlushesInTheBackground(t *testing.T) {
 				t.Errorf("%d object(s) uploaded, though the store had them", r.puts)
 			}
 		})
+	}
+}
+
+// instantRemote is a fakeRemote on a local file system: its checks are
+// answered at once, and it counts how many run at the same time.
+type instantRemote struct {
+	*fakeRemote
+	now, most atomic.Int32
+}
+
+func (r *instantRemote) Instant() bool { return true }
+
+func (r *instantRemote) Has(ctx context.Context, sum string) (bool, error) {
+	n := r.now.Add(1)
+	defer r.now.Add(-1)
+	for {
+		m := r.most.Load()
+		if n <= m || r.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	time.Sleep(time.Millisecond)
+	return r.fakeRemote.Has(ctx, sum)
+}
+
+// TestCheckInstantStoreAsksInTurn: a store on a local file system is
+// checked one object after another (each check is a stat, answered at
+// once), with the same findings: held objects noted, missing ones not.
+func TestCheckInstantStoreAsksInTurn(t *testing.T) {
+	ctx := context.Background()
+	r := &instantRemote{fakeRemote: newFake()}
+	var held, missing []string
+	for i := range 20 {
+		b := []byte(fmt.Sprint("object ", i))
+		if i%2 == 0 {
+			r.objects[sum(b)] = b
+			held = append(held, sum(b))
+		} else {
+			missing = append(missing, sum(b))
+		}
+	}
+	s, err := New(t.TempDir(), r, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Check(ctx, append(append([]string{}, held...), missing...)); err != nil {
+		t.Fatal(err)
+	}
+	if m := r.most.Load(); m != 1 {
+		t.Errorf("%d checks ran at once, want one at a time", m)
+	}
+	for _, x := range held {
+		if !s.InStore(x) {
+			t.Errorf("%s held but not noted", x)
+		}
+	}
+	for _, x := range missing {
+		if s.InStore(x) {
+			t.Errorf("%s missing but noted", x)
+		}
 	}
 }

@@ -164,31 +164,50 @@ func (s *Sync) check(ctx context.Context, sums []string, trustNote bool) error {
 		_ = s.up.Add(s.dir, found...)
 		_ = s.up.Forget(s.dir, gone...)
 	}()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.parallel)
-	for _, sum := range sums {
-		if seen[sum] || (trustNote && s.has(sum)) {
-			continue
+	ask := func(ctx context.Context, sum string) error {
+		ok, err := s.r.Has(ctx, sum)
+		if err != nil {
+			return err
 		}
-		seen[sum] = true
-		g.Go(func() error {
-			ctx, cancel := s.bound(gctx)
-			defer cancel()
-			ok, err := s.r.Has(ctx, sum)
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			if ok {
-				found = append(found, sum)
-			} else if s.up.Has(sum) {
-				gone = append(gone, sum)
-			}
-			mu.Unlock()
-			return nil
-		})
+		mu.Lock()
+		if ok {
+			found = append(found, sum)
+		} else if s.up.Has(sum) {
+			gone = append(gone, sum)
+		}
+		mu.Unlock()
+		return nil
 	}
-	err := g.Wait()
+	var err error
+	if s.instant() {
+		// Each check is a stat of the local file system, answered at
+		// once: asked in turn here, not by goroutines that wake and wait
+		// for each other (and for a timer each) on a few cores.
+		for _, sum := range sums {
+			if seen[sum] || (trustNote && s.has(sum)) {
+				continue
+			}
+			seen[sum] = true
+			if err = ask(ctx, sum); err != nil {
+				break
+			}
+		}
+	} else {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(s.parallel)
+		for _, sum := range sums {
+			if seen[sum] || (trustNote && s.has(sum)) {
+				continue
+			}
+			seen[sum] = true
+			g.Go(func() error {
+				ctx, cancel := s.bound(gctx)
+				defer cancel()
+				return ask(ctx, sum)
+			})
+		}
+		err = g.Wait()
+	}
 	if len(found) > 0 && s.Ahead && err == nil {
 		if _, ok := s.r.(flusher); ok {
 			s.flushAhead(ctx, found)
@@ -238,6 +257,18 @@ func (s *Sync) flushAhead(ctx context.Context, found []string) {
 		}
 		_ = s.up.Add(s.dir, found...)
 	}()
+}
+
+// instanter is a Remote that may be a directory of a local file system,
+// whose requests are system calls answered at once: *objstore.Store.
+type instanter interface {
+	Instant() bool
+}
+
+// instant reports whether the store's requests are answered at once.
+func (s *Sync) instant() bool {
+	i, ok := s.r.(instanter)
+	return ok && i.Instant()
 }
 
 // flusher is a Remote on a file system where an object's name becomes
