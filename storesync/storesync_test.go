@@ -11,8 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -710,6 +710,52 @@ func TestCheckInstantStoreAsksInTurn(t *testing.T) {
 	for _, x := range missing {
 		if s.InStore(x) {
 			t.Errorf("%s missing but noted", x)
+		}
+	}
+}
+
+func (r *instantRemote) GetInputs(ctx context.Context, d string) (Record, bool, error) {
+	n := r.now.Add(1)
+	defer r.now.Add(-1)
+	for {
+		m := r.most.Load()
+		if n <= m || r.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	time.Sleep(time.Millisecond)
+	return r.fakeRemote.GetInputs(ctx, d)
+}
+
+// TestFetchRecordsInstantStoreReadsInTurn: the records of a store on a
+// local file system are read one after another, with the same result.
+func TestFetchRecordsInstantStoreReadsInTurn(t *testing.T) {
+	ctx := context.Background()
+	r := &instantRemote{fakeRemote: newFake()}
+	var digests []string
+	for i := range 20 {
+		b := []byte(fmt.Sprint("render ", i))
+		d := sum([]byte(fmt.Sprint("inputs ", i)))
+		digests = append(digests, d)
+		if i%2 == 0 {
+			r.objects[sum(b)] = b
+			r.records[d] = Record{SHA256: sum(b), Provider: "imagine"}
+		}
+	}
+	s, err := New(t.TempDir(), r, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.FetchRecords(ctx, digests); err != nil {
+		t.Fatal(err)
+	}
+	if m := r.most.Load(); m != 1 {
+		t.Errorf("%d reads ran at once, want one at a time", m)
+	}
+	for i, d := range digests {
+		if _, ok := s.Stored(d, "imagine"); ok != (i%2 == 0) {
+			t.Errorf("record %d: stored %v, want %v", i, ok, i%2 == 0)
 		}
 	}
 }

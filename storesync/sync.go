@@ -290,29 +290,45 @@ func (s *Sync) flush(ctx context.Context) error {
 // these digests, at most s.parallel at a time, then checks that the
 // objects they name are there.
 func (s *Sync) FetchRecords(ctx context.Context, digests []string) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.parallel)
-	seen := map[string]bool{}
-	for _, d := range digests {
-		if seen[d] {
-			continue
+	read := func(ctx context.Context, d string) error {
+		rec, ok, err := s.r.GetInputs(ctx, d)
+		if err != nil || !ok {
+			return err
 		}
-		seen[d] = true
-		g.Go(func() error {
-			ctx, cancel := s.bound(gctx)
-			defer cancel()
-			rec, ok, err := s.r.GetInputs(ctx, d)
-			if err != nil || !ok {
+		s.mu.Lock()
+		s.records[d] = rec
+		s.mu.Unlock()
+		return nil
+	}
+	seen := map[string]bool{}
+	if s.instant() {
+		// Reads of the local file system, answered at once: in turn.
+		for _, d := range digests {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			if err := read(ctx, d); err != nil {
 				return err
 			}
-			s.mu.Lock()
-			s.records[d] = rec
-			s.mu.Unlock()
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
+		}
+	} else {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(s.parallel)
+		for _, d := range digests {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			g.Go(func() error {
+				ctx, cancel := s.bound(gctx)
+				defer cancel()
+				return read(ctx, d)
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
 	}
 	s.mu.Lock()
 	var sums []string
