@@ -267,6 +267,12 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if link != nil && sel.storeOp == "apply" {
+		// The objects the plan finds in a file:// store are made durable
+		// by a flush that runs while the apply plans and works; the
+		// apply's store waits for it before it reports success.
+		link.sync.Ahead = true
+	}
 	var (
 		lock       *state.Lock
 		lockDigest string

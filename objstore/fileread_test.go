@@ -3,6 +3,7 @@ package objstore
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,69 @@ func TestFileStoreObjectsReadableByTheTeam(t *testing.T) {
 		}
 		if got := info.Mode().Perm(); got != want {
 			t.Errorf("named temporary file %v: object mode %v, want %v", named, got, want)
+		}
+	}
+}
+
+// TestFileStoreDirMovedOrRemoved: a file:// store keeps a descriptor of
+// each of its directories to make objects in, but names each object by
+// its path: an object's directory moved away (by hand) or removed since
+// the store first wrote there gets no object of a later Put, which lands
+// under its own name; and the older /proc way of naming works too.
+func TestFileStoreDirMovedOrRemoved(t *testing.T) {
+	ctx := context.Background()
+	// Bodies whose objects share one directory, sha256/<2 hex>/.
+	var bodies [][]byte
+	prefix := ""
+	for i := 0; len(bodies) < 4; i++ {
+		b := []byte(fmt.Sprint("image ", i))
+		switch h := sum(b); {
+		case prefix == "":
+			prefix = h[:2]
+			bodies = append(bodies, b)
+		case h[:2] == prefix:
+			bodies = append(bodies, b)
+		}
+	}
+	for _, how := range []string{"moved", "removed"} {
+		for _, noEmptyPath := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, no AT_EMPTY_PATH %v", how, noEmptyPath), func(t *testing.T) {
+				dir := t.TempDir()
+				s := mustOpen(t, "file://"+dir)
+				s.noEmptyPath.Store(noEmptyPath)
+				if err := s.Put(ctx, sum(bodies[0]), bytes.NewReader(bodies[0])); err != nil {
+					t.Fatal(err)
+				}
+				sub := filepath.Join(dir, "sha256", prefix)
+				var err error
+				if how == "moved" {
+					err = os.Rename(sub, filepath.Join(dir, "trash"))
+				} else {
+					err = os.RemoveAll(sub)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if how == "moved" {
+					if err := os.Mkdir(sub, 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for _, b := range bodies[1:] {
+					if err := s.Put(ctx, sum(b), bytes.NewReader(b)); err != nil {
+						t.Fatalf("Put after the directory was %s: %v", how, err)
+					}
+					var buf bytes.Buffer
+					if err := s.Get(ctx, sum(b), &buf, 100); err != nil || buf.String() != string(b) {
+						t.Errorf("Get after the directory was %s: %q, %v", how, buf.String(), err)
+					}
+				}
+				if how == "moved" {
+					if entries, _ := os.ReadDir(filepath.Join(dir, "trash")); len(entries) != 1 {
+						t.Errorf("the moved directory holds %d entries, want only the first object", len(entries))
+					}
+				}
+			})
 		}
 	}
 }

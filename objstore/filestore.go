@@ -22,12 +22,13 @@ func (s *Store) filePath(key string) string {
 	return filepath.Join(s.dir, filepath.FromSlash(key))
 }
 
-// hasFile is Has for a file:// store: one stat.
+// hasFile is Has for a file:// store: one stat, from the store's
+// directory (statObject).
 func (s *Store) hasFile(ctx context.Context, key string) (bool, error) {
-	fi, err := os.Stat(s.filePath(key))
+	regular, err := s.statObject(key)
 	switch {
 	case err == nil:
-		return fi.Mode().IsRegular(), nil
+		return regular, nil
 	case errors.Is(err, os.ErrNotExist):
 		return false, nil
 	}
@@ -72,8 +73,49 @@ func (s *Store) newReader(ctx context.Context, key string) (reader, error) {
 }
 
 // madeDirs remembers the directories of a file:// store that exist, so
-// that each upload does not ask again.
-type madeDirs struct{ m sync.Map }
+// that each upload does not ask again, and keeps a descriptor of each to
+// make and name files relative to (fd).
+type madeDirs struct {
+	m   sync.Map
+	fds sync.Map // dir → its descriptor (int)
+
+	mu   sync.Mutex
+	open []int // every descriptor fd opened, closed by closeAll
+}
+
+// fd returns a descriptor of dir (made by ensure), opened on first use.
+func (d *madeDirs) fd(dir string) (int, error) {
+	if v, ok := d.fds.Load(dir); ok {
+		return v.(int), nil
+	}
+	fd, err := openDirFD(dir)
+	if err != nil {
+		return -1, err
+	}
+	d.mu.Lock()
+	d.open = append(d.open, fd)
+	d.mu.Unlock()
+	v, _ := d.fds.LoadOrStore(dir, fd)
+	return v.(int), nil
+}
+
+// forget drops what is known of dir, removed since: it is made and
+// opened again on next use. Its descriptor stays open until closeAll: a
+// write in flight may be using it.
+func (d *madeDirs) forget(dir string) {
+	d.m.Delete(dir)
+	d.fds.Delete(dir)
+}
+
+// closeAll closes every descriptor fd opened.
+func (d *madeDirs) closeAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, fd := range d.open {
+		closeFD(fd)
+	}
+	d.open = nil
+}
 
 func (d *madeDirs) ensure(dir string) error {
 	if _, ok := d.m.Load(dir); ok {

@@ -394,3 +394,41 @@ func TestPutWithInputsOneFlush(t *testing.T) {
 		t.Errorf("mem Has = %v, %v", ok, err)
 	}
 }
+
+// TestFileStoreLockSyncsItsOwnFile: in a file:// store whose writes share
+// flushes of the file system, a lock object is made durable by a sync of
+// its own file, before it is named, not by a flush of the whole file
+// system (which costs as much as everything dirty on it, another
+// process's writes included); and a lock whose sync fails is not named.
+func TestFileStoreLockSyncsItsOwnFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := mustOpen(t, "file://"+dir)
+	s.batch = true // whatever the test's file system
+	lockFile := filepath.Join(dir, "locks", "site")
+	flushes := 0
+	s.durable.flush = func(string) error { flushes++; return nil }
+	var named []bool // at each file sync: was the lock named?
+	s.fsync = func(f *os.File) error {
+		_, err := os.Stat(lockFile)
+		named = append(named, err == nil)
+		return nil
+	}
+	l, err := s.Lock(ctx, "site", LockInfo{Holder: "ann"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flushes != 0 || len(named) != 1 || named[0] {
+		t.Errorf("Lock: %d flushes of the file system, file syncs (lock named at each) %v; want none and one before the name", flushes, named)
+	}
+	if err := l.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.fsync = func(*os.File) error { return errors.New("disk gone") }
+	if _, err := s.Lock(ctx, "site", LockInfo{Holder: "ann"}, 0); err == nil {
+		t.Error("Lock succeeded though its sync failed")
+	}
+	if _, err := os.Stat(lockFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the lock was named though its sync failed: %v", err)
+	}
+}

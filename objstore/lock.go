@@ -100,7 +100,7 @@ func (s *Store) Lock(ctx context.Context, key string, info LockInfo, timeout tim
 	}
 	poll := lockPollMin
 	for {
-		err := s.create(ctx, object, "application/json", bytes.NewReader(body), nil)
+		err := s.createOne(ctx, object, "application/json", bytes.NewReader(body))
 		if err == nil {
 			return &Lock{s: s, key: object, info: info}, nil
 		}

@@ -68,8 +68,12 @@ type Store struct {
 	synced    atomic.Uint64
 	noUnnamed atomic.Bool
 	procOnce  sync.Once
+	// noEmptyPath says that linkat(2) with AT_EMPTY_PATH failed where
+	// the /proc way worked: an older kernel (linkAt).
+	noEmptyPath atomic.Bool
 
 	dirFile *os.File // the store's directory, open for durable's flushes
+	rootFD  int      // dirFile's descriptor, when dirFile is not nil
 	// batch says that the store's uploads share flushes (durable): its
 	// file system is a local one whose syncfs(2) writes back every file
 	// (batchableFS). Elsewhere (NFS, CIFS, FUSE) each upload syncs its
@@ -155,6 +159,7 @@ func (s *Store) openBucket(ctx context.Context, loc location, cfg openConfig) (*
 			return nil, &Error{Kind: kindOf(ctx, err), URL: s.url, Err: err}
 		}
 		s.dirFile = d
+		s.rootFD = int(d.Fd())
 		s.batch = batchDurable && batchable(d)
 		s.durable = newGroupSync(loc.bucket, func(string) error { return syncFS(d) })
 		b, err := fileblob.OpenBucket(loc.bucket, &fileblob.Options{
@@ -276,17 +281,24 @@ func (s *Store) String() string { return s.url }
 // (file://): its requests cost no network.
 func (s *Store) Local() bool { return s.dir != "" }
 
+// Instant reports whether the store is a directory of a local file
+// system (file://, on a file system that is not a network or FUSE one):
+// its requests are system calls that need no network and answer at once.
+func (s *Store) Instant() bool { return s.dir != "" && s.batch }
+
 // Close releases the store's connections.
 func (s *Store) Close() error {
 	s.closeDir()
 	return s.bucket.Close()
 }
 
-// closeDir closes a file:// store's directory, which its flushes use.
+// closeDir closes a file:// store's directory, which its flushes use,
+// and the descriptors of its subdirectories.
 func (s *Store) closeDir() {
 	if s.dirFile != nil {
 		s.dirFile.Close()
 	}
+	s.made.closeAll()
 }
 
 // ObjectKey is the key of the image bytes with that SHA-256, under the
@@ -575,9 +587,36 @@ func (s *Store) createFile(ctx context.Context, key string, r io.Reader, verify 
 	return s.publish(ctx, f)
 }
 
+// createOne is create of a small object written on its own, not among
+// uploads (a lock). In a file:// store whose writes share flushes of the
+// file system, its file is synced by itself before it is named, rather
+// than by a flush of the whole file system, which costs as much as
+// everything dirty on it (another process's writes included) and would
+// make a command wait for it before its first step. The name becomes
+// durable at the next shared flush (Sync), as an upload's does: a crash
+// before it loses the lock with its holder, never leaves a lock object
+// that does not parse.
+func (s *Store) createOne(ctx context.Context, key, contentType string, r io.Reader) error {
+	if s.dir == "" || !s.batch {
+		return s.create(ctx, key, contentType, r, nil)
+	}
+	f, err := s.stageFile(ctx, key, r, nil)
+	if err != nil {
+		return err
+	}
+	defer f.discard()
+	if err := s.syncStaged(f); err != nil {
+		return s.classify(ctx, key, err)
+	}
+	return s.publish(ctx, f)
+}
+
 // link gives f's temporary file the object's name.
-func (f *staged) link() error {
-	if f.unnamed {
+func (s *Store) link(f *staged) error {
+	switch {
+	case f.fd >= 0:
+		return s.linkAt(f)
+	case f.unnamed:
 		return unnamed.Link(f.tmp, f.path, false)
 	}
 	return os.Link(f.tmp.Name(), f.path)
@@ -597,13 +636,13 @@ func (s *Store) clearDir(ctx context.Context, f *staged) error {
 	if err := removeEmptyDir(f.path); err != nil {
 		switch err {
 		case os.ErrNotExist:
-			return f.link()
+			return s.link(f)
 		case os.ErrExist: // a file, not ENOTEMPTY
 			return os.ErrExist
 		}
 		return &Error{Kind: Corrupt, URL: s.url, Object: f.key, Err: fmt.Errorf("a directory stands under its name, and could not be removed (%v): remove %s, then run the command again", err, f.path)}
 	}
-	return f.link()
+	return s.link(f)
 }
 
 // removeEmptyDir removes the empty directory at name with rmdir, never
@@ -628,17 +667,63 @@ func removeEmptyDir(name string) error {
 // its directory, not yet made durable nor named: createFile's first step.
 type staged struct {
 	key, path string
-	tmp       *os.File
-	unnamed   bool
+	// fd is the unnamed file made relative to its directory's
+	// descriptor (stageUnnamedAt), -1 when tmp is the file instead: a
+	// named temporary file, or an unnamed one made by path.
+	fd      int
+	tmp     *os.File
+	unnamed bool
 }
 
 // discard closes f's temporary file, and removes it if it has a name:
 // once published, the object's own name keeps its bytes.
 func (f *staged) discard() {
+	if f.fd >= 0 {
+		closeFD(f.fd)
+		return
+	}
 	if !f.unnamed {
 		os.Remove(f.tmp.Name())
 	}
 	f.tmp.Close()
+}
+
+// Write writes p to f's temporary file.
+func (f *staged) Write(p []byte) (int, error) {
+	if f.fd >= 0 {
+		return writeFD(f.fd, p)
+	}
+	return f.tmp.Write(p)
+}
+
+// syncStaged syncs f's temporary file by itself.
+func (s *Store) syncStaged(f *staged) error {
+	if f.fd < 0 {
+		return s.syncFile(f.tmp)
+	}
+	if s.fsync != nil {
+		// The test's sync takes a file: one of f's own descriptor, which
+		// f keeps (and discard closes) from then on.
+		f.tmp = os.NewFile(uintptr(f.fd), filepath.Join(filepath.Dir(f.path), ".tmp-unnamed"))
+		f.fd = -1
+		return s.syncFile(f.tmp)
+	}
+	return syncFD(f.fd)
+}
+
+// newStaged makes the temporary file of key, the file p in the
+// directory dir: an unnamed file made relative to dir's descriptor where
+// that can be, else by path (createTemp).
+func (s *Store) newStaged(key, p, dir string) (*staged, error) {
+	s.checkProc()
+	if f, ok, err := s.stageUnnamedAt(key, p, dir); ok {
+		return f, err
+	}
+	tmp, isUnnamed, err := s.createTemp(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &staged{key: key, path: p, fd: -1, tmp: tmp, unnamed: isUnnamed}, nil
 }
 
 // stageFile writes r to a temporary file in key's directory (unnamed
@@ -651,21 +736,20 @@ func (s *Store) stageFile(ctx context.Context, key string, r io.Reader, verify f
 	if err := s.made.ensure(dir); err != nil {
 		return nil, fail(err)
 	}
-	tmp, isUnnamed, err := s.createTemp(dir)
+	f, err := s.newStaged(key, p, dir)
 	if errors.Is(err, os.ErrNotExist) {
 		// The directory was removed since: make it again.
-		s.made.m.Delete(dir)
+		s.made.forget(dir)
 		if err := s.made.ensure(dir); err != nil {
 			return nil, fail(err)
 		}
-		tmp, isUnnamed, err = s.createTemp(dir)
+		f, err = s.newStaged(key, p, dir)
 	}
 	if err != nil {
 		return nil, fail(err)
 	}
-	f := &staged{key: key, path: p, tmp: tmp, unnamed: isUnnamed}
 	buf := copyBufs.Get().(*[]byte)
-	_, err = io.CopyBuffer(struct{ io.Writer }{tmp}, ctxReader{ctx, r}, *buf)
+	_, err = io.CopyBuffer(struct{ io.Writer }{f}, ctxReader{ctx, r}, *buf)
 	copyBufs.Put(buf)
 	if err != nil {
 		f.discard()
@@ -691,7 +775,7 @@ func (s *Store) settleStaged(ctx context.Context, fs ...*staged) error {
 		return nil
 	}
 	for _, f := range fs {
-		if err := s.syncFile(f.tmp); err != nil {
+		if err := s.syncStaged(f); err != nil {
 			return s.classify(ctx, f.key, err)
 		}
 	}
@@ -703,7 +787,7 @@ func (s *Store) settleStaged(ctx context.Context, fs ...*staged) error {
 // (batch), the name becomes durable at the next one (Sync); elsewhere
 // its directory is synced here.
 func (s *Store) publish(ctx context.Context, f *staged) error {
-	err := f.link()
+	err := s.link(f)
 	if errors.Is(err, os.ErrExist) {
 		err = s.clearDir(ctx, f)
 	}
@@ -755,13 +839,7 @@ func (s *Store) syncFile(f *os.File) error {
 // unnamed one where the file system makes them (isUnnamed true), else a
 // named temporary file.
 func (s *Store) createTemp(dir string) (f *os.File, isUnnamed bool, err error) {
-	s.procOnce.Do(func() {
-		// An unnamed file is named through /proc/self/fd: without /proc
-		// (a chroot, a bare container) none is made.
-		if _, err := os.Stat("/proc/self/fd"); err != nil {
-			s.noUnnamed.Store(true)
-		}
-	})
+	s.checkProc()
 	if !s.noUnnamed.Load() {
 		// Mode 0644 less the umask, so that the team sharing the store can
 		// read the object; no one can open it before it is named.
@@ -785,6 +863,18 @@ func (s *Store) createTemp(dir string) (f *os.File, isUnnamed bool, err error) {
 		}
 	}
 	return f, false, err
+}
+
+// checkProc makes no unnamed files where there is no /proc: an unnamed
+// file is named through /proc/self/fd where linkat(2) takes no
+// AT_EMPTY_PATH, and without /proc (a chroot, a bare container) it
+// could not be named.
+func (s *Store) checkProc() {
+	s.procOnce.Do(func() {
+		if _, err := os.Stat("/proc/self/fd"); err != nil {
+			s.noUnnamed.Store(true)
+		}
+	})
 }
 
 // processUmask is the process's umask, 022 where it cannot be read.

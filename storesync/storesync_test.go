@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -557,5 +558,204 @@ func TestStoreUploadsCommittedBytes(t *testing.T) {
 	}
 	if st.held.Load() != 0 {
 		t.Errorf("%d bytes still counted as held after Close", st.held.Load())
+	}
+}
+
+// gatedFlushRemote is a flushRemote whose flushes wait for gate.
+type gatedFlushRemote struct {
+	*flushRemote
+	gate chan struct{}
+}
+
+func (r *gatedFlushRemote) Flush(ctx context.Context) error {
+	<-r.gate
+	return r.flushRemote.Flush(ctx)
+}
+
+// TestCheckAheadFlushesInTheBackground: with Ahead, the objects a check
+// finds in a store whose names become durable only at a flush count as
+// in the store for this process at once, while the flush runs; they are
+// noted only once it has ended, not at all when it fails, and an apply's
+// store does not succeed before it has ended, nor when it failed.
+func TestCheckAheadFlushesInTheBackground(t *testing.T) {
+	for name, fail := range map[string]error{"ok": nil, "flush fails": errors.New("flush failed")} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			r := &gatedFlushRemote{flushRemote: &flushRemote{fakeRemote: newFake(), fail: fail}, gate: make(chan struct{})}
+			var sums []string
+			for _, b := range []string{"one", "two", "three"} {
+				r.objects[sum([]byte(b))] = []byte(b)
+				sums = append(sums, sum([]byte(b)))
+			}
+			s, err := New(dir, r, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Ahead = true
+			if err := s.Check(ctx, sums); err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range sums {
+				if !s.InStore(x) {
+					t.Errorf("%s found, but not in the store for this process", x)
+				}
+			}
+			noted := func() int {
+				s2, err := New(dir, r, 4)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s2.Close()
+				n := 0
+				for _, x := range sums {
+					if s2.InStore(x) {
+						n++
+					}
+				}
+				return n
+			}
+			if n := noted(); n != 0 {
+				t.Errorf("%d object(s) noted before their flush ended", n)
+			}
+			st := s.Wrap(ctx, state.OpenStore(dir, state.NewLock(), nil), &planner.Plan{})
+			if err := st.Begin(ctx, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.End(ctx); err != nil {
+				t.Fatal(err)
+			}
+			closed := make(chan error, 1)
+			go func() { closed <- st.Close(ctx) }()
+			select {
+			case err := <-closed:
+				t.Fatalf("the apply's store closed (%v) before the flush ended", err)
+			case <-time.After(50 * time.Millisecond):
+			}
+			close(r.gate)
+			if err := <-closed; !errors.Is(err, fail) {
+				t.Errorf("Close = %v, want %v", err, fail)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			want := len(sums)
+			if fail != nil {
+				want = 0
+			}
+			if n := noted(); n != want {
+				t.Errorf("%d object(s) noted after the flush, want %d", n, want)
+			}
+			if r.puts != 0 {
+				t.Errorf("%d object(s) uploaded, though the store had them", r.puts)
+			}
+		})
+	}
+}
+
+// instantRemote is a fakeRemote on a local file system: its checks are
+// answered at once, and it counts how many run at the same time.
+type instantRemote struct {
+	*fakeRemote
+	now, most atomic.Int32
+}
+
+func (r *instantRemote) Instant() bool { return true }
+
+func (r *instantRemote) Has(ctx context.Context, sum string) (bool, error) {
+	n := r.now.Add(1)
+	defer r.now.Add(-1)
+	for {
+		m := r.most.Load()
+		if n <= m || r.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	time.Sleep(time.Millisecond)
+	return r.fakeRemote.Has(ctx, sum)
+}
+
+// TestCheckInstantStoreAsksInTurn: a store on a local file system is
+// checked one object after another (each check is a stat, answered at
+// once), with the same findings: held objects noted, missing ones not.
+func TestCheckInstantStoreAsksInTurn(t *testing.T) {
+	ctx := context.Background()
+	r := &instantRemote{fakeRemote: newFake()}
+	var held, missing []string
+	for i := range 20 {
+		b := []byte(fmt.Sprint("object ", i))
+		if i%2 == 0 {
+			r.objects[sum(b)] = b
+			held = append(held, sum(b))
+		} else {
+			missing = append(missing, sum(b))
+		}
+	}
+	s, err := New(t.TempDir(), r, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Check(ctx, append(append([]string{}, held...), missing...)); err != nil {
+		t.Fatal(err)
+	}
+	if m := r.most.Load(); m != 1 {
+		t.Errorf("%d checks ran at once, want one at a time", m)
+	}
+	for _, x := range held {
+		if !s.InStore(x) {
+			t.Errorf("%s held but not noted", x)
+		}
+	}
+	for _, x := range missing {
+		if s.InStore(x) {
+			t.Errorf("%s missing but noted", x)
+		}
+	}
+}
+
+func (r *instantRemote) GetInputs(ctx context.Context, d string) (Record, bool, error) {
+	n := r.now.Add(1)
+	defer r.now.Add(-1)
+	for {
+		m := r.most.Load()
+		if n <= m || r.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	time.Sleep(time.Millisecond)
+	return r.fakeRemote.GetInputs(ctx, d)
+}
+
+// TestFetchRecordsInstantStoreReadsInTurn: the records of a store on a
+// local file system are read one after another, with the same result.
+func TestFetchRecordsInstantStoreReadsInTurn(t *testing.T) {
+	ctx := context.Background()
+	r := &instantRemote{fakeRemote: newFake()}
+	var digests []string
+	for i := range 20 {
+		b := []byte(fmt.Sprint("render ", i))
+		d := sum([]byte(fmt.Sprint("inputs ", i)))
+		digests = append(digests, d)
+		if i%2 == 0 {
+			r.objects[sum(b)] = b
+			r.records[d] = Record{SHA256: sum(b), Provider: "imagine"}
+		}
+	}
+	s, err := New(t.TempDir(), r, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.FetchRecords(ctx, digests); err != nil {
+		t.Fatal(err)
+	}
+	if m := r.most.Load(); m != 1 {
+		t.Errorf("%d reads ran at once, want one at a time", m)
+	}
+	for i, d := range digests {
+		if _, ok := s.Stored(d, "imagine"); ok != (i%2 == 0) {
+			t.Errorf("record %d: stored %v, want %v", i, ok, i%2 == 0)
+		}
 	}
 }

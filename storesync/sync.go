@@ -47,8 +47,24 @@ type Sync struct {
 	// waits are the pauses before the retries of an upload.
 	waits []time.Duration
 
+	// Ahead makes Check and FetchRecords count the objects they find in
+	// a store whose names become durable only at a flush (a file://
+	// store) as in the store at once, for this process, and run that
+	// flush in the background, noting them once it has ended, instead of
+	// waiting for it: a command that sets it (apply) plans and works
+	// while the flush runs, and calls Settle before it reports any of
+	// them as stored.
+	Ahead bool
+
 	mu      sync.Mutex
 	records map[string]Record // by input digest, as GetInputs answered
+	// ahead are the objects found by a check with Ahead, in the store
+	// for this process but not noted until their flush has ended.
+	ahead map[string]bool
+	// flushes are the background flushes of the checks with Ahead,
+	// closed as each ends; aheadErr is the first one's failure.
+	flushes  []chan struct{}
+	aheadErr error
 }
 
 // perObject reports whether err concerns one object or one local file.
@@ -75,11 +91,50 @@ func New(dir string, r Remote, parallel int) (*Sync, error) {
 // Remote is the store.
 func (s *Sync) Remote() Remote { return s.r }
 
-// Close closes the note of uploads.
-func (s *Sync) Close() error { return s.up.Close() }
+// Close waits for the background flushes of the checks with Ahead, then
+// closes the note of uploads.
+func (s *Sync) Close() error {
+	s.mu.Lock()
+	fs := s.flushes
+	s.mu.Unlock()
+	for _, f := range fs {
+		<-f
+	}
+	return s.up.Close()
+}
+
+// Settle waits for the background flushes of the checks with Ahead
+// (until ctx is done) and returns the first one's failure: the objects
+// they found may then not be durable in the store, and are not noted.
+func (s *Sync) Settle(ctx context.Context) error {
+	s.mu.Lock()
+	fs := s.flushes
+	s.mu.Unlock()
+	for _, f := range fs {
+		select {
+		case <-f:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.aheadErr
+}
 
 // InStore reports whether the object sum is known to be in the store.
-func (s *Sync) InStore(sum string) bool { return s.up.Has(sum) }
+func (s *Sync) InStore(sum string) bool { return s.has(sum) }
+
+// has reports whether the object sum is noted, or was found by a check
+// with Ahead.
+func (s *Sync) has(sum string) bool {
+	if s.up.Has(sum) {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ahead[sum]
+}
 
 // known notes that the store holds sum. A note that cannot be written
 // only costs a check later.
@@ -109,31 +164,57 @@ func (s *Sync) check(ctx context.Context, sums []string, trustNote bool) error {
 		_ = s.up.Add(s.dir, found...)
 		_ = s.up.Forget(s.dir, gone...)
 	}()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.parallel)
-	for _, sum := range sums {
-		if seen[sum] || (trustNote && s.up.Has(sum)) {
-			continue
+	ask := func(ctx context.Context, sum string) error {
+		ok, err := s.r.Has(ctx, sum)
+		if err != nil {
+			return err
 		}
-		seen[sum] = true
-		g.Go(func() error {
-			ctx, cancel := s.bound(gctx)
-			defer cancel()
-			ok, err := s.r.Has(ctx, sum)
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			if ok {
-				found = append(found, sum)
-			} else if s.up.Has(sum) {
-				gone = append(gone, sum)
-			}
-			mu.Unlock()
-			return nil
-		})
+		mu.Lock()
+		if ok {
+			found = append(found, sum)
+		} else if s.up.Has(sum) {
+			gone = append(gone, sum)
+		}
+		mu.Unlock()
+		return nil
 	}
-	err := g.Wait()
+	var err error
+	if s.instant() {
+		// Each check is a stat of the local file system, answered at
+		// once: asked in turn here, not by goroutines that wake and wait
+		// for each other (and for a timer each) on a few cores.
+		for _, sum := range sums {
+			if seen[sum] || (trustNote && s.has(sum)) {
+				continue
+			}
+			seen[sum] = true
+			if err = ask(ctx, sum); err != nil {
+				break
+			}
+		}
+	} else {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(s.parallel)
+		for _, sum := range sums {
+			if seen[sum] || (trustNote && s.has(sum)) {
+				continue
+			}
+			seen[sum] = true
+			g.Go(func() error {
+				ctx, cancel := s.bound(gctx)
+				defer cancel()
+				return ask(ctx, sum)
+			})
+		}
+		err = g.Wait()
+	}
+	if len(found) > 0 && s.Ahead && err == nil {
+		if _, ok := s.r.(flusher); ok {
+			s.flushAhead(ctx, found)
+			found = nil // noted by flushAhead, after its flush
+			return nil
+		}
+	}
 	if len(found) > 0 {
 		// Another process may have named an object found and not yet
 		// made it durable: one flush before any is noted.
@@ -145,6 +226,49 @@ func (s *Sync) check(ctx context.Context, sums []string, trustNote bool) error {
 		}
 	}
 	return err
+}
+
+// flushAhead counts the objects found as in the store for this process
+// at once, and notes them after a flush of the store that it runs in the
+// background (Settle waits for it).
+func (s *Sync) flushAhead(ctx context.Context, found []string) {
+	done := make(chan struct{})
+	s.mu.Lock()
+	if s.ahead == nil {
+		s.ahead = map[string]bool{}
+	}
+	for _, x := range found {
+		s.ahead[x] = true
+	}
+	s.flushes = append(s.flushes, done)
+	s.mu.Unlock()
+	// The flush is not cancelled with the command: what it found is
+	// noted only once it has ended, and Close waits for it.
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		defer close(done)
+		if err := s.flush(ctx); err != nil {
+			s.mu.Lock()
+			if s.aheadErr == nil {
+				s.aheadErr = err
+			}
+			s.mu.Unlock()
+			return
+		}
+		_ = s.up.Add(s.dir, found...)
+	}()
+}
+
+// instanter is a Remote that may be a directory of a local file system,
+// whose requests are system calls answered at once: *objstore.Store.
+type instanter interface {
+	Instant() bool
+}
+
+// instant reports whether the store's requests are answered at once.
+func (s *Sync) instant() bool {
+	i, ok := s.r.(instanter)
+	return ok && i.Instant()
 }
 
 // flusher is a Remote on a file system where an object's name becomes
@@ -166,29 +290,45 @@ func (s *Sync) flush(ctx context.Context) error {
 // these digests, at most s.parallel at a time, then checks that the
 // objects they name are there.
 func (s *Sync) FetchRecords(ctx context.Context, digests []string) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.parallel)
-	seen := map[string]bool{}
-	for _, d := range digests {
-		if seen[d] {
-			continue
+	read := func(ctx context.Context, d string) error {
+		rec, ok, err := s.r.GetInputs(ctx, d)
+		if err != nil || !ok {
+			return err
 		}
-		seen[d] = true
-		g.Go(func() error {
-			ctx, cancel := s.bound(gctx)
-			defer cancel()
-			rec, ok, err := s.r.GetInputs(ctx, d)
-			if err != nil || !ok {
+		s.mu.Lock()
+		s.records[d] = rec
+		s.mu.Unlock()
+		return nil
+	}
+	seen := map[string]bool{}
+	if s.instant() {
+		// Reads of the local file system, answered at once: in turn.
+		for _, d := range digests {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			if err := read(ctx, d); err != nil {
 				return err
 			}
-			s.mu.Lock()
-			s.records[d] = rec
-			s.mu.Unlock()
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
+		}
+	} else {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(s.parallel)
+		for _, d := range digests {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			g.Go(func() error {
+				ctx, cancel := s.bound(gctx)
+				defer cancel()
+				return read(ctx, d)
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
 	}
 	s.mu.Lock()
 	var sums []string
@@ -206,7 +346,7 @@ func (s *Sync) Stored(digest, provider string) (string, bool) {
 	s.mu.Lock()
 	rec, ok := s.records[digest]
 	s.mu.Unlock()
-	if !ok || rec.Provider != provider || !s.up.Has(rec.SHA256) {
+	if !ok || rec.Provider != provider || !s.has(rec.SHA256) {
 		return "", false
 	}
 	return rec.SHA256, true

@@ -470,7 +470,7 @@ const (
 // the read fails (the upload then reads the file at its path).
 func (st *Store) hold(c state.Commit) []byte {
 	n := c.Entry.Bytes
-	if n <= 0 || n > holdMax || c.Temp == nil || st.s.up.Has(c.Entry.SHA256) {
+	if n <= 0 || n > holdMax || c.Temp == nil || st.s.has(c.Entry.SHA256) {
 		return nil
 	}
 	if st.held.Add(n) > heldBudget {
@@ -535,11 +535,15 @@ func (st *Store) Close(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The objects the plan found in the store count as stored only once
+	// the flush that makes them durable has ended: a flush of the file
+	// system, which no cancellation stops, so it is waited for even then.
+	serr := st.s.Settle(context.WithoutCancel(ctx))
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	n := len(st.pending) + len(st.queue)
 	if n == 0 {
-		return nil
+		return serr
 	}
 	pe := &PendingError{Store: st.s.r.String(), N: n}
 	if len(st.pending) > 0 {
@@ -563,7 +567,7 @@ func (st *Store) enqueue(path string, e state.Entry) {
 // enqueueHeld is enqueue of an image whose bytes data holds (or nil).
 func (st *Store) enqueueHeld(path string, e state.Entry, data []byte) {
 	st.enqueueTakes(path, e)
-	if st.s.up.Has(e.SHA256) {
+	if st.s.has(e.SHA256) {
 		st.release(data)
 		return
 	}
@@ -584,7 +588,7 @@ func (st *Store) enqueueTakes(path string, e state.Entry) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for i, t := range e.Takes {
-		if t.SHA256 == e.SHA256 || st.s.up.Has(t.SHA256) || st.queued[t.SHA256] {
+		if t.SHA256 == e.SHA256 || st.s.has(t.SHA256) || st.queued[t.SHA256] {
 			continue
 		}
 		st.queued[t.SHA256] = true
