@@ -261,7 +261,7 @@ type run struct {
 	// (not guarded by mu);
 	// commitSlots holds a place for each requested image in progress
 	// (commitsPerSlot).
-	commits     pool
+	commits     sync.WaitGroup
 	commitSlots chan struct{}
 }
 
@@ -281,7 +281,6 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 	r.slots = make(chan struct{}, r.parallel)
 	r.locals = make(chan struct{}, r.parallel)
 	r.commitSlots = make(chan struct{}, r.parallel*commitsPerSlot)
-	r.commits.work = make(chan func())
 	if r.giveUp <= 0 {
 		r.giveUp = DefaultThrottleGiveUp
 	}
@@ -432,8 +431,6 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 	g.Wait()
 	r.commits.Wait()
 	r.graph.wg.Wait()
-	r.commits.Wait()
-	r.commits.Close()
 }
 
 // commitsPerSlot is how many requested images per request slot may be
@@ -456,43 +453,6 @@ func (r *run) takeCommitSlot() bool {
 		return false
 	}
 }
-
-// pool runs functions each on a goroutine of its own, kept for a later
-// function once its function returns: a commit's goroutine grows a deep
-// stack (the Recorder's checks of an entry), which a new goroutine per
-// image would grow again, copy by copy. Unlike workers it never waits and
-// is safe for concurrent use; how many functions run at once is bounded
-// by its callers (commitSlots).
-type pool struct {
-	work    chan func()
-	pending sync.WaitGroup // functions given and not finished
-}
-
-// Go runs f on an idle goroutine of p's, or on a new one.
-func (p *pool) Go(f func()) {
-	p.pending.Add(1)
-	g := func() {
-		defer p.pending.Done()
-		f()
-	}
-	select {
-	case p.work <- g:
-		return
-	default:
-	}
-	go func() {
-		g()
-		for g := range p.work {
-			g()
-		}
-	}()
-}
-
-// Wait waits for the functions given to Go to return.
-func (p *pool) Wait() { p.pending.Wait() }
-
-// Close ends p's idle goroutines, after Wait: Go must not be called after.
-func (p *pool) Close() { close(p.work) }
 
 // workers runs functions on at most limit goroutines, started as needed
 // and kept for the next function: an image's goroutine grows a deep stack
