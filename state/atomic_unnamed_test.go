@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -319,3 +320,36 @@ func (j *recordingJournal) Record(_ context.Context, _ []addrs.Addr, sets map[ad
 }
 func (j *recordingJournal) Snapshot() *Lock { return NewLock() }
 func (j *recordingJournal) Close() error    { return nil }
+
+// A Store makes no output's file through a directory that is a symbolic
+// link (put there after the plan checked the path, say): the error says
+// so, and nothing is made where the link leads.
+func TestStoreCreateTempRefusesLinkedDir(t *testing.T) {
+	root := t.TempDir()
+	dir, elsewhere := filepath.Join(root, "work"), filepath.Join(root, "elsewhere")
+	for _, d := range []string{dir, elsewhere} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "out")); err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(dir, NewLock(), nopJournal{}, nil)
+	defer s.Close(context.Background())
+	f, err := s.CreateTemp("out/a.png")
+	if err == nil {
+		if isUnnamed, _ := unnamedTemp(f.Name()); !isUnnamed {
+			AbortTemp(f)
+			t.Skip("this file system makes no unnamed files")
+		}
+		f.Close()
+		t.Fatal("CreateTemp through a linked directory succeeded")
+	}
+	if !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("error %q does not name the symbolic link", err)
+	}
+	if got := names(t, elsewhere); len(got) != 0 {
+		t.Errorf("%s holds %q", elsewhere, got)
+	}
+}
