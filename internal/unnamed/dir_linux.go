@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,6 +18,7 @@ import (
 // that starts after Close fails.
 type Dir struct {
 	f    *os.File
+	rc   syscall.RawConn // f's, which keeps it open while in use
 	path string
 }
 
@@ -42,17 +44,15 @@ func OpenDir(root, rel string) (*Dir, error) {
 }
 
 func newDir(fd int, path string) *Dir {
-	return &Dir{f: os.NewFile(uintptr(fd), path), path: path}
+	f := os.NewFile(uintptr(fd), path)
+	rc, _ := f.SyscallConn() // fails only on a closed file
+	return &Dir{f: f, rc: rc, path: path}
 }
 
 // with calls fn with d's descriptor, which stays open until fn returns.
 func (d *Dir) with(fn func(fd int) error) error {
-	rc, err := d.f.SyscallConn()
-	if err != nil {
-		return err
-	}
 	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+	if err := d.rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
 		return err
 	}
 	return ferr
