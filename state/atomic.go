@@ -142,6 +142,13 @@ func commitTemp(f *os.File, target string, syncFile, syncDir bool) error {
 // rename. Where the file cannot be named (no /proc), its bytes are
 // copied into a named temporary file, which is renamed. f is closed.
 func commitUnnamed(f *os.File, target string, syncFile, chmod bool) error {
+	return commitUnnamedIn(f, nil, target, "", syncFile, chmod)
+}
+
+// commitUnnamedIn is commitUnnamed naming f base in d, where d is not
+// nil: the directory f was made in, held open, whatever its path (target's
+// directory) now leads to.
+func commitUnnamedIn(f *os.File, d *unnamed.Dir, target, base string, syncFile, chmod bool) error {
 	if syncFile {
 		if err := f.Sync(); err != nil {
 			f.Close()
@@ -154,12 +161,21 @@ func commitUnnamed(f *os.File, target string, syncFile, chmod bool) error {
 			return fmt.Errorf("chmod %s: %w", target, err)
 		}
 	}
-	err := unnamed.Link(f, target, true)
+	var err error
+	if d != nil {
+		err = d.Link(f, base)
+	} else {
+		err = unnamed.Link(f, target, true)
+	}
 	if errors.Is(err, fs.ErrExist) {
-		var name string
-		if name, err = linkTemp(f, target); err == nil {
-			if err = rename(name, target); err != nil {
-				os.Remove(name)
+		if d != nil {
+			err = replaceIn(f, d, base)
+		} else {
+			var name string
+			if name, err = linkTemp(f, target); err == nil {
+				if err = rename(name, target); err != nil {
+					os.Remove(name)
+				}
 			}
 		}
 	} else if err != nil && !errors.Is(err, errDirChanged) {
@@ -181,6 +197,27 @@ func commitUnnamed(f *os.File, target string, syncFile, chmod bool) error {
 	// returned), and the file is in place, so it is not an error.
 	f.Close()
 	return nil
+}
+
+// replaceIn names f base in d over the file there: a link under a
+// temporary name in d, renamed over base.
+func replaceIn(f *os.File, d *unnamed.Dir, base string) error {
+	prefix := tempPrefix + base + "-"
+	for try := 0; ; try++ {
+		name := prefix + strconv.FormatUint(uint64(rand.Uint32()), 10)
+		err := d.Link(f, name)
+		if errors.Is(err, fs.ErrExist) && try < 10000 {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := d.Rename(name, base); err != nil {
+			d.Remove(name)
+			return err
+		}
+		return nil
+	}
 }
 
 // copyIntoPlace copies the bytes of the unnamed file f into a named

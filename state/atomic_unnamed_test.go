@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pixform/pixform/addrs"
@@ -253,5 +255,101 @@ func TestUnnamedTempRefusesAReplacedDirectory(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// An image whose directory is removed while it is rendered (an unnamed
+// file gives the directory no entry) and replaced by a symbolic link to
+// a directory outside the working directory is not placed through that
+// link: the commit fails, nothing is written outside, and the entry is
+// not recorded.
+func TestStoreCommitDirSwappedForLink(t *testing.T) {
+	root := t.TempDir()
+	dir, elsewhere := filepath.Join(root, "work"), filepath.Join(root, "elsewhere")
+	for _, d := range []string{filepath.Join(dir, "out"), elsewhere} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j := &recordingJournal{}
+	s := NewStore(dir, NewLock(), j, nil)
+	f, err := s.CreateTemp("out/a.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if isUnnamed, _ := unnamedTemp(f.Name()); !isUnnamed {
+		t.Skip("this file system makes no unnamed files")
+	}
+	if _, err := f.WriteString("image"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "out")); err != nil {
+		t.Fatal(err)
+	}
+	e := entryN(1)
+	e.Path = "out/a.png"
+	err = s.Commit(context.Background(), Commit{Addr: addrs.MustParse("image.a"), Entry: e, Temp: f})
+	if err == nil {
+		t.Errorf("Commit through a directory swapped for a link succeeded")
+	}
+	if got := names(t, elsewhere); len(got) != 0 {
+		t.Errorf("%s holds %q, written through the link", elsewhere, got)
+	}
+	if len(j.recorded) != 0 {
+		t.Errorf("recorded %v for an image not placed", j.recorded)
+	}
+}
+
+// recordingJournal is a Journal that keeps the addresses it is asked to
+// set.
+type recordingJournal struct {
+	mu       sync.Mutex
+	recorded []addrs.Addr
+}
+
+func (j *recordingJournal) Record(_ context.Context, _ []addrs.Addr, sets map[addrs.Addr]Entry) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for a := range sets {
+		j.recorded = append(j.recorded, a)
+	}
+	return nil
+}
+func (j *recordingJournal) Snapshot() *Lock { return NewLock() }
+func (j *recordingJournal) Close() error    { return nil }
+
+// A Store makes no output's file through a directory that is a symbolic
+// link (put there after the plan checked the path, say): the error says
+// so, and nothing is made where the link leads.
+func TestStoreCreateTempRefusesLinkedDir(t *testing.T) {
+	root := t.TempDir()
+	dir, elsewhere := filepath.Join(root, "work"), filepath.Join(root, "elsewhere")
+	for _, d := range []string{dir, elsewhere} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "out")); err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(dir, NewLock(), nopJournal{}, nil)
+	defer s.Close(context.Background())
+	f, err := s.CreateTemp("out/a.png")
+	if err == nil {
+		if isUnnamed, _ := unnamedTemp(f.Name()); !isUnnamed {
+			AbortTemp(f)
+			t.Skip("this file system makes no unnamed files")
+		}
+		f.Close()
+		t.Fatal("CreateTemp through a linked directory succeeded")
+	}
+	if !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("error %q does not name the symbolic link", err)
+	}
+	if got := names(t, elsewhere); len(got) != 0 {
+		t.Errorf("%s holds %q", elsewhere, got)
 	}
 }

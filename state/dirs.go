@@ -97,7 +97,7 @@ func (s *LocalStore) CreateTemp(rel string) (*os.File, error) {
 	})
 	if !s.noUnnamed.Load() {
 		final := s.made0644()
-		f, err := s.createBeside(rel, func(target string) (*os.File, error) { return openUnnamedTemp(target, final) })
+		f, err := s.createBeside(rel, s.createIn(rel, final))
 		if !errors.Is(err, errNoUnnamed) {
 			return f, err
 		}

@@ -258,6 +258,8 @@ func TestPutBackUnnamedFileVanishes(t *testing.T) {
 	if unnamed, _ := unnamedTemp(name); !unnamed {
 		t.Errorf("wrote into %s, not an unnamed file", name)
 	}
+	// The Store holds its output directories open until it is closed.
+	s.Close(context.Background())
 	if after := openFDs(t); after != before {
 		t.Errorf("%d open descriptors after, %d before", after, before)
 	}

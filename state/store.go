@@ -214,6 +214,8 @@ type LocalStore struct {
 	// looks, once).
 	putBacks, noUnnamed atomic.Bool
 	procOnce            sync.Once
+	// held are the output directories held open for unnamed files.
+	held heldDirs
 	// umask says, once asked, whether the umask keeps mode 0644.
 	umask struct {
 		once  sync.Once
@@ -232,6 +234,7 @@ const closeGrace = time.Second
 // Close closes the Journal, waiting for its pending writes, or for ctx and
 // then at most closeGrace.
 func (s *LocalStore) Close(ctx context.Context) error {
+	defer s.held.close()
 	err := s.closeJournal(ctx)
 	if err != nil {
 		// A RecordError: what finished is on disk but maybe not recorded.

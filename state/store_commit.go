@@ -230,7 +230,7 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 		// lockfile write follows to batch its sync with, so the file is
 		// synced before its rename: after a power loss the path holds the
 		// whole image or what it held before, never part of one.
-		if err := commitTemp(c.Temp, s.abs(e.Path), true, false); err != nil {
+		if err := s.placeTemp(c.Temp, e.Path, true); err != nil {
 			return err
 		}
 		s.placed(&c)
@@ -251,7 +251,7 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 		x.mu.Unlock()
 	}
 	// The Recorder syncs the directory before the lockfile names the file.
-	if err := PlaceTemp(c.Temp, s.abs(e.Path)); err != nil {
+	if err := s.placeTemp(c.Temp, e.Path, !batchSync); err != nil {
 		return err
 	}
 	if !kept {
@@ -289,7 +289,7 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 		return err
 	}
 	// The Recorder syncs the directory before the lockfile names the file.
-	if err := PlaceTemp(c.Temp, s.abs(c.Entry.Path)); err != nil {
+	if err := s.placeTemp(c.Temp, c.Entry.Path, !batchSync); err != nil {
 		return err
 	}
 	s.placed(&c)

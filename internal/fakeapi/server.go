@@ -3,7 +3,6 @@ package fakeapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -541,9 +540,10 @@ func validRatio(ar string) bool {
 	return ok
 }
 
-// Server is the fake API on an httptest server at a loopback address.
+// Server is the fake API on a loopback address.
 type Server struct {
-	ts  *httptest.Server
+	ts  *connServer
+	url string
 	api *api
 	// other is the server that FaultRedirect sends clients to: it answers
 	// every request with an image, and counts them.
@@ -566,7 +566,12 @@ func New(cfg Config) *Server {
 		w.Write(data)
 	}))
 	a.elsewhere = s.other.URL
-	s.ts = httptest.NewServer(a)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("fake API: listen: %v", err))
+	}
+	s.ts, s.url = newConnServer(ln, a), "http://"+ln.Addr().String()
+	go s.ts.serve()
 	return s
 }
 
@@ -578,13 +583,12 @@ func (s *Server) Elsewhere() (requests, withToken int) {
 }
 
 // URL returns the endpoint, as IMAGINE_API_URL takes it.
-func (s *Server) URL() string { return s.ts.URL + "/v2/image/generations" }
+func (s *Server) URL() string { return s.url + "/v2/image/generations" }
 
 // Close ends hanging requests and shuts the server down.
 func (s *Server) Close() {
 	s.api.close()
-	s.ts.CloseClientConnections()
-	s.ts.Close()
+	s.ts.close()
 	s.other.Close()
 }
 
@@ -620,7 +624,7 @@ func ListenAndServe(ctx context.Context, addr string, cfg Config) error {
 // the API it answers GET /fakeapi/stats with its Stats as JSON.
 func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	a := newAPI(cfg)
-	srv := &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
+	srv := newConnServer(ln, a)
 	stopped := make(chan struct{})
 	quit := make(chan struct{})
 	go func() {
@@ -630,12 +634,10 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 		case <-quit:
 		}
 		a.close()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
+		srv.close()
 	}()
-	err := srv.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
+	err := srv.serve()
+	if err == nil {
 		<-stopped
 		return nil
 	}

@@ -14,3 +14,7 @@ var ErrUnsupported = errors.New("the file system makes no unnamed files (O_TMPFI
 // a symlink, say, in a checkout) while the file was written. Nothing is
 // named through the new path, which no check has seen.
 var ErrDirChanged = errors.New("its directory was moved or replaced while the file was written")
+
+// ErrSymlink says that a directory on the way to one opened by OpenDir
+// is a symbolic link, which is not followed.
+var ErrSymlink = errors.New("a directory on the way is a symbolic link, which pixform does not follow")

@@ -33,10 +33,11 @@ func Create(dir string, perm uint32, name string) (*os.File, error) {
 // error that is os.ErrExist otherwise): linkat(2) of its /proc/self/fd
 // entry, which names an unnamed file too.
 //
-// With sameDir, the link is made only in the directory f was made in:
-// the name's directory is opened and must be that directory, found by
-// the path the kernel keeps for f's own entry, and the link is made
-// relative to it (ErrDirChanged otherwise). A path checked when f was
+// With sameDir, the link is made only in the directory f was made in, or
+// in the one now really at that directory's path: the name's directory
+// is opened, the path the kernel keeps for it must be the one it keeps
+// for f's own entry, less its base, and the link is made relative to it
+// (ErrDirChanged otherwise). A path checked when f was
 // made can since have been changed, and linkat(2) would follow the
 // change where a rename of a named file beside the target would fail.
 // Without sameDir, it is a link by the path as it is now, as os.Link's.
@@ -50,7 +51,7 @@ func Link(f *os.File, name string, sameDir bool) error {
 			return fail(err)
 		}
 		defer unix.Close(fd)
-		if err := sameDirAs(fd, filepath.Dir(name), old); err != nil {
+		if err := sameDirAs(fd, old); err != nil {
 			return fail(err)
 		}
 		dir, base = fd, filepath.Base(name)
@@ -67,18 +68,16 @@ func Link(f *os.File, name string, sameDir bool) error {
 	}
 }
 
-// sameDirAs checks that the directory open at dir, found at the path
-// path, is the one that holds the file open at proc (a /proc/self/fd
-// entry): its entry's path, which for an unnamed or a removed file ends
-// in " (deleted)", less its base. The kernel gives that path with no
-// symbolic link in it. Where it is path itself (the common case, a
-// working directory reached with no link), the file's directory is at
-// path now, read just after dir was opened there: dir is that directory
-// (unless one was swapped out and back in between, which the stat below
-// would not see either), and no stat is needed. Else (a directory moved
-// or replaced, a path through a link) the two are compared by device
-// and inode.
-func sameDirAs(dir int, path, proc string) error {
+// sameDirAs checks that the directory open at dir is the one that holds
+// the file open at proc (a /proc/self/fd entry): the kernel's path of
+// each, with no symbolic link in it, must be the same. The file's is its
+// entry's path, which for an unnamed or a removed file ends in
+// " (deleted)", less its base. Once the file's directory has been removed
+// its path stays what it was, and a directory since put there (a link
+// followed to elsewhere has another path), or one that was moved, has
+// another path or is the one really at that path now: dir is then used
+// only if it is where the file's directory was, with no link on the way.
+func sameDirAs(dir int, proc string) error {
 	target, err := os.Readlink(proc)
 	if err != nil {
 		return err
@@ -87,17 +86,11 @@ func sameDirAs(dir int, path, proc string) error {
 	if !filepath.IsAbs(target) {
 		return ErrDirChanged // not a file in a directory (a pipe, say)
 	}
-	if filepath.Dir(target) == path {
-		return nil
-	}
-	var was, is unix.Stat_t
-	if err := unix.Stat(filepath.Dir(target), &was); err != nil {
-		return ErrDirChanged
-	}
-	if err := unix.Fstat(dir, &is); err != nil {
+	at, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(dir))
+	if err != nil {
 		return err
 	}
-	if was.Dev != is.Dev || was.Ino != is.Ino {
+	if at != filepath.Dir(target) {
 		return ErrDirChanged
 	}
 	return nil

@@ -67,3 +67,43 @@ func TestLink(t *testing.T) {
 		})
 	}
 }
+
+// A file whose directory is removed while it is written, and replaced by
+// a symbolic link to another directory, is not named through that link:
+// the kernel's path of the file and the open of the name's directory both
+// follow the new link, so only the directory the file was made in may
+// take its name.
+func TestLinkDirSwappedForLink(t *testing.T) {
+	root := t.TempDir()
+	dir, elsewhere := filepath.Join(root, "out"), filepath.Join(root, "elsewhere")
+	for _, d := range []string{dir, elsewhere} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := Create(dir, 0o600, filepath.Join(dir, "tmp-unnamed"))
+	if errors.Is(err, ErrUnsupported) {
+		t.Skip("this file system makes no unnamed files")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("bytes"); err != nil {
+		t.Fatal(err)
+	}
+	// The unnamed file gives the directory no entry: it can be removed.
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, dir); err != nil {
+		t.Fatal(err)
+	}
+	err = Link(f, filepath.Join(dir, "a.png"), true)
+	if !errors.Is(err, ErrDirChanged) {
+		t.Errorf("Link = %v, want %v", err, ErrDirChanged)
+	}
+	if _, err := os.Lstat(filepath.Join(elsewhere, "a.png")); err == nil {
+		t.Errorf("the file was named in %s, through the link", elsewhere)
+	}
+}

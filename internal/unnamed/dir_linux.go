@@ -1,0 +1,223 @@
+package unnamed
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Dir is a directory held open: the files it makes are named in it,
+// whatever happens to its path in between (moved, removed, replaced by a
+// symbolic link). It is safe for concurrent use, Close too: a call in
+// progress keeps the directory's descriptor until it returns, and one
+// that starts after Close fails.
+type Dir struct {
+	f    *os.File
+	rc   syscall.RawConn // f's, which keeps it open while in use
+	path string
+}
+
+// OpenDir opens the directory rel (slash-separated, relative, clean, "."
+// for root itself) under root, following no symbolic link in rel (root
+// itself is opened as given): ErrSymlink where a component is one, an
+// error that is fs.ErrNotExist where one is missing.
+func OpenDir(root, rel string) (*Dir, error) {
+	rfd, err := openPath(unix.AT_FDCWD, root, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: root, Err: err}
+	}
+	if rel == "." || rel == "" {
+		return newDir(rfd, root), nil
+	}
+	defer unix.Close(rfd)
+	full := filepath.Join(root, filepath.FromSlash(rel))
+	fd, err := openBeneath(rfd, rel)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: full, Err: err}
+	}
+	return newDir(fd, full), nil
+}
+
+func newDir(fd int, path string) *Dir {
+	f := os.NewFile(uintptr(fd), path)
+	rc, _ := f.SyscallConn() // fails only on a closed file
+	return &Dir{f: f, rc: rc, path: path}
+}
+
+// with calls fn with d's descriptor, which stays open until fn returns.
+func (d *Dir) with(fn func(fd int) error) error {
+	var ferr error
+	if err := d.rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+		return err
+	}
+	return ferr
+}
+
+// openBeneath opens the directory rel under dirfd with no symbolic link
+// followed: one openat2(2) where the kernel has it, else one openat(2)
+// per component.
+func openBeneath(dirfd int, rel string) (int, error) {
+	how := unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	for {
+		fd, err := unix.Openat2(dirfd, rel, &how)
+		switch {
+		case errors.Is(err, unix.EINTR), errors.Is(err, unix.EAGAIN):
+			continue
+		case err == nil:
+			return fd, nil
+		case errors.Is(err, unix.ELOOP):
+			return -1, ErrSymlink
+		case !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EPERM):
+			return -1, err
+		}
+		break
+	}
+	// No openat2 (before Linux 5.6, or refused by a sandbox).
+	return walkBeneath(dirfd, rel)
+}
+
+// walkBeneath is openBeneath with one openat(2) per component.
+func walkBeneath(dirfd int, rel string) (int, error) {
+	fd := dirfd
+	for c := range strings.SplitSeq(rel, "/") {
+		next, err := openPath(fd, c, unix.O_NOFOLLOW)
+		if errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
+			var st unix.Stat_t
+			if unix.Fstatat(fd, c, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+				err = ErrSymlink
+			}
+		}
+		if fd != dirfd {
+			unix.Close(fd)
+		}
+		if err != nil {
+			return -1, err
+		}
+		fd = next
+	}
+	return fd, nil
+}
+
+// openPath opens the directory name (under dirfd) as a path only.
+func openPath(dirfd int, name string, flags int) (int, error) {
+	for {
+		fd, err := unix.Openat(dirfd, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC|flags, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		return fd, err
+	}
+}
+
+// Path is the path d was opened at.
+func (d *Dir) Path() string { return d.path }
+
+// Close releases d; files made in it stay open.
+func (d *Dir) Close() error { return d.f.Close() }
+
+// Create makes an unnamed file in d, as Create does: an error that is
+// fs.ErrNotExist where d has been removed.
+func (d *Dir) Create(perm uint32, name string) (*os.File, error) {
+	var f *os.File
+	err := d.with(func(dfd int) error {
+		for {
+			fd, err := unix.Openat(dfd, ".", unix.O_RDWR|unix.O_TMPFILE|unix.O_CLOEXEC, perm)
+			switch {
+			case errors.Is(err, unix.EINTR):
+				continue
+			case err == nil:
+				f = os.NewFile(uintptr(fd), name)
+				return nil
+			case errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.EISDIR), errors.Is(err, unix.EINVAL):
+				return ErrUnsupported
+			case removed(dfd):
+				// What the kernel says varies (EPERM, ENOENT).
+				return unix.ENOENT
+			}
+			return err
+		}
+	})
+	if errors.Is(err, ErrUnsupported) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: d.path, Err: err}
+	}
+	return f, nil
+}
+
+// Link gives the open file f the name base in d, which must not exist
+// (an error that is os.ErrExist otherwise): linkat(2) of f's
+// /proc/self/fd entry into d itself, so the name is made in d wherever
+// d now is. ErrDirChanged where d has been removed.
+func (d *Dir) Link(f *os.File, base string) error {
+	old := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+	err := d.with(func(dfd int) error {
+		for {
+			err := unix.Linkat(unix.AT_FDCWD, old, dfd, base, unix.AT_SYMLINK_FOLLOW)
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if errors.Is(err, unix.ENOENT) && removed(dfd) {
+				err = ErrDirChanged
+			}
+			return err
+		}
+	})
+	if err != nil {
+		return &os.LinkError{Op: "link", Old: f.Name(), New: filepath.Join(d.path, base), Err: err}
+	}
+	return nil
+}
+
+// Rename renames from to to, both names in d: to is replaced atomically.
+func (d *Dir) Rename(from, to string) error {
+	err := d.with(func(dfd int) error {
+		for {
+			err := unix.Renameat(dfd, from, dfd, to)
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if errors.Is(err, unix.ENOENT) && removed(dfd) {
+				err = ErrDirChanged
+			}
+			return err
+		}
+	})
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: filepath.Join(d.path, from), New: filepath.Join(d.path, to), Err: err}
+	}
+	return nil
+}
+
+// Remove removes the name name from d.
+func (d *Dir) Remove(name string) error {
+	err := d.with(func(dfd int) error {
+		for {
+			err := unix.Unlinkat(dfd, name, 0)
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return err
+		}
+	})
+	if err != nil {
+		return &os.PathError{Op: "remove", Path: filepath.Join(d.path, name), Err: err}
+	}
+	return nil
+}
+
+// removed reports whether the directory open at dfd has been removed (no
+// link left to it).
+func removed(dfd int) bool {
+	var st unix.Stat_t
+	return unix.Fstat(dfd, &st) == nil && st.Nlink == 0
+}

@@ -1,0 +1,141 @@
+package unnamed
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// OpenDir follows no symbolic link under its root, at any depth, and
+// says which directories are missing; with openat2 or without.
+func TestOpenDir(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"a/b", "elsewhere"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(root, "elsewhere"), filepath.Join(root, "a/link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("b", filepath.Join(root, "a/rel")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "a/file"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		rel  string
+		want error // nil, ErrSymlink, fs.ErrNotExist, unix.ENOTDIR
+	}{
+		{".", nil},
+		{"a", nil},
+		{"a/b", nil},
+		{"a/link", ErrSymlink},
+		{"a/rel", ErrSymlink},
+		{"a/link/x", ErrSymlink},
+		{"a/missing", fs.ErrNotExist},
+		{"a/missing/x", fs.ErrNotExist},
+		{"a/file", unix.ENOTDIR},
+	} {
+		for _, walk := range []bool{false, true} {
+			var err error
+			if walk {
+				var rfd, fd int
+				if rfd, err = openPath(unix.AT_FDCWD, root, 0); err != nil {
+					t.Fatal(err)
+				}
+				if tc.rel == "." {
+					fd = rfd
+				} else {
+					fd, err = walkBeneath(rfd, tc.rel)
+					unix.Close(rfd)
+				}
+				if err == nil {
+					unix.Close(fd)
+				}
+			} else {
+				var d *Dir
+				if d, err = OpenDir(root, tc.rel); err == nil {
+					d.Close()
+				}
+			}
+			if (tc.want == nil) != (err == nil) || (tc.want != nil && !errors.Is(err, tc.want)) {
+				t.Errorf("open %s (walk %v) = %v, want %v", tc.rel, walk, err, tc.want)
+			}
+		}
+	}
+}
+
+// A file made in a Dir is named in that directory, and nowhere else
+// once its path has been removed and replaced by a symbolic link to
+// another directory; a name that exists is not replaced, and Rename
+// replaces it.
+func TestDirLink(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"out", "elsewhere"} {
+		if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := OpenDir(root, "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	make := func(s string) *os.File {
+		f, err := d.Create(0o644, "tmp-unnamed")
+		if errors.Is(err, ErrUnsupported) {
+			t.Skip("this file system makes no unnamed files")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(s); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	f := make("one")
+	defer f.Close()
+	if err := d.Link(f, "a.png"); err != nil {
+		t.Fatal(err)
+	}
+	g := make("two")
+	defer g.Close()
+	if err := d.Link(g, "a.png"); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("Link over a name = %v, want fs.ErrExist", err)
+	}
+	if err := d.Link(g, "tmp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Rename("tmp", "a.png"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "out/a.png")); err != nil || string(b) != "two" {
+		t.Errorf("out/a.png holds %q, %v", b, err)
+	}
+
+	// Swapped: the directory removed, a link to elsewhere in its place.
+	h := make("three")
+	defer h.Close()
+	if err := os.RemoveAll(filepath.Join(root, "out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "elsewhere"), filepath.Join(root, "out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Link(h, "b.png"); !errors.Is(err, ErrDirChanged) {
+		t.Errorf("Link after the swap = %v, want %v", err, ErrDirChanged)
+	}
+	if _, err := d.Create(0o644, "tmp-unnamed"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Create in a removed directory = %v, want fs.ErrNotExist", err)
+	}
+	if des, _ := os.ReadDir(filepath.Join(root, "elsewhere")); len(des) != 0 {
+		t.Errorf("elsewhere holds %d names, made through the link", len(des))
+	}
+}
