@@ -76,7 +76,7 @@ func (s *connServer) serve() error {
 	}
 }
 
-// close closes the listener and every connection, then waits for
+// closeConns closes the listener and every connection, then waits for
 // their handlers (which the caller has let go: the api's done).
 func (s *connServer) close() {
 	s.mu.Lock()
@@ -87,6 +87,16 @@ func (s *connServer) close() {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+}
+
+// closeClientConns closes every connection, as
+// httptest.Server.CloseClientConnections does.
+func (s *connServer) closeClientConns() {
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
 }
 
 // maxDrain is how much of a request body the handler left unread is
