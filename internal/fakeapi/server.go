@@ -3,6 +3,7 @@ package fakeapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -540,10 +541,9 @@ func validRatio(ar string) bool {
 	return ok
 }
 
-// Server is the fake API on a loopback address.
+// Server is the fake API on an httptest server at a loopback address.
 type Server struct {
-	ts  *connServer
-	url string
+	ts  *httptest.Server
 	api *api
 	// other is the server that FaultRedirect sends clients to: it answers
 	// every request with an image, and counts them.
@@ -566,12 +566,7 @@ func New(cfg Config) *Server {
 		w.Write(data)
 	}))
 	a.elsewhere = s.other.URL
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(fmt.Sprintf("fake API: listen: %v", err))
-	}
-	s.ts, s.url = newConnServer(ln, a), "http://"+ln.Addr().String()
-	go s.ts.serve()
+	s.ts = httptest.NewServer(a)
 	return s
 }
 
@@ -583,12 +578,13 @@ func (s *Server) Elsewhere() (requests, withToken int) {
 }
 
 // URL returns the endpoint, as IMAGINE_API_URL takes it.
-func (s *Server) URL() string { return s.url + "/v2/image/generations" }
+func (s *Server) URL() string { return s.ts.URL + "/v2/image/generations" }
 
 // Close ends hanging requests and shuts the server down.
 func (s *Server) Close() {
 	s.api.close()
-	s.ts.close()
+	s.ts.CloseClientConnections()
+	s.ts.Close()
 	s.other.Close()
 }
 
@@ -624,7 +620,7 @@ func ListenAndServe(ctx context.Context, addr string, cfg Config) error {
 // the API it answers GET /fakeapi/stats with its Stats as JSON.
 func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	a := newAPI(cfg)
-	srv := newConnServer(ln, a)
+	srv := &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
 	stopped := make(chan struct{})
 	quit := make(chan struct{})
 	go func() {
@@ -634,10 +630,12 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 		case <-quit:
 		}
 		a.close()
-		srv.close()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
 	}()
-	err := srv.serve()
-	if err == nil {
+	err := srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
 		<-stopped
 		return nil
 	}
