@@ -11,5 +11,3 @@ import (
 const batchDurable = false
 
 func syncFS(*os.File) error { return nil }
-
-func batchable(*os.File) bool { return false }

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/pixform/pixform/internal/fsflush"
 	"github.com/pixform/pixform/internal/umask"
 	"github.com/pixform/pixform/internal/unnamed"
 	gcaws "gocloud.dev/aws"
@@ -76,7 +77,7 @@ type Store struct {
 	rootFD  int      // dirFile's descriptor, when dirFile is not nil
 	// batch says that the store's uploads share flushes (durable): its
 	// file system is a local one whose syncfs(2) writes back every file
-	// (batchableFS). Elsewhere (NFS, CIFS, FUSE) each upload syncs its
+	// (fsflush.Covers). Elsewhere (NFS, CIFS, FUSE) each upload syncs its
 	// file and its directory, which asks the server to flush them.
 	batch bool
 	// fsync replaces (*os.File).Sync in tests.
@@ -160,7 +161,7 @@ func (s *Store) openBucket(ctx context.Context, loc location, cfg openConfig) (*
 		}
 		s.dirFile = d
 		s.rootFD = int(d.Fd())
-		s.batch = batchDurable && batchable(d)
+		s.batch = batchDurable && fsflush.Covers(int(d.Fd()))
 		s.durable = newGroupSync(loc.bucket, func(string) error { return syncFS(d) })
 		b, err := fileblob.OpenBucket(loc.bucket, &fileblob.Options{
 			// No .attrs sidecar files: objects are named by their hash and

@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"github.com/pixform/pixform/internal/fsflush"
 	"github.com/pixform/pixform/internal/unnamed"
 	"io"
 	"io/fs"
@@ -67,11 +68,17 @@ func SyncPlaceTemp(f *os.File, target string) error {
 	return commitTemp(f, target, true, false)
 }
 
+// flushCovers says whether one syncfs of the file system holding dir makes
+// what was written under dir durable: where there is syncfs and that file
+// system is a local one (fsflush.CoversPath). On NFS, CIFS or FUSE each
+// file and directory is synced instead, as where there is no syncfs.
+func flushCovers(dir string) bool { return batchSync && fsflush.CoversPath(dir) }
+
 // SyncDirs makes the names of files placed in the directories dirs (under
-// root) durable: one syncfs of root's file system where there is one,
-// else an fsync of each directory.
+// root) durable: one syncfs of root's file system where that covers it
+// (flushCovers), else an fsync of each directory.
 func SyncDirs(root string, dirs []string) error {
-	if batchSync {
+	if flushCovers(root) {
 		return syncTree(root)
 	}
 	for _, d := range dirs {
@@ -85,11 +92,12 @@ func SyncDirs(root string, dirs []string) error {
 // PlaceTemp renames f into place for a Recorder to record next, and
 // leaves durability to that Recorder: before the lockfile write that
 // records a path, the Recorder makes the file's bytes and name durable, in
-// one flush for the whole batch (syncfs on Linux; elsewhere PlaceTemp
-// fsyncs the file and the Recorder each directory). A crash before that
-// write leaves the file unrecorded, never recorded and lost.
+// one flush for the whole batch (syncfs of a local file system on Linux;
+// elsewhere PlaceTemp fsyncs the file and the Recorder each directory). A
+// crash before that write leaves the file unrecorded, never recorded and
+// lost.
 func PlaceTemp(f *os.File, target string) error {
-	return commitTemp(f, target, !batchSync, false)
+	return commitTemp(f, target, !flushCovers(filepath.Dir(target)), false)
 }
 
 // RenameTemp renames f into place with no sync at all: for rebuildable

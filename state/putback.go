@@ -130,9 +130,10 @@ func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 			return &FillError{Path: e.Path, Err: err}
 		}
 	}
-	// PlaceTemp syncs the file where there is no syncfs, makes it 0644,
-	// and names it only in the directory it was made in.
-	if err := PlaceTemp(f, target); err != nil {
+	// Synced with its directory where no one flush covers the working
+	// directory (syncPutBacks flushes the others); made 0644, and named
+	// only in the directory it was made in.
+	if err := commitTemp(f, target, !s.batch, !s.batch); err != nil {
 		return err
 	}
 	s.putBacks.Store(true)
@@ -157,10 +158,12 @@ func umaskKeeps0644() bool {
 
 // syncPutBacks makes the files PutBack placed durable, once for all.
 func (s *LocalStore) syncPutBacks() error {
-	if !s.putBacks.Swap(false) {
+	if !s.putBacks.Swap(false) || !s.batch {
+		// Where no one flush covers the working directory, PutBack
+		// synced each file and its directory as it placed it.
 		return nil
 	}
-	if err := SyncDirs(s.dir, nil); err != nil {
+	if err := syncTree(s.dir); err != nil {
 		return fmt.Errorf("make the images put back durable: %w; they are in place, and the next plan checks them", err)
 	}
 	return nil

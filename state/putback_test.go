@@ -292,7 +292,7 @@ func TestPutBackSyncedOnCancelledEnd(t *testing.T) {
 	if err := s.End(ctx); err != nil {
 		t.Errorf("End: %v", err)
 	}
-	if batchSync && s.putBacks.Load() {
+	if s.batch && s.putBacks.Load() {
 		t.Error("End of a cancelled run left the put-back files unsynced")
 	}
 	if err := s.Close(context.Background()); err != nil {

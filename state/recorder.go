@@ -60,6 +60,11 @@ type Recorder struct {
 	// loop syncs them before writing, so a PlaceTemp'd output's name is
 	// durable before the lockfile names it.
 	dirs map[string]bool
+	// batch says that one syncfs of the lockfile's file system makes the
+	// files placed there durable (flushCovers); else syncDir syncs each
+	// directory, whose files PlaceTemp synced.
+	batch   bool
+	syncDir func(string) error
 	// lastStart and lastCost time the latest write, for spacing.
 	lastStart time.Time
 	lastCost  time.Duration
@@ -103,12 +108,14 @@ func NewRecorder(path string, lock *Lock) *Recorder {
 
 func newRecorder(path string, lock *Lock, write func(string, []byte) error) *Recorder {
 	r := &Recorder{
-		path:  path,
-		dirs:  map[string]bool{},
-		done:  make(chan struct{}),
-		write: write,
-		now:   time.Now,
-		sleep: time.Sleep,
+		path:    path,
+		batch:   flushCovers(filepath.Dir(path)),
+		syncDir: SyncDir,
+		dirs:    map[string]bool{},
+		done:    make(chan struct{}),
+		write:   write,
+		now:     time.Now,
+		sleep:   time.Sleep,
 	}
 	r.recs = make([]recFrag, 0, len(lock.Images))
 	for _, a := range slices.SortedFunc(maps.Keys(lock.Images), addrs.Addr.Compare) {
@@ -340,11 +347,11 @@ func (r *Recorder) syncDirs(dirs map[string]bool) error {
 	if len(dirs) == 0 {
 		return nil
 	}
-	if batchSync {
+	if r.batch {
 		return syncTree(root)
 	}
 	for d := range dirs {
-		if err := SyncDir(filepath.Join(root, filepath.FromSlash(d))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := r.syncDir(filepath.Join(root, filepath.FromSlash(d))); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}

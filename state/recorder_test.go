@@ -440,3 +440,40 @@ func TestRecorderChangeWakesNoWaiter(t *testing.T) {
 		t.Fatalf("%d entries on disk, want %d", got, n+1)
 	}
 }
+
+// Where no one flush of the file system covers the working directory
+// (NFS, CIFS, FUSE), the Recorder syncs the directory of each path it
+// records before the write that names it; where one does, it syncs none
+// of them one by one.
+func TestRecorderSyncsEachDirWhereNoFlushCovers(t *testing.T) {
+	for _, batch := range []bool{false, true} {
+		dir := t.TempDir()
+		r := newRecorder(filepath.Join(dir, LockFileName), NewLock(), nil)
+		r.batch = batch
+		var mu sync.Mutex
+		synced := map[string]int{}
+		r.syncDir = func(d string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			synced[d]++
+			return nil
+		}
+		top := entryN(1)
+		top.Path = "top.png"
+		if err := r.Update(nil, map[addrs.Addr]Entry{addrs.MustParse("image.a"): entryN(0), addrs.MustParse("image.b"): top}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		got := len(synced)
+		mu.Unlock()
+		if batch && got != 0 {
+			t.Errorf("one flush covers the directory, but the Recorder synced %v one by one", synced)
+		}
+		if !batch && (synced[filepath.Join(dir, "images")] != 1 || synced[dir] != 1 || got != 2) {
+			t.Errorf("no flush covers the directory: synced %v, want %s and %s once each", synced, filepath.Join(dir, "images"), dir)
+		}
+	}
+}

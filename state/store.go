@@ -171,7 +171,7 @@ func OpenStore(dir string, lock *Lock, cache Putter) *LocalStore {
 
 // NewStore is OpenStore with the lockfile written through j (tests).
 func NewStore(dir string, lock *Lock, j Journal, cache Putter) *LocalStore {
-	s := &LocalStore{dir: dir, j: j, cache: cache, idx: newPathIndex(lock), targets: map[string]string{}}
+	s := &LocalStore{dir: dir, j: j, cache: cache, idx: newPathIndex(lock), targets: map[string]string{}, batch: flushCovers(dir)}
 	if isNilPutter(cache) {
 		s.cache = nil
 	}
@@ -214,6 +214,10 @@ type LocalStore struct {
 	// looks, once).
 	putBacks, noUnnamed atomic.Bool
 	procOnce            sync.Once
+	// batch says that one flush of the working directory's file system
+	// (the Recorder's, before each lockfile write) makes the outputs
+	// placed there durable (flushCovers); else each is synced as placed.
+	batch bool
 	// held are the output directories held open for unnamed files.
 	held heldDirs
 	// umask says, once asked, whether the umask keeps mode 0644.

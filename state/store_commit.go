@@ -251,7 +251,7 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 		x.mu.Unlock()
 	}
 	// The Recorder syncs the directory before the lockfile names the file.
-	if err := s.placeTemp(c.Temp, e.Path, !batchSync); err != nil {
+	if err := s.placeTemp(c.Temp, e.Path, !s.batch); err != nil {
 		return err
 	}
 	if !kept {
@@ -289,7 +289,7 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 		return err
 	}
 	// The Recorder syncs the directory before the lockfile names the file.
-	if err := s.placeTemp(c.Temp, c.Entry.Path, !batchSync); err != nil {
+	if err := s.placeTemp(c.Temp, c.Entry.Path, !s.batch); err != nil {
 		return err
 	}
 	s.placed(&c)
