@@ -616,7 +616,20 @@ func (s *Store) createOne(ctx context.Context, key, contentType string, r io.Rea
 func (s *Store) link(f *staged) error {
 	switch {
 	case f.fd >= 0:
-		return s.linkAt(f)
+		err := s.linkAt(f)
+		if errors.Is(err, os.ErrNotExist) {
+			// The directory was moved away or removed since its
+			// descriptor was opened (the file was made there): make it
+			// again at its path, with a descriptor opened anew next
+			// time, and name the file there.
+			dir := filepath.Dir(f.path)
+			s.made.forget(dir)
+			if err := s.made.ensure(dir); err != nil {
+				return err
+			}
+			err = s.linkAt(f)
+		}
+		return err
 	case f.unnamed:
 		return unnamed.Link(f.tmp, f.path, false)
 	}

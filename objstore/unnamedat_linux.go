@@ -40,8 +40,12 @@ func (s *Store) stageUnnamedAt(key, p, dir string) (f *staged, ok bool, err erro
 		// The directory may have been removed since its descriptor was
 		// opened (making a file in it fails then, with EPERM or
 		// ENOENT): the common way, by path, tries it as it is now, and
-		// a descriptor is opened anew next time.
-		s.made.fds.Delete(dir)
+		// a descriptor is opened anew next time. One still there (a
+		// directory that takes no new file: permissions, a full disk)
+		// keeps its descriptor, and the common way says what is wrong.
+		if dirRemoved(dfd) {
+			s.made.fds.Delete(dir)
+		}
 		return nil, false, nil
 	}
 }
@@ -101,6 +105,12 @@ func openDirFD(dir string) (int, error) {
 	}
 }
 
+// dirRemoved reports whether the directory open at dfd has no name left.
+func dirRemoved(dfd int) bool {
+	var st unix.Stat_t
+	return unix.Fstat(dfd, &st) == nil && st.Nlink == 0
+}
+
 // closeFD closes a descriptor of the file system.
 func closeFD(fd int) { unix.Close(fd) }
 
@@ -123,18 +133,16 @@ func writeFD(fd int, p []byte) (int, error) {
 // syncFD is fsync(2) of fd.
 func syncFD(fd int) error { return retryEINTR(func() error { return unix.Fsync(fd) }) }
 
-// statObject stats the object key of a file:// store relative to the
-// store's directory, open since the store was (no walk of the store's
-// own path), and reports whether a regular file stands there. key is
-// made of validated parts (sha256/<2 hex>/<64 hex>, inputs/<64 hex>).
+// statObject stats the object key of a file:// store and reports
+// whether a regular file stands there. It goes by path, as every read and
+// write of the store does: a store directory moved aside and made again
+// while the store is open (a watch keeps it open for hours) is answered
+// for as it is now, not as it was when opened.
 func (s *Store) statObject(key string) (regular bool, err error) {
-	if s.dirFile == nil {
-		fi, err := os.Stat(s.filePath(key))
-		return err == nil && fi.Mode().IsRegular(), err
-	}
+	p := s.filePath(key)
 	var st unix.Stat_t
-	if err := retryEINTR(func() error { return unix.Fstatat(s.rootFD, key, &st, 0) }); err != nil {
-		return false, &os.PathError{Op: "stat", Path: s.filePath(key), Err: err}
+	if err := retryEINTR(func() error { return unix.Stat(p, &st) }); err != nil {
+		return false, &os.PathError{Op: "stat", Path: p, Err: err}
 	}
 	return st.Mode&unix.S_IFMT == unix.S_IFREG, nil
 }
