@@ -74,7 +74,6 @@ type Store struct {
 	noEmptyPath atomic.Bool
 
 	dirFile *os.File // the store's directory, open for durable's flushes
-	rootFD  int      // dirFile's descriptor, when dirFile is not nil
 	// batch says that the store's uploads share flushes (durable): its
 	// file system is a local one whose syncfs(2) writes back every file
 	// (fsflush.Covers). Elsewhere (NFS, CIFS, FUSE) each upload syncs its
@@ -160,7 +159,6 @@ func (s *Store) openBucket(ctx context.Context, loc location, cfg openConfig) (*
 			return nil, &Error{Kind: kindOf(ctx, err), URL: s.url, Err: err}
 		}
 		s.dirFile = d
-		s.rootFD = int(d.Fd())
 		s.batch = batchDurable && fsflush.Covers(int(d.Fd()))
 		s.durable = newGroupSync(loc.bucket, func(string) error { return syncFS(d) })
 		b, err := fileblob.OpenBucket(loc.bucket, &fileblob.Options{
