@@ -12,15 +12,15 @@ import (
 )
 
 // maxHeldDirs bounds the output directories a LocalStore holds open. A
-// run that writes into more makes the rest's files as a Store of no held
-// directory does, and names them after checking that their directory is
-// still the one they were made in.
+// run that writes into more opens the rest's directory for each file it
+// makes there.
 const maxHeldDirs = 256
 
-// heldDirs are the output directories a LocalStore holds open, each
-// opened with no symbolic link followed under the working directory: an
-// unnamed file made in one is named in it, wherever its path now leads,
-// and costs no open or check of the directory per file.
+// heldDirs are the output directories a LocalStore holds open to make
+// unnamed files in, each opened with no symbolic link followed under the
+// working directory: no open of the directory per file made. A file is
+// named in its directory as it is when placed (placeTemp), not in the one
+// held, which may since have moved.
 type heldDirs struct {
 	mu     sync.Mutex
 	m      map[string]*unnamed.Dir // slash directory, relative → held
@@ -47,13 +47,6 @@ func (h *heldDirs) get(root, rel string) (d *unnamed.Dir, held bool, err error) 
 	}
 	h.m[rel] = d
 	return d, true, nil
-}
-
-// lookup returns the held Dir of rel, or nil.
-func (h *heldDirs) lookup(rel string) *unnamed.Dir {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.m[rel]
 }
 
 // drop closes and forgets d, the held Dir of rel, which was removed.
@@ -104,12 +97,24 @@ func (s *LocalStore) createIn(rel string, final bool) func(target string) (*os.F
 }
 
 // placeTemp is PlaceTemp (syncFile: commitTemp's) of f, from CreateTemp,
-// at the output rel: an unnamed file is named in its held directory.
+// at the output rel. An unnamed file is named in rel's directory as it is
+// at this moment, opened anew with no symbolic link followed under the
+// working directory, whatever happened to the directory it was made in
+// (a held one may since have been moved, removed, made again or put
+// behind a link: it serves only to make files).
 func (s *LocalStore) placeTemp(f *os.File, rel string, syncFile bool) error {
-	if isUnnamed, final := unnamedTemp(f.Name()); isUnnamed {
-		if d := s.held.lookup(path.Dir(rel)); d != nil {
-			return commitUnnamedIn(f, d, s.abs(rel), path.Base(rel), syncFile, !final)
-		}
+	isUnnamed, final := unnamedTemp(f.Name())
+	if !isUnnamed {
+		return commitTemp(f, s.abs(rel), syncFile, false)
 	}
-	return commitTemp(f, s.abs(rel), syncFile, false)
+	d, err := unnamed.OpenDir(s.dir, path.Dir(rel))
+	if err != nil {
+		f.Close()
+		if errors.Is(err, unnamed.ErrSymlink) {
+			return fmt.Errorf("place %s: %w; nothing was written there: make it a directory, or give the image a path that goes through none, then run the command again", s.abs(rel), err)
+		}
+		return fmt.Errorf("place %s: %w; nothing was written there: see what removed its directory, then run the command again", s.abs(rel), err)
+	}
+	defer d.Close()
+	return commitUnnamedIn(f, d, s.abs(rel), path.Base(rel), syncFile, !final)
 }
