@@ -129,6 +129,9 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 			// Only uploads: free, and nothing here changes; no question.
 			return e.execute(p, ld, nil, af, jsonEvents)
 		}
+		if err := e.link.settle(e); err != nil {
+			return e.fail(err)
+		}
 		return ExitOK
 	}
 	provider, err := e.newProvider(p, ld.cfg)

@@ -152,6 +152,18 @@ func (l *linked) close(e *env) {
 	l.store.Close()
 }
 
+// settle waits for the flush that makes durable the objects an apply's
+// plan found in the store (run in the background while the apply goes
+// on) and returns its failure: an apply with nothing else to do reports
+// success only once they are durable, as one that uploads does when its
+// store closes.
+func (l *linked) settle(e *env) error {
+	if l == nil || l.sync == nil {
+		return nil
+	}
+	return l.sync.Settle(context.WithoutCancel(e.ctx))
+}
+
 // lockKey names this working directory's lock object in the store:
 // "dir-" and the first 16 hex digits of the SHA-256 of the directory's
 // path relative to the top of its git repository ("." at the top), so

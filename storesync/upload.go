@@ -549,6 +549,10 @@ func (st *Store) Close(ctx context.Context) error {
 	if len(st.pending) > 0 {
 		pe.Path, pe.Err = st.pending[0].path, st.pending[0].err
 	}
+	if serr != nil {
+		// The objects the plan found are not known durable either.
+		return errors.Join(pe, serr)
+	}
 	return pe
 }
 
