@@ -756,6 +756,16 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			d = max(d, rateWindow/2)
 		}
 		est = float64(l.history.acceptedSince(from, start, now.Add(-acceptAge))) / d.Seconds()
+		if rtt := l.minLat; cur == 0 && rtt > 0 && start.Sub(l.firstStart) > 2*rtt && rtt < rateWindow/2 {
+			// Slow start's starts sped up over the count, which is low
+			// as a rule; over its last round trip they went out as fast
+			// as the server let them, less one for what its allowance
+			// held.
+			if r := float64(l.history.acceptedSince(start.Add(-rtt), start, now.Add(-acceptAge))-1) / rtt.Seconds(); r > est {
+				l.tracef("rate over the last round trip %.2f, over the run %.2f", r, est)
+				est = r
+			}
+		}
 	}
 	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (l.noBurst || level > accepted || float64(time.Second)/float64(l.minGapEver) <= burstless*est) {
 		// Refused for coming too soon at a level never accepted, or

@@ -762,6 +762,8 @@ func TestSimulateWindowModeProbes(t *testing.T) {
 	}
 }
 
+var simGridAll = flag.Bool("gridall", false, "log every grid run")
+
 var simGrid = flag.Bool("grid", false, "run the grid of token-bucket and GCRA servers (720 simulated runs) and log its figures")
 
 // TestSimulateGrid runs the limiter against a grid of token buckets and
@@ -818,7 +820,7 @@ func TestSimulateGrid(t *testing.T) {
 							if ratio > worst {
 								worst, worstAt = ratio, at
 							}
-							if ratio > 1.8 || entered {
+							if ratio > 1.8 || entered || *simGridAll {
 								t.Logf("%s: wall %v ratio %.2f 429s %d/%d window mode %v", at, res.wall.Round(time.Millisecond), ratio, res.throttled, res.requests, entered)
 							}
 						}
@@ -855,6 +857,51 @@ func TestSimulateHeldWindowNotCounted(t *testing.T) {
 				if ratio := res.wall.Seconds() / ideal; ratio > p.max {
 					t.Errorf("seed %d: wall %v = %.2f× the ideal %.2fs (want ≤ %.1f×), 429s %d/%d",
 						seed, res.wall.Round(time.Millisecond), ratio, ideal, p.max, res.throttled, res.requests)
+				}
+			}
+		})
+	}
+}
+
+// TestSimulateFirstRateFromLastRoundTrip runs servers whose rate is
+// reached only after several round trips of slow start: the first rate
+// 429's count since the first start takes in slow start's slower starts
+// and comes out low, and the probe then climbs for seconds. The count
+// over the last round trip before it, when starts went out as fast as
+// the server let them, must bound it from below.
+func TestSimulateFirstRateFromLastRoundTrip(t *testing.T) {
+	for _, p := range []struct {
+		name    string
+		srv     func() simServer
+		workers int
+		ideal   time.Duration
+		max     float64
+	}{
+		{
+			name:    "bucket-25rps-burst3-300ms-w16",
+			srv:     func() simServer { return &simBucketServer{rate: 25, burst: 3, lat: 300 * time.Millisecond} },
+			workers: 16,
+			ideal:   197 * time.Second / 25,
+			max:     1.14, // was 1.19
+		},
+		{
+			name:    "gcra-60rps-burst3-300ms-w16",
+			srv:     func() simServer { return &simGCRAServer{rate: 60, burst: 3, lat: 300 * time.Millisecond} },
+			workers: 16,
+			// 16 in flight for 300 ms: 53 a second at most.
+			ideal: 200 * 300 * time.Millisecond / 16,
+			max:   1.75, // was 1.97
+		},
+	} {
+		t.Run(p.name, func(t *testing.T) {
+			for _, seed := range []uint64{1, 2} {
+				var res simResult
+				synctest.Test(t, func(t *testing.T) {
+					res = runSim(p.srv(), 200, p.workers, seed, 0, false, nil)
+				})
+				if ratio := res.wall.Seconds() / p.ideal.Seconds(); ratio > p.max {
+					t.Errorf("seed %d: wall %v = %.2f× the ideal %v (want ≤ %.2f×), 429s %d/%d",
+						seed, res.wall.Round(time.Millisecond), ratio, p.ideal, p.max, res.throttled, res.requests)
 				}
 			}
 		})
