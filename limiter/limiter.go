@@ -168,8 +168,11 @@ const (
 // the rate, and starts are paced just below its estimated rate: what it
 // accepted since the previous rate 429 (since the probe began, when a
 // probe found it; or in the last second), but at least 1/gap of the
-// closest two accepted starts when the server allows no burst. A 429 soon
-// after a rate cut holds starts back, for twice as long each time; when
+// closest two accepted starts when the server allows no burst (and, for
+// the first, at least what its last round trip accepted). A 429 soon
+// after a rate cut holds starts back, for twice as long each time (in a
+// run younger than half a window, counting the rate again over the whole
+// run, when that is lower); when
 // the start before it was refused too, and the run spans half a window
 // at least, the server is taken to count refused requests over a window
 // of a second, and starts follow the limiter's own log of starts instead
@@ -666,6 +669,16 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		switch {
 		case l.streak == 0 && l.rateCuts == 1 && !start.Before(l.firstStart.Add(rateWindow/2)):
 			if w := l.acceptedRateLocked(start, now.Add(-acceptAge)); w < l.rateEst {
+				l.rateEst = w
+				l.rate = w * (1 - rateMargin)
+			}
+		case l.rateCuts == 1 && start.Before(l.firstStart.Add(rateWindow/2)):
+			// The first estimate counted a run of a few round trips,
+			// too few to say much: count again over the whole run,
+			// now longer.
+			d := start.Sub(l.firstStart)
+			if w := float64(l.history.acceptedSince(l.firstStart.Add(-time.Nanosecond), start, now.Add(-acceptAge))) / d.Seconds(); d > 0 && w > 0 && w < l.rateEst {
+				l.tracef("young run's rate %.2f", w)
 				l.rateEst = w
 				l.rate = w * (1 - rateMargin)
 			}

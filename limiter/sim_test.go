@@ -907,3 +907,48 @@ func TestSimulateFirstRateFromLastRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestSimulateYoungRunRecounts runs fast servers (20 ms a request) whose
+// first rate 429 comes a few round trips into the run: its count since
+// the first start covers a few hundredths of a second and overstates the
+// rate (98 a second for a server of 60), and every 429 after the cut
+// came within half a second of the last, so the holds doubled while the
+// estimate stood (3.3-3.4× the ideal). A hold in a run that young must
+// count again over the whole run, now longer.
+func TestSimulateYoungRunRecounts(t *testing.T) {
+	for _, p := range []struct {
+		name    string
+		srv     func() simServer
+		workers int
+		ideal   time.Duration
+		max     float64
+	}{
+		{
+			name:    "gcra-60rps-burst1-20ms-w16",
+			srv:     func() simServer { return &simGCRAServer{rate: 60, burst: 1, lat: 20 * time.Millisecond} },
+			workers: 16,
+			ideal:   199 * time.Second / 60,
+			max:     1.3, // was 3.41
+		},
+		{
+			name:    "bucket-25rps-burst1-20ms-w4",
+			srv:     func() simServer { return &simBucketServer{rate: 25, burst: 1, lat: 20 * time.Millisecond} },
+			workers: 4,
+			ideal:   199 * time.Second / 25,
+			max:     1.5, // was 3.31
+		},
+	} {
+		t.Run(p.name, func(t *testing.T) {
+			for _, seed := range []uint64{1, 2} {
+				var res simResult
+				synctest.Test(t, func(t *testing.T) {
+					res = runSim(p.srv(), 200, p.workers, seed, 0, false, nil)
+				})
+				if ratio := res.wall.Seconds() / p.ideal.Seconds(); ratio > p.max {
+					t.Errorf("seed %d: wall %v = %.2f× the ideal %v (want ≤ %.2f×), 429s %d/%d",
+						seed, res.wall.Round(time.Millisecond), ratio, p.ideal, p.max, res.throttled, res.requests)
+				}
+			}
+		})
+	}
+}
