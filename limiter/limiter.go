@@ -38,6 +38,10 @@ type Outcome struct {
 // Tuning of the adaptive limiter. The figures come from the simulation in
 // sim_test.go; see its doc comment before changing them.
 const (
+	// lastTripCount is the least count of accepted starts over slow
+	// start's last round trip before the first rate 429 that bounds the
+	// first estimate from below.
+	lastTripCount = 8
 	// initialWindow requests may start before anything has come back.
 	initialWindow = 2
 	// startupGain paces slow start at this multiple of window/latency, so
@@ -773,10 +777,13 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			// Slow start's starts sped up over the count, which is low
 			// as a rule; over its last round trip they went out as fast
 			// as the server let them, less one for what its allowance
-			// held.
-			if r := float64(l.history.acceptedSince(start.Add(-rtt), start, now.Add(-acceptAge))-1) / rtt.Seconds(); r > est {
-				l.tracef("rate over the last round trip %.2f, over the run %.2f", r, est)
-				est = r
+			// held. A count of a few is too rough for that: off by one,
+			// it is off by a third.
+			if n := l.history.acceptedSince(start.Add(-rtt), start, now.Add(-acceptAge)) - 1; n >= lastTripCount {
+				if r := float64(n) / rtt.Seconds(); r > est {
+					l.tracef("rate over the last round trip %.2f, over the run %.2f", r, est)
+					est = r
+				}
 			}
 		}
 	}
