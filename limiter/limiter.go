@@ -38,6 +38,10 @@ type Outcome struct {
 // Tuning of the adaptive limiter. The figures come from the simulation in
 // sim_test.go; see its doc comment before changing them.
 const (
+	// lastTripCount is the least count of accepted starts over slow
+	// start's last round trip before the first rate 429 that bounds the
+	// first estimate from below.
+	lastTripCount = 8
 	// initialWindow requests may start before anything has come back.
 	initialWindow = 2
 	// startupGain paces slow start at this multiple of window/latency, so
@@ -168,8 +172,11 @@ const (
 // the rate, and starts are paced just below its estimated rate: what it
 // accepted since the previous rate 429 (since the probe began, when a
 // probe found it; or in the last second), but at least 1/gap of the
-// closest two accepted starts when the server allows no burst. A 429 soon
-// after a rate cut holds starts back, for twice as long each time; when
+// closest two accepted starts when the server allows no burst (and, for
+// the first, at least what its last round trip accepted). A 429 soon
+// after a rate cut holds starts back, for twice as long each time (in a
+// run younger than half a window, counting the rate again over the whole
+// run, when that is lower); when
 // the start before it was refused too, and the run spans half a window
 // at least, the server is taken to count refused requests over a window
 // of a second, and starts follow the limiter's own log of starts instead
@@ -669,6 +676,16 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 				l.rateEst = w
 				l.rate = w * (1 - rateMargin)
 			}
+		case l.rateCuts == 1 && start.Before(l.firstStart.Add(rateWindow/2)):
+			// The first estimate counted a run of a few round trips,
+			// too few to say much: count again over the whole run,
+			// now longer.
+			d := start.Sub(l.firstStart)
+			if w := float64(l.history.acceptedSince(l.firstStart.Add(-time.Nanosecond), start, now.Add(-acceptAge))) / d.Seconds(); d > 0 && w > 0 && w < l.rateEst {
+				l.tracef("young run's rate %.2f", w)
+				l.rateEst = w
+				l.rate = w * (1 - rateMargin)
+			}
 		case l.streak == 0 && l.noBurst:
 			l.widenMargin()
 			l.rate = math.Min(l.rate, l.rateEst*(1-l.jitterMargin))
@@ -756,6 +773,19 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			d = max(d, rateWindow/2)
 		}
 		est = float64(l.history.acceptedSince(from, start, now.Add(-acceptAge))) / d.Seconds()
+		if rtt := l.minLat; cur == 0 && rtt > 0 && start.Sub(l.firstStart) > 2*rtt && rtt < rateWindow/2 {
+			// Slow start's starts sped up over the count, which is low
+			// as a rule; over its last round trip they went out as fast
+			// as the server let them, less one for what its allowance
+			// held. A count of a few is too rough for that: off by one,
+			// it is off by a third.
+			if n := l.history.acceptedSince(start.Add(-rtt), start, now.Add(-acceptAge)) - 1; n >= lastTripCount {
+				if r := float64(n) / rtt.Seconds(); r > est {
+					l.tracef("rate over the last round trip %.2f, over the run %.2f", r, est)
+					est = r
+				}
+			}
+		}
 	}
 	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (l.noBurst || level > accepted || float64(time.Second)/float64(l.minGapEver) <= burstless*est) {
 		// Refused for coming too soon at a level never accepted, or
