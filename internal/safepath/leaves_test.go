@@ -1,0 +1,132 @@
+package safepath
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+)
+
+// TestLeavesSameAsLstat: Stats.Leaves answers every path as Leaf and
+// os.Lstat do (files, directories, symbolic links, a FIFO, a socket, the
+// set-id and sticky bits, missing paths, a name under a file, a directory
+// reached through a symbolic link, paths alone in their directory and in
+// runs), and Stats.Lstat then gives the FileInfo fields that compact
+// keeps of os.Lstat's, from the first lstat.
+func TestLeavesSameAsLstat(t *testing.T) {
+	root := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{"a", "a/b", "c", "locked"} {
+		must(os.Mkdir(filepath.Join(root, d), 0o755))
+	}
+	var ps []string
+	for _, f := range []string{"a/1.png", "a/2.png", "a/3.png", "a/b/4.png", "c/5.png", "top.png", "a/b/6.png", "a/b/7.png", "locked/8.png"} {
+		must(os.WriteFile(filepath.Join(root, f), []byte(f), 0o644))
+		ps = append(ps, f)
+	}
+	must(os.Chmod(filepath.Join(root, "a/2.png"), 0o644|os.ModeSetuid|os.ModeSetgid|os.ModeSticky))
+	must(os.Symlink("1.png", filepath.Join(root, "a/link.png")))
+	must(os.Symlink("a", filepath.Join(root, "dirlink")))
+	must(syscall.Mkfifo(filepath.Join(root, "a/fifo"), 0o600))
+	if runtime.GOOS != "windows" {
+		sock := filepath.Join(root, "a/sock")
+		if l, err := net.Listen("unix", sock); err == nil {
+			defer l.Close()
+		}
+	}
+	ps = append(ps, "a/link.png", "a/fifo", "a/sock", "a/b", "a/missing.png", "missing/x.png", "missing/y.png",
+		"a/1.png/under.png", "a/1.png/under2.png", "dirlink/1.png", "dirlink/3.png", "dirlink",
+		"a/./1.png", "a//1.png", "a/../top.png", "/abs.png", "a/1.png", "a/1.png")
+	if os.Geteuid() != 0 {
+		// Not searchable: its names cannot be looked at (root may).
+		must(os.Chmod(filepath.Join(root, "locked"), 0o600))
+		defer os.Chmod(filepath.Join(root, "locked"), 0o755)
+		ps = append(ps, "locked/9.png")
+	}
+	// In every order a batch may see them: whole, reversed, one at a time.
+	orders := [][]string{ps, reversed(ps)}
+	for _, order := range orders {
+		s := NewStats(root)
+		exists := make([]bool, len(order))
+		errs := make([]error, len(order))
+		s.Leaves("ignored", order, exists, errs)
+		for i, p := range order {
+			wantOK, wantErr := Leaf(root, p)
+			if exists[i] != wantOK || (errs[i] == nil) != (wantErr == nil) || errs[i] != nil && errs[i].Error() != wantErr.Error() {
+				t.Errorf("%s: Leaves = %v, %v; Leaf = %v, %v", p, exists[i], errs[i], wantOK, wantErr)
+			}
+			fi, err := s.Lstat("", p)
+			ofi, oerr := os.Lstat(filepath.Join(root, filepath.FromSlash(p)))
+			if (err == nil) != (oerr == nil) || err != nil && err.Error() != oerr.Error() {
+				t.Errorf("%s: Lstat error %v, os.Lstat %v", p, err, oerr)
+				continue
+			}
+			if err != nil {
+				continue
+			}
+			want := compact(ofi)
+			if got := fi.(*statInfo); *got != *want {
+				t.Errorf("%s: Lstat = %+v, os.Lstat gives %+v", p, *got, *want)
+			}
+		}
+	}
+	// Leaves through a nil Stats is Leaf under the root it is given.
+	exists := make([]bool, len(ps))
+	errs := make([]error, len(ps))
+	(*Stats)(nil).Leaves(root, ps, exists, errs)
+	for i, p := range ps {
+		if wantOK, wantErr := Leaf(root, p); exists[i] != wantOK || (errs[i] == nil) != (wantErr == nil) {
+			t.Errorf("nil Stats: %s: %v, %v; Leaf = %v, %v", p, exists[i], errs[i], wantOK, wantErr)
+		}
+	}
+}
+
+// TestLeavesFirstLstatStands: what a Stats looked at before Leaves, and
+// what Leaves looked at, is not looked at again within the run.
+func TestLeavesFirstLstatStands(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var ps []string
+	for _, f := range []string{"d/a", "d/b", "d/c"} {
+		if err := os.WriteFile(filepath.Join(root, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, f)
+	}
+	s := NewStats(root)
+	if ok, err := s.Leaf("", "d/a"); !ok || err != nil {
+		t.Fatalf("d/a: %v, %v", ok, err)
+	}
+	if err := os.Remove(filepath.Join(root, "d/a")); err != nil {
+		t.Fatal(err)
+	}
+	exists := make([]bool, len(ps))
+	errs := make([]error, len(ps))
+	s.Leaves("", ps, exists, errs)
+	if !exists[0] || !exists[1] || !exists[2] {
+		t.Errorf("Leaves = %v, want every file (d/a from the first lstat)", exists)
+	}
+	if err := os.Remove(filepath.Join(root, "d/b")); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.Leaf("", "d/b"); !ok {
+		t.Error("d/b was looked at again after Leaves")
+	}
+}
+
+func reversed(ps []string) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[len(ps)-1-i] = p
+	}
+	return out
+}
