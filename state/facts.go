@@ -164,7 +164,9 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 	cache.data, cache.old = nil, nil
 
 	facts := make(map[string]FileFact, len(lock.Images))
-	records := make(map[string]statRecord, len(lock.Images))
+	// reused are the paths whose cached record stands; they become
+	// records only when the cache is written again.
+	reused := make([]string, 0, len(lock.Images))
 	var toHash []string
 	keys := map[string]statKey{}
 	safeDirs := map[string]bool{}
@@ -177,11 +179,17 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 		recorded = append(recorded, e.SHA256)
 	}
 	paths = append(paths, extra...)
+	// Most paths share their directory with the path before: whether it
+	// is inside is looked up once a run of them.
+	lastDir, lastSeen, lastInside := "", false, false
 	for i, p := range paths {
 		if _, done := facts[p]; done {
 			continue
 		}
-		if !dirInside(dir, p, safeDirs) {
+		if d := pathDir(p); d != lastDir || !lastSeen {
+			lastDir, lastSeen, lastInside = d, true, dirInside(dir, p, safeDirs)
+		}
+		if !lastInside {
 			facts[p] = FileFact{Exists: true}
 			continue
 		}
@@ -206,7 +214,7 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 				sum = strings.Clone(sum) // not a piece of the whole cache
 			}
 			facts[p] = FileFact{Exists: true, SHA256: sum, Size: k.Size, MediaType: rec.MediaType}
-			records[p] = rec
+			reused = append(reused, p)
 			continue
 		}
 		keys[p] = k
@@ -216,6 +224,15 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 	hashes, err := hashFiles(dir, toHash)
 	if err != nil {
 		return nil, err
+	}
+	// Every record reused as it was read from a file in encodeStatCache's
+	// form: the file holds what would be written.
+	if canonical && len(toHash) == 0 && len(reused) == len(old) {
+		return facts, nil
+	}
+	records := make(map[string]statRecord, len(reused)+len(toHash))
+	for _, p := range reused {
+		records[p] = old[p]
 	}
 	racyBefore := start.Add(-racyWindow).UnixNano()
 	for _, p := range toHash {
@@ -231,14 +248,9 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 		}
 	}
 
-	// Every record reused as it was read from a file in encodeStatCache's
-	// form: the file holds what would be written.
-	unchanged := canonical && len(toHash) == 0 && len(records) == len(old)
-	if !unchanged {
-		if newData := encodeStatCache(records); !bytes.Equal(newData, oldData) {
-			if _, err := EnsureWorkDir(dir); err == nil {
-				_ = WriteFileAtomic(cachePath, newData) // the cache is an optimisation only
-			}
+	if newData := encodeStatCache(records); !bytes.Equal(newData, oldData) {
+		if _, err := EnsureWorkDir(dir); err == nil {
+			_ = WriteFileAtomic(cachePath, newData) // the cache is an optimisation only
 		}
 	}
 	return facts, nil

@@ -70,13 +70,22 @@ func parseStatCacheFast(data []byte) (map[string]statRecord, bool) {
 		if errs[0] != nil || errs[1] != nil || errs[2] != nil || errs[3] != nil {
 			return map[string]statRecord{}, false
 		}
-		p, err := strconv.Unquote(f[6])
-		if err != nil {
-			return map[string]statRecord{}, false
+		// A plain quoted path is both what Unquote reads in it and what
+		// AppendQuote writes for it: it is cut from data as it is.
+		p, plain := plainQuoted(f[6])
+		if !plain {
+			var err error
+			if p, err = strconv.Unquote(f[6]); err != nil {
+				return map[string]statRecord{}, false
+			}
 		}
 		if canonical {
-			quoted = strconv.AppendQuote(quoted[:0], p)
-			canonical = (first || prev < p) && string(quoted) == f[6] &&
+			quotedOK := plain
+			if !plain {
+				quoted = strconv.AppendQuote(quoted[:0], p)
+				quotedOK = string(quoted) == f[6]
+			}
+			canonical = (first || prev < p) && quotedOK &&
 				canonicalInt(f[1], rec.Size) && canonicalInt(f[2], rec.MTime) &&
 				canonicalInt(f[3], rec.CTime) && canonicalUint(f[4], rec.Ino)
 		}
@@ -84,6 +93,23 @@ func parseStatCacheFast(data []byte) (map[string]statRecord, bool) {
 		out[p] = rec
 	}
 	return out, canonical
+}
+
+// plainQuoted returns what is between the double quotes of q when q is
+// a double quote, printable ASCII other than a double quote or a
+// backslash, and a double quote: both what strconv.Unquote reads in q
+// and what strconv.Quote quotes as q.
+func plainQuoted(q string) (string, bool) {
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+		return "", false
+	}
+	p := q[1 : len(q)-1]
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return p, true
 }
 
 // canonicalInt reports whether s is how strconv.AppendInt writes v.

@@ -41,6 +41,14 @@ func statCacheSeeds() []string {
 		statCacheHeader + strings.Replace(line, " 4 ", " 18446744073709551616 ", 1),
 		statCacheHeader + "zz 1 2 3 4 image/png \"a.png\"\n",
 		"pixform statcache 1\n" + line,
+		// Paths quoted as they are, or not quite.
+		statCacheHeader + strings.Replace(line, `"a.png"`, `"a ~b!.png"`, 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, "\"a\x7f.png\"", 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, "\"a\tb.png\"", 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, `"a"b.png"`, 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, `"a.png`, 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, `"`, 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, `""`, 1),
 	}
 }
 
@@ -119,5 +127,57 @@ func TestRefreshKeepsAnUnchangedCache(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(cachePath); !bytes.Equal(got, data) {
 		t.Fatalf("cache not rewritten in order:\n%q\nwant\n%q", got, data)
+	}
+}
+
+// TestRefreshDropsRecordsOfGonePaths: a cache whose every record for the
+// lockfile's paths stands, but which holds a record of a path the
+// lockfile no longer names, is written again without it; one record
+// whose file changed is hashed again and written, the others kept.
+func TestRefreshDropsRecordsOfGonePaths(t *testing.T) {
+	dir := t.TempDir()
+	writeFileT(t, dir, "a.png", "aaa")
+	writeFileT(t, dir, "b.png", "bbb")
+	writeFileT(t, dir, "c.png", "ccc")
+	if _, err := refresh(dir, lockWithPaths("a.png", "b.png", "c.png"), false, later()); err != nil {
+		t.Fatal(err)
+	}
+	cachePath := filepath.Join(dir, WorkDirName, statCacheName)
+	read := func() map[string]statRecord {
+		t.Helper()
+		data, err := os.ReadFile(cachePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, canonical := parseStatCacheFast(data)
+		if !canonical {
+			t.Fatalf("cache not in encodeStatCache's form: %q", data)
+		}
+		return recs
+	}
+	all := read()
+	if len(all) != 3 {
+		t.Fatalf("cache after the first refresh: %v", all)
+	}
+	facts, err := refresh(dir, lockWithPaths("a.png", "b.png"), false, later())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if facts["a.png"].SHA256 != sha("aaa") || facts["b.png"].SHA256 != sha("bbb") || len(facts) != 2 {
+		t.Fatalf("facts %v", facts)
+	}
+	if got := read(); len(got) != 2 || got["a.png"] != all["a.png"] || got["b.png"] != all["b.png"] {
+		t.Fatalf("cache after c.png left the lockfile: %v, want a.png and b.png as they were", got)
+	}
+	writeFileT(t, dir, "b.png", "bbbb")
+	facts, err = refresh(dir, lockWithPaths("a.png", "b.png"), false, later())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if facts["b.png"].SHA256 != sha("bbbb") {
+		t.Fatalf("facts %v", facts)
+	}
+	if got := read(); len(got) != 2 || got["a.png"] != all["a.png"] || got["b.png"].SHA256 != sha("bbbb") {
+		t.Fatalf("cache after b.png changed: %v", got)
 	}
 }
