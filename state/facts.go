@@ -121,6 +121,17 @@ type StatCache struct {
 	data      []byte
 	old       map[string]statRecord
 	canonical bool
+	paths     []string // of old, in the file's order
+}
+
+// Paths returns the paths the stat cache holds a record of, in the
+// file's order (sorted when it is in the form a refresh writes), for a
+// plan to look at them ahead (safepath.Stats.Warm). The cache keeps no
+// hold on them.
+func (c *StatCache) Paths() []string {
+	ps := c.paths
+	c.paths = nil
+	return ps
 }
 
 // ReadStatCache reads and parses dir's stat cache, as RefreshStats does
@@ -133,7 +144,7 @@ func ReadStatCache(dir string) *StatCache {
 		return c
 	}
 	c.data, _ = readWorkFile(filepath.Join(c.wd, statCacheName))
-	c.old, c.canonical = parseStatCacheFast(c.data)
+	c.old, c.canonical, c.paths = parseStatCacheOrder(c.data, true)
 	return c
 }
 
@@ -161,7 +172,7 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 	cachePath := filepath.Join(cache.wd, statCacheName)
 	oldData, old, canonical := cache.data, cache.old, cache.canonical
 	// The cache is this refresh's: it keeps none of it alive after.
-	cache.data, cache.old = nil, nil
+	cache.data, cache.old, cache.paths = nil, nil, nil
 
 	facts := make(map[string]FileFact, len(lock.Images))
 	// reused are the paths whose cached record stands; they become

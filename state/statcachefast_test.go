@@ -3,9 +3,11 @@ package state
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +69,13 @@ func checkStatCacheFast(t *testing.T, data []byte) {
 	}
 	if enc := encodeStatCache(got); canonical != bytes.Equal(enc, data) {
 		t.Fatalf("parseStatCacheFast(%q): canonical %v, but encoding its records gives %q", data, canonical, enc)
+	}
+	// The paths in the file's order: each record's, sorted and once
+	// each when canonical.
+	_, _, paths := parseStatCacheOrder(data, true)
+	keys := slices.Sorted(maps.Keys(got))
+	if canonical && !slices.Equal(paths, keys) || !canonical && !slices.Equal(slices.Compact(slices.Sorted(slices.Values(paths))), keys) {
+		t.Fatalf("parseStatCacheOrder(%q) paths %q, records of %q", data, paths, keys)
 	}
 }
 

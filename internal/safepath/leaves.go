@@ -1,6 +1,7 @@
 package safepath
 
 import (
+	"io/fs"
 	"path"
 	"runtime"
 	"sync"
@@ -20,6 +21,7 @@ func (s *Stats) Leaves(root string, ps []string, exists []bool, errs []error) {
 		}
 		return
 	}
+	s.leaving.Store(true)
 	// What s holds already is taken; the lstats not made yet are made in
 	// batches, each batch's results kept under one lock.
 	res := make([]lstatResult, len(ps))
@@ -79,6 +81,50 @@ func (s *Stats) Leaves(root string, ps []string, exists []bool, errs []error) {
 	wg.Wait()
 	for i, p := range ps {
 		exists[i], errs[i] = leafOf(s.root, p, res[i])
+	}
+}
+
+// Warm makes the lstat of each of ps (slash, relative to s's root) not
+// looked at yet, in order, as Leaves would, until Leaves is first called:
+// it looks ahead at paths a run is likely to ask about (those the stat
+// cache names) on a core that would otherwise wait. The first lstat of a
+// path stands, whichever made it. A path that fs.ValidPath refuses
+// is left alone.
+func (s *Stats) Warm(ps []string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	if len(s.m) == 0 && len(ps) > 64 {
+		s.m = make(map[string]lstatResult, len(ps))
+	}
+	s.mu.Unlock()
+	const batch = 64
+	var d dirLstat
+	defer d.close()
+	var got [batch]lstatResult
+	var at [batch]string
+	for start := 0; start < len(ps) && !s.leaving.Load(); start += batch {
+		n := 0
+		for j := start; j < min(start+batch, len(ps)); j++ {
+			p := ps[j]
+			if !fs.ValidPath(p) || p == "." {
+				continue
+			}
+			next := ""
+			if j+1 < len(ps) {
+				next = ps[j+1]
+			}
+			got[n], at[n] = d.lstat(s.root, p, next), p
+			n++
+		}
+		s.mu.Lock()
+		for j := range n {
+			if _, ok := s.m[at[j]]; !ok { // the first lstat of a path stands
+				s.m[at[j]] = got[j]
+			}
+		}
+		s.mu.Unlock()
 	}
 }
 

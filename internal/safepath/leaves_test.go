@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"syscall"
 	"testing"
 )
@@ -129,4 +130,53 @@ func reversed(ps []string) []string {
 		out[len(ps)-1-i] = p
 	}
 	return out
+}
+
+// TestWarm: Warm looks at the paths it is given as Leaves would, ahead:
+// what it found stands for Leaves and Leaf; it leaves alone a path
+// fs.ValidPath refuses, and does nothing once Leaves has been called.
+func TestWarm(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"d/a", "d/b", "top", "late"} {
+		if err := os.WriteFile(filepath.Join(root, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := NewStats(root)
+	s.Warm([]string{"d/a", "d/b", "d/missing", "top", "../escape", "/abs", "", ".", "d//a", "d/a"})
+	for _, p := range []string{"../escape", "/abs", "", ".", "d//a"} {
+		if _, ok := s.m[p]; ok {
+			t.Errorf("Warm looked at %q", p)
+		}
+	}
+	if len(s.m) != 4 {
+		t.Errorf("Warm kept %d lstats, want 4 (d/a, d/b, d/missing, top)", len(s.m))
+	}
+	for _, f := range []string{"d/a", "top"} {
+		if err := os.Remove(filepath.Join(root, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps := []string{"d/a", "d/b", "d/missing", "top"}
+	exists := make([]bool, len(ps))
+	errs := make([]error, len(ps))
+	s.Leaves("", ps, exists, errs)
+	if want := []bool{true, true, false, true}; !slices.Equal(exists, want) {
+		t.Errorf("Leaves after Warm = %v, want %v (what Warm found)", exists, want)
+	}
+	for i, p := range ps {
+		if errs[i] != nil {
+			t.Errorf("%s: %v", p, errs[i])
+		}
+	}
+	// Once Leaves has been called, Warm looks at nothing.
+	s.Warm([]string{"late"})
+	if _, ok := s.m["late"]; ok {
+		t.Error("Warm looked at a path after Leaves")
+	}
+	var nilStats *Stats
+	nilStats.Warm(ps) // does nothing
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -20,6 +21,8 @@ type Stats struct {
 	start time.Time
 	mu    sync.Mutex
 	m     map[string]lstatResult
+	// leaving is set once Leaves has been called: Warm stops there.
+	leaving atomic.Bool
 }
 
 // lstatResult is what Stats keeps of one lstat: the fields its callers
@@ -96,7 +99,11 @@ func (s *Stats) lstat(p string) lstatResult {
 	}
 	r = lstatPath(s.root, p)
 	s.mu.Lock()
-	s.m[p] = r
+	if first, ok := s.m[p]; ok { // made at the same time: the first stands
+		r = first
+	} else {
+		s.m[p] = r
+	}
 	s.mu.Unlock()
 	return r
 }
