@@ -171,7 +171,14 @@ func (l *loader) expandImages() []Image {
 	// Most blocks declare one image: allocate for that at least, so that
 	// a large configuration's images and owners grow no copies.
 	var owners map[string]pathOwner
-	out := make([]Image, 0, len(l.images))
+	// A configuration of one image block (a for_each of thousands) keeps
+	// its images where expandBlock made them: out is that array, filled
+	// in place, not a copy of it.
+	inPlace := len(l.images) == 1
+	var out []Image
+	if !inPlace {
+		out = make([]Image, 0, len(l.images))
+	}
 	results := make([]expandResult, min(expandBatch, len(l.images)))
 	for start := 0; start < len(l.images); start += expandBatch {
 		batch := l.images[start:min(start+expandBatch, len(l.images))]
@@ -191,16 +198,21 @@ func (l *loader) expandImages() []Image {
 		for bi := range batch {
 			n += len(results[bi].images)
 		}
-		out = slices.Grow(out, n)
+		if inPlace {
+			out = results[0].images[:0]
+		} else {
+			out = slices.Grow(out, n)
+		}
 		if owners == nil {
 			owners = make(map[string]pathOwner, max(n, len(l.images)))
 		}
 		for bi := range batch {
 			r := &results[bi]
 			l.diags = append(l.diags, r.diags...)
-			for i, img := range r.images {
+			for i := range r.images {
+				img := &r.images[i] // out[j] for some j <= i when in place
 				rng := r.ranges[i]
-				exists, ok := l.checkOnDisk(&img, r.leaves[i], rng)
+				exists, ok := l.checkOnDisk(img, r.leaves[i], rng)
 				if !ok {
 					continue
 				}
@@ -220,7 +232,7 @@ func (l *loader) expandImages() []Image {
 				}
 				owners[key] = pathOwner{image: len(out), at: posOf(rng)}
 				img.OnDisk = exists
-				out = append(out, img)
+				out = append(out, *img)
 			}
 			*r = expandResult{}
 			batch[bi] = nil

@@ -469,27 +469,53 @@ func validSHA256(s string) bool {
 }
 
 // conflictMarkerLine returns the 1-based line of the first git conflict
-// marker in data, or 0.
+// marker in data, or 0. A marker line starts with <, >, | or =: only the
+// lines that do are looked at, found by a search for each of those after
+// a newline, not line by line.
 func conflictMarkerLine(data []byte) int {
-	line := 1
-	for len(data) > 0 {
-		end := bytes.IndexByte(data, '\n')
-		l := data
-		if end >= 0 {
-			l = data[:end]
-		}
-		if bytes.HasPrefix(l, []byte("<<<<<<<")) || bytes.HasPrefix(l, []byte(">>>>>>>")) ||
-			bytes.HasPrefix(l, []byte("|||||||")) || bytes.Equal(bytes.TrimRight(l, "\r"), []byte("=======")) ||
-			bytes.HasPrefix(l, []byte("======= ")) {
-			return line
-		}
-		if end < 0 {
-			break
-		}
-		data = data[end+1:]
-		line++
+	first := data
+	if end := bytes.IndexByte(data, '\n'); end >= 0 {
+		first = data[:end]
 	}
-	return 0
+	if isConflictMarker(first) {
+		return 1
+	}
+	const starts = "<>|="
+	var next [len(starts)]int // offset of the next "\n" + starts[k] from from, or len(data)
+	for k := range next {
+		next[k] = -1
+	}
+	for from := 0; ; {
+		at := len(data)
+		for k := range next {
+			if next[k] < from {
+				next[k] = len(data)
+				if i := bytes.Index(data[from:], []byte{'\n', starts[k]}); i >= 0 {
+					next[k] = from + i
+				}
+			}
+			at = min(at, next[k])
+		}
+		if at == len(data) {
+			return 0
+		}
+		line := data[at+1:]
+		if end := bytes.IndexByte(line, '\n'); end >= 0 {
+			line = line[:end]
+		}
+		if isConflictMarker(line) {
+			return 2 + bytes.Count(data[:at], []byte("\n"))
+		}
+		from = at + 1
+	}
+}
+
+// isConflictMarker reports whether the line l (without its newline) is a
+// git conflict marker.
+func isConflictMarker(l []byte) bool {
+	return bytes.HasPrefix(l, []byte("<<<<<<<")) || bytes.HasPrefix(l, []byte(">>>>>>>")) ||
+		bytes.HasPrefix(l, []byte("|||||||")) || bytes.Equal(bytes.TrimRight(l, "\r"), []byte("=======")) ||
+		bytes.HasPrefix(l, []byte("======= "))
 }
 
 // decodeError turns an encoding/json error into a *LockError with a

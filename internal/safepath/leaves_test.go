@@ -2,10 +2,12 @@ package safepath
 
 import (
 	"net"
+	"path"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -179,4 +181,57 @@ func TestWarm(t *testing.T) {
 	}
 	var nilStats *Stats
 	nilStats.Warm(ps) // does nothing
+}
+
+// TestPlainRel: a path plainRel accepts is one path.Clean leaves as it is
+// and that does not escape; the others go the long way.
+func TestPlainRel(t *testing.T) {
+	for _, p := range []string{"a", "a/b.png", "a//b", "a/./b", "a/../b", "../a", "..", ".", "a/", "a/.", "a/..", ".a/b..", "a/...", "...", "a b/c"} {
+		clean := path.Clean(p) == p && p != ".." && !strings.HasPrefix(p, "../")
+		if got := plainRel(p); got && !clean {
+			t.Errorf("plainRel(%q) = true; Clean gives %q", p, path.Clean(p))
+		}
+		if got, want := plainRel(p), !strings.Contains("/"+p+"/", "//") && !strings.Contains("/"+p+"/", "/./") && !strings.Contains("/"+p+"/", "/../"); got != want {
+			t.Errorf("plainRel(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+func FuzzPlainRel(f *testing.F) {
+	for _, p := range []string{"a/b.png", "a//b", "../a", "a/..", "..a/b"} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if p == "" || p[0] == '/' {
+			return
+		}
+		if plainRel(p) && (path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../")) {
+			t.Fatalf("plainRel(%q), but Clean gives %q", p, path.Clean(p))
+		}
+		if reasonSlow(p) != reason(p) {
+			t.Fatalf("reason(%q) = %v, the long way %v", p, reason(p), reasonSlow(p))
+		}
+	})
+}
+
+// reasonSlow is reason without plainRel's shortcut.
+func reasonSlow(p string) Reason {
+	switch {
+	case p == "" || p == ".":
+		return Empty
+	case strings.IndexByte(p, 0) >= 0:
+		return NUL
+	case strings.IndexByte(p, '\\') >= 0:
+		return Backslash
+	case p[0] == '/' || len(p) >= 2 && p[1] == ':':
+		return Absolute
+	case path.Clean(p) != p:
+		return NotClean
+	case p == ".." || strings.HasPrefix(p, "../"):
+		return Escapes
+	}
+	if r := reason(p); r != NotClean && r != Escapes {
+		return r
+	}
+	return 0
 }
