@@ -2,8 +2,8 @@ package safepath
 
 import (
 	"net"
-	"path"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
