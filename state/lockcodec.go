@@ -469,19 +469,13 @@ func validSHA256(s string) bool {
 }
 
 // conflictMarkerLine returns the 1-based line of the first git conflict
-// marker in data, or 0. A marker line starts with <, >, | or =: only the
-// lines that do are looked at, found by a search for each of those after
-// a newline, not line by line.
+// marker in data, or 0. A marker line starts with <, >, | or =, bytes a
+// lockfile seldom holds: only the lines that start with one are looked
+// at, found by a search for each byte (each found where a line starts),
+// not line by line.
 func conflictMarkerLine(data []byte) int {
-	first := data
-	if end := bytes.IndexByte(data, '\n'); end >= 0 {
-		first = data[:end]
-	}
-	if isConflictMarker(first) {
-		return 1
-	}
 	const starts = "<>|="
-	var next [len(starts)]int // offset of the next "\n" + starts[k] from from, or len(data)
+	var next [len(starts)]int // offset of the next starts[k] at or after from, or len(data)
 	for k := range next {
 		next[k] = -1
 	}
@@ -490,7 +484,7 @@ func conflictMarkerLine(data []byte) int {
 		for k := range next {
 			if next[k] < from {
 				next[k] = len(data)
-				if i := bytes.Index(data[from:], []byte{'\n', starts[k]}); i >= 0 {
+				if i := bytes.IndexByte(data[from:], starts[k]); i >= 0 {
 					next[k] = from + i
 				}
 			}
@@ -499,14 +493,17 @@ func conflictMarkerLine(data []byte) int {
 		if at == len(data) {
 			return 0
 		}
-		line := data[at+1:]
+		from = at + 1
+		if at > 0 && data[at-1] != '\n' {
+			continue // not where a line starts
+		}
+		line := data[at:]
 		if end := bytes.IndexByte(line, '\n'); end >= 0 {
 			line = line[:end]
 		}
 		if isConflictMarker(line) {
-			return 2 + bytes.Count(data[:at], []byte("\n"))
+			return 1 + bytes.Count(data[:at], []byte("\n"))
 		}
-		from = at + 1
 	}
 }
 
