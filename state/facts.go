@@ -192,44 +192,46 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 	paths = append(paths, extra...)
 	// Most paths share their directory with the path before: whether it
 	// is inside is looked up once a run of them.
+	inside := make([]bool, len(paths))
 	lastDir, lastSeen, lastInside := "", false, false
+	for i, p := range paths {
+		if d := pathDir(p); d != lastDir || !lastSeen {
+			lastDir, lastSeen, lastInside = d, true, dirInside(dir, p, safeDirs)
+		}
+		inside[i] = lastInside
+	}
+	// What is at each path is worked out apart (on two goroutines for
+	// many paths: it only reads), then taken in order.
+	looks := make([]pathLook, len(paths))
+	lookAt := func(from, to int) {
+		for i := from; i < to; i++ {
+			looks[i] = lookPath(dir, paths[i], inside[i], stats, old, full, recorded, i)
+		}
+	}
+	if half := len(paths) / 2; len(paths) >= parallelLookFrom && runtime.GOMAXPROCS(0) > 1 {
+		var wg sync.WaitGroup
+		wg.Go(func() { lookAt(0, half) })
+		lookAt(half, len(paths))
+		wg.Wait()
+	} else {
+		lookAt(0, len(paths))
+	}
 	for i, p := range paths {
 		if _, done := facts[p]; done {
 			continue
 		}
-		if d := pathDir(p); d != lastDir || !lastSeen {
-			lastDir, lastSeen, lastInside = d, true, dirInside(dir, p, safeDirs)
-		}
-		if !lastInside {
-			facts[p] = FileFact{Exists: true}
-			continue
-		}
-		fi, err := stats.Lstat(dir, p)
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-			facts[p] = FileFact{}
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("check %s: %w", p, err)
-		}
-		if !fi.Mode().IsRegular() {
-			facts[p] = FileFact{Exists: true, Size: fi.Size()}
-			continue
-		}
-		k := statKeyOf(fi)
-		if rec, ok := old[p]; ok && !full && rec.statKey == k {
-			sum := rec.SHA256
-			if i < len(recorded) && recorded[i] == sum {
-				sum = recorded[i]
-			} else {
-				sum = strings.Clone(sum) // not a piece of the whole cache
-			}
-			facts[p] = FileFact{Exists: true, SHA256: sum, Size: k.Size, MediaType: rec.MediaType}
+		switch lk := &looks[i]; lk.kind {
+		case lookFailed:
+			return nil, lk.err
+		case lookHash:
+			keys[p] = lk.key
+			toHash = append(toHash, p)
+		case lookReused:
+			facts[p] = lk.fact
 			reused = append(reused, p)
-			continue
+		default:
+			facts[p] = lk.fact
 		}
-		keys[p] = k
-		toHash = append(toHash, p)
 	}
 
 	hashes, err := hashFiles(dir, toHash)
@@ -265,6 +267,57 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 		}
 	}
 	return facts, nil
+}
+
+// parallelLookFrom is the fewest paths a refresh looks at on two
+// goroutines.
+const parallelLookFrom = 2048
+
+// pathLook is what a refresh found at one path (lookPath).
+type pathLook struct {
+	kind uint8
+	fact FileFact // lookFact, lookReused
+	key  statKey  // lookHash
+	err  error    // lookFailed
+}
+
+// Kinds of pathLook.
+const (
+	lookFact   = iota // fact is the fact
+	lookReused        // fact is the stat cache's record, which stands
+	lookHash          // a regular file to hash, whose stat is key
+	lookFailed        // err says why it could not be looked at
+)
+
+// lookPath looks at p, the path at index i of a refresh's paths (those
+// below len(recorded) are the lockfile's, recorded[i] its hash), whose
+// directory is inside the working directory or not: what the refresh
+// then records of it. It only reads.
+func lookPath(dir, p string, inside bool, stats *safepath.Stats, old map[string]statRecord, full bool, recorded []string, i int) pathLook {
+	if !inside {
+		return pathLook{fact: FileFact{Exists: true}}
+	}
+	fi, err := stats.Lstat(dir, p)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return pathLook{}
+	}
+	if err != nil {
+		return pathLook{kind: lookFailed, err: fmt.Errorf("check %s: %w", p, err)}
+	}
+	if !fi.Mode().IsRegular() {
+		return pathLook{fact: FileFact{Exists: true, Size: fi.Size()}}
+	}
+	k := statKeyOf(fi)
+	if rec, ok := old[p]; ok && !full && rec.statKey == k {
+		sum := rec.SHA256
+		if i < len(recorded) && recorded[i] == sum {
+			sum = recorded[i]
+		} else {
+			sum = strings.Clone(sum) // not a piece of the whole cache
+		}
+		return pathLook{kind: lookReused, fact: FileFact{Exists: true, SHA256: sum, Size: k.Size, MediaType: rec.MediaType}}
+	}
+	return pathLook{kind: lookHash, key: k}
 }
 
 // dirInside reports whether every directory on the way to rel is a real

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
 )
 
@@ -188,5 +189,75 @@ func TestRefreshDropsRecordsOfGonePaths(t *testing.T) {
 	}
 	if got := read(); len(got) != 2 || got["a.png"] != all["a.png"] || got["b.png"].SHA256 != sha("bbbb") {
 		t.Fatalf("cache after b.png changed: %v", got)
+	}
+}
+
+// TestRefreshManyPaths: a refresh of more paths than it looks at on one
+// goroutine finds at each what is there (unchanged through the stat
+// cache, rewritten, missing, a directory, under a symbolic link to a
+// directory), and the checked-in files named twice once.
+func TestRefreshManyPaths(t *testing.T) {
+	dir := t.TempDir()
+	n := parallelLookFrom + 101
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("d%d/f%04d.png", i%3, i)
+		writeFileT(t, dir, paths[i], fmt.Sprint("v1 ", i))
+	}
+	if err := os.Symlink("d0", filepath.Join(dir, "link")); err != nil {
+		t.Skip("no symbolic links:", err)
+	}
+	paths = append(paths, "link/f0000.png")
+	l := lockWithPaths(paths...)
+	extra := []string{"src.png", "src.png", paths[1]}
+	writeFileT(t, dir, "src.png", "source")
+	if _, err := refreshExtra(dir, l, extra, false, later(), nil); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]FileFact{}
+	for i, p := range paths[:n] {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		content := fmt.Sprint("v1 ", i)
+		switch i % 4 {
+		case 1:
+			content = fmt.Sprint("version two ", i)
+			writeFileT(t, dir, p, content)
+		case 2:
+			if err := os.Remove(full); err != nil {
+				t.Fatal(err)
+			}
+			want[p] = FileFact{}
+			continue
+		case 3:
+			if err := os.Remove(full); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(full, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Lstat(full)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[p] = FileFact{Exists: true, Size: fi.Size()}
+			continue
+		}
+		want[p] = FileFact{Exists: true, SHA256: sha(content), Size: int64(len(content)), MediaType: MediaUnknown}
+	}
+	want["link/f0000.png"] = FileFact{Exists: true}
+	want["src.png"] = FileFact{Exists: true, SHA256: sha("source"), Size: 6, MediaType: MediaUnknown}
+	for _, stats := range []*safepath.Stats{nil, safepath.NewStats(dir)} {
+		facts, err := refreshExtra(dir, l, extra, false, later(), stats)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(facts, want) {
+			for p, f := range want {
+				if facts[p] != f {
+					t.Errorf("%s: %+v, want %+v", p, facts[p], f)
+				}
+			}
+			t.Fatalf("%d facts, want %d", len(facts), len(want))
+		}
 	}
 }
