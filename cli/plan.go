@@ -148,10 +148,18 @@ func (e *env) readStatCacheAhead(stats *safepath.Stats) *readAhead {
 	r.done.Go(func() {
 		r.statCache = state.ReadStatCache(e.dir)
 		// Then the files it names are looked at, until the
-		// configuration's own path checks start (they are most of them).
+		// configuration's own path checks start (they are most of them);
+		// with no stats, none.
 		stats.Warm(r.statCache.Paths())
 	})
 	return r
+}
+
+// statCacheOutweighsConfig reports whether the working directory's stat
+// cache holds more bytes than its configuration files.
+func (e *env) statCacheOutweighsConfig() bool {
+	info, err := os.Stat(filepath.Join(e.dir, state.WorkDirName, state.StatCacheName))
+	return err == nil && info.Size() > config.Size(e.dir)
 }
 
 // readLockAhead starts reading the lockfile as readAhead does.
@@ -259,11 +267,13 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	stats := safepath.NewStats(e.dir)
 	// A plan that takes no store lock reads the stat cache while the
 	// configuration loads, on a goroutine of its own (a command that
-	// takes the store's lock reads it only once it holds it): its parse
-	// and its records are small beside the configuration's, and most of
-	// a load keeps one core busy only.
+	// takes the store's lock reads it only once it holds it), when the
+	// configuration is smaller than the cache: a few bytes an image (a
+	// for_each), whose load keeps one core busy only. A larger one's
+	// load keeps both busy, and its heap would then hold the cache too
+	// when it is first collected, for a higher peak of memory.
 	var ahead *readAhead
-	if sel.storeOp == "" {
+	if sel.storeOp == "" && e.statCacheOutweighsConfig() {
 		ahead = e.readStatCacheAhead(stats)
 		defer ahead.wait()
 	}
@@ -272,11 +282,15 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	if !ok {
 		return nil, nil, errConfig
 	}
-	// Such a plan then reads the lockfile on a goroutine of its own
-	// while it opens the store. Not before the configuration has loaded:
-	// what the load holds and what the parsed lockfile holds would then
-	// be alive together, for a higher peak of memory. Errors are taken in
-	// the serial order.
+	// Such a plan then reads the lockfile (and the stat cache, if it has
+	// not) on a goroutine of its own while it opens the store. Not before
+	// the configuration has loaded: what the load holds and what the
+	// parsed lockfile holds would then be alive together, for a higher
+	// peak of memory. Errors are taken in the serial order.
+	if ahead == nil && sel.storeOp == "" {
+		ahead = e.readStatCacheAhead(nil)
+		defer ahead.wait()
+	}
 	if ahead != nil {
 		ahead.readLockAhead(e, stats, !sel.noLockDigest)
 	}

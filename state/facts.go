@@ -26,6 +26,10 @@ import (
 // statCacheName is the stat cache inside .pixform/.
 const statCacheName = "statcache"
 
+// StatCacheName is the stat cache's name inside the work directory
+// (WorkDirName), for a look at its size.
+const StatCacheName = statCacheName
+
 // statCacheHeader starts the stat cache; another header means another
 // format, and the cache is rebuilt.
 const statCacheHeader = "pixform statcache 2\n"
