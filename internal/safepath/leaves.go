@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"path"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -121,7 +122,9 @@ func (s *Stats) Warm(ps []string) {
 		s.mu.Lock()
 		for j := range n {
 			if _, ok := s.m[at[j]]; !ok { // the first lstat of a path stands
-				s.m[at[j]] = got[j]
+				// Its own copy: a path cut from a whole file (the stat
+				// cache's) would keep all of it for the run.
+				s.m[strings.Clone(at[j])] = got[j]
 			}
 		}
 		s.mu.Unlock()
