@@ -130,7 +130,7 @@ func (e *env) loadLockDigest(onDisk bool, stats *safepath.Stats, wantDigest bool
 }
 
 // readAhead is the lockfile and the stat cache of a plan, read on
-// goroutines of their own (env.readAhead), at the same time.
+// goroutines of their own (env.readStatCacheAhead, readLockAhead).
 type readAhead struct {
 	done       sync.WaitGroup
 	lock       *state.Lock
@@ -139,14 +139,32 @@ type readAhead struct {
 	statCache  *state.StatCache
 }
 
-// readAhead starts reading the lockfile (as loadLockDigest(true, stats,
-// wantDigest)) and the stat cache. Both only read: the plan takes what
-// they found, or nothing, once wait returns.
-func (e *env) readAhead(stats *safepath.Stats, wantDigest bool) *readAhead {
+// readStatCacheAhead starts reading the stat cache; readLockAhead then
+// starts reading the lockfile (as loadLockDigest(true, stats,
+// wantDigest)). Both only read: the plan takes what they found, or
+// nothing, once wait returns.
+func (e *env) readStatCacheAhead(stats *safepath.Stats) *readAhead {
 	r := &readAhead{}
-	r.done.Go(func() { r.lock, r.lockDigest, r.lockErr = e.loadLockDigest(true, stats, wantDigest) })
-	r.done.Go(func() { r.statCache = state.ReadStatCache(e.dir) })
+	r.done.Go(func() {
+		r.statCache = state.ReadStatCache(e.dir)
+		// Then the files it names are looked at, until the
+		// configuration's own path checks start (they are most of them);
+		// with no stats, none.
+		stats.Warm(r.statCache.Paths())
+	})
 	return r
+}
+
+// statCacheOutweighsConfig reports whether the working directory's stat
+// cache holds more bytes than its configuration files.
+func (e *env) statCacheOutweighsConfig() bool {
+	info, err := os.Stat(filepath.Join(e.dir, state.WorkDirName, state.StatCacheName))
+	return err == nil && info.Size() > config.Size(e.dir)
+}
+
+// readLockAhead starts reading the lockfile as readAhead does.
+func (r *readAhead) readLockAhead(e *env, stats *safepath.Stats, wantDigest bool) {
+	r.done.Go(func() { r.lock, r.lockDigest, r.lockErr = e.loadLockDigest(true, stats, wantDigest) })
 }
 
 // wait returns once every read has finished.
@@ -247,21 +265,34 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	// One lstat per file for the whole plan: the configuration's path
 	// checks, the lockfile's and the stat cache's share it.
 	stats := safepath.NewStats(e.dir)
+	// A plan that takes no store lock reads the stat cache while the
+	// configuration loads, on a goroutine of its own (a command that
+	// takes the store's lock reads it only once it holds it), when the
+	// configuration is smaller than the cache: a few bytes an image (a
+	// for_each), whose load keeps one core busy only. A larger one's
+	// load keeps both busy, and its heap would then hold the cache too
+	// when it is first collected, for a higher peak of memory.
+	var ahead *readAhead
+	if sel.storeOp == "" && e.statCacheOutweighsConfig() {
+		ahead = e.readStatCacheAhead(stats)
+		defer ahead.wait()
+	}
 	// Only a saved plan records the configuration's digest.
 	cfg, ok := e.loadConfigOpts(config.LoadOptions{Vars: sel.vars, VarFiles: sel.varFiles, Environ: e.stdio.Environ, Stats: stats, NoDigest: sel.noLockDigest})
 	if !ok {
 		return nil, nil, errConfig
 	}
-	// A plan that takes no store lock reads the lockfile and the stat
-	// cache at once, on goroutines of their own, while it opens the store
-	// (a command that takes the store's lock reads them only once it
-	// holds it). Not before the configuration has loaded: what the load
-	// holds and what the reads hold would then be alive together, for a
-	// higher peak of memory. Errors are taken in the serial order.
-	var ahead *readAhead
-	if sel.storeOp == "" {
-		ahead = e.readAhead(stats, !sel.noLockDigest)
+	// Such a plan then reads the lockfile (and the stat cache, if it has
+	// not) on a goroutine of its own while it opens the store. Not before
+	// the configuration has loaded: what the load holds and what the
+	// parsed lockfile holds would then be alive together, for a higher
+	// peak of memory. Errors are taken in the serial order.
+	if ahead == nil && sel.storeOp == "" {
+		ahead = e.readStatCacheAhead(nil)
 		defer ahead.wait()
+	}
+	if ahead != nil {
+		ahead.readLockAhead(e, stats, !sel.noLockDigest)
 	}
 	link, err := e.linkStore(sel.store, cfg, sel.storeOp, sel.storeWait)
 	if err != nil {

@@ -153,24 +153,33 @@ func (p pos) String() string { return fmt.Sprintf("%s:%d:%d", p.filename, p.line
 // batch, so that a large configuration never holds both in full.
 const expandBatch = 1024
 
+// expandResult is what expandImages found of one image block.
+type expandResult struct {
+	images []Image
+	ranges []hcl.Range // of each image's path, for diagnostics
+	leaves []leafState // of each image's path itself
+	diags  hcl.Diagnostics
+}
+
 // expandImages evaluates every image block into its instances, blocks in
 // parallel, then checks paths against the file system and each other in
 // declaration order. Diagnostics come in declaration order. It releases
 // each block (l.images) once expanded.
 func (l *loader) expandImages() []Image {
-	type result struct {
-		images []Image
-		ranges []hcl.Range // of each image's path, for diagnostics
-		leaves []leafState // of each image's path itself
-		diags  hcl.Diagnostics
-	}
 	// owners is keyed by safepath.Key: two paths that differ in case only
 	// are one file on macOS and Windows checkouts.
 	// Most blocks declare one image: allocate for that at least, so that
 	// a large configuration's images and owners grow no copies.
 	var owners map[string]pathOwner
-	out := make([]Image, 0, len(l.images))
-	results := make([]result, min(expandBatch, len(l.images)))
+	// A configuration of one image block (a for_each of thousands) keeps
+	// its images where expandBlock made them: out is that array, filled
+	// in place, not a copy of it.
+	inPlace := len(l.images) == 1
+	var out []Image
+	if !inPlace {
+		out = make([]Image, 0, len(l.images))
+	}
+	results := make([]expandResult, min(expandBatch, len(l.images)))
 	for start := 0; start < len(l.images); start += expandBatch {
 		batch := l.images[start:min(start+expandBatch, len(l.images))]
 		parallel(len(batch), func(i int) {
@@ -181,34 +190,29 @@ func (l *loader) expandImages() []Image {
 			r := &results[i]
 			r.images, r.ranges = sub.expandBlock(batch[i])
 			r.diags = sub.diags
-			// Most of the file system checks are one lstat of each image's
-			// own path: do those here, in parallel. The directories are
-			// checked below, once each.
-			r.leaves = make([]leafState, len(r.images))
-			// A path in a missing directory (every path of a first plan)
-			// needs none: checkOnDisk reads no leaf there.
-			parallel(len(r.images), func(j int) {
-				if p := r.images[j].Path; !l.stats.Missing(path.Dir(p)) {
-					r.leaves[j].exists, r.leaves[j].err = l.stats.Leaf(l.dir, p)
-				}
-			})
 		})
+		l.batchLeaves(results[:len(batch)])
 		// Room for the batch's images (a for_each block has thousands):
 		// out and owners grow once a batch, not by doubling.
 		n := 0
 		for bi := range batch {
 			n += len(results[bi].images)
 		}
-		out = slices.Grow(out, n)
+		if inPlace {
+			out = results[0].images[:0]
+		} else {
+			out = slices.Grow(out, n)
+		}
 		if owners == nil {
 			owners = make(map[string]pathOwner, max(n, len(l.images)))
 		}
 		for bi := range batch {
 			r := &results[bi]
 			l.diags = append(l.diags, r.diags...)
-			for i, img := range r.images {
+			for i := range r.images {
+				img := &r.images[i] // out[j] for some j <= i when in place
 				rng := r.ranges[i]
-				exists, ok := l.checkOnDisk(&img, r.leaves[i], rng)
+				exists, ok := l.checkOnDisk(img, r.leaves[i], rng)
 				if !ok {
 					continue
 				}
@@ -228,9 +232,9 @@ func (l *loader) expandImages() []Image {
 				}
 				owners[key] = pathOwner{image: len(out), at: posOf(rng)}
 				img.OnDisk = exists
-				out = append(out, img)
+				out = append(out, *img)
 			}
-			*r = result{}
+			*r = expandResult{}
 			batch[bi] = nil
 		}
 	}
@@ -239,6 +243,39 @@ func (l *loader) expandImages() []Image {
 		return nil
 	}
 	return out
+}
+
+// batchLeaves makes the lstat of each image's own path in results (most
+// of the file system checks: the directories are checked once each, by
+// checkOnDisk), all at once, in parallel (safepath.Stats.Leaves), into
+// each result's leaves. A path in a missing directory (every path of a
+// first plan) needs none: checkOnDisk reads no leaf there.
+func (l *loader) batchLeaves(results []expandResult) {
+	var ps []string
+	var at []*leafState
+	// Paths in one directory come in runs: its lstat is looked up once
+	// a run (Missing's answer for a directory is the same all run long).
+	lastDir, lastMissing, looked := "", false, false
+	for ri := range results {
+		r := &results[ri]
+		r.leaves = make([]leafState, len(r.images))
+		for j := range r.images {
+			p := r.images[j].Path
+			if dir := path.Dir(p); !looked || dir != lastDir {
+				lastDir, lastMissing, looked = dir, l.stats.Missing(dir), true
+			}
+			if !lastMissing {
+				ps = append(ps, p)
+				at = append(at, &r.leaves[j])
+			}
+		}
+	}
+	exists := make([]bool, len(ps))
+	errs := make([]error, len(ps))
+	l.stats.Leaves(l.dir, ps, exists, errs)
+	for k, lf := range at {
+		lf.exists, lf.err = exists[k], errs[k]
+	}
 }
 
 // field is one attribute of an image block. An attribute that does not use

@@ -162,7 +162,7 @@ func (l *loader) evalExpr(attr *hcl.Attribute, ctx *hcl.EvalContext, ty cty.Type
 		}
 	}
 	l.addDiags(diags, rng)
-	if diags.HasErrors() || !v.IsWhollyKnown() {
+	if diags.HasErrors() || !whollyKnown(v) {
 		return cty.NilVal, false
 	}
 	if v.IsNull() {

@@ -227,7 +227,7 @@ func (l *loader) evalLocal(lv *local, stack *[]string) {
 		return
 	}
 	for _, v := range deps {
-		if !v.IsWhollyKnown() {
+		if !whollyKnown(v) {
 			lv.val = cty.DynamicVal // a dependency failed and said so
 			return
 		}

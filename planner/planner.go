@@ -2,8 +2,11 @@ package planner
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -103,6 +106,8 @@ type planning struct {
 	changes []Change
 	state   []uint8
 	diags   hcl.Diagnostics
+	// serial turns prefill off (a test compares both ways).
+	serial bool
 }
 
 func (p *planning) run() (*Plan, hcl.Diagnostics) {
@@ -151,6 +156,7 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 		// are the plan's, with room for the deletions (one array, made
 		// once, not a copy of each change).
 		p.changes = make([]Change, len(in.Images), len(in.Images)+len(orphans))
+		p.prefill()
 		for i := range in.Images {
 			p.changeAt(i)
 		}
@@ -290,13 +296,24 @@ func (p *planning) knownAddrs(recorded bool) []addrs.Addr {
 // change plans one image. src is the change of the image it is made
 // from, nil when it is not made from one.
 func (p *planning) change(img *config.Image, src *Change) Change {
+	c, replaceRequested, restorable := p.changeUnpriced(img, src)
+	p.price(&c, replaceRequested, restorable)
+	return c
+}
+
+// changeUnpriced is change up to its price (p.price with the other
+// results), which is all of it for a change that is not a Create or a
+// Replace. For an image recorded at its own address, not derived and not
+// to be replaced, it only reads (with no image store to ask): prefill
+// calls it on several goroutines.
+func (p *planning) changeUnpriced(img *config.Image, src *Change) (c Change, replaceRequested bool, restorable string) {
 	in := p.in
 	key := img.Addr
-	c := Change{Addr: img.Addr, Path: img.Path}
+	c = Change{Addr: img.Addr, Path: img.Path}
 	c.Inputs = state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: img.Seed}
 	p.deriveInputs(img, src, &c)
 	c.Inputs.Candidates = candidatesOf(img)
-	replaceRequested := p.replace[key]
+	replaceRequested = p.replace[key]
 
 	prior, hasPrior := in.Lock.Images[key]
 	// A derived image is not taken over from another address: its inputs
@@ -317,8 +334,7 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 		if f := in.Facts[img.Path]; f.Exists {
 			c.Reasons = append(c.Reasons, fmt.Sprintf("overwrites a file at %s that the lockfile does not record", img.Path))
 		}
-		p.price(&c, false, "")
-		return c
+		return c, false, ""
 	}
 	if c.PriorAddr.IsZero() {
 		c.PriorAddr = key
@@ -337,7 +353,6 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 		reasons = append(reasons, c.AfterApply)
 	}
 	inputsChanged := len(reasons) > 0
-	restorable := ""
 	switch {
 	case replaceRequested && c.SeedChosen:
 		// The seed is new because -replace asked for a new render, not
@@ -426,8 +441,7 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 	if (c.Action == NoOp || c.Action == Move) && in.InStore != nil && fact.Exists && fact.SHA256 == prior.SHA256 && (!in.InStore(prior.SHA256) || takesToUpload(prior, in.InStore)) {
 		c.Upload = true
 	}
-	p.price(&c, replaceRequested, restorable)
-	return c
+	return c, replaceRequested, restorable
 }
 
 // fromStore makes c a restore of the store's object sum: no request.
@@ -541,6 +555,58 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 		}
 	}
 	p.priceOf(c)
+}
+
+// prefillFrom is the fewest images whose changes prefill works out on
+// several goroutines.
+const prefillFrom = 512
+
+// prefill plans, on up to GOMAXPROCS goroutines, the images whose change
+// only reads what the planning holds and needs no price: each recorded
+// at its own address, neither derived nor to be replaced, with no image
+// store to ask, whose change is no change or a move (most images of a
+// large plan). It marks them done; changeAt then plans the others in
+// order, as it plans every image without it, with the same result (none
+// of those prefill plans takes anything another image could take).
+func (p *planning) prefill() {
+	in := &p.in
+	if p.serial || len(in.Images) < prefillFrom || in.InStore != nil {
+		return
+	}
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	if workers < 2 {
+		return
+	}
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	const chunk = 256
+	for range workers {
+		wg.Go(func() {
+			for {
+				start := int(next.Add(chunk)) - chunk
+				if start >= len(in.Images) {
+					return
+				}
+				for i := start; i < min(start+chunk, len(in.Images)); i++ {
+					img := &in.Images[i]
+					if !img.From.IsZero() || img.Derived() || p.replace[img.Addr] {
+						continue
+					}
+					if _, recorded := in.Lock.Images[img.Addr]; !recorded {
+						continue
+					}
+					c, _, _ := p.changeUnpriced(img, nil)
+					if c.Action != NoOp && c.Action != Move {
+						continue // priced, in order, by changeAt
+					}
+					p.sourceRenamed(&c)
+					p.changes[i] = c
+					p.state[i] = stateDone
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func inputChanges(old, new state.Inputs) []string {

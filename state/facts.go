@@ -26,6 +26,10 @@ import (
 // statCacheName is the stat cache inside .pixform/.
 const statCacheName = "statcache"
 
+// StatCacheName is the stat cache's name inside the work directory
+// (WorkDirName), for a look at its size.
+const StatCacheName = statCacheName
+
 // statCacheHeader starts the stat cache; another header means another
 // format, and the cache is rebuilt.
 const statCacheHeader = "pixform statcache 2\n"
@@ -121,6 +125,17 @@ type StatCache struct {
 	data      []byte
 	old       map[string]statRecord
 	canonical bool
+	paths     []string // of old, in the file's order
+}
+
+// Paths returns the paths the stat cache holds a record of, in the
+// file's order (sorted when it is in the form a refresh writes), for a
+// plan to look at them ahead (safepath.Stats.Warm). The cache keeps no
+// hold on them.
+func (c *StatCache) Paths() []string {
+	ps := c.paths
+	c.paths = nil
+	return ps
 }
 
 // ReadStatCache reads and parses dir's stat cache, as RefreshStats does
@@ -133,7 +148,7 @@ func ReadStatCache(dir string) *StatCache {
 		return c
 	}
 	c.data, _ = readWorkFile(filepath.Join(c.wd, statCacheName))
-	c.old, c.canonical = parseStatCacheFast(c.data)
+	c.old, c.canonical, c.paths = parseStatCacheOrder(c.data, true)
 	return c
 }
 
@@ -161,10 +176,12 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 	cachePath := filepath.Join(cache.wd, statCacheName)
 	oldData, old, canonical := cache.data, cache.old, cache.canonical
 	// The cache is this refresh's: it keeps none of it alive after.
-	cache.data, cache.old = nil, nil
+	cache.data, cache.old, cache.paths = nil, nil, nil
 
 	facts := make(map[string]FileFact, len(lock.Images))
-	records := make(map[string]statRecord, len(lock.Images))
+	// reused are the paths whose cached record stands; they become
+	// records only when the cache is written again.
+	reused := make([]string, 0, len(lock.Images))
 	var toHash []string
 	keys := map[string]statKey{}
 	safeDirs := map[string]bool{}
@@ -177,45 +194,62 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 		recorded = append(recorded, e.SHA256)
 	}
 	paths = append(paths, extra...)
+	// Most paths share their directory with the path before: whether it
+	// is inside is looked up once a run of them.
+	inside := make([]bool, len(paths))
+	lastDir, lastSeen, lastInside := "", false, false
+	for i, p := range paths {
+		if d := pathDir(p); d != lastDir || !lastSeen {
+			lastDir, lastSeen, lastInside = d, true, dirInside(dir, p, safeDirs)
+		}
+		inside[i] = lastInside
+	}
+	// What is at each path is worked out apart (on two goroutines for
+	// many paths: it only reads), then taken in order.
+	looks := make([]pathLook, len(paths))
+	lookAt := func(from, to int) {
+		for i := from; i < to; i++ {
+			looks[i] = lookPath(dir, paths[i], inside[i], stats, old, full, recorded, i)
+		}
+	}
+	if half := len(paths) / 2; len(paths) >= parallelLookFrom && runtime.GOMAXPROCS(0) > 1 {
+		var wg sync.WaitGroup
+		wg.Go(func() { lookAt(0, half) })
+		lookAt(half, len(paths))
+		wg.Wait()
+	} else {
+		lookAt(0, len(paths))
+	}
 	for i, p := range paths {
 		if _, done := facts[p]; done {
 			continue
 		}
-		if !dirInside(dir, p, safeDirs) {
-			facts[p] = FileFact{Exists: true}
-			continue
+		switch lk := &looks[i]; lk.kind {
+		case lookFailed:
+			return nil, lk.err
+		case lookHash:
+			keys[p] = lk.key
+			toHash = append(toHash, p)
+		case lookReused:
+			facts[p] = lk.fact
+			reused = append(reused, p)
+		default:
+			facts[p] = lk.fact
 		}
-		fi, err := stats.Lstat(dir, p)
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-			facts[p] = FileFact{}
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("check %s: %w", p, err)
-		}
-		if !fi.Mode().IsRegular() {
-			facts[p] = FileFact{Exists: true, Size: fi.Size()}
-			continue
-		}
-		k := statKeyOf(fi)
-		if rec, ok := old[p]; ok && !full && rec.statKey == k {
-			sum := rec.SHA256
-			if i < len(recorded) && recorded[i] == sum {
-				sum = recorded[i]
-			} else {
-				sum = strings.Clone(sum) // not a piece of the whole cache
-			}
-			facts[p] = FileFact{Exists: true, SHA256: sum, Size: k.Size, MediaType: rec.MediaType}
-			records[p] = rec
-			continue
-		}
-		keys[p] = k
-		toHash = append(toHash, p)
 	}
 
 	hashes, err := hashFiles(dir, toHash)
 	if err != nil {
 		return nil, err
+	}
+	// Every record reused as it was read from a file in encodeStatCache's
+	// form: the file holds what would be written.
+	if canonical && len(toHash) == 0 && len(reused) == len(old) {
+		return facts, nil
+	}
+	records := make(map[string]statRecord, len(reused)+len(toHash))
+	for _, p := range reused {
+		records[p] = old[p]
 	}
 	racyBefore := start.Add(-racyWindow).UnixNano()
 	for _, p := range toHash {
@@ -231,17 +265,63 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 		}
 	}
 
-	// Every record reused as it was read from a file in encodeStatCache's
-	// form: the file holds what would be written.
-	unchanged := canonical && len(toHash) == 0 && len(records) == len(old)
-	if !unchanged {
-		if newData := encodeStatCache(records); !bytes.Equal(newData, oldData) {
-			if _, err := EnsureWorkDir(dir); err == nil {
-				_ = WriteFileAtomic(cachePath, newData) // the cache is an optimisation only
-			}
+	if newData := encodeStatCache(records); !bytes.Equal(newData, oldData) {
+		if _, err := EnsureWorkDir(dir); err == nil {
+			_ = WriteFileAtomic(cachePath, newData) // the cache is an optimisation only
 		}
 	}
 	return facts, nil
+}
+
+// parallelLookFrom is the fewest paths a refresh looks at on two
+// goroutines.
+const parallelLookFrom = 2048
+
+// pathLook is what a refresh found at one path (lookPath).
+type pathLook struct {
+	kind uint8
+	fact FileFact // lookFact, lookReused
+	key  statKey  // lookHash
+	err  error    // lookFailed
+}
+
+// Kinds of pathLook.
+const (
+	lookFact   = iota // fact is the fact
+	lookReused        // fact is the stat cache's record, which stands
+	lookHash          // a regular file to hash, whose stat is key
+	lookFailed        // err says why it could not be looked at
+)
+
+// lookPath looks at p, the path at index i of a refresh's paths (those
+// below len(recorded) are the lockfile's, recorded[i] its hash), whose
+// directory is inside the working directory or not: what the refresh
+// then records of it. It only reads.
+func lookPath(dir, p string, inside bool, stats *safepath.Stats, old map[string]statRecord, full bool, recorded []string, i int) pathLook {
+	if !inside {
+		return pathLook{fact: FileFact{Exists: true}}
+	}
+	fi, err := stats.Lstat(dir, p)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return pathLook{}
+	}
+	if err != nil {
+		return pathLook{kind: lookFailed, err: fmt.Errorf("check %s: %w", p, err)}
+	}
+	if !fi.Mode().IsRegular() {
+		return pathLook{fact: FileFact{Exists: true, Size: fi.Size()}}
+	}
+	k := statKeyOf(fi)
+	if rec, ok := old[p]; ok && !full && rec.statKey == k {
+		sum := rec.SHA256
+		if i < len(recorded) && recorded[i] == sum {
+			sum = recorded[i]
+		} else {
+			sum = strings.Clone(sum) // not a piece of the whole cache
+		}
+		return pathLook{kind: lookReused, fact: FileFact{Exists: true, SHA256: sum, Size: k.Size, MediaType: rec.MediaType}}
+	}
+	return pathLook{kind: lookHash, key: k}
 }
 
 // dirInside reports whether every directory on the way to rel is a real

@@ -469,27 +469,50 @@ func validSHA256(s string) bool {
 }
 
 // conflictMarkerLine returns the 1-based line of the first git conflict
-// marker in data, or 0.
+// marker in data, or 0. A marker line starts with <, >, | or =, bytes a
+// lockfile seldom holds: only the lines that start with one are looked
+// at, found by a search for each byte (each found where a line starts),
+// not line by line.
 func conflictMarkerLine(data []byte) int {
-	line := 1
-	for len(data) > 0 {
-		end := bytes.IndexByte(data, '\n')
-		l := data
-		if end >= 0 {
-			l = data[:end]
-		}
-		if bytes.HasPrefix(l, []byte("<<<<<<<")) || bytes.HasPrefix(l, []byte(">>>>>>>")) ||
-			bytes.HasPrefix(l, []byte("|||||||")) || bytes.Equal(bytes.TrimRight(l, "\r"), []byte("=======")) ||
-			bytes.HasPrefix(l, []byte("======= ")) {
-			return line
-		}
-		if end < 0 {
-			break
-		}
-		data = data[end+1:]
-		line++
+	const starts = "<>|="
+	var next [len(starts)]int // offset of the next starts[k] at or after from, or len(data)
+	for k := range next {
+		next[k] = -1
 	}
-	return 0
+	for from := 0; ; {
+		at := len(data)
+		for k := range next {
+			if next[k] < from {
+				next[k] = len(data)
+				if i := bytes.IndexByte(data[from:], starts[k]); i >= 0 {
+					next[k] = from + i
+				}
+			}
+			at = min(at, next[k])
+		}
+		if at == len(data) {
+			return 0
+		}
+		from = at + 1
+		if at > 0 && data[at-1] != '\n' {
+			continue // not where a line starts
+		}
+		line := data[at:]
+		if end := bytes.IndexByte(line, '\n'); end >= 0 {
+			line = line[:end]
+		}
+		if isConflictMarker(line) {
+			return 1 + bytes.Count(data[:at], []byte("\n"))
+		}
+	}
+}
+
+// isConflictMarker reports whether the line l (without its newline) is a
+// git conflict marker.
+func isConflictMarker(l []byte) bool {
+	return bytes.HasPrefix(l, []byte("<<<<<<<")) || bytes.HasPrefix(l, []byte(">>>>>>>")) ||
+		bytes.HasPrefix(l, []byte("|||||||")) || bytes.Equal(bytes.TrimRight(l, "\r"), []byte("=======")) ||
+		bytes.HasPrefix(l, []byte("======= "))
 }
 
 // decodeError turns an encoding/json error into a *LockError with a

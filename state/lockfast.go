@@ -56,22 +56,49 @@ func parseCanonicalSplit(data []byte, splitFrom int) (*Lock, bool) {
 	}
 	scans[0] = scanEntries(chunks[0], n/len(chunks)+1)
 	wg.Wait()
-	lock := &Lock{Images: make(map[addrs.Addr]Entry, n)}
-	byPath := make(map[string]addrs.Addr, n)
 	for _, sc := range scans {
 		if !sc.ok {
 			return nil, false
 		}
-		for _, se := range sc.entries {
-			if _, dup := lock.Images[se.addr]; dup {
-				return nil, false
+	}
+	// No address twice, and no path twice once folded: the two maps
+	// that tell are independent, and built at once when there are two
+	// halves.
+	lock := &Lock{Images: make(map[addrs.Addr]Entry, n)}
+	addrsOK, pathsOK := true, true
+	byAddr := func() {
+		for _, sc := range scans {
+			for _, se := range sc.entries {
+				if _, dup := lock.Images[se.addr]; dup {
+					addrsOK = false
+					return
+				}
+				lock.Images[se.addr] = se.entry
 			}
-			if _, dup := byPath[se.key]; dup {
-				return nil, false
-			}
-			byPath[se.key] = se.addr
-			lock.Images[se.addr] = se.entry
 		}
+	}
+	byPath := func() {
+		seen := make(map[string]struct{}, n)
+		for _, sc := range scans {
+			for _, se := range sc.entries {
+				if _, dup := seen[se.key]; dup {
+					pathsOK = false
+					return
+				}
+				seen[se.key] = struct{}{}
+			}
+		}
+	}
+	if len(chunks) > 1 {
+		wg.Go(byPath)
+		byAddr()
+		wg.Wait()
+	} else {
+		byAddr()
+		byPath()
+	}
+	if !addrsOK || !pathsOK {
+		return nil, false
 	}
 	return lock, true
 }

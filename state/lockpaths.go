@@ -32,11 +32,19 @@ func CheckLockPathsStats(dir string, lock *Lock, data []byte, filename string, s
 	// The first offending entry is the first in address order: sort only
 	// when one is found.
 	d := safepath.NewDisk(dir)
-	if _, err := firstBadPath(dir, lock, slices.AppendSeq(make([]addrs.Addr, 0, len(lock.Images)), maps.Keys(lock.Images)), d, stats); err == nil {
+	paths := make([]string, 0, len(lock.Images))
+	for _, e := range lock.Images {
+		paths = append(paths, e.Path)
+	}
+	if _, err := firstBadPath(dir, paths, d, stats); err == nil {
 		return nil
 	}
 	keys := slices.SortedFunc(maps.Keys(lock.Images), addrs.Addr.Compare)
-	i, err := firstBadPath(dir, lock, keys, d, stats)
+	paths = paths[:0]
+	for _, a := range keys {
+		paths = append(paths, lock.Images[a].Path)
+	}
+	i, err := firstBadPath(dir, paths, d, stats)
 	if err == nil {
 		return nil
 	}
@@ -56,39 +64,57 @@ func CheckLockPathsStats(dir string, lock *Lock, data []byte, filename string, s
 	return atOffset(data, filename, addr.String(), off, pathMsg(err))
 }
 
-// firstBadPath checks the paths of the entries keys names, and returns the
-// first one in keys' order that may not be touched, with its error (nil
-// when all may).
-func firstBadPath(dir string, lock *Lock, keys []addrs.Addr, d *safepath.Disk, stats *safepath.Stats) (int, error) {
-	// Directories are few and memoized: check them here, in order. Each
-	// path's own last component is one lstat: those run in parallel.
-	errs := make([]error, len(keys))
+// firstBadPath checks paths, and returns the first one in their order
+// that may not be touched, with its error (nil when all may).
+func firstBadPath(dir string, paths []string, d *safepath.Disk, stats *safepath.Stats) (int, error) {
+	// Directories are few and memoized: check them here, in order (most
+	// paths share the directory of the path before). Each path's own
+	// last component is one lstat: those run in parallel.
+	errs := make([]error, len(paths))
 	var leaves []int
-	for i, a := range keys {
-		p := lock.Images[a].Path
-		ok, err := d.Dir(path.Dir(p))
-		if err != nil {
-			errs[i] = err
-			break
+	lastDir, lastOK, looked := "", false, false
+	for i, p := range paths {
+		dir := path.Dir(p)
+		if !looked || dir != lastDir {
+			ok, err := d.Dir(dir)
+			if err != nil {
+				errs[i] = err
+				break
+			}
+			lastDir, lastOK, looked = dir, ok, true
 		}
-		if ok {
+		if lastOK {
 			leaves = append(leaves, i)
 		}
 	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(runtime.GOMAXPROCS(0), len(leaves)) {
-		wg.Go(func() {
-			for i := range next {
-				_, errs[i] = stats.Leaf(dir, lock.Images[keys[i]].Path)
-			}
-		})
+	if stats != nil {
+		// Through a Stats, at once: most were looked at already.
+		ps := make([]string, len(leaves))
+		for j, i := range leaves {
+			ps[j] = paths[i]
+		}
+		exists := make([]bool, len(ps))
+		leafErrs := make([]error, len(ps))
+		stats.Leaves(dir, ps, exists, leafErrs)
+		for j, i := range leaves {
+			errs[i] = leafErrs[j]
+		}
+	} else {
+		var wg sync.WaitGroup
+		next := make(chan int)
+		for range min(runtime.GOMAXPROCS(0), len(leaves)) {
+			wg.Go(func() {
+				for i := range next {
+					_, errs[i] = stats.Leaf(dir, paths[i])
+				}
+			})
+		}
+		for _, i := range leaves {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
 	}
-	for _, i := range leaves {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
 			return i, err

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
 )
 
@@ -52,6 +53,10 @@ func TestCheckLockPaths(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = CheckLockPaths(dir, lock, data, "f.json")
+			// Through a plan's Stats, the same answer.
+			if serr := CheckLockPathsStats(dir, lock, data, "f.json", safepath.NewStats(dir)); fmt.Sprint(serr) != fmt.Sprint(err) {
+				t.Fatalf("through a Stats: %v; without: %v", serr, err)
+			}
 			if tt.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -95,8 +100,11 @@ func TestCheckLockPathsFirstInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 20 {
+	for i := range 20 {
 		err := CheckLockPaths(dir, lock, data, "f.json")
+		if i%2 == 1 { // through a plan's Stats
+			err = CheckLockPathsStats(dir, lock, data, "f.json", safepath.NewStats(dir))
+		}
 		if err == nil || !strings.Contains(err.Error(), `"image.b"`) || !strings.Contains(err.Error(), "in/x.png") {
 			t.Fatalf("got %v, want the error of image.b", err)
 		}

@@ -22,13 +22,26 @@ const statCacheMaxLine = 1 << 20
 // refuse yields an empty cache, as there; a line too long for its scanner
 // too (the cache is then rebuilt, where the scanner stopped reading).
 func parseStatCacheFast(data []byte) (map[string]statRecord, bool) {
+	out, canonical, _ := parseStatCacheOrder(data, false)
+	return out, canonical
+}
+
+// parseStatCacheOrder is parseStatCacheFast, also returning, when
+// withPaths is set, the paths of the lines read, in their order (those
+// of the records returned, once each when canonical; nil when it returns
+// no record).
+func parseStatCacheOrder(data []byte, withPaths bool) (out map[string]statRecord, canonical bool, paths []string) {
 	rest, ok := bytes.CutPrefix(data, []byte(statCacheHeader))
 	if !ok {
-		return map[string]statRecord{}, false
+		return map[string]statRecord{}, false, nil
 	}
-	out := make(map[string]statRecord, bytes.Count(rest, []byte("\n")))
+	lines := bytes.Count(rest, []byte("\n"))
+	out = make(map[string]statRecord, lines)
+	if withPaths {
+		paths = make([]string, 0, lines+1)
+	}
 	s := string(rest)
-	canonical := true
+	canonical = true
 	var prev string
 	var quoted []byte
 	for first := true; len(s) > 0; first = false {
@@ -40,7 +53,7 @@ func parseStatCacheFast(data []byte) (map[string]statRecord, bool) {
 			canonical = false // encodeStatCache ends every line
 		}
 		if len(line) >= statCacheMaxLine-1 {
-			return map[string]statRecord{}, false
+			return map[string]statRecord{}, false, nil
 		}
 		if l, cr := strings.CutSuffix(line, "\r"); cr { // as bufio.ScanLines
 			line = l
@@ -48,7 +61,7 @@ func parseStatCacheFast(data []byte) (map[string]statRecord, bool) {
 		}
 		f, ok := statFields(line)
 		if !ok || !validSHA256(f[0]) {
-			return map[string]statRecord{}, false
+			return map[string]statRecord{}, false, nil
 		}
 		var rec statRecord
 		rec.SHA256 = f[0]
@@ -60,7 +73,7 @@ func parseStatCacheFast(data []byte) (map[string]statRecord, bool) {
 		case MediaUnknown:
 			rec.MediaType = MediaUnknown
 		default: // not what sniffMediaType returns
-			return map[string]statRecord{}, false
+			return map[string]statRecord{}, false, nil
 		}
 		var errs [4]error
 		rec.Size, errs[0] = strconv.ParseInt(f[1], 10, 64)
@@ -68,22 +81,51 @@ func parseStatCacheFast(data []byte) (map[string]statRecord, bool) {
 		rec.CTime, errs[2] = strconv.ParseInt(f[3], 10, 64)
 		rec.Ino, errs[3] = strconv.ParseUint(f[4], 10, 64)
 		if errs[0] != nil || errs[1] != nil || errs[2] != nil || errs[3] != nil {
-			return map[string]statRecord{}, false
+			return map[string]statRecord{}, false, nil
 		}
-		p, err := strconv.Unquote(f[6])
-		if err != nil {
-			return map[string]statRecord{}, false
+		// A plain quoted path is both what Unquote reads in it and what
+		// AppendQuote writes for it: it is cut from data as it is.
+		p, plain := plainQuoted(f[6])
+		if !plain {
+			var err error
+			if p, err = strconv.Unquote(f[6]); err != nil {
+				return map[string]statRecord{}, false, nil
+			}
 		}
 		if canonical {
-			quoted = strconv.AppendQuote(quoted[:0], p)
-			canonical = (first || prev < p) && string(quoted) == f[6] &&
+			quotedOK := plain
+			if !plain {
+				quoted = strconv.AppendQuote(quoted[:0], p)
+				quotedOK = string(quoted) == f[6]
+			}
+			canonical = (first || prev < p) && quotedOK &&
 				canonicalInt(f[1], rec.Size) && canonicalInt(f[2], rec.MTime) &&
 				canonicalInt(f[3], rec.CTime) && canonicalUint(f[4], rec.Ino)
 		}
 		prev = p
 		out[p] = rec
+		if withPaths {
+			paths = append(paths, p)
+		}
 	}
-	return out, canonical
+	return out, canonical, paths
+}
+
+// plainQuoted returns what is between the double quotes of q when q is
+// a double quote, printable ASCII other than a double quote or a
+// backslash, and a double quote: both what strconv.Unquote reads in q
+// and what strconv.Quote quotes as q.
+func plainQuoted(q string) (string, bool) {
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+		return "", false
+	}
+	p := q[1 : len(q)-1]
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return p, true
 }
 
 // canonicalInt reports whether s is how strconv.AppendInt writes v.

@@ -3,13 +3,16 @@ package state
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
 )
 
@@ -41,6 +44,14 @@ func statCacheSeeds() []string {
 		statCacheHeader + strings.Replace(line, " 4 ", " 18446744073709551616 ", 1),
 		statCacheHeader + "zz 1 2 3 4 image/png \"a.png\"\n",
 		"pixform statcache 1\n" + line,
+		// Paths quoted as they are, or not quite.
+		statCacheHeader + strings.Replace(line, `"a.png"`, `"a ~b!.png"`, 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, "\"a\x7f.png\"", 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, "\"a\tb.png\"", 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, `"a"b.png"`, 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, `"a.png`, 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, `"`, 1),
+		statCacheHeader + strings.Replace(line, `"a.png"`, `""`, 1),
 	}
 }
 
@@ -59,6 +70,13 @@ func checkStatCacheFast(t *testing.T, data []byte) {
 	}
 	if enc := encodeStatCache(got); canonical != bytes.Equal(enc, data) {
 		t.Fatalf("parseStatCacheFast(%q): canonical %v, but encoding its records gives %q", data, canonical, enc)
+	}
+	// The paths in the file's order: each record's, sorted and once
+	// each when canonical.
+	_, _, paths := parseStatCacheOrder(data, true)
+	keys := slices.Sorted(maps.Keys(got))
+	if canonical && !slices.Equal(paths, keys) || !canonical && !slices.Equal(slices.Compact(slices.Sorted(slices.Values(paths))), keys) {
+		t.Fatalf("parseStatCacheOrder(%q) paths %q, records of %q", data, paths, keys)
 	}
 }
 
@@ -119,5 +137,127 @@ func TestRefreshKeepsAnUnchangedCache(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(cachePath); !bytes.Equal(got, data) {
 		t.Fatalf("cache not rewritten in order:\n%q\nwant\n%q", got, data)
+	}
+}
+
+// TestRefreshDropsRecordsOfGonePaths: a cache whose every record for the
+// lockfile's paths stands, but which holds a record of a path the
+// lockfile no longer names, is written again without it; one record
+// whose file changed is hashed again and written, the others kept.
+func TestRefreshDropsRecordsOfGonePaths(t *testing.T) {
+	dir := t.TempDir()
+	writeFileT(t, dir, "a.png", "aaa")
+	writeFileT(t, dir, "b.png", "bbb")
+	writeFileT(t, dir, "c.png", "ccc")
+	if _, err := refresh(dir, lockWithPaths("a.png", "b.png", "c.png"), false, later()); err != nil {
+		t.Fatal(err)
+	}
+	cachePath := filepath.Join(dir, WorkDirName, statCacheName)
+	read := func() map[string]statRecord {
+		t.Helper()
+		data, err := os.ReadFile(cachePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, canonical := parseStatCacheFast(data)
+		if !canonical {
+			t.Fatalf("cache not in encodeStatCache's form: %q", data)
+		}
+		return recs
+	}
+	all := read()
+	if len(all) != 3 {
+		t.Fatalf("cache after the first refresh: %v", all)
+	}
+	facts, err := refresh(dir, lockWithPaths("a.png", "b.png"), false, later())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if facts["a.png"].SHA256 != sha("aaa") || facts["b.png"].SHA256 != sha("bbb") || len(facts) != 2 {
+		t.Fatalf("facts %v", facts)
+	}
+	if got := read(); len(got) != 2 || got["a.png"] != all["a.png"] || got["b.png"] != all["b.png"] {
+		t.Fatalf("cache after c.png left the lockfile: %v, want a.png and b.png as they were", got)
+	}
+	writeFileT(t, dir, "b.png", "bbbb")
+	facts, err = refresh(dir, lockWithPaths("a.png", "b.png"), false, later())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if facts["b.png"].SHA256 != sha("bbbb") {
+		t.Fatalf("facts %v", facts)
+	}
+	if got := read(); len(got) != 2 || got["a.png"] != all["a.png"] || got["b.png"].SHA256 != sha("bbbb") {
+		t.Fatalf("cache after b.png changed: %v", got)
+	}
+}
+
+// TestRefreshManyPaths: a refresh of more paths than it looks at on one
+// goroutine finds at each what is there (unchanged through the stat
+// cache, rewritten, missing, a directory, under a symbolic link to a
+// directory), and the checked-in files named twice once.
+func TestRefreshManyPaths(t *testing.T) {
+	dir := t.TempDir()
+	n := parallelLookFrom + 101
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("d%d/f%04d.png", i%3, i)
+		writeFileT(t, dir, paths[i], fmt.Sprint("v1 ", i))
+	}
+	if err := os.Symlink("d0", filepath.Join(dir, "link")); err != nil {
+		t.Skip("no symbolic links:", err)
+	}
+	paths = append(paths, "link/f0000.png")
+	l := lockWithPaths(paths...)
+	extra := []string{"src.png", "src.png", paths[1]}
+	writeFileT(t, dir, "src.png", "source")
+	if _, err := refreshExtra(dir, l, extra, false, later(), nil); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]FileFact{}
+	for i, p := range paths[:n] {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		content := fmt.Sprint("v1 ", i)
+		switch i % 4 {
+		case 1:
+			content = fmt.Sprint("version two ", i)
+			writeFileT(t, dir, p, content)
+		case 2:
+			if err := os.Remove(full); err != nil {
+				t.Fatal(err)
+			}
+			want[p] = FileFact{}
+			continue
+		case 3:
+			if err := os.Remove(full); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(full, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Lstat(full)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[p] = FileFact{Exists: true, Size: fi.Size()}
+			continue
+		}
+		want[p] = FileFact{Exists: true, SHA256: sha(content), Size: int64(len(content)), MediaType: MediaUnknown}
+	}
+	want["link/f0000.png"] = FileFact{Exists: true}
+	want["src.png"] = FileFact{Exists: true, SHA256: sha("source"), Size: 6, MediaType: MediaUnknown}
+	for _, stats := range []*safepath.Stats{nil, safepath.NewStats(dir)} {
+		facts, err := refreshExtra(dir, l, extra, false, later(), stats)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(facts, want) {
+			for p, f := range want {
+				if facts[p] != f {
+					t.Errorf("%s: %+v, want %+v", p, facts[p], f)
+				}
+			}
+			t.Fatalf("%d facts, want %d", len(facts), len(want))
+		}
 	}
 }

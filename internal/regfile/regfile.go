@@ -7,6 +7,7 @@ package regfile
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 )
 
@@ -23,12 +24,25 @@ func ReadFile(name string, noFollow bool) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var buf bytes.Buffer
-	if f.Size() < 1<<30 {
-		buf.Grow(int(f.Size()) + bytes.MinRead)
+	// Read into the buffer as made (as os.ReadFile does): growing a
+	// bytes.Buffer to the size first clears every byte of it, which the
+	// read then writes again.
+	n := 512
+	if size := f.Size(); size >= 0 && size < 1<<30 {
+		n = int(size) + bytes.MinRead
 	}
-	if _, err := buf.ReadFrom(f); err != nil {
-		return nil, &os.PathError{Op: "read", Path: name, Err: err}
+	buf := make([]byte, 0, n)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // the file grew
+		}
+		m, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: name, Err: err}
+		}
 	}
-	return buf.Bytes(), nil
 }

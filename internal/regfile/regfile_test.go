@@ -1,6 +1,8 @@
 package regfile
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -45,5 +47,22 @@ func TestFileRead(t *testing.T) {
 				t.Errorf("read %q, want %q", got.String(), c.want)
 			}
 		})
+	}
+}
+
+// TestReadFileSizes: ReadFile reads what os.ReadFile reads, for files of
+// sizes around the first read's.
+func TestReadFileSizes(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []int{0, 1, 511, 512, 513, 4096, 100_000} {
+		name := filepath.Join(dir, fmt.Sprint(n))
+		data := bytes.Repeat([]byte("0123456789abcdef"), n/16+1)[:n]
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadFile(name, true)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%d bytes: read %d, %v", n, len(got), err)
+		}
 	}
 }

@@ -105,6 +105,8 @@ func reason(p string) Reason {
 		return Backslash
 	case p[0] == '/' || len(p) >= 2 && p[1] == ':':
 		return Absolute
+	case plainRel(p):
+		// Clean, and nothing on the way is "..".
 	case path.Clean(p) != p:
 		return NotClean
 	case p == ".." || strings.HasPrefix(p, "../"):
@@ -121,6 +123,24 @@ func reason(p string) Reason {
 		}
 	}
 	return 0
+}
+
+// plainRel reports whether p, which does not start with a slash, has no
+// empty, "." or ".." component: path.Clean then leaves it as it is (and it
+// does not escape), without the cost of cleaning it.
+func plainRel(p string) bool {
+	start := 0
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			continue
+		}
+		switch p[start:i] {
+		case "", ".", "..":
+			return false
+		}
+		start = i + 1
+	}
+	return true
 }
 
 // alias returns the name that the path component c stands for on the file

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -20,13 +21,15 @@ type Stats struct {
 	start time.Time
 	mu    sync.Mutex
 	m     map[string]lstatResult
+	// leaving is set once Leaves has been called: Warm stops there.
+	leaving atomic.Bool
 }
 
 // lstatResult is what Stats keeps of one lstat: the fields its callers
 // read, not the whole os.FileInfo and its syscall.Stat_t (about 200 bytes
 // a file, kept for the whole plan).
 type lstatResult struct {
-	fi  *statInfo
+	fi  fs.FileInfo // a *statInfo through a Stats
 	err error
 }
 
@@ -94,15 +97,25 @@ func (s *Stats) lstat(p string) lstatResult {
 	if ok {
 		return r
 	}
-	fi, err := os.Lstat(filepath.Join(s.root, filepath.FromSlash(p)))
+	r = lstatPath(s.root, p)
+	s.mu.Lock()
+	if first, ok := s.m[p]; ok { // made at the same time: the first stands
+		r = first
+	} else {
+		s.m[p] = r
+	}
+	s.mu.Unlock()
+	return r
+}
+
+// lstatPath is what Stats keeps of os.Lstat of p under root.
+func lstatPath(root, p string) (r lstatResult) {
+	fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(p)))
 	if err != nil {
 		r.err = err
 	} else {
 		r.fi = compact(fi)
 	}
-	s.mu.Lock()
-	s.m[p] = r
-	s.mu.Unlock()
 	return r
 }
 
@@ -110,10 +123,16 @@ func (s *Stats) lstat(p string) lstatResult {
 // root (s's own root when s is not nil), whose directory has been
 // checked, may not be a symbolic link.
 func (s *Stats) Leaf(root, p string) (exists bool, err error) {
-	if s != nil {
-		root = s.root
+	if s == nil {
+		fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(p)))
+		return leafOf(root, p, lstatResult{fi: fi, err: err})
 	}
-	fi, lerr := s.Lstat(root, p)
+	return leafOf(s.root, p, s.lstat(p))
+}
+
+// leafOf is Leaf of p under root from r, its lstat.
+func leafOf(root, p string, r lstatResult) (exists bool, err error) {
+	fi, lerr := r.fi, r.err
 	switch {
 	case errors.Is(lerr, fs.ErrNotExist) || errors.Is(lerr, syscall.ENOTDIR):
 		return false, nil

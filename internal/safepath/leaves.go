@@ -1,0 +1,162 @@
+package safepath
+
+import (
+	"io/fs"
+	"path"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Leaves is Leaf of each of ps through s (exists[i], errs[i] for ps[i];
+// both as long as ps), made on up to GOMAXPROCS goroutines. Through a
+// Stats, each path not yet looked at is one lstat, made where the
+// system allows from a descriptor of its directory, opened once for a
+// run of paths in the same directory (the kernel then walks one name,
+// not the whole path), with the answer os.Lstat gives.
+func (s *Stats) Leaves(root string, ps []string, exists []bool, errs []error) {
+	if s == nil {
+		for i, p := range ps {
+			exists[i], errs[i] = s.Leaf(root, p)
+		}
+		return
+	}
+	s.leaving.Store(true)
+	// What s holds already is taken; the lstats not made yet are made in
+	// batches, each batch's results kept under one lock.
+	res := make([]lstatResult, len(ps))
+	todo := make([]int, 0, len(ps))
+	s.mu.Lock()
+	for i, p := range ps {
+		if r, ok := s.m[p]; ok {
+			res[i] = r
+		} else {
+			todo = append(todo, i)
+		}
+	}
+	if len(s.m) == 0 && len(todo) > 64 {
+		s.m = make(map[string]lstatResult, len(todo))
+	}
+	s.mu.Unlock()
+	const batch = 64
+	workers := min((len(todo)+batch-1)/batch, runtime.GOMAXPROCS(0))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	work := func() {
+		var d dirLstat
+		defer d.close()
+		var got [batch]lstatResult
+		for {
+			start := int(next.Add(batch)) - batch
+			if start >= len(todo) {
+				return
+			}
+			end := min(start+batch, len(todo))
+			for j := start; j < end; j++ {
+				next := ""
+				if j+1 < end {
+					next = ps[todo[j+1]]
+				}
+				got[j-start] = d.lstat(s.root, ps[todo[j]], next)
+			}
+			s.mu.Lock()
+			for j := start; j < end; j++ {
+				i := todo[j]
+				if r, ok := s.m[ps[i]]; ok { // the first lstat of a path stands
+					res[i] = r
+				} else {
+					s.m[ps[i]] = got[j-start]
+					res[i] = got[j-start]
+				}
+			}
+			s.mu.Unlock()
+		}
+	}
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	if workers > 0 {
+		work()
+	}
+	wg.Wait()
+	for i, p := range ps {
+		exists[i], errs[i] = leafOf(s.root, p, res[i])
+	}
+}
+
+// Warm makes the lstat of each of ps (slash, relative to s's root) not
+// looked at yet, in order, as Leaves would, until Leaves is first called:
+// it looks ahead at paths a run is likely to ask about (those the stat
+// cache names) on a core that would otherwise wait. The first lstat of a
+// path stands, whichever made it. A path that fs.ValidPath refuses
+// is left alone.
+func (s *Stats) Warm(ps []string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	if len(s.m) == 0 && len(ps) > 64 {
+		s.m = make(map[string]lstatResult, len(ps))
+	}
+	s.mu.Unlock()
+	const batch = 64
+	var d dirLstat
+	defer d.close()
+	var got [batch]lstatResult
+	var at [batch]string
+	for start := 0; start < len(ps) && !s.leaving.Load(); start += batch {
+		n := 0
+		for j := start; j < min(start+batch, len(ps)); j++ {
+			p := ps[j]
+			if !fs.ValidPath(p) || p == "." {
+				continue
+			}
+			next := ""
+			if j+1 < len(ps) {
+				next = ps[j+1]
+			}
+			got[n], at[n] = d.lstat(s.root, p, next), p
+			n++
+		}
+		s.mu.Lock()
+		for j := range n {
+			if _, ok := s.m[at[j]]; !ok { // the first lstat of a path stands
+				// Its own copy: a path cut from a whole file (the stat
+				// cache's) would keep all of it for the run.
+				s.m[strings.Clone(at[j])] = got[j]
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// dirLstat makes lstats of paths under a root, keeping a descriptor of
+// the directory of the last one while the paths stay in it.
+type dirLstat struct {
+	dir string
+	fd  int // -1: none (lstatAt then takes the whole path)
+	set bool
+}
+
+// lstat is the lstat of p, which next (if not "") is to follow: a
+// descriptor of p's directory is opened only for a run of paths in it.
+func (d *dirLstat) lstat(root, p, next string) lstatResult {
+	dir, name := path.Split(p)
+	if d.set && dir == d.dir {
+		return lstatAt(d.fd, root, p, name)
+	}
+	d.close()
+	if nextDir, _ := path.Split(next); next == "" || nextDir != dir {
+		return lstatPath(root, p)
+	}
+	d.dir, d.fd, d.set = dir, openDir(root, p, dir), true
+	return lstatAt(d.fd, root, p, name)
+}
+
+func (d *dirLstat) close() {
+	if d.set && d.fd >= 0 {
+		closeDir(d.fd)
+	}
+	d.set = false
+}

@@ -1,0 +1,88 @@
+package safepath
+
+import (
+	"io/fs"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// openDir returns a descriptor of root's directory dir (p's, with its
+// trailing slash; "" for root itself) that only names it (O_PATH: no
+// permission to read it is needed, as for an lstat through it), or -1
+// when p is not a plain relative path or the directory cannot be opened:
+// lstatAt then takes the whole path, as os.Lstat does.
+func openDir(root, p, dir string) int {
+	if !fs.ValidPath(p) || p == "." {
+		return -1
+	}
+	for {
+		fd, err := unix.Open(filepath.Join(root, filepath.FromSlash(dir)), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return -1
+		}
+		return fd
+	}
+}
+
+func closeDir(fd int) { unix.Close(fd) }
+
+// lstatAt is os.Lstat of root/p, made as fstatat of name in dirfd, p's
+// directory, when dirfd is not -1: the same answer, with the same error
+// (an *fs.PathError of the whole path) and the same FileInfo fields as
+// compact keeps of os.Lstat's.
+func lstatAt(dirfd int, root, p, name string) lstatResult {
+	if dirfd < 0 {
+		return lstatPath(root, p)
+	}
+	var st unix.Stat_t
+	for {
+		err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err == nil {
+			break
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		return lstatResult{err: &fs.PathError{Op: "lstat", Path: filepath.Join(root, filepath.FromSlash(p)), Err: err}}
+	}
+	return lstatResult{fi: &statInfo{
+		name:  name,
+		size:  st.Size,
+		mode:  fileMode(st.Mode),
+		mtime: st.Mtim.Nano(),
+		sys:   StatSys{Ino: st.Ino, CTime: st.Ctim.Nano()},
+	}}
+}
+
+// fileMode is the fs.FileMode that os gives a stat's mode.
+func fileMode(m uint32) fs.FileMode {
+	mode := fs.FileMode(m & 0o777)
+	switch m & unix.S_IFMT {
+	case unix.S_IFBLK:
+		mode |= fs.ModeDevice
+	case unix.S_IFCHR:
+		mode |= fs.ModeDevice | fs.ModeCharDevice
+	case unix.S_IFDIR:
+		mode |= fs.ModeDir
+	case unix.S_IFIFO:
+		mode |= fs.ModeNamedPipe
+	case unix.S_IFLNK:
+		mode |= fs.ModeSymlink
+	case unix.S_IFSOCK:
+		mode |= fs.ModeSocket
+	}
+	if m&unix.S_ISGID != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if m&unix.S_ISUID != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&unix.S_ISVTX != 0 {
+		mode |= fs.ModeSticky
+	}
+	return mode
+}
