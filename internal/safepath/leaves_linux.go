@@ -33,9 +33,11 @@ func closeDir(fd int) { unix.Close(fd) }
 // lstatAt is os.Lstat of root/p, made as fstatat of name in dirfd, p's
 // directory, when dirfd is not -1: the same answer, with the same error
 // (an *fs.PathError of the whole path) and the same FileInfo fields as
-// compact keeps of os.Lstat's.
+// compact keeps of os.Lstat's. A path os.Lstat could not name (PATH_MAX
+// or longer) goes by path too, so that it gets os.Lstat's "file name too
+// long" whatever its neighbours, not an answer only a descriptor reaches.
 func lstatAt(dirfd int, root, p, name string) lstatResult {
-	if dirfd < 0 {
+	if dirfd < 0 || len(root)+1+len(p) >= unix.PathMax {
 		return lstatPath(root, p)
 	}
 	var st unix.Stat_t
