@@ -95,6 +95,8 @@ func Diff(in Input) (*Plan, hcl.Diagnostics) {
 
 type planning struct {
 	in       Input
+	// prefilled is how many images prefill planned (its tests ask).
+	prefilled int
 	consumed map[addrs.Addr]bool // lock entries taken over by an address move
 	// orphans indexes the undeclared lockfile entries, the candidates for an
 	// address move, by prompt, style and ratio; each list in address order.
@@ -578,7 +580,8 @@ func (p *planning) prefill() {
 		return
 	}
 	var wg sync.WaitGroup
-	var next atomic.Int64
+	var next, done atomic.Int64
+	defer func() { p.prefilled = int(done.Load()) }()
 	const chunk = 256
 	for range workers {
 		wg.Go(func() {
@@ -602,6 +605,7 @@ func (p *planning) prefill() {
 					p.sourceRenamed(&c)
 					p.changes[i] = c
 					p.state[i] = stateDone
+					done.Add(1)
 				}
 			}
 		})

@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/pixform/pixform/addrs"
@@ -31,8 +32,15 @@ func TestPrefillSameAsSerial(t *testing.T) {
 		{"store", providers.Imagine, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// Prefill needs two Ps: a run at -cpu 1 would compare the
+			// serial planning with itself.
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
 			a, b := prefillInput(2000, tc.provider, tc.replace, tc.store), prefillInput(2000, tc.provider, tc.replace, tc.store)
-			got, gotDiags := Diff(a)
+			pp := &planning{in: a, consumed: map[addrs.Addr]bool{}}
+			got, gotDiags := pp.run()
+			if tc.store != (pp.prefilled == 0) {
+				t.Errorf("prefill planned %d images (an image store turns it off: %v)", pp.prefilled, tc.store)
+			}
 			p := &planning{in: b, consumed: map[addrs.Addr]bool{}, serial: true}
 			want, wantDiags := p.run()
 			if !reflect.DeepEqual(gotDiags, wantDiags) {
