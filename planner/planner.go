@@ -94,10 +94,10 @@ func Diff(in Input) (*Plan, hcl.Diagnostics) {
 }
 
 type planning struct {
-	in       Input
+	in Input
 	// prefilled is how many images prefill planned (its tests ask).
 	prefilled int
-	consumed map[addrs.Addr]bool // lock entries taken over by an address move
+	consumed  map[addrs.Addr]bool // lock entries taken over by an address move
 	// orphans indexes the undeclared lockfile entries, the candidates for an
 	// address move, by prompt, style and ratio; each list in address order.
 	orphans map[moveKey][]addrs.Addr
