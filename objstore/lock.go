@@ -99,33 +99,46 @@ func (s *Store) Lock(ctx context.Context, key string, info LockInfo, timeout tim
 		deadline = t.C
 	}
 	poll := lockPollMin
+	// holder is the holder last read, once known: a wait that ctx ends,
+	// between two looks or during one, names it.
+	var holder *LockInfo
+	waitEnded := func() error {
+		return &Error{Kind: kindOf(ctx, ctx.Err()), URL: s.url, Object: object, Err: fmt.Errorf("waiting for the lock held by %s: %w", holder.describe(), ctx.Err())}
+	}
 	for {
 		err := s.createOne(ctx, object, "application/json", bytes.NewReader(body))
 		if err == nil {
 			return &Lock{s: s, key: object, info: info}, nil
 		}
 		if !errors.Is(err, errExists) {
+			if holder != nil && ctx.Err() != nil {
+				return nil, waitEnded()
+			}
 			return nil, err
 		}
-		holder, _, err := s.readLock(ctx, object)
+		h, _, err := s.readLock(ctx, object)
 		if err != nil {
 			var e *Error
 			if errors.As(err, &e) && e.Kind == NotFound {
 				continue // released between our create and our read: try again now
 			}
+			if holder != nil && ctx.Err() != nil {
+				return nil, waitEnded()
+			}
 			return nil, err
 		}
+		holder = &h
 		if timeout <= 0 {
-			return nil, &LockedError{URL: s.url, Object: object, Info: holder}
+			return nil, &LockedError{URL: s.url, Object: object, Info: h}
 		}
 		t := time.NewTimer(poll/2 + rand.N(poll/2+1))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, &Error{Kind: kindOf(ctx, ctx.Err()), URL: s.url, Object: object, Err: fmt.Errorf("waiting for the lock held by %s: %w", holder.describe(), ctx.Err())}
+			return nil, waitEnded()
 		case <-deadline:
 			t.Stop()
-			return nil, &LockedError{URL: s.url, Object: object, Info: holder, Waited: time.Since(start)}
+			return nil, &LockedError{URL: s.url, Object: object, Info: h, Waited: time.Since(start)}
 		case <-t.C:
 		}
 		if poll = poll * 2; poll > lockPollMax {
