@@ -155,7 +155,6 @@ func (s *Sync) Recheck(ctx context.Context, sums []string) error {
 }
 
 func (s *Sync) check(ctx context.Context, sums []string, trustNote bool) error {
-	seen := map[string]bool{}
 	// The objects found (and those gone) are noted together at the end,
 	// in one write of the note, not one write each.
 	var mu sync.Mutex
@@ -178,36 +177,7 @@ func (s *Sync) check(ctx context.Context, sums []string, trustNote bool) error {
 		mu.Unlock()
 		return nil
 	}
-	var err error
-	if s.instant() {
-		// Each check is a stat of the local file system, answered at
-		// once: asked in turn here, not by goroutines that wake and wait
-		// for each other (and for a timer each) on a few cores.
-		for _, sum := range sums {
-			if seen[sum] || (trustNote && s.has(sum)) {
-				continue
-			}
-			seen[sum] = true
-			if err = ask(ctx, sum); err != nil {
-				break
-			}
-		}
-	} else {
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(s.parallel)
-		for _, sum := range sums {
-			if seen[sum] || (trustNote && s.has(sum)) {
-				continue
-			}
-			seen[sum] = true
-			g.Go(func() error {
-				ctx, cancel := s.bound(gctx)
-				defer cancel()
-				return ask(ctx, sum)
-			})
-		}
-		err = g.Wait()
-	}
+	err := s.each(ctx, sums, func(sum string) bool { return trustNote && s.has(sum) }, ask)
 	if len(found) > 0 && s.Ahead && err == nil {
 		if _, ok := s.r.(flusher); ok {
 			s.flushAhead(ctx, found)
@@ -226,6 +196,42 @@ func (s *Sync) check(ctx context.Context, sums []string, trustNote bool) error {
 		}
 	}
 	return err
+}
+
+// each calls fn once for each key of keys that skip does not rule out,
+// and returns the first failure. On a store that answers at once (a
+// local file system: instant) the calls are made in turn, not by
+// goroutines that wake and wait for each other (and for a timer each) on
+// a few cores, and the first failure stops them; elsewhere at most
+// s.parallel run at a time, each bounded by s.bound.
+func (s *Sync) each(ctx context.Context, keys []string, skip func(string) bool, fn func(context.Context, string) error) error {
+	seen := map[string]bool{}
+	if s.instant() {
+		for _, k := range keys {
+			if seen[k] || skip(k) {
+				continue
+			}
+			seen[k] = true
+			if err := fn(ctx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.parallel)
+	for _, k := range keys {
+		if seen[k] || skip(k) {
+			continue
+		}
+		seen[k] = true
+		g.Go(func() error {
+			ctx, cancel := s.bound(gctx)
+			defer cancel()
+			return fn(ctx, k)
+		})
+	}
+	return g.Wait()
 }
 
 // flushAhead counts the objects found as in the store for this process
@@ -300,35 +306,8 @@ func (s *Sync) FetchRecords(ctx context.Context, digests []string) error {
 		s.mu.Unlock()
 		return nil
 	}
-	seen := map[string]bool{}
-	if s.instant() {
-		// Reads of the local file system, answered at once: in turn.
-		for _, d := range digests {
-			if seen[d] {
-				continue
-			}
-			seen[d] = true
-			if err := read(ctx, d); err != nil {
-				return err
-			}
-		}
-	} else {
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(s.parallel)
-		for _, d := range digests {
-			if seen[d] {
-				continue
-			}
-			seen[d] = true
-			g.Go(func() error {
-				ctx, cancel := s.bound(gctx)
-				defer cancel()
-				return read(ctx, d)
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return err
-		}
+	if err := s.each(ctx, digests, func(string) bool { return false }, read); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	var sums []string
