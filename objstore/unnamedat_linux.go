@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/pixform/pixform/internal/unnamed"
 	"golang.org/x/sys/unix"
 )
 
@@ -43,7 +44,7 @@ func (s *Store) stageUnnamedAt(key, p, dir string) (f *staged, ok bool, err erro
 		// a descriptor is opened anew next time. One still there (a
 		// directory that takes no new file: permissions, a full disk)
 		// keeps its descriptor, and the common way says what is wrong.
-		if dirRemoved(dfd) {
+		if unnamed.Removed(dfd) {
 			s.made.fds.Delete(dir)
 		}
 		return nil, false, nil
@@ -103,12 +104,6 @@ func openDirFD(dir string) (int, error) {
 		}
 		return fd, nil
 	}
-}
-
-// dirRemoved reports whether the directory open at dfd has no name left.
-func dirRemoved(dfd int) bool {
-	var st unix.Stat_t
-	return unix.Fstat(dfd, &st) == nil && st.Nlink == 0
 }
 
 // closeFD closes a descriptor of the file system.

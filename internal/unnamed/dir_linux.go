@@ -138,7 +138,7 @@ func (d *Dir) Create(perm uint32, name string) (*os.File, error) {
 				return nil
 			case errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.EISDIR), errors.Is(err, unix.EINVAL):
 				return ErrUnsupported
-			case removed(dfd):
+			case Removed(dfd):
 				// What the kernel says varies (EPERM, ENOENT).
 				return unix.ENOENT
 			}
@@ -166,7 +166,7 @@ func (d *Dir) Link(f *os.File, base string) error {
 			if errors.Is(err, unix.EINTR) {
 				continue
 			}
-			if errors.Is(err, unix.ENOENT) && removed(dfd) {
+			if errors.Is(err, unix.ENOENT) && Removed(dfd) {
 				err = ErrDirChanged
 			}
 			return err
@@ -186,7 +186,7 @@ func (d *Dir) Rename(from, to string) error {
 			if errors.Is(err, unix.EINTR) {
 				continue
 			}
-			if errors.Is(err, unix.ENOENT) && removed(dfd) {
+			if errors.Is(err, unix.ENOENT) && Removed(dfd) {
 				err = ErrDirChanged
 			}
 			return err
@@ -215,9 +215,9 @@ func (d *Dir) Remove(name string) error {
 	return nil
 }
 
-// removed reports whether the directory open at dfd has been removed (no
+// Removed reports whether the directory open at dfd has been removed (no
 // link left to it).
-func removed(dfd int) bool {
+func Removed(dfd int) bool {
 	var st unix.Stat_t
 	return unix.Fstat(dfd, &st) == nil && st.Nlink == 0
 }
