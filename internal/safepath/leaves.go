@@ -35,9 +35,7 @@ func (s *Stats) Leaves(root string, ps []string, exists []bool, errs []error) {
 			todo = append(todo, i)
 		}
 	}
-	if len(s.m) == 0 && len(todo) > 64 {
-		s.m = make(map[string]lstatResult, len(todo))
-	}
+	s.sizeFor(len(todo))
 	s.mu.Unlock()
 	const batch = 64
 	workers := min((len(todo)+batch-1)/batch, runtime.GOMAXPROCS(0))
@@ -62,13 +60,7 @@ func (s *Stats) Leaves(root string, ps []string, exists []bool, errs []error) {
 			}
 			s.mu.Lock()
 			for j := start; j < end; j++ {
-				i := todo[j]
-				if r, ok := s.m[ps[i]]; ok { // the first lstat of a path stands
-					res[i] = r
-				} else {
-					s.m[ps[i]] = got[j-start]
-					res[i] = got[j-start]
-				}
+				res[todo[j]] = s.keep(ps[todo[j]], got[j-start])
 			}
 			s.mu.Unlock()
 		}
@@ -96,9 +88,7 @@ func (s *Stats) Warm(ps []string) {
 		return
 	}
 	s.mu.Lock()
-	if len(s.m) == 0 && len(ps) > 64 {
-		s.m = make(map[string]lstatResult, len(ps))
-	}
+	s.sizeFor(len(ps))
 	s.mu.Unlock()
 	const batch = 64
 	var d dirLstat

@@ -99,13 +99,28 @@ func (s *Stats) lstat(p string) lstatResult {
 	}
 	r = lstatPath(s.root, p)
 	s.mu.Lock()
-	if first, ok := s.m[p]; ok { // made at the same time: the first stands
-		r = first
-	} else {
-		s.m[p] = r
-	}
+	r = s.keep(p, r)
 	s.mu.Unlock()
 	return r
+}
+
+// keep records r, an lstat of p, unless one made at the same time was
+// recorded first, and returns the one that stands: the first lstat of a
+// path stands, whichever call made it. Called with s.mu held.
+func (s *Stats) keep(p string, r lstatResult) lstatResult {
+	if first, ok := s.m[p]; ok {
+		return first
+	}
+	s.m[p] = r
+	return r
+}
+
+// sizeFor makes s's empty map room for n paths at once, rather than
+// growing it as a batch of them is kept. Called with s.mu held.
+func (s *Stats) sizeFor(n int) {
+	if len(s.m) == 0 && n > 64 {
+		s.m = make(map[string]lstatResult, n)
+	}
 }
 
 // lstatPath is what Stats keeps of os.Lstat of p under root.
