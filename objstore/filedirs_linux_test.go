@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // twoBodies returns two bodies whose objects share a directory
@@ -112,4 +114,73 @@ func countFDs(t *testing.T) int {
 		t.Skip("no /proc/self/fd")
 	}
 	return len(ents)
+}
+
+// linkAt learns that this kernel, or these credentials, take no
+// AT_EMPTY_PATH only when the /proc way then works: a refusal the /proc
+// way shares (the object's directory gone) says nothing of the kernel,
+// and the next object is tried with AT_EMPTY_PATH again.
+func TestFileStoreLinkAtLearnsNoEmptyPath(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		// refuse says whether the n-th AT_EMPTY_PATH call (from 1) is
+		// refused, and removeDir whether that refusal also removes the
+		// object's directory first.
+		refuse, removeDir func(n int) bool
+		wantCalls         int
+		wantNoEmpty       bool
+	}{
+		{
+			name:        "kernel refuses AT_EMPTY_PATH",
+			refuse:      func(int) bool { return true },
+			removeDir:   func(int) bool { return false },
+			wantCalls:   1, // learned: the second object goes the /proc way at once
+			wantNoEmpty: true,
+		},
+		{
+			name:        "directory removed under the first link",
+			refuse:      func(n int) bool { return n == 1 },
+			removeDir:   func(n int) bool { return n == 1 },
+			wantCalls:   3, // the retry after remaking the directory, and the second object
+			wantNoEmpty: false,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "store")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			s := mustOpen(t, "file://"+dir)
+			calls := 0
+			s.emptyPathLink = func(fd int, path string) error {
+				calls++
+				if tc.refuse(calls) {
+					if tc.removeDir(calls) {
+						if err := os.RemoveAll(filepath.Dir(path)); err != nil {
+							t.Fatal(err)
+						}
+					}
+					return unix.ENOENT
+				}
+				return unix.Linkat(fd, "", unix.AT_FDCWD, path, unix.AT_EMPTY_PATH)
+			}
+			a, b := twoBodies()
+			for _, body := range [][]byte{a, b} {
+				if err := s.Put(ctx, sum(body), bytes.NewReader(body)); err != nil {
+					t.Fatalf("Put: %v", err)
+				}
+				var got bytes.Buffer
+				if err := s.Get(ctx, sum(body), &got, 100); err != nil || got.String() != string(body) {
+					t.Fatalf("Get: %q, %v", got.String(), err)
+				}
+			}
+			if calls != tc.wantCalls {
+				t.Errorf("AT_EMPTY_PATH tried %d times, want %d", calls, tc.wantCalls)
+			}
+			if got := s.noEmptyPath.Load(); got != tc.wantNoEmpty {
+				t.Errorf("noEmptyPath = %v, want %v", got, tc.wantNoEmpty)
+			}
+		})
+	}
 }

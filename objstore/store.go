@@ -72,6 +72,8 @@ type Store struct {
 	// noEmptyPath says that linkat(2) with AT_EMPTY_PATH failed where
 	// the /proc way worked: an older kernel (linkAt).
 	noEmptyPath atomic.Bool
+	// emptyPathLink replaces linkat(2) with AT_EMPTY_PATH in tests.
+	emptyPathLink func(fd int, path string) error
 
 	dirFile *os.File // the store's directory, open for durable's flushes
 	// batch says that the store's uploads share flushes (durable): its

@@ -61,7 +61,12 @@ func (s *Store) stageUnnamedAt(key, p, dir string) (f *staged, ok bool, err erro
 func (s *Store) linkAt(f *staged) error {
 	var err error
 	if !s.noEmptyPath.Load() {
-		err = retryEINTR(func() error { return unix.Linkat(f.fd, "", unix.AT_FDCWD, f.path, unix.AT_EMPTY_PATH) })
+		err = retryEINTR(func() error {
+			if s.emptyPathLink != nil {
+				return s.emptyPathLink(f.fd, f.path)
+			}
+			return unix.Linkat(f.fd, "", unix.AT_FDCWD, f.path, unix.AT_EMPTY_PATH)
+		})
 		if err == nil || errors.Is(err, unix.EEXIST) {
 			return linkErr(f, err)
 		}
