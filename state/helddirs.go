@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path"
+	"path/filepath"
+	"strconv"
 	"sync"
 
 	"github.com/pixform/pixform/internal/unnamed"
@@ -96,6 +99,91 @@ func (s *LocalStore) createIn(rel string, final bool) func(target string) (*os.F
 	}
 }
 
+// createNamedIn returns CreateTemp's create function for a named
+// temporary file beside the output at rel, where the file system makes
+// no unnamed ones: made in the held directory of rel, as createIn's, with
+// createTempBeside's names. Where no directory can be held (no openat2 or
+// openat here), it is createTempBeside.
+func (s *LocalStore) createNamedIn(rel string) func(target string) (*os.File, error) {
+	dir := path.Dir(rel)
+	return func(target string) (*os.File, error) {
+		d, held, err := s.held.get(s.dir, dir)
+		if errors.Is(err, unnamed.ErrUnsupported) {
+			return createTempBeside(target)
+		}
+		if errors.Is(err, unnamed.ErrSymlink) {
+			return nil, fmt.Errorf("%w: make it a directory, or give the image a path that goes through none, then run the command again", err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		prefix := tempPrefix + filepath.Base(target) + "-"
+		var f *os.File
+		for try := 0; ; try++ {
+			f, err = d.CreateExcl(prefix+strconv.FormatUint(uint64(rand.Uint32()), 10), 0o600)
+			if errors.Is(err, fs.ErrExist) && try < 10000 {
+				continue
+			}
+			break
+		}
+		if !held {
+			d.Close()
+		} else if errors.Is(err, fs.ErrNotExist) {
+			// Removed since it was opened: CreateTemp makes it again.
+			s.held.drop(dir, d)
+		}
+		return f, err
+	}
+}
+
+// placeNamed is placeTemp of a named temporary file f made beside the
+// output rel: synced (syncFile), made 0644, closed, and renamed over rel
+// within rel's directory as it is at this moment, opened with no
+// symbolic link followed under the working directory. No step resolves
+// the directory's path again: a directory moved away (f with it) and put
+// behind a link since f was made fails here, and nothing is placed.
+func (s *LocalStore) placeNamed(f *os.File, rel string, syncFile bool) error {
+	target, name := s.abs(rel), f.Name()
+	fail := func(err error) error {
+		f.Close()
+		return err
+	}
+	if syncFile {
+		if err := f.Sync(); err != nil {
+			return fail(fmt.Errorf("sync %s: %w", target, err))
+		}
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fail(fmt.Errorf("chmod %s: %w", target, err))
+	}
+	d, err := unnamed.OpenDir(s.dir, path.Dir(rel))
+	if errors.Is(err, unnamed.ErrUnsupported) {
+		return commitTemp(f, target, false, false)
+	}
+	if err != nil {
+		// f is left where it is: removing it by its path would go
+		// through whatever is now at the directory's path.
+		if errors.Is(err, unnamed.ErrSymlink) {
+			return fail(fmt.Errorf("place %s: %w; nothing was written there (its temporary file %s may be left where the directory went): make it a directory, or give the image a path that goes through none, then run the command again", target, err, filepath.Base(name)))
+		}
+		return fail(fmt.Errorf("place %s: %w; nothing was written there: see what moved or removed its directory, then run the command again", target, err))
+	}
+	defer d.Close()
+	if err := f.Close(); err != nil {
+		d.Remove(filepath.Base(name))
+		return fmt.Errorf("close %s: %w", target, err)
+	}
+	if err := d.Rename(filepath.Base(name), path.Base(rel)); err != nil {
+		d.Remove(filepath.Base(name))
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w: %w", errDirChanged, err)
+			return fmt.Errorf("place %s: %w; nothing was written there: see what moved or replaced %s, then run the command again", target, err, filepath.Dir(target))
+		}
+		return fmt.Errorf("rename into %s: %w", target, err)
+	}
+	return nil
+}
+
 // placeTemp is PlaceTemp (syncFile: commitTemp's) of f, from CreateTemp,
 // at the output rel. An unnamed file is named in rel's directory as it is
 // at this moment, opened anew with no symbolic link followed under the
@@ -105,6 +193,9 @@ func (s *LocalStore) createIn(rel string, final bool) func(target string) (*os.F
 func (s *LocalStore) placeTemp(f *os.File, rel string, syncFile bool) error {
 	isUnnamed, final := unnamedTemp(f.Name())
 	if !isUnnamed {
+		if filepath.Dir(f.Name()) == filepath.Dir(s.abs(rel)) {
+			return s.placeNamed(f, rel, syncFile)
+		}
 		return commitTemp(f, s.abs(rel), syncFile, false)
 	}
 	d, err := unnamed.OpenDir(s.dir, path.Dir(rel))

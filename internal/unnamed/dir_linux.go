@@ -154,6 +154,35 @@ func (d *Dir) Create(perm uint32, name string) (*os.File, error) {
 	return f, nil
 }
 
+// CreateExcl makes a new named file base in d (O_EXCL: an error that is
+// fs.ErrExist where the name is taken; a symbolic link there is not
+// followed), open for reading and writing, with mode perm (which the
+// umask may narrow). Its name is base joined to d's path, for messages
+// and for finding its directory: it is made in d wherever d now is, and
+// an error that is fs.ErrNotExist where d has been removed.
+func (d *Dir) CreateExcl(base string, perm uint32) (*os.File, error) {
+	var f *os.File
+	err := d.with(func(dfd int) error {
+		for {
+			fd, err := unix.Openat(dfd, base, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, perm)
+			switch {
+			case errors.Is(err, unix.EINTR):
+				continue
+			case err == nil:
+				f = os.NewFile(uintptr(fd), filepath.Join(d.path, base))
+				return nil
+			case errors.Is(err, unix.ENOENT), Removed(dfd):
+				return unix.ENOENT
+			}
+			return err
+		}
+	})
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: filepath.Join(d.path, base), Err: err}
+	}
+	return f, nil
+}
+
 // Link gives the open file f the name base in d, which must not exist
 // (an error that is os.ErrExist otherwise): linkat(2) of f's
 // /proc/self/fd entry into d itself, so the name is made in d wherever

@@ -27,6 +27,9 @@ func (d *Dir) Close() error { return nil }
 // Create makes no unnamed file here.
 func (d *Dir) Create(perm uint32, name string) (*os.File, error) { return nil, ErrUnsupported }
 
+// CreateExcl is never called here.
+func (d *Dir) CreateExcl(base string, perm uint32) (*os.File, error) { return nil, ErrUnsupported }
+
 // Link is never called here.
 func (d *Dir) Link(f *os.File, base string) error { return ErrUnsupported }
 
