@@ -194,3 +194,60 @@ func TestDirCreateExcl(t *testing.T) {
 		t.Errorf("CreateExcl of a name that exists: %v, want an error that is fs.ErrExist", err)
 	}
 }
+
+// Where tells a directory still at its place from one moved, put behind a
+// symbolic link, or removed.
+func TestDirWhere(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "work/out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := OpenDir(filepath.Join(root, "work"), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	at, err := d.Where()
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func() bool {
+		t.Helper()
+		now, err := d.Where()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return now == at
+	}
+	if !same() {
+		t.Fatal("Where changed with nothing moved")
+	}
+	out, moved := filepath.Join(root, "work/out"), filepath.Join(root, "moved")
+	if err := os.Rename(out, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(moved, out); err != nil {
+		t.Fatal(err)
+	}
+	if same() {
+		t.Error("Where is the same after the directory moved behind a link")
+	}
+	if err := os.Remove(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(moved, out); err != nil {
+		t.Fatal(err)
+	}
+	if !same() {
+		t.Error("Where differs once the directory is back at its place")
+	}
+	if err := os.Remove(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if same() {
+		t.Error("Where is the same after the directory was removed and made again")
+	}
+}
