@@ -221,15 +221,14 @@ func (c *Client) checkToken() error {
 // failures that every endpoint shares. It returns nil only when the whole
 // body arrived; a failure to write to w is returned wrapped as it is.
 func (c *Client) doRequest(ctx context.Context, ep endpoint, body []byte, contentType string, w io.Writer) error {
-	rctx := ctx
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		rctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
-	// The idle watch cancels this context with errIdle.
-	rctx, cancelIdle := context.WithCancelCause(rctx)
+	// The idle watch cancels this context with errIdle, and the bound on
+	// the whole request with errTimedOut: one context, not one for each.
+	rctx, cancelIdle := context.WithCancelCause(ctx)
 	defer cancelIdle(nil)
+	if c.timeout > 0 {
+		t := time.AfterFunc(c.timeout, func() { cancelIdle(errTimedOut) })
+		defer t.Stop()
+	}
 	hr, err := http.NewRequestWithContext(rctx, http.MethodPost, ep.url, bytes.NewReader(body))
 	if err == nil && hr.URL.Scheme != "http" && hr.URL.Scheme != "https" {
 		err = fmt.Errorf("the scheme must be https (or http), not %q", hr.URL.Scheme)
