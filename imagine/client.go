@@ -144,6 +144,10 @@ func New(opts Options) *Client {
 	} else {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 64
+		// Images come compressed already: asking for gzip (the
+		// transport's default) adds a header to every request and
+		// buys nothing.
+		t.DisableCompression = true
 		hc.Transport = t
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

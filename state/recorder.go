@@ -200,7 +200,12 @@ func (r *Recorder) accept(deletes []addrs.Addr, sets map[addrs.Addr]Entry) (uint
 		}
 	}
 	for a, e := range sets {
-		r.dirs[path.Dir(e.Path)] = true
+		if r.batch {
+			// One syncfs covers every directory: any mark will do.
+			r.dirs["."] = true
+		} else {
+			r.dirs[path.Dir(e.Path)] = true
+		}
 		f := r.frag(a, e)
 		if i, ok := r.find(a); ok {
 			r.recs[i].frag = f
