@@ -263,10 +263,15 @@ type run struct {
 	// (commitsPerSlot).
 	commits     sync.WaitGroup
 	commitSlots chan struct{}
+	// dirSlash is opts.Dir and a slash where opts.Dir is clean, so that
+	// abs joins a clean relative path to it without cleaning the whole
+	// path again; "" where not.
+	dirSlash string
 }
 
 func newRun(plan *planner.Plan, opts *Options) *run {
 	r := &run{plan: plan, opts: opts, hooks: opts.Hooks, clock: opts.Clock, parallel: opts.Parallelism, giveUp: opts.ThrottleGiveUp}
+	r.dirSlash = dirSlashOf(opts.Dir)
 	if r.hooks == nil {
 		r.hooks = NilHooks{}
 	}
@@ -526,7 +531,38 @@ func (r *run) releaseLocal() { <-r.locals }
 
 // abs returns the file path of a slash-separated path relative to Dir.
 func (r *run) abs(rel string) string {
+	if r.dirSlash != "" && plainRel(rel) {
+		// What Join gives, without cleaning the whole path once more.
+		return r.dirSlash + rel
+	}
 	return filepath.Join(r.opts.Dir, filepath.FromSlash(rel))
+}
+
+// dirSlashOf is run.dirSlash of the directory d.
+func dirSlashOf(d string) string {
+	if filepath.Separator == '/' && d != "" && d != "." && d != "/" && filepath.Clean(d) == d {
+		return d + "/"
+	}
+	return ""
+}
+
+// plainRel reports whether rel is a clean relative path that Join would
+// not change: not empty, not absolute, no empty, "." or ".." element.
+func plainRel(rel string) bool {
+	if rel == "" || rel[0] == '/' || rel[len(rel)-1] == '/' {
+		return false
+	}
+	start := 0
+	for i := 0; i <= len(rel); i++ {
+		if i < len(rel) && rel[i] != '/' {
+			continue
+		}
+		if e := rel[start:i]; e == "" || e == "." || e == ".." {
+			return false
+		}
+		start = i + 1
+	}
+	return true
 }
 
 func (r *run) rand() float64 {

@@ -191,10 +191,9 @@ func parseRatio(ar string) (w, h int, ok bool) {
 // finish validates the image that tmp holds (written from offset 0, with
 // digest d of its bytes): it must decode whole, and be at most
 // MaxImagePixelsLimit pixels. When its format is not want, it is
-// transcoded into a new temporary file beside target. what names the
-// source for errors ("the cached copy"). On error tmp (and any new
-// temporary file) is removed; on success the returned output owns the
-// temporary file.
+// transcoded into tmp itself, in place of what it held. what names the
+// source for errors ("the cached copy"). On error tmp is removed; on
+// success the returned output owns it.
 func finish(tmp *os.File, target, want string, d *digestWriter, what string) (output, error) {
 	return finishWithin(tmp, target, want, d, func() string { return what }, func(cfg image.Config) error {
 		return ImageBounds{MaxPixels: MaxImagePixelsLimit}.check(cfg, "")
@@ -225,17 +224,23 @@ func finishWithin(tmp *os.File, target, want string, d *digestWriter, what func(
 	if media.OfFormat(format) == want {
 		return out, nil
 	}
-	state.AbortTemp(tmp)
-	nt, err := state.CreateTemp(target)
-	if err != nil {
+	// The pixels are in memory: tmp itself takes the transcoded image,
+	// made where the Store made it (a new file beside target would be
+	// made through target's path as it is now).
+	if err := tmp.Truncate(0); err != nil {
+		state.AbortTemp(tmp)
+		return output{}, err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		state.AbortTemp(tmp)
 		return output{}, err
 	}
 	nd := newDigestWriter()
-	if err := encode(io.MultiWriter(nt, nd), img, want); err != nil {
-		state.AbortTemp(nt)
+	if err := encode(io.MultiWriter(tmp, nd), img, want); err != nil {
+		state.AbortTemp(tmp)
 		return output{}, fmt.Errorf("transcode %s image to %s for %s: %w", format, want, target, err)
 	}
-	out.tmp, out.sha256, out.bytes = nt, nd.sum(), nd.n
+	out.sha256, out.bytes = nd.sum(), nd.n
 	return out, nil
 }
 

@@ -144,6 +144,10 @@ func New(opts Options) *Client {
 	} else {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 64
+		// Images come compressed already: asking for gzip (the
+		// transport's default) adds a header to every request and
+		// buys nothing.
+		t.DisableCompression = true
 		hc.Transport = t
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -221,15 +225,14 @@ func (c *Client) checkToken() error {
 // failures that every endpoint shares. It returns nil only when the whole
 // body arrived; a failure to write to w is returned wrapped as it is.
 func (c *Client) doRequest(ctx context.Context, ep endpoint, body []byte, contentType string, w io.Writer) error {
-	rctx := ctx
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		rctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
-	// The idle watch cancels this context with errIdle.
-	rctx, cancelIdle := context.WithCancelCause(rctx)
+	// The idle watch cancels this context with errIdle, and the bound on
+	// the whole request with errTimedOut: one context, not one for each.
+	rctx, cancelIdle := context.WithCancelCause(ctx)
 	defer cancelIdle(nil)
+	if c.timeout > 0 {
+		t := time.AfterFunc(c.timeout, func() { cancelIdle(errTimedOut) })
+		defer t.Stop()
+	}
 	hr, err := http.NewRequestWithContext(rctx, http.MethodPost, ep.url, bytes.NewReader(body))
 	if err == nil && hr.URL.Scheme != "http" && hr.URL.Scheme != "https" {
 		err = fmt.Errorf("the scheme must be https (or http), not %q", hr.URL.Scheme)

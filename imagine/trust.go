@@ -12,6 +12,9 @@ import (
 // errIdle is the cause of a request given up because its body stalled.
 var errIdle = errors.New("the response stalled")
 
+// errTimedOut is the cause of a request given up at Options.Timeout.
+var errTimedOut = errors.New("the request timed out")
+
 // errTooLarge marks a body beyond the size cap.
 var errTooLarge = errors.New("the response is too large")
 

@@ -332,6 +332,11 @@ func unnamedTempName(target string, final bool) string {
 	if final {
 		suffix = unnamedFinal
 	}
+	if i := strings.LastIndexByte(target, filepath.Separator); i > 0 && i < len(target)-1 && target[:i] != "." && filepath.Clean(target[:i]) == target[:i] && target[i+1:] != "." && target[i+1:] != ".." {
+		// A clean directory and a base name, as a Store's targets are:
+		// Join would give the same, cleaning it all again.
+		return target[:i+1] + tempPrefix + target[i+1:] + suffix
+	}
 	return filepath.Join(filepath.Dir(target), tempPrefix+filepath.Base(target)+suffix)
 }
 

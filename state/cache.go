@@ -252,7 +252,9 @@ func (c *Cache) Put(digest, provider, src, sum string) error {
 				return fmt.Errorf("cache %s: %w", src, err)
 			}
 			name := digest + "-" + provider + "-" + sum + ext
-			err := os.Link(src, filepath.Join(c.dir, name))
+			// c.dir is clean (a Join) and name a plain base name (its
+			// parts checked above): Join would only clean it again.
+			err := os.Link(src, c.dir+string(filepath.Separator)+name)
 			if err == nil || errors.Is(err, fs.ErrExist) {
 				c.record(digest, provider, name, CacheInfo{SHA256: sum, Ext: ext})
 				return nil

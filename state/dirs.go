@@ -103,7 +103,7 @@ func (s *LocalStore) CreateTemp(rel string) (*os.File, error) {
 		}
 		s.noUnnamed.Store(true)
 	}
-	return s.createBeside(rel, createTempBeside)
+	return s.createBeside(rel, s.createNamedIn(rel))
 }
 
 // createBeside makes a file with create(target) in the directory of rel's

@@ -1,9 +1,6 @@
 package state
 
-import (
-	"bytes"
-	"strings"
-)
+import "bytes"
 
 // A Recorder keeps each entry's encoding (appendEntry) for as long as the
 // run lasts. Most entries have the common fields only, and more than half
@@ -39,32 +36,40 @@ var fragLits = [...]string{
 	"\n    }",
 }
 
+// fragLitBytes are fragLits as byte slices, for packFrag to search an
+// encoding without a copy of it as a string.
+var fragLitBytes = func() (b [len(fragLits)][]byte) {
+	for i, l := range fragLits {
+		b[i] = []byte(l)
+	}
+	return b
+}()
+
 // packFrag appends to dst the packed form of enc, an entry's encoding, and
 // reports whether enc has the common layout; dst is unchanged when not.
 // It checks that the packed form unpacks to enc, in scratch's storage,
 // and returns that storage for reuse.
 func packFrag(dst, enc, scratch []byte) (packed, scratchOut []byte, ok bool) {
 	n := len(dst)
-	es := string(enc)
-	if !strings.HasPrefix(es, fragLits[0]) {
+	if !bytes.HasPrefix(enc, fragLitBytes[0]) {
 		return dst, scratch, false
 	}
 	dst = append(dst, packedMark)
 	off := len(fragLits[0])
 	for i := 1; i < len(fragLits); i++ {
-		j := strings.Index(es[off:], fragLits[i])
+		j := bytes.Index(enc[off:], fragLitBytes[i])
 		if j < 0 {
 			return dst[:n], scratch, false
 		}
-		v := es[off : off+j]
-		if len(v) > maxPackedValue || strings.IndexByte(v, '\n') >= 0 {
+		v := enc[off : off+j]
+		if len(v) > maxPackedValue || bytes.IndexByte(v, '\n') >= 0 {
 			return dst[:n], scratch, false
 		}
 		dst = append(dst, byte(len(v)))
 		dst = append(dst, v...)
 		off += j + len(fragLits[i])
 	}
-	if off != len(es) {
+	if off != len(enc) {
 		return dst[:n], scratch, false
 	}
 	scratch = unpackFrag(scratch[:0], dst[n:])

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path"
+	"path/filepath"
+	"strconv"
 	"sync"
 
 	"github.com/pixform/pixform/internal/unnamed"
@@ -22,9 +25,16 @@ const maxHeldDirs = 256
 // named in its directory as it is when placed (placeTemp), not in the one
 // held, which may since have moved.
 type heldDirs struct {
-	mu     sync.Mutex
-	m      map[string]*unnamed.Dir // slash directory, relative → held
-	closed bool
+	mu sync.Mutex
+	m  map[string]*unnamed.Dir // slash directory, relative → held
+	// at is where the kernel placed each held directory when it was
+	// opened (Dir.Where): one that is still there is the directory at its
+	// path now, as opening it anew would find it (placeTemp).
+	at map[string]string
+	// dropped are held directories since removed, closed with the rest:
+	// a placement that looked one up may still be using it.
+	dropped []*unnamed.Dir
+	closed  bool
 }
 
 // get returns the Dir of the directory rel under root, held when held:
@@ -44,9 +54,31 @@ func (h *heldDirs) get(root, rel string) (d *unnamed.Dir, held bool, err error) 
 	}
 	if h.m == nil {
 		h.m = map[string]*unnamed.Dir{}
+		h.at = map[string]string{}
 	}
 	h.m[rel] = d
+	if at, err := d.Where(); err == nil {
+		h.at[rel] = at
+	}
 	return d, true, nil
+}
+
+// current returns the held Dir of rel if it is still where it was when
+// opened (Dir.Where, one system call), and so the directory at rel now,
+// with no symbolic link on the way: the directory placeTemp would find
+// by opening rel anew. It returns nil otherwise (not held, or moved,
+// removed, put behind a link since): the caller then opens rel anew.
+func (h *heldDirs) current(rel string) *unnamed.Dir {
+	h.mu.Lock()
+	d, want := h.m[rel], h.at[rel]
+	h.mu.Unlock()
+	if d == nil || want == "" {
+		return nil
+	}
+	if at, err := d.Where(); err != nil || at != want {
+		return nil
+	}
+	return d
 }
 
 // drop closes and forgets d, the held Dir of rel, which was removed.
@@ -55,7 +87,8 @@ func (h *heldDirs) drop(rel string, d *unnamed.Dir) {
 	defer h.mu.Unlock()
 	if h.m[rel] == d {
 		delete(h.m, rel)
-		d.Close()
+		delete(h.at, rel)
+		h.dropped = append(h.dropped, d)
 	}
 }
 
@@ -66,7 +99,10 @@ func (h *heldDirs) close() {
 	for _, d := range h.m {
 		d.Close()
 	}
-	h.m, h.closed = nil, true
+	for _, d := range h.dropped {
+		d.Close()
+	}
+	h.m, h.at, h.dropped, h.closed = nil, nil, nil, true
 }
 
 // createIn returns CreateTemp's create function for an unnamed file
@@ -96,16 +132,109 @@ func (s *LocalStore) createIn(rel string, final bool) func(target string) (*os.F
 	}
 }
 
+// createNamedIn returns CreateTemp's create function for a named
+// temporary file beside the output at rel, where the file system makes
+// no unnamed ones: made in the held directory of rel, as createIn's, with
+// createTempBeside's names. Where no directory can be held (no openat2 or
+// openat here), it is createTempBeside.
+func (s *LocalStore) createNamedIn(rel string) func(target string) (*os.File, error) {
+	dir := path.Dir(rel)
+	return func(target string) (*os.File, error) {
+		d, held, err := s.held.get(s.dir, dir)
+		if errors.Is(err, unnamed.ErrUnsupported) {
+			return createTempBeside(target)
+		}
+		if errors.Is(err, unnamed.ErrSymlink) {
+			return nil, fmt.Errorf("%w: make it a directory, or give the image a path that goes through none, then run the command again", err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		prefix := tempPrefix + filepath.Base(target) + "-"
+		var f *os.File
+		for try := 0; ; try++ {
+			f, err = d.CreateExcl(prefix+strconv.FormatUint(uint64(rand.Uint32()), 10), 0o600)
+			if errors.Is(err, fs.ErrExist) && try < 10000 {
+				continue
+			}
+			break
+		}
+		if !held {
+			d.Close()
+		} else if errors.Is(err, fs.ErrNotExist) {
+			// Removed since it was opened: CreateTemp makes it again.
+			s.held.drop(dir, d)
+		}
+		return f, err
+	}
+}
+
+// placeNamed is placeTemp of a named temporary file f made beside the
+// output rel: synced (syncFile), made 0644, closed, and renamed over rel
+// within rel's directory as it is at this moment, opened with no
+// symbolic link followed under the working directory. No step resolves
+// the directory's path again: a directory moved away (f with it) and put
+// behind a link since f was made fails here, and nothing is placed.
+func (s *LocalStore) placeNamed(f *os.File, rel string, syncFile bool) error {
+	target, name := s.abs(rel), f.Name()
+	fail := func(err error) error {
+		f.Close()
+		return err
+	}
+	if syncFile {
+		if err := f.Sync(); err != nil {
+			return fail(fmt.Errorf("sync %s: %w", target, err))
+		}
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fail(fmt.Errorf("chmod %s: %w", target, err))
+	}
+	d, err := unnamed.OpenDir(s.dir, path.Dir(rel))
+	if errors.Is(err, unnamed.ErrUnsupported) {
+		return commitTemp(f, target, false, false)
+	}
+	if err != nil {
+		// f is left where it is: removing it by its path would go
+		// through whatever is now at the directory's path.
+		if errors.Is(err, unnamed.ErrSymlink) {
+			return fail(fmt.Errorf("place %s: %w; nothing was written there (its temporary file %s may be left where the directory went): make it a directory, or give the image a path that goes through none, then run the command again", target, err, filepath.Base(name)))
+		}
+		return fail(fmt.Errorf("place %s: %w; nothing was written there: see what moved or removed its directory, then run the command again", target, err))
+	}
+	defer d.Close()
+	if err := f.Close(); err != nil {
+		d.Remove(filepath.Base(name))
+		return fmt.Errorf("close %s: %w", target, err)
+	}
+	if err := d.Rename(filepath.Base(name), path.Base(rel)); err != nil {
+		d.Remove(filepath.Base(name))
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w: %w", errDirChanged, err)
+			return fmt.Errorf("place %s: %w; nothing was written there: see what moved or replaced %s, then run the command again", target, err, filepath.Dir(target))
+		}
+		return fmt.Errorf("rename into %s: %w", target, err)
+	}
+	return nil
+}
+
 // placeTemp is PlaceTemp (syncFile: commitTemp's) of f, from CreateTemp,
 // at the output rel. An unnamed file is named in rel's directory as it is
 // at this moment, opened anew with no symbolic link followed under the
 // working directory, whatever happened to the directory it was made in
 // (a held one may since have been moved, removed, made again or put
-// behind a link: it serves only to make files).
+// behind a link: it serves only to make files). The held Dir of rel's
+// directory stands for that opening while the kernel places it where it
+// was when opened (heldDirs.current): one system call, not five.
 func (s *LocalStore) placeTemp(f *os.File, rel string, syncFile bool) error {
 	isUnnamed, final := unnamedTemp(f.Name())
 	if !isUnnamed {
+		if filepath.Dir(f.Name()) == filepath.Dir(s.abs(rel)) {
+			return s.placeNamed(f, rel, syncFile)
+		}
 		return commitTemp(f, s.abs(rel), syncFile, false)
+	}
+	if d := s.held.current(path.Dir(rel)); d != nil {
+		return commitUnnamedIn(f, d, s.abs(rel), path.Base(rel), syncFile, !final)
 	}
 	d, err := unnamed.OpenDir(s.dir, path.Dir(rel))
 	if err != nil {

@@ -154,7 +154,24 @@ func (r *Recorder) Update(deletes []addrs.Addr, sets map[addrs.Addr]Entry) error
 // Record is Update that stops waiting when ctx is done, so that a hung
 // disk keeps no caller after the run is cancelled: it then returns ctx's
 // cause, and the change may still reach disk later (or never).
+//
+// Its work is split among small functions (checkSets, accept, wait), each
+// called from a small frame: every image's commit records on a goroutine
+// of its own, whose stack would otherwise grow, by a copy of every frame,
+// at the deepest of them.
 func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[addrs.Addr]Entry) error {
+	if err := r.checkSets(sets); err != nil {
+		return err
+	}
+	g, err := r.accept(deletes, sets)
+	if err != nil {
+		return err
+	}
+	return r.wait(ctx, g)
+}
+
+// checkSets rejects an invalid address or entry of sets.
+func (r *Recorder) checkSets(sets map[addrs.Addr]Entry) error {
 	for a, e := range sets {
 		if err := checkAddr(a); err != nil {
 			return fmt.Errorf("record %s in lockfile %s: %w", a, r.path, err)
@@ -163,13 +180,19 @@ func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[ad
 			return fmt.Errorf("record %s in lockfile %s: %w", a, r.path, err)
 		}
 	}
+	return nil
+}
+
+// accept applies deletes, then sets, to the lockfile to write, and
+// returns the number of that change (gen).
+func (r *Recorder) accept(deletes []addrs.Addr, sets map[addrs.Addr]Entry) (uint64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.err != nil {
-		return r.err
+		return 0, r.err
 	}
 	if r.closing {
-		return ErrRecorderClosed
+		return 0, ErrRecorderClosed
 	}
 	for _, a := range deletes {
 		if i, ok := r.find(a); ok {
@@ -177,7 +200,12 @@ func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[ad
 		}
 	}
 	for a, e := range sets {
-		r.dirs[path.Dir(e.Path)] = true
+		if r.batch {
+			// One syncfs covers every directory: any mark will do.
+			r.dirs["."] = true
+		} else {
+			r.dirs[path.Dir(e.Path)] = true
+		}
 		f := r.frag(a, e)
 		if i, ok := r.find(a); ok {
 			r.recs[i].frag = f
@@ -186,8 +214,15 @@ func (r *Recorder) Record(ctx context.Context, deletes []addrs.Addr, sets map[ad
 		}
 	}
 	r.gen++
-	g := r.gen
 	r.work.Signal()
+	return r.gen, nil
+}
+
+// wait returns once change g is on disk, the write failed (its error), or
+// ctx is done.
+func (r *Recorder) wait(ctx context.Context, g uint64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() {
 			r.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -160,6 +161,7 @@ type lineProgress struct {
 	pal  palette
 	c    *counters
 	kind limitKind // of the last throttling note; guarded by c.mu
+	line []byte    // the buffer of Completed's lines; guarded by mu
 }
 
 // NewLineProgress returns the progress view for logs: one line per
@@ -179,7 +181,53 @@ func (l *lineProgress) Completed(c *planner.Change, e state.Entry, how executor.
 	l.c.done++
 	n, total := l.c.done+l.c.failed, l.c.total
 	l.c.mu.Unlock()
-	l.printf("[%*d/%d] %s\n", width(total), n, total, completedLine(c, e, how))
+	if how != executor.Generated {
+		l.printf("[%*d/%d] %s\n", width(total), n, total, completedLine(c, e, how))
+		return
+	}
+	// The line of every rendered image, as printf would format it, in
+	// one buffer and one write: a long apply prints thousands.
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := append(l.line[:0], '[')
+	for pad := width(total) - width(n); pad > 0; pad-- {
+		b = append(b, ' ')
+	}
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, "] "...)
+	b = appendGenerated(b, c, e)
+	b = append(b, '\n')
+	l.line = b
+	l.w.Write(b)
+}
+
+// appendGenerated appends completedLine's line of a rendered image.
+func appendGenerated(b []byte, c *planner.Change, e state.Entry) []byte {
+	b = append(b, verb(c)...)
+	b = append(b, ' ')
+	b = append(b, c.Addr.String()...)
+	b = append(b, " → "...)
+	b = append(b, e.Path...)
+	b = append(b, " ("...)
+	b = strconv.AppendInt(b, int64(e.Width), 10)
+	b = append(b, "×"...)
+	b = strconv.AppendInt(b, int64(e.Height), 10)
+	b = append(b, ", "...)
+	b = appendSize(b, e.Bytes)
+	return append(b, ')')
+}
+
+// appendSize appends size(n).
+func appendSize(b []byte, n int64) []byte {
+	switch {
+	case n >= 1<<20:
+		return append(strconv.AppendFloat(b, float64(n)/(1<<20), 'f', 1, 64), " MB"...)
+	case n >= 1<<10:
+		return append(strconv.AppendFloat(b, float64(n)/(1<<10), 'f', 0, 64), " KB"...)
+	}
+	return append(strconv.AppendInt(b, n, 10), " B"...)
 }
 
 func (l *lineProgress) Failed(c *planner.Change, err error) {
@@ -221,7 +269,10 @@ func (l *lineProgress) Warn(c *planner.Change, msg string) {
 
 func (l *lineProgress) Close() {}
 
-func width(n int) int { return len(fmt.Sprint(n)) }
+func width(n int) int {
+	var digits [20]byte
+	return len(strconv.AppendInt(digits[:0], int64(n), 10))
+}
 
 func completedLine(c *planner.Change, e state.Entry, how executor.How) string {
 	switch how {

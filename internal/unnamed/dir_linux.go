@@ -117,6 +117,36 @@ func openPath(dirfd int, name string, flags int) (int, error) {
 	}
 }
 
+// Where returns the path the kernel keeps for d's directory now (its
+// /proc/self/fd entry): with no symbolic link in it, and another once the
+// directory has been moved (or ending in " (deleted)" once removed). Two
+// calls that give the same answer saw it at the same place.
+func (d *Dir) Where() (string, error) {
+	var at string
+	err := d.with(func(fd int) error {
+		var buf [256]byte
+		name := "/proc/self/fd/" + strconv.Itoa(fd)
+		for n := len(buf); ; n *= 2 {
+			b := buf[:]
+			if n > len(buf) {
+				b = make([]byte, n)
+			}
+			m, err := unix.Readlink(name, b)
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if m < len(b) {
+				at = string(b[:m])
+				return nil
+			}
+		}
+	})
+	return at, err
+}
+
 // Path is the path d was opened at.
 func (d *Dir) Path() string { return d.path }
 
@@ -150,6 +180,35 @@ func (d *Dir) Create(perm uint32, name string) (*os.File, error) {
 	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: d.path, Err: err}
+	}
+	return f, nil
+}
+
+// CreateExcl makes a new named file base in d (O_EXCL: an error that is
+// fs.ErrExist where the name is taken; a symbolic link there is not
+// followed), open for reading and writing, with mode perm (which the
+// umask may narrow). Its name is base joined to d's path, for messages
+// and for finding its directory: it is made in d wherever d now is, and
+// an error that is fs.ErrNotExist where d has been removed.
+func (d *Dir) CreateExcl(base string, perm uint32) (*os.File, error) {
+	var f *os.File
+	err := d.with(func(dfd int) error {
+		for {
+			fd, err := unix.Openat(dfd, base, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, perm)
+			switch {
+			case errors.Is(err, unix.EINTR):
+				continue
+			case err == nil:
+				f = os.NewFile(uintptr(fd), filepath.Join(d.path, base))
+				return nil
+			case errors.Is(err, unix.ENOENT), Removed(dfd):
+				return unix.ENOENT
+			}
+			return err
+		}
+	})
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: filepath.Join(d.path, base), Err: err}
 	}
 	return f, nil
 }

@@ -139,3 +139,115 @@ func TestDirLink(t *testing.T) {
 		t.Errorf("elsewhere holds %d names, made through the link", len(des))
 	}
 }
+
+// CreateExcl makes a new file in the directory held, wherever it has
+// been moved, never through a symbolic link at the name, and never over a
+// name that exists.
+func TestDirCreateExcl(t *testing.T) {
+	root := t.TempDir()
+	for _, p := range []string{"work/out", "elsewhere"} {
+		if err := os.MkdirAll(filepath.Join(root, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := OpenDir(filepath.Join(root, "work"), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := os.Symlink(filepath.Join(root, "elsewhere", "x"), filepath.Join(root, "work/out/link")); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := d.CreateExcl("link", 0o600); !errors.Is(err, fs.ErrExist) {
+		if f != nil {
+			f.Close()
+		}
+		t.Errorf("CreateExcl over a symbolic link: %v, want an error that is fs.ErrExist", err)
+	}
+	if _, err := os.Lstat(filepath.Join(root, "elsewhere", "x")); err == nil {
+		t.Errorf("CreateExcl made a file through a symbolic link")
+	}
+	if err := os.Rename(filepath.Join(root, "work/out"), filepath.Join(root, "moved")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "elsewhere"), filepath.Join(root, "work/out")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := d.CreateExcl("a", 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if f.Name() != filepath.Join(root, "work/out/a") {
+		t.Errorf("name %q, want the path d was opened at", f.Name())
+	}
+	if _, err := os.Lstat(filepath.Join(root, "moved", "a")); err != nil {
+		t.Errorf("not made in the directory held: %v", err)
+	}
+	if got, _ := os.ReadDir(filepath.Join(root, "elsewhere")); len(got) != 0 {
+		t.Errorf("made through the link at the directory's path: %v", got)
+	}
+	if f, err := d.CreateExcl("a", 0o600); !errors.Is(err, fs.ErrExist) {
+		if f != nil {
+			f.Close()
+		}
+		t.Errorf("CreateExcl of a name that exists: %v, want an error that is fs.ErrExist", err)
+	}
+}
+
+// Where tells a directory still at its place from one moved, put behind a
+// symbolic link, or removed.
+func TestDirWhere(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "work/out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := OpenDir(filepath.Join(root, "work"), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	at, err := d.Where()
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func() bool {
+		t.Helper()
+		now, err := d.Where()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return now == at
+	}
+	if !same() {
+		t.Fatal("Where changed with nothing moved")
+	}
+	out, moved := filepath.Join(root, "work/out"), filepath.Join(root, "moved")
+	if err := os.Rename(out, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(moved, out); err != nil {
+		t.Fatal(err)
+	}
+	if same() {
+		t.Error("Where is the same after the directory moved behind a link")
+	}
+	if err := os.Remove(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(moved, out); err != nil {
+		t.Fatal(err)
+	}
+	if !same() {
+		t.Error("Where differs once the directory is back at its place")
+	}
+	if err := os.Remove(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if same() {
+		t.Error("Where is the same after the directory was removed and made again")
+	}
+}

@@ -21,11 +21,17 @@ func OpenDir(root, rel string) (*Dir, error) { return nil, ErrUnsupported }
 // Path is the path d was opened at.
 func (d *Dir) Path() string { return d.path }
 
+// Where is never called here.
+func (d *Dir) Where() (string, error) { return "", ErrUnsupported }
+
 // Close does nothing here.
 func (d *Dir) Close() error { return nil }
 
 // Create makes no unnamed file here.
 func (d *Dir) Create(perm uint32, name string) (*os.File, error) { return nil, ErrUnsupported }
+
+// CreateExcl is never called here.
+func (d *Dir) CreateExcl(base string, perm uint32) (*os.File, error) { return nil, ErrUnsupported }
 
 // Link is never called here.
 func (d *Dir) Link(f *os.File, base string) error { return ErrUnsupported }
