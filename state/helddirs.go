@@ -25,16 +25,9 @@ const maxHeldDirs = 256
 // named in its directory as it is when placed (placeTemp), not in the one
 // held, which may since have moved.
 type heldDirs struct {
-	mu sync.Mutex
-	m  map[string]*unnamed.Dir // slash directory, relative → held
-	// at is where the kernel placed each held directory when it was
-	// opened (Dir.Where): one that is still there is the directory at its
-	// path now, as opening it anew would find it (placeTemp).
-	at map[string]string
-	// dropped are held directories since removed, closed with the rest:
-	// a placement that looked one up may still be using it.
-	dropped []*unnamed.Dir
-	closed  bool
+	mu     sync.Mutex
+	m      map[string]*unnamed.Dir // slash directory, relative → held
+	closed bool
 }
 
 // get returns the Dir of the directory rel under root, held when held:
@@ -54,31 +47,9 @@ func (h *heldDirs) get(root, rel string) (d *unnamed.Dir, held bool, err error) 
 	}
 	if h.m == nil {
 		h.m = map[string]*unnamed.Dir{}
-		h.at = map[string]string{}
 	}
 	h.m[rel] = d
-	if at, err := d.Where(); err == nil {
-		h.at[rel] = at
-	}
 	return d, true, nil
-}
-
-// current returns the held Dir of rel if it is still where it was when
-// opened (Dir.Where, one system call), and so the directory at rel now,
-// with no symbolic link on the way: the directory placeTemp would find
-// by opening rel anew. It returns nil otherwise (not held, or moved,
-// removed, put behind a link since): the caller then opens rel anew.
-func (h *heldDirs) current(rel string) *unnamed.Dir {
-	h.mu.Lock()
-	d, want := h.m[rel], h.at[rel]
-	h.mu.Unlock()
-	if d == nil || want == "" {
-		return nil
-	}
-	if at, err := d.Where(); err != nil || at != want {
-		return nil
-	}
-	return d
 }
 
 // drop closes and forgets d, the held Dir of rel, which was removed.
@@ -87,8 +58,7 @@ func (h *heldDirs) drop(rel string, d *unnamed.Dir) {
 	defer h.mu.Unlock()
 	if h.m[rel] == d {
 		delete(h.m, rel)
-		delete(h.at, rel)
-		h.dropped = append(h.dropped, d)
+		d.Close()
 	}
 }
 
@@ -99,10 +69,7 @@ func (h *heldDirs) close() {
 	for _, d := range h.m {
 		d.Close()
 	}
-	for _, d := range h.dropped {
-		d.Close()
-	}
-	h.m, h.at, h.dropped, h.closed = nil, nil, nil, true
+	h.m, h.closed = nil, true
 }
 
 // createIn returns CreateTemp's create function for an unnamed file
@@ -222,9 +189,7 @@ func (s *LocalStore) placeNamed(f *os.File, rel string, syncFile bool) error {
 // at this moment, opened anew with no symbolic link followed under the
 // working directory, whatever happened to the directory it was made in
 // (a held one may since have been moved, removed, made again or put
-// behind a link: it serves only to make files). The held Dir of rel's
-// directory stands for that opening while the kernel places it where it
-// was when opened (heldDirs.current): one system call, not five.
+// behind a link: it serves only to make files).
 func (s *LocalStore) placeTemp(f *os.File, rel string, syncFile bool) error {
 	isUnnamed, final := unnamedTemp(f.Name())
 	if !isUnnamed {
@@ -232,9 +197,6 @@ func (s *LocalStore) placeTemp(f *os.File, rel string, syncFile bool) error {
 			return s.placeNamed(f, rel, syncFile)
 		}
 		return commitTemp(f, s.abs(rel), syncFile, false)
-	}
-	if d := s.held.current(path.Dir(rel)); d != nil {
-		return commitUnnamedIn(f, d, s.abs(rel), path.Base(rel), syncFile, !final)
 	}
 	d, err := unnamed.OpenDir(s.dir, path.Dir(rel))
 	if err != nil {

@@ -117,36 +117,6 @@ func openPath(dirfd int, name string, flags int) (int, error) {
 	}
 }
 
-// Where returns the path the kernel keeps for d's directory now (its
-// /proc/self/fd entry): with no symbolic link in it, and another once the
-// directory has been moved (or ending in " (deleted)" once removed). Two
-// calls that give the same answer saw it at the same place.
-func (d *Dir) Where() (string, error) {
-	var at string
-	err := d.with(func(fd int) error {
-		var buf [256]byte
-		name := "/proc/self/fd/" + strconv.Itoa(fd)
-		for n := len(buf); ; n *= 2 {
-			b := buf[:]
-			if n > len(buf) {
-				b = make([]byte, n)
-			}
-			m, err := unix.Readlink(name, b)
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if m < len(b) {
-				at = string(b[:m])
-				return nil
-			}
-		}
-	})
-	return at, err
-}
-
 // Path is the path d was opened at.
 func (d *Dir) Path() string { return d.path }
 

@@ -21,9 +21,6 @@ func OpenDir(root, rel string) (*Dir, error) { return nil, ErrUnsupported }
 // Path is the path d was opened at.
 func (d *Dir) Path() string { return d.path }
 
-// Where is never called here.
-func (d *Dir) Where() (string, error) { return "", ErrUnsupported }
-
 // Close does nothing here.
 func (d *Dir) Close() error { return nil }
 
