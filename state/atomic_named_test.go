@@ -4,6 +4,7 @@ package state
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -71,6 +72,77 @@ func TestNamedTempDirMovedOutside(t *testing.T) {
 			}
 			if len(j.recorded) != 0 {
 				t.Errorf("recorded %v for an image not placed", j.recorded)
+			}
+			if stray := temps(t, moved); len(stray) > 0 {
+				t.Errorf("temporary files left in %s: %q", moved, stray)
+			}
+		})
+	}
+}
+
+// temps returns the temporary files in dir.
+func temps(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	for _, n := range names(t, dir) {
+		if IsTemp(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Where the file system makes no unnamed file, the user moves the output
+// directory away and makes it again (mv out ../archive && mkdir out),
+// while an image is rendered or before the next ones are made: each is
+// placed in the new directory, and no temporary file is made or left in
+// the one moved away, outside the working directory.
+func TestNamedTempDirMovedAndRecreated(t *testing.T) {
+	for _, when := range []string{"during the render", "before the next images"} {
+		t.Run(when, func(t *testing.T) {
+			root := t.TempDir()
+			dir, archive := filepath.Join(root, "work"), filepath.Join(root, "archive")
+			if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			j := &recordingJournal{}
+			s := namedStore(dir, j)
+			defer s.Close(context.Background())
+			move := func() {
+				if err := os.Rename(filepath.Join(dir, "out"), archive); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Mkdir(filepath.Join(dir, "out"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, name := range []string{"a", "b", "c"} {
+				if i == 1 && when == "before the next images" {
+					move()
+				}
+				f, err := s.CreateTemp("out/" + name + ".png")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.WriteString("paid " + name); err != nil {
+					t.Fatal(err)
+				}
+				if i == 1 && when == "during the render" {
+					move()
+				}
+				if err := commitNamed(s, f, "image."+name, "out/"+name+".png"); err != nil {
+					t.Errorf("image %s: %v", name, err)
+				}
+			}
+			for at, names := range map[string][]string{archive: {"a"}, filepath.Join(dir, "out"): {"b", "c"}} {
+				for _, name := range names {
+					if b, err := os.ReadFile(filepath.Join(at, name+".png")); err != nil || string(b) != "paid "+name {
+						t.Errorf("%s/%s.png: %q, %v; want what was paid for", at, name, b, err)
+					}
+				}
+			}
+			if stray := temps(t, archive); len(stray) > 0 {
+				t.Errorf("temporary files made or left outside the working directory, in %s: %q", archive, stray)
 			}
 		})
 	}
@@ -142,5 +214,82 @@ func TestNamedTempPlaced(t *testing.T) {
 	}
 	if len(j.recorded) != 4 {
 		t.Errorf("recorded %v, want 4 entries", j.recorded)
+	}
+}
+
+// Where the file system makes no unnamed file, more temporary files than
+// the directories kept for them (files given up, or many in flight) are
+// all placed, the oldest through its directory as it is at its path, and
+// no directory stays open once each is placed or given up.
+func TestNamedTempMoreThanKept(t *testing.T) {
+	dir := t.TempDir()
+	s := namedStore(dir, &recordingJournal{})
+	defer s.Close(context.Background())
+	var files []*os.File
+	for i := range maxNamedDirs + 3 {
+		f, err := s.CreateTemp(fmt.Sprintf("out/%d.png", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	AbortTemp(files[1])
+	for i, f := range files {
+		if i == 1 {
+			continue
+		}
+		if err := commitNamed(s, f, fmt.Sprintf("image.i%d", i), fmt.Sprintf("out/%d.png", i)); err != nil {
+			t.Errorf("image %d: %v", i, err)
+		}
+	}
+	if got := len(names(t, filepath.Join(dir, "out"))); got != maxNamedDirs+2 {
+		t.Errorf("out holds %d names, want %d outputs and no temporary file", got, maxNamedDirs+2)
+	}
+	if n := len(s.named.m); n != 0 {
+		t.Errorf("%d directories kept after every file was placed or given up", n)
+	}
+}
+
+// The working directory is reached through a symbolic link above it,
+// pointed elsewhere during a render: an output goes where its path now
+// leads, as the lockfile is written, not into a directory opened earlier.
+func TestHeldDirAncestorLinkRetargeted(t *testing.T) {
+	root := t.TempDir()
+	for _, p := range []string{"a/proj/out", "b/proj/out"} {
+		if err := os.MkdirAll(filepath.Join(root, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(root, "link")
+	if err := os.Symlink(filepath.Join(root, "a"), link); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(link, "proj")
+	s := NewStore(dir, NewLock(), &recordingJournal{}, nil)
+	defer s.Close(context.Background())
+	if err := commitAt(t, s, "image.first", "out/first.png", "one"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.CreateTemp("out/a.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("two"); err != nil {
+		t.Fatal(err)
+	}
+	retarget := filepath.Join(root, "link.new")
+	if err := os.Symlink(filepath.Join(root, "b"), retarget); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(retarget, link); err != nil {
+		t.Fatal(err)
+	}
+	e := entryN(1)
+	e.Path = "out/a.png"
+	if err := s.Commit(context.Background(), Commit{Addr: addrs.MustParse("image.a"), Entry: e, Temp: f}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "b/proj/out/a.png")); err != nil || string(b) != "two" {
+		t.Errorf("b/proj/out/a.png, where the working directory now is: %q, %v (a/proj/out holds %q)", b, err, names(t, filepath.Join(root, "a/proj/out")))
 	}
 }

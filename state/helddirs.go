@@ -99,15 +99,86 @@ func (s *LocalStore) createIn(rel string, final bool) func(target string) (*os.F
 	}
 }
 
+// maxNamedDirs bounds the directories a LocalStore keeps open for its
+// named temporary files not yet placed (namedDirs). Files given up
+// (AbortTemp) leave theirs behind until this many are open; the oldest is
+// closed then, and its file, if it is still placed, is placed as one
+// whose directory is not known.
+const maxNamedDirs = 64
+
+// namedDirs are the directories the named temporary files of a LocalStore
+// were made in, where the file system makes no unnamed ones: each opened
+// anew for its file with no symbolic link followed under the working
+// directory, and kept until the file is placed, so that placeNamed names
+// the file from where it is (its directory may have been moved since) and
+// removes it there when it cannot be placed.
+type namedDirs struct {
+	mu   sync.Mutex
+	m    map[*os.File]namedDir
+	next uint64
+}
+
+// namedDir is the directory a named temporary file was made in, and the
+// order of its making.
+type namedDir struct {
+	d   *unnamed.Dir
+	seq uint64
+}
+
+// put keeps d, the directory f was made in.
+func (n *namedDirs) put(f *os.File, d *unnamed.Dir) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.m == nil {
+		n.m = map[*os.File]namedDir{}
+	}
+	if len(n.m) >= maxNamedDirs {
+		var oldest *os.File
+		for g, e := range n.m {
+			if oldest == nil || e.seq < n.m[oldest].seq {
+				oldest = g
+			}
+		}
+		n.m[oldest].d.Close()
+		delete(n.m, oldest)
+	}
+	n.next++
+	n.m[f] = namedDir{d: d, seq: n.next}
+}
+
+// take returns the directory f was made in, which the caller closes, or
+// nil if none is kept.
+func (n *namedDirs) take(f *os.File) *unnamed.Dir {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	e, ok := n.m[f]
+	if !ok {
+		return nil
+	}
+	delete(n.m, f)
+	return e.d
+}
+
+// close closes every directory kept.
+func (n *namedDirs) close() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, e := range n.m {
+		e.d.Close()
+	}
+	n.m = nil
+}
+
 // createNamedIn returns CreateTemp's create function for a named
 // temporary file beside the output at rel, where the file system makes
-// no unnamed ones: made in the held directory of rel, as createIn's, with
-// createTempBeside's names. Where no directory can be held (no openat2 or
-// openat here), it is createTempBeside.
+// no unnamed ones, with createTempBeside's names: made in rel's directory
+// opened anew with no symbolic link followed under the working directory,
+// which is kept for placeNamed. Where no directory can be opened so (no
+// openat2 or openat here), it is createTempBeside.
 func (s *LocalStore) createNamedIn(rel string) func(target string) (*os.File, error) {
 	dir := path.Dir(rel)
 	return func(target string) (*os.File, error) {
-		d, held, err := s.held.get(s.dir, dir)
+		d, err := unnamed.OpenDir(s.dir, dir)
 		if errors.Is(err, unnamed.ErrUnsupported) {
 			return createTempBeside(target)
 		}
@@ -126,26 +197,40 @@ func (s *LocalStore) createNamedIn(rel string) func(target string) (*os.File, er
 			}
 			break
 		}
-		if !held {
+		if err != nil {
 			d.Close()
-		} else if errors.Is(err, fs.ErrNotExist) {
-			// Removed since it was opened: CreateTemp makes it again.
-			s.held.drop(dir, d)
+			return nil, err
 		}
-		return f, err
+		s.named.put(f, d)
+		return f, nil
 	}
 }
 
 // placeNamed is placeTemp of a named temporary file f made beside the
-// output rel: synced (syncFile), made 0644, closed, and renamed over rel
-// within rel's directory as it is at this moment, opened with no
-// symbolic link followed under the working directory. No step resolves
-// the directory's path again: a directory moved away (f with it) and put
-// behind a link since f was made fails here, and nothing is placed.
+// output rel: synced (syncFile), made 0644, closed, and renamed from the
+// directory it was made in (namedDirs), wherever that is now, over rel in
+// rel's directory as it is at this moment, opened with no symbolic link
+// followed under the working directory. No step resolves a directory's
+// path again: a directory moved away since f was made gives f up to the
+// one at its path; one put behind a link fails here, f is removed, and
+// nothing is placed.
 func (s *LocalStore) placeNamed(f *os.File, rel string, syncFile bool) error {
-	target, name := s.abs(rel), f.Name()
+	target, base := s.abs(rel), filepath.Base(f.Name())
+	made := s.named.take(f)
+	if made != nil {
+		defer made.Close()
+	}
+	// remove removes f's name where it was made. A file whose directory
+	// is not kept is left where it is: removing it by its path would go
+	// through whatever is now at the directory's path.
+	remove := func() {
+		if made != nil {
+			made.Remove(base)
+		}
+	}
 	fail := func(err error) error {
 		f.Close()
+		remove()
 		return err
 	}
 	if syncFile {
@@ -161,20 +246,26 @@ func (s *LocalStore) placeNamed(f *os.File, rel string, syncFile bool) error {
 		return commitTemp(f, target, false, false)
 	}
 	if err != nil {
-		// f is left where it is: removing it by its path would go
-		// through whatever is now at the directory's path.
-		if errors.Is(err, unnamed.ErrSymlink) {
-			return fail(fmt.Errorf("place %s: %w; nothing was written there (its temporary file %s may be left where the directory went): make it a directory, or give the image a path that goes through none, then run the command again", target, err, filepath.Base(name)))
+		left := ""
+		if made == nil {
+			left = fmt.Sprintf(" (its temporary file %s may be left where the directory went)", base)
 		}
-		return fail(fmt.Errorf("place %s: %w; nothing was written there: see what moved or removed its directory, then run the command again", target, err))
+		if errors.Is(err, unnamed.ErrSymlink) {
+			return fail(fmt.Errorf("place %s: %w; nothing was written there%s: make it a directory, or give the image a path that goes through none, then run the command again", target, err, left))
+		}
+		return fail(fmt.Errorf("place %s: %w; nothing was written there%s: see what moved or removed its directory, then run the command again", target, err, left))
 	}
 	defer d.Close()
+	from := made
+	if from == nil {
+		from = d
+	}
 	if err := f.Close(); err != nil {
-		d.Remove(filepath.Base(name))
+		from.Remove(base)
 		return fmt.Errorf("close %s: %w", target, err)
 	}
-	if err := d.Rename(filepath.Base(name), path.Base(rel)); err != nil {
-		d.Remove(filepath.Base(name))
+	if err := from.RenameTo(base, d, path.Base(rel)); err != nil {
+		from.Remove(base)
 		if errors.Is(err, fs.ErrNotExist) {
 			err = fmt.Errorf("%w: %w", errDirChanged, err)
 			return fmt.Errorf("place %s: %w; nothing was written there: see what moved or replaced %s, then run the command again", target, err, filepath.Dir(target))

@@ -220,6 +220,8 @@ type LocalStore struct {
 	batch bool
 	// held are the output directories held open for unnamed files.
 	held heldDirs
+	// named are the directories of named temporary files not yet placed.
+	named namedDirs
 	// umask says, once asked, whether the umask keeps mode 0644.
 	umask struct {
 		once  sync.Once
@@ -239,6 +241,7 @@ const closeGrace = time.Second
 // then at most closeGrace.
 func (s *LocalStore) Close(ctx context.Context) error {
 	defer s.held.close()
+	defer s.named.close()
 	err := s.closeJournal(ctx)
 	if err != nil {
 		// A RecordError: what finished is on disk but maybe not recorded.

@@ -208,21 +208,28 @@ func (d *Dir) Link(f *os.File, base string) error {
 }
 
 // Rename renames from to to, both names in d: to is replaced atomically.
-func (d *Dir) Rename(from, to string) error {
+func (d *Dir) Rename(from, to string) error { return d.RenameTo(from, d, to) }
+
+// RenameTo renames from in d to name in to (one file system), replacing
+// name atomically: each relative to its directory's descriptor, wherever
+// that directory is now, so that no path is resolved again.
+func (d *Dir) RenameTo(from string, to *Dir, name string) error {
 	err := d.with(func(dfd int) error {
-		for {
-			err := unix.Renameat(dfd, from, dfd, to)
-			if errors.Is(err, unix.EINTR) {
-				continue
+		return to.with(func(tfd int) error {
+			for {
+				err := unix.Renameat(dfd, from, tfd, name)
+				if errors.Is(err, unix.EINTR) {
+					continue
+				}
+				if errors.Is(err, unix.ENOENT) && (Removed(dfd) || Removed(tfd)) {
+					err = ErrDirChanged
+				}
+				return err
 			}
-			if errors.Is(err, unix.ENOENT) && Removed(dfd) {
-				err = ErrDirChanged
-			}
-			return err
-		}
+		})
 	})
 	if err != nil {
-		return &os.LinkError{Op: "rename", Old: filepath.Join(d.path, from), New: filepath.Join(d.path, to), Err: err}
+		return &os.LinkError{Op: "rename", Old: filepath.Join(d.path, from), New: filepath.Join(to.path, name), Err: err}
 	}
 	return nil
 }

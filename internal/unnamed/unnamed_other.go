@@ -36,5 +36,8 @@ func (d *Dir) Link(f *os.File, base string) error { return ErrUnsupported }
 // Rename is never called here.
 func (d *Dir) Rename(from, to string) error { return ErrUnsupported }
 
+// RenameTo is never called here.
+func (d *Dir) RenameTo(from string, to *Dir, name string) error { return ErrUnsupported }
+
 // Remove is never called here.
 func (d *Dir) Remove(name string) error { return ErrUnsupported }
