@@ -595,7 +595,18 @@ func (p *planning) prefill() {
 					if !img.From.IsZero() || img.Derived() || p.replace[img.Addr] {
 						continue
 					}
-					if _, recorded := in.Lock.Images[img.Addr]; !recorded {
+					prior, recorded := in.Lock.Images[img.Addr]
+					if !recorded {
+						continue
+					}
+					// An image whose inputs changed is a replace, which
+					// changeAt works out and prices in order: not worked
+					// out here only to be dropped.
+					want := state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: img.Seed, Candidates: candidatesOf(img)}
+					if want.Seed == 0 && needsSeed(img) {
+						want.Seed = priorSeed(prior, want)
+					}
+					if inputsDiffer(prior.Inputs, want) {
 						continue
 					}
 					c, _, _ := p.changeUnpriced(img, nil)
@@ -611,6 +622,13 @@ func (p *planning) prefill() {
 		})
 	}
 	wg.Wait()
+}
+
+// inputsDiffer reports whether inputChanges(old, new) names a change,
+// without saying what it is.
+func inputsDiffer(old, new state.Inputs) bool {
+	return old.Prompt != new.Prompt || old.Style != new.Style || old.AspectRatio != new.AspectRatio ||
+		old.Seed != new.Seed || old.Takes() != new.Takes()
 }
 
 func inputChanges(old, new state.Inputs) []string {
