@@ -47,6 +47,11 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		imageSchema: imageSchema(),
 		checkMask:   checkSourceFile("mask"),
 	}
+	if l.stats == nil {
+		// The image paths are still looked at in batches, in parallel,
+		// through a Stats of this load's own (one lstat each, as without).
+		l.stats = safepath.NewStats(dir)
+	}
 	cfg := &Config{Dir: dir, Files: l.files, Provider: defaultProvider()}
 	defer l.compactFiles()
 
