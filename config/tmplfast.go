@@ -300,10 +300,18 @@ func (l *loader) constPart(part hclsyntax.Expression) (string, bool) {
 		}
 		switch root.Name {
 		case "var":
+			if l.plainVars != nil {
+				s, ok := l.plainVars[step.Name]
+				return s, ok
+			}
 			if _, found := l.vars[step.Name]; !found {
 				return "", false
 			}
 		case "local":
+			if l.plainLocals != nil {
+				s, ok := l.plainLocals[step.Name]
+				return s, ok
+			}
 			if _, found := l.locals[step.Name]; !found {
 				return "", false
 			}
@@ -317,4 +325,29 @@ func (l *loader) constPart(part hclsyntax.Expression) (string, bool) {
 		return v.AsString(), true
 	}
 	return "", false
+}
+
+// notePlainRefs fills l.plainVars and l.plainLocals from l.base, once
+// it is final: what constPart finds for each var.x and local.x, looked
+// up once for all image blocks.
+func (l *loader) notePlainRefs() {
+	note := func(root string, names []string) map[string]string {
+		m := make(map[string]string, len(names))
+		for _, name := range names {
+			v := rootAttr(l.base, hcl.Traversal{hcl.TraverseRoot{Name: root}, hcl.TraverseAttr{Name: name}})
+			if v != cty.NilVal && plainString(v) {
+				m[name] = v.AsString()
+			}
+		}
+		return m
+	}
+	vars := make([]string, 0, len(l.vars))
+	for name := range l.vars {
+		vars = append(vars, name)
+	}
+	locals := make([]string, 0, len(l.locals))
+	for name := range l.locals {
+		locals = append(locals, name)
+	}
+	l.plainVars, l.plainLocals = note("var", vars), note("local", locals)
 }
