@@ -309,6 +309,14 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 // to be replaced, it only reads (with no image store to ask): prefill
 // calls it on several goroutines.
 func (p *planning) changeUnpriced(img *config.Image, src *Change) (c Change, replaceRequested bool, restorable string) {
+	return p.changeOf(img, src, false)
+}
+
+// changeOf is changeUnpriced; with probe set, for prefill, an image
+// recorded at its own address whose inputs changed comes back as a bare
+// Replace as soon as that is known: changeAt works it out again, and
+// prices it, in order, so that what would be worked out here is dropped.
+func (p *planning) changeOf(img *config.Image, src *Change, probe bool) (c Change, replaceRequested bool, restorable string) {
 	in := p.in
 	key := img.Addr
 	c = Change{Addr: img.Addr, Path: img.Path}
@@ -348,6 +356,9 @@ func (p *planning) changeUnpriced(img *config.Image, src *Change) (c Change, rep
 		} else {
 			c.Inputs.Seed = priorSeed(prior, c.Inputs)
 		}
+	}
+	if probe && !replaceRequested && c.PriorAddr == key && inputsDiffer(prior.Inputs, c.Inputs) {
+		return Change{Addr: img.Addr, Action: Replace}, false, ""
 	}
 
 	reasons := append(inputChanges(prior.Inputs, c.Inputs), derivedChanges(prior.Inputs, c.Inputs)...)
@@ -595,21 +606,10 @@ func (p *planning) prefill() {
 					if !img.From.IsZero() || img.Derived() || p.replace[img.Addr] {
 						continue
 					}
-					prior, recorded := in.Lock.Images[img.Addr]
-					if !recorded {
+					if _, recorded := in.Lock.Images[img.Addr]; !recorded {
 						continue
 					}
-					// An image whose inputs changed is a replace, which
-					// changeAt works out and prices in order: not worked
-					// out here only to be dropped.
-					want := state.Inputs{Prompt: img.Prompt, Style: img.Style, AspectRatio: img.AspectRatio, Seed: img.Seed, Candidates: candidatesOf(img)}
-					if want.Seed == 0 && needsSeed(img) {
-						want.Seed = priorSeed(prior, want)
-					}
-					if inputsDiffer(prior.Inputs, want) {
-						continue
-					}
-					c, _, _ := p.changeUnpriced(img, nil)
+					c, _, _ := p.changeOf(img, nil, true)
 					if c.Action != NoOp && c.Action != Move {
 						continue // priced, in order, by changeAt
 					}
