@@ -32,3 +32,29 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadApplied loads 10,000 images whose files are on disk,
+// without a Stats from the caller (as apply PLANFILE does): every image
+// path's lstat.
+func BenchmarkLoadApplied(b *testing.B) {
+	for _, shape := range workload.Shapes {
+		b.Run(fmt.Sprintf("%s/10000", shape), func(b *testing.B) {
+			dir := b.TempDir()
+			if err := workload.WriteConfig(dir, shape, 10000); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := workload.WriteApplied(dir); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				cfg, diags := config.Load(dir, config.LoadOptions{})
+				if diags.HasErrors() {
+					b.Fatal(diags.Error())
+				}
+				if len(cfg.Images) != 10000 {
+					b.Fatalf("got %d images", len(cfg.Images))
+				}
+			}
+		})
+	}
+}

@@ -126,7 +126,8 @@ type LoadOptions struct {
 	Environ []string
 	// Stats, when not nil, makes the lstat of each image's path, which
 	// Load checks for symbolic links, one that later checks of the same
-	// run (the lockfile's paths, the stat cache) share.
+	// run (the lockfile's paths, the stat cache) share. Without it, Load
+	// makes them through a Stats of its own, as many at once.
 	Stats *safepath.Stats
 	// NoDigest leaves Config.Digest empty, for a caller that records no
 	// plan: the digest of a large configuration costs as much as a tenth

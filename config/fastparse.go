@@ -3,6 +3,8 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"math/big"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -50,6 +52,29 @@ type fastParser struct {
 	// that byte's column (base.Column on the first line, 1 after).
 	lineStart int
 	col0      int
+	// names holds the identifiers read so far, up to maxNames of them,
+	// so that a name repeated in every block (prompt, path, local, city)
+	// is one string, not one allocation each time.
+	names map[string]string
+}
+
+// maxNames bounds fastParser.names: names past it (the keys of a long
+// object, each used once) are not kept.
+const maxNames = 256
+
+// name returns the identifier src[a:b] as a string.
+func (p *fastParser) name(a, b int) string {
+	if s, ok := p.names[string(p.src[a:b])]; ok {
+		return s
+	}
+	s := string(p.src[a:b])
+	if len(p.names) < maxNames {
+		if p.names == nil {
+			p.names = make(map[string]string, 32)
+		}
+		p.names[s] = s
+	}
+	return s
 }
 
 // pos is the position of offset o, which must be on the current line.
@@ -254,7 +279,7 @@ func (p *fastParser) item() (*hclsyntax.Attribute, *hclsyntax.Block, bool) {
 	if e == p.off {
 		return nil, nil, false
 	}
-	name := string(p.src[p.off:e])
+	name := p.name(p.off, e)
 	nameRange := p.rng(p.off, e)
 	p.off = e
 	p.skipSpace()
@@ -420,9 +445,12 @@ func (p *fastParser) expr(inInterp bool) (hclsyntax.Expression, bool) {
 		if n := p.at(e); n == '.' || n == 'e' || n == 'E' || n == '_' || isLetter(n) {
 			return nil, false
 		}
-		v, err := cty.ParseNumberVal(string(p.src[p.off:e]))
-		if err != nil {
-			return nil, false
+		v, ok := wholeLiteral(p.src[p.off:e])
+		if !ok {
+			var err error
+			if v, err = cty.ParseNumberVal(string(p.src[p.off:e])); err != nil {
+				return nil, false
+			}
 		}
 		r := p.rng(p.off, e)
 		p.off = e
@@ -434,7 +462,7 @@ func (p *fastParser) expr(inInterp bool) (hclsyntax.Expression, bool) {
 	if e == p.off {
 		return nil, false
 	}
-	name := string(p.src[p.off:e])
+	name := p.name(p.off, e)
 	r := p.rng(p.off, e)
 	p.off = e
 	var lit cty.Value
@@ -446,17 +474,26 @@ func (p *fastParser) expr(inInterp bool) (hclsyntax.Expression, bool) {
 	case "null":
 		lit = cty.NullVal(cty.DynamicPseudoType)
 	default:
-		t := &hclsyntax.ScopeTraversalExpr{
-			Traversal: hcl.Traversal{hcl.TraverseRoot{Name: name, SrcRange: r}},
-			SrcRange:  r,
+		// The traversal is made at its length: a dot and an identifier
+		// start each step.
+		steps := 1
+		for o := p.off; p.at(o) == '.'; steps++ {
+			ae := p.identEnd(o + 1)
+			if ae == o+1 {
+				break
+			}
+			o = ae
 		}
+		trav := make(hcl.Traversal, 1, steps)
+		trav[0] = hcl.TraverseRoot{Name: name, SrcRange: r}
+		t := &hclsyntax.ScopeTraversalExpr{Traversal: trav, SrcRange: r}
 		for p.at(p.off) == '.' {
 			ae := p.identEnd(p.off + 1)
 			if ae == p.off+1 {
 				return nil, false
 			}
 			step := p.rng(p.off, ae)
-			t.Traversal = append(t.Traversal, hcl.TraverseAttr{Name: string(p.src[p.off+1 : ae]), SrcRange: step})
+			t.Traversal = append(t.Traversal, hcl.TraverseAttr{Name: p.name(p.off+1, ae), SrcRange: step})
 			t.SrcRange = hcl.RangeBetween(t.SrcRange, step)
 			p.off = ae
 		}
@@ -486,7 +523,9 @@ func (p *fastParser) plainAfterTerm() bool {
 func (p *fastParser) template() (hclsyntax.Expression, bool) {
 	open := p.off
 	p.off++
-	var parts []hclsyntax.Expression
+	// The parts are gathered here and copied once, at their number.
+	var buf [8]hclsyntax.Expression
+	parts := buf[:0]
 	interps := 0
 	for {
 		litStart := p.off
@@ -509,7 +548,7 @@ func (p *fastParser) template() (hclsyntax.Expression, bool) {
 			if interps == 1 && len(parts) == 1 {
 				return &hclsyntax.TemplateWrapExpr{Wrapped: parts[0], SrcRange: r}, true
 			}
-			return &hclsyntax.TemplateExpr{Parts: parts, SrcRange: r}, true
+			return &hclsyntax.TemplateExpr{Parts: slices.Clone(parts), SrcRange: r}, true
 		case '$':
 			if p.at(p.off+2) == '~' {
 				return nil, false
@@ -647,4 +686,19 @@ func (n fastNav) ContextDefRange(offset int) hcl.Range {
 		return b.DefRange()
 	}
 	return hcl.Range{}
+}
+
+// wholeLiteral returns the number the decimal digits ds write, as
+// cty.ParseNumberVal would make it (precision 512, rounding to nearest
+// even, exact), when there are at most 18 of them: a seed, a count, a
+// quality. false for more, which ParseNumberVal must read.
+func wholeLiteral(ds []byte) (cty.Value, bool) {
+	if len(ds) == 0 || len(ds) > 18 {
+		return cty.NilVal, false
+	}
+	var n uint64
+	for _, d := range ds {
+		n = n*10 + uint64(d-'0')
+	}
+	return cty.NumberVal(new(big.Float).SetPrec(512).SetMode(big.ToNearestEven).SetUint64(n)), true
 }

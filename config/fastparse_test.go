@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // checkFastParse fails t when parseFast accepts src but its syntax tree
@@ -123,4 +124,29 @@ func FuzzParseFast(f *testing.F) {
 		}
 		checkFastParse(t, src, hcl.InitialPos)
 	})
+}
+
+// TestWholeLiteral: a literal of decimal digits is the value, precision,
+// rounding mode and accuracy that cty.ParseNumberVal makes of it, down to
+// what a division by three then gives.
+func TestWholeLiteral(t *testing.T) {
+	third := cty.NumberIntVal(3)
+	for _, s := range []string{"0", "1", "7", "007", "255", "4294967295", "4294967296", "123456789012345678", "999999999999999999"} {
+		want, err := cty.ParseNumberVal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := wholeLiteral([]byte(s))
+		if !ok {
+			t.Fatalf("%s: not taken", s)
+		}
+		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(got.Divide(third), want.Divide(third)) {
+			t.Errorf("%s: got %s, want %s", s, got.AsBigFloat().Text('g', -1), want.AsBigFloat().Text('g', -1))
+		}
+	}
+	for _, s := range []string{"", "1234567890123456789"} {
+		if _, ok := wholeLiteral([]byte(s)); ok {
+			t.Errorf("%q taken", s)
+		}
+	}
 }

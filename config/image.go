@@ -59,11 +59,97 @@ func imageContent(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyContent, hcl.
 			return body.Content(schema)
 		}
 	}
+	// What AsHCLAttribute makes of each, in one allocation for all.
+	all := make([]hcl.Attribute, len(sb.Attributes))
 	attrs := make(hcl.Attributes, len(sb.Attributes))
+	i := 0
 	for name, a := range sb.Attributes {
-		attrs[name] = a.AsHCLAttribute()
+		all[i] = hcl.Attribute{Name: a.Name, Expr: a.Expr, Range: a.SrcRange, NameRange: a.NameRange}
+		attrs[name] = &all[i]
+		i++
 	}
 	return &hcl.BodyContent{Attributes: attrs, MissingItemRange: sb.MissingItemRange()}, nil
+}
+
+// blockAttrs are the attributes of an image block by name, nil where
+// one is not set: imageContent's Attributes without a map.
+type blockAttrs struct {
+	prompt, ratio, seed, style, path, forEach, count, from, operation *hcl.Attribute
+	mask, transparent, resize, crop, quality, candidates              *hcl.Attribute
+}
+
+// slot returns where a holds the attribute name of imageSchema; nil for
+// any other name.
+func (a *blockAttrs) slot(name string) **hcl.Attribute {
+	switch name {
+	case "prompt":
+		return &a.prompt
+	case "aspect_ratio":
+		return &a.ratio
+	case "seed":
+		return &a.seed
+	case "style":
+		return &a.style
+	case "path":
+		return &a.path
+	case "for_each":
+		return &a.forEach
+	case "count":
+		return &a.count
+	case "from":
+		return &a.from
+	case "operation":
+		return &a.operation
+	case "mask":
+		return &a.mask
+	case "transparent":
+		return &a.transparent
+	case "resize":
+		return &a.resize
+	case "crop":
+		return &a.crop
+	case "quality":
+		return &a.quality
+	case "candidates":
+		return &a.candidates
+	}
+	return nil
+}
+
+// imageAttrs returns the attributes imageContent(body, schema) finds, by
+// name, and its diagnostics. The common body, HCL syntax holding only
+// attributes that schema names, is read without making imageContent's
+// map.
+func imageAttrs(body hcl.Body, schema *hcl.BodySchema) (blockAttrs, hcl.Diagnostics) {
+	var a blockAttrs
+	if sb, ok := body.(*hclsyntax.Body); ok && len(sb.Blocks) == 0 && len(schema.Blocks) == 0 && len(sb.Attributes) > 0 {
+		required := false
+		for _, as := range schema.Attributes {
+			required = required || as.Required
+		}
+		all := make([]hcl.Attribute, len(sb.Attributes))
+		i := 0
+		for name, at := range sb.Attributes {
+			s := a.slot(name)
+			if required || s == nil || !schemaHasAttr(schema, name) {
+				break
+			}
+			all[i] = hcl.Attribute{Name: at.Name, Expr: at.Expr, Range: at.SrcRange, NameRange: at.NameRange}
+			*s = &all[i]
+			i++
+		}
+		if i == len(all) {
+			return a, nil
+		}
+		a = blockAttrs{}
+	}
+	content, diags := imageContent(body, schema)
+	for name, at := range content.Attributes {
+		if s := a.slot(name); s != nil {
+			*s = at
+		}
+	}
+	return a, diags
 }
 
 // schemaHasAttr reports whether schema names the attribute name.
@@ -296,10 +382,32 @@ type field[T any] struct {
 	tmpl *instTemplate
 }
 
+// blockFields are the fields of one image block, allocated together.
+type blockFields struct {
+	prompt, ratio, style, path, operation, mask, crop field[string]
+	seed                                              field[int64]
+	transparent                                       field[bool]
+	resize                                            field[Resize]
+	quality, candidates                               field[int]
+}
+
 // newField prepares attr (which may be nil) of an image block.
 func newField[T any](l *loader, attr *hcl.Attribute, sc scope, ty cty.Type, check func(*loader, cty.Value, hcl.Range, string) (T, bool)) *field[T] {
-	f := &field[T]{attr: attr, ty: ty, check: check, ok: true, null: attr == nil}
+	return new(field[T]).init(l, attr, sc, ty, check)
+}
+
+// init prepares f as newField does, and returns f.
+func (f *field[T]) init(l *loader, attr *hcl.Attribute, sc scope, ty cty.Type, check func(*loader, cty.Value, hcl.Range, string) (T, bool)) *field[T] {
+	*f = field[T]{attr: attr, ty: ty, check: check, ok: true, null: attr == nil}
 	if attr == nil {
+		return f
+	}
+	// The common constant forms, a literal of the field's type or a
+	// template of text, variables and locals, are taken as they are:
+	// their references check out and they evaluate to what HCL would
+	// give, so that the general path below would find the same.
+	if v, ok := l.constAttr(attr.Expr, ty); ok {
+		f.val, f.ok = f.check(l, v, attr.Expr.Range(), "")
 		return f
 	}
 	r, ok := l.checkRefs(attr.Expr, sc)
@@ -374,22 +482,21 @@ func (l *loader) contextOf(in *instance) *hcl.EvalContext {
 // system.
 func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 	b := ib.block
-	content, diags := imageContent(b.Body, l.imageSchema)
+	attrs, diags := imageAttrs(b.Body, l.imageSchema)
 	l.diags = append(l.diags, diags...)
-	attrs := content.Attributes
-	fe, ct := attrs["for_each"], attrs["count"]
+	fe, ct := attrs.forEach, attrs.count
 	blockOK := true
 	if fe != nil && ct != nil {
 		l.errorf(ct.NameRange.Ptr(), "Invalid combination of count and for_each",
 			fmt.Sprintf("image %q sets both count and for_each; an image repeats by one or the other. Remove one of them.", ib.name))
 		blockOK = false
 	}
-	promptAttr := attrs["prompt"]
+	promptAttr := attrs.prompt
 	da := deriveAttrs{
-		from: attrs["from"], operation: attrs["operation"], mask: attrs["mask"], transparent: attrs["transparent"],
-		resize: attrs["resize"], crop: attrs["crop"], quality: attrs["quality"],
-		prompt: promptAttr, seed: attrs["seed"], style: attrs["style"], ratio: attrs["aspect_ratio"],
-		candidates: attrs["candidates"],
+		from: attrs.from, operation: attrs.operation, mask: attrs.mask, transparent: attrs.transparent,
+		resize: attrs.resize, crop: attrs.crop, quality: attrs.quality,
+		prompt: promptAttr, seed: attrs.seed, style: attrs.style, ratio: attrs.ratio,
+		candidates: attrs.candidates,
 	}
 	if !l.checkDeriveBlock(ib.name, da) {
 		blockOK = false
@@ -410,27 +517,29 @@ func (l *loader) expandBlock(ib *imageBlock) (out []Image, ranges []hcl.Range) {
 		insts = []instance{{addr: addrs.Addr{Name: ib.name}, ctx: l.base}}
 	}
 
-	sc := scope{each: fe != nil, count: ct != nil, place: "image " + strconv.Quote(ib.name)}
-	prompt := newField(l, promptAttr, sc, cty.String, (*loader).checkPrompt)
-	ratio := newField(l, attrs["aspect_ratio"], sc, cty.String, (*loader).checkRatio)
-	seed := newField(l, attrs["seed"], sc, cty.Number, (*loader).checkSeed)
-	style := newField(l, attrs["style"], sc, cty.String, (*loader).checkStyle)
-	pathF := newField(l, attrs["path"], sc, cty.String, (*loader).checkPath)
+	sc := scope{each: fe != nil, count: ct != nil, image: ib.name}
+	// The block's fields, in one allocation.
+	fs := new(blockFields)
+	prompt := fs.prompt.init(l, promptAttr, sc, cty.String, (*loader).checkPrompt)
+	ratio := fs.ratio.init(l, attrs.ratio, sc, cty.String, (*loader).checkRatio)
+	seed := fs.seed.init(l, attrs.seed, sc, cty.Number, (*loader).checkSeed)
+	style := fs.style.init(l, attrs.style, sc, cty.String, (*loader).checkStyle)
+	pathF := fs.path.init(l, attrs.path, sc, cty.String, (*loader).checkPath)
 	var from *fromSpec
 	if da.from != nil {
 		from = l.newFrom(da.from, sc)
 	}
-	operation := newField(l, da.operation, sc, cty.String, (*loader).checkOperation)
+	operation := fs.operation.init(l, da.operation, sc, cty.String, (*loader).checkOperation)
 	checkMask := l.checkMask
 	if checkMask == nil { // a loader not made by Load
 		checkMask = checkSourceFile("mask")
 	}
-	mask := newField(l, da.mask, sc, cty.String, checkMask)
-	transparent := newField(l, da.transparent, sc, cty.Bool, checkBool)
-	resize := newField(l, da.resize, sc, cty.DynamicPseudoType, (*loader).checkResize)
-	crop := newField(l, da.crop, sc, cty.String, (*loader).checkCrop)
-	quality := newField(l, da.quality, sc, cty.Number, (*loader).checkQuality)
-	candidates := newField(l, attrs["candidates"], sc, cty.Number, (*loader).checkCandidates)
+	mask := fs.mask.init(l, da.mask, sc, cty.String, checkMask)
+	transparent := fs.transparent.init(l, da.transparent, sc, cty.Bool, checkBool)
+	resize := fs.resize.init(l, da.resize, sc, cty.DynamicPseudoType, (*loader).checkResize)
+	crop := fs.crop.init(l, da.crop, sc, cty.String, (*loader).checkCrop)
+	quality := fs.quality.init(l, da.quality, sc, cty.Number, (*loader).checkQuality)
+	candidates := fs.candidates.init(l, attrs.candidates, sc, cty.Number, (*loader).checkCandidates)
 	if !blockOK {
 		return nil, nil
 	}

@@ -42,3 +42,45 @@ func TestImageContentMatchesHCL(t *testing.T) {
 		}
 	}
 }
+
+// TestImageAttrsMatchesContent: imageAttrs finds, under each name of the
+// schema, the attribute imageContent finds, with its diagnostics.
+func TestImageAttrsMatchesContent(t *testing.T) {
+	schema := imageSchema()
+	for _, src := range []string{
+		"prompt = \"a\"\nseed = 1\npath = \"a.png\"\n",
+		"",
+		"for_each = local.views\nprompt = \"${each.value}\"\naspect_ratio = \"16:9\"\n",
+		"from = image.a\noperation = \"upscale\"\nmask = \"m.png\"\ntransparent = true\nresize = { width = 1 }\ncrop = \"1:1\"\nquality = 80\ncandidates = 2\nstyle = \"anime\"\ncount = 2\n",
+		"prompt = \"a\"\npromt = \"b\"\n",
+		"prompt = \"a\"\ninputs {\n}\n",
+		"prompt {\n}\n",
+	} {
+		f, diags := hclsyntax.ParseConfig([]byte("image \"a\" {\n"+src+"}\n"), "t.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("%q: %s", src, diags)
+		}
+		body := f.Body.(*hclsyntax.Body).Blocks[0].Body
+		got, gotDiags := imageAttrs(body, schema)
+		want, wantDiags := imageContent(body, schema)
+		if !reflect.DeepEqual(gotDiags, wantDiags) {
+			t.Errorf("%q: diagnostics %v, want %v", src, gotDiags, wantDiags)
+		}
+		n := 0
+		for _, as := range schema.Attributes {
+			s := got.slot(as.Name)
+			if s == nil {
+				t.Fatalf("no slot for %s", as.Name)
+			}
+			if !reflect.DeepEqual(*s, want.Attributes[as.Name]) {
+				t.Errorf("%q: %s is %#v, want %#v", src, as.Name, *s, want.Attributes[as.Name])
+			}
+			if *s != nil {
+				n++
+			}
+		}
+		if n != len(want.Attributes) {
+			t.Errorf("%q: %d attributes, want %d", src, n, len(want.Attributes))
+		}
+	}
+}

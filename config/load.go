@@ -47,6 +47,11 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		imageSchema: imageSchema(),
 		checkMask:   checkSourceFile("mask"),
 	}
+	if l.stats == nil {
+		// The image paths are still looked at in batches, in parallel,
+		// through a Stats of this load's own (one lstat each, as without).
+		l.stats = safepath.NewStats(dir)
+	}
 	cfg := &Config{Dir: dir, Files: l.files, Provider: defaultProvider()}
 	defer l.compactFiles()
 
@@ -94,6 +99,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	cfg.Provider = l.provider
 	l.evalStore()
 	cfg.Store = l.store
+	l.notePlainRefs()
 	images := l.expandImages()
 	sortImages(images)
 	l.resolveDerived(images)
@@ -155,6 +161,10 @@ type loader struct {
 	// base is the evaluation context of everything outside an instance:
 	// var, local and the function table. Instances use children of it.
 	base *hcl.EvalContext
+	// plainVars and plainLocals, when not nil, hold the text of each
+	// declared variable and local that base holds as a plain string
+	// (notePlainRefs): read only.
+	plainVars, plainLocals map[string]string
 
 	// disk checks image paths against the file system; only expandImages,
 	// on its own goroutine, uses it.

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -12,7 +13,18 @@ import (
 // the expression's place for messages.
 type scope struct {
 	each, count bool
-	place       string // "a locals block", "image \"hero\"", ...
+	place       string // "a locals block", "the provider block", ...
+	// image, when place is empty, names the image block the expression
+	// is in: its place is image "name".
+	image string
+}
+
+// where is sc's place, as messages name it.
+func (sc scope) where() string {
+	if sc.place == "" && sc.image != "" {
+		return "image " + strconv.Quote(sc.image)
+	}
+	return sc.place
 }
 
 // refs is what an expression refers to.
@@ -67,7 +79,7 @@ func (l *loader) checkRefs(expr hcl.Expression, sc scope) (r refs, ok bool) {
 		case "each":
 			if !sc.each {
 				l.errorf(rootRange.Ptr(), `Reference to "each" outside for_each`,
-					fmt.Sprintf("each.key and each.value exist only inside an image block that sets for_each, and not in for_each itself; this is %s. Add for_each to the image, or remove the reference.", sc.place))
+					fmt.Sprintf("each.key and each.value exist only inside an image block that sets for_each, and not in for_each itself; this is %s. Add for_each to the image, or remove the reference.", sc.where()))
 				ok = false
 				continue
 			}
@@ -81,7 +93,7 @@ func (l *loader) checkRefs(expr hcl.Expression, sc scope) (r refs, ok bool) {
 		case "count":
 			if !sc.count {
 				l.errorf(rootRange.Ptr(), `Reference to "count" outside count`,
-					fmt.Sprintf("count.index exists only inside an image block that sets count, and not in count itself; this is %s. Add count to the image, or remove the reference.", sc.place))
+					fmt.Sprintf("count.index exists only inside an image block that sets count, and not in count itself; this is %s. Add count to the image, or remove the reference.", sc.where()))
 				ok = false
 				continue
 			}

@@ -224,3 +224,130 @@ func constValue(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, bool) {
 	}
 	return cty.NilVal, false
 }
+
+// constAttr returns the value of expr, an attribute evaluated as a value
+// of type ty (String, Number or Bool) outside any instance, when expr is
+// one of the common constant forms: a known literal of type ty, or, for
+// String, a template of plain string literals and references var.x or
+// local.x, each declared and a plain string in l.base. That is the value
+// checkRefs, constTemplate and evalExpr together would find, with no
+// diagnostic; false for any other expression, which they must evaluate.
+func (l *loader) constAttr(expr hcl.Expression, ty cty.Type) (cty.Value, bool) {
+	if ty != cty.String && ty != cty.Number && ty != cty.Bool {
+		return cty.NilVal, false
+	}
+	switch e := expr.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		v := e.Val
+		if v.Type() != ty || !v.IsKnown() || v.IsNull() || v.IsMarked() {
+			return cty.NilVal, false
+		}
+		return v, true
+	case *hclsyntax.TemplateExpr:
+		if ty != cty.String || len(e.Parts) == 0 {
+			return cty.NilVal, false
+		}
+		if len(e.Parts) == 1 {
+			s, ok := l.constPart(e.Parts[0])
+			if !ok {
+				return cty.NilVal, false
+			}
+			return cty.StringVal(s), true
+		}
+		var buf [8]string
+		texts := buf[:0]
+		n := 0
+		for _, part := range e.Parts {
+			s, ok := l.constPart(part)
+			if !ok {
+				return cty.NilVal, false
+			}
+			texts = append(texts, s)
+			n += len(s)
+		}
+		var b strings.Builder
+		b.Grow(n)
+		for _, s := range texts {
+			b.WriteString(s)
+		}
+		return cty.StringVal(b.String()), true
+	}
+	return cty.NilVal, false
+}
+
+// constPart returns the text of one part of a template as constAttr
+// takes it: a plain string literal, or var.x or local.x declared and a
+// plain string in l.base.
+func (l *loader) constPart(part hclsyntax.Expression) (string, bool) {
+	switch p := part.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		if !plainString(p.Val) {
+			return "", false
+		}
+		return p.Val.AsString(), true
+	case *hclsyntax.ScopeTraversalExpr:
+		t := p.Traversal
+		if len(t) != 2 {
+			return "", false
+		}
+		root, ok := t[0].(hcl.TraverseRoot)
+		if !ok {
+			return "", false
+		}
+		step, ok := t[1].(hcl.TraverseAttr)
+		if !ok {
+			return "", false
+		}
+		switch root.Name {
+		case "var":
+			if l.plainVars != nil {
+				s, ok := l.plainVars[step.Name]
+				return s, ok
+			}
+			if _, found := l.vars[step.Name]; !found {
+				return "", false
+			}
+		case "local":
+			if l.plainLocals != nil {
+				s, ok := l.plainLocals[step.Name]
+				return s, ok
+			}
+			if _, found := l.locals[step.Name]; !found {
+				return "", false
+			}
+		default:
+			return "", false
+		}
+		v := rootAttr(l.base, t)
+		if v == cty.NilVal || !plainString(v) {
+			return "", false
+		}
+		return v.AsString(), true
+	}
+	return "", false
+}
+
+// notePlainRefs fills l.plainVars and l.plainLocals from l.base, once
+// it is final: what constPart finds for each var.x and local.x, looked
+// up once for all image blocks.
+func (l *loader) notePlainRefs() {
+	note := func(root string, names []string) map[string]string {
+		m := make(map[string]string, len(names))
+		for _, name := range names {
+			v := rootAttr(l.base, hcl.Traversal{hcl.TraverseRoot{Name: root}, hcl.TraverseAttr{Name: name}})
+			if v != cty.NilVal && plainString(v) {
+				m[name] = v.AsString()
+			}
+		}
+		return m
+	}
+	vars := make([]string, 0, len(l.vars))
+	for name := range l.vars {
+		vars = append(vars, name)
+	}
+	locals := make([]string, 0, len(l.locals))
+	for name := range l.locals {
+		locals = append(locals, name)
+	}
+	l.plainVars, l.plainLocals = note("var", vars), note("local", locals)
+}

@@ -275,3 +275,45 @@ func FuzzConstValue(f *testing.F) {
 		}
 	})
 }
+
+// TestConstPartPlainRefs: constPart finds the same for every reference
+// through the texts notePlainRefs noted as through base itself.
+func TestConstPartPlainRefs(t *testing.T) {
+	base := &hcl.EvalContext{Variables: map[string]cty.Value{
+		"var": cty.ObjectVal(map[string]cty.Value{
+			"a": cty.StringVal("x"), "n": cty.NumberIntVal(5), "o": cty.ObjectVal(map[string]cty.Value{"k": cty.StringVal("v")}),
+			"nul": cty.NullVal(cty.String), "unk": cty.UnknownVal(cty.String), "mk": cty.StringVal("m").Mark("secret"),
+		}),
+		"local": cty.ObjectVal(map[string]cty.Value{"city": cty.StringVal("c"), "e": cty.StringVal("e\u0301")}),
+	}}
+	l := &loader{
+		base:   base,
+		vars:   map[string]*variable{"a": nil, "n": nil, "o": nil, "nul": nil, "unk": nil, "mk": nil, "declared": nil},
+		locals: map[string]*local{"city": nil, "e": nil, "gone": nil},
+	}
+	var refs []hclsyntax.Expression
+	for _, root := range []string{"var", "local", "each", "other"} {
+		for _, name := range []string{"a", "n", "o", "nul", "unk", "mk", "declared", "city", "e", "gone", "nope", "key"} {
+			refs = append(refs, &hclsyntax.ScopeTraversalExpr{Traversal: hcl.Traversal{hcl.TraverseRoot{Name: root}, hcl.TraverseAttr{Name: name}}})
+		}
+	}
+	want := make([]string, len(refs))
+	wantOK := make([]bool, len(refs))
+	for i, r := range refs {
+		want[i], wantOK[i] = l.constPart(r)
+	}
+	l.notePlainRefs()
+	taken := 0
+	for i, r := range refs {
+		got, ok := l.constPart(r)
+		if got != want[i] || ok != wantOK[i] {
+			t.Errorf("%s: %q, %v; through base %q, %v", r.(*hclsyntax.ScopeTraversalExpr).Traversal.RootName(), got, ok, want[i], wantOK[i])
+		}
+		if ok {
+			taken++
+		}
+	}
+	if taken != 3 {
+		t.Errorf("%d references taken, want 3 (var.a, local.city, local.e)", taken)
+	}
+}

@@ -309,6 +309,14 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 // to be replaced, it only reads (with no image store to ask): prefill
 // calls it on several goroutines.
 func (p *planning) changeUnpriced(img *config.Image, src *Change) (c Change, replaceRequested bool, restorable string) {
+	return p.changeOf(img, src, false)
+}
+
+// changeOf is changeUnpriced; with probe set, for prefill, an image
+// recorded at its own address whose inputs changed comes back as a bare
+// Replace as soon as that is known: changeAt works it out again, and
+// prices it, in order, so that what would be worked out here is dropped.
+func (p *planning) changeOf(img *config.Image, src *Change, probe bool) (c Change, replaceRequested bool, restorable string) {
 	in := p.in
 	key := img.Addr
 	c = Change{Addr: img.Addr, Path: img.Path}
@@ -348,6 +356,9 @@ func (p *planning) changeUnpriced(img *config.Image, src *Change) (c Change, rep
 		} else {
 			c.Inputs.Seed = priorSeed(prior, c.Inputs)
 		}
+	}
+	if probe && !replaceRequested && c.PriorAddr == key && inputsDiffer(prior.Inputs, c.Inputs) {
+		return Change{Addr: img.Addr, Action: Replace}, false, ""
 	}
 
 	reasons := append(inputChanges(prior.Inputs, c.Inputs), derivedChanges(prior.Inputs, c.Inputs)...)
@@ -598,7 +609,7 @@ func (p *planning) prefill() {
 					if _, recorded := in.Lock.Images[img.Addr]; !recorded {
 						continue
 					}
-					c, _, _ := p.changeUnpriced(img, nil)
+					c, _, _ := p.changeOf(img, nil, true)
 					if c.Action != NoOp && c.Action != Move {
 						continue // priced, in order, by changeAt
 					}
@@ -611,6 +622,13 @@ func (p *planning) prefill() {
 		})
 	}
 	wg.Wait()
+}
+
+// inputsDiffer reports whether inputChanges(old, new) names a change,
+// without saying what it is.
+func inputsDiffer(old, new state.Inputs) bool {
+	return old.Prompt != new.Prompt || old.Style != new.Style || old.AspectRatio != new.AspectRatio ||
+		old.Seed != new.Seed || old.Takes() != new.Takes()
 }
 
 func inputChanges(old, new state.Inputs) []string {

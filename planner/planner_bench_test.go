@@ -76,3 +76,24 @@ func BenchmarkDiff(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDiffEdited measures a plan in which every recorded image's
+// prompt changed: every image a replace.
+func BenchmarkDiffEdited(b *testing.B) {
+	const n = 20000
+	in := benchInput(n, false)
+	for i := range in.Images {
+		in.Images[i].Prompt += " at dusk"
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		p, diags := Diff(in)
+		if diags.HasErrors() {
+			b.Fatal(diags.Error())
+		}
+		if p.Summary.Replace != n {
+			b.Fatalf("summary %+v, want %d replaces", p.Summary, n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/image")
+}

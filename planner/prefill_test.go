@@ -30,16 +30,30 @@ func TestPrefillSameAsSerial(t *testing.T) {
 		{"draft", providers.Draft, false, false},
 		{"replace", providers.Imagine, true, false},
 		{"store", providers.Imagine, false, true},
+		{"all-edited", providers.Imagine, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Prefill needs two Ps: a run at -cpu 1 would compare the
 			// serial planning with itself.
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
 			a, b := prefillInput(2000, tc.provider, tc.replace, tc.store), prefillInput(2000, tc.provider, tc.replace, tc.store)
+			if tc.name == "all-edited" {
+				// Every image's prompt changed: a plan of replaces (and of
+				// the other kinds' changes besides).
+				for _, in := range []*Input{&a, &b} {
+					for i := range in.Images {
+						if in.Images[i].Prompt != "" {
+							in.Images[i].Prompt += " at dusk"
+						}
+					}
+				}
+			}
 			pp := &planning{in: a, consumed: map[addrs.Addr]bool{}}
 			got, gotDiags := pp.run()
-			if tc.store != (pp.prefilled == 0) {
-				t.Errorf("prefill planned %d images (an image store turns it off: %v)", pp.prefilled, tc.store)
+			// An image store turns prefill off; with every image edited, it
+			// leaves all to changeAt.
+			if none := tc.store || tc.name == "all-edited"; none != (pp.prefilled == 0) {
+				t.Errorf("prefill planned %d images (none expected: %v)", pp.prefilled, none)
 			}
 			p := &planning{in: b, consumed: map[addrs.Addr]bool{}, serial: true}
 			want, wantDiags := p.run()
@@ -140,4 +154,31 @@ func prefillInput(n int, provider string, replace, store bool) Input {
 		in.InStore = func(sha string) bool { return len(sha) > 0 && sha[len(sha)-1]%2 == 0 }
 	}
 	return in
+}
+
+// TestInputsDifferAsInputChanges: inputsDiffer is true exactly when
+// inputChanges names a change, field by field.
+func TestInputsDifferAsInputChanges(t *testing.T) {
+	base := state.Inputs{Prompt: "a city", Style: "flux-schnell", AspectRatio: "16:9", Seed: 7, Candidates: 0}
+	edits := []func(*state.Inputs){
+		func(*state.Inputs) {},
+		func(in *state.Inputs) { in.Prompt += "!" },
+		func(in *state.Inputs) { in.Style = "anime" },
+		func(in *state.Inputs) { in.AspectRatio = "1:1" },
+		func(in *state.Inputs) { in.Seed = 8 },
+		func(in *state.Inputs) { in.Candidates = 3 },
+		func(in *state.Inputs) { in.Candidates = 1 },
+		func(in *state.Inputs) { in.Transparent = true },
+		func(in *state.Inputs) { in.Operation = "upscale" },
+		func(in *state.Inputs) { in.Prompt, in.Seed = "", 0 },
+	}
+	for i, edit := range edits {
+		new := base
+		edit(&new)
+		for _, pair := range [][2]state.Inputs{{base, new}, {new, base}} {
+			if got, want := inputsDiffer(pair[0], pair[1]), len(inputChanges(pair[0], pair[1])) > 0; got != want {
+				t.Errorf("edit %d: inputsDiffer = %v, inputChanges names %q", i, got, inputChanges(pair[0], pair[1]))
+			}
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"path"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,7 @@ func (s *Stats) Leaves(root string, ps []string, exists []bool, errs []error) {
 	}
 	s.sizeFor(len(todo))
 	s.mu.Unlock()
+	byDir(ps, todo)
 	const batch = 64
 	workers := min((len(todo)+batch-1)/batch, runtime.GOMAXPROCS(0))
 	var next atomic.Int64
@@ -76,6 +78,21 @@ func (s *Stats) Leaves(root string, ps []string, exists []bool, errs []error) {
 		exists[i], errs[i] = leafOf(s.root, p, res[i])
 	}
 }
+
+// byDir orders todo, indices of ps, so that the paths of one directory
+// come together, in the order they had: the lstats are then made in
+// runs that one descriptor of the directory serves, even when ps
+// alternates between directories (as the images of a configuration
+// often do). Which of them is made first changes no answer.
+func byDir(ps []string, todo []int) {
+	cmp := func(a, b int) int { return strings.Compare(dirOf(ps[a]), dirOf(ps[b])) }
+	if !slices.IsSortedFunc(todo, cmp) {
+		slices.SortStableFunc(todo, cmp)
+	}
+}
+
+// dirOf is p's directory with its trailing slash, as path.Split gives it.
+func dirOf(p string) string { return p[:strings.LastIndexByte(p, '/')+1] }
 
 // Warm makes the lstat of each of ps (slash, relative to s's root) not
 // looked at yet, in order, as Leaves would, until Leaves is first called:

@@ -1,6 +1,7 @@
 package safepath
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path"
@@ -53,8 +54,16 @@ func TestLeavesSameAsLstat(t *testing.T) {
 		defer os.Chmod(filepath.Join(root, "locked"), 0o755)
 		ps = append(ps, "locked/9.png")
 	}
-	// In every order a batch may see them: whole, reversed, one at a time.
-	orders := [][]string{ps, reversed(ps)}
+	// In every order a batch may see them: whole, reversed, one at a time,
+	// directories alternating.
+	var alternating []string
+	for i := range (len(ps) + 1) / 2 {
+		alternating = append(alternating, ps[i])
+		if j := len(ps) - 1 - i; j > i {
+			alternating = append(alternating, ps[j])
+		}
+	}
+	orders := [][]string{ps, reversed(ps), alternating}
 	for _, order := range orders {
 		s := NewStats(root)
 		exists := make([]bool, len(order))
@@ -234,4 +243,28 @@ func reasonSlow(p string) Reason {
 		return r
 	}
 	return 0
+}
+
+// BenchmarkLeavesAlternating: the lstats of 1,000 files in 10
+// directories, the paths alternating between them, through a fresh Stats.
+func BenchmarkLeavesAlternating(b *testing.B) {
+	root := b.TempDir()
+	var ps []string
+	for d := range 10 {
+		if err := os.MkdirAll(filepath.Join(root, "assets", fmt.Sprintf("set%d", d)), 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range 1000 {
+		p := fmt.Sprintf("assets/set%d/img%d.png", i%10, i)
+		if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(p)), nil, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	exists := make([]bool, len(ps))
+	errs := make([]error, len(ps))
+	for b.Loop() {
+		NewStats(root).Leaves(root, ps, exists, errs)
+	}
 }
