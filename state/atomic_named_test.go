@@ -5,9 +5,12 @@ package state
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/pixform/pixform/addrs"
 )
@@ -217,36 +220,92 @@ func TestNamedTempPlaced(t *testing.T) {
 	}
 }
 
-// Where the file system makes no unnamed file, more temporary files than
-// the directories kept for them (files given up, or many in flight) are
-// all placed, the oldest through its directory as it is at its path, and
-// no directory stays open once each is placed or given up.
-func TestNamedTempMoreThanKept(t *testing.T) {
-	dir := t.TempDir()
+// kept returns how many directories s keeps for named temporary files.
+func kept(s *LocalStore) int {
+	s.named.mu.Lock()
+	defer s.named.mu.Unlock()
+	return len(s.named.m)
+}
+
+// Where the file system makes no unnamed file, a file given up after its
+// directory was moved away (mv out ../archive && mkdir out) leaves no
+// temporary file there once it is unreachable, and no directory open.
+func TestNamedTempGivenUpAfterDirMoved(t *testing.T) {
+	root := t.TempDir()
+	dir, archive := filepath.Join(root, "work"), filepath.Join(root, "archive")
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	s := namedStore(dir, &recordingJournal{})
 	defer s.Close(context.Background())
-	var files []*os.File
-	for i := range maxNamedDirs + 3 {
-		f, err := s.CreateTemp(fmt.Sprintf("out/%d.png", i))
+	f, err := s.CreateTemp("out/a.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("not an image"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(out, archive); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	AbortTemp(f)
+	f = nil
+	for i := 0; i < 500 && kept(s) > 0; i++ {
+		runtime.GC()
+		time.Sleep(2 * time.Millisecond)
+	}
+	if n := kept(s); n != 0 {
+		t.Errorf("%d directories kept for a file given up and unreachable", n)
+	}
+	if stray := temps(t, archive); len(stray) > 0 {
+		t.Errorf("temporary files left in %s: %q", archive, stray)
+	}
+}
+
+// Where the file system makes no unnamed file, an image in flight while
+// many others are given up is still placed after its directory is moved
+// away and made again.
+func TestNamedTempInFlightAmongGivenUp(t *testing.T) {
+	root := t.TempDir()
+	dir, archive := filepath.Join(root, "work"), filepath.Join(root, "archive")
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := namedStore(dir, &recordingJournal{})
+	defer s.Close(context.Background())
+	f, err := s.CreateTemp("out/a.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("paid a"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		g, err := s.CreateTemp(fmt.Sprintf("out/x%d.png", i))
 		if err != nil {
 			t.Fatal(err)
 		}
-		files = append(files, f)
+		AbortTemp(g)
 	}
-	AbortTemp(files[1])
-	for i, f := range files {
-		if i == 1 {
-			continue
-		}
-		if err := commitNamed(s, f, fmt.Sprintf("image.i%d", i), fmt.Sprintf("out/%d.png", i)); err != nil {
-			t.Errorf("image %d: %v", i, err)
-		}
+	if err := os.Rename(out, archive); err != nil {
+		t.Fatal(err)
 	}
-	if got := len(names(t, filepath.Join(dir, "out"))); got != maxNamedDirs+2 {
-		t.Errorf("out holds %d names, want %d outputs and no temporary file", got, maxNamedDirs+2)
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	if n := len(s.named.m); n != 0 {
-		t.Errorf("%d directories kept after every file was placed or given up", n)
+	if err := commitNamed(s, f, "image.a", "out/a.png"); err != nil {
+		t.Errorf("the image in flight: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "a.png")); err != nil || string(b) != "paid a" {
+		t.Errorf("out/a.png: %q, %v", b, err)
+	}
+	if stray := temps(t, archive); len(stray) > 0 {
+		t.Errorf("temporary files left in %s: %q", archive, stray)
 	}
 }
 
@@ -291,5 +350,48 @@ func TestHeldDirAncestorLinkRetargeted(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(root, "b/proj/out/a.png")); err != nil || string(b) != "two" {
 		t.Errorf("b/proj/out/a.png, where the working directory now is: %q, %v (a/proj/out holds %q)", b, err, names(t, filepath.Join(root, "a/proj/out")))
+	}
+}
+
+// Where the file system makes no unnamed file, a put-back whose output
+// directory is moved outside and replaced by a link to it while the
+// file is filled places nothing through the link, and keeps no
+// directory open.
+func TestNamedTempPutBackThroughLink(t *testing.T) {
+	root := t.TempDir()
+	dir, moved := filepath.Join(root, "work"), filepath.Join(root, "moved")
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := addrs.MustParse("image.a")
+	e := putBackEntry("out/img.png", pngBytes)
+	lock := NewLock()
+	lock.Images[a] = e
+	r := newRecorder(filepath.Join(dir, LockFileName), lock, func(path string, data []byte) error { return WriteFileAtomic(path, data) })
+	s := NewStore(dir, lock, r, nil)
+	s.noUnnamed.Store(true)
+	defer s.Close(context.Background())
+	err := s.PutBack(context.Background(), PutBack{Addr: a, Entry: e, Fill: func(w io.Writer) error {
+		if err := os.Rename(out, moved); err != nil {
+			return err
+		}
+		if err := os.Symlink(moved, out); err != nil {
+			return err
+		}
+		_, err := w.Write(pngBytes)
+		return err
+	}})
+	if _, serr := os.Lstat(filepath.Join(moved, "img.png")); serr == nil {
+		t.Errorf("img.png placed in %s, outside the working directory, through a link (PutBack err %v)", moved, err)
+	}
+	if err == nil {
+		t.Errorf("PutBack through a directory replaced by a link succeeded")
+	}
+	if n := kept(s); n != 0 {
+		t.Errorf("%d directories kept after the put-back", n)
+	}
+	if stray := temps(t, moved); len(stray) > 0 {
+		t.Errorf("temporary files left in %s: %q", moved, stray)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 
@@ -99,64 +100,75 @@ func (s *LocalStore) createIn(rel string, final bool) func(target string) (*os.F
 	}
 }
 
-// maxNamedDirs bounds the directories a LocalStore keeps open for its
-// named temporary files not yet placed (namedDirs). Files given up
-// (AbortTemp) leave theirs behind until this many are open; the oldest is
-// closed then, and its file, if it is still placed, is placed as one
-// whose directory is not known.
-const maxNamedDirs = 64
-
 // namedDirs are the directories the named temporary files of a LocalStore
 // were made in, where the file system makes no unnamed ones: each opened
 // anew for its file with no symbolic link followed under the working
 // directory, and kept until the file is placed, so that placeNamed names
 // the file from where it is (its directory may have been moved since) and
-// removes it there when it cannot be placed.
+// removes it there when it cannot be placed. A file given up instead
+// (AbortTemp, which removes it by its path) is forgotten once it is
+// unreachable: its directory is closed then, and its name removed there
+// if still there (a directory moved away since, outside the working
+// directory, keeps no temporary file of ours).
 type namedDirs struct {
 	mu   sync.Mutex
-	m    map[*os.File]namedDir
+	m    map[string]namedDir // by the file's name
 	next uint64
 }
 
-// namedDir is the directory a named temporary file was made in, and the
-// order of its making.
+// namedDir is the directory a named temporary file was made in, and
+// which file (a name may be made again once placed).
 type namedDir struct {
-	d   *unnamed.Dir
-	seq uint64
+	d  *unnamed.Dir
+	id uint64
 }
 
-// put keeps d, the directory f was made in.
+// namedFile is a file namedDirs keeps a directory for.
+type namedFile struct {
+	name string
+	id   uint64
+}
+
+// put keeps d, the directory f was made in, until f is placed or
+// unreachable.
 func (n *namedDirs) put(f *os.File, d *unnamed.Dir) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	if n.m == nil {
-		n.m = map[*os.File]namedDir{}
-	}
-	if len(n.m) >= maxNamedDirs {
-		var oldest *os.File
-		for g, e := range n.m {
-			if oldest == nil || e.seq < n.m[oldest].seq {
-				oldest = g
-			}
-		}
-		n.m[oldest].d.Close()
-		delete(n.m, oldest)
+		n.m = map[string]namedDir{}
 	}
 	n.next++
-	n.m[f] = namedDir{d: d, seq: n.next}
+	k := namedFile{name: f.Name(), id: n.next}
+	n.m[k.name] = namedDir{d: d, id: k.id}
+	n.mu.Unlock()
+	runtime.AddCleanup(f, n.forget, k)
 }
 
-// take returns the directory f was made in, which the caller closes, or
-// nil if none is kept.
-func (n *namedDirs) take(f *os.File) *unnamed.Dir {
+// take returns the directory the file named name was made in, which the
+// caller closes, or nil if none is kept.
+func (n *namedDirs) take(name string) *unnamed.Dir {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	e, ok := n.m[f]
+	e, ok := n.m[name]
 	if !ok {
 		return nil
 	}
-	delete(n.m, f)
+	delete(n.m, name)
 	return e.d
+}
+
+// forget closes the directory of a file given up and no longer
+// reachable, after removing the file's name there.
+func (n *namedDirs) forget(k namedFile) {
+	n.mu.Lock()
+	e, ok := n.m[k.name]
+	if !ok || e.id != k.id {
+		n.mu.Unlock()
+		return
+	}
+	delete(n.m, k.name)
+	n.mu.Unlock()
+	e.d.Remove(filepath.Base(k.name))
+	e.d.Close()
 }
 
 // close closes every directory kept.
@@ -216,7 +228,7 @@ func (s *LocalStore) createNamedIn(rel string) func(target string) (*os.File, er
 // nothing is placed.
 func (s *LocalStore) placeNamed(f *os.File, rel string, syncFile bool) error {
 	target, base := s.abs(rel), filepath.Base(f.Name())
-	made := s.named.take(f)
+	made := s.named.take(f.Name())
 	if made != nil {
 		defer made.Close()
 	}
@@ -266,7 +278,10 @@ func (s *LocalStore) placeNamed(f *os.File, rel string, syncFile bool) error {
 	}
 	if err := from.RenameTo(base, d, path.Base(rel)); err != nil {
 		from.Remove(base)
-		if errors.Is(err, fs.ErrNotExist) {
+		switch {
+		case errors.Is(err, errDirChanged):
+			return fmt.Errorf("place %s: %w; nothing was written there: see what moved or removed %s, then run the command again", target, err, filepath.Dir(target))
+		case errors.Is(err, fs.ErrNotExist):
 			err = fmt.Errorf("%w: %w", errDirChanged, err)
 			return fmt.Errorf("place %s: %w; nothing was written there: see what moved or replaced %s, then run the command again", target, err, filepath.Dir(target))
 		}

@@ -132,12 +132,30 @@ func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 	}
 	// Synced with its directory where no one flush covers the working
 	// directory (syncPutBacks flushes the others); made 0644, and named
-	// only in the directory it was made in.
-	if err := commitTemp(f, target, !s.batch, !s.batch); err != nil {
+	// only in the directory it was made in (placeNamed for a named
+	// file: renamed from there, never through its directory's path).
+	if err := s.placeBack(f, e.Path, !s.batch, !s.batch); err != nil {
 		return err
 	}
 	s.putBacks.Store(true)
 	return nil
+}
+
+// placeBack is commitTemp of f, from CreateTemp, at the output rel, for
+// a file that is not a render's (a put-back, a move): a named temporary
+// file goes through placeNamed, which renames it from the directory it
+// was made in rather than by its path.
+func (s *LocalStore) placeBack(f *os.File, rel string, syncFile, syncDir bool) error {
+	if isUnnamed, _ := unnamedTemp(f.Name()); isUnnamed {
+		return commitTemp(f, s.abs(rel), syncFile, syncDir)
+	}
+	if err := s.placeNamed(f, rel, syncFile); err != nil {
+		return err
+	}
+	if !syncDir {
+		return nil
+	}
+	return SyncDir(filepath.Dir(s.abs(rel)))
 }
 
 // made0644 reports whether an unnamed file made with mode 0644 has that

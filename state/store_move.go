@@ -252,7 +252,7 @@ func (s *LocalStore) place(pm *pendingMove) error {
 		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
 	}
 	// The Recorder syncs the directory before the lockfile names the file.
-	if err := commitTemp(tmp, s.abs(m.Path), !s.batch, false); err != nil {
+	if err := s.placeBack(tmp, m.Path, !s.batch, false); err != nil {
 		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
 	}
 	return nil
