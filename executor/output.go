@@ -229,11 +229,11 @@ func finishWithin(tmp *os.File, target, want string, d *digestWriter, what func(
 	// made through target's path as it is now).
 	if err := tmp.Truncate(0); err != nil {
 		state.AbortTemp(tmp)
-		return output{}, err
+		return output{}, fmt.Errorf("transcode %s image to %s for %s: %w", format, want, target, err)
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		state.AbortTemp(tmp)
-		return output{}, err
+		return output{}, fmt.Errorf("transcode %s image to %s for %s: %w", format, want, target, err)
 	}
 	nd := newDigestWriter()
 	if err := encode(io.MultiWriter(tmp, nd), img, want); err != nil {
