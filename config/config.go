@@ -136,4 +136,7 @@ type LoadOptions struct {
 
 	// lazyFrom overrides lazyFrom, for tests.
 	lazyFrom int
+	// generalOnly evaluates every attribute the general way (checkRefs,
+	// then HCL), never constAttr's, for tests that compare the two.
+	generalOnly bool
 }

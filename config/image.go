@@ -406,7 +406,7 @@ func (f *field[T]) init(l *loader, attr *hcl.Attribute, sc scope, ty cty.Type, c
 	// template of text, variables and locals, are taken as they are:
 	// their references check out and they evaluate to what HCL would
 	// give, so that the general path below would find the same.
-	if v, ok := l.constAttr(attr.Expr, ty); ok {
+	if v, ok := l.constAttr(attr.Expr, ty); ok && !l.generalOnly {
 		f.val, f.ok = f.check(l, v, attr.Expr.Range(), "")
 		return f
 	}

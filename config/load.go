@@ -44,6 +44,8 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		disk:   safepath.NewDisk(dir),
 		stats:  opts.Stats,
 
+		generalOnly: opts.generalOnly,
+
 		imageSchema: imageSchema(),
 		checkMask:   checkSourceFile("mask"),
 	}
@@ -165,6 +167,8 @@ type loader struct {
 	// declared variable and local that base holds as a plain string
 	// (notePlainRefs): read only.
 	plainVars, plainLocals map[string]string
+	// generalOnly turns constAttr off (LoadOptions.generalOnly).
+	generalOnly bool
 
 	// disk checks image paths against the file system; only expandImages,
 	// on its own goroutine, uses it.

@@ -37,6 +37,9 @@ type refs struct {
 // sc, reporting undeclared names in the configuration's own terms (rather
 // than HCL's generic "Unsupported attribute"). ok is false when a
 // reference is wrong: the expression must then not be evaluated.
+// The common constant forms of an image's attributes do not come here
+// (constAttr takes them, FuzzConstAttr holds it to this way): a check
+// added here for var or local references must be added there too.
 func (l *loader) checkRefs(expr hcl.Expression, sc scope) (r refs, ok bool) {
 	ok = true
 	for _, t := range exprVariables(expr) {

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -316,4 +318,71 @@ func TestConstPartPlainRefs(t *testing.T) {
 	if taken != 3 {
 		t.Errorf("%d references taken, want 3 (var.a, local.city, local.e)", taken)
 	}
+}
+
+// constAttrConfig is a configuration whose image prompt is src and whose
+// seed is seed, with variables and locals of several kinds to refer to.
+func constAttrConfig(src, seed string) map[string]string {
+	return map[string]string{"main.pix.hcl": `
+variable "theme" {
+  default = "neon"
+}
+variable "n" {
+  type    = number
+  default = 3
+}
+variable "nothing" {
+  default = null
+}
+locals {
+  city = "Oslo"
+  e    = ""
+  nfd  = "e\u0301"
+  list = ["a"]
+  num  = 7
+}
+image "x" {
+  prompt = ` + src + `
+  seed   = ` + seed + `
+  path   = "out/x.png"
+}
+`}
+}
+
+// FuzzConstAttr: an image whose attributes constAttr takes loads to the
+// same images and diagnostics as when every attribute goes the general
+// way (checkRefs, then HCL's evaluation).
+func FuzzConstAttr(f *testing.F) {
+	for _, s := range [][2]string{
+		{`"${local.city}, ${var.theme} lights"`, `1`},
+		{`"plain"`, `42`},
+		{`"${var.n}"`, `var.n`},
+		{`"a${local.e}b${local.nfd}"`, `0`},
+		{`"${var.missing}"`, `-1`},
+		{`"${local.list}"`, `1.5`},
+		{`"${var.nothing}"`, `99999999999999999999`},
+		{`"$${var.theme} %%{x}"`, `007`},
+		{`local.city`, `local.num`},
+		{`"${upper(var.theme)}"`, `"3"`},
+		{`<<EOT
+  ${var.theme}
+EOT`, `1e3`},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, src, seed string) {
+		if strings.ContainsAny(src+seed, "\x00") || len(src)+len(seed) > 400 {
+			return
+		}
+		files := constAttrConfig(src, seed)
+		dir := writeDir(t, files)
+		fast, fastDiags := Load(dir, LoadOptions{NoDigest: true})
+		general, generalDiags := Load(dir, LoadOptions{NoDigest: true, generalOnly: true})
+		if got, want := render(fastDiags), render(generalDiags); got != want {
+			t.Fatalf("prompt %s, seed %s: diagnostics%s\nthe general way:%s", src, seed, got, want)
+		}
+		if !reflect.DeepEqual(fast.Images, general.Images) {
+			t.Fatalf("prompt %s, seed %s: images %#v\nthe general way: %#v", src, seed, fast.Images, general.Images)
+		}
+	})
 }
