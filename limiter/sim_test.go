@@ -371,6 +371,9 @@ type simScenario struct {
 	// send is the most the caller's own work delays a request between
 	// its start and sending it (Outcome.Latency leaves it out).
 	send time.Duration
+	// settle is how long the server still works after its last answer
+	// (a place given back late), waited for before the bubble ends.
+	settle time.Duration
 }
 
 func simScenarios() map[string]simScenario {
@@ -410,6 +413,7 @@ func simScenarios() map[string]simScenario {
 			ideal:    12500 * time.Millisecond,
 			maxRatio: 1.25,
 			max429:   0.05,
+			settle:   20 * time.Millisecond,
 		},
 		// The ideal starts one each 100 ms. The limiter sits at
 		// 1.094-1.100× over ten seeds; the bound leaves it a hair.
@@ -621,8 +625,9 @@ func TestSimulate(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					res = runSimLate(sc.newServer(), sc.images, 16, seed, sc.jitter, sc.late, sc.stall, sc.send, sc.chain, nil)
 					// A server's work after its last answer (a
-					// place given back late) ends within the bubble.
-					time.Sleep(time.Second)
+					// place given back late) ends within the bubble;
+					// any other goroutine left is still caught.
+					time.Sleep(sc.settle)
 				})
 				if res.requests < sc.images {
 					t.Fatalf("seed %d: %d requests for %d images", seed, res.requests, sc.images)
