@@ -4,6 +4,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/internal/unnamed"
 )
 
 // namedStore is a Store that makes named temporary files, as where the
@@ -393,5 +395,96 @@ func TestNamedTempPutBackThroughLink(t *testing.T) {
 	}
 	if stray := temps(t, moved); len(stray) > 0 {
 		t.Errorf("temporary files left in %s: %q", moved, stray)
+	}
+}
+
+// Two named temporary files can take the same name once the directory
+// of the first has been moved away: the second is not kept under it (its
+// maker draws another name), so that placing the first renames its own
+// bytes, from its own directory.
+func TestNamedTempSameNameKeptApart(t *testing.T) {
+	root := t.TempDir()
+	dir, archive := filepath.Join(root, "work"), filepath.Join(root, "archive")
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := namedStore(dir, &recordingJournal{})
+	defer s.Close(context.Background())
+	f1, err := s.CreateTemp("out/a.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f1.WriteString("image one"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(out, archive); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// What createNamedIn would make if it drew the same number.
+	d2, err := unnamed.OpenDir(dir, "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Base(f1.Name())
+	f2, err := d2.CreateExcl(base, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.named.put(f2, d2) {
+		t.Errorf("a second file named %s kept", base)
+	} else {
+		f2.Close()
+		d2.Remove(base)
+		d2.Close()
+	}
+	if err := commitNamed(s, f1, "image.a", "out/a.png"); err != nil {
+		t.Fatalf("commit of the first: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "a.png")); string(b) != "image one" {
+		t.Errorf("out/a.png holds %q, want %q", b, "image one")
+	}
+	if stray := temps(t, archive); len(stray) > 0 {
+		t.Errorf("temporary files left in %s: %q", archive, stray)
+	}
+}
+
+// An unnamed file put back from the lockfile is not named through a link
+// put where its directory was, even one back to that directory, moved
+// outside the working directory.
+func TestUnnamedPutBackThroughLinkToMovedDir(t *testing.T) {
+	root := t.TempDir()
+	dir, moved := filepath.Join(root, "work"), filepath.Join(root, "moved")
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := addrs.MustParse("image.a")
+	e := putBackEntry("out/img.png", pngBytes)
+	lock := NewLock()
+	lock.Images[a] = e
+	s := NewStore(dir, lock, nopJournal{}, nil)
+	defer s.Close(context.Background())
+	err := s.PutBack(context.Background(), PutBack{Addr: a, Entry: e, Fill: func(w io.Writer) error {
+		if isUnnamed, _ := unnamedTemp(w.(*checkedWriter).f.Name()); !isUnnamed {
+			t.Skip("this file system makes no unnamed files")
+		}
+		if err := os.Rename(out, moved); err != nil {
+			return err
+		}
+		if err := os.Symlink(moved, out); err != nil {
+			return err
+		}
+		_, err := w.Write(pngBytes)
+		return err
+	}})
+	if _, serr := os.Lstat(filepath.Join(moved, "img.png")); serr == nil {
+		t.Errorf("img.png placed in %s, outside the working directory, through a link (PutBack err %v)", moved, err)
+	}
+	if !errors.Is(err, errDirChanged) {
+		t.Errorf("PutBack: %v, want errDirChanged", err)
 	}
 }

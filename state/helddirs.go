@@ -130,9 +130,15 @@ type namedFile struct {
 }
 
 // put keeps d, the directory f was made in, until f is placed or
-// unreachable.
-func (n *namedDirs) put(f *os.File, d *unnamed.Dir) {
+// unreachable, and reports whether it does: false where a file of the
+// same name is kept (made in a directory since moved away, or given up
+// and not yet forgotten), when the caller makes f under another name.
+func (n *namedDirs) put(f *os.File, d *unnamed.Dir) bool {
 	n.mu.Lock()
+	if _, taken := n.m[f.Name()]; taken {
+		n.mu.Unlock()
+		return false
+	}
 	if n.m == nil {
 		n.m = map[string]namedDir{}
 	}
@@ -141,6 +147,7 @@ func (n *namedDirs) put(f *os.File, d *unnamed.Dir) {
 	n.m[k.name] = namedDir{d: d, id: k.id}
 	n.mu.Unlock()
 	runtime.AddCleanup(f, n.forget, k)
+	return true
 }
 
 // take returns the directory the file named name was made in, which the
@@ -160,15 +167,15 @@ func (n *namedDirs) take(name string) *unnamed.Dir {
 // reachable, after removing the file's name there.
 func (n *namedDirs) forget(k namedFile) {
 	n.mu.Lock()
+	defer n.mu.Unlock()
 	e, ok := n.m[k.name]
 	if !ok || e.id != k.id {
-		n.mu.Unlock()
 		return
 	}
-	delete(n.m, k.name)
-	n.mu.Unlock()
+	// Removed before the name is free to be made again.
 	e.d.Remove(filepath.Base(k.name))
 	e.d.Close()
+	delete(n.m, k.name)
 }
 
 // close closes every directory kept.
@@ -201,20 +208,28 @@ func (s *LocalStore) createNamedIn(rel string) func(target string) (*os.File, er
 			return nil, err
 		}
 		prefix := tempPrefix + filepath.Base(target) + "-"
-		var f *os.File
 		for try := 0; ; try++ {
-			f, err = d.CreateExcl(prefix+strconv.FormatUint(uint64(rand.Uint32()), 10), 0o600)
+			base := prefix + strconv.FormatUint(uint64(rand.Uint32()), 10)
+			f, err := d.CreateExcl(base, 0o600)
 			if errors.Is(err, fs.ErrExist) && try < 10000 {
 				continue
 			}
-			break
+			if err != nil {
+				d.Close()
+				return nil, err
+			}
+			if s.named.put(f, d) {
+				return f, nil
+			}
+			// A file of this name is kept, made where the directory
+			// was before it moved: another name.
+			f.Close()
+			d.Remove(base)
+			if try >= 10000 {
+				d.Close()
+				return nil, fmt.Errorf("make a temporary file beside %s: no free name", target)
+			}
 		}
-		if err != nil {
-			d.Close()
-			return nil, err
-		}
-		s.named.put(f, d)
-		return f, nil
 	}
 }
 
@@ -280,7 +295,7 @@ func (s *LocalStore) placeNamed(f *os.File, rel string, syncFile bool) error {
 		from.Remove(base)
 		switch {
 		case errors.Is(err, errDirChanged):
-			return fmt.Errorf("place %s: %w; nothing was written there: see what moved or removed %s, then run the command again", target, err, filepath.Dir(target))
+			return fmt.Errorf("place %s: %w; nothing was written there: see what moved or removed %s (or the directory the image was written in, first there), then run the command again", target, err, filepath.Dir(target))
 		case errors.Is(err, fs.ErrNotExist):
 			err = fmt.Errorf("%w: %w", errDirChanged, err)
 			return fmt.Errorf("place %s: %w; nothing was written there: see what moved or replaced %s, then run the command again", target, err, filepath.Dir(target))

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 
@@ -146,8 +147,8 @@ func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 // file goes through placeNamed, which renames it from the directory it
 // was made in rather than by its path.
 func (s *LocalStore) placeBack(f *os.File, rel string, syncFile, syncDir bool) error {
-	if isUnnamed, _ := unnamedTemp(f.Name()); isUnnamed {
-		return commitTemp(f, s.abs(rel), syncFile, syncDir)
+	if isUnnamed, final := unnamedTemp(f.Name()); isUnnamed {
+		return s.placeBackUnnamed(f, rel, syncFile, syncDir, !final)
 	}
 	if err := s.placeNamed(f, rel, syncFile); err != nil {
 		return err
@@ -156,6 +157,37 @@ func (s *LocalStore) placeBack(f *os.File, rel string, syncFile, syncDir bool) e
 		return nil
 	}
 	return SyncDir(filepath.Dir(s.abs(rel)))
+}
+
+// placeBackUnnamed is placeBack of an unnamed file: named only in the
+// directory it was made in, found at rel's directory opened with no
+// symbolic link followed under the working directory (a directory moved
+// away and put behind a link, even one back to it, or replaced by
+// another, refuses it with errDirChanged).
+func (s *LocalStore) placeBackUnnamed(f *os.File, rel string, syncFile, syncDir, chmod bool) error {
+	target := s.abs(rel)
+	d, err := unnamed.OpenDir(s.dir, path.Dir(rel))
+	if errors.Is(err, unnamed.ErrUnsupported) {
+		return commitTemp(f, target, syncFile, syncDir)
+	}
+	if err == nil {
+		defer d.Close()
+		err = d.Holds(f)
+	}
+	if err != nil {
+		f.Close()
+		if !errors.Is(err, errDirChanged) {
+			err = fmt.Errorf("%w: %w", errDirChanged, err)
+		}
+		return fmt.Errorf("place %s: %w; nothing was written there: see what moved or replaced %s, then run the command again", target, err, filepath.Dir(target))
+	}
+	if err := commitUnnamedIn(f, d, target, path.Base(rel), syncFile, chmod); err != nil {
+		return err
+	}
+	if !syncDir {
+		return nil
+	}
+	return SyncDir(filepath.Dir(target))
 }
 
 // made0644 reports whether an unnamed file made with mode 0644 has that

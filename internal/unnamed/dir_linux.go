@@ -207,6 +207,14 @@ func (d *Dir) Link(f *os.File, base string) error {
 	return nil
 }
 
+// Holds reports whether d is the directory the open file f was made in
+// (ErrDirChanged otherwise): the kernel keeps the same path for both, as
+// Link with sameDir checks.
+func (d *Dir) Holds(f *os.File) error {
+	proc := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+	return d.with(func(dfd int) error { return sameDirAs(dfd, proc) })
+}
+
 // Rename renames from to to, both names in d: to is replaced atomically.
 func (d *Dir) Rename(from, to string) error { return d.RenameTo(from, d, to) }
 

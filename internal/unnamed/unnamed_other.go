@@ -36,6 +36,9 @@ func (d *Dir) Link(f *os.File, base string) error { return ErrUnsupported }
 // Rename is never called here.
 func (d *Dir) Rename(from, to string) error { return ErrUnsupported }
 
+// Holds is never called here.
+func (d *Dir) Holds(f *os.File) error { return ErrUnsupported }
+
 // RenameTo is never called here.
 func (d *Dir) RenameTo(from string, to *Dir, name string) error { return ErrUnsupported }
 
