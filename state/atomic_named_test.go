@@ -97,6 +97,60 @@ func temps(t *testing.T, dir string) []string {
 	return out
 }
 
+// movingOut is a working directory whose output directory out/ a test
+// moves away to archive, outside it, with a Store that makes named
+// temporary files there.
+type movingOut struct {
+	dir, out, archive string
+	s                 *LocalStore
+}
+
+// newMovingOut makes a movingOut, its Store closed at the test's end.
+func newMovingOut(t *testing.T) movingOut {
+	t.Helper()
+	root := t.TempDir()
+	m := movingOut{dir: filepath.Join(root, "work"), archive: filepath.Join(root, "archive")}
+	m.out = filepath.Join(m.dir, "out")
+	if err := os.MkdirAll(m.out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m.s = namedStore(m.dir, &recordingJournal{})
+	t.Cleanup(func() { m.s.Close(context.Background()) })
+	return m
+}
+
+// move moves out/ away and makes it again: mv out ../archive && mkdir out.
+func (m movingOut) move(t *testing.T) {
+	t.Helper()
+	if err := os.Rename(m.out, m.archive); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(m.out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// create makes a temporary file for rel holding body.
+func (m movingOut) create(t *testing.T, rel, body string) *os.File {
+	t.Helper()
+	f, err := m.s.CreateTemp(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(body); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// noTemps fails the test if archive holds a temporary file.
+func (m movingOut) noTemps(t *testing.T) {
+	t.Helper()
+	if stray := temps(t, m.archive); len(stray) > 0 {
+		t.Errorf("temporary files made or left outside the working directory, in %s: %q", m.archive, stray)
+	}
+}
+
 // Where the file system makes no unnamed file, the user moves the output
 // directory away and makes it again (mv out ../archive && mkdir out),
 // while an image is rendered or before the next ones are made: each is
@@ -105,50 +159,27 @@ func temps(t *testing.T, dir string) []string {
 func TestNamedTempDirMovedAndRecreated(t *testing.T) {
 	for _, when := range []string{"during the render", "before the next images"} {
 		t.Run(when, func(t *testing.T) {
-			root := t.TempDir()
-			dir, archive := filepath.Join(root, "work"), filepath.Join(root, "archive")
-			if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			j := &recordingJournal{}
-			s := namedStore(dir, j)
-			defer s.Close(context.Background())
-			move := func() {
-				if err := os.Rename(filepath.Join(dir, "out"), archive); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.Mkdir(filepath.Join(dir, "out"), 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
+			m := newMovingOut(t)
 			for i, name := range []string{"a", "b", "c"} {
 				if i == 1 && when == "before the next images" {
-					move()
+					m.move(t)
 				}
-				f, err := s.CreateTemp("out/" + name + ".png")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := f.WriteString("paid " + name); err != nil {
-					t.Fatal(err)
-				}
+				f := m.create(t, "out/"+name+".png", "paid "+name)
 				if i == 1 && when == "during the render" {
-					move()
+					m.move(t)
 				}
-				if err := commitNamed(s, f, "image."+name, "out/"+name+".png"); err != nil {
+				if err := commitNamed(m.s, f, "image."+name, "out/"+name+".png"); err != nil {
 					t.Errorf("image %s: %v", name, err)
 				}
 			}
-			for at, names := range map[string][]string{archive: {"a"}, filepath.Join(dir, "out"): {"b", "c"}} {
+			for at, names := range map[string][]string{m.archive: {"a"}, m.out: {"b", "c"}} {
 				for _, name := range names {
 					if b, err := os.ReadFile(filepath.Join(at, name+".png")); err != nil || string(b) != "paid "+name {
 						t.Errorf("%s/%s.png: %q, %v; want what was paid for", at, name, b, err)
 					}
 				}
 			}
-			if stray := temps(t, archive); len(stray) > 0 {
-				t.Errorf("temporary files made or left outside the working directory, in %s: %q", archive, stray)
-			}
+			m.noTemps(t)
 		})
 	}
 }
@@ -233,82 +264,38 @@ func kept(s *LocalStore) int {
 // directory was moved away (mv out ../archive && mkdir out) leaves no
 // temporary file there once it is unreachable, and no directory open.
 func TestNamedTempGivenUpAfterDirMoved(t *testing.T) {
-	root := t.TempDir()
-	dir, archive := filepath.Join(root, "work"), filepath.Join(root, "archive")
-	out := filepath.Join(dir, "out")
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	s := namedStore(dir, &recordingJournal{})
-	defer s.Close(context.Background())
-	f, err := s.CreateTemp("out/a.png")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString("not an image"); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(out, archive); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	m := newMovingOut(t)
+	f := m.create(t, "out/a.png", "not an image")
+	m.move(t)
 	AbortTemp(f)
 	f = nil
-	for i := 0; i < 500 && kept(s) > 0; i++ {
+	for i := 0; i < 500 && kept(m.s) > 0; i++ {
 		runtime.GC()
 		time.Sleep(2 * time.Millisecond)
 	}
-	if n := kept(s); n != 0 {
+	if n := kept(m.s); n != 0 {
 		t.Errorf("%d directories kept for a file given up and unreachable", n)
 	}
-	if stray := temps(t, archive); len(stray) > 0 {
-		t.Errorf("temporary files left in %s: %q", archive, stray)
-	}
+	m.noTemps(t)
 }
 
 // Where the file system makes no unnamed file, an image in flight while
 // many others are given up is still placed after its directory is moved
 // away and made again.
 func TestNamedTempInFlightAmongGivenUp(t *testing.T) {
-	root := t.TempDir()
-	dir, archive := filepath.Join(root, "work"), filepath.Join(root, "archive")
-	out := filepath.Join(dir, "out")
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	s := namedStore(dir, &recordingJournal{})
-	defer s.Close(context.Background())
-	f, err := s.CreateTemp("out/a.png")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString("paid a"); err != nil {
-		t.Fatal(err)
-	}
+	m := newMovingOut(t)
+	f := m.create(t, "out/a.png", "paid a")
 	for i := range 100 {
-		g, err := s.CreateTemp(fmt.Sprintf("out/x%d.png", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		AbortTemp(g)
+		AbortTemp(m.create(t, fmt.Sprintf("out/x%d.png", i), "given up"))
 	}
-	if err := os.Rename(out, archive); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := commitNamed(s, f, "image.a", "out/a.png"); err != nil {
+	m.move(t)
+	if err := commitNamed(m.s, f, "image.a", "out/a.png"); err != nil {
 		t.Errorf("the image in flight: %v", err)
 	}
-	if b, err := os.ReadFile(filepath.Join(out, "a.png")); err != nil || string(b) != "paid a" {
+	if b, err := os.ReadFile(filepath.Join(m.out, "a.png")); err != nil || string(b) != "paid a" {
 		t.Errorf("out/a.png: %q, %v", b, err)
 	}
-	if stray := temps(t, archive); len(stray) > 0 {
-		t.Errorf("temporary files left in %s: %q", archive, stray)
-	}
+	m.noTemps(t)
 }
 
 // The working directory is reached through a symbolic link above it,
@@ -403,29 +390,11 @@ func TestNamedTempPutBackThroughLink(t *testing.T) {
 // maker draws another name), so that placing the first renames its own
 // bytes, from its own directory.
 func TestNamedTempSameNameKeptApart(t *testing.T) {
-	root := t.TempDir()
-	dir, archive := filepath.Join(root, "work"), filepath.Join(root, "archive")
-	out := filepath.Join(dir, "out")
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	s := namedStore(dir, &recordingJournal{})
-	defer s.Close(context.Background())
-	f1, err := s.CreateTemp("out/a.png")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f1.WriteString("image one"); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(out, archive); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	m := newMovingOut(t)
+	f1 := m.create(t, "out/a.png", "image one")
+	m.move(t)
 	// What createNamedIn would make if it drew the same number.
-	d2, err := unnamed.OpenDir(dir, "out")
+	d2, err := unnamed.OpenDir(m.dir, "out")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,22 +403,20 @@ func TestNamedTempSameNameKeptApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.named.put(f2, d2) {
+	if m.s.named.put(f2, d2) {
 		t.Errorf("a second file named %s kept", base)
 	} else {
 		f2.Close()
 		d2.Remove(base)
 		d2.Close()
 	}
-	if err := commitNamed(s, f1, "image.a", "out/a.png"); err != nil {
+	if err := commitNamed(m.s, f1, "image.a", "out/a.png"); err != nil {
 		t.Fatalf("commit of the first: %v", err)
 	}
-	if b, _ := os.ReadFile(filepath.Join(out, "a.png")); string(b) != "image one" {
+	if b, _ := os.ReadFile(filepath.Join(m.out, "a.png")); string(b) != "image one" {
 		t.Errorf("out/a.png holds %q, want %q", b, "image one")
 	}
-	if stray := temps(t, archive); len(stray) > 0 {
-		t.Errorf("temporary files left in %s: %q", archive, stray)
-	}
+	m.noTemps(t)
 }
 
 // An unnamed file put back from the lockfile is not named through a link
