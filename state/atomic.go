@@ -43,13 +43,28 @@ func CreateTemp(target string) (*os.File, error) {
 // It names the file as os.CreateTemp would (a random number after the
 // pattern) but opens it with openExcl.
 func createTempBeside(target string) (*os.File, error) {
-	prefix := filepath.Join(filepath.Dir(target), tempPrefix+filepath.Base(target)+"-")
-	for try := 0; ; try++ {
-		f, err := openExcl(prefix + strconv.FormatUint(uint64(rand.Uint32()), 10))
-		if errors.Is(err, fs.ErrExist) && try < 10000 {
+	dir := filepath.Dir(target)
+	var f *os.File
+	_, err := tryTempNames(filepath.Base(target), func(name string) (err error) {
+		f, err = openExcl(filepath.Join(dir, name))
+		return err
+	})
+	return f, err
+}
+
+// tryTempNames calls try with temporary names for a file named base
+// (tempPrefix, base, "-" and a random number) until try's error is not
+// fs.ErrExist (the name is taken), or 10,000 were taken, and returns the
+// last name and try's error for it.
+func tryTempNames(base string, try func(name string) error) (string, error) {
+	prefix := tempPrefix + base + "-"
+	for n := 0; ; n++ {
+		name := prefix + strconv.FormatUint(uint64(rand.Uint32()), 10)
+		err := try(name)
+		if errors.Is(err, fs.ErrExist) && n < 10000 {
 			continue
 		}
-		return f, err
+		return name, err
 	}
 }
 
@@ -210,22 +225,15 @@ func commitUnnamedIn(f *os.File, d *unnamed.Dir, target, base string, syncFile, 
 // replaceIn names f base in d over the file there: a link under a
 // temporary name in d, renamed over base.
 func replaceIn(f *os.File, d *unnamed.Dir, base string) error {
-	prefix := tempPrefix + base + "-"
-	for try := 0; ; try++ {
-		name := prefix + strconv.FormatUint(uint64(rand.Uint32()), 10)
-		err := d.Link(f, name)
-		if errors.Is(err, fs.ErrExist) && try < 10000 {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := d.Rename(name, base); err != nil {
-			d.Remove(name)
-			return err
-		}
-		return nil
+	name, err := tryTempNames(base, func(name string) error { return d.Link(f, name) })
+	if err != nil {
+		return err
 	}
+	if err := d.Rename(name, base); err != nil {
+		d.Remove(name)
+		return err
+	}
+	return nil
 }
 
 // copyIntoPlace copies the bytes of the unnamed file f into a named

@@ -4,12 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"sync"
 
 	"github.com/pixform/pixform/internal/unnamed"
@@ -207,29 +205,27 @@ func (s *LocalStore) createNamedIn(rel string) func(target string) (*os.File, er
 		if err != nil {
 			return nil, err
 		}
-		prefix := tempPrefix + filepath.Base(target) + "-"
-		for try := 0; ; try++ {
-			base := prefix + strconv.FormatUint(uint64(rand.Uint32()), 10)
-			f, err := d.CreateExcl(base, 0o600)
-			if errors.Is(err, fs.ErrExist) && try < 10000 {
-				continue
-			}
+		var f *os.File
+		_, err = tryTempNames(filepath.Base(target), func(name string) error {
+			g, err := d.CreateExcl(name, 0o600)
 			if err != nil {
-				d.Close()
-				return nil, err
+				return err
 			}
-			if s.named.put(f, d) {
-				return f, nil
+			if !s.named.put(g, d) {
+				// A file of this name is kept, made where the
+				// directory was before it moved: taken.
+				g.Close()
+				d.Remove(name)
+				return &os.PathError{Op: "open", Path: g.Name(), Err: fs.ErrExist}
 			}
-			// A file of this name is kept, made where the directory
-			// was before it moved: another name.
-			f.Close()
-			d.Remove(base)
-			if try >= 10000 {
-				d.Close()
-				return nil, fmt.Errorf("make a temporary file beside %s: no free name", target)
-			}
+			f = g
+			return nil
+		})
+		if err != nil {
+			d.Close()
+			return nil, err
 		}
+		return f, nil
 	}
 }
 

@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
@@ -255,13 +253,9 @@ func (w *checkedWriter) Write(p []byte) (int, error) {
 // linkTemp links f under a new temporary name beside target, which it
 // returns.
 func linkTemp(f *os.File, target string) (string, error) {
-	prefix := filepath.Join(filepath.Dir(target), tempPrefix+filepath.Base(target)+"-")
-	for try := 0; ; try++ {
-		name := prefix + strconv.FormatUint(uint64(rand.Uint32()), 10)
-		err := unnamed.Link(f, name, true)
-		if errors.Is(err, os.ErrExist) && try < 10000 {
-			continue
-		}
-		return name, err
-	}
+	dir := filepath.Dir(target)
+	name, err := tryTempNames(filepath.Base(target), func(name string) error {
+		return unnamed.Link(f, filepath.Join(dir, name), true)
+	})
+	return filepath.Join(dir, name), err
 }
