@@ -29,20 +29,37 @@ func commitAt(t *testing.T, s *LocalStore, addr, rel, body string) error {
 	return s.Commit(context.Background(), Commit{Addr: addrs.MustParse(addr), Entry: e, Temp: f})
 }
 
-// The user moves the output directory away during a run and makes a new
-// one at its path: a later output must be at its path, or its commit fail.
-func TestHeldDirMovedAndRecreated(t *testing.T) {
-	root := t.TempDir()
-	dir := filepath.Join(root, "work")
-	if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
-		t.Fatal(err)
+// heldWork is a working directory root/work with an output directory
+// out/, the directories others (under root) too, and a Store of it that
+// records in j, closed at the test's end.
+func heldWork(t *testing.T, others ...string) (root, dir string, s *LocalStore, j *recordingJournal) {
+	t.Helper()
+	root = t.TempDir()
+	dir = filepath.Join(root, "work")
+	for _, d := range append([]string{"work/out"}, others...) {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
-	j := &recordingJournal{}
-	s := NewStore(dir, NewLock(), j, nil)
-	defer s.Close(context.Background())
+	j = &recordingJournal{}
+	s = NewStore(dir, NewLock(), j, nil)
+	t.Cleanup(func() { s.Close(context.Background()) })
+	return root, dir, s, j
+}
+
+// holdOut commits out/first.png through s, which then holds out/.
+func holdOut(t *testing.T, s *LocalStore) {
+	t.Helper()
 	if err := commitAt(t, s, "image.first", "out/first.png", "one"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The user moves the output directory away during a run and makes a new
+// one at its path: a later output must be at its path, or its commit fail.
+func TestHeldDirMovedAndRecreated(t *testing.T) {
+	_, dir, s, j := heldWork(t)
+	holdOut(t, s)
 	if err := os.Rename(filepath.Join(dir, "out"), filepath.Join(dir, "old")); err != nil {
 		t.Fatal(err)
 	}
@@ -62,17 +79,9 @@ func TestHeldDirMovedAndRecreated(t *testing.T) {
 // The user moves the output directory outside the working directory and
 // leaves a symbolic link to it: nothing may be written outside.
 func TestHeldDirMovedOutside(t *testing.T) {
-	root := t.TempDir()
-	dir, elsewhere := filepath.Join(root, "work"), filepath.Join(root, "elsewhere")
-	if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	j := &recordingJournal{}
-	s := NewStore(dir, NewLock(), j, nil)
-	defer s.Close(context.Background())
-	if err := commitAt(t, s, "image.first", "out/first.png", "one"); err != nil {
-		t.Fatal(err)
-	}
+	root, dir, s, j := heldWork(t)
+	elsewhere := filepath.Join(root, "elsewhere")
+	holdOut(t, s)
 	if err := os.Rename(filepath.Join(dir, "out"), elsewhere); err != nil {
 		t.Fatal(err)
 	}
@@ -89,19 +98,9 @@ func TestHeldDirMovedOutside(t *testing.T) {
 // directory: the output lands outside and the lockfile names a file that
 // is not at its path.
 func TestHeldDirMovedOutsideLinkElsewhere(t *testing.T) {
-	root := t.TempDir()
-	dir, moved, other := filepath.Join(root, "work"), filepath.Join(root, "moved"), filepath.Join(root, "other")
-	for _, d := range []string{filepath.Join(dir, "out"), other} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	j := &recordingJournal{}
-	s := NewStore(dir, NewLock(), j, nil)
-	defer s.Close(context.Background())
-	if err := commitAt(t, s, "image.first", "out/first.png", "one"); err != nil {
-		t.Fatal(err)
-	}
+	root, dir, s, j := heldWork(t, "other")
+	moved, other := filepath.Join(root, "moved"), filepath.Join(root, "other")
+	holdOut(t, s)
 	if err := os.Rename(filepath.Join(dir, "out"), moved); err != nil {
 		t.Fatal(err)
 	}
@@ -114,21 +113,12 @@ func TestHeldDirMovedOutsideLinkElsewhere(t *testing.T) {
 	}
 }
 
-// Two workers write into out/: the first has looked up the held Dir of
-// out to name its file; the directory is removed and replaced by a
 // The user empties out/ by removing and making it again while an image
 // is rendered: the real directory at out/ is under the working directory,
 // with no link; the paid image should be placed there (as the path-based
 // Link does), not thrown away.
 func TestHeldDirRecreatedDuringRender(t *testing.T) {
-	root := t.TempDir()
-	dir := filepath.Join(root, "work")
-	if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	j := &recordingJournal{}
-	s := NewStore(dir, NewLock(), j, nil)
-	defer s.Close(context.Background())
+	_, dir, s, _ := heldWork(t)
 	f, err := s.CreateTemp("out/a.png")
 	if err != nil {
 		t.Fatal(err)
@@ -150,23 +140,13 @@ func TestHeldDirRecreatedDuringRender(t *testing.T) {
 	}
 }
 
-// Where the file system makes no unnamed file, the named temporary file
-
 // Two workers write into out/: the first has made its file; the
 // directory is removed and replaced by a symbolic link; the second's
 // CreateTemp finds the held directory removed and drops it; the first's
 // commit then takes no path through the link.
 func TestHeldDirDroppedWhileInUse(t *testing.T) {
-	root := t.TempDir()
-	dir, elsewhere := filepath.Join(root, "work"), filepath.Join(root, "elsewhere")
-	for _, d := range []string{filepath.Join(dir, "out"), elsewhere} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	j := &recordingJournal{}
-	s := NewStore(dir, NewLock(), j, nil)
-	defer s.Close(context.Background())
+	root, dir, s, j := heldWork(t, "elsewhere")
+	elsewhere := filepath.Join(root, "elsewhere")
 	f1, err := s.CreateTemp("out/a.png")
 	if err != nil {
 		t.Fatal(err)
