@@ -662,9 +662,10 @@ type instantRemote struct {
 
 func (r *instantRemote) Instant() bool { return true }
 
-func (r *instantRemote) Has(ctx context.Context, sum string) (bool, error) {
+// enter counts one more call at once, for a millisecond, and returns the
+// function that counts it out.
+func (r *instantRemote) enter() (leave func()) {
 	n := r.now.Add(1)
-	defer r.now.Add(-1)
 	for {
 		m := r.most.Load()
 		if n <= m || r.most.CompareAndSwap(m, n) {
@@ -672,6 +673,11 @@ func (r *instantRemote) Has(ctx context.Context, sum string) (bool, error) {
 		}
 	}
 	time.Sleep(time.Millisecond)
+	return func() { r.now.Add(-1) }
+}
+
+func (r *instantRemote) Has(ctx context.Context, sum string) (bool, error) {
+	defer r.enter()()
 	return r.fakeRemote.Has(ctx, sum)
 }
 
@@ -715,15 +721,7 @@ func TestCheckInstantStoreAsksInTurn(t *testing.T) {
 }
 
 func (r *instantRemote) GetInputs(ctx context.Context, d string) (Record, bool, error) {
-	n := r.now.Add(1)
-	defer r.now.Add(-1)
-	for {
-		m := r.most.Load()
-		if n <= m || r.most.CompareAndSwap(m, n) {
-			break
-		}
-	}
-	time.Sleep(time.Millisecond)
+	defer r.enter()()
 	return r.fakeRemote.GetInputs(ctx, d)
 }
 
