@@ -270,11 +270,11 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 	}
 	r.mu.Unlock()
 	if lw.err != nil {
-		state.AbortTemp(tmp)
+		r.store.AbortTemp(tmp)
 		return output{}, o, lw.err
 	}
 	if err != nil {
-		state.AbortTemp(tmp)
+		r.store.AbortTemp(tmp)
 		var pe *Error
 		if errors.As(err, &pe) && pe.Class == Throttled {
 			o.Throttled, o.RetryAfter = true, pe.RetryAfter
@@ -284,7 +284,7 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 		}
 		return output{}, o, err
 	}
-	out, err := finishResponse(tmp, dst, req, r.opts.Provider, d, func() string {
+	out, err := finishResponse(tmp, r.store.AbortTemp, dst, req, r.opts.Provider, d, func() string {
 		return fmt.Sprintf("the %s provider's response for %s", r.provider, c.Addr)
 	})
 	if err != nil {

@@ -96,7 +96,7 @@ func TestFinishResponseBounds(t *testing.T) {
 			tmp.Write(tc.body)
 			d.Write(tc.body)
 			req := Request{Inputs: state.Inputs{AspectRatio: tc.ratio}, MediaType: media.PNG}
-			out, err := finishResponse(tmp, target, req, tc.provider, d, func() string { return "the test answer" })
+			out, err := finishResponse(tmp, state.AbortTemp, target, req, tc.provider, d, func() string { return "the test answer" })
 			if tc.wantIn == "" {
 				if err != nil {
 					t.Fatalf("finishResponse: %v", err)
@@ -129,7 +129,7 @@ func TestFinishCachedCopyCap(t *testing.T) {
 	d := newDigestWriter()
 	tmp.Write(body)
 	d.Write(body)
-	_, err = finish(tmp, target, media.PNG, d, "the cached copy")
+	_, err = finish(tmp, state.AbortTemp, target, media.PNG, d, "the cached copy")
 	if err == nil || !strings.Contains(err.Error(), "more than the 268435456 accepted") {
 		t.Errorf("finish = %v, want the hard limit", err)
 	}

@@ -291,7 +291,7 @@ func (r *run) local(c *planner.Change, srcPath, srcSum string, req Request, mt s
 	lw := &localWriter{w: tmp, op: "write", path: c.Path}
 	d := newDigestWriter()
 	if err := imaging.Encode(io.MultiWriter(lw, d), img, mt, c.Inputs.Quality); err != nil {
-		state.AbortTemp(tmp)
+		r.store.AbortTemp(tmp)
 		if lw.err != nil {
 			r.stopLocal(c, lw.err.(*LocalError))
 			return output{}, false
@@ -299,7 +299,7 @@ func (r *run) local(c *planner.Change, srcPath, srcSum string, req Request, mt s
 		r.fail(c, &Error{Class: Invalid, Msg: fmt.Sprintf("cannot encode %s: %v", c.Addr, err), Err: err})
 		return output{}, false
 	}
-	out, err := finish(tmp, r.abs(c.Path), mt, d, "the local edit of "+c.Addr.String())
+	out, err := finish(tmp, r.store.AbortTemp, r.abs(c.Path), mt, d, "the local edit of "+c.Addr.String())
 	if err != nil {
 		if le := (*LocalError)(nil); errors.As(localUnlessClassified(c.Path, err), &le) {
 			r.stopLocal(c, le)

@@ -21,7 +21,6 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/media"
-	"github.com/pixform/pixform/state"
 )
 
 // jpegQuality is the quality of a transcoded JPEG.
@@ -68,7 +67,7 @@ func (d *digestWriter) sum() string { return hex.EncodeToString(d.h.Sum(nil)) }
 
 // output is a validated image in a temporary file, ready to commit.
 type output struct {
-	tmp       *os.File // made by state.CreateTemp beside the target
+	tmp       *os.File // made by a Store's CreateTemp beside the target
 	sha256    string
 	bytes     int64
 	mediaType string
@@ -152,9 +151,9 @@ func boundsOf(p Provider) ImageBounds {
 // finishResponse is finish for a provider's answer to req: the image must
 // also be within p's bounds, at req's aspect ratio.
 // what names the response for errors; it is called only on one.
-func finishResponse(tmp *os.File, target string, req Request, p Provider, d *digestWriter, what func() string) (output, error) {
+func finishResponse(tmp *os.File, giveUp func(*os.File), target string, req Request, p Provider, d *digestWriter, what func() string) (output, error) {
 	b := boundsOf(p)
-	return finishWithin(tmp, target, req.MediaType, d, what, func(cfg image.Config) error { return b.check(cfg, req.AspectRatio) })
+	return finishWithin(tmp, giveUp, target, req.MediaType, d, what, func(cfg image.Config) error { return b.check(cfg, req.AspectRatio) })
 }
 
 // check says why an image of size cfg is outside b for aspect ratio ar
@@ -192,33 +191,34 @@ func parseRatio(ar string) (w, h int, ok bool) {
 // digest d of its bytes): it must decode whole, and be at most
 // MaxImagePixelsLimit pixels. When its format is not want, it is
 // transcoded into tmp itself, in place of what it held. what names the
-// source for errors ("the cached copy"). On error tmp is removed; on
-// success the returned output owns it.
-func finish(tmp *os.File, target, want string, d *digestWriter, what string) (output, error) {
-	return finishWithin(tmp, target, want, d, func() string { return what }, func(cfg image.Config) error {
+// source for errors ("the cached copy"). On error tmp is given up with
+// giveUp (the AbortTemp of whatever made it: a Store's removes it from
+// the directory it was made in); on success the returned output owns it.
+func finish(tmp *os.File, giveUp func(*os.File), target, want string, d *digestWriter, what string) (output, error) {
+	return finishWithin(tmp, giveUp, target, want, d, func() string { return what }, func(cfg image.Config) error {
 		return ImageBounds{MaxPixels: MaxImagePixelsLimit}.check(cfg, "")
 	})
 }
 
 // finishWithin is finish with accept judging the image's header before
 // its pixels are decoded.
-func finishWithin(tmp *os.File, target, want string, d *digestWriter, what func() string, accept func(image.Config) error) (output, error) {
+func finishWithin(tmp *os.File, giveUp func(*os.File), target, want string, d *digestWriter, what func() string, accept func(image.Config) error) (output, error) {
 	if out, ok, err := checkAsIs(tmp, want, d, accept); ok || err != nil {
 		if err != nil {
-			state.AbortTemp(tmp)
+			giveUp(tmp)
 			return output{}, notImageError(what(), err)
 		}
 		return out, nil
 	}
 	img, format, err := decodeWhole(tmp, accept)
 	if err != nil {
-		state.AbortTemp(tmp)
+		giveUp(tmp)
 		return output{}, notImageError(what(), err)
 	}
 	b := img.Bounds()
 	out := output{tmp: tmp, sha256: d.sum(), bytes: d.n, mediaType: want, width: b.Dx(), height: b.Dy()}
 	if out.width <= 0 || out.height <= 0 {
-		state.AbortTemp(tmp)
+		giveUp(tmp)
 		return output{}, notImageError(what(), fmt.Errorf("empty %dx%d image", out.width, out.height))
 	}
 	if media.OfFormat(format) == want {
@@ -228,16 +228,16 @@ func finishWithin(tmp *os.File, target, want string, d *digestWriter, what func(
 	// made where the Store made it (a new file beside target would be
 	// made through target's path as it is now).
 	if err := tmp.Truncate(0); err != nil {
-		state.AbortTemp(tmp)
+		giveUp(tmp)
 		return output{}, fmt.Errorf("transcode %s image to %s for %s: %w", format, want, target, err)
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		state.AbortTemp(tmp)
+		giveUp(tmp)
 		return output{}, fmt.Errorf("transcode %s image to %s for %s: %w", format, want, target, err)
 	}
 	nd := newDigestWriter()
 	if err := encode(io.MultiWriter(tmp, nd), img, want); err != nil {
-		state.AbortTemp(tmp)
+		giveUp(tmp)
 		return output{}, fmt.Errorf("transcode %s image to %s for %s: %w", format, want, target, err)
 	}
 	out.sha256, out.bytes = nd.sum(), nd.n

@@ -73,7 +73,7 @@ func TestFinish(t *testing.T) {
 			tmp.Write(tc.body)
 			d.Write(tc.body)
 			want, _ := MediaTypeOf(tc.target)
-			out, err := finish(tmp, target, want, d, "the test body")
+			out, err := finish(tmp, state.AbortTemp, target, want, d, "the test body")
 			if tc.transient {
 				var pe *Error
 				if !errors.As(err, &pe) || pe.Class != Transient {
@@ -134,7 +134,7 @@ func TestFinishCheckedAsItStreams(t *testing.T) {
 	if _, err := io.MultiWriter(tmp, d).Write(body); err != nil {
 		t.Fatal(err)
 	}
-	out, err := finish(tmp, target, media.PNG, d, "the test body")
+	out, err := finish(tmp, state.AbortTemp, target, media.PNG, d, "the test body")
 	if err != nil {
 		t.Fatalf("finish: %v", err)
 	}
@@ -170,7 +170,7 @@ func TestFinishStreamedMatches(t *testing.T) {
 					tmp.Write(body)
 					d.Write(body)
 					want, _ := MediaTypeOf(target)
-					out, err := finish(tmp, p, want, d, "the test body")
+					out, err := finish(tmp, state.AbortTemp, p, want, d, "the test body")
 					if err != nil {
 						var pe *Error
 						if !errors.As(err, &pe) || pe.Class != Transient {

@@ -65,15 +65,15 @@ func Pick(ctx context.Context, o PickOptions) (state.Entry, error) {
 	}
 	d := newDigestWriter()
 	if _, err := io.Copy(io.MultiWriter(tmp, d), rc); err != nil {
-		state.AbortTemp(tmp)
+		o.Store.AbortTemp(tmp)
 		return state.Entry{}, fmt.Errorf("copy take %d of %s from the content cache: %w", o.Take, o.Addr, err)
 	}
-	out, err := finish(tmp, filepath.Join(o.Dir, filepath.FromSlash(e.Path)), mt, d, "the cached take")
+	out, err := finish(tmp, o.Store.AbortTemp, filepath.Join(o.Dir, filepath.FromSlash(e.Path)), mt, d, "the cached take")
 	if err != nil {
 		return state.Entry{}, fmt.Errorf("take %d of %s: %w", o.Take, o.Addr, err)
 	}
 	if out.sha256 != t.SHA256 {
-		state.AbortTemp(out.tmp)
+		o.Store.AbortTemp(out.tmp)
 		return state.Entry{}, fmt.Errorf("take %d of %s: the cached copy is not the take the lockfile records: %w", o.Take, o.Addr, ErrTakeNotCached)
 	}
 	ne := e.Pick(o.Take)

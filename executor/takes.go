@@ -69,7 +69,7 @@ func (r *run) renderTakes(ctx context.Context, c *planner.Change) {
 	wg.Wait()
 	if err := firstTakeError(errs); err != nil {
 		if errs[at-1] == nil {
-			state.AbortTemp(outs[at-1].tmp)
+			r.store.AbortTemp(outs[at-1].tmp)
 		}
 		r.failOrSkip(c, err)
 		return
@@ -167,7 +167,7 @@ func (r *run) take(ctx context.Context, c *planner.Change, seed int64, mt string
 	digest := in.Digest()
 	defer func() {
 		if err == nil && !keep {
-			state.AbortTemp(out.tmp)
+			r.store.AbortTemp(out.tmp)
 		}
 	}()
 	if useCache && r.opts.Cache != nil && r.opts.Cache.Has(digest, r.provider) {
@@ -244,13 +244,13 @@ func (r *run) fromCacheDigest(c *planner.Change, digest, mt string) (output, err
 	_, err = io.CopyBuffer(io.MultiWriter(lw, d), struct{ io.Reader }{rc}, *buf)
 	copyBufs.Put(buf)
 	if err != nil {
-		state.AbortTemp(tmp)
+		r.store.AbortTemp(tmp)
 		if lw.err != nil {
 			return output{}, lw.err
 		}
 		return output{}, fmt.Errorf("read the cached copy: %w", err)
 	}
-	out, err := finish(tmp, r.abs(c.Path), mt, d, "the cached copy")
+	out, err := finish(tmp, r.store.AbortTemp, r.abs(c.Path), mt, d, "the cached copy")
 	if err != nil {
 		return output{}, localUnlessClassified(c.Path, err)
 	}

@@ -265,8 +265,13 @@ func LinkTemp(f *os.File, name string) error {
 	return os.Link(f.Name(), name)
 }
 
-// AbortTemp closes and removes a temporary file made by CreateTemp (or a
-// Store's CreateTemp: an unnamed one vanishes when closed).
+// AbortTemp closes and removes a temporary file made by CreateTemp
+// (this package's, not a Store's: a Store's file is given up by the
+// Store's AbortTemp, which removes it from the directory it was made in).
+// It removes the file by its path: only for a file made beside a path the
+// caller checked and owns (the lockfile, a note, the content cache), whose
+// directory nothing replaces while the file is written. An unnamed file
+// vanishes when closed.
 func AbortTemp(f *os.File) {
 	f.Close()
 	if isUnnamed, _ := unnamedTemp(f.Name()); isUnnamed {

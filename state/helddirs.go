@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pixform/pixform/internal/unnamed"
 )
@@ -101,17 +102,22 @@ func (s *LocalStore) createIn(rel string, final bool) func(target string) (*os.F
 // namedDirs are the directories the named temporary files of a LocalStore
 // were made in, where the file system makes no unnamed ones: each opened
 // anew for its file with no symbolic link followed under the working
-// directory, and kept until the file is placed, so that placeNamed names
-// the file from where it is (its directory may have been moved since) and
-// removes it there when it cannot be placed. A file given up instead
-// (AbortTemp, which removes it by its path) is forgotten once it is
-// unreachable: its directory is closed then, and its name removed there
-// if still there (a directory moved away since, outside the working
-// directory, keeps no temporary file of ours).
+// directory, and kept until the file is placed or given up, so that
+// placeNamed names the file from where it is (its directory may have been
+// moved since) and removes it there when it cannot be placed, and
+// LocalStore.AbortTemp removes it there too, never through its path. A
+// file dropped with neither is forgotten once it is unreachable: its
+// directory is closed then, and its name removed there if still there (a
+// directory moved away since, outside the working directory, keeps no
+// temporary file of ours).
 type namedDirs struct {
 	mu   sync.Mutex
 	m    map[string]namedDir // by the file's name
 	next uint64
+	// beside says that files were made by createTempBeside, where no
+	// directory can be opened without following links (not Linux): such
+	// a file has no directory kept, and is given up by its path.
+	beside atomic.Bool
 }
 
 // namedDir is the directory a named temporary file was made in, and
@@ -176,6 +182,23 @@ func (n *namedDirs) forget(k namedFile) {
 	delete(n.m, k.name)
 }
 
+// giveUp removes the file named name from the directory it was made in,
+// wherever that is now, and closes and forgets that directory; it
+// reports false, removing nothing, where no directory is kept for name.
+func (n *namedDirs) giveUp(name string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	e, ok := n.m[name]
+	if !ok {
+		return false
+	}
+	// Removed before the name is free to be made again, as forget does.
+	e.d.Remove(filepath.Base(name))
+	e.d.Close()
+	delete(n.m, name)
+	return true
+}
+
 // close closes every directory kept.
 func (n *namedDirs) close() {
 	n.mu.Lock()
@@ -197,6 +220,7 @@ func (s *LocalStore) createNamedIn(rel string) func(target string) (*os.File, er
 	return func(target string) (*os.File, error) {
 		d, err := unnamed.OpenDir(s.dir, dir)
 		if errors.Is(err, unnamed.ErrUnsupported) {
+			s.named.beside.Store(true)
 			return createTempBeside(target)
 		}
 		if errors.Is(err, unnamed.ErrSymlink) {
@@ -226,6 +250,24 @@ func (s *LocalStore) createNamedIn(rel string) func(target string) (*os.File, er
 			return nil, err
 		}
 		return f, nil
+	}
+}
+
+// AbortTemp implements Store: it closes f, made by CreateTemp and not
+// handed to Commit, and removes it from the directory it was made in,
+// wherever that is now (moved away, outside the working directory, with a
+// link or another directory at its path), never through its path: a file
+// of the same name at that path is not pixform's. An unnamed file
+// vanishes when closed. Only where no directory can be opened without
+// following links (not Linux), and CreateTemp made the file beside its
+// target's path, is it removed by that path.
+func (s *LocalStore) AbortTemp(f *os.File) {
+	f.Close()
+	if isUnnamed, _ := unnamedTemp(f.Name()); isUnnamed {
+		return
+	}
+	if !s.named.giveUp(f.Name()) && s.named.beside.Load() {
+		os.Remove(f.Name())
 	}
 }
 

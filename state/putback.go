@@ -99,17 +99,17 @@ func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 	ferr := p.Fill(w)
 	switch {
 	case w.err != nil:
-		AbortTemp(f)
+		s.AbortTemp(f)
 		return fmt.Errorf("write %s: %w", target, w.err)
 	case w.over:
-		AbortTemp(f)
+		s.AbortTemp(f)
 		return &FillError{Path: e.Path, Err: fmt.Errorf("it has more than the %d bytes the lockfile records", e.Bytes)}
 	case ferr != nil:
-		AbortTemp(f)
+		s.AbortTemp(f)
 		return &FillError{Path: e.Path, Err: ferr}
 	}
 	if got := hex.EncodeToString(w.h.Sum(nil)); w.n != e.Bytes || got != e.SHA256 {
-		AbortTemp(f)
+		s.AbortTemp(f)
 		return &FillError{Path: e.Path, Err: fmt.Errorf("its %d bytes hash to %s, not to the recorded %s (%d bytes)", w.n, got, e.SHA256, e.Bytes)}
 	}
 	mt, width, height, serr := w.stream.Result()
@@ -117,15 +117,15 @@ func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 	case serr != nil:
 		// The very bytes recorded: the lockfile names something that is
 		// not a whole image (edited by hand, or hostile).
-		AbortTemp(f)
+		s.AbortTemp(f)
 		return &FillError{Path: e.Path, Err: fmt.Errorf("the bytes the lockfile records are not a whole image (%v): delete its entry in %s and apply again", serr, LockFileName)}
 	case mt != e.MediaType || width != e.Width || height != e.Height:
-		AbortTemp(f)
+		s.AbortTemp(f)
 		return &FillError{Path: e.Path, Err: fmt.Errorf("the lockfile records its bytes as a %d×%d %s, but they are a %d×%d %s: fix or delete its entry in %s", e.Width, e.Height, e.MediaType, width, height, mt, LockFileName)}
 	}
 	if p.Accept != nil {
 		if err := p.Accept(width, height); err != nil {
-			AbortTemp(f)
+			s.AbortTemp(f)
 			return &FillError{Path: e.Path, Err: err}
 		}
 	}

@@ -51,6 +51,10 @@ type Store interface {
 	// write an image into and then hand to Commit. The directories it
 	// creates are the Store's, which End removes once they are empty.
 	CreateTemp(path string) (*os.File, error)
+	// AbortTemp gives up a file made by CreateTemp and not handed to
+	// Commit: it closes it and removes it from the directory it was
+	// made in, wherever that is now, never through its path.
+	AbortTemp(f *os.File)
 	// Begin readies a run that writes the paths writes and stops
 	// recording, then removes, the files rs, except those at a path the
 	// run writes: it finishes the removals an interrupted run noted, then

@@ -243,7 +243,7 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	if inPlace {
 		kept = s.keepBeforeRemoval(&c)
 		if err := s.record(ctx, "the removal", addr, []addrs.Addr{addr}, nil); err != nil {
-			AbortTemp(c.Temp)
+			s.AbortTemp(c.Temp)
 			return err
 		}
 		x.mu.Lock()
@@ -285,7 +285,7 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 	}
 	x.mu.Unlock()
 	if err != nil {
-		AbortTemp(c.Temp)
+		s.AbortTemp(c.Temp)
 		return err
 	}
 	// The Recorder syncs the directory before the lockfile names the file.

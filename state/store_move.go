@@ -173,7 +173,7 @@ func (s *LocalStore) move(ctx context.Context, pm *pendingMove) error {
 		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
 	}
 	if err := copyVerified(tmp, srcFile, src, m.From.Entry.SHA256); err != nil {
-		AbortTemp(tmp)
+		s.AbortTemp(tmp)
 		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
 	}
 	if err := s.commit(ctx, Commit{Addr: m.To, Entry: e, Temp: tmp, Prior: &m.From}); err != nil {
@@ -248,7 +248,7 @@ func (s *LocalStore) place(pm *pendingMove) error {
 		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
 	}
 	if err := copyVerified(tmp, s.abs(m.From.Entry.Path), m.From.Entry.Path, m.From.Entry.SHA256); err != nil {
-		AbortTemp(tmp)
+		s.AbortTemp(tmp)
 		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
 	}
 	// The Recorder syncs the directory before the lockfile names the file.
