@@ -98,8 +98,14 @@ func dirOf(p string) string { return p[:strings.LastIndexByte(p, '/')+1] }
 // looked at yet, in order, as Leaves would, until Leaves is first called:
 // it looks ahead at paths a run is likely to ask about (those the stat
 // cache names) on a core that would otherwise wait. The first lstat of a
-// path stands, whichever made it. A path that fs.ValidPath refuses
-// is left alone.
+// path stands, whichever made it. The stat cache may name paths that no
+// check has seen: Warm follows no symbolic link in any directory (each is
+// opened from the root with none followed, nothing outside reached) and
+// leaves alone a path it cannot reach so, as it does a path fs.ValidPath
+// refuses or one Leaves would take by its path (too long to name): what
+// it keeps is what Leaves would find, through directories that Leaves's
+// callers check before they read a leaf. Where no directory can be opened
+// so (not Linux), it looks only at the paths in the root itself.
 func (s *Stats) Warm(ps []string) {
 	if s == nil {
 		return
@@ -108,7 +114,7 @@ func (s *Stats) Warm(ps []string) {
 	s.sizeFor(len(ps))
 	s.mu.Unlock()
 	const batch = 64
-	var d dirLstat
+	d := warmDir{root: openRoot(s.root)}
 	defer d.close()
 	var got [batch]lstatResult
 	var at [batch]string
@@ -116,14 +122,14 @@ func (s *Stats) Warm(ps []string) {
 		n := 0
 		for j := start; j < min(start+batch, len(ps)); j++ {
 			p := ps[j]
-			if !fs.ValidPath(p) || p == "." {
+			if !fs.ValidPath(p) || p == "." || !reachableAt(s.root, p) {
 				continue
 			}
-			next := ""
-			if j+1 < len(ps) {
-				next = ps[j+1]
+			r, ok := d.lstat(s.root, p)
+			if !ok {
+				continue
 			}
-			got[n], at[n] = d.lstat(s.root, p, next), p
+			got[n], at[n] = r, p
 			n++
 		}
 		s.mu.Lock()
@@ -135,6 +141,51 @@ func (s *Stats) Warm(ps []string) {
 			}
 		}
 		s.mu.Unlock()
+	}
+}
+
+// warmDir makes Warm's lstats: each relative to a descriptor of the
+// path's directory opened from the root with no symbolic link followed,
+// kept while the paths stay in that directory.
+type warmDir struct {
+	root int    // the root's descriptor, or -1
+	dir  string // the directory fd is of, with its trailing slash
+	fd   int    // -1: that directory could not be opened so
+	set  bool
+}
+
+// lstat is the lstat of p, a valid path, as Leaves would make it, with
+// ok false where p's directory cannot be opened with no link followed.
+func (d *warmDir) lstat(root, p string) (r lstatResult, ok bool) {
+	dir, name := path.Split(p)
+	if dir == "" {
+		// In the root itself: an lstat follows no link at the name.
+		return lstatAt(d.root, root, p, name), true
+	}
+	if !d.set || dir != d.dir {
+		d.closeDir()
+		d.dir, d.fd, d.set = dir, -1, true
+		if d.root >= 0 {
+			d.fd = openBeneath(d.root, dir[:len(dir)-1])
+		}
+	}
+	if d.fd < 0 {
+		return lstatResult{}, false
+	}
+	return lstatAt(d.fd, root, p, name), true
+}
+
+func (d *warmDir) closeDir() {
+	if d.set && d.fd >= 0 {
+		closeDir(d.fd)
+	}
+	d.set = false
+}
+
+func (d *warmDir) close() {
+	d.closeDir()
+	if d.root >= 0 {
+		closeDir(d.root)
 	}
 }
 

@@ -3,6 +3,7 @@ package safepath
 import (
 	"io/fs"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,6 +30,66 @@ func openDir(root, p, dir string) int {
 }
 
 func closeDir(fd int) { unix.Close(fd) }
+
+// openRoot returns a descriptor (O_PATH) of root itself, as given, or -1.
+func openRoot(root string) int {
+	for {
+		fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return -1
+		}
+		return fd
+	}
+}
+
+// openBeneath returns a descriptor (O_PATH) of the directory dir (slash,
+// relative, its trailing slash trimmed) under the directory open at
+// rootfd, opened with no symbolic link followed in any component and
+// nothing reached outside (one openat2(2) where the kernel has it, else
+// one openat(2) per component), or -1 when it cannot be opened so: a
+// link on the way, a missing directory, anything else.
+func openBeneath(rootfd int, dir string) int {
+	how := unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	for {
+		fd, err := unix.Openat2(rootfd, dir, &how)
+		switch {
+		case err == unix.EINTR || err == unix.EAGAIN:
+			continue
+		case err == nil:
+			return fd
+		case err != unix.ENOSYS && err != unix.EPERM:
+			return -1
+		}
+		break
+	}
+	// No openat2 (before Linux 5.6, or refused by a sandbox).
+	fd := rootfd
+	for c := range strings.SplitSeq(dir, "/") {
+		next, err := unix.Openat(fd, c, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		for err == unix.EINTR {
+			next, err = unix.Openat(fd, c, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		}
+		if fd != rootfd {
+			unix.Close(fd)
+		}
+		if err != nil {
+			return -1
+		}
+		fd = next
+	}
+	return fd
+}
+
+// reachableAt reports whether Leaves, through a descriptor of its
+// directory, would make the lstat of p under root too: not a path that
+// os.Lstat could not name (lstatAt takes it by its path).
+func reachableAt(root, p string) bool { return len(root)+1+len(p) < unix.PathMax }
 
 // lstatAt is os.Lstat of root/p, made as fstatat of name in dirfd, p's
 // directory, when dirfd is not -1: the same answer, with the same error

@@ -268,3 +268,66 @@ func BenchmarkLeavesAlternating(b *testing.B) {
 		NewStats(root).Leaves(root, ps, exists, errs)
 	}
 }
+
+// TestWarmFollowsNoLink: the stat cache, which Warm looks ahead at, may
+// name paths under a directory that is now a symbolic link (to a
+// directory outside, or inside): Warm makes no lstat through it, at any
+// depth, and keeps nothing for such a path, so that once the link is
+// replaced by a real directory Leaves answers from that directory, not
+// from where the link led.
+func TestWarmFollowsNoLink(t *testing.T) {
+	top := t.TempDir()
+	root, outside := filepath.Join(top, "work"), filepath.Join(top, "outside")
+	for _, d := range []string{root, outside, filepath.Join(root, "real/deep")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{filepath.Join(outside, "x.png"), filepath.Join(root, "real/deep/x.png"), filepath.Join(root, "real/y.png")} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	links := map[string]string{
+		"linked":        outside,                          // to a directory outside
+		"real/sub":      outside,                          // the same, one level down
+		"inner":         filepath.Join(root, "real"),      // to a directory inside
+		"real/deeplink": filepath.Join(root, "real/deep"), // inside, one level down
+	}
+	for at, to := range links {
+		if err := os.Symlink(to, filepath.Join(root, at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	through := []string{"linked/x.png", "real/sub/x.png", "inner/deep/x.png", "inner/y.png", "real/deeplink/x.png"}
+	s := NewStats(root)
+	s.Warm(append(slices.Clone(through), "real/y.png", "linked"))
+	for _, p := range through {
+		if r, ok := s.m[p]; ok {
+			t.Errorf("Warm kept an lstat of %s, made through a symbolic link: %v, %v", p, r.fi, r.err)
+		}
+	}
+	for _, p := range []string{"real/y.png", "linked"} {
+		if _, ok := s.m[p]; !ok {
+			t.Errorf("Warm did not look at %s, which no link leads to", p)
+		}
+	}
+	// The links replaced by real, empty directories: Leaves finds no
+	// file there.
+	for at := range links {
+		if err := os.Remove(filepath.Join(root, at)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(filepath.Join(root, at), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exists := make([]bool, len(through))
+	errs := make([]error, len(through))
+	s.Leaves(root, through, exists, errs)
+	for i, p := range through {
+		if exists[i] || errs[i] != nil {
+			t.Errorf("Leaves(%s) = %v, %v; want false, nil (what is there now, not what Warm saw through the link)", p, exists[i], errs[i])
+		}
+	}
+}
