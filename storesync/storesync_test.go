@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -658,6 +661,7 @@ func TestCheckAheadFlushesInTheBackground(t *testing.T) {
 type instantRemote struct {
 	*fakeRemote
 	now, most atomic.Int32
+	fail      map[string]error // Has of these sums fails so
 }
 
 func (r *instantRemote) Instant() bool { return true }
@@ -678,13 +682,21 @@ func (r *instantRemote) enter() (leave func()) {
 
 func (r *instantRemote) Has(ctx context.Context, sum string) (bool, error) {
 	defer r.enter()()
+	if err := r.fail[sum]; err != nil {
+		return false, err
+	}
 	return r.fakeRemote.Has(ctx, sum)
 }
 
-// TestCheckInstantStoreAsksInTurn: a store on a local file system is
-// checked one object after another (each check is a stat, answered at
-// once), with the same findings: held objects noted, missing ones not.
-func TestCheckInstantStoreAsksInTurn(t *testing.T) {
+// localBound is how many requests to a store on a local file system run
+// at once, at most.
+func localBound() int32 { return int32(min(localWorkers, runtime.GOMAXPROCS(0))) }
+
+// TestCheckInstantStoreAsksFewAtOnce: a store on a local file system is
+// checked by a few goroutines, no more than the cores (each check is a
+// stat, answered at once), with the same findings: held objects noted,
+// missing ones not.
+func TestCheckInstantStoreAsksFewAtOnce(t *testing.T) {
 	ctx := context.Background()
 	r := &instantRemote{fakeRemote: newFake()}
 	var held, missing []string
@@ -705,8 +717,8 @@ func TestCheckInstantStoreAsksInTurn(t *testing.T) {
 	if err := s.Check(ctx, append(append([]string{}, held...), missing...)); err != nil {
 		t.Fatal(err)
 	}
-	if m := r.most.Load(); m != 1 {
-		t.Errorf("%d checks ran at once, want one at a time", m)
+	if m := r.most.Load(); m > localBound() {
+		t.Errorf("%d checks ran at once, want at most %d", m, localBound())
 	}
 	for _, x := range held {
 		if !s.InStore(x) {
@@ -725,9 +737,10 @@ func (r *instantRemote) GetInputs(ctx context.Context, d string) (Record, bool, 
 	return r.fakeRemote.GetInputs(ctx, d)
 }
 
-// TestFetchRecordsInstantStoreReadsInTurn: the records of a store on a
-// local file system are read one after another, with the same result.
-func TestFetchRecordsInstantStoreReadsInTurn(t *testing.T) {
+// TestFetchRecordsInstantStoreReadsFewAtOnce: the records of a store on
+// a local file system are read by a few goroutines, no more than the
+// cores, with the same result.
+func TestFetchRecordsInstantStoreReadsFewAtOnce(t *testing.T) {
 	ctx := context.Background()
 	r := &instantRemote{fakeRemote: newFake()}
 	var digests []string
@@ -748,12 +761,77 @@ func TestFetchRecordsInstantStoreReadsInTurn(t *testing.T) {
 	if err := s.FetchRecords(ctx, digests); err != nil {
 		t.Fatal(err)
 	}
-	if m := r.most.Load(); m != 1 {
-		t.Errorf("%d reads ran at once, want one at a time", m)
+	if m := r.most.Load(); m > localBound() {
+		t.Errorf("%d reads ran at once, want at most %d", m, localBound())
 	}
 	for i, d := range digests {
 		if _, ok := s.Stored(d, "imagine"); ok != (i%2 == 0) {
 			t.Errorf("record %d: stored %v, want %v", i, ok, i%2 == 0)
 		}
+	}
+}
+
+// TestCheckInstantStoreAsInTurn: the checks of a store on a local file
+// system, made by a few goroutines, end as checks made in turn do: the
+// first failure in the order asked (not the first to happen) is
+// returned, the objects found before it are noted, in that order, and
+// none after it; with no failure, all, in order.
+func TestCheckInstantStoreAsInTurn(t *testing.T) {
+	ctx := context.Background()
+	var sums []string
+	objects := map[string][]byte{}
+	for i := range 60 {
+		b := []byte(fmt.Sprint("object ", i))
+		sums = append(sums, sum(b))
+		if i%3 != 0 {
+			objects[sum(b)] = b
+		}
+	}
+	for _, failAt := range []int{-1, 0, 7, 40, 58} {
+		t.Run(fmt.Sprint("failing at ", failAt), func(t *testing.T) {
+			// note checks sums with GOMAXPROCS procs, and returns the
+			// error and the note of uploads it left.
+			note := func(procs int) (string, string) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				r := &instantRemote{fakeRemote: newFake(), fail: map[string]error{}}
+				maps.Copy(r.objects, objects)
+				if failAt >= 0 {
+					// A later object fails too, and may fail first.
+					for _, i := range []int{failAt, failAt + 1, 59} {
+						r.fail[sums[i]] = fmt.Errorf("stat object %d: input/output error", i)
+					}
+				}
+				dir := t.TempDir()
+				s, err := New(dir, r, 8)
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = s.Check(ctx, sums)
+				s.Close()
+				var b []byte
+				des, _ := os.ReadDir(filepath.Join(dir, ".pixform", "store"))
+				for _, de := range des {
+					x, rerr := os.ReadFile(filepath.Join(dir, ".pixform", "store", de.Name()))
+					if rerr != nil {
+						t.Fatal(rerr)
+					}
+					b = append(b, x...)
+				}
+				return fmt.Sprint(err), string(b)
+			}
+			wantErr, wantNote := note(1)
+			if failAt >= 0 && !strings.Contains(wantErr, fmt.Sprintf("object %d:", failAt)) {
+				t.Fatalf("in turn: error %s, want object %d's", wantErr, failAt)
+			}
+			for range 5 {
+				gotErr, gotNote := note(4)
+				if gotErr != wantErr {
+					t.Errorf("error %s, want %s (in turn)", gotErr, wantErr)
+				}
+				if gotNote != wantNote {
+					t.Errorf("note of uploads:\n%s\nwant (in turn):\n%s", gotNote, wantNote)
+				}
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package storesync
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -157,27 +158,19 @@ func (s *Sync) Recheck(ctx context.Context, sums []string) error {
 func (s *Sync) check(ctx context.Context, sums []string, trustNote bool) error {
 	// The objects found (and those gone) are noted together at the end,
 	// in one write of the note, not one write each.
-	var mu sync.Mutex
 	var found, gone []string
 	defer func() {
 		_ = s.up.Add(s.dir, found...)
 		_ = s.up.Forget(s.dir, gone...)
 	}()
-	ask := func(ctx context.Context, sum string) error {
-		ok, err := s.r.Has(ctx, sum)
-		if err != nil {
-			return err
-		}
-		mu.Lock()
+	keep := func(sum string, ok bool) {
 		if ok {
 			found = append(found, sum)
 		} else if s.up.Has(sum) {
 			gone = append(gone, sum)
 		}
-		mu.Unlock()
-		return nil
 	}
-	err := s.each(ctx, sums, func(sum string) bool { return trustNote && s.has(sum) }, ask)
+	err := each(s, ctx, sums, func(sum string) bool { return trustNote && s.has(sum) }, s.r.Has, keep)
 	if len(found) > 0 && s.Ahead && err == nil {
 		if _, ok := s.r.(flusher); ok {
 			s.flushAhead(ctx, found)
@@ -198,26 +191,76 @@ func (s *Sync) check(ctx context.Context, sums []string, trustNote bool) error {
 	return err
 }
 
-// each calls fn once for each key of keys that skip does not rule out,
-// and returns the first failure. On a store that answers at once (a
-// local file system: instant) the calls are made in turn, not by
-// goroutines that wake and wait for each other (and for a timer each) on
-// a few cores, and the first failure stops them; elsewhere at most
-// s.parallel run at a time, each bounded by s.bound.
-func (s *Sync) each(ctx context.Context, keys []string, skip func(string) bool, fn func(context.Context, string) error) error {
+// localWorkers bounds the requests to a store on a local file system
+// (instant) made at once: each is a system call answered at once, so a
+// few, up to the cores, overlap one another's time in the kernel, and
+// more would only wait for a core.
+const localWorkers = 4
+
+// each asks about each key of keys that skip does not rule out, once,
+// hands each answer to keep, and returns the first failure. keep is
+// never called twice at once.
+//
+// On a store that answers at once (a local file system: instant) at most
+// min(localWorkers, GOMAXPROCS) asks run at a time, each on a goroutine
+// that takes the next key in turn (no goroutine or timer a key), and no
+// key is taken once one has failed. keep is then called in the order of
+// keys, by the caller, for the keys before the first that failed, whose
+// failure is returned: what the caller keeps and the error are those of
+// asking in turn and stopping at the first failure. Elsewhere at most
+// s.parallel asks run at a time, each bounded by s.bound, and keep is
+// called as their answers come.
+func each[T any](s *Sync, ctx context.Context, keys []string, skip func(string) bool, ask func(context.Context, string) (T, error), keep func(string, T)) error {
 	seen := map[string]bool{}
 	if s.instant() {
+		var todo []string
 		for _, k := range keys {
 			if seen[k] || skip(k) {
 				continue
 			}
 			seen[k] = true
-			if err := fn(ctx, k); err != nil {
-				return err
+			todo = append(todo, k)
+		}
+		workers := min(localWorkers, runtime.GOMAXPROCS(0), len(todo))
+		if workers <= 1 {
+			for _, k := range todo {
+				v, err := ask(ctx, k)
+				if err != nil {
+					return err
+				}
+				keep(k, v)
 			}
+			return nil
+		}
+		vals := make([]T, len(todo))
+		errs := make([]error, len(todo))
+		var next atomic.Int64
+		var failed atomic.Bool
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for !failed.Load() {
+					i := int(next.Add(1) - 1)
+					if i >= len(todo) {
+						return
+					}
+					if vals[i], errs[i] = ask(ctx, todo[i]); errs[i] != nil {
+						failed.Store(true)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		// Every key before one that failed was taken, and answered.
+		for i, k := range todo {
+			if errs[i] != nil {
+				return errs[i]
+			}
+			keep(k, vals[i])
 		}
 		return nil
 	}
+	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.parallel)
 	for _, k := range keys {
@@ -228,7 +271,14 @@ func (s *Sync) each(ctx context.Context, keys []string, skip func(string) bool, 
 		g.Go(func() error {
 			ctx, cancel := s.bound(gctx)
 			defer cancel()
-			return fn(ctx, k)
+			v, err := ask(ctx, k)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			keep(k, v)
+			mu.Unlock()
+			return nil
 		})
 	}
 	return g.Wait()
@@ -296,17 +346,22 @@ func (s *Sync) flush(ctx context.Context) error {
 // these digests, at most s.parallel at a time, then checks that the
 // objects they name are there.
 func (s *Sync) FetchRecords(ctx context.Context, digests []string) error {
-	read := func(ctx context.Context, d string) error {
-		rec, ok, err := s.r.GetInputs(ctx, d)
-		if err != nil || !ok {
-			return err
-		}
-		s.mu.Lock()
-		s.records[d] = rec
-		s.mu.Unlock()
-		return nil
+	type found struct {
+		rec Record
+		ok  bool
 	}
-	if err := s.each(ctx, digests, func(string) bool { return false }, read); err != nil {
+	read := func(ctx context.Context, d string) (found, error) {
+		rec, ok, err := s.r.GetInputs(ctx, d)
+		return found{rec, ok}, err
+	}
+	keep := func(d string, f found) {
+		if f.ok {
+			s.mu.Lock()
+			s.records[d] = f.rec
+			s.mu.Unlock()
+		}
+	}
+	if err := each(s, ctx, digests, func(string) bool { return false }, read, keep); err != nil {
 		return err
 	}
 	s.mu.Lock()
