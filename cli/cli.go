@@ -55,6 +55,10 @@ type env struct {
 	lines     chan string
 	// link is the image store, once a command opened it (closeStore).
 	link *linked
+	// flushStore, when not nil, stands in for the image store's Flush,
+	// which makes durable the objects a check found there (uploads make
+	// theirs durable within the store): a test's, failing as a disk does.
+	flushStore func(ctx context.Context) error
 }
 
 func (e *env) getenv(key string) string {
@@ -120,7 +124,13 @@ pixform COMMAND -h (or pixform help COMMAND) shows a command's options.
 // Main runs pixform with args (without the program name) and returns the
 // exit code.
 func Main(ctx context.Context, args []string, stdio Stdio) int {
-	e := &env{ctx: ctx, stdio: stdio}
+	return (&env{ctx: ctx, stdio: stdio}).main(args)
+}
+
+// main is Main with e, made with its context and stdio (and, in a test,
+// its seams).
+func (e *env) main(args []string) int {
+	stdio := e.stdio
 	if stdio.Stop == nil {
 		e.stdio.Stop = make(chan struct{})
 	}

@@ -110,7 +110,7 @@ func (e *env) openStore(flagURL string, cfg *config.Config, parallel int) (*link
 	if parallel < 1 && st.Local() {
 		parallel = storesync.LocalParallelism
 	}
-	sy, err := storesync.New(e.dir, adapt{st}, parallel)
+	sy, err := storesync.New(e.dir, adapt{Store: st, flush: e.flushStore}, parallel)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -214,7 +214,18 @@ func (e *env) lockStore(l *linked, operation string, timeout time.Duration) erro
 }
 
 // adapt makes an *objstore.Store the Remote of storesync.
-type adapt struct{ *objstore.Store }
+type adapt struct {
+	*objstore.Store
+	// flush, when not nil, is the store's Flush (env.flushStore).
+	flush func(ctx context.Context) error
+}
+
+func (a adapt) Flush(ctx context.Context) error {
+	if a.flush != nil {
+		return a.flush(ctx)
+	}
+	return a.Store.Flush(ctx)
+}
 
 func (a adapt) PutInputs(ctx context.Context, digest string, rec storesync.Record) error {
 	return a.Store.PutInputs(ctx, digest, objstore.Record(rec))

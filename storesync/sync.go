@@ -3,6 +3,7 @@ package storesync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -104,9 +105,25 @@ func (s *Sync) Close() error {
 	return s.up.Close()
 }
 
+// FlushError is the failure of the flush that was to make durable the
+// objects a check with Ahead found in the store: they are not counted as
+// stored, nor noted, and the next check asks about them again.
+type FlushError struct {
+	// Store is the store's URL, for messages.
+	Store string
+	Err   error
+}
+
+func (e *FlushError) Error() string {
+	return fmt.Sprintf("the objects found in the store %s are not counted as stored: the flush that was to make them durable failed: %v", e.Store, e.Err)
+}
+
+func (e *FlushError) Unwrap() error { return e.Err }
+
 // Settle waits for the background flushes of the checks with Ahead
-// (until ctx is done) and returns the first one's failure: the objects
-// they found may then not be durable in the store, and are not noted.
+// (until ctx is done) and returns the first one's failure, as a
+// *FlushError: the objects they found may then not be durable in the
+// store, and are not noted.
 func (s *Sync) Settle(ctx context.Context) error {
 	s.mu.Lock()
 	fs := s.flushes
@@ -120,7 +137,10 @@ func (s *Sync) Settle(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.aheadErr
+	if s.aheadErr != nil {
+		return &FlushError{Store: s.r.String(), Err: s.aheadErr}
+	}
+	return nil
 }
 
 // InStore reports whether the object sum is known to be in the store.

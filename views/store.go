@@ -44,6 +44,10 @@ func storeHints(err error) []string {
 			fmt.Sprintf("if that pixform is no longer running (killed, crashed), remove its lock: pixform force-unlock %s", le.Info.ID))
 		return hints
 	}
+	var fle *storesync.FlushError
+	if errors.As(err, &fle) {
+		hints = append(hints, "the images here and "+state.LockFileName+" are not affected: only those objects are not noted as stored, and the next command checks them again; check the disk that holds the store (its file system reported the error), then run the command again")
+	}
 	var fe *storesync.FileError
 	if errors.As(err, &fe) && pe == nil {
 		hints = append(hints, "the file is not the image the lockfile records: run `pixform plan` to see it, and `pixform apply` to put the recorded image back (or `pixform pull`)")
