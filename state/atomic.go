@@ -268,10 +268,10 @@ func LinkTemp(f *os.File, name string) error {
 // AbortTemp closes and removes a temporary file made by CreateTemp
 // (this package's, not a Store's: a Store's file is given up by the
 // Store's AbortTemp, which removes it from the directory it was made in).
-// It removes the file by its path: only for a file made beside a path the
-// caller checked and owns (the lockfile, a note, the content cache), whose
-// directory nothing replaces while the file is written. An unnamed file
-// vanishes when closed.
+// It removes the file by its path, resolved again as CreateTemp resolved
+// it to make the file: only for a file made beside a path the caller
+// checked (the lockfile, a note, the content cache, a pull's download),
+// never for a Store's. An unnamed file vanishes when closed.
 func AbortTemp(f *os.File) {
 	f.Close()
 	if isUnnamed, _ := unnamedTemp(f.Name()); isUnnamed {
