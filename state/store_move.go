@@ -15,6 +15,7 @@ import (
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/internal/unnamed"
 )
 
 // stagingDirName is where Move stages the copies that break cycles, inside
@@ -297,14 +298,14 @@ func (s *LocalStore) recordMoves(ctx context.Context, b *moveBatch, done func(i 
 // directory's process lock, so no other pixform is writing them. Only
 // names that CreateTemp makes for those exact targets are touched, and the
 // staged copies of moves that a kill or a failure left in .pixform/staging.
+// Each directory is listed, and its files removed, relative to it opened
+// with no symbolic link followed under the working directory (removeIn):
+// one behind a link, which may lead outside, is not looked into.
 func (s *LocalStore) RemoveStaleTemps(paths []string) {
-	if staging, ok, err := workSubDir(s.dir, stagingDirName); err == nil && ok {
-		des, _ := os.ReadDir(staging)
-		for _, de := range des {
-			if strings.HasPrefix(de.Name(), "move-") && !de.IsDir() {
-				os.Remove(filepath.Join(staging, de.Name()))
-			}
-		}
+	if _, ok, err := workSubDir(s.dir, stagingDirName); err == nil && ok {
+		s.removeIn(path.Join(WorkDirName, stagingDirName), func(de fs.DirEntry) bool {
+			return strings.HasPrefix(de.Name(), "move-") && !de.IsDir()
+		})
 	}
 	bases := map[string]map[string]bool{} // slash dir → base names
 	add := func(p string) {
@@ -322,16 +323,40 @@ func (s *LocalStore) RemoveStaleTemps(paths []string) {
 		add(p)
 	}
 	for dir, names := range bases {
-		abs := s.abs(dir)
-		entries, err := os.ReadDir(abs)
-		if err != nil {
-			continue
-		}
-		for _, de := range entries {
-			if de.IsDir() || !isTempOf(de.Name(), names) {
-				continue
+		s.removeIn(path.Clean(dir), func(de fs.DirEntry) bool {
+			return !de.IsDir() && isTempOf(de.Name(), names)
+		})
+	}
+}
+
+// removeIn removes the entries of the directory rel (slash-separated,
+// relative, clean; "." for the working directory) that match says to,
+// listing and removing them relative to the directory opened with no
+// symbolic link followed under the working directory, so that no path is
+// resolved again in between. A directory that cannot be opened so
+// (missing, or a link on the way) is skipped, saying nothing, and so are
+// errors: a leftover is untidy but harmless. Only where no directory can
+// be opened so (not Linux) does it go by the directory's path.
+func (s *LocalStore) removeIn(rel string, match func(fs.DirEntry) bool) {
+	d, err := unnamed.OpenDir(s.dir, rel)
+	if errors.Is(err, unnamed.ErrUnsupported) {
+		abs := s.abs(rel)
+		des, _ := os.ReadDir(abs)
+		for _, de := range des {
+			if match(de) {
+				os.Remove(filepath.Join(abs, de.Name()))
 			}
-			os.Remove(filepath.Join(abs, de.Name()))
+		}
+		return
+	}
+	if err != nil {
+		return
+	}
+	defer d.Close()
+	des, _ := d.ReadDir()
+	for _, de := range des {
+		if match(de) {
+			d.Remove(de.Name())
 		}
 	}
 }

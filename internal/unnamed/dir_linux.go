@@ -2,6 +2,7 @@ package unnamed
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -257,6 +258,31 @@ func (d *Dir) Remove(name string) error {
 		return &os.PathError{Op: "remove", Path: filepath.Join(d.path, name), Err: err}
 	}
 	return nil
+}
+
+// ReadDir lists d wherever it now is, as os.File.ReadDir(-1) does, in
+// directory order: its entries' names and types (a symbolic link is one,
+// never followed).
+func (d *Dir) ReadDir() ([]fs.DirEntry, error) {
+	var f *os.File
+	err := d.with(func(dfd int) error {
+		for {
+			fd, err := unix.Openat(dfd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			f = os.NewFile(uintptr(fd), d.path)
+			return nil
+		}
+	})
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: d.path, Err: err}
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
 }
 
 // Removed reports whether the directory open at dfd has been removed (no

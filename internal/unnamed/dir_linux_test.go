@@ -194,3 +194,40 @@ func TestDirCreateExcl(t *testing.T) {
 		t.Errorf("CreateExcl of a name that exists: %v, want an error that is fs.ErrExist", err)
 	}
 }
+
+// ReadDir lists the directory where it is now, moved away, and names a
+// symbolic link in it as one, without following it.
+func TestDirReadDir(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := OpenDir(root, "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := os.WriteFile(filepath.Join(root, "out", "a"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(root, filepath.Join(root, "out", "l")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(root, "out"), filepath.Join(root, "moved")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	des, err := d.ReadDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]fs.FileMode{}
+	for _, de := range des {
+		got[de.Name()] = de.Type()
+	}
+	if len(got) != 2 || got["a"] != 0 || got["l"] != fs.ModeSymlink {
+		t.Errorf("ReadDir of the moved directory = %v, want a (a file) and l (a link)", got)
+	}
+}

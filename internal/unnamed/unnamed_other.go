@@ -2,7 +2,10 @@
 
 package unnamed
 
-import "os"
+import (
+	"io/fs"
+	"os"
+)
 
 // Create makes no unnamed file here.
 func Create(dir string, perm uint32, name string) (*os.File, error) { return nil, ErrUnsupported }
@@ -44,3 +47,6 @@ func (d *Dir) RenameTo(from string, to *Dir, name string) error { return ErrUnsu
 
 // Remove is never called here.
 func (d *Dir) Remove(name string) error { return ErrUnsupported }
+
+// ReadDir lists nothing here (OpenDir opens no directory).
+func (d *Dir) ReadDir() ([]fs.DirEntry, error) { return nil, ErrUnsupported }
