@@ -7,6 +7,7 @@ import (
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/state"
+	"github.com/pixform/pixform/storesync"
 	"github.com/pixform/pixform/views"
 )
 
@@ -14,8 +15,9 @@ import (
 // lacks: with an image store configured (flagURL from -store, else
 // PIXFORM_STORE, else the store block), the take is fetched from the store into the cache, verified by
 // its sha256, and then picked; no request is made. Without a store, or
-// when the take is cached, it is Pick.
-func (e *env) pickFromStore(o executor.PickOptions, cache *state.Cache, flagURL string) (state.Entry, error) {
+// when the take is cached, it is Pick. local is o.Store, which makes and
+// gives up the fetched take's temporary file.
+func (e *env) pickFromStore(o executor.PickOptions, local storesync.Local, cache *state.Cache, flagURL string) (state.Entry, error) {
 	ne, err := executor.Pick(e.ctx, o)
 	if !errors.Is(err, executor.ErrTakeNotCached) {
 		return ne, err
@@ -41,7 +43,7 @@ func (e *env) pickFromStore(o executor.PickOptions, cache *state.Cache, flagURL 
 			return ne, err
 		}
 	}
-	if ferr := l.sync.FetchTake(e.ctx, cache, o.Entry, o.Take); ferr != nil {
+	if ferr := l.sync.FetchTake(e.ctx, local, cache, o.Entry, o.Take); ferr != nil {
 		return state.Entry{}, views.WithHint(fmt.Errorf("pick: take %d of %s is not in the local content cache, and fetching it from the image store %s failed: %w; nothing was changed", o.Take, o.Addr, l.sync.Remote(), ferr),
 			"if the store lacks it, run pixform push on the machine that rendered the takes, or render them here with pixform apply -replace="+o.Addr.String())
 	}

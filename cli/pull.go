@@ -65,7 +65,16 @@ file and then renamed into place.`,
 		each:     "downloads",
 		lockHelp: "how long (a `DURATION` such as 30s) to wait for another pixform in this directory",
 		done:     "pulled",
-		run:      (*storesync.Sync).Pull,
+		run: func(sy *storesync.Sync, ctx context.Context, lock *state.Lock, facts map[string]storesync.FileFact, progress func(storesync.Step)) (storesync.Report, error) {
+			// The one writer of the outputs makes, places and gives up
+			// each download, as an apply's renders.
+			local := state.OpenStore(e.dir, lock, nil)
+			rep, err := sy.Pull(ctx, local, lock, facts, progress)
+			if cerr := local.Close(ctx); err == nil && cerr != nil {
+				err = cerr
+			}
+			return rep, err
+		},
 	})
 }
 

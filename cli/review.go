@@ -87,7 +87,7 @@ func (e *env) pickTake(a addrs.Addr, n int64, storeURL string) (before, after st
 	store := state.OpenStore(e.dir, lock, cache)
 	// What a pick killed midway left beside the file and the lockfile.
 	store.RemoveStaleTemps([]string{entry.Path})
-	ne, err := e.pickFromStore(executor.PickOptions{Dir: e.dir, Store: store, Cache: cache, Addr: a, Entry: entry, Take: take}, cache, storeURL)
+	ne, err := e.pickFromStore(executor.PickOptions{Dir: e.dir, Store: store, Cache: cache, Addr: a, Entry: entry, Take: take}, store, cache, storeURL)
 	if cerr := store.Close(e.ctx); err == nil {
 		err = cerr
 	}

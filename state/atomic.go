@@ -257,12 +257,16 @@ func copyIntoPlace(f *os.File, target string, syncFile bool) error {
 // LinkTemp gives the temporary file f, from CreateTemp or a Store's
 // CreateTemp and not yet placed, the further name name (which must not
 // exist: an error that is fs.ErrExist otherwise). f stays open, where it
-// is.
+// is. The file linked is f itself, through its descriptor, named or not:
+// never the file now at f's name, which a directory moved and replaced by
+// a symbolic link since f was made would find elsewhere. Only where a
+// descriptor cannot be linked (not Linux) is a named f linked by its name.
 func LinkTemp(f *os.File, name string) error {
-	if isUnnamed, _ := unnamedTemp(f.Name()); isUnnamed {
-		return unnamed.Link(f, name, false)
+	err := unnamed.Link(f, name, false)
+	if isUnnamed, _ := unnamedTemp(f.Name()); !isUnnamed && errors.Is(err, errNoUnnamed) {
+		return os.Link(f.Name(), name)
 	}
-	return os.Link(f.Name(), name)
+	return err
 }
 
 // AbortTemp closes and removes a temporary file made by CreateTemp

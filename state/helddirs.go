@@ -343,6 +343,22 @@ func (s *LocalStore) placeNamed(f *os.File, rel string, syncFile bool) error {
 	return nil
 }
 
+// PlaceTemp names f, made by CreateTemp(rel) and not handed to Commit, at
+// rel, recording nothing: for bytes the lockfile already records at rel
+// (a pull's download, which the caller verified). f is synced first, and
+// the name is left to the caller to make durable (SyncDirs, once for
+// many files): after a power loss rel holds the whole new file or what it
+// held before. As a render's, f is named in rel's directory as it is at
+// this moment, opened anew with no symbolic link followed under the
+// working directory, wherever the directory f was made in has gone: a
+// directory at rel's path that is a link, or missing, refuses it, and f
+// is given up where it was made; nothing is named through a link or
+// outside the working directory. On error f is closed and nothing is
+// written at rel.
+func (s *LocalStore) PlaceTemp(f *os.File, rel string) error {
+	return s.placeTemp(f, rel, true)
+}
+
 // placeTemp is PlaceTemp (syncFile: commitTemp's) of f, from CreateTemp,
 // at the output rel. An unnamed file is named in rel's directory as it is
 // at this moment, opened anew with no symbolic link followed under the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -41,13 +42,25 @@ type FileFact struct {
 	SHA256 string
 }
 
+// Local is the working directory's Store as a download goes through it:
+// *state.LocalStore. A file is made in its directory opened with no
+// symbolic link followed (CreateTemp), named in the directory at its path
+// opened anew the same way (PlaceTemp), and given up where it was made
+// (AbortTemp): a directory moved outside the working directory and
+// replaced by a link while a file downloads gets nothing through the link.
+type Local interface {
+	CreateTemp(path string) (*os.File, error)
+	AbortTemp(f *os.File)
+	PlaceTemp(f *os.File, path string) error
+}
+
 // Pull downloads every entry of lock whose file is missing or differs
-// (facts, by path), verified by its sha256, into a temporary file beside
-// it, then renames it into place. At most s.parallel at a time; progress,
-// if not nil, is called once per file, from one goroutine at a time. A
-// failed file does not stop the others: the error returned is the first,
-// after all are done.
-func (s *Sync) Pull(ctx context.Context, lock *state.Lock, facts map[string]FileFact, progress func(Step)) (Report, error) {
+// (facts, by path), verified by its sha256, into a temporary file that
+// local makes beside it, then has local place it. At most s.parallel at a
+// time; progress, if not nil, is called once per file, from one goroutine
+// at a time. A failed file does not stop the others: the error returned
+// is the first, after all are done.
+func (s *Sync) Pull(ctx context.Context, local Local, lock *state.Lock, facts map[string]FileFact, progress func(Step)) (Report, error) {
 	type todo struct {
 		addr addrs.Addr
 		e    state.Entry
@@ -71,7 +84,7 @@ func (s *Sync) Pull(ctx context.Context, lock *state.Lock, facts map[string]File
 			if gctx.Err() != nil {
 				return nil
 			}
-			err := s.download(gctx, j.e)
+			err := s.download(gctx, local, j.e)
 			return s.step(&mu, &rep, &first, progress, Step{Addr: j.addr, Path: j.e.Path, Total: len(jobs), Bytes: j.e.Bytes, Err: err})
 		})
 	}
@@ -104,11 +117,11 @@ type PlaceError struct {
 func (e *PlaceError) Error() string { return fmt.Sprintf("write %s: %v", e.Path, e.Err) }
 func (e *PlaceError) Unwrap() error { return e.Err }
 
-// download fetches e's object into a temporary file beside e.Path and
-// renames it into place: no partial file is ever at the path.
-func (s *Sync) download(ctx context.Context, e state.Entry) error {
-	target := filepath.Join(s.dir, filepath.FromSlash(e.Path))
-	f, err := state.CreateTemp(target)
+// download fetches e's object into a temporary file that local makes
+// beside e.Path, and has local sync it and name it at e.Path: no partial
+// file is ever at the path.
+func (s *Sync) download(ctx context.Context, local Local, e state.Entry) error {
+	f, err := local.CreateTemp(e.Path)
 	if err != nil {
 		return &PlaceError{Path: e.Path, Err: err}
 	}
@@ -119,10 +132,10 @@ func (s *Sync) download(ctx context.Context, e state.Entry) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	if err := s.r.Get(ctx, e.SHA256, f, max); err != nil {
-		state.AbortTemp(f)
+		local.AbortTemp(f)
 		return err
 	}
-	if err := state.SyncPlaceTemp(f, target); err != nil {
+	if err := local.PlaceTemp(f, e.Path); err != nil {
 		return &PlaceError{Path: e.Path, Err: err}
 	}
 	s.known(e.SHA256)

@@ -218,7 +218,7 @@ func TestPullRestoresMissingAndChanged(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "d/i1.png"), []byte("edited"), 0o644)
 	s, _ := New(dir, r, 2)
 	var steps int
-	rep, err := s.Pull(context.Background(), lock, map[string]FileFact{"d/i1.png": {Exists: true, SHA256: sum([]byte("edited"))}}, func(Step) { steps++ })
+	rep, err := s.Pull(context.Background(), localStore(t, dir), lock, map[string]FileFact{"d/i1.png": {Exists: true, SHA256: sum([]byte("edited"))}}, func(Step) { steps++ })
 	if err != nil || rep.Done != 3 || steps != 3 {
 		t.Fatalf("Pull: %+v, %v, %d steps", rep, err, steps)
 	}

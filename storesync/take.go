@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"path/filepath"
 
 	"github.com/pixform/pixform/state"
 )
@@ -21,17 +20,18 @@ type TakeKeeper interface {
 
 // FetchTake downloads take n of e, recorded at e.Path (relative), from
 // the store into the local content cache under the take's own inputs:
-// through a temporary file beside e.Path, as a pull downloads, verified by
-// the take's sha256 and bounded by its size; the temporary file goes once
-// the cache holds the take. No request to render it is ever made.
-func (s *Sync) FetchTake(ctx context.Context, cache TakeKeeper, e state.Entry, n int) error {
+// through a temporary file that local makes beside e.Path, as a pull
+// downloads, verified by the take's sha256 and bounded by its size; the
+// cache links that file itself (never the file at its name), and local
+// gives it up once the cache holds the take. No request to render it is
+// ever made.
+func (s *Sync) FetchTake(ctx context.Context, local Local, cache TakeKeeper, e state.Entry, n int) error {
 	t := e.TakeFull(n)
-	target := filepath.Join(s.dir, filepath.FromSlash(e.Path))
-	f, err := state.CreateTemp(target)
+	f, err := local.CreateTemp(e.Path)
 	if err != nil {
 		return &FileError{Path: e.Path, Err: err}
 	}
-	defer state.AbortTemp(f)
+	defer local.AbortTemp(f)
 	max := t.Bytes
 	if max <= 0 {
 		max = maxObjectBytes
