@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/storesync"
@@ -67,8 +68,9 @@ file and then renamed into place.`,
 		done:     "pulled",
 		run: func(sy *storesync.Sync, ctx context.Context, lock *state.Lock, facts map[string]storesync.FileFact, progress func(storesync.Step)) (storesync.Report, error) {
 			// The one writer of the outputs makes, places and gives up
-			// each download, as an apply's renders.
-			local := state.OpenStore(e.dir, lock, nil)
+			// each download, as an apply's renders; a pull records
+			// nothing, so it has no lockfile writer.
+			local := state.NewStore(e.dir, lock, noRecords{lock}, nil)
 			rep, err := sy.Pull(ctx, local, lock, facts, progress)
 			if cerr := local.Close(ctx); err == nil && cerr != nil {
 				err = cerr
@@ -199,3 +201,15 @@ func fileFacts(facts map[string]state.FileFact) map[string]storesync.FileFact {
 	}
 	return out
 }
+
+// noRecords is the Journal of a Store that places files the lockfile
+// already records (a pull's downloads) and records nothing: it refuses
+// any record, leaving the lockfile as it is.
+type noRecords struct{ lock *state.Lock }
+
+func (n noRecords) Record(context.Context, []addrs.Addr, map[addrs.Addr]state.Entry) error {
+	return fmt.Errorf("%s is not written by a pull: nothing was recorded", state.LockFileName)
+}
+
+func (n noRecords) Snapshot() *state.Lock { return n.lock }
+func (n noRecords) Close() error          { return nil }
