@@ -64,7 +64,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 			srcs = append(srcs, source{name: name, src: src})
 		}
 	}
-	bodies, diags := parseSources(srcs, opts.lazyFrom)
+	bodies, diags := parseSources(srcs, opts.lazyFrom, !opts.generalOnly)
 	l.diags = append(l.diags, diags...)
 	for i, f := range bodies {
 		l.files[srcs[i].name] = f
