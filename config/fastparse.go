@@ -403,6 +403,12 @@ func (p *fastParser) literal() (string, bool) {
 	start := p.off
 	var buf []byte // only once an escape is seen
 	for p.off < len(p.src) {
+		for p.off < len(p.src) && litPlain[p.src[p.off]] {
+			p.off++
+		}
+		if p.off == len(p.src) {
+			break
+		}
 		c := p.src[p.off]
 		switch c {
 		case '"', '\n':
@@ -456,6 +462,15 @@ func (p *fastParser) literal() (string, bool) {
 	}
 	return p.decoded(buf, start), true
 }
+
+// litPlain holds the bytes that literal takes as they are, with nothing
+// to look at: printable ASCII but for ", \, $ and %.
+var litPlain = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] = c != '"' && c != '\\' && c != '$' && c != '%'
+	}
+	return t
+}()
 
 func (p *fastParser) decoded(buf []byte, start int) string {
 	if p.noDecode {

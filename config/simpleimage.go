@@ -388,6 +388,13 @@ func (l *loader) expandSimple(ib *imageBlock, lb *lazyBody, img *Image, pathRang
 	if l.generalOnly || l.plainVars == nil || l.plainLocals == nil {
 		return false
 	}
+	// A block HCL parsed (lazyImages keeps those too) may hold what
+	// parseFast does not take.
+	for _, c := range lb.src {
+		if c < 0x20 && c != '\n' && c != '\t' {
+			return false
+		}
+	}
 	p := fastParser{src: lb.src, filename: lb.filename, base: lb.start, line: lb.start.Line, col0: lb.start.Column, noDecode: true}
 	var s simpleScan
 	if string(p.src[:min(len(p.src), len("image"))]) != "image" {

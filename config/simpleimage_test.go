@@ -78,6 +78,14 @@ func loadBothWays(t *testing.T, files map[string]string) (*Config, hcl.Diagnosti
 	if fast.Digest != general.Digest {
 		t.Fatalf("digest %s, the general way %s", fast.Digest, general.Digest)
 	}
+	// Kept lazily as a large configuration is (lazyImages), too.
+	lazy, lazyDiags := Load(dir, LoadOptions{lazyFrom: 1})
+	if got, want := fullDiags(lazy, lazyDiags), fullDiags(general, generalDiags); got != want {
+		t.Fatalf("diagnostics, lazily:%s\nthe general way:%s", got, want)
+	}
+	if !reflect.DeepEqual(lazy.Images, general.Images) {
+		t.Fatalf("images, lazily %#v\nthe general way: %#v", lazy.Images, general.Images)
+	}
 	return fast, fastDiags
 }
 
@@ -164,6 +172,14 @@ var simpleBlocks = []string{
 	"image \"a\" {\n  prompt = \"x\"\n}\nwidget \"w\" {\n}\n",
 	"image \"a\" {\n  prompt = \"x\"\n}\n\n\n   image \"b\" {\n  prompt = \"y\"\n    }\n",
 	"image \"a\" {\n  prompt = \"x\"\n}\nimage \"b\" {\n  prompt = \"${local.city}\"\n  path = \"images/a.png\"\n}\n",
+	"image \"a\" {\r\n  prompt = \"x\"\r\n}\r\nimage \"b\" {\n  prompt = \"y\" # \u00e9\n}\n",
+	"image \"a\" {\n  prompt = \"x\"  # caf\u00e9\n  seed = 2\n}\nimage \"b\" {\n  prompt = \"\u00e9 ${local.city}\"\n}\n",
+	"image \"a\" {\n  prompt = \"${local.city}${local.city}${local.city}${local.city}${local.city}${local.city}${local.city}${local.city}${local.city}${local.city}\"\n}\n",
+	"image \"a\" {\n  prompt = \"${var.theme-x}\"\n}\n",
+	"image \"a\" {\n  prompt = \"" + strings.Repeat("a long prompt ", 60) + "${local.city}\"\n  path = \"" + strings.Repeat("d/", 300) + "a.png\"\n}\n",
+	"image \"a\" {\n  prompt = \"x\\\\${var.theme}\"\n}\n",
+	"image \"a\" {\n  prompt = \"x$y$\"\n}\n",
+	"image \"a\" {\n  prompt = \"x\"\n  path = \"a/${var.theme}.png\"\n  style = \"${var.theme}x\"\n}\n",
 }
 
 // TestSimpleImagesLikeGeneral: image blocks that Load evaluates from their
