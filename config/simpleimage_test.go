@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -66,7 +68,12 @@ func fullDiags(cfg *Config, diags hcl.Diagnostics) string {
 // unless images and diagnostics are the same.
 func loadBothWays(t *testing.T, files map[string]string) (*Config, hcl.Diagnostics) {
 	t.Helper()
-	dir := writeDir(t, files)
+	return loadDirBothWays(t, writeDir(t, files))
+}
+
+// loadDirBothWays is loadBothWays of the configuration in dir.
+func loadDirBothWays(t *testing.T, dir string) (*Config, hcl.Diagnostics) {
+	t.Helper()
 	fast, fastDiags := Load(dir, LoadOptions{})
 	general, generalDiags := Load(dir, LoadOptions{generalOnly: true})
 	if got, want := fullDiags(fast, fastDiags), fullDiags(general, generalDiags); got != want {
@@ -243,4 +250,31 @@ func FuzzSimpleImage(f *testing.F) {
 		}
 		loadBothWays(t, map[string]string{"main.pix.hcl": simpleHeader + blocks})
 	})
+}
+
+// TestSimpleImagesOnDisk: what Load finds on disk at the paths of image
+// blocks kept as source (a directory, symbolic links, a file in the way)
+// it reports as the general way does, at the same ranges.
+func TestSimpleImagesOnDisk(t *testing.T) {
+	var src strings.Builder
+	src.WriteString(simpleHeader)
+	for i, p := range []string{"dir/a.png", "link/b.png", "file/c.png", "ok/d.png", "ok/e.png", "leaf.png"} {
+		fmt.Fprintf(&src, "image \"i%d\" {\n  prompt = \"x ${local.city}\"\n  path   = \"%s\"\n}\n", i, p)
+	}
+	dir := writeDir(t, map[string]string{"main.pix.hcl": src.String(), "file": "not a directory", "ok/e.png": "png", "elsewhere/x": ""})
+	if err := os.MkdirAll(filepath.Join(dir, "dir", "a.png"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := symlink("elsewhere", dir, "link"); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if err := symlink("elsewhere/x", dir, "leaf.png"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := loadDirBothWays(t, dir)
+	// Load itself refuses the two symbolic links; the directory and the
+	// file in the way are the plan's to report.
+	if len(diags) != 2 {
+		t.Errorf("%d diagnostics, want one for each symbolic link:%s", len(diags), fullDiags(cfg, diags))
+	}
 }
