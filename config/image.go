@@ -346,16 +346,16 @@ func (l *loader) expandImages() []Image {
 // each result's leaves. A path in a missing directory (every path of a
 // first plan) needs none: checkOnDisk reads no leaf there.
 func (l *loader) batchLeaves(results []expandResult) {
-	var ps []string
-	var at []*leafState
-	// Paths in one directory come in runs: its lstat is looked up once
-	// a run (Missing's answer for a directory is the same all run long).
-	lastDir, lastMissing, looked := "", false, false
 	n := 0
 	for ri := range results {
 		n += len(results[ri].images)
 	}
 	leaves := make([]leafState, n) // of all results, in one allocation
+	ps := make([]string, 0, n)
+	at := make([]*leafState, 0, n)
+	// Paths in one directory come in runs: its lstat is looked up once
+	// a run (Missing's answer for a directory is the same all run long).
+	lastDir, lastMissing, looked := "", false, false
 	for ri := range results {
 		r := &results[ri]
 		r.leaves, leaves = leaves[:len(r.images):len(r.images)], leaves[len(r.images):]

@@ -185,6 +185,7 @@ func (c *chunksBody) Content(schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diag
 // remains.
 func (c *chunksBody) PartialContent(schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Body, hcl.Diagnostics) {
 	out := &hcl.BodyContent{Attributes: hcl.Attributes{}, MissingItemRange: c.end}
+	out.Blocks = make(hcl.Blocks, 0, navCount(c))
 	var diags hcl.Diagnostics
 	for _, p := range c.parts {
 		content, _, d := p.PartialContent(schema)
