@@ -33,3 +33,16 @@ func (sz dirSizes) memoryLimit() int64 {
 	}
 	return sz.lock*7 + sz.config*24 + 4<<20
 }
+
+// loadAllocatesLittle reports whether the configuration is an eighth of
+// the lockfile or more: image blocks (about 175 bytes each beside the
+// lockfile's 460). Those of the simple form (prompt, path and the like as
+// text and references, which config keeps as source) load with about
+// nine bytes allocated for each of their own, well under memoryLimit's
+// share, so that the load's heap and the parsed lockfile's fit under the
+// limit together. A configuration much smaller than its lockfile repeats
+// blocks (for_each, count), and its load allocates kilobytes an image:
+// it collects, and the lockfile is better read once it is done.
+func (sz dirSizes) loadAllocatesLittle() bool {
+	return sz.config*8 >= sz.lock
+}

@@ -131,3 +131,23 @@ func TestMemoryLimitFor(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadAllocatesLittle: a configuration of image blocks (an eighth of
+// its lockfile or more) has its lockfile read while it loads; one that
+// repeats a few blocks over a large lockfile does not.
+func TestLoadAllocatesLittle(t *testing.T) {
+	for _, tc := range []struct {
+		sz   dirSizes
+		want bool
+	}{
+		{dirSizes{config: 1750 << 10, lock: 4470 << 10}, true}, // 10,000 blocks
+		{dirSizes{config: 300 << 10, lock: 4470 << 10}, false}, // a for_each of 10,000
+		{dirSizes{config: 10 << 10}, true},                     // no lockfile
+		{dirSizes{config: 1 << 20, lock: 8 << 20}, true},
+		{dirSizes{config: 1<<20 - 1, lock: 8 << 20}, false},
+	} {
+		if got := tc.sz.loadAllocatesLittle(); got != tc.want {
+			t.Errorf("%+v: %v, want %v", tc.sz, got, tc.want)
+		}
+	}
+}

@@ -137,6 +137,8 @@ type readAhead struct {
 	lockDigest string
 	lockErr    error
 	statCache  *state.StatCache
+	// lockStarted says that readLockAhead was called.
+	lockStarted bool
 }
 
 // readStatCacheAhead starts reading the stat cache; readLockAhead then
@@ -164,6 +166,7 @@ func (e *env) statCacheOutweighsConfig() bool {
 
 // readLockAhead starts reading the lockfile as readAhead does.
 func (r *readAhead) readLockAhead(e *env, stats *safepath.Stats, wantDigest bool) {
+	r.lockStarted = true
 	r.done.Go(func() { r.lock, r.lockDigest, r.lockErr = e.loadLockDigest(true, stats, wantDigest) })
 }
 
@@ -276,6 +279,13 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	if sel.storeOp == "" && e.statCacheOutweighsConfig() {
 		ahead = e.readStatCacheAhead(stats)
 		defer ahead.wait()
+	} else if sel.storeOp == "" && sizesOf(e.dir).loadAllocatesLittle() {
+		// Its load leaves a core idle while it checks paths and joins
+		// its results: the lockfile and the stat cache are read
+		// meanwhile, and nothing is collected before both are done.
+		ahead = e.readStatCacheAhead(nil)
+		defer ahead.wait()
+		ahead.readLockAhead(e, stats, !sel.noLockDigest)
 	}
 	// Only a saved plan records the configuration's digest.
 	cfg, ok := e.loadConfigOpts(config.LoadOptions{Vars: sel.vars, VarFiles: sel.varFiles, Environ: e.stdio.Environ, Stats: stats, NoDigest: sel.noLockDigest})
@@ -291,7 +301,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		ahead = e.readStatCacheAhead(nil)
 		defer ahead.wait()
 	}
-	if ahead != nil {
+	if ahead != nil && !ahead.lockStarted {
 		ahead.readLockAhead(e, stats, !sel.noLockDigest)
 	}
 	link, err := e.linkStore(sel.store, cfg, sel.storeOp, sel.storeWait)

@@ -31,7 +31,7 @@ func compactFile(f *hcl.File) *hcl.File {
 		// Compacted already.
 		return f
 	}
-	nav := &blockNav{blocks: navBlocks(f.Body, nil)}
+	nav := &blockNav{blocks: navBlocks(f.Body, make([]navBlock, 0, navCount(f.Body)))}
 	sort.SliceStable(nav.blocks, func(i, j int) bool { return nav.blocks[i].start < nav.blocks[j].start })
 	return &hcl.File{Body: hcl.EmptyBody(), Bytes: f.Bytes, Nav: nav}
 }
@@ -52,6 +52,23 @@ func navBlocks(body hcl.Body, out []navBlock) []navBlock {
 		}
 	}
 	return out
+}
+
+// navCount is how many blocks navBlocks appends for body.
+func navCount(body hcl.Body) int {
+	switch body := body.(type) {
+	case *hclsyntax.Body:
+		return len(body.Blocks)
+	case *lazyFile:
+		return len(body.nav)
+	case *chunksBody:
+		n := 0
+		for _, p := range body.parts {
+			n += navCount(p)
+		}
+		return n
+	}
+	return 0
 }
 
 // blockNav answers hcl's navigation question, which top-level block holds

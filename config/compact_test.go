@@ -27,7 +27,7 @@ func TestCompactFileContext(t *testing.T) {
 	}
 	for name, src := range tests {
 		t.Run(name, func(t *testing.T) {
-			files, _ := parseSources([]source{{name: "main.pix.hcl", src: []byte(src)}}, 1)
+			files, _ := parseSources([]source{{name: "main.pix.hcl", src: []byte(src)}}, 1, false)
 			f := files[0]
 			if name == "chunked" {
 				if _, ok := f.Nav.(*chunkNav); !ok {

@@ -27,7 +27,18 @@ import (
 // report a diagnostic for, is refused. Positions are exact because, in
 // ASCII without \r, a column is one byte.
 func parseFast(src []byte, filename string, start hcl.Pos) (*hcl.File, bool) {
-	p := &fastParser{src: src, filename: filename, base: start, line: start.Line, col0: start.Column}
+	return parseFastOpts(src, filename, start, false)
+}
+
+// parseFastOpts is parseFast; with simple, the top-level image blocks of
+// the simple form (simpleImage) are kept as their source, without syntax
+// trees, in a lazyFile, when the top level holds only blocks that
+// rootSchema takes.
+func parseFastOpts(src []byte, filename string, start hcl.Pos, simple bool) (*hcl.File, bool) {
+	p := &fastParser{src: src, filename: filename, base: start, line: start.Line, col0: start.Column, simple: simple}
+	if simple {
+		p.kept = make([]keptBlock, 0, bytes.Count(src, []byte("\nimage "))+1)
+	}
 	for _, c := range src {
 		if c < 0x20 && c != '\n' && c != '\t' {
 			return nil, false
@@ -36,6 +47,13 @@ func parseFast(src []byte, filename string, start hcl.Pos) (*hcl.File, bool) {
 	body, ok := p.file()
 	if !ok {
 		return nil, false
+	}
+	if len(p.kept) > 0 {
+		lf, ok := keptFile(body, p.kept)
+		if !ok {
+			return parseFastOpts(src, filename, start, false)
+		}
+		return &hcl.File{Body: lf, Bytes: src, Nav: &blockNav{blocks: lf.nav}}, true
 	}
 	return &hcl.File{Body: body, Bytes: src, Nav: fastNav{root: body}}, true
 }
@@ -56,6 +74,12 @@ type fastParser struct {
 	// so that a name repeated in every block (prompt, path, local, city)
 	// is one string, not one allocation each time.
 	names map[string]string
+	// simple keeps top-level image blocks of the simple form as source,
+	// in kept (parseFastOpts).
+	simple bool
+	kept   []keptBlock
+	// noDecode makes literal check text without decoding it.
+	noDecode bool
 }
 
 // maxNames bounds fastParser.names: names past it (the keys of a long
@@ -212,6 +236,12 @@ func (p *fastParser) body(startRange hcl.Range, top bool) (*hclsyntax.Body, hcl.
 			endRange = p.rng(p.off, p.off+1)
 			p.off++
 		default:
+			if top && p.simple {
+				if kb, ok := p.keepImage(len(blocks)); ok {
+					p.kept = append(p.kept, kb)
+					continue
+				}
+			}
 			attr, block, ok := p.item()
 			if !ok {
 				return nil, hcl.Range{}, false
@@ -373,6 +403,12 @@ func (p *fastParser) literal() (string, bool) {
 	start := p.off
 	var buf []byte // only once an escape is seen
 	for p.off < len(p.src) {
+		for p.off < len(p.src) && litPlain[p.src[p.off]] {
+			p.off++
+		}
+		if p.off == len(p.src) {
+			break
+		}
 		c := p.src[p.off]
 		switch c {
 		case '"', '\n':
@@ -392,6 +428,10 @@ func (p *fastParser) literal() (string, bool) {
 				d = '\\'
 			default:
 				return "", false
+			}
+			if p.noDecode {
+				p.off += 2
+				continue
 			}
 			if buf == nil {
 				buf = make([]byte, 0, 64)
@@ -423,7 +463,19 @@ func (p *fastParser) literal() (string, bool) {
 	return p.decoded(buf, start), true
 }
 
+// litPlain holds the bytes that literal takes as they are, with nothing
+// to look at: printable ASCII but for ", \, $ and %.
+var litPlain = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] = c != '"' && c != '\\' && c != '$' && c != '%'
+	}
+	return t
+}()
+
 func (p *fastParser) decoded(buf []byte, start int) string {
+	if p.noDecode {
+		return ""
+	}
 	if buf == nil {
 		return string(p.src[start:p.off])
 	}

@@ -266,14 +266,23 @@ func (l *loader) expandImages() []Image {
 		out = make([]Image, 0, len(l.images))
 	}
 	results := make([]expandResult, min(expandBatch, len(l.images)))
+	// The images of the blocks of a batch that expandSimple evaluates,
+	// with the ranges of their paths: they are copied to out before the
+	// next batch is evaluated into them.
+	simple := make([]Image, len(results))
+	simpleRanges := make([]hcl.Range, len(results))
 	for start := 0; start < len(l.images); start += expandBatch {
 		batch := l.images[start:min(start+expandBatch, len(l.images))]
 		parallel(len(batch), func(i int) {
+			r := &results[i]
+			if lb, ok := batch[i].block.Body.(*lazyBody); ok && l.expandSimple(batch[i], lb, &simple[i], &simpleRanges[i]) {
+				r.images, r.ranges = simple[i:i+1:i+1], simpleRanges[i:i+1:i+1]
+				return
+			}
 			// The worker's loader shares the read-only declarations and
 			// collects its own diagnostics; it must not touch l.disk.
 			sub := *l
 			sub.diags = nil
-			r := &results[i]
 			r.images, r.ranges = sub.expandBlock(batch[i])
 			r.diags = sub.diags
 		})
@@ -337,14 +346,19 @@ func (l *loader) expandImages() []Image {
 // each result's leaves. A path in a missing directory (every path of a
 // first plan) needs none: checkOnDisk reads no leaf there.
 func (l *loader) batchLeaves(results []expandResult) {
-	var ps []string
-	var at []*leafState
+	n := 0
+	for ri := range results {
+		n += len(results[ri].images)
+	}
+	leaves := make([]leafState, n) // of all results, in one allocation
+	ps := make([]string, 0, n)
+	at := make([]*leafState, 0, n)
 	// Paths in one directory come in runs: its lstat is looked up once
 	// a run (Missing's answer for a directory is the same all run long).
 	lastDir, lastMissing, looked := "", false, false
 	for ri := range results {
 		r := &results[ri]
-		r.leaves = make([]leafState, len(r.images))
+		r.leaves, leaves = leaves[:len(r.images):len(r.images)], leaves[len(r.images):]
 		for j := range r.images {
 			p := r.images[j].Path
 			if dir := path.Dir(p); !looked || dir != lastDir {
@@ -873,32 +887,39 @@ var imagePathText = pathText{
 // inside the working directory once cleaned, an image extension, and
 // safepath's rules. It returns the cleaned path.
 func (l *loader) checkRelPath(v cty.Value, rng hcl.Range, inst string, t pathText) (string, bool) {
-	raw := v.AsString()
-	bad := func(summary, detail string) (string, bool) {
+	p, summary, detail := relPath(v.AsString(), t)
+	if summary != "" {
 		l.errorf(rng.Ptr(), summary, detail+inInstance(inst))
 		return "", false
 	}
+	return p, true
+}
+
+// relPath is checkRelPath without a loader: the cleaned path, or what is
+// wrong with raw (summary and detail; summary "" when nothing is).
+func relPath(raw string, t pathText) (p, summary, detail string) {
 	switch {
 	case strings.TrimSpace(raw) == "":
-		return bad("Empty "+t.noun+" path", t.empty)
+		return "", "Empty " + t.noun + " path", t.empty
 	case strings.ContainsRune(raw, '\\'):
-		return bad("Backslash in "+t.noun+" path", fmt.Sprintf("%q contains a backslash; separate directories with forward slashes, as in %q, on every system.", raw, t.example))
+		return "", "Backslash in " + t.noun + " path", fmt.Sprintf("%q contains a backslash; separate directories with forward slashes, as in %q, on every system.", raw, t.example)
 	case strings.ContainsRune(raw, 0):
-		return bad("Invalid "+t.noun+" path", fmt.Sprintf("%q contains a NUL character, which no file name may hold.", raw))
+		return "", "Invalid " + t.noun + " path", fmt.Sprintf("%q contains a NUL character, which no file name may hold.", raw)
 	case path.IsAbs(raw) || isWindowsAbs(raw):
-		return bad("Absolute "+t.noun+" path", fmt.Sprintf("%q is absolute, and %s paths are relative to the working directory so that the configuration works in every checkout. Write it like %q.", raw, t.noun, t.example))
+		return "", "Absolute " + t.noun + " path", fmt.Sprintf("%q is absolute, and %s paths are relative to the working directory so that the configuration works in every checkout. Write it like %q.", raw, t.noun, t.example)
 	}
-	p := path.Clean(raw)
+	p = path.Clean(raw)
 	if p == ".." || strings.HasPrefix(p, "../") {
-		return bad(strings.ToUpper(t.noun[:1])+t.noun[1:]+" path escapes the working directory", fmt.Sprintf("%q leads outside the working directory (it cleans to %q). %s", raw, p, t.outside))
+		return "", strings.ToUpper(t.noun[:1]) + t.noun[1:] + " path escapes the working directory", fmt.Sprintf("%q leads outside the working directory (it cleans to %q). %s", raw, p, t.outside)
 	}
 	if _, ok := media.OfPath(p); !ok {
-		return bad("Unsupported "+t.noun+" file extension", fmt.Sprintf(t.ext, raw, media.Extensions))
+		return "", "Unsupported " + t.noun + " file extension", fmt.Sprintf(t.ext, raw, media.Extensions)
 	}
 	if err := safepath.Check(p); err != nil {
-		return bad(t.unsafe(raw, p, err))
+		summary, detail = t.unsafe(raw, p, err)
+		return "", summary, detail
 	}
-	return p, true
+	return p, "", ""
 }
 
 // isWindowsAbs reports a path that starts with a drive letter, like C:/x.

@@ -43,7 +43,9 @@ func lazyImages(c *chunk, filename string) {
 	c.f = &hcl.File{Body: lf, Bytes: c.f.Bytes, Nav: &blockNav{blocks: lf.nav}}
 }
 
-// lazyFile is the body of a chunk of image blocks.
+// lazyFile is the body of a chunk of image blocks (lazyImages), or of a
+// chunk whose image blocks of the simple form parseFastOpts kept as
+// source among other blocks (keptFile).
 type lazyFile struct {
 	blocks []*hcl.Block
 	nav    []navBlock
@@ -52,8 +54,8 @@ type lazyFile struct {
 
 var _ hcl.Body = (*lazyFile)(nil)
 
-// Content returns the image blocks; lazyImages made sure that schema
-// (rootSchema) accepts every one of them.
+// Content returns the blocks; lazyImages and keptFile made sure that
+// schema (rootSchema) accepts every one of them.
 func (f *lazyFile) Content(schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagnostics) {
 	content, _, diags := f.PartialContent(schema)
 	return content, diags
@@ -183,6 +185,7 @@ func (c *chunksBody) Content(schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diag
 // remains.
 func (c *chunksBody) PartialContent(schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Body, hcl.Diagnostics) {
 	out := &hcl.BodyContent{Attributes: hcl.Attributes{}, MissingItemRange: c.end}
+	out.Blocks = make(hcl.Blocks, 0, navCount(c))
 	var diags hcl.Diagnostics
 	for _, p := range c.parts {
 		content, _, d := p.PartialContent(schema)

@@ -64,7 +64,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 			srcs = append(srcs, source{name: name, src: src})
 		}
 	}
-	bodies, diags := parseSources(srcs, opts.lazyFrom)
+	bodies, diags := parseSources(srcs, opts.lazyFrom, !opts.generalOnly)
 	l.diags = append(l.diags, diags...)
 	for i, f := range bodies {
 		l.files[srcs[i].name] = f
@@ -80,6 +80,14 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	// The files' top levels are read at once, then declared in order.
 	contents := make([]fileContent, len(bodies))
 	parallel(len(bodies), func(i int) { contents[i] = rootContent(bodies[i]) })
+	// The image names are looked up in one map, made at its size.
+	blocks := 0
+	for _, c := range contents {
+		if c.content != nil {
+			blocks += len(c.content.Blocks)
+		}
+	}
+	l.imageNames = make(map[string]*imageBlock, blocks)
 	for _, c := range contents {
 		l.declareContent(c)
 	}

@@ -165,6 +165,12 @@ func tokenWord(t hclsyntax.Token) string {
 // deeply is not parsed; its file has an empty body and the source bytes,
 // for the diagnostic writer.
 func parseConfig(src []byte, filename string, start hcl.Pos) (*hcl.File, hcl.Diagnostics) {
+	return parseConfigOpts(src, filename, start, false)
+}
+
+// parseConfigOpts is parseConfig; with simple, image blocks of the simple
+// form are kept as their source (parseFastOpts).
+func parseConfigOpts(src []byte, filename string, start hcl.Pos, simple bool) (*hcl.File, hcl.Diagnostics) {
 	if diags := checkNesting(src, filename, start, false); diags.HasErrors() {
 		body := &hclsyntax.Body{
 			Attributes: hclsyntax.Attributes{},
@@ -173,7 +179,7 @@ func parseConfig(src []byte, filename string, start hcl.Pos) (*hcl.File, hcl.Dia
 		}
 		return &hcl.File{Body: body, Bytes: src}, diags
 	}
-	if f, ok := parseFast(src, filename, start); ok {
+	if f, ok := parseFastOpts(src, filename, start, simple); ok {
 		return f, nil
 	}
 	f, diags := hclsyntax.ParseConfig(src, filename, start)

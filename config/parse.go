@@ -42,8 +42,9 @@ const lazyFrom = 8 << 20
 // parseSources parses every source as hclsyntax.ParseConfig would, using
 // all CPUs. Results and diagnostics are in source order. When the sources
 // hold lazyAt bytes or more (0: lazyFrom), chunks of image blocks are kept
-// lazily.
-func parseSources(srcs []source, lazyAt int) ([]*hcl.File, hcl.Diagnostics) {
+// lazily. With simple, image blocks of the simple form (simpleImage) are
+// kept as their source whatever the size.
+func parseSources(srcs []source, lazyAt int, simple bool) ([]*hcl.File, hcl.Diagnostics) {
 	if lazyAt <= 0 {
 		lazyAt = lazyFrom
 	}
@@ -63,7 +64,7 @@ func parseSources(srcs []source, lazyAt int) ([]*hcl.File, hcl.Diagnostics) {
 	}
 	parallel(len(chunks), func(i int) {
 		c := chunks[i]
-		c.f, c.diags = parseConfig(c.src, srcs[c.file].name, c.start)
+		c.f, c.diags = parseConfigOpts(c.src, srcs[c.file].name, c.start, simple)
 		if lazy {
 			lazyImages(c, srcs[c.file].name)
 		}

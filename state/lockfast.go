@@ -204,13 +204,15 @@ func (s *entryScanner) entry(raw []byte) (a addrs.Addr, e Entry, plain, ok bool)
 		s.lit("\n    }") && s.off == len(s.b) {
 		return a, e, s.plain, true
 	}
-	e = Entry{}
+	// Decoded into a variable of its own, so that only an entry that
+	// gets here is allocated for the decoder, not every e.
+	var d Entry
 	dec := json.NewDecoder(bytes.NewReader(obj))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
-		return addrs.Addr{}, e, false, false
+	if err := dec.Decode(&d); err != nil {
+		return addrs.Addr{}, d, false, false
 	}
-	return a, e, false, true
+	return a, d, false, true
 }
 
 // entryScanner reads the fields of one entry in Marshal's layout.

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -171,5 +172,33 @@ func TestParseCanonicalSplitDuplicates(t *testing.T) {
 	}
 	if _, ok := parseCanonicalSplit(lockN(300).Marshal(), 0); !ok {
 		t.Fatal("split scan refused a canonical lockfile")
+	}
+}
+
+// TestEntryScanAllocs: an entry in Marshal's common layout is read
+// without allocating the entry (its strings aside): only one that needs
+// encoding/json gets a decoder's.
+func TestEntryScanAllocs(t *testing.T) {
+	lock := NewLock()
+	a := addrs.MustParse(`image.view["v1"]`)
+	for _, e := range lockN(1).Images {
+		e.Inputs.Prompt = "a plain prompt"
+		lock.Images[a] = e
+	}
+	data := lock.Marshal()
+	start := bytes.Index(data, []byte("\n    \""))
+	end := bytes.Index(data, []byte(entryEnd)) + len(entryEnd)
+	if start < 0 || end < start {
+		t.Fatalf("no entry in\n%s", data)
+	}
+	raw := data[start:end]
+	sc := &entryScanner{intern: map[string]string{}}
+	if _, _, plain, ok := sc.entry(raw); !ok || !plain {
+		t.Fatalf("the entry was not read in Marshal's layout (ok %v, plain %v):\n%s", ok, plain, raw)
+	}
+	// The strings are new each time: the key, the address's name and
+	// key, prompt, path and sha256; the entry itself is not allocated.
+	if n := testing.AllocsPerRun(50, func() { sc.entry(raw) }); n > 6 {
+		t.Errorf("%v allocations an entry, want at most 6 (its strings)", n)
 	}
 }
