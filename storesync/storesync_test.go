@@ -355,8 +355,9 @@ func TestCheckFlushesBeforeNoting(t *testing.T) {
 	}
 	defer s.Close()
 	r.fail = errors.New("flush failed")
-	if err := s.Check(ctx, sums); !errors.Is(err, r.fail) {
-		t.Errorf("Check with a failing flush: %v", err)
+	err = s.Check(ctx, sums)
+	if fle := (*FlushError)(nil); !errors.Is(err, r.fail) || !errors.As(err, &fle) {
+		t.Errorf("Check with a failing flush: %v, want a *FlushError of it", err)
 	}
 	for _, x := range sums {
 		if s.InStore(x) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,8 +107,9 @@ func (s *Sync) Close() error {
 }
 
 // FlushError is the failure of the flush that was to make durable the
-// objects a check with Ahead found in the store: they are not counted as
-// stored, nor noted, and the next check asks about them again.
+// objects a check found in the store (in the background, with Ahead, or
+// before it notes them): they are not counted as stored, nor noted, and
+// the next check asks about them again.
 type FlushError struct {
 	// Store is the store's URL, for messages.
 	Store string
@@ -115,7 +117,11 @@ type FlushError struct {
 }
 
 func (e *FlushError) Error() string {
-	return fmt.Sprintf("the objects found in the store %s are not counted as stored: the flush that was to make them durable failed: %v", e.Store, e.Err)
+	msg := e.Err.Error()
+	if strings.Contains(msg, e.Store) { // an *objstore.Error names it
+		return "the images found in the store are not counted as stored: the flush that was to make them durable failed: " + msg
+	}
+	return fmt.Sprintf("the images found in the store %s are not counted as stored: the flush that was to make them durable failed: %s", e.Store, msg)
 }
 
 func (e *FlushError) Unwrap() error { return e.Err }
@@ -204,7 +210,7 @@ func (s *Sync) check(ctx context.Context, sums []string, trustNote bool) error {
 		if ferr := s.flush(ctx); ferr != nil {
 			found = nil
 			if err == nil {
-				err = ferr
+				err = &FlushError{Store: s.r.String(), Err: ferr}
 			}
 		}
 	}

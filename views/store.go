@@ -46,7 +46,7 @@ func storeHints(err error) []string {
 	}
 	var fle *storesync.FlushError
 	if errors.As(err, &fle) {
-		hints = append(hints, "the images here and "+state.LockFileName+" are not affected: only those objects are not noted as stored, and the next command checks them again; check the disk that holds the store (its file system reported the error), then run the command again")
+		hints = append(hints, "the images here and "+state.LockFileName+" are not affected: only the images it found are not noted as stored, and the next command checks them again; check the disk that holds the store (its file system reported the error), then run the command again")
 	}
 	var fe *storesync.FileError
 	if errors.As(err, &fe) && pe == nil {
