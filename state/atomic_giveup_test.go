@@ -95,3 +95,29 @@ func TestNamedTempGivenUpAfterDirReplaced(t *testing.T) {
 		}
 	}
 }
+
+// TestNamedTempLeftAtClose: a named temporary file neither placed nor
+// given up when its Store closes is removed from the directory it was
+// made in then (closing the directory would lose where it is), and a
+// give-up after the close does nothing more.
+func TestNamedTempLeftAtClose(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := namedStore(dir, &recordingJournal{})
+	f, err := s.CreateTemp("out/a.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if stray := temps(t, filepath.Join(dir, "out")); len(stray) > 0 {
+		t.Errorf("left after the Store closed: %q", stray)
+	}
+	s.AbortTemp(f)
+	if stray := temps(t, filepath.Join(dir, "out")); len(stray) > 0 {
+		t.Errorf("left after AbortTemp following Close: %q", stray)
+	}
+}

@@ -260,14 +260,15 @@ func kept(s *LocalStore) int {
 	return len(s.named.m)
 }
 
-// Where the file system makes no unnamed file, a file given up after its
-// directory was moved away (mv out ../archive && mkdir out) leaves no
-// temporary file there once it is unreachable, and no directory open.
+// Where the file system makes no unnamed file, a file dropped (closed,
+// neither placed nor given up through the Store) after its directory was
+// moved away (mv out ../archive && mkdir out) leaves no temporary file
+// there once it is unreachable, and no directory open.
 func TestNamedTempGivenUpAfterDirMoved(t *testing.T) {
 	m := newMovingOut(t)
 	f := m.create(t, "out/a.png", "not an image")
 	m.move(t)
-	AbortTemp(f)
+	f.Close()
 	f = nil
 	for i := 0; i < 500 && kept(m.s) > 0; i++ {
 		runtime.GC()
@@ -286,7 +287,7 @@ func TestNamedTempInFlightAmongGivenUp(t *testing.T) {
 	m := newMovingOut(t)
 	f := m.create(t, "out/a.png", "paid a")
 	for i := range 100 {
-		AbortTemp(m.create(t, fmt.Sprintf("out/x%d.png", i), "given up"))
+		m.s.AbortTemp(m.create(t, fmt.Sprintf("out/x%d.png", i), "given up"))
 	}
 	m.move(t)
 	if err := commitNamed(m.s, f, "image.a", "out/a.png"); err != nil {

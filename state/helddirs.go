@@ -199,11 +199,15 @@ func (n *namedDirs) giveUp(name string) bool {
 	return true
 }
 
-// close closes every directory kept.
+// close removes each file still kept (neither placed nor given up) from
+// the directory it was made in, and closes every directory kept.
 func (n *namedDirs) close() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	for _, e := range n.m {
+	for name, e := range n.m {
+		// Neither placed nor given up: no longer placeable, and once its
+		// directory is closed, nowhere to be found again.
+		e.d.Remove(filepath.Base(name))
 		e.d.Close()
 	}
 	n.m = nil

@@ -53,7 +53,9 @@ type Store interface {
 	CreateTemp(path string) (*os.File, error)
 	// AbortTemp gives up a file made by CreateTemp and not handed to
 	// Commit: it closes it and removes it from the directory it was
-	// made in, wherever that is now, never through its path.
+	// made in, wherever that is now, never through its path (except
+	// where no directory can be opened without following links, not
+	// Linux, and the file was made beside its target's path).
 	AbortTemp(f *os.File)
 	// Begin readies a run that writes the paths writes and stops
 	// recording, then removes, the files rs, except those at a path the
