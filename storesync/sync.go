@@ -196,7 +196,7 @@ func (s *Sync) check(ctx context.Context, sums []string, trustNote bool) error {
 			gone = append(gone, sum)
 		}
 	}
-	err := each(s, ctx, sums, func(sum string) bool { return trustNote && s.has(sum) }, s.r.Has, keep)
+	err := each(ctx, s, sums, func(sum string) bool { return trustNote && s.has(sum) }, s.r.Has, keep)
 	if len(found) > 0 && s.Ahead && err == nil {
 		if _, ok := s.r.(flusher); ok {
 			s.flushAhead(ctx, found)
@@ -236,7 +236,7 @@ const localWorkers = 4
 // asking in turn and stopping at the first failure. Elsewhere at most
 // s.parallel asks run at a time, each bounded by s.bound, and keep is
 // called as their answers come.
-func each[T any](s *Sync, ctx context.Context, keys []string, skip func(string) bool, ask func(context.Context, string) (T, error), keep func(string, T)) error {
+func each[T any](ctx context.Context, s *Sync, keys []string, skip func(string) bool, ask func(context.Context, string) (T, error), keep func(string, T)) error {
 	seen := map[string]bool{}
 	if s.instant() {
 		var todo []string
@@ -387,7 +387,7 @@ func (s *Sync) FetchRecords(ctx context.Context, digests []string) error {
 			s.mu.Unlock()
 		}
 	}
-	if err := each(s, ctx, digests, func(string) bool { return false }, read, keep); err != nil {
+	if err := each(ctx, s, digests, func(string) bool { return false }, read, keep); err != nil {
 		return err
 	}
 	s.mu.Lock()
