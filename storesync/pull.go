@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/state"
 )
 
@@ -117,6 +119,33 @@ type PlaceError struct {
 func (e *PlaceError) Error() string { return fmt.Sprintf("write %s: %v", e.Path, e.Err) }
 func (e *PlaceError) Unwrap() error { return e.Err }
 
+// NotImageError is a pulled object whose bytes hash to the sha256 the
+// lockfile records but are not the image it describes: not a whole PNG
+// or JPEG, or not of the media type and dimensions recorded. The
+// lockfile may come from a pull request: a sha256 proves only which
+// bytes it names. Nothing is put at Path.
+type NotImageError struct {
+	Path string
+	Err  error
+}
+
+func (e *NotImageError) Error() string { return fmt.Sprintf("pull %s: %v", e.Path, e.Err) }
+func (e *NotImageError) Unwrap() error { return e.Err }
+
+// checkImage says whether the bytes stream checked (every PNG chunk's CRC
+// and its end, JPEG's markers, without inflating pixels) are a whole image
+// of e's media type and dimensions, as a put-back checks them.
+func checkImage(stream *media.Stream, e state.Entry) error {
+	mt, width, height, err := stream.Result()
+	switch {
+	case err != nil:
+		return &NotImageError{Path: e.Path, Err: fmt.Errorf("the bytes the lockfile records are not a whole image (%v): delete its entry in %s and apply again", err, state.LockFileName)}
+	case mt != e.MediaType || width != e.Width || height != e.Height:
+		return &NotImageError{Path: e.Path, Err: fmt.Errorf("the lockfile records its bytes as a %d×%d %s, but they are a %d×%d %s: fix or delete its entry in %s", e.Width, e.Height, e.MediaType, width, height, mt, state.LockFileName)}
+	}
+	return nil
+}
+
 // download fetches e's object into a temporary file that local makes
 // beside e.Path, and has local sync it and name it at e.Path: no partial
 // file is ever at the path.
@@ -131,7 +160,12 @@ func (s *Sync) download(ctx context.Context, local Local, e state.Entry) error {
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	if err := s.r.Get(ctx, e.SHA256, f, max); err != nil {
+	var stream media.Stream
+	if err := s.r.Get(ctx, e.SHA256, io.MultiWriter(f, &stream), max); err != nil {
+		local.AbortTemp(f)
+		return err
+	}
+	if err := checkImage(&stream, e); err != nil {
 		local.AbortTemp(f)
 		return err
 	}

@@ -210,9 +210,9 @@ func TestPullRestoresMissingAndChanged(t *testing.T) {
 	r := newFake()
 	lock := state.NewLock()
 	for i := range 3 {
-		data := []byte(fmt.Sprint("img ", i))
+		data := pngOf(t, i)
 		r.objects[sum(data)] = data
-		lock.Images[addrs.MustParse(fmt.Sprintf("image.i%d", i))] = state.Entry{Path: fmt.Sprintf("d/i%d.png", i), SHA256: sum(data), Bytes: int64(len(data))}
+		lock.Images[addrs.MustParse(fmt.Sprintf("image.i%d", i))] = pngEntry(fmt.Sprintf("d/i%d.png", i), data)
 	}
 	os.MkdirAll(filepath.Join(dir, "d"), 0o755)
 	os.WriteFile(filepath.Join(dir, "d/i1.png"), []byte("edited"), 0o644)
@@ -224,7 +224,7 @@ func TestPullRestoresMissingAndChanged(t *testing.T) {
 	}
 	for i := range 3 {
 		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("d/i%d.png", i)))
-		if err != nil || !bytes.Equal(b, []byte(fmt.Sprint("img ", i))) {
+		if err != nil || !bytes.Equal(b, pngOf(t, i)) {
 			t.Errorf("i%d: %q, %v", i, b, err)
 		}
 	}

@@ -129,7 +129,7 @@ func (w *swapped) untouched(t *testing.T) {
 // temporary file's name there is renamed or removed, and the error says
 // what happened, where and what to do.
 func TestPullDirSwappedForLink(t *testing.T) {
-	data := []byte("img a")
+	data := pngOf(t, 0)
 	errDown := errors.New("the store went down")
 	for _, tc := range []struct {
 		name      string
@@ -147,7 +147,7 @@ func TestPullDirSwappedForLink(t *testing.T) {
 			r.swap = func(tmp io.Writer) { w.swap(t, tmp) }
 			lock := state.NewLock()
 			a := addrs.MustParse("image.a")
-			lock.Images[a] = state.Entry{Path: "out/a.png", SHA256: sum(data), Bytes: int64(len(data))}
+			lock.Images[a] = pngEntry("out/a.png", data)
 			s, err := New(w.dir, r, 1)
 			if err != nil {
 				t.Fatal(err)
