@@ -69,8 +69,10 @@ file and then renamed into place.`,
 		run: func(sy *storesync.Sync, ctx context.Context, lock *state.Lock, facts map[string]storesync.FileFact, progress func(storesync.Step)) (storesync.Report, error) {
 			// The one writer of the outputs makes, places and gives up
 			// each download, as an apply's renders; a pull records
-			// nothing, so it has no lockfile writer.
-			local := state.NewStore(e.dir, lock, noRecords{lock}, nil)
+			// nothing, so it has no lockfile writer, and it commits,
+			// moves, deletes and ends nothing, so the Store needs no
+			// index of the lockfile's paths (a few MB at 10,000).
+			local := state.NewStore(e.dir, nil, noRecords{lock}, nil)
 			rep, err := sy.Pull(ctx, local, lock, facts, progress)
 			if cerr := local.Close(ctx); err == nil && cerr != nil {
 				err = cerr

@@ -41,6 +41,9 @@ type dirNotes struct {
 	mu     sync.Mutex
 	loaded bool
 	notes  map[string]fileID // path → identity when created
+	// unsaved counts the directories noted since the note was last
+	// written, and saves how many times it was written (for tests).
+	unsaved, saves int
 }
 
 // load reads the note once; the caller holds mu. An unreadable note is
@@ -68,9 +71,11 @@ func (n *dirNotes) save(dir string) error {
 		id := n.notes[p]
 		f.Dirs = append(f.Dirs, dirNote{Path: p, Dev: id.Dev, Ino: id.Ino})
 	}
+	n.saves++
 	if err := writeNote(dir, dirsName, f, false); err != nil {
 		return fmt.Errorf("note the directories pixform created: %w", err)
 	}
+	n.unsaved = 0
 	return nil
 }
 
@@ -147,12 +152,18 @@ func (s *LocalStore) createBeside(rel string, create func(target string) (*os.Fi
 	return f, nil
 }
 
-// noteDirs adds dirs to the note, with their device and inode.
+// noteDirs adds dirs to the note, with their device and inode. Each write
+// is the whole note, so it is written when the directories noted since
+// the last write are as many as those noted before (the first at once,
+// then at twice as many each time: a run that makes n directories writes
+// about 2n entries in all, not n²/2), and at End and Close. A crash in
+// between leaves those since un-noted, and so kept, as a lost note does.
+// A note that cannot be written (a .pixform that is not pixform's own
+// directory) is an error, as it is at once for a run's first.
 func (s *LocalStore) noteDirs(dirs []string) error {
 	s.dirs.mu.Lock()
 	defer s.dirs.mu.Unlock()
 	s.dirs.load(s.dir)
-	changed := false
 	for _, d := range dirs {
 		fi, err := os.Lstat(s.abs(d))
 		if err != nil || !fi.IsDir() {
@@ -160,13 +171,23 @@ func (s *LocalStore) noteDirs(dirs []string) error {
 		}
 		if id, ok := idOf(fi); ok && s.dirs.notes[d] != id {
 			s.dirs.notes[d] = id
-			changed = true
+			s.dirs.unsaved++
 		}
 	}
-	if !changed {
+	if s.dirs.unsaved == 0 || 2*s.dirs.unsaved < len(s.dirs.notes) {
 		return nil
 	}
 	return s.dirs.save(s.dir)
+}
+
+// saveDirNotes writes the directories noted since the note was last
+// written, if any. A note that cannot be written only keeps them.
+func (s *LocalStore) saveDirNotes() {
+	s.dirs.mu.Lock()
+	defer s.dirs.mu.Unlock()
+	if s.dirs.unsaved > 0 {
+		s.dirs.save(s.dir)
+	}
 }
 
 // removeEmptyDirs removes the noted directories that are empty, deepest
@@ -224,7 +245,7 @@ func (s *LocalStore) removeEmptyDirs(ctx context.Context) {
 			changed = true
 		}
 	}
-	if changed {
+	if changed || s.dirs.unsaved > 0 {
 		s.dirs.save(s.dir)
 	}
 }

@@ -248,6 +248,7 @@ const closeGrace = time.Second
 func (s *LocalStore) Close(ctx context.Context) error {
 	defer s.held.close()
 	defer s.named.close()
+	defer s.saveDirNotes()
 	err := s.closeJournal(ctx)
 	if err != nil {
 		// A RecordError: what finished is on disk but maybe not recorded.
