@@ -283,6 +283,8 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		// Its load leaves a core idle while it checks paths and joins
 		// its results: the lockfile and the stat cache are read
 		// meanwhile, and nothing is collected before both are done.
+		// When the load fails what they read is thrown away unused:
+		// the configuration's diagnostics come first, as before.
 		ahead = e.readStatCacheAhead(nil)
 		defer ahead.wait()
 		ahead.readLockAhead(e, stats, !sel.noLockDigest)

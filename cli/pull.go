@@ -73,6 +73,13 @@ file and then renamed into place.`,
 			// moves, deletes and ends nothing, so the Store needs no
 			// index of the lockfile's paths (a few MB at 10,000).
 			local := state.NewStore(e.dir, nil, noRecords{lock}, nil)
+			// A killed pull's temporary files (named ones, where the file
+			// system makes no unnamed files) go first, as an apply's do.
+			paths := make([]string, 0, len(lock.Images))
+			for _, en := range lock.Images {
+				paths = append(paths, en.Path)
+			}
+			local.RemoveStaleTemps(paths)
 			rep, err := sy.Pull(ctx, local, lock, facts, progress)
 			if cerr := local.Close(ctx); err == nil && cerr != nil {
 				err = cerr

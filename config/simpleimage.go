@@ -333,7 +333,9 @@ func simpleRef(p *fastParser) bool {
 // appendText appends the text of quoted, the source of a string that
 // simpleScan took, to dst: its literal text decoded and each var.x and
 // local.x as constPart finds it. false when a reference is not a plain
-// string of l's (l.plainVars, l.plainLocals).
+// string of l's (l.plainVars, l.plainLocals). quoted must be what
+// simpleScan.template accepted (its escapes and references whole): it is
+// read without further bounds checks of its own.
 func (l *loader) appendText(dst, quoted []byte) ([]byte, bool) {
 	for i := 0; i < len(quoted); i++ {
 		c := quoted[i]

@@ -261,6 +261,9 @@ func copyIntoPlace(f *os.File, target string, syncFile bool) error {
 // never the file now at f's name, which a directory moved and replaced by
 // a symbolic link since f was made would find elsewhere. Only where a
 // descriptor cannot be linked (not Linux) is a named f linked by its name.
+// On Linux without /proc mounted no descriptor can be linked either, and
+// LinkTemp fails (ENOENT, naming /proc's entry): a caller that can copy
+// f's bytes instead (Cache.Keep) does.
 func LinkTemp(f *os.File, name string) error {
 	err := unnamed.Link(f, name, false)
 	if isUnnamed, _ := unnamedTemp(f.Name()); !isUnnamed && errors.Is(err, errNoUnnamed) {
