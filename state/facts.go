@@ -148,7 +148,7 @@ func ReadStatCache(dir string) *StatCache {
 		return c
 	}
 	c.data, _ = readWorkFile(filepath.Join(c.wd, statCacheName))
-	c.old, c.canonical, c.paths = parseStatCacheOrder(c.data, true)
+	c.old, c.canonical, c.paths = parseStatCacheShared(c.data, true)
 	return c
 }
 

@@ -140,10 +140,22 @@ const fixHint = "restore the lockfile from version control, or fix or delete tha
 // a *LockError naming the file and, where known, the line, column and
 // address. The returned Lock's Images is never nil.
 func ParseLock(data []byte, filename string) (*Lock, error) {
+	return parseLock(data, filename, false)
+}
+
+// ParseLockShared is ParseLock for data that nobody changes afterwards:
+// the entries' strings may point into data rather than copy it, so that
+// data stays in memory as long as any of them does. It suits a lockfile
+// read for a plan, whose entries live as long as the process.
+func ParseLockShared(data []byte, filename string) (*Lock, error) {
+	return parseLock(data, filename, true)
+}
+
+func parseLock(data []byte, filename string, share bool) (*Lock, error) {
 	if line := conflictMarkerLine(data); line > 0 {
 		return nil, &LockError{File: filename, Line: line, Col: 1, Msg: conflictMessage(data, filename, line)}
 	}
-	if lock, ok := parseCanonical(data); ok {
+	if lock, ok := parseCanonical(data, share); ok {
 		return lock, nil
 	}
 	return parseStrict(data, filename)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/pixform/pixform/media"
 )
@@ -26,11 +27,22 @@ func parseStatCacheFast(data []byte) (map[string]statRecord, bool) {
 	return out, canonical
 }
 
+// parseStatCacheShared is parseStatCacheOrder with the records' strings
+// pointing into data itself rather than into a copy of it: data is then
+// never changed.
+func parseStatCacheShared(data []byte, withPaths bool) (out map[string]statRecord, canonical bool, paths []string) {
+	return parseStatCacheData(data, withPaths, true)
+}
+
 // parseStatCacheOrder is parseStatCacheFast, also returning, when
 // withPaths is set, the paths of the lines read, in their order (those
 // of the records returned, once each when canonical; nil when it returns
 // no record).
 func parseStatCacheOrder(data []byte, withPaths bool) (out map[string]statRecord, canonical bool, paths []string) {
+	return parseStatCacheData(data, withPaths, false)
+}
+
+func parseStatCacheData(data []byte, withPaths, share bool) (out map[string]statRecord, canonical bool, paths []string) {
 	rest, ok := bytes.CutPrefix(data, []byte(statCacheHeader))
 	if !ok {
 		return map[string]statRecord{}, false, nil
@@ -40,7 +52,12 @@ func parseStatCacheOrder(data []byte, withPaths bool) (out map[string]statRecord
 	if withPaths {
 		paths = make([]string, 0, lines+1)
 	}
-	s := string(rest)
+	var s string
+	if share && len(rest) > 0 {
+		s = unsafe.String(&rest[0], len(rest))
+	} else {
+		s = string(rest)
+	}
 	canonical = true
 	var prev string
 	var quoted []byte
