@@ -70,12 +70,12 @@ func parseCanonicalShare(data []byte, splitFrom int, share bool) (*Lock, bool) {
 	}
 	addrsOK := true
 	firstKeys := make([]string, 0, n/len(chunks)+1)
-	first := scanEntries(chunks[0], n/len(chunks)+1, share, func(se *scannedEntry) {
-		if _, dup := lock.Images[se.addr]; dup {
+	first := scanEntries(chunks[0], n/len(chunks)+1, share, func(a addrs.Addr, e Entry, key string) {
+		if _, dup := lock.Images[a]; dup {
 			addrsOK = false
 		}
-		lock.Images[se.addr] = se.entry
-		firstKeys = append(firstKeys, se.key)
+		lock.Images[a] = e
+		firstKeys = append(firstKeys, key)
 	})
 	wg.Wait()
 	if !first.ok || !addrsOK || len(chunks) > 1 && !rest.ok {
@@ -148,7 +148,7 @@ type scannedEntry struct {
 // the entries' strings point into body where they can (see
 // parseCanonicalShare). With take, each entry is handed to take as it is
 // read, in order, and none is kept.
-func scanEntries(body []byte, n int, share bool, take func(*scannedEntry)) scannedEntries {
+func scanEntries(body []byte, n int, share bool, take func(addrs.Addr, Entry, string)) scannedEntries {
 	var out []scannedEntry
 	if take == nil {
 		out = make([]scannedEntry, 0, n)
@@ -183,11 +183,10 @@ func scanEntries(body []byte, n int, share bool, take func(*scannedEntry)) scann
 		if validateEntry(e) != nil {
 			return scannedEntries{}
 		}
-		se := scannedEntry{addr: a, entry: e, key: safepath.Key(e.Path)}
 		if take != nil {
-			take(&se)
+			take(a, e, safepath.Key(e.Path))
 		} else {
-			out = append(out, se)
+			out = append(out, scannedEntry{addr: a, entry: e, key: safepath.Key(e.Path)})
 		}
 		off = end
 	}
@@ -213,8 +212,8 @@ func (s *entryScanner) entry(raw []byte) (a addrs.Addr, e Entry, plain, ok bool)
 	if !ok {
 		return addrs.Addr{}, e, false, false
 	}
-	a, err := parseAddrKey(key)
-	if err != nil || !s.lit(": ") {
+	a, err := addrs.Parse(key)
+	if err != nil || !isAddrKey(a, key) || !s.lit(": ") {
 		return addrs.Addr{}, e, false, false
 	}
 	obj := s.b[s.off:]
@@ -241,6 +240,25 @@ func (s *entryScanner) entry(raw []byte) (a addrs.Addr, e Entry, plain, ok bool)
 		return addrs.Addr{}, d, false, false
 	}
 	return a, d, false, true
+}
+
+// isAddrKey reports whether key is a.String(), as parseAddrKey requires,
+// without making that string.
+func isAddrKey(a addrs.Addr, key string) bool {
+	var buf [64]byte
+	b := append(buf[:0], "image."...)
+	b = append(b, a.Name...)
+	switch a.Kind {
+	case addrs.StringKey:
+		// String quotes a key as strconv.Quote does (it only adds the
+		// quotes around a plain one).
+		b = strconv.AppendQuote(append(b, '['), a.Key)
+		b = append(b, ']')
+	case addrs.IntKey:
+		b = strconv.AppendInt(append(b, '['), int64(a.Index), 10)
+		b = append(b, ']')
+	}
+	return string(b) == key
 }
 
 // entryScanner reads the fields of one entry in Marshal's layout.

@@ -253,3 +253,44 @@ func TestEntryScanAllocs(t *testing.T) {
 		t.Errorf("%v allocations an entry, want at most 6 (its strings)", n)
 	}
 }
+
+// A lockfile read for a plan allocates, for each entry, the lock's own
+// copy of it and its address's name: not its strings (they point into the
+// lockfile's bytes), nor a copy of it to put into the lock.
+func TestParseLockSharedAllocations(t *testing.T) {
+	const n = 2000
+	lock := NewLock()
+	for i := range n {
+		e := entryN(i)
+		e.Inputs.Prompt = fmt.Sprintf("prompt number %d", i)
+		lock.Images[addrs.MustParse(fmt.Sprintf("image.img[%d]", i))] = e
+	}
+	data := lock.Marshal()
+	for _, splitFrom := range []int{-1, 0} {
+		if got, ok := parseCanonicalShare(data, splitFrom, true); !ok || !reflect.DeepEqual(got, lock) {
+			t.Fatalf("split from %d: not read as written (ok %v)", splitFrom, ok)
+		}
+		allocs := testing.AllocsPerRun(3, func() { parseCanonicalShare(data, splitFrom, true) })
+		if allocs > n+100 {
+			t.Errorf("split from %d: %v allocations for %d entries, want at most %d", splitFrom, allocs, n, n+100)
+		}
+	}
+}
+
+// isAddrKey agrees with comparing the address's String.
+func TestIsAddrKey(t *testing.T) {
+	for _, key := range []string{
+		"image.a", "image.a[0]", "image.a[123456]", "image.a[007]", "image.a[-1]",
+		`image.a["k"]`, `image.a["a b"]`, `image.a["\u00e9"]`, `image.a["é"]`, `image.a["\"q\""]`,
+		`image.a["\x41"]`, `image.a['k']`, " image.a", "a", "image.a[]", `image.a["\t"]`, `image.a["\u0009"]`,
+		"image." + strings.Repeat("n", 100) + "[99]",
+	} {
+		a, err := addrs.Parse(key)
+		if err != nil {
+			continue
+		}
+		if got, want := isAddrKey(a, key), a.String() == key; got != want {
+			t.Errorf("isAddrKey(%#v, %q) = %v, want %v", a, key, got, want)
+		}
+	}
+}
