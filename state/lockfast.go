@@ -21,12 +21,12 @@ import (
 // encoded again: only bytes equal to that encoding are accepted, so what
 // the scanner accepts is what encoding/json would decode, at a fraction of
 // its cost. Every entry is validated as ParseLock validates it.
-func parseCanonical(data []byte, share bool) (*Lock, bool) {
+func parseCanonical(data []byte, mode parseMode) (*Lock, bool) {
 	splitFrom := parallelScanFrom
-	if runtime.GOMAXPROCS(0) < 2 {
+	if runtime.GOMAXPROCS(0) < 2 || mode == parseSharedBeside {
 		splitFrom = -1
 	}
-	return parseCanonicalShare(data, splitFrom, share)
+	return parseCanonicalShare(data, splitFrom, mode != parseCopy)
 }
 
 // parseCanonicalSplit is parseCanonical, scanning "images" in two halves

@@ -17,7 +17,7 @@ import (
 // parser refuses or reads otherwise. It returns whether it accepted.
 func checkCanonical(t *testing.T, data []byte) bool {
 	t.Helper()
-	fast, ok := parseCanonical(data, false)
+	fast, ok := parseCanonical(data, parseCopy)
 	// Scanned in two halves at once (wherever an entry ends at or past
 	// the middle), it reads the same, or refuses too.
 	if split, splitOK := parseCanonicalSplit(data, 0); splitOK != ok || !reflect.DeepEqual(split, fast) {
@@ -59,12 +59,9 @@ func TestParseLockSharedPointsIntoData(t *testing.T) {
 		start := uintptr(unsafe.Pointer(&data[0]))
 		return s != "" && p >= start && p+uintptr(len(s)) <= start+uintptr(len(data))
 	}
-	for _, share := range []bool{false, true} {
-		parse := ParseLock
-		if share {
-			parse = ParseLockShared
-		}
-		got, err := parse(data, "lock.json")
+	for _, mode := range []parseMode{parseCopy, parseShared, parseSharedBeside} {
+		share := mode != parseCopy
+		got, err := parseLock(data, "lock.json", mode)
 		if err != nil {
 			t.Fatal(err)
 		}
