@@ -205,36 +205,42 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 		inside[i] = lastInside
 	}
 	// What is at each path is worked out apart (on two goroutines for
-	// many paths: it only reads), then taken in order.
-	looks := make([]pathLook, len(paths))
-	lookAt := func(from, to int) {
+	// many paths: it only reads), then taken in order, lookChunk paths
+	// at a time (the looks of all at once would be as large as facts).
+	looks := make([]pathLook, min(len(paths), lookChunk))
+	lookAt := func(from, to, base int) {
 		for i := from; i < to; i++ {
-			looks[i] = lookPath(dir, paths[i], inside[i], stats, old, full, recorded, i)
+			looks[i-base] = lookPath(dir, paths[i], inside[i], stats, old, full, recorded, i)
 		}
 	}
-	if half := len(paths) / 2; len(paths) >= parallelLookFrom && runtime.GOMAXPROCS(0) > 1 {
-		var wg sync.WaitGroup
-		wg.Go(func() { lookAt(0, half) })
-		lookAt(half, len(paths))
-		wg.Wait()
-	} else {
-		lookAt(0, len(paths))
-	}
-	for i, p := range paths {
-		if _, done := facts[p]; done {
-			continue
+	parallelLook := len(paths) >= parallelLookFrom && runtime.GOMAXPROCS(0) > 1
+	for base := 0; base < len(paths); base += lookChunk {
+		end := min(base+lookChunk, len(paths))
+		if half := base + (end-base)/2; parallelLook {
+			var wg sync.WaitGroup
+			wg.Go(func() { lookAt(base, half, base) })
+			lookAt(half, end, base)
+			wg.Wait()
+		} else {
+			lookAt(base, end, base)
 		}
-		switch lk := &looks[i]; lk.kind {
-		case lookFailed:
-			return nil, lk.err
-		case lookHash:
-			keys[p] = lk.key
-			toHash = append(toHash, p)
-		case lookReused:
-			facts[p] = lk.fact
-			reused = append(reused, p)
-		default:
-			facts[p] = lk.fact
+		for i := base; i < end; i++ {
+			p := paths[i]
+			if _, done := facts[p]; done {
+				continue
+			}
+			switch lk := &looks[i-base]; lk.kind {
+			case lookFailed:
+				return nil, lk.err
+			case lookHash:
+				keys[p] = lk.key
+				toHash = append(toHash, p)
+			case lookReused:
+				facts[p] = lk.fact
+				reused = append(reused, p)
+			default:
+				facts[p] = lk.fact
+			}
 		}
 	}
 
@@ -276,6 +282,10 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 // parallelLookFrom is the fewest paths a refresh looks at on two
 // goroutines.
 const parallelLookFrom = 2048
+
+// lookChunk is how many paths a refresh looks at before it takes what
+// it found.
+const lookChunk = 2048
 
 // pathLook is what a refresh found at one path (lookPath).
 type pathLook struct {
