@@ -80,10 +80,34 @@ func checkStatCacheFast(t *testing.T, data []byte) {
 		t.Fatalf("parseStatCacheOrder(%q) paths %q, records of %q", data, paths, keys)
 	}
 	// Sharing data's bytes, it reads the same.
-	shared, sharedCanonical, sharedPaths := parseStatCacheShared(bytes.Clone(data), true)
-	if !reflect.DeepEqual(shared, got) || sharedCanonical != canonical || !slices.Equal(sharedPaths, paths) {
-		t.Fatalf("parseStatCacheShared(%q) = %v, %v, %q; parseStatCacheOrder: %v, %v, %q", data, shared, sharedCanonical, sharedPaths, got, canonical, paths)
+	shared, sharedCanonical, sharedPaths := parseStatCacheShared(bytes.Clone(data))
+	if m := shared.asMap(); !reflect.DeepEqual(m, got) || sharedCanonical != canonical || !slices.Equal(sharedPaths, paths) || shared.count() != len(got) {
+		t.Fatalf("parseStatCacheShared(%q) = %v, %v, %q; parseStatCacheOrder: %v, %v, %q", data, m, sharedCanonical, sharedPaths, got, canonical, paths)
 	}
+	// Each record is found by its path, and no other path finds one.
+	for p, rec := range got {
+		if r, ok := shared.get(p); !ok || r != rec {
+			t.Fatalf("parseStatCacheShared(%q).get(%q) = %v, %v; want %v", data, p, r, ok, rec)
+		}
+		if _, ok := shared.get(p + "\x00"); ok {
+			t.Fatalf("parseStatCacheShared(%q).get(%q): found", data, p+"\x00")
+		}
+	}
+	if canonical != (shared.m == nil) {
+		t.Fatalf("parseStatCacheShared(%q): canonical %v, but records in a map: %v", data, canonical, shared.m != nil)
+	}
+}
+
+// asMap returns the records in a map.
+func (r *statRecords) asMap() map[string]statRecord {
+	if r.m != nil {
+		return r.m
+	}
+	m := make(map[string]statRecord, len(r.paths))
+	for i, p := range r.paths {
+		m[p] = r.recs[i]
+	}
+	return m
 }
 
 // ReadStatCache's records are cut from the bytes it read, not from a
@@ -101,11 +125,11 @@ func TestReadStatCacheSharesData(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := ReadStatCache(dir)
-	if c.err != nil || !reflect.DeepEqual(c.old, recs) || !c.canonical {
-		t.Fatalf("ReadStatCache: %v, canonical %v, %v", c.err, c.canonical, c.old)
+	if c.err != nil || !reflect.DeepEqual(c.old.asMap(), recs) || !c.canonical || c.old.m != nil {
+		t.Fatalf("ReadStatCache: %v, canonical %v, %+v", c.err, c.canonical, c.old)
 	}
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(c.data)))
-	for p, rec := range c.old {
+	for p, rec := range c.old.asMap() {
 		for _, s := range []string{p, rec.SHA256} {
 			if q := uintptr(unsafe.Pointer(unsafe.StringData(s))); q < start || q+uintptr(len(s)) > start+uintptr(len(c.data)) {
 				t.Fatalf("%q is a copy, not a piece of the bytes read", s)
