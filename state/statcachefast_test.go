@@ -89,8 +89,9 @@ func checkStatCacheFast(t *testing.T, data []byte) {
 		if r, ok := shared.get(p); !ok || r != rec {
 			t.Fatalf("parseStatCacheShared(%q).get(%q) = %v, %v; want %v", data, p, r, ok, rec)
 		}
-		if _, ok := shared.get(p + "\x00"); ok {
-			t.Fatalf("parseStatCacheShared(%q).get(%q): found", data, p+"\x00")
+		_, want := got[p+"\x00"]
+		if _, ok := shared.get(p + "\x00"); ok != want {
+			t.Fatalf("parseStatCacheShared(%q).get(%q): found %v, want %v", data, p+"\x00", ok, want)
 		}
 	}
 	if canonical != (shared.m == nil) {
