@@ -103,6 +103,16 @@ func (e *env) loadLock(onDisk bool) (*state.Lock, string, error) {
 // made through stats (nil: its own), returning the digest only when
 // wantDigest is set ("" otherwise).
 func (e *env) loadLockDigest(onDisk bool, stats *safepath.Stats, wantDigest bool) (*state.Lock, string, error) {
+	return e.loadLockShare(onDisk, stats, wantDigest, false, false)
+}
+
+// loadLockShare is loadLockDigest; with share, the entries' strings point
+// into the bytes read (state.ParseLockShared), for a plan that keeps its
+// lock as long as it runs: only an apply or a watch, which replace
+// entries as they go, should not keep the whole file for the entries
+// left. beside says that it runs beside the configuration's load
+// (state.ParseLockShared).
+func (e *env) loadLockShare(onDisk bool, stats *safepath.Stats, wantDigest, share, beside bool) (*state.Lock, string, error) {
 	path := filepath.Join(e.dir, state.LockFileName)
 	b, err := state.ReadLockFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -114,7 +124,12 @@ func (e *env) loadLockDigest(onDisk bool, stats *safepath.Stats, wantDigest bool
 	if err != nil {
 		return nil, "", fmt.Errorf("read lockfile: %w", err)
 	}
-	lock, err := state.ParseLock(b, state.LockFileName)
+	var lock *state.Lock
+	if share {
+		lock, err = state.ParseLockShared(b, state.LockFileName, beside)
+	} else {
+		lock, err = state.ParseLock(b, state.LockFileName)
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -167,7 +182,7 @@ func (e *env) statCacheOutweighsConfig() bool {
 // readLockAhead starts reading the lockfile as readAhead does.
 func (r *readAhead) readLockAhead(e *env, stats *safepath.Stats, wantDigest bool) {
 	r.lockStarted = true
-	r.done.Go(func() { r.lock, r.lockDigest, r.lockErr = e.loadLockDigest(true, stats, wantDigest) })
+	r.done.Go(func() { r.lock, r.lockDigest, r.lockErr = e.loadLockShare(true, stats, wantDigest, true, true) })
 }
 
 // wait returns once every read has finished.
@@ -325,7 +340,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		ahead.wait()
 		lock, lockDigest, err, statCache = ahead.lock, ahead.lockDigest, ahead.lockErr, ahead.statCache
 	} else {
-		lock, lockDigest, err = e.loadLockDigest(true, stats, !sel.noLockDigest)
+		lock, lockDigest, err = e.loadLockShare(true, stats, !sel.noLockDigest, sel.storeOp == "", false)
 	}
 	if err != nil {
 		return nil, nil, err

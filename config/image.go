@@ -265,6 +265,8 @@ func (l *loader) expandImages() []Image {
 	if !inPlace {
 		out = make([]Image, 0, len(l.images))
 	}
+	// Most blocks' paths are looked at, a batch at a time.
+	l.stats.Expect(len(l.images))
 	results := make([]expandResult, min(expandBatch, len(l.images)))
 	// The images of the blocks of a batch that expandSimple evaluates,
 	// with the ranges of their paths: they are copied to out before the

@@ -123,7 +123,7 @@ type StatCache struct {
 	wd        string
 	err       error
 	data      []byte
-	old       map[string]statRecord
+	old       statRecords
 	canonical bool
 	paths     []string // of old, in the file's order
 }
@@ -148,7 +148,7 @@ func ReadStatCache(dir string) *StatCache {
 		return c
 	}
 	c.data, _ = readWorkFile(filepath.Join(c.wd, statCacheName))
-	c.old, c.canonical, c.paths = parseStatCacheOrder(c.data, true)
+	c.old, c.canonical, c.paths = parseStatCacheShared(c.data)
 	return c
 }
 
@@ -176,7 +176,7 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 	cachePath := filepath.Join(cache.wd, statCacheName)
 	oldData, old, canonical := cache.data, cache.old, cache.canonical
 	// The cache is this refresh's: it keeps none of it alive after.
-	cache.data, cache.old, cache.paths = nil, nil, nil
+	cache.data, cache.old, cache.paths = nil, statRecords{}, nil
 
 	facts := make(map[string]FileFact, len(lock.Images))
 	// reused are the paths whose cached record stands; they become
@@ -205,36 +205,42 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 		inside[i] = lastInside
 	}
 	// What is at each path is worked out apart (on two goroutines for
-	// many paths: it only reads), then taken in order.
-	looks := make([]pathLook, len(paths))
-	lookAt := func(from, to int) {
+	// many paths: it only reads), then taken in order, lookChunk paths
+	// at a time (the looks of all at once would be as large as facts).
+	looks := make([]pathLook, min(len(paths), lookChunk))
+	lookAt := func(from, to, base int) {
 		for i := from; i < to; i++ {
-			looks[i] = lookPath(dir, paths[i], inside[i], stats, old, full, recorded, i)
+			looks[i-base] = lookPath(dir, paths[i], inside[i], stats, &old, full, recorded, i)
 		}
 	}
-	if half := len(paths) / 2; len(paths) >= parallelLookFrom && runtime.GOMAXPROCS(0) > 1 {
-		var wg sync.WaitGroup
-		wg.Go(func() { lookAt(0, half) })
-		lookAt(half, len(paths))
-		wg.Wait()
-	} else {
-		lookAt(0, len(paths))
-	}
-	for i, p := range paths {
-		if _, done := facts[p]; done {
-			continue
+	parallelLook := len(paths) >= parallelLookFrom && runtime.GOMAXPROCS(0) > 1
+	for base := 0; base < len(paths); base += lookChunk {
+		end := min(base+lookChunk, len(paths))
+		if half := base + (end-base)/2; parallelLook {
+			var wg sync.WaitGroup
+			wg.Go(func() { lookAt(base, half, base) })
+			lookAt(half, end, base)
+			wg.Wait()
+		} else {
+			lookAt(base, end, base)
 		}
-		switch lk := &looks[i]; lk.kind {
-		case lookFailed:
-			return nil, lk.err
-		case lookHash:
-			keys[p] = lk.key
-			toHash = append(toHash, p)
-		case lookReused:
-			facts[p] = lk.fact
-			reused = append(reused, p)
-		default:
-			facts[p] = lk.fact
+		for i := base; i < end; i++ {
+			p := paths[i]
+			if _, done := facts[p]; done {
+				continue
+			}
+			switch lk := &looks[i-base]; lk.kind {
+			case lookFailed:
+				return nil, lk.err
+			case lookHash:
+				keys[p] = lk.key
+				toHash = append(toHash, p)
+			case lookReused:
+				facts[p] = lk.fact
+				reused = append(reused, p)
+			default:
+				facts[p] = lk.fact
+			}
 		}
 	}
 
@@ -244,12 +250,12 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 	}
 	// Every record reused as it was read from a file in encodeStatCache's
 	// form: the file holds what would be written.
-	if canonical && len(toHash) == 0 && len(reused) == len(old) {
+	if canonical && len(toHash) == 0 && len(reused) == old.count() {
 		return facts, nil
 	}
 	records := make(map[string]statRecord, len(reused)+len(toHash))
 	for _, p := range reused {
-		records[p] = old[p]
+		records[p], _ = old.get(p)
 	}
 	racyBefore := start.Add(-racyWindow).UnixNano()
 	for _, p := range toHash {
@@ -277,6 +283,10 @@ func refreshCache(dir string, lock *Lock, extra []string, full bool, start time.
 // goroutines.
 const parallelLookFrom = 2048
 
+// lookChunk is how many paths a refresh looks at before it takes what
+// it found.
+const lookChunk = 2048
+
 // pathLook is what a refresh found at one path (lookPath).
 type pathLook struct {
 	kind uint8
@@ -297,7 +307,7 @@ const (
 // below len(recorded) are the lockfile's, recorded[i] its hash), whose
 // directory is inside the working directory or not: what the refresh
 // then records of it. It only reads.
-func lookPath(dir, p string, inside bool, stats *safepath.Stats, old map[string]statRecord, full bool, recorded []string, i int) pathLook {
+func lookPath(dir, p string, inside bool, stats *safepath.Stats, old *statRecords, full bool, recorded []string, i int) pathLook {
 	if !inside {
 		return pathLook{fact: FileFact{Exists: true}}
 	}
@@ -312,7 +322,7 @@ func lookPath(dir, p string, inside bool, stats *safepath.Stats, old map[string]
 		return pathLook{fact: FileFact{Exists: true, Size: fi.Size()}}
 	}
 	k := statKeyOf(fi)
-	if rec, ok := old[p]; ok && !full && rec.statKey == k {
+	if rec, ok := old.get(p); ok && !full && rec.statKey == k {
 		sum := rec.SHA256
 		if i < len(recorded) && recorded[i] == sum {
 			sum = recorded[i]

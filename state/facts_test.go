@@ -258,3 +258,37 @@ func TestRefreshSniffsTheFormat(t *testing.T) {
 		}
 	}
 }
+
+// A refresh of more paths than it looks at in one go finds each one's
+// fact, in every chunk, on each side of their boundaries, and from the
+// cache the second time.
+func TestRefreshAcrossLookChunks(t *testing.T) {
+	dir := t.TempDir()
+	n := 2*lookChunk + 3
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("img/%05d.png", i)
+	}
+	present := map[int]bool{0: true, lookChunk - 1: true, lookChunk: true, 2*lookChunk - 1: true, 2 * lookChunk: true, n - 1: true}
+	for i := range present {
+		writeFileT(t, dir, paths[i], paths[i])
+	}
+	for _, full := range []bool{false, false, true} {
+		facts, err := refresh(dir, lockWithPaths(paths...), full, later())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(facts) != n {
+			t.Fatalf("%d facts for %d paths", len(facts), n)
+		}
+		for i, p := range paths {
+			want := FileFact{}
+			if present[i] {
+				want = FileFact{true, sha(p), int64(len(p)), MediaUnknown}
+			}
+			if facts[p] != want {
+				t.Fatalf("full=%v: %s: %+v, want %+v", full, p, facts[p], want)
+			}
+		}
+	}
+}

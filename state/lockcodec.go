@@ -140,10 +140,39 @@ const fixHint = "restore the lockfile from version control, or fix or delete tha
 // a *LockError naming the file and, where known, the line, column and
 // address. The returned Lock's Images is never nil.
 func ParseLock(data []byte, filename string) (*Lock, error) {
+	return parseLock(data, filename, parseCopy)
+}
+
+// ParseLockShared is ParseLock for data that nobody changes afterwards:
+// the entries' strings may point into data rather than copy it, so that
+// data stays in memory as long as any of them does. It suits a lockfile
+// read for a plan, whose entries live as long as the process. beside
+// says that the caller reads it beside other work that keeps the other
+// cores busy: it is then read on the calling goroutine alone, each entry
+// straight into the lock, none held apart for a second goroutine.
+func ParseLockShared(data []byte, filename string, beside bool) (*Lock, error) {
+	mode := parseShared
+	if beside {
+		mode = parseSharedBeside
+	}
+	return parseLock(data, filename, mode)
+}
+
+// parseMode is how parseCanonical reads: whether strings point into its
+// data, and whether it may scan on two goroutines.
+type parseMode int
+
+const (
+	parseCopy parseMode = iota
+	parseShared
+	parseSharedBeside
+)
+
+func parseLock(data []byte, filename string, mode parseMode) (*Lock, error) {
 	if line := conflictMarkerLine(data); line > 0 {
 		return nil, &LockError{File: filename, Line: line, Col: 1, Msg: conflictMessage(data, filename, line)}
 	}
-	if lock, ok := parseCanonical(data); ok {
+	if lock, ok := parseCanonical(data, mode); ok {
 		return lock, nil
 	}
 	return parseStrict(data, filename)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
@@ -20,18 +21,27 @@ import (
 // encoded again: only bytes equal to that encoding are accepted, so what
 // the scanner accepts is what encoding/json would decode, at a fraction of
 // its cost. Every entry is validated as ParseLock validates it.
-func parseCanonical(data []byte) (*Lock, bool) {
+func parseCanonical(data []byte, mode parseMode) (*Lock, bool) {
 	splitFrom := parallelScanFrom
-	if runtime.GOMAXPROCS(0) < 2 {
+	if runtime.GOMAXPROCS(0) < 2 || mode == parseSharedBeside {
 		splitFrom = -1
 	}
-	return parseCanonicalSplit(data, splitFrom)
+	return parseCanonicalShare(data, splitFrom, mode != parseCopy)
 }
 
 // parseCanonicalSplit is parseCanonical, scanning "images" in two halves
 // at once when it holds splitFrom bytes or more (never when splitFrom is
 // negative).
 func parseCanonicalSplit(data []byte, splitFrom int) (*Lock, bool) {
+	return parseCanonicalShare(data, splitFrom, false)
+}
+
+// parseCanonicalShare is parseCanonicalSplit; with share set, the
+// entries' strings that data holds as they are (no escape) are not
+// copied but point into data, which the caller then never changes.
+// The first half of "images" is read into the lock as it is scanned;
+// only the second, scanned at once beside it, is held apart until then.
+func parseCanonicalShare(data []byte, splitFrom int, share bool) (*Lock, bool) {
 	if string(data) == lockHead+lockEmptyTail {
 		return NewLock(), true
 	}
@@ -49,54 +59,61 @@ func parseCanonicalSplit(data []byte, splitFrom int) (*Lock, bool) {
 			chunks = [][]byte{body[:p], body[p+1:]}
 		}
 	}
-	scans := make([]scannedEntries, len(chunks))
-	var wg sync.WaitGroup
-	for i := 1; i < len(chunks); i++ {
-		wg.Go(func() { scans[i] = scanEntries(chunks[i], n/len(chunks)+1) })
-	}
-	scans[0] = scanEntries(chunks[0], n/len(chunks)+1)
-	wg.Wait()
-	for _, sc := range scans {
-		if !sc.ok {
-			return nil, false
-		}
-	}
-	// No address twice, and no path twice once folded: the two maps
-	// that tell are independent, and built at once when there are two
-	// halves.
+	// No address twice, and no path twice once folded. The first half
+	// goes into the lock as it is read; its paths' keys are kept for the
+	// check of paths, made beside the lock's filling of the second half.
 	lock := &Lock{Images: make(map[addrs.Addr]Entry, n)}
-	addrsOK, pathsOK := true, true
-	byAddr := func() {
-		for _, sc := range scans {
-			for _, se := range sc.entries {
-				if _, dup := lock.Images[se.addr]; dup {
-					addrsOK = false
-					return
-				}
-				lock.Images[se.addr] = se.entry
-			}
-		}
+	var rest scannedEntries
+	var wg sync.WaitGroup
+	if len(chunks) > 1 {
+		wg.Go(func() { rest = scanEntries(chunks[1], n/2+1, share, nil) })
 	}
+	addrsOK := true
+	firstKeys := make([]string, 0, n/len(chunks)+1)
+	first := scanEntries(chunks[0], n/len(chunks)+1, share, func(a addrs.Addr, e Entry, key string) {
+		if _, dup := lock.Images[a]; dup {
+			addrsOK = false
+		}
+		lock.Images[a] = e
+		firstKeys = append(firstKeys, key)
+	})
+	wg.Wait()
+	if !first.ok || !addrsOK || len(chunks) > 1 && !rest.ok {
+		return nil, false
+	}
+	pathsOK := true
 	byPath := func() {
 		seen := make(map[string]struct{}, n)
-		for _, sc := range scans {
-			for _, se := range sc.entries {
-				if _, dup := seen[se.key]; dup {
-					pathsOK = false
-					return
-				}
-				seen[se.key] = struct{}{}
+		for _, k := range firstKeys {
+			if _, dup := seen[k]; dup {
+				pathsOK = false
+				return
 			}
+			seen[k] = struct{}{}
+		}
+		for i := range rest.entries {
+			k := rest.entries[i].key
+			if _, dup := seen[k]; dup {
+				pathsOK = false
+				return
+			}
+			seen[k] = struct{}{}
 		}
 	}
 	if len(chunks) > 1 {
 		wg.Go(byPath)
-		byAddr()
-		wg.Wait()
 	} else {
-		byAddr()
 		byPath()
 	}
+	for i := range rest.entries {
+		se := &rest.entries[i]
+		if _, dup := lock.Images[se.addr]; dup {
+			addrsOK = false
+			break
+		}
+		lock.Images[se.addr] = se.entry
+	}
+	wg.Wait()
 	if !addrsOK || !pathsOK {
 		return nil, false
 	}
@@ -127,11 +144,17 @@ type scannedEntry struct {
 
 // scanEntries reads body, a run of `\n    "address": {...}` members of
 // "images" separated by commas, each in Marshal's layout and valid as
-// ParseLock validates it; n is about how many there are.
-func scanEntries(body []byte, n int) scannedEntries {
-	out := make([]scannedEntry, 0, n)
+// ParseLock validates it; n is about how many there are. With share,
+// the entries' strings point into body where they can (see
+// parseCanonicalShare). With take, each entry is handed to take as it is
+// read, in order, and none is kept.
+func scanEntries(body []byte, n int, share bool, take func(addrs.Addr, Entry, string)) scannedEntries {
+	var out []scannedEntry
+	if take == nil {
+		out = make([]scannedEntry, 0, n)
+	}
 	var enc []byte
-	sc := &entryScanner{intern: map[string]string{}}
+	sc := &entryScanner{intern: map[string]string{}, share: share}
 	for off := 0; off < len(body); {
 		if off > 0 {
 			if body[off] != ',' {
@@ -160,7 +183,11 @@ func scanEntries(body []byte, n int) scannedEntries {
 		if validateEntry(e) != nil {
 			return scannedEntries{}
 		}
-		out = append(out, scannedEntry{addr: a, entry: e, key: safepath.Key(e.Path)})
+		if take != nil {
+			take(a, e, safepath.Key(e.Path))
+		} else {
+			out = append(out, scannedEntry{addr: a, entry: e, key: safepath.Key(e.Path)})
+		}
 		off = end
 	}
 	return scannedEntries{entries: out, ok: true}
@@ -185,8 +212,8 @@ func (s *entryScanner) entry(raw []byte) (a addrs.Addr, e Entry, plain, ok bool)
 	if !ok {
 		return addrs.Addr{}, e, false, false
 	}
-	a, err := parseAddrKey(key)
-	if err != nil || !s.lit(": ") {
+	a, err := addrs.Parse(key)
+	if err != nil || !isAddrKey(a, key) || !s.lit(": ") {
 		return addrs.Addr{}, e, false, false
 	}
 	obj := s.b[s.off:]
@@ -215,6 +242,25 @@ func (s *entryScanner) entry(raw []byte) (a addrs.Addr, e Entry, plain, ok bool)
 	return a, d, false, true
 }
 
+// isAddrKey reports whether key is a.String(), as parseAddrKey requires,
+// without making that string.
+func isAddrKey(a addrs.Addr, key string) bool {
+	var buf [64]byte
+	b := append(buf[:0], "image."...)
+	b = append(b, a.Name...)
+	switch a.Kind {
+	case addrs.StringKey:
+		// String quotes a key as strconv.Quote does (it only adds the
+		// quotes around a plain one).
+		b = strconv.AppendQuote(append(b, '['), a.Key)
+		b = append(b, ']')
+	case addrs.IntKey:
+		b = strconv.AppendInt(append(b, '['), int64(a.Index), 10)
+		b = append(b, ']')
+	}
+	return string(b) == key
+}
+
 // entryScanner reads the fields of one entry in Marshal's layout.
 type entryScanner struct {
 	b   []byte
@@ -225,6 +271,17 @@ type entryScanner struct {
 	// intern holds the values of the fields that repeat across entries
 	// (style, aspect ratio, provider, media type): one string each.
 	intern map[string]string
+	// share makes a string without escapes point into b (see
+	// parseCanonicalShare) rather than copy it.
+	share bool
+}
+
+// cut returns b[from:to] as a string: b's own bytes when s shares them.
+func (s *entryScanner) cut(from, to int) string {
+	if s.share && to > from {
+		return unsafe.String(&s.b[from], to-from)
+	}
+	return string(s.b[from:to])
 }
 
 // verbatim holds the bytes that appendJSONString writes as they are and
@@ -265,7 +322,7 @@ func (s *entryScanner) str() (string, bool) {
 	}
 	if i < len(s.b) && s.b[i] == '"' {
 		s.off = i + 1
-		return string(s.b[start:i]), true
+		return s.cut(start, i), true
 	}
 	for i < len(s.b) && s.b[i] != '"' && s.b[i] != '\\' {
 		i++
@@ -273,7 +330,7 @@ func (s *entryScanner) str() (string, bool) {
 	}
 	if i < len(s.b) && s.b[i] == '"' {
 		s.off = i + 1
-		return string(s.b[start:i]), true
+		return s.cut(start, i), true
 	}
 	buf := append([]byte(nil), s.b[start:i]...)
 	for i < len(s.b) {

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/pixform/pixform/addrs"
 )
@@ -16,11 +17,17 @@ import (
 // parser refuses or reads otherwise. It returns whether it accepted.
 func checkCanonical(t *testing.T, data []byte) bool {
 	t.Helper()
-	fast, ok := parseCanonical(data)
+	fast, ok := parseCanonical(data, parseCopy)
 	// Scanned in two halves at once (wherever an entry ends at or past
 	// the middle), it reads the same, or refuses too.
 	if split, splitOK := parseCanonicalSplit(data, 0); splitOK != ok || !reflect.DeepEqual(split, fast) {
 		t.Fatalf("scanned in two halves: %v, %+v; in one: %v, %+v\n%s", splitOK, split, ok, fast, data)
+	}
+	// Sharing data's bytes, in one scan or two, it reads the same too.
+	for _, splitFrom := range []int{-1, 0} {
+		if shared, sharedOK := parseCanonicalShare(bytes.Clone(data), splitFrom, true); sharedOK != ok || !reflect.DeepEqual(shared, fast) {
+			t.Fatalf("sharing data (split from %d): %v, %+v; copying: %v, %+v\n%s", splitFrom, sharedOK, shared, ok, fast, data)
+		}
 	}
 	if !ok {
 		return false
@@ -33,6 +40,47 @@ func checkCanonical(t *testing.T, data []byte) bool {
 		t.Fatalf("parseCanonical read\n%+v\nthe strict parser\n%+v", fast, strict)
 	}
 	return true
+}
+
+// ParseLockShared reads the strings a lockfile holds as they are (no
+// escape) in the lockfile's own bytes, not in copies of them; ParseLock
+// copies them.
+func TestParseLockSharedPointsIntoData(t *testing.T) {
+	lock := lockN(400)
+	e := lock.Images[addrs.MustParse("image.img[7]")]
+	e.Inputs.Prompt = "a \"quoted\" prompt" // escaped: a string of its own
+	lock.Images[addrs.MustParse("image.img[7]")] = e
+	e = lock.Images[addrs.MustParse("image.img[8]")]
+	e.Inputs.Prompt = "plain"
+	lock.Images[addrs.MustParse("image.img[8]")] = e
+	data := lock.Marshal()
+	inside := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		start := uintptr(unsafe.Pointer(&data[0]))
+		return s != "" && p >= start && p+uintptr(len(s)) <= start+uintptr(len(data))
+	}
+	for _, mode := range []parseMode{parseCopy, parseShared, parseSharedBeside} {
+		share := mode != parseCopy
+		got, err := parseLock(data, "lock.json", mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, lock) {
+			t.Fatalf("share %v: read\n%+v\nwant\n%+v", share, got, lock)
+		}
+		for a, e := range got.Images {
+			for _, s := range []string{e.Path, e.SHA256} {
+				if inside(s) != share {
+					t.Fatalf("share %v: %s: %q inside the lockfile's bytes: %v", share, a, s, inside(s))
+				}
+			}
+			// A prompt the lockfile holds as it is: not escaped.
+			verbatim := bytes.Contains(data, []byte(`"prompt": "`+e.Inputs.Prompt+`"`))
+			if want := share && verbatim; inside(e.Inputs.Prompt) != want {
+				t.Fatalf("share %v: %s: prompt %q inside the lockfile's bytes: %v", share, a, e.Inputs.Prompt, !want)
+			}
+		}
+	}
 }
 
 // TestParseCanonical: Marshal's output, whatever its entries hold (escaped
@@ -200,5 +248,46 @@ func TestEntryScanAllocs(t *testing.T) {
 	// key, prompt, path and sha256; the entry itself is not allocated.
 	if n := testing.AllocsPerRun(50, func() { sc.entry(raw) }); n > 6 {
 		t.Errorf("%v allocations an entry, want at most 6 (its strings)", n)
+	}
+}
+
+// A lockfile read for a plan allocates, for each entry, the lock's own
+// copy of it and its address's name: not its strings (they point into the
+// lockfile's bytes), nor a copy of it to put into the lock.
+func TestParseLockSharedAllocations(t *testing.T) {
+	const n = 2000
+	lock := NewLock()
+	for i := range n {
+		e := entryN(i)
+		e.Inputs.Prompt = fmt.Sprintf("prompt number %d", i)
+		lock.Images[addrs.MustParse(fmt.Sprintf("image.img[%d]", i))] = e
+	}
+	data := lock.Marshal()
+	for _, splitFrom := range []int{-1, 0} {
+		if got, ok := parseCanonicalShare(data, splitFrom, true); !ok || !reflect.DeepEqual(got, lock) {
+			t.Fatalf("split from %d: not read as written (ok %v)", splitFrom, ok)
+		}
+		allocs := testing.AllocsPerRun(3, func() { parseCanonicalShare(data, splitFrom, true) })
+		if allocs > n+100 {
+			t.Errorf("split from %d: %v allocations for %d entries, want at most %d", splitFrom, allocs, n, n+100)
+		}
+	}
+}
+
+// isAddrKey agrees with comparing the address's String.
+func TestIsAddrKey(t *testing.T) {
+	for _, key := range []string{
+		"image.a", "image.a[0]", "image.a[123456]", "image.a[007]", "image.a[-1]",
+		`image.a["k"]`, `image.a["a b"]`, `image.a["\u00e9"]`, `image.a["é"]`, `image.a["\"q\""]`,
+		`image.a["\x41"]`, `image.a['k']`, " image.a", "a", "image.a[]", `image.a["\t"]`, `image.a["\u0009"]`,
+		"image." + strings.Repeat("n", 100) + "[99]",
+	} {
+		a, err := addrs.Parse(key)
+		if err != nil {
+			continue
+		}
+		if got, want := isAddrKey(a, key), a.String() == key; got != want {
+			t.Errorf("isAddrKey(%#v, %q) = %v, want %v", a, key, got, want)
+		}
 	}
 }

@@ -70,15 +70,15 @@ func firstBadPath(dir string, paths []string, d *safepath.Disk, stats *safepath.
 	// Directories are few and memoized: check them here, in order (most
 	// paths share the directory of the path before). Each path's own
 	// last component is one lstat: those run in parallel.
-	errs := make([]error, len(paths))
-	var leaves []int
+	badDir, dirErr := len(paths), error(nil)
+	leaves := make([]int, 0, len(paths))
 	lastDir, lastOK, looked := "", false, false
 	for i, p := range paths {
 		dir := path.Dir(p)
 		if !looked || dir != lastDir {
 			ok, err := d.Dir(dir)
 			if err != nil {
-				errs[i] = err
+				badDir, dirErr = i, err
 				break
 			}
 			lastDir, lastOK, looked = dir, ok, true
@@ -87,38 +87,43 @@ func firstBadPath(dir string, paths []string, d *safepath.Disk, stats *safepath.
 			leaves = append(leaves, i)
 		}
 	}
+	// leafErrs[j] is the error of paths[leaves[j]]: the first one before
+	// badDir is the first in order.
+	leafErrs := make([]error, len(leaves))
 	if stats != nil {
 		// Through a Stats, at once: most were looked at already.
-		ps := make([]string, len(leaves))
-		for j, i := range leaves {
-			ps[j] = paths[i]
+		ps := paths[:len(leaves)] // every path is a leaf, mostly
+		if len(leaves) > 0 && leaves[len(leaves)-1] != len(leaves)-1 {
+			ps = make([]string, len(leaves))
+			for j, i := range leaves {
+				ps[j] = paths[i]
+			}
 		}
 		exists := make([]bool, len(ps))
-		leafErrs := make([]error, len(ps))
 		stats.Leaves(dir, ps, exists, leafErrs)
-		for j, i := range leaves {
-			errs[i] = leafErrs[j]
-		}
 	} else {
 		var wg sync.WaitGroup
 		next := make(chan int)
 		for range min(runtime.GOMAXPROCS(0), len(leaves)) {
 			wg.Go(func() {
-				for i := range next {
-					_, errs[i] = stats.Leaf(dir, paths[i])
+				for j := range next {
+					_, leafErrs[j] = stats.Leaf(dir, paths[leaves[j]])
 				}
 			})
 		}
-		for _, i := range leaves {
-			next <- i
+		for j := range leaves {
+			next <- j
 		}
 		close(next)
 		wg.Wait()
 	}
-	for i, err := range errs {
-		if err != nil {
-			return i, err
+	for j, err := range leafErrs {
+		if err != nil && leaves[j] < badDir {
+			return leaves[j], err
 		}
+	}
+	if dirErr != nil {
+		return badDir, dirErr
 	}
 	return 0, nil
 }

@@ -2,8 +2,10 @@ package state
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/pixform/pixform/media"
 )
@@ -26,21 +28,97 @@ func parseStatCacheFast(data []byte) (map[string]statRecord, bool) {
 	return out, canonical
 }
 
+// statRecords are the records of a stat cache: in a map, or, for a file
+// in encodeStatCache's form, as its sorted paths and their records (half
+// the memory of the map).
+type statRecords struct {
+	m     map[string]statRecord
+	paths []string // sorted, each once, when m is nil
+	recs  []statRecord
+}
+
+// get returns the record of p.
+func (r *statRecords) get(p string) (statRecord, bool) {
+	if r.m != nil {
+		rec, ok := r.m[p]
+		return rec, ok
+	}
+	if i, ok := slices.BinarySearch(r.paths, p); ok {
+		return r.recs[i], true
+	}
+	return statRecord{}, false
+}
+
+// count returns how many records there are.
+func (r *statRecords) count() int {
+	if r.m != nil {
+		return len(r.m)
+	}
+	return len(r.paths)
+}
+
+// parseStatCacheShared is parseStatCacheOrder with the records' strings
+// pointing into data itself rather than into a copy of it (data is then
+// never changed), and the records of a file in encodeStatCache's form
+// kept in order rather than in a map.
+func parseStatCacheShared(data []byte) (recs statRecords, canonical bool, paths []string) {
+	rest, ok := bytes.CutPrefix(data, []byte(statCacheHeader))
+	if !ok {
+		return statRecords{m: map[string]statRecord{}}, false, nil
+	}
+	lines := bytes.Count(rest, []byte("\n"))
+	recs.recs = make([]statRecord, 0, lines+1)
+	m, canonical, paths := parseStatCacheInto(data, true, true, func(rec statRecord) { recs.recs = append(recs.recs, rec) })
+	if m != nil || !canonical {
+		// Refused (m is empty), or to be looked up by path: later lines
+		// stand over earlier ones, as in the map parseStatCacheOrder
+		// makes.
+		if m == nil {
+			m = make(map[string]statRecord, len(paths))
+			for i, p := range paths {
+				m[p] = recs.recs[i]
+			}
+		}
+		return statRecords{m: m}, canonical, paths
+	}
+	recs.paths = paths
+	return recs, true, paths
+}
+
 // parseStatCacheOrder is parseStatCacheFast, also returning, when
 // withPaths is set, the paths of the lines read, in their order (those
 // of the records returned, once each when canonical; nil when it returns
 // no record).
 func parseStatCacheOrder(data []byte, withPaths bool) (out map[string]statRecord, canonical bool, paths []string) {
+	return parseStatCacheData(data, withPaths, false)
+}
+
+func parseStatCacheData(data []byte, withPaths, share bool) (out map[string]statRecord, canonical bool, paths []string) {
+	return parseStatCacheInto(data, withPaths, share, nil)
+}
+
+// parseStatCacheInto is parseStatCacheData; with add, each record read is
+// handed to add in order, and the map returned is nil unless the file is
+// refused (then it is empty, as parseStatCacheData's). withPaths must be
+// set with add.
+func parseStatCacheInto(data []byte, withPaths, share bool, add func(statRecord)) (out map[string]statRecord, canonical bool, paths []string) {
 	rest, ok := bytes.CutPrefix(data, []byte(statCacheHeader))
 	if !ok {
 		return map[string]statRecord{}, false, nil
 	}
 	lines := bytes.Count(rest, []byte("\n"))
-	out = make(map[string]statRecord, lines)
+	if add == nil {
+		out = make(map[string]statRecord, lines)
+	}
 	if withPaths {
 		paths = make([]string, 0, lines+1)
 	}
-	s := string(rest)
+	var s string
+	if share && len(rest) > 0 {
+		s = unsafe.String(&rest[0], len(rest))
+	} else {
+		s = string(rest)
+	}
 	canonical = true
 	var prev string
 	var quoted []byte
@@ -103,7 +181,11 @@ func parseStatCacheOrder(data []byte, withPaths bool) (out map[string]statRecord
 				canonicalInt(f[3], rec.CTime) && canonicalUint(f[4], rec.Ino)
 		}
 		prev = p
-		out[p] = rec
+		if add != nil {
+			add(rec)
+		} else {
+			out[p] = rec
+		}
 		if withPaths {
 			paths = append(paths, p)
 		}

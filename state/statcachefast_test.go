@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
@@ -77,6 +78,64 @@ func checkStatCacheFast(t *testing.T, data []byte) {
 	keys := slices.Sorted(maps.Keys(got))
 	if canonical && !slices.Equal(paths, keys) || !canonical && !slices.Equal(slices.Compact(slices.Sorted(slices.Values(paths))), keys) {
 		t.Fatalf("parseStatCacheOrder(%q) paths %q, records of %q", data, paths, keys)
+	}
+	// Sharing data's bytes, it reads the same.
+	shared, sharedCanonical, sharedPaths := parseStatCacheShared(bytes.Clone(data))
+	if m := shared.asMap(); !reflect.DeepEqual(m, got) || sharedCanonical != canonical || !slices.Equal(sharedPaths, paths) || shared.count() != len(got) {
+		t.Fatalf("parseStatCacheShared(%q) = %v, %v, %q; parseStatCacheOrder: %v, %v, %q", data, m, sharedCanonical, sharedPaths, got, canonical, paths)
+	}
+	// Each record is found by its path, and no other path finds one.
+	for p, rec := range got {
+		if r, ok := shared.get(p); !ok || r != rec {
+			t.Fatalf("parseStatCacheShared(%q).get(%q) = %v, %v; want %v", data, p, r, ok, rec)
+		}
+		_, want := got[p+"\x00"]
+		if _, ok := shared.get(p + "\x00"); ok != want {
+			t.Fatalf("parseStatCacheShared(%q).get(%q): found %v, want %v", data, p+"\x00", ok, want)
+		}
+	}
+	if canonical != (shared.m == nil) {
+		t.Fatalf("parseStatCacheShared(%q): canonical %v, but records in a map: %v", data, canonical, shared.m != nil)
+	}
+}
+
+// asMap returns the records in a map.
+func (r *statRecords) asMap() map[string]statRecord {
+	if r.m != nil {
+		return r.m
+	}
+	m := make(map[string]statRecord, len(r.paths))
+	for i, p := range r.paths {
+		m[p] = r.recs[i]
+	}
+	return m
+}
+
+// ReadStatCache's records are cut from the bytes it read, not from a
+// copy of them.
+func TestReadStatCacheSharesData(t *testing.T) {
+	dir := t.TempDir()
+	recs := map[string]statRecord{}
+	for i := range 50 {
+		recs[fmt.Sprintf("images/img-%03d.png", i)] = statRecord{statKey: statKey{Size: int64(i), MTime: 1, CTime: 2, Ino: uint64(i)}, SHA256: fmt.Sprintf("%064x", i), MediaType: media.PNG}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, WorkDirName), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, WorkDirName, StatCacheName), encodeStatCache(recs), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := ReadStatCache(dir)
+	if c.err != nil || !reflect.DeepEqual(c.old.asMap(), recs) || !c.canonical || c.old.m != nil {
+		t.Fatalf("ReadStatCache: %v, canonical %v, %+v", c.err, c.canonical, c.old)
+	}
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(c.data)))
+	for p, rec := range c.old.asMap() {
+		for _, s := range []string{p, rec.SHA256} {
+			if q := uintptr(unsafe.Pointer(unsafe.StringData(s))); q < start || q+uintptr(len(s)) > start+uintptr(len(c.data)) {
+				t.Fatalf("%q is a copy, not a piece of the bytes read", s)
+			}
+		}
 	}
 }
 

@@ -115,6 +115,26 @@ func (s *Stats) keep(p string, r lstatResult) lstatResult {
 	return r
 }
 
+// Expect makes room in s for n more paths at once while it holds few, for
+// a caller about to look at about n of them in batches: the map then
+// does not grow by doubling, batch after batch (each copy of it is
+// memory a plan keeps, as it collects no garbage).
+func (s *Stats) Expect(n int) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n <= 64 || len(s.m) > 64 {
+		return
+	}
+	m := make(map[string]lstatResult, len(s.m)+n)
+	for p, r := range s.m {
+		m[p] = r
+	}
+	s.m = m
+}
+
 // sizeFor makes s's empty map room for n paths at once, rather than
 // growing it as a batch of them is kept. Called with s.mu held.
 func (s *Stats) sizeFor(n int) {

@@ -2,8 +2,10 @@ package safepath
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -75,4 +77,42 @@ func TestStatsMissing(t *testing.T) {
 	if (*Stats)(nil).Missing("missing") {
 		t.Error("a nil Stats says missing")
 	}
+}
+
+// After Expect(n), keeping n lstats does not grow the map: it allocates
+// next to nothing, where growing it batch by batch copies it each time.
+func TestStatsExpectMakesRoom(t *testing.T) {
+	const n = 5000
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("images/img-%05d.png", i)
+	}
+	for _, expect := range []bool{false, true} {
+		s := NewStats(t.TempDir())
+		s.lstat("a") // a few first, as a load makes
+		s.lstat("b")
+		if expect {
+			s.Expect(n)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		s.mu.Lock()
+		for _, p := range paths {
+			s.keep(p, lstatResult{})
+		}
+		s.mu.Unlock()
+		runtime.ReadMemStats(&after)
+		grown := after.TotalAlloc - before.TotalAlloc
+		if expect && grown > 32<<10 {
+			t.Errorf("after Expect(%d), keeping %d lstats allocated %d bytes", n, n, grown)
+		}
+		if !expect && grown < 64<<10 {
+			t.Errorf("without Expect, keeping %d lstats allocated only %d bytes: the test no longer sees the map grow", n, grown)
+		}
+		if len(s.m) != n+2 {
+			t.Errorf("%d lstats kept, want %d", len(s.m), n+2)
+		}
+	}
+	var nilStats *Stats
+	nilStats.Expect(n) // no Stats: nothing to do
 }
