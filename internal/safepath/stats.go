@@ -21,6 +21,8 @@ type Stats struct {
 	start time.Time
 	mu    sync.Mutex
 	m     map[string]lstatResult
+	// room is how many paths m was made with room for (sizeFor, Expect).
+	room int
 	// leaving is set once Leaves has been called: Warm stops there.
 	leaving atomic.Bool
 }
@@ -125,21 +127,21 @@ func (s *Stats) Expect(n int) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if n <= 64 || len(s.m) > 64 {
+	if n <= 64 || len(s.m) > 64 || s.room >= len(s.m)+n {
 		return
 	}
 	m := make(map[string]lstatResult, len(s.m)+n)
 	for p, r := range s.m {
 		m[p] = r
 	}
-	s.m = m
+	s.m, s.room = m, len(s.m)+n
 }
 
 // sizeFor makes s's empty map room for n paths at once, rather than
 // growing it as a batch of them is kept. Called with s.mu held.
 func (s *Stats) sizeFor(n int) {
-	if len(s.m) == 0 && n > 64 {
-		s.m = make(map[string]lstatResult, n)
+	if len(s.m) == 0 && n > 64 && n > s.room {
+		s.m, s.room = make(map[string]lstatResult, n), n
 	}
 }
 

@@ -116,3 +116,33 @@ func TestStatsExpectMakesRoom(t *testing.T) {
 	var nilStats *Stats
 	nilStats.Expect(n) // no Stats: nothing to do
 }
+
+// TestStatsExpectKeepsLargerRoom: Expect does not replace a map already
+// made with room for more (Warm's sizeFor, 64 of its paths kept) by a
+// smaller one, which would then grow by doubling again.
+func TestStatsExpectKeepsLargerRoom(t *testing.T) {
+	const room, n = 20000, 500
+	s := NewStats(t.TempDir())
+	s.mu.Lock()
+	s.sizeFor(room)
+	for i := range 64 {
+		s.keep(fmt.Sprintf("warm/%d.png", i), lstatResult{})
+	}
+	s.mu.Unlock()
+	s.Expect(n)
+	paths := make([]string, room-64)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("images/img-%05d.png", i)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	s.mu.Lock()
+	for _, p := range paths {
+		s.keep(p, lstatResult{})
+	}
+	s.mu.Unlock()
+	runtime.ReadMemStats(&after)
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 64<<10 {
+		t.Errorf("after sizeFor(%d) and Expect(%d), keeping %d lstats allocated %d bytes", room, n, room-64, grown)
+	}
+}
