@@ -157,8 +157,8 @@ type readAhead struct {
 }
 
 // readStatCacheAhead starts reading the stat cache; readLockAhead then
-// starts reading the lockfile (as loadLockDigest(true, stats,
-// wantDigest)). Both only read: the plan takes what they found, or
+// starts reading the lockfile (as loadLockShare(true, stats, wantDigest,
+// true, beside)). Both only read: the plan takes what they found, or
 // nothing, once wait returns.
 func (e *env) readStatCacheAhead(stats *safepath.Stats) *readAhead {
 	r := &readAhead{}
@@ -179,10 +179,13 @@ func (e *env) statCacheOutweighsConfig() bool {
 	return err == nil && info.Size() > config.Size(e.dir)
 }
 
-// readLockAhead starts reading the lockfile as readAhead does.
-func (r *readAhead) readLockAhead(e *env, stats *safepath.Stats, wantDigest bool) {
+// readLockAhead starts reading the lockfile as readAhead does; beside
+// says that the configuration is still loading (loadLockShare's: then
+// the lockfile is scanned on this goroutine alone, rather than in two
+// halves on both cores).
+func (r *readAhead) readLockAhead(e *env, stats *safepath.Stats, wantDigest, beside bool) {
 	r.lockStarted = true
-	r.done.Go(func() { r.lock, r.lockDigest, r.lockErr = e.loadLockShare(true, stats, wantDigest, true, true) })
+	r.done.Go(func() { r.lock, r.lockDigest, r.lockErr = e.loadLockShare(true, stats, wantDigest, true, beside) })
 }
 
 // wait returns once every read has finished.
@@ -302,7 +305,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		// the configuration's diagnostics come first, as before.
 		ahead = e.readStatCacheAhead(nil)
 		defer ahead.wait()
-		ahead.readLockAhead(e, stats, !sel.noLockDigest)
+		ahead.readLockAhead(e, stats, !sel.noLockDigest, true)
 	}
 	// Only a saved plan records the configuration's digest.
 	cfg, ok := e.loadConfigOpts(config.LoadOptions{Vars: sel.vars, VarFiles: sel.varFiles, Environ: e.stdio.Environ, Stats: stats, NoDigest: sel.noLockDigest})
@@ -319,7 +322,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		defer ahead.wait()
 	}
 	if ahead != nil && !ahead.lockStarted {
-		ahead.readLockAhead(e, stats, !sel.noLockDigest)
+		ahead.readLockAhead(e, stats, !sel.noLockDigest, false)
 	}
 	link, err := e.linkStore(sel.store, cfg, sel.storeOp, sel.storeWait)
 	if err != nil {
