@@ -3,9 +3,10 @@ package safepath
 import (
 	"io/fs"
 	"path/filepath"
-	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pixform/pixform/internal/unnamed"
 )
 
 // openDir returns a descriptor of root's directory dir (p's, with its
@@ -52,36 +53,9 @@ func openRoot(root string) int {
 // one openat(2) per component), or -1 when it cannot be opened so: a
 // link on the way, a missing directory, anything else.
 func openBeneath(rootfd int, dir string) int {
-	how := unix.OpenHow{
-		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
-	}
-	for {
-		fd, err := unix.Openat2(rootfd, dir, &how)
-		switch {
-		case err == unix.EINTR || err == unix.EAGAIN:
-			continue
-		case err == nil:
-			return fd
-		case err != unix.ENOSYS && err != unix.EPERM:
-			return -1
-		}
-		break
-	}
-	// No openat2 (before Linux 5.6, or refused by a sandbox).
-	fd := rootfd
-	for c := range strings.SplitSeq(dir, "/") {
-		next, err := unix.Openat(fd, c, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		for err == unix.EINTR {
-			next, err = unix.Openat(fd, c, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		}
-		if fd != rootfd {
-			unix.Close(fd)
-		}
-		if err != nil {
-			return -1
-		}
-		fd = next
+	fd, err := unnamed.OpenBeneath(rootfd, dir)
+	if err != nil {
+		return -1
 	}
 	return fd
 }

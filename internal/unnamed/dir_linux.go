@@ -59,6 +59,12 @@ func (d *Dir) with(fn func(fd int) error) error {
 	return ferr
 }
 
+// OpenBeneath returns a descriptor (O_PATH) of the directory rel (slash,
+// relative) under the directory open at dirfd, opened with no symbolic
+// link followed in any component and nothing reached outside, for a
+// package that keeps raw descriptors (safepath's look-ahead).
+func OpenBeneath(dirfd int, rel string) (int, error) { return openBeneath(dirfd, rel) }
+
 // openBeneath opens the directory rel under dirfd with no symbolic link
 // followed: one openat2(2) where the kernel has it, else one openat(2)
 // per component.
