@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/internal/unnamed"
 )
 
 // dirsName is the note, inside .pixform/, of the output directories that
@@ -132,7 +133,20 @@ func (s *LocalStore) createBeside(rel string, create func(target string) (*os.Fi
 		missing = append(missing, d)
 	}
 	dir := filepath.Dir(target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if s.beforeMkdir != nil {
+		s.beforeMkdir()
+	}
+	// Each made in its parent opened with no symbolic link followed
+	// under the working directory: a directory replaced by a link since
+	// the checks (a checkout during a run) gets nothing made through it.
+	err := unnamed.MkdirAll(s.dir, path.Dir(rel), 0o755)
+	if errors.Is(err, unnamed.ErrUnsupported) {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if errors.Is(err, unnamed.ErrSymlink) {
+		return nil, fmt.Errorf("create directory %s: %w: nothing was made there; make it a directory, or give the image a path that goes through none, then run the command again", dir, err)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("create directory %s: %w", dir, err)
 	}
 	// Noted before the file is made, so that a create that fails (an

@@ -237,3 +237,38 @@ func TestDirNotesWrittenFewTimes(t *testing.T) {
 		t.Errorf("the note holds %d directories after Close (%v), want %d", len(notes), err, 2*n)
 	}
 }
+
+// TestCreateTempMakesNoDirThroughLink: the directory of an output that is
+// missing is made with no symbolic link followed: a directory replaced by
+// a link to one outside between the checks and the making (a checkout
+// during a run) gets nothing made through it, and the error says what
+// to do.
+func TestCreateTempMakesNoDirThroughLink(t *testing.T) {
+	parent := t.TempDir()
+	dir, outside := filepath.Join(parent, "wd"), filepath.Join(parent, "outside")
+	for _, d := range []string{dir, outside} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := NewStore(dir, NewLock(), nopJournal{}, nil)
+	defer s.Close(context.Background())
+	s.beforeMkdir = func() {
+		if err := os.Symlink(outside, filepath.Join(dir, "out")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := s.CreateTemp("out/sub/a.png")
+	if err == nil {
+		s.AbortTemp(f)
+		t.Fatal("CreateTemp through a link: no error")
+	}
+	for _, want := range []string{"symbolic link", "run the command again"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("CreateTemp's error %q does not say %q", err, want)
+		}
+	}
+	if des, _ := os.ReadDir(outside); len(des) != 0 {
+		t.Errorf("made outside the working directory through the link: %v", des)
+	}
+}

@@ -199,6 +199,10 @@ func (s *LocalStore) ContentCache() Putter { return s.cache }
 
 // LocalStore is the Store of a local working directory.
 type LocalStore struct {
+	// beforeMkdir, when set (by tests), runs between a create's failure
+	// for a missing directory and the making of that directory.
+	beforeMkdir func()
+
 	dir   string
 	j     Journal
 	cache Putter

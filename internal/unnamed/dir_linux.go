@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -296,4 +297,52 @@ func (d *Dir) ReadDir() ([]fs.DirEntry, error) {
 func Removed(dfd int) bool {
 	var st unix.Stat_t
 	return unix.Fstat(dfd, &st) == nil && st.Nlink == 0
+}
+
+// MkdirAll makes the directory rel (slash, relative) under root and the
+// missing ones on its way, as os.MkdirAll does, but each made with
+// mkdirat(2) in its parent opened with no symbolic link followed under
+// root: a link put on the way (a directory replaced by a link to one
+// outside) is never followed, and nothing is made through it (ErrSymlink).
+// A component that exists and is not a directory is an error, as for
+// os.MkdirAll.
+func MkdirAll(root, rel string, perm os.FileMode) error {
+	rfd, err := openPath(unix.AT_FDCWD, root, 0)
+	if err != nil {
+		return &os.PathError{Op: "mkdir", Path: root, Err: err}
+	}
+	defer unix.Close(rfd)
+	parent := ""
+	for c := range strings.SplitSeq(rel, "/") {
+		if c == "" || c == "." {
+			continue
+		}
+		fd := rfd
+		if parent != "" {
+			if fd, err = openBeneath(rfd, parent); err != nil {
+				return &os.PathError{Op: "mkdir", Path: filepath.Join(root, filepath.FromSlash(parent)), Err: err}
+			}
+		}
+		err := unix.Mkdirat(fd, c, uint32(perm.Perm()))
+		for errors.Is(err, unix.EINTR) {
+			err = unix.Mkdirat(fd, c, uint32(perm.Perm()))
+		}
+		if fd != rfd {
+			unix.Close(fd)
+		}
+		parent = path.Join(parent, c)
+		if err != nil && !errors.Is(err, unix.EEXIST) {
+			return &os.PathError{Op: "mkdir", Path: filepath.Join(root, filepath.FromSlash(parent)), Err: err}
+		}
+	}
+	if parent == "" {
+		return nil
+	}
+	// What is there now must be a directory reached with no link.
+	fd, err := openBeneath(rfd, parent)
+	if err != nil {
+		return &os.PathError{Op: "mkdir", Path: filepath.Join(root, filepath.FromSlash(parent)), Err: err}
+	}
+	unix.Close(fd)
+	return nil
 }

@@ -231,3 +231,36 @@ func TestDirReadDir(t *testing.T) {
 		t.Errorf("ReadDir of the moved directory = %v, want a (a file) and l (a link)", got)
 	}
 }
+
+// TestMkdirAllFollowsNoLink: MkdirAll makes the missing directories of a
+// path, and nothing through a symbolic link on the way (to a directory
+// outside root): ErrSymlink, and the directory outside stays empty.
+func TestMkdirAllFollowsNoLink(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	if err := MkdirAll(root, "a/b/c", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := MkdirAll(root, "a/b/c", 0o755); err != nil {
+		t.Errorf("again: %v", err)
+	}
+	if fi, err := os.Lstat(filepath.Join(root, "a", "b", "c")); err != nil || !fi.IsDir() {
+		t.Fatalf("a/b/c: %v", err)
+	}
+	if err := os.Symlink(outside, filepath.Join(root, "out")); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"out/x", "out/x/y", "out"} {
+		if err := MkdirAll(root, rel, 0o755); !errors.Is(err, ErrSymlink) {
+			t.Errorf("MkdirAll(%s) through a link: %v, want ErrSymlink", rel, err)
+		}
+	}
+	if des, _ := os.ReadDir(outside); len(des) != 0 {
+		t.Errorf("made outside root through the link: %v", des)
+	}
+	if err := os.WriteFile(filepath.Join(root, "f"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := MkdirAll(root, "f/g", 0o755); err == nil {
+		t.Error("MkdirAll through a file: no error")
+	}
+}

@@ -50,3 +50,8 @@ func (d *Dir) Remove(name string) error { return ErrUnsupported }
 
 // ReadDir lists nothing here (OpenDir opens no directory).
 func (d *Dir) ReadDir() ([]fs.DirEntry, error) { return nil, ErrUnsupported }
+
+// MkdirAll is os.MkdirAll of rel under root where no directory can be
+// opened without following links: ErrUnsupported, for the caller to
+// fall back.
+func MkdirAll(root, rel string, perm os.FileMode) error { return ErrUnsupported }
