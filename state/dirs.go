@@ -42,9 +42,10 @@ type dirNotes struct {
 	mu     sync.Mutex
 	loaded bool
 	notes  map[string]fileID // path → identity when created
-	// unsaved counts the directories noted since the note was last
-	// written, and saves how many times it was written (for tests).
-	unsaved, saves int
+	// added counts the directories this Store noted, unsaved those since
+	// the note was last written, and saves how many times it was written
+	// (for tests).
+	added, unsaved, saves int
 }
 
 // load reads the note once; the caller holds mu. An unreadable note is
@@ -167,11 +168,13 @@ func (s *LocalStore) createBeside(rel string, create func(target string) (*os.Fi
 }
 
 // noteDirs adds dirs to the note, with their device and inode. Each write
-// is the whole note, so it is written when the directories noted since
-// the last write are as many as those noted before (the first at once,
-// then at twice as many each time: a run that makes n directories writes
-// about 2n entries in all, not n²/2), and at End and Close. A crash in
-// between leaves those since un-noted, and so kept, as a lost note does.
+// is the whole note, so it is written when the directories this Store
+// noted since the last write are as many as it noted before (its first at
+// once, then at twice as many each time: a run that makes n directories
+// writes the note about log₂ n times, not n times), and at End and Close.
+// A kill in between (SIGKILL; an interrupt ends with Close) leaves those
+// since un-noted, and so kept, as a lost note does: at most half of a
+// run's new directories, never its first.
 // A note that cannot be written (a .pixform that is not pixform's own
 // directory) is an error, as it is at once for a run's first.
 func (s *LocalStore) noteDirs(dirs []string) error {
@@ -186,9 +189,12 @@ func (s *LocalStore) noteDirs(dirs []string) error {
 		if id, ok := idOf(fi); ok && s.dirs.notes[d] != id {
 			s.dirs.notes[d] = id
 			s.dirs.unsaved++
+			s.dirs.added++
 		}
 	}
-	if s.dirs.unsaved == 0 || 2*s.dirs.unsaved < len(s.dirs.notes) {
+	// Counted in this Store's own: a note that held many directories of
+	// earlier runs does not hold back the first of this one.
+	if s.dirs.unsaved == 0 || 2*s.dirs.unsaved < s.dirs.added {
 		return nil
 	}
 	return s.dirs.save(s.dir)

@@ -272,3 +272,41 @@ func TestCreateTempMakesNoDirThroughLink(t *testing.T) {
 		t.Errorf("made outside the working directory through the link: %v", des)
 	}
 }
+
+// TestDirNotesRunsFirstAtOnce: a run's first new directories are noted
+// on disk at once, even where the note already holds many of earlier
+// runs: a run killed then (no End, no Close) has them noted, and the next
+// run's End removes them once empty.
+func TestDirNotesRunsFirstAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	s := NewStore(dir, NewLock(), nopJournal{}, nil)
+	for i := range 10 {
+		f, err := s.CreateTemp(fmt.Sprintf("old%d/a.png", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.AbortTemp(f)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	killed := NewStore(dir, NewLock(), nopJournal{}, nil)
+	f, err := killed.CreateTemp("p/q/r/a.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed.AbortTemp(f) // and no Close: killed
+	notes, err := readDirNotes(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noted := map[string]bool{}
+	for _, n := range notes {
+		noted[n.Path] = true
+	}
+	for _, d := range []string{"p", "p/q", "p/q/r"} {
+		if !noted[d] {
+			t.Errorf("%s, made by a run then killed, is not in the note", d)
+		}
+	}
+}

@@ -96,6 +96,12 @@ func openBeneath(dirfd int, rel string) (int, error) {
 func walkBeneath(dirfd int, rel string) (int, error) {
 	fd := dirfd
 	for c := range strings.SplitSeq(rel, "/") {
+		if c == ".." { // as openat2's RESOLVE_BENEATH refuses it
+			if fd != dirfd {
+				unix.Close(fd)
+			}
+			return -1, unix.EXDEV
+		}
 		next, err := openPath(fd, c, unix.O_NOFOLLOW)
 		if errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
 			var st unix.Stat_t
@@ -316,6 +322,9 @@ func MkdirAll(root, rel string, perm os.FileMode) error {
 	for c := range strings.SplitSeq(rel, "/") {
 		if c == "" || c == "." {
 			continue
+		}
+		if c == ".." { // nothing is made outside root
+			return &os.PathError{Op: "mkdir", Path: filepath.Join(root, filepath.FromSlash(rel)), Err: unix.EXDEV}
 		}
 		fd := rfd
 		if parent != "" {

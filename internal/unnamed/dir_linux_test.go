@@ -263,4 +263,21 @@ func TestMkdirAllFollowsNoLink(t *testing.T) {
 	if err := MkdirAll(root, "f/g", 0o755); err == nil {
 		t.Error("MkdirAll through a file: no error")
 	}
+	if err := MkdirAll(root, "a/../../escaped", 0o755); err == nil {
+		t.Error("MkdirAll of a path that leaves root: no error")
+	}
+	if _, err := os.Lstat(filepath.Join(filepath.Dir(root), "escaped")); err == nil {
+		t.Error("made a directory outside root")
+	}
+	rfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(rfd)
+	if fd, err := walkBeneath(rfd, "a/../.."); !errors.Is(err, unix.EXDEV) {
+		if err == nil {
+			unix.Close(fd)
+		}
+		t.Errorf("walkBeneath of a path that leaves its directory: %v, want EXDEV", err)
+	}
 }
