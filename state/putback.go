@@ -113,15 +113,9 @@ func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 		return &FillError{Path: e.Path, Err: fmt.Errorf("its %d bytes hash to %s, not to the recorded %s (%d bytes)", w.n, got, e.SHA256, e.Bytes)}
 	}
 	mt, width, height, serr := w.stream.Result()
-	switch {
-	case serr != nil:
-		// The very bytes recorded: the lockfile names something that is
-		// not a whole image (edited by hand, or hostile).
+	if err := e.IsImage(mt, width, height, serr); err != nil {
 		s.AbortTemp(f)
-		return &FillError{Path: e.Path, Err: fmt.Errorf("the bytes the lockfile records are not a whole image (%v): delete its entry in %s and apply again", serr, LockFileName)}
-	case mt != e.MediaType || width != e.Width || height != e.Height:
-		s.AbortTemp(f)
-		return &FillError{Path: e.Path, Err: fmt.Errorf("the lockfile records its bytes as a %d×%d %s, but they are a %d×%d %s: fix or delete its entry in %s", e.Width, e.Height, e.MediaType, width, height, mt, LockFileName)}
+		return &FillError{Path: e.Path, Err: err}
 	}
 	if p.Accept != nil {
 		if err := p.Accept(width, height); err != nil {
@@ -213,6 +207,23 @@ func (s *LocalStore) syncPutBacks() error {
 	}
 	if err := syncTree(s.dir); err != nil {
 		return fmt.Errorf("make the images put back durable: %w; they are in place, and the next plan checks them", err)
+	}
+	return nil
+}
+
+// IsImage says whether bytes a media.Stream (or media.Check) found to be
+// of media type mt and width×height, or not a whole image (serr), are the
+// image e records: the lockfile may come from a pull request, and its
+// SHA-256 proves only which bytes it names, not that they are an image of
+// the facts it records. The error says what to do.
+func (e Entry) IsImage(mt string, width, height int, serr error) error {
+	switch {
+	case serr != nil:
+		// The very bytes recorded: the lockfile names something that is
+		// not a whole image (edited by hand, or hostile).
+		return fmt.Errorf("the bytes the lockfile records are not a whole image (%v): delete its entry in %s and apply again", serr, LockFileName)
+	case mt != e.MediaType || width != e.Width || height != e.Height:
+		return fmt.Errorf("the lockfile records its bytes as a %d×%d %s, but they are a %d×%d %s: fix or delete its entry in %s", e.Width, e.Height, e.MediaType, width, height, mt, LockFileName)
 	}
 	return nil
 }

@@ -132,20 +132,6 @@ type NotImageError struct {
 func (e *NotImageError) Error() string { return fmt.Sprintf("pull %s: %v", e.Path, e.Err) }
 func (e *NotImageError) Unwrap() error { return e.Err }
 
-// checkImage says whether the bytes stream checked (every PNG chunk's CRC
-// and its end, JPEG's markers, without inflating pixels) are a whole image
-// of e's media type and dimensions, as a put-back checks them.
-func checkImage(stream *media.Stream, e state.Entry) error {
-	mt, width, height, err := stream.Result()
-	switch {
-	case err != nil:
-		return &NotImageError{Path: e.Path, Err: fmt.Errorf("the bytes the lockfile records are not a whole image (%v): delete its entry in %s and apply again", err, state.LockFileName)}
-	case mt != e.MediaType || width != e.Width || height != e.Height:
-		return &NotImageError{Path: e.Path, Err: fmt.Errorf("the lockfile records its bytes as a %d×%d %s, but they are a %d×%d %s: fix or delete its entry in %s", e.Width, e.Height, e.MediaType, width, height, mt, state.LockFileName)}
-	}
-	return nil
-}
-
 // download fetches e's object into a temporary file that local makes
 // beside e.Path, and has local sync it and name it at e.Path: no partial
 // file is ever at the path.
@@ -165,9 +151,9 @@ func (s *Sync) download(ctx context.Context, local Local, e state.Entry) error {
 		local.AbortTemp(f)
 		return err
 	}
-	if err := checkImage(&stream, e); err != nil {
+	if err := e.IsImage(stream.Result()); err != nil {
 		local.AbortTemp(f)
-		return err
+		return &NotImageError{Path: e.Path, Err: err}
 	}
 	if err := local.PlaceTemp(f, e.Path); err != nil {
 		return &PlaceError{Path: e.Path, Err: err}
