@@ -145,7 +145,7 @@ func (s *LocalStore) createBeside(rel string, create func(target string) (*os.Fi
 		err = os.MkdirAll(dir, 0o755)
 	}
 	if errors.Is(err, unnamed.ErrSymlink) {
-		return nil, fmt.Errorf("create directory %s: %w: nothing was made there; make it a directory, or give the image a path that goes through none, then run the command again", dir, err)
+		return nil, fmt.Errorf("create directory %s: %w: nothing was made there; %s", dir, err, linkedDirHint)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create directory %s: %w", dir, err)

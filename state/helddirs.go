@@ -83,7 +83,7 @@ func (s *LocalStore) createIn(rel string, final bool) func(target string) (*os.F
 	return func(target string) (*os.File, error) {
 		d, held, err := s.held.get(s.dir, dir)
 		if errors.Is(err, unnamed.ErrSymlink) {
-			return nil, fmt.Errorf("%w: make it a directory, or give the image a path that goes through none, then run the command again", err)
+			return nil, fmt.Errorf("%w: %s", err, linkedDirHint)
 		}
 		if err != nil {
 			return nil, err
@@ -98,6 +98,10 @@ func (s *LocalStore) createIn(rel string, final bool) func(target string) (*os.F
 		return f, err
 	}
 }
+
+// linkedDirHint is what to do about a directory on an output's way that
+// is a symbolic link (unnamed.ErrSymlink), which pixform never follows.
+const linkedDirHint = "make it a directory, or give the image a path that goes through none, then run the command again"
 
 // namedDirs are the directories the named temporary files of a LocalStore
 // were made in, where the file system makes no unnamed ones: each opened
@@ -228,7 +232,7 @@ func (s *LocalStore) createNamedIn(rel string) func(target string) (*os.File, er
 			return createTempBeside(target)
 		}
 		if errors.Is(err, unnamed.ErrSymlink) {
-			return nil, fmt.Errorf("%w: make it a directory, or give the image a path that goes through none, then run the command again", err)
+			return nil, fmt.Errorf("%w: %s", err, linkedDirHint)
 		}
 		if err != nil {
 			return nil, err
@@ -320,7 +324,7 @@ func (s *LocalStore) placeNamed(f *os.File, rel string, syncFile bool) error {
 			left = fmt.Sprintf(" (its temporary file %s may be left where the directory went)", base)
 		}
 		if errors.Is(err, unnamed.ErrSymlink) {
-			return fail(fmt.Errorf("place %s: %w; nothing was written there%s: make it a directory, or give the image a path that goes through none, then run the command again", target, err, left))
+			return fail(fmt.Errorf("place %s: %w; nothing was written there%s: %s", target, err, left, linkedDirHint))
 		}
 		return fail(fmt.Errorf("place %s: %w; nothing was written there%s: see what moved or removed its directory, then run the command again", target, err, left))
 	}
@@ -381,7 +385,7 @@ func (s *LocalStore) placeTemp(f *os.File, rel string, syncFile bool) error {
 	if err != nil {
 		f.Close()
 		if errors.Is(err, unnamed.ErrSymlink) {
-			return fmt.Errorf("place %s: %w; nothing was written there: make it a directory, or give the image a path that goes through none, then run the command again", s.abs(rel), err)
+			return fmt.Errorf("place %s: %w; nothing was written there: %s", s.abs(rel), err, linkedDirHint)
 		}
 		return fmt.Errorf("place %s: %w; nothing was written there: see what removed its directory, then run the command again", s.abs(rel), err)
 	}
