@@ -248,16 +248,6 @@ func each[T any](ctx context.Context, s *Sync, keys []string, skip func(string) 
 			todo = append(todo, k)
 		}
 		workers := min(localWorkers, runtime.GOMAXPROCS(0), len(todo))
-		if workers <= 1 {
-			for _, k := range todo {
-				v, err := ask(ctx, k)
-				if err != nil {
-					return err
-				}
-				keep(k, v)
-			}
-			return nil
-		}
 		vals := make([]T, len(todo))
 		errs := make([]error, len(todo))
 		var next atomic.Int64
