@@ -348,16 +348,7 @@ func TestHeldDirAncestorLinkRetargeted(t *testing.T) {
 // file is filled places nothing through the link, and keeps no
 // directory open.
 func TestNamedTempPutBackThroughLink(t *testing.T) {
-	root := t.TempDir()
-	dir, moved := filepath.Join(root, "work"), filepath.Join(root, "moved")
-	out := filepath.Join(dir, "out")
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	a := addrs.MustParse("image.a")
-	e := putBackEntry("out/img.png", pngBytes)
-	lock := NewLock()
-	lock.Images[a] = e
+	dir, moved, out, a, e, lock := putBackWork(t)
 	r := newRecorder(filepath.Join(dir, LockFileName), lock, func(path string, data []byte) error { return WriteFileAtomic(path, data) })
 	s := NewStore(dir, lock, r, nil)
 	s.noUnnamed.Store(true)
@@ -424,16 +415,7 @@ func TestNamedTempSameNameKeptApart(t *testing.T) {
 // put where its directory was, even one back to that directory, moved
 // outside the working directory.
 func TestUnnamedPutBackThroughLinkToMovedDir(t *testing.T) {
-	root := t.TempDir()
-	dir, moved := filepath.Join(root, "work"), filepath.Join(root, "moved")
-	out := filepath.Join(dir, "out")
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	a := addrs.MustParse("image.a")
-	e := putBackEntry("out/img.png", pngBytes)
-	lock := NewLock()
-	lock.Images[a] = e
+	dir, moved, out, a, e, lock := putBackWork(t)
 	s := NewStore(dir, lock, nopJournal{}, nil)
 	defer s.Close(context.Background())
 	err := s.PutBack(context.Background(), PutBack{Addr: a, Entry: e, Fill: func(w io.Writer) error {
@@ -455,4 +437,21 @@ func TestUnnamedPutBackThroughLinkToMovedDir(t *testing.T) {
 	if !errors.Is(err, errDirChanged) {
 		t.Errorf("PutBack: %v, want errDirChanged", err)
 	}
+}
+
+// putBackWork is the set-up of the put-back tests that move out/: a
+// working directory with out/, where moved is outside it, and a lockfile
+// recording image.a at out/img.png.
+func putBackWork(t *testing.T) (dir, moved, out string, a addrs.Addr, e Entry, lock *Lock) {
+	root := t.TempDir()
+	dir, moved = filepath.Join(root, "work"), filepath.Join(root, "moved")
+	out = filepath.Join(dir, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a = addrs.MustParse("image.a")
+	e = putBackEntry("out/img.png", pngBytes)
+	lock = NewLock()
+	lock.Images[a] = e
+	return dir, moved, out, a, e, lock
 }
