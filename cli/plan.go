@@ -8,7 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -350,7 +350,10 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		ahead.wait()
 		lock, lockDigest, err, statCache = ahead.lock, ahead.lockDigest, ahead.lockErr, ahead.statCache
 		if collect && err == nil {
-			runtime.GC()
+			// The pages the collection frees and the rest of the plan
+			// does not take again are handed back to the system at
+			// once, rather than held until the process ends.
+			debug.FreeOSMemory()
 		}
 	} else {
 		lock, lockDigest, err = e.loadLockShare(true, stats, !sel.noLockDigest, sel.storeOp == "", false)
