@@ -64,6 +64,9 @@ func (f *lazyFile) Content(schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagno
 // PartialContent is Content; nothing remains.
 func (f *lazyFile) PartialContent(schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Body, hcl.Diagnostics) {
 	content := &hcl.BodyContent{Attributes: hcl.Attributes{}, MissingItemRange: f.end}
+	// Room for every block at once: most are taken, and a file of
+	// thousands would otherwise grow the array by doubling.
+	content.Blocks = make(hcl.Blocks, 0, len(f.blocks))
 	var diags hcl.Diagnostics
 	for _, b := range f.blocks {
 		if !schemaHas(schema, b) {
