@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -294,18 +295,24 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	// load keeps both busy, and its heap would then hold the cache too
 	// when it is first collected, for a higher peak of memory.
 	var ahead *readAhead
+	// collect says that the plan collects garbage once its configuration
+	// and lockfile have loaded (collectsOnceLoaded).
+	collect := false
 	if sel.storeOp == "" && e.statCacheOutweighsConfig() {
 		ahead = e.readStatCacheAhead(stats)
 		defer ahead.wait()
-	} else if sel.storeOp == "" && sizesOf(e.dir).loadAllocatesLittle() {
-		// Its load leaves a core idle while it checks paths and joins
-		// its results: the lockfile and the stat cache are read
-		// meanwhile, and nothing is collected before both are done.
-		// When the load fails what they read is thrown away unused:
-		// the configuration's diagnostics come first, as before.
-		ahead = e.readStatCacheAhead(nil)
-		defer ahead.wait()
-		ahead.readLockAhead(e, stats, !sel.noLockDigest, true)
+	} else if sel.storeOp == "" {
+		if sz := sizesOf(e.dir); sz.loadAllocatesLittle() {
+			// Its load leaves a core idle while it checks paths and joins
+			// its results: the lockfile and the stat cache are read
+			// meanwhile, and nothing is collected before both are done.
+			// When the load fails what they read is thrown away unused:
+			// the configuration's diagnostics come first, as before.
+			ahead = e.readStatCacheAhead(nil)
+			defer ahead.wait()
+			ahead.readLockAhead(e, stats, !sel.noLockDigest, true)
+			collect = sz.collectsOnceLoaded() && collectsNoGarbage()
+		}
 	}
 	// Only a saved plan records the configuration's digest.
 	cfg, ok := e.loadConfigOpts(config.LoadOptions{Vars: sel.vars, VarFiles: sel.varFiles, Environ: e.stdio.Environ, Stats: stats, NoDigest: sel.noLockDigest})
@@ -342,6 +349,12 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	if ahead != nil {
 		ahead.wait()
 		lock, lockDigest, err, statCache = ahead.lock, ahead.lockDigest, ahead.lockErr, ahead.statCache
+		if collect && err == nil {
+			// The pages the collection frees and the rest of the plan
+			// does not take again are handed back to the system at
+			// once, rather than held until the process ends.
+			debug.FreeOSMemory()
+		}
 	} else {
 		lock, lockDigest, err = e.loadLockShare(true, stats, !sel.noLockDigest, sel.storeOp == "", false)
 	}

@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
+	"weak"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -58,5 +60,42 @@ func TestCompactFileContext(t *testing.T) {
 				t.Errorf("the empty body has errors: %s", diags.Error())
 			}
 		})
+	}
+}
+
+// TestCompactFileDropsKeptBlocks: a compacted file of image blocks kept
+// as source holds none of them (each one's header, body and ranges): its
+// index names their labels without them, so that they are garbage once
+// Load is done.
+func TestCompactFileDropsKeptBlocks(t *testing.T) {
+	src := []byte("image \"a\" {\n  prompt = \"one\"\n}\n\nimage \"b\" {\n  prompt = \"two\"\n}\n")
+	f, ok := parseFastOpts(src, "a.pix.hcl", hcl.InitialPos, true)
+	if !ok {
+		t.Fatal("the file did not parse")
+	}
+	lf, ok := f.Body.(*lazyFile)
+	if !ok || len(lf.blocks) != 2 {
+		t.Fatalf("body %T, want a lazyFile of 2 blocks", f.Body)
+	}
+	kept := make([]weak.Pointer[hcl.Block], len(lf.blocks))
+	for i, b := range lf.blocks {
+		if _, ok := b.Body.(*lazyBody); !ok {
+			t.Fatalf("block %d was not kept as source", i)
+		}
+		kept[i] = weak.Make(b)
+	}
+	compact := compactFile(f)
+	f, lf = nil, nil
+	runtime.GC()
+	for i, w := range kept {
+		if w.Value() != nil {
+			t.Errorf("block %d is still held by the compacted file", i)
+		}
+	}
+	nav := compact.Nav.(interface{ ContextString(int) string })
+	for offset, want := range map[int]string{3: `image "a"`, 40: `image "b"`, 31: ""} {
+		if got := nav.ContextString(offset); got != want {
+			t.Errorf("ContextString(%d) = %q, want %q", offset, got, want)
+		}
 	}
 }

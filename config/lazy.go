@@ -64,6 +64,9 @@ func (f *lazyFile) Content(schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagno
 // PartialContent is Content; nothing remains.
 func (f *lazyFile) PartialContent(schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Body, hcl.Diagnostics) {
 	content := &hcl.BodyContent{Attributes: hcl.Attributes{}, MissingItemRange: f.end}
+	// Room for every block at once: most are taken, and a file of
+	// thousands would otherwise grow the array by doubling.
+	content.Blocks = make(hcl.Blocks, 0, len(f.blocks))
 	var diags hcl.Diagnostics
 	for _, b := range f.blocks {
 		if !schemaHas(schema, b) {
@@ -174,10 +177,25 @@ type chunksBody struct {
 
 var _ hcl.Body = (*chunksBody)(nil)
 
-// Content concatenates the content of the parts.
+// Content concatenates the content of the parts, with the diagnostics a
+// whole file's syntax tree gives: those of its partial content, then one
+// for each block of a type schema does not take, each in the order of
+// the source. Such a block can only be in a part with a syntax tree
+// (lazyImages and keptFile take no other), whose Content reports it
+// after its partial content's diagnostics.
 func (c *chunksBody) Content(schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagnostics) {
 	content, _, diags := c.PartialContent(schema)
-	return content, diags
+	var unsupported hcl.Diagnostics
+	for _, p := range c.parts {
+		sb, ok := p.(*hclsyntax.Body)
+		if !ok {
+			continue
+		}
+		_, _, d := sb.PartialContent(schema)
+		_, all := sb.Content(schema)
+		unsupported = append(unsupported, all[len(d):]...)
+	}
+	return content, append(diags, unsupported...)
 }
 
 // PartialContent concatenates the partial content of the parts; the parts

@@ -134,13 +134,18 @@ func keptFile(body *hclsyntax.Body, kept []keptBlock) (*lazyFile, bool) {
 	schema := rootSchema()
 	n := len(body.Blocks) + len(kept)
 	lf := &lazyFile{blocks: make([]*hcl.Block, 0, n), nav: make([]navBlock, 0, n), end: body.EndRange}
+	// The index's labels of the kept blocks are its own: each block's
+	// are in its keptImage, which they would keep alive, with the rest of
+	// the block, as long as the index (the compacted file) lives.
+	labels := make([]string, len(kept))
 	k := 0
 	for i := 0; ; i++ {
 		for ; k < len(kept) && kept[k].at == i; k++ {
 			b := kept[k].block
 			lb := b.Body.(*lazyBody)
 			lf.blocks = append(lf.blocks, b)
-			lf.nav = append(lf.nav, navBlock{start: lb.start.Byte, end: lb.start.Byte + len(lb.src), typ: b.Type, labels: b.Labels})
+			labels[k] = b.Labels[0]
+			lf.nav = append(lf.nav, navBlock{start: lb.start.Byte, end: lb.start.Byte + len(lb.src), typ: b.Type, labels: labels[k : k+1 : k+1]})
 		}
 		if i == len(body.Blocks) {
 			return lf, true

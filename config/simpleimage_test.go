@@ -278,3 +278,47 @@ func TestSimpleImagesOnDisk(t *testing.T) {
 		t.Errorf("%d diagnostics, want one for each symbolic link:%s", len(diags), fullDiags(cfg, diags))
 	}
 }
+
+// TestUnsupportedBlockAmongKept: a block of a type the configuration does
+// not take, in a large file of image blocks kept as source (in a chunk
+// of its own, or among them), is an error, as the general way says, not
+// dropped.
+func TestUnsupportedBlockAmongKept(t *testing.T) {
+	blocks := func(src *strings.Builder, from, to int) {
+		for i := from; i < to; i++ {
+			fmt.Fprintf(src, "\nimage \"img%d\" {\n  prompt = \"${local.city}, view %d\"\n  path   = \"assets/img%d.png\"\n}\n", i, i, i)
+		}
+	}
+	for name, typo := range map[string]string{
+		"at the end": "\nimgae \"typo\" {\n  prompt = \"x\"\n}\n",
+		"an image":   "\nimage \"a\" \"b\" {\n  prompt = \"x\"\n}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			var src strings.Builder
+			src.WriteString(simpleHeader)
+			blocks(&src, 0, 1500)
+			src.WriteString(typo)
+			// And one among kept blocks, in the chunk of its own too.
+			var other strings.Builder
+			blocks(&other, 1500, 2000)
+			other.WriteString(typo)
+			blocks(&other, 2000, 3000)
+			_, diags := loadBothWays(t, map[string]string{"main.pix.hcl": src.String(), "other.pix.hcl": other.String()})
+			if n := len(diags.Errs()); n != 2 {
+				t.Errorf("%d errors, want 2:%s", n, render(diags))
+			}
+		})
+	}
+	// An image block with two labels comes first among the diagnostics,
+	// as its partial content's, wherever it is.
+	var src strings.Builder
+	src.WriteString(simpleHeader)
+	blocks(&src, 0, 1500)
+	src.WriteString("\nimgae \"typo\" {\n  prompt = \"x\"\n}\n")
+	blocks(&src, 1500, 3000)
+	src.WriteString("\nimage \"a\" \"b\" {\n  prompt = \"x\"\n}\n")
+	_, diags := loadBothWays(t, map[string]string{"main.pix.hcl": src.String()})
+	if n := len(diags.Errs()); n != 2 {
+		t.Errorf("%d errors, want 2:%s", n, render(diags))
+	}
+}
