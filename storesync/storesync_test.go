@@ -663,6 +663,9 @@ type instantRemote struct {
 	*fakeRemote
 	now, most atomic.Int32
 	fail      map[string]error // Has of these sums fails so
+	asked     atomic.Int32     // calls of Has
+	cancelAt  int32            // the call of Has that calls cancel
+	cancel    func()
 }
 
 func (r *instantRemote) Instant() bool { return true }
@@ -683,6 +686,9 @@ func (r *instantRemote) enter() (leave func()) {
 
 func (r *instantRemote) Has(ctx context.Context, sum string) (bool, error) {
 	defer r.enter()()
+	if r.asked.Add(1) == r.cancelAt {
+		r.cancel()
+	}
 	if err := r.fail[sum]; err != nil {
 		return false, err
 	}
@@ -769,6 +775,36 @@ func TestFetchRecordsInstantStoreReadsFewAtOnce(t *testing.T) {
 		if _, ok := s.Stored(d, "imagine"); ok != (i%2 == 0) {
 			t.Errorf("record %d: stored %v, want %v", i, ok, i%2 == 0)
 		}
+	}
+}
+
+// TestCheckInstantStoreStopsWhenCancelled: checks of a store on a local
+// file system stop soon after the command is cancelled (a second
+// interrupt), with the cancellation as their error, as a remote store's
+// do, rather than asking about every object left.
+func TestCheckInstantStoreStopsWhenCancelled(t *testing.T) {
+	var sums []string
+	r := &instantRemote{fakeRemote: newFake(), fail: map[string]error{}, cancelAt: 5}
+	for i := range 200 {
+		b := []byte(fmt.Sprint("object ", i))
+		sums = append(sums, sum(b))
+		r.objects[sum(b)] = b
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r.cancel = cancel
+	s, err := New(t.TempDir(), r, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Check(ctx, sums)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Check after cancel: %v, want context.Canceled", err)
+	}
+	// Each goroutine finishes the call it is in, and takes no other.
+	if n := r.asked.Load(); n > r.cancelAt+localWorkers {
+		t.Errorf("%d objects asked about, want at most %d after cancelling at the %dth", n, r.cancelAt+localWorkers, r.cancelAt)
 	}
 }
 

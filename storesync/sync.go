@@ -230,7 +230,7 @@ const localWorkers = 4
 // On a store that answers at once (a local file system: instant) at most
 // min(localWorkers, GOMAXPROCS) asks run at a time, each on a goroutine
 // that takes the next key in turn (no goroutine or timer a key), and no
-// key is taken once one has failed. keep is then called in the order of
+// key is taken once one has failed or ctx is done. keep is then called in the order of
 // keys, by the caller, for the keys before the first that failed, whose
 // failure is returned: what the caller keeps and the error are those of
 // asking in turn and stopping at the first failure. Elsewhere at most
@@ -258,6 +258,13 @@ func each[T any](ctx context.Context, s *Sync, keys []string, skip func(string) 
 				for !failed.Load() {
 					i := int(next.Add(1) - 1)
 					if i >= len(todo) {
+						return
+					}
+					// A local ask may not look at ctx: a cancelled
+					// command takes no key after it, as a remote
+					// store's asks would fail.
+					if errs[i] = ctx.Err(); errs[i] != nil {
+						failed.Store(true)
 						return
 					}
 					if vals[i], errs[i] = ask(ctx, todo[i]); errs[i] != nil {
