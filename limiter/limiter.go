@@ -154,6 +154,19 @@ const (
 	// must be for the second to count as the same limit found again (and
 	// so grow the probe plateau).
 	sameRate = 0.05
+	// fitNarrow is how wide, as a fraction of its low end, the range of
+	// rates at which a token bucket fits the run may be for the limiter to
+	// pace at its low end: the count between two 429s is off by a request
+	// over a short run, the fit is not.
+	fitNarrow = 0.10
+	// fitPlateau is the least probe plateau after a rate found by a fit:
+	// the server's rate is known to a few percent, and a probe costs a
+	// 429.
+	fitPlateau = 8 * time.Second
+	// maxFitBurst is the largest burst allowance a fit tries: a fit
+	// replays the run for each burst and each step of a bisection, under
+	// the lock (a fraction of a millisecond for a whole history).
+	maxFitBurst = 16
 )
 
 // New returns an Adaptive limiter that never lets more than max
@@ -245,6 +258,11 @@ type event struct {
 	// much longer than the fastest of its kind its round trip was, up
 	// to arrivalSlack.
 	reached time.Time
+	// lat is the request's round trip as the caller measured it, and
+	// sent when it left (Release's time less lat); both zero until it
+	// ended, or when the caller did not measure it.
+	lat  time.Duration
+	sent time.Time
 }
 
 // arrived is when the server may have seen the request, at the latest,
@@ -332,6 +350,7 @@ type Adaptive struct {
 	seq        uint64        // the last Ticket's sequence number
 	history    history       // recent starts
 	arrivals   []time.Time   // windowGateLocked's scratch
+	replay     []replayStart // bucketFitLocked's scratch
 }
 
 // Acquire blocks until one more request may start or ctx is done. The
@@ -498,7 +517,9 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 	if e := l.history.find(t.seq); e != nil {
 		e.fate = f
 		if o.Latency > 0 {
-			e.reached = now.Add(-o.Latency)
+			e.lat = o.Latency
+			e.sent = now.Add(-o.Latency)
+			e.reached = e.sent
 			fastest := l.minLat
 			if f == throttled {
 				fastest = l.min429Lat
@@ -844,6 +865,19 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	l.streak = 0
 	l.rateEst = est
 	l.rate = est * (1 - margin)
+	if lo, hi, ok := l.bucketFitLocked(start, now.Add(-acceptAge)); ok && !l.noBurst && !l.countsRefused {
+		// Replayed against a token bucket full at the first start, the
+		// run's starts and their answers fit only a burst allowance of
+		// two or more and rates from lo to hi, close together: a count
+		// of a few requests is rougher than that (off by one in ten,
+		// it paces above the rate or well below it). The server's rate
+		// is at least lo: pace there, where the allowance absorbs what
+		// the requests' way varies, and probe late.
+		l.rateEst = lo
+		l.rate = lo
+		l.plateau = max(l.plateau, fitPlateau)
+		l.tracef("bucket fit %.2f-%.2f", lo, hi)
+	}
 	l.rateSince = now
 	l.lastRateHit = start
 	// A server that counts refused requests over a window refuses
@@ -862,6 +896,150 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		l.paceFrom = start
 	}
 	l.tracef("rate est=%.2f rate=%.2f plateau=%v skip=%.1f", l.rateEst, l.rate, l.plateau, slots)
+}
+
+// bucketFitLocked replays the run's starts up to upTo, and their answers,
+// against a token bucket full at the first start (a start in flight since
+// acceptedBefore counts as accepted), and reports the range of rates lo to
+// hi at which a bucket of some whole burst allowance answers each of them
+// as the server did, each start taken to have reached the server as much
+// earlier or later than its start says as the run's delays allow. ok is
+// true only when that range is narrow (within fitNarrow), every burst that
+// fits is 2 or more, and the whole run is remembered with every answer
+// known: delays that vary much widen the range past fitNarrow.
+func (l *Adaptive) bucketFitLocked(upTo, acceptedBefore time.Time) (lo, hi float64, ok bool) {
+	if l.seq > historySize {
+		return 0, 0, false // the first starts are forgotten
+	}
+	rs := l.replay[:0]
+	steady := true
+	// skew bounds how much later than its start the server may have
+	// seen a request: the most a request waited between its start and
+	// its sending, plus the longest way to the server, which no 429's
+	// round trip exceeds (a 429 comes back at once).
+	var waited, way time.Duration
+	l.history.each(func(e *event) bool {
+		if e.at.After(upTo) {
+			return true
+		}
+		if e.lat > 0 {
+			waited = max(waited, e.sent.Sub(e.at))
+			if e.fate == throttled {
+				way = max(way, e.lat)
+			}
+		}
+		switch {
+		case e.fate == throttled:
+			rs = append(rs, replayStart{at: e.at.Sub(l.firstStart).Seconds()})
+		case e.accepted(acceptedBefore):
+			rs = append(rs, replayStart{at: e.at.Sub(l.firstStart).Seconds(), accepted: true})
+		default:
+			steady = false // failed, or its answer is not known yet
+		}
+		return steady
+	})
+	l.replay = rs
+	if !steady || len(rs) == 0 {
+		return 0, 0, false
+	}
+	skew := (waited + way).Seconds()
+	slices.Reverse(rs) // oldest first
+	accepted := 0
+	for _, r := range rs {
+		if r.accepted {
+			accepted++
+		}
+	}
+	lo = math.Inf(1)
+	for b := 1; b <= min(maxFitBurst, accepted); b++ {
+		rmin, rmax := bucketBounds(rs, float64(b), skew)
+		if rmin >= rmax {
+			continue
+		}
+		if b < 2 {
+			// A bucket with no burst allowance fits: pacing at the
+			// least rate that fits would leave no room.
+			return 0, 0, false
+		}
+		lo, hi = min(lo, rmin), max(hi, rmax)
+		if hi > lo*(1+fitNarrow) {
+			return 0, 0, false
+		}
+	}
+	return lo, hi, hi > 0
+}
+
+// replayStart is a start as bucketFitLocked replays it: its time, in
+// seconds from the first, and whether the server accepted it.
+type replayStart struct {
+	at       float64
+	accepted bool
+}
+
+// bucketBounds is, for a token bucket of burst b full at the first of rs,
+// the least rate at which each accepted start finds a token, and the rate
+// below which no refused one does. A bucket's level at each start grows
+// with its rate, so each is a bound: the rates that fit are rmin to rmax,
+// none when rmin >= rmax.
+func bucketBounds(rs []replayStart, b, skew float64) (rmin, rmax float64) {
+	const lowest, highest = 0.01, 1e5 // starts a second
+	accepts := func(r float64) bool { a, _ := replayBucket(rs, b, r, skew); return a }
+	refuses := func(r float64) bool { _, f := replayBucket(rs, b, r, skew); return f }
+	if !accepts(highest) || !refuses(lowest) {
+		return 1, 0
+	}
+	// Bisect in the logarithm of the rate, to a few parts in a hundred
+	// thousand: the last rate at which below holds, and the first at
+	// which it does not.
+	bisect := func(below func(float64) bool) (float64, float64) {
+		lo, hi := lowest, highest
+		for range 20 {
+			if m := math.Sqrt(lo * hi); below(m) {
+				lo = m
+			} else {
+				hi = m
+			}
+		}
+		return lo, hi
+	}
+	rmin = lowest
+	if !accepts(lowest) {
+		_, rmin = bisect(func(r float64) bool { return !accepts(r) })
+	}
+	if !refuses(rmin) {
+		return 1, 0 // the refused starts want a lower rate still
+	}
+	rmax = highest
+	if !refuses(highest) {
+		rmax, _ = bisect(refuses)
+	}
+	return rmin, rmax
+}
+
+// replayBucket replays rs against a token bucket of burst b and rate r,
+// full at the first start: whether each accepted start found a token, and
+// whether each refused one found none, when each may have reached the
+// server up to skew seconds later or earlier than its start says, relative
+// to the start before it.
+func replayBucket(rs []replayStart, b, r, skew float64) (acceptsOK, refusalsOK bool) {
+	acceptsOK, refusalsOK = true, true
+	tokens, last := b, rs[0].at // the level just after the start at last
+	for _, s := range rs {
+		dt := s.at - last
+		if s.accepted {
+			if math.Min(b, tokens+(dt+skew)*r) < 1 {
+				acceptsOK = false
+			}
+		} else if math.Min(b, tokens+max(dt-skew, 0)*r) >= 1 {
+			refusalsOK = false
+		}
+		tokens = math.Min(b, tokens+dt*r)
+		last = s.at
+		if s.accepted {
+			tokens--
+		}
+	}
+	return acceptsOK, refusalsOK
 }
 
 // enterWindowLocked starts window mode at a count of n starts a window.

@@ -378,12 +378,17 @@ type simScenario struct {
 
 func simScenarios() map[string]simScenario {
 	return map[string]simScenario{
+		// Slow start's 429 reads as a concurrency limit, the next as a
+		// rate; a count of the few starts before it is off by one in
+		// ten, so that pacing went over the rate or a probe found it
+		// again: a third 429 (2.9%). A replay of the run against a
+		// token bucket pins the rate to 9.83-10.45 a second.
 		"a-rate-10rps-burst2": {
 			newServer: func() simServer { return &simBucketServer{rate: 10, burst: 2, lat: 300 * time.Millisecond} },
 			images:    100,
 			ideal:     9800 * time.Millisecond,
 			maxRatio:  1.065,
-			max429:    0.05,
+			max429:    0.02,
 		},
 		"b-conc-4": {
 			newServer: func() simServer {
@@ -541,7 +546,7 @@ func simScenarios() map[string]simScenario {
 			newServer: func() simServer { return &simBucketServer{rate: 50, burst: 2, lat: 100 * time.Millisecond} },
 			images:    1000,
 			ideal:     (1000 - 2) * time.Second / 50,
-			maxRatio:  1.06,
+			maxRatio:  1.05,
 			max429:    0.05,
 			chain:     true,
 		},
@@ -587,7 +592,7 @@ func simScenarios() map[string]simScenario {
 			newServer: func() simServer { return &simBucketServer{rate: 50, burst: 2, lat: 100 * time.Millisecond} },
 			images:    1000,
 			ideal:     (1000 - 2) * time.Second / 50,
-			maxRatio:  1.06,
+			maxRatio:  1.05,
 			max429:    0.05,
 		},
 		"c-open": {
