@@ -186,7 +186,12 @@ const (
 // accepted since the previous rate 429 (since the probe began, when a
 // probe found it; or in the last second), but at least 1/gap of the
 // closest two accepted starts when the server allows no burst (and, for
-// the first, at least what its last round trip accepted). A 429 soon
+// the first, at least what its last round trip accepted). While the whole
+// run is remembered, the rate 429 also replays it against a token bucket
+// full at the first start: when only bursts of 2 or more at a narrow
+// range of rates answer every start as the server did, allowing for how
+// much the requests' delays varied, starts are paced at the least of
+// those rates and probed only after a long plateau. A 429 soon
 // after a rate cut holds starts back, for twice as long each time (in a
 // run younger than half a window, counting the rate again over the whole
 // run, when that is lower); when
