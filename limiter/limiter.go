@@ -163,6 +163,9 @@ const (
 	// the server's rate is known to a few percent, and a probe costs a
 	// 429.
 	fitPlateau = 8 * time.Second
+	// maxRefute is the longest a probe waits for the pace to rule out
+	// the slower of the buckets that fit a rate 429's replay.
+	maxRefute = 4 * time.Second
 	// maxFitBurst is the largest burst allowance a fit tries: a fit
 	// replays the run for each burst and each step of a bisection, under
 	// the lock (a fraction of a millisecond for a whole history).
@@ -330,13 +333,18 @@ type Adaptive struct {
 	// if the window is full then; winBase is the highest count the
 	// server let through, and winPlateau how long the mode stays at a
 	// count a probe found refused before it probes again.
-	winProbeAt   time.Time
-	winBase      int
-	winStep      int
-	winPlateau   time.Duration
-	noWindow     bool      // window mode ended: the server is no such window
-	rateCuts     int       // rate cuts so far (not counting holds)
-	noBurst      bool      // a rate estimate came from the closest accepted starts
+	winProbeAt time.Time
+	winBase    int
+	winStep    int
+	winPlateau time.Duration
+	noWindow   bool // window mode ended: the server is no such window
+	rateCuts   int  // rate cuts so far (not counting holds)
+	noBurst    bool // a rate estimate came from the closest accepted starts
+	// refitAt, when not zero, is when the run is replayed against a token
+	// bucket again: a rate 429's replay fit a narrow range of fast rates
+	// and slower buckets too, which the pace, accepted until then, rules
+	// out.
+	refitAt      time.Time
 	jitterMargin float64   // least margin, learned from 429s below the estimate
 	nextStart    time.Time // pacing: no start before this
 	pauseUntil   time.Time // Retry-After: no start before this
@@ -355,7 +363,8 @@ type Adaptive struct {
 	seq        uint64        // the last Ticket's sequence number
 	history    history       // recent starts
 	arrivals   []time.Time   // windowGateLocked's scratch
-	replay     []replayStart // bucketFitLocked's scratch
+	replay     []replayStart // bucketFitsLocked's scratch
+	fits       []bucketFit   // bucketFitsLocked's result
 }
 
 // Acquire blocks until one more request may start or ctx is done. The
@@ -392,6 +401,9 @@ func (l *Adaptive) Acquire(ctx context.Context) (Ticket, error) {
 func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 	if l.inflight >= l.limitLocked(now) {
 		return Ticket{}, 0, false
+	}
+	if !l.refitAt.IsZero() && !now.Before(l.refitAt) {
+		l.refitLocked(now)
 	}
 	gate := l.nextStart
 	if l.winLimit > 0 {
@@ -870,18 +882,31 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	l.streak = 0
 	l.rateEst = est
 	l.rate = est * (1 - margin)
-	if lo, hi, ok := l.bucketFitLocked(start, now.Add(-acceptAge)); ok && !l.noBurst && !l.countsRefused {
-		// Replayed against a token bucket full at the first start, the
-		// run's starts and their answers fit only a burst allowance of
-		// two or more and rates from lo to hi, close together: a count
-		// of a few requests is rougher than that (off by one in ten,
-		// it paces above the rate or well below it). The server's rate
-		// is at least lo: pace there, where the allowance absorbs what
-		// the requests' way varies, and probe late.
-		l.rateEst = lo
-		l.rate = lo
-		l.plateau = max(l.plateau, fitPlateau)
-		l.tracef("bucket fit %.2f-%.2f", lo, hi)
+	l.refitAt = time.Time{}
+	if fits, ok := l.bucketFitsLocked(start, now.Add(-acceptAge)); ok && !l.noBurst && !l.countsRefused {
+		if lo, hi, narrow := narrowFit(fits); narrow {
+			// Replayed against a token bucket full at the first
+			// start, the run's starts and their answers fit only a
+			// burst allowance of two or more and rates from lo to hi,
+			// close together: a count of a few requests is rougher
+			// than that (off by one in ten, it paces above the rate
+			// or well below it). The server's rate is at least lo:
+			// pace there, where the allowance absorbs what the
+			// requests' way varies, and probe late.
+			l.rateEst = lo
+			l.rate = lo
+			l.plateau = max(l.plateau, fitPlateau)
+			l.tracef("bucket fit %.2f-%.2f", lo, hi)
+		} else if d, ok := refuteSlow(fits, l.rate); ok && d <= maxRefute {
+			// Slower buckets fit too, with a larger allowance (the
+			// pace, accepted for d, rules them out), or the fastest
+			// fit too wide a range (the starts accepted by the
+			// plateau's end narrow it): replay again then, before the
+			// probe begins.
+			l.plateau = max(l.plateau, d)
+			l.refitAt = now.Add(l.plateau)
+			l.tracef("bucket fit wide: refit in %v", l.plateau)
+		}
 	}
 	l.rateSince = now
 	l.lastRateHit = start
@@ -903,18 +928,48 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	l.tracef("rate est=%.2f rate=%.2f plateau=%v skip=%.1f", l.rateEst, l.rate, l.plateau, slots)
 }
 
-// bucketFitLocked replays the run's starts up to upTo, and their answers,
+// refitLocked replays the run against a token bucket again, at refitAt: a
+// narrow fit now sets the pace and the plateau as at a 429.
+func (l *Adaptive) refitLocked(now time.Time) {
+	l.refitAt = time.Time{}
+	if l.rate <= 0 || l.winLimit > 0 || l.noBurst || l.countsRefused {
+		return
+	}
+	upTo := now.Add(-max(acceptLatencies*l.min429Lat, minAcceptAge))
+	fits, ok := l.bucketFitsLocked(upTo, upTo)
+	if !ok {
+		return
+	}
+	lo, hi, narrow := narrowFit(fits)
+	if !narrow {
+		return
+	}
+	l.rateEst = lo
+	l.rate = lo
+	l.rateSince = now
+	l.plateau = max(l.plateau, fitPlateau)
+	l.tracef("bucket refit %.2f-%.2f", lo, hi)
+}
+
+// bucketFit is a burst allowance and the range of rates at which a token
+// bucket of that burst answers a run's starts as the server did.
+type bucketFit struct {
+	burst, lo, hi float64
+}
+
+// bucketFitsLocked replays the run's starts up to upTo, and their answers,
 // against a token bucket full at the first start (a start in flight since
-// acceptedBefore counts as accepted), and reports the range of rates lo to
-// hi at which a bucket of some whole burst allowance answers each of them
-// as the server did, each start taken to have reached the server as much
-// earlier or later than its start says as the run's delays allow. ok is
-// true only when that range is narrow (within fitNarrow), every burst that
-// fits is 2 or more, and the whole run is remembered with every answer
-// known: delays that vary much widen the range past fitNarrow.
-func (l *Adaptive) bucketFitLocked(upTo, acceptedBefore time.Time) (lo, hi float64, ok bool) {
+// acceptedBefore counts as accepted), and returns, for each whole burst
+// allowance that fits, the range of rates at which a bucket of that burst
+// answers each start as the server did, each start taken to have reached
+// the server as much earlier or later than its start says as the run's
+// delays allow (delays that vary much widen the ranges). ok is false when
+// the run is not all remembered, an answer is not known, nothing fits, or
+// a bucket with no burst allowance fits (pacing at the least rate that
+// fits would leave it no room).
+func (l *Adaptive) bucketFitsLocked(upTo, acceptedBefore time.Time) ([]bucketFit, bool) {
 	if l.seq > historySize {
-		return 0, 0, false // the first starts are forgotten
+		return nil, false // the first starts are forgotten
 	}
 	rs := l.replay[:0]
 	steady := true
@@ -945,7 +1000,7 @@ func (l *Adaptive) bucketFitLocked(upTo, acceptedBefore time.Time) (lo, hi float
 	})
 	l.replay = rs
 	if !steady || len(rs) == 0 {
-		return 0, 0, false
+		return nil, false
 	}
 	skew := (waited + way).Seconds()
 	slices.Reverse(rs) // oldest first
@@ -955,26 +1010,57 @@ func (l *Adaptive) bucketFitLocked(upTo, acceptedBefore time.Time) (lo, hi float
 			accepted++
 		}
 	}
-	lo = math.Inf(1)
+	fits := l.fits[:0]
 	for b := 1; b <= min(maxFitBurst, accepted); b++ {
 		rmin, rmax := bucketBounds(rs, float64(b), skew)
 		if rmin >= rmax {
 			continue
 		}
 		if b < 2 {
-			// A bucket with no burst allowance fits: pacing at the
-			// least rate that fits would leave no room.
-			return 0, 0, false
+			return nil, false
 		}
-		lo, hi = min(lo, rmin), max(hi, rmax)
-		if hi > lo*(1+fitNarrow) {
-			return 0, 0, false
-		}
+		fits = append(fits, bucketFit{burst: float64(b), lo: rmin, hi: rmax})
 	}
-	return lo, hi, hi > 0
+	l.fits = fits
+	return fits, len(fits) > 0
 }
 
-// replayStart is a start as bucketFitLocked replays it: its time, in
+// narrowFit is the range of rates lo to hi of all fits, and whether it is
+// narrow (within fitNarrow).
+func narrowFit(fits []bucketFit) (lo, hi float64, ok bool) {
+	lo = math.Inf(1)
+	for _, f := range fits {
+		lo, hi = min(lo, f.lo), max(hi, f.hi)
+	}
+	return lo, hi, hi > 0 && hi <= lo*(1+fitNarrow)
+}
+
+// refuteSlow is how long starts paced at pace, all accepted, take to rule
+// out the fits whose rates are below those of the fastest by more than
+// fitNarrow: a bucket of burst b and rate r < pace refuses a start by
+// b/(pace - r) after it was last empty. It is zero when there are none
+// (the accepted starts may still narrow the fastest fits' range), and ok
+// is false when a slower fit is not below the pace.
+func refuteSlow(fits []bucketFit, pace float64) (d time.Duration, ok bool) {
+	top := 0.0
+	for _, f := range fits {
+		top = max(top, f.hi)
+	}
+	var wait float64
+	for _, f := range fits {
+		switch {
+		case f.hi > top/(1+fitNarrow):
+			// One of the fastest.
+		case f.hi >= pace:
+			return 0, false
+		default:
+			wait = max(wait, f.burst/(pace-f.hi))
+		}
+	}
+	return time.Duration(wait * float64(time.Second)), true
+}
+
+// replayStart is a start as bucketFitsLocked replays it: its time, in
 // seconds from the first, and whether the server accepted it.
 type replayStart struct {
 	at       float64

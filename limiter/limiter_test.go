@@ -786,12 +786,16 @@ func TestLimiterBucketFit(t *testing.T) {
 			}
 			last := tc.refused[len(tc.refused)-1]
 			upTo := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(last * float64(time.Second)))
-			lo, hi, ok := l.bucketFitLocked(upTo, upTo)
-			if ok != tc.ok {
-				t.Fatalf("bucketFitLocked = %.3f-%.3f, ok %v; want ok %v", lo, hi, ok, tc.ok)
+			fits, ok := l.bucketFitsLocked(upTo, upTo)
+			lo, hi, narrow := narrowFit(fits)
+			if ok && narrow != tc.ok {
+				t.Fatalf("bucketFitsLocked = %v: %.3f-%.3f, narrow %v; want narrow %v", fits, lo, hi, narrow, tc.ok)
 			}
-			if ok && (math.Abs(lo-tc.lo) > 0.01 || math.Abs(hi-tc.hi) > 0.01) {
-				t.Errorf("bucketFitLocked = %.3f-%.3f, want %.2f-%.2f", lo, hi, tc.lo, tc.hi)
+			if !ok && tc.ok {
+				t.Fatalf("bucketFitsLocked = %v, not ok; want a narrow fit", fits)
+			}
+			if ok && narrow && (math.Abs(lo-tc.lo) > 0.01 || math.Abs(hi-tc.hi) > 0.01) {
+				t.Errorf("bucketFitsLocked = %.3f-%.3f, want %.2f-%.2f", lo, hi, tc.lo, tc.hi)
 			}
 		})
 	}
@@ -815,5 +819,69 @@ func TestBucketBounds(t *testing.T) {
 	// A burst of 1 cannot accept two at once.
 	if rmin, rmax := bucketBounds(rs, 1, 0); rmin < rmax {
 		t.Errorf("bucketBounds(burst 1) = %.4f-%.4f, want none", rmin, rmax)
+	}
+}
+
+func TestRefuteSlow(t *testing.T) {
+	tests := map[string]struct {
+		fits []bucketFit
+		pace float64
+		want time.Duration
+		ok   bool
+	}{
+		// A burst of 3 at up to 8 a second fits beside one of 2 at 9.2
+		// to 10.2: at 9.85 a second it refuses a start within 3/1.85 s.
+		"slower bucket": {
+			fits: []bucketFit{{burst: 2, lo: 9.2, hi: 10.2}, {burst: 3, lo: 6.9, hi: 8}, {burst: 4, lo: 5.4, hi: 6}},
+			pace: 9.85, want: 1621621621 * time.Nanosecond, ok: true,
+		},
+		"only the fastest": {
+			fits: []bucketFit{{burst: 2, lo: 9.2, hi: 10.2}, {burst: 3, lo: 9.0, hi: 9.5}},
+			pace: 9.85, want: 0, ok: true,
+		},
+		// The pace is below a slower fit: it never refuses one.
+		"slower fit above the pace": {
+			fits: []bucketFit{{burst: 2, lo: 11, hi: 12}, {burst: 3, lo: 9, hi: 10}},
+			pace: 9.85, ok: false,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, ok := refuteSlow(tc.fits, tc.pace)
+			if ok != tc.ok || ok && (got-tc.want).Abs() > time.Millisecond {
+				t.Errorf("refuteSlow = %v, %v; want %v, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+// TestLimiterRefitRulesOutSlowerBuckets replays a run whose two 429s fit
+// a burst of 2 at about 10 a second and a burst of 3 at 7-8 (requests
+// that reached the server up to 2 ms apart from their starts): paced at
+// 9.85 a second, all accepted, for two seconds more, it fits only the
+// first.
+func TestLimiterRefitRulesOutSlowerBuckets(t *testing.T) {
+	acc := []float64{0, 0.0005, 0.302, 0.403, 0.478, 0.554, 0.629, 0.734}
+	ref := []float64{0.673, 0.797}
+	at := func(s float64) time.Time {
+		return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(s * float64(time.Second)))
+	}
+	l := limFitRun(acc, ref, 300*time.Millisecond, 2*time.Millisecond)
+	fits, ok := l.bucketFitsLocked(at(0.797), at(0.797))
+	if _, _, narrow := narrowFit(fits); !ok || narrow {
+		t.Fatalf("at the 429: fits %v, ok %v, narrow %v; want ok and wide", fits, ok, narrow)
+	}
+	d, ok := refuteSlow(fits, 9.85)
+	if !ok || d <= 0 || d > maxRefute {
+		t.Fatalf("refuteSlow = %v, %v; want a wait of up to %v", d, ok, maxRefute)
+	}
+	for x := 0.9; x < 0.8+d.Seconds(); x += 1 / 9.85 {
+		acc = append(acc, x)
+	}
+	l = limFitRun(acc, ref, 300*time.Millisecond, 2*time.Millisecond)
+	upTo := at(0.8 + d.Seconds())
+	fits, ok = l.bucketFitsLocked(upTo, upTo)
+	if lo, hi, narrow := narrowFit(fits); !ok || !narrow || lo > 10 || hi < 10 {
+		t.Errorf("after %v at 9.85/s: fits %v (%.2f-%.2f), ok %v, narrow %v; want a narrow fit around 10/s", d, fits, lo, hi, ok, narrow)
 	}
 }
