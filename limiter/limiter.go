@@ -194,7 +194,9 @@ const (
 // full at the first start: when only bursts of 2 or more at a narrow
 // range of rates answer every start as the server did, allowing for how
 // much the requests' delays varied, starts are paced at the least of
-// those rates and probed only after a long plateau. A 429 soon
+// those rates and probed only after a long plateau (when slower buckets
+// with a larger burst fit too, the run is replayed again once the pace,
+// accepted, has ruled them out, and the probe waits for that). A 429 soon
 // after a rate cut holds starts back, for twice as long each time (in a
 // run younger than half a window, counting the rate again over the whole
 // run, when that is lower); when
