@@ -154,6 +154,22 @@ const (
 	// must be for the second to count as the same limit found again (and
 	// so grow the probe plateau).
 	sameRate = 0.05
+	// fitNarrow is how wide, as a fraction of its low end, the range of
+	// rates at which a token bucket fits the run may be for the limiter to
+	// pace at its low end: the count between two 429s is off by a request
+	// over a short run, the fit is not.
+	fitNarrow = 0.10
+	// fitPlateau is the least probe plateau after a rate found by a fit:
+	// the server's rate is known to a few percent, and a probe costs a
+	// 429.
+	fitPlateau = 8 * time.Second
+	// maxRefute is the longest a probe waits for the pace to rule out
+	// the slower of the buckets that fit a rate 429's replay.
+	maxRefute = 4 * time.Second
+	// maxFitBurst is the largest burst allowance a fit tries: a fit
+	// replays the run for each burst and each step of a bisection, under
+	// the lock (a fraction of a millisecond for a whole history).
+	maxFitBurst = 16
 )
 
 // New returns an Adaptive limiter that never lets more than max
@@ -173,7 +189,14 @@ const (
 // accepted since the previous rate 429 (since the probe began, when a
 // probe found it; or in the last second), but at least 1/gap of the
 // closest two accepted starts when the server allows no burst (and, for
-// the first, at least what its last round trip accepted). A 429 soon
+// the first, at least what its last round trip accepted). While the whole
+// run is remembered, the rate 429 also replays it against a token bucket
+// full at the first start: when only bursts of 2 or more at a narrow
+// range of rates answer every start as the server did, allowing for how
+// much the requests' delays varied, starts are paced at the least of
+// those rates and probed only after a long plateau (when slower buckets
+// with a larger burst fit too, the run is replayed again once the pace,
+// accepted, has ruled them out, and the probe waits for that). A 429 soon
 // after a rate cut holds starts back, for twice as long each time (in a
 // run younger than half a window, counting the rate again over the whole
 // run, when that is lower); when
@@ -245,6 +268,11 @@ type event struct {
 	// much longer than the fastest of its kind its round trip was, up
 	// to arrivalSlack.
 	reached time.Time
+	// lat is the request's round trip as the caller measured it, and
+	// sent when it left (Release's time less lat); both zero until it
+	// ended, or when the caller did not measure it.
+	lat  time.Duration
+	sent time.Time
 }
 
 // arrived is when the server may have seen the request, at the latest,
@@ -307,13 +335,18 @@ type Adaptive struct {
 	// if the window is full then; winBase is the highest count the
 	// server let through, and winPlateau how long the mode stays at a
 	// count a probe found refused before it probes again.
-	winProbeAt   time.Time
-	winBase      int
-	winStep      int
-	winPlateau   time.Duration
-	noWindow     bool      // window mode ended: the server is no such window
-	rateCuts     int       // rate cuts so far (not counting holds)
-	noBurst      bool      // a rate estimate came from the closest accepted starts
+	winProbeAt time.Time
+	winBase    int
+	winStep    int
+	winPlateau time.Duration
+	noWindow   bool // window mode ended: the server is no such window
+	rateCuts   int  // rate cuts so far (not counting holds)
+	noBurst    bool // a rate estimate came from the closest accepted starts
+	// refitAt, when not zero, is when the run is replayed against a token
+	// bucket again: a rate 429's replay fit a narrow range of fast rates
+	// and slower buckets too, which the pace, accepted until then, rules
+	// out.
+	refitAt      time.Time
 	jitterMargin float64   // least margin, learned from 429s below the estimate
 	nextStart    time.Time // pacing: no start before this
 	pauseUntil   time.Time // Retry-After: no start before this
@@ -332,6 +365,8 @@ type Adaptive struct {
 	seq        uint64        // the last Ticket's sequence number
 	history    history       // recent starts
 	arrivals   []time.Time   // windowGateLocked's scratch
+	replay     []replayStart // bucketFitsLocked's scratch
+	fits       []bucketFit   // bucketFitsLocked's result
 }
 
 // Acquire blocks until one more request may start or ctx is done. The
@@ -368,6 +403,9 @@ func (l *Adaptive) Acquire(ctx context.Context) (Ticket, error) {
 func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 	if l.inflight >= l.limitLocked(now) {
 		return Ticket{}, 0, false
+	}
+	if !l.refitAt.IsZero() && !now.Before(l.refitAt) {
+		l.refitLocked(now)
 	}
 	gate := l.nextStart
 	if l.winLimit > 0 {
@@ -498,7 +536,9 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 	if e := l.history.find(t.seq); e != nil {
 		e.fate = f
 		if o.Latency > 0 {
-			e.reached = now.Add(-o.Latency)
+			e.lat = o.Latency
+			e.sent = now.Add(-o.Latency)
+			e.reached = e.sent
 			fastest := l.minLat
 			if f == throttled {
 				fastest = l.min429Lat
@@ -844,6 +884,32 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	l.streak = 0
 	l.rateEst = est
 	l.rate = est * (1 - margin)
+	l.refitAt = time.Time{}
+	if fits, ok := l.bucketFitsLocked(start, now.Add(-acceptAge)); ok && !l.noBurst && !l.countsRefused {
+		if lo, hi, narrow := narrowFit(fits); narrow {
+			// Replayed against a token bucket full at the first
+			// start, the run's starts and their answers fit only a
+			// burst allowance of two or more and rates from lo to hi,
+			// close together: a count of a few requests is rougher
+			// than that (off by one in ten, it paces above the rate
+			// or well below it). The server's rate is at least lo:
+			// pace there, where the allowance absorbs what the
+			// requests' way varies, and probe late.
+			l.rateEst = lo
+			l.rate = lo
+			l.plateau = max(l.plateau, fitPlateau)
+			l.tracef("bucket fit %.2f-%.2f", lo, hi)
+		} else if d, ok := refuteSlow(fits, l.rate); ok && d <= maxRefute {
+			// Slower buckets fit too, with a larger allowance (the
+			// pace, accepted for d, rules them out), or the fastest
+			// fit too wide a range (the starts accepted by the
+			// plateau's end narrow it): replay again then, before the
+			// probe begins.
+			l.plateau = max(l.plateau, d)
+			l.refitAt = now.Add(l.plateau)
+			l.tracef("bucket fit wide: refit in %v", l.plateau)
+		}
+	}
 	l.rateSince = now
 	l.lastRateHit = start
 	// A server that counts refused requests over a window refuses
@@ -862,6 +928,211 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		l.paceFrom = start
 	}
 	l.tracef("rate est=%.2f rate=%.2f plateau=%v skip=%.1f", l.rateEst, l.rate, l.plateau, slots)
+}
+
+// refitLocked replays the run against a token bucket again, at refitAt: a
+// narrow fit now sets the pace and the plateau as at a 429.
+func (l *Adaptive) refitLocked(now time.Time) {
+	l.refitAt = time.Time{}
+	if l.rate <= 0 || l.winLimit > 0 || l.noBurst || l.countsRefused {
+		return
+	}
+	upTo := now.Add(-max(acceptLatencies*l.min429Lat, minAcceptAge))
+	fits, ok := l.bucketFitsLocked(upTo, upTo)
+	if !ok {
+		return
+	}
+	lo, hi, narrow := narrowFit(fits)
+	if !narrow {
+		return
+	}
+	l.rateEst = lo
+	l.rate = lo
+	l.rateSince = now
+	l.plateau = max(l.plateau, fitPlateau)
+	l.tracef("bucket refit %.2f-%.2f", lo, hi)
+}
+
+// bucketFit is a burst allowance and the range of rates at which a token
+// bucket of that burst answers a run's starts as the server did.
+type bucketFit struct {
+	burst, lo, hi float64
+}
+
+// bucketFitsLocked replays the run's starts up to upTo, and their answers,
+// against a token bucket full at the first start (a start in flight since
+// acceptedBefore counts as accepted), and returns, for each whole burst
+// allowance that fits, the range of rates at which a bucket of that burst
+// answers each start as the server did, each start taken to have reached
+// the server as much earlier or later than its start says as the run's
+// delays allow (delays that vary much widen the ranges). ok is false when
+// the run is not all remembered, an answer is not known, nothing fits, or
+// a bucket with no burst allowance fits (pacing at the least rate that
+// fits would leave it no room).
+func (l *Adaptive) bucketFitsLocked(upTo, acceptedBefore time.Time) ([]bucketFit, bool) {
+	if l.seq > historySize {
+		return nil, false // the first starts are forgotten
+	}
+	rs := l.replay[:0]
+	steady := true
+	// skew bounds how much later than its start the server may have
+	// seen a request: the most a request waited between its start and
+	// its sending, plus the longest way to the server, which no 429's
+	// round trip exceeds (a 429 comes back at once).
+	var waited, way time.Duration
+	l.history.each(func(e *event) bool {
+		if e.at.After(upTo) {
+			return true
+		}
+		if e.lat > 0 {
+			waited = max(waited, e.sent.Sub(e.at))
+			if e.fate == throttled {
+				way = max(way, e.lat)
+			}
+		}
+		switch {
+		case e.fate == throttled:
+			rs = append(rs, replayStart{at: e.at.Sub(l.firstStart).Seconds()})
+		case e.accepted(acceptedBefore):
+			rs = append(rs, replayStart{at: e.at.Sub(l.firstStart).Seconds(), accepted: true})
+		default:
+			steady = false // failed, or its answer is not known yet
+		}
+		return steady
+	})
+	l.replay = rs
+	if !steady || len(rs) == 0 {
+		return nil, false
+	}
+	skew := (waited + way).Seconds()
+	slices.Reverse(rs) // oldest first
+	accepted := 0
+	for _, r := range rs {
+		if r.accepted {
+			accepted++
+		}
+	}
+	fits := l.fits[:0]
+	for b := 1; b <= min(maxFitBurst, accepted); b++ {
+		rmin, rmax := bucketBounds(rs, float64(b), skew)
+		if rmin >= rmax {
+			continue
+		}
+		if b < 2 {
+			return nil, false
+		}
+		fits = append(fits, bucketFit{burst: float64(b), lo: rmin, hi: rmax})
+	}
+	l.fits = fits
+	return fits, len(fits) > 0
+}
+
+// narrowFit is the range of rates lo to hi of all fits, and whether it is
+// narrow (within fitNarrow).
+func narrowFit(fits []bucketFit) (lo, hi float64, ok bool) {
+	lo = math.Inf(1)
+	for _, f := range fits {
+		lo, hi = min(lo, f.lo), max(hi, f.hi)
+	}
+	return lo, hi, hi > 0 && hi <= lo*(1+fitNarrow)
+}
+
+// refuteSlow is how long starts paced at pace, all accepted, take to rule
+// out the fits whose rates are below those of the fastest by more than
+// fitNarrow: a bucket of burst b and rate r < pace refuses a start by
+// b/(pace - r) after it was last empty. It is zero when there are none
+// (the accepted starts may still narrow the fastest fits' range), and ok
+// is false when a slower fit is not below the pace.
+func refuteSlow(fits []bucketFit, pace float64) (d time.Duration, ok bool) {
+	top := 0.0
+	for _, f := range fits {
+		top = max(top, f.hi)
+	}
+	var wait float64
+	for _, f := range fits {
+		switch {
+		case f.hi > top/(1+fitNarrow):
+			// One of the fastest.
+		case f.hi >= pace:
+			return 0, false
+		default:
+			wait = max(wait, f.burst/(pace-f.hi))
+		}
+	}
+	return time.Duration(wait * float64(time.Second)), true
+}
+
+// replayStart is a start as bucketFitsLocked replays it: its time, in
+// seconds from the first, and whether the server accepted it.
+type replayStart struct {
+	at       float64
+	accepted bool
+}
+
+// bucketBounds is, for a token bucket of burst b full at the first of rs,
+// the least rate at which each accepted start finds a token, and the rate
+// below which no refused one does. A bucket's level at each start grows
+// with its rate, so each is a bound: the rates that fit are rmin to rmax,
+// none when rmin >= rmax.
+func bucketBounds(rs []replayStart, b, skew float64) (rmin, rmax float64) {
+	const lowest, highest = 0.01, 1e5 // starts a second
+	accepts := func(r float64) bool { a, _ := replayBucket(rs, b, r, skew); return a }
+	refuses := func(r float64) bool { _, f := replayBucket(rs, b, r, skew); return f }
+	if !accepts(highest) || !refuses(lowest) {
+		return 1, 0
+	}
+	// Bisect in the logarithm of the rate, to a few parts in a hundred
+	// thousand: the last rate at which below holds, and the first at
+	// which it does not.
+	bisect := func(below func(float64) bool) (float64, float64) {
+		lo, hi := lowest, highest
+		for range 20 {
+			if m := math.Sqrt(lo * hi); below(m) {
+				lo = m
+			} else {
+				hi = m
+			}
+		}
+		return lo, hi
+	}
+	rmin = lowest
+	if !accepts(lowest) {
+		_, rmin = bisect(func(r float64) bool { return !accepts(r) })
+	}
+	if !refuses(rmin) {
+		return 1, 0 // the refused starts want a lower rate still
+	}
+	rmax = highest
+	if !refuses(highest) {
+		rmax, _ = bisect(refuses)
+	}
+	return rmin, rmax
+}
+
+// replayBucket replays rs against a token bucket of burst b and rate r,
+// full at the first start: whether each accepted start found a token, and
+// whether each refused one found none, when each may have reached the
+// server up to skew seconds later or earlier than its start says, relative
+// to the start before it.
+func replayBucket(rs []replayStart, b, r, skew float64) (acceptsOK, refusalsOK bool) {
+	acceptsOK, refusalsOK = true, true
+	tokens, last := b, rs[0].at // the level just after the start at last
+	for _, s := range rs {
+		dt := s.at - last
+		if s.accepted {
+			if math.Min(b, tokens+(dt+skew)*r) < 1 {
+				acceptsOK = false
+			}
+		} else if math.Min(b, tokens+max(dt-skew, 0)*r) >= 1 {
+			refusalsOK = false
+		}
+		tokens = math.Min(b, tokens+dt*r)
+		last = s.at
+		if s.accepted {
+			tokens--
+		}
+	}
+	return acceptsOK, refusalsOK
 }
 
 // enterWindowLocked starts window mode at a count of n starts a window.

@@ -1,8 +1,11 @@
 package limiter
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -699,4 +702,186 @@ func TestLimiterPacesJustBelowACountBetweenRefusals(t *testing.T) {
 				got, lim.rateEst, 100*(1-got/lim.rateEst), 100*rateMargin/2)
 		}
 	})
+}
+
+// limFitRun builds a limiter whose history holds the given starts (offsets
+// from the first, in seconds) with their answers, each round trip lat for
+// an accepted start and lat429 for a refused one, as a run would leave it.
+func limFitRun(accepted, refused []float64, lat, lat429 time.Duration) *Adaptive {
+	l := New(16, SystemClock{})
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l.firstStart = t0
+	type st struct {
+		at float64
+		ok bool
+	}
+	var all []st
+	for _, a := range accepted {
+		all = append(all, st{a, true})
+	}
+	for _, r := range refused {
+		all = append(all, st{r, false})
+	}
+	slices.SortStableFunc(all, func(a, b st) int { return cmp.Compare(a.at, b.at) })
+	for _, s := range all {
+		l.seq++
+		at := t0.Add(time.Duration(s.at * float64(time.Second)))
+		e := event{seq: l.seq, at: at, fate: succeeded, lat: lat, sent: at}
+		if !s.ok {
+			e.fate, e.lat = throttled, lat429
+		}
+		l.history.push(e)
+	}
+	return l
+}
+
+func TestLimiterBucketFit(t *testing.T) {
+	// Scenario (a) of the benchmarks, a token bucket of 10 a second
+	// with a burst of 2, as slow start met it: 429s at 0.690 s and
+	// 0.871 s. Only a burst of 2 at 9.82-10.45 a second answers these
+	// starts so; 9.80-10.49 when each may have reached the server a
+	// millisecond (a 429's round trip) earlier or later.
+	aAccepted := []float64{0, 0, 0.302, 0.403, 0.478, 0.554, 0.629, 0.750, 0.811}
+	aRefused := []float64{0.690, 0.871}
+	tests := map[string]struct {
+		accepted, refused []float64
+		lat429            time.Duration
+		lat               time.Duration
+		long              bool
+		ok                bool
+		lo, hi            float64
+	}{
+		"bucket 10/s burst 2, two 429s": {
+			accepted: aAccepted, refused: aRefused, lat: 300 * time.Millisecond, lat429: time.Millisecond,
+			ok: true, lo: 9.80, hi: 10.49,
+		},
+		// At the first 429 alone, bursts of 2 to 5 fit, at rates from
+		// 3.2 to 10.5 a second.
+		"bucket 10/s burst 2, first 429 only": {
+			accepted: aAccepted[:7], refused: aRefused[:1], lat: 300 * time.Millisecond, lat429: time.Millisecond,
+		},
+		// A 429 that took 14 ms: the requests' way to the server varies
+		// that much, and the server saw the starts at other times.
+		"slow 429s": {
+			accepted: aAccepted, refused: aRefused, lat: 300 * time.Millisecond, lat429: 14 * time.Millisecond,
+		},
+		// Starts 100 ms apart and one 66 ms after the last: a leaky
+		// bucket with no burst allowance fits (10/s), where pacing at
+		// the least rate that fits leaves no room.
+		// The first start is forgotten.
+		"long run": {
+			accepted: aAccepted, refused: aRefused, lat: 300 * time.Millisecond, lat429: time.Millisecond,
+			long: true,
+		},
+		"no burst": {
+			accepted: []float64{0, 0.1, 0.2, 0.3}, refused: []float64{0.366},
+			lat: 300 * time.Millisecond, lat429: time.Millisecond,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			l := limFitRun(tc.accepted, tc.refused, tc.lat, tc.lat429)
+			if tc.long {
+				l.seq += historySize
+			}
+			last := tc.refused[len(tc.refused)-1]
+			upTo := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(last * float64(time.Second)))
+			fits, ok := l.bucketFitsLocked(upTo, upTo)
+			lo, hi, narrow := narrowFit(fits)
+			if ok && narrow != tc.ok {
+				t.Fatalf("bucketFitsLocked = %v: %.3f-%.3f, narrow %v; want narrow %v", fits, lo, hi, narrow, tc.ok)
+			}
+			if !ok && tc.ok {
+				t.Fatalf("bucketFitsLocked = %v, not ok; want a narrow fit", fits)
+			}
+			if ok && narrow && (math.Abs(lo-tc.lo) > 0.01 || math.Abs(hi-tc.hi) > 0.01) {
+				t.Errorf("bucketFitsLocked = %.3f-%.3f, want %.2f-%.2f", lo, hi, tc.lo, tc.hi)
+			}
+		})
+	}
+}
+
+func TestBucketBounds(t *testing.T) {
+	// Two at once, one 0.25 s later, one refused 0.05 s after that.
+	rs := []replayStart{{at: 0, accepted: true}, {at: 0, accepted: true}, {at: 0.25, accepted: true}, {at: 0.3}}
+	rmin, rmax := bucketBounds(rs, 2, 0)
+	// Accepting the third needs 0.25 r >= 1: r >= 4. Refusing the
+	// fourth needs 0.3 r - 1 < 1: r < 6.67.
+	if math.Abs(rmin-4) > 1e-3 || math.Abs(rmax-20.0/3) > 1e-3 {
+		t.Errorf("bucketBounds(burst 2) = %.4f-%.4f, want 4-6.6667", rmin, rmax)
+	}
+	// Each up to 10 ms off: accepting the third needs (0.25 + 0.01) r
+	// >= 1, refusing the fourth 0.25 r - 1 + 0.04 r < 1.
+	rmin, rmax = bucketBounds(rs, 2, 0.01)
+	if math.Abs(rmin-1/0.26) > 1e-3 || math.Abs(rmax-2/0.29) > 1e-3 {
+		t.Errorf("bucketBounds(burst 2, skew 10 ms) = %.4f-%.4f, want 3.8462-6.8966", rmin, rmax)
+	}
+	// A burst of 1 cannot accept two at once.
+	if rmin, rmax := bucketBounds(rs, 1, 0); rmin < rmax {
+		t.Errorf("bucketBounds(burst 1) = %.4f-%.4f, want none", rmin, rmax)
+	}
+}
+
+func TestRefuteSlow(t *testing.T) {
+	tests := map[string]struct {
+		fits []bucketFit
+		pace float64
+		want time.Duration
+		ok   bool
+	}{
+		// A burst of 3 at up to 8 a second fits beside one of 2 at 9.2
+		// to 10.2: at 9.85 a second it refuses a start within 3/1.85 s.
+		"slower bucket": {
+			fits: []bucketFit{{burst: 2, lo: 9.2, hi: 10.2}, {burst: 3, lo: 6.9, hi: 8}, {burst: 4, lo: 5.4, hi: 6}},
+			pace: 9.85, want: 1621621621 * time.Nanosecond, ok: true,
+		},
+		"only the fastest": {
+			fits: []bucketFit{{burst: 2, lo: 9.2, hi: 10.2}, {burst: 3, lo: 9.0, hi: 9.5}},
+			pace: 9.85, want: 0, ok: true,
+		},
+		// The pace is below a slower fit: it never refuses one.
+		"slower fit above the pace": {
+			fits: []bucketFit{{burst: 2, lo: 11, hi: 12}, {burst: 3, lo: 9, hi: 10}},
+			pace: 9.85, ok: false,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, ok := refuteSlow(tc.fits, tc.pace)
+			if ok != tc.ok || ok && (got-tc.want).Abs() > time.Millisecond {
+				t.Errorf("refuteSlow = %v, %v; want %v, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+// TestLimiterRefitRulesOutSlowerBuckets replays a run whose two 429s fit
+// a burst of 2 at about 10 a second and a burst of 3 at 7-8 (requests
+// that reached the server up to 2 ms apart from their starts): paced at
+// 9.85 a second, all accepted, for two seconds more, it fits only the
+// first.
+func TestLimiterRefitRulesOutSlowerBuckets(t *testing.T) {
+	acc := []float64{0, 0.0005, 0.302, 0.403, 0.478, 0.554, 0.629, 0.734}
+	ref := []float64{0.673, 0.797}
+	at := func(s float64) time.Time {
+		return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(s * float64(time.Second)))
+	}
+	l := limFitRun(acc, ref, 300*time.Millisecond, 2*time.Millisecond)
+	fits, ok := l.bucketFitsLocked(at(0.797), at(0.797))
+	if _, _, narrow := narrowFit(fits); !ok || narrow {
+		t.Fatalf("at the 429: fits %v, ok %v, narrow %v; want ok and wide", fits, ok, narrow)
+	}
+	d, ok := refuteSlow(fits, 9.85)
+	if !ok || d <= 0 || d > maxRefute {
+		t.Fatalf("refuteSlow = %v, %v; want a wait of up to %v", d, ok, maxRefute)
+	}
+	for x := 0.9; x < 0.8+d.Seconds(); x += 1 / 9.85 {
+		acc = append(acc, x)
+	}
+	l = limFitRun(acc, ref, 300*time.Millisecond, 2*time.Millisecond)
+	upTo := at(0.8 + d.Seconds())
+	fits, ok = l.bucketFitsLocked(upTo, upTo)
+	if lo, hi, narrow := narrowFit(fits); !ok || !narrow || lo > 10 || hi < 10 {
+		t.Errorf("after %v at 9.85/s: fits %v (%.2f-%.2f), ok %v, narrow %v; want a narrow fit around 10/s", d, fits, lo, hi, ok, narrow)
+	}
 }

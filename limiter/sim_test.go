@@ -378,12 +378,31 @@ type simScenario struct {
 
 func simScenarios() map[string]simScenario {
 	return map[string]simScenario{
+		// Slow start's 429 reads as a concurrency limit, the next as a
+		// rate; a count of the few starts before it is off by one in
+		// ten, so that pacing went over the rate or a probe found it
+		// again: a third 429 (2.9%). A replay of the run against a
+		// token bucket pins the rate to 9.83-10.45 a second.
 		"a-rate-10rps-burst2": {
 			newServer: func() simServer { return &simBucketServer{rate: 10, burst: 2, lat: 300 * time.Millisecond} },
 			images:    100,
 			ideal:     9800 * time.Millisecond,
 			maxRatio:  1.065,
-			max429:    0.05,
+			max429:    0.02,
+		},
+		// Up to its first 429 this cap answers exactly as (a) does, in
+		// the same virtual time: slow start's eighth start refused at
+		// 0.690 s, 5 in flight, 4 ever accepted. A limiter that read
+		// (a)'s first 429 as a rate, to spare (a) its second, would
+		// pace this at about 10 a second instead of 13.3 (1.33x).
+		"b-conc-4-300ms": {
+			newServer: func() simServer {
+				return &simConcServer{limit: 4, lat: 300 * time.Millisecond, retryAfter: time.Second}
+			},
+			images:   100,
+			ideal:    100 * 300 * time.Millisecond / 4,
+			maxRatio: 1.10,
+			max429:   0.03,
 		},
 		"b-conc-4": {
 			newServer: func() simServer {
@@ -517,6 +536,20 @@ func simScenarios() map[string]simScenario {
 			maxRatio:  1.16,
 			max429:    0.05,
 		},
+		// Up to its first 429 this bucket answers exactly as the window
+		// (e) does: slow start's eleventh start refused at 0.844 s,
+		// with 10 accepted (buckets of 12.6-13.95 a second with a
+		// burst of 2 all do). (e) within 1.10x of its ideal needs
+		// exactly that 429 read as a window of 10 counting refused
+		// requests (no later refusal, no probe): that reading paces
+		// this at 10 a second, its last start near 9.9 s, 1.35x.
+		"a-rate-13rps-burst2": {
+			newServer: func() simServer { return &simBucketServer{rate: 13, burst: 2, lat: 300 * time.Millisecond} },
+			images:    100,
+			ideal:     98 * time.Second / 13,
+			maxRatio:  1.12,
+			max429:    0.05,
+		},
 		"f-gcra-10rps-burst3": {
 			newServer: func() simServer { return &simGCRAServer{rate: 10, burst: 3, lat: 300 * time.Millisecond} },
 			images:    100,
@@ -541,7 +574,7 @@ func simScenarios() map[string]simScenario {
 			newServer: func() simServer { return &simBucketServer{rate: 50, burst: 2, lat: 100 * time.Millisecond} },
 			images:    1000,
 			ideal:     (1000 - 2) * time.Second / 50,
-			maxRatio:  1.06,
+			maxRatio:  1.05,
 			max429:    0.05,
 			chain:     true,
 		},
@@ -587,7 +620,7 @@ func simScenarios() map[string]simScenario {
 			newServer: func() simServer { return &simBucketServer{rate: 50, burst: 2, lat: 100 * time.Millisecond} },
 			images:    1000,
 			ideal:     (1000 - 2) * time.Second / 50,
-			maxRatio:  1.06,
+			maxRatio:  1.05,
 			max429:    0.05,
 		},
 		"c-open": {
