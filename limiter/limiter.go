@@ -168,7 +168,8 @@ const (
 	maxRefute = 4 * time.Second
 	// maxFitBurst is the largest burst allowance a fit tries: a fit
 	// replays the run for each burst and each step of a bisection, under
-	// the lock (a fraction of a millisecond for a whole history).
+	// the lock (about 1.5 ms for a whole history of 256 starts that no
+	// bucket fits).
 	maxFitBurst = 16
 )
 
@@ -885,7 +886,12 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	l.rateEst = est
 	l.rate = est * (1 - margin)
 	l.refitAt = time.Time{}
-	if fits, ok := l.bucketFitsLocked(start, now.Add(-acceptAge)); ok && !l.noBurst && !l.countsRefused {
+	var fits []bucketFit
+	fitted := false
+	if !l.noBurst && !l.countsRefused {
+		fits, fitted = l.bucketFitsLocked(start, now.Add(-acceptAge))
+	}
+	if fitted {
 		if lo, hi, narrow := narrowFit(fits); narrow {
 			// Replayed against a token bucket full at the first
 			// start, the run's starts and their answers fit only a
@@ -1059,7 +1065,9 @@ func refuteSlow(fits []bucketFit, pace float64) (d time.Duration, ok bool) {
 			wait = max(wait, f.burst/(pace-f.hi))
 		}
 	}
-	return time.Duration(wait * float64(time.Second)), true
+	// A pace a hair above a fit's rate would take ages (and overflow a
+	// Duration): a day is as good as never.
+	return time.Duration(min(wait, 86400) * float64(time.Second)), true
 }
 
 // replayStart is a start as bucketFitsLocked replays it: its time, in
@@ -1113,18 +1121,33 @@ func bucketBounds(rs []replayStart, b, skew float64) (rmin, rmax float64) {
 // full at the first start: whether each accepted start found a token, and
 // whether each refused one found none, when each may have reached the
 // server up to skew seconds later or earlier than its start says, relative
-// to the start before it.
+// to the start before it, and so in another order than their starts: the
+// accepted starts up to skew after a refused one may have taken tokens
+// before it came.
 func replayBucket(rs []replayStart, b, r, skew float64) (acceptsOK, refusalsOK bool) {
 	acceptsOK, refusalsOK = true, true
 	tokens, last := b, rs[0].at // the level just after the start at last
-	for _, s := range rs {
+	for i, s := range rs {
 		dt := s.at - last
 		if s.accepted {
 			if math.Min(b, tokens+(dt+skew)*r) < 1 {
 				acceptsOK = false
 			}
-		} else if math.Min(b, tokens+max(dt-skew, 0)*r) >= 1 {
-			refusalsOK = false
+		} else {
+			// The accepted starts just after it may have reached the
+			// server first, and taken tokens it would have found.
+			ahead := 0.0
+			for _, n := range rs[i+1:] {
+				if n.at > s.at+skew {
+					break
+				}
+				if n.accepted {
+					ahead++
+				}
+			}
+			if math.Min(b, tokens+max(dt-skew, 0)*r)-ahead >= 1 {
+				refusalsOK = false
+			}
 		}
 		tokens = math.Min(b, tokens+dt*r)
 		last = s.at

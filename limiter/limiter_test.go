@@ -748,6 +748,7 @@ func TestLimiterBucketFit(t *testing.T) {
 		lat429            time.Duration
 		lat               time.Duration
 		long              bool
+		notOK             bool // bucketFitsLocked is not ok
 		ok                bool
 		lo, hi            float64
 	}{
@@ -765,17 +766,17 @@ func TestLimiterBucketFit(t *testing.T) {
 		"slow 429s": {
 			accepted: aAccepted, refused: aRefused, lat: 300 * time.Millisecond, lat429: 14 * time.Millisecond,
 		},
-		// Starts 100 ms apart and one 66 ms after the last: a leaky
-		// bucket with no burst allowance fits (10/s), where pacing at
-		// the least rate that fits leaves no room.
 		// The first start is forgotten.
 		"long run": {
 			accepted: aAccepted, refused: aRefused, lat: 300 * time.Millisecond, lat429: time.Millisecond,
-			long: true,
+			long: true, notOK: true,
 		},
+		// Starts 100 ms apart and one 66 ms after the last: a leaky
+		// bucket with no burst allowance fits (10/s), where pacing at
+		// the least rate that fits leaves no room.
 		"no burst": {
 			accepted: []float64{0, 0.1, 0.2, 0.3}, refused: []float64{0.366},
-			lat: 300 * time.Millisecond, lat429: time.Millisecond,
+			lat: 300 * time.Millisecond, lat429: time.Millisecond, notOK: true,
 		},
 	}
 	for name, tc := range tests {
@@ -787,6 +788,9 @@ func TestLimiterBucketFit(t *testing.T) {
 			last := tc.refused[len(tc.refused)-1]
 			upTo := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(last * float64(time.Second)))
 			fits, ok := l.bucketFitsLocked(upTo, upTo)
+			if ok == tc.notOK {
+				t.Fatalf("bucketFitsLocked = %v, ok %v; want ok %v", fits, ok, !tc.notOK)
+			}
 			lo, hi, narrow := narrowFit(fits)
 			if ok && narrow != tc.ok {
 				t.Fatalf("bucketFitsLocked = %v: %.3f-%.3f, narrow %v; want narrow %v", fits, lo, hi, narrow, tc.ok)
