@@ -885,7 +885,21 @@ func TestLimiterRefitRulesOutSlowerBuckets(t *testing.T) {
 	l = limFitRun(acc, ref, 300*time.Millisecond, 2*time.Millisecond)
 	upTo := at(0.8 + d.Seconds())
 	fits, ok = l.bucketFitsLocked(upTo, upTo)
-	if lo, hi, narrow := narrowFit(fits); !ok || !narrow || lo > 10 || hi < 10 {
-		t.Errorf("after %v at 9.85/s: fits %v (%.2f-%.2f), ok %v, narrow %v; want a narrow fit around 10/s", d, fits, lo, hi, ok, narrow)
+	lo, hi, narrow := narrowFit(fits)
+	if !ok || !narrow || lo > 10 || hi < 10 {
+		t.Fatalf("after %v at 9.85/s: fits %v (%.2f-%.2f), ok %v, narrow %v; want a narrow fit around 10/s", d, fits, lo, hi, ok, narrow)
+	}
+	// A start asked for once the refit is due replays the run again
+	// (up to the starts whose answers are all in), and the narrow fit
+	// sets the pace and a long plateau.
+	now := upTo.Add(minAcceptAge)
+	l.rate, l.rateEst, l.plateau = 9.85, 9.85, 0
+	l.refitAt = now
+	l.admitLocked(now)
+	if !l.refitAt.IsZero() {
+		t.Errorf("refit still due after a start was asked for at %v", now)
+	}
+	if math.Abs(l.rate-lo) > 1e-9 || l.plateau < fitPlateau {
+		t.Errorf("after the refit: rate %.3f, plateau %v; want the fit's least rate %.3f and a plateau of at least %v", l.rate, l.plateau, lo, fitPlateau)
 	}
 }
