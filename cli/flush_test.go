@@ -169,3 +169,42 @@ func equalFiles(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// TestPlanCancelledWhileCheckingLocalStore: a plan cancelled (a second
+// interrupt) while it asks a local store about its objects ends saying
+// which store it stopped asking, and what to do.
+func TestPlanCancelledWhileCheckingLocalStore(t *testing.T) {
+	dir, storeDir := t.TempDir(), t.TempDir()
+	url := "file://" + storeDir
+	cfg := "image \"a\" {\n  prompt = \"a lighthouse\"\n  seed   = 1\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.pix.hcl"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(ctx context.Context, args ...string) (int, string) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		e := &env{ctx: ctx, stdio: Stdio{Out: &out, Err: &errOut, Environ: []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH")}}}
+		code := e.main(append([]string{"-chdir=" + dir, "-no-color"}, args...))
+		return code, out.String() + errOut.String()
+	}
+	for _, args := range [][]string{{"apply", "-auto-approve", "-provider=draft"}, {"push", "-store=" + url}} {
+		if code, out := run(context.Background(), args...); code != ExitOK {
+			t.Fatalf("pixform %s: exit %d\n%s", strings.Join(args, " "), code, out)
+		}
+	}
+	// A clone that has not noted the store's objects asks about them.
+	if err := os.RemoveAll(filepath.Join(dir, state.WorkDirName, "store")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	code, out := run(ctx, "plan", "-store="+url)
+	if code != ExitError {
+		t.Errorf("cancelled plan: exit %d, want %d\n%s", code, ExitError, out)
+	}
+	for _, want := range []string{"stopped asking the store " + url, "interrupted", "run the command again"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("cancelled plan's output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -799,8 +799,9 @@ func TestCheckInstantStoreStopsWhenCancelled(t *testing.T) {
 	}
 	defer s.Close()
 	err = s.Check(ctx, sums)
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Check after cancel: %v, want context.Canceled", err)
+	var ce *CanceledError
+	if !errors.Is(err, context.Canceled) || !errors.As(err, &ce) || !strings.Contains(err.Error(), r.String()) {
+		t.Errorf("Check after cancel: %v, want a CanceledError naming the store, of context.Canceled", err)
 	}
 	// Each goroutine finishes the call it is in, and takes no other.
 	if n := r.asked.Load(); n > r.cancelAt+localWorkers {

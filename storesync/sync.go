@@ -126,6 +126,20 @@ func (e *FlushError) Error() string {
 
 func (e *FlushError) Unwrap() error { return e.Err }
 
+// CanceledError is a command cancelled (a second interrupt) while it was
+// asking a local store about its objects, before it had asked about all.
+type CanceledError struct {
+	// Store is the store's URL, for messages.
+	Store string
+	Err   error
+}
+
+func (e *CanceledError) Error() string {
+	return fmt.Sprintf("stopped asking the store %s about its objects: %v", e.Store, e.Err)
+}
+
+func (e *CanceledError) Unwrap() error { return e.Err }
+
 // Settle waits for the background flushes of the checks with Ahead
 // (until ctx is done) and returns the first one's failure, as a
 // *FlushError: the objects they found may then not be durable in the
@@ -230,10 +244,11 @@ const localWorkers = 4
 // On a store that answers at once (a local file system: instant) at most
 // min(localWorkers, GOMAXPROCS) asks run at a time, each on a goroutine
 // that takes the next key in turn (no goroutine or timer a key), and no
-// key is taken once one has failed or ctx is done. keep is then called in the order of
-// keys, by the caller, for the keys before the first that failed, whose
-// failure is returned: what the caller keeps and the error are those of
-// asking in turn and stopping at the first failure. Elsewhere at most
+// key is taken once one has failed or ctx is done. keep is then called
+// in the order of keys, by the caller, for the keys before the first that
+// failed, whose failure is returned: what the caller keeps and the error
+// are those of asking in turn and stopping at the first failure (a
+// cancelled ctx's, a CanceledError). Elsewhere at most
 // s.parallel asks run at a time, each bounded by s.bound, and keep is
 // called as their answers come.
 func each[T any](ctx context.Context, s *Sync, keys []string, skip func(string) bool, ask func(context.Context, string) (T, error), keep func(string, T)) error {
@@ -263,7 +278,8 @@ func each[T any](ctx context.Context, s *Sync, keys []string, skip func(string) 
 					// A local ask may not look at ctx: a cancelled
 					// command takes no key after it, as a remote
 					// store's asks would fail.
-					if errs[i] = ctx.Err(); errs[i] != nil {
+					if err := ctx.Err(); err != nil {
+						errs[i] = &CanceledError{Store: s.r.String(), Err: err}
 						failed.Store(true)
 						return
 					}

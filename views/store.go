@@ -48,6 +48,10 @@ func storeHints(err error) []string {
 	if errors.As(err, &fle) {
 		hints = append(hints, "the images here and "+state.LockFileName+" are not affected: only the images it found are not noted as stored, and the next command checks them again; check the disk that holds the store (its file system reported the error), then run the command again")
 	}
+	var ce *storesync.CanceledError
+	if errors.As(err, &ce) {
+		hints = append(hints, "the command was interrupted (a second Ctrl-C) before it had asked about every object: what it finished is kept; run the command again to finish")
+	}
 	var fe *storesync.FileError
 	if errors.As(err, &fe) && pe == nil {
 		hints = append(hints, "the file is not the image the lockfile records: run `pixform plan` to see it, and `pixform apply` to put the recorded image back (or `pixform pull`)")
