@@ -159,10 +159,14 @@ func (sz dirSizes) collectsOnceLoaded() bool {
 const collectOnceFrom = 2 << 20
 
 // collectsNoGarbage reports whether the process collects no garbage of
-// its own (GOGC off), as main sets it up for validate and plan (GCFor)
-// unless the user set GOGC or GOMEMLIMIT: a collection makePlan asks for
-// then replaces none the runtime would have made.
-func collectsNoGarbage() bool {
+// its own (GOGC off) because main set it up so for validate and plan
+// (GCFor): a collection makePlan asks for then replaces none the runtime
+// would have made. A user who set GOGC or GOMEMLIMIT (userSet) chose
+// when the process collects, and main then set nothing: theirs stands.
+func collectsNoGarbage(userSet bool) bool {
+	if userSet {
+		return false
+	}
 	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
 	metrics.Read(s)
 	return s[0].Value.Kind() == metrics.KindUint64 && int64(s[0].Value.Uint64()) < 0

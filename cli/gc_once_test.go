@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -57,30 +58,44 @@ func TestPlanCollectsOnceLoaded(t *testing.T) {
 		}
 		return os.WriteFile(filepath.Join(dir, "images.pix.hcl"), []byte(b.String()), 0o644)
 	}
+	// Only collections the plan asks for are counted: none for a limit.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	dirs := map[bool]string{}
 	for _, tc := range []struct {
-		name  string
-		write func(dir string) error
-		want  uint32
+		name    string
+		write   func(dir string) error
+		large   bool // of a size that collects once loaded
+		environ []string
+		want    uint32
 	}{
-		{"1,600 long blocks", long, 1},
-		{"2,500 blocks", func(dir string) error { return workload.WriteConfig(dir, workload.Blocks, 2500) }, 0},
+		{"1,600 long blocks", long, true, nil, 1},
+		{"1,600 long blocks, GOGC=off the user's", long, true, []string{"GOGC=off"}, 0},
+		{"1,600 long blocks, GOMEMLIMIT the user's", long, true, []string{"GOMEMLIMIT=1GiB"}, 0},
+		{"1,600 long blocks, GOGC set empty", long, true, []string{"GOGC="}, 1},
+		{"2,500 blocks", func(dir string) error { return workload.WriteConfig(dir, workload.Blocks, 2500) }, false, nil, 0},
 	} {
-		dir := t.TempDir()
-		if err := tc.write(dir); err != nil {
-			t.Fatal(err)
+		// A no-op plan changes nothing: the cases of one workload share
+		// its directory.
+		dir, ok := dirs[tc.large]
+		if !ok {
+			dir = t.TempDir()
+			if err := tc.write(dir); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := workload.WriteApplied(dir); err != nil {
+				t.Fatal(err)
+			}
+			dirs[tc.large] = dir
 		}
-		if _, err := workload.WriteApplied(dir); err != nil {
-			t.Fatal(err)
-		}
-		if sz := sizesOf(dir); sz.collectsOnceLoaded() != (tc.want == 1) {
-			t.Fatalf("%s: sizes %+v, want a workload that collects %d times", tc.name, sz, tc.want)
+		if sz := sizesOf(dir); sz.collectsOnceLoaded() != tc.large {
+			t.Fatalf("%s: sizes %+v, want a workload whose size collects once loaded: %v", tc.name, sz, tc.large)
 		}
 		args := []string{"-chdir=" + dir, "plan", "-no-color", "-detailed-exitcode"}
 		var before, after runtime.MemStats
 		debug.SetGCPercent(-1)
 		runtime.ReadMemStats(&before)
 		var stderr strings.Builder
-		code := Main(context.Background(), args, Stdio{In: strings.NewReader(""), Out: io.Discard, Err: &stderr})
+		code := Main(context.Background(), args, Stdio{In: strings.NewReader(""), Out: io.Discard, Err: &stderr, Environ: tc.environ})
 		runtime.ReadMemStats(&after)
 		debug.SetGCPercent(100)
 		if code != 0 {

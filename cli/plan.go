@@ -311,7 +311,9 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 			ahead = e.readStatCacheAhead(nil)
 			defer ahead.wait()
 			ahead.readLockAhead(e, stats, !sel.noLockDigest, true)
-			collect = sz.collectsOnceLoaded() && collectsNoGarbage()
+			// As main reads them: a GOGC or GOMEMLIMIT set empty is unset.
+			userSet := e.getenv("GOGC") != "" || e.getenv("GOMEMLIMIT") != ""
+			collect = sz.collectsOnceLoaded() && collectsNoGarbage(userSet)
 		}
 	}
 	// Only a saved plan records the configuration's digest.
