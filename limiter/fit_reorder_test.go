@@ -35,3 +35,18 @@ func TestBucketFitStartsReordered(t *testing.T) {
 		t.Errorf("bucketFitsLocked = %+v: narrow fit %.2f-%.2f/s, above the server's 10/s", fits, lo, hi)
 	}
 }
+
+// TestReplayRefusalAfterRefusal: two accepted starts reach a bucket of
+// burst 2 at 10/s up to 50 ms late and empty it; the refused starts at
+// 120 and 140 ms find 0.7 and 0.9 tokens. The second refusal's allowance
+// counts from the last accepted start, not from the refusal before it,
+// so the true bucket is not ruled out.
+func TestReplayRefusalAfterRefusal(t *testing.T) {
+	rs := []replayStart{{0, true}, {0, true}, {0.12, false}, {0.14, false}}
+	if _, refusalsOK := replayBucket(rs, 2, 10, 0.05); !refusalsOK {
+		t.Errorf("the refusals rule out the bucket of burst 2 at 10/s that gives them")
+	}
+	if rmin, rmax := bucketBounds(rs, 2, 0.05); rmin > 10 || rmax < 10 {
+		t.Errorf("bucketBounds = %.3f-%.3f, want a range holding 10/s", rmin, rmax)
+	}
+}

@@ -1126,7 +1126,7 @@ func bucketBounds(rs []replayStart, b, skew float64) (rmin, rmax float64) {
 // before it came.
 func replayBucket(rs []replayStart, b, r, skew float64) (acceptsOK, refusalsOK bool) {
 	acceptsOK, refusalsOK = true, true
-	tokens, last := b, rs[0].at // the level just after the start at last
+	tokens, last := b, rs[0].at // the level at last: full at the first start, then just after each accepted one
 	for i, s := range rs {
 		dt := s.at - last
 		if s.accepted {
@@ -1149,10 +1149,12 @@ func replayBucket(rs []replayStart, b, r, skew float64) (acceptsOK, refusalsOK b
 				refusalsOK = false
 			}
 		}
-		tokens = math.Min(b, tokens+dt*r)
-		last = s.at
+		// The level moves on at the starts that took a token only: a
+		// refusal's allowance counts from the last of those, however
+		// many refusals came between.
 		if s.accepted {
-			tokens--
+			tokens = math.Min(b, tokens+dt*r) - 1
+			last = s.at
 		}
 	}
 	return acceptsOK, refusalsOK
