@@ -171,8 +171,8 @@ func equalFiles(a, b map[string]string) bool {
 }
 
 // TestPlanCancelledWhileCheckingLocalStore: a plan cancelled (a second
-// interrupt) while it asks a local store about its objects ends saying
-// which store it stopped asking, and what to do.
+// interrupt) while it asks a local store about its objects, and a pull
+// while it pulls, end saying which store they stopped at, and what to do.
 func TestPlanCancelledWhileCheckingLocalStore(t *testing.T) {
 	dir, storeDir := t.TempDir(), t.TempDir()
 	url := "file://" + storeDir
@@ -198,13 +198,23 @@ func TestPlanCancelledWhileCheckingLocalStore(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	code, out := run(ctx, "plan", "-store="+url)
-	if code != ExitError {
-		t.Errorf("cancelled plan: exit %d, want %d\n%s", code, ExitError, out)
-	}
-	for _, want := range []string{"stopped asking the store " + url, "interrupted", "run the command again"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("cancelled plan's output lacks %q:\n%s", want, out)
+	check := func(cmd, doing string) {
+		t.Helper()
+		code, out := run(ctx, cmd, "-store="+url)
+		if code != ExitError {
+			t.Errorf("cancelled %s: exit %d, want %d\n%s", cmd, code, ExitError, out)
+		}
+		for _, want := range []string{"stopped " + doing + " the store " + url, "interrupted", "run the command again"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("cancelled %s's output lacks %q:\n%s", cmd, want, out)
+			}
 		}
 	}
+	check("plan", "asking")
+	// A clone without the image pulls it; one whose uploads are not
+	// noted pushes.
+	if err := os.RemoveAll(filepath.Join(dir, "images")); err != nil {
+		t.Fatal(err)
+	}
+	check("pull", "pulling from")
 }

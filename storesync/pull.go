@@ -103,8 +103,8 @@ func (s *Sync) Pull(ctx context.Context, local Local, lock *state.Lock, facts ma
 			first = &PlaceError{Path: ".", Err: err}
 		}
 	}
-	if first == nil {
-		first = ctx.Err()
+	if first == nil && ctx.Err() != nil {
+		first = &CanceledError{Store: s.r.String(), Doing: "pulling from", Err: ctx.Err()}
 	}
 	return rep, first
 }
@@ -239,8 +239,8 @@ func (s *Sync) Push(ctx context.Context, lock *state.Lock, facts map[string]File
 		})
 	}
 	_ = g.Wait()
-	if first == nil {
-		first = ctx.Err()
+	if first == nil && ctx.Err() != nil {
+		first = &CanceledError{Store: s.r.String(), Doing: "pushing to", Err: ctx.Err()}
 	}
 	if first != nil && rep.Failed > 0 {
 		return rep, fmt.Errorf("%d of %d upload(s) failed, the first: %w", rep.Failed, len(jobs), first)

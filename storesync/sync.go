@@ -127,15 +127,17 @@ func (e *FlushError) Error() string {
 func (e *FlushError) Unwrap() error { return e.Err }
 
 // CanceledError is a command cancelled (a second interrupt) while it was
-// asking a local store about its objects, before it had asked about all.
+// asking a local store about its objects, pulling or pushing, before it
+// had done so for every object.
 type CanceledError struct {
-	// Store is the store's URL, for messages.
-	Store string
-	Err   error
+	// Store is the store's URL, for messages; Doing what the command
+	// was doing with it ("asking", "pulling from", "pushing to").
+	Store, Doing string
+	Err          error
 }
 
 func (e *CanceledError) Error() string {
-	return fmt.Sprintf("stopped asking the store %s about its objects: %v", e.Store, e.Err)
+	return fmt.Sprintf("stopped %s the store %s: %v", e.Doing, e.Store, e.Err)
 }
 
 func (e *CanceledError) Unwrap() error { return e.Err }
@@ -279,7 +281,7 @@ func each[T any](ctx context.Context, s *Sync, keys []string, skip func(string) 
 					// command takes no key after it, as a remote
 					// store's asks would fail.
 					if err := ctx.Err(); err != nil {
-						errs[i] = &CanceledError{Store: s.r.String(), Err: err}
+						errs[i] = &CanceledError{Store: s.r.String(), Doing: "asking", Err: err}
 						failed.Store(true)
 						return
 					}

@@ -27,6 +27,9 @@ func (e *StoreSourceError) Error() string {
 
 func (e *StoreSourceError) Unwrap() error { return e.Err }
 
+// canceledHint is what to do about a store's work cancelled.
+const canceledHint = "the command was interrupted (a second interrupt) before it had finished with every object: what it finished is kept; run the command again to finish"
+
 // storeHints says what to do about an image store failure in err's chain,
 // or nothing when there is none: the advice for every store failure is
 // worded here.
@@ -50,7 +53,7 @@ func storeHints(err error) []string {
 	}
 	var ce *storesync.CanceledError
 	if errors.As(err, &ce) {
-		hints = append(hints, "the command was interrupted (a second Ctrl-C) before it had asked about every object: what it finished is kept; run the command again to finish")
+		hints = append(hints, canceledHint)
 	}
 	var fe *storesync.FileError
 	if errors.As(err, &fe) && pe == nil {
@@ -85,6 +88,10 @@ func storeHints(err error) []string {
 		hints = append(hints, "this directory's lock was removed or replaced while pixform ran (a force-unlock from elsewhere?): check that no other pixform ran here at the same time, then run `pixform plan`")
 	case objstore.LockMismatch:
 		hints = append(hints, "nothing was removed: run force-unlock with the ID that the lock error names, and only if that pixform is no longer running")
+	case objstore.Canceled:
+		if ce == nil {
+			hints = append(hints, canceledHint)
+		}
 	case objstore.TooLarge:
 		hints = append(hints, "the object is larger than the lockfile records: it is not this image; remove it from the store and push again")
 	}
