@@ -886,12 +886,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	l.rateEst = est
 	l.rate = est * (1 - margin)
 	l.refitAt = time.Time{}
-	var fits []bucketFit
-	fitted := false
-	if !l.noBurst && !l.countsRefused {
-		fits, fitted = l.bucketFitsLocked(start, now.Add(-acceptAge))
-	}
-	if fitted {
+	if fits, ok := l.bucketFitsLocked(start, now.Add(-acceptAge)); ok {
 		if lo, hi, narrow := narrowFit(fits); narrow {
 			// Replayed against a token bucket full at the first
 			// start, the run's starts and their answers fit only a
@@ -901,9 +896,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			// or well below it). The server's rate is at least lo:
 			// pace there, where the allowance absorbs what the
 			// requests' way varies, and probe late.
-			l.rateEst = lo
-			l.rate = lo
-			l.plateau = max(l.plateau, fitPlateau)
+			l.paceAtFitLocked(lo)
 			l.tracef("bucket fit %.2f-%.2f", lo, hi)
 		} else if d, ok := refuteSlow(fits, l.rate); ok && d <= maxRefute {
 			// Slower buckets fit too, with a larger allowance (the
@@ -940,7 +933,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 // narrow fit now sets the pace and the plateau as at a 429.
 func (l *Adaptive) refitLocked(now time.Time) {
 	l.refitAt = time.Time{}
-	if l.rate <= 0 || l.winLimit > 0 || l.noBurst || l.countsRefused {
+	if l.rate <= 0 || l.winLimit > 0 {
 		return
 	}
 	upTo := now.Add(-max(acceptLatencies*l.min429Lat, minAcceptAge))
@@ -952,11 +945,17 @@ func (l *Adaptive) refitLocked(now time.Time) {
 	if !narrow {
 		return
 	}
-	l.rateEst = lo
-	l.rate = lo
+	l.paceAtFitLocked(lo)
 	l.rateSince = now
-	l.plateau = max(l.plateau, fitPlateau)
 	l.tracef("bucket refit %.2f-%.2f", lo, hi)
+}
+
+// paceAtFitLocked paces at lo, the least rate of a narrow fit, and
+// probes only after a long plateau: the server's rate is known to a few
+// percent.
+func (l *Adaptive) paceAtFitLocked(lo float64) {
+	l.rateEst, l.rate = lo, lo
+	l.plateau = max(l.plateau, fitPlateau)
 }
 
 // bucketFit is a burst allowance and the range of rates at which a token
@@ -974,8 +973,12 @@ type bucketFit struct {
 // delays allow (delays that vary much widen the ranges). ok is false when
 // the run is not all remembered, an answer is not known, nothing fits, or
 // a bucket with no burst allowance fits (pacing at the least rate that
-// fits would leave it no room).
+// fits would leave it no room), and when the server was read as no token
+// bucket already: one allowing no burst, or counting refused requests.
 func (l *Adaptive) bucketFitsLocked(upTo, acceptedBefore time.Time) ([]bucketFit, bool) {
+	if l.noBurst || l.countsRefused {
+		return nil, false
+	}
 	if l.seq > historySize {
 		return nil, false // the first starts are forgotten
 	}
