@@ -31,7 +31,7 @@ func run(isTerminal func(fd int) bool) int {
 	// The process, not cli.Main, sets the garbage collection target the
 	// command wants, unless the user set GOGC or GOMEMLIMIT (a container's
 	// memory cap): theirs stands.
-	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+	if !cli.UserSetsGC(os.Getenv) {
 		percent, setPercent, limit, setLimit := cli.GCFor(os.Args[1:])
 		if setPercent {
 			debug.SetGCPercent(percent)

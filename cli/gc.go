@@ -158,11 +158,18 @@ func (sz dirSizes) collectsOnceLoaded() bool {
 // (33.9 → 31.8): a tenth of that plan's CPU time, for little.
 const collectOnceFrom = 2 << 20
 
+// UserSetsGC reports whether the user set GOGC or GOMEMLIMIT (getenv
+// reads the environment; set empty is unset, as for the runtime): the
+// process then keeps theirs and applies none of GCFor's settings.
+func UserSetsGC(getenv func(string) string) bool {
+	return getenv("GOGC") != "" || getenv("GOMEMLIMIT") != ""
+}
+
 // collectsNoGarbage reports whether the process collects no garbage of
 // its own (GOGC off) because main set it up so for validate and plan
 // (GCFor): a collection makePlan asks for then replaces none the runtime
-// would have made. A user who set GOGC or GOMEMLIMIT (userSet) chose
-// when the process collects, and main then set nothing: theirs stands.
+// would have made. A user who set GOGC or GOMEMLIMIT (userSet,
+// UserSetsGC) chose when the process collects: theirs stands.
 func collectsNoGarbage(userSet bool) bool {
 	if userSet {
 		return false

@@ -311,9 +311,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 			ahead = e.readStatCacheAhead(nil)
 			defer ahead.wait()
 			ahead.readLockAhead(e, stats, !sel.noLockDigest, true)
-			// As main reads them: a GOGC or GOMEMLIMIT set empty is unset.
-			userSet := e.getenv("GOGC") != "" || e.getenv("GOMEMLIMIT") != ""
-			collect = sz.collectsOnceLoaded() && collectsNoGarbage(userSet)
+			collect = sz.collectsOnceLoaded() && collectsNoGarbage(UserSetsGC(e.getenv))
 		}
 	}
 	// Only a saved plan records the configuration's digest.
