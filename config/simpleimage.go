@@ -430,11 +430,7 @@ func (l *loader) expandSimple(ib *imageBlock, lb *lazyBody, img *Image, pathRang
 		return false
 	}
 	if a[simpleRatio].set {
-		text, ok := l.appendText(buf[:0], a[simpleRatio].quoted)
-		if !ok {
-			return false
-		}
-		if img.AspectRatio, ok = oneOf(text, AspectRatios); !ok {
+		if img.AspectRatio, ok = l.oneOfText(buf[:0], a[simpleRatio].quoted, AspectRatios); !ok {
 			return false
 		}
 	}
@@ -445,11 +441,7 @@ func (l *loader) expandSimple(ib *imageBlock, lb *lazyBody, img *Image, pathRang
 		img.Seed = a[simpleSeed].num
 	}
 	if a[simpleStyle].set {
-		text, ok := l.appendText(buf[:0], a[simpleStyle].quoted)
-		if !ok {
-			return false
-		}
-		if img.Style, ok = oneOf(text, Styles); !ok {
+		if img.Style, ok = l.oneOfText(buf[:0], a[simpleStyle].quoted, Styles); !ok {
 			return false
 		}
 	}
@@ -475,6 +467,16 @@ func (l *loader) expandSimple(ib *imageBlock, lb *lazyBody, img *Image, pathRang
 	}
 	img.Path = path
 	return true
+}
+
+// oneOfText is the string of list that the text quoted evaluates to
+// (appendText, into buf), or false.
+func (l *loader) oneOfText(buf, quoted []byte, list []string) (string, bool) {
+	text, ok := l.appendText(buf, quoted)
+	if !ok {
+		return "", false
+	}
+	return oneOf(text, list)
 }
 
 // oneOf returns the string of list that text is, as a cty string
