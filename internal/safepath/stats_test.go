@@ -94,15 +94,7 @@ func TestStatsExpectMakesRoom(t *testing.T) {
 		if expect {
 			s.Expect(n)
 		}
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		s.mu.Lock()
-		for _, p := range paths {
-			s.keep(p, lstatResult{})
-		}
-		s.mu.Unlock()
-		runtime.ReadMemStats(&after)
-		grown := after.TotalAlloc - before.TotalAlloc
+		grown := keepAllocates(s, paths)
 		if expect && grown > 32<<10 {
 			t.Errorf("after Expect(%d), keeping %d lstats allocated %d bytes", n, n, grown)
 		}
@@ -134,6 +126,14 @@ func TestStatsExpectKeepsLargerRoom(t *testing.T) {
 	for i := range paths {
 		paths[i] = fmt.Sprintf("images/img-%05d.png", i)
 	}
+	if grown := keepAllocates(s, paths); grown > 64<<10 {
+		t.Errorf("after sizeFor(%d) and Expect(%d), keeping %d lstats allocated %d bytes", room, n, room-64, grown)
+	}
+}
+
+// keepAllocates keeps an lstat of each of paths in s, as a load does, and
+// returns the bytes that allocated.
+func keepAllocates(s *Stats, paths []string) uint64 {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	s.mu.Lock()
@@ -142,7 +142,5 @@ func TestStatsExpectKeepsLargerRoom(t *testing.T) {
 	}
 	s.mu.Unlock()
 	runtime.ReadMemStats(&after)
-	if grown := after.TotalAlloc - before.TotalAlloc; grown > 64<<10 {
-		t.Errorf("after sizeFor(%d) and Expect(%d), keeping %d lstats allocated %d bytes", room, n, room-64, grown)
-	}
+	return after.TotalAlloc - before.TotalAlloc
 }
