@@ -171,8 +171,9 @@ func equalFiles(a, b map[string]string) bool {
 }
 
 // TestPlanCancelledWhileCheckingLocalStore: a plan cancelled (a second
-// interrupt) while it asks a local store about its objects, and a pull
-// while it pulls, end saying which store they stopped at, and what to do.
+// interrupt) while it asks a local store about its objects, a push while
+// it pushes and a pull while it pulls, end saying which store they stopped
+// at, and what to do.
 func TestPlanCancelledWhileCheckingLocalStore(t *testing.T) {
 	dir, storeDir := t.TempDir(), t.TempDir()
 	url := "file://" + storeDir
@@ -204,17 +205,21 @@ func TestPlanCancelledWhileCheckingLocalStore(t *testing.T) {
 		if code != ExitError {
 			t.Errorf("cancelled %s: exit %d, want %d\n%s", cmd, code, ExitError, out)
 		}
-		for _, want := range []string{"stopped " + doing + " the store " + url, "interrupted", "run the command again"} {
+		for _, want := range []string{doing + url, "interrupted", "run the command again"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("cancelled %s's output lacks %q:\n%s", cmd, want, out)
 			}
 		}
 	}
-	check("plan", "asking")
-	// A clone without the image pulls it; one whose uploads are not
-	// noted pushes.
+	check("plan", "stopped asking the store ")
+	// A push to a store that holds none of the images yet stops at the
+	// store's lock, the store's first request.
+	url = "file://" + t.TempDir()
+	check("push", "store ")
+	url = "file://" + storeDir
+	// A clone without the image pulls it.
 	if err := os.RemoveAll(filepath.Join(dir, "images")); err != nil {
 		t.Fatal(err)
 	}
-	check("pull", "pulling from")
+	check("pull", "stopped pulling from the store ")
 }
