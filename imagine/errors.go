@@ -304,9 +304,12 @@ func clean(s, token string, max int) string {
 // redacted replaces the token in text.
 const redacted = "[REDACTED]"
 
-// scrub replaces every occurrence of token in s, in any ASCII letter case:
-// some parsers (media types, header names) fold what the server sent.
-// It can be applied again to its own result.
+// scrub replaces every occurrence of token in s, in any ASCII letter case
+// (some parsers, of media types or header names, fold what the server
+// sent), and with any whitespace, control or format characters between
+// its letters (a server's line breaks, or characters that clean drops or
+// collapses, would otherwise show it in pieces). It can be applied again
+// to its own result.
 func scrub(s, token string) string {
 	if token == "" || len(s) < len(token) {
 		return s
@@ -320,13 +323,13 @@ func scrub(s, token string) string {
 			i += len(redacted)
 			continue
 		}
-		if hasPrefixFold(s[i:], token) {
+		if n := tokenAt(s[i:], token); n > 0 {
 			if b.Len() == 0 {
 				b.Grow(len(s))
 			}
 			b.WriteString(s[last:i])
 			b.WriteString(redacted)
-			i += len(token)
+			i += n
 			last = i
 			continue
 		}
@@ -339,33 +342,45 @@ func scrub(s, token string) string {
 	return b.String()
 }
 
-// hasPrefixFold reports whether s starts with p, ASCII letters compared
-// without case.
-func hasPrefixFold(s, p string) bool {
-	if len(s) < len(p) {
-		return false
+// tokenAt is the length of the token at the start of s, ASCII letters
+// compared without case and any characters that are not printed between
+// two of its bytes skipped; 0 when s does not start with it.
+func tokenAt(s, token string) int {
+	j := 0
+	for k := 0; k < len(token); {
+		if j < len(s) && foldByte(s[j]) == foldByte(token[k]) {
+			j++
+			k++
+			continue
+		}
+		if k == 0 || j >= len(s) {
+			return 0
+		}
+		r, size := utf8.DecodeRuneInString(s[j:])
+		if r != utf8.RuneError && !unicode.IsSpace(r) && unicode.IsPrint(r) {
+			return 0
+		}
+		j += size
 	}
-	for i := 0; i < len(p); i++ {
-		a, b := s[i], p[i]
-		if 'A' <= a && a <= 'Z' {
-			a += 'a' - 'A'
-		}
-		if 'A' <= b && b <= 'Z' {
-			b += 'a' - 'A'
-		}
-		if a != b {
-			return false
-		}
-	}
-	return true
+	return j
 }
 
-// firstLine is a cleaned first line of a non-JSON body, for the error.
+// foldByte is c with an ASCII upper-case letter folded to lower case.
+func foldByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// firstLine is a cleaned first line of a non-JSON body, for the error. The
+// token is scrubbed from the whole body first: a token the server broke
+// across lines would otherwise leave its first piece on the first line.
 func firstLine(body []byte, token string) string {
 	if !utf8.Valid(body) {
 		return ""
 	}
-	s := strings.TrimSpace(string(body))
+	s := strings.TrimSpace(scrub(string(body), token))
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
