@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -17,7 +18,7 @@ import (
 // relative path).
 func (e *env) gallery(args []string) int {
 	fs := newFlagSet("gallery", "gallery [options]")
-	out := fs.String("o", "gallery.html", "write the page to `FILE`")
+	out := fs.String("o", "gallery.html", "write the page to `FILE` (- for standard output)")
 	var vars, varFiles listFlag
 	fs.Var(&vars, "var", "set a variable: `NAME=VALUE` (repeatable)")
 	fs.Var(&varFiles, "var-file", "load variable values from `FILE` (repeatable)")
@@ -41,10 +42,20 @@ func (e *env) gallery(args []string) int {
 		fmt.Fprintf(e.stdio.Err, "pixform: warning: %s.\n", msg)
 		warnings = append(warnings, "Warning: "+msg+".")
 	}
+	toStdout := *out == "-"
 	target := e.abs(*out)
+	if toStdout {
+		// The page's links are relative to the project directory.
+		target = filepath.Join(e.dir, "gallery.html")
+	}
 	pageDir, err := filepath.Rel(e.dir, filepath.Dir(target))
 	if err != nil {
 		return e.fail(fmt.Errorf("gallery -o=%s: %w", *out, err))
+	}
+	if !toStdout {
+		if err := galleryTarget(target, *out); err != nil {
+			return e.fail(err)
+		}
 	}
 	cards := gallery.FromConfig(e.dir, cfg, lock)
 	var lim gallery.Limits
@@ -52,18 +63,60 @@ func (e *env) gallery(args []string) int {
 		lim = gallery.LimitsOf(cfg.Provider)
 	}
 	gallery.Embed(e.dir, pageDir, cards, lim)
-	if fi, err := os.Stat(target); err == nil && fi.IsDir() {
-		return e.fail(views.WithHint(errors.New("gallery -o="+*out+" is a directory"), "name a file: -o=gallery.html"))
-	}
 	page := &gallery.Page{
 		Title:    filepath.Base(e.dir),
 		Subtitle: "written " + time.Now().Format("2006-01-02 15:04"),
 		Cards:    cards,
 		Warnings: warnings,
 	}
+	if toStdout {
+		if err := gallery.Render(e.stdio.Out, page); err != nil {
+			return e.fail(fmt.Errorf("write gallery to standard output: %w", err))
+		}
+		return ExitOK
+	}
 	if err := gallery.WriteStatic(target, page); err != nil {
 		return e.fail(err)
 	}
 	fmt.Fprintf(e.stdio.Out, "Wrote %s: %s. Open it in a browser.\n", *out, views.Plural(len(cards), "image"))
 	return ExitOK
+}
+
+// galleryTarget checks that the page may be written at target (named out
+// on the command line): the page replaces a regular file by renaming a
+// new one over it, which would replace a symbolic link, a device or a
+// named pipe with a file of its own (run as root, -o=/dev/full replaced
+// the device), so anything else already there is refused.
+func galleryTarget(target, out string) error {
+	fi, err := os.Lstat(target)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("gallery -o=%s: %w", out, err)
+	case fi.IsDir():
+		return views.WithHint(errors.New("gallery -o="+out+" is a directory"), "name a file: -o=gallery.html")
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return views.WithHint(errors.New("gallery -o="+out+" is a symbolic link: writing the page would replace the link, not the file it names"),
+			"name the file itself, or -o=- to write the page to standard output")
+	case !fi.Mode().IsRegular():
+		return views.WithHint(fmt.Errorf("gallery -o=%s is not a regular file (%s): writing the page would replace it", out, fileKind(fi.Mode())),
+			"name a regular file, or -o=- to write the page to standard output")
+	}
+	return nil
+}
+
+// fileKind names the kind of a file that is not regular, for an error.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeDevice != 0 && m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a file"
 }
