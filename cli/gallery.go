@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -53,7 +50,7 @@ func (e *env) gallery(args []string) int {
 		return e.fail(fmt.Errorf("gallery -o=%s: %w", *out, err))
 	}
 	if !toStdout {
-		if err := galleryTarget(target, *out); err != nil {
+		if err := replaceable(target, "gallery -o="+*out, "-o=- to write the page to standard output"); err != nil {
 			return e.fail(err)
 		}
 	}
@@ -80,43 +77,4 @@ func (e *env) gallery(args []string) int {
 	}
 	fmt.Fprintf(e.stdio.Out, "Wrote %s: %s. Open it in a browser.\n", *out, views.Plural(len(cards), "image"))
 	return ExitOK
-}
-
-// galleryTarget checks that the page may be written at target (named out
-// on the command line): the page replaces a regular file by renaming a
-// new one over it, which would replace a symbolic link, a device or a
-// named pipe with a file of its own (run as root, -o=/dev/full replaced
-// the device), so anything else already there is refused.
-func galleryTarget(target, out string) error {
-	fi, err := os.Lstat(target)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("gallery -o=%s: %w", out, err)
-	case fi.IsDir():
-		return views.WithHint(errors.New("gallery -o="+out+" is a directory"), "name a file: -o=gallery.html")
-	case fi.Mode()&fs.ModeSymlink != 0:
-		return views.WithHint(errors.New("gallery -o="+out+" is a symbolic link: writing the page would replace the link, not the file it names"),
-			"name the file itself, or -o=- to write the page to standard output")
-	case !fi.Mode().IsRegular():
-		return views.WithHint(fmt.Errorf("gallery -o=%s is not a regular file (%s): writing the page would replace it", out, fileKind(fi.Mode())),
-			"name a regular file, or -o=- to write the page to standard output")
-	}
-	return nil
-}
-
-// fileKind names the kind of a file that is not regular, for an error.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeDevice != 0 && m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "not a file"
 }

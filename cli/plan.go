@@ -443,6 +443,15 @@ func (e *env) plan(args []string) int {
 	if *check {
 		return e.check(&sel)
 	}
+	outPath := *out
+	if outPath != "" {
+		if !filepath.IsAbs(outPath) {
+			outPath = filepath.Join(e.dir, outPath)
+		}
+		if err := replaceable(outPath, "plan -out="+*out, ""); err != nil {
+			return e.fail(err)
+		}
+	}
 	sel.storeLenient = true
 	sel.noLockDigest = *out == ""
 	p, ld, err := e.makePlan(&sel)
@@ -465,10 +474,6 @@ func (e *env) plan(args []string) int {
 		return e.fail(err)
 	}
 	if *out != "" {
-		outPath := *out
-		if !filepath.IsAbs(outPath) {
-			outPath = filepath.Join(e.dir, outPath)
-		}
 		pf := &planfile.File{
 			PixformVersion: Version, ConfigDigest: ld.cfg.Digest, LockDigest: ld.lockDigest,
 			Vars: sel.vars, VarFiles: sel.varFiles, Plan: p,
