@@ -193,6 +193,17 @@ func (e *env) newProvider(p *planner.Plan, cfg *config.Config) (executor.Provide
 			"export IMAGINE_API_TOKEN=<your token from the Imagine dashboard>",
 			"or render offline placeholders instead: add -provider=draft")
 	}
+	if p.Summary.Requests > 0 {
+		// Found at the first request, either would fail every image as
+		// if the requests had been sent, after the plan was approved.
+		if err := imagine.CheckURL(e.getenv("IMAGINE_API_URL"), token); err != nil {
+			return nil, views.WithHint(fmt.Errorf("%w; this plan sends requests to the Imagine API, and nothing was changed", err),
+				"set IMAGINE_API_URL to the API's endpoint, or unset it for the vendor's: "+imagine.DefaultURL)
+		}
+		if err := imagine.CheckToken(token); err != nil {
+			return nil, fmt.Errorf("%w; nothing was changed", err)
+		}
+	}
 	return imagine.New(imagine.Options{
 		URL:         e.getenv("IMAGINE_API_URL"),
 		Token:       token,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -222,4 +223,37 @@ func TestPlanCancelledWhileCheckingLocalStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("pull", "stopped pulling from the store ")
+}
+
+// TestApplyRefusesUnsendableTokenFirst: a token that cannot be sent in a
+// header is refused before the run begins, not as one failed request an
+// image, and nothing is written.
+func TestApplyRefusesUnsendableTokenFirst(t *testing.T) {
+	dir := t.TempDir()
+	cfg := "image \"a\" {\n  prompt = \"a lighthouse\"\n  seed   = 1\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.pix.hcl"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	e := &env{ctx: context.Background(), stdio: Stdio{Out: &out, Err: &errOut, Environ: []string{
+		"HOME=" + dir, "IMAGINE_API_URL=http://127.0.0.1:9/x", "IMAGINE_API_TOKEN=tok-secret\nmore",
+	}}}
+	code := e.main([]string{"-chdir=" + dir, "-no-color", "apply", "-auto-approve"})
+	all := out.String() + errOut.String()
+	if code != ExitError {
+		t.Errorf("exit %d, want %d\n%s", code, ExitError, all)
+	}
+	for _, want := range []string{"IMAGINE_API_TOKEN cannot be sent in the Authorization header: it contains a line break", "nothing was changed"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("output lacks %q:\n%s", want, all)
+		}
+	}
+	for _, not := range []string{"tok-secret", "request sent", "failed"} {
+		if strings.Contains(all, not) {
+			t.Errorf("output holds %q:\n%s", not, all)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, state.LockFileName)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("lockfile: %v, want none", err)
+	}
 }

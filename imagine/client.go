@@ -214,8 +214,17 @@ func (c *Client) checkToken() error {
 	if c.token == "" {
 		return &executor.Error{Class: executor.Fatal, Msg: "IMAGINE_API_TOKEN is not set: export it, or use -provider=draft to render offline placeholders"}
 	}
-	if what := badHeaderValue(c.token); what != "" {
-		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("IMAGINE_API_TOKEN cannot be sent in the Authorization header: it contains %s; set it to the token alone, without line breaks or other control characters", what)}
+	if err := CheckToken(c.token); err != nil {
+		return &executor.Error{Class: executor.Fatal, Msg: err.Error()}
+	}
+	return nil
+}
+
+// CheckToken refuses a token that cannot be sent in a header, saying why
+// and what to do, without showing it.
+func CheckToken(token string) error {
+	if what := badHeaderValue(token); what != "" {
+		return fmt.Errorf("IMAGINE_API_TOKEN cannot be sent in the Authorization header: it contains %s; set it to the token alone, without line breaks or other control characters", what)
 	}
 	return nil
 }

@@ -95,3 +95,18 @@ func byteSize(n int64) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
+
+// CheckURL refuses, before any request, an API URL (empty for the
+// vendor's) that is not an http or https URL with a host: it would fail
+// every request only once the run had begun. The URL is shown without
+// credentials, query or fragment, and without the token.
+func CheckURL(rawURL, token string) error {
+	if rawURL == "" {
+		return nil
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("IMAGINE_API_URL is not an http or https URL with a host: %s", shownURL(rawURL, token))
+	}
+	return nil
+}
