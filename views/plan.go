@@ -64,7 +64,11 @@ func WritePlanWith(w io.Writer, p *planner.Plan, opts PlanOptions) error {
 		return err
 	}
 	if !p.HasChanges() {
-		fmt.Fprintf(&b, "%s Your images match the configuration; apply would do nothing.\n", pal.green("No changes."))
+		if writeLeftAlone(&b, pal, p, "No changes. ") {
+			fmt.Fprintln(&b, "Apply would do nothing else.")
+		} else {
+			fmt.Fprintf(&b, "%s Your images match the configuration; apply would do nothing.\n", pal.green("No changes."))
+		}
 		writeCost(&b, pal, p)
 		_, err := io.WriteString(w, b.String())
 		return err
@@ -81,6 +85,7 @@ func WritePlanWith(w io.Writer, p *planner.Plan, opts PlanOptions) error {
 		b.WriteString(":\n\n")
 		writeDetailed(&b, pal, p)
 	}
+	writeLeftAlone(&b, pal, p, "")
 	s := p.Summary
 	fmt.Fprintf(&b, "%s %d to create, %d to replace, %d to move, %d to delete, %d unchanged.\n",
 		pal.bold("Plan:"), s.Create, s.Replace, s.Move, s.Delete, s.NoOp)
@@ -88,6 +93,41 @@ func WritePlanWith(w io.Writer, p *planner.Plan, opts PlanOptions) error {
 	writeCost(&b, pal, p)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// maxLeftAlone caps how many images left alone are named one by one.
+const maxLeftAlone = 10
+
+// writeLeftAlone names the unchanged images that differ from what the
+// configuration or lockfile says but that this plan leaves as they are,
+// with why (an imagine render whose file drifted, in a draft plan): a
+// plan that said only "No changes" would hide them. It writes nothing and
+// returns false when there are none; lead goes before its first line.
+func writeLeftAlone(b *strings.Builder, pal palette, p *planner.Plan, lead string) bool {
+	n := 0
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if c.Action != planner.NoOp || len(c.Reasons) == 0 {
+			continue
+		}
+		if n == 0 {
+			if lead != "" {
+				b.WriteString(pal.green(lead))
+			}
+			fmt.Fprintf(b, "%s\n\n", pal.yellow("Left as they are, though they differ:"))
+		}
+		n++
+		if n <= maxLeftAlone {
+			fmt.Fprintf(b, "  %s %s (%s)\n      %s%s\n", pal.yellow("!"), pal.bold(c.Addr.String()), c.Path, pal.dim("because "), strings.Join(c.Reasons, "; "))
+		}
+	}
+	if n > maxLeftAlone {
+		fmt.Fprintf(b, "  … and %d more (pixform plan -check lists them all)\n", n-maxLeftAlone)
+	}
+	if n > 0 {
+		b.WriteString("\n")
+	}
+	return n > 0
 }
 
 // writeDetailed writes one block per change: heading, path, render
@@ -384,12 +424,13 @@ type JSONEndpoint struct {
 }
 
 // NewJSONPlan converts a plan to its JSON document. NoOp changes are
-// counted in the summary, not listed.
+// counted in the summary, not listed, but for those left as they are
+// though they differ (with their reasons, as the text plan lists them).
 func NewJSONPlan(p *planner.Plan) JSONPlan {
 	jp := JSONPlan{FormatVersion: PlanFormatVersion, Provider: p.Provider, Changes: []JSONChange{}}
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		if c.Action == planner.NoOp {
+		if c.Action == planner.NoOp && len(c.Reasons) == 0 {
 			continue
 		}
 		jc := JSONChange{
