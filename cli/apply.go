@@ -40,6 +40,9 @@ func (e *env) apply(args []string) int {
 		return e.flagExit(fs, err)
 	}
 	e.noColor = e.noColor || sel.noColor
+	if af.json {
+		e.jsonOut = jsonEvents
+	}
 	if fs.NArg() > 1 {
 		return e.fail(views.WithHint(fmt.Errorf("apply takes at most one argument, a saved plan file, but got %q", fs.Args()),
 			"options go before the plan file: pixform apply -auto-approve plan.bin"))
@@ -131,6 +134,11 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 		}
 		if err := e.link.settle(e); err != nil {
 			return e.fail(err)
+		}
+		if sw, ok := jsonEvents.(views.SummaryWriter); ok {
+			// Every apply -json ends with its summary, an apply with
+			// nothing to do too.
+			sw.Summary(&executor.Result{})
 		}
 		return ExitOK
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/views"
@@ -55,6 +57,10 @@ type env struct {
 	lines     chan string
 	// link is the image store, once a command opened it (closeStore).
 	link *linked
+	// jsonOut is how a command given -json reports a failure on stdout
+	// besides stderr's text: as plan -json's document, or as apply
+	// -json's error event.
+	jsonOut jsonMode
 	// flushStore, when not nil, stands in for the image store's Flush,
 	// which makes durable the objects a check found there (uploads make
 	// theirs durable within the store): a test's, failing as a disk does.
@@ -83,8 +89,29 @@ func (e *env) color(disabled bool, terminal bool) bool {
 func (e *env) fail(err error) int {
 	if err != errConfig {
 		views.WriteError(e.stdio.Err, err, e.color(false, e.stdio.ErrTerminal))
+		e.failJSON(views.NewJSONFailure(err, nil))
 	}
 	return ExitError
+}
+
+// jsonMode is which JSON output a command writes on stdout.
+type jsonMode uint8
+
+const (
+	noJSON     jsonMode = iota
+	jsonPlan            // plan -json: one document
+	jsonEvents          // apply -json: one event a line
+)
+
+// failJSON writes f on stdout as the command's JSON output gives a
+// failure, when it was given -json.
+func (e *env) failJSON(f views.JSONFailure) {
+	switch e.jsonOut {
+	case jsonPlan:
+		views.WritePlanFailureJSON(e.stdio.Out, f)
+	case jsonEvents:
+		views.WriteFailureEvent(e.stdio.Out, f, time.Now())
+	}
 }
 
 const usage = `Usage: pixform [global options] <command> [options]
@@ -148,6 +175,8 @@ func (e *env) main(args []string) int {
 		case a == "-v" || a == "-version" || a == "--version":
 			args = []string{"version"}
 			continue
+		case a == "-chdir" || a == "--chdir":
+			return e.fail(views.WithHint(errors.New("the global option -chdir takes its directory after an equals sign"), "pixform -chdir=DIR plan"))
 		default:
 			fmt.Fprint(stdio.Err, usage)
 			return e.fail(fmt.Errorf("unknown global option %s: global options come before the command (pixform -chdir=DIR plan)", a))
@@ -205,8 +234,7 @@ func (e *env) main(args []string) int {
 	case "force-unlock":
 		return e.forceUnlock(rest)
 	case "version":
-		fmt.Fprintf(stdio.Out, "pixform v%s (%s %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-		return ExitOK
+		return e.version(rest)
 	case "help":
 		fmt.Fprint(stdio.Out, usage)
 		return ExitOK
@@ -249,9 +277,10 @@ line "pixform.lock.json merge=pixform" in .gitattributes, and in each clone:
   git config merge.pixform.driver "pixform lock merge %O %A %B"
 `, true
 	case "version":
-		return `Usage: pixform version
+		return `Usage: pixform version [-json]
 
-Print pixform's version, and the Go version and platform it was built for.
+Print pixform's version, and the Go version and platform it was built for
+(-json: as one JSON object).
 `, true
 	case "help":
 		return usage, true
@@ -279,4 +308,29 @@ func checkDir(dir, abs string) error {
 			"pass the directory that holds your *.pix.hcl files, not a file")
 	}
 	return nil
+}
+
+// version prints pixform's version, and the Go version and platform it was
+// built for, as text or (-json) as one JSON object.
+func (e *env) version(args []string) int {
+	fs := newFlagSet("version", "version [-json]")
+	jsonOut := fs.Bool("json", false, "print the version as one JSON object")
+	e.noColorFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return e.flagExit(fs, err)
+	}
+	if fs.NArg() > 0 {
+		return e.fail(fmt.Errorf("version takes no arguments, got %q", fs.Args()))
+	}
+	if *jsonOut {
+		b, _ := json.Marshal(struct {
+			Version   string `json:"pixform_version"`
+			GoVersion string `json:"go_version"`
+			Platform  string `json:"platform"`
+		}{Version, runtime.Version(), runtime.GOOS + "_" + runtime.GOARCH})
+		fmt.Fprintf(e.stdio.Out, "%s\n", b)
+		return ExitOK
+	}
+	fmt.Fprintf(e.stdio.Out, "pixform v%s (%s %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return ExitOK
 }

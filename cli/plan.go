@@ -79,7 +79,9 @@ func (e *env) loadConfigOpts(opts config.LoadOptions) (*config.Config, bool) {
 				n++
 			}
 		}
-		fmt.Fprintf(e.stdio.Err, "pixform: the configuration has %s; nothing was planned or changed.\n", views.Plural(n, "error"))
+		msg := fmt.Sprintf("the configuration has %s; nothing was planned or changed", views.Plural(n, "error"))
+		fmt.Fprintf(e.stdio.Err, "pixform: %s.\n", msg)
+		e.failJSON(views.NewJSONFailure(errors.New(msg), diags))
 		return nil, false
 	}
 	return cfg, true
@@ -428,6 +430,9 @@ func (e *env) plan(args []string) int {
 	if *jsonOut {
 		*format = "json"
 	}
+	if *format == "json" && !*check {
+		e.jsonOut = jsonPlan
+	}
 	switch *format {
 	case "", "text", "json", "markdown":
 	default:
@@ -457,6 +462,13 @@ func (e *env) plan(args []string) int {
 	p, ld, err := e.makePlan(&sel)
 	if err != nil {
 		return e.fail(err)
+	}
+	if e.jsonOut == jsonPlan {
+		// One document on stdout: a plan over budget is refused as a
+		// failure, not printed first.
+		if err := run.CheckCredits(p, sel.maxCredit); err != nil {
+			return e.fail(err)
+		}
 	}
 	switch *format {
 	case "json":
@@ -566,10 +578,28 @@ func (e *env) validate(args []string) int {
 	fs.Var(&vars, "var", "set a variable: `NAME=VALUE` (repeatable)")
 	fs.Var(&varFiles, "var-file", "load variable values from `FILE` (repeatable)")
 	noColor := fs.Bool("no-color", false, "disable colour")
+	jsonOut := fs.Bool("json", false, "print the result as one JSON object: valid, counts, and each diagnostic with its file, line and column")
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
 	}
 	e.noColor = e.noColor || *noColor
+	if fs.NArg() > 0 {
+		return e.fail(fmt.Errorf("validate takes no arguments, got %q", fs.Args()))
+	}
+	if *jsonOut {
+		cfg, diags := config.Load(e.dir, config.LoadOptions{Vars: vars, VarFiles: varFiles, Environ: e.stdio.Environ})
+		images := 0
+		if cfg != nil && !diags.HasErrors() {
+			images = len(cfg.Images)
+		} else if !diags.HasErrors() {
+			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "The configuration did not load"})
+		}
+		views.WriteValidationJSON(e.stdio.Out, diags, images)
+		if diags.HasErrors() {
+			return ExitError
+		}
+		return ExitOK
+	}
 	cfg, ok := e.loadConfig(vars, varFiles)
 	if !ok {
 		return ExitError
