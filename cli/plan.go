@@ -534,7 +534,11 @@ func (e *env) check(sel *selection) int {
 		return ExitOK
 	}
 	if len(bad) == 0 {
-		fmt.Fprintf(e.stdio.Out, "All %s declared are on disk and match the lockfile.\n", views.Plural(p.Summary.NoOp, "image"))
+		if p.Summary.NoOp == 1 {
+			fmt.Fprintln(e.stdio.Out, "The 1 image declared is on disk and matches the lockfile.")
+		} else {
+			fmt.Fprintf(e.stdio.Out, "All %s declared are on disk and match the lockfile.\n", views.Plural(p.Summary.NoOp, "image"))
+		}
 		return ExitOK
 	}
 	verb := "are"

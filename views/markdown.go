@@ -116,14 +116,20 @@ const MarkdownBudget = 60000
 // cell escapes text for a markdown table cell, keeping it on one line and
 // showing it exactly as written: the pipe that would end the cell, HTML,
 // entities, and the characters markdown would read as emphasis, links or
-// code are escaped; line breaks become spaces.
+// code are escaped; line breaks become spaces. A zero-width space after
+// "@" and "#", and inside "://" and "www.", keeps GitHub from reading a
+// prompt's text as a mention (a pull request's prompt would notify whom it
+// names), an issue reference or a link, while it reads the same.
 func cell(s string) string {
-	return strings.NewReplacer(
-		"|", `\|`, "\r\n", " ", "\n", " ", "\r", " ",
-		"&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "&#96;",
-		`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "[", `\[`, "]", `\]`,
-	).Replace(s)
+	return cellEscaper.Replace(s)
 }
+
+var cellEscaper = strings.NewReplacer(
+	"|", `\|`, "\r\n", " ", "\n", " ", "\r", " ",
+	"&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "&#96;",
+	`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "[", `\[`, "]", `\]`,
+	"@", "@\u200b", "#", "#\u200b", "://", ":\u200b//", "www.", "www\u200b.",
+)
 
 // code shows text as code in a table cell: a code span when that can hold
 // it, else <code> around escaped text.

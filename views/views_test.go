@@ -442,4 +442,16 @@ func TestCellEscapes(t *testing.T) {
 	if strings.ContainsAny(got, "\n") || strings.Contains(got, "a|b") {
 		t.Errorf("cell(%q) = %q", "a|b\nc", got)
 	}
+	// What GitHub would link or notify reads the same but is not.
+	tests := map[string]string{
+		"@octocat and @org/team":    "@\u200boctocat and @\u200borg/team",
+		"fixes #1":                  "fixes #\u200b1",
+		"see https://evil.example/": "see https:\u200b//evil.example/",
+		"www.evil.example":          "www\u200b.evil.example",
+	}
+	for in, want := range tests {
+		if got := cell(in); got != want {
+			t.Errorf("cell(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
