@@ -243,14 +243,18 @@ func (e *env) factsCache(cfg *config.Config, lock *state.Lock, full bool, stats 
 
 // providerName resolves -provider and PIXFORM_PROVIDER.
 func (e *env) providerName(flagValue string) (string, error) {
-	p := flagValue
+	p, from := flagValue, "-provider"
 	if p == "" {
-		p = e.getenv("PIXFORM_PROVIDER")
+		p, from = e.getenv("PIXFORM_PROVIDER"), "PIXFORM_PROVIDER"
 	}
 	if p == "" {
 		p = providers.Imagine
 	}
 	if !providers.Known(p) {
+		if from == "PIXFORM_PROVIDER" {
+			return "", views.WithHint(fmt.Errorf("unknown provider %q in the environment variable PIXFORM_PROVIDER", p),
+				"set PIXFORM_PROVIDER to imagine (the Imagine API) or draft (offline placeholders), or unset it")
+		}
 		return "", views.WithHint(fmt.Errorf("unknown provider %q", p), "use -provider=imagine (the Imagine API) or -provider=draft (offline placeholders)")
 	}
 	return p, nil

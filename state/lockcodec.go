@@ -550,6 +550,14 @@ func decodeError(data []byte, filename, addr string, err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
+	case len(bytes.TrimSpace(data)) == 0:
+		le := lockError(filename, 1, 1, "", "the lockfile is empty; restore it from version control, or delete it to start with no image recorded (the next plan takes every declared image as new)")
+		le.Err = err
+		return le
+	case bytes.HasPrefix(data, []byte("\xef\xbb\xbf")):
+		le := lockError(filename, 1, 1, "", "the lockfile starts with a UTF-8 byte-order mark, which JSON does not allow (an editor added it?); save it without one, or restore it from version control")
+		le.Err = err
+		return le
 	case errors.As(err, &se) && se.Offset >= int64(len(data)):
 		le := atOffset(data, filename, addr, se.Offset, "the lockfile ends too early (truncated?); "+fixHint)
 		le.Err = err

@@ -148,7 +148,9 @@ func TestParseLockErrors(t *testing.T) {
 		want []string // substrings of the error
 	}{
 		"not json":         {"hello", []string{"f.json:1:1", "not valid JSON"}},
-		"empty file":       {"", []string{"f.json", "ends too early"}},
+		"empty file":       {"", []string{"f.json:1:1", "the lockfile is empty", "delete it"}},
+		"blank file":       {"\n \n", []string{"f.json:1:1", "the lockfile is empty"}},
+		"byte-order mark":  {"\ufeff{\"version\": 1, \"images\": {}}\n", []string{"f.json:1:1", "byte-order mark"}},
 		"truncated":        {`{"version": 1, "images": {"image.a": {"inputs"`, []string{"f.json:1:", "too early"}},
 		"top level array":  {`[1]`, []string{"f.json:1:1", "must be an object"}},
 		"trailing garbage": {`{"version": 1} {}`, []string{"f.json:1:", "not valid JSON"}},
