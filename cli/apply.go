@@ -98,7 +98,7 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 	}
 	replan := "make a new plan: pixform plan -out=" + name
 	if cfg.Digest != pf.ConfigDigest {
-		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s is stale: the configuration changed since it was made", name), replan)
+		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s is stale: the images it declares changed since it was made (in a *.pix.hcl file, or through a variable's value from -var, -var-file, a *.pixvars.hcl file or PIXFORM_VAR_*)", name), replan)
 	}
 	if lockDigest != pf.LockDigest {
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s is stale: %s changed since it was made (another apply ran, or it was edited)", name, state.LockFileName), replan)
