@@ -46,7 +46,7 @@ func (e *env) fmt(args []string) int {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(e.dir, name)
 		}
-		src, err := os.ReadFile(path)
+		src, err := config.ReadSource(path)
 		if err != nil {
 			return e.fail(fmt.Errorf("fmt: %w", err))
 		}
