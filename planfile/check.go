@@ -112,8 +112,8 @@ func checkAction(c *planner.Change, img *config.Image, provider string, cfg *con
 	// unchanged: it keeps it where it is.
 	draftKeeps := c.Action == planner.NoOp && provider == providers.Draft && prior.Provider == providers.Imagine && !inputsChanged(c)
 	if c.PriorAddr != c.Addr {
-		if c.Action != planner.Move && !draftKeeps {
-			return fmt.Errorf("%s is a %s of the lockfile's entry at another address, %s", c.Addr, c.Action, c.PriorAddr)
+		if c.Action == planner.NoOp && !draftKeeps {
+			return fmt.Errorf("%s is kept unchanged, but the lockfile records it at another address, %s", c.Addr, c.PriorAddr)
 		}
 		if _, declared := cfg.Lookup(c.PriorAddr); declared {
 			return fmt.Errorf("%s takes over the lockfile's entry of %s, which is declared", c.Addr, c.PriorAddr)
@@ -132,7 +132,7 @@ func checkAction(c *planner.Change, img *config.Image, provider string, cfg *con
 			return fmt.Errorf("%s is kept unchanged, but its path changed from %s to %s", c.Addr, prior.Path, c.Path)
 		}
 	case planner.Replace:
-		if why != "" || requested(c.Addr, replace) {
+		if why != "" || requested(c.Addr, replace) || heldMismatch(prior) {
 			return nil
 		}
 		if disk == nil || disk.Holds(*prior) {
@@ -176,10 +176,15 @@ func mustRender(c *planner.Change, img *config.Image, provider string) string {
 	if from != to && from != "" && to != "" {
 		return "its format changes"
 	}
-	if from != "" && prior.MediaType != "" && prior.MediaType != from {
-		return "its recorded bytes are not the format of its path"
-	}
 	return ""
+}
+
+// heldMismatch reports whether the lockfile records bytes of another
+// format than prior's path says, which the planner replaces when the
+// file on disk holds them.
+func heldMismatch(prior *state.Entry) bool {
+	mt, _ := media.OfPath(prior.Path)
+	return mt != "" && prior.MediaType != "" && prior.MediaType != mt
 }
 
 // inputsChanged reports whether c's inputs differ from its prior entry's
