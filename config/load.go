@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -276,14 +277,17 @@ func ReadSource(path string) ([]byte, error) {
 		return nil, cannot(err)
 	}
 	defer f.Close()
-	src, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
+	// Read into a buffer of the file's size, as os.ReadFile does (no
+	// copies as it grows), and never beyond the cap.
+	var buf bytes.Buffer
+	buf.Grow(int(fi.Size()) + bytes.MinRead)
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileBytes+1)); err != nil {
 		return nil, cannot(err)
 	}
-	if len(src) > MaxFileBytes { // it grew since the stat
-		return nil, tooLarge(int64(len(src)))
+	if buf.Len() > MaxFileBytes { // it grew since the stat
+		return nil, tooLarge(int64(buf.Len()))
 	}
-	return src, nil
+	return buf.Bytes(), nil
 }
 
 // mib writes a size of more than a MiB in MiB, with one decimal.
