@@ -103,7 +103,7 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 	if lockDigest != pf.LockDigest {
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s is stale: %s changed since it was made (another apply ran, or it was edited)", name, state.LockFileName), replan)
 	}
-	if err := planfile.CheckAgainst(pf.Plan, cfg, lock); err != nil {
+	if err := planfile.CheckAgainst(pf.Plan, cfg, lock, pf.Replace, planfile.DirDisk(e.dir)); err != nil {
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s does not match the configuration: %w", name, err), replan)
 	}
 	left, err := e.leftovers(lock)

@@ -22,8 +22,8 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 // prints nothing itself: flagExit words what Parse returns. A backquoted
 // word in a flag's usage string is the name of its argument in the help
 // (-out FILE), so usage strings quote nothing else with backquotes.
-func newFlagSet(name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+func newFlagSet(name, usage string) *flagSet {
+	fs := &flagSet{flag.NewFlagSet(name, flag.ContinueOnError)}
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		w := fs.Output()
@@ -38,10 +38,71 @@ func newFlagSet(name, usage string) *flag.FlagSet {
 	return fs
 }
 
+// flagSet is a command's flags: flag.FlagSet with a Parse that words what
+// it cannot parse, and refuses the values that it can but pixform cannot
+// use.
+type flagSet struct{ *flag.FlagSet }
+
+// Parse parses args as flag.FlagSet does. A duration or number that does
+// not parse says how to write one (not the flag package's bare "parse
+// error"); a negative duration (-lock-timeout=-5s) and a -parallelism
+// below 1 given on the command line are refused.
+func (fs *flagSet) Parse(args []string) error {
+	if err := fs.FlagSet.Parse(args); err != nil {
+		return fs.worded(err)
+	}
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		g, ok := f.Value.(flag.Getter)
+		if !ok || err != nil {
+			return
+		}
+		switch v := g.Get().(type) {
+		case time.Duration:
+			if v < 0 {
+				err = fmt.Errorf("-%s=%s: a duration cannot be negative: give 0 (do not wait) or more, such as 30s", f.Name, f.Value)
+			}
+		case int:
+			if f.Name == "parallelism" && v < 1 {
+				err = fmt.Errorf("-%s=%d: must be at least 1 (leave it out for its default)", f.Name, v)
+			}
+		}
+	})
+	return err
+}
+
+// worded rewords the flag package's error for a value of a duration or
+// number flag that does not parse: invalid value "30" for flag
+// -lock-timeout: parse error.
+func (fs *flagSet) worded(err error) error {
+	rest, ok := strings.CutPrefix(err.Error(), "invalid value ")
+	if !ok {
+		return err
+	}
+	quoted, rest, ok := strings.Cut(rest, " for flag -")
+	name, _, ok2 := strings.Cut(rest, ": ")
+	value, uerr := strconv.Unquote(quoted)
+	f := fs.Lookup(name)
+	if !ok || !ok2 || uerr != nil || f == nil {
+		return err
+	}
+	g, _ := f.Value.(flag.Getter)
+	if g == nil {
+		return err
+	}
+	switch g.Get().(type) {
+	case time.Duration:
+		return fmt.Errorf("-%s=%s: not a duration: give a number with a unit, such as 30s, 2m or 1h", name, value)
+	case int, int64, uint, uint64:
+		return fmt.Errorf("-%s=%s: not a whole number", name, value)
+	}
+	return err
+}
+
 // flagExit handles an error from fs.Parse: -h and -help print the command's
 // help to stdout and exit 0; anything else is an error on stderr with a hint
 // to the help.
-func (e *env) flagExit(fs *flag.FlagSet, err error) int {
+func (e *env) flagExit(fs *flagSet, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(e.stdio.Out)
 		fs.Usage()
@@ -80,7 +141,7 @@ type selection struct {
 	noLockDigest bool
 }
 
-func (s *selection) register(fs *flag.FlagSet) {
+func (s *selection) register(fs *flagSet) {
 	fs.Var(&s.vars, "var", "set a variable: `NAME=VALUE` (repeatable)")
 	fs.Var(&s.varFiles, "var-file", "load variable values from `FILE` (repeatable)")
 	fs.Var(&s.targets, "target", "limit the plan to the image at `ADDR`, e.g. image.hero or image.icon (repeatable)")
@@ -97,7 +158,7 @@ func (s *selection) register(fs *flag.FlagSet) {
 // storeFlag registers -store.
 // noColorFlag adds the command-level -no-color, which does what the global
 // one (before the command) does: every command takes it.
-func (e *env) noColorFlag(fs *flag.FlagSet) {
+func (e *env) noColorFlag(fs *flagSet) {
 	fs.BoolFunc("no-color", "disable colour", func(s string) error {
 		v, err := strconv.ParseBool(s)
 		if err != nil {
@@ -108,6 +169,6 @@ func (e *env) noColorFlag(fs *flag.FlagSet) {
 	})
 }
 
-func storeFlag(fs *flag.FlagSet, p *string) {
+func storeFlag(fs *flagSet, p *string) {
 	fs.StringVar(p, "store", "", "the image store's `URL` (s3://BUCKET/PREFIX?region=…, gs://…, azblob://…, file:///DIR); overrides $PIXFORM_STORE and the store block")
 }

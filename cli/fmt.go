@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -39,13 +40,13 @@ func (e *env) fmt(args []string) int {
 	}
 	var diags hcl.Diagnostics
 	parsed := map[string]*hcl.File{}
-	changed := 0
+	changed, refused := 0, 0
 	for _, name := range files {
 		path := name
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(e.dir, name)
 		}
-		src, err := os.ReadFile(path)
+		src, err := config.ReadSource(path)
 		if err != nil {
 			return e.fail(fmt.Errorf("fmt: %w", err))
 		}
@@ -66,7 +67,14 @@ func (e *env) fmt(args []string) int {
 			fmt.Fprint(e.stdio.Out, unifiedDiff(name, src, out))
 		}
 		if !*check {
-			if err := state.WriteFileAtomic(path, out); err != nil {
+			target, err := e.fmtTarget(name, path)
+			if err != nil {
+				// The other files are still formatted.
+				e.fail(err)
+				refused++
+				continue
+			}
+			if err := state.WriteFileAtomic(target, out); err != nil {
 				return e.fail(fmt.Errorf("fmt: %w", err))
 			}
 		}
@@ -76,8 +84,42 @@ func (e *env) fmt(args []string) int {
 		fmt.Fprintln(e.stdio.Err, "pixform: files with syntax errors were left unchanged.")
 		return ExitError
 	}
+	if refused > 0 {
+		return ExitError
+	}
 	if *check && changed > 0 {
 		return ExitFmt
 	}
 	return ExitOK
+}
+
+// fmtTarget is the file that fmt rewrites for the file name at path: path
+// itself, or for a symbolic link the file it leads to, which must be in
+// the working directory (after resolving every link, as each path
+// pixform writes is checked). The link is never replaced by a file: it
+// stays, and the file it names, which the configuration is read from, is
+// the one formatted. A link that leads outside the working directory is
+// refused, since fmt writes nothing outside it.
+func (e *env) fmtTarget(name, path string) (string, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return "", fmt.Errorf("fmt: %w", err)
+	}
+	if fi.Mode()&os.ModeSymlink == 0 {
+		return path, nil
+	}
+	link, _ := os.Readlink(path)
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", fmt.Errorf("fmt: %s is a symbolic link to %s, which cannot be followed: %w", name, link, err)
+	}
+	root, err := filepath.EvalSymlinks(e.dir)
+	if err != nil {
+		return "", fmt.Errorf("fmt: %w", err)
+	}
+	if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", views.WithHint(fmt.Errorf("fmt: %s is a symbolic link to %s, outside the working directory; fmt writes only inside it, so %s was left unchanged", name, link, name),
+			fmt.Sprintf("to format the file it leads to, name that file: pixform fmt %s", target))
+	}
+	return target, nil
 }

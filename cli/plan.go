@@ -490,9 +490,10 @@ func (e *env) plan(args []string) int {
 		return e.fail(err)
 	}
 	if *out != "" {
+		replace, _ := parseAddrs("-replace", sel.replace) // makePlan parsed them
 		pf := &planfile.File{
 			PixformVersion: Version, ConfigDigest: ld.cfg.Digest, LockDigest: ld.lockDigest,
-			Vars: sel.vars, VarFiles: sel.varFiles, Plan: p,
+			Vars: sel.vars, VarFiles: sel.varFiles, Replace: replace, Plan: p,
 		}
 		if err := planfile.Write(outPath, pf); err != nil {
 			return e.fail(err)

@@ -536,3 +536,47 @@ image "nodir" {
 		}
 	}
 }
+
+// TestLoadRawVariableNotOfItsType: a number or bool variable given text
+// that is not one on the command line or in the environment is "not a
+// valid number", naming where the value came from, as in a variable file
+// (not HCL's "Variables not allowed" at a made-up file).
+func TestLoadRawVariableNotOfItsType(t *testing.T) {
+	const decl = "variable \"n\" {\n  type = number\n}\n\nvariable \"b\" {\n  type    = bool\n  default = false\n}\n\nimage \"a\" {\n  count  = var.n\n  prompt = \"x\"\n}\n"
+	tests := map[string]struct {
+		opts LoadOptions
+		want []string
+	}{
+		"-var word": {LoadOptions{Vars: []string{"n=abc"}},
+			[]string{"Invalid value for variable", `The value "abc" of var.n from the -var option is not a valid number: a number is required`}},
+		"-var sum of words": {LoadOptions{Vars: []string{"n=a+b"}},
+			[]string{`The value "a+b" of var.n from the -var option is not a valid number`}},
+		"-var bad syntax": {LoadOptions{Vars: []string{"n=1 2"}},
+			[]string{`The value "1 2" of var.n from the -var option is not a valid number`}},
+		"environment word": {LoadOptions{Environ: []string{"PIXFORM_VAR_n=abc"}},
+			[]string{`The value "abc" of var.n from the environment variable PIXFORM_VAR_n is not a valid number`}},
+		"environment bool": {LoadOptions{Environ: []string{"PIXFORM_VAR_n=1", "PIXFORM_VAR_b=yes"}},
+			[]string{`The value "yes" of var.b from the environment variable PIXFORM_VAR_b is not a valid bool: a bool is required`}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, diags := Load(writeDir(t, map[string]string{"main.pix.hcl": decl}), tc.opts)
+			got := render(diags)
+			if strings.Contains(got, "Variables not allowed") || strings.Contains(got, "<value for") {
+				t.Errorf("HCL's expression error:%s", got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("diagnostics lack %q:%s", w, got)
+				}
+			}
+		})
+	}
+	// Values of the type still load, in either form.
+	for _, vars := range [][]string{{"n=2"}, {"n= 2 "}, {`n="2"`}, {"n=1+1", "b=true"}} {
+		cfg := mustLoad(t, map[string]string{"main.pix.hcl": decl}, LoadOptions{Vars: vars})
+		if len(cfg.Images) != 2 {
+			t.Errorf("-var %q: %d images, want 2", vars, len(cfg.Images))
+		}
+	}
+}

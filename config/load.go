@@ -1,6 +1,9 @@
 package config
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -226,14 +229,96 @@ func ignoredFile(name string) bool {
 		(strings.HasPrefix(name, "#") && strings.HasSuffix(name, "#"))
 }
 
+// MaxFileBytes is the largest configuration or variable file pixform
+// reads: some 350,000 image blocks, far more than any configuration puts
+// in one file, and far less than would exhaust a CI runner's memory.
+const MaxFileBytes = 64 << 20
+
+// FileError is a configuration or variable file that cannot be read:
+// missing, unreadable, not a regular file, or larger than MaxFileBytes.
+type FileError struct {
+	Path    string
+	Summary string
+	Detail  string
+	Err     error
+}
+
+func (e *FileError) Error() string { return e.Detail }
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// ReadSource reads the configuration or variable file at path: a regular
+// file (or a link to one) of at most MaxFileBytes, read no further than
+// that, so that a huge file, or a link to a device, is refused rather than
+// read into memory. The error is a *FileError.
+func ReadSource(path string) ([]byte, error) {
+	cannot := func(err error) error {
+		return &FileError{Path: path, Summary: "Cannot read file", Err: err,
+			Detail: "Reading " + path + " failed: " + err.Error() + ". Check that it exists and is readable."}
+	}
+	tooLarge := func(size int64) error {
+		return &FileError{Path: path, Summary: "Configuration file too large",
+			Detail: fmt.Sprintf("%s is %s, and pixform reads at most %d MiB of one configuration or variable file, far more than any configuration needs. Check that it is the file you meant; split a configuration that large into several *%s files.",
+				path, mib(size), MaxFileBytes>>20, ConfigSuffix)}
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, cannot(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &FileError{Path: path, Summary: "Cannot read file",
+			Detail: fmt.Sprintf("%s is not a regular file (%s). A configuration or variable file must be one: replace it with the file itself.", path, fileKind(fi.Mode()))}
+	}
+	if fi.Size() > MaxFileBytes {
+		return nil, tooLarge(fi.Size())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, cannot(err)
+	}
+	defer f.Close()
+	// Read into a buffer of the file's size, as os.ReadFile does (no
+	// copies as it grows), and never beyond the cap.
+	var buf bytes.Buffer
+	buf.Grow(int(fi.Size()) + bytes.MinRead)
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileBytes+1)); err != nil {
+		return nil, cannot(err)
+	}
+	if buf.Len() > MaxFileBytes { // it grew since the stat
+		return nil, tooLarge(int64(buf.Len()))
+	}
+	return buf.Bytes(), nil
+}
+
+// mib writes a size of more than a MiB in MiB, with one decimal.
+func mib(n int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+// fileKind names what a file that is not a regular file is.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&(os.ModeDevice|os.ModeCharDevice) != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
+}
+
 // readFile reads one file, reporting a failure.
 func (l *loader) readFile(path string) ([]byte, bool) {
-	src, err := os.ReadFile(path)
+	src, err := ReadSource(path)
 	if err != nil {
+		fe := err.(*FileError)
 		l.diags = append(l.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
-			Summary:  "Cannot read file",
-			Detail:   "Reading " + path + " failed: " + err.Error() + ". Check that it exists and is readable.",
+			Summary:  fe.Summary,
+			Detail:   fe.Detail,
 		})
 		return nil, false
 	}

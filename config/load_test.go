@@ -604,3 +604,43 @@ func TestLoadCandidates(t *testing.T) {
 		t.Fatal("the digest ignores candidates")
 	}
 }
+
+// TestLoadFileTooLarge: a configuration or variable file over MaxFileBytes,
+// or a link to something that is not a file, is refused with what it is
+// and what to do, before it is read.
+func TestLoadFileTooLarge(t *testing.T) {
+	for _, tt := range []struct {
+		name, file string
+		make       func(p string) error
+		want       []string
+	}{
+		{"configuration", "big.pix.hcl", func(p string) error { return os.Truncate(p, MaxFileBytes+1) },
+			[]string{"Configuration file too large", "big.pix.hcl is 64.0 MiB", "at most 64 MiB", "several *.pix.hcl files"}},
+		{"variables", "big.pixvars.hcl", func(p string) error { return os.Truncate(p, 3*MaxFileBytes/2) },
+			[]string{"Configuration file too large", "big.pixvars.hcl is 96.0 MiB"}},
+		{"link to a device", "dev.pix.hcl", func(p string) error {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			return os.Symlink("/dev/zero", p)
+		}, []string{"Cannot read file", "dev.pix.hcl is not a regular file (a device)"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeDir(t, map[string]string{"main.pix.hcl": "image \"a\" {\n  prompt = \"a fox\"\n}\n", tt.file: ""})
+			if err := tt.make(filepath.Join(dir, tt.file)); err != nil {
+				t.Skip(err)
+			}
+			_, diags := Load(dir, LoadOptions{})
+			got := render(diags)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("diagnostics lack %q:%s", w, got)
+				}
+			}
+		})
+	}
+	// A missing file says so.
+	if _, err := ReadSource(filepath.Join(t.TempDir(), "none.pix.hcl")); err == nil || !strings.Contains(err.Error(), "Check that it exists") {
+		t.Errorf("ReadSource of a missing file: %v", err)
+	}
+}

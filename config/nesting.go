@@ -38,14 +38,73 @@ func checkNesting(src []byte, filename string, start hcl.Pos, expr bool) hcl.Dia
 	return lexNesting(src, filename, start, expr)
 }
 
-// lexNesting is checkNesting's exact check, on HCL's tokens.
+// lexWindow is how many bytes of a file lexNesting lexes at a time: HCL's
+// lexer makes a token of every word and bracket (some 100 bytes each), so
+// the tokens of a whole large file would take many times its size.
+var lexWindow = 64 << 10
+
+// lexMargin is how close to the end of a window a token may end and still
+// be counted: one nearer may be cut short by the window's end.
+const lexMargin = 256
+
+// lexNesting is checkNesting's exact check, on HCL's tokens. A file is
+// lexed one window at a time, so that its tokens never all exist at once:
+// the tokens of a window are those of the whole file up to where the window
+// cuts one short (trustedTokens), and of those it counts up to the last
+// line break at the top level, where the lexer starts afresh; the next
+// window starts after it. A window with no such line break is lexed again
+// larger, unless a level or an operator is over the limit in it already.
 func lexNesting(src []byte, filename string, start hcl.Pos, expr bool) hcl.Diagnostics {
-	var toks hclsyntax.Tokens
 	if expr {
-		toks, _ = hclsyntax.LexExpression(src, filename, start)
-	} else {
-		toks, _ = hclsyntax.LexConfig(src, filename, start)
+		toks, _ := hclsyntax.LexExpression(src, filename, start)
+		diags, _ := scanNesting(toks)
+		return diags
 	}
+	off, pos, window := 0, start, lexWindow
+	for {
+		end := min(off+window, len(src))
+		toks, _ := hclsyntax.LexConfig(src[off:end], filename, pos)
+		n := len(toks)
+		if end < len(src) {
+			n = trustedTokens(toks, start.Byte+end)
+		}
+		diags, stop := scanNesting(toks[:n])
+		switch {
+		case diags.HasErrors() || end == len(src):
+			return diags
+		case stop < 0:
+			window *= 2 // no place to stop: lex a larger window
+		default:
+			r := toks[stop].Range.End
+			off, pos, window = r.Byte-start.Byte, r, lexWindow
+		}
+	}
+}
+
+// trustedTokens returns how many of the tokens of a window of the source
+// that ends at byte cut are the whole file's tokens: those that end more
+// than lexMargin before cut, up to the first /* or << whose comment or
+// heredoc may end beyond cut (lexed alone, it is two operators and code).
+func trustedTokens(toks hclsyntax.Tokens, cut int) int {
+	for i, t := range toks {
+		if t.Range.End.Byte > cut-lexMargin {
+			return i
+		}
+		if i+1 < len(toks) && t.Range.End.Byte == toks[i+1].Range.Start.Byte &&
+			(t.Type == hclsyntax.TokenSlash && toks[i+1].Type == hclsyntax.TokenStar ||
+				t.Type == hclsyntax.TokenLessThan && toks[i+1].Type == hclsyntax.TokenLessThan) {
+			return i
+		}
+	}
+	return len(toks)
+}
+
+// scanNesting counts the levels and operators of toks and reports the
+// first beyond the limits. It returns too the index of the last line break
+// at the top level (outside brackets, sequences and strings), where the
+// lexer starts afresh, or -1.
+func scanNesting(toks hclsyntax.Tokens) (hcl.Diagnostics, int) {
+	stop, quotes := -1, 0
 	// open holds one entry per level (the root first): what closes it (a
 	// closing token type, or endIf or endFor for the body of an %{ if }
 	// or %{ for } directive, which the template parser recurses into as
@@ -72,6 +131,13 @@ func lexNesting(src []byte, filename string, start hcl.Pos, expr bool) hcl.Diagn
 		var closers []hclsyntax.TokenType
 		top := &open[len(open)-1]
 		switch t.Type {
+		case hclsyntax.TokenOQuote, hclsyntax.TokenOHeredoc:
+			quotes++
+			continue
+		case hclsyntax.TokenCQuote, hclsyntax.TokenCHeredoc:
+			quotes = max(quotes-1, 0)
+			continue
+
 		case hclsyntax.TokenOParen:
 			closers = []hclsyntax.TokenType{hclsyntax.TokenCParen}
 		case hclsyntax.TokenOBrack:
@@ -100,6 +166,9 @@ func lexNesting(src []byte, filename string, start hcl.Pos, expr bool) hcl.Diagn
 			pop(t.Type)
 			continue
 		case hclsyntax.TokenComma, hclsyntax.TokenEqual, hclsyntax.TokenFatArrow, hclsyntax.TokenNewline:
+			if t.Type == hclsyntax.TokenNewline && len(open) == 1 && quotes == 0 {
+				stop = i
+			}
 			// The end of one element, attribute or argument: the next
 			// starts a new chain. Inside parentheses and brackets a
 			// newline continues the expression.
@@ -117,7 +186,7 @@ func lexNesting(src []byte, filename string, start hcl.Pos, expr bool) hcl.Diagn
 			if ops > MaxOperators {
 				return tooDeep(t, "Expression too long",
 					fmt.Sprintf("This %q is operator %d of one expression, and pixform reads at most %d in a chain, far more than any configuration needs. Split the expression: compute its parts in local values and combine those.",
-						string(t.Bytes), ops, MaxOperators))
+						string(t.Bytes), ops, MaxOperators)), stop
 			}
 			continue
 		default:
@@ -129,10 +198,10 @@ func lexNesting(src []byte, filename string, start hcl.Pos, expr bool) hcl.Diagn
 		if len(open)-1 > MaxNesting {
 			return tooDeep(t, "Expression nested too deeply",
 				fmt.Sprintf("This %s opens level %d of nested brackets, template sequences and directives, and pixform reads at most %d, far more than any configuration needs. Simplify the expression: compute its inner parts in local values and refer to them.",
-					tokenWord(t), len(open)-1, MaxNesting))
+					tokenWord(t), len(open)-1, MaxNesting)), stop
 		}
 	}
-	return nil
+	return nil, stop
 }
 
 // Pseudo token types that close the body of a template directive.

@@ -2,8 +2,11 @@ package config
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 func TestLoadNesting(t *testing.T) {
@@ -223,5 +226,66 @@ func TestQuickNesting(t *testing.T) {
 				t.Errorf("quickNestingOK = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestLexNestingWindows: lexing a file one window at a time finds what
+// lexing it whole finds, at the same place, whatever the window's size:
+// windows that cut tokens, strings, heredocs and comments (a /* that ends
+// beyond the window), lines longer than a window.
+func TestLexNestingWindows(t *testing.T) {
+	rep := strings.Repeat
+	lines := func(n int, line string) string { return rep(line, n) }
+	srcs := map[string]string{
+		"deep after blocks":       lines(400, "image \"b\" {\n  prompt = \"b\" # note (\n}\n") + "x = " + rep("(", 300),
+		"deep in one long line":   "x = [" + rep("1, ", 3000) + rep("(", 300),
+		"brackets in a comment":   lines(50, "a = 1\n") + "/* " + lines(100, rep("(", 10)+"\n") + "*/\n" + "y = " + rep("[", 200) + rep("]", 200) + "\n",
+		"unclosed comment":        lines(50, "a = 1\n") + "/* " + lines(100, rep("(", 10)+"\n"),
+		"brackets in a heredoc":   lines(50, "a = 1\n") + "h = <<EOT\n" + lines(100, rep("(", 10)+"\n") + "EOT\n" + "z = " + rep("(", 257),
+		"long heredoc marker":     lines(50, "a = 1\n") + "h = <<" + rep("E", 600) + "\n" + lines(30, rep("(", 30)+"\n") + rep("E", 600) + "\n",
+		"brackets in strings":     lines(200, "s = \""+rep("(", 40)+"\"\n") + "t = " + rep("{a=", 257),
+		"interpolations":          lines(100, "s = \"${a}(${b})\"\n") + "u = \"" + rep("${\"", 260),
+		"operators over lines":    "a = (" + rep("1 +\n", MaxOperators+1) + "1)\n",
+		"operators reset":         rep("a = -1 + 2\n", 3000) + "b = 1\n",
+		"operators after comment": "a = " + rep("!x # c\n", MaxOperators+1),
+		"directives":              lines(100, "d = \"%{ if true }x%{ endif }\"\n") + "e = \"" + rep("%{ if true }", 300),
+		"clean":                   lines(500, "image \"c\" {\n  prompt = \"${var.a} (b)\"\n  seed = 1 + 2\n}\n"),
+		"crlf":                    lines(300, "a = (1)\r\n") + "b = " + rep("(", 300),
+	}
+	whole := func(src string) hcl.Diagnostics {
+		defer func(w int) { lexWindow = w }(lexWindow)
+		lexWindow = len(src) + 1
+		return lexNesting([]byte(src), "f.pix.hcl", hcl.InitialPos, false)
+	}
+	for name, src := range srcs {
+		want := whole(src)
+		for _, w := range []int{1, 300, 301, 517, 1024, 4096, 20000} {
+			t.Run(fmt.Sprintf("%s/%d", name, w), func(t *testing.T) {
+				defer func(w int) { lexWindow = w }(lexWindow)
+				lexWindow = w
+				got := lexNesting([]byte(src), "f.pix.hcl", hcl.InitialPos, false)
+				if render(got) != render(want) {
+					t.Errorf("window %d:\n%s\nwhole:\n%s", w, render(got), render(want))
+				}
+			})
+		}
+	}
+}
+
+// TestLexNestingMemory: the exact check of a file of nothing but
+// parentheses stops at the level past the limit, with no token of the
+// rest of the file: it allocates a small part of what lexing all of it
+// would (hundreds of MB for these 2 MB).
+func TestLexNestingMemory(t *testing.T) {
+	src := []byte("image \"a\" {\n  prompt = " + strings.Repeat("(", 2<<20) + "\n}\n")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	diags := checkNesting(src, "main.pix.hcl", hcl.InitialPos, false)
+	runtime.ReadMemStats(&after)
+	if !diags.HasErrors() || at(diags[0]) != "main.pix.hcl:2,267" {
+		t.Fatalf("checkNesting: %s", render(diags))
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 32<<20 {
+		t.Errorf("checkNesting of %d bytes allocated %d MB, want at most 32", len(src), got>>20)
 	}
 }

@@ -190,24 +190,53 @@ func (l *loader) setRaw(v *variable, raw, source string) {
 	if !diags.HasErrors() {
 		expr, diags = hclsyntax.ParseExpression([]byte(raw), filename, hcl.InitialPos)
 	}
-	if diags.HasErrors() {
-		for _, d := range diags {
-			d.Detail = fmt.Sprintf("%s (in the value of var.%s from %s)", d.Detail, v.name, source)
-		}
-		l.diags = append(l.diags, diags...)
-		v.val = cty.DynamicVal
+	var val cty.Value
+	if !diags.HasErrors() {
+		val, diags = expr.Value(nil)
+	}
+	if diags.HasErrors() && v.typ.IsPrimitiveType() {
+		// A number or a bool that is no expression of one (abc, 1 2, a+b)
+		// is text that is not of the type, as a variable file says.
+		l.setRawText(v, raw, source)
 		return
 	}
-	val, diags := expr.Value(nil)
 	for _, d := range diags {
 		d.Detail = fmt.Sprintf("%s (in the value of var.%s from %s)", d.Detail, v.name, source)
 	}
-	l.addDiags(diags, expr.Range())
+	if expr == nil {
+		l.diags = append(l.diags, diags...)
+	} else {
+		l.addDiags(diags, expr.Range())
+	}
 	if diags.HasErrors() {
 		v.val = cty.DynamicVal
 		return
 	}
 	v.val = l.convertVar(v, val, expr.Range(), source)
+}
+
+// setRawText assigns raw, given on the command line or in the environment
+// (source: "-var" or the environment variable's name), to the number or
+// bool variable v as text converted to its type, reporting text that is
+// not one with where it came from.
+func (l *loader) setRawText(v *variable, raw, source string) {
+	out, err := convert.Convert(cty.StringVal(strings.TrimSpace(raw)), v.typ)
+	if err == nil {
+		v.val = out
+		return
+	}
+	from := "the -var option"
+	if source != "-var" {
+		from = "the environment variable " + source
+	}
+	typ := typeexpr.TypeString(v.typ)
+	l.diags = append(l.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Invalid value for variable",
+		Detail: fmt.Sprintf("The value %q of var.%s from %s is not a valid %s: %s. Give a %s, or change the variable's type.",
+			raw, v.name, from, typ, err, typ),
+	})
+	v.val = cty.DynamicVal
 }
 
 // loadVarFile assigns the attributes of a variable file; name is how

@@ -2,25 +2,63 @@ package planfile
 
 import (
 	"fmt"
+	"slices"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
-// CheckAgainst verifies that every change of a saved plan agrees with
-// the configuration and lockfile it claims to come from, so that a damaged
-// or edited plan file cannot write anywhere the configuration does not say.
-func CheckAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock) error {
-	for _, c := range p.Changes {
-		if c.Action == planner.NoOp {
-			continue // does nothing
-		}
+// Disk is what CheckAgainst may ask of the working directory: whether
+// the file of a lockfile entry still holds the recorded bytes. It is
+// asked only of a replace that neither the configuration, the lockfile
+// nor -replace explains, which a drifted file alone does.
+type Disk interface {
+	Holds(e state.Entry) bool
+}
+
+// dirDisk is the working directory dir as a Disk.
+type dirDisk string
+
+// Holds reads e's file through the path rules (no symbolic link, inside
+// the directory), at most e.Bytes of it, and reports whether it hashes to
+// e.SHA256.
+func (d dirDisk) Holds(e state.Entry) bool {
+	_, err := state.ReadVerified(string(d), e.Path, e.SHA256, e.Bytes)
+	return err == nil
+}
+
+// DirDisk is the working directory dir, for CheckAgainst.
+func DirDisk(dir string) Disk { return dirDisk(dir) }
+
+// CheckAgainst verifies that every change of a saved plan, a no-op
+// included, is one that planning the configuration and lockfile it claims
+// to come from can give, so that a damaged or edited plan file can neither
+// write anywhere the configuration does not say, nor keep an image whose
+// inputs changed, nor render one again that nothing asks for. replace are
+// the -replace addresses the plan was made with; disk is asked about a
+// replace only they or a drifted file explain (nil: none is explained).
+func CheckAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock, replace []addrs.Addr, disk Disk) error {
+	byAddr := make(map[addrs.Addr]*planner.Change, len(p.Changes))
+	for i := range p.Changes {
+		byAddr[p.Changes[i].Addr] = &p.Changes[i]
+	}
+	// taken are the lockfile entries a change starts from: each once.
+	taken := make(map[addrs.Addr]addrs.Addr, len(p.Changes))
+	for i := range p.Changes {
+		c := &p.Changes[i]
 		if c.Prior != nil {
 			got, ok := lock.Images[c.PriorAddr]
 			if !ok || !got.Equal(*c.Prior) {
 				return fmt.Errorf("%s: the recorded prior entry %s is not in the lockfile", c.Addr, c.PriorAddr)
 			}
+			if other, dup := taken[c.PriorAddr]; dup {
+				return fmt.Errorf("%s and %s both start from the lockfile's entry %s", other, c.Addr, c.PriorAddr)
+			}
+			taken[c.PriorAddr] = c.Addr
 		}
 		if c.Action == planner.Delete {
 			if _, declared := cfg.Lookup(c.Addr); declared {
@@ -32,7 +70,11 @@ func CheckAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock) error {
 		if !ok {
 			return fmt.Errorf("%s is not declared", c.Addr)
 		}
-		if img.Path != c.Path || !planner.InputsMatch(&img, c.Inputs) {
+		// A draft run keeps an imagine render where it is, even when the
+		// path changed.
+		draftKeeps := c.Action == planner.NoOp && c.Prior != nil && p.Provider == providers.Draft &&
+			c.Prior.Provider == providers.Imagine && c.Path == c.Prior.Path
+		if (img.Path != c.Path && !draftKeeps) || !planner.InputsMatch(&img, c.Inputs) {
 			return fmt.Errorf("%s differs from its declaration", c.Addr)
 		}
 		if ep := planner.Endpoint(c.Inputs); c.Requests > 0 && ep != planner.EndpointTextToImage {
@@ -41,6 +83,186 @@ func CheckAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock) error {
 				return fmt.Errorf("%s: its credits do not match the price the configuration sets", c.Addr)
 			}
 		}
+		if err := checkSource(c, byAddr, lock); err != nil {
+			return err
+		}
+		if err := checkAction(c, &img, p.Provider, cfg, lock, replace, disk); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// checkAction refuses an action the planner would not choose for c from
+// the configuration (img) and the lockfile: a create of a recorded
+// address, a no-op or move of an image that must be rendered again, a
+// move from an entry still declared, a replace that nothing asks for.
+func checkAction(c *planner.Change, img *config.Image, provider string, cfg *config.Config, lock *state.Lock, replace []addrs.Addr, disk Disk) error {
+	if c.Action == planner.Create {
+		if _, recorded := lock.Images[c.Addr]; recorded {
+			return fmt.Errorf("%s is created, but the lockfile records it", c.Addr)
+		}
+		return nil
+	}
+	prior := c.Prior
+	if prior == nil {
+		return fmt.Errorf("%s is a %s without a prior entry", c.Addr, c.Action)
+	}
+	// A draft run never overwrites an imagine render whose inputs are
+	// unchanged: it keeps it where it is.
+	draftKeeps := c.Action == planner.NoOp && provider == providers.Draft && prior.Provider == providers.Imagine && !inputsChanged(c)
+	if c.PriorAddr != c.Addr {
+		if c.Action == planner.NoOp && !draftKeeps {
+			return fmt.Errorf("%s is kept unchanged, but the lockfile records it at another address, %s", c.Addr, c.PriorAddr)
+		}
+		if _, declared := cfg.Lookup(c.PriorAddr); declared {
+			return fmt.Errorf("%s takes over the lockfile's entry of %s, which is declared", c.Addr, c.PriorAddr)
+		}
+	}
+	if draftKeeps {
+		return nil
+	}
+	why := mustRender(c, img, provider)
+	switch c.Action {
+	case planner.NoOp, planner.Move:
+		if why != "" {
+			return fmt.Errorf("%s is kept unchanged, but %s: the plan would replace it", c.Addr, why)
+		}
+		if c.Action == planner.NoOp && c.Path != prior.Path {
+			return fmt.Errorf("%s is kept unchanged, but its path changed from %s to %s", c.Addr, prior.Path, c.Path)
+		}
+	case planner.Replace:
+		if why != "" || requested(c.Addr, replace) || heldMismatch(prior) {
+			return nil
+		}
+		if disk == nil || disk.Holds(*prior) {
+			return fmt.Errorf("%s is replaced, but nothing asks for it: its inputs are unchanged, it was not named by -replace, and its file %s holds the recorded image", c.Addr, prior.Path)
+		}
+	}
+	return nil
+}
+
+// mustRender says why the configuration and the lockfile alone make the
+// planner render c again ("its prompt changed"), or "" when they do not:
+// then only -replace or a drifted file does.
+func mustRender(c *planner.Change, img *config.Image, provider string) string {
+	prior := c.Prior
+	old, in := prior.Inputs, c.Inputs
+	if img.Seed == 0 && c.Action == planner.Replace {
+		// An undeclared seed is the recorded one unless -replace chose
+		// another: a new one alone explains nothing.
+		in.Seed = old.Seed
+	}
+	switch {
+	case old.Prompt != in.Prompt:
+		return "its prompt changed"
+	case old.Style != in.Style:
+		return "its style changed"
+	case old.AspectRatio != in.AspectRatio:
+		return "its aspect_ratio changed"
+	case old.Seed != in.Seed:
+		return "its seed changed"
+	case old.Takes() != in.Takes():
+		return "its candidates changed"
+	}
+	if why := derivedChange(old, in, c.AfterApply); why != "" {
+		return why
+	}
+	if prior.Provider == providers.Draft && provider == providers.Imagine {
+		return "it was rendered by draft"
+	}
+	from, _ := media.OfPath(prior.Path)
+	to, _ := media.OfPath(img.Path)
+	if from != to && from != "" && to != "" {
+		return "its format changes"
+	}
+	return ""
+}
+
+// heldMismatch reports whether the lockfile records bytes of another
+// format than prior's path says, which the planner replaces when the
+// file on disk holds them.
+func heldMismatch(prior *state.Entry) bool {
+	mt, _ := media.OfPath(prior.Path)
+	return mt != "" && prior.MediaType != "" && prior.MediaType != mt
+}
+
+// inputsChanged reports whether c's inputs differ from its prior entry's
+// as the planner compares them.
+func inputsChanged(c *planner.Change) bool {
+	old, in := c.Prior.Inputs, c.Inputs
+	return old.Prompt != in.Prompt || old.Style != in.Style || old.AspectRatio != in.AspectRatio ||
+		old.Seed != in.Seed || old.Takes() != in.Takes() || derivedChange(old, in, c.AfterApply) != ""
+}
+
+// derivedChange says how a derived image's inputs changed from old, as
+// the planner's reasons do, or "".
+func derivedChange(old, in state.Inputs, afterApply string) string {
+	sameBytes := old.SourceSHA256 != "" && old.SourceSHA256 == in.SourceSHA256
+	switch {
+	case afterApply != "" || (in.Derived() && in.SourceSHA256 == ""):
+		return "the image it is made from is rendered in this plan"
+	case old.Operation != in.Operation:
+		return "its operation changed"
+	case old.Source != in.Source && !sameBytes:
+		return "its from changed"
+	case old.SourceSHA256 != in.SourceSHA256:
+		return "the image it is made from changed"
+	case old.Mask != in.Mask || old.MaskSHA256 != in.MaskSHA256:
+		return "its mask changed"
+	case old.Resize != in.Resize || old.Crop != in.Crop || old.Quality != in.Quality:
+		return "its resize, crop or quality changed"
+	case old.Transparent != in.Transparent:
+		return "its transparent changed"
+	}
+	return ""
+}
+
+// checkSource refuses a change of an image made from another whose
+// source hash is not what the plan makes of that image: the recorded
+// bytes of a source kept or moved (or left out of the plan), or none yet
+// for a source this plan renders.
+func checkSource(c *planner.Change, byAddr map[addrs.Addr]*planner.Change, lock *state.Lock) error {
+	src, ok := c.Inputs.SourceAddr()
+	if !ok {
+		return nil
+	}
+	want, rendered := "", false
+	if sc := byAddr[src]; sc != nil {
+		switch sc.Action {
+		case planner.Create, planner.Replace:
+			rendered = true
+		case planner.Delete:
+			return fmt.Errorf("%s is made from %s, which the plan deletes", c.Addr, src)
+		default:
+			if sc.Prior != nil {
+				want = sc.Prior.SHA256
+			}
+		}
+	} else if e, recorded := lock.Images[src]; recorded {
+		want = e.SHA256
+	}
+	switch {
+	case rendered && c.Inputs.SourceSHA256 == "":
+		return nil
+	case rendered:
+		// A source restored from the content cache has known bytes, which
+		// apply checks before it reads them.
+		if sc := byAddr[src]; !sc.FromCache {
+			return fmt.Errorf("%s expects %s as it is recorded, but the plan renders %s", c.Addr, src, src)
+		}
+		return nil
+	case c.Inputs.SourceSHA256 == "":
+		return fmt.Errorf("%s waits for %s to be rendered, but the plan does not render it", c.Addr, src)
+	case c.Inputs.SourceSHA256 != want:
+		return fmt.Errorf("%s expects other bytes of %s than the lockfile records", c.Addr, src)
+	}
+	return nil
+}
+
+// requested reports whether -replace named addr (or its block).
+func requested(addr addrs.Addr, replace []addrs.Addr) bool {
+	return slices.ContainsFunc(replace, func(a addrs.Addr) bool {
+		return a == addr || (a.Kind == addrs.NoKey && a.Name == addr.Name)
+	})
 }

@@ -1,6 +1,7 @@
 package planfile
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
@@ -24,6 +25,16 @@ func TestCheckAgainst(t *testing.T) {
 		}
 		return &planner.Plan{Changes: []planner.Change{c}}
 	}
+	// kept is a change of hero from its entry, recorded with prompt was.
+	kept := func(action planner.Action, was string, mod func(*planner.Change)) *planner.Plan {
+		c := planner.Change{Addr: hero, Action: action, Path: "hero.png", PriorAddr: hero,
+			Prior:  priorEntry(was, "hero.png"),
+			Inputs: state.Inputs{Prompt: "a fox", Style: "flux-dev", AspectRatio: "1:1", Seed: 9}}
+		if mod != nil {
+			mod(&c)
+		}
+		return &planner.Plan{Provider: "imagine", Changes: []planner.Change{c}}
+	}
 	tests := []struct {
 		name string
 		decl []config.Image
@@ -44,11 +55,29 @@ func TestCheckAgainst(t *testing.T) {
 			{Addr: hero, Action: planner.Delete, Path: "hero.png"}}}, "it deletes image.hero, which is declared"},
 		{"deletes a recorded image", []config.Image{decl}, &planner.Plan{Changes: []planner.Change{
 			{Addr: old, Action: planner.Delete, Path: "old.png", Prior: prior, PriorAddr: addrs.MustParse("image.old")}}}, ""},
-		{"no-op is not checked", nil, &planner.Plan{Changes: []planner.Change{{Addr: hero, Action: planner.NoOp}}}, ""},
+		{"no-op of an undeclared image", nil, &planner.Plan{Changes: []planner.Change{{Addr: hero, Action: planner.NoOp}}}, "image.hero is not declared"},
+		{"no-op agrees", []config.Image{decl}, kept(planner.NoOp, "a fox", nil), ""},
+		{"no-op of a changed prompt", []config.Image{decl}, kept(planner.NoOp, "a wolf", nil), "image.hero is kept unchanged, but its prompt changed"},
+		{"move of a changed prompt", []config.Image{decl}, kept(planner.Move, "a wolf", func(c *planner.Change) { c.Prior.Path = "old.png" }),
+			"image.hero is kept unchanged, but its prompt changed"},
+		{"no-op of a draft render in an imagine plan", []config.Image{decl}, kept(planner.NoOp, "a fox", func(c *planner.Change) { c.Prior.Provider = "draft" }),
+			"but it was rendered by draft"},
+		{"replace of a changed prompt", []config.Image{decl}, kept(planner.Replace, "a wolf", nil), ""},
+		{"replace nothing asks for", []config.Image{decl}, kept(planner.Replace, "a fox", nil), "image.hero is replaced, but nothing asks for it"},
+		{"create of a recorded image", []config.Image{decl}, create(nil), "image.hero is created, but the lockfile records it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := CheckAgainst(tt.plan, &config.Config{Images: tt.decl}, lock)
+			lock := &state.Lock{Images: maps.Clone(lock.Images)}
+			for _, c := range tt.plan.Changes {
+				if c.Prior != nil && c.PriorAddr == hero && tt.name != "prior not recorded" {
+					lock.Images[hero] = *c.Prior
+				}
+			}
+			if tt.name == "create of a recorded image" {
+				lock.Images[hero] = *priorEntry("a fox", "hero.png")
+			}
+			err := CheckAgainst(tt.plan, &config.Config{Images: tt.decl}, lock, nil, nil)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("CheckAgainst: %v, want nil", err)

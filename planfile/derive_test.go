@@ -54,7 +54,7 @@ func TestDerivedRoundTrip(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	if err := CheckAgainst(got.Plan, cfg, state.NewLock()); err != nil {
+	if err := CheckAgainst(got.Plan, cfg, state.NewLock(), nil, nil); err != nil {
 		t.Errorf("CheckAgainst: %v", err)
 	}
 	// A plan that understates the price the configuration sets is refused.
@@ -63,7 +63,7 @@ func TestDerivedRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckAgainst(p.Plan, cfg, state.NewLock()); err == nil || !strings.Contains(err.Error(), "credits") {
+	if err := CheckAgainst(p.Plan, cfg, state.NewLock(), nil, nil); err == nil || !strings.Contains(err.Error(), "credits") {
 		t.Errorf("CheckAgainst of an understated price: %v", err)
 	}
 }

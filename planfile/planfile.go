@@ -34,7 +34,10 @@ type File struct {
 	// with; apply loads the configuration with them again.
 	Vars     []string
 	VarFiles []string
-	Plan     *planner.Plan
+	// Replace are the -replace addresses the plan was made with: a
+	// replace of an unchanged image is checked against them.
+	Replace []addrs.Addr
+	Plan    *planner.Plan
 }
 
 type fileJSON struct {
@@ -44,6 +47,7 @@ type fileJSON struct {
 	LockDigest     string       `json:"lock_digest"`
 	Vars           []string     `json:"vars"`
 	VarFiles       []string     `json:"var_files"`
+	Replace        []string     `json:"replace,omitempty"`
 	Provider       string       `json:"provider"`
 	Changes        []changeJSON `json:"changes"`
 }
@@ -81,6 +85,9 @@ func Marshal(f *File) ([]byte, error) {
 		ConfigDigest: f.ConfigDigest, LockDigest: f.LockDigest,
 		Vars: f.Vars, VarFiles: f.VarFiles, Provider: f.Plan.Provider,
 		Changes: make([]changeJSON, 0, len(f.Plan.Changes)),
+	}
+	for _, a := range f.Replace {
+		fj.Replace = append(fj.Replace, a.String())
 	}
 	for _, c := range f.Plan.Changes {
 		fj.Changes = append(fj.Changes, changeJSON{
@@ -152,6 +159,14 @@ func Parse(b []byte, name string) (*File, error) {
 	if !isHex(fj.ConfigDigest) || !isHex(fj.LockDigest) {
 		return nil, bad("missing or malformed digests")
 	}
+	var replace []addrs.Addr
+	for _, r := range fj.Replace {
+		a, err := addrs.Parse(r)
+		if err != nil || a.String() != r {
+			return nil, bad("replace address %q is not an image address in canonical form", r)
+		}
+		replace = append(replace, a)
+	}
 	p := &planner.Plan{Provider: fj.Provider}
 	seen := map[string]bool{}
 	for i, cj := range fj.Changes {
@@ -168,7 +183,7 @@ func Parse(b []byte, name string) (*File, error) {
 	p.Summary = planner.Summarize(p.Changes)
 	return &File{
 		PixformVersion: fj.PixformVersion, ConfigDigest: fj.ConfigDigest, LockDigest: fj.LockDigest,
-		Vars: fj.Vars, VarFiles: fj.VarFiles, Plan: p,
+		Vars: fj.Vars, VarFiles: fj.VarFiles, Replace: replace, Plan: p,
 	}, nil
 }
 
@@ -234,7 +249,7 @@ func parseChange(cj changeJSON, provider string) (planner.Change, error) {
 			return planner.Change{}, fmt.Errorf("%s: %v", cj.Address, err)
 		}
 	}
-	if (action == planner.Move || action == planner.Delete) && cj.Prior == nil {
+	if (action == planner.NoOp || action == planner.Move || action == planner.Delete) && cj.Prior == nil {
 		return planner.Change{}, fmt.Errorf("%s: a %s without a prior entry", cj.Address, cj.Action)
 	}
 	if action == planner.Create && cj.Prior != nil {

@@ -70,9 +70,22 @@ func tryTempNames(base string, try func(name string) error) (string, error) {
 
 // CommitTemp makes f, made by CreateTemp, the file at target: it syncs and
 // closes f, renames it over target and syncs the directory. On error the
-// temporary file is removed and target is untouched.
+// temporary file is removed and target is untouched. The file keeps the
+// permissions of the regular file it replaces (a 0600 lockfile or
+// configuration file stays 0600); a new file is 0644.
 func CommitTemp(f *os.File, target string) error {
-	return commitTemp(f, target, true, true)
+	return commitTempPerm(f, target, true, true, keptPerm(target))
+}
+
+// keptPerm is the permission bits of the regular file at target, which a
+// file renamed over it keeps, or 0644 where there is none: one lstat, made
+// only for the files CommitTemp writes (the lockfile, notes, a formatted
+// configuration file), never for an output.
+func keptPerm(target string) os.FileMode {
+	if fi, err := os.Lstat(target); err == nil && fi.Mode().IsRegular() {
+		return fi.Mode().Perm()
+	}
+	return 0o644
 }
 
 // SyncPlaceTemp syncs f and renames it over target, leaving the
@@ -122,8 +135,20 @@ func RenameTemp(f *os.File, target string) error {
 }
 
 func commitTemp(f *os.File, target string, syncFile, syncDir bool) error {
+	return commitTempPerm(f, target, syncFile, syncDir, 0o644)
+}
+
+// commitTempPerm is commitTemp giving the file the permissions perm.
+func commitTempPerm(f *os.File, target string, syncFile, syncDir bool, perm os.FileMode) error {
 	name := f.Name()
 	if isUnnamed, final := unnamedTemp(name); isUnnamed {
+		if perm != 0o644 {
+			if err := f.Chmod(perm); err != nil {
+				f.Close()
+				return fmt.Errorf("chmod %s: %w", target, err)
+			}
+			final = true
+		}
 		if err := commitUnnamed(f, target, syncFile, !final); err != nil {
 			return err
 		}
@@ -139,7 +164,7 @@ func commitTemp(f *os.File, target string, syncFile, syncDir bool) error {
 			return fmt.Errorf("sync %s: %w", target, err)
 		}
 	}
-	if err := f.Chmod(0o644); err != nil {
+	if err := f.Chmod(perm); err != nil {
 		f.Close()
 		os.Remove(name)
 		return fmt.Errorf("chmod %s: %w", target, err)

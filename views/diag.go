@@ -54,6 +54,11 @@ func contextOf(f *hcl.File, r hcl.Range) string {
 	return ""
 }
 
+// snippetWidth is the most characters of a source line a snippet shows:
+// a longer line (a minified or generated file, 400 KB on one line) is cut
+// to the part around the subject, marked … where it is cut.
+const snippetWidth = 120
+
 // writeSnippet prints the subject's first line with the range underlined.
 func writeSnippet(b *strings.Builder, pal palette, f *hcl.File, r hcl.Range) {
 	line := sourceLine(f, r.Start.Line)
@@ -61,19 +66,35 @@ func writeSnippet(b *strings.Builder, pal palette, f *hcl.File, r hcl.Range) {
 		return
 	}
 	prefix := fmt.Sprintf("  %4d: ", r.Start.Line)
-	b.WriteString(prefix + strings.ReplaceAll(line, "\t", " ") + "\n")
 	start := r.Start.Column - 1
-	end := len(line)
+	end := -1 // to the end of the line
 	if r.End.Line == r.Start.Line {
 		end = r.End.Column - 1
 	}
 	// Columns count characters; the underline is drawn in characters too.
-	runes := []rune(line)
-	if start > len(runes) {
-		start = len(runes)
+	runes := []rune(strings.ReplaceAll(line, "\t", " "))
+	if end < 0 || end > len(runes) {
+		end = len(runes)
 	}
-	if end > len(runes) || end <= start {
-		end = max(start+1, min(end, len(runes)))
+	start = min(start, len(runes))
+	if len(runes) > snippetWidth {
+		from := max(0, min(start-snippetWidth/3, len(runes)-snippetWidth))
+		to := min(len(runes), from+snippetWidth)
+		cut := append([]rune(nil), runes[from:to]...)
+		shift := -from
+		if from > 0 {
+			cut = append([]rune("…"), cut...)
+			shift++
+		}
+		if to < len(runes) {
+			cut = append(cut, '…')
+		}
+		start, end = start+shift, min(end, to)+shift
+		runes = cut
+	}
+	b.WriteString(prefix + string(runes) + "\n")
+	if end <= start {
+		end = start + 1
 	}
 	b.WriteString(strings.Repeat(" ", len(prefix)+start) + pal.red(strings.Repeat("^", end-start)) + "\n")
 }
