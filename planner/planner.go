@@ -110,6 +110,9 @@ type planning struct {
 	diags   hcl.Diagnostics
 	// serial turns prefill off (a test compares both ways).
 	serial bool
+	// owners is lockOwners', made once.
+	ownersOnce sync.Once
+	owners     map[string]string
 }
 
 func (p *planning) run() (*Plan, hcl.Diagnostics) {
@@ -300,7 +303,69 @@ func (p *planning) knownAddrs(recorded bool) []addrs.Addr {
 func (p *planning) change(img *config.Image, src *Change) Change {
 	c, replaceRequested, restorable := p.changeUnpriced(img, src)
 	p.price(&c, replaceRequested, restorable)
+	p.checkOccupied(&c)
 	return c
+}
+
+// checkOccupied marks a change that writes a path other than its own
+// recorded one where a file is that no lockfile entry records there (a
+// file of the user's, or one changed by hand since): c.Occupied, which
+// apply refuses, and a reason that says so. A file that holds the very
+// bytes the change writes (a move's, or a restore's) is simply kept as
+// the image's. It reads only the facts, and the lockfile's paths only
+// for a change whose path holds a file: no work for the others.
+func (p *planning) checkOccupied(c *Change) {
+	if c.Action != Create && c.Action != Replace && c.Action != Move {
+		return
+	}
+	if c.Prior != nil && safepath.Key(c.Prior.Path) == safepath.Key(c.Path) {
+		return // its own file: a replace overwrites it by design
+	}
+	f := p.in.Facts[c.Path]
+	if !f.Exists {
+		return
+	}
+	if f.SHA256 != "" {
+		if sum, ok := p.lockOwners()[safepath.Key(c.Path)]; ok && sum == f.SHA256 {
+			// The recorded file of another entry, which this plan
+			// moves or deletes first.
+			return
+		}
+		if sum := p.writesSHA256(c); sum == f.SHA256 {
+			c.Reasons = append(c.Reasons, fmt.Sprintf("%s already holds the bytes it writes (sha256 %s): the file is kept as this image's", c.Path, shortSum(sum)))
+			return
+		}
+	}
+	c.Occupied = true
+	c.Reasons = append(c.Reasons, fmt.Sprintf("would overwrite a file at %s that the lockfile does not record: apply refuses this image and leaves the file; move it away (or delete it) first", c.Path))
+}
+
+// writesSHA256 is the hash of the bytes a change puts at its path when
+// the plan knows it: a move's recorded bytes, a restore's; "" otherwise.
+func (p *planning) writesSHA256(c *Change) string {
+	switch {
+	case c.Action == Move && c.Prior != nil:
+		return c.Prior.SHA256
+	case c.FromStore && c.Inputs.Candidates < 2:
+		return c.StoreSHA256
+	case c.FromCache:
+		sum, _ := p.cachedSHA256(c)
+		return sum
+	}
+	return ""
+}
+
+// lockOwners maps each path the lockfile records (safepath.Key) to the
+// sha256 recorded there, made on first use: prefill may ask on several
+// goroutines.
+func (p *planning) lockOwners() map[string]string {
+	p.ownersOnce.Do(func() {
+		p.owners = make(map[string]string, len(p.in.Lock.Images))
+		for _, e := range p.in.Lock.Images {
+			p.owners[safepath.Key(e.Path)] = e.SHA256
+		}
+	})
+	return p.owners
 }
 
 // changeUnpriced is change up to its price (p.price with the other
@@ -340,9 +405,6 @@ func (p *planning) changeOf(img *config.Image, src *Change, probe bool) (c Chang
 		c.Action = Create
 		if needsSeed(img) {
 			p.pickSeed(&c, false)
-		}
-		if f := in.Facts[img.Path]; f.Exists {
-			c.Reasons = append(c.Reasons, fmt.Sprintf("overwrites a file at %s that the lockfile does not record", img.Path))
 		}
 		return c, false, ""
 	}
@@ -614,6 +676,7 @@ func (p *planning) prefill() {
 						continue // priced, in order, by changeAt
 					}
 					p.sourceRenamed(&c)
+					p.checkOccupied(&c)
 					p.changes[i] = c
 					p.state[i] = stateDone
 					done.Add(1)
