@@ -129,6 +129,9 @@ func (r *run) moves(moves []*planner.Change) {
 			r.fail(c, fmt.Errorf("move %s: the plan names no prior entry (internal error); run plan again", c.Addr))
 			continue
 		}
+		if r.refuseOccupied(c) {
+			continue
+		}
 		ms = append(ms, state.Move{From: movedFrom(c), To: c.Addr, Path: c.Path, Warn: r.warnFor(c)})
 		cs = append(cs, c)
 	}
