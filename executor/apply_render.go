@@ -124,10 +124,19 @@ func (r *run) refuseOccupied(c *planner.Change) bool {
 	if !c.Occupied {
 		return false
 	}
-	r.fail(c, &Error{Class: Invalid, Msg: fmt.Sprintf(
-		"refused to overwrite %s: it holds a file that the lockfile does not record, which was left as it is, and nothing was requested; "+
-			"move that file away (or delete it if you do not need it), then apply again", c.Path)})
+	r.fail(c, occupiedError(fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, which was left as it is, and nothing was requested", c.Path), false))
 	return true
+}
+
+// occupiedError is the failure of an image refused because its path holds
+// someone's file (what), with what to do; kept says that the image made
+// is in the content cache.
+func occupiedError(what string, kept bool) error {
+	msg := what + "; move that file away (or delete it if you do not need it), then apply again"
+	if kept {
+		msg += ": the image made is kept in the local cache, so that costs no request"
+	}
+	return &Error{Class: Invalid, Msg: msg}
 }
 
 // errSkipped is request's answer when the run stopped before the image

@@ -47,13 +47,16 @@ func (r *run) paths() []string {
 	return out
 }
 
-// writes lists the paths that a change of the plan writes.
+// writes lists the paths that a change of the plan writes; an Occupied
+// change, refused, writes none.
 func (r *run) writes() []string {
 	var out []string
 	for i := range r.plan.Changes {
 		switch c := &r.plan.Changes[i]; c.Action {
 		case planner.Create, planner.Replace, planner.Move:
-			out = append(out, c.Path)
+			if !c.Occupied { // refused: someone's file stays
+				out = append(out, c.Path)
+			}
 		}
 	}
 	return out
@@ -165,6 +168,7 @@ func (r *run) moves(moves []*planner.Change) {
 // file in the content cache before it is recorded.
 func (r *run) commit(c *planner.Change, out output, e state.Entry, cache bool) bool {
 	err := r.store.Commit(r.ctx, state.Commit{Addr: c.Addr, Entry: e, Temp: out.tmp, Prior: prior(c), Cache: cache, Warn: r.warnFor(c)})
+	var oe *state.OccupiedError
 	switch {
 	case err == nil:
 		return true
@@ -173,6 +177,9 @@ func (r *run) commit(c *planner.Change, out output, e state.Entry, cache bool) b
 	case isRecordErr(err):
 		r.stop(err)
 		r.fail(c, err)
+	case errors.As(err, &oe):
+		// A file came to c's path after the plan: c alone fails.
+		r.fail(c, occupiedError(oe.Error(), oe.Kept))
 	default:
 		r.stopLocal(c, &LocalError{Op: "move into place", Path: c.Path, Err: err})
 	}
