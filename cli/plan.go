@@ -403,7 +403,8 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 			info, ok := cache.Info(digest, provider)
 			return info.SHA256, ok
 		},
-		Prices: cfg.Provider.PriceMap(),
+		Prices:    cfg.Provider.PriceMap(),
+		Leftovers: state.Leftovers(e.dir),
 	}, link, sel.storeLenient)
 	if err != nil {
 		return nil, nil, err

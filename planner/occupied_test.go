@@ -18,14 +18,16 @@ import (
 func TestDiffOccupied(t *testing.T) {
 	ok := func(sha string) FileFact { return FileFact{Exists: true, SHA256: sha} }
 	tests := map[string]struct {
-		images   []config.Image
-		lock     map[string]state.Entry
-		facts    map[string]FileFact
-		cached   map[string]string // digest → sha256 of the cached render
-		addr     string            // the change looked at
-		action   Action
-		occupied bool
-		reason   string
+		images []config.Image
+		lock   map[string]state.Entry
+		facts  map[string]FileFact
+		cached map[string]string // digest → sha256 of the cached render
+		// leftovers are the paths an interrupted apply noted.
+		leftovers map[string]bool
+		addr      string // the change looked at
+		action    Action
+		occupied  bool
+		reason    string
 	}{
 		"create onto a file": {
 			images: []config.Image{img(t, "image.a", "cat", 7, "mine.png")},
@@ -107,6 +109,26 @@ func TestDiffOccupied(t *testing.T) {
 			facts:  map[string]FileFact{"a.png": ok(shaF)},
 			addr:   "image.a", action: Replace,
 		},
+		"candidates create onto a file of one of its takes": {
+			images: []config.Image{takesImg(t, 3)},
+			facts:  map[string]FileFact{"a.png": ok(shaB)},
+			cached: takesCached(t, 3, shaB),
+			addr:   "image.a", action: Create,
+			reason: "a.png already holds the bytes it writes",
+		},
+		"candidates create onto a file of other bytes": {
+			images: []config.Image{takesImg(t, 3)},
+			facts:  map[string]FileFact{"a.png": ok(shaF)},
+			cached: takesCached(t, 3, shaB),
+			addr:   "image.a", action: Create, occupied: true,
+		},
+		"create onto a file an interrupted apply left": {
+			images:    []config.Image{img(t, "image.a", "cat", 7, "a.png")},
+			facts:     map[string]FileFact{"a.png": ok(shaF)},
+			leftovers: map[string]bool{"a.png": true},
+			addr:      "image.a", action: Create,
+			reason: "replaces the file that an interrupted apply left at a.png",
+		},
 		"derived create onto a file": {
 			images: []config.Image{
 				img(t, "image.a", "cat", 7, "a.png"),
@@ -126,8 +148,8 @@ func TestDiffOccupied(t *testing.T) {
 			}
 			in := Input{
 				Images: tc.images, Lock: lock, Facts: tc.facts, Provider: providers.Imagine,
-				NewSeed: func() int64 { return 1234 },
-				Cached:  func(d, p string) bool { _, ok := tc.cached[d]; return ok },
+				NewSeed: func() int64 { return 1234 }, Leftovers: tc.leftovers,
+				Cached: func(d, p string) bool { _, ok := tc.cached[d]; return ok },
 				CachedSHA256: func(d, p string) (string, bool) {
 					s, ok := tc.cached[d]
 					return s, ok
@@ -189,4 +211,26 @@ func TestDiffOccupiedPrefill(t *testing.T) {
 			t.Errorf("%s %s occupied %v, want %v (reasons %q)", c.Addr, c.Action, c.Occupied, want, c.Reasons)
 		}
 	}
+}
+
+// takesImg is image.a at a.png with n candidates.
+func takesImg(t *testing.T, n int) config.Image {
+	i := img(t, "image.a", "cat", 7, "a.png")
+	i.Candidates = n
+	return i
+}
+
+// takesCached caches each take of takesImg(n), the last with bytes sum.
+func takesCached(t *testing.T, n int, sum string) map[string]string {
+	in := state.Inputs{Prompt: "cat", Style: "flux-dev", AspectRatio: "1:1", Seed: 7, Candidates: n}
+	out := map[string]string{}
+	seeds := in.TakeSeeds()
+	for i, seed := range seeds {
+		s := shaC
+		if i == len(seeds)-1 {
+			s = sum
+		}
+		out[in.Take(seed).Digest()] = s
+	}
+	return out
 }
