@@ -186,3 +186,44 @@ func TestStoreCommitReplacesALeftover(t *testing.T) {
 		})
 	}
 }
+
+// A move to a path that no entry records, where a file came after the
+// plan, refuses to overwrite it: the file and the image stay where they
+// are, and nothing is recorded.
+func TestStoreMoveRefusesAFileNoEntryRecords(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	image := []byte("the recorded image")
+	sum := sha256.Sum256(image)
+	e := entryN(1)
+	e.Path, e.SHA256, e.Bytes = "a.png", hex.EncodeToString(sum[:]), int64(len(image))
+	lock := NewLock()
+	lock.Images[addrs.MustParse("image.a")] = e
+	for name, data := range map[string][]byte{"a.png": image, "mine.png": []byte("my own picture")} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j := &recordingJournal{}
+	s := NewStore(dir, lock, j, nil)
+	defer s.Close(ctx)
+	if err := s.Begin(ctx, []string{"mine.png"}, []Removal{{Path: "a.png", SHA256: e.SHA256}}); err != nil {
+		t.Fatal(err)
+	}
+	var got error
+	s.Move(ctx, []Move{{From: Prior{Addr: addrs.MustParse("image.a"), Entry: e}, To: addrs.MustParse("image.a"), Path: "mine.png"}},
+		func(i int, err error, skipped bool) { got = err })
+	var oe *OccupiedError
+	if !errors.As(got, &oe) || oe.Path != "mine.png" {
+		t.Fatalf("Move: %v, want an *OccupiedError naming mine.png", got)
+	}
+	for name, want := range map[string]string{"a.png": string(image), "mine.png": "my own picture"} {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != want {
+			t.Errorf("%s holds %q (%v), want %q", name, b, err, want)
+		}
+	}
+	if len(j.recorded) != 0 {
+		t.Errorf("recorded %v", j.recorded)
+	}
+	noTemps(t, dir)
+}
