@@ -146,12 +146,16 @@ func (r *run) moves(moves []*planner.Change) {
 	// deadline but the second Ctrl-C's.
 	r.store.Move(r.ctx, ms, func(i int, err error, skipped bool) {
 		c := cs[i]
+		var oe *state.OccupiedError
 		switch {
 		case skipped, err != nil && r.abandoned(err):
 			r.skip(1)
 		case err != nil && isRecordErr(err):
 			r.stop(err)
 			r.fail(c, err)
+		case errors.As(err, &oe):
+			// A file came to c's path after the plan: c alone fails.
+			r.fail(c, occupiedError(oe.Error(), false))
 		case err != nil:
 			r.fail(c, err)
 		default:
