@@ -216,7 +216,7 @@ type LocalStore struct {
 	// records may be pixform's own: one an earlier apply left unrecorded
 	// (Leftovers), or the recorded file of an image that the run moves or
 	// replaces, kept there because the run writes the path (Begin). A
-	// commit replaces such a file rather than refuse it (occupied).
+	// commit replaces such a file rather than refuse it (placeGuard).
 	ours map[string]bool
 	// dirs guards the note of the directories the Store created.
 	dirs dirNotes

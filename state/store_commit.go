@@ -147,25 +147,36 @@ func (e *OccupiedError) Error() string {
 	return fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, which was left as it is", e.Path)
 }
 
-// occupied returns the judge of a file found at c's path when no entry
-// records that path: pixform's own file (s.ours) may be replaced, and a
-// regular file of c's very bytes or of one of its takes; anything else
-// refuses c, keeping its image in the content cache
-// first when c asks for the cache (unless kept says it is there). It
-// reads the file only when there is one.
-func (s *LocalStore) occupied(c *Commit, kept bool) func() error {
-	return func() error {
-		if s.ours[safepath.Key(c.Entry.Path)] {
-			return nil // pixform's own file
-		}
-		if fi, err := os.Lstat(s.abs(c.Entry.Path)); err == nil && fi.IsDir() {
-			return nil // the rename refuses a directory itself, saying so
-		}
-		if sum, ok := regularSHA256(s.abs(c.Entry.Path)); ok && ownBytes(&c.Entry, sum) {
-			return nil
-		}
-		return &OccupiedError{Path: c.Entry.Path, Kept: kept || s.keepBeforeRemoval(c)}
+// placeGuard judges a file found at c's path when no entry records that
+// path (the zero placeGuard judges nothing): pixform's own file (s.ours)
+// may be replaced, and a regular file of c's very bytes or of one of its
+// takes; anything else refuses c with an *OccupiedError, keeping its
+// image in the content cache first when c asks for the cache (unless
+// kept says it is there). A value, so that the commits that find nothing
+// at their paths (nearly all) allocate nothing for it; it reads the file
+// only when there is one.
+type placeGuard struct {
+	s    *LocalStore
+	c    *Commit
+	kept bool
+}
+
+// set reports whether g judges anything.
+func (g placeGuard) set() bool { return g.c != nil }
+
+// check judges the file at g.c's path.
+func (g placeGuard) check() error {
+	s, c := g.s, g.c
+	if s.ours[safepath.Key(c.Entry.Path)] {
+		return nil // pixform's own file
 	}
+	if fi, err := os.Lstat(s.abs(c.Entry.Path)); err == nil && fi.IsDir() {
+		return nil // the rename refuses a directory itself, saying so
+	}
+	if sum, ok := regularSHA256(s.abs(c.Entry.Path)); ok && ownBytes(&c.Entry, sum) {
+		return nil
+	}
+	return &OccupiedError{Path: c.Entry.Path, Kept: g.kept || s.keepBeforeRemoval(c)}
 }
 
 // ownBytes reports whether sum is of e's bytes or of one of its takes
@@ -321,7 +332,7 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	// once it is placed and before it is recorded leaves at its path a
 	// file the next plan finds in the cache (its bytes are the ones it
 	// would restore there), not a file of nobody's that apply refuses to
-	// overwrite (occupied).
+	// overwrite (placeGuard).
 	kept := s.keepBeforeRemoval(&c)
 	if inPlace {
 		if err := s.record(ctx, "the removal", addr, []addrs.Addr{addr}, nil); err != nil {
@@ -333,11 +344,11 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 		x.mu.Unlock()
 	}
 	// The Recorder syncs the directory before the lockfile names the file.
-	var occupied func() error
+	var g placeGuard
 	if !inPlace {
-		occupied = s.occupied(&c, kept)
+		g = placeGuard{s: s, c: &c, kept: kept}
 	}
-	if err := s.placeTempGuard(c.Temp, e.Path, !s.batch, occupied); err != nil {
+	if err := s.placeTempGuard(c.Temp, e.Path, !s.batch, g); err != nil {
 		return err
 	}
 	if !kept {
@@ -366,11 +377,11 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 	x := s.idx
 	x.mu.Lock()
 	var err error
-	var occupied func() error
+	var g placeGuard
 	if o, ok := x.owner[safepath.Key(c.Entry.Path)]; ok {
 		err = s.del(ctx, o)
 	} else {
-		occupied = s.occupied(&c, false)
+		g = placeGuard{s: s, c: &c}
 	}
 	x.mu.Unlock()
 	if err != nil {
@@ -378,7 +389,7 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 		return err
 	}
 	// The Recorder syncs the directory before the lockfile names the file.
-	if err := s.placeTempGuard(c.Temp, c.Entry.Path, !s.batch, occupied); err != nil {
+	if err := s.placeTempGuard(c.Temp, c.Entry.Path, !s.batch, g); err != nil {
 		return err
 	}
 	s.placed(&c)

@@ -257,7 +257,7 @@ func (s *LocalStore) place(pm *pendingMove) error {
 	// unless it is pixform's own or of the very bytes moved.
 	e := m.From.Entry
 	e.Path = m.Path
-	if err := s.placeBackGuard(tmp, m.Path, !s.batch, false, s.occupied(&Commit{Addr: m.To, Entry: e}, false)); err != nil {
+	if err := s.placeBackGuard(tmp, m.Path, !s.batch, false, placeGuard{s: s, c: &Commit{Addr: m.To, Entry: e}}); err != nil {
 		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
 	}
 	return nil
