@@ -146,16 +146,15 @@ func (r *run) moves(moves []*planner.Change) {
 	// deadline but the second Ctrl-C's.
 	r.store.Move(r.ctx, ms, func(i int, err error, skipped bool) {
 		c := cs[i]
-		var oe *state.OccupiedError
 		switch {
 		case skipped, err != nil && r.abandoned(err):
 			r.skip(1)
 		case err != nil && isRecordErr(err):
 			r.stop(err)
 			r.fail(c, err)
-		case errors.As(err, &oe):
+		case err != nil && isOccupied(err):
 			// A file came to c's path after the plan: c alone fails.
-			r.fail(c, occupiedError(oe.Error(), false))
+			r.fail(c, occupiedFailure(err))
 		case err != nil:
 			r.fail(c, err)
 		default:
@@ -166,13 +165,27 @@ func (r *run) moves(moves []*planner.Change) {
 	})
 }
 
+// isOccupied reports whether err is the Store's refusal of a path that
+// holds someone's file (*state.OccupiedError).
+func isOccupied(err error) bool {
+	var oe *state.OccupiedError
+	return errors.As(err, &oe)
+}
+
+// occupiedFailure is the failure of an image that err, an
+// *state.OccupiedError, refused.
+func occupiedFailure(err error) error {
+	var oe *state.OccupiedError
+	errors.As(err, &oe)
+	return occupiedError(oe.Error(), oe.Kept)
+}
+
 // commit puts out at c.Path and records e, then removes c's old file if
 // the image moved. It reports whether it succeeded; on failure it has
 // failed c (and, for a lockfile error, stopped the run). cache puts the
 // file in the content cache before it is recorded.
 func (r *run) commit(c *planner.Change, out output, e state.Entry, cache bool) bool {
 	err := r.store.Commit(r.ctx, state.Commit{Addr: c.Addr, Entry: e, Temp: out.tmp, Prior: prior(c), Cache: cache, Warn: r.warnFor(c)})
-	var oe *state.OccupiedError
 	switch {
 	case err == nil:
 		return true
@@ -181,9 +194,9 @@ func (r *run) commit(c *planner.Change, out output, e state.Entry, cache bool) b
 	case isRecordErr(err):
 		r.stop(err)
 		r.fail(c, err)
-	case errors.As(err, &oe):
+	case isOccupied(err):
 		// A file came to c's path after the plan: c alone fails.
-		r.fail(c, occupiedError(oe.Error(), oe.Kept))
+		r.fail(c, occupiedFailure(err))
 	default:
 		r.stopLocal(c, &LocalError{Op: "move into place", Path: c.Path, Err: err})
 	}
