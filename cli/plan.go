@@ -230,13 +230,27 @@ func (e *env) factsCache(cfg *config.Config, lock *state.Lock, full bool, stats 
 	if err != nil {
 		return nil, err
 	}
+	// A path no entry records that holds something is hashed, so that the
+	// plan tells a file of the very bytes it would write there from
+	// someone's, which apply must not overwrite.
+	var unrecorded []string
 	for _, img := range cfg.Images {
 		if _, ok := facts[img.Path]; ok {
 			continue
 		}
 		if img.OnDisk {
-			facts[img.Path] = state.FileFact{Exists: true}
+			unrecorded = append(unrecorded, img.Path)
 		}
+	}
+	if len(unrecorded) == 0 {
+		return facts, nil
+	}
+	more, err := state.FactsOf(e.dir, unrecorded)
+	if err != nil {
+		return nil, err
+	}
+	for p, f := range more {
+		facts[p] = f
 	}
 	return facts, nil
 }
@@ -395,7 +409,8 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 			info, ok := cache.Info(digest, provider)
 			return info.SHA256, ok
 		},
-		Prices: cfg.Provider.PriceMap(),
+		Prices:    cfg.Provider.PriceMap(),
+		Leftovers: state.Leftovers(e.dir),
 	}, link, sel.storeLenient)
 	if err != nil {
 		return nil, nil, err

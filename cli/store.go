@@ -244,7 +244,7 @@ func (a adapt) GetInputs(ctx context.Context, digest string) (storesync.Record, 
 // objects the lockfile names are in the store (asked before planning),
 // and which renders the plan would request the store has (asked after a
 // first plan, which then is made again with the answers and the same
-// seeds). Without a store it is Diff.
+// seeds, until the answers change nothing). Without a store it is Diff.
 //
 // When the store fails, a lenient plan goes on with what the note of
 // uploads knows, and without restores from the store, after a warning;
@@ -276,50 +276,51 @@ func (e *env) planWithStore(in planner.Input, l *linked, lenient bool) (*planner
 		p, diags := planner.Diff(in)
 		return p, diags, nil
 	}
+	// Each plan asks for the records of the renders it would request;
+	// when the store holds any, the plan is made again with them and the
+	// same seeds (the planner asks for seeds in the same order). A
+	// restored source makes the hash of what is made from it known, and
+	// the next plan asks for that render: one round a link of a chain.
 	var asked []string
-	in.Stored = func(digest, _ string) (string, bool) {
+	fetched := map[string]bool{}
+	in.Stored = func(digest, provider string) (string, bool) {
+		if fetched[digest] {
+			return l.sync.Stored(digest, provider)
+		}
 		asked = append(asked, digest)
 		return "", false
 	}
 	var seeds []int64
+	next := 0
 	newSeed := in.NewSeed
 	in.NewSeed = func() int64 {
-		s := newSeed()
-		seeds = append(seeds, s)
-		return s
+		if next == len(seeds) {
+			seeds = append(seeds, newSeed())
+		}
+		next++
+		return seeds[next-1]
 	}
 	p, diags := planner.Diff(in)
-	if diags.HasErrors() || len(asked) == 0 {
-		return p, diags, nil
-	}
-	if err := l.sync.FetchRecords(e.ctx, asked); err != nil {
-		if !warn(err) {
-			return nil, nil, err
+	for !diags.HasErrors() && len(asked) > 0 {
+		if err := l.sync.FetchRecords(e.ctx, asked); err != nil {
+			if !warn(err) {
+				return nil, nil, err
+			}
+			return p, diags, nil
 		}
-		return p, diags, nil
-	}
-	found := false
-	for _, d := range asked {
-		if _, ok := l.sync.Stored(d, in.Provider); ok {
-			found = true
+		found := false
+		for _, d := range asked {
+			fetched[d] = true
+			if _, ok := l.sync.Stored(d, in.Provider); ok {
+				found = true
+			}
+		}
+		if !found {
 			break
 		}
+		asked, next = asked[:0], 0
+		p, diags = planner.Diff(in)
 	}
-	if !found {
-		return p, diags, nil
-	}
-	// The same plan again, now with the store's records: the planner
-	// asks for seeds in the same order, so each gets the seed it had.
-	in.Stored = l.sync.Stored
-	i := 0
-	in.NewSeed = func() int64 {
-		if i < len(seeds) {
-			i++
-			return seeds[i-1]
-		}
-		return newSeed()
-	}
-	p, diags = planner.Diff(in)
 	return p, diags, nil
 }
 

@@ -40,6 +40,9 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 		r.skip(1)
 		return
 	}
+	if r.refuseOccupied(c) {
+		return
+	}
 	mt, err := MediaTypeOf(c.Path)
 	if err != nil {
 		r.fail(c, err)
@@ -111,6 +114,29 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 		return
 	}
 	return func() { r.generated(c, out) }
+}
+
+// refuseOccupied fails c, and reports true, when the plan found a file
+// at c's path that no lockfile entry records there (c.Occupied): that
+// file may be someone's, and nothing overwrites it without their say,
+// under -auto-approve and in watch too. Nothing is requested for c.
+func (r *run) refuseOccupied(c *planner.Change) bool {
+	if !c.Occupied {
+		return false
+	}
+	r.fail(c, occupiedError(fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, which was left as it is, and nothing was requested", c.Path), false))
+	return true
+}
+
+// occupiedError is the failure of an image refused because its path holds
+// someone's file (what), with what to do; kept says that the image made
+// is in the content cache.
+func occupiedError(what string, kept bool) error {
+	msg := what + "; move that file away (or delete it if you do not need it), then apply again"
+	if kept {
+		msg += ": the image made is kept in the local cache, so that costs no request"
+	}
+	return &Error{Class: Invalid, Msg: msg}
 }
 
 // errSkipped is request's answer when the run stopped before the image

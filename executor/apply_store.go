@@ -47,13 +47,16 @@ func (r *run) paths() []string {
 	return out
 }
 
-// writes lists the paths that a change of the plan writes.
+// writes lists the paths that a change of the plan writes; an Occupied
+// change, refused, writes none.
 func (r *run) writes() []string {
 	var out []string
 	for i := range r.plan.Changes {
 		switch c := &r.plan.Changes[i]; c.Action {
 		case planner.Create, planner.Replace, planner.Move:
-			out = append(out, c.Path)
+			if !c.Occupied { // refused: someone's file stays
+				out = append(out, c.Path)
+			}
 		}
 	}
 	return out
@@ -129,6 +132,9 @@ func (r *run) moves(moves []*planner.Change) {
 			r.fail(c, fmt.Errorf("move %s: the plan names no prior entry (internal error); run plan again", c.Addr))
 			continue
 		}
+		if r.refuseOccupied(c) {
+			continue
+		}
 		ms = append(ms, state.Move{From: movedFrom(c), To: c.Addr, Path: c.Path, Warn: r.warnFor(c)})
 		cs = append(cs, c)
 	}
@@ -146,6 +152,9 @@ func (r *run) moves(moves []*planner.Change) {
 		case err != nil && isRecordErr(err):
 			r.stop(err)
 			r.fail(c, err)
+		case err != nil && isOccupied(err):
+			// A file came to c's path after the plan: c alone fails.
+			r.fail(c, occupiedFailure(err))
 		case err != nil:
 			r.fail(c, err)
 		default:
@@ -154,6 +163,21 @@ func (r *run) moves(moves []*planner.Change) {
 			r.done(c, e, Moved, 0)
 		}
 	})
+}
+
+// isOccupied reports whether err is the Store's refusal of a path that
+// holds someone's file (*state.OccupiedError).
+func isOccupied(err error) bool {
+	var oe *state.OccupiedError
+	return errors.As(err, &oe)
+}
+
+// occupiedFailure is the failure of an image that err, an
+// *state.OccupiedError, refused.
+func occupiedFailure(err error) error {
+	var oe *state.OccupiedError
+	errors.As(err, &oe)
+	return occupiedError(oe.Error(), oe.Kept)
 }
 
 // commit puts out at c.Path and records e, then removes c's old file if
@@ -170,6 +194,9 @@ func (r *run) commit(c *planner.Change, out output, e state.Entry, cache bool) b
 	case isRecordErr(err):
 		r.stop(err)
 		r.fail(c, err)
+	case isOccupied(err):
+		// A file came to c's path after the plan: c alone fails.
+		r.fail(c, occupiedFailure(err))
 	default:
 		r.stopLocal(c, &LocalError{Op: "move into place", Path: c.Path, Err: err})
 	}

@@ -39,6 +39,9 @@ func (r *run) renderTakes(ctx context.Context, c *planner.Change) {
 		r.skip(1)
 		return
 	}
+	if r.refuseOccupied(c) {
+		return
+	}
 	mt, err := MediaTypeOf(c.Path)
 	if err != nil {
 		r.fail(c, err)

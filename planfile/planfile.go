@@ -71,6 +71,9 @@ type changeJSON struct {
 	StoreSHA256 string `json:"store_sha256,omitempty"`
 	Missing     bool   `json:"missing,omitempty"`
 	Upload      bool   `json:"upload,omitempty"`
+	// Written only when set: a file the lockfile does not record is at
+	// the path, and apply refuses the change.
+	Occupied bool `json:"occupied,omitempty"`
 }
 
 var actions = map[string]planner.Action{
@@ -96,6 +99,7 @@ func Marshal(f *File) ([]byte, error) {
 			PriorAddress: priorAddress(c.PriorAddr), FromCache: c.FromCache, Requests: c.Requests,
 			Credits: c.Credits, CreditsKnown: c.CreditsKnown, AfterApply: c.AfterApply,
 			FromStore: c.FromStore, StoreSHA256: c.StoreSHA256, Missing: c.Missing, Upload: c.Upload,
+			Occupied: c.Occupied,
 		})
 	}
 	b, err := json.MarshalIndent(fj, "", " ")
@@ -282,6 +286,7 @@ func parseChange(cj changeJSON, provider string) (planner.Change, error) {
 		Path: cj.Path, Prior: cj.Prior, PriorAddr: pa, FromCache: cj.FromCache,
 		Requests: cj.Requests, Credits: cj.Credits, CreditsKnown: cj.CreditsKnown, AfterApply: cj.AfterApply,
 		FromStore: cj.FromStore, StoreSHA256: cj.StoreSHA256, Missing: cj.Missing, Upload: cj.Upload,
+		Occupied: cj.Occupied,
 	}, nil
 }
 

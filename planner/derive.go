@@ -115,9 +115,10 @@ const (
 
 // deriveInputs fills in the inputs of a derived or transparent image:
 // its fields, and the hashes of its source and mask. src is the change of
-// the image it is made from (nil for a file). When the source will change
-// and its bytes cannot be known before apply, the source hash stays empty
-// and c.AfterApply says why.
+// the image it is made from (nil for a file). A source restored from the
+// content cache or the image store has known bytes. When the source will
+// change and its bytes cannot be known before apply, the source hash
+// stays empty and c.AfterApply says why.
 func (p *planning) deriveInputs(img *config.Image, src *Change, c *Change) {
 	in := &c.Inputs
 	in.Transparent = img.Transparent
@@ -131,6 +132,10 @@ func (p *planning) deriveInputs(img *config.Image, src *Change, c *Change) {
 		switch src.Action {
 		case Create, Replace:
 			if sum, ok := p.cachedSHA256(src); ok {
+				in.SourceSHA256 = sum
+				break
+			}
+			if sum, ok := storedSHA256(src); ok {
 				in.SourceSHA256 = sum
 				break
 			}
@@ -181,6 +186,17 @@ func (p *planning) cachedSHA256(c *Change) (string, bool) {
 		return "", false
 	}
 	return p.in.CachedSHA256(c.Inputs.Digest(), p.in.Provider)
+}
+
+// storedSHA256 returns the hash of the bytes that a change restored from
+// the image store will write: the object it names, verified against that
+// hash as it is downloaded. A candidates image is left out: which of its
+// takes lands at its path is settled only at apply.
+func storedSHA256(c *Change) (string, bool) {
+	if !c.FromStore || c.StoreSHA256 == "" || c.Inputs.Candidates > 1 {
+		return "", false
+	}
+	return c.StoreSHA256, true
 }
 
 // fileSHA256 returns the hash of a checked-in file an image is made from,

@@ -70,6 +70,11 @@ type Change struct {
 	// cache comes first: FromCache and FromStore are never both true.
 	FromStore   bool
 	StoreSHA256 string
+	// Occupied is true when Path holds a file that no lockfile entry
+	// records there and that does not hold the bytes the change writes
+	// (or those bytes are not known before apply): someone's file, which
+	// apply refuses to overwrite, failing the change with what to do.
+	Occupied bool
 	// Missing is true when Prior's file is not on disk.
 	Missing bool
 	// Upload is true when a NoOp or Move keeps a recorded image that the

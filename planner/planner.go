@@ -61,6 +61,10 @@ type Input struct {
 	// image of a source restored from the cache is then known at plan
 	// time (and may be restored too). Nil leaves such images to apply.
 	CachedSHA256 func(digest, provider string) (string, bool)
+	// Leftovers are the paths (safepath.Key) where an earlier apply may
+	// have left a file it did not record (state.Leftovers): such a file
+	// is pixform's, which a change writing there replaces. Nil: none.
+	Leftovers map[string]bool
 	// Prices are the credits of one request to each edit endpoint, by
 	// operation (edits.Upscale, edits.Transparent, ...), as the provider
 	// block sets them; an endpoint without one is unpriced.
@@ -110,6 +114,9 @@ type planning struct {
 	diags   hcl.Diagnostics
 	// serial turns prefill off (a test compares both ways).
 	serial bool
+	// owners is lockOwners', made once.
+	ownersOnce sync.Once
+	owners     map[string]string
 }
 
 func (p *planning) run() (*Plan, hcl.Diagnostics) {
@@ -300,7 +307,98 @@ func (p *planning) knownAddrs(recorded bool) []addrs.Addr {
 func (p *planning) change(img *config.Image, src *Change) Change {
 	c, replaceRequested, restorable := p.changeUnpriced(img, src)
 	p.price(&c, replaceRequested, restorable)
+	p.checkOccupied(&c)
 	return c
+}
+
+// checkOccupied marks a change that writes a path other than its own
+// recorded one where a file is that no lockfile entry records there (a
+// file of the user's, or one changed by hand since): c.Occupied, which
+// apply refuses, and a reason that says so. A file that holds the very
+// bytes the change writes (a move's, or a restore's) is simply kept as
+// the image's, and one an interrupted apply left (Leftovers) replaced. It reads only the facts, and the lockfile's paths only
+// for a change whose path holds a file: no work for the others.
+func (p *planning) checkOccupied(c *Change) {
+	if c.Action != Create && c.Action != Replace && c.Action != Move {
+		return
+	}
+	if c.Prior != nil && safepath.Key(c.Prior.Path) == safepath.Key(c.Path) {
+		return // its own file: a replace overwrites it by design
+	}
+	f := p.in.Facts[c.Path]
+	if !f.Exists {
+		return
+	}
+	if f.SHA256 != "" {
+		if sum, ok := p.lockOwners()[safepath.Key(c.Path)]; ok && sum == f.SHA256 {
+			// The recorded file of another entry, which this plan
+			// moves or deletes first.
+			return
+		}
+		if p.writes(c, f.SHA256) {
+			c.Reasons = append(c.Reasons, fmt.Sprintf("%s already holds the bytes it writes (sha256 %s): the file is kept as this image's", c.Path, shortSum(f.SHA256)))
+			return
+		}
+	}
+	if p.in.Leftovers[safepath.Key(c.Path)] {
+		c.Reasons = append(c.Reasons, fmt.Sprintf("replaces the file that an interrupted apply left at %s", c.Path))
+		return
+	}
+	c.Occupied = true
+	c.Reasons = append(c.Reasons, fmt.Sprintf("would overwrite a file at %s that the lockfile does not record: apply refuses this image and leaves the file; move it away (or delete it) first", c.Path))
+}
+
+// writes reports whether sum is of the bytes a change puts at its path,
+// as far as the plan knows them: a move's recorded bytes, a restore's, or
+// those of a take of a candidates image that the content cache or the
+// image store holds (a pick killed while it changed the file leaves
+// another take there than the one apply puts back).
+func (p *planning) writes(c *Change, sum string) bool {
+	switch {
+	case c.Action == Move && c.Prior != nil:
+		return c.Prior.SHA256 == sum
+	case c.Inputs.Candidates > 1:
+		for _, seed := range c.Inputs.TakeSeeds() {
+			d := c.Inputs.Take(seed).Digest()
+			if s, ok := p.takeSHA256(d); ok && s == sum {
+				return true
+			}
+		}
+		return false
+	case c.FromStore:
+		return c.StoreSHA256 == sum
+	case c.FromCache:
+		s, ok := p.cachedSHA256(c)
+		return ok && s == sum
+	}
+	return false
+}
+
+// takeSHA256 is the hash of the render of a take with inputs digest d
+// that the content cache or the image store holds.
+func (p *planning) takeSHA256(d string) (string, bool) {
+	if p.in.CachedSHA256 != nil {
+		if s, ok := p.in.CachedSHA256(d, p.in.Provider); ok {
+			return s, true
+		}
+	}
+	if p.in.Stored != nil {
+		return p.in.Stored(d, p.in.Provider)
+	}
+	return "", false
+}
+
+// lockOwners maps each path the lockfile records (safepath.Key) to the
+// sha256 recorded there, made on first use: prefill may ask on several
+// goroutines.
+func (p *planning) lockOwners() map[string]string {
+	p.ownersOnce.Do(func() {
+		p.owners = make(map[string]string, len(p.in.Lock.Images))
+		for _, e := range p.in.Lock.Images {
+			p.owners[safepath.Key(e.Path)] = e.SHA256
+		}
+	})
+	return p.owners
 }
 
 // changeUnpriced is change up to its price (p.price with the other
@@ -340,9 +438,6 @@ func (p *planning) changeOf(img *config.Image, src *Change, probe bool) (c Chang
 		c.Action = Create
 		if needsSeed(img) {
 			p.pickSeed(&c, false)
-		}
-		if f := in.Facts[img.Path]; f.Exists {
-			c.Reasons = append(c.Reasons, fmt.Sprintf("overwrites a file at %s that the lockfile does not record", img.Path))
 		}
 		return c, false, ""
 	}
@@ -614,6 +709,7 @@ func (p *planning) prefill() {
 						continue // priced, in order, by changeAt
 					}
 					p.sourceRenamed(&c)
+					p.checkOccupied(&c)
 					p.changes[i] = c
 					p.state[i] = stateDone
 					done.Add(1)

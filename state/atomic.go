@@ -197,6 +197,15 @@ func commitUnnamed(f *os.File, target string, syncFile, chmod bool) error {
 // nil: the directory f was made in, held open, whatever its path (target's
 // directory) now leads to.
 func commitUnnamedIn(f *os.File, d *unnamed.Dir, target, base string, syncFile, chmod bool) error {
+	return commitUnnamedGuard(f, d, target, base, syncFile, chmod, placeGuard{})
+}
+
+// commitUnnamedGuard is commitUnnamedIn, but where something is at target
+// already and g is set, g says whether it may go: an error from it
+// refuses the placement (f closed, nothing written there).
+// It costs nothing where nothing is at target: the link that names f
+// fails when something is.
+func commitUnnamedGuard(f *os.File, d *unnamed.Dir, target, base string, syncFile, chmod bool, g placeGuard) error {
 	if syncFile {
 		if err := f.Sync(); err != nil {
 			f.Close()
@@ -215,6 +224,12 @@ func commitUnnamedIn(f *os.File, d *unnamed.Dir, target, base string, syncFile, 
 	} else {
 		err = unnamed.Link(f, target, true)
 	}
+	if errors.Is(err, fs.ErrExist) && g.set() {
+		if oerr := g.check(); oerr != nil {
+			f.Close()
+			return oerr
+		}
+	}
 	if errors.Is(err, fs.ErrExist) {
 		if d != nil {
 			err = replaceIn(f, d, base)
@@ -231,6 +246,13 @@ func commitUnnamedIn(f *os.File, d *unnamed.Dir, target, base string, syncFile, 
 		// the link): the bytes are still in f, so copy them into a
 		// named file rather than lose a paid render.
 		defer f.Close()
+		if g.set() {
+			if _, serr := os.Lstat(target); serr == nil {
+				if oerr := g.check(); oerr != nil {
+					return oerr
+				}
+			}
+		}
 		return copyIntoPlace(f, target, syncFile)
 	}
 	if errors.Is(err, errDirChanged) {

@@ -220,8 +220,14 @@ func TestNamedTempPlaced(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "out", "b.png"), []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The file replaced is the recorded one of the image committed there.
+	lock := NewLock()
+	old := entryN(9)
+	old.Path = "out/b.png"
+	lock.Images[addrs.MustParse("image.ib")] = old
 	j := &recordingJournal{}
-	s := namedStore(dir, j)
+	s := NewStore(dir, lock, j, nil)
+	s.noUnnamed.Store(true)
 	defer s.Close(context.Background())
 	for i, rel := range []string{"out/a.png", "out/b.png", "new/sub/c.png", "d.png"} {
 		f, err := s.CreateTemp(rel)

@@ -9,5 +9,8 @@
 // Recorder records it; replacing an image whose entry exists first deletes
 // that entry, so that at no moment does the lockfile name a hash its file
 // no longer has; and a file is removed only after its entry, under a
-// durable removal note, so that no kill leaves an orphan.
+// durable removal note, so that no kill leaves an orphan. A file at a path
+// that no entry records is never overwritten (OccupiedError) unless it
+// holds the very bytes written, or the durable placing note says that an
+// earlier apply left it there unrecorded.
 package state

@@ -374,6 +374,41 @@ func statKeyOf(fi os.FileInfo) statKey {
 	return k
 }
 
+// FactsOf returns what is at each of paths (relative, slash-separated,
+// already checked to lie inside dir with no symbolic link on the way), a
+// regular file hashed: for the few paths a plan would write that no
+// lockfile entry records, where it must tell a file of the bytes it
+// writes from someone's. It keeps no stat cache.
+func FactsOf(dir string, paths []string) (map[string]FileFact, error) {
+	facts := make(map[string]FileFact, len(paths))
+	var toHash []string
+	for _, p := range paths {
+		fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p)))
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+			facts[p] = FileFact{}
+		case err != nil:
+			return nil, fmt.Errorf("check %s: %w", p, err)
+		case !fi.Mode().IsRegular():
+			facts[p] = FileFact{Exists: true, Size: fi.Size()}
+		default:
+			toHash = append(toHash, p)
+		}
+	}
+	hashes, err := hashFiles(dir, toHash)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range toHash {
+		if h := hashes[p]; h.exists {
+			facts[p] = FileFact{Exists: true, SHA256: h.sum, Size: h.size, MediaType: h.mediaType}
+		} else {
+			facts[p] = FileFact{}
+		}
+	}
+	return facts, nil
+}
+
 type hashResult struct {
 	exists    bool
 	sum       string

@@ -374,7 +374,23 @@ func (s *LocalStore) PlaceTemp(f *os.File, rel string) error {
 // (a held one may since have been moved, removed, made again or put
 // behind a link: it serves only to make files).
 func (s *LocalStore) placeTemp(f *os.File, rel string, syncFile bool) error {
+	return s.placeTempGuard(f, rel, syncFile, placeGuard{})
+}
+
+// placeTempGuard is placeTemp, but where something is at rel already and
+// g is set, g says whether it may go: an error from it
+// refuses the placement (f given up, nothing written at rel). An unnamed
+// file finds out for nothing (its link fails); a named one, with a stat.
+func (s *LocalStore) placeTempGuard(f *os.File, rel string, syncFile bool, g placeGuard) error {
 	isUnnamed, final := unnamedTemp(f.Name())
+	if !isUnnamed && g.set() {
+		if _, err := os.Lstat(s.abs(rel)); err == nil {
+			if oerr := g.check(); oerr != nil {
+				s.AbortTemp(f)
+				return oerr
+			}
+		}
+	}
 	if !isUnnamed {
 		if filepath.Dir(f.Name()) == filepath.Dir(s.abs(rel)) {
 			return s.placeNamed(f, rel, syncFile)
@@ -390,5 +406,5 @@ func (s *LocalStore) placeTemp(f *os.File, rel string, syncFile bool) error {
 		return fmt.Errorf("place %s: %w; nothing was written there: see what removed its directory, then run the command again", s.abs(rel), err)
 	}
 	defer d.Close()
-	return commitUnnamedIn(f, d, s.abs(rel), path.Base(rel), syncFile, !final)
+	return commitUnnamedGuard(f, d, s.abs(rel), path.Base(rel), syncFile, !final, g)
 }

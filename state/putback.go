@@ -139,8 +139,23 @@ func (s *LocalStore) PutBack(ctx context.Context, p PutBack) error {
 // file goes through placeNamed, which renames it from the directory it
 // was made in rather than by its path.
 func (s *LocalStore) placeBack(f *os.File, rel string, syncFile, syncDir bool) error {
+	return s.placeBackGuard(f, rel, syncFile, syncDir, placeGuard{})
+}
+
+// placeBackGuard is placeBack, but where something is at rel already and
+// g is set, g says whether it may go: an error from it
+// refuses the placement (f given up, nothing written at rel).
+func (s *LocalStore) placeBackGuard(f *os.File, rel string, syncFile, syncDir bool, g placeGuard) error {
 	if isUnnamed, final := unnamedTemp(f.Name()); isUnnamed {
-		return s.placeBackUnnamed(f, rel, syncFile, syncDir, !final)
+		return s.placeBackUnnamed(f, rel, syncFile, syncDir, !final, g)
+	}
+	if g.set() {
+		if _, err := os.Lstat(s.abs(rel)); err == nil {
+			if oerr := g.check(); oerr != nil {
+				s.AbortTemp(f)
+				return oerr
+			}
+		}
 	}
 	if err := s.placeNamed(f, rel, syncFile); err != nil {
 		return err
@@ -156,10 +171,18 @@ func (s *LocalStore) placeBack(f *os.File, rel string, syncFile, syncDir bool) e
 // symbolic link followed under the working directory (a directory moved
 // away and put behind a link, even one back to it, or replaced by
 // another, refuses it with errDirChanged).
-func (s *LocalStore) placeBackUnnamed(f *os.File, rel string, syncFile, syncDir, chmod bool) error {
+func (s *LocalStore) placeBackUnnamed(f *os.File, rel string, syncFile, syncDir, chmod bool, g placeGuard) error {
 	target := s.abs(rel)
 	d, err := unnamed.OpenDir(s.dir, path.Dir(rel))
 	if errors.Is(err, unnamed.ErrUnsupported) {
+		if g.set() {
+			if _, err := os.Lstat(target); err == nil {
+				if oerr := g.check(); oerr != nil {
+					AbortTemp(f)
+					return oerr
+				}
+			}
+		}
 		return commitTemp(f, target, syncFile, syncDir)
 	}
 	if err == nil {
@@ -173,7 +196,7 @@ func (s *LocalStore) placeBackUnnamed(f *os.File, rel string, syncFile, syncDir,
 		}
 		return fmt.Errorf("place %s: %w; nothing was written there: see what moved or replaced %s, then run the command again", target, err, filepath.Dir(target))
 	}
-	if err := commitUnnamedIn(f, d, target, path.Base(rel), syncFile, chmod); err != nil {
+	if err := commitUnnamedGuard(f, d, target, path.Base(rel), syncFile, chmod, g); err != nil {
 		return err
 	}
 	if !syncDir {

@@ -212,6 +212,12 @@ type LocalStore struct {
 	targets map[string]string
 	// noted says that Begin noted removals, which End finishes.
 	noted bool
+	// ours are the paths (safepath.Key) where a file that no entry
+	// records may be pixform's own: one an earlier apply left unrecorded
+	// (Leftovers), or the recorded file of an image that the run moves or
+	// replaces, kept there because the run writes the path (Begin). A
+	// commit replaces such a file rather than refuse it (placeGuard).
+	ours map[string]bool
 	// dirs guards the note of the directories the Store created.
 	dirs dirNotes
 
@@ -304,9 +310,19 @@ func (s *LocalStore) failed() error {
 // Begin implements Store.
 func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) error {
 	clear(s.targets)
+	s.ours = Leftovers(s.dir)
+	s.idx.mu.RLock()
 	for _, p := range writes {
-		s.targets[safepath.Key(p)] = p
+		k := safepath.Key(p)
+		s.targets[k] = p
+		if _, recorded := s.idx.owner[k]; recorded {
+			if s.ours == nil {
+				s.ours = map[string]bool{}
+			}
+			s.ours[k] = true
+		}
 	}
+	s.idx.mu.RUnlock()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("stopped before the run began: %w; nothing was changed", err)
 	}
@@ -318,6 +334,9 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 		return written
 	})
 	if err := IntendRemovals(s.dir, rs); err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
+	}
+	if err := notePlacing(s.dir, writes); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	s.noted = true
@@ -338,6 +357,12 @@ func (s *LocalStore) End(ctx context.Context) error {
 	}
 	if _, _, err := FinishRemovals(ctx, s.dir, s.j.Snapshot()); err != nil {
 		return err
+	}
+	if s.failed() == nil {
+		// Every image placed is recorded: none is a leftover.
+		if err := clearPlacing(s.dir); err != nil {
+			return err
+		}
 	}
 	s.removeEmptyDirs(ctx)
 	return nil

@@ -3,14 +3,17 @@ package state
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
@@ -127,6 +130,88 @@ func (s *LocalStore) set(ctx context.Context, addr addrs.Addr, e Entry, drop []a
 	return nil
 }
 
+// OccupiedError is Commit's refusal to put an image at a path that no
+// entry records, where a file is with other bytes (or something that is
+// not a regular file): someone's, which is left as it was. The plan
+// refuses such a change before apply; this is for a file that came
+// after the plan.
+type OccupiedError struct {
+	// Path is the output path, relative and slash-separated.
+	Path string
+	// Kept says that the image was kept in the content cache, so that
+	// the next run restores it without a request.
+	Kept bool
+}
+
+func (e *OccupiedError) Error() string {
+	return fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, which was left as it is", e.Path)
+}
+
+// placeGuard judges a file found at c's path when no entry records that
+// path (the zero placeGuard judges nothing): pixform's own file (s.ours)
+// may be replaced, and a regular file of c's very bytes or of one of its
+// takes; anything else refuses c with an *OccupiedError, keeping its
+// image in the content cache first when c asks for the cache (unless
+// kept says it is there). A value, so that the commits that find nothing
+// at their paths (nearly all) allocate nothing for it; it reads the file
+// only when there is one.
+type placeGuard struct {
+	s    *LocalStore
+	c    *Commit
+	kept bool
+}
+
+// set reports whether g judges anything.
+func (g placeGuard) set() bool { return g.c != nil }
+
+// check judges the file at g.c's path.
+func (g placeGuard) check() error {
+	s, c := g.s, g.c
+	if s.ours[safepath.Key(c.Entry.Path)] {
+		return nil // pixform's own file
+	}
+	if fi, err := os.Lstat(s.abs(c.Entry.Path)); err == nil && fi.IsDir() {
+		return nil // the rename refuses a directory itself, saying so
+	}
+	if sum, ok := regularSHA256(s.abs(c.Entry.Path)); ok && ownBytes(&c.Entry, sum) {
+		return nil
+	}
+	return &OccupiedError{Path: c.Entry.Path, Kept: g.kept || s.keepBeforeRemoval(c)}
+}
+
+// ownBytes reports whether sum is of e's bytes or of one of its takes
+// (a pick killed while it changed the file leaves another take there).
+func ownBytes(e *Entry, sum string) bool {
+	if sum == e.SHA256 {
+		return true
+	}
+	for _, t := range e.Takes {
+		if sum == t.SHA256 {
+			return true
+		}
+	}
+	return false
+}
+
+// regularSHA256 returns the hash of the regular file at abs, false for
+// anything else (a link, a directory, a FIFO, which it never waits on) or
+// a file it cannot read.
+func regularSHA256(abs string) (string, bool) {
+	f, err := os.OpenFile(abs, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return "", false
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", false
+	}
+	return hex.EncodeToString(h.Sum(nil)), true
+}
+
 // priorDrop returns p's address when its entry is still recorded as it
 // was and under another address than addr: the entry to delete once addr
 // is recorded. The caller holds s.idx.mu.
@@ -147,10 +232,12 @@ func (s *LocalStore) abs(rel string) string {
 
 // Commit implements Store. The entry recording c.Entry.Path, if any, is
 // deleted before the rename, the entry set after it, and then c's prior
-// entry under another address, if any, deleted (in the same write). Once
-// placed, the file goes into the content cache (c.Cache) before the
-// lockfile records it, and after the record the prior's old file, at
-// another path, is removed.
+// entry under another address, if any, deleted (in the same write). The
+// file goes into the content cache (c.Cache) before it is placed (or,
+// where it cannot be kept so, once placed), so before the lockfile
+// records it, and after the record the prior's old file, at another path,
+// is removed. A file at c's path that no entry records, with other
+// bytes, is left as it is: an *OccupiedError.
 //
 // Commits run in parallel: no other change of a run writes c.Entry.Path,
 // and moves and deletes, which may free it, are done before renders start.
@@ -182,10 +269,12 @@ type keeper interface {
 }
 
 // keepBeforeRemoval puts c's image, so far only in its temporary file, in
-// the content cache before the lockfile drops the entry it replaces, and
-// reports whether it did: a lockfile write that then fails (a full disk,
-// the lock lost) or a kill during it leaves the paid render in the cache
-// for the next run, instead of losing it with the temporary file.
+// the content cache before it is placed and before the lockfile drops the
+// entry it replaces, and reports whether it did: a lockfile write that
+// then fails (a full disk, the lock lost) or a kill during it leaves the
+// paid render in the cache for the next run, instead of losing it with
+// the temporary file; a kill once it is placed leaves a file of bytes the
+// cache holds.
 func (s *LocalStore) keepBeforeRemoval(c *Commit) bool {
 	k, ok := s.cache.(keeper)
 	if !c.Cache || s.cache == nil || !ok {
@@ -239,9 +328,13 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	// The common case, a create or a replace of c's own entry, touches no
 	// other change's entry or path, so its Journal calls run outside x.mu
 	// and commits of many images share the Recorder's group writes.
-	kept := false
+	// The image goes into the content cache before anything else: a kill
+	// once it is placed and before it is recorded leaves at its path a
+	// file the next plan finds in the cache (its bytes are the ones it
+	// would restore there), not a file of nobody's that apply refuses to
+	// overwrite (placeGuard).
+	kept := s.keepBeforeRemoval(&c)
 	if inPlace {
-		kept = s.keepBeforeRemoval(&c)
 		if err := s.record(ctx, "the removal", addr, []addrs.Addr{addr}, nil); err != nil {
 			s.AbortTemp(c.Temp)
 			return err
@@ -251,7 +344,11 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 		x.mu.Unlock()
 	}
 	// The Recorder syncs the directory before the lockfile names the file.
-	if err := s.placeTemp(c.Temp, e.Path, !s.batch); err != nil {
+	var g placeGuard
+	if !inPlace {
+		g = placeGuard{s: s, c: &c, kept: kept}
+	}
+	if err := s.placeTempGuard(c.Temp, e.Path, !s.batch, g); err != nil {
 		return err
 	}
 	if !kept {
@@ -280,8 +377,11 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 	x := s.idx
 	x.mu.Lock()
 	var err error
+	var g placeGuard
 	if o, ok := x.owner[safepath.Key(c.Entry.Path)]; ok {
 		err = s.del(ctx, o)
+	} else {
+		g = placeGuard{s: s, c: &c}
 	}
 	x.mu.Unlock()
 	if err != nil {
@@ -289,7 +389,7 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 		return err
 	}
 	// The Recorder syncs the directory before the lockfile names the file.
-	if err := s.placeTemp(c.Temp, c.Entry.Path, !s.batch); err != nil {
+	if err := s.placeTempGuard(c.Temp, c.Entry.Path, !s.batch, g); err != nil {
 		return err
 	}
 	s.placed(&c)

@@ -253,7 +253,11 @@ func (s *LocalStore) place(pm *pendingMove) error {
 		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
 	}
 	// The Recorder syncs the directory before the lockfile names the file.
-	if err := s.placeBack(tmp, m.Path, !s.batch, false); err != nil {
+	// No entry records m.Path (batchable): a file there is someone's,
+	// unless it is pixform's own or of the very bytes moved.
+	e := m.From.Entry
+	e.Path = m.Path
+	if err := s.placeBackGuard(tmp, m.Path, !s.batch, false, placeGuard{s: s, c: &Commit{Addr: m.To, Entry: e}}); err != nil {
 		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
 	}
 	return nil

@@ -1,0 +1,103 @@
+package state
+
+import (
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/pixform/pixform/internal/safepath"
+)
+
+// placingName is the note of the paths an apply may place images at.
+const placingName = "placing.json"
+
+// placingVersion is the note's format.
+const placingVersion = 1
+
+// placingFile is the note: the paths, and the device and inode of the
+// .pixform directory that holds it, which tie it to this checkout.
+type placingFile struct {
+	Version int      `json:"version"`
+	Dir     fileID   `json:"dir"`
+	Paths   []string `json:"paths"`
+}
+
+// The placing protocol tells a file that an apply left at an output path
+// without recording it (killed between placing the image and its
+// record, or stopped by a lockfile that could not be written) from a
+// file of the user's, which pixform never overwrites (OccupiedError).
+// Before an apply places anything, Begin notes the paths it writes,
+// durably; End drops the note once every image placed is recorded. A
+// note found by the next plan or apply names the paths where a file no
+// entry records is that run's leftover: the next apply writes it again.
+// The note is tied to this checkout by the device and inode of .pixform:
+// one that came from elsewhere is ignored.
+
+// Leftovers returns the paths (safepath.Key) where an earlier apply of
+// this checkout may have left a file it did not record. An unreadable or
+// foreign note counts as none: its paths stay someone's.
+func Leftovers(dir string) map[string]bool {
+	note, ok := readPlacing(dir)
+	if !ok {
+		return nil
+	}
+	out := make(map[string]bool, len(note.Paths))
+	for _, p := range note.Paths {
+		out[safepath.Key(p)] = true
+	}
+	return out
+}
+
+// readPlacing reads the note, when it is this checkout's.
+func readPlacing(dir string) (placingFile, bool) {
+	var note placingFile
+	_, found, err := readNote(dir, placingName, &note)
+	if err != nil || !found || note.Version != placingVersion {
+		return placingFile{}, false
+	}
+	id, ok := workDirID(dir)
+	if !ok || id != note.Dir {
+		return placingFile{}, false
+	}
+	return note, true
+}
+
+// workDirID is the device and inode of dir's .pixform.
+func workDirID(dir string) (fileID, bool) {
+	wd, exists, err := workDir(dir)
+	if err != nil || !exists {
+		return fileID{}, false
+	}
+	fi, err := os.Lstat(wd)
+	if err != nil {
+		return fileID{}, false
+	}
+	return idOf(fi)
+}
+
+// notePlacing notes, durably, that an apply writes paths, keeping the
+// paths of an earlier note of this checkout: their leftovers may still be
+// there.
+func notePlacing(dir string, paths []string) error {
+	earlier, _ := readPlacing(dir)
+	if len(paths) == 0 && len(earlier.Paths) == 0 {
+		return nil
+	}
+	all := append(slices.Clone(paths), earlier.Paths...)
+	slices.Sort(all)
+	all = slices.Compact(all)
+	if _, err := EnsureWorkDir(dir); err != nil {
+		return fmt.Errorf("note the paths this apply writes: %w", err)
+	}
+	id, ok := workDirID(dir)
+	if !ok {
+		return nil // no inode to tie a note to: every file found stays someone's
+	}
+	if err := writeNote(dir, placingName, placingFile{Version: placingVersion, Dir: id, Paths: all}, true); err != nil {
+		return fmt.Errorf("note the paths this apply writes: %w", err)
+	}
+	return nil
+}
+
+// clearPlacing drops the note.
+func clearPlacing(dir string) error { return removeNote(dir, placingName) }
