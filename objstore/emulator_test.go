@@ -231,19 +231,32 @@ var shared struct {
 // use does.
 func sharedAzurite(t *testing.T) (a *azurite, container string) {
 	t.Helper()
+	a = startShared(t)
+	return a, a.use(t)
+}
+
+// startShared starts the shared Azurite once. The lock is let go however
+// this ends: runAzurite skips the test (runtime.Goexit) where Azurite is
+// not installed, and the next test that wants it waited for the lock
+// forever, until go test's timeout.
+func startShared(t *testing.T) *azurite {
+	t.Helper()
 	shared.mu.Lock()
+	defer shared.mu.Unlock()
 	if shared.az == nil {
 		dir, err := os.MkdirTemp("", "pixform-azurite-")
 		if err != nil {
-			shared.mu.Unlock()
 			t.Fatal(err)
 		}
-		shared.dir = dir
+		defer func() {
+			if shared.az == nil {
+				os.RemoveAll(dir)
+			}
+		}()
 		shared.az = runAzurite(t, dir)
+		shared.dir = dir
 	}
-	a = shared.az
-	shared.mu.Unlock()
-	return a, a.use(t)
+	return shared.az
 }
 
 func stopShared() {
