@@ -212,10 +212,10 @@ type endpoint struct {
 // cannot be sent in a header.
 func (c *Client) checkToken() error {
 	if c.token == "" {
-		return &executor.Error{Class: executor.Fatal, Msg: "IMAGINE_API_TOKEN is not set: export it, or use -provider=draft to render offline placeholders"}
+		return &executor.Error{Class: executor.Fatal, Msg: "IMAGINE_API_TOKEN is not set: export it, or use -provider=draft to render offline placeholders", NotSent: true}
 	}
 	if what := badHeaderValue(c.token); what != "" {
-		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("IMAGINE_API_TOKEN cannot be sent in the Authorization header: it contains %s; set it to the token alone, without line breaks or other control characters", what)}
+		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("IMAGINE_API_TOKEN cannot be sent in the Authorization header: it contains %s; set it to the token alone, without line breaks or other control characters", what), NotSent: true}
 	}
 	return nil
 }

@@ -41,6 +41,18 @@ type Options struct {
 	// *storesync.PendingError says how many are not); the changes
 	// planned FromStore are restored from it.
 	Sync *storesync.Sync
+	// MaxCredits is -max-credits, negative for none: a request p did not
+	// count (an image p restores from the content cache whose cached
+	// copy is gone or damaged by then) is sent only while it and the
+	// others like it keep the run within it, and only a priced one.
+	// Zero is a bound of zero credits: a caller with none passes -1.
+	MaxCredits int
+	// SavedPlan says p was read from a plan file: the approval of
+	// exactly what it counts, so no request it did not count is sent.
+	SavedPlan bool
+	// NoToken says that IMAGINE_API_TOKEN is not set: no request p did
+	// not count can be sent.
+	NoToken bool
 }
 
 // Apply carries out p and records every change that finished in the
@@ -67,11 +79,34 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 		Parallelism: parallelism,
 		MaxRetries:  o.Config.Provider.MaxRetries,
 		Stop:        o.Stop,
+		Unplanned:   unplanned(p, o),
 	})
 	if cerr := store.Close(ctx); cerr != nil && err == nil {
 		err = cerr // a *state.RecordError or *storesync.PendingError, which views words the advice for
 	}
 	return res, err
+}
+
+// unplanned is executor.Options.Unplanned for an apply of p: what
+// refuses a request p did not count, and why; nil when nothing does.
+func unplanned(p *planner.Plan, o Options) func(credits int, known bool, allowed int) string {
+	switch {
+	case o.SavedPlan:
+		return func(int, bool, int) string { return "a saved plan is applied as it was made" }
+	case o.NoToken:
+		return func(int, bool, int) string { return "IMAGINE_API_TOKEN is not set" }
+	case o.MaxCredits < 0:
+		return nil
+	}
+	return func(credits int, known bool, allowed int) string {
+		if !known {
+			return fmt.Sprintf("its price is unknown, and -max-credits=%d cannot bound it", o.MaxCredits)
+		}
+		if total := p.Summary.Credits + allowed + credits; total > o.MaxCredits {
+			return fmt.Sprintf("its %s would bring this apply to %d credits, more than -max-credits=%d", views.Plural(credits, "credit"), total, o.MaxCredits)
+		}
+		return ""
+	}
 }
 
 // Pending counts the changes of p that do something.

@@ -521,7 +521,7 @@ func (v *verifyingReader) Read(p []byte) (int, error) {
 	v.h.Write(p[:n])
 	if err == io.EOF {
 		if got := hex.EncodeToString(v.h.Sum(nil)); got != v.want {
-			return n, fmt.Errorf("read %s: %w (delete it; it will be rendered again)", v.name, ErrCacheCorrupt)
+			return n, fmt.Errorf("read %s: %w", v.name, ErrCacheCorrupt)
 		}
 	}
 	return n, err

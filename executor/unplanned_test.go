@@ -1,0 +1,111 @@
+package executor
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/pixform/pixform/planner"
+)
+
+// A change the plan restores from the content cache, whose cached copy is
+// gone or damaged by apply, is requested only when Options.Unplanned
+// allows that request, which the plan did not count: a saved plan, a
+// -max-credits bound, a missing token refuse it, and the image fails
+// saying what happened and what to do, with no request sent or counted.
+func TestApplyUnplannedRequest(t *testing.T) {
+	type asked struct {
+		credits, allowed int
+		known            bool
+	}
+	tests := map[string]struct {
+		corrupt  bool
+		style    string
+		refuse   func(credits int, known bool, allowed int) string // nil: no Unplanned
+		want     counts
+		wantErr  []string
+		wantAsks []asked
+	}{
+		"no bound: the missing copy is requested": {
+			want: counts{Generated: 2, Requests: 2, Credits: 30},
+		},
+		"refused: a missing copy fails, nothing sent": {
+			refuse:   func(int, bool, int) string { return "a saved plan is applied as it was made" },
+			want:     counts{Failed: 2},
+			wantErr:  []string{"could not restore hero.png from the content cache", "the plan counted no request for it, and a saved plan is applied as it was made, so none was sent", "Run plan again"},
+			wantAsks: []asked{{15, 0, true}, {15, 0, true}},
+		},
+		"refused: a damaged copy fails, nothing sent": {
+			corrupt:  true,
+			refuse:   func(int, bool, int) string { return "a saved plan is applied as it was made" },
+			want:     counts{Failed: 2},
+			wantErr:  []string{"could not restore hero.png from the content cache", "so none was sent"},
+			wantAsks: []asked{{15, 0, true}, {15, 0, true}},
+		},
+		"a bound allows one request, not two": {
+			refuse: func(credits int, known bool, allowed int) string {
+				if allowed+credits > 15 {
+					return "over"
+				}
+				return ""
+			},
+			want:     counts{Generated: 1, Failed: 1, Requests: 1, Credits: 15},
+			wantAsks: []asked{{15, 0, true}, {15, 15, true}},
+		},
+		"an unpriced request is asked about as unpriced": {
+			style:    "sdxl-1.0",
+			refuse:   func(credits int, known bool, allowed int) string { return "unpriced" },
+			want:     counts{Failed: 2},
+			wantAsks: []asked{{0, 0, false}, {0, 0, false}},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			var changes []planner.Change
+			for _, n := range []string{"hero", "icon"} {
+				c := create(n, n+".png", 3)
+				if tc.style != "" {
+					c.Inputs.Style = tc.style
+				}
+				c.FromCache, c.Requests, c.Credits, c.CreditsKnown = true, 0, 0, false
+				if tc.corrupt {
+					if e.cache.files == nil {
+						e.cache.files = map[string][]byte{}
+					}
+					b := pngOf(t, 5, 5, 99)
+					e.cache.files[c.Inputs.Digest()+"/imagine"] = b[:len(b)/2]
+				}
+				changes = append(changes, c)
+			}
+			var asks []asked
+			res, _ := e.apply(t, context.Background(), false, changes, func(o *Options) {
+				if tc.refuse != nil {
+					o.Unplanned = func(credits int, known bool, allowed int) string {
+						asks = append(asks, asked{credits, allowed, known})
+						return tc.refuse(credits, known, allowed)
+					}
+				}
+			})
+			if got := countsOf(res); got != tc.want {
+				t.Errorf("counts %+v, want %+v", got, tc.want)
+			}
+			if sent := e.prov.callsOf("image.hero") + e.prov.callsOf("image.icon"); sent != tc.want.Requests {
+				t.Errorf("%d requests sent, %d counted", sent, tc.want.Requests)
+			}
+			if len(asks) != len(tc.wantAsks) || (len(asks) > 0 && asks[0] != tc.wantAsks[0]) {
+				t.Errorf("Unplanned asked %+v, want %+v", asks, tc.wantAsks)
+			}
+			for _, f := range res.Failures {
+				if f.Addr.Name != "hero" {
+					continue
+				}
+				for _, w := range tc.wantErr {
+					if !strings.Contains(f.Err.Error(), w) {
+						t.Errorf("error %q lacks %q", f.Err, w)
+					}
+				}
+			}
+		})
+	}
+}
