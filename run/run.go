@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
@@ -121,11 +123,67 @@ func Pending(p *planner.Plan) int {
 }
 
 // CheckCredits enforces -max-credits=max on p; a negative max is no limit.
+// A plan with requests nobody priced is refused too: what they spend
+// cannot be proven within any bound.
 func CheckCredits(p *planner.Plan, max int) error {
-	if max >= 0 && p.Summary.Credits > max {
+	if max < 0 {
+		return nil
+	}
+	if p.Summary.Credits > max {
 		return views.WithHint(
-			fmt.Errorf("the plan would spend %d credits, more than -max-credits=%d", p.Summary.Credits, max),
+			fmt.Errorf("the plan would spend %s, more than -max-credits=%d", views.Plural(p.Summary.Credits, "credit"), max),
 			"narrow it with -target=ADDR, or raise -max-credits")
 	}
+	if p.Summary.UnpricedRequests > 0 {
+		return unpriced(p, max)
+	}
 	return nil
+}
+
+// unpriced is CheckCredits's error for a plan with unpriced requests: it
+// names their images, and says what to do for each kind (a price in the
+// provider block for the endpoints that take one; a priced style for a
+// style with no price, which none can be given).
+func unpriced(p *planner.Plan, max int) error {
+	const shown = 5
+	var addrs []string
+	var ops, styles []string
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if c.Requests == 0 || c.CreditsKnown {
+			continue
+		}
+		addrs = append(addrs, c.Addr.String())
+		if ep := planner.Endpoint(c.Inputs); ep != planner.EndpointTextToImage {
+			ops = appendNew(ops, ep)
+		} else {
+			styles = appendNew(styles, c.Inputs.Style)
+		}
+	}
+	named := strings.Join(addrs[:min(len(addrs), shown)], ", ")
+	if len(addrs) > shown {
+		named += fmt.Sprintf(" and %d more", len(addrs)-shown)
+	}
+	var hints []string
+	if len(ops) > 0 {
+		slices.Sort(ops)
+		hints = append(hints, fmt.Sprintf("the vendor publishes no price for %s: set the credits of one request in the provider block, prices = { %s = N }",
+			strings.Join(ops, ", "), strings.Join(ops, " = N, ")))
+	}
+	if len(styles) > 0 {
+		hints = append(hints, fmt.Sprintf("%s has no published price, and none can be set: give those images a priced style (imagine-turbo costs 1 credit a request, flux-dev 15)",
+			strings.Join(styles, ", ")))
+	}
+	hints = append(hints, "or narrow the plan with -target=ADDR, or apply without -max-credits")
+	return views.WithHint(
+		fmt.Errorf("the plan sends %s (%s), and -max-credits=%d cannot bound what they spend",
+			views.Plural(p.Summary.UnpricedRequests, "unpriced request"), named, max),
+		hints...)
+}
+
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }

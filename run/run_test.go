@@ -1,10 +1,14 @@
 package run
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/state"
+	"github.com/pixform/pixform/views"
 )
 
 func TestCheckCredits(t *testing.T) {
@@ -18,6 +22,9 @@ func TestCheckCredits(t *testing.T) {
 		{11, ""},
 		{9, "the plan would spend 10 credits, more than -max-credits=9"},
 		{0, "more than -max-credits=0"},
+	}
+	if err := CheckCredits(&planner.Plan{Summary: planner.Summary{Credits: 1}}, 0); err == nil || !strings.Contains(err.Error(), "would spend 1 credit, more") {
+		t.Errorf("CheckCredits(1 credit, 0) = %v", err)
 	}
 	for _, tt := range tests {
 		err := CheckCredits(p, tt.max)
@@ -74,6 +81,62 @@ func TestUnplanned(t *testing.T) {
 			got := f(tc.ask.credits, tc.ask.known, tc.ask.allowed)
 			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// A budget cannot be proven for a request nobody priced: -max-credits
+// refuses it, naming the images and what to do for each kind (a price in
+// the provider block for the endpoints that take one; sdxl-1.0 takes
+// none), and no bound passes it.
+func TestCheckCreditsUnpriced(t *testing.T) {
+	a := func(s string) addrs.Addr { return addrs.MustParse(s) }
+	sdxl := planner.Change{Addr: a("image.s"), Action: planner.Create, Requests: 1, Inputs: state.Inputs{Style: "sdxl-1.0"}}
+	clear := planner.Change{Addr: a("image.t"), Action: planner.Create, Requests: 1, Inputs: state.Inputs{Transparent: true}}
+	up := planner.Change{Addr: a("image.u"), Action: planner.Create, Requests: 1, Inputs: state.Inputs{Operation: "upscale", Source: "s.png"}}
+	priced := planner.Change{Addr: a("image.p"), Action: planner.Create, Requests: 1, Credits: 2, CreditsKnown: true, Inputs: state.Inputs{Operation: "upscale", Source: "s.png"}}
+	tests := map[string]struct {
+		changes []planner.Change
+		max     int
+		want    []string // in the error and its hints; nil: no error
+		not     []string
+	}{
+		"no bound": {[]planner.Change{sdxl, clear}, -1, nil, nil},
+		"priced":   {[]planner.Change{priced}, 2, nil, nil},
+		"sdxl": {[]planner.Change{sdxl}, 100, []string{"1 unpriced request (image.s)", "-max-credits=100 cannot bound", "sdxl-1.0 has no published price, and none can be set", "priced style"},
+			[]string{"prices = {"}},
+		"endpoints": {[]planner.Change{clear, up, priced}, 100, []string{"2 unpriced requests (image.t, image.u)", "prices = { transparent = N, upscale = N }"},
+			[]string{"sdxl-1.0"}},
+		"both": {[]planner.Change{sdxl, up}, 0, []string{"image.s, image.u", "prices = { upscale = N }", "sdxl-1.0 has no published price"}, nil},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			p := &planner.Plan{Changes: tc.changes, Summary: planner.Summarize(tc.changes)}
+			err := CheckCredits(p, tc.max)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("passed")
+			}
+			var h *views.Hinted
+			text := err.Error()
+			if errors.As(err, &h) {
+				text += "\n" + strings.Join(h.Hints, "\n")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("%q lacks %q", text, w)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(text, w) {
+					t.Errorf("%q has %q", text, w)
+				}
 			}
 		})
 	}
