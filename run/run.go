@@ -175,9 +175,13 @@ func unpriced(p *planner.Plan, max int) error {
 			strings.Join(styles, ", ")))
 	}
 	hints = append(hints, "or narrow the plan with -target=ADDR, or apply without -max-credits")
+	what := "what they spend"
+	if p.Summary.UnpricedRequests == 1 {
+		what = "what it spends"
+	}
 	return views.WithHint(
-		fmt.Errorf("the plan sends %s (%s), and -max-credits=%d cannot bound what they spend",
-			views.Plural(p.Summary.UnpricedRequests, "unpriced request"), named, max),
+		fmt.Errorf("the plan sends %s (%s), and -max-credits=%d cannot bound %s",
+			views.Plural(p.Summary.UnpricedRequests, "unpriced request"), named, max, what),
 		hints...)
 }
 

@@ -104,7 +104,7 @@ func TestCheckCreditsUnpriced(t *testing.T) {
 	}{
 		"no bound": {[]planner.Change{sdxl, clear}, -1, nil, nil},
 		"priced":   {[]planner.Change{priced}, 2, nil, nil},
-		"sdxl": {[]planner.Change{sdxl}, 100, []string{"1 unpriced request (image.s)", "-max-credits=100 cannot bound", "sdxl-1.0 has no published price, and none can be set", "priced style"},
+		"sdxl": {[]planner.Change{sdxl}, 100, []string{"1 unpriced request (image.s)", "-max-credits=100 cannot bound what it spends", "sdxl-1.0 has no published price, and none can be set", "priced style"},
 			[]string{"prices = {"}},
 		"endpoints": {[]planner.Change{clear, up, priced}, 100, []string{"2 unpriced requests (image.t, image.u)", "prices = { transparent = N, upscale = N }"},
 			[]string{"sdxl-1.0"}},
