@@ -399,8 +399,21 @@ func (r *run) allowUnplanned(c *planner.Change, why string) (credits int, ok boo
 		// the plan applies; a request of one is unpriced here.
 		credits, known = planner.Price(c.Inputs.Style)
 	}
-	if r.opts.Unplanned == nil {
-		return credits, true
+	if refused := r.refuseUnplanned(credits, known); refused != "" {
+		r.fail(c, fmt.Errorf("could not restore %s from the content cache (%s); %s", c.Path, why, refused))
+		return 0, false
+	}
+	return credits, true
+}
+
+// refuseUnplanned asks Options.Unplanned whether a request the plan did
+// not count, of credits (known false: unpriced), may be sent. It returns
+// "" when it may (and counts its credits as allowed), else the end of the
+// error of the image that needed it: why nothing was sent, and what to
+// do.
+func (r *run) refuseUnplanned(credits int, known bool) string {
+	if r.opts.Unplanned == nil || r.provider == providers.Draft {
+		return "" // a draft render is no request
 	}
 	r.mu.Lock()
 	refused := r.opts.Unplanned(credits, known, r.unplanned)
@@ -409,10 +422,9 @@ func (r *run) allowUnplanned(c *planner.Change, why string) (credits int, ok boo
 	}
 	r.mu.Unlock()
 	if refused == "" {
-		return credits, true
+		return ""
 	}
-	r.fail(c, fmt.Errorf("could not restore %s from the content cache (%s); the plan counted no request for it, and %s, so none was sent. Run plan again: it plans the request and shows what it costs", c.Path, why, refused))
-	return 0, false
+	return fmt.Sprintf("the plan counted no request for it, and %s, so none was sent. Run plan again: it plans the request and shows what it costs", refused)
 }
 
 // restoreFromStore copies c's image from the image store, which

@@ -109,3 +109,37 @@ func TestApplyUnplannedRequest(t *testing.T) {
 		})
 	}
 }
+
+// A take the plan restores from the content cache whose cached copy is
+// damaged by apply is requested only when Options.Unplanned allows it.
+func TestApplyUnplannedTake(t *testing.T) {
+	for _, refuse := range []bool{false, true} {
+		t.Run(map[bool]string{false: "allowed", true: "refused"}[refuse], func(t *testing.T) {
+			e := newEnv(t)
+			in := inputs("hero", 7)
+			in.Candidates = 2
+			seeds := in.TakeSeeds()
+			b := pngOf(t, 8, 6, seeds[0])
+			e.cache.files = map[string][]byte{
+				in.Take(seeds[0]).Digest() + "/imagine": b,
+				in.Take(seeds[1]).Digest() + "/imagine": b[:len(b)/2], // damaged
+			}
+			c := planner.Change{Addr: addr("hero"), Action: planner.Create, Inputs: in, Path: "hero.png", FromCache: true}
+			res, _ := e.apply(t, context.Background(), false, []planner.Change{c}, func(o *Options) {
+				if refuse {
+					o.Unplanned = func(int, bool, int) string { return "a saved plan is applied as it was made" }
+				}
+			})
+			want := counts{Generated: 1, Requests: 1, Credits: 15}
+			if refuse {
+				want = counts{Failed: 1}
+			}
+			if got := countsOf(res); got != want {
+				t.Fatalf("counts %+v, want %+v", got, want)
+			}
+			if refuse && !strings.Contains(res.Failures[0].Err.Error(), "the plan counted no request for it, and a saved plan is applied as it was made, so none was sent") {
+				t.Errorf("error %q", res.Failures[0].Err)
+			}
+		})
+	}
+}
