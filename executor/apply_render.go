@@ -64,9 +64,10 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 		if done {
 			return
 		}
-		if c.Requests == 0 {
+		if c.Requests == 0 && planner.Endpoint(c.Inputs) != planner.EndpointLocal {
 			// The cached copy is gone or bad, and the plan counted no
-			// request for it: one is sent only if the caller allows.
+			// request for it: one is sent only if the caller allows. (A
+			// local edit is made here again, with no request.)
 			var ok bool
 			if credits, ok = r.allowUnplanned(c, why); !ok {
 				return

@@ -2,10 +2,13 @@ package executor
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/state"
 )
 
 // A change the plan restores from the content cache, whose cached copy is
@@ -141,5 +144,24 @@ func TestApplyUnplannedTake(t *testing.T) {
 				t.Errorf("error %q", res.Failures[0].Err)
 			}
 		})
+	}
+}
+
+// A local edit planned from the content cache whose cached copy is gone
+// is made here again: no request, so nothing for Options.Unplanned to
+// refuse.
+func TestApplyUnplannedLocalEdit(t *testing.T) {
+	e := newEnv(t)
+	src := pngOf(t, 8, 6, 1)
+	if err := os.WriteFile(filepath.Join(e.dir, "src.png"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := planner.Change{Addr: addr("small"), Action: planner.Create, Path: "small.png", FromCache: true,
+		Inputs: state.Inputs{Source: "src.png", SourceSHA256: sumOf(src), Resize: "4x0"}}
+	res, _ := e.apply(t, context.Background(), false, []planner.Change{c}, func(o *Options) {
+		o.Unplanned = func(int, bool, int) string { return "refused" }
+	})
+	if got, want := countsOf(res), (counts{Generated: 1}); got != want {
+		t.Fatalf("counts %+v, want %+v (failures %v)", got, want, res.Failures)
 	}
 }
