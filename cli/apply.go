@@ -25,6 +25,11 @@ type applyFlags struct {
 	parallelism int
 	json        bool
 	lockTimeout time.Duration
+
+	// maxCredits is -max-credits and saved says a plan file is applied:
+	// set by carryOut, they bound the requests the plan did not count.
+	maxCredits int
+	saved      bool
 }
 
 func (e *env) apply(args []string) int {
@@ -127,6 +132,7 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 	if err := run.CheckCredits(p, sel.maxCredit); err != nil {
 		return e.fail(err)
 	}
+	af.maxCredits, af.saved = sel.maxCredit, saved
 	if !p.HasChanges() && len(ld.leftovers) == 0 {
 		if p.HasUploads() && e.link != nil {
 			// Only uploads: free, and nothing here changes; no question.
@@ -244,6 +250,9 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 		Parallelism: af.parallelism,
 		Stop:        e.stdio.Stop,
 		Sync:        e.link.syncOf(),
+		MaxCredits:  af.maxCredits,
+		SavedPlan:   af.saved,
+		NoToken:     p.Provider == providers.Imagine && e.getenv("IMAGINE_API_TOKEN") == "",
 	})
 	progress.Close()
 	if sw, ok := progress.(views.SummaryWriter); ok {

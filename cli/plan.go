@@ -386,14 +386,17 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		return nil, nil, err
 	}
 	cache := state.OpenCache(e.dir)
-	cached := cache.Has
+	// The plan promises a restore without a request only of a cached
+	// render whose bytes it hashed (only those it would restore), and
+	// says why it requests one whose bytes changed.
+	cached, damaged := cache.Intact, cache.Damaged
 	if cache.Absent() {
 		// Nothing to look up: the planner then works out no image's
 		// cache key (a hash of its inputs). A cache with a directory is
 		// listed only when the planner first looks something up: it
 		// looks up only what it would render, and a plan that renders
 		// nothing lists none.
-		cached = nil
+		cached, damaged = nil, nil
 	}
 	plan, diags, err := e.planWithStore(planner.Input{
 		Images:   cfg.Images,
@@ -409,8 +412,9 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 			info, ok := cache.Info(digest, provider)
 			return info.SHA256, ok
 		},
-		Prices:    cfg.Provider.PriceMap(),
-		Leftovers: state.Leftovers(e.dir),
+		CacheDamaged: damaged,
+		Prices:       cfg.Provider.PriceMap(),
+		Leftovers:    state.Leftovers(e.dir),
 	}, link, sel.storeLenient)
 	if err != nil {
 		return nil, nil, err

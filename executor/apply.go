@@ -77,6 +77,16 @@ type Options struct {
 	// Rand returns uniformly random float64s in [0, 1) for backoff jitter;
 	// nil means math/rand/v2. Apply serializes calls to it.
 	Rand func() float64
+	// Unplanned decides whether Apply sends a request the plan did not
+	// count: the render of an image the plan restores from the content
+	// cache whose cached copy is gone or damaged by the time it is
+	// restored. It is asked one call at a time with that request's
+	// credits (known false: an unpriced request) and the credits of such
+	// requests it allowed before, and returns "" to send it, or why not
+	// (a clause: "a saved plan is applied as it was made"): the image
+	// then fails saying so, and nothing is sent. Nil sends every such
+	// request, with a warning.
+	Unplanned func(credits int, known bool, allowed int) string
 
 	// tempWriter, set by tests only, is what a provider's bytes go
 	// through on their way into an image's temporary file: a failing
@@ -256,6 +266,7 @@ type run struct {
 	failures     []indexedFailure
 	fatal        error
 	lastGood     time.Time // last successful request, or the start
+	unplanned    int       // credits of the requests Options.Unplanned allowed
 
 	// commits runs the commits of requested images, off the workers
 	// (not guarded by mu);

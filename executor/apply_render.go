@@ -63,13 +63,20 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 	}
 	if c.FromCache {
 		release()
-		if r.restore(c, mt) {
+		why, done := r.restore(c, mt)
+		if done {
 			return
 		}
-		// The cached copy is gone or bad: the plan priced no request.
-		if c.Requests == 0 && r.provider == providers.Imagine {
-			credits, _ = planner.Price(c.Inputs.Style)
+		if c.Requests == 0 && planner.Endpoint(c.Inputs) != planner.EndpointLocal {
+			// The cached copy is gone or bad, and the plan counted no
+			// request for it: one is sent only if the caller allows. (A
+			// local edit is made here again, with no request.)
+			var ok bool
+			if credits, ok = r.allowUnplanned(c, why); !ok {
+				return
+			}
 		}
+		r.hooks.Warn(c, fmt.Sprintf("could not restore %s from the content cache (%s); requesting it instead", c.Path, why))
 	}
 	req := Request{Addr: c.Addr, Inputs: c.Inputs, MediaType: mt}
 	if c.Inputs.Derived() && planner.Endpoint(c.Inputs) == planner.EndpointLocal {
@@ -383,30 +390,68 @@ func (r *run) entry(c *planner.Change, out output) state.Entry {
 
 // restore copies c's image from the content cache without a request. It
 // reports whether c is done with (restored, or failed for a reason a
-// request would not fix); false means: request it instead.
-func (r *run) restore(c *planner.Change, mt string) bool {
-	why := "no content cache is configured"
-	if r.opts.Cache != nil {
-		if r.putBackFromCache(c, mt) {
-			return true
-		}
-		out, err := r.fromCache(c, mt)
-		if err == nil {
-			e := r.entry(c, out)
-			if r.commit(c, out, e, false) {
-				r.done(c, e, Restored, 0)
-			}
-			return true
-		}
-		if le := (*LocalError)(nil); errors.As(err, &le) {
-			// A request would fail to be written just the same.
-			r.stopLocal(c, le)
-			return true
-		}
-		why = err.Error()
+// request would not fix); not done, it says why it could not restore c,
+// which a request may then render instead.
+func (r *run) restore(c *planner.Change, mt string) (why string, done bool) {
+	if r.opts.Cache == nil {
+		return "no content cache is configured", false
 	}
-	r.hooks.Warn(c, fmt.Sprintf("could not restore %s from the content cache (%s); requesting it instead", c.Path, why))
-	return false
+	if r.putBackFromCache(c, mt) {
+		return "", true
+	}
+	out, err := r.fromCache(c, mt)
+	if err == nil {
+		e := r.entry(c, out)
+		if r.commit(c, out, e, false) {
+			r.done(c, e, Restored, 0)
+		}
+		return "", true
+	}
+	if le := (*LocalError)(nil); errors.As(err, &le) {
+		// A request would fail to be written just the same.
+		r.stopLocal(c, le)
+		return "", true
+	}
+	return err.Error(), false
+}
+
+// allowUnplanned asks Options.Unplanned whether c, which the plan
+// restores from the content cache and which could not be (why), may be
+// requested instead, though the plan counted no request for it. It
+// returns the credits of that request, or fails c and returns false.
+func (r *run) allowUnplanned(c *planner.Change, why string) (credits int, ok bool) {
+	known := false
+	if r.provider == providers.Imagine && planner.Endpoint(c.Inputs) == planner.EndpointTextToImage {
+		// The edit endpoints' prices are the provider block's, which
+		// the plan applies; a request of one is unpriced here.
+		credits, known = planner.Price(c.Inputs.Style)
+	}
+	if refused := r.refuseUnplanned(credits, known); refused != "" {
+		r.fail(c, fmt.Errorf("could not restore %s from the content cache (%s); %s", c.Path, why, refused))
+		return 0, false
+	}
+	return credits, true
+}
+
+// refuseUnplanned asks Options.Unplanned whether a request the plan did
+// not count, of credits (known false: unpriced), may be sent. It returns
+// "" when it may (and counts its credits as allowed), else the end of the
+// error of the image that needed it: why nothing was sent, and what to
+// do.
+func (r *run) refuseUnplanned(credits int, known bool) string {
+	if r.opts.Unplanned == nil || r.provider == providers.Draft {
+		return "" // a draft render is no request
+	}
+	r.mu.Lock()
+	refused := r.opts.Unplanned(credits, known, r.unplanned)
+	if refused == "" {
+		r.unplanned += credits
+	}
+	r.mu.Unlock()
+	if refused == "" {
+		return ""
+	}
+	return fmt.Sprintf("the plan counted no request for it, and %s, so none was sent. Run plan again: it plans the request and shows what it costs", refused)
 }
 
 // restoreFromStore copies c's image from the image store, which

@@ -185,6 +185,9 @@ func (r *run) take(ctx context.Context, c *planner.Change, seed int64, mt string
 		if le := (*LocalError)(nil); errors.As(err, &le) {
 			return output{}, false, r.stopForLocal(le)
 		}
+		if refused := r.refuseUnplanned(price, r.provider == providers.Imagine && price > 0); refused != "" {
+			return output{}, false, fmt.Errorf("could not restore the take with seed %d from the content cache (%v); %s", seed, err, refused)
+		}
 		r.hooks.Warn(c, fmt.Sprintf("could not restore the take with seed %d from the content cache (%v); requesting it instead", seed, err))
 	}
 	if r.stopping() {

@@ -212,10 +212,10 @@ type endpoint struct {
 // cannot be sent in a header.
 func (c *Client) checkToken() error {
 	if c.token == "" {
-		return &executor.Error{Class: executor.Fatal, Msg: "IMAGINE_API_TOKEN is not set: export it, or use -provider=draft to render offline placeholders"}
+		return &executor.Error{Class: executor.Fatal, Msg: "IMAGINE_API_TOKEN is not set: export it, or use -provider=draft to render offline placeholders", NotSent: true}
 	}
 	if err := CheckToken(c.token); err != nil {
-		return &executor.Error{Class: executor.Fatal, Msg: err.Error()}
+		return &executor.Error{Class: executor.Fatal, Msg: err.Error(), NotSent: true}
 	}
 	return nil
 }

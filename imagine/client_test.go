@@ -299,6 +299,10 @@ func TestRenderWithoutTokenSendsNothing(t *testing.T) {
 	if executor.ClassOf(err) != executor.Fatal || !strings.Contains(err.Error(), "IMAGINE_API_TOKEN is not set") {
 		t.Errorf("Render = %v, want Fatal naming IMAGINE_API_TOKEN", err)
 	}
+	// The executor counts a request only when one was sent.
+	if pe := (*executor.Error)(nil); !errors.As(err, &pe) || !pe.NotSent {
+		t.Errorf("Render = %#v, want an *executor.Error with NotSent", err)
+	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("%d requests sent without a token", n)
 	}

@@ -35,6 +35,11 @@ type Input struct {
 	// Cached reports whether the content cache holds a render of the
 	// inputs with this digest by this provider. Nil means an empty cache.
 	Cached func(digest, provider string) bool
+	// CacheDamaged reports whether the content cache holds a render of
+	// these inputs by this provider whose bytes no longer match their
+	// hash (Cached then reports false): the plan requests the image and
+	// says why. Nil means none is.
+	CacheDamaged func(digest, provider string) bool
 	// Provider renders this run: providers.Imagine or providers.Draft.
 	Provider string
 	// Targets, when not empty, limit the plan to these addresses (a block
@@ -647,10 +652,15 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 		p.priceTakes(c, forced)
 		return
 	}
-	if !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Cached != nil && p.in.Cached(c.Inputs.Digest(), p.in.Provider) {
-		c.FromCache = true
-		c.Reasons = append(c.Reasons, "restored from the local cache, no request")
-		return
+	if !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Cached != nil {
+		if p.in.Cached(c.Inputs.Digest(), p.in.Provider) {
+			c.FromCache = true
+			c.Reasons = append(c.Reasons, "restored from the local cache, no request")
+			return
+		}
+		if p.in.CacheDamaged != nil && p.in.CacheDamaged(c.Inputs.Digest(), p.in.Provider) {
+			c.Reasons = append(c.Reasons, "not restored from the local cache: its copy changed since it was saved (it no longer matches its hash)")
+		}
 	}
 	if !forced && !p.in.NoCache && c.AfterApply == "" && restorable != "" && p.in.InStore != nil && p.in.InStore(restorable) {
 		p.fromStore(c, restorable)

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
@@ -41,6 +43,18 @@ type Options struct {
 	// *storesync.PendingError says how many are not); the changes
 	// planned FromStore are restored from it.
 	Sync *storesync.Sync
+	// MaxCredits is -max-credits, negative for none: a request p did not
+	// count (an image p restores from the content cache whose cached
+	// copy is gone or damaged by then) is sent only while it and the
+	// others like it keep the run within it, and only a priced one.
+	// Zero is a bound of zero credits: a caller with none passes -1.
+	MaxCredits int
+	// SavedPlan says p was read from a plan file: the approval of
+	// exactly what it counts, so no request it did not count is sent.
+	SavedPlan bool
+	// NoToken says that IMAGINE_API_TOKEN is not set: no request p did
+	// not count can be sent.
+	NoToken bool
 }
 
 // Apply carries out p and records every change that finished in the
@@ -67,11 +81,34 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 		Parallelism: parallelism,
 		MaxRetries:  o.Config.Provider.MaxRetries,
 		Stop:        o.Stop,
+		Unplanned:   unplanned(p, o),
 	})
 	if cerr := store.Close(ctx); cerr != nil && err == nil {
 		err = cerr // a *state.RecordError or *storesync.PendingError, which views words the advice for
 	}
 	return res, err
+}
+
+// unplanned is executor.Options.Unplanned for an apply of p: what
+// refuses a request p did not count, and why; nil when nothing does.
+func unplanned(p *planner.Plan, o Options) func(credits int, known bool, allowed int) string {
+	switch {
+	case o.SavedPlan:
+		return func(int, bool, int) string { return "a saved plan is applied as it was made" }
+	case o.NoToken:
+		return func(int, bool, int) string { return "IMAGINE_API_TOKEN is not set" }
+	case o.MaxCredits < 0:
+		return nil
+	}
+	return func(credits int, known bool, allowed int) string {
+		if !known {
+			return fmt.Sprintf("its price is unknown, and -max-credits=%d cannot bound it", o.MaxCredits)
+		}
+		if total := p.Summary.Credits + allowed + credits; total > o.MaxCredits {
+			return fmt.Sprintf("its %s would bring this apply to %d credits, more than -max-credits=%d", views.Plural(credits, "credit"), total, o.MaxCredits)
+		}
+		return ""
+	}
 }
 
 // Pending counts the changes of p that do something.
@@ -86,11 +123,71 @@ func Pending(p *planner.Plan) int {
 }
 
 // CheckCredits enforces -max-credits=max on p; a negative max is no limit.
+// A plan with requests nobody priced is refused too: what they spend
+// cannot be proven within any bound.
 func CheckCredits(p *planner.Plan, max int) error {
-	if max >= 0 && p.Summary.Credits > max {
+	if max < 0 {
+		return nil
+	}
+	if p.Summary.Credits > max {
 		return views.WithHint(
-			fmt.Errorf("the plan would spend %d credits, more than -max-credits=%d", p.Summary.Credits, max),
+			fmt.Errorf("the plan would spend %s, more than -max-credits=%d", views.Plural(p.Summary.Credits, "credit"), max),
 			"narrow it with -target=ADDR, or raise -max-credits")
 	}
+	if p.Summary.UnpricedRequests > 0 {
+		return unpriced(p, max)
+	}
 	return nil
+}
+
+// unpriced is CheckCredits's error for a plan with unpriced requests: it
+// names their images, and says what to do for each kind (a price in the
+// provider block for the endpoints that take one; a priced style for a
+// style with no price, which none can be given).
+func unpriced(p *planner.Plan, max int) error {
+	const shown = 5
+	var addrs []string
+	var ops, styles []string
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if c.Requests == 0 || c.CreditsKnown {
+			continue
+		}
+		addrs = append(addrs, c.Addr.String())
+		if ep := planner.Endpoint(c.Inputs); ep != planner.EndpointTextToImage {
+			ops = appendNew(ops, ep)
+		} else {
+			styles = appendNew(styles, c.Inputs.Style)
+		}
+	}
+	named := strings.Join(addrs[:min(len(addrs), shown)], ", ")
+	if len(addrs) > shown {
+		named += fmt.Sprintf(" and %d more", len(addrs)-shown)
+	}
+	var hints []string
+	if len(ops) > 0 {
+		slices.Sort(ops)
+		hints = append(hints, fmt.Sprintf("the vendor publishes no price for %s: set the credits of one request in the provider block, prices = { %s = N }",
+			strings.Join(ops, ", "), strings.Join(ops, " = N, ")))
+	}
+	if len(styles) > 0 {
+		hints = append(hints, fmt.Sprintf("%s has no published price, and none can be set: give those images a priced style (imagine-turbo costs 1 credit a request, flux-dev 15)",
+			strings.Join(styles, ", ")))
+	}
+	hints = append(hints, "or narrow the plan with -target=ADDR, or apply without -max-credits")
+	what := "what they spend"
+	if p.Summary.UnpricedRequests == 1 {
+		what = "what it spends"
+	}
+	return views.WithHint(
+		fmt.Errorf("the plan sends %s (%s), and -max-credits=%d cannot bound %s",
+			views.Plural(p.Summary.UnpricedRequests, "unpriced request"), named, max, what),
+		hints...)
+}
+
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }

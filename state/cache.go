@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/pixform/pixform/internal/unnamed"
 	"github.com/pixform/pixform/media"
 )
 
@@ -46,6 +47,11 @@ type Cache struct {
 
 	made    sync.Once
 	madeErr error // of creating .pixform/ and the cache directory
+
+	// checked holds, by key, what Intact found of the file cached
+	// under it since it was recorded: true when its bytes hash to the
+	// hash its name records, false when they do not.
+	checked map[cacheKey]bool
 }
 
 // cacheKey is a cached render's key (CacheKey) as the cache holds it: the
@@ -223,6 +229,74 @@ func (c *Cache) Info(digest, provider string) (CacheInfo, bool) {
 	return f.info(), true
 }
 
+// Intact reports whether a render of these inputs by provider is cached
+// and its bytes still hash to the hash the cache recorded: what a plan
+// asks before it promises a restore without a request. It reads and
+// hashes the file once per Cache (the answer is kept until the key is
+// cached again), so it is for the few renders a plan would restore, not
+// for every image.
+func (c *Cache) Intact(digest, provider string) bool {
+	c.load()
+	c.mu.Lock()
+	k, ok := c.key(digest, provider)
+	var f cacheFile
+	if ok {
+		f, ok = c.entries[k]
+	}
+	intact, known := c.checked[k]
+	c.mu.Unlock()
+	if !ok {
+		return false
+	}
+	if known {
+		return intact
+	}
+	intact = c.hashes(f.name(k), f.sum)
+	c.mu.Lock()
+	if c.entries[k] == f {
+		if c.checked == nil {
+			c.checked = map[cacheKey]bool{}
+		}
+		c.checked[k] = intact
+	}
+	c.mu.Unlock()
+	return intact
+}
+
+// Damaged reports whether Intact found the render of these inputs by
+// provider cached with bytes that no longer match its hash (damaged, or
+// an output edited in place through a link that an older pixform made):
+// the reason a plan gives for requesting an image it would have
+// restored.
+func (c *Cache) Damaged(digest, provider string) bool {
+	c.load()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.key(digest, provider)
+	if !ok {
+		return false
+	}
+	intact, known := c.checked[k]
+	return known && !intact
+}
+
+// hashes reports whether the cache file name holds bytes whose SHA-256
+// is sum. A file that cannot be read does not.
+func (c *Cache) hashes(name string, sum [sha256.Size]byte) bool {
+	f, err := os.OpenFile(filepath.Join(c.dir, name), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	var got [sha256.Size]byte
+	h.Sum(got[:0])
+	return got == sum
+}
+
 // Keys returns the set of cached renders, keyed by CacheKey, for the
 // planner.
 func (c *Cache) Keys() map[string]bool {
@@ -238,59 +312,114 @@ func (c *Cache) Keys() map[string]bool {
 
 // Put records the finished output file src, whose bytes hash to sum, as
 // the render of digest by provider, replacing an older render of the same
-// key. It hard-links src into the cache when it can: no copy and no sync on
-// the apply's hot path. A user who later edits the output in place edits
-// the cached copy too, but Open verifies every byte against sum, so such a
-// copy is never restored (the image is requested again). Where linking
-// fails (another file system) or sum is empty, Put copies.
+// key and a damaged file of the same name. It keeps a copy, never src's
+// own file (a hard link): a user who edits the output in place (cp over
+// it, an editor that writes through the file) would edit the cached
+// render too, and a plan would promise a restore that apply cannot make.
+// The copy is the kernel's (copy_file_range: shared blocks on XFS and
+// Btrfs, a copy in the page cache elsewhere), not hashed again (sum is
+// the hash of these bytes; Intact and Open check it) and not synced (the
+// cache is rebuildable). Where sum is empty, Put hashes as it copies.
 func (c *Cache) Put(digest, provider, src, sum string) error {
-	if validSHA256(sum) && validSHA256(digest) && validProviderName(provider) {
-		ext := strings.ToLower(filepath.Ext(src))
-		if isCacheExt(ext) {
-			c.load()
-			if err := c.mkdir(); err != nil {
-				return fmt.Errorf("cache %s: %w", src, err)
-			}
-			name := digest + "-" + provider + "-" + sum + ext
-			// c.dir is clean (a Join) and name a plain base name (its
-			// parts checked above): Join would only clean it again.
-			err := os.Link(src, c.dir+string(filepath.Separator)+name)
-			if err == nil || errors.Is(err, fs.ErrExist) {
-				c.record(digest, provider, name, CacheInfo{SHA256: sum, Ext: ext})
-				return nil
-			}
-		}
+	if !validSHA256(sum) {
+		return c.copyIn(digest, provider, src)
 	}
-	return c.copyIn(digest, provider, src)
+	ext := strings.ToLower(filepath.Ext(src))
+	if err := checkCacheKey(digest, provider, ext, src); err != nil {
+		return err
+	}
+	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return fmt.Errorf("cache %s: %w", src, err)
+	}
+	defer in.Close()
+	info, err := in.Stat()
+	if err != nil {
+		return fmt.Errorf("cache %s: %w", src, err)
+	}
+	return c.copyKnown(digest, provider, in, info.Size(), src, ext, sum)
 }
 
 // Keep records the finished image in the temporary file f (from
 // CreateTemp, not yet placed), whose bytes hash to sum and whose format
 // ext names (".png", ".jpg"), as the render of digest by provider: a take
-// that is kept only here until someone picks it. Like Put, it links when
-// it can and copies otherwise; f stays where it is.
+// that is kept only here until someone picks it, or an output about to
+// be placed. Like Put, it keeps a copy, never f's own file, which becomes
+// the output; f stays where it is, its offset untouched.
 func (c *Cache) Keep(digest, provider string, f *os.File, ext, sum string) error {
 	ext = strings.ToLower(ext)
 	if !validSHA256(sum) || !validSHA256(digest) || !validProviderName(provider) || !isCacheExt(ext) {
 		return fmt.Errorf("cache %s: invalid key %q/%q/%q", f.Name(), digest, provider, ext)
 	}
-	c.load()
-	if err := c.mkdir(); err != nil {
-		return fmt.Errorf("cache %s: %w", f.Name(), err)
-	}
-	name := digest + "-" + provider + "-" + sum + ext
-	err := LinkTemp(f, filepath.Join(c.dir, name))
-	if err == nil || errors.Is(err, fs.ErrExist) {
-		c.record(digest, provider, name, CacheInfo{SHA256: sum, Ext: ext})
-		return nil
-	}
-	// f may have no name (an unnamed temporary file): its bytes are
-	// read through f itself, from the start, leaving its offset alone.
 	info, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("cache %s: %w", f.Name(), err)
 	}
-	return c.copyFrom(digest, provider, io.NewSectionReader(f, 0, info.Size()), f.Name(), ext)
+	return c.copyKnown(digest, provider, f, info.Size(), f.Name(), ext, sum)
+}
+
+// checkCacheKey refuses what is never cached: a digest that is not a
+// SHA-256 in lower-case hex, a provider name cut from elsewhere, a file
+// that is not an image's (src names it in the error).
+func checkCacheKey(digest, provider, ext, src string) error {
+	if !validSHA256(digest) || !validProviderName(provider) {
+		return fmt.Errorf("cache %s: invalid key %q/%q", src, digest, provider)
+	}
+	if !isCacheExt(ext) {
+		return fmt.Errorf("cache %s: extension %q is not %s", src, ext, media.Extensions)
+	}
+	return nil
+}
+
+// copyKnown copies the first size bytes of in, whose SHA-256 is sum, into
+// the cache as the render of digest by provider, in a file of its own
+// (src names in in errors).
+func (c *Cache) copyKnown(digest, provider string, in *os.File, size int64, src, ext, sum string) error {
+	c.load()
+	if err := c.mkdir(); err != nil {
+		return fmt.Errorf("cache %s: %w", src, err)
+	}
+	name := digest + "-" + provider + "-" + sum + ext
+	// c.dir is clean (a Join) and name a plain base name (its parts
+	// checked by the callers): Join would only clean it again.
+	target := c.dir + string(filepath.Separator) + name
+	// An unnamed file linked at its name costs a third of a named one
+	// renamed there: one directory entry made, not two changed.
+	tmp, err := openUnnamedTemp(target, true)
+	if errors.Is(err, errNoUnnamed) {
+		tmp, err = CreateTemp(target)
+	}
+	if err != nil {
+		return fmt.Errorf("cache %s: %w", src, err)
+	}
+	if err := copyFileAt(tmp, in, size); err != nil {
+		AbortTemp(tmp)
+		return fmt.Errorf("cache %s: copy: %w", src, err)
+	}
+	if isUnnamed, _ := unnamedTemp(tmp.Name()); isUnnamed {
+		if err := unnamed.Link(tmp, target, false); err == nil {
+			tmp.Close()
+			c.record(digest, provider, name, CacheInfo{SHA256: sum, Ext: ext})
+			return nil
+		}
+	}
+	// The rename replaces a file of the same name, which may be a
+	// damaged copy (Intact said so) of these very bytes.
+	if err := RenameTemp(tmp, target); err != nil {
+		return fmt.Errorf("cache %s: %w", src, err)
+	}
+	c.record(digest, provider, name, CacheInfo{SHA256: sum, Ext: ext})
+	return nil
+}
+
+// copyBuffered copies the first size bytes of src to dst at dst's
+// offset through a buffer, leaving src's offset alone.
+func copyBuffered(dst, src *os.File, size int64) error {
+	n, err := io.Copy(struct{ io.Writer }{dst}, io.NewSectionReader(src, 0, size))
+	if err == nil && n < size {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // copyIn copies src into the cache, hashing it on the way.
@@ -300,11 +429,8 @@ func (c *Cache) copyIn(digest, provider, src string) error {
 
 // copyInAs is copyIn of a file whose format ext names.
 func (c *Cache) copyInAs(digest, provider, src, ext string) error {
-	if !validSHA256(digest) || !validProviderName(provider) {
-		return fmt.Errorf("cache %s: invalid key %q/%q", src, digest, provider)
-	}
-	if !isCacheExt(ext) {
-		return fmt.Errorf("cache %s: extension %q is not %s", src, ext, media.Extensions)
+	if err := checkCacheKey(digest, provider, ext, src); err != nil {
+		return err
 	}
 	in, err := os.Open(src)
 	if err != nil {
@@ -317,11 +443,8 @@ func (c *Cache) copyInAs(digest, provider, src, ext string) error {
 // copyFrom is copyInAs of the bytes that in reads, from src (named in
 // errors).
 func (c *Cache) copyFrom(digest, provider string, in io.Reader, src, ext string) error {
-	if !validSHA256(digest) || !validProviderName(provider) {
-		return fmt.Errorf("cache %s: invalid key %q/%q", src, digest, provider)
-	}
-	if !isCacheExt(ext) {
-		return fmt.Errorf("cache %s: extension %q is not %s", src, ext, media.Extensions)
+	if err := checkCacheKey(digest, provider, ext, src); err != nil {
+		return err
 	}
 	c.load()
 	if err := c.mkdir(); err != nil {
@@ -361,6 +484,7 @@ func (c *Cache) record(digest, provider, name string, info CacheInfo) {
 	}
 	old, had := c.entries[key]
 	c.entries[key] = f
+	delete(c.checked, key)
 	c.mu.Unlock()
 	if had {
 		if oldName := old.name(key); oldName != name {
@@ -410,7 +534,7 @@ func (v *verifyingReader) Read(p []byte) (int, error) {
 	v.h.Write(p[:n])
 	if err == io.EOF {
 		if got := hex.EncodeToString(v.h.Sum(nil)); got != v.want {
-			return n, fmt.Errorf("read %s: %w (delete it; it will be rendered again)", v.name, ErrCacheCorrupt)
+			return n, fmt.Errorf("read %s: %w", v.name, ErrCacheCorrupt)
 		}
 	}
 	return n, err

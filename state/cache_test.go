@@ -1,8 +1,6 @@
 package state
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -10,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"unsafe"
 )
@@ -98,33 +97,135 @@ func TestCacheIsACopy(t *testing.T) {
 	}
 }
 
-func TestCacheLinkedEditIsNeverRestored(t *testing.T) {
-	dir := t.TempDir()
-	d := Inputs{Prompt: "a", Style: "s", AspectRatio: "1:1", Seed: 1}.Digest()
-	writeFileT(t, dir, "a.png", "original")
-	sum := sha256.Sum256([]byte("original"))
-	c := OpenCache(dir)
-	if err := c.Put(d, "imagine", filepath.Join(dir, "a.png"), hex.EncodeToString(sum[:])); err != nil {
-		t.Fatal(err)
+// An output edited in place (appended to, or rewritten through the same
+// inode as cp does) never changes what the cache holds: Put and Keep
+// keep a copy, never the output's own file.
+func TestCacheNeverSharesTheOutput(t *testing.T) {
+	edits := map[string]func(t *testing.T, p string){
+		"rewritten": func(t *testing.T, p string) {
+			if err := os.WriteFile(p, []byte("edited!!"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"appended": func(t *testing.T, p string) {
+			f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString("x")
+			f.Close()
+		},
 	}
-	r, err := c.Open(d, "imagine")
-	if err != nil {
-		t.Fatal(err)
+	puts := map[string]func(t *testing.T, c *Cache, dir, d, sum string) string{
+		"put": func(t *testing.T, c *Cache, dir, d, sum string) string {
+			writeFileT(t, dir, "out/a.png", "original")
+			if err := c.Put(d, "imagine", filepath.Join(dir, "out", "a.png"), sum); err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Join(dir, "out", "a.png")
+		},
+		"keep": func(t *testing.T, c *Cache, dir, d, sum string) string {
+			target := filepath.Join(dir, "out", "a.png")
+			f, err := CreateTemp(target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString("original")
+			if err := c.Keep(d, "imagine", f, ".png", sum); err != nil {
+				t.Fatal(err)
+			}
+			if err := RenameTemp(f, target); err != nil {
+				t.Fatal(err)
+			}
+			return target
+		},
 	}
-	if b, err := io.ReadAll(r); err != nil || string(b) != "original" {
-		t.Fatalf("got %q, %v", b, err)
+	for pn, put := range puts {
+		for en, edit := range edits {
+			t.Run(pn+"/"+en, func(t *testing.T) {
+				dir := t.TempDir()
+				d := Inputs{Prompt: "a", Style: "s", AspectRatio: "1:1", Seed: 1}.Digest()
+				c := OpenCache(dir)
+				out := put(t, c, dir, d, sha("original"))
+				des, _ := os.ReadDir(c.dir)
+				if len(des) != 1 {
+					t.Fatalf("cache holds %d files", len(des))
+				}
+				oi, _ := os.Stat(out)
+				ci, _ := os.Stat(filepath.Join(c.dir, des[0].Name()))
+				if os.SameFile(oi, ci) {
+					t.Fatalf("the cache entry is the output's own file (link count %d)", oi.Sys().(*syscall.Stat_t).Nlink)
+				}
+				edit(t, out)
+				for _, cc := range []*Cache{c, OpenCache(dir)} {
+					if !cc.Intact(d, "imagine") {
+						t.Fatal("the cached copy changed with the output")
+					}
+					r, err := cc.Open(d, "imagine")
+					if err != nil {
+						t.Fatal(err)
+					}
+					b, err := io.ReadAll(r)
+					r.Close()
+					if err != nil || string(b) != "original" {
+						t.Fatalf("got %q, %v", b, err)
+					}
+				}
+			})
+		}
 	}
-	r.Close()
-	// The cache shares the linked file's bytes: an in-place edit of the
-	// output reaches it, and Open must refuse it rather than restore it.
-	writeFileT(t, dir, "a.png", "edited!!")
-	r, err = c.Open(d, "imagine")
-	if err != nil {
-		return // refused up front: fine too
-	}
-	defer r.Close()
-	if _, err := io.ReadAll(r); !errors.Is(err, ErrCacheCorrupt) {
-		t.Fatalf("reading an edited linked copy: err %v, want ErrCacheCorrupt", err)
+}
+
+// A cached file whose bytes no longer match its name (damaged, or an
+// output edited in place through a link an older pixform made) is found
+// by Intact, said by Damaged, and replaced by the next Put or Keep of
+// the same render, even one of the very same bytes.
+func TestCacheDamagedIsFoundAndReplaced(t *testing.T) {
+	for _, how := range []string{"put", "keep"} {
+		t.Run(how, func(t *testing.T) {
+			dir := t.TempDir()
+			d := Inputs{Prompt: "a", Style: "s", AspectRatio: "1:1", Seed: 1}.Digest()
+			other := Inputs{Prompt: "b", Style: "s", AspectRatio: "1:1", Seed: 1}.Digest()
+			sum := sha("original")
+			name := d + "-imagine-" + sum + ".png"
+			writeFileT(t, dir, filepath.Join(WorkDirName, cacheDirName, name), "edited!!")
+			c := OpenCache(dir)
+			if c.Damaged(d, "imagine") {
+				t.Fatal("Damaged before any check")
+			}
+			if c.Intact(d, "imagine") || !c.Damaged(d, "imagine") {
+				t.Fatalf("Intact %v, Damaged %v of a damaged file", c.Intact(d, "imagine"), c.Damaged(d, "imagine"))
+			}
+			if c.Intact(other, "imagine") || c.Damaged(other, "imagine") {
+				t.Fatal("a key not cached is intact or damaged")
+			}
+			if !c.Has(d, "imagine") {
+				t.Fatal("Has forgets a damaged file")
+			}
+			switch how {
+			case "put":
+				writeFileT(t, dir, "a.png", "original")
+				if err := c.Put(d, "imagine", filepath.Join(dir, "a.png"), sum); err != nil {
+					t.Fatal(err)
+				}
+			case "keep":
+				f, err := CreateTemp(filepath.Join(dir, "a.png"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer AbortTemp(f)
+				f.WriteString("original")
+				if err := c.Keep(d, "imagine", f, ".png", sum); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.Damaged(d, "imagine") || !c.Intact(d, "imagine") {
+				t.Fatal("the render put again is still damaged")
+			}
+			if b, err := os.ReadFile(filepath.Join(dir, WorkDirName, cacheDirName, name)); err != nil || string(b) != "original" {
+				t.Fatalf("cached file holds %q, %v", b, err)
+			}
+		})
 	}
 }
 

@@ -28,7 +28,12 @@ func WritePlanMarkdown(w io.Writer, p *planner.Plan) error {
 	fmt.Fprintf(&b, "**%d to create, %d to replace, %d to move, %d to delete**, %d unchanged\n\n", s.Create, s.Replace, s.Move, s.Delete, s.NoOp)
 	fmt.Fprintf(&b, "Cost: **%s, %s**", Plural(s.Requests, "request"), Plural(s.Credits, "credit"))
 	if s.UnpricedRequests > 0 {
-		fmt.Fprintf(&b, " (the credits leave out %s of sdxl-1.0, which the vendor does not price)", Plural(s.UnpricedRequests, "request"))
+		costs := planner.CostByEndpoint(p.Changes)
+		if len(costs) == 1 && costs[0].Endpoint == planner.EndpointTextToImage {
+			fmt.Fprintf(&b, " (the credits leave out %s of sdxl-1.0, which the vendor does not price)", Plural(s.UnpricedRequests, "request"))
+		} else {
+			fmt.Fprintf(&b, " (the credits leave out %s: %s)", Plural(s.UnpricedRequests, "unpriced request"), unpricedNote(costs))
+		}
 	}
 	if p.Provider == providers.Draft {
 		b.WriteString(" (draft renderer, offline)")

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -564,7 +563,29 @@ func writeEndpointCosts(b *strings.Builder, costs []planner.EndpointCost) {
 			fmt.Fprintf(b, " %s", Plural(e.Credits, "credit"))
 		}
 	}
-	if slices.ContainsFunc(costs, func(e planner.EndpointCost) bool { return e.Unpriced > 0 && e.Endpoint != planner.EndpointTextToImage }) {
-		b.WriteString(" (the vendor publishes no price for its edit endpoints: set one per operation in the provider block, such as prices = { upscale = 2 })")
+	if note := unpricedNote(costs); note != "" {
+		fmt.Fprintf(b, " (%s)", note)
 	}
+}
+
+// unpricedNote says, of each kind of unpriced request among costs, why
+// it is and what can be done: sdxl-1.0 has no price and none can be set;
+// an edit or transparent endpoint takes one in the provider block under
+// its name. "" when all are priced.
+func unpricedNote(costs []planner.EndpointCost) string {
+	var notes, ops []string
+	for _, e := range costs {
+		switch {
+		case e.Unpriced == 0:
+		case e.Endpoint == planner.EndpointTextToImage:
+			notes = append(notes, "sdxl-1.0 has no published price, and none can be set")
+		default:
+			ops = append(ops, e.Endpoint)
+		}
+	}
+	if len(ops) > 0 {
+		notes = append(notes, fmt.Sprintf("the vendor publishes no price for %s: set the credits of one request in the provider block, such as prices = { %s = N }",
+			strings.Join(ops, ", "), strings.Join(ops, " = N, ")))
+	}
+	return strings.Join(notes, "; ")
 }

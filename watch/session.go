@@ -331,6 +331,12 @@ func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Prov
 	if s.Gallery != nil {
 		hooks.gallery = s.Gallery.Hooks()
 	}
+	// A request the plan did not count (a failed restore from the
+	// content cache) is sent only within what -max-credits leaves.
+	maxCredits := -1
+	if s.MaxCredits >= 0 {
+		maxCredits = s.MaxCredits - s.spent
+	}
 	done := make(chan applyResult, 1)
 	go func() {
 		res, err := run.Apply(runCtx, p, run.Options{
@@ -342,6 +348,7 @@ func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Prov
 			Parallelism: s.Parallelism,
 			Stop:        runStop,
 			Sync:        s.Sync,
+			MaxCredits:  maxCredits,
 		})
 		done <- applyResult{res, err}
 	}()
