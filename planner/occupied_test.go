@@ -90,6 +90,33 @@ func TestDiffOccupied(t *testing.T) {
 			facts: map[string]FileFact{"a.png": ok(shaA), "b.png": ok(shaB)},
 			addr:  "image.a", action: Move,
 		},
+		"move onto the file of an image refused its own move": {
+			images: []config.Image{
+				img(t, "image.a", "cat", 7, "mine.png"),
+				img(t, "image.b", "dog", 8, "a.png"),
+			},
+			lock: map[string]state.Entry{
+				"image.a": entry("cat", 7, "a.png", providers.Imagine, shaA),
+				"image.b": entry("dog", 8, "b.png", providers.Imagine, shaB),
+			},
+			facts: map[string]FileFact{"a.png": ok(shaA), "b.png": ok(shaB), "mine.png": ok(shaF)},
+			addr:  "image.b", action: Move, occupied: true,
+			reason: "would overwrite the file of image.a at a.png, whose own change is refused",
+		},
+		"create at the end of a chain behind a refused move": {
+			images: []config.Image{
+				img(t, "image.a", "cat", 7, "mine.png"),
+				img(t, "image.b", "dog", 8, "a.png"),
+				img(t, "image.c", "eel", 9, "b.png"),
+			},
+			lock: map[string]state.Entry{
+				"image.a": entry("cat", 7, "a.png", providers.Imagine, shaA),
+				"image.b": entry("dog", 8, "b.png", providers.Imagine, shaB),
+			},
+			facts: map[string]FileFact{"a.png": ok(shaA), "b.png": ok(shaB), "mine.png": ok(shaF)},
+			addr:  "image.c", action: Create, occupied: true,
+			reason: "would overwrite the file of image.b at b.png, whose own change is refused",
+		},
 		"address move onto a file": {
 			images: []config.Image{img(t, "image.z", "cat", 7, "mine.png")},
 			lock:   map[string]state.Entry{"image.a": entry("cat", 7, "a.png", providers.Imagine, shaA)},

@@ -211,8 +211,51 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 	if diags := p.checkPathOwners(plan.Changes); diags.HasErrors() {
 		return nil, diags
 	}
+	refuseBehindOccupied(plan.Changes)
 	plan.Summary = Summarize(plan.Changes)
 	return plan, nil
+}
+
+// refuseBehindOccupied marks Occupied every change that writes the path of
+// an entry whose own change is refused: that image stays where it is, and
+// the change would overwrite its file and take its path from its entry.
+// checkOccupied let such a change through because the entry's change
+// moves it away first. Marking one may refuse another that relied on it
+// moving away in turn: repeated until nothing changes, along a chain of
+// moves.
+func refuseBehindOccupied(changes []Change) {
+	for {
+		var held map[string]int // a refused change's recorded path, case-folded → its index
+		for i := range changes {
+			c := &changes[i]
+			if c.Occupied && c.Prior != nil && safepath.Key(c.Prior.Path) != safepath.Key(c.Path) {
+				if held == nil {
+					held = map[string]int{}
+				}
+				held[safepath.Key(c.Prior.Path)] = i
+			}
+		}
+		if len(held) == 0 {
+			return
+		}
+		more := false
+		for i := range changes {
+			c := &changes[i]
+			if c.Occupied || (c.Action != Create && c.Action != Replace && c.Action != Move) {
+				continue
+			}
+			j, ok := held[safepath.Key(c.Path)]
+			if !ok || j == i {
+				continue
+			}
+			c.Occupied = true
+			c.Reasons = append(c.Reasons, fmt.Sprintf("would overwrite the file of %s at %s, whose own change is refused: apply refuses this image too and leaves both as they are", changes[j].Addr, c.Path))
+			more = true
+		}
+		if !more {
+			return
+		}
+	}
 }
 
 // checkPathOwners refuses a plan that would write a path the lockfile
