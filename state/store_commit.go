@@ -303,12 +303,18 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	addr, e := c.Addr, c.Entry
 	x := s.idx
 	x.mu.Lock()
-	if o, ok := x.owner[safepath.Key(e.Path)]; (ok && o != addr) || len(s.priorDrop(addr, c.Prior)) > 0 {
+	recorded, had := x.rec[addr]
+	// A change that leaves its recorded path goes serially too: until
+	// its entry is recorded at the new path, the index says it owns the
+	// old one, and a commit of another image taking that path would
+	// delete the entry being recorded (images that rotate paths lost
+	// entries).
+	moves := had && safepath.Key(recorded.path) != safepath.Key(e.Path)
+	if o, ok := x.owner[safepath.Key(e.Path)]; (ok && o != addr) || moves || len(s.priorDrop(addr, c.Prior)) > 0 {
 		x.mu.Unlock()
 		return s.commitSerial(ctx, c)
 	}
 	_, inPlace := x.owner[safepath.Key(e.Path)]
-	recorded, had := x.rec[addr]
 	x.mu.Unlock()
 	// Every path below records e's digest or compares it: made once.
 	sum := entryDigest(e)
