@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/objstore"
 	"github.com/pixform/pixform/state"
 )
@@ -255,5 +256,54 @@ func TestApplyRefusesUnsendableTokenFirst(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, state.LockFileName)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("lockfile: %v, want none", err)
+	}
+}
+
+// TestPlanWritesOverAFileLeftToDelete: a file an interrupted apply noted
+// for removal (its entry gone, its bytes the noted ones) is pixform's, not
+// someone's: an image declared at its path replaces it, and is not
+// refused while the same apply deletes the file.
+func TestPlanWritesOverAFileLeftToDelete(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) (int, string) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		e := &env{ctx: context.Background(), stdio: Stdio{Out: &out, Err: &errOut, Environ: []string{"HOME=" + dir}}}
+		code := e.main(append([]string{"-chdir=" + dir, "-no-color"}, args...))
+		return code, out.String() + errOut.String()
+	}
+	write := func(cfg string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "main.pix.hcl"), []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("image \"old\" {\n  prompt = \"a lighthouse\"\n  seed   = 1\n  path   = \"p.png\"\n}\n")
+	if code, out := run("apply", "-auto-approve", "-provider=draft"); code != ExitOK {
+		t.Fatalf("apply: exit %d\n%s", code, out)
+	}
+	// A kill between the entry's removal and the file's: the note is
+	// made, the entry gone, the file left.
+	lock, err := state.ReadLock(filepath.Join(dir, state.LockFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := lock.Images[addrs.MustParse("image.old")]
+	if err := state.IntendRemovals(dir, []state.Removal{{Path: old.Path, SHA256: old.SHA256}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, state.LockFileName), []byte("{\n  \"version\": 1,\n  \"images\": {}\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write("image \"new\" {\n  prompt = \"a harbour\"\n  seed   = 2\n  path   = \"p.png\"\n}\n")
+	code, out := run("plan", "-provider=draft")
+	if code != ExitOK || strings.Contains(out, "would overwrite") || !strings.Contains(out, "interrupted apply left at p.png") {
+		t.Errorf("plan: exit %d, want a create that replaces what the interrupted apply left\n%s", code, out)
+	}
+	if code, out := run("apply", "-auto-approve", "-provider=draft"); code != ExitOK || strings.Contains(out, "refuse") {
+		t.Errorf("apply: exit %d\n%s", code, out)
+	}
+	if lock, err := state.ReadLock(filepath.Join(dir, state.LockFileName)); err != nil || len(lock.Images) != 1 {
+		t.Errorf("lockfile after apply: %v, %v; want image.new only", lock, err)
 	}
 }

@@ -52,6 +52,25 @@ func (e *env) leftovers(lock *state.Lock) ([]string, error) {
 	return paths, nil
 }
 
+// leftBehind is the paths, case-folded, whose files an interrupted apply
+// left: those it was placing (state.Leftovers) and those it was deleting
+// whose files are still the ones it noted (the next apply deletes them
+// first). They are no one else's files: a change may write over them.
+func (e *env) leftBehind(lock *state.Lock) map[string]bool {
+	left := state.Leftovers(e.dir)
+	rs, err := state.PendingRemovals(e.dir, lock)
+	if err != nil || len(rs) == 0 {
+		return left
+	}
+	if left == nil {
+		left = make(map[string]bool, len(rs))
+	}
+	for _, r := range rs {
+		left[safepath.Key(r.Path)] = true
+	}
+	return left
+}
+
 // loadConfig loads the configuration and prints its diagnostics. ok is false
 // when there were errors.
 func (e *env) loadConfig(vars, varFiles []string) (*config.Config, bool) {
@@ -414,7 +433,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		},
 		CacheDamaged: damaged,
 		Prices:       cfg.Provider.PriceMap(),
-		Leftovers:    state.Leftovers(e.dir),
+		Leftovers:    e.leftBehind(lock),
 	}, link, sel.storeLenient)
 	if err != nil {
 		return nil, nil, err
