@@ -13,7 +13,7 @@ import (
 func TestSnippetLongLine(t *testing.T) {
 	long := "  prompt = " + strings.Repeat("(", 400000)
 	tests := []struct {
-		name, line string
+		name, line  string
 		col, endCol int
 		want        string
 	}{
