@@ -46,6 +46,16 @@ func (e *env) fmt(args []string) int {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(e.dir, name)
 		}
+		// A link that leads outside is refused before it is read: a link
+		// to /proc/self/environ printed the environment, the token with
+		// it, in its syntax errors and its diff.
+		target, err := e.fmtTarget(name, path)
+		if err != nil {
+			// The other files are still formatted.
+			e.fail(err)
+			refused++
+			continue
+		}
 		src, err := config.ReadSource(path)
 		if err != nil {
 			return e.fail(fmt.Errorf("fmt: %w", err))
@@ -67,13 +77,6 @@ func (e *env) fmt(args []string) int {
 			fmt.Fprint(e.stdio.Out, unifiedDiff(name, src, out))
 		}
 		if !*check {
-			target, err := e.fmtTarget(name, path)
-			if err != nil {
-				// The other files are still formatted.
-				e.fail(err)
-				refused++
-				continue
-			}
 			if err := state.WriteFileAtomic(target, out); err != nil {
 				return e.fail(fmt.Errorf("fmt: %w", err))
 			}
@@ -118,7 +121,7 @@ func (e *env) fmtTarget(name, path string) (string, error) {
 		return "", fmt.Errorf("fmt: %w", err)
 	}
 	if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return "", views.WithHint(fmt.Errorf("fmt: %s is a symbolic link to %s, outside the working directory; fmt writes only inside it, so %s was left unchanged", name, link, name),
+		return "", views.WithHint(fmt.Errorf("fmt: %s is a symbolic link to %s, outside the working directory; fmt reads and writes only inside it, as validate reads, so %s was left unchanged", name, link, name),
 			fmt.Sprintf("to format the file it leads to, name that file: pixform fmt %s", target))
 	}
 	return target, nil

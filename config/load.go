@@ -312,6 +312,10 @@ func fileKind(m os.FileMode) string {
 
 // readFile reads one file, reporting a failure.
 func (l *loader) readFile(path string) ([]byte, bool) {
+	if err := l.insideLink(path); err != nil {
+		l.diags = append(l.diags, err)
+		return nil, false
+	}
 	src, err := ReadSource(path)
 	if err != nil {
 		fe := err.(*FileError)
@@ -323,6 +327,46 @@ func (l *loader) readFile(path string) ([]byte, bool) {
 		return nil, false
 	}
 	return src, true
+}
+
+// insideLink refuses a file in the working directory that is a symbolic
+// link leading out of it: a pull request could link a *.pix.hcl file to
+// /proc/self/environ (a regular file, to a stat), whose parse errors would
+// print the environment, the API token with it. A link that stays inside
+// is read, as fmt formats it; a path given outside the directory (a
+// -var-file the command line names there) is the user's own choice.
+func (l *loader) insideLink(path string) *hcl.Diagnostic {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		return nil // ReadSource says what is wrong, if anything
+	}
+	root, err := filepath.EvalSymlinks(l.dir)
+	if err != nil {
+		return nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil
+	}
+	if dir, err := filepath.Abs(l.dir); err != nil || !within(dir, abs) && !within(root, abs) {
+		return nil
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil || within(root, target) {
+		return nil
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Configuration file links outside the working directory",
+		Detail: fmt.Sprintf("%s is a symbolic link to %s, outside the working directory: pixform reads no configuration or variable file from outside it through a link. "+
+			"Replace the link with the file itself, or name a file outside with -var-file.", path, target),
+	}
+}
+
+// within reports whether path is dir or below it; both absolute and clean.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // parseFile reads and parses one small HCL file (a variable file), records

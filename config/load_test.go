@@ -623,7 +623,25 @@ func TestLoadFileTooLarge(t *testing.T) {
 				return err
 			}
 			return os.Symlink("/dev/zero", p)
-		}, []string{"Cannot read file", "dev.pix.hcl is not a regular file (a device)"}},
+		}, []string{"Configuration file links outside the working directory", "dev.pix.hcl is a symbolic link to /dev/zero"}},
+		// A regular file to a stat, whose parse errors would print the
+		// environment, the token with it.
+		{"link to the environment", "env.pix.hcl", func(p string) error {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			return os.Symlink("/proc/self/environ", p)
+		}, []string{"Configuration file links outside the working directory", "env.pix.hcl is a symbolic link to /proc/"}},
+		{"variables linked outside", "v.pixvars.hcl", func(p string) error {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			outside := filepath.Join(t.TempDir(), "v.hcl")
+			if err := os.WriteFile(outside, []byte("x = 1\n"), 0o644); err != nil {
+				return err
+			}
+			return os.Symlink(outside, p)
+		}, []string{"Configuration file links outside the working directory", "v.pixvars.hcl is a symbolic link to"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeDir(t, map[string]string{"main.pix.hcl": "image \"a\" {\n  prompt = \"a fox\"\n}\n", tt.file: ""})
@@ -638,6 +656,14 @@ func TestLoadFileTooLarge(t *testing.T) {
 				}
 			}
 		})
+	}
+	// A link that stays inside is read.
+	dir := writeDir(t, map[string]string{"shared/common.hcl": "image \"a\" {\n  prompt = \"a fox\"\n}\n"})
+	if err := os.Symlink(filepath.Join("shared", "common.hcl"), filepath.Join(dir, "common.pix.hcl")); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, diags := Load(dir, LoadOptions{}); diags.HasErrors() || len(cfg.Images) != 1 {
+		t.Errorf("a link inside the directory: %s", render(diags))
 	}
 	// A missing file says so.
 	if _, err := ReadSource(filepath.Join(t.TempDir(), "none.pix.hcl")); err == nil || !strings.Contains(err.Error(), "Check that it exists") {
