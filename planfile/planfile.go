@@ -13,6 +13,7 @@ import (
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/internal/regfile"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
@@ -124,15 +125,36 @@ func Write(name string, f *File) error {
 // Read loads and checks the plan file at path; messages call it name (as
 // the user typed it).
 func Read(path, name string) (*File, error) {
-	b, err := os.ReadFile(path)
+	// Only a regular file, never waited on (a named pipe) or read without
+	// end (a device), and at most MaxBytes of it: a plan file is a CI
+	// artifact, not trusted.
+	f, err := regfile.Open(path, false)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("plan file %s does not exist: make one with `pixform plan -out=%s`", name, name)
 		}
+		if errors.Is(err, regfile.ErrNotRegular) {
+			return nil, fmt.Errorf("plan file %s is not a regular file: apply a file that `pixform plan -out=FILE` wrote", name)
+		}
 		return nil, fmt.Errorf("read plan file: %w", err)
+	}
+	defer f.Close()
+	if f.Size() > MaxBytes {
+		return nil, fmt.Errorf("%s is not a valid pixform plan file: it is %d bytes, more than a plan file of any configuration (at most %d MiB); make a new one with `pixform plan -out=%s`", name, f.Size(), MaxBytes>>20, name)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read plan file: %w", err)
+	}
+	if len(b) > MaxBytes {
+		return nil, fmt.Errorf("%s is not a valid pixform plan file: it grew past %d MiB while it was read; make a new one with `pixform plan -out=%s`", name, MaxBytes>>20, name)
 	}
 	return Parse(b, name)
 }
+
+// MaxBytes is the most of a plan file Read reads: a plan of 100,000
+// images is about 100 MiB.
+const MaxBytes = 512 << 20
 
 // Parse decodes a plan file and checks every field, so that a damaged or
 // tampered plan is refused before anything is done with it. name is used

@@ -195,7 +195,10 @@ func TestRead(t *testing.T) {
 	}{
 		"good":      {good, ""},
 		"missing":   {filepath.Join(dir, "nope.bin"), "does not exist: make one with `pixform plan -out="},
-		"directory": {dir, "read plan file"},
+		"directory": {dir, "is not a regular file"},
+		// A device is not read without end, a named pipe not waited on.
+		"device":     {"/dev/zero", "is not a regular file"},
+		"named pipe": {fifo(t, dir), "is not a regular file"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -211,8 +214,8 @@ func TestRead(t *testing.T) {
 			}
 		})
 	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
-		t.Errorf("Write left %d files, want only the plan", len(ents))
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("Write left %d files, want only the plan (and the test's named pipe)", len(ents))
 	}
 }
 
