@@ -552,9 +552,12 @@ func (p *planning) changeOf(img *config.Image, src *Change, probe bool) (c Chang
 	case in.Provider == providers.Draft && prior.Provider == providers.Imagine && !inputsChanged && !replaceRequested:
 		// A draft run never overwrites a real render whose inputs are
 		// unchanged, drifted or not.
-		if prior.Path != img.Path && drift == "" && formatChange == "" {
+		if (prior.Path != img.Path || c.PriorAddr != key) && drift == "" && formatChange == "" {
+			// Moved, by path or by address alone: no render either way.
 			c.Action = Move
-			c.Reasons = append(c.Reasons, pathChange(prior.Path, img.Path))
+			if prior.Path != img.Path {
+				c.Reasons = append(c.Reasons, pathChange(prior.Path, img.Path))
+			}
 		} else {
 			c.Action = NoOp
 			c.Path = prior.Path

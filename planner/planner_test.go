@@ -154,6 +154,14 @@ func TestDiff(t *testing.T) {
 			want:     []want{{addr: "image.a", action: Replace, seed: 5, req: 0, reasons: []string{"prompt changed"}}},
 			summary:  Summary{Replace: 1},
 		},
+		"draft run moves an imagine render to its new address": {
+			provider: providers.Draft,
+			images:   func(t *testing.T) []config.Image { return []config.Image{img(t, "image.b", "cat", 0, "a.png")} },
+			lock:     map[string]state.Entry{"image.a": entry("cat", 5, "a.png", providers.Imagine, "aa")},
+			facts:    map[string]FileFact{"a.png": ok("aa")},
+			want:     []want{{addr: "image.b", action: Move, seed: 5, path: "a.png"}},
+			summary:  Summary{Move: 1},
+		},
 		"draft run keeps its own drafts": {
 			provider: providers.Draft,
 			images:   func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "a.png")} },
