@@ -63,8 +63,13 @@ func (fs *flagSet) Parse(args []string) error {
 				err = fmt.Errorf("-%s=%s: a duration cannot be negative: give 0 (do not wait) or more, such as 30s", f.Name, f.Value)
 			}
 		case int:
-			if f.Name == "parallelism" && v < 1 {
+			switch {
+			case f.Name == "parallelism" && v < 1:
 				err = fmt.Errorf("-%s=%d: must be at least 1 (leave it out for its default)", f.Name, v)
+			case f.Name == "max-credits" && v < 0:
+				// Left out, it is -1: no bound. Given, a negative bound
+				// would be no bound too, which is not what was asked.
+				err = fmt.Errorf("-%s=%d: must be 0 or more (leave it out for no bound)", f.Name, v)
 			}
 		}
 	})

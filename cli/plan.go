@@ -440,6 +440,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	}
 	if diags.HasErrors() {
 		views.WriteDiagnostics(e.stdio.Err, diags, cfg.Files, e.color(sel.noColor, e.stdio.ErrTerminal))
+		e.failJSON(views.NewJSONFailure(errors.New("the plan could not be made; nothing was planned or changed"), diags))
 		return nil, nil, errConfig
 	}
 	left, err := e.leftovers(lock)

@@ -122,7 +122,7 @@ const MarkdownBudget = 60000
 // showing it exactly as written: the pipe that would end the cell, HTML,
 // entities, and the characters markdown would read as emphasis, links or
 // code are escaped; line breaks become spaces. A zero-width space after
-// "@" and "#", and inside "://" and "www.", keeps GitHub from reading a
+// "@" and "#", and inside "://", "www." and "GH-", keeps GitHub from reading a
 // prompt's text as a mention (a pull request's prompt would notify whom it
 // names), an issue reference or a link, while it reads the same.
 func cell(s string) string {
@@ -133,7 +133,9 @@ var cellEscaper = strings.NewReplacer(
 	"|", `\|`, "\r\n", " ", "\n", " ", "\r", " ",
 	"&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "&#96;",
 	`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "[", `\[`, "]", `\]`,
-	"@", "@\u200b", "#", "#\u200b", "://", ":\u200b//", "www.", "www\u200b.",
+	"@", "@\u200b", "#", "#\u200b", "://", ":\u200b//",
+	"www.", "www\u200b.", "WWW.", "WWW\u200b.", "Www.", "Www\u200b.",
+	"GH-", "GH\u200b-", "gh-", "gh\u200b-", "Gh-", "Gh\u200b-",
 )
 
 // code shows text as code in a table cell: a code span when that can hold

@@ -448,6 +448,8 @@ func TestCellEscapes(t *testing.T) {
 		"fixes #1":                  "fixes #\u200b1",
 		"see https://evil.example/": "see https:\u200b//evil.example/",
 		"www.evil.example":          "www\u200b.evil.example",
+		"WWW.evil.example":          "WWW\u200b.evil.example",
+		"see GH-5":                  "see GH\u200b-5",
 	}
 	for in, want := range tests {
 		if got := cell(in); got != want {
