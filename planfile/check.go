@@ -18,6 +18,10 @@ import (
 // nor -replace explains, which a drifted file alone does.
 type Disk interface {
 	Holds(e state.Entry) bool
+	// HoldsFile reports whether the checked-in file at path (a derived
+	// image's source or mask) hashes to sha256hex. It is asked only of
+	// an image the plan keeps or moves.
+	HoldsFile(path, sha256hex string) bool
 }
 
 // dirDisk is the working directory dir as a Disk.
@@ -30,6 +34,18 @@ func (d dirDisk) Holds(e state.Entry) bool {
 	_, err := state.ReadVerified(string(d), e.Path, e.SHA256, e.Bytes)
 	return err == nil
 }
+
+// HoldsFile reads the file at path through the path rules, at most as
+// much of it as apply would send, and reports whether it hashes to
+// sha256hex.
+func (d dirDisk) HoldsFile(path, sha256hex string) bool {
+	_, err := state.ReadVerified(string(d), path, sha256hex, maxSourceBytes)
+	return err == nil
+}
+
+// maxSourceBytes is executor.MaxSourceBytes, the most of a source file
+// apply reads.
+const maxSourceBytes = 256 << 20
 
 // DirDisk is the working directory dir, for CheckAgainst.
 func DirDisk(dir string) Disk { return dirDisk(dir) }
@@ -131,6 +147,9 @@ func checkAction(c *planner.Change, img *config.Image, provider string, cfg *con
 		if c.Action == planner.NoOp && c.Path != prior.Path {
 			return fmt.Errorf("%s is kept unchanged, but its path changed from %s to %s", c.Addr, prior.Path, c.Path)
 		}
+		if f := changedFile(prior.Inputs, disk); f != "" {
+			return fmt.Errorf("%s is kept unchanged, but the file it is made from, %s, changed: the plan would replace it", c.Addr, f)
+		}
 	case planner.Replace:
 		if why != "" || requested(c.Addr, replace) || heldMismatch(prior) {
 			return nil
@@ -140,6 +159,23 @@ func checkAction(c *planner.Change, img *config.Image, provider string, cfg *con
 		}
 	}
 	return nil
+}
+
+// changedFile is the checked-in file (source or mask) of a derived image
+// with the inputs in that no longer holds the bytes they record, "" when
+// none (or disk is nil): the plan file's inputs say what the plan was made
+// with, which an edit can make the recorded ones, so the disk is asked.
+func changedFile(in state.Inputs, disk Disk) string {
+	if disk == nil || !in.Derived() {
+		return ""
+	}
+	if _, image := in.SourceAddr(); !image && !disk.HoldsFile(in.Source, in.SourceSHA256) {
+		return in.Source
+	}
+	if in.Mask != "" && !disk.HoldsFile(in.Mask, in.MaskSHA256) {
+		return in.Mask
+	}
+	return ""
 }
 
 // mustRender says why the configuration and the lockfile alone make the

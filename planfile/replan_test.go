@@ -21,6 +21,11 @@ func (d factsDisk) Holds(e state.Entry) bool {
 	return f.Exists && f.SHA256 == e.SHA256
 }
 
+func (d factsDisk) HoldsFile(path, sha string) bool {
+	f := d[path]
+	return f.Exists && f.SHA256 == sha
+}
+
 // TestCheckAgainstPlanned: every plan the planner makes passes
 // CheckAgainst, whatever its actions (kept, moved from a path or an
 // address, replaced for a change, a -replace, a drifted file or a draft
