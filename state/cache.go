@@ -218,15 +218,21 @@ func (c *Cache) Info(digest, provider string) (CacheInfo, bool) {
 	c.load()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if _, f, ok := c.lookupLocked(digest, provider); ok {
+		return f.info(), true
+	}
+	return CacheInfo{}, false
+}
+
+// lookupLocked is the key of digest by provider and its cached file, if
+// there is one. The caller holds c.mu, after c.load.
+func (c *Cache) lookupLocked(digest, provider string) (cacheKey, cacheFile, bool) {
 	k, ok := c.key(digest, provider)
 	if !ok {
-		return CacheInfo{}, false
+		return k, cacheFile{}, false
 	}
 	f, ok := c.entries[k]
-	if !ok {
-		return CacheInfo{}, false
-	}
-	return f.info(), true
+	return k, f, ok
 }
 
 // Intact reports whether a render of these inputs by provider is cached
@@ -238,11 +244,7 @@ func (c *Cache) Info(digest, provider string) (CacheInfo, bool) {
 func (c *Cache) Intact(digest, provider string) bool {
 	c.load()
 	c.mu.Lock()
-	k, ok := c.key(digest, provider)
-	var f cacheFile
-	if ok {
-		f, ok = c.entries[k]
-	}
+	k, f, ok := c.lookupLocked(digest, provider)
 	intact, known := c.checked[k]
 	c.mu.Unlock()
 	if !ok {
@@ -505,11 +507,7 @@ var ErrCacheCorrupt = errors.New("cached file does not match its recorded hash")
 func (c *Cache) Open(digest, provider string) (io.ReadCloser, error) {
 	c.load()
 	c.mu.Lock()
-	k, ok := c.key(digest, provider)
-	var f cacheFile
-	if ok {
-		f, ok = c.entries[k]
-	}
+	k, f, ok := c.lookupLocked(digest, provider)
 	c.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("open cached render %s: %w", CacheKey(digest, provider), fs.ErrNotExist)
