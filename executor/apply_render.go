@@ -139,7 +139,7 @@ func (r *run) refuseOccupied(c *planner.Change) bool {
 // someone's file (what), with what to do; kept says that the image made
 // is in the content cache.
 func occupiedError(what string, kept bool) error {
-	msg := what + "; move that file away (or delete it if you do not need it), then apply again"
+	msg := what + "; move that file away (or delete it if you do not need it), then apply again (a saved plan keeps refusing: make a new plan with pixform plan -out=FILE)"
 	if kept {
 		msg += ": the image made is kept in the local cache, so that costs no request"
 	}
