@@ -513,6 +513,24 @@ func (e *env) plan(args []string) int {
 			return e.fail(err)
 		}
 	}
+	save := func() error {
+		if *out == "" {
+			return nil
+		}
+		replace, _ := parseAddrs("-replace", sel.replace) // makePlan parsed them
+		return planfile.Write(outPath, &planfile.File{
+			PixformVersion: Version, ConfigDigest: ld.cfg.Digest, LockDigest: ld.lockDigest,
+			Vars: sel.vars, VarFiles: sel.varFiles, Replace: replace, Plan: p,
+		})
+	}
+	if e.jsonOut == jsonPlan {
+		// One document on stdout: a plan file that cannot be written is
+		// the failure, not printed after the plan.
+		if err := save(); err != nil {
+			return e.fail(err)
+		}
+		save = func() error { return nil }
+	}
 	switch *format {
 	case "json":
 		err = views.WritePlanJSON(e.stdio.Out, p)
@@ -529,12 +547,7 @@ func (e *env) plan(args []string) int {
 		return e.fail(err)
 	}
 	if *out != "" {
-		replace, _ := parseAddrs("-replace", sel.replace) // makePlan parsed them
-		pf := &planfile.File{
-			PixformVersion: Version, ConfigDigest: ld.cfg.Digest, LockDigest: ld.lockDigest,
-			Vars: sel.vars, VarFiles: sel.varFiles, Replace: replace, Plan: p,
-		}
-		if err := planfile.Write(outPath, pf); err != nil {
+		if err := save(); err != nil {
 			return e.fail(err)
 		}
 		if *format == "" || *format == "text" {

@@ -352,8 +352,16 @@ func (l *loader) insideLink(path string) *hcl.Diagnostic {
 		return nil
 	}
 	target, err := filepath.EvalSymlinks(path)
-	if err != nil || within(root, target) {
+	switch {
+	case err == nil && within(root, target):
 		return nil
+	case err != nil:
+		if _, serr := os.Stat(path); serr != nil {
+			return nil // dangling: ReadSource says so
+		}
+		// It opens, but cannot be followed to a name (/proc/self/fd/N
+		// of a deleted file): not known to stay inside.
+		target = "a file that has no name"
 	}
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,

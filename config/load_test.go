@@ -657,6 +657,20 @@ func TestLoadFileTooLarge(t *testing.T) {
 			}
 		})
 	}
+	// A link that opens but cannot be followed to a name (a descriptor
+	// of a deleted file) is not known to stay inside: refused.
+	if f, err := os.CreateTemp("", "gone-*.hcl"); err == nil {
+		f.WriteString("x = 1\n")
+		os.Remove(f.Name())
+		dir := writeDir(t, map[string]string{"main.pix.hcl": "image \"a\" {\n  prompt = \"a fox\"\n}\n"})
+		if err := os.Symlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()), filepath.Join(dir, "fd.pix.hcl")); err != nil {
+			t.Fatal(err)
+		}
+		if _, diags := Load(dir, LoadOptions{}); !strings.Contains(render(diags), "fd.pix.hcl is a symbolic link to a file that has no name") {
+			t.Errorf("a link to a deleted file's descriptor: %s", render(diags))
+		}
+		f.Close()
+	}
 	// A link that stays inside is read.
 	dir := writeDir(t, map[string]string{"shared/common.hcl": "image \"a\" {\n  prompt = \"a fox\"\n}\n"})
 	if err := os.Symlink(filepath.Join("shared", "common.hcl"), filepath.Join(dir, "common.pix.hcl")); err != nil {
