@@ -53,20 +53,19 @@ func (e *env) leftovers(lock *state.Lock) ([]string, error) {
 }
 
 // leftBehind is the paths, case-folded, whose files an interrupted apply
-// left: those it was placing (state.Leftovers) and those it was deleting
-// whose files are still the ones it noted (the next apply deletes them
-// first). They are no one else's files: a change may write over them.
-func (e *env) leftBehind(lock *state.Lock) map[string]bool {
+// left: those it was placing (state.Leftovers) and those it was deleting,
+// toDelete (the leftovers' paths, which the next apply deletes first).
+// They are no one else's files: a change may write over them.
+func (e *env) leftBehind(toDelete []string) map[string]bool {
 	left := state.Leftovers(e.dir)
-	rs, err := state.PendingRemovals(e.dir, lock)
-	if err != nil || len(rs) == 0 {
+	if len(toDelete) == 0 {
 		return left
 	}
 	if left == nil {
-		left = make(map[string]bool, len(rs))
+		left = make(map[string]bool, len(toDelete))
 	}
-	for _, r := range rs {
-		left[safepath.Key(r.Path)] = true
+	for _, p := range toDelete {
+		left[safepath.Key(p)] = true
 	}
 	return left
 }
@@ -404,6 +403,12 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// The files an interrupted apply left to delete: each is hashed, so
+	// once for the plan and what apply finishes.
+	left, err := e.leftovers(lock)
+	if err != nil {
+		return nil, nil, err
+	}
 	cache := state.OpenCache(e.dir)
 	// The plan promises a restore without a request only of a cached
 	// render whose bytes it hashed (only those it would restore), and
@@ -433,7 +438,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		},
 		CacheDamaged: damaged,
 		Prices:       cfg.Provider.PriceMap(),
-		Leftovers:    e.leftBehind(lock),
+		Leftovers:    e.leftBehind(left),
 	}, link, sel.storeLenient)
 	if err != nil {
 		return nil, nil, err
@@ -442,10 +447,6 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		views.WriteDiagnostics(e.stdio.Err, diags, cfg.Files, e.color(sel.noColor, e.stdio.ErrTerminal))
 		e.failJSON(views.NewJSONFailure(errors.New("the plan could not be made; nothing was planned or changed"), diags))
 		return nil, nil, errConfig
-	}
-	left, err := e.leftovers(lock)
-	if err != nil {
-		return nil, nil, err
 	}
 	return plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left, facts: facts}, nil
 }

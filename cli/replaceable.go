@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/views"
 )
 
@@ -36,22 +37,7 @@ func replaceable(target, flag, other string) error {
 		return views.WithHint(errors.New(flag+" is a symbolic link: writing there would replace the link, not the file it names"),
 			"name the file itself"+or)
 	default:
-		return views.WithHint(fmt.Errorf("%s is not a regular file (%s): writing there would replace it", flag, fileKind(m)),
+		return views.WithHint(fmt.Errorf("%s is not a regular file (%s): writing there would replace it", flag, config.FileKind(m)),
 			"name a regular file"+or)
 	}
-}
-
-// fileKind names the kind of a file that is not regular, for an error.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "not a file"
 }

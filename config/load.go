@@ -267,7 +267,7 @@ func ReadSource(path string) ([]byte, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, &FileError{Path: path, Summary: "Cannot read file",
-			Detail: fmt.Sprintf("%s is not a regular file (%s). A configuration or variable file must be one: replace it with the file itself.", path, fileKind(fi.Mode()))}
+			Detail: fmt.Sprintf("%s is not a regular file (%s). A configuration or variable file must be one: replace it with the file itself.", path, FileKind(fi.Mode()))}
 	}
 	if fi.Size() > MaxFileBytes {
 		return nil, tooLarge(fi.Size())
@@ -295,8 +295,9 @@ func mib(n int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
-// fileKind names what a file that is not a regular file is.
-func fileKind(m os.FileMode) string {
+// FileKind names what a file that is not a regular file is, for an
+// error that refuses it.
+func FileKind(m os.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"
@@ -306,6 +307,8 @@ func fileKind(m os.FileMode) string {
 		return "a device"
 	case m&os.ModeSocket != 0:
 		return "a socket"
+	case m&os.ModeSymlink != 0:
+		return "a symbolic link"
 	}
 	return "not a regular file"
 }

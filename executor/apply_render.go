@@ -133,7 +133,7 @@ func (r *run) refuseOccupied(c *planner.Change) bool {
 		return false
 	}
 	for _, why := range c.Reasons {
-		if strings.Contains(why, behindRefused) {
+		if strings.Contains(why, planner.BehindRefused) {
 			// Not someone's file: another image's, which stays where it
 			// is since its own change is refused.
 			why, _, _ = strings.Cut(why, ": apply refuses")
@@ -144,10 +144,6 @@ func (r *run) refuseOccupied(c *planner.Change) bool {
 	r.fail(c, occupiedError(fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, which was left as it is, and nothing was requested", c.Path), false))
 	return true
 }
-
-// behindRefused is in the planner's reason for a change refused because
-// it writes the path of an image whose own change is refused.
-const behindRefused = "whose own change is refused"
 
 // occupiedError is the failure of an image refused because its path holds
 // someone's file (what), with what to do; kept says that the image made

@@ -216,6 +216,10 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 	return plan, nil
 }
 
+// BehindRefused is in the reason of a change refuseBehindOccupied refuses,
+// which apply's error repeats (a plan file carries the reasons).
+const BehindRefused = "whose own change is refused"
+
 // refuseBehindOccupied marks Occupied every change that writes the path of
 // an entry whose own change is refused: that image stays where it is, and
 // the change would overwrite its file and take its path from its entry.
@@ -249,7 +253,7 @@ func refuseBehindOccupied(changes []Change) {
 				continue
 			}
 			c.Occupied = true
-			c.Reasons = append(c.Reasons, fmt.Sprintf("would overwrite the file of %s at %s, whose own change is refused: apply refuses this image too and leaves both as they are", changes[j].Addr, c.Path))
+			c.Reasons = append(c.Reasons, fmt.Sprintf("would overwrite the file of %s at %s, %s: apply refuses this image too and leaves both as they are", changes[j].Addr, c.Path, BehindRefused))
 			more = true
 		}
 		if !more {

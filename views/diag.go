@@ -165,15 +165,20 @@ func WriteError(w io.Writer, err error, color bool) {
 	pal := palette{color}
 	msg := strings.TrimSpace(err.Error())
 	fmt.Fprintf(w, "%s %s\n", pal.red("pixform: error:"), msg)
-	var h *Hinted
-	if errors.As(err, &h) {
-		for _, hint := range h.Hints {
-			fmt.Fprintf(w, "%s %s\n", pal.yellow("hint:"), hint)
-		}
-	}
-	for _, hint := range storeHints(err) {
+	for _, hint := range hintsOf(err) {
 		fmt.Fprintf(w, "%s %s\n", pal.yellow("hint:"), hint)
 	}
+}
+
+// hintsOf is what to do about err: the hints in its chain, then the image
+// store's.
+func hintsOf(err error) []string {
+	var hints []string
+	var h *Hinted
+	if errors.As(err, &h) {
+		hints = append(hints, h.Hints...)
+	}
+	return append(hints, storeHints(err)...)
 }
 
 // WriteValid prints validate's success line.

@@ -2,7 +2,6 @@ package views
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"strings"
 	"time"
@@ -91,12 +90,7 @@ type JSONFailure struct {
 // NewJSONFailure describes err, with diags when the configuration's
 // diagnostics are the reason.
 func NewJSONFailure(err error, diags hcl.Diagnostics) JSONFailure {
-	f := JSONFailure{Message: strings.TrimSpace(err.Error())}
-	var h *Hinted
-	if errors.As(err, &h) {
-		f.Hints = append(f.Hints, h.Hints...)
-	}
-	f.Hints = append(f.Hints, storeHints(err)...)
+	f := JSONFailure{Message: strings.TrimSpace(err.Error()), Hints: hintsOf(err)}
 	if len(diags) > 0 {
 		f.Diagnostics, _, _ = NewJSONDiagnostics(diags)
 	}
