@@ -49,8 +49,9 @@ func (e *LinkOutside) What() string {
 // returned as it is. A name that cannot be looked at (missing, not
 // readable) is returned as it is too, for the read to say what is wrong.
 //
-// What is returned is the file to read: a path with no link in it, so
-// that what is read is what was checked ("env/../v.hcl" through a linked
+// What is returned is the file to read: name (joined to dir) when no link
+// is on its way, else a path with no link in it, so that what is read is
+// what was checked ("env/../v.hcl" through a linked
 // env is dir/v.hcl, as checked, never the link target's parent).
 //
 // A file directly in dir costs one lstat, as before; a deeper name, one
@@ -89,7 +90,7 @@ func ResolveInside(dir, name string) (string, error) {
 	if err != nil || rel == "." {
 		return full, nil
 	}
-	cur, named := base, ""
+	cur, named, linked := base, "", false
 	parts := strings.Split(rel, string(filepath.Separator))
 	for i, part := range parts {
 		cur = filepath.Join(cur, part)
@@ -122,7 +123,10 @@ func ResolveInside(dir, name string) (string, error) {
 			rest := filepath.Join(append([]string{target}, parts[i+1:]...)...)
 			return "", &LinkOutside{Path: name, Link: shown, Target: text, Resolved: rest}
 		}
-		cur = target
+		cur, linked = target, true
+	}
+	if !linked {
+		return full, nil // as named, for the messages that name it
 	}
 	return cur, nil
 }
