@@ -85,6 +85,9 @@ func priorSeed(prior state.Entry, want state.Inputs) int64 {
 	return prior.Inputs.Seed
 }
 
+// PriorSeed is priorSeed, for a saved plan's check.
+func PriorSeed(prior state.Entry, want state.Inputs) int64 { return priorSeed(prior, want) }
+
 // storedTake reports whether the image store holds a render of the take
 // with inputs digest d, and sets *first to its object if *first is "".
 func storedTake(stored func(digest, provider string) (string, bool), d, provider string, first *string) bool {

@@ -272,6 +272,10 @@ func needsSeed(img *config.Image) bool {
 	return img.Operation != "" && seed
 }
 
+// NeedsSeed reports whether img's render takes a seed: a text-to-image
+// render, or an edit whose endpoint takes one. A saved plan's check asks.
+func NeedsSeed(img *config.Image) bool { return needsSeed(img) }
+
 // derivedChanges says, for people, how a derived image's inputs changed;
 // the hashes say that the source or mask changed on disk or in this plan.
 func derivedChanges(old, new state.Inputs) []string {
