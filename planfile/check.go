@@ -147,7 +147,9 @@ func checkReplaceList(p *planner.Plan, cfg *config.Config, byAddr map[addrs.Addr
 			if c.Action != planner.Replace && c.Action != planner.Create {
 				return fmt.Errorf("it was made with -replace=%s, but the plan does not replace %s (its change is a %s)", a, img.Addr, c.Action)
 			}
-			if !slices.Contains(c.Reasons, planner.ReplaceRequested) {
+			// A create says nothing of -replace: there was nothing to
+			// replace.
+			if c.Action == planner.Replace && !slices.Contains(c.Reasons, planner.ReplaceRequested) {
 				return fmt.Errorf("it was made with -replace=%s, but the plan's %s of %s does not say it is one (no %q among its reasons)", a, c.Action, img.Addr, planner.ReplaceRequested)
 			}
 		}

@@ -70,7 +70,7 @@ func TestCheckAgainstEdits(t *testing.T) {
 	if got := actionsOf(base); got != "avatar:noop cat:move hero:replace pinned:noop" {
 		t.Fatalf("planned %s", got)
 	}
-	for _, r := range [][]addrs.Addr{nil, {avatar}, {pinned}} {
+	for _, r := range [][]addrs.Addr{nil, {avatar}, {pinned}, {cat}} {
 		if err := CheckAgainst(plan(r...), cfg, lock, r, factsDisk(facts)); err != nil {
 			t.Fatalf("the plan as made with -replace=%v: %v", r, err)
 		}
