@@ -401,10 +401,15 @@ func checkSource(c *planner.Change, byAddr map[addrs.Addr]*planner.Change, lock 
 	case rendered && c.Inputs.SourceSHA256 == "":
 		return nil
 	case rendered:
-		// A source restored from the content cache has known bytes, which
-		// apply checks before it reads them.
-		if sc := byAddr[src]; !sc.FromCache {
+		// A source restored from the content cache or the image store
+		// has known bytes (a candidates image's, the take placed at its
+		// path), which apply checks before it reads them.
+		sc := byAddr[src]
+		if !sc.FromCache && !sc.FromStore {
 			return fmt.Errorf("%s expects %s as it is recorded, but the plan renders %s", c.Addr, src, src)
+		}
+		if sc.FromStore && sc.Inputs.Candidates < 2 && c.Inputs.SourceSHA256 != sc.StoreSHA256 {
+			return fmt.Errorf("%s expects other bytes of %s than the plan restores from the image store", c.Addr, src)
 		}
 		return nil
 	case c.Inputs.SourceSHA256 == "":

@@ -143,3 +143,34 @@ func actionsOf(p *planner.Plan) string {
 	}
 	return strings.Join(s, " ")
 }
+
+// TestCheckAgainstRestoredSource: a plan that restores an image from the
+// image store, or a candidates image's takes from it, and so knows the
+// bytes of what is made from it before apply, passes as it was made.
+func TestCheckAgainstRestoredSource(t *testing.T) {
+	sum := func(c byte) string { return strings.Repeat(string(c), 64) }
+	hero := config.Image{Addr: addrs.Addr{Name: "hero"}, Prompt: "a fox", Style: "flux-dev", AspectRatio: "1:1", Seed: 7, Path: "hero.png"}
+	small := config.Image{Addr: addrs.Addr{Name: "small"}, From: hero.Addr, Resize: config.Resize{Width: 64}, Path: "small.png"}
+	for _, candidates := range []int{0, 3} {
+		hero.Candidates = candidates
+		in := state.Inputs{Prompt: "a fox", Style: "flux-dev", AspectRatio: "1:1", Seed: 7, Candidates: candidates}
+		stored := map[string]string{in.Digest(): sum('a')}
+		for i, seed := range in.TakeSeeds() {
+			stored[in.Take(seed).Digest()] = sum(byte('a' + i))
+		}
+		stored[state.Inputs{Source: "image.hero", SourceSHA256: sum('a'), Resize: "64x0"}.Digest()] = sum('s')
+		imgs := []config.Image{hero, small}
+		p, diags := planner.Diff(planner.Input{Images: imgs, Lock: state.NewLock(), Provider: providers.Imagine,
+			Stored:  func(d, _ string) (string, bool) { s, ok := stored[d]; return s, ok },
+			NewSeed: func() int64 { return 1 }})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		if c := p.Changes[1]; !c.FromStore || c.Inputs.SourceSHA256 != sum('a') {
+			t.Fatalf("candidates %d: the plan does not restore small from the store: %+v", candidates, c)
+		}
+		if err := CheckAgainst(p, &config.Config{Images: imgs}, state.NewLock(), nil, nil); err != nil {
+			t.Errorf("candidates %d: CheckAgainst of the plan as made: %v", candidates, err)
+		}
+	}
+}
