@@ -57,7 +57,9 @@ func (e *LinkOutside) What() string {
 // A file directly in dir costs one lstat, as before; a deeper name, one
 // lstat per component.
 func ResolveInside(dir, name string) (string, error) {
-	full := name
+	// Cleaned as the check below sees it: "env/../v.hcl" is dir/v.hcl,
+	// never the parent of what a link env leads to.
+	full := filepath.Clean(name)
 	if !filepath.IsAbs(full) {
 		full = filepath.Join(dir, name)
 	}

@@ -711,11 +711,14 @@ func TestLoadVarFileThroughLink(t *testing.T) {
 		{name: "directory linked outside, relative", link: "env -> ../" + filepath.Base(outside), varFile: "./env/v.hcl"},
 		{name: "absolute path inside through a link", link: "env -> " + outside, varFile: "DIR/env/v.hcl",
 			refused: []string{"leads through env, a symbolic link to " + outside}},
+		// The name is read as it is checked, cleaned: not the parent of
+		// where env leads.
+		{name: "absolute path inside, back out of a link", link: "env -> " + filepath.Join(outside, "deeper"), varFile: "DIR/env/../v.hcl", want: "a fox, here"},
 		{name: "outside, named on the command line", varFile: filepath.Join(outside, "v.hcl"), want: "a fox, outside"},
 		{name: "directory linked inside", link: "env -> shared", varFile: "env/in.hcl", want: "a fox, inside"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := writeDir(t, map[string]string{"main.pix.hcl": main, "shared/in.hcl": "theme = \"inside\"\n", "conf/.keep": ""})
+			dir := writeDir(t, map[string]string{"main.pix.hcl": main, "shared/in.hcl": "theme = \"inside\"\n", "conf/.keep": "", "v.hcl": "theme = \"here\"\n"})
 			if tt.link != "" {
 				name, target, _ := strings.Cut(tt.link, " -> ")
 				if strings.HasPrefix(target, "../") {
