@@ -159,10 +159,10 @@ func askedJSON(args []string) jsonMode {
 		if a == "--" {
 			break
 		}
-		name, val, hasVal := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
 		if !strings.HasPrefix(a, "-") {
 			continue
 		}
+		name, val, hasVal := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
 		switch name {
 		case "json":
 			if on, err := strconv.ParseBool(val); !hasVal || err == nil && on {
