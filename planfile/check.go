@@ -74,9 +74,7 @@ func CheckAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock, replace
 			if other, dup := taken[c.PriorAddr]; dup {
 				return fmt.Errorf("%s and %s both start from the lockfile's entry %s", other, c.Addr, c.PriorAddr)
 			}
-			if c.Action != planner.Delete {
-				taken[c.PriorAddr] = c.Addr
-			}
+			taken[c.PriorAddr] = c.Addr
 		}
 	}
 	if err := checkReplaceList(p, cfg, byAddr, replace); err != nil {
@@ -210,8 +208,8 @@ func (m *moveSources) check(c *planner.Change, img *config.Image, replace []addr
 		}
 	}
 	for _, a := range m.orphans[[3]string{img.Prompt, img.Style, img.AspectRatio}] {
-		if _, t := m.taken[a]; t {
-			continue
+		if by, t := m.taken[a]; t && by != a {
+			continue // moved to another image (a delete takes it from itself)
 		}
 		e := m.lock.Images[a]
 		if !planner.InputsMatch(img, e.Inputs) || e.Provider == providers.Draft && m.provider == providers.Imagine {

@@ -89,6 +89,13 @@ func TestCheckAgainstEdits(t *testing.T) {
 			p.Changes = append(p.Changes, planner.Change{Addr: old, Action: planner.Delete, Path: e.Path, Prior: &e, PriorAddr: old})
 			return p, nil
 		}, "image.cat is created, but the lockfile's entry image.old holds it"},
+		{"a move and a delete of the same entry", func() (*planner.Plan, []addrs.Addr) {
+			p := clone(base)
+			e := lock.Images[old]
+			// First, as a hand-made file may put it.
+			p.Changes = append([]planner.Change{{Addr: old, Action: planner.Delete, Path: e.Path, Prior: &e, PriorAddr: old}}, p.Changes...)
+			return p, nil
+		}, "both start from the lockfile's entry image.old"},
 		{"kept seed changed on a replace", func() (*planner.Plan, []addrs.Addr) {
 			p := clone(base)
 			at(p, hero).Inputs.Seed = 43
