@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -61,6 +62,9 @@ type env struct {
 	// besides stderr's text: as plan -json's document, or as apply
 	// -json's error event.
 	jsonOut jsonMode
+	// flagJSON is how a bad option is reported on stdout: the command's
+	// JSON failure when -json is among its arguments (askedJSON).
+	flagJSON jsonMode
 	// flushStore, when not nil, stands in for the image store's Flush,
 	// which makes durable the objects a check found there (uploads make
 	// theirs durable within the store): a test's, failing as a disk does.
@@ -98,20 +102,92 @@ func (e *env) fail(err error) int {
 type jsonMode uint8
 
 const (
-	noJSON     jsonMode = iota
-	jsonPlan            // plan -json: one document
-	jsonEvents          // apply -json: one event a line
+	noJSON       jsonMode = iota
+	jsonPlan              // plan -json: one document
+	jsonEvents            // apply -json: one event a line
+	jsonValidate          // validate -json: the validation document
+	jsonDoc               // show -json, version -json: one document, as plan's
 )
 
 // failJSON writes f on stdout as the command's JSON output gives a
 // failure, when it was given -json.
 func (e *env) failJSON(f views.JSONFailure) {
 	switch e.jsonOut {
-	case jsonPlan:
+	case jsonPlan, jsonDoc:
 		views.WritePlanFailureJSON(e.stdio.Out, f)
 	case jsonEvents:
 		views.WriteFailureEvent(e.stdio.Out, f, time.Now())
+	case jsonValidate:
+		views.WriteValidationFailureJSON(e.stdio.Out, f)
 	}
+}
+
+// jsonModeOf is how the command cmd, given -json, reports a failure on
+// stdout; noJSON for a command without -json.
+func jsonModeOf(cmd string) jsonMode {
+	switch cmd {
+	case "plan":
+		return jsonPlan
+	case "apply":
+		return jsonEvents
+	case "validate":
+		return jsonValidate
+	case "show", "version":
+		return jsonDoc
+	}
+	return noJSON
+}
+
+// askedJSON returns how a failure of the command line args (the whole
+// line: global options, command, its options) is reported on stdout:
+// as the command's JSON failure when -json (or -format=json) is anywhere
+// among the command's arguments, so that a bad option, found before the
+// command knows it was given -json, still gives a script one document.
+func askedJSON(args []string) jsonMode {
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		args = args[1:] // global options
+	}
+	if len(args) == 0 {
+		return noJSON
+	}
+	mode := jsonModeOf(args[0])
+	if mode == noJSON {
+		return noJSON
+	}
+	rest := args[1:]
+	for i, a := range rest {
+		if a == "--" {
+			break
+		}
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		name, val, hasVal := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+		switch name {
+		case "json":
+			if on, err := strconv.ParseBool(val); !hasVal || err == nil && on {
+				return mode
+			}
+		case "format":
+			if !hasVal && i+1 < len(rest) {
+				val = rest[i+1]
+			}
+			if val == "json" {
+				return mode
+			}
+		}
+	}
+	return noJSON
+}
+
+// failFlags reports a bad option on the command line: as text on stderr,
+// and as the command's JSON failure on stdout when it was asked -json,
+// however far along the line the -json was.
+func (e *env) failFlags(err error) int {
+	if e.jsonOut == noJSON {
+		e.jsonOut = e.flagJSON
+	}
+	return e.fail(err)
 }
 
 const usage = `Usage: pixform [global options] <command> [options]
@@ -162,6 +238,7 @@ func (e *env) main(args []string) int {
 		e.stdio.Stop = make(chan struct{})
 	}
 	dir := "."
+	e.flagJSON = askedJSON(args)
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		a := args[0]
 		switch {
@@ -176,19 +253,19 @@ func (e *env) main(args []string) int {
 			args = []string{"version"}
 			continue
 		case a == "-chdir" || a == "--chdir":
-			return e.fail(views.WithHint(errors.New("the global option -chdir takes its directory after an equals sign"), "pixform -chdir=DIR plan"))
+			return e.failFlags(views.WithHint(errors.New("the global option -chdir takes its directory after an equals sign"), "pixform -chdir=DIR plan"))
 		default:
 			fmt.Fprint(stdio.Err, usage)
-			return e.fail(fmt.Errorf("unknown global option %s: global options come before the command (pixform -chdir=DIR plan)", a))
+			return e.failFlags(fmt.Errorf("unknown global option %s: global options come before the command (pixform -chdir=DIR plan)", a))
 		}
 		args = args[1:]
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return e.fail(fmt.Errorf("-chdir=%s: %w", dir, err))
+		return e.failFlags(fmt.Errorf("-chdir=%s: %w", dir, err))
 	}
 	if err := checkDir(dir, abs); err != nil {
-		return e.fail(err)
+		return e.failFlags(err)
 	}
 	e.dir = abs
 	if len(args) == 0 {
@@ -318,6 +395,9 @@ func (e *env) version(args []string) int {
 	e.noColorFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return e.flagExit(fs, err)
+	}
+	if *jsonOut {
+		e.jsonOut = jsonDoc
 	}
 	if fs.NArg() > 0 {
 		return e.fail(fmt.Errorf("version takes no arguments, got %q", fs.Args()))

@@ -113,7 +113,7 @@ func (e *env) flagExit(fs *flagSet, err error) int {
 		fs.Usage()
 		return ExitOK
 	}
-	return e.fail(views.WithHint(fmt.Errorf("%s: %w", fs.Name(), err), "pixform "+fs.Name()+" -h lists its options"))
+	return e.failFlags(views.WithHint(fmt.Errorf("%s: %w", fs.Name(), err), "pixform "+fs.Name()+" -h lists its options"))
 }
 
 // selection holds the flags that decide what a plan covers, shared by plan,

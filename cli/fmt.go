@@ -2,11 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -56,9 +56,11 @@ func (e *env) fmt(args []string) int {
 			refused++
 			continue
 		}
-		src, err := config.ReadSource(path)
+		src, err := config.ReadSource(target)
 		if err != nil {
-			return e.fail(fmt.Errorf("fmt: %w", err))
+			e.fail(fmt.Errorf("fmt: %w", err))
+			refused++
+			continue
 		}
 		out, d := config.Format(src, name)
 		if d.HasErrors() {
@@ -97,32 +99,28 @@ func (e *env) fmt(args []string) int {
 }
 
 // fmtTarget is the file that fmt rewrites for the file name at path: path
-// itself, or for a symbolic link the file it leads to, which must be in
-// the working directory (after resolving every link, as each path
-// pixform writes is checked). The link is never replaced by a file: it
-// stays, and the file it names, which the configuration is read from, is
-// the one formatted. A link that leads outside the working directory is
-// refused, since fmt writes nothing outside it.
+// with every symbolic link on its way followed (config.ResolveInside, as
+// validate reads it), so that a link stays a link and the file it names,
+// which the configuration is read from, is the one formatted. A link on
+// the way, the file's or a directory's, that leads out of the working
+// directory refuses the file, since fmt reads and writes nothing outside
+// it through a link; a file the command line names outside the directory
+// is the user's own.
 func (e *env) fmtTarget(name, path string) (string, error) {
-	fi, err := os.Lstat(path)
-	if err != nil {
+	if _, err := os.Lstat(path); err != nil {
 		return "", fmt.Errorf("fmt: %w", err)
 	}
-	if fi.Mode()&os.ModeSymlink == 0 {
-		return path, nil
+	target, err := config.ResolveInside(e.dir, name)
+	var lo *config.LinkOutside
+	if errors.As(err, &lo) {
+		err = fmt.Errorf("fmt: %s, outside the working directory; fmt reads and writes only inside it, as validate reads, so %s was left unchanged", lo.What(), name)
+		if lo.Resolved == "" {
+			return "", err
+		}
+		return "", views.WithHint(err, fmt.Sprintf("to format the file it leads to, name that file: pixform fmt %s", lo.Resolved))
 	}
-	link, _ := os.Readlink(path)
-	target, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return "", fmt.Errorf("fmt: %s is a symbolic link to %s, which cannot be followed: %w", name, link, err)
-	}
-	root, err := filepath.EvalSymlinks(e.dir)
 	if err != nil {
 		return "", fmt.Errorf("fmt: %w", err)
-	}
-	if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return "", views.WithHint(fmt.Errorf("fmt: %s is a symbolic link to %s, outside the working directory; fmt reads and writes only inside it, as validate reads, so %s was left unchanged", name, link, name),
-			fmt.Sprintf("to format the file it leads to, name that file: pixform fmt %s", target))
 	}
 	return target, nil
 }

@@ -468,14 +468,14 @@ func (e *env) plan(args []string) int {
 		return e.flagExit(fs, err)
 	}
 	e.noColor = e.noColor || sel.noColor
-	if fs.NArg() > 0 {
-		return e.fail(fmt.Errorf("plan takes no arguments, got %q", fs.Args()))
-	}
 	if *jsonOut {
 		*format = "json"
 	}
 	if *format == "json" && !*check {
 		e.jsonOut = jsonPlan
+	}
+	if fs.NArg() > 0 {
+		return e.fail(fmt.Errorf("plan takes no arguments, got %q", fs.Args()))
 	}
 	switch *format {
 	case "", "text", "json", "markdown":
@@ -645,6 +645,9 @@ func (e *env) validate(args []string) int {
 		return e.flagExit(fs, err)
 	}
 	e.noColor = e.noColor || *noColor
+	if *jsonOut {
+		e.jsonOut = jsonValidate
+	}
 	if fs.NArg() > 0 {
 		return e.fail(fmt.Errorf("validate takes no arguments, got %q", fs.Args()))
 	}

@@ -30,6 +30,9 @@ func (e *env) show(args []string) int {
 	if *jsonOut {
 		*format = "json"
 	}
+	if *format == "json" {
+		e.jsonOut = jsonDoc
+	}
 	if fs.NArg() > 1 {
 		return e.fail(errors.New("show takes at most one address or plan file"))
 	}

@@ -63,7 +63,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	confNames, varNames := l.listDir()
 	var srcs []source
 	for _, name := range confNames {
-		if src, ok := l.readFile(filepath.Join(dir, name)); ok {
+		if src, ok := l.readFile(name, false); ok {
 			srcs = append(srcs, source{name: name, src: src})
 		}
 	}
@@ -252,6 +252,12 @@ func (e *FileError) Unwrap() error { return e.Err }
 // that, so that a huge file, or a link to a device, is refused rather than
 // read into memory. The error is a *FileError.
 func ReadSource(path string) ([]byte, error) {
+	return readSource(path, path)
+}
+
+// readSource reads the file open (path with its links resolved), whose
+// errors name path.
+func readSource(path, open string) ([]byte, error) {
 	cannot := func(err error) error {
 		return &FileError{Path: path, Summary: "Cannot read file", Err: err,
 			Detail: "Reading " + path + " failed: " + err.Error() + ". Check that it exists and is readable."}
@@ -261,7 +267,7 @@ func ReadSource(path string) ([]byte, error) {
 			Detail: fmt.Sprintf("%s is %s, and pixform reads at most %d MiB of one configuration or variable file, far more than any configuration needs. Check that it is the file you meant; split a configuration that large into several *%s files.",
 				path, mib(size), MaxFileBytes>>20, ConfigSuffix)}
 	}
-	fi, err := os.Stat(path)
+	fi, err := os.Stat(open)
 	if err != nil {
 		return nil, cannot(err)
 	}
@@ -272,7 +278,7 @@ func ReadSource(path string) ([]byte, error) {
 	if fi.Size() > MaxFileBytes {
 		return nil, tooLarge(fi.Size())
 	}
-	f, err := os.Open(path)
+	f, err := os.Open(open)
 	if err != nil {
 		return nil, cannot(err)
 	}
@@ -313,13 +319,26 @@ func FileKind(m os.FileMode) string {
 	return "not a regular file"
 }
 
-// readFile reads one file, reporting a failure.
-func (l *loader) readFile(path string) ([]byte, bool) {
-	if err := l.insideLink(path); err != nil {
-		l.diags = append(l.diags, err)
+// readFile reads the configuration (or, vars, variable) file name,
+// relative to l.dir or absolute, reporting a failure. Every symbolic link
+// on its way is followed before it is read, and one that leads out of the
+// working directory refuses it (ResolveInside): a pull request could link
+// a *.pix.hcl file to /proc/self/environ (a regular file, to a stat), or
+// a directory a -var-file names to /proc/self, whose parse errors would
+// print the environment, the API token with it. A link that stays inside
+// is read, as fmt formats it; a path the command line names outside the
+// directory (a -var-file there) is the user's own choice.
+func (l *loader) readFile(name string, vars bool) ([]byte, bool) {
+	path := name
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(l.dir, name)
+	}
+	open, err := ResolveInside(l.dir, name)
+	if err != nil {
+		l.diags = append(l.diags, outsideDiag(err.(*LinkOutside), vars))
 		return nil, false
 	}
-	src, err := ReadSource(path)
+	src, err := readSource(path, open)
 	if err != nil {
 		fe := err.(*FileError)
 		l.diags = append(l.diags, &hcl.Diagnostic{
@@ -332,58 +351,31 @@ func (l *loader) readFile(path string) ([]byte, bool) {
 	return src, true
 }
 
-// insideLink refuses a file in the working directory that is a symbolic
-// link leading out of it: a pull request could link a *.pix.hcl file to
-// /proc/self/environ (a regular file, to a stat), whose parse errors would
-// print the environment, the API token with it. A link that stays inside
-// is read, as fmt formats it; a path given outside the directory (a
-// -var-file the command line names there) is the user's own choice.
-func (l *loader) insideLink(path string) *hcl.Diagnostic {
-	fi, err := os.Lstat(path)
-	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
-		return nil // ReadSource says what is wrong, if anything
-	}
-	root, err := filepath.EvalSymlinks(l.dir)
-	if err != nil {
-		return nil
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil
-	}
-	if dir, err := filepath.Abs(l.dir); err != nil || !within(dir, abs) && !within(root, abs) {
-		return nil
-	}
-	target, err := filepath.EvalSymlinks(path)
-	switch {
-	case err == nil && within(root, target):
-		return nil
-	case err != nil:
-		if _, serr := os.Stat(path); serr != nil {
-			return nil // dangling: ReadSource says so
+// outsideDiag refuses a configuration or variable file that a link leads
+// out of the working directory, saying which link, where to, and what to
+// do.
+func outsideDiag(lo *LinkOutside, vars bool) *hcl.Diagnostic {
+	summary, todo := "Configuration file links outside the working directory", "Replace the link with the file itself."
+	if vars {
+		summary = "Variable file links outside the working directory"
+		todo = "Replace the link with the file itself, or name a file outside with -var-file=PATH."
+		if lo.Resolved != "" {
+			todo = "Replace the link with the file itself, or, if it is yours, name the file it leads to: -var-file=" + lo.Resolved + "."
 		}
-		// It opens, but cannot be followed to a name (/proc/self/fd/N
-		// of a deleted file): not known to stay inside.
-		target = "a file that has no name"
 	}
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
-		Summary:  "Configuration file links outside the working directory",
-		Detail: fmt.Sprintf("%s is a symbolic link to %s, outside the working directory: pixform reads no configuration or variable file from outside it through a link. "+
-			"Replace the link with the file itself, or name a file outside with -var-file.", path, target),
+		Summary:  summary,
+		Detail: fmt.Sprintf("%s, outside the working directory: pixform reads no configuration or variable file from outside it through a link in it, since a link in the repository can come from anyone who opens a pull request. %s",
+			lo.What(), todo),
 	}
 }
 
-// within reports whether path is dir or below it; both absolute and clean.
-func within(dir, path string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
-// parseFile reads and parses one small HCL file (a variable file), records
-// it in l.files under name, and returns it (nil when it could not be read).
-func (l *loader) parseFile(path, name string) *hcl.File {
-	src, ok := l.readFile(path)
+// parseFile reads and parses one small HCL file (a variable file, named
+// relative to l.dir or absolute), records it in l.files under name, and
+// returns it (nil when it could not be read).
+func (l *loader) parseFile(name string) *hcl.File {
+	src, ok := l.readFile(name, true)
 	if !ok {
 		return nil
 	}

@@ -641,7 +641,7 @@ func TestLoadFileTooLarge(t *testing.T) {
 				return err
 			}
 			return os.Symlink(outside, p)
-		}, []string{"Configuration file links outside the working directory", "v.pixvars.hcl is a symbolic link to"}},
+		}, []string{"Variable file links outside the working directory", "v.pixvars.hcl is a symbolic link to"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeDir(t, map[string]string{"main.pix.hcl": "image \"a\" {\n  prompt = \"a fox\"\n}\n", tt.file: ""})
@@ -682,5 +682,76 @@ func TestLoadFileTooLarge(t *testing.T) {
 	// A missing file says so.
 	if _, err := ReadSource(filepath.Join(t.TempDir(), "none.pix.hcl")); err == nil || !strings.Contains(err.Error(), "Check that it exists") {
 		t.Errorf("ReadSource of a missing file: %v", err)
+	}
+}
+
+// TestLoadVarFileThroughLink: a -var-file named inside the working
+// directory is resolved through every link on its way, its directories
+// included, before it is read: a directory a pull request links outside
+// (to /proc/self, to a secret) is refused, saying which link leads where.
+// A file the command line names outside the directory is the user's own
+// argument and is read; a link that stays inside is followed.
+func TestLoadVarFileThroughLink(t *testing.T) {
+	const main = "variable \"theme\" {\n  default = \"none\"\n}\nimage \"a\" {\n  prompt = \"a fox, ${var.theme}\"\n}\n"
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "v.hcl"), []byte("theme = \"outside\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		link    string // a link made in the directory: "NAME -> TARGET"
+		varFile string
+		want    string // the prompt, when read
+		refused []string
+	}{
+		{name: "directory linked outside", link: "env -> " + outside, varFile: "env/v.hcl",
+			refused: []string{"Variable file links outside the working directory", "env/v.hcl leads through env, a symbolic link to " + outside + ", outside the working directory"}},
+		{name: "directory linked outside, deeper", link: "conf/env -> " + outside, varFile: "conf/env/v.hcl",
+			refused: []string{"conf/env/v.hcl leads through conf/env, a symbolic link to " + outside}},
+		{name: "directory linked outside, relative", link: "env -> ../" + filepath.Base(outside), varFile: "./env/v.hcl"},
+		{name: "absolute path inside through a link", link: "env -> " + outside, varFile: "DIR/env/v.hcl",
+			refused: []string{"leads through env, a symbolic link to " + outside}},
+		// The name is read as it is checked, cleaned: not the parent of
+		// where env leads.
+		{name: "absolute path inside, back out of a link", link: "env -> " + filepath.Join(outside, "deeper"), varFile: "DIR/env/../v.hcl", want: "a fox, here"},
+		{name: "outside, named on the command line", varFile: filepath.Join(outside, "v.hcl"), want: "a fox, outside"},
+		{name: "directory linked inside", link: "env -> shared", varFile: "env/in.hcl", want: "a fox, inside"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeDir(t, map[string]string{"main.pix.hcl": main, "shared/in.hcl": "theme = \"inside\"\n", "conf/.keep": "", "v.hcl": "theme = \"here\"\n"})
+			if tt.link != "" {
+				name, target, _ := strings.Cut(tt.link, " -> ")
+				if strings.HasPrefix(target, "../") {
+					// Relative to the link's directory: two levels up
+					// from dir to reach the other temporary directory.
+					rel, err := filepath.Rel(dir, outside)
+					if err != nil {
+						t.Skip(err)
+					}
+					target = rel
+					tt.refused = []string{"env/v.hcl leads through env, a symbolic link to " + rel}
+				}
+				if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			varFile := strings.Replace(tt.varFile, "DIR", dir, 1)
+			cfg, diags := Load(dir, LoadOptions{VarFiles: []string{varFile}})
+			got := render(diags)
+			if tt.refused != nil {
+				for _, w := range tt.refused {
+					if !strings.Contains(got, w) {
+						t.Errorf("diagnostics lack %q:%s", w, got)
+					}
+				}
+				if strings.Contains(got, "outside\"") || len(cfg.Images) > 0 && strings.Contains(cfg.Images[0].Prompt, "outside") {
+					t.Errorf("the file outside was read")
+				}
+				return
+			}
+			if diags.HasErrors() || len(cfg.Images) != 1 || cfg.Images[0].Prompt != tt.want {
+				t.Errorf("got %v, want the prompt %q:%s", cfg.Images, tt.want, got)
+			}
+		})
 	}
 }

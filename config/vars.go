@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -120,14 +119,10 @@ func (l *loader) assignVariables(autoFiles []string, opts LoadOptions) {
 		l.setRaw(v, raw, EnvVarPrefix+name)
 	}
 	for _, name := range autoFiles {
-		l.loadVarFile(filepath.Join(l.dir, name), name)
+		l.loadVarFile(name)
 	}
 	for _, p := range opts.VarFiles {
-		full := p
-		if !filepath.IsAbs(p) {
-			full = filepath.Join(l.dir, p)
-		}
-		l.loadVarFile(full, p)
+		l.loadVarFile(p)
 	}
 	for _, raw := range opts.Vars {
 		name, value, ok := strings.Cut(raw, "=")
@@ -239,10 +234,10 @@ func (l *loader) setRawText(v *variable, raw, source string) {
 	v.val = cty.DynamicVal
 }
 
-// loadVarFile assigns the attributes of a variable file; name is how
-// diagnostics call the file.
-func (l *loader) loadVarFile(path, name string) {
-	f := l.parseFile(path, name)
+// loadVarFile assigns the attributes of the variable file name, relative
+// to l.dir or absolute, which is how diagnostics call it.
+func (l *loader) loadVarFile(name string) {
+	f := l.parseFile(name)
 	if f == nil || f.Body == nil {
 		return
 	}

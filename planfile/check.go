@@ -76,6 +76,13 @@ func CheckAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock, replace
 			}
 			taken[c.PriorAddr] = c.Addr
 		}
+	}
+	if err := checkReplaceList(p, cfg, byAddr, replace); err != nil {
+		return err
+	}
+	moves := moveSources{cfg: cfg, lock: lock, taken: taken, disk: disk, provider: p.Provider}
+	for i := range p.Changes {
+		c := &p.Changes[i]
 		if c.Action == planner.Delete {
 			if _, declared := cfg.Lookup(c.Addr); declared {
 				return fmt.Errorf("it deletes %s, which is declared", c.Addr)
@@ -105,6 +112,113 @@ func CheckAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock, replace
 		if err := checkAction(c, &img, p.Provider, cfg, lock, replace, disk); err != nil {
 			return err
 		}
+		if err := checkSeed(c, &img, replace); err != nil {
+			return err
+		}
+		if c.Action == planner.Create {
+			if err := moves.check(c, &img, replace); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkReplaceList refuses a -replace list that the plan's changes do not
+// show: an address that the configuration does not declare (the planner
+// refuses it), or an image the list names whose change, in the plan, is
+// not the render that -replace gives (with -target an image may be left
+// out of the plan: that is not a change).
+func checkReplaceList(p *planner.Plan, cfg *config.Config, byAddr map[addrs.Addr]*planner.Change, replace []addrs.Addr) error {
+	for _, a := range replace {
+		named := 0
+		for i := range cfg.Images {
+			img := &cfg.Images[i]
+			if !requested(img.Addr, []addrs.Addr{a}) {
+				continue
+			}
+			named++
+			c := byAddr[img.Addr]
+			if c == nil {
+				continue
+			}
+			if c.Action != planner.Replace && c.Action != planner.Create {
+				return fmt.Errorf("it was made with -replace=%s, but the plan does not replace %s (its change is a %s)", a, img.Addr, c.Action)
+			}
+			// A create says nothing of -replace: there was nothing to
+			// replace.
+			if c.Action == planner.Replace && !slices.Contains(c.Reasons, planner.ReplaceRequested) {
+				return fmt.Errorf("it was made with -replace=%s, but the plan's %s of %s does not say it is one (no %q among its reasons)", a, c.Action, img.Addr, planner.ReplaceRequested)
+			}
+		}
+		if named == 0 {
+			return fmt.Errorf("it was made with -replace=%s, which the configuration does not declare", a)
+		}
+	}
+	return nil
+}
+
+// checkSeed refuses a seed that planning would not give c: a declared
+// seed is compared with the declaration already; an undeclared one is the
+// lockfile's (PriorSeed), kept by a replace for any other reason, and new
+// only where -replace picks one, or where the image is created.
+func checkSeed(c *planner.Change, img *config.Image, replace []addrs.Addr) error {
+	if img.Seed != 0 || c.Prior == nil || !planner.NeedsSeed(img) {
+		return nil
+	}
+	recorded := planner.PriorSeed(*c.Prior, c.Inputs)
+	switch {
+	case c.Action == planner.Replace && requested(c.Addr, replace):
+		if !c.SeedChosen {
+			return fmt.Errorf("%s is replaced as -replace asks, but with its recorded seed %d: -replace picks a new one", c.Addr, recorded)
+		}
+	case c.Inputs.Seed != recorded || c.SeedChosen:
+		return fmt.Errorf("%s is rendered with seed %d, but the lockfile records seed %d, which the plan keeps (only -replace picks a new one)", c.Addr, c.Inputs.Seed, recorded)
+	}
+	return nil
+}
+
+// moveSources finds the lockfile entry that an image created by a plan
+// would be moved from, as the planner moves one: an entry no longer
+// declared, not taken by another change, with inputs the image matches,
+// of a provider the run accepts, its file intact. Its index of such
+// entries is made once, on the first create, and only if there is one.
+type moveSources struct {
+	cfg      *config.Config
+	lock     *state.Lock
+	taken    map[addrs.Addr]addrs.Addr
+	disk     Disk
+	provider string
+	orphans  map[[3]string][]addrs.Addr // by prompt, style and ratio
+}
+
+// check refuses c, a create, when the planner would have moved an entry
+// to it instead: a render where a move costs no request.
+func (m *moveSources) check(c *planner.Change, img *config.Image, replace []addrs.Addr) error {
+	if img.Derived() || requested(c.Addr, replace) || len(m.lock.Images) == 0 {
+		return nil
+	}
+	if m.orphans == nil {
+		m.orphans = map[[3]string][]addrs.Addr{}
+		for a, e := range m.lock.Images {
+			if _, declared := m.cfg.Lookup(a); !declared {
+				k := [3]string{e.Inputs.Prompt, e.Inputs.Style, e.Inputs.AspectRatio}
+				m.orphans[k] = append(m.orphans[k], a)
+			}
+		}
+	}
+	for _, a := range m.orphans[[3]string{img.Prompt, img.Style, img.AspectRatio}] {
+		if by, t := m.taken[a]; t && by != a {
+			continue // moved to another image (a delete takes it from itself)
+		}
+		e := m.lock.Images[a]
+		if !planner.InputsMatch(img, e.Inputs) || e.Provider == providers.Draft && m.provider == providers.Imagine {
+			continue
+		}
+		if m.disk != nil && !m.disk.Holds(e) {
+			continue
+		}
+		return fmt.Errorf("%s is created, but the lockfile's entry %s holds it (the same inputs, its file intact): the plan would move it, with no request", c.Addr, a)
 	}
 	return nil
 }
@@ -139,6 +253,9 @@ func checkAction(c *planner.Change, img *config.Image, provider string, cfg *con
 		return nil
 	}
 	why := mustRender(c, img, provider)
+	if c.Action == planner.Move && c.Path == prior.Path && c.PriorAddr == c.Addr {
+		return fmt.Errorf("%s is moved, but neither its path nor its address changed", c.Addr)
+	}
 	switch c.Action {
 	case planner.NoOp, planner.Move:
 		if why != "" {
@@ -282,10 +399,15 @@ func checkSource(c *planner.Change, byAddr map[addrs.Addr]*planner.Change, lock 
 	case rendered && c.Inputs.SourceSHA256 == "":
 		return nil
 	case rendered:
-		// A source restored from the content cache has known bytes, which
-		// apply checks before it reads them.
-		if sc := byAddr[src]; !sc.FromCache {
+		// A source restored from the content cache or the image store
+		// has known bytes (a candidates image's, the take placed at its
+		// path), which apply checks before it reads them.
+		sc := byAddr[src]
+		if !sc.FromCache && !sc.FromStore {
 			return fmt.Errorf("%s expects %s as it is recorded, but the plan renders %s", c.Addr, src, src)
+		}
+		if sc.FromStore && sc.Inputs.Candidates < 2 && c.Inputs.SourceSHA256 != sc.StoreSHA256 {
+			return fmt.Errorf("%s expects other bytes of %s than the plan restores from the image store", c.Addr, src)
 		}
 		return nil
 	case c.Inputs.SourceSHA256 == "":

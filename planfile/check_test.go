@@ -15,7 +15,9 @@ func TestCheckAgainst(t *testing.T) {
 	hero := addrs.Addr{Name: "hero"}
 	old := addrs.Addr{Name: "old"}
 	decl := config.Image{Addr: hero, Prompt: "a fox", Style: "flux-dev", AspectRatio: "1:1", Path: "hero.png"}
-	prior := priorEntry("a fox", "old.png")
+	// An entry of other inputs: one of the same would be moved to hero,
+	// not rendered again (TestCheckAgainstEdits).
+	prior := priorEntry("a cat", "old.png")
 	lock := &state.Lock{Images: map[addrs.Addr]state.Entry{addrs.MustParse("image.old"): *prior}}
 	create := func(mod func(*planner.Change)) *planner.Plan {
 		c := planner.Change{Addr: hero, Action: planner.Create, Path: "hero.png",

@@ -142,7 +142,7 @@ func TestCheckAgainstPlanned(t *testing.T) {
 				if c.Action == planner.Delete || c.Action == planner.Create {
 					continue
 				}
-				for _, a := range []planner.Action{planner.NoOp, planner.Replace} {
+				for _, a := range []planner.Action{planner.NoOp, planner.Replace, planner.Move} {
 					if a == c.Action || a == planner.NoOp && strings.HasPrefix(tt.name, "file ") {
 						continue
 					}

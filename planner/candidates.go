@@ -85,6 +85,66 @@ func priorSeed(prior state.Entry, want state.Inputs) int64 {
 	return prior.Inputs.Seed
 }
 
+// placedTakeSHA256 returns the hash of the take that apply will place at
+// the path of c, a candidates image that is restored with no request
+// (every take from the local cache or the image store), so that an image
+// made from it knows its source's bytes before apply and is restored too
+// when the cache or the store holds its render. The take is the one apply
+// places (executor.priorPick): the entry's pick when its takes are these,
+// else the pick the local cache remembers for these inputs, else the
+// first; its bytes are the local cache's copy when the cache holds it
+// intact, else the store's object, as apply restores each take. Were apply
+// to place other bytes (the cache lost its copy since), the image made
+// from it is not restored with the wrong source: apply sees the hash
+// change and restores only what its new inputs name.
+func (p *planning) placedTakeSHA256(c *Change) (string, bool) {
+	if !c.FromCache && !c.FromStore {
+		return "", false
+	}
+	in := p.in
+	seeds := c.Inputs.TakeSeeds()
+	if len(seeds) == 0 {
+		return "", false
+	}
+	at := 0
+	if pr := c.Prior; pr != nil && pr.Picked > 0 && pr.Inputs == c.Inputs && sameTakeSeeds(pr.Takes, seeds) {
+		at = pr.Picked - 1
+	} else if in.CachedSHA256 != nil {
+		if pick, ok := in.CachedSHA256(c.Inputs.PickKey(), in.Provider); ok {
+			for i, seed := range seeds {
+				if sum, ok := in.CachedSHA256(c.Inputs.Take(seed).Digest(), in.Provider); ok && sum == pick {
+					at = i
+					break
+				}
+			}
+		}
+	}
+	d := c.Inputs.Take(seeds[at]).Digest()
+	if in.Cached != nil && in.CachedSHA256 != nil && in.Cached(d, in.Provider) {
+		return in.CachedSHA256(d, in.Provider)
+	}
+	if c.FromStore && in.Stored != nil {
+		return in.Stored(d, in.Provider)
+	}
+	return "", false
+}
+
+// sameTakeSeeds reports whether takes are those of seeds, in order.
+func sameTakeSeeds(takes []state.Take, seeds []int64) bool {
+	if len(takes) != len(seeds) {
+		return false
+	}
+	for i, t := range takes {
+		if t.Seed != seeds[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// PriorSeed is priorSeed, for a saved plan's check.
+func PriorSeed(prior state.Entry, want state.Inputs) int64 { return priorSeed(prior, want) }
+
 // storedTake reports whether the image store holds a render of the take
 // with inputs digest d, and sets *first to its object if *first is "".
 func storedTake(stored func(digest, provider string) (string, bool), d, provider string, first *string) bool {

@@ -116,7 +116,8 @@ const (
 // deriveInputs fills in the inputs of a derived or transparent image:
 // its fields, and the hashes of its source and mask. src is the change of
 // the image it is made from (nil for a file). A source restored from the
-// content cache or the image store has known bytes. When the source will
+// content cache or the image store has known bytes (a candidates image's,
+// those of the take apply places at its path). When the source will
 // change and its bytes cannot be known before apply, the source hash
 // stays empty and c.AfterApply says why.
 func (p *planning) deriveInputs(img *config.Image, src *Change, c *Change) {
@@ -131,7 +132,12 @@ func (p *planning) deriveInputs(img *config.Image, src *Change, c *Change) {
 	case src != nil:
 		switch src.Action {
 		case Create, Replace:
-			if sum, ok := p.cachedSHA256(src); ok {
+			if src.Inputs.Candidates > 1 {
+				if sum, ok := p.placedTakeSHA256(src); ok {
+					in.SourceSHA256 = sum
+					break
+				}
+			} else if sum, ok := p.cachedSHA256(src); ok {
 				in.SourceSHA256 = sum
 				break
 			}
@@ -190,8 +196,8 @@ func (p *planning) cachedSHA256(c *Change) (string, bool) {
 
 // storedSHA256 returns the hash of the bytes that a change restored from
 // the image store will write: the object it names, verified against that
-// hash as it is downloaded. A candidates image is left out: which of its
-// takes lands at its path is settled only at apply.
+// hash as it is downloaded. A candidates image is left out: its object is
+// one take, not always the one placed at its path (placedTakeSHA256).
 func storedSHA256(c *Change) (string, bool) {
 	if !c.FromStore || c.StoreSHA256 == "" || c.Inputs.Candidates > 1 {
 		return "", false
@@ -271,6 +277,10 @@ func needsSeed(img *config.Image) bool {
 	seed, _ := edits.Accepts(img.Operation)
 	return img.Operation != "" && seed
 }
+
+// NeedsSeed reports whether img's render takes a seed: a text-to-image
+// render, or an edit whose endpoint takes one. A saved plan's check asks.
+func NeedsSeed(img *config.Image) bool { return needsSeed(img) }
 
 // derivedChanges says, for people, how a derived image's inputs changed;
 // the hashes say that the source or mask changed on disk or in this plan.

@@ -216,6 +216,10 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 	return plan, nil
 }
 
+// ReplaceRequested is the reason of a change that -replace asks for,
+// which a saved plan's check looks for (a plan file carries the reasons).
+const ReplaceRequested = "-replace requested"
+
 // BehindRefused is in the reason of a change refuseBehindOccupied refuses,
 // which apply's error repeats (a plan file carries the reasons).
 const BehindRefused = "whose own change is refused"
@@ -518,10 +522,10 @@ func (p *planning) changeOf(img *config.Image, src *Change, probe bool) (c Chang
 		// The seed is new because -replace asked for a new render, not
 		// because the configuration changed it.
 		reasons = slices.DeleteFunc(reasons, func(r string) bool { return strings.HasPrefix(r, "seed changed:") })
-		reasons = append([]string{"-replace requested"}, reasons...)
+		reasons = append([]string{ReplaceRequested}, reasons...)
 		reasons = append(reasons, fmt.Sprintf("new seed because of -replace: %d → %d", prior.Inputs.Seed, c.Inputs.Seed))
 	case replaceRequested:
-		reasons = append(reasons, "-replace requested")
+		reasons = append(reasons, ReplaceRequested)
 	}
 	fact := in.Facts[prior.Path]
 	c.Missing = !fact.Exists

@@ -97,6 +97,22 @@ func NewJSONFailure(err error, diags hcl.Diagnostics) JSONFailure {
 	return f
 }
 
+// WriteValidationFailureJSON writes validate -json's document when the
+// configuration was not validated (a bad option, say): not valid, with
+// the failure as its first diagnostic, its hints as the detail.
+func WriteValidationFailureJSON(w io.Writer, f JSONFailure) error {
+	ds := append([]JSONDiagnostic{{Severity: "error", Summary: f.Message, Detail: strings.Join(f.Hints, "; ")}}, f.Diagnostics...)
+	errs := 0
+	for _, d := range ds {
+		if d.Severity == "error" {
+			errs++
+		}
+	}
+	return writeJSONLine(w, JSONValidation{
+		FormatVersion: PlanFormatVersion, ErrorCount: errs, WarningCount: len(ds) - errs, Diagnostics: ds,
+	})
+}
+
 // WritePlanFailureJSON writes plan -json's document when no plan was
 // made: {"format_version": "1", "error": {...}}.
 func WritePlanFailureJSON(w io.Writer, f JSONFailure) error {

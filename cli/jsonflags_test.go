@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestJSONFlagErrors: with -json anywhere in a command's arguments, a flag
+// error (an unknown flag, a bad value) is one JSON document on stdout, in
+// the shape of the command's other JSON failures, besides the text on
+// stderr, with the exit code flag errors have (1). Without -json, stdout
+// stays empty.
+func TestJSONFlagErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		// key is a top-level field the document must hold: "error" for
+		// plan's, show's and version's documents, "type" for apply's
+		// error event, "diagnostics" for validate's.
+		key, message string
+	}{
+		{"plan unknown flag", []string{"plan", "-json", "-bogus"}, "error", "flag provided but not defined: -bogus"},
+		{"plan -json after the bad flag", []string{"plan", "-bogus", "-json"}, "error", "flag provided but not defined: -bogus"},
+		{"plan bad value", []string{"plan", "-detailed-exitcode=maybe", "-json"}, "error", "invalid boolean value"},
+		{"plan -json=true", []string{"plan", "-bogus", "-json=true"}, "error", "-bogus"},
+		{"apply bad parallelism", []string{"apply", "-json", "-parallelism=many"}, "type", "-parallelism=many: not a whole number"},
+		{"apply unknown flag, plan file", []string{"apply", "-bogus", "plan.bin", "-json"}, "type", "-bogus"},
+		{"validate", []string{"validate", "-json", "-bogus"}, "diagnostics", "-bogus"},
+		{"show", []string{"show", "-bogus", "-json"}, "error", "-bogus"},
+		{"version", []string{"version", "-json", "-bogus"}, "error", "-bogus"},
+		{"unknown global option", []string{"-bogus", "plan", "-json"}, "error", "unknown global option -bogus"},
+		{"-chdir missing", []string{"-chdir=/nonexistent/pixform", "apply", "-json"}, "type", "does not exist"},
+		{"plan argument", []string{"plan", "-json", "extra"}, "error", "plan takes no arguments"},
+		{"validate argument", []string{"validate", "-json", "extra"}, "diagnostics", "validate takes no arguments"},
+		{"show -format json", []string{"show", "-format", "json", "-bogus"}, "error", "-bogus"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := Main(context.Background(), append([]string{"-chdir=" + t.TempDir()}, tt.args...), Stdio{
+				In: strings.NewReader(""), Out: &out, Err: &errb, Environ: []string{"PATH=/nonexistent"},
+			})
+			if code != ExitError {
+				t.Errorf("exit %d, want %d", code, ExitError)
+			}
+			if !strings.Contains(errb.String(), tt.message) {
+				t.Errorf("stderr lacks %q:\n%s", tt.message, errb.String())
+			}
+			var doc map[string]any
+			dec := json.NewDecoder(&out)
+			if err := dec.Decode(&doc); err != nil {
+				t.Fatalf("stdout is not a JSON document (%v):\n%s", err, out.String())
+			}
+			if dec.More() {
+				t.Errorf("stdout holds more than one document")
+			}
+			if _, ok := doc[tt.key]; !ok {
+				t.Errorf("the document lacks %q: %v", tt.key, doc)
+			}
+			b, _ := json.Marshal(doc)
+			if !strings.Contains(string(b), strings.ReplaceAll(tt.message, `"`, `\"`)) {
+				t.Errorf("the document does not say %q: %s", tt.message, b)
+			}
+		})
+	}
+	// Without -json, a flag error is text on stderr only.
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{"-chdir=" + t.TempDir(), "plan", "-bogus"}, Stdio{
+		In: strings.NewReader(""), Out: &out, Err: &errb,
+	}); code != ExitError || out.Len() != 0 {
+		t.Errorf("plan -bogus: exit %d, stdout %q", code, out.String())
+	}
+}

@@ -1,0 +1,140 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// LinkOutside is a configuration or variable file named inside the
+// working directory that a symbolic link leads out of it: the file itself,
+// or one of the directories on its way. A pull request can plant such a
+// link (a *.pix.hcl to /proc/self/environ, a directory to /etc), so the
+// file is refused before it is read.
+type LinkOutside struct {
+	// Path is the file as it was named.
+	Path string
+	// Link is the symbolic link on the way that leaves the directory, as
+	// named: Path itself, or one of its directories.
+	Link string
+	// Target is what Link holds (its text, as ls -l shows it), or "a
+	// file that has no name" for a link that opens but cannot be followed
+	// to a name (/proc/self/fd/N of a deleted file).
+	Target string
+	// Resolved is the file the path leads to with every link followed,
+	// or "" when it has no name.
+	Resolved string
+}
+
+func (e *LinkOutside) Error() string {
+	return e.What() + ", outside the working directory"
+}
+
+// What says which link leads where: "a.pix.hcl is a symbolic link to X",
+// or "env/v.hcl leads through env, a symbolic link to X".
+func (e *LinkOutside) What() string {
+	if e.Link == e.Path {
+		return fmt.Sprintf("%s is a symbolic link to %s", e.Path, e.Target)
+	}
+	return fmt.Sprintf("%s leads through %s, a symbolic link to %s", e.Path, e.Link, e.Target)
+}
+
+// ResolveInside returns the file that name (relative to dir, or absolute)
+// leads to, with every symbolic link on its way followed, component by
+// component, and refuses it with a *LinkOutside when a link leaves dir
+// (dir itself may be a link: it is the user's). A name the command line
+// gives outside dir (-var-file=/etc/pixform/prod.hcl, ../shared/v.hcl) is
+// the user's own argument, not something from the repository: it is
+// returned as it is. A name that cannot be looked at (missing, not
+// readable) is returned as it is too, for the read to say what is wrong.
+//
+// What is returned is the file to read: name (joined to dir) when no link
+// is on its way, else a path with no link in it, so that what is read is
+// what was checked ("env/../v.hcl" through a linked
+// env is dir/v.hcl, as checked, never the link target's parent).
+//
+// A file directly in dir costs one lstat, as before; a deeper name, one
+// lstat per component.
+func ResolveInside(dir, name string) (string, error) {
+	// Cleaned as the check below sees it: "env/../v.hcl" is dir/v.hcl,
+	// never the parent of what a link env leads to.
+	full := filepath.Clean(name)
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(dir, name)
+	}
+	abs, err := filepath.Abs(full)
+	if err != nil {
+		return full, nil
+	}
+	base, err := filepath.Abs(dir)
+	if err != nil {
+		return full, nil
+	}
+	root := "" // dir with its links resolved, made once it is needed
+	resolveRoot := func() bool {
+		if root == "" {
+			r, err := filepath.EvalSymlinks(dir)
+			if err != nil {
+				return false
+			}
+			root = r
+		}
+		return true
+	}
+	if !within(base, abs) {
+		if !resolveRoot() || !within(root, abs) {
+			return full, nil // outside: the user's own argument
+		}
+		base = root
+	}
+	rel, err := filepath.Rel(base, abs)
+	if err != nil || rel == "." {
+		return full, nil
+	}
+	cur, named, linked := base, "", false
+	parts := strings.Split(rel, string(filepath.Separator))
+	for i, part := range parts {
+		cur = filepath.Join(cur, part)
+		named = filepath.Join(named, part)
+		fi, err := os.Lstat(cur)
+		if err != nil {
+			return full, nil // missing or unreadable: the read says so
+		}
+		if fi.Mode()&os.ModeSymlink == 0 {
+			continue
+		}
+		if !resolveRoot() {
+			return full, nil
+		}
+		shown := named
+		if i == len(parts)-1 {
+			shown = name
+		}
+		target, err := filepath.EvalSymlinks(cur)
+		if err != nil {
+			if _, serr := os.Stat(cur); serr != nil {
+				return full, nil // dangling: the read says so
+			}
+			// It opens, but cannot be followed to a name: not known
+			// to stay inside.
+			return "", &LinkOutside{Path: name, Link: shown, Target: "a file that has no name"}
+		}
+		if !within(root, target) {
+			text, _ := os.Readlink(cur)
+			rest := filepath.Join(append([]string{target}, parts[i+1:]...)...)
+			return "", &LinkOutside{Path: name, Link: shown, Target: text, Resolved: rest}
+		}
+		cur, linked = target, true
+	}
+	if !linked {
+		return full, nil // as named, for the messages that name it
+	}
+	return cur, nil
+}
+
+// within reports whether path is dir or below it; both absolute and clean.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
