@@ -57,6 +57,10 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 		}
 	}
 	credits := c.Credits
+	// The plan restores c without a request, but its source's bytes
+	// turned out otherwise at apply (resolve asked the cache again, which
+	// holds none of them): c is then a request the plan did not count.
+	unplanned := r.provider != providers.Draft && c.Requests == 0 && !c.FromCache && !c.FromStore && c.Inputs.Derived() && planner.Endpoint(c.Inputs) != planner.EndpointLocal
 	if c.FromStore {
 		release()
 		r.restoreFromStore(c, mt)
@@ -76,6 +80,14 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 			if credits, ok = r.allowUnplanned(c, why); !ok {
 				return
 			}
+		}
+		r.hooks.Warn(c, fmt.Sprintf("could not restore %s from the content cache (%s); requesting it instead", c.Path, why))
+	}
+	if unplanned {
+		why := fmt.Sprintf("it holds none made from %s as it is now", c.Inputs.Source)
+		var ok bool
+		if credits, ok = r.allowUnplanned(c, why); !ok {
+			return
 		}
 		r.hooks.Warn(c, fmt.Sprintf("could not restore %s from the content cache (%s); requesting it instead", c.Path, why))
 	}

@@ -165,3 +165,53 @@ func TestApplyUnplannedLocalEdit(t *testing.T) {
 		t.Fatalf("counts %+v, want %+v (failures %v)", got, want, res.Failures)
 	}
 }
+
+// A derived image the plan restores from the content cache, for a source
+// hash that turns out otherwise at apply (an edited plan file, a source
+// rendered anew), is not in the cache under its true inputs: the request
+// that would make it was not counted by the plan, so it is sent only when
+// Options.Unplanned allows it.
+func TestApplyUnplannedDerived(t *testing.T) {
+	for name, tc := range map[string]struct{ allow, store bool }{"refused": {}, "allowed": {allow: true}, "planned from the store, refused": {store: true}} {
+		allow := tc.allow
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			ep := &editProvider{fakeProvider: &fakeProvider{render: renderPNG(t)}, t: t}
+			up := derivedChange("up", "up.png", "image.hero", "upscale")
+			up.Inputs.SourceSHA256 = strings.Repeat("ab", 32)
+			up.FromCache, up.Requests, up.Credits, up.CreditsKnown, up.AfterApply = true, 0, 0, false, ""
+			if tc.store {
+				up.FromCache, up.FromStore, up.StoreSHA256 = false, true, strings.Repeat("cd", 32)
+			}
+			e.cache.files = map[string][]byte{up.Inputs.Digest() + "/imagine": pngOf(t, 16, 12, 99)}
+			asked := 0
+			res, err := e.apply(t, context.Background(), false, []planner.Change{create("hero", "hero.png", 7), up}, func(o *Options) {
+				o.Provider = ep
+				o.Unplanned = func(credits int, known bool, allowed int) string {
+					asked++
+					if allow {
+						return ""
+					}
+					return "a saved plan is applied as it was made"
+				}
+			})
+			if asked != 1 {
+				t.Errorf("Unplanned asked %d times, want once", asked)
+			}
+			if !allow {
+				if err == nil || res.Failed != 1 || len(ep.edits) != 0 || res.Requests != 1 {
+					t.Fatalf("err %v, result %+v, %d edits; want image.up failed with no request sent", err, res, len(ep.edits))
+				}
+				for _, want := range []string{"up.png", "so none was sent", "Run plan again"} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q does not say %q", err, want)
+					}
+				}
+				return
+			}
+			if err != nil || len(ep.edits) != 1 || res.Generated != 2 {
+				t.Errorf("err %v, result %+v, %d edits; want the upscale requested once allowed", err, res, len(ep.edits))
+			}
+		})
+	}
+}
