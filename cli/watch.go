@@ -68,7 +68,7 @@ func (e *env) watch(args []string) int {
 	fs.IntVar(&parallelism, "parallelism", 0, "upper bound of `N` requests in flight (default: the provider block's parallelism, or 4)")
 	var serve serveFlag
 	fs.Var(&serve, "serve", "serve a live gallery: -serve (on "+defaultServe+"), -serve=:PORT or -serve=HOST:PORT")
-	debounce := fs.Duration("debounce", watch.DefaultDebounce, "quiet time (a `DURATION`) after a save before planning")
+	debounce := fs.Duration("debounce", watch.DefaultDebounce, "quiet time (a `DURATION`) after a save before planning; a save whose files were closed by their writer and are whole is planned sooner")
 	storeFlag(fs, &sel.store)
 	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform in this directory, here or, with an image store, on another machine")
 	if err := fs.Parse(args); err != nil {

@@ -3,6 +3,7 @@ package watch
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,7 +18,17 @@ import (
 // DefaultDebounce is how long the Watcher waits after the last relevant
 // notification before it reports a change: long enough that one save (which
 // an editor may do as several writes, or a write and a rename) is one event.
+// A save known to be whole is reported after DefaultQuiet instead.
 const DefaultDebounce = 100 * time.Millisecond
+
+// DefaultQuiet is how long the Watcher waits after the last relevant
+// notification before it looks whether the save has settled: every
+// configuration file it touched was closed by its writer (or renamed into
+// place) and is unchanged since, and lexes whole (see whole). Such a save
+// is reported at once; any other waits out the rest of the debounce. The
+// quiet time gathers the notifications of one save, and the saves of
+// several files that an editor writes together.
+const DefaultQuiet = 10 * time.Millisecond
 
 // tempPrefix marks pixform's temporary files (state.CreateTemp); events on
 // them are never relevant.
@@ -51,8 +62,12 @@ type Options struct {
 	// are watched beside *.pix.hcl and *.pixvars.hcl.
 	VarFiles []string
 	// Debounce is the quiet period after the last notification before an
-	// Event is delivered; zero means DefaultDebounce.
+	// Event is delivered; zero means DefaultDebounce. A save that has
+	// settled is delivered after Quiet instead.
 	Debounce time.Duration
+	// Quiet is the quiet period after which a settled save is delivered;
+	// zero means DefaultQuiet (or Debounce, if that is shorter).
+	Quiet time.Duration
 	// After returns a channel that receives once d has passed; nil means
 	// time.After. Tests inject it to drive the debounce by hand.
 	After func(d time.Duration) <-chan time.Time
@@ -63,8 +78,12 @@ type Options struct {
 // Events; Close stops it and waits for it.
 type Watcher struct {
 	fw       *fsnotify.Watcher
+	cw       *closeWatch   // nil where the system reports no closes
+	closes   chan closed   // cw's events
+	cwDone   chan struct{} // closed when cw's goroutine has ended
 	dir      string
 	debounce time.Duration
+	quiet    time.Duration
 	after    func(time.Duration) <-chan time.Time
 	events   chan Event
 	quit     chan struct{}
@@ -92,7 +111,10 @@ func New(opts Options) (*Watcher, error) {
 		fw:       fw,
 		dir:      dir,
 		debounce: opts.Debounce,
+		quiet:    opts.Quiet,
 		after:    opts.After,
+		closes:   make(chan closed),
+		cwDone:   make(chan struct{}),
 		events:   make(chan Event),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -103,6 +125,10 @@ func New(opts Options) (*Watcher, error) {
 	if w.debounce <= 0 {
 		w.debounce = DefaultDebounce
 	}
+	if w.quiet <= 0 {
+		w.quiet = DefaultQuiet
+	}
+	w.quiet = min(w.quiet, w.debounce)
 	if w.after == nil {
 		w.after = time.After
 	}
@@ -119,6 +145,17 @@ func New(opts Options) (*Watcher, error) {
 			fw.Close()
 			return nil, fmt.Errorf("watch directory %s: %w", d, err)
 		}
+	}
+	// Without close notifications (another system, or none to spare)
+	// every save waits the full debounce, as it always did.
+	if cw, err := newCloseWatch(slices.Collect(maps.Keys(w.fixed))); err == nil && cw != nil {
+		w.cw = cw
+		go func() {
+			defer close(w.cwDone)
+			cw.run(w.closes, w.quit)
+		}()
+	} else {
+		close(w.cwDone)
 	}
 	go w.loop()
 	return w, nil
@@ -174,6 +211,10 @@ func (w *Watcher) Close() error {
 	w.closed.Do(func() {
 		close(w.quit)
 		<-w.done
+		if w.cw != nil {
+			w.cw.Close()
+		}
+		<-w.cwDone
 		err = w.fw.Close()
 	})
 	return err
@@ -228,15 +269,29 @@ func (b *batch) event() Event {
 }
 
 // loop is the Watcher's goroutine. Relevant notifications go into pending
-// and restart the debounce timer; when it fires, pending joins ready, which
-// is offered on w.events until the caller takes it. Notifications that
-// arrive while the caller is busy keep merging into ready, so nothing is
-// lost and a busy caller gets one Event for everything that happened.
+// and restart the quiet timer; when it fires, pending joins ready if it has
+// settled, else the timer is set for the rest of the debounce, after which
+// pending joins ready whatever its state. Ready is offered on w.events until
+// the caller takes it. Notifications that arrive while the caller is busy
+// keep merging into ready, so nothing is lost and a busy caller gets one
+// Event for everything that happened.
 func (w *Watcher) loop() {
 	defer close(w.done)
 	defer close(w.events)
 	var pending, ready batch
 	var timer <-chan time.Time
+	quiet := false // timer is the quiet time, not the rest of the debounce
+	// shut is what the writers' closes and renames into place left: the
+	// configuration files' state then, by relative path.
+	shut := map[string]os.FileInfo{}
+	take := func() {
+		ready.merge(&pending)
+		for p := range pending.config {
+			delete(shut, p)
+		}
+		pending = batch{}
+		timer = nil
+	}
 	for {
 		var send chan<- Event
 		if !ready.empty() {
@@ -256,7 +311,24 @@ func (w *Watcher) loop() {
 				continue
 			}
 			pending.add(k, rel)
-			timer = w.after(w.debounce)
+			timer, quiet = w.after(w.quiet), true
+		case c := <-w.closes:
+			w.mu.Lock()
+			k, rel := w.m.classify(fsnotify.Event{Name: c.path, Op: fsnotify.Write})
+			w.mu.Unlock()
+			if k != configFile {
+				continue
+			}
+			if c.fi == nil {
+				delete(shut, rel)
+				continue
+			}
+			shut[rel] = c.fi
+			// A close read after the quiet time ended takes the save
+			// as soon as it has settled.
+			if !quiet && timer != nil && w.settled(&pending, shut) {
+				take()
+			}
 		case err, ok := <-w.fw.Errors:
 			if !ok {
 				return
@@ -267,13 +339,72 @@ func (w *Watcher) loop() {
 			if pending.err == nil {
 				pending.err = err
 			}
-			timer = w.after(w.debounce)
+			timer, quiet = w.after(w.debounce), false
 		case <-timer:
-			timer = nil
-			ready.merge(&pending)
-			pending = batch{}
+			if quiet && !w.settled(&pending, shut) {
+				timer, quiet = w.after(w.debounce-w.quiet), false
+				continue
+			}
+			take()
 		case send <- ready.event():
 			ready = batch{}
 		}
 	}
+}
+
+// settled reports whether b is a save that may be taken before the full
+// debounce: only configuration files, each of them closed by its writer or
+// renamed into place (shut), not changed since, not empty, and whole. A
+// file that is missing (renamed away in the middle of an editor's save,
+// or deleted), or still open for writing, or cut short, is not.
+func (w *Watcher) settled(b *batch, shut map[string]os.FileInfo) bool {
+	if b.err != nil || len(b.outputs) > 0 || len(b.config) == 0 {
+		return false
+	}
+	for rel := range b.config {
+		at, ok := shut[rel]
+		if !ok {
+			return false
+		}
+		p := filepath.FromSlash(rel)
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(w.dir, p)
+		}
+		if !w.whole(p, at) {
+			return false
+		}
+	}
+	return true
+}
+
+// whole reports whether the file at p is as its writer left it (at), and
+// whole: unchanged while it was read, and lexing whole. A large file is
+// not read here: it waits the full debounce.
+func (w *Watcher) whole(p string, at os.FileInfo) bool {
+	if at.Size() == 0 || at.Size() > maxSettleRead {
+		return false
+	}
+	before, err := os.Stat(p)
+	if err != nil || !sameState(before, at) {
+		return false
+	}
+	src, err := os.ReadFile(p)
+	if err != nil || int64(len(src)) != before.Size() {
+		return false
+	}
+	after, err := os.Stat(p)
+	if err != nil || !sameState(after, before) {
+		return false
+	}
+	return whole(src)
+}
+
+// maxSettleRead bounds the files whose saves may settle early: a larger
+// one is read once, by the plan, after the full debounce.
+const maxSettleRead = 1 << 20
+
+// sameState reports whether a and b are one file, of the same size and
+// modification time.
+func sameState(a, b os.FileInfo) bool {
+	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
 }
