@@ -47,8 +47,9 @@ func newCloseWatch(dirs []string) (*closeWatch, error) {
 	return c, nil
 }
 
-// run sends each event on out until the watch is closed or quit is.
-func (c *closeWatch) run(out chan<- closed, quit <-chan struct{}) {
+// run sends each event on out whose path wanted accepts, until the watch
+// is closed or quit is.
+func (c *closeWatch) run(out chan<- closed, wanted func(string) bool, quit <-chan struct{}) {
 	var buf [16 * (unix.SizeofInotifyEvent + unix.NAME_MAX + 1)]byte
 	for {
 		n, err := c.f.Read(buf[:])
@@ -72,6 +73,9 @@ func (c *closeWatch) run(out chan<- closed, quit <-chan struct{}) {
 				}
 			}
 			p := filepath.Join(dir, string(name))
+			if !wanted(p) {
+				continue // the lockfile, an output, an editor's temporary file
+			}
 			fi, err := os.Stat(p)
 			if err != nil {
 				fi = nil

@@ -17,6 +17,6 @@ type closed struct {
 
 func newCloseWatch([]string) (*closeWatch, error) { return nil, nil }
 
-func (c *closeWatch) run(chan<- closed, <-chan struct{}) {}
+func (c *closeWatch) run(chan<- closed, func(string) bool, <-chan struct{}) {}
 
 func (c *closeWatch) Close() error { return nil }

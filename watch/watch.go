@@ -152,7 +152,7 @@ func New(opts Options) (*Watcher, error) {
 		w.cw = cw
 		go func() {
 			defer close(w.cwDone)
-			cw.run(w.closes, w.quit)
+			cw.run(w.closes, w.isConfig, w.quit)
 		}()
 	} else {
 		close(w.cwDone)
@@ -313,12 +313,7 @@ func (w *Watcher) loop() {
 			pending.add(k, rel)
 			timer, quiet = w.after(w.quiet), true
 		case c := <-w.closes:
-			w.mu.Lock()
-			k, rel := w.m.classify(fsnotify.Event{Name: c.path, Op: fsnotify.Write})
-			w.mu.Unlock()
-			if k != configFile {
-				continue
-			}
+			_, rel := w.classifyWrite(c.path)
 			if c.fi == nil {
 				delete(shut, rel)
 				continue
@@ -350,6 +345,19 @@ func (w *Watcher) loop() {
 			ready = batch{}
 		}
 	}
+}
+
+// classifyWrite classifies a write of the file at path.
+func (w *Watcher) classifyWrite(path string) (kind, string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.m.classify(fsnotify.Event{Name: path, Op: fsnotify.Write})
+}
+
+// isConfig reports whether path is a configuration or variable file.
+func (w *Watcher) isConfig(path string) bool {
+	k, _ := w.classifyWrite(path)
+	return k == configFile
 }
 
 // settled reports whether b is a save that may be taken before the full
