@@ -60,8 +60,12 @@ func (c *closeWatch) run(out chan<- closed, wanted func(string) bool, quit <-cha
 		}
 		for off := 0; off+unix.SizeofInotifyEvent <= n; {
 			raw := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
-			name := buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(raw.Len)]
-			off += unix.SizeofInotifyEvent + int(raw.Len)
+			end := off + unix.SizeofInotifyEvent + int(raw.Len)
+			if end > n {
+				break // the kernel reads whole events; this is not one
+			}
+			name := buf[off+unix.SizeofInotifyEvent : end]
+			off = end
 			dir, ok := c.dirs[int(raw.Wd)]
 			if !ok || raw.Mask&(unix.IN_CLOSE_WRITE|unix.IN_MOVED_TO) == 0 {
 				continue
