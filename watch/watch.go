@@ -270,8 +270,9 @@ func (b *batch) event() Event {
 
 // loop is the Watcher's goroutine. Relevant notifications go into pending
 // and restart the quiet timer; when it fires, pending joins ready if it has
-// settled, else the timer is set for the rest of the debounce, after which
-// pending joins ready whatever its state. Ready is offered on w.events until
+// settled (or is dropped, if it only repeats a save already taken), else
+// the timer is set for the rest of the debounce, after which pending joins
+// ready whatever its state. Ready is offered on w.events until
 // the caller takes it. Notifications that arrive while the caller is busy
 // keep merging into ready, so nothing is lost and a busy caller gets one
 // Event for everything that happened.
@@ -282,12 +283,18 @@ func (w *Watcher) loop() {
 	var timer <-chan time.Time
 	quiet := false // timer is the quiet time, not the rest of the debounce
 	// shut is what the writers' closes and renames into place left: the
-	// configuration files' state then, by relative path.
+	// configuration files' state then, by relative path. taken is the state
+	// of the files of the saves taken once settled, as they were read then.
 	shut := map[string]os.FileInfo{}
-	take := func() {
+	taken := map[string]os.FileInfo{}
+	take := func(states map[string]os.FileInfo) {
 		ready.merge(&pending)
 		for p := range pending.config {
-			delete(shut, p)
+			if fi, ok := states[p]; ok {
+				taken[p] = fi
+			} else {
+				delete(taken, p)
+			}
 		}
 		pending = batch{}
 		timer = nil
@@ -321,8 +328,10 @@ func (w *Watcher) loop() {
 			shut[rel] = c.fi
 			// A close read after the quiet time ended takes the save
 			// as soon as it has settled.
-			if !quiet && timer != nil && w.settled(&pending, shut) {
-				take()
+			if !quiet && timer != nil {
+				if states, ok := w.settled(&pending, shut); ok {
+					take(states)
+				}
 			}
 		case err, ok := <-w.fw.Errors:
 			if !ok {
@@ -336,11 +345,21 @@ func (w *Watcher) loop() {
 			}
 			timer, quiet = w.after(w.debounce), false
 		case <-timer:
-			if quiet && !w.settled(&pending, shut) {
-				timer, quiet = w.after(w.debounce-w.quiet), false
+			if !quiet {
+				take(nil)
 				continue
 			}
-			take()
+			if w.unchanged(&pending, taken) {
+				// Late notifications of a save already taken (fsnotify
+				// read them after its close): nothing to plan again.
+				pending, timer = batch{}, nil
+				continue
+			}
+			if states, ok := w.settled(&pending, shut); ok {
+				take(states)
+				continue
+			}
+			timer, quiet = w.after(w.debounce-w.quiet), false
 		case send <- ready.event():
 			ready = batch{}
 		}
@@ -364,47 +383,83 @@ func (w *Watcher) isConfig(path string) bool {
 // debounce: only configuration files, each of them closed by its writer or
 // renamed into place (shut), not changed since, not empty, and whole. A
 // file that is missing (renamed away in the middle of an editor's save,
-// or deleted), or still open for writing, or cut short, is not.
-func (w *Watcher) settled(b *batch, shut map[string]os.FileInfo) bool {
-	if b.err != nil || len(b.outputs) > 0 || len(b.config) == 0 {
-		return false
+// or deleted), or still open for writing, or cut short, is not. It
+// returns the files' states as read.
+func (w *Watcher) settled(b *batch, shut map[string]os.FileInfo) (map[string]os.FileInfo, bool) {
+	if !configOnly(b) {
+		return nil, false
 	}
+	states := make(map[string]os.FileInfo, len(b.config))
 	for rel := range b.config {
 		at, ok := shut[rel]
 		if !ok {
+			return nil, false
+		}
+		fi, ok := w.whole(w.abs(rel), at)
+		if !ok {
+			return nil, false
+		}
+		states[rel] = fi
+	}
+	return states, true
+}
+
+// unchanged reports whether b names only configuration files that are
+// as they were when a save was taken (taken): its notifications came
+// late, and there is nothing new to plan.
+func (w *Watcher) unchanged(b *batch, taken map[string]os.FileInfo) bool {
+	if !configOnly(b) {
+		return false
+	}
+	for rel := range b.config {
+		at, ok := taken[rel]
+		if !ok {
 			return false
 		}
-		p := filepath.FromSlash(rel)
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(w.dir, p)
-		}
-		if !w.whole(p, at) {
+		fi, err := os.Stat(w.abs(rel))
+		if err != nil || !sameState(fi, at) {
 			return false
 		}
 	}
 	return true
 }
 
+// configOnly reports whether b is changes of configuration files alone.
+func configOnly(b *batch) bool {
+	return b.err == nil && len(b.outputs) == 0 && len(b.config) > 0
+}
+
+// abs is the path of a file of an Event: rel is relative to the working
+// directory, or absolute for a var file outside it.
+func (w *Watcher) abs(rel string) string {
+	p := filepath.FromSlash(rel)
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(w.dir, p)
+}
+
 // whole reports whether the file at p is as its writer left it (at), and
-// whole: unchanged while it was read, and lexing whole. A large file is
-// not read here: it waits the full debounce.
-func (w *Watcher) whole(p string, at os.FileInfo) bool {
+// whole: unchanged while it was read, and lexing whole; it returns the
+// file's state. A large file is not read here: it waits the full
+// debounce.
+func (w *Watcher) whole(p string, at os.FileInfo) (os.FileInfo, bool) {
 	if at.Size() == 0 || at.Size() > maxSettleRead {
-		return false
+		return nil, false
 	}
 	before, err := os.Stat(p)
 	if err != nil || !sameState(before, at) {
-		return false
+		return nil, false
 	}
 	src, err := os.ReadFile(p)
 	if err != nil || int64(len(src)) != before.Size() {
-		return false
+		return nil, false
 	}
 	after, err := os.Stat(p)
 	if err != nil || !sameState(after, before) {
-		return false
+		return nil, false
 	}
-	return whole(src)
+	return before, whole(src)
 }
 
 // maxSettleRead bounds the files whose saves may settle early: a larger

@@ -426,3 +426,28 @@ func TestWhole(t *testing.T) {
 		})
 	}
 }
+
+// A notification that arrives after its save was taken (fsnotify read it
+// late, under load), the file unchanged since, is not a new save: it is
+// dropped rather than planned again.
+func TestLateNotificationOfTakenSave(t *testing.T) {
+	needCloses(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "main.pix.hcl")
+	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
+	w, err := New(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	write(t, cfg, "image \"a\" {\n  prompt = \"two\"\n}\n")
+	if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
+		t.Fatalf("event = %+v, want main.pix.hcl", ev)
+	}
+	w.fw.Events <- fsnotify.Event{Name: cfg, Op: fsnotify.Write}
+	noEvent(t, w, 3*DefaultDebounce, "for a late notification of a save already taken")
+	write(t, cfg, "image \"a\" {\n  prompt = \"three\"\n}\n")
+	if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
+		t.Errorf("event after the next save = %+v, want main.pix.hcl", ev)
+	}
+}
