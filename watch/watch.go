@@ -3,6 +3,7 @@ package watch
 import (
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -444,22 +446,29 @@ func (w *Watcher) abs(rel string) string {
 // file's state. A large file is not read here: it waits the full
 // debounce.
 func (w *Watcher) whole(p string, at os.FileInfo) (os.FileInfo, bool) {
-	if at.Size() == 0 || at.Size() > maxSettleRead {
+	if !at.Mode().IsRegular() || at.Size() == 0 || at.Size() > maxSettleRead {
 		return nil, false
 	}
-	before, err := os.Stat(p)
-	if err != nil || !sameState(before, at) {
+	// Opened without blocking, and looked at through the descriptor: a
+	// FIFO or device put at the name since is not read, or waited on.
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
 		return nil, false
 	}
-	src, err := os.ReadFile(p)
-	if err != nil || int64(len(src)) != before.Size() {
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil || !before.Mode().IsRegular() || !sameState(before, at) {
+		return nil, false
+	}
+	src := make([]byte, before.Size()+1) // one more, to see it grow
+	if n, _ := io.ReadFull(f, src); int64(n) != before.Size() {
 		return nil, false
 	}
 	after, err := os.Stat(p)
 	if err != nil || !sameState(after, before) {
 		return nil, false
 	}
-	return before, whole(src)
+	return before, whole(src[:before.Size()])
 }
 
 // maxSettleRead bounds the files whose saves may settle early: a larger

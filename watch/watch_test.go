@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -449,5 +450,30 @@ func TestLateNotificationOfTakenSave(t *testing.T) {
 	write(t, cfg, "image \"a\" {\n  prompt = \"three\"\n}\n")
 	if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
 		t.Errorf("event after the next save = %+v, want main.pix.hcl", ev)
+	}
+}
+
+// A configuration name that is a FIFO is never read by the watcher (that
+// would wait for a writer forever): its save waits the full debounce, and
+// the plan says what is wrong with it.
+func TestFIFOSaveIsNotRead(t *testing.T) {
+	needCloses(t)
+	dir := t.TempDir()
+	w, err := New(Options{Dir: dir, Debounce: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	cfg := filepath.Join(dir, "main.pix.hcl")
+	if err := syscall.Mkfifo(cfg, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	f, err := os.OpenFile(cfg, os.O_RDWR, 0) // does not wait for a reader
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close() // a close of a file open for writing
+	if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
+		t.Errorf("event = %+v, want main.pix.hcl", ev)
 	}
 }
