@@ -44,6 +44,8 @@ image "icon" {
 // `pixform watch -provider=draft`.
 func (h *harness) watch(ctx context.Context) error {
 	const target = time.Second
+	// medianTarget is issue 14's: the median save under 150 ms.
+	const medianTarget = 150 * time.Millisecond
 	var lat []float64
 	for r := range h.runs {
 		fmt.Fprintf(h.log, "bench: watch: run %d/%d\n", r+1, h.runs)
@@ -55,15 +57,18 @@ func (h *harness) watch(ctx context.Context) error {
 	}
 	s := spreadOf(lat)
 	h.record("watch/latency", s.Median, "s")
-	verdict := "met"
+	verdict, medianVerdict := "met", "met"
 	if s.Max > target.Seconds() {
 		verdict = "MISSED"
+	}
+	if s.Median >= medianTarget.Seconds() {
+		medianVerdict = "MISSED"
 	}
 	fmt.Fprintf(h.out, "### Watch (issue 5): `pixform -chdir=DIR watch -provider=draft`, save → image on disk and in the lockfile\n\n")
 	fmt.Fprintf(h.out, "%d saves a run (os.WriteFile of the configuration, %s's prompt changed), lockfile polled every 2 ms.\n\n", watchSaves, watchAddr)
 	fmt.Fprintln(h.out, "| saves | latency: median (min–max) | target |")
 	fmt.Fprintln(h.out, "| ---: | --- | --- |")
-	fmt.Fprintf(h.out, "| %d | %s | every save < %s: %s |\n\n", len(lat), s.format(secs), secs(target.Seconds()), verdict)
+	fmt.Fprintf(h.out, "| %d | %s | every save < %s: %s; median < %s (issue 14): %s |\n\n", len(lat), s.format(secs), secs(target.Seconds()), verdict, secs(medianTarget.Seconds()), medianVerdict)
 	return nil
 }
 

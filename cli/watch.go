@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/draft"
+	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/gallery"
+	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
@@ -68,7 +71,7 @@ func (e *env) watch(args []string) int {
 	fs.IntVar(&parallelism, "parallelism", 0, "upper bound of `N` requests in flight (default: the provider block's parallelism, or 4)")
 	var serve serveFlag
 	fs.Var(&serve, "serve", "serve a live gallery: -serve (on "+defaultServe+"), -serve=:PORT or -serve=HOST:PORT")
-	debounce := fs.Duration("debounce", watch.DefaultDebounce, "quiet time (a `DURATION`) after a save before planning")
+	debounce := fs.Duration("debounce", watch.DefaultDebounce, "quiet time (a `DURATION`) after a save before planning; a save whose files were closed by their writer and are whole is planned sooner")
 	storeFlag(fs, &sel.store)
 	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform in this directory, here or, with an image store, on another machine")
 	if err := fs.Parse(args); err != nil {
@@ -134,7 +137,7 @@ func (e *env) watch(args []string) int {
 			}
 			return cfg
 		},
-		NewProvider: e.newProvider,
+		NewProvider: e.watchProvider(),
 		AutoApprove: *autoApprove,
 	}
 	if e.stdio.InTerminal {
@@ -177,4 +180,22 @@ func (e *env) watch(args []string) int {
 	s.Run(e.ctx)
 	fmt.Fprintf(e.stdio.Out, "[%s] stopped watching; %s is up to date with every image that finished.\n", time.Now().Format("15:04:05"), state.LockFileName)
 	return ExitOK
+}
+
+// watchProvider is newProvider for a watch session, except that every
+// save's drafts are rendered by one draft renderer: a new one parses its
+// fonts and allocates its canvas (2.4 MB at 1024×1024) and compressor
+// anew, which was 45% of the CPU time of a save's render (60 saves of a
+// 1024×576 draft: 1.24 s in Render, 0.69 s with one renderer).
+func (e *env) watchProvider() func(*planner.Plan, *config.Config) (executor.Provider, error) {
+	var drafts *draft.Renderer
+	return func(p *planner.Plan, cfg *config.Config) (executor.Provider, error) {
+		if p.Provider != providers.Draft {
+			return e.newProvider(p, cfg)
+		}
+		if drafts == nil {
+			drafts = draft.New()
+		}
+		return drafts, nil
+	}
 }

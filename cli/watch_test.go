@@ -14,6 +14,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/pixform/pixform/draft"
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 )
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
@@ -323,5 +327,28 @@ func TestServeFlag(t *testing.T) {
 				t.Errorf("Set(%q) = %q (set %v), want %q", tt.in, f.addr, f.set, tt.want)
 			}
 		})
+	}
+}
+
+// A watch session renders every save's drafts with one renderer, whose
+// canvas, compressor and glyphs stay warm between saves, rather than a
+// new one each time.
+func TestWatchProviderKeepsDraftRenderer(t *testing.T) {
+	e := &env{}
+	newProvider := e.watchProvider()
+	p := &planner.Plan{Provider: providers.Draft}
+	a, err := newProvider(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := newProvider(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.(*draft.Renderer); !ok {
+		t.Fatalf("provider = %T, want *draft.Renderer", a)
+	}
+	if a != b {
+		t.Error("the second save got a new draft renderer")
 	}
 }

@@ -3,12 +3,15 @@ package watch
 import (
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -17,7 +20,17 @@ import (
 // DefaultDebounce is how long the Watcher waits after the last relevant
 // notification before it reports a change: long enough that one save (which
 // an editor may do as several writes, or a write and a rename) is one event.
+// A save known to be whole is reported after DefaultQuiet instead.
 const DefaultDebounce = 100 * time.Millisecond
+
+// DefaultQuiet is how long the Watcher waits after the last relevant
+// notification before it looks whether the save has settled: every
+// configuration file it touched was closed by its writer (or renamed into
+// place) and is unchanged since, and lexes whole (see whole). Such a save
+// is reported at once; any other waits out the rest of the debounce. The
+// quiet time gathers the notifications of one save, and the saves of
+// several files that an editor writes together.
+const DefaultQuiet = 10 * time.Millisecond
 
 // tempPrefix marks pixform's temporary files (state.CreateTemp); events on
 // them are never relevant.
@@ -51,8 +64,12 @@ type Options struct {
 	// are watched beside *.pix.hcl and *.pixvars.hcl.
 	VarFiles []string
 	// Debounce is the quiet period after the last notification before an
-	// Event is delivered; zero means DefaultDebounce.
+	// Event is delivered; zero means DefaultDebounce. A save that has
+	// settled is delivered after Quiet instead.
 	Debounce time.Duration
+	// Quiet is the quiet period after which a settled save is delivered;
+	// zero means DefaultQuiet (or Debounce, if that is shorter).
+	Quiet time.Duration
 	// After returns a channel that receives once d has passed; nil means
 	// time.After. Tests inject it to drive the debounce by hand.
 	After func(d time.Duration) <-chan time.Time
@@ -63,8 +80,12 @@ type Options struct {
 // Events; Close stops it and waits for it.
 type Watcher struct {
 	fw       *fsnotify.Watcher
+	cw       *closeWatch   // nil where the system reports no closes
+	closes   chan closed   // cw's events
+	cwDone   chan struct{} // closed when cw's goroutine has ended
 	dir      string
 	debounce time.Duration
+	quiet    time.Duration
 	after    func(time.Duration) <-chan time.Time
 	events   chan Event
 	quit     chan struct{}
@@ -92,7 +113,10 @@ func New(opts Options) (*Watcher, error) {
 		fw:       fw,
 		dir:      dir,
 		debounce: opts.Debounce,
+		quiet:    opts.Quiet,
 		after:    opts.After,
+		closes:   make(chan closed),
+		cwDone:   make(chan struct{}),
 		events:   make(chan Event),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -103,6 +127,10 @@ func New(opts Options) (*Watcher, error) {
 	if w.debounce <= 0 {
 		w.debounce = DefaultDebounce
 	}
+	if w.quiet <= 0 {
+		w.quiet = DefaultQuiet
+	}
+	w.quiet = min(w.quiet, w.debounce)
 	if w.after == nil {
 		w.after = time.After
 	}
@@ -119,6 +147,17 @@ func New(opts Options) (*Watcher, error) {
 			fw.Close()
 			return nil, fmt.Errorf("watch directory %s: %w", d, err)
 		}
+	}
+	// Without close notifications (another system, or none to spare)
+	// every save waits the full debounce, as it always did.
+	if cw, err := newCloseWatch(slices.Collect(maps.Keys(w.fixed))); err == nil && cw != nil {
+		w.cw = cw
+		go func() {
+			defer close(w.cwDone)
+			cw.run(w.closes, w.isConfig, w.quit)
+		}()
+	} else {
+		close(w.cwDone)
 	}
 	go w.loop()
 	return w, nil
@@ -174,6 +213,10 @@ func (w *Watcher) Close() error {
 	w.closed.Do(func() {
 		close(w.quit)
 		<-w.done
+		if w.cw != nil {
+			w.cw.Close()
+		}
+		<-w.cwDone
 		err = w.fw.Close()
 	})
 	return err
@@ -228,15 +271,36 @@ func (b *batch) event() Event {
 }
 
 // loop is the Watcher's goroutine. Relevant notifications go into pending
-// and restart the debounce timer; when it fires, pending joins ready, which
-// is offered on w.events until the caller takes it. Notifications that
-// arrive while the caller is busy keep merging into ready, so nothing is
-// lost and a busy caller gets one Event for everything that happened.
+// and restart the quiet timer; when it fires, pending joins ready if it has
+// settled (or is dropped, if it only repeats a save already taken), else
+// the timer is set for the rest of the debounce, after which pending joins
+// ready whatever its state. Ready is offered on w.events until
+// the caller takes it. Notifications that arrive while the caller is busy
+// keep merging into ready, so nothing is lost and a busy caller gets one
+// Event for everything that happened.
 func (w *Watcher) loop() {
 	defer close(w.done)
 	defer close(w.events)
 	var pending, ready batch
 	var timer <-chan time.Time
+	quiet := false // timer is the quiet time, not the rest of the debounce
+	// shut is what the writers' closes and renames into place left: the
+	// configuration files' state then, by relative path. taken is the state
+	// of the files of the saves taken once settled, as they were read then.
+	shut := map[string]os.FileInfo{}
+	taken := map[string]os.FileInfo{}
+	take := func(states map[string]os.FileInfo) {
+		ready.merge(&pending)
+		for p := range pending.config {
+			if fi, ok := states[p]; ok {
+				taken[p] = fi
+			} else {
+				delete(taken, p)
+			}
+		}
+		pending = batch{}
+		timer = nil
+	}
 	for {
 		var send chan<- Event
 		if !ready.empty() {
@@ -256,7 +320,21 @@ func (w *Watcher) loop() {
 				continue
 			}
 			pending.add(k, rel)
-			timer = w.after(w.debounce)
+			timer, quiet = w.after(w.quiet), true
+		case c := <-w.closes:
+			_, rel := w.classifyWrite(c.path)
+			if c.fi == nil {
+				delete(shut, rel)
+				continue
+			}
+			shut[rel] = c.fi
+			// A close read after the quiet time ended takes the save
+			// as soon as it has settled.
+			if !quiet && timer != nil {
+				if states, ok := w.settled(&pending, shut); ok {
+					take(states)
+				}
+			}
 		case err, ok := <-w.fw.Errors:
 			if !ok {
 				return
@@ -267,13 +345,138 @@ func (w *Watcher) loop() {
 			if pending.err == nil {
 				pending.err = err
 			}
-			timer = w.after(w.debounce)
+			timer, quiet = w.after(w.debounce), false
 		case <-timer:
-			timer = nil
-			ready.merge(&pending)
-			pending = batch{}
+			if !quiet {
+				take(nil)
+				continue
+			}
+			if w.unchanged(&pending, taken) {
+				// Late notifications of a save already taken (fsnotify
+				// read them after its close): nothing to plan again.
+				pending, timer = batch{}, nil
+				continue
+			}
+			if states, ok := w.settled(&pending, shut); ok {
+				take(states)
+				continue
+			}
+			timer, quiet = w.after(w.debounce-w.quiet), false
 		case send <- ready.event():
 			ready = batch{}
 		}
 	}
+}
+
+// classifyWrite classifies a write of the file at path.
+func (w *Watcher) classifyWrite(path string) (kind, string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.m.classify(fsnotify.Event{Name: path, Op: fsnotify.Write})
+}
+
+// isConfig reports whether path is a configuration or variable file.
+func (w *Watcher) isConfig(path string) bool {
+	k, _ := w.classifyWrite(path)
+	return k == configFile
+}
+
+// settled reports whether b is a save that may be taken before the full
+// debounce: only configuration files, each of them closed by its writer or
+// renamed into place (shut), not changed since, not empty, and whole. A
+// file that is missing (renamed away in the middle of an editor's save,
+// or deleted), or still open for writing, or cut short, is not. It
+// returns the files' states as read.
+func (w *Watcher) settled(b *batch, shut map[string]os.FileInfo) (map[string]os.FileInfo, bool) {
+	if !configOnly(b) {
+		return nil, false
+	}
+	states := make(map[string]os.FileInfo, len(b.config))
+	for rel := range b.config {
+		at, ok := shut[rel]
+		if !ok {
+			return nil, false
+		}
+		fi, ok := w.whole(w.abs(rel), at)
+		if !ok {
+			return nil, false
+		}
+		states[rel] = fi
+	}
+	return states, true
+}
+
+// unchanged reports whether b names only configuration files that are
+// as they were when a save was taken (taken): its notifications came
+// late, and there is nothing new to plan.
+func (w *Watcher) unchanged(b *batch, taken map[string]os.FileInfo) bool {
+	if !configOnly(b) {
+		return false
+	}
+	for rel := range b.config {
+		at, ok := taken[rel]
+		if !ok {
+			return false
+		}
+		fi, err := os.Stat(w.abs(rel))
+		if err != nil || !sameState(fi, at) {
+			return false
+		}
+	}
+	return true
+}
+
+// configOnly reports whether b is changes of configuration files alone.
+func configOnly(b *batch) bool {
+	return b.err == nil && len(b.outputs) == 0 && len(b.config) > 0
+}
+
+// abs is the path of a file of an Event: rel is relative to the working
+// directory, or absolute for a var file outside it.
+func (w *Watcher) abs(rel string) string {
+	p := filepath.FromSlash(rel)
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(w.dir, p)
+}
+
+// whole reports whether the file at p is as its writer left it (at), and
+// whole: unchanged while it was read, and lexing whole; it returns the
+// file's state. A large file is not read here: it waits the full
+// debounce.
+func (w *Watcher) whole(p string, at os.FileInfo) (os.FileInfo, bool) {
+	if !at.Mode().IsRegular() || at.Size() == 0 || at.Size() > maxSettleRead {
+		return nil, false
+	}
+	// Opened without blocking, and looked at through the descriptor: a
+	// FIFO or device put at the name since is not read, or waited on.
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil || !before.Mode().IsRegular() || !sameState(before, at) {
+		return nil, false
+	}
+	src := make([]byte, before.Size()+1) // one more, to see it grow
+	if n, _ := io.ReadFull(f, src); int64(n) != before.Size() {
+		return nil, false
+	}
+	after, err := os.Stat(p)
+	if err != nil || !sameState(after, before) {
+		return nil, false
+	}
+	return before, whole(src[:before.Size()])
+}
+
+// maxSettleRead bounds the files whose saves may settle early: a larger
+// one is read once, by the plan, after the full debounce.
+const maxSettleRead = 1 << 20
+
+// sameState reports whether a and b are one file, of the same size and
+// modification time.
+func sameState(a, b os.FileInfo) bool {
+	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
 }

@@ -3,8 +3,10 @@ package watch
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -84,17 +86,19 @@ func TestIsConfigName(t *testing.T) {
 
 // fakeAfter hands out debounce timers that the test fires by hand.
 type fakeAfter struct {
-	mu    sync.Mutex
-	chans []chan time.Time
-	calls chan struct{}
+	mu        sync.Mutex
+	chans     []chan time.Time
+	durations []time.Duration
+	calls     chan struct{}
 }
 
 func newFakeAfter() *fakeAfter { return &fakeAfter{calls: make(chan struct{}, 100)} }
 
-func (f *fakeAfter) after(time.Duration) <-chan time.Time {
+func (f *fakeAfter) after(d time.Duration) <-chan time.Time {
 	c := make(chan time.Time, 1)
 	f.mu.Lock()
 	f.chans = append(f.chans, c)
+	f.durations = append(f.durations, d)
 	f.mu.Unlock()
 	f.calls <- struct{}{}
 	return c
@@ -262,4 +266,214 @@ func TestCloseEndsEvents(t *testing.T) {
 		t.Error("Events still open after Close")
 	}
 	w.Close() // a second Close is harmless
+}
+
+// needCloses skips a test of the early delivery of a settled save where
+// the system does not say when a writer closes a file.
+func needCloses(t *testing.T) {
+	t.Helper()
+	if !closesSupported {
+		t.Skip("no close-write notifications on " + runtime.GOOS + ": a save waits the full debounce here")
+	}
+}
+
+// noEvent fails if the watcher delivers an event within d.
+func noEvent(t *testing.T, w *Watcher, d time.Duration, why string) {
+	t.Helper()
+	select {
+	case ev := <-w.Events():
+		t.Fatalf("event %+v %s", ev, why)
+	case <-time.After(d):
+	}
+}
+
+// A save that was closed and lexes whole is delivered after a short quiet
+// time, not the full debounce (a minute here, longer than next waits).
+func TestSettledSaveCutsDebounce(t *testing.T) {
+	needCloses(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "main.pix.hcl")
+	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
+	w, err := New(Options{Dir: dir, Debounce: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for i, save := range []func(){
+		func() { write(t, cfg, "image \"a\" {\n  prompt = \"two\"\n}\n") },
+		func() { place(t, cfg, "image \"a\" {\n  prompt = \"three\"\n}\n") },
+	} {
+		save()
+		if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
+			t.Errorf("save %d: event = %+v, want main.pix.hcl", i, ev)
+		}
+	}
+}
+
+// A save written in two pieces, the file held open between them, is not
+// delivered while only the first piece is there, even though that piece
+// is a whole configuration by itself.
+func TestSaveInTwoPieces(t *testing.T) {
+	needCloses(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "main.pix.hcl")
+	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
+	w, err := New(Options{Dir: dir, Debounce: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	f, err := os.OpenFile(cfg, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	first := "image \"a\" {\n  prompt = \"two\"\n}\n"
+	if _, err := f.WriteString(first); err != nil {
+		t.Fatal(err)
+	}
+	noEvent(t, w, 20*DefaultQuiet, "while the writer still has the file open after its first piece")
+	if _, err := f.WriteString("\nimage \"b\" {\n  prompt = \"new\"\n}\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
+		t.Errorf("event = %+v, want main.pix.hcl", ev)
+	}
+}
+
+// A save that renames the file away before writing the new one (vim with
+// a backup) is not delivered while the file is missing; it is once the
+// new file is written and closed.
+func TestRenameAwaySave(t *testing.T) {
+	needCloses(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "main.pix.hcl")
+	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
+	w, err := New(Options{Dir: dir, Debounce: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := os.Rename(cfg, cfg+"~"); err != nil {
+		t.Fatal(err)
+	}
+	noEvent(t, w, 20*DefaultQuiet, "while main.pix.hcl is missing in the middle of a save")
+	write(t, cfg, "image \"a\" {\n  prompt = \"two\"\n}\n")
+	if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
+		t.Errorf("event = %+v, want main.pix.hcl", ev)
+	}
+}
+
+// A save that does not lex whole waits the full debounce (it may be the
+// first piece of a save), and is then delivered all the same, so that the
+// plan reports its errors.
+func TestUnfinishedSaveWaitsFullDebounce(t *testing.T) {
+	dir := t.TempDir()
+	fa := newFakeAfter()
+	w, err := New(Options{Dir: dir, After: fa.after, Debounce: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	place(t, filepath.Join(dir, "main.pix.hcl"), "image \"a\" {\n  prompt = \"cut he")
+	fa.waitCalls(t, 1)
+	fa.fire(0) // the quiet time: the file is not whole, so wait on
+	fa.waitCalls(t, 1)
+	select {
+	case ev := <-w.Events():
+		t.Fatalf("event %+v after the quiet time, for a file that does not lex whole", ev)
+	default:
+	}
+	fa.mu.Lock()
+	d := fa.durations[1]
+	fa.mu.Unlock()
+	if want := time.Minute - DefaultQuiet; d != want {
+		t.Errorf("second wait = %v, want the rest of the debounce, %v", d, want)
+	}
+	fa.fire(1)
+	if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
+		t.Errorf("event = %+v, want main.pix.hcl", ev)
+	}
+}
+
+func TestWhole(t *testing.T) {
+	for name, tc := range map[string]struct {
+		src  string
+		want bool
+	}{
+		"block":                {"image \"a\" {\n  prompt = \"x\"\n}\n", true},
+		"two blocks":           {"image \"a\" {\n  prompt = \"x\"\n}\nimage \"b\" {\n  prompt = \"y\"\n}\n", true},
+		"attributes only":      {"name = \"x\"\n", true},
+		"template":             {"image \"a\" {\n  prompt = \"a ${var.x} b\"\n}\n", true},
+		"heredoc":              {"image \"a\" {\n  prompt = <<EOT\nhello\nEOT\n}\n", true},
+		"list and call":        {"x = toset([\"a\", \"b\"])\n", true},
+		"empty":                {"", false},
+		"only blank":           {"\n  \n", false},
+		"cut in a block":       {"image \"a\" {\n  prompt = \"x\"\n", false},
+		"cut in a string":      {"image \"a\" {\n  prompt = \"x y", false},
+		"cut in a template":    {"image \"a\" {\n  prompt = \"a ${var.", false},
+		"cut in a heredoc":     {"image \"a\" {\n  prompt = <<EOT\nhello\n", false},
+		"cut in a list":        {"x = toset([\"a\", ", false},
+		"semantic error is ok": {"image \"a\" {\n  seed = \"not a number\"\n}\n", true},
+		"bad bytes":            {"image \"a\" {\n  prompt = \"\xff\"\n}\n", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := whole([]byte(tc.src)); got != tc.want {
+				t.Errorf("whole(%q) = %v, want %v", tc.src, got, tc.want)
+			}
+		})
+	}
+}
+
+// A notification that arrives after its save was taken (fsnotify read it
+// late, under load), the file unchanged since, is not a new save: it is
+// dropped rather than planned again.
+func TestLateNotificationOfTakenSave(t *testing.T) {
+	needCloses(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "main.pix.hcl")
+	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
+	w, err := New(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	write(t, cfg, "image \"a\" {\n  prompt = \"two\"\n}\n")
+	if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
+		t.Fatalf("event = %+v, want main.pix.hcl", ev)
+	}
+	w.fw.Events <- fsnotify.Event{Name: cfg, Op: fsnotify.Write}
+	noEvent(t, w, 3*DefaultDebounce, "for a late notification of a save already taken")
+	write(t, cfg, "image \"a\" {\n  prompt = \"three\"\n}\n")
+	if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
+		t.Errorf("event after the next save = %+v, want main.pix.hcl", ev)
+	}
+}
+
+// A configuration name that is a FIFO is never read by the watcher (that
+// would wait for a writer forever): its save waits the full debounce, and
+// the plan says what is wrong with it.
+func TestFIFOSaveIsNotRead(t *testing.T) {
+	needCloses(t)
+	dir := t.TempDir()
+	w, err := New(Options{Dir: dir, Debounce: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	cfg := filepath.Join(dir, "main.pix.hcl")
+	if err := syscall.Mkfifo(cfg, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	f, err := os.OpenFile(cfg, os.O_RDWR, 0) // does not wait for a reader
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close() // a close of a file open for writing
+	if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
+		t.Errorf("event = %+v, want main.pix.hcl", ev)
+	}
 }
