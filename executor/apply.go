@@ -403,16 +403,17 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 	g := newWorkers(r.parallel * (1 + commitSlack))
 	// An image made from another of this plan starts when that one is
 	// recorded (settle), not here.
-	for _, c := range r.graph.split(renders) {
+	// One that waits for another to leave its path starts after it.
+	for _, c := range r.vac.order(r.graph.split(renders)) {
 		if r.stopping() {
 			r.skip(1)
 			r.settle(ctx, c)
 			continue
 		}
-		if r.vac.holds(c) {
-			// It waits for another change to leave its path: on a
-			// goroutine of its own, holding no worker or slot meanwhile
-			// that the change it waits for may need.
+		if r.vac.runsAlone(c) {
+			// It waits for an image made from another: on a goroutine
+			// of its own, holding no worker or slot meanwhile that the
+			// image it waits for may need.
 			r.graph.wg.Go(func() {
 				if c.Inputs.Candidates > 1 {
 					r.renderTakes(ctx, c)

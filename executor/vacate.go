@@ -42,6 +42,10 @@ type vacates struct {
 	deferred map[*planner.Change]bool
 	// breakers holds the renders that break a cycle.
 	breakers map[*planner.Change]bool
+	// alone holds the renders that wait, along the changes whose paths
+	// they take, for a render started by another's record (a derived
+	// image): they run on goroutines of their own (order).
+	alone map[*planner.Change]bool
 
 	mu sync.Mutex // guards the fields of each leaving
 }
@@ -208,6 +212,69 @@ func (v *vacates) deferMoves(plan *planner.Plan) {
 			}
 		}
 	}
+}
+
+// order returns roots, the renders that start at once, in plan order
+// but for those that wait for another to leave their paths: each comes
+// after the render it waits for, along the moves in between, so that
+// every wait is for one started before it, which holds its own worker
+// and slots and needs none of the waiting one's. A cycle's breaker has
+// no such edge: it waits only once its image is made, which the rest of
+// its cycle needs. Where a chain leads to a render that is not a root (a
+// derived image), its renders run alone instead.
+func (v *vacates) order(roots []*planner.Change) []*planner.Change {
+	if v == nil {
+		return roots
+	}
+	root := map[*planner.Change]bool{}
+	for _, c := range roots {
+		if _, ok := v.holder[c]; ok || v.leavers[c] != nil {
+			root[c] = true
+		}
+	}
+	v.alone = map[*planner.Change]bool{}
+	placed := make(map[*planner.Change]bool, len(root))
+	out := make([]*planner.Change, 0, len(roots))
+	for _, c := range roots {
+		if !root[c] {
+			out = append(out, c)
+			continue
+		}
+		if placed[c] {
+			continue
+		}
+		var chain []*planner.Change
+		d, alone := c, false
+		for steps := 0; d != nil && !placed[d] && steps <= len(v.holder)+1; steps++ {
+			switch {
+			case root[d]:
+				placed[d] = true
+				chain = append(chain, d)
+			case v.deferred[d]: // carried out after the render it waits for
+			case d.Action == planner.Create || d.Action == planner.Replace:
+				alone = true // started by its source's record
+			}
+			if alone || (!root[d] && !v.deferred[d]) || v.breakers[d] {
+				break
+			}
+			d = v.next(d)
+		}
+		if d != nil && placed[d] && v.alone[d] {
+			alone = true // it waits for one that runs alone
+		}
+		for i := len(chain) - 1; i >= 0; i-- {
+			out = append(out, chain[i])
+			if alone {
+				v.alone[chain[i]] = true
+			}
+		}
+	}
+	return out
+}
+
+// runsAlone reports whether c runs on a goroutine of its own (order).
+func (v *vacates) runsAlone(c *planner.Change) bool {
+	return v != nil && v.alone[c]
 }
 
 // holds reports whether c waits for another change to leave its path.

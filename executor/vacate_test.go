@@ -252,3 +252,63 @@ func TestApplyHeldByAFailedChange(t *testing.T) {
 		})
 	}
 }
+
+// The renders that start at once start after the render whose path they
+// take (along the moves in between), a cycle's breaker first; one that
+// waits for an image made from another runs alone.
+func TestVacatesStartOrder(t *testing.T) {
+	type ch struct {
+		name     string
+		act      planner.Action
+		from, to string
+		source   string // the image it is made from, "" for none
+	}
+	tests := map[string]struct {
+		changes []ch
+		want    []string
+		alone   []string
+	}{
+		"nothing taken":  {changes: []ch{{"a", planner.Create, "", "a.png", ""}, {"b", planner.Replace, "b.png", "b.png", ""}}, want: []string{"a", "b"}},
+		"chain":          {changes: []ch{{"a", planner.Replace, "a.png", "b.png", ""}, {"b", planner.Replace, "b.png", "c.png", ""}, {"c", planner.Replace, "c.png", "d.png", ""}, {"d", planner.Create, "", "e.png", ""}}, want: []string{"c", "b", "a", "d"}},
+		"through a move": {changes: []ch{{"a", planner.Replace, "a.png", "b.png", ""}, {"b", planner.Move, "b.png", "c.png", ""}, {"c", planner.Replace, "c.png", "d.png", ""}}, want: []string{"c", "a"}},
+		"swap":           {changes: []ch{{"a", planner.Replace, "a.png", "b.png", ""}, {"b", planner.Replace, "b.png", "a.png", ""}}, want: []string{"a", "b"}},
+		"rotation":       {changes: []ch{{"a", planner.Replace, "a.png", "b.png", ""}, {"b", planner.Replace, "b.png", "c.png", ""}, {"c", planner.Replace, "c.png", "a.png", ""}}, want: []string{"a", "c", "b"}},
+		"behind a derived image": {
+			changes: []ch{{"a", planner.Replace, "a.png", "d.png", ""}, {"b", planner.Replace, "b.png", "b.png", ""}, {"d", planner.Replace, "d.png", "e.png", "image.b"}, {"z", planner.Replace, "z.png", "a.png", ""}},
+			want:    []string{"a", "b", "z"}, alone: []string{"a", "z"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			plan := &planner.Plan{}
+			for _, c := range tc.changes {
+				pc := planner.Change{Addr: addr(c.name), Action: c.act, Path: c.to, Inputs: inputs(c.name, 1)}
+				if c.source != "" {
+					pc.Inputs.Operation, pc.Inputs.Source = "upscale", c.source
+				}
+				if c.from != "" {
+					pc.Prior = &state.Entry{Path: c.from}
+				}
+				plan.Changes = append(plan.Changes, pc)
+			}
+			var renders []*planner.Change
+			for i := range plan.Changes {
+				if a := plan.Changes[i].Action; a == planner.Create || a == planner.Replace {
+					renders = append(renders, &plan.Changes[i])
+				}
+			}
+			v := newVacates(plan)
+			var got, alone []string
+			for _, c := range v.order(newGraph(plan).split(renders)) {
+				got = append(got, c.Addr.Name)
+				if v.runsAlone(c) {
+					alone = append(alone, c.Addr.Name)
+				}
+			}
+			slices.Sort(alone)
+			if !slices.Equal(got, tc.want) || !slices.Equal(alone, tc.alone) {
+				t.Errorf("order %v, alone %v; want %v, %v", got, alone, tc.want, tc.alone)
+			}
+		})
+	}
+}
