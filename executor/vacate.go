@@ -390,11 +390,15 @@ func (r *run) vacated(c *planner.Change, out output, cache bool) bool {
 	if v == nil {
 		return true
 	}
-	if v.madeFor(c) && cache {
+	if v.breakers[c] {
 		// A cycle's breaker: the image taking its path may be placed
 		// before its own is recorded, and a kill in between loses its
-		// entry; it is restored from the cache then.
-		r.keepMade(c, out)
+		// entry; it is restored from the cache then, so it goes there
+		// before the other is told.
+		if cache {
+			r.keepMade(c, out)
+		}
+		v.madeFor(c)
 	}
 	if !v.holds(c) {
 		return true
