@@ -261,6 +261,7 @@ type run struct {
 	startCtx     context.Context         // done when nothing new may start
 	stopStarting context.CancelCauseFunc // cancels startCtx
 	graph        *graph                  // the order of renders made from others
+	vac          *vacates                // the order of changes taking paths others leave
 	mu           sync.Mutex              // guards the fields below
 	res          Result
 	failures     []indexedFailure
@@ -320,6 +321,7 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 		}
 	}
 	r.graph = newGraph(plan)
+	r.vac = newVacates(plan)
 	r.lastGood = r.clock.Now()
 	return r
 }
@@ -352,13 +354,35 @@ func (r *run) run(ctx context.Context) {
 		return
 	}
 	for _, c := range deletes {
-		r.delete(c)
+		r.deleteOne(c)
 	}
 	if r.stopping() {
 		r.skip(len(moves) + len(renders))
 		return
 	}
+	// A move that takes a path a render leaves is carried out once that
+	// render is recorded (vacates), with the renders.
+	var deferred []*planner.Change
+	if r.vac != nil {
+		now := moves[:0:0]
+		for _, c := range moves {
+			if r.vac.isDeferred(c) {
+				deferred = append(deferred, c)
+			} else {
+				now = append(now, c)
+			}
+		}
+		moves = now
+	}
 	r.moves(moves)
+	for _, c := range deferred {
+		r.graph.wg.Go(func() {
+			if r.vacated(c, output{}, false) {
+				r.moves([]*planner.Change{c})
+			}
+			r.vac.finish(c, false, false)
+		})
+	}
 	r.renders(ctx, renders)
 }
 
@@ -379,10 +403,25 @@ func (r *run) renders(ctx context.Context, renders []*planner.Change) {
 	g := newWorkers(r.parallel * (1 + commitSlack))
 	// An image made from another of this plan starts when that one is
 	// recorded (settle), not here.
-	for _, c := range r.graph.split(renders) {
+	// One that waits for another to leave its path starts after it.
+	for _, c := range r.vac.order(r.graph.split(renders)) {
 		if r.stopping() {
 			r.skip(1)
 			r.settle(ctx, c)
+			continue
+		}
+		if r.vac.runsAlone(c) {
+			// It waits for an image made from another: on a goroutine
+			// of its own, holding no worker or slot meanwhile that the
+			// image it waits for may need.
+			r.graph.wg.Go(func() {
+				if c.Inputs.Candidates > 1 {
+					r.renderTakes(ctx, c)
+				} else {
+					r.render(ctx, c, false)
+				}
+				r.settle(ctx, c)
+			})
 			continue
 		}
 		if c.Inputs.Candidates > 1 {
@@ -617,6 +656,7 @@ func (r *run) fail(c *planner.Change, err error) {
 	r.failures = append(r.failures, indexedFailure{Failure: Failure{Addr: c.Addr, Err: err}, change: c})
 	r.mu.Unlock()
 	r.hooks.Failed(c, err)
+	r.vac.finish(c, false, true)
 }
 
 // done counts a completed change and reports it. credits is what
@@ -642,6 +682,7 @@ func (r *run) done(c *planner.Change, e state.Entry, how How, credits int) {
 	if how == Generated || how == Restored {
 		r.graph.recordDone(c, e)
 	}
+	r.vac.finish(c, true, false)
 	r.hooks.Completed(c, e, how)
 }
 

@@ -123,6 +123,13 @@ func (r *run) delete(c *planner.Change) {
 	r.done(c, e, Deleted, 0)
 }
 
+// deleteOne is delete, noting it finished for the changes that take its
+// path (vacates) whatever came of it.
+func (r *run) deleteOne(c *planner.Change) {
+	r.delete(c)
+	r.vac.finish(c, false, false)
+}
+
 // moves carries out the moves through the Store, without requests.
 func (r *run) moves(moves []*planner.Change) {
 	var ms []state.Move
@@ -146,6 +153,7 @@ func (r *run) moves(moves []*planner.Change) {
 	// deadline but the second Ctrl-C's.
 	r.store.Move(r.ctx, ms, func(i int, err error, skipped bool) {
 		c := cs[i]
+		var he *state.HeldError
 		switch {
 		case skipped, err != nil && r.abandoned(err):
 			r.skip(1)
@@ -155,6 +163,9 @@ func (r *run) moves(moves []*planner.Change) {
 		case err != nil && isOccupied(err):
 			// A file came to c's path after the plan: c alone fails.
 			r.fail(c, occupiedFailure(err))
+		case errors.As(err, &he):
+			// The move leaving c's path failed: c alone fails with it.
+			r.fail(c, heldError(he, false))
 		case err != nil:
 			r.fail(c, err)
 		default:
@@ -162,6 +173,7 @@ func (r *run) moves(moves []*planner.Change) {
 			e.Path = c.Path
 			r.done(c, e, Moved, 0)
 		}
+		r.vac.finish(c, false, false) // skipped, unless done or failed
 	})
 }
 
@@ -185,6 +197,9 @@ func occupiedFailure(err error) error {
 // failed c (and, for a lockfile error, stopped the run). cache puts the
 // file in the content cache before it is recorded.
 func (r *run) commit(c *planner.Change, out output, e state.Entry, cache bool) bool {
+	if !r.vacated(c, out, cache) {
+		return false
+	}
 	err := r.store.Commit(r.ctx, state.Commit{Addr: c.Addr, Entry: e, Temp: out.tmp, Prior: prior(c), Cache: cache, Warn: r.warnFor(c)})
 	switch {
 	case err == nil:

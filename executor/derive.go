@@ -152,6 +152,7 @@ func (g *graph) entry(a addrs.Addr) (state.Entry, bool) {
 // goroutine once c is recorded; when c is not, they are skipped with the
 // reason, and theirs after them.
 func (r *run) settle(ctx context.Context, c *planner.Change) {
+	r.vac.finish(c, false, false) // skipped, unless it was done or failed
 	deps := r.graph.dependents[c.Addr]
 	if len(deps) == 0 {
 		return

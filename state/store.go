@@ -218,6 +218,10 @@ type LocalStore struct {
 	// replaces, kept there because the run writes the path (Begin). A
 	// commit replaces such a file rather than refuse it (placeGuard).
 	ours map[string]bool
+	// taken holds the recorded files that an image of the run leaves and
+	// another takes over (Begin), nil for none: checked before they are
+	// overwritten.
+	taken *takenPaths
 	// dirs guards the note of the directories the Store created.
 	dirs dirNotes
 
@@ -329,6 +333,7 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	if _, _, err := FinishRemovals(ctx, s.dir, s.j.Snapshot()); err != nil {
 		return err
 	}
+	s.taken = takenOf(s.dir, s.targets, rs)
 	rs = slices.DeleteFunc(slices.Clone(rs), func(r Removal) bool {
 		_, written := s.targets[safepath.Key(r.Path)]
 		return written

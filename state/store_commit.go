@@ -130,6 +130,70 @@ func (s *LocalStore) set(ctx context.Context, addr addrs.Addr, e Entry, drop []a
 	return nil
 }
 
+// takenPaths are the paths an image of a run leaves and another takes
+// over, with the hash of the file recorded there when the run began:
+// the file there is replaced only while it still holds those bytes, so
+// that an edit made after the plan (a saved plan applied later) is never
+// overwritten. Few paths, if any: a run makes none for the images that
+// keep their paths.
+type takenPaths struct {
+	dir  string
+	sums map[string]string // safepath.Key(path) → the SHA-256 recorded there
+
+	once  sync.Once
+	stats statRecords // the stat cache, read on the first check
+}
+
+// takenOf returns the paths of the removals rs that the run writes
+// (targets), or nil when there are none.
+func takenOf(dir string, targets map[string]string, rs []Removal) *takenPaths {
+	var t *takenPaths
+	for _, r := range rs {
+		k := safepath.Key(r.Path)
+		if _, written := targets[k]; !written {
+			continue
+		}
+		if t == nil {
+			t = &takenPaths{dir: dir, sums: map[string]string{}}
+		}
+		t.sums[k] = r.SHA256
+	}
+	return t
+}
+
+// edited reports whether the file at rel, a path taken over, is no
+// longer the one recorded there. It trusts the stat cache's hash of the
+// file when the file's size, times and inode are the ones the cache
+// recorded with it (as a plan does), and hashes the file only when they
+// are not. Nothing there, or a path not taken over, is not edited.
+func (t *takenPaths) edited(rel string) bool {
+	if t == nil {
+		return false
+	}
+	sum, ok := t.sums[safepath.Key(rel)]
+	if !ok {
+		return false
+	}
+	abs := filepath.Join(t.dir, filepath.FromSlash(rel))
+	fi, err := os.Lstat(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	if err != nil || !fi.Mode().IsRegular() {
+		return true
+	}
+	t.once.Do(func() {
+		if c := ReadStatCache(t.dir); c.err == nil {
+			t.stats = c.old
+		}
+	})
+	if rec, ok := t.stats.get(rel); ok && rec.statKey == statKeyOf(fi) {
+		return rec.SHA256 != sum
+	}
+	got, ok := regularSHA256(abs)
+	return !ok || got != sum
+}
+
 // OccupiedError is Commit's refusal to put an image at a path that no
 // entry records, where a file is with other bytes (or something that is
 // not a regular file): someone's, which is left as it was. The plan
@@ -141,9 +205,16 @@ type OccupiedError struct {
 	// Kept says that the image was kept in the content cache, so that
 	// the next run restores it without a request.
 	Kept bool
+	// Edited says that the file is at the path another image leaves, but
+	// is no longer the one the lockfile recorded there (changed after
+	// the plan).
+	Edited bool
 }
 
 func (e *OccupiedError) Error() string {
+	if e.Edited {
+		return fmt.Sprintf("refused to overwrite %s: it no longer holds the image the lockfile recorded there (it was changed after the plan), and was left as it is", e.Path)
+	}
 	return fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, which was left as it is", e.Path)
 }
 
@@ -159,6 +230,10 @@ type placeGuard struct {
 	s    *LocalStore
 	c    *Commit
 	kept bool
+	// checked says that the caller looked whether the file at a path
+	// taken over was edited (takenPaths.edited), and edited what it
+	// found, so that check does not look again.
+	checked, edited bool
 }
 
 // set reports whether g judges anything.
@@ -167,8 +242,14 @@ func (g placeGuard) set() bool { return g.c != nil }
 // check judges the file at g.c's path.
 func (g placeGuard) check() error {
 	s, c := g.s, g.c
+	edited := g.edited
 	if s.ours[safepath.Key(c.Entry.Path)] {
-		return nil // pixform's own file
+		if !g.checked {
+			edited = s.taken.edited(c.Entry.Path)
+		}
+		if !edited {
+			return nil // pixform's own file
+		}
 	}
 	if fi, err := os.Lstat(s.abs(c.Entry.Path)); err == nil && fi.IsDir() {
 		return nil // the rename refuses a directory itself, saying so
@@ -176,7 +257,7 @@ func (g placeGuard) check() error {
 	if sum, ok := regularSHA256(s.abs(c.Entry.Path)); ok && ownBytes(&c.Entry, sum) {
 		return nil
 	}
-	return &OccupiedError{Path: c.Entry.Path, Kept: g.kept || s.keepBeforeRemoval(c)}
+	return &OccupiedError{Path: c.Entry.Path, Kept: g.kept || s.keepBeforeRemoval(c), Edited: edited}
 }
 
 // ownBytes reports whether sum is of e's bytes or of one of its takes
@@ -380,6 +461,15 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 // commitSerial is commit for a change that frees or takes over another
 // entry's path or address: it holds the index's lock across its records.
 func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
+	edited := s.taken.edited(c.Entry.Path)
+	if edited {
+		// Changed after the plan: refused (unless of c's own bytes), and
+		// the entry recording the path, if any, stays.
+		if err := (placeGuard{s: s, c: &c, checked: true, edited: true}).check(); err != nil {
+			s.AbortTemp(c.Temp)
+			return err
+		}
+	}
 	x := s.idx
 	x.mu.Lock()
 	var err error
@@ -387,7 +477,7 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 	if o, ok := x.owner[safepath.Key(c.Entry.Path)]; ok {
 		err = s.del(ctx, o)
 	} else {
-		g = placeGuard{s: s, c: &c}
+		g = placeGuard{s: s, c: &c, checked: true, edited: edited}
 	}
 	x.mu.Unlock()
 	if err != nil {

@@ -31,9 +31,26 @@ type pendingMove struct {
 	staged string // file path of the staged copy, or ""
 }
 
+// HeldError is the failure of a change that takes over a path (Path)
+// that another image's change (Holder's) leaves, when that change failed
+// or did not run: nothing was written at Path, and its file and entry
+// are left as they were.
+type HeldError struct {
+	// Path is the path taken over, relative and slash-separated.
+	Path string
+	// Holder is the address of the image whose change leaves Path.
+	Holder addrs.Addr
+}
+
+func (e *HeldError) Error() string {
+	return fmt.Sprintf("it takes %s from %s, whose change failed: nothing was changed at %s", e.Path, e.Holder, e.Path)
+}
+
 // Move implements Store. Moves are local and quick: once begun they all
 // run, unless the lockfile cannot be written; then the rest are skipped
 // (done with skipped true), and a staged copy's place is said in a warning.
+// A move to the path that another move leaves fails with a *HeldError
+// when that move failed, and so on along a chain.
 func (s *LocalStore) Move(ctx context.Context, moves []Move, done func(i int, err error, skipped bool)) {
 	// readers maps a source path to the pending move that reads it.
 	readers := map[string]*pendingMove{}
@@ -42,6 +59,19 @@ func (s *LocalStore) Move(ctx context.Context, moves []Move, done func(i int, er
 		pm := &pendingMove{i: i, m: &moves[i]}
 		pending = append(pending, pm)
 		readers[pm.m.From.Entry.Path] = pm
+	}
+	// failed maps the source path of a move that failed to that move: its
+	// file and entry stay, so no move may take its path.
+	var failed map[string]*Move
+	report := done
+	done = func(i int, err error, skipped bool) {
+		if err != nil || skipped {
+			if failed == nil {
+				failed = map[string]*Move{}
+			}
+			failed[moves[i].From.Entry.Path] = &moves[i]
+		}
+		report(i, err, skipped)
 	}
 	for len(pending) > 0 {
 		if s.failed() != nil {
@@ -65,6 +95,16 @@ func (s *LocalStore) Move(ctx context.Context, moves []Move, done func(i int, er
 				delete(readers, pm.m.From.Entry.Path)
 			}
 			progressed = true
+			if f, ok := failed[pm.m.Path]; ok && f != pm.m {
+				// The move leaving pm's path failed: that image is
+				// still there. (A staged copy is of a file still in
+				// place: the move that would overwrite it failed.)
+				if pm.staged != "" {
+					os.Remove(pm.staged)
+				}
+				done(pm.i, &HeldError{Path: pm.m.Path, Holder: f.To}, false)
+				continue
+			}
 			if s.batchable(&b, pm) {
 				if err := s.place(pm); err != nil {
 					done(pm.i, err, false)

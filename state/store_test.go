@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -78,15 +77,16 @@ func TestStoreWaitsSelectOnContext(t *testing.T) {
 	}
 }
 
-// A staged move copy that a kill or a failure left in .pixform/staging is
-// named in a warning, and the next run's RemoveStaleTemps removes it.
+// A staged move copy that a kill left in .pixform/staging is removed by
+// the next run's RemoveStaleTemps. One whose move is held, because the
+// move that had to leave its path failed, is removed at once: the file it
+// copies is still in place (image.a stays at a.png).
 func TestStagedCopiesCleared(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "a.png"), []byte("a"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// b.png is a directory holding a file: reading it fails, and so does
-	// renaming a's copy over it.
+	// b.png is a directory holding a file: reading it fails.
 	mkdir(t, dir, "b.png")
 	write(t, dir, "b.png/x")
 	ea, eb := entryN(0), entryN(1)
@@ -95,17 +95,27 @@ func TestStagedCopiesCleared(t *testing.T) {
 	s := NewStore(dir, NewLock(), nopJournal{}, nil)
 	var warnings []string
 	w := func(m string) { warnings = append(warnings, m) }
+	errs := make([]error, 2)
 	s.Move(context.Background(), []Move{
 		{From: Prior{Addr: addrs.MustParse("image.a"), Entry: ea}, To: addrs.MustParse("image.b"), Path: "b.png", Warn: w},
 		{From: Prior{Addr: addrs.MustParse("image.b"), Entry: eb}, To: addrs.MustParse("image.a"), Path: "a.png", Warn: w},
-	}, func(int, error, bool) {})
-	left, _ := filepath.Glob(filepath.Join(dir, WorkDirName, stagingDirName, "*"))
-	if len(left) != 1 {
-		t.Fatalf("staged copies left: %v", left)
+	}, func(i int, err error, _ bool) { errs[i] = err })
+	var he *HeldError
+	if !errors.As(errs[0], &he) || errs[1] == nil {
+		t.Errorf("moves: %v, want the first held by the second's failure", errs)
 	}
-	if len(warnings) != 1 || !strings.Contains(warnings[0], left[0]) {
-		t.Errorf("warnings %q do not name %s", warnings, left[0])
+	if left, _ := filepath.Glob(filepath.Join(dir, WorkDirName, stagingDirName, "*")); len(left) != 0 || len(warnings) != 0 {
+		t.Errorf("staged copies left: %v, warnings %q", left, warnings)
 	}
+	if b, err := os.ReadFile(filepath.Join(dir, "a.png")); err != nil || string(b) != "a" {
+		t.Errorf("a.png holds %q (%v)", b, err)
+	}
+	// What a kill during a staged move leaves.
+	staging, err := ensureWorkSubDir(dir, stagingDirName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, staging, "move-123")
 	s.RemoveStaleTemps(nil)
 	if left, _ := filepath.Glob(filepath.Join(dir, WorkDirName, stagingDirName, "*")); len(left) != 0 {
 		t.Errorf("RemoveStaleTemps left %v", left)
