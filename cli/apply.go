@@ -90,7 +90,14 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, ok := e.loadConfig(pf.Vars, pf.VarFiles)
+	replan := "make a new plan: pixform plan -out=" + name
+	// A plan file can come from anyone (a CI artifact): the variable
+	// files it names are read only inside the working directory, and
+	// one that is not is refused before anything is read.
+	if err := config.CheckPlanVarFiles(e.dir, pf.VarFiles); err != nil {
+		return nil, nil, views.WithHint(planVarFileError(name, err), replan+" (with its variable files inside the working directory), or apply without a plan file")
+	}
+	cfg, ok := e.loadConfigOpts(config.LoadOptions{Vars: pf.Vars, VarFiles: pf.VarFiles, VarFilesFromPlan: true, Environ: e.stdio.Environ})
 	if !ok {
 		return nil, nil, errConfig
 	}
@@ -101,7 +108,6 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 	if err != nil {
 		return nil, nil, err
 	}
-	replan := "make a new plan: pixform plan -out=" + name
 	if cfg.Digest != pf.ConfigDigest {
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s is stale: the images it declares changed since it was made (in a *.pix.hcl file, or through a variable's value from -var, -var-file, a *.pixvars.hcl file or PIXFORM_VAR_*)", name), replan)
 	}
@@ -116,6 +122,24 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 		return nil, nil, err
 	}
 	return pf.Plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left}, nil
+}
+
+// planVarFileError says that the saved plan name names a variable file
+// outside the working directory (CheckPlanVarFiles' error).
+func planVarFileError(name string, err error) error {
+	const why = "pixform reads a variable file that a plan file names only inside it, since a plan file can come from anyone (a CI artifact); nothing was read"
+	var lo *config.LinkOutside
+	if errors.As(err, &lo) {
+		if lo.Link == lo.Path {
+			return fmt.Errorf("the saved plan %s names the variable file %s, a symbolic link to %s, outside the working directory: %s", name, lo.Path, lo.Target, why)
+		}
+		return fmt.Errorf("the saved plan %s names the variable file %s, which leads through %s, a symbolic link to %s, outside the working directory: %s", name, lo.Path, lo.Link, lo.Target, why)
+	}
+	var ni *config.NotInside
+	if errors.As(err, &ni) {
+		return fmt.Errorf("the saved plan %s names the variable file %s, outside the working directory: %s", name, ni.Path, why)
+	}
+	return err
 }
 
 // carryOut shows the plan, asks for approval, and applies it.
