@@ -101,7 +101,8 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 	if !ok {
 		return nil, nil, errConfig
 	}
-	if _, err := e.linkStore(sel.store, cfg, sel.storeOp, sel.storeWait); err != nil {
+	link, err := e.linkStore(sel.store, cfg, sel.storeOp, sel.storeWait)
+	if err != nil {
 		return nil, nil, err
 	}
 	lock, lockDigest, err := e.readTrustedLock()
@@ -114,7 +115,11 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 	if lockDigest != pf.LockDigest {
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s is stale: %s changed since it was made (another apply ran, or it was edited)", name, state.LockFileName), replan)
 	}
-	if err := planfile.CheckAgainst(pf.Plan, cfg, lock, pf.Replace, planfile.DirDisk(e.dir)); err != nil {
+	lookups, storeErr := e.restoreLookups(pf.Plan.Provider, link)
+	if err := planfile.CheckAgainst(pf.Plan, cfg, lock, pf.Replace, planfile.WithRestores(planfile.DirDisk(e.dir), lookups)); err != nil {
+		if *storeErr != nil {
+			return nil, nil, *storeErr
+		}
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s does not match the configuration: %w", name, err), replan)
 	}
 	left, err := e.leftovers(lock)
@@ -122,6 +127,40 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 		return nil, nil, err
 	}
 	return pf.Plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left}, nil
+}
+
+// restoreLookups are the content cache's and the image store's lookups
+// (link: nil for none) that a saved plan's check asks, as planning asks
+// them, of an image restored with no request whose bytes an image made
+// from it expects. The store's records are read as they are asked for;
+// *storeErr is the first failure to read them.
+func (e *env) restoreLookups(provider string, link *linked) (planner.Input, *error) {
+	cache := state.OpenCache(e.dir)
+	in := planner.Input{
+		Provider: provider,
+		Cached:   cache.Intact,
+		CachedSHA256: func(digest, provider string) (string, bool) {
+			info, ok := cache.Info(digest, provider)
+			return info.SHA256, ok
+		},
+	}
+	storeErr := new(error)
+	if link != nil {
+		fetched := map[string]bool{}
+		in.Stored = func(digest, provider string) (string, bool) {
+			if !fetched[digest] {
+				fetched[digest] = true
+				if err := link.sync.FetchRecords(e.ctx, []string{digest}); err != nil {
+					if *storeErr == nil {
+						*storeErr = err
+					}
+					return "", false
+				}
+			}
+			return link.sync.Stored(digest, provider)
+		}
+	}
+	return in, storeErr
 }
 
 // planVarFileError says that the saved plan name names a variable file
