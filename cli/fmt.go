@@ -114,10 +114,11 @@ func (e *env) fmtOpen(name, path string) (*config.SourceFile, error) {
 	var lo *config.LinkOutside
 	if errors.As(err, &lo) {
 		err = fmt.Errorf("fmt: %s, outside the working directory; fmt reads and writes only inside it, as validate reads, so %s was left unchanged", lo.What(), name)
-		if lo.Resolved == "" {
-			return nil, err
+		file := lo.Suggested()
+		if file == "" {
+			return nil, err // no name, or under /proc, /dev or /sys
 		}
-		return nil, views.WithHint(err, fmt.Sprintf("to format the file it leads to, name that file: pixform fmt %s", lo.Resolved))
+		return nil, views.WithHint(err, fmt.Sprintf("to format the file it leads to, name that file: pixform fmt %s", file))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("fmt: %w", err)

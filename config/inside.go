@@ -237,3 +237,24 @@ func (r *sourceRoot) read(name string, strict, keep bool) (*opened, []byte, erro
 	}
 	return o, src, nil
 }
+
+// Suggested is the file the link leads to, for a message to suggest
+// naming it instead when it is the user's, or "" when there is none to
+// suggest: it has no name, or it is under /proc, /dev or /sys, the
+// system's files, never a configuration (/proc/<pid>/environ holds the
+// token). Its links are resolved, so that the suggestion names the file.
+func (e *LinkOutside) Suggested() string {
+	if e.Resolved == "" {
+		return ""
+	}
+	p := e.Resolved
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		p = r
+	}
+	for _, sys := range []string{"/proc", "/dev", "/sys"} {
+		if within(sys, p) || within(sys, e.Resolved) {
+			return ""
+		}
+	}
+	return p
+}

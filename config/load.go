@@ -395,8 +395,11 @@ func outsideDiag(lo *LinkOutside, vars bool) *hcl.Diagnostic {
 	if vars {
 		summary = "Variable file links outside the working directory"
 		todo = "Replace the link with the file itself, or name a file outside with -var-file=PATH."
-		if lo.Resolved != "" {
-			todo = "Replace the link with the file itself, or, if it is yours, name the file it leads to: -var-file=" + lo.Resolved + "."
+		if file := lo.Suggested(); file != "" {
+			todo = "Replace the link with the file itself, or, if it is yours, name the file it leads to: -var-file=" + file + "."
+		} else {
+			// Under /proc, /dev or /sys: nothing to suggest.
+			todo = "Replace the link with the file itself."
 		}
 	}
 	return &hcl.Diagnostic{
