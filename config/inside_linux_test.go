@@ -118,3 +118,59 @@ func TestOpenWithoutOpenat2(t *testing.T) {
 	t.Run("through link", TestLoadVarFileThroughLink)
 	t.Run("too large", TestLoadFileTooLarge)
 }
+
+// TestSourceFileReplace: fmt's write goes over the file read, in the
+// directory that holds it, keeping its permissions, through a link inside
+// to it too; a file put at its name since it was read is kept, and the
+// write refused.
+func TestSourceFileReplace(t *testing.T) {
+	dir := writeDir(t, map[string]string{"parts/a.hcl": "x=1\n", "b.pix.hcl": "y=1\n"})
+	if err := os.Chmod(filepath.Join(dir, "parts/a.hcl"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("parts/a.hcl", filepath.Join(dir, "a.pix.hcl")); err != nil {
+		t.Fatal(err)
+	}
+	sf, err := OpenSource(dir, "a.pix.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(sf.Bytes) != "x=1\n" {
+		t.Fatalf("read %q", sf.Bytes)
+	}
+	if err := sf.Replace([]byte("x = 1\n")); err != nil {
+		t.Fatal(err)
+	}
+	sf.Close()
+	if b, _ := os.ReadFile(filepath.Join(dir, "parts/a.hcl")); string(b) != "x = 1\n" {
+		t.Errorf("parts/a.hcl is %q", b)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "a.pix.hcl")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link is no longer a link: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "parts/a.hcl")); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("the permissions were not kept: %v %v", fi.Mode(), err)
+	}
+
+	sf, err = OpenSource(dir, "b.pix.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sf.Close()
+	// Another file is put at the name after it was read.
+	if err := os.WriteFile(filepath.Join(dir, "b.new"), []byte("theirs\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "b.new"), filepath.Join(dir, "b.pix.hcl")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sf.Replace([]byte("y = 1\n")); err == nil || !strings.Contains(err.Error(), "b.pix.hcl was not written: it changed since it was read") {
+		t.Errorf("Replace over a file put there since: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "b.pix.hcl")); string(b) != "theirs\n" {
+		t.Errorf("the file put there was not kept: %q", b)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, ".pixform-tmp-*")); len(m) > 0 {
+		t.Errorf("temporary files left: %v", m)
+	}
+}
