@@ -90,25 +90,36 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, ok := e.loadConfig(pf.Vars, pf.VarFiles)
+	replan := "make a new plan: pixform plan -out=" + name
+	// A plan file can come from anyone (a CI artifact): the variable
+	// files it names are read only inside the working directory, and
+	// one that is not is refused before anything is read.
+	if err := config.CheckPlanVarFiles(e.dir, pf.VarFiles); err != nil {
+		return nil, nil, views.WithHint(planVarFileError(name, err), replan+" (with its variable files inside the working directory), or apply without a plan file")
+	}
+	cfg, ok := e.loadConfigOpts(config.LoadOptions{Vars: pf.Vars, VarFiles: pf.VarFiles, VarFilesFromPlan: true, Environ: e.stdio.Environ})
 	if !ok {
 		return nil, nil, errConfig
 	}
-	if _, err := e.linkStore(sel.store, cfg, sel.storeOp, sel.storeWait); err != nil {
+	link, err := e.linkStore(sel.store, cfg, sel.storeOp, sel.storeWait)
+	if err != nil {
 		return nil, nil, err
 	}
 	lock, lockDigest, err := e.readTrustedLock()
 	if err != nil {
 		return nil, nil, err
 	}
-	replan := "make a new plan: pixform plan -out=" + name
 	if cfg.Digest != pf.ConfigDigest {
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s is stale: the images it declares changed since it was made (in a *.pix.hcl file, or through a variable's value from -var, -var-file, a *.pixvars.hcl file or PIXFORM_VAR_*)", name), replan)
 	}
 	if lockDigest != pf.LockDigest {
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s is stale: %s changed since it was made (another apply ran, or it was edited)", name, state.LockFileName), replan)
 	}
-	if err := planfile.CheckAgainst(pf.Plan, cfg, lock, pf.Replace, planfile.DirDisk(e.dir)); err != nil {
+	lookups, storeErr := e.restoreLookups(pf.Plan.Provider, link)
+	if err := planfile.CheckAgainst(pf.Plan, cfg, lock, pf.Replace, planfile.WithRestores(planfile.DirDisk(e.dir), lookups)); err != nil {
+		if *storeErr != nil {
+			return nil, nil, *storeErr
+		}
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s does not match the configuration: %w", name, err), replan)
 	}
 	left, err := e.leftovers(lock)
@@ -116,6 +127,58 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 		return nil, nil, err
 	}
 	return pf.Plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left}, nil
+}
+
+// restoreLookups are the content cache's and the image store's lookups
+// (link: nil for none) that a saved plan's check asks, as planning asks
+// them, of an image restored with no request whose bytes an image made
+// from it expects. The store's records are read as they are asked for;
+// *storeErr is the first failure to read them.
+func (e *env) restoreLookups(provider string, link *linked) (planner.Input, *error) {
+	cache := state.OpenCache(e.dir)
+	in := planner.Input{
+		Provider: provider,
+		Cached:   cache.Intact,
+		CachedSHA256: func(digest, provider string) (string, bool) {
+			info, ok := cache.Info(digest, provider)
+			return info.SHA256, ok
+		},
+	}
+	storeErr := new(error)
+	if link != nil {
+		fetched := map[string]bool{}
+		in.Stored = func(digest, provider string) (string, bool) {
+			if !fetched[digest] {
+				fetched[digest] = true
+				if err := link.sync.FetchRecords(e.ctx, []string{digest}); err != nil {
+					if *storeErr == nil {
+						*storeErr = err
+					}
+					return "", false
+				}
+			}
+			return link.sync.Stored(digest, provider)
+		}
+	}
+	return in, storeErr
+}
+
+// planVarFileError says that the saved plan name names a variable file
+// outside the working directory (CheckPlanVarFiles' error).
+func planVarFileError(name string, err error) error {
+	const why = "pixform reads a variable file that a plan file names only inside it, since a plan file can come from anyone (a CI artifact); nothing was read"
+	var lo *config.LinkOutside
+	if errors.As(err, &lo) {
+		if lo.Link == lo.Path {
+			return fmt.Errorf("the saved plan %s names the variable file %s, a symbolic link to %s, outside the working directory: %s", name, lo.Path, lo.Target, why)
+		}
+		return fmt.Errorf("the saved plan %s names the variable file %s, which leads through %s, a symbolic link to %s, outside the working directory: %s", name, lo.Path, lo.Link, lo.Target, why)
+	}
+	var ni *config.NotInside
+	if errors.As(err, &ni) {
+		return fmt.Errorf("the saved plan %s names the variable file %s, outside the working directory: %s", name, ni.Path, why)
+	}
+	return err
 }
 
 // carryOut shows the plan, asks for approval, and applies it.

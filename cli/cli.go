@@ -62,9 +62,12 @@ type env struct {
 	// besides stderr's text: as plan -json's document, or as apply
 	// -json's error event.
 	jsonOut jsonMode
-	// flagJSON is how a bad option is reported on stdout: the command's
-	// JSON failure when -json is among its arguments (askedJSON).
-	flagJSON jsonMode
+	// line is the command line, for a bad global option's report
+	// (askedJSON).
+	line []string
+	// probe, when not nil, makes flagExit hand over the flag set it is
+	// given and do nothing else (flagsOf).
+	probe **flagSet
 	// flushStore, when not nil, stands in for the image store's Flush,
 	// which makes durable the objects a check found there (uploads make
 	// theirs durable within the store): a test's, failing as a disk does.
@@ -138,54 +141,112 @@ func jsonModeOf(cmd string) jsonMode {
 	return noJSON
 }
 
-// askedJSON returns how a failure of the command line args (the whole
-// line: global options, command, its options) is reported on stdout:
-// as the command's JSON failure when -json (or -format=json) is anywhere
-// among the command's arguments, so that a bad option, found before the
-// command knows it was given -json, still gives a script one document.
-func askedJSON(args []string) jsonMode {
+// askedJSON returns how a bad global option (or -chdir) of the command
+// line args is reported on stdout: as the command's JSON failure when
+// its options, scanned as the command parses them (jsonAsked), ask for
+// JSON output, or when -json (-format=json) stands before the command.
+func (e *env) askedJSON(args []string) jsonMode {
+	before := false // -json before the command
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		if a := args[0]; a == "-json" || a == "--json" || a == "-format=json" || a == "--format=json" {
+			before = true
+		}
 		args = args[1:] // global options
 	}
 	if len(args) == 0 {
 		return noJSON
 	}
 	mode := jsonModeOf(args[0])
-	if mode == noJSON {
+	fs := e.flagsOf(args[0])
+	if mode == noJSON || fs == nil {
 		return noJSON
 	}
-	rest := args[1:]
-	for i, a := range rest {
+	if before {
+		return mode
+	}
+	return jsonAsked(mode, fs, args[1:])
+}
+
+// flagsOf returns the flag set of the command cmd as it defines it, or
+// nil for a command without -json: the command is asked for its help
+// with a probe, which hands over its flags and does nothing else.
+func (e *env) flagsOf(cmd string) *flagSet {
+	var fs *flagSet
+	p := &env{ctx: e.ctx, stdio: Stdio{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard}, probe: &fs}
+	help := []string{"-h"}
+	switch cmd {
+	case "plan":
+		p.plan(help)
+	case "apply":
+		p.apply(help)
+	case "validate":
+		p.validate(help)
+	case "show":
+		p.show(help)
+	case "version":
+		p.version(help)
+	}
+	return fs
+}
+
+// jsonAsked returns mode when the options args of a command whose flags
+// are fs ask for JSON output as the command decides it (-json, or
+// -format=json, and for plan not -check, whose results are text), else
+// noJSON. args are scanned as fs parses them, a flag that takes a value
+// taking the next argument (plan -var -json: -json is -var's value), and
+// on past an argument that is not an option or one fs does not know, to
+// find a -json that a bad option before it kept the parser from.
+func jsonAsked(mode jsonMode, fs *flagSet, args []string) jsonMode {
+	set := map[string]string{}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
 		if a == "--" {
 			break
 		}
-		if !strings.HasPrefix(a, "-") {
+		if len(a) < 2 || a[0] != '-' {
 			continue
 		}
-		name, val, hasVal := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
-		switch name {
-		case "json":
-			if on, err := strconv.ParseBool(val); !hasVal || err == nil && on {
-				return mode
-			}
-		case "format":
-			if !hasVal && i+1 < len(rest) {
-				val = rest[i+1]
-			}
-			if val == "json" {
-				return mode
-			}
+		name, val, hasVal := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // the bad option, or another
 		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			on := true
+			if hasVal {
+				v, err := strconv.ParseBool(val)
+				if err != nil {
+					continue
+				}
+				on = v
+			}
+			set[name] = strconv.FormatBool(on)
+			continue
+		}
+		if !hasVal {
+			if i+1 == len(args) {
+				break
+			}
+			i++
+			val = args[i]
+		}
+		set[name] = val
 	}
-	return noJSON
+	if set["json"] != "true" && set["format"] != "json" {
+		return noJSON
+	}
+	if mode == jsonPlan && fs.Name() == "plan" && set["check"] == "true" {
+		return noJSON
+	}
+	return mode
 }
 
-// failFlags reports a bad option on the command line: as text on stderr,
-// and as the command's JSON failure on stdout when it was asked -json,
-// however far along the line the -json was.
+// failFlags reports a bad global option on the command line: as text on
+// stderr, and as the command's JSON failure on stdout when the line asks
+// for JSON output (askedJSON).
 func (e *env) failFlags(err error) int {
 	if e.jsonOut == noJSON {
-		e.jsonOut = e.flagJSON
+		e.jsonOut = e.askedJSON(e.line)
 	}
 	return e.fail(err)
 }
@@ -238,7 +299,7 @@ func (e *env) main(args []string) int {
 		e.stdio.Stop = make(chan struct{})
 	}
 	dir := "."
-	e.flagJSON = askedJSON(args)
+	e.line = args
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		a := args[0]
 		switch {
@@ -255,6 +316,10 @@ func (e *env) main(args []string) int {
 		case a == "-chdir" || a == "--chdir":
 			return e.failFlags(views.WithHint(errors.New("the global option -chdir takes its directory after an equals sign"), "pixform -chdir=DIR plan"))
 		default:
+			if cmd, opt, ok := commandOption(args); ok {
+				// -json before the command: say where it goes.
+				return e.failFlags(fmt.Errorf("unknown global option %s: %s goes after the command: pixform %s %s", a, opt, cmd, a))
+			}
 			fmt.Fprint(stdio.Err, usage)
 			return e.failFlags(fmt.Errorf("unknown global option %s: global options come before the command (pixform -chdir=DIR plan)", a))
 		}
@@ -321,6 +386,25 @@ func (e *env) main(args []string) int {
 		hint = "did you mean pixform " + s + "? " + hint
 	}
 	return e.fail(views.WithHint(fmt.Errorf("unknown command %q", cmd), hint))
+}
+
+// commandOption reports whether args[0], a bad global option, is an
+// option of the command that follows the global options (-json before
+// plan): that command and the option's name.
+func commandOption(args []string) (cmd, opt string, ok bool) {
+	rest := args
+	for len(rest) > 0 && strings.HasPrefix(rest[0], "-") {
+		rest = rest[1:]
+	}
+	if len(rest) == 0 {
+		return "", "", false
+	}
+	name, _, _ := strings.Cut(strings.TrimPrefix(args[0][1:], "-"), "=")
+	fs := (&env{}).flagsOf(rest[0])
+	if fs == nil || fs.Lookup(name) == nil {
+		return "", "", false
+	}
+	return rest[0], "-" + name, true
 }
 
 // commands returns the command names, for did-you-mean.

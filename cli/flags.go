@@ -23,7 +23,7 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 // word in a flag's usage string is the name of its argument in the help
 // (-out FILE), so usage strings quote nothing else with backquotes.
 func newFlagSet(name, usage string) *flagSet {
-	fs := &flagSet{flag.NewFlagSet(name, flag.ContinueOnError)}
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		w := fs.Output()
@@ -41,13 +41,17 @@ func newFlagSet(name, usage string) *flagSet {
 // flagSet is a command's flags: flag.FlagSet with a Parse that words what
 // it cannot parse, and refuses the values that it can but pixform cannot
 // use.
-type flagSet struct{ *flag.FlagSet }
+type flagSet struct {
+	*flag.FlagSet
+	args []string // what Parse was given, for flagExit's report
+}
 
 // Parse parses args as flag.FlagSet does. A duration or number that does
 // not parse says how to write one (not the flag package's bare "parse
 // error"); a negative duration (-lock-timeout=-5s) and a -parallelism
 // below 1 given on the command line are refused.
 func (fs *flagSet) Parse(args []string) error {
+	fs.args = args
 	if err := fs.FlagSet.Parse(args); err != nil {
 		return fs.worded(err)
 	}
@@ -108,12 +112,22 @@ func (fs *flagSet) worded(err error) error {
 // help to stdout and exit 0; anything else is an error on stderr with a hint
 // to the help.
 func (e *env) flagExit(fs *flagSet, err error) int {
+	if e.probe != nil {
+		*e.probe = fs // flagsOf's: nothing else
+		return ExitOK
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(e.stdio.Out)
 		fs.Usage()
 		return ExitOK
 	}
-	return e.failFlags(views.WithHint(fmt.Errorf("%s: %w", fs.Name(), err), "pixform "+fs.Name()+" -h lists its options"))
+	// Reported as JSON when the command's options, as far as they
+	// parse and scanned on past the bad one as it parses them, ask
+	// for JSON output.
+	if e.jsonOut == noJSON {
+		e.jsonOut = jsonAsked(jsonModeOf(fs.Name()), fs, fs.args)
+	}
+	return e.fail(views.WithHint(fmt.Errorf("%s: %w", fs.Name(), err), "pixform "+fs.Name()+" -h lists its options"))
 }
 
 // selection holds the flags that decide what a plan covers, shared by plan,

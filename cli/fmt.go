@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/pixform/pixform/config"
-	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 )
 
@@ -49,26 +48,23 @@ func (e *env) fmt(args []string) int {
 		// A link that leads outside is refused before it is read: a link
 		// to /proc/self/environ printed the environment, the token with
 		// it, in its syntax errors and its diff.
-		target, err := e.fmtTarget(name, path)
+		sf, err := e.fmtOpen(name, path)
 		if err != nil {
 			// The other files are still formatted.
 			e.fail(err)
 			refused++
 			continue
 		}
-		src, err := config.ReadSource(target)
-		if err != nil {
-			e.fail(fmt.Errorf("fmt: %w", err))
-			refused++
-			continue
-		}
+		src := sf.Bytes
 		out, d := config.Format(src, name)
 		if d.HasErrors() {
 			diags = append(diags, d...)
 			parsed[name] = &hcl.File{Bytes: src}
+			sf.Close()
 			continue
 		}
 		if bytes.Equal(src, out) {
+			sf.Close()
 			continue
 		}
 		changed++
@@ -79,10 +75,13 @@ func (e *env) fmt(args []string) int {
 			fmt.Fprint(e.stdio.Out, unifiedDiff(name, src, out))
 		}
 		if !*check {
-			if err := state.WriteFileAtomic(target, out); err != nil {
+			// Over the file read, in the directory that holds it.
+			if err := sf.Replace(out); err != nil {
+				sf.Close()
 				return e.fail(fmt.Errorf("fmt: %w", err))
 			}
 		}
+		sf.Close()
 	}
 	if len(diags) > 0 {
 		views.WriteDiagnostics(e.stdio.Err, diags, parsed, e.color(false, e.stdio.ErrTerminal))
@@ -98,29 +97,31 @@ func (e *env) fmt(args []string) int {
 	return ExitOK
 }
 
-// fmtTarget is the file that fmt rewrites for the file name at path: path
-// with every symbolic link on its way followed (config.ResolveInside, as
-// validate reads it), so that a link stays a link and the file it names,
-// which the configuration is read from, is the one formatted. A link on
-// the way, the file's or a directory's, that leads out of the working
-// directory refuses the file, since fmt reads and writes nothing outside
-// it through a link; a file the command line names outside the directory
-// is the user's own.
-func (e *env) fmtTarget(name, path string) (string, error) {
+// fmtOpen opens the file name at path for fmt to read and rewrite, as
+// validate reads it (config.OpenSource): every symbolic link on its way
+// followed, so that a link stays a link and the file it names, which the
+// configuration is read from, is the one formatted, and the bytes read are
+// those of the file checked, rewritten in the directory that holds it. A
+// link on the way, the file's or a directory's, that leads out of the
+// working directory refuses the file, since fmt reads and writes nothing
+// outside it through a link; a file the command line names outside the
+// directory is the user's own.
+func (e *env) fmtOpen(name, path string) (*config.SourceFile, error) {
 	if _, err := os.Lstat(path); err != nil {
-		return "", fmt.Errorf("fmt: %w", err)
+		return nil, fmt.Errorf("fmt: %w", err)
 	}
-	target, err := config.ResolveInside(e.dir, name)
+	sf, err := config.OpenSource(e.dir, name)
 	var lo *config.LinkOutside
 	if errors.As(err, &lo) {
 		err = fmt.Errorf("fmt: %s, outside the working directory; fmt reads and writes only inside it, as validate reads, so %s was left unchanged", lo.What(), name)
-		if lo.Resolved == "" {
-			return "", err
+		file := lo.Suggested()
+		if file == "" {
+			return nil, err // no name, or under /proc, /dev or /sys
 		}
-		return "", views.WithHint(err, fmt.Sprintf("to format the file it leads to, name that file: pixform fmt %s", lo.Resolved))
+		return nil, views.WithHint(err, fmt.Sprintf("to format the file it leads to, name that file: pixform fmt %s", file))
 	}
 	if err != nil {
-		return "", fmt.Errorf("fmt: %w", err)
+		return nil, fmt.Errorf("fmt: %w", err)
 	}
-	return target, nil
+	return sf, nil
 }

@@ -36,6 +36,12 @@ func TestJSONFlagErrors(t *testing.T) {
 		{"plan argument", []string{"plan", "-json", "extra"}, "error", "plan takes no arguments"},
 		{"validate argument", []string{"validate", "-json", "extra"}, "diagnostics", "validate takes no arguments"},
 		{"show -format json", []string{"show", "-format", "json", "-bogus"}, "error", "-bogus"},
+		// -json before the command is not a global option: the error,
+		// one document as the line asks, says where it goes.
+		{"-json before the command", []string{"-json", "plan"}, "error", "-json goes after the command: pixform plan -json"},
+		{"-json before the command, apply", []string{"-json", "apply"}, "type", "pixform apply -json"},
+		// A value after a flag that takes one is not -json.
+		{"-var's value, then -json", []string{"plan", "-var", "-json", "-bogus", "-json"}, "error", "-bogus"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
@@ -64,6 +70,25 @@ func TestJSONFlagErrors(t *testing.T) {
 				t.Errorf("the document does not say %q: %s", tt.message, b)
 			}
 		})
+	}
+	// A flag error is text on stderr only without -json, and where the
+	// command's other output is text with it: plan -check (its results
+	// and configuration errors are text), -json as the value of a flag
+	// that takes one.
+	for _, args := range [][]string{
+		{"plan", "-check", "-json", "-bogus"},
+		{"plan", "-json", "-check", "-bogus"},
+		{"plan", "-check", "-format=json", "-bogus"},
+		{"plan", "-var", "-json", "-bogus"},
+		{"validate", "-var-file", "-json", "-bogus"},
+		{"show", "-format", "-json", "-bogus"},
+	} {
+		var out, errb bytes.Buffer
+		if code := Main(context.Background(), append([]string{"-chdir=" + t.TempDir()}, args...), Stdio{
+			In: strings.NewReader(""), Out: &out, Err: &errb,
+		}); code != ExitError || out.Len() != 0 || !strings.Contains(errb.String(), "-bogus") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out.String(), errb.String())
+		}
 	}
 	// Without -json, a flag error is text on stderr only.
 	var out, errb bytes.Buffer

@@ -122,6 +122,10 @@ type LoadOptions struct {
 	Vars []string
 	// VarFiles are -var-file paths, relative to the working directory or absolute.
 	VarFiles []string
+	// VarFilesFromPlan says that VarFiles come from a saved plan, which
+	// anyone could have made (a CI artifact): each is read only inside
+	// the working directory, never outside it.
+	VarFilesFromPlan bool
 	// Environ is the process environment ("K=V"); PIXFORM_VAR_<name> entries set variables.
 	Environ []string
 	// Stats, when not nil, makes the lstat of each image's path, which

@@ -2,10 +2,10 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -59,11 +59,12 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	}
 	cfg := &Config{Dir: dir, Files: l.files, Provider: defaultProvider()}
 	defer l.compactFiles()
+	defer func() { l.root.close() }()
 
 	confNames, varNames := l.listDir()
 	var srcs []source
 	for _, name := range confNames {
-		if src, ok := l.readFile(name, false); ok {
+		if src, ok := l.readFile(name, false, false); ok {
 			srcs = append(srcs, source{name: name, src: src})
 		}
 	}
@@ -189,6 +190,8 @@ type loader struct {
 	stats *safepath.Stats
 	// imageSchema is imageSchema(), made once for every block; read only.
 	imageSchema *hcl.BodySchema
+	// root is the working directory held open, once a file is read.
+	root *sourceRoot
 	// checkMask is checkSourceFile("mask"), made once for every block.
 	checkMask func(l *loader, v cty.Value, rng hcl.Range, inst string) (string, bool)
 }
@@ -250,45 +253,60 @@ func (e *FileError) Unwrap() error { return e.Err }
 // ReadSource reads the configuration or variable file at path: a regular
 // file (or a link to one) of at most MaxFileBytes, read no further than
 // that, so that a huge file, or a link to a device, is refused rather than
-// read into memory. The error is a *FileError.
+// read into memory. The error is a *FileError. It checks no link: Load and
+// OpenSource read a file named inside the working directory.
 func ReadSource(path string) ([]byte, error) {
-	return readSource(path, path)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, cannotRead(path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, notRegular(path, fi.Mode())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, cannotRead(path, err)
+	}
+	defer f.Close()
+	return readOpened(path, f)
 }
 
-// readSource reads the file open (path with its links resolved), whose
-// errors name path.
-func readSource(path, open string) ([]byte, error) {
-	cannot := func(err error) error {
-		return &FileError{Path: path, Summary: "Cannot read file", Err: err,
-			Detail: "Reading " + path + " failed: " + err.Error() + ". Check that it exists and is readable."}
-	}
+// cannotRead is the *FileError of a file that cannot be opened or read.
+func cannotRead(path string, err error) error {
+	return &FileError{Path: path, Summary: "Cannot read file", Err: err,
+		Detail: "Reading " + path + " failed: " + err.Error() + ". Check that it exists and is readable."}
+}
+
+func notRegular(path string, m os.FileMode) error {
+	return &FileError{Path: path, Summary: "Cannot read file",
+		Detail: fmt.Sprintf("%s is not a regular file (%s). A configuration or variable file must be one: replace it with the file itself.", path, FileKind(m))}
+}
+
+// readOpened reads the file open as f, whose errors name path: a regular
+// file (by f's own stat: the file read) of at most MaxFileBytes, read no
+// further than that.
+func readOpened(path string, f *os.File) ([]byte, error) {
 	tooLarge := func(size int64) error {
 		return &FileError{Path: path, Summary: "Configuration file too large",
 			Detail: fmt.Sprintf("%s is %s, and pixform reads at most %d MiB of one configuration or variable file, far more than any configuration needs. Check that it is the file you meant; split a configuration that large into several *%s files.",
 				path, mib(size), MaxFileBytes>>20, ConfigSuffix)}
 	}
-	fi, err := os.Stat(open)
+	fi, err := f.Stat()
 	if err != nil {
-		return nil, cannot(err)
+		return nil, cannotRead(path, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, &FileError{Path: path, Summary: "Cannot read file",
-			Detail: fmt.Sprintf("%s is not a regular file (%s). A configuration or variable file must be one: replace it with the file itself.", path, FileKind(fi.Mode()))}
+		return nil, notRegular(path, fi.Mode())
 	}
 	if fi.Size() > MaxFileBytes {
 		return nil, tooLarge(fi.Size())
 	}
-	f, err := os.Open(open)
-	if err != nil {
-		return nil, cannot(err)
-	}
-	defer f.Close()
 	// Read into a buffer of the file's size, as os.ReadFile does (no
 	// copies as it grows), and never beyond the cap.
 	var buf bytes.Buffer
 	buf.Grow(int(fi.Size()) + bytes.MinRead)
 	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileBytes+1)); err != nil {
-		return nil, cannot(err)
+		return nil, cannotRead(path, err)
 	}
 	if buf.Len() > MaxFileBytes { // it grew since the stat
 		return nil, tooLarge(int64(buf.Len()))
@@ -320,35 +338,53 @@ func FileKind(m os.FileMode) string {
 }
 
 // readFile reads the configuration (or, vars, variable) file name,
-// relative to l.dir or absolute, reporting a failure. Every symbolic link
-// on its way is followed before it is read, and one that leads out of the
-// working directory refuses it (ResolveInside): a pull request could link
-// a *.pix.hcl file to /proc/self/environ (a regular file, to a stat), or
-// a directory a -var-file names to /proc/self, whose parse errors would
-// print the environment, the API token with it. A link that stays inside
-// is read, as fmt formats it; a path the command line names outside the
-// directory (a -var-file there) is the user's own choice.
-func (l *loader) readFile(name string, vars bool) ([]byte, bool) {
-	path := name
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(l.dir, name)
+// relative to l.dir or absolute, reporting a failure. It is opened
+// relative to the working directory held open, one component at a time
+// (sourceRoot.open), every symbolic link on its way followed by pixform,
+// not the kernel, and one that leads out of the working directory refuses
+// it: a pull request could link a *.pix.hcl file to /proc/self/environ (a
+// regular file, to a stat), or a directory a -var-file names to
+// /proc/self, whose parse errors would print the environment, the API
+// token with it. What is read is the file checked, through the
+// descriptor the walk opened. A link that stays inside is read, as fmt
+// formats it; a path the command line names outside the directory (a
+// -var-file there) is the user's own choice, unless its way enters the
+// working directory (then the inside rules hold); strict (variable files
+// a saved plan names) reads nothing outside.
+func (l *loader) readFile(name string, vars, strict bool) ([]byte, bool) {
+	if l.root == nil {
+		r, err := openRoot(l.dir)
+		if err != nil {
+			l.diags = append(l.diags, fileDiag(cannotRead(l.dir, err).(*FileError)))
+			return nil, false
+		}
+		l.root = r
 	}
-	open, err := ResolveInside(l.dir, name)
-	if err != nil {
-		l.diags = append(l.diags, outsideDiag(err.(*LinkOutside), vars))
-		return nil, false
-	}
-	src, err := readSource(path, open)
-	if err != nil {
-		fe := err.(*FileError)
+	_, src, err := l.root.read(name, strict, false)
+	var lo *LinkOutside
+	var ni *NotInside
+	var fe *FileError
+	switch {
+	case err == nil:
+		return src, true
+	case errors.As(err, &lo):
+		l.diags = append(l.diags, outsideDiag(lo, vars))
+	case errors.As(err, &ni):
 		l.diags = append(l.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
-			Summary:  fe.Summary,
-			Detail:   fe.Detail,
+			Summary:  "Variable file outside the working directory",
+			Detail:   fmt.Sprintf("The saved plan names the variable file %s, outside the working directory: pixform reads a variable file that a plan file names only inside it, since a plan file can come from anyone (a CI artifact). Make a new plan with the file inside the working directory (pixform plan -out=FILE), or apply without a plan file.", ni.Path),
 		})
-		return nil, false
+	case errors.As(err, &fe):
+		l.diags = append(l.diags, fileDiag(fe))
+	default:
+		l.diags = append(l.diags, fileDiag(cannotRead(name, err).(*FileError)))
 	}
-	return src, true
+	return nil, false
+}
+
+func fileDiag(fe *FileError) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fe.Summary, Detail: fe.Detail}
 }
 
 // outsideDiag refuses a configuration or variable file that a link leads
@@ -359,8 +395,11 @@ func outsideDiag(lo *LinkOutside, vars bool) *hcl.Diagnostic {
 	if vars {
 		summary = "Variable file links outside the working directory"
 		todo = "Replace the link with the file itself, or name a file outside with -var-file=PATH."
-		if lo.Resolved != "" {
-			todo = "Replace the link with the file itself, or, if it is yours, name the file it leads to: -var-file=" + lo.Resolved + "."
+		if file := lo.Suggested(); file != "" {
+			todo = "Replace the link with the file itself, or, if it is yours, name the file it leads to: -var-file=" + file + "."
+		} else {
+			// Under /proc, /dev or /sys: nothing to suggest.
+			todo = "Replace the link with the file itself."
 		}
 	}
 	return &hcl.Diagnostic{
@@ -374,8 +413,8 @@ func outsideDiag(lo *LinkOutside, vars bool) *hcl.Diagnostic {
 // parseFile reads and parses one small HCL file (a variable file, named
 // relative to l.dir or absolute), records it in l.files under name, and
 // returns it (nil when it could not be read).
-func (l *loader) parseFile(name string) *hcl.File {
-	src, ok := l.readFile(name, true)
+func (l *loader) parseFile(name string, strict bool) *hcl.File {
+	src, ok := l.readFile(name, true, strict)
 	if !ok {
 		return nil
 	}

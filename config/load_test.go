@@ -666,7 +666,7 @@ func TestLoadFileTooLarge(t *testing.T) {
 		if err := os.Symlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()), filepath.Join(dir, "fd.pix.hcl")); err != nil {
 			t.Fatal(err)
 		}
-		if _, diags := Load(dir, LoadOptions{}); !strings.Contains(render(diags), "fd.pix.hcl is a symbolic link to a file that has no name") {
+		if _, diags := Load(dir, LoadOptions{}); !strings.Contains(render(diags), "fd.pix.hcl is a symbolic link to /proc/self/fd/") {
 			t.Errorf("a link to a deleted file's descriptor: %s", render(diags))
 		}
 		f.Close()
@@ -716,6 +716,12 @@ func TestLoadVarFileThroughLink(t *testing.T) {
 		{name: "absolute path inside, back out of a link", link: "env -> " + filepath.Join(outside, "deeper"), varFile: "DIR/env/../v.hcl", want: "a fox, here"},
 		{name: "outside, named on the command line", varFile: filepath.Join(outside, "v.hcl"), want: "a fox, outside"},
 		{name: "directory linked inside", link: "env -> shared", varFile: "env/in.hcl", want: "a fox, inside"},
+		// Inside is decided by the directories the way enters, not by
+		// the path's text: another name of the working directory (a
+		// link to it outside, /proc/self/cwd) is inside too.
+		{name: "another name of the directory, through a link", link: "env -> " + outside, varFile: "ALIAS/env/v.hcl",
+			refused: []string{"Variable file links outside the working directory", "ALIAS/env/v.hcl leads through env, a symbolic link to " + outside}},
+		{name: "another name of the directory, a file in it", varFile: "ALIAS/v.hcl", want: "a fox, here"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeDir(t, map[string]string{"main.pix.hcl": main, "shared/in.hcl": "theme = \"inside\"\n", "conf/.keep": "", "v.hcl": "theme = \"here\"\n"})
@@ -736,6 +742,16 @@ func TestLoadVarFileThroughLink(t *testing.T) {
 				}
 			}
 			varFile := strings.Replace(tt.varFile, "DIR", dir, 1)
+			if strings.HasPrefix(varFile, "ALIAS/") {
+				alias := filepath.Join(t.TempDir(), "alias")
+				if err := os.Symlink(dir, alias); err != nil {
+					t.Fatal(err)
+				}
+				varFile = alias + strings.TrimPrefix(varFile, "ALIAS")
+				for i, r := range tt.refused {
+					tt.refused[i] = strings.Replace(r, "ALIAS", alias, 1)
+				}
+			}
 			cfg, diags := Load(dir, LoadOptions{VarFiles: []string{varFile}})
 			got := render(diags)
 			if tt.refused != nil {

@@ -119,10 +119,10 @@ func (l *loader) assignVariables(autoFiles []string, opts LoadOptions) {
 		l.setRaw(v, raw, EnvVarPrefix+name)
 	}
 	for _, name := range autoFiles {
-		l.loadVarFile(name)
+		l.loadVarFile(name, false)
 	}
 	for _, p := range opts.VarFiles {
-		l.loadVarFile(p)
+		l.loadVarFile(p, opts.VarFilesFromPlan)
 	}
 	for _, raw := range opts.Vars {
 		name, value, ok := strings.Cut(raw, "=")
@@ -236,8 +236,8 @@ func (l *loader) setRawText(v *variable, raw, source string) {
 
 // loadVarFile assigns the attributes of the variable file name, relative
 // to l.dir or absolute, which is how diagnostics call it.
-func (l *loader) loadVarFile(name string) {
-	f := l.parseFile(name)
+func (l *loader) loadVarFile(name string, strict bool) {
+	f := l.parseFile(name, strict)
 	if f == nil || f.Body == nil {
 		return
 	}

@@ -106,7 +106,7 @@ func CheckAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock, replace
 				return fmt.Errorf("%s: its credits do not match the price the configuration sets", c.Addr)
 			}
 		}
-		if err := checkSource(c, byAddr, lock); err != nil {
+		if err := checkSource(c, byAddr, lock, disk); err != nil {
 			return err
 		}
 		if err := checkAction(c, &img, p.Provider, cfg, lock, replace, disk); err != nil {
@@ -375,7 +375,7 @@ func derivedChange(old, in state.Inputs, afterApply string) string {
 // source hash is not what the plan makes of that image: the recorded
 // bytes of a source kept or moved (or left out of the plan), or none yet
 // for a source this plan renders.
-func checkSource(c *planner.Change, byAddr map[addrs.Addr]*planner.Change, lock *state.Lock) error {
+func checkSource(c *planner.Change, byAddr map[addrs.Addr]*planner.Change, lock *state.Lock, disk Disk) error {
 	src, ok := c.Inputs.SourceAddr()
 	if !ok {
 		return nil
@@ -401,13 +401,22 @@ func checkSource(c *planner.Change, byAddr map[addrs.Addr]*planner.Change, lock 
 	case rendered:
 		// A source restored from the content cache or the image store
 		// has known bytes (a candidates image's, the take placed at its
-		// path), which apply checks before it reads them.
+		// path): those planning gives, else the image made from it is
+		// not the render restored, and would be paid for while the plan
+		// says it is free.
 		sc := byAddr[src]
 		if !sc.FromCache && !sc.FromStore {
 			return fmt.Errorf("%s expects %s as it is recorded, but the plan renders %s", c.Addr, src, src)
 		}
-		if sc.FromStore && sc.Inputs.Candidates < 2 && c.Inputs.SourceSHA256 != sc.StoreSHA256 {
-			return fmt.Errorf("%s expects other bytes of %s than the plan restores from the image store", c.Addr, src)
+		want, known := "", false
+		if r, ok := disk.(Restorer); ok {
+			want, known = r.RestoredSHA256(sc)
+		} else if sc.FromStore && sc.Inputs.Candidates < 2 {
+			// Without the lookups, the store's object the plan names.
+			want, known = sc.StoreSHA256, true
+		}
+		if !known || c.Inputs.SourceSHA256 != want {
+			return fmt.Errorf("%s expects other bytes of %s than the plan restores from the content cache or the image store", c.Addr, src)
 		}
 		return nil
 	case c.Inputs.SourceSHA256 == "":
@@ -423,4 +432,44 @@ func requested(addr addrs.Addr, replace []addrs.Addr) bool {
 	return slices.ContainsFunc(replace, func(a addrs.Addr) bool {
 		return a == addr || (a.Kind == addrs.NoKey && a.Name == addr.Name)
 	})
+}
+
+// Restorer is what CheckAgainst asks of the content cache and the image
+// store, when the Disk given has it: the hash of the bytes apply places at
+// the path of c, a Create or Replace restored with no request, as
+// planning gives it to an image made from c (planner.RestoredSHA256).
+type Restorer interface {
+	RestoredSHA256(c *planner.Change) (string, bool)
+}
+
+// restores is a Disk with the lookups of the content cache and the image
+// store a plan was made with.
+type restores struct {
+	Disk
+	in planner.Input
+}
+
+// WithRestores is disk (nil: none) with the content cache's and the image
+// store's lookups of in (Provider, Cached, CachedSHA256, Stored), for
+// CheckAgainst to check what a saved plan says of a restored source.
+func WithRestores(disk Disk, in planner.Input) Disk { return restores{Disk: disk, in: in} }
+
+// Holds and HoldsFile ask disk; without one, as a nil Disk, every file
+// is taken to hold what the plan says.
+func (r restores) Holds(e state.Entry) bool { return r.Disk == nil || r.Disk.Holds(e) }
+
+func (r restores) HoldsFile(path, sha256hex string) bool {
+	return r.Disk == nil || r.Disk.HoldsFile(path, sha256hex)
+}
+
+// RestoredSHA256 is planner.RestoredSHA256 with r's lookups; of a source
+// the plan says is restored from the image store, the store's object for
+// its inputs must be the one the plan names.
+func (r restores) RestoredSHA256(c *planner.Change) (string, bool) {
+	if c.FromStore && c.Inputs.Candidates < 2 && r.in.Stored != nil {
+		if sum, ok := r.in.Stored(c.Inputs.Digest(), r.in.Provider); !ok || sum != c.StoreSHA256 {
+			return "", false
+		}
+	}
+	return planner.RestoredSHA256(r.in, c)
 }

@@ -167,17 +167,76 @@ func TestCheckAgainstRestoredSource(t *testing.T) {
 		}
 		stored[state.Inputs{Source: "image.hero", SourceSHA256: sum('a'), Resize: "64x0"}.Digest()] = sum('s')
 		imgs := []config.Image{hero, small}
-		p, diags := planner.Diff(planner.Input{Images: imgs, Lock: state.NewLock(), Provider: providers.Imagine,
+		pin := planner.Input{Images: imgs, Lock: state.NewLock(), Provider: providers.Imagine,
 			Stored:  func(d, _ string) (string, bool) { s, ok := stored[d]; return s, ok },
-			NewSeed: func() int64 { return 1 }})
+			NewSeed: func() int64 { return 1 }}
+		p, diags := planner.Diff(pin)
 		if diags.HasErrors() {
 			t.Fatal(diags)
 		}
 		if c := p.Changes[1]; !c.FromStore || c.Inputs.SourceSHA256 != sum('a') {
 			t.Fatalf("candidates %d: the plan does not restore small from the store: %+v", candidates, c)
 		}
-		if err := CheckAgainst(p, &config.Config{Images: imgs}, state.NewLock(), nil, nil); err != nil {
+		if err := CheckAgainst(p, &config.Config{Images: imgs}, state.NewLock(), nil, WithRestores(nil, pin)); err != nil {
 			t.Errorf("candidates %d: CheckAgainst of the plan as made: %v", candidates, err)
 		}
+	}
+}
+
+// TestCheckAgainstRestoredSourceEdited: a plan whose derived image
+// expects other bytes of its source than planning gives for a source
+// restored with no request (the content cache's copy, or the take placed
+// of a candidates image restored from the cache or the store) is refused:
+// its render would not be the one restored, and apply would pay for it
+// while the plan says it is free.
+func TestCheckAgainstRestoredSourceEdited(t *testing.T) {
+	sum := func(c byte) string { return strings.Repeat(string(c), 64) }
+	hero := config.Image{Addr: addrs.Addr{Name: "hero"}, Prompt: "a fox", Style: "flux-dev", AspectRatio: "1:1", Seed: 7, Path: "hero.png"}
+	small := config.Image{Addr: addrs.Addr{Name: "small"}, From: hero.Addr, Resize: config.Resize{Width: 64}, Path: "small.png"}
+	for _, tt := range []struct {
+		name       string
+		candidates int
+		cache      bool // the renders are in the content cache, else the store
+	}{
+		{"cached", 0, true},
+		{"candidates cached", 3, true},
+		{"candidates stored", 3, false},
+		{"stored", 0, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			hero.Candidates = tt.candidates
+			in := state.Inputs{Prompt: "a fox", Style: "flux-dev", AspectRatio: "1:1", Seed: 7, Candidates: tt.candidates}
+			have := map[string]string{in.Digest(): sum('a')}
+			for i, seed := range in.TakeSeeds() {
+				have[in.Take(seed).Digest()] = sum(byte('a' + i))
+			}
+			have[state.Inputs{Source: "image.hero", SourceSHA256: sum('a'), Resize: "64x0"}.Digest()] = sum('s')
+			look := func(d, _ string) (string, bool) { s, ok := have[d]; return s, ok }
+			pin := planner.Input{Images: []config.Image{hero, small}, Lock: state.NewLock(), Provider: providers.Imagine,
+				NewSeed: func() int64 { return 1 }}
+			if tt.cache {
+				pin.Cached = func(d, p string) bool { _, ok := look(d, p); return ok }
+				pin.CachedSHA256 = look
+			} else {
+				pin.Stored = look
+			}
+			p, diags := planner.Diff(pin)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			if c := p.Changes[1]; c.Requests != 0 || c.Inputs.SourceSHA256 != sum('a') {
+				t.Fatalf("the plan does not restore small: %+v", c)
+			}
+			cfg := &config.Config{Images: pin.Images}
+			disk := WithRestores(nil, pin)
+			if err := CheckAgainst(p, cfg, state.NewLock(), nil, disk); err != nil {
+				t.Fatalf("CheckAgainst of the plan as made: %v", err)
+			}
+			p.Changes[1].Inputs.SourceSHA256 = sum('e')
+			err := CheckAgainst(p, cfg, state.NewLock(), nil, disk)
+			if err == nil || !strings.Contains(err.Error(), "small expects other bytes of image.hero than the plan restores") {
+				t.Errorf("CheckAgainst of an edited source hash: %v", err)
+			}
+		})
 	}
 }

@@ -132,16 +132,7 @@ func (p *planning) deriveInputs(img *config.Image, src *Change, c *Change) {
 	case src != nil:
 		switch src.Action {
 		case Create, Replace:
-			if src.Inputs.Candidates > 1 {
-				if sum, ok := p.placedTakeSHA256(src); ok {
-					in.SourceSHA256 = sum
-					break
-				}
-			} else if sum, ok := p.cachedSHA256(src); ok {
-				in.SourceSHA256 = sum
-				break
-			}
-			if sum, ok := storedSHA256(src); ok {
+			if sum, ok := p.restoredSHA256(src); ok {
 				in.SourceSHA256 = sum
 				break
 			}
@@ -183,6 +174,30 @@ func (p *planning) checkMaskSize(img *config.Image, src *Change) {
 			img.Mask, img.MaskWidth, img.MaskHeight, src.Addr, img.Addr, w, h),
 		Subject: img.DeclRange.Ptr(),
 	})
+}
+
+// RestoredSHA256 returns the hash of the bytes that apply places at the
+// path of c, a Create or Replace restored with no request, as planning
+// gives it to an image made from c (restoredSHA256), for a saved plan's
+// check: in's Provider, Cached, CachedSHA256 and Stored are asked.
+func RestoredSHA256(in Input, c *Change) (string, bool) {
+	p := &planning{in: in}
+	return p.restoredSHA256(c)
+}
+
+// restoredSHA256 returns the hash of the bytes that apply places at the
+// path of c, when c is restored with no request and they are known: the
+// take placed of a candidates image, else the content cache's copy, else
+// the image store's object.
+func (p *planning) restoredSHA256(c *Change) (string, bool) {
+	if c.Inputs.Candidates > 1 {
+		if sum, ok := p.placedTakeSHA256(c); ok {
+			return sum, true
+		}
+	} else if sum, ok := p.cachedSHA256(c); ok {
+		return sum, true
+	}
+	return storedSHA256(c)
 }
 
 // cachedSHA256 returns the hash of the bytes that a change restored from
