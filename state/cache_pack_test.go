@@ -263,6 +263,15 @@ func TestCachePackCorruptRecord(t *testing.T) {
 			for _, i := range tc.served {
 				wantServed(t, cc, ds[i], "imagine", contents[i])
 			}
+			wantKeys := len(tc.served)
+			if tc.damaged {
+				wantKeys++
+			} else if len(tc.served) == 1 {
+				wantAbsent(t, cc, ds[2], "imagine") // after a header not trusted
+			}
+			if n := len(cc.Keys()); n != wantKeys {
+				t.Fatalf("%d keys, want %d", n, wantKeys)
+			}
 			if tc.damaged {
 				if !cc.Has(ds[1], "imagine") || cc.Intact(ds[1], "imagine") || !cc.Damaged(ds[1], "imagine") {
 					t.Fatalf("a changed render: Has %v, Intact %v, Damaged %v", cc.Has(ds[1], "imagine"), cc.Intact(ds[1], "imagine"), cc.Damaged(ds[1], "imagine"))
@@ -380,4 +389,103 @@ func TestCachePackStrangers(t *testing.T) {
 	if n := len(c.packs); n != 2 {
 		t.Fatalf("%d packs read, want the real one and the empty one", n)
 	}
+}
+
+// BenchmarkCacheLoad lists a cache of 10,000 renders, as the first lookup
+// of a plan or an apply does: one pack's headers, or (as older pixform
+// versions kept them) 10,000 loose files.
+func BenchmarkCacheLoad(b *testing.B) {
+	const n = 10000
+	content := strings.Repeat("x", 1500)
+	ds := make([]string, n)
+	for i := range ds {
+		ds[i] = Inputs{Prompt: "p", Seed: int64(i + 1)}.Digest()
+	}
+	for _, layout := range []string{"pack", "loose"} {
+		b.Run(layout, func(b *testing.B) {
+			dir := b.TempDir()
+			switch layout {
+			case "pack":
+				c := OpenCache(dir)
+				f, err := CreateTemp(filepath.Join(dir, "a.png"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				f.WriteString(content)
+				for _, d := range ds {
+					if err := c.Keep(d, "imagine", f, ".png", sha(content)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				AbortTemp(f)
+				c.Close()
+			case "loose":
+				for _, d := range ds {
+					writeFileT(b, dir, filepath.Join(WorkDirName, cacheDirName, d+"-imagine-"+sha(content)+".png"), content)
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if c := OpenCache(dir); len(c.Keys()) != n {
+					b.Fatal("keys lost")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCacheKeep keeps renders of 1,500 bytes, as an apply does.
+func BenchmarkCacheKeep(b *testing.B) {
+	dir := b.TempDir()
+	content := strings.Repeat("x", 1500)
+	c := OpenCache(dir)
+	f, err := CreateTemp(filepath.Join(dir, "a.png"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer AbortTemp(f)
+	f.WriteString(content)
+	i := 0
+	for b.Loop() {
+		i++
+		if err := c.Keep(Inputs{Prompt: "p", Seed: int64(i)}.Digest(), "imagine", f, ".png", sha(content)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c.Close()
+}
+
+// An append that fails midway (a source shorter than said, a full disk)
+// is cut off again: the next render follows the last whole record, and
+// the pack serves every render kept.
+func TestCachePackFailedAppend(t *testing.T) {
+	dir := t.TempDir()
+	ds := digests(3)
+	c := OpenCache(dir)
+	keepT(t, c, dir, ds[0], "imagine", ".png", "first")
+	packs, _ := cacheFiles(t, dir)
+	pack := filepath.Join(dir, WorkDirName, cacheDirName, packs[0])
+	before, _ := os.Stat(pack)
+	f, err := CreateTemp(filepath.Join(dir, "out", "b.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer AbortTemp(f)
+	f.WriteString("short")
+	c.mu.Lock()
+	k, _ := c.key(ds[1], "imagine")
+	c.mu.Unlock()
+	var sum [32]byte
+	if _, err := c.appendRecord(k, sum, ".png", f, 5000); err == nil {
+		t.Fatal("an append of more bytes than the source holds succeeded")
+	}
+	if after, _ := os.Stat(pack); after.Size() != before.Size() {
+		t.Fatalf("the failed record is left: the pack grew from %d to %d bytes", before.Size(), after.Size())
+	}
+	keepT(t, c, dir, ds[2], "imagine", ".png", "third")
+	c.Close()
+	r := OpenCache(dir)
+	wantServed(t, r, ds[0], "imagine", "first")
+	wantAbsent(t, r, ds[1], "imagine")
+	wantServed(t, r, ds[2], "imagine", "third")
 }
