@@ -1,6 +1,7 @@
 package state
 
 import (
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pixform/pixform/addrs"
 )
 
 // keepT keeps content as the render of digest by provider, as an apply
@@ -488,4 +491,22 @@ func TestCachePackFailedAppend(t *testing.T) {
 	wantServed(t, r, ds[0], "imagine", "first")
 	wantAbsent(t, r, ds[1], "imagine")
 	wantServed(t, r, ds[2], "imagine", "third")
+}
+
+// A Store closes the pack its cache appends to when it closes: a watch
+// that applies on every save holds no pack open between applies.
+func TestStoreClosesTheCachePack(t *testing.T) {
+	dir := t.TempDir()
+	c := OpenCache(dir)
+	s := OpenStore(dir, &Lock{Images: map[addrs.Addr]Entry{}}, c)
+	keepT(t, c, dir, digests(1)[0], "imagine", ".png", "render")
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.wmu.Lock()
+	open := c.w != nil
+	c.wmu.Unlock()
+	if open {
+		t.Fatal("the cache's pack is still open after the store closed")
+	}
 }
