@@ -14,7 +14,6 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/pixform/pixform/internal/unnamed"
 	"github.com/pixform/pixform/media"
 )
 
@@ -30,10 +29,14 @@ type CacheInfo struct {
 }
 
 // Cache is the local content cache: finished renders kept under
-// .pixform/cache/<inputs digest>-<provider>-<sha256><ext>, so that an image
-// whose inputs come back (an undo, a branch switch) is restored without a
-// request. The file name records the hash; Open checks it. The directory is
-// listed once, on first use. A Cache is safe for concurrent use.
+// .pixform/cache, so that an image whose inputs come back (an undo, a
+// branch switch) is restored without a request. A render is a record of a
+// pack (cache_pack.go), which records its key and hash, or, as older
+// pixform versions kept them, a file of its own named
+// <inputs digest>-<provider>-<sha256><ext>; Open checks the hash either
+// way. The directory is listed, and its packs' headers read, once, on
+// first use. A Cache is safe for concurrent use; Close closes the pack it
+// appends to.
 type Cache struct {
 	root string // the working directory
 	dir  string // .pixform/cache
@@ -52,6 +55,19 @@ type Cache struct {
 	// under it since it was recorded: true when its bytes hash to the
 	// hash its name records, false when they do not.
 	checked map[cacheKey]bool
+
+	// packs names the packs read and made, by cacheFile.pack - 1.
+	packs []string
+
+	// The pack this Cache appends to, made on its first render: its
+	// file, path, index in packs (1-based) and end; hdr is the buffer
+	// of a record's header. Under wmu.
+	wmu   sync.Mutex
+	w     *os.File
+	w0    string
+	wpack int32
+	wend  int64
+	hdr   []byte
 }
 
 // cacheKey is a cached render's key (CacheKey) as the cache holds it: the
@@ -64,11 +80,16 @@ type cacheKey struct {
 
 // cacheFile is what the cache holds of one cached render: its hash in
 // binary and its extension (one of media's, shared), from which, with its
-// key, its file's name follows (name), so that a run of many images keeps
-// no name nor hex hash per image.
+// key, a loose file's name follows (name), so that a run of many images
+// keeps no name nor hex hash per image; and for a render in a pack, the
+// pack (its index in Cache.packs, plus one; 0 for a loose file) and
+// where its bytes are in it.
 type cacheFile struct {
-	sum [sha256.Size]byte
-	ext string
+	sum  [sha256.Size]byte
+	ext  string
+	pack int32
+	off  int64
+	size int64
 }
 
 // info is f as Info returns it.
@@ -122,9 +143,11 @@ func OpenCache(dir string) *Cache {
 // CacheKey is the key Keys uses for a render: digest + "/" + provider.
 func CacheKey(digest, provider string) string { return digest + "/" + provider }
 
-// load lists the cache directory once. A missing or unreadable directory
-// is an empty cache: the cache is an optimisation only. So is one reached
-// through a symbolic link, which is never listed (mkdir then refuses it).
+// load lists the cache directory once, loose files first, then the packs
+// in the order they were made: a render in a pack replaces a loose file
+// of the same key. A missing or unreadable directory is an empty cache:
+// the cache is an optimisation only. So is one reached through a symbolic
+// link, which is never listed (mkdir then refuses it).
 func (c *Cache) load() {
 	c.once.Do(func() {
 		c.entries = map[cacheKey]cacheFile{}
@@ -133,8 +156,13 @@ func (c *Cache) load() {
 			return
 		}
 		des, _ := os.ReadDir(c.dir)
+		var packs []string
 		for _, de := range des {
 			if !de.Type().IsRegular() {
+				continue
+			}
+			if isPackName(de.Name()) {
+				packs = append(packs, de.Name())
 				continue
 			}
 			if digest, provider, info, ok := parseCacheName(de.Name()); ok {
@@ -145,6 +173,7 @@ func (c *Cache) load() {
 				}
 			}
 		}
+		c.loadPacks(packs)
 	})
 }
 
@@ -253,7 +282,7 @@ func (c *Cache) Intact(digest, provider string) bool {
 	if known {
 		return intact
 	}
-	intact = c.hashes(f.name(k), f.sum)
+	intact = c.hashes(k, f)
 	c.mu.Lock()
 	if c.entries[k] == f {
 		if c.checked == nil {
@@ -282,21 +311,22 @@ func (c *Cache) Damaged(digest, provider string) bool {
 	return known && !intact
 }
 
-// hashes reports whether the cache file name holds bytes whose SHA-256
-// is sum. A file that cannot be read does not.
-func (c *Cache) hashes(name string, sum [sha256.Size]byte) bool {
-	f, err := os.OpenFile(filepath.Join(c.dir, name), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+// hashes reports whether the render f cached under k (a pack's record
+// or a loose file) holds bytes whose SHA-256 is f's. One that cannot be
+// read does not.
+func (c *Cache) hashes(k cacheKey, f cacheFile) bool {
+	r, _, err := c.openCached(k, f)
 	if err != nil {
 		return false
 	}
-	defer f.Close()
+	defer r.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, r); err != nil {
 		return false
 	}
 	var got [sha256.Size]byte
 	h.Sum(got[:0])
-	return got == sum
+	return got == f.sum
 }
 
 // Keys returns the set of cached renders, keyed by CacheKey, for the
@@ -314,14 +344,14 @@ func (c *Cache) Keys() map[string]bool {
 
 // Put records the finished output file src, whose bytes hash to sum, as
 // the render of digest by provider, replacing an older render of the same
-// key and a damaged file of the same name. It keeps a copy, never src's
-// own file (a hard link): a user who edits the output in place (cp over
-// it, an editor that writes through the file) would edit the cached
-// render too, and a plan would promise a restore that apply cannot make.
-// The copy is the kernel's (copy_file_range: shared blocks on XFS and
-// Btrfs, a copy in the page cache elsewhere), not hashed again (sum is
-// the hash of these bytes; Intact and Open check it) and not synced (the
-// cache is rebuildable). Where sum is empty, Put hashes as it copies.
+// key and a damaged one. It keeps a copy, never src's own file (a hard
+// link): a user who edits the output in place (cp over it, an editor that
+// writes through the file) would edit the cached render too, and a plan
+// would promise a restore that apply cannot make. The copy is a record
+// appended to this Cache's pack (the kernel's copy, copy_file_range: no
+// trip through user space), not hashed again (sum is the hash of these
+// bytes; Intact and Open check it) and not synced (the cache is
+// rebuildable). Where sum is empty, Put hashes as it copies.
 func (c *Cache) Put(digest, provider, src, sum string) error {
 	if !validSHA256(sum) {
 		return c.copyIn(digest, provider, src)
@@ -361,10 +391,11 @@ func (c *Cache) Keep(digest, provider string, f *os.File, ext, sum string) error
 }
 
 // checkCacheKey refuses what is never cached: a digest that is not a
-// SHA-256 in lower-case hex, a provider name cut from elsewhere, a file
-// that is not an image's (src names it in the error).
+// SHA-256 in lower-case hex, a provider name cut from elsewhere (or
+// longer than a pack records), a file that is not an image's (src names
+// it in the error).
 func checkCacheKey(digest, provider, ext, src string) error {
-	if !validSHA256(digest) || !validProviderName(provider) {
+	if !validSHA256(digest) || !validProviderName(provider) || len(provider) > 255 {
 		return fmt.Errorf("cache %s: invalid key %q/%q", src, digest, provider)
 	}
 	if !isCacheExt(ext) {
@@ -374,50 +405,35 @@ func checkCacheKey(digest, provider, ext, src string) error {
 }
 
 // copyKnown copies the first size bytes of in, whose SHA-256 is sum, into
-// the cache as the render of digest by provider, in a file of its own
-// (src names in in errors).
+// the cache as the render of digest by provider, a record of this
+// Cache's pack (src names in in errors).
 func (c *Cache) copyKnown(digest, provider string, in *os.File, size int64, src, ext, sum string) error {
 	c.load()
+	if len(provider) > 255 {
+		return fmt.Errorf("cache %s: invalid key %q/%q", src, digest, provider)
+	}
 	if err := c.mkdir(); err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)
 	}
-	name := digest + "-" + provider + "-" + sum + ext
-	// c.dir is clean (a Join) and name a plain base name (its parts
-	// checked by the callers): Join would only clean it again.
-	target := c.dir + string(filepath.Separator) + name
-	// An unnamed file linked at its name costs a third of a named one
-	// renamed there: one directory entry made, not two changed.
-	tmp, err := openUnnamedTemp(target, true)
-	if errors.Is(err, errNoUnnamed) {
-		tmp, err = CreateTemp(target)
+	c.mu.Lock()
+	k, kok := c.key(digest, provider)
+	f, fok := file(CacheInfo{SHA256: sum, Ext: ext})
+	c.mu.Unlock()
+	if !kok || !fok { // cannot happen: the callers checked both
+		return fmt.Errorf("cache %s: invalid key %q/%q/%q", src, digest, provider, ext)
 	}
+	f, err := c.appendRecord(k, f.sum, f.ext, in, size)
 	if err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)
 	}
-	if err := copyFileAt(tmp, in, size); err != nil {
-		AbortTemp(tmp)
-		return fmt.Errorf("cache %s: copy: %w", src, err)
-	}
-	if isUnnamed, _ := unnamedTemp(tmp.Name()); isUnnamed {
-		if err := unnamed.Link(tmp, target, false); err == nil {
-			tmp.Close()
-			c.record(digest, provider, name, CacheInfo{SHA256: sum, Ext: ext})
-			return nil
-		}
-	}
-	// The rename replaces a file of the same name, which may be a
-	// damaged copy (Intact said so) of these very bytes.
-	if err := RenameTemp(tmp, target); err != nil {
-		return fmt.Errorf("cache %s: %w", src, err)
-	}
-	c.record(digest, provider, name, CacheInfo{SHA256: sum, Ext: ext})
+	c.record(k, f)
 	return nil
 }
 
-// copyBuffered copies the first size bytes of src to dst at dst's
-// offset through a buffer, leaving src's offset alone.
-func copyBuffered(dst, src *os.File, size int64) error {
-	n, err := io.Copy(struct{ io.Writer }{dst}, io.NewSectionReader(src, 0, size))
+// copyBufferedTo copies the first size bytes of src to dst at offset off
+// through a buffer, leaving both files' offsets alone.
+func copyBufferedTo(dst *os.File, off int64, src *os.File, size int64) error {
+	n, err := io.Copy(io.NewOffsetWriter(dst, off), io.NewSectionReader(src, 0, size))
 	if err == nil && n < size {
 		err = io.ErrUnexpectedEOF
 	}
@@ -443,7 +459,8 @@ func (c *Cache) copyInAs(digest, provider, src, ext string) error {
 }
 
 // copyFrom is copyInAs of the bytes that in reads, from src (named in
-// errors).
+// errors): they are hashed into a temporary file, then appended to the
+// pack as copyKnown does (a record's header, first, holds the hash).
 func (c *Cache) copyFrom(digest, provider string, in io.Reader, src, ext string) error {
 	if err := checkCacheKey(digest, provider, ext, src); err != nil {
 		return err
@@ -452,46 +469,30 @@ func (c *Cache) copyFrom(digest, provider string, in io.Reader, src, ext string)
 	if err := c.mkdir(); err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)
 	}
-	// The temporary name is made for a placeholder target in the cache
-	// directory; the final name needs the hash, known only after the copy.
 	tmp, err := CreateTemp(filepath.Join(c.dir, "put"))
 	if err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)
 	}
+	defer AbortTemp(tmp)
 	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(tmp, h), in); err != nil {
-		AbortTemp(tmp)
+	n, err := io.Copy(io.MultiWriter(tmp, h), in)
+	if err != nil {
 		return fmt.Errorf("cache %s: copy: %w", src, err)
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	name := digest + "-" + provider + "-" + sum + ext
-	// The cache is rebuildable and Open verifies every byte against the
-	// hash in the name, so it is not worth an fsync on the apply's hot path.
-	if err := RenameTemp(tmp, filepath.Join(c.dir, name)); err != nil {
-		return fmt.Errorf("cache %s: %w", src, err)
-	}
-	c.record(digest, provider, name, CacheInfo{SHA256: sum, Ext: ext})
-	return nil
+	return c.copyKnown(digest, provider, tmp, n, src, ext, hex.EncodeToString(h.Sum(nil)))
 }
 
-// record notes a cached file, removing an older one of the same key.
-func (c *Cache) record(digest, provider, name string, info CacheInfo) {
-	c.load()
+// record notes the render f cached under k, replacing what was. A loose
+// file it replaces (an older render, or a damaged copy of this one) is
+// removed; a pack's record stays, dead, in its pack.
+func (c *Cache) record(k cacheKey, f cacheFile) {
 	c.mu.Lock()
-	key, kok := c.key(digest, provider)
-	f, fok := file(info)
-	if !kok || !fok { // cannot happen: the callers checked both
-		c.mu.Unlock()
-		return
-	}
-	old, had := c.entries[key]
-	c.entries[key] = f
-	delete(c.checked, key)
+	old, had := c.entries[k]
+	c.entries[k] = f
+	delete(c.checked, k)
 	c.mu.Unlock()
-	if had {
-		if oldName := old.name(key); oldName != name {
-			os.Remove(filepath.Join(c.dir, oldName))
-		}
+	if had && old.pack == 0 {
+		os.Remove(filepath.Join(c.dir, old.name(k)))
 	}
 }
 
@@ -512,30 +513,30 @@ func (c *Cache) Open(digest, provider string) (io.ReadCloser, error) {
 	if !ok {
 		return nil, fmt.Errorf("open cached render %s: %w", CacheKey(digest, provider), fs.ErrNotExist)
 	}
-	p := filepath.Join(c.dir, f.name(k))
-	file, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	r, p, err := c.openCached(k, f)
 	if err != nil {
 		return nil, fmt.Errorf("open cached render %s: %w", p, err)
 	}
-	return &verifyingReader{f: file, h: sha256.New(), want: hex.EncodeToString(f.sum[:]), name: p}, nil
+	return &verifyingReader{r: r, h: sha256.New(), want: f.sum, name: p}, nil
 }
 
 type verifyingReader struct {
-	f    *os.File
+	r    io.ReadCloser
 	h    hash.Hash
-	want string
+	want [sha256.Size]byte
 	name string
 }
 
 func (v *verifyingReader) Read(p []byte) (int, error) {
-	n, err := v.f.Read(p)
+	n, err := v.r.Read(p)
 	v.h.Write(p[:n])
 	if err == io.EOF {
-		if got := hex.EncodeToString(v.h.Sum(nil)); got != v.want {
+		var got [sha256.Size]byte
+		if v.h.Sum(got[:0]); got != v.want {
 			return n, fmt.Errorf("read %s: %w", v.name, ErrCacheCorrupt)
 		}
 	}
 	return n, err
 }
 
-func (v *verifyingReader) Close() error { return v.f.Close() }
+func (v *verifyingReader) Close() error { return v.r.Close() }

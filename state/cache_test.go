@@ -69,9 +69,10 @@ func TestCachePutOpen(t *testing.T) {
 					t.Fatalf("info %+v", info)
 				}
 			}
-			des, _ := os.ReadDir(filepath.Join(dir, WorkDirName, cacheDirName))
-			if len(des) != tc.wantKeys {
-				t.Fatalf("cache directory holds %d files, want %d (old renders and temporaries removed)", len(des), tc.wantKeys)
+			// The renders are records of one pack; no temporary is left.
+			packs, loose := cacheFiles(t, dir)
+			if wantPacks := min(len(tc.puts), 1); len(packs) != wantPacks || len(loose) != 0 {
+				t.Fatalf("cache directory holds packs %v and files %v, want %d pack and no other file", packs, loose, wantPacks)
 			}
 		})
 	}
@@ -222,32 +223,49 @@ func TestCacheDamagedIsFoundAndReplaced(t *testing.T) {
 			if c.Damaged(d, "imagine") || !c.Intact(d, "imagine") {
 				t.Fatal("the render put again is still damaged")
 			}
-			if b, err := os.ReadFile(filepath.Join(dir, WorkDirName, cacheDirName, name)); err != nil || string(b) != "original" {
-				t.Fatalf("cached file holds %q, %v", b, err)
+			// The damaged loose file is gone; the render is a pack's.
+			if _, err := os.Lstat(filepath.Join(dir, WorkDirName, cacheDirName, name)); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("the damaged file is left: %v", err)
 			}
+			wantServed(t, OpenCache(dir), d, "imagine", "original")
 		})
 	}
 }
 
 func TestCacheDetectsCorruption(t *testing.T) {
-	dir := t.TempDir()
 	d := Inputs{Prompt: "a", Style: "s", AspectRatio: "1:1", Seed: 1}.Digest()
-	writeFileT(t, dir, "a.png", "original")
-	c := OpenCache(dir)
-	if err := c.Put(d, "draft", filepath.Join(dir, "a.png"), ""); err != nil {
-		t.Fatal(err)
-	}
-	des, _ := os.ReadDir(filepath.Join(dir, WorkDirName, cacheDirName))
-	if err := os.WriteFile(filepath.Join(dir, WorkDirName, cacheDirName, des[0].Name()), []byte("damaged"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r, err := OpenCache(dir).Open(d, "draft")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if _, err := io.ReadAll(r); !errors.Is(err, ErrCacheCorrupt) {
-		t.Fatalf("read of a damaged render: %v", err)
+	for _, how := range []string{"pack", "loose"} {
+		t.Run(how, func(t *testing.T) {
+			dir := t.TempDir()
+			switch how {
+			case "pack":
+				writeFileT(t, dir, "a.png", "original")
+				c := OpenCache(dir)
+				if err := c.Put(d, "draft", filepath.Join(dir, "a.png"), ""); err != nil {
+					t.Fatal(err)
+				}
+				c.Close()
+				c = OpenCache(dir)
+				c.load()
+				_, f, _ := c.lookupLocked(d, "draft")
+				pf, err := os.OpenFile(c.packPath(f), os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pf.WriteAt([]byte("damaged!"), f.off)
+				pf.Close()
+			case "loose":
+				writeFileT(t, dir, filepath.Join(WorkDirName, cacheDirName, d+"-draft-"+sha("original")+".png"), "damaged")
+			}
+			r, err := OpenCache(dir).Open(d, "draft")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if _, err := io.ReadAll(r); !errors.Is(err, ErrCacheCorrupt) {
+				t.Fatalf("read of a damaged render: %v", err)
+			}
+		})
 	}
 }
 

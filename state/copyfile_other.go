@@ -4,8 +4,8 @@ package state
 
 import "os"
 
-// copyFileAt copies the first size bytes of src to dst at dst's offset,
-// leaving src's offset alone.
-func copyFileAt(dst, src *os.File, size int64) error {
-	return copyBuffered(dst, src, size)
+// copyFileTo copies the first size bytes of src to dst at offset off,
+// leaving both files' offsets alone.
+func copyFileTo(dst *os.File, off int64, src *os.File, size int64) error {
+	return copyBufferedTo(dst, off, src, size)
 }

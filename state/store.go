@@ -260,6 +260,9 @@ const closeGrace = time.Second
 // Close closes the Journal, waiting for its pending writes, or for ctx and
 // then at most closeGrace.
 func (s *LocalStore) Close(ctx context.Context) error {
+	if c, ok := s.cache.(interface{ Close() error }); ok {
+		defer c.Close() // the pack it appends to (best effort: it is rebuildable)
+	}
 	defer s.held.close()
 	defer s.named.close()
 	defer s.saveDirNotes()
