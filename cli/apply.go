@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,7 +67,10 @@ func (e *env) apply(args []string) int {
 	var p *planner.Plan
 	var ld *loaded
 	if fs.NArg() == 1 {
-		if len(sel.vars)+len(sel.varFiles)+len(sel.targets)+len(sel.replace) > 0 || sel.provider != "" {
+		// -var-file may only name again the files the plan was made
+		// with (loadSavedPlan checks): the user's own argument, where
+		// the plan file's names are read only inside the directory.
+		if len(sel.vars)+len(sel.targets)+len(sel.replace) > 0 || sel.provider != "" {
 			return e.fail(views.WithHint(errors.New("a saved plan is applied as it was made: -var, -var-file, -target, -replace and -provider cannot be changed"),
 				"make a new plan with those options: pixform plan -out=FILE …"))
 		}
@@ -93,11 +97,19 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 	replan := "make a new plan: pixform plan -out=" + name
 	// A plan file can come from anyone (a CI artifact): the variable
 	// files it names are read only inside the working directory, and
-	// one that is not is refused before anything is read.
-	if err := config.CheckPlanVarFiles(e.dir, pf.VarFiles); err != nil {
-		return nil, nil, views.WithHint(planVarFileError(name, err), replan+" (with its variable files inside the working directory), or apply without a plan file")
+	// one that is not is refused before anything is read, unless the
+	// user names the plan's files again (-var-file: their own argument).
+	named := len(sel.varFiles) > 0
+	if named && !slices.Equal(sel.varFiles, pf.VarFiles) {
+		return nil, nil, views.WithHint(fmt.Errorf("a saved plan is applied with the variable files it was made with: %s names %s, and -var-file gave %s", name, varFileList(pf.VarFiles), varFileList(sel.varFiles)),
+			"name the files the plan was made with, in its order, or none; or "+replan)
 	}
-	cfg, ok := e.loadConfigOpts(config.LoadOptions{Vars: pf.Vars, VarFiles: pf.VarFiles, VarFilesFromPlan: true, Environ: e.stdio.Environ})
+	if !named {
+		if err := config.CheckPlanVarFiles(e.dir, pf.VarFiles); err != nil {
+			return nil, nil, views.WithHint(planVarFileError(name, err), replan+"; or, if you made this plan with its variable files yourself, name them again as you did for plan (pixform apply -var-file=FILE … "+name+"): a file the plan file alone names is read only inside the working directory")
+		}
+	}
+	cfg, ok := e.loadConfigOpts(config.LoadOptions{Vars: pf.Vars, VarFiles: pf.VarFiles, VarFilesFromPlan: !named, Environ: e.stdio.Environ})
 	if !ok {
 		return nil, nil, errConfig
 	}
@@ -161,6 +173,15 @@ func (e *env) restoreLookups(provider string, link *linked) (planner.Input, *err
 		}
 	}
 	return in, storeErr
+}
+
+// varFileList names the variable files fs for a message: "none" when
+// there are none.
+func varFileList(fs []string) string {
+	if len(fs) == 0 {
+		return "none"
+	}
+	return strings.Join(fs, ", ")
 }
 
 // planVarFileError says that the saved plan name names a variable file

@@ -451,21 +451,6 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	return plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left, facts: facts}, nil
 }
 
-// outPlanVarFileError says that plan -out=out would name a variable file
-// that apply does not read from a plan file (CheckPlanVarFiles' error).
-func outPlanVarFileError(out string, err error) error {
-	const why = "apply reads a variable file that a plan file names only inside it, since a plan file can come from anyone (a CI artifact); nothing was planned"
-	var lo *config.LinkOutside
-	if errors.As(err, &lo) {
-		return fmt.Errorf("plan -out=%s: %s, outside the working directory, and %s", out, lo.What(), why)
-	}
-	var ni *config.NotInside
-	if errors.As(err, &ni) {
-		return fmt.Errorf("plan -out=%s: the variable file %s is outside the working directory, and %s", out, ni.Path, why)
-	}
-	return err
-}
-
 // errConfig means diagnostics were already printed.
 var errConfig = run.ErrReported
 
@@ -511,11 +496,6 @@ func (e *env) plan(args []string) int {
 	if outPath != "" {
 		if !filepath.IsAbs(outPath) {
 			outPath = filepath.Join(e.dir, outPath)
-		}
-		// apply reads only variable files inside the working directory
-		// from a plan file: a plan naming another could not be applied.
-		if err := config.CheckPlanVarFiles(e.dir, sel.varFiles); err != nil {
-			return e.fail(views.WithHint(outPlanVarFileError(*out, err), "move it inside the working directory, or plan and apply without a plan file"))
 		}
 		if err := replaceable(outPath, "plan -out="+*out, ""); err != nil {
 			return e.fail(err)
