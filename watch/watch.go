@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -552,3 +553,43 @@ func wholeFile(p string) bool {
 // maxSettleRead bounds the files whose saves may settle early: a larger
 // one is read once, by the plan, after the full debounce.
 const maxSettleRead = 1 << 20
+
+// Held is a writer that can hold what is written to it: a watch session's
+// Plan prints its diagnostics through it, and those of a plan of an Early
+// event that the session does not apply are never printed (the plan made
+// again after the debounce prints its own).
+type Held struct {
+	mu   sync.Mutex
+	w    io.Writer
+	held *bytes.Buffer // not nil while holding
+}
+
+// NewHeld returns a Held that writes to w.
+func NewHeld(w io.Writer) *Held { return &Held{w: w} }
+
+func (h *Held) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.held != nil {
+		return h.held.Write(p)
+	}
+	return h.w.Write(p)
+}
+
+// hold holds what is written from now on.
+func (h *Held) hold() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held = &bytes.Buffer{}
+}
+
+// release stops holding, and writes what it held if print is set.
+func (h *Held) release(print bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	b := h.held
+	h.held = nil
+	if print && b != nil && b.Len() > 0 {
+		h.w.Write(b.Bytes())
+	}
+}
