@@ -104,7 +104,6 @@ func TestApprove(t *testing.T) {
 // nothing: the save is handed back, delivered again after the full
 // debounce, and planned and applied then as any save.
 func TestEarlyPlanAppliedOnlyWhenHarmless(t *testing.T) {
-	needCloses(t)
 	draftEntry := &state.Entry{Provider: providers.Draft}
 	plan := func(provider string, cs ...planner.Change) *planner.Plan {
 		return &planner.Plan{Provider: provider, Changes: cs, Summary: planner.Summarize(cs)}
