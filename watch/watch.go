@@ -191,10 +191,15 @@ func (w *Watcher) SetFast(on bool) { w.fast.Store(on) }
 // says, on a system that could report closes (no inotify instance was
 // free for them), or nil.
 func (w *Watcher) Slow() error {
-	if w.slow == nil {
+	switch {
+	case w.slow == nil:
 		return nil
+	case errors.Is(w.slow, syscall.EMFILE):
+		return fmt.Errorf("every save waits the full debounce (%v) before it is planned: no inotify instance was free to report when a file is closed (%w); raise fs.inotify.max_user_instances (sudo sysctl fs.inotify.max_user_instances=1024) for whole saves to be planned sooner", w.debounce, w.slow)
+	case errors.Is(w.slow, syscall.ENOSPC):
+		return fmt.Errorf("every save waits the full debounce (%v) before it is planned: no inotify watch was free to report when a file is closed (%w); raise fs.inotify.max_user_watches (sudo sysctl fs.inotify.max_user_watches=524288) for whole saves to be planned sooner", w.debounce, w.slow)
 	}
-	return fmt.Errorf("every save waits the full debounce (%v) before it is planned, because no inotify instance was free to report when a file is closed (%w); raise fs.inotify.max_user_instances (sudo sysctl fs.inotify.max_user_instances=1024) for whole saves to be planned sooner", w.debounce, w.slow)
+	return fmt.Errorf("every save waits the full debounce (%v) before it is planned: %w", w.debounce, w.slow)
 }
 
 // Again hands back an Early event whose plan the caller did not apply
