@@ -71,7 +71,7 @@ func (e *env) watch(args []string) int {
 	fs.IntVar(&parallelism, "parallelism", 0, "upper bound of `N` requests in flight (default: the provider block's parallelism, or 4)")
 	var serve serveFlag
 	fs.Var(&serve, "serve", "serve a live gallery: -serve (on "+defaultServe+"), -serve=:PORT or -serve=HOST:PORT")
-	debounce := fs.Duration("debounce", watch.DefaultDebounce, "quiet time (a `DURATION`) after a save before planning; a save whose files were closed by their writer and are whole is planned sooner")
+	debounce := fs.Duration("debounce", watch.DefaultDebounce, "quiet time (a `DURATION`) after a save before planning; with drafts, a save whose files were closed by their writer and are whole is planned sooner, and applied then unless it would delete or move an image (saves the Imagine API renders, in seconds, always wait the debounce)")
 	storeFlag(fs, &sel.store)
 	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform in this directory, here or, with an image store, on another machine")
 	if err := fs.Parse(args); err != nil {
@@ -106,13 +106,21 @@ func (e *env) watch(args []string) int {
 		return e.fail(err)
 	}
 	defer w.Close()
+	// The plans print their diagnostics through held: those of a plan of
+	// a save taken early that is not applied are never printed (the plan
+	// made again after the debounce prints its own). The session's own
+	// output goes to stderr itself (its live progress asks its width).
+	stderr := e.stdio.Err
+	held := watch.NewHeld(stderr)
+	e.stdio.Err = held
 	var srv *gallery.Server // set below with -serve
 	var s *watch.Session    // the Plan function sets its Sync once the store is open
 	s = &watch.Session{
 		Dir:         e.dir,
 		Watcher:     w,
 		Out:         e.stdio.Out,
-		Err:         e.stdio.Err,
+		Err:         stderr,
+		Held:        held,
 		ErrColor:    e.color(false, e.stdio.ErrTerminal),
 		ErrTerminal: e.stdio.ErrTerminal,
 		Stop:        e.stdio.Stop,

@@ -67,8 +67,16 @@ type Session struct {
 	approved bool // the first paying change was approved
 	spent    int  // credits the session's runs spent
 	// Plan plans the working directory as it is now. It prints
-	// configuration diagnostics itself and then returns run.ErrReported.
+	// configuration diagnostics itself, to Held when that is set, and
+	// then returns run.ErrReported.
 	Plan func() (*Planned, error)
+	// Held, when not nil, is the writer Plan prints to: what it prints
+	// while the session plans an Early event is printed only if the
+	// session applies that plan (one handed back is made again after the
+	// debounce, diagnostics and all).
+	Held *Held
+	// slowSaid: the reason saves wait the full debounce was printed.
+	slowSaid bool
 	// Reload loads the configuration as it is now, or returns nil when it
 	// has errors; it prints nothing.
 	Reload func() *config.Config
@@ -99,8 +107,9 @@ func (s *Session) stopping(ctx context.Context) bool {
 // closed or ctx is cancelled.
 func (s *Session) Run(ctx context.Context) {
 	trigger, quiet := "start", false
+	var ev *Event
 	for {
-		next, stopped := s.cycle(ctx, trigger, quiet)
+		next, stopped := s.cycle(ctx, trigger, quiet, ev)
 		if stopped || s.stopping(ctx) {
 			return
 		}
@@ -124,6 +133,7 @@ func (s *Session) Run(ctx context.Context) {
 		// Output removals that pixform's own moves and deletes cause end
 		// in an empty plan: say nothing about those.
 		quiet = len(next.Config) == 0 && next.Err == nil
+		ev = next
 	}
 }
 
@@ -144,6 +154,35 @@ func list(files []string) string {
 		return strings.Join(files[:3], ", ") + fmt.Sprintf(" and %d more", len(files)-3)
 	}
 	return strings.Join(files, ", ")
+}
+
+// Harmless reports whether p, planned from a save taken before the full
+// debounce (an Early event), may be applied although the save may be
+// only partly written: the next plan, of the whole save, must be able to
+// make everything again as it was, at no cost. So p renders drafts (free,
+// and the same bytes again for the same inputs: with the Imagine API a
+// render of a partial state would be paid for, and its renders take
+// seconds, beside which the debounce is nothing), and it deletes no
+// image and moves none (a deleted image's recorded seed, when the
+// configuration leaves it out, would be drawn anew), nor replaces one
+// whose entry records a review (takes, a pick, an approval) or a render
+// by another provider, which a draft cannot make again.
+func Harmless(p *planner.Plan) bool {
+	if p.Provider != providers.Draft {
+		return false
+	}
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		switch c.Action {
+		case planner.Delete, planner.Move:
+			return false
+		case planner.Replace:
+			if e := c.Prior; e != nil && (e.Provider != providers.Draft || len(e.Takes) > 0 || e.Picked > 0 || e.Approved != nil) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // summary is "1 to create, 2 to replace" for a plan.
@@ -183,11 +222,34 @@ func (s *Session) Exclusive(f func() error) error {
 	return f()
 }
 
-func (s *Session) cycle(ctx context.Context, trigger string, quiet bool) (next *Event, stopped bool) {
+func (s *Session) cycle(ctx context.Context, trigger string, quiet bool, ev *Event) (next *Event, stopped bool) {
 	s.writer.Lock()
 	defer s.writer.Unlock()
 	start := s.Now()
+	early := ev != nil && ev.Early
+	if early && s.Held != nil {
+		s.Held.hold()
+	}
 	pl, err := s.Plan()
+	if early {
+		// The save was taken once its files had settled, before the full
+		// debounce: it may be the first part of a save (a file written in
+		// pieces, one of several files saved together, a checkout). Its
+		// plan is applied only when the rest of the save can undo it at
+		// no cost; else the save waits the full debounce and is planned
+		// again, as every save did before.
+		use := err == nil && Harmless(pl.Plan)
+		if s.Held != nil {
+			s.Held.release(use)
+		}
+		if !use {
+			if err == nil && pl.Plan.Provider != providers.Draft {
+				s.Watcher.SetFast(false)
+			}
+			s.Watcher.Again(*ev)
+			return nil, false
+		}
+	}
 	if err != nil {
 		if err != run.ErrReported {
 			s.writeError(err)
@@ -199,6 +261,13 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool) (next *
 		return nil, false
 	}
 	p := pl.Plan
+	s.Watcher.SetFast(p.Provider == providers.Draft)
+	if p.Provider == providers.Draft && !s.slowSaid {
+		s.slowSaid = true
+		if err := s.Watcher.Slow(); err != nil {
+			fmt.Fprintf(s.Err, "pixform: warning: %v\n", err)
+		}
+	}
 	paths := make([]string, 0, len(p.Changes))
 	for _, c := range p.Changes {
 		if c.Action != planner.Delete {
@@ -424,6 +493,7 @@ func merge(pending *Event, ev Event) *Event {
 	if pending.Err == nil {
 		pending.Err = ev.Err
 	}
+	pending.Early = pending.Early || ev.Early
 	return pending
 }
 

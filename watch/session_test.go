@@ -2,12 +2,21 @@ package watch
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
+	"github.com/pixform/pixform/run"
+	"github.com/pixform/pixform/state"
 )
 
 // TestApprove: a provider that spends credits applies a change only once
@@ -83,5 +92,119 @@ func TestApprove(t *testing.T) {
 	s.approve(plan(providers.Imagine, create, del), "start")
 	if !strings.Contains(out.String(), "and deletes 1 file: old.png.") {
 		t.Errorf("the question does not name the deleted file:\n%s", out.String())
+	}
+}
+
+// An Early event (a save taken once its files settled, before the full
+// debounce, which may be only the first part of a save) is applied only
+// when the plan of the whole save can make everything again as it was at
+// no cost: drafts that create or replace. A plan that deletes or moves an
+// image, replaces one that records a review or a paid render, renders
+// with the Imagine API, or cannot be made is not applied and prints
+// nothing: the save is handed back, delivered again after the full
+// debounce, and planned and applied then as any save.
+func TestEarlyPlanAppliedOnlyWhenHarmless(t *testing.T) {
+	draftEntry := &state.Entry{Provider: providers.Draft}
+	plan := func(provider string, cs ...planner.Change) *planner.Plan {
+		return &planner.Plan{Provider: provider, Changes: cs, Summary: planner.Summarize(cs)}
+	}
+	for name, tc := range map[string]struct {
+		plan  *planner.Plan
+		err   error
+		apply bool
+	}{
+		"draft create":  {plan: plan(providers.Draft, planner.Change{Action: planner.Create, Path: "a.png"}), apply: true},
+		"draft replace": {plan: plan(providers.Draft, planner.Change{Action: planner.Replace, Path: "a.png", Prior: draftEntry}), apply: true},
+		"draft delete": {plan: plan(providers.Draft, planner.Change{Action: planner.Create, Path: "a.png"},
+			planner.Change{Action: planner.Delete, Path: "z.png", Prior: draftEntry})},
+		"draft move":                 {plan: plan(providers.Draft, planner.Change{Action: planner.Move, Path: "b.png", Prior: draftEntry})},
+		"replace of an approved one": {plan: plan(providers.Draft, planner.Change{Action: planner.Replace, Path: "a.png", Prior: &state.Entry{Provider: providers.Draft, Approved: &state.Approval{By: "x"}}})},
+		"replace of a picked one":    {plan: plan(providers.Draft, planner.Change{Action: planner.Replace, Path: "a.png", Prior: &state.Entry{Provider: providers.Draft, Takes: []state.Take{{Seed: 1}, {Seed: 2}}, Picked: 2}})},
+		"replace of a paid render":   {plan: plan(providers.Draft, planner.Change{Action: planner.Replace, Path: "a.png", Prior: &state.Entry{Provider: providers.Imagine}})},
+		"imagine create":             {plan: plan(providers.Imagine, planner.Change{Action: planner.Create, Path: "a.png"})},
+		"plan fails":                 {err: run.ErrReported},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			fa := newFakeAfter()
+			w, err := New(Options{Dir: dir, After: fa.after, Debounce: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			var out, errw bytes.Buffer
+			held := NewHeld(&errw)
+			applied := 0
+			s := &Session{Dir: dir, Watcher: w, Out: &out, Err: &errw, Held: held, Now: time.Now, AutoApprove: true,
+				Plan: func() (*Planned, error) {
+					fmt.Fprintln(held, "Warning: from the plan")
+					if tc.err != nil {
+						return nil, tc.err
+					}
+					return &Planned{Plan: tc.plan}, nil
+				},
+				NewProvider: func(*planner.Plan, *config.Config) (executor.Provider, error) {
+					applied++
+					return nil, errors.New("the test applies nothing")
+				},
+			}
+			ev := &Event{Config: []string{"main.pix.hcl"}, Early: true}
+			s.cycle(context.Background(), "change detected (main.pix.hcl)", false, ev)
+			if tc.apply {
+				if applied != 1 || !strings.Contains(errw.String(), "Warning: from the plan") {
+					t.Fatalf("harmless early plan: applied %d times, stderr %q; want applied once, with its diagnostics", applied, errw.String())
+				}
+				return
+			}
+			if applied != 0 || out.Len() > 0 || errw.Len() > 0 {
+				t.Fatalf("early plan applied %d times, printed %q and %q; want it handed back, silently", applied, out.String(), errw.String())
+			}
+			fa.waitCalls(t, 1) // the full debounce
+			fa.fire(0)
+			again := next(t, w)
+			if again.Early || !slices.Equal(again.Config, ev.Config) {
+				t.Fatalf("handed back: event %+v, want %v, not Early", again, ev.Config)
+			}
+			s.cycle(context.Background(), "change detected (main.pix.hcl)", false, &again)
+			if tc.err == nil && applied != 1 {
+				t.Errorf("after the full debounce: applied %d times, want once", applied)
+			}
+			if !strings.Contains(errw.String(), "Warning: from the plan") {
+				t.Errorf("after the full debounce, the plan's diagnostics are not printed: %q", errw.String())
+			}
+		})
+	}
+}
+
+// When no inotify instance is free for close notifications, every save
+// waits the full debounce: the session says so once, on stderr, with how
+// to raise the limit, as soon as its plans render drafts (with the
+// Imagine API every save waits the debounce anyway).
+func TestSlowSavesSaidOnce(t *testing.T) {
+	w, err := New(Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.slow = fmt.Errorf("start close notifications: %w", syscall.EMFILE)
+	var out, errw bytes.Buffer
+	provider := providers.Imagine
+	s := &Session{Watcher: w, Out: &out, Err: &errw, Now: time.Now, AutoApprove: true,
+		Plan: func() (*Planned, error) { return &Planned{Plan: &planner.Plan{Provider: provider}}, nil }}
+	s.cycle(context.Background(), "start", false, nil)
+	if errw.Len() > 0 {
+		t.Errorf("with the Imagine API: stderr %q, want nothing", errw.String())
+	}
+	provider = providers.Draft
+	for range 2 {
+		s.cycle(context.Background(), "start", false, nil)
+	}
+	if got := strings.Count(errw.String(), "warning:"); got != 1 {
+		t.Errorf("stderr has %d warnings, want 1:\n%s", got, errw.String())
+	}
+	for _, want := range []string{"every save waits the full debounce", "no inotify instance was free", "fs.inotify.max_user_instances"} {
+		if !strings.Contains(errw.String(), want) {
+			t.Errorf("stderr does not say %q:\n%s", want, errw.String())
+		}
 	}
 }

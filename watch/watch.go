@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,12 +26,16 @@ import (
 const DefaultDebounce = 100 * time.Millisecond
 
 // DefaultQuiet is how long the Watcher waits after the last relevant
-// notification before it looks whether the save has settled: every
-// configuration file it touched was closed by its writer (or renamed into
-// place) and is unchanged since, and lexes whole (see whole). Such a save
-// is reported at once; any other waits out the rest of the debounce. The
-// quiet time gathers the notifications of one save, and the saves of
-// several files that an editor writes together.
+// notification before it looks whether the save has settled: the last
+// event of every configuration file it touched is a close by its writer
+// (or a rename into place), and the file lexes whole (see whole). Such a
+// save is reported at once, as Early; any other waits out the rest of the
+// debounce. The quiet time gathers the notifications of one save, and the
+// saves of several files that an editor writes together. A settled save
+// may still be only part of one (a file written in pieces, closed between
+// them; one of several files saved together; a checkout of many): the
+// caller applies an Early event only when that is harmless, and hands it
+// back (Again) otherwise.
 const DefaultQuiet = 10 * time.Millisecond
 
 // tempPrefix marks pixform's temporary files (state.CreateTemp); events on
@@ -49,6 +55,12 @@ type Event struct {
 	// overflowed, or the watcher failed): the caller should re-read
 	// everything.
 	Err error
+	// Early says that the event was delivered after the quiet time, not
+	// the full debounce, because its files had settled: the files may
+	// still be the first part of a save. The caller either applies only
+	// what the rest of the save can undo at no cost, or hands the event
+	// back with Again.
+	Early bool
 }
 
 // Files returns every path in the event, configuration first.
@@ -79,18 +91,21 @@ type Options struct {
 // fsnotify's notifications, filters and debounces them, and delivers
 // Events; Close stops it and waits for it.
 type Watcher struct {
-	fw       *fsnotify.Watcher
-	cw       *closeWatch   // nil where the system reports no closes
-	closes   chan closed   // cw's events
-	cwDone   chan struct{} // closed when cw's goroutine has ended
-	dir      string
-	debounce time.Duration
-	quiet    time.Duration
-	after    func(time.Duration) <-chan time.Time
-	events   chan Event
-	quit     chan struct{}
-	done     chan struct{}
-	closed   sync.Once
+	fw        *fsnotify.Watcher
+	cw        *closeWatch   // nil where the system reports no closes
+	slow      error         // why cw is nil on a system that reports closes
+	cwReady   chan struct{} // cw has events queued
+	cwDrained chan struct{} // the loop has read them
+	again     chan Event    // events handed back (Again)
+	fast      atomic.Bool   // settled saves are delivered early (SetFast)
+	dir       string
+	debounce  time.Duration
+	quiet     time.Duration
+	after     func(time.Duration) <-chan time.Time
+	events    chan Event
+	quit      chan struct{}
+	done      chan struct{}
+	closed    sync.Once
 
 	mu      sync.Mutex
 	m       matcher
@@ -115,8 +130,7 @@ func New(opts Options) (*Watcher, error) {
 		debounce: opts.Debounce,
 		quiet:    opts.Quiet,
 		after:    opts.After,
-		closes:   make(chan closed),
-		cwDone:   make(chan struct{}),
+		again:    make(chan Event),
 		events:   make(chan Event),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -148,16 +162,15 @@ func New(opts Options) (*Watcher, error) {
 			return nil, fmt.Errorf("watch directory %s: %w", d, err)
 		}
 	}
-	// Without close notifications (another system, or none to spare)
-	// every save waits the full debounce, as it always did.
-	if cw, err := newCloseWatch(slices.Collect(maps.Keys(w.fixed))); err == nil && cw != nil {
+	// Without close notifications (another system, or no inotify
+	// instance to spare) every save waits the full debounce, as it always
+	// did.
+	if cw, err := newCloseWatch(slices.Collect(maps.Keys(w.fixed))); err != nil {
+		w.slow = err
+	} else if cw != nil {
 		w.cw = cw
-		go func() {
-			defer close(w.cwDone)
-			cw.run(w.closes, w.isConfig, w.quit)
-		}()
-	} else {
-		close(w.cwDone)
+		w.cwReady, w.cwDrained = make(chan struct{}), make(chan struct{}, 1)
+		cw.wait(w.cwReady, w.cwDrained)
 	}
 	go w.loop()
 	return w, nil
@@ -166,6 +179,40 @@ func New(opts Options) (*Watcher, error) {
 // Events delivers one Event per debounced batch of changes. It is closed
 // when the Watcher is closed.
 func (w *Watcher) Events() <-chan Event { return w.events }
+
+// SetFast says whether a save that has settled may be delivered after the
+// quiet time, as an Early event, rather than after the full debounce. It
+// is off until set: a session turns it on while its plans render drafts,
+// which cost nothing and are made again alike, and off for the Imagine
+// API, whose renders of a save's first part would be paid for.
+func (w *Watcher) SetFast(on bool) { w.fast.Store(on) }
+
+// Slow returns why every save waits the full debounce whatever SetFast
+// says, on a system that could report closes (no inotify instance was
+// free for them), or nil.
+func (w *Watcher) Slow() error {
+	switch {
+	case w.slow == nil:
+		return nil
+	case errors.Is(w.slow, syscall.EMFILE):
+		return fmt.Errorf("every save waits the full debounce (%v) before it is planned: no inotify instance was free to report when a file is closed (%w); raise fs.inotify.max_user_instances (sudo sysctl fs.inotify.max_user_instances=1024) for whole saves to be planned sooner", w.debounce, w.slow)
+	case errors.Is(w.slow, syscall.ENOSPC):
+		return fmt.Errorf("every save waits the full debounce (%v) before it is planned: no inotify watch was free to report when a file is closed (%w); raise fs.inotify.max_user_watches (sudo sysctl fs.inotify.max_user_watches=524288) for whole saves to be planned sooner", w.debounce, w.slow)
+	}
+	return fmt.Errorf("every save waits the full debounce (%v) before it is planned: %w", w.debounce, w.slow)
+}
+
+// Again hands back an Early event whose plan the caller did not apply
+// (it would have deleted or moved an image, or could not be made, which
+// the rest of a save may undo): its files are delivered again, with any
+// changed since, once the full debounce has passed since the last
+// notification, without looking whether they settled.
+func (w *Watcher) Again(ev Event) {
+	select {
+	case w.again <- ev:
+	case <-w.done:
+	}
+}
 
 // SetOutputs replaces the set of output paths (slash-separated, relative to
 // the working directory) whose removal is reported, and watches their
@@ -216,7 +263,6 @@ func (w *Watcher) Close() error {
 		if w.cw != nil {
 			w.cw.Close()
 		}
-		<-w.cwDone
 		err = w.fw.Close()
 	})
 	return err
@@ -226,6 +272,9 @@ func (w *Watcher) Close() error {
 type batch struct {
 	config, outputs map[string]bool
 	err             error
+	// early: part of it was taken once settled, before the full
+	// debounce. full: it must wait the full debounce (handed back).
+	early, full bool
 }
 
 func (b *batch) empty() bool { return len(b.config)+len(b.outputs) == 0 && b.err == nil }
@@ -258,7 +307,7 @@ func (b *batch) merge(o *batch) {
 }
 
 func (b *batch) event() Event {
-	ev := Event{Err: b.err}
+	ev := Event{Err: b.err, Early: b.early}
 	for p := range b.config {
 		ev.Config = append(ev.Config, p)
 	}
@@ -283,17 +332,18 @@ func (w *Watcher) loop() {
 	defer close(w.events)
 	var pending, ready batch
 	var timer <-chan time.Time
-	quiet := false // timer is the quiet time, not the rest of the debounce
-	// shut is what the writers' closes and renames into place left: the
-	// configuration files' state then, by relative path. taken is the state
-	// of the files of the saves taken once settled, as they were read then.
-	shut := map[string]os.FileInfo{}
-	taken := map[string]os.FileInfo{}
-	take := func(states map[string]os.FileInfo) {
+	quiet := false     // timer is the quiet time, not the rest of the debounce
+	var last time.Time // of the last relevant notification
+	// taken is, for the files of the saves taken, the number of their last
+	// event in cw's queue then: a notification of a file whose last event
+	// is still that one came late, for a save already taken.
+	taken := map[string]uint64{}
+	take := func(seqs map[string]uint64, early bool) {
 		ready.merge(&pending)
+		ready.early = ready.early || early
 		for p := range pending.config {
-			if fi, ok := states[p]; ok {
-				taken[p] = fi
+			if seq, ok := seqs[p]; ok {
+				taken[p] = seq
 			} else {
 				delete(taken, p)
 			}
@@ -320,20 +370,33 @@ func (w *Watcher) loop() {
 				continue
 			}
 			pending.add(k, rel)
+			last = time.Now()
 			timer, quiet = w.after(w.quiet), true
-		case c := <-w.closes:
-			_, rel := w.classifyWrite(c.path)
-			if c.fi == nil {
-				delete(shut, rel)
-				continue
-			}
-			shut[rel] = c.fi
+		case <-w.cwReady:
+			shut := w.cw.drain(w.isConfig)
+			w.cwDrained <- struct{}{}
 			// A close read after the quiet time ended takes the save
 			// as soon as it has settled.
-			if !quiet && timer != nil {
-				if states, ok := w.settled(&pending, shut); ok {
-					take(states)
+			if shut && !quiet && timer != nil && !pending.full {
+				if seqs, ok := w.settled(&pending); ok {
+					take(seqs, true)
 				}
+			}
+		case ev := <-w.again:
+			for _, p := range ev.Config {
+				pending.add(configFile, p)
+			}
+			for _, p := range ev.Outputs {
+				pending.add(outputGone, p)
+			}
+			if pending.err == nil {
+				pending.err = ev.Err
+			}
+			pending.full = true
+			// A timer running already ends the full debounce after the
+			// last notification (the quiet time, then the rest).
+			if timer == nil {
+				timer, quiet = w.after(max(0, w.debounce-time.Since(last))), false
 			}
 		case err, ok := <-w.fw.Errors:
 			if !ok {
@@ -348,18 +411,20 @@ func (w *Watcher) loop() {
 			timer, quiet = w.after(w.debounce), false
 		case <-timer:
 			if !quiet {
-				take(nil)
+				take(w.lastEvents(&pending), false)
 				continue
 			}
-			if w.unchanged(&pending, taken) {
-				// Late notifications of a save already taken (fsnotify
-				// read them after its close): nothing to plan again.
-				pending, timer = batch{}, nil
-				continue
-			}
-			if states, ok := w.settled(&pending, shut); ok {
-				take(states)
-				continue
+			if !pending.full {
+				if w.unchanged(&pending, taken) {
+					// Late notifications of a save already taken (fsnotify
+					// read them after its close): nothing to plan again.
+					pending, timer = batch{}, nil
+					continue
+				}
+				if seqs, ok := w.settled(&pending); ok {
+					take(seqs, true)
+					continue
+				}
 			}
 			timer, quiet = w.after(w.debounce-w.quiet), false
 		case send <- ready.event():
@@ -381,45 +446,69 @@ func (w *Watcher) isConfig(path string) bool {
 	return k == configFile
 }
 
-// settled reports whether b is a save that may be taken before the full
-// debounce: only configuration files, each of them closed by its writer or
-// renamed into place (shut), not changed since, not empty, and whole. A
-// file that is missing (renamed away in the middle of an editor's save,
-// or deleted), or still open for writing, or cut short, is not. It
-// returns the files' states as read.
-func (w *Watcher) settled(b *batch, shut map[string]os.FileInfo) (map[string]os.FileInfo, bool) {
-	if !configOnly(b) {
+// settled reports whether b is a save that may be delivered before the
+// full debounce: SetFast allows it, and b is changes of configuration
+// files alone, each of which has for its last event in cw's queue a close
+// by its writer or a rename into place, and is a regular file, not empty,
+// that lexes whole and had no event while it was read. A file that is
+// missing (renamed away in the middle of an editor's save, or deleted),
+// still open for writing, or cut short, is not. It returns the number of
+// each file's last event.
+func (w *Watcher) settled(b *batch) (map[string]uint64, bool) {
+	if w.cw == nil || !w.fast.Load() || !configOnly(b) {
 		return nil, false
 	}
-	states := make(map[string]os.FileInfo, len(b.config))
+	w.cw.drain(w.isConfig)
+	seqs := make(map[string]uint64, len(b.config))
 	for rel := range b.config {
-		at, ok := shut[rel]
-		if !ok {
+		p := w.abs(rel)
+		ev, ok := w.cw.state(p)
+		if !ok || !ev.shut || !wholeFile(p) {
 			return nil, false
 		}
-		fi, ok := w.whole(w.abs(rel), at)
-		if !ok {
-			return nil, false
-		}
-		states[rel] = fi
+		seqs[rel] = ev.seq
 	}
-	return states, true
+	w.cw.drain(w.isConfig)
+	for rel, seq := range seqs {
+		if ev, ok := w.cw.state(w.abs(rel)); !ok || ev.seq != seq {
+			return nil, false // written again while it was read
+		}
+	}
+	return seqs, true
 }
 
-// unchanged reports whether b names only configuration files that are
-// as they were when a save was taken (taken): its notifications came
-// late, and there is nothing new to plan.
-func (w *Watcher) unchanged(b *batch, taken map[string]os.FileInfo) bool {
-	if !configOnly(b) {
+// lastEvents returns the number of the last event in cw's queue of each
+// configuration file of b, where one is known.
+func (w *Watcher) lastEvents(b *batch) map[string]uint64 {
+	if w.cw == nil || len(b.config) == 0 {
+		return nil
+	}
+	w.cw.drain(w.isConfig)
+	seqs := make(map[string]uint64, len(b.config))
+	for rel := range b.config {
+		if ev, ok := w.cw.state(w.abs(rel)); ok {
+			seqs[rel] = ev.seq
+		}
+	}
+	return seqs
+}
+
+// unchanged reports whether b names only configuration files that had no
+// event in cw's queue since a save of them was taken (taken): its
+// notifications came late, and there is nothing new to plan. Any write,
+// truncation, close, rename or deletion since is an event there, whatever
+// the file's size and times say.
+func (w *Watcher) unchanged(b *batch, taken map[string]uint64) bool {
+	if w.cw == nil || !configOnly(b) {
 		return false
 	}
+	w.cw.drain(w.isConfig)
 	for rel := range b.config {
-		at, ok := taken[rel]
+		seq, ok := taken[rel]
 		if !ok {
 			return false
 		}
-		fi, err := os.Stat(w.abs(rel))
-		if err != nil || !sameState(fi, at) {
+		if ev, ok := w.cw.state(w.abs(rel)); !ok || ev.seq != seq {
 			return false
 		}
 	}
@@ -441,42 +530,71 @@ func (w *Watcher) abs(rel string) string {
 	return filepath.Join(w.dir, p)
 }
 
-// whole reports whether the file at p is as its writer left it (at), and
-// whole: unchanged while it was read, and lexing whole; it returns the
-// file's state. A large file is not read here: it waits the full
-// debounce.
-func (w *Watcher) whole(p string, at os.FileInfo) (os.FileInfo, bool) {
-	if !at.Mode().IsRegular() || at.Size() == 0 || at.Size() > maxSettleRead {
-		return nil, false
+// wholeFile reports whether the file at p is a regular file, not empty,
+// that lexes whole (see whole). A large file is not read here: it waits
+// the full debounce.
+func wholeFile(p string) bool {
+	if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+		return false // a FIFO or device at the name is not opened
 	}
 	// Opened without blocking, and looked at through the descriptor: a
 	// FIFO or device put at the name since is not read, or waited on.
 	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, false
+		return false
 	}
 	defer f.Close()
-	before, err := f.Stat()
-	if err != nil || !before.Mode().IsRegular() || !sameState(before, at) {
-		return nil, false
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 || fi.Size() > maxSettleRead {
+		return false
 	}
-	src := make([]byte, before.Size()+1) // one more, to see it grow
-	if n, _ := io.ReadFull(f, src); int64(n) != before.Size() {
-		return nil, false
+	src := make([]byte, fi.Size()+1) // one more, to see it grow
+	if n, _ := io.ReadFull(f, src); int64(n) != fi.Size() {
+		return false
 	}
-	after, err := os.Stat(p)
-	if err != nil || !sameState(after, before) {
-		return nil, false
-	}
-	return before, whole(src[:before.Size()])
+	return whole(src[:fi.Size()])
 }
 
 // maxSettleRead bounds the files whose saves may settle early: a larger
 // one is read once, by the plan, after the full debounce.
 const maxSettleRead = 1 << 20
 
-// sameState reports whether a and b are one file, of the same size and
-// modification time.
-func sameState(a, b os.FileInfo) bool {
-	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
+// Held is a writer that can hold what is written to it: a watch session's
+// Plan prints its diagnostics through it, and those of a plan of an Early
+// event that the session does not apply are never printed (the plan made
+// again after the debounce prints its own).
+type Held struct {
+	mu   sync.Mutex
+	w    io.Writer
+	held *bytes.Buffer // not nil while holding
+}
+
+// NewHeld returns a Held that writes to w.
+func NewHeld(w io.Writer) *Held { return &Held{w: w} }
+
+func (h *Held) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.held != nil {
+		return h.held.Write(p)
+	}
+	return h.w.Write(p)
+}
+
+// hold holds what is written from now on.
+func (h *Held) hold() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held = &bytes.Buffer{}
+}
+
+// release stops holding, and writes what it held if print is set.
+func (h *Held) release(print bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	b := h.held
+	h.held = nil
+	if print && b != nil && b.Len() > 0 {
+		h.w.Write(b.Bytes())
+	}
 }

@@ -181,8 +181,13 @@ func TestDebounce(t *testing.T) {
 	fa.mu.Lock()
 	last := len(fa.chans) - 1
 	fa.mu.Unlock()
-	fa.fire(last)
+	fa.fire(last) // the quiet time: without SetFast, wait on
+	fa.waitCalls(t, 1)
+	fa.fire(last + 1)
 	ev := next(t, w)
+	if ev.Early {
+		t.Error("event delivered as Early without SetFast")
+	}
 	if want := []string{"a.pix.hcl", "b.pix.hcl"}; !slices.Equal(ev.Config, want) || len(ev.Outputs) != 0 {
 		t.Errorf("event = %+v, want config %v and no outputs", ev, want)
 	}
@@ -299,13 +304,14 @@ func TestSettledSaveCutsDebounce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	w.SetFast(true)
 	for i, save := range []func(){
 		func() { write(t, cfg, "image \"a\" {\n  prompt = \"two\"\n}\n") },
 		func() { place(t, cfg, "image \"a\" {\n  prompt = \"three\"\n}\n") },
 	} {
 		save()
-		if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
-			t.Errorf("save %d: event = %+v, want main.pix.hcl", i, ev)
+		if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) || !ev.Early {
+			t.Errorf("save %d: event = %+v, want main.pix.hcl, Early", i, ev)
 		}
 	}
 }
@@ -323,6 +329,7 @@ func TestSaveInTwoPieces(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	w.SetFast(true)
 	f, err := os.OpenFile(cfg, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -357,6 +364,7 @@ func TestRenameAwaySave(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	w.SetFast(true)
 	if err := os.Rename(cfg, cfg+"~"); err != nil {
 		t.Fatal(err)
 	}
@@ -441,6 +449,7 @@ func TestLateNotificationOfTakenSave(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	w.SetFast(true)
 	write(t, cfg, "image \"a\" {\n  prompt = \"two\"\n}\n")
 	if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
 		t.Fatalf("event = %+v, want main.pix.hcl", ev)
@@ -464,6 +473,7 @@ func TestFIFOSaveIsNotRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	w.SetFast(true)
 	cfg := filepath.Join(dir, "main.pix.hcl")
 	if err := syscall.Mkfifo(cfg, 0o644); err != nil {
 		t.Skipf("mkfifo: %v", err)
@@ -475,5 +485,130 @@ func TestFIFOSaveIsNotRead(t *testing.T) {
 	f.Close() // a close of a file open for writing
 	if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
 		t.Errorf("event = %+v, want main.pix.hcl", ev)
+	}
+}
+
+// A save of the same size as the save taken before it, its modification
+// time set back to that save's (cp -p of a file saved in the same
+// second), is a new save all the same: it is delivered, not dropped as a
+// late notification of the save before.
+func TestSameSizeAndTimeSaveIsDelivered(t *testing.T) {
+	needCloses(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "main.pix.hcl")
+	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
+	w, err := New(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.SetFast(true)
+	at := time.Unix(1700000000, 0)
+	for i, text := range []string{"image \"a\" {\n  prompt = \"111\"\n}\n", "image \"a\" {\n  prompt = \"222\"\n}\n"} {
+		// As cp -p does: the times are set before the close.
+		f, err := os.OpenFile(cfg, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(text); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(cfg, at, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
+			t.Fatalf("save %d: event = %+v, want main.pix.hcl", i, ev)
+		}
+	}
+}
+
+// A writer that closes the file and at once opens it again to write the
+// next save (O_TRUNC), whose first piece is whole by itself, has not
+// settled while it holds the file open: the close of the save before does
+// not count for the piece written after it.
+func TestReopenAfterCloseIsNotSettled(t *testing.T) {
+	needCloses(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "main.pix.hcl")
+	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
+	fa := newFakeAfter()
+	w, err := New(Options{Dir: dir, After: fa.after, Debounce: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.SetFast(true)
+	write(t, cfg, "image \"a\" {\n  prompt = \"two\"\n}\n")
+	f, err := os.OpenFile(cfg, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("image \"a\" {\n  prompt = \"three\"\n}\n"); err != nil {
+		t.Fatal(err)
+	}
+	// Every notification of the writes has reached the watcher when
+	// the timers they started are asked for; the last is the quiet time.
+	fa.waitCalls(t, 1)
+	time.Sleep(50 * time.Millisecond) // let every notification arrive: not a timing assertion
+	fa.mu.Lock()
+	last := len(fa.chans) - 1
+	fa.mu.Unlock()
+	fa.fire(last)
+	select {
+	case ev := <-w.Events():
+		t.Fatalf("event %+v after the quiet time, while the writer holds the file open after its first piece", ev)
+	default:
+	}
+	// ... and it is not taken either when the close notifications are
+	// read: the writer has not closed since.
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case ev := <-w.Events():
+		t.Fatalf("event %+v while the writer holds the file open after its first piece", ev)
+	default:
+	}
+}
+
+// An Early event handed back (Again) is delivered again once the full
+// debounce has passed, not Early, with the files changed since; a save
+// that comes meanwhile waits the full debounce too, however whole.
+func TestAgainWaitsFullDebounce(t *testing.T) {
+	needCloses(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "main.pix.hcl")
+	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
+	fa := newFakeAfter()
+	w, err := New(Options{Dir: dir, After: fa.after, Debounce: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.SetFast(true)
+	place(t, cfg, "image \"a\" {\n  prompt = \"two\"\n}\n")
+	fa.waitCalls(t, 1)
+	fa.fire(0)
+	ev := next(t, w)
+	if !ev.Early || !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
+		t.Fatalf("event = %+v, want main.pix.hcl, Early", ev)
+	}
+	w.Again(ev)
+	fa.waitCalls(t, 1) // the rest of the debounce
+	place(t, filepath.Join(dir, "b.pix.hcl"), "image \"b\" {\n  prompt = \"x\"\n}\n")
+	fa.waitCalls(t, 1) // b's quiet time
+	fa.fire(2)
+	fa.waitCalls(t, 1) // handed back: the rest of the debounce, settled or not
+	select {
+	case ev := <-w.Events():
+		t.Fatalf("event %+v after the quiet time of a save handed back", ev)
+	default:
+	}
+	fa.fire(3)
+	ev = next(t, w)
+	if ev.Early || !slices.Equal(ev.Config, []string{"b.pix.hcl", "main.pix.hcl"}) {
+		t.Errorf("event = %+v, want b.pix.hcl and main.pix.hcl, not Early", ev)
 	}
 }
