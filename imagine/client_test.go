@@ -416,3 +416,34 @@ func FuzzDecodeError(f *testing.F) {
 		}
 	})
 }
+
+// A client done with (watch makes one per apply) closes its idle
+// connections when told, instead of keeping one open per apply until the
+// transport's idle timeout.
+func TestCloseIdleConnections(t *testing.T) {
+	closed := make(chan struct{}, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(pngOf(t, 4, 4))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			select {
+			case closed <- struct{}{}:
+			default:
+			}
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := newClient(srv.URL, 5*time.Second)
+	if err := c.Render(context.Background(), hero(), io.Discard); err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	c.CloseIdleConnections()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server's connection is still open after CloseIdleConnections")
+	}
+}

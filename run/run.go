@@ -60,6 +60,11 @@ type Options struct {
 // Apply carries out p and records every change that finished in the
 // lockfile, which it writes before it returns.
 func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, error) {
+	if c, ok := o.Provider.(interface{ CloseIdleConnections() }); ok {
+		// A watch makes a provider per apply: its connections are not
+		// left open until the transport's idle timeout.
+		defer c.CloseIdleConnections()
+	}
 	parallelism := o.Parallelism
 	if parallelism == 0 {
 		parallelism = o.Config.Provider.Parallelism
