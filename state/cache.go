@@ -56,8 +56,11 @@ type Cache struct {
 	// hash its name records, false when they do not.
 	checked map[cacheKey]bool
 
-	// packs names the packs read and made, by cacheFile.pack - 1.
-	packs []string
+	// packs names the packs read and made, by cacheFile.pack - 1;
+	// latest is the latest time that orders one (orderPacks), which a
+	// new pack's name follows. Under mu (latest: or wmu, after load).
+	packs  []string
+	latest int64
 
 	// The pack this Cache appends to, made on its first render: its
 	// file, path, index in packs (1-based) and end; hdr is the buffer

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
@@ -27,9 +28,10 @@ import (
 //
 // Each Cache that keeps a render appends to a pack of its own, made on
 // its first Keep (so two processes never write one pack), named
-// pack-<time>-<random>.pack so that a later one sorts after: where two
-// records hold one key, the later pack's, and in a pack the later
-// record, is the render served. A record is
+// pack-<time>-<random>.pack, its time after every pack's it read, so
+// that a later one orders after (orderPacks): where two records hold one
+// key, the later pack's, and in a pack the later record, is the render
+// served. A record is
 //
 //	magic "PXR1" | data length (uint64) | inputs digest [32] | SHA-256 [32]
 //	| provider length (uint8) | ext length (uint8) | provider | ext
@@ -51,6 +53,9 @@ const (
 	recordFixed = 4 + 8 + sha256.Size + sha256.Size + 2 + 4
 	// maxRecordHeader bounds a header as a reader reads it.
 	maxRecordHeader = recordFixed + 255 + 255
+	// packSlack is how far ahead of the clock a pack's time may be and
+	// still be ordered by it (a clock corrected backwards a little).
+	packSlack = time.Hour
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -102,11 +107,75 @@ func isPackName(name string) bool {
 	return strings.HasSuffix(name, packExt) && !strings.HasPrefix(name, ".")
 }
 
+// packTime is the time a pack named name was made, as newPack names it:
+// pack-<time, 16 hex digits>-<random, 8 hex digits>.pack; false for any
+// other name.
+func packTime(name string) (int64, bool) {
+	const n = len("pack-") + 16 + 1 + 8 + len(packExt)
+	if len(name) != n || !strings.HasPrefix(name, "pack-") || !strings.HasSuffix(name, packExt) || name[21] != '-' {
+		return 0, false
+	}
+	var b [12]byte
+	if _, err := hex.Decode(b[:8], []byte(name[5:21])); err != nil {
+		return 0, false
+	}
+	if _, err := hex.Decode(b[8:], []byte(name[22:30])); err != nil {
+		return 0, false
+	}
+	t := binary.BigEndian.Uint64(b[:8])
+	if t > 1<<62 {
+		return 0, false
+	}
+	return int64(t), true
+}
+
+// orderPacks sorts the packs named into the order their records take
+// effect in: a later one's record of a key replaces an earlier one's. The
+// newest render must win for good (a render kept again, by apply
+// -no-cache -replace, is how a damaged or poisoned copy is replaced), so
+// a pack is ordered by the time in its name only where that time is one
+// a new pack beats: newPack names its pack after the latest such time
+// (never before it, whatever the clock says), and a pack whose name is
+// not one newPack makes (pack-ffff…, pack-~, a stranger's) or whose time
+// lies more than packSlack ahead of the clock (crafted, or made while the
+// clock was far ahead) goes before every other, by name: its records
+// still serve a key no other pack holds, and stay a candidate that
+// Intact falls back to, but never hide a later render. It returns the
+// latest time that orders a pack, 0 for none.
+func orderPacks(names []string, now int64) int64 {
+	var latest int64
+	limit := now + int64(packSlack)
+	rank := func(name string) (bool, int64) {
+		t, ok := packTime(name)
+		return ok && t <= limit, t
+	}
+	for _, n := range names {
+		if ok, t := rank(n); ok {
+			latest = max(latest, t)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		aok, at := rank(a)
+		bok, bt := rank(b)
+		switch {
+		case aok != bok:
+			if aok {
+				return 1
+			}
+			return -1
+		case aok && at != bt:
+			return cmp.Compare(at, bt)
+		}
+		return strings.Compare(a, b)
+	})
+	return latest
+}
+
 // loadPacks reads the packs named (regular files of the cache
-// directory), in order, into c.entries: the later record of a key
-// replaces the earlier. The caller is c.load.
+// directory), in orderPacks' order, into c.entries: the later record of
+// a key replaces the earlier. The caller is c.load.
 func (c *Cache) loadPacks(names []string) {
-	slices.Sort(names)
+	c.latest = orderPacks(names, time.Now().UnixNano())
 	buf := make([]byte, maxRecordHeader)
 	for _, name := range names {
 		c.loadPack(name, buf)
@@ -235,7 +304,9 @@ func (c *Cache) newPack() error {
 	var rnd [4]byte
 	for range 8 {
 		rand.Read(rnd[:])
-		name := fmt.Sprintf("pack-%016x-%s%s", time.Now().UnixNano(), hex.EncodeToString(rnd[:]), packExt)
+		// After every pack read (orderPacks): its records win.
+		t := max(time.Now().UnixNano(), c.latest+1)
+		name := fmt.Sprintf("pack-%016x-%s%s", t, hex.EncodeToString(rnd[:]), packExt)
 		p := filepath.Join(c.dir, name)
 		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
 		if errors.Is(err, fs.ErrExist) {
@@ -250,6 +321,7 @@ func (c *Cache) newPack() error {
 			return err
 		}
 		c.mu.Lock()
+		c.latest = t
 		c.packs = append(c.packs, name)
 		c.wpack = int32(len(c.packs))
 		c.mu.Unlock()
