@@ -3,6 +3,7 @@ package state
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -71,4 +72,72 @@ func TestCachePackNamedAfterTheNewest(t *testing.T) {
 	keepT(t, c, dir, ds[0], "imagine", ".png", "later")
 	c.Close()
 	wantServed(t, OpenCache(dir), ds[0], "imagine", "later")
+}
+
+// A damaged render does not hide an intact copy of its key kept before
+// it (in an earlier pack, an earlier record of its pack, or a loose file
+// of an older pixform): Intact, Info and Open fall back to the newest
+// copy that hashes right, so a plan restores it without a request.
+func TestCacheFallsBackToAnIntactCopy(t *testing.T) {
+	ds := digests(1)
+	loose := filepath.Join(WorkDirName, cacheDirName, ds[0]+"-imagine-"+sha("loose")+".png")
+	later := fmt.Sprintf("pack-%016x-00000000%s", time.Now().Add(time.Minute).UnixNano(), packExt)
+	tests := map[string]struct {
+		setup func(t *testing.T, dir string)
+		want  string // "": none intact
+	}{
+		"an earlier pack": {func(t *testing.T, dir string) {
+			keepT(t, OpenCache(dir), dir, ds[0], "imagine", ".png", "intact")
+			writePackT(t, dir, later, ds, "damaged", "as recorded")
+		}, "intact"},
+		"a loose file": {func(t *testing.T, dir string) {
+			writeFileT(t, dir, loose, "loose")
+			writePackT(t, dir, later, ds, "damaged", "as recorded")
+		}, "loose"},
+		"the newest of two intact": {func(t *testing.T, dir string) {
+			writeFileT(t, dir, loose, "loose")
+			keepT(t, OpenCache(dir), dir, ds[0], "imagine", ".png", "intact")
+			writePackT(t, dir, later, ds, "damaged", "as recorded")
+		}, "intact"},
+		"an earlier record of the pack": {func(t *testing.T, dir string) {
+			c := OpenCache(dir)
+			keepT(t, c, dir, ds[0], "imagine", ".png", "intact")
+			keepT(t, c, dir, ds[0], "imagine", ".png", "second")
+			c.Close()
+			pack, recs := packRecords(t, dir, ds)
+			f, _ := os.OpenFile(pack, os.O_RDWR, 0)
+			f.WriteAt([]byte("X"), recs[0][1])
+			f.Close()
+		}, "intact"},
+		"none intact": {func(t *testing.T, dir string) {
+			writeFileT(t, dir, loose, "loose, changed")
+			writePackT(t, dir, later, ds, "damaged", "as recorded")
+		}, ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			tc.setup(t, dir)
+			if tc.want == "" {
+				c := OpenCache(dir)
+				if c.Intact(ds[0], "imagine") || !c.Damaged(ds[0], "imagine") {
+					t.Fatal("no intact copy, yet Intact or not Damaged")
+				}
+				if _, err := readCached(OpenCache(dir), ds[0], "imagine"); !errors.Is(err, ErrCacheCorrupt) {
+					t.Fatalf("read: %v", err)
+				}
+				return
+			}
+			// Open first, as an apply's restore does, then Intact first.
+			if got, err := readCached(OpenCache(dir), ds[0], "imagine"); err != nil || got != tc.want {
+				t.Fatalf("Open read %q, %v; want %q", got, err, tc.want)
+			}
+			// Intact first, as a plan asks before Info.
+			c := OpenCache(dir)
+			if !c.Intact(ds[0], "imagine") {
+				t.Fatal("not Intact")
+			}
+			wantServed(t, c, ds[0], "imagine", tc.want)
+		})
+	}
 }

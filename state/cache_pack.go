@@ -214,7 +214,7 @@ func (c *Cache) loadPack(name string, buf []byte) {
 		e, eok := cacheExt(string(ext))
 		if eok && isCacheExt(e) && validProviderName(string(provider)) {
 			k := cacheKey{digest: digest, provider: c.intern(provider)}
-			c.entries[k] = cacheFile{sum: sum, ext: e, pack: pack, off: off + int64(n), size: size}
+			c.add(k, cacheFile{sum: sum, ext: e, pack: pack, off: off + int64(n), size: size})
 		}
 		off += int64(n) + size
 	}
