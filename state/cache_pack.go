@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
@@ -39,9 +40,10 @@ import (
 //
 // little-endian, after the file's own magic. Nothing is synced (the cache
 // is rebuildable): a reader trusts a header only when its checksum holds
-// and the file is long enough for its data, and stops at the first that
-// is not (a torn tail, a run killed or the power lost mid-append); every
-// read of the data checks its hash, as of a loose file. A record is never
+// and the file is long enough for its data; past one that is not (a torn
+// tail, a run killed or the power lost mid-append, a damaged header) it
+// looks for the next that is (resync); every read of the data checks its
+// hash, as of a loose file. A record is never
 // rewritten: one replaced (kept again, or found damaged and rendered
 // again) stays as dead bytes in its pack.
 const (
@@ -176,13 +178,75 @@ func orderPacks(names []string, now int64) int64 {
 // a key replaces the earlier. The caller is c.load.
 func (c *Cache) loadPacks(names []string) {
 	c.latest = orderPacks(names, time.Now().UnixNano())
-	buf := make([]byte, maxRecordHeader)
+	r := packReader{hdr: make([]byte, maxRecordHeader), budget: maxResync}
 	for _, name := range names {
-		c.loadPack(name, buf)
+		c.loadPack(name, &r)
 	}
 }
 
-func (c *Cache) loadPack(name string, buf []byte) {
+// maxResync bounds the bytes a load of the cache reads, over all its
+// packs, looking for a header after one that is damaged.
+const maxResync = 256 << 20
+
+// packReader holds what loadPack reads a pack's headers with: a header's
+// buffer, the buffer resync scans with (made on first use), and what is
+// left of maxResync.
+type packReader struct {
+	hdr, scan []byte
+	budget    int64
+}
+
+// header reads the header of the record at off of f, a pack of end
+// bytes: see parseRecordHeader; false too when its data would run past
+// end (a torn tail).
+func (r *packReader) header(f *os.File, off, end int64) (n int, size int64, digest, sum [sha256.Size]byte, provider, ext []byte, ok bool) {
+	b := r.hdr[:min(int64(len(r.hdr)), end-off)]
+	if _, err := f.ReadAt(b, off); err != nil && !errors.Is(err, io.EOF) {
+		return
+	}
+	n, size, digest, sum, provider, ext, ok = parseRecordHeader(b)
+	if !ok || size > end-off-int64(n) {
+		ok = false
+	}
+	return
+}
+
+// resync is the offset of the first record of f (a pack of end bytes)
+// at or after from whose header holds (its magic, its checksum, its data
+// within the pack), after a header that does not: a bit flipped in one
+// header costs that render only, not every one after it. A header found
+// so can be one inside another record's data (an image that holds a
+// pack); that is safe, as every read checks the data's hash. False when
+// there is none, or when the load's budget for this is spent.
+func (r *packReader) resync(f *os.File, from, end int64) (int64, bool) {
+	if r.scan == nil {
+		r.scan = make([]byte, 64<<10)
+	}
+	for end-from >= recordFixed && r.budget > 0 {
+		b := r.scan[:min(int64(len(r.scan)), end-from)]
+		if _, err := f.ReadAt(b, from); err != nil && !errors.Is(err, io.EOF) {
+			return 0, false
+		}
+		r.budget -= int64(len(b))
+		for i := 0; ; {
+			j := bytes.Index(b[i:], []byte(recordMagic))
+			if j < 0 {
+				break
+			}
+			if _, _, _, _, _, _, ok := r.header(f, from+int64(i+j), end); ok {
+				return from + int64(i+j), true
+			}
+			i += j + 1
+		}
+		// The next window starts where a magic cut off by this
+		// one's end begins.
+		from += int64(len(b) - (len(recordMagic) - 1))
+	}
+	return 0, false
+}
+
+func (c *Cache) loadPack(name string, r *packReader) {
+	buf := r.hdr
 	f, err := os.OpenFile(filepath.Join(c.dir, name), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return
@@ -203,13 +267,14 @@ func (c *Cache) loadPack(name string, buf []byte) {
 	pack := int32(len(c.packs))
 	off := int64(len(packMagic))
 	for end-off >= recordFixed {
-		b := buf[:min(int64(len(buf)), end-off)]
-		if _, err := f.ReadAt(b, off); err != nil && !errors.Is(err, io.EOF) {
-			return
-		}
-		n, size, digest, sum, provider, ext, ok := parseRecordHeader(b)
-		if !ok || size > end-off-int64(n) {
-			return // torn or damaged: nothing after it is trusted
+		n, size, digest, sum, provider, ext, ok := r.header(f, off, end)
+		if !ok { // torn or damaged: its lengths are not trusted
+			next, found := r.resync(f, off+1, end)
+			if !found {
+				return
+			}
+			off = next
+			continue
 		}
 		e, eok := cacheExt(string(ext))
 		if eok && isCacheExt(e) && validProviderName(string(provider)) {
