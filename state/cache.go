@@ -398,7 +398,8 @@ func (c *Cache) Keys() map[string]bool {
 // writes through the file) would edit the cached render too, and a plan
 // would promise a restore that apply cannot make. The copy is a record
 // appended to this Cache's pack (the kernel's copy, copy_file_range: no
-// trip through user space), not hashed again (sum is the hash of these
+// trip through user space; the bytes are copied, never shared blocks, as
+// a record is not block-aligned, even on XFS or Btrfs), not hashed again (sum is the hash of these
 // bytes; Intact and Open check it) and not synced (the cache is
 // rebuildable). Where sum is empty, Put hashes as it copies.
 func (c *Cache) Put(digest, provider, src, sum string) error {

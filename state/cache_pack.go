@@ -58,6 +58,13 @@ const (
 	// packSlack is how far ahead of the clock a pack's time may be and
 	// still be ordered by it (a clock corrected backwards a little).
 	packSlack = time.Hour
+	// maxRecordSize bounds a record's data: the largest image pixform
+	// accepts (config.MaxImageBytesLimit, the most max_image_bytes can
+	// be; state does not import config). A longer one is not a run's.
+	maxRecordSize = 1 << 30
+	// openFlags opens a pack or a loose file to read: not through a
+	// link, and without blocking (a FIFO swapped in for one).
+	openFlags = os.O_RDONLY | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -94,7 +101,7 @@ func parseRecordHeader(b []byte) (n int, size int64, digest, sum [sha256.Size]by
 		return
 	}
 	u := binary.LittleEndian.Uint64(b[4:12])
-	if u > 1<<62 {
+	if u > maxRecordSize {
 		return
 	}
 	copy(digest[:], b[12:44])
@@ -247,7 +254,7 @@ func (r *packReader) resync(f *os.File, from, end int64) (int64, bool) {
 
 func (c *Cache) loadPack(name string, r *packReader) {
 	buf := r.hdr
-	f, err := os.OpenFile(filepath.Join(c.dir, name), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := os.OpenFile(filepath.Join(c.dir, name), openFlags, 0)
 	if err != nil {
 		return
 	}
@@ -311,17 +318,23 @@ func (c *Cache) openCached(k cacheKey, f cacheFile) (io.ReadCloser, string, erro
 	c.mu.Lock()
 	p := c.packPath(f)
 	c.mu.Unlock()
-	if p == "" {
+	loose := p == ""
+	if loose {
 		p = filepath.Join(c.dir, f.name(k))
-		file, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-		if err != nil {
-			return nil, p, err
-		}
-		return file, p, nil
 	}
-	file, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	file, err := os.OpenFile(p, openFlags, 0)
 	if err != nil {
 		return nil, p, err
+	}
+	if st, err := file.Stat(); err != nil || !st.Mode().IsRegular() {
+		file.Close()
+		if err == nil {
+			err = fmt.Errorf("not a regular file")
+		}
+		return nil, p, err
+	}
+	if loose {
+		return file, p, nil
 	}
 	return sectionCloser{io.NewSectionReader(file, f.off, f.size), file}, p, nil
 }
@@ -337,10 +350,26 @@ func (s sectionCloser) Close() error { return s.f.Close() }
 // to this Cache's pack as the render of k, making the pack on first use,
 // and returns where it is. A record that could not be written whole is
 // cut off again; where even that fails the pack is left (its tail is
-// torn, which readers ignore) and the next render starts another.
+// torn, which readers ignore) and the next render starts another. A pack
+// that reached the file size limit (EFBIG: ulimit -f) is left too, and
+// the render appended to a new one.
 func (c *Cache) appendRecord(k cacheKey, sum [sha256.Size]byte, ext string, in *os.File, size int64) (cacheFile, error) {
+	if size > maxRecordSize {
+		return cacheFile{}, fmt.Errorf("%d bytes is more than an image pixform accepts (%d MiB)", size, maxRecordSize>>20)
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	f, err := c.appendLocked(k, sum, ext, in, size)
+	if errors.Is(err, syscall.EFBIG) && c.w != nil && c.wend > int64(len(packMagic)) {
+		c.w.Close()
+		c.w = nil
+		f, err = c.appendLocked(k, sum, ext, in, size)
+	}
+	return f, err
+}
+
+// appendLocked is appendRecord's append. The caller holds c.wmu.
+func (c *Cache) appendLocked(k cacheKey, sum [sha256.Size]byte, ext string, in *os.File, size int64) (cacheFile, error) {
 	if c.w == nil {
 		if err := c.newPack(); err != nil {
 			return cacheFile{}, err
@@ -354,11 +383,12 @@ func (c *Cache) appendRecord(k cacheKey, sum [sha256.Size]byte, ext string, in *
 		err = copyFileTo(c.w, start+int64(len(hdr)), in, size)
 	}
 	if err != nil {
+		name := c.w0
 		if terr := c.w.Truncate(start); terr != nil {
 			c.w.Close()
 			c.w = nil
 		}
-		return cacheFile{}, fmt.Errorf("append to %s: %w", c.w0, err)
+		return cacheFile{}, fmt.Errorf("append to %s: %w", name, err)
 	}
 	c.wend = start + int64(len(hdr)) + size
 	return cacheFile{sum: sum, ext: ext, pack: c.wpack, off: start + int64(len(hdr)), size: size}, nil
