@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/pixform/pixform/media"
@@ -67,6 +68,12 @@ type Cache struct {
 	// new pack's name follows. Under mu (latest: or wmu, after load).
 	packs  []string
 	latest int64
+	// packBytes and packRecords count the bytes (after each pack's
+	// magic) and records of the packs read and written, for compact.
+	// Under mu.
+	packBytes, packRecords int64
+	// loaded is set once load has read the directory.
+	loaded atomic.Bool
 
 	// The pack this Cache appends to, made on its first render: its
 	// file, path, index in packs (1-based) and end; hdr is the buffer
@@ -210,6 +217,7 @@ func (c *Cache) load() {
 			}
 		}
 		c.loadPacks(packs)
+		c.loaded.Store(true)
 	})
 }
 

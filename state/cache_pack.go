@@ -271,6 +271,7 @@ func (c *Cache) loadPack(name string, r *packReader) {
 		return
 	}
 	c.packs = append(c.packs, name)
+	c.packBytes += end - int64(len(packMagic))
 	pack := int32(len(c.packs))
 	off := int64(len(packMagic))
 	for end-off >= recordFixed {
@@ -288,6 +289,7 @@ func (c *Cache) loadPack(name string, r *packReader) {
 			k := cacheKey{digest: digest, provider: c.intern(provider)}
 			c.add(k, cacheFile{sum: sum, ext: e, pack: pack, off: off + int64(n), size: size})
 		}
+		c.packRecords++
 		off += int64(n) + size
 	}
 }
@@ -391,6 +393,10 @@ func (c *Cache) appendLocked(k cacheKey, sum [sha256.Size]byte, ext string, in *
 		return cacheFile{}, fmt.Errorf("append to %s: %w", name, err)
 	}
 	c.wend = start + int64(len(hdr)) + size
+	c.mu.Lock()
+	c.packBytes += int64(len(hdr)) + size
+	c.packRecords++
+	c.mu.Unlock()
 	return cacheFile{sum: sum, ext: ext, pack: c.wpack, off: start + int64(len(hdr)), size: size}, nil
 }
 
