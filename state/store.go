@@ -264,7 +264,13 @@ func (s *LocalStore) Close(ctx context.Context) error {
 		defer c.Close() // the pack it appends to (best effort: it is rebuildable)
 	}
 	if c, ok := s.cache.(*Cache); ok {
-		defer c.compact() // when dead records call for it: a Store's user holds the lock
+		// When dead records call for it (a Store's user holds the
+		// lock); not once the run is interrupted.
+		defer func() {
+			if ctx.Err() == nil {
+				c.compact()
+			}
+		}()
 	}
 	defer s.held.close()
 	defer s.named.close()
