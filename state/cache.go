@@ -10,8 +10,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/pixform/pixform/media"
@@ -44,6 +46,11 @@ type Cache struct {
 	once    sync.Once
 	mu      sync.Mutex
 	entries map[cacheKey]cacheFile
+	// older holds, for a key cached more than once, the renders its
+	// entry replaced (older records, loose files), oldest first, at most
+	// maxOlder: the copies Intact falls back to, newest first, when the
+	// entry's bytes no longer hash right. Most keys have none.
+	older map[cacheKey][]cacheFile
 	// providers interns the provider names of entries: a run has one or
 	// two, and a key must not keep alive the string it was cut from.
 	providers map[string]string
@@ -56,8 +63,17 @@ type Cache struct {
 	// hash its name records, false when they do not.
 	checked map[cacheKey]bool
 
-	// packs names the packs read and made, by cacheFile.pack - 1.
-	packs []string
+	// packs names the packs read and made, by cacheFile.pack - 1;
+	// latest is the latest time that orders one (orderPacks), which a
+	// new pack's name follows. Under mu (latest: or wmu, after load).
+	packs  []string
+	latest int64
+	// packBytes and packRecords count the bytes (after each pack's
+	// magic) and records of the packs read and written, for compact.
+	// Under mu.
+	packBytes, packRecords int64
+	// loaded is set once load has read the directory.
+	loaded atomic.Bool
 
 	// The pack this Cache appends to, made on its first render: its
 	// file, path, index in packs (1-based) and end; hdr is the buffer
@@ -68,6 +84,33 @@ type Cache struct {
 	wpack int32
 	wend  int64
 	hdr   []byte
+}
+
+// maxOlder bounds the older copies kept of one key (a crafted pack of
+// many records of one key costs no more than that many reads).
+const maxOlder = 8
+
+// add notes f as the render cached under k, a copy newer than the one
+// held (which becomes an older copy). The caller holds c.mu or is
+// c.load.
+func (c *Cache) add(k cacheKey, f cacheFile) {
+	if old, had := c.entries[k]; had {
+		c.addOlder(k, old)
+	}
+	c.entries[k] = f
+}
+
+// addOlder adds f to k's older copies, dropping the oldest past
+// maxOlder. The slice is never changed in place (Intact reads a copy).
+func (c *Cache) addOlder(k cacheKey, f cacheFile) {
+	if c.older == nil {
+		c.older = map[cacheKey][]cacheFile{}
+	}
+	o := c.older[k]
+	if len(o) >= maxOlder {
+		o = slices.Clone(o[len(o)-maxOlder+1:])
+	}
+	c.older[k] = append(o, f)
 }
 
 // cacheKey is a cached render's key (CacheKey) as the cache holds it: the
@@ -169,11 +212,12 @@ func (c *Cache) load() {
 				k, kok := c.key(digest, provider)
 				f, fok := file(info)
 				if kok && fok {
-					c.entries[k] = f
+					c.add(k, f)
 				}
 			}
 		}
 		c.loadPacks(packs)
+		c.loaded.Store(true)
 	})
 }
 
@@ -266,15 +310,18 @@ func (c *Cache) lookupLocked(digest, provider string) (cacheKey, cacheFile, bool
 
 // Intact reports whether a render of these inputs by provider is cached
 // and its bytes still hash to the hash the cache recorded: what a plan
-// asks before it promises a restore without a request. It reads and
-// hashes the file once per Cache (the answer is kept until the key is
-// cached again), so it is for the few renders a plan would restore, not
-// for every image.
+// asks before it promises a restore without a request. Where the newest
+// copy does not, an older copy of the key (an earlier record, a loose
+// file) that does is served from then on, newest first: a damaged copy
+// never hides an intact one. It reads and hashes the file once per Cache
+// (the answer is kept until the key is cached again), so it is for the
+// few renders a plan would restore, not for every image.
 func (c *Cache) Intact(digest, provider string) bool {
 	c.load()
 	c.mu.Lock()
 	k, f, ok := c.lookupLocked(digest, provider)
 	intact, known := c.checked[k]
+	older := c.older[k]
 	c.mu.Unlock()
 	if !ok {
 		return false
@@ -282,9 +329,19 @@ func (c *Cache) Intact(digest, provider string) bool {
 	if known {
 		return intact
 	}
+	got := f
 	intact = c.hashes(k, f)
+	for i := len(older) - 1; !intact && i >= 0; i-- {
+		if c.hashes(k, older[i]) {
+			got, intact = older[i], true
+		}
+	}
 	c.mu.Lock()
 	if c.entries[k] == f {
+		if got != f {
+			c.entries[k] = got
+			c.older[k] = slices.DeleteFunc(slices.Clone(c.older[k]), func(o cacheFile) bool { return o == got })
+		}
 		if c.checked == nil {
 			c.checked = map[cacheKey]bool{}
 		}
@@ -349,7 +406,8 @@ func (c *Cache) Keys() map[string]bool {
 // writes through the file) would edit the cached render too, and a plan
 // would promise a restore that apply cannot make. The copy is a record
 // appended to this Cache's pack (the kernel's copy, copy_file_range: no
-// trip through user space), not hashed again (sum is the hash of these
+// trip through user space; the bytes are copied, never shared blocks, as
+// a record is not block-aligned, even on XFS or Btrfs), not hashed again (sum is the hash of these
 // bytes; Intact and Open check it) and not synced (the cache is
 // rebuildable). Where sum is empty, Put hashes as it copies.
 func (c *Cache) Put(digest, provider, src, sum string) error {
@@ -489,6 +547,9 @@ func (c *Cache) record(k cacheKey, f cacheFile) {
 	c.mu.Lock()
 	old, had := c.entries[k]
 	c.entries[k] = f
+	if had && old.pack != 0 {
+		c.addOlder(k, old)
+	}
 	delete(c.checked, k)
 	c.mu.Unlock()
 	if had && old.pack == 0 {
@@ -509,7 +570,17 @@ func (c *Cache) Open(digest, provider string) (io.ReadCloser, error) {
 	c.load()
 	c.mu.Lock()
 	k, f, ok := c.lookupLocked(digest, provider)
+	_, known := c.checked[k]
+	several := len(c.older[k]) > 0
 	c.mu.Unlock()
+	if ok && several && !known {
+		// Which copy is intact decides which is read: Intact finds it
+		// (a read more, only for a key cached more than once).
+		c.Intact(digest, provider)
+		c.mu.Lock()
+		k, f, ok = c.lookupLocked(digest, provider)
+		c.mu.Unlock()
+	}
 	if !ok {
 		return nil, fmt.Errorf("open cached render %s: %w", CacheKey(digest, provider), fs.ErrNotExist)
 	}

@@ -263,6 +263,15 @@ func (s *LocalStore) Close(ctx context.Context) error {
 	if c, ok := s.cache.(interface{ Close() error }); ok {
 		defer c.Close() // the pack it appends to (best effort: it is rebuildable)
 	}
+	if c, ok := s.cache.(*Cache); ok {
+		// When dead records call for it (a Store's user holds the
+		// lock); not once the run is interrupted.
+		defer func() {
+			if ctx.Err() == nil {
+				c.compact()
+			}
+		}()
+	}
 	defer s.held.close()
 	defer s.named.close()
 	defer s.saveDirNotes()
