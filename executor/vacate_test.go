@@ -84,7 +84,7 @@ func TestVacatesOrder(t *testing.T) {
 				}
 				plan.Changes = append(plan.Changes, pc)
 			}
-			v := newVacates(plan)
+			v := newVacates(plan, newGraph(plan))
 			if len(tc.waits) == 0 {
 				if v != nil {
 					t.Fatalf("newVacates = %+v, want nil", v)
@@ -297,7 +297,7 @@ func TestVacatesStartOrder(t *testing.T) {
 					renders = append(renders, &plan.Changes[i])
 				}
 			}
-			v := newVacates(plan)
+			v := newVacates(plan, newGraph(plan))
 			var got, alone []string
 			for _, c := range v.order(newGraph(plan).split(renders)) {
 				got = append(got, c.Addr.Name)
