@@ -442,6 +442,41 @@ func (v *vacates) wait(c *planner.Change, done <-chan struct{}) (held *state.Hel
 	return nil, true
 }
 
+// failedFirst reports, without waiting, the *state.HeldError to fail c
+// with when the change leaving c's path has already failed (a move of a
+// saved plan, say, which runs before any render), or nil.
+func (v *vacates) failedFirst(c *planner.Change) *state.HeldError {
+	if v == nil {
+		return nil
+	}
+	l, ok := v.holder[c]
+	if !ok {
+		return nil
+	}
+	select {
+	case <-l.done:
+	default:
+		return nil
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !l.failed {
+		return nil
+	}
+	return &state.HeldError{Path: c.Path, Holder: l.c.Addr}
+}
+
+// refuseHeld fails c, and reports true, when the change leaving its path
+// has already failed: nothing is requested or made for c.
+func (r *run) refuseHeld(c *planner.Change) bool {
+	he := r.vac.failedFirst(c)
+	if he == nil {
+		return false
+	}
+	r.fail(c, heldError(he, false))
+	return true
+}
+
 // heldError is the failure of an image refused because the change that
 // leaves its path failed (he); kept says that the image made is in the
 // content cache.
