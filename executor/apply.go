@@ -321,7 +321,7 @@ func newRun(plan *planner.Plan, opts *Options) *run {
 		}
 	}
 	r.graph = newGraph(plan)
-	r.vac = newVacates(plan)
+	r.vac = newVacates(plan, r.graph)
 	r.lastGood = r.clock.Now()
 	return r
 }

@@ -318,6 +318,7 @@ type recHooks struct {
 	onFailed  func(c *planner.Change)
 	onThrottl func(c *planner.Change)
 	onStarted func(c *planner.Change)
+	onWarn    func(c *planner.Change, msg string)
 }
 
 func (h *recHooks) add(s string) {
@@ -358,7 +359,12 @@ func (h *recHooks) Failed(c *planner.Change, err error) {
 	}
 }
 
-func (h *recHooks) Warn(c *planner.Change, msg string) { h.add(fmt.Sprintf("warn %s", c.Addr)) }
+func (h *recHooks) Warn(c *planner.Change, msg string) {
+	h.add(fmt.Sprintf("warn %s", c.Addr))
+	if h.onWarn != nil {
+		h.onWarn(c, msg)
+	}
+}
 
 func (h *recHooks) count(prefix string) int {
 	h.mu.Lock()

@@ -41,7 +41,7 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 		r.skip(1)
 		return
 	}
-	if r.refuseOccupied(c) {
+	if r.refuseOccupied(c) || r.refuseHeld(c) {
 		return
 	}
 	mt, err := MediaTypeOf(c.Path)

@@ -39,7 +39,7 @@ func (r *run) renderTakes(ctx context.Context, c *planner.Change) {
 		r.skip(1)
 		return
 	}
-	if r.refuseOccupied(c) {
+	if r.refuseOccupied(c) || r.refuseHeld(c) {
 		return
 	}
 	mt, err := MediaTypeOf(c.Path)

@@ -62,8 +62,9 @@ type leaving struct {
 }
 
 // newVacates returns the order of plan's changes that take over a path
-// another change leaves, or nil when there are none.
-func newVacates(plan *planner.Plan) *vacates {
+// another change leaves, or nil when there are none. g, the plan's
+// graph, locates the sources of derived images (nil: none).
+func newVacates(plan *planner.Plan, g *graph) *vacates {
 	var left map[string]*planner.Change // a path left, case-folded → the change leaving it
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
@@ -109,12 +110,80 @@ func newVacates(plan *planner.Plan) *vacates {
 		}
 		v.holder[c] = lv
 	}
+	v.unblockDependents(g)
 	if len(v.holder) == 0 {
 		return nil
 	}
 	v.breakCycles(plan)
 	v.deferMoves(plan)
 	return v
+}
+
+// unblockDependents drops each wait that a derived image's own start
+// waits for: a change taking the path of an image made (directly or
+// through others) from a render that waits, along the changes whose
+// paths it takes in turn, for that change. The derived image starts only
+// once its source is recorded, so neither could go on (a source taking
+// its own upscale's path, a swap, a rotation). Such a change does not
+// wait: it replaces the derived image's old file, its recorded render,
+// and the derived image is made again from its source, as before the
+// waits; its old file stays in the content cache when pixform made it
+// here. Only changes leaving a path some change takes are walked, and
+// only when they are derived: nearly every plan walks nothing.
+func (v *vacates) unblockDependents(g *graph) {
+	if g == nil {
+		return
+	}
+	var drop []*planner.Change
+	for t, l := range v.holder {
+		if _, derived := l.c.Inputs.SourceAddr(); !derived || l.c.Action == planner.Move {
+			continue
+		}
+		if v.reaches(g, l.c, t) {
+			drop = append(drop, t)
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	for _, t := range drop {
+		delete(v.holder, t)
+	}
+	held := make(map[*leaving]bool, len(v.holder))
+	for _, l := range v.holder {
+		held[l] = true
+	}
+	for c, l := range v.leavers {
+		if !held[l] {
+			delete(v.leavers, c)
+		}
+	}
+}
+
+// reaches reports whether d, a derived image, waits, before it starts,
+// for t: along its sources that the plan renders and the changes whose
+// paths each of those takes.
+func (v *vacates) reaches(g *graph, d, t *planner.Change) bool {
+	seen := map[*planner.Change]bool{}
+	stack := []*planner.Change{d}
+	for len(stack) > 0 {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		// c starts once its source is recorded: the source, and what
+		// the source waits for.
+		src, ok := c.Inputs.SourceAddr()
+		if !ok || c.Action == planner.Move || !g.rendering(src) {
+			continue
+		}
+		for s := g.change(src); s != nil && !seen[s]; s = v.next(s) {
+			if s == t {
+				return true
+			}
+			seen[s] = true
+			stack = append(stack, s)
+		}
+	}
+	return false
 }
 
 // next returns the change that c waits for, or nil.
@@ -355,8 +424,12 @@ func (v *vacates) wait(c *planner.Change, done <-chan struct{}) (held *state.Hel
 	}
 	select {
 	case <-ch:
-	case <-done:
-		return nil, true
+	default:
+		select {
+		case <-ch:
+		case <-done:
+			return nil, true
+		}
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -367,6 +440,41 @@ func (v *vacates) wait(c *planner.Change, done <-chan struct{}) (held *state.Hel
 		return &state.HeldError{Path: c.Path, Holder: l.c.Addr}, false
 	}
 	return nil, true
+}
+
+// failedFirst reports, without waiting, the *state.HeldError to fail c
+// with when the change leaving c's path has already failed (a move of a
+// saved plan, say, which runs before any render), or nil.
+func (v *vacates) failedFirst(c *planner.Change) *state.HeldError {
+	if v == nil {
+		return nil
+	}
+	l, ok := v.holder[c]
+	if !ok {
+		return nil
+	}
+	select {
+	case <-l.done:
+	default:
+		return nil
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !l.failed {
+		return nil
+	}
+	return &state.HeldError{Path: c.Path, Holder: l.c.Addr}
+}
+
+// refuseHeld fails c, and reports true, when the change leaving its path
+// has already failed: nothing is requested or made for c.
+func (r *run) refuseHeld(c *planner.Change) bool {
+	he := r.vac.failedFirst(c)
+	if he == nil {
+		return false
+	}
+	r.fail(c, heldError(he, false))
+	return true
 }
 
 // heldError is the failure of an image refused because the change that
@@ -403,7 +511,9 @@ func (r *run) vacated(c *planner.Change, out output, cache bool) bool {
 	if !v.holds(c) {
 		return true
 	}
-	held, skipped := v.wait(c, r.ctx.Done())
+	// The first Ctrl-C (startCtx) ends the wait: the image is counted
+	// skipped, and its paid render is kept in the content cache.
+	held, skipped := v.wait(c, r.startCtx.Done())
 	if held == nil && !skipped {
 		return true
 	}

@@ -7,7 +7,9 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
@@ -84,7 +86,7 @@ func TestVacatesOrder(t *testing.T) {
 				}
 				plan.Changes = append(plan.Changes, pc)
 			}
-			v := newVacates(plan)
+			v := newVacates(plan, newGraph(plan))
 			if len(tc.waits) == 0 {
 				if v != nil {
 					t.Fatalf("newVacates = %+v, want nil", v)
@@ -227,7 +229,10 @@ func TestApplyHeldByAFailedChange(t *testing.T) {
 				if !errors.As(f.Err, &pe) || !strings.Contains(msg, "whose change failed: nothing was changed at") || !strings.Contains(msg, "then plan and apply again") {
 					t.Errorf("%s: %v", f.Addr, f.Err)
 				}
-				if want := slices.Contains(tc.kept, f.Addr.Name); strings.Contains(msg, "kept in the local cache") != want {
+				// One that starts after the change it waits for failed
+				// is refused with no request, so has nothing to keep.
+				requested := e.prov.callsOf(f.Addr.String()) > 0
+				if want := slices.Contains(tc.kept, f.Addr.Name) && requested; strings.Contains(msg, "kept in the local cache") != want {
 					t.Errorf("%s: %v; want kept in the cache: %v", f.Addr, f.Err, want)
 				}
 			}
@@ -245,8 +250,9 @@ func TestApplyHeldByAFailedChange(t *testing.T) {
 				}
 			}
 			for i, c := range changes {
-				if slices.Contains(tc.kept, c.Addr.Name) != e.cache.Has(changes[i].Inputs.Digest(), providers.Imagine) && c.Action == planner.Replace {
-					t.Errorf("%s in the cache: %v, want %v", c.Addr, !slices.Contains(tc.kept, c.Addr.Name), slices.Contains(tc.kept, c.Addr.Name))
+				want := slices.Contains(tc.kept, c.Addr.Name) && e.prov.callsOf(c.Addr.String()) > 0
+				if want != e.cache.Has(changes[i].Inputs.Digest(), providers.Imagine) && c.Action == planner.Replace {
+					t.Errorf("%s in the cache: %v, want %v", c.Addr, !want, want)
 				}
 			}
 		})
@@ -297,7 +303,7 @@ func TestVacatesStartOrder(t *testing.T) {
 					renders = append(renders, &plan.Changes[i])
 				}
 			}
-			v := newVacates(plan)
+			v := newVacates(plan, newGraph(plan))
 			var got, alone []string
 			for _, c := range v.order(newGraph(plan).split(renders)) {
 				got = append(got, c.Addr.Name)
@@ -310,5 +316,72 @@ func TestVacatesStartOrder(t *testing.T) {
 				t.Errorf("order %v, alone %v; want %v, %v", got, alone, tc.want, tc.alone)
 			}
 		})
+	}
+}
+
+// The first Ctrl-C ends the wait of an image for the change leaving its
+// path: the image is counted skipped, its paid render kept in the cache,
+// and the change it waited for, in flight, finishes.
+func TestApplyFirstStopEndsAWait(t *testing.T) {
+	e := newEnv(t)
+	pa := e.had(t, "a", "a.png", 1)
+	pb := e.had(t, "b", "b.png", 2)
+	ca := create("a", "b.png", 1)
+	ca.Inputs = inputs("a anew", 101)
+	cb := create("b", "c.png", 2)
+	cb.Inputs = inputs("b anew", 102)
+	changes := []planner.Change{withPrior(ca, planner.Replace, pa, "image.a"), withPrior(cb, planner.Replace, pb, "image.b")}
+	stop := make(chan struct{})
+	var stopOnce sync.Once
+	gaveUp := make(chan struct{}) // closed once a says it was not placed
+	e.hooks.onWarn = func(c *planner.Change, msg string) {
+		if c.Addr.Name == "a" && strings.Contains(msg, "not placed") {
+			close(gaveUp)
+		}
+	}
+	bStarted := make(chan struct{})
+	e.prov = &fakeProvider{render: func(ctx context.Context, req Request, w io.Writer) error {
+		if req.Addr.Name == "a" {
+			<-bStarted
+		}
+		if req.Addr.Name == "b" {
+			close(bStarted)
+			// b is in flight until a gives up (or, before the fix, a
+			// long while: a waited for b whatever the stop).
+			select {
+			case <-gaveUp:
+			case <-time.After(10 * time.Second):
+			}
+		}
+		err := renderPNG(t)(ctx, req, w)
+		if req.Addr.Name == "a" {
+			stopOnce.Do(func() { close(stop) })
+		}
+		return err
+	}}
+	res, err := e.apply(t, context.Background(), false, changes, func(o *Options) {
+		o.Parallelism = 2
+		o.Stop = stop
+	})
+	if !errors.Is(err, ErrInterrupted) && !errors.Is(res.Stopped, ErrInterrupted) {
+		t.Fatalf("Apply: %v, want it interrupted", err)
+	}
+	select {
+	case <-gaveUp:
+	default:
+		t.Fatal("a did not give up its wait at the stop")
+	}
+	got := e.rec.snapshot()
+	if en := got["image.a"]; en.Path != "a.png" || en.SHA256 != pa.SHA256 {
+		t.Errorf("a: entry %+v, want it as it was", en)
+	}
+	if en := got["image.b"]; en.Path != "c.png" {
+		t.Errorf("b: entry %+v, want it at c.png (in flight, it finishes)", en)
+	}
+	if !e.cache.Has(changes[0].Inputs.Digest(), providers.Imagine) {
+		t.Error("a's render is not in the cache")
+	}
+	if res.Skipped != 1 || res.Generated != 1 {
+		t.Errorf("counts %+v, want 1 generated, 1 skipped", countsOf(res))
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -346,10 +345,12 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 		return err
 	}
 	s.taken = takenOf(s.dir, s.targets, rs)
-	rs = slices.DeleteFunc(slices.Clone(rs), func(r Removal) bool {
-		_, written := s.targets[safepath.Key(r.Path)]
-		return written
-	})
+	// A removal at a path the run writes stays noted too: the file there
+	// is replaced (a new file: the note, of this one's inode, no longer
+	// matches), or, when the image taking the path failed or was skipped,
+	// it is left unrecorded, and removed at End (or by the next run after
+	// a kill) while it holds the recorded bytes, so that the next plan
+	// does not refuse that image for a file the lockfile does not record.
 	if err := IntendRemovals(s.dir, rs); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}

@@ -1,0 +1,92 @@
+package state
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pixform/pixform/addrs"
+)
+
+// The file at a path that one image leaves and another takes over stays
+// noted for removal: once no entry records the path (the image left it)
+// and the one taking it did not (failed, skipped, killed), the file goes
+// at End, or by the next run's Begin after a kill, while it is the very
+// file recorded there. The image placed there, or an edit, stays.
+func TestTakenPathLeftUnrecordedIsRemoved(t *testing.T) {
+	for name, tc := range map[string]struct {
+		then      string // "end", "kill": how the run ends
+		placed    bool   // image.a is placed and recorded at b.png
+		edited    bool   // b.png is edited in place
+		wantThere bool
+	}{
+		"taker failed":         {then: "end"},
+		"taker failed, killed": {then: "kill"},
+		"taker placed":         {then: "end", placed: true, wantThere: true},
+		"taker placed, killed": {then: "kill", placed: true, wantThere: true},
+		"edited after it left": {then: "end", edited: true, wantThere: true},
+		"edited, killed":       {then: "kill", edited: true, wantThere: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			ctx := context.Background()
+			old := []byte("the image of b")
+			eb := entryN(2)
+			eb.Path, eb.SHA256, eb.Bytes = "b.png", hexSHA256(old), int64(len(old))
+			lock := NewLock()
+			a, b := addrs.MustParse("image.a"), addrs.MustParse("image.b")
+			lock.Images[b] = eb
+			bPath := filepath.Join(dir, "b.png")
+			if err := os.WriteFile(bPath, old, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			j := &opsJournal{lock: lock}
+			s := NewStore(dir, lock, j, nil)
+			if err := s.Begin(ctx, []string{"b.png", "c.png"}, []Removal{{Path: "b.png", SHA256: eb.SHA256}}); err != nil {
+				t.Fatal(err)
+			}
+			// image.b left b.png (its entry now records c.png); its old
+			// file is kept there, since the run writes b.png.
+			eb.Path = "c.png"
+			lock.Images[b] = eb
+			var want []byte
+			switch {
+			case tc.placed:
+				want = []byte("the image of a")
+				tmp := bPath + ".tmp"
+				if err := os.WriteFile(tmp, want, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Rename(tmp, bPath); err != nil {
+					t.Fatal(err)
+				}
+				ea := entryN(1)
+				ea.Path, ea.SHA256 = "b.png", hexSHA256(want)
+				lock.Images[a] = ea
+			case tc.edited:
+				want = []byte("my own edit")
+				if err := os.WriteFile(bPath, want, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.then == "end" {
+				if err := s.End(ctx); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				s2 := NewStore(dir, lock, &opsJournal{lock: lock}, nil)
+				if err := s2.Begin(ctx, nil, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := os.ReadFile(bPath)
+			switch {
+			case !tc.wantThere && err == nil:
+				t.Errorf("b.png is still there, unrecorded: %q", got)
+			case tc.wantThere && (err != nil || string(got) != string(want)):
+				t.Errorf("b.png = %q, %v; want %q", got, err, want)
+			}
+		})
+	}
+}
