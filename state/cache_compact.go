@@ -3,7 +3,9 @@ package state
 import (
 	"cmp"
 	"crypto/sha256"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -93,17 +95,35 @@ func (c *Cache) compact() {
 			f.Close()
 		}
 	}()
+	// abort gives up on a failure that is not a damaged record (the disk
+	// full, out of descriptors, a read error): the packs read are kept,
+	// every render in them, and the new pack is emptied, its space given
+	// back, for a later compaction to remove.
+	abort := func() {
+		c.packBytes -= c.wend - int64(len(packMagic))
+		c.w.Truncate(int64(len(packMagic)))
+		c.w.Close()
+		c.w = nil
+	}
 	for _, r := range recs {
 		for _, f := range r.cands {
 			src := files[f.pack]
 			if src == nil {
 				var err error
-				if src, err = os.OpenFile(filepath.Join(c.dir, old[f.pack-1]), openFlags, 0); err != nil {
-					continue
+				if src, err = os.OpenFile(filepath.Join(c.dir, old[f.pack-1]), openFlags, 0); errors.Is(err, fs.ErrNotExist) {
+					continue // gone, its renders with it
+				} else if err != nil {
+					abort()
+					return
 				}
 				files[f.pack] = src
 			}
-			if nf, ok := c.copyRecord(r.k, f, src, buf); ok {
+			nf, ok, err := c.copyRecord(r.k, f, src, buf)
+			if err != nil {
+				abort()
+				return
+			}
+			if ok {
 				moved[r.k] = nf
 				break
 			}
@@ -111,8 +131,7 @@ func (c *Cache) compact() {
 	}
 	// The new pack holds every render served before the old ones go.
 	if err := c.w.Sync(); err != nil {
-		c.w.Close()
-		c.w = nil
+		abort()
 		return
 	}
 	c.mu.Lock()
@@ -152,24 +171,29 @@ func (c *Cache) compact() {
 
 // copyRecord appends the render f of k, read from src (its pack), to
 // this Cache's pack when its bytes hash right; false, and nothing
-// appended, when they do not or cannot be read or written. The caller
-// holds c.wmu, and c.w is open.
-func (c *Cache) copyRecord(k cacheKey, f cacheFile, src *os.File, buf []byte) (cacheFile, bool) {
+// appended, when they do not (a damaged record). An error is a failure to
+// read or write (nothing appended either), which is no verdict on the
+// record. The caller holds c.wmu, and c.w is open.
+func (c *Cache) copyRecord(k cacheKey, f cacheFile, src *os.File, buf []byte) (cacheFile, bool, error) {
 	start := c.wend
 	hdr := appendRecordHeader(c.hdr[:0], k, f.sum, f.ext, f.size)
 	c.hdr = hdr
 	if _, err := c.w.WriteAt(hdr, start); err != nil {
 		c.w.Truncate(start)
-		return cacheFile{}, false
+		return cacheFile{}, false, err
 	}
 	h := sha256.New()
 	n, err := io.CopyBuffer(io.MultiWriter(io.NewOffsetWriter(c.w, start+int64(len(hdr))), h), io.NewSectionReader(src, f.off, f.size), buf)
-	var got [sha256.Size]byte
-	if err != nil || n != f.size || [sha256.Size]byte(h.Sum(got[:0])) != f.sum {
+	if err != nil {
 		c.w.Truncate(start)
-		return cacheFile{}, false
+		return cacheFile{}, false, err
+	}
+	var got [sha256.Size]byte
+	if n != f.size || [sha256.Size]byte(h.Sum(got[:0])) != f.sum {
+		c.w.Truncate(start)
+		return cacheFile{}, false, nil
 	}
 	c.wend = start + int64(len(hdr)) + f.size
 	c.packBytes += int64(len(hdr)) + f.size
-	return cacheFile{sum: f.sum, ext: f.ext, pack: c.wpack, off: start + int64(len(hdr)), size: f.size}, true
+	return cacheFile{sum: f.sum, ext: f.ext, pack: c.wpack, off: start + int64(len(hdr)), size: f.size}, true, nil
 }
