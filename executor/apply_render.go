@@ -128,7 +128,7 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 	}
 	h := held
 	held = false // request owns the slot now
-	out, err := r.request(ctx, c, req, mt, credits, h)
+	out, err := r.request(ctx, c, req, mt, credits, h, nil)
 	if err != nil {
 		r.failOrSkip(c, err)
 		return
@@ -186,8 +186,11 @@ func (r *run) failOrSkip(c *planner.Change, err error) {
 // c.Path. An error is errSkipped when the run stopped first, else the
 // failure of c (a fatal one, or the local disk's, has stopped the run).
 // held says that the caller took a request slot for the first attempt;
-// request gives it back.
-func (r *run) request(ctx context.Context, c *planner.Change, req Request, mt string, credits int, held bool) (output, error) {
+// request gives it back. arrived, when not nil, is run on the image that
+// arrived before the slot is given back, so that no other request starts
+// while it runs (a take is kept in the content cache there: a run killed
+// then repeats no more than the requests in flight).
+func (r *run) request(ctx context.Context, c *planner.Change, req Request, mt string, credits int, held bool, arrived func(output)) (output, error) {
 	release := func() {
 		if held {
 			<-r.slots
@@ -225,6 +228,9 @@ func (r *run) request(ctx context.Context, c *planner.Change, req Request, mt st
 		out, o, err := r.attempt(ctx, c, req, mt, credits)
 		r.limiter.Release(ticket, o)
 		if err == nil {
+			if arrived != nil {
+				arrived(out)
+			}
 			// The lockfile commit does not hold a request slot.
 			return out, nil
 		}

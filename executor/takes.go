@@ -193,20 +193,23 @@ func (r *run) take(ctx context.Context, c *planner.Change, seed int64, mt string
 	if r.stopping() {
 		return output{}, false, errSkipped
 	}
-	out, err = r.request(ctx, c, Request{Addr: c.Addr, Inputs: in, MediaType: mt}, mt, price, false)
+	// Into the cache before anything else, and before its request slot
+	// is given back: a run killed from then on asks for this take no
+	// more, and one killed before repeats only the requests in flight.
+	keepArrived := func(out output) {
+		if k, ok := r.opts.Cache.(TakeKeeper); ok && r.opts.Cache != nil {
+			if err := k.Keep(digest, r.provider, out.tmp, path.Ext(c.Path), out.sha256); err != nil {
+				r.hooks.Warn(c, fmt.Sprintf("could not keep the take with seed %d in the content cache: %v; picking it later will request it again", seed, err))
+			}
+		}
+	}
+	out, err = r.request(ctx, c, Request{Addr: c.Addr, Inputs: in, MediaType: mt}, mt, price, false, keepArrived)
 	if err != nil {
 		return output{}, false, err
 	}
 	r.mu.Lock()
 	r.lastGood = r.clock.Now()
 	r.mu.Unlock()
-	// Into the cache before anything else: a run killed from here on
-	// asks for this take no more.
-	if k, ok := r.opts.Cache.(TakeKeeper); ok && r.opts.Cache != nil {
-		if err := k.Keep(digest, r.provider, out.tmp, path.Ext(c.Path), out.sha256); err != nil {
-			r.hooks.Warn(c, fmt.Sprintf("could not keep the take with seed %d in the content cache: %v; picking it later will request it again", seed, err))
-		}
-	}
 	return out, false, nil
 }
 
