@@ -157,12 +157,12 @@ func (e *env) askedJSON(args []string) jsonMode {
 		return noJSON
 	}
 	mode := jsonModeOf(args[0])
-	fs := e.flagsOf(args[0])
-	if mode == noJSON || fs == nil {
-		return noJSON
-	}
-	if before {
+	if mode == noJSON || before {
 		return mode
+	}
+	fs := e.flagsOf(args[0])
+	if fs == nil {
+		return noJSON
 	}
 	return jsonAsked(mode, fs, args[1:])
 }
@@ -235,7 +235,7 @@ func jsonAsked(mode jsonMode, fs *flagSet, args []string) jsonMode {
 	if set["json"] != "true" && set["format"] != "json" {
 		return noJSON
 	}
-	if mode == jsonPlan && fs.Name() == "plan" && set["check"] == "true" {
+	if mode == jsonPlan && set["check"] == "true" {
 		return noJSON
 	}
 	return mode

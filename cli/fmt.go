@@ -41,10 +41,7 @@ func (e *env) fmt(args []string) int {
 	parsed := map[string]*hcl.File{}
 	changed, refused := 0, 0
 	for _, name := range files {
-		path := name
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(e.dir, name)
-		}
+		path := e.abs(name)
 		// A link that leads outside is refused before it is read: a link
 		// to /proc/self/environ printed the environment, the token with
 		// it, in its syntax errors and its diff.

@@ -492,11 +492,8 @@ func (e *env) plan(args []string) int {
 	if *check {
 		return e.check(&sel)
 	}
-	outPath := *out
-	if outPath != "" {
-		if !filepath.IsAbs(outPath) {
-			outPath = filepath.Join(e.dir, outPath)
-		}
+	outPath := e.abs(*out)
+	if *out != "" {
 		if err := replaceable(outPath, "plan -out="+*out, ""); err != nil {
 			return e.fail(err)
 		}

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -41,103 +40,20 @@ func (e *LinkOutside) What() string {
 	return fmt.Sprintf("%s leads through %s, a symbolic link to %s", e.Path, e.Link, e.Target)
 }
 
-// ResolveInside returns the file that name (relative to dir, or absolute)
-// leads to, with every symbolic link on its way followed, component by
-// component, and refuses it with a *LinkOutside when a link leaves dir
-// (dir itself may be a link: it is the user's). A name the command line
-// gives outside dir (-var-file=/etc/pixform/prod.hcl, ../shared/v.hcl) is
-// the user's own argument, not something from the repository: it is
-// returned as it is. A name that cannot be looked at (missing, not
-// readable) is returned as it is too, for the read to say what is wrong.
-//
-// What is returned is the file to read: name (joined to dir) when no link
-// is on its way, else a path with no link in it, so that what is read is
-// what was checked ("env/../v.hcl" through a linked
-// env is dir/v.hcl, as checked, never the link target's parent).
-//
-// A file directly in dir costs one lstat, as before; a deeper name, one
-// lstat per component.
-func ResolveInside(dir, name string) (string, error) {
-	// Cleaned as the check below sees it: "env/../v.hcl" is dir/v.hcl,
-	// never the parent of what a link env leads to.
-	full := filepath.Clean(name)
-	if !filepath.IsAbs(full) {
-		full = filepath.Join(dir, name)
-	}
-	abs, err := filepath.Abs(full)
-	if err != nil {
-		return full, nil
-	}
-	base, err := filepath.Abs(dir)
-	if err != nil {
-		return full, nil
-	}
-	root := "" // dir with its links resolved, made once it is needed
-	resolveRoot := func() bool {
-		if root == "" {
-			r, err := filepath.EvalSymlinks(dir)
-			if err != nil {
-				return false
-			}
-			root = r
-		}
-		return true
-	}
-	if !within(base, abs) {
-		if !resolveRoot() || !within(root, abs) {
-			return full, nil // outside: the user's own argument
-		}
-		base = root
-	}
-	rel, err := filepath.Rel(base, abs)
-	if err != nil || rel == "." {
-		return full, nil
-	}
-	cur, named, linked := base, "", false
-	parts := strings.Split(rel, string(filepath.Separator))
-	for i, part := range parts {
-		cur = filepath.Join(cur, part)
-		named = filepath.Join(named, part)
-		fi, err := os.Lstat(cur)
-		if err != nil {
-			if linked {
-				// Never the unresolved name: the kernel would
-				// follow its links again, unchecked.
-				return "", &os.PathError{Op: "lstat", Path: cur, Err: err}
-			}
-			return full, nil // missing or unreadable: the read says so
-		}
-		if fi.Mode()&os.ModeSymlink == 0 {
-			continue
-		}
-		if !resolveRoot() {
-			return full, nil
-		}
-		shown := named
-		if i == len(parts)-1 {
-			shown = name
-		}
-		target, err := filepath.EvalSymlinks(cur)
-		if err != nil {
-			if _, serr := os.Stat(cur); serr != nil {
-				return full, nil // dangling: the read says so
-			}
-			// It opens, but cannot be followed to a name: not known
-			// to stay inside.
-			return "", &LinkOutside{Path: name, Link: shown, Target: "a file that has no name"}
-		}
-		if !within(root, target) {
-			text, _ := os.Readlink(cur)
-			rest := filepath.Join(append([]string{target}, parts[i+1:]...)...)
-			return "", &LinkOutside{Path: name, Link: shown, Target: text, Resolved: rest}
-		}
-		cur, linked = target, true
-	}
-	if !linked {
-		return full, nil // as named, for the messages that name it
-	}
-	return cur, nil
+// NotInside is a variable file that a saved plan names outside the
+// working directory: a plan file can come from anyone (a CI artifact), so
+// what it names is read only inside the directory.
+type NotInside struct {
+	Path string
 }
+
+func (e *NotInside) Error() string {
+	return e.Path + " is outside the working directory"
+}
+
+// errChanged is a file's replacement refused: its name names another
+// file since it was read.
+var errChanged = errors.New("it changed since it was read")
 
 // within reports whether path is dir or below it; both absolute and clean.
 func within(dir, path string) bool {

@@ -5,7 +5,6 @@ package config
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -78,17 +77,6 @@ func (o *opened) close() {
 	if o.dirFd >= 0 {
 		unix.Close(o.dirFd)
 	}
-}
-
-// NotInside is a variable file that a saved plan names outside the
-// working directory: a plan file can come from anyone (a CI artifact), so
-// what it names is read only inside the directory.
-type NotInside struct {
-	Path string
-}
-
-func (e *NotInside) Error() string {
-	return e.Path + " is outside the working directory"
 }
 
 // open opens name (relative to r.dir, or absolute) for reading. A name
@@ -253,12 +241,9 @@ func (w *walk) run(comps []string) (*opened, error) {
 		if !last {
 			fd, err := openRetry(w.cur, c, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC)
 			if err == unix.ENOTDIR || err == unix.ELOOP {
-				if target, lerr := readlinkat(w.cur, c); lerr == nil {
-					next, err := w.follow(comps, i, target)
-					if err != nil {
-						w.done()
-						return nil, err
-					}
+				if next, ok, err := w.followAt(comps, i); err != nil {
+					return nil, err
+				} else if ok {
 					comps, i = next, -1
 					continue
 				}
@@ -284,12 +269,9 @@ func (w *walk) run(comps []string) (*opened, error) {
 		}
 		fd, err := openRetry(w.cur, c, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC)
 		if err == unix.ELOOP {
-			if target, lerr := readlinkat(w.cur, c); lerr == nil {
-				next, err := w.follow(comps, i, target)
-				if err != nil {
-					w.done()
-					return nil, err
-				}
+			if next, ok, err := w.followAt(comps, i); err != nil {
+				return nil, err
+			} else if ok {
 				comps, i = next, -1
 				continue
 			}
@@ -303,6 +285,22 @@ func (w *walk) run(comps []string) (*opened, error) {
 		return o, nil
 	}
 	return w.fail(unix.ENOENT) // not reached: comps is never empty
+}
+
+// followAt follows comps[i] when it is a symbolic link (ok), returning
+// the components to walk from the start; a failure to follow it ends the
+// walk (done). ok is false when comps[i] is not a link, for the open's
+// own error to say what it is.
+func (w *walk) followAt(comps []string, i int) (next []string, ok bool, err error) {
+	target, lerr := readlinkat(w.cur, comps[i])
+	if lerr != nil {
+		return nil, false, nil
+	}
+	if next, err = w.follow(comps, i, target); err != nil {
+		w.done()
+		return nil, false, err
+	}
+	return next, true, nil
 }
 
 // follow follows the link comps[i], whose text is target, from the
@@ -443,5 +441,3 @@ func (o *opened) replace(data []byte, shown string) error {
 	}
 	return nil
 }
-
-var errChanged = errors.New("it changed since it was read")

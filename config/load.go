@@ -272,7 +272,7 @@ func ReadSource(path string) ([]byte, error) {
 }
 
 // cannotRead is the *FileError of a file that cannot be opened or read.
-func cannotRead(path string, err error) error {
+func cannotRead(path string, err error) *FileError {
 	return &FileError{Path: path, Summary: "Cannot read file", Err: err,
 		Detail: "Reading " + path + " failed: " + err.Error() + ". Check that it exists and is readable."}
 }
@@ -355,7 +355,7 @@ func (l *loader) readFile(name string, vars, strict bool) ([]byte, bool) {
 	if l.root == nil {
 		r, err := openRoot(l.dir)
 		if err != nil {
-			l.diags = append(l.diags, fileDiag(cannotRead(l.dir, err).(*FileError)))
+			l.diags = append(l.diags, fileDiag(cannotRead(l.dir, err)))
 			return nil, false
 		}
 		l.root = r
@@ -378,7 +378,7 @@ func (l *loader) readFile(name string, vars, strict bool) ([]byte, bool) {
 	case errors.As(err, &fe):
 		l.diags = append(l.diags, fileDiag(fe))
 	default:
-		l.diags = append(l.diags, fileDiag(cannotRead(name, err).(*FileError)))
+		l.diags = append(l.diags, fileDiag(cannotRead(name, err)))
 	}
 	return nil, false
 }
@@ -394,12 +394,9 @@ func outsideDiag(lo *LinkOutside, vars bool) *hcl.Diagnostic {
 	summary, todo := "Configuration file links outside the working directory", "Replace the link with the file itself."
 	if vars {
 		summary = "Variable file links outside the working directory"
-		todo = "Replace the link with the file itself, or name a file outside with -var-file=PATH."
+		// Under /proc, /dev or /sys, or with no name: nothing to suggest.
 		if file := lo.Suggested(); file != "" {
 			todo = "Replace the link with the file itself, or, if it is yours, name the file it leads to: -var-file=" + file + "."
-		} else {
-			// Under /proc, /dev or /sys: nothing to suggest.
-			todo = "Replace the link with the file itself."
 		}
 	}
 	return &hcl.Diagnostic{

@@ -111,12 +111,12 @@ var (
 	_ executor.Bounded  = (*Client)(nil)
 )
 
-// New returns a Client for opts, defaults filled in. It makes no request.
 // CloseIdleConnections closes the connections c keeps open for its next
 // requests: a caller done with c (watch makes a client per apply) calls
 // it, so that no connection stays open until the idle timeout.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
+// New returns a Client for opts, defaults filled in. It makes no request.
 func New(opts Options) *Client {
 	c := &Client{
 		url:       opts.URL,

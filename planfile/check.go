@@ -6,6 +6,7 @@ import (
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
@@ -39,13 +40,9 @@ func (d dirDisk) Holds(e state.Entry) bool {
 // much of it as apply would send, and reports whether it hashes to
 // sha256hex.
 func (d dirDisk) HoldsFile(path, sha256hex string) bool {
-	_, err := state.ReadVerified(string(d), path, sha256hex, maxSourceBytes)
+	_, err := state.ReadVerified(string(d), path, sha256hex, executor.MaxSourceBytes)
 	return err == nil
 }
-
-// maxSourceBytes is executor.MaxSourceBytes, the most of a source file
-// apply reads.
-const maxSourceBytes = 256 << 20
 
 // DirDisk is the working directory dir, for CheckAgainst.
 func DirDisk(dir string) Disk { return dirDisk(dir) }
@@ -306,19 +303,7 @@ func mustRender(c *planner.Change, img *config.Image, provider string) string {
 		// another: a new one alone explains nothing.
 		in.Seed = old.Seed
 	}
-	switch {
-	case old.Prompt != in.Prompt:
-		return "its prompt changed"
-	case old.Style != in.Style:
-		return "its style changed"
-	case old.AspectRatio != in.AspectRatio:
-		return "its aspect_ratio changed"
-	case old.Seed != in.Seed:
-		return "its seed changed"
-	case old.Takes() != in.Takes():
-		return "its candidates changed"
-	}
-	if why := derivedChange(old, in, c.AfterApply); why != "" {
+	if why := inputsChange(old, in, c.AfterApply); why != "" {
 		return why
 	}
 	if prior.Provider == providers.Draft && provider == providers.Imagine {
@@ -343,9 +328,25 @@ func heldMismatch(prior *state.Entry) bool {
 // inputsChanged reports whether c's inputs differ from its prior entry's
 // as the planner compares them.
 func inputsChanged(c *planner.Change) bool {
-	old, in := c.Prior.Inputs, c.Inputs
-	return old.Prompt != in.Prompt || old.Style != in.Style || old.AspectRatio != in.AspectRatio ||
-		old.Seed != in.Seed || old.Takes() != in.Takes() || derivedChange(old, in, c.AfterApply) != ""
+	return inputsChange(c.Prior.Inputs, c.Inputs, c.AfterApply) != ""
+}
+
+// inputsChange says how inputs in changed from old, as the planner's
+// reasons do ("its prompt changed"), or "".
+func inputsChange(old, in state.Inputs, afterApply string) string {
+	switch {
+	case old.Prompt != in.Prompt:
+		return "its prompt changed"
+	case old.Style != in.Style:
+		return "its style changed"
+	case old.AspectRatio != in.AspectRatio:
+		return "its aspect_ratio changed"
+	case old.Seed != in.Seed:
+		return "its seed changed"
+	case old.Takes() != in.Takes():
+		return "its candidates changed"
+	}
+	return derivedChange(old, in, afterApply)
 }
 
 // derivedChange says how a derived image's inputs changed from old, as
