@@ -411,12 +411,12 @@ func (c *Cache) Keys() map[string]bool {
 // bytes; Intact and Open check it) and not synced (the cache is
 // rebuildable). Where sum is empty, Put hashes as it copies.
 func (c *Cache) Put(digest, provider, src, sum string) error {
-	if !validSHA256(sum) {
-		return c.copyIn(digest, provider, src)
-	}
 	ext := strings.ToLower(filepath.Ext(src))
 	if err := checkCacheKey(digest, provider, ext, src); err != nil {
 		return err
+	}
+	if !validSHA256(sum) {
+		return c.copyHashing(digest, provider, src, ext)
 	}
 	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
@@ -498,31 +498,16 @@ func copyBufferedTo(dst *os.File, off int64, src *os.File, size int64) error {
 	return err
 }
 
-// copyIn copies src into the cache, hashing it on the way.
-func (c *Cache) copyIn(digest, provider, src string) error {
-	return c.copyInAs(digest, provider, src, strings.ToLower(filepath.Ext(src)))
-}
-
-// copyInAs is copyIn of a file whose format ext names.
-func (c *Cache) copyInAs(digest, provider, src, ext string) error {
-	if err := checkCacheKey(digest, provider, ext, src); err != nil {
-		return err
-	}
+// copyHashing is Put of src, a file whose format ext names, with no hash
+// given: its bytes are hashed into a temporary file, then appended to the
+// pack as copyKnown does (a record's header, first, holds the hash). The
+// caller checked the key (checkCacheKey).
+func (c *Cache) copyHashing(digest, provider, src, ext string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)
 	}
 	defer in.Close()
-	return c.copyFrom(digest, provider, in, src, ext)
-}
-
-// copyFrom is copyInAs of the bytes that in reads, from src (named in
-// errors): they are hashed into a temporary file, then appended to the
-// pack as copyKnown does (a record's header, first, holds the hash).
-func (c *Cache) copyFrom(digest, provider string, in io.Reader, src, ext string) error {
-	if err := checkCacheKey(digest, provider, ext, src); err != nil {
-		return err
-	}
 	c.load()
 	if err := c.mkdir(); err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)
