@@ -68,10 +68,6 @@ type Cache struct {
 	// new pack's name follows. Under mu (latest: or wmu, after load).
 	packs  []string
 	latest int64
-	// packBytes and packRecords count the bytes (after each pack's
-	// magic) and records of the packs read and written, for compact.
-	// Under mu.
-	packBytes, packRecords int64
 	// loaded is set once load has read the directory.
 	loaded atomic.Bool
 
@@ -84,6 +80,10 @@ type Cache struct {
 	wpack int32
 	wend  int64
 	hdr   []byte
+	// packBytes and packRecords count the bytes (after each pack's
+	// magic) and records of the packs read and written, for compact.
+	// Under wmu (load counts them before any append).
+	packBytes, packRecords int64
 }
 
 // maxOlder bounds the older copies kept of one key (a crafted pack of

@@ -393,10 +393,8 @@ func (c *Cache) appendLocked(k cacheKey, sum [sha256.Size]byte, ext string, in *
 		return cacheFile{}, fmt.Errorf("append to %s: %w", name, err)
 	}
 	c.wend = start + int64(len(hdr)) + size
-	c.mu.Lock()
 	c.packBytes += int64(len(hdr)) + size
 	c.packRecords++
-	c.mu.Unlock()
 	return cacheFile{sum: sum, ext: ext, pack: c.wpack, off: start + int64(len(hdr)), size: size}, nil
 }
 
