@@ -443,16 +443,13 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	}
 	x.mu.Lock()
 	x.owner[safepath.Key(e.Path)] = addr
-	prev, hadOld := x.rec[addr]
-	old := prev.path
 	x.mu.Unlock()
 	if err := s.record(ctx, "the entry", addr, nil, map[addrs.Addr]Entry{addr: e}); err != nil {
 		return err
 	}
+	// addr's entry, if any, recorded e.Path (one that leaves its path
+	// went to commitSerial): no other path of addr's to drop.
 	x.mu.Lock()
-	if hadOld && safepath.Key(old) != safepath.Key(e.Path) && x.owner[safepath.Key(old)] == addr {
-		delete(x.owner, safepath.Key(old))
-	}
 	x.rec[addr] = indexed{e.Path, sum}
 	x.mu.Unlock()
 	return nil
