@@ -377,13 +377,8 @@ func (c *Cache) hashes(k cacheKey, f cacheFile) bool {
 		return false
 	}
 	defer r.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, r); err != nil {
-		return false
-	}
-	var got [sha256.Size]byte
-	h.Sum(got[:0])
-	return got == f.sum
+	_, err = io.Copy(io.Discard, &verifyingReader{r: r, h: sha256.New(), want: f.sum})
+	return err == nil
 }
 
 // Keys returns the set of cached renders, keyed by CacheKey, for the

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
@@ -278,14 +277,11 @@ func ownBytes(e *Entry, sum string) bool {
 // anything else (a link, a directory, a FIFO, which it never waits on) or
 // a file it cannot read.
 func regularSHA256(abs string) (string, bool) {
-	f, err := os.OpenFile(abs, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, _, err := openRegular(abs)
 	if err != nil {
 		return "", false
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return "", false
-	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", false
