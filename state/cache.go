@@ -68,10 +68,6 @@ type Cache struct {
 	// new pack's name follows. Under mu (latest: or wmu, after load).
 	packs  []string
 	latest int64
-	// packBytes and packRecords count the bytes (after each pack's
-	// magic) and records of the packs read and written, for compact.
-	// Under mu.
-	packBytes, packRecords int64
 	// loaded is set once load has read the directory.
 	loaded atomic.Bool
 
@@ -84,6 +80,10 @@ type Cache struct {
 	wpack int32
 	wend  int64
 	hdr   []byte
+	// packBytes and packRecords count the bytes (after each pack's
+	// magic) and records of the packs read and written, for compact.
+	// Under wmu (load counts them before any append).
+	packBytes, packRecords int64
 }
 
 // maxOlder bounds the older copies kept of one key (a crafted pack of
@@ -377,13 +377,8 @@ func (c *Cache) hashes(k cacheKey, f cacheFile) bool {
 		return false
 	}
 	defer r.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, r); err != nil {
-		return false
-	}
-	var got [sha256.Size]byte
-	h.Sum(got[:0])
-	return got == f.sum
+	_, err = io.Copy(io.Discard, &verifyingReader{r: r, h: sha256.New(), want: f.sum})
+	return err == nil
 }
 
 // Keys returns the set of cached renders, keyed by CacheKey, for the
@@ -411,12 +406,12 @@ func (c *Cache) Keys() map[string]bool {
 // bytes; Intact and Open check it) and not synced (the cache is
 // rebuildable). Where sum is empty, Put hashes as it copies.
 func (c *Cache) Put(digest, provider, src, sum string) error {
-	if !validSHA256(sum) {
-		return c.copyIn(digest, provider, src)
-	}
 	ext := strings.ToLower(filepath.Ext(src))
 	if err := checkCacheKey(digest, provider, ext, src); err != nil {
 		return err
+	}
+	if !validSHA256(sum) {
+		return c.copyHashing(digest, provider, src, ext)
 	}
 	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
@@ -498,31 +493,16 @@ func copyBufferedTo(dst *os.File, off int64, src *os.File, size int64) error {
 	return err
 }
 
-// copyIn copies src into the cache, hashing it on the way.
-func (c *Cache) copyIn(digest, provider, src string) error {
-	return c.copyInAs(digest, provider, src, strings.ToLower(filepath.Ext(src)))
-}
-
-// copyInAs is copyIn of a file whose format ext names.
-func (c *Cache) copyInAs(digest, provider, src, ext string) error {
-	if err := checkCacheKey(digest, provider, ext, src); err != nil {
-		return err
-	}
+// copyHashing is Put of src, a file whose format ext names, with no hash
+// given: its bytes are hashed into a temporary file, then appended to the
+// pack as copyKnown does (a record's header, first, holds the hash). The
+// caller checked the key (checkCacheKey).
+func (c *Cache) copyHashing(digest, provider, src, ext string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)
 	}
 	defer in.Close()
-	return c.copyFrom(digest, provider, in, src, ext)
-}
-
-// copyFrom is copyInAs of the bytes that in reads, from src (named in
-// errors): they are hashed into a temporary file, then appended to the
-// pack as copyKnown does (a record's header, first, holds the hash).
-func (c *Cache) copyFrom(digest, provider string, in io.Reader, src, ext string) error {
-	if err := checkCacheKey(digest, provider, ext, src); err != nil {
-		return err
-	}
 	c.load()
 	if err := c.mkdir(); err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)

@@ -158,22 +158,9 @@ func TestCachePackResync(t *testing.T) {
 	for name, at := range tests {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			c := OpenCache(dir)
-			for _, d := range ds {
-				keepT(t, c, dir, d, "imagine", ".png", "render "+d)
-			}
-			c.Close()
-			pack, recs := packRecords(t, dir, ds)
-			f, err := os.OpenFile(pack, os.O_RDWR, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b := make([]byte, 1)
+			pack, recs := packT(t, dir, ds, func(i int) string { return "render " + ds[i] })
 			off := at(recs)
-			f.ReadAt(b, off)
-			b[0] ^= 0x10
-			f.WriteAt(b, off)
-			f.Close()
+			flipT(t, pack, off, 0x10)
 			cc := OpenCache(dir)
 			lost := 0
 			for i, d := range ds {

@@ -254,16 +254,11 @@ func (r *packReader) resync(f *os.File, from, end int64) (int64, bool) {
 
 func (c *Cache) loadPack(name string, r *packReader) {
 	buf := r.hdr
-	f, err := os.OpenFile(filepath.Join(c.dir, name), openFlags, 0)
+	f, end, err := openRegular(filepath.Join(c.dir, name))
 	if err != nil {
 		return
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return
-	}
-	end := st.Size()
 	if end < int64(len(packMagic)) {
 		return
 	}
@@ -324,21 +319,33 @@ func (c *Cache) openCached(k cacheKey, f cacheFile) (io.ReadCloser, string, erro
 	if loose {
 		p = filepath.Join(c.dir, f.name(k))
 	}
-	file, err := os.OpenFile(p, openFlags, 0)
+	file, _, err := openRegular(p)
 	if err != nil {
-		return nil, p, err
-	}
-	if st, err := file.Stat(); err != nil || !st.Mode().IsRegular() {
-		file.Close()
-		if err == nil {
-			err = fmt.Errorf("not a regular file")
-		}
 		return nil, p, err
 	}
 	if loose {
 		return file, p, nil
 	}
 	return sectionCloser{io.NewSectionReader(file, f.off, f.size), file}, p, nil
+}
+
+// openRegular opens the regular file at p to read (openFlags), and
+// returns its size; an error for anything else (a link, a FIFO, a
+// directory).
+func openRegular(p string) (*os.File, int64, error) {
+	f, err := os.OpenFile(p, openFlags, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("not a regular file")
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
 }
 
 type sectionCloser struct {
@@ -393,10 +400,8 @@ func (c *Cache) appendLocked(k cacheKey, sum [sha256.Size]byte, ext string, in *
 		return cacheFile{}, fmt.Errorf("append to %s: %w", name, err)
 	}
 	c.wend = start + int64(len(hdr)) + size
-	c.mu.Lock()
 	c.packBytes += int64(len(hdr)) + size
 	c.packRecords++
-	c.mu.Unlock()
 	return cacheFile{sum: sum, ext: ext, pack: c.wpack, off: start + int64(len(hdr)), size: size}, nil
 }
 

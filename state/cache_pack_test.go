@@ -161,14 +161,43 @@ func packRecords(t *testing.T, dir string, ds []string) (pack string, recs [][3]
 	c := OpenCache(dir)
 	c.load()
 	for _, d := range ds {
-		k, f, ok := c.lookupLocked(d, "imagine")
-		_ = k
+		_, f, ok := c.lookupLocked(d, "imagine")
 		if !ok || f.pack == 0 {
 			t.Fatalf("%.8s is not in a pack", d)
 		}
 		recs = append(recs, [3]int64{f.off - int64(recordHeaderSize("imagine", ".png")), f.off, f.size})
 	}
 	return filepath.Join(dir, WorkDirName, cacheDirName, packs[0]), recs
+}
+
+// packT keeps content(i) as the render of each d = ds[i] in one run,
+// closes its pack, and returns the pack and its records (packRecords).
+func packT(t *testing.T, dir string, ds []string, content func(i int) string) (pack string, recs [][3]int64) {
+	t.Helper()
+	c := OpenCache(dir)
+	for i, d := range ds {
+		keepT(t, c, dir, d, "imagine", ".png", content(i))
+	}
+	c.Close()
+	return packRecords(t, dir, ds)
+}
+
+// flipT flips the bits mask of the byte at off of the file at path.
+func flipT(t *testing.T, path string, off int64, mask byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= mask
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // A pack cut short (a run killed, or the power lost, mid-append) serves
@@ -192,12 +221,7 @@ func TestCachePackTornTail(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			c := OpenCache(dir)
-			for i, d := range ds {
-				keepT(t, c, dir, d, "imagine", ".png", contents[i])
-			}
-			c.Close()
-			pack, recs := packRecords(t, dir, ds)
+			pack, recs := packT(t, dir, ds, func(i int) string { return contents[i] })
 			size := tc.cut(recs)
 			if err := os.Truncate(pack, size); err != nil {
 				t.Fatal(err)
@@ -246,22 +270,8 @@ func TestCachePackCorruptRecord(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			c := OpenCache(dir)
-			for i, d := range ds {
-				keepT(t, c, dir, d, "imagine", ".png", contents[i])
-			}
-			c.Close()
-			pack, recs := packRecords(t, dir, ds)
-			f, err := os.OpenFile(pack, os.O_RDWR, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b := make([]byte, 1)
-			off := tc.at(recs)
-			f.ReadAt(b, off)
-			b[0] ^= 0x55
-			f.WriteAt(b, off)
-			f.Close()
+			pack, recs := packT(t, dir, ds, func(i int) string { return contents[i] })
+			flipT(t, pack, tc.at(recs), 0x55)
 
 			cc := OpenCache(dir)
 			for _, i := range tc.served {

@@ -9,7 +9,9 @@ import (
 )
 
 // copyFileTo copies the first size bytes of src to dst at offset off,
-// leaving both files' offsets alone: copyFileAt's way, at an offset.
+// leaving both files' offsets alone. It asks the kernel
+// (copy_file_range), which copies in the page cache with no trip through
+// user space; where it cannot, it copies through a buffer.
 func copyFileTo(dst *os.File, off int64, src *os.File, size int64) error {
 	var in int64
 	for in < size {

@@ -37,8 +37,13 @@ type placingFile struct {
 // this checkout may have left a file it did not record. An unreadable or
 // foreign note counts as none: its paths stay someone's.
 func Leftovers(dir string) map[string]bool {
-	note, ok := readPlacing(dir)
-	if !ok {
+	note, _ := readPlacing(dir)
+	return note.leftovers()
+}
+
+// leftovers is Leftovers of the note, nil for none.
+func (note placingFile) leftovers() map[string]bool {
+	if len(note.Paths) == 0 {
 		return nil
 	}
 	out := make(map[string]bool, len(note.Paths))
@@ -76,10 +81,9 @@ func workDirID(dir string) (fileID, bool) {
 }
 
 // notePlacing notes, durably, that an apply writes paths, keeping the
-// paths of an earlier note of this checkout: their leftovers may still be
-// there.
-func notePlacing(dir string, paths []string) error {
-	earlier, _ := readPlacing(dir)
+// paths of earlier, the note of this checkout found (readPlacing): their
+// leftovers may still be there.
+func notePlacing(dir string, paths []string, earlier placingFile) error {
 	if len(paths) == 0 && len(earlier.Paths) == 0 {
 		return nil
 	}

@@ -325,7 +325,9 @@ func (s *LocalStore) failed() error {
 // Begin implements Store.
 func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) error {
 	clear(s.targets)
-	s.ours = Leftovers(s.dir)
+	// Read once: notePlacing keeps its paths.
+	earlier, _ := readPlacing(s.dir)
+	s.ours = earlier.leftovers()
 	s.idx.mu.RLock()
 	for _, p := range writes {
 		k := safepath.Key(p)
@@ -354,7 +356,7 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	if err := IntendRemovals(s.dir, rs); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
-	if err := notePlacing(s.dir, writes); err != nil {
+	if err := notePlacing(s.dir, writes, earlier); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	s.noted = true

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/internal/safepath"
@@ -278,14 +277,11 @@ func ownBytes(e *Entry, sum string) bool {
 // anything else (a link, a directory, a FIFO, which it never waits on) or
 // a file it cannot read.
 func regularSHA256(abs string) (string, bool) {
-	f, err := os.OpenFile(abs, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, _, err := openRegular(abs)
 	if err != nil {
 		return "", false
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return "", false
-	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", false
@@ -443,16 +439,13 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	}
 	x.mu.Lock()
 	x.owner[safepath.Key(e.Path)] = addr
-	prev, hadOld := x.rec[addr]
-	old := prev.path
 	x.mu.Unlock()
 	if err := s.record(ctx, "the entry", addr, nil, map[addrs.Addr]Entry{addr: e}); err != nil {
 		return err
 	}
+	// addr's entry, if any, recorded e.Path (one that leaves its path
+	// went to commitSerial): no other path of addr's to drop.
 	x.mu.Lock()
-	if hadOld && safepath.Key(old) != safepath.Key(e.Path) && x.owner[safepath.Key(old)] == addr {
-		delete(x.owner, safepath.Key(old))
-	}
 	x.rec[addr] = indexed{e.Path, sum}
 	x.mu.Unlock()
 	return nil

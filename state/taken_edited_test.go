@@ -2,8 +2,6 @@ package state
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -34,11 +32,6 @@ func (j *opsJournal) Record(_ context.Context, dels []addrs.Addr, sets map[addrs
 func (j *opsJournal) Snapshot() *Lock { return j.lock }
 func (j *opsJournal) Close() error    { return nil }
 
-func hexSHA256(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 // A commit to the path that another image leaves (b.png, recorded for
 // image.b, which the run deletes or moves away) refuses to overwrite the
 // file there when it is no longer the one recorded (edited after a saved
@@ -60,7 +53,7 @@ func TestStoreCommitRefusesATakenPathEdited(t *testing.T) {
 			ctx := context.Background()
 			old := []byte("the image of b")
 			eb := entryN(2)
-			eb.Path, eb.SHA256, eb.Bytes = "b.png", hexSHA256(old), int64(len(old))
+			eb.Path, eb.SHA256, eb.Bytes = "b.png", sha(string(old)), int64(len(old))
 			lock := NewLock()
 			b := addrs.MustParse("image.b")
 			lock.Images[b] = eb
@@ -86,7 +79,7 @@ func TestStoreCommitRefusesATakenPathEdited(t *testing.T) {
 			j.ops = nil
 			image := []byte("the new image of a")
 			ea := entryN(1)
-			ea.Path, ea.SHA256, ea.Bytes = "b.png", hexSHA256(image), int64(len(image))
+			ea.Path, ea.SHA256, ea.Bytes = "b.png", sha(string(image)), int64(len(image))
 			f, err := s.CreateTemp("b.png")
 			if err != nil {
 				t.Fatal(err)
@@ -158,7 +151,7 @@ func TestTakenPathsEdited(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				data := encodeStatCache(map[string]statRecord{"b.png": {statKey: k, SHA256: hexSHA256(recorded), MediaType: MediaUnknown}})
+				data := encodeStatCache(map[string]statRecord{"b.png": {statKey: k, SHA256: sha(string(recorded)), MediaType: MediaUnknown}})
 				if err := os.WriteFile(filepath.Join(wd, statCacheName), data, 0o644); err != nil {
 					t.Fatal(err)
 				}
@@ -167,7 +160,7 @@ func TestTakenPathsEdited(t *testing.T) {
 			if name == "not taken over: never checked" {
 				targets = nil
 			}
-			tp := takenOf(dir, targets, []Removal{{Path: "b.png", SHA256: hexSHA256(recorded)}})
+			tp := takenOf(dir, targets, []Removal{{Path: "b.png", SHA256: sha(string(recorded))}})
 			if got := tp.edited("b.png"); got != tc.want {
 				t.Errorf("edited = %v, want %v", got, tc.want)
 			}

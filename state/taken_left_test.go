@@ -33,7 +33,7 @@ func TestTakenPathLeftUnrecordedIsRemoved(t *testing.T) {
 			ctx := context.Background()
 			old := []byte("the image of b")
 			eb := entryN(2)
-			eb.Path, eb.SHA256, eb.Bytes = "b.png", hexSHA256(old), int64(len(old))
+			eb.Path, eb.SHA256, eb.Bytes = "b.png", sha(string(old)), int64(len(old))
 			lock := NewLock()
 			a, b := addrs.MustParse("image.a"), addrs.MustParse("image.b")
 			lock.Images[b] = eb
@@ -62,7 +62,7 @@ func TestTakenPathLeftUnrecordedIsRemoved(t *testing.T) {
 					t.Fatal(err)
 				}
 				ea := entryN(1)
-				ea.Path, ea.SHA256 = "b.png", hexSHA256(want)
+				ea.Path, ea.SHA256 = "b.png", sha(string(want))
 				lock.Images[a] = ea
 			case tc.edited:
 				want = []byte("my own edit")
