@@ -57,37 +57,37 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 		}
 	}
 	credits := c.Credits
-	// The plan restores c without a request, but its source's bytes
-	// turned out otherwise at apply (resolve asked the cache again, which
-	// holds none of them): c is then a request the plan did not count.
-	unplanned := r.provider != providers.Draft && c.Requests == 0 && !c.FromCache && !c.FromStore && c.Inputs.Derived() && planner.Endpoint(c.Inputs) != planner.EndpointLocal
 	if c.FromStore {
 		release()
 		r.restoreFromStore(c, mt)
 		return
 	}
-	if c.FromCache {
+	// why says why c, which the plan restores, is requested instead.
+	var why string
+	requested := false
+	switch {
+	case c.FromCache:
 		release()
-		why, done := r.restore(c, mt)
-		if done {
+		var done bool
+		if why, done = r.restore(c, mt); done {
 			return
 		}
+		requested = true // the cached copy is gone or bad
+	case r.provider != providers.Draft && c.Requests == 0 && c.Inputs.Derived() && planner.Endpoint(c.Inputs) != planner.EndpointLocal:
+		// The plan restores c without a request, but its source's bytes
+		// turned out otherwise at apply (resolve asked the cache again,
+		// which holds none of them).
+		why, requested = fmt.Sprintf("it holds none made from %s as it is now", c.Inputs.Source), true
+	}
+	if requested {
 		if c.Requests == 0 && planner.Endpoint(c.Inputs) != planner.EndpointLocal {
-			// The cached copy is gone or bad, and the plan counted no
-			// request for it: one is sent only if the caller allows. (A
-			// local edit is made here again, with no request.)
+			// The plan counted no request for c: one is sent only if the
+			// caller allows. (A local edit is made here again, with no
+			// request.)
 			var ok bool
 			if credits, ok = r.allowUnplanned(c, why); !ok {
 				return
 			}
-		}
-		r.hooks.Warn(c, fmt.Sprintf("could not restore %s from the content cache (%s); requesting it instead", c.Path, why))
-	}
-	if unplanned {
-		why := fmt.Sprintf("it holds none made from %s as it is now", c.Inputs.Source)
-		var ok bool
-		if credits, ok = r.allowUnplanned(c, why); !ok {
-			return
 		}
 		r.hooks.Warn(c, fmt.Sprintf("could not restore %s from the content cache (%s); requesting it instead", c.Path, why))
 	}

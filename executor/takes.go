@@ -132,33 +132,17 @@ func firstTakeError(errs []error) error {
 }
 
 // priorPick returns the take to place at c.Path (1-based) and whether
-// someone picked it: the entry's pick when its takes are these, else the
-// pick the content cache remembers for these inputs, else the first take,
-// not picked.
+// someone picked it, by planner.PlacedTake's rule with the content
+// cache's hashes.
 func (r *run) priorPick(c *planner.Change, seeds []int64) (int, bool) {
-	if p := c.Prior; p != nil && p.Picked > 0 && p.Inputs == c.Inputs && len(p.Takes) == len(seeds) {
-		same := true
-		for i, t := range p.Takes {
-			same = same && t.Seed == seeds[i]
-		}
-		if same {
-			return p.Picked, true
+	var cached func(digest string) (string, bool)
+	if ci, ok := r.opts.Cache.(CacheInfo); ok && r.opts.Cache != nil {
+		cached = func(d string) (string, bool) {
+			t, ok := ci.Info(d, r.provider)
+			return t.SHA256, ok
 		}
 	}
-	ci, ok := r.opts.Cache.(CacheInfo)
-	if !ok || r.opts.Cache == nil {
-		return 1, false
-	}
-	pick, ok := ci.Info(c.Inputs.PickKey(), r.provider)
-	if !ok {
-		return 1, false
-	}
-	for i, seed := range seeds {
-		if t, ok := ci.Info(c.Inputs.Take(seed).Digest(), r.provider); ok && t.SHA256 == pick.SHA256 {
-			return i + 1, true
-		}
-	}
-	return 1, false
+	return planner.PlacedTake(c, seeds, cached)
 }
 
 // take restores or renders the take of c with seed, keeps it in the

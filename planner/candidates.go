@@ -90,7 +90,7 @@ func priorSeed(prior state.Entry, want state.Inputs) int64 {
 // (every take from the local cache or the image store), so that an image
 // made from it knows its source's bytes before apply and is restored too
 // when the cache or the store holds its render. The take is the one apply
-// places (executor.priorPick): the entry's pick when its takes are these,
+// places (PlacedTake): the entry's pick when its takes are these,
 // else the pick the local cache remembers for these inputs, else the
 // first; its bytes are the local cache's copy when the cache holds it
 // intact, else the store's object, as apply restores each take. Were apply
@@ -106,20 +106,12 @@ func (p *planning) placedTakeSHA256(c *Change) (string, bool) {
 	if len(seeds) == 0 {
 		return "", false
 	}
-	at := 0
-	if pr := c.Prior; pr != nil && pr.Picked > 0 && pr.Inputs == c.Inputs && sameTakeSeeds(pr.Takes, seeds) {
-		at = pr.Picked - 1
-	} else if in.CachedSHA256 != nil {
-		if pick, ok := in.CachedSHA256(c.Inputs.PickKey(), in.Provider); ok {
-			for i, seed := range seeds {
-				if sum, ok := in.CachedSHA256(c.Inputs.Take(seed).Digest(), in.Provider); ok && sum == pick {
-					at = i
-					break
-				}
-			}
-		}
+	var cached func(digest string) (string, bool)
+	if in.CachedSHA256 != nil {
+		cached = func(d string) (string, bool) { return in.CachedSHA256(d, in.Provider) }
 	}
-	d := c.Inputs.Take(seeds[at]).Digest()
+	at, _ := PlacedTake(c, seeds, cached)
+	d := c.Inputs.Take(seeds[at-1]).Digest()
 	if in.Cached != nil && in.CachedSHA256 != nil && in.Cached(d, in.Provider) {
 		return in.CachedSHA256(d, in.Provider)
 	}
@@ -127,6 +119,31 @@ func (p *planning) placedTakeSHA256(c *Change) (string, bool) {
 		return in.Stored(d, in.Provider)
 	}
 	return "", false
+}
+
+// PlacedTake returns the take that apply places at the path of c, a
+// candidates image with takes seeds (1-based), and whether it is a pick
+// rather than the first by default: the entry's pick when its takes are
+// these, else the pick the local cache remembers for these inputs (cached
+// gives the hash the cache holds for a digest; nil: no cache), else the
+// first. Planning and apply both place by this rule.
+func PlacedTake(c *Change, seeds []int64, cached func(digest string) (string, bool)) (int, bool) {
+	if pr := c.Prior; pr != nil && pr.Picked > 0 && pr.Inputs == c.Inputs && sameTakeSeeds(pr.Takes, seeds) {
+		return pr.Picked, true
+	}
+	if cached == nil {
+		return 1, false
+	}
+	pick, ok := cached(c.Inputs.PickKey())
+	if !ok {
+		return 1, false
+	}
+	for i, seed := range seeds {
+		if sum, ok := cached(c.Inputs.Take(seed).Digest()); ok && sum == pick {
+			return i + 1, true
+		}
+	}
+	return 1, false
 }
 
 // sameTakeSeeds reports whether takes are those of seeds, in order.

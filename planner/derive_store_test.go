@@ -15,26 +15,8 @@ import (
 // request, and only a render it lacks is paid.
 func TestDiffDerivedStore(t *testing.T) {
 	ok := func(sha string) FileFact { return FileFact{Exists: true, SHA256: sha} }
-	chain := func(t *testing.T) []config.Image {
-		small := derived(t, "image.small", "image.hero_2x", "", "small.png")
-		small.Resize = config.Resize{Width: 640}
-		return []config.Image{
-			img(t, "image.hero", "cat", 7, "hero.png"),
-			derived(t, "image.hero_2x", "image.hero", "upscale", "hero_2x.png"),
-			small,
-		}
-	}
-	// The chain's entries: hero is shaA, hero_2x (from shaA) shaB, small
-	// (from shaB) shaC.
-	chainLock := func() map[string]state.Entry {
-		small := derivedEntry("image.hero_2x", "", shaB, "small.png", shaC)
-		small.Inputs.Resize = "640x0"
-		return map[string]state.Entry{
-			"image.hero":    entry("cat", 7, "hero.png", providers.Imagine, shaA),
-			"image.hero_2x": derivedEntry("image.hero", "upscale", shaA, "hero_2x.png", shaB),
-			"image.small":   small,
-		}
-	}
+	chain := func(t *testing.T) []config.Image { return heroChain(t, "cat") }
+	chainLock := heroChainLock
 	lockDigest := func(a string) string { return chainLock()[a].Inputs.Digest() }
 	type swant struct {
 		addr       string

@@ -36,30 +36,36 @@ func derivedEntry(from, op, srcSHA, path, sha string) state.Entry {
 	}
 }
 
+// heroChain is image.hero (prompt, seed 7) at hero.png, upscaled to
+// image.hero_2x, resized to 640 wide as image.small.
+func heroChain(t *testing.T, prompt string) []config.Image {
+	small := derived(t, "image.small", "image.hero_2x", "", "small.png")
+	small.Resize = config.Resize{Width: 640}
+	return []config.Image{
+		img(t, "image.hero", prompt, 7, "hero.png"),
+		derived(t, "image.hero_2x", "image.hero", "upscale", "hero_2x.png"),
+		small,
+	}
+}
+
+// heroChainLock is the lockfile of heroChain made from "cat": hero is
+// shaA, hero_2x (from shaA) is shaB, small (from shaB) is shaC.
+func heroChainLock() map[string]state.Entry {
+	small := derivedEntry("image.hero_2x", "", shaB, "small.png", shaC)
+	small.Inputs.Resize = "640x0"
+	return map[string]state.Entry{
+		"image.hero":    entry("cat", 7, "hero.png", providers.Imagine, shaA),
+		"image.hero_2x": derivedEntry("image.hero", "upscale", shaA, "hero_2x.png", shaB),
+		"image.small":   small,
+	}
+}
+
 func TestDiffDerived(t *testing.T) {
 	ok := func(sha string) FileFact { return FileFact{Exists: true, SHA256: sha} }
 	chain := func(prompt string) func(t *testing.T) []config.Image {
-		return func(t *testing.T) []config.Image {
-			small := derived(t, "image.small", "image.hero_2x", "", "small.png")
-			small.Resize = config.Resize{Width: 640}
-			return []config.Image{
-				img(t, "image.hero", prompt, 7, "hero.png"),
-				derived(t, "image.hero_2x", "image.hero", "upscale", "hero_2x.png"),
-				small,
-			}
-		}
+		return func(t *testing.T) []config.Image { return heroChain(t, prompt) }
 	}
-	// The lockfile of the chain made from "cat": hero is shaA, hero_2x
-	// (from shaA) is shaB, small (from shaB) is shaC.
-	chainLock := func() map[string]state.Entry {
-		small := derivedEntry("image.hero_2x", "", shaB, "small.png", shaC)
-		small.Inputs.Resize = "640x0"
-		return map[string]state.Entry{
-			"image.hero":    entry("cat", 7, "hero.png", providers.Imagine, shaA),
-			"image.hero_2x": derivedEntry("image.hero", "upscale", shaA, "hero_2x.png", shaB),
-			"image.small":   small,
-		}
-	}
+	chainLock := heroChainLock
 	chainFacts := map[string]FileFact{"hero.png": ok(shaA), "hero_2x.png": ok(shaB), "small.png": ok(shaC)}
 	// withTwin adds image.twin, of hero's inputs, recorded with bytes sha.
 	withTwin := func(l map[string]state.Entry, sha string) map[string]state.Entry {

@@ -275,6 +275,25 @@ func TestCloseEndsEvents(t *testing.T) {
 
 // needCloses skips a test of the early delivery of a settled save where
 // the system does not say when a writer closes a file.
+// fastWatcher starts a Watcher with opts on a new directory whose
+// main.pix.hcl holds a first configuration, with close notifications
+// needed and the settled-save fast path on, and returns it with that
+// file's path; it is closed when the test ends.
+func fastWatcher(t *testing.T, opts Options) (*Watcher, string) {
+	t.Helper()
+	needCloses(t)
+	opts.Dir = t.TempDir()
+	cfg := filepath.Join(opts.Dir, "main.pix.hcl")
+	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
+	w, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	w.SetFast(true)
+	return w, cfg
+}
+
 func needCloses(t *testing.T) {
 	t.Helper()
 	if !closesSupported {
@@ -295,16 +314,7 @@ func noEvent(t *testing.T, w *Watcher, d time.Duration, why string) {
 // A save that was closed and lexes whole is delivered after a short quiet
 // time, not the full debounce (a minute here, longer than next waits).
 func TestSettledSaveCutsDebounce(t *testing.T) {
-	needCloses(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "main.pix.hcl")
-	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
-	w, err := New(Options{Dir: dir, Debounce: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	w.SetFast(true)
+	w, cfg := fastWatcher(t, Options{Debounce: time.Minute})
 	for i, save := range []func(){
 		func() { write(t, cfg, "image \"a\" {\n  prompt = \"two\"\n}\n") },
 		func() { place(t, cfg, "image \"a\" {\n  prompt = \"three\"\n}\n") },
@@ -320,16 +330,7 @@ func TestSettledSaveCutsDebounce(t *testing.T) {
 // delivered while only the first piece is there, even though that piece
 // is a whole configuration by itself.
 func TestSaveInTwoPieces(t *testing.T) {
-	needCloses(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "main.pix.hcl")
-	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
-	w, err := New(Options{Dir: dir, Debounce: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	w.SetFast(true)
+	w, cfg := fastWatcher(t, Options{Debounce: time.Minute})
 	f, err := os.OpenFile(cfg, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -355,16 +356,7 @@ func TestSaveInTwoPieces(t *testing.T) {
 // a backup) is not delivered while the file is missing; it is once the
 // new file is written and closed.
 func TestRenameAwaySave(t *testing.T) {
-	needCloses(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "main.pix.hcl")
-	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
-	w, err := New(Options{Dir: dir, Debounce: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	w.SetFast(true)
+	w, cfg := fastWatcher(t, Options{Debounce: time.Minute})
 	if err := os.Rename(cfg, cfg+"~"); err != nil {
 		t.Fatal(err)
 	}
@@ -440,16 +432,7 @@ func TestWhole(t *testing.T) {
 // late, under load), the file unchanged since, is not a new save: it is
 // dropped rather than planned again.
 func TestLateNotificationOfTakenSave(t *testing.T) {
-	needCloses(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "main.pix.hcl")
-	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
-	w, err := New(Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	w.SetFast(true)
+	w, cfg := fastWatcher(t, Options{})
 	write(t, cfg, "image \"a\" {\n  prompt = \"two\"\n}\n")
 	if ev := next(t, w); !slices.Equal(ev.Config, []string{"main.pix.hcl"}) {
 		t.Fatalf("event = %+v, want main.pix.hcl", ev)
@@ -493,16 +476,7 @@ func TestFIFOSaveIsNotRead(t *testing.T) {
 // second), is a new save all the same: it is delivered, not dropped as a
 // late notification of the save before.
 func TestSameSizeAndTimeSaveIsDelivered(t *testing.T) {
-	needCloses(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "main.pix.hcl")
-	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
-	w, err := New(Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	w.SetFast(true)
+	w, cfg := fastWatcher(t, Options{})
 	at := time.Unix(1700000000, 0)
 	for i, text := range []string{"image \"a\" {\n  prompt = \"111\"\n}\n", "image \"a\" {\n  prompt = \"222\"\n}\n"} {
 		// As cp -p does: the times are set before the close.
@@ -530,17 +504,8 @@ func TestSameSizeAndTimeSaveIsDelivered(t *testing.T) {
 // settled while it holds the file open: the close of the save before does
 // not count for the piece written after it.
 func TestReopenAfterCloseIsNotSettled(t *testing.T) {
-	needCloses(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "main.pix.hcl")
-	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
 	fa := newFakeAfter()
-	w, err := New(Options{Dir: dir, After: fa.after, Debounce: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	w.SetFast(true)
+	w, cfg := fastWatcher(t, Options{After: fa.after, Debounce: time.Minute})
 	write(t, cfg, "image \"a\" {\n  prompt = \"two\"\n}\n")
 	f, err := os.OpenFile(cfg, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
@@ -577,17 +542,8 @@ func TestReopenAfterCloseIsNotSettled(t *testing.T) {
 // debounce has passed, not Early, with the files changed since; a save
 // that comes meanwhile waits the full debounce too, however whole.
 func TestAgainWaitsFullDebounce(t *testing.T) {
-	needCloses(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "main.pix.hcl")
-	write(t, cfg, "image \"a\" {\n  prompt = \"one\"\n}\n")
 	fa := newFakeAfter()
-	w, err := New(Options{Dir: dir, After: fa.after, Debounce: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	w.SetFast(true)
+	w, cfg := fastWatcher(t, Options{After: fa.after, Debounce: time.Minute})
 	place(t, cfg, "image \"a\" {\n  prompt = \"two\"\n}\n")
 	fa.waitCalls(t, 1)
 	fa.fire(0)
@@ -597,7 +553,7 @@ func TestAgainWaitsFullDebounce(t *testing.T) {
 	}
 	w.Again(ev)
 	fa.waitCalls(t, 1) // the rest of the debounce
-	place(t, filepath.Join(dir, "b.pix.hcl"), "image \"b\" {\n  prompt = \"x\"\n}\n")
+	place(t, filepath.Join(filepath.Dir(cfg), "b.pix.hcl"), "image \"b\" {\n  prompt = \"x\"\n}\n")
 	fa.waitCalls(t, 1) // b's quiet time
 	fa.fire(2)
 	fa.waitCalls(t, 1) // handed back: the rest of the debounce, settled or not
