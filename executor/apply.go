@@ -623,14 +623,17 @@ func (r *run) rand() float64 {
 
 // stopping reports whether new work must not start. It looks at Stop
 // itself too, so that no start slips in before the watcher goroutine has
-// seen Stop close.
+// seen Stop close; and at ctx, since a canceled ctx reaches startCtx, its
+// child, only after it has woken the requests in flight: one of them may
+// give its slot back to an image that would then see startCtx not yet
+// canceled.
 func (r *run) stopping() bool {
 	select {
 	case <-r.opts.Stop:
 		r.stopStarting(ErrInterrupted)
 	default:
 	}
-	return r.startCtx.Err() != nil
+	return r.startCtx.Err() != nil || r.ctx.Err() != nil
 }
 
 // stop stops the run for err: nothing new starts; the first cause wins.
