@@ -148,8 +148,13 @@ func jsonModeOf(cmd string) jsonMode {
 func (e *env) askedJSON(args []string) jsonMode {
 	before := false // -json before the command
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
-		if a := args[0]; a == "-json" || a == "--json" || a == "-format=json" || a == "--format=json" {
+		a := args[0]
+		if a == "-json" || a == "--json" || a == "-format=json" || a == "--format=json" {
 			before = true
+		}
+		if (a == "-chdir" || a == "--chdir") && len(args) > 1 {
+			// Refused, but its directory is not the command.
+			args = args[1:]
 		}
 		args = args[1:] // global options
 	}

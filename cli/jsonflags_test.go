@@ -33,6 +33,10 @@ func TestJSONFlagErrors(t *testing.T) {
 		{"version", []string{"version", "-json", "-bogus"}, "error", "-bogus"},
 		{"unknown global option", []string{"-bogus", "plan", "-json"}, "error", "unknown global option -bogus"},
 		{"-chdir missing", []string{"-chdir=/nonexistent/pixform", "apply", "-json"}, "type", "does not exist"},
+		// -chdir DIR (no equals sign) is refused; the line still asks
+		// for JSON: DIR is not the command.
+		{"-chdir without =", []string{"-chdir", "/tmp", "plan", "-json"}, "error", "takes its directory after an equals sign"},
+		{"--chdir without =, apply", []string{"--chdir", "/tmp", "apply", "-json"}, "type", "takes its directory after an equals sign"},
 		{"plan argument", []string{"plan", "-json", "extra"}, "error", "plan takes no arguments"},
 		{"validate argument", []string{"validate", "-json", "extra"}, "diagnostics", "validate takes no arguments"},
 		{"show -format json", []string{"show", "-format", "json", "-bogus"}, "error", "-bogus"},
