@@ -273,8 +273,6 @@ func TestCloseEndsEvents(t *testing.T) {
 	w.Close() // a second Close is harmless
 }
 
-// needCloses skips a test of the early delivery of a settled save where
-// the system does not say when a writer closes a file.
 // fastWatcher starts a Watcher with opts on a new directory whose
 // main.pix.hcl holds a first configuration, with close notifications
 // needed and the settled-save fast path on, and returns it with that
@@ -294,6 +292,8 @@ func fastWatcher(t *testing.T, opts Options) (*Watcher, string) {
 	return w, cfg
 }
 
+// needCloses skips a test of the early delivery of a settled save where
+// the system does not say when a writer closes a file.
 func needCloses(t *testing.T) {
 	t.Helper()
 	if !closesSupported {
