@@ -13,6 +13,7 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/storesync"
@@ -71,6 +72,7 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 	}
 	cache := state.OpenCache(o.Dir)
 	local := state.OpenStore(o.Dir, o.Lock, cache)
+	local.Warn = pathWarner(p, o.Hooks)
 	var store state.Store = local
 	var restore executor.Cache = cache
 	if o.Sync != nil {
@@ -92,6 +94,34 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 		err = cerr // a *state.RecordError or *storesync.PendingError, which views words the advice for
 	}
 	return res, err
+}
+
+// pathWarner is state.LocalStore.Warn for an apply of p: a warning about
+// the file at a path goes to hooks as the warning of the change of p that
+// leaves that path, or else of the one that writes it. One about a path
+// that no change of p concerns (noted by an earlier apply) is dropped:
+// the file stays where it is, and p touches nothing there.
+func pathWarner(p *planner.Plan, hooks executor.Hooks) func(path, msg string) {
+	if hooks == nil {
+		return nil
+	}
+	return func(path, msg string) {
+		k := safepath.Key(path)
+		var writes *planner.Change
+		for i := range p.Changes {
+			c := &p.Changes[i]
+			if c.Prior != nil && safepath.Key(c.Prior.Path) == k {
+				hooks.Warn(c, msg)
+				return
+			}
+			if writes == nil && safepath.Key(c.Path) == k {
+				writes = c
+			}
+		}
+		if writes != nil {
+			hooks.Warn(writes, msg)
+		}
+	}
 }
 
 // unplanned is executor.Options.Unplanned for an apply of p: what

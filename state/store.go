@@ -198,6 +198,11 @@ func (s *LocalStore) ContentCache() Putter { return s.cache }
 
 // LocalStore is the Store of a local working directory.
 type LocalStore struct {
+	// Warn, when set, receives the warnings of Begin and End, which no
+	// one change's call carries: about the file at path (relative,
+	// slash-separated), a noted removal left where it is.
+	Warn func(path, msg string)
+
 	// beforeMkdir, when set (by tests), runs between a create's failure
 	// for a missing directory and the making of that directory.
 	beforeMkdir func()
@@ -343,8 +348,12 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("stopped before the run began: %w; nothing was changed", err)
 	}
-	if _, _, err := FinishRemovals(ctx, s.dir, s.j.Snapshot()); err != nil {
+	_, kept, err := FinishRemovals(ctx, s.dir, s.j.Snapshot())
+	if err != nil {
 		return err
+	}
+	for _, k := range kept {
+		s.warnKept(k, "an interrupted apply")
 	}
 	s.taken = takenOf(s.dir, s.targets, rs)
 	// A removal at a path the run writes stays noted too: the file there
@@ -363,6 +372,14 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	return nil
 }
 
+// warnKept warns, through s.Warn, that the file of the noted removal k,
+// which who noted, was left where it is.
+func (s *LocalStore) warnKept(k KeptRemoval, who string) {
+	if s.Warn != nil {
+		s.Warn(k.Path, fmt.Sprintf("did not delete %s, which %s noted for deletion: %s; it is left as it is: delete it yourself if you no longer need it", k.Path, who, k.Why))
+	}
+}
+
 // End implements Store.
 func (s *LocalStore) End(ctx context.Context) error {
 	// Even in a cancelled run: the entries of the images put back claim
@@ -375,8 +392,16 @@ func (s *LocalStore) End(ctx context.Context) error {
 		// notes stay for the next run to finish.
 		return nil
 	}
-	if _, _, err := FinishRemovals(ctx, s.dir, s.j.Snapshot()); err != nil {
+	_, kept, err := FinishRemovals(ctx, s.dir, s.j.Snapshot())
+	if err != nil {
 		return err
+	}
+	for _, k := range kept {
+		// An edit of a file the run does not write was the warning of the
+		// change that removed its entry (removeOld).
+		if _, written := s.targets[safepath.Key(k.Path)]; written || !k.Edited {
+			s.warnKept(k, "this apply")
+		}
 	}
 	if s.failed() == nil {
 		// Every image placed is recorded: none is a leftover.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pixform/pixform/addrs"
@@ -19,6 +20,7 @@ func TestTakenPathLeftUnrecordedIsRemoved(t *testing.T) {
 		then      string // "end", "kill": how the run ends
 		placed    bool   // image.a is placed and recorded at b.png
 		edited    bool   // b.png is edited in place
+		restored  bool   // b.png is put back, same bytes, same inode
 		wantThere bool
 	}{
 		"taker failed":         {then: "end"},
@@ -27,6 +29,11 @@ func TestTakenPathLeftUnrecordedIsRemoved(t *testing.T) {
 		"taker placed, killed": {then: "kill", placed: true, wantThere: true},
 		"edited after it left": {then: "end", edited: true, wantThere: true},
 		"edited, killed":       {then: "kill", edited: true, wantThere: true},
+		// Deleted, then restored by git checkout where the freed inode
+		// is reused at once: the same device, inode and bytes, but not
+		// the file noted.
+		"restored after it left": {then: "end", restored: true, wantThere: true},
+		"restored, killed":       {then: "kill", restored: true, wantThere: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -43,6 +50,9 @@ func TestTakenPathLeftUnrecordedIsRemoved(t *testing.T) {
 			}
 			j := &opsJournal{lock: lock}
 			s := NewStore(dir, lock, j, nil)
+			var warned []string
+			warn := func(path, msg string) { warned = append(warned, path+": "+msg) }
+			s.Warn = warn
 			if err := s.Begin(ctx, []string{"b.png", "c.png"}, []Removal{{Path: "b.png", SHA256: eb.SHA256}}); err != nil {
 				t.Fatal(err)
 			}
@@ -64,6 +74,9 @@ func TestTakenPathLeftUnrecordedIsRemoved(t *testing.T) {
 				ea := entryN(1)
 				ea.Path, ea.SHA256 = "b.png", sha(string(want))
 				lock.Images[a] = ea
+			case tc.restored:
+				want = old
+				rewriteUntilCtimeMoves(t, bPath, old)
 			case tc.edited:
 				want = []byte("my own edit")
 				if err := os.WriteFile(bPath, want, 0o644); err != nil {
@@ -76,6 +89,7 @@ func TestTakenPathLeftUnrecordedIsRemoved(t *testing.T) {
 				}
 			} else {
 				s2 := NewStore(dir, lock, &opsJournal{lock: lock}, nil)
+				s2.Warn = warn
 				if err := s2.Begin(ctx, nil, nil); err != nil {
 					t.Fatal(err)
 				}
@@ -86,6 +100,10 @@ func TestTakenPathLeftUnrecordedIsRemoved(t *testing.T) {
 				t.Errorf("b.png is still there, unrecorded: %q", got)
 			case tc.wantThere && (err != nil || string(got) != string(want)):
 				t.Errorf("b.png = %q, %v; want %q", got, err, want)
+			}
+			// What is left where it is, and why, is said.
+			if tc.restored && (len(warned) != 1 || !strings.HasPrefix(warned[0], "b.png: did not delete b.png") || !strings.Contains(warned[0], "not the file noted")) {
+				t.Errorf("warnings %q, want one that b.png was not deleted as it is not the file noted", warned)
 			}
 		})
 	}
