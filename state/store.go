@@ -263,7 +263,13 @@ const closeGrace = time.Second
 
 // Close closes the Journal, waiting for its pending writes, or for ctx and
 // then at most closeGrace.
-func (s *LocalStore) Close(ctx context.Context) error {
+func (s *LocalStore) Close(ctx context.Context) error { return s.CloseThen(ctx, nil) }
+
+// CloseThen is Close with then (when not nil) called once the Journal is
+// closed and before the content cache compacts: a Store that wraps this
+// one waits there for its readers of the cache (storesync's uploads of
+// takes), which a compaction would make look for their renders again.
+func (s *LocalStore) CloseThen(ctx context.Context, then func()) error {
 	if c, ok := s.cache.(interface{ Close() error }); ok {
 		defer c.Close() // the pack it appends to (best effort: it is rebuildable)
 	}
@@ -280,6 +286,9 @@ func (s *LocalStore) Close(ctx context.Context) error {
 	defer s.named.close()
 	defer s.saveDirNotes()
 	err := s.closeJournal(ctx)
+	if then != nil {
+		then()
+	}
 	if err != nil {
 		// A RecordError: what finished is on disk but maybe not recorded.
 		return &RecordError{What: "the last changes", Err: err}
