@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -362,6 +363,11 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 		return err
 	}
 	for _, k := range kept {
+		// The user's from now on, though the interrupted apply may have
+		// been placing an image there: a commit refuses it.
+		key := safepath.Key(k.Path)
+		delete(s.ours, key)
+		earlier.Paths = slices.DeleteFunc(earlier.Paths, func(p string) bool { return safepath.Key(p) == key })
 		s.warnKept(k, "an interrupted apply")
 	}
 	s.taken = takenOf(s.dir, s.targets, rs)
