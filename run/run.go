@@ -34,6 +34,11 @@ type Options struct {
 	// Provider renders; Hooks sees every change's progress.
 	Provider executor.Provider
 	Hooks    executor.Hooks
+	// Warn, when not nil, receives the warnings that no change of the
+	// plan carries (a file an interrupted apply noted for deletion, at a
+	// path the plan does not touch, kept because it changed since). It
+	// is called while Apply runs, before or after every change.
+	Warn func(msg string)
 	// Parallelism bounds the requests in flight; zero means the provider
 	// block's.
 	Parallelism int
@@ -72,7 +77,7 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 	}
 	cache := state.OpenCache(o.Dir)
 	local := state.OpenStore(o.Dir, o.Lock, cache)
-	local.Warn = pathWarner(p, o.Hooks)
+	local.Warn = pathWarner(p, o.Hooks, o.Warn)
 	var store state.Store = local
 	var restore executor.Cache = cache
 	if o.Sync != nil {
@@ -98,28 +103,27 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 
 // pathWarner is state.LocalStore.Warn for an apply of p: a warning about
 // the file at a path goes to hooks as the warning of the change of p that
-// leaves that path, or else of the one that writes it. One about a path
-// that no change of p concerns (noted by an earlier apply) is dropped:
-// the file stays where it is, and p touches nothing there.
-func pathWarner(p *planner.Plan, hooks executor.Hooks) func(path, msg string) {
-	if hooks == nil {
-		return nil
-	}
+// leaves that path, or else of the one that writes it; one about a path
+// that no change of p concerns, to warn (dropped when nil).
+func pathWarner(p *planner.Plan, hooks executor.Hooks, warn func(string)) func(path, msg string) {
 	return func(path, msg string) {
 		k := safepath.Key(path)
 		var writes *planner.Change
 		for i := range p.Changes {
 			c := &p.Changes[i]
 			if c.Prior != nil && safepath.Key(c.Prior.Path) == k {
-				hooks.Warn(c, msg)
-				return
+				writes = c
+				break
 			}
 			if writes == nil && safepath.Key(c.Path) == k {
 				writes = c
 			}
 		}
-		if writes != nil {
+		switch {
+		case writes != nil && hooks != nil:
 			hooks.Warn(writes, msg)
+		case warn != nil:
+			warn(msg)
 		}
 	}
 }

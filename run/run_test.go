@@ -155,7 +155,7 @@ func (h *warnHooks) Warn(c *planner.Change, msg string) {
 
 // A Store's warning about a file (a noted removal it kept) goes to the
 // change that leaves that path, else to the one that writes it; one
-// about a path the plan does not touch is dropped.
+// about a path the plan does not touch, to Options.Warn.
 func TestPathWarner(t *testing.T) {
 	b := state.Entry{Path: "b.png"}
 	p := &planner.Plan{Changes: []planner.Change{
@@ -164,14 +164,16 @@ func TestPathWarner(t *testing.T) {
 		{Addr: addrs.MustParse("image.d"), Action: planner.Create, Path: "d.png"},
 	}}
 	h := &warnHooks{}
-	w := pathWarner(p, h)
+	var other []string
+	w := pathWarner(p, h, func(msg string) { other = append(other, msg) })
 	w("B.png", "one")
 	w("d.png", "two")
 	w("e.png", "three")
 	if want := []string{"image.b: one", "image.d: two"}; strings.Join(h.got, "|") != strings.Join(want, "|") {
 		t.Errorf("warnings %q, want %q", h.got, want)
 	}
-	if pathWarner(p, nil) != nil {
-		t.Error("a warner with no hooks")
+	if len(other) != 1 || other[0] != "three" {
+		t.Errorf("warnings of no change %q, want [three]", other)
 	}
+	pathWarner(p, nil, nil)("b.png", "dropped") // no hooks, no warn: nothing
 }
