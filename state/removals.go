@@ -59,7 +59,7 @@ type KeptRemoval struct {
 // Why a noted file is kept.
 const (
 	whyEdited   = "its bytes changed since (edited by hand?)"
-	whyReplaced = "it is not the file noted: it was replaced or changed since, though with the same bytes (restored by git checkout?)"
+	whyReplaced = "it is not the file noted, but one put there or changed since, with the same bytes (restored by git checkout?)"
 	whyOldNote  = "an older pixform noted it, without the change time that tells whether it is still the very file"
 )
 

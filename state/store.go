@@ -391,7 +391,7 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 // which who noted, was left where it is.
 func (s *LocalStore) warnKept(k KeptRemoval, who string) {
 	if s.Warn != nil {
-		s.Warn(k.Path, fmt.Sprintf("did not delete %s, which %s noted for deletion: %s; it is left as it is: delete it yourself if you no longer need it", k.Path, who, k.Why))
+		s.Warn(k.Path, fmt.Sprintf("did not delete %s, which %s noted for deletion: %s; it was left as it is (delete it yourself if you no longer need it)", k.Path, who, k.Why))
 	}
 }
 
