@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pixform/pixform/config"
@@ -325,12 +326,21 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 	default:
 		progress = views.NewLineProgress(e.stdio.Err, total, time.Now)
 	}
+	// Warnings of no one change, said once the progress is done with the
+	// terminal.
+	var warnMu sync.Mutex
+	var warnings []string
 	res, err := run.Apply(e.ctx, p, run.Options{
-		Dir:         e.dir,
-		Config:      ld.cfg,
-		Lock:        ld.lock,
-		Provider:    provider,
-		Hooks:       progress,
+		Dir:      e.dir,
+		Config:   ld.cfg,
+		Lock:     ld.lock,
+		Provider: provider,
+		Hooks:    progress,
+		Warn: func(msg string) {
+			warnMu.Lock()
+			warnings = append(warnings, msg)
+			warnMu.Unlock()
+		},
 		Parallelism: af.parallelism,
 		Stop:        e.stdio.Stop,
 		Sync:        e.link.syncOf(),
@@ -339,6 +349,9 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 		NoToken:     p.Provider == providers.Imagine && e.getenv("IMAGINE_API_TOKEN") == "",
 	})
 	progress.Close()
+	for _, msg := range warnings {
+		views.WriteWarning(e.stdio.Err, msg, e.color(false, e.stdio.ErrTerminal))
+	}
 	if sw, ok := progress.(views.SummaryWriter); ok {
 		sw.Summary(res)
 	} else {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/storesync"
@@ -33,6 +34,11 @@ type Options struct {
 	// Provider renders; Hooks sees every change's progress.
 	Provider executor.Provider
 	Hooks    executor.Hooks
+	// Warn, when not nil, receives the warnings that no change of the
+	// plan carries (a file an interrupted apply noted for deletion, at a
+	// path the plan does not touch, kept because it changed since). It
+	// is called while Apply runs, before or after every change.
+	Warn func(msg string)
 	// Parallelism bounds the requests in flight; zero means the provider
 	// block's.
 	Parallelism int
@@ -71,6 +77,7 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 	}
 	cache := state.OpenCache(o.Dir)
 	local := state.OpenStore(o.Dir, o.Lock, cache)
+	local.Warn = pathWarner(p, o.Hooks, o.Warn)
 	var store state.Store = local
 	var restore executor.Cache = cache
 	if o.Sync != nil {
@@ -92,6 +99,33 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 		err = cerr // a *state.RecordError or *storesync.PendingError, which views words the advice for
 	}
 	return res, err
+}
+
+// pathWarner is state.LocalStore.Warn for an apply of p: a warning about
+// the file at a path goes to hooks as the warning of the change of p that
+// leaves that path, or else of the one that writes it; one about a path
+// that no change of p concerns, to warn (dropped when nil).
+func pathWarner(p *planner.Plan, hooks executor.Hooks, warn func(string)) func(path, msg string) {
+	return func(path, msg string) {
+		k := safepath.Key(path)
+		var writes *planner.Change
+		for i := range p.Changes {
+			c := &p.Changes[i]
+			if c.Prior != nil && safepath.Key(c.Prior.Path) == k {
+				writes = c
+				break
+			}
+			if writes == nil && safepath.Key(c.Path) == k {
+				writes = c
+			}
+		}
+		switch {
+		case writes != nil && hooks != nil:
+			hooks.Warn(writes, msg)
+		case warn != nil:
+			warn(msg)
+		}
+	}
 }
 
 // unplanned is executor.Options.Unplanned for an apply of p: what

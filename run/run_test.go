@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
@@ -140,4 +141,39 @@ func TestCheckCreditsUnpriced(t *testing.T) {
 			}
 		})
 	}
+}
+
+// warnHooks records the warnings, by address.
+type warnHooks struct {
+	executor.NilHooks
+	got []string
+}
+
+func (h *warnHooks) Warn(c *planner.Change, msg string) {
+	h.got = append(h.got, c.Addr.String()+": "+msg)
+}
+
+// A Store's warning about a file (a noted removal it kept) goes to the
+// change that leaves that path, else to the one that writes it; one
+// about a path the plan does not touch, to Options.Warn.
+func TestPathWarner(t *testing.T) {
+	b := state.Entry{Path: "b.png"}
+	p := &planner.Plan{Changes: []planner.Change{
+		{Addr: addrs.MustParse("image.a"), Action: planner.Create, Path: "b.png"},
+		{Addr: addrs.MustParse("image.b"), Action: planner.Move, Path: "c.png", Prior: &b},
+		{Addr: addrs.MustParse("image.d"), Action: planner.Create, Path: "d.png"},
+	}}
+	h := &warnHooks{}
+	var other []string
+	w := pathWarner(p, h, func(msg string) { other = append(other, msg) })
+	w("B.png", "one")
+	w("d.png", "two")
+	w("e.png", "three")
+	if want := []string{"image.b: one", "image.d: two"}; strings.Join(h.got, "|") != strings.Join(want, "|") {
+		t.Errorf("warnings %q, want %q", h.got, want)
+	}
+	if len(other) != 1 || other[0] != "three" {
+		t.Errorf("warnings of no change %q, want [three]", other)
+	}
+	pathWarner(p, nil, nil)("b.png", "dropped") // no hooks, no warn: nothing
 }

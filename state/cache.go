@@ -70,6 +70,12 @@ type Cache struct {
 	latest int64
 	// loaded is set once load has read the directory.
 	loaded atomic.Bool
+	// gen counts the changes of where the renders are: a listing again
+	// (relist), a compaction. Under mu.
+	gen int
+	// beforeOpen, when set (by tests), runs as a cached render is
+	// opened, after its lookup.
+	beforeOpen func()
 
 	// The pack this Cache appends to, made on its first render: its
 	// file, path, index in packs (1-based) and end; hdr is the buffer
@@ -318,23 +324,42 @@ func (c *Cache) lookupLocked(digest, provider string) (cacheKey, cacheFile, bool
 // few renders a plan would restore, not for every image.
 func (c *Cache) Intact(digest, provider string) bool {
 	c.load()
+	for relisted := false; ; relisted = true {
+		intact, gone, gen := c.intact(digest, provider)
+		if intact || !gone || relisted {
+			return intact
+		}
+		c.relist(gen)
+	}
+}
+
+// intact is Intact with the cache as listed: gone says that a pack of a
+// copy that did not hash right was found gone (a compaction since the
+// listing; nothing is noted then), gen is the listing looked up in.
+func (c *Cache) intact(digest, provider string) (intact, gone bool, gen int) {
 	c.mu.Lock()
+	gen = c.gen
 	k, f, ok := c.lookupLocked(digest, provider)
 	intact, known := c.checked[k]
 	older := c.older[k]
 	c.mu.Unlock()
 	if !ok {
-		return false
+		return false, false, gen
 	}
 	if known {
-		return intact
+		return intact, false, gen
 	}
 	got := f
-	intact = c.hashes(k, f)
+	intact, gone = c.hashes(k, f)
 	for i := len(older) - 1; !intact && i >= 0; i-- {
-		if c.hashes(k, older[i]) {
+		ok, g := c.hashes(k, older[i])
+		gone = gone || g
+		if ok {
 			got, intact = older[i], true
 		}
+	}
+	if !intact && gone {
+		return false, true, gen
 	}
 	c.mu.Lock()
 	if c.entries[k] == f {
@@ -348,7 +373,7 @@ func (c *Cache) Intact(digest, provider string) bool {
 		c.checked[k] = intact
 	}
 	c.mu.Unlock()
-	return intact
+	return intact, false, gen
 }
 
 // Damaged reports whether Intact found the render of these inputs by
@@ -370,15 +395,15 @@ func (c *Cache) Damaged(digest, provider string) bool {
 
 // hashes reports whether the render f cached under k (a pack's record
 // or a loose file) holds bytes whose SHA-256 is f's. One that cannot be
-// read does not.
-func (c *Cache) hashes(k cacheKey, f cacheFile) bool {
+// read does not; gone says that its pack is gone (packGone).
+func (c *Cache) hashes(k cacheKey, f cacheFile) (ok, gone bool) {
 	r, _, err := c.openCached(k, f)
 	if err != nil {
-		return false
+		return false, packGone(f, err)
 	}
 	defer r.Close()
 	_, err = io.Copy(io.Discard, &verifyingReader{r: r, h: sha256.New(), want: f.sum})
-	return err == nil
+	return err == nil, false
 }
 
 // Keys returns the set of cached renders, keyed by CacheKey, for the
@@ -548,27 +573,35 @@ var ErrCacheCorrupt = errors.New("cached file does not match its recorded hash")
 // restores a damaged image. A key that is not cached gives fs.ErrNotExist.
 func (c *Cache) Open(digest, provider string) (io.ReadCloser, error) {
 	c.load()
-	c.mu.Lock()
-	k, f, ok := c.lookupLocked(digest, provider)
-	_, known := c.checked[k]
-	several := len(c.older[k]) > 0
-	c.mu.Unlock()
-	if ok && several && !known {
-		// Which copy is intact decides which is read: Intact finds it
-		// (a read more, only for a key cached more than once).
-		c.Intact(digest, provider)
+	for relisted := false; ; relisted = true {
 		c.mu.Lock()
-		k, f, ok = c.lookupLocked(digest, provider)
+		gen := c.gen
+		k, f, ok := c.lookupLocked(digest, provider)
+		_, known := c.checked[k]
+		several := len(c.older[k]) > 0
 		c.mu.Unlock()
+		if ok && several && !known {
+			// Which copy is intact decides which is read: Intact finds it
+			// (a read more, only for a key cached more than once).
+			c.Intact(digest, provider)
+			c.mu.Lock()
+			gen = c.gen
+			k, f, ok = c.lookupLocked(digest, provider)
+			c.mu.Unlock()
+		}
+		if !ok {
+			return nil, fmt.Errorf("open cached render %s: %w", CacheKey(digest, provider), fs.ErrNotExist)
+		}
+		r, p, err := c.openCached(k, f)
+		if err != nil {
+			if !relisted && packGone(f, err) {
+				c.relist(gen)
+				continue
+			}
+			return nil, fmt.Errorf("open cached render %s: %w", p, err)
+		}
+		return &verifyingReader{r: r, h: sha256.New(), want: f.sum, name: p}, nil
 	}
-	if !ok {
-		return nil, fmt.Errorf("open cached render %s: %w", CacheKey(digest, provider), fs.ErrNotExist)
-	}
-	r, p, err := c.openCached(k, f)
-	if err != nil {
-		return nil, fmt.Errorf("open cached render %s: %w", p, err)
-	}
-	return &verifyingReader{r: r, h: sha256.New(), want: f.sum, name: p}, nil
 }
 
 type verifyingReader struct {

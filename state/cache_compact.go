@@ -28,7 +28,8 @@ import (
 // lists the cache afterwards finds every served record in the new pack:
 // a plan that promised a restore still finds its render. A reader that
 // listed the cache before and opens a removed pack only after finds it
-// gone and plans a request, as for a render it never had.
+// gone, lists the cache again (relist) and reads the render from the new
+// pack: a compaction never turns a cached render into a request.
 const (
 	compactFloor   = 16 << 20
 	compactRecords = 1000
@@ -163,6 +164,7 @@ func (c *Cache) compact() {
 		}
 	}
 	c.packBytes, c.packRecords = c.wend-int64(len(packMagic)), int64(len(moved))
+	c.gen++
 	c.mu.Unlock()
 	for _, name := range old {
 		os.Remove(filepath.Join(c.dir, name))

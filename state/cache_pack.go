@@ -312,6 +312,9 @@ func (c *Cache) packPath(f cacheFile) string {
 // openCached opens the bytes of the render f cached under k: a section
 // of its pack, or its loose file.
 func (c *Cache) openCached(k cacheKey, f cacheFile) (io.ReadCloser, string, error) {
+	if c.beforeOpen != nil {
+		c.beforeOpen()
+	}
 	c.mu.Lock()
 	p := c.packPath(f)
 	c.mu.Unlock()
@@ -448,4 +451,59 @@ func (c *Cache) Close() error {
 	err := c.w.Close()
 	c.w = nil
 	return err
+}
+
+// packGone reports whether err, of opening the render f, says that f's
+// pack is gone: removed by a compaction after the Cache listed it.
+func packGone(f cacheFile, err error) bool {
+	return f.pack != 0 && errors.Is(err, fs.ErrNotExist)
+}
+
+// relist lists the cache directory again, after a pack listed in gen was
+// found gone: a compaction (another process's, which holds the working
+// directory's lock while this reader holds none) wrote every render it
+// served into a new pack, which this listing finds. Nothing is done when
+// the renders moved since gen (listed again already, or this Cache's own
+// compaction, whose entries follow it). The packs listed before keep
+// their numbers (a reader may hold a cacheFile of one): the new listing's
+// are added after them.
+func (c *Cache) relist(gen int) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	moved := c.gen != gen
+	c.mu.Unlock()
+	if moved {
+		return
+	}
+	fresh := &Cache{root: c.root, dir: c.dir}
+	fresh.load()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	base := int32(len(c.packs))
+	renumber := func(f cacheFile) cacheFile {
+		if f.pack != 0 {
+			f.pack += base
+		}
+		return f
+	}
+	for k, f := range fresh.entries {
+		fresh.entries[k] = renumber(f)
+	}
+	for k, o := range fresh.older {
+		for i := range o {
+			o[i] = renumber(o[i])
+		}
+		fresh.older[k] = o
+	}
+	c.packs = append(c.packs, fresh.packs...)
+	c.entries, c.older, c.checked = fresh.entries, fresh.older, nil
+	for p := range fresh.providers {
+		if _, ok := c.providers[p]; !ok {
+			c.providers[p] = p
+		}
+	}
+	c.latest = max(c.latest, fresh.latest)
+	c.packBytes, c.packRecords = fresh.packBytes, fresh.packRecords
+	c.gen++
 }

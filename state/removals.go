@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 
 	"github.com/pixform/pixform/internal/safepath"
 )
@@ -24,17 +25,60 @@ type Removal struct {
 }
 
 // removalNote is a Removal as noted, with the device and inode the file
-// had then: a note acts only on that very file.
+// had then, and its change time, mtime (in ns) and size: a note acts only
+// on that very file. The device, inode and hash alone do not tell it: a
+// file deleted and then restored (git checkout FILE) gets the freed inode
+// back at once on ext4, with the same bytes; its change time is new, and
+// no user tool sets it back.
 type removalNote struct {
 	Path   string `json:"path"`
 	SHA256 string `json:"sha256"`
 	Dev    uint64 `json:"dev"`
 	Ino    uint64 `json:"ino"`
+	CTime  int64  `json:"ctime,omitempty"`
+	MTime  int64  `json:"mtime,omitempty"`
+	Size   int64  `json:"size,omitempty"`
 }
 
-// removalsVersion is the note's format; version 1 notes carry no inode,
-// so they match no file and are dropped.
-const removalsVersion = 2
+// removalsVersion is the note's format. Version 1 notes carry no inode,
+// so they match no file and are dropped; version 2 notes no change time,
+// so they cannot tell the file noted from one restored at its inode: the
+// file is kept (KeptRemoval says why).
+const removalsVersion = 3
+
+// KeptRemoval is a noted removal whose file FinishRemovals left where it
+// is, and why (a clause, for a warning).
+type KeptRemoval struct {
+	Removal
+	Why string
+	// Edited says that its bytes changed: the user's edit, which the
+	// change that removed its entry already warned of, if this run's.
+	Edited bool
+}
+
+// Why a noted file is kept.
+const (
+	whyEdited   = "its bytes changed since (edited by hand?)"
+	whyReplaced = "it is not the file noted, but one put there or changed since, with the same bytes (restored by git checkout?)"
+	whyOldNote  = "an older pixform noted it, without the change time that tells whether it is still the very file"
+)
+
+// noteOf is the note of r, whose file fi is (a regular file).
+func noteOf(r Removal, id fileID, fi fs.FileInfo) removalNote {
+	n := removalNote{Path: r.Path, SHA256: r.SHA256, Dev: id.Dev, Ino: id.Ino, MTime: fi.ModTime().UnixNano(), Size: fi.Size()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		n.CTime = ctimeOf(st)
+	}
+	return n
+}
+
+// sameStat reports whether fi, the file at n's path with n's device and
+// inode, still has the change time, mtime and size noted; false for a
+// note without a change time (an older pixform's), which cannot tell.
+func (n removalNote) sameStat(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && n.CTime != 0 && ctimeOf(st) == n.CTime && fi.ModTime().UnixNano() == n.MTime && fi.Size() == n.Size
+}
 
 type removalsFile struct {
 	Version  int           `json:"version"`
@@ -77,7 +121,7 @@ func IntendRemovals(dir string, rs []Removal) error {
 		if !ok {
 			continue
 		}
-		all = append(all, removalNote{Path: r.Path, SHA256: r.SHA256, Dev: id.Dev, Ino: id.Ino})
+		all = append(all, noteOf(r, id, fi))
 	}
 	slices.SortFunc(all, func(a, b removalNote) int {
 		if c := cmpString(a.Path, b.Path); c != 0 {
@@ -86,10 +130,7 @@ func IntendRemovals(dir string, rs []Removal) error {
 		if c := cmpString(a.SHA256, b.SHA256); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(a.Dev, b.Dev); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Ino, b.Ino)
+		return cmp.Or(cmp.Compare(a.Dev, b.Dev), cmp.Compare(a.Ino, b.Ino), cmp.Compare(a.CTime, b.CTime), cmp.Compare(a.MTime, b.MTime), cmp.Compare(a.Size, b.Size))
 	})
 	all = slices.Compact(all)
 	if len(all) == 0 {
@@ -145,12 +186,14 @@ func PendingRemovals(dir string, lock *Lock) ([]Removal, error) {
 // FinishRemovals carries out the noted removals against lock, the
 // lockfile as on disk: it deletes each noted file that no entry records
 // (paths compared case-folded), whose path passes safepath on disk, that
-// is still the very file noted (device and inode) and whose bytes still
-// hash to the noted SHA-256, and then drops every note. A note of anything
-// else (a directory, a file from another checkout) is dropped untouched.
-// It returns the files removed and those kept because they changed. An
-// error, or ctx done between files, leaves the notes for the next run.
-func FinishRemovals(ctx context.Context, dir string, lock *Lock) (removed, kept []Removal, err error) {
+// is still the very file noted (device and inode, change time, mtime and
+// size) and whose bytes still hash to the noted SHA-256, and then drops
+// every note. A note of anything else (a directory, a file from another
+// checkout) is dropped untouched. It returns the files removed and those
+// kept at the inode noted because they changed, or because the note
+// cannot tell (an older pixform's), with why. An error, or ctx done
+// between files, leaves the notes for the next run.
+func FinishRemovals(ctx context.Context, dir string, lock *Lock) (removed []Removal, kept []KeptRemoval, err error) {
 	todo, kept, err := sortRemovals(dir, lock)
 	if err != nil {
 		return nil, nil, err
@@ -169,9 +212,10 @@ func FinishRemovals(ctx context.Context, dir string, lock *Lock) (removed, kept 
 }
 
 // sortRemovals splits the notes into files to remove now and files kept
-// because their bytes changed; notes of recorded, unsafe, missing,
-// non-regular or other files (device and inode) are in neither.
-func sortRemovals(dir string, lock *Lock) (todo, kept []Removal, err error) {
+// because they changed, or because their note cannot tell; notes of
+// recorded, unsafe, missing, non-regular or other files (device and
+// inode) are in neither.
+func sortRemovals(dir string, lock *Lock) (todo []Removal, kept []KeptRemoval, err error) {
 	notes, err := readRemovals(dir)
 	if err != nil || len(notes) == 0 {
 		return nil, nil, err
@@ -203,10 +247,14 @@ func sortRemovals(dir string, lock *Lock) (todo, kept []Removal, err error) {
 			p := filepath.Join(dir, WorkDirName, removalsName)
 			return nil, nil, fmt.Errorf("read %s, which %s notes for removal: %w; fix its permissions, or delete %s (safe: at worst some files of deleted images stay on disk)", r.Path, p, err, p)
 		case !f.exists:
-		case f.sum == r.SHA256:
-			todo = append(todo, r)
+		case f.sum != r.SHA256:
+			kept = append(kept, KeptRemoval{Removal: r, Why: whyEdited, Edited: true})
+		case n.CTime == 0:
+			kept = append(kept, KeptRemoval{Removal: r, Why: whyOldNote})
+		case !n.sameStat(fi):
+			kept = append(kept, KeptRemoval{Removal: r, Why: whyReplaced})
 		default:
-			kept = append(kept, r)
+			todo = append(todo, r)
 		}
 	}
 	return todo, kept, nil
@@ -216,7 +264,7 @@ func sortRemovals(dir string, lock *Lock) (todo, kept []Removal, err error) {
 func readRemovals(dir string) ([]removalNote, error) {
 	var f removalsFile
 	p, found, err := readNote(dir, removalsName, &f)
-	if err == nil && found && f.Version != 1 && f.Version != removalsVersion {
+	if err == nil && found && (f.Version < 1 || f.Version > removalsVersion) {
 		err = fmt.Errorf("%s has unknown version %d", p, f.Version)
 	}
 	if err != nil {

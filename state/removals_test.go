@@ -139,7 +139,7 @@ func TestRemovalsBadLog(t *testing.T) {
 		"not json":     "{",
 		"bad path":     `{"version": 1, "removals": [{"path": "../x.png", "sha256": "` + sumOf("") + `"}]}`,
 		"bad sha":      `{"version": 1, "removals": [{"path": "x.png", "sha256": "zz"}]}`,
-		"new version":  `{"version": 3, "removals": []}`,
+		"new version":  `{"version": 4, "removals": []}`,
 		"extra fields": `{"version": 1, "removals": [], "x": 1}`,
 	} {
 		t.Run(name, func(t *testing.T) {

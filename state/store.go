@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -198,6 +199,11 @@ func (s *LocalStore) ContentCache() Putter { return s.cache }
 
 // LocalStore is the Store of a local working directory.
 type LocalStore struct {
+	// Warn, when set, receives the warnings of Begin and End, which no
+	// one change's call carries: about the file at path (relative,
+	// slash-separated), a noted removal left where it is.
+	Warn func(path, msg string)
+
 	// beforeMkdir, when set (by tests), runs between a create's failure
 	// for a missing directory and the making of that directory.
 	beforeMkdir func()
@@ -258,7 +264,13 @@ const closeGrace = time.Second
 
 // Close closes the Journal, waiting for its pending writes, or for ctx and
 // then at most closeGrace.
-func (s *LocalStore) Close(ctx context.Context) error {
+func (s *LocalStore) Close(ctx context.Context) error { return s.CloseThen(ctx, nil) }
+
+// CloseThen is Close with then (when not nil) called once the Journal is
+// closed and before the content cache compacts: a Store that wraps this
+// one waits there for its readers of the cache (storesync's uploads of
+// takes), which a compaction would make look for their renders again.
+func (s *LocalStore) CloseThen(ctx context.Context, then func()) error {
 	if c, ok := s.cache.(interface{ Close() error }); ok {
 		defer c.Close() // the pack it appends to (best effort: it is rebuildable)
 	}
@@ -275,6 +287,9 @@ func (s *LocalStore) Close(ctx context.Context) error {
 	defer s.named.close()
 	defer s.saveDirNotes()
 	err := s.closeJournal(ctx)
+	if then != nil {
+		then()
+	}
 	if err != nil {
 		// A RecordError: what finished is on disk but maybe not recorded.
 		return &RecordError{What: "the last changes", Err: err}
@@ -343,8 +358,17 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("stopped before the run began: %w; nothing was changed", err)
 	}
-	if _, _, err := FinishRemovals(ctx, s.dir, s.j.Snapshot()); err != nil {
+	_, kept, err := FinishRemovals(ctx, s.dir, s.j.Snapshot())
+	if err != nil {
 		return err
+	}
+	for _, k := range kept {
+		// The user's from now on, though the interrupted apply may have
+		// been placing an image there: a commit refuses it.
+		key := safepath.Key(k.Path)
+		delete(s.ours, key)
+		earlier.Paths = slices.DeleteFunc(earlier.Paths, func(p string) bool { return safepath.Key(p) == key })
+		s.warnKept(k, "an interrupted apply")
 	}
 	s.taken = takenOf(s.dir, s.targets, rs)
 	// A removal at a path the run writes stays noted too: the file there
@@ -363,6 +387,14 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	return nil
 }
 
+// warnKept warns, through s.Warn, that the file of the noted removal k,
+// which who noted, was left where it is.
+func (s *LocalStore) warnKept(k KeptRemoval, who string) {
+	if s.Warn != nil {
+		s.Warn(k.Path, fmt.Sprintf("did not delete %s, which %s noted for deletion: %s; it was left as it is (delete it yourself if you no longer need it)", k.Path, who, k.Why))
+	}
+}
+
 // End implements Store.
 func (s *LocalStore) End(ctx context.Context) error {
 	// Even in a cancelled run: the entries of the images put back claim
@@ -375,8 +407,16 @@ func (s *LocalStore) End(ctx context.Context) error {
 		// notes stay for the next run to finish.
 		return nil
 	}
-	if _, _, err := FinishRemovals(ctx, s.dir, s.j.Snapshot()); err != nil {
+	_, kept, err := FinishRemovals(ctx, s.dir, s.j.Snapshot())
+	if err != nil {
 		return err
+	}
+	for _, k := range kept {
+		// An edit of a file the run does not write was the warning of the
+		// change that removed its entry (removeOld).
+		if _, written := s.targets[safepath.Key(k.Path)]; written || !k.Edited {
+			s.warnKept(k, "this apply")
+		}
 	}
 	if s.failed() == nil {
 		// Every image placed is recorded: none is a leftover.

@@ -519,19 +519,22 @@ func (st *Store) End(ctx context.Context) error {
 	return err
 }
 
-// Close implements state.Store: the local Close, then the wait for every
-// upload (until ctx is done). An upload that did not happen makes a
+// Close implements state.Store: the local Close, with the wait for every
+// upload (until ctx is done) after the lockfile's and before the content
+// cache compacts, so that no upload of a take reads a pack the
+// compaction removes. An upload that did not happen makes a
 // *PendingError, unless the local Close failed, whose error comes first.
 func (st *Store) Close(ctx context.Context) error {
-	err := st.LocalStore.Close(ctx)
-	st.mu.Lock()
-	st.closing = true
-	st.cond.Broadcast()
-	st.mu.Unlock()
-	stop := context.AfterFunc(ctx, st.cancel)
-	st.wg.Wait()
-	stop()
-	st.cancel()
+	err := st.LocalStore.CloseThen(ctx, func() {
+		st.mu.Lock()
+		st.closing = true
+		st.cond.Broadcast()
+		st.mu.Unlock()
+		stop := context.AfterFunc(ctx, st.cancel)
+		st.wg.Wait()
+		stop()
+		st.cancel()
+	})
 	if err != nil {
 		return err
 	}
