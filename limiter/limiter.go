@@ -16,6 +16,10 @@ type Ticket struct {
 	at    time.Time     // when Acquire admitted it
 	level int           // requests in flight right after it started
 	gap   time.Duration // since the previous start; noGap for the first
+	// refill says that it refilled a place of a learned concurrency
+	// limit within quickRefill of the answer that gave it back (after
+	// the refill delay, if any).
+	refill bool
 }
 
 // noGap is the gap of the first start, which has no previous one.
@@ -85,6 +89,21 @@ const (
 	// window down for long, late enough that a real concurrency limit is
 	// not refused twice within a few round trips.
 	concRetrySuccesses = 8
+	// concSureRounds is how many round trips of successes at a learned
+	// concurrency limit pass before refills go unpaced.
+	concSureRounds = 4
+	// quickRefill is how soon after an answer (and the refill delay, if
+	// any) a refill leaves to count as a quick one. Once minQuickRefills quick refills went through, a
+	// quick refill refused at the learned limit is taken for a server
+	// that counted the request before it out late (a loaded one): the
+	// limit stands, and refills wait minRefillDelay after each answer,
+	// doubling per further such refusal up to maxRefillDelay; after
+	// maxLagRefusals of them, a refusal is classified as any other.
+	quickRefill     = 5 * time.Millisecond
+	minQuickRefills = 2
+	minRefillDelay  = 4 * time.Millisecond
+	maxRefillDelay  = 32 * time.Millisecond
+	maxLagRefusals  = 3
 	// maxPause caps how long a Retry-After can hold back every new start.
 	maxPause = time.Minute
 	// historySize is how many recent starts and successes are remembered.
@@ -310,6 +329,27 @@ type Adaptive struct {
 	// higher; refused[k] counts 429s that cut the window below k.
 	concProbeAt int
 	refused     []int
+	// concLevel, after a concurrency 429 and while no rate is paced, is
+	// the level the server accepted then: a start that brings the
+	// requests in flight back up to it refills a place an answer has
+	// given back (unpaced from concSure on).
+	concLevel int
+	// concSure is the success count from which concLevel's refills go
+	// unpaced: a few round trips after the cut with no 429 at a level
+	// the server accepted (which a place given back late, or a rate
+	// limit, would have answered).
+	concSure int
+	// lastFree is when the last request ended. refillDelay is how long
+	// after it a refill waits, once refills were refused at a level the
+	// server had accepted (lagRefusals times): the server counts a
+	// request out a little after its answer has come.
+	lastFree    time.Time
+	refillDelay time.Duration
+	lagRefusals int
+	// quickRefills counts refills at a learned concurrency limit that
+	// left within quickRefill of an answer and succeeded: a server
+	// whose place is free once its answer has come.
+	quickRefills int
 
 	rate        float64   // pacing after a rate 429, starts a second; 0 unpaced
 	rateEst     float64   // estimated sustainable server rate
@@ -409,8 +449,22 @@ func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 		l.refitLocked(now)
 	}
 	gate := l.nextStart
+	refill := false
 	if l.winLimit > 0 {
 		gate = l.windowGateLocked(now)
+	} else if l.inflight < l.concLevel && l.rate <= 0 {
+		refill = true
+		if l.successes >= l.concSure {
+			// A place of a concurrency limit the server has held
+			// to for a few round trips: refilled as soon as it is
+			// free, not paced (answers that come close together
+			// would otherwise leave places empty for a pacing
+			// interval).
+			gate = time.Time{}
+		}
+		if free := l.lastFree.Add(l.refillDelay); free.After(gate) {
+			gate = free
+		}
 	}
 	if l.pauseUntil.After(gate) {
 		gate = l.pauseUntil
@@ -423,7 +477,7 @@ func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 		l.firstStart = now
 	}
 	l.seq++
-	t := Ticket{seq: l.seq, at: now, level: l.inflight, gap: noGap}
+	t := Ticket{seq: l.seq, at: now, level: l.inflight, gap: noGap, refill: refill && now.Sub(l.lastFree) <= l.refillDelay+quickRefill}
 	if !l.lastStart.IsZero() {
 		t.gap = now.Sub(l.lastStart)
 	}
@@ -556,6 +610,10 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 	if l.inflight > 0 {
 		l.inflight--
 	}
+	l.lastFree = now
+	if f == succeeded && t.refill {
+		l.quickRefills++
+	}
 	if f == succeeded && !t.at.IsZero() {
 		// How long a request holds its place, the caller's own work
 		// on the response included, averaged over the last few.
@@ -640,7 +698,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	// The closest accepted starts ever: the history forgets the first
 	// ones, which went out together before anything was known.
 	l.minGapEver = min(l.minGapEver, minGap)
-	l.tracef("429 level=%d gap=%v accepted=%d mingap=%v window=%.0f rate=%.2f", level, t.gap, accepted, minGap, l.window, l.rate)
+	l.tracef("429 level=%d gap=%v accepted=%d mingap=%v window=%.0f rate=%.2f refill=%v quick=%d", level, t.gap, accepted, minGap, l.window, l.rate, t.refill, l.quickRefills)
 	if accepted == 0 || l.successes == 0 {
 		// Nothing got through yet, or nothing came back: nothing tells
 		// a concurrency limit from a rate limit, and a count over so
@@ -650,6 +708,19 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		// go on from there.
 		l.window = 1
 		l.learning = true
+		return
+	}
+	if t.refill && level == l.concLevel && l.rate <= 0 && l.successes >= l.concSure && l.quickRefills >= minQuickRefills && l.lagRefusals < maxLagRefusals {
+		// A refill refused right after an answer, at the level the
+		// server has held to for a few round trips (one more is what
+		// it refuses), where such refills went through before: the server counted the
+		// request whose answer freed the place a little after that
+		// answer came, this time (a loaded server). The limit stands; refills wait a little
+		// after each answer (a rate limit refuses again, and is
+		// found then).
+		l.lagRefusals++
+		l.refillDelay = min(max(2*l.refillDelay, minRefillDelay), maxRefillDelay)
+		l.tracef("refill refused: delay=%v", l.refillDelay)
 		return
 	}
 	l.throttled = true
@@ -662,6 +733,8 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			l.refused[c+1]++
 		}
 		l.window = float64(c)
+		l.concLevel = c
+		l.concSure = l.successes + concSureRounds*c
 		l.concProbeAt = l.successes + l.probeAfter(c)
 		return
 	}

@@ -903,3 +903,57 @@ func TestLimiterRefitRulesOutSlowerBuckets(t *testing.T) {
 		t.Errorf("after the refit: rate %.3f, plateau %v; want the fit's least rate %.3f and a plateau of at least %v", l.rate, l.plateau, lo, fitPlateau)
 	}
 }
+
+// TestLimiterQuickRefillRefusedAtTheLimit checks that once a concurrency
+// limit was learned and refills made right after an answer went through,
+// such a refill refused at the limit (a server that counted the request
+// before it out a little late, as the fake does on a loaded machine)
+// leaves the limit as it was instead of reading as a rate limit, a few
+// times; and that refills then wait a little after each answer.
+func TestLimiterQuickRefillRefusedAtTheLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := New(16, SystemClock{})
+		limSucceed(t, lim, 10, 500*time.Millisecond)
+		// Four in flight, accepted; a fifth 150 ms later refused at
+		// once: a concurrency limit of 4.
+		tks := limAcquireN(t, lim, 4)
+		time.Sleep(150 * time.Millisecond)
+		lim.Release(limAcquireN(t, lim, 1)[0], Outcome{Throttled: true, Latency: time.Millisecond})
+		if got := lim.Limit(); got != 4 || lim.Rate() != 0 {
+			t.Fatalf("Limit() = %d, Rate() = %.2f after a 429 at level 5, want 4 and 0", got, lim.Rate())
+		}
+		// Each answer's place refilled, as soon as the limiter lets
+		// it, for a while (fewer answers than a probe of 5 waits for).
+		for range 24 {
+			time.Sleep(125 * time.Millisecond)
+			lim.Release(tks[0], Outcome{Success: true, Latency: 500 * time.Millisecond})
+			tks = append(tks[1:], limAcquireN(t, lim, 1)...)
+		}
+		for i := range maxLagRefusals + 1 {
+			time.Sleep(125 * time.Millisecond)
+			lim.Release(tks[0], Outcome{Success: true, Latency: 500 * time.Millisecond})
+			before := time.Now()
+			tk := limAcquireN(t, lim, 1)[0]
+			if waited := time.Since(before); tk.level != 4 || !tk.refill {
+				t.Fatalf("refill %d: level %d, quick %v (after %v), want a quick refill at level 4", i+1, tk.level, tk.refill, waited)
+			}
+			lim.Release(tk, Outcome{Throttled: true, Latency: time.Millisecond})
+			tks = append(tks[1:], limAcquireN(t, lim, 1)...)
+			if i < maxLagRefusals {
+				if lim.Rate() != 0 || lim.Limit() != 4 {
+					t.Fatalf("after %d refused quick refills: Rate() = %.2f, Limit() = %d; want 0 and 4", i+1, lim.Rate(), lim.Limit())
+				}
+				if want := min(minRefillDelay<<i, maxRefillDelay); lim.refillDelay != want {
+					t.Errorf("after %d refused quick refills: refill delay %v, want %v", i+1, lim.refillDelay, want)
+				}
+				continue
+			}
+			if lim.Rate() == 0 {
+				t.Errorf("after %d refused quick refills: Rate() = 0, want a rate limit found", i+1)
+			}
+		}
+		for _, tk := range tks {
+			lim.Release(tk, Outcome{Success: true, Latency: 500 * time.Millisecond})
+		}
+	})
+}
