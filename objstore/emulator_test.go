@@ -204,6 +204,11 @@ func runAzurite(t *testing.T, dir string) *azurite {
 			return err
 		}
 		resp.Body.Close()
+		// Any answer will do, but Azurite's: another server may have
+		// taken the port between choosing it and Azurite binding it.
+		if sv := resp.Header.Get("Server"); !strings.HasPrefix(sv, "Azurite-Blob/") {
+			return fmt.Errorf("%s is answered by another server (Server: %q)", endpoint, sv)
+		}
 		return nil
 	}, bin, "--blobHost", "127.0.0.1", "--blobPort", "PORT", "--location", dir,
 		"--silent", "--disableTelemetry", "--skipApiVersionCheck")

@@ -210,7 +210,12 @@ func (s *Server) waitReady(timeout time.Duration) error {
 		resp, err := client.Do(req)
 		if err == nil {
 			resp.Body.Close()
-			return nil
+			// Any answer will do, but versitygw's: another server may
+			// have taken the port between choosing it and versitygw
+			// binding it.
+			if sv := resp.Header.Get("Server"); sv == "VERSITYGW" {
+				return nil
+			}
 		}
 		select {
 		case <-s.done:
