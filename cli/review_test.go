@@ -48,7 +48,7 @@ func TestWatchGalleryReviewBrowser(t *testing.T) {
 	defer cancelAlloc()
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	defer cancelCtx()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, browserLimit)
 	defer cancelTimeout()
 	waitJS := func(expr string) {
 		t.Helper()

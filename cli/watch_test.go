@@ -38,10 +38,16 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// browserLimit bounds a browser test's session, and each wait for the
+// watch's output. It is a hang guard, not a timing assertion: a session
+// takes seconds, but under -race beside other packages' tests on two
+// cores, Chromium's start and the first renders took over a minute.
+const browserLimit = 3 * time.Minute
+
 // waitOutput waits until re matches the buffer and returns the match.
 func waitOutput(t *testing.T, buf *syncBuffer, re *regexp.Regexp) []string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(browserLimit)
 	for time.Now().Before(deadline) {
 		if m := re.FindStringSubmatch(buf.String()); m != nil {
 			return m
@@ -193,7 +199,7 @@ func TestWatchGalleryBrowser(t *testing.T) {
 	defer cancelAlloc()
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	defer cancelCtx()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, browserLimit)
 	defer cancelTimeout()
 
 	// loaded counts cards whose thumbnail has loaded.

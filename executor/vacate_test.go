@@ -347,10 +347,12 @@ func TestApplyFirstStopEndsAWait(t *testing.T) {
 		if req.Addr.Name == "b" {
 			close(bStarted)
 			// b is in flight until a gives up (or, before the fix, a
-			// long while: a waited for b whatever the stop).
+			// long while: a waited for b whatever the stop). The while
+			// is a hang guard: however slow the machine, a gives up
+			// within it.
 			select {
 			case <-gaveUp:
-			case <-time.After(10 * time.Second):
+			case <-time.After(2 * time.Minute):
 			}
 		}
 		err := renderPNG(t)(ctx, req, w)

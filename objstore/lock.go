@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 )
@@ -105,10 +106,15 @@ func (s *Store) Lock(ctx context.Context, key string, info LockInfo, timeout tim
 	waitEnded := func() error {
 		return &Error{Kind: kindOf(ctx, ctx.Err()), URL: s.url, Object: object, Err: fmt.Errorf("waiting for the lock held by %s: %w", holder.describe(), ctx.Err())}
 	}
+	folderRaces := 0
 	for {
 		err := s.createOne(ctx, object, "application/json", bytes.NewReader(body))
 		if err == nil {
 			return &Lock{s: s, key: object, info: info}, nil
+		}
+		if folderRemoved(err) && folderRaces < maxFolderRaces {
+			folderRaces++
+			continue // another lock's release removed locks/ under our create: try again now
 		}
 		if !errors.Is(err, errExists) {
 			if holder != nil && ctx.Err() != nil {
@@ -145,6 +151,21 @@ func (s *Store) Lock(ctx context.Context, key string, info LockInfo, timeout tim
 			poll = lockPollMax
 		}
 	}
+}
+
+// maxFolderRaces bounds how many times in a row Lock tries a create again
+// that folderRemoved explains: a key that is a folder for good (objects
+// under locks/KEY/) fails all the same.
+const maxFolderRaces = 5
+
+// folderRemoved reports whether err is the 409 "ExistingObjectIsDirectory"
+// that the posix backend of VersityGW answers a create whose folder it
+// removed meanwhile, having deleted the folder's last object (another
+// lock's release): it made the folder, then found it gone when it named
+// the object. A create again makes the folder again.
+func folderRemoved(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ExistingObjectIsDirectory"
 }
 
 // newLockID is a random version-4 UUID, the form Terraform's lock IDs have.

@@ -218,3 +218,41 @@ func TestCorruptLockObject(t *testing.T) {
 		t.Errorf("Lock over a corrupt lock object: %v, want kind Corrupt", err)
 	}
 }
+
+// TestLockBesideARelease: a lock taken while another lock of the same
+// store is released (two working copies' applies ending and starting) is
+// taken, whatever the server does with the locks/ folder meanwhile: the
+// posix backend of VersityGW removes a folder that its last object left,
+// and a create in that moment was answered 409 "Existing Object is a
+// directory".
+func TestLockBesideARelease(t *testing.T) {
+	ctx := context.Background()
+	for name, be := range backends() {
+		if !be.shared {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			_, again := be.open(t)
+			var wg sync.WaitGroup
+			for _, key := range []string{"dir-a", "dir-b"} {
+				s := again(t)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range 50 {
+						l, err := s.Lock(ctx, key, LockInfo{Holder: key}, 0)
+						if err != nil {
+							t.Errorf("Lock %s, round %d: %v", key, i, err)
+							return
+						}
+						if err := l.Unlock(ctx); err != nil {
+							t.Errorf("Unlock %s, round %d: %v", key, i, err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+		})
+	}
+}

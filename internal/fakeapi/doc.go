@@ -16,7 +16,8 @@
 //  5. the next scripted fault of Config.Faults, if any
 //  6. faults written into the prompt (below)
 //  7. credits: fewer left than the style costs → 402/1101
-//  8. latency (Config.Latency, plus slow= faults), honouring the client giving up
+//  8. latency (Config.Latency, plus slow= faults), then Server.Hold's hold
+//     until Server.Release, honouring the client giving up
 //  9. success: a small PNG (or JPEG) of the right aspect ratio, 64 px on its
 //     short side, deterministic from prompt, style and seed
 //

@@ -70,6 +70,10 @@ type api struct {
 	done      chan struct{} // closed by close: ends hangs and latency
 	closeOnce sync.Once
 
+	// held, while not nil, holds every answer at the latency step until
+	// Release closes it (Server.Hold).
+	held chan struct{}
+
 	// elsewhere is where FaultRedirect points: another server, on another
 	// port. Empty points at a port that nothing should listen on.
 	elsewhere string
@@ -334,8 +338,8 @@ func (ex *exchange) serve() {
 	}
 
 	// 8 (before 7, so that credits are taken only from answers that are
-	// sent). Latency.
-	if !ex.sleep(cfg.Latency + tags.slow) {
+	// sent). Latency, and a hold (Server.Hold).
+	if !ex.sleep(cfg.Latency+tags.slow) || !ex.hold() {
 		ex.record(0, 0, "client gone")
 		return
 	}
@@ -501,6 +505,25 @@ func (ex *exchange) sleep(d time.Duration) bool {
 	}
 }
 
+// hold waits while the fake holds its answers (Server.Hold), and reports
+// false if the client gave up or the fake closed first.
+func (ex *exchange) hold() bool {
+	ex.a.mu.Lock()
+	held := ex.a.held
+	ex.a.mu.Unlock()
+	if held == nil {
+		return true
+	}
+	select {
+	case <-held:
+		return true
+	case <-ex.r.Context().Done():
+		return false
+	case <-ex.a.done:
+		return false
+	}
+}
+
 // reset answers with a TCP reset.
 func (ex *exchange) reset() {
 	ex.cut(true)
@@ -599,6 +622,28 @@ func (s *Server) ResetStats() { s.api.resetStats() }
 // the fault queue and the token bucket (full) start afresh from cfg; stats
 // are kept.
 func (s *Server) SetConfig(cfg Config) { s.api.setConfig(cfg) }
+
+// Hold holds every answer that reaches the latency step (after the token,
+// form, rate and fault checks) until Release, so that a test can act while
+// requests are certainly in flight, however slow the machine, rather than
+// within a latency. A client that gives up is let go.
+func (s *Server) Hold() {
+	s.api.mu.Lock()
+	defer s.api.mu.Unlock()
+	if s.api.held == nil {
+		s.api.held = make(chan struct{})
+	}
+}
+
+// Release lets the answers held by Hold go on, and ends the hold.
+func (s *Server) Release() {
+	s.api.mu.Lock()
+	defer s.api.mu.Unlock()
+	if s.api.held != nil {
+		close(s.api.held)
+		s.api.held = nil
+	}
+}
 
 // Inject appends faults to the queue of scripted faults.
 func (s *Server) Inject(faults ...Fault) {

@@ -51,6 +51,11 @@ func fakeOf(ts *testscript.TestScript) *fakeapi.Server {
 //	fake requests N PATH  exactly N of them went to the endpoint PATH
 //	                      (/image/enhance, /image/generations, …)
 //	fake await N          wait until the fake has received N requests
+//	fake hold             hold every answer until release: requests stay
+//	                      in flight however slow the machine (a latency
+//	                      only bounds how long they would)
+//	fake release [DELAY]  let the held answers go, after DELAY if given
+//	                      (the script goes on at once)
 func fakeCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){"fake": cmdFake}
 }
@@ -128,6 +133,23 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	case "hold":
+		if len(args) != 1 {
+			ts.Fatalf("usage: fake hold")
+		}
+		srv.Hold()
+	case "release":
+		if len(args) > 2 {
+			ts.Fatalf("usage: fake release [DELAY]")
+		}
+		if len(args) == 1 {
+			srv.Release()
+			break
+		}
+		d, err := time.ParseDuration(args[1])
+		ts.Check(err)
+		t := time.AfterFunc(d, srv.Release)
+		ts.Defer(func() { t.Stop() })
 	case "elsewhere":
 		if len(args) != 2 {
 			ts.Fatalf("usage: fake elsewhere N")
