@@ -135,7 +135,7 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 		}
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s does not match the configuration: %w", name, err), replan)
 	}
-	left, err := e.leftovers(lock)
+	left, _, err := e.leftovers(lock)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -362,16 +362,16 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	if err != nil {
 		return err
 	}
+	// A kept file is the user's from now on, though the interrupted
+	// apply may have been placing an image there: a commit refuses it
+	// (as the plan, LeftBehind, said). Nor does this run's note name it,
+	// though the run writes there: after an interruption, the next run
+	// would take the kept file for this one's leftover and overwrite it.
+	dropKept(s.ours, kept)
 	placing := writes
 	for _, k := range kept {
-		// The user's from now on, though the interrupted apply may have
-		// been placing an image there: a commit refuses it. Nor does
-		// this run's note name it, though the run writes there: after
-		// an interruption, the next run would take the kept file for
-		// this one's leftover and overwrite it.
 		key := safepath.Key(k.Path)
 		atKey := func(p string) bool { return safepath.Key(p) == key }
-		delete(s.ours, key)
 		earlier.Paths = slices.DeleteFunc(earlier.Paths, atKey)
 		if slices.ContainsFunc(placing, atKey) {
 			placing = slices.DeleteFunc(slices.Clone(placing), atKey)
