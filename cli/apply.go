@@ -135,7 +135,7 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 		}
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s does not match the configuration: %w", name, err), replan)
 	}
-	left, err := e.leftovers(lock)
+	left, _, err := e.leftovers(lock)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -350,6 +350,11 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 	})
 	progress.Close()
 	for _, msg := range warnings {
+		// apply -json: a warning event, like those of the changes.
+		if jw, ok := progress.(interface{ Warning(msg string) }); ok {
+			jw.Warning(msg)
+			continue
+		}
 		views.WriteWarning(e.stdio.Err, msg, e.color(false, e.stdio.ErrTerminal))
 	}
 	if sw, ok := progress.(views.SummaryWriter); ok {

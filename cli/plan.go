@@ -39,35 +39,27 @@ type loaded struct {
 	facts map[string]planner.FileFact
 }
 
-// leftovers returns the files an interrupted apply left to delete.
-func (e *env) leftovers(lock *state.Lock) ([]string, error) {
-	rs, err := state.PendingRemovals(e.dir, lock)
+// leftovers returns the files an interrupted apply left to delete, and
+// the paths, case-folded, whose files it left (state.LeftBehind): those
+// it was placing, less the files apply keeps, and those it was deleting,
+// which the next apply deletes first. They are no one else's files: a
+// change may write over them.
+func (e *env) leftovers(lock *state.Lock) ([]string, map[string]bool, error) {
+	rs, left, err := state.LeftBehind(e.dir, lock)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	paths := make([]string, len(rs))
 	for i, r := range rs {
 		paths[i] = r.Path
 	}
-	return paths, nil
-}
-
-// leftBehind is the paths, case-folded, whose files an interrupted apply
-// left: those it was placing (state.Leftovers) and those it was deleting,
-// toDelete (the leftovers' paths, which the next apply deletes first).
-// They are no one else's files: a change may write over them.
-func (e *env) leftBehind(toDelete []string) map[string]bool {
-	left := state.Leftovers(e.dir)
-	if len(toDelete) == 0 {
-		return left
+	if len(paths) > 0 && left == nil {
+		left = make(map[string]bool, len(paths))
 	}
-	if left == nil {
-		left = make(map[string]bool, len(toDelete))
-	}
-	for _, p := range toDelete {
+	for _, p := range paths {
 		left[safepath.Key(p)] = true
 	}
-	return left
+	return paths, left, nil
 }
 
 // loadConfig loads the configuration and prints its diagnostics. ok is false
@@ -405,7 +397,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	}
 	// The files an interrupted apply left to delete: each is hashed, so
 	// once for the plan and what apply finishes.
-	left, err := e.leftovers(lock)
+	left, leftBehind, err := e.leftovers(lock)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -438,7 +430,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		},
 		CacheDamaged: damaged,
 		Prices:       cfg.Provider.PriceMap(),
-		Leftovers:    e.leftBehind(left),
+		Leftovers:    leftBehind,
 	}, link, sel.storeLenient)
 	if err != nil {
 		return nil, nil, err

@@ -33,12 +33,39 @@ type placingFile struct {
 // The note is tied to this checkout by the device and inode of .pixform:
 // one that came from elsewhere is ignored.
 
-// Leftovers returns the paths (safepath.Key) where an earlier apply of
-// this checkout may have left a file it did not record. An unreadable or
-// foreign note counts as none: its paths stay someone's.
+// Leftovers returns the paths (safepath.Key) that the placing note of an
+// earlier apply of this checkout names. An unreadable or foreign note
+// counts as none: its paths stay someone's. A plan reads LeftBehind,
+// which also leaves out the paths of the files Begin keeps.
 func Leftovers(dir string) map[string]bool {
 	note, _ := readPlacing(dir)
 	return note.leftovers()
+}
+
+// LeftBehind is what an interrupted apply left, judged against lock as the
+// next Begin judges it: pending are the noted removals FinishRemovals
+// carries out (PendingRemovals), and leftovers the paths (safepath.Key)
+// where a file no entry records is that apply's own, which a commit
+// replaces: the placing note's paths, less those of the noted files
+// FinishRemovals keeps (the user's from then on: a commit refuses them).
+// A plan made from it refuses, before any request, what apply would.
+func LeftBehind(dir string, lock *Lock) (pending []Removal, leftovers map[string]bool, err error) {
+	pending, kept, err := sortRemovals(dir, lock)
+	if err != nil {
+		return nil, nil, err
+	}
+	note, _ := readPlacing(dir)
+	leftovers = note.leftovers()
+	dropKept(leftovers, kept)
+	return pending, leftovers, nil
+}
+
+// dropKept takes the paths of kept, files FinishRemovals left where they
+// are, out of left (safepath.Key): Begin and LeftBehind alike.
+func dropKept(left map[string]bool, kept []KeptRemoval) {
+	for _, k := range kept {
+		delete(left, safepath.Key(k.Path))
+	}
 }
 
 // leftovers is Leftovers of the note, nil for none.

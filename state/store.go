@@ -362,12 +362,20 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	if err != nil {
 		return err
 	}
+	// A kept file is the user's from now on, though the interrupted
+	// apply may have been placing an image there: a commit refuses it
+	// (as the plan, LeftBehind, said). Nor does this run's note name it,
+	// though the run writes there: after an interruption, the next run
+	// would take the kept file for this one's leftover and overwrite it.
+	dropKept(s.ours, kept)
+	placing := writes
 	for _, k := range kept {
-		// The user's from now on, though the interrupted apply may have
-		// been placing an image there: a commit refuses it.
 		key := safepath.Key(k.Path)
-		delete(s.ours, key)
-		earlier.Paths = slices.DeleteFunc(earlier.Paths, func(p string) bool { return safepath.Key(p) == key })
+		atKey := func(p string) bool { return safepath.Key(p) == key }
+		earlier.Paths = slices.DeleteFunc(earlier.Paths, atKey)
+		if slices.ContainsFunc(placing, atKey) {
+			placing = slices.DeleteFunc(slices.Clone(placing), atKey)
+		}
 		s.warnKept(k, "an interrupted apply")
 	}
 	s.taken = takenOf(s.dir, s.targets, rs)
@@ -380,7 +388,7 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	if err := IntendRemovals(s.dir, rs); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
-	if err := notePlacing(s.dir, writes, earlier); err != nil {
+	if err := notePlacing(s.dir, placing, earlier); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	s.noted = true

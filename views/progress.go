@@ -711,6 +711,12 @@ func (j *jsonProgress) Warn(c *planner.Change, msg string) {
 	j.emit(Event{Type: "warning", Address: c.Addr.String(), Message: msg})
 }
 
+// Warning emits the warning event of a warning that no one change
+// carries (no address).
+func (j *jsonProgress) Warning(msg string) {
+	j.emit(Event{Type: "warning", Message: msg})
+}
+
 func (j *jsonProgress) Close() {}
 
 // Summary emits the summary event.

@@ -406,9 +406,18 @@ func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Prov
 	if s.MaxCredits >= 0 {
 		maxCredits = s.MaxCredits - s.spent
 	}
+	// Warnings of no one change (a noted file kept at a path the plan
+	// does not touch), said once the progress is done with the terminal.
+	var warnMu sync.Mutex
+	var warnings []string
 	done := make(chan applyResult, 1)
 	go func() {
 		res, err := run.Apply(runCtx, p, run.Options{
+			Warn: func(msg string) {
+				warnMu.Lock()
+				warnings = append(warnings, msg)
+				warnMu.Unlock()
+			},
 			Dir:         s.Dir,
 			Config:      pl.Config,
 			Lock:        pl.Lock,
@@ -459,6 +468,9 @@ wait:
 		}
 	}
 	progress.Close()
+	for _, msg := range warnings {
+		fmt.Fprintf(s.Err, "pixform: warning: %s\n", msg)
+	}
 	res, err := r.res, r.err
 	s.spent += res.Credits
 	line := fmt.Sprintf("[%s] done in %.2fs: %s", s.stamp(), s.Now().Sub(start).Seconds(), resultLine(res, wp.Count()))
