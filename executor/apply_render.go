@@ -153,19 +153,33 @@ func (r *run) refuseOccupied(c *planner.Change) bool {
 			return true
 		}
 	}
-	r.fail(c, occupiedError(fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, which was left as it is, and nothing was requested", c.Path), false))
+	r.fail(c, &Error{Class: Invalid, Msg: fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, which was left as it is, and nothing was requested; %s (a saved plan keeps refusing: make a new plan with pixform plan -out=FILE)", c.Path, moveAway)})
 	return true
 }
 
-// occupiedError is the failure of an image refused because its path holds
-// someone's file (what), with what to do; kept says that the image made
-// is in the content cache.
-func occupiedError(what string, kept bool) error {
-	msg := what + "; move that file away (or delete it if you do not need it), then apply again (a saved plan keeps refusing: make a new plan with pixform plan -out=FILE)"
+// moveAway is what to do about someone's file at an image's path.
+const moveAway = "move that file away (or delete it if you do not need it), then apply again"
+
+// occupiedError is the failure of c, refused at its commit because a
+// file came to its path after the plan (what says so), with what to do;
+// kept says that the image made is in the content cache.
+func occupiedError(c *planner.Change, what string, kept bool) error {
+	msg := what + "; " + moveAway
 	if kept {
-		msg += ": the image made is kept in the local cache, so that costs no request"
+		msg += ": " + keptNote(c) + " (applying a saved plan again would request it again: make a new plan with pixform plan -out=FILE)"
 	}
 	return &Error{Class: Invalid, Msg: msg}
+}
+
+// keptNote says that c's image, refused at its path, is kept in the
+// content cache, and how a new plan restores it from there with no
+// request: as it is, unless the plan drew c's seed (SeedChosen), since a
+// new plan draws another; the note then gives the seed to set.
+func keptNote(c *planner.Change) string {
+	if c.SeedChosen {
+		return fmt.Sprintf("the image made is kept in the local cache under seed %d, which this plan drew; a new plan draws another seed and requests it again, so first set seed = %d in the block of %s: the new plan then restores it from the cache with no request", c.Inputs.Seed, c.Inputs.Seed, c.Addr)
+	}
+	return "the image made is kept in the local cache, and a new plan restores it from there with no request"
 }
 
 // errSkipped is request's answer when the run stopped before the image

@@ -162,10 +162,10 @@ func (r *run) moves(moves []*planner.Change) {
 			r.fail(c, err)
 		case err != nil && isOccupied(err):
 			// A file came to c's path after the plan: c alone fails.
-			r.fail(c, occupiedFailure(err))
+			r.fail(c, occupiedFailure(c, err))
 		case errors.As(err, &he):
 			// The move leaving c's path failed: c alone fails with it.
-			r.fail(c, heldError(he, false))
+			r.fail(c, heldError(c, he, false))
 		case err != nil:
 			r.fail(c, err)
 		default:
@@ -184,12 +184,12 @@ func isOccupied(err error) bool {
 	return errors.As(err, &oe)
 }
 
-// occupiedFailure is the failure of an image that err, an
+// occupiedFailure is the failure of c, which err, an
 // *state.OccupiedError, refused.
-func occupiedFailure(err error) error {
+func occupiedFailure(c *planner.Change, err error) error {
 	var oe *state.OccupiedError
 	errors.As(err, &oe)
-	return occupiedError(oe.Error(), oe.Kept)
+	return occupiedError(c, oe.Error(), oe.Kept)
 }
 
 // commit puts out at c.Path and records e, then removes c's old file if
@@ -211,7 +211,7 @@ func (r *run) commit(c *planner.Change, out output, e state.Entry, cache bool) b
 		r.fail(c, err)
 	case isOccupied(err):
 		// A file came to c's path after the plan: c alone fails.
-		r.fail(c, occupiedFailure(err))
+		r.fail(c, occupiedFailure(c, err))
 	default:
 		r.stopLocal(c, &LocalError{Op: "move into place", Path: c.Path, Err: err})
 	}

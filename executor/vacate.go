@@ -473,17 +473,17 @@ func (r *run) refuseHeld(c *planner.Change) bool {
 	if he == nil {
 		return false
 	}
-	r.fail(c, heldError(he, false))
+	r.fail(c, heldError(c, he, false))
 	return true
 }
 
-// heldError is the failure of an image refused because the change that
-// leaves its path failed (he); kept says that the image made is in the
-// content cache.
-func heldError(he *state.HeldError, kept bool) error {
+// heldError is the failure of c, refused because the change that leaves
+// its path failed (he); kept says that the image made is in the content
+// cache.
+func heldError(c *planner.Change, he *state.HeldError, kept bool) error {
 	msg := fmt.Sprintf("refused: %v; fix %s, then plan and apply again", he, he.Holder)
 	if kept {
-		msg += " (the image made is kept in the local cache, so that costs no request)"
+		msg += " (" + keptNote(c) + ")"
 	}
 	return &Error{Class: Invalid, Msg: msg}
 }
@@ -528,7 +528,7 @@ func (r *run) vacated(c *planner.Change, out output, cache bool) bool {
 		r.skip(1)
 		return false
 	}
-	r.fail(c, heldError(held, kept))
+	r.fail(c, heldError(c, held, kept))
 	return false
 }
 
