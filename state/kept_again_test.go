@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/pixform/pixform/addrs"
@@ -18,18 +17,9 @@ import (
 func TestKeptLeftoverStaysKeptAfterASecondInterruption(t *testing.T) {
 	for _, how := range []string{"cancelled", "killed"} {
 		t.Run(how, func(t *testing.T) {
-			dir := t.TempDir()
 			ctx := context.Background()
-			old := []byte("the image of b")
-			eb := entryN(2)
-			eb.Path, eb.SHA256, eb.Bytes = "b.png", sha(string(old)), int64(len(old))
-			lock := NewLock()
+			dir, lock, eb, bPath, _ := imageBRecorded(t)
 			b := addrs.MustParse("image.b")
-			lock.Images[b] = eb
-			bPath := filepath.Join(dir, "b.png")
-			if err := os.WriteFile(bPath, old, 0o644); err != nil {
-				t.Fatal(err)
-			}
 			// Run 1: image.b moves to c.png, image.a takes b.png; killed.
 			s := NewStore(dir, lock, &opsJournal{lock: lock}, nil)
 			if err := s.Begin(ctx, []string{"b.png", "c.png"}, []Removal{{Path: "b.png", SHA256: eb.SHA256}}); err != nil {

@@ -37,18 +37,9 @@ func TestTakenPathLeftUnrecordedIsRemoved(t *testing.T) {
 		"restored, killed":       {then: "kill", restored: true, wantThere: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
 			ctx := context.Background()
-			old := []byte("the image of b")
-			eb := entryN(2)
-			eb.Path, eb.SHA256, eb.Bytes = "b.png", sha(string(old)), int64(len(old))
-			lock := NewLock()
+			dir, lock, eb, bPath, old := imageBRecorded(t)
 			a, b := addrs.MustParse("image.a"), addrs.MustParse("image.b")
-			lock.Images[b] = eb
-			bPath := filepath.Join(dir, "b.png")
-			if err := os.WriteFile(bPath, old, 0o644); err != nil {
-				t.Fatal(err)
-			}
 			j := &opsJournal{lock: lock}
 			s := NewStore(dir, lock, j, nil)
 			var warned []string
@@ -125,18 +116,9 @@ func TestKeptLeftoverIsNotOverwritten(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
 			ctx := context.Background()
-			old := []byte("the image of b")
-			eb := entryN(2)
-			eb.Path, eb.SHA256, eb.Bytes = "b.png", sha(string(old)), int64(len(old))
-			lock := NewLock()
+			dir, lock, eb, bPath, old := imageBRecorded(t)
 			b := addrs.MustParse("image.b")
-			lock.Images[b] = eb
-			bPath := filepath.Join(dir, "b.png")
-			if err := os.WriteFile(bPath, old, 0o644); err != nil {
-				t.Fatal(err)
-			}
 			s := NewStore(dir, lock, &opsJournal{lock: lock}, nil)
 			if err := s.Begin(ctx, []string{"b.png", "c.png"}, []Removal{{Path: "b.png", SHA256: eb.SHA256}}); err != nil {
 				t.Fatal(err)
@@ -174,4 +156,21 @@ func TestKeptLeftoverIsNotOverwritten(t *testing.T) {
 			}
 		})
 	}
+}
+
+// imageBRecorded makes a checkout in a new directory whose lockfile
+// records image.b at b.png, the file there holding old.
+func imageBRecorded(t *testing.T) (dir string, lock *Lock, eb Entry, bPath string, old []byte) {
+	t.Helper()
+	dir = t.TempDir()
+	old = []byte("the image of b")
+	eb = entryN(2)
+	eb.Path, eb.SHA256, eb.Bytes = "b.png", sha(string(old)), int64(len(old))
+	lock = NewLock()
+	lock.Images[addrs.MustParse("image.b")] = eb
+	bPath = filepath.Join(dir, "b.png")
+	if err := os.WriteFile(bPath, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, lock, eb, bPath, old
 }
