@@ -51,21 +51,7 @@ func TestKeptLeftoverStaysKeptAfterASecondInterruption(t *testing.T) {
 			}
 
 			// Run 3: image.a at b.png.
-			s3 := NewStore(dir, lock, &opsJournal{lock: lock}, nil)
-			if err := s3.Begin(ctx, []string{"b.png"}, nil); err != nil {
-				t.Fatal(err)
-			}
-			image := []byte("the new image of a")
-			ea := entryN(1)
-			ea.Path, ea.SHA256, ea.Bytes = "b.png", sha(string(image)), int64(len(image))
-			f, err := s3.CreateTemp("b.png")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.Write(image); err != nil {
-				t.Fatal(err)
-			}
-			err = s3.Commit(ctx, Commit{Addr: addrs.MustParse("image.a"), Entry: ea, Temp: f})
+			err := commitAAtB(t, ctx, dir, lock)
 			var oe *OccupiedError
 			if !errors.As(err, &oe) {
 				t.Errorf("run 3 Commit = %v, want an *OccupiedError", err)

@@ -132,21 +132,7 @@ func TestKeptLeftoverIsNotOverwritten(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			s2 := NewStore(dir, lock, &opsJournal{lock: lock}, nil)
-			if err := s2.Begin(ctx, []string{"b.png"}, nil); err != nil {
-				t.Fatal(err)
-			}
-			image := []byte("the new image of a")
-			ea := entryN(1)
-			ea.Path, ea.SHA256, ea.Bytes = "b.png", sha(string(image)), int64(len(image))
-			f, err := s2.CreateTemp("b.png")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.Write(image); err != nil {
-				t.Fatal(err)
-			}
-			err = s2.Commit(ctx, Commit{Addr: addrs.MustParse("image.a"), Entry: ea, Temp: f})
+			err = commitAAtB(t, ctx, dir, lock)
 			var oe *OccupiedError
 			if !errors.As(err, &oe) || oe.Path != "b.png" {
 				t.Errorf("Commit = %v, want an *OccupiedError", err)
@@ -173,4 +159,25 @@ func imageBRecorded(t *testing.T) (dir string, lock *Lock, eb Entry, bPath strin
 		t.Fatal(err)
 	}
 	return dir, lock, eb, bPath, old
+}
+
+// commitAAtB runs a new apply in dir that places image.a at b.png, and
+// returns its Commit's error.
+func commitAAtB(t *testing.T, ctx context.Context, dir string, lock *Lock) error {
+	t.Helper()
+	s := NewStore(dir, lock, &opsJournal{lock: lock}, nil)
+	if err := s.Begin(ctx, []string{"b.png"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	image := []byte("the new image of a")
+	ea := entryN(1)
+	ea.Path, ea.SHA256, ea.Bytes = "b.png", sha(string(image)), int64(len(image))
+	f, err := s.CreateTemp("b.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(image); err != nil {
+		t.Fatal(err)
+	}
+	return s.Commit(ctx, Commit{Addr: addrs.MustParse("image.a"), Entry: ea, Temp: f})
 }
