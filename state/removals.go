@@ -41,8 +41,9 @@ type removalNote struct {
 }
 
 // removalsVersion is the note's format. Version 1 notes carry no inode,
-// so they match no file and are dropped; version 2 notes no change time:
-// the note file's own mtime stands for it (notedBefore).
+// so they match no file and are dropped; version 2 notes no change time,
+// so they cannot tell the file noted from one restored at its inode: the
+// file is kept (KeptRemoval says why).
 const removalsVersion = 3
 
 // KeptRemoval is a noted removal whose file FinishRemovals left where it
@@ -72,22 +73,11 @@ func noteOf(r Removal, id fileID, fi fs.FileInfo) removalNote {
 }
 
 // sameStat reports whether fi, the file at n's path with n's device and
-// inode, still has the change time, mtime and size noted. A note without
-// a change time (an older pixform's, version 2) has the note file's
-// mtime, notedAt, for a bound: the file is the one noted when nothing
-// changed it since the note was written (a file restored or edited since
-// has a later change time). Without a change time to read, it cannot
-// tell: false.
-func (n removalNote) sameStat(fi fs.FileInfo, notedAt func() int64) bool {
+// inode, still has the change time, mtime and size noted; false for a
+// note without a change time (an older pixform's), which cannot tell.
+func (n removalNote) sameStat(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return false
-	}
-	if n.CTime == 0 {
-		at := notedAt()
-		return at != 0 && ctimeOf(st) <= at
-	}
-	return ctimeOf(st) == n.CTime && fi.ModTime().UnixNano() == n.MTime && fi.Size() == n.Size
+	return ok && n.CTime != 0 && ctimeOf(st) == n.CTime && fi.ModTime().UnixNano() == n.MTime && fi.Size() == n.Size
 }
 
 type removalsFile struct {
@@ -226,23 +216,9 @@ func FinishRemovals(ctx context.Context, dir string, lock *Lock) (removed []Remo
 // recorded, unsafe, missing, non-regular or other files (device and
 // inode) are in neither.
 func sortRemovals(dir string, lock *Lock) (todo []Removal, kept []KeptRemoval, err error) {
-	notes, version, notePath, err := readRemovalsAt(dir)
+	notes, err := readRemovals(dir)
 	if err != nil || len(notes) == 0 {
 		return nil, nil, err
-	}
-	// The mtime of a version 2 note file (written once by an older
-	// pixform: its notes have no change time), read once; 0 when it
-	// cannot be read, or the note was rewritten since (ForgetRemovals
-	// writes the current version).
-	var notedAt int64 = -1
-	noteTime := func() int64 {
-		if notedAt < 0 {
-			notedAt = 0
-			if fi, err := os.Lstat(notePath); err == nil && version == 2 {
-				notedAt = fi.ModTime().UnixNano()
-			}
-		}
-		return notedAt
 	}
 	recorded := make(map[string]bool, len(lock.Images))
 	for _, e := range lock.Images {
@@ -273,9 +249,9 @@ func sortRemovals(dir string, lock *Lock) (todo []Removal, kept []KeptRemoval, e
 		case !f.exists:
 		case f.sum != r.SHA256:
 			kept = append(kept, KeptRemoval{Removal: r, Why: whyEdited, Edited: true})
-		case n.CTime == 0 && noteTime() == 0:
+		case n.CTime == 0:
 			kept = append(kept, KeptRemoval{Removal: r, Why: whyOldNote})
-		case !n.sameStat(fi, noteTime):
+		case !n.sameStat(fi):
 			kept = append(kept, KeptRemoval{Removal: r, Why: whyReplaced})
 		default:
 			todo = append(todo, r)
@@ -286,13 +262,6 @@ func sortRemovals(dir string, lock *Lock) (todo []Removal, kept []KeptRemoval, e
 
 // readRemovals reads the notes; none is no error.
 func readRemovals(dir string) ([]removalNote, error) {
-	notes, _, _, err := readRemovalsAt(dir)
-	return notes, err
-}
-
-// readRemovalsAt is readRemovals that also returns the note's version
-// and path.
-func readRemovalsAt(dir string) (notes []removalNote, version int, p string, err error) {
 	var f removalsFile
 	p, found, err := readNote(dir, removalsName, &f)
 	if err == nil && found && (f.Version < 1 || f.Version > removalsVersion) {
@@ -301,14 +270,14 @@ func readRemovalsAt(dir string) (notes []removalNote, version int, p string, err
 	if err != nil {
 		var wde *WorkDirError
 		if errors.As(err, &wde) {
-			return nil, 0, p, err
+			return nil, err
 		}
-		return nil, 0, p, fmt.Errorf("%v: delete %s (safe: at worst some files of deleted images stay on disk)", err, p)
+		return nil, fmt.Errorf("%v: delete %s (safe: at worst some files of deleted images stay on disk)", err, p)
 	}
 	for _, r := range f.Removals {
 		if safepath.Check(r.Path) != nil || !validSHA256(r.SHA256) {
-			return nil, 0, p, fmt.Errorf("%s notes an invalid removal %q: delete it (safe: at worst some files of deleted images stay on disk)", p, r.Path)
+			return nil, fmt.Errorf("%s notes an invalid removal %q: delete it (safe: at worst some files of deleted images stay on disk)", p, r.Path)
 		}
 	}
-	return f.Removals, f.Version, p, nil
+	return f.Removals, nil
 }
