@@ -112,9 +112,9 @@ func (s *Store) Lock(ctx context.Context, key string, info LockInfo, timeout tim
 		if err == nil {
 			return &Lock{s: s, key: object, info: info}, nil
 		}
-		if folderRemoved(err) && folderRaces < maxFolderRaces {
+		if createRaced(err) && folderRaces < maxFolderRaces {
 			folderRaces++
-			continue // another lock's release removed locks/ under our create: try again now
+			continue // a release or another create raced ours: try again now
 		}
 		if !errors.Is(err, errExists) {
 			if holder != nil && ctx.Err() != nil {
@@ -134,6 +134,7 @@ func (s *Store) Lock(ctx context.Context, key string, info LockInfo, timeout tim
 			return nil, err
 		}
 		holder = &h
+		folderRaces = 0 // the bound is of races in a row
 		if timeout <= 0 {
 			return nil, &LockedError{URL: s.url, Object: object, Info: h}
 		}
@@ -154,18 +155,30 @@ func (s *Store) Lock(ctx context.Context, key string, info LockInfo, timeout tim
 }
 
 // maxFolderRaces bounds how many times in a row Lock tries a create again
-// that folderRemoved explains: a key that is a folder for good (objects
+// that createRaced explains: a key that is a folder for good (objects
 // under locks/KEY/) fails all the same.
 const maxFolderRaces = 5
 
-// folderRemoved reports whether err is the 409 "ExistingObjectIsDirectory"
-// that the posix backend of VersityGW answers a create whose folder it
-// removed meanwhile, having deleted the folder's last object (another
-// lock's release): it made the folder, then found it gone when it named
-// the object. A create again makes the folder again.
-func folderRemoved(err error) bool {
+// createRaced reports whether err is a conditional create's refusal that
+// a concurrent operation on the key explains, which the same create
+// again resolves: the 409 "ExistingObjectIsDirectory" that the posix
+// backend of VersityGW answers a create whose folder it removed
+// meanwhile, having deleted the folder's last object (another lock's
+// release: it made the folder, then found it gone when it named the
+// object), and Amazon S3's 409 "ConditionalRequestConflict", a create
+// that raced a DELETE of the key or another conditional create, which
+// AWS says to retry. The create again is as conditional: a lock taken
+// meanwhile still refuses it.
+func createRaced(err error) bool {
 	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == "ExistingObjectIsDirectory"
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "ExistingObjectIsDirectory", "ConditionalRequestConflict":
+		return true
+	}
+	return false
 }
 
 // newLockID is a random version-4 UUID, the form Terraform's lock IDs have.
