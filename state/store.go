@@ -2,7 +2,9 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -217,6 +219,9 @@ type LocalStore struct {
 	targets map[string]string
 	// noted says that Begin noted removals, which End finishes.
 	noted bool
+	// placing is the placing note Begin wrote, which End of a run that
+	// did not finish trims to the paths that hold a file.
+	placing placingFile
 	// ours are the paths (safepath.Key) where a file that no entry
 	// records may be pixform's own: one an earlier apply left unrecorded
 	// (Leftovers), or the recorded file of an image that the run moves or
@@ -391,8 +396,31 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	if err := notePlacing(s.dir, placing, earlier); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
+	s.placing = placingFile{Paths: append(slices.Clone(placing), earlier.Paths...)}
 	s.noted = true
 	return nil
+}
+
+// trimPlacing rewrites the placing note of a run that did not finish
+// without the paths that hold no file: no image of the run is there (its
+// change never started, or failed before placing it), so a file that
+// comes there later is the user's, which the next run must refuse, not
+// take for this run's leftover. Every worker has ended by End: no image
+// is placed meanwhile. A path that cannot be looked at stays noted.
+func (s *LocalStore) trimPlacing() error {
+	kept := make([]string, 0, len(s.placing.Paths))
+	for _, p := range s.placing.Paths {
+		if _, err := os.Lstat(filepath.Join(s.dir, filepath.FromSlash(p))); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == len(s.placing.Paths) {
+		return nil
+	}
+	if len(kept) == 0 {
+		return clearPlacing(s.dir)
+	}
+	return notePlacing(s.dir, kept, placingFile{})
 }
 
 // warnKept warns, through s.Warn, that the file of the noted removal k,
@@ -410,10 +438,14 @@ func (s *LocalStore) End(ctx context.Context) error {
 	if err := s.syncPutBacks(); err != nil {
 		return err
 	}
-	if !s.noted || ctx.Err() != nil {
-		// A cancelled run may have lockfile writes still pending: its
-		// notes stay for the next run to finish.
+	if !s.noted {
 		return nil
+	}
+	if ctx.Err() != nil {
+		// A cancelled run may have lockfile writes still pending: its
+		// notes stay for the next run to finish, but only for the paths
+		// that hold a file now (below).
+		return s.trimPlacing()
 	}
 	_, kept, err := FinishRemovals(ctx, s.dir, s.j.Snapshot())
 	if err != nil {
@@ -431,6 +463,8 @@ func (s *LocalStore) End(ctx context.Context) error {
 		if err := clearPlacing(s.dir); err != nil {
 			return err
 		}
+	} else if err := s.trimPlacing(); err != nil {
+		return err
 	}
 	s.removeEmptyDirs(ctx)
 	return nil
