@@ -9,6 +9,7 @@ import (
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/providers"
 	"github.com/pixform/pixform/state"
 )
 
@@ -162,7 +163,7 @@ func (r *run) moves(moves []*planner.Change) {
 			r.fail(c, err)
 		case err != nil && isOccupied(err):
 			// A file came to c's path after the plan: c alone fails.
-			r.fail(c, occupiedFailure(c, err))
+			r.fail(c, occupiedFailure(c, err, false))
 		case errors.As(err, &he):
 			// The move leaving c's path failed: c alone fails with it.
 			r.fail(c, heldError(c, he, false))
@@ -185,11 +186,24 @@ func isOccupied(err error) bool {
 }
 
 // occupiedFailure is the failure of c, which err, an
-// *state.OccupiedError, refused.
-func occupiedFailure(c *planner.Change, err error) error {
+// *state.OccupiedError, refused; kept says that c's image is in the
+// content cache though the commit did not put it there (a candidates
+// image's takes, each kept as it arrived).
+func occupiedFailure(c *planner.Change, err error, kept bool) error {
 	var oe *state.OccupiedError
 	errors.As(err, &oe)
-	return occupiedError(c, oe.Error(), oe.Kept)
+	return occupiedError(c, oe.Error(), oe.Kept || kept)
+}
+
+// takesKept reports whether the takes of c, a candidates image, went to
+// the content cache as they arrived (a failure to keep one was warned
+// of), so that a new plan restores them: false for any other image.
+func (r *run) takesKept(c *planner.Change) bool {
+	if c.Inputs.Candidates <= 1 || r.provider == providers.Draft || r.opts.Cache == nil {
+		return false
+	}
+	_, ok := r.opts.Cache.(TakeKeeper)
+	return ok
 }
 
 // commit puts out at c.Path and records e, then removes c's old file if
@@ -211,7 +225,7 @@ func (r *run) commit(c *planner.Change, out output, e state.Entry, cache bool) b
 		r.fail(c, err)
 	case isOccupied(err):
 		// A file came to c's path after the plan: c alone fails.
-		r.fail(c, occupiedFailure(c, err))
+		r.fail(c, occupiedFailure(c, err, r.takesKept(c)))
 	default:
 		r.stopLocal(c, &LocalError{Op: "move into place", Path: c.Path, Err: err})
 	}

@@ -528,7 +528,7 @@ func (r *run) vacated(c *planner.Change, out output, cache bool) bool {
 		r.skip(1)
 		return false
 	}
-	r.fail(c, heldError(c, held, kept))
+	r.fail(c, heldError(c, held, kept || r.takesKept(c)))
 	return false
 }
 
