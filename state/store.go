@@ -423,6 +423,28 @@ func (s *LocalStore) trimPlacing() error {
 	return notePlacing(s.dir, kept, placingFile{})
 }
 
+// trimPlacingWithin is trimPlacing, waited for at most grace: the run is
+// ending, often for a disk that does not answer, and the trim only spares
+// the user a refusal. A trim that fails or takes longer leaves the note
+// as Begin wrote it (the rename that replaces it is atomic), which s.Warn
+// says, with what to do.
+func (s *LocalStore) trimPlacingWithin(grace time.Duration) {
+	done := make(chan error, 1)
+	go func() { done <- s.trimPlacing() }()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	var err error
+	select {
+	case err = <-done:
+	case <-t.C:
+		err = fmt.Errorf("abandoned waiting for the disk after %v", grace)
+	}
+	if err != nil && s.Warn != nil {
+		p := filepath.Join(WorkDirName, placingName)
+		s.Warn(p, fmt.Sprintf("could not rewrite %s without the paths this apply never wrote (%v): a later apply takes a file that no lockfile entry records at one of those paths for this apply's leftover, and replaces it; move any file of yours that you put at such a path since away first, or delete %s, so that every such file is refused instead", p, err, p))
+	}
+}
+
 // warnKept warns, through s.Warn, that the file of the noted removal k,
 // which who noted, was left where it is.
 func (s *LocalStore) warnKept(k KeptRemoval, who string) {
@@ -444,8 +466,9 @@ func (s *LocalStore) End(ctx context.Context) error {
 	if ctx.Err() != nil {
 		// A cancelled run may have lockfile writes still pending: its
 		// notes stay for the next run to finish, but only for the paths
-		// that hold a file now (below).
-		return s.trimPlacing()
+		// that hold a file now (trimPlacing).
+		s.trimPlacingWithin(closeGrace)
+		return nil
 	}
 	_, kept, err := FinishRemovals(ctx, s.dir, s.j.Snapshot())
 	if err != nil {
@@ -463,8 +486,8 @@ func (s *LocalStore) End(ctx context.Context) error {
 		if err := clearPlacing(s.dir); err != nil {
 			return err
 		}
-	} else if err := s.trimPlacing(); err != nil {
-		return err
+	} else {
+		s.trimPlacingWithin(closeGrace)
 	}
 	s.removeEmptyDirs(ctx)
 	return nil
