@@ -113,8 +113,17 @@ func (s *Store) Lock(ctx context.Context, key string, info LockInfo, timeout tim
 			return &Lock{s: s, key: object, info: info}, nil
 		}
 		if createRaced(err) && folderRaces < maxFolderRaces {
+			// A release or another create raced ours: try again once
+			// the operation it met has had a moment to end.
 			folderRaces++
-			continue // a release or another create raced ours: try again now
+			t := time.NewTimer(rand.N(lockPollMin / 4))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, &Error{Kind: kindOf(ctx, ctx.Err()), URL: s.url, Object: object, Err: fmt.Errorf("taking the lock: %w", ctx.Err())}
+			case <-t.C:
+			}
+			continue
 		}
 		if !errors.Is(err, errExists) {
 			if holder != nil && ctx.Err() != nil {
