@@ -67,7 +67,7 @@ type Input struct {
 	// time (and may be restored too). Nil leaves such images to apply.
 	CachedSHA256 func(digest, provider string) (string, bool)
 	// Leftovers are the paths (safepath.Key) where an earlier apply may
-	// have left a file it did not record (state.Leftovers): such a file
+	// have left a file it did not record (state.LeftBehind): such a file
 	// is pixform's, which a change writing there replaces. Nil: none.
 	Leftovers map[string]bool
 	// Prices are the credits of one request to each edit endpoint, by

@@ -33,18 +33,9 @@ type placingFile struct {
 // The note is tied to this checkout by the device and inode of .pixform:
 // one that came from elsewhere is ignored.
 
-// Leftovers returns the paths (safepath.Key) that the placing note of an
-// earlier apply of this checkout names. An unreadable or foreign note
-// counts as none: its paths stay someone's. A plan reads LeftBehind,
-// which also leaves out the paths of the files Begin keeps.
-func Leftovers(dir string) map[string]bool {
-	note, _ := readPlacing(dir)
-	return note.leftovers()
-}
-
 // LeftBehind is what an interrupted apply left, judged against lock as the
 // next Begin judges it: pending are the noted removals FinishRemovals
-// carries out (PendingRemovals), and leftovers the paths (safepath.Key)
+// would carry out now, and leftovers the paths (safepath.Key)
 // where a file no entry records is that apply's own, which a commit
 // replaces: the placing note's paths, less those of the noted files
 // FinishRemovals keeps (the user's from then on: a commit refuses them).
@@ -68,7 +59,9 @@ func dropKept(left map[string]bool, kept []KeptRemoval) {
 	}
 }
 
-// leftovers is Leftovers of the note, nil for none.
+// leftovers is the paths (safepath.Key) that the note names, nil for
+// none. An unreadable or foreign note counts as none (readPlacing): its
+// paths stay someone's.
 func (note placingFile) leftovers() map[string]bool {
 	if len(note.Paths) == 0 {
 		return nil

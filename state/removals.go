@@ -175,14 +175,6 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// PendingRemovals returns the noted removals that FinishRemovals would
-// carry out now against lock: files left by an apply that was interrupted
-// between removing entries and removing their files. It changes nothing.
-func PendingRemovals(dir string, lock *Lock) ([]Removal, error) {
-	todo, _, err := sortRemovals(dir, lock)
-	return todo, err
-}
-
 // FinishRemovals carries out the noted removals against lock, the
 // lockfile as on disk: it deletes each noted file that no entry records
 // (paths compared case-folded), whose path passes safepath on disk, that

@@ -224,7 +224,7 @@ type LocalStore struct {
 	placing placingFile
 	// ours are the paths (safepath.Key) where a file that no entry
 	// records may be pixform's own: one an earlier apply left unrecorded
-	// (Leftovers), or the recorded file of an image that the run moves or
+	// (its placing note), or the recorded file of an image that the run moves or
 	// replaces, kept there because the run writes the path (Begin). A
 	// commit replaces such a file rather than refuse it (placeGuard).
 	ours map[string]bool
