@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pixform/pixform/config"
@@ -328,19 +327,14 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 	}
 	// Warnings of no one change, said once the progress is done with the
 	// terminal.
-	var warnMu sync.Mutex
-	var warnings []string
+	var warnings run.Warnings
 	res, err := run.Apply(e.ctx, p, run.Options{
-		Dir:      e.dir,
-		Config:   ld.cfg,
-		Lock:     ld.lock,
-		Provider: provider,
-		Hooks:    progress,
-		Warn: func(msg string) {
-			warnMu.Lock()
-			warnings = append(warnings, msg)
-			warnMu.Unlock()
-		},
+		Dir:         e.dir,
+		Config:      ld.cfg,
+		Lock:        ld.lock,
+		Provider:    provider,
+		Hooks:       progress,
+		Warn:        warnings.Warn,
 		Parallelism: af.parallelism,
 		Stop:        e.stdio.Stop,
 		Sync:        e.link.syncOf(),
@@ -349,7 +343,7 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 		NoToken:     p.Provider == providers.Imagine && e.getenv("IMAGINE_API_TOKEN") == "",
 	})
 	progress.Close()
-	for _, msg := range warnings {
+	for _, msg := range warnings.List() {
 		// apply -json: a warning event, like those of the changes.
 		if jw, ok := progress.(interface{ Warning(msg string) }); ok {
 			jw.Warning(msg)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
@@ -99,6 +100,28 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 		err = cerr // a *state.RecordError or *storesync.PendingError, which views words the advice for
 	}
 	return res, err
+}
+
+// Warnings collects the warnings that no change carries (Options.Warn)
+// while an apply runs, to be said once its progress is done with the
+// terminal. The zero value is ready; it is safe for concurrent use.
+type Warnings struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+// Warn is Options.Warn: it adds msg.
+func (w *Warnings) Warn(msg string) {
+	w.mu.Lock()
+	w.msgs = append(w.msgs, msg)
+	w.mu.Unlock()
+}
+
+// List returns the warnings so far, in order.
+func (w *Warnings) List() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.msgs)
 }
 
 // pathWarner is state.LocalStore.Warn for an apply of p: a warning about

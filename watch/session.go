@@ -408,16 +408,11 @@ func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Prov
 	}
 	// Warnings of no one change (a noted file kept at a path the plan
 	// does not touch), said once the progress is done with the terminal.
-	var warnMu sync.Mutex
-	var warnings []string
+	var warnings run.Warnings
 	done := make(chan applyResult, 1)
 	go func() {
 		res, err := run.Apply(runCtx, p, run.Options{
-			Warn: func(msg string) {
-				warnMu.Lock()
-				warnings = append(warnings, msg)
-				warnMu.Unlock()
-			},
+			Warn:        warnings.Warn,
 			Dir:         s.Dir,
 			Config:      pl.Config,
 			Lock:        pl.Lock,
@@ -468,7 +463,7 @@ wait:
 		}
 	}
 	progress.Close()
-	for _, msg := range warnings {
+	for _, msg := range warnings.List() {
 		fmt.Fprintf(s.Err, "pixform: warning: %s\n", msg)
 	}
 	res, err := r.res, r.err
