@@ -93,12 +93,13 @@ const (
 	// concurrency limit pass before refills go unpaced.
 	concSureRounds = 4
 	// quickRefill is how soon after an answer (and the refill delay, if
-	// any) a refill leaves to count as a quick one. Once minQuickRefills quick refills went through, a
-	// quick refill refused at the learned limit is taken for a server
-	// that counted the request before it out late (a loaded one): the
-	// limit stands, and refills wait minRefillDelay after each answer,
-	// doubling per further such refusal up to maxRefillDelay; after
-	// maxLagRefusals of them, a refusal is classified as any other.
+	// any) a refill leaves to count as a quick one. Once minQuickRefills
+	// quick refills went through, a quick refill refused at the learned
+	// limit is taken for a server that counted the request before it out
+	// late (a loaded one): the limit stands, and refills wait
+	// minRefillDelay after each answer, doubling per further such
+	// refusal up to maxRefillDelay; after maxLagRefusals of them, a
+	// refusal is classified as any other.
 	quickRefill     = 5 * time.Millisecond
 	minQuickRefills = 2
 	minRefillDelay  = 4 * time.Millisecond
@@ -713,11 +714,11 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	if t.refill && level == l.concLevel && l.rate <= 0 && l.successes >= l.concSure && l.quickRefills >= minQuickRefills && l.lagRefusals < maxLagRefusals {
 		// A refill refused right after an answer, at the level the
 		// server has held to for a few round trips (one more is what
-		// it refuses), where such refills went through before: the server counted the
-		// request whose answer freed the place a little after that
-		// answer came, this time (a loaded server). The limit stands; refills wait a little
-		// after each answer (a rate limit refuses again, and is
-		// found then).
+		// it refuses), where such refills went through before: the
+		// server counted the request whose answer freed the place a
+		// little after that answer came, this time (a loaded server).
+		// The limit stands; refills wait a little after each answer
+		// (a rate limit refuses again, and is found then).
 		l.lagRefusals++
 		l.refillDelay = min(max(2*l.refillDelay, minRefillDelay), maxRefillDelay)
 		l.tracef("refill refused: delay=%v", l.refillDelay)

@@ -73,11 +73,11 @@ func noteOf(r Removal, id fileID, fi fs.FileInfo) removalNote {
 }
 
 // sameStat reports whether fi, the file at n's path with n's device and
-// inode, still has the change time, mtime and size noted; false for a
-// note without a change time (an older pixform's), which cannot tell.
+// inode, still has the change time, mtime and size noted (a note without
+// a change time, an older pixform's, never does: no file's is zero).
 func (n removalNote) sameStat(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && n.CTime != 0 && ctimeOf(st) == n.CTime && fi.ModTime().UnixNano() == n.MTime && fi.Size() == n.Size
+	return ok && ctimeOf(st) == n.CTime && fi.ModTime().UnixNano() == n.MTime && fi.Size() == n.Size
 }
 
 type removalsFile struct {
