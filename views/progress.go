@@ -176,19 +176,30 @@ func (l *lineProgress) printf(format string, args ...any) {
 	fmt.Fprintf(l.w, format, args...)
 }
 
-func (l *lineProgress) Completed(c *planner.Change, e state.Entry, how executor.How) {
+// count counts a finished or failed image, and returns its number and
+// the total. Its caller holds l.mu until the image's line is written, so
+// that lines come out in the order of their numbers.
+func (l *lineProgress) count(failed bool) (n, total int) {
 	l.c.mu.Lock()
-	l.c.done++
-	n, total := l.c.done+l.c.failed, l.c.total
-	l.c.mu.Unlock()
+	defer l.c.mu.Unlock()
+	if failed {
+		l.c.failed++
+	} else {
+		l.c.done++
+	}
+	return l.c.done + l.c.failed, l.c.total
+}
+
+func (l *lineProgress) Completed(c *planner.Change, e state.Entry, how executor.How) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, total := l.count(false)
 	if how != executor.Generated {
-		l.printf("[%*d/%d] %s\n", width(total), n, total, completedLine(c, e, how))
+		fmt.Fprintf(l.w, "[%*d/%d] %s\n", width(total), n, total, completedLine(c, e, how))
 		return
 	}
 	// The line of every rendered image, as printf would format it, in
 	// one buffer and one write: a long apply prints thousands.
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	b := append(l.line[:0], '[')
 	for pad := width(total) - width(n); pad > 0; pad-- {
 		b = append(b, ' ')
@@ -231,11 +242,10 @@ func appendSize(b []byte, n int64) []byte {
 }
 
 func (l *lineProgress) Failed(c *planner.Change, err error) {
-	l.c.mu.Lock()
-	l.c.failed++
-	n, total := l.c.done+l.c.failed, l.c.total
-	l.c.mu.Unlock()
-	l.printf("[%*d/%d] %s %s: %v\n", width(total), n, total, l.pal.red("failed"), c.Addr, err)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, total := l.count(true)
+	fmt.Fprintf(l.w, "[%*d/%d] %s %s: %v\n", width(total), n, total, l.pal.red("failed"), c.Addr, err)
 }
 
 func (l *lineProgress) Retrying(c *planner.Change, attempt int, err error, wait time.Duration) {

@@ -3,6 +3,8 @@ package views
 import (
 	"bytes"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,5 +43,46 @@ func TestLineProgressGeneratedLine(t *testing.T) {
 		if got.String() != want {
 			t.Errorf("line %q, want %q", got.String(), want)
 		}
+	}
+}
+
+// Lines come out in the order of their counts, however many images finish
+// at once: a log reader takes "[9989/10000]" before "[9969/10000]" for a
+// lost line.
+func TestLineProgressCountsInOrder(t *testing.T) {
+	const workers, each = 8, 500
+	var out bytes.Buffer
+	p := NewLineProgress(&out, workers*each, time.Now)
+	c := &planner.Change{Addr: addrs.MustParse(`image.a`), Path: "out/a.png"}
+	e := state.Entry{Path: "out/a.png", Width: 1, Height: 1, Bytes: 1}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				switch {
+				case i%50 == 7:
+					p.Failed(c, fmt.Errorf("boom"))
+				case w%2 == 0:
+					p.Completed(c, e, executor.Generated)
+				default:
+					p.Completed(c, e, executor.Restored)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	prev := 0
+	for line := range strings.Lines(out.String()) {
+		var n int
+		if _, err := fmt.Sscanf(strings.TrimLeft(line, "[ "), "%d/", &n); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		if n != prev+1 {
+			t.Fatalf("line %q follows count %d", line, prev)
+		}
+		prev = n
+	}
+	if prev != workers*each {
+		t.Fatalf("last count %d, want %d", prev, workers*each)
 	}
 }
