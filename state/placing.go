@@ -97,11 +97,12 @@ type Leftovers struct {
 	// the SHA-256 noted with it.
 	removing map[string]string
 
-	// cache opens the content cache, on the first file to judge that
-	// the note records no bytes for: only after an interruption.
+	// cache opens the content cache, whose renders' hashes (cached) are
+	// read on the first file to judge that the note records no bytes
+	// for: only after an interruption.
 	cache     func() *Cache
 	cacheOnce sync.Once
-	c         *Cache
+	cached    map[[sha256.Size]byte]bool
 }
 
 // Holds reports whether a file whose bytes hash to sum (lower-case hex),
@@ -129,10 +130,12 @@ func (l *Leftovers) Holds(path, sum string) bool {
 	}
 	l.cacheOnce.Do(func() {
 		if l.cache != nil {
-			l.c = l.cache()
+			l.cached = l.cache().renderSums()
 		}
 	})
-	return l.c.holdsBytes(sum)
+	var b [sha256.Size]byte
+	hex.Decode(b[:], []byte(sum))
+	return l.cached[b]
 }
 
 // noted reports whether the note names path.
@@ -155,33 +158,27 @@ func (l *Leftovers) drop(kept []KeptRemoval) {
 	}
 }
 
-// holdsBytes reports whether c holds a render, or an older copy of
-// one, whose bytes hash to sum (lower-case hex), as its listing records
-// it: bytes pixform made. It goes through every render (no index by
-// hash is kept for it), so it is for the few files an interruption left.
-// A nil or absent cache holds none.
-func (c *Cache) holdsBytes(sum string) bool {
-	if c == nil || !validSHA256(sum) {
-		return false
+// renderSums returns the hashes of the renders c holds, older copies
+// included, as its listing records them: bytes pixform made. A set made
+// anew (no index by hash is kept for it), for the files an interruption
+// left. A nil or absent cache holds none.
+func (c *Cache) renderSums() map[[sha256.Size]byte]bool {
+	if c == nil {
+		return nil
 	}
-	var want [sha256.Size]byte
-	hex.Decode(want[:], []byte(sum))
 	c.load()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	out := make(map[[sha256.Size]byte]bool, len(c.entries))
 	for _, f := range c.entries {
-		if f.sum == want {
-			return true
-		}
+		out[f.sum] = true
 	}
 	for _, o := range c.older {
 		for _, f := range o {
-			if f.sum == want {
-				return true
-			}
+			out[f.sum] = true
 		}
 	}
-	return false
+	return out
 }
 
 // leftovers is the Leftovers of the note's paths, nil for none. An
