@@ -1,5 +1,16 @@
 package state
 
+import "github.com/pixform/pixform/internal/safepath"
+
+// noted reports whether the note names path.
+func (l *Leftovers) noted(path string) bool {
+	if l == nil {
+		return false
+	}
+	_, ok := l.placing[safepath.Key(path)]
+	return ok
+}
+
 // notedPaths returns the paths (safepath.Key) that the placing note of
 // an earlier apply in dir names (none for an unreadable or foreign note).
 func notedPaths(dir string) map[string]bool {

@@ -138,15 +138,6 @@ func (l *Leftovers) Holds(path, sum string) bool {
 	return l.cached[b]
 }
 
-// noted reports whether the note names path.
-func (l *Leftovers) noted(path string) bool {
-	if l == nil {
-		return false
-	}
-	_, ok := l.placing[safepath.Key(path)]
-	return ok
-}
-
 // drop takes the paths of kept, files FinishRemovals left where they
 // are, out of l: Begin and LeftBehind alike.
 func (l *Leftovers) drop(kept []KeptRemoval) {
