@@ -40,11 +40,12 @@ type loaded struct {
 }
 
 // leftovers returns the files an interrupted apply left to delete, and
-// the paths, case-folded, whose files it left (state.LeftBehind): those
-// it was placing, less the files apply keeps, and those it was deleting,
-// which the next apply deletes first. They are no one else's files: a
-// change may write over them.
-func (e *env) leftovers(lock *state.Lock) ([]string, map[string]bool, error) {
+// what judges the files it left (state.LeftBehind): at the paths it was
+// placing images at, less the files apply keeps, and at those it was
+// deleting, which the next apply deletes first. Such a file, while it
+// holds what that apply put there, is no one else's: a change may write
+// over it.
+func (e *env) leftovers(lock *state.Lock) ([]string, *state.Leftovers, error) {
 	rs, left, err := state.LeftBehind(e.dir, lock)
 	if err != nil {
 		return nil, nil, err
@@ -52,12 +53,6 @@ func (e *env) leftovers(lock *state.Lock) ([]string, map[string]bool, error) {
 	paths := make([]string, len(rs))
 	for i, r := range rs {
 		paths[i] = r.Path
-	}
-	if len(paths) > 0 && left == nil {
-		left = make(map[string]bool, len(paths))
-	}
-	for _, p := range paths {
-		left[safepath.Key(p)] = true
 	}
 	return paths, left, nil
 }

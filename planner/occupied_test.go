@@ -22,8 +22,9 @@ func TestDiffOccupied(t *testing.T) {
 		lock   map[string]state.Entry
 		facts  map[string]FileFact
 		cached map[string]string // digest → sha256 of the cached render
-		// leftovers are the paths an interrupted apply noted.
-		leftovers map[string]bool
+		// leftovers are the paths an interrupted apply noted, each with
+		// the hash of the file it left there.
+		leftovers leftoverSums
 		addr      string // the change looked at
 		action    Action
 		occupied  bool
@@ -152,9 +153,33 @@ func TestDiffOccupied(t *testing.T) {
 		"create onto a file an interrupted apply left": {
 			images:    []config.Image{img(t, "image.a", "cat", 7, "a.png")},
 			facts:     map[string]FileFact{"a.png": ok(shaF)},
-			leftovers: map[string]bool{"a.png": true},
+			leftovers: leftoverSums{"a.png": shaF},
 			addr:      "image.a", action: Create,
 			reason: "replaces the file that an interrupted apply left at a.png",
+		},
+		// The user replaced (or edited) the file an interrupted apply
+		// left: the user's, refused like any other.
+		"create onto a file put where an interrupted apply left one": {
+			images:    []config.Image{img(t, "image.a", "cat", 7, "a.png")},
+			facts:     map[string]FileFact{"a.png": ok(shaF)},
+			leftovers: leftoverSums{"a.png": shaB},
+			addr:      "image.a", action: Create, occupied: true,
+			reason: "would overwrite a file at a.png that the lockfile does not record",
+		},
+		"replace of a restore onto a file put where an interrupted apply left one": {
+			images:    []config.Image{img(t, "image.a", "cat", 7, "a.png")},
+			lock:      map[string]state.Entry{"image.a": entry("dog", 7, "old.png", providers.Imagine, shaA)},
+			facts:     map[string]FileFact{"old.png": ok(shaA), "a.png": ok(shaF)},
+			cached:    map[string]string{entry("cat", 7, "a.png", providers.Imagine, "").Inputs.Digest(): shaB},
+			leftovers: leftoverSums{"a.png": shaB},
+			addr:      "image.a", action: Replace, occupied: true,
+			reason: "would overwrite a file at a.png that the lockfile does not record",
+		},
+		"create onto something not a file where an interrupted apply left one": {
+			images:    []config.Image{img(t, "image.a", "cat", 7, "a.png")},
+			facts:     map[string]FileFact{"a.png": {Exists: true}},
+			leftovers: leftoverSums{"a.png": ""},
+			addr:      "image.a", action: Create, occupied: true,
 		},
 		"derived create onto a file": {
 			images: []config.Image{
@@ -260,4 +285,13 @@ func takesCached(t *testing.T, n int, sum string) map[string]string {
 		out[in.Take(seed).Digest()] = s
 	}
 	return out
+}
+
+// leftoverSums judges a file at a path an interrupted apply noted by its
+// hash: the one of the file that apply left there (state.Leftovers).
+type leftoverSums map[string]string
+
+func (l leftoverSums) Holds(path, sum string) bool {
+	s, ok := l[path]
+	return ok && s == sum
 }

@@ -66,10 +66,15 @@ type Input struct {
 	// image of a source restored from the cache is then known at plan
 	// time (and may be restored too). Nil leaves such images to apply.
 	CachedSHA256 func(digest, provider string) (string, bool)
-	// Leftovers are the paths (safepath.Key) where an earlier apply may
-	// have left a file it did not record (state.LeftBehind): such a file
-	// is pixform's, which a change writing there replaces. Nil: none.
-	Leftovers map[string]bool
+	// Leftovers judges a file that no lockfile entry records, at a path
+	// an interrupted apply was placing an image at or deleting
+	// (state.LeftBehind): Holds reports whether the file at path
+	// (slash-separated) whose bytes hash to sha256 is that apply's, which
+	// a change writing there replaces, and not someone's put there since.
+	// Nil: none is.
+	Leftovers interface {
+		Holds(path, sha256 string) bool
+	}
 	// Prices are the credits of one request to each edit endpoint, by
 	// operation (edits.Upscale, edits.Transparent, ...), as the provider
 	// block sets them; an endpoint without one is unpriced.
@@ -372,8 +377,10 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 // file of the user's, or one changed by hand since): c.Occupied, which
 // apply refuses, and a reason that says so. A file that holds the very
 // bytes the change writes (a move's, or a restore's) is simply kept as
-// the image's, and one an interrupted apply left (Leftovers) replaced. It reads only the facts, and the lockfile's paths only
-// for a change whose path holds a file: no work for the others.
+// the image's, and one an interrupted apply left (Leftovers: judged by
+// the bytes the facts found, so that a file the user put there since is
+// refused) replaced. It reads only the facts, and the lockfile's paths
+// only for a change whose path holds a file: no work for the others.
 func (p *planning) checkOccupied(c *Change) {
 	if c.Action != Create && c.Action != Replace && c.Action != Move {
 		return
@@ -396,7 +403,7 @@ func (p *planning) checkOccupied(c *Change) {
 			return
 		}
 	}
-	if p.in.Leftovers[safepath.Key(c.Path)] {
+	if p.in.Leftovers != nil && f.SHA256 != "" && p.in.Leftovers.Holds(c.Path, f.SHA256) {
 		c.Reasons = append(c.Reasons, fmt.Sprintf("replaces the file that an interrupted apply left at %s", c.Path))
 		return
 	}

@@ -121,7 +121,9 @@ func noTemps(t *testing.T, dir string) {
 
 // An apply killed after placing an image and before recording it leaves a
 // file no entry records, at a path its note names: the next apply's
-// commit replaces it, and Leftovers names it for the next plan. The note
+// commit replaces it (its bytes are a render the content cache holds:
+// TestLeftoverJudgedByItsBytes), and the note names it for the next
+// plan. The note
 // of another checkout (copied in) names nothing, and a clean End drops
 // the note.
 func TestStoreCommitReplacesALeftover(t *testing.T) {
@@ -133,10 +135,17 @@ func TestStoreCommitReplacesALeftover(t *testing.T) {
 			if err := killed.Begin(ctx, []string{"a.png"}, nil); err != nil {
 				t.Fatal(err)
 			}
-			// The kill: a.png placed, never recorded, no End.
-			if err := os.WriteFile(filepath.Join(dir, "a.png"), []byte("placed by the killed run"), 0o644); err != nil {
+			// The kill: a.png placed, never recorded, no End; its render
+			// in the content cache, where it went before it was placed.
+			left := filepath.Join(dir, "a.png")
+			if err := os.WriteFile(left, []byte("placed by the killed run"), 0o644); err != nil {
 				t.Fatal(err)
 			}
+			c := OpenCache(dir)
+			if err := c.Put(entryN(1).Inputs.Digest(), "imagine", left, sha("placed by the killed run")); err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
 			if foreign {
 				// The same note in a .pixform made anew (another inode).
 				wd := filepath.Join(dir, WorkDirName)
@@ -155,7 +164,7 @@ func TestStoreCommitReplacesALeftover(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if got := Leftovers(dir)["a.png"]; got == foreign {
+			if got := notedPaths(dir)["a.png"]; got == foreign {
 				t.Errorf("Leftovers names a.png: %v, want %v", got, !foreign)
 			}
 			s := NewStore(dir, NewLock(), &recordingJournal{}, nil)
@@ -180,8 +189,8 @@ func TestStoreCommitReplacesALeftover(t *testing.T) {
 			if err := s.End(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if len(Leftovers(dir)) != 0 {
-				t.Errorf("the note is left after a clean End: %v", Leftovers(dir))
+			if len(notedPaths(dir)) != 0 {
+				t.Errorf("the note is left after a clean End: %v", notedPaths(dir))
 			}
 		})
 	}

@@ -1,9 +1,12 @@
 package state
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"slices"
+	"sync"
 
 	"github.com/pixform/pixform/internal/safepath"
 )
@@ -20,6 +23,14 @@ type placingFile struct {
 	Version int      `json:"version"`
 	Dir     fileID   `json:"dir"`
 	Paths   []string `json:"paths"`
+	// Placed maps a noted path to the SHA-256 of the image that an apply
+	// placed there and could not record (its lockfile write failed, or
+	// it was stopped first), as the End of that apply found it: a file of
+	// those bytes there is its leftover. None after a kill, which leaves
+	// no time to note it: the content cache tells then (Leftovers). An
+	// older pixform refuses a note with it (an unknown field), and so
+	// takes no file for a leftover: the safe side.
+	Placed map[string]string `json:"placed,omitempty"`
 }
 
 // The placing protocol tells a file that an apply left at an output path
@@ -27,50 +38,152 @@ type placingFile struct {
 // record, or stopped by a lockfile that could not be written) from a
 // file of the user's, which pixform never overwrites (OccupiedError).
 // Before an apply places anything, Begin notes the paths it writes,
-// durably; End drops the note once every image placed is recorded. A
-// note found by the next plan or apply names the paths where a file no
-// entry records is that run's leftover: the next apply writes it again.
-// The note is tied to this checkout by the device and inode of .pixform:
-// one that came from elsewhere is ignored.
+// durably; End drops the note once every image placed is recorded, or,
+// when some are not, notes their hashes (Placed). The note names paths,
+// written before any image exists: a file found later at one of them,
+// which no entry records, may be that run's leftover or one the user put
+// there since (a new file, or the leftover edited in place). So it is
+// taken for the leftover, which the next apply writes over, only while
+// its bytes are an image pixform made: the one the note records as
+// placed there, or a render the content cache holds (a paid render goes
+// into the cache before it is placed, so a kill in between leaves its
+// bytes there; writing over a file of a cached render's bytes loses
+// nothing the cache does not keep). Anything else is refused as the
+// user's: so is a leftover whose bytes the cache does not hold (no
+// cache, a cache deleted or damaged, a draft render, which is not
+// cached, left by a kill): nothing then tells it from the user's, and
+// the refusal says to move it away or delete it. Judging by bytes costs
+// nothing per image: only a file found at a noted path that no entry
+// records, which exists only after an interruption, is hashed, and the
+// cache listed. The note is tied to this checkout by the device and
+// inode of .pixform: one that came from elsewhere is ignored.
 
 // LeftBehind is what an interrupted apply left, judged against lock as the
 // next Begin judges it: pending are the noted removals FinishRemovals
-// would carry out now, and leftovers the paths (safepath.Key)
-// where a file no entry records is that apply's own, which a commit
-// replaces: the placing note's paths, less those of the noted files
-// FinishRemovals keeps (the user's from then on: a commit refuses them).
+// would carry out now, and left judges the files at the paths that apply
+// was placing images at or deleting (Leftovers.Holds): the placing
+// note's paths, less those of the noted files FinishRemovals keeps (the
+// user's from then on: a commit refuses them), and the paths of pending.
 // A plan made from it refuses, before any request, what apply would.
-func LeftBehind(dir string, lock *Lock) (pending []Removal, leftovers map[string]bool, err error) {
+func LeftBehind(dir string, lock *Lock) (pending []Removal, left *Leftovers, err error) {
 	pending, kept, err := sortRemovals(dir, lock)
 	if err != nil {
 		return nil, nil, err
 	}
 	note, _ := readPlacing(dir)
-	leftovers = note.leftovers()
-	dropKept(leftovers, kept)
-	return pending, leftovers, nil
+	left = note.leftovers(func() *Cache { return OpenCache(dir) })
+	left.drop(kept)
+	for _, r := range pending {
+		if left == nil {
+			left = &Leftovers{}
+		}
+		if left.removing == nil {
+			left.removing = map[string]string{}
+		}
+		left.removing[safepath.Key(r.Path)] = r.SHA256
+	}
+	return pending, left, nil
 }
 
-// dropKept takes the paths of kept, files FinishRemovals left where they
-// are, out of left (safepath.Key): Begin and LeftBehind alike.
-func dropKept(left map[string]bool, kept []KeptRemoval) {
+// Leftovers judges the files that an interrupted apply may have left,
+// unrecorded, at the paths it was placing images at or deleting files
+// from (LeftBehind, and a Store's Begin). A nil *Leftovers judges every
+// file someone's. It is safe for concurrent use.
+type Leftovers struct {
+	// placing are the noted paths (safepath.Key), with the SHA-256 the
+	// note records as placed there, if any ("" for none).
+	placing map[string]string
+	// removing maps the path (safepath.Key) of each pending removal to
+	// the SHA-256 noted with it.
+	removing map[string]string
+
+	// cache opens the content cache, whose renders' hashes (cached) are
+	// read on the first file to judge that the note records no bytes
+	// for: only after an interruption.
+	cache     func() *Cache
+	cacheOnce sync.Once
+	cached    map[[sha256.Size]byte]bool
+}
+
+// Holds reports whether a file whose bytes hash to sum (lower-case hex),
+// found at path (relative, slash-separated) where no lockfile entry
+// records it, is what an interrupted apply left there, which a change
+// writing there replaces: the file of a removal it noted, still of the
+// noted bytes, or, at a path it was placing an image at, an image
+// pixform made: the one the note records as placed there, or a render
+// the content cache holds. Any other file, or an empty sum (not a
+// regular file, or not read), is someone's.
+func (l *Leftovers) Holds(path, sum string) bool {
+	if l == nil || !validSHA256(sum) {
+		return false
+	}
+	k := safepath.Key(path)
+	if r, ok := l.removing[k]; ok && r == sum {
+		return true
+	}
+	placed, noted := l.placing[k]
+	if !noted {
+		return false
+	}
+	if placed == sum {
+		return true
+	}
+	l.cacheOnce.Do(func() {
+		if l.cache != nil {
+			l.cached = l.cache().renderSums()
+		}
+	})
+	var b [sha256.Size]byte
+	hex.Decode(b[:], []byte(sum))
+	return l.cached[b]
+}
+
+// drop takes the paths of kept, files FinishRemovals left where they
+// are, out of l: Begin and LeftBehind alike.
+func (l *Leftovers) drop(kept []KeptRemoval) {
+	if l == nil {
+		return
+	}
 	for _, k := range kept {
-		delete(left, safepath.Key(k.Path))
+		delete(l.placing, safepath.Key(k.Path))
 	}
 }
 
-// leftovers is the paths (safepath.Key) that the note names, nil for
-// none. An unreadable or foreign note counts as none (readPlacing): its
-// paths stay someone's.
-func (note placingFile) leftovers() map[string]bool {
+// renderSums returns the hashes of the renders c holds, older copies
+// included, as its listing records them: bytes pixform made. A set made
+// anew (no index by hash is kept for it), for the files an interruption
+// left. A nil or absent cache holds none.
+func (c *Cache) renderSums() map[[sha256.Size]byte]bool {
+	if c == nil {
+		return nil
+	}
+	c.load()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[[sha256.Size]byte]bool, len(c.entries))
+	for _, f := range c.entries {
+		out[f.sum] = true
+	}
+	for _, o := range c.older {
+		for _, f := range o {
+			out[f.sum] = true
+		}
+	}
+	return out
+}
+
+// leftovers is the Leftovers of the note's paths, nil for none. An
+// unreadable or foreign note counts as none (readPlacing): its paths
+// stay someone's. cache opens the content cache (nil: none).
+func (note placingFile) leftovers(cache func() *Cache) *Leftovers {
 	if len(note.Paths) == 0 {
 		return nil
 	}
-	out := make(map[string]bool, len(note.Paths))
+	l := &Leftovers{placing: make(map[string]string, len(note.Paths)), cache: cache}
 	for _, p := range note.Paths {
-		out[safepath.Key(p)] = true
+		l.placing[safepath.Key(p)] = note.Placed[p]
 	}
-	return out
+	return l
 }
 
 // readPlacing reads the note, when it is this checkout's.
@@ -102,7 +215,8 @@ func workDirID(dir string) (fileID, bool) {
 
 // notePlacing notes, durably, that an apply writes paths, keeping the
 // paths of earlier, the note of this checkout found (readPlacing): their
-// leftovers may still be there.
+// leftovers may still be there; and the hashes earlier records as placed
+// at any of them.
 func notePlacing(dir string, paths []string, earlier placingFile) error {
 	if len(paths) == 0 && len(earlier.Paths) == 0 {
 		return nil
@@ -110,6 +224,15 @@ func notePlacing(dir string, paths []string, earlier placingFile) error {
 	all := append(slices.Clone(paths), earlier.Paths...)
 	slices.Sort(all)
 	all = slices.Compact(all)
+	var placed map[string]string
+	for _, p := range all {
+		if sum := earlier.Placed[p]; sum != "" {
+			if placed == nil {
+				placed = map[string]string{}
+			}
+			placed[p] = sum
+		}
+	}
 	if _, err := EnsureWorkDir(dir); err != nil {
 		return fmt.Errorf("note the paths this apply writes: %w", err)
 	}
@@ -117,7 +240,7 @@ func notePlacing(dir string, paths []string, earlier placingFile) error {
 	if !ok {
 		return nil // no inode to tie a note to: every file found stays someone's
 	}
-	if err := writeNote(dir, placingName, placingFile{Version: placingVersion, Dir: id, Paths: all}, true); err != nil {
+	if err := writeNote(dir, placingName, placingFile{Version: placingVersion, Dir: id, Paths: all, Placed: placed}, true); err != nil {
 		return fmt.Errorf("note the paths this apply writes: %w", err)
 	}
 	return nil

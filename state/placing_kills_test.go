@@ -25,11 +25,11 @@ func TestPlacingKeptAcrossTwoKills(t *testing.T) {
 	if err := second.Begin(ctx, []string{"b.png"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if !second.ours["a.png"] {
-		t.Errorf("second Begin's ours = %v, want a.png (the first run's leftover)", second.ours)
+	if !second.left.noted("a.png") {
+		t.Errorf("second Begin does not judge a.png (the first run's leftover): %v", second.left)
 	}
 	// Killed again: no End.
-	left := Leftovers(dir)
+	left := notedPaths(dir)
 	if !left["a.png"] || !left["b.png"] {
 		t.Errorf("Leftovers after two kills = %v, want a.png and b.png", left)
 	}

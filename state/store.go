@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -223,11 +224,15 @@ type LocalStore struct {
 	// did not finish trims to the paths that hold a file.
 	placing placingFile
 	// ours are the paths (safepath.Key) where a file that no entry
-	// records may be pixform's own: one an earlier apply left unrecorded
-	// (its placing note), or the recorded file of an image that the run moves or
-	// replaces, kept there because the run writes the path (Begin). A
-	// commit replaces such a file rather than refuse it (placeGuard).
+	// records may be pixform's own: the recorded file of an image that
+	// the run moves or replaces, kept there because the run writes the
+	// path (Begin). A commit replaces such a file rather than refuse it
+	// (placeGuard), unless it changed since it was recorded (taken).
 	ours map[string]bool
+	// left judges a file that no entry records at a path an earlier
+	// apply was placing an image at (its placing note, Begin): a commit
+	// replaces it only while it is an image pixform made (placeGuard).
+	left *Leftovers
 	// taken holds the recorded files that an image of the run leaves and
 	// another takes over (Begin), nil for none: checked before they are
 	// overwritten.
@@ -235,8 +240,12 @@ type LocalStore struct {
 	// dirs guards the note of the directories the Store created.
 	dirs dirNotes
 
-	mu    sync.Mutex // guards fatal
+	mu    sync.Mutex // guards fatal and unrecorded
 	fatal error      // the first RecordError
+	// unrecorded maps the path of each image this run placed and then
+	// failed to record to the image's SHA-256: End notes them in the
+	// placing note (Placed). Nil in a run where no record failed.
+	unrecorded map[string]string
 
 	// putBacks says that PutBack placed files that End must make
 	// durable; noUnnamed that the file system makes no unnamed files, or
@@ -347,7 +356,8 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	clear(s.targets)
 	// Read once: notePlacing keeps its paths.
 	earlier, _ := readPlacing(s.dir)
-	s.ours = earlier.leftovers()
+	s.left = earlier.leftovers(s.contentCache)
+	s.ours = nil
 	s.idx.mu.RLock()
 	for _, p := range writes {
 		k := safepath.Key(p)
@@ -372,7 +382,10 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	// (as the plan, LeftBehind, said). Nor does this run's note name it,
 	// though the run writes there: after an interruption, the next run
 	// would take the kept file for this one's leftover and overwrite it.
-	dropKept(s.ours, kept)
+	s.left.drop(kept)
+	for _, k := range kept {
+		delete(s.ours, safepath.Key(k.Path))
+	}
 	placing := writes
 	for _, k := range kept {
 		key := safepath.Key(k.Path)
@@ -396,9 +409,36 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	if err := notePlacing(s.dir, placing, earlier); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
-	s.placing = placingFile{Paths: append(slices.Clone(placing), earlier.Paths...)}
+	s.placing = placingFile{Paths: append(slices.Clone(placing), earlier.Paths...), Placed: earlier.Placed}
 	s.noted = true
 	return nil
+}
+
+// contentCache is the content cache that judges a leftover's bytes
+// (Leftovers.Holds): the Store's, or, when it has none (a run that
+// restores nothing from it), the working directory's all the same,
+// since the bytes of a render cached by an earlier run are pixform's.
+func (s *LocalStore) contentCache() *Cache {
+	if c, ok := s.cache.(*Cache); ok && c != nil {
+		return c
+	}
+	return OpenCache(s.dir)
+}
+
+// placedUnrecorded notes that the image with hash sum, placed at path,
+// may not be recorded (its record failed): End notes it in the placing
+// note as placed there, so that the next apply tells it from a file the
+// user puts there.
+func (s *LocalStore) placedUnrecorded(path, sum string) {
+	if !validSHA256(sum) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unrecorded == nil {
+		s.unrecorded = map[string]string{}
+	}
+	s.unrecorded[path] = sum
 }
 
 // trimPlacing rewrites the placing note of a run that did not finish
@@ -407,6 +447,11 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 // comes there later is the user's, which the next run must refuse, not
 // take for this run's leftover. Every worker has ended by End: no image
 // is placed meanwhile. A path that cannot be looked at stays noted.
+//
+// It also notes the hashes of the images the run placed and could not
+// record (placedUnrecorded), with those an earlier note kept where no
+// image of this run's was: a file of those bytes at such a path is the
+// run's leftover, whether or not the content cache holds its render.
 func (s *LocalStore) trimPlacing() error {
 	kept := make([]string, 0, len(s.placing.Paths))
 	for _, p := range s.placing.Paths {
@@ -414,13 +459,21 @@ func (s *LocalStore) trimPlacing() error {
 			kept = append(kept, p)
 		}
 	}
-	if len(kept) == len(s.placing.Paths) {
+	s.mu.Lock()
+	unrecorded := s.unrecorded
+	s.mu.Unlock()
+	if len(kept) == len(s.placing.Paths) && len(unrecorded) == 0 {
 		return nil
 	}
 	if len(kept) == 0 {
 		return clearPlacing(s.dir)
 	}
-	return notePlacing(s.dir, kept, placingFile{})
+	placed := maps.Clone(s.placing.Placed)
+	if placed == nil && len(unrecorded) > 0 {
+		placed = make(map[string]string, len(unrecorded))
+	}
+	maps.Copy(placed, unrecorded)
+	return notePlacing(s.dir, kept, placingFile{Placed: placed})
 }
 
 // trimPlacingWithin is trimPlacing, waited for at most grace: the run is

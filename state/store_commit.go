@@ -220,11 +220,12 @@ func (e *OccupiedError) Error() string {
 // placeGuard judges a file found at c's path when no entry records that
 // path (the zero placeGuard judges nothing): pixform's own file (s.ours)
 // may be replaced, and a regular file of c's very bytes or of one of its
-// takes; anything else refuses c with an *OccupiedError, keeping its
-// image in the content cache first when c asks for the cache (unless
-// kept says it is there). A value, so that the commits that find nothing
-// at their paths (nearly all) allocate nothing for it; it reads the file
-// only when there is one.
+// takes, and one an interrupted apply left there (s.left: an image
+// pixform made, by its bytes); anything else refuses c with an
+// *OccupiedError, keeping its image in the content cache first when c
+// asks for the cache (unless kept says it is there). A value, so that
+// the commits that find nothing at their paths (nearly all) allocate
+// nothing for it; it reads the file only when there is one.
 type placeGuard struct {
 	s    *LocalStore
 	c    *Commit
@@ -253,7 +254,7 @@ func (g placeGuard) check() error {
 	if fi, err := os.Lstat(s.abs(c.Entry.Path)); err == nil && fi.IsDir() {
 		return nil // the rename refuses a directory itself, saying so
 	}
-	if sum, ok := regularSHA256(s.abs(c.Entry.Path)); ok && ownBytes(&c.Entry, sum) {
+	if sum, ok := regularSHA256(s.abs(c.Entry.Path)); ok && (ownBytes(&c.Entry, sum) || s.left.Holds(c.Entry.Path, sum)) {
 		return nil
 	}
 	return &OccupiedError{Path: c.Entry.Path, Kept: g.kept || s.keepBeforeRemoval(c), Edited: edited}
@@ -441,6 +442,7 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	x.owner[safepath.Key(e.Path)] = addr
 	x.mu.Unlock()
 	if err := s.record(ctx, "the entry", addr, nil, map[addrs.Addr]Entry{addr: e}); err != nil {
+		s.placedUnrecorded(e.Path, e.SHA256)
 		return err
 	}
 	// addr's entry, if any, recorded e.Path (one that leaves its path
@@ -484,7 +486,11 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 	s.placed(&c)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return s.set(ctx, c.Addr, c.Entry, s.priorDrop(c.Addr, c.Prior))
+	if err := s.set(ctx, c.Addr, c.Entry, s.priorDrop(c.Addr, c.Prior)); err != nil {
+		s.placedUnrecorded(c.Entry.Path, c.Entry.SHA256)
+		return err
+	}
+	return nil
 }
 
 // Delete implements Store: the entry goes from the lockfile first, then

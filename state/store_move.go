@@ -326,6 +326,9 @@ func (s *LocalStore) recordMoves(ctx context.Context, b *moveBatch, done func(i 
 	}
 	x.mu.Unlock()
 	for _, pm := range b.moves {
+		if err != nil && pm.m.Path != pm.m.From.Entry.Path {
+			s.placedUnrecorded(pm.m.Path, pm.m.From.Entry.SHA256)
+		}
 		if err == nil {
 			src := pm.m.From.Entry.Path
 			if !s.keeps(src) {
