@@ -50,7 +50,7 @@ func (e *env) gallery(args []string) int {
 		return e.fail(fmt.Errorf("gallery -o=%s: %w", *out, err))
 	}
 	if !toStdout {
-		if err := replaceable(target, "gallery -o="+*out, "-o=- to write the page to standard output"); err != nil {
+		if err := outTarget(e.dir, target, *out, "gallery -o="+*out, "-o=- to write the page to standard output", galleryOut); err != nil {
 			return e.fail(err)
 		}
 	}

@@ -481,7 +481,7 @@ func (e *env) plan(args []string) int {
 	}
 	outPath := e.abs(*out)
 	if *out != "" {
-		if err := replaceable(outPath, "plan -out="+*out, ""); err != nil {
+		if err := outTarget(e.dir, outPath, *out, "plan -out="+*out, "", planOut); err != nil {
 			return e.fail(err)
 		}
 	}

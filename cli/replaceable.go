@@ -1,14 +1,84 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 )
+
+// outKind is what a command writes at a file named on its command line,
+// and how a file of that kind is told from any other.
+type outKind struct {
+	what string // "pixform plan file"
+	noun string // "plan"
+	// mark is found in the first markBytes of every file of the kind
+	// pixform writes.
+	mark []byte
+}
+
+var (
+	planOut    = outKind{"pixform plan file", "plan", []byte(`"pixform_plan_format"`)}
+	galleryOut = outKind{"pixform gallery page", "page", []byte("pixform gallery</title>")}
+)
+
+// markBytes is how much of a file outTarget reads for its kind's mark.
+const markBytes = 8 << 10
+
+// outTarget checks that a command may write a file of kind k at target,
+// named on the command line as name (flag is the flag as the user gave
+// it): never pixform's own files (the lockfile, a configuration, anything
+// in .pixform), nor a file of another kind (a recorded image, a file of
+// the user's): only a new or empty file, or one of k's that pixform
+// wrote, is replaced. Then replaceable. dir is the working directory.
+func outTarget(dir, target, name, flag, other string, k outKind) error {
+	refuse := func(why, hint string) error {
+		return views.WithHint(fmt.Errorf("%s: %s %s", flag, name, why), hint)
+	}
+	base := filepath.Base(target)
+	if rel, err := filepath.Rel(dir, target); err == nil && filepath.IsLocal(rel) {
+		switch first, _, _ := strings.Cut(filepath.ToSlash(rel), "/"); {
+		case rel == state.LockFileName:
+			return refuse("is the lockfile: writing there would replace it", "name a new file")
+		case first == state.WorkDirName:
+			return refuse("is in "+state.WorkDirName+", pixform's own directory", "name a file outside it")
+		}
+	}
+	if strings.HasSuffix(base, config.ConfigSuffix) || strings.HasSuffix(base, config.VarsSuffix) {
+		return refuse("is a configuration file: its name ends in "+config.ConfigSuffix+" or "+config.VarsSuffix+", which pixform reads as one", "name a new file of another name")
+	}
+	if err := replaceable(target, flag, other); err != nil {
+		return err
+	}
+	f, err := os.Open(target)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("%s: %w", flag, err)
+	}
+	defer f.Close()
+	head, err := io.ReadAll(io.LimitReader(f, markBytes))
+	if err != nil {
+		return fmt.Errorf("%s: %w", flag, err)
+	}
+	if len(head) == 0 || bytes.Contains(head, k.mark) {
+		return nil
+	}
+	size := int64(len(head))
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	return refuse(fmt.Sprintf("holds a file that is not a %s (%d bytes): writing the %s there would replace it", k.what, size, k.noun),
+		"name a new file, or delete "+name+" first if you no longer need it")
+}
 
 // replaceable checks that a file named on the command line (flag, as the
 // user gave it) may be written at target. Such files are written whole

@@ -140,14 +140,14 @@ func Read(path, name string) (*File, error) {
 	}
 	defer f.Close()
 	if f.Size() > MaxBytes {
-		return nil, fmt.Errorf("%s is not a valid pixform plan file: it is %d bytes, more than a plan file of any configuration (at most %d MiB); make a new one with `pixform plan -out=%s`", name, f.Size(), MaxBytes>>20, name)
+		return nil, fmt.Errorf("%s is not a valid pixform plan file: it is %d bytes, more than a plan file of any configuration (at most %d MiB); make one with `pixform plan -out=FILE` (a new file) and apply that", name, f.Size(), MaxBytes>>20)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read plan file: %w", err)
 	}
 	if len(b) > MaxBytes {
-		return nil, fmt.Errorf("%s is not a valid pixform plan file: it grew past %d MiB while it was read; make a new one with `pixform plan -out=%s`", name, MaxBytes>>20, name)
+		return nil, fmt.Errorf("%s is not a valid pixform plan file: it grew past %d MiB while it was read; make one with `pixform plan -out=FILE` (a new file) and apply that", name, MaxBytes>>20)
 	}
 	return Parse(b, name)
 }
@@ -165,7 +165,8 @@ func Parse(b []byte, name string) (*File, error) {
 		return fmt.Errorf("%s is not a valid pixform plan file: %s; make a new one with `pixform plan -out=%s`", name, fmt.Sprintf(format, args...), name)
 	}
 	if err := sniff(b); err != "" {
-		return nil, bad("%s", err)
+		// Not a plan at all: the file is not one to write a plan over.
+		return nil, fmt.Errorf("%s is not a valid pixform plan file: %s; make one with `pixform plan -out=FILE` (a new file) and apply that", name, err)
 	}
 	var fj fileJSON
 	dec := json.NewDecoder(bytes.NewReader(b))

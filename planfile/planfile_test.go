@@ -153,8 +153,15 @@ func TestParseRefuses(t *testing.T) {
 				t.Fatalf("accepted:\n%s", data)
 			}
 			msg := err.Error()
+			// A file that is not a plan at all is not one to suggest
+			// writing a plan over: it may be the user's.
+			hint := "make a new one with `pixform plan -out=plan.bin`"
+			switch name {
+			case "empty", "blank", "binary", "hcl", "lockfile":
+				hint = "make one with `pixform plan -out=FILE` (a new file) and apply that"
+			}
 			if !strings.Contains(msg, tt.want) || !strings.HasPrefix(msg, "plan.bin is not a valid pixform plan file: ") ||
-				!strings.HasSuffix(msg, "make a new one with `pixform plan -out=plan.bin`") {
+				!strings.HasSuffix(msg, hint) {
 				t.Errorf("error %q, want it to contain %q", msg, tt.want)
 			}
 		})
