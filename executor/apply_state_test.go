@@ -124,3 +124,38 @@ func TestApplyLockfileWriteFails(t *testing.T) {
 		}
 	}
 }
+
+// A lockfile that cannot be written at all stops the run before its first
+// request: the renders would be paid for and left unrecorded. (Here its
+// directory cannot be made: a file stands where it goes. A directory the
+// user may not write to fails the same way, but not for root, who runs
+// the tests in CI.)
+func TestApplyLockfileUnwritableSendsNothing(t *testing.T) {
+	e := newEnv(t)
+	if err := os.WriteFile(filepath.Join(e.dir, "sub"), []byte("a file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lockPath := filepath.Join(e.dir, "sub", state.LockFileName)
+	rec := state.NewRecorder(lockPath, state.NewLock())
+	prov := &fakeProvider{render: renderPNG(t)}
+	changes := []planner.Change{create("a", "a.png", 1), create("b", "b.png", 2)}
+	res, err := Apply(context.Background(), &planner.Plan{Provider: providers.Imagine, Changes: changes}, Options{
+		Dir: e.dir, Provider: prov, Store: state.NewStore(e.dir, state.NewLock(), rec, nil),
+		Limiter: newTestLimiter(1), Parallelism: 1, Clock: newFakeClock(),
+	})
+	rec.Close()
+	var ul *state.UnwritableLockError
+	if !errors.As(err, &ul) || ul.Path != lockPath || !strings.Contains(err.Error(), "the lockfile "+lockPath+" cannot be written (") || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("Apply: %v, want the lockfile's refusal and nothing changed", err)
+	}
+	prov.mu.Lock()
+	defer prov.mu.Unlock()
+	if len(prov.calls) != 0 || res.Generated != 0 {
+		t.Errorf("requests %v, generated %d: want none before the lockfile can be written", prov.calls, res.Generated)
+	}
+	for _, name := range []string{"a.png", "b.png"} {
+		if _, err := os.Lstat(filepath.Join(e.dir, name)); err == nil {
+			t.Errorf("%s was written", name)
+		}
+	}
+}

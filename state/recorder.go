@@ -423,6 +423,44 @@ func encodeFrags(buf []byte, frags [][]byte) []byte {
 	return append(buf, lockTail...)
 }
 
+// prober is a Journal that can tell, before a run pays for anything,
+// whether it can write at all.
+type prober interface {
+	Probe() error
+}
+
+// Probe creates, and removes, a temporary file beside the lockfile, as
+// every write of it does first: a directory the user may not write to,
+// or a read-only file system, then stops a run before its first request
+// instead of at its first record, with the requests paid for.
+func (r *Recorder) Probe() error {
+	if r.write != nil {
+		return nil
+	}
+	f, err := CreateTemp(r.path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe // names the file; CreateTemp's words name the lockfile again
+		}
+		return &UnwritableLockError{Path: r.path, Err: err}
+	}
+	AbortTemp(f)
+	return nil
+}
+
+// UnwritableLockError is Probe's: the lockfile at Path cannot be written.
+type UnwritableLockError struct {
+	Path string
+	Err  error
+}
+
+func (e *UnwritableLockError) Error() string {
+	return fmt.Sprintf("the lockfile %s cannot be written (%v)", e.Path, e.Err)
+}
+
+func (e *UnwritableLockError) Unwrap() error { return e.Err }
+
 // put writes the lockfile of frags: through r.write when a test set it,
 // else streamed to a temporary file beside the lockfile, synced and
 // renamed over it, as WriteFileAtomic does.

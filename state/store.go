@@ -373,6 +373,13 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("stopped before the run began: %w; nothing was changed", err)
 	}
+	if p, ok := s.j.(prober); ok && (len(writes) > 0 || len(rs) > 0) {
+		// A lockfile that cannot be written would cost every request
+		// the run pays for: the renders would be on disk, unrecorded.
+		if err := p.Probe(); err != nil {
+			return fmt.Errorf("%w; nothing was changed", err)
+		}
+	}
 	_, kept, err := FinishRemovals(ctx, s.dir, s.j.Snapshot())
 	if err != nil {
 		return err

@@ -31,6 +31,15 @@ func ApplyHint(err error, res *executor.Result, dir string) error {
 		}
 		return WithHint(err, "images that finished since the lockfile was last written are on disk but not recorded in it; "+fix+", then run apply again to record them")
 	}
+	var ul *state.UnwritableLockError
+	if errors.As(err, &ul) {
+		// Checked before the first request: nothing was done.
+		fix := diskRemedy(filepath.Dir(ul.Path), ul)
+		if fix == "" {
+			fix = "make " + filepath.Dir(ul.Path) + " writable"
+		}
+		return WithHint(err, fix+", then run apply again")
+	}
 	before, after := "", " to continue"
 	switch {
 	case errors.As(err, &le):

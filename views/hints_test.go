@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"syscall"
@@ -74,5 +75,17 @@ func TestApplyHint(t *testing.T) {
 	}
 	if ApplyHint(nil, nil, "/w") != nil {
 		t.Error("ApplyHint(nil) is not nil")
+	}
+}
+
+// A lockfile found unwritable before the first request: nothing was done,
+// so the hint is the remedy and a new apply, not the state of a run.
+func TestApplyHintUnwritableLock(t *testing.T) {
+	err := fmt.Errorf("%w; nothing was changed", &state.UnwritableLockError{Path: "/w/pixform.lock.json", Err: &fs.PathError{Op: "open", Path: "/w/.pixform-tmp-x", Err: syscall.EACCES}})
+	var b bytes.Buffer
+	WriteError(&b, ApplyHint(err, &executor.Result{}, "/w"), false)
+	got := b.String()
+	if !strings.Contains(got, "hint: make /w writable, then run apply again") || strings.Contains(got, "recorded in") {
+		t.Errorf("got %q", got)
 	}
 }
