@@ -3,7 +3,10 @@ package views
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
@@ -125,8 +128,38 @@ const MarkdownBudget = 60000
 // "@" and "#", and inside "://", "www." and "GH-", keeps GitHub from reading a
 // prompt's text as a mention (a pull request's prompt would notify whom it
 // names), an issue reference or a link, while it reads the same.
+//
+// Control and formatting characters (an escape sequence, a right-to-left
+// override) are shown as their Go escapes (\x1b, \u202e): the
+// Markdown is read in terminals too (pixform show -format=markdown),
+// where a raw one would drive the terminal, and in reviews, where it
+// would hide or reorder text.
 func cell(s string) string {
-	return cellEscaper.Replace(s)
+	return cellEscaper.Replace(visibleControls(s))
+}
+
+// visibleControls replaces each control or formatting character of s,
+// but for the line breaks cell turns into spaces, by its Go escape.
+func visibleControls(s string) string {
+	if !strings.ContainsFunc(s, hiddenRune) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if hiddenRune(r) {
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// hiddenRune reports whether r is a control or formatting character
+// (Unicode Cc or Cf, or invalid UTF-8), other than \r and \n.
+func hiddenRune(r rune) bool {
+	return r != '\r' && r != '\n' && (unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError)
 }
 
 var cellEscaper = strings.NewReplacer(
@@ -141,7 +174,7 @@ var cellEscaper = strings.NewReplacer(
 // code shows text as code in a table cell: a code span when that can hold
 // it, else <code> around escaped text.
 func code(s string) string {
-	if !strings.ContainsAny(s, "`\r\n") {
+	if !strings.ContainsAny(s, "`\r\n") && !strings.ContainsFunc(s, hiddenRune) {
 		return "`" + strings.ReplaceAll(s, "|", `\|`) + "`"
 	}
 	return "<code>" + cell(s) + "</code>"

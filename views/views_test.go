@@ -450,10 +450,22 @@ func TestCellEscapes(t *testing.T) {
 		"www.evil.example":          "www\u200b.evil.example",
 		"WWW.evil.example":          "WWW\u200b.evil.example",
 		"see GH-5":                  "see GH\u200b-5",
+		// No control or formatting character reaches a terminal or a
+		// review raw: shown as its escape (whose \ Markdown escapes).
+		"hi \x1b[31mRED\x1b[0m":    `hi \\x1b\[31mRED\\x1b\[0m`,
+		"a\u202eb":                 `a\\u202eb`,
+		"bell\a, nul\x00, del\x7f": `bell\\a, nul\\x00, del\\x7f`,
+		"c1 \u009b":                `c1 \\u009b`,
+		"bad \xff utf-8":           `bad \\ufffd utf-8`,
 	}
 	for in, want := range tests {
 		if got := cell(in); got != want {
 			t.Errorf("cell(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for _, in := range []string{"\x1b[2J", "x\u202ey", "\x9b1m"} {
+		if got := code(in); strings.ContainsFunc(got, hiddenRune) {
+			t.Errorf("code(%q) = %q: a raw control character", in, got)
 		}
 	}
 }
