@@ -144,7 +144,7 @@ func writeDetailed(b *strings.Builder, pal palette, p *planner.Plan) {
 		} else if c.Action == planner.Create || c.Action == planner.Replace {
 			seed := fmt.Sprint(c.Inputs.Seed)
 			if c.SeedChosen {
-				seed += " (chosen now; pinned in the lockfile on apply)"
+				seed += chosenNote
 			}
 			fmt.Fprintf(b, "      %s%s, %s, seed %s\n", pal.dim("render: "), c.Inputs.Style, c.Inputs.AspectRatio, seed)
 			if c.Action == planner.Create {
@@ -493,7 +493,7 @@ func writeDerived(b *strings.Builder, pal palette, c *planner.Change) {
 	if in.Transparent {
 		seed := fmt.Sprint(in.Seed)
 		if c.SeedChosen {
-			seed += " (chosen now; pinned in the lockfile on apply)"
+			seed += chosenNote
 		}
 		fmt.Fprintf(b, "      %stransparent (Text to PNG), %s, seed %s\n", pal.dim("render: "), in.AspectRatio, seed)
 		if c.Action == planner.Create {
@@ -520,7 +520,7 @@ func writeDerived(b *strings.Builder, pal palette, c *planner.Change) {
 	if in.Seed != 0 {
 		seed := fmt.Sprintf("seed %d", in.Seed)
 		if c.SeedChosen {
-			seed += " (chosen now; pinned in the lockfile on apply)"
+			seed += chosenNote
 		}
 		how = append(how, seed)
 	}
@@ -589,3 +589,9 @@ func unpricedNote(costs []planner.EndpointCost) string {
 	}
 	return strings.Join(notes, "; ")
 }
+
+// chosenNote follows a seed the plan drew for an image that sets none.
+// Each plan draws its own: the lockfile pins the one of the plan that is
+// applied (a plan saved with -out, or the one apply shows), not that of
+// an earlier plan.
+const chosenNote = " (drawn at random for this plan; the lockfile pins the seed of the plan that is applied)"
