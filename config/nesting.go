@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -252,7 +253,36 @@ func parseConfigOpts(src []byte, filename string, start hcl.Pos, simple bool) (*
 		return f, nil
 	}
 	f, diags := hclsyntax.ParseConfig(src, filename, start)
+	if diags.HasErrors() {
+		if d := conflictMarkers(src, filename, start); d != nil {
+			return f, hcl.Diagnostics{d}
+		}
+	}
 	return f, collapseUnclosedQuote(diags, src, start)
+}
+
+// conflictMarkers is the diagnostic of source that does not parse because
+// a merge left git's conflict markers in it, at the first one; nil when
+// it holds none. HCL would report each marker as a missing argument.
+func conflictMarkers(src []byte, filename string, start hcl.Pos) *hcl.Diagnostic {
+	pos := start
+	for line := range bytes.Lines(src) {
+		if bytes.HasPrefix(line, []byte("<<<<<<< ")) || bytes.Equal(bytes.TrimRight(line, "\r\n"), []byte("<<<<<<<")) {
+			end := pos
+			end.Column += len(bytes.TrimRight(line, "\r\n"))
+			end.Byte += len(bytes.TrimRight(line, "\r\n"))
+			return &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unresolved merge conflict",
+				Detail:   "This file holds git's conflict markers (<<<<<<<, =======, >>>>>>>) from a merge: keep the lines you want, delete the markers, then run pixform validate.",
+				Subject:  &hcl.Range{Filename: filename, Start: pos, End: end},
+			}
+		}
+		pos.Line++
+		pos.Column = 1
+		pos.Byte += len(line)
+	}
+	return nil
 }
 
 func otherErrors(n int) string {
