@@ -125,7 +125,8 @@ func writeStoreSummary(b *strings.Builder, pal palette, p *planner.Plan) {
 func StoreStep(w io.Writer, verb string, st storesync.Step) {
 	n := width(st.Total)
 	if st.Err != nil {
-		fmt.Fprintf(w, "[%*d/%d] %s failed: %s: %v\n", n, st.Done, st.Total, verb, st.Path, st.Err)
+		// "pulled" → "pull failed"
+		fmt.Fprintf(w, "[%*d/%d] %s failed: %s: %v\n", n, st.Done, st.Total, strings.TrimSuffix(verb, "ed"), st.Path, st.Err)
 		return
 	}
 	fmt.Fprintf(w, "[%*d/%d] %s %s (%s)\n", n, st.Done, st.Total, verb, st.Path, bytesText(st.Bytes))
