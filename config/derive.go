@@ -484,7 +484,7 @@ func (l *loader) resolveDerived(images []Image) {
 			}
 			if img.From.Kind == addrs.NoKey && blocks[img.From.Name] {
 				l.errorf(&rng, "Reference to a repeated image",
-					fmt.Sprintf("%s has several instances (for_each or count): name one, such as %s[each.key] or %s[0].%s", img.From, img.From, img.From, inInstance(instOf(img.Addr))))
+					fmt.Sprintf("%s has several instances (%s): name one, such as %s.%s", img.From, repeatedBy(images, img.From.Name), instanceExamples(images, img.From), inInstance(instOf(img.Addr))))
 				continue
 			}
 			// A key is more likely mistyped than the name: offer the
@@ -648,6 +648,34 @@ func imageSize(dir, p string) (w, h int, ok bool) {
 }
 
 // instOf is the address of an instance for messages, "" for a single image.
+// repeatedBy says how the image block name is repeated: for_each (its
+// instances have string keys) or count.
+func repeatedBy(images []Image, name string) string {
+	for i := range images {
+		if images[i].Addr.Name == name {
+			if images[i].Addr.Kind == addrs.StringKey {
+				return "for_each"
+			}
+			return "count"
+		}
+	}
+	return "for_each or count"
+}
+
+// instanceExamples shows how to name one instance of the repeated block
+// of from: in a block repeated the same way, and one instance itself.
+func instanceExamples(images []Image, from addrs.Addr) string {
+	for i := range images {
+		if a := images[i].Addr; a.Name == from.Name {
+			if a.Kind == addrs.StringKey {
+				return fmt.Sprintf("%s[each.key] or %s", from, a)
+			}
+			return fmt.Sprintf("%s[count.index] or %s", from, a)
+		}
+	}
+	return fmt.Sprintf("%s[each.key] or %s[0]", from, from)
+}
+
 func instOf(a addrs.Addr) string {
 	if a.Kind == addrs.NoKey {
 		return ""

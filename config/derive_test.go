@@ -139,7 +139,11 @@ func TestDeriveDiagnostics(t *testing.T) {
 		},
 		"reference to repeated block": {
 			files: map[string]string{"main.pix.hcl": "image \"i\" {\n  count = 2\n  prompt = \"x\"\n}\nimage \"b\" {\n  from = image.i\n  operation = \"upscale\"\n}\n"},
-			want:  []wantDiag{{"Reference to a repeated image", "main.pix.hcl:6,10", []string{"image.i[0]"}}},
+			want:  []wantDiag{{"Reference to a repeated image", "main.pix.hcl:6,10", []string{"(count)", "image.i[count.index] or image.i["}}},
+		},
+		"reference to a for_each block": {
+			files: map[string]string{"main.pix.hcl": "image \"i\" {\n  for_each = toset([\"home\"])\n  prompt = \"x\"\n}\nimage \"b\" {\n  from = image.i\n  operation = \"upscale\"\n}\n"},
+			want:  []wantDiag{{"Reference to a repeated image", "main.pix.hcl:6,10", []string{"(for_each)", `image.i[each.key] or image.i["home"]`}}},
 		},
 		"invalid from": {
 			files: map[string]string{"main.pix.hcl": hero + "image \"b\" {\n  from = \"${image.hero}\"\n  operation = \"upscale\"\n}\n"},
