@@ -84,6 +84,9 @@ func (fs *flagSet) Parse(args []string) error {
 // number flag that does not parse: invalid value "30" for flag
 // -lock-timeout: parse error.
 func (fs *flagSet) worded(err error) error {
+	if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok && strings.TrimLeft(name, "-") == "chdir" {
+		return fmt.Errorf("-chdir is a global option: it goes before the command: pixform -chdir=DIR %s …", fs.Name())
+	}
 	rest, ok := strings.CutPrefix(err.Error(), "invalid value ")
 	if !ok {
 		return err

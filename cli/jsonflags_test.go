@@ -37,6 +37,9 @@ func TestJSONFlagErrors(t *testing.T) {
 		// for JSON: DIR is not the command.
 		{"-chdir without =", []string{"-chdir", "/tmp", "plan", "-json"}, "error", "takes its directory after an equals sign"},
 		{"--chdir without =, apply", []string{"--chdir", "/tmp", "apply", "-json"}, "type", "takes its directory after an equals sign"},
+		// -chdir after the command: it is a global option.
+		{"-chdir after the command", []string{"plan", "-chdir=/tmp", "-json"}, "error", "-chdir is a global option: it goes before the command: pixform -chdir=DIR plan"},
+		{"-chdir after the command, apply", []string{"apply", "-json", "-chdir", "/tmp"}, "type", "pixform -chdir=DIR apply"},
 		{"plan argument", []string{"plan", "-json", "extra"}, "error", "plan takes no arguments"},
 		{"validate argument", []string{"validate", "-json", "extra"}, "diagnostics", "validate takes no arguments"},
 		{"show -format json", []string{"show", "-format", "json", "-bogus"}, "error", "-bogus"},
