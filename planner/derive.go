@@ -368,8 +368,8 @@ func CostByEndpoint(changes []Change) []EndpointCost {
 	var out []EndpointCost
 	for i := range changes {
 		c := &changes[i]
-		if c.Requests == 0 {
-			continue
+		if c.Requests == 0 || c.Occupied {
+			continue // no request, or refused before it
 		}
 		ep := Endpoint(c.Inputs)
 		k := slices.IndexFunc(out, func(e EndpointCost) bool { return e.Endpoint == ep })

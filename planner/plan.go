@@ -99,6 +99,10 @@ type Summary struct {
 	// store, Upload the recorded images it lacks: work without requests,
 	// counted apart from the paid work.
 	FromStore, Upload int
+	// Refused counts the changes apply refuses before any request
+	// (Occupied): counted with their action, their cost left out of
+	// Requests and Credits.
+	Refused int
 }
 
 // Plan is the full set of changes, sorted by address. NoOp changes are

@@ -873,6 +873,10 @@ func Summarize(changes []Change) Summary {
 		if c.Upload {
 			s.Upload++
 		}
+		if c.Occupied {
+			s.Refused++
+			continue
+		}
 		s.Requests += c.Requests
 		if c.Requests > 0 {
 			if c.CreditsKnown {

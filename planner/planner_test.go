@@ -76,7 +76,7 @@ func TestDiff(t *testing.T) {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 7, "a.png")} },
 			facts:   map[string]FileFact{"a.png": ok("ff")},
 			want:    []want{{addr: "image.a", action: Create, seed: 7, req: 1, reasons: []string{"would overwrite a file at a.png"}}},
-			summary: Summary{Create: 1, Requests: 1, Credits: 15},
+			summary: Summary{Create: 1, Refused: 1}, // apply refuses it before its request
 		},
 		"noop keeps the recorded seed": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "a.png")} },

@@ -41,6 +41,9 @@ func WritePlanMarkdown(w io.Writer, p *planner.Plan) error {
 	if p.Provider == providers.Draft {
 		b.WriteString(" (draft renderer, offline)")
 	}
+	if s.Refused > 0 {
+		b.WriteString("; " + refusedNote(s.Refused))
+	}
 	b.WriteString("\n\n")
 	if s.FromStore > 0 || s.Upload > 0 {
 		fmt.Fprintf(&b, "Image store: **%d to restore from store, %d to upload** (no request, no credit)\n\n", s.FromStore, s.Upload)

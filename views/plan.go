@@ -304,7 +304,15 @@ func writeCost(b *strings.Builder, pal palette, p *planner.Plan) {
 	if p.Provider == providers.Draft {
 		b.WriteString(" (draft renders offline)")
 	}
+	if s.Refused > 0 {
+		b.WriteString("; " + refusedNote(s.Refused))
+	}
 	b.WriteString(".\n")
+}
+
+// refusedNote follows the cost of a plan with changes apply refuses.
+func refusedNote(n int) string {
+	return Plural(n, "change") + " refused (a file the lockfile does not record is at its path: see above), which costs nothing"
 }
 
 func actionPhrase(c *planner.Change) string {
@@ -409,6 +417,9 @@ type JSONSummary struct {
 	UnpricedRequests int `json:"unpriced_requests,omitempty"`
 	FromStore        int `json:"from_store,omitempty"`
 	Upload           int `json:"upload,omitempty"`
+	// Refused counts the changes apply refuses, whose cost Requests and
+	// Credits leave out.
+	Refused int `json:"refused,omitempty"`
 	// Endpoints breaks the requests down by endpoint when the plan uses
 	// another than text-to-image.
 	Endpoints []JSONEndpoint `json:"endpoints,omitempty"`
@@ -467,7 +478,7 @@ func NewJSONPlan(p *planner.Plan) JSONPlan {
 	s := p.Summary
 	jp.Summary = JSONSummary{Create: s.Create, Replace: s.Replace, Move: s.Move, Delete: s.Delete, NoOp: s.NoOp,
 		Requests: s.Requests, Credits: s.Credits, UnpricedRequests: s.UnpricedRequests,
-		FromStore: s.FromStore, Upload: s.Upload}
+		FromStore: s.FromStore, Upload: s.Upload, Refused: s.Refused}
 	if eps := planner.CostByEndpoint(p.Changes); len(eps) > 1 || len(eps) == 1 && eps[0].Endpoint != planner.EndpointTextToImage {
 		for _, e := range eps {
 			jp.Summary.Endpoints = append(jp.Summary.Endpoints, JSONEndpoint{e.Endpoint, e.Requests, e.Credits, e.Unpriced})
