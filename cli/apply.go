@@ -241,6 +241,12 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 			return e.fail(views.WithHint(errors.New("apply needs confirmation and stdin is not a terminal; nothing was changed"),
 				"pass -auto-approve to apply without asking (as in CI), or apply a saved plan: pixform apply FILE"))
 		}
+		if af.json {
+			// Standard output is the event stream: a question there would
+			// break it for whatever reads it (as terraform apply -json).
+			return e.fail(views.WithHint(errors.New("apply -json cannot ask for approval: its standard output is the JSON event stream; nothing was changed"),
+				"pass -auto-approve to apply without asking, or apply a saved plan: pixform apply -json FILE"))
+		}
 		fmt.Fprint(e.stdio.Out, "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
 		if strings.TrimSpace(e.readLine()) != "yes" {
 			fmt.Fprintln(e.stdio.Out, "\nApply cancelled; nothing was changed.")
