@@ -31,6 +31,8 @@ type applyFlags struct {
 	// set by carryOut, they bound the requests the plan did not count.
 	maxCredits int
 	saved      bool
+	// planFile is the saved plan's name as given, "" for a plan made now.
+	planFile string
 }
 
 func (e *env) apply(args []string) int {
@@ -74,6 +76,7 @@ func (e *env) apply(args []string) int {
 			return e.fail(views.WithHint(errors.New("a saved plan is applied as it was made: -var, -var-file, -target, -replace and -provider cannot be changed"),
 				"make a new plan with those options: pixform plan -out=FILE …"))
 		}
+		af.planFile = fs.Arg(0)
 		p, ld, err = e.loadSavedPlan(fs.Arg(0), &sel)
 		if err != nil {
 			return e.fail(err)
@@ -232,7 +235,7 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 		}
 		return ExitOK
 	}
-	provider, err := e.newProvider(p, ld.cfg)
+	provider, err := e.newProvider(p, ld.cfg, af.planFile)
 	if err != nil {
 		return e.fail(err)
 	}
@@ -286,16 +289,21 @@ func (e *env) readLine() string {
 	return ""
 }
 
-// newProvider builds the renderer the plan was made for.
-func (e *env) newProvider(p *planner.Plan, cfg *config.Config) (executor.Provider, error) {
+// newProvider builds the renderer the plan was made for. planFile names
+// the saved plan applied ("" for a plan made now), whose provider cannot
+// change: the way to placeholders is then a new plan.
+func (e *env) newProvider(p *planner.Plan, cfg *config.Config, planFile string) (executor.Provider, error) {
 	if p.Provider == providers.Draft {
 		return draft.New(), nil
 	}
 	token := e.getenv("IMAGINE_API_TOKEN")
 	if token == "" && p.Summary.Requests > 0 {
+		drafts := "or render offline placeholders instead: add -provider=draft"
+		if planFile != "" {
+			drafts = fmt.Sprintf("or render offline placeholders instead: make a plan for them, pixform plan -provider=draft -out=%s, then pixform apply %s", planFile, planFile)
+		}
 		return nil, views.WithHint(errors.New("IMAGINE_API_TOKEN is not set, and this plan sends requests to the Imagine API; nothing was changed"),
-			"export IMAGINE_API_TOKEN=<your token from the Imagine dashboard>",
-			"or render offline placeholders instead: add -provider=draft")
+			"export IMAGINE_API_TOKEN=<your token from the Imagine dashboard>", drafts)
 	}
 	if p.Summary.Requests > 0 {
 		// Found at the first request, either would fail every image as

@@ -561,6 +561,23 @@ func checkOptions(out, format string, detailed bool) error {
 	return nil
 }
 
+// checkHints says how to pass the check c of plan p: by rendering with
+// the provider the gate was checked for (a draft apply fails the default
+// gate again).
+func checkHints(p *planner.Plan, c *views.Check) []string {
+	if p.Provider == providers.Draft {
+		return []string{"run `pixform apply -provider=draft` and commit the lockfile and images"}
+	}
+	hints := []string{"run `pixform apply` (it needs IMAGINE_API_TOKEN) and commit the lockfile and images"}
+	for _, ci := range c.Bad {
+		if pr := ci.Change.Prior; pr != nil && pr.Provider == providers.Draft && ci.Change.Action == planner.Replace {
+			hints = append(hints, "a project that commits draft renders on purpose checks them with pixform plan -check -provider=draft")
+			break
+		}
+	}
+	return hints
+}
+
 // check is plan -check: the offline gate for CI. It plans as -provider
 // (or PIXFORM_PROVIDER) says, imagine by default, so by default an image
 // the draft renderer made counts as not done; and any drift counts, even
@@ -591,8 +608,7 @@ func (e *env) check(sel *selection, review bool) int {
 	var fail error
 	switch {
 	case len(c.Bad) > 0:
-		fail = views.WithHint(errors.New("images are out of date with the configuration or the lockfile"),
-			"run `pixform apply` (or -provider=draft locally) and commit the lockfile and images")
+		fail = views.WithHint(errors.New("images are out of date with the configuration or the lockfile"), checkHints(p, c)...)
 	case review:
 		for _, a := range planner.AwaitingReview(p) {
 			if !a.Pending { // a pending change fails the check above
