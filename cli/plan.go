@@ -16,6 +16,7 @@ import (
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/objstore"
 	"github.com/pixform/pixform/planfile"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
@@ -71,6 +72,12 @@ func (e *env) loadConfigStats(vars, varFiles []string, stats *safepath.Stats) (*
 // loadConfigOpts is loadConfig with every option of config.Load.
 func (e *env) loadConfigOpts(opts config.LoadOptions) (*config.Config, bool) {
 	cfg, diags := config.Load(e.dir, opts)
+	return e.reportConfig(cfg, diags)
+}
+
+// reportConfig prints the diagnostics of a configuration's load. ok is
+// false when there were errors.
+func (e *env) reportConfig(cfg *config.Config, diags hcl.Diagnostics) (*config.Config, bool) {
 	var files map[string]*hcl.File
 	if cfg != nil {
 		files = cfg.Files
@@ -658,8 +665,15 @@ func (e *env) validate(args []string) int {
 	if fs.NArg() > 0 {
 		return e.fail(fmt.Errorf("validate takes no arguments, got %q", fs.Args()))
 	}
+	cfg, diags := config.Load(e.dir, config.LoadOptions{Vars: vars, VarFiles: varFiles, Environ: e.stdio.Environ})
+	// The store block's URL is checked as plan parses it, offline: no
+	// store is opened.
+	if cfg != nil && cfg.Store != nil {
+		if err := objstore.CheckURL(cfg.Store.URL); err != nil {
+			diags = diags.Append(views.StoreURLDiagnostic(cfg.Store.URLRange, err))
+		}
+	}
 	if *jsonOut {
-		cfg, diags := config.Load(e.dir, config.LoadOptions{Vars: vars, VarFiles: varFiles, Environ: e.stdio.Environ})
 		images := 0
 		if cfg != nil && !diags.HasErrors() {
 			images = len(cfg.Images)
@@ -672,7 +686,7 @@ func (e *env) validate(args []string) int {
 		}
 		return ExitOK
 	}
-	cfg, ok := e.loadConfig(vars, varFiles)
+	cfg, ok := e.reportConfig(cfg, diags)
 	if !ok {
 		return ExitError
 	}
