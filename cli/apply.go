@@ -31,6 +31,8 @@ type applyFlags struct {
 	// set by carryOut, they bound the requests the plan did not count.
 	maxCredits int
 	saved      bool
+	// planFile is the saved plan's name as given, "" for a plan made now.
+	planFile string
 }
 
 func (e *env) apply(args []string) int {
@@ -74,6 +76,7 @@ func (e *env) apply(args []string) int {
 			return e.fail(views.WithHint(errors.New("a saved plan is applied as it was made: -var, -var-file, -target, -replace and -provider cannot be changed"),
 				"make a new plan with those options: pixform plan -out=FILE …"))
 		}
+		af.planFile = fs.Arg(0)
 		p, ld, err = e.loadSavedPlan(fs.Arg(0), &sel)
 		if err != nil {
 			return e.fail(err)
@@ -232,7 +235,7 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 		}
 		return ExitOK
 	}
-	provider, err := e.newProvider(p, ld.cfg)
+	provider, err := e.newProvider(p, ld.cfg, af.planFile)
 	if err != nil {
 		return e.fail(err)
 	}
@@ -240,6 +243,12 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 		if !e.stdio.InTerminal {
 			return e.fail(views.WithHint(errors.New("apply needs confirmation and stdin is not a terminal; nothing was changed"),
 				"pass -auto-approve to apply without asking (as in CI), or apply a saved plan: pixform apply FILE"))
+		}
+		if af.json {
+			// Standard output is the event stream: a question there would
+			// break it for whatever reads it (as terraform apply -json).
+			return e.fail(views.WithHint(errors.New("apply -json cannot ask for approval: its standard output is the JSON event stream; nothing was changed"),
+				"pass -auto-approve to apply without asking, or apply a saved plan: pixform apply -json FILE"))
 		}
 		fmt.Fprint(e.stdio.Out, "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
 		if strings.TrimSpace(e.readLine()) != "yes" {
@@ -280,16 +289,21 @@ func (e *env) readLine() string {
 	return ""
 }
 
-// newProvider builds the renderer the plan was made for.
-func (e *env) newProvider(p *planner.Plan, cfg *config.Config) (executor.Provider, error) {
+// newProvider builds the renderer the plan was made for. planFile names
+// the saved plan applied ("" for a plan made now), whose provider cannot
+// change: the way to placeholders is then a new plan.
+func (e *env) newProvider(p *planner.Plan, cfg *config.Config, planFile string) (executor.Provider, error) {
 	if p.Provider == providers.Draft {
 		return draft.New(), nil
 	}
 	token := e.getenv("IMAGINE_API_TOKEN")
 	if token == "" && p.Summary.Requests > 0 {
+		drafts := "or render offline placeholders instead: add -provider=draft"
+		if planFile != "" {
+			drafts = fmt.Sprintf("or render offline placeholders instead: make a plan for them, pixform plan -provider=draft -out=%s, then pixform apply %s", planFile, planFile)
+		}
 		return nil, views.WithHint(errors.New("IMAGINE_API_TOKEN is not set, and this plan sends requests to the Imagine API; nothing was changed"),
-			"export IMAGINE_API_TOKEN=<your token from the Imagine dashboard>",
-			"or render offline placeholders instead: add -provider=draft")
+			"export IMAGINE_API_TOKEN=<your token from the Imagine dashboard>", drafts)
 	}
 	if p.Summary.Requests > 0 {
 		// Found at the first request, either would fail every image as

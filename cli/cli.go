@@ -196,8 +196,7 @@ func (e *env) flagsOf(cmd string) *flagSet {
 
 // jsonAsked returns mode when the options args of a command whose flags
 // are fs ask for JSON output as the command decides it (-json, or
-// -format=json, and for plan not -check, whose results are text), else
-// noJSON. args are scanned as fs parses them, a flag that takes a value
+// -format=json), else noJSON. args are scanned as fs parses them, a flag that takes a value
 // taking the next argument (plan -var -json: -json is -var's value), and
 // on past an argument that is not an option or one fs does not know, to
 // find a -json that a bad option before it kept the parser from.
@@ -238,9 +237,6 @@ func jsonAsked(mode jsonMode, fs *flagSet, args []string) jsonMode {
 		set[name] = val
 	}
 	if set["json"] != "true" && set["format"] != "json" {
-		return noJSON
-	}
-	if mode == jsonPlan && set["check"] == "true" {
 		return noJSON
 	}
 	return mode

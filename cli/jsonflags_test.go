@@ -25,6 +25,10 @@ func TestJSONFlagErrors(t *testing.T) {
 		{"plan unknown flag", []string{"plan", "-json", "-bogus"}, "error", "flag provided but not defined: -bogus"},
 		{"plan -json after the bad flag", []string{"plan", "-bogus", "-json"}, "error", "flag provided but not defined: -bogus"},
 		{"plan bad value", []string{"plan", "-detailed-exitcode=maybe", "-json"}, "error", "invalid boolean value"},
+		// plan -check -json reports as one document too.
+		{"plan -check -json", []string{"plan", "-check", "-json", "-bogus"}, "error", "-bogus"},
+		{"plan -json -check", []string{"plan", "-json", "-check", "-bogus"}, "error", "-bogus"},
+		{"plan -check -format=json", []string{"plan", "-check", "-format=json", "-bogus"}, "error", "-bogus"},
 		{"plan -json=true", []string{"plan", "-bogus", "-json=true"}, "error", "-bogus"},
 		{"apply bad parallelism", []string{"apply", "-json", "-parallelism=many"}, "type", "-parallelism=many: not a whole number"},
 		{"apply unknown flag, plan file", []string{"apply", "-bogus", "plan.bin", "-json"}, "type", "-bogus"},
@@ -78,14 +82,9 @@ func TestJSONFlagErrors(t *testing.T) {
 			}
 		})
 	}
-	// A flag error is text on stderr only without -json, and where the
-	// command's other output is text with it: plan -check (its results
-	// and configuration errors are text), -json as the value of a flag
-	// that takes one.
+	// A flag error is text on stderr only without -json, and where -json
+	// is the value of a flag that takes one.
 	for _, args := range [][]string{
-		{"plan", "-check", "-json", "-bogus"},
-		{"plan", "-json", "-check", "-bogus"},
-		{"plan", "-check", "-format=json", "-bogus"},
 		{"plan", "-var", "-json", "-bogus"},
 		{"validate", "-var-file", "-json", "-bogus"},
 		{"show", "-format", "-json", "-bogus"},

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"sync"
 
 	"github.com/hashicorp/hcl/v2"
@@ -17,6 +16,7 @@ import (
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/internal/safepath"
+	"github.com/pixform/pixform/objstore"
 	"github.com/pixform/pixform/planfile"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
@@ -72,6 +72,12 @@ func (e *env) loadConfigStats(vars, varFiles []string, stats *safepath.Stats) (*
 // loadConfigOpts is loadConfig with every option of config.Load.
 func (e *env) loadConfigOpts(opts config.LoadOptions) (*config.Config, bool) {
 	cfg, diags := config.Load(e.dir, opts)
+	return e.reportConfig(cfg, diags)
+}
+
+// reportConfig prints the diagnostics of a configuration's load. ok is
+// false when there were errors.
+func (e *env) reportConfig(cfg *config.Config, diags hcl.Diagnostics) (*config.Config, bool) {
 	var files map[string]*hcl.File
 	if cfg != nil {
 		files = cfg.Files
@@ -458,7 +464,7 @@ func (e *env) plan(args []string) int {
 	if *jsonOut {
 		*format = "json"
 	}
-	if *format == "json" && !*check {
+	if *format == "json" {
 		e.jsonOut = jsonPlan
 	}
 	if fs.NArg() > 0 {
@@ -473,11 +479,11 @@ func (e *env) plan(args []string) int {
 	if *requireApproval && !*check {
 		return e.fail(views.WithHint(errors.New("-require-approval works with -check"), "pixform plan -check -require-approval"))
 	}
-	if *check && *requireApproval {
-		return e.checkReview(&sel)
-	}
 	if *check {
-		return e.check(&sel)
+		if err := checkOptions(*out, *format, *detailed); err != nil {
+			return e.fail(err)
+		}
+		return e.check(&sel, *requireApproval)
 	}
 	outPath := e.abs(*out)
 	if *out != "" {
@@ -545,77 +551,101 @@ func (e *env) plan(args []string) int {
 	return ExitOK
 }
 
+// checkOptions refuses the options of plan that plan -check cannot honour
+// (a plan file, a markdown plan, exit code 2), rather than ignore them.
+func checkOptions(out, format string, detailed bool) error {
+	switch {
+	case out != "":
+		return views.WithHint(fmt.Errorf("-check writes no plan file (-out=%s): it only checks that the images on disk match the lockfile and the configuration", out),
+			"leave out -out; to save a plan to apply, run pixform plan -out="+out+" without -check")
+	case format == "markdown":
+		return views.WithHint(errors.New("-check -format=markdown: plan -check reports as text, or as JSON with -json"),
+			"leave out -format=markdown; for a markdown summary of the changes (a pull-request comment), run pixform plan -format=markdown without -check")
+	case detailed:
+		return views.WithHint(errors.New("-check -detailed-exitcode: plan -check exits 0 when every image is up to date and 1 when not, never 2"),
+			"leave out -detailed-exitcode; or, for exit code 2 when there are changes, run pixform plan -detailed-exitcode without -check")
+	}
+	return nil
+}
+
+// checkHints says how to pass the check c of plan p: by rendering with
+// the provider the gate was checked for (a draft apply fails the default
+// gate again).
+func checkHints(p *planner.Plan, c *views.Check) []string {
+	if p.Provider == providers.Draft {
+		return []string{"run `pixform apply -provider=draft` and commit the lockfile and images"}
+	}
+	hints := []string{"run `pixform apply` (it needs IMAGINE_API_TOKEN) and commit the lockfile and images"}
+	for _, ci := range c.Bad {
+		if pr := ci.Change.Prior; pr != nil && pr.Provider == providers.Draft && ci.Change.Action == planner.Replace {
+			hints = append(hints, "a project that commits draft renders on purpose checks them with pixform plan -check -provider=draft")
+			break
+		}
+	}
+	return hints
+}
+
 // check is plan -check: the offline gate for CI. It plans as -provider
 // (or PIXFORM_PROVIDER) says, imagine by default, so by default an image
 // the draft renderer made counts as not done; and any drift counts, even
-// the drift that a draft plan leaves for an imagine run.
-func (e *env) check(sel *selection) int {
+// the drift that a draft plan leaves for an imagine run. With review
+// (-require-approval), once every image is up to date, it fails too
+// while a declared image awaits a pick among its takes or an approval,
+// naming each. With -json its result is one document: the plan, what the
+// check found and, when it fails, why.
+func (e *env) check(sel *selection, review bool) int {
 	p, _, err := e.makePlan(sel)
 	if err != nil {
 		return e.fail(err)
 	}
-	var bad []string
-	inStore := 0
-	for _, c := range p.Changes {
+	c := &views.Check{Review: review}
+	for i := range p.Changes {
+		ch := &p.Changes[i]
 		switch {
-		case storeHolds(&c):
+		case storeHolds(ch):
 			// A clone without outputs: the store holds the recorded
 			// image, which pull or apply brings without a request.
-			inStore++
-		case c.Upload:
-			bad = append(bad, fmt.Sprintf("  %s: not in the image store (%s): run `pixform push`", c.Addr, c.Path))
-		case c.Action != planner.NoOp:
-			bad = append(bad, fmt.Sprintf("  %s %s: %s", c.Action, c.Addr, strings.Join(c.Reasons, "; ")))
-		case len(c.Reasons) > 0:
-			bad = append(bad, fmt.Sprintf("  %s: %s", c.Addr, strings.Join(c.Reasons, "; ")))
+			c.InStore++
+		case ch.Upload:
+			c.Bad = append(c.Bad, views.CheckImage{Change: ch, Push: true})
+		case ch.Action != planner.NoOp, len(ch.Reasons) > 0:
+			c.Bad = append(c.Bad, views.CheckImage{Change: ch})
 		}
 	}
-	if len(bad) == 0 && inStore > 0 {
-		fmt.Fprintf(e.stdio.Out, "All %s declared match the lockfile: %d on disk, %d in the image store only (pixform pull brings them).\n",
-			views.Plural(p.Summary.NoOp+inStore, "image"), p.Summary.NoOp, inStore)
-		return ExitOK
-	}
-	if len(bad) == 0 {
-		if p.Summary.NoOp == 1 {
-			fmt.Fprintln(e.stdio.Out, "The 1 image declared is on disk and matches the lockfile.")
-		} else {
-			fmt.Fprintf(e.stdio.Out, "All %s declared are on disk and match the lockfile.\n", views.Plural(p.Summary.NoOp, "image"))
+	var fail error
+	switch {
+	case len(c.Bad) > 0:
+		fail = views.WithHint(errors.New("images are out of date with the configuration or the lockfile"), checkHints(p, c)...)
+	case review:
+		for _, a := range planner.AwaitingReview(p) {
+			if !a.Pending { // a pending change fails the check above
+				c.Awaiting = append(c.Awaiting, a)
+			}
 		}
-		return ExitOK
-	}
-	verb := "are"
-	if len(bad) == 1 {
-		verb = "is"
-	}
-	fmt.Fprintf(e.stdio.Out, "%s %s not up to date:\n%s\n", views.Plural(len(bad), "image"), verb, strings.Join(bad, "\n"))
-	return e.fail(views.WithHint(errors.New("images are out of date with the configuration or the lockfile"),
-		"run `pixform apply` (or -provider=draft locally) and commit the lockfile and images"))
-}
-
-// checkReview is plan -check -require-approval: check, and then it fails
-// too while a declared image awaits a pick among its takes or an
-// approval, naming each.
-func (e *env) checkReview(sel *selection) int {
-	if code := e.check(sel); code != ExitOK {
-		return code
-	}
-	p, _, err := e.makePlan(sel)
-	if err != nil {
-		return e.fail(err)
-	}
-	var awaiting []planner.Awaiting
-	for _, a := range planner.AwaitingReview(p) {
-		if !a.Pending { // check has failed on a pending change already
-			awaiting = append(awaiting, a)
+		if len(c.Awaiting) > 0 {
+			fail = views.WithHint(errors.New("images await a pick or an approval"),
+				"look at them (pixform gallery, or watch -serve), then pixform pick ADDR N and pixform approve ADDR…, and commit the lockfile")
 		}
 	}
-	if len(awaiting) == 0 {
-		fmt.Fprintln(e.stdio.Out, "Every image is picked and approved.")
-		return ExitOK
+	if e.jsonOut == jsonPlan {
+		var jf *views.JSONFailure
+		if fail != nil {
+			f := views.NewJSONFailure(fail, nil)
+			jf = &f
+		}
+		err := views.WriteCheckJSON(e.stdio.Out, p, c, jf)
+		// The document is written: what follows is said on stderr only.
+		e.jsonOut = noJSON
+		if err != nil {
+			return e.fail(err)
+		}
+	} else {
+		views.WriteCheck(e.stdio.Out, p, c)
 	}
-	views.WriteAwaiting(e.stdio.Out, awaiting)
-	return e.fail(views.WithHint(errors.New("images await a pick or an approval"),
-		"look at them (pixform gallery, or watch -serve), then pixform pick ADDR N and pixform approve ADDR…, and commit the lockfile"))
+	if fail != nil {
+		return e.fail(fail)
+	}
+	return ExitOK
 }
 
 func (e *env) validate(args []string) int {
@@ -635,8 +665,15 @@ func (e *env) validate(args []string) int {
 	if fs.NArg() > 0 {
 		return e.fail(fmt.Errorf("validate takes no arguments, got %q", fs.Args()))
 	}
+	cfg, diags := config.Load(e.dir, config.LoadOptions{Vars: vars, VarFiles: varFiles, Environ: e.stdio.Environ})
+	// The store block's URL is checked as plan parses it, offline: no
+	// store is opened.
+	if cfg != nil && cfg.Store != nil {
+		if err := objstore.CheckURL(cfg.Store.URL); err != nil {
+			diags = diags.Append(views.StoreURLDiagnostic(cfg.Store.URLRange, err))
+		}
+	}
 	if *jsonOut {
-		cfg, diags := config.Load(e.dir, config.LoadOptions{Vars: vars, VarFiles: varFiles, Environ: e.stdio.Environ})
 		images := 0
 		if cfg != nil && !diags.HasErrors() {
 			images = len(cfg.Images)
@@ -649,7 +686,7 @@ func (e *env) validate(args []string) int {
 		}
 		return ExitOK
 	}
-	cfg, ok := e.loadConfig(vars, varFiles)
+	cfg, ok := e.reportConfig(cfg, diags)
 	if !ok {
 		return ExitError
 	}

@@ -447,3 +447,36 @@ func TestCloseIdleConnections(t *testing.T) {
 		t.Fatal("the server's connection is still open after CloseIdleConnections")
 	}
 }
+
+// TestFatalCause: a run stopped by the token or by the credits carries
+// ErrToken or ErrNoCredits, from which the hint says what to do before
+// running apply again; other stops carry neither.
+func TestFatalCause(t *testing.T) {
+	for name, tc := range map[string]struct {
+		status int
+		body   string
+		want   error
+	}{
+		"401 1001":         {401, `{"code":"1001","error":"invalid_token"}`, ErrToken},
+		"401 without code": {401, ``, ErrToken},
+		"400 1000":         {400, `{"code":1000}`, ErrToken},
+		"406 1002":         {406, `{"code":"1002"}`, ErrToken},
+		"401 1006":         {401, `{"code":"1006"}`, ErrToken},
+		"402 1101":         {402, `{"code":"1101"}`, ErrNoCredits},
+		"402 without code": {402, ``, ErrNoCredits},
+		"503 1206":         {503, `{"code":"1206"}`, nil},
+		"404":              {404, ``, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			pe := errorFor(tc.status, http.Header{}, []byte(tc.body), secret, fixedNow, "")
+			if pe.Class != executor.Fatal {
+				t.Fatalf("class %v, want Fatal", pe.Class)
+			}
+			for _, e := range []error{ErrToken, ErrNoCredits} {
+				if got := errors.Is(pe, e); got != (e == tc.want) {
+					t.Errorf("errors.Is(%q, %v) = %v", pe.Msg, e, got)
+				}
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package imagine
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -14,6 +15,15 @@ import (
 	"github.com/pixform/pixform/edits"
 	"github.com/pixform/pixform/executor"
 )
+
+// ErrToken is in the chain of an error that stops the run because the
+// API refused IMAGINE_API_TOKEN (missing, invalid, expired, or not
+// validated): what the user does next is set a valid token.
+var ErrToken = errors.New("the Imagine API refused IMAGINE_API_TOKEN")
+
+// ErrNoCredits is in the chain of an error that stops the run because
+// the account is out of credits: what the user does next is top it up.
+var ErrNoCredits = errors.New("the Imagine account is out of credits")
 
 // maxErrorBody is how much of a non-2xx body is read for the error.
 const maxErrorBody = 64 << 10
@@ -180,7 +190,9 @@ func errorFor(status int, header http.Header, body []byte, token string, now tim
 		}
 		msg = fmt.Sprintf("the Imagine API rejected the request: %s: %s", m, invalidHint(op))
 	case executor.Fatal:
-		msg = fatalMessage(status, e, what, said, op)
+		var cause error
+		msg, cause = fatalMessage(status, e, what, said, op)
+		return &executor.Error{Class: class, Msg: msg, Err: cause}
 	default:
 		if ok {
 			msg = fmt.Sprintf("the Imagine API failed to render the image (%s)%s", what, said)
@@ -217,26 +229,27 @@ func invalidHint(op string) string {
 }
 
 // fatalMessage says what stops the run and what to do about it, naming
-// IMAGINE_API_TOKEN but never its value.
-func fatalMessage(status int, e apiError, what, said, op string) string {
+// IMAGINE_API_TOKEN but never its value; cause is ErrToken or
+// ErrNoCredits when one is the reason, else nil.
+func fatalMessage(status int, e apiError, what, said, op string) (msg string, cause error) {
 	switch {
 	case e.Code == "1000":
-		return fmt.Sprintf("the Imagine API received no bearer token (%s)%s: check that IMAGINE_API_TOKEN is set and that whatever IMAGINE_API_URL points at passes the Authorization header on", what, said)
+		return fmt.Sprintf("the Imagine API received no bearer token (%s)%s: check that IMAGINE_API_TOKEN is set and that whatever IMAGINE_API_URL points at passes the Authorization header on", what, said), ErrToken
 	case e.Code == "1002":
-		return fmt.Sprintf("IMAGINE_API_TOKEN has expired (%s)%s: set it to a fresh token from your Imagine dashboard", what, said)
+		return fmt.Sprintf("IMAGINE_API_TOKEN has expired (%s)%s: set it to a fresh token from your Imagine dashboard", what, said), ErrToken
 	case e.Code == "1005" || e.Code == "1006" || e.Code == "1007":
-		return fmt.Sprintf("IMAGINE_API_TOKEN could not be validated (%s)%s: check your Imagine account and set IMAGINE_API_TOKEN to a valid token from your Imagine dashboard", what, said)
+		return fmt.Sprintf("IMAGINE_API_TOKEN could not be validated (%s)%s: check your Imagine account and set IMAGINE_API_TOKEN to a valid token from your Imagine dashboard", what, said), ErrToken
 	case e.Code == "1101" || (e.Code == "" && status == http.StatusPaymentRequired):
-		return fmt.Sprintf("out of credits (%s)%s: top up your Imagine account", what, said)
+		return fmt.Sprintf("out of credits (%s)%s: top up your Imagine account", what, said), ErrNoCredits
 	case e.Code == "" && (status == http.StatusNotFound || status == http.StatusMethodNotAllowed) && op != "":
 		vendor, _ := edits.URL(DefaultURL, op)
-		return fmt.Sprintf("%s from the Imagine API's %s endpoint%s: check IMAGINE_API_URL; the %s endpoint is found beside it, its %s replaced by the endpoint's path (the vendor's is %s)", what, op, said, op, edits.GenerationsPath, vendor)
+		return fmt.Sprintf("%s from the Imagine API's %s endpoint%s: check IMAGINE_API_URL; the %s endpoint is found beside it, its %s replaced by the endpoint's path (the vendor's is %s)", what, op, said, op, edits.GenerationsPath, vendor), nil
 	case e.Code == "" && (status == http.StatusNotFound || status == http.StatusMethodNotAllowed):
-		return fmt.Sprintf("%s from the Imagine API URL%s: check IMAGINE_API_URL (the vendor's endpoint is %s)", what, said, DefaultURL)
+		return fmt.Sprintf("%s from the Imagine API URL%s: check IMAGINE_API_URL (the vendor's endpoint is %s)", what, said, DefaultURL), nil
 	case e.Code == "1206":
-		return fmt.Sprintf("the Imagine API does not offer this service (%s)%s: check IMAGINE_API_URL and the image's style", what, said)
+		return fmt.Sprintf("the Imagine API does not offer this service (%s)%s: check IMAGINE_API_URL and the image's style", what, said), nil
 	default: // 1001, or 401 without a code
-		return fmt.Sprintf("IMAGINE_API_TOKEN is invalid (%s)%s: set it to a valid token from your Imagine dashboard", what, said)
+		return fmt.Sprintf("IMAGINE_API_TOKEN is invalid (%s)%s: set it to a valid token from your Imagine dashboard", what, said), ErrToken
 	}
 }
 

@@ -73,6 +73,15 @@ func isSecretParam(k string) bool {
 	return false
 }
 
+// CheckURL checks a store URL as Open does before it opens anything: its
+// scheme, bucket, prefix and parameters, and that it carries no
+// credential. It makes no request and touches no file. Its error is an
+// *Error of kind BadURL, whose URL is redacted.
+func CheckURL(raw string) error {
+	_, err := parseLocation(raw)
+	return err
+}
+
 // parseLocation validates a store URL and translates it: the path after
 // the bucket becomes the prefix, parameters are checked against the
 // scheme's list, and any credential is refused. Its errors are *Error of

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/imagine"
 	"github.com/pixform/pixform/state"
 )
 
@@ -44,6 +45,10 @@ func ApplyHint(err error, res *executor.Result, dir string) error {
 	switch {
 	case errors.As(err, &le):
 		before, after = localRemedy(filepath.Join(dir, filepath.FromSlash(path.Dir(le.Path))), le)+", then ", ""
+	case errors.Is(err, imagine.ErrToken):
+		before = "set IMAGINE_API_TOKEN to a valid token, then "
+	case errors.Is(err, imagine.ErrNoCredits):
+		before = "top up your Imagine account, then "
 	case errors.Is(err, executor.ErrThrottledOut):
 		before, after = "wait a while (the Imagine API is rate-limiting this token), then ", ""
 	case res != nil && res.Stopped == nil && res.Failed > 0:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/imagine"
 	"github.com/pixform/pixform/state"
 )
 
@@ -35,6 +36,12 @@ func TestApplyHint(t *testing.T) {
 			"hint: every image that finished is on disk and recorded in pixform.lock.json; run apply again to continue"},
 		"canceled": {context.Canceled, &executor.Result{Stopped: context.Canceled}, "run apply again to continue"},
 		"failures": {errors.New("1 of 2 image change(s) failed"), &executor.Result{Failed: 1}, "; run apply again to retry the rest"},
+		"token refused": {&executor.Error{Class: executor.Fatal, Msg: "IMAGINE_API_TOKEN is invalid (HTTP 401 Unauthorized)", Err: imagine.ErrToken},
+			&executor.Result{Stopped: errors.New("x"), Failed: 1},
+			"hint: every image that finished is on disk and recorded in pixform.lock.json; set IMAGINE_API_TOKEN to a valid token, then run apply again to continue"},
+		"out of credits": {&executor.Error{Class: executor.Fatal, Msg: "out of credits (HTTP 402 Payment Required)", Err: imagine.ErrNoCredits},
+			&executor.Result{Stopped: errors.New("x"), Failed: 1},
+			"; top up your Imagine account, then run apply again to continue"},
 		"throttled": {fmt.Errorf("the Imagine API has %w for 10m0s", executor.ErrThrottledOut), &executor.Result{Stopped: errors.New("x")},
 			"; wait a while (the Imagine API is rate-limiting this token), then run apply again"},
 		"full disk":  {local(syscall.ENOSPC), &executor.Result{}, "; free some space on the disk that holds /w/images, then run apply again"},

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/pixform/pixform/objstore"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
@@ -26,6 +28,22 @@ func (e *StoreSourceError) Error() string {
 }
 
 func (e *StoreSourceError) Unwrap() error { return e.Err }
+
+// StoreURLDiagnostic is the diagnostic of a store block whose URL, at
+// rng, the image store refuses (err, from objstore.CheckURL): what is
+// wrong with it and how to write one, as validate reports it.
+func StoreURLDiagnostic(rng hcl.Range, err error) *hcl.Diagnostic {
+	why := err.Error()
+	var se *objstore.Error
+	if errors.As(err, &se) && se.Err != nil {
+		why = se.Err.Error()
+	}
+	detail := "The image store refuses this URL: " + why + "."
+	for _, h := range storeHints(err) {
+		detail += " " + strings.ToUpper(h[:1]) + h[1:] + "."
+	}
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid store url", Detail: detail, Subject: rng.Ptr()}
+}
 
 // canceledHint is what to do about a store's work cancelled.
 const canceledHint = "the command was interrupted (a second interrupt) before it had finished with every object: what it finished is kept; run the command again to finish"

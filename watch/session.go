@@ -463,6 +463,11 @@ wait:
 		}
 	}
 	progress.Close()
+	// The directories the run made are watched from now on: a file
+	// deleted by hand in one is rendered again without waiting for a save.
+	if err := s.Watcher.Rewatch(); err != nil {
+		fmt.Fprintf(s.Err, "pixform: warning: %v; a hand-deleted image may go unnoticed until the next save\n", err)
+	}
 	for _, msg := range warnings.List() {
 		fmt.Fprintf(s.Err, "pixform: warning: %s\n", msg)
 	}

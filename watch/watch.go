@@ -111,6 +111,9 @@ type Watcher struct {
 	m       matcher
 	watched map[string]bool // directories added to fw beyond the fixed ones
 	fixed   map[string]bool // the working directory and var-file directories
+	// missing are the output directories that did not exist at the last
+	// SetOutputs (an ancestor is watched instead), for Rewatch.
+	missing map[string]bool
 }
 
 // New starts watching opts.Dir and the directories of opts.VarFiles. Call
@@ -217,28 +220,34 @@ func (w *Watcher) Again(ev Event) {
 // SetOutputs replaces the set of output paths (slash-separated, relative to
 // the working directory) whose removal is reported, and watches their
 // directories: each output's directory, or its nearest existing ancestor
-// inside the working directory when that does not exist yet. Call it after
-// every plan, since paths change and directories come and go.
+// inside the working directory when that does not exist yet (Rewatch
+// watches it once an apply has made it). Call it after every plan, since
+// paths change and directories come and go. Each directory is looked at
+// once, however many outputs it holds.
 func (w *Watcher) SetOutputs(paths []string) error {
 	outputs := make(map[string]bool, len(paths))
-	want := map[string]bool{}
+	dirs := map[string]bool{}
 	for _, p := range paths {
 		p = path.Clean(p)
 		outputs[p] = true
-		d := filepath.Dir(filepath.Join(w.dir, filepath.FromSlash(p)))
-		for d != w.dir && strings.HasPrefix(d, w.dir+string(filepath.Separator)) {
-			if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-				break
-			}
-			d = filepath.Dir(d)
+		dirs[filepath.Dir(filepath.Join(w.dir, filepath.FromSlash(p)))] = true
+	}
+	want := map[string]bool{}
+	missing := map[string]bool{}
+	for d := range dirs {
+		a, ok := w.existing(d)
+		want[a] = true
+		if !ok {
+			missing[d] = true
 		}
-		if !w.fixed[d] {
-			want[d] = true
-		}
+	}
+	for d := range w.fixed {
+		delete(want, d)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.m.outputs = outputs
+	w.missing = missing
 	var errs []error
 	for d := range want {
 		if err := w.fw.Add(d); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -252,6 +261,49 @@ func (w *Watcher) SetOutputs(paths []string) error {
 	}
 	w.watched = want
 	return errors.Join(errs...)
+}
+
+// Rewatch watches the output directories that did not exist when
+// SetOutputs last ran and do now: those an apply made. Until then only
+// an ancestor of each was watched, which reports nothing removed inside
+// it. Call it after every apply; it looks at no output, and at no
+// directory when every output's directory existed at the plan.
+func (w *Watcher) Rewatch() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var errs []error
+	for d := range w.missing {
+		a, ok := w.existing(d)
+		if ok {
+			delete(w.missing, d)
+		}
+		if w.fixed[a] || w.watched[a] {
+			continue
+		}
+		if err := w.fw.Add(a); err != nil {
+			if !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("watch output directory %s: %w", a, err))
+			}
+			continue
+		}
+		w.watched[a] = true
+	}
+	return errors.Join(errs...)
+}
+
+// existing returns d, an absolute directory inside the working directory,
+// when it is one on disk; otherwise its nearest ancestor that is (the
+// working directory at the least), and false.
+func (w *Watcher) existing(d string) (string, bool) {
+	first := true
+	for d != w.dir && strings.HasPrefix(d, w.dir+string(filepath.Separator)) {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			return d, first
+		}
+		first = false
+		d = filepath.Dir(d)
+	}
+	return d, first
 }
 
 // Close stops watching, waits for the goroutine to end and closes Events.

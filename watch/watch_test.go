@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -243,8 +244,8 @@ func TestSaves(t *testing.T) {
 		}
 	})
 	t.Run("directory created later", func(t *testing.T) {
-		// assets/icons did not exist when SetOutputs ran; after the run
-		// that creates it, SetOutputs is called again.
+		// assets/icons did not exist when SetOutputs ran; the next
+		// plan's SetOutputs watches it.
 		write(t, filepath.Join(dir, "assets/icons/home.png"), "png")
 		if err := w.SetOutputs([]string{"images/hero.png", "assets/icons/home.png"}); err != nil {
 			t.Fatal(err)
@@ -257,6 +258,35 @@ func TestSaves(t *testing.T) {
 			t.Errorf("event = %+v, want assets/icons/home.png", ev)
 		}
 	})
+}
+
+// TestRewatch: an output directory that did not exist when SetOutputs ran
+// (watch's first apply makes it) is watched once Rewatch has run, with no
+// other SetOutputs: a file deleted by hand in it is reported.
+func TestRewatch(t *testing.T) {
+	dir := t.TempDir()
+	w, err := New(Options{Dir: dir, Debounce: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.SetOutputs([]string{"images/a.png", "assets/icons/b.png"}); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "images/a.png"), "png")
+	write(t, filepath.Join(dir, "assets/icons/b.png"), "png")
+	if err := w.Rewatch(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"images/a.png", "assets/icons/b.png"} {
+		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(p))); err != nil {
+			t.Fatal(err)
+		}
+		ev := next(t, w)
+		if !slices.Equal(ev.Outputs, []string{p}) {
+			t.Errorf("event = %+v, want %s", ev, p)
+		}
+	}
 }
 
 func TestCloseEndsEvents(t *testing.T) {
@@ -566,5 +596,37 @@ func TestAgainWaitsFullDebounce(t *testing.T) {
 	ev = next(t, w)
 	if ev.Early || !slices.Equal(ev.Config, []string{"b.pix.hcl", "main.pix.hcl"}) {
 		t.Errorf("event = %+v, want b.pix.hcl and main.pix.hcl, not Early", ev)
+	}
+}
+
+// BenchmarkSetOutputs10k: the output paths of a plan of 10,000 images in
+// 10 directories, set after each plan of a watch session, then the
+// Rewatch after its apply.
+func BenchmarkSetOutputs10k(b *testing.B) {
+	dir := b.TempDir()
+	var paths []string
+	for i := range 10000 {
+		paths = append(paths, fmt.Sprintf("images/d%d/img-%d.png", i%10, i))
+	}
+	for i := range 10 {
+		if err := os.MkdirAll(filepath.Join(dir, "images", fmt.Sprintf("d%d", i)), 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	w, err := New(Options{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := w.SetOutputs(paths); err != nil {
+			b.Fatal(err)
+		}
+		if r, ok := any(w).(interface{ Rewatch() error }); ok {
+			if err := r.Rewatch(); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }
