@@ -51,7 +51,7 @@ func checkReasons(ci CheckImage) []string {
 
 // checkLine words one image that fails the check.
 func checkLine(ci CheckImage) string {
-	reasons := strings.Join(checkReasons(ci), "; ")
+	reasons := visibleText(strings.Join(checkReasons(ci), "; "))
 	if ci.Push || ci.Change.Action == planner.NoOp {
 		return fmt.Sprintf("%s: %s", ci.Change.Addr, reasons)
 	}

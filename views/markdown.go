@@ -3,10 +3,7 @@ package views
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
@@ -139,30 +136,6 @@ const MarkdownBudget = 60000
 // would hide or reorder text.
 func cell(s string) string {
 	return cellEscaper.Replace(visibleControls(s))
-}
-
-// visibleControls replaces each control or formatting character of s,
-// but for the line breaks cell turns into spaces, by its Go escape.
-func visibleControls(s string) string {
-	if !strings.ContainsFunc(s, hiddenRune) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if hiddenRune(r) {
-			q := strconv.QuoteRuneToASCII(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// hiddenRune reports whether r is a control or formatting character
-// (Unicode Cc or Cf, or invalid UTF-8), other than \r and \n.
-func hiddenRune(r rune) bool {
-	return r != '\r' && r != '\n' && (unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError)
 }
 
 var cellEscaper = strings.NewReplacer(

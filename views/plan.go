@@ -117,7 +117,7 @@ func writeLeftAlone(b *strings.Builder, pal palette, p *planner.Plan, lead strin
 		}
 		n++
 		if n <= maxLeftAlone {
-			fmt.Fprintf(b, "  %s %s (%s)\n      %s%s\n", pal.yellow("!"), pal.bold(c.Addr.String()), c.Path, pal.dim("because "), strings.Join(c.Reasons, "; "))
+			fmt.Fprintf(b, "  %s %s (%s)\n      %s%s\n", pal.yellow("!"), pal.bold(c.Addr.String()), c.Path, pal.dim("because "), visibleText(strings.Join(c.Reasons, "; ")))
 		}
 	}
 	if n > maxLeftAlone {
@@ -155,6 +155,7 @@ func writeDetailed(b *strings.Builder, pal palette, p *planner.Plan) {
 			if c.Action == planner.Move && strings.HasPrefix(r, "moved from ") {
 				continue // the heading says it
 			}
+			r = visibleText(r)
 			if d, ok := strings.CutPrefix(r, "prompt changed: "); ok {
 				r = "prompt changed: " + colorWordDiff(pal, d)
 			}
@@ -239,7 +240,7 @@ func shortReason(c *planner.Change) string {
 		if i := strings.Index(head, "; "); i >= 0 {
 			head = head[:i]
 		}
-		heads = append(heads, head)
+		heads = append(heads, visibleText(head))
 	}
 	s := strings.Join(heads, ", ")
 	if s == "" {

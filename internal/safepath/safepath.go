@@ -23,6 +23,7 @@ type Reason int
 const (
 	Empty      Reason = iota + 1 // "" or "."
 	NUL                          // holds a NUL byte
+	Control                      // holds another control or formatting character (Unicode Cc or Cf)
 	Backslash                    // holds a backslash, a separator on Windows
 	Absolute                     // starts with / or a drive letter
 	NotClean                     // differs from path.Clean of itself
@@ -55,6 +56,8 @@ func (e *Error) Error() string {
 		return "path " + q + " names no file"
 	case NUL:
 		return "path " + q + " contains a NUL byte"
+	case Control:
+		return "path " + q + " contains a control or formatting character, which no file name needs and a terminal would act on"
 	case Backslash:
 		return "path " + q + " contains a backslash (separate directories with /)"
 	case Absolute:
@@ -101,6 +104,8 @@ func reason(p string) Reason {
 		return Empty
 	case strings.IndexByte(p, 0) >= 0:
 		return NUL
+	case hasControl(p):
+		return Control
 	case strings.IndexByte(p, '\\') >= 0:
 		return Backslash
 	case p[0] == '/' || len(p) >= 2 && p[1] == ':':
@@ -123,6 +128,24 @@ func reason(p string) Reason {
 		}
 	}
 	return 0
+}
+
+// hasControl reports whether p holds a control or formatting character
+// (Unicode Cc or Cf: an escape sequence, a right-to-left override) or
+// invalid UTF-8. ASCII, which most paths are, is checked a byte at a time.
+func hasControl(p string) bool {
+	for i := 0; i < len(p); i++ {
+		b := p[i]
+		if b < 0x20 || b == 0x7f {
+			return true
+		}
+		if b >= utf8.RuneSelf {
+			return strings.ContainsFunc(p[i:], func(r rune) bool {
+				return r == utf8.RuneError || unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r)
+			})
+		}
+	}
+	return false
 }
 
 // plainRel reports whether p, which does not start with a slash, has no

@@ -1,0 +1,44 @@
+package views
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// visibleControls replaces each control or formatting character of s,
+// but for the line breaks cell turns into spaces, by its Go escape.
+func visibleControls(s string) string { return escapeRunes(s, hiddenRune) }
+
+// visibleText replaces each control or formatting character of s, line
+// breaks included, by its Go escape: for text from a configuration or a
+// lockfile (a prompt's diff) in a line of the text views, where a raw one
+// would drive the terminal or forge a line.
+func visibleText(s string) string {
+	return escapeRunes(s, func(r rune) bool { return r == '\r' || r == '\n' || hiddenRune(r) })
+}
+
+// escapeRunes replaces each rune of s that hidden reports by its Go
+// escape.
+func escapeRunes(s string, hidden func(rune) bool) string {
+	if !strings.ContainsFunc(s, hidden) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if hidden(r) {
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// hiddenRune reports whether r is a control or formatting character
+// (Unicode Cc or Cf, or invalid UTF-8), other than \r and \n.
+func hiddenRune(r rune) bool {
+	return r != '\r' && r != '\n' && (unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError)
+}
