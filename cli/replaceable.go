@@ -44,7 +44,16 @@ func outTarget(dir, target, name, flag, other string, k outKind) error {
 		return views.WithHint(fmt.Errorf("%s: %s %s", flag, name, why), hint)
 	}
 	base := filepath.Base(target)
-	if rel, err := filepath.Rel(dir, target); err == nil && filepath.IsLocal(rel) {
+	// Compared as resolved: a link to .pixform (or to the directory)
+	// names the same files.
+	at, root := target, dir
+	if d, err := filepath.EvalSymlinks(filepath.Dir(target)); err == nil {
+		at = filepath.Join(d, base)
+	}
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		root = r
+	}
+	if rel, err := filepath.Rel(root, at); err == nil && filepath.IsLocal(rel) {
 		switch first, _, _ := strings.Cut(filepath.ToSlash(rel), "/"); {
 		case rel == state.LockFileName:
 			return refuse("is the lockfile: writing there would replace it", "name a new file")
@@ -62,7 +71,8 @@ func outTarget(dir, target, name, flag, other string, k outKind) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	} else if err != nil {
-		return fmt.Errorf("%s: %w", flag, err)
+		// Not known to be a file of k's: not replaced.
+		return views.WithHint(fmt.Errorf("%s: %s cannot be read to tell whether it is a %s: %w", flag, name, k.what, err), "name a new file, or delete "+name+" first if you no longer need it")
 	}
 	defer f.Close()
 	head, err := io.ReadAll(io.LimitReader(f, markBytes))
