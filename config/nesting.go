@@ -262,20 +262,30 @@ func parseConfigOpts(src []byte, filename string, start hcl.Pos, simple bool) (*
 }
 
 // conflictMarkers is the diagnostic of source that does not parse because
-// a merge left git's conflict markers in it, at the first one; nil when
-// it holds none. HCL would report each marker as a missing argument.
+// a merge left git's conflict markers in it (<<<<<<<, then =======, then
+// >>>>>>>, each at the start of a line), at the first one; nil when it
+// holds no such sequence. HCL would report each marker as a missing
+// argument.
 func conflictMarkers(src []byte, filename string, start hcl.Pos) *hcl.Diagnostic {
+	var first hcl.Range
+	stage := 0 // markers seen in order
 	pos := start
 	for line := range bytes.Lines(src) {
-		if bytes.HasPrefix(line, []byte("<<<<<<< ")) || bytes.Equal(bytes.TrimRight(line, "\r\n"), []byte("<<<<<<<")) {
+		l := bytes.TrimRight(line, "\r\n")
+		switch {
+		case stage == 0 && (bytes.HasPrefix(l, []byte("<<<<<<< ")) || bytes.Equal(l, []byte("<<<<<<<"))):
 			end := pos
-			end.Column += len(bytes.TrimRight(line, "\r\n"))
-			end.Byte += len(bytes.TrimRight(line, "\r\n"))
+			end.Column += len(l)
+			end.Byte += len(l)
+			first, stage = hcl.Range{Filename: filename, Start: pos, End: end}, 1
+		case stage == 1 && bytes.Equal(l, []byte("=======")):
+			stage = 2
+		case stage == 2 && (bytes.HasPrefix(l, []byte(">>>>>>> ")) || bytes.Equal(l, []byte(">>>>>>>"))):
 			return &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Unresolved merge conflict",
 				Detail:   "This file holds git's conflict markers (<<<<<<<, =======, >>>>>>>) from a merge: keep the lines you want, delete the markers, then run pixform validate.",
-				Subject:  &hcl.Range{Filename: filename, Start: pos, End: end},
+				Subject:  &first,
 			}
 		}
 		pos.Line++
