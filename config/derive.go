@@ -484,7 +484,7 @@ func (l *loader) resolveDerived(images []Image) {
 			}
 			if img.From.Kind == addrs.NoKey && blocks[img.From.Name] {
 				l.errorf(&rng, "Reference to a repeated image",
-					fmt.Sprintf("%s has several instances (%s): name one, such as %s.%s", img.From, repeatedBy(images, img.From.Name), instanceExamples(images, img.From), inInstance(instOf(img.Addr))))
+					fmt.Sprintf("%s has several instances (%s): name one, such as %s.%s", img.From, repeatedBy(images, img.From.Name), instanceExamples(images, img.From, img.Addr), inInstance(instOf(img.Addr))))
 				continue
 			}
 			// A key is more likely mistyped than the name: offer the
@@ -662,18 +662,24 @@ func repeatedBy(images []Image, name string) string {
 	return "for_each or count"
 }
 
-// instanceExamples shows how to name one instance of the repeated block
-// of from: in a block repeated the same way, and one instance itself.
-func instanceExamples(images []Image, from addrs.Addr) string {
+// instanceExamples shows how the image at referrer can name one instance
+// of the repeated block of from: by its own each.key or count.index when
+// it is repeated the same way, and by one instance itself.
+func instanceExamples(images []Image, from, referrer addrs.Addr) string {
 	for i := range images {
-		if a := images[i].Addr; a.Name == from.Name {
-			if a.Kind == addrs.StringKey {
-				return fmt.Sprintf("%s[each.key] or %s", from, a)
-			}
+		a := images[i].Addr
+		if a.Name != from.Name {
+			continue
+		}
+		switch {
+		case a.Kind == addrs.StringKey && referrer.Kind == addrs.StringKey:
+			return fmt.Sprintf("%s[each.key] or %s", from, a)
+		case a.Kind == addrs.IntKey && referrer.Kind == addrs.IntKey:
 			return fmt.Sprintf("%s[count.index] or %s", from, a)
 		}
+		return a.String()
 	}
-	return fmt.Sprintf("%s[each.key] or %s[0]", from, from)
+	return from.String() + "[0]"
 }
 
 func instOf(a addrs.Addr) string {

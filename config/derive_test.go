@@ -139,11 +139,19 @@ func TestDeriveDiagnostics(t *testing.T) {
 		},
 		"reference to repeated block": {
 			files: map[string]string{"main.pix.hcl": "image \"i\" {\n  count = 2\n  prompt = \"x\"\n}\nimage \"b\" {\n  from = image.i\n  operation = \"upscale\"\n}\n"},
-			want:  []wantDiag{{"Reference to a repeated image", "main.pix.hcl:6,10", []string{"(count)", "image.i[count.index] or image.i["}}},
+			want:  []wantDiag{{"Reference to a repeated image", "main.pix.hcl:6,10", []string{"(count): name one, such as image.i["}}},
 		},
 		"reference to a for_each block": {
 			files: map[string]string{"main.pix.hcl": "image \"i\" {\n  for_each = toset([\"home\"])\n  prompt = \"x\"\n}\nimage \"b\" {\n  from = image.i\n  operation = \"upscale\"\n}\n"},
-			want:  []wantDiag{{"Reference to a repeated image", "main.pix.hcl:6,10", []string{"(for_each)", `image.i[each.key] or image.i["home"]`}}},
+			want:  []wantDiag{{"Reference to a repeated image", "main.pix.hcl:6,10", []string{"(for_each)", `such as image.i["home"]`}}},
+		},
+		"reference to a for_each block from one": {
+			files: map[string]string{"main.pix.hcl": "image \"i\" {\n  for_each = toset([\"home\"])\n  prompt = \"x\"\n}\nimage \"b\" {\n  for_each = toset([\"home\"])\n  from = image.i\n  operation = \"upscale\"\n}\n"},
+			want:  []wantDiag{{"Reference to a repeated image", "main.pix.hcl:7,10", []string{`image.i[each.key] or image.i["home"]`}}},
+		},
+		"reference to a for_each block from a count block": {
+			files: map[string]string{"main.pix.hcl": "image \"i\" {\n  for_each = toset([\"home\"])\n  prompt = \"x\"\n}\nimage \"b\" {\n  count = 1\n  from = image.i\n  operation = \"upscale\"\n}\n"},
+			want:  []wantDiag{{"Reference to a repeated image", "main.pix.hcl:7,10", []string{`such as image.i["home"]`}}},
 		},
 		"invalid from": {
 			files: map[string]string{"main.pix.hcl": hero + "image \"b\" {\n  from = \"${image.hero}\"\n  operation = \"upscale\"\n}\n"},
