@@ -366,9 +366,10 @@ type EndpointCost struct {
 // endpoint, text-to-image first, then the others by name.
 func CostByEndpoint(changes []Change) []EndpointCost {
 	var out []EndpointCost
+	blocked := Blocked(changes)
 	for i := range changes {
 		c := &changes[i]
-		if c.Requests == 0 || c.Occupied {
+		if c.Requests == 0 || c.Occupied || blocked[c.Addr.String()] {
 			continue // no request, or refused before it
 		}
 		ep := Endpoint(c.Inputs)

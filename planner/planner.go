@@ -851,9 +851,41 @@ func matchesAny(addr addrs.Addr, list []addrs.Addr) bool {
 	return false
 }
 
+// Blocked returns the addresses of the creates that apply does not make
+// because the image they are made from (directly or through a chain) is a
+// create it refuses (Occupied): nil when none is refused, as in almost
+// every plan.
+func Blocked(changes []Change) map[string]bool {
+	refused := map[string]bool{}
+	for i := range changes {
+		if c := &changes[i]; c.Occupied && c.Action == Create {
+			refused[c.Addr.String()] = true
+		}
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	blocked := map[string]bool{}
+	for grew := true; grew; {
+		grew = false
+		for i := range changes {
+			c := &changes[i]
+			a := c.Addr.String()
+			if c.Action != Create || c.Occupied || blocked[a] || c.Inputs.Source == "" {
+				continue
+			}
+			if refused[c.Inputs.Source] || blocked[c.Inputs.Source] {
+				blocked[a], grew = true, true
+			}
+		}
+	}
+	return blocked
+}
+
 // Summarize counts changes and adds up their cost.
 func Summarize(changes []Change) Summary {
 	var s Summary
+	blocked := Blocked(changes)
 	for _, c := range changes {
 		switch c.Action {
 		case Create:
@@ -875,6 +907,10 @@ func Summarize(changes []Change) Summary {
 		}
 		if c.Occupied {
 			s.Refused++
+			continue
+		}
+		if blocked[c.Addr.String()] {
+			s.Blocked++
 			continue
 		}
 		s.Requests += c.Requests

@@ -39,7 +39,7 @@ func WritePlanMarkdown(w io.Writer, p *planner.Plan) error {
 		b.WriteString(" (draft renderer, offline)")
 	}
 	if s.Refused > 0 {
-		b.WriteString("; " + refusedNote(s.Refused))
+		b.WriteString("; " + refusedNote(s))
 	}
 	b.WriteString("\n\n")
 	if s.FromStore > 0 || s.Upload > 0 {

@@ -306,14 +306,18 @@ func writeCost(b *strings.Builder, pal palette, p *planner.Plan) {
 		b.WriteString(" (draft renders offline)")
 	}
 	if s.Refused > 0 {
-		b.WriteString("; " + refusedNote(s.Refused))
+		b.WriteString("; " + refusedNote(s))
 	}
 	b.WriteString(".\n")
 }
 
 // refusedNote follows the cost of a plan with changes apply refuses.
-func refusedNote(n int) string {
-	return Plural(n, "change") + " refused (a file the lockfile does not record is at its path: see above), which costs nothing"
+func refusedNote(s planner.Summary) string {
+	note := Plural(s.Refused, "change") + " refused (a file the lockfile does not record is at its path: see above)"
+	if s.Blocked > 0 {
+		note += " and " + Plural(s.Blocked, "image") + " made from them, which apply does not make"
+	}
+	return note + ": no cost"
 }
 
 func actionPhrase(c *planner.Change) string {
@@ -390,8 +394,12 @@ type JSONChange struct {
 	SeedChosen  bool     `json:"seed_chosen,omitempty"`
 	FromCache   bool     `json:"from_cache,omitempty"`
 	FromStore   bool     `json:"from_store,omitempty"`
-	Requests    int      `json:"requests"`
-	Credits     int      `json:"credits"`
+	// Refused is a change apply refuses before any request: a file the
+	// lockfile does not record is at its path (its reasons say so).
+	// The summary's requests and credits leave it out.
+	Refused  bool `json:"refused,omitempty"`
+	Requests int  `json:"requests"`
+	Credits  int  `json:"credits"`
 	// Derived images: what the image is made from and how; Unknown lists
 	// the inputs known only after apply (Terraform's after_unknown).
 	Operation    string   `json:"operation,omitempty"`
@@ -421,6 +429,9 @@ type JSONSummary struct {
 	// Refused counts the changes apply refuses, whose cost Requests and
 	// Credits leave out.
 	Refused int `json:"refused,omitempty"`
+	// Blocked counts the creates made from a refused one, which apply
+	// does not make either; Requests and Credits leave them out too.
+	Blocked int `json:"blocked,omitempty"`
 	// Endpoints breaks the requests down by endpoint when the plan uses
 	// another than text-to-image.
 	Endpoints []JSONEndpoint `json:"endpoints,omitempty"`
@@ -447,6 +458,7 @@ func NewJSONPlan(p *planner.Plan) JSONPlan {
 		jc := JSONChange{
 			Address: c.Addr.String(), Action: c.Action.String(), Reasons: c.Reasons, Path: c.Path,
 			Requests: c.Requests, Credits: c.Credits, FromCache: c.FromCache, FromStore: c.FromStore,
+			Refused: c.Occupied,
 		}
 		if jc.Reasons == nil {
 			jc.Reasons = []string{}
@@ -479,7 +491,7 @@ func NewJSONPlan(p *planner.Plan) JSONPlan {
 	s := p.Summary
 	jp.Summary = JSONSummary{Create: s.Create, Replace: s.Replace, Move: s.Move, Delete: s.Delete, NoOp: s.NoOp,
 		Requests: s.Requests, Credits: s.Credits, UnpricedRequests: s.UnpricedRequests,
-		FromStore: s.FromStore, Upload: s.Upload, Refused: s.Refused}
+		FromStore: s.FromStore, Upload: s.Upload, Refused: s.Refused, Blocked: s.Blocked}
 	if eps := planner.CostByEndpoint(p.Changes); len(eps) > 1 || len(eps) == 1 && eps[0].Endpoint != planner.EndpointTextToImage {
 		for _, e := range eps {
 			jp.Summary.Endpoints = append(jp.Summary.Endpoints, JSONEndpoint{e.Endpoint, e.Requests, e.Credits, e.Unpriced})
