@@ -361,6 +361,9 @@ func checkCost(cj changeJSON, action planner.Action, provider string) error {
 	if cj.FromCache && action != planner.Create && action != planner.Replace {
 		return fmt.Errorf("a %s cannot be restored from the cache", cj.Action)
 	}
+	if cj.Occupied && action != planner.Create && action != planner.Replace && action != planner.Move {
+		return fmt.Errorf("a %s writes no path that a file could be in the way of", cj.Action)
+	}
 	switch {
 	case cj.FromStore && (action != planner.Create && action != planner.Replace || cj.FromCache || !isHex(cj.StoreSHA256)):
 		return fmt.Errorf("a %s cannot be restored from the image store as the plan says (object %q)", cj.Action, cj.StoreSHA256)

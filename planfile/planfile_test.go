@@ -136,10 +136,13 @@ func TestParseRefuses(t *testing.T) {
 		"prior address": {func() string {
 			return strings.Replace(valid, `"prior_address": "image.logo"`, `"prior_address": ""`, 1)
 		}, "prior entry"},
-		"bad prior":         {func() string { return strings.Replace(valid, `"bytes": 100`, `"bytes": -1`, 1) }, "prior entry: bytes -1"},
-		"requests hidden":   {func() string { return strings.Replace(valid, `"requests": 1`, `"requests": 0`, 1) }, "do not match the plan"},
-		"credits lowered":   {func() string { return strings.Replace(valid, `"credits": 15`, `"credits": 1`, 1) }, "do not match the plan"},
-		"requests doubled":  {func() string { return strings.Replace(valid, `"requests": 1`, `"requests": 2`, 1) }, "do not match the plan"},
+		"bad prior":        {func() string { return strings.Replace(valid, `"bytes": 100`, `"bytes": -1`, 1) }, "prior entry: bytes -1"},
+		"requests hidden":  {func() string { return strings.Replace(valid, `"requests": 1`, `"requests": 0`, 1) }, "do not match the plan"},
+		"credits lowered":  {func() string { return strings.Replace(valid, `"credits": 15`, `"credits": 1`, 1) }, "do not match the plan"},
+		"requests doubled": {func() string { return strings.Replace(valid, `"requests": 1`, `"requests": 2`, 1) }, "do not match the plan"},
+		"occupied on a delete": {func() string {
+			return setField(valid, "image.old", `"from_cache": false`, `"from_cache": false, "occupied": true`)
+		}, "a delete writes no path"},
 		"cache on a delete": {func() string { return setField(valid, "image.old", `"from_cache": false`, `"from_cache": true`) }, "cannot be restored from the cache"},
 	}
 	for name, tt := range tests {
