@@ -957,3 +957,50 @@ func TestLimiterQuickRefillRefusedAtTheLimit(t *testing.T) {
 		}
 	})
 }
+
+// TestLimiterNarrowFitStepsIntoItsRange checks that a pace set at the low
+// end of a narrow fit steps up a quarter into the fit's range once it has
+// held there for a while: the server's rate is anywhere in that range
+// (the binary's runs of scenario (a) found 9.49-10.21 and 9.58-10.39 for
+// a bucket of 10 a second and paced at 9.5 for the whole run), and a
+// bucket with a burst allowance absorbs a pace a little above its rate
+// for a long time, while the dwell at the low end has saved some of it.
+func TestLimiterNarrowFitStepsIntoItsRange(t *testing.T) {
+	acc := []float64{0, 0.0005, 0.302, 0.403, 0.478, 0.554, 0.629, 0.734}
+	ref := []float64{0.673, 0.797}
+	for x := 0.9; x < 2.5; x += 1 / 9.85 {
+		acc = append(acc, x)
+	}
+	at := func(s float64) time.Time {
+		return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(s * float64(time.Second)))
+	}
+	l := limFitRun(acc, ref, 300*time.Millisecond, 2*time.Millisecond)
+	upTo := at(2.5)
+	fits, ok := l.bucketFitsLocked(upTo, upTo)
+	lo, hi, narrow := narrowFit(fits)
+	if !ok || !narrow {
+		t.Fatalf("fits %v (%.2f-%.2f), ok %v, narrow %v; want a narrow fit", fits, lo, hi, ok, narrow)
+	}
+	now := upTo.Add(minAcceptAge)
+	l.rate, l.rateEst, l.plateau, l.rateSince = 9.85, 9.85, 0, now.Add(-time.Second)
+	l.refitAt = now
+	l.admitLocked(now)
+	if math.Abs(l.rate-lo) > 1e-9 {
+		t.Fatalf("after the refit: rate %.3f; want the fit's least rate %.3f", l.rate, lo)
+	}
+	step := lo + (hi-lo)/4
+	for _, tc := range []struct {
+		after time.Duration
+		want  float64
+	}{
+		{after: time.Second, want: lo},
+		{after: 2 * time.Second, want: step},
+		{after: 3 * time.Second, want: step},
+	} {
+		l.inflight = 0
+		l.admitLocked(now.Add(tc.after))
+		if math.Abs(l.rate-tc.want) > 1e-9 {
+			t.Errorf("%v after the refit (fit %.3f-%.3f): rate %.3f, want %.3f", tc.after, lo, hi, l.rate, tc.want)
+		}
+	}
+}
