@@ -227,8 +227,9 @@ const (
 // full at the first start: when only bursts of 2 or more at a narrow
 // range of rates answer every start as the server did, allowing for how
 // much the requests' delays varied, starts are paced at the least of
-// those rates, a quarter into their range after a while, and probed only
-// after a long plateau (when slower buckets
+// those rates, a quarter into their range after a while (at once when the
+// pace since the cut, accepted, was there), and probed only after a long
+// plateau (when slower buckets
 // with a larger burst fit too, the run is replayed again once the pace,
 // accepted, has ruled them out, and the probe waits for that). A 429 soon
 // after a rate cut holds starts back, for twice as long each time (in a
@@ -996,7 +997,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			// or well below it). The server's rate is at least lo:
 			// pace there, where the allowance absorbs what the
 			// requests' way varies, and probe late.
-			l.paceAtFitLocked(now, lo, hi)
+			l.paceAtFitLocked(now, lo, hi, 0)
 			l.tracef("bucket fit %.2f-%.2f", lo, hi)
 		} else if d, ok := refuteSlow(fits, l.rate); ok && d <= maxRefute {
 			// Slower buckets fit too, with a larger allowance (the
@@ -1045,19 +1046,26 @@ func (l *Adaptive) refitLocked(now time.Time) {
 	if !narrow {
 		return
 	}
-	l.paceAtFitLocked(now, lo, hi)
+	// The pace since the last cut went through the plateau accepted:
+	// up to the step, it holds.
+	l.paceAtFitLocked(now, lo, hi, l.rate)
 	l.rateSince = now
 	l.tracef("bucket refit %.2f-%.2f", lo, hi)
 }
 
-// paceAtFitLocked paces at lo, the least rate of a narrow fit from lo
-// to hi, steps a quarter into the range after fitDwell (unless a 429
-// comes first), and probes only after a long plateau: the server's rate
-// is known to a few percent.
-func (l *Adaptive) paceAtFitLocked(now time.Time, lo, hi float64) {
-	l.rateEst, l.rate = lo, lo
+// paceAtFitLocked paces a quarter into the range of a narrow fit from lo
+// to hi, and probes only after a long plateau: the server's rate is
+// known to a few percent. A pace held (accepted since the last cut; 0
+// for none) up to that holds; from below it, the pace steps up after
+// fitDwell, unless a 429 comes first.
+func (l *Adaptive) paceAtFitLocked(now time.Time, lo, hi, held float64) {
 	l.fitStep = lo + fitStepShare*(hi-lo)
-	l.fitStepAt = now.Add(fitDwell)
+	r := max(lo, min(held, l.fitStep))
+	l.rateEst, l.rate = r, r
+	l.fitStepAt = time.Time{}
+	if r < l.fitStep {
+		l.fitStepAt = now.Add(fitDwell)
+	}
 	l.plateau = max(l.plateau, fitPlateau)
 }
 

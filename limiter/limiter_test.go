@@ -891,7 +891,8 @@ func TestLimiterRefitRulesOutSlowerBuckets(t *testing.T) {
 	}
 	// A start asked for once the refit is due replays the run again
 	// (up to the starts whose answers are all in), and the narrow fit
-	// sets the pace and a long plateau.
+	// sets the pace and a long plateau: the pace held since the cut, as
+	// far as a quarter into the fit's range.
 	now := upTo.Add(minAcceptAge)
 	l.rate, l.rateEst, l.plateau = 9.85, 9.85, 0
 	l.refitAt = now
@@ -899,8 +900,9 @@ func TestLimiterRefitRulesOutSlowerBuckets(t *testing.T) {
 	if !l.refitAt.IsZero() {
 		t.Errorf("refit still due after a start was asked for at %v", now)
 	}
-	if math.Abs(l.rate-lo) > 1e-9 || l.plateau < fitPlateau {
-		t.Errorf("after the refit: rate %.3f, plateau %v; want the fit's least rate %.3f and a plateau of at least %v", l.rate, l.plateau, lo, fitPlateau)
+	want := max(lo, min(9.85, lo+(hi-lo)/4))
+	if math.Abs(l.rate-want) > 1e-9 || l.plateau < fitPlateau {
+		t.Errorf("after the refit (fit %.3f-%.3f): rate %.3f, plateau %v; want %.3f and a plateau of at least %v", lo, hi, l.rate, l.plateau, want, fitPlateau)
 	}
 }
 
@@ -958,13 +960,15 @@ func TestLimiterQuickRefillRefusedAtTheLimit(t *testing.T) {
 	})
 }
 
-// TestLimiterNarrowFitStepsIntoItsRange checks that a pace set at the low
-// end of a narrow fit steps up a quarter into the fit's range once it has
-// held there for a while: the server's rate is anywhere in that range
-// (the binary's runs of scenario (a) found 9.49-10.21 and 9.58-10.39 for
-// a bucket of 10 a second and paced at 9.5 for the whole run), and a
-// bucket with a burst allowance absorbs a pace a little above its rate
-// for a long time, while the dwell at the low end has saved some of it.
+// TestLimiterNarrowFitStepsIntoItsRange checks that a narrow fit of a
+// token bucket paces a quarter into the fit's range, not at its low end
+// for the rest of the run: at once when the pace held since the last cut
+// was accepted there, else from the low end after a while. The server's
+// rate is anywhere in that range (the binary's runs of scenario (a)
+// found 9.49-10.21 and 9.58-10.39 for a bucket of 10 a second and paced
+// at 9.5-9.6 for the whole run), and a bucket with a burst allowance
+// absorbs a pace a little above its rate for a long time, while the dwell
+// at the low end has saved some of it.
 func TestLimiterNarrowFitStepsIntoItsRange(t *testing.T) {
 	acc := []float64{0, 0.0005, 0.302, 0.403, 0.478, 0.554, 0.629, 0.734}
 	ref := []float64{0.673, 0.797}
@@ -974,33 +978,35 @@ func TestLimiterNarrowFitStepsIntoItsRange(t *testing.T) {
 	at := func(s float64) time.Time {
 		return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(s * float64(time.Second)))
 	}
-	l := limFitRun(acc, ref, 300*time.Millisecond, 2*time.Millisecond)
 	upTo := at(2.5)
-	fits, ok := l.bucketFitsLocked(upTo, upTo)
+	fits, ok := limFitRun(acc, ref, 300*time.Millisecond, 2*time.Millisecond).bucketFitsLocked(upTo, upTo)
 	lo, hi, narrow := narrowFit(fits)
 	if !ok || !narrow {
 		t.Fatalf("fits %v (%.2f-%.2f), ok %v, narrow %v; want a narrow fit", fits, lo, hi, ok, narrow)
 	}
-	now := upTo.Add(minAcceptAge)
-	l.rate, l.rateEst, l.plateau, l.rateSince = 9.85, 9.85, 0, now.Add(-time.Second)
-	l.refitAt = now
-	l.admitLocked(now)
-	if math.Abs(l.rate-lo) > 1e-9 {
-		t.Fatalf("after the refit: rate %.3f; want the fit's least rate %.3f", l.rate, lo)
-	}
 	step := lo + (hi-lo)/4
-	for _, tc := range []struct {
-		after time.Duration
-		want  float64
+	tests := map[string]struct {
+		held float64 // the pace since the last cut
+		want []float64
 	}{
-		{after: time.Second, want: lo},
-		{after: 2 * time.Second, want: step},
-		{after: 3 * time.Second, want: step},
-	} {
-		l.inflight = 0
-		l.admitLocked(now.Add(tc.after))
-		if math.Abs(l.rate-tc.want) > 1e-9 {
-			t.Errorf("%v after the refit (fit %.3f-%.3f): rate %.3f, want %.3f", tc.after, lo, hi, l.rate, tc.want)
-		}
+		// 0, 1, 2 and 3 s after the refit.
+		"held below the fit": {held: lo - 0.5, want: []float64{lo, lo, step, step}},
+		"held in the fit":    {held: (lo + step) / 2, want: []float64{(lo + step) / 2, (lo + step) / 2, step, step}},
+		"held at the step":   {held: hi, want: []float64{step, step, step, step}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			l := limFitRun(acc, ref, 300*time.Millisecond, 2*time.Millisecond)
+			now := upTo.Add(minAcceptAge)
+			l.rate, l.rateEst, l.plateau, l.rateSince = tc.held, tc.held, 0, now.Add(-time.Second)
+			l.refitAt = now
+			for i, want := range tc.want {
+				l.inflight = 0
+				l.admitLocked(now.Add(time.Duration(i) * time.Second))
+				if math.Abs(l.rate-want) > 1e-9 {
+					t.Errorf("%ds after the refit (fit %.3f-%.3f, held %.3f): rate %.3f, want %.3f", i, lo, hi, tc.held, l.rate, want)
+				}
+			}
+		})
 	}
 }
