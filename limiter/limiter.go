@@ -793,7 +793,10 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		// first such 429 also bounds the estimate by what the last
 		// whole window accepted (a run younger than a window counts as
 		// one), which a window that let its allowance through at once
-		// overstates no longer. When the start before this one was
+		// overstates no longer; not for a server that allows no burst,
+		// whose rate the closest two starts it accepted bound from
+		// below (the last window's count, slow start's slower starts
+		// among them, is low). When the start before this one was
 		// refused too, the server refuses everything for a while: it
 		// counts refused requests, so later cuts skip them. Otherwise,
 		// later, the margin below the estimate was too thin for how
@@ -813,7 +816,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			}
 		}
 		switch {
-		case l.streak == 0 && l.rateCuts == 1 && !start.Before(l.firstStart.Add(rateWindow/2)):
+		case l.streak == 0 && l.rateCuts == 1 && !l.noBurst && !start.Before(l.firstStart.Add(rateWindow/2)):
 			if w := l.acceptedRateLocked(start, now.Add(-acceptAge)); w < l.rateEst {
 				l.rateEst = w
 				l.rate = w * (1 - rateMargin)

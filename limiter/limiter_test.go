@@ -1010,3 +1010,32 @@ func TestLimiterNarrowFitStepsIntoItsRange(t *testing.T) {
 		})
 	}
 }
+
+// TestLimiterNoBurstHoldKeepsItsBound checks that a 429 soon after the
+// first rate cut, of a server read as allowing no burst, leaves the rate
+// that the closest accepted starts bound from below: the binary met this
+// in scenario (d) (a leaky bucket of 10 a second with no burst), where
+// the second 429 came 0.23 s after the first cut and the count of the
+// last window, slow start's slower starts among them, paced the next
+// 6.6 s at 5.9 a second (1.30× the ideal).
+func TestLimiterNoBurstHoldKeepsItsBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := New(16, SystemClock{})
+		limSucceed(t, lim, 3, 150*time.Millisecond) // 0 to 0.3 s, 150 ms apart
+		limAcquireN(t, lim, 1)                      // 0.45 s, accepted (still in flight)
+		time.Sleep(100 * time.Millisecond)
+		limAcquireN(t, lim, 1) // 0.55 s, accepted: the closest two, 100 ms apart
+		time.Sleep(50 * time.Millisecond)
+		b := limAcquireN(t, lim, 1)[0] // 50 ms after: refused for coming too soon
+		lim.Release(b, Outcome{Throttled: true, Latency: time.Millisecond})
+		if r := lim.Rate(); r < 9.5 || r > 10.5 {
+			t.Fatalf("Rate() = %.2f after the first 429, want about 10/s (1/100 ms)", r)
+		}
+		limAcquireN(t, lim, 1)         // paced: accepted
+		c := limAcquireN(t, lim, 1)[0] // paced: refused, 0.2 s after the cut
+		lim.Release(c, Outcome{Throttled: true, Latency: time.Millisecond})
+		if r := lim.Rate(); r < 9 {
+			t.Errorf("Rate() = %.2f after a 429 soon after the cut; want at least 9/s (two starts 100 ms apart went through)", r)
+		}
+	})
+}

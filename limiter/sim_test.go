@@ -565,12 +565,16 @@ func simScenarios() map[string]simScenario {
 		// came back. Any client then needs about 1.15× the ideal; the
 		// bound guards against the 1.4-2.2× this cost when that first
 		// 429 was counted as a rate (1,000 a second), holds followed,
-		// and a window's count of 4-8 was taken for the server's.
+		// and a window's count of 4-8 was taken for the server's. A
+		// 429 soon after the first rate cut took the last window's
+		// count, slow start's among it, for the rate (mean 1.408×,
+		// worst 1.571×); the closest accepted starts' bound now stands
+		// (1.326×, worst 1.446×).
 		"d-leaky-10rps-no-burst-send-delay": {
 			newServer: func() simServer { return &simGCRAServer{rate: 10, lat: 300 * time.Millisecond} },
 			images:    100,
 			ideal:     9900 * time.Millisecond,
-			maxRatio:  1.60,
+			maxRatio:  1.50,
 			max429:    0.09,
 			send:      15 * time.Millisecond,
 		},
@@ -585,12 +589,15 @@ func simScenarios() map[string]simScenario {
 		// machine: two starts paced 100 ms apart can arrive 85 ms apart,
 		// so no client that never gets a 429 from a leaky bucket with no
 		// burst sends faster than 1/115 ms, 1.15× the ideal. The bounds
-		// only guard against a limiter that does much worse.
+		// only guard against a limiter that does much worse (1.336×,
+		// worst 1.513×, before a 429 soon after the first rate cut
+		// kept the closest accepted starts' bound: 1.299×, worst
+		// 1.429×).
 		"d-leaky-10rps-no-burst-jitter-15ms": {
 			newServer: func() simServer { return &simGCRAServer{rate: 10, lat: 300 * time.Millisecond} },
 			images:    100,
 			ideal:     9900 * time.Millisecond,
-			maxRatio:  1.55,
+			maxRatio:  1.47,
 			max429:    0.10,
 			jitter:    15 * time.Millisecond,
 		},
