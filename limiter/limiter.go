@@ -191,6 +191,18 @@ const (
 	// the lock (about 1.5 ms for a whole history of 256 starts that no
 	// bucket fits).
 	maxFitBurst = 16
+	// fitStepShare is how far into the range of a narrow fit, from its
+	// low end, the pace steps up once it has held at the low end for
+	// fitDwell with no 429. The server's rate is anywhere in the range
+	// (slow start's few starts bound it to 5-10%, and the low end is
+	// 2-5% below the rate as a rule), so the low end gives up that much
+	// of the run; a bucket with a burst allowance absorbs a pace a
+	// little above its rate for a long time, and the dwell below its
+	// rate has saved some of the allowance. Half-way into the range,
+	// a third 429 came on some seeds of scenario (a); a quarter in, on
+	// none (simulation and grid).
+	fitStepShare = 0.25
+	fitDwell     = 2 * time.Second
 )
 
 // New returns an Adaptive limiter that never lets more than max
@@ -215,7 +227,9 @@ const (
 // full at the first start: when only bursts of 2 or more at a narrow
 // range of rates answer every start as the server did, allowing for how
 // much the requests' delays varied, starts are paced at the least of
-// those rates and probed only after a long plateau (when slower buckets
+// those rates, a quarter into their range after a while (at once when the
+// pace since the cut, accepted, was there), and probed only after a long
+// plateau (when slower buckets
 // with a larger burst fit too, the run is replayed again once the pace,
 // accepted, has ruled them out, and the probe waits for that). A 429 soon
 // after a rate cut holds starts back, for twice as long each time (in a
@@ -388,7 +402,11 @@ type Adaptive struct {
 	// bucket again: a rate 429's replay fit a narrow range of fast rates
 	// and slower buckets too, which the pace, accepted until then, rules
 	// out.
-	refitAt      time.Time
+	refitAt time.Time
+	// fitStepAt, when not zero, is when the pace steps up to fitStep,
+	// into the range of a narrow fit, from its low end.
+	fitStepAt    time.Time
+	fitStep      float64
 	jitterMargin float64   // least margin, learned from 429s below the estimate
 	nextStart    time.Time // pacing: no start before this
 	pauseUntil   time.Time // Retry-After: no start before this
@@ -448,6 +466,14 @@ func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 	}
 	if !l.refitAt.IsZero() && !now.Before(l.refitAt) {
 		l.refitLocked(now)
+	}
+	if !l.fitStepAt.IsZero() && !now.Before(l.fitStepAt) {
+		l.fitStepAt = time.Time{}
+		if l.rate > 0 && l.winLimit == 0 && l.fitStep > l.rate {
+			l.rate = l.fitStep
+			l.rateEst = max(l.rateEst, l.fitStep)
+			l.tracef("fit step rate=%.2f", l.rate)
+		}
 	}
 	gate := l.nextStart
 	refill := false
@@ -687,6 +713,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		return // started before the last cut: already accounted for
 	}
 	l.lastCut = now
+	l.fitStepAt = time.Time{}
 	// A request still in flight this long after its start got past the
 	// server's admission: 429s come back at once.
 	// The fastest 429 is the one whose way varied least.
@@ -766,7 +793,10 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		// first such 429 also bounds the estimate by what the last
 		// whole window accepted (a run younger than a window counts as
 		// one), which a window that let its allowance through at once
-		// overstates no longer. When the start before this one was
+		// overstates no longer; not for a server that allows no burst,
+		// whose rate the closest two starts it accepted bound from
+		// below (the last window's count, slow start's slower starts
+		// among them, is low). When the start before this one was
 		// refused too, the server refuses everything for a while: it
 		// counts refused requests, so later cuts skip them. Otherwise,
 		// later, the margin below the estimate was too thin for how
@@ -786,7 +816,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			}
 		}
 		switch {
-		case l.streak == 0 && l.rateCuts == 1 && !start.Before(l.firstStart.Add(rateWindow/2)):
+		case l.streak == 0 && l.rateCuts == 1 && !l.noBurst && !start.Before(l.firstStart.Add(rateWindow/2)):
 			if w := l.acceptedRateLocked(start, now.Add(-acceptAge)); w < l.rateEst {
 				l.rateEst = w
 				l.rate = w * (1 - rateMargin)
@@ -970,7 +1000,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			// or well below it). The server's rate is at least lo:
 			// pace there, where the allowance absorbs what the
 			// requests' way varies, and probe late.
-			l.paceAtFitLocked(lo)
+			l.paceAtFitLocked(now, lo, hi, 0)
 			l.tracef("bucket fit %.2f-%.2f", lo, hi)
 		} else if d, ok := refuteSlow(fits, l.rate); ok && d <= maxRefute {
 			// Slower buckets fit too, with a larger allowance (the
@@ -1019,16 +1049,26 @@ func (l *Adaptive) refitLocked(now time.Time) {
 	if !narrow {
 		return
 	}
-	l.paceAtFitLocked(lo)
+	// The pace since the last cut went through the plateau accepted:
+	// up to the step, it holds.
+	l.paceAtFitLocked(now, lo, hi, l.rate)
 	l.rateSince = now
 	l.tracef("bucket refit %.2f-%.2f", lo, hi)
 }
 
-// paceAtFitLocked paces at lo, the least rate of a narrow fit, and
-// probes only after a long plateau: the server's rate is known to a few
-// percent.
-func (l *Adaptive) paceAtFitLocked(lo float64) {
-	l.rateEst, l.rate = lo, lo
+// paceAtFitLocked paces a quarter into the range of a narrow fit from lo
+// to hi, and probes only after a long plateau: the server's rate is
+// known to a few percent. A pace held (accepted since the last cut; 0
+// for none) up to that holds; from below it, the pace steps up after
+// fitDwell, unless a 429 comes first.
+func (l *Adaptive) paceAtFitLocked(now time.Time, lo, hi, held float64) {
+	l.fitStep = lo + fitStepShare*(hi-lo)
+	r := max(lo, min(held, l.fitStep))
+	l.rateEst, l.rate = r, r
+	l.fitStepAt = time.Time{}
+	if r < l.fitStep {
+		l.fitStepAt = now.Add(fitDwell)
+	}
 	l.plateau = max(l.plateau, fitPlateau)
 }
 

@@ -891,7 +891,8 @@ func TestLimiterRefitRulesOutSlowerBuckets(t *testing.T) {
 	}
 	// A start asked for once the refit is due replays the run again
 	// (up to the starts whose answers are all in), and the narrow fit
-	// sets the pace and a long plateau.
+	// sets the pace and a long plateau: the pace held since the cut, as
+	// far as a quarter into the fit's range.
 	now := upTo.Add(minAcceptAge)
 	l.rate, l.rateEst, l.plateau = 9.85, 9.85, 0
 	l.refitAt = now
@@ -899,8 +900,9 @@ func TestLimiterRefitRulesOutSlowerBuckets(t *testing.T) {
 	if !l.refitAt.IsZero() {
 		t.Errorf("refit still due after a start was asked for at %v", now)
 	}
-	if math.Abs(l.rate-lo) > 1e-9 || l.plateau < fitPlateau {
-		t.Errorf("after the refit: rate %.3f, plateau %v; want the fit's least rate %.3f and a plateau of at least %v", l.rate, l.plateau, lo, fitPlateau)
+	want := max(lo, min(9.85, lo+(hi-lo)/4))
+	if math.Abs(l.rate-want) > 1e-9 || l.plateau < fitPlateau {
+		t.Errorf("after the refit (fit %.3f-%.3f): rate %.3f, plateau %v; want %.3f and a plateau of at least %v", lo, hi, l.rate, l.plateau, want, fitPlateau)
 	}
 }
 
@@ -954,6 +956,86 @@ func TestLimiterQuickRefillRefusedAtTheLimit(t *testing.T) {
 		}
 		for _, tk := range tks {
 			lim.Release(tk, Outcome{Success: true, Latency: 500 * time.Millisecond})
+		}
+	})
+}
+
+// TestLimiterNarrowFitStepsIntoItsRange checks that a narrow fit of a
+// token bucket paces a quarter into the fit's range, not at its low end
+// for the rest of the run: at once when the pace held since the last cut
+// was accepted there, else from the low end after a while. The server's
+// rate is anywhere in that range (the binary's runs of scenario (a)
+// found 9.49-10.21 and 9.58-10.39 for a bucket of 10 a second and paced
+// at 9.5-9.6 for the whole run), and a bucket with a burst allowance
+// absorbs a pace a little above its rate for a long time, while the dwell
+// at the low end has saved some of it.
+func TestLimiterNarrowFitStepsIntoItsRange(t *testing.T) {
+	acc := []float64{0, 0.0005, 0.302, 0.403, 0.478, 0.554, 0.629, 0.734}
+	ref := []float64{0.673, 0.797}
+	for x := 0.9; x < 2.5; x += 1 / 9.85 {
+		acc = append(acc, x)
+	}
+	at := func(s float64) time.Time {
+		return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(s * float64(time.Second)))
+	}
+	upTo := at(2.5)
+	fits, ok := limFitRun(acc, ref, 300*time.Millisecond, 2*time.Millisecond).bucketFitsLocked(upTo, upTo)
+	lo, hi, narrow := narrowFit(fits)
+	if !ok || !narrow {
+		t.Fatalf("fits %v (%.2f-%.2f), ok %v, narrow %v; want a narrow fit", fits, lo, hi, ok, narrow)
+	}
+	step := lo + (hi-lo)/4
+	tests := map[string]struct {
+		held float64 // the pace since the last cut
+		want []float64
+	}{
+		// 0, 1, 2 and 3 s after the refit.
+		"held below the fit": {held: lo - 0.5, want: []float64{lo, lo, step, step}},
+		"held in the fit":    {held: (lo + step) / 2, want: []float64{(lo + step) / 2, (lo + step) / 2, step, step}},
+		"held at the step":   {held: hi, want: []float64{step, step, step, step}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			l := limFitRun(acc, ref, 300*time.Millisecond, 2*time.Millisecond)
+			now := upTo.Add(minAcceptAge)
+			l.rate, l.rateEst, l.plateau, l.rateSince = tc.held, tc.held, 0, now.Add(-time.Second)
+			l.refitAt = now
+			for i, want := range tc.want {
+				l.inflight = 0
+				l.admitLocked(now.Add(time.Duration(i) * time.Second))
+				if math.Abs(l.rate-want) > 1e-9 {
+					t.Errorf("%ds after the refit (fit %.3f-%.3f, held %.3f): rate %.3f, want %.3f", i, lo, hi, tc.held, l.rate, want)
+				}
+			}
+		})
+	}
+}
+
+// TestLimiterNoBurstHoldKeepsItsBound checks that a 429 soon after the
+// first rate cut, of a server read as allowing no burst, leaves the rate
+// that the closest accepted starts bound from below: the binary met this
+// in scenario (d) (a leaky bucket of 10 a second with no burst), where
+// the second 429 came 0.23 s after the first cut and the count of the
+// last window, slow start's slower starts among them, paced the next
+// 6.6 s at 5.9 a second (1.30× the ideal).
+func TestLimiterNoBurstHoldKeepsItsBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := New(16, SystemClock{})
+		limSucceed(t, lim, 3, 150*time.Millisecond) // 0 to 0.3 s, 150 ms apart
+		limAcquireN(t, lim, 1)                      // 0.45 s, accepted (still in flight)
+		time.Sleep(100 * time.Millisecond)
+		limAcquireN(t, lim, 1) // 0.55 s, accepted: the closest two, 100 ms apart
+		time.Sleep(50 * time.Millisecond)
+		b := limAcquireN(t, lim, 1)[0] // 50 ms after: refused for coming too soon
+		lim.Release(b, Outcome{Throttled: true, Latency: time.Millisecond})
+		if r := lim.Rate(); r < 9.5 || r > 10.5 {
+			t.Fatalf("Rate() = %.2f after the first 429, want about 10/s (1/100 ms)", r)
+		}
+		limAcquireN(t, lim, 1)         // paced: accepted
+		c := limAcquireN(t, lim, 1)[0] // paced: refused, 0.2 s after the cut
+		lim.Release(c, Outcome{Throttled: true, Latency: time.Millisecond})
+		if r := lim.Rate(); r < 9 {
+			t.Errorf("Rate() = %.2f after a 429 soon after the cut; want at least 9/s (two starts 100 ms apart went through)", r)
 		}
 	})
 }
