@@ -103,7 +103,7 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 			return
 		}
 		e := r.entry(c, out)
-		if r.commit(c, out, e, false) {
+		if r.commit(c, out, e, false, false) {
 			r.done(c, e, Generated, 0)
 		}
 		return
@@ -416,7 +416,7 @@ func (r *run) generated(c *planner.Change, out output) {
 	// Drafts are cheaper to render again than to keep. The Store puts the
 	// file in the cache as soon as it is in place, before the lockfile
 	// records it, so that a run killed in between loses no request.
-	if !r.commit(c, out, e, r.opts.Cache != nil && r.provider != providers.Draft) {
+	if !r.commit(c, out, e, r.opts.Cache != nil && r.provider != providers.Draft, false) {
 		return
 	}
 	r.done(c, e, Generated, 0)
@@ -449,7 +449,7 @@ func (r *run) restore(c *planner.Change, mt string) (why string, done bool) {
 	out, err := r.fromCache(c, mt)
 	if err == nil {
 		e := r.entry(c, out)
-		if r.commit(c, out, e, false) {
+		if r.commit(c, out, e, false, true) {
 			r.done(c, e, Restored, 0)
 		}
 		return "", true
@@ -523,7 +523,7 @@ func (r *run) restoreFromStore(c *planner.Change, mt string) {
 		return
 	}
 	e := r.entry(c, out)
-	if r.commit(c, out, e, false) {
+	if r.commit(c, out, e, false, false) {
 		r.done(c, e, Restored, 0)
 	}
 }

@@ -71,7 +71,7 @@ func LeftBehind(dir string, lock *Lock) (pending []Removal, left *Leftovers, err
 		return nil, nil, err
 	}
 	note, _ := readPlacing(dir)
-	left = note.leftovers(func() *Cache { return OpenCache(dir) })
+	left = note.leftovers(dir, func() *Cache { return OpenCache(dir) })
 	left.drop(kept)
 	for _, r := range pending {
 		if left == nil {
@@ -97,9 +97,16 @@ type Leftovers struct {
 	// the SHA-256 noted with it.
 	removing map[string]string
 
+	// dir is the working directory, whose log of the images placed and
+	// not cached (placedLogName) logged holds, read on the first file to
+	// judge that the note records no bytes for, for the noted paths.
+	dir     string
+	logOnce sync.Once
+	logged  map[string][]string
+
 	// cache opens the content cache, whose renders' hashes (cached) are
-	// read on the first file to judge that the note records no bytes
-	// for: only after an interruption.
+	// read on the first file to judge that neither the note nor the log
+	// records: only after an interruption.
 	cache     func() *Cache
 	cacheOnce sync.Once
 	cached    map[[sha256.Size]byte]bool
@@ -110,8 +117,9 @@ type Leftovers struct {
 // records it, is what an interrupted apply left there, which a change
 // writing there replaces: the file of a removal it noted, still of the
 // noted bytes, or, at a path it was placing an image at, an image
-// pixform made: the one the note records as placed there, or a render
-// the content cache holds. Any other file, or an empty sum (not a
+// pixform made: the one the note records as placed there, one the log
+// of the images placed and not cached records there (placedLogName), or
+// a render the content cache holds. Any other file, or an empty sum (not a
 // regular file, or not read), is someone's.
 func (l *Leftovers) Holds(path, sum string) bool {
 	if l == nil || !validSHA256(sum) {
@@ -126,6 +134,14 @@ func (l *Leftovers) Holds(path, sum string) bool {
 		return false
 	}
 	if placed == sum {
+		return true
+	}
+	l.logOnce.Do(func() {
+		if l.dir != "" {
+			l.logged = readPlacedLog(l.dir, func(k string) bool { _, ok := l.placing[k]; return ok })
+		}
+	})
+	if slices.Contains(l.logged[k], sum) {
 		return true
 	}
 	l.cacheOnce.Do(func() {
@@ -174,12 +190,14 @@ func (c *Cache) renderSums() map[[sha256.Size]byte]bool {
 
 // leftovers is the Leftovers of the note's paths, nil for none. An
 // unreadable or foreign note counts as none (readPlacing): its paths
-// stay someone's. cache opens the content cache (nil: none).
-func (note placingFile) leftovers(cache func() *Cache) *Leftovers {
+// stay someone's. dir is the working directory, whose log of the images
+// placed and not cached is read ("": none), and cache opens the content
+// cache (nil: none).
+func (note placingFile) leftovers(dir string, cache func() *Cache) *Leftovers {
 	if len(note.Paths) == 0 {
 		return nil
 	}
-	l := &Leftovers{placing: make(map[string]string, len(note.Paths)), cache: cache}
+	l := &Leftovers{placing: make(map[string]string, len(note.Paths)), dir: dir, cache: cache}
 	for _, p := range note.Paths {
 		l.placing[safepath.Key(p)] = note.Placed[p]
 	}
@@ -246,5 +264,11 @@ func notePlacing(dir string, paths []string, earlier placingFile) error {
 	return nil
 }
 
-// clearPlacing drops the note.
-func clearPlacing(dir string) error { return removeNote(dir, placingName) }
+// clearPlacing drops the note, and the log of the images placed and not
+// cached first: no log outlives the note that ties it to this checkout.
+func clearPlacing(dir string) error {
+	if err := removePlacedLog(dir); err != nil {
+		return err
+	}
+	return removeNote(dir, placingName)
+}

@@ -418,6 +418,9 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	// would restore there), not a file of nobody's that apply refuses to
 	// overwrite (placeGuard).
 	kept := s.keepBeforeRemoval(&c)
+	if !kept && !c.Cached {
+		s.notePlaced(e.Path, e.SHA256)
+	}
 	if inPlace {
 		if err := s.record(ctx, "the removal", addr, []addrs.Addr{addr}, nil); err != nil {
 			s.AbortTemp(c.Temp)
@@ -465,6 +468,12 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 			return err
 		}
 	}
+	// In the content cache before anything else, as commit does; else
+	// noted in the log before it is placed.
+	kept := s.keepBeforeRemoval(&c)
+	if !kept && !c.Cached {
+		s.notePlaced(c.Entry.Path, c.Entry.SHA256)
+	}
 	x := s.idx
 	x.mu.Lock()
 	var err error
@@ -472,7 +481,7 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 	if o, ok := x.owner[safepath.Key(c.Entry.Path)]; ok {
 		err = s.del(ctx, o)
 	} else {
-		g = placeGuard{s: s, c: &c, checked: true, edited: edited}
+		g = placeGuard{s: s, c: &c, kept: kept, checked: true, edited: edited}
 	}
 	x.mu.Unlock()
 	if err != nil {
@@ -483,7 +492,9 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 	if err := s.placeTempGuard(c.Temp, c.Entry.Path, !s.batch, g); err != nil {
 		return err
 	}
-	s.placed(&c)
+	if !kept {
+		s.placed(&c)
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if err := s.set(ctx, c.Addr, c.Entry, s.priorDrop(c.Addr, c.Prior)); err != nil {

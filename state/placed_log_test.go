@@ -1,0 +1,225 @@
+package state
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/pixform/pixform/addrs"
+)
+
+// killedJournal looks, at each lockfile write that records an image,
+// whether a kill at that very moment (the image placed, not yet
+// recorded, no End) leaves a file that the next run takes for the
+// interrupted apply's leftover, judged as the next plan judges it
+// (LeftBehind, against a lockfile that does not record it).
+type killedJournal struct {
+	t   *testing.T
+	dir string
+
+	mu      sync.Mutex
+	refused []string // the paths whose file the next run would refuse
+	judged  int
+}
+
+func (j *killedJournal) Record(_ context.Context, _ []addrs.Addr, sets map[addrs.Addr]Entry) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, e := range sets {
+		sum, ok := regularSHA256(filepath.Join(j.dir, filepath.FromSlash(e.Path)))
+		if !ok {
+			j.t.Errorf("recording %s, whose file is not in place", e.Path)
+			continue
+		}
+		_, left, err := LeftBehind(j.dir, NewLock())
+		if err != nil {
+			j.t.Fatal(err)
+		}
+		j.judged++
+		if !left.Holds(e.Path, sum) {
+			j.refused = append(j.refused, e.Path)
+		}
+	}
+	return nil
+}
+func (j *killedJournal) Snapshot() *Lock { return NewLock() }
+func (j *killedJournal) Close() error    { return nil }
+
+// An image placed and not in the content cache by then (a draft render,
+// which is not cached; a local edit or a restore from the image store,
+// committed without the cache; a run with no content cache; a move; one
+// that takes over another entry's path) is noted, as placed at its path,
+// in .pixform/placed.log before it is placed: a hard kill between placing
+// it and recording it (kill -9, a lost terminal) leaves a file the next
+// run takes for that apply's leftover, not for someone's. An image whose
+// bytes are in the cache by then (a paid render, kept before it is
+// placed; a restore from the cache) gets no such line: no write of its
+// own.
+func TestUncachedImagesNotedBeforePlacing(t *testing.T) {
+	for name, tc := range map[string]struct {
+		cache  bool // the Store has a content cache
+		commit func(s *LocalStore, c *Commit)
+		serial bool // another entry records the path first
+		move   bool // a recorded image moved to a.png
+		// cached puts the image's bytes in the content cache first (a
+		// restore from it).
+		cached  bool
+		wantLog bool
+	}{
+		"draft render":                 {cache: true, commit: func(_ *LocalStore, c *Commit) {}, wantLog: true},
+		"render with no content cache": {commit: func(_ *LocalStore, c *Commit) { c.Cache = true }, wantLog: true},
+		"paid render":                  {cache: true, commit: func(_ *LocalStore, c *Commit) { c.Cache = true }},
+		"restore from the cache":       {cache: true, cached: true, commit: func(_ *LocalStore, c *Commit) { c.Cached = true }},
+		"draft over another's path":    {cache: true, serial: true, commit: func(_ *LocalStore, c *Commit) {}, wantLog: true},
+		"paid over another's path":     {cache: true, serial: true, commit: func(_ *LocalStore, c *Commit) { c.Cache = true }},
+		"move":                         {cache: true, move: true, wantLog: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			ctx := context.Background()
+			lock := NewLock()
+			other := entryN(9)
+			other.Path, other.SHA256 = "a.png", sha("the other image")
+			from := entryN(8)
+			from.Path, from.SHA256 = "old.png", sha("the moved image")
+			if tc.serial {
+				lock.Images[addrs.MustParse("image.other")] = other
+				if err := os.WriteFile(filepath.Join(dir, "a.png"), []byte("the other image"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.move {
+				lock.Images[addrs.MustParse("image.m")] = from
+				if err := os.WriteFile(filepath.Join(dir, "old.png"), []byte("the moved image"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			image := []byte("the image of a")
+			e := entryN(1)
+			e.Path, e.SHA256, e.Bytes = "a.png", sha(string(image)), int64(len(image))
+			if tc.cached {
+				src := filepath.Join(t.TempDir(), "a.png")
+				if err := os.WriteFile(src, image, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				c := OpenCache(dir)
+				if err := c.Put(e.Inputs.Digest(), e.Provider, src, e.SHA256); err != nil {
+					t.Fatal(err)
+				}
+				c.Close()
+			}
+			var cache Putter
+			if tc.cache {
+				cache = OpenCache(dir)
+			}
+			j := &killedJournal{t: t, dir: dir}
+			s := NewStore(dir, lock, j, cache)
+			defer s.Close(ctx)
+			if err := s.Begin(ctx, []string{"a.png"}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if tc.move {
+				var merr error
+				s.Move(ctx, []Move{{From: Prior{Addr: addrs.MustParse("image.m"), Entry: from}, To: addrs.MustParse("image.m"), Path: "a.png"}},
+					func(_ int, err error, _ bool) { merr = err })
+				if merr != nil {
+					t.Fatal(merr)
+				}
+			} else {
+				f, err := s.CreateTemp("a.png")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.Write(image); err != nil {
+					t.Fatal(err)
+				}
+				c := Commit{Addr: addrs.MustParse("image.a"), Entry: e, Temp: f}
+				tc.commit(s, &c)
+				if err := s.Commit(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if j.judged == 0 {
+				t.Fatal("no image was recorded")
+			}
+			if len(j.refused) > 0 {
+				t.Errorf("a kill before the record leaves %v, which the next run refuses as someone's", j.refused)
+			}
+			_, err := os.Lstat(filepath.Join(dir, WorkDirName, placedLogName))
+			if got := err == nil; got != tc.wantLog {
+				t.Errorf("%s written: %v, want %v", placedLogName, got, tc.wantLog)
+			}
+		})
+	}
+}
+
+// orderCache is a content cache that says whether the image it takes
+// was already at its output path then.
+type orderCache struct {
+	*Cache
+	path        string
+	afterPlaced []string
+}
+
+func (c *orderCache) look(what string) {
+	if _, err := os.Lstat(c.path); err == nil {
+		c.afterPlaced = append(c.afterPlaced, what)
+	}
+}
+
+func (c *orderCache) Put(digest, provider, src, sum string) error {
+	c.look("Put")
+	return c.Cache.Put(digest, provider, src, sum)
+}
+
+func (c *orderCache) Keep(digest, provider string, f *os.File, ext, sum string) error {
+	c.look("Keep")
+	return c.Cache.Keep(digest, provider, f, ext, sum)
+}
+
+// A commit that takes over another entry's path (commitSerial) keeps a
+// paid render in the content cache before it places it, as any other
+// commit does: a kill in between leaves a file of cached bytes.
+func TestSerialCommitCachesBeforePlacing(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	lock := NewLock()
+	other := entryN(9)
+	other.Path, other.SHA256 = "a.png", sha("the other image")
+	lock.Images[addrs.MustParse("image.other")] = other
+	if err := os.WriteFile(filepath.Join(dir, "a.png"), []byte("the other image"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	oc := &orderCache{Cache: OpenCache(dir), path: filepath.Join(dir, "a.png")}
+	s := NewStore(dir, lock, &recordingJournal{}, oc)
+	defer s.Close(ctx)
+	if err := s.Begin(ctx, []string{"a.png"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The other image's file goes first (its entry deleted): only the
+	// new one is then at a.png.
+	if err := os.Remove(filepath.Join(dir, "a.png")); err != nil {
+		t.Fatal(err)
+	}
+	image := []byte("the image of a")
+	e := entryN(1)
+	e.Path, e.SHA256, e.Bytes = "a.png", sha(string(image)), int64(len(image))
+	f, err := s.CreateTemp("a.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(image); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, Commit{Addr: addrs.MustParse("image.a"), Entry: e, Temp: f, Cache: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(oc.afterPlaced) > 0 {
+		t.Errorf("cached after it was placed: %v", oc.afterPlaced)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, WorkDirName, placedLogName)); err == nil {
+		t.Errorf("%s written for a render kept in the cache", placedLogName)
+	}
+}
