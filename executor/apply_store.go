@@ -192,7 +192,7 @@ func isOccupied(err error) bool {
 func occupiedFailure(c *planner.Change, err error, kept bool) error {
 	var oe *state.OccupiedError
 	errors.As(err, &oe)
-	return occupiedError(c, oe.Error(), oe.Kept || kept)
+	return occupiedError(c, oe.Error(), oe.Kept || kept, oe.Noted)
 }
 
 // takesKept reports whether the takes of c, a candidates image, went to

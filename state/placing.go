@@ -154,6 +154,17 @@ func (l *Leftovers) Holds(path, sum string) bool {
 	return l.cached[b]
 }
 
+// Noted reports whether an interrupted apply was placing an image at
+// path (relative, slash-separated): a file there that Holds does not
+// take for its leftover may be that leftover, changed, or the user's.
+func (l *Leftovers) Noted(path string) bool {
+	if l == nil {
+		return false
+	}
+	_, ok := l.placing[safepath.Key(path)]
+	return ok
+}
+
 // drop takes the paths of kept, files FinishRemovals left where they
 // are, out of l: Begin and LeftBehind alike.
 func (l *Leftovers) drop(kept []KeptRemoval) {

@@ -208,11 +208,19 @@ type OccupiedError struct {
 	// is no longer the one the lockfile recorded there (changed after
 	// the plan).
 	Edited bool
+	// Noted says that an interrupted apply was placing an image at Path
+	// (its placing note names it), yet the file's bytes are not an image
+	// pixform knows it made (Leftovers.Holds): its leftover changed, or
+	// the user's, which only the user can tell.
+	Noted bool
 }
 
 func (e *OccupiedError) Error() string {
 	if e.Edited {
 		return fmt.Sprintf("refused to overwrite %s: it no longer holds the image the lockfile recorded there (it was changed after the plan), and was left as it is", e.Path)
+	}
+	if e.Noted {
+		return fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, at a path an interrupted apply was writing, but its bytes are not an image pixform knows it made; it was left as it is", e.Path)
 	}
 	return fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, which was left as it is", e.Path)
 }
@@ -254,10 +262,11 @@ func (g placeGuard) check() error {
 	if fi, err := os.Lstat(s.abs(c.Entry.Path)); err == nil && fi.IsDir() {
 		return nil // the rename refuses a directory itself, saying so
 	}
-	if sum, ok := regularSHA256(s.abs(c.Entry.Path)); ok && (ownBytes(&c.Entry, sum) || s.left.Holds(c.Entry.Path, sum)) {
+	sum, regular := regularSHA256(s.abs(c.Entry.Path))
+	if regular && (ownBytes(&c.Entry, sum) || s.left.Holds(c.Entry.Path, sum)) {
 		return nil
 	}
-	return &OccupiedError{Path: c.Entry.Path, Kept: g.kept || s.keepBeforeRemoval(c), Edited: edited}
+	return &OccupiedError{Path: c.Entry.Path, Kept: g.kept || s.keepBeforeRemoval(c), Edited: edited, Noted: regular && s.left.Noted(c.Entry.Path)}
 }
 
 // ownBytes reports whether sum is of e's bytes or of one of its takes
