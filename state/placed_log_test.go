@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -292,5 +293,47 @@ func TestEndKeepsTheEarlierLeftovers(t *testing.T) {
 				t.Error("b.png, recorded, is still noted")
 			}
 		})
+	}
+}
+
+// The warning of a placing note that could not be trimmed says what a
+// later apply does with a file at one of the paths it still names: it
+// replaces it only while its bytes are an image pixform made, and
+// refuses any other, so that nothing of the user's is at stake.
+func TestTrimPlacingFailureWarning(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := NewStore(dir, NewLock(), &recordingJournal{}, nil)
+	var warned []string
+	s.Warn = func(path, msg string) { warned = append(warned, msg) }
+	if err := s.Begin(ctx, []string{"a.png", "b.png"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.png"), []byte("placed, not recorded"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The note cannot be replaced: a directory stands at its name.
+	p := filepath.Join(dir, WorkDirName, placingName)
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := s.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Close(context.Background())
+	if len(warned) != 1 {
+		t.Fatalf("warnings %q, want one", warned)
+	}
+	for _, want := range []string{"could not rewrite", "only while its bytes are an image pixform made", "refuses any other"} {
+		if !strings.Contains(warned[0], want) {
+			t.Errorf("warning %q lacks %q", warned[0], want)
+		}
+	}
+	if strings.Contains(warned[0], "move any file of yours") {
+		t.Errorf("warning %q still says to move the user's files away", warned[0])
 	}
 }

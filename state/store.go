@@ -578,7 +578,8 @@ func (s *LocalStore) keepEarlierLeftovers() error {
 // ending, often for a disk that does not answer, and the trim only spares
 // the user a refusal. A trim that fails or takes longer leaves the note
 // as Begin wrote it (the rename that replaces it is atomic), which s.Warn
-// says, with what to do.
+// says: harmless, since a file at a noted path is replaced only while its
+// bytes are an image pixform made (Leftovers.Holds).
 func (s *LocalStore) trimPlacingWithin(grace time.Duration) {
 	done := make(chan error, 1)
 	go func() { done <- s.trimPlacing() }()
@@ -592,7 +593,7 @@ func (s *LocalStore) trimPlacingWithin(grace time.Duration) {
 	}
 	if err != nil && s.Warn != nil {
 		p := filepath.Join(WorkDirName, placingName)
-		s.Warn(p, fmt.Sprintf("could not rewrite %s without the paths this apply never wrote (%v): a later apply takes a file that no lockfile entry records at one of those paths for this apply's leftover, and replaces it; move any file of yours that you put at such a path since away first, or delete %s, so that every such file is refused instead", p, err, p))
+		s.Warn(p, fmt.Sprintf("could not rewrite %s without the paths this apply never wrote (%v): a later apply takes a file that no lockfile entry records at one of those paths for this apply's leftover, and replaces it, only while its bytes are an image pixform made (one an apply placed there, or a render the content cache holds), and refuses any other as yours; nothing of yours is lost, and nothing needs doing", p, err))
 	}
 }
 
