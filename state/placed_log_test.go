@@ -337,3 +337,80 @@ func TestTrimPlacingFailureWarning(t *testing.T) {
 		t.Errorf("warning %q still says to move the user's files away", warned[0])
 	}
 }
+
+// A note under .pixform larger than any pixform writes (maxNoteSize) is
+// ignored, as one from another checkout is: the placing note names no
+// path, and the removals note notes no removal.
+func TestNotesOverTheCapIgnored(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	if err := os.WriteFile(filepath.Join(dir, "old.png"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(dir, NewLock(), &recordingJournal{}, nil)
+	if err := s.Begin(ctx, []string{"a.png"}, []Removal{{Path: "old.png", SHA256: sha("old")}}); err != nil {
+		t.Fatal(err)
+	}
+	if !notedPaths(dir)["a.png"] {
+		t.Fatal("the note does not name a.png")
+	}
+	if rs, err := readRemovals(dir); err != nil || len(rs) != 1 {
+		t.Fatalf("removals %v (%v), want old.png", rs, err)
+	}
+	// Each note made larger than the cap, still this checkout's and
+	// still valid JSON: a long path after those it names.
+	pad := strings.Repeat("x", maxNoteSize)
+	for _, name := range []string{placingName, removalsName} {
+		p := filepath.Join(dir, WorkDirName, name)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(data)
+		i := strings.Index(s, `"paths": [`)
+		if name == removalsName {
+			i = strings.Index(s, `"removals": [`)
+		}
+		if i < 0 {
+			t.Fatalf("%s: %s", name, data)
+		}
+		if name == placingName {
+			s = strings.Replace(s, `"paths": [`, `"paths": ["`+pad+`", `, 1)
+		} else {
+			s = strings.Replace(s, `"removals": [`, `"removals": [{"path": "`+pad+`", "sha256": "`+sha("x")+`"}, `, 1)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if notedPaths(dir)["a.png"] {
+		t.Error("a placing note over the cap names a.png")
+	}
+	if rs, err := readRemovals(dir); err != nil || len(rs) != 0 {
+		t.Errorf("removals %d (%v), want none from a note over the cap", len(rs), err)
+	}
+}
+
+// decodePlacing takes a note as readNote took it (unknown fields
+// refused), the tie checked as it comes.
+func TestDecodePlacing(t *testing.T) {
+	id := fileID{Dev: 1, Ino: 2}
+	for note, want := range map[string]bool{
+		`{"version":1,"dir":{"dev":1,"ino":2},"paths":["a.png"]}`:                        true,
+		`{"paths":["a.png"],"dir":{"dev":1,"ino":2},"version":1}`:                        true,
+		`{"version":1,"dir":{"dev":1,"ino":2},"paths":["a.png"],"placed":{"a.png":"x"}}`: true,
+		`{"version":1,"dir":{"dev":1,"ino":3},"paths":["a.png"]}`:                        false,
+		`{"version":2,"dir":{"dev":1,"ino":2},"paths":["a.png"]}`:                        false,
+		`{"dir":{"dev":1,"ino":2},"paths":["a.png"]}`:                                    false,
+		`{"version":1,"paths":["a.png"]}`:                                                false,
+		`{"version":1,"dir":{"dev":1,"ino":2},"paths":["a.png"],"other":1}`:              false,
+		`{"version":1,"dir":{"dev":1,"ino":2,"x":1},"paths":["a.png"]}`:                  false,
+		`{"version":1,"dir":{"dev":1,"ino":2},"paths":["a.png"]`:                         false,
+		`["version"]`: false,
+		``:            false,
+	} {
+		if _, got := decodePlacing([]byte(note), id); got != want {
+			t.Errorf("decodePlacing(%s) = %v, want %v", note, got, want)
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package state
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -215,15 +217,64 @@ func (note placingFile) leftovers(dir string, cache func() *Cache) *Leftovers {
 	return l
 }
 
-// readPlacing reads the note, when it is this checkout's.
+// readPlacing reads the note, when it is this checkout's: the device and
+// inode of .pixform are looked at first, and the note's before its paths
+// are decoded (as pixform writes it, they come first), so that a note
+// from elsewhere costs no decoding of its paths. A note over maxNoteSize,
+// unreadable, or not one pixform writes (an unknown field) is none.
 func readPlacing(dir string) (placingFile, bool) {
-	var note placingFile
-	_, found, err := readNote(dir, placingName, &note)
-	if err != nil || !found || note.Version != placingVersion {
+	id, ok := workDirID(dir)
+	if !ok {
 		return placingFile{}, false
 	}
-	id, ok := workDirID(dir)
-	if !ok || id != note.Dir {
+	data, _, found, err := readNoteData(dir, placingName)
+	if err != nil || !found {
+		return placingFile{}, false
+	}
+	return decodePlacing(data, id)
+}
+
+// decodePlacing decodes the placing note data, field by field, refusing
+// an unknown one, and stops at a version or a directory (id) that is not
+// this checkout's.
+func decodePlacing(data []byte, id fileID) (placingFile, bool) {
+	var note placingFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return placingFile{}, false
+	}
+	tied := false
+	for dec.More() {
+		t, err := dec.Token()
+		key, ok := t.(string)
+		if err != nil || !ok {
+			return placingFile{}, false
+		}
+		switch key {
+		case "version":
+			err = dec.Decode(&note.Version)
+			if err == nil && note.Version != placingVersion {
+				return placingFile{}, false
+			}
+		case "dir":
+			err = dec.Decode(&note.Dir)
+			if err == nil && note.Dir != id {
+				return placingFile{}, false // another checkout's
+			}
+			tied = true
+		case "paths":
+			err = dec.Decode(&note.Paths)
+		case "placed":
+			err = dec.Decode(&note.Placed)
+		default:
+			return placingFile{}, false // not a note pixform writes
+		}
+		if err != nil {
+			return placingFile{}, false
+		}
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') || !tied || note.Version != placingVersion {
 		return placingFile{}, false
 	}
 	return note, true
