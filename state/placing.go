@@ -47,18 +47,23 @@ type placingFile struct {
 // there since (a new file, or the leftover edited in place). So it is
 // taken for the leftover, which the next apply writes over, only while
 // its bytes are an image pixform made: the one the note records as
-// placed there, or a render the content cache holds (a paid render goes
-// into the cache before it is placed, so a kill in between leaves its
-// bytes there; writing over a file of a cached render's bytes loses
-// nothing the cache does not keep). Anything else is refused as the
-// user's: so is a leftover whose bytes the cache does not hold (no
-// cache, a cache deleted or damaged, a draft render, which is not
-// cached, left by a kill): nothing then tells it from the user's, and
-// the refusal says to move it away or delete it. Judging by bytes costs
+// placed there, one the log of the images placed and not cached records
+// there (placedLogName: a draft render, a local edit, a move, logged
+// before it is placed), or a render the content cache holds (a paid
+// render goes into the cache before it is placed, so a kill in between
+// leaves its bytes there; writing over a file of a cached render's bytes
+// loses nothing the cache does not keep). Anything else is refused: so
+// is a leftover whose bytes nothing records (the log's line lost to a
+// power loss, a cache deleted or damaged): nothing then tells it from
+// the user's, and the refusal says that an interrupted apply was writing
+// there (Leftovers.Noted), and what to do. Judging by bytes costs
 // nothing per image: only a file found at a noted path that no entry
 // records, which exists only after an interruption, is hashed, and the
-// cache listed. The note is tied to this checkout by the device and
-// inode of .pixform: one that came from elsewhere is ignored.
+// log read and the cache listed. The note is tied to this checkout by
+// the device and inode of .pixform: one that came from elsewhere is
+// ignored. End of a run that finished drops the paths it recorded images
+// at, and keeps the others that hold an earlier run's file (its
+// leftovers still), with their hashes.
 
 // LeftBehind is what an interrupted apply left, judged against lock as the
 // next Begin judges it: pending are the noted removals FinishRemovals
