@@ -414,3 +414,78 @@ func TestDecodePlacing(t *testing.T) {
 		}
 	}
 }
+
+// The log counts only whole lines ("<sha256> <path>\n") at the paths the
+// placing note names: a line cut short (the last, with no newline), a
+// garbled one, or one at a path not noted counts for nothing. A run that
+// appends to a log cut short starts its line on a line of its own. A log
+// found with no placing note of this checkout's is dropped by Begin.
+func TestPlacedLogLines(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := NewStore(dir, NewLock(), &recordingJournal{}, nil)
+	if err := s.Begin(ctx, []string{"a.png", "b.png", "c.png", "d.png"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, WorkDirName, placedLogName)
+	body := sha("a") + " a.png\n" +
+		"zz" + sha("b")[2:] + " b.png\n" + // not a hash
+		sha("b") + "b.png\n" + // no space
+		sha("x") + " x.png\n" + // not noted
+		sha("c") + " c.p" // cut short
+	if err := os.WriteFile(logPath, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, left, err := LeftBehind(dir, NewLock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path, sum string
+		want      bool
+	}{
+		{"a.png", sha("a"), true},
+		{"A.PNG", sha("a"), true}, // compared case-folded, as every path
+		{"a.png", sha("b"), false},
+		{"b.png", sha("b"), false},
+		{"c.png", sha("c"), false},
+		{"c.p", sha("c"), false},
+		{"x.png", sha("x"), false},
+	} {
+		if got := left.Holds(tc.path, tc.sum); got != tc.want {
+			t.Errorf("Holds(%s, %.8s) = %v, want %v", tc.path, tc.sum, got, tc.want)
+		}
+	}
+	// The next line appended stands alone.
+	s.notePlaced("d.png", sha("d"))
+	s.plog.close()
+	_, left, err = LeftBehind(dir, NewLock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !left.Holds("d.png", sha("d")) || !left.Holds("a.png", sha("a")) {
+		t.Errorf("after an append to a log cut short: Holds(d.png) %v, Holds(a.png) %v, want both", left.Holds("d.png", sha("d")), left.Holds("a.png", sha("a")))
+	}
+	// No note: Begin drops the log.
+	if err := clearPlacing(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(logPath, []byte(sha("a")+" a.png\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s2 := NewStore(dir, NewLock(), &recordingJournal{}, nil)
+	defer s2.Close(ctx)
+	if err := s2.Begin(ctx, []string{"a.png"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(logPath); err == nil {
+		t.Error("a log found with no placing note is kept")
+	}
+	_, left, err = LeftBehind(dir, NewLock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left.Holds("a.png", sha("a")) {
+		t.Error("a line of a log found with no placing note counts")
+	}
+}
