@@ -42,7 +42,10 @@ func run(isTerminal func(fd int) bool) int {
 	}
 	stop := make(chan struct{})
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: a closed terminal or a lost SSH session during watch or
+	// apply stops it as Ctrl-C does, not as a kill that leaves images
+	// placed and not recorded.
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	go func() {
 		select {

@@ -103,7 +103,7 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 			return
 		}
 		e := r.entry(c, out)
-		if r.commit(c, out, e, false) {
+		if r.commit(c, out, e, false, false) {
 			r.done(c, e, Generated, 0)
 		}
 		return
@@ -153,6 +153,14 @@ func (r *run) refuseOccupied(c *planner.Change) bool {
 			return true
 		}
 	}
+	for _, why := range c.Reasons {
+		if strings.Contains(why, planner.NotedRefused) {
+			// Maybe the interrupted apply's leftover, changed since:
+			// only the user can tell.
+			r.fail(c, &Error{Class: Invalid, Msg: fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, %s, but its bytes are not an image pixform knows it made; it was left as it is, and nothing was requested; %s (a saved plan keeps refusing: make a new plan with pixform plan -out=FILE)", c.Path, planner.NotedRefused, notedWhatToDo)})
+			return true
+		}
+	}
 	r.fail(c, &Error{Class: Invalid, Msg: fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, which was left as it is, and nothing was requested; %s (a saved plan keeps refusing: make a new plan with pixform plan -out=FILE)", c.Path, moveAway)})
 	return true
 }
@@ -160,11 +168,20 @@ func (r *run) refuseOccupied(c *planner.Change) bool {
 // moveAway is what to do about someone's file at an image's path.
 const moveAway = "move that file away (or delete it if you do not need it), then apply again"
 
+// notedWhatToDo is what to do about a file at a path an interrupted
+// apply was writing, whose bytes are not an image pixform knows it made.
+const notedWhatToDo = planner.NotedWhatToDo + ", then apply again"
+
 // occupiedError is the failure of c, refused at its commit because a
 // file came to its path after the plan (what says so), with what to do;
-// kept says that the image made is in the content cache.
-func occupiedError(c *planner.Change, what string, kept bool) error {
-	msg := what + "; " + moveAway
+// kept says that the image made is in the content cache, and noted that
+// an interrupted apply was writing at its path (state.OccupiedError).
+func occupiedError(c *planner.Change, what string, kept, noted bool) error {
+	todo := moveAway
+	if noted {
+		todo = notedWhatToDo
+	}
+	msg := what + "; " + todo
 	if kept {
 		msg += ": " + keptNote(c) + " (applying a saved plan again would request it again: make a new plan with pixform plan -out=FILE)"
 	}
@@ -416,7 +433,7 @@ func (r *run) generated(c *planner.Change, out output) {
 	// Drafts are cheaper to render again than to keep. The Store puts the
 	// file in the cache as soon as it is in place, before the lockfile
 	// records it, so that a run killed in between loses no request.
-	if !r.commit(c, out, e, r.opts.Cache != nil && r.provider != providers.Draft) {
+	if !r.commit(c, out, e, r.opts.Cache != nil && r.provider != providers.Draft, false) {
 		return
 	}
 	r.done(c, e, Generated, 0)
@@ -449,7 +466,7 @@ func (r *run) restore(c *planner.Change, mt string) (why string, done bool) {
 	out, err := r.fromCache(c, mt)
 	if err == nil {
 		e := r.entry(c, out)
-		if r.commit(c, out, e, false) {
+		if r.commit(c, out, e, false, true) {
 			r.done(c, e, Restored, 0)
 		}
 		return "", true
@@ -523,7 +540,7 @@ func (r *run) restoreFromStore(c *planner.Change, mt string) {
 		return
 	}
 	e := r.entry(c, out)
-	if r.commit(c, out, e, false) {
+	if r.commit(c, out, e, false, false) {
 		r.done(c, e, Restored, 0)
 	}
 }

@@ -192,7 +192,7 @@ func isOccupied(err error) bool {
 func occupiedFailure(c *planner.Change, err error, kept bool) error {
 	var oe *state.OccupiedError
 	errors.As(err, &oe)
-	return occupiedError(c, oe.Error(), oe.Kept || kept)
+	return occupiedError(c, oe.Error(), oe.Kept || kept, oe.Noted)
 }
 
 // takesKept reports whether the takes of c, a candidates image, went to
@@ -209,12 +209,14 @@ func (r *run) takesKept(c *planner.Change) bool {
 // commit puts out at c.Path and records e, then removes c's old file if
 // the image moved. It reports whether it succeeded; on failure it has
 // failed c (and, for a lockfile error, stopped the run). cache puts the
-// file in the content cache before it is recorded.
-func (r *run) commit(c *planner.Change, out output, e state.Entry, cache bool) bool {
+// file in the content cache before it is recorded; cached says that its
+// bytes are there already (a restore from it), so that the Store need
+// not note it as placed and not cached (state.Commit.Cached).
+func (r *run) commit(c *planner.Change, out output, e state.Entry, cache, cached bool) bool {
 	if !r.vacated(c, out, cache) {
 		return false
 	}
-	err := r.store.Commit(r.ctx, state.Commit{Addr: c.Addr, Entry: e, Temp: out.tmp, Prior: prior(c), Cache: cache, Warn: r.warnFor(c)})
+	err := r.store.Commit(r.ctx, state.Commit{Addr: c.Addr, Entry: e, Temp: out.tmp, Prior: prior(c), Cache: cache, Cached: cached, Warn: r.warnFor(c)})
 	switch {
 	case err == nil:
 		return true

@@ -82,10 +82,11 @@ func Pick(ctx context.Context, o PickOptions) (state.Entry, error) {
 	// killed in that moment leaves no entry, which the next apply then
 	// restores from the cache with this pick and no request. (It also
 	// lets an undo of a later edit restore the pick.) Best effort.
+	kept := false
 	if k, ok := o.Cache.(TakeKeeper); ok {
-		_ = k.Keep(e.Inputs.PickKey(), e.Provider, out.tmp, path.Ext(e.Path), ne.SHA256)
+		kept = k.Keep(e.Inputs.PickKey(), e.Provider, out.tmp, path.Ext(e.Path), ne.SHA256) == nil
 	}
-	err = o.Store.Commit(ctx, state.Commit{Addr: o.Addr, Entry: ne, Temp: out.tmp, Prior: &state.Prior{Addr: o.Addr, Entry: e}})
+	err = o.Store.Commit(ctx, state.Commit{Addr: o.Addr, Entry: ne, Temp: out.tmp, Prior: &state.Prior{Addr: o.Addr, Entry: e}, Cached: kept})
 	if err != nil {
 		return state.Entry{}, err
 	}

@@ -84,7 +84,9 @@ func (r *run) renderTakes(ctx context.Context, c *planner.Change) {
 		all = all && restored[i]
 	}
 	e := r.entry(c, outs[at-1]).WithTakes(takes, at, picked)
-	if !r.commit(c, outs[at-1], e, false) {
+	// Every take is in the content cache: restored from it, or kept as
+	// it arrived.
+	if !r.commit(c, outs[at-1], e, false, all || r.takesKept(c)) {
 		return
 	}
 	how := Generated

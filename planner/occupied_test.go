@@ -159,12 +159,14 @@ func TestDiffOccupied(t *testing.T) {
 		},
 		// The user replaced (or edited) the file an interrupted apply
 		// left: the user's, refused like any other.
+		// ... which says that an interrupted apply was writing there,
+		// and what to do whether or not the user put it there.
 		"create onto a file put where an interrupted apply left one": {
 			images:    []config.Image{img(t, "image.a", "cat", 7, "a.png")},
 			facts:     map[string]FileFact{"a.png": ok(shaF)},
 			leftovers: leftoverSums{"a.png": shaB},
 			addr:      "image.a", action: Create, occupied: true,
-			reason: "would overwrite a file at a.png that the lockfile does not record",
+			reason: "would overwrite a file at a.png that the lockfile does not record, at a path an interrupted apply was writing, but its bytes are not an image pixform knows it made: apply refuses this image and leaves the file; if you did not put it there, delete it; if it is yours, move it away",
 		},
 		"replace of a restore onto a file put where an interrupted apply left one": {
 			images:    []config.Image{img(t, "image.a", "cat", 7, "a.png")},
@@ -173,7 +175,16 @@ func TestDiffOccupied(t *testing.T) {
 			cached:    map[string]string{entry("cat", 7, "a.png", providers.Imagine, "").Inputs.Digest(): shaB},
 			leftovers: leftoverSums{"a.png": shaB},
 			addr:      "image.a", action: Replace, occupied: true,
-			reason: "would overwrite a file at a.png that the lockfile does not record",
+			reason: "at a path an interrupted apply was writing",
+		},
+		// A file at a path no interrupted apply noted gets the usual
+		// reason, though another path is noted.
+		"create onto a file, another path noted": {
+			images:    []config.Image{img(t, "image.a", "cat", 7, "mine.png")},
+			facts:     map[string]FileFact{"mine.png": ok(shaF)},
+			leftovers: leftoverSums{"a.png": shaB},
+			addr:      "image.a", action: Create, occupied: true,
+			reason: "would overwrite a file at mine.png that the lockfile does not record: apply refuses this image and leaves the file; move it away (or delete it) first",
 		},
 		"create onto something not a file where an interrupted apply left one": {
 			images:    []config.Image{img(t, "image.a", "cat", 7, "a.png")},
@@ -294,4 +305,9 @@ type leftoverSums map[string]string
 func (l leftoverSums) Holds(path, sum string) bool {
 	s, ok := l[path]
 	return ok && s == sum
+}
+
+func (l leftoverSums) Noted(path string) bool {
+	_, ok := l[path]
+	return ok
 }

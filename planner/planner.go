@@ -72,8 +72,13 @@ type Input struct {
 	// (slash-separated) whose bytes hash to sha256 is that apply's, which
 	// a change writing there replaces, and not someone's put there since.
 	// Nil: none is.
+	// Noted reports whether that apply was placing an image at path: a
+	// file there that Holds does not take for its leftover is refused
+	// saying so (NotedRefused), since only the user can tell whether it
+	// is that leftover, changed, or theirs.
 	Leftovers interface {
 		Holds(path, sha256 string) bool
+		Noted(path string) bool
 	}
 	// Prices are the credits of one request to each edit endpoint, by
 	// operation (edits.Upscale, edits.Transparent, ...), as the provider
@@ -408,8 +413,22 @@ func (p *planning) checkOccupied(c *Change) {
 		return
 	}
 	c.Occupied = true
+	if p.in.Leftovers != nil && f.SHA256 != "" && p.in.Leftovers.Noted(c.Path) {
+		c.Reasons = append(c.Reasons, fmt.Sprintf("would overwrite a file at %s that the lockfile does not record, %s, but its bytes are not an image pixform knows it made: apply refuses this image and leaves the file; %s", c.Path, NotedRefused, NotedWhatToDo))
+		return
+	}
 	c.Reasons = append(c.Reasons, fmt.Sprintf("would overwrite a file at %s that the lockfile does not record: apply refuses this image and leaves the file; move it away (or delete it) first", c.Path))
 }
+
+// NotedRefused is in the reason of a change refused for a file at a path
+// an interrupted apply was placing an image at (Input.Leftovers.Noted),
+// whose bytes are not an image pixform knows it made: that apply's
+// leftover, changed since, or the user's file. NotedWhatToDo says what
+// to do about it.
+const (
+	NotedRefused  = "at a path an interrupted apply was writing"
+	NotedWhatToDo = "if you did not put it there, delete it; if it is yours, move it away"
+)
 
 // writes reports whether sum is of the bytes a change puts at its path,
 // as far as the plan knows them: a move's recorded bytes, a restore's, or

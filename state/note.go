@@ -36,20 +36,13 @@ func idOf(fi fs.FileInfo) (fileID, bool) {
 
 // readNote decodes the note .pixform/name of dir into v, refusing unknown
 // fields. found is false, with no error, when there is no note (or no
-// .pixform). p is the note's path, for messages. A link at the note's name
-// is an error, never followed.
+// .pixform), or one larger than any pixform writes (maxNoteSize), which
+// is ignored as a note from another checkout is. p is the note's path,
+// for messages. A link at the note's name is an error, never followed.
 func readNote(dir, name string, v any) (p string, found bool, err error) {
-	wd, exists, err := workDir(dir)
-	p = filepath.Join(wd, name)
-	if err != nil || !exists {
-		return p, false, err
-	}
-	data, err := readWorkFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return p, false, nil
-	}
-	if err != nil {
-		return p, false, fmt.Errorf("read %s: %w", p, err)
+	data, p, found, err := readNoteData(dir, name)
+	if err != nil || !found {
+		return p, found, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -57,6 +50,24 @@ func readNote(dir, name string, v any) (p string, found bool, err error) {
 		return p, true, fmt.Errorf("%s is not a pixform note: %w", p, err)
 	}
 	return p, true, nil
+}
+
+// readNoteData reads the note .pixform/name of dir, as readNote does,
+// without decoding it.
+func readNoteData(dir, name string) (data []byte, p string, found bool, err error) {
+	wd, exists, err := workDir(dir)
+	p = filepath.Join(wd, name)
+	if err != nil || !exists {
+		return nil, p, false, err
+	}
+	data, err = readWorkNote(p)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNoteTooLarge) {
+		return nil, p, false, nil
+	}
+	if err != nil {
+		return nil, p, false, fmt.Errorf("read %s: %w", p, err)
+	}
+	return data, p, true, nil
 }
 
 // writeNote replaces the note .pixform/name of dir with v, atomically;

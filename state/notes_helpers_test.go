@@ -15,7 +15,7 @@ func (l *Leftovers) noted(path string) bool {
 // an earlier apply in dir names (none for an unreadable or foreign note).
 func notedPaths(dir string) map[string]bool {
 	note, _ := readPlacing(dir)
-	l := note.leftovers(nil)
+	l := note.leftovers("", nil)
 	if l == nil {
 		return nil
 	}

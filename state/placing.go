@@ -1,8 +1,10 @@
 package state
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -45,18 +47,23 @@ type placingFile struct {
 // there since (a new file, or the leftover edited in place). So it is
 // taken for the leftover, which the next apply writes over, only while
 // its bytes are an image pixform made: the one the note records as
-// placed there, or a render the content cache holds (a paid render goes
-// into the cache before it is placed, so a kill in between leaves its
-// bytes there; writing over a file of a cached render's bytes loses
-// nothing the cache does not keep). Anything else is refused as the
-// user's: so is a leftover whose bytes the cache does not hold (no
-// cache, a cache deleted or damaged, a draft render, which is not
-// cached, left by a kill): nothing then tells it from the user's, and
-// the refusal says to move it away or delete it. Judging by bytes costs
+// placed there, one the log of the images placed and not cached records
+// there (placedLogName: a draft render, a local edit, a move, logged
+// before it is placed), or a render the content cache holds (a paid
+// render goes into the cache before it is placed, so a kill in between
+// leaves its bytes there; writing over a file of a cached render's bytes
+// loses nothing the cache does not keep). Anything else is refused: so
+// is a leftover whose bytes nothing records (the log's line lost to a
+// power loss, a cache deleted or damaged): nothing then tells it from
+// the user's, and the refusal says that an interrupted apply was writing
+// there (Leftovers.Noted), and what to do. Judging by bytes costs
 // nothing per image: only a file found at a noted path that no entry
 // records, which exists only after an interruption, is hashed, and the
-// cache listed. The note is tied to this checkout by the device and
-// inode of .pixform: one that came from elsewhere is ignored.
+// log read and the cache listed. The note is tied to this checkout by
+// the device and inode of .pixform: one that came from elsewhere is
+// ignored. End of a run that finished drops the paths it recorded images
+// at, and keeps the others that hold an earlier run's file (its
+// leftovers still), with their hashes.
 
 // LeftBehind is what an interrupted apply left, judged against lock as the
 // next Begin judges it: pending are the noted removals FinishRemovals
@@ -71,7 +78,7 @@ func LeftBehind(dir string, lock *Lock) (pending []Removal, left *Leftovers, err
 		return nil, nil, err
 	}
 	note, _ := readPlacing(dir)
-	left = note.leftovers(func() *Cache { return OpenCache(dir) })
+	left = note.leftovers(dir, func() *Cache { return OpenCache(dir) })
 	left.drop(kept)
 	for _, r := range pending {
 		if left == nil {
@@ -97,9 +104,16 @@ type Leftovers struct {
 	// the SHA-256 noted with it.
 	removing map[string]string
 
+	// dir is the working directory, whose log of the images placed and
+	// not cached (placedLogName) logged holds, read on the first file to
+	// judge that the note records no bytes for, for the noted paths.
+	dir     string
+	logOnce sync.Once
+	logged  map[string][]string
+
 	// cache opens the content cache, whose renders' hashes (cached) are
-	// read on the first file to judge that the note records no bytes
-	// for: only after an interruption.
+	// read on the first file to judge that neither the note nor the log
+	// records: only after an interruption.
 	cache     func() *Cache
 	cacheOnce sync.Once
 	cached    map[[sha256.Size]byte]bool
@@ -110,8 +124,9 @@ type Leftovers struct {
 // records it, is what an interrupted apply left there, which a change
 // writing there replaces: the file of a removal it noted, still of the
 // noted bytes, or, at a path it was placing an image at, an image
-// pixform made: the one the note records as placed there, or a render
-// the content cache holds. Any other file, or an empty sum (not a
+// pixform made: the one the note records as placed there, one the log
+// of the images placed and not cached records there (placedLogName), or
+// a render the content cache holds. Any other file, or an empty sum (not a
 // regular file, or not read), is someone's.
 func (l *Leftovers) Holds(path, sum string) bool {
 	if l == nil || !validSHA256(sum) {
@@ -128,6 +143,14 @@ func (l *Leftovers) Holds(path, sum string) bool {
 	if placed == sum {
 		return true
 	}
+	l.logOnce.Do(func() {
+		if l.dir != "" {
+			l.logged = readPlacedLog(l.dir, func(k string) bool { _, ok := l.placing[k]; return ok })
+		}
+	})
+	if slices.Contains(l.logged[k], sum) {
+		return true
+	}
 	l.cacheOnce.Do(func() {
 		if l.cache != nil {
 			l.cached = l.cache().renderSums()
@@ -136,6 +159,17 @@ func (l *Leftovers) Holds(path, sum string) bool {
 	var b [sha256.Size]byte
 	hex.Decode(b[:], []byte(sum))
 	return l.cached[b]
+}
+
+// Noted reports whether an interrupted apply was placing an image at
+// path (relative, slash-separated): a file there that Holds does not
+// take for its leftover may be that leftover, changed, or the user's.
+func (l *Leftovers) Noted(path string) bool {
+	if l == nil {
+		return false
+	}
+	_, ok := l.placing[safepath.Key(path)]
+	return ok
 }
 
 // drop takes the paths of kept, files FinishRemovals left where they
@@ -174,27 +208,78 @@ func (c *Cache) renderSums() map[[sha256.Size]byte]bool {
 
 // leftovers is the Leftovers of the note's paths, nil for none. An
 // unreadable or foreign note counts as none (readPlacing): its paths
-// stay someone's. cache opens the content cache (nil: none).
-func (note placingFile) leftovers(cache func() *Cache) *Leftovers {
+// stay someone's. dir is the working directory, whose log of the images
+// placed and not cached is read ("": none), and cache opens the content
+// cache (nil: none).
+func (note placingFile) leftovers(dir string, cache func() *Cache) *Leftovers {
 	if len(note.Paths) == 0 {
 		return nil
 	}
-	l := &Leftovers{placing: make(map[string]string, len(note.Paths)), cache: cache}
+	l := &Leftovers{placing: make(map[string]string, len(note.Paths)), dir: dir, cache: cache}
 	for _, p := range note.Paths {
 		l.placing[safepath.Key(p)] = note.Placed[p]
 	}
 	return l
 }
 
-// readPlacing reads the note, when it is this checkout's.
+// readPlacing reads the note, when it is this checkout's: the device and
+// inode of .pixform are looked at first, and the note's before its paths
+// are decoded (as pixform writes it, they come first), so that a note
+// from elsewhere costs no decoding of its paths. A note over maxNoteSize,
+// unreadable, or not one pixform writes (an unknown field) is none.
 func readPlacing(dir string) (placingFile, bool) {
-	var note placingFile
-	_, found, err := readNote(dir, placingName, &note)
-	if err != nil || !found || note.Version != placingVersion {
+	id, ok := workDirID(dir)
+	if !ok {
 		return placingFile{}, false
 	}
-	id, ok := workDirID(dir)
-	if !ok || id != note.Dir {
+	data, _, found, err := readNoteData(dir, placingName)
+	if err != nil || !found {
+		return placingFile{}, false
+	}
+	return decodePlacing(data, id)
+}
+
+// decodePlacing decodes the placing note data, field by field, refusing
+// an unknown one, and stops at a version or a directory (id) that is not
+// this checkout's.
+func decodePlacing(data []byte, id fileID) (placingFile, bool) {
+	var note placingFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return placingFile{}, false
+	}
+	tied := false
+	for dec.More() {
+		t, err := dec.Token()
+		key, ok := t.(string)
+		if err != nil || !ok {
+			return placingFile{}, false
+		}
+		switch key {
+		case "version":
+			err = dec.Decode(&note.Version)
+			if err == nil && note.Version != placingVersion {
+				return placingFile{}, false
+			}
+		case "dir":
+			err = dec.Decode(&note.Dir)
+			if err == nil && note.Dir != id {
+				return placingFile{}, false // another checkout's
+			}
+			tied = true
+		case "paths":
+			err = dec.Decode(&note.Paths)
+		case "placed":
+			err = dec.Decode(&note.Placed)
+		default:
+			return placingFile{}, false // not a note pixform writes
+		}
+		if err != nil {
+			return placingFile{}, false
+		}
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') || !tied || note.Version != placingVersion {
 		return placingFile{}, false
 	}
 	return note, true
@@ -246,5 +331,11 @@ func notePlacing(dir string, paths []string, earlier placingFile) error {
 	return nil
 }
 
-// clearPlacing drops the note.
-func clearPlacing(dir string) error { return removeNote(dir, placingName) }
+// clearPlacing drops the note, and the log of the images placed and not
+// cached first: no log outlives the note that ties it to this checkout.
+func clearPlacing(dir string) error {
+	if err := removePlacedLog(dir); err != nil {
+		return err
+	}
+	return removeNote(dir, placingName)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pixform/pixform/addrs"
@@ -100,6 +101,11 @@ func TestLeftoverJudgedByItsBytes(t *testing.T) {
 			}
 			if tc.replaced && err != nil {
 				t.Fatal(err)
+			}
+			// The refusal says that an interrupted apply was writing
+			// there: the file may be its leftover, no longer known.
+			if !tc.replaced && (!oe.Noted || !strings.Contains(oe.Error(), "at a path an interrupted apply was writing, but its bytes are not an image pixform knows it made")) {
+				t.Errorf("Commit: %v (Noted %v), want it to say that an interrupted apply was writing there", err, oe.Noted)
 			}
 			want := before
 			if tc.replaced {

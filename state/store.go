@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,6 +103,9 @@ type Commit struct {
 	// Cache puts the placed file in the content cache before the lockfile
 	// records it, so that a crash in between costs no request to redo.
 	Cache bool
+	// Cached says that the image's bytes are in the content cache
+	// already (a restore from it).
+	Cached bool
 	// Warn receives warnings; nil drops them.
 	Warn func(msg string)
 }
@@ -223,6 +225,10 @@ type LocalStore struct {
 	// placing is the placing note Begin wrote, which End of a run that
 	// did not finish trims to the paths that hold a file.
 	placing placingFile
+	// earlier are the paths (safepath.Key) an earlier apply's note named
+	// (Begin): End of a run that finished keeps those of them that hold
+	// a file no entry records, that apply's leftovers still.
+	earlier map[string]bool
 	// ours are the paths (safepath.Key) where a file that no entry
 	// records may be pixform's own: the recorded file of an image that
 	// the run moves or replaces, kept there because the run writes the
@@ -239,6 +245,8 @@ type LocalStore struct {
 	taken *takenPaths
 	// dirs guards the note of the directories the Store created.
 	dirs dirNotes
+	// plog appends to the log of the images placed and not cached.
+	plog placedLog
 
 	mu    sync.Mutex // guards fatal and unrecorded
 	fatal error      // the first RecordError
@@ -299,6 +307,7 @@ func (s *LocalStore) CloseThen(ctx context.Context, then func()) error {
 	}
 	defer s.held.close()
 	defer s.named.close()
+	defer s.plog.close()
 	defer s.saveDirNotes()
 	err := s.closeJournal(ctx)
 	if then != nil {
@@ -356,7 +365,7 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	clear(s.targets)
 	// Read once: notePlacing keeps its paths.
 	earlier, _ := readPlacing(s.dir)
-	s.left = earlier.leftovers(s.contentCache)
+	s.left = earlier.leftovers(s.dir, s.contentCache)
 	s.ours = nil
 	s.idx.mu.RLock()
 	for _, p := range writes {
@@ -413,10 +422,25 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	if err := IntendRemovals(s.dir, rs); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
+	if len(earlier.Paths) == 0 {
+		// No note of this checkout's ties a log found now: it is not
+		// this checkout's (copied in, or its note deleted by hand), and
+		// its lines must not count with this run's note.
+		if err := removePlacedLog(s.dir); err != nil {
+			return fmt.Errorf("%w; nothing was changed", err)
+		}
+	}
 	if err := notePlacing(s.dir, placing, earlier); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	s.placing = placingFile{Paths: append(slices.Clone(placing), earlier.Paths...), Placed: earlier.Placed}
+	s.earlier = nil
+	for _, p := range earlier.Paths {
+		if s.earlier == nil {
+			s.earlier = make(map[string]bool, len(earlier.Paths))
+		}
+		s.earlier[safepath.Key(p)] = true
+	}
 	s.noted = true
 	return nil
 }
@@ -457,37 +481,112 @@ func (s *LocalStore) placedUnrecorded(path, sum string) {
 //
 // It also notes the hashes of the images the run placed and could not
 // record (placedUnrecorded), with those an earlier note kept where no
-// image of this run's was: a file of those bytes at such a path is the
-// run's leftover, whether or not the content cache holds its render.
+// image of this run's was, and those the log of the images placed and
+// not cached records (settlePlacing): a file of those bytes at such a
+// path is the run's leftover, whether or not the content cache holds
+// its render.
 func (s *LocalStore) trimPlacing() error {
+	return s.settlePlacing(func(p string) bool {
+		_, err := os.Lstat(filepath.Join(s.dir, filepath.FromSlash(p)))
+		return err == nil || !errors.Is(err, fs.ErrNotExist)
+	})
+}
+
+// settlePlacing rewrites the placing note with the noted paths that keep
+// says to keep, each with the hash of the image placed there that no
+// entry records, if known: the one the note records, those of the log
+// of the images placed and not cached, and that of an image this run
+// could not record (placedUnrecorded), later ones first; where the log
+// records several, the one the file there holds. The log, folded into
+// the note, is dropped then. No path to keep drops the note and the log.
+func (s *LocalStore) settlePlacing(keep func(p string) bool) error {
 	kept := make([]string, 0, len(s.placing.Paths))
+	keys := make(map[string]bool, len(s.placing.Paths))
 	for _, p := range s.placing.Paths {
-		if _, err := os.Lstat(filepath.Join(s.dir, filepath.FromSlash(p))); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		if keep(p) {
 			kept = append(kept, p)
+			keys[safepath.Key(p)] = true
 		}
+	}
+	s.plog.close()
+	if len(kept) == 0 {
+		return clearPlacing(s.dir)
 	}
 	s.mu.Lock()
 	unrecorded := s.unrecorded
 	s.mu.Unlock()
-	if len(kept) == len(s.placing.Paths) && len(unrecorded) == 0 {
+	logged := readPlacedLog(s.dir, func(k string) bool { return keys[k] })
+	if len(kept) == len(s.placing.Paths) && len(unrecorded) == 0 && len(logged) == 0 {
 		return nil
 	}
-	if len(kept) == 0 {
+	var placed map[string]string
+	for _, p := range kept {
+		var sums []string
+		if sum := s.placing.Placed[p]; sum != "" {
+			sums = append(sums, sum)
+		}
+		for _, sum := range logged[safepath.Key(p)] {
+			if !slices.Contains(sums, sum) {
+				sums = append(sums, sum)
+			}
+		}
+		if sum := unrecorded[p]; sum != "" && !slices.Contains(sums, sum) {
+			sums = append(sums, sum)
+		}
+		if len(sums) == 0 {
+			continue
+		}
+		sum := sums[len(sums)-1]
+		if len(sums) > 1 {
+			if got, ok := regularSHA256(s.abs(p)); ok && slices.Contains(sums, got) {
+				sum = got
+			}
+		}
+		if placed == nil {
+			placed = map[string]string{}
+		}
+		placed[p] = sum
+	}
+	if err := notePlacing(s.dir, kept, placingFile{Placed: placed}); err != nil {
+		return err
+	}
+	return removePlacedLog(s.dir)
+}
+
+// keepEarlierLeftovers rewrites the placing note of a run that finished,
+// every image it placed recorded, with only the paths an earlier apply's
+// note named (s.earlier) where a file is that no entry records: that
+// apply's leftovers, judged by their bytes as before (the hashes noted
+// or logged there stay with them), which a later run replaces. Dropping
+// them would make them the user's, which every later run refuses. No such
+// path drops the note, as a run with no earlier note does at once.
+func (s *LocalStore) keepEarlierLeftovers() error {
+	if len(s.earlier) == 0 {
+		s.plog.close()
 		return clearPlacing(s.dir)
 	}
-	placed := maps.Clone(s.placing.Placed)
-	if placed == nil && len(unrecorded) > 0 {
-		placed = make(map[string]string, len(unrecorded))
-	}
-	maps.Copy(placed, unrecorded)
-	return notePlacing(s.dir, kept, placingFile{Placed: placed})
+	return s.settlePlacing(func(p string) bool {
+		k := safepath.Key(p)
+		if !s.earlier[k] {
+			return false
+		}
+		s.idx.mu.RLock()
+		_, recorded := s.idx.owner[k]
+		s.idx.mu.RUnlock()
+		if recorded {
+			return false
+		}
+		_, err := os.Lstat(s.abs(p))
+		return err == nil || !errors.Is(err, fs.ErrNotExist)
+	})
 }
 
 // trimPlacingWithin is trimPlacing, waited for at most grace: the run is
 // ending, often for a disk that does not answer, and the trim only spares
 // the user a refusal. A trim that fails or takes longer leaves the note
 // as Begin wrote it (the rename that replaces it is atomic), which s.Warn
-// says, with what to do.
+// says: harmless, since a file at a noted path is replaced only while its
+// bytes are an image pixform made (Leftovers.Holds).
 func (s *LocalStore) trimPlacingWithin(grace time.Duration) {
 	done := make(chan error, 1)
 	go func() { done <- s.trimPlacing() }()
@@ -501,7 +600,7 @@ func (s *LocalStore) trimPlacingWithin(grace time.Duration) {
 	}
 	if err != nil && s.Warn != nil {
 		p := filepath.Join(WorkDirName, placingName)
-		s.Warn(p, fmt.Sprintf("could not rewrite %s without the paths this apply never wrote (%v): a later apply takes a file that no lockfile entry records at one of those paths for this apply's leftover, and replaces it; move any file of yours that you put at such a path since away first, or delete %s, so that every such file is refused instead", p, err, p))
+		s.Warn(p, fmt.Sprintf("could not rewrite %s without the paths this apply never wrote (%v): a later apply takes a file that no lockfile entry records at one of those paths for this apply's leftover, and replaces it, only while its bytes are an image pixform made (one an apply placed there, or a render the content cache holds), and refuses any other as yours; nothing of yours is lost, and nothing needs doing", p, err))
 	}
 }
 
@@ -542,8 +641,10 @@ func (s *LocalStore) End(ctx context.Context) error {
 		}
 	}
 	if s.failed() == nil {
-		// Every image placed is recorded: none is a leftover.
-		if err := clearPlacing(s.dir); err != nil {
+		// Every image placed is recorded: none is a leftover of this
+		// run's. An earlier apply's may be, at a path this run did not
+		// write, or did not record an image at.
+		if err := s.keepEarlierLeftovers(); err != nil {
 			return err
 		}
 	} else {

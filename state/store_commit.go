@@ -208,11 +208,19 @@ type OccupiedError struct {
 	// is no longer the one the lockfile recorded there (changed after
 	// the plan).
 	Edited bool
+	// Noted says that an interrupted apply was placing an image at Path
+	// (its placing note names it), yet the file's bytes are not an image
+	// pixform knows it made (Leftovers.Holds): its leftover changed, or
+	// the user's, which only the user can tell.
+	Noted bool
 }
 
 func (e *OccupiedError) Error() string {
 	if e.Edited {
 		return fmt.Sprintf("refused to overwrite %s: it no longer holds the image the lockfile recorded there (it was changed after the plan), and was left as it is", e.Path)
+	}
+	if e.Noted {
+		return fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, at a path an interrupted apply was writing, but its bytes are not an image pixform knows it made; it was left as it is", e.Path)
 	}
 	return fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, which was left as it is", e.Path)
 }
@@ -254,10 +262,11 @@ func (g placeGuard) check() error {
 	if fi, err := os.Lstat(s.abs(c.Entry.Path)); err == nil && fi.IsDir() {
 		return nil // the rename refuses a directory itself, saying so
 	}
-	if sum, ok := regularSHA256(s.abs(c.Entry.Path)); ok && (ownBytes(&c.Entry, sum) || s.left.Holds(c.Entry.Path, sum)) {
+	sum, regular := regularSHA256(s.abs(c.Entry.Path))
+	if regular && (ownBytes(&c.Entry, sum) || s.left.Holds(c.Entry.Path, sum)) {
 		return nil
 	}
-	return &OccupiedError{Path: c.Entry.Path, Kept: g.kept || s.keepBeforeRemoval(c), Edited: edited}
+	return &OccupiedError{Path: c.Entry.Path, Kept: g.kept || s.keepBeforeRemoval(c), Edited: edited, Noted: regular && s.left.Noted(c.Entry.Path)}
 }
 
 // ownBytes reports whether sum is of e's bytes or of one of its takes
@@ -418,6 +427,9 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	// would restore there), not a file of nobody's that apply refuses to
 	// overwrite (placeGuard).
 	kept := s.keepBeforeRemoval(&c)
+	if !kept && !c.Cached {
+		s.notePlaced(e.Path, e.SHA256)
+	}
 	if inPlace {
 		if err := s.record(ctx, "the removal", addr, []addrs.Addr{addr}, nil); err != nil {
 			s.AbortTemp(c.Temp)
@@ -465,6 +477,12 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 			return err
 		}
 	}
+	// In the content cache before anything else, as commit does; else
+	// noted in the log before it is placed.
+	kept := s.keepBeforeRemoval(&c)
+	if !kept && !c.Cached {
+		s.notePlaced(c.Entry.Path, c.Entry.SHA256)
+	}
 	x := s.idx
 	x.mu.Lock()
 	var err error
@@ -472,7 +490,7 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 	if o, ok := x.owner[safepath.Key(c.Entry.Path)]; ok {
 		err = s.del(ctx, o)
 	} else {
-		g = placeGuard{s: s, c: &c, checked: true, edited: edited}
+		g = placeGuard{s: s, c: &c, kept: kept, checked: true, edited: edited}
 	}
 	x.mu.Unlock()
 	if err != nil {
@@ -483,7 +501,9 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 	if err := s.placeTempGuard(c.Temp, c.Entry.Path, !s.batch, g); err != nil {
 		return err
 	}
-	s.placed(&c)
+	if !kept {
+		s.placed(&c)
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if err := s.set(ctx, c.Addr, c.Entry, s.priorDrop(c.Addr, c.Prior)); err != nil {

@@ -297,6 +297,7 @@ func (s *LocalStore) place(pm *pendingMove) error {
 	// unless it is pixform's own or of the very bytes moved.
 	e := m.From.Entry
 	e.Path = m.Path
+	s.notePlaced(m.Path, e.SHA256)
 	if err := s.placeBackGuard(tmp, m.Path, !s.batch, false, placeGuard{s: s, c: &Commit{Addr: m.To, Entry: e}}); err != nil {
 		return fmt.Errorf("move %s to %s: %w", m.To, m.Path, err)
 	}

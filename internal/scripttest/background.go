@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -24,7 +25,7 @@ import (
 //
 //	CMD start ARGS…     run `pixform ARGS…`; with -tty=FILE first, with
 //	                    FILE as stdin, which pixform takes for a terminal
-//	CMD signal INT|KILL send it a signal (INT is Ctrl-C)
+//	CMD signal INT|HUP|TERM|KILL send it a signal (INT is Ctrl-C)
 //	CMD wait [CODE]     wait for it to exit; fail unless it exits 0 (or
 //	                    CODE); ! CMD wait: any non-zero exit
 //	CMD stop            Ctrl-C, then wait as `wait` does, failing if it
@@ -61,7 +62,7 @@ func childEnv(ts *testscript.TestScript) []string {
 }
 
 func (b *background) cmd(ts *testscript.TestScript, neg bool, args []string) {
-	usage := "usage: " + b.name + "bg start ARGS… | signal INT|KILL | wait [CODE] | stop"
+	usage := "usage: " + b.name + "bg start ARGS… | signal INT|HUP|TERM|KILL | wait [CODE] | stop"
 	if len(args) == 0 {
 		ts.Fatalf("%s", usage)
 	}
@@ -78,7 +79,7 @@ func (b *background) cmd(ts *testscript.TestScript, neg bool, args []string) {
 		if p == nil || len(args) != 2 {
 			ts.Fatalf("%s, after start", usage)
 		}
-		sig := map[string]os.Signal{"INT": os.Interrupt, "KILL": os.Kill}[args[1]]
+		sig := map[string]os.Signal{"INT": os.Interrupt, "KILL": os.Kill, "HUP": syscall.SIGHUP, "TERM": syscall.SIGTERM}[args[1]]
 		if sig == nil {
 			ts.Fatalf("%sbg signal: unknown signal %q", b.name, args[1])
 		}
