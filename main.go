@@ -44,8 +44,13 @@ func run(isTerminal func(fd int) bool) int {
 	sigs := make(chan os.Signal, 2)
 	// SIGHUP too: a closed terminal or a lost SSH session during watch or
 	// apply stops it as Ctrl-C does, not as a kill that leaves images
-	// placed and not recorded.
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// placed and not recorded. Not when it is ignored (nohup): that
+	// pixform is meant to outlive the terminal.
+	notify := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) {
+		notify = append(notify, syscall.SIGHUP)
+	}
+	signal.Notify(sigs, notify...)
 	defer signal.Stop(sigs)
 	go func() {
 		select {
@@ -55,10 +60,20 @@ func run(isTerminal func(fd int) bool) int {
 		}
 		fmt.Fprintln(os.Stderr, "\npixform: interrupt received: starting nothing new; images in flight will finish and be recorded. Press Ctrl-C again to cancel them.")
 		close(stop)
-		select {
-		case <-sigs:
-		case <-ctx.Done():
-			return
+		// Only Ctrl-C or SIGTERM again cancels what is in flight: a lost
+		// terminal sends SIGHUP more than once (the shell passes it on,
+		// then the kernel sends it to the foreground group), and the
+		// images in flight are paid for.
+		for {
+			select {
+			case s := <-sigs:
+				if s == syscall.SIGHUP {
+					continue
+				}
+			case <-ctx.Done():
+				return
+			}
+			break
 		}
 		fmt.Fprintln(os.Stderr, "\npixform: second interrupt: cancelling images in flight; what finished is recorded.")
 		cancel()
