@@ -45,8 +45,10 @@ const placedLogName = "placed.log"
 
 // maxNoteSize caps what is read of a note under .pixform/: a larger one
 // is not one this checkout's pixform wrote, and is ignored, as a note
-// from another checkout is.
-const maxNoteSize = 16 << 20
+// from another checkout is. pixform's own reach about 280 bytes a
+// removal and 150 a placed path: 256 MiB holds a million of either. A
+// variable, so that a test can lower it.
+var maxNoteSize = 256 << 20
 
 // errNoteTooLarge is readWorkNote's refusal of a note over maxNoteSize.
 var errNoteTooLarge = errors.New("larger than any note pixform writes")
@@ -58,10 +60,10 @@ func readWorkNote(p string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if f.Size() > maxNoteSize {
+	if f.Size() > int64(maxNoteSize) {
 		return nil, &os.PathError{Op: "read", Path: p, Err: errNoteTooLarge}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxNoteSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, int64(maxNoteSize)+1))
 	if err != nil {
 		return nil, &os.PathError{Op: "read", Path: p, Err: err}
 	}

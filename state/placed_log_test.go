@@ -225,77 +225,6 @@ func TestSerialCommitCachesBeforePlacing(t *testing.T) {
 	}
 }
 
-// A run that completes without writing the paths an earlier, interrupted
-// apply left files at (apply -target=image.b) keeps them noted, with the
-// hashes noted or logged there: the leftover it did not touch stays that
-// apply's, which a later run replaces, not the user's. Its own paths,
-// all recorded, are no longer noted, and the log is folded into the note.
-func TestEndKeepsTheEarlierLeftovers(t *testing.T) {
-	for name, logged := range map[string]bool{"noted as placed": false, "logged": true} {
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			ctx := context.Background()
-			left := []byte("a draft render the killed run placed")
-			killed := NewStore(dir, NewLock(), &recordingJournal{}, nil)
-			if err := killed.Begin(ctx, []string{"a.png", "b.png"}, nil); err != nil {
-				t.Fatal(err)
-			}
-			if logged {
-				killed.notePlaced("a.png", sha(string(left)))
-				killed.plog.close()
-			} else {
-				note, _ := readPlacing(dir)
-				if err := notePlacing(dir, nil, placingFile{Paths: note.Paths, Placed: map[string]string{"a.png": sha(string(left))}}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := os.WriteFile(filepath.Join(dir, "a.png"), left, 0o644); err != nil {
-				t.Fatal(err)
-			}
-
-			s := NewStore(dir, NewLock(), &recordingJournal{}, nil)
-			if err := s.Begin(ctx, []string{"b.png"}, nil); err != nil {
-				t.Fatal(err)
-			}
-			image := []byte("b's draft")
-			f, err := s.CreateTemp("b.png")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.Write(image); err != nil {
-				t.Fatal(err)
-			}
-			e := entryN(2)
-			e.Path, e.SHA256, e.Bytes = "b.png", sha(string(image)), int64(len(image))
-			if err := s.Commit(ctx, Commit{Addr: addrs.MustParse("image.b"), Entry: e, Temp: f}); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.End(ctx); err != nil {
-				t.Fatal(err)
-			}
-			s.Close(ctx)
-
-			note, ok := readPlacing(dir)
-			if !ok || len(note.Paths) != 1 || note.Paths[0] != "a.png" || note.Placed["a.png"] != sha(string(left)) {
-				t.Errorf("note after End = %+v (%v), want a.png alone, placed with the leftover's hash", note, ok)
-			}
-			if _, err := os.Lstat(filepath.Join(dir, WorkDirName, placedLogName)); err == nil {
-				t.Errorf("%s left after End", placedLogName)
-			}
-			_, lo, err := LeftBehind(dir, NewLock())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !lo.Holds("a.png", sha(string(left))) {
-				t.Error("the leftover at a.png is no longer the interrupted apply's")
-			}
-			if lo.Noted("b.png") {
-				t.Error("b.png, recorded, is still noted")
-			}
-		})
-	}
-}
-
 // The warning of a placing note that could not be trimmed says what a
 // later apply does with a file at one of the paths it still names: it
 // replaces it only while its bytes are an image pixform made, and
@@ -342,6 +271,8 @@ func TestTrimPlacingFailureWarning(t *testing.T) {
 // ignored, as one from another checkout is: the placing note names no
 // path, and the removals note notes no removal.
 func TestNotesOverTheCapIgnored(t *testing.T) {
+	defer func(n int) { maxNoteSize = n }(maxNoteSize)
+	maxNoteSize = 1 << 20
 	dir := t.TempDir()
 	ctx := context.Background()
 	if err := os.WriteFile(filepath.Join(dir, "old.png"), []byte("old"), 0o644); err != nil {

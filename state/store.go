@@ -225,10 +225,6 @@ type LocalStore struct {
 	// placing is the placing note Begin wrote, which End of a run that
 	// did not finish trims to the paths that hold a file.
 	placing placingFile
-	// earlier are the paths (safepath.Key) an earlier apply's note named
-	// (Begin): End of a run that finished keeps those of them that hold
-	// a file no entry records, that apply's leftovers still.
-	earlier map[string]bool
 	// ours are the paths (safepath.Key) where a file that no entry
 	// records may be pixform's own: the recorded file of an image that
 	// the run moves or replaces, kept there because the run writes the
@@ -434,13 +430,6 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	s.placing = placingFile{Paths: append(slices.Clone(placing), earlier.Paths...), Placed: earlier.Placed}
-	s.earlier = nil
-	for _, p := range earlier.Paths {
-		if s.earlier == nil {
-			s.earlier = make(map[string]bool, len(earlier.Paths))
-		}
-		s.earlier[safepath.Key(p)] = true
-	}
 	s.noted = true
 	return nil
 }
@@ -553,34 +542,6 @@ func (s *LocalStore) settlePlacing(keep func(p string) bool) error {
 	return removePlacedLog(s.dir)
 }
 
-// keepEarlierLeftovers rewrites the placing note of a run that finished,
-// every image it placed recorded, with only the paths an earlier apply's
-// note named (s.earlier) where a file is that no entry records: that
-// apply's leftovers, judged by their bytes as before (the hashes noted
-// or logged there stay with them), which a later run replaces. Dropping
-// them would make them the user's, which every later run refuses. No such
-// path drops the note, as a run with no earlier note does at once.
-func (s *LocalStore) keepEarlierLeftovers() error {
-	if len(s.earlier) == 0 {
-		s.plog.close()
-		return clearPlacing(s.dir)
-	}
-	return s.settlePlacing(func(p string) bool {
-		k := safepath.Key(p)
-		if !s.earlier[k] {
-			return false
-		}
-		s.idx.mu.RLock()
-		_, recorded := s.idx.owner[k]
-		s.idx.mu.RUnlock()
-		if recorded {
-			return false
-		}
-		_, err := os.Lstat(s.abs(p))
-		return err == nil || !errors.Is(err, fs.ErrNotExist)
-	})
-}
-
 // trimPlacingWithin is trimPlacing, waited for at most grace: the run is
 // ending, often for a disk that does not answer, and the trim only spares
 // the user a refusal. A trim that fails or takes longer leaves the note
@@ -641,10 +602,9 @@ func (s *LocalStore) End(ctx context.Context) error {
 		}
 	}
 	if s.failed() == nil {
-		// Every image placed is recorded: none is a leftover of this
-		// run's. An earlier apply's may be, at a path this run did not
-		// write, or did not record an image at.
-		if err := s.keepEarlierLeftovers(); err != nil {
+		// Every image placed is recorded: none is a leftover.
+		s.plog.close()
+		if err := clearPlacing(s.dir); err != nil {
 			return err
 		}
 	} else {
