@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -87,6 +86,7 @@ func readPlacedLog(dir string, noted func(key string) bool) map[string][]string 
 		return nil
 	}
 	var out map[string][]string
+	seen := map[string]bool{} // path key and hash: a set, however many lines repeat
 	text := string(data)
 	for {
 		line, rest, ok := strings.Cut(text, "\n")
@@ -105,7 +105,8 @@ func readPlacedLog(dir string, noted func(key string) bool) map[string][]string 
 		if out == nil {
 			out = map[string][]string{}
 		}
-		if !slices.Contains(out[k], sum) {
+		if kh := k + "\x00" + sum; !seen[kh] {
+			seen[kh] = true
 			out[k] = append(out[k], sum)
 		}
 	}
@@ -130,7 +131,12 @@ func (s *LocalStore) notePlaced(path, sum string) {
 		return
 	}
 	l := &s.plog
-	l.once.Do(func() { l.f = openPlacedLog(s.dir) })
+	l.once.Do(func() {
+		f := openPlacedLog(s.dir)
+		l.mu.Lock()
+		l.f = f
+		l.mu.Unlock()
+	})
 	line := make([]byte, 0, len(sum)+len(path)+2)
 	line = append(append(append(append(line, sum...), ' '), path...), '\n')
 	l.mu.Lock()
@@ -175,13 +181,13 @@ func openPlacedLog(dir string) *os.File {
 
 // close closes the log, if open: a line after it is not written.
 func (l *placedLog) close() {
+	l.once.Do(func() {}) // no open after close; waits for one under way
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f != nil {
 		l.f.Close()
 		l.f = nil
 	}
-	l.once.Do(func() {}) // no open after close
 }
 
 // removePlacedLog drops dir's log.

@@ -492,9 +492,9 @@ func (s *LocalStore) settlePlacing(keep func(p string) bool) error {
 	kept := make([]string, 0, len(s.placing.Paths))
 	keys := make(map[string]bool, len(s.placing.Paths))
 	for _, p := range s.placing.Paths {
-		if keep(p) {
+		if k := safepath.Key(p); !keys[k] && keep(p) { // once each: this run's and an earlier note's may meet
 			kept = append(kept, p)
-			keys[safepath.Key(p)] = true
+			keys[k] = true
 		}
 	}
 	s.plog.close()
