@@ -16,6 +16,16 @@ import (
 	"github.com/pixform/pixform/cli"
 )
 
+// errSecondInterrupt is why a second Ctrl-C (or SIGTERM) cancels what is
+// in flight: it ends the messages that say what was abandoned, and is a
+// context.Canceled to errors.Is.
+var errSecondInterrupt error = secondInterrupt{}
+
+type secondInterrupt struct{}
+
+func (secondInterrupt) Error() string        { return "interrupted a second time" }
+func (secondInterrupt) Is(target error) bool { return target == context.Canceled }
+
 func main() {
 	os.Exit(run(term.IsTerminal))
 }
@@ -25,8 +35,8 @@ func main() {
 // cancels the context (cancel in-flight work). isTerminal says whether a
 // file descriptor is a terminal (term.IsTerminal; tests inject another).
 func run(isTerminal func(fd int) bool) int {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	defer startProfiles()()
 	// The process, not cli.Main, sets the garbage collection target the
 	// command wants, unless the user set GOGC or GOMEMLIMIT (a container's
@@ -76,7 +86,7 @@ func run(isTerminal func(fd int) bool) int {
 			break
 		}
 		fmt.Fprintln(os.Stderr, "\npixform: second interrupt: cancelling images in flight; what finished is recorded.")
-		cancel()
+		cancel(errSecondInterrupt)
 	}()
 	return cli.Main(ctx, os.Args[1:], cli.Stdio{
 		In:          os.Stdin,
