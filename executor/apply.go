@@ -106,6 +106,9 @@ type Result struct {
 	// out, by how; Failed those that failed for good; Skipped those not
 	// started because the run stopped.
 	Generated, Restored, Moved, Deleted, Failed, Skipped int
+	// Abandoned counts those of Skipped whose request was in flight when
+	// the second Ctrl-C cancelled it (sent, perhaps paid, not recorded).
+	Abandoned int
 	// RestoredFromStore counts those of Restored that came from the image
 	// store (planned as restores from the store) rather than the local
 	// content cache.
@@ -649,6 +652,14 @@ func (r *run) stop(err error) {
 func (r *run) skip(n int) {
 	r.mu.Lock()
 	r.res.Skipped += n
+	r.mu.Unlock()
+}
+
+// abandon counts an image whose request in flight was cancelled.
+func (r *run) abandon() {
+	r.mu.Lock()
+	r.res.Skipped++
+	r.res.Abandoned++
 	r.mu.Unlock()
 }
 

@@ -208,8 +208,16 @@ func keptNote(c *planner.Change) string {
 // was done: it counts as skipped, not failed.
 var errSkipped = errors.New("skipped: the run stopped")
 
+// errAbandoned is request's answer when the second Ctrl-C cancelled its
+// request in flight: skipped too, and counted apart (Result.Abandoned).
+var errAbandoned = fmt.Errorf("abandoned in flight: %w", errSkipped)
+
 // failOrSkip counts c as skipped or failed for err, from request.
 func (r *run) failOrSkip(c *planner.Change, err error) {
+	if errors.Is(err, errAbandoned) {
+		r.abandon()
+		return
+	}
 	if errors.Is(err, errSkipped) {
 		r.skip(1)
 		return
@@ -280,7 +288,7 @@ func (r *run) request(ctx context.Context, c *planner.Change, req Request, mt st
 		}
 		if ctx.Err() != nil {
 			// The second Ctrl-C canceled the request in flight.
-			return output{}, errSkipped
+			return output{}, errAbandoned
 		}
 		switch ClassOf(err) {
 		case Throttled:

@@ -141,6 +141,11 @@ func TestApplyStopping(t *testing.T) {
 			if res.Generated+res.Failed+res.Skipped != 4 {
 				t.Errorf("counts %+v do not add up to 4 images", countsOf(res))
 			}
+			// Only a cancel abandons requests in flight: a's and b's.
+			wantAbandoned := map[bool]int{true: 2, false: 0}[tc.how == "cancel"]
+			if res.Abandoned != wantAbandoned || res.Abandoned > res.Skipped {
+				t.Errorf("abandoned %d of %d skipped, want %d", res.Abandoned, res.Skipped, wantAbandoned)
+			}
 		})
 	}
 }

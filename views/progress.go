@@ -779,8 +779,11 @@ func WriteApplySummary(w io.Writer, r *executor.Result, provider string, color b
 	}
 	fmt.Fprintf(w, "%s %d generated, %s, %d moved, %d deleted, %d failed",
 		head, r.Generated, restoredCounts(r), r.Moved, r.Deleted, r.Failed)
-	if r.Skipped > 0 {
-		fmt.Fprintf(w, ", %d not started", r.Skipped)
+	if n := r.Skipped - r.Abandoned; n > 0 {
+		fmt.Fprintf(w, ", %d not started", n)
+	}
+	if r.Abandoned > 0 {
+		fmt.Fprintf(w, ", %d abandoned in flight", r.Abandoned)
 	}
 	if provider == providers.Draft {
 		fmt.Fprintf(w, ".\nRendered offline by draft: no request, no credit, in %s.\n", r.Duration.Round(10*time.Millisecond))
