@@ -752,11 +752,14 @@ type JSONResult struct {
 	Credits           int     `json:"credits"`
 	WallSecond        float64 `json:"wall_seconds"`
 	Stopped           string  `json:"stopped,omitempty"`
+	// Abandoned counts those of Skipped whose request was in flight when
+	// a second Ctrl-C cancelled it.
+	Abandoned int `json:"abandoned,omitempty"`
 }
 
 // NewJSONResult converts an executor result.
 func NewJSONResult(r *executor.Result) JSONResult {
-	jr := JSONResult{r.Generated, r.Restored, r.RestoredFromStore, r.Moved, r.Deleted, r.Failed, r.Skipped, r.Requests, r.Retries, r.Throttled, r.Credits, r.Duration.Seconds(), ""}
+	jr := JSONResult{r.Generated, r.Restored, r.RestoredFromStore, r.Moved, r.Deleted, r.Failed, r.Skipped, r.Requests, r.Retries, r.Throttled, r.Credits, r.Duration.Seconds(), "", r.Abandoned}
 	if r.Stopped != nil {
 		jr.Stopped = r.Stopped.Error()
 	}
