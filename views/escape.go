@@ -5,13 +5,15 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/pixform/pixform/internal/safepath"
 )
 
-// visibleControls replaces each control or formatting character of s,
+// visibleControls replaces each control character or bidirectional control of s,
 // but for the line breaks cell turns into spaces, by its Go escape.
 func visibleControls(s string) string { return escapeRunes(s, hiddenRune) }
 
-// visibleText replaces each control or formatting character of s, line
+// visibleText replaces each control character or bidirectional control of s, line
 // breaks included, by its Go escape: for text from a configuration or a
 // lockfile (a prompt's diff) in a line of the text views, where a raw one
 // would drive the terminal or forge a line.
@@ -37,8 +39,11 @@ func escapeRunes(s string, hidden func(rune) bool) string {
 	return b.String()
 }
 
-// hiddenRune reports whether r is a control or formatting character
-// (Unicode Cc or Cf, or invalid UTF-8), other than \r and \n.
+// hiddenRune reports whether r, other than \r and \n, is a control
+// character (Unicode Cc: a terminal acts on it), a bidirectional control
+// (it reorders what is shown: safepath.IsBidiControl) or invalid UTF-8.
+// Other formatting characters show as they are: a zero-width joiner
+// holds an emoji together.
 func hiddenRune(r rune) bool {
-	return r != '\r' && r != '\n' && (unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError)
+	return r != '\r' && r != '\n' && (unicode.Is(unicode.Cc, r) || safepath.IsBidiControl(r) || r == utf8.RuneError)
 }

@@ -129,8 +129,8 @@ const MarkdownBudget = 60000
 // prompt's text as a mention (a pull request's prompt would notify whom it
 // names), an issue reference or a link, while it reads the same.
 //
-// Control and formatting characters (an escape sequence, a right-to-left
-// override) are shown as their Go escapes (\x1b, \u202e): the
+// Control characters and bidirectional controls (an escape sequence, a
+// right-to-left override) are shown as their Go escapes (\x1b, \u202e): the
 // Markdown is read in terminals too (pixform show -format=markdown),
 // where a raw one would drive the terminal, and in reviews, where it
 // would hide or reorder text.

@@ -456,6 +456,7 @@ func TestCellEscapes(t *testing.T) {
 		"a\u202eb":                 `a\\u202eb`,
 		"bell\a, nul\x00, del\x7f": `bell\\a, nul\\x00, del\\x7f`,
 		"c1 \u009b":                `c1 \\u009b`,
+		"a 👨\u200d👩\u200d👧 family": "a 👨\u200d👩\u200d👧 family", // a joiner is part of the emoji
 		"bad \xff utf-8":           `bad \\ufffd utf-8`,
 	}
 	for in, want := range tests {

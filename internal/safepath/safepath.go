@@ -23,7 +23,7 @@ type Reason int
 const (
 	Empty      Reason = iota + 1 // "" or "."
 	NUL                          // holds a NUL byte
-	Control                      // holds another control or formatting character (Unicode Cc or Cf)
+	Control                      // holds another control character (Unicode Cc), a bidirectional control, or invalid UTF-8
 	Backslash                    // holds a backslash, a separator on Windows
 	Absolute                     // starts with / or a drive letter
 	NotClean                     // differs from path.Clean of itself
@@ -57,7 +57,7 @@ func (e *Error) Error() string {
 	case NUL:
 		return "path " + q + " contains a NUL byte"
 	case Control:
-		return "path " + q + " contains a control or formatting character, which no file name needs and a terminal would act on"
+		return "path " + q + " contains a control character (or one that reorders text, or invalid UTF-8), which no file name needs and a terminal would act on"
 	case Backslash:
 		return "path " + q + " contains a backslash (separate directories with /)"
 	case Absolute:
@@ -130,9 +130,12 @@ func reason(p string) Reason {
 	return 0
 }
 
-// hasControl reports whether p holds a control or formatting character
-// (Unicode Cc or Cf: an escape sequence, a right-to-left override) or
-// invalid UTF-8. ASCII, which most paths are, is checked a byte at a time.
+// hasControl reports whether p holds a control character (Unicode Cc: an
+// escape sequence, a line break), a bidirectional control (a right-to-left
+// override, which shows a name reordered: IsBidiControl) or invalid UTF-8.
+// Other formatting characters stay allowed: a zero-width joiner is part
+// of an emoji, a zero-width non-joiner of Persian words. ASCII, which most
+// paths are, is checked a byte at a time.
 func hasControl(p string) bool {
 	for i := 0; i < len(p); i++ {
 		b := p[i]
@@ -141,9 +144,22 @@ func hasControl(p string) bool {
 		}
 		if b >= utf8.RuneSelf {
 			return strings.ContainsFunc(p[i:], func(r rune) bool {
-				return r == utf8.RuneError || unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r)
+				return r == utf8.RuneError || unicode.Is(unicode.Cc, r) || IsBidiControl(r)
 			})
 		}
+	}
+	return false
+}
+
+// IsBidiControl reports whether r is one of Unicode's bidirectional
+// controls (the Bidi_Control property): the marks, embeddings, overrides
+// and isolates that reorder how text is shown ("Trojan Source").
+func IsBidiControl(r rune) bool {
+	switch {
+	case r == 0x061C, r == 0x200E, r == 0x200F:
+		return true
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return true
 	}
 	return false
 }

@@ -26,6 +26,9 @@ func TestCheck(t *testing.T) {
 		"rtl override":     {"a\u202egnp.exe", Control},
 		"bad utf-8":        {"a\xff.png", Control},
 		"emoji":            {"🦊/fox.png", 0},
+		"emoji with zwj":   {"icons/👨\u200d👩\u200d👧.png", 0},
+		"persian zwnj":     {"تصاویر/می\u200cخواهم.png", 0},
+		"rtl isolate":      {"a\u2067b.png", Control},
 		"empty":            {"", Empty},
 		"dot":              {".", Empty},
 		"nul":              {"a\x00.png", NUL},
@@ -60,8 +63,8 @@ func TestCheck(t *testing.T) {
 		"submodule git":    {"vendor/lib/.git", VCS},
 		"git dots":         {".git../HEAD", VCS},
 		"git space":        {".git /HEAD", VCS},
-		"git ignorable":    {".g\u200cit/HEAD", Control}, // HFS+ ignores U+200C; refused before the name is compared
-		"git bom":          {"\ufeff.git/HEAD", Control},
+		"git ignorable":    {".g\u200cit/HEAD", VCS}, // HFS+ ignores U+200C
+		"git bom":          {"\ufeff.git/HEAD", VCS},
 		"hg":               {".hg/store/x.png", VCS},
 		"svn":              {".SVN/entries", VCS},
 		"github":           {".github/x.png", 0},
