@@ -171,10 +171,18 @@ func (s *selection) register(fs *flagSet) {
 	fs.StringVar(&s.provider, "provider", "", "renderer `NAME`: imagine (default, or $PIXFORM_PROVIDER) or draft (offline placeholders)")
 	fs.StringVar(&s.refresh, "refresh", "fast", "how to check files on disk (`MODE`): fast (stat cache) or full (hash every file)")
 	fs.BoolVar(&s.noColor, "no-color", false, "disable colour")
-	fs.IntVar(&s.maxCredit, "max-credits", -1, "refuse a plan that would spend more than `N` credits")
+	maxCreditsFlag(fs, &s.maxCredit, "refuse a plan that would spend more than `N` credits")
 	fs.BoolVar(&s.noCache, "no-cache", false, "render every create and replace anew instead of restoring it from the local content cache")
 	fs.BoolVar(&s.verbose, "verbose", false, "show every change of a large plan in full instead of one line each")
 	storeFlag(fs, &s.store)
+}
+
+// maxCreditsFlag registers -max-credits: -1, no bound, when left out,
+// which help says in words rather than as "(default -1)", a value the
+// flag refuses when given.
+func maxCreditsFlag(fs *flagSet, p *int, usage string) {
+	fs.IntVar(p, "max-credits", -1, usage+" (no bound when left out)")
+	fs.Lookup("max-credits").DefValue = "0" // the int zero: help shows no default
 }
 
 // storeFlag registers -store.

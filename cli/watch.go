@@ -66,7 +66,7 @@ func (e *env) watch(args []string) int {
 	fs.StringVar(&sel.provider, "provider", "", "renderer `NAME`: imagine (default, or $PIXFORM_PROVIDER) or draft (offline placeholders)")
 	fs.BoolVar(&sel.noColor, "no-color", false, "disable colour")
 	fs.BoolVar(&sel.noCache, "no-cache", false, "render every create and replace anew instead of restoring it from the local content cache")
-	fs.IntVar(&sel.maxCredit, "max-credits", -1, "skip a change that would spend more than `N` credits, or bring the session's spending over N")
+	maxCreditsFlag(fs, &sel.maxCredit, "skip a change that would spend more than `N` credits, or bring the session's spending over N")
 	autoApprove := fs.Bool("auto-approve", false, "apply every change without asking, deletions too (the Imagine provider otherwise asks before the first change and before any that deletes files)")
 	fs.IntVar(&parallelism, "parallelism", 0, "upper bound of `N` requests in flight (default: the provider block's parallelism, or 4)")
 	var serve serveFlag
