@@ -55,9 +55,11 @@ func run(isTerminal func(fd int) bool) int {
 	// SIGHUP too: a closed terminal or a lost SSH session during watch or
 	// apply stops it as Ctrl-C does, not as a kill that leaves images
 	// placed and not recorded. Not when it is ignored (nohup): that
-	// pixform is meant to outlive the terminal.
+	// pixform is meant to outlive the terminal; nor for the other
+	// commands, which a first interrupt does not end (they do not watch
+	// stop): the signal's default action ends them, as it always did.
 	notify := []os.Signal{os.Interrupt, syscall.SIGTERM}
-	if !signal.Ignored(syscall.SIGHUP) {
+	if !signal.Ignored(syscall.SIGHUP) && cli.StopsGracefully(os.Args[1:]) {
 		notify = append(notify, syscall.SIGHUP)
 	}
 	signal.Notify(sigs, notify...)

@@ -408,6 +408,17 @@ func commandOption(args []string) (cmd, opt string, ok bool) {
 	return rest[0], "-" + name, true
 }
 
+// StopsGracefully reports whether the command of args (global options
+// first, as Main takes them) honours Stdio.Stop: a first interrupt lets
+// its work in flight finish and be recorded (apply, watch). The others
+// do not watch Stop: a SIGHUP keeps its default action for them.
+func StopsGracefully(args []string) bool {
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		args = args[1:]
+	}
+	return len(args) > 0 && (args[0] == "apply" || args[0] == "watch")
+}
+
 // commands returns the command names, for did-you-mean.
 func commands() []string {
 	return []string{"validate", "plan", "apply", "watch", "fmt", "show", "state", "lock", "gallery", "pull", "push", "force-unlock", "pick", "approve", "version", "help"}

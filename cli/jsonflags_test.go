@@ -104,3 +104,15 @@ func TestJSONFlagErrors(t *testing.T) {
 		t.Errorf("plan -bogus: exit %d, stdout %q", code, out.String())
 	}
 }
+
+// Only apply and watch let a first interrupt finish their work in flight.
+func TestStopsGracefully(t *testing.T) {
+	for args, want := range map[string]bool{
+		"apply": true, "-chdir=x apply -auto-approve": true, "-no-color watch": true,
+		"plan": false, "pull": false, "-chdir=x gallery": false, "": false, "-chdir=x": false,
+	} {
+		if got := StopsGracefully(strings.Fields(args)); got != want {
+			t.Errorf("StopsGracefully(%q) = %v, want %v", args, got, want)
+		}
+	}
+}
