@@ -100,9 +100,10 @@ type Summary struct {
 	// counted apart from the paid work.
 	FromStore, Upload int
 	// Refused counts the changes apply refuses before any request
-	// (Occupied), and Blocked the creates made from one of those
-	// (through any chain of images), which apply does not make: counted
-	// with their action, their cost left out of Requests and Credits.
+	// (Occupied), and Blocked the creates and replaces made from one of
+	// those (through any chain of images), which apply does not make:
+	// counted with their action, their cost left out of Requests and
+	// Credits.
 	Refused, Blocked int
 }
 

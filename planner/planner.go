@@ -870,14 +870,18 @@ func matchesAny(addr addrs.Addr, list []addrs.Addr) bool {
 	return false
 }
 
-// Blocked returns the addresses of the creates that apply does not make
-// because the image they are made from (directly or through a chain) is a
-// create it refuses (Occupied): nil when none is refused, as in almost
-// every plan.
+// Blocked returns the addresses of the creates and replaces that apply
+// does not make because the image they are made from (directly or
+// through a chain) is a change it refuses (Occupied): apply makes no
+// image from a source it did not record this run. Nil when none is
+// refused, as in almost every plan.
 func Blocked(changes []Change) map[string]bool {
-	refused := map[string]bool{}
+	var refused map[string]bool
 	for i := range changes {
-		if c := &changes[i]; c.Occupied && c.Action == Create {
+		if c := &changes[i]; c.Occupied {
+			if refused == nil {
+				refused = map[string]bool{}
+			}
 			refused[c.Addr.String()] = true
 		}
 	}
@@ -890,7 +894,7 @@ func Blocked(changes []Change) map[string]bool {
 		for i := range changes {
 			c := &changes[i]
 			a := c.Addr.String()
-			if c.Action != Create || c.Occupied || blocked[a] || c.Inputs.Source == "" {
+			if c.Action != Create && c.Action != Replace || c.Occupied || blocked[a] || c.Inputs.Source == "" {
 				continue
 			}
 			if refused[c.Inputs.Source] || blocked[c.Inputs.Source] {
