@@ -143,8 +143,8 @@ func hasControl(p string) bool {
 			return true
 		}
 		if b >= utf8.RuneSelf {
-			return strings.ContainsFunc(p[i:], func(r rune) bool {
-				return r == utf8.RuneError || unicode.Is(unicode.Cc, r) || IsBidiControl(r)
+			return !utf8.ValidString(p[i:]) || strings.ContainsFunc(p[i:], func(r rune) bool {
+				return unicode.Is(unicode.Cc, r) || IsBidiControl(r)
 			})
 		}
 	}
@@ -155,13 +155,7 @@ func hasControl(p string) bool {
 // controls (the Bidi_Control property): the marks, embeddings, overrides
 // and isolates that reorder how text is shown ("Trojan Source").
 func IsBidiControl(r rune) bool {
-	switch {
-	case r == 0x061C, r == 0x200E, r == 0x200F:
-		return true
-	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return false
+	return r >= 0x061c && unicode.Is(unicode.Bidi_Control, r)
 }
 
 // plainRel reports whether p, which does not start with a slash, has no

@@ -29,6 +29,7 @@ func TestCheck(t *testing.T) {
 		"emoji with zwj":   {"icons/👨\u200d👩\u200d👧.png", 0},
 		"persian zwnj":     {"تصاویر/می\u200cخواهم.png", 0},
 		"rtl isolate":      {"a\u2067b.png", Control},
+		"replacement char": {"a\ufffd.png", 0}, // valid UTF-8
 		"empty":            {"", Empty},
 		"dot":              {".", Empty},
 		"nul":              {"a\x00.png", NUL},
