@@ -239,3 +239,24 @@ func TestApplyCancelFreesAHungLockfileWait(t *testing.T) {
 		t.Errorf("counts %+v, want the image skipped", countsOf(res))
 	}
 }
+
+// A candidates image one of whose takes was in flight when the second
+// Ctrl-C came counts as abandoned in flight, whichever take comes first;
+// a real failure counts before either.
+func TestFirstTakeError(t *testing.T) {
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		errs []error
+		want error
+	}{
+		{[]error{errAbandoned, errSkipped}, errAbandoned},
+		{[]error{errSkipped, errAbandoned}, errAbandoned},
+		{[]error{nil, errSkipped}, errSkipped},
+		{[]error{errAbandoned, boom}, boom},
+		{[]error{nil, nil}, nil},
+	} {
+		if got := firstTakeError(tc.errs); got != tc.want {
+			t.Errorf("firstTakeError(%v) = %v, want %v", tc.errs, got, tc.want)
+		}
+	}
+}

@@ -221,7 +221,9 @@ func (r *run) commit(c *planner.Change, out output, e state.Entry, cache, cached
 	case err == nil:
 		return true
 	case r.abandoned(err):
-		r.skip(1)
+		// Made (a render paid for) and not recorded: the second Ctrl-C
+		// abandoned it on its way to the lockfile.
+		r.abandon()
 	case isRecordErr(err):
 		r.stop(err)
 		r.fail(c, err)

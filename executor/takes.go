@@ -118,14 +118,19 @@ func (r *run) checkTakeRequests(c *planner.Change, seeds []int64, useCache bool)
 }
 
 // firstTakeError is the error to settle a candidates image with: a real
-// failure before a skip.
+// failure before a skip, and a take abandoned in flight before one that
+// never started.
 func firstTakeError(errs []error) error {
 	var skipped error
 	for _, err := range errs {
 		switch {
 		case err == nil:
-		case errors.Is(err, errSkipped):
+		case errors.Is(err, errAbandoned):
 			skipped = err
+		case errors.Is(err, errSkipped):
+			if skipped == nil {
+				skipped = err
+			}
 		default:
 			return err
 		}
