@@ -21,14 +21,43 @@ type outKind struct {
 	what string // "pixform plan file"
 	noun string // "plan"
 	// mark is found in the first markBytes of every file of the kind
-	// pixform writes.
-	mark []byte
+	// pixform writes; with first, it is the file's first token after
+	// its opening byte and spaces.
+	mark  []byte
+	first bool
 }
 
 var (
-	planOut    = outKind{"pixform plan file", "plan", []byte(`"pixform_plan_format"`)}
-	galleryOut = outKind{"pixform gallery page", "page", []byte("pixform gallery</title>")}
+	planOut    = outKind{"pixform plan file", "plan", []byte(`"pixform_plan_format"`), true}
+	galleryOut = outKind{"pixform gallery page", "page", []byte("pixform gallery</title>"), false}
 )
+
+// has reports whether head, the start of a file, is of kind k.
+func (k outKind) has(head []byte) bool {
+	if !k.first {
+		return bytes.Contains(head, k.mark)
+	}
+	rest, ok := bytes.CutPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte("{"))
+	return ok && bytes.HasPrefix(bytes.TrimLeft(rest, " \t\r\n"), k.mark)
+}
+
+// resolved is p with the symbolic links of its deepest existing
+// directory resolved: the file p names, or would name once its missing
+// directories are made.
+func resolved(p string) string {
+	dir, rest := filepath.Dir(p), filepath.Base(p)
+	for {
+		if d, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(d, rest)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+		dir = parent
+	}
+}
 
 // markBytes is how much of a file outTarget reads for its kind's mark.
 const markBytes = 8 << 10
@@ -46,10 +75,7 @@ func outTarget(dir, target, name, flag, other string, k outKind) error {
 	base := filepath.Base(target)
 	// Compared as resolved: a link to .pixform (or to the directory)
 	// names the same files.
-	at, root := target, dir
-	if d, err := filepath.EvalSymlinks(filepath.Dir(target)); err == nil {
-		at = filepath.Join(d, base)
-	}
+	at, root := resolved(target), dir
 	if r, err := filepath.EvalSymlinks(dir); err == nil {
 		root = r
 	}
@@ -79,7 +105,7 @@ func outTarget(dir, target, name, flag, other string, k outKind) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", flag, err)
 	}
-	if len(head) == 0 || bytes.Contains(head, k.mark) {
+	if len(head) == 0 || k.has(head) {
 		return nil
 	}
 	size := int64(len(head))
