@@ -61,9 +61,10 @@ type placingFile struct {
 // records, which exists only after an interruption, is hashed, and the
 // log read and the cache listed. The note is tied to this checkout by
 // the device and inode of .pixform: one that came from elsewhere is
-// ignored. End of a run that finished drops the paths it recorded images
-// at, and keeps the others that hold an earlier run's file (its
-// leftovers still), with their hashes.
+// ignored. End of a run that finished drops the note and the log: an
+// earlier run's leftover it did not write over is the user's from then
+// on (refused, never replaced); End of one that did not keeps the paths
+// that hold a file, with their hashes.
 
 // LeftBehind is what an interrupted apply left, judged against lock as the
 // next Begin judges it: pending are the noted removals FinishRemovals

@@ -511,11 +511,14 @@ func (s *LocalStore) settlePlacing(keep func(p string) bool) error {
 	var placed map[string]string
 	for _, p := range kept {
 		var sums []string
-		if sum := s.placing.Placed[p]; sum != "" {
-			sums = append(sums, sum)
+		noted := s.placing.Placed[p]
+		if noted != "" {
+			sums = append(sums, noted)
 		}
 		for _, sum := range logged[safepath.Key(p)] {
-			if !slices.Contains(sums, sum) {
+			// The log's hashes at a path are distinct already: only the
+			// noted one can repeat among them.
+			if sum != noted {
 				sums = append(sums, sum)
 			}
 		}
