@@ -28,7 +28,9 @@ func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.
 				ctx = ", in " + c
 			}
 			fmt.Fprintf(&b, "\n  on %s:%d:%d%s:\n", r.Filename, r.Start.Line, r.Start.Column, ctx)
-			writeSnippet(&b, pal, files[r.Filename], *r)
+			if _, hide := d.Extra.(hiddenSource); !hide {
+				writeSnippet(&b, pal, files[r.Filename], *r)
+			}
 		}
 		if d.Detail != "" {
 			b.WriteString("\n")
@@ -41,6 +43,11 @@ func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// hiddenSource, as a diagnostic's Extra, keeps its source line out of the
+// text: a line that may hold a secret (a store URL with credentials,
+// which the diagnostic refuses) is not printed to a CI log.
+type hiddenSource struct{}
 
 // contextOf names the block around a range (image "hero"), as HCL's own
 // diagnostic writer does.

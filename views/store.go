@@ -42,7 +42,9 @@ func StoreURLDiagnostic(rng hcl.Range, err error) *hcl.Diagnostic {
 	for _, h := range storeHints(err) {
 		detail += " " + strings.ToUpper(h[:1]) + h[1:] + "."
 	}
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid store url", Detail: detail, Subject: rng.Ptr()}
+	// The URL's line is not shown: the refusal may be of the
+	// credentials it carries.
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid store url", Detail: detail, Subject: rng.Ptr(), Extra: hiddenSource{}}
 }
 
 // canceledHint is what to do about a store's work cancelled.
