@@ -484,7 +484,7 @@ func (l *loader) resolveDerived(images []Image) {
 			}
 			if img.From.Kind == addrs.NoKey && blocks[img.From.Name] {
 				l.errorf(&rng, "Reference to a repeated image",
-					fmt.Sprintf("%s has several instances (%s): name one, such as %s.%s", img.From, repeatedBy(images, img.From.Name), instanceExamples(images, img.From, img.Addr), inInstance(instOf(img.Addr))))
+					fmt.Sprintf("%s has several instances (%s): name one, such as %s.%s", img.From, repeatedBy(images, img.From), instanceExamples(images, img.From, img.Addr), inInstance(instOf(img.Addr))))
 				continue
 			}
 			// A key is more likely mistyped than the name: offer the
@@ -648,38 +648,42 @@ func imageSize(dir, p string) (w, h int, ok bool) {
 }
 
 // instOf is the address of an instance for messages, "" for a single image.
-// repeatedBy says how the image block name is repeated: for_each (its
-// instances have string keys) or count.
-func repeatedBy(images []Image, name string) string {
+// firstInstance returns an instance of from's repeated block, if any.
+func firstInstance(images []Image, from addrs.Addr) (addrs.Addr, bool) {
 	for i := range images {
-		if images[i].Addr.Name == name {
-			if images[i].Addr.Kind == addrs.StringKey {
-				return "for_each"
-			}
-			return "count"
+		if images[i].Addr.Name == from.Name {
+			return images[i].Addr, true
 		}
 	}
-	return "for_each or count"
+	return addrs.Addr{}, false
+}
+
+// repeatedBy says how from's block is repeated: for_each (its instances
+// have string keys) or count.
+func repeatedBy(images []Image, from addrs.Addr) string {
+	switch a, ok := firstInstance(images, from); {
+	case !ok:
+		return "for_each or count"
+	case a.Kind == addrs.StringKey:
+		return "for_each"
+	}
+	return "count"
 }
 
 // instanceExamples shows how the image at referrer can name one instance
 // of the repeated block of from: by its own each.key or count.index when
 // it is repeated the same way, and by one instance itself.
 func instanceExamples(images []Image, from, referrer addrs.Addr) string {
-	for i := range images {
-		a := images[i].Addr
-		if a.Name != from.Name {
-			continue
-		}
-		switch {
-		case a.Kind == addrs.StringKey && referrer.Kind == addrs.StringKey:
-			return fmt.Sprintf("%s[each.key] or %s", from, a)
-		case a.Kind == addrs.IntKey && referrer.Kind == addrs.IntKey:
-			return fmt.Sprintf("%s[count.index] or %s", from, a)
-		}
-		return a.String()
+	a, ok := firstInstance(images, from)
+	switch {
+	case !ok:
+		return from.String() + "[0]"
+	case a.Kind == addrs.StringKey && referrer.Kind == addrs.StringKey:
+		return fmt.Sprintf("%s[each.key] or %s", from, a)
+	case a.Kind == addrs.IntKey && referrer.Kind == addrs.IntKey:
+		return fmt.Sprintf("%s[count.index] or %s", from, a)
 	}
-	return from.String() + "[0]"
+	return a.String()
 }
 
 func instOf(a addrs.Addr) string {

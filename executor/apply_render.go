@@ -157,7 +157,7 @@ func (r *run) refuseOccupied(c *planner.Change) bool {
 		if strings.Contains(why, planner.NotedRefused) {
 			// Maybe the interrupted apply's leftover, changed since:
 			// only the user can tell.
-			r.fail(c, &Error{Class: Invalid, Msg: fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, %s, but its bytes are not an image pixform knows it made; it was left as it is, and nothing was requested; %s (a saved plan keeps refusing: make a new plan with pixform plan -out=FILE)", c.Path, planner.NotedRefused, notedWhatToDo)})
+			r.fail(c, &Error{Class: Invalid, Msg: fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, %s; it was left as it is, and nothing was requested; %s (a saved plan keeps refusing: make a new plan with pixform plan -out=FILE)", c.Path, planner.NotedRefused, notedWhatToDo)})
 			return true
 		}
 	}

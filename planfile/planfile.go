@@ -140,17 +140,21 @@ func Read(path, name string) (*File, error) {
 	}
 	defer f.Close()
 	if f.Size() > MaxBytes {
-		return nil, fmt.Errorf("%s is not a valid pixform plan file: it is %d bytes, more than a plan file of any configuration (at most %d MiB); make one with `pixform plan -out=FILE` (a new file) and apply that", name, f.Size(), MaxBytes>>20)
+		return nil, fmt.Errorf("%s is not a valid pixform plan file: it is %d bytes, more than a plan file of any configuration (at most %d MiB); %s", name, f.Size(), MaxBytes>>20, newPlanHint)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read plan file: %w", err)
 	}
 	if len(b) > MaxBytes {
-		return nil, fmt.Errorf("%s is not a valid pixform plan file: it grew past %d MiB while it was read; make one with `pixform plan -out=FILE` (a new file) and apply that", name, MaxBytes>>20)
+		return nil, fmt.Errorf("%s is not a valid pixform plan file: it grew past %d MiB while it was read; %s", name, MaxBytes>>20, newPlanHint)
 	}
 	return Parse(b, name)
 }
+
+// newPlanHint ends the refusal of a file that is not a plan file at all:
+// it may be the user's, so it is not named as the place to write one.
+const newPlanHint = "make one with `pixform plan -out=FILE` (a new file) and apply that"
 
 // MaxBytes is the most of a plan file Read reads: a plan of 100,000
 // images is about 100 MiB.
@@ -166,7 +170,7 @@ func Parse(b []byte, name string) (*File, error) {
 	}
 	if err := sniff(b); err != "" {
 		// Not a plan at all: the file is not one to write a plan over.
-		return nil, fmt.Errorf("%s is not a valid pixform plan file: %s; make one with `pixform plan -out=FILE` (a new file) and apply that", name, err)
+		return nil, fmt.Errorf("%s is not a valid pixform plan file: %s; %s", name, err, newPlanHint)
 	}
 	var fj fileJSON
 	dec := json.NewDecoder(bytes.NewReader(b))

@@ -414,7 +414,7 @@ func (p *planning) checkOccupied(c *Change) {
 	}
 	c.Occupied = true
 	if p.in.Leftovers != nil && f.SHA256 != "" && p.in.Leftovers.Noted(c.Path) {
-		c.Reasons = append(c.Reasons, fmt.Sprintf("would overwrite a file at %s that the lockfile does not record, %s, but its bytes are not an image pixform knows it made: apply refuses this image and leaves the file; %s", c.Path, NotedRefused, NotedWhatToDo))
+		c.Reasons = append(c.Reasons, fmt.Sprintf("would overwrite a file at %s that the lockfile does not record, %s: apply refuses this image and leaves the file; %s", c.Path, NotedRefused, NotedWhatToDo))
 		return
 	}
 	c.Reasons = append(c.Reasons, fmt.Sprintf("would overwrite a file at %s that the lockfile does not record: apply refuses this image and leaves the file; move it away (or delete it) first", c.Path))
@@ -426,7 +426,7 @@ func (p *planning) checkOccupied(c *Change) {
 // leftover, changed since, or the user's file. NotedWhatToDo says what
 // to do about it.
 const (
-	NotedRefused  = "at a path an interrupted apply was writing"
+	NotedRefused  = state.NotedNotOurs
 	NotedWhatToDo = "if you did not put it there, delete it; if it is yours, move it away"
 )
 

@@ -137,8 +137,8 @@ func (s *LocalStore) notePlaced(path, sum string) {
 		l.f = f
 		l.mu.Unlock()
 	})
-	line := make([]byte, 0, len(sum)+len(path)+2)
-	line = append(append(append(append(line, sum...), ' '), path...), '\n')
+	var buf [256]byte // one line, on the stack for a path of usual length
+	line := append(append(append(append(buf[:0], sum...), ' '), path...), '\n')
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f != nil {

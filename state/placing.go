@@ -223,18 +223,20 @@ func (note placingFile) leftovers(dir string, cache func() *Cache) *Leftovers {
 	return l
 }
 
-// readPlacing reads the note, when it is this checkout's: the device and
-// inode of .pixform are looked at first, and the note's before its paths
-// are decoded (as pixform writes it, they come first), so that a note
-// from elsewhere costs no decoding of its paths. A note over maxNoteSize,
-// unreadable, or not one pixform writes (an unknown field) is none.
+// readPlacing reads the note, when it is this checkout's: once one is
+// found (almost never: only after an interruption), the device and inode
+// of .pixform are looked at, and compared with the note's before its
+// paths are decoded (as pixform writes it, they come first), so that a
+// note from elsewhere costs no decoding of its paths. A note over
+// maxNoteSize, unreadable, or not one pixform writes (an unknown field)
+// is none.
 func readPlacing(dir string) (placingFile, bool) {
-	id, ok := workDirID(dir)
-	if !ok {
-		return placingFile{}, false
-	}
 	data, _, found, err := readNoteData(dir, placingName)
 	if err != nil || !found {
+		return placingFile{}, false
+	}
+	id, ok := workDirID(dir)
+	if !ok {
 		return placingFile{}, false
 	}
 	return decodePlacing(data, id)

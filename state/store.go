@@ -477,7 +477,7 @@ func (s *LocalStore) placedUnrecorded(path, sum string) {
 func (s *LocalStore) trimPlacing() error {
 	return s.settlePlacing(func(p string) bool {
 		_, err := os.Lstat(filepath.Join(s.dir, filepath.FromSlash(p)))
-		return err == nil || !errors.Is(err, fs.ErrNotExist)
+		return !errors.Is(err, fs.ErrNotExist)
 	})
 }
 

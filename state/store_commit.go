@@ -215,12 +215,18 @@ type OccupiedError struct {
 	Noted bool
 }
 
+// NotedNotOurs says why a file that no entry records, at a path an
+// interrupted apply was placing an image at (Leftovers.Noted), is refused:
+// its bytes are not an image pixform knows it made. Plan and apply word
+// the refusal with it alike.
+const NotedNotOurs = "at a path an interrupted apply was writing, but its bytes are not an image pixform knows it made"
+
 func (e *OccupiedError) Error() string {
 	if e.Edited {
 		return fmt.Sprintf("refused to overwrite %s: it no longer holds the image the lockfile recorded there (it was changed after the plan), and was left as it is", e.Path)
 	}
 	if e.Noted {
-		return fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, at a path an interrupted apply was writing, but its bytes are not an image pixform knows it made; it was left as it is", e.Path)
+		return fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, %s; it was left as it is", e.Path, NotedNotOurs)
 	}
 	return fmt.Sprintf("refused to overwrite %s: it holds a file that the lockfile does not record, which was left as it is", e.Path)
 }
@@ -355,6 +361,19 @@ type keeper interface {
 	Keep(digest, provider string, f *os.File, ext, sum string) error
 }
 
+// keepOrNote puts c's image in the content cache before it is placed
+// (keepBeforeRemoval) and reports whether it did; an image the cache
+// does not hold then (nor held already: c.Cached) is noted in the log
+// of images placed and not cached instead, so that a hard kill's
+// leftover is known either way.
+func (s *LocalStore) keepOrNote(c *Commit) bool {
+	kept := s.keepBeforeRemoval(c)
+	if !kept && !c.Cached {
+		s.notePlaced(c.Entry.Path, c.Entry.SHA256)
+	}
+	return kept
+}
+
 // keepBeforeRemoval puts c's image, so far only in its temporary file, in
 // the content cache before it is placed and before the lockfile drops the
 // entry it replaces, and reports whether it did: a lockfile write that
@@ -426,10 +445,7 @@ func (s *LocalStore) commit(ctx context.Context, c Commit) error {
 	// file the next plan finds in the cache (its bytes are the ones it
 	// would restore there), not a file of nobody's that apply refuses to
 	// overwrite (placeGuard).
-	kept := s.keepBeforeRemoval(&c)
-	if !kept && !c.Cached {
-		s.notePlaced(e.Path, e.SHA256)
-	}
+	kept := s.keepOrNote(&c)
 	if inPlace {
 		if err := s.record(ctx, "the removal", addr, []addrs.Addr{addr}, nil); err != nil {
 			s.AbortTemp(c.Temp)
@@ -479,10 +495,7 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 	}
 	// In the content cache before anything else, as commit does; else
 	// noted in the log before it is placed.
-	kept := s.keepBeforeRemoval(&c)
-	if !kept && !c.Cached {
-		s.notePlaced(c.Entry.Path, c.Entry.SHA256)
-	}
+	kept := s.keepOrNote(&c)
 	x := s.idx
 	x.mu.Lock()
 	var err error

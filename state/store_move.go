@@ -327,7 +327,7 @@ func (s *LocalStore) recordMoves(ctx context.Context, b *moveBatch, done func(i 
 	}
 	x.mu.Unlock()
 	for _, pm := range b.moves {
-		if err != nil && pm.m.Path != pm.m.From.Entry.Path {
+		if err != nil { // batchable moves change their path
 			s.placedUnrecorded(pm.m.Path, pm.m.From.Entry.SHA256)
 		}
 		if err == nil {

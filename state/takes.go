@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/providers"
 )
@@ -269,7 +270,7 @@ func CheckApprover(by string) error {
 		switch {
 		case unicode.IsControl(r):
 			return fmt.Errorf("contains the control character %U", r)
-		case unicode.Is(unicode.Bidi_Control, r):
+		case safepath.IsBidiControl(r):
 			return fmt.Errorf("contains the bidirectional formatting character %U", r)
 		}
 	}
