@@ -393,10 +393,7 @@ func (e *env) main(args []string) int {
 // option of the command that follows the global options (-json before
 // plan): that command and the option's name.
 func commandOption(args []string) (cmd, opt string, ok bool) {
-	rest := args
-	for len(rest) > 0 && strings.HasPrefix(rest[0], "-") {
-		rest = rest[1:]
-	}
+	rest := afterGlobals(args)
 	if len(rest) == 0 {
 		return "", "", false
 	}
@@ -413,10 +410,21 @@ func commandOption(args []string) (cmd, opt string, ok bool) {
 // its work in flight finish and be recorded (apply, watch). The others
 // do not watch Stop: a SIGHUP keeps its default action for them.
 func StopsGracefully(args []string) bool {
+	args = afterGlobals(args)
+	return len(args) > 0 && (args[0] == "apply" || args[0] == "watch")
+}
+
+// afterGlobals returns args from the command on: past the options before
+// it, and past the directory of a -chdir DIR (refused, but its directory
+// is not the command).
+func afterGlobals(args []string) []string {
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		if (args[0] == "-chdir" || args[0] == "--chdir") && len(args) > 1 {
+			args = args[1:]
+		}
 		args = args[1:]
 	}
-	return len(args) > 0 && (args[0] == "apply" || args[0] == "watch")
+	return args
 }
 
 // commands returns the command names, for did-you-mean.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pixform/pixform/config"
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 )
@@ -80,10 +81,13 @@ func outTarget(dir, target, name, flag, other string, k outKind) error {
 		root = r
 	}
 	if rel, err := filepath.Rel(root, at); err == nil && filepath.IsLocal(rel) {
-		switch first, _, _ := strings.Cut(filepath.ToSlash(rel), "/"); {
-		case rel == state.LockFileName:
-			return refuse("is the lockfile: writing there would replace it", "name a new file")
-		case first == state.WorkDirName:
+		// pixform's own files as the path check names them: case-folded,
+		// as a macOS or Windows checkout compares names.
+		var pe *safepath.Error
+		if rel := filepath.ToSlash(rel); errors.As(safepath.Check(rel), &pe) && pe.Reason == safepath.Reserved {
+			if safepath.Key(rel) == safepath.Key(state.LockFileName) {
+				return refuse("is the lockfile: writing there would replace it", "name a new file")
+			}
 			return refuse("is in "+state.WorkDirName+", pixform's own directory", "name a file outside it")
 		}
 	}

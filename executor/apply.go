@@ -655,6 +655,10 @@ func (r *run) skip(n int) {
 	r.mu.Unlock()
 }
 
+// NotStarted counts the images not started because the run stopped:
+// Skipped less those abandoned in flight.
+func (r *Result) NotStarted() int { return r.Skipped - r.Abandoned }
+
 // abandon counts an image whose request in flight was cancelled.
 func (r *run) abandon() {
 	r.mu.Lock()

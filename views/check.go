@@ -43,8 +43,6 @@ func checkReasons(ci CheckImage) []string {
 	switch c.Action {
 	case planner.Create:
 		return []string{"not in the lockfile"}
-	case planner.Delete:
-		return []string{"no longer declared in the configuration"}
 	}
 	return []string{actionPhrase(c)}
 }

@@ -191,13 +191,17 @@ func (l *lineProgress) count(failed bool) (n, total int) {
 }
 
 func (l *lineProgress) Completed(c *planner.Change, e state.Entry, how executor.How) {
+	if how != executor.Generated {
+		line := completedLine(c, e, how) // formatted before the lock
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		n, total := l.count(false)
+		fmt.Fprintf(l.w, "[%*d/%d] %s\n", width(total), n, total, line)
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n, total := l.count(false)
-	if how != executor.Generated {
-		fmt.Fprintf(l.w, "[%*d/%d] %s\n", width(total), n, total, completedLine(c, e, how))
-		return
-	}
 	// The line of every rendered image, as printf would format it, in
 	// one buffer and one write: a long apply prints thousands.
 	b := append(l.line[:0], '[')
@@ -759,7 +763,11 @@ type JSONResult struct {
 
 // NewJSONResult converts an executor result.
 func NewJSONResult(r *executor.Result) JSONResult {
-	jr := JSONResult{r.Generated, r.Restored, r.RestoredFromStore, r.Moved, r.Deleted, r.Failed, r.Skipped, r.Requests, r.Retries, r.Throttled, r.Credits, r.Duration.Seconds(), "", r.Abandoned}
+	jr := JSONResult{
+		Generated: r.Generated, Restored: r.Restored, RestoredFromStore: r.RestoredFromStore, Moved: r.Moved, Deleted: r.Deleted,
+		Failed: r.Failed, Skipped: r.Skipped, Requests: r.Requests, Retries: r.Retries, Throttled: r.Throttled, Credits: r.Credits,
+		WallSecond: r.Duration.Seconds(), Abandoned: r.Abandoned,
+	}
 	if r.Stopped != nil {
 		jr.Stopped = r.Stopped.Error()
 	}
@@ -782,7 +790,7 @@ func WriteApplySummary(w io.Writer, r *executor.Result, provider string, color b
 	}
 	fmt.Fprintf(w, "%s %d generated, %s, %d moved, %d deleted, %d failed",
 		head, r.Generated, restoredCounts(r), r.Moved, r.Deleted, r.Failed)
-	if n := r.Skipped - r.Abandoned; n > 0 {
+	if n := r.NotStarted(); n > 0 {
 		fmt.Fprintf(w, ", %d not started", n)
 	}
 	if r.Abandoned > 0 {

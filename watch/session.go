@@ -540,7 +540,7 @@ func resultLine(r *executor.Result, superseded int) string {
 	add(r.Deleted, "deleted")
 	add(superseded, "superseded")
 	add(r.Failed-superseded, "failed")
-	add(r.Skipped-r.Abandoned, "not started")
+	add(r.NotStarted(), "not started")
 	add(r.Abandoned, "abandoned in flight")
 	add(r.Throttled, "throttled")
 	if len(parts) == 0 {
