@@ -27,10 +27,9 @@ type applyFlags struct {
 	json        bool
 	lockTimeout time.Duration
 
-	// maxCredits is -max-credits and saved says a plan file is applied:
-	// set by carryOut, they bound the requests the plan did not count.
+	// maxCredits is -max-credits, set by carryOut: with planFile, it
+	// bounds the requests the plan did not count.
 	maxCredits int
-	saved      bool
 	// planFile is the saved plan's name as given, "" for a plan made now.
 	planFile string
 }
@@ -87,7 +86,7 @@ func (e *env) apply(args []string) int {
 			return e.fail(err)
 		}
 	}
-	return e.carryOut(p, ld, &sel, &af, fs.NArg() == 1)
+	return e.carryOut(p, ld, &sel, &af)
 }
 
 // loadSavedPlan reads a plan file and refuses it when the configuration or
@@ -206,7 +205,8 @@ func planVarFileError(name string, err error) error {
 }
 
 // carryOut shows the plan, asks for approval, and applies it.
-func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFlags, saved bool) int {
+func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFlags) int {
+	saved := af.planFile != ""
 	outColor := e.color(false, e.stdio.OutTerminal)
 	var jsonEvents views.Progress
 	if af.json {
@@ -219,7 +219,7 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 	if err := run.CheckCredits(p, sel.maxCredit); err != nil {
 		return e.fail(err)
 	}
-	af.maxCredits, af.saved = sel.maxCredit, saved
+	af.maxCredits = sel.maxCredit
 	if !p.HasChanges() && len(ld.leftovers) == 0 {
 		if p.HasUploads() && e.link != nil {
 			// Only uploads: free, and nothing here changes; no question.
@@ -353,7 +353,7 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 		Stop:        e.stdio.Stop,
 		Sync:        e.link.syncOf(),
 		MaxCredits:  af.maxCredits,
-		SavedPlan:   af.saved,
+		SavedPlan:   af.planFile != "",
 		NoToken:     p.Provider == providers.Imagine && e.getenv("IMAGINE_API_TOKEN") == "",
 	})
 	progress.Close()
