@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -77,24 +78,20 @@ func readWorkNote(p string) ([]byte, error) {
 // noted says the placing note names; nil for no log, an unreadable one,
 // or one over maxNoteSize.
 func readPlacedLog(dir string, noted func(key string) bool) map[string][]string {
-	wd, exists, err := workDir(dir)
-	if err != nil || !exists {
-		return nil
-	}
-	data, err := readWorkNote(filepath.Join(wd, placedLogName))
-	if err != nil {
+	data, _, found, err := readNoteData(dir, placedLogName)
+	if err != nil || !found {
 		return nil
 	}
 	var out map[string][]string
 	seen := map[string]bool{} // path key and hash: a set, however many lines repeat
-	text := string(data)
 	for {
-		line, rest, ok := strings.Cut(text, "\n")
+		line, rest, ok := bytes.Cut(data, []byte{'\n'})
 		if !ok {
 			break // no line, or the last cut short: skipped
 		}
-		text = rest
-		sum, p, ok := strings.Cut(line, " ")
+		data = rest
+		sumb, pb, ok := bytes.Cut(line, []byte{' '})
+		sum, p := string(sumb), string(pb)
 		if !ok || !validSHA256(sum) || p == "" {
 			continue
 		}
