@@ -242,7 +242,7 @@ func (r *run) request(ctx context.Context, c *planner.Change, req Request, mt st
 		}
 	}
 	defer release()
-	transient, throttles := 0, 0
+	transient, throttles, paid := 0, 0, 0
 	for attempt := 1; ; attempt++ {
 		if r.stopping() {
 			return output{}, errSkipped
@@ -317,6 +317,15 @@ func (r *run) request(ctx context.Context, c *planner.Change, req Request, mt st
 			}
 		case Transient:
 			release()
+			if pe := (*Error)(nil); errors.As(err, &pe) && pe.Paid && transient < r.opts.MaxRetries {
+				// A retry is a second paid request the plan did not count.
+				if paid++; paid > paidRetries {
+					return output{}, fmt.Errorf("failed after %s: %w; it sent such an image %d times, each paid for, and makes the same for the same request, so no more is asked", pluralRetries(transient), err, paid)
+				}
+				if refused := r.unplannedRefusal(r.price(c)); refused != "" {
+					return output{}, fmt.Errorf("%w; a retry would be paid for too, and %s, so none was sent", err, refused)
+				}
+			}
 			if transient >= r.opts.MaxRetries {
 				if transient > 0 {
 					err = fmt.Errorf("failed after %s: %w", pluralRetries(transient), err)
@@ -340,6 +349,13 @@ func (r *run) request(ctx context.Context, c *planner.Change, req Request, mt st
 		}
 	}
 }
+
+// paidRetries is how many times an image the server sent whole, but that
+// was refused (outside the provider's bounds, or larger than accepted),
+// is asked again: each such answer is paid for, and the server makes the
+// same image for the same seed, so max_retries of them would pay that
+// many times for nothing. One retry still gets past a passing fault.
+const paidRetries = 1
 
 // attempt sends one request for c and validates the response into a
 // temporary file beside the target. It returns the limiter's Outcome of
@@ -381,10 +397,15 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 	if err != nil {
 		r.store.AbortTemp(tmp)
 		var pe *Error
-		if errors.As(err, &pe) && pe.Class == Throttled {
-			o.Throttled, o.RetryAfter = true, pe.RetryAfter
+		if errors.As(err, &pe) {
 			r.mu.Lock()
-			r.res.Throttled++
+			if pe.Class == Throttled {
+				o.Throttled, o.RetryAfter = true, pe.RetryAfter
+				r.res.Throttled++
+			}
+			if pe.Paid {
+				r.res.Credits += credits
+			}
 			r.mu.Unlock()
 		}
 		return output{}, o, err
@@ -393,6 +414,11 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 		return fmt.Sprintf("the %s provider's response for %s", r.provider, c.Addr)
 	})
 	if err != nil {
+		if pe := (*Error)(nil); errors.As(err, &pe) && pe.Paid {
+			r.mu.Lock()
+			r.res.Credits += credits
+			r.mu.Unlock()
+		}
 		return output{}, o, localUnlessClassified(c.Path, err)
 	}
 	r.mu.Lock()
@@ -492,17 +518,22 @@ func (r *run) restore(c *planner.Change, mt string) (why string, done bool) {
 // requested instead, though the plan counted no request for it. It
 // returns the credits of that request, or fails c and returns false.
 func (r *run) allowUnplanned(c *planner.Change, why string) (credits int, ok bool) {
-	known := false
-	if r.provider == providers.Imagine && planner.Endpoint(c.Inputs) == planner.EndpointTextToImage {
-		// The edit endpoints' prices are the provider block's, which
-		// the plan applies; a request of one is unpriced here.
-		credits, known = planner.Price(c.Inputs.Style)
-	}
+	credits, known := r.price(c)
 	if refused := r.refuseUnplanned(credits, known); refused != "" {
 		r.fail(c, fmt.Errorf("could not restore %s from the content cache (%s); %s", c.Path, why, refused))
 		return 0, false
 	}
 	return credits, true
+}
+
+// price is the credits of a request for c, known false when it is
+// unpriced: the edit endpoints' prices are the provider block's, which
+// the plan applies; a request of one is unpriced here.
+func (r *run) price(c *planner.Change) (credits int, known bool) {
+	if r.provider == providers.Imagine && planner.Endpoint(c.Inputs) == planner.EndpointTextToImage {
+		return planner.Price(c.Inputs.Style)
+	}
+	return 0, false
 }
 
 // refuseUnplanned asks Options.Unplanned whether a request the plan did
@@ -511,19 +542,27 @@ func (r *run) allowUnplanned(c *planner.Change, why string) (credits int, ok boo
 // error of the image that needed it: why nothing was sent, and what to
 // do.
 func (r *run) refuseUnplanned(credits int, known bool) string {
-	if r.opts.Unplanned == nil || r.provider == providers.Draft {
-		return "" // a draft render is no request
-	}
-	r.mu.Lock()
-	refused := r.opts.Unplanned(credits, known, r.unplanned)
-	if refused == "" {
-		r.unplanned += credits
-	}
-	r.mu.Unlock()
+	refused := r.unplannedRefusal(credits, known)
 	if refused == "" {
 		return ""
 	}
 	return fmt.Sprintf("the plan counted no request for it, and %s, so none was sent. Run plan again: it plans the request and shows what it costs", refused)
+}
+
+// unplannedRefusal is Options.Unplanned's answer for a request of
+// credits the plan did not count: "" when it may be sent (its credits
+// then count as allowed), else why not.
+func (r *run) unplannedRefusal(credits int, known bool) string {
+	if r.opts.Unplanned == nil || r.provider == providers.Draft {
+		return "" // a draft render is no request
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	refused := r.opts.Unplanned(credits, known, r.unplanned)
+	if refused == "" {
+		r.unplanned += credits
+	}
+	return refused
 }
 
 // restoreFromStore copies c's image from the image store, which

@@ -89,14 +89,15 @@ func sniff(head []byte) string {
 
 // notImageError is the transient failure of a body that is not one whole
 // image we accept: truncated, garbled, of an unknown format, or outside
-// the provider's bounds.
+// the provider's bounds. An image outside the bounds came whole from the
+// server: it is Paid, and retried once only (paidRetries).
 func notImageError(what string, err error) error {
-	msg := fmt.Sprintf("%s is not a whole PNG, JPEG or WebP image: %v", what, err)
 	var oob *outOfBounds
 	if errors.As(err, &oob) {
-		msg = fmt.Sprintf("%s is refused: %v", what, oob.err)
+		return &Error{Class: Transient, Paid: true, Err: err,
+			Msg: fmt.Sprintf("%s is refused: %v; the server made and sent it, so it is paid for", what, oob.err)}
 	}
-	return &Error{Class: Transient, Msg: msg, Err: err}
+	return &Error{Class: Transient, Msg: fmt.Sprintf("%s is not a whole PNG, JPEG or WebP image: %v", what, err), Err: err}
 }
 
 // outOfBounds is an image whose header is outside what was accepted.

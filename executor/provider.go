@@ -77,6 +77,12 @@ type Error struct {
 	// (a request it could not build or that failed its checks): no
 	// request is counted as sent.
 	NotSent bool
+	// Paid says the server made and sent an image for the request that
+	// was refused on arrival (larger than accepted, or outside the
+	// provider's bounds): its price is counted as spent, and a Transient
+	// one is retried at most paidRetries times, not max_retries: the
+	// server makes the same image for the same seed.
+	Paid bool
 }
 
 func (e *Error) Error() string {

@@ -92,6 +92,10 @@ type Client struct {
 	// reached is set once any answer has come from the server: from then
 	// on a refused connection is a passing fault, not a wrong URL.
 	reached atomic.Bool
+	// forbidden counts the answers since the last 2xx that were a 403
+	// with no vendor code: not the API's answer, but a proxy's or a
+	// firewall's, for one request (a rule its body tripped) or for all.
+	forbidden atomic.Int32
 	// rt, when set, sends the requests itself instead of hc: hc then has
 	// no cookie jar nor timeout of its own, and redirects are never
 	// followed, so the http.Client would only copy each request's headers
@@ -289,26 +293,44 @@ func (c *Client) doRequest(ctx context.Context, ep endpoint, body []byte, conten
 		if rerr != nil && len(data) == 0 && resp.StatusCode != http.StatusTooManyRequests {
 			return c.transportError(ctx, rctx, ep, fmt.Sprintf("read the %s error body", statusText(resp.StatusCode)), rerr)
 		}
-		return errorFor(resp.StatusCode, resp.Header, data, c.token, c.now(), ep.op)
+		perr := errorFor(resp.StatusCode, resp.Header, data, c.token, c.now(), ep.op)
+		if resp.StatusCode == http.StatusForbidden && perr.Class == executor.Invalid {
+			if e, ok := decodeError(data); !ok || e.Code == "" {
+				if n := c.forbidden.Add(1); n >= forbiddenStreak {
+					return &executor.Error{Class: executor.Fatal, Err: perr,
+						Msg: fmt.Sprintf("%d answers in a row were HTTP 403 Forbidden with no Imagine error code (the last: %s): not the Imagine API's own answer, so something in front of it (a proxy, a firewall or a gateway at IMAGINE_API_URL) refuses the requests, and would refuse the rest: check IMAGINE_API_URL and the network between, then apply again", n, perr.Msg)}
+				}
+			}
+		}
+		return perr
 	}
+	c.forbidden.Store(0)
 
 	if kind := notAnImage(resp.Header.Get("Content-Type")); kind != "" {
 		data, _ := io.ReadAll(io.LimitReader(watch, maxErrorBody))
-		said := ""
-		if e, ok := decodeError(data); ok && e.Message != "" {
-			said = ": " + clean(e.Message, c.token, maxServerText)
-		} else if l := firstLine(data, c.token); l != "" {
-			said = fmt.Sprintf(": %q", l)
-		}
-		return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API answered %s with %s instead of an image%s", statusText(resp.StatusCode), clean(kind, c.token, 80), said)}
+		return c.okButNotImage(resp, data, clean(kind, c.token, 80), ep.op)
 	}
 	if resp.ContentLength > c.maxBytes {
 		return c.tooLarge(fmt.Sprintf("it announced %d bytes", resp.ContentLength))
 	}
 
+	// No image starts with text: a body that opens with '{', '[', '<' or
+	// white space is an answer in words (JSON, HTML), whatever its
+	// Content-Type says.
 	cw := &countingWriter{w: w}
+	var first [1]byte
+	if n, err := io.ReadFull(watch, first[:]); n == 1 && textStart(first[0]) {
+		data, _ := io.ReadAll(io.LimitReader(watch, maxErrorBody-1))
+		return c.okButNotImage(resp, append(first[:], data...), "text", ep.op)
+	} else if n == 1 {
+		cw.Write(first[:])
+	} else if err != io.EOF {
+		return c.transportError(ctx, rctx, ep, "read the image (0 bytes in)", err)
+	}
 	buf := copyBufs.Get().(*[]byte)
-	_, err = io.CopyBuffer(cw, io.LimitReader(watch, c.maxBytes), *buf)
+	if cw.werr == nil {
+		_, err = io.CopyBuffer(cw, io.LimitReader(watch, c.maxBytes-cw.n), *buf)
+	}
 	copyBufs.Put(buf)
 	if err == nil && cw.werr == nil && cw.n == c.maxBytes {
 		// The limit was reached: one more byte means the body is too large.
@@ -330,10 +352,42 @@ func (c *Client) doRequest(ctx context.Context, ep endpoint, body []byte, conten
 	return nil
 }
 
-// tooLarge is the transient failure of a body beyond maxBytes.
+// forbiddenStreak is how many 403 answers with no vendor code, with no
+// 2xx between, stop the run: one or two fail their images alone, as a
+// firewall rule tripped by a prompt would; more mean every request is
+// refused.
+const forbiddenStreak = 3
+
+// textStart says that a body starting with b is text, not an image: PNG,
+// JPEG and WebP start with bytes that are none of these.
+func textStart(b byte) bool {
+	return b == '{' || b == '[' || b == '<' || b == ' ' || b == '\t' || b == '\r' || b == '\n'
+}
+
+// okButNotImage is the failure of a 2xx answer whose body (data, at most
+// maxErrorBody of it) is kind, not an image. The vendor's error JSON is
+// classified by its code as on any other status: a 200 that says the
+// token is invalid or the credits are out stops the run as a 401 or 402
+// would. Anything else is transient.
+func (c *Client) okButNotImage(resp *http.Response, data []byte, kind, op string) error {
+	e, ok := decodeError(data)
+	if ok && e.Code != "" && classify(resp.StatusCode, clean(e.Code, c.token, 20)) != executor.Transient {
+		return errorFor(resp.StatusCode, resp.Header, data, c.token, c.now(), op)
+	}
+	said := ""
+	if ok && e.Message != "" {
+		said = ": " + clean(e.Message, c.token, maxServerText)
+	} else if l := firstLine(data, c.token); l != "" {
+		said = fmt.Sprintf(": %q", l)
+	}
+	return &executor.Error{Class: executor.Transient, Msg: fmt.Sprintf("the Imagine API answered %s with %s instead of an image%s", statusText(resp.StatusCode), kind, said)}
+}
+
+// tooLarge is the transient failure of a body beyond maxBytes. The server
+// made an answer for the request: its price counts as spent (Paid).
 func (c *Client) tooLarge(why string) error {
-	return &executor.Error{Class: executor.Transient, Err: errTooLarge,
-		Msg: fmt.Sprintf("the Imagine API's answer is larger than %s (%s), more than any image it serves: refused; raise max_image_bytes in the provider block if it really serves such images", byteSize(c.maxBytes), why)}
+	return &executor.Error{Class: executor.Transient, Paid: true, Err: errTooLarge,
+		Msg: fmt.Sprintf("the Imagine API's answer is larger than %s (%s), more than any image it serves: refused, and paid for; raise max_image_bytes in the provider block if it really serves such images", byteSize(c.maxBytes), why)}
 }
 
 // redirectError refuses a 3xx answer: the API does not redirect, and

@@ -103,6 +103,14 @@ func TestRenderErrorResponses(t *testing.T) {
 		"2xx JSON":              {status: 200, body: jsonErr("1300", "internal", "oops"), contentType: "application/json", wantClass: executor.Transient, wantIn: []string{"instead of an image", "oops"}},
 		"2xx text":              {status: 200, body: "hello", contentType: "text/plain; charset=utf-8", wantClass: executor.Transient, wantIn: []string{"instead of an image"}},
 		"2xx empty":             {status: 200, body: "", contentType: "image/png", wantClass: executor.Transient, wantIn: []string{"empty body"}},
+		// A 200 that carries the vendor's error is classified by its code.
+		"2xx JSON out of credits": {status: 200, body: jsonErr("1101", "insufficient_credits", "No credits left."), contentType: "application/json", wantClass: executor.Fatal, wantIn: []string{"out of credits", "HTTP 200 OK, code 1101"}},
+		"2xx JSON bad token":      {status: 200, body: jsonErr("1001", "invalid_token", "bad"), contentType: "application/json", wantClass: executor.Fatal, wantIn: []string{"IMAGINE_API_TOKEN is invalid"}},
+		"2xx JSON as PNG":         {status: 200, body: jsonErr("1101", "insufficient_credits", "No credits left."), contentType: "image/png", wantClass: executor.Fatal, wantIn: []string{"out of credits"}},
+		"2xx JSON untyped":        {status: 200, body: "\n" + jsonErr("1100", "invalid_request", "bad prompt"), contentType: "application/octet-stream", wantClass: executor.Invalid, wantIn: []string{"bad prompt"}},
+		"2xx JSON as PNG 1300":    {status: 200, body: jsonErr("1300", "internal", "oops"), contentType: "image/png", wantClass: executor.Transient, wantIn: []string{"with text instead of an image", "oops"}},
+		"2xx HTML as PNG":         {status: 200, body: "<html>captive portal</html>", contentType: "image/png", wantClass: executor.Transient, wantIn: []string{"with text instead of an image", "captive portal"}},
+		"403 no code":             {status: 403, body: "<html>Forbidden</html>", contentType: "text/html", wantClass: executor.Invalid, wantIn: []string{"HTTP 403 Forbidden"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -478,5 +486,50 @@ func TestFatalCause(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestForbiddenStreakStops: a 403 with no vendor code is a proxy's or a
+// firewall's answer. One fails its image alone (a rule a prompt tripped);
+// forbiddenStreak of them with no image between stop the run, and an image
+// that arrives between starts the count again.
+func TestForbiddenStreakStops(t *testing.T) {
+	var serve atomic.Value
+	serve.Store("403")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if serve.Load() == "png" {
+			w.Header().Set("Content-Type", "image/png")
+			w.Write([]byte("\x89PNG-fake"))
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, "<html>Forbidden</html>")
+	}))
+	defer srv.Close()
+	c := newClient(srv.URL, 5*time.Second)
+	render := func() executor.Class {
+		return executor.ClassOf(c.Render(context.Background(), hero(), io.Discard))
+	}
+	want := []executor.Class{executor.Invalid, executor.Invalid}
+	for i, w := range want {
+		if got := render(); got != w {
+			t.Fatalf("answer %d: class %v, want %v", i+1, got, w)
+		}
+	}
+	serve.Store("png")
+	if err := c.Render(context.Background(), hero(), io.Discard); err != nil {
+		t.Fatalf("image between: %v", err)
+	}
+	serve.Store("403")
+	for i := range forbiddenStreak - 1 {
+		if got := render(); got != executor.Invalid {
+			t.Fatalf("answer %d after an image: class %v, want invalid", i+1, got)
+		}
+	}
+	err := c.Render(context.Background(), hero(), io.Discard)
+	if executor.ClassOf(err) != executor.Fatal || !strings.Contains(err.Error(), "3 answers in a row were HTTP 403 Forbidden") || !strings.Contains(err.Error(), "IMAGINE_API_URL") {
+		t.Fatalf("answer %d: %v, want a fatal error naming the streak and IMAGINE_API_URL", forbiddenStreak, err)
 	}
 }

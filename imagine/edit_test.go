@@ -313,8 +313,10 @@ func TestEditBodyCap(t *testing.T) {
 	var out bytes.Buffer
 	c := New(Options{URL: srv.URL + "/v2/image/generations", Token: secret, MaxBytes: limit})
 	err := c.Edit(context.Background(), edits.Request{Op: edits.Upscale, Image: pngOf(t, 40, 30)}, &out)
-	if executor.ClassOf(err) != executor.Transient || err == nil || !strings.Contains(err.Error(), "larger than 64 KiB") {
-		t.Fatalf("Edit = %v, want a transient error naming the limit", err)
+	// The server made the answer: it is paid for.
+	var pe *executor.Error
+	if !errors.As(err, &pe) || pe.Class != executor.Transient || !pe.Paid || !strings.Contains(err.Error(), "larger than 64 KiB") || !strings.Contains(err.Error(), "max_image_bytes") {
+		t.Fatalf("Edit = %v, want a transient, paid error naming the limit and max_image_bytes", err)
 	}
 	if out.Len() > limit {
 		t.Errorf("%d bytes written, more than the %d limit", out.Len(), limit)
