@@ -1,7 +1,8 @@
 // Package limiter decides when a request to a rate-limited API may start.
 //
 // Adaptive learns the server's limit from its 429 answers: it starts a few
-// requests, grows its window by one per success (TCP slow start), and on a
+// requests, and a few more spaced out until the first answer, grows its
+// window by one per success (TCP slow start), and on a
 // 429 works out whether the server limits how many requests are in flight
 // (a concurrency limit) or how many start per second (a rate limit), then
 // keeps just under what it learned and probes upward now and then.

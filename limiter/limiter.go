@@ -20,6 +20,9 @@ type Ticket struct {
 	// limit within quickRefill of the answer that gave it back (after
 	// the refill delay, if any).
 	refill bool
+	// opening says that it went out in the opening, paced, beyond the
+	// initial window.
+	opening bool
 }
 
 // noGap is the gap of the first start, which has no previous one.
@@ -46,8 +49,20 @@ const (
 	// start's last round trip before the first rate 429 that bounds the
 	// first estimate from below.
 	lastTripCount = 8
-	// initialWindow requests may start before anything has come back.
+	// initialWindow requests may start at once before anything has come
+	// back.
 	initialWindow = 2
+	// openingPace spaces further starts before anything has come back
+	// or been refused (the opening), one each openingPace, without
+	// growing slow start's window: a server that answers slowly and
+	// caps the requests in flight has its places filled within a few
+	// paces instead of waiting a round trip with two (a cap of 4 at
+	// 500 ms: 4 in flight at 0.5 s instead of 1.3 s), while a rate limit
+	// sees 4 starts a second, below most, and slow start after the
+	// first answer goes on as before. A shorter pace cost (a) its 1.05×
+	// in simulation: at 125 ms slow start's first 429 came in a run of
+	// 0.38 s, whose count is rough (1.062×).
+	openingPace = 250 * time.Millisecond
 	// startupGain paces slow start at this multiple of window/latency, so
 	// the window's growth is spread over a round trip instead of bursting.
 	startupGain = 1.0
@@ -210,8 +225,11 @@ const (
 //
 // It starts with a small window that grows by one per success (TCP slow
 // start, paced at window/latency so growth is spread over a round trip).
-// A 429 before anything came back holds one request in flight until
-// one comes back. After that, each fresh 429 is classified by its level,
+// Until something comes back or is refused, one more request starts each
+// openingPace beyond that window (the opening). A 429 of such a start,
+// while the ones before it are still in flight, reads as a limit on the
+// requests in flight at that many; any other 429 before anything came
+// back holds one request in flight until one comes back. After that, each fresh 429 is classified by its level,
 // the number of requests in flight when the throttled request started,
 // and its gap, the time since the start before it. Above every level the
 // server has accepted (requests that succeeded, or are still in flight
@@ -461,8 +479,17 @@ func (l *Adaptive) Acquire(ctx context.Context) (Ticket, error) {
 // otherwise it returns how long until pacing might allow it (zero when
 // only a Release can help).
 func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
+	opening := false
 	if l.inflight >= l.limitLocked(now) {
-		return Ticket{}, 0, false
+		if !l.openingLocked() {
+			return Ticket{}, 0, false
+		}
+		// The opening: one more start each openingPace until
+		// something comes back or is refused.
+		if d := l.lastStart.Add(openingPace).Sub(now); d > 0 {
+			return Ticket{}, d, false
+		}
+		opening = true
 	}
 	if !l.refitAt.IsZero() && !now.Before(l.refitAt) {
 		l.refitLocked(now)
@@ -504,7 +531,7 @@ func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 		l.firstStart = now
 	}
 	l.seq++
-	t := Ticket{seq: l.seq, at: now, level: l.inflight, gap: noGap, refill: refill && now.Sub(l.lastFree) <= l.refillDelay+quickRefill}
+	t := Ticket{seq: l.seq, at: now, level: l.inflight, gap: noGap, refill: refill && now.Sub(l.lastFree) <= l.refillDelay+quickRefill, opening: opening}
 	if !l.lastStart.IsZero() {
 		t.gap = now.Sub(l.lastStart)
 	}
@@ -521,6 +548,14 @@ func (l *Adaptive) admitLocked(now time.Time) (Ticket, time.Duration, bool) {
 		l.nextStart = base.Add(iv)
 	}
 	return t, 0, true
+}
+
+// openingLocked reports whether the limiter is in the opening: starts
+// went out, none came back, none was refused, nothing was learned, and
+// fewer than max are in flight.
+func (l *Adaptive) openingLocked() bool {
+	return l.successes == 0 && l.lastCut.IsZero() && !l.firstStart.IsZero() &&
+		!l.throttled && !l.learning && l.rate <= 0 && l.winLimit == 0 && l.inflight < l.max
 }
 
 // lateAllowanceLocked is how late after its due time a paced start may
@@ -727,6 +762,21 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	// ones, which went out together before anything was known.
 	l.minGapEver = min(l.minGapEver, minGap)
 	l.tracef("429 level=%d gap=%v accepted=%d mingap=%v window=%.0f rate=%.2f refill=%v quick=%d", level, t.gap, accepted, minGap, l.window, l.rate, t.refill, l.quickRefills)
+	if t.opening && l.successes == 0 && accepted > 0 && level > accepted {
+		// A start of the opening refused while the ones before it,
+		// paced alike, are still in flight, accepted: the server holds
+		// no more (a rate limit that refused it for coming too soon
+		// reads as such at its next 429, and the window is tried
+		// again soon).
+		l.tracef("opening refused: window=%d", accepted)
+		l.throttled = true
+		l.refused[min(accepted+1, len(l.refused)-1)]++
+		l.window = float64(accepted)
+		l.concLevel = accepted
+		l.concSure = concSureRounds * accepted
+		l.concProbeAt = l.probeAfter(accepted)
+		return
+	}
 	if accepted == 0 || l.successes == 0 {
 		// Nothing got through yet, or nothing came back: nothing tells
 		// a concurrency limit from a rate limit, and a count over so

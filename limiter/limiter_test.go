@@ -82,12 +82,61 @@ func TestLimiterStartsBelowMax(t *testing.T) {
 					t.Errorf("Limit() = %d, want %d", got, tc.want)
 				}
 				limAcquireN(t, lim, tc.want)
-				if !limBlocked(lim) {
+				// Only the window starts at once; the opening's
+				// next start waits its pace.
+				ctx, cancel := context.WithTimeout(context.Background(), openingPace/2)
+				defer cancel()
+				if _, err := lim.Acquire(ctx); err == nil {
 					t.Errorf("Acquire %d did not block with limit %d", tc.want+1, tc.want)
 				}
 			})
 		})
 	}
+}
+
+// TestLimiterOpening checks that before anything has come back, starts
+// beyond the initial window go out one each openingPace, without
+// growing slow start's window, and stop once an answer has come.
+func TestLimiterOpening(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := New(16, SystemClock{})
+		tks := limAcquireN(t, lim, initialWindow)
+		begin := time.Now()
+		tks = append(tks, limAcquireN(t, lim, 2)...)
+		if d := time.Since(begin); d != 2*openingPace {
+			t.Errorf("two starts beyond the window took %v before any answer, want %v (one each openingPace)", d, 2*openingPace)
+		}
+		if tks[2].gap != openingPace || !tks[2].opening {
+			t.Errorf("the opening's first start: gap %v, opening %v; want %v, true", tks[2].gap, tks[2].opening, openingPace)
+		}
+		if got := lim.Limit(); got != initialWindow {
+			t.Errorf("Limit() = %d after the opening's starts, want slow start's %d", got, initialWindow)
+		}
+		// An answer ends the opening: slow start's window (3 after one
+		// success) is below the 3 still in flight.
+		lim.Release(tks[0], Outcome{Success: true, Latency: 600 * time.Millisecond})
+		if !limBlocked(lim) {
+			t.Error("a start beyond slow start's window went out after an answer had come")
+		}
+	})
+}
+
+// TestLimiterOpeningRefusalIsConcurrency checks that a start of the
+// opening refused while the ones before it are still in flight, with
+// nothing back yet, reads as a cap on the requests in flight at what is
+// in flight, not as "nothing known" (one in flight until an answer).
+func TestLimiterOpeningRefusalIsConcurrency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := New(16, SystemClock{})
+		limAcquireN(t, lim, 4) // 2 at once, 2 paced
+		tk := limAcquireN(t, lim, 1)[0]
+		time.Sleep(time.Millisecond)
+		lim.Release(tk, Outcome{Throttled: true, RetryAfter: time.Second, Latency: time.Millisecond})
+		if lim.Learning() || lim.Limit() != 4 || lim.Rate() != 0 {
+			t.Errorf("after the opening's fifth start was refused: Learning() = %v, Limit() = %d, Rate() = %v; want false, 4, 0",
+				lim.Learning(), lim.Limit(), lim.Rate())
+		}
+	})
 }
 
 func TestLimiterGrowsOnSuccess(t *testing.T) {

@@ -446,22 +446,26 @@ func simScenarios() map[string]simScenario {
 		// 0.690 s, 5 in flight, 4 ever accepted. A limiter that read
 		// (a)'s first 429 as a rate, to spare (a) its second, would
 		// pace this at about 10 a second instead of 13.3 (1.33x).
+		// With the opening's third start at 250 ms: 1.067x → 1.049x.
 		"b-conc-4-300ms": {
 			newServer: func() simServer {
 				return &simConcServer{limit: 4, lat: 300 * time.Millisecond, retryAfter: time.Second}
 			},
 			images:   100,
 			ideal:    100 * 300 * time.Millisecond / 4,
-			maxRatio: 1.10,
+			maxRatio: 1.055,
 			max429:   0.03,
 		},
+		// Slow start alone had 4 in flight at 1.3 s (1.064x); the
+		// opening has them at 0.5 s (1.044x, worst 1.045x over 60
+		// seeds).
 		"b-conc-4": {
 			newServer: func() simServer {
 				return &simConcServer{limit: 4, lat: 500 * time.Millisecond, retryAfter: time.Second}
 			},
 			images:   100,
 			ideal:    12500 * time.Millisecond,
-			maxRatio: 1.10,
+			maxRatio: 1.05,
 			max429:   0.02,
 		},
 		// (b) as the binary meets the fake on a loaded machine: the
@@ -495,13 +499,19 @@ func simScenarios() map[string]simScenario {
 		// refused earlier, while refills were still paced, still
 		// reads as a rate (a rate limit misread as a concurrency
 		// limit early looks the same), and the worst seed stays.
+		// Which seeds meet such a refusal is chance: over seeds 11-70
+		// the limiter before the opening exceeded 1.20× on 7 (mean
+		// 1.112×, worst 1.340×), with the opening on 8 (mean 1.107×,
+		// worst 1.295×); on seeds 1-10 the opening moved the refusals
+		// onto seeds 3 and 6 (1.325×, 1.283×; mean 1.168×): the bound
+		// is loosened from 1.20 for that reason.
 		"b-conc-4-loaded-lag": {
 			newServer: func() simServer {
 				return &simConcServer{limit: 4, lat: 500 * time.Millisecond, retryAfter: time.Second, loaded: true, lag: 3 * time.Millisecond, lagOdds: 0.05}
 			},
 			images:   100,
 			ideal:    25 * 5113 * time.Millisecond / 10,
-			maxRatio: 1.20,
+			maxRatio: 1.33,
 			max429:   0.05,
 			settle:   3 * time.Millisecond,
 		},
@@ -511,7 +521,10 @@ func simScenarios() map[string]simScenario {
 		// client counts it, and the 429 at level 5 that follows reads
 		// as a rate limit (about 6 a second where the cap allows 8):
 		// 1.23-1.27× on 3 seeds of 10, the rest 1.12-1.13× (mean
-		// 1.165×). The binary's slow (b) runs under load are of this
+		// 1.165×). With the opening, the fifth start comes later in
+		// the second round trip and no seed of 10 misreads (mean
+		// 1.107×, worst 1.112×; over seeds 11-70 1.105×, worst 1.126×,
+		// where it was 1.172×, worst 1.292×). The binary's slow (b) runs under load are of this
 		// kind (the limiter's trace says accepted=5 at the first 429).
 		// Discounting, from a start's level, the requests sent a
 		// fastest round trip before it does not help: the fastest
@@ -523,7 +536,7 @@ func simScenarios() map[string]simScenario {
 			},
 			images:   100,
 			ideal:    12500 * time.Millisecond,
-			maxRatio: 1.30,
+			maxRatio: 1.15,
 			max429:   0.05,
 			jitter:   30 * time.Millisecond,
 		},
@@ -531,20 +544,26 @@ func simScenarios() map[string]simScenario {
 			newServer: func() simServer { return &simConcServer{limit: 4, lat: 500 * time.Millisecond} },
 			images:    100,
 			ideal:     12500 * time.Millisecond,
-			maxRatio:  1.10,
+			maxRatio:  1.05,
 			max429:    0.02,
 		},
 		// A place given back 20 ms after its answer: a start right
 		// after an answer is refused at a level that was accepted,
 		// which reads as a rate. 1.223× on every seed of ten; a pace
-		// reset at the first refusal (tried) made it 1.35×.
+		// reset at the first refusal (tried) made it 1.35×. With the
+		// opening (4 in flight at 0.5 s), the first such refusal is
+		// slow start's start right after the first answer, at 0.5 s,
+		// and the rate it reads is counted over that half second: 6
+		// a second, where 1.55 s of run gave 7 (1.322× on every seed;
+		// loosened from 1.25 for that reason: the misreading is the
+		// same, only earlier).
 		"b-conc-4-lag-20ms": {
 			newServer: func() simServer {
 				return &simConcServer{limit: 4, lat: 500 * time.Millisecond, lag: 20 * time.Millisecond}
 			},
 			images:   100,
 			ideal:    12500 * time.Millisecond,
-			maxRatio: 1.25,
+			maxRatio: 1.35,
 			max429:   0.05,
 			settle:   20 * time.Millisecond,
 		},
@@ -606,11 +625,15 @@ func simScenarios() map[string]simScenario {
 		// can reach the server less than a window after it, unless the
 		// limiter takes that one's slow round trip for a late arrival
 		// (1.209×, a 429 in window mode on every seed before it did).
+		// With the opening: mean 1.169× → 1.162×, but seed 8 at
+		// 1.202× (a 429 in window mode); over seeds 11-70 the limiter
+		// before it exceeded 1.19× on 14 (worst 1.228×), with it on 15
+		// (worst 1.214×): loosened from 1.19 for that reason.
 		"e-window-10-per-1s-jitter-15ms": {
 			newServer: func() simServer { return &simWindowServer{limit: 10, lat: 300 * time.Millisecond} },
 			images:    100,
 			ideal:     9000 * time.Millisecond,
-			maxRatio:  1.19,
+			maxRatio:  1.21,
 			max429:    0.03,
 			jitter:    15 * time.Millisecond,
 		},
@@ -627,11 +650,13 @@ func simScenarios() map[string]simScenario {
 		// as the window has room by its own log of starts, which repeats
 		// slow start's first window each second: the last start comes
 		// at about 10 s, 1.15× the ideal, short of the 1.10× target.
+		// The opening's third start at 250 ms brings slow start's
+		// refusals forward (the third at 0.88 s, was 0.98 s): 1.141×.
 		"e-window-10-per-1s": {
 			newServer: func() simServer { return &simWindowServer{limit: 10, lat: 300 * time.Millisecond} },
 			images:    100,
 			ideal:     9000 * time.Millisecond,
-			maxRatio:  1.16,
+			maxRatio:  1.145,
 			max429:    0.05,
 		},
 		// The window as the binary meets it on a loaded machine: each
@@ -646,7 +671,7 @@ func simScenarios() map[string]simScenario {
 			newServer: func() simServer { return &simWindowServer{limit: 10, lat: 300 * time.Millisecond} },
 			images:    100,
 			ideal:     9000 * time.Millisecond,
-			maxRatio:  1.17,
+			maxRatio:  1.16,
 			max429:    0.03,
 			send:      15 * time.Millisecond,
 		},
@@ -654,7 +679,7 @@ func simScenarios() map[string]simScenario {
 			newServer: func() simServer { return &simWindowServer{limit: 10, lat: 300 * time.Millisecond, noRetryAfter: true} },
 			images:    100,
 			ideal:     9000 * time.Millisecond,
-			maxRatio:  1.16,
+			maxRatio:  1.145,
 			max429:    0.05,
 		},
 		// Up to its first 429 this bucket answers exactly as the window
@@ -668,7 +693,7 @@ func simScenarios() map[string]simScenario {
 			newServer: func() simServer { return &simBucketServer{rate: 13, burst: 2, lat: 300 * time.Millisecond} },
 			images:    100,
 			ideal:     98 * time.Second / 13,
-			maxRatio:  1.12,
+			maxRatio:  1.115, // 1.096x before the opening, 1.076x with it (worst 1.111x over 60 seeds)
 			max429:    0.05,
 		},
 		"f-gcra-10rps-burst3": {
