@@ -25,9 +25,12 @@ import (
 const DefaultThrottleGiveUp = 10 * time.Minute
 
 // ErrInterrupted is the Result.Stopped of a run whose Stop channel closed
-// (the first Ctrl-C): nothing new was started, and every image that was in
-// flight finished and was recorded.
-var ErrInterrupted = errors.New("apply interrupted: no new image was started, and the images in flight finished and were recorded")
+// (the first Ctrl-C): nothing new was started, and every request that was
+// in flight finished. A candidates image is recorded only with all its
+// takes: one whose other takes never started is not, but its finished
+// takes are in the content cache, under the seeds the next plan draws
+// again (planner.DrawnSeed).
+var ErrInterrupted = errors.New("apply interrupted: no new image was started; the requests in flight finished, and each image they completed was recorded (a candidates image whose takes did not all start is not, but the next apply restores its finished takes from the local cache with no request)")
 
 // ErrThrottledOut is in the Result.Stopped of a run that stopped because
 // the API rate-limited every request for longer than the give-up.

@@ -190,15 +190,16 @@ func occupiedError(c *planner.Change, what string, kept, noted bool) error {
 
 // keptNote says that c's image, refused at its path, is kept in the
 // content cache, and how a new plan restores it from there with no
-// request: as it is, unless the plan drew c's seed (SeedChosen), since a
-// new plan draws another (or, after -replace, keeps the recorded one);
-// the note then gives the seed to set.
+// request: as it is, unless -replace drew c's seed (a new plan keeps the
+// recorded one) or a plan file drew it at random (a new plan draws
+// DrawnSeed's); the note then gives the seed to set.
 func keptNote(c *planner.Change) string {
 	if c.SeedChosen && c.Prior != nil {
 		// -replace drew it: a new plan keeps the recorded seed.
 		return fmt.Sprintf("the image made is kept in the local cache under seed %d, which -replace drew; a new plan keeps the recorded seed %d (the image from before -replace), so to place this one, set seed = %d in the block of %s: the new plan then restores it from the cache with no request", c.Inputs.Seed, c.Prior.Inputs.Seed, c.Inputs.Seed, c.Addr)
 	}
-	if c.SeedChosen {
+	if c.SeedChosen && c.Inputs.Seed != planner.DrawnSeed(c.Addr, c.Inputs) {
+		// A plan file of a version that drew seeds at random.
 		return fmt.Sprintf("the image made is kept in the local cache under seed %d, which this plan drew; a new plan draws another seed and requests it again, so first set seed = %d in the block of %s: the new plan then restores it from the cache with no request", c.Inputs.Seed, c.Inputs.Seed, c.Addr)
 	}
 	return "the image made is kept in the local cache, and a new plan restores it from there with no request"

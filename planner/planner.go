@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"slices"
@@ -58,8 +60,9 @@ type Input struct {
 	// NoCache plans every create and replace as a request, even when the
 	// content cache (or the image store) holds its render.
 	NoCache bool
-	// NewSeed returns a random seed in 1..providers.MaxSeed. Injected so that
-	// Plan stays a pure function.
+	// NewSeed returns a random seed in 1..providers.MaxSeed, for -replace
+	// (a new image is wanted). Injected so that Plan stays a pure
+	// function. A created image's seed is DrawnSeed's, not NewSeed's.
 	NewSeed func() int64
 	// CachedSHA256 returns the hash of the content cache's render of the
 	// inputs with this digest by this provider, if it holds one: a derived
@@ -707,8 +710,15 @@ type moveKey struct{ prompt, style, ratio string }
 
 func moveKeyOf(in state.Inputs) moveKey { return moveKey{in.Prompt, in.Style, in.AspectRatio} }
 
+// pickSeed gives c, whose configuration sets no seed, the seed the plan
+// chooses: a new random one for -replace (force), else DrawnSeed's.
 func (p *planning) pickSeed(c *Change, force bool) {
 	if c.Inputs.Seed != 0 && !force {
+		return
+	}
+	if !force {
+		c.Inputs.Seed = DrawnSeed(c.Addr, c.Inputs)
+		c.SeedChosen = true
 		return
 	}
 	if p.in.NewSeed == nil {
@@ -716,6 +726,26 @@ func (p *planning) pickSeed(c *Change, force bool) {
 	}
 	c.Inputs.Seed = p.in.NewSeed()
 	c.SeedChosen = true
+}
+
+// DrawnSeed is the seed of a created image whose configuration sets none:
+// drawn from its address and the inputs it is asked with (not the source's
+// bytes, which a plan may not know yet), as evenly as a random one over
+// 1..providers.MaxSeed, and the same in every plan. So a first apply that
+// was interrupted, or a watch save undone, finds again the renders it
+// paid for (the content cache keys them by seed), and a plan shown is the
+// plan applied. Two images declared alike at two addresses get two seeds.
+// The count of candidates is left out: raising it keeps the takes made.
+func DrawnSeed(addr addrs.Addr, in state.Inputs) int64 {
+	h := sha256.New()
+	var n [8]byte
+	for _, s := range [...]string{"pixform drawn seed 1", addr.String(), in.Prompt, in.Style, in.AspectRatio, in.Operation} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	sum := h.Sum(nil)
+	return int64(binary.BigEndian.Uint64(sum[:8])%uint64(providers.MaxSeed)) + 1
 }
 
 // price fills in whether a render needs a request, and what it costs. A

@@ -48,6 +48,10 @@ type want struct {
 	req     int
 }
 
+// drawn is a want's seed that DrawnSeed gives the change: a created
+// image's when its configuration sets none (NewSeed is -replace's only).
+const drawn = -1
+
 func TestDiff(t *testing.T) {
 	ok := func(sha string) FileFact { return FileFact{Exists: true, SHA256: sha} }
 	tests := map[string]struct {
@@ -69,7 +73,7 @@ func TestDiff(t *testing.T) {
 		},
 		"create picks a seed when left out": {
 			images:  func(t *testing.T) []config.Image { return []config.Image{img(t, "image.a", "cat", 0, "a.png")} },
-			want:    []want{{addr: "image.a", action: Create, seed: 1234, path: "a.png", req: 1}},
+			want:    []want{{addr: "image.a", action: Create, seed: drawn, path: "a.png", req: 1}},
 			summary: Summary{Create: 1, Requests: 1, Credits: 15},
 		},
 		"create over an untracked file says so": {
@@ -291,7 +295,7 @@ func TestDiff(t *testing.T) {
 			facts:  map[string]FileFact{"a.png": ok("aa")},
 			want: []want{
 				{addr: "image.a", action: Delete},
-				{addr: "image.b", action: Create, seed: 1234, req: 1},
+				{addr: "image.b", action: Create, seed: drawn, req: 1},
 			},
 			summary: Summary{Create: 1, Delete: 1, Requests: 1, Credits: 15},
 		},
@@ -374,8 +378,12 @@ func TestDiff(t *testing.T) {
 				if c.Addr.String() != w.addr || c.Action != w.action {
 					t.Errorf("change %d: got %s %s, want %s %s (reasons %q)", i, c.Action, c.Addr, w.action, w.addr, c.Reasons)
 				}
-				if w.action != Delete && c.Inputs.Seed != w.seed {
-					t.Errorf("%s: seed %d, want %d", w.addr, c.Inputs.Seed, w.seed)
+				ws := w.seed
+				if ws == drawn {
+					ws = DrawnSeed(c.Addr, c.Inputs)
+				}
+				if w.action != Delete && c.Inputs.Seed != ws {
+					t.Errorf("%s: seed %d, want %d", w.addr, c.Inputs.Seed, ws)
 				}
 				if w.path != "" && c.Path != w.path {
 					t.Errorf("%s: path %q, want %q", w.addr, c.Path, w.path)
@@ -500,4 +508,41 @@ func parseKeyed(m map[string]state.Entry) map[addrs.Addr]state.Entry {
 		out[addrs.MustParse(k)] = e
 	}
 	return out
+}
+
+// TestDrawnSeed: a created image's seed is the same in every plan (an
+// interrupted first apply finds its renders again), different at another
+// address or for other inputs, left alone by the count of candidates and
+// by the source's bytes, within 1..MaxSeed, and fixed across versions.
+func TestDrawnSeed(t *testing.T) {
+	a, b := addrs.Addr{Name: "a"}, addrs.Addr{Name: "b"}
+	in := state.Inputs{Prompt: "a fox", Style: "flux-dev", AspectRatio: "1:1"}
+	got := DrawnSeed(a, in)
+	if got < 1 || got > providers.MaxSeed {
+		t.Fatalf("DrawnSeed = %d, outside 1..%d", got, providers.MaxSeed)
+	}
+	// Pinned: a new version that drew other seeds would make a plan saved
+	// or interrupted before it pay for its renders again.
+	if got != 335144621 {
+		t.Errorf("DrawnSeed(image.a, a fox) = %d, want 335144621 as in every version", got)
+	}
+	same := in
+	same.Candidates, same.SourceSHA256, same.Seed = 4, "ab", 9
+	if DrawnSeed(a, same) != got {
+		t.Errorf("the count of candidates, the source's hash or a seed changed the drawn seed")
+	}
+	for name, other := range map[string]struct {
+		addr addrs.Addr
+		in   state.Inputs
+	}{
+		"address": {b, in},
+		"prompt":  {a, state.Inputs{Prompt: "a fox.", Style: "flux-dev", AspectRatio: "1:1"}},
+		"style":   {a, state.Inputs{Prompt: "a fox", Style: "anime", AspectRatio: "1:1"}},
+		"ratio":   {a, state.Inputs{Prompt: "a fox", Style: "flux-dev", AspectRatio: "16:9"}},
+		"fields run together": {a, state.Inputs{Prompt: "a foxflux-dev", AspectRatio: "1:1"}},
+	} {
+		if DrawnSeed(other.addr, other.in) == got {
+			t.Errorf("another %s drew the same seed %d", name, got)
+		}
+	}
 }

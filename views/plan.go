@@ -618,4 +618,4 @@ func unpricedNote(costs []planner.EndpointCost) string {
 // Each plan draws its own: the lockfile pins the one of the plan that is
 // applied (a plan saved with -out, or the one apply shows), not that of
 // an earlier plan.
-const chosenNote = " (drawn at random for this plan; the lockfile pins the seed of the plan that is applied)"
+const chosenNote = " (drawn from the image's address and inputs, the same in every plan; the lockfile pins it on apply)"
