@@ -107,7 +107,7 @@ func (r *run) delete(c *planner.Change) {
 		r.skip(1)
 		return
 	}
-	err := r.store.Delete(r.ctx, state.Deletion{Addr: priorAddr(c), Entry: c.Prior, Warn: r.warnFor(c)})
+	kept, err := r.store.Delete(r.ctx, state.Deletion{Addr: priorAddr(c), Entry: c.Prior, Warn: r.warnFor(c)})
 	switch {
 	case err != nil && r.abandoned(err):
 		r.skip(1)
@@ -121,7 +121,11 @@ func (r *run) delete(c *planner.Change) {
 	if c.Prior != nil {
 		e = *c.Prior
 	}
-	r.done(c, e, Deleted, 0)
+	how := Deleted
+	if kept {
+		how = KeptFile
+	}
+	r.done(c, e, how, 0)
 }
 
 // deleteOne is delete, noting it finished for the changes that take its

@@ -68,8 +68,10 @@ type Store interface {
 	// c.Addr (see Commit). c.Temp is never left behind: on an error
 	// before it is placed, it is removed.
 	Commit(ctx context.Context, c Commit) error
-	// Delete removes d.Addr's entry, then its file (see Deletion).
-	Delete(ctx context.Context, d Deletion) error
+	// Delete removes d.Addr's entry, then its file (see Deletion); kept
+	// reports a file left in place because it no longer holds the
+	// recorded image (the user changed it), which the caller reports.
+	Delete(ctx context.Context, d Deletion) (kept bool, err error)
 	// Move carries out moves in an order where none overwrites a file that
 	// another still has to read, staging one of each cycle under .pixform/,
 	// and calls done once per move, in the order they finish.
