@@ -111,7 +111,8 @@ type Result struct {
 	// (not counted in Deleted).
 	Kept int
 	// Abandoned counts those of Skipped whose request was in flight when
-	// the second Ctrl-C cancelled it (sent, perhaps paid, not recorded).
+	// the second Ctrl-C cancelled it (sent, perhaps paid, not recorded),
+	// or whose download from the image store it cut off.
 	Abandoned int
 	// RestoredFromStore counts those of Restored that came from the image
 	// store (planned as restores from the store) rather than the local

@@ -329,7 +329,7 @@ func (r *run) copyCached(digest string, w io.Writer) error {
 func (r *run) putBackFromStore(c *planner.Change, mt string) bool {
 	handled, err := r.putBackDone(c, mt)
 	if err != nil {
-		r.fail(c, fmt.Errorf("restore %s from the image store: %w; nothing was requested", c.Path, err))
+		r.storeRestoreFailed(c, err)
 	}
 	return handled
 }
