@@ -140,7 +140,36 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 	if err != nil {
 		return nil, nil, err
 	}
-	return pf.Plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left}, nil
+	return pf.Plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left, madeWith: func() []string { return madeWith(pf, cfg) }}, nil
+}
+
+// madeWith returns the options that make pf's plan again, as plan takes
+// them: its -var and -var-file, a -target for each image of a plan that
+// leaves some declared image out (the plan file keeps the images its
+// -target selected, not the flags), and its -replace.
+func madeWith(pf *planfile.File, cfg *config.Config) []string {
+	var args []string
+	for _, v := range pf.Vars {
+		args = append(args, "-var="+v)
+	}
+	for _, f := range pf.VarFiles {
+		args = append(args, "-var-file="+f)
+	}
+	declared := 0
+	for i := range pf.Plan.Changes {
+		if pf.Plan.Changes[i].Action != planner.Delete {
+			declared++
+		}
+	}
+	if declared < len(cfg.Images) {
+		for i := range pf.Plan.Changes {
+			args = append(args, "-target="+pf.Plan.Changes[i].Addr.String())
+		}
+	}
+	for _, a := range pf.Replace {
+		args = append(args, "-replace="+a.String())
+	}
+	return args
 }
 
 // restoreLookups are the content cache's and the image store's lookups
@@ -204,6 +233,20 @@ func planVarFileError(name string, err error) error {
 	return err
 }
 
+// draftPlanHint is the way to placeholders from the saved plan planFile,
+// made with the options madeWith: a plan of drafts made with them, then
+// its apply, as commands quoted for the shell. A value that a terminal
+// would not show as it is (a control character, from a plan file anyone
+// could have made) gets the way in words instead.
+func draftPlanHint(planFile string, madeWith []string) string {
+	plan, ok1 := views.ShellCommand(append(append([]string{"pixform", "plan", "-provider=draft"}, madeWith...), "-out="+planFile)...)
+	apply, ok2 := views.ShellCommand("pixform", "apply", planFile)
+	if !ok1 || !ok2 {
+		return "or render offline placeholders instead: make a plan for them with the options this plan was made with (-var, -var-file, -target, -replace) and -provider=draft, then apply it"
+	}
+	return fmt.Sprintf("or render offline placeholders instead: make a plan for them, %s, then %s", plan, apply)
+}
+
 // carryOut shows the plan, asks for approval, and applies it.
 func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFlags) int {
 	saved := af.planFile != ""
@@ -235,7 +278,7 @@ func (e *env) carryOut(p *planner.Plan, ld *loaded, sel *selection, af *applyFla
 		}
 		return ExitOK
 	}
-	provider, err := e.newProvider(p, ld.cfg, af.planFile)
+	provider, err := e.newProvider(p, ld.cfg, af.planFile, ld.madeWith)
 	if err != nil {
 		return e.fail(err)
 	}
@@ -291,8 +334,9 @@ func (e *env) readLine() string {
 
 // newProvider builds the renderer the plan was made for. planFile names
 // the saved plan applied ("" for a plan made now), whose provider cannot
-// change: the way to placeholders is then a new plan.
-func (e *env) newProvider(p *planner.Plan, cfg *config.Config, planFile string) (executor.Provider, error) {
+// change: the way to placeholders is then a new plan, made with the
+// options madeWith that made the saved one.
+func (e *env) newProvider(p *planner.Plan, cfg *config.Config, planFile string, madeWith func() []string) (executor.Provider, error) {
 	if p.Provider == providers.Draft {
 		return draft.New(), nil
 	}
@@ -300,7 +344,11 @@ func (e *env) newProvider(p *planner.Plan, cfg *config.Config, planFile string) 
 	if token == "" && p.Summary.Requests > 0 {
 		drafts := "or render offline placeholders instead: add -provider=draft"
 		if planFile != "" {
-			drafts = fmt.Sprintf("or render offline placeholders instead: make a plan for them, pixform plan -provider=draft -out=%s, then pixform apply %s", planFile, planFile)
+			var args []string
+			if madeWith != nil {
+				args = madeWith()
+			}
+			drafts = draftPlanHint(planFile, args)
 		}
 		return nil, views.WithHint(errors.New("IMAGINE_API_TOKEN is not set, and this plan sends requests to the Imagine API; nothing was changed"),
 			"export IMAGINE_API_TOKEN=<your token from the Imagine dashboard>", drafts)

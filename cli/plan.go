@@ -37,6 +37,10 @@ type loaded struct {
 	// facts are the disk's facts the plan was made from (nil for a
 	// saved plan).
 	facts map[string]planner.FileFact
+	// madeWith returns the options a saved plan was made with (-var,
+	// -var-file, -target, -replace), as plan takes them, for a hint:
+	// nil for a plan made now.
+	madeWith func() []string
 }
 
 // leftovers returns the files an interrupted apply left to delete, and

@@ -85,6 +85,7 @@ func (e *env) pickTake(a addrs.Addr, n int64, storeURL string) (before, after st
 	}
 	cache := state.OpenCache(e.dir)
 	store := state.OpenStore(e.dir, lock, cache)
+	store.KeepEarlierNotes()
 	// What a pick killed midway left beside the file and the lockfile.
 	store.RemoveStaleTemps([]string{entry.Path})
 	ne, err := e.pickFromStore(executor.PickOptions{Dir: e.dir, Store: store, Cache: cache, Addr: a, Entry: entry, Take: take}, store, cache, storeURL)

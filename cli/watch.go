@@ -199,7 +199,7 @@ func (e *env) watchProvider() func(*planner.Plan, *config.Config) (executor.Prov
 	var drafts *draft.Renderer
 	return func(p *planner.Plan, cfg *config.Config) (executor.Provider, error) {
 		if p.Provider != providers.Draft {
-			return e.newProvider(p, cfg, "")
+			return e.newProvider(p, cfg, "", nil)
 		}
 		if drafts == nil {
 			drafts = draft.New()

@@ -109,8 +109,13 @@ type Result struct {
 	// out, by how; Failed those that failed for good; Skipped those not
 	// started because the run stopped.
 	Generated, Restored, Moved, Deleted, Failed, Skipped int
+	// Kept counts the deletes whose entry left the lockfile while their
+	// file stayed, because the user changed it since it was recorded
+	// (not counted in Deleted).
+	Kept int
 	// Abandoned counts those of Skipped whose request was in flight when
-	// the second Ctrl-C cancelled it (sent, perhaps paid, not recorded).
+	// the second Ctrl-C cancelled it (sent, perhaps paid, not recorded),
+	// or whose download from the image store it cut off.
 	Abandoned int
 	// RestoredFromStore counts those of Restored that came from the image
 	// store (planned as restores from the store) rather than the local
@@ -698,6 +703,8 @@ func (r *run) done(c *planner.Change, e state.Entry, how How, credits int) {
 		r.res.Moved++
 	case Deleted:
 		r.res.Deleted++
+	case KeptFile:
+		r.res.Kept++
 	}
 	r.mu.Unlock()
 	if how == Generated || how == Restored {

@@ -584,13 +584,25 @@ func (r *run) restoreFromStore(c *planner.Change, mt string) {
 		return
 	}
 	if err != nil {
-		r.fail(c, fmt.Errorf("restore %s from the image store: %w; nothing was requested", c.Path, err))
+		r.storeRestoreFailed(c, err)
 		return
 	}
 	e := r.entry(c, out)
 	if r.commit(c, out, e, false, false) {
 		r.done(c, e, Restored, 0)
 	}
+}
+
+// storeRestoreFailed counts c, whose download from the image store
+// failed with err: abandoned in flight when the second Ctrl-C cut it off
+// (the run's ctx is done: the store client's error wraps ctx.Err(), not
+// its cause), as a request in flight is, else failed.
+func (r *run) storeRestoreFailed(c *planner.Change, err error) {
+	if r.ctx.Err() != nil {
+		r.abandon()
+		return
+	}
+	r.fail(c, fmt.Errorf("restore %s from the image store: %w; nothing was requested", c.Path, err))
 }
 
 // fromCache copies and validates the cached image into a temporary file

@@ -107,7 +107,7 @@ func (r *run) delete(c *planner.Change) {
 		r.skip(1)
 		return
 	}
-	err := r.store.Delete(r.ctx, state.Deletion{Addr: priorAddr(c), Entry: c.Prior, Warn: r.warnFor(c)})
+	kept, err := r.store.Delete(r.ctx, state.Deletion{Addr: priorAddr(c), Entry: c.Prior, Warn: r.warnFor(c)})
 	switch {
 	case err != nil && r.abandoned(err):
 		r.skip(1)
@@ -121,7 +121,11 @@ func (r *run) delete(c *planner.Change) {
 	if c.Prior != nil {
 		e = *c.Prior
 	}
-	r.done(c, e, Deleted, 0)
+	how := Deleted
+	if kept {
+		how = KeptFile
+	}
+	r.done(c, e, how, 0)
 }
 
 // deleteOne is delete, noting it finished for the changes that take its
@@ -325,7 +329,7 @@ func (r *run) copyCached(digest string, w io.Writer) error {
 func (r *run) putBackFromStore(c *planner.Change, mt string) bool {
 	handled, err := r.putBackDone(c, mt)
 	if err != nil {
-		r.fail(c, fmt.Errorf("restore %s from the image store: %w; nothing was requested", c.Path, err))
+		r.storeRestoreFailed(c, err)
 	}
 	return handled
 }

@@ -20,6 +20,9 @@ const (
 	Moved
 	// Deleted: the entry and its file were removed.
 	Deleted
+	// KeptFile: the entry was removed, and its file kept because it no
+	// longer held the recorded image (the user changed it).
+	KeptFile
 )
 
 func (h How) String() string {
@@ -32,6 +35,8 @@ func (h How) String() string {
 		return "moved"
 	case Deleted:
 		return "deleted"
+	case KeptFile:
+		return "kept"
 	}
 	return "unknown"
 }
@@ -52,7 +57,8 @@ type Hooks interface {
 	// is retried after t.Wait.
 	Throttled(c *planner.Change, t Throttle)
 	// Completed is called once c is on disk and recorded in the lockfile
-	// as e (for a delete, e is the removed entry).
+	// as e (for a delete, e is the removed entry, and how is Deleted or
+	// KeptFile).
 	Completed(c *planner.Change, e state.Entry, how How)
 	// Failed is called once when c fails for good.
 	Failed(c *planner.Change, err error)

@@ -76,6 +76,15 @@ func Pick(ctx context.Context, o PickOptions) (state.Entry, error) {
 		o.Store.AbortTemp(out.tmp)
 		return state.Entry{}, fmt.Errorf("take %d of %s: the cached copy is not the take the lockfile records: %w", o.Take, o.Addr, ErrTakeNotCached)
 	}
+	// The path is noted before anything changes, as an apply notes the
+	// paths it writes: what a hard kill leaves there is known for this
+	// pick's leftover (by the take's bytes in the cache, or the log
+	// line the Store writes before placing a take the cache could not
+	// keep as the pick), not refused as a file of nobody's.
+	if err := o.Store.Begin(ctx, []string{e.Path}, nil); err != nil {
+		o.Store.AbortTemp(out.tmp)
+		return state.Entry{}, fmt.Errorf("pick %s: %w", o.Addr, err)
+	}
 	ne := e.Pick(o.Take)
 	// The cache remembers the pick for these inputs first: the Store
 	// drops the entry while the file at its path changes, and a run
@@ -86,7 +95,12 @@ func Pick(ctx context.Context, o PickOptions) (state.Entry, error) {
 	if k, ok := o.Cache.(TakeKeeper); ok {
 		kept = k.Keep(e.Inputs.PickKey(), e.Provider, out.tmp, path.Ext(e.Path), ne.SHA256) == nil
 	}
+	// Cached only when kept: else the Store logs the take before it is
+	// placed (keepOrNote).
 	err = o.Store.Commit(ctx, state.Commit{Addr: o.Addr, Entry: ne, Temp: out.tmp, Prior: &state.Prior{Addr: o.Addr, Entry: e}, Cached: kept})
+	if eerr := o.Store.End(ctx); err == nil && eerr != nil {
+		return ne, fmt.Errorf("pick %s: the take is at %s and recorded, but %w", o.Addr, e.Path, eerr)
+	}
 	if err != nil {
 		return state.Entry{}, err
 	}

@@ -39,7 +39,7 @@ func (h serverHooks) Throttled(c *planner.Change, t executor.Throttle) {
 }
 
 func (h serverHooks) Completed(c *planner.Change, e state.Entry, how executor.How) {
-	if how == executor.Deleted {
+	if how == executor.Deleted || how == executor.KeptFile {
 		h.s.Remove(c.Addr.String())
 		return
 	}

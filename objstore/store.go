@@ -228,6 +228,9 @@ func openS3(ctx context.Context, loc location) (*blob.Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := quietS3(ctx, &cfg, q); err != nil {
+		return nil, err
+	}
 	cfg.HTTPClient = httpClient()
 	client := s3.NewFromConfig(cfg, s3opts...)
 	bopts.RequestChecksumCalculation = cfg.RequestChecksumCalculation
@@ -258,6 +261,12 @@ func (s *Store) check(ctx context.Context) error {
 		if creds := client.Options().Credentials; creds != nil && !aws.IsCredentialsProvider(creds, aws.AnonymousCredentials{}) {
 			if _, err := creds.Retrieve(ctx); err != nil {
 				k := kindOf(ctx, err)
+				if ctx.Err() == nil && noRoleFound(err) {
+					// The chain found none, the metadata service
+					// last: whether it answered or not, the store
+					// was not asked.
+					return &Error{Kind: NoCredentials, URL: s.url, Err: noS3Credentials(err)}
+				}
 				if k == Other {
 					k = NoCredentials
 				}

@@ -208,10 +208,15 @@ func (p *planning) run() (*Plan, hcl.Diagnostics) {
 			continue
 		}
 		e := lock.Images[addr]
+		reasons := []string{"no longer declared in the configuration"}
+		if f := p.in.Facts[e.Path]; f.Exists && f.SHA256 != e.SHA256 {
+			// The Store keeps a file the user changed: say so now.
+			reasons = append(reasons, e.Path+" changed since it was recorded: apply keeps it, and only the entry leaves the lockfile")
+		}
 		plan.Changes = append(plan.Changes, Change{
 			Addr:      addr,
 			Action:    Delete,
-			Reasons:   []string{"no longer declared in the configuration"},
+			Reasons:   reasons,
 			Path:      e.Path,
 			Prior:     &e,
 			PriorAddr: addr,

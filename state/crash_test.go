@@ -108,7 +108,7 @@ func (w *crashWorkload) iteration(t *testing.T, k int) {
 		t.Fatal(err)
 	}
 	if e, ok := w.entries[b(k-2)]; ok {
-		if err := w.s.Delete(w.ctx, Deletion{Addr: addrs.MustParse(b(k - 2)), Entry: &e}); err != nil {
+		if _, err := w.s.Delete(w.ctx, Deletion{Addr: addrs.MustParse(b(k - 2)), Entry: &e}); err != nil {
 			t.Fatal(err)
 		}
 		delete(w.entries, b(k-2))

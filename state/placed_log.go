@@ -121,8 +121,9 @@ type placedLog struct {
 // notePlaced appends, before the image of hash sum is placed at path
 // (relative, slash-separated), the line that says so to the log. A log
 // that cannot be written costs nothing but a refusal after a kill: it is
-// not an error of the run's. A Store that Begin did not ready (a pick)
-// wrote no placing note, which alone gives a line its meaning: none.
+// not an error of the run's. A Store that Begin did not ready wrote no
+// placing note, which alone gives a line its meaning: none. (A pick
+// readies its Store as an apply does.)
 func (s *LocalStore) notePlaced(path, sum string) {
 	if !s.noted || !validSHA256(sum) || path == "" || strings.ContainsAny(path, "\n\r") {
 		return

@@ -68,8 +68,10 @@ type Store interface {
 	// c.Addr (see Commit). c.Temp is never left behind: on an error
 	// before it is placed, it is removed.
 	Commit(ctx context.Context, c Commit) error
-	// Delete removes d.Addr's entry, then its file (see Deletion).
-	Delete(ctx context.Context, d Deletion) error
+	// Delete removes d.Addr's entry, then its file (see Deletion); kept
+	// reports a file left in place because it no longer holds the
+	// recorded image (the user changed it), which the caller reports.
+	Delete(ctx context.Context, d Deletion) (kept bool, err error)
 	// Move carries out moves in an order where none overwrites a file that
 	// another still has to read, staging one of each cycle under .pixform/,
 	// and calls done once per move, in the order they finish.
@@ -222,6 +224,10 @@ type LocalStore struct {
 	targets map[string]string
 	// noted says that Begin noted removals, which End finishes.
 	noted bool
+	// one says that the run writes one image beside the rest (a pick):
+	// its End keeps the paths an earlier, interrupted apply noted
+	// (KeepEarlierNotes).
+	one bool
 	// placing is the placing note Begin wrote, which End of a run that
 	// did not finish trims to the paths that hold a file.
 	placing placingFile
@@ -434,6 +440,13 @@ func (s *LocalStore) Begin(ctx context.Context, writes []string, rs []Removal) e
 	return nil
 }
 
+// KeepEarlierNotes makes s the Store of a run that writes one image and
+// leaves the rest alone (pixform pick): its End drops from the placing
+// note only the paths it wrote, so that an interrupted apply's leftovers
+// elsewhere stay known for that apply's, as they would without the pick.
+// Call it before Begin.
+func (s *LocalStore) KeepEarlierNotes() { s.one = true }
+
 // contentCache is the content cache that judges a leftover's bytes
 // (Leftovers.Holds): the Store's, or, when it has none (a run that
 // restores nothing from it), the working directory's all the same,
@@ -604,13 +617,23 @@ func (s *LocalStore) End(ctx context.Context) error {
 			s.warnKept(k, "this apply")
 		}
 	}
-	if s.failed() == nil {
+	switch {
+	case s.failed() == nil && s.one:
+		// Every image placed is recorded; an interrupted apply's
+		// leftovers at the other noted paths stay its own.
+		if err := s.settlePlacing(func(p string) bool {
+			_, written := s.targets[safepath.Key(p)]
+			return !written
+		}); err != nil {
+			return err
+		}
+	case s.failed() == nil:
 		// Every image placed is recorded: none is a leftover.
 		s.plog.close()
 		if err := clearPlacing(s.dir); err != nil {
 			return err
 		}
-	} else {
+	default:
 		s.trimPlacingWithin(closeGrace)
 	}
 	s.removeEmptyDirs(ctx)

@@ -529,18 +529,19 @@ func (s *LocalStore) commitSerial(ctx context.Context, c Commit) error {
 // Delete implements Store: the entry goes from the lockfile first, then
 // its file, so that a crash in between leaves a file that the removal
 // note makes the next run remove, never an entry without its file. A file
-// the user changed since it was recorded is kept.
-func (s *LocalStore) Delete(ctx context.Context, d Deletion) error {
+// the user changed since it was recorded is kept, and kept says so (no
+// warning: the caller reports it).
+func (s *LocalStore) Delete(ctx context.Context, d Deletion) (kept bool, err error) {
 	s.idx.mu.Lock()
-	err := s.del(ctx, d.Addr)
+	err = s.del(ctx, d.Addr)
 	s.idx.mu.Unlock()
 	if err != nil {
-		return err
+		return false, err
 	}
-	if d.Entry != nil {
-		s.removeOld(d.Warn, d.Entry.Path, d.Entry.SHA256)
+	if d.Entry == nil {
+		return false, nil
 	}
-	return nil
+	return s.removeIfOurs(d.Warn, d.Entry.Path, d.Entry.SHA256), nil
 }
 
 // removeOld removes the file at rel, which held the image with hash sum,
@@ -548,16 +549,22 @@ func (s *LocalStore) Delete(ctx context.Context, d Deletion) error {
 // changed the file; failures are warnings, since the lockfile no longer
 // refers to the file.
 func (s *LocalStore) removeOld(w func(string), rel, sum string) {
-	if s.keeps(rel) {
-		return
-	}
-	kept, err := removeIfUnchanged(s.abs(rel), sum)
-	switch {
-	case err != nil:
-		warn(w, fmt.Sprintf("could not remove the old file %s: %v; delete it yourself", rel, err))
-	case kept:
+	if s.removeIfOurs(w, rel, sum) {
 		warn(w, fmt.Sprintf("kept %s: it is no longer the recorded image (edited by hand?); delete it yourself if you no longer need it", rel))
 	}
+}
+
+// removeIfOurs is removeOld, reporting a file kept because the user
+// changed it rather than warning of it.
+func (s *LocalStore) removeIfOurs(w func(string), rel, sum string) (kept bool) {
+	if s.keeps(rel) {
+		return false
+	}
+	kept, err := removeIfUnchanged(s.abs(rel), sum)
+	if err != nil {
+		warn(w, fmt.Sprintf("could not remove the old file %s: %v; delete it yourself", rel, err))
+	}
+	return kept
 }
 
 // keeps reports whether the file at rel must stay: the run writes rel or

@@ -72,7 +72,7 @@ func TestStoreCommitRefusesATakenPathEdited(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.left {
-				if err := s.Delete(ctx, Deletion{Addr: b, Entry: &eb}); err != nil {
+				if _, err := s.Delete(ctx, Deletion{Addr: b, Entry: &eb}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -292,6 +292,8 @@ func completedLine(c *planner.Change, e state.Entry, how executor.How) string {
 	switch how {
 	case executor.Deleted:
 		return fmt.Sprintf("deleted %s (%s)", c.Addr, e.Path)
+	case executor.KeptFile:
+		return keptLine(c, e)
 	case executor.Moved:
 		from := c.PriorAddr
 		if c.Prior != nil && c.Prior.Path != e.Path {
@@ -305,6 +307,12 @@ func completedLine(c *planner.Change, e state.Entry, how executor.How) string {
 		return fmt.Sprintf("restored %s → %s from the cache (%d×%d)", c.Addr, e.Path, e.Width, e.Height)
 	}
 	return fmt.Sprintf("%s %s → %s (%d×%d, %s)", verb(c), c.Addr, e.Path, e.Width, e.Height, size(e.Bytes))
+}
+
+// keptLine says that c's entry left the lockfile and its file stayed,
+// because the user changed it since it was recorded.
+func keptLine(c *planner.Change, e state.Entry) string {
+	return fmt.Sprintf("%s left the lockfile; kept %s: it changed since it was recorded (delete it yourself if you no longer need it)", c.Addr, e.Path)
 }
 
 func verb(c *planner.Change) string {
@@ -714,7 +722,11 @@ func (j *jsonProgress) Throttled(c *planner.Change, t executor.Throttle) {
 }
 
 func (j *jsonProgress) Completed(c *planner.Change, e state.Entry, how executor.How) {
-	j.emit(Event{Type: "completed", Address: c.Addr.String(), Action: c.Action.String(), How: how.String(), Entry: &e})
+	ev := Event{Type: "completed", Address: c.Addr.String(), Action: c.Action.String(), How: how.String(), Entry: &e}
+	if how == executor.KeptFile {
+		ev.Message = keptLine(c, e)
+	}
+	j.emit(ev)
 }
 
 func (j *jsonProgress) Failed(c *planner.Change, err error) {
@@ -745,17 +757,20 @@ type JSONResult struct {
 	Restored  int `json:"restored"`
 	// RestoredFromStore counts those of Restored that came from the image
 	// store; the rest came from the local content cache.
-	RestoredFromStore int     `json:"restored_from_store"`
-	Moved             int     `json:"moved"`
-	Deleted           int     `json:"deleted"`
-	Failed            int     `json:"failed"`
-	Skipped           int     `json:"skipped"`
-	Requests          int     `json:"requests"`
-	Retries           int     `json:"retries"`
-	Throttled         int     `json:"throttled"`
-	Credits           int     `json:"credits"`
-	WallSecond        float64 `json:"wall_seconds"`
-	Stopped           string  `json:"stopped,omitempty"`
+	RestoredFromStore int `json:"restored_from_store"`
+	Moved             int `json:"moved"`
+	Deleted           int `json:"deleted"`
+	// Kept counts the deletes whose file stayed, because the user changed
+	// it since it was recorded: their entries left the lockfile.
+	Kept       int     `json:"kept,omitempty"`
+	Failed     int     `json:"failed"`
+	Skipped    int     `json:"skipped"`
+	Requests   int     `json:"requests"`
+	Retries    int     `json:"retries"`
+	Throttled  int     `json:"throttled"`
+	Credits    int     `json:"credits"`
+	WallSecond float64 `json:"wall_seconds"`
+	Stopped    string  `json:"stopped,omitempty"`
 	// Abandoned counts those of Skipped whose request was in flight when
 	// a second Ctrl-C cancelled it.
 	Abandoned int `json:"abandoned,omitempty"`
@@ -765,7 +780,7 @@ type JSONResult struct {
 func NewJSONResult(r *executor.Result) JSONResult {
 	jr := JSONResult{
 		Generated: r.Generated, Restored: r.Restored, RestoredFromStore: r.RestoredFromStore, Moved: r.Moved, Deleted: r.Deleted,
-		Failed: r.Failed, Skipped: r.Skipped, Requests: r.Requests, Retries: r.Retries, Throttled: r.Throttled, Credits: r.Credits,
+		Kept: r.Kept, Failed: r.Failed, Skipped: r.Skipped, Requests: r.Requests, Retries: r.Retries, Throttled: r.Throttled, Credits: r.Credits,
 		WallSecond: r.Duration.Seconds(), Abandoned: r.Abandoned,
 	}
 	if r.Stopped != nil {
@@ -788,8 +803,11 @@ func WriteApplySummary(w io.Writer, r *executor.Result, provider string, color b
 	if r.Failed > 0 || r.Stopped != nil {
 		head = pal.red("Apply finished with problems.")
 	}
-	fmt.Fprintf(w, "%s %d generated, %s, %d moved, %d deleted, %d failed",
-		head, r.Generated, restoredCounts(r), r.Moved, r.Deleted, r.Failed)
+	fmt.Fprintf(w, "%s %d generated, %s, %d moved, %d deleted, ", head, r.Generated, restoredCounts(r), r.Moved, r.Deleted)
+	if r.Kept > 0 {
+		fmt.Fprintf(w, "%d left the lockfile with its file kept, ", r.Kept)
+	}
+	fmt.Fprintf(w, "%d failed", r.Failed)
 	if n := r.NotStarted(); n > 0 {
 		fmt.Fprintf(w, ", %d not started", n)
 	}

@@ -538,6 +538,7 @@ func resultLine(r *executor.Result, superseded int) string {
 	add(r.RestoredFromStore, "restored from store")
 	add(r.Moved, "moved")
 	add(r.Deleted, "deleted")
+	add(r.Kept, "left the lockfile with its file kept")
 	add(superseded, "superseded")
 	add(r.Failed-superseded, "failed")
 	add(r.NotStarted(), "not started")
