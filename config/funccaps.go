@@ -32,10 +32,20 @@ func capped(name string, f function.Function, estimate func(args []cty.Value) (v
 		Description: f.Description(),
 		Params:      f.Params(),
 		VarParam:    f.VarParam(),
-		Type:        f.ReturnTypeForValues,
+		// With every argument known, the call's type is its result's:
+		// f.Call works it out, once (twice would cost a few per cent of
+		// loading a configuration that calls these for each image).
+		Type: func(args []cty.Value) (cty.Type, error) {
+			for _, a := range args {
+				if !a.IsKnown() {
+					return f.ReturnTypeForValues(args)
+				}
+			}
+			return cty.DynamicPseudoType, nil
+		},
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			for _, a := range args {
-				if !a.IsWhollyKnown() {
+				if !a.IsKnown() {
 					return f.Call(args) // the call makes an unknown
 				}
 			}
@@ -86,6 +96,17 @@ func satMul(a, b int64) int64 {
 // times costs each time it is written out), counted only until either
 // passes its cap.
 func size(v cty.Value) (values, bytes int64) {
+	// A known string or number, as most arguments are: no walk.
+	if v.IsKnown() && !v.IsNull() && !v.IsMarked() {
+		switch v.Type() {
+		case cty.String:
+			return 1, int64(len(v.AsString()))
+		case cty.Number:
+			return 1, numberBytes(v.AsBigFloat())
+		case cty.Bool:
+			return 1, 0
+		}
+	}
 	var walk func(v cty.Value)
 	walk = func(v cty.Value) {
 		if values > maxFuncValues || bytes > maxFuncBytes {
