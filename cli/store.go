@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	neturl "net/url"
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -40,7 +43,8 @@ var serverParams = map[string][]string{
 }
 
 // checkBlockServer refuses a store block's URL that chooses the server its
-// requests go to, unless the environment opts in; raw is the block's URL.
+// requests go to, or a file:// directory outside the working directory,
+// unless the environment opts in; raw is the block's URL.
 func (e *env) checkBlockServer(raw string) error {
 	if e.getenv(storeEndpointsEnv) == "1" {
 		return nil
@@ -48,6 +52,14 @@ func (e *env) checkBlockServer(raw string) error {
 	u, err := neturl.Parse(raw)
 	if err != nil {
 		return nil // objstore.Open says what is wrong with it
+	}
+	if u.Scheme == "file" && u.Host == "" && u.Opaque == "" {
+		if dir, inside := e.storeDirInside(u.Path); !inside {
+			return views.WithHint(fmt.Errorf("it names the directory %s, outside the working directory, where pixform would read and write the store's objects (sha256/, inputs/, locks/) with this machine's permissions, and a configuration may come from a pull request", dir),
+				"put the URL in PIXFORM_STORE or pass -store=URL, which override the store block and which a pull request cannot change",
+				fmt.Sprintf("on a machine that trusts every configuration it runs (not CI that checks pull requests), set %s=1 to let the store block choose the directory", storeEndpointsEnv))
+		}
+		return nil
 	}
 	q := u.Query()
 	for _, k := range serverParams[u.Scheme] {
@@ -65,6 +77,45 @@ func (e *env) checkBlockServer(raw string) error {
 			fmt.Sprintf("on a machine that trusts every configuration it runs (not CI that checks pull requests), set %s=1 to let the store block choose the server", storeEndpointsEnv))
 	}
 	return nil
+}
+
+// storeDirInside reports whether the directory p of a file:// store is
+// inside the working directory once the symbolic links on its way are
+// followed (a link in the checkout may lead out): the way's longest part
+// that exists is resolved, and the rest, which holds no link, joined to
+// it. It returns the directory as resolved, for messages. A way with a
+// ".." in it is outside (objstore refuses it anyway).
+func (e *env) storeDirInside(p string) (string, bool) {
+	if !filepath.IsAbs(p) || slices.Contains(strings.Split(p, "/"), "..") {
+		return p, false
+	}
+	wd, err := filepath.EvalSymlinks(e.dir)
+	if err != nil {
+		return p, false
+	}
+	p = filepath.Clean(p)
+	resolved, rest := p, ""
+	for {
+		r, err := filepath.EvalSymlinks(resolved)
+		if err == nil {
+			resolved = filepath.Join(r, rest)
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return p, false
+		}
+		parent := filepath.Dir(resolved)
+		if parent == resolved {
+			return p, false
+		}
+		rest = filepath.Join(filepath.Base(resolved), rest)
+		resolved = parent
+	}
+	rel, err := filepath.Rel(wd, resolved)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return resolved, false
+	}
+	return resolved, true
 }
 
 // storeURL resolves the image store's URL: -store, then PIXFORM_STORE,

@@ -17,9 +17,11 @@ import (
 // stdlib under Terraform's names plus the deterministic hashing and encoding
 // functions of go-cty-funcs. There is deliberately no uuid, timestamp or file
 // function: a plan must depend only on the configuration, or it would not be
-// stable. Each call returns a fresh map the caller may extend.
+// stable. The functions whose result can be many times the size of their
+// arguments are capped (cappedFuncs). Each call returns a fresh map the
+// caller may extend.
 func Functions() map[string]function.Function {
-	return map[string]function.Function{
+	fns := map[string]function.Function{
 		// numeric
 		"abs":      stdlib.AbsoluteFunc,
 		"ceil":     stdlib.CeilFunc,
@@ -100,6 +102,8 @@ func Functions() map[string]function.Function {
 		"sha512":       crypto.Sha512Func,
 		"urlencode":    encoding.URLEncodeFunc,
 	}
+	cappedFuncs(fns)
+	return fns
 }
 
 // lengthFunc is Terraform's length: the number of characters of a string,

@@ -30,6 +30,10 @@ func addExampleSeeds(f *testing.F) {
 		"variable \"v\" {\n  type = list(string)\n  default = [1]\n}\n",
 		"provider \"imagine\" {\n  timeout = \"-1s\"\n}\n",
 		"image \"a\" {\n  prompt = <<EOT\nhello\nEOT\n}\n",
+		// Functions whose result is many times their arguments: capped.
+		"locals {\n  a = range(1000)\n  p = setproduct(local.a, local.a, local.a)\n}\nimage \"a\" {\n  prompt = \"${length(local.p)}\"\n}\n",
+		"image \"a\" {\n  prompt = format(\"%0900000000d\", 1)\n}\n",
+		"image \"a\" {\n  prompt = indent(1000000000, \"a\\nb\")\n}\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/providers"
@@ -25,6 +26,13 @@ type TakeKeeper interface {
 // CacheInfo is a content cache that says what it holds: state.Cache.
 type CacheInfo interface {
 	Info(digest, provider string) (state.CacheInfo, bool)
+}
+
+// StoreServed is a cache that serves some renders from the image store
+// (storesync.Cache): FromStore reports whether the render of digest by
+// provider comes from the store rather than the local content cache.
+type StoreServed interface {
+	FromStore(digest, provider string) bool
 }
 
 // renderTakes carries out a create or replace of a candidates image: each
@@ -51,10 +59,16 @@ func (r *run) renderTakes(ctx context.Context, c *planner.Change) {
 	// The plan asked for every take when it was forced (-replace): then
 	// none comes from the cache. Draft renders are the same either way.
 	useCache := c.Requests < len(seeds) || r.provider == providers.Draft
-	if err := r.checkTakeRequests(c, seeds, useCache); err != nil {
+	need, err := r.checkTakeRequests(c, seeds, useCache)
+	if err != nil {
 		r.fail(c, err)
 		return
 	}
+	// The requests the plan counted beyond the takes that cannot be
+	// restored now (a take cached since the plan): a take whose restore
+	// fails may use one of them, as the plan priced it.
+	var spare atomic.Int64
+	spare.Store(int64(c.Requests - need))
 	price := 0
 	if r.provider == providers.Imagine {
 		price, _ = planner.Price(c.Inputs.Style)
@@ -66,7 +80,7 @@ func (r *run) renderTakes(ctx context.Context, c *planner.Change) {
 	var wg sync.WaitGroup
 	for i, seed := range seeds {
 		wg.Go(func() {
-			outs[i], restored[i], errs[i] = r.take(ctx, c, seed, mt, price, useCache, i+1 == at)
+			outs[i], restored[i], errs[i] = r.take(ctx, c, seed, mt, price, useCache, i+1 == at, &spare)
 		})
 	}
 	wg.Wait()
@@ -99,10 +113,11 @@ func (r *run) renderTakes(ctx context.Context, c *planner.Change) {
 // checkTakeRequests refuses, before any request, a candidates image whose
 // takes the content cache lacks more of than the plan counts requests
 // for: apply never spends more than the plan said (-max-credits), even
-// when a plan file was edited or the cache lost takes since the plan.
-func (r *run) checkTakeRequests(c *planner.Change, seeds []int64, useCache bool) error {
+// when a plan file was edited or the cache lost takes since the plan. It
+// returns the takes that need a request.
+func (r *run) checkTakeRequests(c *planner.Change, seeds []int64, useCache bool) (int, error) {
 	if r.provider != providers.Imagine {
-		return nil
+		return 0, nil
 	}
 	need := 0
 	for _, seed := range seeds {
@@ -111,9 +126,9 @@ func (r *run) checkTakeRequests(c *planner.Change, seeds []int64, useCache bool)
 		}
 	}
 	if need <= c.Requests {
-		return nil
+		return need, nil
 	}
-	return fmt.Errorf("the plan is inconsistent: it counts %d request(s) for the %d takes of %s, and %d are not in the local content cache; no request was sent. Run plan again (a saved plan file may have been edited, or the cache cleaned since)",
+	return 0, fmt.Errorf("the plan is inconsistent: it counts %d request(s) for the %d takes of %s, and %d are not in the local content cache; no request was sent. Run plan again (a saved plan file may have been edited, or the cache cleaned since)",
 		c.Requests, len(seeds), c.Addr, need)
 }
 
@@ -155,8 +170,11 @@ func (r *run) priorPick(c *planner.Change, seeds []int64) (int, bool) {
 // take restores or renders the take of c with seed, keeps it in the
 // cache, and returns it validated; its temporary file beside c.Path stays
 // only when keep (the take to place), and restored says it came from the
-// cache.
-func (r *run) take(ctx context.Context, c *planner.Change, seed int64, mt string, price int, useCache, keep bool) (out output, restored bool, err error) {
+// cache. A take whose restore fails is requested instead only with one of
+// the spare requests the plan counted, or, from the local content cache,
+// when Options.Unplanned allows it; one the plan restores from the image
+// store with no request fails, nothing requested (as restoreFromStore).
+func (r *run) take(ctx context.Context, c *planner.Change, seed int64, mt string, price int, useCache, keep bool, spare *atomic.Int64) (out output, restored bool, err error) {
 	in := c.Inputs.Take(seed)
 	digest := in.Digest()
 	defer func() {
@@ -176,10 +194,23 @@ func (r *run) take(ctx context.Context, c *planner.Change, seed int64, mt string
 		if le := (*LocalError)(nil); errors.As(err, &le) {
 			return output{}, false, r.stopForLocal(le)
 		}
-		if refused := r.refuseUnplanned(price, r.provider == providers.Imagine && price > 0); refused != "" {
-			return output{}, false, fmt.Errorf("could not restore the take with seed %d from the content cache (%v); %s", seed, err, refused)
+		where := "the content cache"
+		ss, ok := r.opts.Cache.(StoreServed)
+		fromStore := ok && ss.FromStore(digest, r.provider)
+		if fromStore {
+			where = "the image store"
 		}
-		r.hooks.Warn(c, fmt.Sprintf("could not restore the take with seed %d from the content cache (%v); requesting it instead", seed, err))
+		switch {
+		case r.provider == providers.Draft || takeSpare(spare):
+			// A draft is no request; a spare one the plan counted.
+		case fromStore:
+			return output{}, false, fmt.Errorf("restore the take with seed %d of %s from the image store: %w; nothing was requested (the plan counted no request for it): push the take from a clone that has it, or render new takes with pixform apply -replace=%s, which pays for them", seed, c.Addr, err, c.Addr)
+		default:
+			if refused := r.refuseUnplanned(price, r.provider == providers.Imagine && price > 0); refused != "" {
+				return output{}, false, fmt.Errorf("could not restore the take with seed %d from the content cache (%v); %s", seed, err, refused)
+			}
+		}
+		r.hooks.Warn(c, fmt.Sprintf("could not restore the take with seed %d from %s (%v); requesting it instead", seed, where, err))
 	}
 	if r.stopping() {
 		return output{}, false, errSkipped
@@ -202,6 +233,19 @@ func (r *run) take(ctx context.Context, c *planner.Change, seed int64, mt string
 	r.lastGood = r.clock.Now()
 	r.mu.Unlock()
 	return out, false, nil
+}
+
+// takeSpare takes one of the spare requests left, if any.
+func takeSpare(spare *atomic.Int64) bool {
+	for {
+		n := spare.Load()
+		if n <= 0 {
+			return false
+		}
+		if spare.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
 }
 
 // keepTake keeps a restored take in the content cache, if it keeps takes

@@ -136,3 +136,103 @@ func TestApplyCandidatesRequestsCapped(t *testing.T) {
 		}
 	}
 }
+
+// storeCache is a fakeCache whose renders of the digests in stored come
+// from the image store (as storesync.Cache serves them).
+type storeCache struct {
+	*fakeCache
+	stored map[string]bool
+}
+
+func (c storeCache) FromStore(digest, provider string) bool { return c.stored[digest] }
+
+// A take whose restore fails is requested instead only with a request the
+// plan counted: a take the plan restores from the image store with no
+// request fails the image, nothing requested, whatever Options.Unplanned
+// would allow; one restored from the local content cache goes to
+// Options.Unplanned as before; and a take that the plan counted a request
+// for but that is restorable by apply (cached since) is requested when its
+// restore fails, with no question.
+func TestApplyTakeRestoreFails(t *testing.T) {
+	tests := map[string]struct {
+		requests  int  // the plan's count
+		store     bool // the takes come from the image store
+		refuse    bool // Options.Unplanned refuses
+		want      counts
+		wantErr   string
+		wantWarns string
+	}{
+		"from the store, none counted: fails, nothing requested": {
+			store: true, want: counts{Failed: 1},
+			wantErr: "restore the take with seed",
+		},
+		"from the store, one counted: that one is requested, the other fails": {
+			requests: 1, store: true, want: counts{Failed: 1, Requests: 1, Credits: 15},
+			wantErr: "from the image store", wantWarns: "from the image store",
+		},
+		"from the store, both counted: both requested": {
+			requests: 2, store: true, want: counts{Generated: 1, Requests: 2, Credits: 30},
+			wantWarns: "from the image store",
+		},
+		"from the local cache, allowed: requested": {
+			want: counts{Generated: 1, Requests: 2, Credits: 30}, wantWarns: "from the content cache",
+		},
+		"from the local cache, refused: fails": {
+			refuse: true, want: counts{Failed: 1}, wantErr: "could not restore the take with seed",
+		},
+		"from the local cache, one counted: that one requested though Unplanned refuses": {
+			requests: 1, refuse: true, want: counts{Failed: 1, Requests: 1, Credits: 15},
+			wantErr: "so none was sent", wantWarns: "from the content cache",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			in := inputs("hero", 7)
+			in.Candidates = 2
+			seeds := in.TakeSeeds()
+			b := pngOf(t, 8, 6, seeds[0])
+			sc := storeCache{fakeCache: e.cache, stored: map[string]bool{}}
+			e.cache.files = map[string][]byte{}
+			for _, seed := range seeds {
+				d := in.Take(seed).Digest()
+				e.cache.files[d+"/imagine"] = b[:len(b)/2] // damaged
+				sc.stored[d] = tc.store
+			}
+			c := planner.Change{Addr: addr("hero"), Action: planner.Create, Inputs: in, Path: "hero.png",
+				Requests: tc.requests, Credits: 15 * tc.requests, CreditsKnown: tc.requests > 0}
+			if tc.requests == 0 {
+				c.FromCache, c.FromStore = !tc.store, tc.store
+			}
+			var warns []string
+			e.hooks.onWarn = func(_ *planner.Change, msg string) { warns = append(warns, msg) }
+			res, _ := e.apply(t, context.Background(), false, []planner.Change{c}, func(o *Options) {
+				o.Cache = sc
+				o.Parallelism = 1
+				if tc.refuse {
+					o.Unplanned = func(int, bool, int) string { return "a saved plan is applied as it was made" }
+				}
+			})
+			if got := countsOf(res); got != tc.want {
+				t.Fatalf("counts %+v, want %+v (failures %v)", got, tc.want, res.Failures)
+			}
+			if sent := e.prov.callsOf("image.hero"); sent != tc.want.Requests {
+				t.Errorf("%d requests sent, %d counted", sent, tc.want.Requests)
+			}
+			if tc.wantErr != "" {
+				msg := res.Failures[0].Err.Error()
+				if !strings.Contains(msg, tc.wantErr) {
+					t.Errorf("error %q lacks %q", msg, tc.wantErr)
+				}
+				if tc.store && (!strings.Contains(msg, "nothing was requested") || !strings.Contains(msg, "pixform apply -replace=image.hero") || strings.Contains(msg, "content cache")) {
+					t.Errorf("error %q: want the image store, nothing requested, and what to do", msg)
+				}
+			}
+			for _, w := range warns {
+				if tc.wantWarns == "" || !strings.Contains(w, tc.wantWarns) {
+					t.Errorf("warning %q, want one that says %q", w, tc.wantWarns)
+				}
+			}
+		})
+	}
+}

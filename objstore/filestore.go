@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"github.com/pixform/pixform/internal/regfile"
 )
@@ -37,15 +38,16 @@ func (s *Store) hasFile(ctx context.Context, key string) (bool, error) {
 
 // openFile opens the object key of a file:// store for reading; a
 // missing object, or anything but a regular file under its name (as
-// hasFile has it), is an *Error of kind NotFound.
+// hasFile has it), is an *Error of kind NotFound. A symbolic link under
+// its name is not followed: its target is neither read nor sized.
 func (s *Store) openFile(ctx context.Context, key string) (*regfile.File, error) {
 	name := s.filePath(key)
-	f, err := regfile.Open(name, false)
+	f, err := regfile.Open(name, true)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, &Error{Kind: NotFound, URL: s.url, Object: key, Err: errors.New("no such object")}
 		}
-		if errors.Is(err, regfile.ErrNotRegular) {
+		if errors.Is(err, regfile.ErrNotRegular) || errors.Is(err, syscall.ELOOP) {
 			return nil, &Error{Kind: NotFound, URL: s.url, Object: key, Err: errors.New("no such object: something other than a file stands under its name")}
 		}
 		return nil, s.classify(ctx, key, err)

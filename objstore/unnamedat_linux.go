@@ -134,14 +134,15 @@ func writeFD(fd int, p []byte) (int, error) {
 func syncFD(fd int) error { return retryEINTR(func() error { return unix.Fsync(fd) }) }
 
 // statObject stats the object key of a file:// store and reports
-// whether a regular file stands there. It goes by path, as every read and
-// write of the store does: a store directory moved aside and made again
-// while the store is open (a watch keeps it open for hours) is answered
-// for as it is now, not as it was when opened.
+// whether a regular file stands there (a symbolic link is none: it is not
+// followed). It goes by path, as every read and write of the store does:
+// a store directory moved aside and made again while the store is open (a
+// watch keeps it open for hours) is answered for as it is now, not as it
+// was when opened.
 func (s *Store) statObject(key string) (regular bool, err error) {
 	p := s.filePath(key)
 	var st unix.Stat_t
-	if err := retryEINTR(func() error { return unix.Stat(p, &st) }); err != nil {
+	if err := retryEINTR(func() error { return unix.Lstat(p, &st) }); err != nil {
 		return false, &os.PathError{Op: "stat", Path: p, Err: err}
 	}
 	return st.Mode&unix.S_IFMT == unix.S_IFREG, nil

@@ -23,8 +23,9 @@ func writeFD(int, []byte) (int, error) { return 0, errors.New("no unnamed files 
 func syncFD(int) error { return errors.New("no unnamed files here") }
 
 // statObject stats the object key of a file:// store by its path, and
-// reports whether a regular file stands there.
+// reports whether a regular file stands there (a symbolic link is none:
+// not followed).
 func (s *Store) statObject(key string) (regular bool, err error) {
-	fi, err := os.Stat(s.filePath(key))
+	fi, err := os.Lstat(s.filePath(key))
 	return err == nil && fi.Mode().IsRegular(), err
 }

@@ -23,6 +23,14 @@ const storeDirName = "store"
 // the only copy of anything: a line a kill cut short is skipped, a lost
 // line costs one existence check, and the note of another store is
 // another file. It is safe for concurrent use.
+//
+// Its first line ties it to this checkout, by the device and inode of
+// .pixform (uploadedHeader), as the placing note is: a note that came
+// from elsewhere (committed in a pull request, to make plan -check pass
+// against a store that lacks its images, or to skip their uploads;
+// copied from another checkout; written by a pixform before the tie) is
+// ignored, every object it lists asked of the store again, and the note
+// written anew, tied, on the first Add.
 type Uploaded struct {
 	path string
 
@@ -31,10 +39,21 @@ type Uploaded struct {
 	f   *os.File // opened for append on the first Add
 	// cut says the note ends inside a line, which the first Add ends.
 	cut bool
+	// own says the note at path is this checkout's: the first Add
+	// appends to it; otherwise it writes a new one, tied.
+	own bool
+}
+
+// uploadedHeader is the first line of the note of the checkout whose
+// .pixform has the device and inode id.
+func uploadedHeader(id fileID) string {
+	return fmt.Sprintf("pixform uploaded 1 %d %d\n", id.Dev, id.Ino)
 }
 
 // OpenUploaded reads the note of the store whose URL is store in the
-// working directory dir. A missing note is an empty one.
+// working directory dir. A missing note is an empty one, and so is a note
+// that is not this checkout's (its first line is not uploadedHeader of
+// this .pixform), or larger than any pixform writes (maxNoteSize).
 func OpenUploaded(dir, store string) (*Uploaded, error) {
 	h := sha256.Sum256([]byte(store))
 	u := &Uploaded{set: map[string]bool{}}
@@ -43,13 +62,19 @@ func OpenUploaded(dir, store string) (*Uploaded, error) {
 	if err != nil || !exists {
 		return u, err
 	}
-	data, err := readWorkFile(u.path)
-	if errors.Is(err, fs.ErrNotExist) {
+	data, err := readWorkNote(u.path)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNoteTooLarge) {
 		return u, nil
 	}
 	if err != nil {
 		return u, fmt.Errorf("read %s: %w", u.path, err)
 	}
+	id, ok := workDirID(dir)
+	if !ok || !bytes.HasPrefix(data, []byte(uploadedHeader(id))) {
+		return u, nil // another checkout's, or an older pixform's
+	}
+	data = data[len(uploadedHeader(id)):]
+	u.own = true
 	u.cut = len(data) > 0 && data[len(data)-1] != '\n'
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
@@ -107,7 +132,16 @@ func (u *Uploaded) Add(dir string, sums ...string) error {
 		if _, err := ensureWorkSubDir(dir, storeDirName); err != nil {
 			return err
 		}
-		f, err := os.OpenFile(u.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
+		if !u.own {
+			// None of this checkout's: a new note, tied, with the
+			// objects of this Add, the only ones known (those of the
+			// note found are not).
+			return u.rewrite(dir, b)
+		}
+		f, err := os.OpenFile(u.path, os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
+		if errors.Is(err, fs.ErrNotExist) {
+			return u.rewrite(dir, u.lines()) // removed since it was read
+		}
 		if err != nil {
 			return fmt.Errorf("note uploads in %s: %w", u.path, err)
 		}
@@ -120,6 +154,45 @@ func (u *Uploaded) Add(dir string, sums ...string) error {
 	if _, err := u.f.Write(b); err != nil {
 		return fmt.Errorf("note uploads in %s: %w", u.path, err)
 	}
+	return nil
+}
+
+// lines is every object of u.set, one a line.
+func (u *Uploaded) lines() []byte {
+	b := make([]byte, 0, 65*len(u.set))
+	for s := range u.set {
+		b = append(append(b, s...), '\n')
+	}
+	return b
+}
+
+// rewrite replaces the note with one of this checkout's that lists lines
+// (a new file renamed over it; not synced, as Add), and leaves it open
+// for append. With no inode to tie a note to, none is written: the
+// objects are known for this run only.
+func (u *Uploaded) rewrite(dir string, lines []byte) error {
+	if u.f != nil {
+		u.f.Close()
+		u.f = nil
+	}
+	u.cut = false
+	if _, err := ensureWorkSubDir(dir, storeDirName); err != nil {
+		return err
+	}
+	id, ok := workDirID(dir)
+	if !ok {
+		return nil
+	}
+	b := append([]byte(uploadedHeader(id)), lines...)
+	if err := WriteFileAtomic(u.path, b); err != nil {
+		return fmt.Errorf("note uploads in %s: %w", u.path, err)
+	}
+	u.own = true
+	f, err := os.OpenFile(u.path, os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return fmt.Errorf("note uploads in %s: %w", u.path, err)
+	}
+	u.f = f
 	return nil
 }
 
@@ -139,22 +212,7 @@ func (u *Uploaded) Forget(dir string, sums ...string) error {
 	if !changed {
 		return nil
 	}
-	if u.f != nil {
-		u.f.Close()
-		u.f = nil
-	}
-	u.cut = false
-	b := make([]byte, 0, 65*len(u.set))
-	for s := range u.set {
-		b = append(append(b, s...), '\n')
-	}
-	if _, err := ensureWorkSubDir(dir, storeDirName); err != nil {
-		return err
-	}
-	if err := WriteFileAtomic(u.path, b); err != nil {
-		return fmt.Errorf("note uploads in %s: %w", u.path, err)
-	}
-	return nil
+	return u.rewrite(dir, u.lines())
 }
 
 // Close closes the note.

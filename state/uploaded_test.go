@@ -74,3 +74,61 @@ func TestUploadedForget(t *testing.T) {
 		t.Fatalf("reopened: %v, has a %v b %v c %v, len %d", err, u.Has(a), u.Has(b), u.Has(c), u.Len())
 	}
 }
+
+// A note that is not this checkout's (committed in a pull request, copied
+// from another checkout, or an older pixform's, with no tie) is ignored:
+// plan -check asks the store about its objects. The first Add writes the
+// note anew, tied, with only the objects known here.
+func TestUploadedForeign(t *testing.T) {
+	a, b := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	other := t.TempDir()
+	u, err := OpenUploaded(other, "s3://x/y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Add(other, a); err != nil {
+		t.Fatal(err)
+	}
+	u.Close()
+	theirs, err := os.ReadFile(u.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, note := range map[string][]byte{
+		"another checkout's": theirs,
+		"untied":             []byte(a + "\n"),
+		"a forged tie":       []byte("pixform uploaded 1 1 2\n" + a + "\n"),
+		"a cut tie":          theirs[:10],
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, WorkDirName, storeDirName), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(dir, WorkDirName, storeDirName, filepath.Base(u.path))
+			if err := os.WriteFile(p, note, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := OpenUploaded(dir, "s3://x/y")
+			if err != nil || f.Has(a) || f.Len() != 0 {
+				t.Fatalf("a foreign note was read: %v, has %v, len %d", err, f.Has(a), f.Len())
+			}
+			if err := f.Add(dir, b); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			g, err := OpenUploaded(dir, "s3://x/y")
+			if err != nil || !g.Has(b) || g.Has(a) || g.Len() != 1 {
+				t.Fatalf("the note written again: %v, has b %v, has a %v, len %d", err, g.Has(b), g.Has(a), g.Len())
+			}
+			// Appended to, it stays this checkout's.
+			if err := g.Add(dir, a); err != nil {
+				t.Fatal(err)
+			}
+			g.Close()
+			if h, _ := OpenUploaded(dir, "s3://x/y"); !h.Has(a) || !h.Has(b) {
+				t.Fatal("an Add to this checkout's note was lost")
+			}
+		})
+	}
+}

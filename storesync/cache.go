@@ -192,3 +192,11 @@ func (p *pipeReader) Close() error {
 	p.cancel()
 	return p.PipeReader.Close()
 }
+
+// FromStore reports whether a render of digest by provider is served from
+// the image store (executor.StoreServed): its restore is the store's
+// object, which the plan counted no request for.
+func (c *Cache) FromStore(digest, provider string) bool {
+	_, ok := c.objects[state.CacheKey(digest, provider)]
+	return ok
+}
