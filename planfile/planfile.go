@@ -72,11 +72,11 @@ type changeJSON struct {
 	FromCache    bool         `json:"from_cache"`
 	// Written only when set: the render must be requested (-replace,
 	// -no-cache), never restored from the content cache.
-	Forced bool `json:"forced,omitempty"`
-	Requests     int          `json:"requests"`
-	Credits      int          `json:"credits"`
-	CreditsKnown bool         `json:"credits_known"`
-	AfterApply   string       `json:"after_apply,omitempty"`
+	Forced       bool   `json:"forced,omitempty"`
+	Requests     int    `json:"requests"`
+	Credits      int    `json:"credits"`
+	CreditsKnown bool   `json:"credits_known"`
+	AfterApply   string `json:"after_apply,omitempty"`
 	// The image store's, written only when set.
 	FromStore   bool   `json:"from_store,omitempty"`
 	StoreSHA256 string `json:"store_sha256,omitempty"`
