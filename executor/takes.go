@@ -48,9 +48,10 @@ func (r *run) renderTakes(ctx context.Context, c *planner.Change) {
 		return
 	}
 	seeds := c.Inputs.TakeSeeds()
-	// The plan asked for every take when it was forced (-replace): then
-	// none comes from the cache. Draft renders are the same either way.
-	useCache := c.Requests < len(seeds) || r.provider == providers.Draft
+	// The plan asked for every take when it was forced (-replace,
+	// -no-cache): then none comes from the cache. Draft renders are the
+	// same either way.
+	useCache := !c.Forced || c.Requests < len(seeds) || r.provider == providers.Draft
 	if err := r.checkTakeRequests(c, seeds, useCache); err != nil {
 		r.fail(c, err)
 		return
