@@ -503,10 +503,11 @@ func (r *run) restore(c *planner.Change, mt string) (why string, done bool) {
 
 // cachedSince reports whether c, a render the plan requests that nothing
 // forces (-replace, -no-cache), is in the content cache by now under its
-// inputs, so that it is restored from there instead: one lookup in the
-// cache's listing, for the images the plan requests only.
+// inputs, so that it is restored from there instead: with Recheck only
+// (a saved plan), one hash of its inputs and one lookup in the cache's
+// listing, for the images the plan requests only.
 func (r *run) cachedSince(c *planner.Change) bool {
-	return c.Requests > 0 && !c.Forced && r.opts.Cache != nil && r.provider != providers.Draft &&
+	return r.opts.Recheck && c.Requests > 0 && !c.Forced && r.opts.Cache != nil && r.provider != providers.Draft &&
 		r.opts.Cache.Has(c.Inputs.Digest(), r.provider)
 }
 

@@ -7,24 +7,28 @@ import (
 	"github.com/pixform/pixform/planner"
 )
 
-// A render the plan requests whose inputs the content cache holds by
-// apply (a saved plan applied again after a refused commit: the first
-// apply kept the paid image there) is restored from the cache with no
-// request, unless the plan forces it (-replace, -no-cache); a cached copy
-// that is damaged leaves it to the request the plan counts, as does a
-// candidates image's take.
+// A render a saved plan (Recheck) requests whose inputs the content cache
+// holds by apply (the plan applied again after a refused commit: the
+// first apply kept the paid image there) is restored from the cache with
+// no request, unless the plan forces it (-replace, -no-cache); a cached
+// copy that is damaged leaves it to the request the plan counts. A plan
+// this run made looked its renders up already: they are not looked up
+// again.
 func TestApplyCachedSince(t *testing.T) {
 	tests := map[string]struct {
 		forced     bool
 		damaged    bool
 		candidates bool
+		fresh      bool // a plan this run made: no Recheck
 		want       counts
 	}{
-		"cached since the plan: restored":       {want: counts{Restored: 1}},
-		"forced: requested":                     {forced: true, want: counts{Generated: 1, Requests: 1, Credits: 15}},
-		"damaged copy: requested as planned":    {damaged: true, want: counts{Generated: 1, Requests: 1, Credits: 15}},
-		"takes cached since the plan: restored": {candidates: true, want: counts{Restored: 1}},
-		"forced takes: requested":               {candidates: true, forced: true, want: counts{Generated: 1, Requests: 2, Credits: 30}},
+		"cached since the plan: restored":        {want: counts{Restored: 1}},
+		"forced: requested":                      {forced: true, want: counts{Generated: 1, Requests: 1, Credits: 15}},
+		"damaged copy: requested as planned":     {damaged: true, want: counts{Generated: 1, Requests: 1, Credits: 15}},
+		"takes cached since the plan: restored":  {candidates: true, want: counts{Restored: 1}},
+		"a plan this run made: requested":        {fresh: true, want: counts{Generated: 1, Requests: 1, Credits: 15}},
+		"a plan this run made, takes: requested": {fresh: true, candidates: true, want: counts{Generated: 1, Requests: 2, Credits: 30}},
+		"forced takes: requested":                {candidates: true, forced: true, want: counts{Generated: 1, Requests: 2, Credits: 30}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -48,6 +52,7 @@ func TestApplyCachedSince(t *testing.T) {
 			var asked int
 			res, err := e.apply(t, context.Background(), false, []planner.Change{c}, func(o *Options) {
 				o.Unplanned = func(int, bool, int) string { asked++; return "not planned" }
+				o.Recheck = !tc.fresh
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -95,6 +95,7 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 		MaxRetries:  o.Config.Provider.MaxRetries,
 		Stop:        o.Stop,
 		Unplanned:   unplanned(p, o),
+		Recheck:     o.SavedPlan,
 	})
 	if cerr := store.Close(ctx); cerr != nil && err == nil {
 		err = cerr // a *state.RecordError or *storesync.PendingError, which views words the advice for
