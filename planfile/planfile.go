@@ -26,8 +26,9 @@ const FormatVersion = 2
 
 // formatNoForced is the plan file format before a change said whether
 // its render is forced (-replace, -no-cache). It is read with every
-// render it requests taken as forced, as pixform then applied it: such a
-// file does not say whether it was made with -no-cache.
+// render it requests taken as forced, as pixform then applied it (but
+// for an image made from another that the plan renders: AfterApply),
+// since such a file does not say whether it was made with -no-cache.
 const formatNoForced = 1
 
 // File is a saved plan.
@@ -213,8 +214,10 @@ func Parse(b []byte, name string) (*File, error) {
 	for i, cj := range fj.Changes {
 		if fj.Format == formatNoForced {
 			// Applied as it was before "forced": a render it requests
-			// is requested.
-			cj.Forced = (cj.Action == "create" || cj.Action == "replace") && !cj.FromCache && !cj.FromStore
+			// is requested, but for an image made from another that
+			// the plan renders, which apply restored from the cache
+			// when the cache held it.
+			cj.Forced = (cj.Action == "create" || cj.Action == "replace") && !cj.FromCache && !cj.FromStore && cj.AfterApply == ""
 		}
 		c, err := parseChange(cj, fj.Provider)
 		if err != nil {

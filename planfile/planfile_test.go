@@ -329,4 +329,20 @@ func TestForced(t *testing.T) {
 			t.Errorf("format 1: %s (%s, from cache %v): forced %v, want %v", c.Addr, c.Action, c.FromCache, c.Forced, want[c.Addr.String()])
 		}
 	}
+	// An image made from another the plan renders was restored from the
+	// cache when the cache held it, by pixform then too: not forced.
+	db, err := Marshal(derivedPlan(2, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = Parse(bytes.Replace(db, []byte(`"pixform_plan_format": 2`), []byte(`"pixform_plan_format": 1`), 1), "plan.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]bool{"image.hero": true}
+	for _, c := range got.Plan.Changes {
+		if c.Forced != want[c.Addr.String()] {
+			t.Errorf("format 1: %s (after apply %q): forced %v, want %v", c.Addr, c.AfterApply, c.Forced, want[c.Addr.String()])
+		}
+	}
 }
