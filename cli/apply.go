@@ -129,7 +129,8 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 	if lockDigest != pf.LockDigest {
 		return nil, nil, views.WithHint(fmt.Errorf("the saved plan %s is stale: %s changed since it was made (another apply ran, or it was edited)", name, state.LockFileName), replan)
 	}
-	lookups, storeErr := e.restoreLookups(pf.Plan.Provider, link)
+	cache := state.OpenCache(e.dir)
+	lookups, storeErr := e.restoreLookups(cache, pf.Plan.Provider, link)
 	if err := planfile.CheckAgainst(pf.Plan, cfg, lock, pf.Replace, planfile.WithRestores(planfile.DirDisk(e.dir), lookups)); err != nil {
 		if *storeErr != nil {
 			return nil, nil, *storeErr
@@ -140,7 +141,7 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 	if err != nil {
 		return nil, nil, err
 	}
-	return pf.Plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left, madeWith: func() []string { return madeWith(pf, cfg) }}, nil
+	return pf.Plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left, cache: cache, madeWith: func() []string { return madeWith(pf, cfg) }}, nil
 }
 
 // madeWith returns the options that make pf's plan again, as plan takes
@@ -172,13 +173,12 @@ func madeWith(pf *planfile.File, cfg *config.Config) []string {
 	return args
 }
 
-// restoreLookups are the content cache's and the image store's lookups
-// (link: nil for none) that a saved plan's check asks, as planning asks
-// them, of an image restored with no request whose bytes an image made
-// from it expects. The store's records are read as they are asked for;
-// *storeErr is the first failure to read them.
-func (e *env) restoreLookups(provider string, link *linked) (planner.Input, *error) {
-	cache := state.OpenCache(e.dir)
+// restoreLookups are the content cache's (cache) and the image store's
+// lookups (link: nil for none) that a saved plan's check asks, as
+// planning asks them, of an image restored with no request whose bytes an
+// image made from it expects. The store's records are read as they are
+// asked for; *storeErr is the first failure to read them.
+func (e *env) restoreLookups(cache *state.Cache, provider string, link *linked) (planner.Input, *error) {
 	in := planner.Input{
 		Provider: provider,
 		Cached:   cache.Intact,
@@ -394,6 +394,7 @@ func (e *env) execute(p *planner.Plan, ld *loaded, provider executor.Provider, a
 		Dir:         e.dir,
 		Config:      ld.cfg,
 		Lock:        ld.lock,
+		Cache:       ld.cache,
 		Provider:    provider,
 		Hooks:       progress,
 		Warn:        warnings.Warn,

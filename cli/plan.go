@@ -41,6 +41,12 @@ type loaded struct {
 	// -var-file, -target, -replace), as plan takes them, for a hint:
 	// nil for a plan made now.
 	madeWith func() []string
+	// cache is the content cache the plan looked renders up in: apply
+	// restores from it, so that the cache directory is listed (and its
+	// packs' headers read) once a run, not again by apply. No other
+	// apply can write it meanwhile (apply holds the directory's lock);
+	// a pack compacted away since is listed again (state.Cache.relist).
+	cache *state.Cache
 }
 
 // leftovers returns the files an interrupted apply left to delete, and
@@ -445,7 +451,7 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		e.failJSON(views.NewJSONFailure(errors.New("the plan could not be made; nothing was planned or changed"), diags))
 		return nil, nil, errConfig
 	}
-	return plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left, facts: facts}, nil
+	return plan, &loaded{cfg: cfg, lock: lock, lockDigest: lockDigest, leftovers: left, facts: facts, cache: cache}, nil
 }
 
 // errConfig means diagnostics were already printed.

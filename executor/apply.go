@@ -55,6 +55,13 @@ type Options struct {
 	Store state.Store
 	// Cache is the content cache to restore from; nil for none.
 	Cache Cache
+	// Recheck says that the plan may be older than what the content
+	// cache holds (a saved plan, applied again after a commit that was
+	// refused): a render it requests that nothing forces
+	// (planner.Change.Forced) is looked up in the cache again, and
+	// restored from there when the cache holds it. A plan this run made
+	// has looked each of them up already.
+	Recheck bool
 	// Hooks receives progress events; nil means NilHooks.
 	Hooks Hooks
 	// Limiter gates request starts; nil means

@@ -73,6 +73,15 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 			return
 		}
 		requested = true // the cached copy is gone or bad
+	case r.cachedSince(c):
+		// The plan requests c, but the content cache holds it now: a
+		// saved plan applied again after a commit that was refused,
+		// whose image the first apply kept there. A cached copy that is
+		// gone or bad leaves c to the request the plan counts.
+		release()
+		if _, done := r.restore(c, mt); done {
+			return
+		}
 	case r.provider != providers.Draft && c.Requests == 0 && c.Inputs.Derived() && planner.Endpoint(c.Inputs) != planner.EndpointLocal:
 		// The plan restores c without a request, but its source's bytes
 		// turned out otherwise at apply (resolve asked the cache again,
@@ -183,7 +192,12 @@ func occupiedError(c *planner.Change, what string, kept, noted bool) error {
 	}
 	msg := what + "; " + todo
 	if kept {
-		msg += ": " + keptNote(c) + " (applying a saved plan again would request it again: make a new plan with pixform plan -out=FILE)"
+		msg += ": " + keptNote(c)
+		if c.Forced {
+			msg += " (the same saved plan applied again would request it again, as -replace or -no-cache asks: make a new plan with pixform plan -out=FILE)"
+		} else {
+			msg += " (so does the same saved plan applied again, while pixform.lock.json has not changed since)"
+		}
 	}
 	return &Error{Class: Invalid, Msg: msg}
 }
@@ -512,6 +526,16 @@ func (r *run) restore(c *planner.Change, mt string) (why string, done bool) {
 		return "", true
 	}
 	return err.Error(), false
+}
+
+// cachedSince reports whether c, a render the plan requests that nothing
+// forces (-replace, -no-cache), is in the content cache by now under its
+// inputs, so that it is restored from there instead: with Recheck only
+// (a saved plan), one hash of its inputs and one lookup in the cache's
+// listing, for the images the plan requests only.
+func (r *run) cachedSince(c *planner.Change) bool {
+	return r.opts.Recheck && c.Requests > 0 && !c.Forced && r.opts.Cache != nil && r.provider != providers.Draft &&
+		r.opts.Cache.Has(c.Inputs.Digest(), r.provider)
 }
 
 // allowUnplanned asks Options.Unplanned whether c, which the plan

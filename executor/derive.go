@@ -217,7 +217,7 @@ func (r *run) resolve(c *planner.Change) (path, sum string, err error) {
 		// What the plan restores was made from other bytes: the store's
 		// object too (c.StoreSHA256 was looked up for the planned inputs).
 		c.FromStore = false
-		c.FromCache = r.opts.Cache != nil && r.provider != providers.Draft && r.opts.Cache.Has(c.Inputs.Digest(), r.provider)
+		c.FromCache = !c.Forced && r.opts.Cache != nil && r.provider != providers.Draft && r.opts.Cache.Has(c.Inputs.Digest(), r.provider)
 	}
 	return path, sum, nil
 }

@@ -179,3 +179,24 @@ func TestApplyDerivedStop(t *testing.T) {
 		t.Error("the source in flight was not recorded")
 	}
 }
+
+// TestApplyDerivedForcedRequests: a derived image the plan forces
+// (-replace, -no-cache), whose source's bytes become known at apply, is
+// requested although the cache holds its render of those bytes.
+func TestApplyDerivedForcedRequests(t *testing.T) {
+	e := newEnv(t)
+	ep := &editProvider{fakeProvider: &fakeProvider{render: renderPNG(t)}, t: t}
+	heroSum := sumOf(pngOf(t, 8, 6, 7))
+	in := state.Inputs{Operation: "upscale", Source: "image.hero", SourceSHA256: heroSum}
+	e.cache.files = map[string][]byte{in.Digest() + "/imagine": pngOf(t, 16, 12, 99)}
+	up := derivedChange("up", "up.png", "image.hero", "upscale")
+	up.Forced = true
+	res, err := e.apply(t, context.Background(), false, []planner.Change{create("hero", "hero.png", 7), up},
+		func(o *Options) { o.Provider = ep })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 2 || res.Restored != 0 || len(ep.edits) != 1 {
+		t.Errorf("result %+v, %d edits; want the upscale requested", res, len(ep.edits))
+	}
+}

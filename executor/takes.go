@@ -56,9 +56,11 @@ func (r *run) renderTakes(ctx context.Context, c *planner.Change) {
 		return
 	}
 	seeds := c.Inputs.TakeSeeds()
-	// The plan asked for every take when it was forced (-replace): then
-	// none comes from the cache. Draft renders are the same either way.
-	useCache := c.Requests < len(seeds) || r.provider == providers.Draft
+	// The plan asked for every take when it was forced (-replace,
+	// -no-cache), or when the cache held none: then none comes from the
+	// cache, unless the plan may be older than the cache (Recheck) and
+	// nothing forced it. Draft renders are the same either way.
+	useCache := c.Requests < len(seeds) || r.provider == providers.Draft || r.opts.Recheck && !c.Forced
 	need, err := r.checkTakeRequests(c, seeds, useCache)
 	if err != nil {
 		r.fail(c, err)

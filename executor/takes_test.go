@@ -74,9 +74,10 @@ func TestApplyCandidates(t *testing.T) {
 		}
 	}
 
-	// A forced render (every take priced) asks for every take again.
+	// A forced render (-replace: every take priced, Forced) asks for
+	// every take again.
 	pc := change(3)
-	pc.Action, pc.Prior, pc.PriorAddr = planner.Replace, &e, addr("hero")
+	pc.Action, pc.Prior, pc.PriorAddr, pc.Forced = planner.Replace, &e, addr("hero"), true
 	res, _ = apply(pc, lock)
 	if res.Requests != 3 {
 		t.Fatalf("forced run: %d requests, want 3", res.Requests)

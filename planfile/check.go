@@ -147,6 +147,12 @@ func checkReplaceList(p *planner.Plan, cfg *config.Config, byAddr map[addrs.Addr
 			if c.Action == planner.Replace && !slices.Contains(c.Reasons, planner.ReplaceRequested) {
 				return fmt.Errorf("it was made with -replace=%s, but the plan's %s of %s does not say it is one (no %q among its reasons)", a, c.Action, img.Addr, planner.ReplaceRequested)
 			}
+			// A replace -replace asks for is forced: one the plan file
+			// lets apply restore from the content cache would not be the
+			// new render asked for.
+			if c.Action == planner.Replace && !c.Forced {
+				return fmt.Errorf("it was made with -replace=%s, but the plan's %s of %s is not forced (a render -replace asks for is never restored from the cache)", a, c.Action, img.Addr)
+			}
 		}
 		if named == 0 {
 			return fmt.Errorf("it was made with -replace=%s, which the configuration does not declare", a)

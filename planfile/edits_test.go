@@ -117,9 +117,14 @@ func TestCheckAgainstEdits(t *testing.T) {
 			p := clone(base)
 			c := at(p, avatar)
 			c.Action, c.Requests, c.Credits, c.CreditsKnown = planner.Replace, 1, 15, true
-			c.Reasons = []string{planner.ReplaceRequested}
+			c.Reasons, c.Forced = []string{planner.ReplaceRequested}, true
 			return p, []addrs.Addr{avatar}
 		}, "image.avatar is replaced as -replace asks, but with its recorded seed 7"},
+		{"a -replace not forced", func() (*planner.Plan, []addrs.Addr) {
+			p := clone(plan(pinned))
+			at(p, pinned).Forced = false
+			return p, []addrs.Addr{pinned}
+		}, "the plan's replace of image.pinned is not forced"},
 		{"a pinned -replace without its reason", func() (*planner.Plan, []addrs.Addr) {
 			p := clone(base)
 			c := at(p, pinned)

@@ -20,8 +20,16 @@ import (
 	"github.com/pixform/pixform/state"
 )
 
-// FormatVersion is the only plan file format this build reads and writes.
-const FormatVersion = 1
+// FormatVersion is the plan file format this build writes. It reads
+// format 1 too (pixform before "forced"): see Parse.
+const FormatVersion = 2
+
+// formatNoForced is the plan file format before a change said whether
+// its render is forced (-replace, -no-cache). It is read with every
+// render it requests taken as forced, as pixform then applied it (but
+// for an image made from another that the plan renders: AfterApply),
+// since such a file does not say whether it was made with -no-cache.
+const formatNoForced = 1
 
 // File is a saved plan.
 type File struct {
@@ -63,10 +71,13 @@ type changeJSON struct {
 	Prior        *state.Entry `json:"prior"`
 	PriorAddress string       `json:"prior_address"`
 	FromCache    bool         `json:"from_cache"`
-	Requests     int          `json:"requests"`
-	Credits      int          `json:"credits"`
-	CreditsKnown bool         `json:"credits_known"`
-	AfterApply   string       `json:"after_apply,omitempty"`
+	// Written only when set: the render must be requested (-replace,
+	// -no-cache), never restored from the content cache.
+	Forced       bool   `json:"forced,omitempty"`
+	Requests     int    `json:"requests"`
+	Credits      int    `json:"credits"`
+	CreditsKnown bool   `json:"credits_known"`
+	AfterApply   string `json:"after_apply,omitempty"`
 	// The image store's, written only when set.
 	FromStore   bool   `json:"from_store,omitempty"`
 	StoreSHA256 string `json:"store_sha256,omitempty"`
@@ -100,7 +111,7 @@ func Marshal(f *File) ([]byte, error) {
 			PriorAddress: priorAddress(c.PriorAddr), FromCache: c.FromCache, Requests: c.Requests,
 			Credits: c.Credits, CreditsKnown: c.CreditsKnown, AfterApply: c.AfterApply,
 			FromStore: c.FromStore, StoreSHA256: c.StoreSHA256, Missing: c.Missing, Upload: c.Upload,
-			Occupied: c.Occupied,
+			Occupied: c.Occupied, Forced: c.Forced,
 		})
 	}
 	b, err := json.MarshalIndent(fj, "", " ")
@@ -181,8 +192,8 @@ func Parse(b []byte, name string) (*File, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, bad("data after the plan object")
 	}
-	if fj.Format != FormatVersion {
-		return nil, bad("format %d, this pixform reads format %d", fj.Format, FormatVersion)
+	if fj.Format != FormatVersion && fj.Format != formatNoForced {
+		return nil, bad("format %d, this pixform reads formats %d and %d", fj.Format, formatNoForced, FormatVersion)
 	}
 	if !providers.Known(fj.Provider) {
 		return nil, bad("unknown provider %q", fj.Provider)
@@ -201,6 +212,13 @@ func Parse(b []byte, name string) (*File, error) {
 	p := &planner.Plan{Provider: fj.Provider}
 	seen := map[string]bool{}
 	for i, cj := range fj.Changes {
+		if fj.Format == formatNoForced {
+			// Applied as it was before "forced": a render it requests
+			// is requested, but for an image made from another that
+			// the plan renders, which apply restored from the cache
+			// when the cache held it.
+			cj.Forced = (cj.Action == "create" || cj.Action == "replace") && !cj.FromCache && !cj.FromStore && cj.AfterApply == ""
+		}
 		c, err := parseChange(cj, fj.Provider)
 		if err != nil {
 			return nil, bad("change %d: %v", i+1, err)
@@ -313,7 +331,7 @@ func parseChange(cj changeJSON, provider string) (planner.Change, error) {
 		Path: cj.Path, Prior: cj.Prior, PriorAddr: pa, FromCache: cj.FromCache,
 		Requests: cj.Requests, Credits: cj.Credits, CreditsKnown: cj.CreditsKnown, AfterApply: cj.AfterApply,
 		FromStore: cj.FromStore, StoreSHA256: cj.StoreSHA256, Missing: cj.Missing, Upload: cj.Upload,
-		Occupied: cj.Occupied,
+		Occupied: cj.Occupied, Forced: cj.Forced,
 	}, nil
 }
 
@@ -364,6 +382,12 @@ func checkCost(cj changeJSON, action planner.Action, provider string) error {
 	}
 	if cj.FromCache && action != planner.Create && action != planner.Replace {
 		return fmt.Errorf("a %s cannot be restored from the cache", cj.Action)
+	}
+	switch {
+	case cj.Forced && action != planner.Create && action != planner.Replace:
+		return fmt.Errorf("a %s renders nothing that could be forced", cj.Action)
+	case cj.Forced && (cj.FromCache || cj.FromStore):
+		return errors.New("a forced render (-replace, -no-cache) cannot be restored")
 	}
 	if cj.Occupied && action != planner.Create && action != planner.Replace && action != planner.Move {
 		return fmt.Errorf("a %s writes no path that a file could be in the way of", cj.Action)

@@ -95,12 +95,12 @@ func TestParseRefuses(t *testing.T) {
 		"trailing data":  {func() string { return valid + "{}" }, "data after the plan object"},
 		"unknown field":  {func() string { return strings.Replace(valid, `"vars"`, `"varz"`, 1) }, `unknown field "varz"`},
 		"wrong type": {func() string {
-			return strings.Replace(valid, `"pixform_plan_format": 1`, `"pixform_plan_format": "1"`, 1)
+			return strings.Replace(valid, `"pixform_plan_format": 2`, `"pixform_plan_format": "2"`, 1)
 		}, `"pixform_plan_format" has the wrong type`},
 		"newer format": {func() string {
-			return strings.Replace(valid, `"pixform_plan_format": 1`, `"pixform_plan_format": 2`, 1)
-		}, "format 2, this pixform reads format 1"},
-		"no format":             {func() string { return strings.Replace(valid, `"pixform_plan_format": 1,`, ``, 1) }, "format 0"},
+			return strings.Replace(valid, `"pixform_plan_format": 2`, `"pixform_plan_format": 3`, 1)
+		}, "format 3, this pixform reads formats 1 and 2"},
+		"no format":             {func() string { return strings.Replace(valid, `"pixform_plan_format": 2,`, ``, 1) }, "format 0"},
 		"provider":              {func() string { return strings.Replace(valid, `"provider": "imagine"`, `"provider": "dalle"`, 1) }, `unknown provider "dalle"`},
 		"config digest":         {func() string { return strings.Replace(valid, hexA, hexA[1:], 1) }, "missing or malformed digests"},
 		"upper-case digest":     {func() string { return strings.Replace(valid, hexA, strings.ToUpper(hexA), 1) }, "missing or malformed digests"},
@@ -144,6 +144,12 @@ func TestParseRefuses(t *testing.T) {
 			return setField(valid, "image.old", `"from_cache": false`, `"from_cache": false, "occupied": true`)
 		}, "a delete writes no path"},
 		"cache on a delete": {func() string { return setField(valid, "image.old", `"from_cache": false`, `"from_cache": true`) }, "cannot be restored from the cache"},
+		"forced move": {func() string {
+			return setField(valid, "image.logo", `"from_cache": false`, `"from_cache": false, "forced": true`)
+		}, "a move renders nothing that could be forced"},
+		"forced restore": {func() string {
+			return setField(valid, "image.cached", `"from_cache": true`, `"from_cache": true, "forced": true`)
+		}, "a forced render (-replace, -no-cache) cannot be restored"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -250,6 +256,17 @@ func FuzzParse(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(db)
+	// A forced render, and a plan file of format 1 (read with what it
+	// requests forced).
+	forced := samplePlan()
+	forced.Plan.Changes[0].Forced = true
+	fb, err := Marshal(forced)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(fb)
+	f.Add(bytes.Replace(valid, []byte(`"pixform_plan_format": 2`), []byte(`"pixform_plan_format": 1`), 1))
+	f.Add(bytes.Replace(fb, []byte(`"forced": true`), []byte(`"forced": 1`), 1))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p1, err := Parse(b, "fuzz.bin")
 		if err != nil {
@@ -274,4 +291,58 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("marshal is not stable (%v):\n%s\n%s", err, m1, m2)
 		}
 	})
+}
+
+// TestForced: a forced render (-replace, -no-cache) is written as such
+// and read back; a plan file of format 1, which did not say, is read with
+// every render it requests forced, as pixform applied it then (it may
+// have been made with -no-cache), and nothing else forced.
+func TestForced(t *testing.T) {
+	f := samplePlan()
+	f.Plan.Changes[0].Forced = true // image.hero, a replace with a request
+	b, err := Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(b, []byte(`"forced": true`)); n != 1 {
+		t.Fatalf(`%d "forced": true in the plan file, want 1:\n%s`, n, b)
+	}
+	if bytes.Contains(b, []byte(`"forced": false`)) {
+		t.Fatalf("a change that is not forced says so:\n%s", b)
+	}
+	got, err := Parse(b, "plan.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, f) {
+		t.Fatalf("round trip changed the plan:\n%+v\n%+v", got, f)
+	}
+
+	old := bytes.Replace(sampleBytes(t), []byte(`"pixform_plan_format": 2`), []byte(`"pixform_plan_format": 1`), 1)
+	got, err = Parse(old, "plan.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"image.hero": true, `image.icon["home"]`: true}
+	for _, c := range got.Plan.Changes {
+		if c.Forced != want[c.Addr.String()] {
+			t.Errorf("format 1: %s (%s, from cache %v): forced %v, want %v", c.Addr, c.Action, c.FromCache, c.Forced, want[c.Addr.String()])
+		}
+	}
+	// An image made from another the plan renders was restored from the
+	// cache when the cache held it, by pixform then too: not forced.
+	db, err := Marshal(derivedPlan(2, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = Parse(bytes.Replace(db, []byte(`"pixform_plan_format": 2`), []byte(`"pixform_plan_format": 1`), 1), "plan.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]bool{"image.hero": true}
+	for _, c := range got.Plan.Changes {
+		if c.Forced != want[c.Addr.String()] {
+			t.Errorf("format 1: %s (after apply %q): forced %v, want %v", c.Addr, c.AfterApply, c.Forced, want[c.Addr.String()])
+		}
+	}
 }

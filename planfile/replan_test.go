@@ -154,6 +154,19 @@ func TestCheckAgainstPlanned(t *testing.T) {
 					}
 				}
 			}
+			// A render -replace forces, edited to be one apply may
+			// restore from the content cache, is refused.
+			for i, c := range p.Changes {
+				if !c.Forced {
+					continue
+				}
+				edited := *p
+				edited.Changes = slices.Clone(p.Changes)
+				edited.Changes[i].Forced = false
+				if err := CheckAgainst(&edited, cfg, lock, in.Replace, factsDisk(facts)); err == nil || !strings.Contains(err.Error(), "is not forced") {
+					t.Errorf("%s edited to be not forced: %v", c.Addr, err)
+				}
+			}
 		})
 	}
 }

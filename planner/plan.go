@@ -64,6 +64,13 @@ type Change struct {
 	// FromCache is true when a Create or Replace is restored from the local
 	// content cache instead of being requested.
 	FromCache bool
+	// Forced is true when a Create or Replace must be rendered anew,
+	// never restored from the content cache or the image store:
+	// -replace names it, or the run is -no-cache. Apply restores any
+	// other render the plan requests from the content cache when the
+	// cache holds it by then (a saved plan applied again after a commit
+	// that was refused: the first apply kept the paid image there).
+	Forced bool
 	// FromStore is true when a Create or Replace is restored from the
 	// image store instead of being requested: StoreSHA256 names the
 	// object (sha256/<hex>) that apply downloads. The local content

@@ -763,6 +763,7 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 	if c.Action != Create && c.Action != Replace {
 		return
 	}
+	c.Forced = forced || p.in.NoCache
 	if c.Inputs.Candidates > 1 {
 		p.priceTakes(c, forced)
 		return

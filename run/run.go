@@ -32,6 +32,10 @@ type Options struct {
 	// Config and Lock are what the plan was made from.
 	Config *config.Config
 	Lock   *state.Lock
+	// Cache is the content cache the plan was made with, which Apply
+	// restores from and keeps renders in, so that the cache is listed
+	// once a run; nil opens the working directory's.
+	Cache *state.Cache
 	// Provider renders; Hooks sees every change's progress.
 	Provider executor.Provider
 	Hooks    executor.Hooks
@@ -76,7 +80,10 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 	if parallelism == 0 {
 		parallelism = o.Config.Provider.Parallelism
 	}
-	cache := state.OpenCache(o.Dir)
+	cache := o.Cache
+	if cache == nil {
+		cache = state.OpenCache(o.Dir)
+	}
 	local := state.OpenStore(o.Dir, o.Lock, cache)
 	local.Warn = pathWarner(p, o.Hooks, o.Warn)
 	var store state.Store = local
@@ -95,6 +102,7 @@ func Apply(ctx context.Context, p *planner.Plan, o Options) (*executor.Result, e
 		MaxRetries:  o.Config.Provider.MaxRetries,
 		Stop:        o.Stop,
 		Unplanned:   unplanned(p, o),
+		Recheck:     o.SavedPlan,
 	})
 	if cerr := store.Close(ctx); cerr != nil && err == nil {
 		err = cerr // a *state.RecordError or *storesync.PendingError, which views words the advice for
