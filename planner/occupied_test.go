@@ -137,12 +137,29 @@ func TestDiffOccupied(t *testing.T) {
 			facts:  map[string]FileFact{"a.png": ok(shaF)},
 			addr:   "image.a", action: Replace,
 		},
-		"candidates create onto a file of one of its takes": {
+		"candidates create onto a file of the take it places": {
 			images: []config.Image{takesImg(t, 3)},
-			facts:  map[string]FileFact{"a.png": ok(shaB)},
+			facts:  map[string]FileFact{"a.png": ok(shaC)},
 			cached: takesCached(t, 3, shaB),
 			addr:   "image.a", action: Create,
 			reason: "a.png already holds the bytes it writes",
+		},
+		// Apply places the first take (no pick remembered): a file of
+		// another take, as a pick cut off before the cache noted it
+		// leaves, is not what it writes, and would be overwritten.
+		"candidates create onto a file of another of its takes": {
+			images: []config.Image{takesImg(t, 3)},
+			facts:  map[string]FileFact{"a.png": ok(shaB)},
+			cached: takesCached(t, 3, shaB),
+			addr:   "image.a", action: Create, occupied: true,
+		},
+		"candidates create onto a file of another take an interrupted pick left": {
+			images:    []config.Image{takesImg(t, 3)},
+			facts:     map[string]FileFact{"a.png": ok(shaB)},
+			cached:    takesCached(t, 3, shaB),
+			leftovers: leftoverSums{"a.png": shaB},
+			addr:      "image.a", action: Create,
+			reason: "replaces the file that an interrupted apply left at a.png",
 		},
 		"candidates create onto a file of other bytes": {
 			images: []config.Image{takesImg(t, 3)},

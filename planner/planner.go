@@ -448,13 +448,17 @@ func (p *planning) writes(c *Change, sum string) bool {
 	case c.Action == Move && c.Prior != nil:
 		return c.Prior.SHA256 == sum
 	case c.Inputs.Candidates > 1:
-		for _, seed := range c.Inputs.TakeSeeds() {
-			d := c.Inputs.Take(seed).Digest()
-			if s, ok := p.takeSHA256(d); ok && s == sum {
-				return true
-			}
+		// Only the take apply places there (PlacedTake), not any of
+		// them: another take's bytes (a pick cut off before the cache
+		// noted it) would be overwritten by that one.
+		seeds := c.Inputs.TakeSeeds()
+		var cached func(digest string) (string, bool)
+		if p.in.CachedSHA256 != nil {
+			cached = func(d string) (string, bool) { return p.in.CachedSHA256(d, p.in.Provider) }
 		}
-		return false
+		at, _ := PlacedTake(c, seeds, cached)
+		s, ok := p.takeSHA256(c.Inputs.Take(seeds[at-1]).Digest())
+		return ok && s == sum
 	case c.FromStore:
 		return c.StoreSHA256 == sum
 	case c.FromCache:
