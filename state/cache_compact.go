@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/pixform/pixform/internal/nofollow"
 )
 
 // A pack's records are never rewritten, so a render kept again (apply
@@ -111,7 +113,7 @@ func (c *Cache) compact() {
 			src := files[f.pack]
 			if src == nil {
 				var err error
-				if src, err = os.OpenFile(filepath.Join(c.dir, old[f.pack-1]), openFlags, 0); errors.Is(err, fs.ErrNotExist) {
+				if src, err = nofollow.OpenFile(filepath.Join(c.dir, old[f.pack-1]), openFlags, 0); errors.Is(err, fs.ErrNotExist) {
 					continue // gone, its renders with it
 				} else if err != nil {
 					abort()

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pixform/pixform/internal/nofollow"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
 )
@@ -456,7 +457,7 @@ func hashFile(path string, buf []byte) (hashResult, error) {
 	if len(buf) < 512 {
 		buf = make([]byte, 32<<10)
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := nofollow.OpenFile(path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return hashResult{}, nil
 	}

@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pixform/pixform/internal/nofollow"
 )
 
 // lockFileName is the process lock inside .pixform/.
@@ -63,7 +64,7 @@ func acquireDirLock(ctx context.Context, dir string, timeout time.Duration, hold
 		return nil, err
 	}
 	p := filepath.Join(wd, lockFileName)
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	f, err := nofollow.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open process lock %s: %w", p, err)
 	}

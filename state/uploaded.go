@@ -11,7 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
+
+	"github.com/pixform/pixform/internal/nofollow"
 )
 
 // storeDirName holds, inside .pixform/, one note per image store.
@@ -107,7 +108,7 @@ func (u *Uploaded) Add(dir string, sums ...string) error {
 		if _, err := ensureWorkSubDir(dir, storeDirName); err != nil {
 			return err
 		}
-		f, err := os.OpenFile(u.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
+		f, err := nofollow.OpenFile(u.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
 			return fmt.Errorf("note uploads in %s: %w", u.path, err)
 		}
