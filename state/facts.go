@@ -364,13 +364,11 @@ func pathDir(p string) string {
 
 func statKeyOf(fi os.FileInfo) statKey {
 	k := statKey{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
-	switch st := fi.Sys().(type) {
-	case *syscall.Stat_t:
-		k.Ino = st.Ino
-		k.CTime = ctimeOf(st)
-	case *safepath.StatSys: // through a safepath.Stats
+	if st, ok := fi.Sys().(*safepath.StatSys); ok { // through a safepath.Stats
 		k.Ino = st.Ino
 		k.CTime = st.CTime
+	} else {
+		k.Ino, k.CTime, _ = inodeCTime(fi)
 	}
 	return k
 }
