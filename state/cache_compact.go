@@ -168,6 +168,12 @@ func (c *Cache) compact() {
 	c.packBytes, c.packRecords = c.wend-int64(len(packMagic)), int64(len(moved))
 	c.gen++
 	c.mu.Unlock()
+	// Windows removes no file that a handle without FILE_SHARE_DELETE
+	// holds (every os.Open's): the packs read are closed first.
+	for i, f := range files {
+		f.Close()
+		delete(files, i)
+	}
 	for _, name := range old {
 		os.Remove(filepath.Join(c.dir, name))
 	}
