@@ -4,8 +4,13 @@ package state
 
 import (
 	"io/fs"
+	"os"
 	"syscall"
 )
+
+// lstatID is os.Lstat: its Sys holds the device, inode and change time
+// that idOf and inodeCTime read.
+func lstatID(name string) (fs.FileInfo, error) { return os.Lstat(name) }
 
 // idOf returns fi's device and inode; ok is false where the platform has
 // none, and then no note can ever match.

@@ -110,7 +110,7 @@ func IntendRemovals(dir string, rs []Removal) error {
 		if exists, err := d.Check(r.Path); err != nil || !exists {
 			continue // nothing there to remove later
 		}
-		fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(r.Path)))
+		fi, err := lstatID(filepath.Join(dir, filepath.FromSlash(r.Path)))
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
@@ -223,7 +223,7 @@ func sortRemovals(dir string, lock *Lock) (todo []Removal, kept []KeptRemoval, e
 			continue
 		}
 		full := filepath.Join(dir, filepath.FromSlash(r.Path))
-		fi, err := os.Lstat(full)
+		fi, err := lstatID(full)
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
