@@ -669,9 +669,9 @@ func removeEmptyDir(name string) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, syscall.ENOENT):
+	case errors.Is(err, os.ErrNotExist):
 		return os.ErrNotExist
-	case errors.Is(err, syscall.ENOTDIR):
+	case errors.Is(err, errNotDir):
 		return os.ErrExist
 	}
 	return err
