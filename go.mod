@@ -2,6 +2,11 @@ module github.com/pixform/pixform
 
 go 1.26.8
 
+// On Windows, report a junction (mount point) as a symbolic link, as Go
+// did before 1.23: every check that refuses a link then refuses a
+// junction too (SECURITY.md, Windows). Only Windows reads it.
+godebug winsymlink=0
+
 require (
 	github.com/Azure/azure-sdk-for-go/sdk/azcore v1.23.1
 	github.com/Azure/azure-sdk-for-go/sdk/azidentity v1.14.1

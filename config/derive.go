@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/edits"
+	"github.com/pixform/pixform/internal/nofollow"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
 )
@@ -628,7 +628,7 @@ func (l *loader) checkMaskSize(img *Image) {
 // imageSize reads the dimensions in the header of the PNG or JPEG file at
 // p (checked by safepath already); ok is false when it cannot.
 func imageSize(dir, p string) (w, h int, ok bool) {
-	f, err := os.OpenFile(filepath.Join(dir, filepath.FromSlash(p)), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := nofollow.OpenFile(filepath.Join(dir, filepath.FromSlash(p)), os.O_RDONLY, 0)
 	if err != nil {
 		return 0, 0, false
 	}

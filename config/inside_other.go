@@ -75,6 +75,9 @@ func (o *opened) replace(data []byte, shown string) error {
 		return err
 	}
 	f.Close()
+	// Windows renames over no file that is open without sharing its
+	// deletion, which os.Open never shares: o's own handle goes first.
+	o.f.Close()
 	if err := os.Rename(tmp, o.path); err != nil {
 		os.Remove(tmp)
 		return err

@@ -678,9 +678,9 @@ func removeEmptyDir(name string) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, syscall.ENOENT):
+	case errors.Is(err, os.ErrNotExist):
 		return os.ErrNotExist
-	case errors.Is(err, syscall.ENOTDIR):
+	case errors.Is(err, errNotDir):
 		return os.ErrExist
 	}
 	return err
@@ -837,8 +837,12 @@ func (s *Store) publish(ctx context.Context, f *staged) error {
 
 // syncDir makes the names in dir durable. A file system that does not
 // flush directories (EINVAL, ENOTSUP) has nothing more to do; any other
-// failure means the name may not survive a crash, and is an error.
+// failure means the name may not survive a crash, and is an error. On
+// Windows, which cannot flush a directory, it does nothing (dirsSync).
 func (s *Store) syncDir(dir string) error {
+	if !dirsSync {
+		return nil
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -155,7 +155,7 @@ func parseLocation(raw string) (location, error) {
 		if strings.ContainsRune(dir, 0) {
 			return bad("the directory contains a NUL byte")
 		}
-		loc.bucket = dir
+		loc.bucket = localDir(dir)
 		return loc, nil
 	case "mem":
 		loc.bucket = u.Host

@@ -348,19 +348,6 @@ func WriteFileAtomic(path string, data []byte) error {
 	return CommitTemp(f, path)
 }
 
-// SyncDir fsyncs a directory so that a rename inside it is durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open directory %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
-	}
-	return nil
-}
-
 // IsTemp reports whether a base name is one of CreateTemp's temporary
 // files.
 func IsTemp(name string) bool { return strings.HasPrefix(name, tempPrefix) }

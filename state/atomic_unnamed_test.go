@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pixform/pixform/addrs"
@@ -302,24 +301,6 @@ func TestStoreCommitDirSwappedForLink(t *testing.T) {
 		t.Errorf("recorded %v for an image not placed", j.recorded)
 	}
 }
-
-// recordingJournal is a Journal that keeps the addresses it is asked to
-// set.
-type recordingJournal struct {
-	mu       sync.Mutex
-	recorded []addrs.Addr
-}
-
-func (j *recordingJournal) Record(_ context.Context, _ []addrs.Addr, sets map[addrs.Addr]Entry) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for a := range sets {
-		j.recorded = append(j.recorded, a)
-	}
-	return nil
-}
-func (j *recordingJournal) Snapshot() *Lock { return NewLock() }
-func (j *recordingJournal) Close() error    { return nil }
 
 // A Store makes no output's file through a directory that is a symbolic
 // link (put there after the plan checked the path, say): the error says

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
+	"github.com/pixform/pixform/internal/nofollow"
 	"github.com/pixform/pixform/media"
 )
 
@@ -438,7 +438,7 @@ func (c *Cache) Put(digest, provider, src, sum string) error {
 	if !validSHA256(sum) {
 		return c.copyHashing(digest, provider, src, ext)
 	}
-	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	in, err := nofollow.OpenFile(src, os.O_RDONLY, 0)
 	if err != nil {
 		return fmt.Errorf("cache %s: %w", src, err)
 	}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/pixform/pixform/internal/nofollow"
 )
 
 // A pack's records are never rewritten, so a render kept again (apply
@@ -111,7 +113,7 @@ func (c *Cache) compact() {
 			src := files[f.pack]
 			if src == nil {
 				var err error
-				if src, err = os.OpenFile(filepath.Join(c.dir, old[f.pack-1]), openFlags, 0); errors.Is(err, fs.ErrNotExist) {
+				if src, err = nofollow.OpenFile(filepath.Join(c.dir, old[f.pack-1]), openFlags, 0); errors.Is(err, fs.ErrNotExist) {
 					continue // gone, its renders with it
 				} else if err != nil {
 					abort()
@@ -166,6 +168,12 @@ func (c *Cache) compact() {
 	c.packBytes, c.packRecords = c.wend-int64(len(packMagic)), int64(len(moved))
 	c.gen++
 	c.mu.Unlock()
+	// Windows removes no file that a handle without FILE_SHARE_DELETE
+	// holds (every os.Open's): the packs read are closed first.
+	for i, f := range files {
+		f.Close()
+		delete(files, i)
+	}
 	for _, name := range old {
 		os.Remove(filepath.Join(c.dir, name))
 	}

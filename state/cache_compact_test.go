@@ -109,3 +109,17 @@ func mustKey(t *testing.T, c *Cache, d string) cacheKey {
 	}
 	return k
 }
+
+// Compaction removes the packs it read from, with no reader holding one:
+// on Windows a pack still open, even by the compaction itself, is not
+// removed.
+func TestCacheCompactRemovesPacksRead(t *testing.T) {
+	dir := t.TempDir()
+	ds := digests(compactRecords/2 + 10)
+	for n := 1; n <= 3; n++ {
+		keepAllT(t, dir, ds, func(d string) string { return fmt.Sprintf("run %d of %s", n, d) })
+	}
+	if packs, loose := cacheFiles(t, dir); len(packs) != 1 || len(loose) != 0 {
+		t.Fatalf("packs %v, other files %v: want one pack", packs, loose)
+	}
+}

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pixform/pixform/internal/nofollow"
 )
 
 // A pack is a file of the content cache that holds many renders, one
@@ -62,9 +64,9 @@ const (
 	// accepts (config.MaxImageBytesLimit, the most max_image_bytes can
 	// be; state does not import config). A longer one is not a run's.
 	maxRecordSize = 1 << 30
-	// openFlags opens a pack or a loose file to read: not through a
-	// link, and without blocking (a FIFO swapped in for one).
-	openFlags = os.O_RDONLY | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+	// openFlags opens a pack or a loose file to read (nofollow.OpenFile:
+	// not through a link), and without blocking (a FIFO swapped in for one).
+	openFlags = os.O_RDONLY | syscall.O_NONBLOCK
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -336,7 +338,7 @@ func (c *Cache) openCached(k cacheKey, f cacheFile) (io.ReadCloser, string, erro
 // returns its size; an error for anything else (a link, a FIFO, a
 // directory).
 func openRegular(p string) (*os.File, int64, error) {
-	f, err := os.OpenFile(p, openFlags, 0)
+	f, err := nofollow.OpenFile(p, openFlags, 0)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -417,7 +419,7 @@ func (c *Cache) newPack() error {
 		t := max(time.Now().UnixNano(), c.latest+1)
 		name := fmt.Sprintf("pack-%016x-%s%s", t, hex.EncodeToString(rnd[:]), packExt)
 		p := filepath.Join(c.dir, name)
-		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
+		f, err := nofollow.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}

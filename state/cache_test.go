@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"unsafe"
 )
@@ -155,7 +154,7 @@ func TestCacheNeverSharesTheOutput(t *testing.T) {
 				oi, _ := os.Stat(out)
 				ci, _ := os.Stat(filepath.Join(c.dir, des[0].Name()))
 				if os.SameFile(oi, ci) {
-					t.Fatalf("the cache entry is the output's own file (link count %d)", oi.Sys().(*syscall.Stat_t).Nlink)
+					t.Fatalf("the cache entry is the output's own file (a hard link to it)")
 				}
 				edit(t, out)
 				for _, cc := range []*Cache{c, OpenCache(dir)} {

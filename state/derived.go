@@ -10,10 +10,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/edits"
+	"github.com/pixform/pixform/internal/nofollow"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/providers"
 )
@@ -129,7 +129,7 @@ func ReadVerified(dir, p, sha256hex string, maxBytes int64) ([]byte, error) {
 	if _, err := safepath.NewDisk(dir).Check(p); err != nil {
 		return nil, &SourceError{Path: p, Msg: "not a path pixform may read", Err: err}
 	}
-	f, err := os.OpenFile(filepath.Join(dir, filepath.FromSlash(p)), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := nofollow.OpenFile(filepath.Join(dir, filepath.FromSlash(p)), os.O_RDONLY, 0)
 	if err != nil {
 		return nil, &SourceError{Path: p, Msg: "cannot be opened", Err: err}
 	}

@@ -182,7 +182,7 @@ func (s *LocalStore) noteDirs(dirs []string) error {
 	defer s.dirs.mu.Unlock()
 	s.dirs.load(s.dir)
 	for _, d := range dirs {
-		fi, err := os.Lstat(s.abs(d))
+		fi, err := lstatID(s.abs(d))
 		if err != nil || !fi.IsDir() {
 			continue
 		}
@@ -243,7 +243,7 @@ func (s *LocalStore) removeEmptyDirs(ctx context.Context) {
 		ok, err := d.Dir(p)
 		var fi os.FileInfo
 		if err == nil && ok {
-			fi, err = os.Lstat(s.abs(p))
+			fi, err = lstatID(s.abs(p))
 		}
 		if err != nil || !ok {
 			delete(s.dirs.notes, p)

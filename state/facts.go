@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pixform/pixform/internal/nofollow"
 	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/media"
 )
@@ -363,13 +364,11 @@ func pathDir(p string) string {
 
 func statKeyOf(fi os.FileInfo) statKey {
 	k := statKey{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
-	switch st := fi.Sys().(type) {
-	case *syscall.Stat_t:
-		k.Ino = st.Ino
-		k.CTime = ctimeOf(st)
-	case *safepath.StatSys: // through a safepath.Stats
+	if st, ok := fi.Sys().(*safepath.StatSys); ok { // through a safepath.Stats
 		k.Ino = st.Ino
 		k.CTime = st.CTime
+	} else {
+		k.Ino, k.CTime, _ = inodeCTime(fi)
 	}
 	return k
 }
@@ -456,7 +455,7 @@ func hashFile(path string, buf []byte) (hashResult, error) {
 	if len(buf) < 512 {
 		buf = make([]byte, 32<<10)
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := nofollow.OpenFile(path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return hashResult{}, nil
 	}

@@ -7,10 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/pixform/pixform/internal/nofollow"
 )
 
 // lockFileName is the process lock inside .pixform/.
@@ -47,7 +46,7 @@ func (e *LockedError) Error() string {
 }
 
 // AcquireDirLock takes the process lock of the working directory dir: an
-// exclusive advisory lock (flock) on .pixform/lock, which the kernel drops
+// exclusive lock on .pixform/lock (flock; LockFileEx on Windows), which the kernel drops
 // when the process dies, so a crash never leaves it stuck. It retries until
 // timeout has passed (0: try once) or ctx is done. On success it writes
 // holder ("pixform apply"), the pid and the time into the file, and release
@@ -63,7 +62,7 @@ func acquireDirLock(ctx context.Context, dir string, timeout time.Duration, hold
 		return nil, err
 	}
 	p := filepath.Join(wd, lockFileName)
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	f, err := nofollow.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open process lock %s: %w", p, err)
 	}
@@ -74,11 +73,11 @@ func acquireDirLock(ctx context.Context, dir string, timeout time.Duration, hold
 		deadline = t.C
 	}
 	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		err := tryLock(f)
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
+		if !lockBusy(err) {
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", p, err)
 		}
@@ -101,7 +100,7 @@ func acquireDirLock(ctx context.Context, dir string, timeout time.Duration, hold
 	}
 	info, _ := json.Marshal(holderInfo{PID: os.Getpid(), Holder: holder, Since: now().UTC().Format(time.RFC3339)})
 	if err := writeHolder(f, append(info, '\n')); err != nil {
-		unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		unlock(f)
 		f.Close()
 		return nil, fmt.Errorf("write process lock %s: %w", p, err)
 	}
@@ -113,7 +112,7 @@ func acquireDirLock(ctx context.Context, dir string, timeout time.Duration, hold
 		released = true
 		// Clear the holder while still holding the lock, then unlock.
 		terr := f.Truncate(0)
-		uerr := unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		uerr := unlock(f)
 		cerr := f.Close()
 		if err := errors.Join(terr, uerr, cerr); err != nil {
 			return fmt.Errorf("release process lock %s: %w", p, err)

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // The notes in .pixform/ (removals.json, dirs.json) are JSON files that
@@ -22,16 +21,6 @@ import (
 type fileID struct {
 	Dev uint64 `json:"dev"`
 	Ino uint64 `json:"ino"`
-}
-
-// idOf returns fi's device and inode; ok is false where the platform has
-// none, and then no note can ever match.
-func idOf(fi fs.FileInfo) (fileID, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || st.Ino == 0 {
-		return fileID{}, false
-	}
-	return fileID{Dev: uint64(st.Dev), Ino: st.Ino}, true // Dev is not a uint64 everywhere
 }
 
 // readNote decodes the note .pixform/name of dir into v, refusing unknown

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/pixform/pixform/internal/nofollow"
 	"github.com/pixform/pixform/internal/regfile"
 	"github.com/pixform/pixform/internal/safepath"
 )
@@ -152,7 +153,7 @@ func openPlacedLog(dir string) *os.File {
 	if err != nil || !exists {
 		return nil
 	}
-	f, err := os.OpenFile(filepath.Join(wd, placedLogName), os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
+	f, err := nofollow.OpenFile(filepath.Join(wd, placedLogName), os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NONBLOCK, 0o644)
 	if err != nil {
 		return nil
 	}

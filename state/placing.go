@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 
@@ -294,7 +293,7 @@ func workDirID(dir string) (fileID, bool) {
 	if err != nil || !exists {
 		return fileID{}, false
 	}
-	fi, err := os.Lstat(wd)
+	fi, err := lstatID(wd)
 	if err != nil {
 		return fileID{}, false
 	}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 
 	"github.com/pixform/pixform/internal/safepath"
 )
@@ -66,9 +65,7 @@ const (
 // noteOf is the note of r, whose file fi is (a regular file).
 func noteOf(r Removal, id fileID, fi fs.FileInfo) removalNote {
 	n := removalNote{Path: r.Path, SHA256: r.SHA256, Dev: id.Dev, Ino: id.Ino, MTime: fi.ModTime().UnixNano(), Size: fi.Size()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		n.CTime = ctimeOf(st)
-	}
+	_, n.CTime, _ = inodeCTime(fi)
 	return n
 }
 
@@ -76,8 +73,8 @@ func noteOf(r Removal, id fileID, fi fs.FileInfo) removalNote {
 // inode, still has the change time, mtime and size noted (a note without
 // a change time, an older pixform's, never does: no file's is zero).
 func (n removalNote) sameStat(fi fs.FileInfo) bool {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && ctimeOf(st) == n.CTime && fi.ModTime().UnixNano() == n.MTime && fi.Size() == n.Size
+	_, ctime, ok := inodeCTime(fi)
+	return ok && ctime == n.CTime && fi.ModTime().UnixNano() == n.MTime && fi.Size() == n.Size
 }
 
 type removalsFile struct {
@@ -113,7 +110,7 @@ func IntendRemovals(dir string, rs []Removal) error {
 		if exists, err := d.Check(r.Path); err != nil || !exists {
 			continue // nothing there to remove later
 		}
-		fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(r.Path)))
+		fi, err := lstatID(filepath.Join(dir, filepath.FromSlash(r.Path)))
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
@@ -226,7 +223,7 @@ func sortRemovals(dir string, lock *Lock) (todo []Removal, kept []KeptRemoval, e
 			continue
 		}
 		full := filepath.Join(dir, filepath.FromSlash(r.Path))
-		fi, err := os.Lstat(full)
+		fi, err := lstatID(full)
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}

@@ -11,7 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
+
+	"github.com/pixform/pixform/internal/nofollow"
 )
 
 // storeDirName holds, inside .pixform/, one note per image store.
@@ -138,7 +139,7 @@ func (u *Uploaded) Add(dir string, sums ...string) error {
 			// note found are not).
 			return u.rewrite(dir, b)
 		}
-		f, err := os.OpenFile(u.path, os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
+		f, err := nofollow.OpenFile(u.path, os.O_WRONLY|os.O_APPEND, 0o644)
 		if errors.Is(err, fs.ErrNotExist) {
 			return u.rewrite(dir, u.lines()) // removed since it was read
 		}
@@ -188,7 +189,7 @@ func (u *Uploaded) rewrite(dir string, lines []byte) error {
 		return fmt.Errorf("note uploads in %s: %w", u.path, err)
 	}
 	u.own = true
-	f, err := os.OpenFile(u.path, os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
+	f, err := nofollow.OpenFile(u.path, os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("note uploads in %s: %w", u.path, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"syscall"
 	"testing"
 
 	"github.com/pixform/pixform/objstore"
@@ -87,13 +86,4 @@ func BenchmarkCheckFileStore(b *testing.B) {
 			})
 		}
 	}
-}
-
-// cpuTime is the process's user and system CPU time so far, in ns.
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }

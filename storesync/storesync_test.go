@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -397,7 +396,7 @@ func TestUploadRefusesFIFO(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "a.png")); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mkfifo(filepath.Join(dir, "a.png"), 0o600); err != nil {
+	if err := mkfifo(t, filepath.Join(dir, "a.png"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -488,7 +487,7 @@ func TestFIFOSaveIsNotRead(t *testing.T) {
 	defer w.Close()
 	w.SetFast(true)
 	cfg := filepath.Join(dir, "main.pix.hcl")
-	if err := syscall.Mkfifo(cfg, 0o644); err != nil {
+	if err := mkfifo(t, cfg, 0o644); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
 	f, err := os.OpenFile(cfg, os.O_RDWR, 0) // does not wait for a reader

@@ -2,7 +2,11 @@
 
 package regfile
 
-import "os"
+import (
+	"os"
+
+	"github.com/pixform/pixform/internal/nofollow"
+)
 
 // File reads a regular file.
 type File struct {
@@ -11,9 +15,14 @@ type File struct {
 }
 
 // Open opens name for reading and learns its size; it must be a regular
-// file (ErrNotRegular otherwise). noFollow has no effect here.
+// file (ErrNotRegular otherwise), and with noFollow not a symbolic link
+// (an error wrapping syscall.ELOOP; on Windows a junction too).
 func Open(name string, noFollow bool) (*File, error) {
-	f, err := os.Open(name)
+	open := os.Open
+	if noFollow {
+		open = func(name string) (*os.File, error) { return nofollow.OpenFile(name, os.O_RDONLY, 0) }
+	}
+	f, err := open(name)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -38,7 +37,7 @@ func TestLeavesSameAsLstat(t *testing.T) {
 	must(os.Chmod(filepath.Join(root, "a/2.png"), 0o644|os.ModeSetuid|os.ModeSetgid|os.ModeSticky))
 	must(os.Symlink("1.png", filepath.Join(root, "a/link.png")))
 	must(os.Symlink("a", filepath.Join(root, "dirlink")))
-	must(syscall.Mkfifo(filepath.Join(root, "a/fifo"), 0o600))
+	must(mkfifo(t, filepath.Join(root, "a/fifo"), 0o600))
 	if runtime.GOOS != "windows" {
 		sock := filepath.Join(root, "a/sock")
 		if l, err := net.Listen("unix", sock); err == nil {

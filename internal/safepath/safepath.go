@@ -30,6 +30,7 @@ const (
 	Escapes                      // .. or under ../
 	Reserved                     // .pixform, under .pixform/, or the lockfile (any case)
 	VCS                          // a component, at any depth, is .git, .hg or .svn (any case)
+	WinName                      // on Windows only: a stream, a device, a short name, a trailing dot (winNameProblem)
 	Symlink                      // a component on disk is a symbolic link
 	Unexamined                   // a component could not be examined (Err says why)
 )
@@ -77,6 +78,8 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("path %s goes through the symbolic link %q (to %q)", q, e.Link, e.Target)
 	case Unexamined:
 		return fmt.Sprintf("path %s cannot be checked: %v", q, e.Err)
+	case WinName:
+		return "path " + q + " " + winNameProblem(e.Path)
 	}
 	return "path " + q + " is unsafe"
 }
@@ -88,7 +91,9 @@ func (e *Error) Error() string {
 // directory (.git, which may also be a file in a worktree or submodule,
 // .hg or .svn, at any depth: a nested checkout's is as fragile). Names are
 // compared as the file systems of macOS and Windows compare them, case
-// folded and more (see alias), since those map .PIXFORM onto .pixform. It
+// folded and more (see alias), since those map .PIXFORM onto .pixform. On
+// Windows it also refuses the names that Windows does not take for a
+// plain file (winNameProblem: a.png:x, NUL.png, a.png., GIT~1). It
 // returns nil or an *Error.
 func Check(p string) error {
 	r := reason(p)
@@ -126,6 +131,9 @@ func reason(p string) Reason {
 		case ".git", ".hg", ".svn":
 			return VCS
 		}
+	}
+	if winNames && winNameProblem(p) != "" {
+		return WinName
 	}
 	return 0
 }

@@ -62,9 +62,7 @@ func (fi *statInfo) Sys() any           { return &fi.sys }
 // compact keeps of fi what a plan reads.
 func compact(fi fs.FileInfo) *statInfo {
 	c := &statInfo{name: fi.Name(), size: fi.Size(), mode: fi.Mode(), mtime: fi.ModTime().UnixNano()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		c.sys = StatSys{Ino: st.Ino, CTime: ctimeOf(st)}
-	}
+	c.sys = sysOf(fi)
 	return c
 }
 
