@@ -53,8 +53,14 @@ func (e *env) checkBlockServer(raw string) error {
 	if err != nil {
 		return nil // objstore.Open says what is wrong with it
 	}
-	if u.Scheme == "file" && u.Host == "" && u.Opaque == "" {
-		if dir, inside := e.storeDirInside(u.Path); !inside {
+	if u.Scheme == "file" {
+		// The directory objstore opens, however the URL names it
+		// (file:///DIR, file://localhost/DIR): judged as it is used.
+		p, ok := objstore.FileDir(raw)
+		if !ok {
+			return nil // objstore.Open says what is wrong with it
+		}
+		if dir, inside := e.storeDirInside(p); !inside {
 			return views.WithHint(fmt.Errorf("it names the directory %s, outside the working directory, where pixform would read and write the store's objects (sha256/, inputs/, locks/) with this machine's permissions, and a configuration may come from a pull request", dir),
 				"put the URL in PIXFORM_STORE or pass -store=URL, which override the store block and which a pull request cannot change",
 				fmt.Sprintf("on a machine that trusts every configuration it runs (not CI that checks pull requests), set %s=1 to let the store block choose the directory", storeEndpointsEnv))
@@ -86,7 +92,7 @@ func (e *env) checkBlockServer(raw string) error {
 // it. It returns the directory as resolved, for messages. A way with a
 // ".." in it is outside (objstore refuses it anyway).
 func (e *env) storeDirInside(p string) (string, bool) {
-	if !filepath.IsAbs(p) || slices.Contains(strings.Split(p, "/"), "..") {
+	if !filepath.IsAbs(p) || slices.Contains(strings.Split(filepath.ToSlash(p), "/"), "..") {
 		return p, false
 	}
 	wd, err := filepath.EvalSymlinks(e.dir)
@@ -112,7 +118,7 @@ func (e *env) storeDirInside(p string) (string, bool) {
 		resolved = parent
 	}
 	rel, err := filepath.Rel(wd, resolved)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return resolved, false
 	}
 	return resolved, true

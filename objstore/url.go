@@ -82,6 +82,18 @@ func CheckURL(raw string) error {
 	return err
 }
 
+// FileDir returns the local directory that the file:// store URL raw
+// opens (whatever host it names, "" or "localhost"), and ok false for a
+// URL of another scheme or one that Open refuses: the very directory Open
+// would use, for a caller that must judge it first.
+func FileDir(raw string) (dir string, ok bool) {
+	loc, err := parseLocation(raw)
+	if err != nil || loc.scheme != "file" {
+		return "", false
+	}
+	return loc.bucket, true
+}
+
 // parseLocation validates a store URL and translates it: the path after
 // the bucket becomes the prefix, parameters are checked against the
 // scheme's list, and any credential is refused. Its errors are *Error of
