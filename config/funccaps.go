@@ -274,21 +274,32 @@ func cappedFuncs(fns map[string]function.Function) {
 		}
 		return n, bytes
 	})
-	// Each match (at most one a byte, and one more) replaced.
-	replaced := func(s, repl string, matches int64) int64 {
-		return satAdd(int64(len(s)), satMul(matches, int64(len(repl))+int64(len(s))*int64(strings.Count(repl, "$"))))
+	// Each match replaced by repl: a plain one (sub not in slashes) as it
+	// is; a regular expression's ($1, ${name}) with its submatches, which
+	// over all the matches (they do not overlap) copy at most s once for
+	// each reference. A regular expression matches at most once a byte,
+	// and once more.
+	replaced := func(s, repl string, matches int64, regexp bool) int64 {
+		n := satAdd(int64(len(s)), satMul(matches, int64(len(repl))))
+		if regexp {
+			n = satAdd(n, satMul(int64(strings.Count(repl, "$")), int64(len(s))))
+		}
+		return n
 	}
 	wrap("replace", func(args []cty.Value) (int64, int64) {
 		s, sub, repl := str(args[0]), str(args[1]), str(args[2])
-		matches := int64(len(s)) + 1
-		if !strings.HasPrefix(sub, "/") && sub != "" {
+		if len(sub) > 1 && strings.HasPrefix(sub, "/") && strings.HasSuffix(sub, "/") {
+			return 0, replaced(s, repl, int64(len(s))+1, true)
+		}
+		matches := int64(len(s)) + 1 // "" is matched before every rune
+		if sub != "" {
 			matches = int64(strings.Count(s, sub))
 		}
-		return 0, replaced(s, repl, matches)
+		return 0, replaced(s, repl, matches, false)
 	})
 	wrap("regex_replace", func(args []cty.Value) (int64, int64) {
 		s, repl := str(args[0]), str(args[2])
-		return 0, replaced(s, repl, int64(len(s))+1)
+		return 0, replaced(s, repl, int64(len(s))+1, true)
 	})
 	// indent(spaces, string): the spaces, before every line but the first.
 	wrap("indent", func(args []cty.Value) (int64, int64) {

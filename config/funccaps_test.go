@@ -58,6 +58,16 @@ func TestFunctionCaps(t *testing.T) {
 			locals: "s = format(\"%0100000d\", 1)\n  p = replace(local.s, \"0\", local.s)",
 			want:   "replace would make",
 		},
+		// A reviewer's: the estimate grew with the square of the text.
+		"replace of every space in a long text": {
+			locals: "s = join(\" \", [for i in range(1000) : \"word word word word\"])\n  p = replace(local.s, \" \", \" $ \")",
+		},
+		"regex replace swapping words in a long text": {
+			locals: "s = join(\" \", [for i in range(1000) : \"ab-cd\"])\n  p = replace(local.s, \"/(\\\\w+)-(\\\\w+)/\", \"$2 $1\")",
+		},
+		"regex_replace with references in a long text": {
+			locals: "s = join(\" \", [for i in range(1000) : \"ab-cd\"])\n  p = regex_replace(local.s, \"(\\\\w+)-(\\\\w+)\", \"$2 $1\")",
+		},
 		"indent by a billion spaces": {
 			locals: "p = indent(1000000000, \"a\\nb\")",
 			want:   "indent would make 1000000003 bytes of text",
