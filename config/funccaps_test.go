@@ -14,6 +14,7 @@ func TestFunctionCaps(t *testing.T) {
 	tests := map[string]struct {
 		locals string // the local p, and any others it uses
 		want   string // "": loads
+		line   string // the start of the line the diagnostic is on: "p = " when ""
 	}{
 		"setproduct of three ranges": {
 			locals: "a = range(1000)\n  p = setproduct(local.a, local.a, local.a)",
@@ -47,7 +48,7 @@ func TestFunctionCaps(t *testing.T) {
 			locals: "a = [for i in range(100) : range(1000)]\n  p = jsonencode(local.a)",
 		},
 		"jsonencode of a list reached many times": {
-			locals: "s = format(\"%0100000d\", 1)\n  a = [for i in range(1000) : local.s]\n  p = jsonencode(local.a)",
+			locals: "s = format(\"%0100000d\", 1)\n  p = jsonencode([for i in range(1000) : local.s])",
 			want:   "jsonencode would make more than the 16777216 bytes of text (16 MiB) one call may make",
 		},
 		"join of a string reached many times": {
@@ -67,6 +68,13 @@ func TestFunctionCaps(t *testing.T) {
 		},
 		"regex_replace with references in a long text": {
 			locals: "s = join(\" \", [for i in range(1000) : \"ab-cd\"])\n  p = regex_replace(local.s, \"(\\\\w+)-(\\\\w+)\", \"$2 $1\")",
+		},
+		// No function called: templates, made by HCL.
+		// A reviewer's doubling chain would reach 16 GiB at a24.
+		"a template doubling a local": {
+			locals: "a0 = format(\"%01000000d\", 1)\n  a1 = \"${local.a0}${local.a0}\"\n  a2 = \"${local.a1}${local.a1}\"\n  a3 = \"${local.a2}${local.a2}\"\n  a4 = \"${local.a3}${local.a3}\"\n  a5 = \"${local.a4}${local.a4}\"\n  p = \"${local.a5}${local.a5}\"",
+			want:   "local.a5 holds more than 16777216 bytes of text (16 MiB), the most one value may hold",
+			line:   "a5 = ",
 		},
 		"indent by a billion spaces": {
 			locals: "p = indent(1000000000, \"a\\nb\")",
@@ -91,7 +99,11 @@ func TestFunctionCaps(t *testing.T) {
 			if !diags.HasErrors() || !strings.Contains(got, tc.want) {
 				t.Fatalf("diagnostics:%s\nwant one saying %q", got, tc.want)
 			}
-			line := strings.Count(src[:strings.Index(src, "p = ")], "\n") + 1
+			start := tc.line
+			if start == "" {
+				start = "p = "
+			}
+			line := strings.Count(src[:strings.Index(src, start)], "\n") + 1
 			for _, d := range diags {
 				if d.Subject == nil || d.Subject.Filename == "" || d.Subject.Start.Line != line {
 					t.Errorf("diagnostic at %s, want main.pix.hcl line %d: %s", at(d), line, d.Detail)

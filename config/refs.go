@@ -262,5 +262,12 @@ func (l *loader) evalLocal(lv *local, stack *[]string) {
 	if diags.HasErrors() {
 		val = cty.DynamicVal
 	}
+	// A template is made by HCL, where no function cap applies: a local
+	// of too much text is refused before another doubles it.
+	if _, bytes := size(val); bytes > maxFuncBytes {
+		l.errorf(lv.attr.Expr.Range().Ptr(), "Local value too large",
+			fmt.Sprintf("local.%s holds more than 16777216 bytes of text (16 MiB), the most one value may hold: pixform bounds the memory a configuration may use; make it smaller", lv.name))
+		val = cty.DynamicVal
+	}
 	lv.val = val
 }
