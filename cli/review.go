@@ -93,9 +93,17 @@ func (e *env) pickTake(a addrs.Addr, n int64, storeURL string) (before, after st
 	}
 	if errors.Is(err, executor.ErrTakeNotCached) {
 		err = views.WithHint(fmt.Errorf("pick: %w; nothing was changed", err),
-			"the takes are kept in this checkout's .pixform/cache: pick on the machine that rendered them, or render them here with pixform apply -replace="+a.String())
+			"the takes are kept in this checkout's .pixform/cache: pick on the machine that rendered them, or "+remakeTake(entry, take))
 	}
 	return entry, ne, take, err
+}
+
+// remakeTake is the advice for a take that no cache or store holds: pin
+// its seed instead of candidates, which renders that take again in one
+// request. (apply -replace renders every take again, and for an image
+// with no seed of its own draws new seeds: the take never comes back.)
+func remakeTake(e state.Entry, take int) string {
+	return fmt.Sprintf("make take %d the image here: set seed = %d and remove candidates in its image block, and apply (1 request renders that take again)", take, e.Takes[take-1].Seed)
 }
 
 // seedList lists the seeds of e's takes, in order.
