@@ -85,6 +85,11 @@ type Card struct {
 	// is no file.
 	Thumb string `json:"thumb,omitempty"`
 	Full  string `json:"full,omitempty"`
+
+	// TakeThumbs are the static page's data: URI thumbnails of File's
+	// takes, in order: "" for a take that neither the file at the path
+	// nor the content cache holds. (The live page asks the server.)
+	TakeThumbs []string `json:"-"`
 }
 
 // AddrSegments splits an address where a card may wrap it: after "image."
