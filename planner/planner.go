@@ -618,6 +618,7 @@ func (p *planning) changeOf(img *config.Image, src *Change, probe bool) (c Chang
 			reasons = append(reasons, pathChange(prior.Path, img.Path))
 		}
 		c.Reasons = append(c.Reasons, reasons...)
+		c.Reasons = append(c.Reasons, reviewCleared(&prior, c.Inputs)...)
 		if !inputsChanged && !replaceRequested && formatChange == "" && prior.Provider == in.Provider {
 			// Only the file drifted: the recorded bytes themselves are
 			// the image to put back.
