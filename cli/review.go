@@ -54,7 +54,7 @@ func (e *env) pick(args []string) int {
 	t := ne.Takes[take-1]
 	fmt.Fprintf(e.stdio.Out, "Picked take %d of %s (seed %d): %s now holds it; no request.\n", take, a, t.Seed, ne.Path)
 	if entry.Approved != nil && ne.Approved == nil {
-		fmt.Fprintf(e.stdio.Out, "The approval by %s was of the take before; approve the image again: pixform approve %s\n", views.Name(entry.Approved.By), a)
+		fmt.Fprintf(e.stdio.Out, "The approval by %s was of the take before; approve the image again: pixform approve %s\n", views.Name(entry.Approved.By), a.ShellWord())
 	}
 	fmt.Fprintf(e.stdio.Out, "The lockfile keeps this pick while the image's inputs stay the same. To make it the image for good, set seed = %d and remove candidates in its image block (restored from the cache, no request).\n", t.Seed)
 	return ExitOK
@@ -189,7 +189,7 @@ func (e *env) approveAddrs(sel []addrs.Addr, name string) ([]state.Prior, error)
 	for _, k := range chosen {
 		if en := lock.Images[k]; en.AwaitsPick() {
 			return nil, views.WithHint(fmt.Errorf("approve: %s has %d takes and none is picked yet; nothing was approved", k, len(en.Takes)),
-				fmt.Sprintf("pick one first: pixform pick %s N (the first take is at %s now)", k, en.Path))
+				fmt.Sprintf("pick one first: pixform pick %s N (the first take is at %s now)", k.ShellWord(), en.Path))
 		}
 	}
 	now := time.Now()

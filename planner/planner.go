@@ -308,7 +308,7 @@ func (p *planning) checkPathOwners(changes []Change) hcl.Diagnostics {
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("%s would overwrite the file of %s", c.Addr, o),
 				Detail: fmt.Sprintf("The lockfile records %s for %s, which this plan leaves alone (is it outside -target?). "+
-					"Include it with -target=%s, or give %s another path.", p.in.Lock.Images[o].Path, o, o, c.Addr),
+					"Include it with -target=%s, or give %s another path.", p.in.Lock.Images[o].Path, o, o.ShellWord(), c.Addr),
 			})
 		}
 	}
