@@ -47,8 +47,9 @@ func (a Addr) String() string {
 // ShellWord renders the address as one word of a POSIX shell command, for
 // a hint that prints a command to paste: as String when a shell leaves it
 // alone (image.hero), else in single quotes ('image.icons["home"]'; a
-// shell would drop the key's quotes, and glob [0]), a single quote in a
-// key written '\''. Every hint that prints an address in a command, or in
+// shell would drop the key's quotes, and glob [0]); a single quote in a
+// key closes the quotes, is escaped with a backslash, and opens them
+// again. Every hint that prints an address in a command, or in
 // a flag such as -target=, prints this.
 func (a Addr) ShellWord() string { return ShellQuote(a.String()) }
 
