@@ -44,6 +44,26 @@ func (a Addr) String() string {
 	}
 }
 
+// ShellWord renders the address as one word of a POSIX shell command, for
+// a hint that prints a command to paste: as String when a shell leaves it
+// alone (image.hero), else in single quotes ('image.icons["home"]'; a
+// shell would drop the key's quotes, and glob [0]); a single quote in a
+// key closes the quotes, is escaped with a backslash, and opens them
+// again. Every hint that prints an address in a command, or in
+// a flag such as -target=, prints this.
+func (a Addr) ShellWord() string { return ShellQuote(a.String()) }
+
+// ShellQuote is ShellWord for an address (or any word) as a string.
+func ShellQuote(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
+}
+
 // plainKey reports whether strconv.Quote would only add quotes around k:
 // printable ASCII without a quote or a backslash.
 func plainKey(k string) bool {

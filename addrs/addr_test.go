@@ -128,3 +128,24 @@ func TestStringQuotesKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestShellWord: an address printed in a command that the user pastes
+// into a shell is one word there, as it was written: a key's quotes and
+// brackets are quoted (a shell turns image.icons["home"] into
+// image.icons[home], and may glob [0]).
+func TestShellWord(t *testing.T) {
+	for in, want := range map[string]string{
+		"image.hero":           "image.hero",
+		"image.hero_2-x":       "image.hero_2-x",
+		`image.icons["home"]`:  `'image.icons["home"]'`,
+		"image.variant[0]":     "'image.variant[0]'",
+		`image.icons["it's"]`:  `'image.icons["it'\''s"]'`,
+		`image.icons["a b$c"]`: `'image.icons["a b$c"]'`,
+		`image.icons["x\"y"]`:  `'image.icons["x\"y"]'`,
+	} {
+		a := MustParse(in)
+		if got := a.ShellWord(); got != want {
+			t.Errorf("ShellWord(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

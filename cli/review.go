@@ -54,7 +54,7 @@ func (e *env) pick(args []string) int {
 	t := ne.Takes[take-1]
 	fmt.Fprintf(e.stdio.Out, "Picked take %d of %s (seed %d): %s now holds it; no request.\n", take, a, t.Seed, ne.Path)
 	if entry.Approved != nil && ne.Approved == nil {
-		fmt.Fprintf(e.stdio.Out, "The approval by %s was of the take before; approve the image again: pixform approve %s\n", views.Name(entry.Approved.By), a)
+		fmt.Fprintf(e.stdio.Out, "The approval by %s was of the take before; approve the image again: pixform approve %s\n", views.Name(entry.Approved.By), a.ShellWord())
 	}
 	fmt.Fprintf(e.stdio.Out, "The lockfile keeps this pick while the image's inputs stay the same. To make it the image for good, set seed = %d and remove candidates in its image block (restored from the cache, no request).\n", t.Seed)
 	return ExitOK
@@ -94,9 +94,17 @@ func (e *env) pickTake(a addrs.Addr, n int64, storeURL string) (before, after st
 	}
 	if errors.Is(err, executor.ErrTakeNotCached) {
 		err = views.WithHint(fmt.Errorf("pick: %w; nothing was changed", err),
-			"the takes are kept in this checkout's .pixform/cache: pick on the machine that rendered them, or render them here with pixform apply -replace="+a.String())
+			"the takes are kept in this checkout's .pixform/cache: pick on the machine that rendered them, or "+remakeTake(entry, take))
 	}
 	return entry, ne, take, err
+}
+
+// remakeTake is the advice for a take that no cache or store holds: pin
+// its seed instead of candidates, which renders that take again in one
+// request. (apply -replace renders every take again, and for an image
+// with no seed of its own draws new seeds: the take never comes back.)
+func remakeTake(e state.Entry, take int) string {
+	return fmt.Sprintf("make take %d the image here: set seed = %d and remove candidates in its image block, and apply (1 request renders that take again)", take, e.Takes[take-1].Seed)
 }
 
 // seedList lists the seeds of e's takes, in order.
@@ -182,7 +190,7 @@ func (e *env) approveAddrs(sel []addrs.Addr, name string) ([]state.Prior, error)
 	for _, k := range chosen {
 		if en := lock.Images[k]; en.AwaitsPick() {
 			return nil, views.WithHint(fmt.Errorf("approve: %s has %d takes and none is picked yet; nothing was approved", k, len(en.Takes)),
-				fmt.Sprintf("pick one first: pixform pick %s N (the first take is at %s now)", k, en.Path))
+				fmt.Sprintf("pick one first: pixform pick %s N (the first take is at %s now)", k.ShellWord(), en.Path))
 		}
 	}
 	now := time.Now()
@@ -231,10 +239,25 @@ func (g galleryActions) Pick(ctx context.Context, addr string, take int, sha256 
 		if take < 1 || take > len(en.Takes) || en.Takes[take-1].SHA256 != sha256 {
 			return fmt.Errorf("pick %s take %d: %w", a, take, gallery.ErrChanged)
 		}
-		_, ne, _, err = g.e.pickTake(a, int64(take), "")
-		return err
+		var was state.Entry
+		was, ne, _, err = g.e.pickTake(a, int64(take), "")
+		if err != nil {
+			return err
+		}
+		g.say("picked take %d of %s in the gallery (seed %d): %s now holds it; no request.", take, a, ne.Takes[take-1].Seed, ne.Path)
+		if was.Approved != nil && ne.Approved == nil {
+			g.say("the approval of %s by %s was of the take before; approve it again.", a, views.Name(was.Approved.By))
+		}
+		return nil
 	})
 	return ne, err
+}
+
+// say prints a line of what the gallery did to watch's output, stamped as
+// watch's own lines are; the caller holds the session (Exclusive), so
+// that nothing else prints at the same time.
+func (g galleryActions) say(format string, args ...any) {
+	fmt.Fprintf(g.s.Out, "[%s] %s\n", g.s.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
 // recorded is a's entry in the lockfile; the caller holds it (Exclusive).
@@ -273,6 +296,9 @@ func (g galleryActions) Approve(ctx context.Context, addr string, sha256 string)
 			return fmt.Errorf("approve %s: %w", a, gallery.ErrChanged)
 		}
 		done, err = g.e.approveAddrs([]addrs.Addr{a}, name)
+		for _, d := range done {
+			g.say("approved %s in the gallery (%s, sha256 %s…) as %s.", d.Addr, d.Entry.Path, d.Entry.SHA256[:12], views.Name(name))
+		}
 		return err
 	})
 	if err != nil {

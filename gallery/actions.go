@@ -181,7 +181,12 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, f func(a Actions, b
 		actionError(w, code, msg)
 		return
 	}
-	s.Update(b.Addr, func(c *Card) { c.File = &e })
+	s.Update(b.Addr, func(c *Card) {
+		c.File = &e
+		if len(e.Takes) > 0 {
+			c.Seed = AtPathSeed(&e)
+		}
+	})
 	securityHeaders(w)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -85,6 +85,11 @@ type Card struct {
 	// is no file.
 	Thumb string `json:"thumb,omitempty"`
 	Full  string `json:"full,omitempty"`
+
+	// TakeThumbs are the static page's data: URI thumbnails of File's
+	// takes, in order: "" for a take that neither the file at the path
+	// nor the content cache holds. (The live page asks the server.)
+	TakeThumbs []string `json:"-"`
 }
 
 // AddrSegments splits an address where a card may wrap it: after "image."
@@ -134,7 +139,7 @@ func FromConfig(dir string, cfg *config.Config, lock *state.Lock) []Card {
 	if cfg == nil {
 		for addr, e := range lock.Images {
 			c := Card{Addr: addr.String(), Sort: sortKey(addr), Prompt: e.Inputs.Prompt, AspectRatio: e.Inputs.AspectRatio,
-				Style: e.Inputs.Style, Seed: e.Inputs.Seed, Path: e.Path}
+				Style: e.Inputs.Style, Seed: AtPathSeed(&e), Path: e.Path}
 			c.setState(Recorded, "")
 			if exists(e.Path) {
 				c.File = &e
@@ -159,8 +164,8 @@ func FromConfig(dir string, cfg *config.Config, lock *state.Lock) []Card {
 			c.setState(OutOfDate, "the file is missing")
 		default:
 			c.File = &e
-			if c.Seed == 0 {
-				c.Seed = e.Inputs.Seed
+			if c.Seed == 0 || e.Picked > 0 {
+				c.Seed = AtPathSeed(&e)
 			}
 			switch {
 			case !planner.InputsMatch(&img, e.Inputs):
@@ -175,6 +180,16 @@ func FromConfig(dir string, cfg *config.Config, lock *state.Lock) []Card {
 	}
 	linkDependents(cards)
 	return cards
+}
+
+// AtPathSeed is the seed of the bytes at e's path: for a candidates
+// image the take's there (the picked one, else the first), else the
+// inputs'.
+func AtPathSeed(e *state.Entry) int64 {
+	if n := e.AtPath(); n > 0 {
+		return e.Takes[n-1].Seed
+	}
+	return e.Inputs.Seed
 }
 
 // made says how an image of these inputs is made, for a card: the
@@ -235,6 +250,9 @@ func FromPlan(p *planner.Plan) []Card {
 		if ch.Prior != nil {
 			e := *ch.Prior
 			c.File = &e
+			if ch.Action == planner.NoOp || ch.Action == planner.Move {
+				c.Seed = AtPathSeed(&e)
+			}
 		}
 		if ch.Action == planner.NoOp {
 			c.setState(UpToDate, "")

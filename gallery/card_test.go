@@ -2,10 +2,17 @@ package gallery
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/state"
 )
 
 func TestAddrSegments(t *testing.T) {
@@ -51,5 +58,37 @@ func TestRenderAddrWraps(t *testing.T) {
 	}
 	if !strings.Contains(page, `.addr span{white-space:nowrap}`) {
 		t.Error("the segments of an address may wrap inside themselves")
+	}
+}
+
+// TestCardSeedIsAtPath: a card shows the seed of the bytes at the path,
+// which for a picked candidates image is the picked take's, not the
+// first take's that the inputs record (issue s16-review 3).
+func TestCardSeedIsAtPath(t *testing.T) {
+	hero := addrs.MustParse("image.hero")
+	e := state.Entry{Inputs: state.Inputs{Prompt: "p", Seed: 11, Candidates: 3}, Path: "hero.png", SHA256: shaB,
+		Takes: []state.Take{{Seed: 11, SHA256: shaA}, {Seed: 22, SHA256: shaB}, {Seed: 33}}, Picked: 2}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "hero.png"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c := FromConfig(dir, nil, &state.Lock{Images: map[addrs.Addr]state.Entry{hero: e}}); c[0].Seed != 22 {
+		t.Errorf("static page without a configuration: seed %d, want 22", c[0].Seed)
+	}
+	p := &planner.Plan{Changes: []planner.Change{{Addr: hero, Action: planner.NoOp, Inputs: e.Inputs, Path: e.Path, Prior: &e}}}
+	if c := FromPlan(p); c[0].Seed != 22 {
+		t.Errorf("live card from a plan: seed %d, want 22", c[0].Seed)
+	}
+	unpicked := e
+	unpicked.Picked, unpicked.SHA256 = 0, shaA
+	p.Changes[0].Prior = &unpicked
+	if c := FromPlan(p); c[0].Seed != 11 {
+		t.Errorf("live card, no pick: seed %d, want 11", c[0].Seed)
+	}
+	s := NewServer(dir, "t")
+	s.Set(FromPlan(p))
+	s.Hooks().Completed(&p.Changes[0], e, executor.Restored)
+	if c := s.Cards(); c[0].Seed != 22 {
+		t.Errorf("live card after an apply: seed %d, want 22", c[0].Seed)
 	}
 }

@@ -46,7 +46,7 @@ func (h serverHooks) Completed(c *planner.Change, e state.Entry, how executor.Ho
 	h.s.Update(c.Addr.String(), func(cd *Card) {
 		cd.File = &e
 		cd.Path = e.Path
-		cd.Seed = e.Inputs.Seed
+		cd.Seed = AtPathSeed(&e)
 		cd.setState(UpToDate, "")
 	})
 }

@@ -39,6 +39,64 @@ type view struct {
 	Card
 	Thumb, Full template.URL
 	Ratio       template.CSS // "aspect-ratio:16 / 9"
+
+	// Takes and Review are the static page's review of the file, in a
+	// project that picks or approves: each take, and where the image
+	// stands ("picked take 3; awaits an approval"). Approved says that
+	// Review is an approval.
+	Takes    []takeView
+	Review   string
+	Approved bool
+}
+
+// takeView is one take of a candidates image on the static page.
+type takeView struct {
+	Caption string // "take 3 · seed 42 · picked"
+	Thumb   template.URL
+	At      bool // the take at the path
+}
+
+// usesReview reports whether any card's file has takes or an approval:
+// only then does the static page say what each image awaits.
+func usesReview(cards []Card) bool {
+	for _, c := range cards {
+		if c.File != nil && (len(c.File.Takes) > 0 || c.File.Approved != nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// review fills in v's takes and review state from its file.
+func (v *view) review() {
+	e := v.File
+	if e == nil {
+		return
+	}
+	at := e.AtPath()
+	for i, t := range e.Takes {
+		tv := takeView{Caption: fmt.Sprintf("take %d · seed %d", i+1, t.Seed), At: i+1 == at}
+		if e.Picked == i+1 {
+			tv.Caption += " · picked"
+		}
+		if i < len(v.TakeThumbs) {
+			tv.Thumb = safeURL(v.TakeThumbs[i])
+		}
+		v.Takes = append(v.Takes, tv)
+	}
+	switch {
+	case e.Approved != nil && e.Approved.SHA256 == e.SHA256:
+		v.Review, v.Approved = "approved by "+e.Approved.By, true
+		if d, _, ok := strings.Cut(e.Approved.At, "T"); ok {
+			v.Review += " on " + d
+		}
+	case e.AwaitsPick():
+		v.Review = "awaits a pick: take 1 is at its path"
+	case e.Picked > 0:
+		v.Review = fmt.Sprintf("picked take %d; awaits an approval", e.Picked)
+	default:
+		v.Review = "awaits an approval"
+	}
 }
 
 // cssRatio turns "16:9" into "16 / 9" for CSS, falling back to square.
@@ -81,8 +139,12 @@ func safeURL(u string) template.URL {
 // Render writes p as one self-contained HTML page.
 func Render(w io.Writer, p *Page) error {
 	views := make([]view, len(p.Cards))
+	reviews := !p.Live && usesReview(p.Cards)
 	for i, c := range p.Cards {
 		views[i] = view{Card: c, Thumb: safeURL(c.Thumb), Full: safeURL(c.Full), Ratio: template.CSS("aspect-ratio:" + cssRatio(c.AspectRatio))}
+		if reviews {
+			views[i].review()
+		}
 	}
 	counts := map[State]int{}
 	for _, c := range p.Cards {
@@ -147,7 +209,47 @@ func Embed(dir, pageDir string, cards []Card, lim Limits) int {
 		c.Full = relURL(pageDir, c.File.Path)
 		n++
 	}
+	var cache *state.Cache
+	for i := range cards {
+		c := &cards[i]
+		if c.File == nil || len(c.File.Takes) == 0 {
+			continue
+		}
+		if cache == nil {
+			cache = state.OpenCache(dir)
+		}
+		c.TakeThumbs = takeThumbs(cache, c, lim)
+	}
 	return n
+}
+
+// takeThumbs returns the data: URI thumbnails of c's takes: the file's for
+// the take at the path, the content cache's (verified by its hash) for
+// the others, "" for one that neither holds. Only a candidates image
+// pays for them: one read and one thumbnail a take.
+func takeThumbs(cache *state.Cache, c *Card, lim Limits) []string {
+	e := c.File
+	out := make([]string, len(e.Takes))
+	for i, t := range e.Takes {
+		if t.SHA256 == e.SHA256 && c.Thumb != "" {
+			out[i] = c.Thumb
+			continue
+		}
+		rc, err := cache.Open(e.Inputs.Take(t.Seed).Digest(), e.Provider)
+		if err != nil {
+			continue
+		}
+		max := lim.withDefaults().MaxBytes
+		raw, err := io.ReadAll(io.LimitReader(rc, max+1))
+		rc.Close()
+		if err != nil || int64(len(raw)) > max {
+			continue
+		}
+		if th, named, err := thumbnailOf(raw, t.SHA256, lim); named && err == nil {
+			out[i] = "data:" + media.JPEG + ";base64," + encodeBase64(th)
+		}
+	}
+	return out
 }
 
 func joinReason(a, b string) string {

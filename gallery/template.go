@@ -77,7 +77,8 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
 .takes{display:grid;grid-template-columns:repeat(auto-fill,minmax(70px,1fr));gap:.35rem}
 .take{display:flex;flex-direction:column;gap:.2rem;align-items:stretch;font-size:.72rem;color:var(--dim)}
 .take img{width:100%;aspect-ratio:1/1;object-fit:cover;border:2px solid transparent;border-radius:4px;background:#0d0f12}
-.take.at img{border-color:var(--ok)}
+.take.at img,.take.at .missing{border-color:var(--ok)}
+.take .missing{display:flex;align-items:center;justify-content:center;aspect-ratio:1/1;padding:.2rem;border:2px dashed var(--line);border-radius:4px;text-align:center;font-size:.65rem}
 .take button,.approve{padding:.15rem .3rem;border:1px solid var(--line);border-radius:4px;background:#262a33;color:var(--text);font-size:.72rem;cursor:pointer}
 .take button:disabled{opacity:.5;cursor:default}
 .review{display:flex;align-items:center;gap:.5rem;font-size:.78rem;color:var(--dim)}
@@ -110,6 +111,8 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:
 <div class="meta">{{if .Source}}{{if .Seed}}<span>seed {{.Seed}}</span>{{end}}{{else}}<span>{{.AspectRatio}}</span><span>seed {{if .Seed}}{{.Seed}}{{else}}random{{end}}</span><span>{{.Style}}</span>{{end}}<span{{if eq (provider .Card) draftProvider}} class="draft"{{end}}>{{provider .Card}}</span></div>
 <div class="path">{{range $i, $s := pathSegments .Path}}{{if $i}}<wbr>{{end}}{{$s}}{{end}}</div>
 {{if .Reason}}<p class="reason">{{.Reason}}</p>{{end}}
+{{if .Takes}}<div class="takes">{{range .Takes}}<div class="take{{if .At}} at{{end}}">{{if .Thumb}}<img class="takethumb" src="{{.Thumb}}" alt="{{.Caption}}" title="{{.Caption}}">{{else}}<span class="takethumb missing">not in this checkout's cache</span>{{end}}<span>{{.Caption}}</span></div>{{end}}</div>{{end}}
+{{if .Review}}<div class="review"><span{{if .Approved}} class="ok"{{end}}>{{.Review}}</span></div>{{end}}
 </div>
 </article>
 {{else}}<p class="none">No images yet.</p>

@@ -316,7 +316,7 @@ func (p *planning) checkPathOwners(changes []Change) hcl.Diagnostics {
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("%s would overwrite the file of %s", c.Addr, o),
 				Detail: fmt.Sprintf("The lockfile records %s for %s, which this plan leaves alone (is it outside -target?). "+
-					"Include it with -target=%s, or give %s another path.", p.in.Lock.Images[o].Path, o, o, c.Addr),
+					"Include it with -target=%s, or give %s another path.", p.in.Lock.Images[o].Path, o, o.ShellWord(), c.Addr),
 			})
 		}
 	}
@@ -630,6 +630,7 @@ func (p *planning) changeOf(img *config.Image, src *Change, probe bool) (c Chang
 			reasons = append(reasons, pathChange(prior.Path, img.Path))
 		}
 		c.Reasons = append(c.Reasons, reasons...)
+		c.Reasons = append(c.Reasons, reviewCleared(&prior, c.Inputs)...)
 		if !inputsChanged && !replaceRequested && formatChange == "" && prior.Provider == in.Provider {
 			// Only the file drifted: the recorded bytes themselves are
 			// the image to put back.

@@ -1,6 +1,36 @@
 package planner
 
-import "github.com/pixform/pixform/addrs"
+import (
+	"fmt"
+
+	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/state"
+)
+
+// reviewCleared says what a replace of prior with inputs in clears of a
+// person's review, as a reason: the approval always (the bytes are
+// rendered or put back anew, and await an approval again, as
+// AwaitingReview says), and the pick unless apply places the picked take
+// again (PlacedTake: the same inputs and takes), or the image drops its
+// candidates and keeps the picked take's seed, which makes the picked
+// take the image.
+func reviewCleared(prior *state.Entry, in state.Inputs) []string {
+	pick := prior.Picked > 0 && prior.Picked <= len(prior.Takes)
+	if pick {
+		kept := prior.Inputs == in && sameTakeSeeds(prior.Takes, in.TakeSeeds())
+		pinned := in.Takes() <= 1 && in.Seed == prior.Takes[prior.Picked-1].Seed
+		pick = !kept && !pinned
+	}
+	switch a := prior.Approved; {
+	case pick && a != nil:
+		return []string{fmt.Sprintf("the pick (take %d) and the approval by %s are cleared", prior.Picked, a.By)}
+	case pick:
+		return []string{fmt.Sprintf("the pick (take %d) is cleared", prior.Picked)}
+	case a != nil:
+		return []string{"the approval by " + a.By + " is cleared"}
+	}
+	return nil
+}
 
 // Awaiting is a declared image that awaits a person: a pick among its
 // takes, or an approval of its bytes.

@@ -35,10 +35,23 @@ type LockedError struct {
 	Holder string
 	// Waited is how long AcquireDirLock waited (its timeout).
 	Waited time.Duration
+	// Watch says the holder is pixform watch, which holds the lock until
+	// it is stopped: waiting for it does not help.
+	Watch bool
 }
+
+// watchHolder is the holder pixform watch writes.
+const watchHolder = "pixform watch"
 
 // Error names the directory and the holder, and says what to do.
 func (e *LockedError) Error() string {
+	if e.Watch {
+		waited := ""
+		if e.Waited > 0 {
+			waited = fmt.Sprintf(" and still held the lock after %v", e.Waited)
+		}
+		return fmt.Sprintf("another pixform is running in %s (%s)%s: watch holds the lock until it is stopped, and applies each save itself; pick or approve in the gallery of pixform watch -serve, or stop watch (Ctrl-C) and run this again", e.Dir, e.Holder, waited)
+	}
 	if e.Waited > 0 {
 		return fmt.Sprintf("another pixform is running in %s (%s) and still held the lock after %v: wait for it to finish, or pass a longer -lock-timeout", e.Dir, e.Holder, e.Waited)
 	}
@@ -82,7 +95,8 @@ func acquireDirLock(ctx context.Context, dir string, timeout time.Duration, hold
 			return nil, fmt.Errorf("lock %s: %w", p, err)
 		}
 		locked := func() error {
-			return &LockedError{Dir: dir, Holder: readHolder(p), Waited: timeout}
+			holder, cmd := readHolder(p)
+			return &LockedError{Dir: dir, Holder: holder, Waited: timeout, Watch: cmd == watchHolder}
 		}
 		if deadline == nil {
 			f.Close()
@@ -129,15 +143,16 @@ func writeHolder(f *os.File, info []byte) error {
 	return err
 }
 
-// readHolder describes the lock's holder from what it wrote.
-func readHolder(p string) string {
+// readHolder describes the lock's holder from what it wrote, and returns
+// the holder's command ("pixform apply"), "" when unknown.
+func readHolder(p string) (desc, cmd string) {
 	data, err := readWorkFile(p)
 	if err != nil || len(data) == 0 {
-		return "holder unknown: it has not written its details yet"
+		return "holder unknown: it has not written its details yet", ""
 	}
 	var h holderInfo
 	if err := json.Unmarshal(data, &h); err != nil || h.PID == 0 {
-		return "holder unknown: unreadable " + p
+		return "holder unknown: unreadable " + p, ""
 	}
-	return fmt.Sprintf("pid %d, %s, since %s", h.PID, h.Holder, h.Since)
+	return fmt.Sprintf("pid %d, %s, since %s", h.PID, h.Holder, h.Since), h.Holder
 }

@@ -19,12 +19,16 @@ func TestAcquireDirLock(t *testing.T) {
 		timeout  time.Duration
 		cancel   bool
 		wantErr  []string
+		notErr   []string
+		holder   string // of the lock held; "pixform apply" when empty
 		wantLock bool
 	}{
-		"free":             {wantLock: true},
-		"held, try once":   {held: true, wantErr: []string{"another pixform is running in", fmt.Sprintf("pid %d, pixform apply, since 2025-01-02T15:04:05Z", os.Getpid()), "-lock-timeout=60s"}},
-		"held, timeout":    {held: true, timeout: 30 * time.Millisecond, wantErr: []string{"still held the lock after 30ms", "longer -lock-timeout"}},
-		"held, ctx cancel": {held: true, timeout: time.Hour, cancel: true, wantErr: []string{"stopped waiting", "context canceled", "pixform apply"}},
+		"held by watch, which never finishes": {held: true, holder: "pixform watch", wantErr: []string{"(pid", "pixform watch, since", "watch holds the lock until it is stopped", "pick or approve in the gallery of pixform watch -serve", "stop watch (Ctrl-C)"}, notErr: []string{"wait for it to finish", "lock-timeout"}},
+		"held by watch, timeout":              {held: true, holder: "pixform watch", timeout: 30 * time.Millisecond, wantErr: []string{"still held the lock after 30ms", "watch holds the lock until it is stopped"}, notErr: []string{"longer -lock-timeout"}},
+		"free":                                {wantLock: true},
+		"held, try once":                      {held: true, wantErr: []string{"another pixform is running in", fmt.Sprintf("pid %d, pixform apply, since 2025-01-02T15:04:05Z", os.Getpid()), "-lock-timeout=60s"}},
+		"held, timeout":                       {held: true, timeout: 30 * time.Millisecond, wantErr: []string{"still held the lock after 30ms", "longer -lock-timeout"}},
+		"held, ctx cancel":                    {held: true, timeout: time.Hour, cancel: true, wantErr: []string{"stopped waiting", "context canceled", "pixform apply"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -32,7 +36,11 @@ func TestAcquireDirLock(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if tc.held {
-				rel, err := acquireDirLock(ctx, dir, 0, "pixform apply", fixedNow, time.Millisecond)
+				holder := tc.holder
+				if holder == "" {
+					holder = "pixform apply"
+				}
+				rel, err := acquireDirLock(ctx, dir, 0, holder, fixedNow, time.Millisecond)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -69,6 +77,11 @@ func TestAcquireDirLock(t *testing.T) {
 			for _, w := range tc.wantErr {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			for _, w := range tc.notErr {
+				if strings.Contains(err.Error(), w) {
+					t.Errorf("error %q contains %q", err, w)
 				}
 			}
 		})
@@ -126,7 +139,7 @@ func TestReadHolder(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if got := readHolder(p); !strings.HasPrefix(got, tc.want) {
+			if got, _ := readHolder(p); !strings.HasPrefix(got, tc.want) {
 				t.Fatalf("got %q, want prefix %q", got, tc.want)
 			}
 		})

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/state"
 )
 
@@ -63,7 +64,7 @@ func WriteEntry(w io.Writer, addr string, e state.Entry, color bool) {
 	}
 	switch {
 	case e.AwaitsPick():
-		row("review", fmt.Sprintf("awaits a pick: pixform pick %s N", addr))
+		row("review", fmt.Sprintf("awaits a pick: pixform pick %s N", addrs.ShellQuote(addr)))
 	case e.Approved != nil:
 		row("approved", fmt.Sprintf("by %s at %s", Name(e.Approved.By), e.Approved.At))
 	}

@@ -11,15 +11,16 @@ import (
 // awaitingLine words one image that awaits a person, with the command
 // that settles it.
 func awaitingLine(a planner.Awaiting) string {
+	word := a.Addr.ShellWord()
 	switch {
 	case a.Pending && a.Pick:
-		return fmt.Sprintf("%s: %d new takes to render, then a pick (pixform pick %s N) and an approval", a.Addr, a.Takes, a.Addr)
+		return fmt.Sprintf("%s: %d new takes to render, then a pick (pixform pick %s N) and an approval", a.Addr, a.Takes, word)
 	case a.Pending:
-		return fmt.Sprintf("%s: to render, then an approval (pixform approve %s)", a.Addr, a.Addr)
+		return fmt.Sprintf("%s: to render, then an approval (pixform approve %s)", a.Addr, word)
 	case a.Pick:
-		return fmt.Sprintf("%s: awaits a pick among %d takes (pixform pick %s N), then an approval", a.Addr, a.Takes, a.Addr)
+		return fmt.Sprintf("%s: awaits a pick among %d takes (pixform pick %s N), then an approval", a.Addr, a.Takes, word)
 	}
-	return fmt.Sprintf("%s: awaits an approval of %s (pixform approve %s)", a.Addr, a.Path, a.Addr)
+	return fmt.Sprintf("%s: awaits an approval of %s (pixform approve %s)", a.Addr, a.Path, word)
 }
 
 // WriteAwaiting writes plan -check -require-approval's list of the images

@@ -213,13 +213,18 @@ func summary(p *planner.Plan) string {
 // watch must end.
 // Exclusive runs f, a write of the lockfile such as a pick or an approval
 // from the gallery, unless the session is planning or applying, when it
-// returns gallery.ErrBusy instead.
+// returns gallery.ErrBusy instead. Once f has written, the session plans
+// again, as after a save: what is made from the image f changed is stale.
 func (s *Session) Exclusive(f func() error) error {
 	if !s.writer.TryLock() {
 		return gallery.ErrBusy
 	}
 	defer s.writer.Unlock()
-	return f()
+	if err := f(); err != nil {
+		return err
+	}
+	s.Watcher.Again(Event{Config: []string{state.LockFileName}})
+	return nil
 }
 
 func (s *Session) cycle(ctx context.Context, trigger string, quiet bool, ev *Event) (next *Event, stopped bool) {
