@@ -131,7 +131,7 @@ func (e *env) loadSavedPlan(name string, sel *selection) (*planner.Plan, *loaded
 	}
 	cache := state.OpenCache(e.dir)
 	lookups, storeErr := e.restoreLookups(cache, pf.Plan.Provider, link)
-	if err := planfile.CheckAgainst(pf.Plan, cfg, lock, pf.Replace, planfile.WithRestores(planfile.DirDisk(e.dir), lookups)); err != nil {
+	if err := pf.Check(cfg, lock, planfile.WithRestores(planfile.DirDisk(e.dir), lookups)); err != nil {
 		if *storeErr != nil {
 			return nil, nil, *storeErr
 		}

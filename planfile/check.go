@@ -55,6 +55,19 @@ func DirDisk(dir string) Disk { return dirDisk(dir) }
 // the -replace addresses the plan was made with; disk is asked about a
 // replace only they or a drifted file explain (nil: none is explained).
 func CheckAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock, replace []addrs.Addr, disk Disk) error {
+	return checkAgainst(p, cfg, lock, replace, disk, false)
+}
+
+// Check is CheckAgainst for the plan file f: its -replace addresses, and
+// its format's rules (a format 1 file drew a created image's seed at
+// random; a later one draws planner.DrawnSeed's).
+func (f *File) Check(cfg *config.Config, lock *state.Lock, disk Disk) error {
+	return checkAgainst(f.Plan, cfg, lock, f.Replace, disk, f.randomSeeds)
+}
+
+// checkAgainst is CheckAgainst; randomSeeds says that a created image's
+// seed was drawn at random, not by planner.DrawnSeed.
+func checkAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock, replace []addrs.Addr, disk Disk, randomSeeds bool) error {
 	byAddr := make(map[addrs.Addr]*planner.Change, len(p.Changes))
 	for i := range p.Changes {
 		byAddr[p.Changes[i].Addr] = &p.Changes[i]
@@ -109,7 +122,7 @@ func CheckAgainst(p *planner.Plan, cfg *config.Config, lock *state.Lock, replace
 		if err := checkAction(c, &img, p.Provider, cfg, lock, replace, disk); err != nil {
 			return err
 		}
-		if err := checkSeed(c, &img, replace); err != nil {
+		if err := checkSeed(c, &img, replace, randomSeeds); err != nil {
 			return err
 		}
 		if c.Action == planner.Create {
@@ -163,10 +176,17 @@ func checkReplaceList(p *planner.Plan, cfg *config.Config, byAddr map[addrs.Addr
 
 // checkSeed refuses a seed that planning would not give c: a declared
 // seed is compared with the declaration already; an undeclared one is the
-// lockfile's (PriorSeed), kept by a replace for any other reason, and new
-// only where -replace picks one, or where the image is created.
-func checkSeed(c *planner.Change, img *config.Image, replace []addrs.Addr) error {
-	if img.Seed != 0 || c.Prior == nil || !planner.NeedsSeed(img) {
+// lockfile's (PriorSeed), kept by a replace for any other reason, new
+// only where -replace picks one, and planner.DrawnSeed's where the image
+// is created (any, in a file whose seeds were drawn at random).
+func checkSeed(c *planner.Change, img *config.Image, replace []addrs.Addr, randomSeeds bool) error {
+	if img.Seed != 0 || !planner.NeedsSeed(img) {
+		return nil
+	}
+	if c.Prior == nil {
+		if drawn := planner.DrawnSeed(c.Addr, c.Inputs); c.Action == planner.Create && !randomSeeds && !requested(c.Addr, replace) && c.Inputs.Seed != drawn {
+			return fmt.Errorf("%s is created with seed %d, but its configuration sets none, and the seed planning draws for it is %d", c.Addr, c.Inputs.Seed, drawn)
+		}
 		return nil
 	}
 	recorded := planner.PriorSeed(*c.Prior, c.Inputs)

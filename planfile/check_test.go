@@ -21,7 +21,8 @@ func TestCheckAgainst(t *testing.T) {
 	lock := &state.Lock{Images: map[addrs.Addr]state.Entry{addrs.MustParse("image.old"): *prior}}
 	create := func(mod func(*planner.Change)) *planner.Plan {
 		c := planner.Change{Addr: hero, Action: planner.Create, Path: "hero.png",
-			Inputs: state.Inputs{Prompt: "a fox", Style: "flux-dev", AspectRatio: "1:1", Seed: 7}}
+			Inputs: state.Inputs{Prompt: "a fox", Style: "flux-dev", AspectRatio: "1:1"}}
+		c.Inputs.Seed = planner.DrawnSeed(hero, c.Inputs)
 		if mod != nil {
 			mod(&c)
 		}
@@ -44,7 +45,8 @@ func TestCheckAgainst(t *testing.T) {
 		want string // "" when it agrees
 	}{
 		{"agrees", []config.Image{decl}, create(nil), ""},
-		{"undeclared seed matches any", []config.Image{decl}, create(func(c *planner.Change) { c.Inputs.Seed = 99 }), ""},
+		{"undeclared seed other than the drawn one", []config.Image{decl}, create(func(c *planner.Change) { c.Inputs.Seed = 99 }),
+			"image.hero is created with seed 99, but its configuration sets none, and the seed planning draws for it is"},
 		{"declared seed differs", []config.Image{{Addr: hero, Prompt: "a fox", Style: "flux-dev", AspectRatio: "1:1", Seed: 3, Path: "hero.png"}},
 			create(nil), "image.hero differs from its declaration"},
 		{"prompt differs", []config.Image{decl}, create(func(c *planner.Change) { c.Inputs.Prompt = "a wolf" }), "differs from its declaration"},

@@ -85,10 +85,24 @@ func TestCheckAgainstEdits(t *testing.T) {
 			c := at(p, cat)
 			c.Action, c.Prior, c.PriorAddr, c.Reasons = planner.Create, nil, addrs.Addr{}, nil
 			c.Requests, c.Credits, c.CreditsKnown = 1, 15, true
+			c.Inputs.Seed = planner.DrawnSeed(c.Addr, c.Inputs) // as a create's
 			e := lock.Images[old]
 			p.Changes = append(p.Changes, planner.Change{Addr: old, Action: planner.Delete, Path: e.Path, Prior: &e, PriorAddr: old})
 			return p, nil
 		}, "image.cat is created, but the lockfile's entry image.old holds it"},
+		// A reviewer's: the seed of a create whose configuration sets
+		// none, edited, would make apply pay for another image than the
+		// plan showed.
+		{"a create's drawn seed edited", func() (*planner.Plan, []addrs.Addr) {
+			p := clone(base)
+			c := at(p, cat)
+			c.Action, c.Prior, c.PriorAddr, c.Reasons = planner.Create, nil, addrs.Addr{}, nil
+			c.Requests, c.Credits, c.CreditsKnown = 1, 15, true
+			c.Inputs.Seed = 12345
+			e := lock.Images[old]
+			p.Changes = append(p.Changes, planner.Change{Addr: old, Action: planner.Delete, Path: e.Path, Prior: &e, PriorAddr: old})
+			return p, nil
+		}, "image.cat is created with seed 12345, but its configuration sets none, and the seed planning draws for it is"},
 		{"a move and a delete of the same entry", func() (*planner.Plan, []addrs.Addr) {
 			p := clone(base)
 			e := lock.Images[old]

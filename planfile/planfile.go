@@ -47,6 +47,9 @@ type File struct {
 	// replace of an unchanged image is checked against them.
 	Replace []addrs.Addr
 	Plan    *planner.Plan
+	// randomSeeds says the file is of format 1, whose created images'
+	// seeds were drawn at random, not by planner.DrawnSeed.
+	randomSeeds bool
 }
 
 type fileJSON struct {
@@ -233,6 +236,7 @@ func Parse(b []byte, name string) (*File, error) {
 	return &File{
 		PixformVersion: fj.PixformVersion, ConfigDigest: fj.ConfigDigest, LockDigest: fj.LockDigest,
 		Vars: fj.Vars, VarFiles: fj.VarFiles, Replace: replace, Plan: p,
+		randomSeeds: fj.Format == formatNoForced,
 	}, nil
 }
 
