@@ -30,7 +30,7 @@ const DefaultThrottleGiveUp = 10 * time.Minute
 // takes: one whose other takes never started is not, but its finished
 // takes are in the content cache, under the seeds the next plan draws
 // again (planner.DrawnSeed).
-var ErrInterrupted = errors.New("apply interrupted: no new image was started; the requests in flight finished, and each image they completed was recorded (a candidates image whose takes did not all start is not, but the next apply restores its finished takes from the local cache with no request)")
+var ErrInterrupted = errors.New("apply interrupted: no new image was started; the requests in flight finished, and each image they completed was recorded (a candidates image whose takes did not all start is not, but the next apply restores its finished takes from the local cache with no request, unless -replace drew its seed)")
 
 // ErrThrottledOut is in the Result.Stopped of a run that stopped because
 // the API rate-limited every request for longer than the give-up.

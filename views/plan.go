@@ -144,7 +144,7 @@ func writeDetailed(b *strings.Builder, pal palette, p *planner.Plan) {
 		} else if c.Action == planner.Create || c.Action == planner.Replace {
 			seed := fmt.Sprint(c.Inputs.Seed)
 			if c.SeedChosen {
-				seed += chosenNote
+				seed += chosenNote(c)
 			}
 			fmt.Fprintf(b, "      %s%s, %s, seed %s\n", pal.dim("render: "), c.Inputs.Style, c.Inputs.AspectRatio, seed)
 			if c.Action == planner.Create {
@@ -517,7 +517,7 @@ func writeDerived(b *strings.Builder, pal palette, c *planner.Change) {
 	if in.Transparent {
 		seed := fmt.Sprint(in.Seed)
 		if c.SeedChosen {
-			seed += chosenNote
+			seed += chosenNote(c)
 		}
 		fmt.Fprintf(b, "      %stransparent (Text to PNG), %s, seed %s\n", pal.dim("render: "), in.AspectRatio, seed)
 		if c.Action == planner.Create {
@@ -544,7 +544,7 @@ func writeDerived(b *strings.Builder, pal palette, c *planner.Change) {
 	if in.Seed != 0 {
 		seed := fmt.Sprintf("seed %d", in.Seed)
 		if c.SeedChosen {
-			seed += chosenNote
+			seed += chosenNote(c)
 		}
 		how = append(how, seed)
 	}
@@ -618,4 +618,12 @@ func unpricedNote(costs []planner.EndpointCost) string {
 // Each plan draws its own: the lockfile pins the one of the plan that is
 // applied (a plan saved with -out, or the one apply shows), not that of
 // an earlier plan.
-const chosenNote = " (drawn from the image's address and inputs, the same in every plan; the lockfile pins it on apply)"
+// chosenNote says where the seed the plan chose for c came from: drawn
+// from its address and inputs (the same in every plan), or at random for
+// -replace (each plan draws another).
+func chosenNote(c *planner.Change) string {
+	if c.Prior == nil && c.Inputs.Seed == planner.DrawnSeed(c.Addr, c.Inputs) {
+		return " (drawn from the image's address and inputs, the same in every plan; the lockfile pins it on apply)"
+	}
+	return " (drawn at random for -replace, another in each plan; the lockfile pins the one applied)"
+}
