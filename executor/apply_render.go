@@ -552,11 +552,18 @@ func (r *run) allowUnplanned(c *planner.Change, why string) (credits int, ok boo
 }
 
 // price is the credits of a request for c, known false when it is
-// unpriced: the edit endpoints' prices are the provider block's, which
-// the plan applies; a request of one is unpriced here.
+// unpriced: a text-to-image render's by its style; an edit endpoint's is
+// the provider block's, which the plan applied when it counted c's
+// requests (a change the plan restores counts none, and is unpriced here).
 func (r *run) price(c *planner.Change) (credits int, known bool) {
-	if r.provider == providers.Imagine && planner.Endpoint(c.Inputs) == planner.EndpointTextToImage {
+	if r.provider != providers.Imagine {
+		return 0, false
+	}
+	if planner.Endpoint(c.Inputs) == planner.EndpointTextToImage {
 		return planner.Price(c.Inputs.Style)
+	}
+	if c.Requests > 0 && c.CreditsKnown {
+		return c.Credits / c.Requests, true
 	}
 	return 0, false
 }

@@ -2,11 +2,15 @@ package executor
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/pixform/pixform/edits"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
@@ -213,5 +217,48 @@ func TestApplyUnplannedDerived(t *testing.T) {
 				t.Errorf("err %v, result %+v, %d edits; want the upscale requested once allowed", err, res, len(ep.edits))
 			}
 		})
+	}
+}
+
+// paidOnceEditor answers its first edit with an image refused on arrival
+// (Paid), then as editProvider does.
+type paidOnceEditor struct {
+	*editProvider
+	refused atomic.Bool
+}
+
+func (p *paidOnceEditor) Edit(ctx context.Context, req edits.Request, w io.Writer) error {
+	if p.refused.CompareAndSwap(false, true) {
+		p.mu.Lock()
+		p.edits = append(p.edits, req)
+		p.mu.Unlock()
+		return &Error{Class: Transient, Paid: true, Msg: "refused on arrival: 9000×9000 pixels"}
+	}
+	return p.editProvider.Edit(ctx, req, w)
+}
+
+// TestApplyPaidRetryPricedEdit: the one retry of an edit whose answer was
+// refused on arrival is a request the plan did not count, asked of
+// Options.Unplanned at the price the plan applied (the provider block's),
+// not as unpriced (a reviewer saw -max-credits refuse it as "its price is
+// unknown").
+func TestApplyPaidRetryPricedEdit(t *testing.T) {
+	e := newEnv(t)
+	ep := &paidOnceEditor{editProvider: &editProvider{fakeProvider: &fakeProvider{render: renderPNG(t)}, t: t}}
+	up := derivedChange("up", "up.png", "image.hero", "upscale")
+	up.Credits, up.CreditsKnown = 2, true
+	var asked []string
+	res, err := e.apply(t, context.Background(), false, []planner.Change{create("hero", "hero.png", 7), up}, func(o *Options) {
+		o.Provider = ep
+		o.Unplanned = func(credits int, known bool, allowed int) string {
+			asked = append(asked, fmt.Sprintf("%d %v", credits, known))
+			return ""
+		}
+	})
+	if err != nil || res.Generated != 2 || len(ep.edits) != 2 {
+		t.Fatalf("err %v, result %+v, %d edits; want the upscale retried once and made", err, res, len(ep.edits))
+	}
+	if len(asked) != 1 || asked[0] != "2 true" {
+		t.Errorf("Unplanned asked %q, want once at 2 credits, known", asked)
 	}
 }
