@@ -20,10 +20,6 @@ import (
 	"github.com/pixform/pixform/views"
 )
 
-// Grace is how long the first Ctrl-C lets the requests in flight finish
-// (and be recorded) before the session cancels them.
-const Grace = 2 * time.Second
-
 // Planned is one plan of the working directory and what it was made from.
 type Planned struct {
 	Plan   *planner.Plan
@@ -378,8 +374,10 @@ type applyResult struct {
 // in-flight request obsolete cancels that request (its result is
 // discarded, so nothing is recorded under inputs it was not made from), and
 // any save stops the run from starting more, so that the next plan takes
-// over. Ctrl-C stops the run too, letting requests in flight finish for
-// watchGrace before cancelling them.
+// over. The first Ctrl-C (or SIGHUP) stops the run too, and lets the
+// requests in flight finish and be recorded, as apply does: they are paid
+// for, and take seconds. Each is bounded by the provider's request
+// timeout; a second Ctrl-C cancels ctx, and them with it.
 func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Provider, start time.Time) (next *Event, stopped bool) {
 	p := pl.Plan
 	wp := NewSuperseding(provider)
@@ -428,7 +426,6 @@ func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Prov
 
 	events := s.Watcher.Events()
 	interrupt := s.Stop
-	var grace <-chan time.Time
 	var r applyResult
 wait:
 	for {
@@ -456,10 +453,6 @@ wait:
 			interrupt = nil
 			stopped = true
 			stopRun()
-			grace = time.After(Grace)
-		case <-grace:
-			grace = nil
-			cancelRun()
 		}
 	}
 	progress.Close()
