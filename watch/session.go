@@ -196,7 +196,13 @@ func summary(p *planner.Plan) string {
 	s := strings.Join(parts, ", ")
 	if sm.Requests > 0 {
 		s += fmt.Sprintf(" (%s", views.Plural(sm.Requests, "request"))
-		if p.Provider == providers.Imagine {
+		switch {
+		case p.Provider != providers.Imagine:
+		case sm.UnpricedRequests == sm.Requests:
+			s += " unpriced"
+		case sm.UnpricedRequests > 0:
+			s += fmt.Sprintf(", %s + %d unpriced", views.Plural(sm.Credits, "credit"), sm.UnpricedRequests)
+		default:
 			s += fmt.Sprintf(", %s", views.Plural(sm.Credits, "credit"))
 		}
 		s += ")"
@@ -334,7 +340,14 @@ func (s *Session) approve(p *planner.Plan, trigger string) bool {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%s] %s: %s\n", s.stamp(), trigger, summary(p))
 	if p.Summary.Requests > 0 {
-		fmt.Fprintf(&b, "This change renders %s with the Imagine API for %s, and deletes ", views.Plural(p.Summary.Requests, "image"), views.Plural(p.Summary.Credits, "credit"))
+		cost := views.Plural(p.Summary.Credits, "credit")
+		switch u := p.Summary.UnpricedRequests; {
+		case u == p.Summary.Requests:
+			cost = views.Plural(u, "unpriced request")
+		case u > 0:
+			cost += " and " + views.Plural(u, "unpriced request")
+		}
+		fmt.Fprintf(&b, "This change renders %s with the Imagine API for %s, and deletes ", views.Plural(p.Summary.Requests, "image"), cost)
 	} else {
 		b.WriteString("This change sends no request, and deletes ")
 	}
@@ -342,6 +355,10 @@ func (s *Session) approve(p *planner.Plan, trigger string) bool {
 		b.WriteString("no file.\n")
 	} else {
 		fmt.Fprintf(&b, "%s: %s.\n", views.Plural(len(deleted), "file"), list(deleted))
+	}
+	if p.Summary.UnpricedRequests > 0 {
+		// The plan's words for what its credits leave out.
+		fmt.Fprintf(&b, "Its cost by endpoint: %s.\n", views.CostBreakdown(p))
 	}
 	if !s.approved {
 		b.WriteString("Once approved, later changes are applied without asking, except those that delete files.\n")

@@ -208,3 +208,34 @@ func TestSlowSavesSaidOnce(t *testing.T) {
 		}
 	}
 }
+
+// A change with requests the vendor does not price (an upscale) says so
+// in its status line and its approval question, in the plan's words,
+// rather than counting them as 0 credits.
+func TestUnpricedWording(t *testing.T) {
+	cs := []planner.Change{
+		{Action: planner.Create, Path: "a.png", Requests: 1, Credits: 1, CreditsKnown: true, Inputs: state.Inputs{Prompt: "a", Style: "imagine-turbo"}},
+		{Action: planner.Create, Path: "b.png", Requests: 1, Inputs: state.Inputs{Source: "image.a", Operation: "upscale"}},
+	}
+	p := &planner.Plan{Provider: providers.Imagine, Changes: cs, Summary: planner.Summarize(cs)}
+	if got, want := summary(p), "2 to create (2 requests, 1 credit + 1 unpriced)"; got != want {
+		t.Errorf("summary = %q, want %q", got, want)
+	}
+	var out bytes.Buffer
+	s := &Session{Out: &out, Now: time.Now, Ask: func(q string) string { out.WriteString(q); return "no" }}
+	s.approve(p, "start")
+	q := out.String()
+	for _, want := range []string{"for 1 credit and 1 unpriced request", "upscale 1 request unpriced", "prices = { upscale = N }"} {
+		if !strings.Contains(q, want) {
+			t.Errorf("the question does not say %q:\n%s", want, q)
+		}
+	}
+	if strings.Contains(q, "for 1 credit,") {
+		t.Errorf("the question prices the change at 1 credit alone:\n%s", q)
+	}
+	all := []planner.Change{cs[1]}
+	p = &planner.Plan{Provider: providers.Imagine, Changes: all, Summary: planner.Summarize(all)}
+	if got, want := summary(p), "1 to create (1 request unpriced)"; got != want {
+		t.Errorf("summary = %q, want %q", got, want)
+	}
+}
