@@ -186,7 +186,11 @@ func (e *env) watch(args []string) int {
 	}
 	fmt.Fprintf(e.stdio.Out, "Watching %s for changes to *.pix.hcl and variable files. Press Ctrl-C to stop.\n", e.dir)
 	s.Run(e.ctx)
-	fmt.Fprintf(e.stdio.Out, "[%s] stopped watching; %s is up to date with every image that finished.\n", time.Now().Format("15:04:05"), state.LockFileName)
+	sent := ""
+	if n, credits := s.Spent(); n > 0 {
+		sent = fmt.Sprintf(" after %s for %s (superseded ones included: the vendor may bill them)", views.Plural(n, "request"), views.Plural(credits, "credit"))
+	}
+	fmt.Fprintf(e.stdio.Out, "[%s] stopped watching%s; %s is up to date with every image that finished.\n", time.Now().Format("15:04:05"), sent, state.LockFileName)
 	return ExitOK
 }
 

@@ -61,7 +61,8 @@ type Session struct {
 	writer sync.Mutex
 
 	approved bool // the first paying change was approved
-	spent    int  // credits the session's runs spent
+	spent    int  // credits the session's runs spent, or may have (cancelled requests)
+	sent     int  // requests the session's runs sent, cancelled ones too
 	// Plan plans the working directory as it is now. It prints
 	// configuration diagnostics itself, to Held when that is set, and
 	// then returns run.ErrReported.
@@ -296,7 +297,7 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool, ev *Eve
 	}
 	if s.MaxCredits >= 0 && s.spent+p.Summary.Credits > s.MaxCredits {
 		s.writeError(views.WithHint(
-			fmt.Errorf("this change would spend %s, and this session has spent %d: more than -max-credits=%d", views.Plural(p.Summary.Credits, "credit"), s.spent, s.MaxCredits),
+			fmt.Errorf("this change would spend %s, and this session has spent %d (counting the requests it cancelled, which may be billed): more than -max-credits=%d", views.Plural(p.Summary.Credits, "credit"), s.spent, s.MaxCredits),
 			"-max-credits bounds the whole session: restart watch to start counting again, or raise it"))
 		fmt.Fprintf(s.Out, "[%s] %s: %s: not applied.\n", s.stamp(), trigger, summary(p))
 		return nil, false
@@ -388,8 +389,9 @@ type applyResult struct {
 }
 
 // apply carries out p while it keeps watching: a save that makes an
-// in-flight request obsolete cancels that request (its result is
-// discarded, so nothing is recorded under inputs it was not made from), and
+// in-flight request obsolete cancels that request (its result is not
+// placed, so nothing is recorded under inputs it was not made from; one
+// that arrived whole is kept in the content cache under its own), and
 // any save stops the run from starting more, so that the next plan takes
 // over. The first Ctrl-C (or SIGHUP) stops the run too, and lets the
 // requests in flight finish and be recorded, as apply does: they are paid
@@ -398,6 +400,13 @@ type applyResult struct {
 func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Provider, start time.Time) (next *Event, stopped bool) {
 	p := pl.Plan
 	wp := NewSuperseding(provider)
+	if p.Provider != providers.Draft {
+		// A paid render that arrives as a save supersedes it is kept
+		// (drafts are cheaper to render again than to keep).
+		cache := state.OpenCache(s.Dir)
+		defer cache.Close()
+		wp.Keep = cache
+	}
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
 	runStop := make(chan struct{})
@@ -482,7 +491,11 @@ wait:
 		fmt.Fprintf(s.Err, "pixform: warning: %s\n", msg)
 	}
 	res, err := r.res, r.err
+	// A request a save superseded counts as sent and its credits as
+	// spent, cancelled or not: the vendor does not say a cancelled
+	// generation is free, and -max-credits is a bound.
 	s.spent += res.Credits
+	s.sent += res.Requests
 	line := fmt.Sprintf("[%s] done in %.2fs: %s", s.stamp(), s.Now().Sub(start).Seconds(), resultLine(res, wp.Count()))
 	switch {
 	case stopped:
@@ -593,7 +606,12 @@ func (h *watchHooks) Completed(c *planner.Change, e state.Entry, how executor.Ho
 
 func (h *watchHooks) Failed(c *planner.Change, err error) {
 	if errors.Is(err, ErrSuperseded) {
-		h.progress.Warn(c, "superseded by a newer save; its result is discarded")
+		// Its own words: cancelled, or arrived and kept, or never sent.
+		msg := "superseded by a newer save"
+		if pe := (*executor.Error)(nil); errors.As(err, &pe) && pe.Msg != "" {
+			msg = pe.Msg
+		}
+		h.progress.Warn(c, msg)
 		return // the next plan sets the gallery's card
 	}
 	h.each(func(x executor.Hooks) { x.Failed(c, err) })
@@ -602,3 +620,8 @@ func (h *watchHooks) Failed(c *planner.Change, err error) {
 func (h *watchHooks) Warn(c *planner.Change, msg string) {
 	h.each(func(x executor.Hooks) { x.Warn(c, msg) })
 }
+
+// Spent returns the requests the session's runs sent and the credits they
+// spent, counting those a save superseded in flight as sent and spent:
+// the vendor may bill them.
+func (s *Session) Spent() (requests, credits int) { return s.sent, s.spent }
