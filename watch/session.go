@@ -54,6 +54,11 @@ type Session struct {
 	// a change is not applied.
 	AutoApprove bool
 	Ask         func(question string) string
+	// Debounce is -debounce, which the Watcher was made with; zero when
+	// not given: then the session sets the Watcher's after each plan,
+	// DefaultDebounce for drafts and DefaultPaidDebounce for the Imagine
+	// API.
+	Debounce time.Duration
 
 	// writer is held from each plan to the end of its apply, and by
 	// Exclusive: the session is the one writer of the lockfile, and a
@@ -63,6 +68,8 @@ type Session struct {
 	approved bool // the first paying change was approved
 	spent    int  // credits the session's runs spent, or may have (cancelled requests)
 	sent     int  // requests the session's runs sent, cancelled ones too
+	// cancelled counts the requests a save superseded once sent.
+	cancelled int
 	// Plan plans the working directory as it is now. It prints
 	// configuration diagnostics itself, to Held when that is set, and
 	// then returns run.ErrReported.
@@ -131,6 +138,21 @@ func (s *Session) Run(ctx context.Context) {
 		// in an empty plan: say nothing about those.
 		quiet = len(next.Config) == 0 && next.Err == nil
 		ev = next
+	}
+}
+
+// setDebounce sets the Watcher's debounce for the saves after plan p:
+// -debounce when given, else one suited to p's provider (DefaultDebounce
+// for drafts, DefaultPaidDebounce for the Imagine API, every save of
+// which is paid requests).
+func (s *Session) setDebounce(p *planner.Plan) {
+	switch {
+	case s.Debounce > 0:
+		s.Watcher.SetDebounce(s.Debounce)
+	case p.Provider == providers.Draft:
+		s.Watcher.SetDebounce(DefaultDebounce)
+	default:
+		s.Watcher.SetDebounce(DefaultPaidDebounce)
 	}
 }
 
@@ -248,6 +270,7 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool, ev *Eve
 		if !use {
 			if err == nil && pl.Plan.Provider != providers.Draft {
 				s.Watcher.SetFast(false)
+				s.setDebounce(pl.Plan)
 			}
 			s.Watcher.Again(*ev)
 			return nil, false
@@ -265,6 +288,7 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool, ev *Eve
 	}
 	p := pl.Plan
 	s.Watcher.SetFast(p.Provider == providers.Draft)
+	s.setDebounce(p)
 	if p.Provider == providers.Draft && !s.slowSaid {
 		s.slowSaid = true
 		if err := s.Watcher.Slow(); err != nil {
@@ -296,8 +320,12 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool, ev *Eve
 		return nil, false
 	}
 	if s.MaxCredits >= 0 && s.spent+p.Summary.Credits > s.MaxCredits {
+		spent := fmt.Sprint(s.spent)
+		if s.cancelled > 0 {
+			spent += fmt.Sprintf(" (counting %s it cancelled, which the vendor may bill)", views.Plural(s.cancelled, "request"))
+		}
 		s.writeError(views.WithHint(
-			fmt.Errorf("this change would spend %s, and this session has spent %d (counting the requests it cancelled, which may be billed): more than -max-credits=%d", views.Plural(p.Summary.Credits, "credit"), s.spent, s.MaxCredits),
+			fmt.Errorf("this change would spend %s, and this session has spent %s: more than -max-credits=%d", views.Plural(p.Summary.Credits, "credit"), spent, s.MaxCredits),
 			"-max-credits bounds the whole session: restart watch to start counting again, or raise it"))
 		fmt.Fprintf(s.Out, "[%s] %s: %s: not applied.\n", s.stamp(), trigger, summary(p))
 		return nil, false
@@ -496,6 +524,7 @@ wait:
 	// generation is free, and -max-credits is a bound.
 	s.spent += res.Credits
 	s.sent += res.Requests
+	s.cancelled += wp.Sent()
 	line := fmt.Sprintf("[%s] done in %.2fs: %s", s.stamp(), s.Now().Sub(start).Seconds(), resultLine(res, wp.Count()))
 	switch {
 	case stopped:
@@ -622,6 +651,6 @@ func (h *watchHooks) Warn(c *planner.Change, msg string) {
 }
 
 // Spent returns the requests the session's runs sent and the credits they
-// spent, counting those a save superseded in flight as sent and spent:
-// the vendor may bill them.
-func (s *Session) Spent() (requests, credits int) { return s.sent, s.spent }
+// spent, counting those a save superseded in flight (cancelled, of them)
+// as sent and spent: the vendor may bill them.
+func (s *Session) Spent() (requests, credits, cancelled int) { return s.sent, s.spent, s.cancelled }

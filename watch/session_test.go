@@ -239,3 +239,45 @@ func TestUnpricedWording(t *testing.T) {
 		t.Errorf("summary = %q, want %q", got, want)
 	}
 }
+
+// Every save of a change the Imagine API renders is a paid request, so
+// its saves wait a debounce suited to that (1 s: six saves 300 ms apart
+// are one request, not six); drafts keep theirs (100 ms), and -debounce
+// sets both.
+func TestDebounceByProvider(t *testing.T) {
+	for name, tc := range map[string]struct {
+		provider string
+		set      time.Duration // -debounce; 0: not given
+		want     time.Duration
+	}{
+		"imagine":             {providers.Imagine, 0, DefaultPaidDebounce},
+		"draft":               {providers.Draft, 0, DefaultDebounce},
+		"imagine, -debounce":  {providers.Imagine, 300 * time.Millisecond, 300 * time.Millisecond},
+		"draft, -debounce=2s": {providers.Draft, 2 * time.Second, 2 * time.Second},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			fa := newFakeAfter()
+			w, err := New(Options{Dir: dir, After: fa.after, Debounce: tc.set})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			var out, errw bytes.Buffer
+			s := &Session{Dir: dir, Watcher: w, Out: &out, Err: &errw, Now: time.Now, AutoApprove: true, Debounce: tc.set,
+				Plan: func() (*Planned, error) { return &Planned{Plan: &planner.Plan{Provider: tc.provider}}, nil }}
+			s.cycle(context.Background(), "start", false, nil)
+			w.SetFast(false) // a draft's save that settles is taken sooner: here, the full debounce
+			place(t, dir+"/main.pix.hcl", "x")
+			fa.waitCalls(t, 1) // the quiet time
+			fa.fire(0)
+			fa.waitCalls(t, 1) // the rest of the debounce
+			fa.mu.Lock()
+			got := fa.durations[0] + fa.durations[1]
+			fa.mu.Unlock()
+			if got != tc.want {
+				t.Errorf("a save waits %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

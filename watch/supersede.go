@@ -110,6 +110,7 @@ type Superseding struct {
 	inflight map[*flight]struct{}
 	obsolete func(executor.Request) bool // latest save's test; nil before any
 	n        int                         // renders superseded
+	sent     int                         // of those, the ones superseded once sent
 }
 
 // flight is one Render in progress.
@@ -190,6 +191,9 @@ func (p *Superseding) send(ctx context.Context, req executor.Request, w io.Write
 	p.mu.Lock()
 	delete(p.inflight, f)
 	sup := f.superseded
+	if sup {
+		p.sent++
+	}
 	p.mu.Unlock()
 	if !sup {
 		return err
@@ -290,4 +294,12 @@ func (p *Superseding) Count() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.n
+}
+
+// Sent is how many of the superseded renders were superseded once sent:
+// they count as paid.
+func (p *Superseding) Sent() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sent
 }

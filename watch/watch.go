@@ -25,6 +25,12 @@ import (
 // A save known to be whole is reported after DefaultQuiet instead.
 const DefaultDebounce = 100 * time.Millisecond
 
+// DefaultPaidDebounce is DefaultDebounce for a session whose plans render
+// with the Imagine API: every save taken sends paid requests, which take
+// seconds (5-20 s), and the vendor does not say that a cancelled one is
+// free, so a burst of quick saves is one request, not one a save.
+const DefaultPaidDebounce = time.Second
+
 // DefaultQuiet is how long the Watcher waits after the last relevant
 // notification before it looks whether the save has settled: the last
 // event of every configuration file it touched is a close by its writer
@@ -99,7 +105,7 @@ type Watcher struct {
 	again     chan Event    // events handed back (Again)
 	fast      atomic.Bool   // settled saves are delivered early (SetFast)
 	dir       string
-	debounce  time.Duration
+	debounce  atomic.Int64 // nanoseconds (SetDebounce)
 	quiet     time.Duration
 	after     func(time.Duration) <-chan time.Time
 	events    chan Event
@@ -128,26 +134,22 @@ func New(opts Options) (*Watcher, error) {
 		return nil, fmt.Errorf("watch %s: start file notifications: %w (on Linux, raise fs.inotify.max_user_instances)", dir, err)
 	}
 	w := &Watcher{
-		fw:       fw,
-		dir:      dir,
-		debounce: opts.Debounce,
-		quiet:    opts.Quiet,
-		after:    opts.After,
-		again:    make(chan Event),
-		events:   make(chan Event),
-		quit:     make(chan struct{}),
-		done:     make(chan struct{}),
-		m:        matcher{dir: dir, varFiles: map[string]bool{}, outputs: map[string]bool{}},
-		watched:  map[string]bool{},
-		fixed:    map[string]bool{dir: true},
+		fw:      fw,
+		dir:     dir,
+		quiet:   opts.Quiet,
+		after:   opts.After,
+		again:   make(chan Event),
+		events:  make(chan Event),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+		m:       matcher{dir: dir, varFiles: map[string]bool{}, outputs: map[string]bool{}},
+		watched: map[string]bool{},
+		fixed:   map[string]bool{dir: true},
 	}
-	if w.debounce <= 0 {
-		w.debounce = DefaultDebounce
-	}
+	w.SetDebounce(opts.Debounce)
 	if w.quiet <= 0 {
 		w.quiet = DefaultQuiet
 	}
-	w.quiet = min(w.quiet, w.debounce)
 	if w.after == nil {
 		w.after = time.After
 	}
@@ -190,6 +192,21 @@ func (w *Watcher) Events() <-chan Event { return w.events }
 // API, whose renders of a save's first part would be paid for.
 func (w *Watcher) SetFast(on bool) { w.fast.Store(on) }
 
+// SetDebounce sets the quiet period after the last notification before
+// an Event is delivered, from the next notification on; zero means
+// DefaultDebounce. A session sets it after each plan: a save the Imagine
+// API renders is paid for, and waits longer than a draft's.
+func (w *Watcher) SetDebounce(d time.Duration) {
+	if d <= 0 {
+		d = DefaultDebounce
+	}
+	w.debounce.Store(int64(d))
+}
+
+// full is the debounce; quietTime the quiet time, never longer.
+func (w *Watcher) full() time.Duration      { return time.Duration(w.debounce.Load()) }
+func (w *Watcher) quietTime() time.Duration { return min(w.quiet, w.full()) }
+
 // Slow returns why every save waits the full debounce whatever SetFast
 // says, on a system that could report closes (no inotify instance was
 // free for them), or nil.
@@ -198,11 +215,11 @@ func (w *Watcher) Slow() error {
 	case w.slow == nil:
 		return nil
 	case errors.Is(w.slow, syscall.EMFILE):
-		return fmt.Errorf("every save waits the full debounce (%v) before it is planned: no inotify instance was free to report when a file is closed (%w); raise fs.inotify.max_user_instances (sudo sysctl fs.inotify.max_user_instances=1024) for whole saves to be planned sooner", w.debounce, w.slow)
+		return fmt.Errorf("every save waits the full debounce (%v) before it is planned: no inotify instance was free to report when a file is closed (%w); raise fs.inotify.max_user_instances (sudo sysctl fs.inotify.max_user_instances=1024) for whole saves to be planned sooner", w.full(), w.slow)
 	case errors.Is(w.slow, syscall.ENOSPC):
-		return fmt.Errorf("every save waits the full debounce (%v) before it is planned: no inotify watch was free to report when a file is closed (%w); raise fs.inotify.max_user_watches (sudo sysctl fs.inotify.max_user_watches=524288) for whole saves to be planned sooner", w.debounce, w.slow)
+		return fmt.Errorf("every save waits the full debounce (%v) before it is planned: no inotify watch was free to report when a file is closed (%w); raise fs.inotify.max_user_watches (sudo sysctl fs.inotify.max_user_watches=524288) for whole saves to be planned sooner", w.full(), w.slow)
 	}
-	return fmt.Errorf("every save waits the full debounce (%v) before it is planned: %w", w.debounce, w.slow)
+	return fmt.Errorf("every save waits the full debounce (%v) before it is planned: %w", w.full(), w.slow)
 }
 
 // Again hands back an Early event whose plan the caller did not apply
@@ -423,7 +440,7 @@ func (w *Watcher) loop() {
 			}
 			pending.add(k, rel)
 			last = time.Now()
-			timer, quiet = w.after(w.quiet), true
+			timer, quiet = w.after(w.quietTime()), true
 		case <-w.cwReady:
 			shut := w.cw.drain(w.isConfig)
 			w.cwDrained <- struct{}{}
@@ -448,7 +465,7 @@ func (w *Watcher) loop() {
 			// A timer running already ends the full debounce after the
 			// last notification (the quiet time, then the rest).
 			if timer == nil {
-				timer, quiet = w.after(max(0, w.debounce-time.Since(last))), false
+				timer, quiet = w.after(max(0, w.full()-time.Since(last))), false
 			}
 		case err, ok := <-w.fw.Errors:
 			if !ok {
@@ -460,7 +477,7 @@ func (w *Watcher) loop() {
 			if pending.err == nil {
 				pending.err = err
 			}
-			timer, quiet = w.after(w.debounce), false
+			timer, quiet = w.after(w.full()), false
 		case <-timer:
 			if !quiet {
 				take(w.lastEvents(&pending), false)
@@ -478,7 +495,7 @@ func (w *Watcher) loop() {
 					continue
 				}
 			}
-			timer, quiet = w.after(w.debounce-w.quiet), false
+			timer, quiet = w.after(w.full()-w.quietTime()), false
 		case send <- ready.event():
 			ready = batch{}
 		}
