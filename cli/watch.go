@@ -185,7 +185,7 @@ func (e *env) watch(args []string) int {
 		}()
 		fmt.Fprintf(e.stdio.Out, "Gallery: http://%s/\n", ln.Addr())
 	}
-	fmt.Fprintf(e.stdio.Out, "Watching %s for changes to *.pix.hcl and variable files. Press Ctrl-C to stop.\n", e.dir)
+	fmt.Fprintf(e.stdio.Out, "Watching %s for changes to *.pix.hcl, variable files and the files images are made from. Press Ctrl-C to stop.\n", e.dir)
 	s.Run(e.ctx)
 	sent := ""
 	if n, credits, cancelled := s.Spent(); n > 0 {

@@ -1,6 +1,7 @@
 // Package watch is `pixform watch`. The Watcher turns file-system
 // notifications in a working directory into debounced change events: saves
-// of the configuration and variable files (however an editor saves them: in
+// of the configuration and variable files, and of the files images are made
+// from (from = "FILE") or masked with (however an editor saves them: in
 // place, by rename, or through a temporary file), and outputs removed or
 // renamed away by hand. It ignores pixform's own temporary files, and
 // outputs being written, so that an apply does not trigger itself. A

@@ -50,9 +50,10 @@ const tempPrefix = ".pixform-tmp-"
 
 // Event is one debounced batch of relevant changes.
 type Event struct {
-	// Config lists the configuration and variable files that were written,
-	// created, removed or renamed, slash-separated and relative to the
-	// working directory (absolute for a -var-file outside it), sorted.
+	// Config lists the configuration and variable files, and the source
+	// and mask files of images (SetInputs), that were written, created,
+	// removed or renamed, slash-separated and relative to the working
+	// directory (absolute for a -var-file outside it), sorted.
 	Config []string
 	// Outputs lists output paths (or directories holding outputs) that were
 	// removed or renamed away, relative to the working directory, sorted.
@@ -116,7 +117,10 @@ type Watcher struct {
 	mu      sync.Mutex
 	m       matcher
 	watched map[string]bool // directories added to fw beyond the fixed ones
-	fixed   map[string]bool // the working directory and var-file directories
+	// inputDirs are the directories of the source and mask files added
+	// to fw beyond the fixed ones (SetInputs); SetOutputs leaves them.
+	inputDirs map[string]bool
+	fixed     map[string]bool // the working directory and var-file directories
 	// missing are the output directories that did not exist at the last
 	// SetOutputs (an ancestor is watched instead), for Rewatch.
 	missing map[string]bool
@@ -263,6 +267,9 @@ func (w *Watcher) SetOutputs(paths []string) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for d := range w.inputDirs {
+		delete(want, d)
+	}
 	w.m.outputs = outputs
 	w.missing = missing
 	var errs []error
@@ -272,11 +279,53 @@ func (w *Watcher) SetOutputs(paths []string) error {
 		}
 	}
 	for d := range w.watched {
-		if !want[d] {
+		if !want[d] && !w.inputDirs[d] {
 			w.fw.Remove(d) // it may be gone already; nothing to do then
 		}
 	}
 	w.watched = want
+	return errors.Join(errs...)
+}
+
+// SetInputs replaces the set of files (slash-separated, relative to the
+// working directory) that images are made from (from = "FILE") or masked
+// with, and watches their directories: a save of one is reported as a
+// save of the configuration is. Call it after every plan that loaded
+// the configuration; an unchanged set costs a comparison.
+func (w *Watcher) SetInputs(paths []string) error {
+	inputs := make(map[string]bool, len(paths))
+	dirs := map[string]bool{}
+	for _, p := range paths {
+		p = path.Clean(p)
+		inputs[p] = true
+		if d := filepath.Dir(filepath.Join(w.dir, filepath.FromSlash(p))); !w.fixed[d] {
+			dirs[d] = true
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if maps.Equal(inputs, w.m.inputs) {
+		return nil
+	}
+	w.m.inputs = inputs
+	var errs []error
+	for d := range dirs {
+		if w.inputDirs[d] {
+			continue
+		}
+		// An output directory watched already is watched once; it stays
+		// watched while it holds an input.
+		if err := w.fw.Add(d); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("watch source directory %s: %w", d, err))
+		}
+		delete(w.watched, d)
+	}
+	for d := range w.inputDirs {
+		if !dirs[d] {
+			w.fw.Remove(d) // it may be gone already; nothing to do then
+		}
+	}
+	w.inputDirs = dirs
 	return errors.Join(errs...)
 }
 
@@ -294,7 +343,7 @@ func (w *Watcher) Rewatch() error {
 		if ok {
 			delete(w.missing, d)
 		}
-		if w.fixed[a] || w.watched[a] {
+		if w.fixed[a] || w.watched[a] || w.inputDirs[a] {
 			continue
 		}
 		if err := w.fw.Add(a); err != nil {
