@@ -71,7 +71,7 @@ func (e *env) watch(args []string) int {
 	fs.IntVar(&parallelism, "parallelism", 0, "upper bound of `N` requests in flight (default: the provider block's parallelism, or 4)")
 	var serve serveFlag
 	fs.Var(&serve, "serve", "serve a live gallery: -serve (on "+defaultServe+"), -serve=:PORT or -serve=HOST:PORT")
-	debounce := fs.Duration("debounce", watch.DefaultDebounce, "quiet time (a `DURATION`) after a save before planning; with drafts, a save whose files were closed by their writer and are whole is planned sooner, and applied then unless it would delete or move an image (saves the Imagine API renders, in seconds, always wait the debounce)")
+	debounce := fs.Duration("debounce", 0, "quiet time (a `DURATION`) after a save before planning (default 100ms for drafts, 1s for the Imagine API, where every save planned sends paid requests); with drafts, a save whose files were closed by their writer and are whole is planned sooner, and applied then unless it would delete or move an image (saves the Imagine API renders, in seconds, always wait the debounce)")
 	storeFlag(fs, &sel.store)
 	lockTimeout := fs.Duration("lock-timeout", 0, "how long (a `DURATION` such as 30s) to wait for another pixform in this directory, here or, with an image store, on another machine")
 	if err := fs.Parse(args); err != nil {
@@ -127,6 +127,7 @@ func (e *env) watch(args []string) int {
 		Now:         time.Now,
 		Parallelism: parallelism,
 		MaxCredits:  sel.maxCredit,
+		Debounce:    *debounce,
 		Plan: func() (*watch.Planned, error) {
 			p, ld, err := e.makePlan(&sel)
 			if err != nil {
@@ -184,9 +185,16 @@ func (e *env) watch(args []string) int {
 		}()
 		fmt.Fprintf(e.stdio.Out, "Gallery: http://%s/\n", ln.Addr())
 	}
-	fmt.Fprintf(e.stdio.Out, "Watching %s for changes to *.pix.hcl and variable files. Press Ctrl-C to stop.\n", e.dir)
+	fmt.Fprintf(e.stdio.Out, "Watching %s for changes to *.pix.hcl, variable files and the files images are made from. Press Ctrl-C to stop.\n", e.dir)
 	s.Run(e.ctx)
-	fmt.Fprintf(e.stdio.Out, "[%s] stopped watching; %s is up to date with every image that finished.\n", time.Now().Format("15:04:05"), state.LockFileName)
+	sent := ""
+	if n, credits, cancelled := s.Spent(); n > 0 {
+		sent = fmt.Sprintf(" after %s for %s", views.Plural(n, "request"), views.Plural(credits, "credit"))
+		if cancelled > 0 {
+			sent += fmt.Sprintf(" (%d cancelled by a newer save, which the vendor may bill)", cancelled)
+		}
+	}
+	fmt.Fprintf(e.stdio.Out, "[%s] stopped watching%s; %s is up to date with every image that finished.\n", time.Now().Format("15:04:05"), sent, state.LockFileName)
 	return ExitOK
 }
 

@@ -592,6 +592,16 @@ func writeEndpointCosts(b *strings.Builder, costs []planner.EndpointCost) {
 	}
 }
 
+// CostBreakdown is a plan's cost by endpoint in the words plan prints
+// after its total ("text-to-image 1 request 1 credit; upscale 1 request
+// unpriced (the vendor publishes no price for upscale: …)"): watch says
+// it of a change with unpriced requests, which its credits leave out.
+func CostBreakdown(p *planner.Plan) string {
+	var b strings.Builder
+	writeEndpointCosts(&b, planner.CostByEndpoint(p.Changes))
+	return strings.TrimPrefix(b.String(), ": ")
+}
+
 // unpricedNote says, of each kind of unpriced request among costs, why
 // it is and what can be done: sdxl-1.0 has no price and none can be set;
 // an edit or transparent endpoint takes one in the provider block under

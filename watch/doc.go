@@ -1,6 +1,7 @@
 // Package watch is `pixform watch`. The Watcher turns file-system
 // notifications in a working directory into debounced change events: saves
-// of the configuration and variable files (however an editor saves them: in
+// of the configuration and variable files, and of the files images are made
+// from (from = "FILE") or masked with (however an editor saves them: in
 // place, by rename, or through a temporary file), and outputs removed or
 // renamed away by hand. It ignores pixform's own temporary files, and
 // outputs being written, so that an apply does not trigger itself. A
@@ -9,8 +10,10 @@
 // save can cancel the requests it made obsolete without stopping the rest
 // of the run.
 //
-// A save is reported once the full debounce (100 ms) has passed since its
-// last notification, or, while the session's plans render drafts, as soon
+// A save is reported once the full debounce has passed since its last
+// notification (100 ms while the session's plans render drafts; 1 s while
+// they render with the Imagine API, where every save planned sends paid
+// requests: a burst of quick saves is one request, not one a save), or, while the session's plans render drafts, as soon
 // as it has settled, after 10 ms of quiet: the last event of every file it
 // touched is a close by its writer (or a rename into place), and the file
 // lexes whole. Settled is not finished: a file written in pieces and
@@ -24,7 +27,7 @@
 // nothing; the save waits the full debounce and is planned again, as every
 // save was before. The Imagine API's saves always wait the debounce: a
 // render of half a save would be paid for, and its renders take seconds,
-// beside which 90 ms is nothing.
+// beside which the debounce is little.
 //
 // On Linux each Watcher uses two inotify instances (counted against
 // fs.inotify.max_user_instances, 128 by default): fsnotify's, and one of

@@ -22,6 +22,7 @@ type matcher struct {
 	dir      string          // absolute working directory
 	varFiles map[string]bool // absolute, clean -var-file paths
 	outputs  map[string]bool // slash-separated output paths relative to dir
+	inputs   map[string]bool // slash-separated source and mask files relative to dir
 }
 
 // IsConfigName reports whether a file name (base name) is one that pixform
@@ -57,6 +58,20 @@ func (m *matcher) classify(ev fsnotify.Event) (kind, string) {
 	}
 	if filepath.Dir(name) == m.dir && IsConfigName(base) {
 		return configFile, rel
+	}
+	// A source or mask file is an input as the configuration is: any
+	// save of it (in place, by rename), removal, or its directory
+	// renamed or removed, is planned again.
+	if m.inputs[rel] {
+		return configFile, rel
+	}
+	if len(m.inputs) > 0 && (ev.Op.Has(fsnotify.Remove) || ev.Op.Has(fsnotify.Rename)) {
+		prefix := rel + "/"
+		for in := range m.inputs {
+			if strings.HasPrefix(in, prefix) {
+				return configFile, rel
+			}
+		}
 	}
 	// Only a removal or rename away counts for outputs: pixform's own
 	// writes land by rename into place, which shows as Create.

@@ -20,10 +20,6 @@ import (
 	"github.com/pixform/pixform/views"
 )
 
-// Grace is how long the first Ctrl-C lets the requests in flight finish
-// (and be recorded) before the session cancels them.
-const Grace = 2 * time.Second
-
 // Planned is one plan of the working directory and what it was made from.
 type Planned struct {
 	Plan   *planner.Plan
@@ -58,6 +54,11 @@ type Session struct {
 	// a change is not applied.
 	AutoApprove bool
 	Ask         func(question string) string
+	// Debounce is -debounce, which the Watcher was made with; zero when
+	// not given: then the session sets the Watcher's after each plan,
+	// DefaultDebounce for drafts and DefaultPaidDebounce for the Imagine
+	// API.
+	Debounce time.Duration
 
 	// writer is held from each plan to the end of its apply, and by
 	// Exclusive: the session is the one writer of the lockfile, and a
@@ -65,7 +66,10 @@ type Session struct {
 	writer sync.Mutex
 
 	approved bool // the first paying change was approved
-	spent    int  // credits the session's runs spent
+	spent    int  // credits the session's runs spent, or may have (cancelled requests)
+	sent     int  // requests the session's runs sent, cancelled ones too
+	// cancelled counts the requests a save superseded once sent.
+	cancelled int
 	// Plan plans the working directory as it is now. It prints
 	// configuration diagnostics itself, to Held when that is set, and
 	// then returns run.ErrReported.
@@ -137,6 +141,37 @@ func (s *Session) Run(ctx context.Context) {
 	}
 }
 
+// setDebounce sets the Watcher's debounce for the saves after plan p:
+// -debounce when given, else one suited to p's provider (DefaultDebounce
+// for drafts, DefaultPaidDebounce for the Imagine API, every save of
+// which is paid requests).
+func (s *Session) setDebounce(p *planner.Plan) {
+	switch {
+	case s.Debounce > 0:
+		s.Watcher.SetDebounce(s.Debounce)
+	case p.Provider == providers.Draft:
+		s.Watcher.SetDebounce(DefaultDebounce)
+	default:
+		s.Watcher.SetDebounce(DefaultPaidDebounce)
+	}
+}
+
+// inputs returns the files cfg's images are made from (from = "FILE")
+// or masked with: a save of one changes what they are made from.
+func inputs(cfg *config.Config) []string {
+	var files []string
+	for i := range cfg.Images {
+		img := &cfg.Images[i]
+		if img.FromFile != "" {
+			files = append(files, img.FromFile)
+		}
+		if img.Mask != "" {
+			files = append(files, img.Mask)
+		}
+	}
+	return files
+}
+
 // describe names what triggered a run: "change detected (main.pix.hcl)".
 func describe(ev Event) string {
 	files := ev.Files()
@@ -200,7 +235,13 @@ func summary(p *planner.Plan) string {
 	s := strings.Join(parts, ", ")
 	if sm.Requests > 0 {
 		s += fmt.Sprintf(" (%s", views.Plural(sm.Requests, "request"))
-		if p.Provider == providers.Imagine {
+		switch {
+		case p.Provider != providers.Imagine:
+		case sm.UnpricedRequests == sm.Requests:
+			s += " unpriced"
+		case sm.UnpricedRequests > 0:
+			s += fmt.Sprintf(", %s + %d unpriced", views.Plural(sm.Credits, "credit"), sm.UnpricedRequests)
+		default:
 			s += fmt.Sprintf(", %s", views.Plural(sm.Credits, "credit"))
 		}
 		s += ")"
@@ -250,6 +291,7 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool, ev *Eve
 		if !use {
 			if err == nil && pl.Plan.Provider != providers.Draft {
 				s.Watcher.SetFast(false)
+				s.setDebounce(pl.Plan)
 			}
 			s.Watcher.Again(*ev)
 			return nil, false
@@ -267,10 +309,16 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool, ev *Eve
 	}
 	p := pl.Plan
 	s.Watcher.SetFast(p.Provider == providers.Draft)
+	s.setDebounce(p)
 	if p.Provider == providers.Draft && !s.slowSaid {
 		s.slowSaid = true
 		if err := s.Watcher.Slow(); err != nil {
 			fmt.Fprintf(s.Err, "pixform: warning: %v\n", err)
+		}
+	}
+	if pl.Config != nil {
+		if err := s.Watcher.SetInputs(inputs(pl.Config)); err != nil {
+			fmt.Fprintf(s.Err, "pixform: warning: %v; a saved source or mask file may go unnoticed: save the configuration to plan again\n", err)
 		}
 	}
 	paths := make([]string, 0, len(p.Changes))
@@ -298,8 +346,12 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool, ev *Eve
 		return nil, false
 	}
 	if s.MaxCredits >= 0 && s.spent+p.Summary.Credits > s.MaxCredits {
+		spent := fmt.Sprint(s.spent)
+		if s.cancelled > 0 {
+			spent += fmt.Sprintf(" (counting %s it cancelled, which the vendor may bill)", views.Plural(s.cancelled, "request"))
+		}
 		s.writeError(views.WithHint(
-			fmt.Errorf("this change would spend %s, and this session has spent %d: more than -max-credits=%d", views.Plural(p.Summary.Credits, "credit"), s.spent, s.MaxCredits),
+			fmt.Errorf("this change would spend %s, and this session has spent %s: more than -max-credits=%d", views.Plural(p.Summary.Credits, "credit"), spent, s.MaxCredits),
 			"-max-credits bounds the whole session: restart watch to start counting again, or raise it"))
 		fmt.Fprintf(s.Out, "[%s] %s: %s: not applied.\n", s.stamp(), trigger, summary(p))
 		return nil, false
@@ -343,7 +395,14 @@ func (s *Session) approve(p *planner.Plan, trigger string) bool {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%s] %s: %s\n", s.stamp(), trigger, summary(p))
 	if p.Summary.Requests > 0 {
-		fmt.Fprintf(&b, "This change renders %s with the Imagine API for %s, and deletes ", views.Plural(p.Summary.Requests, "image"), views.Plural(p.Summary.Credits, "credit"))
+		cost := views.Plural(p.Summary.Credits, "credit")
+		switch u := p.Summary.UnpricedRequests; {
+		case u == p.Summary.Requests:
+			cost = views.Plural(u, "unpriced request")
+		case u > 0:
+			cost += " and " + views.Plural(u, "unpriced request")
+		}
+		fmt.Fprintf(&b, "This change renders %s with the Imagine API for %s, and deletes ", views.Plural(p.Summary.Requests, "image"), cost)
 	} else {
 		b.WriteString("This change sends no request, and deletes ")
 	}
@@ -351,6 +410,10 @@ func (s *Session) approve(p *planner.Plan, trigger string) bool {
 		b.WriteString("no file.\n")
 	} else {
 		fmt.Fprintf(&b, "%s: %s.\n", views.Plural(len(deleted), "file"), list(deleted))
+	}
+	if p.Summary.UnpricedRequests > 0 {
+		// The plan's words for what its credits leave out.
+		fmt.Fprintf(&b, "Its cost by endpoint: %s.\n", views.CostBreakdown(p))
 	}
 	if !s.approved {
 		b.WriteString("Once approved, later changes are applied without asking, except those that delete files.\n")
@@ -380,14 +443,24 @@ type applyResult struct {
 }
 
 // apply carries out p while it keeps watching: a save that makes an
-// in-flight request obsolete cancels that request (its result is
-// discarded, so nothing is recorded under inputs it was not made from), and
+// in-flight request obsolete cancels that request (its result is not
+// placed, so nothing is recorded under inputs it was not made from; one
+// that arrived whole is kept in the content cache under its own), and
 // any save stops the run from starting more, so that the next plan takes
-// over. Ctrl-C stops the run too, letting requests in flight finish for
-// watchGrace before cancelling them.
+// over. The first Ctrl-C (or SIGHUP) stops the run too, and lets the
+// requests in flight finish and be recorded, as apply does: they are paid
+// for, and take seconds. Each is bounded by the provider's request
+// timeout; a second Ctrl-C cancels ctx, and them with it.
 func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Provider, start time.Time) (next *Event, stopped bool) {
 	p := pl.Plan
 	wp := NewSuperseding(provider)
+	if p.Provider != providers.Draft {
+		// A paid render that arrives as a save supersedes it is kept
+		// (drafts are cheaper to render again than to keep).
+		cache := state.OpenCache(s.Dir)
+		defer cache.Close()
+		wp.Keep = cache
+	}
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
 	runStop := make(chan struct{})
@@ -433,7 +506,6 @@ func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Prov
 
 	events := s.Watcher.Events()
 	interrupt := s.Stop
-	var grace <-chan time.Time
 	var r applyResult
 wait:
 	for {
@@ -461,10 +533,6 @@ wait:
 			interrupt = nil
 			stopped = true
 			stopRun()
-			grace = time.After(Grace)
-		case <-grace:
-			grace = nil
-			cancelRun()
 		}
 	}
 	progress.Close()
@@ -477,7 +545,12 @@ wait:
 		fmt.Fprintf(s.Err, "pixform: warning: %s\n", msg)
 	}
 	res, err := r.res, r.err
+	// A request a save superseded counts as sent and its credits as
+	// spent, cancelled or not: the vendor does not say a cancelled
+	// generation is free, and -max-credits is a bound.
 	s.spent += res.Credits
+	s.sent += res.Requests
+	s.cancelled += wp.Sent()
 	line := fmt.Sprintf("[%s] done in %.2fs: %s", s.stamp(), s.Now().Sub(start).Seconds(), resultLine(res, wp.Count()))
 	switch {
 	case stopped:
@@ -589,7 +662,12 @@ func (h *watchHooks) Completed(c *planner.Change, e state.Entry, how executor.Ho
 
 func (h *watchHooks) Failed(c *planner.Change, err error) {
 	if errors.Is(err, ErrSuperseded) {
-		h.progress.Warn(c, "superseded by a newer save; its result is discarded")
+		// Its own words: cancelled, or arrived and kept, or never sent.
+		msg := "superseded by a newer save"
+		if pe := (*executor.Error)(nil); errors.As(err, &pe) && pe.Msg != "" {
+			msg = pe.Msg
+		}
+		h.progress.Warn(c, msg)
 		return // the next plan sets the gallery's card
 	}
 	h.each(func(x executor.Hooks) { x.Failed(c, err) })
@@ -598,3 +676,8 @@ func (h *watchHooks) Failed(c *planner.Change, err error) {
 func (h *watchHooks) Warn(c *planner.Change, msg string) {
 	h.each(func(x executor.Hooks) { x.Warn(c, msg) })
 }
+
+// Spent returns the requests the session's runs sent and the credits they
+// spent, counting those a save superseded in flight (cancelled, of them)
+// as sent and spent: the vendor may bill them.
+func (s *Session) Spent() (requests, credits, cancelled int) { return s.sent, s.spent, s.cancelled }

@@ -208,3 +208,76 @@ func TestSlowSavesSaidOnce(t *testing.T) {
 		}
 	}
 }
+
+// A change with requests the vendor does not price (an upscale) says so
+// in its status line and its approval question, in the plan's words,
+// rather than counting them as 0 credits.
+func TestUnpricedWording(t *testing.T) {
+	cs := []planner.Change{
+		{Action: planner.Create, Path: "a.png", Requests: 1, Credits: 1, CreditsKnown: true, Inputs: state.Inputs{Prompt: "a", Style: "imagine-turbo"}},
+		{Action: planner.Create, Path: "b.png", Requests: 1, Inputs: state.Inputs{Source: "image.a", Operation: "upscale"}},
+	}
+	p := &planner.Plan{Provider: providers.Imagine, Changes: cs, Summary: planner.Summarize(cs)}
+	if got, want := summary(p), "2 to create (2 requests, 1 credit + 1 unpriced)"; got != want {
+		t.Errorf("summary = %q, want %q", got, want)
+	}
+	var out bytes.Buffer
+	s := &Session{Out: &out, Now: time.Now, Ask: func(q string) string { out.WriteString(q); return "no" }}
+	s.approve(p, "start")
+	q := out.String()
+	for _, want := range []string{"for 1 credit and 1 unpriced request", "upscale 1 request unpriced", "prices = { upscale = N }"} {
+		if !strings.Contains(q, want) {
+			t.Errorf("the question does not say %q:\n%s", want, q)
+		}
+	}
+	if strings.Contains(q, "for 1 credit,") {
+		t.Errorf("the question prices the change at 1 credit alone:\n%s", q)
+	}
+	all := []planner.Change{cs[1]}
+	p = &planner.Plan{Provider: providers.Imagine, Changes: all, Summary: planner.Summarize(all)}
+	if got, want := summary(p), "1 to create (1 request unpriced)"; got != want {
+		t.Errorf("summary = %q, want %q", got, want)
+	}
+}
+
+// Every save of a change the Imagine API renders is a paid request, so
+// its saves wait a debounce suited to that (1 s: six saves 300 ms apart
+// are one request, not six); drafts keep theirs (100 ms), and -debounce
+// sets both.
+func TestDebounceByProvider(t *testing.T) {
+	for name, tc := range map[string]struct {
+		provider string
+		set      time.Duration // -debounce; 0: not given
+		want     time.Duration
+	}{
+		"imagine":             {providers.Imagine, 0, DefaultPaidDebounce},
+		"draft":               {providers.Draft, 0, DefaultDebounce},
+		"imagine, -debounce":  {providers.Imagine, 300 * time.Millisecond, 300 * time.Millisecond},
+		"draft, -debounce=2s": {providers.Draft, 2 * time.Second, 2 * time.Second},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			fa := newFakeAfter()
+			w, err := New(Options{Dir: dir, After: fa.after, Debounce: tc.set})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			var out, errw bytes.Buffer
+			s := &Session{Dir: dir, Watcher: w, Out: &out, Err: &errw, Now: time.Now, AutoApprove: true, Debounce: tc.set,
+				Plan: func() (*Planned, error) { return &Planned{Plan: &planner.Plan{Provider: tc.provider}}, nil }}
+			s.cycle(context.Background(), "start", false, nil)
+			w.SetFast(false) // a draft's save that settles is taken sooner: here, the full debounce
+			place(t, dir+"/main.pix.hcl", "x")
+			fa.waitCalls(t, 1) // the quiet time
+			fa.fire(0)
+			fa.waitCalls(t, 1) // the rest of the debounce
+			fa.mu.Lock()
+			got := fa.durations[0] + fa.durations[1]
+			fa.mu.Unlock()
+			if got != tc.want {
+				t.Errorf("a save waits %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,16 +1,21 @@
 package watch
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/edits"
 	"github.com/pixform/pixform/executor"
+	"github.com/pixform/pixform/media"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
@@ -90,14 +95,22 @@ var ErrSuperseded = errors.New("superseded by a newer save")
 // Superseding wraps a run's provider so that watch can cancel one request
 // without cancelling the run: each Render gets its own context, which
 // Supersede cancels when the request becomes obsolete. The render then
-// fails as Invalid (no retry), so the executor records nothing for it.
+// fails as Invalid (no retry), so the executor records nothing for it;
+// one sent counts as paid (Paid), one refused before it as not sent
+// (NotSent).
 type Superseding struct {
 	inner executor.Provider
+	// Keep, when not nil, keeps a render that arrived whole after a save
+	// superseded its request in the content cache under the request's own
+	// inputs (not placed, not recorded): it is paid for, and a save back
+	// to those inputs restores it with no request.
+	Keep executor.TakeKeeper
 
 	mu       sync.Mutex
 	inflight map[*flight]struct{}
 	obsolete func(executor.Request) bool // latest save's test; nil before any
 	n        int                         // renders superseded
+	sent     int                         // of those, the ones superseded once sent
 }
 
 // flight is one Render in progress.
@@ -135,7 +148,7 @@ func (p *Superseding) ImageBounds() executor.ImageBounds {
 // Render renders through the wrapped provider unless the request is, or
 // becomes while in flight, obsolete.
 func (p *Superseding) Render(ctx context.Context, req executor.Request, w io.Writer) error {
-	return p.send(ctx, req, func(ctx context.Context) error { return p.inner.Render(ctx, req, w) })
+	return p.send(ctx, req, w, func(ctx context.Context, w io.Writer) error { return p.inner.Render(ctx, req, w) })
 }
 
 // EditFor makes the edit er of the image req through the wrapped
@@ -147,12 +160,16 @@ func (p *Superseding) EditFor(ctx context.Context, req executor.Request, er edit
 	if !ok {
 		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("the %s provider cannot make %s images", p.inner.Name(), er.Op)}
 	}
-	return p.send(ctx, req, func(ctx context.Context) error { return ed.Edit(ctx, er, w) })
+	return p.send(ctx, req, w, func(ctx context.Context, w io.Writer) error { return ed.Edit(ctx, er, w) })
 }
 
-// send runs do, one request of req, under a context of its own that
-// Supersede cancels when req becomes obsolete.
-func (p *Superseding) send(ctx context.Context, req executor.Request, do func(context.Context) error) error {
+// maxKept bounds the response a superseded request may leave in the
+// content cache: Keep holds each response in memory while it arrives.
+const maxKept = 64 << 20
+
+// send runs do, one request of req writing to w, under a context of its
+// own that Supersede cancels when req becomes obsolete.
+func (p *Superseding) send(ctx context.Context, req executor.Request, w io.Writer, do func(context.Context, io.Writer) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	f := &flight{req: req, cancel: cancel}
@@ -160,21 +177,90 @@ func (p *Superseding) send(ctx context.Context, req executor.Request, do func(co
 	if p.obsolete != nil && p.obsolete(req) {
 		p.n++
 		p.mu.Unlock()
-		return supersededError()
+		return &executor.Error{Class: executor.Invalid, NotSent: true, Err: ErrSuperseded,
+			Msg: "superseded by a newer save before it was sent; no request was sent for it"}
 	}
 	p.inflight[f] = struct{}{}
 	p.mu.Unlock()
-	err := do(ctx)
+	var got *capture
+	if p.Keep != nil && req.Addr != (addrs.Addr{}) {
+		got = &capture{w: w}
+		w = got
+	}
+	err := do(ctx, w)
 	p.mu.Lock()
 	delete(p.inflight, f)
 	sup := f.superseded
-	p.mu.Unlock()
 	if sup {
-		// Even a request that finished is discarded: the save said it is
-		// not wanted, and the next plan will render what is.
-		return supersededError()
+		p.sent++
 	}
-	return err
+	p.mu.Unlock()
+	if !sup {
+		return err
+	}
+	// The save said the render is not wanted: it is not placed, and the
+	// next plan renders what is. The request was sent, and the vendor
+	// does not say a cancelled generation is free: it counts as paid.
+	if err != nil {
+		return &executor.Error{Class: executor.Invalid, Paid: true, Err: ErrSuperseded,
+			Msg: "superseded by a newer save; its request was cancelled (the vendor may still bill it)"}
+	}
+	msg := "superseded by a newer save as it arrived; it is not placed"
+	if got != nil {
+		if kerr := p.keep(req, got); kerr != nil {
+			msg += fmt.Sprintf(", and could not be kept in the content cache (%v): a save back to it requests it again", kerr)
+		} else {
+			msg += ", but kept in the content cache: a save back to it restores it with no request"
+		}
+	}
+	return &executor.Error{Class: executor.Invalid, Paid: true, Err: ErrSuperseded, Msg: msg}
+}
+
+// capture passes writes on to w and keeps a copy, up to maxKept bytes.
+type capture struct {
+	w    io.Writer
+	buf  bytes.Buffer
+	over bool
+}
+
+func (c *capture) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	if !c.over {
+		if c.buf.Len()+n > maxKept {
+			c.over, c.buf = true, bytes.Buffer{}
+		} else {
+			c.buf.Write(b[:n])
+		}
+	}
+	return n, err
+}
+
+// keep keeps the whole image got captured in the content cache as the
+// render of req's inputs.
+func (p *Superseding) keep(req executor.Request, got *capture) error {
+	if got.over {
+		return fmt.Errorf("larger than %d MiB", maxKept>>20)
+	}
+	b := got.buf.Bytes()
+	mt, _, _, err := media.Check(bytes.NewReader(b))
+	if err != nil {
+		return fmt.Errorf("not a whole image: %w", err)
+	}
+	ext := ".png"
+	if mt == media.JPEG {
+		ext = ".jpg"
+	}
+	f, err := os.CreateTemp("", "pixform-superseded-*"+ext)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := f.Write(b); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(b)
+	return p.Keep.Keep(req.Inputs.Digest(), p.inner.Name(), f, ext, hex.EncodeToString(sum[:]))
 }
 
 // Edit makes an edit through the wrapped provider, which must be an
@@ -186,10 +272,6 @@ func (p *Superseding) Edit(ctx context.Context, req edits.Request, w io.Writer) 
 		return &executor.Error{Class: executor.Fatal, Msg: fmt.Sprintf("the %s provider cannot make %s images", p.inner.Name(), req.Op)}
 	}
 	return ed.Edit(ctx, req, w)
-}
-
-func supersededError() error {
-	return &executor.Error{Class: executor.Invalid, Msg: "superseded by a newer save", Err: ErrSuperseded}
 }
 
 // Supersede cancels every request in flight that obsolete matches, and
@@ -212,4 +294,12 @@ func (p *Superseding) Count() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.n
+}
+
+// Sent is how many of the superseded renders were superseded once sent:
+// they count as paid.
+func (p *Superseding) Sent() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sent
 }

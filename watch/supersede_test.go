@@ -1,10 +1,17 @@
 package watch
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"image"
+	"image/png"
 	"io"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pixform/pixform/addrs"
@@ -161,4 +168,126 @@ func TestObsoleteAfter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// finishingProvider writes a whole PNG, then finishes only when told,
+// whatever its context says: a response that arrived whole just as a save
+// superseded its request.
+type finishingProvider struct {
+	body     []byte
+	started  chan struct{}
+	finish   chan struct{}
+	cancelOK bool // end with the context's error when it is cancelled
+}
+
+func (finishingProvider) Name() string { return "imagine" }
+
+func (p finishingProvider) Render(ctx context.Context, req executor.Request, w io.Writer) error {
+	p.started <- struct{}{}
+	if p.cancelOK {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	<-p.finish
+	_, err := w.Write(p.body)
+	return err
+}
+
+// keeper is an executor.TakeKeeper that remembers what it kept.
+type keeper struct {
+	digest, provider, ext, sum string
+	body                       []byte
+}
+
+func (k *keeper) Keep(digest, provider string, f *os.File, ext, sum string) error {
+	b, err := io.ReadAll(io.NewSectionReader(f, 0, 1<<30))
+	k.digest, k.provider, k.ext, k.sum, k.body = digest, provider, ext, sum, b
+	return err
+}
+
+func tinyPNG(t *testing.T) []byte {
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 4, 4))); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// A superseded request is paid for, or may be: the vendor does not say
+// that a cancelled generation is free. One that arrived whole is kept in
+// the content cache under its own inputs (a save back to them restores it
+// with no request), not placed; one cancelled in flight says it was
+// cancelled, as there is no result to discard; one refused before it was
+// sent is not counted as sent.
+func TestSupersededRequests(t *testing.T) {
+	in := state.Inputs{Prompt: "a fox", Style: "imagine-turbo", Seed: 1}
+	req := executor.Request{Addr: addrs.MustParse("image.a"), Inputs: in, MediaType: "image/png"}
+	all := func(executor.Request) bool { return true }
+	body := tinyPNG(t)
+
+	t.Run("arrived whole", func(t *testing.T) {
+		inner := finishingProvider{body: body, started: make(chan struct{}, 1), finish: make(chan struct{})}
+		k := &keeper{}
+		p := NewSuperseding(inner)
+		p.Keep = k
+		errs := make(chan error, 1)
+		var w bytes.Buffer
+		go func() { errs <- p.Render(context.Background(), req, &w) }()
+		<-inner.started
+		p.Supersede(all)
+		close(inner.finish)
+		err := <-errs
+		var pe *executor.Error
+		if !errors.As(err, &pe) || !errors.Is(err, ErrSuperseded) || pe.Class != executor.Invalid {
+			t.Fatalf("err = %v, want an Invalid superseded *executor.Error", err)
+		}
+		if !pe.Paid || pe.NotSent {
+			t.Errorf("Paid = %v, NotSent = %v: a render that arrived is paid for", pe.Paid, pe.NotSent)
+		}
+		sum := sha256.Sum256(body)
+		if k.digest != in.Digest() || k.provider != "imagine" || k.ext != ".png" || k.sum != hex.EncodeToString(sum[:]) || !bytes.Equal(k.body, body) {
+			t.Errorf("kept %q/%q%s sum %s (%d bytes), want the render under its own inputs' digest %s", k.digest, k.provider, k.ext, k.sum, len(k.body), in.Digest())
+		}
+		if !strings.Contains(pe.Msg, "kept in the content cache") {
+			t.Errorf("message %q does not say the render is kept", pe.Msg)
+		}
+	})
+
+	t.Run("cancelled in flight", func(t *testing.T) {
+		inner := finishingProvider{started: make(chan struct{}, 1), cancelOK: true}
+		k := &keeper{}
+		p := NewSuperseding(inner)
+		p.Keep = k
+		errs := make(chan error, 1)
+		go func() { errs <- p.Render(context.Background(), req, io.Discard) }()
+		<-inner.started
+		p.Supersede(all)
+		err := <-errs
+		var pe *executor.Error
+		if !errors.As(err, &pe) || !errors.Is(err, ErrSuperseded) {
+			t.Fatalf("err = %v, want a superseded *executor.Error", err)
+		}
+		if !pe.Paid {
+			t.Errorf("a cancelled request is not counted as paid: the vendor may bill it")
+		}
+		if k.digest != "" {
+			t.Errorf("a cancelled request kept %q", k.digest)
+		}
+		if !strings.Contains(pe.Msg, "cancelled") || strings.Contains(pe.Msg, "discarded") {
+			t.Errorf("message %q: want it to say the request was cancelled, not that a result was discarded", pe.Msg)
+		}
+	})
+
+	t.Run("refused before it was sent", func(t *testing.T) {
+		p := NewSuperseding(finishingProvider{})
+		p.Supersede(all)
+		err := p.Render(context.Background(), req, io.Discard)
+		var pe *executor.Error
+		if !errors.As(err, &pe) || !errors.Is(err, ErrSuperseded) {
+			t.Fatalf("err = %v, want a superseded *executor.Error", err)
+		}
+		if !pe.NotSent || pe.Paid {
+			t.Errorf("NotSent = %v, Paid = %v: a request never sent is neither sent nor paid", pe.NotSent, pe.Paid)
+		}
+	})
 }

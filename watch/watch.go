@@ -25,6 +25,12 @@ import (
 // A save known to be whole is reported after DefaultQuiet instead.
 const DefaultDebounce = 100 * time.Millisecond
 
+// DefaultPaidDebounce is DefaultDebounce for a session whose plans render
+// with the Imagine API: every save taken sends paid requests, which take
+// seconds (5-20 s), and the vendor does not say that a cancelled one is
+// free, so a burst of quick saves is one request, not one a save.
+const DefaultPaidDebounce = time.Second
+
 // DefaultQuiet is how long the Watcher waits after the last relevant
 // notification before it looks whether the save has settled: the last
 // event of every configuration file it touched is a close by its writer
@@ -44,9 +50,10 @@ const tempPrefix = ".pixform-tmp-"
 
 // Event is one debounced batch of relevant changes.
 type Event struct {
-	// Config lists the configuration and variable files that were written,
-	// created, removed or renamed, slash-separated and relative to the
-	// working directory (absolute for a -var-file outside it), sorted.
+	// Config lists the configuration and variable files, and the source
+	// and mask files of images (SetInputs), that were written, created,
+	// removed or renamed, slash-separated and relative to the working
+	// directory (absolute for a -var-file outside it), sorted.
 	Config []string
 	// Outputs lists output paths (or directories holding outputs) that were
 	// removed or renamed away, relative to the working directory, sorted.
@@ -99,7 +106,7 @@ type Watcher struct {
 	again     chan Event    // events handed back (Again)
 	fast      atomic.Bool   // settled saves are delivered early (SetFast)
 	dir       string
-	debounce  time.Duration
+	debounce  atomic.Int64 // nanoseconds (SetDebounce)
 	quiet     time.Duration
 	after     func(time.Duration) <-chan time.Time
 	events    chan Event
@@ -110,7 +117,10 @@ type Watcher struct {
 	mu      sync.Mutex
 	m       matcher
 	watched map[string]bool // directories added to fw beyond the fixed ones
-	fixed   map[string]bool // the working directory and var-file directories
+	// inputDirs are the directories of the source and mask files added
+	// to fw beyond the fixed ones (SetInputs); SetOutputs leaves them.
+	inputDirs map[string]bool
+	fixed     map[string]bool // the working directory and var-file directories
 	// missing are the output directories that did not exist at the last
 	// SetOutputs (an ancestor is watched instead), for Rewatch.
 	missing map[string]bool
@@ -128,26 +138,22 @@ func New(opts Options) (*Watcher, error) {
 		return nil, fmt.Errorf("watch %s: start file notifications: %w (on Linux, raise fs.inotify.max_user_instances)", dir, err)
 	}
 	w := &Watcher{
-		fw:       fw,
-		dir:      dir,
-		debounce: opts.Debounce,
-		quiet:    opts.Quiet,
-		after:    opts.After,
-		again:    make(chan Event),
-		events:   make(chan Event),
-		quit:     make(chan struct{}),
-		done:     make(chan struct{}),
-		m:        matcher{dir: dir, varFiles: map[string]bool{}, outputs: map[string]bool{}},
-		watched:  map[string]bool{},
-		fixed:    map[string]bool{dir: true},
+		fw:      fw,
+		dir:     dir,
+		quiet:   opts.Quiet,
+		after:   opts.After,
+		again:   make(chan Event),
+		events:  make(chan Event),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+		m:       matcher{dir: dir, varFiles: map[string]bool{}, outputs: map[string]bool{}},
+		watched: map[string]bool{},
+		fixed:   map[string]bool{dir: true},
 	}
-	if w.debounce <= 0 {
-		w.debounce = DefaultDebounce
-	}
+	w.SetDebounce(opts.Debounce)
 	if w.quiet <= 0 {
 		w.quiet = DefaultQuiet
 	}
-	w.quiet = min(w.quiet, w.debounce)
 	if w.after == nil {
 		w.after = time.After
 	}
@@ -190,6 +196,21 @@ func (w *Watcher) Events() <-chan Event { return w.events }
 // API, whose renders of a save's first part would be paid for.
 func (w *Watcher) SetFast(on bool) { w.fast.Store(on) }
 
+// SetDebounce sets the quiet period after the last notification before
+// an Event is delivered, from the next notification on; zero means
+// DefaultDebounce. A session sets it after each plan: a save the Imagine
+// API renders is paid for, and waits longer than a draft's.
+func (w *Watcher) SetDebounce(d time.Duration) {
+	if d <= 0 {
+		d = DefaultDebounce
+	}
+	w.debounce.Store(int64(d))
+}
+
+// full is the debounce; quietTime the quiet time, never longer.
+func (w *Watcher) full() time.Duration      { return time.Duration(w.debounce.Load()) }
+func (w *Watcher) quietTime() time.Duration { return min(w.quiet, w.full()) }
+
 // Slow returns why every save waits the full debounce whatever SetFast
 // says, on a system that could report closes (no inotify instance was
 // free for them), or nil.
@@ -198,11 +219,11 @@ func (w *Watcher) Slow() error {
 	case w.slow == nil:
 		return nil
 	case errors.Is(w.slow, syscall.EMFILE):
-		return fmt.Errorf("every save waits the full debounce (%v) before it is planned: no inotify instance was free to report when a file is closed (%w); raise fs.inotify.max_user_instances (sudo sysctl fs.inotify.max_user_instances=1024) for whole saves to be planned sooner", w.debounce, w.slow)
+		return fmt.Errorf("every save waits the full debounce (%v) before it is planned: no inotify instance was free to report when a file is closed (%w); raise fs.inotify.max_user_instances (sudo sysctl fs.inotify.max_user_instances=1024) for whole saves to be planned sooner", w.full(), w.slow)
 	case errors.Is(w.slow, syscall.ENOSPC):
-		return fmt.Errorf("every save waits the full debounce (%v) before it is planned: no inotify watch was free to report when a file is closed (%w); raise fs.inotify.max_user_watches (sudo sysctl fs.inotify.max_user_watches=524288) for whole saves to be planned sooner", w.debounce, w.slow)
+		return fmt.Errorf("every save waits the full debounce (%v) before it is planned: no inotify watch was free to report when a file is closed (%w); raise fs.inotify.max_user_watches (sudo sysctl fs.inotify.max_user_watches=524288) for whole saves to be planned sooner", w.full(), w.slow)
 	}
-	return fmt.Errorf("every save waits the full debounce (%v) before it is planned: %w", w.debounce, w.slow)
+	return fmt.Errorf("every save waits the full debounce (%v) before it is planned: %w", w.full(), w.slow)
 }
 
 // Again hands back an Early event whose plan the caller did not apply
@@ -246,6 +267,9 @@ func (w *Watcher) SetOutputs(paths []string) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for d := range w.inputDirs {
+		delete(want, d)
+	}
 	w.m.outputs = outputs
 	w.missing = missing
 	var errs []error
@@ -255,11 +279,53 @@ func (w *Watcher) SetOutputs(paths []string) error {
 		}
 	}
 	for d := range w.watched {
-		if !want[d] {
+		if !want[d] && !w.inputDirs[d] {
 			w.fw.Remove(d) // it may be gone already; nothing to do then
 		}
 	}
 	w.watched = want
+	return errors.Join(errs...)
+}
+
+// SetInputs replaces the set of files (slash-separated, relative to the
+// working directory) that images are made from (from = "FILE") or masked
+// with, and watches their directories: a save of one is reported as a
+// save of the configuration is. Call it after every plan that loaded
+// the configuration; an unchanged set costs a comparison.
+func (w *Watcher) SetInputs(paths []string) error {
+	inputs := make(map[string]bool, len(paths))
+	dirs := map[string]bool{}
+	for _, p := range paths {
+		p = path.Clean(p)
+		inputs[p] = true
+		if d := filepath.Dir(filepath.Join(w.dir, filepath.FromSlash(p))); !w.fixed[d] {
+			dirs[d] = true
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if maps.Equal(inputs, w.m.inputs) {
+		return nil
+	}
+	w.m.inputs = inputs
+	var errs []error
+	for d := range dirs {
+		if w.inputDirs[d] {
+			continue
+		}
+		// An output directory watched already is watched once; it stays
+		// watched while it holds an input.
+		if err := w.fw.Add(d); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("watch source directory %s: %w", d, err))
+		}
+		delete(w.watched, d)
+	}
+	for d := range w.inputDirs {
+		if !dirs[d] {
+			w.fw.Remove(d) // it may be gone already; nothing to do then
+		}
+	}
+	w.inputDirs = dirs
 	return errors.Join(errs...)
 }
 
@@ -277,7 +343,7 @@ func (w *Watcher) Rewatch() error {
 		if ok {
 			delete(w.missing, d)
 		}
-		if w.fixed[a] || w.watched[a] {
+		if w.fixed[a] || w.watched[a] || w.inputDirs[a] {
 			continue
 		}
 		if err := w.fw.Add(a); err != nil {
@@ -423,7 +489,7 @@ func (w *Watcher) loop() {
 			}
 			pending.add(k, rel)
 			last = time.Now()
-			timer, quiet = w.after(w.quiet), true
+			timer, quiet = w.after(w.quietTime()), true
 		case <-w.cwReady:
 			shut := w.cw.drain(w.isConfig)
 			w.cwDrained <- struct{}{}
@@ -448,7 +514,7 @@ func (w *Watcher) loop() {
 			// A timer running already ends the full debounce after the
 			// last notification (the quiet time, then the rest).
 			if timer == nil {
-				timer, quiet = w.after(max(0, w.debounce-time.Since(last))), false
+				timer, quiet = w.after(max(0, w.full()-time.Since(last))), false
 			}
 		case err, ok := <-w.fw.Errors:
 			if !ok {
@@ -460,7 +526,7 @@ func (w *Watcher) loop() {
 			if pending.err == nil {
 				pending.err = err
 			}
-			timer, quiet = w.after(w.debounce), false
+			timer, quiet = w.after(w.full()), false
 		case <-timer:
 			if !quiet {
 				take(w.lastEvents(&pending), false)
@@ -478,7 +544,7 @@ func (w *Watcher) loop() {
 					continue
 				}
 			}
-			timer, quiet = w.after(w.debounce-w.quiet), false
+			timer, quiet = w.after(w.full()-w.quietTime()), false
 		case send <- ready.event():
 			ready = batch{}
 		}

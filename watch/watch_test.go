@@ -19,6 +19,7 @@ func TestClassify(t *testing.T) {
 		dir:      dir,
 		varFiles: map[string]bool{filepath.FromSlash("/w/shared/prod.vars"): true, filepath.FromSlash("/w/site/vars/dev.hcl"): true},
 		outputs:  map[string]bool{"images/hero.png": true, "assets/icons/home.png": true},
+		inputs:   map[string]bool{"photos/shelf.jpg": true, "photos/shelf-mask.png": true, "logo.png": true},
 	}
 	abs := func(p string) string { return filepath.Join(dir, filepath.FromSlash(p)) }
 	tests := map[string]struct {
@@ -51,6 +52,14 @@ func TestClassify(t *testing.T) {
 		"other file removed":       {abs("images/notes.txt"), fsnotify.Remove, irrelevant, ""},
 		"sibling prefix directory": {abs("assets/icon"), fsnotify.Remove, irrelevant, ""},
 		"outside the directory":    {filepath.FromSlash("/w/other/main.pix.hcl"), fsnotify.Write, irrelevant, ""},
+		"source written":           {abs("photos/shelf.jpg"), fsnotify.Write, configFile, "photos/shelf.jpg"},
+		"source saved by rename":   {abs("photos/shelf.jpg"), fsnotify.Create, configFile, "photos/shelf.jpg"},
+		"mask removed":             {abs("photos/shelf-mask.png"), fsnotify.Remove, configFile, "photos/shelf-mask.png"},
+		"source beside config":     {abs("logo.png"), fsnotify.Write, configFile, "logo.png"},
+		"source directory renamed": {abs("photos"), fsnotify.Rename, configFile, "photos"},
+		"other photo written":      {abs("photos/other.jpg"), fsnotify.Write, irrelevant, ""},
+		"source chmod only":        {abs("photos/shelf.jpg"), fsnotify.Chmod, irrelevant, ""},
+		"source temp file":         {abs("photos/.pixform-tmp-shelf.jpg-1"), fsnotify.Create, irrelevant, ""},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
