@@ -535,10 +535,10 @@ func TestDrawnSeed(t *testing.T) {
 		addr addrs.Addr
 		in   state.Inputs
 	}{
-		"address": {b, in},
-		"prompt":  {a, state.Inputs{Prompt: "a fox.", Style: "flux-dev", AspectRatio: "1:1"}},
-		"style":   {a, state.Inputs{Prompt: "a fox", Style: "anime", AspectRatio: "1:1"}},
-		"ratio":   {a, state.Inputs{Prompt: "a fox", Style: "flux-dev", AspectRatio: "16:9"}},
+		"address":             {b, in},
+		"prompt":              {a, state.Inputs{Prompt: "a fox.", Style: "flux-dev", AspectRatio: "1:1"}},
+		"style":               {a, state.Inputs{Prompt: "a fox", Style: "anime", AspectRatio: "1:1"}},
+		"ratio":               {a, state.Inputs{Prompt: "a fox", Style: "flux-dev", AspectRatio: "16:9"}},
 		"fields run together": {a, state.Inputs{Prompt: "a foxflux-dev", AspectRatio: "1:1"}},
 	} {
 		if DrawnSeed(other.addr, other.in) == got {
