@@ -177,6 +177,13 @@ func (b ImageBounds) check(cfg image.Config, ar string) error {
 	return nil
 }
 
+// CheckBounds says why an image of w×h pixels is outside what p serves
+// for req (the bounds and aspect ratio an answer is checked against), or
+// returns nil: for a caller that keeps an answer apply did not check.
+func CheckBounds(p Provider, req Request, w, h int) error {
+	return boundsOf(p).check(image.Config{Width: w, Height: h}, req.AspectRatio)
+}
+
 // parseRatio reads "W:H" with positive whole terms.
 func parseRatio(ar string) (w, h int, ok bool) {
 	a, b, found := strings.Cut(ar, ":")

@@ -164,8 +164,10 @@ func (p *Superseding) EditFor(ctx context.Context, req executor.Request, er edit
 }
 
 // maxKept bounds the response a superseded request may leave in the
-// content cache: Keep holds each response in memory while it arrives.
-const maxKept = 64 << 20
+// content cache: each response is held in memory while it arrives, so
+// the bound is what watch may hold per request in flight (the vendor's
+// images are a few MiB; a larger one is not kept).
+const maxKept = 16 << 20
 
 // send runs do, one request of req writing to w, under a context of its
 // own that Supersede cancels when req becomes obsolete.
@@ -242,9 +244,14 @@ func (p *Superseding) keep(req executor.Request, got *capture) error {
 		return fmt.Errorf("larger than %d MiB", maxKept>>20)
 	}
 	b := got.buf.Bytes()
-	mt, _, _, err := media.Check(bytes.NewReader(b))
+	mt, w, h, err := media.Check(bytes.NewReader(b))
 	if err != nil {
 		return fmt.Errorf("not a whole image: %w", err)
+	}
+	// Checked as apply checks an answer (size, aspect ratio): a restore
+	// from the cache later checks only the pixel limit.
+	if err := executor.CheckBounds(p.inner, req, w, h); err != nil {
+		return fmt.Errorf("refused: %w", err)
 	}
 	ext := ".png"
 	if mt == media.JPEG {

@@ -193,6 +193,13 @@ func (p finishingProvider) Render(ctx context.Context, req executor.Request, w i
 	return err
 }
 
+// vendorBounded is a finishingProvider that states the vendor's bounds.
+type vendorBounded struct{ finishingProvider }
+
+func (vendorBounded) ImageBounds() executor.ImageBounds {
+	return executor.ImageBounds{MinSide: 32, AspectTolerance: 0.03}
+}
+
 // keeper is an executor.TakeKeeper that remembers what it kept.
 type keeper struct {
 	digest, provider, ext, sum string
@@ -250,6 +257,27 @@ func TestSupersededRequests(t *testing.T) {
 		}
 		if !strings.Contains(pe.Msg, "kept in the content cache") {
 			t.Errorf("message %q does not say the render is kept", pe.Msg)
+		}
+	})
+
+	// A reviewer's: kept unchecked, a 100×300 answer to a 1:1 request
+	// was later restored from the cache and recorded.
+	t.Run("arrived outside the provider's bounds", func(t *testing.T) {
+		inner := vendorBounded{finishingProvider{body: body, started: make(chan struct{}, 1), finish: make(chan struct{})}}
+		k := &keeper{}
+		p := NewSuperseding(inner)
+		p.Keep = k
+		errs := make(chan error, 1)
+		go func() { errs <- p.Render(context.Background(), req, io.Discard) }()
+		<-inner.started
+		p.Supersede(all)
+		close(inner.finish)
+		err := <-errs
+		if k.digest != "" {
+			t.Errorf("a 4×4 answer, under the provider's 32 px, was kept as %q", k.digest)
+		}
+		if err == nil || !strings.Contains(err.Error(), "could not be kept in the content cache (refused: it is 4×4 pixels, smaller than the 32 px") {
+			t.Errorf("err = %v, want one saying the answer was refused, not kept", err)
 		}
 	})
 
