@@ -274,8 +274,8 @@ func cappedFuncs(fns map[string]function.Function) {
 		}
 		return n, bytes
 	})
-	// Each match replaced by repl: a plain one (sub not in slashes) as it
-	// is; a regular expression's ($1, ${name}) with its submatches, which
+	// Each match replaced by repl: a plain one as it is; a regular
+	// expression's ($1, ${name}) with its submatches, which
 	// over all the matches (they do not overlap) copy at most s once for
 	// each reference. A regular expression matches at most once a byte,
 	// and once more.
@@ -286,11 +286,10 @@ func cappedFuncs(fns map[string]function.Function) {
 		}
 		return n
 	}
+	// cty's replace is plain: a sub in slashes is no regular expression
+	// (as it is in Terraform's), so it is counted as text.
 	wrap("replace", func(args []cty.Value) (int64, int64) {
 		s, sub, repl := str(args[0]), str(args[1]), str(args[2])
-		if len(sub) > 1 && strings.HasPrefix(sub, "/") && strings.HasSuffix(sub, "/") {
-			return 0, replaced(s, repl, int64(len(s))+1, true)
-		}
 		matches := int64(len(s)) + 1 // "" is matched before every rune
 		if sub != "" {
 			matches = int64(strings.Count(s, sub))
