@@ -101,7 +101,13 @@ func (e *env) watch(args []string) int {
 	defer e.closeStore()
 	sel.storeOp, sel.storeWait = "watch", *lockTimeout
 
-	w, err := watch.New(watch.Options{Dir: e.dir, VarFiles: sel.varFiles, Debounce: *debounce})
+	// Until a plan says which provider renders, the one chosen now does:
+	// saves before the first good plan are paid ones too.
+	first := *debounce
+	if first <= 0 && provider == providers.Imagine {
+		first = watch.DefaultPaidDebounce
+	}
+	w, err := watch.New(watch.Options{Dir: e.dir, VarFiles: sel.varFiles, Debounce: first})
 	if err != nil {
 		return e.fail(err)
 	}
