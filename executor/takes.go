@@ -206,7 +206,7 @@ func (r *run) take(ctx context.Context, c *planner.Change, seed int64, mt string
 		case r.provider == providers.Draft || takeSpare(spare):
 			// A draft is no request; a spare one the plan counted.
 		case fromStore:
-			return output{}, false, fmt.Errorf("restore the take with seed %d of %s from the image store: %w; nothing was requested (the plan counted no request for it): push the take from a clone that has it, or render new takes with pixform apply -replace=%s, which pays for them", seed, c.Addr, err, c.Addr)
+			return output{}, false, fmt.Errorf("restore the take with seed %d of %s from the image store: %w; nothing was requested (the plan counted no request for it): push the take from a clone that has it, or render new takes with pixform apply -replace=%s, which pays for them", seed, c.Addr, err, c.Addr.ShellWord())
 		default:
 			if refused := r.refuseUnplanned(price, r.provider == providers.Imagine && price > 0); refused != "" {
 				return output{}, false, fmt.Errorf("could not restore the take with seed %d from the content cache (%v); %s", seed, err, refused)
