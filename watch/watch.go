@@ -291,7 +291,9 @@ func (w *Watcher) SetOutputs(paths []string) error {
 // working directory) that images are made from (from = "FILE") or masked
 // with, and watches their directories: a save of one is reported as a
 // save of the configuration is. Call it after every plan that loaded
-// the configuration; an unchanged set costs a comparison.
+// the configuration. Each directory is watched again on every call (an
+// add is idempotent, one system call a directory): one replaced since
+// (git checkout, mv) is watched anew, not lost.
 func (w *Watcher) SetInputs(paths []string) error {
 	inputs := make(map[string]bool, len(paths))
 	dirs := map[string]bool{}
@@ -304,15 +306,9 @@ func (w *Watcher) SetInputs(paths []string) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if maps.Equal(inputs, w.m.inputs) {
-		return nil
-	}
 	w.m.inputs = inputs
 	var errs []error
 	for d := range dirs {
-		if w.inputDirs[d] {
-			continue
-		}
 		// An output directory watched already is watched once; it stays
 		// watched while it holds an input.
 		if err := w.fw.Add(d); err != nil && !errors.Is(err, os.ErrNotExist) {
