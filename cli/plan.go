@@ -237,17 +237,7 @@ func (e *env) factsStats(cfg *config.Config, lock *state.Lock, full bool, stats 
 // now).
 func (e *env) factsCache(cfg *config.Config, lock *state.Lock, full bool, stats *safepath.Stats, cache *state.StatCache) (map[string]state.FileFact, error) {
 	// The checked-in files derived images are made from are inputs too.
-	var sources []string
-	for i := range cfg.Images {
-		img := &cfg.Images[i]
-		if img.FromFile != "" {
-			sources = append(sources, img.FromFile)
-		}
-		if img.Mask != "" {
-			sources = append(sources, img.Mask)
-		}
-	}
-	facts, err := state.RefreshStatsCache(e.dir, lock, sources, full, stats, cache)
+	facts, err := state.RefreshStatsCache(e.dir, lock, cfg.InputFiles(), full, stats, cache)
 	if err != nil {
 		return nil, err
 	}

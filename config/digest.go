@@ -80,6 +80,22 @@ func digest(p Provider, images []Image) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// InputFiles returns the checked-in files c's images are made from
+// (from = "FILE") or masked with: inputs, as the configuration is.
+func (c *Config) InputFiles() []string {
+	var files []string
+	for i := range c.Images {
+		img := &c.Images[i]
+		if img.FromFile != "" {
+			files = append(files, img.FromFile)
+		}
+		if img.Mask != "" {
+			files = append(files, img.Mask)
+		}
+	}
+	return files
+}
+
 // Lookup returns the image at address a, by binary search of Images.
 func (c *Config) Lookup(a addrs.Addr) (Image, bool) {
 	i := sort.Search(len(c.Images), func(i int) bool { return !c.Images[i].Addr.Less(a) })

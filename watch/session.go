@@ -156,22 +156,6 @@ func (s *Session) setDebounce(p *planner.Plan) {
 	}
 }
 
-// inputs returns the files cfg's images are made from (from = "FILE")
-// or masked with: a save of one changes what they are made from.
-func inputs(cfg *config.Config) []string {
-	var files []string
-	for i := range cfg.Images {
-		img := &cfg.Images[i]
-		if img.FromFile != "" {
-			files = append(files, img.FromFile)
-		}
-		if img.Mask != "" {
-			files = append(files, img.Mask)
-		}
-	}
-	return files
-}
-
 // describe names what triggered a run: "change detected (main.pix.hcl)".
 func describe(ev Event) string {
 	files := ev.Files()
@@ -317,7 +301,7 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool, ev *Eve
 		}
 	}
 	if pl.Config != nil {
-		if err := s.Watcher.SetInputs(inputs(pl.Config)); err != nil {
+		if err := s.Watcher.SetInputs(pl.Config.InputFiles()); err != nil {
 			fmt.Fprintf(s.Err, "pixform: warning: %v; a saved source or mask file may go unnoticed: save the configuration to plan again\n", err)
 		}
 	}
