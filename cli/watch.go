@@ -194,8 +194,16 @@ func (e *env) watch(args []string) int {
 	fmt.Fprintf(e.stdio.Out, "Watching %s for changes to *.pix.hcl, variable files and the files images are made from. Press Ctrl-C to stop.\n", e.dir)
 	s.Run(e.ctx)
 	sent := ""
-	if n, credits, cancelled := s.Spent(); n > 0 {
-		sent = fmt.Sprintf(" after %s for %s", views.Plural(n, "request"), views.Plural(credits, "credit"))
+	if n, credits, cancelled, unpriced := s.Spent(); n > 0 {
+		// Unpriced requests are not "0 credits": they are said apart.
+		switch {
+		case unpriced == n:
+			sent = fmt.Sprintf(" after %s, unpriced", views.Plural(n, "request"))
+		case unpriced > 0:
+			sent = fmt.Sprintf(" after %s (%d unpriced) for %s", views.Plural(n, "request"), unpriced, views.Plural(credits, "credit"))
+		default:
+			sent = fmt.Sprintf(" after %s for %s", views.Plural(n, "request"), views.Plural(credits, "credit"))
+		}
 		if cancelled > 0 {
 			sent += fmt.Sprintf(" (%d cancelled by a newer save, which the vendor may bill)", cancelled)
 		}

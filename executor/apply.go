@@ -132,6 +132,10 @@ type Result struct {
 	// Retries the retries after transient failures, Throttled the requests
 	// answered with 429.
 	Requests, Retries, Throttled int
+	// Unpriced counts the requests, of Requests, whose price is not
+	// known (a style or an edit endpoint the vendor does not price, and
+	// the provider block does not): Credits leaves them out.
+	Unpriced int
 	// Credits is the credits the server charged, as far as the client can
 	// tell: the price of every request whose image arrived, whether it was
 	// then recorded or not (a local disk that could not take it, a

@@ -394,11 +394,15 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 	err = r.send(ctx, req, io.MultiWriter(lw, d))
 	o := limiter.Outcome{Latency: r.clock.Now().Sub(start)}
 	var notSent *Error
+	_, priced := r.price(c)
 	r.mu.Lock()
 	if r.provider != providers.Draft && (!errors.As(err, &notSent) || !notSent.NotSent) {
 		// A draft render is made here, not asked of a server; a
 		// request the provider refused to send is none either.
 		r.res.Requests++
+		if !priced {
+			r.res.Unpriced++
+		}
 	}
 	if lw.err != nil {
 		// The server sent the image: it is paid for.

@@ -68,6 +68,7 @@ type Session struct {
 	approved bool // the first paying change was approved
 	spent    int  // credits the session's runs spent, or may have (cancelled requests)
 	sent     int  // requests the session's runs sent, cancelled ones too
+	unpriced int  // of sent, those whose price is not known
 	// cancelled counts the requests a save superseded once sent.
 	cancelled int
 	// Plan plans the working directory as it is now. It prints
@@ -534,6 +535,7 @@ wait:
 	// generation is free, and -max-credits is a bound.
 	s.spent += res.Credits
 	s.sent += res.Requests
+	s.unpriced += res.Unpriced
 	s.cancelled += wp.Sent()
 	line := fmt.Sprintf("[%s] done in %.2fs: %s", s.stamp(), s.Now().Sub(start).Seconds(), resultLine(res, wp.Count()))
 	switch {
@@ -663,5 +665,8 @@ func (h *watchHooks) Warn(c *planner.Change, msg string) {
 
 // Spent returns the requests the session's runs sent and the credits they
 // spent, counting those a save superseded in flight (cancelled, of them)
-// as sent and spent: the vendor may bill them.
-func (s *Session) Spent() (requests, credits, cancelled int) { return s.sent, s.spent, s.cancelled }
+// as sent and spent: the vendor may bill them. unpriced are the requests
+// whose price is not known, which credits leaves out.
+func (s *Session) Spent() (requests, credits, cancelled, unpriced int) {
+	return s.sent, s.spent, s.cancelled, s.unpriced
+}
