@@ -53,15 +53,24 @@ func (a Addr) String() string {
 // a flag such as -target=, prints this.
 func (a Addr) ShellWord() string { return ShellQuote(a.String()) }
 
-// ShellQuote is ShellWord for an address (or any word) as a string.
+// ShellQuote is ShellWord for an address (or any word) as a string: as
+// it is when every byte is one a shell leaves alone, else (and when it is
+// empty) in single quotes.
 func ShellQuote(s string) string {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-		}
+	if s != "" && !strings.ContainsFunc(s, unsafeInShell) {
+		return s
 	}
-	return s
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// unsafeInShell reports whether r, in a word a shell reads, may mean
+// something other than itself.
+func unsafeInShell(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return false
+	}
+	return !strings.ContainsRune("-_=./,:@%+", r)
 }
 
 // plainKey reports whether strconv.Quote would only add quotes around k:
