@@ -71,10 +71,7 @@ func (r *run) renderTakes(ctx context.Context, c *planner.Change) {
 	// fails may use one of them, as the plan priced it.
 	var spare atomic.Int64
 	spare.Store(int64(c.Requests - need))
-	price := 0
-	if r.provider == providers.Imagine {
-		price, _ = planner.Price(c.Inputs.Style)
-	}
+	price, _ := r.price(c)
 	at, picked := r.priorPick(c, seeds)
 	outs := make([]output, len(seeds))
 	errs := make([]error, len(seeds))

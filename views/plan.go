@@ -578,18 +578,28 @@ func writeEndpointCosts(b *strings.Builder, costs []planner.EndpointCost) {
 			b.WriteString(";")
 		}
 		fmt.Fprintf(b, " %s %s", e.Endpoint, Plural(e.Requests, "request"))
-		switch {
-		case e.Unpriced == e.Requests:
+		if cost := Cost(e.Requests, e.Credits, e.Unpriced); cost == "unpriced" {
 			b.WriteString(" unpriced")
-		case e.Unpriced > 0:
-			fmt.Fprintf(b, " %s + %d unpriced", Plural(e.Credits, "credit"), e.Unpriced)
-		default:
-			fmt.Fprintf(b, " %s", Plural(e.Credits, "credit"))
+		} else {
+			b.WriteString(" " + cost)
 		}
 	}
 	if note := unpricedNote(costs); note != "" {
 		fmt.Fprintf(b, " (%s)", note)
 	}
+}
+
+// Cost words what requests cost: "3 credits", "unpriced" when none of
+// them has a price, or "2 credits + 1 unpriced" (credits leave the
+// unpriced requests out).
+func Cost(requests, credits, unpriced int) string {
+	switch {
+	case unpriced > 0 && unpriced == requests:
+		return "unpriced"
+	case unpriced > 0:
+		return fmt.Sprintf("%s + %d unpriced", Plural(credits, "credit"), unpriced)
+	}
+	return Plural(credits, "credit")
 }
 
 // CostBreakdown is a plan's cost by endpoint in the words plan prints

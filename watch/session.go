@@ -220,14 +220,12 @@ func summary(p *planner.Plan) string {
 	s := strings.Join(parts, ", ")
 	if sm.Requests > 0 {
 		s += fmt.Sprintf(" (%s", views.Plural(sm.Requests, "request"))
-		switch {
+		switch cost := views.Cost(sm.Requests, sm.Credits, sm.UnpricedRequests); {
 		case p.Provider != providers.Imagine:
-		case sm.UnpricedRequests == sm.Requests:
+		case cost == "unpriced":
 			s += " unpriced"
-		case sm.UnpricedRequests > 0:
-			s += fmt.Sprintf(", %s + %d unpriced", views.Plural(sm.Credits, "credit"), sm.UnpricedRequests)
 		default:
-			s += fmt.Sprintf(", %s", views.Plural(sm.Credits, "credit"))
+			s += ", " + cost
 		}
 		s += ")"
 	}
