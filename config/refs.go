@@ -266,7 +266,7 @@ func (l *loader) evalLocal(lv *local, stack *[]string) {
 	// of too much text is refused before another doubles it.
 	if _, bytes := size(val); bytes > maxFuncBytes {
 		l.errorf(lv.attr.Expr.Range().Ptr(), "Local value too large",
-			fmt.Sprintf("local.%s holds more than 16777216 bytes of text (16 MiB), the most one value may hold: pixform bounds the memory a configuration may use; make it smaller", lv.name))
+			fmt.Sprintf("local.%s holds more than %d bytes of text (16 MiB), the most one value may hold: pixform bounds the memory a configuration may use; make it smaller", lv.name, maxFuncBytes))
 		val = cty.DynamicVal
 	}
 	lv.val = val

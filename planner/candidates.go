@@ -106,12 +106,7 @@ func (p *planning) placedTakeSHA256(c *Change) (string, bool) {
 	if len(seeds) == 0 {
 		return "", false
 	}
-	var cached func(digest string) (string, bool)
-	if in.CachedSHA256 != nil {
-		cached = func(d string) (string, bool) { return in.CachedSHA256(d, in.Provider) }
-	}
-	at, _ := PlacedTake(c, seeds, cached)
-	d := c.Inputs.Take(seeds[at-1]).Digest()
+	d := c.Inputs.Take(seeds[p.placedTake(c, seeds)-1]).Digest()
 	if in.Cached != nil && in.CachedSHA256 != nil && in.Cached(d, in.Provider) {
 		return in.CachedSHA256(d, in.Provider)
 	}
@@ -119,6 +114,17 @@ func (p *planning) placedTakeSHA256(c *Change) (string, bool) {
 		return in.Stored(d, in.Provider)
 	}
 	return "", false
+}
+
+// placedTake is PlacedTake of c's takes seeds, the content cache asked
+// as apply asks it.
+func (p *planning) placedTake(c *Change, seeds []int64) int {
+	var cached func(digest string) (string, bool)
+	if p.in.CachedSHA256 != nil {
+		cached = func(d string) (string, bool) { return p.in.CachedSHA256(d, p.in.Provider) }
+	}
+	at, _ := PlacedTake(c, seeds, cached)
+	return at
 }
 
 // PlacedTake returns the take that apply places at the path of c, a

@@ -452,12 +452,7 @@ func (p *planning) writes(c *Change, sum string) bool {
 		// them: another take's bytes (a pick cut off before the cache
 		// noted it) would be overwritten by that one.
 		seeds := c.Inputs.TakeSeeds()
-		var cached func(digest string) (string, bool)
-		if p.in.CachedSHA256 != nil {
-			cached = func(d string) (string, bool) { return p.in.CachedSHA256(d, p.in.Provider) }
-		}
-		at, _ := PlacedTake(c, seeds, cached)
-		s, ok := p.takeSHA256(c.Inputs.Take(seeds[at-1]).Digest())
+		s, ok := p.takeSHA256(c.Inputs.Take(seeds[p.placedTake(c, seeds)-1]).Digest())
 		return ok && s == sum
 	case c.FromStore:
 		return c.StoreSHA256 == sum

@@ -71,10 +71,11 @@ func OpenUploaded(dir, store string) (*Uploaded, error) {
 		return u, fmt.Errorf("read %s: %w", u.path, err)
 	}
 	id, ok := workDirID(dir)
-	if !ok || !bytes.HasPrefix(data, []byte(uploadedHeader(id))) {
+	header := uploadedHeader(id)
+	if !ok || !bytes.HasPrefix(data, []byte(header)) {
 		return u, nil // another checkout's, or an older pixform's
 	}
-	data = data[len(uploadedHeader(id)):]
+	data = data[len(header):]
 	u.own = true
 	u.cut = len(data) > 0 && data[len(data)-1] != '\n'
 	sc := bufio.NewScanner(bytes.NewReader(data))
