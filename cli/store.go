@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	neturl "net/url"
 	"os"
 	"os/user"
@@ -86,11 +85,11 @@ func (e *env) checkBlockServer(raw string) error {
 }
 
 // storeDirInside reports whether the directory p of a file:// store is
-// inside the working directory once the symbolic links on its way are
-// followed (a link in the checkout may lead out): the way's longest part
-// that exists is resolved, and the rest, which holds no link, joined to
-// it. It returns the directory as resolved, for messages. A way with a
-// ".." in it is outside (objstore refuses it anyway).
+// inside the working directory once the symbolic links on its way,
+// p's own included, are followed (a link in the checkout may lead out):
+// resolved, as a directory. It returns the directory as resolved, for
+// messages. A way with a ".." in it is outside (objstore refuses it
+// anyway).
 func (e *env) storeDirInside(p string) (string, bool) {
 	if !filepath.IsAbs(p) || slices.Contains(strings.Split(filepath.ToSlash(p), "/"), "..") {
 		return p, false
@@ -99,29 +98,13 @@ func (e *env) storeDirInside(p string) (string, bool) {
 	if err != nil {
 		return p, false
 	}
-	p = filepath.Clean(p)
-	resolved, rest := p, ""
-	for {
-		r, err := filepath.EvalSymlinks(resolved)
-		if err == nil {
-			resolved = filepath.Join(r, rest)
-			break
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return p, false
-		}
-		parent := filepath.Dir(resolved)
-		if parent == resolved {
-			return p, false
-		}
-		rest = filepath.Join(filepath.Base(resolved), rest)
-		resolved = parent
-	}
-	rel, err := filepath.Rel(wd, resolved)
+	// resolved resolves the directories of a file: those of a name in p.
+	dir := filepath.Dir(resolved(filepath.Join(filepath.Clean(p), "_")))
+	rel, err := filepath.Rel(wd, dir)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return resolved, false
+		return dir, false
 	}
-	return resolved, true
+	return dir, true
 }
 
 // storeURL resolves the image store's URL: -store, then PIXFORM_STORE,
