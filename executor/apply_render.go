@@ -492,8 +492,13 @@ func (r *run) generated(c *planner.Change, out output) {
 	r.done(c, e, Generated, 0)
 }
 
+// entry is the entry that records out as c's image. It keeps the
+// approval of c's prior entry when c is a restore (from the content
+// cache or the image store) that puts the very bytes approved back at
+// the path, as the plan said (planner.Change.KeepsApproval); any other
+// bytes, or a render, leave it out.
 func (r *run) entry(c *planner.Change, out output) state.Entry {
-	return state.Entry{
+	e := state.Entry{
 		Inputs:    c.Inputs,
 		Provider:  r.provider,
 		Path:      c.Path,
@@ -503,6 +508,20 @@ func (r *run) entry(c *planner.Change, out output) state.Entry {
 		Width:     out.width,
 		Height:    out.height,
 	}
+	if c.FromCache || c.FromStore {
+		e.Approved = keptApproval(c.Prior, out.sha256)
+	}
+	return e
+}
+
+// keptApproval is a copy of prior's approval when it names the bytes
+// that hash to sum, else nil.
+func keptApproval(prior *state.Entry, sum string) *state.Approval {
+	if prior == nil || prior.Approved == nil || prior.Approved.SHA256 != sum {
+		return nil
+	}
+	a := *prior.Approved
+	return &a
 }
 
 // restore copies c's image from the content cache without a request. It

@@ -264,10 +264,12 @@ func (r *run) recordedEntry(c *planner.Change, mt string) (state.Entry, bool) {
 	if c.FromStore && c.StoreSHA256 != p.SHA256 {
 		return state.Entry{}, false
 	}
-	// The entry a restore would record: when it is not exactly p (other
-	// inputs or provider, takes, a pick, an approval), PutBack finds the
-	// lockfile recording something else and leaves c to the common way.
-	return state.Entry{Inputs: c.Inputs, Provider: r.provider, Path: c.Path, SHA256: p.SHA256, Bytes: p.Bytes, MediaType: p.MediaType, Width: p.Width, Height: p.Height}, true
+	// The entry a restore would record, with p's approval of these very
+	// bytes: when it is not exactly p (other inputs or provider, takes,
+	// a pick), PutBack finds the lockfile recording something else and
+	// leaves c to the common way.
+	return state.Entry{Inputs: c.Inputs, Provider: r.provider, Path: c.Path, SHA256: p.SHA256, Bytes: p.Bytes, MediaType: p.MediaType, Width: p.Width, Height: p.Height,
+		Approved: keptApproval(p, p.SHA256)}, true
 }
 
 // putBack restores c from opts.Cache straight into place, when c only

@@ -77,6 +77,11 @@ type Change struct {
 	// cache comes first: FromCache and FromStore are never both true.
 	FromStore   bool
 	StoreSHA256 string
+	// KeepsApproval is true when a Replace puts back at Path, with no
+	// request, the very bytes its entry's approval names (its file was
+	// edited or deleted): apply keeps the approval. A saved plan does
+	// not carry it (apply judges the bytes it restores itself).
+	KeepsApproval bool
 	// Occupied is true when Path holds a file that no lockfile entry
 	// records there and that does not hold the bytes the change writes
 	// (or those bytes are not known before apply): someone's file, which

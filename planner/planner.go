@@ -380,7 +380,14 @@ func (p *planning) knownAddrs(recorded bool) []addrs.Addr {
 // from, nil when it is not made from one.
 func (p *planning) change(img *config.Image, src *Change) Change {
 	c, replaceRequested, restorable := p.changeUnpriced(img, src)
+	n := len(c.Reasons)
 	p.price(&c, replaceRequested, restorable)
+	if c.Action == Replace && c.Prior != nil {
+		// What the replace clears of a review depends on the bytes it
+		// writes, which the price decides: said before the price's reason.
+		c.KeepsApproval = p.keepsApproval(&c)
+		c.Reasons = slices.Insert(c.Reasons, n, reviewCleared(c.Prior, c.Inputs, c.KeepsApproval)...)
+	}
 	p.checkOccupied(&c)
 	return c
 }
@@ -625,7 +632,6 @@ func (p *planning) changeOf(img *config.Image, src *Change, probe bool) (c Chang
 			reasons = append(reasons, pathChange(prior.Path, img.Path))
 		}
 		c.Reasons = append(c.Reasons, reasons...)
-		c.Reasons = append(c.Reasons, reviewCleared(&prior, c.Inputs)...)
 		if !inputsChanged && !replaceRequested && formatChange == "" && prior.Provider == in.Provider {
 			// Only the file drifted: the recorded bytes themselves are
 			// the image to put back.

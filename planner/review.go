@@ -8,20 +8,23 @@ import (
 )
 
 // reviewCleared says what a replace of prior with inputs in clears of a
-// person's review, as a reason: the approval always (the bytes are
-// rendered or put back anew, and await an approval again, as
-// AwaitingReview says), and the pick unless apply places the picked take
-// again (PlacedTake: the same inputs and takes), or the image drops its
-// candidates and keeps the picked take's seed, which makes the picked
-// take the image.
-func reviewCleared(prior *state.Entry, in state.Inputs) []string {
+// person's review, as a reason: the approval unless keepApproval (apply
+// puts back the very bytes approved, keepsApproval), and the pick unless
+// apply places the picked take again (PlacedTake: the same inputs and
+// takes), or the image drops its candidates and keeps the picked take's
+// seed, which makes the picked take the image.
+func reviewCleared(prior *state.Entry, in state.Inputs, keepApproval bool) []string {
 	pick := prior.Picked > 0 && prior.Picked <= len(prior.Takes)
 	if pick {
 		kept := prior.Inputs == in && sameTakeSeeds(prior.Takes, in.TakeSeeds())
 		pinned := in.Takes() <= 1 && in.Seed == prior.Takes[prior.Picked-1].Seed
 		pick = !kept && !pinned
 	}
-	switch a := prior.Approved; {
+	a := prior.Approved
+	if keepApproval {
+		a = nil
+	}
+	switch {
 	case pick && a != nil:
 		return []string{fmt.Sprintf("the pick (take %d) and the approval by %s are cleared", prior.Picked, a.By)}
 	case pick:
@@ -30,6 +33,20 @@ func reviewCleared(prior *state.Entry, in state.Inputs) []string {
 		return []string{"the approval by " + a.By + " is cleared"}
 	}
 	return nil
+}
+
+// keepsApproval reports whether c, a replace, keeps its entry's approval:
+// it is restored with no request, and the bytes apply puts at its path
+// are known to be the very bytes approved (the recorded ones, put back
+// after the file was edited or deleted). Any other bytes clear it, and
+// so does a render, whose bytes the plan cannot know.
+func (p *planning) keepsApproval(c *Change) bool {
+	a := c.Prior.Approved
+	if a == nil || (!c.FromCache && !c.FromStore) {
+		return false
+	}
+	sum, ok := p.restoredSHA256(c)
+	return ok && sum == a.SHA256
 }
 
 // Awaiting is a declared image that awaits a person: a pick among its
@@ -59,6 +76,9 @@ func AwaitingReview(p *Plan) []Awaiting {
 		case Delete:
 			continue
 		case Create, Replace:
+			if c.KeepsApproval {
+				continue // the approved bytes are put back
+			}
 			a.Pending, a.Pick = true, a.Takes > 1
 		default:
 			if c.Prior == nil {
