@@ -119,12 +119,22 @@ func (p *planning) placedTakeSHA256(c *Change) (string, bool) {
 // placedTake is PlacedTake of c's takes seeds, the content cache asked
 // as apply asks it.
 func (p *planning) placedTake(c *Change, seeds []int64) int {
+	at, _ := p.placedTakeOf(c, seeds)
+	return at
+}
+
+// placedTakePicked is PlacedTake of c's takes, the content cache asked as
+// apply asks it, and whether that take is a pick.
+func (p *planning) placedTakePicked(c *Change) (int, bool) {
+	return p.placedTakeOf(c, c.Inputs.TakeSeeds())
+}
+
+func (p *planning) placedTakeOf(c *Change, seeds []int64) (int, bool) {
 	var cached func(digest string) (string, bool)
 	if p.in.CachedSHA256 != nil {
 		cached = func(d string) (string, bool) { return p.in.CachedSHA256(d, p.in.Provider) }
 	}
-	at, _ := PlacedTake(c, seeds, cached)
-	return at
+	return PlacedTake(c, seeds, cached)
 }
 
 // PlacedTake returns the take that apply places at the path of c, a

@@ -77,6 +77,12 @@ type Change struct {
 	// cache comes first: FromCache and FromStore are never both true.
 	FromStore   bool
 	StoreSHA256 string
+	// Picked is, for a candidates Create or Replace that places at Path
+	// a take someone picked (PlacedTake: the entry's pick, or the one the
+	// content cache remembers for these inputs), that take's 1-based
+	// number; 0 when apply places the first take, as by default. A saved
+	// plan does not carry it: PickedTake falls back on the entry's pick.
+	Picked int
 	// KeepsApproval is true when a Replace puts back at Path, with no
 	// request, the very bytes its entry's approval names (its file was
 	// edited or deleted): apply keeps the approval. A saved plan does
@@ -136,4 +142,27 @@ func (p *Plan) HasUploads() bool { return p.Summary.Upload > 0 }
 func (p *Plan) HasChanges() bool {
 	s := p.Summary
 	return s.Create+s.Replace+s.Move+s.Delete > 0
+}
+
+// PickedTake returns the take of c, a candidates Create or Replace, that
+// apply places at Path because someone picked it: its 1-based number and
+// seed. ok is false when apply places the first take, as by default. A
+// change read from a saved plan, which does not carry Picked, is judged
+// by its entry's pick alone.
+func (c *Change) PickedTake() (n int, seed int64, ok bool) {
+	if c.Inputs.Candidates <= 1 || (c.Action != Create && c.Action != Replace) {
+		return 0, 0, false
+	}
+	seeds := c.Inputs.TakeSeeds()
+	n = c.Picked
+	if n == 0 {
+		var picked bool
+		if n, picked = PlacedTake(c, seeds, nil); !picked {
+			return 0, 0, false
+		}
+	}
+	if n < 1 || n > len(seeds) {
+		return 0, 0, false
+	}
+	return n, seeds[n-1], true
 }

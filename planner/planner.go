@@ -388,6 +388,11 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 		c.KeepsApproval = p.keepsApproval(&c)
 		c.Reasons = slices.Insert(c.Reasons, n, reviewCleared(c.Prior, c.Inputs, c.KeepsApproval)...)
 	}
+	if c.Inputs.Candidates > 1 && (c.Action == Create || c.Action == Replace) {
+		if at, picked := p.placedTakePicked(&c); picked {
+			c.Picked = at
+		}
+	}
 	p.checkOccupied(&c)
 	return c
 }

@@ -143,7 +143,10 @@ func writeDetailed(b *strings.Builder, pal palette, p *planner.Plan) {
 			writeDerived(b, pal, c)
 		} else if c.Action == planner.Create || c.Action == planner.Replace {
 			seed := fmt.Sprint(c.Inputs.Seed)
-			if c.SeedChosen {
+			if n, s, ok := c.PickedTake(); ok {
+				// The take placed at the path is not the first.
+				seed = fmt.Sprintf("%d (picked take %d)", s, n)
+			} else if c.SeedChosen {
 				seed += chosenNote(c)
 			}
 			fmt.Fprintf(b, "      %s%s, %s, seed %s\n", pal.dim("render: "), c.Inputs.Style, c.Inputs.AspectRatio, seed)
@@ -412,6 +415,10 @@ type JSONChange struct {
 
 	// Candidates is how many takes the change renders, when more than one.
 	Candidates int `json:"candidates,omitempty"`
+	// Picked and PickedSeed name the take apply places at the path when
+	// someone picked it (not the first, whose seed is Seed).
+	Picked     int   `json:"picked,omitempty"`
+	PickedSeed int64 `json:"picked_seed,omitempty"`
 }
 
 // JSONSummary is the summary of a JSON plan.
@@ -474,6 +481,7 @@ func NewJSONPlan(p *planner.Plan) JSONPlan {
 			}
 			jc.Unpriced = c.Requests > 0 && !c.CreditsKnown
 			jc.Candidates = c.Inputs.Candidates
+			jc.Picked, jc.PickedSeed, _ = c.PickedTake()
 		}
 		if c.Prior != nil {
 			if c.Prior.Path != c.Path {
