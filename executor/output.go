@@ -162,20 +162,38 @@ func finishResponse(tmp *os.File, giveUp func(*os.File), target string, req Requ
 func (b ImageBounds) check(cfg image.Config, ar string) error {
 	w, h := int64(cfg.Width), int64(cfg.Height)
 	if b.MaxPixels > 0 && w*h > b.MaxPixels {
-		return fmt.Errorf("it is %d×%d pixels, more than the %d accepted (max_image_pixels); its pixels were not decoded", w, h, b.MaxPixels)
+		return &BoundsError{Bound: BoundMaxPixels, Msg: fmt.Sprintf("it is %d×%d pixels, more than the %d accepted (max_image_pixels); its pixels were not decoded", w, h, b.MaxPixels)}
 	}
 	if b.MinSide > 0 && min(w, h) < int64(b.MinSide) {
-		return fmt.Errorf("it is %d×%d pixels, smaller than the %d px on the shorter side that the provider serves", w, h, b.MinSide)
+		return &BoundsError{Bound: BoundMinSide, Msg: fmt.Sprintf("it is %d×%d pixels, smaller than the %d px on the shorter side that the provider serves", w, h, b.MinSide)}
 	}
 	if rw, rh, ok := parseRatio(ar); ok && b.AspectTolerance > 0 {
 		want := float64(rw) / float64(rh)
 		got := float64(w) / float64(h)
 		if off := got/want - 1; off > b.AspectTolerance || off < -b.AspectTolerance {
-			return fmt.Errorf("it is %d×%d pixels, not at the aspect ratio %s requested (%.0f%% off)", w, h, ar, 100*max(off, -off))
+			return &BoundsError{Bound: BoundAspectRatio, Msg: fmt.Sprintf("it is %d×%d pixels, not at the aspect ratio %s requested (%.0f%% off)", w, h, ar, 100*max(off, -off))}
 		}
 	}
 	return nil
 }
+
+// The bounds of ImageBounds that a BoundsError names.
+const (
+	BoundMaxPixels   = "max_image_pixels"
+	BoundMinSide     = "min_side"
+	BoundAspectRatio = "aspect_ratio"
+)
+
+// BoundsError is an image refused, from its header, for one of the
+// provider's ImageBounds: Bound says which (BoundMaxPixels, BoundMinSide,
+// BoundAspectRatio), for what the user can change. An answer refused so
+// came whole from the server: its *Error is Paid.
+type BoundsError struct {
+	Bound string
+	Msg   string
+}
+
+func (e *BoundsError) Error() string { return e.Msg }
 
 // CheckBounds says why an image of w×h pixels is outside what p serves
 // for req (the bounds and aspect ratio an answer is checked against), or

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/pixform/pixform/addrs"
@@ -54,7 +55,82 @@ func ApplyHint(err error, res *executor.Result, dir string) error {
 	case res != nil && res.Stopped == nil && res.Failed > 0:
 		after = " to retry the rest"
 	}
-	return WithHint(err, "every image that finished is on disk and recorded in "+state.LockFileName+"; "+before+"run apply again"+after)
+	hints := []string{"every image that finished is on disk and recorded in " + state.LockFileName + "; " + before + "run apply again" + after}
+	if res != nil {
+		hints = append(hints, paidRefusedHints(res.Failures)...)
+	}
+	return WithHint(err, hints...)
+}
+
+// paidRefusal is what to say of an image that the server made and sent
+// whole, and that pixform refused: why, and what to change before an
+// apply asks for it again.
+type paidRefusal struct{ why, change string }
+
+// paidRefusals word each bound of executor.ImageBounds; an answer refused
+// for no bound of them was larger than max_image_bytes (the only other
+// refusal that is paid for).
+var paidRefusals = map[string]paidRefusal{
+	executor.BoundAspectRatio: {"not at the aspect ratio requested", "give {it} another aspect_ratio or style in {its} image block first"},
+	executor.BoundMaxPixels:   {"more pixels than max_image_pixels", "raise max_image_pixels in the provider block first, if the API really makes images that large"},
+	executor.BoundMinSide:     {"smaller than the API makes", "give {it} another style in {its} image block first"},
+	"":                        {"larger than max_image_bytes", "raise max_image_bytes in the provider block first, if the API really makes images that large"},
+}
+
+// paidRefusedHints says, of the failures whose image the server made and
+// sent whole (paid for) and pixform refused, that the next apply requests
+// and pays for them again, and what to change first: one hint for each
+// reason, in the order the failures come.
+func paidRefusedHints(failures []executor.Failure) []string {
+	var order []string
+	var names map[string][]string
+	for _, f := range failures {
+		var pe *executor.Error
+		if !errors.As(f.Err, &pe) || !pe.Paid {
+			continue
+		}
+		bound := ""
+		if be := (*executor.BoundsError)(nil); errors.As(f.Err, &be) {
+			bound = be.Bound
+		}
+		if _, ok := paidRefusals[bound]; !ok {
+			bound = ""
+		}
+		if names == nil {
+			names = map[string][]string{}
+		}
+		if names[bound] == nil {
+			order = append(order, bound)
+		}
+		names[bound] = append(names[bound], f.Addr.String())
+	}
+	var hints []string
+	for _, bound := range order {
+		r, list := paidRefusals[bound], names[bound]
+		it, its, they, was, image, request := "it", "its", "it", "it was", "image", "request"
+		if len(list) > 1 {
+			it, its, they, was, image, request = "them", "their", "them", "they were", "images", "requests"
+		}
+		change := strings.NewReplacer("{it}", it, "{its}", its).Replace(r.change)
+		hints = append(hints, fmt.Sprintf("the Imagine API made %s and %s paid for, but pixform refused %s (%s): the next apply requests %s again, and pays for %s again, and the API makes the same %s for the same %s; %s",
+			nameList(list), was, they, r.why, they, they, image, request, change))
+	}
+	return hints
+}
+
+// maxNamed is how many addresses a hint names before "and N more".
+const maxNamed = 3
+
+// nameList joins addresses for a sentence: "image.a", "image.a and
+// image.b", "image.a, image.b, image.c and 2 more".
+func nameList(list []string) string {
+	switch {
+	case len(list) == 1:
+		return list[0]
+	case len(list) > maxNamed:
+		return strings.Join(list[:maxNamed], ", ") + fmt.Sprintf(" and %d more", len(list)-maxNamed)
+	}
+	return strings.Join(list[:len(list)-1], ", ") + " and " + list[len(list)-1]
 }
 
 // localRemedy says how to let the local disk take an image again.

@@ -96,3 +96,60 @@ func TestApplyHintUnwritableLock(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestApplyHintPaidRefused: an image the server made and sent whole, and
+// pixform refused, was paid for; the next apply asks for it again and
+// pays again, so the hint says so, and what to change first.
+func TestApplyHintPaidRefused(t *testing.T) {
+	paid := func(bound string) error {
+		var err error = errors.New("the response is too large")
+		if bound != "" {
+			err = &executor.BoundsError{Bound: bound, Msg: "it is 100×300 pixels, not at the aspect ratio 16:9 requested (81% off)"}
+		}
+		return fmt.Errorf("failed after 1 retry: %w", &executor.Error{Class: executor.Transient, Paid: true, Msg: "refused; paid for", Err: err})
+	}
+	fail := func(addr string, err error) executor.Failure {
+		return executor.Failure{Addr: addrs.MustParse(addr), Err: err}
+	}
+	tests := map[string]struct {
+		failures []executor.Failure
+		want     []string
+		not      []string
+	}{
+		"ratio": {[]executor.Failure{fail("image.wide", paid(executor.BoundAspectRatio))},
+			[]string{"hint: every image that finished is on disk and recorded in pixform.lock.json; run apply again to retry the rest\n",
+				"hint: the Imagine API made image.wide and it was paid for, but pixform refused it (not at the aspect ratio requested): the next apply requests it again, and pays for it again, and the API makes the same image for the same request; give it another aspect_ratio or style in its image block first\n"}, nil},
+		"pixels": {[]executor.Failure{fail("image.a", paid(executor.BoundMaxPixels)), fail("image.b", paid(executor.BoundMaxPixels))},
+			[]string{"hint: the Imagine API made image.a and image.b and they were paid for, but pixform refused them (more pixels than max_image_pixels): the next apply requests them again, and pays for them again, and the API makes the same images for the same requests; raise max_image_pixels in the provider block first, if the API really makes images that large\n"}, nil},
+		"bytes": {[]executor.Failure{fail("image.big", paid(""))},
+			[]string{"(larger than max_image_bytes)", "raise max_image_bytes in the provider block first"}, nil},
+		"small": {[]executor.Failure{fail("image.tiny", paid(executor.BoundMinSide))},
+			[]string{"(smaller than the API makes)", "give it another style in its image block first"}, nil},
+		"unpaid": {[]executor.Failure{fail("image.x", &executor.Error{Class: executor.Invalid, Msg: "invalid"})},
+			[]string{"run apply again to retry the rest\n"}, []string{"paid for"}},
+		"mixed": {[]executor.Failure{fail("image.a", paid(executor.BoundAspectRatio)), fail("image.b", paid("")), fail("image.c", paid(executor.BoundAspectRatio))},
+			[]string{"made image.a and image.c and they were paid for", "made image.b and it was paid for"}, nil},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			res := &executor.Result{Failed: len(tt.failures), Failures: tt.failures}
+			err := fmt.Errorf("%d of %d image change(s) failed, the first, %s: %w", len(tt.failures), len(tt.failures), tt.failures[0].Addr, tt.failures[0].Err)
+			var b bytes.Buffer
+			WriteError(&b, ApplyHint(err, res, "/w"), false)
+			out := b.String()
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("got\n%s\nwant it to contain %q", out, w)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(out, w) {
+					t.Errorf("got\n%s\nwant it not to contain %q", out, w)
+				}
+			}
+			if n := strings.Count(out, "run apply again"); n != 1 {
+				t.Errorf("%q appears %d times, want once:\n%s", "run apply again", n, out)
+			}
+		})
+	}
+}
