@@ -112,6 +112,7 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 			return
 		}
 		e := r.entry(c, out)
+		e.Provider = r.madeBy(c)
 		if r.commit(c, out, e, false, false) {
 			r.done(c, e, Generated, 0)
 		}

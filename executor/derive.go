@@ -204,6 +204,29 @@ func (r *run) source(c *planner.Change) (path, sum string, changed bool, err err
 	return sc.Path, in.SourceSHA256, false, nil
 }
 
+// madeBy is the provider a local edit c records: the one that made the
+// bytes of its source, since the edit sends no request and makes the
+// same bytes in any run. A local edit of an Imagine render made in a
+// draft run is no draft (a later imagine run would make it again for
+// nothing, and plan -check would call it a draft), and one of a draft
+// render made in an imagine run is one. A checked-in file is no draft.
+func (r *run) madeBy(c *planner.Change) string {
+	src, isAddr := c.Inputs.SourceAddr()
+	switch {
+	case !isAddr:
+		return providers.Imagine
+	case r.graph.rendering(src):
+		if e, ok := r.graph.entry(src); ok {
+			return e.Provider
+		}
+	default:
+		if sc := r.graph.change(src); sc != nil && sc.Prior != nil {
+			return sc.Prior.Provider
+		}
+	}
+	return r.provider
+}
+
 // resolve completes the inputs of a derived image c with its source's
 // hash, once the source is recorded, and returns where its source is.
 // When the hash became known only now, the content cache is asked again:
