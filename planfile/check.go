@@ -273,6 +273,12 @@ func checkAction(c *planner.Change, img *config.Image, provider string, cfg *con
 		}
 	}
 	if draftKeeps {
+		// Unless a file it is made from changed: that changes its
+		// inputs, and a draft run makes it again (a local edit of a
+		// checked-in file records no draft).
+		if f := changedFile(prior.Inputs, disk); f != "" {
+			return fmt.Errorf("%s is kept unchanged, but the file it is made from, %s, changed: the plan would replace it", c.Addr, f)
+		}
 		return nil
 	}
 	why := mustRender(c, img, provider)
