@@ -18,6 +18,7 @@ import (
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/run"
 	"github.com/pixform/pixform/state"
 )
 
@@ -377,4 +378,52 @@ func TestSupersededRequests(t *testing.T) {
 			t.Errorf("NotSent = %v, Paid = %v: a request never sent is neither sent nor paid", pe.NotSent, pe.Paid)
 		}
 	})
+}
+
+// Through the apply path watch uses (run.Apply, the executor, the state
+// content cache): a render superseded as it arrived is kept in the
+// content cache from the executor's temporary file, not placed, not
+// recorded, and no temporary file is left.
+func TestSupersededKeptThroughApply(t *testing.T) {
+	dir := t.TempDir()
+	body := tinyPNG(t)
+	in := state.Inputs{Prompt: "a fox", Style: "imagine-turbo", Seed: 1}
+	inner := finishingProvider{body: body, started: make(chan struct{}, 1), finish: make(chan struct{})}
+	p := NewSuperseding(inner)
+	cache := state.OpenCache(dir)
+	defer cache.Close()
+	p.Keep = cache
+	plan := &planner.Plan{Provider: "imagine", Changes: []planner.Change{{
+		Addr: addrs.MustParse("image.a"), Action: planner.Create, Inputs: in, Path: "images/a.png", Requests: 1,
+	}}}
+	type result struct {
+		res *executor.Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := run.Apply(context.Background(), plan, run.Options{
+			Dir: dir, Config: &config.Config{}, Lock: state.NewLock(), Cache: cache,
+			Provider: p, Hooks: executor.NilHooks{}, Parallelism: 1, MaxCredits: -1,
+		})
+		done <- result{res, err}
+	}()
+	<-inner.started
+	p.Supersede(func(executor.Request) bool { return true })
+	close(inner.finish)
+	r := <-done
+	if r.res.Failed != 1 || r.res.Generated != 0 {
+		t.Fatalf("failed %d, generated %d (err %v): want the superseded render failed", r.res.Failed, r.res.Generated, r.err)
+	}
+	info, ok := cache.Info(in.Digest(), "imagine")
+	if sum := sha256.Sum256(body); !ok || info.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("content cache holds %+v (%v), want the render of its inputs", info, ok)
+	}
+	entries, err := os.ReadDir(dir + "/images")
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("images/ holds %v, want nothing placed and no temporary file", entries)
+	}
 }
