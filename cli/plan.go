@@ -349,8 +349,8 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	// Only a saved plan records the configuration's digest.
 	cfg, diags := config.Load(e.dir, config.LoadOptions{Vars: sel.vars, VarFiles: sel.varFiles, Environ: e.stdio.Environ, Stats: stats, NoDigest: sel.noLockDigest})
 	if _, ok := e.reportConfig(cfg, diags); !ok {
-		// What did load names the files its images are made from, one
-		// missing perhaps: watch watches them.
+		// The images that did load name the files they are made from
+		// (one missing, perhaps): watch watches them.
 		return nil, &loaded{cfg: cfg}, errConfig
 	}
 	// Such a plan then reads the lockfile (and the stat cache, if it has

@@ -30,10 +30,9 @@ type TakeKeeper interface {
 // it gives up the temporary file the answer was written to: body holds
 // every byte the provider wrote, size of them from offset 0, whose
 // SHA-256 is sum. The error KeepBody returns, when not nil, is reported in
-// place of err.
-// The executor places and records nothing of it; the file is given up
-// once KeepBody returns, so that no copy of the answer is held in memory
-// for the sake of keeping it.
+// place of err. The executor places and records nothing of the answer,
+// and gives the file up once KeepBody returns: no copy of an answer is
+// held in memory for the sake of keeping it.
 type BodyKeeper interface {
 	KeepBody(req Request, err error, body *os.File, size int64, sum string) error
 }
