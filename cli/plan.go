@@ -298,7 +298,8 @@ func parseAddrs(flag string, list []string) ([]addrs.Addr, error) {
 }
 
 // makePlan loads everything and diffs it. It prints configuration
-// diagnostics itself and then returns errConfig.
+// diagnostics itself and then returns errConfig, with a loaded that holds
+// only the configuration as far as it loaded.
 func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 	provider, err := e.providerName(sel.provider)
 	if err != nil {
@@ -346,9 +347,11 @@ func (e *env) makePlan(sel *selection) (*planner.Plan, *loaded, error) {
 		}
 	}
 	// Only a saved plan records the configuration's digest.
-	cfg, ok := e.loadConfigOpts(config.LoadOptions{Vars: sel.vars, VarFiles: sel.varFiles, Environ: e.stdio.Environ, Stats: stats, NoDigest: sel.noLockDigest})
-	if !ok {
-		return nil, nil, errConfig
+	cfg, diags := config.Load(e.dir, config.LoadOptions{Vars: sel.vars, VarFiles: sel.varFiles, Environ: e.stdio.Environ, Stats: stats, NoDigest: sel.noLockDigest})
+	if _, ok := e.reportConfig(cfg, diags); !ok {
+		// The images that did load name the files they are made from
+		// (one missing, perhaps): watch watches them.
+		return nil, &loaded{cfg: cfg}, errConfig
 	}
 	// Such a plan then reads the lockfile (and the stat cache, if it has
 	// not) on a goroutine of its own while it opens the store. Not before

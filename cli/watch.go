@@ -137,6 +137,9 @@ func (e *env) watch(args []string) int {
 		Plan: func() (*watch.Planned, error) {
 			p, ld, err := e.makePlan(&sel)
 			if err != nil {
+				if ld != nil {
+					return &watch.Planned{Config: ld.cfg}, err
+				}
 				return nil, err
 			}
 			if srv != nil && ld.cfg != nil {

@@ -415,6 +415,11 @@ func (r *run) attempt(ctx context.Context, c *planner.Change, req Request, mt st
 		return output{}, o, lw.err
 	}
 	if err != nil {
+		if bk, ok := r.opts.Provider.(BodyKeeper); ok {
+			if kerr := bk.KeepBody(req, err, tmp, d.n, d.sum()); kerr != nil {
+				err = kerr
+			}
+		}
 		r.store.AbortTemp(tmp)
 		var pe *Error
 		if errors.As(err, &pe) {

@@ -23,6 +23,20 @@ type TakeKeeper interface {
 	Keep(digest, provider string, f *os.File, ext, sum string) error
 }
 
+// BodyKeeper is a Provider that may keep an answer that arrived whole and
+// that it failed all the same (watch's Superseding: a render that a newer
+// save made obsolete as it arrived, which is paid for). When the
+// provider's Render or EditFor fails, the executor calls KeepBody before
+// it gives up the temporary file the answer was written to: body holds
+// every byte the provider wrote, size of them from offset 0, whose
+// SHA-256 is sum. The error KeepBody returns, when not nil, is reported in
+// place of err. The executor places and records nothing of the answer,
+// and gives the file up once KeepBody returns: no copy of an answer is
+// held in memory for the sake of keeping it.
+type BodyKeeper interface {
+	KeepBody(req Request, err error, body *os.File, size int64, sum string) error
+}
+
 // CacheInfo is a content cache that says what it holds: state.Cache.
 type CacheInfo interface {
 	Info(digest, provider string) (state.CacheInfo, bool)

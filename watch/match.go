@@ -23,6 +23,9 @@ type matcher struct {
 	varFiles map[string]bool // absolute, clean -var-file paths
 	outputs  map[string]bool // slash-separated output paths relative to dir
 	inputs   map[string]bool // slash-separated source and mask files relative to dir
+	// inputWays are the directories on the way to each input (its own
+	// and their ancestors, slash-separated, relative to dir; not dir).
+	inputWays map[string]bool
 }
 
 // IsConfigName reports whether a file name (base name) is one that pixform
@@ -60,18 +63,13 @@ func (m *matcher) classify(ev fsnotify.Event) (kind, string) {
 		return configFile, rel
 	}
 	// A source or mask file is an input as the configuration is: any
-	// save of it (in place, by rename), removal, or its directory
-	// renamed or removed, is planned again.
+	// save of it (in place, by rename), creation, removal, or a
+	// directory on its way made, renamed or removed, is planned again.
 	if m.inputs[rel] {
 		return configFile, rel
 	}
-	if len(m.inputs) > 0 && (ev.Op.Has(fsnotify.Remove) || ev.Op.Has(fsnotify.Rename)) {
-		prefix := rel + "/"
-		for in := range m.inputs {
-			if strings.HasPrefix(in, prefix) {
-				return configFile, rel
-			}
-		}
+	if m.inputWays[rel] && (ev.Op.Has(fsnotify.Create) || ev.Op.Has(fsnotify.Remove) || ev.Op.Has(fsnotify.Rename)) {
+		return configFile, rel
 	}
 	// Only a removal or rename away counts for outputs: pixform's own
 	// writes land by rename into place, which shows as Create.

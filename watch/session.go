@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -73,8 +74,13 @@ type Session struct {
 	cancelled int
 	// Plan plans the working directory as it is now. It prints
 	// configuration diagnostics itself, to Held when that is set, and
-	// then returns run.ErrReported.
+	// then returns run.ErrReported. With an error it may return a
+	// Planned whose Config alone is set: the configuration as far as it
+	// loaded (see config.Load), whose images name the files they are
+	// made from, one of them missing perhaps, for the Watcher to watch.
 	Plan func() (*Planned, error)
+	// inputs are the files the last plan made named as sources or masks.
+	inputs []string
 	// Held, when not nil, is the writer Plan prints to: what it prints
 	// while the session plans an Early event is printed only if the
 	// session applies that plan (one handed back is made again after the
@@ -281,6 +287,13 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool, ev *Eve
 		}
 	}
 	if err != nil {
+		if pl != nil && pl.Config != nil {
+			// A plan that failed, for want of a source or mask file
+			// perhaps: the files its images name are watched beside
+			// those of the last plan made, so that one created now is
+			// planned without another save.
+			s.setInputs(append(slices.Clone(s.inputs), pl.Config.InputFiles()...))
+		}
 		if err != run.ErrReported {
 			s.writeError(err)
 		}
@@ -300,9 +313,8 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool, ev *Eve
 		}
 	}
 	if pl.Config != nil {
-		if err := s.Watcher.SetInputs(pl.Config.InputFiles()); err != nil {
-			fmt.Fprintf(s.Err, "pixform: warning: %v; a saved source or mask file may go unnoticed: save the configuration to plan again\n", err)
-		}
+		s.inputs = pl.Config.InputFiles()
+		s.setInputs(s.inputs)
 	}
 	paths := make([]string, 0, len(p.Changes))
 	for _, c := range p.Changes {
@@ -351,6 +363,13 @@ func (s *Session) cycle(ctx context.Context, trigger string, quiet bool, ev *Eve
 	}
 	fmt.Fprintf(s.Out, "[%s] %s: %s …\n", s.stamp(), trigger, summary(p))
 	return s.apply(ctx, pl, provider, start)
+}
+
+// setInputs has the Watcher watch the source and mask files inputs.
+func (s *Session) setInputs(inputs []string) {
+	if err := s.Watcher.SetInputs(inputs); err != nil {
+		fmt.Fprintf(s.Err, "pixform: warning: %v; a saved source or mask file may go unnoticed: save the configuration to plan again\n", err)
+	}
 }
 
 // approve reports whether p may be applied: always with -auto-approve or

@@ -1,10 +1,7 @@
 package watch
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -103,7 +100,8 @@ type Superseding struct {
 	// Keep, when not nil, keeps a render that arrived whole after a save
 	// superseded its request in the content cache under the request's own
 	// inputs (not placed, not recorded): it is paid for, and a save back
-	// to those inputs restores it with no request.
+	// to those inputs restores it with no request. It is kept from the
+	// executor's temporary file (KeepBody), never held in memory.
 	Keep executor.TakeKeeper
 
 	mu       sync.Mutex
@@ -125,6 +123,7 @@ var (
 	_ executor.Bounded       = (*Superseding)(nil)
 	_ executor.Editor        = (*Superseding)(nil)
 	_ executor.RequestEditor = (*Superseding)(nil)
+	_ executor.BodyKeeper    = (*Superseding)(nil)
 )
 
 // NewSuperseding wraps inner.
@@ -163,12 +162,6 @@ func (p *Superseding) EditFor(ctx context.Context, req executor.Request, er edit
 	return p.send(ctx, req, w, func(ctx context.Context, w io.Writer) error { return ed.Edit(ctx, er, w) })
 }
 
-// maxKept bounds the response a superseded request may leave in the
-// content cache: each response is held in memory while it arrives, so
-// the bound is what watch may hold per request in flight (the vendor's
-// images are a few MiB; a larger one is not kept).
-const maxKept = 16 << 20
-
 // send runs do, one request of req writing to w, under a context of its
 // own that Supersede cancels when req becomes obsolete.
 func (p *Superseding) send(ctx context.Context, req executor.Request, w io.Writer, do func(context.Context, io.Writer) error) error {
@@ -184,11 +177,6 @@ func (p *Superseding) send(ctx context.Context, req executor.Request, w io.Write
 	}
 	p.inflight[f] = struct{}{}
 	p.mu.Unlock()
-	var got *capture
-	if p.Keep != nil && req.Addr != (addrs.Addr{}) {
-		got = &capture{w: w}
-		w = got
-	}
 	err := do(ctx, w)
 	p.mu.Lock()
 	delete(p.inflight, f)
@@ -207,44 +195,47 @@ func (p *Superseding) send(ctx context.Context, req executor.Request, w io.Write
 		return &executor.Error{Class: executor.Invalid, Paid: true, Err: ErrSuperseded,
 			Msg: "superseded by a newer save; its request was cancelled (the vendor may still bill it)"}
 	}
-	msg := "superseded by a newer save as it arrived; it is not placed"
-	if got != nil {
-		if kerr := p.keep(req, got); kerr != nil {
-			msg += fmt.Sprintf(", and could not be kept in the content cache (%v): a save back to it requests it again", kerr)
-		} else {
-			msg += ", but kept in the content cache: a save back to it restores it with no request"
-		}
+	// It arrived whole: the executor hands KeepBody the file it wrote it
+	// to, which keeps it in the content cache.
+	return &executor.Error{Class: executor.Invalid, Paid: true, Err: &arrived{}, Msg: arrivedMsg}
+}
+
+// arrivedMsg says that a render arrived whole as a save superseded it.
+const arrivedMsg = "superseded by a newer save as it arrived; it is not placed"
+
+// arrived is the cause of the failure of a render that arrived whole as a
+// save superseded it: KeepBody keeps such a one.
+type arrived struct{}
+
+func (*arrived) Error() string { return ErrSuperseded.Error() }
+func (*arrived) Unwrap() error { return ErrSuperseded }
+
+// KeepBody keeps a render that arrived whole as a save superseded its
+// request (its failure's cause is an *arrived) in the content cache, as
+// the render of the request's own inputs, from body, the executor's
+// temporary file that holds it: it is paid for, and a save back to those
+// inputs restores it with no request. It is kept only when Keep is set
+// and the image is whole and within the provider's bounds, checked as
+// apply checks an answer. It returns the failure to report, which says
+// whether it was kept; any other failure as it is.
+func (p *Superseding) KeepBody(req executor.Request, err error, body *os.File, size int64, sum string) error {
+	var a *arrived
+	if p.Keep == nil || req.Addr == (addrs.Addr{}) || !errors.As(err, &a) {
+		return err
+	}
+	msg := arrivedMsg
+	if kerr := p.keep(req, body, size, sum); kerr != nil {
+		msg += fmt.Sprintf(", and could not be kept in the content cache (%v): a save back to it requests it again", kerr)
+	} else {
+		msg += ", but kept in the content cache: a save back to it restores it with no request"
 	}
 	return &executor.Error{Class: executor.Invalid, Paid: true, Err: ErrSuperseded, Msg: msg}
 }
 
-// capture passes writes on to w and keeps a copy, up to maxKept bytes.
-type capture struct {
-	w    io.Writer
-	buf  bytes.Buffer
-	over bool
-}
-
-func (c *capture) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	if !c.over {
-		if c.buf.Len()+n > maxKept {
-			c.over, c.buf = true, bytes.Buffer{}
-		} else {
-			c.buf.Write(b[:n])
-		}
-	}
-	return n, err
-}
-
-// keep keeps the whole image got captured in the content cache as the
-// render of req's inputs.
-func (p *Superseding) keep(req executor.Request, got *capture) error {
-	if got.over {
-		return fmt.Errorf("larger than %d MiB", maxKept>>20)
-	}
-	b := got.buf.Bytes()
-	mt, w, h, err := media.Check(bytes.NewReader(b))
+// keep keeps the whole image of size bytes in body, whose SHA-256 is sum,
+// in the content cache as the render of req's inputs.
+func (p *Superseding) keep(req executor.Request, body *os.File, size int64, sum string) error {
+	mt, w, h, err := media.Check(io.NewSectionReader(body, 0, size))
 	if err != nil {
 		return fmt.Errorf("not a whole image: %w", err)
 	}
@@ -257,17 +248,7 @@ func (p *Superseding) keep(req executor.Request, got *capture) error {
 	if mt == media.JPEG {
 		ext = ".jpg"
 	}
-	f, err := os.CreateTemp("", "pixform-superseded-*"+ext)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	if _, err := f.Write(b); err != nil {
-		return err
-	}
-	sum := sha256.Sum256(b)
-	return p.Keep.Keep(req.Inputs.Digest(), p.inner.Name(), f, ext, hex.EncodeToString(sum[:]))
+	return p.Keep.Keep(req.Inputs.Digest(), p.inner.Name(), body, ext, sum)
 }
 
 // Edit makes an edit through the wrapped provider, which must be an

@@ -18,6 +18,7 @@ import (
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/executor"
 	"github.com/pixform/pixform/planner"
+	"github.com/pixform/pixform/run"
 	"github.com/pixform/pixform/state"
 )
 
@@ -220,6 +221,66 @@ func tinyPNG(t *testing.T) []byte {
 	return b.Bytes()
 }
 
+// renderAsApply renders req through p as the executor's attempt does:
+// into a temporary file, hashed on the way, which KeepBody is handed
+// when the render fails, and whose error is then the one reported.
+func renderAsApply(t *testing.T, p *Superseding, req executor.Request) error {
+	f, err := os.CreateTemp(t.TempDir(), "answer-*")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(f, h)}
+	err = p.Render(context.Background(), req, cw)
+	if err == nil {
+		return nil
+	}
+	if kerr := p.KeepBody(req, err, f, cw.n, hex.EncodeToString(h.Sum(nil))); kerr != nil {
+		err = kerr
+	}
+	return err
+}
+
+// countWriter counts what is written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// writerProvider remembers the writer its Render was given.
+type writerProvider struct{ got chan io.Writer }
+
+func (writerProvider) Name() string { return "imagine" }
+
+func (p writerProvider) Render(ctx context.Context, req executor.Request, w io.Writer) error {
+	p.got <- w
+	return nil
+}
+
+// A render is written straight to the executor's writer (its temporary
+// file), even with a content cache to keep superseded ones in: no copy of
+// it is held in memory as it arrives (up to 16 MiB each, it was), since
+// KeepBody keeps one from the executor's file.
+func TestSupersedingHoldsNoCopy(t *testing.T) {
+	inner := writerProvider{got: make(chan io.Writer, 1)}
+	p := NewSuperseding(inner)
+	p.Keep = &keeper{}
+	var w bytes.Buffer
+	if err := p.Render(context.Background(), executor.Request{Addr: addrs.MustParse("image.a")}, &w); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-inner.got; got != io.Writer(&w) {
+		t.Errorf("the provider wrote to a %T, not to the executor's writer", got)
+	}
+}
+
 // A superseded request is paid for, or may be: the vendor does not say
 // that a cancelled generation is free. One that arrived whole is kept in
 // the content cache under its own inputs (a save back to them restores it
@@ -238,8 +299,7 @@ func TestSupersededRequests(t *testing.T) {
 		p := NewSuperseding(inner)
 		p.Keep = k
 		errs := make(chan error, 1)
-		var w bytes.Buffer
-		go func() { errs <- p.Render(context.Background(), req, &w) }()
+		go func() { errs <- renderAsApply(t, p, req) }()
 		<-inner.started
 		p.Supersede(all)
 		close(inner.finish)
@@ -268,7 +328,7 @@ func TestSupersededRequests(t *testing.T) {
 		p := NewSuperseding(inner)
 		p.Keep = k
 		errs := make(chan error, 1)
-		go func() { errs <- p.Render(context.Background(), req, io.Discard) }()
+		go func() { errs <- renderAsApply(t, p, req) }()
 		<-inner.started
 		p.Supersede(all)
 		close(inner.finish)
@@ -318,4 +378,52 @@ func TestSupersededRequests(t *testing.T) {
 			t.Errorf("NotSent = %v, Paid = %v: a request never sent is neither sent nor paid", pe.NotSent, pe.Paid)
 		}
 	})
+}
+
+// Through the apply path watch uses (run.Apply, the executor, the state
+// content cache): a render superseded as it arrived is kept in the
+// content cache from the executor's temporary file, not placed, not
+// recorded, and no temporary file is left.
+func TestSupersededKeptThroughApply(t *testing.T) {
+	dir := t.TempDir()
+	body := tinyPNG(t)
+	in := state.Inputs{Prompt: "a fox", Style: "imagine-turbo", Seed: 1}
+	inner := finishingProvider{body: body, started: make(chan struct{}, 1), finish: make(chan struct{})}
+	p := NewSuperseding(inner)
+	cache := state.OpenCache(dir)
+	defer cache.Close()
+	p.Keep = cache
+	plan := &planner.Plan{Provider: "imagine", Changes: []planner.Change{{
+		Addr: addrs.MustParse("image.a"), Action: planner.Create, Inputs: in, Path: "images/a.png", Requests: 1,
+	}}}
+	type result struct {
+		res *executor.Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := run.Apply(context.Background(), plan, run.Options{
+			Dir: dir, Config: &config.Config{}, Lock: state.NewLock(), Cache: cache,
+			Provider: p, Hooks: executor.NilHooks{}, Parallelism: 1, MaxCredits: -1,
+		})
+		done <- result{res, err}
+	}()
+	<-inner.started
+	p.Supersede(func(executor.Request) bool { return true })
+	close(inner.finish)
+	r := <-done
+	if r.res.Failed != 1 || r.res.Generated != 0 {
+		t.Fatalf("failed %d, generated %d (err %v): want the superseded render failed", r.res.Failed, r.res.Generated, r.err)
+	}
+	info, ok := cache.Info(in.Digest(), "imagine")
+	if sum := sha256.Sum256(body); !ok || info.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("content cache holds %+v (%v), want the render of its inputs", info, ok)
+	}
+	entries, err := os.ReadDir(dir + "/images")
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("images/ holds %v, want nothing placed and no temporary file", entries)
+	}
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/pixform/pixform/internal/safepath"
 )
 
 // DefaultDebounce is how long the Watcher waits after the last relevant
@@ -291,22 +293,44 @@ func (w *Watcher) SetOutputs(paths []string) error {
 // working directory) that images are made from (from = "FILE") or masked
 // with, and watches their directories: a save of one is reported as a
 // save of the configuration is. Call it after every plan that loaded
-// the configuration. Each directory is watched again on every call (an
-// add is idempotent, one system call a directory): one replaced since
-// (git checkout, mv) is watched anew, not lost.
+// the configuration, one that failed too (a file missing). A file whose
+// directory does not exist has the nearest directory of its way that
+// does watched instead, and the making of the next directory of the way,
+// or of the file, is reported as a save: so a file created after a plan
+// that missed it is planned. A directory is reached as safepath reaches
+// any path pixform reads, with no symbolic link followed: a link on the
+// way has its own directory watched (which sees it replaced), never its
+// target. Each directory is watched again on every call (an add is
+// idempotent, one system call a directory): one replaced since (git
+// checkout, mv) is watched anew, not lost. It costs one lstat for each
+// directory on the way to an input, once however many inputs it holds.
 func (w *Watcher) SetInputs(paths []string) error {
 	inputs := make(map[string]bool, len(paths))
+	ways := map[string]bool{}
 	dirs := map[string]bool{}
+	reached := map[string]bool{} // the inputs' directories looked at
+	stats := safepath.NewStats(w.dir)
 	for _, p := range paths {
 		p = path.Clean(p)
+		if safepath.Check(p) != nil {
+			continue // never a path outside the working directory
+		}
 		inputs[p] = true
-		if d := filepath.Dir(filepath.Join(w.dir, filepath.FromSlash(p))); !w.fixed[d] {
+		dir := path.Dir(p)
+		if reached[dir] {
+			continue
+		}
+		reached[dir] = true
+		for d := dir; d != "." && !ways[d]; d = path.Dir(d) {
+			ways[d] = true
+		}
+		if d := reach(stats, w.dir, dir); !w.fixed[d] {
 			dirs[d] = true
 		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.m.inputs = inputs
+	w.m.inputs, w.m.inputWays = inputs, ways
 	var errs []error
 	for d := range dirs {
 		// An output directory watched already is watched once; it stays
@@ -323,6 +347,27 @@ func (w *Watcher) SetInputs(paths []string) error {
 	}
 	w.inputDirs = dirs
 	return errors.Join(errs...)
+}
+
+// reach returns the directory to watch for the files of dir
+// (slash-separated, relative to root, "." for root): dir, absolute, when
+// it is a directory on disk reached from root with no symbolic link on
+// the way; else the deepest directory of its way that is (root at the
+// least). A link is never followed, whether it leads in or out of root.
+func reach(stats *safepath.Stats, root, dir string) string {
+	at := "."
+	for i := 0; dir != "." && i < len(dir); {
+		next := dir
+		if j := strings.IndexByte(dir[i:], '/'); j >= 0 {
+			next = dir[:i+j]
+		}
+		fi, err := stats.Lstat(root, next)
+		if err != nil || !fi.IsDir() { // missing, a file, or a link
+			break
+		}
+		at, i = next, len(next)+1
+	}
+	return filepath.Join(root, filepath.FromSlash(at))
 }
 
 // Rewatch watches the output directories that did not exist when

@@ -11,15 +11,18 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/pixform/pixform/internal/safepath"
 )
 
 func TestClassify(t *testing.T) {
 	dir := filepath.FromSlash("/w/site")
 	m := matcher{
-		dir:      dir,
-		varFiles: map[string]bool{filepath.FromSlash("/w/shared/prod.vars"): true, filepath.FromSlash("/w/site/vars/dev.hcl"): true},
-		outputs:  map[string]bool{"images/hero.png": true, "assets/icons/home.png": true},
-		inputs:   map[string]bool{"photos/shelf.jpg": true, "photos/shelf-mask.png": true, "logo.png": true},
+		dir:       dir,
+		varFiles:  map[string]bool{filepath.FromSlash("/w/shared/prod.vars"): true, filepath.FromSlash("/w/site/vars/dev.hcl"): true},
+		outputs:   map[string]bool{"images/hero.png": true, "assets/icons/home.png": true},
+		inputs:    map[string]bool{"photos/shelf.jpg": true, "photos/shelf-mask.png": true, "logo.png": true, "scans/2026/box.png": true},
+		inputWays: map[string]bool{"photos": true, "scans/2026": true, "scans": true},
 	}
 	abs := func(p string) string { return filepath.Join(dir, filepath.FromSlash(p)) }
 	tests := map[string]struct {
@@ -60,6 +63,11 @@ func TestClassify(t *testing.T) {
 		"other photo written":      {abs("photos/other.jpg"), fsnotify.Write, irrelevant, ""},
 		"source chmod only":        {abs("photos/shelf.jpg"), fsnotify.Chmod, irrelevant, ""},
 		"source temp file":         {abs("photos/.pixform-tmp-shelf.jpg-1"), fsnotify.Create, irrelevant, ""},
+		"source directory made":    {abs("scans"), fsnotify.Create, configFile, "scans"},
+		"deeper directory made":    {abs("scans/2026"), fsnotify.Create, configFile, "scans/2026"},
+		"missing source created":   {abs("scans/2026/box.png"), fsnotify.Create, configFile, "scans/2026/box.png"},
+		"other directory made":     {abs("scans/2025"), fsnotify.Create, irrelevant, ""},
+		"source directory written": {abs("scans"), fsnotify.Write, irrelevant, ""},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -293,6 +301,82 @@ func TestRewatch(t *testing.T) {
 		ev := next(t, w)
 		if !slices.Equal(ev.Outputs, []string{p}) {
 			t.Errorf("event = %+v, want %s", ev, p)
+		}
+	}
+}
+
+// TestReach: the directory watched for the files of a directory is the
+// deepest one of its way that exists, reached with no symbolic link
+// followed, whether the link leads out of the working directory or in.
+func TestReach(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "photos", "masks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(outside, "masks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(root, "notadir"), "x")
+	links := true
+	if err := os.Symlink(outside, filepath.Join(root, "out")); err != nil {
+		links = false // no symbolic links here (Windows without the right)
+	} else if err := os.Symlink(filepath.Join(root, "photos"), filepath.Join(root, "photos", "in")); err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		dir, want string
+		link      bool
+	}{
+		"the working directory": {".", ".", false},
+		"there":                 {"photos/masks", "photos/masks", false},
+		"missing":               {"photos/masks/2026/may", "photos/masks", false},
+		"missing from the top":  {"scans/2026", ".", false},
+		"a file on the way":     {"notadir/masks", ".", false},
+		"a link out":            {"out/masks", ".", true},
+		"a link in":             {"photos/in/masks", "photos", true},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			if tt.link && !links {
+				t.Skip("no symbolic links")
+			}
+			want := filepath.Join(root, filepath.FromSlash(tt.want))
+			if got := reach(safepath.NewStats(root), root, tt.dir); got != want {
+				t.Errorf("reach(%q) = %s, want %s", tt.dir, got, want)
+			}
+		})
+	}
+}
+
+// TestMissingInputCreated: a source whose directory does not exist has
+// the nearest directory of its way watched; the making of each directory
+// on the way, and then of the file, is reported as a save, each seen once
+// the previous plan (here SetInputs) has watched the directory made.
+func TestMissingInputCreated(t *testing.T) {
+	dir := t.TempDir()
+	w, err := New(Options{Dir: dir, Debounce: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	inputs := []string{"photos/masks/mask.png"}
+	for _, step := range []struct {
+		make func(p string) error
+		p    string
+	}{
+		{func(p string) error { return os.Mkdir(p, 0o755) }, "photos"},
+		{func(p string) error { return os.Mkdir(p, 0o755) }, "photos/masks"},
+		{func(p string) error { return os.WriteFile(p, []byte("png"), 0o644) }, "photos/masks/mask.png"},
+	} {
+		if err := w.SetInputs(inputs); err != nil {
+			t.Fatal(err)
+		}
+		if err := step.make(filepath.Join(dir, filepath.FromSlash(step.p))); err != nil {
+			t.Fatal(err)
+		}
+		if ev := next(t, w); !slices.Equal(ev.Config, []string{step.p}) {
+			t.Errorf("event = %+v, want %s", ev, step.p)
 		}
 	}
 }
