@@ -61,6 +61,9 @@ func storeHints(err error) []string {
 			"; run `pixform push` once the store is reachable (the next `pixform apply` uploads them too)")
 	}
 	var le *objstore.LockedError
+	if errors.As(err, &le) && le.Ended != "" {
+		return append(hints, fmt.Sprintf("that pixform was killed or crashed and left its lock, which nothing removes by itself, and waiting would not free it: remove it with pixform force-unlock %s, then run the command again", le.Info.ID))
+	}
 	if errors.As(err, &le) {
 		hints = append(hints,
 			"another pixform is working on this directory from another machine or clone: wait for it to finish, or pass -lock-timeout=10m to wait",
