@@ -234,6 +234,13 @@ func (s *Sync) Push(ctx context.Context, lock *state.Lock, facts map[string]File
 				err = &FileError{Path: j.e.Path, Err: errors.New("the file is missing; run pixform apply to render it again")}
 			} else if f.SHA256 != j.e.SHA256 {
 				err = &FileError{Path: j.e.Path, Err: errChanged}
+			} else if n, ok := s.fileSize(j.e.Path); ok && n != j.e.Bytes {
+				// The file is the recorded one, its size is not: the
+				// entry's "bytes" is wrong, and would go into the
+				// store's record of its inputs, for good.
+				se := lockfileSize(s.dir, j.addr, j.e.Path, j.e.SHA256, &errSize{recorded: j.e.Bytes, actual: n})
+				se.Local = true
+				err = se
 			} else {
 				err = s.uploadRetrying(gctx, j.e.Path, j.e)
 			}
@@ -272,4 +279,14 @@ func (s *Sync) step(mu *sync.Mutex, rep *Report, first *error, progress func(Ste
 		return st.Err
 	}
 	return nil
+}
+
+// fileSize is the size of the regular file at path (relative), if it
+// can be read: one stat, for a push's uploads only.
+func (s *Sync) fileSize(path string) (int64, bool) {
+	fi, err := os.Lstat(filepath.Join(s.dir, filepath.FromSlash(path)))
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0, false
+	}
+	return fi.Size(), true
 }

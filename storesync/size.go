@@ -13,19 +13,21 @@ import (
 	"github.com/pixform/pixform/state"
 )
 
-// SizeError is an object of the store whose bytes hash to its name, so
-// intact, but whose size is not the one recorded for it: the record is
-// wrong, not the store. The size came from the lockfile's entry at Addr
-// (File:Line, Line 0 when it was not found), or, with Record set, from
-// the store's record of a take's inputs (inputs/<digest>).
+// SizeError is an intact image, one whose bytes hash to the sha256
+// recorded for it, whose size is not the one recorded: the record is
+// wrong, not the image. The image is the store's object, or with Local
+// the file at Path (push). The size came from the lockfile's entry at
+// Addr (Lockfile:Line, Line 0 when it was not found), or, with Record
+// set, from the store's record of a take's inputs (inputs/<digest>).
 type SizeError struct {
 	Addr     addrs.Addr
 	Path     string
-	File     string
+	Lockfile string
 	Line     int
 	Record   string
+	Local    bool
 	Recorded int64 // what the record says
-	Actual   int64 // the object's size
+	Actual   int64 // the image's size
 	Object   string
 }
 
@@ -34,9 +36,13 @@ func (e *SizeError) Error() string {
 		return fmt.Sprintf("the store's record %s says %d bytes, but the object %s it names is %d bytes and hashes to its name",
 			e.Record, e.Recorded, e.Object, e.Actual)
 	}
-	where := e.File
+	where := e.Lockfile
 	if e.Line > 0 {
 		where += ":" + strconv.Itoa(e.Line)
+	}
+	if e.Local {
+		return fmt.Sprintf("%s: %s: \"bytes\" says %d, but %s is %d bytes and hashes to the recorded sha256",
+			where, e.Addr, e.Recorded, e.Path, e.Actual)
 	}
 	return fmt.Sprintf("%s: %s: \"bytes\" says %d, but the object in the store is %d bytes and hashes to its name (sha256 %s)",
 		where, e.Addr, e.Recorded, e.Actual, e.Object)
@@ -99,7 +105,7 @@ func (c *capWriter) Write(p []byte) (int, error) {
 // (the line of "bytes": N within the entry, or the entry's own), read
 // again only now that an error is to be told.
 func lockfileSize(dir string, addr addrs.Addr, path, sum string, es *errSize) *SizeError {
-	return &SizeError{Addr: addr, Path: path, File: state.LockFileName, Line: entryLine(dir, addr, es.recorded),
+	return &SizeError{Addr: addr, Path: path, Lockfile: state.LockFileName, Line: entryLine(dir, addr, es.recorded),
 		Recorded: es.recorded, Actual: es.actual, Object: sum}
 }
 

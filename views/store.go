@@ -87,6 +87,10 @@ func storeHints(err error) []string {
 		if sz.Record != "" {
 			return append(hints, fmt.Sprintf("the object is intact: the store's record %s is wrong; do not remove the object: remove the record %s from the store (a later apply that renders the take records it again)", sz.Record, sz.Record))
 		}
+		if sz.Local {
+			return append(hints, fmt.Sprintf("the file is the recorded image: %s is wrong; set \"bytes\" to %d in the entry of %s in %s (or take that entry from main), then push again",
+				state.LockFileName, sz.Actual, sz.Addr, state.LockFileName))
+		}
 		return append(hints, fmt.Sprintf("the object in the store is intact: %s is wrong, not the store; set \"bytes\" to %d in the entry of %s in %s (or take that entry from main), then run the command again; do not remove the object from the store",
 			state.LockFileName, sz.Actual, sz.Addr, state.LockFileName))
 	}
