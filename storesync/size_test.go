@@ -112,3 +112,43 @@ func TestEntryLine(t *testing.T) {
 		t.Errorf("entryLine of an absent entry = %d, want 0", l)
 	}
 }
+
+// TestObjectGetSize: an apply's restore tells a size mismatch with where
+// the size came from: the lockfile's entry (file:line) or the store's
+// record of a take's inputs.
+func TestObjectGetSize(t *testing.T) {
+	body := bytes.Repeat([]byte("pixform"), 190)
+	dir := t.TempDir()
+	lock := state.NewLock()
+	a := addrs.Addr{Name: "a"}
+	lock.Images[a] = state.Entry{Provider: "imagine", Path: "a.png", SHA256: sum(body), Bytes: 100, MediaType: "image/png", Width: 1, Height: 1}
+	if err := os.WriteFile(filepath.Join(dir, state.LockFileName), lock.Marshal(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := newFake()
+	f.objects[sum(body)] = body
+	s, err := New(dir, f, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		o    object
+		want string
+	}{
+		{object{sum: sum(body), bytes: 100, addr: a, path: "a.png"}, `pixform.lock.json:14: image.a: "bytes" says 100, but the object in the store is 1330 bytes`},
+		{object{sum: sum(body), bytes: 100, addr: a, path: "a.png", record: "inputs/d"}, "the store's record inputs/d says 100 bytes, but the object " + sum(body) + " it names is 1330 bytes"},
+		{object{sum: sum(body), bytes: int64(len(body)), addr: a}, ""},
+	} {
+		err := tc.o.get(context.Background(), s, io.Discard)
+		var se *SizeError
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%+v: %v", tc.o, err)
+			}
+			continue
+		}
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want a *SizeError saying %q", tc.o, err, tc.want)
+		}
+	}
+}
