@@ -20,14 +20,13 @@ type TakeKeeper interface {
 	Keep(digest, provider string, f *os.File, ext, sum string) error
 }
 
-// FetchTake downloads take n of e, the entry at addr, recorded at e.Path
-// (relative), from
-// the store into the local content cache under the take's own inputs:
-// through a temporary file that local makes beside e.Path, as a pull
-// downloads, verified by the take's sha256 and bounded by its size; the
-// cache links that file itself (never the file at its name), and local
-// gives it up once the cache holds the take. No request to render it is
-// ever made.
+// FetchTake downloads take n of e, the entry at addr, recorded at
+// e.Path (relative), from the store into the local content cache under
+// the take's own inputs: through a temporary file that local makes beside
+// e.Path, as a pull downloads, verified by the take's sha256 and by its
+// size (a wrong one is the entry's fault, told at its line); the cache
+// links that file itself (never the file at its name), and local gives it
+// up once the cache holds the take. No request to render it is ever made.
 func (s *Sync) FetchTake(ctx context.Context, local Local, cache TakeKeeper, addr addrs.Addr, e state.Entry, n int) error {
 	t := e.TakeFull(n)
 	f, err := local.CreateTemp(e.Path)

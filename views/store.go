@@ -128,7 +128,7 @@ func storeHints(err error) []string {
 			hints = append(hints, canceledHint)
 		}
 	case objstore.TooLarge:
-		hints = append(hints, "the object is larger than any image pixform renders, so it was not read nor checked: pixform did not put it there; see what it is, and if it is not the image, remove it from the store and push again from a clone that has the image")
+		hints = append(hints, "the object is larger than any image pixform renders (1 GiB), so pixform did not upload it and does not read it: see what it is and, if it is not the image, remove it from the store and push again from a clone that has the image")
 	}
 	return hints
 }
