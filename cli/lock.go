@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/state"
 	"github.com/pixform/pixform/views"
 )
@@ -67,8 +68,58 @@ func (e *env) lock(args []string) int {
 		return e.fail(fmt.Errorf("lock merge: %w", err))
 	}
 	if len(conflicts) > 0 {
-		views.WriteMergeConflicts(e.stdio.Err, conflicts, e.color(false, e.stdio.ErrTerminal))
+		changed, clashes := classifyConflicts(base, ours, theirs, conflicts)
+		views.WriteMergeConflicts(e.stdio.Err, changed, clashes, e.color(false, e.stdio.ErrTerminal))
 		return ExitError
 	}
 	return ExitOK
+}
+
+// classifyConflicts tells apart the conflicts of state.Merge: the images
+// changed differently on the two sides, and the others, each of which
+// was left recording a path that another records (grouped by that path,
+// in address order). An image changed on both sides is told as such even
+// where it also shares a path.
+func classifyConflicts(base, ours, theirs *state.Lock, conflicts []addrs.Addr) ([]addrs.Addr, []views.PathClash) {
+	same := func(x state.Entry, inX bool, y state.Entry, inY bool) bool { return inX == inY && (!inX || x.Equal(y)) }
+	var changed []addrs.Addr
+	byPath := map[string]*views.PathClash{}
+	var paths []string
+	for _, a := range conflicts {
+		b, inB := base.Images[a]
+		o, inO := ours.Images[a]
+		t, inT := theirs.Images[a]
+		var e state.Entry
+		var whence string
+		switch {
+		case same(o, inO, t, inT):
+			e, whence = o, "changed alike on both sides"
+			if same(o, inO, b, inB) {
+				whence = "unchanged"
+			}
+		case same(o, inO, b, inB):
+			e, whence = t, "changed in theirs"
+		case same(t, inT, b, inB):
+			e, whence = o, "changed in ours"
+		default:
+			changed = append(changed, a)
+			continue
+		}
+		if whence != "unchanged" && !inB {
+			whence = strings.Replace(whence, "changed", "added", 1)
+		}
+		c := byPath[e.Path]
+		if c == nil {
+			c = &views.PathClash{Path: e.Path}
+			byPath[e.Path] = c
+			paths = append(paths, e.Path)
+		}
+		c.Addrs = append(c.Addrs, a)
+		c.Whence = append(c.Whence, whence)
+	}
+	var clashes []views.PathClash
+	for _, p := range paths {
+		clashes = append(clashes, *byPath[p])
+	}
+	return changed, clashes
 }

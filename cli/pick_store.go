@@ -43,7 +43,7 @@ func (e *env) pickFromStore(o executor.PickOptions, local storesync.Local, cache
 			return ne, err
 		}
 	}
-	if ferr := l.sync.FetchTake(e.ctx, local, cache, o.Entry, o.Take); ferr != nil {
+	if ferr := l.sync.FetchTake(e.ctx, local, cache, o.Addr, o.Entry, o.Take); ferr != nil {
 		return state.Entry{}, views.WithHint(fmt.Errorf("pick: take %d of %s is not in the local content cache, and fetching it from the image store %s failed: %w; nothing was changed", o.Take, o.Addr, l.sync.Remote(), ferr),
 			"if the store lacks it, run pixform push on the machine that rendered the takes, or "+remakeTake(o.Entry, o.Take))
 	}

@@ -106,12 +106,17 @@ type LockedError struct {
 	Object string        // locks/<key>
 	Info   LockInfo      // the holder, as its lock object says
 	Waited time.Duration // how long Lock waited (0: it tried once)
+	// Ended, when not empty, says why the holder is known to have ended
+	// (it ran on this host, and its process is gone): Lock did not wait.
+	Ended string
 }
 
 // Error names the holder, where and since when.
 func (e *LockedError) Error() string {
 	s := fmt.Sprintf("store %s: lock %s is held by %s", e.URL, e.Object, e.Info.describe())
-	if e.Waited > 0 {
+	if e.Ended != "" {
+		s += ", a pixform that is no longer running: it ran on this host, and " + e.Ended
+	} else if e.Waited > 0 {
 		s += fmt.Sprintf(", still after waiting %v", e.Waited.Round(time.Millisecond))
 	}
 	return scrub(s)

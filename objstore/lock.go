@@ -29,6 +29,29 @@ type LockInfo struct {
 	PID       int       `json:"pid"`
 	Operation string    `json:"operation"`
 	Created   time.Time `json:"created"`
+	// PIDSpace names the process IDs PID is one of (on Linux the boot
+	// and the PID namespace; see pidSpace): a holder on this host is
+	// known dead only when it is this process's too. Lock fills it in for
+	// an info of this process.
+	PIDSpace string `json:"pid_space,omitempty"`
+}
+
+// holderEnded says why the pixform that holds a lock is known to have
+// ended (killed, crashed), or "" when it is not known: it ran on this
+// host, in this process's PID space, and its process is gone or its ID
+// now belongs to a process started after the lock was taken. A holder on
+// another machine, or in another container, is never known dead.
+func holderEnded(h LockInfo) string {
+	if h.PID <= 0 || h.Host == "" || h.PIDSpace == "" {
+		return ""
+	}
+	if host, err := os.Hostname(); err != nil || host != h.Host || pidSpace() != h.PIDSpace {
+		return ""
+	}
+	if h.PID == os.Getpid() {
+		return ""
+	}
+	return processEnded(h.PID, h.Created)
 }
 
 // describe is the holder in a few words, for messages.
@@ -86,6 +109,9 @@ func (s *Store) Lock(ctx context.Context, key string, info LockInfo, timeout tim
 	}
 	if info.Created.IsZero() {
 		info.Created = time.Now().UTC().Truncate(time.Second)
+	}
+	if info.PID == os.Getpid() && info.PIDSpace == "" {
+		info.PIDSpace = pidSpace()
 	}
 	body, err := json.Marshal(info)
 	if err != nil {
@@ -145,7 +171,13 @@ func (s *Store) Lock(ctx context.Context, key string, info LockInfo, timeout tim
 		holder = &h
 		folderRaces = 0 // the bound is of races in a row
 		if timeout <= 0 {
-			return nil, &LockedError{URL: s.url, Object: object, Info: h}
+			return nil, &LockedError{URL: s.url, Object: object, Info: h, Ended: holderEnded(h)}
+		}
+		// A holder known dead never lets go: waiting out the timeout
+		// would only delay the same answer. Its lock is not removed
+		// here, as force-unlock removes it: that is the user's call.
+		if why := holderEnded(h); why != "" {
+			return nil, &LockedError{URL: s.url, Object: object, Info: h, Ended: why}
 		}
 		t := time.NewTimer(poll/2 + rand.N(poll/2+1))
 		select {

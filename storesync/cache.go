@@ -2,9 +2,11 @@ package storesync
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
@@ -25,12 +27,34 @@ type Cache struct {
 	objects map[string]object // by state.CacheKey(digest, provider)
 }
 
+// object is a store's object that an apply restores, and the size
+// recorded for it (0: none) and where: the lockfile's entry at addr, or
+// (record set) the store's record of a take's inputs.
 type object struct {
-	sum   string
-	bytes int64
+	sum    string
+	bytes  int64
+	addr   addrs.Addr
+	path   string
+	record string
 }
 
-// maxObjectBytes caps a download whose size the plan does not know.
+// get streams o to w: s.get, a size mismatch told with where its size
+// came from.
+func (o object) get(ctx context.Context, s *Sync, w io.Writer) error {
+	_, err := s.get(ctx, o.sum, w, o.bytes)
+	var es *errSize
+	if !errors.As(err, &es) {
+		return err
+	}
+	if o.record != "" {
+		return &SizeError{Addr: o.addr, Path: o.path, Record: o.record, Recorded: es.recorded, Actual: es.actual, Object: o.sum}
+	}
+	return lockfileSize(s.dir, o.addr, o.path, o.sum, es)
+}
+
+// maxObjectBytes caps every download from the store: no image pixform
+// renders is larger (config.MaxImageBytesLimit), and no size a lockfile
+// or a record gives raises it.
 const maxObjectBytes = 1 << 30
 
 // Cache returns the cache of an apply of p by provider: the changes
@@ -43,7 +67,7 @@ func (s *Sync) Cache(ctx context.Context, local LocalCache, p *planner.Plan) *Ca
 		if !ch.FromStore {
 			continue
 		}
-		o := object{sum: ch.StoreSHA256, bytes: maxObjectBytes}
+		o := object{sum: ch.StoreSHA256, addr: ch.PriorAddr, path: ch.Path}
 		if ch.Prior != nil && ch.Prior.SHA256 == ch.StoreSHA256 && ch.Prior.Bytes > 0 {
 			o.bytes = ch.Prior.Bytes
 		}
@@ -83,23 +107,24 @@ func (s *Sync) Cache(ctx context.Context, local LocalCache, p *planner.Plan) *Ca
 				continue
 			}
 			if sum, ok := s.Stored(d, p.Provider); ok {
-				c.objects[state.CacheKey(d, p.Provider)] = object{sum: sum, bytes: s.recordBytes(d)}
+				c.objects[state.CacheKey(d, p.Provider)] = object{sum: sum, bytes: s.recordBytes(d), addr: ch.Addr, path: ch.Path, record: objstoreInputsKey(d)}
 			}
 		}
 	}
 	return c
 }
 
-// recordBytes is the size the store's record of digest gives, or
-// maxObjectBytes when it gives none.
+// recordBytes is the size the store's record of digest gives, or 0 when
+// it gives none.
 func (s *Sync) recordBytes(digest string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if b := s.records[digest].Bytes; b > 0 {
-		return b
-	}
-	return maxObjectBytes
+	return max(s.records[digest].Bytes, 0)
 }
+
+// objstoreInputsKey is the name of the store's record of a render of
+// digest's inputs, as objstore.InputsKey names it.
+func objstoreInputsKey(digest string) string { return "inputs/" + digest }
 
 // Keep keeps a take in the local content cache, when the local cache
 // keeps takes (state.Cache does): a take restored from the store or
@@ -148,7 +173,7 @@ func (c *Cache) Open(digest, provider string) (io.ReadCloser, error) {
 	ctx, cancel := c.s.bound(c.ctx)
 	pr, pw := io.Pipe()
 	go func() {
-		err := c.s.r.Get(ctx, o.sum, pw, o.bytes)
+		err := o.get(ctx, c.s, pw)
 		if err == nil {
 			c.s.known(o.sum)
 		}
@@ -176,7 +201,7 @@ func (c *Cache) CopyTo(digest, provider string, w io.Writer) error {
 	}
 	ctx, cancel := c.s.bound(c.ctx)
 	defer cancel()
-	if err := c.s.r.Get(ctx, o.sum, w, o.bytes); err != nil {
+	if err := o.get(ctx, c.s, w); err != nil {
 		return err
 	}
 	c.s.known(o.sum)

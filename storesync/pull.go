@@ -86,8 +86,8 @@ func (s *Sync) Pull(ctx context.Context, local Local, lock *state.Lock, facts ma
 			if gctx.Err() != nil {
 				return nil
 			}
-			err := s.download(gctx, local, j.e)
-			return s.step(&mu, &rep, &first, progress, Step{Addr: j.addr, Path: j.e.Path, Total: len(jobs), Bytes: j.e.Bytes, Err: err})
+			n, err := s.download(gctx, local, j.addr, j.e)
+			return s.step(&mu, &rep, &first, progress, Step{Addr: j.addr, Path: j.e.Path, Total: len(jobs), Bytes: n, Err: err})
 		})
 	}
 	_ = g.Wait()
@@ -132,34 +132,36 @@ type NotImageError struct {
 func (e *NotImageError) Error() string { return fmt.Sprintf("pull %s: %v", e.Path, e.Err) }
 func (e *NotImageError) Unwrap() error { return e.Err }
 
-// download fetches e's object into a temporary file that local makes
-// beside e.Path, and has local sync it and name it at e.Path: no partial
-// file is ever at the path.
-func (s *Sync) download(ctx context.Context, local Local, e state.Entry) error {
+// download fetches the object of e, the entry at addr, into a temporary
+// file that local makes beside e.Path, and has local sync it and name it
+// at e.Path: no partial file is ever at the path. It returns the bytes
+// downloaded.
+func (s *Sync) download(ctx context.Context, local Local, addr addrs.Addr, e state.Entry) (int64, error) {
 	f, err := local.CreateTemp(e.Path)
 	if err != nil {
-		return &PlaceError{Path: e.Path, Err: err}
-	}
-	max := e.Bytes
-	if max <= 0 {
-		max = maxObjectBytes
+		return 0, &PlaceError{Path: e.Path, Err: err}
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var stream media.Stream
-	if err := s.r.Get(ctx, e.SHA256, io.MultiWriter(f, &stream), max); err != nil {
+	n, err := s.get(ctx, e.SHA256, io.MultiWriter(f, &stream), e.Bytes)
+	if err != nil {
 		local.AbortTemp(f)
-		return err
+		var es *errSize
+		if errors.As(err, &es) {
+			return 0, lockfileSize(s.dir, addr, e.Path, e.SHA256, es)
+		}
+		return 0, err
 	}
 	if err := e.IsImage(stream.Result()); err != nil {
 		local.AbortTemp(f)
-		return &NotImageError{Path: e.Path, Err: err}
+		return 0, &NotImageError{Path: e.Path, Err: err}
 	}
 	if err := local.PlaceTemp(f, e.Path); err != nil {
-		return &PlaceError{Path: e.Path, Err: err}
+		return 0, &PlaceError{Path: e.Path, Err: err}
 	}
 	s.known(e.SHA256)
-	return nil
+	return n, nil
 }
 
 // Push uploads every entry of lock whose object the store lacks, from its
@@ -232,6 +234,13 @@ func (s *Sync) Push(ctx context.Context, lock *state.Lock, facts map[string]File
 				err = &FileError{Path: j.e.Path, Err: errors.New("the file is missing; run pixform apply to render it again")}
 			} else if f.SHA256 != j.e.SHA256 {
 				err = &FileError{Path: j.e.Path, Err: errChanged}
+			} else if n, ok := s.fileSize(j.e.Path); ok && n != j.e.Bytes {
+				// The file is the recorded one, its size is not: the
+				// entry's "bytes" is wrong, and would go into the
+				// store's record of its inputs, for good.
+				se := lockfileSize(s.dir, j.addr, j.e.Path, j.e.SHA256, &errSize{recorded: j.e.Bytes, actual: n})
+				se.Local = true
+				err = se
 			} else {
 				err = s.uploadRetrying(gctx, j.e.Path, j.e)
 			}
@@ -270,4 +279,14 @@ func (s *Sync) step(mu *sync.Mutex, rep *Report, first *error, progress func(Ste
 		return st.Err
 	}
 	return nil
+}
+
+// fileSize is the size of the regular file at path (relative), if it
+// can be read: one stat, for a push's uploads only.
+func (s *Sync) fileSize(path string) (int64, bool) {
+	fi, err := os.Lstat(filepath.Join(s.dir, filepath.FromSlash(path)))
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0, false
+	}
+	return fi.Size(), true
 }

@@ -194,7 +194,7 @@ func TestFetchTakeDirSwappedForLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	cache := state.OpenCache(w.dir)
-	ferr := s.FetchTake(context.Background(), localStore(t, w.dir), cache, e, 2)
+	ferr := s.FetchTake(context.Background(), localStore(t, w.dir), cache, addrs.Addr{}, e, 2)
 	w.untouched(t)
 	if ferr != nil {
 		return // nothing kept: nothing to check in the cache

@@ -72,7 +72,7 @@ type Sync struct {
 
 // perObject reports whether err concerns one object or one local file.
 func (s *Sync) perObject(err error) bool {
-	if errors.As(err, new(*FileError)) || errors.As(err, new(*NotImageError)) {
+	if errors.As(err, new(*FileError)) || errors.As(err, new(*NotImageError)) || errors.As(err, new(*SizeError)) {
 		return true
 	}
 	return s.PerObject != nil && s.PerObject(err)

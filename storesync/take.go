@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
 
+	"github.com/pixform/pixform/addrs"
 	"github.com/pixform/pixform/state"
 )
 
@@ -18,28 +20,28 @@ type TakeKeeper interface {
 	Keep(digest, provider string, f *os.File, ext, sum string) error
 }
 
-// FetchTake downloads take n of e, recorded at e.Path (relative), from
-// the store into the local content cache under the take's own inputs:
-// through a temporary file that local makes beside e.Path, as a pull
-// downloads, verified by the take's sha256 and bounded by its size; the
-// cache links that file itself (never the file at its name), and local
-// gives it up once the cache holds the take. No request to render it is
-// ever made.
-func (s *Sync) FetchTake(ctx context.Context, local Local, cache TakeKeeper, e state.Entry, n int) error {
+// FetchTake downloads take n of e, the entry at addr, recorded at
+// e.Path (relative), from the store into the local content cache under
+// the take's own inputs: through a temporary file that local makes beside
+// e.Path, as a pull downloads, verified by the take's sha256 and by its
+// size (a wrong one is the entry's fault, told at its line); the cache
+// links that file itself (never the file at its name), and local gives it
+// up once the cache holds the take. No request to render it is ever made.
+func (s *Sync) FetchTake(ctx context.Context, local Local, cache TakeKeeper, addr addrs.Addr, e state.Entry, n int) error {
 	t := e.TakeFull(n)
 	f, err := local.CreateTemp(e.Path)
 	if err != nil {
 		return &FileError{Path: e.Path, Err: err}
 	}
 	defer local.AbortTemp(f)
-	max := t.Bytes
-	if max <= 0 {
-		max = maxObjectBytes
-	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	h := sha256.New()
-	if err := s.r.Get(ctx, t.SHA256, io.MultiWriter(f, h), max); err != nil {
+	if _, err := s.get(ctx, t.SHA256, io.MultiWriter(f, h), t.Bytes); err != nil {
+		var es *errSize
+		if errors.As(err, &es) {
+			return lockfileSize(s.dir, addr, e.Path, t.SHA256, es)
+		}
 		return err
 	}
 	// The store verifies too; the cache takes nothing on trust.

@@ -115,7 +115,7 @@ func TestUploadRecordsTakeAtPathAndFetchTake(t *testing.T) {
 		t.Fatal(err)
 	}
 	cache := state.OpenCache(dir)
-	if err := s.FetchTake(ctx, localStore(t, dir), cache, e, 2); err != nil {
+	if err := s.FetchTake(ctx, localStore(t, dir), cache, addrs.Addr{}, e, 2); err != nil {
 		t.Fatal(err)
 	}
 	if info, ok := cache.Info(e.Inputs.Take(e.Takes[1].Seed).Digest(), e.Provider); !ok || info.SHA256 != sum(two) {
@@ -125,7 +125,7 @@ func TestUploadRecordsTakeAtPathAndFetchTake(t *testing.T) {
 	// fake's) does not verify it.
 	r.objects[sum(one)] = []byte("tampered")
 	cache2 := state.OpenCache(t.TempDir())
-	if err := s.FetchTake(ctx, localStore(t, dir), cache2, e, 1); err == nil {
+	if err := s.FetchTake(ctx, localStore(t, dir), cache2, addrs.Addr{}, e, 1); err == nil {
 		t.Fatal("FetchTake took a tampered object")
 	}
 	if info, ok := cache2.Info(e.Inputs.Take(e.Takes[0].Seed).Digest(), e.Provider); ok {

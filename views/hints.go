@@ -157,13 +157,40 @@ func diskRemedy(dir string, err error) string {
 	return ""
 }
 
+// PathClash is images that a lockfile merge left recording one path,
+// none of them changed differently on the two sides: Whence says, for
+// each, what happened to it ("added in ours", "changed in theirs").
+type PathClash struct {
+	Path   string
+	Addrs  []addrs.Addr
+	Whence []string
+}
+
 // WriteMergeConflicts says which images `pixform lock merge` left marked
-// in the lockfile, and how to resolve them.
-func WriteMergeConflicts(w io.Writer, conflicts []addrs.Addr, color bool) {
+// in the lockfile, and how to resolve them: those changed on both sides
+// (changed), and those that each record a path another records (clashes).
+func WriteMergeConflicts(w io.Writer, changed []addrs.Addr, clashes []PathClash, color bool) {
 	pal := palette{color}
-	fmt.Fprintf(w, "pixform: lockfile conflict: %s changed on both sides:\n", Plural(len(conflicts), "image"))
-	for _, c := range conflicts {
-		fmt.Fprintf(w, "  %s\n", c)
+	if len(changed) > 0 {
+		fmt.Fprintf(w, "pixform: lockfile conflict: %s changed on both sides:\n", Plural(len(changed), "image"))
+		for _, c := range changed {
+			fmt.Fprintf(w, "  %s\n", c)
+		}
+		fmt.Fprintf(w, "%s keep one side of each marked entry in %s (or delete the entry and re-render it with pixform apply), then git add it.\n", pal.yellow("hint:"), state.LockFileName)
 	}
-	fmt.Fprintf(w, "%s keep one side of each marked entry in %s (or delete the entry and re-render it with pixform apply), then git add it.\n", pal.yellow("hint:"), state.LockFileName)
+	for _, c := range clashes {
+		names := make([]string, len(c.Addrs))
+		for i, a := range c.Addrs {
+			names[i] = fmt.Sprintf("%s (%s)", a, c.Whence[i])
+		}
+		who, all := strings.Join(names, " and "), "both"
+		if len(names) > 2 {
+			who, all = strings.Join(names[:len(names)-1], ", ")+" and "+names[len(names)-1], "all"
+		}
+		fmt.Fprintf(w, "pixform: lockfile conflict: %s %s record %s.\n", who, all, c.Path)
+	}
+	if len(clashes) > 0 {
+		fmt.Fprintf(w, "%s two images cannot share a path: keep one of these entries in %s and delete the other's, give that image a path of its own in its configuration, and pixform apply puts it there (from the cache or the store when they have it, else rendering it); then git add %s.\n",
+			pal.yellow("hint:"), state.LockFileName, state.LockFileName)
+	}
 }

@@ -153,3 +153,41 @@ func TestApplyHintPaidRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteMergeConflicts: images changed on both sides are listed as
+// such; images that only share a path are named with what happened to
+// each, never as changed on both sides.
+func TestWriteMergeConflicts(t *testing.T) {
+	a, c, d, e := addrs.Addr{Name: "a"}, addrs.Addr{Name: "c"}, addrs.Addr{Name: "d"}, addrs.Addr{Name: "e"}
+	for _, tc := range []struct {
+		name    string
+		changed []addrs.Addr
+		clashes []PathClash
+		want    []string
+		not     []string
+	}{
+		{"changed", []addrs.Addr{a}, nil,
+			[]string{"1 image changed on both sides:\n  image.a\n", "keep one side of each marked entry"}, []string{"cannot share a path"}},
+		{"two share a path", nil, []PathClash{{Path: "x.png", Addrs: []addrs.Addr{c, e}, Whence: []string{"added in ours", "changed in theirs"}}},
+			[]string{"lockfile conflict: image.c (added in ours) and image.e (changed in theirs) both record x.png.\n", "hint: two images cannot share a path"},
+			[]string{"changed on both sides", "keep one side of each"}},
+		{"three", []addrs.Addr{a}, []PathClash{{Path: "x.png", Addrs: []addrs.Addr{c, d, e}, Whence: []string{"added in ours", "unchanged", "added in theirs"}}},
+			[]string{"1 image changed on both sides:\n  image.a\n", "image.c (added in ours), image.d (unchanged) and image.e (added in theirs) all record x.png.\n"},
+			[]string{"  image.c"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			WriteMergeConflicts(&b, tc.changed, tc.clashes, false)
+			for _, w := range tc.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("missing %q in:\n%s", w, b.String())
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(b.String(), w) {
+					t.Errorf("unexpected %q in:\n%s", w, b.String())
+				}
+			}
+		})
+	}
+}

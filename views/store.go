@@ -61,6 +61,9 @@ func storeHints(err error) []string {
 			"; run `pixform push` once the store is reachable (the next `pixform apply` uploads them too)")
 	}
 	var le *objstore.LockedError
+	if errors.As(err, &le) && le.Ended != "" {
+		return append(hints, fmt.Sprintf("that pixform was killed or crashed and left its lock, which nothing removes by itself, and waiting would not free it: remove it with pixform force-unlock %s, then run the command again", le.Info.ID))
+	}
 	if errors.As(err, &le) {
 		hints = append(hints,
 			"another pixform is working on this directory from another machine or clone: wait for it to finish, or pass -lock-timeout=10m to wait",
@@ -78,6 +81,18 @@ func storeHints(err error) []string {
 	var fe *storesync.FileError
 	if errors.As(err, &fe) && pe == nil {
 		hints = append(hints, "the file is not the image the lockfile records: run `pixform plan` to see it, and `pixform apply` to put the recorded image back (or `pixform pull`)")
+	}
+	var sz *storesync.SizeError
+	if errors.As(err, &sz) {
+		if sz.Record != "" {
+			return append(hints, fmt.Sprintf("the object is intact: the store's record %s is wrong; do not remove the object: remove the record %s from the store (a later apply that renders the take records it again)", sz.Record, sz.Record))
+		}
+		if sz.Local {
+			return append(hints, fmt.Sprintf("the file is the recorded image: %s is wrong; set \"bytes\" to %d in the entry of %s in %s (or take that entry from main), then push again",
+				state.LockFileName, sz.Actual, sz.Addr, state.LockFileName))
+		}
+		return append(hints, fmt.Sprintf("the object in the store is intact: %s is wrong, not the store; set \"bytes\" to %d in the entry of %s in %s (or take that entry from main), then run the command again; do not remove the object from the store",
+			state.LockFileName, sz.Actual, sz.Addr, state.LockFileName))
 	}
 	var se *objstore.Error
 	if !errors.As(err, &se) {
@@ -113,7 +128,7 @@ func storeHints(err error) []string {
 			hints = append(hints, canceledHint)
 		}
 	case objstore.TooLarge:
-		hints = append(hints, "the object is larger than the lockfile records: it is not this image; remove it from the store and push again")
+		hints = append(hints, "the object is larger than any image pixform renders (1 GiB), so pixform did not upload it and does not read it: see what it is and, if it is not the image, remove it from the store and push again from a clone that has the image")
 	}
 	return hints
 }
@@ -155,6 +170,8 @@ func StoreStep(w io.Writer, verb string, st storesync.Step) {
 // bytesText is a size for people: 183 kB, 2.1 MB.
 func bytesText(n int64) string {
 	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.1f GB", float64(n)/1e9)
 	case n >= 1e6:
 		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 	case n >= 1e3:

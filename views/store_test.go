@@ -26,3 +26,15 @@ func TestStoreStep(t *testing.T) {
 		}
 	}
 }
+
+// TestBytesText: a size for people, in GB past a thousand MB.
+func TestBytesText(t *testing.T) {
+	for n, want := range map[int64]string{
+		999: "999 B", 1329: "1 kB", 2_100_000: "2.1 MB",
+		1 << 30: "1.1 GB", 1e15: "1000000.0 GB",
+	} {
+		if got := bytesText(n); got != want {
+			t.Errorf("bytesText(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
