@@ -618,7 +618,7 @@ func (e *env) check(sel *selection, review bool) int {
 		fail = views.WithHint(errors.New("images are out of date with the configuration or the lockfile"), checkHints(p, c)...)
 	case review:
 		for _, a := range planner.AwaitingReview(p) {
-			if !a.Pending { // a pending change fails the check above
+			if !a.Pending { // a pending change fails the check above; a put-back is judged by its entry
 				c.Awaiting = append(c.Awaiting, a)
 			}
 		}
@@ -695,9 +695,9 @@ func (e *env) validate(args []string) int {
 }
 
 // storeHolds reports whether c only puts back a recorded image that is
-// missing on disk and that the image store holds: what plan -check
-// accepts on a clone without outputs.
+// missing on disk and that the image store holds (its inputs unchanged,
+// and no record of the store's naming other bytes for them): what plan
+// -check accepts on a clone without outputs.
 func storeHolds(c *planner.Change) bool {
-	return c.Action == planner.Replace && c.FromStore && c.Missing && c.Prior != nil &&
-		c.StoreSHA256 == c.Prior.SHA256 && c.Path == c.Prior.Path
+	return c.PutBack && c.FromStore && c.Missing
 }
