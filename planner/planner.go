@@ -839,14 +839,30 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 		}
 		return
 	}
+	// The recorded bytes of an image whose file alone drifted, which the
+	// store lacks: pushed from a clone that has them, they would be put
+	// back with no request.
+	lacks := !forced && !p.in.NoCache && c.AfterApply == "" && restorable != "" && p.in.InStore != nil
 	if !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Stored != nil {
 		if sum, ok := p.in.Stored(c.Inputs.Digest(), p.in.Provider); ok {
 			p.fromStore(c, sum)
+			if lacks {
+				c.Reasons = append(c.Reasons, fmt.Sprintf("%s (sha256 %s), and holds another render of these inputs (sha256 %s): run `pixform push` in a clone that has %s, or apply takes that render",
+					StoreLacksRecorded, shortSum(restorable), shortSum(sum), c.Path))
+			}
 			return
 		}
 	}
 	p.priceOf(c)
+	if lacks {
+		c.Reasons = append(c.Reasons, fmt.Sprintf("%s (sha256 %s): run `pixform push` in a clone that has %s; apply would render it anew",
+			StoreLacksRecorded, shortSum(restorable), c.Path))
+	}
 }
+
+// StoreLacksRecorded begins the reason of a change whose recorded bytes,
+// which it would put back, the image store lacks.
+const StoreLacksRecorded = "the image store lacks its recorded bytes"
 
 // prefillFrom is the fewest images whose changes prefill works out on
 // several goroutines.
