@@ -661,9 +661,9 @@ func (p *planning) judgePutBack(c *Change, source string, take int, recorded, re
 	}
 }
 
-// DivergedRender is in the reason of a change whose entry records other
+// divergedRender is in the reason of a change whose entry records other
 // bytes than the content cache or the image store holds for its inputs.
-const DivergedRender = "records another render of"
+const divergedRender = "records another render of"
 
 // divergedReason says that source holds another render (sum restored) of
 // the inputs of c (of its take take, when not 0) than the lockfile
@@ -675,7 +675,7 @@ func divergedReason(c *Change, source string, take int, recorded, restored strin
 	}
 	return fmt.Sprintf("%s %s %s (sha256 %s) than the lockfile (sha256 %s): was this entry put together from two sides of a merge? "+
 		"Take its inputs and its sha256 from one side, or take that render with `pixform state rm %s` then `pixform apply` (no request)",
-		source, DivergedRender, of, shortSum(restored), shortSum(recorded), c.Addr.ShellWord())
+		source, divergedRender, of, shortSum(restored), shortSum(recorded), c.Addr.ShellWord())
 }
 
 // fromStore makes c a restore of the store's object sum: no request.
@@ -848,7 +848,7 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 			p.fromStore(c, sum)
 			if lacks {
 				c.Reasons = append(c.Reasons, fmt.Sprintf("%s (sha256 %s), and holds another render of these inputs (sha256 %s): run `pixform push` in a clone that has %s, or apply takes that render",
-					StoreLacksRecorded, shortSum(restorable), shortSum(sum), c.Path))
+					storeLacksRecorded, shortSum(restorable), shortSum(sum), c.Path))
 			}
 			return
 		}
@@ -856,13 +856,13 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 	p.priceOf(c)
 	if lacks {
 		c.Reasons = append(c.Reasons, fmt.Sprintf("%s (sha256 %s): run `pixform push` in a clone that has %s; apply would render it anew",
-			StoreLacksRecorded, shortSum(restorable), c.Path))
+			storeLacksRecorded, shortSum(restorable), c.Path))
 	}
 }
 
-// StoreLacksRecorded begins the reason of a change whose recorded bytes,
+// storeLacksRecorded begins the reason of a change whose recorded bytes,
 // which it would put back, the image store lacks.
-const StoreLacksRecorded = "the image store lacks its recorded bytes"
+const storeLacksRecorded = "the image store lacks its recorded bytes"
 
 // prefillFrom is the fewest images whose changes prefill works out on
 // several goroutines.

@@ -29,7 +29,7 @@ func TestDiffStore(t *testing.T) {
 		sum      string
 		upload   bool
 		// putBack is Change.PutBack; diverged says a reason names
-		// another render of the entry's inputs (DivergedRender).
+		// another render of the entry's inputs (divergedRender).
 		putBack, diverged bool
 		summary           Summary
 	}{
@@ -186,7 +186,7 @@ func TestDiffStore(t *testing.T) {
 				t.Errorf("got %s from %q sum %q upload %v (reasons %q), want %s from %q sum %q upload %v",
 					c.Action, from, c.StoreSHA256, c.Upload, c.Reasons, tc.action, tc.from, tc.sum, tc.upload)
 			}
-			diverged := slices.ContainsFunc(c.Reasons, func(r string) bool { return strings.Contains(r, DivergedRender) })
+			diverged := slices.ContainsFunc(c.Reasons, func(r string) bool { return strings.Contains(r, divergedRender) })
 			if c.PutBack != tc.putBack || diverged != tc.diverged {
 				t.Errorf("put back %v, diverged %v (reasons %q), want %v, %v", c.PutBack, diverged, c.Reasons, tc.putBack, tc.diverged)
 			}
