@@ -1,10 +1,7 @@
 package state
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -28,147 +25,171 @@ func valueOffset(data []byte, off int64) int64 {
 	return off
 }
 
-// checkEntryKeys checks the keys of raw, one entry of "images" (a whole
-// JSON value, which the decoder that read it found valid), and of the
-// objects in it (inputs, approved, each of takes): each must be a field
-// name spelt exactly as Marshal writes it, letter case included, and
-// appear once. It returns the offset in raw of the first key that is
-// not, and what is wrong with it; msg is "" when every key is right.
-// Values are not looked at: decoding the entry checks them.
+// checkEntryKeys checks the keys of raw, one entry of "images", a whole
+// JSON value that a decoder found valid, and those of the objects in it
+// (inputs, approved, each of takes): each must be, byte for byte, a field
+// name as Marshal writes it (no other letter case, no escape) and appear
+// once in its object. encoding/json would match a name in any letter
+// case, or spelt with escapes, and keep the last of repeated ones. It
+// returns the offset in raw of the first key that is not so, and what is
+// wrong with it; msg is "" when every key is right. Values are not looked
+// at: decoding the entry checks them.
 func checkEntryKeys(raw []byte) (off int64, msg string) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	k := keyChecker{dec: dec}
-	k.object("the entry", entryKeys, func(key string) bool {
+	s := keyScan{b: raw}
+	s.object("the entry", entryKeys, func(key string) bool {
 		switch key {
 		case "inputs":
-			k.object("inputs", inputsKeys, nil)
+			s.object("inputs", inputsKeys, nil)
 		case "approved":
-			k.object("approved", approvalKeys, nil)
+			s.object("approved", approvalKeys, nil)
 		case "takes":
-			k.array("takes", takeKeys)
+			s.array("takes", takeKeys)
 		default:
 			return false
 		}
 		return true
 	})
-	return k.off, k.msg
+	return int64(s.off), s.msg
 }
 
-// keyChecker walks a value's tokens, checking the keys of its objects;
-// it stops at the first wrong key (msg, off) or token error.
-type keyChecker struct {
-	dec *json.Decoder
-	off int64
+// keyScan walks valid JSON byte by byte, checking the keys of the objects
+// it is told about; it stops at the first wrong key (msg, off).
+type keyScan struct {
+	b   []byte
+	i   int
+	off int
 	msg string
-	bad bool // stop: msg set, or a token error (the decoder says it)
+}
+
+func (s *keyScan) ws() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
+		s.i++
+	}
 }
 
 // object reads a value that should be an object named where, whose keys
 // are known. nested, when not nil, reads the value of a key itself and
 // reports true, or reports false to have it skipped. A value that is not
 // an object is skipped: its decoding says what is wrong with it.
-func (k *keyChecker) object(where string, known []string, nested func(key string) bool) {
-	if !k.open('{') {
+func (s *keyScan) object(where string, known []string, nested func(key string) bool) {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		s.skip()
 		return
 	}
-	var seen []string
-	for !k.bad && k.dec.More() {
-		off := k.dec.InputOffset()
-		t, err := k.dec.Token()
-		if err != nil {
-			k.bad = true
+	s.i++
+	var seen [16]string // at most len(inputsKeys) are accepted
+	n := 0
+	for s.msg == "" {
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] == '}' {
+			s.i++
 			return
 		}
-		key, _ := t.(string)
+		if s.b[s.i] == ',' {
+			s.i++
+			s.ws()
+		}
+		at := s.i
+		key := s.str()
 		switch {
-		case slices.Contains(seen, key):
-			k.fail(off, fmt.Sprintf("field %q appears twice in %s (both sides of a merge conflict kept?): keep one", key, where))
+		case strings.IndexByte(key, '\\') >= 0:
+			s.fail(at, fmt.Sprintf("field %q in %s is spelt with an escape: pixform reads field names exactly as it writes them", key, where))
 			return
-		case !slices.Contains(known, key):
-			k.fail(off, unknownKey(key, where, known))
+		case contains(seen[:n], key):
+			s.fail(at, fmt.Sprintf("field %q appears twice in %s (both sides of a merge conflict kept?): keep one", key, where))
+			return
+		case !contains(known, key):
+			s.fail(at, unknownKey(key, where, known))
 			return
 		}
-		seen = append(seen, key)
+		seen[n] = key
+		n++
+		s.ws()
+		s.i++ // ':'
 		if nested == nil || !nested(key) {
-			k.skip()
+			s.skip()
 		}
-	}
-	if !k.bad {
-		k.close()
 	}
 }
 
 // array reads a value that should be an array of objects named where[i]
 // with the keys known.
-func (k *keyChecker) array(where string, known []string) {
-	if !k.open('[') {
+func (s *keyScan) array(where string, known []string) {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '[' {
+		s.skip()
 		return
 	}
-	for i := 0; !k.bad && k.dec.More(); i++ {
-		k.object(fmt.Sprintf("%s[%d]", where, i), known, nil)
-	}
-	if !k.bad {
-		k.close()
+	s.i++
+	for k := 0; s.msg == ""; k++ {
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] == ']' {
+			s.i++
+			return
+		}
+		if s.b[s.i] == ',' {
+			s.i++
+		}
+		s.object(fmt.Sprintf("%s[%d]", where, k), known, nil)
 	}
 }
 
-// open reads the next token, reporting whether it is the delimiter d; any
-// other value is skipped.
-func (k *keyChecker) open(d json.Delim) bool {
-	t, err := k.dec.Token()
-	if err != nil {
-		k.bad = true
-		return false
+// str reads a string and returns what is between its quotes, as written.
+func (s *keyScan) str() string {
+	start := s.i + 1
+	for s.i = start; s.i < len(s.b) && s.b[s.i] != '"'; s.i++ {
+		if s.b[s.i] == '\\' {
+			s.i++
+		}
 	}
-	if t == d {
-		return true
-	}
-	if o, ok := t.(json.Delim); ok && (o == '{' || o == '[') {
-		k.skipOpen()
-	}
-	return false
-}
-
-// close reads the delimiter that ends the object or array open read.
-func (k *keyChecker) close() {
-	if _, err := k.dec.Token(); err != nil {
-		k.bad = true
-	}
+	end := min(s.i, len(s.b))
+	s.i++
+	return string(s.b[start:end])
 }
 
 // skip reads one value, whatever it is.
-func (k *keyChecker) skip() {
-	t, err := k.dec.Token()
-	if err != nil {
-		k.bad = true
-		return
-	}
-	if o, ok := t.(json.Delim); ok && (o == '{' || o == '[') {
-		k.skipOpen()
-	}
-}
-
-// skipOpen reads the rest of an object or array whose opening delimiter
-// was read. Its keys are not checked: only the objects pixform writes
-// are.
-func (k *keyChecker) skipOpen() {
-	for depth := 1; depth > 0; {
-		t, err := k.dec.Token()
-		if err != nil {
-			k.bad = true
+func (s *keyScan) skip() {
+	s.ws()
+	depth := 0
+	for s.i < len(s.b) {
+		switch c := s.b[s.i]; c {
+		case '"':
+			s.str()
+		case '{', '[':
+			depth++
+			s.i++
+		case '}', ']':
+			if depth == 0 {
+				return
+			}
+			depth--
+			s.i++
+		case ',':
+			if depth == 0 {
+				return
+			}
+			s.i++
+		default:
+			s.i++
+		}
+		if depth == 0 && (s.i >= len(s.b) || s.b[s.i] == ',' || s.b[s.i] == '}' || s.b[s.i] == ']' || s.b[s.i] <= ' ') {
 			return
 		}
-		switch t {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
 	}
 }
 
-func (k *keyChecker) fail(off int64, msg string) {
-	k.off, k.msg, k.bad = off, msg, true
+func (s *keyScan) fail(at int, msg string) {
+	s.off, s.msg = at, msg
+}
+
+func contains(list []string, key string) bool {
+	for _, k := range list {
+		if k == key {
+			return true
+		}
+	}
+	return false
 }
 
 // unknownKey words a key of where that is none of known, naming the one
