@@ -188,10 +188,11 @@ func parseStrict(data []byte, filename string) (*Lock, error) {
 	}
 
 	// Second pass: strict, token by token at the top, so duplicate keys are
-	// caught and every entry error names its address and position.
+	// caught and every entry error names its address and position. An
+	// entry's keys are checked apart (checkEntryKeys), each at its own
+	// position: none the decoder does not know gets through.
 	lock := NewLock()
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	fail := func(addr string, err error) error { return decodeError(data, filename, addr, err) }
 	if _, err := dec.Token(); err != nil { // '{', checked by the first pass
 		return nil, fail("", err)
@@ -290,27 +291,29 @@ func parseImages(dec *json.Decoder, data []byte, filename string, lock *Lock) er
 		if _, dup := lock.Images[a]; dup {
 			return at("address appears twice; " + fixHint)
 		}
-		// The entry is read whole, decoded, and then its keys are
-		// checked: encoding/json matches a field name in any letter case
+		// The entry is decoded, and then its keys are checked in its
+		// bytes: encoding/json matches a field name in any letter case
 		// (and ignores one it does not know), and keeps the last of
 		// repeated ones, so that a lockfile from a pull request could
 		// hold an "Approved" that a review of its diff for "approved"
 		// misses, and a conflict resolved by keeping both sides' lines
 		// would silently keep the last.
 		valueAt := valueOffset(data, dec.InputOffset())
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return decodeError(data, filename, addr, err)
-		}
 		var e Entry
-		if err := json.Unmarshal(raw, &e); err != nil {
+		if err := dec.Decode(&e); err != nil {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) {
-				te.Offset += valueAt // Unmarshal's offsets are the entry's
+				// The decoder counts a type error's offset from a point
+				// of its own near the entry: the entry decoded alone
+				// counts it from the entry's first byte.
+				if again := json.Unmarshal(data[valueAt:dec.InputOffset()], new(Entry)); errors.As(again, &te) {
+					te.Offset += valueAt
+					err = again
+				}
 			}
 			return decodeError(data, filename, addr, err)
 		}
-		if koff, msg := checkEntryKeys(raw); msg != "" {
+		if koff, msg := checkEntryKeys(data[valueAt:dec.InputOffset()]); msg != "" {
 			return atOffset(data, filename, addr, valueAt+koff, msg+"; "+fixHint)
 		}
 		atPath := func(msg string) error {
