@@ -571,21 +571,61 @@ func checkOptions(out, format string, detailed bool) error {
 	return nil
 }
 
-// checkHints says how to pass the check c of plan p: by rendering with
-// the provider the gate was checked for (a draft apply fails the default
-// gate again).
-func checkHints(p *planner.Plan, c *views.Check) []string {
-	if p.Provider == providers.Draft {
-		return []string{"run `pixform apply -provider=draft` and commit the lockfile and images"}
-	}
-	hints := []string{"run `pixform apply` (it needs IMAGINE_API_TOKEN) and commit the lockfile and images"}
+// checkHints says how to pass the check c of plan p, from the kinds of
+// change that fail it: a recorded image that the image store lacks (the
+// image store's lacks, nil without a store) or whose upload is due is
+// pushed from a clone that has it, which keeps it and its review, where
+// an apply would render it anew; a change that sends a request needs an
+// apply with the token, by the provider the gate was checked for (a
+// draft apply fails the default gate again); any other change an apply
+// that needs no token.
+func checkHints(p *planner.Plan, c *views.Check, lacks func(sum string) bool) []string {
+	var push, requests, draft, restores, other bool
 	for _, ci := range c.Bad {
-		if pr := ci.Change.Prior; pr != nil && pr.Provider == providers.Draft && ci.Change.Action == planner.Replace {
-			hints = append(hints, "a project that commits draft renders on purpose checks them with pixform plan -check -provider=draft")
-			break
+		ch := ci.Change
+		switch {
+		case ci.Push || storeLacks(p, ch, lacks):
+			push = true
+		case p.Provider == providers.Draft && (ch.Action == planner.Create || ch.Action == planner.Replace) && !ch.FromStore && !ch.FromCache:
+			requests = true
+		case ch.Requests > 0:
+			requests = true
+			if pr := ch.Prior; pr != nil && pr.Provider == providers.Draft && ch.Action == planner.Replace {
+				draft = true
+			}
+		case ch.FromStore:
+			restores = true
+		default:
+			other = true
 		}
 	}
+	var hints []string
+	if push {
+		hints = append(hints, "run `pixform push` in a clone that has the images the image store lacks, then run plan -check again")
+	}
+	switch {
+	case requests && p.Provider == providers.Draft:
+		hints = append(hints, "run `pixform apply -provider=draft` and commit the lockfile and images")
+	case requests:
+		hints = append(hints, "run `pixform apply` (it needs IMAGINE_API_TOKEN) and commit the lockfile and images")
+		if draft {
+			hints = append(hints, "a project that commits draft renders on purpose checks them with pixform plan -check -provider=draft")
+		}
+	case restores:
+		hints = append(hints, "run `pixform apply` (it restores from the image store: no request, no token) and commit the lockfile and images")
+	case other:
+		hints = append(hints, "run `pixform apply` (it sends no request, and needs no token) and commit the lockfile and images")
+	}
 	return hints
+}
+
+// storeLacks reports whether c would only put back the recorded bytes of
+// an image whose file is missing (the same inputs, provider and path),
+// which the image store lacks (lacks; nil: no store).
+func storeLacks(p *planner.Plan, c *planner.Change, lacks func(sum string) bool) bool {
+	pr := c.Prior
+	return lacks != nil && c.Action == planner.Replace && c.Missing && !c.FromStore && !c.FromCache && pr != nil &&
+		pr.Inputs == c.Inputs && pr.Provider == p.Provider && pr.Path == c.Path && lacks(pr.SHA256)
 }
 
 // check is plan -check: the offline gate for CI. It plans as -provider
@@ -618,10 +658,14 @@ func (e *env) check(sel *selection, review bool) int {
 	var fail error
 	switch {
 	case len(c.Bad) > 0:
-		fail = views.WithHint(errors.New("images are out of date with the configuration or the lockfile"), checkHints(p, c)...)
+		var lacks func(string) bool
+		if l := e.link; l != nil {
+			lacks = func(sum string) bool { return !l.sync.InStore(sum) }
+		}
+		fail = views.WithHint(errors.New("images are out of date with the configuration or the lockfile"), checkHints(p, c, lacks)...)
 	case review:
 		for _, a := range planner.AwaitingReview(p) {
-			if !a.Pending { // a pending change fails the check above
+			if !a.Pending { // a pending change fails the check above; a put-back is judged by its entry
 				c.Awaiting = append(c.Awaiting, a)
 			}
 		}
@@ -698,9 +742,9 @@ func (e *env) validate(args []string) int {
 }
 
 // storeHolds reports whether c only puts back a recorded image that is
-// missing on disk and that the image store holds: what plan -check
-// accepts on a clone without outputs.
+// missing on disk and that the image store holds (its inputs unchanged,
+// and no record of the store's naming other bytes for them): what plan
+// -check accepts on a clone without outputs.
 func storeHolds(c *planner.Change) bool {
-	return c.Action == planner.Replace && c.FromStore && c.Missing && c.Prior != nil &&
-		c.StoreSHA256 == c.Prior.SHA256 && c.Path == c.Prior.Path
+	return c.PutBack && c.FromStore && c.Missing
 }

@@ -20,16 +20,31 @@ func candidatesOf(img *config.Image) int {
 // priceTakes prices a candidates image: one request for each take that
 // the content cache does not hold under its own inputs (every take when
 // forced), and says so in a reason. The change is from the cache when
-// every take is.
-func (p *planning) priceTakes(c *Change, forced bool) {
+// every take is. putBackOf, when not "", is the sha256 the entry records
+// at the path of an image whose file alone drifted: the change is then a
+// put-back (PutBack) when every take restored is the one the entry
+// records.
+func (p *planning) priceTakes(c *Change, forced bool, putBackOf string) {
 	seeds := c.Inputs.TakeSeeds()
 	missing, stored, sum := 0, 0, ""
-	for _, seed := range seeds {
+	// sums are the hashes of the takes restored, kept for a put-back
+	// only.
+	var sums []string
+	if putBackOf != "" && sameTakeSeeds(c.Prior.Takes, seeds) {
+		sums = make([]string, len(seeds))
+	}
+	for i, seed := range seeds {
 		d := c.Inputs.Take(seed).Digest()
 		switch {
 		case !forced && !p.in.NoCache && p.in.Cached != nil && p.in.Cached(d, p.in.Provider):
+			if sums != nil && p.in.CachedSHA256 != nil {
+				sums[i], _ = p.in.CachedSHA256(d, p.in.Provider)
+			}
 		case !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Stored != nil && storedTake(p.in.Stored, d, p.in.Provider, &sum):
 			stored++
+			if sums != nil {
+				sums[i], _ = p.in.Stored(d, p.in.Provider)
+			}
 		default:
 			missing++
 		}
@@ -42,10 +57,12 @@ func (p *planning) priceTakes(c *Change, forced bool) {
 		// each take under its own inputs.
 		c.FromStore, c.StoreSHA256 = true, p.priorTakeStored(c, sum)
 		c.Reasons = append(c.Reasons, fmt.Sprintf("%d candidates of %s, every take restored from the image store, no request", len(seeds), c.Addr))
+		p.judgeTakesPutBack(c, sums)
 		return
 	case missing == 0:
 		c.FromCache = true
 		c.Reasons = append(c.Reasons, fmt.Sprintf("%d candidates of %s, every take restored from the local cache, no request", len(seeds), c.Addr))
+		p.judgeTakesPutBack(c, sums)
 		return
 	case p.in.Provider != providers.Imagine:
 		cost = "rendered offline"
@@ -66,6 +83,34 @@ func (p *planning) priceTakes(c *Change, forced bool) {
 		}
 	}
 	c.Reasons = append(c.Reasons, fmt.Sprintf("%d candidates of %s (%s)", len(seeds), c.Addr, cost))
+}
+
+// judgeTakesPutBack judges c, a candidates image whose file alone
+// drifted and whose every take is restored with no request, the takes
+// restored hashing to sums (nil: no put-back): a put-back when each is
+// the take its entry records; else each take that the cache or the store
+// holds another render of is named, with what to do.
+func (p *planning) judgeTakesPutBack(c *Change, sums []string) {
+	if sums == nil {
+		return
+	}
+	put := true
+	for i, s := range sums {
+		t := c.Prior.Takes[i]
+		if s == t.SHA256 {
+			continue
+		}
+		put = false
+		if s == "" {
+			continue
+		}
+		source := "the image store"
+		if p.in.Cached != nil && p.in.Cached(c.Inputs.Take(t.Seed).Digest(), p.in.Provider) {
+			source = "the local cache"
+		}
+		c.Reasons = append(c.Reasons, divergedReason(c, source, i+1, t.SHA256, s))
+	}
+	c.PutBack = put
 }
 
 func plural(n int, word string) string {

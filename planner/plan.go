@@ -88,6 +88,17 @@ type Change struct {
 	// edited or deleted): apply keeps the approval. A saved plan does
 	// not carry it (apply judges the bytes it restores itself).
 	KeepsApproval bool
+	// PutBack is true when a Replace only puts back the bytes its entry
+	// records: its file alone is missing or changed on disk (the same
+	// address, path, inputs and provider), and the content cache or the
+	// image store restores, with no request, the very bytes Prior
+	// records (for a candidates image, every take's), which neither of
+	// them records other bytes for. Such an image is judged by its
+	// entry, as an unchanged one is: plan -check passes it on a clone
+	// without outputs when the store holds it, and its pick and approval
+	// are the entry's. Set by Diff for the plan made now; a plan file
+	// does not keep it (apply does not read it).
+	PutBack bool
 	// Occupied is true when Path holds a file that no lockfile entry
 	// records there and that does not hold the bytes the change writes
 	// (or those bytes are not known before apply): someone's file, which

@@ -656,6 +656,39 @@ func (p *planning) changeOf(img *config.Image, src *Change, probe bool) (c Chang
 	return c, replaceRequested, restorable
 }
 
+// judgePutBack judges c, whose file alone drifted, restored by source
+// ("the local cache", "the image store") with the bytes restored:
+// a put-back (PutBack) when they are those its entry records; when they
+// are not, source records another render of its inputs than the
+// lockfile, and a reason says so, with what to do. restored "" (not
+// known) is neither.
+func (p *planning) judgePutBack(c *Change, source string, take int, recorded, restored string) {
+	switch restored {
+	case recorded:
+		c.PutBack = true
+	case "":
+	default:
+		c.Reasons = append(c.Reasons, divergedReason(c, source, take, recorded, restored))
+	}
+}
+
+// divergedRender is in the reason of a change whose entry records other
+// bytes than the content cache or the image store holds for its inputs.
+const divergedRender = "records another render of"
+
+// divergedReason says that source holds another render (sum restored) of
+// the inputs of c (of its take take, when not 0) than the lockfile
+// records (recorded), and what to do.
+func divergedReason(c *Change, source string, take int, recorded, restored string) string {
+	of := "these inputs"
+	if take > 0 {
+		of = fmt.Sprintf("take %d's inputs", take)
+	}
+	return fmt.Sprintf("%s %s %s (sha256 %s) than the lockfile (sha256 %s): was this entry put together from two sides of a merge? "+
+		"Take its inputs and its sha256 from one side, or take that render with `pixform state rm %s` then `pixform apply` (no request)",
+		source, divergedRender, of, shortSum(restored), shortSum(recorded), c.Addr.ShellWord())
+}
+
 // fromStore makes c a restore of the store's object sum: no request.
 func (p *planning) fromStore(c *Change, sum string) {
 	c.FromStore, c.StoreSHA256 = true, sum
@@ -774,15 +807,25 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 	if c.Action != Create && c.Action != Replace {
 		return
 	}
+	putBackOf := restorable
 	c.Forced = forced || p.in.NoCache
+	if pr := c.Prior; pr == nil || pr.Path != c.Path || c.PriorAddr != c.Addr {
+		// Not its own path and address: restored there, the recorded
+		// bytes make a new file, which is no put-back.
+		putBackOf = ""
+	}
 	if c.Inputs.Candidates > 1 {
-		p.priceTakes(c, forced)
+		p.priceTakes(c, forced, putBackOf)
 		return
 	}
 	if !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Cached != nil {
 		if p.in.Cached(c.Inputs.Digest(), p.in.Provider) {
 			c.FromCache = true
 			c.Reasons = append(c.Reasons, "restored from the local cache, no request")
+			if putBackOf != "" && p.in.CachedSHA256 != nil {
+				sum, _ := p.in.CachedSHA256(c.Inputs.Digest(), p.in.Provider)
+				p.judgePutBack(c, "the local cache", 0, putBackOf, sum)
+			}
 			return
 		}
 		if p.in.CacheDamaged != nil && p.in.CacheDamaged(c.Inputs.Digest(), p.in.Provider) {
@@ -791,16 +834,46 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 	}
 	if !forced && !p.in.NoCache && c.AfterApply == "" && restorable != "" && p.in.InStore != nil && p.in.InStore(restorable) {
 		p.fromStore(c, restorable)
+		if putBackOf != "" {
+			// The recorded bytes are in the store; its record of a
+			// render of these inputs, if it has one, must name them too
+			// (an entry put together from two sides of a merge holds
+			// one side's inputs and the other's bytes). Only an image
+			// restored so asks for the record.
+			sum := restorable
+			if p.in.Stored != nil {
+				if s, ok := p.in.Stored(c.Inputs.Digest(), p.in.Provider); ok {
+					sum = s
+				}
+			}
+			p.judgePutBack(c, "the image store", 0, restorable, sum)
+		}
 		return
 	}
+	// The recorded bytes of an image whose file alone drifted, which the
+	// store lacks: pushed from a clone that has them, they would be put
+	// back with no request.
+	lacks := !forced && !p.in.NoCache && c.AfterApply == "" && restorable != "" && p.in.InStore != nil
 	if !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Stored != nil {
 		if sum, ok := p.in.Stored(c.Inputs.Digest(), p.in.Provider); ok {
 			p.fromStore(c, sum)
+			if lacks {
+				c.Reasons = append(c.Reasons, fmt.Sprintf("%s (sha256 %s), and holds another render of these inputs (sha256 %s): run `pixform push` in a clone that has %s, or apply takes that render",
+					storeLacksRecorded, shortSum(restorable), shortSum(sum), c.Path))
+			}
 			return
 		}
 	}
 	p.priceOf(c)
+	if lacks {
+		c.Reasons = append(c.Reasons, fmt.Sprintf("%s (sha256 %s): run `pixform push` in a clone that has %s; apply would render it anew",
+			storeLacksRecorded, shortSum(restorable), c.Path))
+	}
 }
+
+// storeLacksRecorded begins the reason of a change whose recorded bytes,
+// which it would put back, the image store lacks.
+const storeLacksRecorded = "the image store lacks its recorded bytes"
 
 // prefillFrom is the fewest images whose changes prefill works out on
 // several goroutines.

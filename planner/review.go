@@ -64,31 +64,30 @@ type Awaiting struct {
 }
 
 // AwaitingReview lists, in address order, the declared images of p that
-// will await a pick or an approval once p is applied: each unchanged or
-// moved image whose entry has takes but no pick, or no approval, and each
-// image the plan renders.
+// will await a pick or an approval once p is applied: each image whose
+// entry stays as it is (unchanged, moved, or only put back: PutBack)
+// and has takes but no pick, or no approval of its bytes, and each image
+// the plan renders.
 func AwaitingReview(p *Plan) []Awaiting {
 	var out []Awaiting
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		a := Awaiting{Addr: c.Addr, Path: c.Path, Takes: c.Inputs.Takes()}
-		switch c.Action {
-		case Delete:
+		switch {
+		case c.Action == Delete:
 			continue
-		case Create, Replace:
-			if c.KeepsApproval {
-				continue // the approved bytes are put back
-			}
+		case c.KeepsApproval:
+			continue // the approved bytes are put back
+		case (c.Action == Create || c.Action == Replace) && !c.PutBack:
 			a.Pending, a.Pick = true, a.Takes > 1
+		case c.Prior == nil:
+			continue
 		default:
-			if c.Prior == nil {
-				continue
-			}
 			e := c.Prior
 			switch {
 			case e.AwaitsPick():
 				a.Pick, a.Takes = true, len(e.Takes)
-			case e.Approved == nil:
+			case e.Approved == nil || e.Approved.SHA256 != e.SHA256:
 			default:
 				continue
 			}

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pixform/pixform/config"
@@ -11,6 +13,7 @@ import (
 func TestDiffStore(t *testing.T) {
 	ok := func(sha string) FileFact { return FileFact{Exists: true, SHA256: sha} }
 	fresh := state.Inputs{Prompt: "dog", Style: "flux-dev", AspectRatio: "1:1", Seed: 9}
+	catInputs := state.Inputs{Prompt: "cat", Style: "flux-dev", AspectRatio: "1:1", Seed: 7}
 	tests := map[string]struct {
 		images   []config.Image
 		lock     map[string]state.Entry
@@ -25,10 +28,38 @@ func TestDiffStore(t *testing.T) {
 		from     string // "store", "cache" or ""
 		sum      string
 		upload   bool
-		summary  Summary
+		// putBack is Change.PutBack; diverged says a reason names
+		// another render of the entry's inputs (divergedRender).
+		putBack, diverged bool
+		summary           Summary
 	}{
 		"missing file the store holds is restored": {
 			images:  []config.Image{img(t, "image.a", "cat", 7, "a.png")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 7, "a.png", providers.Imagine, "aa")},
+			inStore: map[string]bool{"aa": true},
+			action:  Replace, from: "store", sum: "aa", putBack: true,
+			summary: Summary{Replace: 1, FromStore: 1},
+		},
+		"missing file whose inputs the store records as its bytes is put back": {
+			images:  []config.Image{img(t, "image.a", "cat", 7, "a.png")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 7, "a.png", providers.Imagine, "aa")},
+			inStore: map[string]bool{"aa": true, "bb": true},
+			stored:  map[string]string{catInputs.Digest(): "aa"},
+			action:  Replace, from: "store", sum: "aa", putBack: true,
+			summary: Summary{Replace: 1, FromStore: 1},
+		},
+		// An entry put together from two sides of a merge: its inputs
+		// are one side's, its sha256 the other's.
+		"missing file whose inputs the store records as other bytes": {
+			images:  []config.Image{img(t, "image.a", "cat", 7, "a.png")},
+			lock:    map[string]state.Entry{"image.a": entry("cat", 7, "a.png", providers.Imagine, "aa")},
+			inStore: map[string]bool{"aa": true, "bb": true},
+			stored:  map[string]string{catInputs.Digest(): "bb"},
+			action:  Replace, from: "store", sum: "aa", diverged: true,
+			summary: Summary{Replace: 1, FromStore: 1},
+		},
+		"a moved path is no put-back": {
+			images:  []config.Image{img(t, "image.a", "cat", 7, "b.png")},
 			lock:    map[string]state.Entry{"image.a": entry("cat", 7, "a.png", providers.Imagine, "aa")},
 			inStore: map[string]bool{"aa": true},
 			action:  Replace, from: "store", sum: "aa",
@@ -154,6 +185,10 @@ func TestDiffStore(t *testing.T) {
 			if c.Action != tc.action || from != tc.from || c.StoreSHA256 != tc.sum || c.Upload != tc.upload {
 				t.Errorf("got %s from %q sum %q upload %v (reasons %q), want %s from %q sum %q upload %v",
 					c.Action, from, c.StoreSHA256, c.Upload, c.Reasons, tc.action, tc.from, tc.sum, tc.upload)
+			}
+			diverged := slices.ContainsFunc(c.Reasons, func(r string) bool { return strings.Contains(r, divergedRender) })
+			if c.PutBack != tc.putBack || diverged != tc.diverged {
+				t.Errorf("put back %v, diverged %v (reasons %q), want %v, %v", c.PutBack, diverged, c.Reasons, tc.putBack, tc.diverged)
 			}
 			if p.Summary != tc.summary {
 				t.Errorf("summary %+v, want %+v", p.Summary, tc.summary)

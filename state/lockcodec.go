@@ -188,10 +188,11 @@ func parseStrict(data []byte, filename string) (*Lock, error) {
 	}
 
 	// Second pass: strict, token by token at the top, so duplicate keys are
-	// caught and every entry error names its address and position.
+	// caught and every entry error names its address and position. An
+	// entry's keys are checked apart (checkEntryKeys), each at its own
+	// position: none the decoder does not know gets through.
 	lock := NewLock()
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	fail := func(addr string, err error) error { return decodeError(data, filename, addr, err) }
 	if _, err := dec.Token(); err != nil { // '{', checked by the first pass
 		return nil, fail("", err)
@@ -290,14 +291,30 @@ func parseImages(dec *json.Decoder, data []byte, filename string, lock *Lock) er
 		if _, dup := lock.Images[a]; dup {
 			return at("address appears twice; " + fixHint)
 		}
+		// The entry is decoded, and then its keys are checked in its
+		// bytes: encoding/json matches a field name in any letter case
+		// (and ignores one it does not know), and keeps the last of
+		// repeated ones, so that a lockfile from a pull request could
+		// hold an "Approved" that a review of its diff for "approved"
+		// misses, and a conflict resolved by keeping both sides' lines
+		// would silently keep the last.
+		valueAt := valueOffset(data, dec.InputOffset())
 		var e Entry
 		if err := dec.Decode(&e); err != nil {
-			err = decodeError(data, filename, addr, err)
-			var le *LockError
-			if errors.As(err, &le) && le.Line == 0 {
-				le.Line, le.Col = lineCol(data, off, true) // unknown field: point at the entry
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				// The decoder counts a type error's offset from a point
+				// of its own near the entry: the entry decoded alone
+				// counts it from the entry's first byte.
+				if again := json.Unmarshal(data[valueAt:dec.InputOffset()], new(Entry)); errors.As(again, &te) {
+					te.Offset += valueAt
+					err = again
+				}
 			}
-			return err
+			return decodeError(data, filename, addr, err)
+		}
+		if koff, msg := checkEntryKeys(data[valueAt:dec.InputOffset()]); msg != "" {
+			return atOffset(data, filename, addr, valueAt+koff, msg+"; "+fixHint)
 		}
 		atPath := func(msg string) error {
 			return atOffset(data, filename, addr, off+pathOffset(data[off:]), msg)
@@ -449,8 +466,8 @@ func pathMsg(err error) string {
 
 // pathOffset returns the offset, in entry (which starts with an entry's
 // "address": {...} member), of the value of its path field, or 0 when it
-// cannot be found. encoding/json matches field names case-insensitively
-// and keeps the last of repeated ones; so does this.
+// cannot be found. The entry's keys were checked (checkEntryKeys): each
+// is spelt exactly and appears once.
 func pathOffset(entry []byte) int64 {
 	// A decoder of its own sees a fresh document: step over the comma
 	// before the member, its key and the colon by hand.
@@ -477,7 +494,7 @@ func pathOffset(entry []byte) int64 {
 		if err := dec.Decode(&skip); err != nil {
 			return found
 		}
-		if k, _ := t.(string); strings.EqualFold(k, "path") {
+		if k, _ := t.(string); k == "path" {
 			found = start + at
 		}
 	}

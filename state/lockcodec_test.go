@@ -135,6 +135,15 @@ const validEntryJSON = `{"inputs": {"prompt": "p", "style": "flux-dev", "aspect_
  "sha256": "0000000000000000000000000000000000000000000000000000000000000000",
  "bytes": 5, "media_type": "image/png", "width": 1, "height": 2}`
 
+// candidatesEntryJSON is a valid entry of two takes, with more added to
+// its second take's fields.
+func candidatesEntryJSON(more string) string {
+	zero, one := strings.Repeat("0", 64), strings.Repeat("1", 64)
+	return `{"inputs": {"prompt": "p", "style": "flux-dev", "aspect_ratio": "1:1", "seed": 7, "candidates": 2},
+ "provider": "imagine", "path": "a/b.png", "sha256": "` + zero + `", "bytes": 5, "media_type": "image/png", "width": 1, "height": 2,
+ "takes": [{"seed": 7, "sha256": "` + zero + `", "bytes": 5}, {"seed": 9, "sha256": "` + one + `", "bytes": 5, ` + more + `}]}`
+}
+
 func withEntry(addr, entry string) string {
 	return `{"version": 1, "images": {` + fmt.Sprintf("%q", addr) + `: ` + entry + `}}`
 }
@@ -164,29 +173,52 @@ func TestParseLockErrors(t *testing.T) {
 		"duplicate top":    {`{"version": 1, "version": 1}`, []string{`"version" appears twice`}},
 		"images array":     {`{"version": 1, "images": []}`, []string{`"images" must be an object`}},
 		"unknown entry field": {withEntry("image.a", strings.Replace(validEntryJSON, `"width"`, `"colour": 1, "width"`, 1)),
-			[]string{`"image.a"`, `unknown field "colour"`, "f.json:1:"}},
+			[]string{`"image.a"`, `unknown field "colour" in the entry`, "f.json:4:41:"}},
 		"unknown inputs field": {sub(`"seed"`, `"cfg": 3, "seed"`), []string{`unknown field "cfg"`}},
-		"bad address":          {withEntry("hero", validEntryJSON), []string{`"hero"`, "canonical form", "image.hero"}},
-		"unparsable address":   {withEntry("image.a[", validEntryJSON), []string{"invalid image address"}},
-		"non-canonical key":    {withEntry(`image.a["x" ]`, validEntryJSON), []string{"invalid image address"}},
-		"padded index":         {withEntry("image.a[01]", validEntryJSON), []string{"canonical form", "image.a[1]"}},
-		"duplicate address":    {`{"version": 1, "images": {"image.a": ` + validEntryJSON + `, "image.a": ` + validEntryJSON + `}}`, []string{"appears twice"}},
-		"empty prompt":         {sub(`"prompt": "p"`, `"prompt": ""`), []string{`"image.a"`, "inputs.prompt is empty"}},
-		"missing prompt":       {sub(`"prompt": "p",`, ``), []string{"inputs.prompt is empty"}},
-		"empty style":          {sub(`"style": "flux-dev"`, `"style": ""`), []string{"inputs.style is empty"}},
-		"empty ratio":          {sub(`"aspect_ratio": "1:1"`, `"aspect_ratio": ""`), []string{"inputs.aspect_ratio is empty"}},
-		"seed zero":            {sub(`"seed": 7`, `"seed": 0`), []string{"seed 0 is outside 1..4294967295"}},
-		"seed too big":         {sub(`"seed": 7`, `"seed": 4294967296`), []string{"outside"}},
-		"seed negative":        {sub(`"seed": 7`, `"seed": -1`), []string{"outside"}},
-		"seed fraction":        {sub(`"seed": 7`, `"seed": 1.5`), []string{`"inputs.seed" must be a whole number`}},
-		"seed string":          {sub(`"seed": 7`, `"seed": "7"`), []string{"must be a whole number, not string"}},
-		"bad provider":         {sub(`"provider": "imagine"`, `"provider": "dalle"`), []string{`provider "dalle"`}},
-		"empty path":           {sub(`"path": "a/b.png"`, `"path": ""`), []string{"names no file"}},
-		"absolute path":        {sub(`"path": "a/b.png"`, `"path": "/etc/passwd"`), []string{"is absolute"}},
-		"drive path":           {sub(`"path": "a/b.png"`, `"path": "C:/x.png"`), []string{"is absolute"}},
-		"backslash path":       {sub(`"path": "a/b.png"`, `"path": "a\\..\\..\\b.png"`), []string{"backslash"}},
-		"dotdot path":          {sub(`"path": "a/b.png"`, `"path": "../b.png"`), []string{"leads outside the working directory"}},
-		"upper workdir path":   {sub(`"path": "a/b.png"`, `"path": ".PIXFORM/cache/x.png"`), []string{"pixform's own"}},
+		// Field names are matched exactly, letter case too, and once each
+		// (review finding s17, item 2): encoding/json would take
+		// "Approved" for "approved", which a review of the diff for
+		// "approved" misses, and the last of two "prompt" lines that a
+		// conflict resolved by keeping both sides leaves.
+		"case-folded entry field": {strings.Replace(withEntry("image.a", validEntryJSON), `"width"`, "\n\"Width\"", 1),
+			[]string{"f.json:5:1:", `"image.a"`, `unknown field "Width" in the entry: pixform writes it "width"`, "letter case", "restore the lockfile"}},
+		"case-folded approved": {withEntry("image.a", strings.Replace(validEntryJSON, `"height": 2}`, `"height": 2, "Approved": {"by": "Eve", "at": "2026-11-30T00:00:00Z", "sha256": "0000000000000000000000000000000000000000000000000000000000000000"}}`, 1)),
+			[]string{`unknown field "Approved" in the entry: pixform writes it "approved"`}},
+		"case-folded approved field": {withEntry("image.a", strings.Replace(validEntryJSON, `"height": 2}`, `"height": 2, "approved": {"By": "Eve", "at": "2026-11-30T00:00:00Z", "sha256": "0000000000000000000000000000000000000000000000000000000000000000"}}`, 1)),
+			[]string{`unknown field "By" in approved: pixform writes it "by"`}},
+		"case-folded inputs field": {sub(`"prompt"`, `"Prompt"`), []string{`unknown field "Prompt" in inputs: pixform writes it "prompt"`}},
+		"escaped entry field":      {sub(`"provider"`, `"pro\u0076ider"`), []string{`field "pro\\u0076ider" in the entry is spelt with an escape`}},
+		"escaped approved":         {withEntry("image.a", strings.Replace(validEntryJSON, `"height": 2}`, `"height": 2, "\u0061pproved": {"by": "Eve", "at": "2026-11-30T00:00:00Z", "sha256": "0000000000000000000000000000000000000000000000000000000000000000"}}`, 1)), []string{`is spelt with an escape`}},
+		"nested unknown in takes":  {withEntry("image.a", candidatesEntryJSON(`"x": {"seed": [1, {"a": "}"}]}`)), []string{`unknown field "x" in takes[1]`}},
+		"keys after nested values": {withEntry("image.a", candidatesEntryJSON(`"media_type": "image/png", "width": 1, "height": 2}, {"seed": 11, "sha256": "x", "bytes": 1, "Bytes": 2`)), []string{`unknown field "Bytes" in takes[2]`}},
+		"duplicate inputs field": {strings.Replace(withEntry("image.a", validEntryJSON), `"style"`, "\n\"prompt\": \"q\", \"style\"", 1),
+			[]string{"f.json:2:1:", `"image.a"`, `field "prompt" appears twice in inputs`, "keep one", "restore the lockfile"}},
+		"duplicate entry field": {sub(`"bytes": 5`, `"bytes": 5, "bytes": 6`), []string{`field "bytes" appears twice in the entry`}},
+		"duplicate take field": {withEntry("image.a", candidatesEntryJSON(`"seed": 9`)),
+			[]string{`field "seed" appears twice in takes[1]`}},
+		"case-folded take field": {withEntry("image.a", candidatesEntryJSON(`"Width": 1`)),
+			[]string{`unknown field "Width" in takes[1]: pixform writes it "width"`}},
+		"bad address":        {withEntry("hero", validEntryJSON), []string{`"hero"`, "canonical form", "image.hero"}},
+		"unparsable address": {withEntry("image.a[", validEntryJSON), []string{"invalid image address"}},
+		"non-canonical key":  {withEntry(`image.a["x" ]`, validEntryJSON), []string{"invalid image address"}},
+		"padded index":       {withEntry("image.a[01]", validEntryJSON), []string{"canonical form", "image.a[1]"}},
+		"duplicate address":  {`{"version": 1, "images": {"image.a": ` + validEntryJSON + `, "image.a": ` + validEntryJSON + `}}`, []string{"appears twice"}},
+		"empty prompt":       {sub(`"prompt": "p"`, `"prompt": ""`), []string{`"image.a"`, "inputs.prompt is empty"}},
+		"missing prompt":     {sub(`"prompt": "p",`, ``), []string{"inputs.prompt is empty"}},
+		"empty style":        {sub(`"style": "flux-dev"`, `"style": ""`), []string{"inputs.style is empty"}},
+		"empty ratio":        {sub(`"aspect_ratio": "1:1"`, `"aspect_ratio": ""`), []string{"inputs.aspect_ratio is empty"}},
+		"seed zero":          {sub(`"seed": 7`, `"seed": 0`), []string{"seed 0 is outside 1..4294967295"}},
+		"seed too big":       {sub(`"seed": 7`, `"seed": 4294967296`), []string{"outside"}},
+		"seed negative":      {sub(`"seed": 7`, `"seed": -1`), []string{"outside"}},
+		"seed fraction":      {sub(`"seed": 7`, `"seed": 1.5`), []string{`"inputs.seed" must be a whole number`}},
+		"seed string":        {sub(`"seed": 7`, `"seed": "7"`), []string{"must be a whole number, not string"}},
+		"bad provider":       {sub(`"provider": "imagine"`, `"provider": "dalle"`), []string{`provider "dalle"`}},
+		"empty path":         {sub(`"path": "a/b.png"`, `"path": ""`), []string{"names no file"}},
+		"absolute path":      {sub(`"path": "a/b.png"`, `"path": "/etc/passwd"`), []string{"is absolute"}},
+		"drive path":         {sub(`"path": "a/b.png"`, `"path": "C:/x.png"`), []string{"is absolute"}},
+		"backslash path":     {sub(`"path": "a/b.png"`, `"path": "a\\..\\..\\b.png"`), []string{"backslash"}},
+		"dotdot path":        {sub(`"path": "a/b.png"`, `"path": "../b.png"`), []string{"leads outside the working directory"}},
+		"upper workdir path": {sub(`"path": "a/b.png"`, `"path": ".PIXFORM/cache/x.png"`), []string{"pixform's own"}},
 		"path line": {"{\"version\": 1, \"images\": {\"image.a\": {\"inputs\": {\"prompt\": \"\\\"path\\\": \\\"x\", \"style\": \"s\", \"aspect_ratio\": \"1:1\", \"seed\": 7},\n\"provider\": \"imagine\",\n  \"path\": \"../b.png\",\n\"sha256\": \"0000000000000000000000000000000000000000000000000000000000000000\", \"bytes\": 5, \"media_type\": \"image/png\", \"width\": 1, \"height\": 2}}}",
 			[]string{"f.json:3:11:", `"image.a"`, "leads outside"}},
 		"git path":        {sub(`"path": "a/b.png"`, `"path": ".git/HEAD"`), []string{`path ".git/HEAD" is inside version control's own data`, "not inside .git", "restore the lockfile"}},
@@ -433,6 +465,31 @@ func BenchmarkParseLock10k(b *testing.B) {
 	}
 }
 
+// BenchmarkParseLock10kStrict parses a lockfile of 10,000 images that
+// is not in Marshal's layout (one line, as a tool other than pixform
+// may write it): the strict way, entry by entry.
+func BenchmarkParseLock10kStrict(b *testing.B) {
+	data, err := json.Marshal(struct {
+		Version int              `json:"version"`
+		Images  map[string]Entry `json:"images"`
+	}{1, func() map[string]Entry {
+		m := map[string]Entry{}
+		for a, e := range lockN(10000).Images {
+			m[a.String()] = e
+		}
+		return m
+	}()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := ParseLock(data, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func FuzzParseLock(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "lock", "*.json"))
 	for _, p := range files {
@@ -444,6 +501,13 @@ func FuzzParseLock(f *testing.F) {
 	}
 	f.Add(lockN(2).Marshal())
 	f.Add([]byte(withEntry("image.a", validEntryJSON)))
+	// Keys in another letter case, and keys twice, in each object.
+	f.Add([]byte(strings.Replace(withEntry("image.a", validEntryJSON), `"width"`, `"Width"`, 1)))
+	f.Add([]byte(strings.Replace(withEntry("image.a", validEntryJSON), `"style"`, `"prompt": "q", "style"`, 1)))
+	f.Add([]byte(withEntry("image.a", candidatesEntryJSON(`"seed": 9`))))
+	f.Add([]byte(withEntry("image.a", candidatesEntryJSON(`"Width": 1, "height": 2`))))
+	f.Add([]byte(withEntry("image.a", strings.Replace(validEntryJSON, `"height": 2}`, `"height": 2, "Approved": {"by": "Eve", "at": "2026-11-30T00:00:00Z", "sha256": "`+strings.Repeat("0", 64)+`"}}`, 1))))
+	f.Add([]byte(withEntry("image.a", strings.Replace(validEntryJSON, `"height": 2}`, `"height": 2, "approved": {"by": "Eve", "by": "Ann", "at": "2026-11-30T00:00:00Z", "sha256": "`+strings.Repeat("0", 64)+`"}}`, 1))))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := ParseLock(data, "fuzz.json")
 		if err != nil {
@@ -464,4 +528,36 @@ func FuzzParseLock(f *testing.F) {
 			t.Fatal("Marshal is not a fixed point")
 		}
 	})
+}
+
+// TestLockKeysMatchTags holds the field names checkEntryKeys accepts to
+// the JSON names of the structs an entry decodes into.
+func TestLockKeysMatchTags(t *testing.T) {
+	for _, tc := range []struct {
+		typ  reflect.Type
+		keys []string
+	}{
+		{reflect.TypeFor[Entry](), entryKeys},
+		{reflect.TypeFor[Inputs](), inputsKeys},
+		{reflect.TypeFor[Take](), takeKeys},
+		{reflect.TypeFor[Approval](), approvalKeys},
+	} {
+		var names []string
+		for f := range tc.typ.Fields() {
+			names = append(names, strings.Split(f.Tag.Get("json"), ",")[0])
+		}
+		if !slices.Equal(names, tc.keys) {
+			t.Errorf("%s: tags %q, checked keys %q", tc.typ, names, tc.keys)
+		}
+	}
+}
+
+// TestParseLockTypeErrorPosition: a value of the wrong type is placed at
+// its own line, not at the entry's offset into the file.
+func TestParseLockTypeErrorPosition(t *testing.T) {
+	data := withEntry("image.a", strings.Replace(validEntryJSON, `"bytes": 5`, "\n  \"bytes\": \"5\"", 1))
+	_, err := ParseLock([]byte(data), "f.json")
+	if err == nil || !strings.Contains(err.Error(), "f.json:5:14:") || !strings.Contains(err.Error(), `"bytes" must be a whole number, not string`) {
+		t.Fatalf("got %v", err)
+	}
 }
