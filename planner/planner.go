@@ -834,20 +834,15 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 	}
 	if !forced && !p.in.NoCache && c.AfterApply == "" && restorable != "" && p.in.InStore != nil && p.in.InStore(restorable) {
 		p.fromStore(c, restorable)
-		if putBackOf != "" {
-			// The recorded bytes are in the store; its record of a
-			// render of these inputs, if it has one, must name them too
-			// (an entry put together from two sides of a merge holds
-			// one side's inputs and the other's bytes). Only an image
-			// restored so asks for the record.
-			sum := restorable
-			if p.in.Stored != nil {
-				if s, ok := p.in.Stored(c.Inputs.Digest(), p.in.Provider); ok {
-					sum = s
-				}
-			}
-			p.judgePutBack(c, "the image store", 0, restorable, sum)
-		}
+		// The store's record of a render of these inputs is not asked
+		// whether it names the recorded bytes: it names the first render
+		// anyone pushed, an equally valid one (a -replace of an image
+		// whose seed is set renders the same inputs again, and the
+		// record keeps the first), so other bytes there are no sign of
+		// an entry mixed from two sides of a merge; and asking would
+		// cost a request to the store for each image of a clone without
+		// outputs. The recorded bytes themselves are put back.
+		c.PutBack = putBackOf != ""
 		return
 	}
 	// The recorded bytes of an image whose file alone drifted, which the
