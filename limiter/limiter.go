@@ -161,9 +161,20 @@ const (
 	burstless = 2.5
 	// windowGuard is how much longer than rateWindow the limiter's own
 	// log of starts is kept for a server that counts refused requests
-	// over a window, to start with; each 429 in that mode doubles it,
-	// up to maxWindowGuard. A 429 beyond that, or two within a window,
-	// end the mode, and starts are paced at the window's count instead.
+	// over a window, to start with, at most; each 429 in that mode
+	// doubles it, up to maxWindowGuard. A 429 beyond that, or two
+	// within a window, end the mode, and starts are paced at the
+	// window's count instead. The guard covers what the time each
+	// request reached the server may be off by beyond what its round
+	// trip says (the fastest round trip's own way there, a server whose
+	// own time varies), of the order of the requests' way to the server,
+	// which the 429s' round trips measure (they are all way, there and
+	// back): it starts at twice the slowest 429's so far, at least
+	// minWindowGuard. Each window is that much longer, 9 times over
+	// scenario (e): 8 ms where 429s take 0.5-1 ms (the binary on a quiet
+	// machine) was 72 ms of a 9.3 s run; 2 ms met 429s in the mode on a
+	// loaded machine once arrivals were timed less carefully.
+	minWindowGuard = 4 * time.Millisecond
 	windowGuard    = 8 * time.Millisecond
 	maxWindowGuard = 64 * time.Millisecond
 	// tentativeWindows is how many windows window mode entered at the
@@ -464,6 +475,7 @@ type Adaptive struct {
 
 	successes  int
 	min429Lat  time.Duration // the fastest 429's round trip
+	max429Lat  time.Duration // the slowest 429's round trip
 	minGapEver time.Duration // the closest two accepted starts seen at any 429
 	seq        uint64        // the last Ticket's sequence number
 	history    history       // recent starts
@@ -674,6 +686,9 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 		f = throttled
 	case o.Success:
 		f = succeeded
+	}
+	if f == throttled && o.Latency > l.max429Lat {
+		l.max429Lat = o.Latency
 	}
 	if e := l.history.find(t.seq); e != nil {
 		e.fate = f
@@ -1381,7 +1396,7 @@ func replayBucket(rs []replayStart, b, r, skew float64) (acceptsOK, refusalsOK b
 // enterWindowLocked starts window mode at a count of n starts a window.
 func (l *Adaptive) enterWindowLocked(now time.Time, n int) {
 	l.winLimit = n
-	l.winGuard = windowGuard
+	l.winGuard = min(max(2*l.max429Lat, minWindowGuard), windowGuard)
 	l.winSince = now
 	l.winRefused = time.Time{}
 	l.winBase = n

@@ -659,6 +659,38 @@ func TestLimiterWindowEdgeFromA429sWay(t *testing.T) {
 	})
 }
 
+// TestLimiterWindowGuardFrom429s checks that window mode's guard starts
+// at twice the slowest 429's round trip so far (the 429s' round trips
+// measure the requests' way to the server), at least minWindowGuard and
+// at most windowGuard.
+func TestLimiterWindowGuardFrom429s(t *testing.T) {
+	for _, tc := range []struct {
+		lat429, want time.Duration
+	}{
+		{lat429: time.Millisecond, want: 4 * time.Millisecond},
+		{lat429: 3 * time.Millisecond, want: 6 * time.Millisecond},
+		{lat429: 10 * time.Millisecond, want: 8 * time.Millisecond},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			lim := New(16, SystemClock{})
+			tk := limAcquireN(t, lim, 1)[0]
+			time.Sleep(300 * time.Millisecond)
+			lim.Release(tk, Outcome{Success: true, Latency: 300 * time.Millisecond})
+			tk = limAcquireN(t, lim, 1)[0]
+			time.Sleep(tc.lat429)
+			lim.Release(tk, Outcome{Throttled: true, Latency: tc.lat429})
+			lim.mu.Lock()
+			lim.countsRefused = true
+			lim.enterWindowLocked(time.Now(), 1)
+			guard := lim.winGuard
+			lim.mu.Unlock()
+			if guard != tc.want {
+				t.Errorf("window mode's guard %v after a 429 of %v, want %v", guard, tc.lat429, tc.want)
+			}
+		})
+	}
+}
+
 // TestLimiterWindowModeRate checks that in the mode for a window that
 // counts refused requests, Rate reports the window's count a second, not
 // the pace it left behind (or its probe, which no longer applies).

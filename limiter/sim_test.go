@@ -658,12 +658,14 @@ func simScenarios() map[string]simScenario {
 		// The opening's third start at 250 ms brings slow start's
 		// refusals forward (the third at 0.88 s, was 0.98 s): 1.141×.
 		// Window mode from the second refusal in a row (0.800 s), the
-		// run's first rate 429, instead of the third: 1.132×.
+		// run's first rate 429, instead of the third: 1.132×. A guard
+		// of twice the slowest 429's round trip, at least 4 ms, instead
+		// of 8 ms: 1.128× (worst 1.129× over seeds 1-70).
 		"e-window-10-per-1s": {
 			newServer: func() simServer { return &simWindowServer{limit: 10, lat: 300 * time.Millisecond} },
 			images:    100,
 			ideal:     9000 * time.Millisecond,
-			maxRatio:  1.135,
+			maxRatio:  1.13,
 			max429:    0.05,
 		},
 		// The window as the binary meets it on a loaded machine: each
@@ -674,7 +676,8 @@ func simScenarios() map[string]simScenario {
 		// that had left late less than a window after it: a fourth 429,
 		// 1.207×. Each start's delay adds to the window's period, about
 		// 7 ms a second here. Window mode from the second refusal:
-		// 1.153× → 1.143×.
+		// 1.153× → 1.143×; its guard from the 429s: 1.139× (worst
+		// 1.145× over seeds 1-70).
 		"e-window-10-per-1s-send-delay": {
 			newServer: func() simServer { return &simWindowServer{limit: 10, lat: 300 * time.Millisecond} },
 			images:    100,
@@ -687,7 +690,7 @@ func simScenarios() map[string]simScenario {
 			newServer: func() simServer { return &simWindowServer{limit: 10, lat: 300 * time.Millisecond, noRetryAfter: true} },
 			images:    100,
 			ideal:     9000 * time.Millisecond,
-			maxRatio:  1.135,
+			maxRatio:  1.13,
 			max429:    0.05,
 		},
 		// Up to its first 429 this bucket answers exactly as the window
