@@ -161,11 +161,30 @@ const (
 	burstless = 2.5
 	// windowGuard is how much longer than rateWindow the limiter's own
 	// log of starts is kept for a server that counts refused requests
-	// over a window, to start with; each 429 in that mode doubles it,
-	// up to maxWindowGuard. A 429 beyond that, or two within a window,
-	// end the mode, and starts are paced at the window's count instead.
+	// over a window, to start with, at most; each 429 in that mode
+	// doubles it, up to maxWindowGuard. A 429 beyond that, or two
+	// within a window, end the mode, and starts are paced at the
+	// window's count instead. The guard covers what the time each
+	// request reached the server may be off by beyond what its round
+	// trip says (the fastest round trip's own way there, a server whose
+	// own time varies), of the order of the requests' way to the server,
+	// which the 429s' round trips measure (they are all way, there and
+	// back): it starts at twice the slowest 429's so far, at least
+	// minWindowGuard. Each window is that much longer, 9 times over
+	// scenario (e): 8 ms where 429s take 0.5-1 ms (the binary on a quiet
+	// machine) was 72 ms of a 9.3 s run; 2 ms met 429s in the mode on a
+	// loaded machine once arrivals were timed less carefully.
+	minWindowGuard = 4 * time.Millisecond
 	windowGuard    = 8 * time.Millisecond
 	maxWindowGuard = 64 * time.Millisecond
+	// tentativeWindows is how many windows window mode entered at the
+	// run's first rate 429 stays tentative: a second 429 within them
+	// ends the mode at once (a token bucket with a larger burst at a
+	// lower rate, which answered slow start as the window would, refuses
+	// a start of each window the mode sends, 1-2 windows apart), instead
+	// of widening the guard up to maxWindowGuard one 429 at a time (five
+	// 429s for a bucket of 5 a second with a burst of 3).
+	tentativeWindows = 3
 	// arrivalSlack bounds how much of a round trip's excess over the
 	// fastest one window mode takes for a delay on the request's way to
 	// the server (timing the window's edge from when it arrived): a
@@ -259,7 +278,11 @@ const (
 // of a pace: as many as the window let through, each as soon as the
 // window has room, timed from when each request reached the server at
 // the latest, not from its start (until 429s in that mode say the
-// server is no such window). All three limits are probed upward
+// server is no such window). The run's first rate 429 does the same when
+// the start before it was refused too and the window before that held
+// as many starts as the server ever accepted in one, all accepted; a
+// second 429 within that mode's first windows ends it, and counts as a
+// rate 429. All three limits are probed upward
 // afterwards: the rate after a plateau, slowly at first and faster and
 // faster, the plateau growing each time the same rate is found again; a window's count after a long
 // plateau, by a step that doubles each time a window at the higher count
@@ -315,12 +338,6 @@ type event struct {
 	level int
 	gap   time.Duration
 	fate  fate
-	// reached is when the server may have seen the request, at the
-	// latest, once it ended: when it left, as the caller's Latency says
-	// (later than at by the caller's own work in between), plus how
-	// much longer than the fastest of its kind its round trip was, up
-	// to arrivalSlack.
-	reached time.Time
 	// lat is the request's round trip as the caller measured it, and
 	// sent when it left (Release's time less lat); both zero until it
 	// ended, or when the caller did not measure it.
@@ -328,12 +345,27 @@ type event struct {
 	sent time.Time
 }
 
-// arrived is when the server may have seen the request, at the latest,
-// as far as the limiter knows: a server that counts starts over a window
-// counted it then.
-func (e *event) arrived() time.Time {
-	if e.reached.After(e.at) {
-		return e.reached
+// arrivedLocked is when the server may have seen e's request, at the
+// latest, as far as the limiter knows now: a server that counts starts
+// over a window counted it then. That is when it left, as the caller's
+// Latency says (later than its start by the caller's own work in
+// between), plus, up to arrivalSlack, what of its round trip may have
+// been a delay on its way there (a loaded machine's scheduling): all of
+// a 429's, which came back at once (the fastest 429 so far is no bound:
+// the first one is the fastest), and of an accepted request's what
+// exceeds the fastest accepted round trip known now, not when it ended:
+// early in a run the few known are not the fastest, and a request that
+// left late then was taken to have arrived on time.
+func (l *Adaptive) arrivedLocked(e *event) time.Time {
+	if e.lat <= 0 || e.fate == failed {
+		return e.at
+	}
+	way := e.lat
+	if e.fate == succeeded {
+		way -= l.minLat
+	}
+	if r := e.sent.Add(min(max(way, 0), arrivalSlack)); r.After(e.at) {
+		return r
 	}
 	return e.at
 }
@@ -414,8 +446,12 @@ type Adaptive struct {
 	winStep    int
 	winPlateau time.Duration
 	noWindow   bool // window mode ended: the server is no such window
-	rateCuts   int  // rate cuts so far (not counting holds)
-	noBurst    bool // a rate estimate came from the closest accepted starts
+	// winTentative marks window mode entered at the run's first rate
+	// 429: a second 429 within its first tentativeWindows windows ends
+	// it.
+	winTentative bool
+	rateCuts     int  // rate cuts so far (not counting holds)
+	noBurst      bool // a rate estimate came from the closest accepted starts
 	// refitAt, when not zero, is when the run is replayed against a token
 	// bucket again: a rate 429's replay fit a narrow range of fast rates
 	// and slower buckets too, which the pace, accepted until then, rules
@@ -439,6 +475,7 @@ type Adaptive struct {
 
 	successes  int
 	min429Lat  time.Duration // the fastest 429's round trip
+	max429Lat  time.Duration // the slowest 429's round trip
 	minGapEver time.Duration // the closest two accepted starts seen at any 429
 	seq        uint64        // the last Ticket's sequence number
 	history    history       // recent starts
@@ -650,23 +687,14 @@ func (l *Adaptive) Release(t Ticket, o Outcome) {
 	case o.Success:
 		f = succeeded
 	}
+	if f == throttled && o.Latency > l.max429Lat {
+		l.max429Lat = o.Latency
+	}
 	if e := l.history.find(t.seq); e != nil {
 		e.fate = f
 		if o.Latency > 0 {
 			e.lat = o.Latency
 			e.sent = now.Add(-o.Latency)
-			e.reached = e.sent
-			fastest := l.minLat
-			if f == throttled {
-				fastest = l.min429Lat
-			}
-			if f != failed && fastest > 0 && o.Latency > fastest {
-				// A round trip longer than the fastest of its kind may
-				// have been held up on its way to the server (a loaded
-				// machine's scheduling): it may have arrived that much
-				// later.
-				e.reached = e.reached.Add(min(o.Latency-fastest, arrivalSlack))
-			}
 		}
 	}
 	if l.inflight > 0 {
@@ -738,11 +766,16 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			l.pauseUntil = until
 		}
 	}
+	// modeEnded says that this 429 ended a tentative window mode: the
+	// server had let the window's count through at once, more in
+	// flight than ever before, so it limits the rate, not the requests
+	// in flight.
+	modeEnded := false
 	if l.winLimit > 0 {
-		if !start.Before(l.winSince) {
-			l.windowRefusedLocked(now, start)
+		if start.Before(l.winSince) || !l.windowRefusedLocked(now, start) {
+			return
 		}
-		return
+		modeEnded = true
 	}
 	if start.Before(l.lastCut) {
 		return // started before the last cut: already accounted for
@@ -804,7 +837,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 	l.throttled = true
 	l.learning = false
 	tooSoon := float64(t.gap) < gapTolerance*float64(minGap)
-	if level > accepted && !tooSoon {
+	if level > accepted && !tooSoon && !modeEnded {
 		// Concurrency limit: the server never accepted this many.
 		c := max(1, accepted)
 		if c+1 < len(l.refused) {
@@ -829,6 +862,39 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			l.tracef("window=%d: the rate explains the earlier 429", l.max)
 		}
 	}
+	if prev := l.history.find(t.seq - 1); prev != nil && prev.fate == throttled && l.lastRateHit.IsZero() && !l.noWindow &&
+		start.Sub(prev.at) < rateWindow/2 && !start.Before(l.firstStart.Add(rateWindow/2)) {
+		// The run's first rate 429, of the start right after a refused
+		// one, which came when the window before it held n starts, all
+		// of them known to be accepted, and none held more: a window
+		// that counts refused requests refuses every start until its
+		// oldest have left it, and slow start's next start after the
+		// first refusal comes before that, with n starts in the window
+		// before it still (refused ones counted). Read as such a window
+		// now, not at a third refusal soon after a rate cut, the mode
+		// saves a slot of each window for the rest of the run: each
+		// start follows the one n before it by a window, so the last
+		// one comes 9 windows after this one in scenario (e) (0.800 s
+		// instead of 0.883 s). A token bucket with a burst of 2 that
+		// refused slow start's first starts as the window did accepts
+		// this one (it has a token again: scenario a-13rps); one with
+		// a larger burst at a lower rate may refuse it too, and then
+		// refuses again within the mode's first windows, which ends the
+		// mode (tentativeWindows). While some of the window's starts
+		// are not known to be accepted (a loaded machine's slow
+		// answers), n would be low, and a server that refuses nothing
+		// at that count would be held to it until the mode's probe:
+		// the third refusal decides then.
+		from := prev.at.Add(-rateWindow)
+		n := l.history.startedSince(from, prev.at)
+		if n > 0 && l.history.acceptedSince(from, prev.at.Add(-time.Nanosecond), now.Add(-acceptAge)) == n &&
+			l.history.maxAcceptedInWindow(rateWindow, now.Add(-acceptAge)) <= n && l.history.startedSince(start.Add(-rateWindow), start) >= n {
+			l.countsRefused = true
+			l.enterWindowLocked(now, n)
+			l.winTentative = true
+			return
+		}
+	}
 	var est float64
 	margin := rateMargin
 	cur := l.currentRateLocked(now)
@@ -851,7 +917,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		// counts refused requests, so later cuts skip them. Otherwise,
 		// later, the margin below the estimate was too thin for how
 		// much the requests' way to the server varies: widen it.
-		if prev := l.history.find(t.seq - 1); prev != nil && prev.fate == throttled {
+		if prev := l.history.find(t.seq - 1); prev != nil && prev.fate == throttled && !l.noWindow {
 			l.countsRefused = true
 			// The window's allowance: the most it let through in one
 			// window, but no more than came in the window before this
@@ -982,7 +1048,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			}
 		}
 	}
-	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (l.noBurst || level > accepted || float64(time.Second)/float64(l.minGapEver) <= burstless*est) {
+	if gapRate := float64(time.Second) / float64(minGap); minGap < noGap && (l.noBurst || level > accepted && !modeEnded || float64(time.Second)/float64(l.minGapEver) <= burstless*est) {
 		// Refused for coming too soon at a level never accepted, or
 		// the server never let two requests through much closer than
 		// its average (or was found to allow no burst before: a low
@@ -1330,13 +1396,14 @@ func replayBucket(rs []replayStart, b, r, skew float64) (acceptsOK, refusalsOK b
 // enterWindowLocked starts window mode at a count of n starts a window.
 func (l *Adaptive) enterWindowLocked(now time.Time, n int) {
 	l.winLimit = n
-	l.winGuard = windowGuard
+	l.winGuard = min(max(2*l.max429Lat, minWindowGuard), windowGuard)
 	l.winSince = now
 	l.winRefused = time.Time{}
 	l.winBase = n
 	l.winStep = 1
 	l.winPlateau = windowPlateau
 	l.winProbeAt = now.Add(windowPlateau)
+	l.winTentative = false
 	l.tracef("window mode limit=%d", n)
 }
 
@@ -1367,7 +1434,7 @@ func (l *Adaptive) windowGateLocked(now time.Time) time.Time {
 		if !e.at.After(now.Add(-2 * span)) {
 			return false
 		}
-		if a := e.arrived(); a.After(now.Add(-span)) {
+		if a := l.arrivedLocked(e); a.After(now.Add(-span)) {
 			arr = append(arr, a)
 		}
 		return true
@@ -1393,8 +1460,12 @@ func (l *Adaptive) windowGateLocked(now time.Time) time.Time {
 // through: the window's edge was too close for how much the requests'
 // delays vary, and the guard doubles; once it is long, the server is no
 // such window after all, and starts are paced at the window's count a
-// window, as for any rate limit.
-func (l *Adaptive) windowRefusedLocked(now, start time.Time) {
+// window, as for any rate limit. A second 429 in the first windows of a
+// mode entered at the run's first rate 429 ends it at once, and asRate
+// says that the 429 is then to be counted as any rate 429: the mode had
+// let a window's count through at once, which a server that is no such
+// window answered.
+func (l *Adaptive) windowRefusedLocked(now, start time.Time) (asRate bool) {
 	if l.winLimit > l.winBase {
 		// A probe's count was refused: back to the last one that
 		// passed, and probe more rarely.
@@ -1403,15 +1474,29 @@ func (l *Adaptive) windowRefusedLocked(now, start time.Time) {
 		l.winPlateau *= plateauGrowth
 		l.winProbeAt = now.Add(l.winPlateau)
 		l.tracef("window probe refused: limit=%d plateau=%v", l.winLimit, l.winPlateau)
-		return
+		return false
 	}
 	l.winProbeAt = now.Add(l.winPlateau)
 	again := !l.winRefused.IsZero() && start.Sub(l.winRefused) < rateWindow
+	// A mode entered at the run's first rate 429 may have taken a
+	// token bucket with a larger burst at a lower rate for a window:
+	// such a bucket refuses again within the mode's first windows, the
+	// guard widened or not, where a window whose requests' delays vary
+	// is done with 429s once the guard is wide enough (its first 429
+	// widens it, as for any window).
+	tentative := l.winTentative && !l.winRefused.IsZero() && now.Sub(l.winSince) < tentativeWindows*rateWindow
 	l.winRefused = start
+	if tentative {
+		l.tracef("tentative window mode ends")
+		l.winLimit = 0
+		l.noWindow = true
+		l.countsRefused = false
+		return true
+	}
 	if l.winGuard < maxWindowGuard && !again {
 		l.winGuard *= 2
 		l.tracef("window 429: guard=%v", l.winGuard)
-		return
+		return false
 	}
 	l.tracef("window mode ends")
 	l.lastCut = now
@@ -1423,6 +1508,8 @@ func (l *Adaptive) windowRefusedLocked(now, start time.Time) {
 	l.nextStart = now.Add(time.Duration(float64(time.Second) / l.rate))
 	l.winLimit = 0
 	l.noWindow = true
+	l.countsRefused = false
+	return false
 }
 
 // widenMargin doubles the margin learned from 429s that came while

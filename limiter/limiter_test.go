@@ -526,6 +526,171 @@ func TestLimiterLearning(t *testing.T) {
 	})
 }
 
+// TestLimiterWindowAtSecondRefusal replays slow start's first second of
+// scenario (e), a window of 10 a second that counts refused requests
+// (refusals at 0.757 s and 0.800 s), and variants of it, up to the second
+// refusal: window mode begins there, tentatively, only when that refusal
+// follows a refused start, is the run's first rate 429, and the window
+// before the first refusal held as many starts as any, all known to be
+// accepted.
+func TestLimiterWindowAtSecondRefusal(t *testing.T) {
+	accepted := []float64{0, 0, 0.25, 0.302, 0.403, 0.478, 0.554, 0.614, 0.664, 0.714}
+	tests := map[string]struct {
+		accepted, refused []float64
+		lat429            time.Duration // the 429s' round trip
+		inFlight          int           // the last this many accepted starts have not ended
+		want              int           // window mode's count, 0 for none
+	}{
+		"window":                  {accepted: accepted, refused: []float64{0.757, 0.800}, lat429: time.Millisecond, inFlight: 5, want: 10},
+		"first refusal only":      {accepted: accepted, refused: []float64{0.757}, lat429: time.Millisecond, inFlight: 5},
+		"accepted in between":     {accepted: append(slices.Clone(accepted), 0.800), refused: []float64{0.757, 0.857}, lat429: time.Millisecond, inFlight: 5},
+		"refusals a window apart": {accepted: accepted, refused: []float64{0.3021, 0.800}, lat429: time.Millisecond, inFlight: 5},
+		// 429s that took 60 ms: a request counts as accepted once in
+		// flight for 240 ms, and the starts of the last 240 ms before
+		// the first refusal are not known to be: their window's count
+		// would be low.
+		"answers not known": {accepted: accepted, refused: []float64{0.757, 0.800}, lat429: 60 * time.Millisecond, inFlight: 5},
+		// A window before held 11 accepted starts: no window of 10.
+		"more accepted before": {
+			accepted: []float64{0, 0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 1.2, 1.3, 1.4, 1.45, 1.5, 1.55, 1.6, 1.65, 1.7},
+			refused:  []float64{1.75, 1.8}, lat429: time.Millisecond,
+		},
+		// A run younger than half a window: no window's count yet.
+		"young run": {accepted: []float64{0, 0, 0.1, 0.15, 0.2}, refused: []float64{0.25, 0.3}, lat429: time.Millisecond},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			l := limFitRun(tc.accepted, tc.refused, 300*time.Millisecond, tc.lat429)
+			last := tc.refused[len(tc.refused)-1]
+			at := l.firstStart.Add(time.Duration(last * float64(time.Second)))
+			now := at.Add(tc.lat429)
+			n := 0
+			l.history.each(func(e *event) bool {
+				e.level = 1
+				if e.fate == succeeded && n < tc.inFlight {
+					e.fate = inFlight
+					n++
+				}
+				return true
+			})
+			l.successes = len(tc.accepted) - tc.inFlight
+			l.inflight = tc.inFlight + 1
+			l.mu.Lock()
+			l.onThrottle(now, Ticket{seq: l.seq, at: at, level: 1, gap: 43 * time.Millisecond}, Outcome{Throttled: true, Latency: tc.lat429})
+			got, tentative := l.winLimit, l.winTentative
+			l.mu.Unlock()
+			if got != tc.want || got > 0 && !tentative {
+				t.Errorf("window mode's count %d (tentative %v), want %d", got, tentative, tc.want)
+			}
+		})
+	}
+}
+
+// TestLimiterTentativeWindowEnds enters window mode at slow start's
+// second refusal, as TestLimiterWindowAtSecondRefusal does, in front of
+// a server that is no window: a token bucket with a larger burst at a
+// lower rate refuses starts of the mode's second window. The first 429
+// widens the guard, as for a window whose requests' delays vary; the
+// second, within a window of it, ends the mode, the server is read as
+// not counting refused requests, and that 429 is counted as any first
+// rate 429 (what the last window accepted), not taken for the window's
+// count, nor for a concurrency limit (more were in flight than ever
+// before: the mode let the window's count out at once).
+func TestLimiterTentativeWindowEnds(t *testing.T) {
+	accepted := []float64{0, 0, 0.25, 0.302, 0.403, 0.478, 0.554, 0.614, 0.664, 0.714}
+	l := limFitRun(accepted, []float64{0.757, 0.800}, 300*time.Millisecond, time.Millisecond)
+	t0 := l.firstStart
+	sec := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	l.history.each(func(e *event) bool { e.level = 1; return true })
+	l.successes = len(accepted)
+	l.minLat = 300 * time.Millisecond
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.onThrottle(sec(0.801), Ticket{seq: l.seq, at: sec(0.800), level: 1, gap: 43 * time.Millisecond}, Outcome{Throttled: true, Latency: time.Millisecond})
+	if l.winLimit != 10 || !l.winTentative {
+		t.Fatalf("window mode's count %d (tentative %v) at the second refusal, want 10", l.winLimit, l.winTentative)
+	}
+	guard := l.winGuard
+	// The mode's first starts, 7 accepted, then two refused.
+	for _, s := range []float64{1.258, 1.312, 1.413, 1.489, 1.565, 1.624, 1.674} {
+		l.seq++
+		l.history.push(event{seq: l.seq, at: sec(s), level: 1, fate: succeeded, lat: 300 * time.Millisecond, sent: sec(s)})
+		l.successes++
+	}
+	for i, s := range []float64{1.724, 1.766} {
+		l.seq++
+		l.history.push(event{seq: l.seq, at: sec(s), level: 8, fate: throttled, lat: time.Millisecond, sent: sec(s)})
+		l.onThrottle(sec(s+0.001), Ticket{seq: l.seq, at: sec(s), level: 8, gap: 50 * time.Millisecond}, Outcome{Throttled: true, Latency: time.Millisecond})
+		if i == 0 && (l.winLimit != 10 || l.winGuard != 2*guard) {
+			t.Fatalf("after a 429 in the mode: window mode's count %d, guard %v; want 10, %v", l.winLimit, l.winGuard, 2*guard)
+		}
+	}
+	if l.winLimit != 0 || l.countsRefused || !l.noWindow {
+		t.Errorf("after two 429s in the mode's second window: window mode's count %d, counts refused %v, no window %v; want 0, false, true", l.winLimit, l.countsRefused, l.noWindow)
+	}
+	// The last window (0.766-1.766 s) accepted 7 (1.258-1.674 s): the
+	// window's count of 10 a second would pace above that.
+	if l.rate <= 0 || l.rate >= 9 || l.window < 16 {
+		t.Errorf("rate %.2f, window %v after the mode ended; want the last window's count, about 7 a second, and no concurrency limit", l.rate, l.window)
+	}
+}
+
+// TestLimiterWindowEdgeFromA429sWay checks that window mode times the
+// window's edge from when a refused request may have reached the server:
+// all of a 429's round trip may have been its way there (it comes back
+// at once), the first 429's too, which is the fastest one known.
+func TestLimiterWindowEdgeFromA429sWay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := New(16, SystemClock{})
+		lim.mu.Lock()
+		lim.countsRefused = true
+		lim.enterWindowLocked(time.Now(), 1)
+		lim.mu.Unlock()
+		t0 := time.Now()
+		tk := limAcquireN(t, lim, 1)[0]
+		time.Sleep(10 * time.Millisecond)
+		lim.Release(tk, Outcome{Throttled: true, Latency: 10 * time.Millisecond})
+		lim.mu.Lock()
+		gate, guard := lim.windowGateLocked(time.Now()), lim.winGuard
+		lim.mu.Unlock()
+		if want := t0.Add(10*time.Millisecond + rateWindow + guard); gate.Before(want) {
+			t.Errorf("window mode's next start %v after the refused one, want %v or later (the 429's round trip, a window and the guard)", gate.Sub(t0), want.Sub(t0))
+		}
+	})
+}
+
+// TestLimiterWindowGuardFrom429s checks that window mode's guard starts
+// at twice the slowest 429's round trip so far (the 429s' round trips
+// measure the requests' way to the server), at least minWindowGuard and
+// at most windowGuard.
+func TestLimiterWindowGuardFrom429s(t *testing.T) {
+	for _, tc := range []struct {
+		lat429, want time.Duration
+	}{
+		{lat429: time.Millisecond, want: 4 * time.Millisecond},
+		{lat429: 3 * time.Millisecond, want: 6 * time.Millisecond},
+		{lat429: 10 * time.Millisecond, want: 8 * time.Millisecond},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			lim := New(16, SystemClock{})
+			tk := limAcquireN(t, lim, 1)[0]
+			time.Sleep(300 * time.Millisecond)
+			lim.Release(tk, Outcome{Success: true, Latency: 300 * time.Millisecond})
+			tk = limAcquireN(t, lim, 1)[0]
+			time.Sleep(tc.lat429)
+			lim.Release(tk, Outcome{Throttled: true, Latency: tc.lat429})
+			lim.mu.Lock()
+			lim.countsRefused = true
+			lim.enterWindowLocked(time.Now(), 1)
+			guard := lim.winGuard
+			lim.mu.Unlock()
+			if guard != tc.want {
+				t.Errorf("window mode's guard %v after a 429 of %v, want %v", guard, tc.lat429, tc.want)
+			}
+		})
+	}
+}
+
 // TestLimiterWindowModeRate checks that in the mode for a window that
 // counts refused requests, Rate reports the window's count a second, not
 // the pace it left behind (or its probe, which no longer applies).

@@ -628,12 +628,18 @@ func simScenarios() map[string]simScenario {
 		// With the opening: mean 1.169× → 1.162×, but seed 8 at
 		// 1.202× (a 429 in window mode); over seeds 11-70 the limiter
 		// before it exceeded 1.19× on 14 (worst 1.228×), with it on 15
-		// (worst 1.214×): loosened from 1.19 for that reason.
+		// (worst 1.214×): loosened from 1.19 for that reason. Window
+		// mode from the second refusal, its edge timed by the fastest
+		// round trip known when the gate is worked out (and all of a
+		// 429's round trip taken for its way there): mean 1.149×,
+		// worst 1.156× over seeds 1-70 (timed as before, and the mode
+		// ended by its first 429 in its first windows: mean 1.181×,
+		// worst 1.325× over seeds 1-10).
 		"e-window-10-per-1s-jitter-15ms": {
 			newServer: func() simServer { return &simWindowServer{limit: 10, lat: 300 * time.Millisecond} },
 			images:    100,
 			ideal:     9000 * time.Millisecond,
-			maxRatio:  1.21,
+			maxRatio:  1.17,
 			max429:    0.03,
 			jitter:    15 * time.Millisecond,
 		},
@@ -652,11 +658,15 @@ func simScenarios() map[string]simScenario {
 		// at about 10 s, 1.15× the ideal, short of the 1.10× target.
 		// The opening's third start at 250 ms brings slow start's
 		// refusals forward (the third at 0.88 s, was 0.98 s): 1.141×.
+		// Window mode from the second refusal in a row (0.800 s), the
+		// run's first rate 429, instead of the third: 1.132×. A guard
+		// of twice the slowest 429's round trip, at least 4 ms, instead
+		// of 8 ms: 1.128× (worst 1.129× over seeds 1-70).
 		"e-window-10-per-1s": {
 			newServer: func() simServer { return &simWindowServer{limit: 10, lat: 300 * time.Millisecond} },
 			images:    100,
 			ideal:     9000 * time.Millisecond,
-			maxRatio:  1.145,
+			maxRatio:  1.13,
 			max429:    0.05,
 		},
 		// The window as the binary meets it on a loaded machine: each
@@ -666,12 +676,14 @@ func simScenarios() map[string]simScenario {
 		// amount that varies. Timed by that log, a start followed one
 		// that had left late less than a window after it: a fourth 429,
 		// 1.207×. Each start's delay adds to the window's period, about
-		// 7 ms a second here.
+		// 7 ms a second here. Window mode from the second refusal:
+		// 1.153× → 1.143×; its guard from the 429s: 1.139× (worst
+		// 1.145× over seeds 1-70).
 		"e-window-10-per-1s-send-delay": {
 			newServer: func() simServer { return &simWindowServer{limit: 10, lat: 300 * time.Millisecond} },
 			images:    100,
 			ideal:     9000 * time.Millisecond,
-			maxRatio:  1.16,
+			maxRatio:  1.15,
 			max429:    0.03,
 			send:      15 * time.Millisecond,
 		},
@@ -679,7 +691,7 @@ func simScenarios() map[string]simScenario {
 			newServer: func() simServer { return &simWindowServer{limit: 10, lat: 300 * time.Millisecond, noRetryAfter: true} },
 			images:    100,
 			ideal:     9000 * time.Millisecond,
-			maxRatio:  1.145,
+			maxRatio:  1.13,
 			max429:    0.05,
 		},
 		// Up to its first 429 this bucket answers exactly as the window
@@ -689,6 +701,9 @@ func simScenarios() map[string]simScenario {
 		// exactly that 429 read as a window of 10 counting refused
 		// requests (no later refusal, no probe): that reading paces
 		// this at 10 a second, its last start near 9.9 s, 1.35x.
+		// The start after that 429 (0.800 s) finds a token again, so
+		// the second refusal in a row that enters window mode for (e)
+		// never comes here.
 		"a-rate-13rps-burst2": {
 			newServer: func() simServer { return &simBucketServer{rate: 13, burst: 2, lat: 300 * time.Millisecond} },
 			images:    100,
