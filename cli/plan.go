@@ -603,18 +603,24 @@ func checkHints(p *planner.Plan, c *views.Check, lacks func(sum string) bool) []
 	if push {
 		hints = append(hints, "run `pixform push` in a clone that has the images the image store lacks, then run plan -check again")
 	}
+	// A draft gate's apply is a draft apply: the default one would render
+	// every draft image anew, paid.
+	apply := "pixform apply"
+	if p.Provider == providers.Draft {
+		apply = "pixform apply -provider=draft"
+	}
 	switch {
 	case requests && p.Provider == providers.Draft:
-		hints = append(hints, "run `pixform apply -provider=draft` and commit the lockfile and images")
+		hints = append(hints, "run `"+apply+"` and commit the lockfile and images")
 	case requests:
 		hints = append(hints, "run `pixform apply` (it needs IMAGINE_API_TOKEN) and commit the lockfile and images")
 		if draft {
 			hints = append(hints, "a project that commits draft renders on purpose checks them with pixform plan -check -provider=draft")
 		}
 	case restores:
-		hints = append(hints, "run `pixform apply` (it restores from the image store: no request, no token) and commit the lockfile and images")
+		hints = append(hints, "run `"+apply+"` (it restores from the image store: no request, no token) and commit the lockfile and images")
 	case other:
-		hints = append(hints, "run `pixform apply` (it sends no request, and needs no token) and commit the lockfile and images")
+		hints = append(hints, "run `"+apply+"` (it sends no request, and needs no token) and commit the lockfile and images")
 	}
 	return hints
 }
