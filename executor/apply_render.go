@@ -113,6 +113,11 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 		}
 		e := r.entry(c, out)
 		e.Provider = r.madeBy(c)
+		if planner.RemakesRecorded(c) {
+			// Made again from the recorded inputs: the approval
+			// stays if these are the very bytes approved.
+			e.Approved = keptApproval(c.Prior, &e)
+		}
 		if r.commit(c, out, e, false, false) {
 			r.done(c, e, Generated, 0)
 		}

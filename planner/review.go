@@ -51,8 +51,13 @@ func pickCleared(prior *state.Entry, in state.Inputs) bool {
 // (pixform approve refuses takes nobody picked).
 func (p *planning) keepsApproval(c *Change) bool {
 	a := c.Prior.Approved
-	if a == nil || (!c.FromCache && !c.FromStore) || pickCleared(c.Prior, c.Inputs) {
+	if a == nil || pickCleared(c.Prior, c.Inputs) {
 		return false
+	}
+	if !c.FromCache && !c.FromStore {
+		// A local edit made again from its recorded inputs makes the
+		// bytes recorded (apply checks them: RemakesRecorded).
+		return RemakesRecorded(c) && c.Prior.SHA256 == a.SHA256
 	}
 	if c.Inputs.Takes() > 1 {
 		if _, picked := p.placedTakePicked(c); !picked {
@@ -61,6 +66,14 @@ func (p *planning) keepsApproval(c *Change) bool {
 	}
 	sum, ok := p.restoredSHA256(c)
 	return ok && sum == a.SHA256
+}
+
+// RemakesRecorded reports whether c makes its image again as a local
+// edit (no request) of the very inputs its entry records, a single
+// image: the bytes it makes are the recorded ones.
+func RemakesRecorded(c *Change) bool {
+	return c.Prior != nil && c.Inputs.Derived() && Endpoint(c.Inputs) == EndpointLocal &&
+		c.Inputs.Takes() <= 1 && c.Prior.Inputs == c.Inputs
 }
 
 // Awaiting is a declared image that awaits a person: a pick among its
