@@ -113,6 +113,11 @@ func (r *run) renderRequest(ctx context.Context, c *planner.Change, held bool) (
 		}
 		e := r.entry(c, out)
 		e.Provider = r.madeBy(c)
+		if planner.RemakesRecorded(c) {
+			// Made again from the recorded inputs: the approval
+			// stays if these are the very bytes approved.
+			e.Approved = keptApproval(c.Prior, &e)
+		}
 		if r.commit(c, out, e, false, false) {
 			r.done(c, e, Generated, 0)
 		}
@@ -515,15 +520,17 @@ func (r *run) entry(c *planner.Change, out output) state.Entry {
 		Height:    out.height,
 	}
 	if c.FromCache || c.FromStore {
-		e.Approved = keptApproval(c.Prior, out.sha256)
+		e.Approved = keptApproval(c.Prior, &e)
 	}
 	return e
 }
 
-// keptApproval is a copy of prior's approval when it names the bytes
-// that hash to sum, else nil.
-func keptApproval(prior *state.Entry, sum string) *state.Approval {
-	if prior == nil || prior.Approved == nil || prior.Approved.SHA256 != sum {
+// keptApproval is a copy of prior's approval when it names the bytes e
+// records at its path and e has no takes that await a pick, else nil:
+// an approval is of a single image or of a pick, as pixform approve
+// makes it, never of takes nobody picked.
+func keptApproval(prior, e *state.Entry) *state.Approval {
+	if prior == nil || prior.Approved == nil || prior.Approved.SHA256 != e.SHA256 || e.AwaitsPick() {
 		return nil
 	}
 	a := *prior.Approved

@@ -268,8 +268,9 @@ func (r *run) recordedEntry(c *planner.Change, mt string) (state.Entry, bool) {
 	// bytes: when it is not exactly p (other inputs or provider, takes,
 	// a pick), PutBack finds the lockfile recording something else and
 	// leaves c to the common way.
-	return state.Entry{Inputs: c.Inputs, Provider: r.provider, Path: c.Path, SHA256: p.SHA256, Bytes: p.Bytes, MediaType: p.MediaType, Width: p.Width, Height: p.Height,
-		Approved: keptApproval(p, p.SHA256)}, true
+	e := state.Entry{Inputs: c.Inputs, Provider: r.provider, Path: c.Path, SHA256: p.SHA256, Bytes: p.Bytes, MediaType: p.MediaType, Width: p.Width, Height: p.Height}
+	e.Approved = keptApproval(p, &e)
+	return e, true
 }
 
 // putBack restores c from opts.Cache straight into place, when c only

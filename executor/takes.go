@@ -111,6 +111,9 @@ func (r *run) renderTakes(ctx context.Context, c *planner.Change) {
 		all = all && restored[i]
 	}
 	e := r.entry(c, outs[at-1]).WithTakes(takes, at, picked)
+	if e.Approved != nil {
+		e.Approved = keptApproval(c.Prior, &e) // none for takes nobody picked
+	}
 	// Every take is in the content cache: restored from it, or kept as
 	// it arrived.
 	if !r.commit(c, outs[at-1], e, false, all || r.takesKept(c)) {

@@ -602,9 +602,11 @@ func (p *planning) changeOf(img *config.Image, src *Change, probe bool) (c Chang
 	}
 
 	switch {
-	case in.Provider == providers.Draft && prior.Provider == providers.Imagine && !inputsChanged && !replaceRequested:
+	case in.Provider == providers.Draft && prior.Provider == providers.Imagine && !inputsChanged && !replaceRequested &&
+		!(drift != "" && formatChange == "" && p.remakesHere(&c, src)):
 		// A draft run never overwrites a real render whose inputs are
-		// unchanged, drifted or not.
+		// unchanged, drifted or not; a local edit whose file alone
+		// drifted is no render: it is made again (remakesHere).
 		if (prior.Path != img.Path || c.PriorAddr != key) && drift == "" && formatChange == "" {
 			// Moved, by path or by address alone: no render either way.
 			c.Action = Move
@@ -654,6 +656,26 @@ func (p *planning) changeOf(img *config.Image, src *Change, probe bool) (c Chang
 		c.Upload = true
 	}
 	return c, replaceRequested, restorable
+}
+
+// remakesHere reports whether c, recorded as made by imagine with its
+// inputs unchanged, is a local edit (no request) that any run, a draft
+// one included, makes again with the very bytes recorded: its source is
+// a checked-in file (its hash is in the inputs), or an image src whose
+// file holds its recorded bytes and stays in this plan. Only an image
+// whose file drifted asks (a map lookup).
+func (p *planning) remakesHere(c *Change, src *Change) bool {
+	if !c.Inputs.Derived() || Endpoint(c.Inputs) != EndpointLocal {
+		return false
+	}
+	if _, isAddr := c.Inputs.SourceAddr(); !isAddr {
+		return true
+	}
+	if src == nil || src.Prior == nil || (src.Action != NoOp && src.Action != Move) || src.Prior.SHA256 != c.Inputs.SourceSHA256 {
+		return false
+	}
+	f := p.in.Facts[src.Prior.Path]
+	return f.Exists && f.SHA256 == src.Prior.SHA256
 }
 
 // judgePutBack judges c, whose file alone drifted, restored by source

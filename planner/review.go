@@ -14,12 +14,7 @@ import (
 // takes), or the image drops its candidates and keeps the picked take's
 // seed, which makes the picked take the image.
 func reviewCleared(prior *state.Entry, in state.Inputs, keepApproval bool) []string {
-	pick := prior.Picked > 0 && prior.Picked <= len(prior.Takes)
-	if pick {
-		kept := prior.Inputs == in && sameTakeSeeds(prior.Takes, in.TakeSeeds())
-		pinned := in.Takes() <= 1 && in.Seed == prior.Takes[prior.Picked-1].Seed
-		pick = !kept && !pinned
-	}
+	pick := pickCleared(prior, in)
 	a := prior.Approved
 	if keepApproval {
 		a = nil
@@ -35,18 +30,50 @@ func reviewCleared(prior *state.Entry, in state.Inputs, keepApproval bool) []str
 	return nil
 }
 
+// pickCleared reports whether a replace of prior with inputs in clears
+// prior's pick (reviewCleared).
+func pickCleared(prior *state.Entry, in state.Inputs) bool {
+	if prior.Picked <= 0 || prior.Picked > len(prior.Takes) {
+		return false
+	}
+	kept := prior.Inputs == in && sameTakeSeeds(prior.Takes, in.TakeSeeds())
+	pinned := in.Takes() <= 1 && in.Seed == prior.Takes[prior.Picked-1].Seed
+	return !kept && !pinned
+}
+
 // keepsApproval reports whether c, a replace, keeps its entry's approval:
 // it is restored with no request, and the bytes apply puts at its path
 // are known to be the very bytes approved (the recorded ones, put back
 // after the file was edited or deleted). Any other bytes clear it, and
-// so does a render, whose bytes the plan cannot know.
+// so does a render, whose bytes the plan cannot know. So does a replace
+// that clears the pick, or that places takes nobody picked, even of the
+// bytes approved: an approval is of a single image or of a pick
+// (pixform approve refuses takes nobody picked).
 func (p *planning) keepsApproval(c *Change) bool {
 	a := c.Prior.Approved
-	if a == nil || (!c.FromCache && !c.FromStore) {
+	if a == nil || pickCleared(c.Prior, c.Inputs) {
 		return false
+	}
+	if !c.FromCache && !c.FromStore {
+		// A local edit made again from its recorded inputs makes the
+		// bytes recorded (apply checks them: RemakesRecorded).
+		return RemakesRecorded(c) && c.Prior.SHA256 == a.SHA256
+	}
+	if c.Inputs.Takes() > 1 {
+		if _, picked := p.placedTakePicked(c); !picked {
+			return false
+		}
 	}
 	sum, ok := p.restoredSHA256(c)
 	return ok && sum == a.SHA256
+}
+
+// RemakesRecorded reports whether c makes its image again as a local
+// edit (no request) of the very inputs its entry records, a single
+// image: the bytes it makes are the recorded ones.
+func RemakesRecorded(c *Change) bool {
+	return c.Prior != nil && c.Inputs.Derived() && Endpoint(c.Inputs) == EndpointLocal &&
+		c.Inputs.Takes() <= 1 && c.Prior.Inputs == c.Inputs
 }
 
 // Awaiting is a declared image that awaits a person: a pick among its
@@ -66,8 +93,9 @@ type Awaiting struct {
 // AwaitingReview lists, in address order, the declared images of p that
 // will await a pick or an approval once p is applied: each image whose
 // entry stays as it is (unchanged, moved, or only put back: PutBack)
-// and has takes but no pick, or no approval of its bytes, and each image
-// the plan renders.
+// and has takes but no pick, or no approval of its bytes; each image
+// that keeps its approval (KeepsApproval) but will have takes nobody
+// picked; and each image the plan renders.
 func AwaitingReview(p *Plan) []Awaiting {
 	var out []Awaiting
 	for i := range p.Changes {
@@ -76,13 +104,22 @@ func AwaitingReview(p *Plan) []Awaiting {
 		switch {
 		case c.Action == Delete:
 			continue
-		case c.KeepsApproval:
-			continue // the approved bytes are put back
-		case (c.Action == Create || c.Action == Replace) && !c.PutBack:
+		case (c.Action == Create || c.Action == Replace) && !c.PutBack && !c.KeepsApproval:
 			a.Pending, a.Pick = true, a.Takes > 1
 		case c.Prior == nil:
 			continue
+		case c.KeepsApproval && !c.PutBack:
+			// The approved bytes are put back under other inputs: the
+			// entry apply records keeps the approval, and its takes,
+			// if any, need a pick.
+			if a.Takes <= 1 || c.Picked > 0 {
+				continue
+			}
+			a.Pick = true
 		default:
+			// The entry stays, put back or not: its own review, the
+			// pick included (an approval of takes nobody picked is
+			// none).
 			e := c.Prior
 			switch {
 			case e.AwaitsPick():
