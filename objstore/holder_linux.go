@@ -43,7 +43,7 @@ func processEnded(pid int, startTicks uint64) string {
 		return ""
 	}
 	if now, ok := processStartTicks(pid); ok && now != startTicks {
-		return "pid " + strconv.Itoa(pid) + " is now another process, started " + ticksSince(now, startTicks) + " the lock's holder"
+		return "pid " + strconv.Itoa(pid) + " is now another process, started " + ticksSince(now, startTicks) + " the pixform that took the lock"
 	}
 	return ""
 }
