@@ -313,6 +313,7 @@ func (e *env) planWithStore(in planner.Input, l *linked, lenient bool) (*planner
 		if !warn(err) {
 			return nil, nil, err
 		}
+		in.StoreUnread = true
 		p, diags := planner.Diff(in)
 		return p, diags, nil
 	}

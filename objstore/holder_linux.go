@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"syscall"
-	"time"
 )
 
 // pidSpace names the set of process IDs this process sees: this boot of
@@ -25,64 +24,64 @@ func pidSpace() string {
 	return string(bytes.TrimSpace(boot)) + " " + ns
 }
 
-// processEnded says why the process pid, which took a lock at created,
-// has ended, or "" while it may still run: no process has that ID, or
-// the process that has it now started after the lock was taken (the ID
-// was reused).
-func processEnded(pid int, created time.Time) string {
+// processEnded says why the process pid, which took a lock, has ended,
+// or "" while it may still run: no process has that ID, or the process
+// that has it now started at another clock tick since boot than
+// startTicks, the holder's own (the ID was reused). The start is
+// compared in ticks since boot, never on the wall clock: /proc/stat's
+// btime is the current realtime clock less the uptime and moves when the
+// clock is stepped (NTP, a resumed VM, date -s), which would make a
+// running holder look like another process. Without startTicks (a lock
+// of an older pixform) only a pid that no process has is known ended: a
+// reused pid then reads as running, so the user waits or checks, rather
+// than being told to force-unlock a lock whose holder may be alive.
+func processEnded(pid int, startTicks uint64) string {
 	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
 		return "no process has pid " + strconv.Itoa(pid) + " now"
 	}
-	start, ok := processStart(pid)
-	// The lock was taken after its process started; Created is in whole
-	// seconds, and the start read here is to a second: a start later
-	// than that, with room, is another process.
-	if ok && start.After(created.Add(startSlack)) {
-		return "pid " + strconv.Itoa(pid) + " is now another process, started at " + start.UTC().Format(time.RFC3339) + ", after the lock was taken"
+	if startTicks == 0 {
+		return ""
+	}
+	if now, ok := processStartTicks(pid); ok && now != startTicks {
+		return "pid " + strconv.Itoa(pid) + " is now another process, started " + ticksSince(now, startTicks) + " the pixform that took the lock"
 	}
 	return ""
 }
 
-// startSlack is how much later than a lock's Created its process's start
-// may read (both are rounded to seconds) and still be the same process.
-const startSlack = 3 * time.Second
-
-// processStart is when the process pid started: the boot time
-// (/proc/stat btime) plus its start in clock ticks since boot
-// (/proc/PID/stat field 22), at USER_HZ, 100 a second on Linux.
-func processStart(pid int) (time.Time, bool) {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return time.Time{}, false
+// ticksSince says how a start in clock ticks since boot stands to the
+// holder's, in seconds.
+func ticksSince(now, holder uint64) string {
+	const userHZ = 100
+	if now > holder {
+		return strconv.FormatFloat(float64(now-holder)/userHZ, 'f', -1, 64) + " s after"
 	}
-	// The command name (field 2) is in parentheses and may hold spaces:
-	// the fields after it follow its last ')'.
+	return strconv.FormatFloat(float64(holder-now)/userHZ, 'f', -1, 64) + " s before"
+}
+
+// readProc reads a file under /proc; tests replace it.
+var readProc = os.ReadFile
+
+// processStartTicks is when the process pid started, in clock ticks since
+// boot (/proc/PID/stat field 22, at USER_HZ, 100 a second on Linux).
+func processStartTicks(pid int) (uint64, bool) {
+	stat, err := readProc("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The command name (field 2) is in parentheses and may hold spaces
+	// and ')': the fields after it follow its last ')'.
 	i := bytes.LastIndexByte(stat, ')')
 	if i < 0 {
-		return time.Time{}, false
+		return 0, false
 	}
 	fields := bytes.Fields(stat[i+1:])
 	const startField = 22 - 3 // field 3 (state) is fields[0]
 	if len(fields) <= startField {
-		return time.Time{}, false
+		return 0, false
 	}
-	ticks, err := strconv.ParseInt(string(fields[startField]), 10, 64)
-	if err != nil {
-		return time.Time{}, false
+	ticks, err := strconv.ParseUint(string(fields[startField]), 10, 64)
+	if err != nil || ticks == 0 {
+		return 0, false
 	}
-	procStat, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return time.Time{}, false
-	}
-	for _, line := range bytes.Split(procStat, []byte("\n")) {
-		if rest, ok := bytes.CutPrefix(line, []byte("btime ")); ok {
-			btime, err := strconv.ParseInt(string(bytes.TrimSpace(rest)), 10, 64)
-			if err != nil {
-				return time.Time{}, false
-			}
-			const userHZ = 100
-			return time.Unix(btime+ticks/userHZ, 0), true
-		}
-	}
-	return time.Time{}, false
+	return ticks, true
 }

@@ -3,6 +3,7 @@ package objstore
 import (
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,24 +27,24 @@ func TestHolderEnded(t *testing.T) {
 		t.Skip("cannot run true:", err)
 	}
 	gone := cmd.Process.Pid
-	started, ok := processStart(os.Getpid())
-	if !ok {
-		t.Fatal("processStart of this process failed")
-	}
-	if d := time.Since(started); d < -startSlack || d > time.Hour {
-		t.Fatalf("this process started %v ago, by /proc", d)
-	}
 	now := time.Now().UTC().Truncate(time.Second)
-	parent := os.Getppid() // running, and started before this process
+	parent := os.Getppid() // running
+	ticks, ok := processStartTicks(parent)
+	if !ok {
+		t.Fatal("processStartTicks of the parent process failed")
+	}
 	for _, tc := range []struct {
 		name string
 		info LockInfo
 		want string // a part of the reason, "" for not known dead
 	}{
-		{"gone", LockInfo{Host: host, PID: gone, PIDSpace: space, Created: now}, "no process has pid"},
-		{"reused", LockInfo{Host: host, PID: parent, PIDSpace: space, Created: started.Add(-time.Hour)}, "is now another process"},
-		{"running", LockInfo{Host: host, PID: parent, PIDSpace: space, Created: now}, ""},
-		{"this process", LockInfo{Host: host, PID: os.Getpid(), PIDSpace: space, Created: started.Add(-time.Hour)}, ""},
+		{"gone", LockInfo{Host: host, PID: gone, PIDSpace: space, Created: now, StartTicks: ticks}, "no process has pid"},
+		{"gone, no start ticks", LockInfo{Host: host, PID: gone, PIDSpace: space, Created: now}, "no process has pid"},
+		{"reused", LockInfo{Host: host, PID: parent, PIDSpace: space, Created: now, StartTicks: ticks - 1}, "is now another process"},
+		{"running", LockInfo{Host: host, PID: parent, PIDSpace: space, Created: now, StartTicks: ticks}, ""},
+		{"running, locked long before its start by the wall clock", LockInfo{Host: host, PID: parent, PIDSpace: space, Created: now.Add(-time.Hour), StartTicks: ticks}, ""},
+		{"running, no start ticks", LockInfo{Host: host, PID: parent, PIDSpace: space, Created: now.Add(-time.Hour)}, ""},
+		{"this process", LockInfo{Host: host, PID: os.Getpid(), PIDSpace: space, Created: now, StartTicks: 1}, ""},
 		{"another host", LockInfo{Host: host + "-other", PID: gone, PIDSpace: space, Created: now}, ""},
 		{"another container", LockInfo{Host: host, PID: gone, PIDSpace: space + "x", Created: now}, ""},
 		{"no space recorded", LockInfo{Host: host, PID: gone, Created: now}, ""},
@@ -95,5 +96,79 @@ func TestLockDeadHolder(t *testing.T) {
 	}
 	if _, err := s.Lock(ctx, "k", LockInfo{Holder: "carl"}, 0); err == nil {
 		t.Error("the dead holder's lock was removed")
+	}
+}
+
+// TestHolderEndedClockStep: whether a holder's pid still names its
+// process is judged by its start in clock ticks since boot, never by the
+// wall clock: a clock stepped forward after the lock was taken moves
+// /proc/stat's btime, and a running holder must not read as another
+// process. A lock without its start ticks (older pixform) is known dead
+// only when no process has its pid.
+func TestHolderEndedClockStep(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Skip("no host name:", err)
+	}
+	space := pidSpace()
+	if space == "" {
+		t.Skip("no /proc to name the PID space")
+	}
+	parent := os.Getppid() // running: kill(pid, 0) finds it
+	const ticks = 50000    // started 500 s after boot
+	created := time.Unix(1_000_000_510, 0).UTC()
+	for _, tc := range []struct {
+		name  string
+		btime int64 // /proc/stat's btime as read now
+		info  LockInfo
+		want  string
+	}{
+		{"running, clock not stepped", 1_000_000_000, LockInfo{StartTicks: ticks}, ""},
+		{"running, clock stepped an hour forward", 1_000_003_600, LockInfo{StartTicks: ticks}, ""},
+		{"running, clock stepped an hour back", 999_996_400, LockInfo{StartTicks: ticks}, ""},
+		{"pid reused", 1_000_000_000, LockInfo{StartTicks: ticks - 100}, "is now another process"},
+		{"pid reused, clock stepped back", 999_996_400, LockInfo{StartTicks: ticks - 100}, "is now another process"},
+		{"no start ticks recorded, clock stepped forward", 1_000_003_600, LockInfo{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files := map[string]string{
+				"/proc/stat": "cpu  1 2 3 4\nbtime " + strconv.FormatInt(tc.btime, 10) + "\nprocesses 9\n",
+				"/proc/" + strconv.Itoa(parent) + "/stat": strconv.Itoa(parent) + " (a b) c) S 1 1 1 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 " +
+					strconv.Itoa(ticks) + " 1000 100 18446744073709551615\n",
+			}
+			defer func(r func(string) ([]byte, error)) { readProc = r }(readProc)
+			readProc = func(name string) ([]byte, error) {
+				if s, ok := files[name]; ok {
+					return []byte(s), nil
+				}
+				return nil, os.ErrNotExist
+			}
+			info := tc.info
+			info.Host, info.PID, info.PIDSpace, info.Created = host, parent, space, created
+			got := holderEnded(info)
+			if (got == "") != (tc.want == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("holderEnded = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestLockRecordsStartTicks: a lock this process takes records its start
+// in ticks since boot, which holderEnded compares.
+func TestLockRecordsStartTicks(t *testing.T) {
+	want, ok := processStartTicks(os.Getpid())
+	if !ok {
+		t.Skip("no /proc to read this process's start")
+	}
+	s := mustOpen(t, "file://"+t.TempDir())
+	if _, err := s.Lock(t.Context(), "k", LockInfo{Holder: "ann", PID: os.Getpid()}, 0); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := s.readLock(t.Context(), LockKey("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.StartTicks != want {
+		t.Errorf("StartTicks = %d, want %d", got.StartTicks, want)
 	}
 }

@@ -34,13 +34,19 @@ type LockInfo struct {
 	// known dead only when it is this process's too. Lock fills it in for
 	// an info of this process.
 	PIDSpace string `json:"pid_space,omitempty"`
+	// StartTicks is when the process PID started, in clock ticks since
+	// the boot PIDSpace names (/proc/PID/stat field 22 on Linux), 0 when
+	// not known (older pixform, or not Linux). Lock fills it in for an
+	// info of this process.
+	StartTicks uint64 `json:"start_ticks,omitempty"`
 }
 
 // holderEnded says why the pixform that holds a lock is known to have
 // ended (killed, crashed), or "" when it is not known: it ran on this
 // host, in this process's PID space, and its process is gone or its ID
-// now belongs to a process started after the lock was taken. A holder on
-// another machine, or in another container, is never known dead.
+// now belongs to a process started at another tick since boot than the
+// holder's (see processEnded). A holder on another machine, or in
+// another container, is never known dead.
 func holderEnded(h LockInfo) string {
 	if h.PID <= 0 || h.Host == "" || h.PIDSpace == "" {
 		return ""
@@ -51,7 +57,7 @@ func holderEnded(h LockInfo) string {
 	if h.PID == os.Getpid() {
 		return ""
 	}
-	return processEnded(h.PID, h.Created)
+	return processEnded(h.PID, h.StartTicks)
 }
 
 // describe is the holder in a few words, for messages.
@@ -112,6 +118,9 @@ func (s *Store) Lock(ctx context.Context, key string, info LockInfo, timeout tim
 	}
 	if info.PID == os.Getpid() && info.PIDSpace == "" {
 		info.PIDSpace = pidSpace()
+	}
+	if info.PID == os.Getpid() && info.StartTicks == 0 {
+		info.StartTicks, _ = processStartTicks(info.PID)
 	}
 	body, err := json.Marshal(info)
 	if err != nil {

@@ -33,12 +33,29 @@ func (p *planning) priceTakes(c *Change, forced bool, putBackOf string) {
 	if putBackOf != "" && sameTakeSeeds(c.Prior.Takes, seeds) {
 		sums = make([]string, len(seeds))
 	}
+	// byHash says the take at the path is put back from the store by its
+	// recorded sha256.
+	byHash := false
 	for i, seed := range seeds {
 		d := c.Inputs.Take(seed).Digest()
 		switch {
 		case !forced && !p.in.NoCache && p.in.Cached != nil && p.in.Cached(d, p.in.Provider):
 			if sums != nil && p.in.CachedSHA256 != nil {
 				sums[i], _ = p.in.CachedSHA256(d, p.in.Provider)
+			}
+		case sums != nil && !forced && !p.in.NoCache && c.AfterApply == "" && p.in.InStore != nil && p.in.InStore(c.Prior.Takes[i].SHA256):
+			// The store holds the take the entry records: it is put
+			// back by that sha256, as a single image is, and the
+			// store's record of the take's inputs is not asked (it
+			// names the first render anyone pushed, an equally valid
+			// one; see price). storesync's Cache fetches it so.
+			stored++
+			sums[i] = c.Prior.Takes[i].SHA256
+			if sums[i] == c.Prior.SHA256 {
+				byHash = true
+			}
+			if sum == "" {
+				sum = sums[i]
 			}
 		case !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Stored != nil && storedTake(p.in.Stored, d, p.in.Provider, &sum):
 			stored++
@@ -53,9 +70,14 @@ func (p *planning) priceTakes(c *Change, forced bool, putBackOf string) {
 	switch {
 	case missing == 0 && stored > 0:
 		// StoreSHA256 names the take the store holds that the entry
-		// records at its path, else the first; the executor restores
-		// each take under its own inputs.
-		c.FromStore, c.StoreSHA256 = true, p.priorTakeStored(c, sum)
+		// records at its path (by its sha256 for a put-back), else the
+		// first; the executor restores each take under its own inputs.
+		c.FromStore = true
+		if byHash {
+			c.StoreSHA256 = c.Prior.SHA256
+		} else {
+			c.StoreSHA256 = p.priorTakeStored(c, sum)
+		}
 		c.Reasons = append(c.Reasons, fmt.Sprintf("%d candidates of %s, every take restored from the image store, no request", len(seeds), c.Addr))
 		p.judgeTakesPutBack(c, sums)
 		return
@@ -88,8 +110,10 @@ func (p *planning) priceTakes(c *Change, forced bool, putBackOf string) {
 // judgeTakesPutBack judges c, a candidates image whose file alone
 // drifted and whose every take is restored with no request, the takes
 // restored hashing to sums (nil: no put-back): a put-back when each is
-// the take its entry records; else each take that the cache or the store
-// holds another render of is named, with what to do.
+// the take its entry records; else each take that the local cache holds
+// another render of is named as a sign of a mixed entry, and each that
+// the store lacks (restored from its record of the take's inputs) is
+// said so, with what to do.
 func (p *planning) judgeTakesPutBack(c *Change, sums []string) {
 	if sums == nil {
 		return
@@ -104,11 +128,16 @@ func (p *planning) judgeTakesPutBack(c *Change, sums []string) {
 		if s == "" {
 			continue
 		}
-		source := "the image store"
 		if p.in.Cached != nil && p.in.Cached(c.Inputs.Take(t.Seed).Digest(), p.in.Provider) {
-			source = "the local cache"
+			c.Reasons = append(c.Reasons, divergedReason(c, "the local cache", i+1, t.SHA256, s))
+			continue
 		}
-		c.Reasons = append(c.Reasons, divergedReason(c, source, i+1, t.SHA256, s))
+		// Restored from the store's record of the take's inputs: the
+		// store lacks the take the entry records (else it is put back
+		// by its sha256), and its record names another render, as
+		// valid (see price).
+		c.Reasons = append(c.Reasons, fmt.Sprintf("%s of take %d (sha256 %s), and holds another render of its inputs (sha256 %s): run `pixform push` in a clone that has the takes of %s, or apply takes that render",
+			storeLacksRecorded, i+1, shortSum(t.SHA256), shortSum(s), c.Addr))
 	}
 	c.PutBack = put
 }
@@ -155,10 +184,32 @@ func (p *planning) placedTakeSHA256(c *Change) (string, bool) {
 	if in.Cached != nil && in.CachedSHA256 != nil && in.Cached(d, in.Provider) {
 		return in.CachedSHA256(d, in.Provider)
 	}
+	if c.FromStore && in.InStore != nil {
+		if sum, ok := RecordedTakeInStore(c, in.Provider, p.placedTake(c, seeds), in.InStore); ok {
+			return sum, true
+		}
+	}
 	if c.FromStore && in.Stored != nil {
 		return in.Stored(d, in.Provider)
 	}
 	return "", false
+}
+
+// RecordedTakeInStore returns the sha256 that c's entry records for take
+// n (1-based) of c, a candidates image restored from the image store,
+// when the store holds that object (inStore) and the entry's takes are
+// c's (same inputs, provider, path and seeds): apply then restores the
+// take by that sha256, as the plan put it back, not by the store's record
+// of the take's inputs (which names the first render anyone pushed, an
+// equally valid one). ok false: by the record.
+func RecordedTakeInStore(c *Change, provider string, n int, inStore func(sha256 string) bool) (string, bool) {
+	pr := c.Prior
+	if pr == nil || !c.FromStore || c.Action != Replace || pr.Inputs != c.Inputs || pr.Provider != provider || pr.Path != c.Path ||
+		n < 1 || n > len(pr.Takes) || !sameTakeSeeds(pr.Takes, c.Inputs.TakeSeeds()) {
+		return "", false
+	}
+	sum := pr.Takes[n-1].SHA256
+	return sum, sum != "" && inStore(sum)
 }
 
 // placedTake is PlacedTake of c's takes seeds, the content cache asked

@@ -57,6 +57,11 @@ type Input struct {
 	// InStore reports whether the image store holds the object with this
 	// sha256. Nil means no store.
 	InStore func(sha256 string) bool
+	// StoreUnread says the image store could not be asked (a lenient
+	// plan after it failed): InStore knows only the note of uploads, and
+	// an object it does not report is not known to be missing from the
+	// store, so no reason says the store lacks it.
+	StoreUnread bool
 	// NoCache plans every create and replace as a request, even when the
 	// content cache (or the image store) holds its render.
 	NoCache bool
@@ -869,8 +874,9 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 	}
 	// The recorded bytes of an image whose file alone drifted, which the
 	// store lacks: pushed from a clone that has them, they would be put
-	// back with no request.
-	lacks := !forced && !p.in.NoCache && c.AfterApply == "" && restorable != "" && p.in.InStore != nil
+	// back with no request. Not when the store could not be asked: the
+	// plan's warning says so, and a push would meet the same failure.
+	lacks := !forced && !p.in.NoCache && c.AfterApply == "" && restorable != "" && p.in.InStore != nil && !p.in.StoreUnread
 	if !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Stored != nil {
 		if sum, ok := p.in.Stored(c.Inputs.Digest(), p.in.Provider); ok {
 			p.fromStore(c, sum)

@@ -74,7 +74,9 @@ func (s *Sync) Cache(ctx context.Context, local LocalCache, p *planner.Plan) *Ca
 		c.objects[state.CacheKey(ch.Inputs.Digest(), p.Provider)] = o
 	}
 	// The takes of a candidates image that the local cache lacks come
-	// from the store when it records a render of the take's own inputs.
+	// from the store: the take its entry records when the store holds it
+	// and the entry's takes are these (a put-back), else the render the
+	// store records of the take's own inputs.
 	// A saved plan's apply has not read those records yet: it reads them
 	// now (a store that fails leaves the takes to render, as planned).
 	var unread []string
@@ -83,8 +85,11 @@ func (s *Sync) Cache(ctx context.Context, local LocalCache, p *planner.Plan) *Ca
 		if !ch.FromStore || ch.Inputs.Candidates < 2 {
 			continue
 		}
-		for _, seed := range ch.Inputs.TakeSeeds() {
+		for i, seed := range ch.Inputs.TakeSeeds() {
 			d := ch.Inputs.Take(seed).Digest()
+			if _, ok := planner.RecordedTakeInStore(ch, p.Provider, i+1, s.has); ok {
+				continue
+			}
 			s.mu.Lock()
 			_, read := s.records[d]
 			s.mu.Unlock()
@@ -101,9 +106,16 @@ func (s *Sync) Cache(ctx context.Context, local LocalCache, p *planner.Plan) *Ca
 		if ch.Inputs.Candidates < 2 || (ch.Action != planner.Create && ch.Action != planner.Replace) {
 			continue
 		}
-		for _, seed := range ch.Inputs.TakeSeeds() {
+		for i, seed := range ch.Inputs.TakeSeeds() {
 			d := ch.Inputs.Take(seed).Digest()
 			if local != nil && local.Has(d, p.Provider) {
+				continue
+			}
+			// The take the entry records, when the store holds it: as
+			// the plan put it back (planner.RecordedTakeInStore), its
+			// size from the lockfile.
+			if sum, ok := planner.RecordedTakeInStore(ch, p.Provider, i+1, s.has); ok {
+				c.objects[state.CacheKey(d, p.Provider)] = object{sum: sum, bytes: max(ch.Prior.Takes[i].Bytes, 0), addr: ch.PriorAddr, path: ch.Path}
 				continue
 			}
 			if sum, ok := s.Stored(d, p.Provider); ok {
