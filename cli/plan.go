@@ -572,19 +572,19 @@ func checkOptions(out, format string, detailed bool) error {
 }
 
 // checkHints says how to pass the check c of plan p, from the kinds of
-// change that fail it: a recorded image that the image store lacks (the
-// image store's lacks, nil without a store) or whose upload is due is
+// change that fail it: a recorded image that the image store lacks
+// (Change.StoreLacks, a take's too) or whose upload is due is
 // pushed from a clone that has it, which keeps it and its review, where
 // an apply would render it anew; a change that sends a request needs an
 // apply with the token, by the provider the gate was checked for (a
 // draft apply fails the default gate again); any other change an apply
 // that needs no token.
-func checkHints(p *planner.Plan, c *views.Check, lacks func(sum string) bool) []string {
+func checkHints(p *planner.Plan, c *views.Check) []string {
 	var push, requests, draft, restores, other bool
 	for _, ci := range c.Bad {
 		ch := ci.Change
 		switch {
-		case ci.Push || storeLacks(p, ch, lacks):
+		case ci.Push || ch.StoreLacks:
 			push = true
 		case p.Provider == providers.Draft && (ch.Action == planner.Create || ch.Action == planner.Replace) && !ch.FromStore && !ch.FromCache:
 			requests = true
@@ -625,15 +625,6 @@ func checkHints(p *planner.Plan, c *views.Check, lacks func(sum string) bool) []
 	return hints
 }
 
-// storeLacks reports whether c would only put back the recorded bytes of
-// an image whose file is missing (the same inputs, provider and path),
-// which the image store lacks (lacks; nil: no store).
-func storeLacks(p *planner.Plan, c *planner.Change, lacks func(sum string) bool) bool {
-	pr := c.Prior
-	return lacks != nil && c.Action == planner.Replace && c.Missing && !c.FromStore && !c.FromCache && pr != nil &&
-		pr.Inputs == c.Inputs && pr.Provider == p.Provider && pr.Path == c.Path && lacks(pr.SHA256)
-}
-
 // check is plan -check: the offline gate for CI. It plans as -provider
 // (or PIXFORM_PROVIDER) says, imagine by default, so by default an image
 // the draft renderer made counts as not done; and any drift counts, even
@@ -664,11 +655,7 @@ func (e *env) check(sel *selection, review bool) int {
 	var fail error
 	switch {
 	case len(c.Bad) > 0:
-		var lacks func(string) bool
-		if l := e.link; l != nil {
-			lacks = func(sum string) bool { return !l.sync.InStore(sum) }
-		}
-		fail = views.WithHint(errors.New("images are out of date with the configuration or the lockfile"), checkHints(p, c, lacks)...)
+		fail = views.WithHint(errors.New("images are out of date with the configuration or the lockfile"), checkHints(p, c)...)
 	case review:
 		for _, a := range planner.AwaitingReview(p) {
 			if !a.Pending { // a pending change fails the check above; a put-back is judged by its entry

@@ -2,6 +2,8 @@ package planner
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/pixform/pixform/config"
 	"github.com/pixform/pixform/providers"
@@ -36,6 +38,8 @@ func (p *planning) priceTakes(c *Change, forced bool, putBackOf string) {
 	// byHash says the take at the path is put back from the store by its
 	// recorded sha256.
 	byHash := false
+	// lacked are the takes (1-based) of a put-back that the store lacks.
+	var lacked []int
 	for i, seed := range seeds {
 		d := c.Inputs.Take(seed).Digest()
 		switch {
@@ -64,6 +68,12 @@ func (p *planning) priceTakes(c *Change, forced bool, putBackOf string) {
 			}
 		default:
 			missing++
+			if sums != nil && !forced && !p.in.NoCache && c.AfterApply == "" && p.in.InStore != nil && !p.in.StoreUnread {
+				// A take of an image whose file alone drifted that the
+				// store lacks (asked above): pushed from a clone that
+				// has it, it would be put back with no request.
+				lacked = append(lacked, i+1)
+			}
 		}
 	}
 	cost := ""
@@ -105,6 +115,19 @@ func (p *planning) priceTakes(c *Change, forced bool, putBackOf string) {
 		}
 	}
 	c.Reasons = append(c.Reasons, fmt.Sprintf("%d candidates of %s (%s)", len(seeds), c.Addr, cost))
+	if len(lacked) > 0 {
+		c.StoreLacks = true
+		takes, them := "take "+strconv.Itoa(lacked[0]), "it"
+		if len(lacked) > 1 {
+			nums := make([]string, len(lacked))
+			for i, n := range lacked {
+				nums[i] = strconv.Itoa(n)
+			}
+			takes, them = "takes "+strings.Join(nums, ", "), "them"
+		}
+		c.Reasons = append(c.Reasons, fmt.Sprintf("%s of %s: run `pixform push` in a clone that has the takes of %s; apply would render %s anew",
+			storeLacksRecorded, takes, c.Addr, them))
+	}
 }
 
 // judgeTakesPutBack judges c, a candidates image whose file alone
@@ -136,6 +159,7 @@ func (p *planning) judgeTakesPutBack(c *Change, sums []string) {
 		// store lacks the take the entry records (else it is put back
 		// by its sha256), and its record names another render, as
 		// valid (see price).
+		c.StoreLacks = true
 		c.Reasons = append(c.Reasons, fmt.Sprintf("%s of take %d (sha256 %s), and holds another render of its inputs (sha256 %s): run `pixform push` in a clone that has the takes of %s, or apply takes that render",
 			storeLacksRecorded, i+1, shortSum(t.SHA256), shortSum(s), c.Addr))
 	}

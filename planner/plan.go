@@ -99,6 +99,11 @@ type Change struct {
 	// are the entry's. Set by Diff for the plan made now; a plan file
 	// does not keep it (apply does not read it).
 	PutBack bool
+	// StoreLacks says the image store lacks recorded bytes this change
+	// would put back (the image's, or a take's): pushed from a clone that
+	// has them, they would be put back with no request. Its reason says
+	// so (storeLacksRecorded). Set by Diff for the plan made now.
+	StoreLacks bool
 	// Occupied is true when Path holds a file that no lockfile entry
 	// records there and that does not hold the bytes the change writes
 	// (or those bytes are not known before apply): someone's file, which

@@ -881,6 +881,7 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 		if sum, ok := p.in.Stored(c.Inputs.Digest(), p.in.Provider); ok {
 			p.fromStore(c, sum)
 			if lacks {
+				c.StoreLacks = true
 				c.Reasons = append(c.Reasons, fmt.Sprintf("%s (sha256 %s), and holds another render of these inputs (sha256 %s): run `pixform push` in a clone that has %s, or apply takes that render",
 					storeLacksRecorded, shortSum(restorable), shortSum(sum), c.Path))
 			}
@@ -889,6 +890,7 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 	}
 	p.priceOf(c)
 	if lacks {
+		c.StoreLacks = true
 		c.Reasons = append(c.Reasons, fmt.Sprintf("%s (sha256 %s): run `pixform push` in a clone that has %s; apply would render it anew",
 			storeLacksRecorded, shortSum(restorable), c.Path))
 	}
