@@ -129,6 +129,8 @@ func storeHints(err error) []string {
 		}
 	case objstore.TooLarge:
 		hints = append(hints, "the object is larger than any image pixform renders (1 GiB), so pixform did not upload it and does not read it: see what it is and, if it is not the image, remove it from the store and push again from a clone that has the image")
+	case objstore.Other:
+		hints = append(hints, "look at the store (its directory, or the server's logs) and mend what the error above names, then run the command again")
 	}
 	return hints
 }
