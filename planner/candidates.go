@@ -46,6 +46,9 @@ func (p *planning) priceTakes(c *Change, forced bool, restorable, putBackOf stri
 	byHash := false
 	// lacked are the takes (1-based) recorded that the store lacks.
 	var lacked []int
+	// byObject are the takes restored by their recorded sha256
+	// (StoreTakes).
+	var byObject []string
 	for i, seed := range seeds {
 		d := c.Inputs.Take(seed).Digest()
 		switch {
@@ -62,6 +65,10 @@ func (p *planning) priceTakes(c *Change, forced bool, restorable, putBackOf stri
 			// (RecordedTakeInStore).
 			stored++
 			t := c.Prior.Takes[i].SHA256
+			if byObject == nil {
+				byObject = make([]string, len(seeds))
+			}
+			byObject[i] = t
 			if sums != nil {
 				sums[i] = t
 			}
@@ -94,6 +101,7 @@ func (p *planning) priceTakes(c *Change, forced bool, restorable, putBackOf stri
 		// records at its path (by its sha256 for a put-back), else the
 		// first; the executor restores each take under its own inputs.
 		c.FromStore = true
+		c.StoreTakes = byObject
 		if byHash {
 			c.StoreSHA256 = c.Prior.SHA256
 		} else {
@@ -237,8 +245,18 @@ func (p *planning) placedTakeSHA256(c *Change) (string, bool) {
 // as restorable judges a single image): apply then restores the take by
 // that sha256, as the plan did, not by the store's record
 // of the take's inputs (which names the first render anyone pushed, an
-// equally valid one). ok false: by the record.
+// equally valid one). ok false: by the record. A change whose
+// StoreTakes the plan set is answered by them alone; inStore is asked of
+// a plan file that does not keep them (an older pixform's).
 func RecordedTakeInStore(c *Change, provider string, n int, inStore func(sha256 string) bool) (string, bool) {
+	if c.StoreTakes != nil {
+		// The plan decided (a plan made now, or a plan file that keeps
+		// the decision): exactly those objects.
+		if !c.FromStore || n < 1 || n > len(c.StoreTakes) || c.StoreTakes[n-1] == "" {
+			return "", false
+		}
+		return c.StoreTakes[n-1], true
+	}
 	pr := c.Prior
 	if pr == nil || !c.FromStore || c.Action != Replace || pr.Inputs != c.Inputs || pr.Provider != provider || !sameFormat(pr.Path, c.Path) ||
 		n < 1 || n > len(pr.Takes) || !sameTakeSeeds(pr.Takes, c.Inputs.TakeSeeds()) {

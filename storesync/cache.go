@@ -79,17 +79,19 @@ func (s *Sync) Cache(ctx context.Context, local LocalCache, p *planner.Plan) *Ca
 	// store records of the take's own inputs.
 	// A saved plan's apply has not read those records yet: it reads them
 	// now (a store that fails leaves the takes to render, as planned).
-	// Whether the store holds each take the entry records is asked now
-	// when this checkout's note does not know it (a saved plan applied
-	// where .pixform is gone, or a take the plan found lacking): one
-	// check per such take, for the changes put back from the store only,
+	// A plan that does not say which takes it restores by the object
+	// their entry records (StoreTakes: a plan file of an older pixform)
+	// leaves it to the store: whether it holds each such take is asked
+	// now when this checkout's note does not know it (.pixform gone): one
+	// check per such take, for the changes restored from the store only,
 	// so that apply restores a take by its sha256 exactly when the store
 	// holds it, whatever the note knew (a store that fails leaves the
 	// records to decide, as before).
 	var ask []string
 	for i := range p.Changes {
 		ch := &p.Changes[i]
-		if !ch.FromStore || ch.Inputs.Candidates < 2 {
+		if !ch.FromStore || ch.Inputs.Candidates < 2 || ch.StoreTakes != nil {
+			// StoreTakes: the plan decided; apply fetches exactly those.
 			continue
 		}
 		for i, seed := range ch.Inputs.TakeSeeds() {

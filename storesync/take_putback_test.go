@@ -33,12 +33,15 @@ func TestCacheTakesPutBackByRecordedSHA256(t *testing.T) {
 		unchecked  bool // nothing asked of the store before (a saved plan, no note)
 		path       string
 		noRecord2  bool // the store has no record of take 2's inputs
+		storeTakes bool // the plan says which takes it restores by their object
 	}{
 		{name: "the store holds both takes", objects: [][]byte{one, two, other1, other2}, want1: one, want2: two},
 		{name: "the store lacks take 2", objects: [][]byte{one, other1, other2}, want1: one, want2: other2, wantLookup: true},
 		{name: "a saved plan, nothing checked", objects: [][]byte{one, two, other1, other2}, want1: one, want2: two, unchecked: true},
 		{name: "a saved plan, the store lacks take 2", objects: [][]byte{one, other1, other2}, want1: one, want2: other2, wantLookup: true, unchecked: true},
 		{name: "moved", objects: [][]byte{one, two, other1, other2}, want1: one, want2: two, path: "images/moved.png"},
+		{name: "the plan says so", objects: [][]byte{one, two, other1, other2}, want1: one, want2: two, unchecked: true, storeTakes: true},
+		{name: "the plan says take 2 by its object, which the store no longer holds", objects: [][]byte{one, other1, other2}, want1: one, unchecked: true, storeTakes: true},
 		{name: "the store lacks take 2 and any record of it", objects: [][]byte{one, other1}, want1: one, unchecked: true, noRecord2: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,6 +76,9 @@ func TestCacheTakesPutBackByRecordedSHA256(t *testing.T) {
 				Addr: addrs.MustParse("image.a"), PriorAddr: addrs.MustParse("image.a"), Action: planner.Replace,
 				Inputs: e.Inputs, Path: path, Prior: &e, FromStore: true, StoreSHA256: e.SHA256, PutBack: bytes.Equal(tc.want2, two),
 			}}}
+			if tc.storeTakes {
+				p.Changes[0].StoreTakes = []string{e.Takes[0].SHA256, e.Takes[1].SHA256}
+			}
 			c := s.Cache(ctx, nil, p)
 			for _, take := range []struct {
 				d    string
