@@ -176,8 +176,9 @@ func madeWith(pf *planfile.File, cfg *config.Config) []string {
 // restoreLookups are the content cache's (cache) and the image store's
 // lookups (link: nil for none) that a saved plan's check asks, as
 // planning asks them, of an image restored with no request whose bytes an
-// image made from it expects. The store's records are read as they are
-// asked for; *storeErr is the first failure to read them.
+// image made from it expects. The store's records, and whether it holds
+// an object, are read as they are asked for; *storeErr is the first
+// failure to read them.
 func (e *env) restoreLookups(cache *state.Cache, provider string, link *linked) (planner.Input, *error) {
 	in := planner.Input{
 		Provider: provider,
@@ -201,6 +202,22 @@ func (e *env) restoreLookups(cache *state.Cache, provider string, link *linked) 
 				}
 			}
 			return link.sync.Stored(digest, provider)
+		}
+		// A take put back by the sha256 its entry records is restored
+		// by that object when the store holds it (storesync's Cache asks
+		// the store then): asked of the store here the same way, one
+		// check per take asked, whatever this checkout's note knows.
+		in.InStore = func(sum string) bool {
+			if link.sync.InStore(sum) {
+				return true
+			}
+			if err := link.sync.Check(e.ctx, []string{sum}); err != nil {
+				if *storeErr == nil {
+					*storeErr = err
+				}
+				return false
+			}
+			return link.sync.InStore(sum)
 		}
 	}
 	return in, storeErr

@@ -496,10 +496,14 @@ func (r restores) HoldsFile(path, sha256hex string) bool {
 }
 
 // RestoredSHA256 is planner.RestoredSHA256 with r's lookups; of a source
-// the plan says is restored from the image store, the store's object for
-// its inputs must be the one the plan names.
+// the plan says is restored from the image store by the store's record of
+// its inputs, the record must name the object the plan names. A put-back
+// by hash (the object the plan names is the one its entry records) is not
+// compared with the record: apply fetches exactly that object, and the
+// record names the first render anyone pushed, an equally valid one.
 func (r restores) RestoredSHA256(c *planner.Change) (string, bool) {
-	if c.FromStore && c.Inputs.Candidates < 2 && r.in.Stored != nil {
+	putBack := c.Prior != nil && c.StoreSHA256 != "" && c.StoreSHA256 == c.Prior.SHA256
+	if c.FromStore && c.Inputs.Candidates < 2 && r.in.Stored != nil && !putBack {
 		if sum, ok := r.in.Stored(c.Inputs.Digest(), r.in.Provider); !ok || sum != c.StoreSHA256 {
 			return "", false
 		}

@@ -84,8 +84,12 @@ type changeJSON struct {
 	// The image store's, written only when set.
 	FromStore   bool   `json:"from_store,omitempty"`
 	StoreSHA256 string `json:"store_sha256,omitempty"`
-	Missing     bool   `json:"missing,omitempty"`
-	Upload      bool   `json:"upload,omitempty"`
+	// Of a candidates image, the takes restored by the object their
+	// entry records (planner.Change.StoreTakes); absent from an older
+	// pixform's plan file, whose apply asks the store instead.
+	StoreTakes []string `json:"store_takes,omitempty"`
+	Missing    bool     `json:"missing,omitempty"`
+	Upload     bool     `json:"upload,omitempty"`
 	// Written only when set: a file the lockfile does not record is at
 	// the path, and apply refuses the change.
 	Occupied bool `json:"occupied,omitempty"`
@@ -113,7 +117,7 @@ func Marshal(f *File) ([]byte, error) {
 			Inputs: c.Inputs, SeedChosen: c.SeedChosen, Path: c.Path, Prior: c.Prior,
 			PriorAddress: priorAddress(c.PriorAddr), FromCache: c.FromCache, Requests: c.Requests,
 			Credits: c.Credits, CreditsKnown: c.CreditsKnown, AfterApply: c.AfterApply,
-			FromStore: c.FromStore, StoreSHA256: c.StoreSHA256, Missing: c.Missing, Upload: c.Upload,
+			FromStore: c.FromStore, StoreSHA256: c.StoreSHA256, StoreTakes: c.StoreTakes, Missing: c.Missing, Upload: c.Upload,
 			Occupied: c.Occupied, Forced: c.Forced,
 		})
 	}
@@ -334,7 +338,7 @@ func parseChange(cj changeJSON, provider string) (planner.Change, error) {
 		Addr: addr, Action: action, Reasons: cj.Reasons, Inputs: cj.Inputs, SeedChosen: cj.SeedChosen,
 		Path: cj.Path, Prior: cj.Prior, PriorAddr: pa, FromCache: cj.FromCache,
 		Requests: cj.Requests, Credits: cj.Credits, CreditsKnown: cj.CreditsKnown, AfterApply: cj.AfterApply,
-		FromStore: cj.FromStore, StoreSHA256: cj.StoreSHA256, Missing: cj.Missing, Upload: cj.Upload,
+		FromStore: cj.FromStore, StoreSHA256: cj.StoreSHA256, StoreTakes: cj.StoreTakes, Missing: cj.Missing, Upload: cj.Upload,
 		Occupied: cj.Occupied, Forced: cj.Forced,
 	}, nil
 }
@@ -401,6 +405,8 @@ func checkCost(cj changeJSON, action planner.Action, provider string) error {
 		return fmt.Errorf("a %s cannot be restored from the image store as the plan says (object %q)", cj.Action, cj.StoreSHA256)
 	case !cj.FromStore && cj.StoreSHA256 != "":
 		return errors.New("an image store object without a restore from the store")
+	case cj.StoreTakes != nil && !storeTakesOfPrior(cj):
+		return errors.New("takes restored from the image store that are not the takes its prior entry records")
 	case cj.Upload && action != planner.NoOp && action != planner.Move:
 		return fmt.Errorf("a %s cannot be an upload", cj.Action)
 	}
@@ -453,4 +459,20 @@ func checkDerivedInputs(in state.Inputs) error {
 	e := state.Entry{Inputs: probe, Provider: providers.Imagine, Path: "x.png", SHA256: strings.Repeat("0", 64),
 		Bytes: 1, MediaType: "image/png", Width: 1, Height: 1}
 	return state.ValidateEntry(e)
+}
+
+// storeTakesOfPrior reports whether cj's StoreTakes name, each, the take
+// its prior entry records at that position, or nothing (""), of a
+// candidates image restored from the store whose takes are the entry's.
+func storeTakesOfPrior(cj changeJSON) bool {
+	pr := cj.Prior
+	if !cj.FromStore || pr == nil || cj.Inputs.Candidates < 2 || len(cj.StoreTakes) != len(pr.Takes) {
+		return false
+	}
+	for i, sum := range cj.StoreTakes {
+		if sum != "" && sum != pr.Takes[i].SHA256 {
+			return false
+		}
+	}
+	return true
 }

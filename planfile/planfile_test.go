@@ -364,3 +364,58 @@ func TestFormat1RandomSeeds(t *testing.T) {
 		}
 	}
 }
+
+// A candidates image restored from the image store keeps which takes
+// apply restores by the object its entry records (StoreTakes): the plan
+// file round-trips them, a plan file without them (an older pixform's)
+// is read, and takes that are not the entry's are refused.
+func TestStoreTakes(t *testing.T) {
+	in := state.Inputs{Prompt: "a lighthouse", Style: "imagine-turbo", AspectRatio: "1:1", Seed: 7, Candidates: 3}
+	prior := priorEntry("a lighthouse", "images/hero.png")
+	prior.Inputs = in
+	for i, seed := range in.TakeSeeds() {
+		prior.Takes = append(prior.Takes, state.Take{Seed: seed, SHA256: strings.Repeat(string(rune('d'+i)), 64), Bytes: 100})
+	}
+	prior.SHA256 = prior.Takes[0].SHA256
+	f := samplePlan()
+	changes := []planner.Change{{Addr: addrs.Addr{Name: "hero"}, Action: planner.Replace, Reasons: []string{"file missing on disk"},
+		Inputs: in, Path: "images/hero.png", Prior: prior, PriorAddr: addrs.MustParse("image.hero"),
+		FromStore: true, StoreSHA256: prior.SHA256, StoreTakes: []string{prior.Takes[0].SHA256, "", prior.Takes[2].SHA256}}}
+	f.Plan = &planner.Plan{Provider: providers.Imagine, Changes: changes, Summary: planner.Summarize(changes)}
+	b, err := Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Parse(b, "plan.bin")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if !reflect.DeepEqual(got.Plan.Changes[0].StoreTakes, changes[0].StoreTakes) {
+		t.Errorf("store takes %q, want %q", got.Plan.Changes[0].StoreTakes, changes[0].StoreTakes)
+	}
+	valid := string(b)
+	k := strings.Index(valid, `"store_takes": [`)
+	i := strings.LastIndex(valid[:k], ",")
+	j := k + strings.Index(valid[k:], "]") + 1
+	older := valid[:i] + valid[j:]
+	if strings.Contains(older, "store_takes") {
+		t.Fatalf("the edit left store_takes:\n%s", older)
+	}
+	if got, err := Parse([]byte(older), "plan.bin"); err != nil {
+		t.Errorf("a plan file without store_takes: %v\n%s", err, older)
+	} else if got.Plan.Changes[0].StoreTakes != nil {
+		t.Errorf("store takes %q, want none", got.Plan.Changes[0].StoreTakes)
+	}
+	for name, data := range map[string]string{
+		"another object": strings.Replace(valid, `"`+prior.Takes[2].SHA256+`"`+"\n", `"`+strings.Repeat("9", 64)+`"`+"\n", 1),
+		"too few takes":  strings.Replace(valid, `"",`, ``, 1),
+		"not from store": strings.Replace(strings.Replace(valid, `"from_store": true,`, ``, 1), `"store_sha256": "`+prior.SHA256+`",`, ``, 1),
+	} {
+		if data == valid {
+			t.Fatalf("%s: the edit changed nothing", name)
+		}
+		if _, err := Parse([]byte(data), "plan.bin"); err == nil || !strings.Contains(err.Error(), "not the takes its prior entry records") {
+			t.Errorf("%s: error %v, want the takes refused", name, err)
+		}
+	}
+}

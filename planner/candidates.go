@@ -22,24 +22,33 @@ func candidatesOf(img *config.Image) int {
 // priceTakes prices a candidates image: one request for each take that
 // the content cache does not hold under its own inputs (every take when
 // forced), and says so in a reason. The change is from the cache when
-// every take is. putBackOf, when not "", is the sha256 the entry records
-// at the path of an image whose file alone drifted: the change is then a
-// put-back (PutBack) when every take restored is the one the entry
-// records.
-func (p *planning) priceTakes(c *Change, forced bool, putBackOf string) {
+// every take is. restorable, when not "", is the sha256 the entry records
+// of an image whose inputs, provider and seeds are unchanged (its file
+// alone drifted, or it moved): each take the store holds is then
+// restored by the sha256 the entry records, as a single image is.
+// putBackOf, when not "", is restorable of an image at its own path and
+// address: the change is then a put-back (PutBack) when every take
+// restored is the one the entry records.
+func (p *planning) priceTakes(c *Change, forced bool, restorable, putBackOf string) {
 	seeds := c.Inputs.TakeSeeds()
 	missing, stored, sum := 0, 0, ""
+	// recorded says the entry's takes are these: each is restored by its
+	// recorded sha256 when the store holds it.
+	recorded := restorable != "" && sameTakeSeeds(c.Prior.Takes, seeds)
 	// sums are the hashes of the takes restored, kept for a put-back
 	// only.
 	var sums []string
-	if putBackOf != "" && sameTakeSeeds(c.Prior.Takes, seeds) {
+	if putBackOf != "" && recorded {
 		sums = make([]string, len(seeds))
 	}
-	// byHash says the take at the path is put back from the store by its
+	// byHash says the take at the path is restored from the store by its
 	// recorded sha256.
 	byHash := false
-	// lacked are the takes (1-based) of a put-back that the store lacks.
+	// lacked are the takes (1-based) recorded that the store lacks.
 	var lacked []int
+	// byObject are the takes restored by their recorded sha256
+	// (StoreTakes).
+	var byObject []string
 	for i, seed := range seeds {
 		d := c.Inputs.Take(seed).Digest()
 		switch {
@@ -47,19 +56,27 @@ func (p *planning) priceTakes(c *Change, forced bool, putBackOf string) {
 			if sums != nil && p.in.CachedSHA256 != nil {
 				sums[i], _ = p.in.CachedSHA256(d, p.in.Provider)
 			}
-		case sums != nil && !forced && !p.in.NoCache && c.AfterApply == "" && p.in.InStore != nil && p.in.InStore(c.Prior.Takes[i].SHA256):
-			// The store holds the take the entry records: it is put
-			// back by that sha256, as a single image is, and the
+		case recorded && !forced && !p.in.NoCache && c.AfterApply == "" && p.in.InStore != nil && p.in.InStore(c.Prior.Takes[i].SHA256):
+			// The store holds the take the entry records: it is
+			// restored by that sha256, as a single image is, and the
 			// store's record of the take's inputs is not asked (it
 			// names the first render anyone pushed, an equally valid
-			// one; see price). storesync's Cache fetches it so.
+			// one; see price). storesync's Cache fetches it so
+			// (RecordedTakeInStore).
 			stored++
-			sums[i] = c.Prior.Takes[i].SHA256
-			if sums[i] == c.Prior.SHA256 {
+			t := c.Prior.Takes[i].SHA256
+			if byObject == nil {
+				byObject = make([]string, len(seeds))
+			}
+			byObject[i] = t
+			if sums != nil {
+				sums[i] = t
+			}
+			if t == c.Prior.SHA256 {
 				byHash = true
 			}
 			if sum == "" {
-				sum = sums[i]
+				sum = t
 			}
 		case !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Stored != nil && storedTake(p.in.Stored, d, p.in.Provider, &sum):
 			stored++
@@ -68,10 +85,11 @@ func (p *planning) priceTakes(c *Change, forced bool, putBackOf string) {
 			}
 		default:
 			missing++
-			if sums != nil && !forced && !p.in.NoCache && c.AfterApply == "" && p.in.InStore != nil && !p.in.StoreUnread {
-				// A take of an image whose file alone drifted that the
-				// store lacks (asked above): pushed from a clone that
-				// has it, it would be put back with no request.
+			if recorded && !forced && !p.in.NoCache && c.AfterApply == "" && p.in.InStore != nil && !p.in.StoreUnread {
+				// A recorded take of an image whose inputs are
+				// unchanged that the store lacks (asked above): pushed
+				// from a clone that has it, it would be restored with
+				// no request.
 				lacked = append(lacked, i+1)
 			}
 		}
@@ -83,6 +101,7 @@ func (p *planning) priceTakes(c *Change, forced bool, putBackOf string) {
 		// records at its path (by its sha256 for a put-back), else the
 		// first; the executor restores each take under its own inputs.
 		c.FromStore = true
+		c.StoreTakes = byObject
 		if byHash {
 			c.StoreSHA256 = c.Prior.SHA256
 		} else {
@@ -222,18 +241,36 @@ func (p *planning) placedTakeSHA256(c *Change) (string, bool) {
 // RecordedTakeInStore returns the sha256 that c's entry records for take
 // n (1-based) of c, a candidates image restored from the image store,
 // when the store holds that object (inStore) and the entry's takes are
-// c's (same inputs, provider, path and seeds): apply then restores the
-// take by that sha256, as the plan put it back, not by the store's record
+// c's (same inputs, provider, format and seeds; at its path or another,
+// as restorable judges a single image): apply then restores the take by
+// that sha256, as the plan did, not by the store's record
 // of the take's inputs (which names the first render anyone pushed, an
-// equally valid one). ok false: by the record.
+// equally valid one). ok false: by the record. A change whose
+// StoreTakes the plan set is answered by them alone; inStore is asked of
+// a plan file that does not keep them (an older pixform's).
 func RecordedTakeInStore(c *Change, provider string, n int, inStore func(sha256 string) bool) (string, bool) {
+	if c.StoreTakes != nil {
+		// The plan decided (a plan made now, or a plan file that keeps
+		// the decision): exactly those objects.
+		if !c.FromStore || n < 1 || n > len(c.StoreTakes) || c.StoreTakes[n-1] == "" {
+			return "", false
+		}
+		return c.StoreTakes[n-1], true
+	}
 	pr := c.Prior
-	if pr == nil || !c.FromStore || c.Action != Replace || pr.Inputs != c.Inputs || pr.Provider != provider || pr.Path != c.Path ||
+	if pr == nil || !c.FromStore || c.Action != Replace || pr.Inputs != c.Inputs || pr.Provider != provider || !sameFormat(pr.Path, c.Path) ||
 		n < 1 || n > len(pr.Takes) || !sameTakeSeeds(pr.Takes, c.Inputs.TakeSeeds()) {
 		return "", false
 	}
 	sum := pr.Takes[n-1].SHA256
 	return sum, sum != "" && inStore(sum)
+}
+
+// sameFormat reports whether a path of to holds the format of a path of
+// from, as a replace judges it (a format change converts the bytes).
+func sameFormat(from, to string) bool {
+	f, t := mediaTypeOf(from), mediaTypeOf(to)
+	return f == t || f == "" || t == ""
 }
 
 // placedTake is PlacedTake of c's takes seeds, the content cache asked

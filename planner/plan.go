@@ -77,6 +77,14 @@ type Change struct {
 	// cache comes first: FromCache and FromStore are never both true.
 	FromStore   bool
 	StoreSHA256 string
+	// StoreTakes are, of a candidates image restored from the image
+	// store, the sha256 of each take (by position) that apply restores by
+	// the object its entry records ("" for a take restored from the
+	// local cache or by the store's record of its inputs), as the plan
+	// decided (RecordedTakeInStore); nil when none is. Apply fetches
+	// exactly those objects, whatever its checkout's note of the store
+	// knows, and fails the image when one is gone. A plan file keeps it.
+	StoreTakes []string
 	// Picked is, for a candidates Create or Replace that places at Path
 	// a take someone picked (PlacedTake: the entry's pick, or the one the
 	// content cache remembers for these inputs), that take's 1-based

@@ -842,7 +842,7 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 		putBackOf = ""
 	}
 	if c.Inputs.Candidates > 1 {
-		p.priceTakes(c, forced, putBackOf)
+		p.priceTakes(c, forced, restorable, putBackOf)
 		return
 	}
 	if !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Cached != nil {

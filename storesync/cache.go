@@ -79,6 +79,33 @@ func (s *Sync) Cache(ctx context.Context, local LocalCache, p *planner.Plan) *Ca
 	// store records of the take's own inputs.
 	// A saved plan's apply has not read those records yet: it reads them
 	// now (a store that fails leaves the takes to render, as planned).
+	// A plan that does not say which takes it restores by the object
+	// their entry records (StoreTakes: a plan file of an older pixform)
+	// leaves it to the store: whether it holds each such take is asked
+	// now when this checkout's note does not know it (.pixform gone): one
+	// check per such take, for the changes restored from the store only,
+	// so that apply restores a take by its sha256 exactly when the store
+	// holds it, whatever the note knew (a store that fails leaves the
+	// records to decide, as before).
+	var ask []string
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		if !ch.FromStore || ch.Inputs.Candidates < 2 || ch.StoreTakes != nil {
+			// StoreTakes: the plan decided; apply fetches exactly those.
+			continue
+		}
+		for i, seed := range ch.Inputs.TakeSeeds() {
+			if local != nil && local.Has(ch.Inputs.Take(seed).Digest(), p.Provider) {
+				continue
+			}
+			if sum, ok := planner.RecordedTakeInStore(ch, p.Provider, i+1, func(string) bool { return true }); ok && !s.has(sum) {
+				ask = append(ask, sum)
+			}
+		}
+	}
+	if len(ask) > 0 {
+		_ = s.Check(ctx, ask)
+	}
 	var unread []string
 	for i := range p.Changes {
 		ch := &p.Changes[i]
@@ -120,6 +147,15 @@ func (s *Sync) Cache(ctx context.Context, local LocalCache, p *planner.Plan) *Ca
 			}
 			if sum, ok := s.Stored(d, p.Provider); ok {
 				c.objects[state.CacheKey(d, p.Provider)] = object{sum: sum, bytes: s.recordBytes(d), addr: ch.Addr, path: ch.Path, record: objstoreInputsKey(d)}
+				continue
+			}
+			// The store holds neither the take the entry records nor a
+			// record of its inputs: the plan put the take back with no
+			// request, so apply asks the store for the entry's own
+			// object and fails the image when it is gone, rather than
+			// render what the plan did not count.
+			if sum, ok := planner.RecordedTakeInStore(ch, p.Provider, i+1, func(string) bool { return true }); ok && ch.FromStore {
+				c.objects[state.CacheKey(d, p.Provider)] = object{sum: sum, bytes: max(ch.Prior.Takes[i].Bytes, 0), addr: ch.PriorAddr, path: ch.Path}
 			}
 		}
 	}
