@@ -17,16 +17,8 @@ import (
 // render of a take's inputs still counts: other bytes there name the
 // entry as mixed. A take whose bytes the store lacks is said so.
 func TestDiffCandidatesPutBackFromStore(t *testing.T) {
-	four := state.Inputs{Prompt: "a lighthouse", Style: "flux-dev", AspectRatio: "1:1", Seed: 42, Candidates: 4}
+	four, recorded := lighthouseFour()
 	seeds := four.TakeSeeds()
-	recorded := func() state.Entry {
-		e := entry("a lighthouse", 42, "hero.png", providers.Imagine, "s1")
-		e.Inputs.Candidates = 4
-		for i, s := range seeds {
-			e.Takes = append(e.Takes, state.Take{Seed: s, SHA256: "s" + string(rune('1'+i)), Bytes: 10})
-		}
-		return e
-	}
 	// others records take i's inputs as "o<i+1>", another render.
 	others := map[string]string{}
 	for i, s := range seeds {

@@ -10,20 +10,26 @@ import (
 	"github.com/pixform/pixform/state"
 )
 
-// Takes the image store records under their own inputs are restored from
-// it with no request; a clone without the file plans a restore of the
-// take at the path; a take the store lacks is to upload.
-func TestDiffCandidatesWithStore(t *testing.T) {
+// lighthouseFour is a candidates image of four takes, and a maker of its
+// entry: at hero.png, its takes' sha256 "s1" to "s4", take 1 placed.
+func lighthouseFour() (state.Inputs, func() state.Entry) {
 	four := state.Inputs{Prompt: "a lighthouse", Style: "flux-dev", AspectRatio: "1:1", Seed: 42, Candidates: 4}
-	seeds := four.TakeSeeds()
-	recorded := func() state.Entry {
+	return four, func() state.Entry {
 		e := entry("a lighthouse", 42, "hero.png", providers.Imagine, "s1")
 		e.Inputs.Candidates = 4
-		for i, s := range seeds {
+		for i, s := range four.TakeSeeds() {
 			e.Takes = append(e.Takes, state.Take{Seed: s, SHA256: "s" + string(rune('1'+i)), Bytes: 10})
 		}
 		return e
 	}
+}
+
+// Takes the image store records under their own inputs are restored from
+// it with no request; a clone without the file plans a restore of the
+// take at the path; a take the store lacks is to upload.
+func TestDiffCandidatesWithStore(t *testing.T) {
+	four, recorded := lighthouseFour()
+	seeds := four.TakeSeeds()
 	// stored holds takes [from, to) of four, take i as "s<i+1>".
 	stored := func(from, to int) map[string]string {
 		m := map[string]string{}
