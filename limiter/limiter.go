@@ -189,7 +189,8 @@ const (
 	// fastest one window mode takes for a delay on the request's way to
 	// the server (timing the window's edge from when it arrived): a
 	// server whose own time varies would otherwise slow the mode by
-	// that variation, at most this much a window.
+	// that variation, at most this much a window. A 429 in the mode
+	// lifts the bound for the requests started before it (arrivedLocked).
 	arrivalSlack = 32 * time.Millisecond
 	// windowPlateau is how long window mode keeps its count before it
 	// probes one higher, once a full window at that count passed with
