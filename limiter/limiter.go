@@ -447,8 +447,10 @@ type Adaptive struct {
 	winRefused time.Time
 	// winWholeWays is the start of the last 429 in window mode: the
 	// requests started until then are taken to have arrived as late as
-	// their round trips allow (arrivedLocked).
+	// their round trips allow (arrivedLocked). winAnswered is when that
+	// 429 came back.
 	winWholeWays time.Time
+	winAnswered  time.Time
 	// winProbeAt is when window mode next tries a count winStep higher,
 	// if the window is full then; winBase is the highest count the
 	// server let through, and winPlateau how long the mode stays at a
@@ -1412,6 +1414,7 @@ func (l *Adaptive) enterWindowLocked(now time.Time, n int) {
 	l.winSince = now
 	l.winRefused = time.Time{}
 	l.winWholeWays = time.Time{}
+	l.winAnswered = time.Time{}
 	l.winBase = n
 	l.winStep = 1
 	l.winPlateau = windowPlateau
@@ -1479,6 +1482,16 @@ func (l *Adaptive) windowGateLocked(now time.Time) time.Time {
 // let a window's count through at once, which a server that is no such
 // window answered.
 func (l *Adaptive) windowRefusedLocked(now, start time.Time) (asRate bool) {
+	if start.Before(l.winAnswered) {
+		// Sent before the mode's last 429 came back, with the start
+		// it answered (a few let out together after a stall): the
+		// same window's edge, already answered.
+		if start.After(l.winWholeWays) {
+			l.winWholeWays = start
+		}
+		return false
+	}
+	l.winAnswered = now
 	if l.winLimit > l.winBase {
 		// A probe's count was refused: back to the last one that
 		// passed, and probe more rarely.

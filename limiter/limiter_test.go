@@ -704,6 +704,52 @@ func TestLimiterWindowEdgeAfterA429TakesWholeWays(t *testing.T) {
 	}
 }
 
+// TestLimiterWindowRefusalsTogether checks that starts that went out
+// together in window mode, before the 429 of the first came back, and
+// were refused with it, count as one 429 of the mode (a traced run of
+// scenario (e) on a loaded machine: two at 7.025 s, after a stall of the
+// client; the second ended the mode, tentative or not, and the rest of
+// the run was paced as a rate: 11.9 s instead of 10.2 s). Their 429s
+// tell of one window's edge, not of a server that refuses again once
+// the guard is wider.
+func TestLimiterWindowRefusalsTogether(t *testing.T) {
+	for _, tentative := range []bool{false, true} {
+		l := New(16, SystemClock{})
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		sec := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+		l.firstStart = t0
+		l.minLat = 300 * time.Millisecond
+		l.max429Lat = time.Millisecond
+		l.successes = 60
+		l.countsRefused = true
+		at := 6.0
+		if tentative {
+			at = 0.9
+		}
+		l.enterWindowLocked(sec(at-1), 10)
+		l.winTentative = tentative
+		for i := range 10 {
+			l.seq++
+			s := sec(at - 0.95 + 0.09*float64(i))
+			l.history.push(event{seq: l.seq, at: s, level: 1, fate: succeeded, lat: 301 * time.Millisecond, sent: s})
+		}
+		guard := l.winGuard
+		var tks []Ticket
+		for i := range 2 {
+			l.seq++
+			s := sec(at + 0.0004*float64(i))
+			l.history.push(event{seq: l.seq, at: s, level: 2 + i, fate: throttled, lat: 600 * time.Microsecond, sent: s})
+			tks = append(tks, Ticket{seq: l.seq, at: s, level: 2 + i, gap: 400 * time.Microsecond})
+		}
+		for i, tk := range tks {
+			l.onThrottle(tk.at.Add(600*time.Microsecond+time.Duration(i)*100*time.Microsecond), tk, Outcome{Throttled: true, Latency: 600 * time.Microsecond})
+		}
+		if l.winLimit != 10 || l.winGuard != 2*guard {
+			t.Errorf("tentative %v: after two 429s of starts that went out together: window mode's count %d, guard %v; want 10, %v", tentative, l.winLimit, l.winGuard, 2*guard)
+		}
+	}
+}
+
 // TestLimiterWindowGuardFrom429s checks that window mode's guard starts
 // at twice the slowest 429's round trip so far (the 429s' round trips
 // measure the requests' way to the server), at least minWindowGuard and
