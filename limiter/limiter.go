@@ -189,7 +189,8 @@ const (
 	// fastest one window mode takes for a delay on the request's way to
 	// the server (timing the window's edge from when it arrived): a
 	// server whose own time varies would otherwise slow the mode by
-	// that variation, at most this much a window.
+	// that variation, at most this much a window. A 429 in the mode
+	// lifts the bound for the requests started before it (arrivedLocked).
 	arrivalSlack = 32 * time.Millisecond
 	// windowPlateau is how long window mode keeps its count before it
 	// probes one higher, once a full window at that count passed with
@@ -355,7 +356,10 @@ type event struct {
 // the first one is the fastest), and of an accepted request's what
 // exceeds the fastest accepted round trip known now, not when it ended:
 // early in a run the few known are not the fastest, and a request that
-// left late then was taken to have arrived on time.
+// left late then was taken to have arrived on time. A request that
+// started before window mode's last 429 may have taken all of that
+// excess: the 429 showed that the server saw some of the window's
+// requests later than the bound put them.
 func (l *Adaptive) arrivedLocked(e *event) time.Time {
 	if e.lat <= 0 || e.fate == failed {
 		return e.at
@@ -364,7 +368,11 @@ func (l *Adaptive) arrivedLocked(e *event) time.Time {
 	if e.fate == succeeded {
 		way -= l.minLat
 	}
-	if r := e.sent.Add(min(max(way, 0), arrivalSlack)); r.After(e.at) {
+	slack := arrivalSlack
+	if !e.at.After(l.winWholeWays) {
+		slack = way
+	}
+	if r := e.sent.Add(min(max(way, 0), slack)); r.After(e.at) {
 		return r
 	}
 	return e.at
@@ -437,6 +445,12 @@ type Adaptive struct {
 	winGuard   time.Duration
 	winSince   time.Time
 	winRefused time.Time
+	// winWholeWays is the start of the last 429 in window mode: the
+	// requests started until then are taken to have arrived as late as
+	// their round trips allow (arrivedLocked). winAnswered is when that
+	// 429 came back.
+	winWholeWays time.Time
+	winAnswered  time.Time
 	// winProbeAt is when window mode next tries a count winStep higher,
 	// if the window is full then; winBase is the highest count the
 	// server let through, and winPlateau how long the mode stays at a
@@ -1399,6 +1413,8 @@ func (l *Adaptive) enterWindowLocked(now time.Time, n int) {
 	l.winGuard = min(max(2*l.max429Lat, minWindowGuard), windowGuard)
 	l.winSince = now
 	l.winRefused = time.Time{}
+	l.winWholeWays = time.Time{}
+	l.winAnswered = time.Time{}
 	l.winBase = n
 	l.winStep = 1
 	l.winPlateau = windowPlateau
@@ -1466,6 +1482,16 @@ func (l *Adaptive) windowGateLocked(now time.Time) time.Time {
 // let a window's count through at once, which a server that is no such
 // window answered.
 func (l *Adaptive) windowRefusedLocked(now, start time.Time) (asRate bool) {
+	if start.Before(l.winAnswered) {
+		// Sent before the mode's last 429 came back, with the start
+		// it answered (a few let out together after a stall): the
+		// same window's edge, already answered.
+		if start.After(l.winWholeWays) {
+			l.winWholeWays = start
+		}
+		return false
+	}
+	l.winAnswered = now
 	if l.winLimit > l.winBase {
 		// A probe's count was refused: back to the last one that
 		// passed, and probe more rarely.
@@ -1477,6 +1503,13 @@ func (l *Adaptive) windowRefusedLocked(now, start time.Time) (asRate bool) {
 		return false
 	}
 	l.winProbeAt = now.Add(l.winPlateau)
+	// The window's edge was too early for the way some of its requests
+	// took to the server: until it has passed, each of them is taken to
+	// have arrived as late as its round trip allows (a loaded machine
+	// held a few back by more than arrivalSlack; the next start a window
+	// after the capped arrival of another was refused again, and the
+	// mode ended: 11.58 s instead of 10.2 s in scenario (e)).
+	l.winWholeWays = start
 	again := !l.winRefused.IsZero() && start.Sub(l.winRefused) < rateWindow
 	// A mode entered at the run's first rate 429 may have taken a
 	// token bucket with a larger burst at a lower rate for a window:

@@ -659,6 +659,97 @@ func TestLimiterWindowEdgeFromA429sWay(t *testing.T) {
 	})
 }
 
+// TestLimiterWindowEdgeAfterA429TakesWholeWays replays scenario (e)'s
+// window mode on a loaded machine (a traced run at 4.39 s): two
+// accepted requests of a window took 477 ms and 403 ms where the fastest
+// took 300 ms, late on their way to the server by more than
+// arrivalSlack, and the start a window after the first was refused. The
+// 429 shows that the server saw the window's requests later than the
+// edge took them to arrive: the next start waits until the window holds
+// fewer than the count when each request that started before the 429 is
+// taken to have arrived as late as its round trip allows, not a window
+// after the capped arrival of the second slow one (refused again 78 ms
+// later, which ended the mode: 11.58 s instead of 10.2 s).
+func TestLimiterWindowEdgeAfterA429TakesWholeWays(t *testing.T) {
+	l := New(16, SystemClock{})
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	sec := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	l.firstStart = t0
+	l.minLat = 300 * time.Millisecond
+	l.max429Lat = time.Millisecond
+	l.countsRefused = true
+	l.enterWindowLocked(sec(0.8), 10)
+	lats := map[float64]time.Duration{3.3533: 477 * time.Millisecond, 3.4274: 403 * time.Millisecond}
+	for _, s := range []float64{3.2744, 3.3533, 3.4274, 3.5019, 3.5820, 3.6474, 3.6952, 3.7475, 3.7951, 3.8282, 4.2793} {
+		lat := cmp.Or(lats[s], 301*time.Millisecond)
+		l.seq++
+		l.history.push(event{seq: l.seq, at: sec(s), level: 1, fate: succeeded, lat: lat, sent: sec(s)})
+		l.successes++
+	}
+	// The start a window and the guard after the first slow one's
+	// capped arrival, refused.
+	refused := sec(3.3533).Add(arrivalSlack + rateWindow + l.winGuard)
+	l.seq++
+	l.history.push(event{seq: l.seq, at: refused, level: 2, fate: throttled, lat: 2 * time.Millisecond, sent: refused})
+	now := refused.Add(2 * time.Millisecond)
+	l.onThrottle(now, Ticket{seq: l.seq, at: refused, level: 2, gap: 110 * time.Millisecond}, Outcome{Throttled: true, Latency: 2 * time.Millisecond})
+	if l.winLimit != 10 {
+		t.Fatalf("window mode's count %d after one 429 in the mode, want 10", l.winLimit)
+	}
+	// The window before the next start holds, refused ones counted,
+	// the second slow one until 403-300 ms after it left.
+	want := sec(3.4274).Add(103*time.Millisecond + rateWindow)
+	if gate := l.windowGateLocked(now); gate.Before(want) {
+		t.Errorf("window mode's next start at %.4f s, want %.4f s or later (the second slow request's whole way, and a window)", gate.Sub(t0).Seconds(), want.Sub(t0).Seconds())
+	}
+}
+
+// TestLimiterWindowRefusalsTogether checks that starts that went out
+// together in window mode, before the 429 of the first came back, and
+// were refused with it, count as one 429 of the mode (a traced run of
+// scenario (e) on a loaded machine: two at 7.025 s, after a stall of the
+// client; the second ended the mode, tentative or not, and the rest of
+// the run was paced as a rate: 11.9 s instead of 10.2 s). Their 429s
+// tell of one window's edge, not of a server that refuses again once
+// the guard is wider.
+func TestLimiterWindowRefusalsTogether(t *testing.T) {
+	for _, tentative := range []bool{false, true} {
+		l := New(16, SystemClock{})
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		sec := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+		l.firstStart = t0
+		l.minLat = 300 * time.Millisecond
+		l.max429Lat = time.Millisecond
+		l.successes = 60
+		l.countsRefused = true
+		at := 6.0
+		if tentative {
+			at = 0.9
+		}
+		l.enterWindowLocked(sec(at-1), 10)
+		l.winTentative = tentative
+		for i := range 10 {
+			l.seq++
+			s := sec(at - 0.95 + 0.09*float64(i))
+			l.history.push(event{seq: l.seq, at: s, level: 1, fate: succeeded, lat: 301 * time.Millisecond, sent: s})
+		}
+		guard := l.winGuard
+		var tks []Ticket
+		for i := range 2 {
+			l.seq++
+			s := sec(at + 0.0004*float64(i))
+			l.history.push(event{seq: l.seq, at: s, level: 2 + i, fate: throttled, lat: 600 * time.Microsecond, sent: s})
+			tks = append(tks, Ticket{seq: l.seq, at: s, level: 2 + i, gap: 400 * time.Microsecond})
+		}
+		for i, tk := range tks {
+			l.onThrottle(tk.at.Add(600*time.Microsecond+time.Duration(i)*100*time.Microsecond), tk, Outcome{Throttled: true, Latency: 600 * time.Microsecond})
+		}
+		if l.winLimit != 10 || l.winGuard != 2*guard {
+			t.Errorf("tentative %v: after two 429s of starts that went out together: window mode's count %d, guard %v; want 10, %v", tentative, l.winLimit, l.winGuard, 2*guard)
+		}
+	}
+}
+
 // TestLimiterWindowGuardFrom429s checks that window mode's guard starts
 // at twice the slowest 429's round trip so far (the 429s' round trips
 // measure the requests' way to the server), at least minWindowGuard and
