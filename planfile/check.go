@@ -498,11 +498,13 @@ func (r restores) HoldsFile(path, sha256hex string) bool {
 // RestoredSHA256 is planner.RestoredSHA256 with r's lookups; of a source
 // the plan says is restored from the image store by the store's record of
 // its inputs, the record must name the object the plan names. A put-back
-// by hash (the object the plan names is the one its entry records) is not
+// by hash (the object the plan names is the one its entry records, for
+// the same inputs and provider) is not
 // compared with the record: apply fetches exactly that object, and the
 // record names the first render anyone pushed, an equally valid one.
 func (r restores) RestoredSHA256(c *planner.Change) (string, bool) {
-	putBack := c.Prior != nil && c.StoreSHA256 != "" && c.StoreSHA256 == c.Prior.SHA256
+	putBack := c.Prior != nil && c.StoreSHA256 != "" && c.StoreSHA256 == c.Prior.SHA256 &&
+		c.Prior.Inputs == c.Inputs && c.Prior.Provider == r.in.Provider
 	if c.FromStore && c.Inputs.Candidates < 2 && r.in.Stored != nil && !putBack {
 		if sum, ok := r.in.Stored(c.Inputs.Digest(), r.in.Provider); !ok || sum != c.StoreSHA256 {
 			return "", false

@@ -405,7 +405,7 @@ func checkCost(cj changeJSON, action planner.Action, provider string) error {
 		return fmt.Errorf("a %s cannot be restored from the image store as the plan says (object %q)", cj.Action, cj.StoreSHA256)
 	case !cj.FromStore && cj.StoreSHA256 != "":
 		return errors.New("an image store object without a restore from the store")
-	case cj.StoreTakes != nil && !storeTakesOfPrior(cj):
+	case cj.StoreTakes != nil && !storeTakesOfPrior(cj, action, provider):
 		return errors.New("takes restored from the image store that are not the takes its prior entry records")
 	case cj.Upload && action != planner.NoOp && action != planner.Move:
 		return fmt.Errorf("a %s cannot be an upload", cj.Action)
@@ -463,10 +463,13 @@ func checkDerivedInputs(in state.Inputs) error {
 
 // storeTakesOfPrior reports whether cj's StoreTakes name, each, the take
 // its prior entry records at that position, or nothing (""), of a
-// candidates image restored from the store whose takes are the entry's.
-func storeTakesOfPrior(cj changeJSON) bool {
+// candidates image whose takes are the entry's (planner's
+// RestoresRecordedTakes: the same inputs, provider, format and seeds),
+// restored from the store or rendering its other takes, never forced.
+func storeTakesOfPrior(cj changeJSON, action planner.Action, provider string) bool {
 	pr := cj.Prior
-	if !cj.FromStore || pr == nil || cj.Inputs.Candidates < 2 || len(cj.StoreTakes) != len(pr.Takes) {
+	c := planner.Change{Action: action, Inputs: cj.Inputs, Path: cj.Path, Prior: pr}
+	if cj.Forced || cj.FromCache || !planner.RestoresRecordedTakes(&c, provider) || len(cj.StoreTakes) != len(pr.Takes) {
 		return false
 	}
 	for i, sum := range cj.StoreTakes {

@@ -406,16 +406,20 @@ func TestStoreTakes(t *testing.T) {
 	} else if got.Plan.Changes[0].StoreTakes != nil {
 		t.Errorf("store takes %q, want none", got.Plan.Changes[0].StoreTakes)
 	}
-	for name, data := range map[string]string{
-		"another object": strings.Replace(valid, `"`+prior.Takes[2].SHA256+`"`+"\n", `"`+strings.Repeat("9", 64)+`"`+"\n", 1),
-		"too few takes":  strings.Replace(valid, `"",`, ``, 1),
-		"not from store": strings.Replace(strings.Replace(valid, `"from_store": true,`, ``, 1), `"store_sha256": "`+prior.SHA256+`",`, ``, 1),
+	for name, tc := range map[string]struct{ data, want string }{
+		"another object": {strings.Replace(valid, `"`+prior.Takes[2].SHA256+`"`+"\n", `"`+strings.Repeat("9", 64)+`"`+"\n", 1), "not the takes its prior entry records"},
+		"too few takes":  {strings.Replace(valid, `"",`, ``, 1), "not the takes its prior entry records"},
+		// Takes by hash go with a change that renders the others too,
+		// which then counts their requests.
+		"not from store": {strings.Replace(strings.Replace(valid, `"from_store": true,`, ``, 1), `"store_sha256": "`+prior.SHA256+`",`, ``, 1), "do not match the plan"},
+		// Takes by hash are the entry's only for its own inputs.
+		"other inputs": {strings.Replace(valid, `"seed": 7,`, `"seed": 8,`, 1), "not the takes its prior entry records"},
 	} {
-		if data == valid {
+		if tc.data == valid {
 			t.Fatalf("%s: the edit changed nothing", name)
 		}
-		if _, err := Parse([]byte(data), "plan.bin"); err == nil || !strings.Contains(err.Error(), "not the takes its prior entry records") {
-			t.Errorf("%s: error %v, want the takes refused", name, err)
+		if _, err := Parse([]byte(tc.data), "plan.bin"); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", name, err, tc.want)
 		}
 	}
 }

@@ -115,6 +115,11 @@ func (p *planning) priceTakes(c *Change, forced bool, restorable, putBackOf stri
 		c.Reasons = append(c.Reasons, fmt.Sprintf("%d candidates of %s, every take restored from the local cache, no request", len(seeds), c.Addr))
 		p.judgeTakesPutBack(c, sums)
 		return
+	}
+	// The takes restored by their recorded sha256 go with a change that
+	// renders the others too: apply restores exactly those.
+	c.StoreTakes = byObject
+	switch {
 	case p.in.Provider != providers.Imagine:
 		cost = "rendered offline"
 	default:
@@ -249,21 +254,35 @@ func (p *planning) placedTakeSHA256(c *Change) (string, bool) {
 // StoreTakes the plan set is answered by them alone; inStore is asked of
 // a plan file that does not keep them (an older pixform's).
 func RecordedTakeInStore(c *Change, provider string, n int, inStore func(sha256 string) bool) (string, bool) {
+	if !RestoresRecordedTakes(c, provider) {
+		return "", false
+	}
 	if c.StoreTakes != nil {
 		// The plan decided (a plan made now, or a plan file that keeps
-		// the decision): exactly those objects.
-		if !c.FromStore || n < 1 || n > len(c.StoreTakes) || c.StoreTakes[n-1] == "" {
+		// the decision): exactly those objects, also of a change that
+		// renders its other takes.
+		if n < 1 || n > len(c.StoreTakes) || c.StoreTakes[n-1] == "" {
 			return "", false
 		}
 		return c.StoreTakes[n-1], true
 	}
-	pr := c.Prior
-	if pr == nil || !c.FromStore || c.Action != Replace || pr.Inputs != c.Inputs || pr.Provider != provider || !sameFormat(pr.Path, c.Path) ||
-		n < 1 || n > len(pr.Takes) || !sameTakeSeeds(pr.Takes, c.Inputs.TakeSeeds()) {
+	if !c.FromStore || n < 1 || n > len(c.Prior.Takes) {
 		return "", false
 	}
-	sum := pr.Takes[n-1].SHA256
+	sum := c.Prior.Takes[n-1].SHA256
 	return sum, sum != "" && inStore(sum)
+}
+
+// RestoresRecordedTakes reports whether the takes c's entry records are
+// c's own, so that a take may be restored by the sha256 recorded for it:
+// a Replace of a candidates image whose prior entry has c's inputs and
+// provider, a path of the same format, and the same take seeds. A plan
+// file's StoreTakes are refused on any other change (an edited plan file
+// would record the old takes under new inputs).
+func RestoresRecordedTakes(c *Change, provider string) bool {
+	pr := c.Prior
+	return pr != nil && c.Action == Replace && c.Inputs.Candidates > 1 && pr.Inputs == c.Inputs && pr.Provider == provider &&
+		sameFormat(pr.Path, c.Path) && sameTakeSeeds(pr.Takes, c.Inputs.TakeSeeds())
 }
 
 // sameFormat reports whether a path of to holds the format of a path of

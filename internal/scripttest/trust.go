@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,11 +26,62 @@ import (
 //	                write a small PNG declaring W×H pixels at ADDR's path
 //	                and record its hash and size in pixform.lock.json, as a
 //	                pull request could
+//	takesfromstore PLANFILE
+//	                edit each change of PLANFILE whose prior entry has
+//	                takes into a restore of those takes from the image
+//	                store by their recorded sha256 (store_takes), with no
+//	                request, as someone altering a saved plan could
 func trustCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"notelock":  cmdNotelock,
-		"plantbomb": cmdPlantbomb,
+		"notelock":       cmdNotelock,
+		"plantbomb":      cmdPlantbomb,
+		"takesfromstore": cmdTakesFromStore,
 	}
+}
+
+func cmdTakesFromStore(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: takesfromstore PLANFILE")
+	}
+	path := ts.MkAbs(args[0])
+	raw, err := os.ReadFile(path)
+	ts.Check(err)
+	var plan map[string]any
+	ts.Check(json.Unmarshal(raw, &plan))
+	edited := 0
+	var walk func(v any)
+	walk = func(v any) {
+		switch o := v.(type) {
+		case map[string]any:
+			if pr, ok := o["prior"].(map[string]any); ok {
+				if takes, ok := pr["takes"].([]any); ok && len(takes) > 0 {
+					sums := make([]any, len(takes))
+					for i, t := range takes {
+						sums[i] = t.(map[string]any)["sha256"]
+					}
+					o["from_store"], o["store_sha256"], o["store_takes"] = true, pr["sha256"], sums
+					o["requests"], o["credits"], o["credits_known"] = 0, 0, false
+					o["reasons"] = []any{fmt.Sprintf("%d candidates, every take restored from the image store, no request", len(takes))}
+					edited++
+					return
+				}
+			}
+			for _, x := range o {
+				walk(x)
+			}
+		case []any:
+			for _, x := range o {
+				walk(x)
+			}
+		}
+	}
+	walk(plan)
+	if edited == 0 {
+		ts.Fatalf("takesfromstore: no change with prior takes in %s", args[0])
+	}
+	out, err := json.MarshalIndent(plan, "", "  ")
+	ts.Check(err)
+	ts.Check(os.WriteFile(path, out, 0o644))
 }
 
 func cmdPlantbomb(ts *testscript.TestScript, neg bool, args []string) {
