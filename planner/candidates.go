@@ -228,12 +228,13 @@ func (p *planning) placedTakeSHA256(c *Change) (string, bool) {
 	if len(seeds) == 0 {
 		return "", false
 	}
-	d := c.Inputs.Take(seeds[p.placedTake(c, seeds)-1]).Digest()
+	at, _ := p.placedTake(c, seeds)
+	d := c.Inputs.Take(seeds[at-1]).Digest()
 	if in.Cached != nil && in.CachedSHA256 != nil && in.Cached(d, in.Provider) {
 		return in.CachedSHA256(d, in.Provider)
 	}
 	if c.FromStore && in.InStore != nil {
-		if sum, ok := RecordedTakeInStore(c, in.Provider, p.placedTake(c, seeds), in.InStore); ok {
+		if sum, ok := RecordedTakeInStore(c, in.Provider, at, in.InStore); ok {
 			return sum, true
 		}
 	}
@@ -294,18 +295,7 @@ func sameFormat(from, to string) bool {
 
 // placedTake is PlacedTake of c's takes seeds, the content cache asked
 // as apply asks it.
-func (p *planning) placedTake(c *Change, seeds []int64) int {
-	at, _ := p.placedTakeOf(c, seeds)
-	return at
-}
-
-// placedTakePicked is PlacedTake of c's takes, the content cache asked as
-// apply asks it, and whether that take is a pick.
-func (p *planning) placedTakePicked(c *Change) (int, bool) {
-	return p.placedTakeOf(c, c.Inputs.TakeSeeds())
-}
-
-func (p *planning) placedTakeOf(c *Change, seeds []int64) (int, bool) {
+func (p *planning) placedTake(c *Change, seeds []int64) (int, bool) {
 	var cached func(digest string) (string, bool)
 	if p.in.CachedSHA256 != nil {
 		cached = func(d string) (string, bool) { return p.in.CachedSHA256(d, p.in.Provider) }

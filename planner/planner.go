@@ -394,7 +394,7 @@ func (p *planning) change(img *config.Image, src *Change) Change {
 		c.Reasons = slices.Insert(c.Reasons, n, reviewCleared(c.Prior, c.Inputs, c.KeepsApproval)...)
 	}
 	if c.Inputs.Candidates > 1 && (c.Action == Create || c.Action == Replace) {
-		if at, picked := p.placedTakePicked(&c); picked {
+		if at, picked := p.placedTake(&c, c.Inputs.TakeSeeds()); picked {
 			c.Picked = at
 		}
 	}
@@ -469,7 +469,8 @@ func (p *planning) writes(c *Change, sum string) bool {
 		// them: another take's bytes (a pick cut off before the cache
 		// noted it) would be overwritten by that one.
 		seeds := c.Inputs.TakeSeeds()
-		s, ok := p.takeSHA256(c.Inputs.Take(seeds[p.placedTake(c, seeds)-1]).Digest())
+		at, _ := p.placedTake(c, seeds)
+		s, ok := p.takeSHA256(c.Inputs.Take(seeds[at-1]).Digest())
 		return ok && s == sum
 	case c.FromStore:
 		return c.StoreSHA256 == sum

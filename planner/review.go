@@ -60,7 +60,7 @@ func (p *planning) keepsApproval(c *Change) bool {
 		return RemakesRecorded(c) && c.Prior.SHA256 == a.SHA256
 	}
 	if c.Inputs.Takes() > 1 {
-		if _, picked := p.placedTakePicked(c); !picked {
+		if _, picked := p.placedTake(c, c.Inputs.TakeSeeds()); !picked {
 			return false
 		}
 	}
