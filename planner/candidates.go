@@ -29,8 +29,10 @@ func candidatesOf(img *config.Image) int {
 // putBackOf, when not "", is restorable of an image at its own path and
 // address: the change is then a put-back (PutBack) when every take
 // restored is the one the entry records.
-func (p *planning) priceTakes(c *Change, forced bool, restorable, putBackOf string) {
+func (p *planning) priceTakes(c *Change, restorable, putBackOf string) {
 	seeds := c.Inputs.TakeSeeds()
+	// fromStore says a take may be restored from the image store.
+	fromStore := !c.Forced && c.AfterApply == ""
 	missing, stored, sum := 0, 0, ""
 	// recorded says the entry's takes are these: each is restored by its
 	// recorded sha256 when the store holds it.
@@ -52,11 +54,11 @@ func (p *planning) priceTakes(c *Change, forced bool, restorable, putBackOf stri
 	for i, seed := range seeds {
 		d := c.Inputs.Take(seed).Digest()
 		switch {
-		case !forced && !p.in.NoCache && p.in.Cached != nil && p.in.Cached(d, p.in.Provider):
+		case !c.Forced && p.in.Cached != nil && p.in.Cached(d, p.in.Provider):
 			if sums != nil && p.in.CachedSHA256 != nil {
 				sums[i], _ = p.in.CachedSHA256(d, p.in.Provider)
 			}
-		case recorded && !forced && !p.in.NoCache && c.AfterApply == "" && p.in.InStore != nil && p.in.InStore(c.Prior.Takes[i].SHA256):
+		case recorded && fromStore && p.in.InStore != nil && p.in.InStore(c.Prior.Takes[i].SHA256):
 			// The store holds the take the entry records: it is
 			// restored by that sha256, as a single image is, and the
 			// store's record of the take's inputs is not asked (it
@@ -78,14 +80,14 @@ func (p *planning) priceTakes(c *Change, forced bool, restorable, putBackOf stri
 			if sum == "" {
 				sum = t
 			}
-		case !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Stored != nil && storedTake(p.in.Stored, d, p.in.Provider, &sum):
+		case fromStore && p.in.Stored != nil && storedTake(p.in.Stored, d, p.in.Provider, &sum):
 			stored++
 			if sums != nil {
 				sums[i], _ = p.in.Stored(d, p.in.Provider)
 			}
 		default:
 			missing++
-			if recorded && !forced && !p.in.NoCache && c.AfterApply == "" && p.in.InStore != nil && !p.in.StoreUnread {
+			if recorded && fromStore && p.in.InStore != nil && !p.in.StoreUnread {
 				// A recorded take of an image whose inputs are
 				// unchanged that the store lacks (asked above): pushed
 				// from a clone that has it, it would be restored with

@@ -843,10 +843,13 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 		putBackOf = ""
 	}
 	if c.Inputs.Candidates > 1 {
-		p.priceTakes(c, forced, restorable, putBackOf)
+		p.priceTakes(c, restorable, putBackOf)
 		return
 	}
-	if !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Cached != nil {
+	// restores says the render may be restored, from the local cache or
+	// the image store, rather than requested.
+	restores := !c.Forced && c.AfterApply == ""
+	if restores && p.in.Cached != nil {
 		if p.in.Cached(c.Inputs.Digest(), p.in.Provider) {
 			c.FromCache = true
 			c.Reasons = append(c.Reasons, "restored from the local cache, no request")
@@ -860,7 +863,7 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 			c.Reasons = append(c.Reasons, "not restored from the local cache: its copy changed since it was saved (it no longer matches its hash)")
 		}
 	}
-	if !forced && !p.in.NoCache && c.AfterApply == "" && restorable != "" && p.in.InStore != nil && p.in.InStore(restorable) {
+	if restores && restorable != "" && p.in.InStore != nil && p.in.InStore(restorable) {
 		p.fromStore(c, restorable)
 		// The store's record of a render of these inputs is not asked
 		// whether it names the recorded bytes: it names the first render
@@ -877,8 +880,8 @@ func (p *planning) price(c *Change, forced bool, restorable string) {
 	// store lacks: pushed from a clone that has them, they would be put
 	// back with no request. Not when the store could not be asked: the
 	// plan's warning says so, and a push would meet the same failure.
-	lacks := !forced && !p.in.NoCache && c.AfterApply == "" && restorable != "" && p.in.InStore != nil && !p.in.StoreUnread
-	if !forced && !p.in.NoCache && c.AfterApply == "" && p.in.Stored != nil {
+	lacks := restores && restorable != "" && p.in.InStore != nil && !p.in.StoreUnread
+	if restores && p.in.Stored != nil {
 		if sum, ok := p.in.Stored(c.Inputs.Digest(), p.in.Provider); ok {
 			p.fromStore(c, sum)
 			if lacks {
