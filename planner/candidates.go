@@ -51,6 +51,8 @@ func (p *planning) priceTakes(c *Change, restorable, putBackOf string) {
 	// byObject are the takes restored by their recorded sha256
 	// (StoreTakes).
 	var byObject []string
+	// took is the object the store records for the take asked last.
+	var took string
 	for i, seed := range seeds {
 		d := c.Inputs.Take(seed).Digest()
 		switch {
@@ -80,10 +82,10 @@ func (p *planning) priceTakes(c *Change, restorable, putBackOf string) {
 			if sum == "" {
 				sum = t
 			}
-		case fromStore && p.in.Stored != nil && storedTake(p.in.Stored, d, p.in.Provider, &sum):
+		case fromStore && p.in.Stored != nil && storedTake(p.in.Stored, d, p.in.Provider, &took, &sum):
 			stored++
 			if sums != nil {
-				sums[i], _ = p.in.Stored(d, p.in.Provider)
+				sums[i] = took
 			}
 		default:
 			missing++
@@ -347,9 +349,11 @@ func sameTakeSeeds(takes []state.Take, seeds []int64) bool {
 func PriorSeed(prior state.Entry, want state.Inputs) int64 { return priorSeed(prior, want) }
 
 // storedTake reports whether the image store holds a render of the take
-// with inputs digest d, and sets *first to its object if *first is "".
-func storedTake(stored func(digest, provider string) (string, bool), d, provider string, first *string) bool {
+// with inputs digest d, sets *took to its object, and *first too if
+// *first is "".
+func storedTake(stored func(digest, provider string) (string, bool), d, provider string, took, first *string) bool {
 	sum, ok := stored(d, provider)
+	*took = sum
 	if ok && *first == "" {
 		*first = sum
 	}
