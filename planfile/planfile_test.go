@@ -62,6 +62,11 @@ func sampleBytes(t testing.TB) []byte {
 	return b
 }
 
+// asFormat1 is the plan file b labelled format 1 (before "forced"), as an older pixform wrote it.
+func asFormat1(b []byte) []byte {
+	return bytes.Replace(b, []byte(`"pixform_plan_format": 2`), []byte(`"pixform_plan_format": 1`), 1)
+}
+
 func TestRoundTrip(t *testing.T) {
 	want := samplePlan()
 	b := sampleBytes(t)
@@ -265,7 +270,7 @@ func FuzzParse(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(fb)
-	f.Add(bytes.Replace(valid, []byte(`"pixform_plan_format": 2`), []byte(`"pixform_plan_format": 1`), 1))
+	f.Add(asFormat1(valid))
 	f.Add(bytes.Replace(fb, []byte(`"forced": true`), []byte(`"forced": 1`), 1))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p1, err := Parse(b, "fuzz.bin")
@@ -321,7 +326,7 @@ func TestForced(t *testing.T) {
 		t.Fatalf("round trip changed the plan:\n%+v\n%+v", got, f)
 	}
 
-	old := bytes.Replace(sampleBytes(t), []byte(`"pixform_plan_format": 2`), []byte(`"pixform_plan_format": 1`), 1)
+	old := asFormat1(sampleBytes(t))
 	got, err = Parse(old, "plan.bin")
 	if err != nil {
 		t.Fatal(err)
@@ -338,7 +343,7 @@ func TestForced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err = Parse(bytes.Replace(db, []byte(`"pixform_plan_format": 2`), []byte(`"pixform_plan_format": 1`), 1), "plan.bin")
+	got, err = Parse(asFormat1(db), "plan.bin")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +358,7 @@ func TestForced(t *testing.T) {
 // A format 1 file drew a created image's seed at random: Check takes it
 // as it is; a later format's must be planner.DrawnSeed's (check_test.go).
 func TestFormat1RandomSeeds(t *testing.T) {
-	old := bytes.Replace(sampleBytes(t), []byte(`"pixform_plan_format": 2`), []byte(`"pixform_plan_format": 1`), 1)
+	old := asFormat1(sampleBytes(t))
 	for name, b := range map[string][]byte{"format 1": old, "format 2": sampleBytes(t)} {
 		f, err := Parse(b, "plan.bin")
 		if err != nil {
