@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/objstore"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
@@ -150,7 +151,7 @@ func (s *Sync) Cache(ctx context.Context, local LocalCache, p *planner.Plan) *Ca
 				continue
 			}
 			if sum, ok := s.Stored(d, p.Provider); ok {
-				c.objects[state.CacheKey(d, p.Provider)] = object{sum: sum, bytes: s.recordBytes(d), addr: ch.Addr, path: ch.Path, record: objstoreInputsKey(d)}
+				c.objects[state.CacheKey(d, p.Provider)] = object{sum: sum, bytes: s.recordBytes(d), addr: ch.Addr, path: ch.Path, record: objstore.InputsKey(d)}
 				continue
 			}
 			// The store holds neither the take the entry records nor a
@@ -177,10 +178,6 @@ func (s *Sync) recordBytes(digest string) int64 {
 	defer s.mu.Unlock()
 	return max(s.records[digest].Bytes, 0)
 }
-
-// objstoreInputsKey is the name of the store's record of a render of
-// digest's inputs, as objstore.InputsKey names it.
-func objstoreInputsKey(digest string) string { return "inputs/" + digest }
 
 // Keep keeps a take in the local content cache, when the local cache
 // keeps takes (state.Cache does): a take restored from the store or
