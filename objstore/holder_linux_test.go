@@ -13,14 +13,7 @@ import (
 // host, in this PID space, and its process is gone or its pid now names
 // a process started after the lock was taken.
 func TestHolderEnded(t *testing.T) {
-	host, err := os.Hostname()
-	if err != nil {
-		t.Skip("no host name:", err)
-	}
-	space := pidSpace()
-	if space == "" {
-		t.Skip("no /proc to name the PID space")
-	}
+	host, space := thisHost(t)
 	// A process that has ended, and was waited for.
 	cmd := exec.Command("true")
 	if err := cmd.Run(); err != nil {
@@ -62,17 +55,14 @@ func TestHolderEnded(t *testing.T) {
 // TestLockDeadHolder: Lock does not wait out its timeout for a holder
 // known dead, and leaves its lock in place.
 func TestLockDeadHolder(t *testing.T) {
-	host, _ := os.Hostname()
-	if host == "" || pidSpace() == "" {
-		t.Skip("no host name or PID space")
-	}
+	host, space := thisHost(t)
 	cmd := exec.Command("true")
 	if err := cmd.Run(); err != nil {
 		t.Skip("cannot run true:", err)
 	}
 	s := mustOpen(t, "file://"+t.TempDir())
 	ctx := t.Context()
-	dead := LockInfo{Holder: "ann", Host: host, PID: cmd.Process.Pid, PIDSpace: pidSpace(), Operation: "apply"}
+	dead := LockInfo{Holder: "ann", Host: host, PID: cmd.Process.Pid, PIDSpace: space, Operation: "apply"}
 	if _, err := s.Lock(ctx, "k", dead, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -106,14 +96,7 @@ func TestLockDeadHolder(t *testing.T) {
 // process. A lock without its start ticks (older pixform) is known dead
 // only when no process has its pid.
 func TestHolderEndedClockStep(t *testing.T) {
-	host, err := os.Hostname()
-	if err != nil {
-		t.Skip("no host name:", err)
-	}
-	space := pidSpace()
-	if space == "" {
-		t.Skip("no /proc to name the PID space")
-	}
+	host, space := thisHost(t)
 	parent := os.Getppid() // running: kill(pid, 0) finds it
 	const ticks = 50000    // started 500 s after boot
 	created := time.Unix(1_000_000_510, 0).UTC()
@@ -171,4 +154,19 @@ func TestLockRecordsStartTicks(t *testing.T) {
 	if got.StartTicks != want {
 		t.Errorf("StartTicks = %d, want %d", got.StartTicks, want)
 	}
+}
+
+// thisHost is this host's name and PID space, as a lock taken here
+// records them; the test is skipped where either cannot be read.
+func thisHost(t *testing.T) (host, space string) {
+	t.Helper()
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		t.Skip("no host name:", err)
+	}
+	space = pidSpace()
+	if space == "" {
+		t.Skip("no /proc to name the PID space")
+	}
+	return host, space
 }

@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -96,10 +97,10 @@ func (s *keyScan) object(where string, known []string, nested func(key string) b
 		case strings.IndexByte(key, '\\') >= 0:
 			s.fail(at, fmt.Sprintf("field %q in %s is spelt with an escape: pixform reads field names exactly as it writes them", key, where))
 			return
-		case contains(seen[:n], key):
+		case slices.Contains(seen[:n], key):
 			s.fail(at, fmt.Sprintf("field %q appears twice in %s (both sides of a merge conflict kept?): keep one", key, where))
 			return
-		case !contains(known, key):
+		case !slices.Contains(known, key):
 			s.fail(at, unknownKey(key, where, known))
 			return
 		}
@@ -181,15 +182,6 @@ func (s *keyScan) skip() {
 
 func (s *keyScan) fail(at int, msg string) {
 	s.off, s.msg = at, msg
-}
-
-func contains(list []string, key string) bool {
-	for _, k := range list {
-		if k == key {
-			return true
-		}
-	}
-	return false
 }
 
 // unknownKey words a key of where that is none of known, naming the one

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/objstore"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
 )
@@ -98,7 +99,7 @@ func (s *Sync) Cache(ctx context.Context, local LocalCache, p *planner.Plan) *Ca
 			if local != nil && local.Has(ch.Inputs.Take(seed).Digest(), p.Provider) {
 				continue
 			}
-			if sum, ok := planner.RecordedTakeInStore(ch, p.Provider, i+1, func(string) bool { return true }); ok && !s.has(sum) {
+			if sum, ok := planner.RecordedTakeInStore(ch, p.Provider, i+1, anyObject); ok && !s.has(sum) {
 				ask = append(ask, sum)
 			}
 		}
@@ -138,15 +139,19 @@ func (s *Sync) Cache(ctx context.Context, local LocalCache, p *planner.Plan) *Ca
 			if local != nil && local.Has(d, p.Provider) {
 				continue
 			}
+			// The entry's own object of the take, its size from the
+			// lockfile.
+			recorded := func(sum string) object {
+				return object{sum: sum, bytes: max(ch.Prior.Takes[i].Bytes, 0), addr: ch.PriorAddr, path: ch.Path}
+			}
 			// The take the entry records, when the store holds it: as
-			// the plan put it back (planner.RecordedTakeInStore), its
-			// size from the lockfile.
+			// the plan put it back (planner.RecordedTakeInStore).
 			if sum, ok := planner.RecordedTakeInStore(ch, p.Provider, i+1, s.has); ok {
-				c.objects[state.CacheKey(d, p.Provider)] = object{sum: sum, bytes: max(ch.Prior.Takes[i].Bytes, 0), addr: ch.PriorAddr, path: ch.Path}
+				c.objects[state.CacheKey(d, p.Provider)] = recorded(sum)
 				continue
 			}
 			if sum, ok := s.Stored(d, p.Provider); ok {
-				c.objects[state.CacheKey(d, p.Provider)] = object{sum: sum, bytes: s.recordBytes(d), addr: ch.Addr, path: ch.Path, record: objstoreInputsKey(d)}
+				c.objects[state.CacheKey(d, p.Provider)] = object{sum: sum, bytes: s.recordBytes(d), addr: ch.Addr, path: ch.Path, record: objstore.InputsKey(d)}
 				continue
 			}
 			// The store holds neither the take the entry records nor a
@@ -154,13 +159,17 @@ func (s *Sync) Cache(ctx context.Context, local LocalCache, p *planner.Plan) *Ca
 			// request, so apply asks the store for the entry's own
 			// object and fails the image when it is gone, rather than
 			// render what the plan did not count.
-			if sum, ok := planner.RecordedTakeInStore(ch, p.Provider, i+1, func(string) bool { return true }); ok && ch.FromStore {
-				c.objects[state.CacheKey(d, p.Provider)] = object{sum: sum, bytes: max(ch.Prior.Takes[i].Bytes, 0), addr: ch.PriorAddr, path: ch.Path}
+			if sum, ok := planner.RecordedTakeInStore(ch, p.Provider, i+1, anyObject); ok && ch.FromStore {
+				c.objects[state.CacheKey(d, p.Provider)] = recorded(sum)
 			}
 		}
 	}
 	return c
 }
+
+// anyObject is RecordedTakeInStore's inStore that takes the store to hold
+// every object: the take the entry records, whether or not it is there.
+func anyObject(string) bool { return true }
 
 // recordBytes is the size the store's record of digest gives, or 0 when
 // it gives none.
@@ -169,10 +178,6 @@ func (s *Sync) recordBytes(digest string) int64 {
 	defer s.mu.Unlock()
 	return max(s.records[digest].Bytes, 0)
 }
-
-// objstoreInputsKey is the name of the store's record of a render of
-// digest's inputs, as objstore.InputsKey names it.
-func objstoreInputsKey(digest string) string { return "inputs/" + digest }
 
 // Keep keeps a take in the local content cache, when the local cache
 // keeps takes (state.Cache does): a take restored from the store or

@@ -107,13 +107,13 @@ func paidRefusedHints(failures []executor.Failure) []string {
 	var hints []string
 	for _, bound := range order {
 		r, list := paidRefusals[bound], names[bound]
-		it, its, they, was, image, request := "it", "its", "it", "it was", "image", "request"
+		it, its, was, image, request := "it", "its", "it was", "image", "request"
 		if len(list) > 1 {
-			it, its, they, was, image, request = "them", "their", "them", "they were", "images", "requests"
+			it, its, was, image, request = "them", "their", "they were", "images", "requests"
 		}
 		change := strings.NewReplacer("{it}", it, "{its}", its).Replace(r.change)
 		hints = append(hints, fmt.Sprintf("the Imagine API made %s and %s paid for, but pixform refused %s (%s): the next apply requests %s again, and pays for %s again, and the API makes the same %s for the same %s; %s",
-			nameList(list), was, they, r.why, they, they, image, request, change))
+			nameList(list), was, it, r.why, it, it, image, request, change))
 	}
 	return hints
 }

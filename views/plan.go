@@ -586,11 +586,7 @@ func writeEndpointCosts(b *strings.Builder, costs []planner.EndpointCost) {
 			b.WriteString(";")
 		}
 		fmt.Fprintf(b, " %s %s", e.Endpoint, Plural(e.Requests, "request"))
-		if cost := Cost(e.Requests, e.Credits, e.Unpriced); cost == "unpriced" {
-			b.WriteString(" unpriced")
-		} else {
-			b.WriteString(" " + cost)
-		}
+		b.WriteString(" " + Cost(e.Requests, e.Credits, e.Unpriced))
 	}
 	if note := unpricedNote(costs); note != "" {
 		fmt.Fprintf(b, " (%s)", note)
