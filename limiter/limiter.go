@@ -1530,9 +1530,7 @@ func (l *Adaptive) windowRefusedLocked(now, start time.Time) (asRate bool) {
 	l.winRefused = start
 	if tentative {
 		l.tracef("tentative window mode ends")
-		l.winLimit = 0
-		l.noWindow = true
-		l.countsRefused = false
+		l.endWindowLocked()
 		return true
 	}
 	if l.winGuard < maxWindowGuard && !again {
@@ -1548,10 +1546,16 @@ func (l *Adaptive) windowRefusedLocked(now, start time.Time) (asRate bool) {
 	l.rateSince = now
 	l.plateau = probePlateau
 	l.nextStart = now.Add(time.Duration(float64(time.Second) / l.rate))
+	l.endWindowLocked()
+	return false
+}
+
+// endWindowLocked ends window mode for the rest of the run: the server
+// is no window that counts refused requests.
+func (l *Adaptive) endWindowLocked() {
 	l.winLimit = 0
 	l.noWindow = true
 	l.countsRefused = false
-	return false
 }
 
 // widenMargin doubles the margin learned from 429s that came while
