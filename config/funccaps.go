@@ -49,14 +49,16 @@ func capped(name string, f function.Function, estimate func(args []cty.Value) (v
 					return f.Call(args) // the call makes an unknown
 				}
 			}
-			values, bytes := estimate(args)
-			switch {
+			over := ""
+			switch values, bytes := estimate(args); {
 			case values > maxFuncValues:
-				return cty.NilVal, fmt.Errorf("%s would make %s: pixform bounds the memory a configuration may use; make its arguments smaller", name, overCap(values, maxFuncValues, "values", ""))
+				over = overCap(values, maxFuncValues, "values", "")
 			case bytes > maxFuncBytes:
-				return cty.NilVal, fmt.Errorf("%s would make %s: pixform bounds the memory a configuration may use; make its arguments smaller", name, overCap(bytes, maxFuncBytes, "bytes of text", " (16 MiB)"))
+				over = overCap(bytes, maxFuncBytes, "bytes of text", " (16 MiB)")
+			default:
+				return f.Call(args)
 			}
-			return f.Call(args)
+			return cty.NilVal, fmt.Errorf("%s would make %s: pixform bounds the memory a configuration may use; make its arguments smaller", name, over)
 		},
 	})
 }
@@ -170,6 +172,13 @@ func lengthOf(v cty.Value) int64 {
 	return int64(v.LengthInt())
 }
 
+// isSeq reports whether v is a list, tuple or set that is not null: one
+// that formatlist takes an element of for each line.
+func isSeq(v cty.Value) bool {
+	ty := v.Type()
+	return !v.IsNull() && (ty.IsListType() || ty.IsTupleType() || ty.IsSetType())
+}
+
 // formatWidths is the sum of the widths and precisions that the verbs of
 // a format string spell out (%0900000000d pads to 900 MB).
 func formatWidths(f string) int64 {
@@ -189,7 +198,7 @@ func formatWidths(f string) int64 {
 				i--
 				continue
 			}
-			if strings.IndexByte("#+- .[]*", c) < 0 && (c < '0' || c > '9') {
+			if strings.IndexByte("#+- .[]*", c) < 0 {
 				break // the verb
 			}
 		}
@@ -257,7 +266,7 @@ func cappedFuncs(fns map[string]function.Function) {
 		f := str(args[0])
 		n := int64(1)
 		for _, a := range args[1:] {
-			if !a.IsNull() && (a.Type().IsListType() || a.Type().IsTupleType() || a.Type().IsSetType()) {
+			if isSeq(a) {
 				n = max(n, lengthOf(a))
 			}
 		}
@@ -267,7 +276,7 @@ func cappedFuncs(fns map[string]function.Function) {
 		bytes := satMul(n, satAdd(int64(len(f)), formatWidths(f)))
 		for _, a := range args[1:] {
 			_, b := size(a)
-			if a.IsNull() || !(a.Type().IsListType() || a.Type().IsTupleType() || a.Type().IsSetType()) {
+			if !isSeq(a) {
 				b = satMul(b, n)
 			}
 			bytes = satAdd(bytes, satMul(b, verbs))

@@ -876,7 +876,16 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 			l.tracef("window=%d: the rate explains the earlier 429", l.max)
 		}
 	}
-	if prev := l.history.find(t.seq - 1); prev != nil && prev.fate == throttled && l.lastRateHit.IsZero() && !l.noWindow &&
+	// prev is the start right before this one, when it was refused too
+	// and the server may still be a window that counts refused requests
+	// (its mode did not end).
+	var prev *event
+	if !l.noWindow {
+		if e := l.history.find(t.seq - 1); e != nil && e.fate == throttled {
+			prev = e
+		}
+	}
+	if prev != nil && l.lastRateHit.IsZero() &&
 		start.Sub(prev.at) < rateWindow/2 && !start.Before(l.firstStart.Add(rateWindow/2)) {
 		// The run's first rate 429, of the start right after a refused
 		// one, which came when the window before it held n starts, all
@@ -931,7 +940,7 @@ func (l *Adaptive) onThrottle(now time.Time, t Ticket, o Outcome) {
 		// counts refused requests, so later cuts skip them. Otherwise,
 		// later, the margin below the estimate was too thin for how
 		// much the requests' way to the server varies: widen it.
-		if prev := l.history.find(t.seq - 1); prev != nil && prev.fate == throttled && !l.noWindow {
+		if prev != nil {
 			l.countsRefused = true
 			// The window's allowance: the most it let through in one
 			// window, but no more than came in the window before this
@@ -1521,9 +1530,7 @@ func (l *Adaptive) windowRefusedLocked(now, start time.Time) (asRate bool) {
 	l.winRefused = start
 	if tentative {
 		l.tracef("tentative window mode ends")
-		l.winLimit = 0
-		l.noWindow = true
-		l.countsRefused = false
+		l.endWindowLocked()
 		return true
 	}
 	if l.winGuard < maxWindowGuard && !again {
@@ -1539,10 +1546,16 @@ func (l *Adaptive) windowRefusedLocked(now, start time.Time) (asRate bool) {
 	l.rateSince = now
 	l.plateau = probePlateau
 	l.nextStart = now.Add(time.Duration(float64(time.Second) / l.rate))
+	l.endWindowLocked()
+	return false
+}
+
+// endWindowLocked ends window mode for the rest of the run: the server
+// is no window that counts refused requests.
+func (l *Adaptive) endWindowLocked() {
 	l.winLimit = 0
 	l.noWindow = true
 	l.countsRefused = false
-	return false
 }
 
 // widenMargin doubles the margin learned from 429s that came while

@@ -659,6 +659,20 @@ func TestLimiterWindowEdgeFromA429sWay(t *testing.T) {
 	})
 }
 
+// windowRunLimiter is a limiter in scenario (e)'s setting, for window
+// mode's tests: accepted round trips of 300 ms at best, 429s of 1 ms,
+// refused requests counted; sec gives the time s seconds after its first
+// start.
+func windowRunLimiter() (l *Adaptive, sec func(s float64) time.Time) {
+	l = New(16, SystemClock{})
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l.firstStart = t0
+	l.minLat = 300 * time.Millisecond
+	l.max429Lat = time.Millisecond
+	l.countsRefused = true
+	return l, func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+}
+
 // TestLimiterWindowEdgeAfterA429TakesWholeWays replays scenario (e)'s
 // window mode on a loaded machine (a traced run at 4.39 s): two
 // accepted requests of a window took 477 ms and 403 ms where the fastest
@@ -671,13 +685,8 @@ func TestLimiterWindowEdgeFromA429sWay(t *testing.T) {
 // after the capped arrival of the second slow one (refused again 78 ms
 // later, which ended the mode: 11.58 s instead of 10.2 s).
 func TestLimiterWindowEdgeAfterA429TakesWholeWays(t *testing.T) {
-	l := New(16, SystemClock{})
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	sec := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
-	l.firstStart = t0
-	l.minLat = 300 * time.Millisecond
-	l.max429Lat = time.Millisecond
-	l.countsRefused = true
+	l, sec := windowRunLimiter()
+	t0 := l.firstStart
 	l.enterWindowLocked(sec(0.8), 10)
 	lats := map[float64]time.Duration{3.3533: 477 * time.Millisecond, 3.4274: 403 * time.Millisecond}
 	for _, s := range []float64{3.2744, 3.3533, 3.4274, 3.5019, 3.5820, 3.6474, 3.6952, 3.7475, 3.7951, 3.8282, 4.2793} {
@@ -714,14 +723,8 @@ func TestLimiterWindowEdgeAfterA429TakesWholeWays(t *testing.T) {
 // the guard is wider.
 func TestLimiterWindowRefusalsTogether(t *testing.T) {
 	for _, tentative := range []bool{false, true} {
-		l := New(16, SystemClock{})
-		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		sec := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
-		l.firstStart = t0
-		l.minLat = 300 * time.Millisecond
-		l.max429Lat = time.Millisecond
+		l, sec := windowRunLimiter()
 		l.successes = 60
-		l.countsRefused = true
 		at := 6.0
 		if tentative {
 			at = 0.9

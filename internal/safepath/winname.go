@@ -34,7 +34,7 @@ func winNameProblem(p string) string {
 		if isDevice(c) {
 			return "has a component that Windows takes for a device (NUL, CON, PRN, AUX, COM1, LPT1, whatever the extension)"
 		}
-		if i := strings.IndexByte(c, '~'); i >= 0 && hasTildeDigit(c[i:]) {
+		if hasTildeDigit(c) {
 			return "has a component that may be the short (8.3) name Windows gives another file (GIT~1 opens .git): rename it without ~ and a digit"
 		}
 	}
