@@ -100,6 +100,14 @@ type Session struct {
 
 func (s *Session) stamp() string { return s.Now().Format("15:04:05") }
 
+// Say prints a line to Out stamped as the session's own lines are, for
+// what is done to the working directory beside the session (a pick or an
+// approval from the gallery); the caller holds the session (Exclusive),
+// so that nothing else prints at the same time.
+func (s *Session) Say(format string, args ...any) {
+	fmt.Fprintf(s.Out, "[%s] %s\n", s.stamp(), fmt.Sprintf(format, args...))
+}
+
 func (s *Session) writeError(err error) { views.WriteError(s.Err, err, s.ErrColor) }
 
 // stopping reports whether the session must end.
