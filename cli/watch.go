@@ -146,7 +146,7 @@ func (e *env) watch(args []string) int {
 				srv.SetLimits(gallery.LimitsOf(ld.cfg.Provider))
 			}
 			s.Sync = e.link.syncOf()
-			return &watch.Planned{Plan: p, Config: ld.cfg, Lock: ld.lock}, nil
+			return &watch.Planned{Plan: p, Config: ld.cfg, Lock: ld.lock, Cache: ld.cache}, nil
 		},
 		Reload: func() *config.Config {
 			cfg, diags := config.Load(e.dir, config.LoadOptions{Vars: sel.vars, VarFiles: sel.varFiles, Environ: e.stdio.Environ})

@@ -26,6 +26,11 @@ type Planned struct {
 	Plan   *planner.Plan
 	Config *config.Config
 	Lock   *state.Lock
+	// Cache is the content cache the plan looked renders up in, which
+	// its apply restores from and keeps renders in (superseded ones
+	// too), so that the cache is listed once a cycle (run.Options.Cache);
+	// nil: apply opens the working directory's.
+	Cache *state.Cache
 }
 
 // Session is one `pixform watch`: it plans and applies, then waits for the
@@ -463,12 +468,15 @@ type applyResult struct {
 // timeout; a second Ctrl-C cancels ctx, and them with it.
 func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Provider, start time.Time) (next *Event, stopped bool) {
 	p := pl.Plan
+	cache := pl.Cache
+	if cache == nil {
+		cache = state.OpenCache(s.Dir)
+	}
+	defer cache.Close()
 	wp := NewSuperseding(provider)
 	if p.Provider != providers.Draft {
 		// A paid render that arrives as a save supersedes it is kept
 		// (drafts are cheaper to render again than to keep).
-		cache := state.OpenCache(s.Dir)
-		defer cache.Close()
 		wp.Keep = cache
 	}
 	runCtx, cancelRun := context.WithCancel(ctx)
@@ -504,6 +512,7 @@ func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Prov
 			Dir:         s.Dir,
 			Config:      pl.Config,
 			Lock:        pl.Lock,
+			Cache:       cache,
 			Provider:    wp,
 			Hooks:       hooks,
 			Parallelism: s.Parallelism,
