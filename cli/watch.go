@@ -103,11 +103,7 @@ func (e *env) watch(args []string) int {
 
 	// Until a plan says which provider renders, the one chosen now does:
 	// saves before the first good plan are paid ones too.
-	first := *debounce
-	if first <= 0 && provider == providers.Imagine {
-		first = watch.DefaultPaidDebounce
-	}
-	w, err := watch.New(watch.Options{Dir: e.dir, VarFiles: sel.varFiles, Debounce: first})
+	w, err := watch.New(watch.Options{Dir: e.dir, VarFiles: sel.varFiles, Debounce: watch.DebounceFor(provider, *debounce)})
 	if err != nil {
 		return e.fail(err)
 	}

@@ -161,19 +161,24 @@ func (s *Session) Run(ctx context.Context) {
 	}
 }
 
-// setDebounce sets the Watcher's debounce for the saves after plan p:
-// -debounce when given, else one suited to p's provider (DefaultDebounce
-// for drafts, DefaultPaidDebounce for the Imagine API, every save of
-// which is paid requests).
+// setDebounce sets the Watcher's debounce for the saves after plan p
+// (DebounceFor its provider).
 func (s *Session) setDebounce(p *planner.Plan) {
+	s.Watcher.SetDebounce(DebounceFor(p.Provider, s.Debounce))
+}
+
+// DebounceFor is the debounce of the saves a provider renders: set
+// (-debounce) when given, else one suited to the provider:
+// DefaultDebounce for drafts, DefaultPaidDebounce for the Imagine API,
+// every save of which is paid requests.
+func DebounceFor(provider string, set time.Duration) time.Duration {
 	switch {
-	case s.Debounce > 0:
-		s.Watcher.SetDebounce(s.Debounce)
-	case p.Provider == providers.Draft:
-		s.Watcher.SetDebounce(DefaultDebounce)
-	default:
-		s.Watcher.SetDebounce(DefaultPaidDebounce)
+	case set > 0:
+		return set
+	case provider == providers.Draft:
+		return DefaultDebounce
 	}
+	return DefaultPaidDebounce
 }
 
 // describe names what triggered a run: "change detected (main.pix.hcl)".
