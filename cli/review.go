@@ -244,20 +244,13 @@ func (g galleryActions) Pick(ctx context.Context, addr string, take int, sha256 
 		if err != nil {
 			return err
 		}
-		g.say("picked take %d of %s in the gallery (seed %d): %s now holds it; no request.", take, a, ne.Takes[take-1].Seed, ne.Path)
+		g.s.Say("picked take %d of %s in the gallery (seed %d): %s now holds it; no request.", take, a, ne.Takes[take-1].Seed, ne.Path)
 		if was.Approved != nil && ne.Approved == nil {
-			g.say("the approval of %s by %s was of the take before; approve it again.", a, views.Name(was.Approved.By))
+			g.s.Say("the approval of %s by %s was of the take before; approve it again.", a, views.Name(was.Approved.By))
 		}
 		return nil
 	})
 	return ne, err
-}
-
-// say prints a line of what the gallery did to watch's output, stamped as
-// watch's own lines are; the caller holds the session (Exclusive), so
-// that nothing else prints at the same time.
-func (g galleryActions) say(format string, args ...any) {
-	fmt.Fprintf(g.s.Out, "[%s] %s\n", g.s.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
 // recorded is a's entry in the lockfile; the caller holds it (Exclusive).
@@ -297,7 +290,7 @@ func (g galleryActions) Approve(ctx context.Context, addr string, sha256 string)
 		}
 		done, err = g.e.approveAddrs([]addrs.Addr{a}, name)
 		for _, d := range done {
-			g.say("approved %s in the gallery (%s, sha256 %s…) as %s.", d.Addr, d.Entry.Path, d.Entry.SHA256[:12], views.Name(name))
+			g.s.Say("approved %s in the gallery (%s, sha256 %s…) as %s.", d.Addr, d.Entry.Path, d.Entry.SHA256[:12], views.Name(name))
 		}
 		return err
 	})

@@ -26,18 +26,8 @@ func TestWatchGalleryReviewBrowser(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "main.pix.hcl"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut := &syncBuffer{}, &syncBuffer{}
-	stop := make(chan struct{})
-	exited := make(chan int, 1)
-	environ := []string{"HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=user.name", "GIT_CONFIG_VALUE_0=Tess Reviewer", "PATH=" + os.Getenv("PATH")}
-	go func() {
-		exited <- Main(context.Background(), []string{"-chdir=" + dir, "watch", "-provider=draft", "-serve=127.0.0.1:0"},
-			Stdio{Out: out, Err: errOut, Stop: stop, Environ: environ})
-	}()
-	defer func() {
-		close(stop)
-		<-exited
-	}()
+	out, stop := watchGallery(dir)
+	defer stop()
 	url := waitOutput(t, out, regexp.MustCompile(`Gallery: (http://\S+)`))[1]
 	waitOutput(t, out, regexp.MustCompile(`done in`))
 

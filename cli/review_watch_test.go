@@ -37,18 +37,8 @@ image "pick_sm" {
 	if err := os.WriteFile(filepath.Join(dir, "main.pix.hcl"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut := &syncBuffer{}, &syncBuffer{}
-	stop := make(chan struct{})
-	exited := make(chan int, 1)
-	environ := []string{"HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=user.name", "GIT_CONFIG_VALUE_0=Tess Reviewer", "PATH=" + os.Getenv("PATH")}
-	go func() {
-		exited <- Main(context.Background(), []string{"-chdir=" + dir, "watch", "-provider=draft", "-serve=127.0.0.1:0"},
-			Stdio{Out: out, Err: errOut, Stop: stop, Environ: environ})
-	}()
-	defer func() {
-		close(stop)
-		<-exited
-	}()
+	out, stop := watchGallery(dir)
+	defer stop()
 	url := waitOutput(t, out, regexp.MustCompile(`Gallery: (http://\S+)/`))[1]
 	waitOutput(t, out, regexp.MustCompile(`done in`))
 
@@ -94,5 +84,23 @@ image "pick_sm" {
 	after := l.Images[small]
 	if after.SHA256 == before.SHA256 || after.Inputs.SourceSHA256 != l.Images[pick].SHA256 {
 		t.Fatalf("image.pick_sm was not made again from the picked take: before %+v, after %+v, pick %s", before, after, l.Images[pick].SHA256)
+	}
+}
+
+// watchGallery runs pixform watch of drafts in dir with a live gallery on
+// a free port, as the reviewer Tess Reviewer, and returns its output and
+// the stop that ends it and waits for it.
+func watchGallery(dir string) (out *syncBuffer, stop func()) {
+	out = &syncBuffer{}
+	quit := make(chan struct{})
+	exited := make(chan int, 1)
+	environ := []string{"HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=user.name", "GIT_CONFIG_VALUE_0=Tess Reviewer", "PATH=" + os.Getenv("PATH")}
+	go func() {
+		exited <- Main(context.Background(), []string{"-chdir=" + dir, "watch", "-provider=draft", "-serve=127.0.0.1:0"},
+			Stdio{Out: out, Err: &syncBuffer{}, Stop: quit, Environ: environ})
+	}()
+	return out, func() {
+		close(quit)
+		<-exited
 	}
 }

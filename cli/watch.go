@@ -103,11 +103,7 @@ func (e *env) watch(args []string) int {
 
 	// Until a plan says which provider renders, the one chosen now does:
 	// saves before the first good plan are paid ones too.
-	first := *debounce
-	if first <= 0 && provider == providers.Imagine {
-		first = watch.DefaultPaidDebounce
-	}
-	w, err := watch.New(watch.Options{Dir: e.dir, VarFiles: sel.varFiles, Debounce: first})
+	w, err := watch.New(watch.Options{Dir: e.dir, VarFiles: sel.varFiles, Debounce: watch.DebounceFor(provider, *debounce)})
 	if err != nil {
 		return e.fail(err)
 	}
@@ -146,7 +142,7 @@ func (e *env) watch(args []string) int {
 				srv.SetLimits(gallery.LimitsOf(ld.cfg.Provider))
 			}
 			s.Sync = e.link.syncOf()
-			return &watch.Planned{Plan: p, Config: ld.cfg, Lock: ld.lock}, nil
+			return &watch.Planned{Plan: p, Config: ld.cfg, Lock: ld.lock, Cache: ld.cache}, nil
 		},
 		Reload: func() *config.Config {
 			cfg, diags := config.Load(e.dir, config.LoadOptions{Vars: sel.vars, VarFiles: sel.varFiles, Environ: e.stdio.Environ})

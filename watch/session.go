@@ -26,6 +26,11 @@ type Planned struct {
 	Plan   *planner.Plan
 	Config *config.Config
 	Lock   *state.Lock
+	// Cache is the content cache the plan looked renders up in, which
+	// its apply restores from and keeps renders in (superseded ones
+	// too), so that the cache is listed once a cycle (run.Options.Cache);
+	// nil: apply opens the working directory's.
+	Cache *state.Cache
 }
 
 // Session is one `pixform watch`: it plans and applies, then waits for the
@@ -100,6 +105,14 @@ type Session struct {
 
 func (s *Session) stamp() string { return s.Now().Format("15:04:05") }
 
+// Say prints a line to Out stamped as the session's own lines are, for
+// what is done to the working directory beside the session (a pick or an
+// approval from the gallery); the caller holds the session (Exclusive),
+// so that nothing else prints at the same time.
+func (s *Session) Say(format string, args ...any) {
+	fmt.Fprintf(s.Out, "[%s] %s\n", s.stamp(), fmt.Sprintf(format, args...))
+}
+
 func (s *Session) writeError(err error) { views.WriteError(s.Err, err, s.ErrColor) }
 
 // stopping reports whether the session must end.
@@ -148,19 +161,24 @@ func (s *Session) Run(ctx context.Context) {
 	}
 }
 
-// setDebounce sets the Watcher's debounce for the saves after plan p:
-// -debounce when given, else one suited to p's provider (DefaultDebounce
-// for drafts, DefaultPaidDebounce for the Imagine API, every save of
-// which is paid requests).
+// setDebounce sets the Watcher's debounce for the saves after plan p
+// (DebounceFor its provider).
 func (s *Session) setDebounce(p *planner.Plan) {
+	s.Watcher.SetDebounce(DebounceFor(p.Provider, s.Debounce))
+}
+
+// DebounceFor is the debounce of the saves a provider renders: set
+// (-debounce) when given, else one suited to the provider:
+// DefaultDebounce for drafts, DefaultPaidDebounce for the Imagine API,
+// every save of which is paid requests.
+func DebounceFor(provider string, set time.Duration) time.Duration {
 	switch {
-	case s.Debounce > 0:
-		s.Watcher.SetDebounce(s.Debounce)
-	case p.Provider == providers.Draft:
-		s.Watcher.SetDebounce(DefaultDebounce)
-	default:
-		s.Watcher.SetDebounce(DefaultPaidDebounce)
+	case set > 0:
+		return set
+	case provider == providers.Draft:
+		return DefaultDebounce
 	}
+	return DefaultPaidDebounce
 }
 
 // describe names what triggered a run: "change detected (main.pix.hcl)".
@@ -455,12 +473,15 @@ type applyResult struct {
 // timeout; a second Ctrl-C cancels ctx, and them with it.
 func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Provider, start time.Time) (next *Event, stopped bool) {
 	p := pl.Plan
+	cache := pl.Cache
+	if cache == nil {
+		cache = state.OpenCache(s.Dir)
+	}
+	defer cache.Close()
 	wp := NewSuperseding(provider)
 	if p.Provider != providers.Draft {
 		// A paid render that arrives as a save supersedes it is kept
 		// (drafts are cheaper to render again than to keep).
-		cache := state.OpenCache(s.Dir)
-		defer cache.Close()
 		wp.Keep = cache
 	}
 	runCtx, cancelRun := context.WithCancel(ctx)
@@ -496,6 +517,7 @@ func (s *Session) apply(ctx context.Context, pl *Planned, provider executor.Prov
 			Dir:         s.Dir,
 			Config:      pl.Config,
 			Lock:        pl.Lock,
+			Cache:       cache,
 			Provider:    wp,
 			Hooks:       hooks,
 			Parallelism: s.Parallelism,

@@ -242,6 +242,22 @@ func renderAsApply(t *testing.T, p *Superseding, req executor.Request) error {
 	return err
 }
 
+// supersededAsItArrives renders req through inner, wrapped to keep in a
+// keeper, as apply does (renderAsApply), supersedes it once inner has
+// started, then lets inner finish: the render arrives as a save
+// supersedes it. It returns the keeper and the error reported.
+func supersededAsItArrives(t *testing.T, inner executor.Provider, started, finish chan struct{}, req executor.Request) (*keeper, error) {
+	k := &keeper{}
+	p := NewSuperseding(inner)
+	p.Keep = k
+	errs := make(chan error, 1)
+	go func() { errs <- renderAsApply(t, p, req) }()
+	<-started
+	p.Supersede(func(executor.Request) bool { return true })
+	close(finish)
+	return k, <-errs
+}
+
 // countWriter counts what is written through it.
 type countWriter struct {
 	w io.Writer
@@ -295,15 +311,7 @@ func TestSupersededRequests(t *testing.T) {
 
 	t.Run("arrived whole", func(t *testing.T) {
 		inner := finishingProvider{body: body, started: make(chan struct{}, 1), finish: make(chan struct{})}
-		k := &keeper{}
-		p := NewSuperseding(inner)
-		p.Keep = k
-		errs := make(chan error, 1)
-		go func() { errs <- renderAsApply(t, p, req) }()
-		<-inner.started
-		p.Supersede(all)
-		close(inner.finish)
-		err := <-errs
+		k, err := supersededAsItArrives(t, inner, inner.started, inner.finish, req)
 		var pe *executor.Error
 		if !errors.As(err, &pe) || !errors.Is(err, ErrSuperseded) || pe.Class != executor.Invalid {
 			t.Fatalf("err = %v, want an Invalid superseded *executor.Error", err)
@@ -324,15 +332,7 @@ func TestSupersededRequests(t *testing.T) {
 	// was later restored from the cache and recorded.
 	t.Run("arrived outside the provider's bounds", func(t *testing.T) {
 		inner := vendorBounded{finishingProvider{body: body, started: make(chan struct{}, 1), finish: make(chan struct{})}}
-		k := &keeper{}
-		p := NewSuperseding(inner)
-		p.Keep = k
-		errs := make(chan error, 1)
-		go func() { errs <- renderAsApply(t, p, req) }()
-		<-inner.started
-		p.Supersede(all)
-		close(inner.finish)
-		err := <-errs
+		k, err := supersededAsItArrives(t, inner, inner.started, inner.finish, req)
 		if k.digest != "" {
 			t.Errorf("a 4×4 answer, under the provider's 32 px, was kept as %q", k.digest)
 		}
