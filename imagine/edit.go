@@ -83,12 +83,8 @@ func editBody(req edits.Request) ([]byte, string, error) {
 // type of data (PNG or JPEG, as Check made sure).
 func writeFile(mw *multipart.Writer, name string, data []byte) error {
 	mt := media.Sniff(data)
-	ext := ".png"
-	if mt == media.JPEG {
-		ext = ".jpg"
-	}
 	h := make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, name, name+ext))
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, name, name+media.Ext(mt)))
 	h.Set("Content-Type", mt)
 	pw, err := mw.CreatePart(h)
 	if err != nil {

@@ -31,6 +31,15 @@ func OfExt(ext string) (mediaType string, ok bool) {
 	return "", false
 }
 
+// Ext is the extension, with its dot, of a file of mediaType: .jpg for
+// JPEG, .png for PNG (and any other, which pixform never writes).
+func Ext(mediaType string) string {
+	if mediaType == JPEG {
+		return ".jpg"
+	}
+	return ".png"
+}
+
 // OfPath returns the media type that the extension of the slash-separated
 // path p names, in any case (B.PNG is PNG).
 func OfPath(p string) (mediaType string, ok bool) {

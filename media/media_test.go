@@ -43,3 +43,12 @@ func TestKnownAndOfFormat(t *testing.T) {
 		t.Errorf("OfFormat(webp) = %q (Known %v), want image/webp, not known", mt, Known(mt))
 	}
 }
+
+// Ext names the extension OfExt reads back as the same media type.
+func TestExt(t *testing.T) {
+	for _, mt := range []string{PNG, JPEG} {
+		if got, ok := OfExt(Ext(mt)); !ok || got != mt {
+			t.Errorf("OfExt(Ext(%q)) = %q, %v", mt, got, ok)
+		}
+	}
+}

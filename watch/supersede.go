@@ -244,11 +244,7 @@ func (p *Superseding) keep(req executor.Request, body *os.File, size int64, sum 
 	if err := executor.CheckBounds(p.inner, req, w, h); err != nil {
 		return fmt.Errorf("refused: %w", err)
 	}
-	ext := ".png"
-	if mt == media.JPEG {
-		ext = ".jpg"
-	}
-	return p.Keep.Keep(req.Inputs.Digest(), p.inner.Name(), body, ext, sum)
+	return p.Keep.Keep(req.Inputs.Digest(), p.inner.Name(), body, media.Ext(mt), sum)
 }
 
 // Edit makes an edit through the wrapped provider, which must be an
