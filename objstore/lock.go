@@ -17,6 +17,8 @@ import (
 	"github.com/aws/smithy-go"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
+
+	"github.com/pixform/pixform/internal/safepath"
 )
 
 // LockInfo is what a lock object holds: who holds it (Holder, a user
@@ -62,7 +64,8 @@ func holderEnded(h LockInfo) string {
 
 // describe is the holder in a few words, for messages.
 func (i LockInfo) describe() string {
-	return fmt.Sprintf("ID %s (%s on %s, pid %d, %s, since %s)", i.ID, i.Holder, i.Host, i.PID, i.Operation, i.Created.UTC().Format(time.RFC3339))
+	v := safepath.Visible // the lock object is anyone's with write access to the store
+	return fmt.Sprintf("ID %s (%s on %s, pid %d, %s, since %s)", v(i.ID), v(i.Holder), v(i.Host), i.PID, v(i.Operation), i.Created.UTC().Format(time.RFC3339))
 }
 
 // Lock is a lock object this process created.

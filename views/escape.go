@@ -1,8 +1,6 @@
 package views
 
 import (
-	"strconv"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -11,33 +9,13 @@ import (
 
 // visibleControls replaces each control character or bidirectional control of s,
 // but for the line breaks cell turns into spaces, by its Go escape.
-func visibleControls(s string) string { return escapeRunes(s, hiddenRune) }
+func visibleControls(s string) string { return safepath.EscapeRunes(s, hiddenRune) }
 
 // visibleText replaces each control character or bidirectional control of s, line
 // breaks included, by its Go escape: for text from a configuration or a
 // lockfile (a prompt's diff) in a line of the text views, where a raw one
 // would drive the terminal or forge a line.
-func visibleText(s string) string {
-	return escapeRunes(s, func(r rune) bool { return r == '\r' || r == '\n' || hiddenRune(r) })
-}
-
-// escapeRunes replaces each rune of s that hidden reports by its Go
-// escape.
-func escapeRunes(s string, hidden func(rune) bool) string {
-	if !strings.ContainsFunc(s, hidden) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if hidden(r) {
-			q := strconv.QuoteRuneToASCII(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func visibleText(s string) string { return safepath.Visible(s) }
 
 // hiddenRune reports whether r, other than \r and \n, is a control
 // character (Unicode Cc: a terminal acts on it), a bidirectional control

@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/pixform/pixform/addrs"
+	"github.com/pixform/pixform/internal/safepath"
 	"github.com/pixform/pixform/objstore"
 	"github.com/pixform/pixform/planner"
 	"github.com/pixform/pixform/state"
@@ -53,6 +55,10 @@ const canceledHint = "the command was interrupted (a second interrupt) before it
 // storeHints says what to do about an image store failure in err's chain,
 // or nothing when there is none: the advice for every store failure is
 // worded here.
+// lockID is a store lock's ID as a word of a command to copy: the lock
+// object is anyone's with write access to the store.
+func lockID(id string) string { return addrs.ShellQuote(safepath.Visible(id)) }
+
 func storeHints(err error) []string {
 	var hints []string
 	var pe *storesync.PendingError
@@ -62,12 +68,12 @@ func storeHints(err error) []string {
 	}
 	var le *objstore.LockedError
 	if errors.As(err, &le) && le.Ended != "" {
-		return append(hints, fmt.Sprintf("that pixform was killed or crashed and left its lock, which nothing removes by itself, and waiting would not free it: remove it with pixform force-unlock %s, then run the command again", le.Info.ID))
+		return append(hints, fmt.Sprintf("that pixform was killed or crashed and left its lock, which nothing removes by itself, and waiting would not free it: remove it with pixform force-unlock %s, then run the command again", lockID(le.Info.ID)))
 	}
 	if errors.As(err, &le) {
 		hints = append(hints,
 			"another pixform is working on this directory from another machine or clone: wait for it to finish, or pass -lock-timeout=10m to wait",
-			fmt.Sprintf("if that pixform is no longer running (killed, crashed), remove its lock: pixform force-unlock %s", le.Info.ID))
+			fmt.Sprintf("if that pixform is no longer running (killed, crashed), remove its lock: pixform force-unlock %s", lockID(le.Info.ID)))
 		return hints
 	}
 	var fle *storesync.FlushError

@@ -26,3 +26,17 @@ func TestStoreHintsEveryKind(t *testing.T) {
 		t.Errorf("Other: hints %q, want one that says to mend the store", h)
 	}
 }
+
+// A store lock's fields come from the store: the error and the
+// force-unlock hint show no raw control character, and the ID is one
+// shell word.
+func TestStoreHintsHostileLock(t *testing.T) {
+	err := &objstore.LockedError{URL: "file:///s", Object: "locks/k", Info: objstore.LockInfo{ID: "x; rm -rf ~\x1b[2J", Holder: "a\x1b]0;t\a", Host: "h\nhint: forged", PID: 1}}
+	text := err.Error() + strings.Join(storeHints(err), "\n")
+	if strings.ContainsAny(text, "\x1b\a") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("raw control characters in %q", text)
+	}
+	if h := storeHints(err); len(h) < 2 || !strings.Contains(h[1], `force-unlock 'x; rm -rf ~\x1b[2J'`) {
+		t.Errorf("hints %q, want the ID quoted and escaped", h)
+	}
+}

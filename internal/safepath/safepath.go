@@ -166,6 +166,32 @@ func IsBidiControl(r rune) bool {
 	return r >= 0x061c && unicode.Is(unicode.Bidi_Control, r)
 }
 
+// Visible replaces each control character of s (line breaks included),
+// bidirectional control or invalid UTF-8 by its Go escape: for text from
+// outside (a lockfile, a store's lock object) in a line a terminal shows,
+// where a raw one would drive the terminal or forge a line.
+func Visible(s string) string {
+	return EscapeRunes(s, func(r rune) bool { return unicode.Is(unicode.Cc, r) || IsBidiControl(r) || r == utf8.RuneError })
+}
+
+// EscapeRunes replaces each rune of s that hidden reports by its Go
+// escape.
+func EscapeRunes(s string, hidden func(rune) bool) string {
+	if !strings.ContainsFunc(s, hidden) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if hidden(r) {
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // plainRel reports whether p, which does not start with a slash, has no
 // empty, "." or ".." component: path.Clean then leaves it as it is (and it
 // does not escape), without the cost of cleaning it.
